@@ -1,0 +1,1 @@
+"""The domain of the hotline: tickets, units, lifecycle, deadlines, intake, reports, storage."""

@@ -1,0 +1,105 @@
+"""Promised time limits in working days on the Chinese calendar (holidays and made-up workdays)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import chinese_calendar
+
+from dispatch.clock import CHINA, local_date
+from dispatch.errors import InvalidInput
+from dispatch.vocabulary import RequestType, Urgency
+
+log = logging.getLogger(__name__)
+
+# Working days to resolve, by request type and urgency; a city overrides them in a JSON file.
+DEFAULT_WORKING_DAYS: dict[str, dict[str, int]] = {
+    RequestType.CONSULTATION.value: {"normal": 3, "urgent": 1},
+    RequestType.HELP.value: {"normal": 5, "urgent": 1},
+    RequestType.COMPLAINT.value: {"normal": 10, "urgent": 2},
+    RequestType.REPORT.value: {"normal": 15, "urgent": 3},
+    RequestType.SUGGESTION.value: {"normal": 15, "urgent": 5},
+    RequestType.PRAISE.value: {"normal": 5, "urgent": 5},
+}
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Official Chinese working days; explicit overrides win (a city's own closure days).
+
+    Past the years the chinese-calendar package knows, it falls back to Monday-Friday and
+    says so in the log once, rather than refusing to give a deadline at all.
+    """
+
+    extra_holidays: frozenset[dt.date] = frozenset()
+    extra_workdays: frozenset[dt.date] = frozenset()
+    _warned: set[int] = field(default_factory=set, compare=False, repr=False)
+
+    def is_workday(self, day: dt.date) -> bool:
+        if day in self.extra_holidays:
+            return False
+        if day in self.extra_workdays:
+            return True
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            if day.year not in self._warned:
+                self._warned.add(day.year)
+                log.warning("no official holiday data for %s; counting Monday-Friday", day.year,
+                            extra={"event": "calendar_fallback", "year": day.year})
+            return day.weekday() < 5
+
+    def add_working_days(self, start: dt.datetime, days: int) -> dt.datetime:
+        """End of the `days`-th working day after the day of `start` (China time), in UTC."""
+        if days < 0:
+            raise ValueError("days must not be negative")
+        day = local_date(start)
+        counted = 0
+        while counted < days:
+            day += dt.timedelta(days=1)
+            if self.is_workday(day):
+                counted += 1
+        end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=CHINA)
+        return end.astimezone(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    working_days: dict[str, dict[str, int]] = field(default_factory=lambda: DEFAULT_WORKING_DAYS)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+    def days_for(self, request_type: RequestType, urgency: Urgency) -> int:
+        return self.working_days[request_type.value][urgency.value]
+
+    def deadline(self, received_at: dt.datetime, request_type: RequestType, urgency: Urgency) -> dt.datetime:
+        return self.calendar.add_working_days(received_at, self.days_for(request_type, urgency))
+
+    def extend(self, deadline: dt.datetime, working_days: int) -> dt.datetime:
+        return self.calendar.add_working_days(deadline, working_days)
+
+
+def load_policy(path: Path | None) -> DeadlinePolicy:
+    """Read a city's deadline file: {"working_days": {type: {urgency: n}}, "holidays": [...],
+    "workdays": [...]}. Missing entries keep the defaults."""
+    if path is None:
+        return DeadlinePolicy()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        days = {t: dict(u) for t, u in DEFAULT_WORKING_DAYS.items()}
+        for request_type, by_urgency in raw.get("working_days", {}).items():
+            RequestType(request_type)
+            for urgency, n in by_urgency.items():
+                Urgency(urgency)
+                if not isinstance(n, int) or n < 0:
+                    raise ValueError(f"{request_type}/{urgency}: {n!r} is not a whole number of days")
+                days[request_type][urgency] = n
+        calendar = WorkCalendar(
+            extra_holidays=frozenset(dt.date.fromisoformat(d) for d in raw.get("holidays", [])),
+            extra_workdays=frozenset(dt.date.fromisoformat(d) for d in raw.get("workdays", [])),
+        )
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise InvalidInput("deadlines", f"cannot read deadline file {path}: {exc}") from exc
+    return DeadlinePolicy(working_days=days, calendar=calendar)

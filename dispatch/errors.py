@@ -1,0 +1,50 @@
+"""Domain errors. Each carries the data a caller needs to explain it; web/ turns them into HTTP."""
+from __future__ import annotations
+
+
+class DispatchError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code = "dispatch_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DispatchError):
+    """Input that cannot become a ticket or an action (empty body, bad phone number...)."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class NotFound(DispatchError):
+    code = "not_found"
+
+
+class IllegalTransition(DispatchError):
+    """The action is not allowed from the ticket's current state."""
+
+    code = "illegal_transition"
+
+    def __init__(self, state: str, action: str, ticket_number: str | None = None) -> None:
+        super().__init__(f"cannot {action} a ticket that is {state}")
+        self.state = state
+        self.action = action
+        self.ticket_number = ticket_number
+
+
+class PermissionDenied(DispatchError):
+    """The actor may not do this (e.g. a unit acting on another unit's ticket)."""
+
+    code = "permission_denied"
+
+
+class Conflict(DispatchError):
+    """Someone else changed the ticket first; nothing of this attempt was written."""
+
+    code = "conflict"

@@ -1,0 +1,184 @@
+"""The one intake every channel calls: phone, SMS and web differ only in how they fill it."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch.actors import Actor
+from dispatch.clock import utcnow
+from dispatch.deadlines import DeadlinePolicy
+from dispatch.errors import InvalidInput
+from dispatch.lifecycle import record
+from dispatch.models import IntakeSource, Ticket, TicketEvent
+from dispatch.numbering import new_query_code, next_number
+from dispatch.phone import normalise_phone
+from dispatch.states import FINISHED_STATES, State
+from dispatch.vocabulary import Channel, RequestType, Urgency
+
+TITLE_MAX = 200
+NAME_MAX = 100
+LOCATION_MAX = 300
+TITLE_FROM_BODY = 30
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    max_body_chars: int = 5000
+    repeat_window: dt.timedelta = dt.timedelta(hours=24)
+    policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    channel: Channel
+    body: str
+    title: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    location: str | None = None
+    request_type: RequestType = RequestType.COMPLAINT
+    urgency: Urgency = Urgency.NORMAL
+    confidential: bool = False
+    category: str | None = None
+    # What the channel calls this submission (call Linkedid, SMS MessageSid, form id):
+    # the same reference twice is a retry and returns the first answer.
+    channel_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    ticket: Ticket
+    created: bool
+    repeat_of_open_ticket: bool = False
+    retried: bool = False
+
+
+@dataclass(frozen=True)
+class _Clean:
+    body: str
+    title: str
+    phone: str | None
+    name: str | None
+    location: str | None
+
+
+def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
+           actor: Actor | None = None, now: dt.datetime | None = None) -> IntakeResult:
+    """Validate, number and store a citizen's request; or link it to what it repeats."""
+    now = now or utcnow()
+    actor = actor or Actor.citizen(request.channel.value)
+    if request.channel_ref:
+        earlier = _ticket_for_ref(session, request.channel, request.channel_ref)
+        if earlier is not None:
+            return IntakeResult(ticket=earlier, created=False, retried=True)
+    clean = _validate(request, rules)
+    channel_ref = request.channel_ref or uuid.uuid4().hex
+    try:
+        with session.begin_nested():
+            repeated = _open_repeat(session, clean, now - rules.repeat_window)
+            if repeated is not None:
+                _add_source(session, repeated, request.channel, channel_ref, clean.body, now)
+                record(session, repeated, "repeat_contact", actor, now=now, note=clean.body,
+                       data={"channel": request.channel.value, "channel_ref": channel_ref})
+                return IntakeResult(ticket=repeated, created=False, repeat_of_open_ticket=True)
+            ticket = _create(session, request, clean, rules, now)
+            _add_source(session, ticket, request.channel, channel_ref, clean.body, now)
+            session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.user_id,
+                                    actor=actor.label, action="receive", from_state=None,
+                                    to_state=State.RECEIVED.value,
+                                    data={"channel": request.channel.value}))
+            session.flush()
+    except IntegrityError:
+        # Another worker stored the same channel reference first (a concurrent retry).
+        earlier = _ticket_for_ref(session, request.channel, channel_ref)
+        if earlier is None:
+            raise
+        return IntakeResult(ticket=earlier, created=False, retried=True)
+    return IntakeResult(ticket=ticket, created=True)
+
+
+def _validate(request: IntakeRequest, rules: IntakeRules) -> _Clean:
+    body = (request.body or "").strip()
+    if not body:
+        raise InvalidInput("body", "must not be empty")
+    if len(body) > rules.max_body_chars:
+        raise InvalidInput("body", f"is {len(body)} characters; at most {rules.max_body_chars} are accepted")
+    title = _optional(request.title, "title", TITLE_MAX) or _title_from(body)
+    phone = normalise_phone(request.phone) if request.phone and request.phone.strip() else None
+    if request.channel in (Channel.PHONE, Channel.SMS) and phone is None:
+        raise InvalidInput("phone", f"a {request.channel.value} request needs the caller's number")
+    return _Clean(body=body, title=title, phone=phone,
+                  name=_optional(request.name, "name", NAME_MAX),
+                  location=_optional(request.location, "location", LOCATION_MAX))
+
+
+def _optional(value: str | None, field_name: str, limit: int) -> str | None:
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise InvalidInput(field_name, f"longer than {limit} characters")
+    return text or None
+
+
+def _title_from(body: str) -> str:
+    first_line = body.splitlines()[0]
+    return first_line[:TITLE_FROM_BODY] + ("…" if len(first_line) > TITLE_FROM_BODY else "")
+
+
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def fingerprint(text: str) -> str:
+    """What stays of a message when spacing, punctuation and full/half width are ignored."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _open_repeat(session: Session, clean: _Clean, since: dt.datetime) -> Ticket | None:
+    if clean.phone is None:
+        return None
+    candidates = session.scalars(
+        select(Ticket).where(Ticket.phone == clean.phone, Ticket.received_at >= since,
+                             Ticket.state.not_in([s.value for s in FINISHED_STATES]))
+        .order_by(Ticket.received_at.desc())
+    ).all()
+    wanted = fingerprint(clean.body)
+    for ticket in candidates:
+        if fingerprint(ticket.body) == wanted:
+            return ticket
+    return None
+
+
+def _create(session: Session, request: IntakeRequest, clean: _Clean, rules: IntakeRules,
+            now: dt.datetime) -> Ticket:
+    ticket = Ticket(
+        number=next_number(session, now), query_code=new_query_code(),
+        channel=request.channel.value, request_type=request.request_type.value,
+        urgency=request.urgency.value, title=clean.title, body=clean.body, phone=clean.phone,
+        name=clean.name, location=clean.location, confidential=request.confidential,
+        category=request.category, state=State.RECEIVED.value, received_at=now,
+        deadline=rules.policy.deadline(now, request.request_type, request.urgency),
+        transfer_count=0, accepted_transfer_count=0, return_count=0,
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def _add_source(session: Session, ticket: Ticket, channel: Channel, channel_ref: str, body: str,
+                now: dt.datetime) -> None:
+    session.add(IntakeSource(ticket_id=ticket.id, channel=channel.value, channel_ref=channel_ref,
+                             received_at=now, body=body))
+    session.flush()
+
+
+def _ticket_for_ref(session: Session, channel: Channel, channel_ref: str) -> Ticket | None:
+    return session.scalar(
+        select(Ticket).join(IntakeSource, IntakeSource.ticket_id == Ticket.id)
+        .where(IntakeSource.channel == channel.value, IntakeSource.channel_ref == channel_ref)
+    )

@@ -1,0 +1,305 @@
+"""Every change of a ticket's state goes through transition(): it checks the one table in
+states.py, writes the event in the same transaction, and never commits (the caller does)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
+from dispatch.clock import utcnow
+from dispatch.deadlines import DeadlinePolicy
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from dispatch.models import ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
+from dispatch.states import FINISHED_STATES, Action, State, next_state
+from dispatch.vocabulary import ExtensionStatus, Rating, TransferOutcome
+
+MAX_NOTE_CHARS = 5000
+
+
+def transition(session: Session, ticket: Ticket, action: Action, actor: Actor, *,
+               now: dt.datetime | None = None, note: str | None = None,
+               unit_id: int | None = None, data: dict[str, Any] | None = None,
+               expected_version: int | None = None) -> TicketEvent:
+    """Move the ticket by `action` or raise IllegalTransition; record who, when, from, to."""
+    check_version(ticket, expected_version)
+    current = State(ticket.state)
+    new = next_state(current, action)
+    if new is None:
+        raise IllegalTransition(current.value, action.value, ticket.number)
+    ticket.state = new.value
+    return _write_event(session, ticket, action.value, actor, now=now, from_state=current.value,
+                        note=note, unit_id=unit_id, data=data)
+
+
+def record(session: Session, ticket: Ticket, action: str, actor: Actor, *,
+           now: dt.datetime | None = None, note: str | None = None,
+           unit_id: int | None = None, data: dict[str, Any] | None = None) -> TicketEvent:
+    """An event that leaves the state as it is (escalation, extension request, repeat contact)."""
+    return _write_event(session, ticket, action, actor, now=now, from_state=ticket.state,
+                        note=note, unit_id=unit_id, data=data)
+
+
+def check_version(ticket: Ticket, expected_version: int | None) -> None:
+    """A form shows version N; acting on it after someone else changed the ticket is a conflict."""
+    if expected_version is not None and ticket.version != expected_version:
+        raise Conflict(f"ticket {ticket.number} was changed by someone else "
+                       f"(version {ticket.version}, you saw {expected_version}); reload it")
+
+
+def _write_event(session: Session, ticket: Ticket, action: str, actor: Actor, *,
+                 now: dt.datetime | None, from_state: str | None, note: str | None,
+                 unit_id: int | None, data: dict[str, Any] | None) -> TicketEvent:
+    if note is not None and len(note) > MAX_NOTE_CHARS:
+        raise InvalidInput("note", f"longer than {MAX_NOTE_CHARS} characters")
+    event = TicketEvent(ticket_id=ticket.id, at=now or utcnow(), actor_id=actor.user_id,
+                        actor=actor.label, action=action, from_state=from_state,
+                        to_state=ticket.state, unit_id=unit_id, note=note, data=data)
+    session.add(event)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"ticket {ticket.number} was changed by someone else at the same time; "
+                       "nothing was saved, reload it") from exc
+    return event
+
+
+def _check_allowed(ticket: Ticket, action: Action, expected_version: int | None = None) -> None:
+    """Refuse before touching anything, so an illegal move leaves the ticket as it was."""
+    check_version(ticket, expected_version)
+    if next_state(State(ticket.state), action) is None:
+        raise IllegalTransition(ticket.state, action.value, ticket.number)
+
+
+def _required_text(field: str, value: str | None) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(field, "must not be empty")
+    if len(text) > MAX_NOTE_CHARS:
+        raise InvalidInput(field, f"longer than {MAX_NOTE_CHARS} characters")
+    return text
+
+
+def _open_transfer(session: Session, ticket: Ticket) -> Transfer:
+    transfer = session.scalar(select(Transfer).where(Transfer.ticket_id == ticket.id)
+                              .order_by(Transfer.id.desc()).limit(1))
+    if transfer is None:  # the transition table makes this impossible for a consistent ticket
+        raise NotFound(f"ticket {ticket.number} has no transfer")
+    return transfer
+
+
+def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
+             note: str | None = None, routing: dict[str, Any] | None = None,
+             now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
+    """转办: hand the ticket to a responsible unit. `routing` says why this unit (model, rule...)."""
+    require_role(actor, DISPATCH_ROLES, "transfer tickets")
+    if not unit.active:
+        raise InvalidInput("unit", f"{unit.name} is not an active unit")
+    _check_allowed(ticket, Action.TRANSFER, expected_version)
+    now = now or utcnow()
+    ticket.unit_id = unit.id
+    ticket.transfer_count += 1
+    event = transition(session, ticket, Action.TRANSFER, actor, now=now, note=note, unit_id=unit.id,
+                       data={"routing": routing} if routing else None,
+                       expected_version=expected_version)
+    session.add(Transfer(ticket_id=ticket.id, unit_id=unit.id, transferred_at=now,
+                         outcome=TransferOutcome.PENDING.value, routing=routing))
+    session.flush()
+    return event
+
+
+def accept(session: Session, ticket: Ticket, actor: Actor, *, now: dt.datetime | None = None,
+           expected_version: int | None = None) -> TicketEvent:
+    """签收: the unit takes the ticket (or takes a reopened one back)."""
+    require_unit(actor, ticket.unit_id, "accept this ticket")
+    _check_allowed(ticket, Action.ACCEPT, expected_version)
+    now = now or utcnow()
+    was = State(ticket.state)
+    if was is State.TRANSFERRED:
+        current = _open_transfer(session, ticket)
+        current.outcome = TransferOutcome.ACCEPTED.value
+        current.responded_at = now
+        ticket.accepted_transfer_count += 1
+    return transition(session, ticket, Action.ACCEPT, actor, now=now, unit_id=ticket.unit_id,
+                      expected_version=expected_version)
+
+
+def return_ticket(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
+                  now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
+    """退单: the unit says the ticket is not theirs; the reason is required."""
+    require_unit(actor, ticket.unit_id, "return this ticket")
+    reason = _required_text("reason", reason)
+    _check_allowed(ticket, Action.RETURN, expected_version)
+    now = now or utcnow()
+    unit_id = ticket.unit_id
+    if State(ticket.state) is State.TRANSFERRED:
+        current = _open_transfer(session, ticket)
+        current.outcome = TransferOutcome.RETURNED.value
+        current.responded_at = now
+        current.return_reason = reason
+        ticket.return_count += 1
+        ticket.unit_id = None
+    return transition(session, ticket, Action.RETURN, actor, now=now, note=reason, unit_id=unit_id,
+                      expected_version=expected_version)
+
+
+def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
+            now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
+    """办结: the unit replies with the result."""
+    require_unit(actor, ticket.unit_id, "resolve this ticket")
+    reply = _required_text("reply", reply)
+    _check_allowed(ticket, Action.RESOLVE, expected_version)
+    now = now or utcnow()
+    on_time = ticket.deadline is None or now <= ticket.deadline
+    if State(ticket.state) is State.IN_PROGRESS:
+        ticket.reply = reply
+        ticket.resolved_at = now
+        ticket.resolved_on_time = on_time
+        current = _open_transfer(session, ticket)
+        current.resolved_at = now
+        current.resolved_on_time = on_time
+    return transition(session, ticket, Action.RESOLVE, actor, now=now, note=reply,
+                      unit_id=ticket.unit_id, data={"on_time": on_time},
+                      expected_version=expected_version)
+
+
+def answer(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
+           now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
+    """直接办结: the operator resolves the ticket at intake (e.g. a consultation)."""
+    require_role(actor, DISPATCH_ROLES, "answer tickets")
+    reply = _required_text("reply", reply)
+    _check_allowed(ticket, Action.ANSWER, expected_version)
+    now = now or utcnow()
+    if State(ticket.state) is State.RECEIVED:
+        ticket.reply = reply
+        ticket.resolved_at = now
+    return transition(session, ticket, Action.ANSWER, actor, now=now, note=reply,
+                      expected_version=expected_version)
+
+
+def rate(session: Session, ticket: Ticket, rating: Rating, actor: Actor, *,
+         note: str | None = None, now: dt.datetime | None = None) -> TicketEvent:
+    """回访: the citizen rates the result; unsatisfied reopens it with the same unit."""
+    if State(ticket.state) is not State.RESOLVED:
+        raise IllegalTransition(ticket.state, "rate", ticket.number)
+    ticket.rating = rating.value
+    data = {"rating": rating.value}
+    if rating is Rating.UNSATISFIED:
+        _unresolve(session, ticket)
+        return transition(session, ticket, Action.REOPEN, actor, now=now, note=note,
+                          unit_id=ticket.unit_id, data=data)
+    return transition(session, ticket, Action.CLOSE, actor, now=now, note=note, data=data)
+
+
+def _unresolve(session: Session, ticket: Ticket) -> None:
+    """A reopened ticket is no longer resolved, for the ticket's figures and the unit's."""
+    ticket.resolved_at = None
+    ticket.resolved_on_time = None
+    current = _open_transfer(session, ticket)
+    current.resolved_at = None
+    current.resolved_on_time = None
+
+
+def close(session: Session, ticket: Ticket, actor: Actor, *, note: str | None = None,
+          now: dt.datetime | None = None) -> TicketEvent:
+    """Close a resolved ticket without a rating (e.g. the citizen could not be reached)."""
+    require_role(actor, DISPATCH_ROLES, "close tickets")
+    return transition(session, ticket, Action.CLOSE, actor, now=now, note=note)
+
+
+def reopen(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
+           now: dt.datetime | None = None) -> TicketEvent:
+    """重办 by dispatch, e.g. after a complaint about the reply."""
+    require_role(actor, DISPATCH_ROLES, "reopen tickets")
+    reason = _required_text("reason", reason)
+    _check_allowed(ticket, Action.REOPEN)
+    _unresolve(session, ticket)
+    return transition(session, ticket, Action.REOPEN, actor, now=now, note=reason,
+                      unit_id=ticket.unit_id)
+
+
+def invalidate(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
+               now: dt.datetime | None = None) -> TicketEvent:
+    """Close at intake as invalid (prank call, empty message)."""
+    require_role(actor, DISPATCH_ROLES, "close tickets as invalid")
+    return transition(session, ticket, Action.INVALIDATE, actor, now=now,
+                      note=_required_text("reason", reason))
+
+
+def merge(session: Session, ticket: Ticket, into: Ticket, actor: Actor, *,
+          now: dt.datetime | None = None) -> TicketEvent:
+    """Merge a ticket into another one about the same matter."""
+    require_role(actor, DISPATCH_ROLES, "merge tickets")
+    if into.id == ticket.id:
+        raise InvalidInput("into", "a ticket cannot be merged into itself")
+    if State(into.state) in (State.MERGED, State.INVALID):
+        raise InvalidInput("into", f"ticket {into.number} is {into.state}")
+    event = transition(session, ticket, Action.MERGE, actor, now=now,
+                       note=f"merged into {into.number}", data={"into": into.number})
+    ticket.merged_into_id = into.id
+    return event
+
+
+def request_extension(session: Session, ticket: Ticket, actor: Actor, working_days: int,
+                      reason: str, *, now: dt.datetime | None = None) -> ExtensionRequest:
+    """延期: the unit asks for more time; a supervisor decides."""
+    require_unit(actor, ticket.unit_id, "request an extension for this ticket")
+    if State(ticket.state) not in (State.IN_PROGRESS, State.REOPENED):
+        raise IllegalTransition(ticket.state, "request_extension", ticket.number)
+    if not 1 <= working_days <= 60:
+        raise InvalidInput("working_days", "must be between 1 and 60")
+    reason = _required_text("reason", reason)
+    pending = session.scalar(select(ExtensionRequest.id).where(
+        ExtensionRequest.ticket_id == ticket.id,
+        ExtensionRequest.status == ExtensionStatus.PENDING.value))
+    if pending is not None:
+        raise Conflict(f"ticket {ticket.number} already has an extension request waiting")
+    now = now or utcnow()
+    request = ExtensionRequest(ticket_id=ticket.id, unit_id=ticket.unit_id, requested_by=actor.user_id,
+                               requested_at=now, working_days=working_days, reason=reason,
+                               status=ExtensionStatus.PENDING.value)
+    session.add(request)
+    record(session, ticket, "request_extension", actor, now=now, note=reason, unit_id=ticket.unit_id,
+           data={"working_days": working_days})
+    return request
+
+
+def decide_extension(session: Session, request: ExtensionRequest, actor: Actor, *, approve: bool,
+                     policy: DeadlinePolicy, note: str | None = None,
+                     now: dt.datetime | None = None) -> TicketEvent:
+    require_role(actor, SUPERVISING_ROLES, "decide extension requests")
+    if request.status != ExtensionStatus.PENDING.value:
+        raise Conflict(f"this extension request was already {request.status}")
+    ticket = session.get_one(Ticket, request.ticket_id)
+    now = now or utcnow()
+    request.status = (ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED).value
+    request.decided_by = actor.user_id
+    request.decided_at = now
+    request.decision_note = note
+    data: dict[str, Any] = {"request_id": request.id, "approved": approve}
+    if approve and ticket.deadline is not None and State(ticket.state) not in FINISHED_STATES:
+        old = ticket.deadline
+        ticket.deadline = policy.extend(old, request.working_days)
+        data.update(old_deadline=old.isoformat(), new_deadline=ticket.deadline.isoformat())
+    action = "approve_extension" if approve else "refuse_extension"
+    return record(session, ticket, action, actor, now=now, note=note, unit_id=request.unit_id, data=data)
+
+
+def escalate(session: Session, ticket: Ticket, actor: Actor, note: str, *,
+             now: dt.datetime | None = None) -> TicketEvent:
+    """督办: a supervisor chases an overdue or stuck ticket."""
+    require_role(actor, SUPERVISING_ROLES, "escalate tickets")
+    if State(ticket.state) in FINISHED_STATES:
+        raise IllegalTransition(ticket.state, "escalate", ticket.number)
+    return record(session, ticket, "escalate", actor, now=now, note=_required_text("note", note),
+                  unit_id=ticket.unit_id)
+
+
+def is_overdue(ticket: Ticket, now: dt.datetime | None = None) -> bool:
+    """超期: still open past its deadline."""
+    if ticket.deadline is None or State(ticket.state) in FINISHED_STATES:
+        return False
+    return (now or utcnow()) > ticket.deadline

@@ -1,0 +1,32 @@
+"""Ticket numbers a citizen can read out on the phone (20261123-0042) and 6-digit query codes."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from dispatch.clock import local_date
+from dispatch.models import TicketSequence
+
+
+def next_number(session: Session, received_at: dt.datetime) -> str:
+    """Date (China time) + daily sequence; one atomic upsert, so concurrent intakes never
+    share a number."""
+    day = local_date(received_at).strftime("%Y%m%d")
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = TicketSequence.__table__
+    statement = (
+        insert(table)
+        .values(day=day, last=1)
+        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
+        .returning(table.c.last)
+    )
+    sequence = session.execute(statement).scalar_one()
+    return f"{day}-{sequence:04d}"
+
+
+def new_query_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"

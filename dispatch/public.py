@@ -1,0 +1,77 @@
+"""What a citizen (or anyone holding the number and query code) may see of a ticket."""
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.clock import utcnow
+from dispatch.errors import NotFound
+from dispatch.lifecycle import is_overdue
+from dispatch.masking import mask_name, mask_phone, mask_text
+from dispatch.models import Ticket, TicketEvent, Unit
+from dispatch.states import BOARD_BUCKET, State
+from dispatch.vocabulary import LABELS_ZH
+
+# Actions a citizen sees on the timeline; internal notes (return reasons, escalations) stay inside.
+PUBLIC_ACTIONS = {"receive", "transfer", "accept", "return", "resolve", "answer", "close", "reopen",
+                  "invalidate", "merge", "approve_extension", "repeat_contact"}
+# Actions whose note is the reply meant for the citizen.
+REPLY_ACTIONS = {"resolve", "answer"}
+
+
+def ticket_by_number(session: Session, number: str) -> Ticket:
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip()))
+    if ticket is None:
+        raise NotFound(f"no ticket {number}")
+    return ticket
+
+
+def lookup(session: Session, number: str, query_code: str) -> Ticket:
+    """The ticket if the code matches; a wrong code is told exactly like an unknown number."""
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip()))
+    given = (query_code or "").strip().encode()
+    if ticket is None or not hmac.compare_digest(ticket.query_code.encode(), given):
+        raise NotFound("no ticket with this number and query code")
+    return ticket
+
+
+def public_view(session: Session, ticket: Ticket) -> dict[str, Any]:
+    names = [ticket.name] if ticket.name else []
+    unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                             .order_by(TicketEvent.id)).all()
+    timeline = []
+    for event in events:
+        if event.action not in PUBLIC_ACTIONS:
+            continue
+        entry: dict[str, Any] = {"at": event.at.isoformat(), "action": event.action,
+                                 "state": event.to_state, "state_label": LABELS_ZH.get(event.to_state, event.to_state)}
+        if event.unit_id is not None:
+            entry["unit"] = unit_names.get(event.unit_id)
+        if event.action in REPLY_ACTIONS and event.note:
+            entry["reply"] = mask_text(event.note, names)
+        timeline.append(entry)
+    state = State(ticket.state)
+    return {
+        "number": ticket.number,
+        "state": state.value,
+        "state_label": LABELS_ZH[state.value],
+        "bucket": BOARD_BUCKET[state].value,
+        "channel": ticket.channel,
+        "type": ticket.request_type,
+        "title": mask_text(ticket.title, names),
+        "body": mask_text(ticket.body, names),
+        "name": mask_name(ticket.name),
+        "phone": mask_phone(ticket.phone),
+        "location": mask_text(ticket.location, names) if ticket.location else None,
+        "unit": unit_names.get(ticket.unit_id) if ticket.unit_id else None,
+        "received_at": ticket.received_at.isoformat(),
+        "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
+        "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
+        "overdue": is_overdue(ticket, utcnow()),
+        "reply": mask_text(ticket.reply, names) if ticket.reply else None,
+        "timeline": timeline,
+    }

@@ -1,0 +1,81 @@
+"""The one transition table of the ticket lifecycle (DESIGN.md) and the public board buckets."""
+from __future__ import annotations
+
+import enum
+
+
+class State(str, enum.Enum):
+    RECEIVED = "received"          # 受理
+    ANSWERED = "answered"          # 直接办结
+    TRANSFERRED = "transferred"    # 转办, waiting for the unit
+    RETURNED = "returned"          # 退单, back to dispatch
+    IN_PROGRESS = "in_progress"    # 在办
+    RESOLVED = "resolved"          # 办结, unit replied
+    REOPENED = "reopened"          # 重办
+    CLOSED = "closed"              # follow-up done
+    INVALID = "invalid"            # closed as invalid at intake
+    MERGED = "merged"              # merged into another ticket
+
+
+class Action(str, enum.Enum):
+    ANSWER = "answer"
+    TRANSFER = "transfer"
+    ACCEPT = "accept"
+    RETURN = "return"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    INVALIDATE = "invalidate"
+    MERGE = "merge"
+
+
+S, A = State, Action
+
+TRANSITIONS: dict[tuple[State, Action], State] = {
+    (S.RECEIVED, A.ANSWER): S.ANSWERED,
+    (S.RECEIVED, A.TRANSFER): S.TRANSFERRED,
+    (S.RECEIVED, A.INVALIDATE): S.INVALID,
+    (S.RECEIVED, A.MERGE): S.MERGED,
+    (S.TRANSFERRED, A.ACCEPT): S.IN_PROGRESS,
+    (S.TRANSFERRED, A.RETURN): S.RETURNED,
+    (S.RETURNED, A.TRANSFER): S.TRANSFERRED,
+    (S.IN_PROGRESS, A.RESOLVE): S.RESOLVED,
+    (S.RESOLVED, A.CLOSE): S.CLOSED,
+    (S.RESOLVED, A.REOPEN): S.REOPENED,
+    (S.REOPENED, A.ACCEPT): S.IN_PROGRESS,
+}
+
+# States in which the ticket is with a unit: only that unit's staff may act on it.
+UNIT_STATES = frozenset({S.TRANSFERRED, S.IN_PROGRESS, S.REOPENED})
+# Work is finished: no deadline can be missed any more.
+FINISHED_STATES = frozenset({S.ANSWERED, S.RESOLVED, S.CLOSED, S.INVALID, S.MERGED})
+# Counted as resolved by the resolution rate (an answered ticket is resolved at intake).
+RESOLVED_STATES = frozenset({S.ANSWERED, S.RESOLVED, S.CLOSED})
+
+
+class Bucket(str, enum.Enum):
+    """Hengshui's big screen: every ticket is received; open ones are pending or in progress."""
+
+    PENDING = "pending"          # 待办
+    IN_PROGRESS = "in_progress"  # 在办
+    RESOLVED = "resolved"        # 办结
+    CLOSED_OTHER = "other"       # invalid or merged: received, but on no other pile
+
+
+BOARD_BUCKET: dict[State, Bucket] = {
+    S.RECEIVED: Bucket.PENDING,
+    S.TRANSFERRED: Bucket.PENDING,
+    S.RETURNED: Bucket.PENDING,
+    S.IN_PROGRESS: Bucket.IN_PROGRESS,
+    S.REOPENED: Bucket.IN_PROGRESS,
+    S.ANSWERED: Bucket.RESOLVED,
+    S.RESOLVED: Bucket.RESOLVED,
+    S.CLOSED: Bucket.RESOLVED,
+    S.INVALID: Bucket.CLOSED_OTHER,
+    S.MERGED: Bucket.CLOSED_OTHER,
+}
+
+
+def next_state(state: State, action: Action) -> State | None:
+    """The state an action leads to, or None where the table forbids it."""
+    return TRANSITIONS.get((state, action))

@@ -1,0 +1,110 @@
+"""The directory of responsible units, loaded from a city file (JSON)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.models import Unit
+from dispatch.vocabulary import UnitKind
+
+CITIES_DIR = Path(__file__).parent / "cities"
+DEMO_CITY = CITIES_DIR / "jiyuan.json"
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    code: str
+    name: str
+    kind: UnitKind
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class City:
+    """A city file: its units, which unit handles each category, which categories the
+    township governments handle locally, and place names for jurisdiction."""
+
+    code: str
+    name: str
+    units: tuple[UnitSpec, ...]
+    categories: dict[str, str]
+    local_categories: frozenset[str]
+    gazetteer: dict[str, tuple[str, ...]]
+
+
+def load_city(path: Path) -> City:
+    try:
+        raw: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+        units = tuple(
+            UnitSpec(code=str(u["code"]), name=str(u["name"]), kind=UnitKind(u.get("kind", "department")),
+                     parent=u.get("parent"))
+            for u in raw["units"]
+        )
+        city = City(code=raw["city"]["code"], name=raw["city"]["name"], units=units,
+                    categories=dict(raw.get("categories", {})),
+                    local_categories=frozenset(raw.get("local_categories", [])),
+                    gazetteer={k: tuple(v) for k, v in raw.get("gazetteer", {}).items()})
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput("city", f"cannot read city file {path}: {exc!r}") from exc
+    _check(city)
+    return city
+
+
+def _check(city: City) -> None:
+    codes = [u.code for u in city.units]
+    duplicates = {c for c in codes if codes.count(c) > 1}
+    if duplicates:
+        raise InvalidInput("city", f"unit codes used twice: {sorted(duplicates)}")
+    known = set(codes)
+    for unit in city.units:
+        if unit.parent is not None and unit.parent not in known:
+            raise InvalidInput("city", f"unit {unit.code} names an unknown parent {unit.parent!r}")
+    for category, code in city.categories.items():
+        if code not in known:
+            raise InvalidInput("city", f"category {category} maps to an unknown unit {code!r}")
+    for code in city.gazetteer:
+        if code not in known:
+            raise InvalidInput("city", f"gazetteer names an unknown unit {code!r}")
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    added: int
+    updated: int
+
+
+def import_units(session: Session, city: City) -> ImportSummary:
+    """Add new units and update changed ones by code; units are never deleted (tickets
+    point at them)."""
+    existing = {u.code: u for u in session.scalars(select(Unit))}
+    added = updated = 0
+    for spec in city.units:
+        unit = existing.get(spec.code)
+        if unit is None:
+            unit = Unit(code=spec.code, name=spec.name, kind=spec.kind.value, active=True)
+            session.add(unit)
+            existing[spec.code] = unit
+            added += 1
+        elif (unit.name, unit.kind) != (spec.name, spec.kind.value):
+            unit.name, unit.kind = spec.name, spec.kind.value
+            updated += 1
+    session.flush()
+    for spec in city.units:
+        parent_id = existing[spec.parent].id if spec.parent else None
+        if existing[spec.code].parent_id != parent_id:
+            existing[spec.code].parent_id = parent_id
+    session.flush()
+    return ImportSummary(added=added, updated=updated)
+
+
+def unit_by_code(session: Session, code: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound(f"no unit with code {code!r}")
+    return unit

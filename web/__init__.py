@@ -1,0 +1,1 @@
+"""The composition root: Starlette app, CLI, settings. Nothing imports web."""

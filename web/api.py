@@ -1,0 +1,132 @@
+"""The JSON API (v1): intake, the public view of a ticket, and the figures."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from dispatch import reports
+from dispatch.clock import local_date, utcnow
+from dispatch.intake import IntakeRequest, intake
+from dispatch.public import lookup, public_view
+from dispatch.vocabulary import Channel, Urgency, parse_request_type
+from web.errors import BadRequest
+from web.services import Services
+
+MAX_JSON_BYTES = 256 * 1024
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_JSON_BYTES:
+        raise BadRequest("body", f"request larger than {MAX_JSON_BYTES} bytes")
+    try:
+        import json
+
+        data = json.loads(raw or b"null")
+    except ValueError:
+        raise BadRequest("body", "request is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body", "expected a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise BadRequest(name, "is required")
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(name, "must be a string")
+    return value
+
+
+def intake_request_from_json(data: dict[str, Any], channel: Channel) -> IntakeRequest:
+    confidential = data.get("confidential", False)
+    if not isinstance(confidential, bool):
+        raise BadRequest("confidential", "must be true or false")
+    try:
+        request_type = parse_request_type(_text(data, "type"))
+    except ValueError:
+        raise BadRequest("type", "must be one of consultation, help, complaint, report, suggestion, "
+                         "praise (or 咨询 求助 投诉 举报 建议 表扬)") from None
+    try:
+        urgency = Urgency(_text(data, "urgency") or Urgency.NORMAL.value)
+    except ValueError:
+        raise BadRequest("urgency", "must be normal or urgent") from None
+    return IntakeRequest(channel=channel, body=_text(data, "body", required=True) or "",
+                         title=_text(data, "title"), phone=_text(data, "phone"), name=_text(data, "name"),
+                         location=_text(data, "location"), request_type=request_type, urgency=urgency,
+                         confidential=confidential)
+
+
+async def create_ticket(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    intake_request = intake_request_from_json(await read_json_object(request), Channel.WEB)
+
+    def work(session: Session) -> tuple[dict[str, Any], bool]:
+        result = intake(session, intake_request, services.rules)
+        ticket = result.ticket
+        return {"number": ticket.number, "query_code": ticket.query_code, "state": ticket.state,
+                "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
+                "received_at": ticket.received_at.isoformat(),
+                "repeat_of_open_ticket": result.repeat_of_open_ticket}, result.created
+
+    body, created = await services.run(work)
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+async def show_ticket(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    number = request.path_params["number"]
+    code = request.query_params.get("code", "")
+    view = await services.run(lambda session: public_view(session, lookup(session, number, code)))
+    return JSONResponse(view)
+
+
+def _date_param(request: Request, name: str, default: dt.date) -> dt.date:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(name, f"must be a date YYYY-MM-DD, got {raw!r}") from None
+
+
+def period_from_query(request: Request) -> reports.Period:
+    today = local_date(utcnow())
+    until = _date_param(request, "until", today)
+    since = _date_param(request, "since", until - dt.timedelta(days=29))
+    if since > until:
+        raise BadRequest("since", "must not be after until")
+    return reports.Period(since=since, until=until)
+
+
+async def stats(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    period = period_from_query(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        return {
+            "period": {"since": period.since.isoformat(), "until": period.until.isoformat()},
+            "tickets": reports.ticket_figures(session, period).as_dict(),
+            "board": reports.board_counts(session, period),
+            "units": [u.as_dict() for u in reports.unit_figures(session, period)],
+            "categories": {k or "": v.as_dict() for k, v in reports.figures_by_category(session, period).items()},
+            "calls": reports.call_figures(session, period).as_dict(),
+        }
+
+    return JSONResponse(await services.run(work))
+
+
+routes = [
+    Route("/api/v1/tickets", create_ticket, methods=["POST"]),
+    Route("/api/v1/tickets/{number}", show_ticket, methods=["GET"]),
+    Route("/api/v1/stats", stats, methods=["GET"]),
+]

@@ -1,0 +1,45 @@
+"""create_app(settings): the Starlette app, built from explicit lists."""
+from __future__ import annotations
+
+import contextlib
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from web import api
+from web.config import Settings
+from web.errors import HANDLERS
+from web.services import Services
+
+HOME = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>12345 政务服务便民热线</title></head>
+<body><h1>12345 政务服务便民热线 · {city}</h1>
+<p>市民来电、短信、网上留言统一受理，转办承办单位，按期办结，全程公开。</p>
+<ul><li>提交诉求：<code>POST /api/v1/tickets</code></li>
+<li>查询办理进度：<code>GET /api/v1/tickets/{{工单号}}?code={{查询码}}</code></li>
+<li>办理情况统计：<a href="/api/v1/stats">/api/v1/stats</a></li></ul>
+</body></html>"""
+
+
+async def home(request: Request) -> HTMLResponse:
+    services: Services = request.app.state.services
+    return HTMLResponse(HOME.format(city=services.city.name))
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        built = services or Services.build(settings)
+        app.state.services = built
+        try:
+            yield
+        finally:
+            if services is None:
+                built.close()
+
+    routes = [Route("/", home), *api.routes]
+    return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]

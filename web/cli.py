@@ -1,0 +1,185 @@
+"""The `hotline` command. Options also read their HOTLINE_* variables."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from dispatch import db, reports
+from dispatch.clock import local_date, utcnow
+from dispatch.errors import DispatchError
+from dispatch.units import import_units, load_city
+from dispatch.vocabulary import Role
+from web import logs
+from web.config import SETTINGS, Settings
+
+log = logging.getLogger("hotline")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(help="12345 citizen hotline: intake, dispatch, call centre.\n\nSettings (environment):\n\n"
+             + "\n\n".join(f"{s.name} — {s.help} (default: {s.default or 'unset'})" for s in SETTINGS))
+def main() -> None:
+    logs.configure(_settings().log_level)
+
+
+@main.command(help="Run the web app with uvicorn (migrating the database first).")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOTLINE_HOST")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="HOTLINE_PORT")
+@click.option("--demo", is_flag=True, help="load the demo city Jiyuan, demo staff and sample tickets")
+def serve(host: str, port: int, demo: bool) -> None:
+    import uvicorn
+
+    from web.app import create_app
+    from web.services import Services
+
+    settings = _settings()
+    db.upgrade(settings.database_url)
+    services = Services.build(settings)
+    if demo:
+        from dispatch.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed
+
+        loaded = services.run_sync(lambda s: seed(s, services.city, services.rules))
+        log.info("demo data %s", "loaded" if loaded else "already present", extra={"event": "demo"})
+        click.echo("Demo accounts (password %s): %s" % (DEMO_PASSWORD, ", ".join(a.username for a in DEMO_ACCOUNTS)))
+    click.echo(f"Hotline on http://{host}:{port}  (database {settings.database_url})")
+    uvicorn.run(create_app(settings, services), host=host, port=port, log_level=settings.log_level.lower())
+
+
+@main.group(name="db", help="Database schema.")
+def db_group() -> None:
+    pass
+
+
+@db_group.command(help="Apply every pending migration.")
+def upgrade() -> None:
+    settings = _settings()
+    db.upgrade(settings.database_url)
+    click.echo(f"database at the newest schema: {settings.database_url}")
+
+
+def _session_scope(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = db.make_engine(settings.database_url)
+    return engine, db.make_sessionmaker(engine)
+
+
+@main.group(help="Staff accounts.")
+def users() -> None:
+    pass
+
+
+@users.command(name="add", help="Add a staff account; the password is asked for unless given.")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--unit", "unit_code", help="unit code (for unit staff)")
+@click.option("--name", "display_name", default="", help="name shown in the consoles")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="HOTLINE_NEW_PASSWORD", help="or HOTLINE_NEW_PASSWORD")
+def users_add(username: str, role: str, unit_code: str | None, display_name: str, password: str) -> None:
+    from dispatch.staff import create_user
+
+    settings = _settings()
+    db.upgrade(settings.database_url)
+    engine, sessions = _session_scope(settings)
+    try:
+        with sessions.begin() as session:
+            user = create_user(session, username, password, Role(role), unit_code=unit_code,
+                               display_name=display_name)
+            click.echo(f"added {user.username} ({role})")
+    except DispatchError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()
+
+
+@main.group(help="Responsible units.")
+def units() -> None:
+    pass
+
+
+@units.command(name="import", help="Add or update units from a city file (JSON).")
+@click.argument("city_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def units_import(city_file: Path) -> None:
+    settings = _settings()
+    db.upgrade(settings.database_url)
+    engine, sessions = _session_scope(settings)
+    try:
+        city = load_city(city_file)
+        with sessions.begin() as session:
+            summary = import_units(session, city)
+        click.echo(f"{city.name}: {summary.added} units added, {summary.updated} updated, "
+                   f"{len(city.units)} in the file")
+    except DispatchError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
+
+
+@main.command(help="Print the figures of a period (tickets received in it, as of now).")
+@click.option("--since", callback=_parse_date, help="first day, YYYY-MM-DD (default: 30 days ago)")
+@click.option("--until", callback=_parse_date, help="last day, YYYY-MM-DD (default: today)")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def report(since: dt.date | None, until: dt.date | None, as_json: bool) -> None:
+    settings = _settings()
+    until = until or local_date(utcnow())
+    since = since or until - dt.timedelta(days=29)
+    if since > until:
+        raise click.BadParameter("--since is after --until")
+    period = reports.Period(since, until)
+    engine, sessions = _session_scope(settings)
+    try:
+        with sessions() as session:
+            tickets = reports.ticket_figures(session, period).as_dict()
+            per_unit = [u.as_dict() for u in reports.unit_figures(session, period)]
+            calls = reports.call_figures(session, period).as_dict()
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps({"period": {"since": str(since), "until": str(until)}, "tickets": tickets,
+                               "units": per_unit, "calls": calls}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Tickets received {since} .. {until}")
+    for key, value in tickets.items():
+        click.echo(f"  {key:<26} {_fmt(value, key)}")
+    if per_unit:
+        click.echo("\nBy unit")
+        header = f"  {'unit':<28} {'recv':>5} {'return':>7} {'resolve':>8} {'on-time':>8} {'satisf.':>8} {'overdue':>8}"
+        click.echo(header)
+        for u in per_unit:
+            click.echo(f"  {u['unit_name'][:26]:<28} {u['received']:>5} {_fmt(u['return_rate']):>7} "
+                       f"{_fmt(u['resolution_rate']):>8} {_fmt(u['on_time_rate']):>8} "
+                       f"{_fmt(u['satisfaction_rate']):>8} {u['overdue']:>8}")
+    click.echo("\nCalls")
+    for key, value in calls.items():
+        click.echo(f"  {key:<26} {_fmt(value, key)}")
+
+
+def _fmt(value: object, key: str = "rate") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1%}" if key.endswith("rate") or key == "service_level" else f"{value:.1f}"
+    return str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Settings, read once at the edge from HOTLINE_* variables into a frozen value.
+
+Each setting is declared once (name, default, help) so the README and `hotline --help`
+say the same thing. None means a feature is off.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+
+class Secret(str):
+    """A string that hides itself in reprs and logs."""
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    default: str | None
+    help: str
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("HOTLINE_DATABASE_URL", "sqlite:///hotline.db",
+                "SQLAlchemy URL; a SQLite file in the working folder by default, "
+                "postgresql://user@host/db in production"),
+    SettingSpec("HOTLINE_SECRET_KEY", None,
+                "signs session cookies and CSRF tokens; a random one per start when unset "
+                "(sessions then end at restart)"),
+    SettingSpec("HOTLINE_CITY_FILE", None, "city file (units, category routing, place names); "
+                "the demo city Jiyuan when unset"),
+    SettingSpec("HOTLINE_DEADLINES_FILE", None, "JSON file overriding working-day limits per "
+                "request type and urgency, and extra holidays / workdays"),
+    SettingSpec("HOTLINE_MAX_BODY_CHARS", "5000", "longest accepted request text, in characters"),
+    SettingSpec("HOTLINE_REPEAT_WINDOW_HOURS", "24", "the same contact repeating the same request "
+                "within this many hours is linked to the open ticket"),
+    SettingSpec("HOTLINE_MODEL_DIR", "models", "folder of classifier model files"),
+    SettingSpec("HOTLINE_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///hotline.db"
+    secret_key: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(32)))
+    city_file: Path | None = None
+    deadlines_file: Path | None = None
+    max_body_chars: int = 5000
+    repeat_window_hours: float = 24.0
+    model_dir: Path = Path("models")
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            if value is None or value.strip() == "":
+                return next(s.default for s in SETTINGS if s.name == name)
+            return value.strip()
+
+        def number(name: str, kind: type) -> int | float:
+            raw = get(name)
+            try:
+                value = kind(raw)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} must be a number, got {raw!r}") from None
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {raw!r}")
+            return value
+
+        secret = get("HOTLINE_SECRET_KEY")
+        city = get("HOTLINE_CITY_FILE")
+        deadlines = get("HOTLINE_DEADLINES_FILE")
+        return cls(
+            database_url=get("HOTLINE_DATABASE_URL") or "sqlite:///hotline.db",
+            secret_key=Secret(secret) if secret else Secret(secrets.token_urlsafe(32)),
+            city_file=Path(city) if city else None,
+            deadlines_file=Path(deadlines) if deadlines else None,
+            max_body_chars=int(number("HOTLINE_MAX_BODY_CHARS", int)),
+            repeat_window_hours=float(number("HOTLINE_REPEAT_WINDOW_HOURS", float)),
+            model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),
+            log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
+        )

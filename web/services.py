@@ -1,0 +1,47 @@
+"""What the app shares between requests, built once in the lifespan from the settings."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from dispatch.db import make_engine, make_sessionmaker
+from dispatch.deadlines import load_policy
+from dispatch.intake import IntakeRules
+from dispatch.units import DEMO_CITY, City, load_city
+from web.config import Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    rules: IntakeRules
+    city: City
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        engine = make_engine(settings.database_url)
+        rules = IntakeRules(max_body_chars=settings.max_body_chars,
+                            repeat_window=dt.timedelta(hours=settings.repeat_window_hours),
+                            policy=load_policy(settings.deadlines_file))
+        return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,
+                   city=load_city(settings.city_file or DEMO_CITY))
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """One session and transaction per request, off the event loop; commit on success."""
+        return await run_in_threadpool(self.run_sync, work)
+
+    def run_sync(self, work: Callable[[Session], T]) -> T:
+        with self.sessions.begin() as session:
+            return work(session)
+
+    def close(self) -> None:
+        self.engine.dispose()
