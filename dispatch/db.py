@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch import rollup
 from dispatch.models import TicketEvent
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def _sqlite_begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     event.listen(factory, "before_flush", _forbid_event_changes)
+    event.listen(factory, "before_flush", rollup.on_flush)
     return factory
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
-from dispatch.clock import utcnow
+from dispatch.clock import local_date, utcnow
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from dispatch.models import ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
@@ -59,10 +59,11 @@ def _write_event(session: Session, ticket: Ticket, action: str, actor: Actor, *,
                         actor=actor.label, action=action, from_state=from_state,
                         to_state=ticket.state, unit_id=unit_id, note=note, data=data)
     session.add(event)
+    number = ticket.number  # read now: after a failed flush the ticket is expired
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict(f"ticket {ticket.number} was changed by someone else at the same time; "
+        raise Conflict(f"ticket {number} was changed by someone else at the same time; "
                        "nothing was saved, reload it") from exc
     return event
 
@@ -106,6 +107,7 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
                        data={"routing": routing} if routing else None,
                        expected_version=expected_version)
     session.add(Transfer(ticket_id=ticket.id, unit_id=unit.id, transferred_at=now,
+                         received_day=local_date(ticket.received_at),
                          outcome=TransferOutcome.PENDING.value, routing=routing))
     session.flush()
     return event

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -107,21 +108,22 @@ class Ticket(Base):
     name: Mapped[str | None] = mapped_column(String(100))
     location: Mapped[str | None] = mapped_column(String(300))
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
-    category: Mapped[str | None] = mapped_column(String(50))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    state: Mapped[str] = mapped_column(String(20))
+    # active_history: the running totals need the value a change replaces (rollup.py).
+    category: Mapped[str | None] = mapped_column(String(50), active_history=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), active_history=True)
+    state: Mapped[str] = mapped_column(String(20), active_history=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     reply: Mapped[str | None] = mapped_column(Text)
     # Summary of the event log, kept in the same transaction as each event so that figures
     # over a million tickets are one indexed scan; reports.recount_from_events() checks them.
-    transfer_count: Mapped[int] = mapped_column(Integer, default=0)
-    accepted_transfer_count: Mapped[int] = mapped_column(Integer, default=0)
-    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    transfer_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
+    accepted_transfer_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
+    return_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    resolved_on_time: Mapped[bool | None] = mapped_column(Boolean)
-    rating: Mapped[str | None] = mapped_column(String(20))
+    resolved_on_time: Mapped[bool | None] = mapped_column(Boolean, active_history=True)
+    rating: Mapped[str | None] = mapped_column(String(20), active_history=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     unit: Mapped[Unit | None] = relationship(lazy="raise", foreign_keys=[unit_id])
@@ -170,15 +172,18 @@ class Transfer(Base):
     __tablename__ = "transfers"
     __table_args__ = (Index("ix_transfers_unit_id_transferred_at", "unit_id", "transferred_at"),)
 
+
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), active_history=True)
+    # China date the ticket was received: unit figures group transfers by it.
+    received_day: Mapped[dt.date] = mapped_column(Date, active_history=True)
     transferred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(10), active_history=True)
     responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     return_reason: Mapped[str | None] = mapped_column(Text)
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    resolved_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, active_history=True)
+    resolved_on_time: Mapped[bool | None] = mapped_column(Boolean, active_history=True)
     routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
@@ -223,3 +228,44 @@ class Call(Base):
     talk_seconds: Mapped[float | None] = mapped_column()
     outcome: Mapped[str] = mapped_column(String(20))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+
+
+class TicketRollup(Base):
+    """Running totals per (day received, category, current unit): see dispatch/rollup.py."""
+
+    __tablename__ = "ticket_rollup"
+    __table_args__ = (UniqueConstraint("day", "category", "unit_id", name="uq_ticket_rollup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(50))   # '' for none
+    unit_id: Mapped[int] = mapped_column(Integer)        # current unit; 0 for none
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    transferred: Mapped[int] = mapped_column(Integer, default=0)
+    transfers: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_transfers: Mapped[int] = mapped_column(Integer, default=0)
+    returned_transfers: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied_or_partly: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    in_progress: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_bucket: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TransferRollup(Base):
+    """Running totals of transfers per (day the ticket was received, unit)."""
+
+    __tablename__ = "transfer_rollup"
+    __table_args__ = (UniqueConstraint("day", "unit_id", name="uq_transfer_rollup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    transfers: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,7 +1,7 @@
 """One function per figure of DESIGN.md, for tickets (or calls) of a period, as of now.
 
-Ticket figures read the per-ticket summary that lifecycle.py keeps beside every event, so a
-million tickets are one indexed scan; recount_from_events() rebuilds that summary from the
+Ticket figures add up running totals (rollup.py) that follow the per-ticket summary
+lifecycle.py keeps beside every event; recount_from_events() rebuilds that summary from the
 event log alone and reports any difference, so every figure can be traced to events.
 """
 from __future__ import annotations
@@ -10,13 +10,13 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import local_day_start, utcnow
-from dispatch.models import Call, Ticket, TicketEvent, Transfer, Unit
-from dispatch.states import BOARD_BUCKET, FINISHED_STATES, Bucket, State
-from dispatch.vocabulary import Rating, TransferOutcome
+from dispatch import rollup
+from dispatch.models import Call, Ticket, TicketEvent, TicketRollup, TransferRollup, Unit
+from dispatch.states import FINISHED_STATES, Bucket, State
 
 SERVICE_LEVEL_SECONDS = 20
 
@@ -91,41 +91,39 @@ def _sum(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-_UNIT_RESOLVED = Ticket.state.in_([State.RESOLVED.value, State.CLOSED.value])
 _OPEN = Ticket.state.not_in([s.value for s in FINISHED_STATES])
-_GOOD_RATING = Ticket.rating.in_([Rating.SATISFIED.value, Rating.PARTLY.value])
+# The order of TicketFigures' fields before `overdue`, as named in the running totals.
+_FIGURE_COUNTS = ("received", "answered", "transferred", "transfers", "accepted_transfers",
+                  "returned_transfers", "resolved", "resolved_on_time", "rated", "satisfied_or_partly")
 
 
-def _ticket_columns(now: dt.datetime) -> list[Any]:
-    return [
-        func.count(Ticket.id),
-        _sum(Ticket.state == State.ANSWERED.value),
-        _sum(Ticket.transfer_count > 0),
-        func.coalesce(func.sum(Ticket.transfer_count), 0),
-        func.coalesce(func.sum(Ticket.accepted_transfer_count), 0),
-        func.coalesce(func.sum(Ticket.return_count), 0),
-        _sum(_UNIT_RESOLVED),
-        _sum(and_(_UNIT_RESOLVED, Ticket.resolved_on_time.is_(True))),
-        _sum(Ticket.rating.is_not(None)),
-        _sum(_GOOD_RATING),
-        _sum(and_(_OPEN, Ticket.deadline < now)),
-    ]
-
-
-def _in_period(statement: Select[Any], period: Period) -> Select[Any]:
-    return statement.where(Ticket.received_at >= period.start, Ticket.received_at < period.end)
+def _overdue(session: Session, period: Period, now: dt.datetime) -> list[tuple[int | None, str | None, int]]:
+    """超期 cannot be kept as a running total (it changes as time passes): count it live
+    from the open tickets, which the (state, deadline) index finds without a full scan."""
+    rows = session.execute(
+        select(Ticket.unit_id, Ticket.category, func.count(Ticket.id))
+        .where(_OPEN, Ticket.deadline < now, Ticket.received_at >= period.start, Ticket.received_at < period.end)
+        .group_by(Ticket.unit_id, Ticket.category))
+    return [(unit_id, category, int(n)) for unit_id, category, n in rows]
 
 
 def ticket_figures(session: Session, period: Period, *, now: dt.datetime | None = None) -> TicketFigures:
-    row = session.execute(_in_period(select(*_ticket_columns(now or utcnow())), period)).one()
-    return TicketFigures(*(int(v) for v in row))
+    (row,) = rollup.totals(session, TicketRollup, period.since, period.until, (), _FIGURE_COUNTS)
+    overdue = sum(n for _, _, n in _overdue(session, period, now or utcnow()))
+    return TicketFigures(*(int(v) for v in row), overdue=overdue)
 
 
 def figures_by_category(session: Session, period: Period, *,
                         now: dt.datetime | None = None) -> dict[str | None, TicketFigures]:
-    statement = _in_period(select(Ticket.category, *_ticket_columns(now or utcnow())), period)
-    rows = session.execute(statement.group_by(Ticket.category)).all()
-    return {row[0]: TicketFigures(*(int(v) for v in row[1:])) for row in rows}
+    overdue: dict[str | None, int] = {}
+    for _, category, n in _overdue(session, period, now or utcnow()):
+        overdue[category] = overdue.get(category, 0) + n
+    rows = rollup.totals(session, TicketRollup, period.since, period.until, ("category",), _FIGURE_COUNTS)
+    figures = {}
+    for stored, *values in rows:
+        category = stored or None  # the running totals keep "no category" as ''
+        figures[category] = TicketFigures(*(int(v) for v in values), overdue=overdue.get(category, 0))
+    return figures
 
 
 @dataclass(frozen=True)
@@ -139,7 +137,7 @@ class UnitFigures:
     returned: int
     resolved: int
     resolved_on_time: int
-    rated: int
+    rated: int             # tickets now with this unit that were rated
     satisfied_or_partly: int
     overdue: int           # open tickets with this unit, past their deadline now
 
@@ -153,26 +151,17 @@ class UnitFigures:
 
 
 def unit_figures(session: Session, period: Period, *, now: dt.datetime | None = None) -> list[UnitFigures]:
-    now = now or utcnow()
-    transfers = session.execute(
-        _in_period(select(
-            Transfer.unit_id, func.count(Transfer.id),
-            _sum(Transfer.outcome == TransferOutcome.ACCEPTED.value),
-            _sum(Transfer.outcome == TransferOutcome.RETURNED.value),
-            _sum(Transfer.resolved_at.is_not(None)),
-            _sum(Transfer.resolved_on_time.is_(True)),
-        ).join(Ticket, Ticket.id == Transfer.ticket_id), period).group_by(Transfer.unit_id)
-    ).all()
-    current = session.execute(
-        _in_period(select(Ticket.unit_id, _sum(Ticket.rating.is_not(None)), _sum(_GOOD_RATING),
-                          _sum(and_(_OPEN, Ticket.deadline < now))), period)
-        .where(Ticket.unit_id.is_not(None)).group_by(Ticket.unit_id)
-    ).all()
     by_unit: dict[int, list[int]] = {}
-    for unit_id, *values in transfers:
+    for unit_id, *values in rollup.totals(session, TransferRollup, period.since, period.until, ("unit_id",),
+                                          rollup.TRANSFER_COUNTS):
         by_unit[unit_id] = [int(v) for v in values] + [0, 0, 0]
-    for unit_id, rated, good, overdue in current:
-        by_unit.setdefault(unit_id, [0, 0, 0, 0, 0, 0, 0, 0])[5:] = [int(rated), int(good), int(overdue)]
+    for unit_id, rated, good in rollup.totals(session, TicketRollup, period.since, period.until, ("unit_id",),
+                                              ("rated", "satisfied_or_partly")):
+        if unit_id and (rated or good):
+            by_unit.setdefault(unit_id, [0] * 8)[5:7] = [int(rated), int(good)]
+    for unit_id, _, n in _overdue(session, period, now or utcnow()):
+        if unit_id is not None:
+            by_unit.setdefault(unit_id, [0] * 8)[7] += n
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(by_unit)))}
     figures = [UnitFigures(units[uid].code, units[uid].name, *values) for uid, values in by_unit.items()]
     return sorted(figures, key=lambda f: (-f.received, f.unit_code))
@@ -180,15 +169,11 @@ def unit_figures(session: Session, period: Period, *, now: dt.datetime | None = 
 
 def board_counts(session: Session, period: Period) -> dict[str, int]:
     """The big screen: received, and how many of those are pending, in progress, resolved."""
-    rows = session.execute(_in_period(select(Ticket.state, func.count(Ticket.id)), period)
-                           .group_by(Ticket.state)).all()
-    counts = {"received": 0, Bucket.PENDING.value: 0, Bucket.IN_PROGRESS.value: 0, Bucket.RESOLVED.value: 0}
-    for state, n in rows:
-        counts["received"] += n
-        bucket = BOARD_BUCKET[State(state)]
-        if bucket is not Bucket.CLOSED_OTHER:
-            counts[bucket.value] += n
-    return counts
+    (row,) = rollup.totals(session, TicketRollup, period.since, period.until, (),
+                           ("received", "pending", "in_progress", "resolved_bucket"))
+    received, pending, in_progress, resolved = (int(v) for v in row)
+    return {"received": received, Bucket.PENDING.value: pending, Bucket.IN_PROGRESS.value: in_progress,
+            Bucket.RESOLVED.value: resolved}
 
 
 @dataclass(frozen=True)

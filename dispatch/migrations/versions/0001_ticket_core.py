@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 04:50:04.976944
+Create Date: 2026-11-24 04:56:58.753832
 """
 from __future__ import annotations
 
@@ -18,10 +18,43 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('ticket_rollup',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('category', sa.String(length=50), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('answered', sa.Integer(), nullable=False),
+    sa.Column('transferred', sa.Integer(), nullable=False),
+    sa.Column('transfers', sa.Integer(), nullable=False),
+    sa.Column('accepted_transfers', sa.Integer(), nullable=False),
+    sa.Column('returned_transfers', sa.Integer(), nullable=False),
+    sa.Column('resolved', sa.Integer(), nullable=False),
+    sa.Column('resolved_on_time', sa.Integer(), nullable=False),
+    sa.Column('rated', sa.Integer(), nullable=False),
+    sa.Column('satisfied_or_partly', sa.Integer(), nullable=False),
+    sa.Column('pending', sa.Integer(), nullable=False),
+    sa.Column('in_progress', sa.Integer(), nullable=False),
+    sa.Column('resolved_bucket', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_rollup')),
+    sa.UniqueConstraint('day', 'category', 'unit_id', name='uq_ticket_rollup_key')
+    )
     op.create_table('ticket_sequences',
     sa.Column('day', sa.String(length=8), nullable=False),
     sa.Column('last', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_ticket_sequences'))
+    )
+    op.create_table('transfer_rollup',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('transfers', sa.Integer(), nullable=False),
+    sa.Column('accepted', sa.Integer(), nullable=False),
+    sa.Column('returned', sa.Integer(), nullable=False),
+    sa.Column('resolved', sa.Integer(), nullable=False),
+    sa.Column('resolved_on_time', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transfer_rollup')),
+    sa.UniqueConstraint('day', 'unit_id', name='uq_transfer_rollup_key')
     )
     op.create_table('units',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -171,6 +204,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('received_day', sa.Date(), nullable=False),
     sa.Column('transferred_at', sa.DateTime(), nullable=False),
     sa.Column('outcome', sa.String(length=10), nullable=False),
     sa.Column('responded_at', sa.DateTime(), nullable=True),
@@ -220,4 +254,6 @@ def downgrade() -> None:
     op.drop_table('tickets')
     op.drop_table('staff_users')
     op.drop_table('units')
+    op.drop_table('transfer_rollup')
     op.drop_table('ticket_sequences')
+    op.drop_table('ticket_rollup')

@@ -1,0 +1,123 @@
+"""The JSON API as a citizen's browser and the acceptance checks use it."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from dispatch import lifecycle
+from dispatch.actors import Actor
+from dispatch.public import ticket_by_number
+from dispatch.units import City, unit_by_code
+from dispatch.vocabulary import Role
+from tests.conftest import unit_staff
+from web.app import create_app
+from web.config import Settings
+
+
+@pytest.fixture
+def client(database_url: str, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        yield client
+
+
+def file_complaint(client: TestClient, **fields: object) -> dict:
+    body = {"body": "我叫张三丰，电话13812345678，小区门口垃圾三天没人清运。", "phone": "13812345678",
+            "name": "张三丰", "title": "垃圾无人清运", **fields}
+    response = client.post("/api/v1/tickets", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_citizen_files_a_complaint_and_looks_it_up_masked(client: TestClient) -> None:
+    created = file_complaint(client, type="投诉", location="沁园街道")
+    assert created["state"] == "received" and len(created["query_code"]) == 6
+    view = client.get(f"/api/v1/tickets/{created['number']}", params={"code": created["query_code"]}).json()
+    assert view["number"] == created["number"] and view["state"] == "received"
+    assert view["phone"] == "138****5678" and view["name"] == "张**"
+    assert "13812345678" not in str(view) and "张三丰" not in str(view)
+    assert [e["action"] for e in view["timeline"]] == ["receive"]
+    assert view["deadline"] is not None and view["overdue"] is False
+
+
+def test_a_wrong_code_is_answered_exactly_like_an_unknown_number(client: TestClient) -> None:
+    created = file_complaint(client)
+    wrong = client.get(f"/api/v1/tickets/{created['number']}", params={"code": "000000" if created["query_code"] != "000000" else "111111"})
+    unknown = client.get("/api/v1/tickets/20000101-9999", params={"code": created["query_code"]})
+    missing = client.get(f"/api/v1/tickets/{created['number']}")
+    assert wrong.status_code == unknown.status_code == missing.status_code == 404
+    assert wrong.json() == unknown.json() == missing.json()
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"body": ""}, "body"),
+    ({"body": "   "}, "body"),
+    ({"title": "x"}, "body"),
+    ({"body": "字" * 5001}, "body"),
+    ({"body": 42}, "body"),
+    ({"body": "路灯坏了", "phone": "123"}, "phone"),
+    ({"body": "路灯坏了", "type": "gossip"}, "type"),
+    ({"body": "路灯坏了", "confidential": "yes"}, "confidential"),
+])
+def test_bad_input_gets_422_saying_what_is_wrong(client: TestClient, payload: dict, field: str) -> None:
+    response = client.post("/api/v1/tickets", json=payload)
+    assert response.status_code == 422
+    assert response.json()["field"] == field and response.json()["message"]
+
+
+def test_a_body_that_is_not_a_json_object_gets_422(client: TestClient) -> None:
+    assert client.post("/api/v1/tickets", content=b"body=hello").status_code == 422
+    assert client.post("/api/v1/tickets", json=["a list"]).status_code == 422
+
+
+def test_a_repeat_from_the_same_contact_answers_the_open_ticket(client: TestClient) -> None:
+    first = file_complaint(client)
+    again = client.post("/api/v1/tickets", json={"body": "我叫张三丰，电话13812345678，小区门口垃圾三天没人清运。",
+                                                 "phone": "+86 138 1234 5678"})
+    assert again.status_code == 200
+    assert again.json()["number"] == first["number"] and again.json()["repeat_of_open_ticket"] is True
+
+
+def test_stats_follow_the_lifecycle(client: TestClient, sessions: sessionmaker[Session], city: City) -> None:
+    from dispatch.units import import_units
+
+    with sessions.begin() as session:
+        import_units(session, city)
+    empty = client.get("/api/v1/stats").json()
+    assert empty["tickets"]["received"] == 0 and empty["tickets"]["resolution_rate"] is None
+    created = [file_complaint(client, body=f"第{i}件：路灯不亮", phone=f"1380391000{i}") for i in range(4)]
+
+    operator = Actor(label="op", role=Role.OPERATOR)
+    with sessions.begin() as session:
+        housing = unit_by_code(session, "housing")
+        staff = unit_staff(session, "housing")
+        t0, t1, t2 = (ticket_by_number(session, c["number"]) for c in created[:3])
+        lifecycle.transfer(session, t0, housing, operator)
+        lifecycle.accept(session, t0, staff)
+        lifecycle.resolve(session, t0, staff, "已修好")
+        lifecycle.transfer(session, t1, housing, operator)
+        lifecycle.return_ticket(session, t1, staff, "非本单位职责")
+        lifecycle.answer(session, t2, operator, "已答复")
+    stats = client.get("/api/v1/stats").json()
+    tickets = stats["tickets"]
+    assert tickets["received"] == 4 and tickets["answered"] == 1 and tickets["resolved"] == 1
+    assert tickets["transfer_rate"] == pytest.approx(0.5)
+    assert tickets["return_rate"] == pytest.approx(0.5)
+    assert tickets["successful_transfer_rate"] == pytest.approx(0.5)
+    assert tickets["resolution_rate"] == pytest.approx(0.5)
+    assert tickets["on_time_rate"] == pytest.approx(1.0)
+    assert tickets["satisfaction_rate"] is None
+    assert tickets["overdue"] == 0
+    assert [u["unit_code"] for u in stats["units"]] == ["housing"]
+    assert stats["calls"]["offered"] == 0 and stats["calls"]["answer_rate"] is None
+    resolved_view = client.get(f"/api/v1/tickets/{created[0]['number']}", params={"code": created[0]["query_code"]}).json()
+    assert resolved_view["state"] == "resolved" and resolved_view["reply"] == "已修好"
+    assert [e["action"] for e in resolved_view["timeline"]] == ["receive", "transfer", "accept", "resolve"]
+
+
+@pytest.mark.parametrize("query", ["since=2026-13-01", "until=yesterday", "since=2026-11-10&until=2026-11-01"])
+def test_stats_refuse_bad_dates(client: TestClient, query: str) -> None:
+    response = client.get(f"/api/v1/stats?{query}")
+    assert response.status_code == 422 and response.json()["field"] in ("since", "until")

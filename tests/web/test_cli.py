@@ -1,0 +1,82 @@
+"""The hotline command, run as an administrator would."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch.intake import IntakeRequest, IntakeRules, intake
+from dispatch.models import StaffUser, Unit
+from dispatch.staff import authenticate
+from dispatch.units import DEMO_CITY
+from dispatch.vocabulary import Channel
+from web.cli import main
+
+
+@pytest.fixture
+def run(database_url: str, sessions: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str, **env: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(main, list(args), env={"HOTLINE_DATABASE_URL": database_url, **env},
+                             catch_exceptions=False)
+
+    return invoke
+
+
+def test_db_upgrade_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("db", "upgrade").exit_code == 0
+    assert run("db", "upgrade").exit_code == 0
+
+
+def test_units_import_adds_then_updates(run, sessions: sessionmaker[Session], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = run("units", "import", str(DEMO_CITY))
+    assert first.exit_code == 0 and "33 units added" in first.output
+    changed = json.loads(DEMO_CITY.read_text(encoding="utf-8"))
+    changed["units"][2]["name"] = "济源示范区住房和城乡建设局（新）"
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    second = run("units", "import", str(path))
+    assert "0 units added, 1 updated" in second.output
+    with sessions() as session:
+        assert session.scalar(select(Unit.name).where(Unit.code == "housing")) == "济源示范区住房和城乡建设局（新）"
+        parent = session.scalar(select(Unit).where(Unit.code == "qinyuan"))
+        assert parent is not None and parent.parent_id is not None
+
+
+def test_units_import_refuses_a_broken_city_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps({"city": {"code": "x", "name": "X"},
+                                "units": [{"code": "a", "name": "A", "parent": "nowhere"}]}))
+    result = run("units", "import", str(path))
+    assert result.exit_code != 0 and "unknown parent" in result.output
+
+
+def test_users_add_hashes_the_password_and_binds_unit_staff(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    run("units", "import", str(DEMO_CITY))
+    result = run("users", "add", "zhang", "--role", "unit_staff", "--unit", "housing",
+                 HOTLINE_NEW_PASSWORD="correct horse")
+    assert result.exit_code == 0, result.output
+    assert run("users", "add", "li", "--role", "unit_staff", HOTLINE_NEW_PASSWORD="correct horse").exit_code != 0
+    assert run("users", "add", "wu", "--role", "operator", HOTLINE_NEW_PASSWORD="short").exit_code != 0
+    with sessions.begin() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.username == "zhang"))
+        assert user is not None and user.password_hash.startswith("$argon2")
+        assert "correct horse" not in user.password_hash
+        assert authenticate(session, "zhang", "correct horse") is not None
+        assert authenticate(session, "zhang", "wrong horse") is None
+        assert authenticate(session, "nobody", "correct horse") is None
+
+
+def test_report_prints_a_table_and_json(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as session:
+        intake(session, IntakeRequest(channel=Channel.PHONE, body="噪音扰民", phone="13803910001"), IntakeRules())
+    table = run("report")
+    assert table.exit_code == 0 and "received" in table.output
+    data = json.loads(run("report", "--json").output)
+    assert data["tickets"]["received"] == 1 and data["tickets"]["transfer_rate"] == 0.0
+    assert run("report", "--since", "2026-02-30").exit_code != 0
