@@ -37,8 +37,16 @@ class WorkCalendar:
     extra_holidays: frozenset[dt.date] = frozenset()
     extra_workdays: frozenset[dt.date] = frozenset()
     _warned: set[int] = field(default_factory=set, compare=False, repr=False)
+    _known: dict[dt.date, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def is_workday(self, day: dt.date) -> bool:
+        # Every intake asks about the same few weeks of days: remember the answers.
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: dt.date) -> bool:
         if day in self.extra_holidays:
             return False
         if day in self.extra_workdays:

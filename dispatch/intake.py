@@ -7,7 +7,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -139,16 +139,20 @@ def fingerprint(text: str) -> str:
     return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
+# Built once: constructing the statement per request cost more than running it.
+_OPEN_TICKETS_OF_CONTACT = (
+    select(Ticket)
+    .where(Ticket.phone == bindparam("phone"), Ticket.received_at >= bindparam("since"),
+           Ticket.state.not_in([s.value for s in FINISHED_STATES]))
+    .order_by(Ticket.received_at.desc())
+)
+
+
 def _open_repeat(session: Session, clean: _Clean, since: dt.datetime) -> Ticket | None:
     if clean.phone is None:
         return None
-    candidates = session.scalars(
-        select(Ticket).where(Ticket.phone == clean.phone, Ticket.received_at >= since,
-                             Ticket.state.not_in([s.value for s in FINISHED_STATES]))
-        .order_by(Ticket.received_at.desc())
-    ).all()
     wanted = fingerprint(clean.body)
-    for ticket in candidates:
+    for ticket in session.scalars(_OPEN_TICKETS_OF_CONTACT, {"phone": clean.phone, "since": since}):
         if fingerprint(ticket.body) == wanted:
             return ticket
     return None
@@ -174,7 +178,6 @@ def _add_source(session: Session, ticket: Ticket, channel: Channel, channel_ref:
                 now: dt.datetime) -> None:
     session.add(IntakeSource(ticket_id=ticket.id, channel=channel.value, channel_ref=channel_ref,
                              received_at=now, body=body))
-    session.flush()
 
 
 def _ticket_for_ref(session: Session, channel: Channel, channel_ref: str) -> Ticket | None:

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,17 +18,17 @@ def next_number(session: Session, received_at: dt.datetime) -> str:
     """Date (China time) + daily sequence; one atomic upsert, so concurrent intakes never
     share a number."""
     day = local_date(received_at).strftime("%Y%m%d")
-    dialect = session.get_bind().dialect.name
+    sequence = session.execute(_increment(session.get_bind().dialect.name), {"day": day}).scalar_one()
+    return f"{day}-{sequence:04d}"
+
+
+@functools.cache
+def _increment(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = TicketSequence.__table__
-    statement = (
-        insert(table)
-        .values(day=day, last=1)
-        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
-        .returning(table.c.last)
-    )
-    sequence = session.execute(statement).scalar_one()
-    return f"{day}-{sequence:04d}"
+    return (insert(table).values(day=bindparam("day"), last=1)
+            .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
+            .returning(table.c.last))
 
 
 def new_query_code() -> str:

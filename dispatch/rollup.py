@@ -10,9 +10,10 @@ rebuild() recomputes everything from the tickets and transfers; tests check both
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import bindparam, delete, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -106,17 +107,21 @@ def on_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 def _apply(session: Session, model: type[Base], key_columns: tuple[str, ...], counts: tuple[str, ...],
            deltas: dict[Key, list[int]]) -> None:
+    rows = [dict(zip(key_columns, key)) | dict(zip(counts, vector)) for key, vector in deltas.items() if any(vector)]
+    if rows:
+        session.execute(_upsert(session.get_bind().dialect.name, model, key_columns, counts), rows)
+
+
+@functools.cache
+def _upsert(dialect: str, model: type[Base], key_columns: tuple[str, ...], counts: tuple[str, ...]) -> Any:
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET count = count + new, built once: building
+    it per flush cost more than running it."""
     table = model.__table__
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for key, vector in deltas.items():
-        if not any(vector):
-            continue
-        values = dict(zip(key_columns, key)) | dict(zip(counts, vector))
-        statement = insert(table).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c[c] for c in key_columns],
-            set_={c: table.c[c] + statement.excluded[c] for c in counts})
-        session.execute(statement)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values({c: bindparam(c) for c in key_columns + counts})
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[c] for c in key_columns],
+        set_={c: table.c[c] + statement.excluded[c] for c in counts})
 
 
 def rebuild(session: Session) -> None:

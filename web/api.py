@@ -112,17 +112,7 @@ async def stats(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     period = period_from_query(request)
 
-    def work(session: Session) -> dict[str, Any]:
-        return {
-            "period": {"since": period.since.isoformat(), "until": period.until.isoformat()},
-            "tickets": reports.ticket_figures(session, period).as_dict(),
-            "board": reports.board_counts(session, period),
-            "units": [u.as_dict() for u in reports.unit_figures(session, period)],
-            "categories": {k or "": v.as_dict() for k, v in reports.figures_by_category(session, period).items()},
-            "calls": reports.call_figures(session, period).as_dict(),
-        }
-
-    return JSONResponse(await services.run(work))
+    return JSONResponse(await services.run(lambda session: reports.summary(session, period)))
 
 
 routes = [

@@ -148,15 +148,13 @@ def report(since: dt.date | None, until: dt.date | None, as_json: bool) -> None:
     engine, sessions = _session_scope(settings)
     try:
         with sessions() as session:
-            tickets = reports.ticket_figures(session, period).as_dict()
-            per_unit = [u.as_dict() for u in reports.unit_figures(session, period)]
-            calls = reports.call_figures(session, period).as_dict()
+            figures = reports.summary(session, period)
     finally:
         engine.dispose()
     if as_json:
-        click.echo(json.dumps({"period": {"since": str(since), "until": str(until)}, "tickets": tickets,
-                               "units": per_unit, "calls": calls}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
+    tickets, per_unit, calls = figures["tickets"], figures["units"], figures["calls"]
     click.echo(f"Tickets received {since} .. {until}")
     for key, value in tickets.items():
         click.echo(f"  {key:<26} {_fmt(value, key)}")

@@ -1,0 +1,55 @@
+"""What staff see of a ticket: everything, except that a unit never learns who filed a
+confidential (保密) ticket, and unit staff see only tickets that are, or were, with them."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from dispatch.actors import Actor
+from dispatch.errors import NotFound
+from dispatch.masking import mask_text
+from dispatch.models import Ticket, TicketEvent, Transfer, Unit
+from dispatch.vocabulary import LABELS_ZH, Role
+
+HIDDEN = "（保密）"
+
+
+def may_see(session: Session, actor: Actor, ticket: Ticket) -> bool:
+    if actor.role is not Role.UNIT_STAFF:
+        return actor.role is not None or actor.is_system
+    if ticket.unit_id == actor.unit_id:
+        return True
+    return bool(session.scalar(select(exists().where(Transfer.ticket_id == ticket.id,
+                                                     Transfer.unit_id == actor.unit_id))))
+
+
+def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]:
+    """The ticket as a staff member may see it; NotFound (not 'forbidden') for a unit that
+    may not, so ticket numbers of other units cannot be probed."""
+    if not may_see(session, actor, ticket):
+        raise NotFound(f"no ticket {ticket.number}")
+    hide_identity = ticket.confidential and actor.role is Role.UNIT_STAFF
+    names = [ticket.name] if ticket.name else []
+    events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                             .order_by(TicketEvent.id)).all()
+    unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    return {
+        "number": ticket.number, "state": ticket.state, "state_label": LABELS_ZH[ticket.state],
+        "version": ticket.version, "channel": ticket.channel, "type": ticket.request_type,
+        "urgency": ticket.urgency, "category": ticket.category, "confidential": ticket.confidential,
+        "title": mask_text(ticket.title, names) if hide_identity else ticket.title,
+        "body": mask_text(ticket.body, names) if hide_identity else ticket.body,
+        "phone": HIDDEN if hide_identity else ticket.phone,
+        "name": HIDDEN if hide_identity and ticket.name else ticket.name,
+        "location": ticket.location,
+        "unit": unit_names.get(ticket.unit_id) if ticket.unit_id else None,
+        "received_at": ticket.received_at.isoformat(),
+        "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
+        "reply": ticket.reply,
+        "events": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_state,
+                    "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,
+                    "note": mask_text(e.note, names) if hide_identity and e.note else e.note}
+                   for e in events],
+    }
