@@ -1,0 +1,1 @@
+"""Telephony: Asterisk AMI events -> call records and agent states; an AMI simulator."""

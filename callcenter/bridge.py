@@ -1,0 +1,405 @@
+"""The AMI bridge: panoramisk connection -> events -> CallAssembler -> on_call / on_agent.
+
+It owns the connection's life instead of leaving it to panoramisk 1.4, whose Manager
+reconnects on a fixed timer, never resolves an action sent on a dead socket, pings without
+a timeout, ignores ``auth_type='md5'`` and re-sends pending actions after a reconnect (a
+re-sent Originate would ring a citizen twice). So: one fresh Manager per connection, every
+action bounded by ``asyncio.wait_for``, our own login, keepalive, backoff and reconcile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from panoramisk import Manager
+from panoramisk.actions import Action
+from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.message import Message
+
+from callcenter import events as ev
+from callcenter.agents import AgentState, AgentStates
+from callcenter.calls import CallAssembler, CallRecord
+
+log = logging.getLogger(__name__)
+
+OnCall = Callable[[CallRecord], Awaitable[None]]
+OnAgent = Callable[[AgentState], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BridgeSettings:
+    host: str
+    username: str
+    secret: str = field(repr=False)
+    port: int = 5038
+    md5_login: bool = False  # Challenge/Login with a Key, so the secret never crosses the wire
+    connect_timeout: float = 5.0
+    action_timeout: float = 5.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    ping_interval: float = 20.0
+    sweep_interval: float = 60.0
+    max_call_age: float = 4 * 3600.0  # a call silent this long lost its Hangup
+    ivr_variable: str = "IVR_CHOICE"
+
+
+class AmiError(Exception):
+    """Base of the bridge's errors."""
+
+
+class NotConnected(AmiError):
+    def __init__(self, action: str):
+        super().__init__(f"not connected to the PBX, cannot send {action}")
+        self.action = action
+
+
+class ActionTimeout(AmiError):
+    def __init__(self, action: str, seconds: float):
+        super().__init__(f"{action} got no answer within {seconds:g}s")
+        self.action, self.seconds = action, seconds
+
+
+class ActionFailed(AmiError):
+    def __init__(self, action: str, message: str):
+        super().__init__(f"{action} failed: {message}")
+        self.action, self.message = action, message
+
+
+class LoginFailed(ActionFailed):
+    pass
+
+
+class ConnectionLost(AmiError):
+    def __init__(self, action: str):
+        super().__init__(f"connection lost while waiting for {action}")
+        self.action = action
+
+
+@dataclass(frozen=True)
+class OriginateResult:
+    success: bool
+    reason: int | None  # Asterisk's originate reason: 4 answered, 5 busy, 3 no answer...
+    channel: str
+    uniqueid: str
+
+
+class _Manager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager minus its own timers and re-sends: the bridge owns those."""
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.lost = asyncio.Event()
+        # Manager hooks FullyBooted to re-send actions pending at a disconnect; drop it.
+        self.callbacks.clear()
+        self.patterns.clear()
+
+    def ping(self) -> None:  # the bridge pings, with a timeout
+        pass
+
+    def connection_lost(self, exc: object) -> None:
+        # Called by the protocol on a dropped socket or a Shutdown event. panoramisk would
+        # schedule a reconnect here; the bridge's loop does that, with backoff.
+        self._connected = False
+        if self.pinger:
+            self.pinger.cancel()
+            self.pinger = None
+        if not self.lost.is_set():
+            log.warning("ami.connection_lost host=%s port=%s", self.config["host"],
+                        self.config["port"])
+        self.lost.set()
+
+
+def _plain(m: Message) -> dict[str, str]:
+    return {k: (v[-1] if isinstance(v, list) else str(v)) for k, v in m.items()}
+
+
+class AmiBridge:
+    """Run with ``await bridge.start()`` / ``await bridge.stop()`` (or ``async with``)."""
+
+    def __init__(self, settings: BridgeSettings, on_call: OnCall,
+                 on_agent: OnAgent | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self._on_call, self._on_agent, self._clock = on_call, on_agent, clock
+        self.calls = CallAssembler(ivr_variable=settings.ivr_variable)
+        self.agents = AgentStates()
+        self.events_seen = 0  # AMI events received, used or not
+        self.events_applied = 0  # those that parsed into a call or agent event
+        self.connections = 0  # successful logins so far
+        self._manager: _Manager | None = None
+        self._ready = asyncio.Event()
+        self._outbox: asyncio.Queue[CallRecord | AgentState] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- life --
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._connection_loop(), name="ami-connection"),
+            asyncio.create_task(self._sweep_loop(), name="ami-sweep"),
+            asyncio.create_task(self._deliver_loop(), name="ami-deliver"),
+        ]
+
+    async def stop(self, drain: float = 2.0) -> None:
+        conn, sweep, deliver = self._tasks or (None, None, None)
+        for t in (conn, sweep):
+            if t is not None:
+                t.cancel()
+        await asyncio.gather(*(t for t in (conn, sweep) if t), return_exceptions=True)
+        if deliver is not None:
+            # hand over what was already assembled, but do not hang on a stuck callback
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._outbox.join(), drain)
+            deliver.cancel()
+            await asyncio.gather(deliver, return_exceptions=True)
+        self._tasks = []
+        log.info("ami.stopped")
+
+    async def __aenter__(self) -> AmiBridge:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
+    async def idle(self) -> None:
+        """Wait until every record assembled so far went through on_call / on_agent."""
+        await self._outbox.join()
+
+    # -- the connection --
+
+    async def _connection_loop(self) -> None:
+        s = self.settings
+        failures = 0
+        while True:
+            try:
+                await self._session()
+                failures = 0  # it was up; the next drop starts the backoff again
+            except LoginFailed as exc:
+                log.error("ami.login_failed host=%s port=%d username=%s message=%s",
+                          s.host, s.port, s.username, exc.message)
+            except ActionTimeout as exc:
+                log.warning("ami.action_timeout action=%s seconds=%g", exc.action, exc.seconds)
+            except (OSError, asyncio.TimeoutError) as exc:
+                log.warning("ami.connect_failed host=%s port=%d error=%s",
+                            s.host, s.port, exc or type(exc).__name__)
+            except AmiError as exc:
+                log.warning("ami.session_failed error=%s", exc)
+            except Exception:  # a bug must cost a reconnect, not the bridge
+                log.exception("ami.session_crashed")
+            delay = min(s.backoff_max, s.backoff_initial * 2 ** failures)
+            failures += 1
+            log.info("ami.reconnect_in seconds=%.2f attempt=%d", delay, failures)
+            await asyncio.sleep(delay)
+
+    async def _session(self) -> None:
+        s = self.settings
+        loop = asyncio.get_running_loop()
+        manager = _Manager(host=s.host, port=s.port, loop=loop, events="on")
+        manager.register_event("*", self._on_message)
+        log.info("ami.connecting host=%s port=%d", s.host, s.port)
+        transport, protocol = await asyncio.wait_for(
+            loop.create_connection(AMIProtocol, s.host, s.port), s.connect_timeout)
+        # Hand the socket to panoramisk as its own connect() would (which we skip: it
+        # retries on a fixed timer behind our back).
+        done: asyncio.Future[tuple[Any, Any]] = loop.create_future()
+        done.set_result((transport, protocol))
+        manager.connection_made(done)
+        self._manager = manager
+        keepalive: asyncio.Task[None] | None = None
+        waiter: asyncio.Task[bool] | None = None
+        try:
+            await self._login(manager)
+            manager.authenticated = True
+            self.connections += 1
+            log.info("ami.logged_in host=%s port=%d connection=%d",
+                     s.host, s.port, self.connections)
+            await self._reconcile(manager)
+            self._ready.set()
+            keepalive = asyncio.create_task(self._keepalive(manager), name="ami-keepalive")
+            waiter = asyncio.create_task(manager.lost.wait(), name="ami-lost")
+            await asyncio.wait({keepalive, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if keepalive.done() and not keepalive.cancelled():
+                keepalive.result()  # raises the ping timeout
+        finally:
+            self._ready.clear()
+            self._manager = None
+            for t in (keepalive, waiter):
+                if t is not None:
+                    t.cancel()
+            await asyncio.gather(*(t for t in (keepalive, waiter) if t),
+                                 return_exceptions=True)
+            manager.close()
+
+    async def _login(self, manager: _Manager) -> None:
+        s = self.settings
+        login = {"Action": "Login", "Username": s.username, "Events": "on"}
+        if s.md5_login:
+            challenge = await self._send(manager, {"Action": "Challenge", "AuthType": "MD5"})
+            key = hashlib.md5((challenge.get("Challenge", "") + s.secret).encode()).hexdigest()
+            login |= {"AuthType": "MD5", "Key": key}
+        else:
+            login["Secret"] = s.secret
+        reply = await self._send(manager, login, check=False)
+        if reply.get("Response") != "Success":
+            raise LoginFailed("Login", reply.get("Message", "no message"))
+
+    async def _keepalive(self, manager: _Manager) -> None:
+        while True:
+            await asyncio.sleep(self.settings.ping_interval)
+            await self._send(manager, {"Action": "Ping"})
+
+    async def _reconcile(self, manager: _Manager) -> None:
+        """Calls open before a drop are checked against what the PBX has now."""
+        now = self._clock()
+        channels = await self._send_list(manager, {"Action": "CoreShowChannels"})
+        live = [e for e in (ev.parse(m, now) for m in channels)
+                if isinstance(e, ev.CoreShowChannel)]
+        before = len(self.calls)
+        records = self.calls.reconcile(live, now)
+        for r in records:
+            self._outbox.put_nowait(r)
+        closed = sum(1 for r in records if r.final)
+        log.info("ami.reconciled open_before=%d closed=%d adopted=%d live_channels=%d",
+                 before, closed, len(records) - closed, len(live))
+        status = await self._send_list(manager, {"Action": "QueueStatus"})
+        members = [e for e in (ev.parse(m, now) for m in status)
+                   if isinstance(e, ev.QueueMember)]
+        for st in self.agents.reconcile(members, now):
+            self._outbox.put_nowait(st)
+
+    # -- actions, all bounded --
+
+    async def _await(self, manager: _Manager, action: Action, timeout: float) -> Any:
+        name = action["Action"]
+        if manager.protocol is None or manager.protocol.closed:
+            raise NotConnected(name)
+        fut = manager.send_action(action, as_list=action.as_list)
+        # panoramisk never resolves an action whose socket died: race it with the loss.
+        lost = asyncio.ensure_future(manager.lost.wait())
+        try:
+            await asyncio.wait({fut, lost}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            if not fut.done():
+                fut.cancel()
+                manager.protocol.responses.pop(action.id, None)
+        if not fut.cancelled():
+            return fut.result()
+        if manager.lost.is_set():
+            raise ConnectionLost(name)
+        raise ActionTimeout(name, timeout)
+
+    async def _send(self, manager: _Manager, fields: Mapping[str, str], *,
+                    check: bool = True, as_list: bool | None = False,
+                    timeout: float | None = None) -> dict[str, str]:
+        action = Action(dict(fields), as_list=as_list)
+        reply = await self._await(manager, action, timeout or self.settings.action_timeout)
+        if isinstance(reply, list):
+            reply = reply[0]
+        plain = _plain(reply)
+        if check and plain.get("Response") not in ("Success", "Follows", "Goodbye"):
+            raise ActionFailed(fields["Action"], plain.get("Message", "no message"))
+        return plain
+
+    async def _send_list(self, manager: _Manager, fields: Mapping[str, str]) -> list[Message]:
+        reply = await self._await(manager, Action(dict(fields), as_list=None),
+                                  self.settings.action_timeout)
+        if not isinstance(reply, list):  # an error comes alone
+            raise ActionFailed(fields["Action"], reply.get("Message", "no message"))
+        return [m for m in reply if "Event" in m]
+
+    def _current(self, action: str) -> _Manager:
+        if self._manager is None or not self._ready.is_set():
+            raise NotConnected(action)
+        return self._manager
+
+    async def action(self, fields: Mapping[str, str], *,
+                     timeout: float | None = None) -> dict[str, str]:
+        """Send an action that answers with one reply (QueueAdd, QueuePause...).
+
+        as_list=False is what makes panoramisk 1.4 resolve QueueAdd's reply at all.
+        """
+        return await self._send(self._current(fields["Action"]), fields, as_list=False,
+                                timeout=timeout)
+
+    async def originate(self, channel: str, exten: str, context: str, caller_id: str, *,
+                        ring_timeout: float = 30.0, priority: int = 1) -> OriginateResult:
+        """Call ``channel`` and, once answered, connect it to ``exten@context``.
+
+        Waits for the OriginateResponse, at most ring_timeout + action_timeout seconds.
+        """
+        manager = self._current("Originate")
+        action = Action({
+            "Action": "Originate", "Channel": channel, "Exten": exten, "Context": context,
+            "Priority": str(priority), "CallerID": caller_id,
+            "Timeout": str(int(ring_timeout * 1000)), "Async": "true",
+        }, as_list=None)
+        log.info("ami.originate channel=%s exten=%s context=%s", channel, exten, context)
+        reply = await self._await(manager, action, ring_timeout + self.settings.action_timeout)
+        if not isinstance(reply, list):
+            message = reply.get("Message", "no message")
+            log.warning("ami.originate_refused channel=%s message=%s", channel, message)
+            raise ActionFailed("Originate", message)
+        resp = next((e for e in (ev.parse(m, self._clock()) for m in reply)
+                     if isinstance(e, ev.OriginateResponse)), None)
+        if resp is None:
+            raise ActionFailed("Originate", "no OriginateResponse")
+        result = OriginateResult(resp.response == "Success", resp.reason, resp.channel,
+                                 resp.uniqueid)
+        log.info("ami.originate_result channel=%s success=%s reason=%s",
+                 channel, result.success, result.reason)
+        return result
+
+    # -- events --
+
+    def _on_message(self, manager: _Manager, message: Message) -> None:
+        # Called by panoramisk for every event not answering an action of ours.
+        self.events_seen += 1
+        try:
+            event = ev.parse(message, self._clock())
+            if event is None:
+                return
+            self.events_applied += 1
+            record = self.calls.apply(event)
+            if record is not None:
+                self._outbox.put_nowait(record)
+            for state in self.agents.apply(event):
+                self._outbox.put_nowait(state)
+        except Exception:  # one bad event must not stop the bridge
+            log.exception("ami.event_failed event=%s", message.get("Event"))
+
+    async def _sweep_loop(self) -> None:
+        s = self.settings
+        while True:
+            await asyncio.sleep(s.sweep_interval)
+            for record in self.calls.sweep(self._clock(), s.max_call_age):
+                log.info("ami.swept linkedid=%s outcome=%s", record.linkedid, record.outcome)
+                self._outbox.put_nowait(record)
+
+    async def _deliver_loop(self) -> None:
+        while True:
+            item = await self._outbox.get()
+            try:
+                if isinstance(item, CallRecord):
+                    await self._on_call(item)
+                elif self._on_agent is not None:
+                    await self._on_agent(item)
+            except Exception:
+                log.exception("ami.callback_failed item=%r", item)
+            finally:
+                self._outbox.task_done()
