@@ -221,12 +221,15 @@ class Call(Base):
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     agent: Mapped[str | None] = mapped_column(String(120))
+    agent_name: Mapped[str | None] = mapped_column(String(120))
     agents_rung: Mapped[list[str] | None] = mapped_column(JSON)
     ring_no_answers: Mapped[int] = mapped_column(Integer, default=0)
     hangup_cause: Mapped[str | None] = mapped_column(String(80))
     wait_seconds: Mapped[float | None] = mapped_column()
     talk_seconds: Mapped[float | None] = mapped_column()
     outcome: Mapped[str] = mapped_column(String(20))
+    transferred_to: Mapped[str | None] = mapped_column(String(120))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
 
@@ -269,3 +272,37 @@ class TransferRollup(Base):
     returned: Mapped[int] = mapped_column(Integer, default=0)
     resolved: Mapped[int] = mapped_column(Integer, default=0)
     resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Callback(Base):
+    """回拨: a missed (abandoned or lost) call waiting for someone to call the citizen back."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_status_created_at", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), unique=True)
+    caller: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10))          # pending, done
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_result: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AgentStatus(Base):
+    """An operator's phone as the PBX last reported it (for consoles and the wall screen)."""
+
+    __tablename__ = "agent_status"
+
+    interface: Mapped[str] = mapped_column(String(120), primary_key=True)
+    member_name: Mapped[str | None] = mapped_column(String(120))
+    queues: Mapped[list[str] | None] = mapped_column(JSON)
+    logged_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    ringing: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 04:56:58.753832
+Create Date: 2026-11-24 05:03:50.522301
 """
 from __future__ import annotations
 
@@ -130,12 +130,15 @@ def upgrade() -> None:
     sa.Column('answered_at', sa.DateTime(), nullable=True),
     sa.Column('ended_at', sa.DateTime(), nullable=True),
     sa.Column('agent', sa.String(length=120), nullable=True),
+    sa.Column('agent_name', sa.String(length=120), nullable=True),
     sa.Column('agents_rung', sa.JSON(), nullable=True),
     sa.Column('ring_no_answers', sa.Integer(), nullable=False),
     sa.Column('hangup_cause', sa.String(length=80), nullable=True),
     sa.Column('wait_seconds', sa.Double(), nullable=True),
     sa.Column('talk_seconds', sa.Double(), nullable=True),
     sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('transferred_to', sa.String(length=120), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_calls_ticket_id_tickets')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calls')),
