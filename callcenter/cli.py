@@ -86,19 +86,3 @@ def run_bridge(settings: BridgeSettings,
             await _until_signalled()
 
     asyncio.run(main())
-
-
-@click.command("pbx-bridge")
-@click.option("--host", required=True, envvar="HOTLINE_AMI_HOST")
-@click.option("--port", default=5038, show_default=True, envvar="HOTLINE_AMI_PORT")
-@click.option("--username", required=True, envvar="HOTLINE_AMI_USERNAME")
-@click.option("--secret", required=True, envvar="HOTLINE_AMI_SECRET")
-@click.option("--md5/--plain", "md5_login", default=False, show_default=True,
-              help="Log in with an MD5 challenge instead of the plain secret.")
-@click.option("-v", "--verbose", is_flag=True)
-def pbx_bridge(host: str, port: int, username: str, secret: str, md5_login: bool,
-               verbose: bool) -> None:
-    """Connect to the PBX's AMI and log every assembled call."""
-    _setup_logging(verbose)
-    run_bridge(BridgeSettings(host=host, port=port, username=username, secret=secret,
-                              md5_login=md5_login))

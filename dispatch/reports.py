@@ -204,7 +204,9 @@ def summary(session: Session, period: Period, *, now: dt.datetime | None = None)
         "units": [u.as_dict() for u in unit_figures(session, period, overdue_rows=overdue_rows)],
         "categories": {k or "": v.as_dict()
                        for k, v in figures_by_category(session, period, overdue_rows=overdue_rows).items()},
-        "calls": call_figures(session, period).as_dict(),
+        "calls": {**call_figures(session, period).as_dict(),
+                  "queues": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "queue").items()},
+                  "agents": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "agent").items()}},
     }
 
 
@@ -226,19 +228,35 @@ class CallFigures:
                 "aht_seconds": self.mean_talk_answered}
 
 
-def call_figures(session: Session, period: Period, *, queue: str | None = None) -> CallFigures:
-    """Calls offered to the hotline queue in the period (DESIGN.md: answer rate, ASA, ...)."""
+def _call_columns() -> list[Any]:
     answered = Call.answered_at.is_not(None)
-    statement = select(
-        func.count(Call.id), _sum(answered), _sum(Call.outcome == "abandoned"),
-        _sum(and_(answered, Call.wait_seconds <= SERVICE_LEVEL_SECONDS)),
-        func.avg(case((answered, Call.wait_seconds))), func.avg(case((answered, Call.talk_seconds))),
-    ).where(Call.entered_queue_at >= period.start, Call.entered_queue_at < period.end)
-    if queue is not None:
-        statement = statement.where(Call.queue == queue)
-    offered, n_answered, abandoned, within, asa, aht = session.execute(statement).one()
-    return CallFigures(int(offered), int(n_answered), int(abandoned), int(within),
+    return [func.count(Call.id), _sum(answered), _sum(Call.outcome == "abandoned"),
+            _sum(and_(answered, Call.wait_seconds <= SERVICE_LEVEL_SECONDS)),
+            func.avg(case((answered, Call.wait_seconds))), func.avg(case((answered, Call.talk_seconds)))]
+
+
+def _call_figures(row: Any) -> CallFigures:
+    offered, answered, abandoned, within, asa, aht = row
+    return CallFigures(int(offered), int(answered), int(abandoned), int(within),
                        None if asa is None else float(asa), None if aht is None else float(aht))
+
+
+def _offered_in(period: Period) -> Any:
+    # Offered to the hotline queue: calls that never reached a queue (IVR only, an
+    # operator's own consultation leg, a callback) are not offered calls.
+    return and_(Call.entered_queue_at >= period.start, Call.entered_queue_at < period.end)
+
+
+def call_figures(session: Session, period: Period) -> CallFigures:
+    """Calls offered to the hotline queue in the period (DESIGN.md: answer rate, ASA, ...)."""
+    return _call_figures(session.execute(select(*_call_columns()).where(_offered_in(period))).one())
+
+
+def call_figures_by(session: Session, period: Period, column: str) -> dict[str | None, CallFigures]:
+    """The same figures per queue or per answering agent (column "queue" or "agent")."""
+    group = {"queue": Call.queue, "agent": Call.agent}[column]
+    rows = session.execute(select(group, *_call_columns()).where(_offered_in(period)).group_by(group))
+    return {row[0]: _call_figures(row[1:]) for row in rows}
 
 
 def recount_from_events(session: Session) -> list[str]:

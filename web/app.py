@@ -12,7 +12,9 @@ from starlette.routing import Route
 from web import api
 from web.config import Settings
 from web.errors import HANDLERS
+from web.live import LiveHub
 from web.services import Services
+from web.telephony import telephony
 
 HOME = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -30,13 +32,18 @@ async def home(request: Request) -> HTMLResponse:
     return HTMLResponse(HOME.format(city=services.city.name))
 
 
-def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+def create_app(settings: Settings, services: Services | None = None, *, demo_pbx: bool = False) -> Starlette:
+    """`demo_pbx` starts the AMI simulator when no real PBX is configured."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         built = services or Services.build(settings)
         app.state.services = built
+        app.state.hub = LiveHub()
         try:
-            yield
+            async with telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge:
+                app.state.bridge = bridge
+                yield
         finally:
             if services is None:
                 built.close()

@@ -14,6 +14,7 @@ from dispatch.clock import local_date, utcnow
 from dispatch.errors import DispatchError
 from dispatch.units import import_units, load_city
 from dispatch.vocabulary import Role
+from callcenter.cli import pbx_sim
 from web import logs
 from web.config import SETTINGS, Settings
 
@@ -53,7 +54,10 @@ def serve(host: str, port: int, demo: bool) -> None:
         log.info("demo data %s", "loaded" if loaded else "already present", extra={"event": "demo"})
         click.echo("Demo accounts (password %s): %s" % (DEMO_PASSWORD, ", ".join(a.username for a in DEMO_ACCOUNTS)))
     click.echo(f"Hotline on http://{host}:{port}  (database {settings.database_url})")
-    uvicorn.run(create_app(settings, services), host=host, port=port, log_level=settings.log_level.lower())
+    if settings.ami is None and demo:
+        click.echo("No HOTLINE_AMI_HOST: the AMI simulator stands in for the PBX; calls arrive every few seconds.")
+    uvicorn.run(create_app(settings, services, demo_pbx=demo), host=host, port=port,
+                log_level=settings.log_level.lower())
 
 
 @main.group(name="db", help="Database schema.")
@@ -177,6 +181,31 @@ def _fmt(value: object, key: str = "rate") -> str:
     if isinstance(value, float):
         return f"{value:.1%}" if key.endswith("rate") or key == "service_level" else f"{value:.1f}"
     return str(value)
+
+
+@main.command(name="pbx-bridge", help="Run the AMI bridge alone (HOTLINE_AMI_* settings), "
+              "recording every call and agent change in the database.")
+def pbx_bridge() -> None:
+    from callcenter.bridge import BridgeSettings
+    from callcenter.cli import run_bridge
+    from callcenter.recorder import CallRecorder
+    from web.services import Services
+
+    settings = _settings()
+    if settings.ami is None:
+        raise click.ClickException("set HOTLINE_AMI_HOST, HOTLINE_AMI_USERNAME and HOTLINE_AMI_SECRET")
+    db.upgrade(settings.database_url)
+    services = Services.build(settings)
+    recorder = CallRecorder(services.sessions)
+    ami = settings.ami
+    try:
+        run_bridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
+                   recorder.on_call, recorder.on_agent)
+    finally:
+        services.close()
+
+
+main.add_command(pbx_sim)
 
 
 if __name__ == "__main__":

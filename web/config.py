@@ -42,7 +42,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "within this many hours is linked to the open ticket"),
     SettingSpec("HOTLINE_MODEL_DIR", "models", "folder of classifier model files"),
     SettingSpec("HOTLINE_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    SettingSpec("HOTLINE_AMI_HOST", None, "Asterisk AMI host; `hotline serve` runs the call bridge "
+                "when set (off when unset)"),
+    SettingSpec("HOTLINE_AMI_PORT", "5038", "Asterisk AMI port"),
+    SettingSpec("HOTLINE_AMI_USERNAME", None, "AMI user (manager.conf)"),
+    SettingSpec("HOTLINE_AMI_SECRET", None, "AMI secret"),
 )
+
+
+@dataclass(frozen=True)
+class AmiSettings:
+    host: str
+    port: int
+    username: str
+    secret: Secret
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class Settings:
     repeat_window_hours: float = 24.0
     model_dir: Path = Path("models")
     log_level: str = "INFO"
+    ami: AmiSettings | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,4 +102,18 @@ class Settings:
             repeat_window_hours=float(number("HOTLINE_REPEAT_WINDOW_HOURS", float)),
             model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),
             log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
+            ami=_ami(get),
         )
+
+
+def _ami(get) -> AmiSettings | None:  # type: ignore[no-untyped-def]
+    host = get("HOTLINE_AMI_HOST")
+    if not host:
+        return None
+    username, secret = get("HOTLINE_AMI_USERNAME"), get("HOTLINE_AMI_SECRET")
+    if not username or not secret:
+        raise ValueError("HOTLINE_AMI_HOST is set: HOTLINE_AMI_USERNAME and HOTLINE_AMI_SECRET are needed too")
+    port = get("HOTLINE_AMI_PORT") or "5038"
+    if not port.isdigit():
+        raise ValueError(f"HOTLINE_AMI_PORT must be a port number, got {port!r}")
+    return AmiSettings(host=host, port=int(port), username=username, secret=Secret(secret))

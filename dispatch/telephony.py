@@ -1,0 +1,183 @@
+"""Calls as the domain sees them: one row per call, the callback list of missed calls,
+agent status, and what an operator's screen shows when a call reaches them."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.actors import DISPATCH_ROLES, Actor, require_role
+from dispatch.clock import utcnow
+from dispatch.errors import Conflict, InvalidInput, NotFound
+
+
+from dispatch.models import AgentStatus, Call, Callback, Ticket
+from dispatch.phone import normalise_phone
+
+# Outcomes after which the citizen did not reach anyone: they must be called back.
+MISSED_OUTCOMES = frozenset({"abandoned", "timeout", "lost"})
+CALLBACK_PENDING, CALLBACK_DONE = "pending", "done"
+
+
+@dataclass(frozen=True)
+class CallData:
+    """A call as the telephony bridge knows it now; the same linkedid again replaces it."""
+
+    linkedid: str
+    outcome: str
+    caller: str | None
+    dialed: str | None
+    started_at: dt.datetime
+    ivr_choice: str | None = None
+    queue: str | None = None
+    entered_queue_at: dt.datetime | None = None
+    agents_rung: tuple[str, ...] = ()
+    ring_no_answers: int = 0
+    agent: str | None = None
+    agent_name: str | None = None
+    answered_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    hangup_cause: str | None = None
+    wait_seconds: float | None = None
+    talk_seconds: float | None = None
+    transferred_to: str | None = None
+
+
+def caller_phone(raw: str | None) -> str | None:
+    """The caller ID in our stored form when it is a real number, else as the PBX gave it."""
+    if not raw:
+        return None
+    try:
+        return normalise_phone(raw)
+    except InvalidInput:
+        return raw
+
+
+def record_call(session: Session, data: CallData, *, now: dt.datetime | None = None) -> Call:
+    """Write the call idempotently (upsert by linkedid); a missed call joins the callback list once."""
+    call = session.scalar(select(Call).where(Call.linkedid == data.linkedid))
+    if call is None:
+        call = Call(linkedid=data.linkedid)
+        session.add(call)
+    call.caller = caller_phone(data.caller)
+    call.dialed = data.dialed
+    call.ivr_choice = data.ivr_choice
+    call.queue = data.queue
+    call.started_at = data.started_at
+    call.entered_queue_at = data.entered_queue_at
+    call.answered_at = data.answered_at
+    call.ended_at = data.ended_at
+    call.agent = data.agent
+    call.agent_name = data.agent_name
+    call.agents_rung = list(data.agents_rung)
+    call.ring_no_answers = data.ring_no_answers
+    call.hangup_cause = data.hangup_cause
+    call.wait_seconds = data.wait_seconds
+    call.talk_seconds = data.talk_seconds
+    call.outcome = data.outcome
+    call.transferred_to = data.transferred_to
+    call.updated_at = now or utcnow()
+    session.flush()
+    if data.outcome in MISSED_OUTCOMES and call.caller:
+        exists = session.scalar(select(Callback.id).where(Callback.call_id == call.id))
+        if exists is None:
+            session.add(Callback(call_id=call.id, caller=call.caller, created_at=now or utcnow(),
+                                 status=CALLBACK_PENDING, attempts=0))
+            session.flush()
+    return call
+
+
+def pending_callbacks(session: Session) -> list[Callback]:
+    return list(session.scalars(select(Callback).where(Callback.status == CALLBACK_PENDING)
+                                .order_by(Callback.created_at)))
+
+
+def _callback(session: Session, callback_id: int) -> Callback:
+    callback = session.get(Callback, callback_id)
+    if callback is None:
+        raise NotFound(f"no callback {callback_id}")
+    return callback
+
+
+def record_callback_attempt(session: Session, callback_id: int, actor: Actor, result: str, *,
+                            reached: bool, now: dt.datetime | None = None) -> Callback:
+    """Log a call-back attempt (an AMI Originate); reaching the citizen closes it."""
+    require_role(actor, DISPATCH_ROLES, "call citizens back")
+    callback = _callback(session, callback_id)
+    if callback.status != CALLBACK_PENDING:
+        raise Conflict(f"callback {callback_id} is already done")
+    now = now or utcnow()
+    callback.attempts += 1
+    callback.last_attempt_at = now
+    callback.last_result = result
+    if reached:
+        callback.status, callback.done_at, callback.done_by = CALLBACK_DONE, now, actor.user_id
+    session.flush()
+    return callback
+
+
+def mark_callback_done(session: Session, callback_id: int, actor: Actor, note: str, *,
+                       now: dt.datetime | None = None) -> Callback:
+    """Someone called back by other means, or the citizen called again."""
+    require_role(actor, DISPATCH_ROLES, "close callbacks")
+    callback = _callback(session, callback_id)
+    if callback.status != CALLBACK_PENDING:
+        raise Conflict(f"callback {callback_id} is already done")
+    if not note.strip():
+        raise InvalidInput("note", "say how the citizen was reached")
+    callback.status, callback.done_at, callback.done_by, callback.note = CALLBACK_DONE, now or utcnow(), actor.user_id, note.strip()
+    session.flush()
+    return callback
+
+
+def link_ticket_to_call(session: Session, ticket: Ticket, linkedid: str) -> None:
+    """The ticket an operator files during a call points at that call."""
+    call = session.scalar(select(Call).where(Call.linkedid == linkedid))
+    if call is None:
+        raise NotFound(f"no call {linkedid}")
+    call.ticket_id = ticket.id
+    session.flush()
+
+
+@dataclass(frozen=True)
+class ScreenPop:
+    """What an operator's console shows when a call reaches them."""
+
+    linkedid: str
+    agent: str | None
+    caller: str | None
+    earlier_tickets: list[dict[str, Any]] = field(default_factory=list)
+
+
+def screen_pop(session: Session, call: Call, *, limit: int = 5) -> ScreenPop:
+    earlier = []
+    if call.caller:
+        tickets = session.scalars(select(Ticket).where(Ticket.phone == call.caller)
+                                  .order_by(Ticket.received_at.desc()).limit(limit))
+        earlier = [{"number": t.number, "title": t.title, "state": t.state,
+                    "received_at": t.received_at.isoformat()} for t in tickets]
+    return ScreenPop(linkedid=call.linkedid, agent=call.agent, caller=call.caller, earlier_tickets=earlier)
+
+
+@dataclass(frozen=True)
+class AgentData:
+    interface: str
+    member_name: str | None
+    queues: tuple[str, ...]
+    logged_in: bool
+    paused: bool
+    ringing: bool
+    on_call: bool
+    changed_at: dt.datetime
+
+
+def record_agent(session: Session, data: AgentData) -> None:
+    status = session.get(AgentStatus, data.interface) or AgentStatus(interface=data.interface)
+    status.member_name, status.queues = data.member_name, list(data.queues)
+    status.logged_in, status.paused, status.ringing, status.on_call = data.logged_in, data.paused, data.ringing, data.on_call
+    status.changed_at = data.changed_at
+    session.add(status)
+    session.flush()

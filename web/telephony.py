@@ -1,0 +1,51 @@
+"""Runs the AMI bridge inside `hotline serve` (and, for the demo, the AMI simulator it
+talks to), so the web app never waits on the PBX: both live in the app's event loop."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from callcenter.bridge import AmiBridge, BridgeSettings
+from callcenter.recorder import CallRecorder
+from callcenter.scenarios import DEMO_ROTATION
+from callcenter.simulator import Simulator
+from dispatch.telephony import ScreenPop
+from web.config import AmiSettings
+from web.live import LiveHub
+from web.services import Services
+
+log = logging.getLogger(__name__)
+
+DEMO_AMI_USER = "hotline"
+
+
+@contextlib.asynccontextmanager
+async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> AsyncIterator[AmiBridge | None]:
+    ami = services.settings.ami
+    async with contextlib.AsyncExitStack() as stack:
+        if ami is None and demo_pbx:
+            import secrets
+
+            secret = secrets.token_urlsafe(12)
+            simulator = Simulator("127.0.0.1", 0, DEMO_AMI_USER, secret, scenarios=DEMO_ROTATION,
+                                  speed=10.0, repeat=True)
+            await simulator.start()
+            stack.push_async_callback(simulator.stop)
+            ami = AmiSettings(host="127.0.0.1", port=simulator.port, username=DEMO_AMI_USER, secret=secret)  # type: ignore[arg-type]
+            log.info("AMI simulator standing in for the PBX", extra={"event": "pbx_sim", "port": simulator.port})
+        if ami is None:
+            yield None
+            return
+
+        async def screen_pop(pop: ScreenPop) -> None:
+            hub.publish(f"screen-pop:{pop.agent}", pop)
+            hub.publish("screen-pop", pop)
+
+        recorder = CallRecorder(services.sessions, on_screen_pop=screen_pop)
+        bridge = AmiBridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
+                           recorder.on_call, recorder.on_agent)
+        await bridge.start()
+        stack.push_async_callback(bridge.stop)
+        log.info("AMI bridge started", extra={"event": "ami_bridge", "host": ami.host, "port": ami.port})
+        yield bridge
