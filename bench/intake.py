@@ -33,19 +33,6 @@ BODIES = ["小区门口路灯不亮已经一周", "工地夜间施工噪音扰�
           "公交车站台破损需要维修", "学校周边交通拥堵", "医院挂号难排队时间长", "商户占道经营影响通行"]
 
 
-def fresh_database(url: str) -> None:
-    engine = db.make_engine(url)
-    if engine.dialect.name == "sqlite" and engine.url.database:
-        for suffix in ("", "-wal", "-shm"):
-            Path(engine.url.database + suffix).unlink(missing_ok=True)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    db.upgrade(url)
-
-
 def bench_intake(url: str, n: int) -> float:
     engine = db.make_engine(url)
     sessions = db.make_sessionmaker(engine)
@@ -158,12 +145,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         print(f"database: {db.make_engine(url).dialect.name}")
-        fresh_database(url)
+        db.recreate_schema(url)
         through_intake = bench_intake(url, args.tickets)
         bulk = bench_bulk_insert(url, args.tickets)
         print(f"intake:      {through_intake:10,.0f} tickets/s  (one transaction per ticket, {args.tickets:,} tickets)")
         print(f"bulk INSERT: {bulk:10,.0f} rows/s     (baseline, one executemany)  -> intake is {through_intake / bulk:.1%} of it")
-        fresh_database(url)
+        db.recreate_schema(url)
         fill(url, args.stats_rows)
         seconds, received = bench_stats(url)
         print(f"stats:       {seconds * 1000:10,.0f} ms over {args.stats_rows:,} tickets "

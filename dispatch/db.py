@@ -56,6 +56,20 @@ def _forbid_event_changes(session: Session, _context, _instances) -> None:  # ty
             raise RuntimeError("ticket events are append-only")
 
 
+def recreate_schema(url: str) -> None:
+    """Drop every table and migrate afresh: for tests and benchmarks, never production data."""
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+    elif engine.url.database:
+        for suffix in ("", "-wal", "-shm"):
+            Path(engine.url.database + suffix).unlink(missing_ok=True)
+    engine.dispose()
+    upgrade(url)
+
+
 def alembic_config(url: str):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 

@@ -306,3 +306,63 @@ class AgentStatus(Base):
     ringing: Mapped[bool] = mapped_column(Boolean, default=False)
     on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A text message to a citizen, written in the same transaction as the change it tells
+    about and sent after commit by the outbox worker (dispatch/outbox.py)."""
+
+    __tablename__ = "sms_outbox"
+    # One message per (event, kind): a change can never be told twice.
+    __table_args__ = (UniqueConstraint("event_id", "kind", name="uq_sms_outbox_event_kind"),
+                      Index("ix_sms_outbox_status_next_attempt_at", "status", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # pending -> sending -> submitted (Twilio took it) | failed | opted_out
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    first_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # What Twilio's status callbacks said last: queued, sent, delivered, undelivered, failed.
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(10))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[TicketEvent | None] = relationship(lazy="raise")
+
+
+class SmsInbound(Base):
+    """Every text received, with the reply given: a retried webhook gets the same answer,
+    and the recent count per sender is the flood throttle's measure."""
+
+    __tablename__ = "sms_inbound"
+    __table_args__ = (Index("ix_sms_inbound_sender_received_at", "sender", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    sender: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    body: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(20))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    reply: Mapped[str | None] = mapped_column(Text)
+
+
+class SmsOptOut(Base):
+    """A number that texted TD/STOP: no notifications until it texts START."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(40), primary_key=True)
+    opted_out_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    keyword: Mapped[str] = mapped_column(String(20))

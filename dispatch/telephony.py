@@ -62,23 +62,10 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
     if call is None:
         call = Call(linkedid=data.linkedid)
         session.add(call)
+    for name, value in vars(data).items():  # CallData's fields are Call's columns
+        setattr(call, name, value)
     call.caller = caller_phone(data.caller)
-    call.dialed = data.dialed
-    call.ivr_choice = data.ivr_choice
-    call.queue = data.queue
-    call.started_at = data.started_at
-    call.entered_queue_at = data.entered_queue_at
-    call.answered_at = data.answered_at
-    call.ended_at = data.ended_at
-    call.agent = data.agent
-    call.agent_name = data.agent_name
     call.agents_rung = list(data.agents_rung)
-    call.ring_no_answers = data.ring_no_answers
-    call.hangup_cause = data.hangup_cause
-    call.wait_seconds = data.wait_seconds
-    call.talk_seconds = data.talk_seconds
-    call.outcome = data.outcome
-    call.transferred_to = data.transferred_to
     call.updated_at = now or utcnow()
     session.flush()
     if data.outcome in MISSED_OUTCOMES and call.caller:

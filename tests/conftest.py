@@ -33,13 +33,7 @@ def _database_url(tmp_dir: Path) -> str:
 def database_url() -> Iterator[str]:
     with tempfile.TemporaryDirectory() as tmp:
         url = _database_url(Path(tmp))
-        engine = db.make_engine(url)
-        if engine.dialect.name == "postgresql":
-            with engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        db.upgrade(url)
+        db.recreate_schema(url)
         yield url
 
 

@@ -1,0 +1,130 @@
+"""What a citizen's text message does to tickets: the SMS channel's rules, behind the same
+intake and lifecycle as every other channel.
+
+- A message is logged once per provider id (MessageSid) with the reply it got, so a retried
+  webhook is answered the same and changes nothing.
+- A message from a number whose last text went into a still-open ticket less than
+  ATTACH_WINDOW ago, or any message starting with 补充, adds to that open ticket instead of
+  opening a new one; 新诉求 forces a new ticket.
+- A status query answers only for a ticket filed from the same number, or given with its
+  query code; anything else is answered exactly like an unknown number.
+- A rating (1/2/3) applies to the number's latest resolved ticket that was sent the rating
+  question; 3 (unsatisfied) reopens it through lifecycle.rate().
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch import lifecycle
+from dispatch.actors import Actor
+from dispatch.intake import IntakeRequest, IntakeResult, IntakeRules, intake
+from dispatch.models import IntakeSource, OutboxMessage, SmsInbound, Ticket
+from dispatch.notifications import Kind
+from dispatch.states import FINISHED_STATES, State
+from dispatch.vocabulary import Channel, Rating
+
+ATTACH_WINDOW = dt.timedelta(minutes=30)
+SMS_ACTOR = Actor.citizen(Channel.SMS.value)
+_OPEN = [s.value for s in State if s not in FINISHED_STATES]
+
+
+@dataclass(frozen=True)
+class Logged:
+    """The stored record of one inbound message; `fresh` is False for a provider retry."""
+
+    record: SmsInbound
+    fresh: bool
+
+
+def log_inbound(session: Session, message_sid: str, sender: str, body: str, now: dt.datetime) -> Logged:
+    """Claim the message id first: of two concurrent deliveries of one message, the second
+    waits for the first to commit, then finds it here and repeats its reply."""
+    earlier = session.scalar(select(SmsInbound).where(SmsInbound.message_sid == message_sid))
+    if earlier is not None:
+        return Logged(earlier, fresh=False)
+    record = SmsInbound(message_sid=message_sid, sender=sender, received_at=now, body=body)
+    try:
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
+    except IntegrityError:
+        earlier = session.scalar(select(SmsInbound).where(SmsInbound.message_sid == message_sid))
+        if earlier is None:
+            raise
+        return Logged(earlier, fresh=False)
+    return Logged(record, fresh=True)
+
+
+@dataclass(frozen=True)
+class Taken:
+    ticket: Ticket
+    created: bool
+    repeat: bool = False      # the same request again (intake's own rule)
+    attached: bool = False    # more about an open ticket
+
+
+def take_text(session: Session, *, phone: str, body: str, message_sid: str, rules: IntakeRules,
+              now: dt.datetime, addition: bool = False, force_new: bool = False) -> Taken:
+    """A free-text message: a new request, or an addition to the sender's open ticket."""
+    target = None if force_new else _ticket_to_add_to(session, phone, now, explicit=addition)
+    if target is not None:
+        attach(session, target, body=body, channel_ref=message_sid, now=now)
+        return Taken(target, created=False, attached=True)
+    result: IntakeResult = intake(session, IntakeRequest(channel=Channel.SMS, body=body, phone=phone,
+                                                         channel_ref=message_sid), rules, now=now)
+    return Taken(result.ticket, created=result.created, repeat=result.repeat_of_open_ticket)
+
+
+def _ticket_to_add_to(session: Session, phone: str, now: dt.datetime, *, explicit: bool) -> Ticket | None:
+    latest = session.scalar(select(Ticket).where(Ticket.phone == phone, Ticket.state.in_(_OPEN))
+                            .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(1))
+    if latest is None or explicit:
+        return latest
+    last_text = session.scalar(
+        select(IntakeSource.received_at).where(IntakeSource.ticket_id == latest.id,
+                                               IntakeSource.channel == Channel.SMS.value)
+        .order_by(IntakeSource.received_at.desc()).limit(1))
+    if last_text is not None and now - last_text <= ATTACH_WINDOW:
+        return latest
+    return None
+
+
+def attach(session: Session, ticket: Ticket, *, body: str, channel_ref: str, now: dt.datetime) -> None:
+    """Keep the message as a source of the ticket and tell the unit on the timeline."""
+    session.add(IntakeSource(ticket_id=ticket.id, channel=Channel.SMS.value, channel_ref=channel_ref,
+                             received_at=now, body=body))
+    lifecycle.record(session, ticket, "repeat_contact", SMS_ACTOR, now=now, note=body,
+                     data={"channel": Channel.SMS.value, "channel_ref": channel_ref, "addition": True})
+
+
+def ticket_for_status(session: Session, phone: str, number: str | None, code: str | None) -> Ticket | None:
+    """The ticket a status query may see, or None (unknown and not-yours look the same)."""
+    if number is None:
+        return session.scalar(select(Ticket).where(Ticket.phone == phone)
+                              .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(1))
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None:
+        return None
+    if ticket.phone == phone:
+        return ticket
+    if code and hmac.compare_digest(ticket.query_code.encode(), code.encode()):
+        return ticket
+    return None
+
+
+def rate_by_text(session: Session, phone: str, rating: Rating, now: dt.datetime) -> Ticket | None:
+    """回访 by SMS: rate the latest resolved ticket of this number that was asked to be rated."""
+    asked = exists().where(OutboxMessage.ticket_id == Ticket.id, OutboxMessage.kind == Kind.RESOLVED.value)
+    ticket = session.scalar(select(Ticket).where(Ticket.phone == phone, Ticket.state == State.RESOLVED.value,
+                                                 asked)
+                            .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))
+    if ticket is None:
+        return None
+    lifecycle.rate(session, ticket, rating, SMS_ACTOR, note="短信回访", now=now)
+    return ticket

@@ -1,0 +1,198 @@
+"""What the hotline tells citizens by text message, and when it keeps quiet.
+
+Every Chinese text of the SMS channel lives here (notifications and replies alike), so
+wording and length are reviewed in one place. Also the rules around them: which ticket
+events notify whom, opt-outs (TD/STOP ... START), and the flood throttle.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch.clock import CHINA, utcnow
+from dispatch.masking import mask_text
+from dispatch.models import SmsInbound, SmsOptOut, Ticket, TicketEvent
+from dispatch.vocabulary import LABELS_ZH, Channel
+
+SIGNATURE = "【12345】"  # Chinese carriers require a bracketed sender signature
+OPT_OUT_HINT = "回复TD退订"
+# A Chinese text is sent as UCS-2: 70 characters in one segment, 67 per segment when
+# concatenated. Two segments keep a notification to one message on every handset.
+MAX_SEGMENTS = 2
+
+
+class Kind(str, enum.Enum):
+    """Notifications, named after the change they tell about."""
+
+    RECEIVED = "received"
+    TRANSFERRED = "transferred"
+    RESOLVED = "resolved"     # carries the rating question (回访)
+    REOPENED = "reopened"
+
+
+# Event action -> notification. Other actions (accept, return, escalate...) are internal.
+KIND_OF_ACTION = {"receive": Kind.RECEIVED, "transfer": Kind.TRANSFERRED, "resolve": Kind.RESOLVED,
+                  "reopen": Kind.REOPENED}
+
+
+# ---- length ---------------------------------------------------------------------------
+
+_GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+            "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+
+
+def segments(text: str) -> int:
+    """How many SMS segments the text takes (GSM-7 if it can, else UCS-2 code units)."""
+    if all(ch in _GSM7 for ch in text):
+        single, multi, length = 160, 153, len(text)
+    else:
+        single, multi, length = 70, 67, len(text.encode("utf-16-le")) // 2
+    return 1 if length <= single else math.ceil(length / multi)
+
+
+def _fit(template: str, variable: str, max_segments: int = MAX_SEGMENTS) -> str:
+    """Fill `{v}` in the template, shortening the variable part until the text fits."""
+    text = template.replace("{v}", variable)
+    while segments(text) > max_segments and variable:
+        variable = variable[:-2] + "…" if len(variable) > 1 else ""
+        text = template.replace("{v}", variable)
+    return text
+
+
+def _day(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(CHINA)
+    return f"{local.month}月{local.day}日"
+
+
+# ---- notifications --------------------------------------------------------------------
+
+def can_receive_sms(phone: str | None) -> bool:
+    """Mobiles only: a Chinese landline (+86 then an area code) cannot take a text."""
+    if not phone:
+        return False
+    return not phone.startswith("+86") or phone.startswith("+861")
+
+
+def wants_notification(ticket: Ticket, event: TicketEvent) -> Kind | None:
+    """The notification an event calls for, if any."""
+    kind = KIND_OF_ACTION.get(event.action)
+    if kind is None or not can_receive_sms(ticket.phone):
+        return None
+    if kind is Kind.RECEIVED and ticket.channel == Channel.SMS.value:
+        return None  # the reply to the citizen's own text already gave number and code
+    return kind
+
+
+def notification_text(kind: Kind, ticket: Ticket, unit_name: str | None) -> str:
+    number, unit = ticket.number, unit_name or "承办单位"
+    if kind is Kind.RECEIVED:
+        return (f"{SIGNATURE}您的诉求已受理，工单号{number}，查询码{ticket.query_code}。"
+                f"回复“查询 {number}”查进度，{OPT_OUT_HINT}。")
+    if kind is Kind.TRANSFERRED:
+        limit = f"，办理时限{_day(ticket.deadline)}" if ticket.deadline else ""
+        return _fit(f"{SIGNATURE}您的工单{number}已转交{{v}}办理{limit}。{OPT_OUT_HINT}。", unit)
+    if kind is Kind.RESOLVED:
+        names = [ticket.name] if ticket.name else []
+        reply = mask_text(" ".join((ticket.reply or "").split()), names)
+        return _fit(f"{SIGNATURE}您的工单{number}已办结：{{v}}。请回复数字评价：1满意 2基本满意 3不满意。"
+                    f"{OPT_OUT_HINT}。", reply)
+    return _fit(f"{SIGNATURE}您对工单{number}的办理结果不满意，已交{{v}}重新办理。{OPT_OUT_HINT}。", unit)
+
+
+# ---- replies to a citizen's text (TwiML) ----------------------------------------------
+
+def reply_received(ticket: Ticket) -> str:
+    return (f"{SIGNATURE}您的诉求已受理，工单号{ticket.number}，查询码{ticket.query_code}。"
+            f"回复“查询 {ticket.number}”查进度。")
+
+
+def reply_repeat(ticket: Ticket) -> str:
+    return f"{SIGNATURE}您反映的问题已在办理中（工单号{ticket.number}），已记录您的再次反映。"
+
+
+def reply_attached(ticket: Ticket) -> str:
+    return (f"{SIGNATURE}已将您的补充内容加入工单{ticket.number}。"
+            "如是新的诉求，请以“新诉求”开头重新发送。")
+
+
+def reply_status(view: dict[str, object]) -> str:
+    """The state as the public web view tells it (same masking, same labels)."""
+    text = f"{SIGNATURE}工单{view['number']}：{view['state_label']}"
+    if view.get("unit"):
+        text += "，承办单位{v}"
+    if view.get("deadline") and view.get("bucket") != "resolved":
+        text += f"，办理时限{_day(dt.datetime.fromisoformat(str(view['deadline'])))}"
+    if view.get("overdue"):
+        text += "，已超期"
+    return _fit(text + "。", str(view.get("unit") or ""))
+
+
+def reply_rated(ticket: Ticket, rating: str) -> str:
+    if ticket.state == "reopened":
+        return f"{SIGNATURE}收到您的评价（不满意），工单{ticket.number}已退回承办单位重新办理。"
+    return f"{SIGNATURE}感谢您的评价（{LABELS_ZH[rating]}），工单{ticket.number}已办结。"
+
+
+REPLY_NOT_FOUND = f"{SIGNATURE}未查到该工单。请核对工单号，或发送“查询 工单号 查询码”。"
+REPLY_NO_TICKETS = f"{SIGNATURE}未查到本号码提交的工单。请发送“查询 工单号 查询码”。"
+REPLY_NOTHING_TO_RATE = f"{SIGNATURE}您目前没有待评价的工单。直接发送文字即可反映新的问题。"
+REPLY_NOTHING_TO_ADD_TO = f"{SIGNATURE}您没有在办的工单，已作为新的诉求登记。"
+REPLY_OPTED_OUT = f"{SIGNATURE}您已退订办理进度短信。回复START可重新订阅。"
+REPLY_OPTED_IN = f"{SIGNATURE}您已重新订阅办理进度短信。{OPT_OUT_HINT}。"
+REPLY_EMPTY = f"{SIGNATURE}请直接发送您要反映的问题，我们将为您登记受理。"
+REPLY_THROTTLED = f"{SIGNATURE}您发送的短信过于频繁，请稍后再发。紧急情况请拨打12345。"
+REPLY_INVALID = f"{SIGNATURE}您的短信无法受理，请精简内容后重新发送，或拨打12345。"
+
+
+# ---- opt-outs -------------------------------------------------------------------------
+
+def opt_out(session: Session, phone: str, keyword: str, now: dt.datetime | None = None) -> None:
+    if session.get(SmsOptOut, phone) is None:
+        session.add(SmsOptOut(phone=phone, opted_out_at=now or utcnow(), keyword=keyword[:20]))
+        session.flush()
+
+
+def opt_in(session: Session, phone: str) -> None:
+    found = session.get(SmsOptOut, phone)
+    if found is not None:
+        session.delete(found)
+        session.flush()
+
+
+def is_opted_out(session: Session, phone: str) -> bool:
+    return session.get(SmsOptOut, phone) is not None
+
+
+# ---- flood throttle -------------------------------------------------------------------
+
+class Verdict(enum.Enum):
+    ALLOW = "allow"
+    WARN = "warn"        # the first message over the limit: tell the sender once
+    SILENT = "silent"    # later ones: no reply, so two auto-responders cannot ping-pong
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """At most `max_messages` texts from one number within `window`; the rest are kept
+    (for the record and this count) but neither become tickets nor get answers."""
+
+    max_messages: int = 10
+    window: dt.timedelta = dt.timedelta(minutes=10)
+
+    def verdict(self, session: Session, sender: str, now: dt.datetime,
+                exclude_id: int | None = None) -> tuple[Verdict, int]:
+        query = select(func.count()).select_from(SmsInbound).where(
+            SmsInbound.sender == sender, SmsInbound.received_at > now - self.window)
+        if exclude_id is not None:
+            query = query.where(SmsInbound.id != exclude_id)
+        earlier = session.scalar(query) or 0
+        if earlier < self.max_messages:
+            return Verdict.ALLOW, earlier
+        return (Verdict.WARN if earlier == self.max_messages else Verdict.SILENT), earlier

@@ -1,0 +1,229 @@
+"""The SMS outbox: notifications written in the same transaction as the change they tell
+about, and handed to Twilio after commit by a worker that may crash at any point.
+
+Enqueueing is a before_flush hook on the session factory (install()), like the running
+totals in rollup.py: every ticket change writes a TicketEvent, whichever function made it
+(intake, lifecycle, a future bulk tool), and every TicketEvent is flushed, so no code path
+can forget to notify. The hook adds an OutboxMessage tied to the new event; the unique
+(event, kind) key makes a second message for one change impossible.
+
+Sending is at least once per claim and reconciled: a message is claimed with a lease
+(status "sending"), and any attempt after the first asks the provider whether an earlier
+attempt already went through before sending again (see sms_gateway/worker.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch.clock import utcnow
+from dispatch.models import OutboxMessage, Ticket, TicketEvent, Unit
+from dispatch.notifications import is_opted_out, notification_text, opt_out, wants_notification
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SUBMITTED, FAILED, OPTED_OUT = "pending", "sending", "submitted", "failed", "opted_out"
+# Twilio's statuses, in the order a message goes through them; a late callback never
+# moves a message back.
+DELIVERY_RANK = {"accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
+                 "delivered": 4, "read": 4, "undelivered": 4, "failed": 4, "canceled": 4}
+DELIVERY_FAILED = frozenset({"undelivered", "failed"})
+# Twilio error 21610: the recipient has replied STOP to our number; Twilio refuses to send.
+UNSUBSCRIBED_CODE = "21610"
+_ENQUEUED = "outbox_enqueued"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: dt.timedelta = dt.timedelta(seconds=30)
+    max_delay: dt.timedelta = dt.timedelta(hours=1)
+    # How long a claimed message is left to its worker before another may take it over.
+    lease: dt.timedelta = dt.timedelta(minutes=2)
+
+    def delay(self, attempts: int) -> dt.timedelta:
+        """Exponential backoff: base, 2 base, 4 base ... up to max_delay."""
+        return min(self.base_delay * (2 ** max(0, attempts - 1)), self.max_delay)
+
+
+# ---- enqueue --------------------------------------------------------------------------
+
+def install(factory: sessionmaker[Session], on_commit: Callable[[], None] | None = None) -> None:
+    """Make every session of `factory` enqueue notifications; `on_commit` is called after a
+    commit that enqueued something (to wake the worker instead of waiting for its poll)."""
+    if not event.contains(factory, "before_flush", on_flush):
+        event.listen(factory, "before_flush", on_flush)
+    if on_commit is not None:
+        def after_commit(session: Session) -> None:
+            if session.info.pop(_ENQUEUED, False):
+                on_commit()
+
+        def after_rollback(session: Session) -> None:
+            session.info.pop(_ENQUEUED, None)
+
+        event.listen(factory, "after_commit", after_commit)
+        event.listen(factory, "after_rollback", after_rollback)
+
+
+def on_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """before_flush hook: one outbox message per new event that calls for a notification."""
+    for obj in list(session.new):
+        if isinstance(obj, TicketEvent):
+            _enqueue_for(session, obj)
+
+
+def _enqueue_for(session: Session, ticket_event: TicketEvent) -> None:
+    ticket = session.get(Ticket, ticket_event.ticket_id)
+    if ticket is None:
+        return
+    kind = wants_notification(ticket, ticket_event)
+    if kind is None:
+        return
+    unit_id = ticket_event.unit_id or ticket.unit_id
+    unit = session.get(Unit, unit_id) if unit_id else None
+    now = utcnow()
+    session.add(OutboxMessage(event=ticket_event, ticket_id=ticket.id, kind=kind.value,
+                              recipient=ticket.phone or "", created_at=now, status=PENDING, attempts=0,
+                              next_attempt_at=now,
+                              body=notification_text(kind, ticket, unit.name if unit else None)))
+    session.info[_ENQUEUED] = True
+
+
+# ---- claim and record -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Claim:
+    """A message a worker holds for one attempt."""
+
+    id: int
+    recipient: str
+    body: str
+    attempt: int
+    # Set when an earlier attempt may have reached the provider: check before resending.
+    first_attempt_at: dt.datetime | None
+
+
+def _due(now: dt.datetime) -> Any:
+    return or_((OutboxMessage.status == PENDING) & (OutboxMessage.next_attempt_at <= now),
+               (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until < now))
+
+
+def claim_next(session: Session, policy: RetryPolicy, now: dt.datetime | None = None) -> Claim | None:
+    """Take the next due message for one attempt. A conditional UPDATE makes the claim, so
+    two workers (two web processes on one PostgreSQL) never hold the same message."""
+    now = now or utcnow()
+    candidates = session.scalars(select(OutboxMessage.id).where(_due(now))
+                                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(10)).all()
+    for message_id in candidates:
+        taken = session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))
+            .values(status=SENDING, attempts=OutboxMessage.attempts + 1, lease_until=now + policy.lease,
+                    updated_at=now)
+            .execution_options(synchronize_session=False))
+        if taken.rowcount != 1:
+            continue  # another worker was faster
+        message = session.get_one(OutboxMessage, message_id, populate_existing=True)
+        if is_opted_out(session, message.recipient):
+            message.status = OPTED_OUT
+            message.lease_until = None
+            log.info("sms not sent: recipient opted out",
+                     extra={"event": "sms_opted_out", "outbox_id": message.id, "kind": message.kind})
+            continue
+        earlier = message.first_attempt_at
+        if earlier is None:
+            message.first_attempt_at = now
+        session.flush()
+        return Claim(id=message.id, recipient=message.recipient, body=message.body,
+                     attempt=message.attempts, first_attempt_at=earlier)
+    return None
+
+
+def mark_submitted(session: Session, message_id: int, provider_sid: str, provider_status: str | None,
+                   now: dt.datetime | None = None) -> None:
+    now = now or utcnow()
+    message = session.get_one(OutboxMessage, message_id)
+    message.status = SUBMITTED
+    message.provider_sid = provider_sid
+    message.submitted_at = now
+    message.lease_until = None
+    message.updated_at = now
+    # A status callback may have arrived before this commit; keep the later news.
+    if provider_status and _rank(provider_status) > _rank(message.delivery_status):
+        message.delivery_status = provider_status
+    session.flush()
+    log.info("sms submitted", extra={"event": "sms_submitted", "outbox_id": message_id, "sid": provider_sid,
+                                     "attempt": message.attempts})
+
+
+def mark_failed(session: Session, message_id: int, error: str, policy: RetryPolicy, *,
+                permanent: bool, error_code: str | None = None, now: dt.datetime | None = None) -> str:
+    """Record a failed attempt; retry later with backoff, or give up. Returns the new status."""
+    now = now or utcnow()
+    message = session.get_one(OutboxMessage, message_id)
+    message.last_error = error[:2000]
+    message.error_code = error_code
+    message.lease_until = None
+    message.updated_at = now
+    if error_code == UNSUBSCRIBED_CODE:
+        opt_out(session, message.recipient, "provider", now)
+        message.status = OPTED_OUT
+    elif permanent or message.attempts >= policy.max_attempts:
+        message.status = FAILED
+        log.warning("sms given up", extra={"event": "sms_failed", "outbox_id": message_id,
+                                           "attempts": message.attempts, "error": error})
+    else:
+        message.status = PENDING
+        message.next_attempt_at = now + policy.delay(message.attempts)
+        log.info("sms attempt failed, will retry", extra={"event": "sms_retry", "outbox_id": message_id,
+                                                         "attempts": message.attempts, "error": error})
+    session.flush()
+    return message.status
+
+
+def _rank(status: str | None) -> int:
+    return -1 if status is None else DELIVERY_RANK.get(status, 0)
+
+
+def apply_delivery_status(session: Session, *, provider_sid: str, status: str, error_code: str | None,
+                          outbox_id: int | None = None, now: dt.datetime | None = None) -> OutboxMessage | None:
+    """A signed status callback from Twilio. Unknown messages are ignored (and logged)."""
+    now = now or utcnow()
+    message = session.get(OutboxMessage, outbox_id) if outbox_id is not None else None
+    if message is None or (message.provider_sid not in (None, provider_sid)):
+        message = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_sid == provider_sid))
+    if message is None:
+        log.warning("status callback for an unknown message",
+                    extra={"event": "sms_status_unknown", "sid": provider_sid, "status": status})
+        return None
+    if message.provider_sid is None:
+        message.provider_sid = provider_sid  # the callback beat the worker's own record
+    if _rank(status) >= _rank(message.delivery_status):
+        message.delivery_status = status
+        if error_code:
+            message.error_code = error_code
+    message.updated_at = now
+    if status in DELIVERY_FAILED:
+        log.warning("sms not delivered", extra={"event": "sms_undelivered", "outbox_id": message.id,
+                                                "sid": provider_sid, "error_code": error_code})
+        if error_code == UNSUBSCRIBED_CODE:
+            opt_out(session, message.recipient, "provider", now)
+    session.flush()
+    return message
+
+
+def failed_messages(session: Session, limit: int = 100) -> list[OutboxMessage]:
+    """For staff: messages given up on, or that Twilio says never reached the handset."""
+    return list(session.scalars(
+        select(OutboxMessage)
+        .where(or_(OutboxMessage.status == FAILED, OutboxMessage.delivery_status.in_(DELIVERY_FAILED)))
+        .order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def messages_of_ticket(session: Session, ticket_id: int) -> list[OutboxMessage]:
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+                                .order_by(OutboxMessage.id)))

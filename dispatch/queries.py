@@ -1,0 +1,256 @@
+"""Read-only lists the consoles and the public board show: a unit's inbox, tickets waiting
+for dispatch, overdue and near-due tickets, search, daily series. No state changes here."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from dispatch import rollup
+from dispatch.clock import local_date, utcnow
+from dispatch.masking import mask_text
+from dispatch.models import ExtensionRequest, Ticket, TicketEvent, TicketRollup, Transfer, Unit
+from dispatch.reports import Period
+from dispatch.states import FINISHED_STATES, UNIT_STATES, State
+from dispatch.vocabulary import Channel, ExtensionStatus
+
+OPEN_STATES = tuple(s.value for s in State if s not in FINISHED_STATES)
+NEAR_DUE = dt.timedelta(hours=24)
+
+
+def _soonest_first(statement: Select[Any]) -> Select[Any]:
+    # Tickets without a deadline go last: nothing is at stake for them.
+    return statement.order_by(Ticket.deadline.is_(None), Ticket.deadline, Ticket.received_at)
+
+
+def unit_inbox(session: Session, unit_id: int, *, limit: int = 200) -> list[Ticket]:
+    """The tickets a unit has to act on (transferred to it, in progress, reopened), soonest deadline first."""
+    return list(session.scalars(_soonest_first(
+        select(Ticket).where(Ticket.unit_id == unit_id, Ticket.state.in_([s.value for s in UNIT_STATES])))
+        .limit(limit)))
+
+
+def unit_recent(session: Session, unit_id: int, *, limit: int = 20) -> list[Ticket]:
+    """What the unit finished lately (resolved or closed while with it)."""
+    return list(session.scalars(
+        select(Ticket).where(Ticket.unit_id == unit_id,
+                             Ticket.state.in_([State.RESOLVED.value, State.CLOSED.value]))
+        .order_by(Ticket.resolved_at.desc()).limit(limit)))
+
+
+def awaiting_dispatch(session: Session, *, limit: int = 200) -> list[Ticket]:
+    """Received but not yet answered or transferred, and returned tickets: oldest first."""
+    return list(session.scalars(
+        select(Ticket).where(Ticket.state.in_([State.RECEIVED.value, State.RETURNED.value]))
+        .order_by(Ticket.received_at).limit(limit)))
+
+
+@dataclass(frozen=True)
+class ReturnedTicket:
+    ticket: Ticket
+    unit_name: str | None
+    reason: str | None
+    returned_at: dt.datetime | None
+
+
+def returned_awaiting_redispatch(session: Session, *, limit: int = 200) -> list[ReturnedTicket]:
+    """退单: tickets a unit sent back, with who returned them and why, oldest return first."""
+    tickets = list(session.scalars(select(Ticket).where(Ticket.state == State.RETURNED.value)
+                                   .order_by(Ticket.received_at).limit(limit)))
+    if not tickets:
+        return []
+    last: dict[int, Transfer] = {}
+    for transfer in session.scalars(select(Transfer).where(Transfer.ticket_id.in_([t.id for t in tickets]))
+                                    .order_by(Transfer.id)):
+        last[transfer.ticket_id] = transfer
+    names = _unit_names(session)
+    result = []
+    for ticket in tickets:
+        transfer = last.get(ticket.id)
+        result.append(ReturnedTicket(ticket, names.get(transfer.unit_id) if transfer else None,
+                                     transfer.return_reason if transfer else None,
+                                     transfer.responded_at if transfer else None))
+    return sorted(result, key=lambda r: r.returned_at or r.ticket.received_at)
+
+
+def overdue(session: Session, *, now: dt.datetime | None = None, unit_id: int | None = None,
+            limit: int = 500) -> list[Ticket]:
+    """超期: open past the deadline, the longest overdue first."""
+    statement = select(Ticket).where(Ticket.state.in_(OPEN_STATES), Ticket.deadline < (now or utcnow()))
+    if unit_id is not None:
+        statement = statement.where(Ticket.unit_id == unit_id)
+    return list(session.scalars(_soonest_first(statement).limit(limit)))
+
+
+def near_due(session: Session, *, now: dt.datetime | None = None, within: dt.timedelta = NEAR_DUE,
+             unit_id: int | None = None, limit: int = 500) -> list[Ticket]:
+    """Open tickets whose deadline falls within `within` from now, soonest first."""
+    now = now or utcnow()
+    statement = select(Ticket).where(Ticket.state.in_(OPEN_STATES), Ticket.deadline >= now,
+                                     Ticket.deadline < now + within)
+    if unit_id is not None:
+        statement = statement.where(Ticket.unit_id == unit_id)
+    return list(session.scalars(_soonest_first(statement).limit(limit)))
+
+
+def escalation_counts(session: Session, ticket_ids: list[int]) -> dict[int, int]:
+    """How often each ticket was chased (督办), for the unit to see."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(select(TicketEvent.ticket_id, func.count(TicketEvent.id))
+                           .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action == "escalate")
+                           .group_by(TicketEvent.ticket_id))
+    return {ticket_id: int(n) for ticket_id, n in rows}
+
+
+@dataclass(frozen=True)
+class PendingExtension:
+    request: ExtensionRequest
+    ticket: Ticket
+    unit_name: str
+
+
+def pending_extensions(session: Session) -> list[PendingExtension]:
+    rows = session.execute(select(ExtensionRequest, Ticket, Unit.name)
+                           .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
+                           .join(Unit, Unit.id == ExtensionRequest.unit_id)
+                           .where(ExtensionRequest.status == ExtensionStatus.PENDING.value)
+                           .order_by(ExtensionRequest.requested_at))
+    return [PendingExtension(request, ticket, name) for request, ticket, name in rows]
+
+
+def pending_extension_of(session: Session, ticket_id: int) -> ExtensionRequest | None:
+    return session.scalar(select(ExtensionRequest).where(
+        ExtensionRequest.ticket_id == ticket_id, ExtensionRequest.status == ExtensionStatus.PENDING.value))
+
+
+_NUMBER = re.compile(r"^\d{8}-\d+$")
+
+
+def search(session: Session, text: str, *, unit_id: int | None = None, limit: int = 50) -> list[Ticket]:
+    """Tickets by number, phone (any part of it, in any spelling) or words of the title or
+    body; newest first. `unit_id` keeps it to what is, or was, with one unit."""
+    text = text.strip()
+    if not text:
+        return []
+    conditions = [Ticket.number == text]
+    compact = re.sub(r"[\s\-+()]", "", text)
+    if compact.isdigit() and len(compact) >= 4 and not _NUMBER.match(text):
+        # A phone number or part of one: stored as +86..., typed as 138 1234 5678 or 0391-...
+        national = compact.removeprefix("86") if len(compact) > 11 else compact
+        conditions.append(Ticket.phone.contains(national.removeprefix("0"), autoescape=True))
+    if not _NUMBER.match(text):
+        conditions += [Ticket.title.contains(text, autoescape=True), Ticket.body.contains(text, autoescape=True),
+                       Ticket.number.startswith(text, autoescape=True)]
+    statement = select(Ticket).where(or_(*conditions))
+    if unit_id is not None:
+        statement = statement.where(or_(Ticket.unit_id == unit_id,
+                                        Ticket.id.in_(select(Transfer.ticket_id).where(Transfer.unit_id == unit_id))))
+    return list(session.scalars(statement.order_by(Ticket.received_at.desc()).limit(limit)))
+
+
+def tickets_of_phone(session: Session, phone: str, *, limit: int = 10) -> list[Ticket]:
+    return list(session.scalars(select(Ticket).where(Ticket.phone == phone)
+                                .order_by(Ticket.received_at.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    day: dt.date
+    received: int
+    resolved: int   # of the tickets received that day, how many are resolved or answered now
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return None if self.received == 0 else self.resolved / self.received
+
+
+def daily_series(session: Session, period: Period) -> list[DayFigures]:
+    """Received and resolved per day received (the board's trend), every day of the period."""
+    rows = {day: (int(received), int(resolved)) for day, received, resolved in
+            rollup.totals(session, TicketRollup, period.since, period.until, ("day",),
+                          ("received", "resolved_bucket"))}
+    days = (period.until - period.since).days + 1
+    series = []
+    for i in range(days):
+        day = period.since + dt.timedelta(days=i)
+        received, resolved = rows.get(day, (0, 0))
+        series.append(DayFigures(day, received, resolved))
+    return series
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    channel: str
+    received: int
+    resolved: int
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return None if self.received == 0 else self.resolved / self.received
+
+
+def figures_by_channel(session: Session, period: Period) -> list[ChannelFigures]:
+    """Tickets received in the period per channel (phone, SMS, web), and how many are resolved."""
+    resolved_states = [State.ANSWERED.value, State.RESOLVED.value, State.CLOSED.value]
+    rows = session.execute(
+        select(Ticket.channel, func.count(Ticket.id),
+               func.coalesce(func.sum(case((Ticket.state.in_(resolved_states), 1), else_=0)), 0))
+        .where(Ticket.received_at >= period.start, Ticket.received_at < period.end)
+        .group_by(Ticket.channel))
+    found = {channel: (int(n), int(done)) for channel, n, done in rows}
+    return [ChannelFigures(c.value, *found.get(c.value, (0, 0))) for c in Channel]
+
+
+@dataclass(frozen=True)
+class ResolvedCase:
+    number: str
+    title: str
+    body: str
+    reply: str | None
+    unit_name: str | None
+    request_type: str
+    resolved_at: dt.datetime
+
+
+RESOLVED_CASE_STATES = (State.ANSWERED.value, State.RESOLVED.value, State.CLOSED.value)
+
+
+def recently_resolved(session: Session, *, limit: int = 8) -> list[ResolvedCase]:
+    """The latest resolved cases for the public board, masked as on the public view.
+    Confidential (保密) tickets are left out altogether."""
+    names = _unit_names(session)
+    tickets = session.scalars(
+        select(Ticket).where(Ticket.state.in_(RESOLVED_CASE_STATES), Ticket.confidential.is_(False),
+                             Ticket.resolved_at.is_not(None))
+        .order_by(Ticket.resolved_at.desc()).limit(limit))
+    cases = []
+    for t in tickets:
+        hide = [t.name] if t.name else []
+        cases.append(ResolvedCase(number=t.number, title=mask_text(t.title, hide), body=mask_text(t.body, hide),
+                                  reply=mask_text(t.reply, hide) if t.reply else None,
+                                  unit_name=names.get(t.unit_id) if t.unit_id else None,
+                                  request_type=t.request_type, resolved_at=t.resolved_at))  # type: ignore[arg-type]
+    return cases
+
+
+def change_stamp(session: Session) -> int:
+    """A number that grows with every ticket change (each writes an event): the board
+    recomputes its figures only when it moves."""
+    return int(session.scalar(select(func.coalesce(func.max(TicketEvent.id), 0))) or 0)
+
+
+def active_units(session: Session) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.name)))
+
+
+def _unit_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Unit.id, Unit.name)).all())  # type: ignore[arg-type]
+
+
+def today(now: dt.datetime | None = None) -> dt.date:
+    return local_date(now or utcnow())
