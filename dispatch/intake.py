@@ -19,6 +19,7 @@ from dispatch.lifecycle import record
 from dispatch.models import IntakeSource, Ticket, TicketEvent
 from dispatch.numbering import new_query_code, next_number
 from dispatch.phone import normalise_phone
+from dispatch.routing import Router
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, RequestType, Urgency
 
@@ -70,8 +71,10 @@ class _Clean:
 
 
 def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
-           actor: Actor | None = None, now: dt.datetime | None = None) -> IntakeResult:
-    """Validate, number and store a citizen's request; or link it to what it repeats."""
+           actor: Actor | None = None, now: dt.datetime | None = None,
+           router: Router | None = None) -> IntakeResult:
+    """Validate, number and store a citizen's request; or link it to what it repeats.
+    With a router, the ticket keeps the proposed unit and why, for the operator to confirm."""
     now = now or utcnow()
     actor = actor or Actor.citizen(request.channel.value)
     if request.channel_ref:
@@ -89,6 +92,10 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
                        data={"channel": request.channel.value, "channel_ref": channel_ref})
                 return IntakeResult(ticket=repeated, created=False, repeat_of_open_ticket=True)
             ticket = _create(session, request, clean, rules, now)
+            if router is not None:
+                proposal = router.route(f"{clean.title}\n{clean.body}")
+                ticket.routing = proposal.as_dict()
+                ticket.category = ticket.category or proposal.category
             _add_source(session, ticket, request.channel, channel_ref, clean.body, now)
             session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.user_id,
                                     actor=actor.label, action="receive", from_state=None,

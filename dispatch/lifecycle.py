@@ -14,6 +14,8 @@ from dispatch.clock import local_date, utcnow
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from dispatch.models import ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
+from dispatch.routing import record_correction
+from dispatch.units import City
 from dispatch.states import FINISHED_STATES, Action, State, next_state
 from dispatch.vocabulary import ExtensionStatus, Rating, TransferOutcome
 
@@ -94,13 +96,21 @@ def _open_transfer(session: Session, ticket: Ticket) -> Transfer:
 
 def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
              note: str | None = None, routing: dict[str, Any] | None = None,
-             now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
-    """转办: hand the ticket to a responsible unit. `routing` says why this unit (model, rule...)."""
+             now: dt.datetime | None = None, expected_version: int | None = None,
+             learn_from: City | None = None) -> TicketEvent:
+    """转办: hand the ticket to a responsible unit. `routing` says why this unit (model, rule...).
+    With `learn_from` (the city), a unit other than the proposed one, or a re-transfer after a
+    return, is kept as a labeled example for retraining the classifier."""
     require_role(actor, DISPATCH_ROLES, "transfer tickets")
     if not unit.active:
         raise InvalidInput("unit", f"{unit.name} is not an active unit")
     _check_allowed(ticket, Action.TRANSFER, expected_version)
     now = now or utcnow()
+    if learn_from is not None and ticket.routing is not None:
+        source = "return_reroute" if ticket.state == State.RETURNED.value else "operator_correction"
+        record_correction(session, learn_from, ticket, unit, source=source, now=now)
+    if routing is None and ticket.routing and ticket.routing.get("unit_code") == unit.code:
+        routing = {k: ticket.routing.get(k) for k in ("source", "reason", "category", "probability")}
     ticket.unit_id = unit.id
     ticket.transfer_count += 1
     event = transition(session, ticket, Action.TRANSFER, actor, now=now, note=note, unit_id=unit.id,

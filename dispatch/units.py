@@ -36,6 +36,8 @@ class City:
     categories: dict[str, str]
     local_categories: frozenset[str]
     gazetteer: dict[str, tuple[str, ...]]
+    # Explicit routing rules the city edits: [{"phrases": [...], "unit": code}], win over the model.
+    routing_rules: tuple[dict[str, Any], ...] = ()
 
 
 def load_city(path: Path) -> City:
@@ -49,7 +51,8 @@ def load_city(path: Path) -> City:
         city = City(code=raw["city"]["code"], name=raw["city"]["name"], units=units,
                     categories=dict(raw.get("categories", {})),
                     local_categories=frozenset(raw.get("local_categories", [])),
-                    gazetteer={k: tuple(v) for k, v in raw.get("gazetteer", {}).items()})
+                    gazetteer={k: tuple(v) for k, v in raw.get("gazetteer", {}).items()},
+                    routing_rules=tuple(raw.get("routing_rules", [])))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidInput("city", f"cannot read city file {path}: {exc!r}") from exc
     _check(city)
@@ -71,6 +74,9 @@ def _check(city: City) -> None:
     for code in city.gazetteer:
         if code not in known:
             raise InvalidInput("city", f"gazetteer names an unknown unit {code!r}")
+    for rule in city.routing_rules:
+        if not rule.get("phrases") or rule.get("unit") not in known:
+            raise InvalidInput("city", f"routing rule needs phrases and a known unit: {rule!r}")
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,18 @@ def unit_staff(session: Session, code: str) -> Actor:
     from dispatch.units import unit_by_code
 
     return Actor(label=f"staff-{code}", role=Role.UNIT_STAFF, unit_id=unit_by_code(session, code).id)
+
+
+@pytest.fixture(scope="session")
+def small_model():  # type: ignore[no-untyped-def]
+    """A classifier trained once per run on 1,500 shipped rows (a few seconds)."""
+    import random
+
+    from classifier.dataset import SHIPPED_DATA, read_examples
+    from classifier.model import train
+    from classifier.training import holdout_split
+
+    dev = read_examples(SHIPPED_DATA[0])
+    random.Random(7).shuffle(dev)  # dev.csv is ordered by label
+    kept, _ = holdout_split(dev[:1500], fraction=0.2, seed=7)
+    return train(kept)

@@ -70,7 +70,7 @@ async def create_ticket(request: Request) -> JSONResponse:
     intake_request = intake_request_from_json(await read_json_object(request), Channel.WEB)
 
     def work(session: Session) -> tuple[dict[str, Any], bool]:
-        result = intake(session, intake_request, services.rules)
+        result = intake(session, intake_request, services.rules, router=services.router)
         ticket = result.ticket
         return {"number": ticket.number, "query_code": ticket.query_code, "state": ticket.state,
                 "deadline": ticket.deadline.isoformat() if ticket.deadline else None,

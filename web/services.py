@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from dispatch.db import make_engine, make_sessionmaker
 from dispatch.deadlines import load_policy
 from dispatch.intake import IntakeRules
+from dispatch.routing import Router, city_router
 from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
 
@@ -25,6 +26,7 @@ class Services:
     sessions: sessionmaker[Session]
     rules: IntakeRules
     city: City
+    router: Router
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -32,8 +34,9 @@ class Services:
         rules = IntakeRules(max_body_chars=settings.max_body_chars,
                             repeat_window=dt.timedelta(hours=settings.repeat_window_hours),
                             policy=load_policy(settings.deadlines_file))
+        city = load_city(settings.city_file or DEMO_CITY)
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,
-                   city=load_city(settings.city_file or DEMO_CITY))
+                   city=city, router=city_router(city, min_confidence=settings.routing_min_confidence))
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """One session and transaction per request, off the event loop; commit on success."""

@@ -1,0 +1,179 @@
+"""Which unit should handle a ticket, and why: explicit rules first, then the classifier's
+category, sent to the township government for local categories when the text names a
+place in its jurisdiction; below the confidence threshold, or for text without content,
+manual triage with the top suggestions. Operators' corrections become training examples."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, Sequence
+
+import ahocorasick
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from classifier import content_problem
+from dispatch.clock import utcnow
+from dispatch.models import RoutingExample, Ticket, Unit
+from dispatch.units import City
+
+DEFAULT_MIN_CONFIDENCE = 0.5
+
+
+class Predictor(Protocol):
+    """What routing needs of a classifier model (classifier.TrainedModel is one)."""
+
+    def predict(self, text: str, k: int = 3) -> Sequence[Any]: ...  # items with .label and .probability
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    unit_code: str
+    category: str | None
+    probability: float | None
+    source: str              # model, rule, gazetteer
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RoutingAnswer:
+    """The proposed unit (None: manual triage), why, and the alternatives shown to the operator."""
+
+    unit_code: str | None
+    source: str              # rule, model, gazetteer, manual
+    reason: str
+    category: str | None = None
+    probability: float | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    places: tuple[str, ...] = ()
+
+    @property
+    def manual_triage(self) -> bool:
+        return self.unit_code is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "manual_triage": self.manual_triage,
+                "suggestions": [asdict(s) for s in self.suggestions], "places": list(self.places)}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A city's explicit rule: any of these phrases in the text sends it to this unit."""
+
+    phrases: tuple[str, ...]
+    unit_code: str
+
+
+class Gazetteer:
+    """Place names -> township unit, found in one pass (Aho-Corasick), longest names first."""
+
+    def __init__(self, places: dict[str, Sequence[str]]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for unit_code, names in places.items():
+            for name in names:
+                if len(name) >= 2:
+                    self._automaton.add_word(name, (name, unit_code))
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def find(self, text: str) -> list[tuple[str, str]]:
+        """(place name, unit code) of each place named, in order, overlaps resolved to the longest."""
+        if self._empty:
+            return []
+        hits = sorted(((end - len(name) + 1, end, name, code) for end, (name, code) in self._automaton.iter(text)),
+                      key=lambda h: (h[0], -(h[1] - h[0])))
+        found, covered_to = [], -1
+        for start, end, name, code in hits:
+            if start > covered_to:
+                found.append((name, code))
+                covered_to = end
+        return found
+
+
+@dataclass
+class Router:
+    city: City
+    model: Predictor | None = None          # None while the model is still being trained
+    rules: tuple[Rule, ...] = ()
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    gazetteer: Gazetteer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gazetteer = Gazetteer(self.city.gazetteer)
+
+    def route(self, text: str) -> RoutingAnswer:
+        for rule in self.rules:
+            phrase = next((p for p in rule.phrases if p in text), None)
+            if phrase is not None:
+                return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”")
+        problem = content_problem(text)
+        if problem is not None:
+            return RoutingAnswer(unit_code=None, source="manual", reason=f"无法自动分类：{problem.value}")
+        if self.model is None:
+            return RoutingAnswer(unit_code=None, source="manual", reason="分类模型尚未就绪")
+        places = self.gazetteer.find(text)
+        suggestions = tuple(self._suggest(p.label, p.probability, places) for p in self.model.predict(text, 3))
+        top = suggestions[0]
+        if top.probability is None or top.probability < self.min_confidence:
+            return RoutingAnswer(unit_code=None, source="manual", suggestions=suggestions,
+                                 places=tuple(n for n, _ in places), category=top.category,
+                                 probability=top.probability,
+                                 reason=f"置信度 {top.probability:.0%} 低于 {self.min_confidence:.0%}，请人工分派")
+        return RoutingAnswer(unit_code=top.unit_code, source=top.source, reason=top.detail, category=top.category,
+                             probability=top.probability, suggestions=suggestions,
+                             places=tuple(n for n, _ in places))
+
+    def _suggest(self, category: str, probability: float, places: list[tuple[str, str]]) -> Suggestion:
+        if category in self.city.local_categories and places:
+            name, township = places[0]
+            return Suggestion(township, category, probability, "gazetteer",
+                              f"模型：{category} {probability:.0%}；属地：{name}")
+        return Suggestion(self.city.categories[category], category, probability, "model",
+                          f"模型：{category} {probability:.0%}")
+
+
+def city_router(city: City, model: Predictor | None = None, *,
+                min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Router:
+    """A router with the city's own rules (load_city has checked them)."""
+    rules = tuple(Rule(tuple(r["phrases"]), r["unit"]) for r in city.routing_rules)
+    return Router(city=city, model=model, rules=rules, min_confidence=min_confidence)
+
+
+def category_for_unit(city: City, unit_code: str, proposed: str | None) -> str | None:
+    """The category an operator's final choice of unit teaches: the department's category,
+    or for a township the proposed category when it is one they handle locally."""
+    for category, code in city.categories.items():
+        if code == unit_code:
+            return category
+    if any(u.code == unit_code and u.kind.value == "township" for u in city.units):
+        if proposed in city.local_categories:
+            return proposed
+        return next(iter(sorted(city.local_categories)), None)
+    return None
+
+
+def record_correction(session: Session, city: City, ticket: Ticket, final_unit: Unit, *,
+                      source: str, now: dt.datetime | None = None) -> RoutingExample | None:
+    """Keep the final unit of a re-routed ticket as a labeled example for retraining, when
+    it differs from what routing proposed. One example per ticket: the latest correction wins."""
+    proposal = ticket.routing or {}
+    if proposal.get("unit_code") == final_unit.code:
+        return None
+    label = category_for_unit(city, final_unit.code, proposal.get("category"))
+    if label is None:
+        return None
+    example = session.scalar(select(RoutingExample).where(RoutingExample.ticket_id == ticket.id))
+    if example is None:
+        example = RoutingExample(ticket_id=ticket.id)
+        session.add(example)
+    example.title, example.body, example.label = ticket.title, ticket.body, label
+    example.unit_code, example.proposed_unit_code = final_unit.code, proposal.get("unit_code")
+    example.source, example.created_at = source, now or utcnow()
+    ticket.category = label
+    session.flush()
+    return example
+
+
+def corrections(session: Session) -> list[RoutingExample]:
+    return list(session.scalars(select(RoutingExample).order_by(RoutingExample.id)))

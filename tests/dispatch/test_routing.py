@@ -1,0 +1,101 @@
+"""Routing a request to a unit: by category, by place (gazetteer), by rule, or to manual
+triage; and operators' corrections kept as training examples."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from classifier import TrainedModel
+from dispatch import lifecycle
+from dispatch.actors import Actor
+from dispatch.intake import IntakeRequest, IntakeRules, intake
+from dispatch.routing import Gazetteer, Router, Rule, corrections
+from dispatch.units import City, unit_by_code
+from dispatch.vocabulary import Channel
+
+WAGES = "我在工地干了半年活，老板拖欠农民工工资两万元一直不给，劳动监察部门请帮忙讨薪，社保也没有缴纳。"
+HOUSING = "小区物业不作为，楼道堆满杂物，电梯经常故障，违章搭建没人管，开发商承诺的配套设施迟迟不建。"
+
+
+@pytest.fixture
+def router(city: City, small_model: TrainedModel) -> Router:
+    return Router(city=city, model=small_model, rules=(Rule(("燃气泄漏", "煤气泄漏"), "urban-management"),),
+                  min_confidence=0.3)
+
+
+def test_a_clear_request_goes_to_the_department_of_its_category(router: Router) -> None:
+    answer = router.route(WAGES)
+    assert (answer.category, answer.unit_code, answer.source) == ("劳动和社会保障", "human-resources", "model")
+    assert answer.probability is not None and answer.probability >= 0.3
+    assert len(answer.suggestions) == 3 and "模型" in answer.reason
+
+
+def test_a_local_category_goes_to_the_township_named_in_the_text(router: Router) -> None:
+    answer = router.route("王屋镇" + HOUSING)
+    assert answer.category == "城乡建设"
+    assert (answer.unit_code, answer.source, answer.places) == ("wangwu", "gazetteer", ("王屋镇",))
+    assert "属地：王屋镇" in answer.reason
+    # Without a place the same request goes to the department.
+    assert router.route(HOUSING).unit_code == "housing"
+
+
+def test_a_city_rule_wins_over_the_model(router: Router) -> None:
+    answer = router.route("沁园路小区闻到燃气泄漏的味道，很危险！" + WAGES)
+    assert (answer.unit_code, answer.source) == ("urban-management", "rule")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "12345678901", "😡😡😡👍", "hello world please help",
+                                  "？？？！！！", "投诉" * 50_000])
+def test_text_without_content_goes_to_manual_triage_and_never_crashes(router: Router, text: str) -> None:
+    answer = router.route(text)
+    assert answer.manual_triage and answer.unit_code is None and answer.source == "manual"
+
+
+def test_a_vague_request_goes_to_manual_triage_with_suggestions(city: City, small_model: TrainedModel) -> None:
+    router = Router(city=city, model=small_model)  # the default threshold
+    answer = router.route("我想反映一个问题，希望有关部门重视。")
+    assert answer.manual_triage and len(answer.suggestions) == 3
+    assert answer.probability is not None and answer.probability < router.min_confidence
+    assert "人工分派" in answer.reason
+
+
+def test_no_model_yet_means_manual_triage(city: City) -> None:
+    assert Router(city=city, model=None).route(WAGES).manual_triage
+
+
+def test_gazetteer_prefers_the_longest_name_and_keeps_order() -> None:
+    gazetteer = Gazetteer({"wangwu": ["王屋", "王屋镇"], "qinyuan": ["沁园街道", "沁园"]})
+    assert gazetteer.find("从沁园街道到王屋镇") == [("沁园街道", "qinyuan"), ("王屋镇", "wangwu")]
+    assert Gazetteer({}).find("王屋镇") == []
+
+
+def test_operator_correction_is_kept_as_a_labeled_example(session: Session, units: City, router: Router,
+                                                         operator: Actor) -> None:
+    ticket = intake(session, IntakeRequest(channel=Channel.WEB, body=WAGES), IntakeRules(), router=router).ticket
+    assert ticket.routing is not None and ticket.routing["unit_code"] == "human-resources"
+    assert ticket.category == "劳动和社会保障"
+    # The operator knows better: it is a construction-site matter for housing.
+    lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator, learn_from=units)
+    [example] = corrections(session)
+    assert (example.label, example.unit_code, example.proposed_unit_code, example.source) == \
+        ("城乡建设", "housing", "human-resources", "operator_correction")
+
+
+def test_confirming_the_proposal_teaches_nothing_but_records_why(session: Session, units: City, router: Router,
+                                                                 operator: Actor) -> None:
+    ticket = intake(session, IntakeRequest(channel=Channel.WEB, body=WAGES), IntakeRules(), router=router).ticket
+    event = lifecycle.transfer(session, ticket, unit_by_code(session, "human-resources"), operator, learn_from=units)
+    assert corrections(session) == []
+    assert event.data is not None and event.data["routing"]["source"] == "model"
+
+
+def test_rerouting_after_a_return_is_kept_as_an_example(session: Session, units: City, router: Router,
+                                                        operator: Actor) -> None:
+    from tests.conftest import unit_staff
+
+    ticket = intake(session, IntakeRequest(channel=Channel.WEB, body=WAGES), IntakeRules(), router=router).ticket
+    lifecycle.transfer(session, ticket, unit_by_code(session, "human-resources"), operator, learn_from=units)
+    lifecycle.return_ticket(session, ticket, unit_staff(session, "human-resources"), "属于住建部门的工程款纠纷")
+    lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator, learn_from=units)
+    [example] = corrections(session)
+    assert (example.label, example.source) == ("城乡建设", "return_reroute")

@@ -1,0 +1,56 @@
+"""The app gives its router the classifier model at start, and refuses a tampered one."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from classifier import TrainedModel, save_model
+from dispatch.public import ticket_by_number
+from web.app import create_app
+from web.config import Settings
+
+WAGES = "老板拖欠农民工工资三个月，共一万二千元，请劳动监察部门帮忙讨薪。"
+
+
+def file(client: TestClient) -> str:
+    response = client.post("/api/v1/tickets", json={"body": WAGES, "phone": "13803910001"})
+    assert response.status_code == 201
+    return response.json()["number"]
+
+
+def wait_for_model(client: TestClient, present: bool = True) -> None:
+    deadline = time.monotonic() + 20
+    while (client.app.state.services.router.model is not None) != present:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "model never loaded"
+        time.sleep(0.05)
+
+
+def test_a_saved_model_routes_new_tickets(tmp_path: Path, database_url: str, sessions: sessionmaker[Session],
+                                          small_model: TrainedModel) -> None:
+    save_model(small_model, tmp_path, data_hash="test", metrics={})
+    with TestClient(create_app(Settings(database_url=database_url, model_dir=tmp_path))) as client:
+        wait_for_model(client)
+        number = file(client)
+    with sessions() as session:
+        routing = ticket_by_number(session, number).routing
+    assert routing is not None and routing["unit_code"] == "human-resources" and routing["source"] == "model"
+
+
+def test_a_tampered_model_is_refused_and_tickets_go_to_manual_triage(
+        tmp_path: Path, database_url: str, sessions: sessionmaker[Session], small_model: TrainedModel,
+        caplog: pytest.LogCaptureFixture) -> None:
+    path = save_model(small_model, tmp_path, data_hash="test", metrics={})
+    path.write_bytes(path.read_bytes() + b"tampered")
+    with TestClient(create_app(Settings(database_url=database_url, model_dir=tmp_path))) as client:
+        deadline = time.monotonic() + 10
+        while "model refused" not in caplog.text:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        number = file(client)
+    with sessions() as session:
+        routing = ticket_by_number(session, number).routing
+    assert routing is not None and routing["manual_triage"] is True and routing["unit_code"] is None
