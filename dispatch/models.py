@@ -116,6 +116,8 @@ class Ticket(Base):
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     reply: Mapped[str | None] = mapped_column(Text)
+    # What routing proposed at intake (unit, why, top suggestions): shown to the operator.
+    routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Summary of the event log, kept in the same transaction as each event so that figures
     # over a million tickets are one indexed scan; reports.recount_from_events() checks them.
     transfer_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
@@ -366,3 +368,20 @@ class SmsOptOut(Base):
     phone: Mapped[str] = mapped_column(String(40), primary_key=True)
     opted_out_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     keyword: Mapped[str] = mapped_column(String(20))
+
+
+class RoutingExample(Base):
+    """A ticket whose unit an operator corrected (or re-routed after a return): its final
+    category is a labeled example that `hotline classifier retrain` folds in."""
+
+    __tablename__ = "routing_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(50))
+    unit_code: Mapped[str] = mapped_column(String(64))
+    proposed_unit_code: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(30))      # operator_correction, return_reroute
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from web import api
+from web import api, sms
+from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
 from web.live import LiveHub
@@ -41,12 +42,15 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
         app.state.services = built
         app.state.hub = LiveHub()
         try:
-            async with telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge:
+            async with classifier_model(built), \
+                    telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge, \
+                    sms.sms_channel(built) as sms_channel:
                 app.state.bridge = bridge
+                app.state.sms = sms_channel
                 yield
         finally:
             if services is None:
                 built.close()
 
-    routes = [Route("/", home), *api.routes]
+    routes = [Route("/", home), *api.routes, *sms.routes]
     return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]

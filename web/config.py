@@ -40,14 +40,37 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_MAX_BODY_CHARS", "5000", "longest accepted request text, in characters"),
     SettingSpec("HOTLINE_REPEAT_WINDOW_HOURS", "24", "the same contact repeating the same request "
                 "within this many hours is linked to the open ticket"),
-    SettingSpec("HOTLINE_MODEL_DIR", "models", "folder of classifier model files"),
+    SettingSpec("HOTLINE_MODEL_DIR", "models", "folder of classifier model files; the default model "
+                "is trained there on first start when it holds none"),
+    SettingSpec("HOTLINE_TRAIN_ON_START", "yes", "train the default classifier model in the background "
+                "at start when none exists (yes/no); until then every ticket goes to manual triage"),
+    SettingSpec("HOTLINE_ROUTING_MIN_CONFIDENCE", "0.5", "below this classifier probability a ticket "
+                "goes to manual triage with the top suggestions"),
     SettingSpec("HOTLINE_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     SettingSpec("HOTLINE_AMI_HOST", None, "Asterisk AMI host; `hotline serve` runs the call bridge "
                 "when set (off when unset)"),
     SettingSpec("HOTLINE_AMI_PORT", "5038", "Asterisk AMI port"),
     SettingSpec("HOTLINE_AMI_USERNAME", None, "AMI user (manager.conf)"),
     SettingSpec("HOTLINE_AMI_SECRET", None, "AMI secret"),
+    SettingSpec("HOTLINE_PUBLIC_URL", None, "the hotline's public base URL as Twilio calls it, e.g. "
+                "https://hotline.example.gov.cn; webhook signatures are checked against it"),
+    SettingSpec("HOTLINE_TWILIO_ACCOUNT_SID", None, "Twilio account SID (AC...); SMS is on when this, "
+                "the auth token, the SMS number and HOTLINE_PUBLIC_URL are all set (off when none is)"),
+    SettingSpec("HOTLINE_TWILIO_AUTH_TOKEN", None, "Twilio auth token: checks webhook signatures, "
+                "authenticates sending"),
+    SettingSpec("HOTLINE_TWILIO_FROM", None, "the hotline's SMS number at Twilio, E.164 (+1...)"),
+    SettingSpec("HOTLINE_TWILIO_API_BASE", None, "send through this server instead of "
+                "https://api.twilio.com (`hotline sms-sim`, for tests and demos)"),
 )
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    account_sid: str
+    auth_token: Secret
+    from_number: str
+    public_url: str
+    api_base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +90,13 @@ class Settings:
     max_body_chars: int = 5000
     repeat_window_hours: float = 24.0
     model_dir: Path = Path("models")
+    # Off unless asked for: an app built in code (tests, scripts) should not start a training
+    # thread; from_env() turns it on by default for `hotline serve`.
+    train_on_start: bool = False
+    routing_min_confidence: float = 0.5
     log_level: str = "INFO"
     ami: AmiSettings | None = None
+    sms: SmsSettings | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -101,9 +129,31 @@ class Settings:
             max_body_chars=int(number("HOTLINE_MAX_BODY_CHARS", int)),
             repeat_window_hours=float(number("HOTLINE_REPEAT_WINDOW_HOURS", float)),
             model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),
+            train_on_start=_yes(get("HOTLINE_TRAIN_ON_START"), "HOTLINE_TRAIN_ON_START"),
+            routing_min_confidence=_fraction(get("HOTLINE_ROUTING_MIN_CONFIDENCE"), "HOTLINE_ROUTING_MIN_CONFIDENCE"),
             log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
             ami=_ami(get),
+            sms=_sms(get),
         )
+
+
+def _yes(value: str | None, name: str) -> bool:
+    text = (value or "").lower()
+    if text in ("yes", "true", "1", "on"):
+        return True
+    if text in ("no", "false", "0", "off"):
+        return False
+    raise ValueError(f"{name} must be yes or no, got {value!r}")
+
+
+def _fraction(value: str | None, name: str) -> float:
+    try:
+        number = float(value or "")
+    except ValueError:
+        raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}") from None
+    if not 0 <= number <= 1:
+        raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+    return number
 
 
 def _ami(get) -> AmiSettings | None:  # type: ignore[no-untyped-def]
@@ -117,3 +167,20 @@ def _ami(get) -> AmiSettings | None:  # type: ignore[no-untyped-def]
     if not port.isdigit():
         raise ValueError(f"HOTLINE_AMI_PORT must be a port number, got {port!r}")
     return AmiSettings(host=host, port=int(port), username=username, secret=Secret(secret))
+
+
+_SMS_REQUIRED = ("HOTLINE_TWILIO_ACCOUNT_SID", "HOTLINE_TWILIO_AUTH_TOKEN", "HOTLINE_TWILIO_FROM",
+                 "HOTLINE_PUBLIC_URL")
+
+
+def _sms(get) -> SmsSettings | None:  # type: ignore[no-untyped-def]
+    given = {name: get(name) for name in _SMS_REQUIRED}
+    if not any(value for name, value in given.items() if name.startswith("HOTLINE_TWILIO_")):
+        return None  # SMS off; the public URL alone may serve other features
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise ValueError(f"SMS is half configured: set {', '.join(missing)} too (or none of them)")
+    return SmsSettings(account_sid=given["HOTLINE_TWILIO_ACCOUNT_SID"],
+                       auth_token=Secret(given["HOTLINE_TWILIO_AUTH_TOKEN"]),
+                       from_number=given["HOTLINE_TWILIO_FROM"], public_url=given["HOTLINE_PUBLIC_URL"],
+                       api_base=get("HOTLINE_TWILIO_API_BASE"))
