@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from classifier.features import message_text
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.deadlines import DeadlinePolicy
@@ -93,7 +94,7 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
                 return IntakeResult(ticket=repeated, created=False, repeat_of_open_ticket=True)
             ticket = _create(session, request, clean, rules, now)
             if router is not None:
-                proposal = router.route(f"{clean.title}\n{clean.body}")
+                proposal = router.route(message_text(clean.title, clean.body))
                 ticket.routing = proposal.as_dict()
                 ticket.category = ticket.category or proposal.category
             _add_source(session, ticket, request.channel, channel_ref, clean.body, now)

@@ -1,0 +1,137 @@
+"""The `classifier` command group: train, eval, predict.
+
+build_group() makes a fresh group, so the hotline CLI can attach it and pass how a label
+becomes a unit (`unit_for_label`) for predict's output.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import click
+
+from classifier.dataset import SHIPPED_DATA, Example, read_examples
+from classifier.errors import ClassifierError
+from classifier.evaluation import evaluate, format_report
+from classifier.model import Prediction
+from classifier.text import content_problem
+from classifier.training import HOLDOUT, ensure_default_model, train_and_save
+
+UnitForLabel = Callable[[str], str | None]
+
+MODEL_DIR = "models"
+_model_dir = click.option(
+    "--model-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=MODEL_DIR,
+    show_default=True,
+    envvar="HOTLINE_MODEL_DIR",
+    help="Folder of model files; models are loaded from nowhere else.",
+)
+
+
+def format_predictions(predictions: Sequence[Prediction], unit_for_label: UnitForLabel | None = None) -> str:
+    """One line per prediction: rank, label, probability and, when given, the unit it routes to."""
+    lines = []
+    for rank, prediction in enumerate(predictions, 1):
+        line = f"{rank}. {prediction.label}  {prediction.probability:.3f}"
+        if unit_for_label is not None:
+            line += f"  -> {unit_for_label(prediction.label) or '(no unit)'}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def build_group(unit_for_label: UnitForLabel | None = None) -> click.Group:
+    @click.group(name="classifier", help="Train, evaluate and try the request classifier.")
+    def group() -> None:
+        pass
+
+    @group.command(help="Train a model on CSV files (title, body, label) and save it.")
+    @click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
+                  help="CSV with title, body, label columns (repeatable). Default: the shipped data.")
+    @_model_dir
+    @click.option("--holdout", type=click.FloatRange(0, 0.5), default=HOLDOUT, show_default=True,
+                  help="Fraction held out (by duplicate group) to report metrics on; 0 skips it.")
+    @click.option("--user-words", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Extra words to keep whole, one a line (e.g. the city's place names).")
+    def train(data: tuple[Path, ...], model_dir: Path, holdout: float, user_words: Path | None) -> None:
+        examples = _read(data or SHIPPED_DATA)
+        words = _words(user_words)
+        click.echo(f"training on {len(examples)} examples from {', '.join(str(p) for p in data or SHIPPED_DATA)}", err=True)
+        path, metrics = _fail_clearly(lambda: train_and_save(
+            examples, model_dir, user_words=words, holdout=holdout, progress=_show_progress))
+        if "holdout" in metrics:
+            click.echo(f"held-out slice ({holdout:.0%} of the data, split by duplicate group), "
+                       "scored by a model trained on the rest:")
+            click.echo(format_report(metrics["holdout"]))
+        click.echo(f"model written to {path}")
+
+    @group.command(name="eval", help="Score the newest model on a labelled CSV file.")
+    @click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+                  help="CSV with title, body, label columns; other columns are ignored.")
+    @_model_dir
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    def eval_(data: Path, model_dir: Path, as_json: bool) -> None:
+        examples = _read([data])
+        model = _fail_clearly(lambda: ensure_default_model(model_dir, _say))
+        metrics = evaluate(model, examples)
+        if as_json:
+            click.echo(json.dumps(metrics, ensure_ascii=False))
+        else:
+            click.echo(format_report(metrics))
+
+    @group.command(help="Show the top labels for one message text.")
+    @click.argument("text")
+    @_model_dir
+    @click.option("-k", "--top", default=3, show_default=True, type=click.IntRange(1, 20))
+    def predict(text: str, model_dir: Path, top: int) -> None:
+        model = _fail_clearly(lambda: ensure_default_model(model_dir, _say))
+        problem = content_problem(text)
+        if problem is not None:
+            click.echo(f"no usable content ({problem.value}): this goes to manual triage", err=True)
+        click.echo(format_predictions(model.predict(text, k=top), unit_for_label))
+
+    return group
+
+
+cli = build_group()
+
+
+def _read(paths: Sequence[Path]) -> list[Example]:
+    examples = _fail_clearly(lambda: [example for path in paths for example in read_examples(path)])
+    if not examples:
+        raise click.ClickException("no labelled rows in " + ", ".join(str(p) for p in paths))
+    return examples
+
+
+def _words(path: Path | None) -> tuple[str, ...]:
+    if path is None:
+        return ()
+    return tuple(line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip())
+
+
+def _fail_clearly(action):  # type: ignore[no-untyped-def]
+    try:
+        return action()
+    except ClassifierError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _show_progress(step: str, done: int, total: int) -> None:
+    end = "\n" if done >= total else ""
+    if sys.stderr.isatty():
+        click.echo(f"\r{step} {done}/{total}   ", nl=False, err=True)
+        if end:
+            click.echo("", err=True)
+    elif end:
+        click.echo(f"{step} {done}/{total}", err=True)
+
+
+if __name__ == "__main__":
+    cli()

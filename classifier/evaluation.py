@@ -1,0 +1,85 @@
+"""Scoring a model on labelled examples, and the plain-text report of the scores."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from classifier.dataset import Example
+from classifier.model import TrainedModel, texts_of
+
+
+def evaluate(model: TrainedModel, examples: Sequence[Example]) -> dict[str, Any]:
+    """accuracy, macro_f1, per-class scores and the confusion matrix.
+
+    A row whose label the model does not know is scored like any other: it can only be
+    wrong, and its label gets a row and a column of its own (so it lowers macro-F1 too).
+    """
+    if not examples:
+        raise ValueError("nothing to evaluate: no labelled examples")
+    truth = [example.label for example in examples]
+    guess = model.predict_labels(texts_of(examples))
+    unknown = sorted(set(truth) - set(model.labels))
+    labels = list(model.labels) + unknown
+    # Macro averages run over the labels present in the data, known or not.
+    scored = [label for label in labels if label in set(truth)]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, guess, labels=labels, zero_division=0
+    )
+    macro = precision_recall_fscore_support(truth, guess, labels=scored, average="macro", zero_division=0)
+    return {
+        "examples": len(examples),
+        "accuracy": float(accuracy_score(truth, guess)),
+        "macro_f1": float(macro[2]),
+        "macro_precision": float(macro[0]),
+        "macro_recall": float(macro[1]),
+        "unknown_labels": unknown,
+        "unknown_label_rows": sum(1 for label in truth if label in unknown),
+        "per_class": {
+            label: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i, label in enumerate(labels)
+        },
+        "labels": labels,
+        "confusion_matrix": confusion_matrix(truth, guess, labels=labels).tolist(),
+    }
+
+
+def format_report(metrics: dict[str, Any]) -> str:
+    """A per-class table and a confusion matrix (rows: true label, columns: predicted)."""
+    labels: list[str] = metrics["labels"]
+    width = max(8, *(_width(label) for label in labels))
+    lines = [
+        f"examples  {metrics['examples']}",
+        f"accuracy  {metrics['accuracy']:.4f}",
+        f"macro-F1  {metrics['macro_f1']:.4f}",
+    ]
+    if metrics["unknown_labels"]:
+        lines.append(
+            f"labels the model does not know (counted as errors): {', '.join(metrics['unknown_labels'])}"
+            f" ({metrics['unknown_label_rows']} rows)"
+        )
+    lines += ["", f"{_pad('label', width)}  precision  recall      f1  support"]
+    for label in labels:
+        row = metrics["per_class"][label]
+        lines.append(
+            f"{_pad(label, width)}  {row['precision']:9.4f}  {row['recall']:6.4f}  {row['f1']:6.4f}  {row['support']:7d}"
+        )
+    lines += ["", "confusion matrix (rows: true, columns: predicted, in the order of the table)"]
+    for label, counts in zip(labels, metrics["confusion_matrix"]):
+        lines.append(f"{_pad(label, width)}  " + " ".join(f"{count:5d}" for count in counts))
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    # CJK characters take two terminal columns.
+    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))

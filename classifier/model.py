@@ -1,0 +1,108 @@
+"""Training and prediction: TF-IDF features into a linear model with calibrated probabilities."""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from classifier.dataset import Example
+from classifier.features import FeatureSettings, Features, Progress, message_text
+from classifier.linear import CalibratedLinearSVC
+from classifier.text import Tokenizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    label: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    features: FeatureSettings = field(default_factory=FeatureSettings)
+    c: float = 1.0  # LinearSVC regularisation; EXPERIMENTS.md has the sweep
+    class_weight: str | None = "balanced"  # the smallest class (交通运输) is 1/3 of the largest
+    calibration_folds: int = 3
+
+
+class TrainedModel:
+    """A fitted model: the features, the calibrated classifier and the labels it knows."""
+
+    def __init__(self, features: Features, estimator: CalibratedLinearSVC, settings: ModelSettings) -> None:
+        self.features = features
+        self.estimator = estimator
+        self.settings = settings
+        self.labels: tuple[str, ...] = tuple(str(label) for label in estimator.classes_)
+
+    @property
+    def user_words(self) -> tuple[str, ...]:
+        return self.features.tokenizer.user_words
+
+    def add_user_words(self, words: Sequence[str]) -> None:
+        """Keep these words whole when tokenising; words unseen in training add no features,
+        so pass a city's place names to train() as well."""
+        self.features.tokenizer.add_user_words(words)
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text, one column per label (in self.labels order)."""
+        if not texts:
+            return np.zeros((0, len(self.labels)))
+        return self.estimator.predict_proba(self.features.transform(texts))
+
+    def predict_many(self, texts: Sequence[str], k: int = 3) -> list[list[Prediction]]:
+        """Top-k predictions for each text; never raises on odd text (see text.has_content)."""
+        k = max(1, min(k, len(self.labels)))
+        table = self.probabilities(texts)
+        best = np.argsort(-table, axis=1, kind="stable")[:, :k]
+        return [
+            [Prediction(self.labels[column], float(row[column])) for column in columns]
+            for row, columns in zip(table, best)
+        ]
+
+    def predict(self, text: str, k: int = 3) -> list[Prediction]:
+        return self.predict_many([text], k)[0]
+
+    def predict_labels(self, texts: Sequence[str]) -> list[str]:
+        table = self.probabilities(texts)
+        return [self.labels[column] for column in table.argmax(axis=1)]
+
+
+def texts_of(examples: Sequence[Example]) -> list[str]:
+    return [message_text(example.title, example.body) for example in examples]
+
+
+def train(
+    examples: Sequence[Example],
+    *,
+    user_words: Sequence[str] = (),
+    settings: ModelSettings | None = None,
+    progress: Progress | None = None,
+) -> TrainedModel:
+    """Fit a model on labelled examples; progress(step, done, total) is called along the way."""
+    settings = settings or ModelSettings()
+    labels = sorted({example.label for example in examples})
+    if len(labels) < 2:
+        raise ValueError(f"training needs at least two labels, got {labels}")
+    started = time.perf_counter()
+    features = Features(Tokenizer(user_words), settings.features)
+    matrix = features.fit_transform(texts_of(examples), progress)
+    targets = [example.label for example in examples]
+    # Calibration folds need every label in each fold: fewer folds for tiny training sets.
+    smallest = min(targets.count(label) for label in labels)
+    folds = max(2, min(settings.calibration_folds, smallest))
+    if progress:
+        progress("fitting", 0, 1)
+    estimator = CalibratedLinearSVC(c=settings.c, class_weight=settings.class_weight, folds=folds)
+    estimator.fit(matrix, targets)
+    if progress:
+        progress("fitting", 1, 1)
+    log.info(
+        "classifier.trained examples=%d labels=%d features=%d seconds=%.1f",
+        len(examples), len(labels), features.size, time.perf_counter() - started,
+    )
+    return TrainedModel(features, estimator, settings)

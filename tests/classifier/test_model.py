@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from classifier.dataset import Example
+from classifier.evaluation import evaluate
+from classifier.model import TrainedModel, texts_of
+from classifier.text import ContentProblem, Tokenizer, content_problem, has_content
+
+
+def test_model_beats_majority_class_baseline_on_held_out_messages(small_model, slices):
+    train_part, held_out = slices
+    majority_label, _ = Counter(e.label for e in train_part).most_common(1)[0]
+    majority_accuracy = sum(e.label == majority_label for e in held_out) / len(held_out)
+
+    metrics = evaluate(small_model, held_out)
+
+    assert metrics["accuracy"] >= majority_accuracy + 0.45
+    assert metrics["macro_f1"] >= 0.75
+    assert sum(map(sum, metrics["confusion_matrix"])) == len(held_out)
+
+
+def test_operator_sees_three_labels_sorted_by_calibrated_probability(small_model):
+    predictions = small_model.predict("小区物业乱收停车费，业主投诉无人处理", k=3)
+
+    assert len(predictions) == 3
+    probabilities = [p.probability for p in predictions]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert 0 < sum(probabilities) <= 1.0 + 1e-9
+    assert len({p.label for p in predictions}) == 3
+
+
+def test_batch_prediction_matches_single_prediction(small_model):
+    texts = ["学校乱收补课费", "医院看病排队太久", "公交车不按站停靠"]
+    batch = small_model.predict_many(texts, k=2)
+    assert batch == [small_model.predict(text, k=2) for text in texts]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", ContentProblem.EMPTY),
+        ("   \n\t\u3000 ", ContentProblem.EMPTY),
+        ("😀😡🎉🚗", ContentProblem.NO_CHINESE),
+        ("13800138000 2024", ContentProblem.NO_CHINESE),
+        ("The street light is broken!!!", ContentProblem.NO_CHINESE),
+        ("小区噪音扰民" * 20000, ContentProblem.TOO_LONG),
+    ],
+)
+def test_text_without_usable_content_is_flagged_and_never_crashes(small_model, text, problem):
+    assert content_problem(text) is problem
+    assert not has_content(text)
+    predictions = small_model.predict(text)
+    assert len(predictions) == 3
+    assert all(0 <= p.probability <= 1 for p in predictions)
+
+
+def test_a_real_request_has_content():
+    assert has_content("A3区某小区楼下烧烤店油烟扰民")
+
+
+def test_unknown_labels_count_as_errors_not_skipped(small_model, slices):
+    held_out = slices[1][:100]
+    known = evaluate(small_model, held_out)
+    relabelled = [Example(e.title, e.body, "消防安全") for e in held_out[:20]] + held_out[20:]
+
+    metrics = evaluate(small_model, relabelled)
+
+    assert metrics["examples"] == 100
+    assert metrics["unknown_labels"] == ["消防安全"]
+    assert metrics["per_class"]["消防安全"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 20}
+    correct_before = round(known["accuracy"] * 100)
+    guesses = small_model.predict_labels(texts_of(held_out[20:]))
+    correct_in_kept_rows = sum(g == e.label for g, e in zip(guesses, held_out[20:]))
+    assert round(metrics["accuracy"] * 100) == correct_in_kept_rows <= correct_before
+
+
+def test_user_words_stay_whole_and_survive_pickling():
+    import pickle
+
+    tokenizer = Tokenizer(["高亭司镇"])
+    tokenizer.add_user_words(["十联村"])
+    assert {"高亭司镇", "十联村"} <= set(tokenizer("J5县高亭司镇十联村村民反映"))
+    assert "十联村" in pickle.loads(pickle.dumps(tokenizer))("高亭司镇十联村")
+    assert "十联村" not in Tokenizer()("高亭司镇十联村")  # no leak between tokenizers
+
+
+def test_model_knows_its_labels(small_model: TrainedModel):
+    assert len(small_model.labels) == 7
