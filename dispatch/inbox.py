@@ -2,7 +2,9 @@
 intake and lifecycle as every other channel.
 
 - A message is logged once per provider id (MessageSid) with the reply it got, so a retried
-  webhook is answered the same and changes nothing.
+  webhook is answered the same and changes nothing. The log row is written with the work
+  it caused; of two concurrent deliveries one fails on the unique MessageSid at commit and
+  is run again by the caller, finding the other's reply (see earlier_reply()).
 - A message from a number whose last text went into a still-open ticket less than
   ATTACH_WINDOW ago, or any message starting with 补充, adds to that open ticket instead of
   opening a new one; 新诉求 forces a new ticket.
@@ -17,8 +19,7 @@ import datetime as dt
 import hmac
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle
@@ -34,31 +35,26 @@ SMS_ACTOR = Actor.citizen(Channel.SMS.value)
 _OPEN = [s.value for s in State if s not in FINISHED_STATES]
 
 
-@dataclass(frozen=True)
-class Logged:
-    """The stored record of one inbound message; `fresh` is False for a provider retry."""
+# Statements built once: building them per message cost more than running them.
+_BY_SID = select(SmsInbound).where(SmsInbound.message_sid == bindparam("sid"))
+_LATEST_OPEN = (select(Ticket).where(Ticket.phone == bindparam("phone"), Ticket.state.in_(_OPEN))
+                .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(1))
+_LAST_TEXT = (select(IntakeSource.received_at)
+              .where(IntakeSource.ticket_id == bindparam("ticket_id"), IntakeSource.channel == Channel.SMS.value)
+              .order_by(IntakeSource.received_at.desc()).limit(1))
 
-    record: SmsInbound
-    fresh: bool
+
+def earlier_record(session: Session, message_sid: str) -> SmsInbound | None:
+    """The log of a message already handled (a provider retry), if any."""
+    return session.scalar(_BY_SID, {"sid": message_sid})
 
 
-def log_inbound(session: Session, message_sid: str, sender: str, body: str, now: dt.datetime) -> Logged:
-    """Claim the message id first: of two concurrent deliveries of one message, the second
-    waits for the first to commit, then finds it here and repeats its reply."""
-    earlier = session.scalar(select(SmsInbound).where(SmsInbound.message_sid == message_sid))
-    if earlier is not None:
-        return Logged(earlier, fresh=False)
-    record = SmsInbound(message_sid=message_sid, sender=sender, received_at=now, body=body)
-    try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:
-        earlier = session.scalar(select(SmsInbound).where(SmsInbound.message_sid == message_sid))
-        if earlier is None:
-            raise
-        return Logged(earlier, fresh=False)
-    return Logged(record, fresh=True)
+def log_inbound(session: Session, message_sid: str, sender: str, body: str, now: dt.datetime, *,
+                intent: str, reply: str | None, ticket_id: int | None) -> SmsInbound:
+    record = SmsInbound(message_sid=message_sid, sender=sender, received_at=now, body=body, intent=intent,
+                        reply=reply, ticket_id=ticket_id)
+    session.add(record)
+    return record
 
 
 @dataclass(frozen=True)
@@ -82,14 +78,10 @@ def take_text(session: Session, *, phone: str, body: str, message_sid: str, rule
 
 
 def _ticket_to_add_to(session: Session, phone: str, now: dt.datetime, *, explicit: bool) -> Ticket | None:
-    latest = session.scalar(select(Ticket).where(Ticket.phone == phone, Ticket.state.in_(_OPEN))
-                            .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(1))
+    latest = session.scalar(_LATEST_OPEN, {"phone": phone})
     if latest is None or explicit:
         return latest
-    last_text = session.scalar(
-        select(IntakeSource.received_at).where(IntakeSource.ticket_id == latest.id,
-                                               IntakeSource.channel == Channel.SMS.value)
-        .order_by(IntakeSource.received_at.desc()).limit(1))
+    last_text = session.scalar(_LAST_TEXT, {"ticket_id": latest.id})
     if last_text is not None and now - last_text <= ATTACH_WINDOW:
         return latest
     return None

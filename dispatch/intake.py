@@ -1,6 +1,7 @@
 """The one intake every channel calls: phone, SMS and web differ only in how they fill it."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import unicodedata
@@ -20,7 +21,7 @@ from dispatch.lifecycle import record
 from dispatch.models import IntakeSource, Ticket, TicketEvent
 from dispatch.numbering import new_query_code, next_number
 from dispatch.phone import normalise_phone
-from dispatch.routing import Router
+from dispatch.routing import Router, RoutingAnswer
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, RequestType, Urgency
 
@@ -84,19 +85,19 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
             return IntakeResult(ticket=earlier, created=False, retried=True)
     clean = _validate(request, rules)
     channel_ref = request.channel_ref or uuid.uuid4().hex
+    # Only a channel's own reference can be stored twice at once (a webhook retried while the
+    # first attempt is still running); a savepoint lets that loser answer like a retry.
+    guard = session.begin_nested() if request.channel_ref else contextlib.nullcontext()
     try:
-        with session.begin_nested():
+        with guard:
             repeated = _open_repeat(session, clean, now - rules.repeat_window)
             if repeated is not None:
                 _add_source(session, repeated, request.channel, channel_ref, clean.body, now)
                 record(session, repeated, "repeat_contact", actor, now=now, note=clean.body,
                        data={"channel": request.channel.value, "channel_ref": channel_ref})
                 return IntakeResult(ticket=repeated, created=False, repeat_of_open_ticket=True)
-            ticket = _create(session, request, clean, rules, now)
-            if router is not None:
-                proposal = router.route(message_text(clean.title, clean.body))
-                ticket.routing = proposal.as_dict()
-                ticket.category = ticket.category or proposal.category
+            proposal = router.route(message_text(clean.title, clean.body)) if router is not None else None
+            ticket = _create(session, request, clean, rules, now, proposal)
             _add_source(session, ticket, request.channel, channel_ref, clean.body, now)
             session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.user_id,
                                     actor=actor.label, action="receive", from_state=None,
@@ -104,7 +105,8 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
                                     data={"channel": request.channel.value}))
             session.flush()
     except IntegrityError:
-        # Another worker stored the same channel reference first (a concurrent retry).
+        if not request.channel_ref:
+            raise
         earlier = _ticket_for_ref(session, request.channel, channel_ref)
         if earlier is None:
             raise
@@ -167,13 +169,14 @@ def _open_repeat(session: Session, clean: _Clean, since: dt.datetime) -> Ticket 
 
 
 def _create(session: Session, request: IntakeRequest, clean: _Clean, rules: IntakeRules,
-            now: dt.datetime) -> Ticket:
+            now: dt.datetime, proposal: RoutingAnswer | None) -> Ticket:
     ticket = Ticket(
         number=next_number(session, now), query_code=new_query_code(),
         channel=request.channel.value, request_type=request.request_type.value,
         urgency=request.urgency.value, title=clean.title, body=clean.body, phone=clean.phone,
         name=clean.name, location=clean.location, confidential=request.confidential,
-        category=request.category, state=State.RECEIVED.value, received_at=now,
+        category=request.category or (proposal.category if proposal else None),
+        routing=proposal.as_dict() if proposal else None, state=State.RECEIVED.value, received_at=now,
         deadline=rules.policy.deadline(now, request.request_type, request.urgency),
         transfer_count=0, accepted_transfer_count=0, return_count=0,
     )

@@ -11,7 +11,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import CHINA, utcnow
@@ -172,6 +172,10 @@ def is_opted_out(session: Session, phone: str) -> bool:
 
 # ---- flood throttle -------------------------------------------------------------------
 
+_RECENT_FROM = (select(func.count()).select_from(SmsInbound)
+                .where(SmsInbound.sender == bindparam("sender"), SmsInbound.received_at > bindparam("since")))
+
+
 class Verdict(enum.Enum):
     ALLOW = "allow"
     WARN = "warn"        # the first message over the limit: tell the sender once
@@ -186,13 +190,9 @@ class Throttle:
     max_messages: int = 10
     window: dt.timedelta = dt.timedelta(minutes=10)
 
-    def verdict(self, session: Session, sender: str, now: dt.datetime,
-                exclude_id: int | None = None) -> tuple[Verdict, int]:
-        query = select(func.count()).select_from(SmsInbound).where(
-            SmsInbound.sender == sender, SmsInbound.received_at > now - self.window)
-        if exclude_id is not None:
-            query = query.where(SmsInbound.id != exclude_id)
-        earlier = session.scalar(query) or 0
+    def verdict(self, session: Session, sender: str, now: dt.datetime) -> tuple[Verdict, int]:
+        """Judge a new message by the ones logged before it."""
+        earlier = session.scalar(_RECENT_FROM, {"sender": sender, "since": now - self.window}) or 0
         if earlier < self.max_messages:
             return Verdict.ALLOW, earlier
         return (Verdict.WARN if earlier == self.max_messages else Verdict.SILENT), earlier

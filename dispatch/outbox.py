@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -36,6 +37,7 @@ DELIVERY_FAILED = frozenset({"undelivered", "failed"})
 # Twilio error 21610: the recipient has replied STOP to our number; Twilio refuses to send.
 UNSUBSCRIBED_CODE = "21610"
 _ENQUEUED = "outbox_enqueued"
+_INSTALLED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,10 @@ class RetryPolicy:
 def install(factory: sessionmaker[Session], on_commit: Callable[[], None] | None = None) -> None:
     """Make every session of `factory` enqueue notifications; `on_commit` is called after a
     commit that enqueued something (to wake the worker instead of waiting for its poll)."""
-    if not event.contains(factory, "before_flush", on_flush):
+    # Not event.contains(): it can answer for a collected factory that had the same id().
+    if factory not in _INSTALLED:
         event.listen(factory, "before_flush", on_flush)
+        _INSTALLED.add(factory)
     if on_commit is not None:
         def after_commit(session: Session) -> None:
             if session.info.pop(_ENQUEUED, False):
@@ -108,20 +112,23 @@ class Claim:
     first_attempt_at: dt.datetime | None
 
 
-def _due(now: dt.datetime) -> Any:
-    return or_((OutboxMessage.status == PENDING) & (OutboxMessage.next_attempt_at <= now),
-               (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until < now))
+def _due(by: dt.datetime) -> Any:
+    return or_((OutboxMessage.status == PENDING) & (OutboxMessage.next_attempt_at <= by),
+               (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until < by))
 
 
-def claim_next(session: Session, policy: RetryPolicy, now: dt.datetime | None = None) -> Claim | None:
-    """Take the next due message for one attempt. A conditional UPDATE makes the claim, so
-    two workers (two web processes on one PostgreSQL) never hold the same message."""
+def claim_next(session: Session, policy: RetryPolicy, now: dt.datetime | None = None,
+               due_by: dt.datetime | None = None) -> Claim | None:
+    """Take the next message due by `due_by` (default now) for one attempt. A conditional
+    UPDATE makes the claim, so two workers (two web processes on one PostgreSQL) never hold
+    the same message."""
     now = now or utcnow()
-    candidates = session.scalars(select(OutboxMessage.id).where(_due(now))
+    due_by = min(due_by or now, now)
+    candidates = session.scalars(select(OutboxMessage.id).where(_due(due_by))
                                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(10)).all()
     for message_id in candidates:
         taken = session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))
+            update(OutboxMessage).where(OutboxMessage.id == message_id, _due(due_by))
             .values(status=SENDING, attempts=OutboxMessage.attempts + 1, lease_until=now + policy.lease,
                     updated_at=now)
             .execution_options(synchronize_session=False))

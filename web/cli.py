@@ -16,6 +16,7 @@ from dispatch.units import import_units, load_city
 from dispatch.vocabulary import Role
 from callcenter.cli import pbx_sim
 from web import logs
+from web.cli_classifier import classifier_group
 from web.config import SETTINGS, Settings
 
 log = logging.getLogger("hotline")
@@ -46,6 +47,8 @@ def serve(host: str, port: int, demo: bool) -> None:
 
     settings = _settings()
     db.upgrade(settings.database_url)
+    if demo and settings.sms is None:
+        settings = _with_sms_simulator(settings, host, port)
     services = Services.build(settings)
     if demo:
         from dispatch.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed
@@ -56,8 +59,59 @@ def serve(host: str, port: int, demo: bool) -> None:
     click.echo(f"Hotline on http://{host}:{port}  (database {settings.database_url})")
     if settings.ami is None and demo:
         click.echo("No HOTLINE_AMI_HOST: the AMI simulator stands in for the PBX; calls arrive every few seconds.")
+    # Live pages hold server-sent event streams open: give them a few seconds at shutdown.
     uvicorn.run(create_app(settings, services, demo_pbx=demo), host=host, port=port,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), timeout_graceful_shutdown=5)
+
+
+def _with_sms_simulator(settings: Settings, host: str, port: int) -> Settings:
+    """No Twilio settings in a demo: start the stand-in and send through it."""
+    import dataclasses
+
+    from sms_gateway.simulator import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_FROM, ServerThread, TwilioSimulator
+    from web.config import Secret, SmsSettings
+
+    public_url = f"http://{host}:{port}"
+    import os
+
+    server = ServerThread(host, int(os.environ.get("HOTLINE_SMS_SIM_PORT") or 8020))
+    simulator = TwilioSimulator(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, url=server.url,
+                                hotline_webhook_url=public_url + "/sms/twilio")
+    server.start(simulator.app())  # a daemon thread: it ends with the process
+    click.echo(f"No Twilio settings: the SMS simulator stands in on {server.url} "
+               f"(text the hotline: curl --data-urlencode From=13800000000 --data-urlencode Body=路灯坏了 {server.url}/sim/inbound; "
+               f"sent texts: {server.url}/sim/messages)")
+    return dataclasses.replace(settings, sms=SmsSettings(
+        account_sid=DEMO_ACCOUNT_SID, auth_token=Secret(DEMO_AUTH_TOKEN), from_number=DEMO_FROM,
+        public_url=public_url, api_base=server.url))
+
+
+@main.command(name="sms-sim", help="Run a local stand-in for Twilio's REST API (messages, status "
+              "callbacks) and a phone that texts the hotline (POST /sim/inbound From=... Body=...).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8020, show_default=True, type=int, envvar="HOTLINE_SMS_SIM_PORT")
+@click.option("--hotline-url", default="http://127.0.0.1:8000", show_default=True,
+              help="the hotline's public URL, where simulated texts are posted")
+@click.option("--callback-delay", default=0.5, show_default=True, type=float,
+              help="seconds between a message's status callbacks")
+def sms_sim(host: str, port: int, hotline_url: str, callback_delay: float) -> None:
+    import uvicorn
+
+    from sms_gateway.simulator import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_FROM, TwilioSimulator
+
+    settings = _settings()
+    sid = settings.sms.account_sid if settings.sms else DEMO_ACCOUNT_SID
+    token = str(settings.sms.auth_token) if settings.sms else DEMO_AUTH_TOKEN
+    simulator = TwilioSimulator(sid, token, callback_delay=callback_delay, url=f"http://{host}:{port}",
+                                hotline_webhook_url=hotline_url.rstrip("/") + "/sms/twilio")
+    if settings.sms is None:
+        click.echo("Start the hotline with:\n"
+                   f"  HOTLINE_TWILIO_ACCOUNT_SID={sid} HOTLINE_TWILIO_AUTH_TOKEN={token} "
+                   f"HOTLINE_TWILIO_FROM={DEMO_FROM} HOTLINE_PUBLIC_URL={hotline_url} "
+                   f"HOTLINE_TWILIO_API_BASE=http://{host}:{port} hotline serve")
+    click.echo(f"Twilio stand-in on http://{host}:{port}; text the hotline with "
+               f"curl --data-urlencode From=13800000000 --data-urlencode Body=路灯坏了 http://{host}:{port}/sim/inbound")
+    uvicorn.run(simulator.app(), host=host, port=port, log_level=settings.log_level.lower())
 
 
 @main.group(name="db", help="Database schema.")
@@ -206,6 +260,7 @@ def pbx_bridge() -> None:
 
 
 main.add_command(pbx_sim)
+main.add_command(classifier_group(_settings))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,153 @@
+"""Signed Twilio webhooks per second, end to end, beside a bare Starlette route in the same run.
+
+    .venv/bin/python bench/sms.py                       # SQLite (temp file)
+    .venv/bin/python bench/sms.py --database-url postgresql://postgres@127.0.0.1/test
+
+Each server runs in its own process under uvicorn (as in production); a client process
+posts pre-signed webhooks over keep-alive connections, `--concurrency` at a time. Every
+webhook is a new complaint from its own number, so each one is a full pass: signature
+check, the inbound log, the throttle count, intake (numbering, repeat check, events), the
+commit and the TwiML reply. The bare route reads the same form and answers a fixed TwiML.
+Target: the webhook rate is at least 30% of the bare route's. The PostgreSQL database's
+tables are dropped and rebuilt.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ACCOUNT_SID = "AC" + "b" * 32
+AUTH_TOKEN = "bench-auth-token"
+BODIES = ["小区门口路灯不亮已经一周", "工地夜间施工噪音扰民", "拖欠农民工工资三个月", "河道有人倾倒建筑垃圾",
+          "公交车站台破损需要维修", "学校周边交通拥堵", "医院挂号难排队时间长", "商户占道经营影响通行"]
+TWIML_OK = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
+
+
+def serve(kind: str, port: int, database_url: str) -> None:
+    """Runs in the child process."""
+    import uvicorn
+
+    if kind == "bare":
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        from sms_gateway.webhook import parse_form
+
+        async def bare(request: Request) -> Response:
+            parse_form(await request.body())
+            return Response(TWIML_OK, media_type="application/xml")
+
+        app = Starlette(routes=[Route("/sms/twilio", bare, methods=["POST"])])
+    else:
+        from web.app import create_app
+        from web.config import Secret, Settings, SmsSettings
+
+        app = create_app(Settings(database_url=database_url, log_level="WARNING", sms=SmsSettings(
+            account_sid=ACCOUNT_SID, auth_token=Secret(AUTH_TOKEN), from_number="+10000012345",
+            public_url=f"http://127.0.0.1:{port}", api_base="http://127.0.0.1:9")))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(kind: str, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = os.environ | {"HOTLINE_TRAIN_ON_START": "no"}
+    child = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port),
+                              "--database-url", database_url], env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/", timeout=1)
+            return child, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    child.kill()
+    raise SystemExit(f"{kind} server did not start")
+
+
+def signed_requests(url: str, n: int, offset: int) -> list[tuple[dict[str, str], str]]:
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(AUTH_TOKEN)
+    out = []
+    for i in range(offset, offset + n):
+        form = {"MessageSid": f"SM{i:032x}", "AccountSid": ACCOUNT_SID, "From": f"+86139{i:08d}",
+                "To": "+10000012345", "Body": f"{BODIES[i % len(BODIES)]}（第{i}件）", "NumMedia": "0",
+                "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+        out.append((form, validator.compute_signature(url + "/sms/twilio", form)))
+    return out
+
+
+async def run_load(url: str, requests: list[tuple[dict[str, str], str]], concurrency: int) -> float:
+    queue = list(reversed(requests))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        async def one_worker() -> None:
+            while queue:
+                form, signature = queue.pop()
+                response = await client.post("/sms/twilio", data=form, headers={"X-Twilio-Signature": signature})
+                if response.status_code != 200 or "<Message>" not in response.text:
+                    raise SystemExit(f"unexpected answer {response.status_code}: {response.text[:200]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_worker() for _ in range(concurrency)))
+        return len(requests) / (time.perf_counter() - started)
+
+
+def measure(kind: str, database_url: str, n: int, concurrency: int) -> float:
+    child, url = start(kind, database_url)
+    try:
+        asyncio.run(run_load(url, signed_requests(url, min(200, n), 10**7), concurrency))  # warm up
+        return asyncio.run(run_load(url, signed_requests(url, n, 0), concurrency))
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: a SQLite file in a temp folder")
+    parser.add_argument("-n", type=int, default=2000, help="webhooks per measurement")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--serve", choices=["bare", "hotline"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, args.database_url)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        from dispatch import db
+
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        db.recreate_schema(url)
+        bare = measure("bare", url, args.n, args.concurrency)
+        hotline = measure("hotline", url, args.n, args.concurrency)
+    print(f"database            {url.split('@')[-1]}")
+    print(f"bare Starlette route {bare:8.0f} requests/s")
+    print(f"signed SMS webhook   {hotline:8.0f} webhooks/s  (validation, intake, TwiML)")
+    print(f"ratio                {hotline / bare:8.1%}  (target >= 30%)")
+
+
+if __name__ == "__main__":
+    main()

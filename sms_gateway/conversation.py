@@ -1,0 +1,108 @@
+"""One inbound text, start to end, inside the caller's transaction: log it once, throttle a
+flood, read the command, let dispatch act, and choose the reply text."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Callable
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch import inbox, notifications as texts
+from dispatch.clock import utcnow
+from dispatch.errors import InvalidInput
+from dispatch.intake import IntakeRules
+from dispatch.notifications import Throttle, Verdict
+from dispatch.phone import normalise_phone
+from dispatch.public import public_view
+from sms_gateway import keywords
+from sms_gateway.webhook import InboundSms
+
+log = logging.getLogger(__name__)
+
+
+def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Throttle,
+           now: dt.datetime | None = None) -> str | None:
+    """The reply to text back (None: no reply). The same MessageSid again gets the same reply.
+
+    Of two concurrent deliveries of one message, the second fails on the unique MessageSid
+    at commit; run it again (answer_once() does) and it finds the first one's reply here.
+    """
+    now = now or utcnow()
+    earlier = inbox.earlier_record(session, sms.message_sid)
+    if earlier is not None:
+        log.info("sms retry answered from the log", extra={"event": "sms_retry_in", "sid": sms.message_sid})
+        return earlier.reply
+    intent, reply, ticket_id = _decide(session, sms, rules, throttle, now)
+    inbox.log_inbound(session, sms.message_sid, sms.sender, sms.body, now, intent=intent, reply=reply,
+                      ticket_id=ticket_id)
+    log.info("sms answered", extra={"event": "sms_in", "sid": sms.message_sid, "intent": intent,
+                                    "ticket_id": ticket_id})
+    return reply
+
+
+def answer_once(run: Callable[[Callable[[Session], str | None]], str | None], sms: InboundSms,
+                rules: IntakeRules, throttle: Throttle) -> str | None:
+    """answer() in a transaction of its own (`run`), run again if a concurrent delivery of the
+    same message committed first."""
+    try:
+        return run(lambda session: answer(session, sms, rules, throttle))
+    except IntegrityError:
+        return run(lambda session: answer(session, sms, rules, throttle))
+
+
+def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Throttle,
+            now: dt.datetime) -> tuple[str, str | None, int | None]:
+    verdict, recent = throttle.verdict(session, sms.sender, now)
+    if verdict is not Verdict.ALLOW:
+        log.warning("sms throttled: too many messages from one number",
+                    extra={"event": "sms_throttled", "sender": sms.sender, "sid": sms.message_sid,
+                           "recent": recent, "limit": throttle.max_messages,
+                           "window_s": int(throttle.window.total_seconds())})
+        return "throttled", texts.REPLY_THROTTLED if verdict is Verdict.WARN else None, None
+    try:
+        phone = normalise_phone(sms.sender)
+    except InvalidInput:
+        # Alphanumeric senders and short codes cannot file a ticket nor be answered usefully.
+        log.info("sms from a sender that is not a phone number",
+                 extra={"event": "sms_bad_sender", "sid": sms.message_sid})
+        return "bad_sender", None, None
+    return _act(session, keywords.parse(sms.body), phone, sms, rules, now)
+
+
+def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSms, rules: IntakeRules,
+         now: dt.datetime) -> tuple[str, str | None, int | None]:
+    if isinstance(command, keywords.OptOut):
+        texts.opt_out(session, phone, command.word, now)
+        return "opt_out", texts.REPLY_OPTED_OUT, None
+    if isinstance(command, keywords.OptIn):
+        texts.opt_in(session, phone)
+        return "opt_in", texts.REPLY_OPTED_IN, None
+    if isinstance(command, keywords.StatusQuery):
+        ticket = inbox.ticket_for_status(session, phone, command.number, command.code)
+        if ticket is None:
+            return "query", texts.REPLY_NOT_FOUND if command.number else texts.REPLY_NO_TICKETS, None
+        return "query", texts.reply_status(public_view(session, ticket)), ticket.id
+    if isinstance(command, keywords.RatingReply):
+        rated = inbox.rate_by_text(session, phone, command.rating, now)
+        if rated is None:
+            return "rating", texts.REPLY_NOTHING_TO_RATE, None
+        return "rating", texts.reply_rated(rated, command.rating.value), rated.id
+    if isinstance(command, keywords.Empty):
+        return "empty", texts.REPLY_EMPTY, None
+    try:
+        taken = inbox.take_text(session, phone=phone, body=command.text, message_sid=sms.message_sid,
+                                rules=rules, now=now, addition=command.addition, force_new=command.force_new)
+    except InvalidInput as exc:
+        log.info("sms request refused", extra={"event": "sms_invalid", "sid": sms.message_sid,
+                                               "reason": exc.message})
+        return "invalid", texts.REPLY_INVALID, None
+    if taken.attached:
+        return "addition", texts.reply_attached(taken.ticket), taken.ticket.id
+    if taken.repeat:
+        return "repeat", texts.reply_repeat(taken.ticket), taken.ticket.id
+    reply = texts.reply_received(taken.ticket)
+    if command.addition:
+        reply = texts.REPLY_NOTHING_TO_ADD_TO + reply.removeprefix(texts.SIGNATURE)
+    return "request", reply, taken.ticket.id

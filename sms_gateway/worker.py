@@ -1,0 +1,109 @@
+"""The outbox worker: a thread owned by the app's lifespan that hands committed messages to
+Twilio. Each attempt is three short steps, so a crash anywhere loses nothing:
+
+1. claim (one transaction): the message is "sending" with a lease;
+2. send (no transaction open): a retry first asks Twilio whether an earlier attempt
+   already went through, so a message whose answer was lost is not sent twice;
+3. record (one transaction): submitted, or failed with backoff / given up.
+
+A crash after 1 leaves the lease to expire; another attempt then takes it over.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Callable, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch import outbox
+from dispatch.clock import utcnow
+from sms_gateway.sender import SendError, Submitted
+
+log = logging.getLogger(__name__)
+
+
+class Sender(Protocol):
+    def send(self, to: str, body: str, status_callback: str | None = None) -> Submitted: ...
+
+    def find_earlier(self, to: str, body: str, since: dt.datetime) -> Submitted | None: ...
+
+
+class OutboxWorker:
+    def __init__(self, sessions: sessionmaker[Session], sender: Sender, *,
+                 policy: outbox.RetryPolicy | None = None, poll_seconds: float = 5.0,
+                 status_callback: Callable[[int], str] | None = None) -> None:
+        self._sessions = sessions
+        self._sender = sender
+        self.policy = policy or outbox.RetryPolicy()
+        self._poll = poll_seconds
+        self._status_callback = status_callback
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sms-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self) -> None:
+        """Called after a commit that enqueued: send now rather than at the next poll."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        log.info("sms outbox worker started", extra={"event": "sms_worker_start"})
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:  # a database outage must not end the thread
+                log.exception("sms outbox worker step failed", extra={"event": "sms_worker_error"})
+            self._wake.wait(self._poll)
+        log.info("sms outbox worker stopped", extra={"event": "sms_worker_stop"})
+
+    def drain(self, limit: int = 1000) -> int:
+        """Attempt every message due now once (a retry falling due meanwhile waits for the
+        next pass); returns how many attempts were made."""
+        started = utcnow()
+        done = 0
+        while done < limit and not self._stop.is_set():
+            if not self.step(due_by=started):
+                break
+            done += 1
+        return done
+
+    def step(self, due_by: dt.datetime | None = None) -> bool:
+        """One attempt at the next due message; False when nothing is due."""
+        with self._sessions.begin() as session:
+            claim = outbox.claim_next(session, self.policy, due_by=due_by)
+        if claim is None:
+            return False
+        try:
+            submitted = self._attempt(claim)
+        except SendError as exc:
+            with self._sessions.begin() as session:
+                outbox.mark_failed(session, claim.id, exc.message, self.policy, permanent=exc.permanent,
+                                   error_code=exc.code, now=utcnow())
+            return True
+        with self._sessions.begin() as session:
+            outbox.mark_submitted(session, claim.id, submitted.sid, submitted.status, now=utcnow())
+        return True
+
+    def _attempt(self, claim: outbox.Claim) -> Submitted:
+        if claim.first_attempt_at is not None:
+            earlier = self._sender.find_earlier(claim.recipient, claim.body, claim.first_attempt_at)
+            if earlier is not None:
+                log.info("sms found already sent by an earlier attempt",
+                         extra={"event": "sms_reconciled", "outbox_id": claim.id, "sid": earlier.sid})
+                return earlier
+        callback = self._status_callback(claim.id) if self._status_callback else None
+        return self._sender.send(claim.recipient, claim.body, callback)

@@ -1,0 +1,126 @@
+"""A citizen texting the hotline: Twilio's signed webhook in, TwiML out."""
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from dispatch.models import IntakeSource, SmsInbound, Ticket, TicketEvent
+from tests.sms_gateway.conftest import ACCOUNT_SID, CITIZEN, Hotline, new_sid, ticket_of
+from web.app import create_app
+from web.config import Settings
+
+COMPLAINT = "济水大街路灯坏了一周，晚上很黑，请尽快修理。"
+NUMBER = re.compile(r"工单号(\d{8}-\d{4})，查询码(\d{6})")
+
+
+def count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_citizen_texts_a_complaint_and_is_told_number_and_query_code(hotline: Hotline, session: Session) -> None:
+    response = hotline.text(COMPLAINT)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/xml")
+    number, code = NUMBER.search(response.text).groups()
+    ticket = ticket_of(session)
+    assert (ticket.number, ticket.query_code, ticket.channel, ticket.body) == (number, code, "sms", COMPLAINT)
+    assert "<Response><Message>【12345】您的诉求已受理" in response.text
+
+
+@pytest.mark.parametrize("how", ["unsigned", "wrong token", "signed for another url", "body changed"])
+def test_a_forged_webhook_gets_403_and_nothing_is_stored(hotline: Hotline, session: Session, how: str) -> None:
+    if how == "unsigned":
+        response = hotline.text(COMPLAINT, sign=False)
+    elif how == "wrong token":
+        response = hotline.text(COMPLAINT, token="not-the-token")
+    elif how == "signed for another url":
+        from twilio.request_validator import RequestValidator
+
+        form = {"MessageSid": new_sid(), "AccountSid": ACCOUNT_SID, "From": CITIZEN, "Body": COMPLAINT}
+        signature = RequestValidator("test-auth-token").compute_signature("https://elsewhere.example/sms/twilio", form)
+        response = hotline.client.post("/sms/twilio", data=form, headers={"X-Twilio-Signature": signature})
+    else:
+        from twilio.request_validator import RequestValidator
+
+        form = {"MessageSid": new_sid(), "AccountSid": ACCOUNT_SID, "From": CITIZEN, "Body": "你好"}
+        signature = RequestValidator("test-auth-token").compute_signature(hotline.url + "/sms/twilio", form)
+        response = hotline.client.post("/sms/twilio", data=form | {"Body": COMPLAINT},
+                                       headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+    assert count(session, Ticket) == count(session, SmsInbound) == 0
+
+
+def test_twilio_retrying_a_message_makes_one_ticket_and_gets_the_same_answer(hotline: Hotline, session: Session) -> None:
+    sid = new_sid()
+    first = hotline.text(COMPLAINT, sid=sid)
+    again = hotline.text(COMPLAINT, sid=sid)
+    assert first.status_code == again.status_code == 200
+    assert first.text == again.text
+    assert count(session, Ticket) == 1 and count(session, IntakeSource) == 1 and count(session, SmsInbound) == 1
+
+
+def test_status_query_answers_the_senders_own_ticket(hotline: Hotline) -> None:
+    number, _code = NUMBER.search(hotline.text(COMPLAINT).text).groups()
+    for query in (f"查询 {number}", f"cx{number.replace('-', '')}", "查询"):
+        answer = hotline.text(query).text
+        assert f"工单{number}：已受理" in answer, query
+
+
+def test_status_query_never_shows_another_citizens_ticket_without_its_code(hotline: Hotline) -> None:
+    number, code = NUMBER.search(hotline.text(COMPLAINT).text).groups()
+    stranger = "+8613900001111"
+    unknown = hotline.text("查询 20000101-0001", sender=stranger).text
+    not_theirs = hotline.text(f"查询 {number}", sender=stranger).text
+    wrong_code = hotline.text(f"查询 {number} {'000000' if code != '000000' else '111111'}", sender=stranger).text
+    assert "未查到该工单" in not_theirs and not_theirs == unknown == wrong_code
+    with_code = hotline.text(f"查询 {number} {code}", sender=stranger).text
+    assert f"工单{number}：已受理" in with_code
+    assert "13812345678" not in with_code
+
+
+def test_more_text_soon_after_is_added_to_the_open_ticket(hotline: Hotline, session: Session) -> None:
+    number, _ = NUMBER.search(hotline.text(COMPLAINT).text).groups()
+    added = hotline.text("补充：路灯在济水大街和学苑路交叉口。")
+    assert f"已将您的补充内容加入工单{number}" in added.text
+    also = hotline.text("另外旁边的井盖也松了。")
+    assert f"工单{number}" in also.text
+    forced = hotline.text("新诉求 小区门口垃圾三天没人清运。")
+    assert "您的诉求已受理" in forced.text and number not in forced.text
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    assert count(session, Ticket) == 2
+    sources = session.scalars(select(IntakeSource.body).where(IntakeSource.ticket_id == ticket.id)).all()
+    assert sources == [COMPLAINT, "路灯在济水大街和学苑路交叉口", "另外旁边的井盖也松了。"]
+    actions = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)).all()
+    assert actions == ["receive", "repeat_contact", "repeat_contact"]
+
+
+def test_a_flooding_number_is_throttled_with_the_reason_logged(hotline: Hotline, session: Session,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    limit = hotline.channel.throttle.max_messages
+    caplog.set_level(logging.WARNING, logger="sms_gateway.conversation")
+    answers = [hotline.text(f"查询 {i}").text for i in range(limit + 3)]
+    assert all("过于频繁" not in a for a in answers[:limit])
+    assert "过于频繁" in answers[limit]
+    assert "<Message>" not in answers[limit + 1] and "<Message>" not in answers[limit + 2]
+    throttled = [r for r in caplog.records if getattr(r, "event", None) == "sms_throttled"]
+    assert len(throttled) == 3 and throttled[0].sender == CITIZEN and throttled[0].limit == limit
+    # Another number is not affected.
+    assert "过于频繁" not in hotline.text(COMPLAINT, sender="+8613900002222").text
+    assert count(session, SmsInbound) == limit + 4
+
+
+def test_a_message_that_is_not_a_twilio_form_is_refused(hotline: Hotline) -> None:
+    response = hotline.post("/sms/twilio", {"AccountSid": ACCOUNT_SID, "Body": "x"})
+    assert response.status_code == 400
+
+
+def test_without_twilio_settings_sms_is_off_not_a_crash(database_url: str, sessions: object) -> None:
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        assert client.get("/").status_code == 200
+        assert client.post("/sms/twilio", data={"Body": "x"}).status_code == 404
+        assert client.post("/sms/twilio/status", data={"MessageSid": "SM1"}).status_code == 404

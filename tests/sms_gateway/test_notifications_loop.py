@@ -1,0 +1,148 @@
+"""Citizens told by SMS how their case goes: outbox, worker, Twilio stand-in, status callbacks."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import lifecycle, outbox
+from dispatch.models import OutboxMessage, SmsOptOut
+from dispatch.units import City, unit_by_code
+from dispatch.vocabulary import Rating
+from tests.conftest import unit_staff
+from tests.sms_gateway.conftest import CITIZEN, HOTLINE_NUMBER, Hotline, eventually, outbox_rows, ticket_of
+from dispatch.actors import Actor
+
+COMPLAINT = "小区门口垃圾三天没人清运，气味很大。"
+
+
+def delivered(session: Session, kind: str) -> OutboxMessage | None:
+    for row in outbox_rows(session):
+        if row.kind == kind and row.delivery_status == "delivered":
+            return row
+    return None
+
+
+def transfer_and_resolve(session: Session, operator: Actor, reply: str = "已安排环卫工人清运完毕。") -> None:
+    ticket = ticket_of(session)
+    lifecycle.transfer(session, ticket, unit_by_code(session, "qinyuan"), operator)
+    session.commit()
+    staff = unit_staff(session, "qinyuan")
+    lifecycle.accept(session, ticket, staff)
+    lifecycle.resolve(session, ticket, staff, reply)
+    session.commit()
+
+
+def test_citizen_is_told_of_transfer_and_resolution_and_rating_3_reopens(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    hotline.text(COMPLAINT)
+    transfer_and_resolve(session, operator)
+    eventually(lambda: delivered(session, "resolved"))
+    texts = [m.body for m in hotline.sim.sent_to(CITIZEN)]
+    assert len(texts) == 2, texts  # the SMS reply already said "received"
+    assert "已转交沁园街道办事处办理" in texts[0] or "已转交" in texts[0]
+    assert "已办结：已安排环卫工人清运完毕" in texts[1] and "1满意 2基本满意 3不满意" in texts[1]
+    assert all(m.from_ == HOTLINE_NUMBER for m in hotline.sim.sent_to(CITIZEN))
+
+    answer = hotline.text("3")
+    assert "已退回承办单位重新办理" in answer.text
+    ticket = ticket_of(session)
+    assert ticket.state == "reopened" and ticket.rating == "unsatisfied"
+    eventually(lambda: delivered(session, "reopened"))
+    assert "重新办理" in hotline.sim.sent_to(CITIZEN)[-1].body
+    # Every change told once, each through its own event.
+    rows = outbox_rows(session)
+    assert [r.kind for r in rows] == ["transferred", "resolved", "reopened"]
+    assert len({r.event_id for r in rows}) == 3 and all(r.attempts == 1 for r in rows)
+
+
+def test_rating_1_closes_and_a_rating_without_a_question_is_refused(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    assert "没有待评价的工单" in hotline.text("1").text
+    hotline.text(COMPLAINT)
+    transfer_and_resolve(session, operator)
+    assert "感谢您的评价（满意）" in hotline.text("1").text
+    assert ticket_of(session).state == "closed"
+    assert "没有待评价的工单" in hotline.text("2").text
+
+
+def test_a_web_ticket_with_a_mobile_number_is_told_it_was_received(hotline: Hotline, session: Session) -> None:
+    created = hotline.client.post("/api/v1/tickets", json={"body": COMPLAINT, "phone": "13900003333"}).json()
+    eventually(lambda: delivered(session, "received"))
+    (message,) = hotline.sim.sent_to("+8613900003333")
+    assert created["number"] in message.body and created["query_code"] in message.body
+    # A landline cannot take a text: nothing is queued for it.
+    hotline.client.post("/api/v1/tickets", json={"body": "另一件事：路灯不亮。", "phone": "0391-6612345"})
+    assert [r.recipient for r in outbox_rows(session)] == ["+8613900003333"]
+
+
+def test_td_opts_out_of_notifications_and_start_opts_back_in(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    hotline.text(COMPLAINT)
+    assert "您已退订" in hotline.text("TD").text
+    assert session.get(SmsOptOut, CITIZEN) is not None
+    session.commit()
+    ticket = ticket_of(session)
+    lifecycle.transfer(session, ticket, unit_by_code(session, "qinyuan"), operator)
+    session.commit()
+    eventually(lambda: any(r.status == outbox.OPTED_OUT for r in outbox_rows(session)))
+    assert hotline.sim.sent_to(CITIZEN) == []
+
+    assert "重新订阅" in hotline.text("START").text
+    staff = unit_staff(session, "qinyuan")
+    lifecycle.accept(session, ticket, staff)
+    lifecycle.resolve(session, ticket, staff, "已清运。")
+    session.commit()
+    eventually(lambda: delivered(session, "resolved"))
+    assert len(hotline.sim.sent_to(CITIZEN)) == 1
+
+
+def test_an_undelivered_message_shows_to_staff_with_twilios_error_code(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    hotline.sim.undeliverable.add(CITIZEN)
+    hotline.text(COMPLAINT)
+    lifecycle.transfer(session, ticket_of(session), unit_by_code(session, "qinyuan"), operator)
+    session.commit()
+
+    def undelivered() -> list[OutboxMessage]:
+        session.expire_all()
+        found = outbox.failed_messages(session)
+        session.commit()
+        return found
+
+    (failed,) = eventually(undelivered)
+    assert (failed.status, failed.delivery_status, failed.error_code) == ("submitted", "undelivered", "30003")
+    callbacks = [c for c in hotline.sim.callbacks if c["MessageSid"] == failed.provider_sid]
+    assert [c["MessageStatus"] for c in callbacks] == ["sent", "undelivered"]
+    assert all(c["_http_status"] == "204" for c in callbacks)
+
+
+def test_a_forged_status_callback_is_refused_and_changes_nothing(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    hotline.text(COMPLAINT)
+    lifecycle.transfer(session, ticket_of(session), unit_by_code(session, "qinyuan"), operator)
+    session.commit()
+    row = eventually(lambda: delivered(session, "transferred"))
+    form = {"MessageSid": row.provider_sid, "MessageStatus": "failed", "ErrorCode": "30008"}
+    assert hotline.post(f"/sms/twilio/status?id={row.id}", form, token="forged").status_code == 403
+    assert hotline.post(f"/sms/twilio/status?id={row.id}", form, sign=False).status_code == 403
+    assert outbox_rows(session)[0].delivery_status == "delivered"
+    # A genuine late "sent" does not move a delivered message back.
+    assert hotline.post(f"/sms/twilio/status?id={row.id}", form | {"MessageStatus": "sent"}).status_code == 204
+    assert outbox_rows(session)[0].delivery_status == "delivered"
+
+
+def test_the_simulators_phone_texts_the_hotline_through_a_signed_webhook(hotline: Hotline) -> None:
+    import httpx
+
+    response = httpx.post(f"{hotline.sim.url}/sim/inbound", data={"From": CITIZEN, "Body": COMPLAINT})
+    assert response.status_code == 200 and "您的诉求已受理" in response.text
+
+
+def test_rating_question_fits_two_sms_segments_whatever_the_reply(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    from dispatch.notifications import segments
+
+    hotline.text(COMPLAINT)
+    transfer_and_resolve(session, operator, reply="经现场核查，" + "已协调物业和环卫部门处理，" * 40)
+    row = eventually(lambda: delivered(session, "resolved"))
+    assert segments(row.body) <= 2 and row.body.endswith("回复TD退订。") and "…" in row.body

@@ -1,0 +1,59 @@
+"""The Chinese texts: what each change says, and that it fits an SMS."""
+from __future__ import annotations
+
+import datetime as dt
+
+from dispatch import notifications as texts
+from dispatch.models import Ticket, TicketEvent
+from dispatch.notifications import Kind, notification_text, segments, wants_notification
+
+
+def ticket(**fields: object) -> Ticket:
+    values = dict(number="20261123-0042", query_code="123456", channel="web", phone="+8613812345678",
+                  state="received", name="张三丰", reply=None, title="t", body="b",
+                  deadline=dt.datetime(2026, 12, 7, 9, tzinfo=dt.timezone.utc))
+    return Ticket(**(values | fields))
+
+
+def test_segments_count_ucs2_for_chinese_and_gsm_for_latin() -> None:
+    assert segments("a" * 160) == 1 and segments("a" * 161) == 2
+    assert segments("字" * 70) == 1 and segments("字" * 71) == 2 and segments("字" * 134) == 2
+    assert segments("字" * 135) == 3
+
+
+def test_every_notification_fits_two_segments_even_with_long_names_and_replies() -> None:
+    long_unit = "济源产城融合示范区城市管理综合执法局第三执法大队" * 4
+    t = ticket(reply="经现场核查，" * 100 + "张三丰的问题已处理。")
+    for kind in Kind:
+        text = notification_text(kind, t, long_unit)
+        assert text.startswith(texts.SIGNATURE) and segments(text) <= texts.MAX_SEGMENTS, (kind, text)
+        assert "回复TD退订" in text
+
+
+def test_the_resolved_text_asks_for_the_rating_and_masks_names() -> None:
+    text = notification_text(Kind.RESOLVED, ticket(reply="张三丰反映的路灯已修复。"), "住建局")
+    assert "张**反映的路灯已修复" in text and "1满意 2基本满意 3不满意" in text
+
+
+def test_the_transferred_text_names_the_unit_and_the_deadline_in_china_time() -> None:
+    assert "已转交住建局办理，办理时限12月7日" in notification_text(Kind.TRANSFERRED, ticket(), "住建局")
+
+
+def test_which_events_notify() -> None:
+    def kind(action: str, **fields: object) -> Kind | None:
+        return wants_notification(ticket(**fields), TicketEvent(action=action))
+
+    assert kind("receive") is Kind.RECEIVED
+    assert kind("receive", channel="sms") is None  # the TwiML reply said it already
+    assert kind("transfer") is Kind.TRANSFERRED and kind("resolve") is Kind.RESOLVED
+    assert kind("reopen") is Kind.REOPENED
+    assert kind("accept") is None and kind("escalate") is None and kind("return") is None
+    assert kind("transfer", phone=None) is None and kind("transfer", phone="+863916612345") is None
+    assert kind("transfer", phone="+14155550100") is Kind.TRANSFERRED
+
+
+def test_replies_fit_one_or_two_segments() -> None:
+    for text in (texts.REPLY_NOT_FOUND, texts.REPLY_OPTED_OUT, texts.REPLY_OPTED_IN, texts.REPLY_THROTTLED,
+                 texts.REPLY_EMPTY, texts.REPLY_INVALID, texts.reply_received(ticket()),
+                 texts.reply_attached(ticket()), texts.reply_repeat(ticket())):
+        assert segments(text) <= 2, text

@@ -1,0 +1,135 @@
+"""The SMS channel's routes (Twilio's webhooks) and its outbox worker, wired from settings.
+
+POST /sms/twilio          a citizen's text; answers TwiML
+POST /sms/twilio/status   delivery status of a message we sent
+
+Both check X-Twilio-Signature first: a forged request gets 403 and nothing is stored.
+With no Twilio settings the channel is off: both routes answer 404.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import AsyncIterator
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from dispatch import outbox
+from dispatch.notifications import Throttle
+from sms_gateway import conversation
+from sms_gateway.sender import TwilioSender
+from sms_gateway.webhook import (
+    SIGNATURE_HEADER,
+    InvalidWebhook,
+    SignatureCheck,
+    parse_form,
+    parse_inbound,
+    parse_status,
+    twiml,
+)
+from sms_gateway.worker import OutboxWorker
+from web.config import SmsSettings
+from web.services import Services
+
+log = logging.getLogger(__name__)
+
+INBOUND_PATH = "/sms/twilio"
+STATUS_PATH = "/sms/twilio/status"
+
+
+@dataclass
+class SmsChannel:
+    signature: SignatureCheck
+    sender: TwilioSender
+    worker: OutboxWorker
+    throttle: Throttle
+
+    @classmethod
+    def build(cls, services: Services, settings: SmsSettings, *,
+              policy: outbox.RetryPolicy | None = None, throttle: Throttle | None = None) -> SmsChannel:
+        signature = SignatureCheck(settings.auth_token, settings.public_url)
+        sender = TwilioSender(settings.account_sid, settings.auth_token, settings.from_number,
+                              api_base=settings.api_base)
+        worker = OutboxWorker(services.sessions, sender, policy=policy,
+                              status_callback=lambda message_id: signature.url_for(STATUS_PATH, f"id={message_id}"))
+        outbox.install(services.sessions, on_commit=worker.wake)
+        return cls(signature=signature, sender=sender, worker=worker, throttle=throttle or Throttle())
+
+
+@contextlib.asynccontextmanager
+async def sms_channel(services: Services) -> AsyncIterator[SmsChannel | None]:
+    """The channel for the app's lifespan: its worker runs while the app does."""
+    settings = services.settings.sms
+    if settings is None:
+        log.info("SMS off: no Twilio settings", extra={"event": "sms_off"})
+        yield None
+        return
+    channel = SmsChannel.build(services, settings)
+    channel.worker.start()
+    try:
+        yield channel
+    finally:
+        await run_in_threadpool(channel.worker.stop)
+
+
+async def _signed_form(request: Request, channel: SmsChannel):  # type: ignore[no-untyped-def]
+    try:
+        form = parse_form(await request.body())
+    except InvalidWebhook as exc:
+        return None, PlainTextResponse(str(exc), status_code=400)
+    if not channel.signature.valid(request.url.path, request.url.query, form,
+                                   request.headers.get(SIGNATURE_HEADER)):
+        log.warning("twilio webhook refused: bad or missing signature",
+                    extra={"event": "sms_forged", "path": request.url.path,
+                           "client": request.client.host if request.client else None})
+        return None, PlainTextResponse("invalid signature", status_code=403)
+    return form, None
+
+
+def _channel(request: Request) -> SmsChannel | None:
+    return getattr(request.app.state, "sms", None)
+
+
+async def inbound(request: Request) -> Response:
+    channel = _channel(request)
+    if channel is None:
+        return PlainTextResponse("SMS is not configured", status_code=404)
+    form, refused = await _signed_form(request, channel)
+    if refused is not None:
+        return refused
+    try:
+        sms = parse_inbound(form)
+    except InvalidWebhook as exc:
+        return PlainTextResponse(str(exc), status_code=400)
+    services: Services = request.app.state.services
+    reply = await run_in_threadpool(conversation.answer_once, services.run_sync, sms, services.rules,
+                                    channel.throttle)
+    return Response(twiml(reply), media_type="application/xml")
+
+
+async def status_callback(request: Request) -> Response:
+    channel = _channel(request)
+    if channel is None:
+        return PlainTextResponse("SMS is not configured", status_code=404)
+    form, refused = await _signed_form(request, channel)
+    if refused is not None:
+        return refused
+    try:
+        update = parse_status(form)
+    except InvalidWebhook as exc:
+        return PlainTextResponse(str(exc), status_code=400)
+    raw_id = request.query_params.get("id", "")
+    outbox_id = int(raw_id) if raw_id.isdigit() else None
+    services: Services = request.app.state.services
+    await services.run(lambda session: outbox.apply_delivery_status(
+        session, provider_sid=update.message_sid, status=update.status, error_code=update.error_code,
+        outbox_id=outbox_id))
+    return Response(status_code=204)
+
+
+routes = [Route(INBOUND_PATH, inbound, methods=["POST"]),
+          Route(STATUS_PATH, status_callback, methods=["POST"])]
