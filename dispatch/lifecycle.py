@@ -71,7 +71,8 @@ def _write_event(session: Session, ticket: Ticket, action: str, actor: Actor, *,
 
 
 def _check_allowed(ticket: Ticket, action: Action, expected_version: int | None = None) -> None:
-    """Refuse before touching anything, so an illegal move leaves the ticket as it was."""
+    """Refuse before touching anything, so an illegal move leaves the ticket as it was. The
+    version is checked here, once: the changes that follow bump it as they are flushed."""
     check_version(ticket, expected_version)
     if next_state(State(ticket.state), action) is None:
         raise IllegalTransition(ticket.state, action.value, ticket.number)
@@ -114,8 +115,7 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
     ticket.unit_id = unit.id
     ticket.transfer_count += 1
     event = transition(session, ticket, Action.TRANSFER, actor, now=now, note=note, unit_id=unit.id,
-                       data={"routing": routing} if routing else None,
-                       expected_version=expected_version)
+                       data={"routing": routing} if routing else None)
     session.add(Transfer(ticket_id=ticket.id, unit_id=unit.id, transferred_at=now,
                          received_day=local_date(ticket.received_at),
                          outcome=TransferOutcome.PENDING.value, routing=routing))
@@ -135,8 +135,7 @@ def accept(session: Session, ticket: Ticket, actor: Actor, *, now: dt.datetime |
         current.outcome = TransferOutcome.ACCEPTED.value
         current.responded_at = now
         ticket.accepted_transfer_count += 1
-    return transition(session, ticket, Action.ACCEPT, actor, now=now, unit_id=ticket.unit_id,
-                      expected_version=expected_version)
+    return transition(session, ticket, Action.ACCEPT, actor, now=now, unit_id=ticket.unit_id)
 
 
 def return_ticket(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
@@ -154,8 +153,7 @@ def return_ticket(session: Session, ticket: Ticket, actor: Actor, reason: str, *
         current.return_reason = reason
         ticket.return_count += 1
         ticket.unit_id = None
-    return transition(session, ticket, Action.RETURN, actor, now=now, note=reason, unit_id=unit_id,
-                      expected_version=expected_version)
+    return transition(session, ticket, Action.RETURN, actor, now=now, note=reason, unit_id=unit_id)
 
 
 def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
@@ -174,8 +172,7 @@ def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
         current.resolved_at = now
         current.resolved_on_time = on_time
     return transition(session, ticket, Action.RESOLVE, actor, now=now, note=reply,
-                      unit_id=ticket.unit_id, data={"on_time": on_time},
-                      expected_version=expected_version)
+                      unit_id=ticket.unit_id, data={"on_time": on_time})
 
 
 def answer(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
@@ -188,8 +185,7 @@ def answer(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
     if State(ticket.state) is State.RECEIVED:
         ticket.reply = reply
         ticket.resolved_at = now
-    return transition(session, ticket, Action.ANSWER, actor, now=now, note=reply,
-                      expected_version=expected_version)
+    return transition(session, ticket, Action.ANSWER, actor, now=now, note=reply)
 
 
 def rate(session: Session, ticket: Ticket, rating: Rating, actor: Actor, *,

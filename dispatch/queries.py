@@ -7,13 +7,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch import rollup
 from dispatch.clock import local_date, utcnow
 from dispatch.masking import mask_text
-from dispatch.models import ExtensionRequest, Ticket, TicketEvent, TicketRollup, Transfer, Unit
+from dispatch.models import AgentStatus, Call, ExtensionRequest, Ticket, TicketEvent, TicketRollup, Transfer, Unit
 from dispatch.reports import Period
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.vocabulary import Channel, ExtensionStatus
@@ -133,7 +133,8 @@ _NUMBER = re.compile(r"^\d{8}-\d+$")
 
 def search(session: Session, text: str, *, unit_id: int | None = None, limit: int = 50) -> list[Ticket]:
     """Tickets by number, phone (any part of it, in any spelling) or words of the title or
-    body; newest first. `unit_id` keeps it to what is, or was, with one unit."""
+    body; newest first. `unit_id` keeps it to what is, or was, with one unit, and finds
+    its confidential tickets by number only."""
     text = text.strip()
     if not text:
         return []
@@ -146,6 +147,10 @@ def search(session: Session, text: str, *, unit_id: int | None = None, limit: in
     if not _NUMBER.match(text):
         conditions += [Ticket.title.contains(text, autoescape=True), Ticket.body.contains(text, autoescape=True),
                        Ticket.number.startswith(text, autoescape=True)]
+    if unit_id is not None:
+        # A unit may not learn who filed a confidential ticket: those match by number only.
+        conditions = [conditions[0], and_(Ticket.confidential.is_(False), or_(*conditions[1:]))] \
+            if len(conditions) > 1 else conditions
     statement = select(Ticket).where(or_(*conditions))
     if unit_id is not None:
         statement = statement.where(or_(Ticket.unit_id == unit_id,
@@ -236,6 +241,18 @@ def recently_resolved(session: Session, *, limit: int = 8) -> list[ResolvedCase]
                                   unit_name=names.get(t.unit_id) if t.unit_id else None,
                                   request_type=t.request_type, resolved_at=t.resolved_at))  # type: ignore[arg-type]
     return cases
+
+
+def current_call(session: Session, agent: str) -> Call | None:
+    """The call an operator's phone is on now (answered, not ended), if any."""
+    return session.scalar(select(Call).where(Call.agent == agent, Call.answered_at.is_not(None),
+                                             Call.ended_at.is_(None))
+                          .order_by(Call.answered_at.desc()).limit(1))
+
+
+def known_agents(session: Session) -> list[str]:
+    """Agent interfaces the PBX has reported (PJSIP/7001 ...), for the operator to pick theirs."""
+    return list(session.scalars(select(AgentStatus.interface).order_by(AgentStatus.interface)))
 
 
 def change_stamp(session: Session) -> int:

@@ -288,3 +288,16 @@ def test_merged_ticket_points_at_the_one_it_joined(session: Session, units: City
 
 def test_role_names_are_those_of_the_design() -> None:
     assert {r.value for r in Role} == {"operator", "unit_staff", "supervisor", "admin"}
+
+
+def test_every_step_accepts_the_version_the_page_showed(session: Session, units: City, operator: Actor) -> None:
+    from dispatch.units import load_city, DEMO_CITY
+
+    ticket = new_ticket(session)
+    ticket.routing = {"unit_code": "transport", "category": "交通运输"}
+    staff = unit_staff(session, "housing")
+    lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator,
+                       expected_version=ticket.version, learn_from=load_city(DEMO_CITY))
+    lifecycle.accept(session, ticket, staff, expected_version=ticket.version)
+    lifecycle.resolve(session, ticket, staff, "已修复", expected_version=ticket.version)
+    assert ticket.state == "resolved"

@@ -1,0 +1,123 @@
+"""The read-only lists behind the consoles and the board."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from dispatch import lifecycle, queries
+from dispatch.actors import Actor
+from dispatch.clock import local_date, utcnow
+from dispatch.intake import IntakeRules
+from dispatch.reports import Period
+from dispatch.units import City, unit_by_code
+from tests.conftest import unit_staff
+from tests.dispatch.helpers import new_ticket
+
+
+def test_a_unit_inbox_holds_only_its_open_tickets_soonest_deadline_first(
+        session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    housing, transport = unit_by_code(session, "housing"), unit_by_code(session, "transport")
+    now = utcnow()
+    late = new_ticket(session, rules, now=now - dt.timedelta(days=1))
+    early = new_ticket(session, rules, now=now - dt.timedelta(days=3))
+    elsewhere = new_ticket(session, rules, now=now - dt.timedelta(days=5))
+    for ticket, unit in ((late, housing), (early, housing), (elsewhere, transport)):
+        lifecycle.transfer(session, ticket, unit, operator)
+    staff = unit_staff(session, "housing")
+    lifecycle.accept(session, late, staff)
+    assert queries.unit_inbox(session, housing.id) == [early, late]
+    lifecycle.resolve(session, late, staff, "已处理")
+    assert queries.unit_inbox(session, housing.id) == [early]
+    assert queries.unit_recent(session, housing.id) == [late]
+
+
+def test_tickets_waiting_for_dispatch_and_returned_ones_with_their_reason(
+        session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    fresh = new_ticket(session, rules)
+    bounced = new_ticket(session, rules)
+    lifecycle.transfer(session, bounced, unit_by_code(session, "housing"), operator)
+    lifecycle.return_ticket(session, bounced, unit_staff(session, "housing"), "属城管职责")
+    assert set(queries.awaiting_dispatch(session)) == {fresh, bounced}
+    (returned,) = queries.returned_awaiting_redispatch(session)
+    assert returned.ticket == bounced and returned.reason == "属城管职责"
+    assert returned.unit_name == unit_by_code(session, "housing").name
+
+
+def test_overdue_and_near_due_lists(session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    now = utcnow()
+    overdue = new_ticket(session, rules, now=now - dt.timedelta(days=40))
+    near = new_ticket(session, rules)
+    near.deadline = now + dt.timedelta(hours=5)
+    later = new_ticket(session, rules)
+    finished = new_ticket(session, rules, now=now - dt.timedelta(days=40))
+    lifecycle.answer(session, finished, operator, "已答复")
+    session.flush()
+    assert queries.overdue(session, now=now) == [overdue]
+    assert queries.near_due(session, now=now) == [near]
+    assert later not in queries.near_due(session, now=now)
+
+
+def test_search_by_number_phone_and_text(session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    lamp = new_ticket(session, rules, body="济水大街路灯不亮", phone="13812345678")
+    noise = new_ticket(session, rules, body="夜间施工噪音", phone="03916612345")
+    assert queries.search(session, lamp.number) == [lamp]
+    assert queries.search(session, "138 1234 5678") == [lamp]
+    assert queries.search(session, "5678") == [lamp]
+    assert queries.search(session, "0391-6612345") == [noise]
+    assert queries.search(session, "路灯") == [lamp]
+    assert queries.search(session, "100%_") == []
+    assert queries.search(session, "  ") == []
+
+
+def test_a_unit_finds_its_confidential_tickets_by_number_only(
+        session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    from dispatch.intake import IntakeRequest, intake
+    from dispatch.vocabulary import Channel
+
+    secret = intake(session, IntakeRequest(channel=Channel.WEB, body="举报某店售假", phone="13812345678",
+                                           confidential=True), rules).ticket
+    housing = unit_by_code(session, "housing")
+    lifecycle.transfer(session, secret, housing, operator)
+    assert queries.search(session, "13812345678", unit_id=housing.id) == []
+    assert queries.search(session, "售假", unit_id=housing.id) == []
+    assert queries.search(session, secret.number, unit_id=housing.id) == [secret]
+    assert queries.search(session, secret.number, unit_id=unit_by_code(session, "transport").id) == []
+    assert queries.search(session, "13812345678") == [secret]
+
+
+def test_daily_series_and_channels(session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    now = utcnow()
+    today = local_date(now)
+    yesterday_ticket = new_ticket(session, rules, now=now - dt.timedelta(days=1))
+    new_ticket(session, rules, now=now)
+    lifecycle.answer(session, yesterday_ticket, operator, "已答复")
+    session.flush()
+    series = queries.daily_series(session, Period(today - dt.timedelta(days=2), today))
+    assert [(d.received, d.resolved) for d in series] == [(0, 0), (1, 1), (1, 0)]
+    assert series[0].resolution_rate is None and series[1].resolution_rate == 1.0
+    channels = {c.channel: c for c in queries.figures_by_channel(session, Period(today - dt.timedelta(days=2), today))}
+    assert channels["web"].received == 2 and channels["web"].resolved == 1 and channels["sms"].received == 0
+
+
+def test_recently_resolved_is_masked_and_leaves_confidential_out(
+        session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    from dispatch.intake import IntakeRequest, intake
+    from dispatch.vocabulary import Channel
+
+    shown = new_ticket(session, rules, body="我叫李四，电话13812345678，路灯坏了", name="李四")
+    hidden = intake(session, IntakeRequest(channel=Channel.WEB, body="举报", confidential=True), rules).ticket
+    lifecycle.answer(session, shown, operator, "李四您好，已修复")
+    lifecycle.answer(session, hidden, operator, "已处理")
+    (case,) = queries.recently_resolved(session)
+    assert case.number == shown.number
+    assert "13812345678" not in case.body and "李四" not in case.body and "李四" not in (case.reply or "")
+
+
+def test_the_change_stamp_grows_with_every_change(session: Session, units: City, rules: IntakeRules,
+                                                  operator: Actor) -> None:
+    first = queries.change_stamp(session)
+    ticket = new_ticket(session, rules)
+    second = queries.change_stamp(session)
+    lifecycle.answer(session, ticket, operator, "已答复")
+    assert first < second < queries.change_stamp(session)

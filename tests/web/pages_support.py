@@ -1,0 +1,66 @@
+"""Builders for the page tests: an app with the demo city, staff and sample tickets, a
+client that logs in through the form, and the CSRF token and version a page carries."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from dispatch.demo import DEMO_PASSWORD, seed
+from dispatch.models import Ticket
+from web.app import create_app
+from web.config import Settings
+from web.services import Services
+
+
+def demo_services(database_url: str) -> Services:
+    services = Services.build(Settings(database_url=database_url))
+    services.run_sync(lambda s: seed(s, services.city, services.rules))
+    return services
+
+
+def client_for(services: Services) -> Iterator[TestClient]:
+    app = create_app(services.settings, services)
+    with TestClient(app, follow_redirects=False) as client:
+        yield client
+
+
+def csrf(client: TestClient, path: str = "/login") -> str:
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return token_in(page.text)
+
+
+def token_in(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def version_in(html: str) -> int:
+    found = re.search(r'name="expected_version" value="(\d+)"', html)
+    assert found, "the page has no action form"
+    return int(found.group(1))
+
+
+def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> None:
+    client.cookies.clear()
+    response = client.post("/login", data={"csrf_token": csrf(client), "username": username, "password": password})
+    assert response.status_code == 303, response.text
+
+
+def ticket_titled(services: Services, title: str) -> Ticket:
+    with services.sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.title == title))
+        assert ticket is not None
+        return ticket
+
+
+def act(client: TestClient, number: str, action: str, **fields: str) -> object:
+    """Open the ticket page as the logged-in user and press an action's button."""
+    page = client.get(f"/tickets/{number}")
+    assert page.status_code == 200, page.text
+    data = {"csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)), **fields}
+    return client.post(f"/tickets/{number}/{action}", data=data)

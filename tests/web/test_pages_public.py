@@ -1,0 +1,168 @@
+"""The citizens' pages over HTTP: the form, the status lookup, the public board, its cache
+and its live updates."""
+from __future__ import annotations
+
+import re
+import time
+from typing import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from tests.web.pages_support import client_for, csrf, demo_services
+from tests.web.server import ServerThread
+from web.app import create_app
+from web.auth import CSRF_COOKIE, RateLimiter
+from web.services import Services
+
+COMPLAINT = {"type": "complaint", "title": "小区垃圾无人清运", "body": "我叫张三丰，电话13812345678，小区门口垃圾三天没人清运。",
+             "phone": "13812345678", "name": "张三丰", "location": "沁园街道"}
+
+
+@pytest.fixture
+def services(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
+    services = demo_services(database_url)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    yield from client_for(services)
+
+
+def submit(client: TestClient, **fields: str) -> httpx.Response:
+    data = {"csrf_token": csrf(client, "/"), "form_id": fields.pop("form_id", str(time.monotonic_ns())),
+            **COMPLAINT, **fields}
+    return client.post("/", data=data)
+
+
+def ids_of(response: httpx.Response) -> tuple[str, str]:
+    number = re.search(r'id="ticket-number">([^<]+)<', response.text)
+    code = re.search(r'id="query-code">([^<]+)<', response.text)
+    assert number and code, response.text
+    return number.group(1), code.group(1)
+
+
+def test_the_home_page_form_carries_a_csrf_token_in_a_httponly_cookie(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and 'name="csrf_token"' in page.text and "诉求内容" in page.text
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith(CSRF_COOKIE) and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_a_citizen_files_a_complaint_and_looks_it_up_masked(client: TestClient) -> None:
+    created = submit(client)
+    assert created.status_code == 201 and "您的诉求已受理" in created.text
+    number, code = ids_of(created)
+    view = client.get("/status", params={"number": number, "code": code})
+    assert view.status_code == 200
+    assert "138****5678" in view.text and "张**" in view.text
+    assert "13812345678" not in view.text and "张三丰" not in view.text
+    assert "已受理" in view.text and "受理" in view.text
+
+
+def test_a_wrong_code_reads_exactly_like_an_unknown_number(client: TestClient) -> None:
+    number, code = ids_of(submit(client))
+    wrong = client.get("/status", params={"number": number, "code": "000000" if code != "000000" else "111111"})
+    unknown = client.get("/status", params={"number": "20000101-9999", "code": code})
+    assert wrong.status_code == unknown.status_code == 404
+    message = lambda r: re.search(r'role="alert">([^<]+)<', r.text).group(1)  # noqa: E731
+    assert message(wrong) == message(unknown)
+
+
+def test_failed_lookups_are_rate_limited(client: TestClient) -> None:
+    client.app.state.site.limits.lookup_failures_per_client = RateLimiter(3, 600)  # type: ignore[attr-defined]
+    for _ in range(3):
+        assert client.get("/status", params={"number": "20000101-0001", "code": "123456"}).status_code == 404
+    assert client.get("/status", params={"number": "20000101-0001", "code": "123456"}).status_code == 429
+
+
+def test_sending_the_same_form_twice_files_one_ticket(client: TestClient) -> None:
+    first = submit(client, form_id="same-form")
+    again = submit(client, form_id="same-form")
+    assert first.status_code == 201 and again.status_code == 200
+    assert ids_of(first) == ids_of(again)
+
+
+def test_bad_input_is_explained_on_the_form_and_what_was_typed_stays(client: TestClient) -> None:
+    response = submit(client, body="   ", title="我的标题")
+    assert response.status_code == 422 and "诉求内容" in response.text and 'value="我的标题"' in response.text
+    response = submit(client, phone="12345")
+    assert response.status_code == 422 and "联系电话" in response.text
+
+
+def test_the_public_form_is_rate_limited(client: TestClient) -> None:
+    client.app.state.site.limits.form_per_client = RateLimiter(2, 600)  # type: ignore[attr-defined]
+    assert submit(client, body="第一件事：路灯不亮").status_code == 201
+    assert submit(client, body="第二件事：井盖缺失").status_code == 201
+    limited = submit(client, body="第三件事：噪音扰民")
+    assert limited.status_code == 429 and "过于频繁" in limited.text
+
+
+def _count(html: str, element_id: str) -> int:
+    found = re.search(rf'id="{element_id}">(\d+)<', html)
+    assert found, element_id
+    return int(found.group(1))
+
+
+def test_the_board_counts_and_rates_follow_a_new_complaint(client: TestClient) -> None:
+    before = client.get("/board", params={"days": "7"}).text
+    submit(client)
+    after = client.get("/board", params={"days": "7"}).text
+    for bucket, change in (("received", 1), ("pending", 1), ("in_progress", 0), ("resolved", 0)):
+        assert _count(after, f"period-{bucket}") == _count(before, f"period-{bucket}") + change
+        assert _count(after, f"today-{bucket}") == _count(before, f"today-{bucket}") + change
+    assert "<svg" in after and "各承办单位办理情况" in after and "样本少" in after
+
+
+def test_the_board_leaves_confidential_cases_and_personal_data_out(client: TestClient) -> None:
+    board = client.get("/board").text
+    assert "社保卡补办" in board  # the demo's answered consultation
+    for phone in ("13803910001", "13803910004"):
+        assert phone not in board
+
+
+def test_the_board_refuses_a_nonsense_period(client: TestClient) -> None:
+    assert client.get("/board", params={"days": "0"}).status_code == 422
+    assert client.get("/board", params={"since": "2026-02-01", "until": "2026-01-01"}).status_code == 422
+    assert client.get("/board", params={"since": "2020-01-01", "until": "2026-01-01"}).status_code == 422
+
+
+def test_the_board_is_computed_once_per_change_not_per_request(client: TestClient, services: Services) -> None:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "ticket_rollup" in statement:
+            statements.append(statement)
+
+    client.get("/board")
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        for _ in range(20):
+            assert client.get("/board").status_code == 200
+            assert client.get("/board/panel").status_code == 200
+        assert statements == []
+        submit(client)
+        client.get("/board")
+        assert statements, "a change must refresh the board's figures"
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+
+
+def test_the_board_pushes_an_update_when_a_ticket_changes_anywhere(services: Services) -> None:
+    """A complaint through the JSON API (which does not tell the board) still reaches an open
+    board by server-sent events: the watcher sees the new event in the database."""
+    with ServerThread(create_app(services.settings, services)) as server:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            with http.stream("GET", "/board/events") as stream:
+                lines = stream.iter_lines()
+                assert next(line for line in lines if line.startswith("event:")) == "event: hello"
+                created = http.post("/api/v1/tickets", json={"body": "济水大街路灯不亮", "phone": "13912340000"})
+                assert created.status_code == 201
+                started = time.monotonic()
+                assert next(line for line in lines if line.startswith("event:")) == "event: board"
+                assert time.monotonic() - started < 5

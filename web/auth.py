@@ -1,0 +1,270 @@
+"""Staff sessions, CSRF tokens and rate limits for the pages.
+
+A session is a signed cookie (HOTLINE_SECRET_KEY, itsdangerous) holding the user's id, the
+moment of login, the CSRF token of the session and the operator's phone (agent interface).
+It ends after `idle_timeout` without a request and `max_age` after login, whichever is first;
+the user row is read on every request, so a deactivated account is out at once.
+
+Every form carries a CSRF token: the session's when logged in, else that of a signed
+anonymous cookie. Cookies are HttpOnly and SameSite=Lax, and Secure over https.
+"""
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Awaitable, Callable
+
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from dispatch.actors import Actor
+from dispatch.models import StaffUser, Unit
+from dispatch.vocabulary import Role
+
+SESSION_COOKIE = "hotline_session"
+CSRF_COOKIE = "hotline_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    idle_timeout: dt.timedelta = dt.timedelta(hours=2)
+    max_age: dt.timedelta = dt.timedelta(hours=12)
+    # Re-issue the cookie (sliding the idle timeout) at most this often.
+    refresh_after: dt.timedelta = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SessionData:
+    user_id: int
+    csrf: str
+    login_at: float
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    """The logged-in staff member, as read from the database on this request."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    unit_id: int | None
+    unit_name: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(label=self.username, user_id=self.id, role=self.role, unit_id=self.unit_id)
+
+
+def load_identity(session: Session, user_id: int) -> StaffIdentity | None:
+    row = session.execute(select(StaffUser, Unit.name).outerjoin(Unit, Unit.id == StaffUser.unit_id)
+                          .where(StaffUser.id == user_id)).first()
+    if row is None or not row[0].active:
+        return None
+    user, unit_name = row
+    return StaffIdentity(user.id, user.username, user.display_name or user.username, Role(user.role),
+                         user.unit_id, unit_name)
+
+
+class Auth:
+    """Reads and writes the session and CSRF cookies; built once per app from the secret."""
+
+    def __init__(self, secret_key: str, settings: AuthSettings | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings or AuthSettings()
+        self._sessions = URLSafeTimedSerializer(secret_key, salt="hotline.session")
+        self._anonymous = Signer(secret_key, salt="hotline.csrf")
+        self._clock = clock
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def session(self, request: Request) -> SessionData | None:
+        """The valid session of this request, or None (absent, forged, idle or too old)."""
+        if "hotline_session_data" in request.scope:
+            return request.scope["hotline_session_data"]  # type: ignore[no-any-return]
+        data = self._read_session(request)
+        request.scope["hotline_session_data"] = data
+        return data
+
+    def _read_session(self, request: Request) -> SessionData | None:
+        raw = request.cookies.get(SESSION_COOKIE)
+        if not raw:
+            return None
+        try:
+            payload, issued = self._sessions.loads(raw, max_age=int(self.settings.idle_timeout.total_seconds()),
+                                                   return_timestamp=True)
+        except BadSignature:
+            return None
+        try:
+            data = SessionData(user_id=int(payload["u"]), csrf=str(payload["c"]), login_at=float(payload["t"]),
+                               agent=payload.get("a"))
+        except (KeyError, TypeError, ValueError):
+            return None
+        now = self._clock()
+        if now - data.login_at > self.settings.max_age.total_seconds():
+            return None
+        request.scope["hotline_session_issued"] = issued.timestamp()
+        return data
+
+    def login(self, request: Request, response: Response, user_id: int) -> SessionData:
+        """Start a fresh session (a new CSRF token too: nothing from before login carries over)."""
+        data = SessionData(user_id=user_id, csrf=secrets.token_urlsafe(32), login_at=self._clock())
+        self._write(request, response, data)
+        return data
+
+    def update(self, request: Request, response: Response, **changes: Any) -> None:
+        data = self.session(request)
+        if data is not None:
+            self._write(request, response, replace(data, **changes))
+
+    def refresh(self, request: Request, response: Response) -> None:
+        """Slide the idle timeout forward, at most once every `refresh_after`."""
+        data = self.session(request)
+        issued = request.scope.get("hotline_session_issued")
+        if data is not None and issued is not None and \
+                self._clock() - issued > self.settings.refresh_after.total_seconds():
+            self._write(request, response, data)
+
+    def logout(self, request: Request, response: Response) -> None:
+        request.scope["hotline_session_data"] = None
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+
+    def _write(self, request: Request, response: Response, data: SessionData) -> None:
+        value = self._sessions.dumps({"u": data.user_id, "c": data.csrf, "t": data.login_at, "a": data.agent})
+        response.set_cookie(SESSION_COOKIE, value, max_age=int(self.settings.idle_timeout.total_seconds()),
+                            path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+        request.scope["hotline_session_data"] = data
+
+    # -- CSRF -------------------------------------------------------------------------------
+
+    def csrf_token(self, request: Request) -> str:
+        """The token forms on this page carry; a new anonymous one is set by `attach`."""
+        data = self.session(request)
+        if data is not None:
+            return data.csrf
+        token = self._anonymous_token(request)
+        if token is None:
+            token = request.scope.get("hotline_new_csrf") or secrets.token_urlsafe(32)
+            request.scope["hotline_new_csrf"] = token
+        return token
+
+    def _anonymous_token(self, request: Request) -> str | None:
+        raw = request.cookies.get(CSRF_COOKIE)
+        if not raw:
+            return None
+        try:
+            return self._anonymous.unsign(raw).decode()
+        except BadSignature:
+            return None
+
+    def attach(self, request: Request, response: Response) -> Response:
+        """Set the anonymous CSRF cookie if this page made one."""
+        token = request.scope.get("hotline_new_csrf")
+        if token and self.session(request) is None:
+            response.set_cookie(CSRF_COOKIE, self._anonymous.sign(token).decode(), path="/", httponly=True,
+                                samesite="lax", secure=request.url.scheme == "https")
+        return response
+
+    def check_csrf(self, request: Request, form: FormData) -> None:
+        given = form.get(CSRF_FIELD)
+        data = self.session(request)
+        expected = data.csrf if data is not None else self._anonymous_token(request)
+        if not isinstance(given, str) or expected is None or not hmac.compare_digest(given, expected):
+            raise HTTPException(403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。")
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, after its CSRF token was checked."""
+    form = await request.form(max_files=0, max_fields=50)
+    request.app.state.site.auth.check_csrf(request, form)
+    return form
+
+
+class RateLimiter:
+    """At most `limit` hits per key within `window` seconds (a sliding window in memory;
+    each worker counts its own). Bounded: the least recently used keys are forgotten."""
+
+    def __init__(self, limit: int, window: float, *, max_keys: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window = limit, window
+        self._hits: collections.OrderedDict[str, collections.deque[float]] = collections.OrderedDict()
+        self._max_keys = max_keys
+        self._clock = clock
+
+    def _recent(self, key: str) -> collections.deque[float]:
+        hits = self._hits.get(key)
+        if hits is None:
+            hits = self._hits[key] = collections.deque()
+            if len(self._hits) > self._max_keys:
+                self._hits.popitem(last=False)
+        else:
+            self._hits.move_to_end(key)
+        horizon = self._clock() - self.window
+        while hits and hits[0] <= horizon:
+            hits.popleft()
+        return hits
+
+    def blocked(self, key: str) -> bool:
+        return len(self._recent(key)) >= self.limit
+
+    def hit(self, key: str) -> None:
+        self._recent(key).append(self._clock())
+
+    def retry_after(self, key: str) -> int:
+        hits = self._recent(key)
+        return 0 if len(hits) < self.limit else max(1, int(hits[0] + self.window - self._clock()) + 1)
+
+    def reset(self, key: str) -> None:
+        self._hits.pop(key, None)
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
+    """Wrap a page for the given roles: anonymous visitors go to the login page, other roles
+    get 403, and every POST has its CSRF token checked before the page sees it."""
+
+    async def guarded(request: Request) -> Response:
+        site = request.app.state.site
+        data = site.auth.session(request)
+        user = None
+        if data is not None:
+            user = await request.app.state.services.run(lambda s: load_identity(s, data.user_id))
+        if user is None:
+            if request.method == "GET" and request.headers.get("accept") != "text/event-stream":
+                from urllib.parse import quote
+
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                response: Response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+            else:
+                raise HTTPException(401, "请先登录。")
+            site.auth.logout(request, response)
+            return response
+        if user.role not in roles:
+            raise HTTPException(403, "您的账号无权访问此页面。")
+        request.state.user = user
+        if request.method == "POST":
+            request.state.form = await checked_form(request)
+        response = await endpoint(request)
+        site.auth.refresh(request, response)
+        return response
+
+    guarded.__name__ = getattr(endpoint, "__name__", "guarded")
+    guarded.__doc__ = endpoint.__doc__
+    return guarded

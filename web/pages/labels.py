@@ -1,0 +1,81 @@
+"""Chinese words of the pages that the domain vocabulary (dispatch.vocabulary.LABELS_ZH)
+does not have: timeline actions, table headings, small helpers to format figures."""
+from __future__ import annotations
+
+import datetime as dt
+
+from dispatch.clock import CHINA
+from dispatch.phone import national_form
+from dispatch.vocabulary import LABELS_ZH
+
+ACTIONS_ZH = {
+    "receive": "受理", "transfer": "转办", "accept": "签收", "return": "退单", "resolve": "办结",
+    "answer": "直接办结", "close": "回访关闭", "reopen": "重办", "invalidate": "作废", "merge": "合并",
+    "escalate": "督办", "request_extension": "申请延期", "approve_extension": "同意延期",
+    "refuse_extension": "不同意延期", "repeat_contact": "重复诉求",
+}
+
+BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办", "resolved": "办结"}
+
+ROLE_HOME = {"operator": "/operator", "unit_staff": "/unit", "supervisor": "/supervisor", "admin": "/supervisor"}
+
+
+def actor_label(value: str) -> str:
+    """Who acted, as the audit log shows it: 'citizen:web' -> '市民（网站）'."""
+    if value.startswith("citizen:"):
+        channel = value.split(":", 1)[1]
+        return f"市民（{LABELS_ZH.get(channel, channel)}）"
+    return value
+
+
+def phone_label(value: str | None) -> str:
+    if not value:
+        return ""
+    return national_form(value) if value.startswith("+") else value
+
+
+def label(value: str | None) -> str:
+    if value is None:
+        return "—"
+    return LABELS_ZH.get(value) or ACTIONS_ZH.get(value) or value
+
+
+def action_label(value: str) -> str:
+    return ACTIONS_ZH.get(value, value)
+
+
+def _moment(value: dt.datetime | str | None) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.astimezone(CHINA)
+
+
+def local_time(value: dt.datetime | str | None) -> str:
+    """'2026-11-03 14:05' in China time."""
+    moment = _moment(value)
+    return "—" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
+
+
+def short_time(value: dt.datetime | str | None) -> str:
+    moment = _moment(value)
+    return "—" if moment is None else moment.strftime("%m-%d %H:%M")
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def time_left(deadline: dt.datetime | str | None, now: dt.datetime) -> str:
+    """'剩 2 天 3 小时' or '超期 5 小时': what a unit reads first about a ticket."""
+    moment = _moment(deadline)
+    if moment is None:
+        return "无时限"
+    seconds = (moment - now).total_seconds()
+    hours = int(abs(seconds) // 3600)
+    days, hours = divmod(hours, 24)
+    span = (f"{days} 天 " if days else "") + f"{hours} 小时"
+    if abs(seconds) < 3600:
+        span = f"{int(abs(seconds) // 60)} 分钟"
+    return f"超期 {span}" if seconds < 0 else f"剩 {span}"

@@ -1,0 +1,138 @@
+"""The operator console: the live call of this operator's phone (screen-pop over server-sent
+events), filing the ticket from the call, tickets waiting for dispatch, missed calls to
+call back. An operator tells the console which phone (agent interface) they sit at; it
+is kept in their session."""
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from dispatch import queries, telephony
+from dispatch.actors import DISPATCH_ROLES
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.intake import IntakeRequest, intake
+from dispatch.phone import national_form
+from dispatch.vocabulary import Channel, RequestType, Urgency
+from web.auth import staff_only
+from web.pages.site import Site, event_stream, sse
+from web.pages.tickets import explain
+
+DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
+_AGENT = re.compile(r"^[A-Za-z0-9_./@:-]{1,120}$")
+TYPES = [t.value for t in RequestType]
+
+
+def _site(request: Request) -> Site:
+    return request.app.state.site  # type: ignore[no-any-return]
+
+
+def pop_message(pop: telephony.ScreenPop) -> dict[str, Any]:
+    data = dataclasses.asdict(pop)
+    data["caller_display"] = national_form(pop.caller) if pop.caller and pop.caller.startswith("+") else pop.caller
+    return data
+
+
+def console_context(session: Session, agent: str | None) -> dict[str, Any]:
+    call = queries.current_call(session, agent) if agent else None
+    return {
+        "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
+        "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
+        "waiting": queries.awaiting_dispatch(session),
+        "callbacks": telephony.pending_callbacks(session),
+    }
+
+
+async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
+                  status: int = 200) -> Response:
+    site = _site(request)
+    session_data = site.auth.session(request)
+    agent = session_data.agent if session_data else None
+    context = await site.services.run(lambda s: console_context(s, agent))
+    context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
+                   form_id=uuid.uuid4().hex, done=request.query_params.get("done"))
+    return site.render(request, "operator.html", context, status)
+
+
+async def choose_agent(request: Request) -> Response:
+    agent = str(request.state.form.get("agent") or "").strip()
+    response = RedirectResponse("/operator", status_code=303)
+    if agent and not _AGENT.match(agent):
+        return await console(request, error="分机格式不对，例如 PJSIP/7001。", status=422)
+    _site(request).auth.update(request, response, agent=agent or None)
+    return response
+
+
+async def file_ticket(request: Request) -> Response:
+    """受理 from the console: the same intake as every channel, as a phone request, linked to
+    the call it came from."""
+    site, user, form = _site(request), request.state.user, request.state.form
+    values = {k: str(form.get(k) or "") for k in ("type", "urgency", "title", "body", "phone", "name", "location",
+                                                    "linkedid")}
+    values["confidential"] = form.get("confidential") == "on"
+    linkedid = values["linkedid"].strip()[:64] or None
+    form_id = str(form.get("form_id") or "")[:64] or uuid.uuid4().hex
+    try:
+        kind = RequestType(values["type"] or RequestType.CONSULTATION.value)
+        urgency = Urgency(values["urgency"] or Urgency.NORMAL.value)
+    except ValueError:
+        return await console(request, values=values, error="请选择诉求类型和紧急程度。", status=422)
+    intake_request = IntakeRequest(channel=Channel.PHONE, body=values["body"], title=values["title"],
+                                   phone=values["phone"], name=values["name"], location=values["location"],
+                                   request_type=kind, urgency=urgency, confidential=bool(values["confidential"]),
+                                   channel_ref=f"{linkedid or 'console'}:{form_id}")
+
+    def work(session: Session) -> str:
+        result = intake(session, intake_request, site.services.rules, actor=user.actor,
+                        router=site.services.router)
+        if linkedid:
+            try:
+                telephony.link_ticket_to_call(session, result.ticket, linkedid)
+            except NotFound:
+                pass  # the call record has not arrived (or the PBX is off): the ticket stands alone
+        return result.ticket.number
+
+    try:
+        number = await site.services.run(work)
+    except InvalidInput as exc:
+        return await console(request, values=values, error=explain(exc)[0], status=422)
+    site.changed()
+    return RedirectResponse(f"/tickets/{number}?done=filed", status_code=303)
+
+
+async def callback_done(request: Request) -> Response:
+    site, user, form = _site(request), request.state.user, request.state.form
+    callback_id = int(request.path_params["callback_id"])
+    note = str(form.get("note") or "").strip() or "已回拨"
+    try:
+        await site.services.run(lambda s: telephony.mark_callback_done(s, callback_id, user.actor, note))
+    except InvalidInput as exc:
+        return await console(request, error=explain(exc)[0], status=422)
+    return RedirectResponse("/operator?done=callback", status_code=303)
+
+
+async def screen_pops(request: Request) -> Response:
+    """This operator's screen-pops as server-sent events (event "pop", JSON data)."""
+    site = _site(request)
+    session_data = site.auth.session(request)
+    agent = session_data.agent if session_data else None
+    if not agent:
+        return Response("选择分机后才能接收来电弹屏。", status_code=409)
+    return event_stream(site.hub, [f"screen-pop:{agent}"],
+                        lambda _topic, pop: sse("pop", pop_message(pop)),
+                        hello=sse("hello", {"agent": agent}))
+
+
+routes = [
+    Route("/operator", staff_only(console, DISPATCH_ROLES), methods=["GET"]),
+    Route("/operator/agent", staff_only(choose_agent, DISPATCH_ROLES), methods=["POST"]),
+    Route("/operator/tickets", staff_only(file_ticket, DISPATCH_ROLES), methods=["POST"]),
+    Route("/operator/callbacks/{callback_id:int}/done", staff_only(callback_done, DISPATCH_ROLES), methods=["POST"]),
+    Route("/operator/events", staff_only(screen_pops, DISPATCH_ROLES), methods=["GET"]),
+]

@@ -1,0 +1,168 @@
+"""What the pages share, built once in the lifespan: templates, the session and CSRF keeper,
+rate limits, the public board's cache and the watcher that refreshes it on every change."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, StreamingResponse
+from starlette.templating import Jinja2Templates
+
+from dispatch.clock import local_date, utcnow
+from dispatch.queries import change_stamp
+from web.auth import Auth, AuthSettings, RateLimiter
+from web.live import LiveHub
+from web.pages import labels
+from web.services import Services
+
+log = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+BOARD_TOPIC = "board"
+# How often the watcher looks for changes made elsewhere (other workers, SMS, the CLI).
+WATCH_SECONDS = 1.0
+# Server-sent event streams end after this long and the browser reconnects, so that no
+# stream holds up a shutdown for long.
+STREAM_SECONDS = 55.0
+KEEPALIVE_SECONDS = 15.0
+
+
+@dataclass
+class Limits:
+    """Rate limits; each worker keeps its own counts."""
+
+    login_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(20, 300))
+    login_failures_per_user: RateLimiter = field(default_factory=lambda: RateLimiter(5, 300))
+    form_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(10, 600))
+    lookup_failures_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(20, 600))
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.filters.update(label=labels.label, action=labels.action_label, local=labels.local_time,
+                       short=labels.short_time, pct=labels.percent,
+                       actor=labels.actor_label, phone=labels.phone_label)
+    env.globals.update(buckets=labels.BUCKETS_ZH, time_left=labels.time_left)
+    env.trim_blocks = env.lstrip_blocks = True
+    return templates
+
+
+class Site:
+    def __init__(self, services: Services, hub: LiveHub, *, auth_settings: AuthSettings | None = None) -> None:
+        self.services = services
+        self.hub = hub
+        self.templates = make_templates()
+        self.auth = Auth(services.settings.secret_key, auth_settings)
+        self.limits = Limits()
+        self.stamp = -1
+        self.generation = 0   # bumped on every change seen; the board cache keys on it
+        self._poke = asyncio.Event()
+        from web.pages.board import BoardCache  # the board module needs Site's templates
+
+        self.board = BoardCache(self)
+
+    def changed(self) -> None:
+        """A request of ours committed a ticket change: drop the cached figures now and let
+        the watcher tell the live pages."""
+        self.generation += 1
+        self.board.clear()
+        self._poke.set()
+
+    async def watch(self) -> None:
+        """Look for new ticket events (ours when poked, anyone's every WATCH_SECONDS) and
+        publish one board update per change seen."""
+        self.stamp = await self._read_stamp(self.stamp)
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), WATCH_SECONDS)
+            self._poke.clear()
+            stamp = await self._read_stamp(self.stamp)
+            if stamp != self.stamp:
+                self.stamp = stamp
+                self.generation += 1
+                self.board.clear()
+                self.hub.publish(BOARD_TOPIC, {"stamp": stamp, "generation": self.generation})
+
+    async def _read_stamp(self, otherwise: int) -> int:
+        try:
+            return await self.services.run(change_stamp)
+        except Exception:  # a database hiccup must not end the watcher
+            log.exception("board watcher could not read the change stamp", extra={"event": "board_watch_error"})
+            return otherwise
+
+    def render(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+        """A page, with the CSRF token its forms carry and the logged-in user if any."""
+        context = {"request": request, "csrf_token": self.auth.csrf_token(request),
+                   "user": getattr(request.state, "user", None), "now": utcnow(), **context}
+        response = self.templates.TemplateResponse(request, name, context, status_code=status)
+        self.auth.attach(request, response)
+        return response
+
+    def render_text(self, name: str, context: dict[str, Any]) -> str:
+        return self.templates.get_template(name).render({"now": utcnow(), "user": None, **context})
+
+
+@contextlib.asynccontextmanager
+async def running(services: Services, hub: LiveHub, *, auth_settings: AuthSettings | None = None) -> AsyncIterator[Site]:
+    site = Site(services, hub, auth_settings=auth_settings)
+    watcher = asyncio.create_task(site.watch(), name="board-watcher")
+    try:
+        yield site
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+def event_stream(hub: LiveHub, topics: Sequence[str], encode: Callable[[str, Any], str],
+                 hello: str = "") -> StreamingResponse:
+    """Server-sent events from the hub's topics, with keep-alives, ending after STREAM_SECONDS
+    (the browser's EventSource reconnects on its own after `retry`)."""
+
+    async def lines() -> AsyncIterator[str]:
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(100)
+
+        async def pump(topic: str) -> None:
+            async for message in hub.subscribe(topic):
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait((topic, message))
+
+        pumps = [asyncio.create_task(pump(t)) for t in topics]
+        try:
+            await asyncio.sleep(0)  # let the pumps subscribe before saying hello
+            yield "retry: 2000\n\n" + hello
+            loop = asyncio.get_running_loop()
+            end = loop.time() + STREAM_SECONDS
+            while (left := end - loop.time()) > 0:
+                try:
+                    topic, message = await asyncio.wait_for(queue.get(), min(KEEPALIVE_SECONDS, left))
+                except asyncio.TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield encode(topic, message)
+        finally:
+            for task in pumps:
+                task.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
+
+    return StreamingResponse(lines(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+
+def today_local(now: dt.datetime | None = None) -> dt.date:
+    return local_date(now or utcnow())

@@ -1,0 +1,214 @@
+"""The supervisor's dashboard: figures by period, unit, category and channel with charts;
+returned tickets waiting for re-dispatch; overdue and near-due tickets to chase (督办);
+extension requests to decide; every table also as CSV."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from dispatch import lifecycle, queries, reports
+from dispatch.actors import SUPERVISING_ROLES
+from dispatch.clock import utcnow
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.models import ExtensionRequest
+from dispatch.reports import Period
+from web.auth import staff_only
+from web.pages import charts
+from web.pages.board import PRESETS, parse_period
+from web.pages.labels import label, local_time, percent, time_left
+from web.pages.site import Site, today_local
+from web.pages.tickets import explain
+
+# Column kinds: how a value is shown on the page and written to CSV.
+INT, RATE, TEXT, TIME, SECONDS = "int", "rate", "text", "time", "seconds"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    columns: list[tuple[str, str]]          # (heading, kind)
+    rows: list[list[Any]]
+    links: list[str | None] | None = None   # ticket number per row, for the lists
+
+    def shown(self, value: Any, kind: str) -> str:
+        if value is None:
+            return "—"
+        if kind == RATE:
+            return percent(value)
+        if kind == TIME:
+            return local_time(value)
+        if kind == SECONDS:
+            return f"{value:.0f} 秒"
+        return str(value)
+
+    def csv_value(self, value: Any, kind: str) -> Any:
+        if value is None:
+            return ""
+        if kind == RATE:
+            return f"{value * 100:.1f}"
+        if kind == TIME:
+            return local_time(value)
+        if kind == SECONDS:
+            return f"{value:.1f}"
+        return value
+
+
+FIGURE_COLUMNS = [("受理", INT), ("直接办结", INT), ("转办率", RATE), ("退单率", RATE), ("办结率", RATE),
+                  ("按期办结率", RATE), ("满意率", RATE), ("超期", INT)]
+
+
+def _figure_row(f: dict[str, Any]) -> list[Any]:
+    return [f["received"], f["answered"], f["transfer_rate"], f["return_rate"], f["resolution_rate"],
+            f["on_time_rate"], f["satisfaction_rate"], f["overdue"]]
+
+
+def _ticket_rows(tickets: list[Any], now: dt.datetime, names: dict[int, str]) -> list[list[Any]]:
+    return [[t.number, t.title, label(t.state), names.get(t.unit_id, "—") if t.unit_id else "—", t.deadline,
+             time_left(t.deadline, now)] for t in tickets]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    tables: dict[str, Table]
+    extension_ids: list[int]          # per row of the extensions table
+    versions: dict[str, int]          # ticket number -> version shown, for 督办 forms
+
+
+def build_tables(session: Session, period: Period) -> Dashboard:
+    now = utcnow()
+    summary = reports.summary(session, period, now=now)
+    names = {u.id: u.name for u in queries.active_units(session)}
+    t = summary["tickets"]
+    tables = [
+        Table("tickets", "工单总体", [("指标", TEXT), ("数值", TEXT)], [
+            ["受理", t["received"]], ["直接办结", t["answered"]], ["转办", t["transferred"]],
+            ["转办率", percent(t["transfer_rate"])], ["成功转办率", percent(t["successful_transfer_rate"])],
+            ["退单率", percent(t["return_rate"])], ["办结率", percent(t["resolution_rate"])],
+            ["按期办结率", percent(t["on_time_rate"])], ["满意率", percent(t["satisfaction_rate"])],
+            ["超期", t["overdue"]]]),
+        Table("units", "承办单位", [("单位", TEXT), ("转派", INT), ("签收", INT), ("退单", INT), ("办结", INT),
+                                   ("成功转办率", RATE), ("退单率", RATE), ("办结率", RATE), ("按期办结率", RATE),
+                                   ("满意率", RATE), ("超期", INT)],
+              [[u["unit_name"], u["received"], u["accepted"], u["returned"], u["resolved"],
+                u["successful_transfer_rate"], u["return_rate"], u["resolution_rate"], u["on_time_rate"],
+                u["satisfaction_rate"], u["overdue"]] for u in summary["units"]]),
+        Table("categories", "按分类", [("分类", TEXT), *FIGURE_COLUMNS],
+              [[k or "未分类", *_figure_row(f)] for k, f in sorted(summary["categories"].items(),
+                                                               key=lambda kv: -kv[1]["received"])]),
+        Table("channels", "按渠道", [("渠道", TEXT), ("受理", INT), ("办结", INT), ("办结率", RATE)],
+              [[label(c.channel), c.received, c.resolved, c.resolution_rate]
+               for c in queries.figures_by_channel(session, period)]),
+        Table("daily", "每日趋势", [("日期", TEXT), ("受理", INT), ("其中已办结", INT), ("办结率", RATE)],
+              [[d.day.isoformat(), d.received, d.resolved, d.resolution_rate]
+               for d in queries.daily_series(session, period)]),
+    ]
+    calls = summary["calls"]
+    call_columns = [("接入", INT), ("接通", INT), ("放弃", INT), ("接通率", RATE), ("放弃率", RATE),
+                    ("平均等待", SECONDS), ("服务水平(20秒)", RATE), ("平均通话", SECONDS)]
+
+    def call_row(c: dict[str, Any]) -> list[Any]:
+        return [c["offered"], c["answered"], c["abandoned"], c["answer_rate"], c["abandonment_rate"],
+                c["asa_seconds"], c["service_level"], c["aht_seconds"]]
+
+    tables.append(Table("calls", "话务（全部与各坐席）", [("坐席", TEXT), *call_columns],
+                        [["全部", *call_row(calls)]] +
+                        [[agent or "未接通", *call_row(c)] for agent, c in sorted(calls["agents"].items())]))
+    returned = queries.returned_awaiting_redispatch(session)
+    tables.append(Table("returned", "退单待重新派单", [("工单号", TEXT), ("标题", TEXT), ("退回单位", TEXT),
+                                                      ("退单理由", TEXT), ("退单时间", TIME)],
+                        [[r.ticket.number, r.ticket.title, r.unit_name or "—", r.reason or "", r.returned_at]
+                         for r in returned], [r.ticket.number for r in returned]))
+    ticket_columns = [("工单号", TEXT), ("标题", TEXT), ("状态", TEXT), ("承办单位", TEXT), ("办理时限", TIME),
+                      ("剩余", TEXT)]
+    overdue = queries.overdue(session, now=now)
+    near = queries.near_due(session, now=now)
+    tables.append(Table("overdue", "超期工单", ticket_columns, _ticket_rows(overdue, now, names),
+                        [x.number for x in overdue]))
+    tables.append(Table("near_due", "临期工单（24小时内到期）", ticket_columns, _ticket_rows(near, now, names),
+                        [x.number for x in near]))
+    extensions = queries.pending_extensions(session)
+    tables.append(Table("extensions", "延期申请待审批", [("工单号", TEXT), ("单位", TEXT), ("申请天数", INT),
+                                                        ("理由", TEXT), ("申请时间", TIME), ("当前时限", TIME)],
+                        [[e.ticket.number, e.unit_name, e.request.working_days, e.request.reason,
+                          e.request.requested_at, e.ticket.deadline] for e in extensions],
+                        [e.ticket.number for e in extensions]))
+    extension_ids = [e.request.id for e in extensions]
+    versions = {x.number: x.version for x in [*overdue, *near, *(r.ticket for r in returned)]}
+    return Dashboard({table.name: table for table in tables}, extension_ids, versions)
+
+
+def _site(request: Request) -> Site:
+    return request.app.state.site  # type: ignore[no-any-return]
+
+
+async def dashboard(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+    site = _site(request)
+    today = today_local()
+    period = parse_period(request, today)
+    board = await site.services.run(lambda s: build_tables(s, period))
+    tables = board.tables
+    daily = await site.services.run(lambda s: queries.daily_series(s, period))
+    categories = [(str(row[0]), int(row[1])) for row in tables["categories"].rows][:12]
+    channels = [(str(row[0]), int(row[1])) for row in tables["channels"].rows]
+    return site.render(request, "supervisor.html", {
+        "period": period, "presets": PRESETS, "tables": tables, "extension_ids": board.extension_ids,
+        "versions": board.versions, "query": request.url.query, "error": error,
+        "done": request.query_params.get("done"),
+        "bars": charts.daily_bars(daily), "rates": charts.rate_line(daily),
+        "category_chart": charts.hbars(categories, title="各分类受理量"),
+        "channel_chart": charts.hbars(channels, title="各渠道受理量")}, status)
+
+
+async def export(request: Request) -> Response:
+    site = _site(request)
+    name = request.path_params["table"]
+    period = parse_period(request, today_local())
+    table = (await site.services.run(lambda s: build_tables(s, period))).tables.get(name)
+    if table is None:
+        raise NotFound(f"no table {name}")
+    out = io.StringIO()
+    out.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
+    writer = csv.writer(out)
+    writer.writerow([heading + ("(%)" if kind == RATE else "") for heading, kind in table.columns])
+    for row in table.rows:
+        writer.writerow([table.csv_value(v, kind) for v, (_, kind) in zip(row, table.columns)])
+    filename = f"{name}-{period.since.isoformat()}-{period.until.isoformat()}.csv"
+    return Response(out.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+async def decide(request: Request) -> Response:
+    site, user, form = _site(request), request.state.user, request.state.form
+    request_id = int(request.path_params["request_id"])
+    approve = form.get("decision") == "approve"
+    note = str(form.get("note") or "").strip() or None
+
+    def work(session: Session) -> None:
+        extension = session.get(ExtensionRequest, request_id)
+        if extension is None:
+            raise NotFound(f"no extension request {request_id}")
+        lifecycle.decide_extension(session, extension, user.actor, approve=approve,
+                                   policy=site.services.rules.policy, note=note)
+
+    try:
+        await site.services.run(work)
+    except (Conflict, InvalidInput) as exc:
+        return await dashboard(request, error=explain(exc)[0], status=explain(exc)[1])
+    site.changed()
+    return RedirectResponse("/supervisor?done=" + ("approved" if approve else "refused"), status_code=303)
+
+
+routes = [
+    Route("/supervisor", staff_only(dashboard, SUPERVISING_ROLES), methods=["GET"]),
+    Route("/supervisor/export/{table}.csv", staff_only(export, SUPERVISING_ROLES), methods=["GET"]),
+    Route("/supervisor/extensions/{request_id:int}", staff_only(decide, SUPERVISING_ROLES), methods=["POST"]),
+]
