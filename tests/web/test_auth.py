@@ -2,31 +2,17 @@
 from __future__ import annotations
 
 import time
-from typing import Iterator
 
 import pytest
 from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from dispatch.models import StaffUser
-from tests.web.pages_support import client_for, csrf, demo_services, login, ticket_titled
+from tests.web.pages_support import csrf, login, ticket_titled
 from web import pages
 from web.auth import SESSION_COOKIE, RateLimiter
 from web.services import Services
-
-
-@pytest.fixture
-def services(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
-    services = demo_services(database_url)
-    yield services
-    services.close()
-
-
-@pytest.fixture
-def client(services: Services) -> Iterator[TestClient]:
-    yield from client_for(services)
 
 
 def test_staff_pages_send_anonymous_visitors_to_the_login_page(client: TestClient) -> None:

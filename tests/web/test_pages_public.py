@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Iterator
 
 import httpx
-import pytest
 from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from tests.web.pages_support import client_for, csrf, demo_services
+from tests.web.pages_support import csrf
 from tests.web.server import ServerThread
 from web.app import create_app
 from web.auth import CSRF_COOKIE, RateLimiter
@@ -20,18 +17,6 @@ from web.services import Services
 
 COMPLAINT = {"type": "complaint", "title": "小区垃圾无人清运", "body": "我叫张三丰，电话13812345678，小区门口垃圾三天没人清运。",
              "phone": "13812345678", "name": "张三丰", "location": "沁园街道"}
-
-
-@pytest.fixture
-def services(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
-    services = demo_services(database_url)
-    yield services
-    services.close()
-
-
-@pytest.fixture
-def client(services: Services) -> Iterator[TestClient]:
-    yield from client_for(services)
 
 
 def submit(client: TestClient, **fields: str) -> httpx.Response:

@@ -5,35 +5,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from typing import Iterator
 
-import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from dispatch import telephony
 from dispatch.clock import utcnow
 from dispatch.models import Callback, ExtensionRequest, Ticket, TicketEvent
-from tests.web.pages_support import act, client_for, csrf, demo_services, login, ticket_titled, token_in, version_in
+from tests.web.pages_support import act, csrf, login, ticket_titled, token_in, version_in
 from web.services import Services
 
 NOISE = "工地夜间施工噪音扰民"       # in progress with ecology-environment
 WAGES = "农民工工资被拖欠"           # transferred to human-resources
 BUS = "建议增加公交班次"             # received, waiting for dispatch
 MANHOLE = "道路井盖缺失"             # returned by housing
-
-
-@pytest.fixture
-def services(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
-    services = demo_services(database_url)
-    yield services
-    services.close()
-
-
-@pytest.fixture
-def client(services: Services) -> Iterator[TestClient]:
-    yield from client_for(services)
 
 
 def events_of(services: Services, ticket_id: int) -> int:
