@@ -27,13 +27,15 @@ from dispatch.clock import local_date, utcnow  # noqa: E402
 from dispatch.intake import IntakeRequest, IntakeRules, intake  # noqa: E402
 from dispatch.models import Base, Ticket, Transfer  # noqa: E402
 from dispatch.units import DEMO_CITY, import_units, load_city  # noqa: E402
+from dispatch.routing import Router, city_router  # noqa: E402
 from dispatch.vocabulary import Channel  # noqa: E402
+from classifier import ensure_default_model  # noqa: E402
 
 BODIES = ["小区门口路灯不亮已经一周", "工地夜间施工噪音扰民", "拖欠农民工工资三个月", "河道有人倾倒建筑垃圾",
           "公交车站台破损需要维修", "学校周边交通拥堵", "医院挂号难排队时间长", "商户占道经营影响通行"]
 
 
-def bench_intake(url: str, n: int) -> float:
+def bench_intake(url: str, n: int, router: Router | None = None) -> float:
     engine = db.make_engine(url)
     sessions = db.make_sessionmaker(engine)
     rules = IntakeRules()
@@ -41,7 +43,7 @@ def bench_intake(url: str, n: int) -> float:
     for i in range(n):
         with sessions.begin() as session:
             intake(session, IntakeRequest(channel=Channel.WEB, body=f"{BODIES[i % len(BODIES)]}（第{i}件）",
-                                          phone=f"138{i % 100_000_000:08d}"), rules)
+                                          phone=f"138{i % 100_000_000:08d}"), rules, router=router)
     elapsed = time.perf_counter() - start
     engine.dispose()
     return n / elapsed
@@ -141,6 +143,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
     parser.add_argument("--tickets", type=int, default=3000, help="tickets through intake")
     parser.add_argument("--stats-rows", type=int, default=1_000_000, help="tickets for the stats timing")
+    parser.add_argument("--model-dir", default="models", help="classifier models (the default one is trained there if none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -148,7 +151,11 @@ def main() -> None:
         db.recreate_schema(url)
         through_intake = bench_intake(url, args.tickets)
         bulk = bench_bulk_insert(url, args.tickets)
+        router = city_router(load_city(DEMO_CITY), ensure_default_model(args.model_dir))
+        db.recreate_schema(url)
+        routed = bench_intake(url, args.tickets, router)
         print(f"intake:      {through_intake:10,.0f} tickets/s  (one transaction per ticket, {args.tickets:,} tickets)")
+        print(f"  + routing: {routed:10,.0f} tickets/s  (the same, each classified and routed as the app does)")
         print(f"bulk INSERT: {bulk:10,.0f} rows/s     (baseline, one executemany)  -> intake is {through_intake / bulk:.1%} of it")
         db.recreate_schema(url)
         fill(url, args.stats_rows)
