@@ -63,8 +63,10 @@ class Features:
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         cleaned, tokens = self._prepare(texts, None)
-        words = self._words.transform(self._word_grams(tokens))
-        chars = self._chars.transform(self._char_grams(cleaned))
+        # transform_tokens/transform_chars give exactly transform(self._word_grams(...)) and
+        # transform(self._char_grams(...)), without building gram strings (vectorizer.py).
+        words = self._words.transform_tokens(tokens, *self.settings.word_ngrams)
+        chars = self._chars.transform_chars(cleaned, *self.settings.char_ngrams)
         return sp.hstack([words, chars], format="csr")
 
     def _word_grams(self, tokens: list[list[str]]) -> Iterator[Iterator[str]]:
