@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Callable, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -36,6 +36,7 @@ from web.config import SmsSettings
 from web.services import Services
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
@@ -94,7 +95,9 @@ def _channel(request: Request) -> SmsChannel | None:
     return getattr(request.app.state, "sms", None)
 
 
-async def inbound(request: Request) -> Response:
+async def _verified(request: Request, parse: Callable[[Any], T]) -> tuple[SmsChannel, T] | Response:
+    """The SMS channel and the webhook's parsed form, or the response refusing it (SMS off,
+    forged, malformed)."""
     channel = _channel(request)
     if channel is None:
         return PlainTextResponse("SMS is not configured", status_code=404)
@@ -102,9 +105,16 @@ async def inbound(request: Request) -> Response:
     if refused is not None:
         return refused
     try:
-        sms = parse_inbound(form)
+        return channel, parse(form)
     except InvalidWebhook as exc:
         return PlainTextResponse(str(exc), status_code=400)
+
+
+async def inbound(request: Request) -> Response:
+    verified = await _verified(request, parse_inbound)
+    if isinstance(verified, Response):
+        return verified
+    channel, sms = verified
     services: Services = request.app.state.services
     reply = await run_in_threadpool(conversation.answer_once, services.run_sync, sms, services.rules,
                                     channel.throttle)
@@ -112,16 +122,10 @@ async def inbound(request: Request) -> Response:
 
 
 async def status_callback(request: Request) -> Response:
-    channel = _channel(request)
-    if channel is None:
-        return PlainTextResponse("SMS is not configured", status_code=404)
-    form, refused = await _signed_form(request, channel)
-    if refused is not None:
-        return refused
-    try:
-        update = parse_status(form)
-    except InvalidWebhook as exc:
-        return PlainTextResponse(str(exc), status_code=400)
+    verified = await _verified(request, parse_status)
+    if isinstance(verified, Response):
+        return verified
+    _, update = verified
     raw_id = request.query_params.get("id", "")
     outbox_id = int(raw_id) if raw_id.isdigit() else None
     services: Services = request.app.state.services
