@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+import servers  # bench/servers.py
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,29 +62,8 @@ def serve(kind: str, port: int, database_url: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start(kind: str, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = os.environ | {"HOTLINE_TRAIN_ON_START": "no"}
-    child = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port),
-                              "--database-url", database_url], env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url + "/", timeout=1)
-            return child, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    child.kill()
-    raise SystemExit(f"{kind} server did not start")
+    return servers.start(__file__, kind, ["--database-url", database_url])
 
 
 def signed_requests(url: str, n: int, offset: int) -> list[tuple[dict[str, str], str]]:
@@ -121,8 +101,7 @@ def measure(kind: str, database_url: str, n: int, concurrency: int) -> float:
         asyncio.run(run_load(url, signed_requests(url, min(200, n), 10**7), concurrency))  # warm up
         return asyncio.run(run_load(url, signed_requests(url, n, 0), concurrency))
     finally:
-        child.terminate()
-        child.wait(10)
+        servers.stop(child)
 
 
 def main() -> None:

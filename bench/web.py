@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+import servers  # bench/servers.py
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,38 +58,8 @@ def serve(kind: str, port: int, database_url: str, page_bytes: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start(kind: str, database_url: str, page_bytes: int = 0) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = os.environ | {"HOTLINE_TRAIN_ON_START": "no"}
-    child = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port),
-                              "--database-url", database_url, "--page-bytes", str(page_bytes)], env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url + "/", timeout=1)
-            return child, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    child.kill()
-    raise SystemExit(f"{kind} server did not start")
-
-
-def stop(child: subprocess.Popen[bytes]) -> None:
-    child.terminate()
-    try:
-        child.wait(10)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait(5)
+    return servers.start(__file__, kind, ["--database-url", database_url, "--page-bytes", str(page_bytes)])
 
 
 @dataclass(frozen=True)
@@ -185,12 +156,12 @@ def main() -> None:
             board = measure(base, ["/board"], args, "办理情况公示")
             status = measure(base, [f"/status?number={n}&code={c}" for n, c in lookups], args, "办理过程")
         finally:
-            stop(child)
+            servers.stop(child)
         child, base = start("bare", url, page_bytes)
         try:
             bare = measure(base, ["/"], args, "bare")
         finally:
-            stop(child)
+            servers.stop(child)
     print(f"database              {url.split('@')[-1]}")
     print(f"concurrency           {args.concurrency}  (at most {args.n} requests or {args.seconds:g} s each)")
     for name, r in (("bare Starlette route", bare), ("public board", board), ("status lookup", status)):

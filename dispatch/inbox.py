@@ -27,6 +27,7 @@ from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeResult, IntakeRules, intake
 from dispatch.models import IntakeSource, OutboxMessage, SmsInbound, Ticket
 from dispatch.notifications import Kind
+from dispatch.routing import Router
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, Rating
 
@@ -66,14 +67,16 @@ class Taken:
 
 
 def take_text(session: Session, *, phone: str, body: str, message_sid: str, rules: IntakeRules,
-              now: dt.datetime, addition: bool = False, force_new: bool = False) -> Taken:
+              now: dt.datetime, addition: bool = False, force_new: bool = False,
+              router: Router | None = None) -> Taken:
     """A free-text message: a new request, or an addition to the sender's open ticket."""
     target = None if force_new else _ticket_to_add_to(session, phone, now, explicit=addition)
     if target is not None:
         attach(session, target, body=body, channel_ref=message_sid, now=now)
         return Taken(target, created=False, attached=True)
     result: IntakeResult = intake(session, IntakeRequest(channel=Channel.SMS, body=body, phone=phone,
-                                                         channel_ref=message_sid), rules, now=now)
+                                                         channel_ref=message_sid), rules, now=now,
+                                   router=router)
     return Taken(result.ticket, created=result.created, repeat=result.repeat_of_open_ticket)
 
 

@@ -16,6 +16,7 @@ from dispatch.intake import IntakeRules
 from dispatch.notifications import Throttle, Verdict
 from dispatch.phone import normalise_phone
 from dispatch.public import public_view
+from dispatch.routing import Router
 from sms_gateway import keywords
 from sms_gateway.webhook import InboundSms
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Throttle,
-           now: dt.datetime | None = None) -> str | None:
+           now: dt.datetime | None = None, router: Router | None = None) -> str | None:
     """The reply to text back (None: no reply). The same MessageSid again gets the same reply.
 
     Of two concurrent deliveries of one message, the second fails on the unique MessageSid
@@ -34,7 +35,7 @@ def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thro
     if earlier is not None:
         log.info("sms retry answered from the log", extra={"event": "sms_retry_in", "sid": sms.message_sid})
         return earlier.reply
-    intent, reply, ticket_id = _decide(session, sms, rules, throttle, now)
+    intent, reply, ticket_id = _decide(session, sms, rules, throttle, now, router)
     inbox.log_inbound(session, sms.message_sid, sms.sender, sms.body, now, intent=intent, reply=reply,
                       ticket_id=ticket_id)
     log.info("sms answered", extra={"event": "sms_in", "sid": sms.message_sid, "intent": intent,
@@ -43,17 +44,17 @@ def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thro
 
 
 def answer_once(run: Callable[[Callable[[Session], str | None]], str | None], sms: InboundSms,
-                rules: IntakeRules, throttle: Throttle) -> str | None:
+                rules: IntakeRules, throttle: Throttle, router: Router | None = None) -> str | None:
     """answer() in a transaction of its own (`run`), run again if a concurrent delivery of the
     same message committed first."""
     try:
-        return run(lambda session: answer(session, sms, rules, throttle))
+        return run(lambda session: answer(session, sms, rules, throttle, router=router))
     except IntegrityError:
-        return run(lambda session: answer(session, sms, rules, throttle))
+        return run(lambda session: answer(session, sms, rules, throttle, router=router))
 
 
 def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Throttle,
-            now: dt.datetime) -> tuple[str, str | None, int | None]:
+            now: dt.datetime, router: Router | None) -> tuple[str, str | None, int | None]:
     verdict, recent = throttle.verdict(session, sms.sender, now)
     if verdict is not Verdict.ALLOW:
         log.warning("sms throttled: too many messages from one number",
@@ -68,11 +69,11 @@ def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thr
         log.info("sms from a sender that is not a phone number",
                  extra={"event": "sms_bad_sender", "sid": sms.message_sid})
         return "bad_sender", None, None
-    return _act(session, keywords.parse(sms.body), phone, sms, rules, now)
+    return _act(session, keywords.parse(sms.body), phone, sms, rules, now, router)
 
 
 def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSms, rules: IntakeRules,
-         now: dt.datetime) -> tuple[str, str | None, int | None]:
+         now: dt.datetime, router: Router | None) -> tuple[str, str | None, int | None]:
     if isinstance(command, keywords.OptOut):
         texts.opt_out(session, phone, command.word, now)
         return "opt_out", texts.REPLY_OPTED_OUT, None
@@ -93,7 +94,8 @@ def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSm
         return "empty", texts.REPLY_EMPTY, None
     try:
         taken = inbox.take_text(session, phone=phone, body=command.text, message_sid=sms.message_sid,
-                                rules=rules, now=now, addition=command.addition, force_new=command.force_new)
+                                rules=rules, now=now, addition=command.addition, force_new=command.force_new,
+                                router=router)
     except InvalidInput as exc:
         log.info("sms request refused", extra={"event": "sms_invalid", "sid": sms.message_sid,
                                                "reason": exc.message})

@@ -124,3 +124,11 @@ def test_without_twilio_settings_sms_is_off_not_a_crash(database_url: str, sessi
         assert client.get("/").status_code == 200
         assert client.post("/sms/twilio", data={"Body": "x"}).status_code == 404
         assert client.post("/sms/twilio/status", data={"MessageSid": "SM1"}).status_code == 404
+
+
+def test_a_texted_request_gets_the_same_routing_proposal_as_the_other_channels(
+        hotline: Hotline, session: Session, small_model: object) -> None:
+    hotline.app.state.services.router.model = small_model
+    hotline.text("老板拖欠农民工工资三个月，共一万二千元，请劳动监察部门帮忙讨薪。")
+    routing = ticket_of(session).routing
+    assert routing is not None and routing["unit_code"] == "human-resources" and routing["source"] == "model"

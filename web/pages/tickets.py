@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from classifier.features import message_text
 from dispatch import lifecycle, queries
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES
 from dispatch.errors import Conflict, DispatchError, IllegalTransition, InvalidInput, NotFound
@@ -45,7 +46,7 @@ def routing_suggestions(router: Router) -> Suggest:
     def suggest(_session: Session, ticket: Ticket) -> list[dict[str, Any]]:
         routing = ticket.routing or {}
         if not routing.get("suggestions") and router.model is not None and routing.get("source") in (None, "manual"):
-            routing = router.route(f"{ticket.title}\n{ticket.body}").as_dict()
+            routing = router.route(message_text(ticket.title, ticket.body)).as_dict()
         items = list(routing.get("suggestions") or [])
         top = routing.get("unit_code")
         if top and not any(i.get("unit_code") == top for i in items):
