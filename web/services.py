@@ -1,7 +1,9 @@
 """What the app shares between requests, built once in the lifespan from the settings."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -43,8 +45,17 @@ class Services:
         return await run_in_threadpool(self.run_sync, work)
 
     def run_sync(self, work: Callable[[Session], T]) -> T:
-        with self.sessions.begin() as session:
+        with self._one_at_a_time(), self.sessions.begin() as session:
             return work(session)
+
+    def __post_init__(self) -> None:
+        # SQLite has one writer and every transaction here takes the write lock up front
+        # (BEGIN IMMEDIATE); threads that find it taken poll with sleeps. Queueing them on a
+        # lock of our own hands the database over without the sleeps. PostgreSQL needs none.
+        self._lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+
+    def _one_at_a_time(self) -> contextlib.AbstractContextManager[object]:
+        return self._lock if self._lock is not None else contextlib.nullcontext()
 
     def close(self) -> None:
         self.engine.dispose()
