@@ -191,8 +191,11 @@ def _add_source(session: Session, ticket: Ticket, channel: Channel, channel_ref:
                              received_at=now, body=body))
 
 
+_TICKET_FOR_REF = (
+    select(Ticket).join(IntakeSource, IntakeSource.ticket_id == Ticket.id)
+    .where(IntakeSource.channel == bindparam("channel"), IntakeSource.channel_ref == bindparam("ref"))
+)
+
+
 def _ticket_for_ref(session: Session, channel: Channel, channel_ref: str) -> Ticket | None:
-    return session.scalar(
-        select(Ticket).join(IntakeSource, IntakeSource.ticket_id == Ticket.id)
-        .where(IntakeSource.channel == channel.value, IntakeSource.channel_ref == channel_ref)
-    )
+    return session.scalar(_TICKET_FOR_REF, {"channel": channel.value, "ref": channel_ref})
