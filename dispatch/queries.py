@@ -271,3 +271,10 @@ def _unit_names(session: Session) -> dict[int, str]:
 
 def today(now: dt.datetime | None = None) -> dt.date:
     return local_date(now or utcnow())
+
+
+def ticket_numbers(session: Session, ticket_ids: set[int]) -> dict[int, str]:
+    if not ticket_ids:
+        return {}
+    rows = session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ticket_ids))).all()
+    return {ticket_id: number for ticket_id, number in rows}

@@ -188,3 +188,20 @@ def test_an_operator_files_a_call_and_answers_it_directly(client: TestClient, se
     with services.sessions() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket is not None and ticket.state == "answered" and ticket.channel == "phone"
+
+
+def test_a_text_that_never_reached_the_citizen_shows_on_the_supervisor_dashboard(
+        client: TestClient, services: Services) -> None:
+    from dispatch.models import OutboxMessage
+
+    wages = ticket_titled(services, WAGES)
+    with services.sessions.begin() as session:
+        now = utcnow()
+        session.add(OutboxMessage(ticket_id=wages.id, kind="transferred", recipient="+8613803910003", body="…",
+                                  created_at=now, status="submitted", attempts=1, next_attempt_at=now,
+                                  provider_sid="SMfailed0001", delivery_status="undelivered", error_code="30003"))
+    login(client, "supervisor")
+    dashboard = client.get("/supervisor").text
+    failed = dashboard[dashboard.index('id="table-sms_failed"'):]
+    assert wages.number in failed and "30003" in failed and "13803910003" in failed
+    assert "30003" in client.get("/supervisor/export/sms_failed.csv").text

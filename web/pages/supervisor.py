@@ -1,6 +1,6 @@
 """The supervisor's dashboard: figures by period, unit, category and channel with charts;
 returned tickets waiting for re-dispatch; overdue and near-due tickets to chase (督办);
-extension requests to decide; every table also as CSV."""
+extension requests to decide; text messages that failed; every table also as CSV."""
 from __future__ import annotations
 
 import csv
@@ -14,11 +14,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import lifecycle, queries, reports
+from dispatch import lifecycle, outbox, queries, reports
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import ExtensionRequest
+from dispatch.phone import national_form
 from dispatch.reports import Period
 from web.auth import staff_only
 from web.pages import charts
@@ -141,9 +142,21 @@ def build_tables(session: Session, period: Period) -> Dashboard:
                         [[e.ticket.number, e.unit_name, e.request.working_days, e.request.reason,
                           e.request.requested_at, e.ticket.deadline] for e in extensions],
                         [e.ticket.number for e in extensions]))
+    tables.append(_failed_sms_table(session))
     extension_ids = [e.request.id for e in extensions]
     versions = {x.number: x.version for x in [*overdue, *near, *(r.ticket for r in returned)]}
     return Dashboard({table.name: table for table in tables}, extension_ids, versions)
+
+
+def _failed_sms_table(session: Session) -> Table:
+    """Texts given up on, or that Twilio reports never reached the handset."""
+    failed = outbox.failed_messages(session)
+    numbers = queries.ticket_numbers(session, {m.ticket_id for m in failed if m.ticket_id})
+    return Table("sms_failed", "短信发送失败", [("工单号", TEXT), ("收件号码", TEXT), ("通知", TEXT), ("发送状态", TEXT),
+                                             ("投递状态", TEXT), ("错误码", TEXT), ("最后错误", TEXT), ("时间", TIME)],
+                 [[numbers.get(m.ticket_id, "—") if m.ticket_id else "—", national_form(m.recipient), m.kind,
+                   m.status, m.delivery_status or "—", m.error_code or "—", m.last_error or "", m.updated_at or m.created_at]
+                  for m in failed])
 
 
 def _site(request: Request) -> Site:
