@@ -98,10 +98,8 @@ class NgramTfidf:
         return state
 
     def transform_tokens(self, documents: Sequence[Sequence[str]], low: int, high: int) -> sp.csr_matrix:
-        """Same as transform(word_ngrams(doc, low, high) for doc in documents), for high <= 2."""
-        if not (1 <= low <= high <= 2):
-            return self.transform(word_ngrams(doc, low, high) for doc in documents)
-        pairs = self._pair_index("words")
+        """Same as transform(word_ngrams(doc, low, high) for doc in documents)."""
+        pairs = self._fast_path("words", low, high)
         if pairs is None:
             return self.transform(word_ngrams(doc, low, high) for doc in documents)
         units, unigram_of, pair_codes, pair_index, base = pairs
@@ -111,10 +109,8 @@ class NgramTfidf:
         return self._count_pairs(ids, lengths, unigram_of, pair_codes, pair_index, base, low, high)
 
     def transform_chars(self, texts: Sequence[str], low: int, high: int) -> sp.csr_matrix:
-        """Same as transform(char_ngrams(text, low, high) for text in texts), for high <= 2."""
-        if not (1 <= low <= high <= 2):
-            return self.transform(char_ngrams(text, low, high) for text in texts)
-        pairs = self._pair_index("chars")
+        """Same as transform(char_ngrams(text, low, high) for text in texts)."""
+        pairs = self._fast_path("chars", low, high)
         if pairs is None:
             return self.transform(char_ngrams(text, low, high) for text in texts)
         units, unigram_of, pair_codes, pair_index, base = pairs
@@ -122,6 +118,13 @@ class NgramTfidf:
         points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         ids = points.astype(np.int64)  # a character's id is its code point
         return self._count_pairs(ids, lengths, unigram_of, pair_codes, pair_index, base, low, high)
+
+    def _fast_path(self, kind: str, low: int, high: int) -> tuple[Any, ...] | None:
+        """The fast path's tables, or None where it does not apply: grams longer than two
+        units, or a vocabulary it cannot rebuild from integer codes."""
+        if not (1 <= low <= high <= 2):
+            return None
+        return self._pair_index(kind)
 
     def _pair_index(self, kind: str) -> tuple[Any, ...] | None:
         """(unit ids, vocabulary index of each unit id, sorted pair codes, their vocabulary
