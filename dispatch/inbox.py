@@ -19,7 +19,7 @@ import datetime as dt
 import hmac
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle
@@ -37,25 +37,34 @@ _OPEN = [s.value for s in State if s not in FINISHED_STATES]
 
 
 # Statements built once: building them per message cost more than running them.
-_BY_SID = select(SmsInbound).where(SmsInbound.message_sid == bindparam("sid"))
-_LATEST_OPEN = (select(Ticket).where(Ticket.phone == bindparam("phone"), Ticket.state.in_(_OPEN))
-                .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(1))
+_REPLY_BY_SID = select(SmsInbound.id, SmsInbound.reply).where(SmsInbound.message_sid == bindparam("sid"))
+_LOG = insert(SmsInbound.__table__)
+_OPEN_OF_PHONE = (select(Ticket).where(Ticket.phone == bindparam("phone"), Ticket.state.in_(_OPEN))
+                  .order_by(Ticket.received_at.desc(), Ticket.id.desc()))
 _LAST_TEXT = (select(IntakeSource.received_at)
               .where(IntakeSource.ticket_id == bindparam("ticket_id"), IntakeSource.channel == Channel.SMS.value)
               .order_by(IntakeSource.received_at.desc()).limit(1))
 
 
-def earlier_record(session: Session, message_sid: str) -> SmsInbound | None:
-    """The log of a message already handled (a provider retry), if any."""
-    return session.scalar(_BY_SID, {"sid": message_sid})
+@dataclass(frozen=True)
+class Handled:
+    """A message already handled (a provider retry): the reply it got, if any."""
+    reply: str | None
+
+
+def earlier_record(session: Session, message_sid: str) -> Handled | None:
+    """How a message was handled before, if it was."""
+    row = session.execute(_REPLY_BY_SID, {"sid": message_sid}).first()
+    return None if row is None else Handled(reply=row.reply)
 
 
 def log_inbound(session: Session, message_sid: str, sender: str, body: str, now: dt.datetime, *,
-                intent: str, reply: str | None, ticket_id: int | None) -> SmsInbound:
-    record = SmsInbound(message_sid=message_sid, sender=sender, received_at=now, body=body, intent=intent,
-                        reply=reply, ticket_id=ticket_id)
-    session.add(record)
-    return record
+                intent: str, reply: str | None, ticket_id: int | None) -> None:
+    # A plain INSERT on the transaction's connection: the log is append-only and needs none
+    # of the flush hooks, and a flush of its own cost more than everything else it does.
+    session.connection().execute(_LOG, {"message_sid": message_sid, "sender": sender, "received_at": now,
+                                        "body": body, "intent": intent, "reply": reply,
+                                        "ticket_id": ticket_id})
 
 
 @dataclass(frozen=True)
@@ -69,19 +78,24 @@ class Taken:
 def take_text(session: Session, *, phone: str, body: str, message_sid: str, rules: IntakeRules,
               now: dt.datetime, addition: bool = False, force_new: bool = False,
               router: Router | None = None) -> Taken:
-    """A free-text message: a new request, or an addition to the sender's open ticket."""
-    target = None if force_new else _ticket_to_add_to(session, phone, now, explicit=addition)
+    """A free-text message: a new request, or an addition to the sender's open ticket.
+
+    Called within answer(), which has already found the MessageSid new in the inbox log
+    (written in the same transaction as the source): intake need not look it up again."""
+    open_tickets = list(session.scalars(_OPEN_OF_PHONE, {"phone": phone}))
+    target = None if force_new else _ticket_to_add_to(session, open_tickets, now, explicit=addition)
     if target is not None:
         attach(session, target, body=body, channel_ref=message_sid, now=now)
         return Taken(target, created=False, attached=True)
     result: IntakeResult = intake(session, IntakeRequest(channel=Channel.SMS, body=body, phone=phone,
                                                          channel_ref=message_sid), rules, now=now,
-                                   router=router)
+                                   router=router, ref_checked=True, open_tickets=open_tickets)
     return Taken(result.ticket, created=result.created, repeat=result.repeat_of_open_ticket)
 
 
-def _ticket_to_add_to(session: Session, phone: str, now: dt.datetime, *, explicit: bool) -> Ticket | None:
-    latest = session.scalar(_LATEST_OPEN, {"phone": phone})
+def _ticket_to_add_to(session: Session, open_tickets: list[Ticket], now: dt.datetime, *,
+                      explicit: bool) -> Ticket | None:
+    latest = open_tickets[0] if open_tickets else None
     if latest is None or explicit:
         return latest
     last_text = session.scalar(_LAST_TEXT, {"ticket_id": latest.id})

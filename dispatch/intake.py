@@ -7,6 +7,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -74,12 +75,22 @@ class _Clean:
 
 def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
            actor: Actor | None = None, now: dt.datetime | None = None,
-           router: Router | None = None) -> IntakeResult:
+           router: Router | None = None, ref_checked: bool = False,
+           open_tickets: Sequence[Ticket] | None = None) -> IntakeResult:
     """Validate, number and store a citizen's request; or link it to what it repeats.
-    With a router, the ticket keeps the proposed unit and why, for the operator to confirm."""
+    With a router, the ticket keeps the proposed unit and why, for the operator to confirm.
+
+    A channel that has already done part of the reading in this transaction says so, and
+    intake does not read it again:
+    - ref_checked: the channel looked its channel_ref up and found it new. It must run the
+      whole transaction again when a concurrent delivery of the same reference commits
+      first (the unique constraint then fails at commit).
+    - open_tickets: the contact's open tickets, newest first.
+    """
     now = now or utcnow()
     actor = actor or Actor.citizen(request.channel.value)
-    if request.channel_ref:
+    checking_ref = bool(request.channel_ref) and not ref_checked
+    if checking_ref:
         earlier = _ticket_for_ref(session, request.channel, request.channel_ref)
         if earlier is not None:
             return IntakeResult(ticket=earlier, created=False, retried=True)
@@ -87,10 +98,10 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
     channel_ref = request.channel_ref or uuid.uuid4().hex
     # Only a channel's own reference can be stored twice at once (a webhook retried while the
     # first attempt is still running); a savepoint lets that loser answer like a retry.
-    guard = session.begin_nested() if request.channel_ref else contextlib.nullcontext()
+    guard = session.begin_nested() if checking_ref else contextlib.nullcontext()
     try:
         with guard:
-            repeated = _open_repeat(session, clean, now - rules.repeat_window)
+            repeated = _open_repeat(session, clean, now - rules.repeat_window, open_tickets)
             if repeated is not None:
                 _add_source(session, repeated, request.channel, channel_ref, clean.body, now)
                 record(session, repeated, "repeat_contact", actor, now=now, note=clean.body,
@@ -99,13 +110,15 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
             proposal = router.route(message_text(clean.title, clean.body)) if router is not None else None
             ticket = _create(session, request, clean, rules, now, proposal)
             _add_source(session, ticket, request.channel, channel_ref, clean.body, now)
-            session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.user_id,
+            session.add(TicketEvent(ticket=ticket, at=now, actor_id=actor.user_id,
                                     actor=actor.label, action="receive", from_state=None,
                                     to_state=State.RECEIVED.value,
                                     data={"channel": request.channel.value}))
+            # One flush for the ticket, its source and event (the caller gets the ticket's id);
+            # inside the savepoint, so that a duplicate channel reference fails here.
             session.flush()
     except IntegrityError:
-        if not request.channel_ref:
+        if not checking_ref:
             raise
         earlier = _ticket_for_ref(session, request.channel, channel_ref)
         if earlier is None:
@@ -158,11 +171,16 @@ _OPEN_TICKETS_OF_CONTACT = (
 )
 
 
-def _open_repeat(session: Session, clean: _Clean, since: dt.datetime) -> Ticket | None:
+def _open_repeat(session: Session, clean: _Clean, since: dt.datetime,
+                 open_tickets: Sequence[Ticket] | None) -> Ticket | None:
     if clean.phone is None:
         return None
+    if open_tickets is None:
+        candidates = session.scalars(_OPEN_TICKETS_OF_CONTACT, {"phone": clean.phone, "since": since})
+    else:
+        candidates = (t for t in open_tickets if t.received_at >= since)
     wanted = fingerprint(clean.body)
-    for ticket in session.scalars(_OPEN_TICKETS_OF_CONTACT, {"phone": clean.phone, "since": since}):
+    for ticket in candidates:
         if fingerprint(ticket.body) == wanted:
             return ticket
     return None
@@ -181,13 +199,12 @@ def _create(session: Session, request: IntakeRequest, clean: _Clean, rules: Inta
         transfer_count=0, accepted_transfer_count=0, return_count=0,
     )
     session.add(ticket)
-    session.flush()
     return ticket
 
 
 def _add_source(session: Session, ticket: Ticket, channel: Channel, channel_ref: str, body: str,
                 now: dt.datetime) -> None:
-    session.add(IntakeSource(ticket_id=ticket.id, channel=channel.value, channel_ref=channel_ref,
+    session.add(IntakeSource(ticket=ticket, channel=channel.value, channel_ref=channel_ref,
                              received_at=now, body=body))
 
 

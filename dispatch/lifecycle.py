@@ -57,7 +57,7 @@ def _write_event(session: Session, ticket: Ticket, action: str, actor: Actor, *,
                  unit_id: int | None, data: dict[str, Any] | None) -> TicketEvent:
     if note is not None and len(note) > MAX_NOTE_CHARS:
         raise InvalidInput("note", f"longer than {MAX_NOTE_CHARS} characters")
-    event = TicketEvent(ticket_id=ticket.id, at=now or utcnow(), actor_id=actor.user_id,
+    event = TicketEvent(ticket=ticket, ticket_id=ticket.id, at=now or utcnow(), actor_id=actor.user_id,
                         actor=actor.label, action=action, from_state=from_state,
                         to_state=ticket.state, unit_id=unit_id, note=note, data=data)
     session.add(event)

@@ -148,6 +148,9 @@ class IntakeSource(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     body: Mapped[str] = mapped_column(Text)
 
+    # Lets intake store a new ticket and its first source in one flush.
+    ticket: Mapped[Ticket] = relationship(lazy="raise", foreign_keys=[ticket_id])
+
 
 class TicketEvent(Base):
     """Append-only: one row per change. Never updated or deleted (see db.py's guard)."""
@@ -166,6 +169,10 @@ class TicketEvent(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    # Set with every new event: a new ticket and its first event go in one flush, and the
+    # outbox hook finds the ticket of a pending event without a query.
+    ticket: Mapped[Ticket] = relationship(lazy="raise", foreign_keys=[ticket_id])
 
 
 class Transfer(Base):
@@ -341,6 +348,7 @@ class OutboxMessage(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[TicketEvent | None] = relationship(lazy="raise")
+    ticket: Mapped[Ticket | None] = relationship(lazy="raise", foreign_keys=[ticket_id])
 
 
 class SmsInbound(Base):

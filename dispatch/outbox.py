@@ -82,7 +82,8 @@ def on_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def _enqueue_for(session: Session, ticket_event: TicketEvent) -> None:
-    ticket = session.get(Ticket, ticket_event.ticket_id)
+    # A new ticket has no id before this flush: take it from the event when it was set there.
+    ticket = ticket_event.__dict__.get("ticket") or session.get(Ticket, ticket_event.ticket_id)
     if ticket is None:
         return
     kind = wants_notification(ticket, ticket_event)
@@ -91,7 +92,7 @@ def _enqueue_for(session: Session, ticket_event: TicketEvent) -> None:
     unit_id = ticket_event.unit_id or ticket.unit_id
     unit = session.get(Unit, unit_id) if unit_id else None
     now = utcnow()
-    session.add(OutboxMessage(event=ticket_event, ticket_id=ticket.id, kind=kind.value,
+    session.add(OutboxMessage(event=ticket_event, ticket=ticket, kind=kind.value,
                               recipient=ticket.phone or "", created_at=now, status=PENDING, attempts=0,
                               next_attempt_at=now,
                               body=notification_text(kind, ticket, unit.name if unit else None)))
