@@ -2,6 +2,7 @@
 flood, read the command, let dispatch act, and choose the reply text."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from typing import Callable
@@ -36,8 +37,8 @@ def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thro
         log.info("sms retry answered from the log", extra={"event": "sms_retry_in", "sid": sms.message_sid})
         return earlier.reply
     intent, reply, ticket_id = _decide(session, sms, rules, throttle, now, router)
-    inbox.log_inbound(session, sms.message_sid, sms.sender, sms.body, now, intent=intent, reply=reply,
-                      ticket_id=ticket_id)
+    inbox.log_inbound(session, sms.message_sid, sms.sender, "\n".join([sms.body, *sms.media_urls]), now,
+                      intent=intent, reply=reply, ticket_id=ticket_id)
     log.info("sms answered", extra={"event": "sms_in", "sid": sms.message_sid, "intent": intent,
                                     "ticket_id": ticket_id})
     return reply
@@ -69,7 +70,24 @@ def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thr
         log.info("sms from a sender that is not a phone number",
                  extra={"event": "sms_bad_sender", "sid": sms.message_sid})
         return "bad_sender", None, None
-    return _act(session, keywords.parse(sms.body), phone, sms, rules, now, router)
+    return _act(session, _with_media(keywords.parse(sms.body), sms.media_urls), phone, sms, rules, now, router)
+
+
+MEDIA_LINE = "[彩信图片] {url}"
+MEDIA_ONLY = "（彩信，无文字）"
+
+
+def _with_media(command: keywords.Command, media_urls: tuple[str, ...]) -> keywords.Command:
+    """A picture message keeps its pictures: their Twilio links follow the words in the ticket
+    text, and a picture without words is a request (or an addition) all the same."""
+    if not media_urls:
+        return command
+    lines = [MEDIA_LINE.format(url=url) for url in media_urls]
+    if isinstance(command, keywords.Request):
+        return dataclasses.replace(command, text="\n".join([command.text, *lines]))
+    if isinstance(command, keywords.Empty):
+        return keywords.Request("\n".join([MEDIA_ONLY, *lines]))
+    return command  # a keyword with a picture attached: the keyword is what it asks
 
 
 def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSms, rules: IntakeRules,

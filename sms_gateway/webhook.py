@@ -12,6 +12,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 MAX_FORM_BYTES = 64 * 1024
+MAX_MEDIA, MAX_MEDIA_URL = 10, 500  # Twilio sends at most 10 media per message
 
 
 class InvalidWebhook(Exception):
@@ -55,6 +56,7 @@ class InboundSms:
     to: str
     body: str
     num_media: int = 0
+    media_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,10 @@ def parse_inbound(form: FormData) -> InboundSms:
         media = int(form.get("NumMedia") or 0)
     except ValueError:
         media = 0
+    urls = (str(form.get(f"MediaUrl{i}") or "").strip() for i in range(min(media, MAX_MEDIA)))
     return InboundSms(message_sid=sid[:64], sender=_required(form, "From")[:40], to=(form.get("To") or "")[:40],
-                      body=str(form.get("Body") or ""), num_media=media)
+                      body=str(form.get("Body") or ""), num_media=media,
+                      media_urls=tuple(url[:MAX_MEDIA_URL] for url in urls if url))
 
 
 def parse_status(form: FormData) -> StatusUpdate:

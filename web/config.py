@@ -61,6 +61,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_TWILIO_FROM", None, "the hotline's SMS number at Twilio, E.164 (+1...)"),
     SettingSpec("HOTLINE_TWILIO_API_BASE", None, "send through this server instead of "
                 "https://api.twilio.com (`hotline sms-sim`, for tests and demos)"),
+    SettingSpec("HOTLINE_SMS_THROTTLE_MAX", "10", "texts one number may send within the throttle "
+                "window; the next gets one warning, later ones are logged but not answered"),
+    SettingSpec("HOTLINE_SMS_THROTTLE_WINDOW_MINUTES", "10", "the throttle window, in minutes"),
 )
 
 
@@ -71,6 +74,8 @@ class SmsSettings:
     from_number: str
     public_url: str
     api_base: str | None = None
+    throttle_max: int = 10
+    throttle_window_minutes: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,7 @@ class Settings:
             routing_min_confidence=_fraction(get("HOTLINE_ROUTING_MIN_CONFIDENCE"), "HOTLINE_ROUTING_MIN_CONFIDENCE"),
             log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
             ami=_ami(get),
-            sms=_sms(get),
+            sms=_sms(get, number),
         )
 
 
@@ -173,7 +178,7 @@ _SMS_REQUIRED = ("HOTLINE_TWILIO_ACCOUNT_SID", "HOTLINE_TWILIO_AUTH_TOKEN", "HOT
                  "HOTLINE_PUBLIC_URL")
 
 
-def _sms(get) -> SmsSettings | None:  # type: ignore[no-untyped-def]
+def _sms(get, number) -> SmsSettings | None:  # type: ignore[no-untyped-def]
     given = {name: get(name) for name in _SMS_REQUIRED}
     if not any(value for name, value in given.items() if name.startswith("HOTLINE_TWILIO_")):
         return None  # SMS off; the public URL alone may serve other features
@@ -183,4 +188,6 @@ def _sms(get) -> SmsSettings | None:  # type: ignore[no-untyped-def]
     return SmsSettings(account_sid=given["HOTLINE_TWILIO_ACCOUNT_SID"],
                        auth_token=Secret(given["HOTLINE_TWILIO_AUTH_TOKEN"]),
                        from_number=given["HOTLINE_TWILIO_FROM"], public_url=given["HOTLINE_PUBLIC_URL"],
-                       api_base=get("HOTLINE_TWILIO_API_BASE"))
+                       api_base=get("HOTLINE_TWILIO_API_BASE"),
+                       throttle_max=int(number("HOTLINE_SMS_THROTTLE_MAX", int)),
+                       throttle_window_minutes=float(number("HOTLINE_SMS_THROTTLE_WINDOW_MINUTES", float)))

@@ -9,6 +9,7 @@ With no Twilio settings the channel is off: both routes answer 404.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, TypeVar
@@ -58,7 +59,9 @@ class SmsChannel:
         worker = OutboxWorker(services.sessions, sender, policy=policy,
                               status_callback=lambda message_id: signature.url_for(STATUS_PATH, f"id={message_id}"))
         outbox.install(services.sessions, on_commit=worker.wake)
-        return cls(signature=signature, sender=sender, worker=worker, throttle=throttle or Throttle())
+        throttle = throttle or Throttle(max_messages=settings.throttle_max,
+                                        window=dt.timedelta(minutes=settings.throttle_window_minutes))
+        return cls(signature=signature, sender=sender, worker=worker, throttle=throttle)
 
 
 @contextlib.asynccontextmanager

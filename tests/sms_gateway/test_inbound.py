@@ -132,3 +132,37 @@ def test_a_texted_request_gets_the_same_routing_proposal_as_the_other_channels(
     hotline.text("老板拖欠农民工工资三个月，共一万二千元，请劳动监察部门帮忙讨薪。")
     routing = ticket_of(session).routing
     assert routing is not None and routing["unit_code"] == "human-resources" and routing["source"] == "model"
+
+
+def test_a_picture_message_keeps_its_picture_links_in_the_ticket(hotline: Hotline, session: Session) -> None:
+    photo = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+    form = {"MessageSid": new_sid(), "AccountSid": ACCOUNT_SID, "From": CITIZEN, "To": "+12345550100",
+            "Body": COMPLAINT, "NumMedia": "1", "MediaUrl0": photo, "MediaContentType0": "image/jpeg"}
+    assert "已受理" in hotline.post("/sms/twilio", form).text
+    ticket = ticket_of(session)
+    assert ticket.body.splitlines() == [COMPLAINT, f"[彩信图片] {photo}"]
+    # A picture with no words at all, a minute later, goes to the same open ticket.
+    form = form | {"MessageSid": new_sid(), "Body": "", "MediaUrl0": photo + "2"}
+    assert "已将您的补充内容加入工单" in hotline.post("/sms/twilio", form).text
+    sources = session.scalars(select(IntakeSource.body).where(IntakeSource.ticket_id == ticket.id)
+                              .order_by(IntakeSource.id)).all()
+    assert sources[-1] == f"（彩信，无文字）\n[彩信图片] {photo}2"
+    assert count(session, Ticket) == 1
+
+
+def test_the_flood_limit_comes_from_the_settings(database_url: str, sessions: object) -> None:
+    import dataclasses
+
+    env = {"HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT_SID, "HOTLINE_TWILIO_AUTH_TOKEN": "t",
+           "HOTLINE_TWILIO_FROM": "+12345550100", "HOTLINE_PUBLIC_URL": "https://hotline.example"}
+    default = Settings.from_env(env).sms
+    assert default is not None and (default.throttle_max, default.throttle_window_minutes) == (10, 10.0)
+    tuned = Settings.from_env(env | {"HOTLINE_SMS_THROTTLE_MAX": "3",
+                                     "HOTLINE_SMS_THROTTLE_WINDOW_MINUTES": "1.5"}).sms
+    assert tuned is not None and (tuned.throttle_max, tuned.throttle_window_minutes) == (3, 1.5)
+    with pytest.raises(ValueError, match="HOTLINE_SMS_THROTTLE_MAX"):
+        Settings.from_env(env | {"HOTLINE_SMS_THROTTLE_MAX": "many"})
+    settings = Settings(database_url=database_url, sms=dataclasses.replace(tuned, api_base="http://127.0.0.1:9"))
+    with TestClient(create_app(settings)) as client:
+        throttle = client.app.state.sms.throttle
+        assert (throttle.max_messages, throttle.window.total_seconds()) == (3, 90)
