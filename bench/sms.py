@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/sms.py                       # SQLite (temp file)
     .venv/bin/python bench/sms.py --database-url postgresql://postgres@127.0.0.1/test
+    .venv/bin/python bench/sms.py --no-model            # without the classifier
 
 Each server runs in its own process under uvicorn (as in production); a client process
 posts pre-signed webhooks over keep-alive connections, `--concurrency` at a time. Every
 webhook is a new complaint from its own number, so each one is a full pass: signature
-check, the inbound log, the throttle count, intake (numbering, repeat check, events), the
-commit and the TwiML reply. The bare route reads the same form and answers a fixed TwiML.
+check, the inbound log, the throttle count, intake (routing with the classifier, numbering,
+repeat check, events), the commit and the TwiML reply. The default model is trained into
+--model-dir first if there is none (not timed). The bare route reads the same form and answers a fixed TwiML.
 Target: the webhook rate is at least 30% of the bare route's. The PostgreSQL database's
 tables are dropped and rebuilt.
 """
@@ -35,7 +37,7 @@ BODIES = ["小区门口路灯不亮已经一周", "工地夜间施工噪音扰�
 TWIML_OK = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
 
 
-def serve(kind: str, port: int, database_url: str) -> None:
+def serve(kind: str, port: int, database_url: str, model_dir: str | None) -> None:
     """Runs in the child process."""
     import uvicorn
 
@@ -56,14 +58,16 @@ def serve(kind: str, port: int, database_url: str) -> None:
         from web.app import create_app
         from web.config import Secret, Settings, SmsSettings
 
-        app = create_app(Settings(database_url=database_url, log_level="WARNING", sms=SmsSettings(
+        app = create_app(Settings(database_url=database_url, log_level="WARNING",
+                                  model_dir=Path(model_dir or tempfile.mkdtemp()), sms=SmsSettings(
             account_sid=ACCOUNT_SID, auth_token=Secret(AUTH_TOKEN), from_number="+10000012345",
             public_url=f"http://127.0.0.1:{port}", api_base="http://127.0.0.1:9")))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def start(kind: str, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    return servers.start(__file__, kind, ["--database-url", database_url])
+def start(kind: str, database_url: str, model_dir: str | None) -> tuple[subprocess.Popen[bytes], str]:
+    return servers.start(__file__, kind, ["--database-url", database_url]
+                         + (["--model-dir", model_dir] if model_dir else ["--no-model"]))
 
 
 def signed_requests(url: str, n: int, offset: int) -> list[tuple[dict[str, str], str]]:
@@ -95,8 +99,8 @@ async def run_load(url: str, requests: list[tuple[dict[str, str], str]], concurr
         return len(requests) / (time.perf_counter() - started)
 
 
-def measure(kind: str, database_url: str, n: int, concurrency: int) -> float:
-    child, url = start(kind, database_url)
+def measure(kind: str, database_url: str, model_dir: str | None, n: int, concurrency: int) -> float:
+    child, url = start(kind, database_url, model_dir)
     try:
         asyncio.run(run_load(url, signed_requests(url, min(200, n), 10**7), concurrency))  # warm up
         return asyncio.run(run_load(url, signed_requests(url, n, 0), concurrency))
@@ -109,23 +113,47 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a SQLite file in a temp folder")
     parser.add_argument("-n", type=int, default=2000, help="webhooks per measurement")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--model-dir", default="models", help="classifier models (the default one is trained there if none)")
+    parser.add_argument("--no-model", action="store_true", help="route without the classifier")
     parser.add_argument("--serve", choices=["bare", "hotline"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    model_dir = None if args.no_model else args.model_dir
     if args.serve:
-        serve(args.serve, args.port, args.database_url)
+        serve(args.serve, args.port, args.database_url, model_dir)
         return
+    if model_dir:
+        from classifier import ensure_default_model
+
+        ensure_default_model(model_dir, lambda message: print(message, file=sys.stderr))
     with tempfile.TemporaryDirectory() as tmp:
         from dispatch import db
 
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         db.recreate_schema(url)
-        bare = measure("bare", url, args.n, args.concurrency)
-        hotline = measure("hotline", url, args.n, args.concurrency)
+        bare = measure("bare", url, model_dir, args.n, args.concurrency)
+        hotline = measure("hotline", url, model_dir, args.n, args.concurrency)
+        by_model = _routed_by_model(url)
     print(f"database            {url.split('@')[-1]}")
     print(f"bare Starlette route {bare:8.0f} requests/s")
-    print(f"signed SMS webhook   {hotline:8.0f} webhooks/s  (validation, intake, TwiML)")
+    routing = "no classifier" if model_dir is None else "classifier"
+    print(f"signed SMS webhook   {hotline:8.0f} webhooks/s  (validation, intake with {routing}, TwiML)")
     print(f"ratio                {hotline / bare:8.1%}  (target >= 30%)")
+    print(f"tickets the classifier scored: {by_model[0]} of {by_model[1]} (warm-up included)")
+
+
+def _routed_by_model(database_url: str) -> tuple[int, int]:
+    """Checks the run measured what it says: how many tickets the model gave a probability."""
+    from sqlalchemy import select
+
+    from dispatch import db
+    from dispatch.models import Ticket
+
+    engine = db.make_engine(database_url)
+    with engine.connect() as connection:
+        routings = connection.execute(select(Ticket.routing)).scalars().all()
+    engine.dispose()
+    return sum(1 for r in routings if r and r.get("probability") is not None), len(routings)
 
 
 if __name__ == "__main__":
