@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import scipy.sparse as sp
 
 from classifier.text import MODEL_CHARS, Tokenizer, normalise
@@ -68,6 +69,14 @@ class Features:
         words = self._words.transform_tokens(tokens, *self.settings.word_ngrams)
         chars = self._chars.transform_chars(cleaned, *self.settings.char_ngrams)
         return sp.hstack([words, chars], format="csr")
+
+    def transform_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's row of transform() as (column indices, values), without a sparse matrix."""
+        cleaned = normalise(text, self.settings.max_chars)
+        word_columns, word_values = self._words.row(word_ngrams(self.tokenizer(cleaned), *self.settings.word_ngrams))
+        char_columns, char_values = self._chars.row(char_ngrams(cleaned, *self.settings.char_ngrams))
+        return (np.concatenate([word_columns, char_columns + len(self._words.vocabulary)]),
+                np.concatenate([word_values, char_values]))
 
     def _word_grams(self, tokens: list[list[str]]) -> Iterator[Iterator[str]]:
         low, high = self.settings.word_ngrams

@@ -48,6 +48,10 @@ class CalibratedLinearSVC:
     def predict_proba(self, matrix: sp.csr_matrix) -> np.ndarray:
         return softmax(self.decision_function(matrix) / self.temperature, axis=1)
 
+    def predict_proba_row(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """predict_proba() of a single row given as (column indices, values)."""
+        return softmax((self.coef_[:, columns] @ values + self.intercept_) / self.temperature)
+
     def predict(self, matrix: sp.csr_matrix) -> np.ndarray:
         return self.classes_[self.decision_function(matrix).argmax(axis=1)]
 

@@ -88,6 +88,23 @@ class NgramTfidf:
         keys, counts = np.unique(documents_of[known] * len(self.vocabulary) + indices[known], return_counts=True)
         return self._matrix(keys // max(1, len(self.vocabulary)), keys % max(1, len(self.vocabulary)), counts, len(lengths))
 
+    def row(self, grams: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """One document's TF-IDF row as (vocabulary indices, values), the same numbers as its
+        row of transform() without a sparse matrix: for one short message, building the
+        matrix cost more than everything else."""
+        counts = Counter(grams)
+        indices = np.fromiter(map(self.vocabulary.get, counts.keys(), repeat(-1)), dtype=np.int64, count=len(counts))
+        data = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        known = indices >= 0
+        indices, data = indices[known].astype(np.int32), data[known]
+        if self.sublinear_tf:
+            data = np.log(data) + 1
+        data *= self.idf[indices]
+        norm = np.sqrt(np.dot(data.astype(np.float64), data))
+        if norm > 0:
+            data /= np.float32(norm)
+        return indices, data
+
     # --- Fast path for grams of one or two units (see the module docstring). -----------------
     # The lookup tables are derived from the vocabulary on first use and never pickled, so
     # model files are unchanged and old ones load as before.

@@ -27,7 +27,7 @@ from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeResult, IntakeRules, intake
 from dispatch.models import IntakeSource, OutboxMessage, SmsInbound, Ticket
 from dispatch.notifications import Kind
-from dispatch.routing import Router
+from dispatch.routing import Router, RoutingAnswer
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, Rating
 
@@ -54,7 +54,7 @@ class Handled:
 
 def earlier_record(session: Session, message_sid: str) -> Handled | None:
     """How a message was handled before, if it was."""
-    row = session.execute(_REPLY_BY_SID, {"sid": message_sid}).first()
+    row = session.connection().execute(_REPLY_BY_SID, {"sid": message_sid}).first()
     return None if row is None else Handled(reply=row.reply)
 
 
@@ -77,7 +77,7 @@ class Taken:
 
 def take_text(session: Session, *, phone: str, body: str, message_sid: str, rules: IntakeRules,
               now: dt.datetime, addition: bool = False, force_new: bool = False,
-              router: Router | None = None) -> Taken:
+              router: Router | None = None, proposal: RoutingAnswer | None = None) -> Taken:
     """A free-text message: a new request, or an addition to the sender's open ticket.
 
     Called within answer(), which has already found the MessageSid new in the inbox log
@@ -89,7 +89,8 @@ def take_text(session: Session, *, phone: str, body: str, message_sid: str, rule
         return Taken(target, created=False, attached=True)
     result: IntakeResult = intake(session, IntakeRequest(channel=Channel.SMS, body=body, phone=phone,
                                                          channel_ref=message_sid), rules, now=now,
-                                   router=router, ref_checked=True, open_tickets=open_tickets)
+                                   router=router, proposal=proposal, ref_checked=True,
+                                   open_tickets=open_tickets)
     return Taken(result.ticket, created=result.created, repeat=result.repeat_of_open_ticket)
 
 

@@ -75,10 +75,11 @@ class _Clean:
 
 def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
            actor: Actor | None = None, now: dt.datetime | None = None,
-           router: Router | None = None, ref_checked: bool = False,
-           open_tickets: Sequence[Ticket] | None = None) -> IntakeResult:
+           router: Router | None = None, proposal: RoutingAnswer | None = None,
+           ref_checked: bool = False, open_tickets: Sequence[Ticket] | None = None) -> IntakeResult:
     """Validate, number and store a citizen's request; or link it to what it repeats.
-    With a router, the ticket keeps the proposed unit and why, for the operator to confirm.
+    With a router, the ticket keeps the proposed unit and why, for the operator to confirm;
+    a proposal made beforehand by proposal_for() is taken as it is.
 
     A channel that has already done part of the reading in this transaction says so, and
     intake does not read it again:
@@ -107,7 +108,8 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
                 record(session, repeated, "repeat_contact", actor, now=now, note=clean.body,
                        data={"channel": request.channel.value, "channel_ref": channel_ref})
                 return IntakeResult(ticket=repeated, created=False, repeat_of_open_ticket=True)
-            proposal = router.route(message_text(clean.title, clean.body)) if router is not None else None
+            if proposal is None and router is not None:
+                proposal = router.route(message_text(clean.title, clean.body))
             ticket = _create(session, request, clean, rules, now, proposal)
             _add_source(session, ticket, request.channel, channel_ref, clean.body, now)
             session.add(TicketEvent(ticket=ticket, at=now, actor_id=actor.user_id,
@@ -125,6 +127,21 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
             raise
         return IntakeResult(ticket=earlier, created=False, retried=True)
     return IntakeResult(ticket=ticket, created=True)
+
+
+def proposal_for(request: IntakeRequest, rules: IntakeRules, router: Router | None) -> RoutingAnswer | None:
+    """What routing proposes for a request, from its text alone, for intake(proposal=...).
+
+    Classifying is the slowest step of an intake and needs no database: a channel runs this
+    before its transaction, so that the transaction (on SQLite, the one write lock) is short.
+    None when there is no router or the request is invalid (intake then says why)."""
+    if router is None:
+        return None
+    try:
+        clean = _validate(request, rules)
+    except InvalidInput:
+        return None
+    return router.route(message_text(clean.title, clean.body))
 
 
 def _validate(request: IntakeRequest, rules: IntakeRules) -> _Clean:

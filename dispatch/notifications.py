@@ -192,7 +192,9 @@ class Throttle:
 
     def verdict(self, session: Session, sender: str, now: dt.datetime) -> tuple[Verdict, int]:
         """Judge a new message by the ones logged before it."""
-        earlier = session.scalar(_RECENT_FROM, {"sender": sender, "since": now - self.window}) or 0
+        # The log is written with plain INSERTs (inbox.log_inbound): no autoflush is needed.
+        recent = session.connection().execute(_RECENT_FROM, {"sender": sender, "since": now - self.window})
+        earlier = recent.scalar() or 0
         if earlier < self.max_messages:
             return Verdict.ALLOW, earlier
         return (Verdict.WARN if earlier == self.max_messages else Verdict.SILENT), earlier

@@ -18,7 +18,9 @@ def next_number(session: Session, received_at: dt.datetime) -> str:
     """Date (China time) + daily sequence; one atomic upsert, so concurrent intakes never
     share a number."""
     day = local_date(received_at).strftime("%Y%m%d")
-    sequence = session.execute(_increment(session.get_bind().dialect.name), {"day": day}).scalar_one()
+    # On the connection, not the session: a plain statement needs no ORM step (nor autoflush).
+    connection = session.connection()
+    sequence = connection.execute(_increment(connection.dialect.name), {"day": day}).scalar_one()
     return f"{day}-{sequence:04d}"
 
 

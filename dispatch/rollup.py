@@ -109,7 +109,8 @@ def _apply(session: Session, model: type[Base], key_columns: tuple[str, ...], co
            deltas: dict[Key, list[int]]) -> None:
     rows = [dict(zip(key_columns, key)) | dict(zip(counts, vector)) for key, vector in deltas.items() if any(vector)]
     if rows:
-        session.execute(_upsert(session.get_bind().dialect.name, model, key_columns, counts), rows)
+        connection = session.connection()  # inside a flush: a plain statement, no ORM step
+        connection.execute(_upsert(connection.dialect.name, model, key_columns, counts), rows)
 
 
 @functools.cache

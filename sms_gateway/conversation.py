@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from dispatch import inbox, notifications as texts
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput
-from dispatch.intake import IntakeRules
+from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
 from dispatch.notifications import Throttle, Verdict
 from dispatch.phone import normalise_phone
 from dispatch.public import public_view
-from dispatch.routing import Router
+from dispatch.routing import Router, RoutingAnswer
+from dispatch.vocabulary import Channel
 from sms_gateway import keywords
 from sms_gateway.webhook import InboundSms
 
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Throttle,
-           now: dt.datetime | None = None, router: Router | None = None) -> str | None:
+           now: dt.datetime | None = None, router: Router | None = None,
+           proposal: RoutingAnswer | None = None) -> str | None:
     """The reply to text back (None: no reply). The same MessageSid again gets the same reply.
 
     Of two concurrent deliveries of one message, the second fails on the unique MessageSid
@@ -36,7 +38,7 @@ def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thro
     if earlier is not None:
         log.info("sms retry answered from the log", extra={"event": "sms_retry_in", "sid": sms.message_sid})
         return earlier.reply
-    intent, reply, ticket_id = _decide(session, sms, rules, throttle, now, router)
+    intent, reply, ticket_id = _decide(session, sms, rules, throttle, now, router, proposal)
     inbox.log_inbound(session, sms.message_sid, sms.sender, "\n".join([sms.body, *sms.media_urls]), now,
                       intent=intent, reply=reply, ticket_id=ticket_id)
     log.info("sms answered", extra={"event": "sms_in", "sid": sms.message_sid, "intent": intent,
@@ -47,15 +49,24 @@ def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thro
 def answer_once(run: Callable[[Callable[[Session], str | None]], str | None], sms: InboundSms,
                 rules: IntakeRules, throttle: Throttle, router: Router | None = None) -> str | None:
     """answer() in a transaction of its own (`run`), run again if a concurrent delivery of the
-    same message committed first."""
+    same message committed first. A text that may become a ticket is classified first,
+    outside the transaction (see intake.proposal_for)."""
+    proposal = _proposal(sms, rules, router)
     try:
-        return run(lambda session: answer(session, sms, rules, throttle, router=router))
+        return run(lambda session: answer(session, sms, rules, throttle, router=router, proposal=proposal))
     except IntegrityError:
-        return run(lambda session: answer(session, sms, rules, throttle, router=router))
+        return run(lambda session: answer(session, sms, rules, throttle, router=router, proposal=proposal))
 
 
-def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Throttle,
-            now: dt.datetime, router: Router | None) -> tuple[str, str | None, int | None]:
+def _proposal(sms: InboundSms, rules: IntakeRules, router: Router | None) -> RoutingAnswer | None:
+    command = _with_media(keywords.parse(sms.body), sms.media_urls)
+    if router is None or not isinstance(command, keywords.Request):
+        return None
+    return proposal_for(IntakeRequest(channel=Channel.SMS, body=command.text, phone=sms.sender), rules, router)
+
+
+def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Throttle, now: dt.datetime,
+            router: Router | None, proposal: RoutingAnswer | None) -> tuple[str, str | None, int | None]:
     verdict, recent = throttle.verdict(session, sms.sender, now)
     if verdict is not Verdict.ALLOW:
         log.warning("sms throttled: too many messages from one number",
@@ -70,7 +81,8 @@ def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thr
         log.info("sms from a sender that is not a phone number",
                  extra={"event": "sms_bad_sender", "sid": sms.message_sid})
         return "bad_sender", None, None
-    return _act(session, _with_media(keywords.parse(sms.body), sms.media_urls), phone, sms, rules, now, router)
+    command = _with_media(keywords.parse(sms.body), sms.media_urls)
+    return _act(session, command, phone, sms, rules, now, router, proposal)
 
 
 MEDIA_LINE = "[彩信图片] {url}"
@@ -91,7 +103,8 @@ def _with_media(command: keywords.Command, media_urls: tuple[str, ...]) -> keywo
 
 
 def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSms, rules: IntakeRules,
-         now: dt.datetime, router: Router | None) -> tuple[str, str | None, int | None]:
+         now: dt.datetime, router: Router | None,
+         proposal: RoutingAnswer | None) -> tuple[str, str | None, int | None]:
     if isinstance(command, keywords.OptOut):
         texts.opt_out(session, phone, command.word, now)
         return "opt_out", texts.REPLY_OPTED_OUT, None
@@ -113,7 +126,7 @@ def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSm
     try:
         taken = inbox.take_text(session, phone=phone, body=command.text, message_sid=sms.message_sid,
                                 rules=rules, now=now, addition=command.addition, force_new=command.force_new,
-                                router=router)
+                                router=router, proposal=proposal)
     except InvalidInput as exc:
         log.info("sms request refused", extra={"event": "sms_invalid", "sid": sms.message_sid,
                                                "reason": exc.message})
