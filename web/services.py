@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
+
+import anyio
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from dispatch.db import make_engine, make_sessionmaker
 from dispatch.deadlines import load_policy
@@ -42,7 +44,13 @@ class Services:
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """One session and transaction per request, off the event loop; commit on success."""
-        return await run_in_threadpool(self.run_sync, work)
+        return await self.off_loop(self.run_sync, work)
+
+    async def off_loop(self, function: Callable[..., T], *args: Any) -> T:
+        """Run blocking database work in a worker thread. On SQLite, one at a time: the
+        others wait on the event loop, not as threads queued on the write lock (which cost
+        a thread wake-up and a fight for the GIL per hand-over)."""
+        return await anyio.to_thread.run_sync(functools.partial(function, *args), limiter=self._limiter)
 
     def run_sync(self, work: Callable[[Session], T]) -> T:
         with self._one_at_a_time(), self.sessions.begin() as session:
@@ -53,6 +61,7 @@ class Services:
         # (BEGIN IMMEDIATE); threads that find it taken poll with sleeps. Queueing them on a
         # lock of our own hands the database over without the sleeps. PostgreSQL needs none.
         self._lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._limiter = anyio.CapacityLimiter(1) if self._lock is not None else None
 
     def _one_at_a_time(self) -> contextlib.AbstractContextManager[object]:
         return self._lock if self._lock is not None else contextlib.nullcontext()

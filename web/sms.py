@@ -119,7 +119,7 @@ async def inbound(request: Request) -> Response:
         return verified
     channel, sms = verified
     services: Services = request.app.state.services
-    reply = await run_in_threadpool(conversation.answer_once, services.run_sync, sms, services.rules,
+    reply = await services.off_loop(conversation.answer_once, services.run_sync, sms, services.rules,
                                     channel.throttle, services.router)
     return Response(twiml(reply), media_type="application/xml")
 
