@@ -40,7 +40,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 def _sqlite_begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
     # A deferred transaction that reads then writes can fail with "database is locked"
     # instead of waiting; taking the write lock up front makes concurrent writers queue.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight to the driver: it runs once per transaction, and the statement is fixed.
+    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

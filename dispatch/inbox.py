@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import lifecycle
 from dispatch.actors import Actor
-from dispatch.intake import IntakeRequest, IntakeResult, IntakeRules, intake
+from dispatch.intake import IntakeRequest, IntakeResult, IntakeRules, add_source, intake
 from dispatch.models import IntakeSource, OutboxMessage, SmsInbound, Ticket
 from dispatch.notifications import Kind
 from dispatch.routing import Router, RoutingAnswer
@@ -107,8 +107,7 @@ def _ticket_to_add_to(session: Session, open_tickets: list[Ticket], now: dt.date
 
 def attach(session: Session, ticket: Ticket, *, body: str, channel_ref: str, now: dt.datetime) -> None:
     """Keep the message as a source of the ticket and tell the unit on the timeline."""
-    session.add(IntakeSource(ticket_id=ticket.id, channel=Channel.SMS.value, channel_ref=channel_ref,
-                             received_at=now, body=body))
+    add_source(session, ticket, Channel.SMS, channel_ref, body, now)
     lifecycle.record(session, ticket, "repeat_contact", SMS_ACTOR, now=now, note=body,
                      data={"channel": Channel.SMS.value, "channel_ref": channel_ref, "addition": True})
 

@@ -148,9 +148,6 @@ class IntakeSource(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     body: Mapped[str] = mapped_column(Text)
 
-    # Lets intake store a new ticket and its first source in one flush.
-    ticket: Mapped[Ticket] = relationship(lazy="raise", foreign_keys=[ticket_id])
-
 
 class TicketEvent(Base):
     """Append-only: one row per change. Never updated or deleted (see db.py's guard)."""
