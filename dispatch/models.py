@@ -390,3 +390,21 @@ class RoutingExample(Base):
     proposed_unit_code: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(30))      # operator_correction, return_reroute
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class RoutingRule(Base):
+    """A rule staff added on the rules page: any of these phrases sends a ticket to this unit.
+    Never deleted: a removed rule keeps who removed it and when (the rules' audit log)."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrases: Mapped[list[str]] = mapped_column(JSON)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(100))
+
+    unit: Mapped[Unit] = relationship(lazy="raise")

@@ -140,8 +140,11 @@ class Router:
 def city_router(city: City, model: Predictor | None = None, *,
                 min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Router:
     """A router with the city's own rules (load_city has checked them)."""
-    rules = tuple(Rule(tuple(r["phrases"]), r["unit"]) for r in city.routing_rules)
-    return Router(city=city, model=model, rules=rules, min_confidence=min_confidence)
+    return Router(city=city, model=model, rules=city_rules(city), min_confidence=min_confidence)
+
+
+def city_rules(city: City) -> tuple[Rule, ...]:
+    return tuple(Rule(tuple(r["phrases"]), r["unit"]) for r in city.routing_rules)
 
 
 def category_for_unit(city: City, unit_code: str, proposed: str | None) -> str | None:

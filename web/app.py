@@ -24,6 +24,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
         app.state.services = built
         app.state.hub = LiveHub()
         try:
+            await built.refresh_rules()
             async with classifier_model(built), \
                     telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge, \
                     sms.sms_channel(built) as sms_channel, \

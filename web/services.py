@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.db import make_engine, make_sessionmaker
 from dispatch.deadlines import load_policy
+from dispatch import routing_rules
 from dispatch.intake import IntakeRules
 from dispatch.routing import Router, city_router
 from dispatch.units import DEMO_CITY, City, load_city
@@ -51,6 +52,10 @@ class Services:
         others wait on the event loop, not as threads queued on the write lock (which cost
         a thread wake-up and a fight for the GIL per hand-over)."""
         return await anyio.to_thread.run_sync(functools.partial(function, *args), limiter=self._limiter)
+
+    async def refresh_rules(self) -> None:
+        """Give the router the rules as they now stand (city file + rules page)."""
+        self.router.rules = await self.run(lambda session: routing_rules.router_rules(session, self.city))
 
     def run_sync(self, work: Callable[[Session], T]) -> T:
         with self._one_at_a_time(), self.sessions.begin() as session:

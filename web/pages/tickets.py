@@ -168,7 +168,8 @@ def explain(exc: DispatchError) -> tuple[str, int]:
         return f"工单当前状态为「{label(exc.state)}」，不能执行「{action_label(exc.action)}」。", 409
     if isinstance(exc, InvalidInput):
         fields = {"reply": "答复内容", "reason": "理由", "note": "说明", "unit": "承办单位",
-                  "working_days": "延期天数", "body": "诉求内容", "phone": "联系电话", "title": "标题"}
+                  "working_days": "延期天数", "body": "诉求内容", "phone": "联系电话", "title": "标题",
+                  "phrases": "关键词"}
         return f"{fields.get(exc.field, exc.field)}填写有误：{exc.message}", 422
     return exc.message, 400
 
