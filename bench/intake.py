@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dispatch import db, reports, rollup  # noqa: E402
 from dispatch.clock import local_date, utcnow  # noqa: E402
 from dispatch.intake import IntakeRequest, IntakeRules, intake  # noqa: E402
-from dispatch.models import Base, Ticket, Transfer  # noqa: E402
+from dispatch.models import Ticket, Transfer  # noqa: E402
 from dispatch.units import DEMO_CITY, import_units, load_city  # noqa: E402
 from dispatch.routing import Router, city_router  # noqa: E402
 from dispatch.vocabulary import Channel  # noqa: E402

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 import anyio
-
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch import routing_rules
 from dispatch.db import make_engine, make_sessionmaker
 from dispatch.deadlines import load_policy
-from dispatch import routing_rules
 from dispatch.intake import IntakeRules
 from dispatch.routing import Router, city_router
 from dispatch.units import DEMO_CITY, City, load_city

@@ -1,13 +1,11 @@
 """Citizens told by SMS how their case goes: outbox, worker, Twilio stand-in, status callbacks."""
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle, outbox
 from dispatch.models import OutboxMessage, SmsOptOut
 from dispatch.units import City, unit_by_code
-from dispatch.vocabulary import Rating
 from tests.conftest import unit_staff
 from tests.sms_gateway.conftest import CITIZEN, HOTLINE_NUMBER, Hotline, eventually, outbox_rows, ticket_of
 from dispatch.actors import Actor

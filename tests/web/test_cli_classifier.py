@@ -18,7 +18,6 @@ from dispatch.intake import IntakeRequest, IntakeRules, intake
 from dispatch.routing import city_router
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import Channel, Role
-from tests.conftest import unit_staff
 from web.cli import main
 
 PARCELS = "小区门口的快递驿站取件乱收费，每件快递额外收两元，快递员还把包裹随意堆放在路边。"
