@@ -18,11 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, select
+from sqlalchemy import and_, bindparam, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
-from dispatch import lifecycle
+from dispatch import follow_up, lifecycle
 from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeResult, IntakeRules, add_source, intake
 from dispatch.models import IntakeSource, OutboxMessage, SmsInbound, Ticket
@@ -128,12 +129,16 @@ def ticket_for_status(session: Session, phone: str, number: str | None, code: st
 
 
 def rate_by_text(session: Session, phone: str, rating: Rating, now: dt.datetime) -> Ticket | None:
-    """回访 by SMS: rate the latest resolved ticket of this number that was asked to be rated."""
-    asked = exists().where(OutboxMessage.ticket_id == Ticket.id, OutboxMessage.kind == Kind.RESOLVED.value)
-    ticket = session.scalar(select(Ticket).where(Ticket.phone == phone, Ticket.state == State.RESOLVED.value,
-                                                 asked)
+    """回访 by SMS: rate the latest resolved ticket of this number that was asked to be rated
+    (its own, or the main ticket its duplicate was merged into)."""
+    def asked(kind: Kind) -> Any:
+        return exists().where(OutboxMessage.ticket_id == Ticket.id, OutboxMessage.kind == kind.value)
+
+    waiting = or_(and_(Ticket.state == State.RESOLVED.value, asked(Kind.RESOLVED)),
+                  and_(Ticket.state == State.MERGED.value, Ticket.rating.is_(None), asked(Kind.MAIN_RESOLVED)))
+    ticket = session.scalar(select(Ticket).where(Ticket.phone == phone, waiting)
                             .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))
     if ticket is None:
         return None
-    lifecycle.rate(session, ticket, rating, SMS_ACTOR, note="短信回访", now=now)
+    follow_up.rate_as_citizen(session, ticket, rating, SMS_ACTOR, note="短信回访", now=now)
     return ticket

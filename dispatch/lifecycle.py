@@ -17,7 +17,7 @@ from dispatch.models import ExtensionRequest, Ticket, TicketEvent, Transfer, Uni
 from dispatch.routing import record_correction
 from dispatch.units import City
 from dispatch.states import FINISHED_STATES, Action, State, next_state
-from dispatch.vocabulary import ExtensionStatus, Rating, TransferOutcome
+from dispatch.vocabulary import Channel, CloseReason, ExtensionStatus, Rating, TransferOutcome
 
 MAX_NOTE_CHARS = 5000
 
@@ -74,11 +74,15 @@ def _check_allowed(ticket: Ticket, action: Action, expected_version: int | None 
     """Refuse before touching anything, so an illegal move leaves the ticket as it was. The
     version is checked here, once: the changes that follow bump it as they are flushed."""
     check_version(ticket, expected_version)
+    require_state_allows(ticket, action)
+
+
+def require_state_allows(ticket: Ticket, action: Action) -> None:
     if next_state(State(ticket.state), action) is None:
         raise IllegalTransition(ticket.state, action.value, ticket.number)
 
 
-def _required_text(field: str, value: str | None) -> str:
+def required_text(field: str, value: str | None) -> str:
     text = (value or "").strip()
     if not text:
         raise InvalidInput(field, "must not be empty")
@@ -142,7 +146,7 @@ def return_ticket(session: Session, ticket: Ticket, actor: Actor, reason: str, *
                   now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
     """退单: the unit says the ticket is not theirs; the reason is required."""
     require_unit(actor, ticket.unit_id, "return this ticket")
-    reason = _required_text("reason", reason)
+    reason = required_text("reason", reason)
     _check_allowed(ticket, Action.RETURN, expected_version)
     now = now or utcnow()
     unit_id = ticket.unit_id
@@ -160,7 +164,7 @@ def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
             now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
     """办结: the unit replies with the result."""
     require_unit(actor, ticket.unit_id, "resolve this ticket")
-    reply = _required_text("reply", reply)
+    reply = required_text("reply", reply)
     _check_allowed(ticket, Action.RESOLVE, expected_version)
     now = now or utcnow()
     on_time = ticket.deadline is None or now <= ticket.deadline
@@ -171,34 +175,64 @@ def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
         current = _open_transfer(session, ticket)
         current.resolved_at = now
         current.resolved_on_time = on_time
-    return transition(session, ticket, Action.RESOLVE, actor, now=now, note=reply,
-                      unit_id=ticket.unit_id, data={"on_time": on_time})
+    ticket.follow_up_attempts = 0  # a resolution after a reopen is followed up afresh
+    event = transition(session, ticket, Action.RESOLVE, actor, now=now, note=reply,
+                       unit_id=ticket.unit_id, data={"on_time": on_time})
+    _tell_merged(session, ticket, actor, now)
+    return event
 
 
 def answer(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
            now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
     """直接办结: the operator resolves the ticket at intake (e.g. a consultation)."""
     require_role(actor, DISPATCH_ROLES, "answer tickets")
-    reply = _required_text("reply", reply)
+    reply = required_text("reply", reply)
     _check_allowed(ticket, Action.ANSWER, expected_version)
     now = now or utcnow()
     if State(ticket.state) is State.RECEIVED:
         ticket.reply = reply
         ticket.resolved_at = now
-    return transition(session, ticket, Action.ANSWER, actor, now=now, note=reply)
+    event = transition(session, ticket, Action.ANSWER, actor, now=now, note=reply)
+    _tell_merged(session, ticket, actor, now)
+    return event
+
+
+def _tell_merged(session: Session, main: Ticket, actor: Actor, now: dt.datetime) -> None:
+    """Every citizen whose ticket was merged into this one learns the result (an event in
+    their own ticket's log, which the outbox turns into a text) and may rate it."""
+    for duplicate in session.scalars(select(Ticket).where(Ticket.merged_into_id == main.id,
+                                                          Ticket.state == State.MERGED.value)):
+        duplicate.reply = main.reply
+        duplicate.resolved_at = now
+        record(session, duplicate, "main_resolved", actor, now=now, note=main.reply,
+               data={"main": main.number})
+
+
+def rating_channel(actor: Actor) -> str:
+    """A citizen rates by the channel they write on; staff rate for them on the phone (回访)."""
+    if actor.label.startswith("citizen:"):
+        return actor.label.split(":", 1)[1]
+    return Channel.PHONE.value
 
 
 def rate(session: Session, ticket: Ticket, rating: Rating, actor: Actor, *,
-         note: str | None = None, now: dt.datetime | None = None) -> TicketEvent:
-    """回访: the citizen rates the result; unsatisfied reopens it with the same unit."""
+         note: str | None = None, now: dt.datetime | None = None,
+         expected_version: int | None = None) -> TicketEvent:
+    """回访: the citizen rates the result; unsatisfied reopens it with the same unit,
+    satisfied or partly closes it."""
+    check_version(ticket, expected_version)
     if State(ticket.state) is not State.RESOLVED:
         raise IllegalTransition(ticket.state, "rate", ticket.number)
+    now = now or utcnow()
+    channel = rating_channel(actor)
     ticket.rating = rating.value
-    data = {"rating": rating.value}
+    ticket.rating_channel = channel
+    data = {"rating": rating.value, "channel": channel}
     if rating is Rating.UNSATISFIED:
         _unresolve(session, ticket)
         return transition(session, ticket, Action.REOPEN, actor, now=now, note=note,
                           unit_id=ticket.unit_id, data=data)
+    ticket.closed_at, ticket.close_reason = now, CloseReason.RATED.value
     return transition(session, ticket, Action.CLOSE, actor, now=now, note=note, data=data)
 
 
@@ -211,18 +245,29 @@ def _unresolve(session: Session, ticket: Ticket) -> None:
     current.resolved_on_time = None
 
 
-def close(session: Session, ticket: Ticket, actor: Actor, *, note: str | None = None,
-          now: dt.datetime | None = None) -> TicketEvent:
-    """Close a resolved ticket without a rating (e.g. the citizen could not be reached)."""
-    require_role(actor, DISPATCH_ROLES, "close tickets")
-    return transition(session, ticket, Action.CLOSE, actor, now=now, note=note)
+def close(session: Session, ticket: Ticket, actor: Actor, note: str, *, now: dt.datetime | None = None,
+          expected_version: int | None = None) -> TicketEvent:
+    """A supervisor closes a resolved ticket without a rating, saying why."""
+    require_role(actor, SUPERVISING_ROLES, "close tickets")
+    note = required_text("note", note)
+    _check_allowed(ticket, Action.CLOSE, expected_version)
+    return close_unrated(session, ticket, actor, CloseReason.SUPERVISOR, note=note, now=now)
+
+
+def close_unrated(session: Session, ticket: Ticket, actor: Actor, reason: CloseReason, *,
+                  note: str | None = None, now: dt.datetime | None = None) -> TicketEvent:
+    """Close a resolved ticket as not rated: it stays out of the satisfaction rate."""
+    now = now or utcnow()
+    ticket.closed_at, ticket.close_reason = now, reason.value
+    return transition(session, ticket, Action.CLOSE, actor, now=now, note=note,
+                      data={"not_rated": True, "reason": reason.value})
 
 
 def reopen(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
            now: dt.datetime | None = None) -> TicketEvent:
     """重办 by dispatch, e.g. after a complaint about the reply."""
     require_role(actor, DISPATCH_ROLES, "reopen tickets")
-    reason = _required_text("reason", reason)
+    reason = required_text("reason", reason)
     _check_allowed(ticket, Action.REOPEN)
     _unresolve(session, ticket)
     return transition(session, ticket, Action.REOPEN, actor, now=now, note=reason,
@@ -230,24 +275,35 @@ def reopen(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
 
 
 def invalidate(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
-               now: dt.datetime | None = None) -> TicketEvent:
-    """Close at intake as invalid (prank call, empty message)."""
+               now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
+    """无效: close at intake as a silent call, prank, test or abuse; the reason is required."""
     require_role(actor, DISPATCH_ROLES, "close tickets as invalid")
-    return transition(session, ticket, Action.INVALIDATE, actor, now=now,
-                      note=_required_text("reason", reason))
+    reason = required_text("reason", reason)
+    _check_allowed(ticket, Action.INVALIDATE, expected_version)
+    ticket.unit_id = None
+    return transition(session, ticket, Action.INVALIDATE, actor, now=now, note=reason)
 
 
 def merge(session: Session, ticket: Ticket, into: Ticket, actor: Actor, *,
-          now: dt.datetime | None = None) -> TicketEvent:
-    """Merge a ticket into another one about the same matter."""
+          now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
+    """合并: the ticket follows `into` (its main ticket) from now on. A main ticket that was
+    itself merged is followed to the end of the chain, so duplicates never nest."""
     require_role(actor, DISPATCH_ROLES, "merge tickets")
-    if into.id == ticket.id:
+    _check_allowed(ticket, Action.MERGE, expected_version)
+    seen = {ticket.id}
+    while into.merged_into_id is not None and into.id not in seen:
+        seen.add(into.id)
+        into = session.get_one(Ticket, into.merged_into_id)
+    if into.id in seen:
         raise InvalidInput("into", "a ticket cannot be merged into itself")
-    if State(into.state) in (State.MERGED, State.INVALID):
+    if State(into.state) in (State.INVALID, State.HANDED_OVER):
         raise InvalidInput("into", f"ticket {into.number} is {into.state}")
+    ticket.unit_id = None
+    ticket.merged_into_id = into.id
     event = transition(session, ticket, Action.MERGE, actor, now=now,
                        note=f"merged into {into.number}", data={"into": into.number})
-    ticket.merged_into_id = into.id
+    record(session, into, "merge_in", actor, now=now, note=f"{ticket.number} merged in",
+           unit_id=into.unit_id, data={"merged": ticket.number})
     return event
 
 
@@ -259,7 +315,7 @@ def request_extension(session: Session, ticket: Ticket, actor: Actor, working_da
         raise IllegalTransition(ticket.state, "request_extension", ticket.number)
     if not 1 <= working_days <= 60:
         raise InvalidInput("working_days", "must be between 1 and 60")
-    reason = _required_text("reason", reason)
+    reason = required_text("reason", reason)
     pending = session.scalar(select(ExtensionRequest.id).where(
         ExtensionRequest.ticket_id == ticket.id,
         ExtensionRequest.status == ExtensionStatus.PENDING.value))
@@ -302,7 +358,7 @@ def escalate(session: Session, ticket: Ticket, actor: Actor, note: str, *,
     require_role(actor, SUPERVISING_ROLES, "escalate tickets")
     if State(ticket.state) in FINISHED_STATES:
         raise IllegalTransition(ticket.state, "escalate", ticket.number)
-    return record(session, ticket, "escalate", actor, now=now, note=_required_text("note", note),
+    return record(session, ticket, "escalate", actor, now=now, note=required_text("note", note),
                   unit_id=ticket.unit_id)
 
 

@@ -126,6 +126,15 @@ class Ticket(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolved_on_time: Mapped[bool | None] = mapped_column(Boolean, active_history=True)
     rating: Mapped[str | None] = mapped_column(String(20), active_history=True)
+    # 回访: which channel the rating came by (phone, web, sms), and unanswered follow-up calls.
+    rating_channel: Mapped[str | None] = mapped_column(String(10), active_history=True)
+    follow_up_attempts: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    close_reason: Mapped[str | None] = mapped_column(String(20))
+    handover_to: Mapped[str | None] = mapped_column(String(3))
+    # A unit's re-dispatch request waiting for a supervisor: kept on the ticket so that the
+    # version check catches two requests (or two decisions) racing.
+    open_dispute_id: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     unit: Mapped[Unit | None] = relationship(lazy="raise", foreign_keys=[unit_id])
@@ -209,6 +218,41 @@ class ExtensionRequest(Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
 
 
+class Dispute(Base):
+    """改派申请: a unit that accepted a ticket says it is not theirs; a supervisor decides."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (Index("ix_disputes_raised_at", "raised_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class FlaggedNumber(Base):
+    """A number staff flagged as malicious (骚扰、恶意来电); its later contacts show the flag.
+    Clearing a flag keeps the row, with who cleared it and when."""
+
+    __tablename__ = "flagged_numbers"
+    __table_args__ = (Index("ix_flagged_numbers_phone", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    flagged_by: Mapped[str] = mapped_column(String(100))
+    flagged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    cleared_by: Mapped[str | None] = mapped_column(String(100))
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 class Call(Base):
     """One call to the hotline, rebuilt from AMI events; written idempotently by Linkedid."""
 
@@ -259,6 +303,13 @@ class TicketRollup(Base):
     resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
     rated: Mapped[int] = mapped_column(Integer, default=0)
     satisfied_or_partly: Mapped[int] = mapped_column(Integer, default=0)
+    followed_up: Mapped[int] = mapped_column(Integer, default=0)
+    rated_phone: Mapped[int] = mapped_column(Integer, default=0)
+    rated_web: Mapped[int] = mapped_column(Integer, default=0)
+    rated_sms: Mapped[int] = mapped_column(Integer, default=0)
+    handed_over: Mapped[int] = mapped_column(Integer, default=0)
+    invalid: Mapped[int] = mapped_column(Integer, default=0)
+    merged: Mapped[int] = mapped_column(Integer, default=0)
     pending: Mapped[int] = mapped_column(Integer, default=0)
     in_progress: Mapped[int] = mapped_column(Integer, default=0)
     resolved_bucket: Mapped[int] = mapped_column(Integer, default=0)

@@ -33,11 +33,13 @@ class Kind(str, enum.Enum):
     TRANSFERRED = "transferred"
     RESOLVED = "resolved"     # carries the rating question (回访)
     REOPENED = "reopened"
+    MERGED = "merged"               # joined to a main ticket about the same matter
+    MAIN_RESOLVED = "main_resolved"  # the main ticket has a result: carries the rating question
 
 
 # Event action -> notification. Other actions (accept, return, escalate...) are internal.
 KIND_OF_ACTION = {"receive": Kind.RECEIVED, "transfer": Kind.TRANSFERRED, "resolve": Kind.RESOLVED,
-                  "reopen": Kind.REOPENED}
+                  "reopen": Kind.REOPENED, "merge": Kind.MERGED, "main_resolved": Kind.MAIN_RESOLVED}
 
 
 # ---- length ---------------------------------------------------------------------------
@@ -98,11 +100,15 @@ def notification_text(kind: Kind, ticket: Ticket, unit_name: str | None) -> str:
     if kind is Kind.TRANSFERRED:
         limit = f"，办理时限{_day(ticket.deadline)}" if ticket.deadline else ""
         return _fit(f"{SIGNATURE}您的工单{number}已转交{{v}}办理{limit}。{OPT_OUT_HINT}。", unit)
-    if kind is Kind.RESOLVED:
+    if kind in (Kind.RESOLVED, Kind.MAIN_RESOLVED):
         names = [ticket.name] if ticket.name else []
         reply = mask_text(" ".join((ticket.reply or "").split()), names)
-        return _fit(f"{SIGNATURE}您的工单{number}已办结：{{v}}。请回复数字评价：1满意 2基本满意 3不满意。"
+        merged = "（与相同问题合并办理）" if kind is Kind.MAIN_RESOLVED else ""
+        return _fit(f"{SIGNATURE}您的工单{number}{merged}已办结：{{v}}。请回复数字评价：1满意 2基本满意 3不满意。"
                     f"{OPT_OUT_HINT}。", reply)
+    if kind is Kind.MERGED:
+        return (f"{SIGNATURE}您的工单{number}反映的问题其他市民也已反映，已合并办理，办结后短信告知您。"
+                f"{OPT_OUT_HINT}。")
     return _fit(f"{SIGNATURE}您对工单{number}的办理结果不满意，已交{{v}}重新办理。{OPT_OUT_HINT}。", unit)
 
 

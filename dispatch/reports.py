@@ -14,9 +14,10 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import local_day_start, utcnow
-from dispatch import rollup
+from dispatch import disputes, rollup
 from dispatch.models import Call, Ticket, TicketEvent, TicketRollup, TransferRollup, Unit
 from dispatch.states import FINISHED_STATES, Bucket, State
+from dispatch.vocabulary import EmergencyService
 
 SERVICE_LEVEL_SECONDS = 20
 
@@ -54,6 +55,13 @@ class TicketFigures:
     resolved_on_time: int
     rated: int
     satisfied_or_partly: int
+    followed_up: int
+    rated_phone: int
+    rated_web: int
+    rated_sms: int
+    handed_over: int
+    invalid: int
+    merged: int
     overdue: int
 
     @property
@@ -80,11 +88,21 @@ class TicketFigures:
     def satisfaction_rate(self) -> float | None:
         return rate(self.satisfied_or_partly, self.rated)
 
+    @property
+    def follow_up_rate(self) -> float | None:
+        """回访率: resolved tickets rated or followed up without reaching the citizen."""
+        return rate(self.followed_up, self.resolved)
+
+    @property
+    def rating_channels(self) -> dict[str, int]:
+        return {"phone": self.rated_phone, "web": self.rated_web, "sms": self.rated_sms}
+
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "transfer_rate": self.transfer_rate,
                 "successful_transfer_rate": self.successful_transfer_rate,
                 "return_rate": self.return_rate, "resolution_rate": self.resolution_rate,
-                "on_time_rate": self.on_time_rate, "satisfaction_rate": self.satisfaction_rate}
+                "on_time_rate": self.on_time_rate, "satisfaction_rate": self.satisfaction_rate,
+                "follow_up_rate": self.follow_up_rate, "rating_channels": self.rating_channels}
 
 
 def _sum(condition: Any) -> Any:
@@ -94,7 +112,8 @@ def _sum(condition: Any) -> Any:
 _OPEN = Ticket.state.not_in([s.value for s in FINISHED_STATES])
 # The order of TicketFigures' fields before `overdue`, as named in the running totals.
 _FIGURE_COUNTS = ("received", "answered", "transferred", "transfers", "accepted_transfers",
-                  "returned_transfers", "resolved", "resolved_on_time", "rated", "satisfied_or_partly")
+                  "returned_transfers", "resolved", "resolved_on_time", "rated", "satisfied_or_partly",
+                  "followed_up", "rated_phone", "rated_web", "rated_sms", "handed_over", "invalid", "merged")
 
 
 def _overdue(session: Session, period: Period, now: dt.datetime) -> list[tuple[int | None, str | None, int]]:
@@ -204,10 +223,23 @@ def summary(session: Session, period: Period, *, now: dt.datetime | None = None)
         "units": [u.as_dict() for u in unit_figures(session, period, overdue_rows=overdue_rows)],
         "categories": {k or "": v.as_dict()
                        for k, v in figures_by_category(session, period, overdue_rows=overdue_rows).items()},
+        "handovers": handovers(session, period),
+        "disputes": [d.as_dict() for d in disputes.figures(session, period.start, period.end)],
         "calls": {**call_figures(session, period).as_dict(),
                   "queues": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "queue").items()},
                   "agents": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "agent").items()}},
     }
+
+
+def handovers(session: Session, period: Period) -> dict[str, int]:
+    """即时转 of tickets received in the period, per emergency number (110, 119, 120, 122)."""
+    rows = session.execute(select(Ticket.handover_to, Ticket.received_at)
+                           .where(Ticket.state == State.HANDED_OVER.value))
+    counts = {service.value: 0 for service in EmergencyService}
+    for to, received_at in rows:  # few rows: found through the (state, deadline) index
+        if period.start <= received_at < period.end and to in counts:
+            counts[to] += 1
+    return counts
 
 
 @dataclass(frozen=True)

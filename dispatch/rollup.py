@@ -24,6 +24,7 @@ from dispatch.vocabulary import Rating, TransferOutcome
 
 TICKET_COUNTS = ("received", "answered", "transferred", "transfers", "accepted_transfers",
                  "returned_transfers", "resolved", "resolved_on_time", "rated", "satisfied_or_partly",
+                 "followed_up", "rated_phone", "rated_web", "rated_sms", "handed_over", "invalid", "merged",
                  "pending", "in_progress", "resolved_bucket")
 TRANSFER_COUNTS = ("transfers", "accepted", "returned", "resolved", "resolved_on_time")
 
@@ -33,18 +34,25 @@ Vector = tuple[int, ...]
 
 _UNIT_RESOLVED = {State.RESOLVED.value, State.CLOSED.value}
 _GOOD = {Rating.SATISFIED.value, Rating.PARTLY.value}
+_MERGED_ONLY = tuple(int(name == "merged") for name in TICKET_COUNTS)
 
 
 def ticket_contribution(v: dict[str, Any]) -> tuple[Key, Vector]:
     state = v["state"]
+    key = (local_date(v["received_at"]), v["category"] or "", v["unit_id"] or 0)
+    if state == State.MERGED.value:
+        return key, _MERGED_ONLY  # a duplicate counts once, in its main ticket (DESIGN.md)
     bucket = BOARD_BUCKET[State(state)]
     resolved = state in _UNIT_RESOLVED
-    key = (local_date(v["received_at"]), v["category"] or "", v["unit_id"] or 0)
+    rated = v["rating"] is not None
+    channel = v["rating_channel"] if rated else None
     return key, (1, int(state == State.ANSWERED.value), int(v["transfer_count"] > 0), v["transfer_count"],
                  v["accepted_transfer_count"], v["return_count"], int(resolved),
-                 int(resolved and v["resolved_on_time"] is True), int(v["rating"] is not None),
-                 int(v["rating"] in _GOOD), int(bucket is Bucket.PENDING), int(bucket is Bucket.IN_PROGRESS),
-                 int(bucket is Bucket.RESOLVED))
+                 int(resolved and v["resolved_on_time"] is True), int(rated), int(v["rating"] in _GOOD),
+                 int(resolved and (rated or (v["follow_up_attempts"] or 0) > 0)),
+                 int(channel == "phone"), int(channel == "web"), int(channel == "sms"),
+                 int(state == State.HANDED_OVER.value), int(state == State.INVALID.value), 0,
+                 int(bucket is Bucket.PENDING), int(bucket is Bucket.IN_PROGRESS), int(bucket is Bucket.RESOLVED))
 
 
 def transfer_contribution(v: dict[str, Any]) -> tuple[Key, Vector]:
@@ -54,7 +62,7 @@ def transfer_contribution(v: dict[str, Any]) -> tuple[Key, Vector]:
 
 
 _TICKET_FIELDS = ("state", "received_at", "category", "unit_id", "transfer_count", "accepted_transfer_count",
-                  "return_count", "resolved_on_time", "rating")
+                  "return_count", "resolved_on_time", "rating", "rating_channel", "follow_up_attempts")
 _TRANSFER_FIELDS = ("received_day", "unit_id", "outcome", "resolved_at", "resolved_on_time")
 
 

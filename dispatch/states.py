@@ -15,6 +15,7 @@ class State(str, enum.Enum):
     CLOSED = "closed"              # follow-up done
     INVALID = "invalid"            # closed as invalid at intake
     MERGED = "merged"              # merged into another ticket
+    HANDED_OVER = "handed_over"    # 即时转: handed to 110 / 119 / 120 / 122 and closed
 
 
 class Action(str, enum.Enum):
@@ -27,6 +28,8 @@ class Action(str, enum.Enum):
     REOPEN = "reopen"
     INVALIDATE = "invalidate"
     MERGE = "merge"
+    HANDOVER = "handover"
+    REDISPATCH = "redispatch"      # a dispute upheld: back to dispatch after the unit accepted
 
 
 S, A = State, Action
@@ -36,6 +39,12 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (S.RECEIVED, A.TRANSFER): S.TRANSFERRED,
     (S.RECEIVED, A.INVALIDATE): S.INVALID,
     (S.RECEIVED, A.MERGE): S.MERGED,
+    (S.RECEIVED, A.HANDOVER): S.HANDED_OVER,
+    (S.RETURNED, A.INVALIDATE): S.INVALID,
+    (S.RETURNED, A.MERGE): S.MERGED,
+    (S.RETURNED, A.HANDOVER): S.HANDED_OVER,
+    (S.IN_PROGRESS, A.REDISPATCH): S.RETURNED,
+    (S.REOPENED, A.REDISPATCH): S.RETURNED,
     (S.TRANSFERRED, A.ACCEPT): S.IN_PROGRESS,
     (S.TRANSFERRED, A.RETURN): S.RETURNED,
     (S.RETURNED, A.TRANSFER): S.TRANSFERRED,
@@ -48,7 +57,7 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
 # States in which the ticket is with a unit: only that unit's staff may act on it.
 UNIT_STATES = frozenset({S.TRANSFERRED, S.IN_PROGRESS, S.REOPENED})
 # Work is finished: no deadline can be missed any more.
-FINISHED_STATES = frozenset({S.ANSWERED, S.RESOLVED, S.CLOSED, S.INVALID, S.MERGED})
+FINISHED_STATES = frozenset({S.ANSWERED, S.RESOLVED, S.CLOSED, S.INVALID, S.MERGED, S.HANDED_OVER})
 # Counted as resolved by the resolution rate (an answered ticket is resolved at intake).
 RESOLVED_STATES = frozenset({S.ANSWERED, S.RESOLVED, S.CLOSED})
 
@@ -59,7 +68,7 @@ class Bucket(str, enum.Enum):
     PENDING = "pending"          # 待办
     IN_PROGRESS = "in_progress"  # 在办
     RESOLVED = "resolved"        # 办结
-    CLOSED_OTHER = "other"       # invalid or merged: received, but on no other pile
+    CLOSED_OTHER = "other"       # invalid, merged or handed over: received, but on no other pile
 
 
 BOARD_BUCKET: dict[State, Bucket] = {
@@ -73,6 +82,7 @@ BOARD_BUCKET: dict[State, Bucket] = {
     S.CLOSED: Bucket.RESOLVED,
     S.INVALID: Bucket.CLOSED_OTHER,
     S.MERGED: Bucket.CLOSED_OTHER,
+    S.HANDED_OVER: Bucket.CLOSED_OTHER,
 }
 
 

@@ -37,6 +37,43 @@ class Rating(str, enum.Enum):
     UNSATISFIED = "unsatisfied"  # 不满意
 
 
+class FollowUpOutcome(str, enum.Enum):
+    """What an operator records after calling a citizen back about a resolved ticket."""
+
+    SATISFIED = "satisfied"
+    PARTLY = "partly"
+    UNSATISFIED = "unsatisfied"
+    UNREACHABLE = "unreachable"  # 未接通: counts as followed up, never as rated
+
+    @property
+    def rating(self) -> Rating | None:
+        return None if self is FollowUpOutcome.UNREACHABLE else Rating(self.value)
+
+
+class CloseReason(str, enum.Enum):
+    """Why a resolved ticket was closed: only `rated` carries a rating."""
+
+    RATED = "rated"
+    UNREACHABLE = "unreachable"    # follow-up attempts used up: not rated
+    NOT_RATED = "not_rated"        # nobody rated it in time: closed by the scheduler
+    SUPERVISOR = "supervisor"      # closed by a supervisor, with a note
+
+
+class EmergencyService(str, enum.Enum):
+    """即时转: the emergency numbers a 12345 operator hands a caller over to."""
+
+    POLICE = "110"
+    FIRE = "119"
+    AMBULANCE = "120"
+    TRAFFIC = "122"
+
+
+class DisputeStatus(str, enum.Enum):
+    PENDING = "pending"
+    UPHELD = "upheld"       # re-dispatched
+    REFUSED = "refused"     # stays with the unit
+
+
 class UnitKind(str, enum.Enum):
     DEPARTMENT = "department"    # municipal department
     TOWNSHIP = "township"        # township / subdistrict government
@@ -62,7 +99,10 @@ LABELS_ZH: dict[str, str] = {
     "normal": "一般", "urgent": "紧急",
     "received": "已受理", "answered": "直接办结", "transferred": "已转办", "returned": "已退单",
     "in_progress": "在办", "resolved": "已办结", "reopened": "重办", "closed": "已关闭",
-    "invalid": "无效", "merged": "已合并",
+    "invalid": "无效", "merged": "已合并", "handed_over": "已即时转",
+    "unreachable": "未接通", "rated": "已评价", "not_rated": "未评价",
+    "110": "110 报警", "119": "119 火警", "120": "120 急救", "122": "122 交通事故",
+    "pending": "待审核", "upheld": "同意改派", "refused": "不同意改派",
     "satisfied": "满意", "partly": "基本满意", "unsatisfied": "不满意",
     "operator": "话务员", "unit_staff": "承办单位", "supervisor": "督办员", "admin": "管理员",
 }

@@ -6,7 +6,7 @@ from typing import AsyncIterator
 
 from starlette.applications import Starlette
 
-from web import api, pages, sms
+from web import api, pages, scheduler, sms
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
@@ -28,7 +28,8 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             async with classifier_model(built), \
                     telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge, \
                     sms.sms_channel(built) as sms_channel, \
-                    pages.running(built, app.state.hub) as site:
+                    pages.running(built, app.state.hub) as site, \
+                    scheduler.running(built):
                 app.state.bridge = bridge
                 app.state.sms = sms_channel
                 app.state.site = site

@@ -64,6 +64,15 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_SMS_THROTTLE_MAX", "10", "texts one number may send within the throttle "
                 "window; the next gets one warning, later ones are logged but not answered"),
     SettingSpec("HOTLINE_SMS_THROTTLE_WINDOW_MINUTES", "10", "the throttle window, in minutes"),
+    SettingSpec("HOTLINE_FOLLOW_UP_MAX_ATTEMPTS", "3", "unanswered follow-up calls (回访未接通) after "
+                "which a resolved ticket closes as not rated"),
+    SettingSpec("HOTLINE_FOLLOW_UP_CLOSE_AFTER_DAYS", "7", "a resolved ticket nobody rated closes by "
+                "itself, as not rated, after this many days"),
+    SettingSpec("HOTLINE_SIMILAR_DAYS", "30", "similar open tickets (possible duplicates) are looked "
+                "for among those received in the last this many days"),
+    SettingSpec("HOTLINE_HANDOVER_NUMBERS", "110=110,119=119,120=120,122=122", "where the PBX sends a "
+                "live call handed over to an emergency service (service=extension in the dialplan's "
+                "handover context)"),
 )
 
 
@@ -102,6 +111,10 @@ class Settings:
     log_level: str = "INFO"
     ami: AmiSettings | None = None
     sms: SmsSettings | None = None
+    follow_up_max_attempts: int = 3
+    follow_up_close_after_days: float = 7.0
+    similar_days: int = 30
+    handover_numbers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HANDOVER_NUMBERS))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -139,7 +152,26 @@ class Settings:
             log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
             ami=_ami(get),
             sms=_sms(get, number),
+            follow_up_max_attempts=int(number("HOTLINE_FOLLOW_UP_MAX_ATTEMPTS", int)),
+            follow_up_close_after_days=float(number("HOTLINE_FOLLOW_UP_CLOSE_AFTER_DAYS", float)),
+            similar_days=int(number("HOTLINE_SIMILAR_DAYS", int)),
+            handover_numbers=_handover_numbers(get("HOTLINE_HANDOVER_NUMBERS") or ""),
         )
+
+
+DEFAULT_HANDOVER_NUMBERS = {"110": "110", "119": "119", "120": "120", "122": "122"}
+
+
+def _handover_numbers(value: str) -> dict[str, str]:
+    """'110=110,120=8120' -> {'110': '110', '120': '8120'}; services not named keep their number."""
+    numbers = dict(DEFAULT_HANDOVER_NUMBERS)
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        service, _, target = part.partition("=")
+        if service.strip() not in numbers or not target.strip():
+            raise ValueError(f"HOTLINE_HANDOVER_NUMBERS: {part!r} is not SERVICE=NUMBER with SERVICE one of "
+                             "110, 119, 120, 122")
+        numbers[service.strip()] = target.strip()
+    return numbers
 
 
 def _yes(value: str | None, name: str) -> bool:

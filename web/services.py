@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch import routing_rules
 from dispatch.db import make_engine, make_sessionmaker
 from dispatch.deadlines import load_policy
+from dispatch.follow_up import FollowUpPolicy
 from dispatch.intake import IntakeRules
 from dispatch.routing import Router, city_router
 from dispatch.units import DEMO_CITY, City, load_city
@@ -31,6 +32,7 @@ class Services:
     rules: IntakeRules
     city: City
     router: Router
+    follow_up: FollowUpPolicy = FollowUpPolicy()
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -39,8 +41,15 @@ class Services:
                             repeat_window=dt.timedelta(hours=settings.repeat_window_hours),
                             policy=load_policy(settings.deadlines_file))
         city = load_city(settings.city_file or DEMO_CITY)
+        follow_up = FollowUpPolicy(max_attempts=settings.follow_up_max_attempts,
+                                   close_after=dt.timedelta(days=settings.follow_up_close_after_days))
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,
-                   city=city, router=city_router(city, min_confidence=settings.routing_min_confidence))
+                   city=city, router=city_router(city, min_confidence=settings.routing_min_confidence),
+                   follow_up=follow_up)
+
+    def places(self, text: str) -> list[str]:
+        """The townships a text names (for similar-ticket scoring)."""
+        return [code for _, code in self.router.gazetteer.find(text)]
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """One session and transaction per request, off the event loop; commit on success."""

@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import lifecycle
+from dispatch import disputes, handover, lifecycle
 from dispatch.actors import Actor
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from dispatch.models import ExtensionRequest, Ticket, TicketEvent, Transfer
 from dispatch.states import TRANSITIONS, Action, State
 from dispatch.units import City, unit_by_code
-from dispatch.vocabulary import Rating, Role
+from dispatch.vocabulary import EmergencyService, Rating, Role
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
 
@@ -33,6 +33,8 @@ def bring_to(session: Session, ticket: Ticket, state: State, operator: Actor, un
         State.RECEIVED: [],
         State.ANSWERED: [lambda: lifecycle.answer(session, ticket, operator, "已当场答复")],
         State.INVALID: [lambda: lifecycle.invalidate(session, ticket, operator, "骚扰电话")],
+        State.MERGED: [lambda: lifecycle.merge(session, ticket, new_ticket(session), operator)],
+        State.HANDED_OVER: [lambda: handover.handover(session, ticket, operator, EmergencyService.FIRE)],
         State.TRANSFERRED: [lambda: lifecycle.transfer(session, ticket, unit, operator)],
         State.RETURNED: [lambda: lifecycle.transfer(session, ticket, unit, operator),
                          lambda: lifecycle.return_ticket(session, ticket, staff, "不属于本单位职责")],
@@ -56,6 +58,16 @@ def bring_to(session: Session, ticket: Ticket, state: State, operator: Actor, un
     return staff
 
 
+def redispatch(session: Session, ticket: Ticket, staff: Actor) -> None:
+    """A dispute upheld; raised first where the state allows one."""
+    if State(ticket.state) in disputes.DISPUTABLE_STATES:
+        disputes.raise_dispute(session, ticket, staff, "该事项属于交通运输局")
+    disputes.decide_dispute(session, ticket, SUPERVISOR, approve=True, reason="同意改派")
+
+
+SUPERVISOR = Actor(label="supervisor-li", role=Role.SUPERVISOR)
+
+
 def attempt(session: Session, ticket: Ticket, action: Action, operator: Actor, staff: Actor) -> None:
     unit = unit_by_code(session, "housing")
     {
@@ -64,15 +76,16 @@ def attempt(session: Session, ticket: Ticket, action: Action, operator: Actor, s
         Action.ACCEPT: lambda: lifecycle.accept(session, ticket, staff),
         Action.RETURN: lambda: lifecycle.return_ticket(session, ticket, staff, "理由"),
         Action.RESOLVE: lambda: lifecycle.resolve(session, ticket, staff, "答复"),
-        Action.CLOSE: lambda: lifecycle.close(session, ticket, operator),
+        Action.CLOSE: lambda: lifecycle.close(session, ticket, SUPERVISOR, "市民表示无需回访"),
         Action.REOPEN: lambda: lifecycle.reopen(session, ticket, operator, "市民不认可"),
         Action.INVALIDATE: lambda: lifecycle.invalidate(session, ticket, operator, "无效"),
         Action.MERGE: lambda: lifecycle.merge(session, ticket, new_ticket(session), operator),
+        Action.HANDOVER: lambda: handover.handover(session, ticket, operator, EmergencyService.AMBULANCE),
+        Action.REDISPATCH: lambda: redispatch(session, ticket, staff),
     }[action]()
 
 
-REACHABLE = [State.RECEIVED, State.ANSWERED, State.INVALID, State.TRANSFERRED, State.RETURNED,
-             State.IN_PROGRESS, State.RESOLVED, State.REOPENED, State.CLOSED]
+REACHABLE = list(State)
 
 
 @pytest.mark.parametrize("state", REACHABLE, ids=lambda s: s.value)

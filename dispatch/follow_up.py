@@ -1,0 +1,112 @@
+"""回访: asking citizens about resolved tickets, and closing those nobody rates.
+
+An operator calls the citizen and records the outcome (satisfied, partly, unsatisfied, or
+unreachable); citizens also rate on the web status page and by text. After
+`max_attempts` unanswered calls, or `close_after` without any rating, a resolved ticket
+closes as not rated, which keeps it out of the satisfaction rate's denominator.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import lifecycle
+from dispatch.actors import DISPATCH_ROLES, Actor, require_role
+from dispatch.clock import utcnow
+from dispatch.errors import IllegalTransition, InvalidInput
+from dispatch.models import Ticket, TicketEvent
+from dispatch.states import State
+from dispatch.vocabulary import CloseReason, FollowUpOutcome, Rating
+
+AUTO_CLOSE_ACTOR = Actor.system("system:follow-up")
+
+
+@dataclass(frozen=True)
+class FollowUpPolicy:
+    max_attempts: int = 3                          # unanswered calls before closing as not rated
+    close_after: dt.timedelta = dt.timedelta(days=7)  # resolved and unrated this long: closed
+
+
+def follow_up(session: Session, ticket: Ticket, actor: Actor, outcome: FollowUpOutcome, *,
+              note: str | None = None, policy: FollowUpPolicy = FollowUpPolicy(),
+              now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
+    """Record what the citizen said on the follow-up call, or that nobody answered."""
+    if actor.is_staff:
+        require_role(actor, DISPATCH_ROLES, "follow tickets up")
+    note = (note or "").strip() or None
+    rating = outcome.rating
+    if rating is not None:
+        return lifecycle.rate(session, ticket, rating, actor, note=note, now=now,
+                              expected_version=expected_version)
+    lifecycle.check_version(ticket, expected_version)
+    if State(ticket.state) is not State.RESOLVED:
+        raise IllegalTransition(ticket.state, "follow_up", ticket.number)
+    now = now or utcnow()
+    ticket.follow_up_attempts = (ticket.follow_up_attempts or 0) + 1
+    event = lifecycle.record(session, ticket, "follow_up", actor, now=now, note=note, unit_id=ticket.unit_id,
+                             data={"outcome": outcome.value, "attempt": ticket.follow_up_attempts})
+    if ticket.follow_up_attempts >= policy.max_attempts:
+        return lifecycle.close_unrated(session, ticket, actor, CloseReason.UNREACHABLE, now=now,
+                                       note=f"回访{ticket.follow_up_attempts}次未接通")
+    return event
+
+
+def due(session: Session, *, limit: int = 100) -> list[Ticket]:
+    """The follow-up queue: resolved tickets not yet rated or closed, oldest resolution first."""
+    return list(session.scalars(select(Ticket).where(Ticket.state == State.RESOLVED.value)
+                                .order_by(Ticket.resolved_at, Ticket.id).limit(limit)))
+
+
+def close_unrated_resolved(session: Session, policy: FollowUpPolicy = FollowUpPolicy(), *,
+                           now: dt.datetime | None = None, batch: int = 500) -> list[str]:
+    """Close every ticket resolved more than `close_after` ago that nobody rated; returns
+    their numbers. Run by the app's scheduler and by `hotline follow-up close-unrated`."""
+    now = now or utcnow()
+    stale = session.scalars(select(Ticket).where(Ticket.state == State.RESOLVED.value,
+                                                 Ticket.resolved_at < now - policy.close_after)
+                            .order_by(Ticket.resolved_at).limit(batch))
+    closed = []
+    for ticket in list(stale):
+        lifecycle.close_unrated(session, ticket, AUTO_CLOSE_ACTOR, CloseReason.NOT_RATED, now=now,
+                                note=f"办结{policy.close_after.days}天内未评价，自动关闭")
+        closed.append(ticket.number)
+    return closed
+
+
+def rate_duplicate(session: Session, ticket: Ticket, rating: Rating, actor: Actor, *,
+                   note: str | None = None, now: dt.datetime | None = None) -> TicketEvent:
+    """A citizen whose ticket was merged rates the main ticket's result. The rating stays on
+    their own ticket: the figures count the matter once, through the main ticket."""
+    if State(ticket.state) is not State.MERGED or ticket.merged_into_id is None:
+        raise IllegalTransition(ticket.state, "rate", ticket.number)
+    main = session.get_one(Ticket, ticket.merged_into_id)
+    if State(main.state) not in (State.RESOLVED, State.CLOSED, State.ANSWERED):
+        raise IllegalTransition(main.state, "rate", main.number)
+    if ticket.rating is not None:
+        raise InvalidInput("rating", "这件工单已经评价过了")
+    channel = lifecycle.rating_channel(actor)
+    ticket.rating, ticket.rating_channel = rating.value, channel
+    return lifecycle.record(session, ticket, "rate", actor, now=now, note=note,
+                            data={"rating": rating.value, "channel": channel, "main": main.number})
+
+
+def may_rate(session: Session, ticket: Ticket) -> bool:
+    """Whether the citizen is asked to rate now: a resolved ticket, or a duplicate whose main
+    ticket has a result and which its citizen has not rated yet."""
+    if State(ticket.state) is State.RESOLVED:
+        return True
+    if State(ticket.state) is State.MERGED and ticket.rating is None and ticket.merged_into_id is not None:
+        main_state = session.scalar(select(Ticket.state).where(Ticket.id == ticket.merged_into_id))
+        return main_state in (State.RESOLVED.value, State.CLOSED.value, State.ANSWERED.value)
+    return False
+
+
+def rate_as_citizen(session: Session, ticket: Ticket, rating: Rating, actor: Actor, *,
+                    note: str | None = None, now: dt.datetime | None = None) -> TicketEvent:
+    """The citizen's own rating (web or SMS), of their ticket or of the one it was merged into."""
+    if State(ticket.state) is State.MERGED:
+        return rate_duplicate(session, ticket, rating, actor, note=note, now=now)
+    return lifecycle.rate(session, ticket, rating, actor, note=note, now=now)

@@ -1,0 +1,37 @@
+"""即时转: a caller who needs the police, the fire brigade, an ambulance or the traffic police
+is handed over at once; the hand-over is the ticket's outcome and closes it."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from dispatch import lifecycle
+from dispatch.actors import DISPATCH_ROLES, Actor, require_role
+from dispatch.clock import utcnow
+from dispatch.errors import InvalidInput
+from dispatch.models import Ticket, TicketEvent
+from dispatch.states import Action
+from dispatch.vocabulary import EmergencyService
+
+
+def parse_service(value: object) -> EmergencyService:
+    try:
+        return EmergencyService(str(value))
+    except ValueError:
+        raise InvalidInput("to", "只能转 110、119、120 或 122") from None
+
+
+def handover(session: Session, ticket: Ticket, actor: Actor, to: EmergencyService, *,
+             note: str | None = None, now: dt.datetime | None = None,
+             expected_version: int | None = None) -> TicketEvent:
+    """Record to whom, when and by whom the caller was handed over, and close the ticket."""
+    require_role(actor, DISPATCH_ROLES, "hand callers over to emergency services")
+    lifecycle.check_version(ticket, expected_version)
+    lifecycle.require_state_allows(ticket, Action.HANDOVER)
+    now = now or utcnow()
+    ticket.handover_to = to.value
+    ticket.closed_at = now
+    ticket.unit_id = None
+    return lifecycle.transition(session, ticket, Action.HANDOVER, actor, now=now,
+                                note=(note or "").strip() or None, data={"to": to.value})
