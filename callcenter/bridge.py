@@ -365,6 +365,21 @@ class AmiBridge:
                  channel, result.success, result.reason)
         return result
 
+    async def redirect(self, channel: str, exten: str, context: str, *, priority: int = 1) -> None:
+        """Send a live channel on to ``exten@context`` (AMI Redirect), e.g. a caller to an
+        emergency number; the operator's leg is left and hangs up. ActionFailed when the
+        channel is gone."""
+        log.info("ami.redirect channel=%s exten=%s context=%s", channel, exten, context)
+        await self.action({"Action": "Redirect", "Channel": channel, "Exten": exten,
+                           "Context": context, "Priority": str(priority)})
+
+    async def live_channels(self) -> list[ev.CoreShowChannel]:
+        """The channels up on the PBX now (CoreShowChannels)."""
+        manager = self._current("CoreShowChannels")
+        now = self._clock()
+        listing = await self._send_list(manager, {"Action": "CoreShowChannels"})
+        return [e for e in (ev.parse(m, now) for m in listing) if isinstance(e, ev.CoreShowChannel)]
+
     # -- events --
 
     def _on_message(self, manager: _Manager, message: Message) -> None:

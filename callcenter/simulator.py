@@ -97,6 +97,7 @@ class Simulator:
         self.silent_actions = {a.lower() for a in silent_actions}
         self.debug_headers, self.version = debug_headers, version
         self.originated: list[dict[str, str]] = []
+        self.redirected: list[dict[str, str]] = []
         self.logins: list[str] = []  # "plain" or "md5", per successful login
         self._ids = sc.Ids(epoch=int(time.time()))
         self._state = _PbxState()
@@ -338,6 +339,8 @@ class Simulator:
             self._queue_status(s, aid)
         elif name == "originate":
             self._originate(s, a, aid)
+        elif name == "redirect":
+            self._redirect(s, a, aid)
         else:
             s.send({"Response": "Error", **aid, "Message": "Invalid/unknown command"})
         return True
@@ -406,6 +409,25 @@ class Simulator:
         self.originated.append(dict(a))
         s.send({"Response": "Success", **aid, "Message": "Originate successfully queued"})
         self._spawn(self._originate_response(s, a, aid))
+
+    def _redirect(self, s: _Session, a: dict[str, str], aid: dict[str, str]) -> None:
+        """Send a live channel to another place in the dialplan, as Asterisk does: refused
+        for a channel that is not up; the channel's next Newexten shows where it went."""
+        live = next((c for c in self._state.channels.values() if c.fields.get("Channel") == a.get("channel")), None)
+        if not a.get("exten") or not a.get("context"):
+            s.send({"Response": "Error", **aid, "Message": "Exten and Context are required"})
+            return
+        if live is None:
+            s.send({"Response": "Error", **aid, "Message": "Channel specified does not exist"})
+            return
+        self.redirected.append(dict(a))
+        live.fields.update(Context=a["context"], Exten=a["exten"], Priority=a.get("priority", "1"),
+                           Application="Dial", ApplicationData=f"PJSIP/{a['exten']}@trunk")
+        s.send({"Response": "Success", **aid, "Message": "Redirect successful"})
+        self.emit({"Event": "Newexten", "Privilege": "dialplan,all",
+                   **{k: v for k, v in live.fields.items() if k not in ("Duration", "BridgeId",
+                                                                         "ApplicationData", "Application")},
+                   "Extension": a["exten"], "Application": "Dial", "AppData": f"PJSIP/{a['exten']}@trunk"})
 
     async def _originate_response(self, s: _Session, a: dict[str, str],
                                   aid: dict[str, str]) -> None:

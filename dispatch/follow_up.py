@@ -18,8 +18,9 @@ from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import IllegalTransition, InvalidInput
 from dispatch.models import Ticket, TicketEvent
+from dispatch.phone import national_form
 from dispatch.states import State
-from dispatch.vocabulary import CloseReason, FollowUpOutcome, Rating
+from dispatch.vocabulary import LABELS_ZH, CloseReason, DialResult, FollowUpOutcome, Rating
 
 AUTO_CLOSE_ACTOR = Actor.system("system:follow-up")
 
@@ -58,6 +59,42 @@ def due(session: Session, *, limit: int = 100) -> list[Ticket]:
     """The follow-up queue: resolved tickets not yet rated or closed, oldest resolution first."""
     return list(session.scalars(select(Ticket).where(Ticket.state == State.RESOLVED.value)
                                 .order_by(Ticket.resolved_at, Ticket.id).limit(limit)))
+
+
+def call_target(session: Session, ticket: Ticket, actor: Actor) -> str:
+    """The number to dial for a follow-up call (回拨), checked before anything rings: the
+    ticket must be waiting for its follow-up and have a phone number."""
+    require_role(actor, DISPATCH_ROLES, "call citizens about their tickets")
+    if State(ticket.state) is not State.RESOLVED:
+        raise IllegalTransition(ticket.state, "follow_up_call", ticket.number)
+    if not ticket.phone:
+        raise InvalidInput("phone", "这件工单没有联系电话，无法回拨")
+    return national_form(ticket.phone) if ticket.phone.startswith("+") else ticket.phone
+
+
+def record_call(session: Session, ticket: Ticket, actor: Actor, result: DialResult, *, agent: str,
+                reason: int | None = None, now: dt.datetime | None = None) -> TicketEvent:
+    """Log a follow-up call placed through the PBX, whatever became of it. The outcome the
+    citizen gives (or that nobody answered) is recorded afterwards by follow_up()."""
+    require_role(actor, DISPATCH_ROLES, "call citizens about their tickets")
+    return lifecycle.record(session, ticket, "follow_up_call", actor, now=now, note=LABELS_ZH[result.value],
+                            unit_id=ticket.unit_id,
+                            data={"result": result.value, "reason": reason, "agent": agent})
+
+
+def calls_made(session: Session, tickets: list[Ticket]) -> dict[int, int]:
+    """Follow-up calls placed for each ticket since its latest resolution."""
+    since = {t.id: t.resolved_at for t in tickets}
+    counts = dict.fromkeys(since, 0)
+    if not since:
+        return counts
+    rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.at)
+                           .where(TicketEvent.ticket_id.in_(since), TicketEvent.action == "follow_up_call"))
+    for ticket_id, at in rows:
+        resolved = since[ticket_id]
+        if resolved is None or at >= resolved:
+            counts[ticket_id] += 1
+    return counts
 
 
 def close_unrated_resolved(session: Session, policy: FollowUpPolicy = FollowUpPolicy(), *,

@@ -11,8 +11,9 @@ from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput
 from dispatch.models import Ticket, TicketEvent
-from dispatch.states import Action
-from dispatch.vocabulary import EmergencyService
+from dispatch.states import Action, State
+from dispatch.telephony import live_call_of_ticket
+from dispatch.vocabulary import LABELS_ZH, DialResult, EmergencyService
 
 
 def parse_service(value: object) -> EmergencyService:
@@ -35,3 +36,21 @@ def handover(session: Session, ticket: Ticket, actor: Actor, to: EmergencyServic
     ticket.unit_id = None
     return lifecycle.transition(session, ticket, Action.HANDOVER, actor, now=now,
                                 note=(note or "").strip() or None, data={"to": to.value})
+
+
+def live_call_to_transfer(session: Session, ticket: Ticket) -> str | None:
+    """The linkedid of the caller still on the line for a handed-over ticket, if any: the
+    call centre sends that caller on to the emergency number."""
+    if State(ticket.state) is not State.HANDED_OVER:
+        return None
+    call = live_call_of_ticket(session, ticket.id)
+    return call.linkedid if call is not None else None
+
+
+def record_call_transfer(session: Session, ticket: Ticket, actor: Actor, result: DialResult, *,
+                         number: str, linkedid: str, now: dt.datetime | None = None) -> TicketEvent:
+    """Log what became of transferring the live call (the hand-over itself is already recorded)."""
+    require_role(actor, DISPATCH_ROLES, "hand callers over to emergency services")
+    return lifecycle.record(session, ticket, "handover_call", actor, now=now,
+                            note=f"{LABELS_ZH[result.value]}（{number}）",
+                            data={"result": result.value, "number": number, "linkedid": linkedid})

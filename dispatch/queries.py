@@ -163,6 +163,12 @@ def tickets_of_phone(session: Session, phone: str, *, limit: int = 10) -> list[T
                                 .order_by(Ticket.received_at.desc()).limit(limit)))
 
 
+def merged_into(session: Session, ticket_id: int) -> list[Ticket]:
+    """The duplicates that follow a main ticket (合并): with it, 多人反映 = 1 + their number."""
+    return list(session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket_id)
+                                .order_by(Ticket.received_at)))
+
+
 @dataclass(frozen=True)
 class DayFigures:
     day: dt.date

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound
-
-
+from dispatch.flags import active_flag
 from dispatch.models import AgentStatus, Call, Callback, Ticket
 from dispatch.phone import normalise_phone
 
@@ -120,6 +119,13 @@ def mark_callback_done(session: Session, callback_id: int, actor: Actor, note: s
     return callback
 
 
+def live_call_of_ticket(session: Session, ticket_id: int) -> Call | None:
+    """The call a ticket was filed from, while the caller is still on the line."""
+    return session.scalar(select(Call).where(Call.ticket_id == ticket_id, Call.answered_at.is_not(None),
+                                             Call.ended_at.is_(None))
+                          .order_by(Call.answered_at.desc()).limit(1))
+
+
 def link_ticket_to_call(session: Session, ticket: Ticket, linkedid: str) -> None:
     """The ticket an operator files during a call points at that call."""
     call = session.scalar(select(Call).where(Call.linkedid == linkedid))
@@ -137,6 +143,7 @@ class ScreenPop:
     agent: str | None
     caller: str | None
     earlier_tickets: list[dict[str, Any]] = field(default_factory=list)
+    flagged: str | None = None  # why the caller's number is flagged as malicious, if it is
 
 
 def screen_pop(session: Session, call: Call, *, limit: int = 5) -> ScreenPop:
@@ -146,7 +153,9 @@ def screen_pop(session: Session, call: Call, *, limit: int = 5) -> ScreenPop:
                                   .order_by(Ticket.received_at.desc()).limit(limit))
         earlier = [{"number": t.number, "title": t.title, "state": t.state,
                     "received_at": t.received_at.isoformat()} for t in tickets]
-    return ScreenPop(linkedid=call.linkedid, agent=call.agent, caller=call.caller, earlier_tickets=earlier)
+    flag = active_flag(session, call.caller)
+    return ScreenPop(linkedid=call.linkedid, agent=call.agent, caller=call.caller, earlier_tickets=earlier,
+                     flagged=flag.reason if flag is not None else None)
 
 
 @dataclass(frozen=True)

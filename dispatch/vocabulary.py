@@ -68,6 +68,22 @@ class EmergencyService(str, enum.Enum):
     TRAFFIC = "122"
 
 
+class DialResult(str, enum.Enum):
+    """How a call the hotline placed through the PBX went (回拨, 即时转的来电转接)."""
+
+    CONNECTED = "dial_connected"    # the operator's phone answered and the citizen is being dialled
+    REDIRECTED = "dial_redirected"  # the caller was sent on to the emergency number
+    BUSY = "dial_busy"
+    NO_ANSWER = "dial_no_answer"
+    FAILED = "dial_failed"
+    HUNG_UP = "dial_hung_up"        # the caller had already hung up: nothing to transfer
+    PBX_DOWN = "dial_pbx_down"      # no answer from the PBX: nothing was dialled
+
+    @property
+    def reached(self) -> bool:
+        return self in (DialResult.CONNECTED, DialResult.REDIRECTED)
+
+
 class DisputeStatus(str, enum.Enum):
     PENDING = "pending"
     UPHELD = "upheld"       # re-dispatched
@@ -103,6 +119,9 @@ LABELS_ZH: dict[str, str] = {
     "unreachable": "未接通", "rated": "已评价", "not_rated": "未评价",
     "110": "110 报警", "119": "119 火警", "120": "120 急救", "122": "122 交通事故",
     "pending": "待审核", "upheld": "同意改派", "refused": "不同意改派",
+    "dial_connected": "已呼出（话务员分机已接起，正在呼叫市民）", "dial_redirected": "来电已转接",
+    "dial_busy": "忙线", "dial_no_answer": "无人接听", "dial_failed": "呼叫失败",
+    "dial_hung_up": "来电已挂断，未转接", "dial_pbx_down": "电话系统无响应，未拨出",
     "satisfied": "满意", "partly": "基本满意", "unsatisfied": "不满意",
     "operator": "话务员", "unit_staff": "承办单位", "supervisor": "督办员", "admin": "管理员",
 }
