@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import routing_rules
+from dispatch.actions import ActionContext
 from dispatch.db import make_engine, make_sessionmaker
 from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
@@ -46,6 +47,10 @@ class Services:
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,
                    city=city, router=city_router(city, min_confidence=settings.routing_min_confidence),
                    follow_up=follow_up)
+
+    def action_context(self) -> ActionContext:
+        """What dispatch.actions.perform needs from the configuration."""
+        return ActionContext(city=self.city, follow_up=self.follow_up, deadlines=self.rules.policy)
 
     def places(self, text: str) -> list[str]:
         """The townships a text names (for similar-ticket scoring)."""

@@ -1,0 +1,304 @@
+"""Staff actions by name: the one place where an action's name (as the staff API and the
+ticket page post it) meets its dispatch function. perform() parses the loose parameters of
+a form or a JSON body into typed values, refuses a ticket the user may not see exactly like
+an unknown one, checks the version the caller saw, and calls the domain function, which
+checks the role and the move again. Nothing here commits."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import disputes, flags, follow_up, handover, lifecycle, queries
+from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
+from dispatch.deadlines import DeadlinePolicy
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.follow_up import FollowUpPolicy
+from dispatch.models import Ticket, Unit
+from dispatch.public import ticket_by_number
+from dispatch.staff_view import may_see
+from dispatch.states import FINISHED_STATES, State
+from dispatch.units import City
+from dispatch.vocabulary import FollowUpOutcome, Role
+
+# Names the ticket page posted before the API existed; both spellings mean the same action.
+ACTION_ALIASES = {"extend": "request_extension"}
+# The page's form fields, by the parameter they stand for: its one text box is the reply,
+# the reason or the note, whichever the action needs.
+FIELD_ALIASES = {"unit": ("unit_code",), "days": ("working_days",), "reply": ("text",),
+                 "reason": ("text",), "note": ("text",)}
+MAX_DAYS = 60
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What the actions need from the running app besides the database."""
+
+    city: City | None = None                  # transfers away from routing's proposal teach it
+    follow_up: FollowUpPolicy = FollowUpPolicy()
+    deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    now: dt.datetime | None = None            # for tests and replays; the clock when None
+
+
+Params = Mapping[str, Any]
+Handler = Callable[[Session, Actor, Ticket, Params, ActionContext], None]
+
+
+def canonical(action: str) -> str:
+    return ACTION_ALIASES.get(action, action)
+
+
+def perform(session: Session, actor: Actor, ticket_number: str, action: str, params: Params,
+            context: ActionContext = ActionContext()) -> Ticket:
+    """Do `action` on the ticket as `actor`; returns the ticket as it now is (flushed)."""
+    handler = HANDLERS.get(canonical(action))
+    if handler is None:
+        raise NotFound(f"没有「{action}」这个操作")
+    ticket = session.scalar(select(Ticket).where(Ticket.number == ticket_number.strip()))
+    if ticket is None or not may_see(session, actor, ticket):
+        raise NotFound(f"no ticket {ticket_number}")
+    # Checked once, here, before anything changes: domain functions that flush midway
+    # (resolve, transfer with learn_from) would otherwise see their own write as someone
+    # else's. Concurrent writers are still caught by the version column at flush.
+    lifecycle.check_version(ticket, optional_int(params, "expected_version"))
+    handler(session, actor, ticket, params, context)
+    session.flush()
+    return ticket
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+def _raw(params: Params, name: str) -> Any:
+    for key in (name, *FIELD_ALIASES.get(name, ())):
+        value = params.get(key)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def optional_text(params: Params, name: str) -> str | None:
+    value = _raw(params, name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(name, "应为文字")
+    if len(value) > lifecycle.MAX_NOTE_CHARS:
+        raise InvalidInput(name, f"不能超过 {lifecycle.MAX_NOTE_CHARS} 个字")
+    return value.strip() or None
+
+
+def required_text(params: Params, name: str, what: str) -> str:
+    value = optional_text(params, name)
+    if value is None:
+        raise InvalidInput(name, f"请填写{what}")
+    return value
+
+
+def optional_int(params: Params, name: str) -> int | None:
+    value = _raw(params, name)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput(name, "应为整数")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise InvalidInput(name, "应为整数")
+
+
+_TRUE, _FALSE = ("true", "yes", "on", "1", "approve"), ("false", "no", "off", "0", "refuse")
+
+
+def boolean(params: Params, name: str, *, default: bool | None = None) -> bool:
+    value = _raw(params, name)
+    if value is None:
+        if default is None:
+            raise InvalidInput(name, "请填写 true（同意）或 false（不同意）")
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise InvalidInput(name, "应为 true 或 false")
+
+
+def _days(params: Params) -> int:
+    days = optional_int(params, "days")
+    if days is None or not 1 <= days <= MAX_DAYS:
+        raise InvalidInput("days", f"请填写 1 到 {MAX_DAYS} 之间的工作日数")
+    return days
+
+
+def _unit(session: Session, params: Params) -> Unit:
+    code = _raw(params, "unit")
+    if not isinstance(code, str) or not code.strip():
+        raise InvalidInput("unit", "请选择承办单位（单位代码）")
+    unit = session.scalar(select(Unit).where(Unit.code == code.strip()))
+    if unit is None:
+        raise InvalidInput("unit", f"没有代码为「{code.strip()}」的单位")
+    return unit
+
+
+def _outcome(params: Params) -> FollowUpOutcome:
+    value = _raw(params, "rating")
+    try:
+        return FollowUpOutcome(str(value))
+    except ValueError:
+        raise InvalidInput("rating", "应为 satisfied（满意）、partly（基本满意）、unsatisfied（不满意）"
+                           "或 unreachable（未接通）") from None
+
+
+def _main_ticket(session: Session, params: Params) -> Ticket:
+    number = _raw(params, "into")
+    if not isinstance(number, str) or not number.strip():
+        raise InvalidInput("into", "请填写要合并到的主工单号")
+    main = session.scalar(select(Ticket).where(Ticket.number == number.strip()))
+    if main is None:
+        raise InvalidInput("into", f"没有工单「{number.strip()}」")
+    return main
+
+
+# -- the actions -----------------------------------------------------------------------------
+
+def _transfer(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    unit = _unit(session, params)
+    proposed = (ticket.routing or {}).get("unit_code")
+    # The proposed unit keeps routing's own account of why (lifecycle fills it in); another
+    # one says a person chose it, from a suggestion or the picker.
+    routing: dict[str, Any] | None = None
+    if unit.code != proposed:
+        routing = {"source": "operator", "by": actor.label,
+                   "picked": "suggestion" if params.get("source") == "suggestion" else "picker"}
+    lifecycle.transfer(session, ticket, unit, actor, note=optional_text(params, "note"), routing=routing,
+                       learn_from=context.city, now=context.now)
+
+
+def _answer(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    lifecycle.answer(session, ticket, actor, required_text(params, "reply", "答复内容"), now=context.now)
+
+
+def _accept(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    lifecycle.accept(session, ticket, actor, now=context.now)
+
+
+def _return(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    lifecycle.return_ticket(session, ticket, actor, required_text(params, "reason", "退单理由"), now=context.now)
+
+
+def _request_extension(session: Session, actor: Actor, ticket: Ticket, params: Params,
+                       context: ActionContext) -> None:
+    days = _days(params)
+    lifecycle.request_extension(session, ticket, actor, days, required_text(params, "reason", "延期理由"),
+                                now=context.now)
+
+
+def _decide_extension(session: Session, actor: Actor, ticket: Ticket, params: Params,
+                      context: ActionContext) -> None:
+    approve = boolean(params, "approve")
+    note = optional_text(params, "reason")
+    request = queries.pending_extension_of(session, ticket.id)
+    if request is None:
+        require_role(actor, SUPERVISING_ROLES, "decide extension requests")
+        raise Conflict(f"工单 {ticket.number} 没有待审批的延期申请")
+    lifecycle.decide_extension(session, request, actor, approve=approve, policy=context.deadlines, note=note,
+                               now=context.now)
+
+
+def _resolve(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    lifecycle.resolve(session, ticket, actor, required_text(params, "reply", "答复内容"), now=context.now)
+
+
+def _escalate(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    lifecycle.escalate(session, ticket, actor, required_text(params, "note", "督办意见"), now=context.now)
+
+
+def _follow_up(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    follow_up.follow_up(session, ticket, actor, _outcome(params), note=optional_text(params, "note"),
+                        policy=context.follow_up, now=context.now)
+
+
+def _close(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    lifecycle.close(session, ticket, actor, required_text(params, "note", "关闭说明"), now=context.now)
+
+
+def _merge(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    lifecycle.merge(session, ticket, _main_ticket(session, params), actor, now=context.now)
+
+
+def _invalidate(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    reason = required_text(params, "reason", "作废理由")
+    flag = boolean(params, "flag_number", default=False)
+    if flag and not ticket.phone:
+        raise InvalidInput("flag_number", "该工单没有来电号码，无法标记")
+    lifecycle.invalidate(session, ticket, actor, reason, now=context.now)
+    if flag:
+        flags.flag(session, ticket.phone, actor, reason, ticket_id=ticket.id, now=context.now)
+
+
+def _handover(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    service = handover.parse_service(_raw(params, "to"))
+    handover.handover(session, ticket, actor, service, note=optional_text(params, "note"), now=context.now)
+
+
+def _dispute(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    disputes.raise_dispute(session, ticket, actor, required_text(params, "reason", "改派理由"), now=context.now)
+
+
+def _decide_dispute(session: Session, actor: Actor, ticket: Ticket, params: Params,
+                    context: ActionContext) -> None:
+    approve = boolean(params, "approve")
+    disputes.decide_dispute(session, ticket, actor, approve=approve,
+                            reason=required_text(params, "reason", "审核意见"), now=context.now)
+
+
+HANDLERS: dict[str, Handler] = {
+    "transfer": _transfer, "answer": _answer, "accept": _accept, "return": _return,
+    "request_extension": _request_extension, "decide_extension": _decide_extension,
+    "resolve": _resolve, "escalate": _escalate, "follow_up": _follow_up, "close": _close,
+    "merge": _merge, "invalidate": _invalidate, "handover": _handover, "dispute": _dispute,
+    "decide_dispute": _decide_dispute,
+}
+ACTIONS = tuple(HANDLERS)
+
+
+def allowed_actions(session: Session, actor: Actor, ticket: Ticket) -> list[str]:
+    """The actions to offer this user on this ticket, in HANDLERS order. perform() and the
+    domain functions check each again when it is taken."""
+    state, role = State(ticket.state), actor.role
+    allowed: set[str] = set()
+    if role in DISPATCH_ROLES:
+        if state in (State.RECEIVED, State.RETURNED):
+            allowed.update({"transfer", "invalidate", "merge", "handover"})
+        if state is State.RECEIVED:
+            allowed.add("answer")
+        if state is State.RESOLVED:
+            allowed.add("follow_up")
+    own = role is Role.ADMIN or (role is Role.UNIT_STAFF and ticket.unit_id == actor.unit_id)
+    waiting_extension = queries.pending_extension_of(session, ticket.id) is not None
+    if own:
+        if state in (State.TRANSFERRED, State.REOPENED):
+            allowed.add("accept")
+        if state is State.TRANSFERRED:
+            allowed.add("return")
+        if state is State.IN_PROGRESS:
+            allowed.add("resolve")
+        if state in disputes.DISPUTABLE_STATES:
+            if not waiting_extension:
+                allowed.add("request_extension")
+            if ticket.open_dispute_id is None:
+                allowed.add("dispute")
+    if role in SUPERVISING_ROLES:
+        if state not in FINISHED_STATES:
+            allowed.add("escalate")
+        if state is State.RESOLVED:
+            allowed.add("close")
+        if waiting_extension:
+            allowed.add("decide_extension")
+        if ticket.open_dispute_id is not None:
+            allowed.add("decide_dispute")
+    return [name for name in ACTIONS if name in allowed]
