@@ -38,7 +38,8 @@ async def dial(bridge: AmiBridge, operator_channel: str, citizen: str) -> tuple[
 
 
 async def call_back(bridge: AmiBridge, sessions: sessionmaker[Session], callback_id: int, actor: Actor,
-                    operator_channel: str) -> Callback:
+                    operator_channel: str) -> tuple[Callback, DialResult]:
+    """Call back a missed call; reaching the citizen takes it off the callback list."""
     def number() -> str:
         with sessions() as session:
             callback = session.get(Callback, callback_id)
@@ -57,7 +58,7 @@ async def call_back(bridge: AmiBridge, sessions: sessionmaker[Session], callback
                                                      f"{result.value} (originate reason {reason})",
                                                      reached=result.reached)
 
-    return await asyncio.to_thread(save)
+    return await asyncio.to_thread(save), result
 
 
 async def call_about_ticket(bridge: AmiBridge, sessions: sessionmaker[Session], number: str, actor: Actor,

@@ -17,9 +17,10 @@ from dispatch.vocabulary import LABELS_ZH
 
 # Actions a citizen sees on the timeline; internal notes (return reasons, escalations) stay inside.
 PUBLIC_ACTIONS = {"receive", "transfer", "accept", "return", "resolve", "answer", "close", "reopen",
-                  "invalidate", "merge", "approve_extension", "repeat_contact"}
+                  "invalidate", "merge", "approve_extension", "repeat_contact", "main_resolved", "handover",
+                  "rate"}
 # Actions whose note is the reply meant for the citizen.
-REPLY_ACTIONS = {"resolve", "answer"}
+REPLY_ACTIONS = {"resolve", "answer", "main_resolved"}
 
 
 def ticket_by_number(session: Session, number: str) -> Ticket:

@@ -50,6 +50,7 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         "reply": ticket.reply,
         "events": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_state,
                     "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,
-                    "note": mask_text(e.note, names) if hide_identity and e.note else e.note}
+                    "note": mask_text(e.note, names) if hide_identity and e.note else e.note,
+                    "rating": (e.data or {}).get("rating"), "channel": (e.data or {}).get("channel")}
                    for e in events],
     }

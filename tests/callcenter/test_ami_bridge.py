@@ -243,3 +243,27 @@ def test_sweep_closes_a_call_whose_hangup_never_came():
                 await until(lambda: "7.1" in rec.final())
                 assert rec.final()["7.1"].outcome == "lost"
     run(story())
+
+
+def test_a_live_caller_is_redirected_and_a_gone_channel_is_refused():
+    from callcenter.bridge import ActionFailed
+    from callcenter.handover import HANDOVER_CONTEXT, redirect_caller
+    from dispatch.vocabulary import DialResult
+
+    async def story():
+        async with Simulator("127.0.0.1", 0, "hotline", SECRET, speed=20) as sim:
+            async with AmiBridge(settings(sim.port), Recorder().on_call) as bridge:
+                await bridge.wait_connected(5)
+                playing = asyncio.ensure_future(sim.play("answered"))
+                await asyncio.sleep(1.0)  # connected to an agent at 0.65 s, talking until 5.4 s
+                live = await bridge.live_channels()
+                caller = next(c for c in live if c.uniqueid == c.linkedid)
+                assert caller.channel.startswith("PJSIP/trunk-")
+                assert await redirect_caller(bridge, caller.linkedid, "110") is DialResult.REDIRECTED
+                assert sim.redirected[0]["channel"] == caller.channel
+                assert (sim.redirected[0]["exten"], sim.redirected[0]["context"]) == ("110", HANDOVER_CONTEXT)
+                assert await redirect_caller(bridge, "no-such-call", "110") is DialResult.HUNG_UP
+                with pytest.raises(ActionFailed):
+                    await bridge.redirect("PJSIP/trunk-gone", "110", HANDOVER_CONTEXT)
+                playing.cancel()
+    run(story())

@@ -115,7 +115,7 @@ def test_operator_calls_a_citizen_back_through_the_pbx(sessions: sessionmaker[Se
         async with Simulator("127.0.0.1", 0, "hotline", SECRET, speed=100) as sim:
             async with AmiBridge(bridge_settings(sim.port), CallRecorder(sessions).on_call) as bridge:
                 await bridge.wait_connected(5)
-                done = await call_back(bridge, sessions, callback_id, OPERATOR, "PJSIP/7001")
+                done, _ = await call_back(bridge, sessions, callback_id, OPERATOR, "PJSIP/7001")
                 return done.status, sim.originated
 
     status, originated = asyncio.run(asyncio.wait_for(story(), 30))

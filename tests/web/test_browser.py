@@ -262,3 +262,79 @@ def test_a_call_pops_up_on_the_operators_console_and_becomes_a_ticket(new_contex
     operator.click("#answer-form button")
     operator.wait_for_selector("#done")
     assert "直接办结" in operator.inner_text("#ticket-state")
+
+
+def test_the_whole_loop_on_the_pages_with_a_follow_up_and_a_rating(new_context: Any, site: Any) -> None:
+    """受理 → 派单 → 办理 → 答复 → 回访（不满意）→ 重办 → 答复 → 评价（满意）→ 办结, and the
+    supervisor's satisfaction rate, all through the pages."""
+    server, services = site
+    base = server.url
+    shots = Shots()
+
+    citizen = new_context().new_page()
+    citizen.goto(base + "/")
+    citizen.fill("input[name=title]", "天坛路公交站牌倒了")
+    citizen.fill("textarea[name=body]", "天坛路北口公交站牌被风刮倒，压在人行道上，很危险。")
+    citizen.fill("input[name=phone]", "13912340000")
+    citizen.click("#complaint-form button[type=submit]")
+    number = citizen.inner_text("#ticket-number").strip()
+    code = citizen.inner_text("#query-code").strip()
+
+    operator = login(new_context(), base, "operator")
+    operator.goto(f"{base}/tickets/{number}")
+    operator.click("#suggestions button[data-unit=housing]")
+    operator.wait_for_selector("#done")
+
+    unit = login(new_context(), base, "housing")
+
+    def unit_resolves(reply: str) -> None:
+        unit.goto(f"{base}/tickets/{number}")
+        unit.click("#accept-form button")
+        unit.wait_for_selector("#resolve-form")
+        unit.fill("#resolve-form textarea[name=text]", reply)
+        unit.click("#resolve-form button")
+        unit.wait_for_selector("#done")
+        assert "已办结" in unit.inner_text("#ticket-state")
+
+    unit_resolves("已安排人员扶正站牌。")
+
+    # 回访 from the operator's queue: the citizen is not satisfied.
+    operator.goto(f"{base}/operator")
+    row = f"#follow-up-{number}"
+    assert "未接通 0/3" in operator.inner_text(row)
+    shots(operator, "loop-follow-up-queue")
+    operator.select_option(f"{row} + tr select[name=rating]", "unsatisfied")
+    operator.fill(f"{row} + tr input[name=text]", "站牌扶正了但底座松动")
+    operator.click(f"{row} + tr .outcome-form button")
+    operator.wait_for_selector("#done")
+    assert "已记录回访结果" in operator.inner_text("#done")
+    assert operator.query_selector(row) is None
+
+    # Reopened with the same unit, which accepts it again and answers anew.
+    unit.goto(f"{base}/unit")
+    assert number in unit.inner_text("#inbox")
+    unit_resolves("已重新浇筑站牌底座，站牌已稳固。")
+
+    # The citizen rates on the status page.
+    citizen.goto(f"{base}/status?number={number}&code={code}")
+    assert "重新浇筑" in citizen.inner_text("#status-reply")
+    citizen.check("#rate-form input[value=satisfied]")
+    citizen.fill("#rate-form input[name=note]", "这次修好了")
+    shots(citizen, "loop-status-rate")
+    citizen.click("#rate-form button")
+    assert "感谢您的评价" in citizen.inner_text("#rated")
+    assert "已关闭" in citizen.inner_text("#status-state")
+
+    supervisor = login(new_context(), base, "supervisor")
+    supervisor.goto(f"{base}/tickets/{number}")
+    assert "已关闭" in supervisor.inner_text("#ticket-state")
+    log = supervisor.inner_text("#audit-log")
+    for step in ("受理", "转办", "签收", "办结", "重办", "评价：不满意（电话）", "评价：满意（网站）"):
+        assert step in log, step
+    shots(supervisor, "loop-ticket-closed")
+    supervisor.goto(f"{base}/supervisor?days=7")
+    figures = supervisor.inner_text("#table-tickets")
+    assert re.search(r"满意率\s+100\.0%", figures), figures  # the demo's river case and this one, both satisfied
+    follow_up = supervisor.inner_text("#table-follow_up")
+    assert re.search(r"\d+\s+\d+\s+\d+\.\d%", follow_up)
+    shots(supervisor, "loop-supervisor")

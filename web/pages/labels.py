@@ -13,6 +13,9 @@ ACTIONS_ZH = {
     "answer": "直接办结", "close": "回访关闭", "reopen": "重办", "invalidate": "作废", "merge": "合并",
     "escalate": "督办", "request_extension": "申请延期", "approve_extension": "同意延期",
     "refuse_extension": "不同意延期", "repeat_contact": "重复诉求",
+    "follow_up": "回访", "follow_up_call": "回访回拨", "merge_in": "重复件并入", "main_resolved": "主工单已办结",
+    "handover": "即时转", "handover_call": "来电转接", "redispatch": "同意改派", "dispute": "改派申请",
+    "refuse_dispute": "不同意改派", "rate": "评价",
 }
 
 BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办", "resolved": "办结"}

@@ -14,13 +14,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import queries, telephony
+from dispatch import follow_up, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.intake import IntakeRequest, intake
 from dispatch.phone import national_form
 from dispatch.vocabulary import Channel, RequestType, Urgency
 from web.auth import staff_only
+from web.pages.labels import label
 from web.pages.site import Site, event_stream, sse
 from web.pages.tickets import explain
 
@@ -36,17 +37,34 @@ def _site(request: Request) -> Site:
 def pop_message(pop: telephony.ScreenPop) -> dict[str, Any]:
     data = dataclasses.asdict(pop)
     data["caller_display"] = national_form(pop.caller) if pop.caller and pop.caller.startswith("+") else pop.caller
+    for earlier in data["earlier_tickets"]:
+        earlier["state_label"] = label(earlier["state"])
     return data
 
 
 def console_context(session: Session, agent: str | None) -> dict[str, Any]:
     call = queries.current_call(session, agent) if agent else None
+    due = follow_up.due(session, limit=100)
     return {
         "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
         "waiting": queries.awaiting_dispatch(session),
         "callbacks": telephony.pending_callbacks(session),
+        "follow_ups": due, "follow_up_calls": follow_up.calls_made(session, due),
+        "unit_names": {u.id: u.name for u in queries.active_units(session)},
     }
+
+
+DONE_MESSAGES = {"callback": "已记录回拨。", "called": "已回拨", "follow_up_call": "已回拨",
+                 "follow_up": "已记录回访结果。"}
+
+
+def done_message(done: str | None, call: str | None) -> str | None:
+    """What the console says after a step; a call's result as the PBX told it."""
+    message = DONE_MESSAGES.get(done or "")
+    if message and call and call.startswith("dial_"):
+        message = f"{message}：{label(call)}。请在下方记录结果。" if done == "follow_up_call" else f"{message}：{label(call)}。"
+    return message
 
 
 async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
@@ -56,7 +74,9 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
     agent = session_data.agent if session_data else None
     context = await site.services.run(lambda s: console_context(s, agent))
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
-                   form_id=uuid.uuid4().hex, done=request.query_params.get("done"))
+                   form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
+                   done=done_message(request.query_params.get("done"), request.query_params.get("call")),
+                   called=request.query_params.get("ticket"), max_attempts=site.services.follow_up.max_attempts)
     return site.render(request, "operator.html", context, status)
 
 

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch.errors import InvalidInput, NotFound
+from dispatch import follow_up
+from dispatch.actors import Actor
+from dispatch.errors import IllegalTransition, InvalidInput, NotFound
 from dispatch.intake import IntakeRequest, intake
+from dispatch.models import Ticket
 from dispatch.public import lookup, public_view
-from dispatch.vocabulary import Channel, RequestType
+from dispatch.vocabulary import Channel, Rating, RequestType
 from web.auth import checked_form, client_key
 from web.pages.site import Site
 
@@ -77,12 +81,23 @@ async def submit(request: Request) -> Response:
     return site.render(request, "submitted.html", {"ticket": answer}, 201 if answer["created"] else 200)
 
 
-async def status(request: Request) -> Response:
+WEB_CITIZEN = Actor.citizen(Channel.WEB.value)
+
+
+def status_context(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """The public view, and whether the citizen is asked to rate (or what they said)."""
+    return {"view": public_view(session, ticket), "may_rate": follow_up.may_rate(session, ticket),
+            "rating": ticket.rating}
+
+
+async def status(request: Request, *, number: str | None = None, code: str | None = None,
+                 error: str | None = None, http_status: int = 200) -> Response:
     """Number + query code -> the masked public view; a wrong code reads like an unknown number."""
     site = _site(request)
-    number = request.query_params.get("number", "").strip()[:40]
-    code = request.query_params.get("code", "").strip()[:20]
-    context: dict[str, Any] = {"number": number, "code": code, "view": None, "error": None}
+    number = (request.query_params.get("number", "") if number is None else number).strip()[:40]
+    code = (request.query_params.get("code", "") if code is None else code).strip()[:20]
+    context: dict[str, Any] = {"number": number, "code": code, "view": None, "error": None,
+                               "rated": request.query_params.get("rated") == "1", "rate_error": error}
     if not number and not code:
         return site.render(request, "status.html", context)
     limiter, client = site.limits.lookup_failures_per_client, client_key(request)
@@ -90,16 +105,48 @@ async def status(request: Request) -> Response:
         context["error"] = f"查询失败次数过多，请 {limiter.retry_after(client)} 秒后再试。"
         return site.render(request, "status.html", context, 429)
     try:
-        context["view"] = await site.services.run(lambda s: public_view(s, lookup(s, number, code)))
+        context.update(await site.services.run(lambda s: status_context(s, lookup(s, number, code))))
     except NotFound:
         limiter.hit(client)
         context["error"] = "未找到该工单：请核对工单号和查询码。"
         return site.render(request, "status.html", context, 404)
-    return site.render(request, "status.html", context)
+    return site.render(request, "status.html", context, http_status)
+
+
+async def rate(request: Request) -> Response:
+    """回访 on the web: the citizen holding number and query code rates the result (of their
+    own ticket, or of the main ticket theirs was merged into)."""
+    site = _site(request)
+    form = await checked_form(request)
+    number, code = str(form.get("number") or "").strip()[:40], str(form.get("code") or "").strip()[:20]
+    note = str(form.get("note") or "").strip()[:500] or None
+    limiter, client = site.limits.lookup_failures_per_client, client_key(request)
+    if limiter.blocked(client):
+        return await status(request, number=number, code=code, http_status=429,
+                            error=f"尝试次数过多，请 {limiter.retry_after(client)} 秒后再试。")
+    try:
+        rating = Rating(str(form.get("rating") or ""))
+    except ValueError:
+        return await status(request, number=number, code=code, error="请选择满意、基本满意或不满意。",
+                            http_status=422)
+
+    def work(session: Session) -> None:
+        follow_up.rate_as_citizen(session, lookup(session, number, code), rating, WEB_CITIZEN, note=note)
+
+    try:
+        await site.services.run(work)
+    except NotFound:  # status() looks it up again, counts the failure and says so
+        return await status(request, number=number, code=code)
+    except (IllegalTransition, InvalidInput):
+        return await status(request, number=number, code=code, http_status=409,
+                            error="这件工单现在不能评价：可能已经评价过，或尚未办结。")
+    site.changed()
+    return RedirectResponse("/status?" + urlencode({"number": number, "code": code, "rated": "1"}), status_code=303)
 
 
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/", submit, methods=["POST"]),
     Route("/status", status, methods=["GET"]),
+    Route("/status/rate", rate, methods=["POST"]),
 ]

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import lifecycle, outbox, queries, reports
+from dispatch import disputes, lifecycle, outbox, queries, reports
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound
@@ -95,7 +95,18 @@ def build_tables(session: Session, period: Period) -> Dashboard:
             ["转办率", percent(t["transfer_rate"])], ["成功转办率", percent(t["successful_transfer_rate"])],
             ["退单率", percent(t["return_rate"])], ["办结率", percent(t["resolution_rate"])],
             ["按期办结率", percent(t["on_time_rate"])], ["满意率", percent(t["satisfaction_rate"])],
-            ["超期", t["overdue"]]]),
+            ["回访率", percent(t["follow_up_rate"])], ["超期", t["overdue"]], ["即时转", t["handed_over"]],
+            ["无效", t["invalid"]], ["合并", t["merged"]]]),
+        Table("follow_up", "回访与评价", [("办结", INT), ("已回访", INT), ("回访率", RATE), ("已评价", INT),
+                                       ("电话评价", INT), ("网站评价", INT), ("短信评价", INT), ("满意率", RATE)],
+              [[t["resolved"], t["followed_up"], t["follow_up_rate"], t["rated"], t["rated_phone"], t["rated_web"],
+                t["rated_sms"], t["satisfaction_rate"]]]),
+        Table("handovers", "即时转（按去向）", [("去向", TEXT), ("工单数", INT)],
+              [[label(service), n] for service, n in summary["handovers"].items()]),
+        Table("disputes", "改派申请（按单位）", [("单位", TEXT), ("提出", INT), ("同意改派", INT), ("不同意", INT),
+                                             ("待决定", INT)],
+              [[d["unit_name"], d["raised"], d["upheld"], d["refused"], d["raised"] - d["upheld"] - d["refused"]]
+               for d in summary["disputes"]]),
         Table("units", "承办单位", [("单位", TEXT), ("转派", INT), ("签收", INT), ("退单", INT), ("办结", INT),
                                    ("成功转办率", RATE), ("退单率", RATE), ("办结率", RATE), ("按期办结率", RATE),
                                    ("满意率", RATE), ("超期", INT)],
@@ -142,6 +153,11 @@ def build_tables(session: Session, period: Period) -> Dashboard:
                         [[e.ticket.number, e.unit_name, e.request.working_days, e.request.reason,
                           e.request.requested_at, e.ticket.deadline] for e in extensions],
                         [e.ticket.number for e in extensions]))
+    waiting = disputes.pending(session)
+    tables.append(Table("disputes_pending", "改派申请待决定", [("工单号", TEXT), ("标题", TEXT), ("申请单位", TEXT),
+                                                            ("理由", TEXT), ("申请时间", TIME)],
+                        [[ticket.number, ticket.title, unit.name, dispute.reason, dispute.raised_at]
+                         for dispute, ticket, unit in waiting], [ticket.number for _, ticket, _ in waiting]))
     tables.append(_failed_sms_table(session))
     extension_ids = [e.request.id for e in extensions]
     versions = {x.number: x.version for x in [*overdue, *near, *(r.ticket for r in returned)]}

@@ -16,19 +16,20 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from classifier.features import message_text
-from dispatch import lifecycle, queries
-from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES
-from dispatch.errors import Conflict, DispatchError, IllegalTransition, InvalidInput, NotFound
+from callcenter.handover import transfer_live_call
+from dispatch import actions as dispatch_actions
+from dispatch import disputes, flags, lifecycle, queries, similarity, telephony
+from dispatch.errors import Conflict, DispatchError, IllegalTransition, InvalidInput
 from dispatch.models import Ticket, Unit
 from dispatch.public import ticket_by_number
 from dispatch.routing import Router
-from dispatch.staff_view import may_see, staff_view
-from dispatch.states import State
-from dispatch.units import unit_by_code
+from dispatch.staff_view import staff_view
+from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
 from web.pages.labels import action_label, label
 from web.pages.site import Site
+from web.services import Services
 
 log = logging.getLogger(__name__)
 ALL_STAFF = frozenset(Role)
@@ -100,52 +101,46 @@ def suggestions(session: Session, suggest: Suggest | None, ticket: Ticket) -> li
     return result
 
 
-def allowed_actions(user: StaffIdentity, ticket: Ticket) -> set[str]:
-    """The buttons to show; dispatch.lifecycle checks every one again when it is pressed."""
-    state, role = State(ticket.state), user.role
-    actions: set[str] = set()
-    if role in DISPATCH_ROLES and state in (State.RECEIVED, State.RETURNED):
-        actions.add("transfer")
-        if state is State.RECEIVED:
-            actions.add("answer")
-    own = role is Role.ADMIN or (role is Role.UNIT_STAFF and ticket.unit_id == user.unit_id)
-    if own:
-        if state in (State.TRANSFERRED, State.REOPENED):
-            actions.add("accept")
-        if state is State.TRANSFERRED:
-            actions.add("return")
-        if state is State.IN_PROGRESS:
-            actions.update({"resolve", "extend"})
-        if state is State.REOPENED:
-            actions.add("extend")
-    if role in SUPERVISING_ROLES and state not in (State.ANSWERED, State.RESOLVED, State.CLOSED,
-                                                   State.INVALID, State.MERGED):
-        actions.add("escalate")
-    return actions
-
-
 def _site(request: Request) -> Site:
     return request.app.state.site  # type: ignore[no-any-return]
 
 
-def ticket_context(session: Session, user: StaffIdentity, number: str, suggest: Suggest | None) -> dict[str, Any]:
+def ticket_context(session: Session, services: Services, user: StaffIdentity, number: str,
+                   suggest: Suggest | None) -> dict[str, Any]:
     ticket = ticket_by_number(session, number)
     view = staff_view(session, user.actor, ticket)   # NotFound for another unit's ticket
-    actions = allowed_actions(user, ticket)
+    actions = set(dispatch_actions.allowed_actions(session, user.actor, ticket))
     context: dict[str, Any] = {"t": view, "actions": actions, "overdue": lifecycle.is_overdue(ticket),
                                "extension": queries.pending_extension_of(session, ticket.id),
-                               "suggestions": [], "units": [], "earlier": []}
+                               "dispute": disputes.open_dispute(session, ticket),
+                               "suggestions": [], "units": [], "earlier": [], "similar": [], "flag": None,
+                               "main": None, "merged_in": queries.merged_into(session, ticket.id),
+                               "handover_to": ticket.handover_to, "live_call": False,
+                               "follow_up_attempts": ticket.follow_up_attempts,
+                               "follow_up_max": services.follow_up.max_attempts}
+    if ticket.merged_into_id is not None:
+        context["main"] = session.get(Ticket, ticket.merged_into_id)
     if "transfer" in actions:
         context["suggestions"] = suggestions(session, suggest, ticket)
         context["units"] = queries.active_units(session)
-    if user.role is not Role.UNIT_STAFF and ticket.phone:
-        context["earlier"] = [t for t in queries.tickets_of_phone(session, ticket.phone) if t.id != ticket.id]
+    if user.role is not Role.UNIT_STAFF:
+        if ticket.phone:
+            context["earlier"] = [t for t in queries.tickets_of_phone(session, ticket.phone) if t.id != ticket.id]
+        context["flag"] = flags.active_flag(session, ticket.phone)
+        if State(ticket.state) not in FINISHED_STATES:
+            context["similar"] = similarity.similar_to_ticket(session, ticket, days=services.settings.similar_days,
+                                                              places=services.places)
+    if "handover" in actions:
+        context["live_call"] = telephony.live_call_of_ticket(session, ticket.id) is not None
     return context
 
 
 DONE_MESSAGES = {"filed": "已受理，请转办或直接办结。", "transfer": "已转办。", "answer": "已直接办结。",
                  "accept": "已签收。", "return": "已退单，工单回到派单台。", "resolve": "已办结并答复市民。",
-                 "extend": "延期申请已提交，等待督办员审批。", "escalate": "已督办，承办单位会在收件箱看到。"}
+                 "extend": "延期申请已提交，等待督办员审批。", "escalate": "已督办，承办单位会在收件箱看到。",
+                 "merge": "已合并到主工单，办结结果会同步告知本工单的市民。", "invalidate": "已作为无效工单关闭。",
+                 "handover": "已即时转。", "dispute": "改派申请已提交，等待督办员决定。",
+                 "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。"}
 
 
 async def ticket_page(request: Request, *, error: str | None = None, status: int = 200,
@@ -153,9 +148,13 @@ async def ticket_page(request: Request, *, error: str | None = None, status: int
     site, user = _site(request), request.state.user
     number = request.path_params["number"]
     suggest = getattr(request.app.state, "suggest", None) or routing_suggestions(site.services.router)
-    context = await site.services.run(lambda s: ticket_context(s, user, number, suggest))
-    context.update(error=error, done=DONE_MESSAGES.get(request.query_params.get("done", "")),
-                   form=form or {})
+    context = await site.services.run(lambda s: ticket_context(s, site.services, user, number, suggest))
+    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
+    call = request.query_params.get("call", "")
+    if done and call.startswith("dial_"):
+        done = f"{done}来电转接：{label(call)}。"
+    context.update(error=error, done=done, form=form or {},
+                   bridge_on=getattr(request.app.state, "bridge", None) is not None)
     return site.render(request, "ticket.html", context, status)
 
 
@@ -169,16 +168,10 @@ def explain(exc: DispatchError) -> tuple[str, int]:
     if isinstance(exc, InvalidInput):
         fields = {"reply": "答复内容", "reason": "理由", "note": "说明", "unit": "承办单位",
                   "working_days": "延期天数", "body": "诉求内容", "phone": "联系电话", "title": "标题",
-                  "phrases": "关键词"}
+                  "phrases": "关键词", "into": "合并到的工单", "to": "即时转对象", "rating": "回访结果",
+                  "approve": "决定", "days": "延期天数", "flag_number": "恶意号码标记"}
         return f"{fields.get(exc.field, exc.field)}填写有误：{exc.message}", 422
     return exc.message, 400
-
-
-def _version(form: FormData) -> int:
-    raw = str(form.get("expected_version") or "")
-    if not raw.isdigit():
-        raise InvalidInput("expected_version", "missing; reload the page")
-    return int(raw)
 
 
 def _safe_back(form: FormData, default: str) -> str:
@@ -187,43 +180,10 @@ def _safe_back(form: FormData, default: str) -> str:
 
 
 def perform(session: Session, site: Site, user: StaffIdentity, number: str, action: str, form: FormData) -> None:
-    ticket = ticket_by_number(session, number)
-    actor = user.actor
-    if not may_see(session, actor, ticket):
-        raise NotFound(f"no ticket {number}")
-    # The page's version is checked once, here, before anything changes: lifecycle functions
-    # that flush midway (resolve, transfer with learn_from) would otherwise see their own
-    # write as someone else's. Concurrent writers are still caught by the version column.
-    lifecycle.check_version(ticket, _version(form))
-    text = str(form.get("text") or "")
-    if action == "transfer":
-        unit = unit_by_code(session, str(form.get("unit_code") or ""))
-        proposed = (ticket.routing or {}).get("unit_code")
-        # The proposed unit keeps routing's own account of why (lifecycle fills it in);
-        # another one says the operator chose it, from a suggestion or the picker.
-        routing: dict[str, Any] | None = None
-        if unit.code != proposed:
-            routing = {"source": "operator", "by": user.username,
-                       "picked": "suggestion" if form.get("source") == "suggestion" else "picker"}
-        lifecycle.transfer(session, ticket, unit, actor, note=text.strip() or None, routing=routing,
-                           learn_from=site.services.city)
-    elif action == "answer":
-        lifecycle.answer(session, ticket, actor, text)
-    elif action == "accept":
-        lifecycle.accept(session, ticket, actor)
-    elif action == "return":
-        lifecycle.return_ticket(session, ticket, actor, text)
-    elif action == "resolve":
-        lifecycle.resolve(session, ticket, actor, text)
-    elif action == "extend":
-        days = str(form.get("working_days") or "")
-        if not days.isdigit():
-            raise InvalidInput("working_days", "请填写 1 到 60 之间的工作日数")
-        lifecycle.request_extension(session, ticket, actor, int(days), text)
-    elif action == "escalate":
-        lifecycle.escalate(session, ticket, actor, text)
-    else:
-        raise NotFound(f"no action {action}")
+    """The page's forms go the way the staff API's requests go: dispatch.actions.perform."""
+    if form.get("expected_version") is None:
+        raise InvalidInput("expected_version", "missing; reload the page")
+    dispatch_actions.perform(session, user.actor, number, action, form, site.services.action_context())
     log.info("ticket action", extra={"event": f"page_{action}", "ticket": number, "user": user.username})
 
 
@@ -236,9 +196,17 @@ async def ticket_action(request: Request) -> Response:
         message, status = explain(exc)
         return await ticket_page(request, error=message, status=status, form=form)
     site.changed()
-    back = _safe_back(form, f"/tickets/{quote(number)}")
+    back, _, fragment = _safe_back(form, f"/tickets/{quote(number)}").partition("#")
     separator = "&" if "?" in back else "?"
-    return RedirectResponse(f"{back}{separator}done={action}", status_code=303)
+    done = f"done={action}"
+    bridge = getattr(request.app.state, "bridge", None)
+    if action == "handover" and bridge is not None:
+        # The hand-over is saved; the caller still on the line is sent on to the number.
+        result = await transfer_live_call(bridge, site.services.sessions, number, user.actor,
+                                          dict(site.services.settings.handover_numbers))
+        if result is not None:
+            done += f"&call={result.value}"
+    return RedirectResponse(f"{back}{separator}{done}" + (f"#{fragment}" if fragment else ""), status_code=303)
 
 
 async def search(request: Request) -> Response:

@@ -20,6 +20,14 @@
     b.id = "pop-caller";
     caller.appendChild(b);
     body.appendChild(caller);
+    if (pop.flagged) {
+      var warning = text("p", "注意：该号码已被标记为恶意来电 —— " + pop.flagged, "alert");
+      warning.id = "pop-flagged";
+      warning.setAttribute("role", "alert");
+      body.appendChild(warning);
+    }
+    var flaggedHint = document.getElementById("intake-flagged");
+    if (flaggedHint) flaggedHint.hidden = !pop.flagged;
     if (pop.earlier_tickets && pop.earlier_tickets.length) {
       body.appendChild(text("h3", "历史工单"));
       var ul = document.createElement("ul");
@@ -31,7 +39,7 @@
         a.href = "/tickets/" + encodeURIComponent(t.number);
         li.appendChild(a);
         li.appendChild(document.createTextNode(" " + t.title + " "));
-        li.appendChild(text("span", labels[t.state] || t.state, "tag"));
+        li.appendChild(text("span", t.state_label || labels[t.state] || t.state, "tag"));
         ul.appendChild(li);
       });
       body.appendChild(ul);

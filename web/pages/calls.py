@@ -1,0 +1,77 @@
+"""One-click calls from the operator console, through the PBX: 回拨 a missed call from the
+callback list, or call the citizen of a resolved ticket for its follow-up (回访). The phone
+that rings first is the operator's own, as chosen on the console; callcenter/ dials and
+logs the attempt, the operator then records what came of it."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from callcenter.callbacks import call_about_ticket, call_back
+from dispatch.actors import DISPATCH_ROLES
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput
+from web.auth import staff_only
+from web.pages.operator import console
+from web.pages.site import Site
+from web.pages.tickets import explain
+
+NO_AGENT = "请先在上方选择您的分机，回拨时先响您的话机。"
+NO_PBX = "电话系统未接入，无法一键回拨：请用座机拨打后在下方记录结果。"
+
+
+def _site(request: Request) -> Site:
+    return request.app.state.site  # type: ignore[no-any-return]
+
+
+def _ready(request: Request) -> tuple[Any, str] | str:
+    """The bridge and the operator's phone, or why a call cannot be placed."""
+    session_data = _site(request).auth.session(request)
+    agent = session_data.agent if session_data else None
+    if not agent:
+        return NO_AGENT
+    bridge = getattr(request.app.state, "bridge", None)
+    if bridge is None:
+        return NO_PBX
+    return bridge, agent
+
+
+async def call_missed(request: Request) -> Response:
+    ready = _ready(request)
+    if isinstance(ready, str):
+        return await console(request, error=ready, status=409)
+    bridge, agent = ready
+    site, user = _site(request), request.state.user
+    try:
+        _, result = await call_back(bridge, site.services.sessions, int(request.path_params["callback_id"]),
+                                    user.actor, agent)
+    except (Conflict, InvalidInput) as exc:
+        message, status = explain(exc)
+        return await console(request, error=message, status=status)
+    return RedirectResponse(f"/operator?done=called&call={result.value}#callbacks", status_code=303)
+
+
+async def call_follow_up(request: Request) -> Response:
+    ready = _ready(request)
+    if isinstance(ready, str):
+        return await console(request, error=ready, status=409)
+    bridge, agent = ready
+    site, user = _site(request), request.state.user
+    number = request.path_params["number"]
+    try:
+        result = await call_about_ticket(bridge, site.services.sessions, number, user.actor, agent)
+    except (IllegalTransition, InvalidInput) as exc:
+        message, status = explain(exc)
+        return await console(request, error=message, status=status)
+    site.changed()
+    return RedirectResponse(f"/operator?done=follow_up_call&ticket={quote(number)}&call={result.value}#follow-up",
+                            status_code=303)
+
+
+routes = [
+    Route("/operator/callbacks/{callback_id:int}/call", staff_only(call_missed, DISPATCH_ROLES), methods=["POST"]),
+    Route("/operator/follow-up/{number}/call", staff_only(call_follow_up, DISPATCH_ROLES), methods=["POST"]),
+]
