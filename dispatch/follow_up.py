@@ -89,7 +89,7 @@ def calls_made(session: Session, tickets: list[Ticket]) -> dict[int, int]:
     if not since:
         return counts
     rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.at)
-                           .where(TicketEvent.ticket_id.in_(since), TicketEvent.action == "follow_up_call"))
+                           .where(TicketEvent.ticket_id.in_(list(since)), TicketEvent.action == "follow_up_call"))
     for ticket_id, at in rows:
         resolved = since[ticket_id]
         if resolved is None or at >= resolved:

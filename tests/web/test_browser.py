@@ -98,10 +98,10 @@ class Shots:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.taken: list[Path] = []
 
-    def __call__(self, page: Any, name: str) -> None:
-        """The page at desktop width, then at phone width, full length."""
+    def __call__(self, page: Any, name: str, *, phone: bool = True) -> None:
+        """The page at desktop width, then (unless told not to) at phone width, full length."""
         size = page.viewport_size
-        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE))[:2 if phone else 1]:
             page.set_viewport_size(viewport)
             path = ARTIFACTS / f"{name}-{label}.png"
             page.screenshot(path=str(path), full_page=True)
@@ -302,7 +302,7 @@ def test_the_whole_loop_on_the_pages_with_a_follow_up_and_a_rating(new_context: 
     operator.goto(f"{base}/operator")
     row = f"#follow-up-{number}"
     assert "未接通 0/3" in operator.inner_text(row)
-    shots(operator, "loop-follow-up-queue")
+    shots(operator, "loop-follow-up-queue", phone=False)
     operator.select_option(f"{row} + tr select[name=rating]", "unsatisfied")
     operator.fill(f"{row} + tr input[name=text]", "站牌扶正了但底座松动")
     operator.click(f"{row} + tr .outcome-form button")
@@ -331,10 +331,10 @@ def test_the_whole_loop_on_the_pages_with_a_follow_up_and_a_rating(new_context: 
     log = supervisor.inner_text("#audit-log")
     for step in ("受理", "转办", "签收", "办结", "重办", "评价：不满意（电话）", "评价：满意（网站）"):
         assert step in log, step
-    shots(supervisor, "loop-ticket-closed")
+    shots(supervisor, "loop-ticket-closed", phone=False)
     supervisor.goto(f"{base}/supervisor?days=7")
     figures = supervisor.inner_text("#table-tickets")
     assert re.search(r"满意率\s+100\.0%", figures), figures  # the demo's river case and this one, both satisfied
     follow_up = supervisor.inner_text("#table-follow_up")
     assert re.search(r"\d+\s+\d+\s+\d+\.\d%", follow_up)
-    shots(supervisor, "loop-supervisor")
+    shots(supervisor, "loop-supervisor", phone=False)

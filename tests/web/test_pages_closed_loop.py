@@ -11,14 +11,13 @@ import time
 from typing import Iterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from dispatch.models import Dispute, FlaggedNumber, Ticket, TicketEvent
 from tests.web.pages_support import act, client_for, csrf, demo_services, login, ticket_titled, token_in, version_in
 from tests.web.pbx_support import SimulatorThread
-from web.config import Settings
 from web.services import Services
 
 LIGHTS = "小区楼道照明损坏"       # resolved by qinyuan, waiting for its follow-up; phone 13803910001
