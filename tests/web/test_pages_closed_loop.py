@@ -213,7 +213,7 @@ def test_a_caller_still_on_the_line_is_redirected_to_the_emergency_number(
     assert (redirect["exten"], redirect["context"]) == ("120", "handover")
     assert redirect["channel"].startswith("PJSIP/trunk-")  # the caller's leg, not the operator's
     page = client.get(response.headers["location"]).text
-    assert "已即时转。来电转接：来电已转接。" in page and "120 急救" in page and "来电转接" in page
+    assert "已即时转。来电已转接。" in page and "120 急救" in page and "来电转接" in page
     with services.sessions() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket is not None and ticket.state == "handed_over" and ticket.handover_to == "120"

@@ -152,7 +152,7 @@ async def ticket_page(request: Request, *, error: str | None = None, status: int
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     call = request.query_params.get("call", "")
     if done and call.startswith("dial_"):
-        done = f"{done}来电转接：{label(call)}。"
+        done = f"{done}{label(call)}。"
     context.update(error=error, done=done, form=form or {},
                    bridge_on=getattr(request.app.state, "bridge", None) is not None)
     return site.render(request, "ticket.html", context, status)
