@@ -141,6 +141,7 @@ DONE_MESSAGES = {"filed": "已受理，请转办或直接办结。", "transfer":
                  "merge": "已合并到主工单，办结结果会同步告知本工单的市民。", "invalidate": "已作为无效工单关闭。",
                  "handover": "已即时转。", "dispute": "改派申请已提交，等待督办员决定。",
                  "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。"}
+DONE_MESSAGES["request_extension"] = DONE_MESSAGES["extend"]  # the staff API's name for the same form
 
 
 async def ticket_page(request: Request, *, error: str | None = None, status: int = 200,
