@@ -17,6 +17,7 @@ from dispatch.vocabulary import Role
 from callcenter.cli import pbx_sim
 from web import logs
 from web.cli_classifier import classifier_group
+from web.cli_follow_up import follow_up_group
 from web.config import SETTINGS, Settings
 
 log = logging.getLogger("hotline")
@@ -124,6 +125,24 @@ def upgrade() -> None:
     settings = _settings()
     db.upgrade(settings.database_url)
     click.echo(f"database at the newest schema: {settings.database_url}")
+
+
+@db_group.command(name="rebuild-figures", help="Recompute the running totals behind the figures "
+                  "from the tickets (after a bulk import, or to check them).")
+def rebuild_figures() -> None:
+    from dispatch import rollup
+
+    settings = _settings()
+    engine, sessions = _session_scope(settings)
+    try:
+        with sessions.begin() as session:
+            rollup.rebuild(session)
+            problems = reports.recount_from_events(session)
+    finally:
+        engine.dispose()
+    click.echo("figures rebuilt from the tickets")
+    for problem in problems:
+        click.echo(f"  event log disagrees: {problem}", err=True)
 
 
 def _session_scope(settings: Settings):  # type: ignore[no-untyped-def]
@@ -261,6 +280,7 @@ def pbx_bridge() -> None:
 
 main.add_command(pbx_sim)
 main.add_command(classifier_group(_settings))
+main.add_command(follow_up_group(_settings))
 
 
 if __name__ == "__main__":

@@ -150,3 +150,22 @@ def test_rating_question_fits_two_sms_segments_whatever_the_reply(
     transfer_and_resolve(session, operator, reply="经现场核查，" + "已协调物业和环卫部门处理，" * 40)
     row = eventually(lambda: delivered(session, "resolved"))
     assert segments(row.body) <= 2 and row.body.endswith("回复TD退订。") and "…" in row.body
+
+
+def test_a_citizen_whose_ticket_was_merged_is_told_the_result_and_rates_it_by_text(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    other = "+8613900000077"
+    hotline.text(COMPLAINT)
+    hotline.text("门口的垃圾好几天没清了，太臭了", sender=other)
+    lifecycle.merge(session, ticket_of(session, other), ticket_of(session), operator)
+    session.commit()
+    transfer_and_resolve(session, operator)
+    eventually(lambda: [m for m in hotline.sim.sent_to(other) if "已办结" in m.body] or None)
+    told = [m.body for m in hotline.sim.sent_to(other)]
+    assert any("合并办理" in body for body in told)
+    assert any("已办结：已安排环卫工人清运完毕" in body and "1满意" in body for body in told)
+    assert "感谢您的评价（基本满意）" in hotline.text("2", sender=other).text
+    session.expire_all()
+    duplicate = ticket_of(session, other)
+    assert (duplicate.state, duplicate.rating, duplicate.rating_channel) == ("merged", "partly", "sms")
+    assert ticket_of(session).state == "resolved"  # the main ticket waits for its own citizen
