@@ -4,7 +4,12 @@ channel, in other words.
 Score = cosine of character 2-3-gram TF-IDF vectors (robust to Chinese word boundaries and
 to paraphrase), plus SAME_PLACE_BONUS when both texts name the same township or place and
 SAME_CATEGORY_BONUS when both were classified alike; capped at 1. The candidates are the
-open tickets received in the last `days`; a few thousand are scored in tens of ms.
+open tickets received in the last `days`.
+
+The IDF is that of the candidates at hand, so every call weighs all of them afresh. Grams are
+hashed rather than collected in a vocabulary (whose sort cost seconds per call over a few
+thousand tickets), and each text is read only to TEXT_CHARS characters: the title, repeated
+first, and the start of the body say what a ticket is about. Measured in bench/similar.py.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +31,9 @@ SAME_PLACE_BONUS = 0.10
 SAME_CATEGORY_BONUS = 0.05
 MIN_SCORE = 0.25
 MAX_CANDIDATES = 5000
+TEXT_CHARS = 300
+_GRAMS = HashingVectorizer(analyzer="char", ngram_range=(2, 3), alternate_sign=False, norm=None,
+                           n_features=2**20)
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 # text -> the places it names (township unit codes or place names); none by default.
@@ -55,16 +63,17 @@ def _clean(text: str) -> str:
 
 
 def rank(query: str, candidates: list[tuple[str, str | None]], *, category: str | None = None,
-         places: Places | None = None) -> list[tuple[int, float, float, bool, bool]]:
+         places: Places | None = None, text_chars: int | None = TEXT_CHARS
+         ) -> list[tuple[int, float, float, bool, bool]]:
     """Score each candidate (text, category) against the query: (index, score, text score,
     same place, same category), best first. Pure, so the benchmark scores it directly."""
-    if not candidates or not _clean(query):
+    texts = [_clean(query)[:text_chars]] + [_clean(text)[:text_chars] for text, _ in candidates]
+    if not candidates or not texts[0]:
         return []
-    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True, min_df=1)
-    try:
-        matrix = vectorizer.fit_transform([_clean(query)] + [_clean(text) for text, _ in candidates])
-    except ValueError:  # nothing but noise in every text
+    counts = _GRAMS.transform(texts)
+    if counts.nnz == 0:  # nothing but single characters and noise
         return []
+    matrix = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
     cosines = (matrix[1:] @ matrix[0].T).toarray().ravel()
     query_places = set(places(query)) if places else set()
     ranked = []
