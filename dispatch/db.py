@@ -55,6 +55,9 @@ def _forbid_event_changes(session: Session, _context, _instances) -> None:  # ty
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, TicketEvent):
             raise RuntimeError("ticket events are append-only")
+    for obj in session.new:
+        if isinstance(obj, TicketEvent) and obj.hash is None:
+            raise RuntimeError("ticket events are written sealed (dispatch.audit.seal)")
 
 
 def recreate_schema(url: str) -> None:

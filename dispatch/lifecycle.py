@@ -2,13 +2,16 @@
 states.py, writes the event in the same transaction, and never commits (the caller does)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from dispatch import audit
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import local_date, utcnow
 from dispatch.deadlines import DeadlinePolicy
@@ -20,6 +23,8 @@ from dispatch.states import FINISHED_STATES, Action, State, next_state
 from dispatch.vocabulary import ExtensionStatus, Rating, TransferOutcome
 
 MAX_NOTE_CHARS = 5000
+# PostgreSQL's deadlock_detected and serialization_failure: a concurrent writer won.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
 
 
 def transition(session: Session, ticket: Ticket, action: Action, actor: Actor, *,
@@ -57,23 +62,56 @@ def _write_event(session: Session, ticket: Ticket, action: str, actor: Actor, *,
                  unit_id: int | None, data: dict[str, Any] | None) -> TicketEvent:
     if note is not None and len(note) > MAX_NOTE_CHARS:
         raise InvalidInput("note", f"longer than {MAX_NOTE_CHARS} characters")
+    number = ticket.number  # read now: after a failed flush the ticket is expired
+    with _conflict_on_concurrent_write(number):
+        prev_hash = audit.last_hash(session, ticket)
     event = TicketEvent(ticket=ticket, ticket_id=ticket.id, at=now or utcnow(), actor_id=actor.user_id,
                         actor=actor.label, action=action, from_state=from_state,
                         to_state=ticket.state, unit_id=unit_id, note=note, data=data)
+    audit.seal(event, number, prev_hash)
     session.add(event)
-    number = ticket.number  # read now: after a failed flush the ticket is expired
-    try:
+    with _conflict_on_concurrent_write(number):
         session.flush()
-    except StaleDataError as exc:
-        raise Conflict(f"ticket {number} was changed by someone else at the same time; "
-                       "nothing was saved, reload it") from exc
     return event
 
 
-def _check_allowed(ticket: Ticket, action: Action, expected_version: int | None = None) -> None:
+@contextlib.contextmanager
+def _conflict_on_concurrent_write(number: str) -> Iterator[None]:
+    """A write that lost a race (a stale version, a unique row someone else just added, a
+    deadlock PostgreSQL broke) is the same Conflict as any other."""
+    try:
+        yield
+    except (StaleDataError, IntegrityError) as exc:
+        raise Conflict(f"ticket {number} was changed by someone else at the same time; "
+                       "nothing was saved, reload it") from exc
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+            raise
+        raise Conflict(f"ticket {number} was changed by someone else at the same time; "
+                       "nothing was saved, reload it") from exc
+
+
+def lock(session: Session, ticket: Ticket) -> None:
+    """Hold the ticket's row until commit, then check that nobody changed it since this
+    session read it: every check-then-act starts here. On PostgreSQL the second of two
+    concurrent actions waits on the row lock and then gets Conflict; SQLite's single writer
+    (BEGIN IMMEDIATE) already serialises whole transactions."""
+    if ticket.id is None:
+        return
+    number, seen = ticket.number, ticket.version
+    with _conflict_on_concurrent_write(number):
+        current = session.scalar(select(Ticket.version).where(Ticket.id == ticket.id).with_for_update())
+    if current != seen:
+        raise Conflict(f"ticket {number} was changed by someone else (version {current}, "
+                       f"you saw {seen}); reload it")
+
+
+def _check_allowed(session: Session, ticket: Ticket, action: Action,
+                   expected_version: int | None = None) -> None:
     """Refuse before touching anything, so an illegal move leaves the ticket as it was. The
     version is checked here, once: the changes that follow bump it as they are flushed."""
     check_version(ticket, expected_version)
+    lock(session, ticket)
     if next_state(State(ticket.state), action) is None:
         raise IllegalTransition(ticket.state, action.value, ticket.number)
 
@@ -105,7 +143,7 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
     require_role(actor, DISPATCH_ROLES, "transfer tickets")
     if not unit.active:
         raise InvalidInput("unit", f"{unit.name} is not an active unit")
-    _check_allowed(ticket, Action.TRANSFER, expected_version)
+    _check_allowed(session, ticket, Action.TRANSFER, expected_version)
     now = now or utcnow()
     if learn_from is not None and ticket.routing is not None:
         source = "return_reroute" if ticket.state == State.RETURNED.value else "operator_correction"
@@ -127,7 +165,7 @@ def accept(session: Session, ticket: Ticket, actor: Actor, *, now: dt.datetime |
            expected_version: int | None = None) -> TicketEvent:
     """签收: the unit takes the ticket (or takes a reopened one back)."""
     require_unit(actor, ticket.unit_id, "accept this ticket")
-    _check_allowed(ticket, Action.ACCEPT, expected_version)
+    _check_allowed(session, ticket, Action.ACCEPT, expected_version)
     now = now or utcnow()
     was = State(ticket.state)
     if was is State.TRANSFERRED:
@@ -143,7 +181,7 @@ def return_ticket(session: Session, ticket: Ticket, actor: Actor, reason: str, *
     """退单: the unit says the ticket is not theirs; the reason is required."""
     require_unit(actor, ticket.unit_id, "return this ticket")
     reason = _required_text("reason", reason)
-    _check_allowed(ticket, Action.RETURN, expected_version)
+    _check_allowed(session, ticket, Action.RETURN, expected_version)
     now = now or utcnow()
     unit_id = ticket.unit_id
     if State(ticket.state) is State.TRANSFERRED:
@@ -161,7 +199,7 @@ def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
     """办结: the unit replies with the result."""
     require_unit(actor, ticket.unit_id, "resolve this ticket")
     reply = _required_text("reply", reply)
-    _check_allowed(ticket, Action.RESOLVE, expected_version)
+    _check_allowed(session, ticket, Action.RESOLVE, expected_version)
     now = now or utcnow()
     on_time = ticket.deadline is None or now <= ticket.deadline
     if State(ticket.state) is State.IN_PROGRESS:
@@ -180,7 +218,7 @@ def answer(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
     """直接办结: the operator resolves the ticket at intake (e.g. a consultation)."""
     require_role(actor, DISPATCH_ROLES, "answer tickets")
     reply = _required_text("reply", reply)
-    _check_allowed(ticket, Action.ANSWER, expected_version)
+    _check_allowed(session, ticket, Action.ANSWER, expected_version)
     now = now or utcnow()
     if State(ticket.state) is State.RECEIVED:
         ticket.reply = reply
@@ -223,7 +261,7 @@ def reopen(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
     """重办 by dispatch, e.g. after a complaint about the reply."""
     require_role(actor, DISPATCH_ROLES, "reopen tickets")
     reason = _required_text("reason", reason)
-    _check_allowed(ticket, Action.REOPEN)
+    _check_allowed(session, ticket, Action.REOPEN)
     _unresolve(session, ticket)
     return transition(session, ticket, Action.REOPEN, actor, now=now, note=reason,
                       unit_id=ticket.unit_id)
@@ -255,6 +293,7 @@ def request_extension(session: Session, ticket: Ticket, actor: Actor, working_da
                       reason: str, *, now: dt.datetime | None = None) -> ExtensionRequest:
     """延期: the unit asks for more time; a supervisor decides."""
     require_unit(actor, ticket.unit_id, "request an extension for this ticket")
+    lock(session, ticket)  # a double click: the second request waits, then sees the first
     if State(ticket.state) not in (State.IN_PROGRESS, State.REOPENED):
         raise IllegalTransition(ticket.state, "request_extension", ticket.number)
     if not 1 <= working_days <= 60:
@@ -279,9 +318,14 @@ def decide_extension(session: Session, request: ExtensionRequest, actor: Actor, 
                      policy: DeadlinePolicy, note: str | None = None,
                      now: dt.datetime | None = None) -> TicketEvent:
     require_role(actor, SUPERVISING_ROLES, "decide extension requests")
-    if request.status != ExtensionStatus.PENDING.value:
-        raise Conflict(f"this extension request was already {request.status}")
+    # The status as committed, under the request's row lock: of an approval and a refusal
+    # at once, the second waits and then finds the request decided.
+    status = session.scalar(select(ExtensionRequest.status).where(ExtensionRequest.id == request.id)
+                            .with_for_update())
+    if status != ExtensionStatus.PENDING.value:
+        raise Conflict(f"this extension request was already {status}")
     ticket = session.get_one(Ticket, request.ticket_id)
+    lock(session, ticket)
     now = now or utcnow()
     request.status = (ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED).value
     request.decided_by = actor.user_id

@@ -16,6 +16,7 @@ from dispatch.units import import_units, load_city
 from dispatch.vocabulary import Role
 from callcenter.cli import pbx_sim
 from web import logs
+from web.cli_audit import audit_group, grant_app_role_command
 from web.cli_classifier import classifier_group
 from web.config import SETTINGS, Settings
 
@@ -260,6 +261,8 @@ def pbx_bridge() -> None:
 
 
 main.add_command(pbx_sim)
+main.add_command(audit_group(_settings))
+db_group.add_command(grant_app_role_command(_settings))
 main.add_command(classifier_group(_settings))
 
 
