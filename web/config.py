@@ -102,6 +102,9 @@ class Settings:
     log_level: str = "INFO"
     ami: AmiSettings | None = None
     sms: SmsSettings | None = None
+    # HOTLINE_SECRET_KEY when it was set: model files are signed and checked with it. A key
+    # random per start would refuse every model at the next start, so none is used then.
+    model_key: Secret | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -139,6 +142,7 @@ class Settings:
             log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
             ami=_ami(get),
             sms=_sms(get, number),
+            model_key=Secret(secret) if secret else None,
         )
 
 
