@@ -1,9 +1,45 @@
-"""Structured log lines: the message, then every `extra` field as key=value."""
+"""Structured log lines: the message, then every `extra` field as key=value; with secrets
+kept out: phone numbers and ID numbers masked, query values hidden (a status lookup's
+query code is a password), and no query string at all in uvicorn's access log."""
 from __future__ import annotations
 
 import logging
+import re
+import sys
+from typing import Any, TextIO
+
+from dispatch.masking import mask_text
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Any query parameter's value, in a URL anywhere in a line (Twilio's client logs its URLs).
+_QUERY_VALUE = re.compile(r"([?&][^=&\s\"'#?]+=)[^&\s\"'#]+")
+# International numbers mask_text does not know (E.164, possibly URL-encoded): keep the last 4.
+_E164 = re.compile(r"(?:\+|%2[Bb])\d{3,11}(\d{4})(?!\d)")
+
+
+def redact(text: str) -> str:
+    text = _QUERY_VALUE.sub(r"\1***", text)
+    text = mask_text(text)
+    return _E164.sub(r"+***\1", text)
+
+
+class Redact(logging.Filter):
+    """On the handler, so it sees the records of every logger (uvicorn's, twilio's too)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) >= 3:
+            # (client, method, path with query, http version, status): the path alone
+            args = list(record.args)
+            args[2] = str(args[2]).split("?", 1)[0]
+            record.args = tuple(args)
+        message = record.getMessage()
+        record.msg, record.args = redact(message), None
+        for key, value in vars(record).items():
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, redact(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
 
 
 class KeyValueFormatter(logging.Formatter):
@@ -15,11 +51,20 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
-def configure(level: str) -> None:
-    handler = logging.StreamHandler()
+def configure(level: str, stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(Redact())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Alembic narrates every plugin it loads at INFO; keep its warnings only.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # Twilio's client logs each request's URL and headers at INFO (the recipient's number).
+    logging.getLogger("twilio").setLevel(max(logging.WARNING, root.level))
+
+
+def uvicorn_options(level: str) -> dict[str, Any]:
+    """uvicorn keeps its loggers on our handler (log_config=None), so its access log is
+    redacted like every other line."""
+    return {"log_config": None, "log_level": level.lower()}
