@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch import audit
@@ -51,10 +51,12 @@ def record(session: Session, ticket: Ticket, action: str, actor: Actor, *,
 
 
 def check_version(ticket: Ticket, expected_version: int | None) -> None:
-    """A form shows version N; acting on it after someone else changed the ticket is a conflict."""
+    """A form shows version N; acting on it after someone else changed the ticket is a conflict.
+    Every check-then-act starts here, so here the ticket's row is locked too (see lock)."""
     if expected_version is not None and ticket.version != expected_version:
         raise Conflict(f"ticket {ticket.number} was changed by someone else "
                        f"(version {ticket.version}, you saw {expected_version}); reload it")
+    lock(ticket)
 
 
 def _write_event(session: Session, ticket: Ticket, action: str, actor: Actor, *,
@@ -91,27 +93,28 @@ def _conflict_on_concurrent_write(number: str) -> Iterator[None]:
                        "nothing was saved, reload it") from exc
 
 
-def lock(session: Session, ticket: Ticket) -> None:
+def lock(ticket: Ticket) -> None:
     """Hold the ticket's row until commit, then check that nobody changed it since this
-    session read it: every check-then-act starts here. On PostgreSQL the second of two
-    concurrent actions waits on the row lock and then gets Conflict; SQLite's single writer
-    (BEGIN IMMEDIATE) already serialises whole transactions."""
-    if ticket.id is None:
+    session read it. On PostgreSQL the second of two concurrent actions waits on the row
+    lock and then gets Conflict; SQLite's single writer (BEGIN IMMEDIATE) already
+    serialises whole transactions."""
+    session = object_session(ticket)
+    if session is None or ticket.id is None:
         return
-    number, seen = ticket.number, ticket.version
+    number = ticket.number
     with _conflict_on_concurrent_write(number):
+        session.flush()  # this transaction's own changes first: they move the version on
+        seen = ticket.version
         current = session.scalar(select(Ticket.version).where(Ticket.id == ticket.id).with_for_update())
     if current != seen:
         raise Conflict(f"ticket {number} was changed by someone else (version {current}, "
                        f"you saw {seen}); reload it")
 
 
-def _check_allowed(session: Session, ticket: Ticket, action: Action,
-                   expected_version: int | None = None) -> None:
+def _check_allowed(ticket: Ticket, action: Action, expected_version: int | None = None) -> None:
     """Refuse before touching anything, so an illegal move leaves the ticket as it was. The
     version is checked here, once: the changes that follow bump it as they are flushed."""
     check_version(ticket, expected_version)
-    lock(session, ticket)
     if next_state(State(ticket.state), action) is None:
         raise IllegalTransition(ticket.state, action.value, ticket.number)
 
@@ -143,7 +146,7 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
     require_role(actor, DISPATCH_ROLES, "transfer tickets")
     if not unit.active:
         raise InvalidInput("unit", f"{unit.name} is not an active unit")
-    _check_allowed(session, ticket, Action.TRANSFER, expected_version)
+    _check_allowed(ticket, Action.TRANSFER, expected_version)
     now = now or utcnow()
     if learn_from is not None and ticket.routing is not None:
         source = "return_reroute" if ticket.state == State.RETURNED.value else "operator_correction"
@@ -165,7 +168,7 @@ def accept(session: Session, ticket: Ticket, actor: Actor, *, now: dt.datetime |
            expected_version: int | None = None) -> TicketEvent:
     """签收: the unit takes the ticket (or takes a reopened one back)."""
     require_unit(actor, ticket.unit_id, "accept this ticket")
-    _check_allowed(session, ticket, Action.ACCEPT, expected_version)
+    _check_allowed(ticket, Action.ACCEPT, expected_version)
     now = now or utcnow()
     was = State(ticket.state)
     if was is State.TRANSFERRED:
@@ -181,7 +184,7 @@ def return_ticket(session: Session, ticket: Ticket, actor: Actor, reason: str, *
     """退单: the unit says the ticket is not theirs; the reason is required."""
     require_unit(actor, ticket.unit_id, "return this ticket")
     reason = _required_text("reason", reason)
-    _check_allowed(session, ticket, Action.RETURN, expected_version)
+    _check_allowed(ticket, Action.RETURN, expected_version)
     now = now or utcnow()
     unit_id = ticket.unit_id
     if State(ticket.state) is State.TRANSFERRED:
@@ -199,7 +202,7 @@ def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
     """办结: the unit replies with the result."""
     require_unit(actor, ticket.unit_id, "resolve this ticket")
     reply = _required_text("reply", reply)
-    _check_allowed(session, ticket, Action.RESOLVE, expected_version)
+    _check_allowed(ticket, Action.RESOLVE, expected_version)
     now = now or utcnow()
     on_time = ticket.deadline is None or now <= ticket.deadline
     if State(ticket.state) is State.IN_PROGRESS:
@@ -218,7 +221,7 @@ def answer(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
     """直接办结: the operator resolves the ticket at intake (e.g. a consultation)."""
     require_role(actor, DISPATCH_ROLES, "answer tickets")
     reply = _required_text("reply", reply)
-    _check_allowed(session, ticket, Action.ANSWER, expected_version)
+    _check_allowed(ticket, Action.ANSWER, expected_version)
     now = now or utcnow()
     if State(ticket.state) is State.RECEIVED:
         ticket.reply = reply
@@ -261,7 +264,7 @@ def reopen(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
     """重办 by dispatch, e.g. after a complaint about the reply."""
     require_role(actor, DISPATCH_ROLES, "reopen tickets")
     reason = _required_text("reason", reason)
-    _check_allowed(session, ticket, Action.REOPEN)
+    _check_allowed(ticket, Action.REOPEN)
     _unresolve(session, ticket)
     return transition(session, ticket, Action.REOPEN, actor, now=now, note=reason,
                       unit_id=ticket.unit_id)
@@ -293,7 +296,7 @@ def request_extension(session: Session, ticket: Ticket, actor: Actor, working_da
                       reason: str, *, now: dt.datetime | None = None) -> ExtensionRequest:
     """延期: the unit asks for more time; a supervisor decides."""
     require_unit(actor, ticket.unit_id, "request an extension for this ticket")
-    lock(session, ticket)  # a double click: the second request waits, then sees the first
+    lock(ticket)  # a double click: the second request waits, then sees the first
     if State(ticket.state) not in (State.IN_PROGRESS, State.REOPENED):
         raise IllegalTransition(ticket.state, "request_extension", ticket.number)
     if not 1 <= working_days <= 60:
@@ -325,7 +328,7 @@ def decide_extension(session: Session, request: ExtensionRequest, actor: Actor, 
     if status != ExtensionStatus.PENDING.value:
         raise Conflict(f"this extension request was already {status}")
     ticket = session.get_one(Ticket, request.ticket_id)
-    lock(session, ticket)
+    lock(ticket)
     now = now or utcnow()
     request.status = (ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED).value
     request.decided_by = actor.user_id

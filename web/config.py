@@ -90,6 +90,9 @@ class AmiSettings:
 class Settings:
     database_url: str = "sqlite:///hotline.db"
     secret_key: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(32)))
+    # HOTLINE_SECRET_KEY when it was set: model files are signed and checked with it. A key
+    # random per start would refuse every model at the next start, so none is used then.
+    model_key: Secret | None = None
     city_file: Path | None = None
     deadlines_file: Path | None = None
     max_body_chars: int = 5000
@@ -102,9 +105,6 @@ class Settings:
     log_level: str = "INFO"
     ami: AmiSettings | None = None
     sms: SmsSettings | None = None
-    # HOTLINE_SECRET_KEY when it was set: model files are signed and checked with it. A key
-    # random per start would refuse every model at the next start, so none is used then.
-    model_key: Secret | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -132,6 +132,7 @@ class Settings:
         return cls(
             database_url=get("HOTLINE_DATABASE_URL") or "sqlite:///hotline.db",
             secret_key=Secret(secret) if secret else Secret(secrets.token_urlsafe(32)),
+            model_key=Secret(secret) if secret else None,
             city_file=Path(city) if city else None,
             deadlines_file=Path(deadlines) if deadlines else None,
             max_body_chars=int(number("HOTLINE_MAX_BODY_CHARS", int)),
@@ -142,7 +143,6 @@ class Settings:
             log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
             ami=_ami(get),
             sms=_sms(get, number),
-            model_key=Secret(secret) if secret else None,
         )
 
 
