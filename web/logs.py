@@ -23,27 +23,32 @@ def redact(text: str) -> str:
     return _E164.sub(r"+***\1", text)
 
 
-class Redact(logging.Filter):
-    """On the handler, so it sees the records of every logger (uvicorn's, twilio's too)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) >= 3:
-            # (client, method, path with query, http version, status): the path alone
-            args = list(record.args)
-            args[2] = str(args[2]).split("?", 1)[0]
-            record.args = tuple(args)
-        message = record.getMessage()
-        record.msg, record.args = redact(message), None
-        for key, value in vars(record).items():
-            if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, redact(value))
-        if record.exc_info and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        return True
+def redacted(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of the record with secrets masked in its message, extras and traceback. A copy:
+    other handlers (a test's capture, say) still see the record as it was logged."""
+    copy = logging.makeLogRecord(vars(record))
+    if copy.name == "uvicorn.access" and isinstance(copy.args, tuple) and len(copy.args) >= 3:
+        # (client, method, path with query, http version, status): the path alone
+        args = list(copy.args)
+        args[2] = str(args[2]).split("?", 1)[0]
+        copy.args = tuple(args)
+    copy.msg, copy.args = redact(copy.getMessage()), None
+    for key, value in vars(copy).items():
+        if key not in _STANDARD and isinstance(value, str):
+            setattr(copy, key, redact(value))
+    if copy.exc_info and not copy.exc_text:
+        copy.exc_text = logging.Formatter().formatException(copy.exc_info)
+    if copy.exc_text:
+        copy.exc_text = redact(copy.exc_text)
+    return copy
 
 
 class KeyValueFormatter(logging.Formatter):
+    """Formats the redacted copy of each record: this handler sees every logger's records
+    (uvicorn's and twilio's too)."""
+
     def format(self, record: logging.LogRecord) -> str:
+        record = redacted(record)
         line = super().format(record)
         extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
         if extras:
@@ -54,7 +59,6 @@ class KeyValueFormatter(logging.Formatter):
 def configure(level: str, stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(Redact())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

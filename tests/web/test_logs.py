@@ -101,3 +101,10 @@ def test_the_database_password_is_never_printed(database_url: str) -> None:
     result = CliRunner().invoke(main, ["db", "upgrade"], env={"HOTLINE_DATABASE_URL": url}, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "s3cret" not in result.output and "database at the newest schema" in result.output
+
+
+def test_other_handlers_still_see_the_record_as_logged(output: io.StringIO, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="sms_gateway.conversation")
+    logging.getLogger("sms_gateway.conversation").warning("sms throttled", extra={"sender": "+8613812345678"})
+    assert caplog.records[-1].sender == "+8613812345678"
+    assert "13812345678" not in output.getvalue()
