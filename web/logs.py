@@ -66,6 +66,10 @@ def configure(level: str, stream: TextIO | None = None) -> None:
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     # Twilio's client logs each request's URL and headers at INFO (the recipient's number).
     logging.getLogger("twilio").setLevel(max(logging.WARNING, root.level))
+    # uvicorn's lines go through this handler too, whatever configured them before.
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
 
 
 def uvicorn_options(level: str) -> dict[str, Any]:

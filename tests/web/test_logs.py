@@ -28,13 +28,16 @@ NAMES = ("", "uvicorn", "uvicorn.access", "uvicorn.error", "twilio", "twilio.htt
 @pytest.fixture
 def output() -> Iterator[io.StringIO]:
     """The hotline's logging set up as `hotline serve` does, into a buffer; put back after."""
-    saved = {name: (logging.getLogger(name).level, logging.getLogger(name).handlers[:]) for name in NAMES}
+    saved = {name: (logging.getLogger(name).level, logging.getLogger(name).handlers[:],
+                    logging.getLogger(name).propagate) for name in NAMES}
     buffer = io.StringIO()
     logs.configure("INFO", stream=buffer)
     yield buffer
-    for name, (level, handlers) in saved.items():
-        logging.getLogger(name).setLevel(level)
-        logging.getLogger(name).handlers[:] = handlers
+    for name, (level, handlers, propagate) in saved.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
 
 
 def test_uvicorn_access_log_keeps_the_path_but_never_the_query(
