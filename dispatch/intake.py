@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from classifier.features import message_text
 from dispatch.actors import Actor
+from dispatch.audit import seal
 from dispatch.clock import utcnow
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import InvalidInput
-from dispatch.audit import seal
 from dispatch.lifecycle import record
 from dispatch.models import IntakeSource, Ticket, TicketEvent
 from dispatch.numbering import new_query_code, next_number

@@ -25,7 +25,7 @@ MAX_JSON_BYTES = 256 * 1024
 async def read_json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_JSON_BYTES:
-        raise BadRequest("body", f"request larger than {MAX_JSON_BYTES} bytes")
+        raise BadRequest("body", f"请求超过 {MAX_JSON_BYTES} 字节")
     try:
         data = json.loads(raw or b"null")
     except (ValueError, RecursionError):  # RecursionError: nested thousands deep
@@ -102,7 +102,7 @@ def period_from_query(request: Request) -> reports.Period:
     until = _date_param(request, "until", today)
     since = _date_param(request, "since", max(until - dt.timedelta(days=29), MIN_DAY))
     if since > until:
-        raise BadRequest("since", "must not be after until")
+        raise BadRequest("since", "开始日期不能晚于结束日期")
     return reports.Period(since=since, until=until)
 
 
