@@ -1,7 +1,8 @@
 """The `classifier` command group: train, eval, predict.
 
 build_group() makes a fresh group, so the hotline CLI can attach it and pass how a label
-becomes a unit (`unit_for_label`) for predict's output.
+becomes a unit (`unit_for_label`) for predict's output, and the key that signs and checks
+model files (`model_key`, read when a command runs).
 """
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def format_predictions(predictions: Sequence[Prediction], unit_for_label: UnitFo
     return "\n".join(lines)
 
 
-def build_group(unit_for_label: UnitForLabel | None = None) -> click.Group:
+def build_group(unit_for_label: UnitForLabel | None = None,
+                model_key: Callable[[], str | None] = lambda: None) -> click.Group:
     @click.group(name="classifier", help="Train, evaluate and try the request classifier.")
     def group() -> None:
         pass
@@ -61,7 +63,7 @@ def build_group(unit_for_label: UnitForLabel | None = None) -> click.Group:
         words = _words(user_words)
         click.echo(f"training on {len(examples)} examples from {', '.join(str(p) for p in data or SHIPPED_DATA)}", err=True)
         path, metrics = _fail_clearly(lambda: train_and_save(
-            examples, model_dir, user_words=words, holdout=holdout, progress=_show_progress))
+            examples, model_dir, user_words=words, holdout=holdout, progress=_show_progress, key=model_key()))
         if "holdout" in metrics:
             click.echo(f"held-out slice ({holdout:.0%} of the data, split by duplicate group), "
                        "scored by a model trained on the rest:")
@@ -75,7 +77,7 @@ def build_group(unit_for_label: UnitForLabel | None = None) -> click.Group:
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     def eval_(data: Path, model_dir: Path, as_json: bool) -> None:
         examples = _read([data])
-        model = _fail_clearly(lambda: ensure_default_model(model_dir, _say))
+        model = _fail_clearly(lambda: ensure_default_model(model_dir, _say, key=model_key()))
         metrics = evaluate(model, examples)
         if as_json:
             click.echo(json.dumps(metrics, ensure_ascii=False))
@@ -87,7 +89,7 @@ def build_group(unit_for_label: UnitForLabel | None = None) -> click.Group:
     @_model_dir
     @click.option("-k", "--top", default=3, show_default=True, type=click.IntRange(1, 20))
     def predict(text: str, model_dir: Path, top: int) -> None:
-        model = _fail_clearly(lambda: ensure_default_model(model_dir, _say))
+        model = _fail_clearly(lambda: ensure_default_model(model_dir, _say, key=model_key()))
         problem = content_problem(text)
         if problem is not None:
             click.echo(f"no usable content ({problem.value}): this goes to manual triage", err=True)

@@ -30,12 +30,17 @@ class ModelNotFound(ClassifierError):
 
 
 class TamperedModelError(ClassifierError):
-    """A model file's sha256 differs from its sidecar: it is refused, never unpickled."""
+    """A model file's sha256 differs from its sidecar, or its sidecar's signature is not the
+    key's: it is refused, never unpickled."""
 
-    def __init__(self, path: Path | str, expected: str, actual: str) -> None:
+    def __init__(self, path: Path | str, expected: str, actual: str, reason: str | None = None) -> None:
         self.path = Path(path)
         self.expected = expected
         self.actual = actual
+        self.reason = reason
+        if reason is not None:
+            super().__init__(f"refusing to load {self.path}: {reason}")
+            return
         super().__init__(
             f"refusing to load {self.path}: its sha256 is {actual}, but its sidecar records "
             f"{expected or 'nothing'} (the file was changed or the sidecar is missing/corrupt)"

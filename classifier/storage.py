@@ -1,11 +1,17 @@
-"""Versioned model files with a JSON sidecar; a file is unpickled only if its hash matches.
+"""Versioned model files with a JSON sidecar; a file is unpickled only if its hash matches
+and, when a key is given, only if the sidecar's signature of that hash is the key's.
 
-Unpickling runs code, so a model is loaded only from the folder it was asked for and only
-after the sha256 of its bytes equals the one its sidecar recorded when it was written.
+Unpickling runs code, so a model is loaded only from the folder it was asked for, from
+bytes read once and checked before pickle sees them: their sha256 must equal the one the
+sidecar recorded when it was written. A hash alone proves nothing against someone who can
+write to the folder (they write a sidecar too), so with a key (the hotline passes
+HOTLINE_SECRET_KEY when it is set) the sidecar also carries an HMAC of the file's name and
+hash, and a file without the right one is refused unread.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -27,8 +33,10 @@ _NAME = re.compile(r"^model-(\d{14})(?:-(\d+))?\.pkl$")
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "rjieba")
 
 
-def save_model(model: TrainedModel, folder: Path | str, *, data_hash: str, metrics: dict[str, Any]) -> Path:
-    """Write model-YYYYmmddHHMMSS.pkl and its .json sidecar; returns the model file's path."""
+def save_model(model: TrainedModel, folder: Path | str, *, data_hash: str, metrics: dict[str, Any],
+               key: str | None = None) -> Path:
+    """Write model-YYYYmmddHHMMSS.pkl and its .json sidecar, signed when a key is given;
+    returns the model file's path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     created = datetime.now(timezone.utc)
@@ -44,6 +52,8 @@ def save_model(model: TrainedModel, folder: Path | str, *, data_hash: str, metri
         "created": created.isoformat(timespec="seconds"),
         "versions": {"python": platform.python_version(), **{name: _version(name) for name in _LIBRARIES}},
     }
+    if key is not None:
+        sidecar["signature"] = _signature(key, path.name, sidecar["sha256"])
     # Sidecar first, model last: a half-written folder never holds a model without its hash.
     _write_atomically(_sidecar(path), json.dumps(sidecar, ensure_ascii=False, indent=2).encode("utf-8"))
     _write_atomically(path, payload)
@@ -61,16 +71,24 @@ def model_files(folder: Path | str) -> list[Path]:
     return [path for _, _, path in sorted(found)]
 
 
-def load_model(folder: Path | str, name: str | None = None) -> TrainedModel:
-    """Load the newest model in folder (or the file called name in it), hash checked first."""
+def load_model(folder: Path | str, name: str | None = None, *, key: str | None = None) -> TrainedModel:
+    """Load the newest model in folder (or the file called name in it); its hash, and with a
+    key its signature, are checked before a byte of it is unpickled."""
     folder = Path(folder)
     path = _choose(folder, name)
-    payload = path.read_bytes()
+    payload = path.read_bytes()  # read once: what is checked is what is unpickled
     actual = hashlib.sha256(payload).hexdigest()
-    expected = read_sidecar(path).get("sha256", "")
-    if actual != expected:
-        raise TamperedModelError(path, expected, actual)
-    model = pickle.loads(payload)  # noqa: S301 - the bytes are the ones we hashed when saving
+    sidecar = read_sidecar(path)
+    expected = sidecar.get("sha256", "")
+    if not isinstance(expected, str) or not hmac.compare_digest(actual, expected):
+        raise TamperedModelError(path, str(expected), actual)
+    if key is not None:
+        signature = sidecar.get("signature")
+        if not isinstance(signature, str) or not signature.isascii() or \
+                not hmac.compare_digest(signature, _signature(key, path.name, actual)):
+            raise TamperedModelError(path, expected, actual, reason="its sidecar has no valid signature "
+                                     "(unsigned, or signed with another HOTLINE_SECRET_KEY)")
+    model = pickle.loads(payload)  # noqa: S301 - the bytes are the ones we hashed (and signed) when saving
     if not isinstance(model, TrainedModel):
         raise TamperedModelError(path, expected, f"{actual} (not a model)")
     log.info("classifier.model_loaded path=%s", path)
@@ -108,6 +126,12 @@ def _free_name(folder: Path, stamp: str) -> Path:
         path = folder / f"model-{stamp}-{counter}.pkl"
         counter += 1
     return path
+
+
+def _signature(key: str, file_name: str, sha256: str) -> str:
+    # A key of its own, derived from the secret: a model signature is never a valid cookie.
+    own_key = hmac.new(key.encode("utf-8"), b"hotline classifier model files", hashlib.sha256).digest()
+    return hmac.new(own_key, f"{file_name}\n{sha256}".encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _sidecar(path: Path) -> Path:

@@ -35,6 +35,7 @@ def train_and_save(
     user_words: Sequence[str] = (),
     holdout: float = HOLDOUT,
     progress: Progress | None = None,
+    key: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Score a model trained without a held-out slice, then save one trained on all rows.
 
@@ -49,7 +50,7 @@ def train_and_save(
         metrics["holdout"] = evaluate(scored, held)
         metrics["holdout_fraction"] = holdout
     model = train(examples, user_words=words, progress=_prefixed(progress, "final model: "))
-    path = save_model(model, model_dir, data_hash=data_hash(examples), metrics=metrics)
+    path = save_model(model, model_dir, data_hash=data_hash(examples), metrics=metrics, key=key)
     return path, metrics
 
 
@@ -58,21 +59,22 @@ def ensure_default_model(
     log: Callable[[str], None] | None = None,
     *,
     user_words: Sequence[str] = (),
+    key: str | None = None,
 ) -> TrainedModel:
     """Load the newest model in model_dir, training the default one from shipped data first if
     there is none (app start, and eval/predict on a fresh clone)."""
     try:
-        return load_model(model_dir)
+        return load_model(model_dir, key=key)
     except ModelNotFound:
         pass
     say = log or _log_info
     say(f"no classifier model in {model_dir}: training the default model from the shipped data "
         "(about half a minute)")
-    path, metrics = train_and_save(shipped_examples(), model_dir, user_words=user_words)
+    path, metrics = train_and_save(shipped_examples(), model_dir, user_words=user_words, key=key)
     holdout = metrics.get("holdout", {})
     say(f"default classifier model written to {path} "
         f"(held-out accuracy {holdout.get('accuracy', 0):.3f}, macro-F1 {holdout.get('macro_f1', 0):.3f})")
-    return load_model(model_dir)
+    return load_model(model_dir, key=key)
 
 
 def _log_info(message: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import rollup
@@ -13,6 +14,14 @@ from dispatch.models import TicketEvent
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def display_url(url: str) -> str:
+    """The database URL as it may be printed or logged: the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparsable database URL)"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -55,6 +64,9 @@ def _forbid_event_changes(session: Session, _context, _instances) -> None:  # ty
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, TicketEvent):
             raise RuntimeError("ticket events are append-only")
+    for obj in session.new:
+        if isinstance(obj, TicketEvent) and obj.hash is None:
+            raise RuntimeError("ticket events are written sealed (dispatch.audit.seal)")
 
 
 def recreate_schema(url: str) -> None:

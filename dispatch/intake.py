@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from classifier.features import message_text
 from dispatch.actors import Actor
+from dispatch.audit import seal
 from dispatch.clock import utcnow
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import InvalidInput
@@ -111,10 +112,11 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
             if proposal is None and router is not None:
                 proposal = router.route(message_text(clean.title, clean.body))
             ticket = _create(session, request, clean, rules, now, proposal)
-            session.add(TicketEvent(ticket=ticket, at=now, actor_id=actor.user_id,
-                                    actor=actor.label, action="receive", from_state=None,
-                                    to_state=State.RECEIVED.value,
-                                    data={"channel": request.channel.value}))
+            received = TicketEvent(ticket=ticket, at=now, actor_id=actor.user_id,
+                                   actor=actor.label, action="receive", from_state=None,
+                                   to_state=State.RECEIVED.value, data={"channel": request.channel.value})
+            seal(received, ticket.number, None)
+            session.add(received)
             session.flush()  # one flush for the ticket and its event: the source needs its id
             # Inside the savepoint, so that a duplicate channel reference fails here.
             add_source(session, ticket, request.channel, channel_ref, clean.body, now)

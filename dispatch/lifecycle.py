@@ -2,13 +2,16 @@
 states.py, writes the event in the same transaction, and never commits (the caller does)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
+from dispatch import audit
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import local_date, utcnow
 from dispatch.deadlines import DeadlinePolicy
@@ -20,6 +23,8 @@ from dispatch.states import FINISHED_STATES, Action, State, next_state
 from dispatch.vocabulary import Channel, CloseReason, ExtensionStatus, Rating, TransferOutcome
 
 MAX_NOTE_CHARS = 5000
+# PostgreSQL's deadlock_detected and serialization_failure: a concurrent writer won.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
 
 
 def transition(session: Session, ticket: Ticket, action: Action, actor: Actor, *,
@@ -46,10 +51,12 @@ def record(session: Session, ticket: Ticket, action: str, actor: Actor, *,
 
 
 def check_version(ticket: Ticket, expected_version: int | None) -> None:
-    """A form shows version N; acting on it after someone else changed the ticket is a conflict."""
+    """A form shows version N; acting on it after someone else changed the ticket is a conflict.
+    Every check-then-act starts here, so here the ticket's row is locked too (see lock)."""
     if expected_version is not None and ticket.version != expected_version:
         raise Conflict(f"ticket {ticket.number} was changed by someone else "
                        f"(version {ticket.version}, you saw {expected_version}); reload it")
+    lock(ticket)
 
 
 def _write_event(session: Session, ticket: Ticket, action: str, actor: Actor, *,
@@ -57,17 +64,51 @@ def _write_event(session: Session, ticket: Ticket, action: str, actor: Actor, *,
                  unit_id: int | None, data: dict[str, Any] | None) -> TicketEvent:
     if note is not None and len(note) > MAX_NOTE_CHARS:
         raise InvalidInput("note", f"longer than {MAX_NOTE_CHARS} characters")
+    number = ticket.number  # read now: after a failed flush the ticket is expired
+    with _conflict_on_concurrent_write(number):
+        prev_hash = audit.last_hash(session, ticket)
     event = TicketEvent(ticket=ticket, ticket_id=ticket.id, at=now or utcnow(), actor_id=actor.user_id,
                         actor=actor.label, action=action, from_state=from_state,
                         to_state=ticket.state, unit_id=unit_id, note=note, data=data)
+    audit.seal(event, number, prev_hash)
     session.add(event)
-    number = ticket.number  # read now: after a failed flush the ticket is expired
-    try:
+    with _conflict_on_concurrent_write(number):
         session.flush()
-    except StaleDataError as exc:
+    return event
+
+
+@contextlib.contextmanager
+def _conflict_on_concurrent_write(number: str) -> Iterator[None]:
+    """A write that lost a race (a stale version, a unique row someone else just added, a
+    deadlock PostgreSQL broke) is the same Conflict as any other."""
+    try:
+        yield
+    except (StaleDataError, IntegrityError) as exc:
         raise Conflict(f"ticket {number} was changed by someone else at the same time; "
                        "nothing was saved, reload it") from exc
-    return event
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+            raise
+        raise Conflict(f"ticket {number} was changed by someone else at the same time; "
+                       "nothing was saved, reload it") from exc
+
+
+def lock(ticket: Ticket) -> None:
+    """Hold the ticket's row until commit, then check that nobody changed it since this
+    session read it. On PostgreSQL the second of two concurrent actions waits on the row
+    lock and then gets Conflict; SQLite's single writer (BEGIN IMMEDIATE) already
+    serialises whole transactions."""
+    session = object_session(ticket)
+    if session is None or ticket.id is None:
+        return
+    number = ticket.number
+    with _conflict_on_concurrent_write(number):
+        session.flush()  # this transaction's own changes first: they move the version on
+        seen = ticket.version
+        current = session.scalar(select(Ticket.version).where(Ticket.id == ticket.id).with_for_update())
+    if current != seen:
+        raise Conflict(f"ticket {number} was changed by someone else (version {current}, "
+                       f"you saw {seen}); reload it")
 
 
 def _check_allowed(ticket: Ticket, action: Action, expected_version: int | None = None) -> None:
@@ -311,6 +352,7 @@ def request_extension(session: Session, ticket: Ticket, actor: Actor, working_da
                       reason: str, *, now: dt.datetime | None = None) -> ExtensionRequest:
     """延期: the unit asks for more time; a supervisor decides."""
     require_unit(actor, ticket.unit_id, "request an extension for this ticket")
+    lock(ticket)  # a double click: the second request waits, then sees the first
     if State(ticket.state) not in (State.IN_PROGRESS, State.REOPENED):
         raise IllegalTransition(ticket.state, "request_extension", ticket.number)
     if not 1 <= working_days <= 60:
@@ -335,9 +377,14 @@ def decide_extension(session: Session, request: ExtensionRequest, actor: Actor, 
                      policy: DeadlinePolicy, note: str | None = None,
                      now: dt.datetime | None = None) -> TicketEvent:
     require_role(actor, SUPERVISING_ROLES, "decide extension requests")
-    if request.status != ExtensionStatus.PENDING.value:
-        raise Conflict(f"this extension request was already {request.status}")
+    # The status as committed, under the request's row lock: of an approval and a refusal
+    # at once, the second waits and then finds the request decided.
+    status = session.scalar(select(ExtensionRequest.status).where(ExtensionRequest.id == request.id)
+                            .with_for_update())
+    if status != ExtensionStatus.PENDING.value:
+        raise Conflict(f"this extension request was already {status}")
     ticket = session.get_one(Ticket, request.ticket_id)
+    lock(ticket)
     now = now or utcnow()
     request.status = (ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED).value
     request.decided_by = actor.user_id

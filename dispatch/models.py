@@ -159,7 +159,8 @@ class IntakeSource(Base):
 
 
 class TicketEvent(Base):
-    """Append-only: one row per change. Never updated or deleted (see db.py's guard)."""
+    """Append-only: one row per change. Never updated or deleted: db.py's guard in the ORM,
+    triggers in the database, and a hash chain that `hotline audit verify` checks."""
 
     __tablename__ = "ticket_events"
     __table_args__ = (Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),)
@@ -175,6 +176,9 @@ class TicketEvent(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Hash chain per ticket (dispatch/audit.py): the previous event's hash, and this one's.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     # Set with every new event: a new ticket and its first event go in one flush, and the
     # outbox hook finds the ticket of a pending event without a query.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from dispatch.intake import IntakeRequest, intake
 from dispatch.public import lookup, public_view
 from dispatch.vocabulary import Channel, Urgency, parse_request_type
 from web.errors import BadRequest
+from web.inputs import MIN_DAY, parse_day, refuse_unstorable
 from web.services import Services
 
 MAX_JSON_BYTES = 256 * 1024
@@ -23,15 +25,14 @@ MAX_JSON_BYTES = 256 * 1024
 async def read_json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_JSON_BYTES:
-        raise BadRequest("body", f"request larger than {MAX_JSON_BYTES} bytes")
+        raise BadRequest("body", f"请求超过 {MAX_JSON_BYTES} 字节")
     try:
-        import json
-
         data = json.loads(raw or b"null")
-    except ValueError:
-        raise BadRequest("body", "request is not valid JSON") from None
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+        raise BadRequest("body", "请求不是有效的 JSON") from None
     if not isinstance(data, dict):
-        raise BadRequest("body", "expected a JSON object")
+        raise BadRequest("body", "请求应为 JSON 对象")
+    refuse_unstorable(data.items())
     return data
 
 
@@ -93,18 +94,15 @@ def _date_param(request: Request, name: str, default: dt.date) -> dt.date:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(name, f"must be a date YYYY-MM-DD, got {raw!r}") from None
+    return parse_day(name, raw)
 
 
 def period_from_query(request: Request) -> reports.Period:
     today = local_date(utcnow())
     until = _date_param(request, "until", today)
-    since = _date_param(request, "since", until - dt.timedelta(days=29))
+    since = _date_param(request, "since", max(until - dt.timedelta(days=29), MIN_DAY))
     if since > until:
-        raise BadRequest("since", "must not be after until")
+        raise BadRequest("since", "开始日期不能晚于结束日期")
     return reports.Period(since=since, until=until)
 
 

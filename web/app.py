@@ -5,11 +5,13 @@ import contextlib
 from typing import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from web import api, pages, scheduler, sms
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
+from web.inputs import InputGuard
 from web.live import LiveHub
 from web.services import Services
 from web.telephony import telephony
@@ -39,4 +41,5 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                 built.close()
 
     routes = [*pages.routes, *api.routes, *sms.routes]
-    return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]
+    return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
+                     middleware=[Middleware(InputGuard)])

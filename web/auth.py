@@ -29,6 +29,7 @@ from starlette.responses import RedirectResponse, Response
 from dispatch.actors import Actor
 from dispatch.models import StaffUser, Unit
 from dispatch.vocabulary import Role
+from web.inputs import refuse_unstorable
 
 SESSION_COOKIE = "hotline_session"
 CSRF_COOKIE = "hotline_csrf"
@@ -188,6 +189,7 @@ async def checked_form(request: Request) -> FormData:
     """The posted form, after its CSRF token was checked."""
     form = await request.form(max_files=0, max_fields=50)
     request.app.state.site.auth.check_csrf(request, form)
+    refuse_unstorable(form.multi_items())
     return form
 
 

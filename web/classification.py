@@ -20,9 +20,9 @@ def place_names(services: Services) -> list[str]:
 
 
 def _load_or_train(services: Services) -> None:
-    folder = services.settings.model_dir
+    folder, key = services.settings.model_dir, services.settings.model_key
     try:
-        model = load_model(folder)
+        model = load_model(folder, key=key)
         log.info("classifier model loaded", extra={"event": "model_loaded", "folder": str(folder)})
     except ModelNotFound:
         if not services.settings.train_on_start:
@@ -30,7 +30,7 @@ def _load_or_train(services: Services) -> None:
                         extra={"event": "model_missing", "folder": str(folder)})
             return
         model = ensure_default_model(folder, log=lambda message: log.info(message, extra={"event": "model_training"}),
-                                     user_words=place_names(services))
+                                     user_words=place_names(services), key=key)
     except ClassifierError as exc:  # a tampered or unreadable file: refuse it loudly, keep running
         log.error("classifier model refused: %s", exc, extra={"event": "model_refused", "folder": str(folder)})
         return

@@ -16,6 +16,7 @@ from dispatch.units import import_units, load_city
 from dispatch.vocabulary import Role
 from callcenter.cli import pbx_sim
 from web import logs
+from web.cli_audit import audit_group, grant_app_role_command
 from web.cli_classifier import classifier_group
 from web.cli_follow_up import follow_up_group
 from web.config import SETTINGS, Settings
@@ -57,12 +58,12 @@ def serve(host: str, port: int, demo: bool) -> None:
         loaded = services.run_sync(lambda s: seed(s, services.city, services.rules))
         log.info("demo data %s", "loaded" if loaded else "already present", extra={"event": "demo"})
         click.echo("Demo accounts (password %s): %s" % (DEMO_PASSWORD, ", ".join(a.username for a in DEMO_ACCOUNTS)))
-    click.echo(f"Hotline on http://{host}:{port}  (database {settings.database_url})")
+    click.echo(f"Hotline on http://{host}:{port}  (database {db.display_url(settings.database_url)})")
     if settings.ami is None and demo:
         click.echo("No HOTLINE_AMI_HOST: the AMI simulator stands in for the PBX; calls arrive every few seconds.")
     # Live pages hold server-sent event streams open: give them a few seconds at shutdown.
     uvicorn.run(create_app(settings, services, demo_pbx=demo), host=host, port=port,
-                log_level=settings.log_level.lower(), timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, **logs.uvicorn_options(settings.log_level))
 
 
 def _with_sms_simulator(settings: Settings, host: str, port: int) -> Settings:
@@ -124,7 +125,7 @@ def db_group() -> None:
 def upgrade() -> None:
     settings = _settings()
     db.upgrade(settings.database_url)
-    click.echo(f"database at the newest schema: {settings.database_url}")
+    click.echo(f"database at the newest schema: {db.display_url(settings.database_url)}")
 
 
 @db_group.command(name="rebuild-figures", help="Recompute the running totals behind the figures "
@@ -279,6 +280,8 @@ def pbx_bridge() -> None:
 
 
 main.add_command(pbx_sim)
+main.add_command(audit_group(_settings))
+db_group.add_command(grant_app_role_command(_settings))
 main.add_command(classifier_group(_settings))
 main.add_command(follow_up_group(_settings))
 

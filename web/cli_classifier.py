@@ -38,7 +38,7 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
         local = "（或属地乡镇/街道）" if label in city.local_categories else ""
         return units.get(code, code) + local
 
-    group = build_group(unit_for_label)
+    group = build_group(unit_for_label, model_key=lambda: get_settings().model_key)
 
     @group.command(help="Write the tickets' final categories as training CSV (title, body, label).")
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
@@ -82,14 +82,14 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
             raise click.ClickException("no corrections recorded yet: nothing to fold in")
         try:
             examples = [e for path in base for e in read_examples(path)] if base else shipped_examples()
-            before = load_model(folder)
+            before = load_model(folder, key=settings.model_key)
         except ClassifierError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"{len(taught)} corrections, {len(examples)} base examples", err=True)
         scores_before = evaluate(before, taught)
         path, metrics = train_and_save(examples + taught * CORRECTION_WEIGHT, folder,
-                                       progress=_progress)
-        after = load_model(folder)
+                                       progress=_progress, key=settings.model_key)
+        after = load_model(folder, key=settings.model_key)
         scores_after = evaluate(after, taught)
         click.echo(f"{'':24}{'before':>10}{'after':>10}")
         click.echo(f"{'corrections accuracy':24}{scores_before['accuracy']:>10.3f}{scores_after['accuracy']:>10.3f}")

@@ -99,6 +99,9 @@ class AmiSettings:
 class Settings:
     database_url: str = "sqlite:///hotline.db"
     secret_key: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(32)))
+    # HOTLINE_SECRET_KEY when it was set: model files are signed and checked with it. A key
+    # random per start would refuse every model at the next start, so none is used then.
+    model_key: Secret | None = None
     city_file: Path | None = None
     deadlines_file: Path | None = None
     max_body_chars: int = 5000
@@ -142,6 +145,7 @@ class Settings:
         return cls(
             database_url=get("HOTLINE_DATABASE_URL") or "sqlite:///hotline.db",
             secret_key=Secret(secret) if secret else Secret(secrets.token_urlsafe(32)),
+            model_key=Secret(secret) if secret else None,
             city_file=Path(city) if city else None,
             deadlines_file=Path(deadlines) if deadlines else None,
             max_body_chars=int(number("HOTLINE_MAX_BODY_CHARS", int)),

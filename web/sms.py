@@ -34,6 +34,8 @@ from sms_gateway.webhook import (
 )
 from sms_gateway.worker import OutboxWorker
 from web.config import SmsSettings
+from web.errors import BadRequest
+from web.inputs import refuse_unstorable
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -83,8 +85,11 @@ async def sms_channel(services: Services) -> AsyncIterator[SmsChannel | None]:
 async def _signed_form(request: Request, channel: SmsChannel):  # type: ignore[no-untyped-def]
     try:
         form = parse_form(await request.body())
+        refuse_unstorable(form.multi_items())
     except InvalidWebhook as exc:
         return None, PlainTextResponse(str(exc), status_code=400)
+    except BadRequest as exc:
+        return None, PlainTextResponse(exc.message, status_code=400)
     if not channel.signature.valid(request.url.path, request.url.query, form,
                                    request.headers.get(SIGNATURE_HEADER)):
         log.warning("twilio webhook refused: bad or missing signature",

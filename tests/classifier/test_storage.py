@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,67 @@ def test_newest_model_is_loaded_and_names_cannot_leave_the_folder(model_dir, sma
 def test_empty_folder_has_no_model(tmp_path):
     with pytest.raises(ModelNotFound):
         load_model(tmp_path / "nothing-here")
+
+
+KEY = "the-hotline-secret-key"
+
+
+class _Planted:
+    """What an attacker's pickle does while it is loaded: here, leave a marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.touch, (self.marker,))
+
+
+def _plant(folder: Path, marker: Path) -> Path:
+    """A crafted model file dropped into the folder with its own, matching sidecar."""
+    import hashlib
+    import pickle
+
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = pickle.dumps(_Planted(marker))
+    path = folder / "model-29991231235959.pkl"
+    path.write_bytes(payload)
+    path.with_suffix(".json").write_text(json.dumps({"model_file": path.name,
+                                                     "sha256": hashlib.sha256(payload).hexdigest()}))
+    return path
+
+
+def test_a_planted_pickle_with_its_own_sidecar_is_refused_without_running(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = _plant(tmp_path / "models", marker)
+
+    with pytest.raises(TamperedModelError) as caught:
+        load_model(tmp_path / "models", key=KEY)
+    assert caught.value.path == path and "signature" in str(caught.value)
+    assert not marker.exists()
+
+
+def test_a_planted_pickle_with_a_forged_signature_is_refused_without_running(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = _plant(tmp_path / "models", marker)
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    sidecar["signature"] = "0" * 64
+    path.with_suffix(".json").write_text(json.dumps(sidecar))
+
+    with pytest.raises(TamperedModelError):
+        load_model(tmp_path / "models", key=KEY)
+    assert not marker.exists()
+
+
+def test_a_model_signed_with_the_key_loads_and_another_key_refuses_it(tmp_path: Path, small_model) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "models"
+    path = save_model(small_model, folder, data_hash="signed", metrics={}, key=KEY)
+    assert len(read_sidecar(path)["signature"]) == 64
+    assert load_model(folder, key=KEY).labels == small_model.labels
+    with pytest.raises(TamperedModelError):
+        load_model(folder, key="another-key")
+    # Renaming a signed file does not carry its signature over: the name is signed too.
+    renamed = path.with_name("model-29991231235959.pkl")
+    path.rename(renamed)
+    path.with_suffix(".json").rename(renamed.with_suffix(".json"))
+    with pytest.raises(TamperedModelError):
+        load_model(folder, key=KEY)

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from classifier import TrainedModel, save_model
 from dispatch.public import ticket_by_number
 from web.app import create_app
-from web.config import Settings
+from web.config import Secret, Settings
 
 WAGES = "老板拖欠农民工工资三个月，共一万二千元，请劳动监察部门帮忙讨薪。"
 
@@ -54,3 +54,37 @@ def test_a_tampered_model_is_refused_and_tickets_go_to_manual_triage(
     with sessions() as session:
         routing = ticket_by_number(session, number).routing
     assert routing is not None and routing["manual_triage"] is True and routing["unit_code"] is None
+
+
+class _Planted:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.touch, (self.marker,))
+
+
+def test_with_a_secret_key_a_model_dropped_in_with_its_own_sidecar_never_runs(
+        tmp_path: Path, database_url: str, sessions: sessionmaker[Session], small_model: TrainedModel,
+        caplog: pytest.LogCaptureFixture) -> None:
+    import hashlib
+    import json
+    import pickle
+
+    settings = Settings(database_url=database_url, model_dir=tmp_path / "models", model_key=Secret("k" * 32))
+    save_model(small_model, settings.model_dir, data_hash="test", metrics={}, key=settings.model_key)
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Planted(marker))
+    planted = settings.model_dir / "model-29991231235959.pkl"   # newer: it would be loaded first
+    planted.write_bytes(payload)
+    planted.with_suffix(".json").write_text(json.dumps({"sha256": hashlib.sha256(payload).hexdigest()}))
+    with TestClient(create_app(settings)) as client:
+        deadline = time.monotonic() + 10
+        while "model refused" not in caplog.text:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert client.app.state.services.router.model is None  # type: ignore[attr-defined]
+    assert not marker.exists()
+    planted.unlink()
+    with TestClient(create_app(settings)) as client:
+        wait_for_model(client)  # the signed one loads

@@ -23,6 +23,7 @@ from dispatch import queries, reports
 from dispatch.clock import utcnow
 from dispatch.reports import Period
 from web.errors import BadRequest
+from web.inputs import MIN_DAY, parse_day
 from web.pages import charts
 from web.pages.site import BOARD_TOPIC, Site, event_stream, sse, today_local
 
@@ -38,14 +39,13 @@ def parse_period(request: Request, today: dt.date) -> Period:
     params = request.query_params
     days = params.get("days")
     if days:
-        if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
+        # isascii: "²" is a digit to str.isdigit() but not to int()
+        if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= MAX_DAYS:
             raise BadRequest("days", f"必须是 1 到 {MAX_DAYS} 之间的天数")
         return Period(today - dt.timedelta(days=int(days) - 1), today)
-    try:
-        until = dt.date.fromisoformat(params["until"]) if params.get("until") else today
-        since = dt.date.fromisoformat(params["since"]) if params.get("since") else until - dt.timedelta(days=DEFAULT_DAYS - 1)
-    except ValueError:
-        raise BadRequest("since", "日期格式应为 YYYY-MM-DD") from None
+    until = parse_day("until", params["until"]) if params.get("until") else today
+    since = (parse_day("since", params["since"]) if params.get("since")
+             else max(until - dt.timedelta(days=DEFAULT_DAYS - 1), MIN_DAY))
     if since > until:
         raise BadRequest("since", "开始日期不能晚于结束日期")
     if (until - since).days + 1 > MAX_DAYS:

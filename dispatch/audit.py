@@ -1,0 +1,166 @@
+"""The audit log's own defences: every ticket's events form a hash chain, and the database
+refuses UPDATE and DELETE on ticket_events (triggers installed by the migration).
+
+An event's hash covers its content and the hash of the ticket's previous event, so a row
+rewritten, removed or moved in the database breaks its ticket's chain, and verify() names
+that ticket. Rows written before the chain existed were sealed by the migration.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from dispatch.models import Ticket, TicketEvent
+
+# The triggers, per dialect. Migration 0008 installs them; change them only in a new migration.
+_GUARD_CREATE = {
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION ticket_events_append_only() RETURNS trigger
+           LANGUAGE plpgsql AS $$
+           BEGIN
+               RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+                   MESSAGE = 'ticket events are append-only (' || TG_OP || ' refused)';
+           END $$""",
+        """CREATE TRIGGER ticket_events_append_only BEFORE UPDATE OR DELETE ON ticket_events
+           FOR EACH ROW EXECUTE FUNCTION ticket_events_append_only()""",
+    ],
+    "sqlite": [
+        """CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+           BEGIN SELECT RAISE(ABORT, 'ticket events are append-only (UPDATE refused)'); END""",
+        """CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events
+           BEGIN SELECT RAISE(ABORT, 'ticket events are append-only (DELETE refused)'); END""",
+    ],
+}
+_GUARD_DROP = {
+    "postgresql": ["DROP TRIGGER IF EXISTS ticket_events_append_only ON ticket_events"],
+    "sqlite": ["DROP TRIGGER IF EXISTS ticket_events_no_update",
+               "DROP TRIGGER IF EXISTS ticket_events_no_delete"],
+}
+
+
+def install_guard(connection: Connection) -> None:
+    for statement in _GUARD_CREATE[connection.dialect.name]:
+        connection.exec_driver_sql(statement)
+
+
+def drop_guard(connection: Connection, *, with_function: bool = False) -> None:
+    for statement in _GUARD_DROP[connection.dialect.name]:
+        connection.exec_driver_sql(statement)
+    if with_function and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("DROP FUNCTION IF EXISTS ticket_events_append_only()")
+
+
+@contextlib.contextmanager
+def guard_lifted(connection: Connection) -> Iterator[Connection]:
+    """Maintenance only (emptying a test database, a documented repair): the triggers are
+    dropped and put back inside the caller's transaction, so no other transaction ever sees
+    the table unguarded. It needs the right to change the table, which the app's runtime
+    role does not have (see grant_app_role)."""
+    drop_guard(connection)
+    yield connection
+    install_guard(connection)
+
+
+def grant_app_role_sql(role: str) -> list[str]:
+    """PostgreSQL: what the app's runtime role may do. It reads and writes every table but
+    may only INSERT into ticket_events, and owns nothing, so it can neither drop the
+    triggers nor TRUNCATE. Migrations run as the owner."""
+    quoted = '"' + role.replace('"', '""') + '"'
+    return [
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON ticket_events FROM {quoted}",
+        f"REVOKE TRUNCATE ON ALL TABLES IN SCHEMA public FROM {quoted}",
+    ]
+
+
+def _canonical(ticket_number: str, event: TicketEvent | Any) -> bytes:
+    at = event.at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    # Through JSON first: what the database gives back (string keys, lists) is what is hashed.
+    data = json.loads(json.dumps(event.data)) if event.data is not None else None
+    content = [ticket_number, at, event.actor_id, event.actor, event.action, event.from_state,
+               event.to_state, event.unit_id, event.note, data]
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def event_hash(ticket_number: str, event: TicketEvent | Any, prev_hash: str | None) -> str:
+    digest = hashlib.sha256((prev_hash or "").encode("ascii") + b"\n")
+    digest.update(_canonical(ticket_number, event))
+    return digest.hexdigest()
+
+
+def seal(event: TicketEvent, ticket_number: str, prev_hash: str | None) -> None:
+    """Chain a new event to the ticket's previous one (None for its first event)."""
+    event.prev_hash = prev_hash
+    event.hash = event_hash(ticket_number, event, prev_hash)
+
+
+def last_hash(session: Session, ticket: Ticket) -> str | None:
+    """The hash of the ticket's newest event, read under a lock on the ticket's row so that
+    two transactions never chain two events to the same predecessor (PostgreSQL; SQLite's
+    single writer already serialises them)."""
+    if ticket.id is None:
+        return None
+    session.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
+    return session.scalar(select(TicketEvent.hash).where(TicketEvent.ticket_id == ticket.id)
+                          .order_by(TicketEvent.id.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class Break:
+    """A ticket whose history does not verify, and the first event where it goes wrong."""
+
+    ticket_number: str
+    event_id: int | None
+    problem: str
+
+
+def verify(session: Session, *, batch: int = 5000) -> tuple[int, list[Break]]:
+    """Walk every ticket's chain; return (events checked, broken tickets)."""
+    breaks: list[Break] = []
+    checked = 0
+    current: tuple[int, str, str] | None = None   # ticket id, number, state
+    prev: str | None = None
+    last_state: str | None = None
+    broken = False
+
+    def finish() -> None:
+        if current is not None and not broken and last_state != current[2]:
+            breaks.append(Break(current[1], None, f"last event leaves it {last_state}, the ticket is {current[2]}"))
+
+    e = TicketEvent
+    rows = session.execute(select(Ticket.id.label("ticket_id"), Ticket.number, Ticket.state, e.id, e.at,
+                                  e.actor_id, e.actor, e.action, e.from_state, e.to_state, e.unit_id, e.note,
+                                  e.data, e.prev_hash, e.hash)
+                           .join(e, e.ticket_id == Ticket.id)
+                           .order_by(Ticket.id, e.id)
+                           .execution_options(yield_per=batch))
+    for event in rows:
+        ticket_id, number, state = event.ticket_id, event.number, event.state
+        checked += 1
+        if current is None or current[0] != ticket_id:
+            finish()
+            current, prev, last_state, broken = (ticket_id, number, state), None, None, False
+        last_state = event.to_state
+        if broken:
+            continue
+        if event.prev_hash != prev:
+            breaks.append(Break(number, event.id, "chain broken: an event before this one was changed or removed"))
+            broken = True
+        elif event.hash != event_hash(number, event, prev):
+            breaks.append(Break(number, event.id, "event content does not match its hash"))
+            broken = True
+        prev = event.hash
+    finish()
+    orphans = session.scalars(select(Ticket.number).where(~Ticket.id.in_(select(TicketEvent.ticket_id)))
+                              .order_by(Ticket.id)).all()
+    breaks.extend(Break(number, None, "ticket has no events") for number in orphans)
+    return checked, breaks
