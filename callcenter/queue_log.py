@@ -3,7 +3,8 @@ was down (the PBX writes queue_log whether or not anyone listens).
 
 One line per queue event, ``epoch|callid|queuename|agent|event|data1|data2|...`` in the file
 (logger.conf ``queue_log_to_file``), or a row of the realtime ``queue_log`` table (columns
-time, callid, queuename, agent, event, data1..data5; time in the PBX's local time). The
+time, callid, queuename, agent, event, data1..data5; time in UTC, as logger.conf
+``queue_log_realtime_use_gmt = yes`` writes it). The
 callid is the Uniqueid of the caller's channel in the queue, which for a call from the trunk
 is also the call's Linkedid: the key the bridge writes calls by.
 
@@ -89,10 +90,10 @@ def read_file(path: Path, since: float) -> list[QueueLogEntry]:
 def read_table(engine: Engine, since: float) -> list[QueueLogEntry]:
     """Entries at or after ``since`` in the realtime table (blocking: run it in a thread).
 
-    Asterisk writes ``time`` as the PBX's local time without a zone; the hotline must run in
-    the same time zone (TZ) as the PBX.
+    Asterisk writes ``time`` without a zone: in UTC with ``queue_log_realtime_use_gmt = yes``
+    (docker/asterisk/logger.conf), which this reader expects.
     """
-    start = dt.datetime.fromtimestamp(since)
+    start = _naive_utc(since)
     query = select(QueueLogRow).where(QueueLogRow.time >= start).order_by(QueueLogRow.time,
                                                                           QueueLogRow.id)
     out = []
@@ -100,9 +101,8 @@ def read_table(engine: Engine, since: float) -> list[QueueLogEntry]:
         for row in connection.execute(query).mappings():
             time = row["time"]
             if time.tzinfo is None:
-                at = time.timestamp()  # local time, as written
-            else:
-                at = time.astimezone(dt.timezone.utc).timestamp()
+                time = time.replace(tzinfo=dt.timezone.utc)
+            at = time.timestamp()
             data = tuple(row[f"data{i}"] or "" for i in range(1, 6))
             while data and not data[-1]:
                 data = data[:-1]
@@ -114,9 +114,13 @@ def read_table(engine: Engine, since: float) -> list[QueueLogEntry]:
 def table_row(entry: QueueLogEntry) -> dict[str, object]:
     """The realtime table's row for an entry, as Asterisk would write it."""
     data = list(entry.data[:5]) + [""] * (5 - min(5, len(entry.data)))
-    return {"time": dt.datetime.fromtimestamp(entry.at), "callid": entry.callid,
+    return {"time": _naive_utc(entry.at), "callid": entry.callid,
             "queuename": entry.queue, "agent": entry.agent, "event": entry.event,
             **{f"data{i}": data[i - 1] for i in range(1, 6)}}
+
+
+def _naive_utc(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).replace(tzinfo=None)
 
 
 # -- entries -> calls --

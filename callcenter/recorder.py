@@ -8,7 +8,6 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.agents import AgentState
@@ -68,7 +67,7 @@ class CallRecorder:
     async def _write(save, item):  # type: ignore[no-untyped-def]
         try:
             return await asyncio.to_thread(save, item)
-        except DBAPIError as exc:
+        except Exception as exc:
             fault = storage_fault(exc)
             if fault is None:
                 raise

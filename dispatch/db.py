@@ -71,9 +71,12 @@ def storage_fault(exc: BaseException) -> StorageUnavailable | None:
     """The StorageUnavailable a driver error means, or None for any other error (a bug)."""
     if isinstance(exc, StorageUnavailable):
         return exc
-    if not isinstance(exc, DBAPIError):
+    if isinstance(exc, DBAPIError):
+        original, invalidated = exc.orig, exc.connection_invalidated
+    elif type(exc).__module__.split(".")[0] in ("sqlite3", "psycopg"):
+        original, invalidated = exc, False  # raised by a driver call outside a statement
+    else:
         return None
-    original = exc.orig
     state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
     if state in _PG_STATES:
         return StorageUnavailable(_PG_STATES[state], str(original).strip().splitlines()[0])
@@ -81,7 +84,7 @@ def storage_fault(exc: BaseException) -> StorageUnavailable | None:
     for needle, reason in _SQLITE_MESSAGES:
         if needle in message:
             return StorageUnavailable(reason, str(original))
-    if exc.connection_invalidated or (state is None and "connection" in message):
+    if invalidated or (state is None and "connection" in message):
         return StorageUnavailable("unreachable", str(original).strip().splitlines()[0])
     return None
 
@@ -100,7 +103,7 @@ def check_writable(engine: Engine) -> StorageUnavailable | None:
                 connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
             finally:
                 transaction.rollback()
-    except DBAPIError as exc:
+    except Exception as exc:
         fault = storage_fault(exc)
         if fault is None:
             raise

@@ -2,14 +2,18 @@
 talks to), so the web app never waits on the PBX: both live in the app's event loop."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
-from callcenter.bridge import AmiBridge, BridgeSettings
+from callcenter import queue_log as ql
+from callcenter.bridge import AmiBridge, BridgeSettings, QueueLogReader
 from callcenter.recorder import CallRecorder
 from callcenter.scenarios import DEMO_ROTATION
 from callcenter.simulator import Simulator
+from dispatch.db import make_engine
 from dispatch.telephony import ScreenPop
 from web.config import AmiSettings
 from web.live import LiveHub
@@ -44,8 +48,30 @@ async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> Asyn
 
         recorder = CallRecorder(services.sessions, on_screen_pop=screen_pop)
         bridge = AmiBridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
-                           recorder.on_call, recorder.on_agent)
+                           recorder.on_call, recorder.on_agent,
+                           queue_log=_queue_log_reader(ami.queue_log, services, stack))
         await bridge.start()
         stack.push_async_callback(bridge.stop)
         log.info("AMI bridge started", extra={"event": "ami_bridge", "host": ami.host, "port": ami.port})
         yield bridge
+
+
+def _queue_log_reader(where: str | None, services: Services,
+                      stack: contextlib.AsyncExitStack) -> QueueLogReader | None:
+    """HOTLINE_QUEUE_LOG: a file path, "table" (this database), or another database's URL."""
+    if not where:
+        return None
+    if where == "table" or "://" in where:
+        engine = services.engine
+        if "://" in where:
+            engine = make_engine(where)
+            stack.callback(engine.dispose)
+
+        async def read_table(since: float) -> list[ql.QueueLogEntry]:
+            return await asyncio.to_thread(ql.read_table, engine, since)
+        return read_table
+    path = Path(where)
+
+    async def read_file(since: float) -> list[ql.QueueLogEntry]:
+        return await asyncio.to_thread(ql.read_file, path, since)
+    return read_file
