@@ -1,6 +1,7 @@
 """The `hotline` command. Options also read their HOTLINE_* variables."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -244,6 +245,7 @@ def pbx_bridge() -> None:
     from callcenter.cli import run_bridge
     from callcenter.recorder import CallRecorder
     from web.services import Services
+    from web.telephony import queue_log_reader
 
     settings = _settings()
     if settings.ami is None:
@@ -253,8 +255,10 @@ def pbx_bridge() -> None:
     recorder = CallRecorder(services.sessions)
     ami = settings.ami
     try:
-        run_bridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
-                   recorder.on_call, recorder.on_agent)
+        with contextlib.ExitStack() as stack:
+            run_bridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
+                       recorder.on_call, recorder.on_agent,
+                       queue_log=queue_log_reader(ami.queue_log, services, stack))
     finally:
         services.close()
 

@@ -31,12 +31,18 @@ async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> Asyn
         if ami is None and demo_pbx:
             import secrets
 
+            import tempfile
+
             secret = secrets.token_urlsafe(12)
+            # The stand-in PBX keeps a queue_log too, so the demo recovers outages as production does.
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="hotline-pbx-"))
+            queue_log = Path(folder) / "queue_log"
             simulator = Simulator("127.0.0.1", 0, DEMO_AMI_USER, secret, scenarios=DEMO_ROTATION,
-                                  speed=10.0, repeat=True)
+                                  speed=10.0, repeat=True, queue_log=queue_log)
             await simulator.start()
             stack.push_async_callback(simulator.stop)
-            ami = AmiSettings(host="127.0.0.1", port=simulator.port, username=DEMO_AMI_USER, secret=secret)  # type: ignore[arg-type]
+            ami = AmiSettings(host="127.0.0.1", port=simulator.port, username=DEMO_AMI_USER, secret=secret,  # type: ignore[arg-type]
+                              queue_log=str(queue_log))
             log.info("AMI simulator standing in for the PBX", extra={"event": "pbx_sim", "port": simulator.port})
         if ami is None:
             yield None
@@ -49,15 +55,15 @@ async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> Asyn
         recorder = CallRecorder(services.sessions, on_screen_pop=screen_pop)
         bridge = AmiBridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
                            recorder.on_call, recorder.on_agent,
-                           queue_log=_queue_log_reader(ami.queue_log, services, stack))
+                           queue_log=queue_log_reader(ami.queue_log, services, stack))
         await bridge.start()
         stack.push_async_callback(bridge.stop)
         log.info("AMI bridge started", extra={"event": "ami_bridge", "host": ami.host, "port": ami.port})
         yield bridge
 
 
-def _queue_log_reader(where: str | None, services: Services,
-                      stack: contextlib.AsyncExitStack) -> QueueLogReader | None:
+def queue_log_reader(where: str | None, services: Services,
+                     stack: contextlib.ExitStack | contextlib.AsyncExitStack) -> QueueLogReader | None:
     """HOTLINE_QUEUE_LOG: a file path, "table" (this database), or another database's URL."""
     if not where:
         return None
