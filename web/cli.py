@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from dispatch import db, reports
+from dispatch.db import storage_fault
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import DispatchError
 from dispatch.units import import_units, load_city
@@ -30,6 +31,21 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
+def _upgrade(settings: Settings) -> None:
+    """Apply pending migrations. A database at the newest schema that refuses writes still
+    starts (not ready, see web/health.py); one that needs migrating cannot run this code."""
+    try:
+        db.upgrade(settings.database_url)
+    except Exception as exc:
+        fault = storage_fault(exc)
+        if fault is None:
+            raise
+        raise click.ClickException(
+            f"数据库不可写（{fault.reason}），无法升级数据库结构，热线不能启动。"
+            f" The database refuses writes ({fault.reason}: {fault.detail}); pending migrations cannot be applied."
+        ) from None
+
+
 @click.group(help="12345 citizen hotline: intake, dispatch, call centre.\n\nSettings (environment):\n\n"
              + "\n\n".join(f"{s.name} — {s.help} (default: {s.default or 'unset'})" for s in SETTINGS))
 def main() -> None:
@@ -47,7 +63,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     from web.services import Services
 
     settings = _settings()
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     if demo and settings.sms is None:
         settings = _with_sms_simulator(settings, host, port)
     services = Services.build(settings)
@@ -123,7 +139,7 @@ def db_group() -> None:
 @db_group.command(help="Apply every pending migration.")
 def upgrade() -> None:
     settings = _settings()
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     click.echo(f"database at the newest schema: {settings.database_url}")
 
 
@@ -148,7 +164,7 @@ def users_add(username: str, role: str, unit_code: str | None, display_name: str
     from dispatch.staff import create_user
 
     settings = _settings()
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     engine, sessions = _session_scope(settings)
     try:
         with sessions.begin() as session:
@@ -170,7 +186,7 @@ def units() -> None:
 @click.argument("city_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def units_import(city_file: Path) -> None:
     settings = _settings()
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     engine, sessions = _session_scope(settings)
     try:
         city = load_city(city_file)
@@ -250,7 +266,7 @@ def pbx_bridge() -> None:
     settings = _settings()
     if settings.ami is None:
         raise click.ClickException("set HOTLINE_AMI_HOST, HOTLINE_AMI_USERNAME and HOTLINE_AMI_SECRET")
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     services = Services.build(settings)
     recorder = CallRecorder(services.sessions)
     ami = settings.ami

@@ -82,3 +82,19 @@ def test_a_full_sqlite_disk_is_a_storage_fault_not_a_bug(tmp_path):
     fault = storage_fault(OperationalError("INSERT", {}, raised.value))
     assert fault is not None and fault.reason == "disk_full"
     assert storage_fault(OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: t"))) is None
+
+
+def test_a_read_only_database_that_needs_migrating_refuses_to_start(tmp_path):
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE kept (x TEXT)")  # someone's database, never migrated
+    connection.commit()
+    connection.close()
+    url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={"HOTLINE_DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert "数据库不可写（read_only）" in result.output and "pending migrations" in result.output
