@@ -24,13 +24,17 @@ from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 from callcenter import events as ev
+from callcenter import queue_log as ql
 from callcenter.agents import AgentState, AgentStates
 from callcenter.calls import CallAssembler, CallRecord
+from dispatch.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 OnCall = Callable[[CallRecord], Awaitable[None]]
 OnAgent = Callable[[AgentState], Awaitable[None]]
+# Reads the PBX's queue_log from an epoch time on (a file or the realtime table).
+QueueLogReader = Callable[[float], Awaitable[list[ql.QueueLogEntry]]]
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,10 @@ class BridgeSettings:
     sweep_interval: float = 60.0
     max_call_age: float = 4 * 3600.0  # a call silent this long lost its Hangup
     ivr_variable: str = "IVR_CHOICE"
+    max_skew: float = 24 * 3600.0  # an event Timestamp further than this from now is not believed
+    write_retry_initial: float = 1.0  # the database refused a record: first retry after this
+    write_retry_max: float = 30.0
+    queue_log_margin: float = 5.0  # seconds read before the link went down, for clock skew
 
 
 class AmiError(Exception):
@@ -125,14 +133,19 @@ class AmiBridge:
 
     def __init__(self, settings: BridgeSettings, on_call: OnCall,
                  on_agent: OnAgent | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 queue_log: QueueLogReader | None = None) -> None:
         self.settings = settings
         self._on_call, self._on_agent, self._clock = on_call, on_agent, clock
+        self._queue_log = queue_log
+        self._lost_at: float | None = None  # when the link last went down
         self.calls = CallAssembler(ivr_variable=settings.ivr_variable)
         self.agents = AgentStates()
         self.events_seen = 0  # AMI events received, used or not
         self.events_applied = 0  # those that parsed into a call or agent event
         self.connections = 0  # successful logins so far
+        self.recovered = 0  # calls rebuilt from queue_log after outages
+        self.write_retries = 0  # records the database refused and that were tried again
         self._manager: _Manager | None = None
         self._ready = asyncio.Event()
         self._outbox: asyncio.Queue[CallRecord | AgentState] = asyncio.Queue()
@@ -229,6 +242,7 @@ class AmiBridge:
             log.info("ami.logged_in host=%s port=%d connection=%d",
                      s.host, s.port, self.connections)
             await self._reconcile(manager)
+            await self._recover_gap()
             self._ready.set()
             keepalive = asyncio.create_task(self._keepalive(manager), name="ami-keepalive")
             waiter = asyncio.create_task(manager.lost.wait(), name="ami-lost")
@@ -236,6 +250,8 @@ class AmiBridge:
             if keepalive.done() and not keepalive.cancelled():
                 keepalive.result()  # raises the ping timeout
         finally:
+            if self._ready.is_set():
+                self._lost_at = self._clock()
             self._ready.clear()
             self._manager = None
             for t in (keepalive, waiter):
@@ -281,6 +297,31 @@ class AmiBridge:
                    if isinstance(e, ev.QueueMember)]
         for st in self.agents.reconcile(members, now):
             self._outbox.put_nowait(st)
+
+    async def _recover_gap(self) -> None:
+        """Calls that began and ended while the link was down exist only in queue_log."""
+        if self._queue_log is None or self._lost_at is None:
+            return
+        s, lost_at = self.settings, self._lost_at
+        try:
+            entries = await self._queue_log(lost_at - s.max_call_age)
+            records = ql.calls_from(
+                entries, ended_since=lost_at - s.queue_log_margin,
+                linkedid_of=self.calls.queue_callids(),
+                interfaces={a.member_name: a.interface for a in self.agents.all() if a.member_name})
+        except Exception:  # an unreadable log costs the recovery, never the connection
+            log.exception("ami.queue_log_failed")
+            return
+        # Calls open here are followed live, calls seen to their end need nothing; the
+        # database keeps live records over recovered ones anyway (a restarted bridge).
+        fresh = [r for r in records
+                 if not self.calls.is_open(r.linkedid) and not self.calls.seen_to_end(r.linkedid)]
+        for r in fresh:
+            self._outbox.put_nowait(r)
+        self.recovered += len(fresh)
+        self._lost_at = None
+        log.info("ami.queue_log_recovered since=%.0f entries=%d calls=%d",
+                 lost_at, len(entries), len(fresh))
 
     # -- actions, all bounded --
 
@@ -386,7 +427,7 @@ class AmiBridge:
         # Called by panoramisk for every event not answering an action of ours.
         self.events_seen += 1
         try:
-            event = ev.parse(message, self._clock())
+            event = ev.parse(message, self._clock(), self.settings.max_skew)
             if event is None:
                 return
             self.events_applied += 1
@@ -402,19 +443,40 @@ class AmiBridge:
         s = self.settings
         while True:
             await asyncio.sleep(s.sweep_interval)
-            for record in self.calls.sweep(self._clock(), s.max_call_age):
-                log.info("ami.swept linkedid=%s outcome=%s", record.linkedid, record.outcome)
-                self._outbox.put_nowait(record)
+            try:
+                for record in self.calls.sweep(self._clock(), s.max_call_age):
+                    log.info("ami.swept linkedid=%s outcome=%s", record.linkedid, record.outcome)
+                    self._outbox.put_nowait(record)
+            except Exception:  # the next sweep tries again; the loop must live on
+                log.exception("ami.sweep_failed")
 
     async def _deliver_loop(self) -> None:
         while True:
             item = await self._outbox.get()
             try:
+                await self._deliver(item)
+            finally:
+                self._outbox.task_done()
+
+    async def _deliver(self, item: CallRecord | AgentState) -> None:
+        """Hand one record over; while the database cannot take writes, keep it and retry
+        with backoff (records behind it wait in order, and events keep being assembled)."""
+        s = self.settings
+        delay = s.write_retry_initial
+        while True:
+            try:
                 if isinstance(item, CallRecord):
                     await self._on_call(item)
                 elif self._on_agent is not None:
                     await self._on_agent(item)
+                return
+            except StorageUnavailable as exc:
+                self.write_retries += 1
+                log.warning("ami.write_refused reason=%s retry_in=%.2f pending=%d item=%s",
+                            exc.reason, delay, self._outbox.qsize() + 1,
+                            getattr(item, "linkedid", None) or getattr(item, "interface", "?"))
+                await asyncio.sleep(delay)
+                delay = min(s.write_retry_max, delay * 2)
             except Exception:
                 log.exception("ami.callback_failed item=%r", item)
-            finally:
-                self._outbox.task_done()
+                return

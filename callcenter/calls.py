@@ -59,6 +59,9 @@ class CallRecord:
     wait_seconds: float | None = None
     talk_seconds: float | None = None
     transferred_to: str | None = None
+    # Rebuilt afterwards from the PBX's queue_log, not seen live: it never replaces a call
+    # recorded from live events (dispatch.telephony.record_call).
+    recovered: bool = False
 
     @property
     def final(self) -> bool:
@@ -111,6 +114,10 @@ class CallAssembler:
         # Closed calls kept by Linkedid only, bounded, so late or replayed events are no-ops.
         self._closed: OrderedDict[str, None] = OrderedDict()
         self._remember_closed = remember_closed
+        # Caller channels that waited in a queue under another Uniqueid than their call's
+        # Linkedid (a Local channel in front of Queue()): queue_log names calls by these.
+        self._queue_callids: OrderedDict[str, str] = OrderedDict()
+        self._guessed: OrderedDict[str, None] = OrderedDict()  # closed by sweep or reconcile
 
     # -- queries --
 
@@ -124,9 +131,30 @@ class CallAssembler:
     def is_closed(self, linkedid: str) -> bool:
         return linkedid in self._closed
 
+    def is_open(self, linkedid: str) -> bool:
+        return linkedid in self._calls
+
+    def seen_to_end(self, linkedid: str) -> bool:
+        """Closed by its own Hangup, not by a sweep or reconcile that had to guess."""
+        return linkedid in self._closed and linkedid not in self._guessed
+
+    def queue_callids(self) -> dict[str, str]:
+        """queue_log callid -> Linkedid, where they differ."""
+        return dict(self._queue_callids)
+
     # -- events --
 
     def apply(self, event: object) -> CallRecord | None:
+        try:
+            return self._apply(event)
+        except Exception:  # a call whose state cannot become a record must not stop the rest
+            lid = getattr(event, "linkedid", None) or getattr(event, "transferee_linkedid", None)
+            log.exception("call.event_failed linkedid=%s event=%s", lid, type(event).__name__)
+            if lid:
+                self._drop(lid)
+            return None
+
+    def _apply(self, event: object) -> CallRecord | None:
         if isinstance(event, ev.ChannelEvent):
             return self._apply_channel(event)
         if isinstance(event, ev.BlindTransfer):
@@ -189,6 +217,10 @@ class CallAssembler:
                 changed = True
         elif isinstance(e, ev.QueueCallerJoin):
             call.queue, call.joined, call.left = e.queue, e.at, None
+            if e.uniqueid != lid:
+                self._queue_callids[e.uniqueid] = lid
+                if len(self._queue_callids) > self._remember_closed:
+                    self._queue_callids.popitem(last=False)
             if not call.caller_num:
                 call.caller_num = e.caller_num
             changed = True
@@ -280,9 +312,7 @@ class CallAssembler:
         for uid in call.channels:
             if self._channel_call.get(uid) == call.linkedid:
                 del self._channel_call[uid]
-        self._closed[call.linkedid] = None
-        if len(self._closed) > self._remember_closed:
-            self._closed.popitem(last=False)
+        self._remember(call.linkedid)
         log.debug("call.closed linkedid=%s outcome=%s", call.linkedid, final.outcome)
         return final
 
@@ -293,7 +323,7 @@ class CallAssembler:
         otherwise it is ``lost``, so it reaches the callback list.
         """
         stale = [c for c in self._calls.values() if now - c.last_seen >= max_age]
-        return [self._close_gone(c, now) for c in stale]
+        return [r for r in (self._close_gone(c, now) for c in stale) if r is not None]
 
     def reconcile(self, live: Iterable[ev.CoreShowChannel], now: float) -> list[CallRecord]:
         """After a reconnect: close open calls the PBX no longer has, adopt the ones it has."""
@@ -304,7 +334,9 @@ class CallAssembler:
         for call in list(self._calls.values()):
             chans = present.get(call.linkedid)
             if chans is None:
-                out.append(self._close_gone(call, now))
+                record = self._close_gone(call, now)
+                if record is not None:
+                    out.append(record)
             else:
                 for uid in list(call.channels):
                     if all(c.uniqueid != uid for c in chans):
@@ -313,7 +345,11 @@ class CallAssembler:
         for lid, chans in present.items():
             if lid in self._calls or lid in self._closed:
                 continue
-            out.append(self._adopt(lid, chans, now))
+            try:
+                out.append(self._adopt(lid, chans, now))
+            except Exception:
+                log.exception("call.adopt_failed linkedid=%s", lid)
+                self._drop(lid)
         return out
 
     def _adopt(self, lid: str, chans: list[ev.CoreShowChannel], now: float) -> CallRecord:
@@ -329,10 +365,33 @@ class CallAssembler:
             call.joined = now  # unknown; the time we saw it waiting
         return self._emit(call)
 
-    def _close_gone(self, call: _Call, now: float) -> CallRecord:
+    def _close_gone(self, call: _Call, now: float) -> CallRecord | None:
         call.gone = True
         log.info("call.gone linkedid=%s", call.linkedid)
-        return self._close(call, now, self._evidence(call, hung_up=False))
+        self._guessed[call.linkedid] = None
+        if len(self._guessed) > self._remember_closed:
+            self._guessed.popitem(last=False)
+        try:
+            return self._close(call, now, self._evidence(call, hung_up=False))
+        except Exception:  # reconcile and sweep go on with the other calls
+            log.exception("call.close_failed linkedid=%s", call.linkedid)
+            self._drop(call.linkedid)
+            return None
+
+    def _drop(self, linkedid: str) -> None:
+        """Forget a call whose state is broken; its later events are ignored like a closed one's."""
+        call = self._calls.pop(linkedid, None)
+        if call is not None:
+            for uid in call.channels:
+                if self._channel_call.get(uid) == linkedid:
+                    del self._channel_call[uid]
+        self._remember(linkedid)
+        log.error("call.dropped linkedid=%s", linkedid)
+
+    def _remember(self, linkedid: str) -> None:
+        self._closed[linkedid] = None
+        if len(self._closed) > self._remember_closed:
+            self._closed.popitem(last=False)
 
     # -- records --
 

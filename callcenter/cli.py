@@ -11,11 +11,12 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import click
 
 from callcenter.agents import AgentState
-from callcenter.bridge import AmiBridge, BridgeSettings
+from callcenter.bridge import AmiBridge, BridgeSettings, QueueLogReader
 from callcenter.calls import CallRecord
 from callcenter.scenarios import DEMO_ROTATION, SCENARIOS
 from callcenter.simulator import Simulator
@@ -50,15 +51,17 @@ def _setup_logging(verbose: bool) -> None:
 @click.option("--scenario", "scenarios", multiple=True, type=click.Choice(SCENARIOS),
               help="Scenarios to play in turn (default: a rotation of all).")
 @click.option("--once", is_flag=True, help="Play the scenarios once instead of forever.")
+@click.option("--queue-log", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append the PBX's queue_log lines of the calls played to this file.")
 @click.option("-v", "--verbose", is_flag=True)
 def pbx_sim(host: str, port: int, username: str, secret: str, speed: float, gap: float,
-            scenarios: tuple[str, ...], once: bool, verbose: bool) -> None:
+            scenarios: tuple[str, ...], once: bool, queue_log: Path | None, verbose: bool) -> None:
     """Run an AMI simulator playing realistic 12345 queue traffic."""
     _setup_logging(verbose)
 
     async def main() -> None:
         sim = Simulator(host, port, username, secret, scenarios=scenarios or DEMO_ROTATION,
-                        speed=speed, gap=gap, repeat=not once)
+                        speed=speed, gap=gap, repeat=not once, queue_log=queue_log)
         async with sim:
             await _until_signalled()
 
@@ -78,11 +81,12 @@ async def log_agent(state: AgentState) -> None:
 
 def run_bridge(settings: BridgeSettings,
                on_call: Callable[[CallRecord], Awaitable[None]] = log_call,
-               on_agent: Callable[[AgentState], Awaitable[None]] = log_agent) -> None:
+               on_agent: Callable[[AgentState], Awaitable[None]] = log_agent,
+               queue_log: QueueLogReader | None = None) -> None:
     """Run the bridge until SIGINT/SIGTERM; the lead passes the recorder's callbacks."""
 
     async def main() -> None:
-        async with AmiBridge(settings, on_call, on_agent):
+        async with AmiBridge(settings, on_call, on_agent, queue_log=queue_log):
             await _until_signalled()
 
     asyncio.run(main())

@@ -8,6 +8,7 @@ Line, Func); a malformed value is logged and the event skipped, never raised.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -413,25 +414,49 @@ _BUILDERS: dict[str, _Builder] = {
 }
 
 
-def event_time(message: Mapping[str, Any], received_at: float) -> float:
-    """The event's own Timestamp (manager.conf timestampevents=yes) or when it arrived."""
+# nan, inf, negative or far-future times are broken headers, and must never reach a call's
+# record: datetime refuses them, and one such call once stopped every reconcile.
+LATEST_TIME = 4_102_444_800.0  # 2100-01-01
+
+
+def sane_time(value: float) -> bool:
+    return math.isfinite(value) and 0.0 <= value < LATEST_TIME
+
+
+def event_time(message: Mapping[str, Any], received_at: float,
+               max_skew: float | None = None) -> float:
+    """The event's own Timestamp (manager.conf timestampevents=yes) or when it arrived.
+
+    A Timestamp that is not a number, not finite, outside 1970..2100, or (with ``max_skew``)
+    further than that many seconds from the arrival time is logged and replaced by the
+    arrival time: one bad header must not poison a call's record.
+    """
     ts = _s(message, "Timestamp")
-    if ts:
-        try:
-            return float(ts)
-        except ValueError:
-            log.warning("ami.malformed_timestamp value=%r", ts)
-    return received_at
+    if not ts:
+        return received_at
+    try:
+        value = float(ts)
+    except ValueError:
+        value = math.nan
+    if not sane_time(value):
+        log.warning("ami.malformed_timestamp value=%r event=%s", ts, _s(message, "Event"))
+        return received_at
+    if max_skew is not None and abs(value - received_at) > max_skew:
+        log.warning("ami.skewed_timestamp value=%r received_at=%.3f event=%s", ts, received_at,
+                    _s(message, "Event"))
+        return received_at
+    return value
 
 
-def parse(message: Mapping[str, Any], received_at: float) -> CallEvent | None:
+def parse(message: Mapping[str, Any], received_at: float,
+          max_skew: float | None = None) -> CallEvent | None:
     """A typed event for an AMI event we use, None for anything else or anything malformed."""
     name = _s(message, "Event")
     build = _BUILDERS.get(name.lower())
     if build is None:
         return None
     try:
-        return build(message, event_time(message, received_at))  # type: ignore[no-any-return]
+        return build(message, event_time(message, received_at, max_skew))  # type: ignore[no-any-return]
     except Malformed as exc:
         log.warning("ami.malformed_event event=%s linkedid=%s error=%s",
                     name, _s(message, "Linkedid") or "-", exc)

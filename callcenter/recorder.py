@@ -14,6 +14,7 @@ from callcenter.agents import AgentState
 from callcenter.calls import CallRecord
 from dispatch import telephony
 from dispatch.clock import utcnow
+from dispatch.db import storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ def call_data(record: CallRecord) -> telephony.CallData:
         ring_no_answers=len(record.ring_no_answers), agent=record.agent, agent_name=record.agent_name,
         answered_at=record.answered_at, ended_at=record.ended_at,
         hangup_cause=record.hangup_cause_txt or (str(record.hangup_cause) if record.hangup_cause is not None else None),
-        wait_seconds=record.wait_seconds, talk_seconds=record.talk_seconds, transferred_to=record.transferred_to)
+        wait_seconds=record.wait_seconds, talk_seconds=record.talk_seconds, transferred_to=record.transferred_to,
+        recovered=record.recovered)
 
 
 def agent_data(state: AgentState) -> telephony.AgentData:
@@ -52,12 +54,24 @@ class CallRecorder:
         self._remember = remember
 
     async def on_call(self, record: CallRecord) -> None:
-        pop = await asyncio.to_thread(self._save_call, record)
+        """Raises dispatch.errors.StorageUnavailable when the database cannot take the
+        write now: the bridge keeps the record and tries again."""
+        pop = await self._write(self._save_call, record)
         if pop is not None and self._on_screen_pop is not None:
             await self._on_screen_pop(pop)
 
     async def on_agent(self, state: AgentState) -> None:
-        await asyncio.to_thread(self._save_agent, state)
+        await self._write(self._save_agent, state)
+
+    @staticmethod
+    async def _write(save, item):  # type: ignore[no-untyped-def]
+        try:
+            return await asyncio.to_thread(save, item)
+        except Exception as exc:
+            fault = storage_fault(exc)
+            if fault is None:
+                raise
+            raise fault from exc
 
     def _save_call(self, record: CallRecord) -> telephony.ScreenPop | None:
         with self._sessions.begin() as session:

@@ -3,7 +3,9 @@
 It speaks the wire protocol (banner, ``Key: Value`` lines, blank-line framing, ActionID echo,
 event lists), authenticates plain and MD5 logins, and plays scripted calls (scenarios.py) to
 every logged-in session. ``restart()`` drops every connection and forgets all calls, as a PBX
-restart does.
+restart does; ``cut_link()`` / ``restore_link()`` drop and refuse connections while calls go
+on, as a network outage between the PBX and the hotline does. With ``queue_log`` it appends
+the PBX's queue_log lines for the calls it plays, connected or not.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from callcenter import scenarios as sc
+from callcenter.queue_log_writer import QueueLogWriter
 from callcenter.wire import EOL, encode
 
 log = logging.getLogger(__name__)
@@ -84,6 +88,7 @@ class Simulator:
         silent_actions: Iterable[str] = (),
         debug_headers: bool = False,
         version: str = "5.0.2",
+        queue_log: Path | None = None,
     ) -> None:
         for name in scenarios:
             if name not in sc.SCENARIOS:
@@ -96,6 +101,7 @@ class Simulator:
         # Actions the PBX swallows without a word: for tests of the bridge's timeouts.
         self.silent_actions = {a.lower() for a in silent_actions}
         self.debug_headers, self.version = debug_headers, version
+        self.queue_log = QueueLogWriter(queue_log) if queue_log is not None else None
         self.originated: list[dict[str, str]] = []
         self.redirected: list[dict[str, str]] = []
         self.logins: list[str] = []  # "plain" or "md5", per successful login
@@ -158,6 +164,16 @@ class Simulator:
         await asyncio.sleep(downtime)
         await self._listen()
 
+    async def cut_link(self) -> None:
+        """Drop every connection and refuse new ones; calls go on (and into queue_log)."""
+        log.info("sim.link_cut")
+        await self._close_server()
+
+    async def restore_link(self) -> None:
+        """Listen again, on the same port."""
+        await self._listen()
+        log.info("sim.link_restored port=%d", self.port)
+
     def _spawn(self, coro: object) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
         self._tasks.add(task)
@@ -215,8 +231,11 @@ class Simulator:
     def emit(self, fields: Mapping[str, str], timestamp: float | None = None) -> None:
         """Send one event to every session that asked for events."""
         self._observe(fields)
+        at = time.time() if timestamp is None else timestamp
+        if self.queue_log is not None:
+            self.queue_log.observe(fields, at)
         head = {"Event": fields["Event"], "Privilege": fields.get("Privilege", "call,all"),
-                "Timestamp": f"{time.time() if timestamp is None else timestamp:.6f}"}
+                "Timestamp": f"{at:.6f}"}
         if self.debug_headers:
             self._seq += 1
             head |= {"SequenceNumber": str(self._seq), "File": "manager.c", "Line": "1",

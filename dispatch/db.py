@@ -4,11 +4,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import rollup
+from dispatch.errors import StorageUnavailable
 from dispatch.models import TicketEvent
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,58 @@ def _forbid_event_changes(session: Session, _context, _instances) -> None:  # ty
     for obj in session.new:
         if isinstance(obj, TicketEvent) and obj.hash is None:
             raise RuntimeError("ticket events are written sealed (dispatch.audit.seal)")
+
+
+# SQLSTATEs and SQLite messages of a database that cannot take writes for now.
+_PG_STATES = {"25006": "read_only", "53100": "disk_full", "53200": "out_of_memory",
+              "57P03": "unreachable", "08000": "unreachable", "08001": "unreachable",
+              "08003": "unreachable", "08006": "unreachable"}
+_SQLITE_MESSAGES = (("readonly database", "read_only"), ("database or disk is full", "disk_full"),
+                    ("disk i/o error", "disk_full"), ("unable to open database", "unreachable"))
+
+
+def storage_fault(exc: BaseException) -> StorageUnavailable | None:
+    """The StorageUnavailable a driver error means, or None for any other error (a bug)."""
+    if isinstance(exc, StorageUnavailable):
+        return exc
+    if isinstance(exc, DBAPIError):
+        original, invalidated = exc.orig, exc.connection_invalidated
+    elif type(exc).__module__.split(".")[0] in ("sqlite3", "psycopg"):
+        original, invalidated = exc, False  # raised by a driver call outside a statement
+    else:
+        return None
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if state in _PG_STATES:
+        return StorageUnavailable(_PG_STATES[state], str(original).strip().splitlines()[0])
+    message = str(original).lower()
+    for needle, reason in _SQLITE_MESSAGES:
+        if needle in message:
+            return StorageUnavailable(reason, str(original))
+    if invalidated or (state is None and "connection" in message):
+        return StorageUnavailable("unreachable", str(original).strip().splitlines()[0])
+    return None
+
+
+def check_writable(engine: Engine) -> StorageUnavailable | None:
+    """Try a write that changes nothing and is rolled back: None when writes work.
+
+    Updating the migration marker in place takes the same path as any real write (SQLite's
+    write lock and file permissions, PostgreSQL's read-only transactions); a full disk shows
+    only when pages are written, so writes that fail later are reported by the caller too.
+    """
+    try:
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            finally:
+                transaction.rollback()
+    except Exception as exc:
+        fault = storage_fault(exc)
+        if fault is None:
+            raise
+        return fault
+    return None
 
 
 def recreate_schema(url: str) -> None:

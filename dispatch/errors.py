@@ -48,3 +48,16 @@ class Conflict(DispatchError):
     """Someone else changed the ticket first; nothing of this attempt was written."""
 
     code = "conflict"
+
+
+class StorageUnavailable(DispatchError):
+    """The database cannot take writes now (read-only, full disk, unreachable); nothing of
+    this attempt was written, and the same request will work once it is fixed."""
+
+    code = "storage_unavailable"
+
+    def __init__(self, reason: str, detail: str = "", retry_after: int = 30) -> None:
+        super().__init__(f"database cannot take writes: {reason}" + (f" ({detail})" if detail else ""))
+        self.reason = reason  # read_only, disk_full or unreachable
+        self.detail = detail
+        self.retry_after = retry_after

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -352,6 +353,27 @@ class Callback(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class QueueLogRow(Base):
+    """Asterisk's realtime queue_log (extconfig.conf ``queue_log => pgsql,...``): written by
+    the PBX, read by the AMI bridge to recover calls made while its link was down. Columns as
+    Asterisk's own schema has them; ``time`` is the PBX's local time."""
+
+    __tablename__ = "queue_log"
+    __table_args__ = (Index("ix_queue_log_time", "time"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    time: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    callid: Mapped[str | None] = mapped_column(String(80))
+    queuename: Mapped[str | None] = mapped_column(String(256))
+    agent: Mapped[str | None] = mapped_column(String(80))
+    event: Mapped[str | None] = mapped_column(String(32))
+    data1: Mapped[str | None] = mapped_column(String(100))
+    data2: Mapped[str | None] = mapped_column(String(100))
+    data3: Mapped[str | None] = mapped_column(String(100))
+    data4: Mapped[str | None] = mapped_column(String(100))
+    data5: Mapped[str | None] = mapped_column(String(100))
 
 
 class AgentStatus(Base):

@@ -99,6 +99,21 @@ def _enqueue_for(session: Session, ticket_event: TicketEvent) -> None:
     session.info[_ENQUEUED] = True
 
 
+REPLY_KIND = "reply"
+
+
+def enqueue_reply(session: Session, recipient: str, body: str, ticket_id: int | None = None) -> OutboxMessage:
+    """A reply to a citizen's text that could not go back in the webhook's answer (the text
+    was filed later, from the spool): sent by the worker like any notification."""
+    now = utcnow()
+    message = OutboxMessage(event_id=None, ticket_id=ticket_id, kind=REPLY_KIND, recipient=recipient, body=body,
+                            created_at=now, status=PENDING, attempts=0, next_attempt_at=now)
+    session.add(message)
+    session.flush()
+    session.info[_ENQUEUED] = True
+    return message
+
+
 # ---- claim and record -----------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from dispatch.phone import normalise_phone
 # Outcomes after which the citizen did not reach anyone: they must be called back.
 MISSED_OUTCOMES = frozenset({"abandoned", "timeout", "lost"})
 CALLBACK_PENDING, CALLBACK_DONE = "pending", "done"
+RECOVERED_ANSWERED_NOTE = "交换机排队日志显示该来电已接通，无需回拨"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,13 @@ class CallData:
     wait_seconds: float | None = None
     talk_seconds: float | None = None
     transferred_to: str | None = None
+    # Rebuilt from the PBX's queue_log after an outage rather than seen live.
+    recovered: bool = False
+
+
+# What a call recovered from queue_log may replace: only what the bridge had to guess when
+# it lost sight of the call. Anything seen to its end live is better than queue_log's summary.
+_REPLACEABLE_BY_RECOVERED = frozenset({"open", "lost"})
 
 
 def caller_phone(raw: str | None) -> str | None:
@@ -61,8 +69,11 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
     if call is None:
         call = Call(linkedid=data.linkedid)
         session.add(call)
+    elif data.recovered and call.outcome not in _REPLACEABLE_BY_RECOVERED:
+        return call
     for name, value in vars(data).items():  # CallData's fields are Call's columns
-        setattr(call, name, value)
+        if name != "recovered":
+            setattr(call, name, value)
     call.caller = caller_phone(data.caller)
     call.agents_rung = list(data.agents_rung)
     call.updated_at = now or utcnow()
@@ -72,6 +83,15 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
         if exists is None:
             session.add(Callback(call_id=call.id, caller=call.caller, created_at=now or utcnow(),
                                  status=CALLBACK_PENDING, attempts=0))
+            session.flush()
+    elif data.recovered:
+        # The bridge had guessed "lost"; the PBX's log shows someone answered after all.
+        callback = session.scalar(select(Callback).where(Callback.call_id == call.id,
+                                                         Callback.status == CALLBACK_PENDING,
+                                                         Callback.attempts == 0))
+        if callback is not None:
+            callback.status, callback.done_at = CALLBACK_DONE, now or utcnow()
+            callback.note = RECOVERED_ANSWERED_NOTE
             session.flush()
     return call
 

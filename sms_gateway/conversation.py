@@ -10,7 +10,7 @@ from typing import Callable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch import inbox, notifications as texts
+from dispatch import inbox, notifications as texts, outbox
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
@@ -56,6 +56,24 @@ def answer_once(run: Callable[[Callable[[Session], str | None]], str | None], sm
         return run(lambda session: answer(session, sms, rules, throttle, router=router, proposal=proposal))
     except IntegrityError:
         return run(lambda session: answer(session, sms, rules, throttle, router=router, proposal=proposal))
+
+
+def file_spooled(run: Callable[[Callable[[Session], str | None]], str | None], sms: InboundSms,
+                 rules: IntakeRules, throttle: Throttle, router: Router | None = None) -> str | None:
+    """A text kept in the spool while the database refused writes, filed now. Its webhook
+    was answered long ago, so the reply goes out through the outbox; a text already filed
+    (the same MessageSid) is left alone."""
+    proposal = _proposal(sms, rules, router)
+
+    def work(session: Session) -> str | None:
+        if inbox.earlier_record(session, sms.message_sid) is not None:
+            return None
+        reply = answer(session, sms, rules, throttle, router=router, proposal=proposal)
+        if reply:
+            outbox.enqueue_reply(session, sms.sender, reply)
+        return reply
+
+    return run(work)
 
 
 def _proposal(sms: InboundSms, rules: IntakeRules, router: Router | None) -> RoutingAnswer | None:

@@ -7,7 +7,8 @@ from typing import AsyncIterator
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from web import api, pages, scheduler, sms
+from dispatch.db import storage_fault
+from web import api, health, pages, scheduler, sms
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
@@ -26,8 +27,14 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
         app.state.services = built
         app.state.hub = LiveHub()
         try:
-            await built.refresh_rules()
-            async with classifier_model(built), \
+            app.state.health = checks = health.Health(built)
+            await checks.check_at_start()  # a read-only or full database: start, but not ready
+            try:
+                await built.refresh_rules()
+            except Exception as exc:  # an unreachable database: start anyway, not ready
+                if storage_fault(exc) is None:
+                    raise
+            async with classifier_model(built) as model_task, \
                     telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge, \
                     sms.sms_channel(built) as sms_channel, \
                     pages.running(built, app.state.hub) as site, \
@@ -35,11 +42,12 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                 app.state.bridge = bridge
                 app.state.sms = sms_channel
                 app.state.site = site
+                checks.model_task, checks.bridge, checks.sms = model_task, bridge, sms_channel
                 yield
         finally:
             if services is None:
                 built.close()
 
-    routes = [*pages.routes, *api.routes, *sms.routes]
+    routes = [*health.routes, *pages.routes, *api.routes, *sms.routes]
     return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
                      middleware=[Middleware(InputGuard)])

@@ -38,10 +38,11 @@ def _load_or_train(services: Services) -> None:
 
 
 @contextlib.asynccontextmanager
-async def classifier_model(services: Services) -> AsyncIterator[None]:
+async def classifier_model(services: Services) -> AsyncIterator[asyncio.Task[None]]:
+    """Yields the loading task: the readiness check tells "loading" from "none" by it."""
     task = asyncio.create_task(asyncio.to_thread(_load_or_train, services), name="classifier-model")
     try:
-        yield
+        yield task
     finally:
         if not task.done():
             # The training thread cannot be interrupted; do not wait for it at shutdown.

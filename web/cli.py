@@ -1,6 +1,7 @@
 """The `hotline` command. Options also read their HOTLINE_* variables."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -10,6 +11,7 @@ from pathlib import Path
 import click
 
 from dispatch import db, reports
+from dispatch.db import storage_fault
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import DispatchError
 from dispatch.units import import_units, load_city
@@ -31,6 +33,21 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
+def _upgrade(settings: Settings) -> None:
+    """Apply pending migrations. A database at the newest schema that refuses writes still
+    starts (not ready, see web/health.py); one that needs migrating cannot run this code."""
+    try:
+        db.upgrade(settings.database_url)
+    except Exception as exc:
+        fault = storage_fault(exc)
+        if fault is None:
+            raise
+        raise click.ClickException(
+            f"数据库不可写（{fault.reason}），无法升级数据库结构，热线不能启动。"
+            f" The database refuses writes ({fault.reason}: {fault.detail}); pending migrations cannot be applied."
+        ) from None
+
+
 @click.group(help="12345 citizen hotline: intake, dispatch, call centre.\n\nSettings (environment):\n\n"
              + "\n\n".join(f"{s.name} — {s.help} (default: {s.default or 'unset'})" for s in SETTINGS))
 def main() -> None:
@@ -48,7 +65,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     from web.services import Services
 
     settings = _settings()
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     if demo and settings.sms is None:
         settings = _with_sms_simulator(settings, host, port)
     services = Services.build(settings)
@@ -124,7 +141,7 @@ def db_group() -> None:
 @db_group.command(help="Apply every pending migration.")
 def upgrade() -> None:
     settings = _settings()
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     click.echo(f"database at the newest schema: {db.display_url(settings.database_url)}")
 
 
@@ -167,7 +184,7 @@ def users_add(username: str, role: str, unit_code: str | None, display_name: str
     from dispatch.staff import create_user
 
     settings = _settings()
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     engine, sessions = _session_scope(settings)
     try:
         with sessions.begin() as session:
@@ -189,7 +206,7 @@ def units() -> None:
 @click.argument("city_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def units_import(city_file: Path) -> None:
     settings = _settings()
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     engine, sessions = _session_scope(settings)
     try:
         city = load_city(city_file)
@@ -264,17 +281,20 @@ def pbx_bridge() -> None:
     from callcenter.cli import run_bridge
     from callcenter.recorder import CallRecorder
     from web.services import Services
+    from web.telephony import queue_log_reader
 
     settings = _settings()
     if settings.ami is None:
         raise click.ClickException("set HOTLINE_AMI_HOST, HOTLINE_AMI_USERNAME and HOTLINE_AMI_SECRET")
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     services = Services.build(settings)
     recorder = CallRecorder(services.sessions)
     ami = settings.ami
     try:
-        run_bridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
-                   recorder.on_call, recorder.on_agent)
+        with contextlib.ExitStack() as stack:
+            run_bridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
+                       recorder.on_call, recorder.on_agent,
+                       queue_log=queue_log_reader(ami.queue_log, services, stack))
     finally:
         services.close()
 

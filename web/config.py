@@ -52,6 +52,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_AMI_PORT", "5038", "Asterisk AMI port"),
     SettingSpec("HOTLINE_AMI_USERNAME", None, "AMI user (manager.conf)"),
     SettingSpec("HOTLINE_AMI_SECRET", None, "AMI secret"),
+    SettingSpec("HOTLINE_QUEUE_LOG", None, "the PBX's queue_log, read after an AMI outage to record the "
+                "calls made meanwhile: a file path (logger.conf queue_log_to_file), `table` (Asterisk's "
+                "realtime queue_log table in the hotline's own database) or a database URL holding that "
+                "table; off when unset"),
     SettingSpec("HOTLINE_PUBLIC_URL", None, "the hotline's public base URL as Twilio calls it, e.g. "
                 "https://hotline.example.gov.cn; webhook signatures are checked against it"),
     SettingSpec("HOTLINE_TWILIO_ACCOUNT_SID", None, "Twilio account SID (AC...); SMS is on when this, "
@@ -73,6 +77,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_HANDOVER_NUMBERS", "110=110,119=119,120=120,122=122", "where the PBX sends a "
                 "live call handed over to an emergency service (service=extension in the dialplan's "
                 "handover context)"),
+    SettingSpec("HOTLINE_SMS_SPOOL", "sms-spool.jsonl", "file keeping citizens' texts that arrived while "
+                "the database refused writes (read-only, full disk); they are filed when writes work again"),
 )
 
 
@@ -85,6 +91,8 @@ class SmsSettings:
     api_base: str | None = None
     throttle_max: int = 10
     throttle_window_minutes: float = 10.0
+    spool: Path | None = None  # None: a text the database refuses is answered 503, not kept
+    spool_retry_seconds: float = 10.0  # how often kept texts are tried again
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,7 @@ class AmiSettings:
     port: int
     username: str
     secret: Secret
+    queue_log: str | None = None  # a file path, "table", or a database URL; None: no recovery
 
 
 @dataclass(frozen=True)
@@ -207,7 +216,8 @@ def _ami(get) -> AmiSettings | None:  # type: ignore[no-untyped-def]
     port = get("HOTLINE_AMI_PORT") or "5038"
     if not port.isdigit():
         raise ValueError(f"HOTLINE_AMI_PORT must be a port number, got {port!r}")
-    return AmiSettings(host=host, port=int(port), username=username, secret=Secret(secret))
+    return AmiSettings(host=host, port=int(port), username=username, secret=Secret(secret),
+                       queue_log=get("HOTLINE_QUEUE_LOG"))
 
 
 _SMS_REQUIRED = ("HOTLINE_TWILIO_ACCOUNT_SID", "HOTLINE_TWILIO_AUTH_TOKEN", "HOTLINE_TWILIO_FROM",
@@ -226,4 +236,5 @@ def _sms(get, number) -> SmsSettings | None:  # type: ignore[no-untyped-def]
                        from_number=given["HOTLINE_TWILIO_FROM"], public_url=given["HOTLINE_PUBLIC_URL"],
                        api_base=get("HOTLINE_TWILIO_API_BASE"),
                        throttle_max=int(number("HOTLINE_SMS_THROTTLE_MAX", int)),
-                       throttle_window_minutes=float(number("HOTLINE_SMS_THROTTLE_WINDOW_MINUTES", float)))
+                       throttle_window_minutes=float(number("HOTLINE_SMS_THROTTLE_WINDOW_MINUTES", float)),
+                       spool=Path(get("HOTLINE_SMS_SPOOL") or "sms-spool.jsonl"))

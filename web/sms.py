@@ -5,9 +5,13 @@ POST /sms/twilio/status   delivery status of a message we sent
 
 Both check X-Twilio-Signature first: a forged request gets 403 and nothing is stored.
 With no Twilio settings the channel is off: both routes answer 404.
+
+A text arriving while the database refuses writes is kept in the spool (sms_gateway/spool.py)
+and answered at once that it will be filed; a loop files the spool when writes work again.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -20,9 +24,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from dispatch import outbox
-from dispatch.notifications import Throttle
+from dispatch.db import storage_fault
+from dispatch.notifications import SIGNATURE, Throttle
 from sms_gateway import conversation
 from sms_gateway.sender import TwilioSender
+from sms_gateway.spool import Spool
 from sms_gateway.webhook import (
     SIGNATURE_HEADER,
     InvalidWebhook,
@@ -43,6 +49,7 @@ T = TypeVar("T")
 
 INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
+REPLY_SPOOLED = f"{SIGNATURE}您的短信已收到。系统正在维护，登记后将另发短信告知工单号。紧急情况请拨打12345。"
 
 
 @dataclass
@@ -51,6 +58,7 @@ class SmsChannel:
     sender: TwilioSender
     worker: OutboxWorker
     throttle: Throttle
+    spool: Spool | None = None
 
     @classmethod
     def build(cls, services: Services, settings: SmsSettings, *,
@@ -63,7 +71,8 @@ class SmsChannel:
         outbox.install(services.sessions, on_commit=worker.wake)
         throttle = throttle or Throttle(max_messages=settings.throttle_max,
                                         window=dt.timedelta(minutes=settings.throttle_window_minutes))
-        return cls(signature=signature, sender=sender, worker=worker, throttle=throttle)
+        spool = Spool(settings.spool) if settings.spool is not None else None
+        return cls(signature=signature, sender=sender, worker=worker, throttle=throttle, spool=spool)
 
 
 @contextlib.asynccontextmanager
@@ -76,10 +85,34 @@ async def sms_channel(services: Services) -> AsyncIterator[SmsChannel | None]:
         return
     channel = SmsChannel.build(services, settings)
     channel.worker.start()
+    drainer = asyncio.create_task(_drain_spool(services, channel, settings.spool_retry_seconds),
+                                  name="sms-spool")
     try:
         yield channel
     finally:
+        drainer.cancel()
+        await asyncio.gather(drainer, return_exceptions=True)
         await run_in_threadpool(channel.worker.stop)
+
+
+async def _drain_spool(services: Services, channel: SmsChannel, every: float) -> None:
+    """File the spooled texts at start and then every few seconds, until writes work."""
+    spool = channel.spool
+    if spool is None:
+        return
+    while True:
+        if await services.off_loop(spool.waiting):
+            try:
+                await asyncio.to_thread(spool.drain, lambda sms: conversation.file_spooled(
+                    services.run_sync, sms, services.rules, channel.throttle, services.router))
+            except Exception as exc:  # still refused, or a bug: the texts stay in the spool
+                fault = storage_fault(exc)
+                if fault is None:
+                    log.exception("filing spooled texts failed", extra={"event": "sms_spool_error"})
+                else:
+                    log.warning("spooled texts wait: the database still refuses writes",
+                                extra={"event": "sms_spool_waiting", "reason": fault.reason})
+        await asyncio.sleep(every)
 
 
 async def _signed_form(request: Request, channel: SmsChannel):  # type: ignore[no-untyped-def]
@@ -124,8 +157,20 @@ async def inbound(request: Request) -> Response:
         return verified
     channel, sms = verified
     services: Services = request.app.state.services
-    reply = await services.off_loop(conversation.answer_once, services.run_sync, sms, services.rules,
-                                    channel.throttle, services.router)
+    try:
+        reply = await services.off_loop(conversation.answer_once, services.run_sync, sms, services.rules,
+                                        channel.throttle, services.router)
+    except Exception as exc:
+        fault = storage_fault(exc)
+        if fault is None:
+            raise
+        kept = channel.spool is not None and await asyncio.to_thread(channel.spool.keep, sms)
+        if not kept:
+            raise fault from exc  # 503: nothing else holds the text now
+        health = getattr(request.app.state, "health", None)
+        if health is not None:
+            health.write_failed(fault)
+        reply = REPLY_SPOOLED
     return Response(twiml(reply), media_type="application/xml")
 
 

@@ -2,14 +2,18 @@
 talks to), so the web app never waits on the PBX: both live in the app's event loop."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
-from callcenter.bridge import AmiBridge, BridgeSettings
+from callcenter import queue_log as ql
+from callcenter.bridge import AmiBridge, BridgeSettings, QueueLogReader
 from callcenter.recorder import CallRecorder
 from callcenter.scenarios import DEMO_ROTATION
 from callcenter.simulator import Simulator
+from dispatch.db import make_engine
 from dispatch.telephony import ScreenPop
 from web.config import AmiSettings
 from web.live import LiveHub
@@ -27,12 +31,18 @@ async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> Asyn
         if ami is None and demo_pbx:
             import secrets
 
+            import tempfile
+
             secret = secrets.token_urlsafe(12)
+            # The stand-in PBX keeps a queue_log too, so the demo recovers outages as production does.
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="hotline-pbx-"))
+            queue_log = Path(folder) / "queue_log"
             simulator = Simulator("127.0.0.1", 0, DEMO_AMI_USER, secret, scenarios=DEMO_ROTATION,
-                                  speed=10.0, repeat=True)
+                                  speed=10.0, repeat=True, queue_log=queue_log)
             await simulator.start()
             stack.push_async_callback(simulator.stop)
-            ami = AmiSettings(host="127.0.0.1", port=simulator.port, username=DEMO_AMI_USER, secret=secret)  # type: ignore[arg-type]
+            ami = AmiSettings(host="127.0.0.1", port=simulator.port, username=DEMO_AMI_USER, secret=secret,  # type: ignore[arg-type]
+                              queue_log=str(queue_log))
             log.info("AMI simulator standing in for the PBX", extra={"event": "pbx_sim", "port": simulator.port})
         if ami is None:
             yield None
@@ -44,8 +54,30 @@ async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> Asyn
 
         recorder = CallRecorder(services.sessions, on_screen_pop=screen_pop)
         bridge = AmiBridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
-                           recorder.on_call, recorder.on_agent)
+                           recorder.on_call, recorder.on_agent,
+                           queue_log=queue_log_reader(ami.queue_log, services, stack))
         await bridge.start()
         stack.push_async_callback(bridge.stop)
         log.info("AMI bridge started", extra={"event": "ami_bridge", "host": ami.host, "port": ami.port})
         yield bridge
+
+
+def queue_log_reader(where: str | None, services: Services,
+                     stack: contextlib.ExitStack | contextlib.AsyncExitStack) -> QueueLogReader | None:
+    """HOTLINE_QUEUE_LOG: a file path, "table" (this database), or another database's URL."""
+    if not where:
+        return None
+    if where == "table" or "://" in where:
+        engine = services.engine
+        if "://" in where:
+            engine = make_engine(where)
+            stack.callback(engine.dispose)
+
+        async def read_table(since: float) -> list[ql.QueueLogEntry]:
+            return await asyncio.to_thread(ql.read_table, engine, since)
+        return read_table
+    path = Path(where)
+
+    async def read_file(since: float) -> list[ql.QueueLogEntry]:
+        return await asyncio.to_thread(ql.read_file, path, since)
+    return read_file

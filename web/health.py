@@ -1,0 +1,104 @@
+"""Liveness and readiness, for a load balancer, an orchestrator or a person at a terminal.
+
+GET /healthz   200 while the process serves requests at all
+GET /readyz    200 when it can do its job, 503 (with Retry-After) when not: the database
+               reachable and writable, the classifier model not still loading, the PBX
+               bridge connected (when one is configured), the SMS spool empty or draining
+
+A database that cannot take writes does not stop the hotline: it starts, logs the fault
+loudly, answers /readyz 503 and serves what only reads (the board, status lookups) until
+writes work again; every refused write answers 503 in Chinese (web/errors.py).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dispatch.db import check_writable
+from dispatch.errors import StorageUnavailable
+from web.errors import STORAGE_MESSAGE_ZH, STORAGE_MESSAGES_ZH
+from web.services import Services
+
+log = logging.getLogger(__name__)
+
+# After a write was refused (a full disk shows only on a real write), stay not-ready this long.
+REFUSED_WRITE_HOLD_SECONDS = 30.0
+
+
+@dataclass
+class Health:
+    services: Services
+    model_task: asyncio.Task[Any] | None = None
+    bridge: Any = None  # callcenter.bridge.AmiBridge when the PBX is configured
+    sms: Any = None  # web.sms.SmsChannel when SMS is on
+    _refused: StorageUnavailable | None = None
+    _refused_at: float = field(default=0.0)
+
+    def write_failed(self, fault: StorageUnavailable) -> None:
+        self._refused, self._refused_at = fault, time.monotonic()
+
+    async def storage(self) -> StorageUnavailable | None:
+        """The database's fault now, or None when it takes writes."""
+        try:
+            fault = await self.services.off_loop(check_writable, self.services.engine)
+        except Exception as exc:  # unreachable in a way the driver did not classify
+            fault = StorageUnavailable("unreachable", str(exc).splitlines()[0] if str(exc) else "")
+        if fault is None and self._refused is not None:
+            if time.monotonic() - self._refused_at < REFUSED_WRITE_HOLD_SECONDS:
+                return self._refused
+            self._refused = None
+        return fault
+
+    async def check_at_start(self) -> StorageUnavailable | None:
+        fault = await self.storage()
+        if fault is not None:
+            log.error("数据库不可写（%s），热线照常启动，但 /readyz 报告未就绪，所有写入返回 503，直到恢复",
+                      fault.reason, extra={"event": "database_not_writable", "reason": fault.reason,
+                                          "detail": fault.detail})
+        return fault
+
+    def model_state(self) -> tuple[bool, str]:
+        if self.services.router.model is not None:
+            return True, "loaded"
+        if self.model_task is not None and not self.model_task.done():
+            return False, "loading"
+        return True, "none"  # no model by choice or refused: tickets wait for manual triage
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        checks: dict[str, Any] = {}
+        fault = await self.storage()
+        checks["database"] = ({"ok": True} if fault is None else
+                              {"ok": False, "reason": fault.reason,
+                               "message": STORAGE_MESSAGES_ZH.get(fault.reason, STORAGE_MESSAGE_ZH)})
+        ok, state = self.model_state()
+        checks["model"] = {"ok": ok, "state": state}
+        if self.bridge is not None:
+            checks["pbx"] = {"ok": bool(self.bridge.connected),
+                             "state": "connected" if self.bridge.connected else "disconnected"}
+        if self.sms is not None and self.sms.spool is not None:
+            waiting = self.sms.spool.waiting()
+            checks["sms_spool"] = {"ok": waiting == 0 or fault is None, "waiting": waiting}
+        return all(c["ok"] for c in checks.values()), checks
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    health: Health | None = getattr(request.app.state, "health", None)
+    if health is None:
+        return JSONResponse({"ready": False, "checks": {}}, status_code=503, headers={"Retry-After": "5"})
+    ready, checks = await health.readiness()
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503,
+                        headers=None if ready else {"Retry-After": "30"})
+
+
+routes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
