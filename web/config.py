@@ -5,11 +5,16 @@ say the same thing. None means a feature is off.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+
+from dispatch.limits import Limits
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Secret(str):
@@ -64,6 +69,24 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_SMS_THROTTLE_MAX", "10", "texts one number may send within the throttle "
                 "window; the next gets one warning, later ones are logged but not answered"),
     SettingSpec("HOTLINE_SMS_THROTTLE_WINDOW_MINUTES", "10", "the throttle window, in minutes"),
+    SettingSpec("HOTLINE_SMS_ALLOWED_COUNTRY_CODES", "86", "comma-separated country calling codes whose "
+                "numbers get notifications; texts to other countries are not queued (logged as sms_blocked)"),
+    SettingSpec("HOTLINE_SMS_PER_RECIPIENT_PER_DAY", "10", "notifications one number gets per day (China "
+                "time); replies to the citizen's own texts do not count; 0 = no cap"),
+    SettingSpec("HOTLINE_SMS_GLOBAL_PER_HOUR", "500", "notifications sent in all per hour; 0 = no cap"),
+    SettingSpec("HOTLINE_API_INTAKE_PER_MINUTE", "10", "requests one client address may file through "
+                "POST /api/v1/tickets per minute; more get 429; 0 = off"),
+    SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS", "10", "wrong ticket number / query code pairs one "
+                "client address may try per 10 minutes (API and /status); then 429; 0 = off"),
+    SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_TICKET", "20", "wrong query codes one ticket may be tried "
+                "with per hour, from any address; then 429; 0 = off"),
+    SettingSpec("HOTLINE_LOGIN_FAILURES_PER_USER_ADDRESS", "5", "failed staff logins per user name from one "
+                "client address per 15 minutes; then 429 for that pair only; 0 = off"),
+    SettingSpec("HOTLINE_LOGIN_FAILURES_PER_ADDRESS", "30", "failed staff logins from one client address, "
+                "whatever the user name, per 15 minutes; 0 = off"),
+    SettingSpec("HOTLINE_TRUSTED_PROXIES", None, "comma-separated addresses or CIDRs of reverse proxies; "
+                "X-Forwarded-For is believed only from them (the right-most address not among them is "
+                "the client); unset: the peer address is the client"),
 )
 
 
@@ -102,6 +125,14 @@ class Settings:
     log_level: str = "INFO"
     ami: AmiSettings | None = None
     sms: SmsSettings | None = None
+    public_url: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    trusted_proxies: tuple[Network, ...] = ()
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Served over https (behind a TLS proxy the app itself may only see http)."""
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -123,6 +154,12 @@ class Settings:
                 raise ValueError(f"{name} must be positive, got {raw!r}")
             return value
 
+        def count(name: str) -> int:
+            raw = get(name)
+            if raw is None or not raw.isdigit():
+                raise ValueError(f"{name} must be a whole number, 0 or more, got {raw!r}")
+            return int(raw)
+
         secret = get("HOTLINE_SECRET_KEY")
         city = get("HOTLINE_CITY_FILE")
         deadlines = get("HOTLINE_DEADLINES_FILE")
@@ -139,7 +176,38 @@ class Settings:
             log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
             ami=_ami(get),
             sms=_sms(get, number),
+            public_url=get("HOTLINE_PUBLIC_URL"),
+            limits=Limits.build(
+                api_intake_per_minute=count("HOTLINE_API_INTAKE_PER_MINUTE"),
+                lookup_failures_per_address=count("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS"),
+                lookup_failures_per_ticket=count("HOTLINE_LOOKUP_FAILURES_PER_TICKET"),
+                login_failures_per_user_address=count("HOTLINE_LOGIN_FAILURES_PER_USER_ADDRESS"),
+                login_failures_per_address=count("HOTLINE_LOGIN_FAILURES_PER_ADDRESS"),
+                sms_countries=_country_codes(get("HOTLINE_SMS_ALLOWED_COUNTRY_CODES")),
+                sms_per_recipient_per_day=count("HOTLINE_SMS_PER_RECIPIENT_PER_DAY"),
+                sms_per_hour=count("HOTLINE_SMS_GLOBAL_PER_HOUR")),
+            trusted_proxies=parse_networks(get("HOTLINE_TRUSTED_PROXIES")),
         )
+
+
+def _country_codes(value: str | None) -> tuple[str, ...]:
+    codes = tuple(code.strip().lstrip("+") for code in (value or "").split(",") if code.strip())
+    for code in codes:
+        if not code.isdigit() or not 1 <= len(code) <= 3:
+            raise ValueError(f"HOTLINE_SMS_ALLOWED_COUNTRY_CODES: {code!r} is not a country calling code")
+    return codes
+
+
+def parse_networks(value: str | None) -> tuple[Network, ...]:
+    """'10.0.0.1, 172.30.0.0/24' -> networks (a single address is a /32 or /128)."""
+    networks = []
+    for item in (value or "").split(","):
+        if item.strip():
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"HOTLINE_TRUSTED_PROXIES: {item.strip()!r} is not an address or CIDR") from None
+    return tuple(networks)
 
 
 def _yes(value: str | None, name: str) -> bool:

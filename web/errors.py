@@ -15,23 +15,27 @@ from dispatch.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    RateLimited,
 )
 
 log = logging.getLogger(__name__)
 
-STATUS = {InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409}
+STATUS = {InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
+          RateLimited: 429}
 
 
 class BadRequest(InvalidInput):
     """Input malformed before it reaches the domain (not JSON, a field of the wrong type)."""
 
 
-def _respond(request: Request, status: int, code: str, message: str, extra: dict | None = None) -> Response:
+def _respond(request: Request, status: int, code: str, message: str, extra: dict | None = None,
+             headers: dict[str, str] | None = None) -> Response:
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": code, "message": message, **(extra or {})}, status_code=status)
+        return JSONResponse({"error": code, "message": message, **(extra or {})}, status_code=status,
+                            headers=headers)
     page = (f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>{status}</title>"
             f"<h1>{status}</h1><p>{html.escape(message)}</p><p><a href='/'>返回首页</a></p></html>")
-    return HTMLResponse(page, status_code=status)
+    return HTMLResponse(page, status_code=status, headers=headers)
 
 
 async def dispatch_error(request: Request, exc: Exception) -> Response:
@@ -42,12 +46,16 @@ async def dispatch_error(request: Request, exc: Exception) -> Response:
         extra["field"] = exc.field
     if isinstance(exc, IllegalTransition):
         extra.update(state=exc.state, action=exc.action)
-    return _respond(request, status, exc.code, exc.message, extra)
+    headers = None
+    if isinstance(exc, RateLimited):
+        extra["retry_after"] = exc.retry_after
+        headers = {"Retry-After": str(exc.retry_after)}
+    return _respond(request, status, exc.code, exc.message, extra, headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return _respond(request, exc.status_code, "http_error", exc.detail)
+    return _respond(request, exc.status_code, "http_error", exc.detail, headers=exc.headers)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
