@@ -210,6 +210,14 @@ def summary(session: Session, period: Period, *, now: dt.datetime | None = None)
     }
 
 
+def public_summary(session: Session, period: Period, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The figures anyone may read (/api/v1/stats): summary() without the per-agent call
+    figures, which rate named staff and are for supervisors only."""
+    figures = summary(session, period, now=now)
+    figures["calls"].pop("agents", None)
+    return figures
+
+
 @dataclass(frozen=True)
 class CallFigures:
     offered: int

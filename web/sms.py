@@ -58,7 +58,7 @@ class SmsChannel:
                               api_base=settings.api_base)
         worker = OutboxWorker(services.sessions, sender, policy=policy,
                               status_callback=lambda message_id: signature.url_for(STATUS_PATH, f"id={message_id}"))
-        outbox.install(services.sessions, on_commit=worker.wake)
+        outbox.install(services.sessions, on_commit=worker.wake, limits=services.settings.limits.sms)
         throttle = throttle or Throttle(max_messages=settings.throttle_max,
                                         window=dt.timedelta(minutes=settings.throttle_window_minutes))
         return cls(signature=signature, sender=sender, worker=worker, throttle=throttle)

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dispatch.errors import InvalidInput, NotFound
+from dispatch import limits
+from dispatch.errors import InvalidInput, RateLimited
 from dispatch.intake import IntakeRequest, intake
-from dispatch.public import lookup, public_view
+from dispatch.public import public_view
 from dispatch.vocabulary import Channel, RequestType
 from web.auth import checked_form, client_key
 from web.pages.site import Site
@@ -64,8 +65,10 @@ async def submit(request: Request) -> Response:
     def work(session: Session) -> dict[str, Any]:
         result = intake(session, intake_request, site.services.rules, router=site.services.router)
         t = result.ticket
+        if result.repeat_of_open_ticket:  # told it was joined; the code goes to the phone on file
+            return {"created": False, "repeat": True}
         return {"number": t.number, "query_code": t.query_code, "deadline": t.deadline, "created": result.created,
-                "repeat": result.repeat_of_open_ticket}
+                "repeat": False}
 
     try:
         answer = await site.services.run(work)
@@ -85,14 +88,20 @@ async def status(request: Request) -> Response:
     context: dict[str, Any] = {"number": number, "code": code, "view": None, "error": None}
     if not number and not code:
         return site.render(request, "status.html", context)
-    limiter, client = site.limits.lookup_failures_per_client, client_key(request)
-    if limiter.blocked(client):
-        context["error"] = f"查询失败次数过多，请 {limiter.retry_after(client)} 秒后再试。"
-        return site.render(request, "status.html", context, 429)
+    client, rules = client_key(request), site.services.settings.limits
+
+    def work(session: Session) -> dict[str, Any] | None:
+        ticket = limits.limited_lookup(session, rules, number, code, client)
+        return None if ticket is None else public_view(session, ticket)
+
     try:
-        context["view"] = await site.services.run(lambda s: public_view(s, lookup(s, number, code)))
-    except NotFound:
-        limiter.hit(client)
+        context["view"] = await site.services.run(work)  # a failure is counted and committed
+    except RateLimited as exc:
+        context["error"] = exc.message
+        response = site.render(request, "status.html", context, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if context["view"] is None:
         context["error"] = "未找到该工单：请核对工单号和查询码。"
         return site.render(request, "status.html", context, 404)
     return site.render(request, "status.html", context)
