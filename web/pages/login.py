@@ -64,7 +64,9 @@ async def login(request: Request) -> Response:
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     # Not through services.run: on SQLite that would hold the one database lock meanwhile.
-    check = await anyio.to_thread.run_sync(staff.verify_password, found, password)
+    # One check at a time: argon2 takes all the CPU it is given, and a burst of guesses must
+    # leave the other requests a core.
+    check = await anyio.to_thread.run_sync(staff.verify_password, found, password, limiter=site.password_checks)
 
     def record(session):  # type: ignore[no-untyped-def]
         user = staff.confirm_login(session, found, check) if found is not None else None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, StreamingResponse
 from starlette.templating import Jinja2Templates
@@ -66,6 +67,7 @@ class Site:
         self.templates = make_templates()
         self.auth = Auth(services.settings.secret_key, auth_settings, secure=services.settings.secure_cookies)
         self.limits = Limits()
+        self.password_checks = anyio.CapacityLimiter(1)   # argon2 verifies, in threads (login.py)
         self.stamp = -1
         self.generation = 0   # bumped on every change seen; the board cache keys on it
         self._poke = asyncio.Event()
