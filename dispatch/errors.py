@@ -61,3 +61,13 @@ class StorageUnavailable(DispatchError):
         self.reason = reason  # read_only, disk_full or unreachable
         self.detail = detail
         self.retry_after = retry_after
+class RateLimited(DispatchError):
+    """Too many attempts from one address, at one ticket or for one account: try again
+    after `retry_after` seconds. The message is for the person and says so in Chinese."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, limit: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.limit = limit

@@ -2,11 +2,47 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
-# 18-digit resident ID (last may be X) and the old 15-digit form.
-_ID_CARD = re.compile(r"(?<!\d)(\d{6})(\d{8}|\d{6})(\d{3}[\dXx]|\d{1})(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[\s-]?(\d{3,4})(\d{4})(?!\d)")
+# People write numbers in many ways: full-width digits (１３８…), dots, spaces or dashes
+# anywhere (138.0013.8000, 138 0013 8000, 4108 8119 9001 0112 34), a +86 / 0086 prefix.
+# So a digit may be followed by up to three separator characters ("138 - 0013") before the next.
+_D = "[0-9\uff10-\uff19]"
+_SEP = "[\\s\\-.·•_/()（）\uff0d\uff0e\u2010-\u2015]{0,3}"
+_START, _END = f"(?<!{_D})", f"(?!{_D})"
+_PLUS = "(?:[+\uff0b]|00|\uff10\uff10)"
+_EIGHTY_SIX = "[8\uff18][6\uff16]"
+# 18-digit resident ID (the last may be X) and the old 15-digit form.
+_ID_CARD = re.compile(f"{_START}{_D}(?:{_SEP}{_D}){{16}}{_SEP}[0-9\uff10-\uff19Xx\uff38\uff58]{_END}"
+                      f"|{_START}{_D}(?:{_SEP}{_D}){{14}}{_END}")
+_MOBILE = re.compile(f"{_START}(?:{_PLUS}?{_EIGHTY_SIX}{_SEP})?[1\uff11]{_SEP}[3-9\uff13-\uff19]"
+                     f"(?:{_SEP}{_D}){{9}}{_END}")
+# Landline: 0 + a 2-3 digit area code + a 7-8 digit number, or +86 and the same without the 0.
+_LANDLINE = re.compile(f"{_START}(?:[0\uff10]|{_PLUS}?{_EIGHTY_SIX}{_SEP}){_SEP}[1-9\uff11-\uff19]"
+                       f"(?:{_SEP}{_D}){{8,10}}{_END}")
+_ANY_DIGIT = re.compile(f"{_D}|[Xx\uff38\uff58]")
+
+
+def _digits(text: str) -> str:
+    """The digits of a match, as ASCII (X for an ID's check character)."""
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else "X" for ch in _ANY_DIGIT.findall(text))
+
+
+def _masked_id(match: re.Match[str]) -> str:
+    digits = _digits(match.group(0))
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def _masked_mobile(match: re.Match[str]) -> str:
+    digits = _digits(match.group(0))[-11:]
+    return digits[:3] + "****" + digits[-4:]
+
+
+def _masked_landline(match: re.Match[str]) -> str:
+    digits = _digits(match.group(0))
+    national = digits if digits.startswith("0") else "0" + digits.removeprefix("0086").removeprefix("86")
+    area = national[:3] if national[1] in "12" else national[:4]   # 010, 02x: 3 digits; else 4
+    return area + "-****" + national[-4:]
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -30,9 +66,9 @@ def mask_name(name: str | None) -> str | None:
 
 def mask_text(text: str, names: list[str] | None = None) -> str:
     """Mask ID numbers, phone numbers and the given names wherever they appear in free text."""
-    text = _ID_CARD.sub(lambda m: m.group(1)[:3] + "*" * (len(m.group(0)) - 7) + m.group(0)[-4:], text)
-    text = _MOBILE.sub(lambda m: m.group(2) + "****" + m.group(4), text)
-    text = _LANDLINE.sub(lambda m: m.group(1) + "-****" + m.group(3), text)
+    text = _ID_CARD.sub(_masked_id, text)
+    text = _MOBILE.sub(_masked_mobile, text)
+    text = _LANDLINE.sub(_masked_landline, text)
     for name in names or []:
         name = name.strip()
         if len(name) >= 2:

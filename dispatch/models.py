@@ -485,3 +485,29 @@ class RoutingRule(Base):
     removed_by: Mapped[str | None] = mapped_column(String(100))
 
     unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class RateCounter(Base):
+    """Hits of one limit (key) within one fixed window: counted in the database so that every
+    web process and worker sees the same totals (dispatch/rate_counters.py)."""
+
+    __tablename__ = "rate_counters"
+    __table_args__ = (Index("ix_rate_counters_expires_at", "expires_at"),)
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A staff login: the signed cookie carries only its random id, so logging out, a new
+    password or a deactivated account ends it at once (dispatch/staff_sessions.py)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -35,6 +35,9 @@ class Kind(str, enum.Enum):
     REOPENED = "reopened"
     MERGED = "merged"               # joined to a main ticket about the same matter
     MAIN_RESOLVED = "main_resolved"  # the main ticket has a result: carries the rating question
+    # A repeat through the web or a call is told only that it was joined; the number and
+    # code of the open ticket go here, to the phone on file.
+    REPEAT_CODE = "repeat_code"
 
 
 # Event action -> notification. Other actions (accept, return, escalate...) are internal.
@@ -85,6 +88,11 @@ def can_receive_sms(phone: str | None) -> bool:
 def wants_notification(ticket: Ticket, event: TicketEvent) -> Kind | None:
     """The notification an event calls for, if any."""
     kind = KIND_OF_ACTION.get(event.action)
+    if event.action == "repeat_contact":
+        data = event.data or {}
+        # A text's own reply (to that same phone) already said where it went.
+        if data.get("channel") != Channel.SMS.value and not data.get("addition"):
+            kind = Kind.REPEAT_CODE
     if kind is None or not can_receive_sms(ticket.phone):
         return None
     if kind is Kind.RECEIVED and ticket.channel == Channel.SMS.value:
@@ -96,6 +104,9 @@ def notification_text(kind: Kind, ticket: Ticket, unit_name: str | None) -> str:
     number, unit = ticket.number, unit_name or "承办单位"
     if kind is Kind.RECEIVED:
         return (f"{SIGNATURE}您的诉求已受理，工单号{number}，查询码{ticket.query_code}。"
+                f"回复“查询 {number}”查进度，{OPT_OUT_HINT}。")
+    if kind is Kind.REPEAT_CODE:
+        return (f"{SIGNATURE}您再次反映的问题已并入在办工单{number}，查询码{ticket.query_code}。"
                 f"回复“查询 {number}”查进度，{OPT_OUT_HINT}。")
     if kind is Kind.TRANSFERRED:
         limit = f"，办理时限{_day(ticket.deadline)}" if ticket.deadline else ""

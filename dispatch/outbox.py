@@ -22,7 +22,10 @@ from typing import Any, Callable
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch import rate_counters
 from dispatch.clock import utcnow
+from dispatch.limits import SmsLimits
+from dispatch.masking import mask_phone
 from dispatch.models import OutboxMessage, Ticket, TicketEvent, Unit
 from dispatch.notifications import is_opted_out, notification_text, opt_out, wants_notification
 
@@ -37,6 +40,7 @@ DELIVERY_FAILED = frozenset({"undelivered", "failed"})
 # Twilio error 21610: the recipient has replied STOP to our number; Twilio refuses to send.
 UNSUBSCRIBED_CODE = "21610"
 _ENQUEUED = "outbox_enqueued"
+_LIMITS = "outbox_sms_limits"
 _INSTALLED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
 
 
@@ -55,9 +59,13 @@ class RetryPolicy:
 
 # ---- enqueue --------------------------------------------------------------------------
 
-def install(factory: sessionmaker[Session], on_commit: Callable[[], None] | None = None) -> None:
+def install(factory: sessionmaker[Session], on_commit: Callable[[], None] | None = None,
+            limits: SmsLimits | None = None) -> None:
     """Make every session of `factory` enqueue notifications; `on_commit` is called after a
-    commit that enqueued something (to wake the worker instead of waiting for its poll)."""
+    commit that enqueued something (to wake the worker instead of waiting for its poll).
+    `limits` (default SmsLimits()) says which countries get texts and how many."""
+    if limits is not None:
+        factory.configure(info={**(factory.kw.get("info") or {}), _LIMITS: limits})
     # Not event.contains(): it can answer for a collected factory that had the same id().
     if factory not in _INSTALLED:
         event.listen(factory, "before_flush", on_flush)
@@ -89,9 +97,11 @@ def _enqueue_for(session: Session, ticket_event: TicketEvent) -> None:
     kind = wants_notification(ticket, ticket_event)
     if kind is None:
         return
+    now = utcnow()
+    if not _within_limits(session, ticket.phone or "", kind.value, ticket.number, now):
+        return
     unit_id = ticket_event.unit_id or ticket.unit_id
     unit = session.get(Unit, unit_id) if unit_id else None
-    now = utcnow()
     session.add(OutboxMessage(event=ticket_event, ticket=ticket, kind=kind.value,
                               recipient=ticket.phone or "", created_at=now, status=PENDING, attempts=0,
                               next_attempt_at=now,
@@ -112,6 +122,23 @@ def enqueue_reply(session: Session, recipient: str, body: str, ticket_id: int | 
     session.flush()
     session.info[_ENQUEUED] = True
     return message
+def _within_limits(session: Session, recipient: str, kind: str, number: str, now: dt.datetime) -> bool:
+    """Whether a notification may be queued: a number of an allowed country, under its daily
+    cap and under the hourly cap of all notifications (counted in the database, so the caps
+    hold across processes). Replies to a citizen's own texts are not notifications: they
+    never come here and count toward neither cap."""
+    limits: SmsLimits = session.info.get(_LIMITS) or SmsLimits()
+    about = {"recipient": mask_phone(recipient), "kind": kind, "ticket": number}
+    if not limits.country_allowed(recipient):
+        log.warning("sms not queued: country not allowed",
+                    extra={"event": "sms_blocked", "reason": "country", **about})
+        return False
+    for limit, subject in ((limits.per_recipient, recipient), (limits.overall, "all")):
+        if limit.on and rate_counters.hit(session, limit, subject, now) > limit.limit:
+            log.warning("sms not queued: cap reached",
+                        extra={"event": "sms_capped", "limit": limit.name, "cap": limit.limit, **about})
+            return False
+    return True
 
 
 # ---- claim and record -----------------------------------------------------------------

@@ -240,6 +240,12 @@ def handovers(session: Session, period: Period) -> dict[str, int]:
         if period.start <= received_at < period.end and to in counts:
             counts[to] += 1
     return counts
+def public_summary(session: Session, period: Period, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The figures anyone may read (/api/v1/stats): summary() without the per-agent call
+    figures, which rate named staff and are for supervisors only."""
+    figures = summary(session, period, now=now)
+    figures["calls"].pop("agents", None)
+    return figures
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,19 @@
-"""Staff accounts with argon2 password hashes."""
+"""Staff accounts with argon2 password hashes.
+
+Checking a password is three steps so that the slow part holds no database lock (on
+SQLite, all database work runs one step at a time): read the hash (credentials), verify it
+with no session at all (verify_password, in a thread), then record the outcome.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch import staff_sessions
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput
@@ -14,6 +22,8 @@ from dispatch.vocabulary import Role
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
+# Verified against when the user does not exist, so that it takes as long as a real check.
+_DUMMY_HASH = _hasher.hash("no such user, no such password")
 
 
 def create_user(session: Session, username: str, password: str, role: Role, *,
@@ -42,19 +52,88 @@ def create_user(session: Session, username: str, password: str, role: Role, *,
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
-    """The user if the password is right, else None (no hint which part was wrong)."""
-    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-    if user is None or not user.active:
-        _hasher.hash(password)  # spend the same time whether or not the user exists
+@dataclass(frozen=True)
+class Credentials:
+    user_id: int
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    ok: bool
+    new_hash: str | None = None   # the same password under the hasher's current parameters
+
+
+def credentials(session: Session, username: str) -> Credentials | None:
+    """The active user's stored hash (a short read), or None."""
+    row = session.execute(select(StaffUser.id, StaffUser.password_hash, StaffUser.active)
+                          .where(StaffUser.username == username)).first()
+    if row is None or not row.active:
         return None
+    return Credentials(user_id=row.id, password_hash=row.password_hash)
+
+
+def verify_password(found: Credentials | None, password: str) -> PasswordCheck:
+    """The argon2 check, tens of milliseconds of CPU: no database, run it in a thread."""
+    if found is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return PasswordCheck(ok=False)
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher.verify(found.password_hash, password)
     except (VerificationError, InvalidHashError):
+        return PasswordCheck(ok=False)
+    new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(found.password_hash) else None
+    return PasswordCheck(ok=True, new_hash=new_hash)
+
+
+def confirm_login(session: Session, found: Credentials, check: PasswordCheck) -> StaffUser | None:
+    """The user, if still active with the hash that was checked (a password changed or an
+    account deactivated meanwhile wins); stores a rehash."""
+    user = session.get(StaffUser, found.user_id)
+    if user is None or not user.active or user.password_hash != found.password_hash or not check.ok:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if check.new_hash is not None:
+        user.password_hash = check.new_hash
+        session.flush()
     return user
+
+
+def set_password(session: Session, username: str, password: str) -> StaffUser:
+    """A new password; every session of the account ends."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+    user = _user(session, username)
+    user.password_hash = _hasher.hash(password)
+    session.flush()
+    staff_sessions.revoke_all_for_user(session, user.id)
+    return user
+
+
+def deactivate(session: Session, username: str) -> StaffUser:
+    """The account can no longer log in; every session of it ends."""
+    user = _user(session, username)
+    user.active = False
+    session.flush()
+    staff_sessions.revoke_all_for_user(session, user.id)
+    return user
+
+
+def _user(session: Session, username: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip()))
+    if user is None:
+        raise InvalidInput("username", f"no account {username!r}")
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
+    """The user if the password is right, else None (no hint which part was wrong); the three
+    steps in one session, for callers that hold no shared lock (the CLI, scripts)."""
+    found = credentials(session, username)
+    check = verify_password(found, password)
+    return confirm_login(session, found, check) if found is not None else None
 
 
 def actor_for(user: StaffUser) -> Actor:

@@ -43,7 +43,8 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         "body": mask_text(ticket.body, names) if hide_identity else ticket.body,
         "phone": HIDDEN if hide_identity else ticket.phone,
         "name": HIDDEN if hide_identity and ticket.name else ticket.name,
-        "location": ticket.location,
+        # Where it happened often says who filed it (a flat, a shop): hidden from the unit too.
+        "location": HIDDEN if hide_identity and ticket.location else ticket.location,
         "unit": unit_names.get(ticket.unit_id) if ticket.unit_id else None,
         "received_at": ticket.received_at.isoformat(),
         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,

@@ -10,11 +10,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from dispatch import reports
+from dispatch import limits, reports
 from dispatch.clock import local_date, utcnow
+from dispatch.errors import NotFound
 from dispatch.intake import IntakeRequest, intake
-from dispatch.public import lookup, public_view
+from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Urgency, parse_request_type
+from web.auth import client_key
 from web.errors import BadRequest
 from web.inputs import MIN_DAY, parse_day, refuse_unstorable
 from web.services import Services
@@ -66,17 +68,27 @@ def intake_request_from_json(data: dict[str, Any], channel: Channel) -> IntakeRe
                          confidential=confidential)
 
 
+# A repeat is told that it was joined, never which ticket nor its code: whoever knows a
+# citizen's phone number and words could otherwise read their case. The code goes by SMS
+# to the phone on file (outbox kind repeat_code).
+REPEAT_MESSAGE = "您反映的问题已有在办工单，本次反映已并入该工单；工单号和查询码已通过短信发送到登记的手机号码。"
+
+
 async def create_ticket(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     intake_request = intake_request_from_json(await read_json_object(request), Channel.WEB)
+    client = client_key(request)
 
     def work(session: Session) -> tuple[dict[str, Any], bool]:
+        limits.count_intake(session, services.settings.limits, client)
         result = intake(session, intake_request, services.rules, router=services.router)
         ticket = result.ticket
+        if result.repeat_of_open_ticket:
+            return {"repeat_of_open_ticket": True, "message": REPEAT_MESSAGE}, False
         return {"number": ticket.number, "query_code": ticket.query_code, "state": ticket.state,
                 "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
                 "received_at": ticket.received_at.isoformat(),
-                "repeat_of_open_ticket": result.repeat_of_open_ticket}, result.created
+                "repeat_of_open_ticket": False}, result.created
 
     body, created = await services.run(work)
     return JSONResponse(body, status_code=201 if created else 200)
@@ -86,7 +98,15 @@ async def show_ticket(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     number = request.path_params["number"]
     code = request.query_params.get("code", "")
-    view = await services.run(lambda session: public_view(session, lookup(session, number, code)))
+    client = client_key(request)
+
+    def work(session: Session) -> dict[str, Any] | None:
+        ticket = limits.limited_lookup(session, services.settings.limits, number, code, client)
+        return None if ticket is None else public_view(session, ticket)
+
+    view = await services.run(work)  # a failure is counted and committed before the 404
+    if view is None:
+        raise NotFound("未找到该工单：请核对工单号和查询码。")
     return JSONResponse(view)
 
 
@@ -110,7 +130,7 @@ async def stats(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     period = period_from_query(request)
 
-    return JSONResponse(await services.run(lambda session: reports.summary(session, period)))
+    return JSONResponse(await services.run(lambda session: reports.public_summary(session, period)))
 
 
 routes = [

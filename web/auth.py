@@ -1,18 +1,22 @@
-"""Staff sessions, CSRF tokens and rate limits for the pages.
+"""Staff sessions, CSRF tokens, the client's address and rate limits for the pages.
 
-A session is a signed cookie (HOTLINE_SECRET_KEY, itsdangerous) holding the user's id, the
-moment of login, the CSRF token of the session and the operator's phone (agent interface).
-It ends after `idle_timeout` without a request and `max_age` after login, whichever is first;
-the user row is read on every request, so a deactivated account is out at once.
+A session is a row in the database (dispatch/staff_sessions.py); a signed cookie
+(HOTLINE_SECRET_KEY, itsdangerous) carries its random id, the user's id, the moment of
+login, the CSRF token of the session and the operator's phone (agent interface). The row is
+read on every request: a session ends after `idle_timeout` without a request and `max_age`
+after login, whichever is first, and at once when revoked (logout, new password,
+deactivated account).
 
 Every form carries a CSRF token: the session's when logged in, else that of a signed
-anonymous cookie. Cookies are HttpOnly and SameSite=Lax, and Secure over https.
+anonymous cookie. Cookies are HttpOnly and SameSite=Lax, and Secure over https (or when
+HOTLINE_PUBLIC_URL is https, behind a TLS proxy).
 """
 from __future__ import annotations
 
 import collections
 import datetime as dt
 import hmac
+import ipaddress
 import secrets
 import time
 from dataclasses import dataclass, replace
@@ -26,6 +30,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from dispatch import staff_sessions
 from dispatch.actors import Actor
 from dispatch.models import StaffUser, Unit
 from dispatch.vocabulary import Role
@@ -46,6 +51,7 @@ class AuthSettings:
 
 @dataclass(frozen=True)
 class SessionData:
+    session_id: str
     user_id: int
     csrf: str
     login_at: float
@@ -68,6 +74,15 @@ class StaffIdentity:
         return Actor(label=self.username, user_id=self.id, role=self.role, unit_id=self.unit_id)
 
 
+def identity_of_session(session: Session, data: SessionData, settings: AuthSettings) -> StaffIdentity | None:
+    """The staff member whose live session this is, or None (revoked, expired, deactivated)."""
+    found = staff_sessions.lookup(session, data.session_id, idle_timeout=settings.idle_timeout,
+                                  max_age=settings.max_age)
+    if found is None or found.user_id != data.user_id:
+        return None
+    return load_identity(session, found.user_id)
+
+
 def load_identity(session: Session, user_id: int) -> StaffIdentity | None:
     row = session.execute(select(StaffUser, Unit.name).outerjoin(Unit, Unit.id == StaffUser.unit_id)
                           .where(StaffUser.id == user_id)).first()
@@ -82,8 +97,9 @@ class Auth:
     """Reads and writes the session and CSRF cookies; built once per app from the secret."""
 
     def __init__(self, secret_key: str, settings: AuthSettings | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, *, secure: bool = False) -> None:
         self.settings = settings or AuthSettings()
+        self._secure = secure
         self._sessions = URLSafeTimedSerializer(secret_key, salt="hotline.session")
         self._anonymous = Signer(secret_key, salt="hotline.csrf")
         self._clock = clock
@@ -108,8 +124,8 @@ class Auth:
         except BadSignature:
             return None
         try:
-            data = SessionData(user_id=int(payload["u"]), csrf=str(payload["c"]), login_at=float(payload["t"]),
-                               agent=payload.get("a"))
+            data = SessionData(session_id=str(payload["s"]), user_id=int(payload["u"]), csrf=str(payload["c"]),
+                               login_at=float(payload["t"]), agent=payload.get("a"))
         except (KeyError, TypeError, ValueError):
             return None
         now = self._clock()
@@ -118,9 +134,11 @@ class Auth:
         request.scope["hotline_session_issued"] = issued.timestamp()
         return data
 
-    def login(self, request: Request, response: Response, user_id: int) -> SessionData:
-        """Start a fresh session (a new CSRF token too: nothing from before login carries over)."""
-        data = SessionData(user_id=user_id, csrf=secrets.token_urlsafe(32), login_at=self._clock())
+    def login(self, request: Request, response: Response, user_id: int, session_id: str) -> SessionData:
+        """Start a fresh session (a new CSRF token too: nothing from before login carries over);
+        the session's row was created by the caller (staff_sessions.create)."""
+        data = SessionData(session_id=session_id, user_id=user_id, csrf=secrets.token_urlsafe(32),
+                           login_at=self._clock())
         self._write(request, response, data)
         return data
 
@@ -142,10 +160,14 @@ class Auth:
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
     def _write(self, request: Request, response: Response, data: SessionData) -> None:
-        value = self._sessions.dumps({"u": data.user_id, "c": data.csrf, "t": data.login_at, "a": data.agent})
+        value = self._sessions.dumps({"s": data.session_id, "u": data.user_id, "c": data.csrf,
+                                      "t": data.login_at, "a": data.agent})
         response.set_cookie(SESSION_COOKIE, value, max_age=int(self.settings.idle_timeout.total_seconds()),
-                            path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+                            path="/", httponly=True, samesite="lax", secure=self.secure(request))
         request.scope["hotline_session_data"] = data
+
+    def secure(self, request: Request) -> bool:
+        return self._secure or request.url.scheme == "https"
 
     # -- CSRF -------------------------------------------------------------------------------
 
@@ -174,14 +196,16 @@ class Auth:
         token = request.scope.get("hotline_new_csrf")
         if token and self.session(request) is None:
             response.set_cookie(CSRF_COOKIE, self._anonymous.sign(token).decode(), path="/", httponly=True,
-                                samesite="lax", secure=request.url.scheme == "https")
+                                samesite="lax", secure=self.secure(request))
         return response
 
     def check_csrf(self, request: Request, form: FormData) -> None:
         given = form.get(CSRF_FIELD)
         data = self.session(request)
         expected = data.csrf if data is not None else self._anonymous_token(request)
-        if not isinstance(given, str) or expected is None or not hmac.compare_digest(given, expected):
+        # As bytes: compare_digest refuses str with characters outside ASCII (a TypeError, a 500).
+        if not isinstance(given, str) or expected is None or \
+                not hmac.compare_digest(given.encode(), expected.encode()):
             raise HTTPException(403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。")
 
 
@@ -232,7 +256,37 @@ class RateLimiter:
 
 
 def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address, for every per-address limit. X-Forwarded-For is believed only
+    when the peer is a trusted proxy (HOTLINE_TRUSTED_PROXIES), and then only as far as the
+    chain of trusted proxies goes: the right-most address that is not one of them is the
+    client (anything left of it was written by the client and may be forged)."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.services.settings.trusted_proxies
+    return client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
+
+
+def client_address(peer: str, forwarded_for: list[str], trusted: tuple[Any, ...]) -> str:
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    client = peer
+    for hop in reversed(hops):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return client  # garbage where an address should be: stop at the last one known
+        client = str(address)
+        if not _is_trusted(client, trusted):
+            return client
+    return client
+
+
+def _is_trusted(address: str, trusted: tuple[Any, ...]) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in trusted)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -247,7 +301,8 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
         data = site.auth.session(request)
         user = None
         if data is not None:
-            user = await request.app.state.services.run(lambda s: load_identity(s, data.user_id))
+            user = await request.app.state.services.run(
+                lambda s: identity_of_session(s, data, site.auth.settings))
         if user is None:
             if request.method == "GET" and request.headers.get("accept") != "text/event-stream":
                 from urllib.parse import quote

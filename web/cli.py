@@ -79,8 +79,10 @@ def serve(host: str, port: int, demo: bool) -> None:
     if settings.ami is None and demo:
         click.echo("No HOTLINE_AMI_HOST: the AMI simulator stands in for the PBX; calls arrive every few seconds.")
     # Live pages hold server-sent event streams open: give them a few seconds at shutdown.
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own;
+    # web.auth.client_key reads it, from HOTLINE_TRUSTED_PROXIES only.
     uvicorn.run(create_app(settings, services, demo_pbx=demo), host=host, port=port,
-                timeout_graceful_shutdown=5, **logs.uvicorn_options(settings.log_level))
+                timeout_graceful_shutdown=5, proxy_headers=False, **logs.uvicorn_options(settings.log_level))
 
 
 def _with_sms_simulator(settings: Settings, host: str, port: int) -> Settings:
@@ -191,6 +193,39 @@ def users_add(username: str, role: str, unit_code: str | None, display_name: str
             user = create_user(session, username, password, Role(role), unit_code=unit_code,
                                display_name=display_name)
             click.echo(f"added {user.username} ({role})")
+    except DispatchError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()
+
+
+@users.command(name="passwd", help="Set a new password for a staff account; its sessions end.")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="HOTLINE_NEW_PASSWORD", help="or HOTLINE_NEW_PASSWORD")
+def users_passwd(username: str, password: str) -> None:
+    from dispatch.staff import set_password
+
+    _change_user(lambda session: set_password(session, username, password), f"password of {username} changed; "
+                 "its sessions ended")
+
+
+@users.command(name="deactivate", help="Stop a staff account from logging in; its sessions end.")
+@click.argument("username")
+def users_deactivate(username: str) -> None:
+    from dispatch.staff import deactivate
+
+    _change_user(lambda session: deactivate(session, username), f"{username} deactivated; its sessions ended")
+
+
+def _change_user(change, done: str) -> None:  # type: ignore[no-untyped-def]
+    settings = _settings()
+    db.upgrade(settings.database_url)
+    engine, sessions = _session_scope(settings)
+    try:
+        with sessions.begin() as session:
+            change(session)
+        click.echo(done)
     except DispatchError as exc:
         raise click.ClickException(exc.message) from None
     finally:

@@ -5,11 +5,16 @@ say the same thing. None means a feature is off.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+
+from dispatch.limits import Limits
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Secret(str):
@@ -79,6 +84,24 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "handover context)"),
     SettingSpec("HOTLINE_SMS_SPOOL", "sms-spool.jsonl", "file keeping citizens' texts that arrived while "
                 "the database refused writes (read-only, full disk); they are filed when writes work again"),
+    SettingSpec("HOTLINE_SMS_ALLOWED_COUNTRY_CODES", "86", "comma-separated country calling codes whose "
+                "numbers get notifications; texts to other countries are not queued (logged as sms_blocked)"),
+    SettingSpec("HOTLINE_SMS_PER_RECIPIENT_PER_DAY", "10", "notifications one number gets per day (China "
+                "time); replies to the citizen's own texts do not count; 0 = no cap"),
+    SettingSpec("HOTLINE_SMS_GLOBAL_PER_HOUR", "500", "notifications sent in all per hour; 0 = no cap"),
+    SettingSpec("HOTLINE_API_INTAKE_PER_MINUTE", "10", "requests one client address may file through "
+                "POST /api/v1/tickets per minute; more get 429; 0 = off"),
+    SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS", "10", "wrong ticket number / query code pairs one "
+                "client address may try per 10 minutes (API and /status); then 429; 0 = off"),
+    SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_TICKET", "20", "wrong query codes one ticket may be tried "
+                "with per hour, from any address; then 429; 0 = off"),
+    SettingSpec("HOTLINE_LOGIN_FAILURES_PER_USER_ADDRESS", "5", "failed staff logins per user name from one "
+                "client address per 15 minutes; then 429 for that pair only; 0 = off"),
+    SettingSpec("HOTLINE_LOGIN_FAILURES_PER_ADDRESS", "30", "failed staff logins from one client address, "
+                "whatever the user name, per 15 minutes; 0 = off"),
+    SettingSpec("HOTLINE_TRUSTED_PROXIES", None, "comma-separated addresses or CIDRs of reverse proxies; "
+                "X-Forwarded-For is believed only from them (the right-most address not among them is "
+                "the client); unset: the peer address is the client"),
 )
 
 
@@ -127,6 +150,14 @@ class Settings:
     follow_up_close_after_days: float = 7.0
     similar_days: int = 30
     handover_numbers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HANDOVER_NUMBERS))
+    public_url: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    trusted_proxies: tuple[Network, ...] = ()
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Served over https (behind a TLS proxy the app itself may only see http)."""
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -147,6 +178,12 @@ class Settings:
             if value <= 0:
                 raise ValueError(f"{name} must be positive, got {raw!r}")
             return value
+
+        def count(name: str) -> int:
+            raw = get(name)
+            if raw is None or not raw.isdigit():
+                raise ValueError(f"{name} must be a whole number, 0 or more, got {raw!r}")
+            return int(raw)
 
         secret = get("HOTLINE_SECRET_KEY")
         city = get("HOTLINE_CITY_FILE")
@@ -169,6 +206,17 @@ class Settings:
             follow_up_close_after_days=float(number("HOTLINE_FOLLOW_UP_CLOSE_AFTER_DAYS", float)),
             similar_days=int(number("HOTLINE_SIMILAR_DAYS", int)),
             handover_numbers=_handover_numbers(get("HOTLINE_HANDOVER_NUMBERS") or ""),
+            public_url=get("HOTLINE_PUBLIC_URL"),
+            limits=Limits.build(
+                api_intake_per_minute=count("HOTLINE_API_INTAKE_PER_MINUTE"),
+                lookup_failures_per_address=count("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS"),
+                lookup_failures_per_ticket=count("HOTLINE_LOOKUP_FAILURES_PER_TICKET"),
+                login_failures_per_user_address=count("HOTLINE_LOGIN_FAILURES_PER_USER_ADDRESS"),
+                login_failures_per_address=count("HOTLINE_LOGIN_FAILURES_PER_ADDRESS"),
+                sms_countries=_country_codes(get("HOTLINE_SMS_ALLOWED_COUNTRY_CODES")),
+                sms_per_recipient_per_day=count("HOTLINE_SMS_PER_RECIPIENT_PER_DAY"),
+                sms_per_hour=count("HOTLINE_SMS_GLOBAL_PER_HOUR")),
+            trusted_proxies=parse_networks(get("HOTLINE_TRUSTED_PROXIES")),
         )
 
 
@@ -185,6 +233,26 @@ def _handover_numbers(value: str) -> dict[str, str]:
                              "110, 119, 120, 122")
         numbers[service.strip()] = target.strip()
     return numbers
+
+
+def _country_codes(value: str | None) -> tuple[str, ...]:
+    codes = tuple(code.strip().lstrip("+") for code in (value or "").split(",") if code.strip())
+    for code in codes:
+        if not code.isdigit() or not 1 <= len(code) <= 3:
+            raise ValueError(f"HOTLINE_SMS_ALLOWED_COUNTRY_CODES: {code!r} is not a country calling code")
+    return codes
+
+
+def parse_networks(value: str | None) -> tuple[Network, ...]:
+    """'10.0.0.1, 172.30.0.0/24' -> networks (a single address is a /32 or /128)."""
+    networks = []
+    for item in (value or "").split(","):
+        if item.strip():
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"HOTLINE_TRUSTED_PROXIES: {item.strip()!r} is not an address or CIDR") from None
+    return tuple(networks)
 
 
 def _yes(value: str | None, name: str) -> bool:

@@ -17,13 +17,14 @@ from dispatch.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    RateLimited,
     StorageUnavailable,
 )
 
 log = logging.getLogger(__name__)
 
 STATUS = {InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
-          StorageUnavailable: 503}
+          StorageUnavailable: 503, RateLimited: 429}
 
 # What a person reads when the database cannot take writes: nothing was saved, come back.
 STORAGE_MESSAGES_ZH = {
@@ -58,12 +59,16 @@ async def dispatch_error(request: Request, exc: Exception) -> Response:
         extra["field"] = exc.field
     if isinstance(exc, IllegalTransition):
         extra.update(state=exc.state, action=exc.action)
-    return _respond(request, status, exc.code, exc.message, extra)
+    headers = None
+    if isinstance(exc, RateLimited):
+        extra["retry_after"] = exc.retry_after
+        headers = {"Retry-After": str(exc.retry_after)}
+    return _respond(request, status, exc.code, exc.message, extra, headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return _respond(request, exc.status_code, "http_error", exc.detail)
+    return _respond(request, exc.status_code, "http_error", exc.detail, headers=exc.headers)
 
 
 def storage_unavailable(request: Request, exc: StorageUnavailable) -> Response:

@@ -68,7 +68,7 @@ class SmsChannel:
                               api_base=settings.api_base)
         worker = OutboxWorker(services.sessions, sender, policy=policy,
                               status_callback=lambda message_id: signature.url_for(STATUS_PATH, f"id={message_id}"))
-        outbox.install(services.sessions, on_commit=worker.wake)
+        outbox.install(services.sessions, on_commit=worker.wake, limits=services.settings.limits.sms)
         throttle = throttle or Throttle(max_messages=settings.throttle_max,
                                         window=dt.timedelta(minutes=settings.throttle_window_minutes))
         spool = Spool(settings.spool) if settings.spool is not None else None

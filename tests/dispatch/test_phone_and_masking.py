@@ -1,7 +1,10 @@
 """Contact numbers are normalised at intake and masked on public views."""
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from dispatch.errors import InvalidInput
 from dispatch.masking import mask_name, mask_phone, mask_text
@@ -45,3 +48,93 @@ def test_free_text_loses_phone_numbers_id_numbers_and_the_callers_name() -> None
     for secret in ("13812345678", "410881199001011234", "6612345", "张三丰"):
         assert secret not in masked
     assert "138****5678" in masked and "张**" in masked
+
+
+# ---- every common spelling of a number is masked (property-based) ----------------------
+
+FULL_WIDTH = str.maketrans("0123456789+-", "０１２３４５６７８９＋－")
+SEPARATORS = ["", " ", "-", ".", "  ", " - ", "\u3000", "－", "．", "·"]
+AROUND = st.text(alphabet="我家住在济水大街路灯坏了请尽快处理谢谢，。！", max_size=12)
+
+
+def _spell(groups: list[str], separator: str, full_width: bool) -> str:
+    text = separator.join(groups)
+    return text.translate(FULL_WIDTH) if full_width else text
+
+
+def _digit_runs_survive(original: str, masked: str, run: int = 5) -> bool:
+    """Whether `run` consecutive digits of the original are still readable in the output
+    (separators dropped; a masking star breaks a run)."""
+    kept = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ("*" if ch == "*" else "")
+                   for ch in unicodedata.normalize("NFKC", masked))
+    return any(original[i:i + run] in kept for i in range(len(original) - run + 1))
+
+
+mobiles = st.builds(lambda second, rest: "1" + second + rest, st.sampled_from("3456789"),
+                    st.text(alphabet="0123456789", min_size=9, max_size=9))
+groupings = st.sampled_from([(3, 4, 4), (3, 8), (4, 4, 3), (3, 3, 5), (11,), (1, 10), (2, 3, 3, 3)])
+
+
+def _grouped(digits: str, grouping: tuple[int, ...]) -> list[str]:
+    groups, at = [], 0
+    for size in grouping:
+        groups.append(digits[at:at + size])
+        at += size
+    return groups
+
+
+@settings(max_examples=300, deadline=None)
+@given(mobile=mobiles, grouping=groupings, separator=st.sampled_from(SEPARATORS), full_width=st.booleans(),
+       prefix=st.sampled_from(["", "+86", "+86 ", "0086", "86-", "＋86 "]), before=AROUND, after=AROUND)
+def test_no_spelling_of_a_mobile_survives(mobile: str, grouping: tuple[int, ...], separator: str,
+                                          full_width: bool, prefix: str, before: str, after: str) -> None:
+    spelled = prefix + _spell(_grouped(mobile, grouping), separator, full_width)
+    masked = mask_text(before + spelled + after)
+    assert not _digit_runs_survive(mobile, masked), (spelled, masked)
+    assert masked.startswith(before) and masked.endswith(after)
+
+
+ids = st.builds(lambda area, birth, seq, check: area + birth + seq + check,
+                st.text(alphabet="0123456789", min_size=6, max_size=6),
+                st.dates().map(lambda d: d.strftime("%Y%m%d").zfill(8)),
+                st.text(alphabet="0123456789", min_size=3, max_size=3), st.sampled_from("0123456789Xx"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=ids, grouping=st.sampled_from([(6, 8, 4), (6, 4, 4, 4), (4, 4, 4, 4, 2), (18,), (3, 3, 4, 4, 4)]),
+       separator=st.sampled_from(SEPARATORS), full_width=st.booleans(), before=AROUND, after=AROUND)
+def test_no_spelling_of_an_id_number_survives(number: str, grouping: tuple[int, ...], separator: str,
+                                              full_width: bool, before: str, after: str) -> None:
+    spelled = _spell(_grouped(number, grouping), separator, full_width)
+    masked = mask_text(before + spelled + after)
+    assert not _digit_runs_survive(number[:17], masked), (spelled, masked)
+
+
+landlines = st.builds(lambda area, local: (area, local),
+                      st.sampled_from(["010", "021", "0391", "0371", "0755"]),
+                      st.builds(lambda first, rest: first + rest, st.sampled_from("23456789"),
+                                st.text(alphabet="0123456789", min_size=6, max_size=7)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=landlines, split_local=st.booleans(), separator=st.sampled_from(SEPARATORS),
+       full_width=st.booleans(), international=st.booleans(), before=AROUND, after=AROUND)
+def test_no_spelling_of_a_landline_survives(number: tuple[str, str], split_local: bool, separator: str,
+                                            full_width: bool, international: bool, before: str, after: str) -> None:
+    area, local = number
+    groups = [area, local[:4], local[4:]] if split_local else [area, local]
+    if international:
+        groups = ["+86", area[1:], *groups[1:]]
+    spelled = _spell(groups, separator, full_width)
+    masked = mask_text(before + spelled + after)
+    assert not _digit_runs_survive(local, masked), (spelled, masked)
+
+
+def test_the_board_and_the_public_view_mask_a_dotted_mobile(session) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.public import public_view
+    from tests.dispatch.helpers import new_ticket
+
+    ticket = new_ticket(session, body="路灯坏了，联系我１３８.００１３.８０００或0391 1234 5678，身份证410881 19900101 123X")
+    view = public_view(session, ticket)
+    assert "138****8000" in view["body"] and "0391-****5678" in view["body"]
+    assert not _digit_runs_survive("13800138000", view["body"]) and "19900101" not in view["body"]

@@ -17,7 +17,7 @@ from tests.conftest import unit_staff
 def confidential_report(session: Session) -> object:
     return intake(session, IntakeRequest(channel=Channel.PHONE, phone="13812345678", name="张三丰",
                                          body="我是张三丰，举报某餐馆使用过期食材，我的电话13812345678。",
-                                         confidential=True), IntakeRules()).ticket
+                                         location="济水大街88号3单元501室", confidential=True), IntakeRules()).ticket
 
 
 def test_unit_never_sees_who_filed_a_confidential_ticket(session: Session, units: City, operator: Actor) -> None:
@@ -25,9 +25,11 @@ def test_unit_never_sees_who_filed_a_confidential_ticket(session: Session, units
     lifecycle.transfer(session, ticket, unit_by_code(session, "market-regulation"), operator)
     seen_by_unit = staff_view(session, unit_staff(session, "market-regulation"), ticket)
     assert seen_by_unit["phone"] == "（保密）" and seen_by_unit["name"] == "（保密）"
+    assert seen_by_unit["location"] == "（保密）" and "501室" not in str(seen_by_unit)
     assert "13812345678" not in str(seen_by_unit) and "张三丰" not in str(seen_by_unit)
     seen_by_operator = staff_view(session, operator, ticket)
     assert seen_by_operator["phone"] == "+8613812345678" and seen_by_operator["name"] == "张三丰"
+    assert seen_by_operator["location"] == "济水大街88号3单元501室"
 
 
 def test_unit_cannot_see_ticket_of_another_unit(session: Session, units: City, operator: Actor) -> None:

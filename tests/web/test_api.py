@@ -7,7 +7,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from dispatch import lifecycle
+from sqlalchemy import func, select
+
+from dispatch import lifecycle, outbox
+from dispatch.limits import Limits
+from dispatch.models import OutboxMessage, Ticket
 from dispatch.actors import Actor
 from dispatch.public import ticket_by_number
 from dispatch.units import City, unit_by_code
@@ -72,12 +76,67 @@ def test_a_body_that_is_not_a_json_object_gets_422(client: TestClient) -> None:
     assert client.post("/api/v1/tickets", json=["a list"]).status_code == 422
 
 
-def test_a_repeat_from_the_same_contact_answers_the_open_ticket(client: TestClient) -> None:
+def test_a_repeat_is_joined_without_telling_the_number_or_code(client: TestClient) -> None:
+    """Whoever knows a citizen's phone and words must not learn their code: it goes by SMS
+    to the phone on file."""
+    outbox.install(client.app.state.services.sessions)  # type: ignore[attr-defined]
     first = file_complaint(client)
     again = client.post("/api/v1/tickets", json={"body": "我叫张三丰，电话13812345678，小区门口垃圾三天没人清运。",
                                                  "phone": "+86 138 1234 5678"})
-    assert again.status_code == 200
-    assert again.json()["number"] == first["number"] and again.json()["repeat_of_open_ticket"] is True
+    assert again.status_code == 200 and again.json()["repeat_of_open_ticket"] is True
+    assert "query_code" not in again.json() and first["query_code"] not in again.text
+    assert first["number"] not in again.text and "短信" in again.json()["message"]
+    texts = _outbox(client)
+    assert [(m.kind, m.recipient) for m in texts] == [("received", "+8613812345678"),
+                                                      ("repeat_code", "+8613812345678")]
+    assert first["query_code"] in texts[1].body
+
+
+def _outbox(client: TestClient) -> list[OutboxMessage]:
+    with client.app.state.services.sessions() as session:  # type: ignore[attr-defined]
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_no_text_goes_abroad_and_one_number_gets_at_most_its_cap(database_url: str,
+                                                                 sessions: sessionmaker[Session]) -> None:
+    settings = Settings(database_url=database_url, limits=Limits.build(api_intake_per_minute=0,
+                                                                       sms_per_recipient_per_day=10))
+    with TestClient(create_app(settings)) as client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        outbox.install(services.sessions, limits=settings.limits.sms)
+        for n in range(50):
+            file_complaint(client, body=f"第{n}件：路灯不亮。", phone=f"+4477009001{n:02d}")
+        assert _outbox(client) == []
+        for n in range(30):
+            file_complaint(client, body=f"第{n}件：井盖丢了。", phone="13812345678")
+        assert len(_outbox(client)) == 10
+
+
+def test_intake_is_limited_per_address_with_a_chinese_429(database_url: str, sessions: sessionmaker[Session]) -> None:
+    settings = Settings(database_url=database_url, limits=Limits.build(api_intake_per_minute=10))
+    with TestClient(create_app(settings)) as client:
+        answers = [client.post("/api/v1/tickets", json={"body": f"第{n}件：路灯不亮。"}) for n in range(12)]
+        assert [a.status_code for a in answers] == [201] * 10 + [429] * 2
+        refused = answers[-1]
+        assert 0 < int(refused.headers["retry-after"]) <= 60
+        assert refused.json()["error"] == "rate_limited" and "秒后再试" in refused.json()["message"]
+        with sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Ticket)) == 10
+
+
+def test_guessing_query_codes_gets_429_within_30_tries(client: TestClient) -> None:
+    created = file_complaint(client)
+    wrong = [f"{n:06d}" for n in range(40) if f"{n:06d}" != created["query_code"]]
+    statuses = [client.get(f"/api/v1/tickets/{created['number']}", params={"code": code}).status_code
+                for code in wrong[:30]]
+    assert 429 in statuses and set(statuses[:statuses.index(429)]) == {404}
+    refused = client.get(f"/api/v1/tickets/{created['number']}", params={"code": created["query_code"]})
+    assert refused.status_code == 429 and "秒后再试" in refused.json()["message"] and refused.headers["retry-after"]
+
+
+def test_public_figures_leave_out_the_per_agent_call_figures(client: TestClient) -> None:
+    calls = client.get("/api/v1/stats").json()["calls"]
+    assert "agents" not in calls and "queues" in calls and "answer_rate" in calls
 
 
 def test_stats_follow_the_lifecycle(client: TestClient, sessions: sessionmaker[Session], city: City) -> None:

@@ -1,17 +1,25 @@
 """Staff sessions, roles, CSRF and rate limits, through the pages."""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
+from typing import Iterator
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from dispatch.models import StaffUser
+from dispatch import staff
+from dispatch.limits import Limits
+from dispatch.models import StaffSession, StaffUser
 from tests.web.pages_support import csrf, login, ticket_titled
 from web import pages
-from web.auth import SESSION_COOKIE, RateLimiter
+from web.app import create_app
+from web.auth import SESSION_COOKIE
+from web.auth import client_address
+from web.config import Settings, parse_networks
 from web.services import Services
 
 
@@ -39,25 +47,54 @@ def test_a_wrong_password_says_nothing_about_which_part_was_wrong(client: TestCl
     assert SESSION_COOKIE not in client.cookies
 
 
-def test_logins_are_rate_limited_per_user_name(client: TestClient) -> None:
-    token = csrf(client)
-    for _ in range(5):
-        assert client.post("/login", data={"csrf_token": token, "username": "operator",
-                                           "password": "guess-guess"}).status_code == 401
-    # Even the right password is refused while the name is locked.
-    locked = client.post("/login", data={"csrf_token": token, "username": "operator", "password": "hotline-demo"})
-    assert locked.status_code == 429 and "过于频繁" in locked.text
-    # Another account from the same address still works.
-    login(client, "supervisor")
+def test_wrong_passwords_lock_the_name_only_from_that_address(services: Services) -> None:
+    with _client_from(services, "10.0.0.1") as guesser:
+        token = csrf(guesser)
+        for _ in range(5):
+            assert guesser.post("/login", data={"csrf_token": token, "username": "operator",
+                                                "password": "guess-guess"}).status_code == 401
+        # Even the right password is refused from the guessing address...
+        locked = guesser.post("/login", data={"csrf_token": token, "username": "operator",
+                                              "password": "hotline-demo"})
+        assert locked.status_code == 429 and "过于频繁" in locked.text and int(locked.headers["retry-after"]) > 0
+        login(guesser, "supervisor")  # (another name from there is not locked)
+    # ...while the user, elsewhere, logs in as always.
+    with _client_from(services, "10.0.0.2") as owner:
+        login(owner, "operator")
 
 
-def test_logins_are_rate_limited_per_client(client: TestClient) -> None:
-    client.app.state.site.limits.login_per_client = RateLimiter(3, 300)  # type: ignore[attr-defined]
-    token = csrf(client)
-    for name in ("a", "b", "c"):
-        client.post("/login", data={"csrf_token": token, "username": name, "password": "whatever-1"})
-    response = client.post("/login", data={"csrf_token": token, "username": "operator", "password": "hotline-demo"})
-    assert response.status_code == 429
+def test_logins_are_rate_limited_per_address_whatever_the_name(services: Services) -> None:
+    services.settings = dataclasses.replace(services.settings,
+                                            limits=Limits.build(login_failures_per_address=3))
+    with _client_from(services, "10.0.0.1") as client:
+        token = csrf(client)
+        for name in ("a", "b", "c"):
+            client.post("/login", data={"csrf_token": token, "username": name, "password": "whatever-1"})
+        response = client.post("/login", data={"csrf_token": token, "username": "operator",
+                                               "password": "hotline-demo"})
+        assert response.status_code == 429
+
+
+def test_login_failures_are_counted_across_processes(services: Services, database_url: str) -> None:
+    other = Services.build(Settings(database_url=database_url))
+    try:
+        with _client_from(services, "10.0.0.1") as first:
+            token = csrf(first)
+            for _ in range(5):
+                first.post("/login", data={"csrf_token": token, "username": "operator", "password": "guess-guess"})
+        with _client_from(other, "10.0.0.1") as second:
+            response = second.post("/login", data={"csrf_token": csrf(second), "username": "operator",
+                                                   "password": "hotline-demo"})
+            assert response.status_code == 429
+    finally:
+        other.close()
+
+
+@contextlib.contextmanager
+def _client_from(services: Services, address: str, base_url: str = "http://testserver") -> Iterator[TestClient]:
+    with TestClient(create_app(services.settings, services), follow_redirects=False,
+                    client=(address, 50000), base_url=base_url) as client:
+        yield client
 
 
 def test_a_form_without_the_right_csrf_token_is_refused(client: TestClient) -> None:
@@ -65,6 +102,17 @@ def test_a_form_without_the_right_csrf_token_is_refused(client: TestClient) -> N
     assert client.post("/login", data={"csrf_token": "forged", "username": "operator",
                                        "password": "hotline-demo"}).status_code == 403
     assert client.post("/", data={"body": "路灯坏了"}).status_code == 403
+
+
+def test_a_csrf_token_outside_ascii_gets_the_chinese_403_not_a_500(client: TestClient) -> None:
+    csrf(client)  # the anonymous token cookie is set: the comparison is reached
+    for path in ("/login", "/"):
+        response = client.post(path, data={"csrf_token": "令牌é", "username": "operator", "body": "路灯坏了",
+                                           "password": "hotline-demo"})
+        assert response.status_code == 403 and "CSRF 校验失败" in response.text
+    login(client, "admin")
+    response = client.post("/logout", data={"csrf_token": "令牌"})
+    assert response.status_code == 403 and "CSRF 校验失败" in response.text
 
 
 def test_every_staff_form_checks_its_csrf_token(client: TestClient, services: Services) -> None:
@@ -111,6 +159,44 @@ def test_logout_ends_the_session(client: TestClient) -> None:
     assert client.get("/operator").status_code == 303
 
 
+def test_a_logged_out_cookie_is_refused_when_replayed(client: TestClient) -> None:
+    login(client, "housing")
+    stolen = client.cookies[SESSION_COOKIE]
+    assert client.get("/unit").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf(client, "/unit")})
+    client.cookies.set(SESSION_COOKIE, stolen)
+    assert client.get("/unit").status_code == 303
+
+
+def test_a_new_password_or_deactivation_ends_every_session(client: TestClient, services: Services) -> None:
+    login(client, "housing")
+    kept = client.cookies[SESSION_COOKIE]
+    services.run_sync(lambda s: staff.set_password(s, "housing", "a-new-password"))
+    assert client.get("/unit").status_code == 303
+    login(client, "housing", "a-new-password")
+    assert client.get("/unit").status_code == 200
+    services.run_sync(lambda s: staff.deactivate(s, "housing"))
+    assert client.get("/unit").status_code == 303
+    client.cookies.set(SESSION_COOKIE, kept)
+    assert client.get("/unit").status_code == 303
+
+
+def test_sessions_live_in_the_database_one_row_per_login(client: TestClient, services: Services) -> None:
+    login(client, "operator")
+    login(client, "operator")
+    rows = services.run_sync(lambda s: s.scalars(select(StaffSession)).all())
+    assert len(rows) == 2 and len({r.id for r in rows}) == 2 and all(len(r.id) >= 40 for r in rows)
+
+
+def test_cookies_are_secure_when_the_public_url_is_https(services: Services) -> None:
+    services.settings = dataclasses.replace(services.settings, public_url="https://hotline.example.gov.cn")
+    with _client_from(services, "10.0.0.1", base_url="https://testserver") as client:
+        response = client.post("/login", data={"csrf_token": csrf(client), "username": "operator",
+                                               "password": "hotline-demo"})
+        cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
+        assert cookies and all("Secure" in c for c in cookies)
+
+
 def test_a_deactivated_account_is_out_at_its_next_request(client: TestClient, services: Services) -> None:
     login(client, "operator")
     services.run_sync(lambda s: s.execute(update(StaffUser).where(StaffUser.username == "operator").values(active=False)))
@@ -135,3 +221,36 @@ def test_roles_open_only_their_own_consoles(client: TestClient) -> None:
     for username, paths in expected.items():
         login(client, username)
         assert {path: client.get(path).status_code for path in paths} == paths, username
+
+
+PROXIES = parse_networks("10.0.0.5, 172.30.0.0/24")
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
+    assert client_address("203.0.113.7", ["198.51.100.1"], PROXIES) == "203.0.113.7"
+    assert client_address("10.0.0.5", ["198.51.100.1"], PROXIES) == "198.51.100.1"
+    assert client_address("10.0.0.5", [], PROXIES) == "10.0.0.5"
+    assert client_address("10.0.0.5", ["198.51.100.1"], ()) == "10.0.0.5"
+
+
+def test_the_client_is_the_right_most_address_no_trusted_proxy_wrote() -> None:
+    # The client forged the first hop; the outer proxy appended the real one, the inner proxy its peer.
+    chain = ["1.2.3.4, 198.51.100.1", "172.30.0.9"]
+    assert client_address("10.0.0.5", chain, PROXIES) == "198.51.100.1"
+    assert client_address("10.0.0.5", ["not-an-address, 172.30.0.9"], PROXIES) == "172.30.0.9"
+
+
+def test_every_per_address_limit_sees_the_address_behind_the_proxy(services: Services) -> None:
+    services.settings = dataclasses.replace(services.settings, trusted_proxies=parse_networks("127.0.0.1"))
+    with _client_from(services, "127.0.0.1") as proxy:
+        token = csrf(proxy)
+        behind = {"x-forwarded-for": "198.51.100.1"}
+        for _ in range(5):
+            proxy.post("/login", headers=behind, data={"csrf_token": token, "username": "operator",
+                                                         "password": "guess-guess"})
+        assert proxy.post("/login", headers=behind, data={"csrf_token": token, "username": "operator",
+                                                            "password": "hotline-demo"}).status_code == 429
+        # Another citizen behind the same proxy is not locked out.
+        other = proxy.post("/login", headers={"x-forwarded-for": "198.51.100.2"},
+                           data={"csrf_token": token, "username": "operator", "password": "hotline-demo"})
+        assert other.status_code == 303

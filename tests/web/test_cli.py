@@ -1,6 +1,7 @@
 """The hotline command, run as an administrator would."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch import staff_sessions
 from dispatch.intake import IntakeRequest, IntakeRules, intake
 from dispatch.models import StaffUser, Unit
 from dispatch.staff import authenticate
@@ -70,6 +72,31 @@ def test_users_add_hashes_the_password_and_binds_unit_staff(run, sessions: sessi
         assert authenticate(session, "zhang", "correct horse") is not None
         assert authenticate(session, "zhang", "wrong horse") is None
         assert authenticate(session, "nobody", "correct horse") is None
+
+
+def test_users_passwd_and_deactivate_end_the_sessions(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    assert run("users", "add", "wu", "--role", "operator", HOTLINE_NEW_PASSWORD="correct horse").exit_code == 0
+    with sessions.begin() as session:
+        user_id = authenticate(session, "wu", "correct horse").id  # type: ignore[union-attr]
+        first, second = staff_sessions.create(session, user_id), staff_sessions.create(session, user_id)
+        ids = first.id, second.id
+
+    def live() -> int:
+        with sessions.begin() as session:
+            return sum(staff_sessions.lookup(session, i, idle_timeout=dt.timedelta(hours=1),
+                                             max_age=dt.timedelta(hours=2)) is not None for i in ids)
+
+    assert live() == 2
+    result = run("users", "passwd", "wu", HOTLINE_NEW_PASSWORD="battery staple")
+    assert result.exit_code == 0, result.output
+    assert live() == 0
+    with sessions.begin() as session:
+        assert authenticate(session, "wu", "battery staple") is not None
+        ids = (staff_sessions.create(session, user_id).id,)
+    assert run("users", "deactivate", "wu").exit_code == 0 and live() == 0
+    with sessions.begin() as session:
+        assert authenticate(session, "wu", "battery staple") is None
+    assert run("users", "deactivate", "nobody").exit_code != 0
 
 
 def test_report_prints_a_table_and_json(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]

@@ -59,11 +59,28 @@ def test_a_wrong_code_reads_exactly_like_an_unknown_number(client: TestClient) -
     assert message(wrong) == message(unknown)
 
 
-def test_failed_lookups_are_rate_limited(client: TestClient) -> None:
-    client.app.state.site.limits.lookup_failures_per_client = RateLimiter(3, 600)  # type: ignore[attr-defined]
-    for _ in range(3):
-        assert client.get("/status", params={"number": "20000101-0001", "code": "123456"}).status_code == 404
-    assert client.get("/status", params={"number": "20000101-0001", "code": "123456"}).status_code == 429
+def test_failed_lookups_are_rate_limited_in_the_database(client: TestClient, services: Services) -> None:
+    number, code = ids_of(submit(client))
+    wrong = "000000" if code != "000000" else "111111"
+    statuses = [client.get("/status", params={"number": number, "code": wrong}).status_code for _ in range(30)]
+    assert statuses[:10] == [404] * 10 and statuses[10:] == [429] * 20
+    refused = client.get("/status", params={"number": number, "code": code})
+    assert refused.status_code == 429 and "查询失败次数过多" in refused.text and refused.headers["retry-after"]
+    # Counted in the database: another app on the same database (another process) refuses too.
+    other = Services.build(services.settings)
+    try:
+        with TestClient(create_app(other.settings, other)) as elsewhere:
+            assert elsewhere.get("/status", params={"number": number, "code": code}).status_code == 429
+    finally:
+        other.close()
+
+
+def test_a_repeat_on_the_form_is_joined_without_showing_the_number_or_code(client: TestClient,
+                                                                           services: Services) -> None:
+    number, code = ids_of(submit(client))
+    again = submit(client, body="我叫张三丰，电话13812345678，小区门口垃圾三天没人清运！")
+    assert again.status_code == 200 and 'id="repeat-notice"' in again.text
+    assert number not in again.text and code not in again.text and "短信" in again.text
 
 
 def test_sending_the_same_form_twice_files_one_ticket(client: TestClient) -> None:

@@ -6,13 +6,14 @@ import csv
 import datetime as dt
 import io
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
 from dispatch import telephony
 from dispatch.clock import utcnow
-from dispatch.models import Callback, ExtensionRequest, Ticket, TicketEvent
+from dispatch.models import Callback, ExtensionRequest, Ticket, TicketEvent, Transfer
 from tests.web.pages_support import act, csrf, login, ticket_titled, token_in, version_in
+from web.pages.supervisor import csv_cell
 from web.services import Services
 
 NOISE = "工地夜间施工噪音扰民"       # in progress with ecology-environment
@@ -205,3 +206,19 @@ def test_a_text_that_never_reached_the_citizen_shows_on_the_supervisor_dashboard
     failed = dashboard[dashboard.index('id="table-sms_failed"'):]
     assert wages.number in failed and "30003" in failed and "13803910003" in failed
     assert "30003" in client.get("/supervisor/export/sms_failed.csv").text
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_made_text(client: TestClient,
+                                                                           services: Services) -> None:
+    manhole = ticket_titled(services, MANHOLE)
+    services.run_sync(lambda s: (
+        s.execute(update(Ticket).where(Ticket.id == manhole.id).values(title='=HYPERLINK("http://evil.example","x")')),
+        s.execute(update(Transfer).where(Transfer.ticket_id == manhole.id, Transfer.return_reason.is_not(None))
+                  .values(return_reason="@SUM(1+1)*cmd|' /C calc'!A0"))))
+    login(client, "supervisor")
+    text = client.get("/supervisor/export/returned.csv").content.decode("utf-8").lstrip("\ufeff")
+    row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == manhole.number)
+    assert row[1] == '\'=HYPERLINK("http://evil.example","x")' and row[3].startswith("'@SUM")
+    for cell in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
+        assert csv_cell(cell) == "'" + cell
+    assert csv_cell("路灯不亮") == "路灯不亮" and csv_cell(-1) == -1

@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import follow_up
+from dispatch import follow_up, limits
 from dispatch.actors import Actor
-from dispatch.errors import IllegalTransition, InvalidInput, NotFound
+from dispatch.errors import IllegalTransition, InvalidInput, NotFound, RateLimited
 from dispatch.intake import IntakeRequest, intake
 from dispatch.models import Ticket
-from dispatch.public import lookup, public_view
+from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Rating, RequestType
 from web.auth import checked_form, client_key
 from web.pages.site import Site
@@ -68,8 +68,10 @@ async def submit(request: Request) -> Response:
     def work(session: Session) -> dict[str, Any]:
         result = intake(session, intake_request, site.services.rules, router=site.services.router)
         t = result.ticket
+        if result.repeat_of_open_ticket:  # told it was joined; the code goes to the phone on file
+            return {"created": False, "repeat": True}
         return {"number": t.number, "query_code": t.query_code, "deadline": t.deadline, "created": result.created,
-                "repeat": result.repeat_of_open_ticket}
+                "repeat": False}
 
     try:
         answer = await site.services.run(work)
@@ -100,16 +102,23 @@ async def status(request: Request, *, number: str | None = None, code: str | Non
                                "rated": request.query_params.get("rated") == "1", "rate_error": error}
     if not number and not code:
         return site.render(request, "status.html", context)
-    limiter, client = site.limits.lookup_failures_per_client, client_key(request)
-    if limiter.blocked(client):
-        context["error"] = f"查询失败次数过多，请 {limiter.retry_after(client)} 秒后再试。"
-        return site.render(request, "status.html", context, 429)
+    client, rules = client_key(request), site.services.settings.limits
+
+    def work(session: Session) -> dict[str, Any] | None:
+        ticket = limits.limited_lookup(session, rules, number, code, client)
+        return None if ticket is None else status_context(session, ticket)
+
     try:
-        context.update(await site.services.run(lambda s: status_context(s, lookup(s, number, code))))
-    except NotFound:
-        limiter.hit(client)
+        found = await site.services.run(work)  # a failure is counted and committed
+    except RateLimited as exc:
+        context["error"] = exc.message
+        response = site.render(request, "status.html", context, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if found is None:
         context["error"] = "未找到该工单：请核对工单号和查询码。"
         return site.render(request, "status.html", context, 404)
+    context.update(found)
     return site.render(request, "status.html", context, http_status)
 
 
@@ -120,26 +129,29 @@ async def rate(request: Request) -> Response:
     form = await checked_form(request)
     number, code = str(form.get("number") or "").strip()[:40], str(form.get("code") or "").strip()[:20]
     note = str(form.get("note") or "").strip()[:500] or None
-    limiter, client = site.limits.lookup_failures_per_client, client_key(request)
-    if limiter.blocked(client):
-        return await status(request, number=number, code=code, http_status=429,
-                            error=f"尝试次数过多，请 {limiter.retry_after(client)} 秒后再试。")
+    client, rules = client_key(request), site.services.settings.limits
     try:
         rating = Rating(str(form.get("rating") or ""))
     except ValueError:
         return await status(request, number=number, code=code, error="请选择满意、基本满意或不满意。",
                             http_status=422)
 
-    def work(session: Session) -> None:
-        follow_up.rate_as_citizen(session, lookup(session, number, code), rating, WEB_CITIZEN, note=note)
+    def work(session: Session) -> bool:
+        ticket = limits.limited_lookup(session, rules, number, code, client)
+        if ticket is None:  # the failure is counted and committed
+            return False
+        follow_up.rate_as_citizen(session, ticket, rating, WEB_CITIZEN, note=note)
+        return True
 
     try:
-        await site.services.run(work)
-    except NotFound:  # status() looks it up again, counts the failure and says so
-        return await status(request, number=number, code=code)
+        rated = await site.services.run(work)
+    except RateLimited as exc:
+        return await status(request, number=number, code=code, http_status=429, error=exc.message)
     except (IllegalTransition, InvalidInput):
         return await status(request, number=number, code=code, http_status=409,
                             error="这件工单现在不能评价：可能已经评价过，或尚未办结。")
+    if not rated:
+        return await status(request, number=number, code=code)
     site.changed()
     return RedirectResponse("/status?" + urlencode({"number": number, "code": code, "rated": "1"}), status_code=303)
 

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, StreamingResponse
 from starlette.templating import Jinja2Templates
 
+from dispatch import rate_counters
 from dispatch.clock import local_date, utcnow
 from dispatch.queries import change_stamp
 from web.auth import Auth, AuthSettings, RateLimiter
@@ -35,16 +37,16 @@ WATCH_SECONDS = 1.0
 # stream holds up a shutdown for long.
 STREAM_SECONDS = 55.0
 KEEPALIVE_SECONDS = 15.0
+# How often the watcher forgets rate-limit windows that ended (any process may do it).
+PRUNE_SECONDS = 3600.0
 
 
 @dataclass
 class Limits:
-    """Rate limits; each worker keeps its own counts."""
+    """Rate limits each worker counts for itself. Those that must hold across processes
+    (logins, lookups, API intake) are counted in the database: dispatch/limits.py."""
 
-    login_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(20, 300))
-    login_failures_per_user: RateLimiter = field(default_factory=lambda: RateLimiter(5, 300))
     form_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(10, 600))
-    lookup_failures_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(20, 600))
 
 
 def make_templates() -> Jinja2Templates:
@@ -63,8 +65,9 @@ class Site:
         self.services = services
         self.hub = hub
         self.templates = make_templates()
-        self.auth = Auth(services.settings.secret_key, auth_settings)
+        self.auth = Auth(services.settings.secret_key, auth_settings, secure=services.settings.secure_cookies)
         self.limits = Limits()
+        self.password_checks = anyio.CapacityLimiter(1)   # argon2 verifies, in threads (login.py)
         self.stamp = -1
         self.generation = 0   # bumped on every change seen; the board cache keys on it
         self._poke = asyncio.Event()
@@ -83,16 +86,27 @@ class Site:
         """Look for new ticket events (ours when poked, anyone's every WATCH_SECONDS) and
         publish one board update per change seen."""
         self.stamp = await self._read_stamp(self.stamp)
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time()
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), WATCH_SECONDS)
             self._poke.clear()
+            if loop.time() >= next_prune:
+                next_prune = loop.time() + PRUNE_SECONDS
+                await self._prune_counters()
             stamp = await self._read_stamp(self.stamp)
             if stamp != self.stamp:
                 self.stamp = stamp
                 self.generation += 1
                 self.board.clear()
                 self.hub.publish(BOARD_TOPIC, {"stamp": stamp, "generation": self.generation})
+
+    async def _prune_counters(self) -> None:
+        try:
+            await self.services.run(rate_counters.prune)
+        except Exception:  # a database hiccup must not end the watcher
+            log.exception("could not prune rate counters", extra={"event": "rate_counters_prune_error"})
 
     async def _read_stamp(self, otherwise: int) -> int:
         try:

@@ -63,6 +63,17 @@ class Table:
         return value
 
 
+# A cell starting with one of these is run as a formula by spreadsheets (=HYPERLINK(...),
+# +cmd|...); a leading single quote makes it text (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 FIGURE_COLUMNS = [("受理", INT), ("直接办结", INT), ("转办率", RATE), ("退单率", RATE), ("办结率", RATE),
                   ("按期办结率", RATE), ("满意率", RATE), ("超期", INT)]
 
@@ -207,9 +218,9 @@ async def export(request: Request) -> Response:
     out = io.StringIO()
     out.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
     writer = csv.writer(out)
-    writer.writerow([heading + ("(%)" if kind == RATE else "") for heading, kind in table.columns])
+    writer.writerow([csv_cell(heading + ("(%)" if kind == RATE else "")) for heading, kind in table.columns])
     for row in table.rows:
-        writer.writerow([table.csv_value(v, kind) for v, (_, kind) in zip(row, table.columns)])
+        writer.writerow([csv_cell(table.csv_value(v, kind)) for v, (_, kind) in zip(row, table.columns)])
     filename = f"{name}-{period.since.isoformat()}-{period.until.isoformat()}.csv"
     return Response(out.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

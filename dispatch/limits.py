@@ -1,0 +1,138 @@
+"""The limits the hotline keeps against abuse, and the checks that apply them. Every count
+lives in the database (rate_counters.py), so a limit holds however many processes serve.
+
+- intake through the public API: N requests a minute per client address;
+- query-code lookups (API and /status): wrong codes per address and per ticket;
+- staff logins: failures per (user name, address), and more loosely per address, so that
+  someone guessing from elsewhere cannot lock a user out;
+- text messages to citizens: only to the allowed countries, at most N a day to one number
+  and M an hour in all (see outbox.py, which applies them to every notification).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from dispatch import rate_counters
+from dispatch.clock import utcnow
+from dispatch.errors import NotFound
+from dispatch.models import Ticket
+from dispatch.public import lookup
+from dispatch.rate_counters import Limit
+
+log = logging.getLogger(__name__)
+
+# What a person is told when a limit bites ({seconds}: how long to wait).
+TOO_MANY_INTAKES = "提交过于频繁，请 {seconds} 秒后再试，或拨打 12345。"
+TOO_MANY_LOOKUPS = "查询失败次数过多，请 {seconds} 秒后再试。"
+TOO_MANY_LOGINS = "登录尝试过于频繁，请 {seconds} 秒后再试。"
+
+MINUTE, HOUR, DAY = dt.timedelta(minutes=1), dt.timedelta(hours=1), dt.timedelta(days=1)
+LOOKUP_WINDOW = dt.timedelta(minutes=10)
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+# Days of texts are counted from midnight in China.
+CHINA_OFFSET = dt.timedelta(hours=8)
+
+
+@dataclass(frozen=True)
+class SmsLimits:
+    """Which numbers get notifications, and how many."""
+
+    allowed_country_codes: tuple[str, ...] = ("86",)
+    per_recipient: Limit = Limit("sms_recipient_day", 10, DAY, CHINA_OFFSET)
+    overall: Limit = Limit("sms_all_hour", 500, HOUR)
+
+    def country_allowed(self, phone: str) -> bool:
+        """E.164 country codes are prefix-free: '+44...' is never taken for '+4...'."""
+        return any(phone.startswith("+" + code) for code in self.allowed_country_codes)
+
+
+@dataclass(frozen=True)
+class Limits:
+    api_intake_per_address: Limit = Limit("api_intake_address", 10, MINUTE)
+    lookup_failures_per_address: Limit = Limit("lookup_fail_address", 10, LOOKUP_WINDOW)
+    lookup_failures_per_ticket: Limit = Limit("lookup_fail_ticket", 20, HOUR)
+    login_failures_per_user_address: Limit = Limit("login_fail_user_address", 5, LOGIN_WINDOW)
+    login_failures_per_address: Limit = Limit("login_fail_address", 30, LOGIN_WINDOW)
+    sms: SmsLimits = field(default_factory=SmsLimits)
+
+    @classmethod
+    def build(cls, *, api_intake_per_minute: int = 10, lookup_failures_per_address: int = 10,
+              lookup_failures_per_ticket: int = 20, login_failures_per_user_address: int = 5,
+              login_failures_per_address: int = 30, sms_countries: tuple[str, ...] = ("86",),
+              sms_per_recipient_per_day: int = 10, sms_per_hour: int = 500) -> Limits:
+        return cls(
+            api_intake_per_address=Limit("api_intake_address", api_intake_per_minute, MINUTE),
+            lookup_failures_per_address=Limit("lookup_fail_address", lookup_failures_per_address, LOOKUP_WINDOW),
+            lookup_failures_per_ticket=Limit("lookup_fail_ticket", lookup_failures_per_ticket, HOUR),
+            login_failures_per_user_address=Limit("login_fail_user_address", login_failures_per_user_address,
+                                                  LOGIN_WINDOW),
+            login_failures_per_address=Limit("login_fail_address", login_failures_per_address, LOGIN_WINDOW),
+            sms=SmsLimits(allowed_country_codes=sms_countries,
+                          per_recipient=Limit("sms_recipient_day", sms_per_recipient_per_day, DAY, CHINA_OFFSET),
+                          overall=Limit("sms_all_hour", sms_per_hour, HOUR)))
+
+
+# ---- intake ---------------------------------------------------------------------------
+
+def count_intake(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
+    """Count one intake through the public API; RateLimited past the limit (the caller's
+    transaction then rolls back, the count of the refused request with it)."""
+    limit = limits.api_intake_per_address
+    if not limit.on:
+        return
+    now = now or utcnow()
+    if rate_counters.hit(session, limit, client, now) > limit.limit:
+        rate_counters.refuse([(limit, client)], TOO_MANY_INTAKES, now)
+
+
+# ---- query-code lookups ---------------------------------------------------------------
+
+def limited_lookup(session: Session, limits: Limits, number: str, code: str, client: str,
+                   now: dt.datetime | None = None) -> Ticket | None:
+    """The ticket if the code matches, None if not (the failure counted: the caller commits,
+    then says not found). RateLimited once the address, or the ticket, had too many wrong
+    codes, whether or not this one is right."""
+    now = now or utcnow()
+    number = number.strip()[:40]
+    checks = [(limits.lookup_failures_per_address, client), (limits.lookup_failures_per_ticket, number)]
+    rate_counters.refuse_if_blocked(session, checks, TOO_MANY_LOOKUPS, now)
+    try:
+        return lookup(session, number, code)
+    except NotFound:
+        for limit, subject in checks:
+            if limit.on:
+                rate_counters.hit(session, limit, subject, now)
+        log.info("lookup with a wrong number or code", extra={"event": "lookup_failed", "client": client,
+                                                             "number": number})
+        return None
+
+
+# ---- staff logins ---------------------------------------------------------------------
+
+def _login_checks(limits: Limits, username: str, client: str) -> list[tuple[Limit, str]]:
+    return [(limits.login_failures_per_user_address, f"{username}@{client}"),
+            (limits.login_failures_per_address, client)]
+
+
+def refuse_login_if_blocked(session: Session, limits: Limits, username: str, client: str,
+                            now: dt.datetime | None = None) -> None:
+    rate_counters.refuse_if_blocked(session, _login_checks(limits, username, client), TOO_MANY_LOGINS, now)
+
+
+def count_login_failure(session: Session, limits: Limits, username: str, client: str,
+                        now: dt.datetime | None = None) -> None:
+    for limit, subject in _login_checks(limits, username, client):
+        if limit.on:
+            rate_counters.hit(session, limit, subject, now)
+
+
+def clear_login_failures(session: Session, limits: Limits, username: str, client: str,
+                         now: dt.datetime | None = None) -> None:
+    """A right password clears the pair's failures (not the address's: a sprayer who knows
+    one password must not reset its count of the others)."""
+    limit, subject = _login_checks(limits, username, client)[0]
+    rate_counters.reset(session, limit, subject, now)

@@ -1,0 +1,74 @@
+"""Staff sessions kept in the database. The signed cookie carries only a session's random
+id; the row decides whether it still opens anything, so logging out, changing the password
+or deactivating the account ends it everywhere at once.
+
+create / lookup / revoke / revoke_all_for_user are the whole interface; a session is one
+row (id, user, created, last seen, revoked).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dispatch.clock import utcnow
+from dispatch.models import StaffSession, StaffUser
+
+log = logging.getLogger(__name__)
+
+ID_BYTES = 32
+# Writing last_seen_at on every request would make every page view a write; a minute of
+# slack in the idle timeout is worth far fewer writes.
+TOUCH_AFTER = dt.timedelta(minutes=1)
+
+
+def create(session: Session, user_id: int, now: dt.datetime | None = None) -> StaffSession:
+    now = now or utcnow()
+    row = StaffSession(id=secrets.token_urlsafe(ID_BYTES), user_id=user_id, created_at=now, last_seen_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def lookup(session: Session, session_id: str, *, idle_timeout: dt.timedelta, max_age: dt.timedelta,
+           now: dt.datetime | None = None) -> StaffSession | None:
+    """The live session with this id (not revoked, not idle too long, not too old, its user
+    still active), its last-seen time moved on; else None."""
+    now = now or utcnow()
+    row = session.execute(select(StaffSession, StaffUser.active)
+                          .join(StaffUser, StaffUser.id == StaffSession.user_id)
+                          .where(StaffSession.id == session_id)).first()
+    if row is None:
+        return None
+    found, active = row
+    if found.revoked_at is not None or not active:
+        return None
+    if now - found.last_seen_at > idle_timeout or now - found.created_at > max_age:
+        return None
+    if now - found.last_seen_at > TOUCH_AFTER:
+        found.last_seen_at = now
+        session.flush()
+    return found
+
+
+def revoke(session: Session, session_id: str, now: dt.datetime | None = None) -> bool:
+    """End one session (logout); False if it was not live."""
+    result = session.execute(update(StaffSession)
+                             .where(StaffSession.id == session_id, StaffSession.revoked_at.is_(None))
+                             .values(revoked_at=now or utcnow())
+                             .execution_options(synchronize_session=False))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_all_for_user(session: Session, user_id: int, now: dt.datetime | None = None) -> int:
+    """End every live session of a user (new password, deactivation); how many ended."""
+    result = session.execute(update(StaffSession)
+                             .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
+                             .values(revoked_at=now or utcnow())
+                             .execution_options(synchronize_session=False))
+    ended = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    log.info("staff sessions revoked", extra={"event": "sessions_revoked", "user_id": user_id, "count": ended})
+    return ended

@@ -1,0 +1,88 @@
+"""The limits against abuse, on the domain: lookups by query code, API intake, staff logins."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy.orm import Session
+
+from dispatch import limits
+from dispatch.errors import RateLimited
+from dispatch.limits import Limits, SmsLimits
+from tests.dispatch.helpers import new_ticket
+
+NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.timezone.utc)
+
+
+def _wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_wrong_codes_from_one_address_are_refused_after_the_limit_even_the_right_one(session: Session) -> None:
+    ticket = new_ticket(session, phone="13812345678")
+    rules = Limits.build(lookup_failures_per_address=10)
+    for _ in range(10):
+        assert limits.limited_lookup(session, rules, ticket.number, _wrong(ticket.query_code), "10.0.0.1", NOW) is None
+    with pytest.raises(RateLimited) as refused:
+        limits.limited_lookup(session, rules, ticket.number, ticket.query_code, "10.0.0.1", NOW)
+    assert "秒后再试" in refused.value.message and refused.value.retry_after > 0
+    # Another address may still look its own ticket up.
+    assert limits.limited_lookup(session, rules, ticket.number, ticket.query_code, "10.0.0.2", NOW) is ticket
+
+
+def test_wrong_codes_for_one_ticket_from_many_addresses_are_refused_after_the_limit(session: Session) -> None:
+    ticket = new_ticket(session, phone="13812345678")
+    rules = Limits.build(lookup_failures_per_address=10, lookup_failures_per_ticket=20)
+    for n in range(20):
+        limits.limited_lookup(session, rules, ticket.number, _wrong(ticket.query_code), f"10.0.1.{n}", NOW)
+    with pytest.raises(RateLimited):
+        limits.limited_lookup(session, rules, ticket.number, _wrong(ticket.query_code), "10.0.2.1", NOW)
+
+
+def test_a_limit_of_zero_is_off(session: Session) -> None:
+    ticket = new_ticket(session, phone="13812345678")
+    rules = Limits.build(lookup_failures_per_address=0, lookup_failures_per_ticket=0, api_intake_per_minute=0)
+    for _ in range(50):
+        limits.limited_lookup(session, rules, ticket.number, _wrong(ticket.query_code), "10.0.0.1", NOW)
+        limits.count_intake(session, rules, "10.0.0.1", NOW)
+
+
+def test_api_intake_is_refused_past_the_limit_per_minute(session: Session) -> None:
+    rules = Limits.build(api_intake_per_minute=3)
+    for _ in range(3):
+        limits.count_intake(session, rules, "10.0.0.1", NOW)
+    with pytest.raises(RateLimited) as refused:
+        limits.count_intake(session, rules, "10.0.0.1", NOW)
+    assert refused.value.retry_after == 60 and "12345" in refused.value.message
+    limits.count_intake(session, rules, "10.0.0.2", NOW)
+    limits.count_intake(session, rules, "10.0.0.1", NOW + dt.timedelta(minutes=1))
+
+
+def test_login_failures_lock_only_the_pair_of_user_and_address(session: Session) -> None:
+    rules = Limits.build(login_failures_per_user_address=5, login_failures_per_address=30)
+    for _ in range(5):
+        limits.count_login_failure(session, rules, "operator", "10.0.0.1", NOW)
+    with pytest.raises(RateLimited):
+        limits.refuse_login_if_blocked(session, rules, "operator", "10.0.0.1", NOW)
+    limits.refuse_login_if_blocked(session, rules, "operator", "10.0.0.2", NOW)
+    limits.refuse_login_if_blocked(session, rules, "supervisor", "10.0.0.1", NOW)
+
+
+def test_login_failures_across_names_lock_the_address(session: Session) -> None:
+    rules = Limits.build(login_failures_per_user_address=5, login_failures_per_address=3)
+    for name in ("a", "b", "c"):
+        limits.count_login_failure(session, rules, name, "10.0.0.1", NOW)
+    with pytest.raises(RateLimited):
+        limits.refuse_login_if_blocked(session, rules, "operator", "10.0.0.1", NOW)
+    # A right password clears the pair, never the address.
+    limits.clear_login_failures(session, rules, "a", "10.0.0.1", NOW)
+    with pytest.raises(RateLimited):
+        limits.refuse_login_if_blocked(session, rules, "a", "10.0.0.1", NOW)
+
+
+def test_texts_go_only_to_the_allowed_countries() -> None:
+    china_only = SmsLimits()
+    assert china_only.country_allowed("+8613812345678")
+    assert not china_only.country_allowed("+447700900123")
+    assert not china_only.country_allowed("+8525550100")   # +852 Hong Kong is not +86
+    assert SmsLimits(allowed_country_codes=("86", "852")).country_allowed("+8525550100")

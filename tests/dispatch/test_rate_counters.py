@@ -1,0 +1,72 @@
+"""Limits counted in the database: one atomic upsert per hit, fixed windows, on either database."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch import rate_counters
+from dispatch.models import RateCounter
+from dispatch.rate_counters import Limit
+
+NOON = dt.datetime(2026, 11, 23, 12, 0, 30, tzinfo=dt.timezone.utc)
+
+
+def test_hits_count_up_within_a_window_and_start_again_in_the_next(session: Session) -> None:
+    limit = Limit("test", 3, dt.timedelta(minutes=1))
+    assert [rate_counters.hit(session, limit, "10.0.0.1", NOON) for _ in range(4)] == [1, 2, 3, 4]
+    assert rate_counters.blocked(session, limit, "10.0.0.1", NOON)
+    assert not rate_counters.blocked(session, limit, "10.0.0.2", NOON)
+    next_minute = NOON + dt.timedelta(seconds=30)
+    assert not rate_counters.blocked(session, limit, "10.0.0.1", next_minute)
+    assert rate_counters.hit(session, limit, "10.0.0.1", next_minute) == 1
+    assert limit.retry_after(NOON) == 30
+
+
+def test_a_day_is_counted_from_midnight_in_china(session: Session) -> None:
+    day = Limit("day", 5, dt.timedelta(days=1), dt.timedelta(hours=8))
+    before_midnight = dt.datetime(2026, 11, 23, 15, 59, tzinfo=dt.timezone.utc)   # 23:59 in Beijing
+    after_midnight = before_midnight + dt.timedelta(minutes=2)
+    assert day.window_start(before_midnight) == dt.datetime(2026, 11, 22, 16, 0, tzinfo=dt.timezone.utc)
+    assert rate_counters.hit(session, day, "+8613800138000", before_midnight) == 1
+    assert rate_counters.hit(session, day, "+8613800138000", after_midnight) == 1
+
+
+def test_a_reset_forgets_the_window_and_prune_forgets_old_windows(session: Session) -> None:
+    limit = Limit("test", 3, dt.timedelta(minutes=1))
+    rate_counters.hit(session, limit, "a", NOON)
+    rate_counters.hit(session, limit, "b", NOON)
+    rate_counters.reset(session, limit, "a", NOON)
+    assert rate_counters.count(session, limit, "a", NOON) == 0
+    assert rate_counters.count(session, limit, "b", NOON) == 1
+    assert rate_counters.prune(session, NOON + dt.timedelta(hours=2)) == 1
+    assert session.scalar(select(func.count()).select_from(RateCounter)) == 0
+
+
+def test_a_long_subject_still_fits_its_row(session: Session) -> None:
+    limit = Limit("login", 3, dt.timedelta(minutes=15))
+    subject = "名" * 300
+    assert rate_counters.hit(session, limit, subject, NOON) == 1
+    assert rate_counters.hit(session, limit, subject, NOON) == 2
+    assert len(limit.key(subject)) <= rate_counters.KEY_MAX
+
+
+def test_concurrent_hits_from_many_connections_are_all_counted(sessions: sessionmaker[Session]) -> None:
+    limit = Limit("race", 100, dt.timedelta(hours=1))
+    seen: list[int] = []
+    start = threading.Barrier(8)
+
+    def worker() -> None:
+        start.wait()
+        for _ in range(5):
+            with sessions.begin() as session:
+                seen.append(rate_counters.hit(session, limit, "shared", NOON))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == list(range(1, 41))  # no hit lost, no count given twice
