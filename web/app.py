@@ -6,7 +6,7 @@ from typing import AsyncIterator
 
 from starlette.applications import Starlette
 
-from web import api, pages, scheduler, sms
+from web import api, api_auth, api_staff, openapi, pages, scheduler, sms
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
@@ -38,5 +38,5 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             if services is None:
                 built.close()
 
-    routes = [*pages.routes, *api.routes, *sms.routes]
+    routes = [*pages.routes, *api.routes, *api_auth.routes, *api_staff.routes, *openapi.routes, *sms.routes]
     return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from dispatch.vocabulary import Role
 from callcenter.cli import pbx_sim
 from web import logs
 from web.cli_classifier import classifier_group
+from web.cli_tokens import tokens_group
 from web.config import SETTINGS, Settings
 
 log = logging.getLogger("hotline")
@@ -261,6 +262,7 @@ def pbx_bridge() -> None:
 
 main.add_command(pbx_sim)
 main.add_command(classifier_group(_settings))
+main.add_command(tokens_group(_settings))
 
 
 if __name__ == "__main__":

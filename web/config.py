@@ -73,6 +73,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_HANDOVER_NUMBERS", "110=110,119=119,120=120,122=122", "where the PBX sends a "
                 "live call handed over to an emergency service (service=extension in the dialplan's "
                 "handover context)"),
+    SettingSpec("HOTLINE_API_TOKEN_HOURS", "12", "lifetime of a staff API token obtained with POST "
+                "/api/v1/auth/token (tokens made by `hotline tokens create` choose their own)"),
 )
 
 
@@ -115,6 +117,7 @@ class Settings:
     follow_up_close_after_days: float = 7.0
     similar_days: int = 30
     handover_numbers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HANDOVER_NUMBERS))
+    api_token_hours: float = 12.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -156,6 +159,7 @@ class Settings:
             follow_up_close_after_days=float(number("HOTLINE_FOLLOW_UP_CLOSE_AFTER_DAYS", float)),
             similar_days=int(number("HOTLINE_SIMILAR_DAYS", int)),
             handover_numbers=_handover_numbers(get("HOTLINE_HANDOVER_NUMBERS") or ""),
+            api_token_hours=float(number("HOTLINE_API_TOKEN_HOURS", float)),
         )
 
 
