@@ -138,6 +138,13 @@ def search(session: Session, text: str, *, unit_id: int | None = None, limit: in
     text = text.strip()
     if not text:
         return []
+    statement = select(Ticket).where(_matches(text, unit_id))
+    if unit_id is not None:
+        statement = statement.where(_seen_by_unit(unit_id))
+    return list(session.scalars(statement.order_by(Ticket.received_at.desc()).limit(limit)))
+
+
+def _matches(text: str, unit_id: int | None) -> Any:
     conditions = [Ticket.number == text]
     compact = re.sub(r"[\s\-+()]", "", text)
     if compact.isdigit() and len(compact) >= 4 and not _NUMBER.match(text):
@@ -151,11 +158,42 @@ def search(session: Session, text: str, *, unit_id: int | None = None, limit: in
         # A unit may not learn who filed a confidential ticket: those match by number only.
         conditions = [conditions[0], and_(Ticket.confidential.is_(False), or_(*conditions[1:]))] \
             if len(conditions) > 1 else conditions
-    statement = select(Ticket).where(or_(*conditions))
+    return or_(*conditions)
+
+
+def _seen_by_unit(unit_id: int) -> Any:
+    """What is, or was, with the unit (the rule of staff_view.may_see, as SQL)."""
+    return or_(Ticket.unit_id == unit_id,
+               Ticket.id.in_(select(Transfer.ticket_id).where(Transfer.unit_id == unit_id)))
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    tickets: list[Ticket]
+    page: int
+    pages: int
+    total: int
+
+
+def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state: str | None = None,
+                  unit_id: int | None = None, text: str = "", page: int = 1, page_size: int = 50) -> TicketPage:
+    """One page of tickets a staff member may see, newest first: all of them, or for unit
+    staff (`visible_to_unit`) those that are or were with their unit; filtered by state,
+    current unit and search text (as search() matches it)."""
+    statement = select(Ticket)
+    if visible_to_unit is not None:
+        statement = statement.where(_seen_by_unit(visible_to_unit))
+    if state:
+        statement = statement.where(Ticket.state == state)
     if unit_id is not None:
-        statement = statement.where(or_(Ticket.unit_id == unit_id,
-                                        Ticket.id.in_(select(Transfer.ticket_id).where(Transfer.unit_id == unit_id))))
-    return list(session.scalars(statement.order_by(Ticket.received_at.desc()).limit(limit)))
+        statement = statement.where(Ticket.unit_id == unit_id)
+    if text.strip():
+        statement = statement.where(_matches(text.strip(), visible_to_unit))
+    total = int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
+    pages = max(1, -(-total // page_size))
+    tickets = list(session.scalars(statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
+                                   .offset((page - 1) * page_size).limit(page_size)))
+    return TicketPage(tickets, page, pages, total)
 
 
 def tickets_of_phone(session: Session, phone: str, *, limit: int = 10) -> list[Ticket]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.actors import Actor
 from dispatch.errors import NotFound
+from dispatch.lifecycle import is_overdue
 from dispatch.masking import mask_text
 from dispatch.models import Ticket, TicketEvent, Transfer, Unit
 from dispatch.vocabulary import LABELS_ZH, Role
@@ -54,4 +55,24 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
                     "note": mask_text(e.note, names) if hide_identity and e.note else e.note,
                     "rating": (e.data or {}).get("rating"), "channel": (e.data or {}).get("channel")}
                    for e in events],
+    }
+
+
+def hides_identity(actor: Actor, ticket: Ticket) -> bool:
+    return ticket.confidential and actor.role is Role.UNIT_STAFF
+
+
+def staff_summary(actor: Actor, ticket: Ticket, units: dict[int, Unit]) -> dict[str, Any]:
+    """A ticket as one row of a staff list (the caller has checked may_see, by query)."""
+    names = [ticket.name] if ticket.name else []
+    unit = units.get(ticket.unit_id) if ticket.unit_id else None
+    return {
+        "number": ticket.number, "state": ticket.state, "state_label": LABELS_ZH[ticket.state],
+        "version": ticket.version, "channel": ticket.channel, "type": ticket.request_type,
+        "urgency": ticket.urgency, "confidential": ticket.confidential,
+        "title": mask_text(ticket.title, names) if hides_identity(actor, ticket) else ticket.title,
+        "unit_code": unit.code if unit else None, "unit": unit.name if unit else None,
+        "received_at": ticket.received_at.isoformat(),
+        "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
+        "overdue": is_overdue(ticket),
     }

@@ -21,6 +21,7 @@ from web import logs
 from web.cli_audit import audit_group, grant_app_role_command
 from web.cli_classifier import classifier_group
 from web.cli_follow_up import follow_up_group
+from web.cli_tokens import tokens_group
 from web.config import SETTINGS, Settings
 
 log = logging.getLogger("hotline")
@@ -339,6 +340,7 @@ main.add_command(audit_group(_settings))
 db_group.add_command(grant_app_role_command(_settings))
 main.add_command(classifier_group(_settings))
 main.add_command(follow_up_group(_settings))
+main.add_command(tokens_group(_settings))
 
 
 if __name__ == "__main__":

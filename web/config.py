@@ -102,6 +102,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_TRUSTED_PROXIES", None, "comma-separated addresses or CIDRs of reverse proxies; "
                 "X-Forwarded-For is believed only from them (the right-most address not among them is "
                 "the client); unset: the peer address is the client"),
+    SettingSpec("HOTLINE_API_TOKEN_HOURS", "12", "lifetime of a staff API token obtained with POST "
+                "/api/v1/auth/token (tokens made by `hotline tokens create` choose their own)"),
 )
 
 
@@ -158,6 +160,7 @@ class Settings:
     def secure_cookies(self) -> bool:
         """Served over https (behind a TLS proxy the app itself may only see http)."""
         return bool(self.public_url and self.public_url.lower().startswith("https://"))
+    api_token_hours: float = 12.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -217,6 +220,7 @@ class Settings:
                 sms_per_recipient_per_day=count("HOTLINE_SMS_PER_RECIPIENT_PER_DAY"),
                 sms_per_hour=count("HOTLINE_SMS_GLOBAL_PER_HOUR")),
             trusted_proxies=parse_networks(get("HOTLINE_TRUSTED_PROXIES")),
+            api_token_hours=float(number("HOTLINE_API_TOKEN_HOURS", float)),
         )
 
 

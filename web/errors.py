@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
@@ -23,9 +24,6 @@ from dispatch.errors import (
 
 log = logging.getLogger(__name__)
 
-STATUS = {InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
-          StorageUnavailable: 503, RateLimited: 429}
-
 # What a person reads when the database cannot take writes: nothing was saved, come back.
 STORAGE_MESSAGES_ZH = {
     "read_only": "系统数据库当前为只读状态，您的提交未能保存，请稍后再试。紧急情况请拨打12345。",
@@ -39,6 +37,27 @@ class BadRequest(InvalidInput):
     """Input malformed before it reaches the domain (not JSON, a field of the wrong type)."""
 
 
+class Unauthorized(DispatchError):
+    """No valid bearer token: missing, unknown, expired, revoked, or its user deactivated."""
+
+    code = "unauthorized"
+
+
+class TooManyRequests(DispatchError):
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+STATUS = {InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
+          StorageUnavailable: 503, RateLimited: 429, Unauthorized: 401, TooManyRequests: 429}
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+
+
 def _respond(request: Request, status: int, code: str, message: str, extra: dict | None = None,
              headers: dict[str, str] | None = None) -> Response:
     if request.url.path.startswith("/api/"):
@@ -49,21 +68,48 @@ def _respond(request: Request, status: int, code: str, message: str, extra: dict
     return HTMLResponse(page, status_code=status, headers=headers)
 
 
+def in_chinese(exc: DispatchError) -> str:
+    """The message a person reads; domain messages written in English for the logs get a
+    Chinese one here (the original goes along as "detail")."""
+    from web.pages.labels import action_label, label
+
+    if isinstance(exc, IllegalTransition):
+        return f"工单当前状态为「{label(exc.state)}」，不能执行「{action_label(exc.action)}」。"
+    if _CHINESE.search(exc.message):
+        return exc.message
+    if isinstance(exc, InvalidInput):
+        return f"「{exc.field}」填写有误。"
+    if isinstance(exc, Conflict):
+        return "该工单已被他人处理或修改，本次操作没有保存，请重新读取后再操作。"
+    if isinstance(exc, PermissionDenied):
+        return "您的角色或单位无权执行此操作。"
+    if isinstance(exc, NotFound):
+        return "未找到。"
+    return exc.message
+
+
 async def dispatch_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DispatchError)
     if isinstance(exc, StorageUnavailable):
         return storage_unavailable(request, exc)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     extra: dict = {}
+    headers: dict[str, str] = {}
     if isinstance(exc, InvalidInput):
         extra["field"] = exc.field
     if isinstance(exc, IllegalTransition):
         extra.update(state=exc.state, action=exc.action)
-    headers = None
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="hotline", error="invalid_token"'
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, RateLimited):
         extra["retry_after"] = exc.retry_after
-        headers = {"Retry-After": str(exc.retry_after)}
-    return _respond(request, status, exc.code, exc.message, extra, headers)
+        headers["Retry-After"] = str(exc.retry_after)
+    message = in_chinese(exc)
+    if message != exc.message:
+        extra["detail"] = exc.message
+    return _respond(request, status, exc.code, message, extra, headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

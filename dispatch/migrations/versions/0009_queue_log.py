@@ -1,7 +1,7 @@
 """Asterisk's realtime queue_log table, read to recover calls made during an AMI outage
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

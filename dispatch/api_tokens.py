@@ -1,0 +1,88 @@
+"""Bearer tokens of the staff API: 32 random bytes given to the holder once, kept only as
+their SHA-256 (a stolen database yields no usable token). A token stands for its user: the
+role and unit come from the user row on each request, so a deactivated user's tokens stop
+working at once. Tokens end when they expire or are revoked; none is ever deleted."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.clock import utcnow
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.models import ApiToken, StaffUser
+
+# last_used_at is written at most this often per token: not one write per request.
+USE_RESOLUTION = dt.timedelta(minutes=1)
+MAX_NAME_CHARS = 100
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create(session: Session, user: StaffUser, name: str, *, lifetime: dt.timedelta | None,
+           now: dt.datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns the row and the token itself, which is never stored.
+    `lifetime` None: valid until revoked (a unit's own system)."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("name", "请填写令牌名称")
+    if len(name) > MAX_NAME_CHARS:
+        raise InvalidInput("name", f"不能超过 {MAX_NAME_CHARS} 个字")
+    if not user.active:
+        raise InvalidInput("user", f"{user.username} 已停用")
+    if lifetime is not None and lifetime <= dt.timedelta(0):
+        raise InvalidInput("days", "有效期应为正数")
+    now = now or utcnow()
+    raw = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name, token_hash=token_hash(raw), created_at=now,
+                   expires_at=now + lifetime if lifetime is not None else None)
+    session.add(row)
+    session.flush()
+    return row, raw
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    token_id: int
+    user_id: int
+
+
+def authenticate(session: Session, raw: str, *, now: dt.datetime | None = None) -> Authenticated | None:
+    """The token's id and user if it is known, live, and its user active; else None (no hint why)."""
+    if not raw:
+        return None
+    now = now or utcnow()
+    row = session.execute(select(ApiToken, StaffUser.active).join(StaffUser, StaffUser.id == ApiToken.user_id)
+                          .where(ApiToken.token_hash == token_hash(raw))).first()
+    if row is None:
+        return None
+    token, active = row
+    if not active or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= USE_RESOLUTION:
+        token.last_used_at = now
+    return Authenticated(token.id, token.user_id)
+
+
+def revoke(session: Session, token_id: int, *, now: dt.datetime | None = None) -> ApiToken:
+    """End a token; revoking one already revoked keeps the first moment."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no API token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+        session.flush()
+    return token
+
+
+def all_tokens(session: Session) -> list[tuple[ApiToken, str]]:
+    """Every token with its user's name, newest first (for `hotline tokens list`)."""
+    rows = session.execute(select(ApiToken, StaffUser.username).join(StaffUser, StaffUser.id == ApiToken.user_id)
+                           .order_by(ApiToken.id.desc()))
+    return [(token, username) for token, username in rows]

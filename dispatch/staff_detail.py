@@ -1,0 +1,77 @@
+"""A ticket with everything a staff member acts on: the staff view (timeline included), the
+actions their role allows now, an open dispute, a pending extension, a flag on the caller's
+number, and the duplicates merged into it (多人反映). Also its similar open tickets, kept
+to those the user may see. Read-only."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import disputes, flags, lifecycle, queries, similarity
+from dispatch.actions import allowed_actions
+from dispatch.actors import Actor
+from dispatch.errors import NotFound
+from dispatch.models import Ticket, Unit
+from dispatch.public import ticket_by_number
+from dispatch.similarity import Places
+from dispatch.staff_view import hides_identity, may_see, staff_view
+from dispatch.vocabulary import Role
+
+
+def visible_ticket(session: Session, actor: Actor, number: str) -> Ticket:
+    """The ticket, or NotFound exactly as for an unknown number when the user may not see it."""
+    try:
+        ticket = ticket_by_number(session, number)
+    except NotFound:
+        raise NotFound(f"no ticket {number}") from None
+    if not may_see(session, actor, ticket):
+        raise NotFound(f"no ticket {number}")
+    return ticket
+
+
+def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]:
+    ticket = visible_ticket(session, actor, number)
+    view = staff_view(session, actor, ticket)
+    hidden = hides_identity(actor, ticket)
+    unit = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+    duplicates = list(session.scalars(select(Ticket.number).where(Ticket.merged_into_id == ticket.id)
+                                      .order_by(Ticket.id)))
+    main = session.scalar(select(Ticket.number).where(Ticket.id == ticket.merged_into_id)) \
+        if ticket.merged_into_id else None
+    dispute = disputes.open_dispute(session, ticket)
+    extension = queries.pending_extension_of(session, ticket.id)
+    flag = None if hidden else flags.active_flag(session, ticket.phone)
+    view.update({
+        "unit_code": unit.code if unit else None,
+        "overdue": lifecycle.is_overdue(ticket),
+        "allowed_actions": allowed_actions(session, actor, ticket),
+        "open_dispute": None if dispute is None else {
+            "id": dispute.id, "reason": dispute.reason, "raised_at": dispute.raised_at.isoformat()},
+        "pending_extension": None if extension is None else {
+            "id": extension.id, "days": extension.working_days, "reason": extension.reason,
+            "requested_at": extension.requested_at.isoformat()},
+        "phone_flag": None if flag is None else {
+            "reason": flag.reason, "flagged_by": flag.flagged_by, "flagged_at": flag.flagged_at.isoformat()},
+        "raised_by": 1 + len(duplicates),
+        "duplicates": duplicates,
+        "merged_into": main,
+        "handover_to": ticket.handover_to,
+        "rating": ticket.rating, "rating_channel": ticket.rating_channel,
+        "follow_up_attempts": ticket.follow_up_attempts, "close_reason": ticket.close_reason,
+    })
+    return view
+
+
+def similar_for(session: Session, actor: Actor, number: str, *, days: int,
+                places: Places | None = None) -> list[dict[str, object]]:
+    """Open tickets like this one, best first. Unit staff see only those they may see
+    anyway, and no confidential ones (their titles may name the citizen)."""
+    ticket = visible_ticket(session, actor, number)
+    found = similarity.similar_to_ticket(session, ticket, days=days, places=places)
+    if actor.role is Role.UNIT_STAFF and found:
+        rows = {t.number: t for t in session.scalars(select(Ticket).where(
+            Ticket.number.in_([s.number for s in found])))}
+        found = [s for s in found if not rows[s.number].confidential and may_see(session, actor, rows[s.number])]
+    return [s.as_dict() for s in found]

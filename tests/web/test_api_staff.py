@@ -1,0 +1,332 @@
+"""The staff API as a unit's own system and the hotline's staff use it: bearer tokens, the
+whole closed loop over JSON, merges with their texts, disputes, and every refusal."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from dispatch import api_tokens, outbox
+from dispatch.models import OutboxMessage, StaffUser, Ticket, Unit
+from dispatch.clock import utcnow
+from dispatch.units import import_units
+from dispatch.vocabulary import Role
+from web.app import create_app
+from web.config import Settings
+from web.services import Services
+
+PASSWORD = "correct horse battery"
+ACCOUNTS = {"op": (Role.OPERATOR, None), "boss": (Role.SUPERVISOR, None),
+            "housing": (Role.UNIT_STAFF, "housing"), "urban": (Role.UNIT_STAFF, "urban-management"),
+            "school": (Role.UNIT_STAFF, "education")}
+
+
+@functools.cache
+def password_hash() -> str:
+    """Hashed once per run: argon2 is slow on purpose, and five accounts per test add up."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(PASSWORD)
+
+
+@pytest.fixture
+def services(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
+    services = Services.build(Settings(database_url=database_url))
+    outbox.install(services.sessions)  # texts are written to sms_outbox (no worker sends them here)
+
+    def seed(session: Session) -> None:
+        import_units(session, services.city)
+        units = {u.code: u.id for u in session.scalars(select(Unit))}
+        for username, (role, unit) in ACCOUNTS.items():
+            session.add(StaffUser(username=username, display_name=username, password_hash=password_hash(),
+                                  role=role.value, unit_id=units[unit] if unit else None, active=True,
+                                  created_at=utcnow()))
+
+    services.run_sync(seed)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services.settings, services)) as client:
+        yield client
+
+
+def token_for(services: Services, username: str, *, hours: float | None = 1) -> str:
+    """A token made in the database, as `hotline tokens create` makes one."""
+    def make(session: Session) -> str:
+        user = session.scalars(select(StaffUser).where(StaffUser.username == username)).one()
+        return api_tokens.create(session, user, "test", lifetime=dt.timedelta(hours=hours) if hours else None)[1]
+
+    return services.run_sync(make)
+
+
+class Staff:
+    """A client holding one user's bearer token."""
+
+    def __init__(self, client: TestClient, token: str) -> None:
+        self.client, self.headers = client, {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **params: object):  # type: ignore[no-untyped-def]
+        return self.client.get(f"/api/v1/staff{path}", params=params, headers=self.headers)
+
+    def act(self, number: str, action: str, expect: int = 200, **body: object) -> dict:
+        response = self.client.post(f"/api/v1/staff/tickets/{number}/{action}", json=body, headers=self.headers)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+
+@pytest.fixture
+def staff(client: TestClient, services: Services):  # type: ignore[no-untyped-def]
+    return {name: Staff(client, token_for(services, name)) for name in ACCOUNTS}
+
+
+def file(client: TestClient, body: str = "人民路路灯坏了一个星期，晚上很黑。", phone: str = "13812345678") -> str:
+    response = client.post("/api/v1/tickets", json={"body": body, "phone": phone})
+    assert response.status_code == 201, response.text
+    return response.json()["number"]
+
+
+def texts(services: Services, number: str) -> list[str]:
+    def read(session: Session) -> list[str]:
+        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
+        return list(session.scalars(select(OutboxMessage.kind).where(OutboxMessage.ticket_id == ticket_id)
+                                    .order_by(OutboxMessage.id)))
+
+    return services.run_sync(read)
+
+
+def test_token_login_works_and_a_wrong_password_is_401(client: TestClient) -> None:
+    response = client.post("/api/v1/auth/token", json={"username": "housing", "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    issued = response.json()
+    expires = dt.datetime.fromisoformat(issued["expires_at"])
+    assert dt.timedelta(hours=11) < expires - dt.datetime.now(dt.timezone.utc) <= dt.timedelta(hours=12)
+    listed = client.get("/api/v1/staff/tickets", headers={"Authorization": f"Bearer {issued['token']}"})
+    assert listed.status_code == 200 and listed.json()["total"] == 0
+    wrong = client.post("/api/v1/auth/token", json={"username": "housing", "password": "nope-nope"})
+    assert wrong.status_code == 401 and wrong.json()["error"] == "unauthorized"
+    assert "用户名或密码错误" in wrong.json()["message"]
+    missing = client.post("/api/v1/auth/token", json={"username": "housing"})
+    assert missing.status_code == 422 and missing.json()["field"] == "password"
+
+
+def test_failed_token_logins_are_rate_limited(client: TestClient) -> None:
+    failures = client.app.state.site.limits.login_failures_per_user  # type: ignore[attr-defined]
+    for _ in range(failures.limit - 1):  # earlier failures (each real one costs an argon2 hash)
+        failures.hit("op")
+    assert client.post("/api/v1/auth/token", json={"username": "op", "password": "guess-1234"}).status_code == 401
+    blocked = client.post("/api/v1/auth/token", json={"username": "op", "password": PASSWORD})
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    assert "秒后再试" in blocked.json()["message"]
+
+
+def test_no_token_a_bad_token_and_a_revoked_one_are_401(client: TestClient, services: Services) -> None:
+    bare = client.get("/api/v1/staff/tickets")
+    assert bare.status_code == 401 and bare.headers["www-authenticate"].startswith("Bearer")
+    assert bare.json()["error"] == "unauthorized" and "令牌" in bare.json()["message"]
+    assert client.get("/api/v1/staff/tickets", headers={"Authorization": "Bearer made-up"}).status_code == 401
+    token = client.post("/api/v1/auth/token", json={"username": "op", "password": PASSWORD}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/staff/tickets", headers=headers).status_code == 200
+    assert client.delete("/api/v1/auth/token", headers=headers).json() == {"revoked": True}
+    revoked = client.get("/api/v1/staff/tickets", headers=headers)
+    assert revoked.status_code == 401 and "www-authenticate" in revoked.headers
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 401
+
+
+def test_an_expired_token_and_a_deactivated_user_are_401(client: TestClient, services: Services) -> None:
+    def expired(session: Session) -> str:
+        user = session.scalars(select(StaffUser).where(StaffUser.username == "op")).one()
+        return api_tokens.create(session, user, "old", lifetime=dt.timedelta(hours=1),
+                                 now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2))[1]
+
+    old = services.run_sync(expired)
+    assert client.get("/api/v1/staff/tickets", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    token = token_for(services, "housing", hours=None)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/staff/tickets", headers=headers).status_code == 200
+
+    def deactivate(session: Session) -> None:
+        session.scalars(select(StaffUser).where(StaffUser.username == "housing")).one().active = False
+
+    services.run_sync(deactivate)
+    assert client.get("/api/v1/staff/tickets", headers=headers).status_code == 401
+
+
+def test_the_session_cookie_does_not_open_the_staff_api(client: TestClient) -> None:
+    from tests.web.pages_support import csrf
+
+    response = client.post("/login", data={"csrf_token": csrf(client), "username": "op", "password": PASSWORD},
+                           follow_redirects=False)
+    assert response.status_code == 303 and client.cookies.get("hotline_session")
+    assert client.get("/api/v1/staff/tickets").status_code == 401
+    assert client.post(f"/api/v1/staff/tickets/{file(client)}/answer", json={"reply": "好"}).status_code == 401
+
+
+def test_the_whole_loop_over_the_api(client: TestClient, staff: dict[str, Staff]) -> None:
+    number = file(client)
+    other = file(client, "文化路井盖缺失，很危险。", phone="13900001111")
+    op, housing = staff["op"], staff["housing"]
+    assert op.act(number, "transfer", unit="housing", note="请核实")["state"] == "transferred"
+    seen = housing.get(f"/tickets/{number}").json()
+    assert seen["allowed_actions"] == ["accept", "return"] and seen["unit_code"] == "housing"
+    assert housing.act(number, "accept", expected_version=seen["version"])["state"] == "in_progress"
+    assert housing.act(number, "resolve", reply="已更换路灯")["state"] == "resolved"
+    assert op.act(number, "follow_up", rating="unsatisfied", note="灯又坏了")["state"] == "reopened"
+    assert housing.act(number, "accept")["state"] == "in_progress"
+    assert housing.act(number, "resolve", reply="已更换整条线路")["state"] == "resolved"
+    closed = op.act(number, "follow_up", rating="satisfied")
+    assert closed["state"] == "closed" and closed["state_label"] == "已关闭"
+    op.act(other, "transfer", unit="housing")
+    housing.act(other, "accept")
+    housing.act(other, "resolve", reply="已补装井盖")   # resolved, not yet followed up
+
+    detail = op.get(f"/tickets/{number}").json()
+    assert [e["action"] for e in detail["events"]] == ["receive", "transfer", "accept", "resolve", "reopen",
+                                                      "accept", "resolve", "close"]
+    assert detail["rating"] == "satisfied" and detail["rating_channel"] == "phone"
+    stats = client.get("/api/v1/stats").json()["tickets"]
+    assert stats["received"] == 2 and stats["resolved"] == 2
+    assert stats["satisfaction_rate"] == 1.0          # one rated, satisfied in the end
+    assert stats["follow_up_rate"] == 0.5             # one of the two resolved was followed up
+
+
+def test_lists_are_scoped_to_what_the_user_may_see(client: TestClient, staff: dict[str, Staff]) -> None:
+    ours, theirs, waiting = file(client), file(client, "学校门口交通拥堵"), file(client, "噪音扰民")
+    staff["op"].act(ours, "transfer", unit="housing")
+    staff["op"].act(theirs, "transfer", unit="education")
+    everything = staff["op"].get("/tickets").json()
+    assert everything["total"] == 3 and everything["pages"] == 1 and everything["page"] == 1
+    mine = staff["housing"].get("/tickets").json()
+    assert [t["number"] for t in mine["tickets"]] == [ours] and mine["tickets"][0]["unit_code"] == "housing"
+    assert staff["op"].get("/tickets", state="received").json()["total"] == 1
+    assert [t["number"] for t in staff["op"].get("/tickets", unit="education").json()["tickets"]] == [theirs]
+    assert [t["number"] for t in staff["op"].get("/tickets", q="噪音").json()["tickets"]] == [waiting]
+    assert staff["school"].get("/tickets", q="路灯").json()["total"] == 0
+    for params, field in (({"state": "lost"}, "state"), ({"unit": "nowhere"}, "unit"), ({"page": "0"}, "page")):
+        bad = staff["op"].get("/tickets", **params)
+        assert bad.status_code == 422 and bad.json()["field"] == field
+
+
+def test_a_unit_asking_for_another_units_ticket_gets_404_like_an_unknown_one(
+        client: TestClient, staff: dict[str, Staff]) -> None:
+    number = file(client)
+    staff["op"].act(number, "transfer", unit="housing")
+    theirs = staff["school"].get(f"/tickets/{number}")
+    unknown = staff["school"].get("/tickets/20000101-0001")
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.json()["message"] == unknown.json()["message"]
+    assert staff["school"].act(number, "accept", expect=404)["error"] == "not_found"
+    assert staff["school"].get(f"/tickets/{number}/similar").status_code == 404
+
+
+def test_refusals_are_403_409_and_422(client: TestClient, staff: dict[str, Staff]) -> None:
+    number = file(client)
+    op, housing = staff["op"], staff["housing"]
+    stale = op.get(f"/tickets/{number}").json()["version"]
+    op.act(number, "transfer", unit="housing")
+    assert housing.act(number, "transfer", 403, unit="education")["error"] == "permission_denied"
+    assert op.act(number, "answer", 409, reply="好")["error"] == "illegal_transition"
+    moved = housing.act(number, "accept", 409, expected_version=stale)
+    assert moved["error"] == "conflict" and "修改" in moved["message"]
+    assert housing.act(number, "return", 422)["field"] == "reason"
+    assert housing.act(number, "accept", 422, expected_version="x")["field"] == "expected_version"
+    housing.act(number, "accept")
+    assert housing.act(number, "request_extension", 422, days=99, reason="太忙")["field"] == "days"
+    assert op.act(number, "follow_up", 409, rating="satisfied")["state"] == "in_progress"
+    assert op.act(number, "teleport", 404)["error"] == "not_found"
+    bad_json = client.post(f"/api/v1/staff/tickets/{number}/resolve", content=b"{not json",
+                           headers=housing.headers)
+    assert bad_json.status_code == 422
+
+
+def test_merge_tells_both_citizens(client: TestClient, services: Services, staff: dict[str, Staff]) -> None:
+    main = file(client, "人民路路灯坏了一个星期，晚上很黑。", phone="13812345678")
+    duplicate = file(client, "人民路的路灯坏了好几天了，晚上很黑。", phone="13900002222")
+    op, housing = staff["op"], staff["housing"]
+    similar = op.get(f"/tickets/{duplicate}/similar").json()["similar"]
+    assert similar and similar[0]["number"] == main and 0 < similar[0]["score"] <= 1
+    assert op.act(duplicate, "merge", into=main)["state"] == "merged"
+    detail = op.get(f"/tickets/{main}").json()
+    assert detail["raised_by"] == 2 and detail["duplicates"] == [duplicate]
+    assert op.get(f"/tickets/{duplicate}").json()["merged_into"] == main
+    op.act(main, "transfer", unit="housing")
+    housing.act(main, "accept")
+    housing.act(main, "resolve", reply="已更换路灯")
+    assert texts(services, duplicate) == ["received", "merged", "main_resolved"]
+    assert texts(services, main) == ["received", "transferred", "resolved"]
+
+    def body(session: Session) -> str:
+        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == duplicate))
+        return session.scalars(select(OutboxMessage.body).where(OutboxMessage.ticket_id == ticket_id,
+                                                                OutboxMessage.kind == "main_resolved")).one()
+
+    assert "1满意" in services.run_sync(body)
+
+
+def test_a_dispute_upheld_goes_back_to_dispatch_and_on_to_another_unit(
+        client: TestClient, staff: dict[str, Staff]) -> None:
+    number = file(client)
+    op, boss, housing = staff["op"], staff["boss"], staff["housing"]
+    op.act(number, "transfer", unit="housing")
+    housing.act(number, "accept")
+    housing.act(number, "dispute", reason="路灯归城管局管理")
+    detail = boss.get(f"/tickets/{number}").json()
+    assert detail["open_dispute"]["reason"] == "路灯归城管局管理" and "decide_dispute" in detail["allowed_actions"]
+    assert housing.act(number, "decide_dispute", 403, approve=True, reason="我同意我自己")["error"] == \
+        "permission_denied"
+    assert boss.act(number, "decide_dispute", approve=True, reason="同意改派")["state"] == "returned"
+    assert op.act(number, "transfer", unit="urban-management")["unit_code"] == "urban-management"
+    assert staff["urban"].act(number, "accept")["state"] == "in_progress"
+
+
+def test_a_dispute_refused_stays_with_the_unit(client: TestClient, staff: dict[str, Staff]) -> None:
+    number = file(client)
+    op, boss, housing = staff["op"], staff["boss"], staff["housing"]
+    op.act(number, "transfer", unit="housing")
+    housing.act(number, "accept")
+    housing.act(number, "dispute", reason="不归我们")
+    assert boss.act(number, "decide_dispute", approve=False, reason="小区路灯属住建职责")["state"] == "in_progress"
+    detail = housing.get(f"/tickets/{number}").json()
+    assert detail["open_dispute"] is None and detail["unit_code"] == "housing"
+    assert detail["events"][-1]["action"] == "refuse_dispute"
+    assert detail["events"][-1]["note"] == "小区路灯属住建职责"
+
+
+def test_extension_handover_invalid_and_flag_over_the_api(client: TestClient, staff: dict[str, Staff]) -> None:
+    number, prank, fire = file(client), file(client, "哈哈哈测试", phone="13700001234"), file(client, "楼下着火了")
+    op, boss, housing = staff["op"], staff["boss"], staff["housing"]
+    op.act(number, "transfer", unit="housing")
+    housing.act(number, "accept")
+    housing.act(number, "request_extension", days=3, reason="需要协调供电公司")
+    assert housing.get(f"/tickets/{number}").json()["pending_extension"]["days"] == 3
+    boss.act(number, "decide_extension", approve=True, reason="同意")
+    assert housing.get(f"/tickets/{number}").json()["pending_extension"] is None
+    assert op.act(prank, "invalidate", reason="恶意骚扰", flag_number=True)["state"] == "invalid"
+    assert op.get(f"/tickets/{prank}").json()["phone_flag"]["reason"] == "恶意骚扰"
+    assert op.act(fire, "handover", to="119", note="已转消防")["state"] == "handed_over"
+    assert op.act(fire, "handover", 409, to="119")["error"] == "illegal_transition"
+
+
+def test_confidential_tickets_hide_the_citizen_from_the_unit(client: TestClient, staff: dict[str, Staff]) -> None:
+    response = client.post("/api/v1/tickets", json={"body": "我叫李四，举报邻居违建。", "name": "李四",
+                                                    "phone": "13812340000", "confidential": True, "type": "report"})
+    number = response.json()["number"]
+    staff["op"].act(number, "transfer", unit="housing")
+    seen = staff["housing"].get(f"/tickets/{number}").json()
+    assert seen["phone"] == "（保密）" and "李四" not in seen["body"] and seen["phone_flag"] is None
+    assert "李四" in staff["op"].get(f"/tickets/{number}").json()["body"]
+
+
+def test_units_are_public(client: TestClient) -> None:
+    units = client.get("/api/v1/units").json()
+    housing = next(u for u in units if u["code"] == "housing")
+    assert housing["name"].endswith("住房和城乡建设局") and housing["kind"] == "department"
+    assert any(u["parent"] for u in units)

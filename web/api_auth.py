@@ -1,0 +1,118 @@
+"""Bearer tokens for the staff API: POST /api/v1/auth/token trades a user name and password
+(argon2, rate limited like the login page) for a token; DELETE revokes the token used.
+`bearer_only` guards the staff routes. The session cookie is never read here: these routes
+are not cookie-authenticated, which is also why they need no CSRF token."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import anyio
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dispatch import api_tokens, limits, staff
+from dispatch.errors import RateLimited
+from web.api import read_json_object
+from web.auth import Endpoint, StaffIdentity, client_key, load_identity
+from web.errors import BadRequest, Unauthorized
+from web.services import Services
+
+log = logging.getLogger(__name__)
+TOKEN_NAME = "POST /api/v1/auth/token"
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return (value.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def bearer_only(endpoint: Endpoint) -> Endpoint:
+    """The route runs with request.state.user (read from the user row now, so a deactivated
+    user is out at once) and request.state.token_id; anything else is 401."""
+
+    async def guarded(request: Request) -> Response:
+        raw = bearer_token(request)
+        if raw is None:
+            raise Unauthorized("需要登录：请在请求头中提供 Authorization: Bearer <令牌>。")
+        services: Services = request.app.state.services
+
+        def identify(session: Session) -> tuple[int, StaffIdentity] | None:
+            found = api_tokens.authenticate(session, raw)
+            user = None if found is None else load_identity(session, found.user_id)
+            return None if found is None or user is None else (found.token_id, user)
+
+        identified = await services.run(identify)
+        if identified is None:
+            raise Unauthorized("令牌无效、已过期或已被撤销，请重新获取令牌。")
+        request.state.token_id, request.state.user = identified
+        return await endpoint(request)
+
+    guarded.__name__ = getattr(endpoint, "__name__", "guarded")
+    guarded.__doc__ = endpoint.__doc__
+    return guarded
+
+
+def _credential(data: dict, name: str, limit: int) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(name, "请填写" + ("用户名" if name == "username" else "密码"))
+    return value[:limit]
+
+
+async def issue_token(request: Request) -> Response:
+    """The login page's three steps (limits and hash read, argon2 outside the database lock,
+    outcome recorded), ending in a token instead of a session."""
+    site = request.app.state.site
+    services: Services = request.app.state.services
+    data = await read_json_object(request)
+    username = _credential(data, "username", 80).strip()
+    password = _credential(data, "password", 200)
+    client, rules = client_key(request), services.settings.limits
+    lifetime = dt.timedelta(hours=services.settings.api_token_hours)
+
+    def read(session: Session):  # type: ignore[no-untyped-def]
+        limits.refuse_login_if_blocked(session, rules, username, client)
+        return staff.credentials(session, username)
+
+    try:
+        found = await services.run(read)
+    except RateLimited:
+        log.warning("api login throttled", extra={"event": "api_login_throttled", "username": username,
+                                                  "client": client})
+        raise
+    check = await anyio.to_thread.run_sync(staff.verify_password, found, password, limiter=site.password_checks)
+
+    def record(session: Session) -> tuple[str, dt.datetime | None] | None:
+        user = staff.confirm_login(session, found, check) if found is not None else None
+        if user is None:
+            limits.count_login_failure(session, rules, username, client)
+            return None
+        limits.clear_login_failures(session, rules, username, client)
+        row, raw = api_tokens.create(session, user, TOKEN_NAME, lifetime=lifetime)
+        return raw, row.expires_at
+
+    issued = await services.run(record)
+    if issued is None:
+        log.info("api login failed", extra={"event": "api_login_failed", "username": username, "client": client})
+        raise Unauthorized("用户名或密码错误。")
+    log.info("api token issued", extra={"event": "api_token_issued", "username": username})
+    token, expires_at = issued
+    return JSONResponse({"token": token, "token_type": "Bearer",
+                         "expires_at": expires_at.isoformat() if expires_at else None})
+
+
+async def revoke_token(request: Request) -> Response:
+    services: Services = request.app.state.services
+    token_id: int = request.state.token_id
+    await services.run(lambda session: api_tokens.revoke(session, token_id))
+    log.info("api token revoked", extra={"event": "api_token_revoked", "username": request.state.user.username})
+    return JSONResponse({"revoked": True})
+
+
+routes = [
+    Route("/api/v1/auth/token", issue_token, methods=["POST"]),
+    Route("/api/v1/auth/token", bearer_only(revoke_token), methods=["DELETE"]),
+]

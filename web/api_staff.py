@@ -1,0 +1,125 @@
+"""The staff API (JSON, bearer tokens): the tickets a user may see, one ticket with its
+timeline and allowed actions, its similar open tickets, and every staff action by name
+(dispatch.actions). Also the public list of units. Routes stay thin: dispatch decides."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dispatch import actions, queries
+from dispatch.models import Ticket, Unit
+from dispatch.staff_detail import similar_for, ticket_detail
+from dispatch.staff_view import staff_summary
+from dispatch.states import State
+from dispatch.vocabulary import LABELS_ZH, Role
+from web.api import read_json_object
+from web.api_auth import bearer_only
+from web.auth import StaffIdentity
+from web.errors import BadRequest
+from web.services import Services
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 50
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def _units_by_id(session: Session) -> dict[int, Unit]:
+    return {u.id: u for u in session.scalars(select(Unit))}
+
+
+async def list_units(request: Request) -> Response:
+    """Public: the units are named on the public pages anyway, and a unit's system needs
+    the codes before it has a token."""
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        codes = {u.id: u.code for u in session.scalars(select(Unit))}
+        return [{"code": u.code, "name": u.name, "kind": u.kind,
+                 "parent": codes.get(u.parent_id) if u.parent_id else None}
+                for u in queries.active_units(session)]
+
+    return JSONResponse(await _services(request).run(work))
+
+
+def _list_filters(request: Request) -> tuple[str | None, str | None, str, int]:
+    params = request.query_params
+    state = params.get("state") or None
+    if state is not None and state not in {s.value for s in State}:
+        raise BadRequest("state", "应为工单状态之一：" + "、".join(s.value for s in State))
+    page_text = params.get("page") or "1"
+    if not page_text.isdigit() or int(page_text) < 1:
+        raise BadRequest("page", "应为从 1 开始的页码")
+    return state, params.get("unit") or None, (params.get("q") or "").strip()[:100], int(page_text)
+
+
+async def list_tickets(request: Request) -> Response:
+    user: StaffIdentity = request.state.user
+    state, unit_code, text, page = _list_filters(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        units = _units_by_id(session)
+        unit_id = None
+        if unit_code is not None:
+            unit_id = next((u.id for u in units.values() if u.code == unit_code), None)
+            if unit_id is None:
+                raise BadRequest("unit", f"没有代码为「{unit_code}」的单位")
+        own = user.unit_id if user.role is Role.UNIT_STAFF else None
+        found = queries.staff_tickets(session, visible_to_unit=own, state=state, unit_id=unit_id, text=text,
+                                      page=page, page_size=PAGE_SIZE)
+        return {"tickets": [staff_summary(user.actor, t, units) for t in found.tickets],
+                "page": found.page, "pages": found.pages, "total": found.total}
+
+    return JSONResponse(await _services(request).run(work))
+
+
+async def show_ticket(request: Request) -> Response:
+    user: StaffIdentity = request.state.user
+    number = request.path_params["number"]
+    return JSONResponse(await _services(request).run(lambda session: ticket_detail(session, user.actor, number)))
+
+
+async def similar_tickets(request: Request) -> Response:
+    user: StaffIdentity = request.state.user
+    services = _services(request)
+    number = request.path_params["number"]
+    found = await services.run(lambda session: similar_for(session, user.actor, number,
+                                                           days=services.settings.similar_days,
+                                                           places=services.places))
+    return JSONResponse({"number": number, "similar": found})
+
+
+async def take_action(request: Request) -> Response:
+    user: StaffIdentity = request.state.user
+    services = _services(request)
+    number, action = request.path_params["number"], request.path_params["action"]
+    params = await read_json_object(request) if await request.body() else {}
+    context = services.action_context()
+
+    def work(session: Session) -> dict[str, Any]:
+        ticket: Ticket = actions.perform(session, user.actor, number, action, params, context)
+        unit = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+        return {"number": ticket.number, "state": ticket.state, "state_label": LABELS_ZH[ticket.state],
+                "version": ticket.version, "unit_code": unit.code if unit else None}
+
+    result = await services.run(work)
+    request.app.state.site.changed()
+    log.info("ticket action", extra={"event": f"api_{actions.canonical(action)}", "ticket": number,
+                                     "user": user.username})
+    return JSONResponse(result)
+
+
+routes = [
+    Route("/api/v1/units", list_units, methods=["GET"]),
+    Route("/api/v1/staff/tickets", bearer_only(list_tickets), methods=["GET"]),
+    Route("/api/v1/staff/tickets/{number}", bearer_only(show_ticket), methods=["GET"]),
+    Route("/api/v1/staff/tickets/{number}/similar", bearer_only(similar_tickets), methods=["GET"]),
+    Route("/api/v1/staff/tickets/{number}/{action}", bearer_only(take_action), methods=["POST"]),
+]

@@ -1,0 +1,85 @@
+"""`hotline tokens ...`: bearer tokens of the staff API for a unit's own system (long-lived,
+or for N days), listed and revoked by an administrator."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import click
+from sqlalchemy import select
+
+from dispatch import api_tokens, db
+from dispatch.errors import DispatchError
+from dispatch.models import StaffUser
+from web.config import Settings
+
+
+def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
+    """Settings are read when a command runs, not when the CLI is built."""
+
+    def sessions():  # type: ignore[no-untyped-def]
+        settings = get_settings()
+        db.upgrade(settings.database_url)
+        engine = db.make_engine(settings.database_url)
+        return engine, db.make_sessionmaker(engine)
+
+    @click.group(name="tokens", help="Bearer tokens of the staff API (/api/v1/staff/...).")
+    def group() -> None:
+        pass
+
+    @group.command(name="create", help="Make a token for USER and print it (shown only this once).")
+    @click.argument("username")
+    @click.option("--name", required=True, help="what the token is for, e.g. the unit's system")
+    @click.option("--days", type=click.IntRange(min=1), help="valid this many days (default: until revoked)")
+    def create(username: str, name: str, days: int | None) -> None:
+        engine, factory = sessions()
+        try:
+            with factory.begin() as session:
+                user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+                if user is None:
+                    raise click.ClickException(f"no staff account {username!r}")
+                lifetime = dt.timedelta(days=days) if days is not None else None
+                row, raw = api_tokens.create(session, user, name, lifetime=lifetime)
+                until = row.expires_at.isoformat() if row.expires_at else "until revoked"
+                token_id = row.id
+            click.echo(raw)
+            click.echo(f"token {token_id} for {username} ({name}), valid {until}; "
+                       "send it as 'Authorization: Bearer <token>'", err=True)
+        except DispatchError as exc:
+            raise click.ClickException(exc.message) from None
+        finally:
+            engine.dispose()
+
+    @group.command(name="list", help="Every token: id, user, name, created, expires, last used, revoked.")
+    def list_tokens() -> None:
+        engine, factory = sessions()
+        try:
+            with factory() as session:
+                rows = api_tokens.all_tokens(session)
+                click.echo(f"{'id':>4}  {'user':<16} {'name':<24} {'created':<17} {'expires':<17} "
+                           f"{'last used':<17} revoked")
+                for token, username in rows:
+                    click.echo(f"{token.id:>4}  {username[:16]:<16} {token.name[:24]:<24} {_when(token.created_at):<17} "
+                               f"{_when(token.expires_at):<17} {_when(token.last_used_at):<17} "
+                               f"{_when(token.revoked_at)}")
+        finally:
+            engine.dispose()
+
+    @group.command(name="revoke", help="End the token with this id at once.")
+    @click.argument("token_id", type=int)
+    def revoke(token_id: int) -> None:
+        engine, factory = sessions()
+        try:
+            with factory.begin() as session:
+                api_tokens.revoke(session, token_id)
+            click.echo(f"token {token_id} revoked")
+        except DispatchError as exc:
+            raise click.ClickException(exc.message) from None
+        finally:
+            engine.dispose()
+
+    return group
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"

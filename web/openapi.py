@@ -1,0 +1,179 @@
+"""The OpenAPI 3 description of every /api/v1 route, written by hand as data (a test checks
+that each route and method of the app is described here), served at /api/v1/openapi.json."""
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dispatch.actions import ACTIONS
+
+TEXT = {"type": "string"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+WHEN = {"type": "string", "format": "date-time"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    words = {401: "缺少令牌，或令牌无效、过期、已撤销", 403: "角色或单位无权执行此操作",
+             404: "没有此工单（或无权查看，答复与不存在相同）", 409: "当前状态不允许此操作，或工单已被他人修改",
+             422: "参数有误（field 指出哪一项）", 429: "尝试过于频繁（见 Retry-After）"}
+    return {str(s): _json(_ref("Error"), words[s]) for s in statuses}
+
+
+# The body each staff action takes; every one may also carry "expected_version".
+ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    "transfer": ({"unit": {**TEXT, "description": "unit code (GET /api/v1/units)"}, "note": TEXT}, ("unit",)),
+    "answer": ({"reply": TEXT}, ("reply",)),
+    "accept": ({}, ()),
+    "return": ({"reason": TEXT}, ("reason",)),
+    "request_extension": ({"days": {**INT, "minimum": 1, "maximum": 60}, "reason": TEXT}, ("days", "reason")),
+    "decide_extension": ({"approve": BOOL, "reason": TEXT}, ("approve",)),
+    "resolve": ({"reply": TEXT}, ("reply",)),
+    "escalate": ({"note": TEXT}, ("note",)),
+    "follow_up": ({"rating": {"type": "string", "enum": ["satisfied", "partly", "unsatisfied", "unreachable"]},
+                   "note": TEXT}, ("rating",)),
+    "close": ({"note": TEXT}, ("note",)),
+    "merge": ({"into": {**TEXT, "description": "the main ticket's number"}}, ("into",)),
+    "invalidate": ({"reason": TEXT, "flag_number": {**BOOL, "description": "also flag the caller's number "
+                                                    "as malicious, with this reason"}}, ("reason",)),
+    "handover": ({"to": {"type": "string", "enum": ["110", "119", "120", "122"]}, "note": TEXT}, ("to",)),
+    "dispute": ({"reason": TEXT}, ("reason",)),
+    "decide_dispute": ({"approve": BOOL, "reason": TEXT}, ("approve", "reason")),
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object({"error": TEXT, "message": {**TEXT, "description": "中文说明"}, "field": TEXT,
+                      "detail": TEXT, "state": TEXT, "action": TEXT}, ("error", "message")),
+    "Unit": _object({"code": TEXT, "name": TEXT, "kind": {"type": "string", "enum": ["department", "township", "other"]},
+                     "parent": {"type": "string", "nullable": True}}, ("code", "name", "kind")),
+    "Token": _object({"token": TEXT, "token_type": {"type": "string", "enum": ["Bearer"]},
+                      "expires_at": {**WHEN, "nullable": True}}, ("token", "expires_at")),
+    "Credentials": _object({"username": TEXT, "password": TEXT}, ("username", "password")),
+    "NewTicket": _object({"body": TEXT, "title": TEXT, "phone": TEXT, "name": TEXT, "location": TEXT,
+                          "type": TEXT, "urgency": {"type": "string", "enum": ["normal", "urgent"]},
+                          "confidential": BOOL}, ("body",)),
+    "Filed": _object({"number": TEXT, "query_code": TEXT, "state": TEXT, "deadline": WHEN, "received_at": WHEN,
+                      "repeat_of_open_ticket": BOOL}),
+    "PublicTicket": _object({"number": TEXT, "state": TEXT, "state_label": TEXT, "bucket": TEXT, "title": TEXT,
+                             "body": TEXT, "name": TEXT, "phone": TEXT, "unit": TEXT, "reply": TEXT,
+                             "timeline": {"type": "array", "items": {"type": "object"}}}),
+    "Stats": {"type": "object", "description": "dispatch.reports.summary(): tickets (received, resolution, "
+              "satisfaction_rate, follow_up_rate ...), units, calls, handovers, disputes"},
+    "TicketSummary": _object({"number": TEXT, "state": TEXT, "state_label": TEXT, "version": INT, "channel": TEXT,
+                              "type": TEXT, "urgency": TEXT, "confidential": BOOL, "title": TEXT,
+                              "unit_code": TEXT, "unit": TEXT, "received_at": WHEN, "deadline": WHEN,
+                              "overdue": BOOL}),
+    "TicketPage": _object({"tickets": {"type": "array", "items": _ref("TicketSummary")}, "page": INT,
+                           "pages": INT, "total": INT}),
+    "Event": _object({"at": WHEN, "actor": TEXT, "action": TEXT, "from": TEXT, "to": TEXT, "unit": TEXT,
+                      "note": TEXT}),
+    "TicketDetail": _object({
+        "number": TEXT, "state": TEXT, "state_label": TEXT, "version": INT, "title": TEXT, "body": TEXT,
+        "phone": {**TEXT, "description": "（保密） for unit staff on a confidential ticket"}, "name": TEXT,
+        "unit": TEXT, "unit_code": TEXT, "deadline": WHEN, "overdue": BOOL, "reply": TEXT,
+        "events": {"type": "array", "items": _ref("Event")},
+        "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)}},
+        "open_dispute": {"type": "object", "nullable": True}, "pending_extension": {"type": "object", "nullable": True},
+        "phone_flag": {"type": "object", "nullable": True},
+        "raised_by": {**INT, "description": "多人反映: 1 + duplicates merged into it"},
+        "duplicates": {"type": "array", "items": TEXT}, "merged_into": TEXT, "handover_to": TEXT,
+        "rating": TEXT, "rating_channel": TEXT, "follow_up_attempts": INT, "close_reason": TEXT}),
+    "Similar": _object({"number": TEXT, "similar": {"type": "array", "items": _object({
+        "number": TEXT, "title": TEXT, "state": TEXT, "received_at": WHEN, "score": {"type": "number"},
+        "text_score": {"type": "number"}, "same_place": BOOL, "same_category": BOOL})}}),
+    "ActionResult": _object({"number": TEXT, "state": TEXT, "state_label": TEXT, "version": INT, "unit_code": TEXT}),
+    "ActionBody": _object({"expected_version": {**INT, "description": "the version you saw; 409 if it changed"},
+                           **{name: schema for body, _ in ACTION_BODIES.values() for name, schema in body.items()}}),
+}
+
+NUMBER = {"name": "number", "in": "path", "required": True, "schema": TEXT}
+BEARER = [{"bearer": []}]
+
+PATHS: dict[str, Any] = {
+    "/api/v1/tickets": {"post": {
+        "summary": "File a ticket (citizen, public)", "security": [],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewTicket")}}},
+        "responses": {"201": _json(_ref("Filed"), "filed"), "200": _json(_ref("Filed"), "a repeat: the open ticket"),
+                      **_errors(422)}}},
+    "/api/v1/tickets/{number}": {"get": {
+        "summary": "A ticket as its citizen sees it (masked), by number and query code", "security": [],
+        "parameters": [NUMBER, {"name": "code", "in": "query", "required": True, "schema": TEXT}],
+        "responses": {"200": _json(_ref("PublicTicket")), **_errors(404)}}},
+    "/api/v1/stats": {"get": {
+        "summary": "The figures of a period (public)", "security": [],
+        "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
+                       {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}}],
+        "responses": {"200": _json(_ref("Stats")), **_errors(422)}}},
+    "/api/v1/units": {"get": {
+        "summary": "Active responsible units (public)", "security": [],
+        "responses": {"200": _json({"type": "array", "items": _ref("Unit")})}}},
+    "/api/v1/auth/token": {
+        "post": {"summary": "Trade a user name and password for a bearer token (HOTLINE_API_TOKEN_HOURS)",
+                 "security": [],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Credentials")}}},
+                 "responses": {"200": _json(_ref("Token")), **_errors(401, 422, 429)}},
+        "delete": {"summary": "Revoke the bearer token of this request", "security": BEARER,
+                   "responses": {"200": _json(_object({"revoked": BOOL})), **_errors(401)}}},
+    "/api/v1/staff/tickets": {"get": {
+        "summary": "Tickets the user may see (unit staff: their unit's), newest first, 50 a page",
+        "security": BEARER,
+        "parameters": [{"name": "state", "in": "query", "schema": TEXT},
+                       {"name": "unit", "in": "query", "schema": TEXT, "description": "unit code"},
+                       {"name": "q", "in": "query", "schema": TEXT, "description": "number, phone or words"},
+                       {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}],
+        "responses": {"200": _json(_ref("TicketPage")), **_errors(401, 422)}}},
+    "/api/v1/staff/tickets/{number}": {"get": {
+        "summary": "One ticket: timeline, allowed actions, dispute, extension, flag, duplicates",
+        "security": BEARER, "parameters": [NUMBER],
+        "responses": {"200": _json(_ref("TicketDetail")), **_errors(401, 404)}}},
+    "/api/v1/staff/tickets/{number}/similar": {"get": {
+        "summary": "Similar open tickets (possible duplicates), with scores", "security": BEARER,
+        "parameters": [NUMBER], "responses": {"200": _json(_ref("Similar")), **_errors(401, 404)}}},
+    "/api/v1/staff/tickets/{number}/{action}": {"post": {
+        "summary": "Take a staff action on the ticket",
+        "description": "Bodies: " + "; ".join(
+            f"{name} {{{', '.join(n + ('' if n in required else '?') for n in body)}}}"
+            for name, (body, required) in ACTION_BODIES.items()) + ". Each may add expected_version.",
+        "security": BEARER,
+        "parameters": [NUMBER, {"name": "action", "in": "path", "required": True,
+                                "schema": {"type": "string", "enum": list(ACTIONS)}}],
+        "requestBody": {"content": {"application/json": {"schema": _ref("ActionBody")}}},
+        "responses": {"200": _json(_ref("ActionResult")), **_errors(401, 403, 404, 409, 422)}}},
+    "/api/v1/openapi.json": {"get": {
+        "summary": "This description", "security": [], "responses": {"200": _json({"type": "object"})}}},
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "12345 citizen hotline API", "version": "1",
+             "description": "Public intake and figures, and the staff API (bearer tokens). Errors are JSON "
+                            "{error, message (中文), field?, detail?}."},
+    "paths": PATHS,
+    "components": {"schemas": SCHEMAS,
+                   "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+}
+
+
+async def openapi(_request: Request) -> Response:
+    return JSONResponse(SPEC)
+
+
+routes = [Route("/api/v1/openapi.json", openapi, methods=["GET"])]
