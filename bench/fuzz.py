@@ -41,6 +41,7 @@ def serve(port: int, database_url: str) -> None:
     import uvicorn
 
     from dispatch import db
+    from dispatch.limits import Limits as DatabaseLimits
     from sms_gateway.simulator import ServerThread, TwilioSimulator
     from web.app import create_app
     from web.auth import RateLimiter
@@ -52,13 +53,15 @@ def serve(port: int, database_url: str) -> None:
     twilio.start(TwilioSimulator(ACCOUNT_SID, AUTH_TOKEN, url=twilio.url).app())
     settings = Settings(database_url=database_url, log_level="WARNING", sms=SmsSettings(
         account_sid=ACCOUNT_SID, auth_token=Secret(AUTH_TOKEN), from_number="+12345550100",
-        public_url=f"http://127.0.0.1:{port}", api_base=twilio.url, throttle_max=10**9))
+        public_url=f"http://127.0.0.1:{port}", api_base=twilio.url, throttle_max=10**9),
+        limits=DatabaseLimits.build(api_intake_per_minute=0, lookup_failures_per_address=0,
+                                    lookup_failures_per_ticket=0, login_failures_per_user_address=0,
+                                    login_failures_per_address=0))
     app = create_app(settings)
 
     async def unlimited(scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] == "http":
-            none = RateLimiter(10**9, 1)
-            app.state.site.limits = Limits(none, none, none, none)
+            app.state.site.limits = Limits(form_per_client=RateLimiter(10**9, 1))
         await app(scope, receive, send)
 
     uvicorn.run(unlimited, host="127.0.0.1", port=port, log_level="warning", access_log=False)

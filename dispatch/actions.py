@@ -19,7 +19,6 @@ from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.models import Ticket, Unit
-from dispatch.public import ticket_by_number
 from dispatch.staff_view import may_see
 from dispatch.states import FINISHED_STATES, State
 from dispatch.units import City

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
+from dispatch.limits import Limits as DatabaseLimits
 from sms_gateway.simulator import ServerThread, TwilioSimulator
 from tests.web import fuzzing
 from tests.web.pages_support import csrf
@@ -26,10 +27,13 @@ AUTH_TOKEN = "fuzz-auth-token"
 PUBLIC_URL = "http://testserver"
 
 
+# The fuzzer is one client: without these it would mostly see 429 (0 turns a limit off).
+NO_LIMITS = DatabaseLimits.build(api_intake_per_minute=0, lookup_failures_per_address=0, lookup_failures_per_ticket=0,
+                                 login_failures_per_user_address=0, login_failures_per_address=0)
+
+
 def unlimited() -> Limits:
-    """The fuzzer is one client: without this it would mostly see 429."""
-    return Limits(login_per_client=RateLimiter(10**9, 1), login_failures_per_user=RateLimiter(10**9, 1),
-                  form_per_client=RateLimiter(10**9, 1), lookup_failures_per_client=RateLimiter(10**9, 1))
+    return Limits(form_per_client=RateLimiter(10**9, 1))
 
 
 @pytest.fixture
@@ -38,7 +42,7 @@ def client(database_url: str, sessions: sessionmaker[Session]) -> Iterator[TestC
     twilio.start(TwilioSimulator(ACCOUNT_SID, AUTH_TOKEN, url=twilio.url).app())
     settings = Settings(database_url=database_url, sms=SmsSettings(
         account_sid=ACCOUNT_SID, auth_token=Secret(AUTH_TOKEN), from_number="+12345550100",
-        public_url=PUBLIC_URL, api_base=twilio.url, throttle_max=10**9))
+        public_url=PUBLIC_URL, api_base=twilio.url, throttle_max=10**9), limits=NO_LIMITS)
     with TestClient(create_app(settings), raise_server_exceptions=False, follow_redirects=False) as client:
         client.app.state.site.limits = unlimited()  # type: ignore[attr-defined]
         yield client

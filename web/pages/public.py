@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from dispatch import follow_up, limits
 from dispatch.actors import Actor
-from dispatch.errors import IllegalTransition, InvalidInput, NotFound, RateLimited
+from dispatch.errors import IllegalTransition, InvalidInput, RateLimited
 from dispatch.intake import IntakeRequest, intake
 from dispatch.models import Ticket
 from dispatch.public import public_view
