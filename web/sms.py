@@ -180,7 +180,7 @@ async def status_callback(request: Request) -> Response:
         return verified
     _, update = verified
     raw_id = request.query_params.get("id", "")
-    outbox_id = int(raw_id) if raw_id.isdigit() else None
+    outbox_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19 else None
     services: Services = request.app.state.services
     await services.run(lambda session: outbox.apply_delivery_status(
         session, provider_sid=update.message_sid, status=update.status, error_code=update.error_code,
