@@ -19,7 +19,7 @@ from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.models import Ticket, Unit
-from dispatch.staff_view import may_see
+from dispatch.staff_view import visible_ticket
 from dispatch.states import FINISHED_STATES, State
 from dispatch.units import City
 from dispatch.vocabulary import FollowUpOutcome, Role
@@ -57,9 +57,7 @@ def perform(session: Session, actor: Actor, ticket_number: str, action: str, par
     handler = HANDLERS.get(canonical(action))
     if handler is None:
         raise NotFound(f"没有「{action}」这个操作")
-    ticket = session.scalar(select(Ticket).where(Ticket.number == ticket_number.strip()))
-    if ticket is None or not may_see(session, actor, ticket):
-        raise NotFound(f"no ticket {ticket_number}")
+    ticket = visible_ticket(session, actor, ticket_number)
     # Checked once, here, before anything changes: domain functions that flush midway
     # (resolve, transfer with learn_from) would otherwise see their own write as someone
     # else's. Concurrent writers are still caught by the version column at flush.

@@ -12,23 +12,10 @@ from sqlalchemy.orm import Session
 from dispatch import disputes, flags, lifecycle, queries, similarity
 from dispatch.actions import allowed_actions
 from dispatch.actors import Actor
-from dispatch.errors import NotFound
 from dispatch.models import Ticket, Unit
-from dispatch.public import ticket_by_number
 from dispatch.similarity import Places
-from dispatch.staff_view import hides_identity, may_see, staff_view
+from dispatch.staff_view import hides_identity, may_see, staff_view, visible_ticket
 from dispatch.vocabulary import Role
-
-
-def visible_ticket(session: Session, actor: Actor, number: str) -> Ticket:
-    """The ticket, or NotFound exactly as for an unknown number when the user may not see it."""
-    try:
-        ticket = ticket_by_number(session, number)
-    except NotFound:
-        raise NotFound(f"no ticket {number}") from None
-    if not may_see(session, actor, ticket):
-        raise NotFound(f"no ticket {number}")
-    return ticket
 
 
 def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]:
@@ -36,8 +23,7 @@ def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]
     view = staff_view(session, actor, ticket)
     hidden = hides_identity(actor, ticket)
     unit = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
-    duplicates = list(session.scalars(select(Ticket.number).where(Ticket.merged_into_id == ticket.id)
-                                      .order_by(Ticket.id)))
+    duplicates = [t.number for t in queries.merged_into(session, ticket.id)]
     main = session.scalar(select(Ticket.number).where(Ticket.id == ticket.merged_into_id)) \
         if ticket.merged_into_id else None
     dispute = disputes.open_dispute(session, ticket)

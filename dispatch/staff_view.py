@@ -26,6 +26,14 @@ def may_see(session: Session, actor: Actor, ticket: Ticket) -> bool:
                                                      Transfer.unit_id == actor.unit_id))))
 
 
+def visible_ticket(session: Session, actor: Actor, number: str) -> Ticket:
+    """The ticket, or NotFound exactly as for an unknown number when the actor may not see it."""
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip()))
+    if ticket is None or not may_see(session, actor, ticket):
+        raise NotFound(f"no ticket {number}")
+    return ticket
+
+
 def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]:
     """The ticket as a staff member may see it; NotFound (not 'forbidden') for a unit that
     may not, so ticket numbers of other units cannot be probed."""

@@ -43,16 +43,8 @@ class Unauthorized(DispatchError):
     code = "unauthorized"
 
 
-class TooManyRequests(DispatchError):
-    code = "too_many_requests"
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 STATUS = {InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
-          StorageUnavailable: 503, RateLimited: 429, Unauthorized: 401, TooManyRequests: 429}
+          StorageUnavailable: 503, RateLimited: 429, Unauthorized: 401}
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -101,8 +93,6 @@ async def dispatch_error(request: Request, exc: Exception) -> Response:
         extra.update(state=exc.state, action=exc.action)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="hotline", error="invalid_token"'
-    if isinstance(exc, TooManyRequests):
-        headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, RateLimited):
         extra["retry_after"] = exc.retry_after
         headers["Retry-After"] = str(exc.retry_after)

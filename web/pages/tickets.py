@@ -27,7 +27,8 @@ from dispatch.staff_view import staff_view
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
-from web.pages.labels import action_label, label
+from web.errors import in_chinese
+from web.pages.labels import label
 from web.pages.site import Site
 from web.services import Services
 
@@ -165,7 +166,7 @@ def explain(exc: DispatchError) -> tuple[str, int]:
         return ("该工单已被他人处理或修改，您看到的是旧页面，本次操作没有保存。请查看下方最新状态后再操作。"
                 f"（{exc.message}）", 409)
     if isinstance(exc, IllegalTransition):
-        return f"工单当前状态为「{label(exc.state)}」，不能执行「{action_label(exc.action)}」。", 409
+        return in_chinese(exc), 409
     if isinstance(exc, InvalidInput):
         fields = {"reply": "答复内容", "reason": "理由", "note": "说明", "unit": "承办单位",
                   "working_days": "延期天数", "body": "诉求内容", "phone": "联系电话", "title": "标题",
