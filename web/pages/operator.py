@@ -23,7 +23,7 @@ from dispatch.vocabulary import Channel, RequestType, Urgency
 from web.auth import staff_only
 from web.pages.labels import label
 from web.pages.site import Site, event_stream, sse
-from web.pages.tickets import explain
+from web.messages import describe
 
 DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
 _AGENT = re.compile(r"^[A-Za-z0-9_./@:-]{1,120}$")
@@ -121,7 +121,7 @@ async def file_ticket(request: Request) -> Response:
     try:
         number = await site.services.run(work)
     except InvalidInput as exc:
-        return await console(request, values=values, error=explain(exc)[0], status=422)
+        return await console(request, values=values, error=describe(exc), status=422)
     site.changed()
     return RedirectResponse(f"/tickets/{number}?done=filed", status_code=303)
 
@@ -133,7 +133,7 @@ async def callback_done(request: Request) -> Response:
     try:
         await site.services.run(lambda s: telephony.mark_callback_done(s, callback_id, user.actor, note))
     except InvalidInput as exc:
-        return await console(request, error=explain(exc)[0], status=422)
+        return await console(request, error=describe(exc), status=422)
     return RedirectResponse("/operator?done=callback", status_code=303)
 
 
