@@ -46,6 +46,12 @@ class Reason(enum.StrEnum):
     PHRASE_LENGTH = "phrase_length"            # phrase, low, high
     CALLBACK_NOTE_REQUIRED = "callback_note_required"
     PAGE_EXPIRED = "page_expired"
+    RATING_REQUIRED = "rating_required"
+    CANNOT_RATE = "cannot_rate"
+    TYPE_AND_URGENCY_REQUIRED = "type_and_urgency_required"
+    BAD_AGENT = "bad_agent"                    # the operator's phone, e.g. PJSIP/7001
+    NO_AGENT = "no_agent"
+    NO_PBX = "no_pbx"
     # -- accounts and tokens (the CLI) ------------------------------------------------------
     PASSWORD_TOO_SHORT = "password_too_short"  # limit
     USERNAME_TAKEN = "username_taken"          # username

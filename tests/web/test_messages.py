@@ -50,6 +50,12 @@ def _sentence(node: ast.expr) -> str | None:
     return None
 
 
+def _reason(node: ast.expr) -> Reason | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "Reason":
+        return Reason[node.attr]
+    return None
+
+
 def _sources() -> list[Path]:
     return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py")
                   if "migrations" not in p.parts)
@@ -59,7 +65,17 @@ def raises() -> list[Raise]:
     found = []
     for path in _sources():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call) or _name(node.func) not in ERRORS:
+            if not isinstance(node, ast.Call):
+                continue
+            if _name(node.func) == "words" and node.args:  # words(Reason.X, {data}) said outside an error
+                reason = _reason(node.args[0])
+                data = node.args[1] if len(node.args) > 1 else None
+                keys = {k.value for k in data.keys if isinstance(k, ast.Constant)} if isinstance(data, ast.Dict) else set()
+                if reason is not None:
+                    found.append(Raise(f"{path.relative_to(ROOT)}:{node.lineno}", "words", reason, None,
+                                       frozenset(keys), None))
+                continue
+            if _name(node.func) not in ERRORS:
                 continue
             kind = _name(node.func)
             assert kind is not None
@@ -67,9 +83,7 @@ def raises() -> list[Raise]:
             if len(node.args) <= position:
                 continue
             arg = node.args[position]
-            reason = None
-            if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "Reason":
-                reason = Reason[arg.attr]
+            reason = _reason(arg)
             field = _sentence(node.args[0]) if kind in WITH_FIELD else None
             found.append(Raise(f"{path.relative_to(ROOT)}:{node.lineno}", kind, reason, _sentence(arg),
                                frozenset(k.arg for k in node.keywords if k.arg), field))

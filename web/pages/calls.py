@@ -13,15 +13,15 @@ from starlette.routing import Route
 
 from callcenter.callbacks import call_about_ticket, call_back
 from dispatch.actors import DISPATCH_ROLES
-from dispatch.errors import Conflict, IllegalTransition, InvalidInput
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from web.auth import staff_only
+from web.errors import status_of
+from web.messages import describe, words
 from web.pages.operator import console
 from web.pages.site import Site
-from web.errors import status_of
-from web.messages import describe
 
-NO_AGENT = "请先在上方选择您的分机，回拨时先响您的话机。"
-NO_PBX = "电话系统未接入，无法一键回拨：请用座机拨打后在下方记录结果。"
+NO_AGENT = words(Reason.NO_AGENT, {})
+NO_PBX = words(Reason.NO_PBX, {})
 
 
 def _site(request: Request) -> Site:

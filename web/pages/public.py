@@ -18,7 +18,7 @@ from dispatch.models import Ticket
 from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Rating, RequestType
 from web.auth import checked_form, client_key
-from web.messages import describe
+from web.messages import describe, words
 from web.pages.site import Site
 
 TYPES = [t.value for t in RequestType]
@@ -52,7 +52,7 @@ async def submit(request: Request) -> Response:
     limiter, client = site.limits.form_per_client, client_key(request)
     if limiter.blocked(client):
         return _form_page(request, values=values, status=429,
-                          notice=f"提交过于频繁，请 {limiter.retry_after(client)} 秒后再试，或拨打 12345。")
+                          notice=words(Reason.TOO_MANY_INTAKES, {"seconds": limiter.retry_after(client)}))
     try:
         kind = RequestType(values["type"]) if values["type"] else RequestType.COMPLAINT
     except ValueError:
@@ -132,7 +132,7 @@ async def rate(request: Request) -> Response:
     try:
         rating = Rating(str(form.get("rating") or ""))
     except ValueError:
-        return await status(request, number=number, code=code, error="请选择满意、基本满意或不满意。",
+        return await status(request, number=number, code=code, error=words(Reason.RATING_REQUIRED, {}),
                             http_status=422)
 
     def work(session: Session) -> bool:
@@ -148,7 +148,7 @@ async def rate(request: Request) -> Response:
         return await status(request, number=number, code=code, http_status=429, error=describe(exc))
     except (IllegalTransition, InvalidInput):
         return await status(request, number=number, code=code, http_status=409,
-                            error="这件工单现在不能评价：可能已经评价过，或尚未办结。")
+                            error=words(Reason.CANNOT_RATE, {}))
     if not rated:
         return await status(request, number=number, code=code)
     site.changed()

@@ -14,9 +14,9 @@ from dispatch.actors import SUPERVISING_ROLES
 from dispatch.errors import DispatchError
 from dispatch.models import Unit
 from web.auth import staff_only
-from web.pages.site import Site
 from web.errors import status_of
 from web.messages import describe
+from web.pages.site import Site
 
 DONE = {"added": "规则已添加，新工单即按此分派。", "removed": "规则已停用（保留在下方记录中）。"}
 

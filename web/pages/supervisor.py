@@ -22,12 +22,12 @@ from dispatch.models import ExtensionRequest
 from dispatch.phone import national_form
 from dispatch.reports import Period
 from web.auth import staff_only
+from web.errors import status_of
+from web.messages import describe
 from web.pages import charts
 from web.pages.board import PRESETS, parse_period
 from web.pages.labels import label, local_time, percent, time_left
 from web.pages.site import Site, today_local
-from web.errors import status_of
-from web.messages import describe
 
 # Column kinds: how a value is shown on the page and written to CSV.
 INT, RATE, TEXT, TIME, SECONDS = "int", "rate", "text", "time", "seconds"
