@@ -130,7 +130,6 @@ KINDS_ZH: dict[str, str] = {
     "illegal_transition": "工单当前状态不允许此操作。",
     "dispatch_error": "操作没有完成。",
 }
-STORAGE_FALLBACK_ZH = KINDS_ZH["storage_unavailable"]
 
 # The error pages and answers that are not the domain's: a status, a title and a sentence.
 HTTP_ZH: dict[int, tuple[str, str]] = {
@@ -160,16 +159,20 @@ def field_label(field: str | None) -> str:
     return FIELDS_ZH.get(field, field)
 
 
+def _http(status: int) -> tuple[str, str]:
+    return HTTP_ZH.get(status, HTTP_ZH[500] if status >= 500 else HTTP_ZH[400])
+
+
 def http_title(status: int) -> str:
-    return HTTP_ZH.get(status, HTTP_ZH[500] if status >= 500 else HTTP_ZH[400])[0]
+    return _http(status)[0]
 
 
 def http_message(status: int, detail: str | None = None) -> str:
     """Starlette's own answers (404 for an unknown path, 405...) carry English details; a
     detail written in Chinese by our code is kept."""
-    if detail and _CHINESE.search(detail):
+    if detail and has_chinese(detail):
         return detail
-    return HTTP_ZH.get(status, HTTP_ZH[500] if status >= 500 else HTTP_ZH[400])[1]
+    return _http(status)[1]
 
 
 def has_chinese(text: str) -> bool:
@@ -198,6 +201,8 @@ def _shown(key: str, value: Any) -> str:
         return label(str(value))
     if key == "action":
         return action_label(str(value))
+    if key == "states":  # the codes the API takes, with the words people know them by
+        return "、".join(f"{label(str(v))}（{v}）" for v in value)
     if isinstance(value, (list, tuple, set, frozenset)):
         return "、".join(str(v) for v in value)
     text = str(value)

@@ -91,8 +91,10 @@ def raises() -> list[Raise]:
 
 
 def field_names() -> set[str]:
-    """Every field name an error can be about, as the code spells it."""
-    names = {r.field for r in raises() if r.field}
+    """Every field name whose Chinese name an error's words use, as the code spells it (a
+    sentence in the older form is shown as written and names its field itself)."""
+    names = {r.field for r in raises()
+             if r.field and r.reason is not None and "field" in placeholders(REASONS_ZH[r.reason])}
     for path in _sources():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and _name(node.func) in FIELD_READERS:
