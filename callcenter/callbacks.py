@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.bridge import AmiBridge, AmiError
 from dispatch import follow_up, telephony
 from dispatch.actors import Actor
-from dispatch.errors import NotFound
+from dispatch.errors import NotFound, Reason
 from dispatch.models import Callback
 from dispatch.phone import national_form
 from dispatch.public import ticket_by_number
@@ -44,7 +44,7 @@ async def call_back(bridge: AmiBridge, sessions: sessionmaker[Session], callback
         with sessions() as session:
             callback = session.get(Callback, callback_id)
             if callback is None or not callback.caller:
-                raise NotFound(f"no callback {callback_id} with a number to call")
+                raise NotFound(Reason.CALLBACK_NOT_FOUND, callback_id=callback_id)
             return national_form(callback.caller)
 
     citizen = await asyncio.to_thread(number)

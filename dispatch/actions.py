@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dispatch import disputes, flags, follow_up, handover, lifecycle, queries
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.deadlines import DeadlinePolicy
-from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.models import Ticket, Unit
 from dispatch.staff_view import visible_ticket
@@ -56,7 +56,7 @@ def perform(session: Session, actor: Actor, ticket_number: str, action: str, par
     """Do `action` on the ticket as `actor`; returns the ticket as it now is (flushed)."""
     handler = HANDLERS.get(canonical(action))
     if handler is None:
-        raise NotFound(f"没有「{action}」这个操作")
+        raise NotFound(Reason.NO_SUCH_ACTION, action=action)
     ticket = visible_ticket(session, actor, ticket_number)
     # Checked once, here, before anything changes: domain functions that flush midway
     # (resolve, transfer with learn_from) would otherwise see their own write as someone
@@ -82,16 +82,16 @@ def optional_text(params: Params, name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput(name, "应为文字")
+        raise InvalidInput(name, Reason.NOT_TEXT)
     if len(value) > lifecycle.MAX_NOTE_CHARS:
-        raise InvalidInput(name, f"不能超过 {lifecycle.MAX_NOTE_CHARS} 个字")
+        raise InvalidInput(name, Reason.TOO_LONG, limit=lifecycle.MAX_NOTE_CHARS)
     return value.strip() or None
 
 
-def required_text(params: Params, name: str, what: str) -> str:
+def required_text(params: Params, name: str) -> str:
     value = optional_text(params, name)
     if value is None:
-        raise InvalidInput(name, f"请填写{what}")
+        raise InvalidInput(name, Reason.REQUIRED)
     return value
 
 
@@ -100,12 +100,12 @@ def optional_int(params: Params, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise InvalidInput(name, "应为整数")
+        raise InvalidInput(name, Reason.NOT_INTEGER)
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
-    raise InvalidInput(name, "应为整数")
+    raise InvalidInput(name, Reason.NOT_INTEGER)
 
 
 _TRUE, _FALSE = ("true", "yes", "on", "1", "approve"), ("false", "no", "off", "0", "refuse")
@@ -115,29 +115,29 @@ def boolean(params: Params, name: str, *, default: bool | None = None) -> bool:
     value = _raw(params, name)
     if value is None:
         if default is None:
-            raise InvalidInput(name, "请填写 true（同意）或 false（不同意）")
+            raise InvalidInput(name, Reason.DECISION_REQUIRED)
         return default
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
-    raise InvalidInput(name, "应为 true 或 false")
+    raise InvalidInput(name, Reason.NOT_BOOLEAN)
 
 
 def _days(params: Params) -> int:
     days = optional_int(params, "days")
     if days is None or not 1 <= days <= MAX_DAYS:
-        raise InvalidInput("days", f"请填写 1 到 {MAX_DAYS} 之间的工作日数")
+        raise InvalidInput("days", Reason.OUT_OF_RANGE, low=1, high=MAX_DAYS)
     return days
 
 
 def _unit(session: Session, params: Params) -> Unit:
     code = _raw(params, "unit")
     if not isinstance(code, str) or not code.strip():
-        raise InvalidInput("unit", "请选择承办单位（单位代码）")
+        raise InvalidInput("unit", Reason.UNIT_REQUIRED)
     unit = session.scalar(select(Unit).where(Unit.code == code.strip()))
     if unit is None:
-        raise InvalidInput("unit", f"没有代码为「{code.strip()}」的单位")
+        raise InvalidInput("unit", Reason.UNKNOWN_UNIT, code=code.strip())
     return unit
 
 
@@ -146,17 +146,16 @@ def _outcome(params: Params) -> FollowUpOutcome:
     try:
         return FollowUpOutcome(str(value))
     except ValueError:
-        raise InvalidInput("rating", "应为 satisfied（满意）、partly（基本满意）、unsatisfied（不满意）"
-                           "或 unreachable（未接通）") from None
+        raise InvalidInput("rating", Reason.BAD_OUTCOME, value=str(value)) from None
 
 
 def _main_ticket(session: Session, params: Params) -> Ticket:
     number = _raw(params, "into")
     if not isinstance(number, str) or not number.strip():
-        raise InvalidInput("into", "请填写要合并到的主工单号")
+        raise InvalidInput("into", Reason.REQUIRED)
     main = session.scalar(select(Ticket).where(Ticket.number == number.strip()))
     if main is None:
-        raise InvalidInput("into", f"没有工单「{number.strip()}」")
+        raise InvalidInput("into", Reason.UNKNOWN_TICKET, number=number.strip())
     return main
 
 
@@ -176,7 +175,7 @@ def _transfer(session: Session, actor: Actor, ticket: Ticket, params: Params, co
 
 
 def _answer(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    lifecycle.answer(session, ticket, actor, required_text(params, "reply", "答复内容"), now=context.now)
+    lifecycle.answer(session, ticket, actor, required_text(params, "reply"), now=context.now)
 
 
 def _accept(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
@@ -184,13 +183,13 @@ def _accept(session: Session, actor: Actor, ticket: Ticket, params: Params, cont
 
 
 def _return(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    lifecycle.return_ticket(session, ticket, actor, required_text(params, "reason", "退单理由"), now=context.now)
+    lifecycle.return_ticket(session, ticket, actor, required_text(params, "reason"), now=context.now)
 
 
 def _request_extension(session: Session, actor: Actor, ticket: Ticket, params: Params,
                        context: ActionContext) -> None:
     days = _days(params)
-    lifecycle.request_extension(session, ticket, actor, days, required_text(params, "reason", "延期理由"),
+    lifecycle.request_extension(session, ticket, actor, days, required_text(params, "reason"),
                                 now=context.now)
 
 
@@ -201,17 +200,17 @@ def _decide_extension(session: Session, actor: Actor, ticket: Ticket, params: Pa
     request = queries.pending_extension_of(session, ticket.id)
     if request is None:
         require_role(actor, SUPERVISING_ROLES, "decide extension requests")
-        raise Conflict(f"工单 {ticket.number} 没有待审批的延期申请")
+        raise Conflict(Reason.NO_PENDING_EXTENSION, number=ticket.number)
     lifecycle.decide_extension(session, request, actor, approve=approve, policy=context.deadlines, note=note,
                                now=context.now)
 
 
 def _resolve(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    lifecycle.resolve(session, ticket, actor, required_text(params, "reply", "答复内容"), now=context.now)
+    lifecycle.resolve(session, ticket, actor, required_text(params, "reply"), now=context.now)
 
 
 def _escalate(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    lifecycle.escalate(session, ticket, actor, required_text(params, "note", "督办意见"), now=context.now)
+    lifecycle.escalate(session, ticket, actor, required_text(params, "note"), now=context.now)
 
 
 def _follow_up(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
@@ -220,7 +219,7 @@ def _follow_up(session: Session, actor: Actor, ticket: Ticket, params: Params, c
 
 
 def _close(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    lifecycle.close(session, ticket, actor, required_text(params, "note", "关闭说明"), now=context.now)
+    lifecycle.close(session, ticket, actor, required_text(params, "note"), now=context.now)
 
 
 def _merge(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
@@ -228,10 +227,10 @@ def _merge(session: Session, actor: Actor, ticket: Ticket, params: Params, conte
 
 
 def _invalidate(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    reason = required_text(params, "reason", "作废理由")
+    reason = required_text(params, "reason")
     flag = boolean(params, "flag_number", default=False)
     if flag and not ticket.phone:
-        raise InvalidInput("flag_number", "该工单没有来电号码，无法标记")
+        raise InvalidInput("flag_number", Reason.NO_PHONE_TO_FLAG)
     lifecycle.invalidate(session, ticket, actor, reason, now=context.now)
     if flag:
         flags.flag(session, ticket.phone, actor, reason, ticket_id=ticket.id, now=context.now)
@@ -243,14 +242,14 @@ def _handover(session: Session, actor: Actor, ticket: Ticket, params: Params, co
 
 
 def _dispute(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    disputes.raise_dispute(session, ticket, actor, required_text(params, "reason", "改派理由"), now=context.now)
+    disputes.raise_dispute(session, ticket, actor, required_text(params, "reason"), now=context.now)
 
 
 def _decide_dispute(session: Session, actor: Actor, ticket: Ticket, params: Params,
                     context: ActionContext) -> None:
     approve = boolean(params, "approve")
     disputes.decide_dispute(session, ticket, actor, approve=approve,
-                            reason=required_text(params, "reason", "审核意见"), now=context.now)
+                            reason=required_text(params, "reason"), now=context.now)
 
 
 HANDLERS: dict[str, Handler] = {

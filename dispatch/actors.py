@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispatch.errors import PermissionDenied
+from dispatch.errors import PermissionDenied, Reason
 from dispatch.vocabulary import Role
 
 
@@ -43,7 +43,8 @@ def require_role(actor: Actor, allowed: frozenset[Role], what: str) -> None:
     if actor.is_system:
         return
     if actor.role not in allowed:
-        raise PermissionDenied(f"{actor.label} ({actor.role.value if actor.role else 'citizen'}) may not {what}")
+        raise PermissionDenied(Reason.ROLE_NOT_ALLOWED, actor=actor.label,
+                               role=actor.role.value if actor.role else "citizen", what=what)
 
 
 def require_unit(actor: Actor, unit_id: int | None, what: str) -> None:
@@ -53,4 +54,4 @@ def require_unit(actor: Actor, unit_id: int | None, what: str) -> None:
     if actor.role is Role.ADMIN:
         return
     if actor.role is not Role.UNIT_STAFF or actor.unit_id is None or actor.unit_id != unit_id:
-        raise PermissionDenied(f"{actor.label} may not {what}: the ticket is not with their unit")
+        raise PermissionDenied(Reason.NOT_YOUR_UNIT, actor=actor.label, what=what)

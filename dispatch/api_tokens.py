@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import utcnow
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import ApiToken, StaffUser
 
 # last_used_at is written at most this often per token: not one write per request.
@@ -31,13 +31,13 @@ def create(session: Session, user: StaffUser, name: str, *, lifetime: dt.timedel
     `lifetime` None: valid until revoked (a unit's own system)."""
     name = name.strip()
     if not name:
-        raise InvalidInput("name", "请填写令牌名称")
+        raise InvalidInput("name", Reason.REQUIRED)
     if len(name) > MAX_NAME_CHARS:
-        raise InvalidInput("name", f"不能超过 {MAX_NAME_CHARS} 个字")
+        raise InvalidInput("name", Reason.TOO_LONG, limit=MAX_NAME_CHARS)
     if not user.active:
-        raise InvalidInput("user", f"{user.username} 已停用")
+        raise InvalidInput("user", Reason.ACCOUNT_INACTIVE, username=user.username)
     if lifetime is not None and lifetime <= dt.timedelta(0):
-        raise InvalidInput("days", "有效期应为正数")
+        raise InvalidInput("days", Reason.NOT_POSITIVE)
     now = now or utcnow()
     raw = secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name, token_hash=token_hash(raw), created_at=now,
@@ -74,7 +74,7 @@ def revoke(session: Session, token_id: int, *, now: dt.datetime | None = None) -
     """End a token; revoking one already revoked keeps the first moment."""
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no API token {token_id}")
+        raise NotFound(Reason.TOKEN_NOT_FOUND, token_id=token_id)
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
         session.flush()

@@ -9,7 +9,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import rollup
-from dispatch.errors import StorageUnavailable
+from dispatch.errors import Reason, StorageUnavailable
 from dispatch.models import TicketEvent
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,11 @@ def _forbid_event_changes(session: Session, _context, _instances) -> None:  # ty
 
 
 # SQLSTATEs and SQLite messages of a database that cannot take writes for now.
-_PG_STATES = {"25006": "read_only", "53100": "disk_full", "53200": "out_of_memory",
-              "57P03": "unreachable", "08000": "unreachable", "08001": "unreachable",
-              "08003": "unreachable", "08006": "unreachable"}
-_SQLITE_MESSAGES = (("readonly database", "read_only"), ("database or disk is full", "disk_full"),
-                    ("disk i/o error", "disk_full"), ("unable to open database", "unreachable"))
+_PG_STATES = {"25006": Reason.READ_ONLY, "53100": Reason.DISK_FULL, "53200": Reason.OUT_OF_MEMORY,
+              "57P03": Reason.UNREACHABLE, "08000": Reason.UNREACHABLE, "08001": Reason.UNREACHABLE,
+              "08003": Reason.UNREACHABLE, "08006": Reason.UNREACHABLE}
+_SQLITE_MESSAGES = (("readonly database", Reason.READ_ONLY), ("database or disk is full", Reason.DISK_FULL),
+                    ("disk i/o error", Reason.DISK_FULL), ("unable to open database", Reason.UNREACHABLE))
 
 
 def storage_fault(exc: BaseException) -> StorageUnavailable | None:
@@ -96,7 +96,7 @@ def storage_fault(exc: BaseException) -> StorageUnavailable | None:
         if needle in message:
             return StorageUnavailable(reason, str(original))
     if invalidated or (state is None and "connection" in message):
-        return StorageUnavailable("unreachable", str(original).strip().splitlines()[0])
+        return StorageUnavailable(Reason.UNREACHABLE, str(original).strip().splitlines()[0])
     return None
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import chinese_calendar
 
 from dispatch.clock import CHINA, local_date
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, Reason
 from dispatch.vocabulary import RequestType, Urgency
 
 log = logging.getLogger(__name__)
@@ -109,5 +109,5 @@ def load_policy(path: Path | None) -> DeadlinePolicy:
             extra_workdays=frozenset(dt.date.fromisoformat(d) for d in raw.get("workdays", [])),
         )
     except (OSError, ValueError, AttributeError, TypeError) as exc:
-        raise InvalidInput("deadlines", f"cannot read deadline file {path}: {exc}") from exc
+        raise InvalidInput("deadlines", Reason.FILE_UNREADABLE, path=str(path), error=str(exc)) from exc
     return DeadlinePolicy(working_days=days, calendar=calendar)

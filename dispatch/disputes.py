@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from dispatch import lifecycle
 from dispatch.actors import SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import utcnow
-from dispatch.errors import Conflict, IllegalTransition
+from dispatch.errors import Conflict, IllegalTransition, Reason
 from dispatch.models import Dispute, Ticket, TicketEvent, Unit
 from dispatch.states import Action, State
 from dispatch.vocabulary import DisputeStatus
@@ -29,7 +29,7 @@ def raise_dispute(session: Session, ticket: Ticket, actor: Actor, reason: str, *
     if State(ticket.state) not in DISPUTABLE_STATES:
         raise IllegalTransition(ticket.state, "dispute", ticket.number)
     if ticket.open_dispute_id is not None:
-        raise Conflict(f"ticket {ticket.number} already has a dispute waiting for a supervisor")
+        raise Conflict(Reason.DISPUTE_WAITING, number=ticket.number)
     now = now or utcnow()
     dispute = Dispute(ticket_id=ticket.id, unit_id=ticket.unit_id, raised_by=actor.user_id, raised_at=now,
                       reason=reason, status=DisputeStatus.PENDING.value)
@@ -54,7 +54,7 @@ def decide_dispute(session: Session, ticket: Ticket, actor: Actor, *, approve: b
     lifecycle.require_state_allows(ticket, Action.REDISPATCH)  # disputes wait only in those states
     dispute = open_dispute(session, ticket)
     if dispute is None or dispute.status != DisputeStatus.PENDING.value:
-        raise Conflict(f"ticket {ticket.number} has no dispute waiting for a decision")
+        raise Conflict(Reason.NO_PENDING_DISPUTE, number=ticket.number)
     now = now or utcnow()
     dispute.status = (DisputeStatus.UPHELD if approve else DisputeStatus.REFUSED).value
     dispute.decided_by, dispute.decided_at, dispute.decision_note = actor.user_id, now, reason

@@ -1,15 +1,143 @@
-"""Domain errors. Each carries the data a caller needs to explain it; web/ turns them into HTTP."""
+"""Domain errors. Each carries a reason code and the data behind it; web/ turns them into
+HTTP, and web/messages.py holds the Chinese words of every reason.
+
+    raise InvalidInput("phone", Reason.INVALID_PHONE, value=raw)
+
+The older form, a sentence instead of a reason (`InvalidInput("phone", "请填写联系电话")`),
+still works: a Chinese sentence reaches people as it is written.
+"""
 from __future__ import annotations
+
+import enum
+from typing import Any
+
+
+class Reason(enum.StrEnum):
+    """Why something was refused. Every member has Chinese words in web/messages.py (a test
+    walks them); the keyword data a raise passes along fills those words in."""
+
+    # -- input ------------------------------------------------------------------------------
+    REQUIRED = "required"
+    TOO_LONG = "too_long"                      # limit
+    NOT_TEXT = "not_text"
+    NOT_INTEGER = "not_integer"
+    NOT_BOOLEAN = "not_boolean"
+    NOT_POSITIVE = "not_positive"
+    DECISION_REQUIRED = "decision_required"
+    OUT_OF_RANGE = "out_of_range"              # low, high
+    INVALID_PHONE = "invalid_phone"            # value
+    PHONE_REQUIRED = "phone_required"          # channel
+    NO_PHONE_TO_CALL = "no_phone_to_call"
+    NO_PHONE_TO_FLAG = "no_phone_to_flag"
+    UNKNOWN_UNIT = "unknown_unit"              # code
+    INACTIVE_UNIT = "inactive_unit"            # unit
+    UNIT_REQUIRED = "unit_required"
+    UNKNOWN_TICKET = "unknown_ticket"          # number
+    MERGE_INTO_ITSELF = "merge_into_itself"
+    MERGE_TARGET_CLOSED = "merge_target_closed"  # number, state
+    BAD_OUTCOME = "bad_outcome"
+    BAD_HANDOVER_NUMBER = "bad_handover_number"
+    BAD_REQUEST_TYPE = "bad_request_type"
+    BAD_URGENCY = "bad_urgency"
+    BAD_STATE = "bad_state"
+    BAD_PAGE = "bad_page"
+    ALREADY_RATED = "already_rated"
+    TOO_MANY_PHRASES = "too_many_phrases"      # limit
+    PHRASE_LENGTH = "phrase_length"            # phrase, low, high
+    CALLBACK_NOTE_REQUIRED = "callback_note_required"
+    PAGE_EXPIRED = "page_expired"
+    RATING_REQUIRED = "rating_required"
+    CANNOT_RATE = "cannot_rate"
+    TYPE_AND_URGENCY_REQUIRED = "type_and_urgency_required"
+    BAD_AGENT = "bad_agent"                    # the operator's phone, e.g. PJSIP/7001
+    NO_AGENT = "no_agent"
+    NO_PBX = "no_pbx"
+    # -- accounts and tokens (the CLI) ------------------------------------------------------
+    PASSWORD_TOO_SHORT = "password_too_short"  # limit
+    USERNAME_TAKEN = "username_taken"          # username
+    UNKNOWN_ACCOUNT = "unknown_account"        # username
+    ACCOUNT_INACTIVE = "account_inactive"      # username
+    UNIT_STAFF_NEED_UNIT = "unit_staff_need_unit"
+    ONLY_UNIT_STAFF_HAVE_UNIT = "only_unit_staff_have_unit"
+    # -- configuration files (the CLI and start-up) -----------------------------------------
+    FILE_UNREADABLE = "file_unreadable"        # path, error
+    DUPLICATE_UNIT_CODES = "duplicate_unit_codes"  # codes
+    UNKNOWN_PARENT = "unknown_parent"          # unit, parent
+    CATEGORY_UNKNOWN_UNIT = "category_unknown_unit"  # category, code
+    GAZETTEER_UNKNOWN_UNIT = "gazetteer_unknown_unit"  # code
+    BAD_ROUTING_RULE = "bad_routing_rule"      # rule
+    # -- at the web's door ------------------------------------------------------------------
+    UNSTORABLE = "unstorable"
+    BODY_TOO_LARGE = "body_too_large"          # limit
+    NOT_JSON = "not_json"
+    NOT_JSON_OBJECT = "not_json_object"
+    BAD_DATE = "bad_date"                      # value
+    DATE_OUT_OF_RANGE = "date_out_of_range"    # low, high
+    PERIOD_REVERSED = "period_reversed"
+    PERIOD_TOO_LONG = "period_too_long"        # limit
+    # -- not found --------------------------------------------------------------------------
+    TICKET_NOT_FOUND = "ticket_not_found"      # number
+    LOOKUP_FAILED = "lookup_failed"            # number + query code did not match
+    NO_SUCH_ACTION = "no_such_action"          # action
+    NO_TRANSFER = "no_transfer"                # number
+    UNIT_NOT_FOUND = "unit_not_found"          # code
+    RULE_NOT_FOUND = "rule_not_found"          # rule_id
+    CALLBACK_NOT_FOUND = "callback_not_found"  # callback_id
+    CALL_NOT_FOUND = "call_not_found"          # linkedid
+    TOKEN_NOT_FOUND = "token_not_found"        # token_id
+    NOT_FLAGGED = "not_flagged"                # phone
+    TABLE_NOT_FOUND = "table_not_found"        # name
+    EXTENSION_NOT_FOUND = "extension_not_found"  # request_id
+    # -- state and permission ---------------------------------------------------------------
+    ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
+    ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what
+    NOT_YOUR_UNIT = "not_your_unit"            # actor, what
+    # -- conflicts --------------------------------------------------------------------------
+    CHANGED_BY_OTHERS = "changed_by_others"    # number, version?, seen?
+    NO_PENDING_EXTENSION = "no_pending_extension"  # number
+    EXTENSION_WAITING = "extension_waiting"    # number
+    EXTENSION_DECIDED = "extension_decided"    # status
+    DISPUTE_WAITING = "dispute_waiting"        # number
+    NO_PENDING_DISPUTE = "no_pending_dispute"  # number
+    CALLBACK_DONE = "callback_done"            # callback_id
+    # -- credentials ------------------------------------------------------------------------
+    TOKEN_MISSING = "token_missing"
+    TOKEN_INVALID = "token_invalid"
+    BAD_CREDENTIALS = "bad_credentials"
+    # -- limits -----------------------------------------------------------------------------
+    TOO_MANY_INTAKES = "too_many_intakes"      # seconds
+    TOO_MANY_LOOKUPS = "too_many_lookups"      # seconds
+    TOO_MANY_LOGINS = "too_many_logins"        # seconds
+    # -- storage ----------------------------------------------------------------------------
+    READ_ONLY = "read_only"
+    DISK_FULL = "disk_full"
+    OUT_OF_MEMORY = "out_of_memory"
+    UNREACHABLE = "unreachable"
 
 
 class DispatchError(Exception):
-    """Base of every error the domain raises on purpose."""
+    """Base of every error the domain raises on purpose: a reason and its data, or (the
+    older form) a sentence written for people."""
 
     code = "dispatch_error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, reason: Reason | str, /, **params: Any) -> None:
+        self.reason: Reason | None = reason if isinstance(reason, Reason) else None
+        self.text: str | None = None if isinstance(reason, Reason) else reason
+        self.params: dict[str, Any] = params
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """For the logs: the reason and its data in plain ASCII, or the sentence as written.
+        People read web.messages.describe(error) instead."""
+        if self.reason is None:
+            return self.text or ""
+        data = ", ".join(f"{key}={value!r}" for key, value in self.params.items())
+        return f"{self.reason.value} ({data})" if data else self.reason.value
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InvalidInput(DispatchError):
@@ -17,9 +145,13 @@ class InvalidInput(DispatchError):
 
     code = "invalid_input"
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, reason: Reason | str, /, **params: Any) -> None:
         self.field = field
+        super().__init__(reason, **params)
+
+    @property
+    def message(self) -> str:
+        return f"{self.field}: {super().message}"
 
 
 class NotFound(DispatchError):
@@ -32,10 +164,10 @@ class IllegalTransition(DispatchError):
     code = "illegal_transition"
 
     def __init__(self, state: str, action: str, ticket_number: str | None = None) -> None:
-        super().__init__(f"cannot {action} a ticket that is {state}")
         self.state = state
         self.action = action
         self.ticket_number = ticket_number
+        super().__init__(Reason.ILLEGAL_TRANSITION, state=state, action=action, number=ticket_number)
 
 
 class PermissionDenied(DispatchError):
@@ -56,18 +188,19 @@ class StorageUnavailable(DispatchError):
 
     code = "storage_unavailable"
 
-    def __init__(self, reason: str, detail: str = "", retry_after: int = 30) -> None:
-        super().__init__(f"database cannot take writes: {reason}" + (f" ({detail})" if detail else ""))
-        self.reason = reason  # read_only, disk_full or unreachable
+    def __init__(self, reason: Reason | str, detail: str = "", retry_after: int = 30) -> None:
         self.detail = detail
         self.retry_after = retry_after
+        super().__init__(Reason(reason), **({"detail": detail} if detail else {}))
+
+
 class RateLimited(DispatchError):
     """Too many attempts from one address, at one ticket or for one account: try again
-    after `retry_after` seconds. The message is for the person and says so in Chinese."""
+    after `retry_after` seconds (the words say so too, through the `seconds` data)."""
 
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int, limit: str) -> None:
-        super().__init__(message)
+    def __init__(self, reason: Reason | str, *, retry_after: int, limit: str) -> None:
         self.retry_after = retry_after
         self.limit = limit
+        super().__init__(reason, seconds=retry_after)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from dispatch import lifecycle
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import utcnow
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import FlaggedNumber
 from dispatch.phone import normalise_phone
 
@@ -34,7 +34,7 @@ def clear(session: Session, phone: str, actor: Actor, *, now: dt.datetime | None
     require_role(actor, SUPERVISING_ROLES, "clear flagged numbers")
     found = active_flag(session, normalise_phone(phone))
     if found is None:
-        raise NotFound(f"{phone} is not flagged")
+        raise NotFound(Reason.NOT_FLAGGED, phone=phone)
     found.cleared_by, found.cleared_at = actor.label, now or utcnow()
     session.flush()
     return found

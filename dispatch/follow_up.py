@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dispatch import lifecycle
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
-from dispatch.errors import IllegalTransition, InvalidInput
+from dispatch.errors import IllegalTransition, InvalidInput, Reason
 from dispatch.models import Ticket, TicketEvent
 from dispatch.phone import national_form
 from dispatch.states import State
@@ -68,7 +68,7 @@ def call_target(session: Session, ticket: Ticket, actor: Actor) -> str:
     if State(ticket.state) is not State.RESOLVED:
         raise IllegalTransition(ticket.state, "follow_up_call", ticket.number)
     if not ticket.phone:
-        raise InvalidInput("phone", "这件工单没有联系电话，无法回拨")
+        raise InvalidInput("phone", Reason.NO_PHONE_TO_CALL)
     return national_form(ticket.phone) if ticket.phone.startswith("+") else ticket.phone
 
 
@@ -123,7 +123,7 @@ def rate_duplicate(session: Session, ticket: Ticket, rating: Rating, actor: Acto
     if State(main.state) not in (State.RESOLVED, State.CLOSED, State.ANSWERED):
         raise IllegalTransition(main.state, "rate", main.number)
     if ticket.rating is not None:
-        raise InvalidInput("rating", "这件工单已经评价过了")
+        raise InvalidInput("rating", Reason.ALREADY_RATED)
     channel = lifecycle.rating_channel(actor)
     ticket.rating, ticket.rating_channel = rating.value, channel
     return lifecycle.record(session, ticket, "rate", actor, now=now, note=note,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from dispatch import lifecycle
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, Reason
 from dispatch.models import Ticket, TicketEvent
 from dispatch.states import Action, State
 from dispatch.telephony import live_call_of_ticket
@@ -20,7 +20,7 @@ def parse_service(value: object) -> EmergencyService:
     try:
         return EmergencyService(str(value))
     except ValueError:
-        raise InvalidInput("to", "只能转 110、119、120 或 122") from None
+        raise InvalidInput("to", Reason.BAD_HANDOVER_NUMBER, value=str(value)) from None
 
 
 def handover(session: Session, ticket: Ticket, actor: Actor, to: EmergencyService, *,

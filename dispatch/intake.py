@@ -18,7 +18,7 @@ from dispatch.actors import Actor
 from dispatch.audit import seal
 from dispatch.clock import utcnow
 from dispatch.deadlines import DeadlinePolicy
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, Reason
 from dispatch.lifecycle import record
 from dispatch.models import IntakeSource, Ticket, TicketEvent
 from dispatch.numbering import new_query_code, next_number
@@ -148,13 +148,13 @@ def proposal_for(request: IntakeRequest, rules: IntakeRules, router: Router | No
 def _validate(request: IntakeRequest, rules: IntakeRules) -> _Clean:
     body = (request.body or "").strip()
     if not body:
-        raise InvalidInput("body", "must not be empty")
+        raise InvalidInput("body", Reason.REQUIRED)
     if len(body) > rules.max_body_chars:
-        raise InvalidInput("body", f"is {len(body)} characters; at most {rules.max_body_chars} are accepted")
+        raise InvalidInput("body", Reason.TOO_LONG, limit=rules.max_body_chars, length=len(body))
     title = _optional(request.title, "title", TITLE_MAX) or _title_from(body)
     phone = normalise_phone(request.phone) if request.phone and request.phone.strip() else None
     if request.channel in (Channel.PHONE, Channel.SMS) and phone is None:
-        raise InvalidInput("phone", f"a {request.channel.value} request needs the caller's number")
+        raise InvalidInput("phone", Reason.PHONE_REQUIRED, channel=request.channel.value)
     return _Clean(body=body, title=title, phone=phone,
                   name=_optional(request.name, "name", NAME_MAX),
                   location=_optional(request.location, "location", LOCATION_MAX))
@@ -163,7 +163,7 @@ def _validate(request: IntakeRequest, rules: IntakeRules) -> _Clean:
 def _optional(value: str | None, field_name: str, limit: int) -> str | None:
     text = (value or "").strip()
     if len(text) > limit:
-        raise InvalidInput(field_name, f"longer than {limit} characters")
+        raise InvalidInput(field_name, Reason.TOO_LONG, limit=limit)
     return text or None
 
 

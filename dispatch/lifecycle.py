@@ -15,7 +15,7 @@ from dispatch import audit
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import local_date, utcnow
 from dispatch.deadlines import DeadlinePolicy
-from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
 from dispatch.models import ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
 from dispatch.routing import record_correction
 from dispatch.units import City
@@ -54,8 +54,8 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
     """A form shows version N; acting on it after someone else changed the ticket is a conflict.
     Every check-then-act starts here, so here the ticket's row is locked too (see lock)."""
     if expected_version is not None and ticket.version != expected_version:
-        raise Conflict(f"ticket {ticket.number} was changed by someone else "
-                       f"(version {ticket.version}, you saw {expected_version}); reload it")
+        raise Conflict(Reason.CHANGED_BY_OTHERS, number=ticket.number, version=ticket.version,
+                       seen=expected_version)
     lock(ticket)
 
 
@@ -63,7 +63,7 @@ def _write_event(session: Session, ticket: Ticket, action: str, actor: Actor, *,
                  now: dt.datetime | None, from_state: str | None, note: str | None,
                  unit_id: int | None, data: dict[str, Any] | None) -> TicketEvent:
     if note is not None and len(note) > MAX_NOTE_CHARS:
-        raise InvalidInput("note", f"longer than {MAX_NOTE_CHARS} characters")
+        raise InvalidInput("note", Reason.TOO_LONG, limit=MAX_NOTE_CHARS)
     number = ticket.number  # read now: after a failed flush the ticket is expired
     with _conflict_on_concurrent_write(number):
         prev_hash = audit.last_hash(session, ticket)
@@ -84,13 +84,11 @@ def _conflict_on_concurrent_write(number: str) -> Iterator[None]:
     try:
         yield
     except (StaleDataError, IntegrityError) as exc:
-        raise Conflict(f"ticket {number} was changed by someone else at the same time; "
-                       "nothing was saved, reload it") from exc
+        raise Conflict(Reason.CHANGED_BY_OTHERS, number=number) from exc
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
             raise
-        raise Conflict(f"ticket {number} was changed by someone else at the same time; "
-                       "nothing was saved, reload it") from exc
+        raise Conflict(Reason.CHANGED_BY_OTHERS, number=number) from exc
 
 
 def lock(ticket: Ticket) -> None:
@@ -107,8 +105,7 @@ def lock(ticket: Ticket) -> None:
         seen = ticket.version
         current = session.scalar(select(Ticket.version).where(Ticket.id == ticket.id).with_for_update())
     if current != seen:
-        raise Conflict(f"ticket {number} was changed by someone else (version {current}, "
-                       f"you saw {seen}); reload it")
+        raise Conflict(Reason.CHANGED_BY_OTHERS, number=number, version=current, seen=seen)
 
 
 def _check_allowed(ticket: Ticket, action: Action, expected_version: int | None = None) -> None:
@@ -126,9 +123,9 @@ def require_state_allows(ticket: Ticket, action: Action) -> None:
 def required_text(field: str, value: str | None) -> str:
     text = (value or "").strip()
     if not text:
-        raise InvalidInput(field, "must not be empty")
+        raise InvalidInput(field, Reason.REQUIRED)
     if len(text) > MAX_NOTE_CHARS:
-        raise InvalidInput(field, f"longer than {MAX_NOTE_CHARS} characters")
+        raise InvalidInput(field, Reason.TOO_LONG, limit=MAX_NOTE_CHARS)
     return text
 
 
@@ -136,7 +133,7 @@ def _open_transfer(session: Session, ticket: Ticket) -> Transfer:
     transfer = session.scalar(select(Transfer).where(Transfer.ticket_id == ticket.id)
                               .order_by(Transfer.id.desc()).limit(1))
     if transfer is None:  # the transition table makes this impossible for a consistent ticket
-        raise NotFound(f"ticket {ticket.number} has no transfer")
+        raise NotFound(Reason.NO_TRANSFER, number=ticket.number)
     return transfer
 
 
@@ -149,7 +146,7 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
     return, is kept as a labeled example for retraining the classifier."""
     require_role(actor, DISPATCH_ROLES, "transfer tickets")
     if not unit.active:
-        raise InvalidInput("unit", f"{unit.name} is not an active unit")
+        raise InvalidInput("unit", Reason.INACTIVE_UNIT, unit=unit.name)
     _check_allowed(ticket, Action.TRANSFER, expected_version)
     now = now or utcnow()
     if learn_from is not None and ticket.routing is not None:
@@ -336,9 +333,9 @@ def merge(session: Session, ticket: Ticket, into: Ticket, actor: Actor, *,
         seen.add(into.id)
         into = session.get_one(Ticket, into.merged_into_id)
     if into.id in seen:
-        raise InvalidInput("into", "a ticket cannot be merged into itself")
+        raise InvalidInput("into", Reason.MERGE_INTO_ITSELF)
     if State(into.state) in (State.INVALID, State.HANDED_OVER):
-        raise InvalidInput("into", f"ticket {into.number} is {into.state}")
+        raise InvalidInput("into", Reason.MERGE_TARGET_CLOSED, number=into.number, state=into.state)
     ticket.unit_id = None
     ticket.merged_into_id = into.id
     event = transition(session, ticket, Action.MERGE, actor, now=now,
@@ -356,13 +353,13 @@ def request_extension(session: Session, ticket: Ticket, actor: Actor, working_da
     if State(ticket.state) not in (State.IN_PROGRESS, State.REOPENED):
         raise IllegalTransition(ticket.state, "request_extension", ticket.number)
     if not 1 <= working_days <= 60:
-        raise InvalidInput("working_days", "must be between 1 and 60")
+        raise InvalidInput("working_days", Reason.OUT_OF_RANGE, low=1, high=60)
     reason = required_text("reason", reason)
     pending = session.scalar(select(ExtensionRequest.id).where(
         ExtensionRequest.ticket_id == ticket.id,
         ExtensionRequest.status == ExtensionStatus.PENDING.value))
     if pending is not None:
-        raise Conflict(f"ticket {ticket.number} already has an extension request waiting")
+        raise Conflict(Reason.EXTENSION_WAITING, number=ticket.number)
     now = now or utcnow()
     request = ExtensionRequest(ticket_id=ticket.id, unit_id=ticket.unit_id, requested_by=actor.user_id,
                                requested_at=now, working_days=working_days, reason=reason,
@@ -382,7 +379,7 @@ def decide_extension(session: Session, request: ExtensionRequest, actor: Actor, 
     status = session.scalar(select(ExtensionRequest.status).where(ExtensionRequest.id == request.id)
                             .with_for_update())
     if status != ExtensionStatus.PENDING.value:
-        raise Conflict(f"this extension request was already {status}")
+        raise Conflict(Reason.EXTENSION_DECIDED, status=status)
     ticket = session.get_one(Ticket, request.ticket_id)
     lock(ticket)
     now = now or utcnow()

@@ -18,17 +18,17 @@ from sqlalchemy.orm import Session
 
 from dispatch import rate_counters
 from dispatch.clock import utcnow
-from dispatch.errors import NotFound
+from dispatch.errors import NotFound, Reason
 from dispatch.models import Ticket
 from dispatch.public import lookup
 from dispatch.rate_counters import Limit
 
 log = logging.getLogger(__name__)
 
-# What a person is told when a limit bites ({seconds}: how long to wait).
-TOO_MANY_INTAKES = "提交过于频繁，请 {seconds} 秒后再试，或拨打 12345。"
-TOO_MANY_LOOKUPS = "查询失败次数过多，请 {seconds} 秒后再试。"
-TOO_MANY_LOGINS = "登录尝试过于频繁，请 {seconds} 秒后再试。"
+# Why a limit bit (its words, with how long to wait, are in web/messages.py).
+TOO_MANY_INTAKES = Reason.TOO_MANY_INTAKES
+TOO_MANY_LOOKUPS = Reason.TOO_MANY_LOOKUPS
+TOO_MANY_LOGINS = Reason.TOO_MANY_LOGINS
 
 MINUTE, HOUR, DAY = dt.timedelta(minutes=1), dt.timedelta(hours=1), dt.timedelta(days=1)
 LOOKUP_WINDOW = dt.timedelta(minutes=10)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, Reason
 
 _SEPARATORS = re.compile(r"[\s\-()（）]")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -26,16 +26,16 @@ def normalise_phone(raw: str) -> str:
             return text
         if _LANDLINE.fullmatch("0" + national):
             return text
-        raise InvalidInput("phone", f"not a valid Chinese phone number: {raw!r}")
+        raise InvalidInput("phone", Reason.INVALID_PHONE, value=raw, kind="chinese")
     if text.startswith("+"):
         if _INTERNATIONAL.fullmatch(text):
             return text
-        raise InvalidInput("phone", f"not a valid international phone number: {raw!r}")
+        raise InvalidInput("phone", Reason.INVALID_PHONE, value=raw, kind="international")
     if _MOBILE.fullmatch(text):
         return "+86" + text
     if _LANDLINE.fullmatch(text):
         return "+86" + text[1:]
-    raise InvalidInput("phone", f"not a valid phone number: {raw!r}")
+    raise InvalidInput("phone", Reason.INVALID_PHONE, value=raw)
 
 
 def national_form(e164: str) -> str:

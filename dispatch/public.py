@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import utcnow
-from dispatch.errors import NotFound
+from dispatch.errors import NotFound, Reason
 from dispatch.lifecycle import is_overdue
 from dispatch.masking import mask_name, mask_phone, mask_text
 from dispatch.models import Ticket, TicketEvent, Unit
@@ -26,7 +26,7 @@ REPLY_ACTIONS = {"resolve", "answer", "main_resolved"}
 def ticket_by_number(session: Session, number: str) -> Ticket:
     ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip()))
     if ticket is None:
-        raise NotFound(f"no ticket {number}")
+        raise NotFound(Reason.TICKET_NOT_FOUND, number=number)
     return ticket
 
 
@@ -35,7 +35,7 @@ def lookup(session: Session, number: str, query_code: str) -> Ticket:
     ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip()))
     given = (query_code or "").strip().encode()
     if ticket is None or not hmac.compare_digest(ticket.query_code.encode(), given):
-        raise NotFound("no ticket with this number and query code")
+        raise NotFound(Reason.LOOKUP_FAILED)
     return ticket
 
 

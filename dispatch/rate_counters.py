@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dispatch.clock import utcnow
-from dispatch.errors import RateLimited
+from dispatch.errors import RateLimited, Reason
 from dispatch.models import RateCounter
 
 log = logging.getLogger(__name__)
@@ -89,22 +89,22 @@ def reset(session: Session, limit: Limit, subject: str, now: dt.datetime | None 
     session.connection().execute(_RESET, {"key": limit.key(subject), "start": limit.window_start(now)})
 
 
-def refuse_if_blocked(session: Session, limits: list[tuple[Limit, str]], message: str,
+def refuse_if_blocked(session: Session, limits: list[tuple[Limit, str]], reason: Reason,
                       now: dt.datetime | None = None) -> None:
     """Raise RateLimited (with the longest wait) if any (limit, subject) is used up."""
     now = now or utcnow()
     used_up = [(limit, subject) for limit, subject in limits if blocked(session, limit, subject, now)]
     if used_up:
-        refuse(used_up, message, now)
+        refuse(used_up, reason, now)
 
 
-def refuse(used_up: list[tuple[Limit, str]], message: str, now: dt.datetime) -> None:
+def refuse(used_up: list[tuple[Limit, str]], reason: Reason, now: dt.datetime) -> None:
     wait = max(limit.retry_after(now) for limit, _ in used_up)
     names = [limit.name for limit, _ in used_up]
     log.warning("rate limit reached", extra={"event": "rate_limited", "limits": names,
                                              "subjects": [subject for _, subject in used_up],
                                              "retry_after": wait})
-    raise RateLimited(message.format(seconds=wait), retry_after=wait, limit=names[0])
+    raise RateLimited(reason, retry_after=wait, limit=names[0])
 
 
 def prune(session: Session, now: dt.datetime | None = None) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.actors import SUPERVISING_ROLES, Actor
 from dispatch.clock import utcnow
-from dispatch.errors import InvalidInput, NotFound, PermissionDenied
+from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import RoutingRule, Unit
 from dispatch.routing import Rule, city_rules
 from dispatch.units import City
@@ -45,13 +45,13 @@ def parse_phrases(text: str) -> tuple[str, ...]:
     """'井盖, 窨井盖、下水道' -> ('井盖', '窨井盖', '下水道'), checked."""
     phrases = tuple(dict.fromkeys(p for p in _SEPARATORS.split(text or "") if p))
     if not phrases:
-        raise InvalidInput("phrases", "name at least one phrase")
+        raise InvalidInput("phrases", Reason.REQUIRED)
     if len(phrases) > MAX_PHRASES:
-        raise InvalidInput("phrases", f"at most {MAX_PHRASES} phrases per rule")
+        raise InvalidInput("phrases", Reason.TOO_MANY_PHRASES, limit=MAX_PHRASES)
     low, high = PHRASE_CHARS
     for phrase in phrases:
         if not low <= len(phrase) <= high:
-            raise InvalidInput("phrases", f"“{phrase}” must have {low} to {high} characters")
+            raise InvalidInput("phrases", Reason.PHRASE_LENGTH, phrase=phrase, low=low, high=high)
     return phrases
 
 
@@ -61,10 +61,10 @@ def add_rule(session: Session, phrases_text: str, unit_code: str, actor: Actor, 
     phrases = parse_phrases(phrases_text)
     unit = session.scalar(select(Unit).where(Unit.code == unit_code, Unit.active.is_(True)))
     if unit is None:
-        raise InvalidInput("unit", f"no active unit {unit_code!r}")
+        raise InvalidInput("unit", Reason.UNKNOWN_UNIT, code=unit_code)
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
-        raise InvalidInput("note", f"longer than {NOTE_MAX} characters")
+        raise InvalidInput("note", Reason.TOO_LONG, limit=NOTE_MAX)
     rule = RoutingRule(phrases=list(phrases), unit_id=unit.id, note=note, created_at=now or utcnow(),
                        created_by=actor.label)
     session.add(rule)
@@ -76,7 +76,7 @@ def remove_rule(session: Session, rule_id: int, actor: Actor, *, now: dt.datetim
     _check_may_edit(actor)
     rule = session.get(RoutingRule, rule_id)
     if rule is None or rule.removed_at is not None:
-        raise NotFound(f"no active routing rule {rule_id}")
+        raise NotFound(Reason.RULE_NOT_FOUND, rule_id=rule_id)
     rule.removed_at = now or utcnow()
     rule.removed_by = actor.label
     session.flush()
@@ -109,4 +109,4 @@ def listing(session: Session, city: City) -> tuple[list[RuleRow], list[RuleRow],
 
 def _check_may_edit(actor: Actor) -> None:
     if actor.role not in SUPERVISING_ROLES:
-        raise PermissionDenied("only supervisors and administrators edit routing rules")
+        raise PermissionDenied(Reason.ROLE_NOT_ALLOWED, actor=actor.label, what="edit routing rules")

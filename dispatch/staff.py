@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dispatch import staff_sessions
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, Reason
 from dispatch.models import StaffUser, Unit
 from dispatch.vocabulary import Role
 
@@ -30,20 +30,20 @@ def create_user(session: Session, username: str, password: str, role: Role, *,
                 unit_code: str | None = None, display_name: str = "") -> StaffUser:
     username = username.strip()
     if not username:
-        raise InvalidInput("username", "must not be empty")
+        raise InvalidInput("username", Reason.REQUIRED)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput("password", Reason.PASSWORD_TOO_SHORT, limit=MIN_PASSWORD_LENGTH)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
-        raise InvalidInput("username", f"{username!r} already exists")
+        raise InvalidInput("username", Reason.USERNAME_TAKEN, username=username)
     unit_id = None
     if role is Role.UNIT_STAFF:
         if not unit_code:
-            raise InvalidInput("unit", "unit staff must belong to a unit")
+            raise InvalidInput("unit", Reason.UNIT_STAFF_NEED_UNIT)
         unit_id = session.scalar(select(Unit.id).where(Unit.code == unit_code))
         if unit_id is None:
-            raise InvalidInput("unit", f"no unit with code {unit_code!r}")
+            raise InvalidInput("unit", Reason.UNKNOWN_UNIT, code=unit_code)
     elif unit_code:
-        raise InvalidInput("unit", "only unit staff belong to a unit")
+        raise InvalidInput("unit", Reason.ONLY_UNIT_STAFF_HAVE_UNIT)
     user = StaffUser(username=username, display_name=display_name or username,
                      password_hash=_hasher.hash(password), role=role.value, unit_id=unit_id,
                      active=True, created_at=utcnow())
@@ -104,7 +104,7 @@ def confirm_login(session: Session, found: Credentials, check: PasswordCheck) ->
 def set_password(session: Session, username: str, password: str) -> StaffUser:
     """A new password; every session of the account ends."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput("password", Reason.PASSWORD_TOO_SHORT, limit=MIN_PASSWORD_LENGTH)
     user = _user(session, username)
     user.password_hash = _hasher.hash(password)
     session.flush()
@@ -124,7 +124,7 @@ def deactivate(session: Session, username: str) -> StaffUser:
 def _user(session: Session, username: str) -> StaffUser:
     user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip()))
     if user is None:
-        raise InvalidInput("username", f"no account {username!r}")
+        raise InvalidInput("username", Reason.UNKNOWN_ACCOUNT, username=username)
     return user
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from dispatch.actors import Actor
-from dispatch.errors import NotFound
+from dispatch.errors import NotFound, Reason
 from dispatch.lifecycle import is_overdue
 from dispatch.masking import mask_text
 from dispatch.models import Ticket, TicketEvent, Transfer, Unit
@@ -30,7 +30,7 @@ def visible_ticket(session: Session, actor: Actor, number: str) -> Ticket:
     """The ticket, or NotFound exactly as for an unknown number when the actor may not see it."""
     ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip()))
     if ticket is None or not may_see(session, actor, ticket):
-        raise NotFound(f"no ticket {number}")
+        raise NotFound(Reason.TICKET_NOT_FOUND, number=number)
     return ticket
 
 
@@ -38,7 +38,7 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
     """The ticket as a staff member may see it; NotFound (not 'forbidden') for a unit that
     may not, so ticket numbers of other units cannot be probed."""
     if not may_see(session, actor, ticket):
-        raise NotFound(f"no ticket {ticket.number}")
+        raise NotFound(Reason.TICKET_NOT_FOUND, number=ticket.number)
     hide_identity = ticket.confidential and actor.role is Role.UNIT_STAFF
     names = [ticket.name] if ticket.name else []
     events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)

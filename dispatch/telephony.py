@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
-from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.flags import active_flag
 from dispatch.models import AgentStatus, Call, Callback, Ticket
 from dispatch.phone import normalise_phone
@@ -104,7 +104,7 @@ def pending_callbacks(session: Session) -> list[Callback]:
 def _callback(session: Session, callback_id: int) -> Callback:
     callback = session.get(Callback, callback_id)
     if callback is None:
-        raise NotFound(f"no callback {callback_id}")
+        raise NotFound(Reason.CALLBACK_NOT_FOUND, callback_id=callback_id)
     return callback
 
 
@@ -114,7 +114,7 @@ def record_callback_attempt(session: Session, callback_id: int, actor: Actor, re
     require_role(actor, DISPATCH_ROLES, "call citizens back")
     callback = _callback(session, callback_id)
     if callback.status != CALLBACK_PENDING:
-        raise Conflict(f"callback {callback_id} is already done")
+        raise Conflict(Reason.CALLBACK_DONE, callback_id=callback_id)
     now = now or utcnow()
     callback.attempts += 1
     callback.last_attempt_at = now
@@ -131,9 +131,9 @@ def mark_callback_done(session: Session, callback_id: int, actor: Actor, note: s
     require_role(actor, DISPATCH_ROLES, "close callbacks")
     callback = _callback(session, callback_id)
     if callback.status != CALLBACK_PENDING:
-        raise Conflict(f"callback {callback_id} is already done")
+        raise Conflict(Reason.CALLBACK_DONE, callback_id=callback_id)
     if not note.strip():
-        raise InvalidInput("note", "say how the citizen was reached")
+        raise InvalidInput("note", Reason.CALLBACK_NOTE_REQUIRED)
     callback.status, callback.done_at, callback.done_by, callback.note = CALLBACK_DONE, now or utcnow(), actor.user_id, note.strip()
     session.flush()
     return callback
@@ -150,7 +150,7 @@ def link_ticket_to_call(session: Session, ticket: Ticket, linkedid: str) -> None
     """The ticket an operator files during a call points at that call."""
     call = session.scalar(select(Call).where(Call.linkedid == linkedid))
     if call is None:
-        raise NotFound(f"no call {linkedid}")
+        raise NotFound(Reason.CALL_NOT_FOUND, linkedid=linkedid)
     call.ticket_id = ticket.id
     session.flush()
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import Unit
 from dispatch.vocabulary import UnitKind
 
@@ -54,7 +54,7 @@ def load_city(path: Path) -> City:
                     gazetteer={k: tuple(v) for k, v in raw.get("gazetteer", {}).items()},
                     routing_rules=tuple(raw.get("routing_rules", [])))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput("city", f"cannot read city file {path}: {exc!r}") from exc
+        raise InvalidInput("city", Reason.FILE_UNREADABLE, path=str(path), error=repr(exc)) from exc
     _check(city)
     return city
 
@@ -63,20 +63,20 @@ def _check(city: City) -> None:
     codes = [u.code for u in city.units]
     duplicates = {c for c in codes if codes.count(c) > 1}
     if duplicates:
-        raise InvalidInput("city", f"unit codes used twice: {sorted(duplicates)}")
+        raise InvalidInput("city", Reason.DUPLICATE_UNIT_CODES, codes=sorted(duplicates))
     known = set(codes)
     for unit in city.units:
         if unit.parent is not None and unit.parent not in known:
-            raise InvalidInput("city", f"unit {unit.code} names an unknown parent {unit.parent!r}")
+            raise InvalidInput("city", Reason.UNKNOWN_PARENT, unit=unit.code, parent=unit.parent)
     for category, code in city.categories.items():
         if code not in known:
-            raise InvalidInput("city", f"category {category} maps to an unknown unit {code!r}")
+            raise InvalidInput("city", Reason.CATEGORY_UNKNOWN_UNIT, category=category, code=code)
     for code in city.gazetteer:
         if code not in known:
-            raise InvalidInput("city", f"gazetteer names an unknown unit {code!r}")
+            raise InvalidInput("city", Reason.GAZETTEER_UNKNOWN_UNIT, code=code)
     for rule in city.routing_rules:
         if not rule.get("phrases") or rule.get("unit") not in known:
-            raise InvalidInput("city", f"routing rule needs phrases and a known unit: {rule!r}")
+            raise InvalidInput("city", Reason.BAD_ROUTING_RULE, rule=repr(rule))
 
 
 @dataclass(frozen=True)
@@ -112,5 +112,5 @@ def import_units(session: Session, city: City) -> ImportSummary:
 def unit_by_code(session: Session, code: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
-        raise NotFound(f"no unit with code {code!r}")
+        raise NotFound(Reason.UNIT_NOT_FOUND, code=code)
     return unit

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from dispatch import limits, reports
 from dispatch.clock import local_date, utcnow
-from dispatch.errors import NotFound
+from dispatch.errors import NotFound, Reason
 from dispatch.intake import IntakeRequest, intake
 from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Urgency, parse_request_type
@@ -27,13 +27,13 @@ MAX_JSON_BYTES = 256 * 1024
 async def read_json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_JSON_BYTES:
-        raise BadRequest("body", f"请求超过 {MAX_JSON_BYTES} 字节")
+        raise BadRequest("body", Reason.BODY_TOO_LARGE, limit=MAX_JSON_BYTES)
     try:
         data = json.loads(raw or b"null")
     except (ValueError, RecursionError):  # RecursionError: nested thousands deep
-        raise BadRequest("body", "请求不是有效的 JSON") from None
+        raise BadRequest("body", Reason.NOT_JSON) from None
     if not isinstance(data, dict):
-        raise BadRequest("body", "请求应为 JSON 对象")
+        raise BadRequest("body", Reason.NOT_JSON_OBJECT)
     refuse_unstorable(data.items())
     return data
 
@@ -42,26 +42,25 @@ def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | N
     value = data.get(name)
     if value is None:
         if required:
-            raise BadRequest(name, "is required")
+            raise BadRequest(name, Reason.REQUIRED)
         return None
     if not isinstance(value, str):
-        raise BadRequest(name, "must be a string")
+        raise BadRequest(name, Reason.NOT_TEXT)
     return value
 
 
 def intake_request_from_json(data: dict[str, Any], channel: Channel) -> IntakeRequest:
     confidential = data.get("confidential", False)
     if not isinstance(confidential, bool):
-        raise BadRequest("confidential", "must be true or false")
+        raise BadRequest("confidential", Reason.NOT_BOOLEAN)
     try:
         request_type = parse_request_type(_text(data, "type"))
     except ValueError:
-        raise BadRequest("type", "must be one of consultation, help, complaint, report, suggestion, "
-                         "praise (or 咨询 求助 投诉 举报 建议 表扬)") from None
+        raise BadRequest("type", Reason.BAD_REQUEST_TYPE) from None
     try:
         urgency = Urgency(_text(data, "urgency") or Urgency.NORMAL.value)
     except ValueError:
-        raise BadRequest("urgency", "must be normal or urgent") from None
+        raise BadRequest("urgency", Reason.BAD_URGENCY) from None
     return IntakeRequest(channel=channel, body=_text(data, "body", required=True) or "",
                          title=_text(data, "title"), phone=_text(data, "phone"), name=_text(data, "name"),
                          location=_text(data, "location"), request_type=request_type, urgency=urgency,
@@ -106,7 +105,7 @@ async def show_ticket(request: Request) -> JSONResponse:
 
     view = await services.run(work)  # a failure is counted and committed before the 404
     if view is None:
-        raise NotFound("未找到该工单：请核对工单号和查询码。")
+        raise NotFound(Reason.LOOKUP_FAILED)
     return JSONResponse(view)
 
 
@@ -122,7 +121,7 @@ def period_from_query(request: Request) -> reports.Period:
     until = _date_param(request, "until", today)
     since = _date_param(request, "since", max(until - dt.timedelta(days=29), MIN_DAY))
     if since > until:
-        raise BadRequest("since", "开始日期不能晚于结束日期")
+        raise BadRequest("since", Reason.PERIOD_REVERSED)
     return reports.Period(since=since, until=until)
 
 

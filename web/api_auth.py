@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch import api_tokens, limits, staff
-from dispatch.errors import RateLimited
+from dispatch.errors import RateLimited, Reason
 from web.api import read_json_object
 from web.auth import Endpoint, StaffIdentity, client_key, load_identity
 from web.errors import BadRequest, Unauthorized
@@ -36,7 +36,7 @@ def bearer_only(endpoint: Endpoint) -> Endpoint:
     async def guarded(request: Request) -> Response:
         raw = bearer_token(request)
         if raw is None:
-            raise Unauthorized("需要登录：请在请求头中提供 Authorization: Bearer <令牌>。")
+            raise Unauthorized(Reason.TOKEN_MISSING)
         services: Services = request.app.state.services
 
         def identify(session: Session) -> tuple[int, StaffIdentity] | None:
@@ -46,7 +46,7 @@ def bearer_only(endpoint: Endpoint) -> Endpoint:
 
         identified = await services.run(identify)
         if identified is None:
-            raise Unauthorized("令牌无效、已过期或已被撤销，请重新获取令牌。")
+            raise Unauthorized(Reason.TOKEN_INVALID)
         request.state.token_id, request.state.user = identified
         return await endpoint(request)
 
@@ -58,7 +58,7 @@ def bearer_only(endpoint: Endpoint) -> Endpoint:
 def _credential(data: dict, name: str, limit: int) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value:
-        raise BadRequest(name, "请填写" + ("用户名" if name == "username" else "密码"))
+        raise BadRequest(name, Reason.REQUIRED)
     return value[:limit]
 
 
@@ -97,7 +97,7 @@ async def issue_token(request: Request) -> Response:
     issued = await services.run(record)
     if issued is None:
         log.info("api login failed", extra={"event": "api_login_failed", "username": username, "client": client})
-        raise Unauthorized("用户名或密码错误。")
+        raise Unauthorized(Reason.BAD_CREDENTIALS)
     log.info("api token issued", extra={"event": "api_token_issued", "username": username})
     token, expires_at = issued
     return JSONResponse({"token": token, "token_type": "Bearer",

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch import actions, queries
+from dispatch.errors import Reason
 from dispatch.models import Ticket, Unit
 from dispatch.staff_detail import similar_for, ticket_detail
 from dispatch.staff_view import staff_summary
@@ -53,10 +54,10 @@ def _list_filters(request: Request) -> tuple[str | None, str | None, str, int]:
     params = request.query_params
     state = params.get("state") or None
     if state is not None and state not in {s.value for s in State}:
-        raise BadRequest("state", "应为工单状态之一：" + "、".join(s.value for s in State))
+        raise BadRequest("state", Reason.BAD_STATE, value=state, states=[s.value for s in State])
     page_text = params.get("page") or "1"
     if not page_text.isdigit() or int(page_text) < 1:
-        raise BadRequest("page", "应为从 1 开始的页码")
+        raise BadRequest("page", Reason.BAD_PAGE, value=page_text)
     return state, params.get("unit") or None, (params.get("q") or "").strip()[:100], int(page_text)
 
 
@@ -70,7 +71,7 @@ async def list_tickets(request: Request) -> Response:
         if unit_code is not None:
             unit_id = next((u.id for u in units.values() if u.code == unit_code), None)
             if unit_id is None:
-                raise BadRequest("unit", f"没有代码为「{unit_code}」的单位")
+                raise BadRequest("unit", Reason.UNKNOWN_UNIT, code=unit_code)
         own = user.unit_id if user.role is Role.UNIT_STAFF else None
         found = queries.staff_tickets(session, visible_to_unit=own, state=state, unit_id=unit_id, text=text,
                                       page=page, page_size=PAGE_SIZE)

@@ -35,6 +35,7 @@ from dispatch.actors import Actor
 from dispatch.models import StaffUser, Unit
 from dispatch.vocabulary import Role
 from web.inputs import refuse_unstorable
+from web.messages import CSRF_FAILED, LOGIN_REQUIRED, ROLE_FORBIDDEN
 
 SESSION_COOKIE = "hotline_session"
 CSRF_COOKIE = "hotline_csrf"
@@ -206,7 +207,7 @@ class Auth:
         # As bytes: compare_digest refuses str with characters outside ASCII (a TypeError, a 500).
         if not isinstance(given, str) or expected is None or \
                 not hmac.compare_digest(given.encode(), expected.encode()):
-            raise HTTPException(403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。")
+            raise HTTPException(403, CSRF_FAILED)
 
 
 async def checked_form(request: Request) -> FormData:
@@ -310,11 +311,11 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 response: Response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
             else:
-                raise HTTPException(401, "请先登录。")
+                raise HTTPException(401, LOGIN_REQUIRED)
             site.auth.logout(request, response)
             return response
         if user.role not in roles:
-            raise HTTPException(403, "您的账号无权访问此页面。")
+            raise HTTPException(403, ROLE_FORBIDDEN)
         request.state.user = user
         if request.method == "POST":
             request.state.form = await checked_form(request)

@@ -23,6 +23,7 @@ from web.cli_classifier import classifier_group
 from web.cli_follow_up import follow_up_group
 from web.cli_tokens import tokens_group
 from web.config import SETTINGS, Settings
+from web.messages import describe_for_console
 
 log = logging.getLogger("hotline")
 
@@ -195,7 +196,7 @@ def users_add(username: str, role: str, unit_code: str | None, display_name: str
                                display_name=display_name)
             click.echo(f"added {user.username} ({role})")
     except DispatchError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(describe_for_console(exc)) from None
     finally:
         engine.dispose()
 
@@ -228,7 +229,7 @@ def _change_user(change, done: str) -> None:  # type: ignore[no-untyped-def]
             change(session)
         click.echo(done)
     except DispatchError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(describe_for_console(exc)) from None
     finally:
         engine.dispose()
 
@@ -251,7 +252,7 @@ def units_import(city_file: Path) -> None:
         click.echo(f"{city.name}: {summary.added} units added, {summary.updated} updated, "
                    f"{len(city.units)} in the file")
     except DispatchError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(describe_for_console(exc)) from None
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ from dispatch import api_tokens, db
 from dispatch.errors import DispatchError
 from dispatch.models import StaffUser
 from web.config import Settings
+from web.messages import describe_for_console
 
 
 def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
@@ -46,7 +47,7 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
             click.echo(f"token {token_id} for {username} ({name}), valid {until}; "
                        "send it as 'Authorization: Bearer <token>'", err=True)
         except DispatchError as exc:
-            raise click.ClickException(exc.message) from None
+            raise click.ClickException(describe_for_console(exc)) from None
         finally:
             engine.dispose()
 
@@ -74,7 +75,7 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
                 api_tokens.revoke(session, token_id)
             click.echo(f"token {token_id} revoked")
         except DispatchError as exc:
-            raise click.ClickException(exc.message) from None
+            raise click.ClickException(describe_for_console(exc)) from None
         finally:
             engine.dispose()
 

@@ -1,9 +1,9 @@
-"""The one place where exceptions become HTTP: JSON under /api, a short page elsewhere."""
+"""The one place where exceptions become HTTP: JSON under /api, the site's error page elsewhere;
+the words come from web/messages.py."""
 from __future__ import annotations
 
 import html
 import logging
-import re
 
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
@@ -21,16 +21,9 @@ from dispatch.errors import (
     RateLimited,
     StorageUnavailable,
 )
+from web.messages import describe, http_message, http_title
 
 log = logging.getLogger(__name__)
-
-# What a person reads when the database cannot take writes: nothing was saved, come back.
-STORAGE_MESSAGES_ZH = {
-    "read_only": "系统数据库当前为只读状态，您的提交未能保存，请稍后再试。紧急情况请拨打12345。",
-    "disk_full": "系统存储空间已满，您的提交未能保存，请稍后再试。紧急情况请拨打12345。",
-    "unreachable": "系统数据库暂时无法连接，您的提交未能保存，请稍后再试。紧急情况请拨打12345。",
-}
-STORAGE_MESSAGE_ZH = "系统暂时无法保存数据，请稍后再试。紧急情况请拨打12345。"
 
 
 class BadRequest(InvalidInput):
@@ -45,9 +38,10 @@ class Unauthorized(DispatchError):
 
 STATUS = {InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
           StorageUnavailable: 503, RateLimited: 429, Unauthorized: 401}
-_CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
+def status_of(exc: DispatchError) -> int:
+    return next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
 
 
 def _respond(request: Request, status: int, code: str, message: str, extra: dict | None = None,
@@ -55,36 +49,52 @@ def _respond(request: Request, status: int, code: str, message: str, extra: dict
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": code, "message": message, **(extra or {})}, status_code=status,
                             headers=headers)
-    page = (f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>{status}</title>"
-            f"<h1>{status}</h1><p>{html.escape(message)}</p><p><a href='/'>返回首页</a></p></html>")
-    return HTMLResponse(page, status_code=status, headers=headers)
+    return error_page(request, status, message, headers)
 
 
-def in_chinese(exc: DispatchError) -> str:
-    """The message a person reads; domain messages written in English for the logs get a
-    Chinese one here (the original goes along as "detail")."""
-    from web.pages.labels import action_label, label
+def error_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The site's own page (header, navigation, a way back) with the Chinese words."""
+    site = getattr(request.app.state, "site", None) if "app" in request.scope else None
+    back, back_label = _way_back(request)
+    context = {"status": status, "title": http_title(status), "message": message,
+               "back": back, "back_label": back_label}
+    if site is not None:
+        try:
+            return site.render(request, "error.html", context, status, headers=headers)
+        except Exception:  # a page that cannot be drawn (the database is down) still answers
+            log.exception("error page could not be rendered", extra={"event": "error_page_failed"})
+    return HTMLResponse(_bare_page(context), status_code=status, headers=headers)
 
-    if isinstance(exc, IllegalTransition):
-        return f"工单当前状态为「{label(exc.state)}」，不能执行「{action_label(exc.action)}」。"
-    if _CHINESE.search(exc.message):
-        return exc.message
-    if isinstance(exc, InvalidInput):
-        return f"「{exc.field}」填写有误。"
-    if isinstance(exc, Conflict):
-        return "该工单已被他人处理或修改，本次操作没有保存，请重新读取后再操作。"
-    if isinstance(exc, PermissionDenied):
-        return "您的角色或单位无权执行此操作。"
-    if isinstance(exc, NotFound):
-        return "未找到。"
-    return exc.message
+
+def _way_back(request: Request) -> tuple[str, str]:
+    """Staff go back to their console, everyone else to the home page."""
+    from web.pages.labels import ROLE_HOME  # web.pages imports this module as it loads
+
+    user = getattr(request.state, "user", None)
+    role = getattr(getattr(user, "role", None), "value", None)
+    if role in ROLE_HOME:
+        return ROLE_HOME[role], "返回工作台"
+    return "/", "返回首页"
+
+
+def _bare_page(context: dict) -> str:
+    """Without the site (before the lifespan started it, or when rendering failed): the
+    same words on a plain page that still carries the stylesheet."""
+    title, message = html.escape(context["title"]), html.escape(context["message"])
+    return ("<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{title} - 12345 政务服务便民热线</title><link rel='stylesheet' href='/static/app.css'></head>"
+            "<body><header class='top'><a class='brand' href='/'><span class='brand-num'>12345</span> 政务服务便民热线</a>"
+            f"</header><main class='page'><section class='error-page'><p class='error-status'>{context['status']}</p>"
+            f"<h1>{title}</h1><p>{message}</p><p><a class='button' href='{context['back']}'>{context['back_label']}</a>"
+            "</p></section></main></body></html>")
 
 
 async def dispatch_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DispatchError)
     if isinstance(exc, StorageUnavailable):
         return storage_unavailable(request, exc)
-    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
+    status = status_of(exc)
     extra: dict = {}
     headers: dict[str, str] = {}
     if isinstance(exc, InvalidInput):
@@ -96,7 +106,9 @@ async def dispatch_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RateLimited):
         extra["retry_after"] = exc.retry_after
         headers["Retry-After"] = str(exc.retry_after)
-    message = in_chinese(exc)
+    if exc.reason is not None:
+        extra["reason"] = exc.reason.value
+    message = describe(exc)
     if message != exc.message:
         extra["detail"] = exc.message
     return _respond(request, status, exc.code, message, extra, headers)
@@ -104,7 +116,8 @@ async def dispatch_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return _respond(request, exc.status_code, "http_error", exc.detail, headers=exc.headers)
+    return _respond(request, exc.status_code, "http_error", http_message(exc.status_code, exc.detail),
+                    headers=exc.headers)
 
 
 def storage_unavailable(request: Request, exc: StorageUnavailable) -> Response:
@@ -114,8 +127,7 @@ def storage_unavailable(request: Request, exc: StorageUnavailable) -> Response:
     health = getattr(request.app.state, "health", None)
     if health is not None:
         health.write_failed(exc)
-    message = STORAGE_MESSAGES_ZH.get(exc.reason, STORAGE_MESSAGE_ZH)
-    return _respond(request, 503, exc.code, message, {"reason": exc.reason},
+    return _respond(request, 503, exc.code, describe(exc), {"reason": exc.reason},
                     headers={"Retry-After": str(exc.retry_after)})
 
 
@@ -128,7 +140,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
     if fault is not None:
         return storage_unavailable(request, fault)
     log.exception("unhandled error", extra={"event": "server_error", "path": request.url.path})
-    return _respond(request, 500, "server_error", "internal error; it has been logged")
+    return _respond(request, 500, "server_error", http_message(500))
 
 
 HANDLERS = {DispatchError: dispatch_error, HTTPException: http_error, DBAPIError: database_error,

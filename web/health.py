@@ -22,8 +22,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch.db import check_writable
-from dispatch.errors import StorageUnavailable
-from web.errors import STORAGE_MESSAGE_ZH, STORAGE_MESSAGES_ZH
+from dispatch.errors import Reason, StorageUnavailable
+from web.messages import describe
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Health:
         try:
             fault = await self.services.off_loop(check_writable, self.services.engine)
         except Exception as exc:  # unreachable in a way the driver did not classify
-            fault = StorageUnavailable("unreachable", str(exc).splitlines()[0] if str(exc) else "")
+            fault = StorageUnavailable(Reason.UNREACHABLE, str(exc).splitlines()[0] if str(exc) else "")
         if fault is None and self._refused is not None:
             if time.monotonic() - self._refused_at < REFUSED_WRITE_HOLD_SECONDS:
                 return self._refused
@@ -76,7 +76,7 @@ class Health:
         fault = await self.storage()
         checks["database"] = ({"ok": True} if fault is None else
                               {"ok": False, "reason": fault.reason,
-                               "message": STORAGE_MESSAGES_ZH.get(fault.reason, STORAGE_MESSAGE_ZH)})
+                               "message": describe(fault)})
         ok, state = self.model_state()
         checks["model"] = {"ok": ok, "state": state}
         if self.bridge is not None:

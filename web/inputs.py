@@ -16,10 +16,10 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dispatch.errors import Reason
 from web.errors import BadRequest, dispatch_error
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE_MESSAGE = "含有无法保存的字符（空字符或不成对的 Unicode 代理字符），请删除后重试"
 
 # Figures are asked for by day; outside these years a date is a typo or a probe, and near
 # year 1 or 9999 the period's arithmetic would overflow.
@@ -36,10 +36,10 @@ def refuse_unstorable(fields: Iterable[tuple[str, Any]]) -> None:
     lists and objects inside JSON are walked."""
     for name, value in fields:
         if unstorable(name):
-            raise BadRequest("?", UNSTORABLE_MESSAGE)
+            raise BadRequest("?", Reason.UNSTORABLE)
         if isinstance(value, str):
             if unstorable(value):
-                raise BadRequest(name, UNSTORABLE_MESSAGE)
+                raise BadRequest(name, Reason.UNSTORABLE)
         elif isinstance(value, dict):
             refuse_unstorable(value.items())
         elif isinstance(value, list):
@@ -51,9 +51,9 @@ def parse_day(name: str, raw: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(name, f"日期格式应为 YYYY-MM-DD，收到 {raw[:40]!r}") from None
+        raise BadRequest(name, Reason.BAD_DATE, value=raw[:40]) from None
     if not MIN_DAY <= day <= MAX_DAY:
-        raise BadRequest(name, f"日期须在 {MIN_DAY} 至 {MAX_DAY} 之间")
+        raise BadRequest(name, Reason.DATE_OUT_OF_RANGE, low=MIN_DAY.isoformat(), high=MAX_DAY.isoformat())
     return day
 
 
@@ -76,7 +76,7 @@ class InputGuard:
     @staticmethod
     def _refusal(scope: Scope) -> BadRequest | None:
         if unstorable(scope["path"]):
-            return BadRequest("path", UNSTORABLE_MESSAGE)
+            return BadRequest("path", Reason.UNSTORABLE)
         query = scope.get("query_string", b"")
         if not query:
             return None

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch.actions import ACTIONS
+from dispatch.errors import Reason
 
 TEXT = {"type": "string"}
 INT = {"type": "integer"}
@@ -60,8 +61,10 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
 }
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _object({"error": TEXT, "message": {**TEXT, "description": "中文说明"}, "field": TEXT,
-                      "detail": TEXT, "state": TEXT, "action": TEXT}, ("error", "message")),
+    "Error": _object({"error": TEXT, "message": {**TEXT, "description": "中文说明"},
+                      "reason": {"type": "string", "enum": [r.value for r in Reason],
+                                 "description": "why: one code per cause; its Chinese words are the message"},
+                      "field": TEXT, "detail": TEXT, "state": TEXT, "action": TEXT}, ("error", "message")),
     "Unit": _object({"code": TEXT, "name": TEXT, "kind": {"type": "string", "enum": ["department", "township", "other"]},
                      "parent": {"type": "string", "nullable": True}}, ("code", "name", "kind")),
     "Token": _object({"token": TEXT, "token_type": {"type": "string", "enum": ["Bearer"]},
@@ -165,7 +168,7 @@ SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "12345 citizen hotline API", "version": "1",
              "description": "Public intake and figures, and the staff API (bearer tokens). Errors are JSON "
-                            "{error, message (中文), field?, detail?}."},
+                            "{error, message (中文), reason?, field?, detail?}."},
     "paths": PATHS,
     "components": {"schemas": SCHEMAS,
                    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},

@@ -42,6 +42,7 @@ from sms_gateway.worker import OutboxWorker
 from web.config import SmsSettings
 from web.errors import BadRequest
 from web.inputs import refuse_unstorable
+from web.messages import describe
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ async def _signed_form(request: Request, channel: SmsChannel):  # type: ignore[n
     except InvalidWebhook as exc:
         return None, PlainTextResponse(str(exc), status_code=400)
     except BadRequest as exc:
-        return None, PlainTextResponse(exc.message, status_code=400)
+        return None, PlainTextResponse(describe(exc), status_code=400)
     if not channel.signature.valid(request.url.path, request.url.query, form,
                                    request.headers.get(SIGNATURE_HEADER)):
         log.warning("twilio webhook refused: bad or missing signature",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from dispatch import actions, flags
 from dispatch.actions import ActionContext, allowed_actions, perform
 from dispatch.actors import Actor
-from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import Dispute, ExtensionRequest, Ticket, TicketEvent
 from dispatch.units import City
 from dispatch.vocabulary import Role
@@ -70,7 +70,7 @@ def test_transfer_to_an_unknown_unit_names_the_field(session: Session, operator:
     assert caught.value.field == "unit"
     with pytest.raises(InvalidInput) as caught:
         act(session, operator, ticket, "transfer")
-    assert caught.value.field == "unit" and "单位" in caught.value.message
+    assert caught.value.field == "unit" and caught.value.reason is Reason.UNIT_REQUIRED
     assert ticket.state == "received"
 
 

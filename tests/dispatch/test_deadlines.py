@@ -9,7 +9,7 @@ import pytest
 
 from dispatch.clock import CHINA
 from dispatch.deadlines import DeadlinePolicy, WorkCalendar, load_policy
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, Reason
 from dispatch.vocabulary import RequestType, Urgency
 
 
@@ -63,5 +63,6 @@ def test_city_file_overrides_days_and_adds_its_own_closure(tmp_path: Path) -> No
 def test_a_broken_deadline_file_is_refused_clearly(tmp_path: Path, content: str) -> None:
     path = tmp_path / "deadlines.json"
     path.write_text(content)
-    with pytest.raises(InvalidInput, match="cannot read deadline file"):
+    with pytest.raises(InvalidInput) as caught:
         load_policy(path)
+    assert caught.value.reason is Reason.FILE_UNREADABLE and caught.value.params["path"] == str(path)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from dispatch import limits
-from dispatch.errors import RateLimited
+from dispatch.errors import RateLimited, Reason
 from dispatch.limits import Limits, SmsLimits
 from tests.dispatch.helpers import new_ticket
 
@@ -25,7 +25,8 @@ def test_wrong_codes_from_one_address_are_refused_after_the_limit_even_the_right
         assert limits.limited_lookup(session, rules, ticket.number, _wrong(ticket.query_code), "10.0.0.1", NOW) is None
     with pytest.raises(RateLimited) as refused:
         limits.limited_lookup(session, rules, ticket.number, ticket.query_code, "10.0.0.1", NOW)
-    assert "秒后再试" in refused.value.message and refused.value.retry_after > 0
+    assert refused.value.reason is Reason.TOO_MANY_LOOKUPS and refused.value.retry_after > 0
+    assert refused.value.params["seconds"] == refused.value.retry_after
     # Another address may still look its own ticket up.
     assert limits.limited_lookup(session, rules, ticket.number, ticket.query_code, "10.0.0.2", NOW) is ticket
 
@@ -53,7 +54,7 @@ def test_api_intake_is_refused_past_the_limit_per_minute(session: Session) -> No
         limits.count_intake(session, rules, "10.0.0.1", NOW)
     with pytest.raises(RateLimited) as refused:
         limits.count_intake(session, rules, "10.0.0.1", NOW)
-    assert refused.value.retry_after == 60 and "12345" in refused.value.message
+    assert refused.value.retry_after == 60 and refused.value.reason is Reason.TOO_MANY_INTAKES
     limits.count_intake(session, rules, "10.0.0.2", NOW)
     limits.count_intake(session, rules, "10.0.0.1", NOW + dt.timedelta(minutes=1))
 

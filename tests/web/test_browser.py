@@ -338,3 +338,18 @@ def test_the_whole_loop_on_the_pages_with_a_follow_up_and_a_rating(new_context: 
     follow_up = supervisor.inner_text("#table-follow_up")
     assert re.search(r"\d+\s+\d+\s+\d+\.\d%", follow_up)
     shots(supervisor, "loop-supervisor", phone=False)
+
+
+def test_an_unknown_page_is_drawn_in_the_sites_style_with_a_way_home(new_context: Any, site: Any) -> None:
+    server, _ = site
+    page = new_context().new_page()
+    response = page.goto(f"{server.url}/no/such/page")
+    assert response is not None and response.status == 404
+    assert page.inner_text("h1") == "页面不存在"
+    # The stylesheet applied: the brand header and the big status number in the site's blue.
+    assert page.is_visible("header.top .brand")
+    assert page.eval_on_selector(".error-status", "e => getComputedStyle(e).color") == "rgb(11, 79, 156)"
+    Shots()(page, "error-404")
+    page.click("text=返回首页")
+    page.wait_for_load_state()
+    assert page.url.rstrip("/") == server.url

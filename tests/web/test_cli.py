@@ -55,7 +55,7 @@ def test_units_import_refuses_a_broken_city_file(run, tmp_path: Path) -> None:  
     path.write_text(json.dumps({"city": {"code": "x", "name": "X"},
                                 "units": [{"code": "a", "name": "A", "parent": "nowhere"}]}))
     result = run("units", "import", str(path))
-    assert result.exit_code != 0 and "unknown parent" in result.output
+    assert result.exit_code != 0 and "上级单位「nowhere」不存在" in result.output and "unknown_parent" in result.output
 
 
 def test_users_add_hashes_the_password_and_binds_unit_staff(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]

@@ -16,10 +16,10 @@ from sms_gateway.simulator import ServerThread, TwilioSimulator
 from tests.web.pages_support import csrf
 from web.app import create_app
 from web.config import Secret, Settings, SmsSettings
-from web.inputs import UNSTORABLE_MESSAGE
 
 AUTH_TOKEN = "inputs-auth-token"
 PUBLIC_URL = "http://testserver"
+UNSTORABLE_MESSAGE = "含有无法保存的字符（空字符或不成对的 Unicode 代理字符），请删除后重试"
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_a_lone_surrogate_or_nul_in_the_api_json_is_refused(body: dict, client: 
 def test_json_nested_thousands_deep_is_refused_not_a_crash(client: TestClient) -> None:
     response = client.post("/api/v1/tickets", content=b"[" * 100_000 + b"]" * 100_000,
                            headers={"content-type": "application/json"})
-    assert response.status_code == 422 and response.json()["message"] == "body: 请求不是有效的 JSON"
+    assert response.status_code == 422 and response.json()["message"] == "请求不是有效的 JSON。"
 
 
 @pytest.mark.parametrize("path", ["/api/v1/tickets/20261101-0001?code=12%0034", "/api/v1/tickets/2026%001101",

@@ -331,7 +331,7 @@ def test_an_invalid_ticket_needs_a_reason_and_can_flag_the_number(client: TestCl
     login(client, "operator")
     prank = file_call(client, "哈哈哈你猜我是谁", phone="13803916666")
     response = act(client, prank, "invalidate", text="  ", flag_number="on")
-    assert response.status_code == 422 and "理由填写有误" in response.text  # type: ignore[attr-defined]
+    assert response.status_code == 422 and "请填写理由。" in response.text  # type: ignore[attr-defined]
     page = client.get(f"/tickets/{prank}").text
     forged = client.post(f"/tickets/{prank}/invalidate", data={
         "expected_version": str(version_in(page)), "text": "恶作剧", "csrf_token": "nope"})

@@ -56,7 +56,7 @@ def test_a_rule_added_on_the_page_routes_the_next_ticket_and_its_removal_is_kept
 
 def test_bad_rules_are_explained_and_nothing_is_stored(client: TestClient, services: Services) -> None:
     login(client, "supervisor")
-    for phrases, unit, reason in [("", "housing", "关键词"), ("灯", "housing", "2 to 30"),
+    for phrases, unit, reason in [("", "housing", "关键词"), ("灯", "housing", "应为 2 到 30 个字"),
                                   ("井盖", "no-such-unit", "承办单位")]:
         response = client.post("/supervisor/rules", data={"csrf_token": csrf(client, "/supervisor/rules"),
                                                           "phrases": phrases, "unit": unit})

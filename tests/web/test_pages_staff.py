@@ -77,7 +77,7 @@ def test_an_empty_return_reason_is_explained_and_the_ticket_stays(client: TestCl
     login(client, "hr")
     wages = ticket_titled(services, WAGES)
     response = act(client, wages.number, "return", text="   ")
-    assert response.status_code == 422 and "理由填写有误" in response.text  # type: ignore[attr-defined]
+    assert response.status_code == 422 and "请填写理由。" in response.text  # type: ignore[attr-defined]
     assert ticket_titled(services, WAGES).state == "transferred"
     assert act(client, wages.number, "return", text="应由住建局处理").status_code == 303
     assert ticket_titled(services, WAGES).state == "returned"

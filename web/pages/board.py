@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from dispatch import queries, reports
 from dispatch.clock import utcnow
+from dispatch.errors import Reason
 from dispatch.reports import Period
 from web.errors import BadRequest
 from web.inputs import MIN_DAY, parse_day
@@ -41,15 +42,15 @@ def parse_period(request: Request, today: dt.date) -> Period:
     if days:
         # isascii: "²" is a digit to str.isdigit() but not to int()
         if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= MAX_DAYS:
-            raise BadRequest("days", f"必须是 1 到 {MAX_DAYS} 之间的天数")
+            raise BadRequest("days", Reason.OUT_OF_RANGE, low=1, high=MAX_DAYS)
         return Period(today - dt.timedelta(days=int(days) - 1), today)
     until = parse_day("until", params["until"]) if params.get("until") else today
     since = (parse_day("since", params["since"]) if params.get("since")
              else max(until - dt.timedelta(days=DEFAULT_DAYS - 1), MIN_DAY))
     if since > until:
-        raise BadRequest("since", "开始日期不能晚于结束日期")
+        raise BadRequest("since", Reason.PERIOD_REVERSED)
     if (until - since).days + 1 > MAX_DAYS:
-        raise BadRequest("since", f"时间段最长 {MAX_DAYS} 天")
+        raise BadRequest("since", Reason.PERIOD_TOO_LONG, limit=MAX_DAYS)
     return Period(since, until)
 
 

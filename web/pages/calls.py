@@ -13,14 +13,15 @@ from starlette.routing import Route
 
 from callcenter.callbacks import call_about_ticket, call_back
 from dispatch.actors import DISPATCH_ROLES
-from dispatch.errors import Conflict, IllegalTransition, InvalidInput
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from web.auth import staff_only
+from web.errors import status_of
+from web.messages import describe, words
 from web.pages.operator import console
 from web.pages.site import Site
-from web.pages.tickets import explain
 
-NO_AGENT = "请先在上方选择您的分机，回拨时先响您的话机。"
-NO_PBX = "电话系统未接入，无法一键回拨：请用座机拨打后在下方记录结果。"
+NO_AGENT = words(Reason.NO_AGENT, {})
+NO_PBX = words(Reason.NO_PBX, {})
 
 
 def _site(request: Request) -> Site:
@@ -49,8 +50,7 @@ async def call_missed(request: Request) -> Response:
         _, result = await call_back(bridge, site.services.sessions, int(request.path_params["callback_id"]),
                                     user.actor, agent)
     except (Conflict, InvalidInput) as exc:
-        message, status = explain(exc)
-        return await console(request, error=message, status=status)
+        return await console(request, error=describe(exc), status=status_of(exc))
     return RedirectResponse(f"/operator?done=called&call={result.value}#callbacks", status_code=303)
 
 
@@ -64,8 +64,7 @@ async def call_follow_up(request: Request) -> Response:
     try:
         result = await call_about_ticket(bridge, site.services.sessions, number, user.actor, agent)
     except (IllegalTransition, InvalidInput) as exc:
-        message, status = explain(exc)
-        return await console(request, error=message, status=status)
+        return await console(request, error=describe(exc), status=status_of(exc))
     site.changed()
     return RedirectResponse(f"/operator?done=follow_up_call&ticket={quote(number)}&call={result.value}#follow-up",
                             status_code=303)

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from dispatch import limits, staff, staff_sessions
 from dispatch.errors import RateLimited
 from web.auth import checked_form, client_key, load_identity, staff_only
+from web.messages import describe
 from web.pages.labels import ROLE_HOME
 from web.pages.site import Site
 from dispatch.vocabulary import Role
@@ -59,7 +60,7 @@ async def login(request: Request) -> Response:
         found = await site.services.run(read)
     except RateLimited as exc:
         log.warning("login throttled", extra={"event": "login_throttled", "username": username, "client": client})
-        context["error"] = exc.message
+        context["error"] = describe(exc)
         response = site.render(request, "login.html", context, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -16,14 +16,14 @@ from starlette.routing import Route
 
 from dispatch import follow_up, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, intake
 from dispatch.phone import national_form
 from dispatch.vocabulary import Channel, RequestType, Urgency
 from web.auth import staff_only
+from web.messages import describe, words
 from web.pages.labels import label
 from web.pages.site import Site, event_stream, sse
-from web.pages.tickets import explain
 
 DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
 _AGENT = re.compile(r"^[A-Za-z0-9_./@:-]{1,120}$")
@@ -84,7 +84,7 @@ async def choose_agent(request: Request) -> Response:
     agent = str(request.state.form.get("agent") or "").strip()
     response = RedirectResponse("/operator", status_code=303)
     if agent and not _AGENT.match(agent):
-        return await console(request, error="分机格式不对，例如 PJSIP/7001。", status=422)
+        return await console(request, error=words(Reason.BAD_AGENT, {}), status=422)
     _site(request).auth.update(request, response, agent=agent or None)
     return response
 
@@ -102,7 +102,7 @@ async def file_ticket(request: Request) -> Response:
         kind = RequestType(values["type"] or RequestType.CONSULTATION.value)
         urgency = Urgency(values["urgency"] or Urgency.NORMAL.value)
     except ValueError:
-        return await console(request, values=values, error="请选择诉求类型和紧急程度。", status=422)
+        return await console(request, values=values, error=words(Reason.TYPE_AND_URGENCY_REQUIRED, {}), status=422)
     intake_request = IntakeRequest(channel=Channel.PHONE, body=values["body"], title=values["title"],
                                    phone=values["phone"], name=values["name"], location=values["location"],
                                    request_type=kind, urgency=urgency, confidential=bool(values["confidential"]),
@@ -121,7 +121,7 @@ async def file_ticket(request: Request) -> Response:
     try:
         number = await site.services.run(work)
     except InvalidInput as exc:
-        return await console(request, values=values, error=explain(exc)[0], status=422)
+        return await console(request, values=values, error=describe(exc), status=422)
     site.changed()
     return RedirectResponse(f"/tickets/{number}?done=filed", status_code=303)
 
@@ -133,7 +133,7 @@ async def callback_done(request: Request) -> Response:
     try:
         await site.services.run(lambda s: telephony.mark_callback_done(s, callback_id, user.actor, note))
     except InvalidInput as exc:
-        return await console(request, error=explain(exc)[0], status=422)
+        return await console(request, error=describe(exc), status=422)
     return RedirectResponse("/operator?done=callback", status_code=303)
 
 

@@ -12,16 +12,15 @@ from starlette.routing import Route
 
 from dispatch import follow_up, limits
 from dispatch.actors import Actor
-from dispatch.errors import IllegalTransition, InvalidInput, RateLimited
+from dispatch.errors import IllegalTransition, InvalidInput, RateLimited, Reason
 from dispatch.intake import IntakeRequest, intake
 from dispatch.models import Ticket
 from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Rating, RequestType
 from web.auth import checked_form, client_key
+from web.messages import describe, words
 from web.pages.site import Site
 
-FIELD_LABELS = {"body": "诉求内容", "title": "标题", "phone": "联系电话", "name": "姓名", "location": "地点",
-                "type": "诉求类型"}
 TYPES = [t.value for t in RequestType]
 
 
@@ -35,7 +34,7 @@ def _form_page(request: Request, *, values: dict[str, Any] | None = None, error:
     return site.render(request, "home.html", {
         "city": site.services.city.name, "types": TYPES, "values": values or {"type": "complaint"},
         "form_id": uuid.uuid4().hex, "error": error, "notice": notice,
-        "error_field": FIELD_LABELS.get(error.field, error.field) if error else None,
+        "error_message": describe(error) if error else None,
         "max_body": site.services.settings.max_body_chars}, status)
 
 
@@ -53,11 +52,11 @@ async def submit(request: Request) -> Response:
     limiter, client = site.limits.form_per_client, client_key(request)
     if limiter.blocked(client):
         return _form_page(request, values=values, status=429,
-                          notice=f"提交过于频繁，请 {limiter.retry_after(client)} 秒后再试，或拨打 12345。")
+                          notice=words(Reason.TOO_MANY_INTAKES, {"seconds": limiter.retry_after(client)}))
     try:
         kind = RequestType(values["type"]) if values["type"] else RequestType.COMPLAINT
     except ValueError:
-        return _form_page(request, values=values, error=InvalidInput("type", "请选择诉求类型"), status=422)
+        return _form_page(request, values=values, error=InvalidInput("type", Reason.BAD_REQUEST_TYPE), status=422)
     form_id = str(form.get("form_id") or "")[:64] or None
     intake_request = IntakeRequest(channel=Channel.WEB, body=str(values["body"]), title=str(values["title"]),
                                    phone=str(values["phone"]), name=str(values["name"]),
@@ -111,7 +110,7 @@ async def status(request: Request, *, number: str | None = None, code: str | Non
     try:
         found = await site.services.run(work)  # a failure is counted and committed
     except RateLimited as exc:
-        context["error"] = exc.message
+        context["error"] = describe(exc)
         response = site.render(request, "status.html", context, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -133,7 +132,7 @@ async def rate(request: Request) -> Response:
     try:
         rating = Rating(str(form.get("rating") or ""))
     except ValueError:
-        return await status(request, number=number, code=code, error="请选择满意、基本满意或不满意。",
+        return await status(request, number=number, code=code, error=words(Reason.RATING_REQUIRED, {}),
                             http_status=422)
 
     def work(session: Session) -> bool:
@@ -146,10 +145,10 @@ async def rate(request: Request) -> Response:
     try:
         rated = await site.services.run(work)
     except RateLimited as exc:
-        return await status(request, number=number, code=code, http_status=429, error=exc.message)
+        return await status(request, number=number, code=code, http_status=429, error=describe(exc))
     except (IllegalTransition, InvalidInput):
         return await status(request, number=number, code=code, http_status=409,
-                            error="这件工单现在不能评价：可能已经评价过，或尚未办结。")
+                            error=words(Reason.CANNOT_RATE, {}))
     if not rated:
         return await status(request, number=number, code=code)
     site.changed()

@@ -14,8 +14,9 @@ from dispatch.actors import SUPERVISING_ROLES
 from dispatch.errors import DispatchError
 from dispatch.models import Unit
 from web.auth import staff_only
+from web.errors import status_of
+from web.messages import describe
 from web.pages.site import Site
-from web.pages.tickets import explain
 
 DONE = {"added": "规则已添加，新工单即按此分派。", "removed": "规则已停用（保留在下方记录中）。"}
 
@@ -46,8 +47,7 @@ async def add(request: Request) -> Response:
         await site.services.run(lambda s: routing_rules.add_rule(s, values["phrases"], values["unit"], user.actor,
                                                                  note=values["note"]))
     except DispatchError as exc:
-        message, status = explain(exc)
-        return await page(request, error=message, status=status, values=values)
+        return await page(request, error=describe(exc), status=status_of(exc), values=values)
     await site.services.refresh_rules()
     return RedirectResponse("/supervisor/rules?done=added", status_code=303)
 
@@ -58,8 +58,7 @@ async def remove(request: Request) -> Response:
     try:
         await site.services.run(lambda s: routing_rules.remove_rule(s, rule_id, user.actor))
     except DispatchError as exc:
-        message, status = explain(exc)
-        return await page(request, error=message, status=404 if status == 400 else status)
+        return await page(request, error=describe(exc), status=status_of(exc))
     await site.services.refresh_rules()
     return RedirectResponse("/supervisor/rules?done=removed", status_code=303)
 

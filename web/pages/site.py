@@ -115,11 +115,12 @@ class Site:
             log.exception("board watcher could not read the change stamp", extra={"event": "board_watch_error"})
             return otherwise
 
-    def render(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    def render(self, request: Request, name: str, context: dict[str, Any], status: int = 200,
+               headers: dict[str, str] | None = None) -> HTMLResponse:
         """A page, with the CSRF token its forms carry and the logged-in user if any."""
         context = {"request": request, "csrf_token": self.auth.csrf_token(request),
                    "user": getattr(request.state, "user", None), "now": utcnow(), **context}
-        response = self.templates.TemplateResponse(request, name, context, status_code=status)
+        response = self.templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
         self.auth.attach(request, response)
         return response
 

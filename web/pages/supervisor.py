@@ -17,16 +17,17 @@ from starlette.routing import Route
 from dispatch import disputes, lifecycle, outbox, queries, reports
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
-from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.models import ExtensionRequest
 from dispatch.phone import national_form
 from dispatch.reports import Period
 from web.auth import staff_only
+from web.errors import status_of
+from web.messages import describe
 from web.pages import charts
 from web.pages.board import PRESETS, parse_period
 from web.pages.labels import label, local_time, percent, time_left
 from web.pages.site import Site, today_local
-from web.pages.tickets import explain
 
 # Column kinds: how a value is shown on the page and written to CSV.
 INT, RATE, TEXT, TIME, SECONDS = "int", "rate", "text", "time", "seconds"
@@ -214,7 +215,7 @@ async def export(request: Request) -> Response:
     period = parse_period(request, today_local())
     table = (await site.services.run(lambda s: build_tables(s, period))).tables.get(name)
     if table is None:
-        raise NotFound(f"no table {name}")
+        raise NotFound(Reason.TABLE_NOT_FOUND, name=name)
     out = io.StringIO()
     out.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
     writer = csv.writer(out)
@@ -235,14 +236,14 @@ async def decide(request: Request) -> Response:
     def work(session: Session) -> None:
         extension = session.get(ExtensionRequest, request_id)
         if extension is None:
-            raise NotFound(f"no extension request {request_id}")
+            raise NotFound(Reason.EXTENSION_NOT_FOUND, request_id=request_id)
         lifecycle.decide_extension(session, extension, user.actor, approve=approve,
                                    policy=site.services.rules.policy, note=note)
 
     try:
         await site.services.run(work)
     except (Conflict, InvalidInput) as exc:
-        return await dashboard(request, error=explain(exc)[0], status=explain(exc)[1])
+        return await dashboard(request, error=describe(exc), status=status_of(exc))
     site.changed()
     return RedirectResponse("/supervisor?done=" + ("approved" if approve else "refused"), status_code=303)
 

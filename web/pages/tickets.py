@@ -19,7 +19,7 @@ from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
 from dispatch import disputes, flags, lifecycle, queries, similarity, telephony
-from dispatch.errors import Conflict, DispatchError, IllegalTransition, InvalidInput
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import Ticket, Unit
 from dispatch.public import ticket_by_number
 from dispatch.routing import Router
@@ -27,7 +27,8 @@ from dispatch.staff_view import staff_view
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
-from web.errors import in_chinese
+from web.errors import status_of
+from web.messages import describe
 from web.pages.labels import label
 from web.pages.site import Site
 from web.services import Services
@@ -160,22 +161,6 @@ async def ticket_page(request: Request, *, error: str | None = None, status: int
     return site.render(request, "ticket.html", context, status)
 
 
-def explain(exc: DispatchError) -> tuple[str, int]:
-    """A domain refusal in words for the page, and its status."""
-    if isinstance(exc, Conflict):
-        return ("该工单已被他人处理或修改，您看到的是旧页面，本次操作没有保存。请查看下方最新状态后再操作。"
-                f"（{exc.message}）", 409)
-    if isinstance(exc, IllegalTransition):
-        return in_chinese(exc), 409
-    if isinstance(exc, InvalidInput):
-        fields = {"reply": "答复内容", "reason": "理由", "note": "说明", "unit": "承办单位",
-                  "working_days": "延期天数", "body": "诉求内容", "phone": "联系电话", "title": "标题",
-                  "phrases": "关键词", "into": "合并到的工单", "to": "即时转对象", "rating": "回访结果",
-                  "approve": "决定", "days": "延期天数", "flag_number": "恶意号码标记"}
-        return f"{fields.get(exc.field, exc.field)}填写有误：{exc.message}", 422
-    return exc.message, 400
-
-
 def _safe_back(form: FormData, default: str) -> str:
     back = str(form.get("back") or "")
     return back if back.startswith("/") and not back.startswith("//") else default
@@ -184,7 +169,7 @@ def _safe_back(form: FormData, default: str) -> str:
 def perform(session: Session, site: Site, user: StaffIdentity, number: str, action: str, form: FormData) -> None:
     """The page's forms go the way the staff API's requests go: dispatch.actions.perform."""
     if form.get("expected_version") is None:
-        raise InvalidInput("expected_version", "missing; reload the page")
+        raise InvalidInput("expected_version", Reason.PAGE_EXPIRED)
     dispatch_actions.perform(session, user.actor, number, action, form, site.services.action_context())
     log.info("ticket action", extra={"event": f"page_{action}", "ticket": number, "user": user.username})
 
@@ -195,8 +180,7 @@ async def ticket_action(request: Request) -> Response:
     try:
         await site.services.run(lambda s: perform(s, site, user, number, action, form))
     except (Conflict, IllegalTransition, InvalidInput) as exc:
-        message, status = explain(exc)
-        return await ticket_page(request, error=message, status=status, form=form)
+        return await ticket_page(request, error=describe(exc), status=status_of(exc), form=form)
     site.changed()
     back, _, fragment = _safe_back(form, f"/tickets/{quote(number)}").partition("#")
     separator = "&" if "?" in back else "?"

@@ -1,0 +1,232 @@
+"""The Chinese words of every error a person may read: one sentence per reason code
+(dispatch.errors.Reason), the names of the fields they are about, and the words of the
+error pages. Pages, the JSON API and the CLI all speak through describe()."""
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from dispatch.errors import DispatchError, InvalidInput, Reason
+
+# What a field is called on the forms, for sentences like "请填写{field}。".
+FIELDS_ZH: dict[str, str] = {
+    "body": "诉求内容", "title": "标题", "phone": "联系电话", "name": "姓名", "location": "地点",
+    "type": "诉求类型", "urgency": "紧急程度", "confidential": "是否保密",
+    "reason": "理由", "reply": "答复内容", "note": "说明", "unit": "承办单位", "into": "主工单号",
+    "working_days": "延期天数", "days": "天数", "approve": "审批决定", "rating": "回访结果",
+    "to": "即时转对象", "flag_number": "恶意号码标记", "phrases": "关键词", "expected_version": "页面版本",
+    "username": "用户名", "password": "密码", "user": "账号", "state": "工单状态", "page": "页码",
+    "since": "开始日期", "until": "结束日期", "path": "地址", "city": "城市配置", "deadlines": "时限配置",
+    "text": "说明", "decision": "审批决定", "?": "字段名",
+}
+
+_STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
+_LATER = "请稍后再试。紧急情况请拨打12345。"
+
+# One sentence per reason; {field} is the field's Chinese name, the rest is the error's data.
+REASONS_ZH: dict[Reason, str] = {
+    Reason.REQUIRED: "请填写{field}。",
+    Reason.TOO_LONG: "{field}不能超过 {limit} 个字。",
+    Reason.NOT_TEXT: "{field}应为文字。",
+    Reason.NOT_INTEGER: "{field}应为整数。",
+    Reason.NOT_BOOLEAN: "{field}应为 true 或 false。",
+    Reason.NOT_POSITIVE: "{field}应为正数。",
+    Reason.DECISION_REQUIRED: "请选择同意（true）或不同意（false）。",
+    Reason.OUT_OF_RANGE: "{field}应在 {low} 到 {high} 之间。",
+    Reason.INVALID_PHONE: "联系电话「{value}」不是有效的号码，请填写手机号或带区号的固定电话。",
+    Reason.PHONE_REQUIRED: "这个渠道的诉求需要来电号码。",
+    Reason.NO_PHONE_TO_CALL: "这件工单没有联系电话，无法回拨。",
+    Reason.NO_PHONE_TO_FLAG: "该工单没有来电号码，无法标记。",
+    Reason.UNKNOWN_UNIT: "没有代码为「{code}」的承办单位。",
+    Reason.INACTIVE_UNIT: "「{unit}」已停用，不能再接收工单。",
+    Reason.UNIT_REQUIRED: "请选择承办单位（单位代码）。",
+    Reason.UNKNOWN_TICKET: "没有工单「{number}」。",
+    Reason.MERGE_INTO_ITSELF: "工单不能合并到它自己。",
+    Reason.MERGE_TARGET_CLOSED: "工单「{number}」的状态为「{state}」，不能作为主工单。",
+    Reason.BAD_OUTCOME: "回访结果应为满意、基本满意、不满意或未接通"
+                        "（satisfied、partly、unsatisfied、unreachable）。",
+    Reason.BAD_HANDOVER_NUMBER: "只能转 110、119、120 或 122。",
+    Reason.BAD_REQUEST_TYPE: "请选择诉求类型：咨询、求助、投诉、举报、建议或表扬"
+                             "（consultation、help、complaint、report、suggestion、praise）。",
+    Reason.BAD_URGENCY: "紧急程度应为普通（normal）或紧急（urgent）。",
+    Reason.BAD_STATE: "工单状态应为以下之一：{states}。",
+    Reason.BAD_PAGE: "页码应为从 1 开始的整数。",
+    Reason.ALREADY_RATED: "这件工单已经评价过了。",
+    Reason.TOO_MANY_PHRASES: "一条规则最多 {limit} 个关键词。",
+    Reason.PHRASE_LENGTH: "关键词「{phrase}」应为 {low} 到 {high} 个字。",
+    Reason.CALLBACK_NOTE_REQUIRED: "请说明是如何联系到市民的。",
+    Reason.PAGE_EXPIRED: "页面已过期，请刷新后再操作。",
+    Reason.RATING_REQUIRED: "请选择满意、基本满意或不满意。",
+    Reason.CANNOT_RATE: "这件工单现在不能评价：可能已经评价过，或尚未办结。",
+    Reason.TYPE_AND_URGENCY_REQUIRED: "请选择诉求类型和紧急程度。",
+    Reason.BAD_AGENT: "分机格式不对，例如 PJSIP/7001。",
+    Reason.NO_AGENT: "请先在上方选择您的分机，回拨时先响您的话机。",
+    Reason.NO_PBX: "电话系统未接入，无法一键回拨：请用座机拨打后在下方记录结果。",
+    Reason.PASSWORD_TOO_SHORT: "密码至少 {limit} 个字符。",
+    Reason.USERNAME_TAKEN: "用户名「{username}」已存在。",
+    Reason.UNKNOWN_ACCOUNT: "没有账号「{username}」。",
+    Reason.ACCOUNT_INACTIVE: "账号「{username}」已停用。",
+    Reason.UNIT_STAFF_NEED_UNIT: "承办单位人员必须属于一个单位。",
+    Reason.ONLY_UNIT_STAFF_HAVE_UNIT: "只有承办单位人员属于单位。",
+    Reason.FILE_UNREADABLE: "无法读取{field}文件 {path}：{error}",
+    Reason.DUPLICATE_UNIT_CODES: "城市配置中单位代码重复：{codes}。",
+    Reason.UNKNOWN_PARENT: "单位 {unit} 的上级单位「{parent}」不存在。",
+    Reason.CATEGORY_UNKNOWN_UNIT: "类别「{category}」指向不存在的单位「{code}」。",
+    Reason.GAZETTEER_UNKNOWN_UNIT: "地名表指向不存在的单位「{code}」。",
+    Reason.BAD_ROUTING_RULE: "分派规则需要关键词和已有的单位：{rule}",
+    Reason.UNSTORABLE: "{field}含有无法保存的字符（空字符或不成对的 Unicode 代理字符），请删除后重试。",
+    Reason.BODY_TOO_LARGE: "请求超过 {limit} 字节。",
+    Reason.NOT_JSON: "请求不是有效的 JSON。",
+    Reason.NOT_JSON_OBJECT: "请求应为 JSON 对象。",
+    Reason.BAD_DATE: "{field}格式应为 YYYY-MM-DD，收到「{value}」。",
+    Reason.DATE_OUT_OF_RANGE: "{field}须在 {low} 至 {high} 之间。",
+    Reason.PERIOD_REVERSED: "开始日期不能晚于结束日期。",
+    Reason.PERIOD_TOO_LONG: "时间段最长 {limit} 天。",
+    Reason.TICKET_NOT_FOUND: "未找到该工单，请核对工单号。",
+    Reason.LOOKUP_FAILED: "未找到该工单：请核对工单号和查询码。",
+    Reason.NO_SUCH_ACTION: "没有「{action}」这个操作。",
+    Reason.NO_TRANSFER: "工单「{number}」没有转办记录。",
+    Reason.UNIT_NOT_FOUND: "没有代码为「{code}」的单位。",
+    Reason.RULE_NOT_FOUND: "没有这条生效中的分派规则（{rule_id}）。",
+    Reason.CALLBACK_NOT_FOUND: "没有这条待回拨记录（{callback_id}）。",
+    Reason.CALL_NOT_FOUND: "没有这通来电（{linkedid}）。",
+    Reason.TOKEN_NOT_FOUND: "没有这个接口令牌（{token_id}）。",
+    Reason.NOT_FLAGGED: "号码 {phone} 没有被标记。",
+    Reason.TABLE_NOT_FOUND: "没有「{name}」这张表。",
+    Reason.EXTENSION_NOT_FOUND: "没有这条延期申请（{request_id}）。",
+    Reason.ILLEGAL_TRANSITION: "工单当前状态为「{state}」，不能执行「{action}」。",
+    Reason.ROLE_NOT_ALLOWED: "您的角色无权执行此操作。",
+    Reason.NOT_YOUR_UNIT: "该工单不在您的单位办理，您无权执行此操作。",
+    Reason.CHANGED_BY_OTHERS: _STALE,
+    Reason.NO_PENDING_EXTENSION: "工单「{number}」没有待审批的延期申请。",
+    Reason.EXTENSION_WAITING: "工单「{number}」已有一条延期申请在等待审批。",
+    Reason.EXTENSION_DECIDED: "这条延期申请已经审批过了。",
+    Reason.DISPUTE_WAITING: "工单「{number}」已有一条改派申请在等待督办人员决定。",
+    Reason.NO_PENDING_DISPUTE: "工单「{number}」没有待决定的改派申请。",
+    Reason.CALLBACK_DONE: "这条回拨已经处理过了。",
+    Reason.TOKEN_MISSING: "需要登录：请在请求头中提供 Authorization: Bearer <令牌>。",
+    Reason.TOKEN_INVALID: "令牌无效、已过期或已被撤销，请重新获取令牌。",
+    Reason.BAD_CREDENTIALS: "用户名或密码错误。",
+    Reason.TOO_MANY_INTAKES: "提交过于频繁，请 {seconds} 秒后再试，或拨打 12345。",
+    Reason.TOO_MANY_LOOKUPS: "查询失败次数过多，请 {seconds} 秒后再试。",
+    Reason.TOO_MANY_LOGINS: "登录尝试过于频繁，请 {seconds} 秒后再试。",
+    Reason.READ_ONLY: "系统数据库当前为只读状态，您的提交未能保存，" + _LATER,
+    Reason.DISK_FULL: "系统存储空间已满，您的提交未能保存，" + _LATER,
+    Reason.OUT_OF_MEMORY: "系统数据库资源不足，您的提交未能保存，" + _LATER,
+    Reason.UNREACHABLE: "系统数据库暂时无法连接，您的提交未能保存，" + _LATER,
+}
+
+# For an error raised in the older form with an English sentence: what its kind means.
+KINDS_ZH: dict[str, str] = {
+    "invalid_input": "{field}填写有误。",
+    "not_found": "未找到。",
+    "permission_denied": "您的角色或单位无权执行此操作。",
+    "conflict": _STALE,
+    "unauthorized": REASONS_ZH[Reason.TOKEN_INVALID],
+    "rate_limited": "操作过于频繁，请稍后再试。",
+    "storage_unavailable": "系统暂时无法保存数据，" + _LATER,
+    "illegal_transition": "工单当前状态不允许此操作。",
+    "dispatch_error": "操作没有完成。",
+}
+
+# The error pages and answers that are not the domain's: a status, a title and a sentence.
+HTTP_ZH: dict[int, tuple[str, str]] = {
+    400: ("请求有误", "请求的格式不对，请检查后重试。"),
+    401: ("需要登录", "请先登录。"),
+    403: ("无权访问", "您的账号无权访问此页面。"),
+    404: ("页面不存在", "您要找的页面不存在，可能已被移动或地址有误。"),
+    405: ("不支持的请求", "此地址不支持这种请求方式。"),
+    409: ("操作冲突", _STALE),
+    413: ("内容过大", "提交的内容过大。"),
+    422: ("填写有误", "提交的内容有误，请检查后重试。"),
+    429: ("请求过于频繁", "操作过于频繁，请稍后再试。"),
+    500: ("系统出错", "系统内部出错，已记录，我们会尽快处理。请稍后再试，紧急情况请拨打12345。"),
+    503: ("暂停服务", "系统暂时无法处理请求，" + _LATER),
+}
+CSRF_FAILED = "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。"
+LOGIN_REQUIRED = HTTP_ZH[401][1]
+ROLE_FORBIDDEN = HTTP_ZH[403][1]
+
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+MAX_VALUE_CHARS = 40
+
+
+def field_label(field: str | None) -> str:
+    if not field:
+        return ""
+    return FIELDS_ZH.get(field, field)
+
+
+def _http(status: int) -> tuple[str, str]:
+    return HTTP_ZH.get(status, HTTP_ZH[500] if status >= 500 else HTTP_ZH[400])
+
+
+def http_title(status: int) -> str:
+    return _http(status)[0]
+
+
+def http_message(status: int, detail: str | None = None) -> str:
+    """Starlette's own answers (404 for an unknown path, 405...) carry English details; a
+    detail written in Chinese by our code is kept."""
+    if detail and has_chinese(detail):
+        return detail
+    return _http(status)[1]
+
+
+def has_chinese(text: str) -> bool:
+    return _CHINESE.search(text) is not None
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+class _Data(dict):  # type: ignore[type-arg]
+    """The error's data as the sentence shows it; a piece of data a raise forgot shows as
+    nothing rather than failing the answer (a test checks every raise passes what its words use)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _shown(key: str, value: Any) -> str:
+    # Imported here: web.pages imports this module (through web.errors) as it loads.
+    from web.pages.labels import action_label, label
+
+    if value is None:
+        return ""
+    if key == "state":
+        return label(str(value))
+    if key == "action":
+        return action_label(str(value))
+    if key == "states":  # the codes the API takes, with the words people know them by
+        return "、".join(f"{label(str(v))}（{v}）" for v in value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "、".join(str(v) for v in value)
+    text = str(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
+
+
+def words(reason: Reason, params: Mapping[str, Any], field: str | None = None) -> str:
+    data = _Data({key: _shown(key, value) for key, value in params.items()})
+    data["field"] = field_label(field)
+    return REASONS_ZH[reason].format_map(data)
+
+
+def describe(exc: DispatchError) -> str:
+    """The sentence a person reads for this error, in Chinese."""
+    field = exc.field if isinstance(exc, InvalidInput) else None
+    if exc.reason is not None:
+        return words(exc.reason, exc.params, field)
+    text = exc.text or ""
+    if has_chinese(text):  # the older form with a Chinese sentence: as it was written
+        return text
+    return KINDS_ZH.get(exc.code, KINDS_ZH["dispatch_error"]).format(field=field_label(field))
+
+
+def describe_for_console(exc: DispatchError) -> str:
+    """The CLI prints the words and, for whoever reads the logs or files a bug, the code."""
+    words_zh, detail = describe(exc), exc.message
+    return words_zh if detail == words_zh or not detail else f"{words_zh}（{detail}）"
