@@ -14,8 +14,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import rjieba
-
 USER_DICT = Path(__file__).parent / "data" / "user_dict.txt"
 
 # Longest input the model reads: the (repeated) title and the body's start carry the topic;
@@ -115,6 +113,8 @@ class Tokenizer:
                 if token.isalnum() or not _PUNCTUATION_ONLY.match(token)]
 
     def _build(self) -> Any:
+        import rjieba  # its dictionary takes 0.1 s to load: only when text is cut
+
         jieba = rjieba.Jieba()
         for word in self._user_words:
             jieba.add_word(word, None, None)  # freq None: jieba-rs picks one that keeps it whole
