@@ -6,10 +6,13 @@ same figures in Chinese only.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+PIPE_WIDTH = 160
 
 TICKET_FIGURES = {
     "received": "受理 received", "answered": "直接办结 answered", "transferred": "转办 transferred",
@@ -32,13 +35,17 @@ CALL_FIGURES = {
     "asa_seconds": "平均应答 s ASA", "service_level": "服务水平 service level",
     "aht_seconds": "平均通话 s AHT",
 }
+CALL_COLUMNS = {"offered": "呼入", "answered": "接听", "abandoned": "放弃", "answer_rate": "接通率",
+                "abandonment_rate": "放弃率", "asa_seconds": "平均应答秒", "service_level": "服务水平",
+                "aht_seconds": "平均通话秒"}
 UNIT_COLUMNS = (("received", "受理"), ("return_rate", "退单率"), ("resolution_rate", "办结率"),
                 ("on_time_rate", "按期办结率"), ("satisfaction_rate", "满意率"), ("overdue", "超期"))
 
 
 def print_report(figures: dict[str, Any], console: Console | None = None) -> None:
     """Tickets, units and calls of summary()'s figures, one table each."""
-    console = console or Console(highlight=False)
+    # Piped or captured output has no width of its own: wide enough that no name is cut.
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
     period = figures["period"]
     tickets = Table(title=f"工单 Tickets received {period['since']} .. {period['until']}", title_justify="left")
     tickets.add_column("指标 figure")
@@ -49,7 +56,7 @@ def print_report(figures: dict[str, Any], console: Console | None = None) -> Non
 
     if figures["units"]:
         units = Table(title="承办单位 By unit", title_justify="left")
-        units.add_column("单位 unit")
+        units.add_column("单位 unit", overflow="fold")
         for _key, heading in UNIT_COLUMNS:
             units.add_column(heading, justify="right")
         for row in figures["units"]:
@@ -71,11 +78,11 @@ def print_report(figures: dict[str, Any], console: Console | None = None) -> Non
 
 def _call_table(title: str, heading: str, rows: dict[str, dict[str, Any]]) -> Table:
     table = Table(title=title, title_justify="left")
-    table.add_column(heading)
-    for key in CALL_FIGURES:
-        table.add_column(CALL_FIGURES[key].split(" ")[0], justify="right")
+    table.add_column(heading, overflow="fold")
+    for heading in CALL_COLUMNS.values():
+        table.add_column(heading, justify="right")
     for name, values in rows.items():
-        table.add_row(name or "—", *(_cell(key, values.get(key)) for key in CALL_FIGURES))
+        table.add_row(name or "—", *(_cell(key, values.get(key)) for key in CALL_COLUMNS))
     return table
 
 
