@@ -25,7 +25,7 @@ CONTENT_REASONS = {
     ContentProblem.EMPTY: "内容为空，需人工分拣",
     ContentProblem.NO_CHINESE: "没有中文内容，需人工分拣",
     ContentProblem.TOO_LONG: "内容过长（疑似粘贴），需人工分拣",
-    ContentProblem.NO_CONTENT_WORDS: "没有具体诉求（只有问候、虚词或占位词），需人工分拣",
+    ContentProblem.NO_CONTENT_WORDS: "只有问候或虚词，无具体诉求，需人工分拣",
     ContentProblem.TOO_SHORT: "内容过少，需人工分拣",
 }
 
