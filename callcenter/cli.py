@@ -1,7 +1,8 @@
 """Click commands for the telephony side; web/cli.py attaches them to ``hotline``.
 
-Options also read HOTLINE_AMI_* environment variables (see the issue), so a deployment sets
-them once for both ``hotline serve`` and ``hotline pbx-bridge``.
+Options also read HOTLINE_AMI_* environment variables, so a deployment sets them once for
+both ``hotline serve`` and ``hotline pbx-bridge``. The bridge and the simulator are imported
+when a command runs: ``hotline --help`` should not load panoramisk.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from callcenter.agents import AgentState
-from callcenter.bridge import AmiBridge, BridgeSettings, QueueLogReader
-from callcenter.calls import CallRecord
 from callcenter.scenarios import DEMO_ROTATION, SCENARIOS
-from callcenter.simulator import Simulator
+
+if TYPE_CHECKING:
+    from callcenter.agents import AgentState
+    from callcenter.bridge import BridgeSettings, QueueLogReader
+    from callcenter.calls import CallRecord
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ def _setup_logging(verbose: bool) -> None:
 def pbx_sim(host: str, port: int, username: str, secret: str, speed: float, gap: float,
             scenarios: tuple[str, ...], once: bool, queue_log: Path | None, verbose: bool) -> None:
     """Run an AMI simulator playing realistic 12345 queue traffic."""
+    from callcenter.simulator import Simulator
+
     _setup_logging(verbose)
 
     async def main() -> None:
@@ -84,6 +89,7 @@ def run_bridge(settings: BridgeSettings,
                on_agent: Callable[[AgentState], Awaitable[None]] = log_agent,
                queue_log: QueueLogReader | None = None) -> None:
     """Run the bridge until SIGINT/SIGTERM; the lead passes the recorder's callbacks."""
+    from callcenter.bridge import AmiBridge
 
     async def main() -> None:
         async with AmiBridge(settings, on_call, on_agent, queue_log=queue_log):

@@ -2,7 +2,8 @@
 
 build_group() makes a fresh group, so the hotline CLI can attach it and pass how a label
 becomes a unit (`unit_for_label`) for predict's output, and the key that signs and checks
-model files (`model_key`, read when a command runs).
+model files (`model_key`, read when a command runs). scikit-learn and the model code are
+imported when a command runs, not when the group is built.
 """
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from pathlib import Path
 
 import click
 
-from classifier.dataset import SHIPPED_DATA, Example, read_examples
+from typing import TYPE_CHECKING
+
+from classifier.dataset import HOLDOUT, SHIPPED_DATA, Example, read_examples
 from classifier.errors import ClassifierError
-from classifier.evaluation import evaluate, format_report
-from classifier.model import Prediction
 from classifier.text import content_problem
-from classifier.training import HOLDOUT, ensure_default_model, train_and_save
+
+if TYPE_CHECKING:
+    from classifier.model import Prediction
 
 UnitForLabel = Callable[[str], str | None]
 
@@ -59,6 +62,9 @@ def build_group(unit_for_label: UnitForLabel | None = None,
     @click.option("--user-words", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="Extra words to keep whole, one a line (e.g. the city's place names).")
     def train(data: tuple[Path, ...], model_dir: Path, holdout: float, user_words: Path | None) -> None:
+        from classifier.evaluation import format_report
+        from classifier.training import train_and_save
+
         examples = _read(data or SHIPPED_DATA)
         words = _words(user_words)
         click.echo(f"training on {len(examples)} examples from {', '.join(str(p) for p in data or SHIPPED_DATA)}", err=True)
@@ -76,6 +82,9 @@ def build_group(unit_for_label: UnitForLabel | None = None,
     @_model_dir
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     def eval_(data: Path, model_dir: Path, as_json: bool) -> None:
+        from classifier.evaluation import evaluate, format_report
+        from classifier.training import ensure_default_model
+
         examples = _read([data])
         model = _fail_clearly(lambda: ensure_default_model(model_dir, _say, key=model_key()))
         metrics = evaluate(model, examples)
@@ -89,6 +98,8 @@ def build_group(unit_for_label: UnitForLabel | None = None,
     @_model_dir
     @click.option("-k", "--top", default=3, show_default=True, type=click.IntRange(1, 20))
     def predict(text: str, model_dir: Path, top: int) -> None:
+        from classifier.training import ensure_default_model
+
         model = _fail_clearly(lambda: ensure_default_model(model_dir, _say, key=model_key()))
         problem = content_problem(text)
         if problem is not None:

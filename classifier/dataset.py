@@ -13,6 +13,8 @@ DATA_DIR = Path(__file__).parent / "data"
 # The default model is trained on all shipped rows; the titles-only rows are training-only.
 SHIPPED_DATA = (DATA_DIR / "dev.csv", DATA_DIR / "titles_only_extra.csv")
 TEXT_COLUMNS = ("title", "body")
+# The fraction of the data held out (by duplicate group) to report a trained model's scores on.
+HOLDOUT = 0.1
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ there is no module-level dictionary to mutate.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -14,9 +15,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import rjieba
-
 USER_DICT = Path(__file__).parent / "data" / "user_dict.txt"
+STOP_WORDS = Path(__file__).parent / "data" / "stop_words.txt"
 
 # Longest input the model reads: the (repeated) title and the body's start carry the topic;
 # reading 3,000 instead scored the same on validation (EXPERIMENTS.md) and is slower.
@@ -25,6 +25,12 @@ MODEL_CHARS = 1000
 PASTE_CHARS = 20000
 # Fewer Han characters than this is not a Chinese request we can classify.
 MIN_HAN_CHARS = 2
+# Texts up to this many Han characters are cut into words to see whether any says what the
+# matter is ("某文本", "你好", "测试一下" say nothing; "路灯坏了" does). A longer text without
+# one is not a citizen's message, and cutting every long text would cost each intake.
+WORD_CHECK_HAN_CHARS = 40
+# Fewer Han characters than this in the content words is too little to route ("某灯").
+MIN_CONTENT_HAN_CHARS = 2
 
 _WHITESPACE = re.compile(r"\s+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -37,6 +43,8 @@ class ContentProblem(str, Enum):
     EMPTY = "empty"
     NO_CHINESE = "no_chinese"  # digits, emoji, Latin letters, punctuation only
     TOO_LONG = "too_long"  # a paste far longer than any message
+    NO_CONTENT_WORDS = "no_content_words"  # only stop words, greetings, fillers after jieba
+    TOO_SHORT = "too_short"  # content words of a single character ("某灯")
 
 
 # The compatibility characters almost every message has (full-width ASCII such as "，" and
@@ -63,9 +71,45 @@ def content_problem(text: str | None) -> ContentProblem | None:
         return ContentProblem.EMPTY
     if len(text) > PASTE_CHARS:
         return ContentProblem.TOO_LONG
-    if len(_HAN.findall(text[:MODEL_CHARS])) < MIN_HAN_CHARS:
+    han = len(_HAN.findall(text[:MODEL_CHARS]))
+    if han < MIN_HAN_CHARS:
         return ContentProblem.NO_CHINESE
+    if han <= WORD_CHECK_HAN_CHARS:
+        words = content_words(text)
+        if not words:
+            return ContentProblem.NO_CONTENT_WORDS
+        if sum(len(_HAN.findall(word)) for word in words) < MIN_CONTENT_HAN_CHARS:
+            return ContentProblem.TOO_SHORT
     return None
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a text that may say what the matter is: Chinese words that are not stop
+    words, a character repeated ("哈哈哈", "写写") or numerals alone ("一二三")."""
+    words = []
+    for word in _content_tokenizer()(normalise(text)):
+        if not _HAN.search(word) or word in _stop_words():
+            continue
+        if len(word) > 1 and len(set(word)) == 1:
+            continue
+        if set(word) <= _NUMERALS:
+            continue
+        words.append(word)
+    return words
+
+
+_NUMERALS = set("〇零一二三四五六七八九十百千万亿两")
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    return frozenset(read_user_dict(STOP_WORDS, all_words=True))
+
+
+@functools.cache
+def _content_tokenizer() -> Tokenizer:
+    # Its own tokenizer, never handed out: no caller can add words to it.
+    return Tokenizer(read_user_dict())
 
 
 def has_content(text: str | None) -> bool:
@@ -73,13 +117,14 @@ def has_content(text: str | None) -> bool:
     return content_problem(text) is None
 
 
-def read_user_dict(path: Path = USER_DICT) -> tuple[str, ...]:
-    """Words from a jieba-style dictionary file: one word a line, frequency/tag ignored."""
-    words = []
+def read_user_dict(path: Path = USER_DICT, *, all_words: bool = False) -> tuple[str, ...]:
+    """Words from a jieba-style dictionary file: one word a line, frequency/tag ignored
+    (all_words: every word of a line, for a list of words written several to a line)."""
+    words: list[str] = []
     for line in path.read_text(encoding="utf-8-sig").splitlines():
         word = line.split("#", 1)[0].split()
         if word:
-            words.append(word[0])
+            words.extend(word if all_words else word[:1])
     return tuple(words)
 
 
@@ -115,6 +160,8 @@ class Tokenizer:
                 if token.isalnum() or not _PUNCTUATION_ONLY.match(token)]
 
     def _build(self) -> Any:
+        import rjieba  # its dictionary takes 0.1 s to load: only when text is cut
+
         jieba = rjieba.Jieba()
         for word in self._user_words:
             jieba.add_word(word, None, None)  # freq None: jieba-rs picks one that keeps it whole

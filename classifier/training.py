@@ -8,7 +8,7 @@ from typing import Any
 
 from sklearn.model_selection import GroupShuffleSplit
 
-from classifier.dataset import Example, data_hash, shipped_examples
+from classifier.dataset import HOLDOUT, Example, data_hash, shipped_examples
 from classifier.errors import ModelNotFound
 from classifier.evaluation import evaluate
 from classifier.model import Progress, TrainedModel, train
@@ -16,8 +16,6 @@ from classifier.storage import load_model, save_model
 from classifier.text import read_user_dict
 
 log = logging.getLogger(__name__)
-
-HOLDOUT = 0.1
 
 
 def holdout_split(examples: Sequence[Example], fraction: float = HOLDOUT, seed: int = 0) -> tuple[list[Example], list[Example]]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -9,6 +10,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import rollup
+from dispatch.database_url import normalise as normalise_url
 from dispatch.errors import Reason, StorageUnavailable
 from dispatch.models import TicketEvent
 
@@ -26,9 +28,8 @@ def display_url(url: str) -> str:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    if url.startswith("postgresql://"):
-        # One driver for everything: psycopg 3.
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # One driver for everything: psycopg 3, whether written postgres:// or postgresql://.
+    url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -145,9 +146,43 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema to the newest migration (the same path on SQLite and PostgreSQL)."""
-    from alembic import command
+@dataclass(frozen=True)
+class Upgrade:
+    """The migrations one upgrade() applied: from the revision the database had (None: empty)."""
 
-    command.upgrade(alembic_config(url), revision)
-    log.info("schema upgraded", extra={"event": "db_upgrade", "revision": revision})
+    from_revision: str | None
+    to_revision: str
+
+    def __str__(self) -> str:
+        return f"{self.from_revision or 'empty'} -> {self.to_revision}"
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(url: str, revision: str = "head") -> Upgrade | None:
+    """Bring the schema to the newest migration (the same path on SQLite and PostgreSQL).
+    Returns what was applied, None when the database was already there; only then is the
+    upgrade logged, so commands that merely check the schema stay quiet."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config(url)
+    script = ScriptDirectory.from_config(config)
+    target = script.get_current_head() if revision == "head" else script.get_revision(revision).revision
+    engine = make_engine(url)
+    try:
+        before = current_revision(engine)
+    finally:
+        engine.dispose()
+    if before == target:
+        return None
+    command.upgrade(config, revision)
+    applied = Upgrade(before, target or revision)
+    log.info("schema upgraded %s", applied, extra={"event": "db_upgrade", "from_revision": before,
+                                                   "revision": applied.to_revision})
+    return applied

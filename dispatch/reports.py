@@ -1,4 +1,4 @@
-"""One function per figure of DESIGN.md, for tickets (or calls) of a period, as of now.
+"""One function per figure of docs/DESIGN.md, for tickets (or calls) of a period, as of now.
 
 Ticket figures add up running totals (rollup.py) that follow the per-ticket summary
 lifecycle.py keeps beside every event; recount_from_events() rebuilds that summary from the
@@ -286,7 +286,7 @@ def _offered_in(period: Period) -> Any:
 
 
 def call_figures(session: Session, period: Period) -> CallFigures:
-    """Calls offered to the hotline queue in the period (DESIGN.md: answer rate, ASA, ...)."""
+    """Calls offered to the hotline queue in the period (docs/DESIGN.md: answer rate, ASA, ...)."""
     return _call_figures(session.execute(select(*_call_columns()).where(_offered_in(period))).one())
 
 

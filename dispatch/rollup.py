@@ -41,7 +41,7 @@ def ticket_contribution(v: dict[str, Any]) -> tuple[Key, Vector]:
     state = v["state"]
     key = (local_date(v["received_at"]), v["category"] or "", v["unit_id"] or 0)
     if state == State.MERGED.value:
-        return key, _MERGED_ONLY  # a duplicate counts once, in its main ticket (DESIGN.md)
+        return key, _MERGED_ONLY  # a duplicate counts once, in its main ticket (docs/DESIGN.md)
     bucket = BOARD_BUCKET[State(state)]
     resolved = state in _UNIT_RESOLVED
     rated = v["rating"] is not None

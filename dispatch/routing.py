@@ -12,12 +12,22 @@ import ahocorasick
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from classifier import content_problem
+from classifier.text import ContentProblem, content_problem
 from dispatch.clock import utcnow
 from dispatch.models import RoutingExample, Ticket, Unit
 from dispatch.units import City
 
 DEFAULT_MIN_CONFIDENCE = 0.5
+
+# Why a text goes to manual triage before the model is asked (shown on the ticket page and
+# the operator's console): a model's guess at text without content is noise, however sure.
+CONTENT_REASONS = {
+    ContentProblem.EMPTY: "内容为空，需人工分拣",
+    ContentProblem.NO_CHINESE: "没有中文内容，需人工分拣",
+    ContentProblem.TOO_LONG: "内容过长（疑似粘贴），需人工分拣",
+    ContentProblem.NO_CONTENT_WORDS: "只有问候或虚词，无具体诉求，需人工分拣",
+    ContentProblem.TOO_SHORT: "内容过少，需人工分拣",
+}
 
 
 class Predictor(Protocol):
@@ -113,7 +123,7 @@ class Router:
                 return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”")
         problem = content_problem(text)
         if problem is not None:
-            return RoutingAnswer(unit_code=None, source="manual", reason=f"无法自动分类：{problem.value}")
+            return RoutingAnswer(unit_code=None, source="manual", reason=CONTENT_REASONS[problem])
         if self.model is None:
             return RoutingAnswer(unit_code=None, source="manual", reason="分类模型尚未就绪")
         places = self.gazetteer.find(text)

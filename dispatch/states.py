@@ -1,4 +1,4 @@
-"""The one transition table of the ticket lifecycle (DESIGN.md) and the public board buckets."""
+"""The one transition table of the ticket lifecycle (docs/DESIGN.md) and the public board buckets."""
 from __future__ import annotations
 
 import enum

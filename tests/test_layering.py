@@ -1,4 +1,4 @@
-"""Packages import only what DESIGN.md allows: classifier <- dispatch <- callcenter, sms_gateway <- web."""
+"""Packages import only what docs/DESIGN.md allows: classifier <- dispatch <- callcenter, sms_gateway <- web."""
 from __future__ import annotations
 
 import ast

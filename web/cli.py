@@ -1,34 +1,36 @@
-"""The `hotline` command. Options also read their HOTLINE_* variables."""
+"""The `hotline` command. Options also read their HOTLINE_* variables.
+
+Every command imports what it needs when it runs: `hotline --help` and the quick commands
+should not pay for scikit-learn, jieba, the web app or the ORM (four seconds a start
+before). tests/web/test_cli_start.py checks what `--help` loads.
+"""
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from dispatch import db, reports
-from dispatch.db import storage_fault
-from dispatch.clock import local_date, utcnow
-from dispatch.errors import DispatchError
-from dispatch.units import import_units, load_city
-from dispatch.vocabulary import Role
 from callcenter.cli import pbx_sim
-from web import logs
+from dispatch.vocabulary import Role
 from web.cli_audit import audit_group, grant_app_role_command
 from web.cli_classifier import classifier_group
 from web.cli_follow_up import follow_up_group
 from web.cli_tokens import tokens_group
-from web.config import SETTINGS, Settings
-from web.messages import describe_for_console
+
+if TYPE_CHECKING:
+    from web.config import Settings
 
 log = logging.getLogger("hotline")
 
 
 def _settings() -> Settings:
+    from web.config import Settings
+
     try:
         return Settings.from_env()
     except ValueError as exc:
@@ -36,24 +38,84 @@ def _settings() -> Settings:
 
 
 def _upgrade(settings: Settings) -> None:
-    """Apply pending migrations. A database at the newest schema that refuses writes still
-    starts (not ready, see web/health.py); one that needs migrating cannot run this code."""
+    """Apply pending migrations (dispatch.db logs it when some were). A database at the
+    newest schema that refuses writes still starts (not ready, see web/health.py); one that
+    needs migrating cannot run this code."""
+    from dispatch import db
+    from dispatch.db import storage_fault
+
     try:
         db.upgrade(settings.database_url)
     except Exception as exc:
         fault = storage_fault(exc)
-        if fault is None:
-            raise
+        if fault is None or fault.reason == "unreachable":
+            raise  # HotlineGroup words an unreachable database
         raise click.ClickException(
             f"数据库不可写（{fault.reason}），无法升级数据库结构，热线不能启动。"
             f" The database refuses writes ({fault.reason}: {fault.detail}); pending migrations cannot be applied."
         ) from None
 
 
-@click.group(help="12345 citizen hotline: intake, dispatch, call centre.\n\nSettings (environment):\n\n"
-             + "\n\n".join(f"{s.name} — {s.help} (default: {s.default or 'unset'})" for s in SETTINGS))
-def main() -> None:
+class HotlineGroup(click.Group):
+    """Turns a database that cannot be reached into one line naming HOTLINE_DATABASE_URL,
+    instead of SQLAlchemy's hundred-line traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            message = _unreachable_database(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+
+def _unreachable_database(exc: BaseException) -> str | None:
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
+
+    from dispatch.database_url import unreachable_message
+    from dispatch.db import storage_fault
+
+    if not isinstance(exc, (OperationalError, InterfaceError, ProgrammingError)):
+        return None
+    original = exc.orig
+    if getattr(original, "sqlstate", None) == "42P01" or "no such table" in str(original):
+        return ("数据库还没有表结构，请先运行 hotline db upgrade。"
+                " The database in HOTLINE_DATABASE_URL has no tables yet: run `hotline db upgrade` first.")
+    fault = storage_fault(exc)
+    if fault is None or fault.reason != "unreachable":
+        return None  # read-only or full: the command's own handling says so
+    return unreachable_message(_settings().database_url, str(exc.orig))
+
+
+MAIN_HELP = """12345 citizen hotline: intake, dispatch, call centre.
+
+Settings come from HOTLINE_* environment variables: `hotline settings` lists them
+(README.md, "Configuration"). `hotline COMMAND --help` explains a command."""
+
+
+@click.group(cls=HotlineGroup, help=MAIN_HELP)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand == "settings":
+        return  # lists the settings even when one of them is wrong
+    from web import logs
+
     logs.configure(_settings().log_level)
+
+
+@main.command(name="settings", help="List the HOTLINE_* settings: name, default, meaning; * marks those set.")
+def settings_command() -> None:
+    import os
+
+    from web.config import SETTINGS
+
+    for spec in SETTINGS:
+        mark = "*" if os.environ.get(spec.name, "").strip() else " "
+        click.echo(f"{mark} {spec.name}  (default: {spec.default or 'unset'})")
+        click.echo(f"      {spec.help}")
 
 
 @main.command(help="Run the web app with uvicorn (migrating the database first).")
@@ -63,6 +125,8 @@ def main() -> None:
 def serve(host: str, port: int, demo: bool) -> None:
     import uvicorn
 
+    from dispatch import db
+    from web import logs
     from web.app import create_app
     from web.services import Services
 
@@ -144,6 +208,8 @@ def db_group() -> None:
 
 @db_group.command(help="Apply every pending migration.")
 def upgrade() -> None:
+    from dispatch import db
+
     settings = _settings()
     _upgrade(settings)
     click.echo(f"database at the newest schema: {db.display_url(settings.database_url)}")
@@ -152,7 +218,7 @@ def upgrade() -> None:
 @db_group.command(name="rebuild-figures", help="Recompute the running totals behind the figures "
                   "from the tickets (after a bulk import, or to check them).")
 def rebuild_figures() -> None:
-    from dispatch import rollup
+    from dispatch import reports, rollup
 
     settings = _settings()
     engine, sessions = _session_scope(settings)
@@ -168,6 +234,8 @@ def rebuild_figures() -> None:
 
 
 def _session_scope(settings: Settings):  # type: ignore[no-untyped-def]
+    from dispatch import db
+
     engine = db.make_engine(settings.database_url)
     return engine, db.make_sessionmaker(engine)
 
@@ -185,6 +253,8 @@ def users() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               envvar="HOTLINE_NEW_PASSWORD", help="or HOTLINE_NEW_PASSWORD")
 def users_add(username: str, role: str, unit_code: str | None, display_name: str, password: str) -> None:
+    from dispatch.errors import DispatchError
+    from web.messages import describe_for_console
     from dispatch.staff import create_user
 
     settings = _settings()
@@ -221,8 +291,11 @@ def users_deactivate(username: str) -> None:
 
 
 def _change_user(change, done: str) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.errors import DispatchError
+    from web.messages import describe_for_console
+
     settings = _settings()
-    db.upgrade(settings.database_url)
+    _upgrade(settings)
     engine, sessions = _session_scope(settings)
     try:
         with sessions.begin() as session:
@@ -242,6 +315,10 @@ def units() -> None:
 @units.command(name="import", help="Add or update units from a city file (JSON).")
 @click.argument("city_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def units_import(city_file: Path) -> None:
+    from dispatch.errors import DispatchError
+    from web.messages import describe_for_console
+    from dispatch.units import import_units, load_city
+
     settings = _settings()
     _upgrade(settings)
     engine, sessions = _session_scope(settings)
@@ -271,6 +348,12 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option("--until", callback=_parse_date, help="last day, YYYY-MM-DD (default: today)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def report(since: dt.date | None, until: dt.date | None, as_json: bool) -> None:
+    import json
+
+    from dispatch import reports
+    from dispatch.clock import local_date, utcnow
+    from web.cli_report import print_report
+
     settings = _settings()
     until = until or local_date(utcnow())
     since = since or until - dt.timedelta(days=29)
@@ -286,29 +369,7 @@ def report(since: dt.date | None, until: dt.date | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
-    tickets, per_unit, calls = figures["tickets"], figures["units"], figures["calls"]
-    click.echo(f"Tickets received {since} .. {until}")
-    for key, value in tickets.items():
-        click.echo(f"  {key:<26} {_fmt(value, key)}")
-    if per_unit:
-        click.echo("\nBy unit")
-        header = f"  {'unit':<28} {'recv':>5} {'return':>7} {'resolve':>8} {'on-time':>8} {'satisf.':>8} {'overdue':>8}"
-        click.echo(header)
-        for u in per_unit:
-            click.echo(f"  {u['unit_name'][:26]:<28} {u['received']:>5} {_fmt(u['return_rate']):>7} "
-                       f"{_fmt(u['resolution_rate']):>8} {_fmt(u['on_time_rate']):>8} "
-                       f"{_fmt(u['satisfaction_rate']):>8} {u['overdue']:>8}")
-    click.echo("\nCalls")
-    for key, value in calls.items():
-        click.echo(f"  {key:<26} {_fmt(value, key)}")
-
-
-def _fmt(value: object, key: str = "rate") -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.1%}" if key.endswith("rate") or key == "service_level" else f"{value:.1f}"
-    return str(value)
+    print_report(figures)
 
 
 @main.command(name="pbx-bridge", help="Run the AMI bridge alone (HOTLINE_AMI_* settings), "
@@ -336,6 +397,8 @@ def pbx_bridge() -> None:
         services.close()
 
 
+# Commands kept in modules of their own, one line each. A module imports only click at its
+# top and the rest inside its commands, so that `hotline --help` stays quick.
 main.add_command(pbx_sim)
 main.add_command(audit_group(_settings))
 db_group.add_command(grant_app_role_command(_settings))

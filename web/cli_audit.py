@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from dispatch import audit, db
-from web.config import Settings
+if TYPE_CHECKING:
+    from web.config import Settings
 
 
 def audit_group(get_settings: Callable[[], Settings]) -> click.Group:
@@ -18,6 +19,8 @@ def audit_group(get_settings: Callable[[], Settings]) -> click.Group:
     @group.command(help="Check every ticket's chain of event hashes; name each ticket whose "
                    "history was altered and exit non-zero if any was.")
     def verify() -> None:
+        from dispatch import audit, db
+
         engine = db.make_engine(get_settings().database_url)
         try:
             with db.make_sessionmaker(engine)() as session:
@@ -41,6 +44,8 @@ def grant_app_role_command(get_settings: Callable[[], Settings]) -> click.Comman
     @click.argument("role")
     @click.option("--print", "print_only", is_flag=True, help="print the SQL instead of running it")
     def grant_app_role(role: str, print_only: bool) -> None:
+        from dispatch import audit, db
+
         statements = audit.grant_app_role_sql(role)
         if print_only:
             click.echo(";\n".join(statements) + ";")

@@ -7,19 +7,15 @@ import csv
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import select
 
-from classifier import Example, evaluate, load_model, shipped_examples, train_and_save
 from classifier.cli import build_group
 from classifier.errors import ClassifierError
-from dispatch import db
-from dispatch.models import Ticket
-from dispatch.routing import corrections
-from dispatch.states import RESOLVED_STATES
-from dispatch.units import DEMO_CITY, load_city
-from web.config import Settings
+
+if TYPE_CHECKING:
+    from web.config import Settings
 
 # A correction is one ticket against thousands of shipped rows; counting it a few times lets
 # an operator's decision move the model without one mistake dominating it.
@@ -30,6 +26,8 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
     """Settings are read when a command runs, not when the CLI is built."""
 
     def unit_for_label(label: str) -> str | None:
+        from dispatch.units import DEMO_CITY, load_city
+
         city = load_city(get_settings().city_file or DEMO_CITY)
         units = {u.code: u.name for u in city.units}
         code = city.categories.get(label)
@@ -43,6 +41,12 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
     @group.command(help="Write the tickets' final categories as training CSV (title, body, label).")
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
     def export(out: Path) -> None:
+        from sqlalchemy import select
+
+        from dispatch import db
+        from dispatch.models import Ticket
+        from dispatch.states import RESOLVED_STATES
+
         settings = get_settings()
         engine = db.make_engine(settings.database_url)
         try:
@@ -68,7 +72,9 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
     @click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                   help="default: HOTLINE_MODEL_DIR")
     def retrain(base: tuple[Path, ...], model_dir: Path | None) -> None:
-        from classifier import read_examples
+        from classifier import Example, evaluate, load_model, read_examples, shipped_examples, train_and_save
+        from dispatch import db
+        from dispatch.routing import corrections
 
         settings = get_settings()
         folder = model_dir or settings.model_dir

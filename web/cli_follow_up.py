@@ -1,14 +1,12 @@
 """`hotline follow-up`: the follow-up queue and closing what nobody rated, from a shell or cron."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import click
 
-from dispatch import follow_up
-from dispatch.clock import utcnow
-from web.config import Settings
-from web.services import Services
+if TYPE_CHECKING:
+    from web.config import Settings
 
 
 def follow_up_group(settings_of: Callable[[], Settings]) -> click.Group:
@@ -19,6 +17,9 @@ def follow_up_group(settings_of: Callable[[], Settings]) -> click.Group:
     @group.command(name="list", help="The follow-up queue, oldest resolution first.")
     @click.option("--limit", default=50, show_default=True, type=int)
     def list_due(limit: int) -> None:
+        from dispatch import follow_up
+        from web.services import Services
+
         services = Services.build(settings_of())
         try:
             rows = services.run_sync(lambda s: [(t.number, t.resolved_at, t.follow_up_attempts, t.title)
@@ -32,6 +33,10 @@ def follow_up_group(settings_of: Callable[[], Settings]) -> click.Group:
     @group.command(name="close-unrated", help="Close, as not rated, every resolved ticket nobody rated "
                    "within HOTLINE_FOLLOW_UP_CLOSE_AFTER_DAYS (the server also does this every 10 minutes).")
     def close_unrated() -> None:
+        from dispatch import follow_up
+        from dispatch.clock import utcnow
+        from web.services import Services
+
         services = Services.build(settings_of())
         try:
             closed = services.run_sync(lambda s: follow_up.close_unrated_resolved(s, services.follow_up,

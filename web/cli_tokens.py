@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import select
 
-from dispatch import api_tokens, db
-from dispatch.errors import DispatchError
-from dispatch.models import StaffUser
-from web.config import Settings
-from web.messages import describe_for_console
+if TYPE_CHECKING:
+    from web.config import Settings
 
 
 def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
     """Settings are read when a command runs, not when the CLI is built."""
 
     def sessions():  # type: ignore[no-untyped-def]
+        from dispatch import db
+
         settings = get_settings()
         db.upgrade(settings.database_url)
         engine = db.make_engine(settings.database_url)
@@ -33,6 +32,13 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
     @click.option("--name", required=True, help="what the token is for, e.g. the unit's system")
     @click.option("--days", type=click.IntRange(min=1), help="valid this many days (default: until revoked)")
     def create(username: str, name: str, days: int | None) -> None:
+        from sqlalchemy import select
+
+        from dispatch import api_tokens
+        from dispatch.errors import DispatchError
+        from web.messages import describe_for_console
+        from dispatch.models import StaffUser
+
         engine, factory = sessions()
         try:
             with factory.begin() as session:
@@ -53,6 +59,8 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
 
     @group.command(name="list", help="Every token: id, user, name, created, expires, last used, revoked.")
     def list_tokens() -> None:
+        from dispatch import api_tokens
+
         engine, factory = sessions()
         try:
             with factory() as session:
@@ -69,6 +77,10 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
     @group.command(name="revoke", help="End the token with this id at once.")
     @click.argument("token_id", type=int)
     def revoke(token_id: int) -> None:
+        from dispatch import api_tokens
+        from dispatch.errors import DispatchError
+        from web.messages import describe_for_console
+
         engine, factory = sessions()
         try:
             with factory.begin() as session:

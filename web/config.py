@@ -1,6 +1,6 @@
 """Settings, read once at the edge from HOTLINE_* variables into a frozen value.
 
-Each setting is declared once (name, default, help) so the README and `hotline --help`
+Each setting is declared once (name, default, help) so the README and `hotline settings`
 say the same thing. None means a feature is off.
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from dispatch.database_url import normalise as normalise_database_url
 from dispatch.limits import Limits
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -34,7 +35,7 @@ class SettingSpec:
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_DATABASE_URL", "sqlite:///hotline.db",
                 "SQLAlchemy URL; a SQLite file in the working folder by default, "
-                "postgresql://user@host/db in production"),
+                "postgresql://user@host/db (or postgres://...) in production"),
     SettingSpec("HOTLINE_SECRET_KEY", None,
                 "signs session cookies and CSRF tokens; a random one per start when unset "
                 "(sessions then end at restart)"),
@@ -192,7 +193,7 @@ class Settings:
         city = get("HOTLINE_CITY_FILE")
         deadlines = get("HOTLINE_DEADLINES_FILE")
         return cls(
-            database_url=get("HOTLINE_DATABASE_URL") or "sqlite:///hotline.db",
+            database_url=normalise_database_url(get("HOTLINE_DATABASE_URL") or "sqlite:///hotline.db"),
             secret_key=Secret(secret) if secret else Secret(secrets.token_urlsafe(32)),
             model_key=Secret(secret) if secret else None,
             city_file=Path(city) if city else None,

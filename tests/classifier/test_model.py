@@ -51,6 +51,13 @@ def test_batch_prediction_matches_single_prediction(small_model):
         ("13800138000 2024", ContentProblem.NO_CHINESE),
         ("The street light is broken!!!", ContentProblem.NO_CHINESE),
         ("小区噪音扰民" * 20000, ContentProblem.TOO_LONG),
+        ("某文本", ContentProblem.NO_CONTENT_WORDS),
+        ("你好，请问一下", ContentProblem.NO_CONTENT_WORDS),
+        ("测试测试 test", ContentProblem.NO_CONTENT_WORDS),
+        ("哈哈哈哈哈", ContentProblem.NO_CONTENT_WORDS),
+        ("一二三四五", ContentProblem.NO_CONTENT_WORDS),
+        ("我要投诉！", ContentProblem.NO_CONTENT_WORDS),
+        ("你好，灯", ContentProblem.TOO_SHORT),
     ],
 )
 def test_text_without_usable_content_is_flagged_and_never_crashes(small_model, text, problem):
@@ -63,6 +70,20 @@ def test_text_without_usable_content_is_flagged_and_never_crashes(small_model, t
 
 def test_a_real_request_has_content():
     assert has_content("A3区某小区楼下烧烤店油烟扰民")
+
+
+@pytest.mark.parametrize("text", ["路灯坏了", "停水了", "漏水", "狗叫", "没有热水", "井盖丢了", "公积金怎么提取"])
+def test_a_short_real_complaint_has_content(text):
+    assert content_problem(text) is None
+
+
+def test_no_message_of_the_shipped_data_is_taken_for_one_without_content():
+    from classifier.dataset import SHIPPED_DATA, read_examples
+    from classifier.features import message_text
+
+    flagged = [e.title for path in SHIPPED_DATA for e in read_examples(path)
+               if e.body and content_problem(message_text(e.title, e.body)) is not None]
+    assert flagged == []
 
 
 def test_unknown_labels_count_as_errors_not_skipped(small_model, slices):

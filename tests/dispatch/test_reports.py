@@ -1,4 +1,4 @@
-"""Every figure of DESIGN.md against a small scenario whose values are worked out by hand."""
+"""Every figure of docs/DESIGN.md against a small scenario whose values are worked out by hand."""
 from __future__ import annotations
 
 import datetime as dt

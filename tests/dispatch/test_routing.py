@@ -9,7 +9,7 @@ from classifier import TrainedModel
 from dispatch import lifecycle
 from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeRules, intake
-from dispatch.routing import Gazetteer, Router, Rule, corrections
+from dispatch.routing import CONTENT_REASONS, Gazetteer, Router, Rule, corrections
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import Channel
 
@@ -49,6 +49,31 @@ def test_a_city_rule_wins_over_the_model(router: Router) -> None:
 def test_text_without_content_goes_to_manual_triage_and_never_crashes(router: Router, text: str) -> None:
     answer = router.route(text)
     assert answer.manual_triage and answer.unit_code is None and answer.source == "manual"
+
+
+# Said to the hotline, but naming no matter: greetings, fillers, placeholders, request types.
+MEANINGLESS = ["某文本", "你好", "测试一下", "我要投诉", "哈哈哈哈", "请问一下", "12345热线你好", "你好，灯",
+               "我想反映一个情况"]
+REAL_SHORT = ["路灯坏了", "停水了", "噪音扰民", "井盖丢了", "暖气不热", "小区停电", "垃圾没人收", "拖欠工资"]
+
+
+@pytest.mark.parametrize("text", MEANINGLESS)
+def test_text_naming_no_matter_goes_to_manual_triage_with_its_reason(router: Router, text: str) -> None:
+    answer = router.route(text)
+    assert answer.manual_triage and answer.source == "manual" and answer.suggestions == ()
+    assert answer.reason in CONTENT_REASONS.values() and answer.reason.endswith("需人工分拣")
+
+
+@pytest.mark.parametrize("text", REAL_SHORT)
+def test_a_short_real_complaint_is_still_given_to_the_model(router: Router, text: str) -> None:
+    answer = router.route(text)
+    assert len(answer.suggestions) == 3 and answer.reason not in CONTENT_REASONS.values()
+
+
+def test_a_short_streetlight_complaint_is_routed(city: City, small_model: TrainedModel) -> None:
+    # At the default threshold, as the hotline runs (the shipped model routes it too).
+    answer = Router(city=city, model=small_model).route("路灯坏了")
+    assert not answer.manual_triage and answer.source == "model", answer.reason
 
 
 def test_a_vague_request_goes_to_manual_triage_with_suggestions(city: City, small_model: TrainedModel) -> None:

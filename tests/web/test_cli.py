@@ -107,3 +107,39 @@ def test_report_prints_a_table_and_json(run, sessions: sessionmaker[Session]) ->
     data = json.loads(run("report", "--json").output)
     assert data["tickets"]["received"] == 1 and data["tickets"]["transfer_rate"] == 0.0
     assert run("report", "--since", "2026-02-30").exit_code != 0
+
+
+def test_report_tables_line_up_chinese_names_and_list_queues_and_agents(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    from rich.cells import cell_len
+
+    from dispatch.clock import utcnow
+    from dispatch.models import Call
+
+    from dispatch.demo import seed
+    from dispatch.units import load_city
+
+    with sessions.begin() as session:
+        seed(session, load_city(DEMO_CITY), IntakeRules())  # tickets with units such as 济源示范区住房和城乡建设局
+        now = utcnow()
+        for i, (queue, agent) in enumerate([("12345", "PJSIP/8001"), ("12345", "PJSIP/8002"), ("投诉专线", None)]):
+            session.add(Call(linkedid=f"call-{i}", caller="13800000000", queue=queue, agent=agent, started_at=now,
+                             entered_queue_at=now, answered_at=now if agent else None, wait_seconds=12,
+                             talk_seconds=90 if agent else 0, outcome="answered" if agent else "abandoned",
+                             ring_no_answers=0))
+    result = run("report")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "{'" not in out and "}" not in out  # no dict reprs
+    assert "按队列 By queue" in out and "投诉专线" in out and "按坐席 By agent" in out and "PJSIP/8002" in out
+    # Every line of a table is as wide on screen as its top border, Chinese characters counting two.
+    tables: list[list[str]] = []
+    for line in out.splitlines():
+        if line.startswith("┏"):
+            tables.append([])
+        if line[:1] in "┏┃┡│└":
+            tables[-1].append(line)
+    assert len(tables) == 5 and "承办单位 By unit" in out and "住房和城乡建设局" in out
+    for rows in tables:
+        assert len({cell_len(line) for line in rows}) == 1, "\n".join(rows)
+    # The same text measured by characters, as the old report padded it, would not line up.
+    assert any(len({len(line) for line in rows}) > 1 for rows in tables)

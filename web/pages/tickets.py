@@ -103,6 +103,12 @@ def suggestions(session: Session, suggest: Suggest | None, ticket: Ticket) -> li
     return result
 
 
+def manual_triage_reason(ticket: Ticket) -> str | None:
+    """Why routing left the ticket to an operator at intake ("内容过少，需人工分拣"), if it did."""
+    routing = ticket.routing or {}
+    return routing.get("reason") if routing.get("source") == "manual" else None
+
+
 def _site(request: Request) -> Site:
     return request.app.state.site  # type: ignore[no-any-return]
 
@@ -119,7 +125,8 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
                                "main": None, "merged_in": queries.merged_into(session, ticket.id),
                                "handover_to": ticket.handover_to, "live_call": False,
                                "follow_up_attempts": ticket.follow_up_attempts,
-                               "follow_up_max": services.follow_up.max_attempts}
+                               "follow_up_max": services.follow_up.max_attempts,
+                               "triage_reason": manual_triage_reason(ticket)}
     if ticket.merged_into_id is not None:
         context["main"] = session.get(Ticket, ticket.merged_into_id)
     if "transfer" in actions:

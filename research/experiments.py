@@ -1,4 +1,4 @@
-"""Model selection, reproducible: `python -m classifier.experiments [tune|more|report|cv]`.
+"""Model selection, reproducible: `python -m research.experiments [tune|more|report|cv]`.
 
 dev.csv is split once BY dup_group into a tuning part (80%) and a report part (20%). Every
 choice is made on 3-fold GroupKFold inside the tuning part; the report part is scored once,

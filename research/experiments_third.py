@@ -1,15 +1,15 @@
 """Third sweep (scratch): combinations of the small second-sweep gains, and a different model kind.
 
-    python -m classifier.experiments_third combos      # project venv: SVM variants, saves fold probabilities
-    /work/torchenv/bin/python -m classifier.experiments_third neural    # fastText-style model (needs torch)
-    /work/torchenv/bin/python -m classifier.experiments_third cnn       # small char CNN (needs torch)
-    /work/torchenv/bin/python -m classifier.experiments_third inner fasttext 3,0.05,32   # how settings were picked
-    /work/torchenv/bin/python -m classifier.experiments_third inner cnn 10
-    /work/torchenv/bin/python -m classifier.experiments_third latency   # speed of both neural models
-    (torch scripts run with PYTHONPATH=/work/main; `neural` and `cnn` read /tmp/third/ written by `combos`.
+    python -m research.experiments_third combos      # project venv: SVM variants, saves fold probabilities
+    TORCH_VENV/bin/python -m research.experiments_third neural    # fastText-style model (needs torch)
+    TORCH_VENV/bin/python -m research.experiments_third cnn       # small char CNN (needs torch)
+    TORCH_VENV/bin/python -m research.experiments_third inner fasttext 3,0.05,32   # how settings were picked
+    TORCH_VENV/bin/python -m research.experiments_third inner cnn 10
+    TORCH_VENV/bin/python -m research.experiments_third latency   # speed of both neural models
+    (run from the repository root; TORCH_VENV: a venv with torch, PYTHONPATH set to the root; `neural` and `cnn` read /tmp/third/ written by `combos`.
     THIRD_TAX_NN=1 also trains fastText with the taxonomy rows.)
 
-Same 6 tuning folds as `python -m classifier.experiments more` (3-fold GroupKFold on the tuning
+Same 6 tuning folds as `python -m research.experiments more` (3-fold GroupKFold on the tuning
 part, original groups and groups renumbered with seed 1). The report part is never read here
 except by `report NAME`, which is only to be run for a variant that passed the pre-set bar
 (> +0.003 mean macro-F1 over the chosen model on the 6 folds, positive on >= 5 of 6).
@@ -32,7 +32,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
 from classifier.dataset import SHIPPED_DATA, Example, read_examples
-from classifier.experiments import macro_f1_offsets, report_split, score, tuning_folds
+from research.experiments import macro_f1_offsets, report_split, score, tuning_folds
 from classifier.features import FeatureSettings, Features, message_text
 from classifier.linear import CalibratedLinearSVC
 from classifier.model import texts_of
