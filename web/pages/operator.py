@@ -22,7 +22,8 @@ from dispatch.phone import national_form
 from dispatch.vocabulary import Channel, RequestType, Urgency
 from web.auth import staff_only
 from web.pages.labels import label
-from web.pages.site import Site, event_stream, sse
+from web.pages.site import Site
+from web.pages.streams import event_stream, sse
 from web.pages.tickets import explain
 
 DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
