@@ -73,6 +73,9 @@ def test_the_wall_screen_fills_1920_rotates_its_panels_and_stays_live(new_contex
     assert rows and max(rows) <= 1080
     page.screenshot(path=str(ARTIFACTS / "board-wall-units.png"))
     page.wait_for_selector("#recent", state="visible", timeout=5_000)
+    cases = page.eval_on_selector_all("#recent .cases li", "cs => cs.map(c => c.getBoundingClientRect())"
+                                                          ".filter(r => r.height > 0).map(r => r.bottom)")
+    assert cases and max(cases) <= 1080
 
     # Still live: a new ticket shows without a reload, and the turns go on.
     before = int(page.inner_text("#period-received"))
