@@ -132,3 +132,15 @@ def test_the_wall_screen_pages_a_long_unit_ranking_instead_of_cutting_it(new_con
         page.wait_for_function(f"!document.getElementById('units').classList.contains('shown') || "
                                f"document.querySelector('#units .turn-page').innerText !== {marker!r}", timeout=5_000)
     assert len(seen) == total   # every unit had its turn on screen
+
+
+def test_pages_load_without_a_missing_file(new_context: Any, site: Any) -> None:  # noqa: F811
+    server, _services = site
+    page = new_context().new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    for path in ("/", "/status", "/board", "/login"):
+        page.goto(server.url + path)
+        page.wait_for_load_state("networkidle") if path != "/board" else page.wait_for_timeout(500)
+    assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith("/static/favicon.svg")
+    assert not failed, failed

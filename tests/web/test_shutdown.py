@@ -67,3 +67,29 @@ def test_the_server_stops_promptly_and_quietly_with_a_board_open(tmp_path: Path,
     assert "Traceback" not in errors and "CancelledError" not in errors, errors
     assert "timeout graceful shutdown exceeded" not in errors, errors
     assert ended, "the event stream was cut off instead of ending"
+
+
+def test_a_closed_hub_ends_its_subscriptions_and_starts_none() -> None:
+    import asyncio
+
+    from web.live import LiveHub
+
+    async def story() -> tuple[list[str], list[str]]:
+        hub = LiveHub(queue_size=2)
+        got: list[str] = []
+
+        async def listen() -> None:
+            async for message in hub.subscribe("board"):
+                got.append(message)
+
+        listener = asyncio.create_task(listen())
+        await asyncio.sleep(0)
+        for message in ("a", "b", "c"):   # a full queue: the end mark must still get in
+            hub.publish("board", message)
+        hub.close()
+        await asyncio.wait_for(listener, 1)
+        late = [m async for m in hub.subscribe("board")]
+        return got, late
+
+    got, late = asyncio.run(story())
+    assert late == [] and set(got) <= {"a", "b"}
