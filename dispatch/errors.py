@@ -40,6 +40,7 @@ class Reason(enum.StrEnum):
     BAD_REQUEST_TYPE = "bad_request_type"
     BAD_URGENCY = "bad_urgency"
     BAD_STATE = "bad_state"
+    BAD_CHANNEL = "bad_channel"
     BAD_PAGE = "bad_page"
     ALREADY_RATED = "already_rated"
     TOO_MANY_PHRASES = "too_many_phrases"      # limit

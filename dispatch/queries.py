@@ -175,25 +175,57 @@ class TicketPage:
     total: int
 
 
-def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state: str | None = None,
-                  unit_id: int | None = None, text: str = "", page: int = 1, page_size: int = 50) -> TicketPage:
-    """One page of tickets a staff member may see, newest first: all of them, or for unit
-    staff (`visible_to_unit`) those that are or were with their unit; filtered by state,
-    current unit and search text (as search() matches it)."""
+@dataclass(frozen=True)
+class TicketFilter:
+    """What a staff search asks for; empty fields do not filter. `period` is China days of
+    receipt."""
+
+    text: str = ""
+    state: str | None = None
+    unit_id: int | None = None
+    channel: str | None = None
+    period: Period | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.text.strip() or self.state or self.unit_id is not None or self.channel or self.period)
+
+
+def _filtered(wanted: TicketFilter, visible_to_unit: int | None) -> Select[Any]:
     statement = select(Ticket)
     if visible_to_unit is not None:
         statement = statement.where(_seen_by_unit(visible_to_unit))
-    if state:
-        statement = statement.where(Ticket.state == state)
-    if unit_id is not None:
-        statement = statement.where(Ticket.unit_id == unit_id)
-    if text.strip():
-        statement = statement.where(_matches(text.strip(), visible_to_unit))
-    total = int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
+    if wanted.state:
+        statement = statement.where(Ticket.state == wanted.state)
+    if wanted.unit_id is not None:
+        statement = statement.where(Ticket.unit_id == wanted.unit_id)
+    if wanted.channel:
+        statement = statement.where(Ticket.channel == wanted.channel)
+    if wanted.period is not None:
+        statement = statement.where(Ticket.received_at >= wanted.period.start, Ticket.received_at < wanted.period.end)
+    if wanted.text.strip():
+        statement = statement.where(_matches(wanted.text.strip(), visible_to_unit))
+    return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
+
+
+def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state: str | None = None,
+                  unit_id: int | None = None, text: str = "", page: int = 1, page_size: int = 50,
+                  wanted: TicketFilter | None = None) -> TicketPage:
+    """One page of tickets a staff member may see, newest first: all of them, or for unit
+    staff (`visible_to_unit`) those that are or were with their unit; filtered by state,
+    current unit and search text (as search() matches it), or by `wanted`."""
+    wanted = wanted or TicketFilter(text=text, state=state, unit_id=unit_id)
+    statement = _filtered(wanted, visible_to_unit)
+    total = int(session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0)
     pages = max(1, -(-total // page_size))
-    tickets = list(session.scalars(statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
-                                   .offset((page - 1) * page_size).limit(page_size)))
+    tickets = list(session.scalars(statement.offset((page - 1) * page_size).limit(page_size)))
     return TicketPage(tickets, page, pages, total)
+
+
+def filtered_tickets(session: Session, wanted: TicketFilter, *, visible_to_unit: int | None = None,
+                     limit: int = 10_000) -> list[Ticket]:
+    """Every ticket of a staff search (up to `limit`), newest first, for a download."""
+    return list(session.scalars(_filtered(wanted, visible_to_unit).limit(limit)))
 
 
 def tickets_of_phone(session: Session, phone: str, *, limit: int = 10) -> list[Ticket]:

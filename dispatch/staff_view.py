@@ -11,7 +11,7 @@ from dispatch.actors import Actor
 from dispatch.errors import NotFound, Reason
 from dispatch.lifecycle import is_overdue
 from dispatch.masking import mask_text
-from dispatch.models import Ticket, TicketEvent, Transfer, Unit
+from dispatch.models import StaffUser, Ticket, TicketEvent, Transfer, Unit
 from dispatch.vocabulary import LABELS_ZH, Role
 
 HIDDEN = "（保密）"
@@ -44,6 +44,11 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
     events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                              .order_by(TicketEvent.id)).all()
     unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    # Staff are shown by the name colleagues know them by (督办员 李强), not their login.
+    staff_ids = {e.actor_id for e in events if e.actor_id is not None}
+    staff_names = {i: name or login for i, name, login in session.execute(
+        select(StaffUser.id, StaffUser.display_name, StaffUser.username).where(StaffUser.id.in_(staff_ids)))
+    } if staff_ids else {}
     return {
         "number": ticket.number, "state": ticket.state, "state_label": LABELS_ZH[ticket.state],
         "version": ticket.version, "channel": ticket.channel, "type": ticket.request_type,
@@ -58,7 +63,8 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         "received_at": ticket.received_at.isoformat(),
         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
         "reply": ticket.reply,
-        "events": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_state,
+        "events": [{"at": e.at.isoformat(), "actor": e.actor, "actor_name": staff_names.get(e.actor_id),
+                    "action": e.action, "from": e.from_state,
                     "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,
                     "note": mask_text(e.note, names) if hide_identity and e.note else e.note,
                     "rating": (e.data or {}).get("rating"), "channel": (e.data or {}).get("channel")}

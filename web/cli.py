@@ -123,10 +123,8 @@ def settings_command() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, envvar="HOTLINE_PORT")
 @click.option("--demo", is_flag=True, help="load the demo city Jiyuan, demo staff and sample tickets")
 def serve(host: str, port: int, demo: bool) -> None:
-    import uvicorn
-
     from dispatch import db
-    from web import logs
+    from web import logs, serving
     from web.app import create_app
     from web.services import Services
 
@@ -144,10 +142,10 @@ def serve(host: str, port: int, demo: bool) -> None:
     click.echo(f"Hotline on http://{host}:{port}  (database {db.display_url(settings.database_url)})")
     if settings.ami is None and demo:
         click.echo("No HOTLINE_AMI_HOST: the AMI simulator stands in for the PBX; calls arrive every few seconds.")
-    # Live pages hold server-sent event streams open: give them a few seconds at shutdown.
+    # Live streams end as shutdown starts (web.serving); other requests get a few seconds.
     # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own;
     # web.auth.client_key reads it, from HOTLINE_TRUSTED_PROXIES only.
-    uvicorn.run(create_app(settings, services, demo_pbx=demo), host=host, port=port,
+    serving.run(create_app(settings, services, demo_pbx=demo), host=host, port=port,
                 timeout_graceful_shutdown=5, proxy_headers=False, **logs.uvicorn_options(settings.log_level))
 
 

@@ -10,11 +10,14 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+_CLOSED = object()
+
 
 class LiveHub:
     def __init__(self, queue_size: int = 100) -> None:
         self._subscribers: defaultdict[str, set[asyncio.Queue[Any]]] = defaultdict(set)
         self._queue_size = queue_size
+        self.closed = False
 
     def publish(self, topic: str, message: Any) -> None:
         for queue in list(self._subscribers[topic]):
@@ -25,13 +28,26 @@ class LiveHub:
                 log.warning("live subscriber too slow, dropping", extra={"event": "live_drop", "topic": topic})
 
     async def subscribe(self, topic: str) -> AsyncIterator[Any]:
+        """Messages of the topic as they come; ends when the hub closes."""
+        if self.closed:
+            return
         queue: asyncio.Queue[Any] = asyncio.Queue(self._queue_size)
         self._subscribers[topic].add(queue)
         try:
-            while True:
-                yield await queue.get()
+            while (message := await queue.get()) is not _CLOSED:
+                yield message
         finally:
             self._subscribers[topic].discard(queue)
+
+    def close(self) -> None:
+        """End every subscription (the server is stopping): live pages' streams finish
+        instead of holding the shutdown until they are cancelled."""
+        self.closed = True
+        for queues in self._subscribers.values():
+            for queue in queues:
+                while queue.full():
+                    queue.get_nowait()
+                queue.put_nowait(_CLOSED)
 
     def subscribers(self, topic: str) -> int:
         return len(self._subscribers[topic])

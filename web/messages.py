@@ -52,6 +52,7 @@ REASONS_ZH: dict[Reason, str] = {
                              "（consultation、help、complaint、report、suggestion、praise）。",
     Reason.BAD_URGENCY: "紧急程度应为普通（normal）或紧急（urgent）。",
     Reason.BAD_STATE: "工单状态应为以下之一：{states}。",
+    Reason.BAD_CHANNEL: "渠道应为电话、短信或网站（phone、sms、web）。",
     Reason.BAD_PAGE: "页码应为从 1 开始的整数。",
     Reason.ALREADY_RATED: "这件工单已经评价过了。",
     Reason.TOO_MANY_PHRASES: "一条规则最多 {limit} 个关键词。",

@@ -86,7 +86,8 @@ SCHEMAS: dict[str, Any] = {
                               "overdue": BOOL}),
     "TicketPage": _object({"tickets": {"type": "array", "items": _ref("TicketSummary")}, "page": INT,
                            "pages": INT, "total": INT}),
-    "Event": _object({"at": WHEN, "actor": TEXT, "action": TEXT, "from": TEXT, "to": TEXT, "unit": TEXT,
+    "Event": _object({"at": WHEN, "actor": TEXT, "actor_name": {**TEXT, "description": "display name of a staff actor"},
+                      "action": TEXT, "from": TEXT, "to": TEXT, "unit": TEXT,
                       "note": TEXT}),
     "TicketDetail": _object({
         "number": TEXT, "state": TEXT, "state_label": TEXT, "version": INT, "title": TEXT, "body": TEXT,

@@ -10,6 +10,8 @@ from typing import Any, Callable
 
 import uvicorn
 
+from web.serving import Server
+
 
 class ServerThread:
     def __init__(self, app: Any) -> None:
@@ -20,7 +22,7 @@ class ServerThread:
         self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
-        self.server = uvicorn.Server(config)
+        self.server = Server(config, app)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="uvicorn-test", daemon=True)
 

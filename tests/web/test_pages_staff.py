@@ -13,7 +13,7 @@ from dispatch import telephony
 from dispatch.clock import utcnow
 from dispatch.models import Callback, ExtensionRequest, Ticket, TicketEvent, Transfer
 from tests.web.pages_support import act, csrf, login, ticket_titled, token_in, version_in
-from web.pages.supervisor import csv_cell
+from web.pages.spreadsheet import csv_cell
 from web.services import Services
 
 NOISE = "工地夜间施工噪音扰民"       # in progress with ecology-environment

@@ -5,15 +5,26 @@
 """
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Mount
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from web.pages import board, calls, login, operator, public, rules, supervisor, tickets, unit
+from web.pages import board, calls, login, operator, public, rules, search, supervisor, tickets, unit
 from web.pages.site import STATIC_DIR, Site, running
+
+
+
+async def favicon(_request: Request) -> Response:
+    """Browsers ask for /favicon.ico whatever the pages link to (feed readers, bookmarks)."""
+    return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
 
 routes: list[BaseRoute] = [
     *public.routes, *board.routes, *login.routes, *operator.routes, *calls.routes, *unit.routes, *supervisor.routes, *rules.routes,
-    *tickets.routes,
+    *tickets.routes, *search.routes,
+    Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
     Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
 ]
 

@@ -1,5 +1,7 @@
-"""Trend charts drawn as inline SVG on the server: no script, no library, readable when
-scaled to a wall screen or a phone (the viewBox scales, the text stays proportional)."""
+"""Trend charts drawn as inline SVG on the server: no script, no library. The viewBox
+scales with the page and the text with it, so a phone gets its own narrow drawing
+(`narrow=True`, shown by the stylesheet below 600 px): the wide one's 14-unit labels
+would shrink to about 7 px there."""
 from __future__ import annotations
 
 import math
@@ -11,6 +13,7 @@ from markupsafe import Markup
 from dispatch.queries import DayFigures
 
 WIDTH, HEIGHT = 720, 260
+NARROW_WIDTH = 360      # about a phone's width in CSS pixels: labels stay near 14 px
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 34
 
 
@@ -23,6 +26,16 @@ def _nice_max(value: int) -> int:
     return int(step) * 4
 
 
+def _svg_open(width: int, title: str, narrow: bool) -> list[str]:
+    kind = "chart narrow" if narrow else "chart wide"
+    return [f'<svg class="{kind}" viewBox="0 0 {width} {HEIGHT}" role="img" aria-label="{escape(title)}">',
+            f"<title>{escape(title)}</title>"]
+
+
+def _label_every(days: int, narrow: bool) -> int:
+    return max(1, math.ceil(days / (4 if narrow else 10)))
+
+
 def _x_labels(days: Sequence[DayFigures], x_of, every: int) -> list[str]:  # type: ignore[no-untyped-def]
     parts = []
     for i, day in enumerate(days):
@@ -32,12 +45,13 @@ def _x_labels(days: Sequence[DayFigures], x_of, every: int) -> list[str]:  # typ
     return parts
 
 
-def daily_bars(days: Sequence[DayFigures], *, title: str = "每日受理与办结") -> Markup:
+def daily_bars(days: Sequence[DayFigures], *, title: str = "每日受理与办结", narrow: bool = False) -> Markup:
     """Bars of tickets received per day, with how many of them are resolved drawn inside."""
     if not days:
         return Markup("")
+    width = NARROW_WIDTH if narrow else WIDTH
     top = _nice_max(max(d.received for d in days))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / len(days)
     bar = max(2.0, slot * 0.7)
 
@@ -47,12 +61,11 @@ def daily_bars(days: Sequence[DayFigures], *, title: str = "每日受理与办�
     def y_of(v: float) -> float:
         return TOP + plot_h - plot_h * v / top
 
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
-             f"<title>{escape(title)}</title>"]
+    parts = _svg_open(width, title, narrow)
     for k in range(5):
         value = top * k / 4
         y = y_of(value)
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end" class="axis">{value:g}</text>')
     for i, d in enumerate(days):
         x = x_of(i) - bar / 2
@@ -62,16 +75,17 @@ def daily_bars(days: Sequence[DayFigures], *, title: str = "每日受理与办�
         if d.resolved:
             parts.append(f'<rect x="{x + bar * 0.15:.1f}" y="{y_of(d.resolved):.1f}" width="{bar * 0.7:.1f}" '
                          f'height="{TOP + plot_h - y_of(d.resolved):.1f}" class="bar-resolved"/>')
-    parts += _x_labels(days, x_of, max(1, math.ceil(len(days) / 10)))
+    parts += _x_labels(days, x_of, _label_every(len(days), narrow))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def rate_line(days: Sequence[DayFigures], *, title: str = "每日办结率") -> Markup:
+def rate_line(days: Sequence[DayFigures], *, title: str = "每日办结率", narrow: bool = False) -> Markup:
     """The resolution rate of each day's tickets, 0..100%; days without tickets leave a gap."""
     if not days:
         return Markup("")
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    width = NARROW_WIDTH if narrow else WIDTH
+    plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / len(days)
 
     def x_of(i: int) -> float:
@@ -80,11 +94,10 @@ def rate_line(days: Sequence[DayFigures], *, title: str = "每日办结率") -> 
     def y_of(rate: float) -> float:
         return TOP + plot_h - plot_h * rate
 
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
-             f"<title>{escape(title)}</title>"]
+    parts = _svg_open(width, title, narrow)
     for k in range(5):
         y = y_of(k / 4)
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{k * 25}%</text>')
     segment: list[str] = []
     segments = []
@@ -102,7 +115,7 @@ def rate_line(days: Sequence[DayFigures], *, title: str = "每日办结率") -> 
         segments.append(segment)
     for points in segments:
         parts.append(f'<polyline points="{" ".join(points)}" class="line"/>')
-    parts += _x_labels(days, x_of, max(1, math.ceil(len(days) / 10)))
+    parts += _x_labels(days, x_of, _label_every(len(days), narrow))
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -20,6 +20,10 @@ ACTIONS_ZH = {
 
 BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办", "resolved": "办结"}
 
+# Who raised the ticket, by channel: a caller on the phone, otherwise the person who wrote.
+CONTACT_ZH = {"phone": "来电人"}
+CONTACT_OTHER = "反映人"
+
 ROLE_HOME = {"operator": "/operator", "unit_staff": "/unit", "supervisor": "/supervisor", "admin": "/supervisor"}
 
 
@@ -29,6 +33,10 @@ def actor_label(value: str) -> str:
         channel = value.split(":", 1)[1]
         return f"市民（{LABELS_ZH.get(channel, channel)}）"
     return value
+
+
+def contact_label(channel: str | None) -> str:
+    return CONTACT_ZH.get(channel or "", CONTACT_OTHER)
 
 
 def phone_label(value: str | None) -> str:

@@ -23,7 +23,8 @@ from dispatch.vocabulary import Channel, RequestType, Urgency
 from web.auth import staff_only
 from web.messages import describe, words
 from web.pages.labels import label
-from web.pages.site import Site, event_stream, sse
+from web.pages.site import Site
+from web.pages.streams import event_stream, sse
 
 DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
 _AGENT = re.compile(r"^[A-Za-z0-9_./@:-]{1,120}$")

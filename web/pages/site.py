@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, StreamingResponse
+from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from dispatch import rate_counters
-from dispatch.clock import local_date, utcnow
+from dispatch.clock import utcnow
 from dispatch.queries import change_stamp
 from web.auth import Auth, AuthSettings, RateLimiter
 from web.live import LiveHub
 from web.pages import labels
+from web.pages.board_cache import BoardCache
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -33,10 +32,6 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 BOARD_TOPIC = "board"
 # How often the watcher looks for changes made elsewhere (other workers, SMS, the CLI).
 WATCH_SECONDS = 1.0
-# Server-sent event streams end after this long and the browser reconnects, so that no
-# stream holds up a shutdown for long.
-STREAM_SECONDS = 55.0
-KEEPALIVE_SECONDS = 15.0
 # How often the watcher forgets rate-limit windows that ended (any process may do it).
 PRUNE_SECONDS = 3600.0
 
@@ -54,7 +49,7 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.filters.update(label=labels.label, action=labels.action_label, local=labels.local_time,
                        short=labels.short_time, pct=labels.percent,
-                       actor=labels.actor_label, phone=labels.phone_label)
+                       actor=labels.actor_label, phone=labels.phone_label, contact=labels.contact_label)
     env.globals.update(buckets=labels.BUCKETS_ZH, time_left=labels.time_left)
     env.trim_blocks = env.lstrip_blocks = True
     return templates
@@ -71,9 +66,7 @@ class Site:
         self.stamp = -1
         self.generation = 0   # bumped on every change seen; the board cache keys on it
         self._poke = asyncio.Event()
-        from web.pages.board import BoardCache  # the board module needs Site's templates
-
-        self.board = BoardCache(self)
+        self.board = BoardCache(services, self.render_text, lambda: self.generation)
 
     def changed(self) -> None:
         """A request of ours committed a ticket change: drop the cached figures now and let
@@ -138,46 +131,3 @@ async def running(services: Services, hub: LiveHub, *, auth_settings: AuthSettin
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
-
-
-def event_stream(hub: LiveHub, topics: Sequence[str], encode: Callable[[str, Any], str],
-                 hello: str = "") -> StreamingResponse:
-    """Server-sent events from the hub's topics, with keep-alives, ending after STREAM_SECONDS
-    (the browser's EventSource reconnects on its own after `retry`)."""
-
-    async def lines() -> AsyncIterator[str]:
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(100)
-
-        async def pump(topic: str) -> None:
-            async for message in hub.subscribe(topic):
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait((topic, message))
-
-        pumps = [asyncio.create_task(pump(t)) for t in topics]
-        try:
-            await asyncio.sleep(0)  # let the pumps subscribe before saying hello
-            yield "retry: 2000\n\n" + hello
-            loop = asyncio.get_running_loop()
-            end = loop.time() + STREAM_SECONDS
-            while (left := end - loop.time()) > 0:
-                try:
-                    topic, message = await asyncio.wait_for(queue.get(), min(KEEPALIVE_SECONDS, left))
-                except asyncio.TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                yield encode(topic, message)
-        finally:
-            for task in pumps:
-                task.cancel()
-            await asyncio.gather(*pumps, return_exceptions=True)
-
-    return StreamingResponse(lines(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-def sse(event: str, data: Any) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
-
-
-def today_local(now: dt.datetime | None = None) -> dt.date:
-    return local_date(now or utcnow())

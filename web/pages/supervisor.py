@@ -3,9 +3,7 @@ returned tickets waiting for re-dispatch; overdue and near-due tickets to chase 
 extension requests to decide; text messages that failed; every table also as CSV."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,12 +23,14 @@ from web.auth import staff_only
 from web.errors import status_of
 from web.messages import describe
 from web.pages import charts
-from web.pages.board import PRESETS, parse_period
 from web.pages.labels import label, local_time, percent, time_left
-from web.pages.site import Site, today_local
+from web.pages.periods import PRESETS, parse_period, today_local
+from web.pages.site import Site
+from web.pages.spreadsheet import csv_response
 
 # Column kinds: how a value is shown on the page and written to CSV.
 INT, RATE, TEXT, TIME, SECONDS = "int", "rate", "text", "time", "seconds"
+FIGURE = "figure"   # a figure already worded (12, 71.4%): shown as is, aligned as a number
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,12 @@ class Table:
     columns: list[tuple[str, str]]          # (heading, kind)
     rows: list[list[Any]]
     links: list[str | None] | None = None   # ticket number per row, for the lists
+    counted: bool = True                    # rows are things (tickets, units), worth a count badge
+
+    @staticmethod
+    def align(kind: str) -> str:
+        """Figures line up on the right, text reads from the left."""
+        return "num" if kind in (INT, RATE, SECONDS, FIGURE) else ""
 
     def shown(self, value: Any, kind: str) -> str:
         if value is None:
@@ -62,17 +68,6 @@ class Table:
         if kind == SECONDS:
             return f"{value:.1f}"
         return value
-
-
-# A cell starting with one of these is run as a formula by spreadsheets (=HYPERLINK(...),
-# +cmd|...); a leading single quote makes it text (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 FIGURE_COLUMNS = [("受理", INT), ("直接办结", INT), ("转办率", RATE), ("退单率", RATE), ("办结率", RATE),
@@ -102,7 +97,8 @@ def build_tables(session: Session, period: Period) -> Dashboard:
     names = {u.id: u.name for u in queries.active_units(session)}
     t = summary["tickets"]
     tables = [
-        Table("tickets", "工单总体", [("指标", TEXT), ("数值", TEXT)], [
+        # Its rows are figures, not tickets: no count badge (受理 is the number of tickets).
+        Table("tickets", "工单总体", [("指标", TEXT), ("数值", FIGURE)], counted=False, rows=[
             ["受理", t["received"]], ["直接办结", t["answered"]], ["转办", t["transferred"]],
             ["转办率", percent(t["transfer_rate"])], ["成功转办率", percent(t["successful_transfer_rate"])],
             ["退单率", percent(t["return_rate"])], ["办结率", percent(t["resolution_rate"])],
@@ -112,7 +108,7 @@ def build_tables(session: Session, period: Period) -> Dashboard:
         Table("follow_up", "回访与评价", [("办结", INT), ("已回访", INT), ("回访率", RATE), ("已评价", INT),
                                        ("电话评价", INT), ("网站评价", INT), ("短信评价", INT), ("满意率", RATE)],
               [[t["resolved"], t["followed_up"], t["follow_up_rate"], t["rated"], t["rated_phone"], t["rated_web"],
-                t["rated_sms"], t["satisfaction_rate"]]]),
+                t["rated_sms"], t["satisfaction_rate"]]], counted=False),
         Table("handovers", "即时转（按去向）", [("去向", TEXT), ("工单数", INT)],
               [[label(service), n] for service, n in summary["handovers"].items()]),
         Table("disputes", "改派申请（按单位）", [("单位", TEXT), ("提出", INT), ("同意改派", INT), ("不同意", INT),
@@ -130,7 +126,7 @@ def build_tables(session: Session, period: Period) -> Dashboard:
                                                                key=lambda kv: -kv[1]["received"])]),
         Table("channels", "按渠道", [("渠道", TEXT), ("受理", INT), ("办结", INT), ("办结率", RATE)],
               [[label(c.channel), c.received, c.resolved, c.resolution_rate]
-               for c in queries.figures_by_channel(session, period)]),
+               for c in queries.figures_by_channel(session, period)], counted=False),
         Table("daily", "每日趋势", [("日期", TEXT), ("受理", INT), ("其中已办结", INT), ("办结率", RATE)],
               [[d.day.isoformat(), d.received, d.resolved, d.resolution_rate]
                for d in queries.daily_series(session, period)]),
@@ -145,7 +141,8 @@ def build_tables(session: Session, period: Period) -> Dashboard:
 
     tables.append(Table("calls", "话务（全部与各坐席）", [("坐席", TEXT), *call_columns],
                         [["全部", *call_row(calls)]] +
-                        [[agent or "未接通", *call_row(c)] for agent, c in sorted(calls["agents"].items())]))
+                        [[agent or "未接通", *call_row(c)] for agent, c in sorted(calls["agents"].items())],
+                        counted=False))
     returned = queries.returned_awaiting_redispatch(session)
     tables.append(Table("returned", "退单待重新派单", [("工单号", TEXT), ("标题", TEXT), ("退回单位", TEXT),
                                                       ("退单理由", TEXT), ("退单时间", TIME)],
@@ -216,15 +213,10 @@ async def export(request: Request) -> Response:
     table = (await site.services.run(lambda s: build_tables(s, period))).tables.get(name)
     if table is None:
         raise NotFound(Reason.TABLE_NOT_FOUND, name=name)
-    out = io.StringIO()
-    out.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
-    writer = csv.writer(out)
-    writer.writerow([csv_cell(heading + ("(%)" if kind == RATE else "")) for heading, kind in table.columns])
-    for row in table.rows:
-        writer.writerow([csv_cell(table.csv_value(v, kind)) for v, (_, kind) in zip(row, table.columns)])
-    filename = f"{name}-{period.since.isoformat()}-{period.until.isoformat()}.csv"
-    return Response(out.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_response(f"{name}-{period.since.isoformat()}-{period.until.isoformat()}.csv",
+                        [heading + ("(%)" if kind == RATE else "") for heading, kind in table.columns],
+                        ([table.csv_value(v, kind) for v, (_, kind) in zip(row, table.columns)]
+                         for row in table.rows))
 
 
 async def decide(request: Request) -> Response:

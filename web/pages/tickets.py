@@ -1,5 +1,5 @@
-"""One ticket as staff see it (details, actions their role allows, the audit log), its
-actions, and the search. Every action goes through dispatch.lifecycle, carrying the version
+"""One ticket as staff see it (details, actions their role allows, the audit log) and its
+actions. Every action goes through dispatch.lifecycle, carrying the version
 the page showed, so a stale page gets a clear conflict instead of overwriting."""
 from __future__ import annotations
 
@@ -126,7 +126,8 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
                                "handover_to": ticket.handover_to, "live_call": False,
                                "follow_up_attempts": ticket.follow_up_attempts,
                                "follow_up_max": services.follow_up.max_attempts,
-                               "triage_reason": manual_triage_reason(ticket)}
+                               "triage_reason": manual_triage_reason(ticket),
+                               "min_confidence": services.settings.routing_min_confidence}
     if ticket.merged_into_id is not None:
         context["main"] = session.get(Ticket, ticket.merged_into_id)
     if "transfer" in actions:
@@ -202,16 +203,7 @@ async def ticket_action(request: Request) -> Response:
     return RedirectResponse(f"{back}{separator}{done}" + (f"#{fragment}" if fragment else ""), status_code=303)
 
 
-async def search(request: Request) -> Response:
-    site, user = _site(request), request.state.user
-    text = request.query_params.get("q", "").strip()[:100]
-    unit_id = user.unit_id if user.role is Role.UNIT_STAFF else None
-    found = await site.services.run(lambda s: queries.search(s, text, unit_id=unit_id)) if text else []
-    return site.render(request, "search.html", {"q": text, "found": found})
-
-
 routes = [
     Route("/tickets/{number}", staff_only(ticket_page, ALL_STAFF), methods=["GET"]),
     Route("/tickets/{number}/{action}", staff_only(ticket_action, ALL_STAFF), methods=["POST"]),
-    Route("/search", staff_only(search, ALL_STAFF), methods=["GET"]),
 ]

@@ -1,0 +1,142 @@
+"""The staff search over HTTP: filters (state, unit, channel, days of receipt), 50 a page,
+the filtered result as CSV, and what unit staff may find and download."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from sqlalchemy import update
+from starlette.testclient import TestClient
+
+from dispatch import lifecycle
+from dispatch.actors import Actor
+from dispatch.clock import local_day_start
+from dispatch.intake import IntakeRequest, intake
+from dispatch.models import Ticket
+from dispatch.units import unit_by_code
+from dispatch.vocabulary import Channel, Role
+from tests.web.pages_support import login, ticket_titled
+from web.pages.periods import today_local
+from web.services import Services
+
+NOISE = "工地夜间施工噪音扰民"       # SMS, in progress with ecology-environment
+WAGES = "农民工工资被拖欠"           # web, transferred to human-resources
+BUS = "建议增加公交班次"             # phone, received
+MANHOLE = "道路井盖缺失"             # web, returned by housing
+OPERATOR = Actor(label="operator", role=Role.OPERATOR)
+
+
+def rows_of(response_text: str) -> list[list[str]]:
+    assert response_text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(response_text.lstrip("\ufeff"))))
+
+
+def file_tickets(services: Services, count: int, words: str, **fields: object) -> list[str]:
+    def work(session):  # type: ignore[no-untyped-def]
+        numbers = []
+        for i in range(count):
+            request = IntakeRequest(channel=Channel.WEB, title=f"{words}{i}", body=f"{words}，第 {i} 件。",
+                                    phone=f"1390000{i:04d}", **fields)  # type: ignore[arg-type]
+            numbers.append(intake(session, request, services.rules).ticket.number)
+        return numbers
+    return services.run_sync(work)
+
+
+def test_filters_narrow_the_search_by_state_unit_channel_and_day(client: TestClient, services: Services) -> None:
+    login(client, "supervisor")
+    everything = [ticket_titled(services, t).number for t in (NOISE, WAGES, BUS, MANHOLE)]
+
+    by_channel = client.get("/search", params={"channel": "web"}).text
+    assert ticket_titled(services, WAGES).number in by_channel and ticket_titled(services, MANHOLE).number in by_channel
+    assert ticket_titled(services, BUS).number not in by_channel and ticket_titled(services, NOISE).number not in by_channel
+
+    by_state = client.get("/search", params={"state": "in_progress"}).text
+    assert ticket_titled(services, NOISE).number in by_state
+    assert not any(n in by_state for n in everything if n != ticket_titled(services, NOISE).number)
+
+    by_unit = client.get("/search", params={"unit": "human-resources"}).text
+    assert ticket_titled(services, WAGES).number in by_unit and ticket_titled(services, NOISE).number not in by_unit
+    assert client.get("/search", params={"unit": "human-resources", "state": "closed"}).text.count("/tickets/") == 0
+
+    # Days of receipt: one ticket moved 100 days back is the only one found in that week.
+    old_day = today_local() - dt.timedelta(days=100)
+    services.run_sync(lambda s: s.execute(update(Ticket).where(Ticket.title == BUS)
+                                          .values(received_at=local_day_start(old_day) + dt.timedelta(hours=10))))
+    week = {"since": (old_day - dt.timedelta(days=3)).isoformat(), "until": (old_day + dt.timedelta(days=3)).isoformat()}
+    by_days = client.get("/search", params=week).text
+    assert ticket_titled(services, BUS).number in by_days and "找到 1 件" in by_days
+    recent = client.get("/search", params={"since": (today_local() - dt.timedelta(days=7)).isoformat()}).text
+    assert ticket_titled(services, BUS).number not in recent and ticket_titled(services, NOISE).number in recent
+
+
+def test_a_bad_filter_is_refused_in_chinese(client: TestClient) -> None:
+    login(client, "supervisor")
+    for params in ({"state": "bogus"}, {"channel": "fax"}, {"unit": "no-such-unit"}, {"since": "2026-13-01"},
+                   {"since": "2026-05-02", "until": "2026-05-01"}):
+        response = client.get("/search", params=params)
+        assert response.status_code == 422, params
+        assert any(word in response.text for word in ("没有", "日期")), params
+        assert client.get("/search.csv", params=params).status_code == 422, params
+
+
+def test_results_come_fifty_a_page_with_links_that_keep_the_filters(client: TestClient, services: Services) -> None:
+    numbers = file_tickets(services, 61, "停车位被占")
+    login(client, "operator")
+    first = client.get("/search", params={"q": "停车位被占", "channel": "web"}).text
+    assert "找到 61 件" in first and "第 1 / 2 页" in first
+    assert first.count('<a href="/tickets/') == 50
+    assert "page=2" in first and "channel=web" in first[first.index('id="pager"'):]
+    second = client.get("/search", params={"q": "停车位被占", "channel": "web", "page": "2"}).text
+    assert second.count('<a href="/tickets/') == 11
+    shown = {n for n in numbers if f"/tickets/{n}\"" in first} | {n for n in numbers if f"/tickets/{n}\"" in second}
+    assert shown == set(numbers)
+    # Past the end, the last page; nonsense, the first.
+    assert client.get("/search", params={"q": "停车位被占", "page": "9"}).text.count('<a href="/tickets/') == 11
+    assert client.get("/search", params={"q": "停车位被占", "page": "x"}).text.count('<a href="/tickets/') == 50
+
+
+def test_the_csv_holds_the_whole_filtered_result_and_no_personal_details(client: TestClient, services: Services) -> None:
+    numbers = file_tickets(services, 55, "=HYPERLINK(停车)", name="王小明")
+    login(client, "supervisor")
+    page = client.get("/search", params={"q": "停车", "channel": "web"}).text
+    assert 'href="/search.csv?q=%E5%81%9C%E8%BD%A6&amp;channel=web"' in page
+    response = client.get("/search.csv", params={"q": "停车", "channel": "web"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = rows_of(response.text)
+    assert rows[0][:3] == ["工单号", "受理时间", "渠道"]
+    assert sorted(r[0] for r in rows[1:]) == sorted(numbers)          # all 55, not one page
+    assert all(r[2] == "网站" for r in rows[1:])
+    assert all(r[8].startswith("'=HYPERLINK") for r in rows[1:])       # no formula runs in a spreadsheet
+    assert "王小明" not in response.text and "13900000" not in response.text
+    narrower = rows_of(client.get("/search.csv", params={"q": "停车", "state": "closed"}).text)
+    assert narrower == rows[:1]
+
+
+def test_unit_staff_find_and_download_only_their_units_tickets(client: TestClient, services: Services) -> None:
+    secret = file_tickets(services, 1, "邻居装修噪音", confidential=True)[0]
+
+    def transfer(session):  # type: ignore[no-untyped-def]
+        ticket = session.query(Ticket).filter_by(number=secret).one()
+        lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), OPERATOR)
+    services.run_sync(transfer)
+
+    login(client, "housing")
+    page = client.get("/search", params={"channel": "web"}).text
+    assert ticket_titled(services, MANHOLE).number in page and secret in page   # returned by it; now with it
+    assert ticket_titled(services, WAGES).number not in page
+    assert "邻居装修噪音" not in page and "（保密工单）" in page
+    assert 'name="unit"' not in page                                           # no unit picker for a unit
+    # Asking for another unit's tickets changes nothing: still only its own.
+    other = client.get("/search", params={"unit": "human-resources", "channel": "web"}).text
+    assert ticket_titled(services, WAGES).number not in other and ticket_titled(services, MANHOLE).number in other
+    rows = rows_of(client.get("/search.csv", params={"unit": "human-resources", "channel": "web"}).text)
+    assert {r[0] for r in rows[1:]} == {ticket_titled(services, MANHOLE).number, secret}
+    assert "邻居装修噪音" not in str(rows) and ["（保密工单）"] == [r[8] for r in rows[1:] if r[0] == secret]
+
+
+def test_the_search_and_its_csv_are_for_staff_only(client: TestClient) -> None:
+    for path in ("/search?state=received", "/search.csv?state=received"):
+        response = client.get(path)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login")

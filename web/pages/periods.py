@@ -1,0 +1,39 @@
+"""The period a figures page shows (?days=, or ?since= and ?until=, China dates), shared by
+the public board and the supervisor's dashboard."""
+from __future__ import annotations
+
+import datetime as dt
+
+from starlette.requests import Request
+
+from dispatch.clock import local_date, utcnow
+from dispatch.errors import Reason
+from dispatch.reports import Period
+from web.errors import BadRequest
+from web.inputs import MIN_DAY, parse_day
+
+MAX_DAYS = 366
+DEFAULT_DAYS = 30
+PRESETS = (("今日", 1), ("近7天", 7), ("近30天", 30), ("近90天", 90))
+
+
+def today_local(now: dt.datetime | None = None) -> dt.date:
+    return local_date(now or utcnow())
+
+
+def parse_period(request: Request, today: dt.date) -> Period:
+    params = request.query_params
+    days = params.get("days")
+    if days:
+        # isascii: "²" is a digit to str.isdigit() but not to int()
+        if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= MAX_DAYS:
+            raise BadRequest("days", Reason.OUT_OF_RANGE, low=1, high=MAX_DAYS)
+        return Period(today - dt.timedelta(days=int(days) - 1), today)
+    until = parse_day("until", params["until"]) if params.get("until") else today
+    since = (parse_day("since", params["since"]) if params.get("since")
+             else max(until - dt.timedelta(days=DEFAULT_DAYS - 1), MIN_DAY))
+    if since > until:
+        raise BadRequest("since", Reason.PERIOD_REVERSED)
+    if (until - since).days + 1 > MAX_DAYS:
+        raise BadRequest("since", Reason.PERIOD_TOO_LONG, limit=MAX_DAYS)
+    return Period(since, until)

@@ -1,0 +1,145 @@
+"""The staff search (/search): by number, phone or words, filtered by state, current unit,
+channel and day of receipt, 50 a page, and the whole result as CSV (/search.csv). Unit
+staff find only what is or was with their unit, and a confidential ticket's title stays
+hidden from them, on the page as in the file."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from dispatch import queries
+from dispatch.errors import NotFound, Reason
+from dispatch.models import Ticket
+from dispatch.queries import TicketFilter
+from dispatch.reports import Period
+from dispatch.states import State
+from dispatch.units import unit_by_code
+from dispatch.vocabulary import Channel, Role
+from web.auth import StaffIdentity, staff_only
+from web.errors import BadRequest
+from web.inputs import parse_day
+from web.pages.labels import label, local_time
+from web.pages.periods import today_local
+from web.pages.site import Site
+from web.pages.spreadsheet import csv_response
+
+log = logging.getLogger(__name__)
+ALL_STAFF = frozenset(Role)
+PAGE_SIZE = 50
+EXPORT_LIMIT = 10_000   # rows in one download; narrow the filters for more
+CONFIDENTIAL = "（保密工单）"
+FILTER_FIELDS = ("q", "state", "unit", "channel", "since", "until")
+
+
+@dataclass(frozen=True)
+class Search:
+    wanted: TicketFilter
+    params: dict[str, str]   # the filters as asked, for the form, paging links and the CSV link
+    page: int
+
+
+def _own_unit(user: StaffIdentity) -> int | None:
+    return user.unit_id if user.role is Role.UNIT_STAFF else None
+
+
+def parse_search(session: Session, request: Request, user: StaffIdentity) -> Search:
+    """The query string as a filter; a bad value is a 400 in Chinese, not an empty result."""
+    query = request.query_params
+    params = {k: query.get(k, "").strip()[:100] for k in FILTER_FIELDS}
+    if _own_unit(user) is not None:
+        params["unit"] = ""   # unit staff find their own unit's tickets whatever they ask
+    state = params["state"] or None
+    if state is not None and state not in {s.value for s in State}:
+        raise BadRequest("state", Reason.BAD_STATE, value=state, states=[s.value for s in State])
+    channel = params["channel"] or None
+    if channel is not None and channel not in {c.value for c in Channel}:
+        raise BadRequest("channel", Reason.BAD_CHANNEL, value=channel)
+    unit_id = None
+    if params["unit"]:
+        try:
+            unit_id = unit_by_code(session, params["unit"]).id
+        except NotFound:
+            raise BadRequest("unit", Reason.UNKNOWN_UNIT, code=params["unit"]) from None
+    period = None
+    if params["since"] or params["until"]:
+        until = parse_day("until", params["until"]) if params["until"] else today_local()
+        since = parse_day("since", params["since"]) if params["since"] else until - dt.timedelta(days=365)
+        if since > until:
+            raise BadRequest("since", Reason.PERIOD_REVERSED)
+        period = Period(since, until)
+    page_text = query.get("page", "1")
+    page = int(page_text) if page_text.isascii() and page_text.isdigit() and 0 < len(page_text) < 7 else 1
+    return Search(TicketFilter(params["q"], state, unit_id, channel, period),
+                  {k: v for k, v in params.items() if v}, max(1, page))
+
+
+def _site(request: Request) -> Site:
+    return request.app.state.site  # type: ignore[no-any-return]
+
+
+async def search(request: Request) -> Response:
+    site, user = _site(request), request.state.user
+    own = _own_unit(user)
+
+    def work(session: Session) -> dict[str, Any]:
+        asked = parse_search(session, request, user)
+        found = None
+        if not asked.wanted.empty:
+            found = queries.staff_tickets(session, visible_to_unit=own, wanted=asked.wanted,
+                                          page=asked.page, page_size=PAGE_SIZE)
+            if asked.page > found.pages:   # past the end: the last page
+                found = queries.staff_tickets(session, visible_to_unit=own, wanted=asked.wanted,
+                                              page=found.pages, page_size=PAGE_SIZE)
+        names = {u.id: u.name for u in queries.active_units(session)}
+        return {"asked": asked, "found": found, "unit_names": names,
+                "units": [] if own is not None else queries.active_units(session)}
+
+    context = await site.services.run(work)
+    params = context["asked"].params
+    context.update(q=params.get("q", ""), params=params, query=urlencode(params),
+                   states=[s.value for s in State], channels=[c.value for c in Channel],
+                   hide_confidential=own is not None,
+                   page_link=lambda n: "/search?" + urlencode({**params, "page": n}))
+    return site.render(request, "search.html", context)
+
+
+async def search_csv(request: Request) -> Response:
+    site, user = _site(request), request.state.user
+
+    def work(session: Session) -> tuple[Search, list[Ticket], dict[int, str]]:
+        asked = parse_search(session, request, user)
+        tickets = queries.filtered_tickets(session, asked.wanted, visible_to_unit=_own_unit(user),
+                                           limit=EXPORT_LIMIT)
+        return asked, tickets, {u.id: u.name for u in queries.active_units(session)}
+
+    asked, tickets, unit_names = await site.services.run(work)
+    return export_tickets(user, asked, tickets, unit_names)
+
+
+def export_tickets(user: StaffIdentity, asked: Search, tickets: list[Ticket], unit_names: dict[int, str]) -> Response:
+    """The one place a search result leaves as a file: logged, and the place to record it
+    in a staff activity log. No phones, names or bodies: the file travels further than the page."""
+    hide = user.role is Role.UNIT_STAFF
+    log.info("search exported", extra={"event": "search_export", "user": user.username,
+                                       "rows": len(tickets), "filters": asked.params})
+    rows = [[t.number, local_time(t.received_at), label(t.channel), label(t.request_type), label(t.urgency),
+             label(t.state), unit_names.get(t.unit_id, "") if t.unit_id else "", t.category or "",
+             CONFIDENTIAL if hide and t.confidential else t.title, local_time(t.deadline) if t.deadline else ""]
+            for t in tickets]
+    return csv_response(f"tickets-{today_local().isoformat()}.csv",
+                        ["工单号", "受理时间", "渠道", "类型", "紧急程度", "状态", "承办单位", "分类", "标题", "办理时限"],
+                        rows)
+
+
+routes = [
+    Route("/search", staff_only(search, ALL_STAFF), methods=["GET"]),
+    Route("/search.csv", staff_only(search_csv, ALL_STAFF), methods=["GET"]),
+]
