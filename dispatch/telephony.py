@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
@@ -99,6 +99,31 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
 def pending_callbacks(session: Session) -> list[Callback]:
     return list(session.scalars(select(Callback).where(Callback.status == CALLBACK_PENDING)
                                 .order_by(Callback.created_at)))
+
+
+CALLBACKS_PER_PAGE = 10
+
+
+@dataclass(frozen=True)
+class CallbackPage:
+    """One page of the callback list, newest missed call first."""
+
+    callbacks: list[Callback]
+    page: int
+    pages: int
+    total: int
+
+
+def callback_page(session: Session, page: int = 1, *, per_page: int = CALLBACKS_PER_PAGE) -> CallbackPage:
+    """The console shows the list a page at a time: a busy hour must not push the rest of
+    the console off the screen. A page past the end shows the last one."""
+    pending = Callback.status == CALLBACK_PENDING
+    total = session.scalar(select(func.count(Callback.id)).where(pending)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.scalars(select(Callback).where(pending).order_by(Callback.created_at.desc(), Callback.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page))
+    return CallbackPage(list(rows), page, pages, total)
 
 
 def _callback(session: Session, callback_id: int) -> Callback:
