@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import sys
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -357,9 +358,23 @@ def report(since: dt.date | None, until: dt.date | None, as_json: bool) -> None:
             click.echo(f"  {u['unit_name'][:26]:<28} {u['received']:>5} {_fmt(u['return_rate']):>7} "
                        f"{_fmt(u['resolution_rate']):>8} {_fmt(u['on_time_rate']):>8} "
                        f"{_fmt(u['satisfaction_rate']):>8} {u['overdue']:>8}")
+    by_category = sorted(figures["categories"].items(), key=lambda item: -item[1]["received"])
+    if by_category:
+        click.echo("\nBy category")
+        click.echo(f"  {'category':<22} {'recv':>5} {'resolve':>8} {'on-time':>8} {'satisf.':>8} {'overdue':>8}")
+        for name, c in by_category:
+            click.echo(f"  {_pad((name or '(none)')[:12], 22)} {c['received']:>5} "
+                       f"{_fmt(c['resolution_rate']):>8} {_fmt(c['on_time_rate']):>8} "
+                       f"{_fmt(c['satisfaction_rate']):>8} {c['overdue']:>8}")
     click.echo("\nCalls")
     for key, value in calls.items():
         click.echo(f"  {key:<26} {_fmt(value, key)}")
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align in a terminal, where a Chinese character takes two columns."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - columns)
 
 
 def _fmt(value: object, key: str = "rate") -> str:

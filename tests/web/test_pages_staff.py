@@ -168,6 +168,35 @@ def test_a_missed_call_waits_on_the_callback_list_until_done(client: TestClient,
     assert "13803910099" not in client.get("/operator").text
 
 
+def test_the_callback_list_shows_ten_missed_calls_a_page_newest_first(client: TestClient, services: Services) -> None:
+    now = utcnow()
+
+    def miss(i: int):  # type: ignore[no-untyped-def]
+        at = now - dt.timedelta(minutes=60 - i)
+        return lambda s: telephony.record_call(s, telephony.CallData(
+            linkedid=f"1700000100.{i}", outcome="abandoned", caller=f"138039102{i:02d}", dialed="12345",
+            started_at=at, queue="hotline", entered_queue_at=at, ended_at=at), now=at)
+
+    for i in range(25):
+        services.run_sync(miss(i))
+    login(client, "operator")
+
+    def listed(page: str) -> tuple[list[str], str]:
+        html = client.get("/operator", params={"callbacks_page": page}).text
+        section = html[html.index("未接来电回拨"):]
+        section = section[:section.index("</section>")]
+        return [f"138039102{i:02d}" for i in range(24, -1, -1) if f"138039102{i:02d}" in section], section
+
+    first, section = listed("1")
+    assert first == [f"138039102{i:02d}" for i in range(24, 14, -1)]  # the ten newest, newest first
+    assert '<span class="count">25</span>' in section
+    assert 'href="/operator?callbacks_page=2#callbacks"' in section and "更早" in section and "更新" not in section
+    last, section = listed("3")
+    assert last == [f"138039102{i:02d}" for i in range(4, -1, -1)]
+    assert 'href="/operator?callbacks_page=2#callbacks"' in section and "更早" not in section
+    assert listed("99")[0] == last and listed("x")[0] == first
+
+
 def test_the_search_finds_tickets_by_number_phone_and_text(client: TestClient, services: Services) -> None:
     login(client, "operator")
     noise = ticket_titled(services, NOISE)
