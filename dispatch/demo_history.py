@@ -314,7 +314,7 @@ class _Generator:
             return
         routing = row["routing"]
         code = routing["unit_code"] or routing["suggestions"][0]["unit_code"]
-        t += dt.timedelta(minutes=rng.uniform(5, 40)) if phone else dt.timedelta(hours=rng.uniform(0.3, 5))
+        t += dt.timedelta(minutes=rng.uniform(5, 40)) if phone else dt.timedelta(hours=rng.uniform(0.2, 2))
         if not self.transfer(story, code, t):
             return
         pace = UNIT_PACE.get(code, 1.0)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
@@ -14,6 +14,7 @@ from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.flags import active_flag
 from dispatch.models import AgentStatus, Call, Callback, Ticket
+from dispatch.paging import Page, page_of
 from dispatch.phone import normalise_phone
 
 # Outcomes after which the citizen did not reach anyone: they must be called back.
@@ -104,26 +105,11 @@ def pending_callbacks(session: Session) -> list[Callback]:
 CALLBACKS_PER_PAGE = 10
 
 
-@dataclass(frozen=True)
-class CallbackPage:
-    """One page of the callback list, newest missed call first."""
-
-    callbacks: list[Callback]
-    page: int
-    pages: int
-    total: int
-
-
-def callback_page(session: Session, page: int = 1, *, per_page: int = CALLBACKS_PER_PAGE) -> CallbackPage:
-    """The console shows the list a page at a time: a busy hour must not push the rest of
-    the console off the screen. A page past the end shows the last one."""
-    pending = Callback.status == CALLBACK_PENDING
-    total = session.scalar(select(func.count(Callback.id)).where(pending)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = session.scalars(select(Callback).where(pending).order_by(Callback.created_at.desc(), Callback.id.desc())
-                           .offset((page - 1) * per_page).limit(per_page))
-    return CallbackPage(list(rows), page, pages, total)
+def callback_page(session: Session, page: int = 1, *, per_page: int = CALLBACKS_PER_PAGE) -> Page[Callback]:
+    """The callback list a page at a time, newest missed call first: a busy hour must not
+    push the rest of the console off the screen."""
+    return page_of(session, select(Callback).where(Callback.status == CALLBACK_PENDING)
+                   .order_by(Callback.created_at.desc(), Callback.id.desc()), page, per_page)
 
 
 def _callback(session: Session, callback_id: int) -> Callback:

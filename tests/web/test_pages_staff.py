@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
-from dispatch import telephony
+from dispatch import follow_up, telephony
+from dispatch.demo import demo_actors
+from dispatch.demo_history import HistorySize, generate
 from dispatch.clock import utcnow
 from dispatch.models import Callback, ExtensionRequest, Ticket, TicketEvent, Transfer
 from tests.web.pages_support import act, csrf, login, ticket_titled, token_in, version_in
@@ -195,6 +198,27 @@ def test_the_callback_list_shows_ten_missed_calls_a_page_newest_first(client: Te
     assert last == [f"138039102{i:02d}" for i in range(4, -1, -1)]
     assert 'href="/operator?callbacks_page=2#callbacks"' in section and "更早" not in section
     assert listed("99")[0] == last and listed("x")[0] == first
+
+
+def test_the_follow_up_queue_of_a_busy_city_shows_ten_a_page_oldest_first(client: TestClient,
+                                                                         services: Services) -> None:
+    size = HistorySize(days=7, per_day=80, seed=3)
+    services.run_sync(lambda s: generate(s, services.city, services.rules, demo_actors(s), size))
+    with services.sessions() as session:
+        waiting = follow_up.due(session, limit=1000)
+    assert len(waiting) > 20, len(waiting)
+    login(client, "operator")
+
+    def listed(page: int) -> tuple[list[str], str]:
+        html = client.get("/operator", params={"follow_ups_page": str(page)}).text
+        section = html[html.index('id="follow-up"'):]
+        section = section[:section.index("</section>")]
+        return re.findall(r'id="follow-up-([0-9-]+)"', section), section
+
+    first, section = listed(1)
+    assert first == [t.number for t in waiting[:10]]
+    assert f'<span class="count">{len(waiting)}</span>' in section and "下一页" in section
+    assert listed(2)[0] == [t.number for t in waiting[10:20]]
 
 
 def test_the_search_finds_tickets_by_number_phone_and_text(client: TestClient, services: Services) -> None:
