@@ -227,12 +227,12 @@ class _Generator:
 
     def numbers(self, times: list[dt.datetime]) -> list[str]:
         """Day + sequence, continuing the days' counters (and moving them on)."""
-        days = sorted({local_date(t).strftime("%Y%m%d") for t in times})
+        stamps: dict[dt.date, str] = {}
+        days = [stamps.get(d) or stamps.setdefault(d, d.strftime("%Y%m%d")) for d in map(local_date, times)]
         last = dict(self.session.execute(select(TicketSequence.day, TicketSequence.last)
-                                         .where(TicketSequence.day.in_(days))).all())
+                                         .where(TicketSequence.day.in_(sorted(set(stamps.values()))))).all())
         numbers = []
-        for t in times:
-            day = local_date(t).strftime("%Y%m%d")
+        for day in days:
             last[day] = last.get(day, 0) + 1
             numbers.append(f"{day}-{last[day]:04d}")
         dialect = self.session.connection().dialect.name
