@@ -164,7 +164,8 @@ def _sms_simulator_server(host: str, hotline_port: int) -> ServerThread:
     server = server_thread(host, 0)
     log.warning("SMS simulator port %s busy, using %s", SMS_SIM_PORT, server.port,
                 extra={"event": "sms_sim_port", "port": server.port})
-    click.echo(f"端口 {SMS_SIM_PORT} 已被占用：短信模拟器改用空闲端口 {server.port}"
+    taken = "是热线自己的端口" if hotline_port == SMS_SIM_PORT else "已被占用"
+    click.echo(f"端口 {SMS_SIM_PORT} {taken}：短信模拟器改用空闲端口 {server.port}"
                "（固定端口请设 HOTLINE_SMS_SIM_PORT）", err=True)
     return server
 
