@@ -76,6 +76,7 @@ INVALID_REASONS = ("无声电话", "骚扰电话", "来电人未反映具体诉�
 RATING_NOTES = {Rating.SATISFIED: ("处理及时，态度很好。", None, None), Rating.PARTLY: ("问题基本解决。", None),
                 Rating.UNSATISFIED: ("问题没有真正解决。", "答复敷衍，没有到现场。")}
 
+OPENS, CLOSES = dt.time(8, 30), dt.time(17, 30)
 _FINISHED = {State.ANSWERED.value, State.CLOSED.value, State.INVALID.value, State.MERGED.value,
              State.HANDED_OVER.value}
 
@@ -206,6 +207,16 @@ class _Generator:
             found = self.deadlines[key] = self.rules.policy.deadline(received, kind, urgency)
         return found
 
+    def office(self, t: dt.datetime) -> dt.datetime:
+        """Units and supervisors act in office hours (8:30-17:30 China time): later is the
+        next morning. The hotline's own operators work round the clock."""
+        local = t.astimezone(CHINA)
+        if OPENS <= local.time() < CLOSES:
+            return t
+        day = local.date() if local.time() < OPENS else local.date() + dt.timedelta(days=1)
+        morning = dt.datetime.combine(day, OPENS, tzinfo=CHINA) + dt.timedelta(minutes=self.rng.uniform(0, 90))
+        return morning.astimezone(dt.timezone.utc)
+
     # -- arrivals --
 
     def arrivals(self) -> list[dt.datetime]:
@@ -318,7 +329,7 @@ class _Generator:
         if not self.transfer(story, code, t):
             return
         pace = UNIT_PACE.get(code, 1.0)
-        t += dt.timedelta(hours=rng.uniform(0.3, 20) * pace)
+        t = self.office(t + dt.timedelta(hours=rng.uniform(0.3, 20) * pace))
         if rng.random() < 0.06 * pace:
             if not self.return_ticket(story, t):
                 return
@@ -328,7 +339,7 @@ class _Generator:
             t += dt.timedelta(hours=rng.uniform(0.5, 6))
             if not self.transfer(story, code, t):
                 return
-            t += dt.timedelta(hours=rng.uniform(0.3, 12) * pace)
+            t = self.office(t + dt.timedelta(hours=rng.uniform(0.3, 12) * pace))
         if not self.accept(story, code, t):
             return
         self.work(story, code, pace, t)
@@ -344,17 +355,17 @@ class _Generator:
             stuck = rng.random() < 0.05 * pace * pace
             share = rng.uniform(1.05, 2.5) if stuck else rng.betavariate(2, 3) * pace
             took = span * share + dt.timedelta(hours=1)
-        resolve_at = accepted + took
+        resolve_at = self.office(accepted + took)
         if not reopened and rng.random() < 0.05 * pace:
-            asked = accepted + span * rng.uniform(0.3, 0.7)
+            asked = self.office(accepted + span * rng.uniform(0.3, 0.7))
             if asked >= self.now or asked >= resolve_at:
                 pass
             else:
                 approve = rng.random() < 0.8
-                decided = asked + dt.timedelta(hours=rng.uniform(2, 26))
+                decided = self.office(asked + dt.timedelta(hours=rng.uniform(2, 26)))
                 self.extension(story, code, asked, decided if decided < min(resolve_at, self.now) else None, approve)
         deadline = row["deadline"]
-        chase = max(deadline, accepted) + dt.timedelta(hours=rng.uniform(4, 30))
+        chase = self.office(max(deadline, accepted) + dt.timedelta(hours=rng.uniform(4, 30)))
         if chase < min(resolve_at, self.now) and rng.random() < 0.85:
             self.w.event(story, chase, self.supervisor, "escalate", note=ESCALATION_NOTE, unit_id=row["unit_id"])
         if resolve_at >= self.now:
@@ -420,7 +431,7 @@ class _Generator:
             current["resolved_at"] = current["resolved_on_time"] = None
             self.w.event(story, at, actor, "reopen", to_state=State.REOPENED.value, note=note, unit_id=row["unit_id"],
                          data=data)
-            back = at + dt.timedelta(hours=rng.uniform(1, 20))
+            back = self.office(at + dt.timedelta(hours=rng.uniform(1, 20)))
             if back >= self.now:
                 return
             self.w.event(story, back, self.unit_actor[code], "accept", to_state=State.IN_PROGRESS.value,
