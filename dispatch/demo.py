@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from dispatch import lifecycle
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
+from dispatch.demo_history import HistorySize, HistorySummary, Progress, generate
 from dispatch.intake import IntakeRequest, IntakeRules, intake
-from dispatch.models import StaffUser, Ticket
+from dispatch.models import StaffUser, Ticket, Unit
 from dispatch.staff import actor_for, create_user
 from dispatch.units import City, import_units, unit_by_code
 from dispatch.vocabulary import Channel, Rating, RequestType, Role
@@ -65,6 +66,26 @@ def seed(session: Session, city: City, rules: IntakeRules, *, now: dt.datetime |
                                                request_type=kind), rules, now=at).ticket
         _advance(session, ticket, goal, operator, unit_actor, unit_code, at)
     return True
+
+
+def seed_with_history(session: Session, city: City, rules: IntakeRules, size: HistorySize = HistorySize(), *,
+                      now: dt.datetime | None = None, progress: Progress | None = None) -> HistorySummary | None:
+    """What `hotline serve --demo` loads: the demo as seed() makes it plus weeks of history
+    (dispatch/demo_history.py), once; None when the demo was already there."""
+    if not seed(session, city, rules, now=now):
+        return None
+    return generate(session, city, rules, demo_actors(session), size, now=now, progress=progress)
+
+
+def demo_actors(session: Session) -> dict[str, Actor]:
+    """The demo's operator and supervisor by role, unit staff by their unit's code."""
+    units = dict(session.execute(select(Unit.id, Unit.code)).all())
+    actors = {}
+    for account in DEMO_ACCOUNTS:
+        user = session.scalar(select(StaffUser).where(StaffUser.username == account.username))
+        if user is not None:
+            actors[units[user.unit_id] if user.unit_id else account.username] = actor_for(user)
+    return actors
 
 
 def _advance(session: Session, ticket: Ticket, goal: str, operator: Actor, unit_actor: dict[str | None, Actor],

@@ -18,6 +18,7 @@ from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import IllegalTransition, InvalidInput, Reason
 from dispatch.models import Ticket, TicketEvent
+from dispatch.paging import Page, page_of
 from dispatch.phone import national_form
 from dispatch.states import State
 from dispatch.vocabulary import LABELS_ZH, CloseReason, DialResult, FollowUpOutcome, Rating
@@ -55,10 +56,18 @@ def follow_up(session: Session, ticket: Ticket, actor: Actor, outcome: FollowUpO
     return event
 
 
+_DUE = select(Ticket).where(Ticket.state == State.RESOLVED.value).order_by(Ticket.resolved_at, Ticket.id)
+DUE_PER_PAGE = 10
+
+
 def due(session: Session, *, limit: int = 100) -> list[Ticket]:
     """The follow-up queue: resolved tickets not yet rated or closed, oldest resolution first."""
-    return list(session.scalars(select(Ticket).where(Ticket.state == State.RESOLVED.value)
-                                .order_by(Ticket.resolved_at, Ticket.id).limit(limit)))
+    return list(session.scalars(_DUE.limit(limit)))
+
+
+def due_page(session: Session, page: int = 1, *, per_page: int = DUE_PER_PAGE) -> Page[Ticket]:
+    """The follow-up queue a page at a time, for the console: a busy city has hundreds waiting."""
+    return page_of(session, _DUE, page, per_page)
 
 
 def call_target(session: Session, ticket: Ticket, actor: Actor) -> str:

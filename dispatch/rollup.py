@@ -150,6 +150,19 @@ def rebuild(session: Session) -> None:
     _apply(session, TransferRollup, ("day", "unit_id"), TRANSFER_COUNTS, transfer_deltas)
 
 
+def add(session: Session, tickets: Iterable[dict[str, Any]], transfers: Iterable[dict[str, Any]]) -> None:
+    """Count tickets and transfers written in bulk, past the flush hook (the demo's history):
+    each row as a dict of its columns."""
+    ticket_deltas: dict[Key, list[int]] = {}
+    for row in tickets:
+        _add(ticket_deltas, *ticket_contribution(row), +1)
+    transfer_deltas: dict[Key, list[int]] = {}
+    for row in transfers:
+        _add(transfer_deltas, *transfer_contribution(row), +1)
+    _apply(session, TicketRollup, ("day", "category", "unit_id"), TICKET_COUNTS, ticket_deltas)
+    _apply(session, TransferRollup, ("day", "unit_id"), TRANSFER_COUNTS, transfer_deltas)
+
+
 def totals(session: Session, model: type[Base], since: dt.date, until: dt.date, group_by: Iterable[str],
            counts: tuple[str, ...]) -> list[tuple[Any, ...]]:
     """Sum the running totals of the days since..until, grouped by the named key columns."""

@@ -14,6 +14,7 @@ from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.flags import active_flag
 from dispatch.models import AgentStatus, Call, Callback, Ticket
+from dispatch.paging import Page, page_of
 from dispatch.phone import normalise_phone
 
 # Outcomes after which the citizen did not reach anyone: they must be called back.
@@ -99,6 +100,16 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
 def pending_callbacks(session: Session) -> list[Callback]:
     return list(session.scalars(select(Callback).where(Callback.status == CALLBACK_PENDING)
                                 .order_by(Callback.created_at)))
+
+
+CALLBACKS_PER_PAGE = 10
+
+
+def callback_page(session: Session, page: int = 1, *, per_page: int = CALLBACKS_PER_PAGE) -> Page[Callback]:
+    """The callback list a page at a time, newest missed call first: a busy hour must not
+    push the rest of the console off the screen."""
+    return page_of(session, select(Callback).where(Callback.status == CALLBACK_PENDING)
+                   .order_by(Callback.created_at.desc(), Callback.id.desc()), page, per_page)
 
 
 def _callback(session: Session, callback_id: int) -> Callback:

@@ -250,7 +250,11 @@ class ServerThread:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+        try:
+            self._socket.bind((host, port))
+        except OSError:
+            self._socket.close()  # a busy port: the caller says so, the socket is not left open
+            raise
         self.host, self.port = self._socket.getsockname()[:2]
         self._log_level = log_level
         self.server: uvicorn.Server | None = None

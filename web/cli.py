@@ -25,6 +25,10 @@ from web.cli_tokens import tokens_group
 if TYPE_CHECKING:
     from web.config import Settings
 
+if TYPE_CHECKING:
+    from sms_gateway.simulator import ServerThread
+    from web.services import Services
+
 log = logging.getLogger("hotline")
 
 
@@ -134,14 +138,11 @@ def serve(host: str, port: int, demo: bool) -> None:
         settings = _with_sms_simulator(settings, host, port)
     services = Services.build(settings)
     if demo:
-        from dispatch.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed
-
-        loaded = services.run_sync(lambda s: seed(s, services.city, services.rules))
-        log.info("demo data %s", "loaded" if loaded else "already present", extra={"event": "demo"})
-        click.echo("Demo accounts (password %s): %s" % (DEMO_PASSWORD, ", ".join(a.username for a in DEMO_ACCOUNTS)))
+        _load_demo(services)
     click.echo(f"Hotline on http://{host}:{port}  (database {db.display_url(settings.database_url)})")
     if settings.ami is None and demo:
-        click.echo("No HOTLINE_AMI_HOST: the AMI simulator stands in for the PBX; calls arrive every few seconds.")
+        click.echo("No HOTLINE_AMI_HOST: the AMI simulator stands in for the PBX; a call arrives every "
+                   f"{settings.demo_call_interval_seconds:g} s (HOTLINE_DEMO_CALL_INTERVAL_SECONDS).")
     # Live streams end as shutdown starts (web.serving); other requests get a few seconds.
     # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own;
     # web.auth.client_key reads it, from HOTLINE_TRUSTED_PROXIES only.
@@ -149,17 +150,42 @@ def serve(host: str, port: int, demo: bool) -> None:
                 timeout_graceful_shutdown=5, proxy_headers=False, **logs.uvicorn_options(settings.log_level))
 
 
+def _load_demo(services: Services) -> None:
+    """The demo city, its staff, sample tickets and HOTLINE_DEMO_HISTORY_DAYS of history, on
+    the first start only: a database that has the demo accounts gets nothing more."""
+    import time
+
+    from dispatch.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_with_history
+    from dispatch.demo_history import HistorySize
+
+    started = time.perf_counter()
+    stages = {"tickets": "生成历史工单", "writing": "写入数据库"}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        click.echo(f"\r演示数据：{stages.get(stage, stage)} {done:,}/{total:,}", nl=False, err=True)
+
+    size = HistorySize(days=services.settings.demo_history_days)
+    summary = services.run_sync(lambda s: seed_with_history(s, services.city, services.rules, size, progress=progress))
+    seconds = time.perf_counter() - started
+    if summary is None:
+        log.info("demo data already present", extra={"event": "demo"})
+    else:
+        click.echo(f"\r演示数据：{summary.tickets:,} 件历史工单（{summary.days} 天），{summary.events:,} 条事件，"
+                   f"用时 {seconds:.1f} 秒", err=True)
+        log.info("demo data loaded", extra={"event": "demo", "tickets": summary.tickets, "events": summary.events,
+                                            "seconds": round(seconds, 1)})
+    click.echo("Demo accounts (password %s): %s" % (DEMO_PASSWORD, ", ".join(a.username for a in DEMO_ACCOUNTS)))
+
+
 def _with_sms_simulator(settings: Settings, host: str, port: int) -> Settings:
     """No Twilio settings in a demo: start the stand-in and send through it."""
     import dataclasses
 
-    from sms_gateway.simulator import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_FROM, ServerThread, TwilioSimulator
+    from sms_gateway.simulator import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_FROM, TwilioSimulator
     from web.config import Secret, SmsSettings
 
     public_url = f"http://{host}:{port}"
-    import os
-
-    server = ServerThread(host, int(os.environ.get("HOTLINE_SMS_SIM_PORT") or 8020))
+    server = _sms_simulator_server(host, port)
     simulator = TwilioSimulator(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, url=server.url,
                                 hotline_webhook_url=public_url + "/sms/twilio")
     server.start(simulator.app())  # a daemon thread: it ends with the process
@@ -169,6 +195,40 @@ def _with_sms_simulator(settings: Settings, host: str, port: int) -> Settings:
     return dataclasses.replace(settings, sms=SmsSettings(
         account_sid=DEMO_ACCOUNT_SID, auth_token=Secret(DEMO_AUTH_TOKEN), from_number=DEMO_FROM,
         public_url=public_url, api_base=server.url))
+
+
+SMS_SIM_PORT = 8020
+
+
+def _sms_simulator_server(host: str, hotline_port: int) -> ServerThread:
+    """The stand-in's socket: HOTLINE_SMS_SIM_PORT when set (a busy one stops the start with
+    one line saying so), else 8020, or any free port when 8020 is taken (by the hotline too)."""
+    import os
+
+    from sms_gateway.simulator import ServerThread as server_thread
+
+    wanted = (os.environ.get("HOTLINE_SMS_SIM_PORT") or "").strip()
+    if wanted:
+        if not wanted.isdigit() or not 0 < int(wanted) < 65536 or int(wanted) == hotline_port:
+            raise click.ClickException(f"HOTLINE_SMS_SIM_PORT={wanted} 不可用：请设为 1-65535 之间、"
+                                       f"不同于热线端口 {hotline_port} 的端口号")
+        try:
+            return server_thread(host, int(wanted))
+        except OSError as exc:
+            raise click.ClickException(f"短信模拟器端口 {wanted} 已被占用（HOTLINE_SMS_SIM_PORT，{exc.strerror}）："
+                                       "请换一个端口，或不设置它以自动选择空闲端口") from None
+    if hotline_port != SMS_SIM_PORT:
+        try:
+            return server_thread(host, SMS_SIM_PORT)
+        except OSError:
+            pass
+    server = server_thread(host, 0)
+    log.warning("SMS simulator port %s busy, using %s", SMS_SIM_PORT, server.port,
+                extra={"event": "sms_sim_port", "port": server.port})
+    taken = "是热线自己的端口" if hotline_port == SMS_SIM_PORT else "已被占用"
+    click.echo(f"端口 {SMS_SIM_PORT} {taken}：短信模拟器改用空闲端口 {server.port}"
+               "（固定端口请设 HOTLINE_SMS_SIM_PORT）", err=True)
+    return server
 
 
 @main.command(name="sms-sim", help="Run a local stand-in for Twilio's REST API (messages, status "

@@ -40,10 +40,12 @@ CALL_COLUMNS = {"offered": "呼入", "answered": "接听", "abandoned": "放弃"
                 "aht_seconds": "平均通话秒"}
 UNIT_COLUMNS = (("received", "受理"), ("return_rate", "退单率"), ("resolution_rate", "办结率"),
                 ("on_time_rate", "按期办结率"), ("satisfaction_rate", "满意率"), ("overdue", "超期"))
+CATEGORY_COLUMNS = (("received", "受理"), ("resolution_rate", "办结率"), ("on_time_rate", "按期办结率"),
+                    ("satisfaction_rate", "满意率"), ("overdue", "超期"))
 
 
 def print_report(figures: dict[str, Any], console: Console | None = None) -> None:
-    """Tickets, units and calls of summary()'s figures, one table each."""
+    """Tickets, units, categories and calls of summary()'s figures, one table each."""
     # Piped or captured output has no width of its own: wide enough that no name is cut.
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
     period = figures["period"]
@@ -62,6 +64,16 @@ def print_report(figures: dict[str, Any], console: Console | None = None) -> Non
         for row in figures["units"]:
             units.add_row(row["unit_name"], *(_cell(key, row.get(key)) for key, _ in UNIT_COLUMNS))
         console.print(units)
+
+    by_category = sorted((figures.get("categories") or {}).items(), key=lambda item: -item[1]["received"])
+    if by_category:
+        categories = Table(title="类别 By category", title_justify="left")
+        categories.add_column("类别 category", overflow="fold")
+        for key, heading in CATEGORY_COLUMNS:
+            categories.add_column(heading, justify="right")
+        for name, row in by_category:
+            categories.add_row(name or "（未分类）", *(_cell(key, row.get(key)) for key, _ in CATEGORY_COLUMNS))
+        console.print(categories)
 
     calls = dict(figures["calls"])
     queues, agents = calls.pop("queues", {}), calls.pop("agents", {})

@@ -103,6 +103,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_TRUSTED_PROXIES", None, "comma-separated addresses or CIDRs of reverse proxies; "
                 "X-Forwarded-For is believed only from them (the right-most address not among them is "
                 "the client); unset: the peer address is the client"),
+    SettingSpec("HOTLINE_DEMO_HISTORY_DAYS", "90", "`hotline serve --demo`, first start: days of ticket "
+                "history generated (about 300 tickets a working day); 0 = only the sample tickets"),
+    SettingSpec("HOTLINE_DEMO_CALL_INTERVAL_SECONDS", "45", "`hotline serve --demo` without a PBX: seconds "
+                "between the AMI simulator's calls (a few of them missed calls for the callback list)"),
     SettingSpec("HOTLINE_API_TOKEN_HOURS", "12", "lifetime of a staff API token obtained with POST "
                 "/api/v1/auth/token (tokens made by `hotline tokens create` choose their own)"),
 )
@@ -162,6 +166,8 @@ class Settings:
         """Served over https (behind a TLS proxy the app itself may only see http)."""
         return bool(self.public_url and self.public_url.lower().startswith("https://"))
     api_token_hours: float = 12.0
+    demo_call_interval_seconds: float = 45.0
+    demo_history_days: int = 90
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -222,6 +228,8 @@ class Settings:
                 sms_per_hour=count("HOTLINE_SMS_GLOBAL_PER_HOUR")),
             trusted_proxies=parse_networks(get("HOTLINE_TRUSTED_PROXIES")),
             api_token_hours=float(number("HOTLINE_API_TOKEN_HOURS", float)),
+            demo_call_interval_seconds=float(number("HOTLINE_DEMO_CALL_INTERVAL_SECONDS", float)),
+            demo_history_days=count("HOTLINE_DEMO_HISTORY_DAYS"),
         )
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
-from dispatch import telephony
+from dispatch import follow_up, telephony
+from dispatch.demo import demo_actors
+from dispatch.demo_history import HistorySize, generate
 from dispatch.clock import utcnow
 from dispatch.models import Callback, ExtensionRequest, Ticket, TicketEvent, Transfer
 from tests.web.pages_support import act, csrf, login, ticket_titled, token_in, version_in
@@ -166,6 +169,56 @@ def test_a_missed_call_waits_on_the_callback_list_until_done(client: TestClient,
                            data={"csrf_token": token_in(console), "note": "已回拨，市民已另行解决"})
     assert response.status_code == 303
     assert "13803910099" not in client.get("/operator").text
+
+
+def test_the_callback_list_shows_ten_missed_calls_a_page_newest_first(client: TestClient, services: Services) -> None:
+    now = utcnow()
+
+    def miss(i: int):  # type: ignore[no-untyped-def]
+        at = now - dt.timedelta(minutes=60 - i)
+        return lambda s: telephony.record_call(s, telephony.CallData(
+            linkedid=f"1700000100.{i}", outcome="abandoned", caller=f"138039102{i:02d}", dialed="12345",
+            started_at=at, queue="hotline", entered_queue_at=at, ended_at=at), now=at)
+
+    for i in range(25):
+        services.run_sync(miss(i))
+    login(client, "operator")
+
+    def listed(page: str) -> tuple[list[str], str]:
+        html = client.get("/operator", params={"callbacks_page": page}).text
+        section = html[html.index("未接来电回拨"):]
+        section = section[:section.index("</section>")]
+        return [f"138039102{i:02d}" for i in range(24, -1, -1) if f"138039102{i:02d}" in section], section
+
+    first, section = listed("1")
+    assert first == [f"138039102{i:02d}" for i in range(24, 14, -1)]  # the ten newest, newest first
+    assert '<span class="count">25</span>' in section
+    assert 'href="/operator?callbacks_page=2#callbacks"' in section and "更早" in section and "更新" not in section
+    last, section = listed("3")
+    assert last == [f"138039102{i:02d}" for i in range(4, -1, -1)]
+    assert 'href="/operator?callbacks_page=2#callbacks"' in section and "更早" not in section
+    assert listed("99")[0] == last and listed("x")[0] == first
+
+
+def test_the_follow_up_queue_of_a_busy_city_shows_ten_a_page_oldest_first(client: TestClient,
+                                                                         services: Services) -> None:
+    size = HistorySize(days=7, per_day=80, seed=3)
+    services.run_sync(lambda s: generate(s, services.city, services.rules, demo_actors(s), size))
+    with services.sessions() as session:
+        waiting = follow_up.due(session, limit=1000)
+    assert len(waiting) > 20, len(waiting)
+    login(client, "operator")
+
+    def listed(page: int) -> tuple[list[str], str]:
+        html = client.get("/operator", params={"follow_ups_page": str(page)}).text
+        section = html[html.index('id="follow-up"'):]
+        section = section[:section.index("</section>")]
+        return re.findall(r'id="follow-up-([0-9-]+)"', section), section
+
+    first, section = listed(1)
+    assert first == [t.number for t in waiting[:10]]
+    assert f'<span class="count">{len(waiting)}</span>' in section and "下一页" in section
+    assert listed(2)[0] == [t.number for t in waiting[10:20]]
 
 
 def test_the_search_finds_tickets_by_number_phone_and_text(client: TestClient, services: Services) -> None:

@@ -43,15 +43,16 @@ def pop_message(pop: telephony.ScreenPop) -> dict[str, Any]:
     return data
 
 
-def console_context(session: Session, agent: str | None) -> dict[str, Any]:
+def console_context(session: Session, agent: str | None, callbacks_page: int = 1,
+                    follow_ups_page: int = 1) -> dict[str, Any]:
     call = queries.current_call(session, agent) if agent else None
-    due = follow_up.due(session, limit=100)
+    due = follow_up.due_page(session, follow_ups_page)
     return {
         "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
         "waiting": queries.awaiting_dispatch(session),
-        "callbacks": telephony.pending_callbacks(session),
-        "follow_ups": due, "follow_up_calls": follow_up.calls_made(session, due),
+        "callbacks": telephony.callback_page(session, callbacks_page),
+        "follow_ups": due, "follow_up_calls": follow_up.calls_made(session, due.items),
         "unit_names": {u.id: u.name for u in queries.active_units(session)},
     }
 
@@ -68,12 +69,18 @@ def done_message(done: str | None, call: str | None) -> str | None:
     return message
 
 
+def _page(request: Request, name: str) -> int:
+    value = request.query_params.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 7 else 1
+
+
 async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
                   status: int = 200) -> Response:
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
-    context = await site.services.run(lambda s: console_context(s, agent))
+    callbacks_page, follow_ups_page = _page(request, "callbacks_page"), _page(request, "follow_ups_page")
+    context = await site.services.run(lambda s: console_context(s, agent, callbacks_page, follow_ups_page))
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),
