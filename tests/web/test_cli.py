@@ -138,7 +138,7 @@ def test_report_tables_line_up_chinese_names_and_list_queues_and_agents(run, ses
             tables.append([])
         if line[:1] in "┏┃┡│└":
             tables[-1].append(line)
-    assert len(tables) == 5 and "承办单位 By unit" in out and "住房和城乡建设局" in out
+    assert len(tables) == 6 and "承办单位 By unit" in out and "住房和城乡建设局" in out and "类别 By category" in out
     for rows in tables:
         assert len({cell_len(line) for line in rows}) == 1, "\n".join(rows)
     # The same text measured by characters, as the old report padded it, would not line up.

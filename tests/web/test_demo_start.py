@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -104,7 +105,7 @@ def test_the_demo_shows_a_month_of_figures_and_a_second_start_adds_nothing(
     report = CliRunner().invoke(cli.main, ["report"], env={"HOTLINE_DATABASE_URL": database_url},
                                 catch_exceptions=False)
     assert report.exit_code == 0
-    assert f"received                   {received}" in report.output
+    assert re.search(rf"受理 received\s*│\s*{received}\s*│", report.output), report.output
     assert "By category" in report.output and "劳动和社会保障" in report.output
 
     first = _counts(sessions)
