@@ -4,15 +4,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import logging
+import secrets
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 import anyio
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import routing_rules
+from dispatch import routing_rules, site_secrets
 from dispatch.actions import ActionContext
 from dispatch.db import make_engine, make_sessionmaker
 from dispatch.deadlines import load_policy
@@ -23,6 +26,7 @@ from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,6 +51,29 @@ class Services:
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,
                    city=city, router=city_router(city, min_confidence=settings.routing_min_confidence),
                    follow_up=follow_up)
+
+    def session_key(self) -> str:
+        """The key that signs staff cookies and CSRF tokens: HOTLINE_SECRET_KEY, else the one
+        this site generated once and keeps in its database (never logged)."""
+        if self.settings.secret_key:
+            return str(self.settings.secret_key)
+        try:
+            key, made = self.run_sync(lambda s: site_secrets.stored_secret(s, site_secrets.SESSION_KEY))
+        except SQLAlchemyError:
+            # No table yet, or an empty database that refuses writes: serve anyway, but
+            # sessions end at the next restart.
+            log.warning("HOTLINE_SECRET_KEY is not set and no key could be kept in the database: "
+                        "using a random key until the next restart (staff will have to log in again)",
+                        extra={"event": "secret_key_not_stored"}, exc_info=True)
+            return secrets.token_urlsafe(48)
+        if made:
+            log.warning("HOTLINE_SECRET_KEY is not set: generated a session key and stored it in the "
+                        "database (site_secrets); set HOTLINE_SECRET_KEY to choose your own",
+                        extra={"event": "secret_key_generated"})
+        else:
+            log.info("HOTLINE_SECRET_KEY is not set: using the session key stored in the database",
+                     extra={"event": "secret_key_from_database"})
+        return key
 
     def action_context(self) -> ActionContext:
         """What dispatch.actions.perform needs from the configuration."""

@@ -1,0 +1,38 @@
+"""Secrets the site keeps for itself in its database when none is configured.
+
+The key that signs staff cookies must outlive a restart and be the same in every web
+process, or each restart logs everyone out. Made once, written insert-if-absent: of several
+processes starting at once, the first insert wins and every process reads that one back."""
+from __future__ import annotations
+
+import secrets
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from dispatch.clock import utcnow
+from dispatch.models import SiteSecret
+
+SESSION_KEY = "session_key"
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def stored_secret(session: Session, name: str, make: Callable[[], str] = new_key) -> tuple[str, bool]:
+    """The secret called `name`, and whether this call made it. Read first: a database that
+    refuses writes still serves the secret it holds."""
+    found = session.scalar(select(SiteSecret.value).where(SiteSecret.name == name))
+    if found is not None:
+        return found, False
+    candidate = make()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    made = session.execute(insert(SiteSecret).values(name=name, value=candidate, created_at=utcnow())
+                           .on_conflict_do_nothing(index_elements=["name"])).rowcount == 1
+    value = session.scalar(select(SiteSecret.value).where(SiteSecret.name == name))
+    assert value is not None  # inserted above or by someone before
+    return value, made and value == candidate
