@@ -31,8 +31,8 @@ def stored_secret(session: Session, name: str, make: Callable[[], str] = new_key
     candidate = make()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    made = session.execute(insert(SiteSecret).values(name=name, value=candidate, created_at=utcnow())
-                           .on_conflict_do_nothing(index_elements=["name"])).rowcount == 1
+    session.execute(insert(SiteSecret.__table__).values(name=name, value=candidate, created_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["name"]))
     value = session.scalar(select(SiteSecret.value).where(SiteSecret.name == name))
     assert value is not None  # inserted above or by someone before
-    return value, made and value == candidate
+    return value, value == candidate  # a fresh random candidate matches only if ours went in
