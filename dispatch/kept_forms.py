@@ -34,11 +34,12 @@ def keepable(items: list[tuple[str, Any]]) -> dict[str, str]:
     return kept
 
 
-def keep(session: Session, *, action: str, page: str, fields: dict[str, str],
+def keep(session: Session, *, action: str, page: str, fields: dict[str, str], user_id: int | None = None,
          now: dt.datetime | None = None) -> str:
+    """Keep a form's fields; `user_id` when the poster is known (already claimed)."""
     token = secrets.token_urlsafe(24)
     session.add(KeptForm(token=token, action=action[:300], page=page[:300], fields=fields,
-                         created_at=now or utcnow()))
+                         created_at=now or utcnow(), user_id=user_id))
     session.flush()
     return token
 

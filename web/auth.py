@@ -336,7 +336,15 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
             raise HTTPException(403, "您的账号无权访问此页面。")
         request.state.user = user
         if request.method == "POST":
-            request.state.form = await checked_form(request)
+            try:
+                request.state.form = await checked_form(request)
+            except HTTPException as refused:  # a CSRF token older than the session
+                from web.pages.kept import stale_form
+
+                back = await stale_form(request, user.id) if refused.status_code == 403 else None
+                if back is None:
+                    raise
+                return back
         elif "kept" in request.query_params:
             # Back from a login that an expired session forced: the form's typed fields.
             token = request.query_params["kept"]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import routing_rules, site_secrets
 from dispatch.actions import ActionContext
-from dispatch.db import make_engine, make_sessionmaker
+from dispatch.db import make_engine, make_sessionmaker, storage_fault
 from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.intake import IntakeRules
@@ -59,12 +59,15 @@ class Services:
             return str(self.settings.secret_key)
         try:
             key, made = self.run_sync(lambda s: site_secrets.stored_secret(s, site_secrets.SESSION_KEY))
-        except SQLAlchemyError:
-            # No table yet, or an empty database that refuses writes: serve anyway, but
-            # sessions end at the next restart.
+        except Exception as exc:
+            if not isinstance(exc, SQLAlchemyError) and storage_fault(exc) is None:
+                raise
+            # No table yet, or a database that refuses writes (SQLite's BEGIN IMMEDIATE even
+            # for the read): serve anyway, but sessions end at the next restart. Not the
+            # exception's text: a failed INSERT's message carries its parameters, the key.
             log.warning("HOTLINE_SECRET_KEY is not set and no key could be kept in the database: "
                         "using a random key until the next restart (staff will have to log in again)",
-                        extra={"event": "secret_key_not_stored"}, exc_info=True)
+                        extra={"event": "secret_key_not_stored", "error": type(exc).__name__})
             return secrets.token_urlsafe(48)
         if made:
             log.warning("HOTLINE_SECRET_KEY is not set: generated a session key and stored it in the "

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from dispatch import kept_forms
 from web.auth import client_key
@@ -48,20 +48,39 @@ def _page_of_form(request: Request) -> str:
     return parent or "/staff"
 
 
+async def _keep(request: Request, page: str, user_id: int | None = None) -> str | None:
+    """Keep what the form holds, when it came from our own pages; its token, or None."""
+    site = request.app.state.site
+    limiter, client = site.limits.kept_forms_per_client, client_key(request)
+    if not _own_site(request) or limiter.blocked(client):
+        return None
+    form = await request.form(max_files=0, max_fields=50)
+    refuse_unstorable(form.multi_items())
+    fields = kept_forms.keepable(form.multi_items())
+    if not fields:
+        return None
+
+    def keep(session: Session) -> str:
+        return kept_forms.keep(session, action=request.url.path, page=page, fields=fields, user_id=user_id)
+
+    token: str = await site.services.run(keep)
+    limiter.hit(client)
+    return token
+
+
+async def stale_form(request: Request, user_id: int) -> Response | None:
+    """A logged-in staff member posted a page older than their session (they logged in again
+    in another tab): back to the page, filled in, rather than a bare 403. None when the form
+    is not kept (not from our pages): the caller refuses it."""
+    page = _page_of_form(request)
+    token = await _keep(request, page, user_id)
+    return None if token is None else RedirectResponse(page_with_token(page, token), status_code=303)
+
+
 async def session_expired(request: Request) -> Response:
     site = request.app.state.site
-    page, token = _page_of_form(request), None
-    limiter, client = site.limits.kept_forms_per_client, client_key(request)
-    if _own_site(request) and not limiter.blocked(client):
-        form = await request.form(max_files=0, max_fields=50)
-        refuse_unstorable(form.multi_items())
-        fields = kept_forms.keepable(form.multi_items())
-        if fields:
-            def keep(session: Session) -> str:
-                return kept_forms.keep(session, action=request.url.path, page=page, fields=fields)
-
-            token = await site.services.run(keep)
-            limiter.hit(client)
+    page = _page_of_form(request)
+    token = await _keep(request, page)
     context = {"next": page, "username": "", "error": None, "kept": token,
                "notice": labels.SESSION_EXPIRED_KEPT if token else labels.SESSION_EXPIRED}
     site.auth.forget(request)  # the login form must carry a token that works without the session
