@@ -78,7 +78,10 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
     call.agents_rung = list(data.agents_rung)
     call.updated_at = now or utcnow()
     if call.ticket_id is None:
-        call.ticket_id = _ticket_filed_from(session, data.linkedid)
+        with session.no_autoflush:  # one INSERT or UPDATE of the call below, not two
+            filed = _ticket_filed_from(session, data.linkedid)
+        if filed is not None:
+            call.ticket_id = filed
     session.flush()
     if data.outcome in MISSED_OUTCOMES and call.caller:
         exists = session.scalar(select(Callback.id).where(Callback.call_id == call.id))
