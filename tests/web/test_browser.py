@@ -474,3 +474,26 @@ def test_a_units_reply_typed_into_an_expired_session_is_there_after_login(new_co
     unit.click("#resolve-form button")
     unit.wait_for_selector("#done")
     assert "已办结" in unit.inner_text("#ticket-state")
+
+
+def test_a_citizens_complaint_on_a_stale_page_comes_back_filled_in_on_a_phone(new_context: Any, site: Any) -> None:
+    server, _services = site
+    context = new_context()
+    citizen = context.new_page()
+    citizen.set_viewport_size(PHONE)
+    citizen.goto(server.url + "/")
+    body = "天坛路北口公交站牌被风刮倒，压在人行道上，很危险，请尽快处理。"
+    citizen.fill("textarea[name=body]", body)
+    citizen.fill("input[name=phone]", "13912340000")
+    context.clear_cookies()  # the phone's browser dropped its cookies meanwhile
+    citizen.click("#complaint-form button[type=submit]")
+    citizen.wait_for_selector("#complaint-form")
+    assert "请核对后再提交一次" in citizen.inner_text("main")
+    # The line saying what happened is in sight on a phone without scrolling.
+    top = citizen.evaluate("document.querySelector('#complaint-form').previousElementSibling.getBoundingClientRect().top")
+    assert 0 <= top < PHONE["height"], top
+    assert citizen.input_value("textarea[name=body]") == body
+    assert citizen.input_value("input[name=phone]") == "13912340000"
+    Shots()(citizen, "home-stale-form")
+    citizen.click("#complaint-form button[type=submit]")
+    assert re.fullmatch(r"\d{8}-\d+", citizen.inner_text("#ticket-number").strip())

@@ -35,13 +35,17 @@ def _own_site(request: Request) -> bool:
     return bool(referer) and urlsplit(referer).netloc in hosts
 
 
+_ONE_OFF = frozenset({"kept", "done", "call", "ticket"})
+
+
 def _page_of_form(request: Request) -> str:
     """Where the form was: the referring page of this site, else the posted path's parent
     (/tickets/N/resolve -> /tickets/N)."""
     referer = request.headers.get("referer")
     if referer:
         parts = urlsplit(referer)
-        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("kept="))
+        # Not the page's one-off notices (done=..., the last call's result): they were news then.
+        query = "&".join(p for p in parts.query.split("&") if p and p.split("=")[0] not in _ONE_OFF)
         if parts.path.startswith("/") and not parts.path.startswith("//") and parts.path != "/login":
             return parts.path + (f"?{query}" if query else "")
     parent = request.url.path.rstrip("/").rsplit("/", 1)[0]
