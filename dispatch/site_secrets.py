@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,3 +36,19 @@ def stored_secret(session: Session, name: str, make: Callable[[], str] = new_key
     value = session.scalar(select(SiteSecret.value).where(SiteSecret.name == name))
     assert value is not None  # inserted above or by someone before
     return value, value == candidate  # a fresh random candidate matches only if ours went in
+
+
+def read_without_writing(engine: Engine, name: str) -> str | None:
+    """The stored secret from a SQLite file that refuses writes, where even a read fails: every
+    transaction here begins with BEGIN IMMEDIATE (dispatch/db.py), so read in autocommit on the
+    driver's own connection. None elsewhere (PostgreSQL reads in a read-only transaction)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    raw = engine.raw_connection()
+    try:
+        row = raw.cursor().execute("SELECT value FROM site_secrets WHERE name = ?", (name,)).fetchone()
+    except Exception:  # no table yet, or no file
+        return None
+    finally:
+        raw.close()
+    return None if row is None else str(row[0])

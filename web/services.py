@@ -62,6 +62,11 @@ class Services:
         except Exception as exc:
             if not isinstance(exc, SQLAlchemyError) and storage_fault(exc) is None:
                 raise
+            kept = site_secrets.read_without_writing(self.engine, site_secrets.SESSION_KEY)
+            if kept is not None:
+                log.info("HOTLINE_SECRET_KEY is not set: using the session key stored in the database "
+                         "(read while the database refuses writes)", extra={"event": "secret_key_from_database"})
+                return kept
             # No table yet, or a database that refuses writes (SQLite's BEGIN IMMEDIATE even
             # for the read): serve anyway, but sessions end at the next restart. Not the
             # exception's text: a failed INSERT's message carries its parameters, the key.

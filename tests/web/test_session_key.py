@@ -118,3 +118,33 @@ def sessions_of(database_url: str):  # type: ignore[no-untyped-def]
             engine.dispose()
 
     return _Scope()
+
+
+def test_a_database_that_refuses_writes_still_starts_with_a_random_key_and_says_so(
+        database_url: str, sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture) -> None:
+    from tests.read_only import read_only_url
+
+    caplog.set_level(logging.INFO)
+    services = Services.build(Settings(database_url=read_only_url(database_url)))
+    try:
+        first, second = services.session_key(), services.session_key()
+    finally:
+        services.close()
+    assert first and second and first != second  # random each time: nothing could be kept
+    refused = [r for r in caplog.records if getattr(r, "event", None) == "secret_key_not_stored"]
+    assert len(refused) == 2 and all(first not in str(r.__dict__) for r in refused)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(SiteSecret)) == 0
+
+
+def test_a_key_already_stored_is_read_from_a_database_that_refuses_writes(
+        database_url: str, sessions: sessionmaker[Session]) -> None:
+    from tests.read_only import read_only_url
+
+    with sessions.begin() as session:
+        stored, _ = site_secrets.stored_secret(session, site_secrets.SESSION_KEY)
+    services = Services.build(Settings(database_url=read_only_url(database_url)))
+    try:
+        assert services.session_key() == stored  # the restart logs nobody out
+    finally:
+        services.close()
