@@ -77,7 +77,7 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
     call.caller = caller_phone(data.caller)
     call.agents_rung = list(data.agents_rung)
     call.updated_at = now or utcnow()
-    if call.ticket_id is None:
+    if call.ticket_id is None and call.answered_at is not None:  # only answered calls reach a console
         with session.no_autoflush:  # one INSERT or UPDATE of the call below, not two
             filed = _ticket_filed_from(session, data.linkedid)
         if filed is not None:

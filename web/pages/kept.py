@@ -24,10 +24,8 @@ def _own_site(request: Request) -> bool:
     """The POST came from a page of this site (a browser says so in Origin / Referer)."""
     if request.headers.get("sec-fetch-site") == "same-origin":
         return True
-    hosts = {request.headers.get("host", "")}
     public_url = request.app.state.services.settings.public_url
-    if public_url:
-        hosts.add(urlsplit(public_url).netloc)
+    hosts = {request.headers.get("host", ""), urlsplit(public_url).netloc if public_url else ""} - {""}
     origin = request.headers.get("origin")
     if origin:
         return urlsplit(origin).netloc in hosts
