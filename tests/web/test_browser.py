@@ -469,6 +469,7 @@ def test_a_units_reply_typed_into_an_expired_session_is_there_after_login(new_co
     unit.fill("input[name=password]", DEMO_PASSWORD)
     unit.click("button[type=submit]")
     unit.wait_for_selector("#kept-form-notice")
+    unit.wait_for_load_state("domcontentloaded")  # deferred scripts (kept.js) have run by then
     assert unit.input_value("#resolve-form textarea[name=text]") == reply
     Shots()(unit, "ticket-kept-form", phone=False)
     unit.click("#resolve-form button")
@@ -487,7 +488,7 @@ def test_a_citizens_complaint_on_a_stale_page_comes_back_filled_in_on_a_phone(ne
     citizen.fill("input[name=phone]", "13912340000")
     context.clear_cookies()  # the phone's browser dropped its cookies meanwhile
     citizen.click("#complaint-form button[type=submit]")
-    citizen.wait_for_selector("#complaint-form")
+    citizen.wait_for_selector("text=请核对后再提交一次")  # the new page (the old one has the form too)
     assert "请核对后再提交一次" in citizen.inner_text("main")
     # The line saying what happened is in sight on a phone without scrolling.
     top = citizen.evaluate("document.querySelector('#complaint-form').previousElementSibling.getBoundingClientRect().top")
