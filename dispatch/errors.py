@@ -84,7 +84,6 @@ class Reason(enum.StrEnum):
     UNIT_NOT_FOUND = "unit_not_found"          # code
     RULE_NOT_FOUND = "rule_not_found"          # rule_id
     CALLBACK_NOT_FOUND = "callback_not_found"  # callback_id
-    CALL_NOT_FOUND = "call_not_found"          # linkedid
     TOKEN_NOT_FOUND = "token_not_found"        # token_id
     NOT_FLAGGED = "not_flagged"                # phone
     TABLE_NOT_FOUND = "table_not_found"        # name

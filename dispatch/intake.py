@@ -55,6 +55,9 @@ class IntakeRequest:
     # What the channel calls this submission (call Linkedid, SMS MessageSid, form id):
     # the same reference twice is a retry and returns the first answer.
     channel_ref: str | None = None
+    # The call (its Linkedid) an operator files this from: kept on the source, so that the
+    # call's row, if it is written later, still finds its ticket.
+    call_linkedid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
         with guard:
             repeated = _open_repeat(session, clean, now - rules.repeat_window, open_tickets)
             if repeated is not None:
-                add_source(session, repeated, request.channel, channel_ref, clean.body, now)
+                add_source(session, repeated, request.channel, channel_ref, clean.body, now,
+                           call_linkedid=request.call_linkedid)
                 record(session, repeated, "repeat_contact", actor, now=now, note=clean.body,
                        data={"channel": request.channel.value, "channel_ref": channel_ref})
                 return IntakeResult(ticket=repeated, created=False, repeat_of_open_ticket=True)
@@ -119,7 +123,8 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
             session.add(received)
             session.flush()  # one flush for the ticket and its event: the source needs its id
             # Inside the savepoint, so that a duplicate channel reference fails here.
-            add_source(session, ticket, request.channel, channel_ref, clean.body, now)
+            add_source(session, ticket, request.channel, channel_ref, clean.body, now,
+                       call_linkedid=request.call_linkedid)
     except IntegrityError:
         if not checking_ref:
             raise
@@ -224,10 +229,11 @@ _INSERT_SOURCE = insert(IntakeSource.__table__)
 
 
 def add_source(session: Session, ticket: Ticket, channel: Channel, channel_ref: str, body: str,
-                now: dt.datetime) -> None:
+                now: dt.datetime, *, call_linkedid: str | None = None) -> None:
     """Sources are append-only and need no flush hooks: a plain INSERT, cheaper than the ORM's."""
     session.connection().execute(_INSERT_SOURCE, {"ticket_id": ticket.id, "channel": channel.value,
-                                                  "channel_ref": channel_ref, "received_at": now, "body": body})
+                                                  "channel_ref": channel_ref, "received_at": now, "body": body,
+                                                  "call_linkedid": call_linkedid})
 
 
 _TICKET_FOR_REF = (

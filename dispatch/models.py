@@ -173,6 +173,9 @@ class IntakeSource(Base):
     channel_ref: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     body: Mapped[str] = mapped_column(Text)
+    # The call an operator filed this from. The call's row may be written after the ticket
+    # (the bridge records a call as it goes): the recorder links them when it arrives.
+    call_linkedid: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class TicketEvent(Base):
@@ -527,3 +530,30 @@ class StaffSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SiteSecret(Base):
+    """Secrets the site makes for itself when none is configured (the key that signs staff
+    cookies): made once, inserted if absent, so every process and restart uses the same one."""
+
+    __tablename__ = "site_secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class KeptForm(Base):
+    """What a staff member typed into a form whose POST arrived after their session had
+    ended: kept for a while so that, once logged in again, the form comes back filled
+    (dispatch/kept_forms.py). Claimed by the first user who logs in with its token."""
+
+    __tablename__ = "kept_forms"
+    __table_args__ = (Index("ix_kept_forms_created_at", "created_at"),)
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(300))     # the path the form was posted to
+    page: Mapped[str] = mapped_column(String(300))       # the page the form is on
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))

@@ -13,7 +13,7 @@ from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.flags import active_flag
-from dispatch.models import AgentStatus, Call, Callback, Ticket
+from dispatch.models import AgentStatus, Call, Callback, IntakeSource, Ticket
 from dispatch.paging import Page, page_of
 from dispatch.phone import normalise_phone
 
@@ -78,6 +78,11 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
     call.caller = caller_phone(data.caller)
     call.agents_rung = list(data.agents_rung)
     call.updated_at = now or utcnow()
+    if call.ticket_id is None and call.answered_at is not None:  # only answered calls reach a console
+        with session.no_autoflush:  # one INSERT or UPDATE of the call below, not two
+            filed = _ticket_filed_from(session, data.linkedid)
+        if filed is not None:
+            call.ticket_id = filed
     session.flush()
     if data.outcome in MISSED_OUTCOMES and call.caller:
         exists = session.scalar(select(Callback.id).where(Callback.call_id == call.id))
@@ -157,13 +162,22 @@ def live_call_of_ticket(session: Session, ticket_id: int) -> Call | None:
                           .order_by(Call.answered_at.desc()).limit(1))
 
 
-def link_ticket_to_call(session: Session, ticket: Ticket, linkedid: str) -> None:
-    """The ticket an operator files during a call points at that call."""
+def link_ticket_to_call(session: Session, ticket: Ticket, linkedid: str) -> bool:
+    """The ticket an operator files during a call points at that call. False when the call's
+    row has not been written yet: the ticket's source keeps the Linkedid (IntakeRequest's
+    call_linkedid) and record_call links them when the call arrives."""
     call = session.scalar(select(Call).where(Call.linkedid == linkedid))
     if call is None:
-        raise NotFound(Reason.CALL_NOT_FOUND, linkedid=linkedid)
+        return False
     call.ticket_id = ticket.id
     session.flush()
+    return True
+
+
+def _ticket_filed_from(session: Session, linkedid: str) -> int | None:
+    """The ticket an operator filed from this call before its row existed (the latest one)."""
+    return session.scalar(select(IntakeSource.ticket_id).where(IntakeSource.call_linkedid == linkedid)
+                          .order_by(IntakeSource.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)

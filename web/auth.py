@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from dispatch import staff_sessions
+from dispatch import kept_forms, staff_sessions
 from dispatch.actors import Actor
 from dispatch.models import StaffUser, Unit
 from dispatch.vocabulary import Role
@@ -156,8 +156,13 @@ class Auth:
                 self._clock() - issued > self.settings.refresh_after.total_seconds():
             self._write(request, response, data)
 
-    def logout(self, request: Request, response: Response) -> None:
+    def forget(self, request: Request) -> None:
+        """From here on this request has no session (a page rendered next gets the anonymous
+        CSRF token, which its forms then carry)."""
         request.scope["hotline_session_data"] = None
+
+    def logout(self, request: Request, response: Response) -> None:
+        self.forget(request)
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
     def _write(self, request: Request, response: Response, data: SessionData) -> None:
@@ -293,6 +298,16 @@ def _is_trusted(address: str, trusted: tuple[Any, ...]) -> bool:
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
+def _is_form(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _kept_view(session: Session, token: str, user_id: int) -> dict[str, Any] | None:
+    kept = kept_forms.claimed(session, token, user_id)
+    return None if kept is None else {"action": kept.action, "fields": dict(kept.fields)}
+
+
 def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
     """Wrap a page for the given roles: anonymous visitors go to the login page, other roles
     get 403, and every POST has its CSRF token checked before the page sees it."""
@@ -310,6 +325,10 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
 
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 response: Response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+            elif request.method == "POST" and _is_form(request):
+                from web.pages.kept import session_expired  # the pages build on this module
+
+                return await session_expired(request)
             else:
                 raise HTTPException(401, LOGIN_REQUIRED)
             site.auth.logout(request, response)
@@ -318,7 +337,20 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
             raise HTTPException(403, ROLE_FORBIDDEN)
         request.state.user = user
         if request.method == "POST":
-            request.state.form = await checked_form(request)
+            try:
+                request.state.form = await checked_form(request)
+            except HTTPException as refused:  # a CSRF token older than the session
+                from web.pages.kept import stale_form
+
+                back = await stale_form(request, user.id) if refused.status_code == 403 else None
+                if back is None:
+                    raise
+                return back
+        elif "kept" in request.query_params:
+            # Back from a login that an expired session forced: the form's typed fields.
+            token = request.query_params["kept"]
+            kept = await request.app.state.services.run(lambda s: _kept_view(s, token, user.id))
+            request.state.kept_form = kept
         response = await endpoint(request)
         site.auth.refresh(request, response)
         return response

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -37,8 +36,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "SQLAlchemy URL; a SQLite file in the working folder by default, "
                 "postgresql://user@host/db (or postgres://...) in production"),
     SettingSpec("HOTLINE_SECRET_KEY", None,
-                "signs session cookies and CSRF tokens; a random one per start when unset "
-                "(sessions then end at restart)"),
+                "signs session cookies and CSRF tokens, and classifier model files; when unset, "
+                "a key is generated once and kept in the database (table site_secrets), so "
+                "sessions survive restarts, and model files are checked by hash only"),
     SettingSpec("HOTLINE_CITY_FILE", None, "city file (units, category routing, place names); "
                 "the demo city Jiyuan when unset"),
     SettingSpec("HOTLINE_DEADLINES_FILE", None, "JSON file overriding working-day limits per "
@@ -137,9 +137,12 @@ class AmiSettings:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///hotline.db"
-    secret_key: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(32)))
-    # HOTLINE_SECRET_KEY when it was set: model files are signed and checked with it. A key
-    # random per start would refuse every model at the next start, so none is used then.
+    # HOTLINE_SECRET_KEY; None: the session key the site generated and keeps in its
+    # database (Services.session_key).
+    secret_key: Secret | None = None
+    # HOTLINE_SECRET_KEY when it was set: model files are signed and checked with it. The
+    # stored key is not used for them: model files and the classifier commands live apart
+    # from the database, and a new database would refuse every model made before it.
     model_key: Secret | None = None
     city_file: Path | None = None
     deadlines_file: Path | None = None
@@ -200,7 +203,7 @@ class Settings:
         deadlines = get("HOTLINE_DEADLINES_FILE")
         return cls(
             database_url=normalise_database_url(get("HOTLINE_DATABASE_URL") or "sqlite:///hotline.db"),
-            secret_key=Secret(secret) if secret else Secret(secrets.token_urlsafe(32)),
+            secret_key=Secret(secret) if secret else None,
             model_key=Secret(secret) if secret else None,
             city_file=Path(city) if city else None,
             deadlines_file=Path(deadlines) if deadlines else None,

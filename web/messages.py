@@ -92,7 +92,6 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.UNIT_NOT_FOUND: "没有代码为「{code}」的单位。",
     Reason.RULE_NOT_FOUND: "没有这条生效中的分派规则（{rule_id}）。",
     Reason.CALLBACK_NOT_FOUND: "没有这条待回拨记录（{callback_id}）。",
-    Reason.CALL_NOT_FOUND: "没有这通来电（{linkedid}）。",
     Reason.TOKEN_NOT_FOUND: "没有这个接口令牌（{token_id}）。",
     Reason.NOT_FLAGGED: "号码 {phone} 没有被标记。",
     Reason.TABLE_NOT_FOUND: "没有「{name}」这张表。",

@@ -4,17 +4,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import logging
+import secrets
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 import anyio
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import routing_rules
+from dispatch import routing_rules, site_secrets
 from dispatch.actions import ActionContext
-from dispatch.db import make_engine, make_sessionmaker
+from dispatch.db import make_engine, make_sessionmaker, storage_fault
 from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.intake import IntakeRules
@@ -23,6 +26,7 @@ from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,6 +51,37 @@ class Services:
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,
                    city=city, router=city_router(city, min_confidence=settings.routing_min_confidence),
                    follow_up=follow_up)
+
+    def session_key(self) -> str:
+        """The key that signs staff cookies and CSRF tokens: HOTLINE_SECRET_KEY, else the one
+        this site generated once and keeps in its database (never logged)."""
+        if self.settings.secret_key:
+            return str(self.settings.secret_key)
+        try:
+            key, made = self.run_sync(lambda s: site_secrets.stored_secret(s, site_secrets.SESSION_KEY))
+        except Exception as exc:
+            if not isinstance(exc, SQLAlchemyError) and storage_fault(exc) is None:
+                raise
+            kept = site_secrets.read_without_writing(self.engine, site_secrets.SESSION_KEY)
+            if kept is not None:
+                log.info("HOTLINE_SECRET_KEY is not set: using the session key stored in the database "
+                         "(read while the database refuses writes)", extra={"event": "secret_key_from_database"})
+                return kept
+            # No table yet, or a database that refuses writes (SQLite's BEGIN IMMEDIATE even
+            # for the read): serve anyway, but sessions end at the next restart. Not the
+            # exception's text: a failed INSERT's message carries its parameters, the key.
+            log.warning("HOTLINE_SECRET_KEY is not set and no key could be kept in the database: "
+                        "using a random key until the next restart (staff will have to log in again)",
+                        extra={"event": "secret_key_not_stored", "error": type(exc).__name__})
+            return secrets.token_urlsafe(48)
+        if made:
+            log.warning("HOTLINE_SECRET_KEY is not set: generated a session key and stored it in the "
+                        "database (site_secrets); set HOTLINE_SECRET_KEY to choose your own",
+                        extra={"event": "secret_key_generated"})
+        else:
+            log.info("HOTLINE_SECRET_KEY is not set: using the session key stored in the database",
+                     extra={"event": "secret_key_from_database"})
+        return key
 
     def action_context(self) -> ActionContext:
         """What dispatch.actions.perform needs from the configuration."""

@@ -7,6 +7,7 @@ import dataclasses
 import threading
 from typing import Any, Coroutine, TypeVar
 
+from callcenter import scenarios
 from callcenter.simulator import Simulator
 from web.config import AmiSettings, Secret, Settings
 
@@ -15,10 +16,12 @@ USER, SECRET = "hotline", "pbx-s3cret"
 
 
 class SimulatorThread:
-    def __init__(self, *, speed: float = 20.0) -> None:
+    def __init__(self, *, speed: float = 20.0,
+                 members: tuple[scenarios.Member, ...] = scenarios.DEFAULT_MEMBERS) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="ami-simulator", daemon=True)
         self._speed = speed
+        self._members = members
         self.sim: Simulator
 
     def __enter__(self) -> SimulatorThread:
@@ -27,7 +30,7 @@ class SimulatorThread:
         return self
 
     async def _start(self) -> Simulator:
-        sim = Simulator("127.0.0.1", 0, USER, SECRET, speed=self._speed)
+        sim = Simulator("127.0.0.1", 0, USER, SECRET, speed=self._speed, members=self._members)
         await sim.start()
         return sim
 

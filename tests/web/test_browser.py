@@ -353,3 +353,163 @@ def test_an_unknown_page_is_drawn_in_the_sites_style_with_a_way_home(new_context
     page.click("text=返回首页")
     page.wait_for_load_state()
     assert page.url.rstrip("/") == server.url
+
+
+@pytest.fixture
+def pbx_site(playwright_browser: Any, database_url: str, sessions: sessionmaker[Session]) -> Iterator[Any]:
+    """The demo site wired to the AMI simulator, whose every call rings PJSIP/7002."""
+    from callcenter.scenarios import Member
+    from tests.web.pbx_support import SimulatorThread
+
+    with SimulatorThread(speed=20, members=(Member("PJSIP/7002", "Li Na"),)) as pbx:
+        services = Services.build(Settings(database_url=database_url))
+        services.run_sync(lambda s: seed(s, services.city, services.rules))
+        services.settings = pbx.settings(services.settings)
+        contexts: list[Any] = []
+        try:
+            with ServerThread(create_app(services.settings, services)) as server:
+                deadline = time.monotonic() + 10
+                while not server.app.state.bridge.connected:
+                    assert time.monotonic() < deadline, "the app's AMI bridge did not log in"
+                    time.sleep(0.02)
+
+                def new_context() -> Any:
+                    context = playwright_browser.new_context(viewport=DESKTOP, locale="zh-CN")
+                    context.set_default_timeout(10_000)
+                    contexts.append(context)
+                    return context
+
+                yield server, services, pbx, new_context
+                for context in contexts:
+                    context.close()
+        finally:
+            services.close()
+
+
+def _popped_call(services: Services, linkedid_not: str = "") -> tuple[str, str]:
+    """The newest answered call of PJSIP/7002 (its Linkedid and the number the console shows)."""
+    from dispatch.phone import national_form
+
+    deadline = time.monotonic() + 10
+    while True:
+        with services.sessions() as session:
+            call = session.scalar(select(Call).where(Call.agent == "PJSIP/7002", Call.answered_at.is_not(None),
+                                                     Call.linkedid != linkedid_not)
+                                  .order_by(Call.id.desc()).limit(1))
+            if call is not None and call.caller:
+                return call.linkedid, national_form(call.caller)
+        assert time.monotonic() < deadline, "the simulated call was not recorded"
+        time.sleep(0.05)
+
+
+def test_a_new_call_waits_while_the_operator_types_and_the_operator_switches_to_it(pbx_site: Any) -> None:
+    server, services, pbx, new_context = pbx_site
+    base = server.url
+    operator = login(new_context(), base, "operator")
+    operator.select_option("#agent-select", "PJSIP/7002")
+    operator.click("form[action='/operator/agent'] button")
+    operator.wait_for_selector("#pop-waiting")
+    deadline = time.monotonic() + 10
+    while server.app.state.hub.subscribers("screen-pop:PJSIP/7002") == 0:
+        assert time.monotonic() < deadline, "the console did not subscribe to its screen-pops"
+        operator.wait_for_timeout(50)
+
+    # The first call reaches an untouched form: it takes the call at once.
+    pbx.start_call("answered")
+    first, first_number = _popped_call(services)
+    operator.wait_for_function(f"document.getElementById('intake-linkedid').value === '{first}'")
+    assert operator.input_value("#intake-phone") == first_number
+
+    # The operator types: the caller gives another number to call back on.
+    operator.fill("#intake-form textarea[name=body]", "反映天坛路北口公交站牌被风刮倒，请尽快处理。")
+    operator.fill("#intake-phone", "13912340000")
+
+    # A second call rings the same phone meanwhile: it waits, the form stays as typed.
+    pbx.start_call("answered")
+    second, second_number = _popped_call(services, linkedid_not=first)
+    operator.wait_for_selector(f"#pop-queue li[data-linkedid='{second}']")
+    assert operator.is_visible("#pop-queue") and "新来电" in operator.inner_text("#pop-queue")
+    assert second_number in operator.inner_text("#pop-queue")
+    assert operator.input_value("#intake-phone") == "13912340000"
+    assert operator.input_value("#intake-linkedid") == first
+    assert "公交站牌" in operator.input_value("#intake-form textarea[name=body]")
+    Shots()(operator, "operator-call-waiting", phone=False)
+
+    # Switching to it fills the form's number and call id; what was typed stays.
+    operator.click(f"#pop-queue li[data-linkedid='{second}'] .switch-call")
+    assert operator.input_value("#intake-phone") == second_number
+    assert operator.input_value("#intake-linkedid") == second
+    assert operator.inner_text("#pop-caller") == second_number
+    assert "公交站牌" in operator.input_value("#intake-form textarea[name=body]")
+    assert operator.is_hidden("#pop-queue")
+
+    operator.click("#intake-form button[type=submit]")
+    operator.wait_for_selector("#done")
+    number = operator.inner_text("#ticket-number").strip()
+    with services.sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        linked = session.scalar(select(Call.ticket_id).where(Call.linkedid == second))
+        assert ticket is not None and linked == ticket.id
+
+
+def test_a_units_reply_typed_into_an_expired_session_is_there_after_login(new_context: Any, site: Any) -> None:
+    from dispatch import staff_sessions
+    from dispatch.models import StaffSession, StaffUser
+
+    server, services = site
+    base = server.url
+    number = services.run_sync(lambda s: s.scalar(select(Ticket.number).where(Ticket.title == "建议增加公交班次")))
+    operator = login(new_context(), base, "operator")
+    operator.goto(f"{base}/tickets/{number}")
+    operator.select_option("#transfer-form select[name=unit_code]", "housing")
+    operator.click("#transfer-form button[type=submit]")
+    operator.wait_for_selector("#done")
+    unit = login(new_context(), base, "housing")
+    unit.goto(f"{base}/tickets/{number}")
+    unit.click("#accept-form button")
+    unit.wait_for_selector("#resolve-form")
+    reply = "已协调公交公司，自下周一起早晚高峰加开三个班次。"
+    unit.fill("#resolve-form textarea[name=text]", reply)
+
+    def end_sessions(session: Session) -> None:  # idle too long, as the clock would have it
+        user_id = session.scalar(select(StaffUser.id).where(StaffUser.username == "housing"))
+        for row in session.scalars(select(StaffSession).where(StaffSession.user_id == user_id)):
+            staff_sessions.revoke(session, row.id)
+
+    services.run_sync(end_sessions)
+    unit.click("#resolve-form button")
+    unit.wait_for_selector("#session-expired")
+    assert "您填写的内容已保留" in unit.inner_text("#session-expired")
+    unit.fill("input[name=username]", "housing")
+    unit.fill("input[name=password]", DEMO_PASSWORD)
+    unit.click("button[type=submit]")
+    unit.wait_for_selector("#kept-form-notice")
+    unit.wait_for_load_state("domcontentloaded")  # deferred scripts (kept.js) have run by then
+    assert unit.input_value("#resolve-form textarea[name=text]") == reply
+    Shots()(unit, "ticket-kept-form", phone=False)
+    unit.click("#resolve-form button")
+    unit.wait_for_selector("#done")
+    assert "已办结" in unit.inner_text("#ticket-state")
+
+
+def test_a_citizens_complaint_on_a_stale_page_comes_back_filled_in_on_a_phone(new_context: Any, site: Any) -> None:
+    server, _services = site
+    context = new_context()
+    citizen = context.new_page()
+    citizen.set_viewport_size(PHONE)
+    citizen.goto(server.url + "/")
+    body = "天坛路北口公交站牌被风刮倒，压在人行道上，很危险，请尽快处理。"
+    citizen.fill("textarea[name=body]", body)
+    citizen.fill("input[name=phone]", "13912340000")
+    context.clear_cookies()  # the phone's browser dropped its cookies meanwhile
+    citizen.click("#complaint-form button[type=submit]")
+    citizen.wait_for_selector("text=请核对后再提交一次")  # the new page (the old one has the form too)
+    assert "请核对后再提交一次" in citizen.inner_text("main")
+    # The line saying what happened is in sight on a phone without scrolling.
+    top = citizen.evaluate("document.querySelector('#complaint-form').previousElementSibling.getBoundingClientRect().top")
+    assert 0 <= top < PHONE["height"], top
+    assert citizen.input_value("textarea[name=body]") == body
+    assert citizen.input_value("input[name=phone]") == "13912340000"
+    Shots()(citizen, "home-stale-form")
+    citizen.click("#complaint-form button[type=submit]")
+    assert re.fullmatch(r"\d{8}-\d+", citizen.inner_text("#ticket-number").strip())

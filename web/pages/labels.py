@@ -90,3 +90,10 @@ def time_left(deadline: dt.datetime | str | None, now: dt.datetime) -> str:
     if abs(seconds) < 3600:
         span = f"{int(abs(seconds) // 60)} 分钟"
     return f"超期 {span}" if seconds < 0 else f"剩 {span}"
+
+# What a person is told when a form outlived its session or its page.
+SESSION_EXPIRED_KEPT = "登录已过期，请重新登录，您填写的内容已保留。"
+SESSION_EXPIRED = "登录已过期，请重新登录。"
+KEPT_FORM_RESTORED = "已恢复您刚才填写但未能提交的内容，请核对后重新提交。"
+KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可复制使用）"
+PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"

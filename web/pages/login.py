@@ -14,11 +14,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import limits, staff, staff_sessions
+from dispatch import kept_forms, limits, staff, staff_sessions
 from dispatch.errors import RateLimited
 from web.auth import checked_form, client_key, load_identity, staff_only
 from web.messages import describe
-from web.pages.labels import ROLE_HOME
+from web.pages.kept import page_with_token
+from web.pages.labels import ROLE_HOME, SESSION_EXPIRED_KEPT
 from web.pages.site import Site
 from dispatch.vocabulary import Role
 
@@ -39,7 +40,7 @@ def _site(request: Request) -> Site:
 
 async def login_page(request: Request) -> Response:
     return _site(request).render(request, "login.html", {"next": _safe_next(request.query_params.get("next")),
-                                                         "error": None, "username": ""})
+                                                         "error": None, "username": "", "kept": None})
 
 
 async def login(request: Request) -> Response:
@@ -48,7 +49,9 @@ async def login(request: Request) -> Response:
     username = str(form.get("username") or "").strip()[:80]
     password = str(form.get("password") or "")[:200]
     target = _safe_next(str(form.get("next") or ""))
-    context = {"next": target, "username": username, "error": None}
+    kept = str(form.get("kept") or "")[:64] or None  # a form kept when the session expired
+    context = {"next": target, "username": username, "error": None, "kept": kept,
+               "notice": SESSION_EXPIRED_KEPT if kept else None}
     client = client_key(request)
     rules = site.services.settings.limits
 
@@ -75,16 +78,18 @@ async def login(request: Request) -> Response:
             limits.count_login_failure(session, rules, username, client)
             return None
         limits.clear_login_failures(session, rules, username, client)
-        return load_identity(session, user.id), staff_sessions.create(session, user.id).id
+        claimed = kept_forms.claim(session, kept, user.id) if kept else None
+        back = page_with_token(claimed.page, claimed.token) if claimed is not None else None
+        return load_identity(session, user.id), staff_sessions.create(session, user.id).id, back
 
     outcome = await site.services.run(record)
     if outcome is None:
         log.info("login failed", extra={"event": "login_failed", "username": username, "client": client})
         context["error"] = "用户名或密码错误。"
         return site.render(request, "login.html", context, 401)
-    identity, session_id = outcome
+    identity, session_id, back = outcome
     log.info("login", extra={"event": "login", "username": username})
-    response = RedirectResponse(target or ROLE_HOME[identity.role.value], status_code=303)
+    response = RedirectResponse(back or target or ROLE_HOME[identity.role.value], status_code=303)
     site.auth.login(request, response, identity.id, session_id)
     return response
 

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from dispatch import follow_up, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
-from dispatch.errors import InvalidInput, NotFound, Reason
+from dispatch.errors import InvalidInput, Reason
 from dispatch.intake import IntakeRequest, intake
 from dispatch.phone import national_form
 from dispatch.vocabulary import Channel, RequestType, Urgency
@@ -114,16 +114,13 @@ async def file_ticket(request: Request) -> Response:
     intake_request = IntakeRequest(channel=Channel.PHONE, body=values["body"], title=values["title"],
                                    phone=values["phone"], name=values["name"], location=values["location"],
                                    request_type=kind, urgency=urgency, confidential=bool(values["confidential"]),
-                                   channel_ref=f"{linkedid or 'console'}:{form_id}")
+                                   channel_ref=f"{linkedid or 'console'}:{form_id}", call_linkedid=linkedid)
 
     def work(session: Session) -> str:
         result = intake(session, intake_request, site.services.rules, actor=user.actor,
                         router=site.services.router)
-        if linkedid:
-            try:
-                telephony.link_ticket_to_call(session, result.ticket, linkedid)
-            except NotFound:
-                pass  # the call record has not arrived (or the PBX is off): the ticket stands alone
+        if linkedid:  # a call not written yet is linked when it is (its Linkedid is on the source)
+            telephony.link_ticket_to_call(session, result.ticket, linkedid)
         return result.ticket.number
 
     try:

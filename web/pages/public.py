@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -19,6 +20,8 @@ from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Rating, RequestType
 from web.auth import checked_form, client_key
 from web.messages import describe, words
+from web.inputs import refuse_unstorable
+from web.pages import labels
 from web.pages.site import Site
 
 TYPES = [t.value for t in RequestType]
@@ -46,9 +49,16 @@ async def submit(request: Request) -> Response:
     """The web form: the same intake as every channel; the form's id makes a double submit
     (or a reload of the answer page) return the same ticket instead of a second one."""
     site = _site(request)
-    form = await checked_form(request)
+    form = await request.form(max_files=0, max_fields=50)
+    refuse_unstorable(form.multi_items())
     values = {k: form.get(k) or "" for k in ("type", "title", "body", "phone", "name", "location")}
     values["confidential"] = form.get("confidential") == "on"
+    try:
+        site.auth.check_csrf(request, form)
+    except HTTPException:
+        # The page was old (its token cookie gone with a closed browser, or another tab's):
+        # the form again, filled in, with a token that works, rather than a bare 403.
+        return _form_page(request, values=values, status=403, notice=labels.PUBLIC_FORM_EXPIRED)
     limiter, client = site.limits.form_per_client, client_key(request)
     if limiter.blocked(client):
         return _form_page(request, values=values, status=429,

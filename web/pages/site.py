@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from dispatch import rate_counters
+from dispatch import kept_forms, rate_counters
 from dispatch.clock import utcnow
 from dispatch.queries import change_stamp
 from web.auth import Auth, AuthSettings, RateLimiter
@@ -42,6 +42,8 @@ class Limits:
     (logins, lookups, API intake) are counted in the database: dispatch/limits.py."""
 
     form_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(10, 600))
+    # Staff forms kept across an expired login, per client address (web/pages/kept.py).
+    kept_forms_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(20, 600))
 
 
 def make_templates() -> Jinja2Templates:
@@ -50,17 +52,19 @@ def make_templates() -> Jinja2Templates:
     env.filters.update(label=labels.label, action=labels.action_label, local=labels.local_time,
                        short=labels.short_time, pct=labels.percent,
                        actor=labels.actor_label, phone=labels.phone_label, contact=labels.contact_label)
-    env.globals.update(buckets=labels.BUCKETS_ZH, time_left=labels.time_left)
+    env.globals.update(buckets=labels.BUCKETS_ZH, time_left=labels.time_left,
+                       kept_form_restored=labels.KEPT_FORM_RESTORED, kept_form_elsewhere=labels.KEPT_FORM_ELSEWHERE)
     env.trim_blocks = env.lstrip_blocks = True
     return templates
 
 
 class Site:
-    def __init__(self, services: Services, hub: LiveHub, *, auth_settings: AuthSettings | None = None) -> None:
+    def __init__(self, services: Services, hub: LiveHub, *, auth_settings: AuthSettings | None = None,
+                 key: str | None = None) -> None:
         self.services = services
         self.hub = hub
         self.templates = make_templates()
-        self.auth = Auth(services.settings.secret_key, auth_settings, secure=services.settings.secure_cookies)
+        self.auth = Auth(key or services.session_key(), auth_settings, secure=services.settings.secure_cookies)
         self.limits = Limits()
         self.password_checks = anyio.CapacityLimiter(1)   # argon2 verifies, in threads (login.py)
         self.stamp = -1
@@ -98,6 +102,7 @@ class Site:
     async def _prune_counters(self) -> None:
         try:
             await self.services.run(rate_counters.prune)
+            await self.services.run(kept_forms.prune)
         except Exception:  # a database hiccup must not end the watcher
             log.exception("could not prune rate counters", extra={"event": "rate_counters_prune_error"})
 
@@ -112,7 +117,8 @@ class Site:
                headers: dict[str, str] | None = None) -> HTMLResponse:
         """A page, with the CSRF token its forms carry and the logged-in user if any."""
         context = {"request": request, "csrf_token": self.auth.csrf_token(request),
-                   "user": getattr(request.state, "user", None), "now": utcnow(), **context}
+                   "user": getattr(request.state, "user", None), "now": utcnow(),
+                   "kept_form": getattr(request.state, "kept_form", None), **context}
         response = self.templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
         self.auth.attach(request, response)
         return response
@@ -123,7 +129,8 @@ class Site:
 
 @contextlib.asynccontextmanager
 async def running(services: Services, hub: LiveHub, *, auth_settings: AuthSettings | None = None) -> AsyncIterator[Site]:
-    site = Site(services, hub, auth_settings=auth_settings)
+    key = await services.off_loop(services.session_key)  # may read the database: off the loop
+    site = Site(services, hub, auth_settings=auth_settings, key=key)
     watcher = asyncio.create_task(site.watch(), name="board-watcher")
     try:
         yield site

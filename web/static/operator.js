@@ -1,19 +1,48 @@
-// Screen-pop: the call that reaches this operator's phone fills the console (SSE).
+// Screen-pop: the call that reaches this operator's phone fills the console (SSE). A call
+// never overwrites a form in progress: it waits under 新来电 until the operator switches to
+// it; an untouched form takes it at once. Waiting calls survive going to a ticket and back
+// (sessionStorage of this tab).
 (function () {
   var box = document.getElementById("screen-pop");
-  if (!box || !box.dataset.live || !window.EventSource) return;
+  var form = document.getElementById("intake-form");
+  if (!box || !form) return;
   var body = document.getElementById("pop-body");
+  var queueBox = document.getElementById("pop-queue");
+  var queueList = document.getElementById("pop-queue-list");
+  var linkedid = document.getElementById("intake-linkedid");
+  var phone = document.getElementById("intake-phone");
+  var storeKey = "hotline.pop-queue:" + (box.dataset.agent || "");
+  var labels = {received: "已受理", answered: "直接办结", transferred: "已转办", returned: "已退单",
+                in_progress: "在办", resolved: "已办结", reopened: "重办", closed: "已关闭"};
+  var MAX_WAITING = 5;
+  // What the console itself put in the form: a number it filled is not the operator's typing.
+  var filledPhone = phone.value;
+  var waiting = load();
+
   function text(tag, value, cls) {
     var el = document.createElement(tag);
     if (cls) el.className = cls;
     el.textContent = value;
     return el;
   }
-  var labels = {received: "已受理", answered: "直接办结", transferred: "已转办", returned: "已退单",
-                in_progress: "在办", resolved: "已办结", reopened: "重办", closed: "已关闭"};
-  var source = new EventSource(box.dataset.live);
-  source.addEventListener("pop", function (e) {
-    var pop = JSON.parse(e.data);
+
+  function load() {
+    try { return JSON.parse(sessionStorage.getItem(storeKey) || "[]"); } catch (e) { return []; }
+  }
+
+  function save() {
+    try { sessionStorage.setItem(storeKey, JSON.stringify(waiting)); } catch (e) { /* private mode */ }
+  }
+
+  function untouched() {
+    var typed = ["body", "title", "name", "location"].some(function (name) {
+      return form.elements[name] && form.elements[name].value.trim() !== "";
+    });
+    var number = phone.value.trim();
+    return !typed && (number === "" || number === filledPhone);
+  }
+
+  function showPop(pop) {
     body.innerHTML = "";
     var caller = text("p", "来电号码 ", "caller");
     var b = text("b", pop.caller_display || "未知");
@@ -26,8 +55,6 @@
       warning.setAttribute("role", "alert");
       body.appendChild(warning);
     }
-    var flaggedHint = document.getElementById("intake-flagged");
-    if (flaggedHint) flaggedHint.hidden = !pop.flagged;
     if (pop.earlier_tickets && pop.earlier_tickets.length) {
       body.appendChild(text("h3", "历史工单"));
       var ul = document.createElement("ul");
@@ -46,9 +73,65 @@
     } else {
       body.appendChild(text("p", "无历史工单", "muted"));
     }
-    document.getElementById("intake-linkedid").value = pop.linkedid;
-    var phone = document.getElementById("intake-phone");
+  }
+
+  // The form is now about this call: its number and call id (what was typed stays).
+  function take(pop) {
+    showPop(pop);
+    var flaggedHint = document.getElementById("intake-flagged");
+    if (flaggedHint) flaggedHint.hidden = !pop.flagged;
+    linkedid.value = pop.linkedid;
     phone.value = pop.caller_display || "";
+    filledPhone = phone.value;
     box.classList.add("live", "flash");
-  });
+  }
+
+  function showWaiting() {
+    queueList.innerHTML = "";
+    waiting.forEach(function (pop) {
+      var li = document.createElement("li");
+      li.className = "waiting-call";
+      li.dataset.linkedid = pop.linkedid;
+      li.appendChild(text("b", pop.caller_display || "未知", "waiting-caller"));
+      if (pop.flagged) li.appendChild(text("span", "恶意来电标记", "tag warn"));
+      var button = text("button", "切换到此来电", "small primary switch-call");
+      button.type = "button";
+      button.addEventListener("click", function () {
+        waiting = waiting.filter(function (w) { return w.linkedid !== pop.linkedid; });
+        save();
+        take(pop);
+        showWaiting();
+      });
+      li.appendChild(button);
+      queueList.appendChild(li);
+    });
+    queueBox.hidden = waiting.length === 0;
+    box.classList.toggle("has-waiting", waiting.length > 0);
+  }
+
+  function arrive(pop) {
+    if (pop.linkedid === linkedid.value) { showPop(pop); return; }  // the same call again
+    if (untouched()) { take(pop); return; }
+    waiting = waiting.filter(function (w) { return w.linkedid !== pop.linkedid; });
+    waiting.unshift(pop);
+    waiting = waiting.slice(0, MAX_WAITING);
+    save();
+    showWaiting();
+    box.classList.add("flash");
+  }
+
+  // The call the page was rendered with, when the form belongs to another call (a form
+  // shown again after an error), waits like any other.
+  var rendered = document.getElementById("pop-data");
+  if (rendered) {
+    var pop = JSON.parse(rendered.textContent);
+    if (linkedid.value && pop.linkedid !== linkedid.value && !untouched()) arrive(pop);
+  }
+  waiting = waiting.filter(function (w) { return w.linkedid !== linkedid.value; });
+  save();
+  showWaiting();
+
+  if (!box.dataset.live || !window.EventSource) return;
+  var source = new EventSource(box.dataset.live);
+  source.addEventListener("pop", function (e) { arrive(JSON.parse(e.data)); });
 })();
