@@ -209,9 +209,9 @@ class Auth:
             raise HTTPException(403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。")
 
 
-async def checked_form(request: Request) -> FormData:
-    """The posted form, after its CSRF token was checked."""
-    form = await request.form(max_files=0, max_fields=50)
+async def checked_form(request: Request, *, max_files: int = 0) -> FormData:
+    """The posted form, after its CSRF token was checked; no files unless the page takes them."""
+    form = await request.form(max_files=max_files, max_fields=50)
     request.app.state.site.auth.check_csrf(request, form)
     refuse_unstorable(form.multi_items())
     return form
@@ -292,7 +292,7 @@ def _is_trusted(address: str, trusted: tuple[Any, ...]) -> bool:
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
+def staff_only(endpoint: Endpoint, roles: frozenset[Role], *, max_files: int = 0) -> Endpoint:
     """Wrap a page for the given roles: anonymous visitors go to the login page, other roles
     get 403, and every POST has its CSRF token checked before the page sees it."""
 
@@ -317,7 +317,7 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
             raise HTTPException(403, "您的账号无权访问此页面。")
         request.state.user = user
         if request.method == "POST":
-            request.state.form = await checked_form(request)
+            request.state.form = await checked_form(request, max_files=max_files)
         response = await endpoint(request)
         site.auth.refresh(request, response)
         return response

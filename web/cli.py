@@ -22,6 +22,7 @@ from web.cli_audit import audit_group, grant_app_role_command
 from web.cli_classifier import classifier_group
 from web.cli_follow_up import follow_up_group
 from web.cli_tokens import tokens_group
+from web.cli_users import add_unit_commands, add_user_commands
 from web.config import SETTINGS, Settings
 
 log = logging.getLogger("hotline")
@@ -341,6 +342,8 @@ db_group.add_command(grant_app_role_command(_settings))
 main.add_command(classifier_group(_settings))
 main.add_command(follow_up_group(_settings))
 main.add_command(tokens_group(_settings))
+add_user_commands(users, _settings)
+add_unit_commands(units, _settings)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,14 @@ from collections.abc import Callable
 import click
 from sqlalchemy import select
 
-from dispatch import api_tokens, db
+from dispatch import api_tokens, db, staff_activity
+from dispatch.actors import Actor
 from dispatch.errors import DispatchError
 from dispatch.models import StaffUser
 from web.config import Settings
+
+# Who acts from the command line, in the staff activity log.
+CLI = Actor.system("cli")
 
 
 def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
@@ -40,6 +44,8 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
                     raise click.ClickException(f"no staff account {username!r}")
                 lifetime = dt.timedelta(days=days) if days is not None else None
                 row, raw = api_tokens.create(session, user, name, lifetime=lifetime)
+                staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, CLI, target=f"token:{row.id}",
+                                      detail={"name": row.name, "user": username})
                 until = row.expires_at.isoformat() if row.expires_at else "until revoked"
                 token_id = row.id
             click.echo(raw)
@@ -72,6 +78,7 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
         try:
             with factory.begin() as session:
                 api_tokens.revoke(session, token_id)
+                staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, CLI, target=f"token:{token_id}")
             click.echo(f"token {token_id} revoked")
         except DispatchError as exc:
             raise click.ClickException(exc.message) from None

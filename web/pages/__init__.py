@@ -8,12 +8,12 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from web.pages import board, calls, login, operator, public, rules, supervisor, tickets, unit
+from web.pages import admin, board, calls, login, operator, public, rules, supervisor, tickets, unit
 from web.pages.site import STATIC_DIR, Site, running
 
 routes: list[BaseRoute] = [
     *public.routes, *board.routes, *login.routes, *operator.routes, *calls.routes, *unit.routes, *supervisor.routes, *rules.routes,
-    *tickets.routes,
+    *tickets.routes, *admin.routes,
     Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
 ]
 

@@ -54,7 +54,8 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.filters.update(label=labels.label, action=labels.action_label, local=labels.local_time,
                        short=labels.short_time, pct=labels.percent,
-                       actor=labels.actor_label, phone=labels.phone_label)
+                       actor=labels.actor_label, phone=labels.phone_label,
+                       activity_detail=labels.activity_detail)
     env.globals.update(buckets=labels.BUCKETS_ZH, time_left=labels.time_left)
     env.trim_blocks = env.lstrip_blocks = True
     return templates
