@@ -36,7 +36,7 @@ def run(database_url: str, sessions: sessionmaker[Session]):  # type: ignore[no-
 def test_users_list_prints_an_aligned_table(run) -> None:  # type: ignore[no-untyped-def]
     result = run("users", "list")
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0].split() == ["user", "name", "role", "unit", "active", "last", "login"]
     wang = next(line for line in lines if line.startswith("wang"))
     assert "王芳" in wang and "unit staff" in wang and "housing" in wang and "yes" in wang
@@ -73,7 +73,7 @@ def test_set_password_asks_twice_when_not_piped(run, sessions: sessionmaker[Sess
 
 def test_deactivate_and_reactivate(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
     assert run("users", "deactivate", "wang").exit_code == 0
-    assert "no" in next(line for line in run("users", "list").output.splitlines() if line.startswith("wang"))
+    assert "no" in next(line for line in run("users", "list").stdout.splitlines() if line.startswith("wang"))
     assert run("users", "reactivate", "wang").exit_code == 0
     with sessions.begin() as session:
         assert authenticate(session, "wang", "correct horse") is not None
@@ -84,7 +84,7 @@ def test_deactivate_and_reactivate(run, sessions: sessionmaker[Session]) -> None
 def test_units_list(run) -> None:  # type: ignore[no-untyped-def]
     result = run("units", "list")
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0].split() == ["code", "name", "kind", "parent", "active", "staff"]
     housing = next(line for line in lines if line.startswith("housing "))
     assert "住房和城乡建设局" in housing and "department" in housing and "jiyuan" in housing and housing.endswith("1")
