@@ -62,7 +62,7 @@ def list_users(session: Session) -> list[UserRow]:
 
 
 def _aware(moment: Any) -> dt.datetime | None:
-    # max() over a UTC column comes back naive (and as text on SQLite): the column type is lost.
+    # An aggregate of a UTC column may come back without the column's type (naive, or text on SQLite).
     if moment is None:
         return None
     if isinstance(moment, str):

@@ -287,8 +287,7 @@ async def activity_page(request: Request) -> Response:
                                ("since", where.since and where.since.isoformat()),
                                ("until", where.until and where.until.isoformat())) if v}
     return site.render(request, "admin_activity.html", {
-        "found": found, "where": where, "query": query, "kinds": ACTIVITY_ZH, "section": "activity",
-        "unknown_name": staff_activity.UNKNOWN_NAME})
+        "found": found, "where": where, "query": query, "kinds": ACTIVITY_ZH, "section": "activity"})
 
 
 def _admin(endpoint, **options):  # type: ignore[no-untyped-def]
