@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dispatch.clock import utcnow
@@ -79,6 +79,17 @@ def revoke(session: Session, token_id: int, *, now: dt.datetime | None = None) -
         token.revoked_at = now or utcnow()
         session.flush()
     return token
+
+
+def revoke_all_for_user(session: Session, user_id: int, *, now: dt.datetime | None = None) -> list[int]:
+    """End every live token of a user (new password, deactivation: reactivating the account
+    must not bring old tokens back); the ids of those ended."""
+    ended = list(session.scalars(select(ApiToken.id).where(ApiToken.user_id == user_id,
+                                                           ApiToken.revoked_at.is_(None))))
+    if ended:
+        session.execute(update(ApiToken).where(ApiToken.id.in_(ended))
+                        .values(revoked_at=now or utcnow()).execution_options(synchronize_session=False))
+    return ended
 
 
 def all_tokens(session: Session) -> list[tuple[ApiToken, str]]:

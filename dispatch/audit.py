@@ -19,65 +19,74 @@ from sqlalchemy.orm import Session
 
 from dispatch.models import Ticket, TicketEvent
 
-# The triggers, per dialect. Migration 0008 installs them; change them only in a new migration.
-_GUARD_CREATE = {
-    "postgresql": [
-        """CREATE OR REPLACE FUNCTION ticket_events_append_only() RETURNS trigger
+# The triggers, per dialect and table. Migration 0008 installs ticket_events' and 0011
+# staff_activity's; change them only in a new migration.
+APPEND_ONLY_TABLES = ("ticket_events", "staff_activity")
+
+
+def _guard_create(table: str, dialect: str) -> list[str]:
+    words = table.replace("_", " ")
+    if dialect == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger
            LANGUAGE plpgsql AS $$
            BEGIN
                RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-                   MESSAGE = 'ticket events are append-only (' || TG_OP || ' refused)';
+                   MESSAGE = '{words} are append-only (' || TG_OP || ' refused)';
            END $$""",
-        """CREATE TRIGGER ticket_events_append_only BEFORE UPDATE OR DELETE ON ticket_events
-           FOR EACH ROW EXECUTE FUNCTION ticket_events_append_only()""",
-    ],
-    "sqlite": [
-        """CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
-           BEGIN SELECT RAISE(ABORT, 'ticket events are append-only (UPDATE refused)'); END""",
-        """CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events
-           BEGIN SELECT RAISE(ABORT, 'ticket events are append-only (DELETE refused)'); END""",
-    ],
-}
-_GUARD_DROP = {
-    "postgresql": ["DROP TRIGGER IF EXISTS ticket_events_append_only ON ticket_events"],
-    "sqlite": ["DROP TRIGGER IF EXISTS ticket_events_no_update",
-               "DROP TRIGGER IF EXISTS ticket_events_no_delete"],
-}
+            f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+           FOR EACH ROW EXECUTE FUNCTION {table}_append_only()""",
+        ]
+    return [
+        f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+           BEGIN SELECT RAISE(ABORT, '{words} are append-only (UPDATE refused)'); END""",
+        f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+           BEGIN SELECT RAISE(ABORT, '{words} are append-only (DELETE refused)'); END""",
+    ]
 
 
-def install_guard(connection: Connection) -> None:
-    for statement in _GUARD_CREATE[connection.dialect.name]:
+def _guard_drop(table: str, dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"]
+    return [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]
+
+
+def install_guard(connection: Connection, table: str = "ticket_events") -> None:
+    for statement in _guard_create(table, connection.dialect.name):
         connection.exec_driver_sql(statement)
 
 
-def drop_guard(connection: Connection, *, with_function: bool = False) -> None:
-    for statement in _GUARD_DROP[connection.dialect.name]:
+def drop_guard(connection: Connection, *, with_function: bool = False, table: str = "ticket_events") -> None:
+    for statement in _guard_drop(table, connection.dialect.name):
         connection.exec_driver_sql(statement)
     if with_function and connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("DROP FUNCTION IF EXISTS ticket_events_append_only()")
+        connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {table}_append_only()")
 
 
 @contextlib.contextmanager
 def guard_lifted(connection: Connection) -> Iterator[Connection]:
-    """Maintenance only (emptying a test database, a documented repair): the triggers are
-    dropped and put back inside the caller's transaction, so no other transaction ever sees
-    the table unguarded. It needs the right to change the table, which the app's runtime
-    role does not have (see grant_app_role)."""
-    drop_guard(connection)
+    """Maintenance only (emptying a test database, a documented repair): the triggers of
+    every append-only table are dropped and put back inside the caller's transaction, so no
+    other transaction ever sees a table unguarded. It needs the right to change the tables,
+    which the app's runtime role does not have (see grant_app_role)."""
+    for table in APPEND_ONLY_TABLES:
+        drop_guard(connection, table=table)
     yield connection
-    install_guard(connection)
+    for table in APPEND_ONLY_TABLES:
+        install_guard(connection, table)
 
 
 def grant_app_role_sql(role: str) -> list[str]:
     """PostgreSQL: what the app's runtime role may do. It reads and writes every table but
-    may only INSERT into ticket_events, and owns nothing, so it can neither drop the
-    triggers nor TRUNCATE. Migrations run as the owner."""
+    may only INSERT into the append-only ones (ticket_events, staff_activity), and owns
+    nothing, so it can neither drop the triggers nor TRUNCATE. Migrations run as the owner."""
     quoted = '"' + role.replace('"', '""') + '"'
     return [
         f"GRANT USAGE ON SCHEMA public TO {quoted}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
-        f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON ticket_events FROM {quoted}",
+        *(f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON {table} FROM {quoted}"
+          for table in APPEND_ONLY_TABLES),
         f"REVOKE TRUNCATE ON ALL TABLES IN SCHEMA public FROM {quoted}",
     ]
 

@@ -55,6 +55,9 @@ class Reason(enum.StrEnum):
     NO_PBX = "no_pbx"
     # -- accounts and tokens (the CLI) ------------------------------------------------------
     PASSWORD_TOO_SHORT = "password_too_short"  # limit
+    PASSWORD_TOO_LONG = "password_too_long"    # limit
+    PASSWORD_TOO_SIMPLE = "password_too_simple"
+    PASSWORD_IS_USERNAME = "password_is_username"
     USERNAME_TAKEN = "username_taken"          # username
     UNKNOWN_ACCOUNT = "unknown_account"        # username
     ACCOUNT_INACTIVE = "account_inactive"      # username

@@ -557,3 +557,18 @@ class KeptForm(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+class StaffActivity(Base):
+    """What staff did outside the tickets: logins and failed logins, logouts, account, unit
+    and routing rule changes, exports, API tokens. Append-only like ticket_events (triggers
+    from migration 0011); written through dispatch/staff_activity.py only, never a password."""
+
+    __tablename__ = "staff_activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    target: Mapped[str | None] = mapped_column(String(200), index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -18,6 +18,7 @@ from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import RoutingRule, Unit
 from dispatch.routing import Rule, city_rules
+from dispatch.staff_activity import ActivityKind, record
 from dispatch.units import City
 
 MAX_PHRASES = 20
@@ -69,6 +70,8 @@ def add_rule(session: Session, phrases_text: str, unit_code: str, actor: Actor, 
                        created_by=actor.label)
     session.add(rule)
     session.flush()
+    record(session, ActivityKind.RULE_ADDED, actor, target=f"rule:{rule.id}",
+           detail={"phrases": "、".join(phrases), "unit": unit.code, "note": note})
     return rule
 
 
@@ -80,6 +83,7 @@ def remove_rule(session: Session, rule_id: int, actor: Actor, *, now: dt.datetim
     rule.removed_at = now or utcnow()
     rule.removed_by = actor.label
     session.flush()
+    record(session, ActivityKind.RULE_REMOVED, actor, target=f"rule:{rule.id}", detail={"phrases": "、".join(rule.phrases)})
     return rule
 
 

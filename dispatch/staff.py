@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import staff_sessions
+from dispatch import api_tokens, staff_sessions
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, Reason
@@ -23,6 +23,9 @@ from dispatch.vocabulary import Role
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
+
+# The login form reads at most this much of a password: a longer one could never log in.
+MAX_PASSWORD_LENGTH = 200
 
 
 @functools.cache
@@ -37,8 +40,7 @@ def create_user(session: Session, username: str, password: str, role: Role, *,
     username = username.strip()
     if not username:
         raise InvalidInput("username", Reason.REQUIRED)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password", Reason.PASSWORD_TOO_SHORT, limit=MIN_PASSWORD_LENGTH)
+    check_password_strength(password, username)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise InvalidInput("username", Reason.USERNAME_TAKEN, username=username)
     unit_id = None
@@ -107,23 +109,36 @@ def confirm_login(session: Session, found: Credentials, check: PasswordCheck) ->
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> StaffUser:
-    """A new password; every session of the account ends."""
+def check_password_strength(password: str, username: str = "") -> None:
+    """The one rule for every new password, from the CLI and the admin pages alike."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput("password", Reason.PASSWORD_TOO_SHORT, limit=MIN_PASSWORD_LENGTH)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput("password", Reason.PASSWORD_TOO_LONG, limit=MAX_PASSWORD_LENGTH)
+    if len(set(password)) < 3:
+        raise InvalidInput("password", Reason.PASSWORD_TOO_SIMPLE)
+    if username and password.strip().lower() == username.strip().lower():
+        raise InvalidInput("password", Reason.PASSWORD_IS_USERNAME)
+
+
+def set_password(session: Session, username: str, password: str) -> StaffUser:
+    """A new password; every session and API token of the account ends."""
     user = _user(session, username)
+    check_password_strength(password, user.username)
     user.password_hash = _hasher.hash(password)
     session.flush()
     staff_sessions.revoke_all_for_user(session, user.id)
+    api_tokens.revoke_all_for_user(session, user.id)
     return user
 
 
 def deactivate(session: Session, username: str) -> StaffUser:
-    """The account can no longer log in; every session of it ends."""
+    """The account can no longer log in; every session and API token of it ends."""
     user = _user(session, username)
     user.active = False
     session.flush()
     staff_sessions.revoke_all_for_user(session, user.id)
+    api_tokens.revoke_all_for_user(session, user.id)
     return user
 
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dispatch import api_tokens, limits, staff
+from dispatch import api_tokens, limits, staff, staff_activity
 from dispatch.errors import RateLimited, Reason
 from web.api import read_json_object
 from web.auth import Endpoint, StaffIdentity, client_key, load_identity
@@ -89,9 +89,12 @@ async def issue_token(request: Request) -> Response:
         user = staff.confirm_login(session, found, check) if found is not None else None
         if user is None:
             limits.count_login_failure(session, rules, username, client)
+            staff_activity.record_login_failure(session, username, client, via="api")
             return None
         limits.clear_login_failures(session, rules, username, client)
         row, raw = api_tokens.create(session, user, TOKEN_NAME, lifetime=lifetime)
+        staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, staff.actor_for(user),
+                              target=f"token:{row.id}", address=client, detail={"name": TOKEN_NAME})
         return raw, row.expires_at
 
     issued = await services.run(record)
@@ -107,7 +110,14 @@ async def issue_token(request: Request) -> Response:
 async def revoke_token(request: Request) -> Response:
     services: Services = request.app.state.services
     token_id: int = request.state.token_id
-    await services.run(lambda session: api_tokens.revoke(session, token_id))
+    actor, client = request.state.user.actor, client_key(request)
+
+    def revoke(session: Session) -> None:
+        api_tokens.revoke(session, token_id)
+        staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, actor, target=f"token:{token_id}",
+                              address=client)
+
+    await services.run(revoke)
     log.info("api token revoked", extra={"event": "api_token_revoked", "username": request.state.user.username})
     return JSONResponse({"revoked": True})
 

@@ -215,9 +215,9 @@ class Auth:
             raise HTTPException(403, CSRF_FAILED)
 
 
-async def checked_form(request: Request) -> FormData:
-    """The posted form, after its CSRF token was checked."""
-    form = await request.form(max_files=0, max_fields=50)
+async def checked_form(request: Request, *, max_files: int = 0) -> FormData:
+    """The posted form, after its CSRF token was checked; no files unless the page takes them."""
+    form = await request.form(max_files=max_files, max_fields=50)
     request.app.state.site.auth.check_csrf(request, form)
     refuse_unstorable(form.multi_items())
     return form
@@ -308,7 +308,7 @@ def _kept_view(session: Session, token: str, user_id: int) -> dict[str, Any] | N
     return None if kept is None else {"action": kept.action, "fields": dict(kept.fields)}
 
 
-def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
+def staff_only(endpoint: Endpoint, roles: frozenset[Role], *, max_files: int = 0) -> Endpoint:
     """Wrap a page for the given roles: anonymous visitors go to the login page, other roles
     get 403, and every POST has its CSRF token checked before the page sees it."""
 
@@ -338,7 +338,7 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role]) -> Endpoint:
         request.state.user = user
         if request.method == "POST":
             try:
-                request.state.form = await checked_form(request)
+                request.state.form = await checked_form(request, max_files=max_files)
             except HTTPException as refused:  # a CSRF token older than the session
                 from web.pages.kept import stale_form
 

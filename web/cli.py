@@ -21,6 +21,7 @@ from web.cli_audit import audit_group, grant_app_role_command
 from web.cli_classifier import classifier_group
 from web.cli_follow_up import follow_up_group
 from web.cli_tokens import tokens_group
+from web.cli_users import add_unit_commands, add_user_commands
 
 if TYPE_CHECKING:
     from web.config import Settings
@@ -334,18 +335,23 @@ def users_add(username: str, role: str, unit_code: str | None, display_name: str
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               envvar="HOTLINE_NEW_PASSWORD", help="or HOTLINE_NEW_PASSWORD")
 def users_passwd(username: str, password: str) -> None:
-    from dispatch.staff import set_password
+    from dispatch import staff_admin
+    from web.cli_users import cli_actor, user_id_of
 
-    _change_user(lambda session: set_password(session, username, password), f"password of {username} changed; "
-                 "its sessions ended")
+    _change_user(lambda session: staff_admin.reset_password(session, cli_actor(), user_id_of(session, username),
+                                                            password),
+                 f"password of {username} changed; its sessions and API tokens ended")
 
 
 @users.command(name="deactivate", help="Stop a staff account from logging in; its sessions end.")
 @click.argument("username")
 def users_deactivate(username: str) -> None:
-    from dispatch.staff import deactivate
+    from dispatch import staff_admin
+    from web.cli_users import cli_actor, user_id_of
 
-    _change_user(lambda session: deactivate(session, username), f"{username} deactivated; its sessions ended")
+    # Through the pages' rule: the last active admin stays, and the activity log records it.
+    _change_user(lambda session: staff_admin.set_active(session, cli_actor(), user_id_of(session, username), False),
+                 f"{username} deactivated; its sessions and API tokens ended")
 
 
 def _change_user(change, done: str) -> None:  # type: ignore[no-untyped-def]
@@ -463,6 +469,8 @@ db_group.add_command(grant_app_role_command(_settings))
 main.add_command(classifier_group(_settings))
 main.add_command(follow_up_group(_settings))
 main.add_command(tokens_group(_settings))
+add_user_commands(users, _settings)
+add_unit_commands(units, _settings)
 
 
 if __name__ == "__main__":

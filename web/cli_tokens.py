@@ -11,7 +11,6 @@ import click
 if TYPE_CHECKING:
     from web.config import Settings
 
-
 def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
     """Settings are read when a command runs, not when the CLI is built."""
 
@@ -34,7 +33,7 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
     def create(username: str, name: str, days: int | None) -> None:
         from sqlalchemy import select
 
-        from dispatch import api_tokens
+        from dispatch import api_tokens, staff_activity
         from dispatch.errors import DispatchError
         from web.messages import describe_for_console
         from dispatch.models import StaffUser
@@ -47,6 +46,8 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
                     raise click.ClickException(f"no staff account {username!r}")
                 lifetime = dt.timedelta(days=days) if days is not None else None
                 row, raw = api_tokens.create(session, user, name, lifetime=lifetime)
+                staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, _cli_actor(), target=f"token:{row.id}",
+                                      detail={"name": row.name, "user": username})
                 until = row.expires_at.isoformat() if row.expires_at else "until revoked"
                 token_id = row.id
             click.echo(raw)
@@ -77,7 +78,7 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
     @group.command(name="revoke", help="End the token with this id at once.")
     @click.argument("token_id", type=int)
     def revoke(token_id: int) -> None:
-        from dispatch import api_tokens
+        from dispatch import api_tokens, staff_activity
         from dispatch.errors import DispatchError
         from web.messages import describe_for_console
 
@@ -85,6 +86,7 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
         try:
             with factory.begin() as session:
                 api_tokens.revoke(session, token_id)
+                staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, _cli_actor(), target=f"token:{token_id}")
             click.echo(f"token {token_id} revoked")
         except DispatchError as exc:
             raise click.ClickException(describe_for_console(exc)) from None
@@ -96,3 +98,10 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
 
 def _when(moment: dt.datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _cli_actor():  # type: ignore[no-untyped-def]
+    """Who acts from the command line, in the staff activity log."""
+    from dispatch.actors import Actor
+
+    return Actor.system("cli")

@@ -97,3 +97,40 @@ SESSION_EXPIRED = "登录已过期，请重新登录。"
 KEPT_FORM_RESTORED = "已恢复您刚才填写但未能提交的内容，请核对后重新提交。"
 KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可复制使用）"
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
+
+# The administrator's pages: roles, unit kinds, the staff activity log.
+ROLES_ZH = {"operator": "话务员", "unit_staff": "承办单位工作人员", "supervisor": "督办员", "admin": "管理员"}
+UNIT_KINDS_ZH = {"department": "部门", "township": "乡镇街道", "other": "其他"}
+ACTIVITY_ZH = {
+    "login": "登录", "login_failed": "登录失败", "logout": "退出", "user_added": "新增账号",
+    "user_changed": "修改账号", "user_deactivated": "停用账号", "user_reactivated": "启用账号",
+    "password_reset": "重置密码", "unit_added": "新增单位", "unit_changed": "修改单位", "units_imported": "导入单位",
+    "rule_added": "添加分派规则", "rule_removed": "停用分派规则", "export": "导出 CSV",
+    "token_created": "创建 API 令牌", "token_revoked": "撤销 API 令牌",
+}
+ACTIVITY_FIELDS_ZH = {
+    "name": "名称", "kind": "类型", "parent": "上级单位", "active": "在用", "role": "角色", "unit": "单位",
+    "display_name": "姓名", "phrases": "关键词", "note": "说明", "since": "起", "until": "止", "rows": "行数",
+    "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",
+    "user": "账号", "unknown_name": "用户名不存在",
+}
+
+
+def activity_value(value: object) -> str:
+    if value is None:
+        return "—"
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    if isinstance(value, list) and len(value) == 2:   # a change: [before, after]
+        return f"{activity_value(value[0])} → {activity_value(value[1])}"
+    text = str(value)
+    return ROLES_ZH.get(text) or UNIT_KINDS_ZH.get(text) or text
+
+
+def activity_detail(detail: dict[str, object] | None) -> str:
+    """{'role': ['operator', 'admin']} -> '角色：话务员 → 管理员'."""
+    if not detail:
+        return ""
+    return "；".join(f"{ACTIVITY_FIELDS_ZH.get(k, k)}：{activity_value(v)}" for k, v in detail.items())

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import kept_forms, limits, staff, staff_sessions
+from dispatch import kept_forms, limits, staff, staff_activity, staff_sessions
 from dispatch.errors import RateLimited
 from web.auth import checked_form, client_key, load_identity, staff_only
 from web.messages import describe
@@ -76,8 +76,10 @@ async def login(request: Request) -> Response:
         user = staff.confirm_login(session, found, check) if found is not None else None
         if user is None:
             limits.count_login_failure(session, rules, username, client)
+            staff_activity.record_login_failure(session, username, client)
             return None
         limits.clear_login_failures(session, rules, username, client)
+        staff_activity.record(session, staff_activity.ActivityKind.LOGIN, staff.actor_for(user), address=client)
         claimed = kept_forms.claim(session, kept, user.id) if kept else None
         back = page_with_token(claimed.page, claimed.token) if claimed is not None else None
         return load_identity(session, user.id), staff_sessions.create(session, user.id).id, back
@@ -98,7 +100,13 @@ async def logout(request: Request) -> Response:
     site = _site(request)
     data = site.auth.session(request)
     if data is not None:
-        await site.services.run(lambda session: staff_sessions.revoke(session, data.session_id))
+        actor, client = request.state.user.actor, client_key(request)
+
+        def end(session):  # type: ignore[no-untyped-def]
+            staff_sessions.revoke(session, data.session_id)
+            staff_activity.record(session, staff_activity.ActivityKind.LOGOUT, actor, address=client)
+
+        await site.services.run(end)
         log.info("logout", extra={"event": "logout", "username": request.state.user.username})
     response = RedirectResponse("/login", status_code=303)
     site.auth.logout(request, response)

@@ -51,7 +51,8 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.filters.update(label=labels.label, action=labels.action_label, local=labels.local_time,
                        short=labels.short_time, pct=labels.percent,
-                       actor=labels.actor_label, phone=labels.phone_label, contact=labels.contact_label)
+                       actor=labels.actor_label, phone=labels.phone_label, contact=labels.contact_label,
+                       activity_detail=labels.activity_detail)
     env.globals.update(buckets=labels.BUCKETS_ZH, time_left=labels.time_left,
                        kept_form_restored=labels.KEPT_FORM_RESTORED, kept_form_elsewhere=labels.KEPT_FORM_ELSEWHERE)
     env.trim_blocks = env.lstrip_blocks = True

@@ -12,14 +12,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import disputes, lifecycle, outbox, queries, reports
+from dispatch import disputes, lifecycle, outbox, queries, reports, staff_activity
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.models import ExtensionRequest
 from dispatch.phone import national_form
 from dispatch.reports import Period
-from web.auth import staff_only
+from web.auth import client_key, staff_only
 from web.errors import status_of
 from web.messages import describe
 from web.pages import charts
@@ -210,7 +210,17 @@ async def export(request: Request) -> Response:
     site = _site(request)
     name = request.path_params["table"]
     period = parse_period(request, today_local())
-    table = (await site.services.run(lambda s: build_tables(s, period))).tables.get(name)
+    actor, client = request.state.user.actor, client_key(request)
+
+    def read(session: Session) -> Table | None:
+        table = build_tables(session, period).tables.get(name)
+        if table is not None:
+            staff_activity.record(session, staff_activity.ActivityKind.EXPORT, actor, target=f"{name}.csv",
+                                  address=client, detail={"since": period.since.isoformat(),
+                                                          "until": period.until.isoformat(), "rows": len(table.rows)})
+        return table
+
+    table = await site.services.run(read)
     if table is None:
         raise NotFound(Reason.TABLE_NOT_FOUND, name=name)
     return csv_response(f"{name}-{period.since.isoformat()}-{period.until.isoformat()}.csv",

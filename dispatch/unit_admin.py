@@ -1,0 +1,332 @@
+"""Responsible units as an administrator keeps them: list, edit one (name, kind, parent,
+active), and import the units of a city file, pasted or uploaded, in two steps: the plan
+(what would be added and changed) is shown, then applied.
+
+The import reads the city file's units format: either the whole city file (an object with
+"units") or just its list, each unit {"code", "name", "kind"?, "parent"?, "active"?}. Every
+problem is reported at once, in Chinese, with the line and the unit it is on. Units are
+never deleted (tickets point at them); units missing from the file are left as they are.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch.actors import Actor
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.models import StaffUser, Unit
+from dispatch.staff_activity import ActivityKind, record
+from dispatch.staff_admin import require_admin
+from dispatch.vocabulary import UnitKind
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_CHARS = 200
+MAX_IMPORT_CHARS = 300_000
+MAX_PROBLEMS = 30
+# NUL and lone surrogates: no database column can hold them (see web/inputs.py).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+KIND_WORDS = {"department": "部门", "township": "乡镇街道", "other": "其他"}
+
+
+class UnitImportError(InvalidInput):
+    """The pasted or uploaded units cannot be imported; `problems` says where and why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("units", "；".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None
+    parent_name: str | None
+    active: bool
+    staff: int
+
+
+def list_units(session: Session) -> list[UnitRow]:
+    parent = select(Unit.id, Unit.code, Unit.name).subquery()
+    staff = (select(StaffUser.unit_id, func.count().label("n")).where(StaffUser.active.is_(True))
+             .group_by(StaffUser.unit_id).subquery())
+    rows = session.execute(select(Unit, parent.c.code, parent.c.name, staff.c.n)
+                           .outerjoin(parent, parent.c.id == Unit.parent_id)
+                           .outerjoin(staff, staff.c.unit_id == Unit.id)
+                           .order_by(Unit.active.desc(), Unit.kind, Unit.code))
+    return [UnitRow(u.id, u.code, u.name, u.kind, pcode, pname, u.active, n or 0) for u, pcode, pname, n in rows]
+
+
+def unit_row(session: Session, unit_id: int) -> UnitRow:
+    found = next((row for row in list_units(session) if row.id == unit_id), None)
+    if found is None:
+        raise NotFound(f"no unit {unit_id}")
+    return found
+
+
+def update_unit(session: Session, actor: Actor, unit_id: int, *, name: str, kind: str, parent_code: str | None,
+                active: bool) -> Unit:
+    require_admin(actor)
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"no unit {unit_id}")
+    name = _name(name.strip(), f"单位 {unit.code}")
+    kind = _kind(kind, f"单位 {unit.code}")
+    parents = _parents(session)
+    parent_code = (parent_code or "").strip() or None
+    if parent_code is not None and parent_code not in parents:
+        raise InvalidInput("parent", f"上级单位 {parent_code} 不存在")
+    parents[unit.code] = parent_code
+    loop = _loop(parents, unit.code)
+    if loop:
+        raise InvalidInput("parent", "上级单位形成循环：" + " → ".join(loop))
+    before = {"name": unit.name, "kind": unit.kind, "parent": _code_of(session, unit.parent_id), "active": unit.active}
+    unit.name, unit.kind, unit.active = name, kind, active
+    unit.parent_id = None if parent_code is None else session.scalar(select(Unit.id).where(Unit.code == parent_code))
+    after = {"name": name, "kind": kind, "parent": parent_code, "active": active}
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if changes:
+        session.flush()
+        record(session, ActivityKind.UNIT_CHANGED, actor, target=unit.code, detail=changes)
+    return unit
+
+
+# -- import ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportedUnit:
+    line: int
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+    active: bool | None      # None: the file does not say; a new unit is active
+
+
+@dataclass(frozen=True)
+class UnitChange:
+    code: str
+    name: str
+    line: int
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)   # field -> (now, in the file)
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    added: list[UnitChange]
+    changed: list[UnitChange]
+    unchanged: int
+    not_in_file: list[str]       # codes of units kept as they are
+
+    @property
+    def empty(self) -> bool:
+        return not self.added and not self.changed
+
+    @property
+    def fingerprint(self) -> str:
+        """Names this exact plan, so that applying it after someone else changed the units
+        shows the new plan again instead of applying one nobody saw."""
+        content = [[c.code, sorted((k, repr(v)) for k, v in c.changes.items())] for c in self.added + self.changed]
+        return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def parse_units(text: str) -> list[ImportedUnit]:
+    """The units of a city file (or of just its "units" list), checked one by one."""
+    if len(text) > MAX_IMPORT_CHARS:
+        raise UnitImportError([f"内容过长（超过 {MAX_IMPORT_CHARS // 1000} 千字符）"])
+    if not text.strip():
+        raise UnitImportError(["请粘贴或上传单位 JSON"])
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnitImportError([f"第 {exc.lineno} 行第 {exc.colno} 列：JSON 格式有误（{exc.msg}）"]) from None
+    items = data.get("units") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise UnitImportError(['内容应为城市文件（含 "units" 列表）或单位列表 [{"code": ..., "name": ...}, ...]'])
+    lines = _element_lines(text, items)
+    problems: list[str] = []
+    units: list[ImportedUnit] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        line = lines[index] if index < len(lines) else 0
+        where = f"第 {line} 行（第 {index + 1} 个单位）" if line else f"第 {index + 1} 个单位"
+        code = item.get("code") if isinstance(item, dict) else None
+        if isinstance(code, str) and code in seen:
+            problems.append(f"{where}：单位 {code} 重复（第 {seen[code]} 行已有）")
+            continue
+        if isinstance(code, str):
+            seen[code] = line
+        try:
+            units.append(_unit_from(item, line, where))
+        except InvalidInput as exc:
+            problems.append(exc.message.split(": ", 1)[1] if exc.message.startswith(f"{exc.field}: ") else exc.message)
+    if problems:
+        raise UnitImportError(problems[:MAX_PROBLEMS])
+    if not units:
+        raise UnitImportError(["单位列表是空的"])
+    return units
+
+
+def _unit_from(item: Any, line: int, where: str) -> ImportedUnit:
+    if not isinstance(item, dict):
+        raise InvalidInput("units", f"{where}：应为一个单位对象 {{\"code\": ..., \"name\": ...}}")
+    code = item.get("code")
+    if not isinstance(code, str) or not _CODE.match(code):
+        raise InvalidInput("units", f"{where}：code 应为 1–64 位字母、数字或 _ . -，收到 {_shown(code)}")
+    where = f"{where}，单位 {code}"
+    name = item.get("name")
+    if not isinstance(name, str):
+        raise InvalidInput("units", f"{where}：缺少名称 name")
+    name = _name(name.strip(), where, field_name="units")
+    kind = _kind(item.get("kind", "department"), where, field_name="units")
+    parent = item.get("parent")
+    if parent is not None and (not isinstance(parent, str) or not parent.strip()):
+        raise InvalidInput("units", f"{where}：上级单位 parent 应为单位 code 或 null，收到 {_shown(parent)}")
+    active = item.get("active")
+    if active is not None and not isinstance(active, bool):
+        raise InvalidInput("units", f"{where}：active 应为 true 或 false，收到 {_shown(active)}")
+    return ImportedUnit(line, code, name, kind, parent.strip() if parent else None, active)
+
+
+def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
+    """What importing these units would change; refuses unknown parents and parent loops."""
+    existing = {u.code: u for u in session.scalars(select(Unit))}
+    codes = {u.id: u.code for u in existing.values()}
+    parents = {code: codes.get(u.parent_id) if u.parent_id else None for code, u in existing.items()}
+    problems = []
+    for unit in units:
+        if unit.parent is not None and unit.parent not in parents and unit.parent not in {u.code for u in units}:
+            problems.append(f"第 {unit.line} 行，单位 {unit.code}：上级单位 {unit.parent} 既不在文件中，也不在系统中")
+        if unit.parent == unit.code:
+            problems.append(f"第 {unit.line} 行，单位 {unit.code}：上级单位不能是自己")
+    parents.update({u.code: u.parent for u in units})
+    for unit in units:
+        loop = _loop(parents, unit.code)
+        if loop and unit.parent != unit.code and loop[0] == unit.code:
+            problems.append(f"第 {unit.line} 行，单位 {unit.code}：上级单位形成循环（{' → '.join(loop)}）")
+    if problems:
+        raise UnitImportError(problems[:MAX_PROBLEMS])
+    added, changed, unchanged = [], [], 0
+    for unit in units:
+        now = existing.get(unit.code)
+        wanted = {"name": unit.name, "kind": unit.kind, "parent": unit.parent}
+        if unit.active is not None:
+            wanted["active"] = unit.active
+        if now is None:
+            added.append(UnitChange(unit.code, unit.name, unit.line, {k: (None, v) for k, v in wanted.items()}))
+            continue
+        current = {"name": now.name, "kind": now.kind, "parent": codes.get(now.parent_id) if now.parent_id else None,
+                   "active": now.active}
+        differences = {k: (current[k], v) for k, v in wanted.items() if current[k] != v}
+        if differences:
+            changed.append(UnitChange(unit.code, unit.name, unit.line, differences))
+        else:
+            unchanged += 1
+    in_file = {u.code for u in units}
+    return ImportPlan(added, changed, unchanged, sorted(c for c in existing if c not in in_file))
+
+
+def apply_import(session: Session, actor: Actor, units: list[ImportedUnit], plan: ImportPlan) -> None:
+    """Write the plan (made from `units` in this same transaction)."""
+    require_admin(actor)
+    existing = {u.code: u for u in session.scalars(select(Unit))}
+    for unit in units:
+        row = existing.get(unit.code)
+        if row is None:
+            row = existing[unit.code] = Unit(code=unit.code, name=unit.name, kind=unit.kind, active=True)
+            session.add(row)
+        row.name, row.kind = unit.name, unit.kind
+        if unit.active is not None:
+            row.active = unit.active
+    session.flush()
+    for unit in units:
+        existing[unit.code].parent_id = existing[unit.parent].id if unit.parent else None
+    session.flush()
+    for change in plan.added:
+        record(session, ActivityKind.UNIT_ADDED, actor, target=change.code, detail={"name": change.name})
+    for change in plan.changed:
+        record(session, ActivityKind.UNIT_CHANGED, actor, target=change.code,
+               detail={k: list(v) for k, v in change.changes.items()})
+    record(session, ActivityKind.UNITS_IMPORTED, actor,
+           detail={"added": len(plan.added), "changed": len(plan.changed), "unchanged": plan.unchanged})
+
+
+def _element_lines(text: str, items: list[Any]) -> list[int]:
+    """The line each element of the units list starts on, found by decoding the list one
+    element at a time (json reports positions only for errors). [] if it cannot be found."""
+    decoder = json.JSONDecoder()
+    starts = [m.end() for m in re.finditer(r'"units"\s*:\s*\[', text)] + [text.find("[") + 1]
+    for start in starts:
+        lines, position = [], start
+        try:
+            while True:
+                position = _skip_space(text, position)
+                if text[position] == "]":
+                    break
+                item, end = decoder.raw_decode(text, position)
+                lines.append(text.count("\n", 0, position) + 1)
+                position = _skip_space(text, end)
+                if text[position] == ",":
+                    position += 1
+        except (ValueError, IndexError):
+            continue
+        if len(lines) == len(items):
+            return lines
+    return []
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
+def _name(name: str, where: str, field_name: str = "name") -> str:
+    if not name:
+        raise InvalidInput(field_name, f"{where}：名称不能为空")
+    if len(name) > NAME_CHARS:
+        raise InvalidInput(field_name, f"{where}：名称最多 {NAME_CHARS} 个字")
+    if _UNSTORABLE.search(name):
+        raise InvalidInput(field_name, f"{where}：名称含有无法保存的字符")
+    return name
+
+
+def _kind(kind: Any, where: str, field_name: str = "kind") -> str:
+    if kind not in {k.value for k in UnitKind}:
+        words = "、".join(f"{k}（{w}）" for k, w in KIND_WORDS.items())
+        raise InvalidInput(field_name, f"{where}：类型 kind 应为 {words}，收到 {_shown(kind)}")
+    return str(kind)
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)[:60]
+
+
+def _parents(session: Session) -> dict[str, str | None]:
+    codes = {unit_id: code for unit_id, code in session.execute(select(Unit.id, Unit.code))}
+    return {code: codes.get(parent_id) if parent_id else None
+            for code, parent_id in session.execute(select(Unit.code, Unit.parent_id))}
+
+
+def _loop(parents: dict[str, str | None], start: str) -> list[str]:
+    """The codes of a loop of parents reached from `start` (ending where it began), or []."""
+    path, code = [start], parents.get(start)
+    while code is not None:
+        if code in path:
+            return path[path.index(code):] + [code]
+        path.append(code)
+        code = parents.get(code)
+    return []
+
+
+def _code_of(session: Session, unit_id: int | None) -> str | None:
+    return None if unit_id is None else session.scalar(select(Unit.code).where(Unit.id == unit_id))

@@ -1,0 +1,63 @@
+"""Reading a city file's units for import: every problem named by line and unit, loops of
+parents refused, the plan computed against what is stored."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy.orm import Session
+
+from dispatch.actors import Actor
+from dispatch.errors import PermissionDenied
+from dispatch.units import DEMO_CITY, City
+from dispatch.unit_admin import UnitImportError, apply_import, parse_units, plan_import
+from dispatch.vocabulary import Role
+
+
+def test_the_demo_city_file_reads_with_the_line_of_every_unit() -> None:
+    text = DEMO_CITY.read_text(encoding="utf-8")
+    units = parse_units(text)
+    lines = text.splitlines()
+    assert len(units) == 33
+    for unit in units:
+        # The unit's object opens on its line; its code follows on the next.
+        assert lines[unit.line - 1].strip() == "{" and f'"code": "{unit.code}"' in lines[unit.line]
+
+
+def test_a_bare_list_of_units_is_read_too() -> None:
+    units = parse_units('[{"code": "a", "name": "甲"},\n {"code": "b", "name": "乙", "parent": "a", "active": false}]')
+    assert [(u.line, u.code, u.kind, u.parent, u.active) for u in units] == [
+        (1, "a", "department", None, None), (2, "b", "department", "a", False)]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "请粘贴"),
+    ('{"city": {}}', '"units"'),
+    ('[{"code": "a b", "name": "甲"}]', "code 应为"),
+    ('[{"code": "a", "name": "甲", "active": "yes"}]', "active 应为 true 或 false"),
+    ('[{"code": "a", "name": "甲\\u0000"}]', "无法保存"),
+    ('[\n{"code": "a", "name": "甲"},\n{"code": "a", "name": "乙"}]', "第 3 行（第 2 个单位）：单位 a 重复（第 2 行已有）"),
+    ('[1]', "第 1 行（第 1 个单位）：应为一个单位对象"),
+])
+def test_bad_units_are_explained(text: str, words: str) -> None:
+    with pytest.raises(UnitImportError) as refused:
+        parse_units(text)
+    assert any(words in p for p in refused.value.problems), refused.value.problems
+
+
+def test_loops_and_unknown_parents_are_refused_against_what_is_stored(session: Session, units: City) -> None:
+    loop = parse_units(json.dumps([{"code": "jiyuan", "name": "济源", "kind": "other", "parent": "housing"}]))
+    with pytest.raises(UnitImportError, match="循环"):
+        plan_import(session, loop)
+    with pytest.raises(UnitImportError, match="既不在文件中，也不在系统中"):
+        plan_import(session, parse_units('[{"code": "x", "name": "X", "parent": "nowhere"}]'))
+
+
+def test_only_administrators_apply_an_import(session: Session, units: City) -> None:
+    new = parse_units('[{"code": "reservoir", "name": "水库管理处", "parent": "jiyuan"}]')
+    plan = plan_import(session, new)
+    assert [c.code for c in plan.added] == ["reservoir"] and plan.changed == [] and len(plan.not_in_file) == 33
+    with pytest.raises(PermissionDenied):
+        apply_import(session, Actor("supervisor-li", role=Role.SUPERVISOR), new, plan)
+    apply_import(session, Actor("admin-zhou", user_id=None, role=Role.ADMIN), new, plan)
+    assert plan_import(session, new).empty

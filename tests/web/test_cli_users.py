@@ -1,0 +1,97 @@
+"""`hotline users list | set-password | reactivate | deactivate` and `hotline units list`,
+run as an administrator would."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch import api_tokens, staff_sessions
+from dispatch.models import ApiToken, StaffActivity, StaffUser
+from dispatch.staff import authenticate
+from dispatch.units import DEMO_CITY
+from web.cli import main
+from web.cli_users import table, width
+
+
+@pytest.fixture
+def run(database_url: str, sessions: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None, **env: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(main, list(args), input=input, env={"HOTLINE_DATABASE_URL": database_url, **env},
+                             catch_exceptions=False)
+
+    run_ = invoke
+    assert run_("units", "import", str(DEMO_CITY)).exit_code == 0
+    assert run_("users", "add", "wang", "--role", "unit_staff", "--unit", "housing", "--name", "王芳",
+                HOTLINE_NEW_PASSWORD="correct horse").exit_code == 0
+    assert run_("users", "add", "root", "--role", "admin", HOTLINE_NEW_PASSWORD="correct horse").exit_code == 0
+    return invoke
+
+
+def test_users_list_prints_an_aligned_table(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("users", "list")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["user", "name", "role", "unit", "active", "last", "login"]
+    wang = next(line for line in lines if line.startswith("wang"))
+    assert "王芳" in wang and "unit staff" in wang and "housing" in wang and "yes" in wang
+    # Columns line up under the headings, counting a Chinese character as two.
+    assert width(wang[:wang.index("unit staff")]) == lines[0].index("role")
+
+
+def test_set_password_from_stdin_ends_sessions_and_tokens(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.username == "wang"))
+        live = staff_sessions.create(session, user.id).id
+        api_tokens.create(session, user, "住建局业务系统", lifetime=None)
+    result = run("users", "set-password", "wang", "--password-stdin", input="battery staple\n")
+    assert result.exit_code == 0, result.output
+    with sessions.begin() as session:
+        assert authenticate(session, "wang", "correct horse") is None
+        assert authenticate(session, "wang", "battery staple") is not None
+        assert staff_sessions.lookup(session, live, idle_timeout=dt.timedelta(hours=1),
+                                     max_age=dt.timedelta(hours=2)) is None
+        assert all(t.revoked_at is not None for t in session.scalars(select(ApiToken)))
+        logged = session.scalars(select(StaffActivity).where(StaffActivity.kind == "password_reset")).all()
+        assert [(a.actor, a.target) for a in logged] == [("cli", "wang")]
+    weak = run("users", "set-password", "wang", "--password-stdin", input="short\n")
+    assert weak.exit_code != 0 and "密码至少 8 个字符" in weak.output
+    assert run("users", "set-password", "nobody", "--password-stdin", input="battery staple\n").exit_code != 0
+
+
+def test_set_password_asks_twice_when_not_piped(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    result = run("users", "set-password", "wang", input="battery staple\nbattery staple\n")
+    assert result.exit_code == 0, result.output
+    with sessions.begin() as session:
+        assert authenticate(session, "wang", "battery staple") is not None
+
+
+def test_deactivate_and_reactivate(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    assert run("users", "deactivate", "wang").exit_code == 0
+    assert "no" in next(line for line in run("users", "list").stdout.splitlines() if line.startswith("wang"))
+    assert run("users", "reactivate", "wang").exit_code == 0
+    with sessions.begin() as session:
+        assert authenticate(session, "wang", "correct horse") is not None
+        logged = session.scalars(select(StaffActivity.kind).where(StaffActivity.target == "wang")).all()
+        assert logged == ["user_reactivated"]
+
+
+def test_units_list(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("units", "list")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["code", "name", "kind", "parent", "active", "staff"]
+    housing = next(line for line in lines if line.startswith("housing "))
+    assert "住房和城乡建设局" in housing and "department" in housing and "jiyuan" in housing and housing.endswith("1")
+    assert len(lines) == 2 + 33
+
+
+def test_table_pads_chinese_by_display_width() -> None:
+    text = table(["a", "b"], [["济源", "x"], ["ab", "y"]])
+    rows = text.splitlines()
+    assert width(rows[2][:rows[2].index("x")]) == width(rows[3][:rows[3].index("y")]) == 6

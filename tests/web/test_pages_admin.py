@@ -1,0 +1,370 @@
+"""The administrator's pages, as an administrator uses them: accounts, units, the activity log."""
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from typing import Iterator
+
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from dispatch.models import StaffActivity, StaffUser, Unit
+from dispatch.units import DEMO_CITY
+from tests.web.pages_support import csrf, login
+from web.auth import SESSION_COOKIE
+from web.services import Services
+
+ADMIN_PAGES = ("/admin/users", "/admin/units", "/admin/activity")
+
+
+@contextlib.contextmanager
+def browser_of(client: TestClient, cookie: str | None = None) -> Iterator[TestClient]:
+    """Another person's browser on the same app (one app per test: a second one would start
+    a second lifespan on the same services): the cookies are swapped in, then back."""
+    kept = dict(client.cookies)
+    client.cookies.clear()
+    if cookie is not None:
+        client.cookies.set(SESSION_COOKIE, cookie)
+    try:
+        yield client
+    finally:
+        client.cookies.clear()
+        for name, value in kept.items():
+            client.cookies.set(name, value)
+
+
+def user_id(services: Services, username: str) -> int:
+    return services.run_sync(lambda s: s.scalar(select(StaffUser.id).where(StaffUser.username == username)))
+
+
+def unit(services: Services, code: str) -> Unit:
+    return services.run_sync(lambda s: s.scalar(select(Unit).where(Unit.code == code)))
+
+
+def post(client: TestClient, path: str, page: str | None = None, files=None, **fields: str):  # type: ignore[no-untyped-def]
+    return client.post(path, data={"csrf_token": csrf(client, page or "/admin/users"), **fields}, files=files)
+
+
+def activity(services: Services, kind: str) -> list[StaffActivity]:
+    return services.run_sync(lambda s: list(s.scalars(select(StaffActivity).where(StaffActivity.kind == kind)
+                                                      .order_by(StaffActivity.id))))
+
+
+def logs_in(client: TestClient, username: str, password: str) -> bool:
+    with browser_of(client) as fresh:
+        response = fresh.post("/login", data={"csrf_token": csrf(fresh), "username": username, "password": password})
+        return response.status_code == 303
+
+
+# -- accounts -------------------------------------------------------------------------------
+
+
+def test_the_admin_sees_every_account_with_role_unit_state_and_last_login(client: TestClient) -> None:
+    login(client, "admin")
+    page = client.get("/admin/users")
+    assert page.status_code == 200
+    row = re.search(r'<tr class="" data-username="housing">(.*?)</tr>', page.text, re.S)
+    assert row and "承办单位工作人员" in row.group(1) and "住房和城乡建设局" in row.group(1) and "在用" in row.group(1)
+    admin_row = re.search(r'data-username="admin">(.*?)</tr>', page.text, re.S)
+    assert admin_row and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", admin_row.group(1))  # logged in just now
+    assert 'href="/admin/users"' in client.get("/supervisor").text  # the nav leads here
+
+
+def test_people_who_are_not_administrators_get_403(client: TestClient, services: Services) -> None:
+    housing = user_id(services, "housing")
+    for username, home in (("supervisor", "/supervisor"), ("operator", "/operator"), ("housing", "/unit")):
+        login(client, username)
+        token = csrf(client, home)
+        assert 'href="/admin/users"' not in client.get(home).text
+        for path in (*ADMIN_PAGES, f"/admin/users/{housing}", f"/admin/units/{unit(services, 'housing').id}"):
+            assert client.get(path).status_code == 403, (username, path)
+        for path in ("/admin/users", f"/admin/users/{housing}/deactivate", f"/admin/users/{housing}/password",
+                     "/admin/units/import", "/admin/units/import/apply"):
+            response = client.post(path, data={"csrf_token": token, "username": "x", "role": "admin",
+                                               "password": "a long password"})
+            assert response.status_code == 403, (username, path)
+    assert services.run_sync(lambda s: s.scalar(select(StaffUser.active).where(StaffUser.id == housing)))
+
+
+def test_the_admin_adds_an_account_that_logs_in(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    response = post(client, "/admin/users", username="zhang-wei", display_name="张伟", role="unit_staff",
+                    unit="ecology-environment", password="correct horse 1")
+    assert response.status_code == 303
+    assert logs_in(client, "zhang-wei", "correct horse 1")
+    added = activity(services, "user_added")
+    assert added[-1].actor == "admin" and added[-1].target == "zhang-wei"
+    assert added[-1].detail == {"role": "unit_staff", "unit": "ecology-environment", "generated": False}
+
+
+def test_a_generated_password_is_shown_once_and_works(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    response = post(client, "/admin/users", username="li-na", role="operator")
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    password = re.search(r'id="generated-password">.*?<code>([^<]+)</code>', response.text, re.S).group(1)  # type: ignore[union-attr]
+    assert len(password) == 19 and logs_in(client, "li-na", password)
+    assert password not in client.get(f"/admin/users/{user_id(services, 'li-na')}").text
+
+
+def test_bad_accounts_are_explained_in_chinese(client: TestClient) -> None:
+    login(client, "admin")
+    for fields, words in (({"username": "housing", "role": "operator", "password": "long enough 1"}, "已存在"),
+                          ({"username": "wang", "role": "unit_staff", "password": "long enough 1"}, "必须选择所属单位"),
+                          ({"username": "wang", "role": "operator", "password": "short"}, "密码至少 8 个字符"),
+                          ({"username": "wang", "role": "operator", "password": "wang"}, "密码"),
+                          ({"username": "a b", "role": "operator", "password": "long enough 1"}, "用户名为")):
+        response = post(client, "/admin/users", **fields)
+        assert response.status_code == 422 and words in response.text, (fields, response.text[:300])
+
+
+def test_deactivating_ends_sessions_and_tokens_and_reactivating_brings_neither_back(
+        client: TestClient, services: Services) -> None:
+    login(client, "housing")
+    old_cookie = client.cookies[SESSION_COOKIE]
+    token = client.post("/api/v1/auth/token", json={"username": "housing", "password": "hotline-demo"}).json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/unit").status_code == 200 and client.get("/api/v1/staff/tickets", headers=bearer).status_code == 200
+    login(client, "admin")
+    housing = user_id(services, "housing")
+    assert post(client, f"/admin/users/{housing}/deactivate").status_code == 303
+    with browser_of(client, old_cookie) as other:
+        assert other.get("/unit").status_code == 303          # the old cookie is refused
+    assert client.get("/api/v1/staff/tickets", headers=bearer).status_code == 401
+    assert not logs_in(client, "housing", "hotline-demo")
+    assert "已停用" in client.get("/admin/users").text
+    assert post(client, f"/admin/users/{housing}/reactivate").status_code == 303
+    assert logs_in(client, "housing", "hotline-demo")
+    with browser_of(client, old_cookie) as other:
+        assert other.get("/unit").status_code == 303
+    assert client.get("/api/v1/staff/tickets", headers=bearer).status_code == 401
+    assert [a.target for a in activity(services, "user_deactivated")] == ["housing"]
+    assert [a.target for a in activity(services, "user_reactivated")] == ["housing"]
+
+
+def test_resetting_a_password_ends_the_old_one_and_its_sessions(client: TestClient, services: Services) -> None:
+    login(client, "operator")
+    operator_cookie = client.cookies[SESSION_COOKIE]
+    login(client, "admin")
+    operator = user_id(services, "operator")
+    mismatch = post(client, f"/admin/users/{operator}/password", password="new password 1", confirm="other")
+    assert mismatch.status_code == 422 and "不一致" in mismatch.text
+    response = post(client, f"/admin/users/{operator}/password", password="new password 1", confirm="new password 1")
+    assert response.status_code == 303
+    with browser_of(client, operator_cookie) as other:
+        assert other.get("/operator").status_code == 303
+    assert not logs_in(client, "operator", "hotline-demo") and logs_in(client, "operator", "new password 1")
+    generated = post(client, f"/admin/users/{operator}/password")
+    password = re.search(r"<code>([^<]+)</code>", generated.text).group(1)  # type: ignore[union-attr]
+    assert not logs_in(client, "operator", "new password 1") and logs_in(client, "operator", password)
+    resets = activity(services, "password_reset")
+    assert [(a.target, a.detail) for a in resets] == [("operator", {"generated": False}), ("operator", {"generated": True})]
+    everything = services.run_sync(lambda s: [repr((a.actor, a.target, a.detail)) for a in s.scalars(select(StaffActivity))])
+    assert not any("new password 1" in row or password in row for row in everything)
+
+
+def test_an_admin_can_neither_deactivate_nor_demote_themselves_nor_the_last_admin(
+        client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    me = user_id(services, "admin")
+    page = client.get(f"/admin/users/{me}")
+    assert re.search(r'id="deactivate-form">.*?disabled', page.text, re.S)
+    refused = post(client, f"/admin/users/{me}/deactivate")
+    assert refused.status_code == 422 and "不能停用自己" in refused.text
+    refused = post(client, f"/admin/users/{me}", display_name="管理员", role="supervisor")
+    assert refused.status_code == 422 and "自己" in refused.text
+    post(client, "/admin/users", username="admin2", role="admin", password="second admin 1")
+    login(client, "admin2", "second admin 1")
+    assert post(client, f"/admin/users/{me}/deactivate").status_code == 303
+    assert services.run_sync(lambda s: s.get(StaffUser, me).active) is False
+
+
+def test_the_last_active_admin_cannot_be_deactivated_from_the_command_line_either(services: Services) -> None:
+    from dispatch import staff_admin
+    from dispatch.actors import Actor
+    from dispatch.errors import InvalidInput
+
+    admin = user_id(services, "admin")
+    with pytest.raises(InvalidInput, match="最后一位"):
+        services.run_sync(lambda s: staff_admin.set_active(s, Actor.system("cli"), admin, False))
+
+
+def test_unit_staff_are_bound_to_a_unit(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    operator = user_id(services, "operator")
+    refused = post(client, f"/admin/users/{operator}", display_name="王", role="unit_staff", unit="")
+    assert refused.status_code == 422 and "必须选择所属单位" in refused.text
+    assert post(client, f"/admin/users/{operator}", display_name="王芳", role="unit_staff",
+                unit="ecology-environment").status_code == 303
+    login(client, "operator")
+    inbox = client.get("/unit")
+    assert inbox.status_code == 200 and "生态环境局" in inbox.text
+    changed = activity(services, "user_changed")[-1]
+    assert changed.target == "operator" and changed.detail["role"] == ["operator", "unit_staff"]
+    assert changed.detail["unit"] == [None, "ecology-environment"]
+
+
+# -- units ----------------------------------------------------------------------------------
+
+
+def test_the_admin_edits_a_unit_and_a_loop_of_parents_is_refused(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    housing, jiyuan = unit(services, "housing"), unit(services, "jiyuan")
+    assert "住房和城乡建设局" in client.get("/admin/units").text
+    response = post(client, f"/admin/units/{housing.id}", name="住房和城乡建设局（新）", kind="department",
+                    parent="jiyuan")
+    assert response.status_code == 303
+    after = unit(services, "housing")
+    assert after.name == "住房和城乡建设局（新）" and after.active is False   # the box was not ticked
+    loop = post(client, f"/admin/units/{jiyuan.id}", name=jiyuan.name, kind="other", parent="housing", active="on")
+    assert loop.status_code == 422 and "循环" in loop.text
+    changed = activity(services, "unit_changed")
+    assert [a.target for a in changed] == ["housing"] and changed[0].detail["active"] == [True, False]
+
+
+UNITS = """{"units": [
+  {"code": "housing", "name": "住房和城乡建设局（改名）", "kind": "department", "parent": "jiyuan"},
+  {"code": "reservoir", "name": "水库管理处", "kind": "department", "parent": "jiyuan"},
+  {"code": "reservoir-station", "name": "水文站", "kind": "other", "parent": "reservoir"}
+]}"""
+
+
+def test_an_import_shows_what_would_change_then_applies_it(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    preview = post(client, "/admin/units/import", page="/admin/units", text=UNITS)
+    assert preview.status_code == 200
+    assert re.search(r'id="added-count">2<', preview.text) and re.search(r'id="changed-count">1<', preview.text)
+    assert "住房和城乡建设局（改名）" in preview.text and "水文站" in preview.text
+    assert unit(services, "reservoir") is None and "改名" not in unit(services, "housing").name   # nothing written yet
+    fingerprint = re.search(r'name="fingerprint" value="([^"]+)"', preview.text).group(1)  # type: ignore[union-attr]
+    applied = post(client, "/admin/units/import/apply", page="/admin/units", text=UNITS, fingerprint=fingerprint)
+    assert applied.status_code == 303
+    assert unit(services, "housing").name == "住房和城乡建设局（改名）"
+    assert unit(services, "reservoir-station").parent_id == unit(services, "reservoir").id
+    imported = activity(services, "units_imported")
+    assert len(imported) == 1 and imported[0].detail == {"added": 2, "changed": 1, "unchanged": 0}
+    again = post(client, "/admin/units/import", page="/admin/units", text=UNITS)
+    assert 'id="nothing-to-do"' in again.text
+
+
+def test_an_import_planned_before_someone_else_changed_the_units_is_shown_again(client: TestClient,
+                                                                                 services: Services) -> None:
+    login(client, "admin")
+    preview = post(client, "/admin/units/import", page="/admin/units", text=UNITS)
+    fingerprint = re.search(r'name="fingerprint" value="([^"]+)"', preview.text).group(1)  # type: ignore[union-attr]
+    housing = unit(services, "housing")
+    post(client, f"/admin/units/{housing.id}", name="住房和城乡建设局（改名）", kind="department", parent="jiyuan",
+         active="on")
+    stale = post(client, "/admin/units/import/apply", page="/admin/units", text=UNITS, fingerprint=fingerprint)
+    assert stale.status_code == 409 and 'id="import-notice"' in stale.text
+    assert unit(services, "reservoir") is None
+
+
+def test_an_uploaded_city_file_is_read_like_a_pasted_one(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    city = json.loads(DEMO_CITY.read_text(encoding="utf-8"))
+    city["units"].append({"code": "new-town", "name": "新镇", "kind": "township", "parent": "jiyuan"})
+    body = json.dumps(city, ensure_ascii=False, indent=1).encode("utf-8")
+    preview = post(client, "/admin/units/import", page="/admin/units",
+                   files={"file": ("jiyuan.json", body, "application/json")})
+    assert preview.status_code == 200, preview.text
+    assert re.search(r'id="added-count">1<', preview.text) and re.search(r'id="changed-count">0<', preview.text)
+
+
+def test_bad_units_are_named_by_line_and_unit_in_chinese(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    bad = """[
+  {"code": "water", "name": "水利局", "kind": "bureau"},
+  {"code": "water", "name": "水利局二"},
+  {"code": "pond", "name": "", "parent": "lake"},
+  {"code": "lake", "name": "湖", "parent": "nowhere"}
+]"""
+    response = post(client, "/admin/units/import", page="/admin/units", text=bad)
+    assert response.status_code == 422
+    problems = re.findall(r"<li>(.*?)</li>", response.text.split('id="import-problems"')[1].split("</ul>")[0])
+    assert any("第 2 行" in p and "单位 water" in p and "kind" in p and "bureau" in p for p in problems), problems
+    assert any("第 3 行" in p and "重复" in p for p in problems), problems
+    assert any("第 4 行" in p and "单位 pond" in p and "名称不能为空" in p for p in problems), problems
+    assert "bureau" in response.text and unit(services, "water").name == "济源示范区水利局"   # the text stays for fixing
+    syntax = post(client, "/admin/units/import", page="/admin/units", text='[\n  {"code": "a",\n  "name" "A"}\n]')
+    assert syntax.status_code == 422 and "第 3 行" in syntax.text and "JSON 格式有误" in syntax.text
+    parent = post(client, "/admin/units/import", page="/admin/units",
+                  text='[{"code": "lake", "name": "湖", "parent": "nowhere"}]')
+    assert parent.status_code == 422 and "第 1 行" in parent.text and "nowhere" in parent.text
+
+
+# -- the activity log -----------------------------------------------------------------------
+
+
+def test_the_activity_log_records_logins_rules_exports_and_account_changes(client: TestClient,
+                                                                           services: Services) -> None:
+    client.post("/login", data={"csrf_token": csrf(client), "username": "supervisor", "password": "wrong one"})
+    client.post("/login", data={"csrf_token": csrf(client), "username": "my-secret-pass", "password": "x"})
+    login(client, "supervisor")
+    token = csrf(client, "/supervisor/rules")
+    assert client.post("/supervisor/rules", data={"csrf_token": token, "phrases": "井盖", "unit": "housing"}).status_code == 303
+    assert client.get("/supervisor/export/units.csv").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf(client, "/supervisor")})
+    login(client, "admin")
+    post(client, "/admin/users", username="zhao", role="operator", password="long enough 1")
+
+    failed = activity(services, "login_failed")
+    assert [(a.actor, a.target) for a in failed] == [("supervisor", "supervisor"), ("?", None)]
+    assert failed[0].address == "testclient"
+    assert [a.actor for a in activity(services, "login")] == ["supervisor", "admin"]
+    assert activity(services, "logout")[0].actor == "supervisor"
+    assert activity(services, "rule_added")[0].detail["phrases"] == "井盖"
+    assert activity(services, "export")[0].target == "units.csv"
+    assert activity(services, "user_added")[0].target == "zhao"
+    everything = services.run_sync(lambda s: [repr((a.actor, a.target, a.detail)) for a in s.scalars(select(StaffActivity))])
+    assert not any("my-secret-pass" in row or "wrong one" in row or "long enough 1" in row for row in everything)
+
+    page = client.get("/admin/activity?user=supervisor")
+    assert page.status_code == 200
+    for words in ("登录失败", "添加分派规则", "导出 CSV", "退出"):
+        assert words in page.text
+    assert "zhao" not in page.text
+    only_failed = client.get("/admin/activity?kind=login_failed")
+    assert "（未知用户名）" in only_failed.text and "新增账号" not in only_failed.text.split("<tbody>")[1]
+    assert client.get("/admin/activity?since=2000-01-01&until=2000-01-02").text.count("暂无") == 1
+    assert client.get("/admin/activity?kind=nonsense").status_code == 422
+
+
+def test_the_activity_log_is_paged_newest_first(client: TestClient, services: Services) -> None:
+    from dispatch import staff_activity
+
+    def many(session):  # type: ignore[no-untyped-def]
+        for i in range(60):
+            staff_activity.record(session, staff_activity.ActivityKind.EXPORT, "supervisor", target=f"t{i}.csv")
+
+    services.run_sync(many)
+    login(client, "admin")
+    first = client.get("/admin/activity?kind=export")
+    assert "共 60 条" in first.text and "t59.csv" in first.text and "t9.csv" not in first.text
+    second = client.get(first.text.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&"))
+    assert "t9.csv" in second.text and "t59.csv" not in second.text and "第 2 / 2 页" in second.text
+
+
+def test_the_activity_log_refuses_updates_and_deletes(services: Services) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from dispatch import staff_activity
+
+    services.run_sync(lambda s: staff_activity.record(s, staff_activity.ActivityKind.EXPORT, "supervisor"))
+    for statement in ("UPDATE staff_activity SET actor = 'someone else'", "DELETE FROM staff_activity"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            services.run_sync(lambda s: s.execute(text(statement)))
+
+
+def test_every_form_on_the_admin_pages_carries_a_csrf_token(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    pages = [*ADMIN_PAGES, f"/admin/users/{user_id(services, 'housing')}",
+             f"/admin/units/{unit(services, 'housing').id}"]
+    html = [client.get(path).text for path in pages]
+    html.append(post(client, "/admin/units/import", page="/admin/units", text=UNITS).text)
+    forms = [form for page in html for form in re.findall(r'<form method="post".*?</form>', page, re.S)]
+    assert len(forms) >= 9
+    for form in forms:
+        assert 'name="csrf_token"' in form, form[:200]

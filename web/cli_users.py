@@ -1,0 +1,132 @@
+"""`hotline users list | set-password | reactivate` and `hotline units list`: the
+administrator's pages on the command line. They go through the same dispatch functions
+(dispatch/staff_admin.py, dispatch/unit_admin.py) and land in the staff activity log as
+"cli"."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from web.config import Settings
+
+ROLE_NAMES = {"operator": "operator", "unit_staff": "unit staff", "supervisor": "supervisor", "admin": "admin"}
+
+
+def add_user_commands(users: click.Group, get_settings: Callable[[], Settings]) -> None:
+    """Settings are read when a command runs, not when the CLI is built."""
+
+    @users.command(name="list", help="Every staff account: name, display name, role, unit, active, last login.")
+    def list_users() -> None:
+        from dispatch import staff_admin
+
+        rows = _read(get_settings, staff_admin.list_users)
+        click.echo(table(["user", "name", "role", "unit", "active", "last login"],
+                         [[u.username, u.display_name, ROLE_NAMES[u.role.value], u.unit_code or "-",
+                           "yes" if u.active else "no", _when(u.last_login)] for u in rows]))
+
+    @users.command(name="set-password", help="Set a new password (asked for, or one line from stdin with "
+                   "--password-stdin); every session and API token of the account ends.")
+    @click.argument("username")
+    @click.option("--password-stdin", is_flag=True, help="read the password from the first line of stdin")
+    def set_password(username: str, password_stdin: bool) -> None:
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        from dispatch import staff_admin
+
+        _write(get_settings, lambda s: staff_admin.reset_password(s, cli_actor(), user_id_of(s, username), password))
+        click.echo(f"password of {username} changed; its sessions and API tokens ended")
+
+    @users.command(name="reactivate", help="Let a deactivated account log in again (old sessions and "
+                   "tokens stay ended).")
+    @click.argument("username")
+    def reactivate(username: str) -> None:
+        from dispatch import staff_admin
+
+        _write(get_settings, lambda s: staff_admin.set_active(s, cli_actor(), user_id_of(s, username), True))
+        click.echo(f"{username} reactivated")
+
+
+def add_unit_commands(units: click.Group, get_settings: Callable[[], Settings]) -> None:
+    @units.command(name="list", help="Every unit: code, name, kind, parent, active, active accounts.")
+    def list_units() -> None:
+        from dispatch import unit_admin
+
+        rows = _read(get_settings, unit_admin.list_units)
+        click.echo(table(["code", "name", "kind", "parent", "active", "staff"],
+                         [[u.code, u.name, u.kind, u.parent_code or "-", "yes" if u.active else "no", str(u.staff)]
+                          for u in rows]))
+
+
+def cli_actor():  # type: ignore[no-untyped-def]
+    """Who acts from the command line, in the staff activity log."""
+    from dispatch.actors import Actor
+
+    return Actor.system("cli")
+
+
+def user_id_of(session, username: str) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from dispatch.models import StaffUser
+
+    found = session.scalar(select(StaffUser.id).where(StaffUser.username == username.strip()))
+    if found is None:
+        raise click.ClickException(f"no staff account {username!r}")
+    return int(found)
+
+
+def _read(get_settings: Callable[[], Settings], work):  # type: ignore[no-untyped-def]
+    from dispatch import db
+
+    settings = get_settings()
+    db.upgrade(settings.database_url)
+    engine = db.make_engine(settings.database_url)
+    try:
+        with db.make_sessionmaker(engine)() as session:
+            return work(session)
+    finally:
+        engine.dispose()
+
+
+def _write(get_settings: Callable[[], Settings], work) -> None:  # type: ignore[no-untyped-def]
+    from dispatch import db
+    from dispatch.errors import DispatchError
+    from web.messages import describe_for_console
+
+    settings = get_settings()
+    db.upgrade(settings.database_url)
+    engine = db.make_engine(settings.database_url)
+    try:
+        with db.make_sessionmaker(engine).begin() as session:
+            work(session)
+    except DispatchError as exc:
+        raise click.ClickException(describe_for_console(exc)) from None
+    finally:
+        engine.dispose()
+
+
+def _when(moment) -> str:  # type: ignore[no-untyped-def]
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def width(text: str) -> int:
+    """Columns a terminal gives the text: Chinese characters take two."""
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Plain text, columns aligned (also under Chinese names), two spaces apart."""
+    widths = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])

@@ -1,0 +1,312 @@
+"""The administrator's pages: staff accounts (add, change, deactivate, reactivate, reset a
+password), units (edit, import a city file's units after seeing what would change) and the
+staff activity log. The rules are in dispatch/staff_admin.py, dispatch/unit_admin.py and
+dispatch/staff_activity.py; these routes read the form and show the outcome."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from dispatch import staff_activity, staff_admin, unit_admin
+from dispatch.errors import DispatchError, InvalidInput
+from dispatch.models import Unit
+from dispatch.staff_activity import ActivityFilter, ActivityKind
+from dispatch.vocabulary import Role
+from web.auth import staff_only
+from web.errors import BadRequest
+from web.inputs import parse_day
+from web.pages.labels import ACTIVITY_ZH, ROLES_ZH, UNIT_KINDS_ZH
+from web.pages.site import Site
+
+ADMIN_ROLES = frozenset({Role.ADMIN})
+DONE = {
+    "added": "账号已添加。", "saved": "已保存。", "deactivated": "账号已停用，其所有会话和 API 令牌已失效。",
+    "reactivated": "账号已启用，可用原密码登录（旧会话和令牌不会恢复）。",
+    "password": "密码已重置，该账号的所有会话和 API 令牌已失效。", "imported": "单位已导入。",
+}
+FIELDS_ZH = {"username": "用户名", "password": "密码", "unit": "所属单位", "display_name": "姓名", "user": "账号",
+             "role": "角色", "name": "名称", "kind": "类型", "parent": "上级单位", "units": "单位 JSON"}
+# A generated password is on the page once: no copy of it in any cache.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _site(request: Request) -> Site:
+    return request.app.state.site  # type: ignore[no-any-return]
+
+
+def _words(exc: DispatchError) -> str:
+    """A refusal as the administrator reads it: the Chinese part, with its field named."""
+    if isinstance(exc, InvalidInput):
+        message = exc.message.split(": ", 1)[1] if exc.message.startswith(f"{exc.field}: ") else exc.message
+        return f"{FIELDS_ZH.get(exc.field, exc.field)}：{message}"
+    return exc.message
+
+
+def _text(form: Any, name: str, limit: int = 200) -> str:
+    return str(form.get(name) or "").strip()[:limit]
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput("role", "请选择角色") from None
+
+
+def _done(request: Request) -> str | None:
+    return DONE.get(request.query_params.get("done", ""))
+
+
+async def _active_units(site: Site) -> list[tuple[str, str]]:
+    return await site.services.run(lambda s: [tuple(r) for r in s.execute(
+        select(Unit.code, Unit.name).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.code))])
+
+
+# -- accounts -------------------------------------------------------------------------------
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+async def users_page(request: Request, *, error: str | None = None, status: int = 200,
+                     values: dict[str, str] | None = None) -> Response:
+    site = _site(request)
+    users = await site.services.run(staff_admin.list_users)
+    return site.render(request, "admin_users.html", {
+        "users": users, "units": await _active_units(site), "roles": ROLES_ZH, "error": error,
+        "values": values or {}, "done": _done(request), "section": "users"}, status)
+
+
+async def add_user(request: Request) -> Response:
+    site, user, form = _site(request), request.state.user, request.state.form
+    values = {name: _text(form, name) for name in ("username", "display_name", "role", "unit")}
+    password = str(form.get("password") or "")[:1000]
+
+    def work(session: Session) -> tuple[int, str | None]:
+        added, generated = staff_admin.add_user(session, user.actor, values["username"], _role(values["role"]),
+                                                display_name=values["display_name"],
+                                                unit_code=values["unit"] or None, password=password or None)
+        return added.id, generated
+
+    try:
+        user_id, generated = await site.services.run(work)
+    except DispatchError as exc:
+        return await users_page(request, error=_words(exc), status=422, values=values)
+    if generated is None:
+        return RedirectResponse(f"/admin/users/{user_id}?done=added", status_code=303)
+    return await user_page(request, user_id=user_id, generated=generated, done=DONE["added"])
+
+
+async def user_page(request: Request, *, user_id: int | None = None, error: str | None = None, status: int = 200,
+                    generated: str | None = None, done: str | None = None) -> Response:
+    site = _site(request)
+    user_id = user_id if user_id is not None else int(request.path_params["user_id"])
+
+    def read(session: Session):  # type: ignore[no-untyped-def]
+        shown = staff_admin.user_row(session, user_id)
+        recent = staff_activity.search(session, ActivityFilter(user=shown.username), per_page=20)
+        return shown, recent.rows
+
+    shown, recent = await site.services.run(read)
+    response = site.render(request, "admin_user.html", {
+        "shown": shown, "recent": recent, "units": await _active_units(site), "roles": ROLES_ZH,
+        "activity_kinds": ACTIVITY_ZH, "error": error, "generated": generated, "done": done or _done(request),
+        "section": "users", "is_self": shown.id == request.state.user.id}, status)
+    if generated is not None:
+        response.headers.update(NO_STORE)
+    return response
+
+
+async def update_user(request: Request) -> Response:
+    site, user, form = _site(request), request.state.user, request.state.form
+    user_id = int(request.path_params["user_id"])
+    try:
+        await site.services.run(lambda s: staff_admin.update_user(
+            s, user.actor, user_id, display_name=_text(form, "display_name"), role=_role(_text(form, "role")),
+            unit_code=_text(form, "unit") or None))
+    except DispatchError as exc:
+        return await user_page(request, error=_words(exc), status=422)
+    return RedirectResponse(f"/admin/users/{user_id}?done=saved", status_code=303)
+
+
+def _set_active(active: bool):  # type: ignore[no-untyped-def]
+    async def change(request: Request) -> Response:
+        site, user = _site(request), request.state.user
+        user_id = int(request.path_params["user_id"])
+        try:
+            await site.services.run(lambda s: staff_admin.set_active(s, user.actor, user_id, active))
+        except DispatchError as exc:
+            return await user_page(request, error=_words(exc), status=422)
+        return RedirectResponse(f"/admin/users/{user_id}?done={'reactivated' if active else 'deactivated'}",
+                                status_code=303)
+
+    change.__name__ = "reactivate" if active else "deactivate"
+    return change
+
+
+async def reset_password(request: Request) -> Response:
+    site, user, form = _site(request), request.state.user, request.state.form
+    user_id = int(request.path_params["user_id"])
+    password = str(form.get("password") or "")[:1000]
+    if password and password != str(form.get("confirm") or ""):
+        return await user_page(request, error="密码：两次输入的密码不一致", status=422)
+    try:
+        generated = await site.services.run(
+            lambda s: staff_admin.reset_password(s, user.actor, user_id, password or None))
+    except DispatchError as exc:
+        return await user_page(request, error=_words(exc), status=422)
+    if user_id == user.id:   # one's own sessions ended too: log in again with the new password
+        return RedirectResponse("/login", status_code=303)
+    if generated is None:
+        return RedirectResponse(f"/admin/users/{user_id}?done=password", status_code=303)
+    return await user_page(request, user_id=user_id, generated=generated, done=DONE["password"])
+
+
+# -- units ----------------------------------------------------------------------------------
+
+
+async def units_page(request: Request, *, error: str | None = None, problems: list[str] | None = None,
+                     status: int = 200, text: str = "") -> Response:
+    site = _site(request)
+    units = await site.services.run(unit_admin.list_units)
+    return site.render(request, "admin_units.html", {
+        "units": units, "kinds": UNIT_KINDS_ZH, "error": error, "problems": problems or [], "text": text,
+        "done": _done(request), "section": "units"}, status)
+
+
+async def unit_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+    site = _site(request)
+    unit_id = int(request.path_params["unit_id"])
+
+    def read(session: Session):  # type: ignore[no-untyped-def]
+        return unit_admin.unit_row(session, unit_id), unit_admin.list_units(session)
+
+    shown, units = await site.services.run(read)
+    return site.render(request, "admin_unit.html", {
+        "shown": shown, "units": [u for u in units if u.id != shown.id], "kinds": UNIT_KINDS_ZH, "error": error,
+        "done": _done(request), "section": "units"}, status)
+
+
+async def update_unit(request: Request) -> Response:
+    site, user, form = _site(request), request.state.user, request.state.form
+    unit_id = int(request.path_params["unit_id"])
+    try:
+        await site.services.run(lambda s: unit_admin.update_unit(
+            s, user.actor, unit_id, name=_text(form, "name"), kind=_text(form, "kind"),
+            parent_code=_text(form, "parent", 64) or None, active=form.get("active") == "on"))
+    except DispatchError as exc:
+        return await unit_page(request, error=_words(exc), status=422)
+    return RedirectResponse(f"/admin/units/{unit_id}?done=saved", status_code=303)
+
+
+async def _import_text(form: Any) -> str:
+    """The pasted text, or the uploaded file's (UTF-8, a BOM allowed)."""
+    upload = form.get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        raw = await upload.read(unit_admin.MAX_IMPORT_CHARS * 4 + 1)
+        if len(raw) > unit_admin.MAX_IMPORT_CHARS * 4:
+            raise unit_admin.UnitImportError(["文件过大"])
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise unit_admin.UnitImportError(["文件不是 UTF-8 编码的文本"]) from None
+    return str(form.get("text") or "")
+
+
+async def import_preview(request: Request) -> Response:
+    site, form = _site(request), request.state.form
+    try:
+        text = await _import_text(form)
+        units = unit_admin.parse_units(text)
+        plan = await site.services.run(lambda s: unit_admin.plan_import(s, units))
+    except unit_admin.UnitImportError as exc:
+        pasted = form.get("text")
+        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=exc.problems, status=422,
+                                text=pasted if isinstance(pasted, str) else "")
+    return site.render(request, "admin_import.html", {"plan": plan, "text": text, "kinds": UNIT_KINDS_ZH,
+                                                      "section": "units", "notice": None})
+
+
+async def import_apply(request: Request) -> Response:
+    site, user, form = _site(request), request.state.user, request.state.form
+    text = str(form.get("text") or "")
+    try:
+        units = unit_admin.parse_units(text)
+    except unit_admin.UnitImportError as exc:
+        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=exc.problems, status=422)
+
+    def work(session: Session) -> unit_admin.ImportPlan | None:
+        plan = unit_admin.plan_import(session, units)
+        if plan.fingerprint != form.get("fingerprint"):
+            return plan       # the units changed since the preview: show the new plan first
+        unit_admin.apply_import(session, user.actor, units, plan)
+        return None
+
+    try:
+        changed_plan = await site.services.run(work)
+    except unit_admin.UnitImportError as exc:
+        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=exc.problems, status=422)
+    if changed_plan is not None:
+        return site.render(request, "admin_import.html", {
+            "plan": changed_plan, "text": text, "kinds": UNIT_KINDS_ZH, "section": "units",
+            "notice": "预览之后单位已有变动，以下是按现在的数据重新算出的变化，请再确认一次。"}, 409)
+    return RedirectResponse("/admin/units?done=imported", status_code=303)
+
+
+# -- activity log ---------------------------------------------------------------------------
+
+
+def _activity_filter(request: Request) -> tuple[ActivityFilter, int]:
+    params = request.query_params
+    kind = params.get("kind") or None
+    if kind is not None and kind not in ACTIVITY_ZH:
+        raise BadRequest("kind", "没有这种操作类型")
+    since = parse_day("since", params["since"]) if params.get("since") else None
+    until = parse_day("until", params["until"]) if params.get("until") else None
+    if since and until and since > until:
+        raise BadRequest("since", "开始日期不能晚于结束日期")
+    page = params.get("page") or "1"
+    if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100_000:
+        raise BadRequest("page", "页码应为正整数")
+    user = (params.get("user") or "").strip()[:100] or None
+    return ActivityFilter(user=user, kind=ActivityKind(kind) if kind else None, since=since, until=until), int(page)
+
+
+async def activity_page(request: Request) -> Response:
+    site = _site(request)
+    where, page = _activity_filter(request)
+    found = await site.services.run(lambda s: staff_activity.search(s, where, page=page))
+    query = {k: v for k, v in (("user", where.user), ("kind", where.kind.value if where.kind else None),
+                               ("since", where.since and where.since.isoformat()),
+                               ("until", where.until and where.until.isoformat())) if v}
+    return site.render(request, "admin_activity.html", {
+        "found": found, "where": where, "query": query, "kinds": ACTIVITY_ZH, "section": "activity"})
+
+
+def _admin(endpoint, **options):  # type: ignore[no-untyped-def]
+    return staff_only(endpoint, ADMIN_ROLES, **options)
+
+
+routes = [
+    Route("/admin", _admin(home), methods=["GET"]),
+    Route("/admin/users", _admin(users_page), methods=["GET"]),
+    Route("/admin/users", _admin(add_user), methods=["POST"]),
+    Route("/admin/users/{user_id:int}", _admin(user_page), methods=["GET"]),
+    Route("/admin/users/{user_id:int}", _admin(update_user), methods=["POST"]),
+    Route("/admin/users/{user_id:int}/deactivate", _admin(_set_active(False)), methods=["POST"]),
+    Route("/admin/users/{user_id:int}/reactivate", _admin(_set_active(True)), methods=["POST"]),
+    Route("/admin/users/{user_id:int}/password", _admin(reset_password), methods=["POST"]),
+    Route("/admin/units", _admin(units_page), methods=["GET"]),
+    Route("/admin/units/import", _admin(import_preview, max_files=1), methods=["POST"]),
+    Route("/admin/units/import/apply", _admin(import_apply), methods=["POST"]),
+    Route("/admin/units/{unit_id:int}", _admin(unit_page), methods=["GET"]),
+    Route("/admin/units/{unit_id:int}", _admin(update_unit), methods=["POST"]),
+    Route("/admin/activity", _admin(activity_page), methods=["GET"]),
+]
