@@ -2,7 +2,7 @@
 ticket source filed from it
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 from __future__ import annotations
 
