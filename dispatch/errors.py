@@ -58,10 +58,20 @@ class Reason(enum.StrEnum):
     PASSWORD_TOO_LONG = "password_too_long"    # limit
     PASSWORD_TOO_SIMPLE = "password_too_simple"
     PASSWORD_IS_USERNAME = "password_is_username"
+    PASSWORDS_DIFFER = "passwords_differ"
     USERNAME_TAKEN = "username_taken"          # username
     UNKNOWN_ACCOUNT = "unknown_account"        # username
     ACCOUNT_INACTIVE = "account_inactive"      # username
     UNIT_STAFF_NEED_UNIT = "unit_staff_need_unit"
+    BAD_USERNAME = "bad_username"
+    ROLE_REQUIRED = "role_required"
+    CANNOT_DEACTIVATE_SELF = "cannot_deactivate_self"
+    OWN_ADMIN_ACCOUNT = "own_admin_account"    # what
+    LAST_ADMIN = "last_admin"                  # username, what
+    NO_ACTIVE_UNIT = "no_active_unit"          # code
+    PARENT_NOT_FOUND = "parent_not_found"      # parent
+    PARENT_LOOP = "parent_loop"                # path
+    BAD_ACTIVITY_KIND = "bad_activity_kind"    # value
     ONLY_UNIT_STAFF_HAVE_UNIT = "only_unit_staff_have_unit"
     # -- configuration files (the CLI and start-up) -----------------------------------------
     FILE_UNREADABLE = "file_unreadable"        # path, error
@@ -91,10 +101,13 @@ class Reason(enum.StrEnum):
     NOT_FLAGGED = "not_flagged"                # phone
     TABLE_NOT_FOUND = "table_not_found"        # name
     EXTENSION_NOT_FOUND = "extension_not_found"  # request_id
+    ACCOUNT_NOT_FOUND = "account_not_found"    # user_id
+    UNIT_RECORD_NOT_FOUND = "unit_record_not_found"  # unit_id
     # -- state and permission ---------------------------------------------------------------
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
     ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what
     NOT_YOUR_UNIT = "not_your_unit"            # actor, what
+    ADMIN_ONLY = "admin_only"                  # actor
     # -- conflicts --------------------------------------------------------------------------
     CHANGED_BY_OTHERS = "changed_by_others"    # number, version?, seen?
     NO_PENDING_EXTENSION = "no_pending_extension"  # number

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import staff
 from dispatch.actors import Actor
-from dispatch.errors import InvalidInput, NotFound, PermissionDenied
+from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import StaffSession, StaffUser, Unit
 from dispatch.staff_activity import ActivityKind, record
 from dispatch.vocabulary import Role
@@ -46,7 +46,7 @@ class UserRow:
 def require_admin(actor: Actor) -> None:
     """The CLI acts as the system; on the pages only administrators keep accounts and units."""
     if not actor.is_system and actor.role is not Role.ADMIN:
-        raise PermissionDenied(f"{actor.label} may not administer accounts or units")
+        raise PermissionDenied(Reason.ADMIN_ONLY, actor=actor.label)
 
 
 def list_users(session: Session) -> list[UserRow]:
@@ -73,7 +73,7 @@ def _aware(moment: Any) -> dt.datetime | None:
 def user_row(session: Session, user_id: int) -> UserRow:
     found = next((row for row in list_users(session) if row.id == user_id), None)
     if found is None:
-        raise NotFound(f"no staff account {user_id}")
+        raise NotFound(Reason.ACCOUNT_NOT_FOUND, user_id=user_id)
     return found
 
 
@@ -88,9 +88,9 @@ def add_user(session: Session, actor: Actor, username: str, role: Role, *, displ
     require_admin(actor)
     username = username.strip()
     if not _USERNAME.match(username):
-        raise InvalidInput("username", "用户名为 2–80 个字符，只能用字母、数字、汉字和 . _ @ -")
+        raise InvalidInput("username", Reason.BAD_USERNAME)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
-        raise InvalidInput("username", f"用户名 {username} 已存在")
+        raise InvalidInput("username", Reason.USERNAME_TAKEN, username=username)
     display_name = _display_name(display_name)
     unit = _unit_for(session, role, unit_code)
     generated = None if password else generate_password()
@@ -136,7 +136,7 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> St
         if Role(user.role) is Role.ADMIN:
             _refuse_losing_admin(session, actor, user, "停用")
         elif actor.user_id == user.id:
-            raise InvalidInput("user", "不能停用自己的账号")
+            raise InvalidInput("user", Reason.CANNOT_DEACTIVATE_SELF)
         staff.deactivate(session, user.username)
     record(session, ActivityKind.USER_REACTIVATED if active else ActivityKind.USER_DEACTIVATED, actor,
            target=user.username)
@@ -157,25 +157,25 @@ def reset_password(session: Session, actor: Actor, user_id: int, password: str |
 
 def _refuse_losing_admin(session: Session, actor: Actor, user: StaffUser, what: str) -> None:
     if actor.user_id == user.id:
-        raise InvalidInput("user", f"不能{what}自己的管理员账号（请由另一位管理员操作）")
+        raise InvalidInput("user", Reason.OWN_ADMIN_ACCOUNT, what=what)
     # Locked, so that two administrators demoting each other at once leave one standing.
     admins = session.scalars(select(StaffUser.id).where(StaffUser.role == Role.ADMIN.value,
                                                         StaffUser.active.is_(True)).with_for_update()).all()
     if [i for i in admins if i != user.id] == []:
-        raise InvalidInput("user", f"{user.username} 是最后一位在用的管理员，不能{what}")
+        raise InvalidInput("user", Reason.LAST_ADMIN, username=user.username, what=what)
 
 
 def _get(session: Session, user_id: int) -> StaffUser:
     user = session.get(StaffUser, user_id)
     if user is None:
-        raise NotFound(f"no staff account {user_id}")
+        raise NotFound(Reason.ACCOUNT_NOT_FOUND, user_id=user_id)
     return user
 
 
 def _display_name(value: str) -> str:
     value = (value or "").strip()
     if len(value) > DISPLAY_NAME_CHARS:
-        raise InvalidInput("display_name", f"姓名最多 {DISPLAY_NAME_CHARS} 个字")
+        raise InvalidInput("display_name", Reason.TOO_LONG, limit=DISPLAY_NAME_CHARS)
     return value
 
 
@@ -183,10 +183,10 @@ def _unit_for(session: Session, role: Role, unit_code: str | None) -> Unit | Non
     if role is not Role.UNIT_STAFF:
         return None  # only unit staff belong to a unit; a unit picked for another role is dropped
     if not unit_code:
-        raise InvalidInput("unit", "承办单位工作人员必须选择所属单位")
+        raise InvalidInput("unit", Reason.UNIT_STAFF_NEED_UNIT)
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None or not unit.active:
-        raise InvalidInput("unit", f"没有在用的单位 {unit_code}")
+        raise InvalidInput("unit", Reason.NO_ACTIVE_UNIT, code=unit_code)
     return unit
 
 

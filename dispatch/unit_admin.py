@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.actors import Actor
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import StaffUser, Unit
 from dispatch.staff_activity import ActivityKind, record
 from dispatch.staff_admin import require_admin
@@ -68,7 +68,7 @@ def list_units(session: Session) -> list[UnitRow]:
 def unit_row(session: Session, unit_id: int) -> UnitRow:
     found = next((row for row in list_units(session) if row.id == unit_id), None)
     if found is None:
-        raise NotFound(f"no unit {unit_id}")
+        raise NotFound(Reason.UNIT_RECORD_NOT_FOUND, unit_id=unit_id)
     return found
 
 
@@ -77,17 +77,17 @@ def update_unit(session: Session, actor: Actor, unit_id: int, *, name: str, kind
     require_admin(actor)
     unit = session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"no unit {unit_id}")
+        raise NotFound(Reason.UNIT_RECORD_NOT_FOUND, unit_id=unit_id)
     name = _name(name.strip(), f"单位 {unit.code}")
     kind = _kind(kind, f"单位 {unit.code}")
     parents = _parents(session)
     parent_code = (parent_code or "").strip() or None
     if parent_code is not None and parent_code not in parents:
-        raise InvalidInput("parent", f"上级单位 {parent_code} 不存在")
+        raise InvalidInput("parent", Reason.PARENT_NOT_FOUND, parent=parent_code)
     parents[unit.code] = parent_code
     loop = _loop(parents, unit.code)
     if loop:
-        raise InvalidInput("parent", "上级单位形成循环：" + " → ".join(loop))
+        raise InvalidInput("parent", Reason.PARENT_LOOP, path=" → ".join(loop))
     before = {"name": unit.name, "kind": unit.kind, "parent": _code_of(session, unit.parent_id), "active": unit.active}
     unit.name, unit.kind, unit.active = name, kind, active
     unit.parent_id = None if parent_code is None else session.scalar(select(Unit.id).where(Unit.code == parent_code))

@@ -111,7 +111,7 @@ def test_a_generated_password_is_shown_once_and_works(client: TestClient, servic
 def test_bad_accounts_are_explained_in_chinese(client: TestClient) -> None:
     login(client, "admin")
     for fields, words in (({"username": "housing", "role": "operator", "password": "long enough 1"}, "已存在"),
-                          ({"username": "wang", "role": "unit_staff", "password": "long enough 1"}, "必须选择所属单位"),
+                          ({"username": "wang", "role": "unit_staff", "password": "long enough 1"}, "必须属于一个单位"),
                           ({"username": "wang", "role": "operator", "password": "short"}, "密码至少 8 个字符"),
                           ({"username": "wang", "role": "operator", "password": "wang"}, "密码"),
                           ({"username": "a b", "role": "operator", "password": "long enough 1"}, "用户名为")):
@@ -186,7 +186,7 @@ def test_the_last_active_admin_cannot_be_deactivated_from_the_command_line_eithe
     from dispatch.errors import InvalidInput
 
     admin = user_id(services, "admin")
-    with pytest.raises(InvalidInput, match="最后一位"):
+    with pytest.raises(InvalidInput, match="last_admin"):
         services.run_sync(lambda s: staff_admin.set_active(s, Actor.system("cli"), admin, False))
 
 
@@ -194,7 +194,7 @@ def test_unit_staff_are_bound_to_a_unit(client: TestClient, services: Services) 
     login(client, "admin")
     operator = user_id(services, "operator")
     refused = post(client, f"/admin/users/{operator}", display_name="王", role="unit_staff", unit="")
-    assert refused.status_code == 422 and "必须选择所属单位" in refused.text
+    assert refused.status_code == 422 and "必须属于一个单位" in refused.text
     assert post(client, f"/admin/users/{operator}", display_name="王芳", role="unit_staff",
                 unit="ecology-environment").status_code == 303
     login(client, "operator")

@@ -14,13 +14,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dispatch import staff_activity, staff_admin, unit_admin
-from dispatch.errors import DispatchError, InvalidInput
+from dispatch.errors import DispatchError, InvalidInput, Reason
 from dispatch.models import Unit
 from dispatch.staff_activity import ActivityFilter, ActivityKind
 from dispatch.vocabulary import Role
 from web.auth import staff_only
 from web.errors import BadRequest
 from web.inputs import parse_day
+from web.messages import describe, words
 from web.pages.labels import ACTIVITY_ZH, ROLES_ZH, UNIT_KINDS_ZH
 from web.pages.site import Site
 
@@ -30,22 +31,12 @@ DONE = {
     "reactivated": "账号已启用，可用原密码登录（旧会话和令牌不会恢复）。",
     "password": "密码已重置，该账号的所有会话和 API 令牌已失效。", "imported": "单位已导入。",
 }
-FIELDS_ZH = {"username": "用户名", "password": "密码", "unit": "所属单位", "display_name": "姓名", "user": "账号",
-             "role": "角色", "name": "名称", "kind": "类型", "parent": "上级单位", "units": "单位 JSON"}
 # A generated password is on the page once: no copy of it in any cache.
 NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _site(request: Request) -> Site:
     return request.app.state.site  # type: ignore[no-any-return]
-
-
-def _words(exc: DispatchError) -> str:
-    """A refusal as the administrator reads it: the Chinese part, with its field named."""
-    if isinstance(exc, InvalidInput):
-        message = exc.message.split(": ", 1)[1] if exc.message.startswith(f"{exc.field}: ") else exc.message
-        return f"{FIELDS_ZH.get(exc.field, exc.field)}：{message}"
-    return exc.message
 
 
 def _text(form: Any, name: str, limit: int = 200) -> str:
@@ -56,7 +47,7 @@ def _role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInput("role", "请选择角色") from None
+        raise InvalidInput("role", Reason.ROLE_REQUIRED) from None
 
 
 def _done(request: Request) -> str | None:
@@ -98,7 +89,7 @@ async def add_user(request: Request) -> Response:
     try:
         user_id, generated = await site.services.run(work)
     except DispatchError as exc:
-        return await users_page(request, error=_words(exc), status=422, values=values)
+        return await users_page(request, error=describe(exc), status=422, values=values)
     if generated is None:
         return RedirectResponse(f"/admin/users/{user_id}?done=added", status_code=303)
     return await user_page(request, user_id=user_id, generated=generated, done=DONE["added"])
@@ -132,7 +123,7 @@ async def update_user(request: Request) -> Response:
             s, user.actor, user_id, display_name=_text(form, "display_name"), role=_role(_text(form, "role")),
             unit_code=_text(form, "unit") or None))
     except DispatchError as exc:
-        return await user_page(request, error=_words(exc), status=422)
+        return await user_page(request, error=describe(exc), status=422)
     return RedirectResponse(f"/admin/users/{user_id}?done=saved", status_code=303)
 
 
@@ -143,7 +134,7 @@ def _set_active(active: bool):  # type: ignore[no-untyped-def]
         try:
             await site.services.run(lambda s: staff_admin.set_active(s, user.actor, user_id, active))
         except DispatchError as exc:
-            return await user_page(request, error=_words(exc), status=422)
+            return await user_page(request, error=describe(exc), status=422)
         return RedirectResponse(f"/admin/users/{user_id}?done={'reactivated' if active else 'deactivated'}",
                                 status_code=303)
 
@@ -156,12 +147,12 @@ async def reset_password(request: Request) -> Response:
     user_id = int(request.path_params["user_id"])
     password = str(form.get("password") or "")[:1000]
     if password and password != str(form.get("confirm") or ""):
-        return await user_page(request, error="密码：两次输入的密码不一致", status=422)
+        return await user_page(request, error=words(Reason.PASSWORDS_DIFFER, {}), status=422)
     try:
         generated = await site.services.run(
             lambda s: staff_admin.reset_password(s, user.actor, user_id, password or None))
     except DispatchError as exc:
-        return await user_page(request, error=_words(exc), status=422)
+        return await user_page(request, error=describe(exc), status=422)
     if user_id == user.id:   # one's own sessions ended too: log in again with the new password
         return RedirectResponse("/login", status_code=303)
     if generated is None:
@@ -202,7 +193,7 @@ async def update_unit(request: Request) -> Response:
             s, user.actor, unit_id, name=_text(form, "name"), kind=_text(form, "kind"),
             parent_code=_text(form, "parent", 64) or None, active=form.get("active") == "on"))
     except DispatchError as exc:
-        return await unit_page(request, error=_words(exc), status=422)
+        return await unit_page(request, error=describe(exc), status=422)
     return RedirectResponse(f"/admin/units/{unit_id}?done=saved", status_code=303)
 
 
@@ -267,14 +258,14 @@ def _activity_filter(request: Request) -> tuple[ActivityFilter, int]:
     params = request.query_params
     kind = params.get("kind") or None
     if kind is not None and kind not in ACTIVITY_ZH:
-        raise BadRequest("kind", "没有这种操作类型")
+        raise BadRequest("kind", Reason.BAD_ACTIVITY_KIND, value=kind)
     since = parse_day("since", params["since"]) if params.get("since") else None
     until = parse_day("until", params["until"]) if params.get("until") else None
     if since and until and since > until:
-        raise BadRequest("since", "开始日期不能晚于结束日期")
+        raise BadRequest("since", Reason.PERIOD_REVERSED)
     page = params.get("page") or "1"
     if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100_000:
-        raise BadRequest("page", "页码应为正整数")
+        raise BadRequest("page", Reason.BAD_PAGE)
     user = (params.get("user") or "").strip()[:100] or None
     return ActivityFilter(user=user, kind=ActivityKind(kind) if kind else None, since=since, until=until), int(page)
 
