@@ -527,3 +527,19 @@ class StaffSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CalendarDay(Base):
+    """A day people set on the holidays page or by import: a holiday (节假日), a make-up
+    workday (调休上班), or `cleared` (back to the official calendar). Append-only: the newest
+    row of a day wins, so every change stays on record with who and when, and the highest id
+    is the table's version (dispatch/calendar_days.py)."""
+
+    __tablename__ = "calendar_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(40))
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    set_by: Mapped[str] = mapped_column(String(100))
