@@ -15,6 +15,7 @@ Import lines, one day or one range a line (blank lines and `#` comments skipped)
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 import time
@@ -43,6 +44,9 @@ CHECK_EVERY_SECONDS = 5.0   # how stale another process's change may be in this 
 OFFICIAL_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
                   "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "National Day": "国庆节",
                   "Mid-autumn Festival": "中秋节", "Anti-Fascist 70th Day": "抗战胜利纪念日"}
+# The festivals every year's notice sets: a year entered without one of them is half entered.
+FESTIVALS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
+log = logging.getLogger(__name__)
 _RANGE = re.compile(r"\s*(?:\.\.|~|～|至)\s*")
 
 
@@ -174,6 +178,8 @@ def parse_name(text: str) -> str:
         raise InvalidInput("festival", Reason.REQUIRED)
     if len(name) > NAME_MAX:
         raise InvalidInput("festival", Reason.TOO_LONG, limit=NAME_MAX)
+    if any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in name):  # a file may hold what no database stores
+        raise InvalidInput("festival", Reason.UNSTORABLE)
     return name
 
 
@@ -257,6 +263,10 @@ def apply(session: Session, planned: Plan, actor: Actor, *, now: dt.datetime | N
     session.add_all(CalendarDay(day=e.day, kind=e.kind, name=e.name, set_at=now, set_by=actor.label)
                     for e in planned.new)
     session.flush()
+    if planned.new:
+        log.info("calendar days set", extra={"event": "calendar_days_set", "actor": actor.label,
+                                             "count": len(planned.new), "first": planned.new[0].day.isoformat(),
+                                             "last": planned.new[-1].day.isoformat()})
     return len(planned.new)
 
 
@@ -268,6 +278,8 @@ def remove(session: Session, day: dt.date, actor: Actor, *, now: dt.datetime | N
         raise NotFound(Reason.DAY_NOT_SET, day=day.isoformat())
     session.add(CalendarDay(day=day, kind=CLEARED, name=current.name, set_at=now or utcnow(), set_by=actor.label))
     session.flush()
+    log.info("calendar day cleared", extra={"event": "calendar_day_cleared", "actor": actor.label,
+                                            "day": day.isoformat()})
     return current
 
 
@@ -282,6 +294,7 @@ class YearCoverage:
     holidays: int
     workdays: int
     official: bool
+    names: frozenset[str] = frozenset()  # of the holidays entered
 
     @property
     def basis(self) -> str:
@@ -289,12 +302,22 @@ class YearCoverage:
             return "entered"
         return "official" if self.official else "weekends"
 
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Festivals not entered for a year the package does not know (their days count as
+        ordinary weekdays until someone enters them)."""
+        if self.official or self.basis != "entered":
+            return ()
+        return tuple(f for f in FESTIVALS if f not in self.names)
+
 
 def coverage(days: Mapping[dt.date, SetDay], years: Iterable[int]) -> list[YearCoverage]:
     result = []
     for year in sorted(set(years)):
-        kinds = [d.kind for d in days.values() if d.day.year == year]
-        result.append(YearCoverage(year, kinds.count(HOLIDAY), kinds.count(WORKDAY), official_knows(year)))
+        mine = [d for d in days.values() if d.day.year == year]
+        kinds = [d.kind for d in mine]
+        result.append(YearCoverage(year, kinds.count(HOLIDAY), kinds.count(WORKDAY), official_knows(year),
+                                   frozenset(d.name for d in mine if d.kind == HOLIDAY and d.name)))
     return result
 
 

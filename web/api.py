@@ -141,12 +141,11 @@ def holidays_json(view: calendar_days.YearView) -> dict[str, Any]:
 
 def year_param(request: Request, today: dt.date) -> int:
     raw = request.query_params.get("year") or str(today.year)
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise BadRequest("year", Reason.NOT_INTEGER)
-    year = int(raw)
-    if not MIN_DAY.year <= year <= MAX_DAY.year:
+    if len(raw) > 4 or not MIN_DAY.year <= int(raw) <= MAX_DAY.year:
         raise BadRequest("year", Reason.OUT_OF_RANGE, low=MIN_DAY.year, high=MAX_DAY.year)
-    return year
+    return int(raw)
 
 
 async def holidays(request: Request) -> JSONResponse:

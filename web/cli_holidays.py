@@ -51,6 +51,8 @@ def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
         click.echo(f"{view.year} 年：{labels.COVERAGE_ZH[view.coverage.basis]}")
         if view.coverage.basis == "weekends":
             click.echo(labels.coverage_warning(view.year))
+        if view.coverage.missing:
+            click.echo(labels.coverage_missing(view.year, view.coverage.missing))
         for d in view.days:
             source = f"{d.set_by} {labels.local_time(d.set_at)}" if d.set_by else "数据包"
             click.echo(f"{d.day.isoformat()}  周{labels.WEEKDAYS_ZH[d.day.weekday()]}  "

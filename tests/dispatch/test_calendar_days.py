@@ -4,6 +4,8 @@ are refused with their reasons."""
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 
 import pytest
 from sqlalchemy import select
@@ -67,19 +69,26 @@ def test_a_deadline_across_the_2027_spring_festival_moves_once_the_holidays_are_
 
 def test_another_process_change_is_seen_after_the_check_interval_not_before(
         sessions: sessionmaker[Session]) -> None:
-    table = CalendarTable(check_every=3600)
+    table = CalendarTable(check_every=0.5)
     calendar = WorkCalendar(table=table)
     with sessions() as session:
         calendar.sync(session)
-        assert calendar.is_workday(dt.date(2027, 1, 1))  # a Friday, unknown year
+        assert calendar.is_workday(dt.date(2027, 1, 1))  # a Friday, in a year nobody knows
     with sessions() as other:  # "another process" enters New Year's Day
         enter(other, "2027-01-01 holiday 元旦")
     with sessions() as session:
-        calendar.sync(session)  # checked a moment ago: the cached answer stands
+        calendar.sync(session)  # checked a moment ago: the remembered answer stands
         assert calendar.is_workday(dt.date(2027, 1, 1))
-        table.invalidate()      # what the check interval's end does
-        calendar.sync(session)
+    time.sleep(0.6)
+    with sessions() as session:
+        calendar.sync(session)  # the interval is over: the version moved, the table is re-read
         assert not calendar.is_workday(dt.date(2027, 1, 1))
+    with sessions() as other:
+        enter(other, "2027-01-02 holiday 元旦")
+    table.invalidate()  # what a change in this process does: the next sync looks at once
+    with sessions() as session:
+        calendar.sync(session)
+        assert table.get(dt.date(2027, 1, 2)) is not None
 
 
 def test_the_table_wins_over_the_package_for_years_it_knows(session: Session) -> None:
@@ -98,6 +107,8 @@ def test_coverage_says_which_years_are_entered_official_or_weekends_only(session
     found = {c.year: c for c in calendar_days.coverage(days, [2026, 2027, 2028])}
     assert (found[2026].basis, found[2026].official) == ("official", True)
     assert (found[2027].basis, found[2027].holidays, found[2027].workdays) == ("entered", 9, 1)
+    assert found[2027].missing == ("清明节", "劳动节", "端午节", "中秋节", "国庆节")
+    assert found[2026].missing == () and found[2028].missing == ()
     assert (found[2028].basis, found[2028].official) == ("weekends", False)
     assert calendar_days.years_reached(TODAY) == [2026, 2027]
 
@@ -112,6 +123,7 @@ def test_coverage_says_which_years_are_entered_official_or_weekends_only(session
     ("2027-01-01 vacation 元旦", Reason.BAD_CALENDAR_KIND),
     ("2027-01-01 元旦", Reason.BAD_CALENDAR_LINE),
     ("# 只有注释\n\n", Reason.NOTHING_TO_IMPORT),
+    ("2027-01-01 holiday 元\x00旦", Reason.UNSTORABLE),
 ])
 def test_bad_lines_are_refused_with_their_reason_and_line(session: Session, text: str, reason: Reason) -> None:
     planned = calendar_days.plan_import(session, text, TODAY)
@@ -136,3 +148,15 @@ def test_only_supervisors_change_the_calendar_and_removing_an_unset_day_is_not_f
         calendar_days.apply(session, planned, operator)
     with pytest.raises(NotFound):
         calendar_days.remove(session, dt.date(2027, 1, 1), SUPERVISOR)
+
+
+def test_any_pasted_text_gives_a_plan_or_problems_never_a_crash(session: Session) -> None:
+    from tests.web.fuzzing import text
+
+    rng = random.Random("calendar-lines")
+    for _ in range(300):
+        lines = "\n".join(rng.choice([text(rng), f"2027-0{rng.randint(1, 9)}-{text(rng)} holiday {text(rng)}",
+                                       f"{text(rng)}..2027-02-01 {rng.choice(list(calendar_days.KIND_WORDS))} 春节"])
+                          for _ in range(rng.randint(1, 4)))
+        planned = calendar_days.plan_import(session, lines, TODAY)
+        assert planned.ok or planned.problems or planned.unchanged, lines

@@ -44,6 +44,7 @@ def test_a_range_added_on_the_page_moves_deadlines_and_its_removal_is_kept(
     assert deadline_day(services, dt.date(2027, 2, 10)) == dt.date(2027, 2, 18)
     listed = client.get(PAGE + "?year=2027").text
     assert "2027 年的节假日尚未录入" not in listed and "2027-02-14（周日）" in listed and "调休上班" in listed
+    assert "2027 年还没有录入：元旦、清明节、劳动节、端午节、中秋节、国庆节" in listed
 
     removed = client.post(f"{PAGE}/2027-02-14/remove", data={"csrf_token": csrf(client, PAGE)})
     assert removed.status_code == 303
@@ -112,5 +113,6 @@ def test_the_api_lists_a_year_with_what_it_stands_on(client: TestClient) -> None
                                               "source": "official"} in known["days"]
     unknown = client.get("/api/v1/holidays?year=2028").json()
     assert (unknown["basis"], unknown["days"]) == ("weekends", [])
-    bad = client.get("/api/v1/holidays?year=1999")
-    assert bad.status_code == 422 and "年份" in bad.json()["message"]
+    for year in ("1999", "20270", "二〇二七", "²", "9" * 5000):
+        bad = client.get(f"/api/v1/holidays?year={year}")
+        assert bad.status_code == 422 and "年份" in bad.json()["message"], year

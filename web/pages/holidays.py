@@ -31,7 +31,7 @@ def _site(request: Request) -> Site:
 
 def _year(request: Request, today: dt.date) -> int:
     raw = request.query_params.get("year", "")
-    year = int(raw) if raw.isdigit() else today.year
+    year = int(raw) if raw.isascii() and raw.isdigit() else today.year
     return year if today.year - 10 <= year <= today.year + 10 else today.year
 
 
@@ -53,6 +53,7 @@ async def page(request: Request, *, year: int | None = None, error: str | None =
 
     view, years, reached = await site.services.run(read)
     warnings = [labels.coverage_warning(c.year) for c in reached if c.basis == "weekends"]
+    warnings += [labels.coverage_missing(c.year, c.missing) for c in reached if c.missing]
     return site.render(request, "holidays.html", {
         "view": view, "years": sorted(set(years) | {year}), "warnings": warnings, "error": error,
         "values": values or {}, "preview": preview, "problems": _problems(preview) if preview else [],

@@ -35,6 +35,10 @@ def coverage_warning(year: int) -> str:
     return f"{year} 年的节假日尚未录入，期限按周末计算（周一至周五为工作日）。"
 
 
+def coverage_missing(year: int, festivals: tuple[str, ...]) -> str:
+    return f"{year} 年还没有录入：{'、'.join(festivals)}；这些假期按平常的工作日计算。"
+
+
 def calendar_kind_label(value: str) -> str:
     return CALENDAR_KINDS_ZH.get(value, value)
 
