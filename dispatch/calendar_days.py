@@ -104,6 +104,9 @@ class CalendarTable:
     def get(self, day: dt.date) -> SetDay | None:
         return self.snapshot.days.get(day)
 
+    def has_year(self, year: int) -> bool:
+        return any(day.year == year for day in self.snapshot.days)
+
     def sync(self, session: Session) -> None:
         now = time.monotonic()
         checked = self._checked_at

@@ -72,7 +72,7 @@ class WorkCalendar:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
-            if day.year not in self._warned:
+            if day.year not in self._warned and not self.table.has_year(day.year):
                 self._warned.add(day.year)
                 log.warning("no official holiday data for %s; counting Monday-Friday", day.year,
                             extra={"event": "calendar_fallback", "year": day.year})

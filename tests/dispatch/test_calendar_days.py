@@ -160,3 +160,14 @@ def test_any_pasted_text_gives_a_plan_or_problems_never_a_crash(session: Session
                           for _ in range(rng.randint(1, 4)))
         planned = calendar_days.plan_import(session, lines, TODAY)
         assert planned.ok or planned.problems or planned.unchanged, lines
+
+
+def test_the_weekend_fallback_is_logged_only_for_a_year_nobody_entered(
+        session: Session, caplog: pytest.LogCaptureFixture) -> None:
+    enter(session, SPRING_FESTIVAL_2027)
+    calendar = WorkCalendar(table=CalendarTable(check_every=0))
+    calendar.sync(session)
+    with caplog.at_level("WARNING", logger="dispatch.deadlines"):
+        calendar.is_workday(dt.date(2027, 3, 1))
+        calendar.is_workday(dt.date(2028, 3, 1))
+    assert [r.year for r in caplog.records if getattr(r, "event", "") == "calendar_fallback"] == [2028]
