@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import chinese_calendar
+from sqlalchemy.orm import Session
 
+from dispatch.calendar_days import HOLIDAY, CalendarTable
 from dispatch.clock import CHINA, local_date
 from dispatch.errors import InvalidInput, Reason
 from dispatch.vocabulary import RequestType, Urgency
@@ -28,25 +30,41 @@ DEFAULT_WORKING_DAYS: dict[str, dict[str, int]] = {
 
 @dataclass(frozen=True)
 class WorkCalendar:
-    """Official Chinese working days; explicit overrides win (a city's own closure days).
+    """Chinese working days: the days people set on the holidays page first
+    (dispatch/calendar_days.py), then a city's own closure days from the deadlines file, then
+    the chinese-calendar package.
 
-    Past the years the chinese-calendar package knows, it falls back to Monday-Friday and
-    says so in the log once, rather than refusing to give a deadline at all.
+    Past the years the package knows, it falls back to Monday-Friday and says so in the log
+    once (and `calendar_days.coverage` on the page), rather than refusing to give a deadline.
     """
 
     extra_holidays: frozenset[dt.date] = frozenset()
     extra_workdays: frozenset[dt.date] = frozenset()
+    table: CalendarTable = field(default_factory=CalendarTable, compare=False, repr=False)
     _warned: set[int] = field(default_factory=set, compare=False, repr=False)
     _known: dict[dt.date, bool] = field(default_factory=dict, compare=False, repr=False)
+    _known_version: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
+
+    def sync(self, session: Session) -> None:
+        """Bring the days people set up to date (a cheap version check, at most every few seconds)."""
+        self.table.sync(session)
 
     def is_workday(self, day: dt.date) -> bool:
-        # Every intake asks about the same few weeks of days: remember the answers.
+        # Every intake asks about the same few weeks of days: remember the answers for as
+        # long as the table stays at the same version.
+        version = self.table.snapshot.version
+        if version != self._known_version[0]:
+            self._known.clear()
+            self._known_version[0] = version
         known = self._known.get(day)
         if known is None:
             known = self._known[day] = self._is_workday(day)
         return known
 
     def _is_workday(self, day: dt.date) -> bool:
+        entered = self.table.get(day)
+        if entered is not None:
+            return entered.kind != HOLIDAY
         if day in self.extra_holidays:
             return False
         if day in self.extra_workdays:
@@ -54,7 +72,7 @@ class WorkCalendar:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
-            if day.year not in self._warned:
+            if day.year not in self._warned and not self.table.has_year(day.year):
                 self._warned.add(day.year)
                 log.warning("no official holiday data for %s; counting Monday-Friday", day.year,
                             extra={"event": "calendar_fallback", "year": day.year})

@@ -183,6 +183,7 @@ class _Generator:
     def __init__(self, session: Session, city: City, rules: IntakeRules, size: HistorySize, now: dt.datetime,
                  actors: dict[str, Actor]) -> None:
         self.session, self.city, self.rules, self.size, self.now = session, city, rules, size, now
+        rules.policy.calendar.sync(session)
         self.rng = random.Random(size.seed)
         self.w = _Writer()
         self.units = {u.code: u for u in session.scalars(select(Unit))}

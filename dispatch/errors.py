@@ -53,6 +53,12 @@ class Reason(enum.StrEnum):
     BAD_AGENT = "bad_agent"                    # the operator's phone, e.g. PJSIP/7001
     NO_AGENT = "no_agent"
     NO_PBX = "no_pbx"
+    BAD_CALENDAR_KIND = "bad_calendar_kind"    # value
+    BAD_CALENDAR_LINE = "bad_calendar_line"    # value
+    WORKDAY_NOT_WEEKEND = "workday_not_weekend"  # day
+    DAY_REPEATED = "day_repeated"              # day, first (line)
+    DAY_ALREADY_SET = "day_already_set"        # day, calendar_kind, festival
+    NOTHING_TO_IMPORT = "nothing_to_import"
     # -- accounts and tokens (the CLI) ------------------------------------------------------
     PASSWORD_TOO_SHORT = "password_too_short"  # limit
     PASSWORD_TOO_LONG = "password_too_long"    # limit
@@ -103,6 +109,7 @@ class Reason(enum.StrEnum):
     EXTENSION_NOT_FOUND = "extension_not_found"  # request_id
     ACCOUNT_NOT_FOUND = "account_not_found"    # user_id
     UNIT_RECORD_NOT_FOUND = "unit_record_not_found"  # unit_id
+    DAY_NOT_SET = "day_not_set"                # day
     # -- state and permission ---------------------------------------------------------------
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
     ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what

@@ -211,6 +211,7 @@ def _open_repeat(session: Session, clean: _Clean, since: dt.datetime,
 
 def _create(session: Session, request: IntakeRequest, clean: _Clean, rules: IntakeRules,
             now: dt.datetime, proposal: RoutingAnswer | None) -> Ticket:
+    rules.policy.calendar.sync(session)
     ticket = Ticket(
         number=next_number(session, now), query_code=new_query_code(),
         channel=request.channel.value, request_type=request.request_type.value,

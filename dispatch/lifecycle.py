@@ -390,6 +390,7 @@ def decide_extension(session: Session, request: ExtensionRequest, actor: Actor, 
     data: dict[str, Any] = {"request_id": request.id, "approved": approve}
     if approve and ticket.deadline is not None and State(ticket.state) not in FINISHED_STATES:
         old = ticket.deadline
+        policy.calendar.sync(session)
         ticket.deadline = policy.extend(old, request.working_days)
         data.update(old_deadline=old.isoformat(), new_deadline=ticket.deadline.isoformat())
     action = "approve_extension" if approve else "refuse_extension"

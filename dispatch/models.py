@@ -557,6 +557,8 @@ class KeptForm(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+
+
 class StaffActivity(Base):
     """What staff did outside the tickets: logins and failed logins, logouts, account, unit
     and routing rule changes, exports, API tokens. Append-only like ticket_events (triggers
@@ -572,3 +574,19 @@ class StaffActivity(Base):
     target: Mapped[str | None] = mapped_column(String(200), index=True)
     address: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CalendarDay(Base):
+    """A day people set on the holidays page or by import: a holiday (节假日), a make-up
+    workday (调休上班), or `cleared` (back to the official calendar). Append-only: the newest
+    row of a day wins, so every change stays on record with who and when, and the highest id
+    is the table's version (dispatch/calendar_days.py)."""
+
+    __tablename__ = "calendar_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(40))
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    set_by: Mapped[str] = mapped_column(String(100))

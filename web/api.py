@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from dispatch import limits, reports
+from dispatch import calendar_days, limits, reports
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.intake import IntakeRequest, intake
@@ -18,7 +18,7 @@ from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Urgency, parse_request_type
 from web.auth import client_key
 from web.errors import BadRequest
-from web.inputs import MIN_DAY, parse_day, refuse_unstorable
+from web.inputs import MAX_DAY, MIN_DAY, parse_day, refuse_unstorable
 from web.services import Services
 
 MAX_JSON_BYTES = 256 * 1024
@@ -132,7 +132,32 @@ async def stats(request: Request) -> JSONResponse:
     return JSONResponse(await services.run(lambda session: reports.public_summary(session, period)))
 
 
+def holidays_json(view: calendar_days.YearView) -> dict[str, Any]:
+    """A year's calendar as the API and `hotline holidays list --json` give it (no staff names)."""
+    return {"year": view.year, "basis": view.coverage.basis, "official": view.coverage.official,
+            "days": [{"date": d.day.isoformat(), "kind": d.kind, "name": d.name,
+                      "source": "official" if d.set_by is None else "entered"} for d in view.days]}
+
+
+def year_param(request: Request, today: dt.date) -> int:
+    raw = request.query_params.get("year") or str(today.year)
+    if not (raw.isascii() and raw.isdigit()):
+        raise BadRequest("year", Reason.NOT_INTEGER)
+    if len(raw) > 4 or not MIN_DAY.year <= int(raw) <= MAX_DAY.year:
+        raise BadRequest("year", Reason.OUT_OF_RANGE, low=MIN_DAY.year, high=MAX_DAY.year)
+    return int(raw)
+
+
+async def holidays(request: Request) -> JSONResponse:
+    """Public: holidays are public, and a unit's system counts its own deadlines with them."""
+    services: Services = request.app.state.services
+    year = year_param(request, local_date(utcnow()))
+    view = await services.run(lambda session: calendar_days.year_view(session, year))
+    return JSONResponse(holidays_json(view))
+
+
 routes = [
+    Route("/api/v1/holidays", holidays, methods=["GET"]),
     Route("/api/v1/tickets", create_ticket, methods=["POST"]),
     Route("/api/v1/tickets/{number}", show_ticket, methods=["GET"]),
     Route("/api/v1/stats", stats, methods=["GET"]),

@@ -21,6 +21,8 @@ FIELDS_ZH: dict[str, str] = {
     "since": "开始日期", "until": "结束日期", "path": "地址", "city": "城市配置", "deadlines": "时限配置",
     "text": "说明", "decision": "审批决定", "display_name": "姓名", "role": "角色", "parent": "上级单位",
     "kind": "类型", "units": "单位列表", "user_id": "账号", "?": "字段名",
+    "day": "日期", "start": "开始日期", "end": "结束日期", "festival": "节日名称", "lines": "导入内容",
+    "year": "年份",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
@@ -66,6 +68,13 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.BAD_AGENT: "分机格式不对，例如 PJSIP/7001。",
     Reason.NO_AGENT: "请先在上方选择您的分机，回拨时先响您的话机。",
     Reason.NO_PBX: "电话系统未接入，无法一键回拨：请用座机拨打后在下方记录结果。",
+    Reason.BAD_CALENDAR_KIND: "类型「{value}」不对，应为节假日（holiday）或调休上班（workday）。",
+    Reason.BAD_CALENDAR_LINE: "「{value}」看不懂：每行应为「日期 类型 名称」，例如 2027-01-01 holiday 元旦，"
+                              "或 2027-02-15..2027-02-21 节假日 春节。",
+    Reason.WORKDAY_NOT_WEEKEND: "{day} 不是周六或周日，本来就上班，设为调休上班没有意义。",
+    Reason.DAY_REPEATED: "{day} 重复出现（第 {first} 行已有这一天）。",
+    Reason.DAY_ALREADY_SET: "{day} 已录入为{calendar_kind}（{festival}），如需修改请先删除这一天。",
+    Reason.NOTHING_TO_IMPORT: "没有可导入的行：每行一天或一段日期，例如 2027-01-01 holiday 元旦。",
     Reason.PASSWORD_TOO_SHORT: "密码至少 {limit} 个字符。",
     Reason.PASSWORD_TOO_LONG: "密码最多 {limit} 个字符。",
     Reason.PASSWORD_TOO_SIMPLE: "密码过于简单（至少用 3 个不同的字符）。",
@@ -112,6 +121,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.EXTENSION_NOT_FOUND: "没有这条延期申请（{request_id}）。",
     Reason.ACCOUNT_NOT_FOUND: "没有这个账号。",
     Reason.UNIT_RECORD_NOT_FOUND: "没有这个单位。",
+    Reason.DAY_NOT_SET: "{day} 没有录入的节假日或调休上班，无需删除。",
     Reason.ILLEGAL_TRANSITION: "工单当前状态为「{state}」，不能执行「{action}」。",
     Reason.ROLE_NOT_ALLOWED: "您的角色无权执行此操作。",
     Reason.NOT_YOUR_UNIT: "该工单不在您的单位办理，您无权执行此操作。",
@@ -210,7 +220,7 @@ class _Data(dict):  # type: ignore[type-arg]
 
 def _shown(key: str, value: Any) -> str:
     # Imported here: web.pages imports this module (through web.errors) as it loads.
-    from web.pages.labels import action_label, label
+    from web.pages.labels import action_label, calendar_kind_label, label
 
     if value is None:
         return ""
@@ -218,6 +228,8 @@ def _shown(key: str, value: Any) -> str:
         return label(str(value))
     if key == "action":
         return action_label(str(value))
+    if key == "calendar_kind":
+        return calendar_kind_label(str(value))
     if key == "states":  # the codes the API takes, with the words people know them by
         return "、".join(f"{label(str(v))}（{v}）" for v in value)
     if isinstance(value, (list, tuple, set, frozenset)):

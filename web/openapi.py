@@ -126,6 +126,21 @@ PATHS: dict[str, Any] = {
         "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
                        {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}}],
         "responses": {"200": _json(_ref("Stats")), **_errors(422)}}},
+    "/api/v1/holidays": {"get": {
+        "summary": "A year's holidays and make-up workdays, and what its working days stand on (public)",
+        "security": [],
+        "parameters": [{"name": "year", "in": "query", "schema": {**INT, "minimum": 2000, "maximum": 2099},
+                        "description": "default: this year (China time)"}],
+        "responses": {"200": _json(_object({
+            "year": INT, "official": BOOL,
+            "basis": {"type": "string", "enum": ["entered", "official", "weekends"],
+                      "description": "entered: days set by supervisors (the package fills in where it "
+                                     "knows); official: the chinesecalendar package; weekends: nobody "
+                                     "knows the year, Monday-Friday count"},
+            "days": {"type": "array", "items": _object({
+                "date": {"type": "string", "format": "date"},
+                "kind": {"type": "string", "enum": ["holiday", "workday"]}, "name": TEXT,
+                "source": {"type": "string", "enum": ["entered", "official"]}})}})), **_errors(422)}}},
     "/api/v1/units": {"get": {
         "summary": "Active responsible units (public)", "security": [],
         "responses": {"200": _json({"type": "array", "items": _ref("Unit")})}}},

@@ -130,6 +130,12 @@ def stats(rng: random.Random, **_: object) -> FuzzRequest:
     return FuzzRequest("GET", f"/api/v1/stats?{query(_period(rng, False), rng)}")
 
 
+def holidays(rng: random.Random, **_: object) -> FuzzRequest:
+    """GET /api/v1/holidays?year."""
+    year = rng.choice(["2027", "1999", "0", "-1", "²", "٣", "１", "9" * 5000]) if rng.random() < 0.5 else text(rng)
+    return FuzzRequest("GET", f"/api/v1/holidays?{query([('year', year)], rng)}")
+
+
 def board(rng: random.Random, **_: object) -> FuzzRequest:
     """GET /board?days&since&until."""
     return FuzzRequest("GET", f"/board?{query(_period(rng, True), rng)}")
@@ -192,6 +198,7 @@ ENTRY_POINTS: dict[str, Callable[..., FuzzRequest]] = {
     "POST /api/v1/tickets": create_ticket,
     "GET /api/v1/tickets/{n}": show_ticket,
     "GET /api/v1/stats": stats,
+    "GET /api/v1/holidays": holidays,
     "GET /board": board,
     "GET /status": status,
     "POST /": citizen_form,

@@ -24,6 +24,25 @@ BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办"
 CONTACT_ZH = {"phone": "来电人"}
 CONTACT_OTHER = "反映人"
 
+# The holiday calendar (dispatch/calendar_days.py): kinds of day, and what a year stands on.
+CALENDAR_KINDS_ZH = {"holiday": "节假日", "workday": "调休上班", "cleared": "已删除"}
+COVERAGE_ZH = {"entered": "已录入", "official": "按 chinesecalendar 数据包（国务院通知）",
+               "weekends": "尚未录入，按周末计算"}
+WEEKDAYS_ZH = ("一", "二", "三", "四", "五", "六", "日")
+
+
+def coverage_warning(year: int) -> str:
+    return f"{year} 年的节假日尚未录入，期限按周末计算（周一至周五为工作日）。"
+
+
+def coverage_missing(year: int, festivals: tuple[str, ...]) -> str:
+    return f"{year} 年还没有录入：{'、'.join(festivals)}；这些假期按平常的工作日计算。"
+
+
+def calendar_kind_label(value: str) -> str:
+    return CALENDAR_KINDS_ZH.get(value, value)
+
+
 ROLE_HOME = {"operator": "/operator", "unit_staff": "/unit", "supervisor": "/supervisor", "admin": "/supervisor"}
 
 

@@ -1,0 +1,95 @@
+"""`hotline holidays ...`: the holiday calendar deadlines are counted on, listed by year and
+imported from the State Council's notice as lines (the same checks as the holidays page)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from web.config import Settings
+
+
+def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
+    """Settings are read when a command runs, not when the CLI is built."""
+
+    def sessions():  # type: ignore[no-untyped-def]
+        from dispatch import db
+
+        settings = get_settings()
+        db.upgrade(settings.database_url)
+        engine = db.make_engine(settings.database_url)
+        return engine, db.make_sessionmaker(engine)
+
+    @click.group(name="holidays", help="Holidays and make-up workdays that deadlines count with.")
+    def group() -> None:
+        pass
+
+    @group.command(name="list", help="A year's holidays and make-up workdays, and what the year stands on.")
+    @click.option("--year", type=click.IntRange(2000, 2099), help="default: this year (China time)")
+    @click.option("--json", "as_json", is_flag=True, help="print JSON, as GET /api/v1/holidays gives it")
+    def list_days(year: int | None, as_json: bool) -> None:
+        import json
+
+        from dispatch import calendar_days
+        from dispatch.clock import local_date, utcnow
+        from web.api import holidays_json
+        from web.pages import labels
+
+        today = local_date(utcnow())
+        engine, factory = sessions()
+        try:
+            with factory() as session:
+                view = calendar_days.year_view(session, year or today.year)
+        finally:
+            engine.dispose()
+        if as_json:
+            click.echo(json.dumps(holidays_json(view), ensure_ascii=False, indent=2))
+            return
+        click.echo(f"{view.year} 年：{labels.COVERAGE_ZH[view.coverage.basis]}")
+        if view.coverage.basis == "weekends":
+            click.echo(labels.coverage_warning(view.year))
+        if view.coverage.missing:
+            click.echo(labels.coverage_missing(view.year, view.coverage.missing))
+        for d in view.days:
+            source = f"{d.set_by} {labels.local_time(d.set_at)}" if d.set_by else "数据包"
+            click.echo(f"{d.day.isoformat()}  周{labels.WEEKDAYS_ZH[d.day.weekday()]}  "
+                       f"{labels.calendar_kind_label(d.kind)}  {d.name or ''}  ({source})")
+
+    @group.command(name="import", help="Import lines like '2027-02-06..2027-02-13 holiday 春节' from FILE "
+                                       "('-' for standard input); nothing is written if any line is wrong.")
+    @click.argument("file", type=click.File("r", encoding="utf-8"))
+    @click.option("--dry-run", is_flag=True, help="only show what would change")
+    def import_file(file, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
+        import getpass
+
+        from dispatch import calendar_days
+        from dispatch.actors import Actor
+        from dispatch.errors import DispatchError
+        from web.messages import describe, describe_for_console
+        from web.pages import labels
+
+        text = file.read()
+        engine, factory = sessions()
+        try:
+            with factory.begin() as session:
+                planned = calendar_days.plan_import(session, text)
+                for p in planned.problems:
+                    click.echo((f"第 {p.line} 行：" if p.line else "") + describe(p.error), err=True)
+                if planned.problems:
+                    raise click.ClickException(f"{Path(file.name).name}：{len(planned.problems)} 处错误，未导入。")
+                for e in planned.new:
+                    click.echo(f"{'将新增' if dry_run else '新增'} {e.day.isoformat()} "
+                               f"{labels.calendar_kind_label(e.kind)} {e.name}")
+                if planned.unchanged:
+                    click.echo(f"已录入，跳过 {len(planned.unchanged)} 天")
+                if not dry_run and planned.new:
+                    calendar_days.apply(session, planned, Actor.system(f"cli:{getpass.getuser()}"))
+        except DispatchError as exc:
+            raise click.ClickException(describe_for_console(exc)) from None
+        finally:
+            engine.dispose()
+
+    return group
