@@ -6,14 +6,14 @@ import csv
 import datetime as dt
 import io
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from dispatch import lifecycle
 from dispatch.actors import Actor
 from dispatch.clock import local_day_start
 from dispatch.intake import IntakeRequest, intake
-from dispatch.models import Ticket
+from dispatch.models import StaffActivity, Ticket
 from dispatch.units import unit_by_code
 from dispatch.vocabulary import Channel, Role
 from tests.web.pages_support import login, ticket_titled
@@ -112,6 +112,11 @@ def test_the_csv_holds_the_whole_filtered_result_and_no_personal_details(client:
     assert "王小明" not in response.text and "13900000" not in response.text
     narrower = rows_of(client.get("/search.csv", params={"q": "停车", "state": "closed"}).text)
     assert narrower == rows[:1]
+    # Each download is in the staff activity log, with its filters but not the words asked.
+    logged = services.run_sync(lambda s: s.scalars(select(StaffActivity).where(StaffActivity.target == "search.csv")
+                                                   .order_by(StaffActivity.id)).all())
+    assert [(a.kind, a.actor_id is not None, a.detail) for a in logged] == [
+        ("export", True, {"channel": "web", "rows": 55}), ("export", True, {"state": "closed", "rows": 0})]
 
 
 def test_unit_staff_find_and_download_only_their_units_tickets(client: TestClient, services: Services) -> None:
