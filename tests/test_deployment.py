@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -487,3 +488,132 @@ def test_the_image_serves_on_the_port_the_checks_and_the_proxy_use() -> None:
     dockerfile = (DOCKER / "Dockerfile").read_text(encoding="utf-8")
     assert 'CMD ["hotline", "serve", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
     assert "USER hotline" in dockerfile
+
+
+# --- the proxy, run: TLS, the forwarded-for header the hotline believes, live streams ----------
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class EchoUpstream:
+    """A real HTTP server standing where the hotline would: it answers with the headers it got,
+    and /events streams two server-sent events a second apart."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                if self.path == "/events":
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.end_headers()
+                    for n in range(2):
+                        self.wfile.write(f"data: {n}\n\n".encode())
+                        self.wfile.flush()
+                        time.sleep(1.5)
+                    return
+                body = json.dumps({"x-forwarded-for": self.headers.get_all("x-forwarded-for") or [],
+                                   "host": self.headers.get("host")}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> EchoUpstream:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_proxy_terminates_tls_and_hands_on_only_the_clients_own_address(tmp_path: Path) -> None:
+    import http.client
+    import ssl
+
+    from web.auth import client_address
+    from web.config import parse_networks
+
+    caddy = shutil.which("caddy")
+    if caddy is None or shutil.which("openssl") is None:
+        pytest.skip("caddy or openssl is not installed (apt-get install caddy openssl)")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
+                   capture_output=True, timeout=60, check=True)
+    folder = tmp_path / "caddy"
+    shutil.copytree(DOCKER / "caddy", folder)
+    http_port, https_port, health_port = free_port(), free_port(), free_port()
+    with EchoUpstream() as upstream:
+        # Only the ports and the upstream's address differ from production (no root, no DNS name).
+        text = (folder / "Caddyfile").read_text(encoding="utf-8")
+        assert "dynamic a hotline 8000" in text and "127.0.0.1:8081" in text
+        text = text.replace("dynamic a hotline 8000", f"dynamic a 127.0.0.1 {upstream.port}")
+        text = text.replace("127.0.0.1:8081", f"127.0.0.1:{health_port}")
+        (folder / "Caddyfile").write_text(f"{{\n\thttp_port {http_port}\n\thttps_port {https_port}\n\tadmin off\n}}\n"
+                                          + text, encoding="utf-8")
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path),
+               "XDG_CONFIG_HOME": str(tmp_path), "HOTLINE_DOMAIN": "localhost", "HOTLINE_TLS": "files",
+               "HOTLINE_TLS_DIR": str(tmp_path)}
+        process = subprocess.Popen([caddy, "run", "--config", "Caddyfile", "--adapter", "caddyfile"], cwd=folder,
+                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+
+            def get(path: str, **headers: str) -> tuple[int, bytes]:
+                deadline = time.monotonic() + 20
+                while True:
+                    try:
+                        connection = http.client.HTTPSConnection("localhost", https_port, context=context, timeout=10)
+                        connection.request("GET", path, headers=headers)
+                        response = connection.getresponse()
+                        return response.status, response.read()
+                    except (ConnectionRefusedError, ssl.SSLError):
+                        assert process.poll() is None, process.communicate()[1]
+                        assert time.monotonic() < deadline, "caddy did not start"
+                        time.sleep(0.2)
+
+            status, body = get("/whoami", **{"X-Forwarded-For": "6.6.6.6"})
+            assert status == 200, body
+            seen = json.loads(body)
+            # The forged address is gone: the header holds the client's own address only.
+            assert seen["x-forwarded-for"] == ["127.0.0.1"] and seen["host"] == f"localhost:{https_port}"
+            proxy = parse_networks("127.0.0.1")  # in compose: the proxy's fixed address
+            assert client_address("127.0.0.1", seen["x-forwarded-for"], proxy) == "127.0.0.1"
+
+            plain = http.client.HTTPConnection("localhost", http_port, timeout=10)
+            plain.request("GET", "/whoami")
+            redirect = plain.getresponse()
+            assert redirect.status in (301, 308) and redirect.getheader("location", "").startswith("https://")
+
+            health = http.client.HTTPConnection("127.0.0.1", health_port, timeout=10)
+            health.request("GET", "/healthz")
+            assert health.getresponse().status == 200
+
+            # A live stream's first event arrives before the upstream has finished the second.
+            stream = http.client.HTTPSConnection("localhost", https_port, context=context, timeout=10)
+            started = time.monotonic()
+            stream.request("GET", "/events")
+            response = stream.getresponse()
+            assert response.status == 200
+            first = response.readline()
+            assert first == b"data: 0\n" and time.monotonic() - started < 1.2
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
