@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -614,6 +615,40 @@ def test_the_proxy_terminates_tls_and_hands_on_only_the_clients_own_address(tmp_
             assert response.status == 200
             first = response.readline()
             assert first == b"data: 0\n" and time.monotonic() - started < 1.2
+            # So does it when the browser asks for compression, as every browser does.
+            import zlib
+
+            stream = http.client.HTTPSConnection("localhost", https_port, context=context, timeout=10)
+            started = time.monotonic()
+            stream.request("GET", "/events", headers={"Accept-Encoding": "gzip"})
+            response = stream.getresponse()
+            gzipped = response.getheader("content-encoding") == "gzip"
+            inflate, text = zlib.decompressobj(16 + zlib.MAX_WBITS), b""
+            while b"\n\n" not in text:
+                chunk = response.read1(4096)
+                text += inflate.decompress(chunk) if gzipped else chunk
+            assert text.startswith(b"data: 0\n\n") and time.monotonic() - started < 1.2
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_the_migrate_command_upgrades_and_imports_the_mounted_city(tmp_path: Path) -> None:
+    """The service's own command line, on a SQLite file here instead of the db service."""
+    compose = load_compose()
+    secrets = make_secrets(tmp_path)
+    migrate = compose["services"][ONE_SHOT]
+    env = on_this_machine(service_env(compose, ONE_SHOT), secrets)
+    del env["HOTLINE_DATABASE_PASSWORD_FILE"]  # SQLite takes no password
+    env["HOTLINE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'hotline.db'}"
+    env["HOTLINE_CITY_FILE"] = env["HOTLINE_CITY_FILE"].replace("/etc/hotline/city", str(DOCKER / "city"))
+    hotline = Path(sys.executable).parent
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    base["PATH"] = f"{hotline}{os.pathsep}{base['PATH']}"
+    runs = [subprocess.run(migrate["command"], env={**base, **env}, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300, check=False) for _ in range(2)]
+    for result in runs:
+        assert result.returncode == 0, result.stderr
+    units = len(load_city(DOCKER / "city" / "city.json").units)
+    assert f"{units} units added, 0 updated" in runs[0].stdout
+    assert f"0 units added, 0 updated, {units} in the file" in runs[1].stdout  # every start runs it
