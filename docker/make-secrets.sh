@@ -23,6 +23,7 @@ make() {
 }
 
 make db_password "$(random)"
+make db_app_password "$(random)"
 make secret_key "$(random)$(random)"
 make ami_secret "$(random)"
 # Empty: SMS off. Put the Twilio auth token here (and the SID and number in docker/.env) to turn it on.

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from sqlalchemy import Engine
+
 from dispatch.units import load_city
 from web.config import SECRET_SETTINGS, Settings
 
@@ -175,8 +177,11 @@ def test_the_schema_is_migrated_by_a_one_shot_service_before_the_web_and_the_pbx
     migrate = services[ONE_SHOT]
     assert migrate["restart"] == "no" and migrate["healthcheck"] == {"disable": True}
     assert migrate["depends_on"]["db"] == {"condition": "service_healthy"}
-    script = migrate["command"][-1]
-    assert script.startswith("hotline db upgrade && ") and 'hotline units import "$HOTLINE_CITY_FILE"' in script
+    steps = [step.strip() for step in migrate["command"][-1].split("&&")]
+    assert migrate["command"][:2] == ["sh", "-c"]
+    assert steps == ["hotline db upgrade",
+                     "hotline db grant-app-role hotline_app --login-password-file /run/secrets/db_app_password",
+                     'hotline units import "$HOTLINE_CITY_FILE"']
     for name in ("hotline", "asterisk"):  # asterisk writes into the queue_log table the migrations make
         assert services[name]["depends_on"][ONE_SHOT] == {"condition": "service_completed_successfully"}
     assert services["hotline"]["depends_on"]["db"] == {"condition": "service_healthy"}
@@ -312,16 +317,25 @@ def test_one_password_file_each_reaches_postgres_the_hotline_and_asterisk(tmp_pa
 
     etc, secrets = rendered
     compose = load_compose()
-    password = (secrets / "db_password").read_text(encoding="utf-8").strip()
+    owner = (secrets / "db_password").read_text(encoding="utf-8").strip()
+    password = (secrets / "db_app_password").read_text(encoding="utf-8").strip()
     ami_secret = (secrets / "ami_secret").read_text(encoding="utf-8").strip()
+    assert owner != password
     assert service_env(compose, "db")["POSTGRES_PASSWORD_FILE"] == "/run/secrets/db_password"
+    migration = Settings.from_env(on_this_machine(service_env(compose, ONE_SHOT), secrets))
+    assert make_url(migration.database_url).username == service_env(compose, "db")["POSTGRES_USER"]
+    assert make_url(migration.database_url).password == owner
+    # The web and the PBX use the runtime role the migration makes; neither can read the owner's.
+    assert "db_password" not in compose["services"]["hotline"]["secrets"]
+    assert "db_password" not in compose["services"]["asterisk"]["secrets"]
     settings = Settings.from_env(on_this_machine(service_env(compose, "hotline"), secrets))
+    assert make_url(settings.database_url).username == "hotline_app"
     assert make_url(settings.database_url).password == password
     assert settings.ami is not None and settings.ami.secret == ami_secret
     assert settings.secret_key == (secrets / "secret_key").read_text(encoding="utf-8").strip()
     pgsql = (etc / "res_config_pgsql.conf").read_text(encoding="utf-8")
     assert asterisk_option(pgsql, "general", "dbpass") == [password]
-    assert asterisk_option(pgsql, "general", "dbuser") == [service_env(compose, "db")["POSTGRES_USER"]]
+    assert asterisk_option(pgsql, "general", "dbuser") == ["hotline_app"]
     manager = (etc / "manager.conf").read_text(encoding="utf-8")
     assert asterisk_option(manager, "hotline", "secret") == [ami_secret]
     assert settings.ami.username == "hotline" and "[hotline]" in manager
@@ -346,9 +360,9 @@ def test_the_entrypoint_refuses_what_would_break_asterisk_files(tmp_path: Path) 
     no_address = run_entrypoint(tmp_path, secrets, {**env, "SIP_EXTERNAL_ADDRESS": ""})
     assert no_address.returncode == 1 and "SIP_EXTERNAL_ADDRESS must be an IPv4 address" in no_address.stderr
     assert "asterisk would start" not in no_address.stdout
-    (secrets / "db_password").unlink()
+    (secrets / "db_app_password").unlink()
     missing = run_entrypoint(tmp_path, secrets, env)
-    assert missing.returncode == 1 and "secret db_password missing" in missing.stderr
+    assert missing.returncode == 1 and "secret db_app_password missing" in missing.stderr
 
 
 def test_asterisk_needs_the_host_address_from_the_city(compose: dict[str, Any]) -> None:
@@ -639,16 +653,76 @@ def test_the_migrate_command_upgrades_and_imports_the_mounted_city(tmp_path: Pat
     secrets = make_secrets(tmp_path)
     migrate = compose["services"][ONE_SHOT]
     env = on_this_machine(service_env(compose, ONE_SHOT), secrets)
-    del env["HOTLINE_DATABASE_PASSWORD_FILE"]  # SQLite takes no password
+    del env["HOTLINE_DATABASE_PASSWORD_FILE"]  # SQLite takes no password, and has no roles:
     env["HOTLINE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'hotline.db'}"
+    command = migrate["command"][:2] + [re.sub(r"hotline db grant-app-role [^&]*&& ", "", migrate["command"][2])]
     env["HOTLINE_CITY_FILE"] = env["HOTLINE_CITY_FILE"].replace("/etc/hotline/city", str(DOCKER / "city"))
     hotline = Path(sys.executable).parent
     base = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     base["PATH"] = f"{hotline}{os.pathsep}{base['PATH']}"
-    runs = [subprocess.run(migrate["command"], env={**base, **env}, cwd=tmp_path, capture_output=True, text=True,
+    runs = [subprocess.run(command, env={**base, **env}, cwd=tmp_path, capture_output=True, text=True,
                            timeout=300, check=False) for _ in range(2)]
     for result in runs:
         assert result.returncode == 0, result.stderr
     units = len(load_city(DOCKER / "city" / "city.json").units)
     assert f"{units} units added, 0 updated" in runs[0].stdout
     assert f"0 units added, 0 updated, {units} in the file" in runs[1].stdout  # every start runs it
+
+
+def test_the_migration_makes_the_runtime_login_role_the_hotline_and_asterisk_use(
+        engine: Engine, tmp_path: Path) -> None:
+    """On real PostgreSQL: `grant-app-role --login-password-file`, as the migrate service runs
+    it, makes a login role that can file a ticket's event and Asterisk's queue_log row, and
+    cannot rewrite the audit log. Run twice, it sets the password again."""
+    from click.testing import CliRunner
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from web.cli import main
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("needs TEST_DATABASE_URL on PostgreSQL: roles are PostgreSQL's")
+    role = "hotline_app_deploy_test"
+    password_file = tmp_path / "db_app_password"
+    owner_url = engine.url.render_as_string(hide_password=False)
+
+    def run() -> str:
+        result = CliRunner().invoke(main, ["db", "grant-app-role", role, "--login-password-file", str(password_file)],
+                                    env={"HOTLINE_DATABASE_URL": owner_url}, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT rolcanlogin, rolsuper, rolpassword FROM pg_authid "
+                                          "WHERE rolname = :role"), {"role": role}).one()
+        assert row.rolcanlogin and not row.rolsuper and row.rolpassword.startswith(("SCRAM-SHA-256$", "md5"))
+        return row.rolpassword
+
+    try:
+        password_file.write_text("first-Pass_word.1\n")
+        first = run()
+        password_file.write_text("it's-another-one\n")  # a quote, doubled in the SQL literal
+        assert run() != first
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SET ROLE {role}")
+            connection.execute(text("INSERT INTO queue_log (time, callid, queuename, agent, event) "
+                                    "VALUES (now(), '1.1', '12345', 'NONE', 'ENTERQUEUE')"))
+            connection.rollback()
+            connection.exec_driver_sql(f"SET ROLE {role}")
+            with pytest.raises(DBAPIError, match="permission denied"):
+                connection.execute(text("UPDATE ticket_events SET note = 'x'"))
+            connection.rollback()
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+
+
+def test_a_password_file_that_is_empty_is_refused_before_touching_the_database(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    result = CliRunner().invoke(main, ["db", "grant-app-role", "x", "--login-password-file", str(empty)],
+                                env={"HOTLINE_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"})
+    assert result.exit_code == 1 and "must hold the password alone" in result.output

@@ -35,7 +35,7 @@ address() {  # an IPv4 address or CIDR, nothing that could break the files
 }
 
 AMI_SECRET=$(secret ami_secret)
-DB_PASSWORD=$(secret db_password)
+DB_APP_PASSWORD=$(secret db_app_password)
 EXTERNAL=$(address SIP_EXTERNAL_ADDRESS "${SIP_EXTERNAL_ADDRESS:-}")
 INTERNAL=$(address INTERNAL_SUBNET "${INTERNAL_SUBNET:-}")
 VOICE=$(address VOICE_SUBNET "${VOICE_SUBNET:-}")
@@ -55,7 +55,7 @@ mkdir -p "$target"
 for template in "$templates"/*.conf; do
     name=$(basename "$template")
     sed -e "s|@AMI_SECRET@|$AMI_SECRET|g" \
-        -e "s|@DB_PASSWORD@|$DB_PASSWORD|g" \
+        -e "s|@DB_APP_PASSWORD@|$DB_APP_PASSWORD|g" \
         -e "s|@SIP_EXTERNAL_ADDRESS@|$EXTERNAL|g" \
         -e "s|@INTERNAL_SUBNET@|$INTERNAL|g" \
         -e "s|@VOICE_SUBNET@|$VOICE|g" \
