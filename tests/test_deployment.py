@@ -172,6 +172,28 @@ def test_the_web_health_check_is_valid_python_that_fails_without_a_server() -> N
     assert result.returncode != 0 and "Connection refused" in result.stderr
 
 
+def test_the_web_health_check_passes_against_a_real_hotline_serve(tmp_path: Path) -> None:
+    test = load_compose()["services"]["hotline"]["healthcheck"]["test"]
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update(HOTLINE_DATABASE_URL=f"sqlite:///{tmp_path / 'hotline.db'}", HOTLINE_TRAIN_ON_START="no",
+               HOTLINE_MODEL_DIR=str(tmp_path / "models"))
+    server = subprocess.Popen([str(Path(sys.executable).parent / "hotline"), "serve", "--port", str(port)],
+                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        code = test[3].replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        deadline = time.monotonic() + 60
+        while True:
+            check = subprocess.run(["python3", "-c", code], capture_output=True, text=True, timeout=30, check=False)
+            if check.returncode == 0 or time.monotonic() > deadline or server.poll() is not None:
+                break
+            time.sleep(0.5)
+        assert check.returncode == 0, check.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_the_schema_is_migrated_by_a_one_shot_service_before_the_web_and_the_pbx_start(compose: dict[str, Any]) -> None:
     services = compose["services"]
     migrate = services[ONE_SHOT]
