@@ -91,6 +91,16 @@ def grant_app_role_sql(role: str) -> list[str]:
     ]
 
 
+def login_role_sql(role: str, password: str, exists: bool) -> str:
+    """PostgreSQL: ROLE made (or kept) a login role with PASSWORD. CREATE ROLE takes no bind
+    parameters, so the password is written as a standard string literal, quotes doubled."""
+    if "\x00" in password or not password:
+        raise ValueError("the role's password is empty or holds a NUL character")
+    quoted = '"' + role.replace('"', '""') + '"'
+    literal = "'" + password.replace("'", "''") + "'"
+    return f"{'ALTER' if exists else 'CREATE'} ROLE {quoted} WITH LOGIN PASSWORD {literal}"
+
+
 def _canonical(ticket_number: str, event: TicketEvent | Any) -> bytes:
     at = event.at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
     # Through JSON first: what the database gives back (string keys, lists) is what is hashed.

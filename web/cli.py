@@ -119,9 +119,12 @@ def settings_command() -> None:
     from web.config import SETTINGS
 
     for spec in SETTINGS:
-        mark = "*" if os.environ.get(spec.name, "").strip() else " "
+        names = (spec.name, f"{spec.name}_FILE") if spec.secret else (spec.name,)
+        mark = "*" if any(os.environ.get(name, "").strip() for name in names) else " "
         click.echo(f"{mark} {spec.name}  (default: {spec.default or 'unset'})")
         click.echo(f"      {spec.help}")
+        if spec.secret:
+            click.echo(f"      or {spec.name}_FILE: a file holding it (a docker secret)")
 
 
 @main.command(help="Run the web app with uvicorn (migrating the database first).")

@@ -1,7 +1,8 @@
 """Settings, read once at the edge from HOTLINE_* variables into a frozen value.
 
 Each setting is declared once (name, default, help) so the README and `hotline settings`
-say the same thing. None means a feature is off.
+say the same thing. None means a feature is off. A secret setting may instead be read from a
+file named by NAME_FILE (docker and compose mount secrets as files under /run/secrets).
 """
 from __future__ import annotations
 
@@ -29,16 +30,20 @@ class SettingSpec:
     name: str
     default: str | None
     help: str
+    secret: bool = False  # also read from the file named by NAME_FILE
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_DATABASE_URL", "sqlite:///hotline.db",
                 "SQLAlchemy URL; a SQLite file in the working folder by default, "
-                "postgresql://user@host/db (or postgres://...) in production"),
+                "postgresql://user@host/db (or postgres://...) in production", secret=True),
+    SettingSpec("HOTLINE_DATABASE_PASSWORD", None, "password put into HOTLINE_DATABASE_URL when the URL "
+                "carries none (PostgreSQL); with HOTLINE_DATABASE_PASSWORD_FILE one password file serves "
+                "the database server and the hotline", secret=True),
     SettingSpec("HOTLINE_SECRET_KEY", None,
                 "signs session cookies and CSRF tokens, and classifier model files; when unset, "
                 "a key is generated once and kept in the database (table site_secrets), so "
-                "sessions survive restarts, and model files are checked by hash only"),
+                "sessions survive restarts, and model files are checked by hash only", secret=True),
     SettingSpec("HOTLINE_CITY_FILE", None, "city file (units, category routing, place names); "
                 "the demo city Jiyuan when unset"),
     SettingSpec("HOTLINE_DEADLINES_FILE", None, "JSON file overriding working-day limits per "
@@ -57,7 +62,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "when set (off when unset)"),
     SettingSpec("HOTLINE_AMI_PORT", "5038", "Asterisk AMI port"),
     SettingSpec("HOTLINE_AMI_USERNAME", None, "AMI user (manager.conf)"),
-    SettingSpec("HOTLINE_AMI_SECRET", None, "AMI secret"),
+    SettingSpec("HOTLINE_AMI_SECRET", None, "AMI secret", secret=True),
     SettingSpec("HOTLINE_QUEUE_LOG", None, "the PBX's queue_log, read after an AMI outage to record the "
                 "calls made meanwhile: a file path (logger.conf queue_log_to_file), `table` (Asterisk's "
                 "realtime queue_log table in the hotline's own database) or a database URL holding that "
@@ -67,7 +72,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_TWILIO_ACCOUNT_SID", None, "Twilio account SID (AC...); SMS is on when this, "
                 "the auth token, the SMS number and HOTLINE_PUBLIC_URL are all set (off when none is)"),
     SettingSpec("HOTLINE_TWILIO_AUTH_TOKEN", None, "Twilio auth token: checks webhook signatures, "
-                "authenticates sending"),
+                "authenticates sending", secret=True),
     SettingSpec("HOTLINE_TWILIO_FROM", None, "the hotline's SMS number at Twilio, E.164 (+1...)"),
     SettingSpec("HOTLINE_TWILIO_API_BASE", None, "send through this server instead of "
                 "https://api.twilio.com (`hotline sms-sim`, for tests and demos)"),
@@ -174,7 +179,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
+        env = with_secret_files(os.environ if environ is None else environ)
 
         def get(name: str) -> str | None:
             value = env.get(name)
@@ -202,7 +207,8 @@ class Settings:
         city = get("HOTLINE_CITY_FILE")
         deadlines = get("HOTLINE_DEADLINES_FILE")
         return cls(
-            database_url=normalise_database_url(get("HOTLINE_DATABASE_URL") or "sqlite:///hotline.db"),
+            database_url=_with_password(normalise_database_url(get("HOTLINE_DATABASE_URL") or "sqlite:///hotline.db"),
+                                        get("HOTLINE_DATABASE_PASSWORD")),
             secret_key=Secret(secret) if secret else None,
             model_key=Secret(secret) if secret else None,
             city_file=Path(city) if city else None,
@@ -234,6 +240,45 @@ class Settings:
             demo_call_interval_seconds=float(number("HOTLINE_DEMO_CALL_INTERVAL_SECONDS", float)),
             demo_history_days=count("HOTLINE_DEMO_HISTORY_DAYS"),
         )
+
+
+SECRET_SETTINGS = tuple(spec.name for spec in SETTINGS if spec.secret)
+
+
+def with_secret_files(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment with each secret's NAME_FILE read into NAME. A blank file counts as
+    unset, like a blank variable (compose needs the file to exist even when SMS is off)."""
+    values = dict(env)
+    for name in SECRET_SETTINGS:
+        path = (env.get(f"{name}_FILE") or "").strip()
+        if not path:
+            continue
+        if (env.get(name) or "").strip():
+            raise ValueError(f"{name} and {name}_FILE are both set: set one of them")
+        try:
+            text = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise ValueError(f"{name}_FILE: cannot read {path} ({reason})") from None
+        if "\n" in text:
+            raise ValueError(f"{name}_FILE: {path} holds more than one line; put the value alone in it")
+        values[name] = text
+    return values
+
+
+def _with_password(url: str, password: str | None) -> str:
+    """HOTLINE_DATABASE_PASSWORD put into a PostgreSQL URL that names none."""
+    if not password:
+        return url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError("HOTLINE_DATABASE_PASSWORD is set but HOTLINE_DATABASE_URL is not a PostgreSQL URL")
+    if parsed.password is not None:
+        raise ValueError("HOTLINE_DATABASE_PASSWORD is set but HOTLINE_DATABASE_URL carries a password too: "
+                         "keep one")
+    return parsed.set(password=password).render_as_string(hide_password=False)
 
 
 DEFAULT_HANDOVER_NUMBERS = {"110": "110", "119": "119", "120": "120", "122": "122"}
