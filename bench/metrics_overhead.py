@@ -6,7 +6,8 @@ hotline's app with and without web.metrics.RequestMetrics, alternating, in one r
 
 Each server runs under uvicorn in its own process on loopback (SQLite in a temp folder,
 untouched by /healthz); wrk must be installed. Prints each run's requests/s and mean latency,
-then the median per variant. On a 2-core machine wrk and the server share the cores, so
+then the median per variant, and the server's CPU time per request (user + system, from
+/proc: less swayed than the rate by whatever else runs). On a 2-core machine wrk and the server share the cores, so
 runs vary by several percent: trust the medians of several rounds, and the middleware's own
 cost measured in-process (printed last: the middleware around a no-op ASGI app).
 """
@@ -48,7 +49,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_once(with_metrics: bool, database_url: str, seconds: int, connections: int) -> tuple[float, str]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(with_metrics: bool, database_url: str, seconds: int, connections: int) -> tuple[float, str, float]:
     port = free_port()
     code = f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import metrics_overhead as m; " \
            f"m.serve({port}, {database_url!r}, {with_metrics})"
@@ -65,14 +74,17 @@ def run_once(with_metrics: bool, database_url: str, seconds: int, connections: i
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("the server did not start")
             time.sleep(0.1)
+        cpu_before = cpu_seconds(server.pid)
         out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url], capture_output=True,
                              text=True, check=True, timeout=seconds + 30).stdout
+        cpu = cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait(timeout=10)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     latency = re.search(r"Latency\s+(\S+)", out).group(1)  # type: ignore[union-attr]
-    return rate, latency
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return rate, latency, cpu / requests * 1e6
 
 
 def in_process_cost(calls: int = 200_000) -> float:
@@ -120,15 +132,19 @@ def main() -> None:
         url = f"sqlite:///{folder}/bench.db"
         db.upgrade(url)
         rates: dict[bool, list[float]] = {True: [], False: []}
+        cpus: dict[bool, list[float]] = {True: [], False: []}
         for round_ in range(args.rounds):
             for with_metrics in ((False, True) if round_ % 2 == 0 else (True, False)):  # no order bias
-                rate, latency = run_once(with_metrics, url, args.seconds, args.connections)
+                rate, latency, cpu = run_once(with_metrics, url, args.seconds, args.connections)
                 rates[with_metrics].append(rate)
+                cpus[with_metrics].append(cpu)
                 print(f"round {round_ + 1} {'with   ' if with_metrics else 'without'} metrics: "
-                      f"{rate:8.0f} req/s  mean latency {latency}", flush=True)
+                      f"{rate:8.0f} req/s  mean latency {latency}  server CPU {cpu:.0f} µs a request", flush=True)
     without, with_ = statistics.median(rates[False]), statistics.median(rates[True])
     print(f"median without {without:.0f} req/s, with {with_:.0f} req/s: "
           f"{100 * (with_ - without) / without:+.1f}% (c={args.connections}, wrk -t2, GET /healthz)")
+    print(f"server CPU a request, median: without {statistics.median(cpus[False]):.0f} µs, "
+          f"with {statistics.median(cpus[True]):.0f} µs")
     print(f"the middleware in-process: {in_process_cost():.1f} µs a request")
 
 
