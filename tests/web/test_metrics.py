@@ -14,11 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import outbox
-from dispatch.models import Call
+from dispatch.models import Call, OutboxMessage
+from sms_gateway.simulator import ServerThread as TwilioThread
+from sms_gateway.simulator import TwilioSimulator
 from tests.web.pbx_support import SimulatorThread
 from tests.web.server import ServerThread
 from web.app import create_app
-from web.config import Secret, Settings
+from web.config import Secret, Settings, SmsSettings
 
 PHONE = "13812345678"
 FAMILIES = ("hotline_http_requests", "hotline_http_request_duration_seconds", "hotline_tickets_received",
@@ -180,3 +182,34 @@ def test_metrics_settings_are_read_from_the_environment() -> None:
     assert ipaddress.ip_address("127.0.0.1") in Settings.from_env({}).metrics_allow[0]
     with pytest.raises(ValueError, match="HOTLINE_METRICS_ALLOW"):
         Settings.from_env({"HOTLINE_METRICS_ALLOW": "10.0.0.300"})
+
+
+def test_with_sms_on_the_outbox_sender_role_is_held_and_a_sent_notification_leaves_the_depth(
+        database_url: str, sessions: sessionmaker[Session]) -> None:
+    account, token = "AC" + "3" * 32, "metrics-auth-token"
+    twilio = TwilioThread()
+    twilio.start(TwilioSimulator(account, token, url=twilio.url).app())
+    settings = Settings(database_url=database_url, sms=SmsSettings(
+        account_sid=account, auth_token=Secret(token), from_number="+12345550100",
+        public_url="http://127.0.0.1", api_base=twilio.url))
+    try:
+        with ServerThread(create_app(settings)) as server:
+            assert httpx.get(server.url + "/readyz").json()["checks"]["sms"] == {"ok": True, "state": "on"}
+            made = httpx.post(server.url + "/api/v1/tickets", json={"body": "小区门口路灯不亮已经一周了", "phone": PHONE})
+            assert made.status_code == 201
+            deadline = time.monotonic() + 20
+            while not sent(sessions):
+                assert time.monotonic() < deadline, "the received notification was not sent"
+                time.sleep(0.05)
+            samples = scrape(server.url)
+    finally:
+        twilio.stop()
+    assert value(samples, "hotline_leader", role="outbox_sender") == 1
+    assert value(samples, "hotline_outbox_depth") == 0
+    assert value(samples, "hotline_outbox_messages", status="failed") == 0
+
+
+def sent(sessions: sessionmaker[Session]) -> bool:
+    with sessions() as session:
+        statuses = list(session.scalars(select(OutboxMessage.status)))
+    return bool(statuses) and all(status == outbox.SUBMITTED for status in statuses)
