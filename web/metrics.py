@@ -115,9 +115,10 @@ class RequestMetrics:
 
         try:
             await self.app(scope, receive, send_observed)
-        finally:
-            if not answered:  # an exception: the server error handler outside answers 500
+        except Exception:  # the server error handler outside answers 500 (a cancelled request: nobody)
+            if not answered:
                 self._observe(scope, 500, started)
+            raise
 
     def _observe(self, scope: Scope, status: int, started: float) -> None:
         method = scope["method"] if scope["method"] in METHODS else "other"

@@ -12,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import Route
 
 from dispatch import outbox
 from dispatch.models import Call, OutboxMessage
@@ -213,3 +214,16 @@ def sent(sessions: sessionmaker[Session]) -> bool:
     with sessions() as session:
         statuses = list(session.scalars(select(OutboxMessage.status)))
     return bool(statuses) and all(status == outbox.SUBMITTED for status in statuses)
+
+
+def test_a_request_that_crashes_is_counted_as_500_under_its_route(database_url: str,
+                                                                   sessions: sessionmaker[Session]) -> None:
+    async def crash(_request: object) -> None:
+        raise RuntimeError("a bug")
+
+    app = create_app(Settings(database_url=database_url))
+    app.router.routes.append(Route("/crash/{number}", crash))
+    with ServerThread(app) as server:
+        assert httpx.get(server.url + "/crash/20261203001").status_code == 500
+        samples = scrape(server.url)
+    assert value(samples, "hotline_http_requests_total", method="GET", route="/crash/{number}", status="500") == 1
