@@ -18,9 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch import outbox
+from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import CHINA, utcnow
 from dispatch.models import Notice, Ticket, TicketEvent, Unit
 from dispatch.paging import Page, page_of
+from dispatch.vocabulary import Role
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,15 @@ def tell_escalation(session: Session, ticket: Ticket, event: TicketEvent, *, now
 
 
 # ---- reading ----------------------------------------------------------------------------
+
+def visible_unit(actor: Actor) -> int | None:
+    """Whose notices the actor may read: unit staff their own unit's, supervisors and admins
+    every unit's (None); operators none."""
+    if actor.role is Role.UNIT_STAFF and actor.unit_id is not None:
+        return actor.unit_id
+    require_role(actor, SUPERVISING_ROLES, "read notices")
+    return None
+
 
 @dataclass(frozen=True)
 class NoticeView:
