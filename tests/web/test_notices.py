@@ -2,20 +2,24 @@
 its inbox (live), are marked read there, and the staff API lists them by role."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from dispatch import chasing, notices
-from dispatch.models import Notice, OutboxMessage, Ticket
+from dispatch.models import Notice, OutboxMessage, Ticket, TicketEvent
 from dispatch.units import unit_by_code
 from tests.web.pages_support import DEMO_PASSWORD, act, csrf, login, ticket_titled, token_in
 from tests.web.server import ServerThread
+from web import scheduler
 from web.app import create_app
+from web.config import Settings
 from web.services import Services
 
 NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment
@@ -134,3 +138,33 @@ def test_a_notice_reaches_an_open_inbox_live(services: Services) -> None:
             assert "超过办理时限" in http.get("/unit/notices").text
     with services.sessions() as session:
         assert session.scalar(select(Notice.kind).where(Notice.ticket_id == noise.id)) == "overdue"
+
+
+def test_the_scheduler_runs_the_chasing_jobs_and_a_second_run_changes_nothing(services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    assert noise.deadline is not None
+    later = noise.deadline + dt.timedelta(minutes=5)
+
+    def counts() -> tuple[int, int, int]:
+        with services.sessions() as session:
+            return (len(session.scalars(select(Notice.id)).all()),
+                    len(session.scalars(select(TicketEvent.id)).all()),
+                    len(session.scalars(select(OutboxMessage.id)).all()))
+
+    before = counts()
+    first = asyncio.run(scheduler.run_once(services, later))
+    assert noise.number in first["chase_deadlines"]["overdue"]
+    after_first = counts()
+    assert after_first[0] > before[0] and after_first[1] > before[1]
+    second = asyncio.run(scheduler.run_once(services, later))
+    assert second["chase_deadlines"] == {"near_due": [], "overdue": [], "escalated": [], "digests": []}
+    assert counts() == after_first
+
+
+def test_the_chasing_settings_are_read_from_the_environment() -> None:
+    settings = Settings.from_env({"HOTLINE_NEAR_DUE_HOURS": "12", "HOTLINE_ESCALATE_EVERY_WORKING_DAYS": "3"})
+    assert (settings.near_due_hours, settings.escalate_every_working_days) == (12.0, 3)
+    defaults = Settings.from_env({})
+    assert (defaults.near_due_hours, defaults.escalate_every_working_days) == (24.0, 2)
+    with pytest.raises(ValueError, match="HOTLINE_ESCALATE_EVERY_WORKING_DAYS"):
+        Settings.from_env({"HOTLINE_ESCALATE_EVERY_WORKING_DAYS": "0"})
