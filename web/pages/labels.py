@@ -129,7 +129,7 @@ ACTIVITY_ZH = {
     "token_created": "创建 API 令牌", "token_revoked": "撤销 API 令牌",
 }
 ACTIVITY_FIELDS_ZH = {
-    "name": "名称", "kind": "类型", "parent": "上级单位", "active": "在用", "role": "角色", "unit": "单位",
+    "name": "名称", "kind": "类型", "parent": "上级单位", "active": "在用", "duty_phone": "值班电话", "role": "角色", "unit": "单位",
     "display_name": "姓名", "phrases": "关键词", "note": "说明", "since": "起", "until": "止", "rows": "行数",
     "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",
     "user": "账号", "unknown_name": "用户名不存在",
