@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import disputes, flags, follow_up, handover, lifecycle, queries
+from dispatch import disputes, flags, follow_up, handover, lifecycle, notices, queries
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -210,7 +210,8 @@ def _resolve(session: Session, actor: Actor, ticket: Ticket, params: Params, con
 
 
 def _escalate(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    lifecycle.escalate(session, ticket, actor, required_text(params, "note"), now=context.now)
+    event = lifecycle.escalate(session, ticket, actor, required_text(params, "note"), now=context.now)
+    notices.tell_escalation(session, ticket, event, now=context.now)
 
 
 def _follow_up(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:

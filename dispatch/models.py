@@ -62,6 +62,8 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(20))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The unit's duty phone (值班电话): chasing texts go there (dispatch/notices.py).
+    duty_phone: Mapped[str | None] = mapped_column(String(40))
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], lazy="raise")
 
@@ -442,6 +444,25 @@ class OutboxMessage(Base):
 
     event: Mapped[TicketEvent | None] = relationship(lazy="raise")
     ticket: Mapped[Ticket | None] = relationship(lazy="raise", foreign_keys=[ticket_id])
+
+
+class Notice(Base):
+    """Something a unit is told (near due, overdue, escalated, the daily digest), shown in
+    its inbox until read. The unique (unit, key) makes each notice once only: the key names
+    the ticket, the kind and the deadline or step it is about (dispatch/notices.py)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("unit_id", "key", name="uq_notices_unit_key"),
+                      Index("ix_notices_unit_id_id", "unit_id", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class SmsInbound(Base):

@@ -122,6 +122,23 @@ def enqueue_reply(session: Session, recipient: str, body: str, ticket_id: int | 
     session.flush()
     session.info[_ENQUEUED] = True
     return message
+
+
+def enqueue_unit_text(session: Session, recipient: str, kind: str, body: str, *, ticket_id: int | None,
+                      number: str = "", now: dt.datetime | None = None) -> OutboxMessage | None:
+    """A text to a unit's duty phone (dispatch/notices.py decides when): sent by the worker
+    like any notification, under the same country rule and caps. None when a cap held it back."""
+    now = now or utcnow()
+    if not _within_limits(session, recipient, kind, number, now):
+        return None
+    message = OutboxMessage(event_id=None, ticket_id=ticket_id, kind=kind, recipient=recipient, body=body,
+                            created_at=now, status=PENDING, attempts=0, next_attempt_at=now)
+    session.add(message)
+    session.flush()
+    session.info[_ENQUEUED] = True
+    return message
+
+
 def _within_limits(session: Session, recipient: str, kind: str, number: str, now: dt.datetime) -> bool:
     """Whether a notification may be queued: a number of an allowed country, under its daily
     cap and under the hourly cap of all notifications (counted in the database, so the caps

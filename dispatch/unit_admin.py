@@ -3,7 +3,7 @@ active), and import the units of a city file, pasted or uploaded, in two steps: 
 (what would be added and changed) is shown, then applied.
 
 The import reads the city file's units format: either the whole city file (an object with
-"units") or just its list, each unit {"code", "name", "kind"?, "parent"?, "active"?}. Every
+"units") or just its list, each unit {"code", "name", "kind"?, "parent"?, "active"?, "duty_phone"?}. Every
 problem is reported at once, in Chinese, with the line and the unit it is on. Units are
 never deleted (tickets point at them); units missing from the file are left as they are.
 """
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from dispatch.actors import Actor
 from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import StaffUser, Unit
+from dispatch.phone import normalise_phone
 from dispatch.staff_activity import ActivityKind, record
 from dispatch.staff_admin import require_admin
 from dispatch.vocabulary import UnitKind
@@ -110,6 +111,7 @@ class ImportedUnit:
     kind: str
     parent: str | None
     active: bool | None      # None: the file does not say; a new unit is active
+    duty_phone: str | None = None   # None: the file does not say; kept as it is
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,19 @@ def _unit_from(item: Any, line: int, where: str) -> ImportedUnit:
     active = item.get("active")
     if active is not None and not isinstance(active, bool):
         raise InvalidInput("units", f"{where}：active 应为 true 或 false，收到 {_shown(active)}")
-    return ImportedUnit(line, code, name, kind, parent.strip() if parent else None, active)
+    return ImportedUnit(line, code, name, kind, parent.strip() if parent else None, active,
+                        _duty_phone(item.get("duty_phone"), where))
+
+
+def _duty_phone(raw: Any, where: str) -> str | None:
+    if raw is None:
+        return None
+    try:
+        if not isinstance(raw, str):
+            raise ValueError(raw)
+        return normalise_phone(raw)
+    except (ValueError, InvalidInput):
+        raise InvalidInput("units", f"{where}：值班电话 duty_phone 不是有效号码，收到 {_shown(raw)}") from None
 
 
 def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
@@ -221,11 +235,13 @@ def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
         wanted = {"name": unit.name, "kind": unit.kind, "parent": unit.parent}
         if unit.active is not None:
             wanted["active"] = unit.active
+        if unit.duty_phone is not None:
+            wanted["duty_phone"] = unit.duty_phone
         if now is None:
             added.append(UnitChange(unit.code, unit.name, unit.line, {k: (None, v) for k, v in wanted.items()}))
             continue
         current = {"name": now.name, "kind": now.kind, "parent": codes.get(now.parent_id) if now.parent_id else None,
-                   "active": now.active}
+                   "active": now.active, "duty_phone": now.duty_phone}
         differences = {k: (current[k], v) for k, v in wanted.items() if current[k] != v}
         if differences:
             changed.append(UnitChange(unit.code, unit.name, unit.line, differences))
@@ -247,6 +263,8 @@ def apply_import(session: Session, actor: Actor, units: list[ImportedUnit], plan
         row.name, row.kind = unit.name, unit.kind
         if unit.active is not None:
             row.active = unit.active
+        if unit.duty_phone is not None:
+            row.duty_phone = unit.duty_phone
     session.flush()
     for unit in units:
         existing[unit.code].parent_id = existing[unit.parent].id if unit.parent else None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import Unit
+from dispatch.phone import normalise_phone
 from dispatch.vocabulary import UnitKind
 
 CITIES_DIR = Path(__file__).parent / "cities"
@@ -23,6 +24,8 @@ class UnitSpec:
     name: str
     kind: UnitKind
     parent: str | None
+    # 值班电话: where chasing texts go; None sends none (the inbox still shows them).
+    duty_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ def load_city(path: Path) -> City:
         raw: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
         units = tuple(
             UnitSpec(code=str(u["code"]), name=str(u["name"]), kind=UnitKind(u.get("kind", "department")),
-                     parent=u.get("parent"))
+                     parent=u.get("parent"),
+                     duty_phone=normalise_phone(str(u["duty_phone"])) if u.get("duty_phone") else None)
             for u in raw["units"]
         )
         city = City(code=raw["city"]["code"], name=raw["city"]["name"], units=units,
@@ -93,12 +97,13 @@ def import_units(session: Session, city: City) -> ImportSummary:
     for spec in city.units:
         unit = existing.get(spec.code)
         if unit is None:
-            unit = Unit(code=spec.code, name=spec.name, kind=spec.kind.value, active=True)
+            unit = Unit(code=spec.code, name=spec.name, kind=spec.kind.value, active=True,
+                        duty_phone=spec.duty_phone)
             session.add(unit)
             existing[spec.code] = unit
             added += 1
-        elif (unit.name, unit.kind) != (spec.name, spec.kind.value):
-            unit.name, unit.kind = spec.name, spec.kind.value
+        elif (unit.name, unit.kind, unit.duty_phone) != (spec.name, spec.kind.value, spec.duty_phone):
+            unit.name, unit.kind, unit.duty_phone = spec.name, spec.kind.value, spec.duty_phone
             updated += 1
     session.flush()
     for spec in city.units:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dispatch import actions, queries
+from dispatch import actions, notices, queries
 from dispatch.errors import Reason
 from dispatch.models import Ticket, Unit
 from dispatch.staff_detail import similar_for, ticket_detail
@@ -81,6 +81,22 @@ async def list_tickets(request: Request) -> Response:
     return JSONResponse(await _services(request).run(work))
 
 
+async def list_notices(request: Request) -> Response:
+    """What units were told (临期, 超期, 督办, digest), newest first: unit staff see their unit's."""
+    user: StaffIdentity = request.state.user
+    _, _, _, page = _list_filters(request)
+    unread = request.query_params.get("unread") in ("1", "true", "yes")
+
+    def work(session: Session) -> dict[str, Any]:
+        found = notices.listed(session, unit_id=notices.visible_unit(user.actor), unread_only=unread, page=page,
+                               page_size=PAGE_SIZE)
+        codes = {u.id: u.code for u in _units_by_id(session).values()}
+        return {"notices": [{**n.as_dict(), "unit": codes.get(n.unit_id)} for n in found.items],
+                "page": found.page, "pages": found.pages, "total": found.total}
+
+    return JSONResponse(await _services(request).run(work))
+
+
 async def show_ticket(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     number = request.path_params["number"]
@@ -120,6 +136,7 @@ async def take_action(request: Request) -> Response:
 routes = [
     Route("/api/v1/units", list_units, methods=["GET"]),
     Route("/api/v1/staff/tickets", bearer_only(list_tickets), methods=["GET"]),
+    Route("/api/v1/staff/notices", bearer_only(list_notices), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}", bearer_only(show_ticket), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/similar", bearer_only(similar_tickets), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/{action}", bearer_only(take_action), methods=["POST"]),

@@ -89,6 +89,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "which a resolved ticket closes as not rated"),
     SettingSpec("HOTLINE_FOLLOW_UP_CLOSE_AFTER_DAYS", "7", "a resolved ticket nobody rated closes by "
                 "itself, as not rated, after this many days"),
+    SettingSpec("HOTLINE_NEAR_DUE_HOURS", "24", "a unit is warned (临期预警) this many hours before a "
+                "ticket's deadline; its daily digest lists the tickets due within as many hours"),
+    SettingSpec("HOTLINE_ESCALATE_EVERY_WORKING_DAYS", "2", "an overdue ticket is escalated (督办) by the "
+                "scheduler this many working days after its deadline, and again every as many working days"),
     SettingSpec("HOTLINE_SIMILAR_DAYS", "30", "similar open tickets (possible duplicates) are looked "
                 "for among those received in the last this many days"),
     SettingSpec("HOTLINE_HANDOVER_NUMBERS", "110=110,119=119,120=120,122=122", "where the PBX sends a "
@@ -172,6 +176,8 @@ class Settings:
     sms: SmsSettings | None = None
     follow_up_max_attempts: int = 3
     follow_up_close_after_days: float = 7.0
+    near_due_hours: float = 24.0
+    escalate_every_working_days: int = 2
     similar_days: int = 30
     handover_numbers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HANDOVER_NUMBERS))
     public_url: str | None = None
@@ -236,6 +242,8 @@ class Settings:
             sms=_sms(get, number),
             follow_up_max_attempts=int(number("HOTLINE_FOLLOW_UP_MAX_ATTEMPTS", int)),
             follow_up_close_after_days=float(number("HOTLINE_FOLLOW_UP_CLOSE_AFTER_DAYS", float)),
+            near_due_hours=float(number("HOTLINE_NEAR_DUE_HOURS", float)),
+            escalate_every_working_days=int(number("HOTLINE_ESCALATE_EVERY_WORKING_DAYS", int)),
             similar_days=int(number("HOTLINE_SIMILAR_DAYS", int)),
             handover_numbers=_handover_numbers(get("HOTLINE_HANDOVER_NUMBERS") or ""),
             public_url=get("HOTLINE_PUBLIC_URL"),

@@ -69,6 +69,12 @@ SCHEMAS: dict[str, Any] = {
                      "parent": {"type": "string", "nullable": True}}, ("code", "name", "kind")),
     "Token": _object({"token": TEXT, "token_type": {"type": "string", "enum": ["Bearer"]},
                       "expires_at": {**WHEN, "nullable": True}}, ("token", "expires_at")),
+    "Notice": _object({"id": INT, "unit": TEXT, "unit_id": INT, "ticket": {**TEXT, "nullable": True},
+                       "kind": {"type": "string", "enum": ["near_due", "overdue", "escalation", "digest"]},
+                       "text": TEXT, "created_at": WHEN, "read_at": {**WHEN, "nullable": True}},
+                      ("id", "unit", "kind", "text", "created_at")),
+    "NoticePage": _object({"notices": {"type": "array", "items": _ref("Notice")}, "page": INT, "pages": INT,
+                           "total": INT}, ("notices", "page", "pages", "total")),
     "Credentials": _object({"username": TEXT, "password": TEXT}, ("username", "password")),
     "NewTicket": _object({"body": TEXT, "title": TEXT, "phone": TEXT, "name": TEXT, "location": TEXT,
                           "type": TEXT, "urgency": {"type": "string", "enum": ["normal", "urgent"]},
@@ -159,6 +165,13 @@ PATHS: dict[str, Any] = {
                        {"name": "q", "in": "query", "schema": TEXT, "description": "number, phone or words"},
                        {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}],
         "responses": {"200": _json(_ref("TicketPage")), **_errors(401, 422)}}},
+    "/api/v1/staff/notices": {"get": {
+        "summary": "Notices units were told (near due, overdue, escalation, digest), newest first, 50 a "
+                   "page; unit staff see their unit's, supervisors and admins all, operators none",
+        "security": BEARER,
+        "parameters": [{"name": "unread", "in": "query", "schema": {"type": "string", "enum": ["1", "0"]}},
+                       {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}],
+        "responses": {"200": _json(_ref("NoticePage")), **_errors(401, 403, 422)}}},
     "/api/v1/staff/tickets/{number}": {"get": {
         "summary": "One ticket: timeline, allowed actions, dispute, extension, flag, duplicates",
         "security": BEARER, "parameters": [NUMBER],

@@ -1,17 +1,37 @@
-"""Work the app does by the clock: closing resolved tickets nobody rated in time."""
+"""Work the app does by the clock: closing resolved tickets nobody rated in time, and
+chasing deadlines (near-due warnings, overdue notices, escalation, the units' daily digest).
+
+Each job is a function of (session, now), run in its own transaction, and idempotent:
+running it twice (or in two processes) changes nothing the second time."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
-from dispatch import follow_up
+from sqlalchemy.orm import Session
+
+from dispatch import chasing, follow_up
+from dispatch.clock import utcnow
 from web.services import Services
 
 log = logging.getLogger(__name__)
 
 EVERY_SECONDS = 600.0
+
+Job = Callable[[Session, dt.datetime], Any]
+
+
+def jobs(services: Services) -> list[tuple[str, Job]]:
+    """The scheduler's jobs, in the order they run."""
+    policy = services.chase_policy()
+    return [
+        ("auto_close_unrated", lambda s, now: follow_up.close_unrated_resolved(s, services.follow_up, now=now)),
+        ("chase_deadlines", lambda s, now: chasing.chase(s, now, policy)),
+    ]
 
 
 async def close_unrated_once(services: Services) -> list[str]:
@@ -22,12 +42,24 @@ async def close_unrated_once(services: Services) -> list[str]:
     return closed
 
 
+async def run_once(services: Services, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Every job once, each in its own transaction: one failing does not hold up the others."""
+    results: dict[str, Any] = {}
+    for name, job in jobs(services):
+        at = now or utcnow()
+        try:
+            results[name] = result = await services.run(lambda s, job=job, at=at: job(s, at))  # type: ignore[misc]
+        except Exception:  # a database hiccup must not end the scheduler
+            log.exception("scheduled work failed", extra={"event": "scheduler_error", "job": name})
+            continue
+        if result:
+            log.info("scheduled work done", extra={"event": name, "result": result})
+    return results
+
+
 async def _loop(services: Services) -> None:
     while True:
-        try:
-            await close_unrated_once(services)
-        except Exception:  # a database hiccup must not end the scheduler
-            log.exception("scheduled work failed", extra={"event": "scheduler_error"})
+        await run_once(services)
         await asyncio.sleep(EVERY_SECONDS)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import routing_rules, site_secrets
 from dispatch.actions import ActionContext
+from dispatch.chasing import ChasePolicy
 from dispatch.db import make_engine, make_sessionmaker, storage_fault
 from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
@@ -38,6 +39,12 @@ class Services:
     city: City
     router: Router
     follow_up: FollowUpPolicy = FollowUpPolicy()
+
+    def chase_policy(self) -> ChasePolicy:
+        """The deadline chasing rules, on the same working-day calendar as the deadlines."""
+        return ChasePolicy(near_due=dt.timedelta(hours=self.settings.near_due_hours),
+                           escalate_every_working_days=self.settings.escalate_every_working_days,
+                           calendar=self.rules.policy.calendar)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

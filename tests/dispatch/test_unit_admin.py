@@ -61,3 +61,19 @@ def test_only_administrators_apply_an_import(session: Session, units: City) -> N
         apply_import(session, Actor("supervisor-li", role=Role.SUPERVISOR), new, plan)
     apply_import(session, Actor("admin-zhou", user_id=None, role=Role.ADMIN), new, plan)
     assert plan_import(session, new).empty
+
+
+def test_an_import_sets_a_units_duty_phone_and_refuses_a_bad_one(session: Session, units: City) -> None:
+    admin = Actor("admin-zhou", user_id=None, role=Role.ADMIN)
+    given = parse_units('[{"code": "housing", "name": "济源示范区住房和城乡建设局", "kind": "department", '
+                        '"parent": "jiyuan", "duty_phone": "138 0391 0000"}]')
+    plan = plan_import(session, given)
+    assert [c.changes for c in plan.changed] == [{"duty_phone": (None, "+8613803910000")}]
+    apply_import(session, admin, given, plan)
+    assert plan_import(session, given).empty
+    silent = parse_units('[{"code": "housing", "name": "济源示范区住房和城乡建设局", "kind": "department", '
+                         '"parent": "jiyuan"}]')
+    assert plan_import(session, silent).empty  # a file that does not say keeps the phone
+    with pytest.raises(UnitImportError) as refused:
+        parse_units('[{"code": "housing", "name": "住建局", "duty_phone": "12"}]')
+    assert "值班电话" in str(refused.value.problems)

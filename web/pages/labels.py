@@ -11,7 +11,7 @@ from dispatch.vocabulary import LABELS_ZH
 ACTIONS_ZH = {
     "receive": "受理", "transfer": "转办", "accept": "签收", "return": "退单", "resolve": "办结",
     "answer": "直接办结", "close": "回访关闭", "reopen": "重办", "invalidate": "作废", "merge": "合并",
-    "escalate": "督办", "request_extension": "申请延期", "approve_extension": "同意延期",
+    "escalate": "督办", "overdue": "超期", "request_extension": "申请延期", "approve_extension": "同意延期",
     "refuse_extension": "不同意延期", "repeat_contact": "重复诉求",
     "follow_up": "回访", "follow_up_call": "回访回拨", "merge_in": "重复件并入", "main_resolved": "主工单已办结",
     "handover": "即时转", "handover_call": "来电转接", "redispatch": "同意改派", "dispute": "改派申请",
@@ -118,6 +118,7 @@ KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
 
 # The administrator's pages: roles, unit kinds, the staff activity log.
+NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期"}
 ROLES_ZH = {"operator": "话务员", "unit_staff": "承办单位工作人员", "supervisor": "督办员", "admin": "管理员"}
 UNIT_KINDS_ZH = {"department": "部门", "township": "乡镇街道", "other": "其他"}
 ACTIVITY_ZH = {
@@ -128,7 +129,7 @@ ACTIVITY_ZH = {
     "token_created": "创建 API 令牌", "token_revoked": "撤销 API 令牌",
 }
 ACTIVITY_FIELDS_ZH = {
-    "name": "名称", "kind": "类型", "parent": "上级单位", "active": "在用", "role": "角色", "unit": "单位",
+    "name": "名称", "kind": "类型", "parent": "上级单位", "active": "在用", "duty_phone": "值班电话", "role": "角色", "unit": "单位",
     "display_name": "姓名", "phrases": "关键词", "note": "说明", "since": "起", "until": "止", "rows": "行数",
     "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",
     "user": "账号", "unknown_name": "用户名不存在",

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from dispatch import kept_forms, rate_counters
+from dispatch import kept_forms, notices, rate_counters
 from dispatch.clock import utcnow
 from dispatch.queries import change_stamp
 from web.auth import Auth, AuthSettings, RateLimiter
@@ -30,6 +30,8 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 BOARD_TOPIC = "board"
+# Published when a unit was told something new (any unit: each inbox fetches its own list).
+NOTICES_TOPIC = "notices"
 # How often the watcher looks for changes made elsewhere (other workers, SMS, the CLI).
 WATCH_SECONDS = 1.0
 # How often the watcher forgets rate-limit windows that ended (any process may do it).
@@ -69,6 +71,7 @@ class Site:
         self.limits = Limits()
         self.password_checks = anyio.CapacityLimiter(1)   # argon2 verifies, in threads (login.py)
         self.stamp = -1
+        self.notice_stamp = -1
         self.generation = 0   # bumped on every change seen; the board cache keys on it
         self._poke = asyncio.Event()
         self.board = BoardCache(services, self.render_text, lambda: self.generation)
@@ -84,6 +87,7 @@ class Site:
         """Look for new ticket events (ours when poked, anyone's every WATCH_SECONDS) and
         publish one board update per change seen."""
         self.stamp = await self._read_stamp(self.stamp)
+        await self._look_for_notices()
         loop = asyncio.get_running_loop()
         next_prune = loop.time()
         while True:
@@ -93,6 +97,7 @@ class Site:
             if loop.time() >= next_prune:
                 next_prune = loop.time() + PRUNE_SECONDS
                 await self._prune_counters()
+            await self._look_for_notices()
             stamp = await self._read_stamp(self.stamp)
             if stamp != self.stamp:
                 self.stamp = stamp
@@ -106,6 +111,18 @@ class Site:
             await self.services.run(kept_forms.prune)
         except Exception:  # a database hiccup must not end the watcher
             log.exception("could not prune rate counters", extra={"event": "rate_counters_prune_error"})
+
+    async def _look_for_notices(self) -> None:
+        """Notices come from the scheduler, which may run in another process: watch the table."""
+        try:
+            latest = await self.services.run(notices.latest_id)
+        except Exception:  # a database hiccup must not end the watcher
+            log.exception("could not read the latest notice", extra={"event": "notice_watch_error"})
+            return
+        if latest != self.notice_stamp:
+            if self.notice_stamp >= 0:
+                self.hub.publish(NOTICES_TOPIC, {"latest": latest})
+            self.notice_stamp = latest
 
     async def _read_stamp(self, otherwise: int) -> int:
         try:

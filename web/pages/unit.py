@@ -1,20 +1,23 @@
-"""The unit inbox: only this unit's tickets, soonest deadline first, overdue ones marked."""
+"""The unit inbox: only this unit's tickets, soonest deadline first, overdue ones marked;
+and what the unit was told (临期, 超期, 督办, the day's digest), refreshed live."""
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import lifecycle, queries
+from dispatch import lifecycle, notices, queries
 from dispatch.clock import utcnow
 from dispatch.models import Ticket
 from dispatch.masking import mask_text
 from dispatch.vocabulary import Role
 from web.auth import staff_only
-from web.pages.site import Site
+from web.pages.labels import NOTICE_KINDS_ZH
+from web.pages.site import NOTICES_TOPIC, Site
+from web.pages.streams import event_stream, sse
 
 UNIT_ROLES = frozenset({Role.UNIT_STAFF})
 
@@ -34,10 +37,18 @@ def inbox_context(session: Session, unit_id: int) -> dict[str, Any]:
                 "resolved_at": t.resolved_at, "confidential": t.confidential}
 
     rows = [row(t) for t in inbox]
-    return {"inbox": rows, "recent": [row(t) for t in recent],
+    return {"inbox": rows, **notices_context(session, unit_id), "recent": [row(t) for t in recent],
             "counts": {"total": len(rows), "overdue": sum(r["overdue"] for r in rows),
                        "near": sum(r["near"] for r in rows),
                        "new": sum(r["state"] == "transferred" for r in rows)}}
+
+
+NOTICES_SHOWN = 20
+
+
+def notices_context(session: Session, unit_id: int) -> dict[str, Any]:
+    return {"notices": notices.listed(session, unit_id=unit_id, page_size=NOTICES_SHOWN).items,
+            "unread": notices.unread_count(session, unit_id), "notice_kinds": NOTICE_KINDS_ZH}
 
 
 async def inbox(request: Request) -> Response:
@@ -48,4 +59,31 @@ async def inbox(request: Request) -> Response:
     return site.render(request, "unit.html", context)
 
 
-routes = [Route("/unit", staff_only(inbox, UNIT_ROLES), methods=["GET"])]
+async def notices_panel(request: Request) -> Response:
+    """The notices list alone, fetched again by the page when the stream says something new came."""
+    site: Site = request.app.state.site
+    user = request.state.user
+    context = await site.services.run(lambda s: notices_context(s, user.unit_id))
+    return site.render(request, "unit_notices.html", context)
+
+
+async def notices_events(request: Request) -> Response:
+    site: Site = request.app.state.site
+    return event_stream(site.hub, [NOTICES_TOPIC], lambda _topic, message: sse("notices", message),
+                        hello=sse("hello", {}))
+
+
+async def mark_read(request: Request) -> Response:
+    """标为已读: one notice (its id in the form) or, without one, all of the unit's."""
+    site: Site = request.app.state.site
+    user = request.state.user
+    raw = str(request.state.form.get("notice") or "")
+    ids = [int(raw)] if raw.isdigit() else None
+    await site.services.run(lambda s: notices.mark_read(s, user.unit_id, ids))
+    return RedirectResponse("/unit#notices", status_code=303)
+
+
+routes = [Route("/unit", staff_only(inbox, UNIT_ROLES), methods=["GET"]),
+          Route("/unit/notices", staff_only(notices_panel, UNIT_ROLES), methods=["GET"]),
+          Route("/unit/notices/events", staff_only(notices_events, UNIT_ROLES), methods=["GET"]),
+          Route("/unit/notices/read", staff_only(mark_read, UNIT_ROLES), methods=["POST"])]

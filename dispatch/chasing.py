@@ -1,0 +1,179 @@
+"""Deadlines chased by the clock: the unit is warned before a ticket is due (临期预警), told
+when it is overdue (超期, also an `overdue` event on the ticket's timeline), and the ticket
+is escalated (督办) by the scheduler every few working days while it stays overdue.
+
+Each job is a function of (session, now, policy) that the scheduler runs every few minutes.
+Each is idempotent: what it tells goes through notices.tell(), whose unique key (the
+ticket, the kind, the deadline and the step) makes a second run, or a second process, a
+no-op. An extended deadline is a new deadline: the unit is warned again for it.
+
+The timeline for a ticket due at D (the end of a working day, China time):
+  D - near_due       near-due notice (the day's digest texts it to the duty phone)
+  D                  overdue notice + text, `overdue` event
+  D + N working days 督办 step 1 (an `escalate` event by the system) + notice + text
+  D + 2N ...         step 2, and so on while the ticket stays open
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import lifecycle
+from dispatch.actors import Actor
+from dispatch.clock import CHINA, local_date
+from dispatch.deadlines import WorkCalendar
+from dispatch.errors import Conflict
+from dispatch.models import Ticket, Unit
+from dispatch.notices import NoticeKind, local_time, tell
+from dispatch.states import UNIT_STATES
+
+log = logging.getLogger(__name__)
+
+CHASER = Actor.system("system:chasing")
+# A ticket overdue for years must not loop for ever looking for its step.
+MAX_STEPS = 60
+
+
+@dataclass(frozen=True)
+class ChasePolicy:
+    near_due: dt.timedelta = dt.timedelta(hours=24)
+    escalate_every_working_days: int = 2
+    # The day's digest goes out with the first run at or after this hour, China time.
+    digest_hour: int = 8
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+
+def _with_units(session: Session, *where: object) -> list[tuple[Ticket, Unit]]:
+    """Open tickets a unit holds, with their unit."""
+    rows = session.execute(select(Ticket, Unit).join(Unit, Unit.id == Ticket.unit_id)
+                           .where(Ticket.state.in_([s.value for s in UNIT_STATES]), Ticket.deadline.is_not(None),
+                                  *where)  # type: ignore[arg-type]
+                           .order_by(Ticket.deadline, Ticket.id))
+    return [(t, u) for t, u in rows]
+
+
+def _deadline_key(kind: NoticeKind, ticket: Ticket, suffix: str = "") -> str:
+    assert ticket.deadline is not None
+    return f"{kind.value}:{ticket.id}:{ticket.deadline.strftime('%Y%m%dT%H%M%S')}{suffix}"
+
+
+def warn_near_due(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> list[str]:
+    """临期预警: tickets due within policy.near_due and not yet warned for this deadline."""
+    told = []
+    for ticket, unit in _with_units(session, Ticket.deadline > now, Ticket.deadline <= now + policy.near_due):
+        assert ticket.deadline is not None
+        text = f"临期预警：工单{ticket.number}「{ticket.title}」将于{local_time(ticket.deadline)}到期，请及时办理。"
+        if tell(session, unit, NoticeKind.NEAR_DUE, _deadline_key(NoticeKind.NEAR_DUE, ticket), text,
+                ticket=ticket, now=now):
+            told.append(ticket.number)
+    return told
+
+
+def mark_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> list[str]:
+    """超期: once per ticket per deadline, a notice to the unit and an `overdue` event (the
+    figures keep counting overdue from the deadline itself; the event is the record that
+    the unit was told)."""
+    marked = []
+    for ticket, unit in _with_units(session, Ticket.deadline < now):
+        assert ticket.deadline is not None
+        text = f"超期：工单{ticket.number}「{ticket.title}」已于{local_time(ticket.deadline)}超过办理时限，请尽快办结。"
+        if _once(session, ticket, lambda: _overdue(session, ticket, unit, text, now)):
+            marked.append(ticket.number)
+    return marked
+
+
+def _overdue(session: Session, ticket: Ticket, unit: Unit, text: str, now: dt.datetime) -> bool:
+    if tell(session, unit, NoticeKind.OVERDUE, _deadline_key(NoticeKind.OVERDUE, ticket), text,
+            ticket=ticket, now=now) is None:
+        return False
+    assert ticket.deadline is not None
+    lifecycle.record(session, ticket, "overdue", CHASER, now=now, unit_id=unit.id,
+                     data={"deadline": ticket.deadline.isoformat()})
+    return True
+
+
+def escalation_step(deadline: dt.datetime, now: dt.datetime, policy: ChasePolicy) -> int:
+    """How many times a ticket due at `deadline` should have been escalated by `now`:
+    step k falls due k * N working days after the deadline."""
+    every = policy.escalate_every_working_days
+    if every <= 0:
+        return 0
+    step = 0
+    while step < MAX_STEPS and now > policy.calendar.add_working_days(deadline, (step + 1) * every):
+        step += 1
+    return step
+
+
+def escalate_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> list[str]:
+    """督办 by the system: the current step of every overdue ticket, once. Steps missed while
+    the scheduler was down are not made up: the unit hears the current one."""
+    escalated = []
+    for ticket, unit in _with_units(session, Ticket.deadline < now):
+        assert ticket.deadline is not None
+        step = escalation_step(ticket.deadline, now, policy)
+        if step == 0:
+            continue
+        if _once(session, ticket, lambda: _escalate(session, ticket, unit, step, now)):
+            escalated.append(ticket.number)
+    return escalated
+
+
+def _escalate(session: Session, ticket: Ticket, unit: Unit, step: int, now: dt.datetime) -> bool:
+    assert ticket.deadline is not None
+    note = f"超期未办结，第{step}次自动督办（时限{local_time(ticket.deadline)}）。"
+    text = f"督办：工单{ticket.number}「{ticket.title}」{note}请立即办理并回复。"
+    if tell(session, unit, NoticeKind.ESCALATION, _deadline_key(NoticeKind.ESCALATION, ticket, f":{step}"), text,
+            ticket=ticket, now=now) is None:
+        return False
+    lifecycle.escalate(session, ticket, CHASER, note, now=now)
+    return True
+
+
+def _once(session: Session, ticket: Ticket, work: Callable[[], bool]) -> bool:
+    """One ticket's notice and event in a savepoint: a ticket someone is changing right now
+    is left for the next run instead of failing the whole job."""
+    number = ticket.number
+    try:
+        with session.begin_nested():
+            return work()
+    except Conflict:
+        log.info("ticket busy, chased next run", extra={"event": "chase_conflict", "ticket": number})
+        return False
+
+
+def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> list[str]:
+    """One notice (and text) per unit per day listing its near-due tickets, from the first run
+    at or after the digest hour. A unit with nothing near due gets nothing."""
+    if now.astimezone(CHINA).hour < policy.digest_hour:
+        return []
+    day = local_date(now)
+    by_unit: dict[int, tuple[Unit, list[Ticket]]] = {}
+    for ticket, unit in _with_units(session, Ticket.deadline > now, Ticket.deadline <= now + policy.near_due):
+        by_unit.setdefault(unit.id, (unit, []))[1].append(ticket)
+    overdue: dict[int, int] = defaultdict(int)
+    for ticket, unit in _with_units(session, Ticket.deadline < now):
+        overdue[unit.id] += 1
+    sent = []
+    for unit, tickets in by_unit.values():
+        numbers = "、".join(t.number for t in tickets[:5]) + ("等" if len(tickets) > 5 else "")
+        text = f"今日临期：{len(tickets)}件工单将在{int(policy.near_due.total_seconds() // 3600)}小时内到期（{numbers}）"
+        if overdue[unit.id]:
+            text += f"，另有{overdue[unit.id]}件已超期"
+        text += "，请及时办理。"
+        if tell(session, unit, NoticeKind.DIGEST, f"{NoticeKind.DIGEST.value}:{day.isoformat()}", text, now=now):
+            sent.append(unit.code)
+    return sent
+
+
+def chase(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> dict[str, list[str]]:
+    """Every chasing job once, in order (a ticket found overdue is marked before it is escalated)."""
+    policy.calendar.sync(session)
+    return {"near_due": warn_near_due(session, now, policy), "overdue": mark_overdue(session, now, policy),
+            "escalated": escalate_overdue(session, now, policy), "digests": send_digests(session, now, policy)}
+

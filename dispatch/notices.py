@@ -1,0 +1,143 @@
+"""Notices to units: a row in the unit's inbox and, for the kinds worth a text, an SMS to
+the unit's duty phone through the outbox (same caps as every notification).
+
+Each notice has a key (what it is about: the ticket, the kind, the deadline or step) and
+the unique (unit, key) makes it once only: a job run twice, or by two processes at once,
+tells a unit once. tell() inserts in a savepoint so that a lost race costs nothing but
+the notice that was already there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch import outbox
+from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
+from dispatch.clock import CHINA, utcnow
+from dispatch.models import Notice, Ticket, TicketEvent, Unit
+from dispatch.paging import Page, page_of
+from dispatch.vocabulary import Role
+
+log = logging.getLogger(__name__)
+
+
+class NoticeKind(enum.StrEnum):
+    NEAR_DUE = "near_due"       # 临期预警
+    OVERDUE = "overdue"         # 超期
+    ESCALATION = "escalation"   # 督办, by a supervisor or the scheduler
+    DIGEST = "digest"           # the day's list of what is near due
+
+
+# Texted to the duty phone too. A near-due ticket is texted in the day's digest instead of
+# one text per ticket, so a busy unit's phone is not flooded (and stays under the caps).
+TEXTED = frozenset({NoticeKind.OVERDUE, NoticeKind.ESCALATION, NoticeKind.DIGEST})
+
+
+def tell(session: Session, unit: Unit, kind: NoticeKind, key: str, text: str, *,
+         ticket: Ticket | None = None, now: dt.datetime | None = None) -> Notice | None:
+    """Tell the unit once: the new notice, or None when one with this key was already told."""
+    now = now or utcnow()
+    notice = Notice(unit_id=unit.id, ticket_id=ticket.id if ticket else None, kind=kind.value, key=key,
+                    text=text, created_at=now)
+    # Cheap check first; the unique key still decides when two processes race.
+    if session.scalar(select(Notice.id).where(Notice.unit_id == unit.id, Notice.key == key)) is not None:
+        return None
+    try:
+        with session.begin_nested():
+            session.add(notice)
+    except IntegrityError:
+        return None
+    if kind in TEXTED and unit.duty_phone:
+        outbox.enqueue_unit_text(session, unit.duty_phone, f"unit_{kind.value}", _sms_text(text),
+                                 ticket_id=ticket.id if ticket else None, number=ticket.number if ticket else "",
+                                 now=now)
+    log.info("unit told", extra={"event": f"notice_{kind.value}", "unit": unit.code,
+                                 "ticket": ticket.number if ticket else None})
+    return notice
+
+
+def _sms_text(text: str) -> str:
+    return f"【12345热线】{text}"
+
+
+def local_time(moment: dt.datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%m月%d日%H:%M")
+
+
+def tell_escalation(session: Session, ticket: Ticket, event: TicketEvent, *, now: dt.datetime | None = None) -> Notice | None:
+    """A supervisor's 督办: the unit holding the ticket hears of it like any other notice."""
+    unit = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+    if unit is None:
+        return None
+    text = f"工单{ticket.number}被督办：{event.note or ''}".rstrip("：")
+    return tell(session, unit, NoticeKind.ESCALATION, f"escalation:event:{event.id}", text, ticket=ticket, now=now)
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+def visible_unit(actor: Actor) -> int | None:
+    """Whose notices the actor may read: unit staff their own unit's, supervisors and admins
+    every unit's (None); operators none."""
+    if actor.role is Role.UNIT_STAFF and actor.unit_id is not None:
+        return actor.unit_id
+    require_role(actor, SUPERVISING_ROLES, "read notices")
+    return None
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    id: int
+    unit_id: int
+    ticket_number: str | None
+    kind: str
+    text: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "unit_id": self.unit_id, "ticket": self.ticket_number, "kind": self.kind,
+                "text": self.text, "created_at": self.created_at.isoformat(),
+                "read_at": self.read_at.isoformat() if self.read_at else None}
+
+
+def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, page: int = 1,
+           page_size: int = 50) -> Page[NoticeView]:
+    """Newest first. unit_id None: every unit's (supervisors)."""
+    statement = select(Notice).order_by(Notice.id.desc())
+    if unit_id is not None:
+        statement = statement.where(Notice.unit_id == unit_id)
+    if unread_only:
+        statement = statement.where(Notice.read_at.is_(None))
+    found = page_of(session, statement, page, page_size)
+    ids = {n.ticket_id for n in found.items if n.ticket_id is not None}
+    numbers = {i: n for i, n in session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids)))} if ids else {}
+    views = [NoticeView(n.id, n.unit_id, numbers.get(n.ticket_id) if n.ticket_id else None, n.kind, n.text,
+                        n.created_at, n.read_at) for n in found.items]
+    return Page(views, found.page, found.pages, found.total)
+
+
+def unread_count(session: Session, unit_id: int) -> int:
+    return session.scalar(select(func.count(Notice.id)).where(Notice.unit_id == unit_id,
+                                                               Notice.read_at.is_(None))) or 0
+
+
+def mark_read(session: Session, unit_id: int, notice_ids: list[int] | None = None, *,
+              now: dt.datetime | None = None) -> int:
+    """Mark the unit's notices read (all unread ones when no ids are given); another unit's
+    ids are left alone. Returns how many changed."""
+    statement = update(Notice).where(Notice.unit_id == unit_id, Notice.read_at.is_(None))
+    if notice_ids is not None:
+        statement = statement.where(Notice.id.in_(notice_ids))
+    result = session.execute(statement.values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)
+
+
+def latest_id(session: Session) -> int:
+    """The newest notice's id: the live pages' cue to fetch the list again."""
+    return session.scalar(select(func.max(Notice.id))) or 0

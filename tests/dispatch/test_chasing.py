@@ -1,0 +1,193 @@
+"""Deadlines chased by the clock: warned before, told when overdue, escalated after, each
+exactly once however often the jobs run; the unit's duty phone gets its texts once."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch import actions, chasing, lifecycle, notices
+from dispatch.actions import ActionContext
+from dispatch.actors import Actor
+from dispatch.models import Notice, OutboxMessage, Ticket, TicketEvent, Unit
+from dispatch.units import City, import_units, load_city, unit_by_code
+from tests.conftest import unit_staff
+from tests.dispatch.helpers import new_ticket
+
+RECEIVED = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)  # a Monday morning, China time
+DUTY_PHONE = "+8613800000001"
+POLICY = chasing.ChasePolicy()
+
+
+def _ticket_with_unit(session: Session, operator: Actor, code: str = "housing") -> tuple[Ticket, Unit]:
+    unit = unit_by_code(session, code)
+    unit.duty_phone = DUTY_PHONE
+    ticket = new_ticket(session, now=RECEIVED)
+    lifecycle.transfer(session, ticket, unit, operator, now=RECEIVED)
+    lifecycle.accept(session, ticket, unit_staff(session, code), now=RECEIVED + dt.timedelta(hours=1))
+    session.commit()
+    assert ticket.deadline is not None
+    return ticket, unit
+
+
+def _notices(session: Session, ticket: Ticket | None = None) -> list[tuple[str, str]]:
+    statement = select(Notice.kind, Notice.key).order_by(Notice.id)
+    if ticket is not None:
+        statement = statement.where(Notice.ticket_id == ticket.id)
+    return [(kind, key) for kind, key in session.execute(statement)]
+
+
+def _events(session: Session, ticket: Ticket, action: str) -> list[TicketEvent]:
+    return list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                          TicketEvent.action == action)))
+
+
+def _texts(session: Session) -> list[OutboxMessage]:
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == DUTY_PHONE)
+                                .order_by(OutboxMessage.id)))
+
+
+def _run_twice(session: Session, now: dt.datetime) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    first = chasing.chase(session, now, POLICY)
+    session.commit()
+    second = chasing.chase(session, now, POLICY)
+    session.commit()
+    return first, second
+
+
+def test_a_ticket_is_warned_then_overdue_then_escalated_each_once(session: Session, units: City,
+                                                                   operator: Actor) -> None:
+    ticket, unit = _ticket_with_unit(session, operator)
+    deadline = ticket.deadline
+    assert deadline is not None
+
+    # Two days before the deadline: nothing yet.
+    assert _run_twice(session, deadline - dt.timedelta(hours=48))[0] == \
+        {"near_due": [], "overdue": [], "escalated": [], "digests": []}
+    assert _notices(session) == []
+
+    # Twelve hours before (before 08:00 China time: no digest yet): one warning.
+    first, second = _run_twice(session, deadline - dt.timedelta(hours=23, minutes=30))
+    assert first["near_due"] == [ticket.number] and second["near_due"] == []
+    assert [kind for kind, _ in _notices(session, ticket)] == ["near_due"]
+    assert _texts(session) == []  # a near-due ticket is texted in the digest, not one by one
+
+    # Just past the deadline: overdue, once, with an event on the timeline and a text.
+    first, second = _run_twice(session, deadline + dt.timedelta(minutes=5))
+    assert first["overdue"] == [ticket.number] and second["overdue"] == []
+    assert first["escalated"] == [] and second["escalated"] == []
+    assert len(_events(session, ticket, "overdue")) == 1
+    assert [m.kind for m in _texts(session)] == ["unit_overdue"]
+    assert lifecycle.is_overdue(ticket, deadline + dt.timedelta(minutes=5))
+
+    # Two working days later: the first 督办, by the system, in the audit log.
+    step_one = POLICY.calendar.add_working_days(deadline, 2) + dt.timedelta(minutes=1)
+    assert chasing.escalation_step(deadline, step_one - dt.timedelta(minutes=2), POLICY) == 0
+    first, second = _run_twice(session, step_one)
+    assert first["escalated"] == [ticket.number] and second["escalated"] == []
+    escalations = _events(session, ticket, "escalate")
+    assert len(escalations) == 1 and escalations[0].actor == chasing.CHASER.label
+    assert "第1次" in (escalations[0].note or "")
+
+    # Two more working days: the second step, once.
+    step_two = POLICY.calendar.add_working_days(deadline, 4) + dt.timedelta(minutes=1)
+    first, second = _run_twice(session, step_two)
+    assert first["escalated"] == [ticket.number] and second["escalated"] == []
+    assert len(_events(session, ticket, "escalate")) == 2
+    assert [kind for kind, _ in _notices(session, ticket)] == ["near_due", "overdue", "escalation", "escalation"]
+    assert [m.kind for m in _texts(session)] == ["unit_overdue", "unit_escalation", "unit_escalation"]
+    assert all(m.recipient == unit.duty_phone and m.status == "pending" for m in _texts(session))
+
+
+def test_an_extended_deadline_is_warned_again(session: Session, units: City, operator: Actor,
+                                              supervisor: Actor) -> None:
+    ticket, _ = _ticket_with_unit(session, operator)
+    old = ticket.deadline
+    assert old is not None
+    chasing.chase(session, old - dt.timedelta(hours=23, minutes=30), POLICY)
+    ticket.deadline = POLICY.calendar.add_working_days(old, 3)  # as an approved extension does
+    session.commit()
+    new = ticket.deadline
+    assert chasing.warn_near_due(session, new - dt.timedelta(hours=23, minutes=30), POLICY) == [ticket.number]
+    assert len(_notices(session, ticket)) == 2
+
+
+def test_finished_tickets_are_not_chased(session: Session, units: City, operator: Actor) -> None:
+    ticket, _ = _ticket_with_unit(session, operator)
+    lifecycle.resolve(session, ticket, unit_staff(session, "housing"), "已修好。", now=RECEIVED + dt.timedelta(days=1))
+    session.commit()
+    assert ticket.deadline is not None
+    assert chasing.chase(session, ticket.deadline + dt.timedelta(days=30), POLICY) == \
+        {"near_due": [], "overdue": [], "escalated": [], "digests": []}
+
+
+def test_the_daily_digest_goes_once_per_unit_per_day(session: Session, units: City, operator: Actor) -> None:
+    first_ticket, unit = _ticket_with_unit(session, operator)
+    second_ticket, _ = _ticket_with_unit(session, operator)
+    deadline = first_ticket.deadline
+    assert deadline is not None and second_ticket.deadline == deadline
+    # The deadline is the end of a China day; 09:00 China time that day is 15 hours before it.
+    morning = deadline - dt.timedelta(hours=15)
+    first, second = _run_twice(session, morning)
+    assert first["digests"] == [unit.code] and second["digests"] == []
+    assert chasing.send_digests(session, morning + dt.timedelta(hours=6), POLICY) == []
+    digests = session.scalars(select(Notice).where(Notice.kind == "digest")).all()
+    assert len(digests) == 1 and "2件" in digests[0].text and first_ticket.number in digests[0].text
+    assert [m.kind for m in _texts(session)] == ["unit_digest"]
+
+
+def test_a_supervisors_escalation_notifies_the_unit(session: Session, units: City, operator: Actor,
+                                                    supervisor: Actor) -> None:
+    ticket, unit = _ticket_with_unit(session, operator)
+    actions.perform(session, supervisor, ticket.number, "escalate", {"note": "请今天内联系市民。"},
+                    ActionContext(city=units))
+    session.commit()
+    found = session.scalars(select(Notice).where(Notice.unit_id == unit.id)).all()
+    assert [(n.kind, n.ticket_id) for n in found] == [("escalation", ticket.id)]
+    assert "请今天内联系市民" in found[0].text
+    assert [m.kind for m in _texts(session)] == ["unit_escalation"]
+
+
+def test_a_unit_reads_only_its_own_notices(session: Session, units: City, operator: Actor) -> None:
+    housing_ticket, housing = _ticket_with_unit(session, operator, "housing")
+    other_ticket, other = _ticket_with_unit(session, operator, "ecology-environment")
+    assert housing_ticket.deadline is not None
+    chasing.chase(session, housing_ticket.deadline + dt.timedelta(minutes=5), POLICY)
+    session.commit()
+    assert notices.unread_count(session, housing.id) == 1 and notices.unread_count(session, other.id) == 1
+    theirs = notices.listed(session, unit_id=other.id).items[0].id
+    assert notices.mark_read(session, housing.id, [theirs]) == 0
+    assert notices.mark_read(session, housing.id) == 1
+    session.commit()
+    assert notices.unread_count(session, housing.id) == 0 and notices.unread_count(session, other.id) == 1
+    assert notices.listed(session, unit_id=None).total == 2
+
+
+def test_the_city_file_sets_a_units_duty_phone(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps({"city": {"code": "t", "name": "测试市"},
+                                "units": [{"code": "water", "name": "水务局", "duty_phone": "0391 6612345"},
+                                          {"code": "roads", "name": "交通局"}]}), encoding="utf-8")
+    import_units(session, load_city(path))
+    assert unit_by_code(session, "water").duty_phone == "+863916612345"
+    assert unit_by_code(session, "roads").duty_phone is None
+
+
+def test_a_bad_duty_phone_is_refused_when_the_city_file_loads(tmp_path: Path) -> None:
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps({"city": {"code": "t", "name": "测试市"},
+                                "units": [{"code": "water", "name": "水务局", "duty_phone": "12"}]}), encoding="utf-8")
+    with pytest.raises(Exception, match="phone"):
+        load_city(path)
+
+
+def test_notices_are_unique_per_unit_and_key(session: Session, units: City, operator: Actor) -> None:
+    ticket, unit = _ticket_with_unit(session, operator)
+    assert notices.tell(session, unit, notices.NoticeKind.OVERDUE, "k", "一", ticket=ticket) is not None
+    assert notices.tell(session, unit, notices.NoticeKind.OVERDUE, "k", "二", ticket=ticket) is None
+    session.commit()
+    assert session.scalar(select(func.count(Notice.id))) == 1

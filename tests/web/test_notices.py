@@ -1,0 +1,170 @@
+"""A unit hears about its deadlines: the scheduler's notices and a supervisor's 督办 show in
+its inbox (live), are marked read there, and the staff API lists them by role."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from dispatch import chasing, notices
+from dispatch.models import Notice, OutboxMessage, Ticket, TicketEvent
+from dispatch.units import unit_by_code
+from tests.web.pages_support import DEMO_PASSWORD, act, csrf, login, ticket_titled, token_in
+from tests.web.server import ServerThread
+from web import scheduler
+from web.app import create_app
+from web.config import Settings
+from web.services import Services
+
+NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment
+
+
+def _chase_past_deadline(services: Services, ticket: Ticket) -> dict[str, list[str]]:
+    assert ticket.deadline is not None
+    return services.run_sync(lambda s: chasing.chase(s, ticket.deadline + dt.timedelta(minutes=5),  # type: ignore[operator]
+                                                     services.chase_policy()))
+
+
+def _notices_of(services: Services, code: str) -> list[tuple[str, str | None]]:
+    with services.sessions() as session:
+        unit = unit_by_code(session, code)
+        return [(kind, number) for kind, number in session.execute(
+            select(Notice.kind, Ticket.number).outerjoin(Ticket, Ticket.id == Notice.ticket_id)
+            .where(Notice.unit_id == unit.id))]
+
+
+def test_an_overdue_notice_shows_in_the_units_inbox_until_read(client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    assert noise.number in _chase_past_deadline(services, noise)["overdue"]
+    assert _chase_past_deadline(services, noise)["overdue"] == []  # the job ran twice: nothing new
+    told = _notices_of(services, "ecology-environment")
+    assert [kind for kind, number in told if number == noise.number] == ["overdue"]
+    login(client, "ecology")
+    page = client.get("/unit").text
+    assert f"{len(told)} 条未读" in page and f"工单{noise.number}" in page and "超过办理时限" in page
+    response = client.post("/unit/notices/read", data={"csrf_token": token_in(page)}, follow_redirects=False)
+    assert response.status_code == 303
+    assert "条未读" not in client.get("/unit").text
+    assert "超过办理时限" in client.get("/unit/notices").text  # still listed, as read
+    login(client, "housing")
+    assert "超过办理时限" not in client.get("/unit").text
+
+
+def test_marking_a_notice_read_needs_the_csrf_token(client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    _chase_past_deadline(services, noise)
+    login(client, "ecology")
+    refused = client.post("/unit/notices/read", data={}, follow_redirects=False)
+    assert refused.status_code == 403
+    assert f"{len(_notices_of(services, 'ecology-environment'))} 条未读" in client.get("/unit").text
+
+
+def test_a_supervisors_escalation_is_a_notice_and_a_text_to_the_duty_phone(client: TestClient,
+                                                                           services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+
+    def give_duty_phone(session: Session) -> None:
+        unit_by_code(session, "ecology-environment").duty_phone = "+8613900000009"
+
+    services.run_sync(give_duty_phone)
+    login(client, "supervisor")
+    assert act(client, noise.number, "escalate", text="请今天内答复").status_code == 303
+    login(client, "ecology")
+    page = client.get("/unit").text
+    assert "1 条未读" in page and "请今天内答复" in page
+    with services.sessions() as session:
+        texts = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "+8613900000009")).all()
+    assert [(m.kind, m.ticket_id) for m in texts] == [("unit_escalation", noise.id)]
+    assert "请今天内答复" in texts[0].body
+
+
+def test_the_api_lists_notices_by_role(client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    _chase_past_deadline(services, noise)
+
+    def other_unit_notice(session: Session) -> None:
+        housing = unit_by_code(session, "housing")
+        notices.tell(session, housing, notices.NoticeKind.DIGEST, "digest:test", "今日临期：1件")
+
+    services.run_sync(other_unit_notice)
+
+    def token(username: str) -> str:
+        response = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 200, response.text
+        return str(response.json()["token"])
+
+    def listed(username: str, **params: str) -> httpx.Response:
+        return client.get("/api/v1/staff/notices", params=params,
+                          headers={"Authorization": f"Bearer {token(username)}"})
+
+    ecology = listed("ecology").json()
+    assert ecology["total"] == len(_notices_of(services, "ecology-environment")) >= 1
+    assert {n["unit"] for n in ecology["notices"]} == {"ecology-environment"}
+    assert {"kind": "overdue", "ticket": noise.number} in [{"kind": n["kind"], "ticket": n["ticket"]}
+                                                          for n in ecology["notices"]]
+    housing = listed("housing").json()
+    assert {n["unit"] for n in housing["notices"]} == {"housing"}
+    assert {"kind": "digest", "ticket": None} in [{"kind": n["kind"], "ticket": n["ticket"]} for n in housing["notices"]]
+    everyone = listed("supervisor").json()
+    with services.sessions() as session:
+        assert everyone["total"] == len(session.scalars(select(Notice.id)).all()) > ecology["total"]
+    assert listed("operator").status_code == 403
+    assert listed("supervisor", page="0").status_code == 422
+    assert client.get("/api/v1/staff/notices").status_code == 401
+
+
+def test_a_notice_reaches_an_open_inbox_live(services: Services) -> None:
+    """The scheduler may run in another process: the page hears of a notice from the database."""
+    noise = ticket_titled(services, NOISE)
+    with ServerThread(create_app(services.settings, services)) as server:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            http.get("/login")
+            token = csrf(http)  # type: ignore[arg-type]
+            assert http.post("/login", data={"csrf_token": token, "username": "ecology",
+                                             "password": DEMO_PASSWORD}).status_code in (200, 303)
+            with http.stream("GET", "/unit/notices/events") as stream:
+                lines = stream.iter_lines()
+                assert next(line for line in lines if line.startswith("event:")) == "event: hello"
+                _chase_past_deadline(services, noise)
+                started = time.monotonic()
+                assert next(line for line in lines if line.startswith("event:")) == "event: notices"
+                assert time.monotonic() - started < 5
+            assert "超过办理时限" in http.get("/unit/notices").text
+    with services.sessions() as session:
+        assert session.scalar(select(Notice.kind).where(Notice.ticket_id == noise.id)) == "overdue"
+
+
+def test_the_scheduler_runs_the_chasing_jobs_and_a_second_run_changes_nothing(services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    assert noise.deadline is not None
+    later = noise.deadline + dt.timedelta(minutes=5)
+
+    def counts() -> tuple[int, int, int]:
+        with services.sessions() as session:
+            return (len(session.scalars(select(Notice.id)).all()),
+                    len(session.scalars(select(TicketEvent.id)).all()),
+                    len(session.scalars(select(OutboxMessage.id)).all()))
+
+    before = counts()
+    first = asyncio.run(scheduler.run_once(services, later))
+    assert noise.number in first["chase_deadlines"]["overdue"]
+    after_first = counts()
+    assert after_first[0] > before[0] and after_first[1] > before[1]
+    second = asyncio.run(scheduler.run_once(services, later))
+    assert second["chase_deadlines"] == {"near_due": [], "overdue": [], "escalated": [], "digests": []}
+    assert counts() == after_first
+
+
+def test_the_chasing_settings_are_read_from_the_environment() -> None:
+    settings = Settings.from_env({"HOTLINE_NEAR_DUE_HOURS": "12", "HOTLINE_ESCALATE_EVERY_WORKING_DAYS": "3"})
+    assert (settings.near_due_hours, settings.escalate_every_working_days) == (12.0, 3)
+    defaults = Settings.from_env({})
+    assert (defaults.near_due_hours, defaults.escalate_every_working_days) == (24.0, 2)
+    with pytest.raises(ValueError, match="HOTLINE_ESCALATE_EVERY_WORKING_DAYS"):
+        Settings.from_env({"HOTLINE_ESCALATE_EVERY_WORKING_DAYS": "0"})
