@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
@@ -100,6 +100,12 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
             callback.note = RECOVERED_ANSWERED_NOTE
             session.flush()
     return call
+
+
+def last_recorded_at(session: Session) -> dt.datetime | None:
+    """When a bridge last wrote a call: one starting (or taking over from a process that
+    died) recovers from the PBX's queue_log the calls that ended after it."""
+    return session.scalar(select(func.max(Call.updated_at)))
 
 
 def pending_callbacks(session: Session) -> list[Callback]:

@@ -13,6 +13,7 @@ from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
 from web.inputs import InputGuard
+from web.leadership import AMI_BRIDGE, SCHEDULER, SMS_OUTBOX, Leadership
 from web.live import LiveHub
 from web.services import Services
 from web.telephony import telephony
@@ -34,15 +35,31 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             except Exception as exc:  # an unreachable database: start anyway, not ready
                 if storage_fault(exc) is None:
                     raise
+            app.state.leadership = leadership = Leadership(built.engine)
+            checks.leadership = leadership
+
+            @contextlib.asynccontextmanager
+            async def bridge_role() -> AsyncIterator[None]:
+                async with telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge:
+                    app.state.bridge = checks.bridge = bridge
+                    try:
+                        yield
+                    finally:
+                        app.state.bridge = checks.bridge = None
+
+            app.state.bridge = None
+            # One process alone runs the bridge, the outbox sender and the scheduler
+            # (web/leadership.py); every process serves pages and takes webhooks.
             async with classifier_model(built) as model_task, \
-                    telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge, \
                     sms.sms_channel(built) as sms_channel, \
+                    leadership.role(AMI_BRIDGE, bridge_role), \
+                    leadership.role(SMS_OUTBOX, lambda: sms.sending(sms_channel)) if sms_channel \
+                    else contextlib.nullcontext(), \
                     pages.running(built, app.state.hub) as site, \
-                    scheduler.running(built):
-                app.state.bridge = bridge
+                    leadership.role(SCHEDULER, lambda: scheduler.running(built)):
                 app.state.sms = sms_channel
                 app.state.site = site
-                checks.model_task, checks.bridge, checks.sms = model_task, bridge, sms_channel
+                checks.model_task, checks.sms = model_task, sms_channel
                 yield
         finally:
             if services is None:
@@ -52,3 +69,13 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
               *sms.routes]
     return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
                      middleware=[Middleware(InputGuard)])
+
+
+def from_environment() -> Starlette:
+    """The app built from HOTLINE_* alone: what each of uvicorn's worker processes runs under
+    `hotline serve --workers N` (the parent migrated the database before starting them)."""
+    from web import logs
+
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    return create_app(settings)

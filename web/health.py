@@ -3,7 +3,8 @@
 GET /healthz   200 while the process serves requests at all
 GET /readyz    200 when it can do its job, 503 (with Retry-After) when not: the database
                reachable and writable, the classifier model not still loading, the PBX
-               bridge connected (when one is configured), the SMS spool empty or draining
+               bridge connected (when this process runs it), the SMS spool empty or draining;
+               "roles" names the one-process roles held here (web/leadership.py)
 
 A database that cannot take writes does not stop the hotline: it starts, logs the fault
 loudly, answers /readyz 503 and serves what only reads (the board, status lookups) until
@@ -38,6 +39,7 @@ class Health:
     model_task: asyncio.Task[Any] | None = None
     bridge: Any = None  # callcenter.bridge.AmiBridge when the PBX is configured
     sms: Any = None  # web.sms.SmsChannel when SMS is on
+    leadership: Any = None  # web.leadership.Leadership: the roles this process holds
     _refused: StorageUnavailable | None = None
     _refused_at: float = field(default=0.0)
 
@@ -85,6 +87,10 @@ class Health:
         if self.sms is not None and self.sms.spool is not None:
             waiting = self.sms.spool.waiting()
             checks["sms_spool"] = {"ok": waiting == 0 or fault is None, "waiting": waiting}
+        if self.leadership is not None:
+            # Which of the one-process roles this process holds now (always ok: holding none
+            # is normal when several processes serve one database).
+            checks["roles"] = {"ok": True, "held": sorted(r for r, held in self.leadership.held.items() if held)}
         return all(c["ok"] for c in checks.values()), checks
 
 
