@@ -8,12 +8,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from dispatch.db import storage_fault
-from web import api, api_auth, api_staff, health, openapi, pages, scheduler, sms
+from web import api, api_auth, api_staff, health, metrics, openapi, pages, scheduler, sms
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
 from web.inputs import InputGuard
-from web.leadership import AMI_BRIDGE, SCHEDULER, SMS_OUTBOX, Leadership
+from web.leadership import OUTBOX_SENDER, PBX_BRIDGE, SCHEDULER, Leadership
 from web.live import LiveHub
 from web.services import Services
 from web.telephony import telephony
@@ -21,12 +21,14 @@ from web.telephony import telephony
 
 def create_app(settings: Settings, services: Services | None = None, *, demo_pbx: bool = False) -> Starlette:
     """`demo_pbx` starts the AMI simulator when no real PBX is configured."""
+    counted = metrics.Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         built = services or Services.build(settings)
         app.state.services = built
         app.state.hub = LiveHub()
+        app.state.metrics = counted
         try:
             app.state.health = checks = health.Health(built)
             await checks.check_at_start()  # a read-only or full database: start, but not ready
@@ -35,25 +37,26 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             except Exception as exc:  # an unreachable database: start anyway, not ready
                 if storage_fault(exc) is None:
                     raise
-            app.state.leadership = leadership = Leadership(built.engine)
+            app.state.leadership = leadership = Leadership(built.engine, on_change=counted.hold)
             checks.leadership = leadership
 
             @contextlib.asynccontextmanager
             async def bridge_role() -> AsyncIterator[None]:
                 async with telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge:
-                    app.state.bridge = checks.bridge = bridge
+                    app.state.bridge = checks.bridge = counted.ami.bridge = bridge
                     try:
                         yield
                     finally:
-                        app.state.bridge = checks.bridge = None
+                        app.state.bridge = checks.bridge = counted.ami.bridge = None
 
             app.state.bridge = None
             # One process alone runs the bridge, the outbox sender and the scheduler
             # (web/leadership.py); every process serves pages and takes webhooks.
             async with classifier_model(built) as model_task, \
                     sms.sms_channel(built) as sms_channel, \
-                    leadership.role(AMI_BRIDGE, bridge_role), \
-                    leadership.role(SMS_OUTBOX, lambda: sms.sending(sms_channel)) if sms_channel \
+                    leadership.role(PBX_BRIDGE, bridge_role) if built.settings.ami is not None or demo_pbx \
+                    else contextlib.nullcontext(), \
+                    leadership.role(OUTBOX_SENDER, lambda: sms.sending(sms_channel)) if sms_channel \
                     else contextlib.nullcontext(), \
                     pages.running(built, app.state.hub) as site, \
                     leadership.role(SCHEDULER, lambda: scheduler.running(built)):
@@ -65,10 +68,10 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             if services is None:
                 built.close()
 
-    routes = [*health.routes, *pages.routes, *api.routes, *api_auth.routes, *api_staff.routes, *openapi.routes,
+    routes = [*health.routes, *metrics.routes, *pages.routes, *api.routes, *api_auth.routes, *api_staff.routes, *openapi.routes,
               *sms.routes]
     return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
-                     middleware=[Middleware(InputGuard)])
+                     middleware=[Middleware(metrics.RequestMetrics, metrics=counted), Middleware(InputGuard)])
 
 
 def from_environment() -> Starlette:

@@ -109,7 +109,8 @@ def main(ctx: click.Context) -> None:
         return  # lists the settings even when one of them is wrong
     from web import logs
 
-    logs.configure(_settings().log_level)
+    settings = _settings()
+    logs.configure(settings.log_level, log_format=settings.log_format)
 
 
 @main.command(name="settings", help="List the HOTLINE_* settings: name, default, meaning; * marks those set.")

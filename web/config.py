@@ -58,6 +58,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_ROUTING_MIN_CONFIDENCE", "0.5", "below this classifier probability a ticket "
                 "goes to manual triage with the top suggestions"),
     SettingSpec("HOTLINE_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    SettingSpec("HOTLINE_LOG_FORMAT", "text", "text (one line: message, then key=value extras) or json (one JSON "
+                "object a line: timestamp, level, logger, event, message, extras); personal data masked in both"),
+    SettingSpec("HOTLINE_METRICS_ALLOW", "127.0.0.0/8,::1", "comma-separated addresses or CIDRs that may read "
+                "/metrics (the client address as HOTLINE_TRUSTED_PROXIES resolves it); `none`: no address"),
+    SettingSpec("HOTLINE_METRICS_TOKEN", None, "a bearer token that may read /metrics from any address "
+                "(Prometheus' `authorization` scrape option); unset: addresses only"),
     SettingSpec("HOTLINE_AMI_HOST", None, "Asterisk AMI host; `hotline serve` runs the call bridge "
                 "when set (off when unset)"),
     SettingSpec("HOTLINE_AMI_PORT", "5038", "Asterisk AMI port"),
@@ -159,6 +165,9 @@ class Settings:
     train_on_start: bool = False
     routing_min_confidence: float = 0.5
     log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_allow: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1"))
+    metrics_token: Secret | None = None
     ami: AmiSettings | None = None
     sms: SmsSettings | None = None
     follow_up_max_attempts: int = 3
@@ -219,6 +228,10 @@ class Settings:
             train_on_start=_yes(get("HOTLINE_TRAIN_ON_START"), "HOTLINE_TRAIN_ON_START"),
             routing_min_confidence=_fraction(get("HOTLINE_ROUTING_MIN_CONFIDENCE"), "HOTLINE_ROUTING_MIN_CONFIDENCE"),
             log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
+            log_format=_log_format(get("HOTLINE_LOG_FORMAT")),
+            metrics_allow=(() if (get("HOTLINE_METRICS_ALLOW") or "").lower() == "none"
+                           else parse_networks(get("HOTLINE_METRICS_ALLOW"), "HOTLINE_METRICS_ALLOW")),
+            metrics_token=Secret(token) if (token := get("HOTLINE_METRICS_TOKEN")) else None,
             ami=_ami(get),
             sms=_sms(get, number),
             follow_up_max_attempts=int(number("HOTLINE_FOLLOW_UP_MAX_ATTEMPTS", int)),
@@ -304,7 +317,7 @@ def _country_codes(value: str | None) -> tuple[str, ...]:
     return codes
 
 
-def parse_networks(value: str | None) -> tuple[Network, ...]:
+def parse_networks(value: str | None, name: str = "HOTLINE_TRUSTED_PROXIES") -> tuple[Network, ...]:
     """'10.0.0.1, 172.30.0.0/24' -> networks (a single address is a /32 or /128)."""
     networks = []
     for item in (value or "").split(","):
@@ -312,8 +325,15 @@ def parse_networks(value: str | None) -> tuple[Network, ...]:
             try:
                 networks.append(ipaddress.ip_network(item.strip(), strict=False))
             except ValueError:
-                raise ValueError(f"HOTLINE_TRUSTED_PROXIES: {item.strip()!r} is not an address or CIDR") from None
+                raise ValueError(f"{name}: {item.strip()!r} is not an address or CIDR") from None
     return tuple(networks)
+
+
+def _log_format(value: str | None) -> str:
+    text = (value or "text").lower()
+    if text not in ("text", "json"):
+        raise ValueError(f"HOTLINE_LOG_FORMAT must be text or json, got {value!r}")
+    return text
 
 
 def _yes(value: str | None, name: str) -> bool:

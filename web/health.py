@@ -2,9 +2,11 @@
 
 GET /healthz   200 while the process serves requests at all
 GET /readyz    200 when it can do its job, 503 (with Retry-After) when not: the database
-               reachable and writable, the classifier model not still loading, the PBX
-               bridge connected (when this process runs it), the SMS spool empty or draining;
-               "roles" names the one-process roles held here (web/leadership.py)
+               reachable and writable, its schema at this code's newest migration, the
+               classifier model not still loading, the PBX bridge connected (when one is
+               configured and this process runs it: "off" or "elsewhere" otherwise), SMS on
+               or off, the SMS spool empty or draining; "roles" names the one-process roles
+               held here (web/leadership.py)
 
 A database that cannot take writes does not stop the hotline: it starts, logs the fault
 loudly, answers /readyz 503 and serves what only reads (the board, status lookups) until
@@ -22,9 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dispatch.db import check_writable
+from dispatch.db import check_writable, current_revision, head_revision
 from dispatch.errors import Reason, StorageUnavailable
 from web.messages import describe
+from web.leadership import PBX_BRIDGE
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,7 @@ class Health:
     bridge: Any = None  # callcenter.bridge.AmiBridge when the PBX is configured
     sms: Any = None  # web.sms.SmsChannel when SMS is on
     leadership: Any = None  # web.leadership.Leadership: the roles this process holds
+    head: str | None = field(default_factory=head_revision)  # read once: it changes only with the code
     _refused: StorageUnavailable | None = None
     _refused_at: float = field(default=0.0)
 
@@ -73,17 +77,33 @@ class Health:
             return False, "loading"
         return True, "none"  # no model by choice or refused: tickets wait for manual triage
 
+    async def migrations(self) -> dict[str, Any]:
+        """The database's alembic revision against the newest this code ships: a database
+        behind (or ahead, after a rollback of the code) is not served as ready."""
+        try:
+            current = await self.services.off_loop(current_revision, self.services.engine)
+        except Exception:  # unreachable: the database check says why
+            return {"ok": False, "current": None, "head": self.head}
+        return {"ok": current == self.head, "current": current, "head": self.head}
+
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         checks: dict[str, Any] = {}
         fault = await self.storage()
-        checks["database"] = ({"ok": True} if fault is None else
-                              {"ok": False, "reason": fault.reason,
+        checks["database"] = ({"ok": True, "writable": True} if fault is None else
+                              {"ok": False, "writable": False, "reason": fault.reason,
                                "message": describe(fault)})
+        checks["migrations"] = await self.migrations()
         ok, state = self.model_state()
         checks["model"] = {"ok": ok, "state": state}
         if self.bridge is not None:
             checks["pbx"] = {"ok": bool(self.bridge.connected),
                              "state": "connected" if self.bridge.connected else "disconnected"}
+        elif self.services.settings.ami is not None and self.leadership is not None \
+                and not self.leadership.held.get(PBX_BRIDGE, True):
+            checks["pbx"] = {"ok": True, "state": "elsewhere"}  # another process runs the bridge
+        else:
+            checks["pbx"] = {"ok": True, "state": "off"}
+        checks["sms"] = {"ok": True, "state": "off" if self.sms is None else "on"}
         if self.sms is not None and self.sms.spool is not None:
             waiting = self.sms.spool.waiting()
             checks["sms_spool"] = {"ok": waiting == 0 or fault is None, "waiting": waiting}

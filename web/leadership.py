@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Engine, text
 
 log = logging.getLogger(__name__)
 
-AMI_BRIDGE, SMS_OUTBOX, SCHEDULER = "ami_bridge", "sms_outbox", "scheduler"
-ROLES = (AMI_BRIDGE, SMS_OUTBOX, SCHEDULER)
+PBX_BRIDGE, SCHEDULER, OUTBOX_SENDER = "pbx_bridge", "scheduler", "outbox_sender"
+ROLES = (PBX_BRIDGE, SCHEDULER, OUTBOX_SENDER)
 # pg_try_advisory_lock(int, int): the first key marks the lock as the hotline's, so other
 # users of advisory locks on the same database cannot collide with ours.
 NAMESPACE = 12345

@@ -1,20 +1,37 @@
-"""Structured log lines: the message, then every `extra` field as key=value; with secrets
-kept out: phone numbers and ID numbers masked, query values hidden (a status lookup's
-query code is a password), and no query string at all in uvicorn's access log."""
+"""Structured log lines, as text (the message, then every `extra` field as key=value) or,
+with HOTLINE_LOG_FORMAT=json, one JSON object a line (timestamp, level, logger, event,
+message and the extras); with secrets and personal data kept out of both: phone numbers and
+ID numbers masked wherever they appear, extras named like a phone number masked and those
+named like a name or a text dropped, query values hidden (a status lookup's query code is a
+password), and no query string at all in uvicorn's access log."""
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import re
 import sys
 from typing import Any, TextIO
 
-from dispatch.masking import mask_text
+from dispatch.masking import mask_phone, mask_text
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 # Any query parameter's value, in a URL anywhere in a line (Twilio's client logs its URLs).
 _QUERY_VALUE = re.compile(r"([?&][^=&\s\"'#?]+=)[^&\s\"'#]+")
 # International numbers mask_text does not know (E.164, possibly URL-encoded): keep the last 4.
 _E164 = re.compile(r"(?:\+|%2[Bb])\d{3,11}(\d{4})(?!\d)")
+# Extras that hold a phone number whatever its spelling: masked to its last four digits.
+PHONE_FIELDS = frozenset({"phone", "caller", "sender", "recipient", "to", "from", "from_number", "caller_num",
+                          "callerid", "contact"})
+# Extras that hold what a citizen wrote or who they are: never logged ("name" itself is the
+# logger's name, which logging keeps for itself).
+PERSONAL_FIELDS = frozenset({"body", "citizen_name", "text", "title", "reply", "note", "location", "address",
+                             "display_name", "id_number"})
+DROPPED = "[redacted]"
+# uvicorn's colour copy of its message: the same words, with terminal escapes.
+_NOISE = frozenset({"color_message"})
+# A bridge-style message that starts with its event name: "ami.logged_in host=...".
+_DOTTED_EVENT = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)(?:\s|$)")
 
 
 def redact(text: str) -> str:
@@ -33,9 +50,19 @@ def redacted(record: logging.LogRecord) -> logging.LogRecord:
         args[2] = str(args[2]).split("?", 1)[0]
         copy.args = tuple(args)
     copy.msg, copy.args = redact(copy.getMessage()), None
-    for key, value in vars(copy).items():
-        if key not in _STANDARD and isinstance(value, str):
+    for key, value in list(vars(copy).items()):
+        if key in _STANDARD:
+            continue
+        if key in _NOISE:
+            delattr(copy, key)
+        elif key in PERSONAL_FIELDS:
+            setattr(copy, key, DROPPED)
+        elif key in PHONE_FIELDS and value is not None:
+            setattr(copy, key, mask_phone(redact(str(value))) if str(value).strip() else value)
+        elif isinstance(value, str):
             setattr(copy, key, redact(value))
+        elif not isinstance(value, (int, float, bool, type(None))):
+            setattr(copy, key, redact(str(value)))
     if copy.exc_info and not copy.exc_text:
         copy.exc_text = logging.Formatter().formatException(copy.exc_info)
     if copy.exc_text:
@@ -56,9 +83,43 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
-def configure(level: str, stream: TextIO | None = None) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line from the redacted copy: an `event` name on every line (the
+    `extra` one, else a message's leading dotted name like "ami.logged_in", else the logger's)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        access = _access_fields(record)
+        record = redacted(record)
+        extras = {**access, **{k: v for k, v in vars(record).items() if k not in _STANDARD}}
+        message = record.getMessage()
+        dotted = _DOTTED_EVENT.match(message)
+        line: dict[str, Any] = {
+            "timestamp": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "event": extras.pop("event", None) or (dotted.group(1) if dotted else record.name),
+            "message": message,
+        }
+        line.update((k, v) for k, v in extras.items() if k not in line)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def _access_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """uvicorn's access line as fields: (client, method, path with query, version, status)."""
+    if record.name != "uvicorn.access" or not isinstance(record.args, tuple) or len(record.args) < 5:
+        return {}
+    client, method, path, _version, status = record.args[:5]
+    return {"event": "http_request", "client": str(client), "method": str(method),
+            "path": redact(str(path).split("?", 1)[0]), "status": status}
+
+
+
+def configure(level: str, stream: TextIO | None = None, log_format: str = "text") -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else
+                         KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -14,15 +14,16 @@ from web.serving import Server
 
 
 class ServerThread:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **config: Any) -> None:
+        """`config`: more uvicorn.Config options (proxy_headers=False, as `hotline serve` runs)."""
         self.app = app
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
-        self.server = Server(config, app)
+        self.server = Server(uvicorn.Config(app, **{"log_level": "warning", "lifespan": "on",
+                                                    "timeout_graceful_shutdown": 1, **config}), app)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="uvicorn-test", daemon=True)
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.models import Call
 from tests.web.pbx_support import SECRET, USER, SimulatorThread
-from web.leadership import AMI_BRIDGE, SCHEDULER
+from web.leadership import PBX_BRIDGE, SCHEDULER
 
 TAKEOVER_SECONDS = 5.0
 
@@ -86,13 +86,13 @@ def test_killing_the_bridges_process_hands_the_bridge_to_the_other_and_loses_no_
                    for n in (1, 2)]
         try:
             _until(lambda: all(s.roles() is not None for s in servers), 60, "both servers answer /readyz")
-            _until(lambda: sum(AMI_BRIDGE in (s.roles() or []) for s in servers) == 1, 10, "a bridge elected")
+            _until(lambda: sum(PBX_BRIDGE in (s.roles() or []) for s in servers) == 1, 10, "a bridge elected")
             time.sleep(2.0)  # a few election rounds: the other must not log in too
             held = [s.roles() or [] for s in servers]
-            assert sum(AMI_BRIDGE in h for h in held) == 1, held
+            assert sum(PBX_BRIDGE in h for h in held) == 1, held
             assert sum(SCHEDULER in h for h in held) == 1, held
             assert len(pbx.sim.logins) == 1, pbx.sim.logins  # one AMI connection across both
-            holder, other = servers if AMI_BRIDGE in held[0] else servers[::-1]
+            holder, other = servers if PBX_BRIDGE in held[0] else servers[::-1]
 
             before = pbx.run(pbx.sim.play("answered"))
             _until(lambda: set(before) <= set(recorded()), 10, "the first call recorded")
@@ -104,7 +104,7 @@ def test_killing_the_bridges_process_hands_the_bridge_to_the_other_and_loses_no_
             # meanwhile, so it exists only in queue_log when the new holder connects.
             pbx.run(pbx.sim.cut_link())
             playing = asyncio.run_coroutine_threadsafe(pbx.sim.play("abandoned"), pbx.loop)
-            _until(lambda: AMI_BRIDGE in (other.roles() or []), TAKEOVER_SECONDS, "the other took the bridge")
+            _until(lambda: PBX_BRIDGE in (other.roles() or []), TAKEOVER_SECONDS, "the other took the bridge")
             took_role = time.monotonic() - killed
             gap = playing.result(20)
             assert len(pbx.sim.logins) == 1, pbx.sim.logins

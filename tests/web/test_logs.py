@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Iterator
 
 import httpx
@@ -25,19 +31,28 @@ from web.config import Settings
 NAMES = ("", "uvicorn", "uvicorn.access", "uvicorn.error", "twilio", "twilio.http_client", "alembic")
 
 
-@pytest.fixture
-def output() -> Iterator[io.StringIO]:
+def configured(log_format: str) -> Iterator[io.StringIO]:
     """The hotline's logging set up as `hotline serve` does, into a buffer; put back after."""
     saved = {name: (logging.getLogger(name).level, logging.getLogger(name).handlers[:],
                     logging.getLogger(name).propagate) for name in NAMES}
     buffer = io.StringIO()
-    logs.configure("INFO", stream=buffer)
+    logs.configure("INFO", stream=buffer, log_format=log_format)
     yield buffer
     for name, (level, handlers, propagate) in saved.items():
         logger = logging.getLogger(name)
         logger.setLevel(level)
         logger.handlers[:] = handlers
         logger.propagate = propagate
+
+
+@pytest.fixture
+def output() -> Iterator[io.StringIO]:
+    yield from configured("text")
+
+
+@pytest.fixture
+def json_output() -> Iterator[io.StringIO]:
+    yield from configured("json")
 
 
 def test_uvicorn_access_log_keeps_the_path_but_never_the_query(
@@ -111,3 +126,74 @@ def test_other_handlers_still_see_the_record_as_logged(output: io.StringIO, capl
     logging.getLogger("sms_gateway.conversation").warning("sms throttled", extra={"sender": "+8613812345678"})
     assert caplog.records[-1].sender == "+8613812345678"
     assert "13812345678" not in output.getvalue()
+
+
+def test_json_lines_from_a_real_server_name_their_event_and_hold_no_phone_number(tmp_path: Path) -> None:
+    """`hotline serve` with HOTLINE_LOG_FORMAT=json, in a process of its own: every line of
+    its stderr is one JSON object; a ticket filed with a phone number, and a path holding
+    one, leave the number nowhere in the log."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update({"HOTLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}", "HOTLINE_TRAIN_ON_START": "no",
+                "HOTLINE_LOG_FORMAT": "json", "HOTLINE_LOG_LEVEL": "INFO"})
+    stderr_path = tmp_path / "stderr.txt"
+    with open(stderr_path, "wb") as stderr:
+        server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, stderr_path.read_text()
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+        made = httpx.post(base + "/api/v1/tickets", json={"body": "小区门口路灯不亮已经一周了", "phone": "13812345678",
+                                                          "name": "张三丰"}).json()
+        httpx.get(f"{base}/api/v1/tickets/{made['number']}", params={"code": made["query_code"]})
+        httpx.get(f"{base}/callback/13812345678")  # no such page: the number is in the access log's path
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    text = stderr_path.read_text()
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    assert lines and all({"timestamp", "level", "logger", "event", "message"} <= set(line) for line in lines)
+    assert all(line["event"] for line in lines)
+    access = [line for line in lines if line["event"] == "http_request"]
+    assert {(line["method"], line["path"], line["status"]) for line in access} >= {
+        ("POST", "/api/v1/tickets", 201), ("GET", f"/api/v1/tickets/{made['number']}", 200),
+        ("GET", "/callback/138****5678", 404)}
+    assert "13812345678" not in text and made["query_code"] not in text and "张三丰" not in text
+
+
+def test_extras_naming_a_phone_are_masked_and_those_naming_a_text_are_dropped(json_output: io.StringIO) -> None:
+    logging.getLogger("sms_gateway.conversation").warning(
+        "sms from %s", "+8613812345678",
+        extra={"event": "sms_received", "sender": "+8613812345678", "caller": 13912345678,
+               "body": "我家楼下路灯坏了", "title": "路灯", "ticket": "20261203001"})
+    (line,) = [json.loads(text) for text in json_output.getvalue().splitlines()]
+    assert line["event"] == "sms_received" and line["level"] == "WARNING"
+    assert line["logger"] == "sms_gateway.conversation" and line["ticket"] == "20261203001"
+    assert line["sender"] == "138****5678" and line["caller"] == "139****5678"
+    assert line["body"] == line["title"] == "[redacted]" and "路灯" not in json_output.getvalue()
+    assert line["message"] == "sms from 138****5678"
+
+
+def test_a_bridge_line_without_an_event_extra_is_named_by_its_leading_word(json_output: io.StringIO) -> None:
+    logging.getLogger("callcenter.bridge").info("ami.logged_in host=%s port=%d", "127.0.0.1", 5038)
+    logging.getLogger("web.scheduler").warning("Application startup complete.")
+    first, second = (json.loads(text) for text in json_output.getvalue().splitlines())
+    assert first["event"] == "ami.logged_in" and second["event"] == "web.scheduler"
+
+
+def test_the_log_format_setting_accepts_text_or_json_only() -> None:
+    assert Settings.from_env({}).log_format == "text"
+    assert Settings.from_env({"HOTLINE_LOG_FORMAT": "JSON"}).log_format == "json"
+    with pytest.raises(ValueError, match="HOTLINE_LOG_FORMAT"):
+        Settings.from_env({"HOTLINE_LOG_FORMAT": "xml"})

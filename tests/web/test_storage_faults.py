@@ -31,9 +31,9 @@ def test_a_writable_database_is_ready_and_alive(database_url, sessions):
         ready = client.get("/readyz")
         assert ready.status_code == 200, ready.text
         body = ready.json()
-        assert body["ready"] is True and body["checks"]["database"] == {"ok": True}
+        assert body["ready"] is True and body["checks"]["database"] == {"ok": True, "writable": True}
         assert body["checks"]["model"]["state"] == "none"  # no model, by choice: manual triage
-        assert "pbx" not in body["checks"]  # no PBX configured
+        assert body["checks"]["pbx"] == {"ok": True, "state": "off"}  # no PBX configured
 
 
 def test_a_read_only_database_starts_not_ready_and_refuses_writes_with_503(database_url, sessions, caplog):
