@@ -125,3 +125,34 @@ def test_killing_the_bridges_process_hands_the_bridge_to_the_other_and_loses_no_
     with sessions() as session:
         outcomes = {c.linkedid: c.outcome for c in session.scalars(select(Call))}
     assert outcomes[gap[0]] == "abandoned"  # recovered from queue_log, ended while nobody listened
+
+
+def test_serve_with_two_workers_logs_in_to_the_pbx_once(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("--workers above 1 needs PostgreSQL (test_cli: SQLite refuses it)")
+    with SimulatorThread(speed=20) as pbx:
+        port = _free_port()
+        env = {**os.environ, "HOTLINE_DATABASE_URL": database_url, "HOTLINE_TRAIN_ON_START": "no",
+               "HOTLINE_AMI_HOST": "127.0.0.1", "HOTLINE_AMI_PORT": str(pbx.sim.port),
+               "HOTLINE_AMI_USERNAME": USER, "HOTLINE_AMI_SECRET": SECRET}
+        log = tmp_path / "serve.log"
+        with open(log, "wb") as stderr:
+            server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port),
+                                       "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            def answers() -> bool:
+                assert server.poll() is None, log.read_text(errors="replace")
+                try:
+                    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+                except httpx.TransportError:
+                    return False
+            _until(answers, 60, "the workers answer")
+            _until(lambda: log.read_text(errors="replace").count("Application startup complete") == 2, 60,
+                   "both workers started")
+            time.sleep(3.0)  # two election rounds: the second worker must not log in as well
+            assert len(pbx.sim.logins) == 1, pbx.sim.logins
+            assert log.read_text(errors="replace").count("event=leader_won role=pbx_bridge") == 1
+        finally:
+            server.terminate()
+            server.wait(20)
+    assert server.returncode == 0, log.read_text(errors="replace")
