@@ -6,7 +6,6 @@ before). tests/web/test_cli_start.py checks what `--help` loads.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import sys
@@ -471,26 +470,31 @@ def report(since: dt.date | None, until: dt.date | None, as_json: bool) -> None:
 
 
 @main.command(name="pbx-bridge", help="Run the AMI bridge alone (HOTLINE_AMI_* settings), "
-              "recording every call and agent change in the database.")
+              "recording every call and agent change in the database; on PostgreSQL it waits for "
+              "the bridge's role while another process holds it.")
 def pbx_bridge() -> None:
-    from callcenter.bridge import BridgeSettings
-    from callcenter.cli import run_bridge
-    from callcenter.recorder import CallRecorder
+    import asyncio
+
+    from callcenter.cli import until_signalled
+    from web.leadership import PBX_BRIDGE, Leadership
+    from web.live import LiveHub
     from web.services import Services
-    from web.telephony import queue_log_reader
+    from web.telephony import telephony
 
     settings = _settings()
     if settings.ami is None:
         raise click.ClickException("set HOTLINE_AMI_HOST, HOTLINE_AMI_USERNAME and HOTLINE_AMI_SECRET")
     _upgrade(settings)
     services = Services.build(settings)
-    recorder = CallRecorder(services.sessions)
-    ami = settings.ami
+
+    async def run() -> None:
+        # Elected like the bridge inside `hotline serve`: the two never both record calls.
+        async with Leadership(services.engine).role(
+                PBX_BRIDGE, lambda: telephony(services, LiveHub(), demo_pbx=False)):
+            await until_signalled()
+
     try:
-        with contextlib.ExitStack() as stack:
-            run_bridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
-                       recorder.on_call, recorder.on_agent,
-                       queue_log=queue_log_reader(ami.queue_log, services, stack))
+        asyncio.run(run())
     finally:
         services.close()
 

@@ -156,3 +156,34 @@ def test_serve_with_two_workers_logs_in_to_the_pbx_once(engine: Engine, database
             server.terminate()
             server.wait(20)
     assert server.returncode == 0, log.read_text(errors="replace")
+
+
+def test_pbx_bridge_run_apart_and_serve_share_one_bridge(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("several processes need PostgreSQL")
+    with SimulatorThread(speed=20) as pbx:
+        env = {**os.environ, "HOTLINE_DATABASE_URL": database_url, "HOTLINE_AMI_HOST": "127.0.0.1",
+               "HOTLINE_AMI_PORT": str(pbx.sim.port), "HOTLINE_AMI_USERNAME": USER, "HOTLINE_AMI_SECRET": SECRET}
+        log = tmp_path / "bridge.log"
+        with open(log, "wb") as stderr:
+            bridge = subprocess.Popen([sys.executable, "-m", "web.cli", "pbx-bridge"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=stderr)
+        server = None
+        try:
+            _until(lambda: len(pbx.sim.logins) == 1, 60, "pbx-bridge logged in")
+            server = Server(database_url, pbx.sim.port, tmp_path / "no_queue_log", tmp_path / "server.log")
+            _until(lambda: server.roles() is not None, 60, "the server answers")
+            time.sleep(3.0)
+            assert len(pbx.sim.logins) == 1, pbx.sim.logins
+            ready = httpx.get(server.base + "/readyz", timeout=5).json()["checks"]
+            assert ready["pbx"]["state"] == "elsewhere" and PBX_BRIDGE not in ready["roles"]["held"]
+            bridge.terminate()
+            assert bridge.wait(10) == 0, log.read_text(errors="replace")
+            _until(lambda: len(pbx.sim.logins) == 2, TAKEOVER_SECONDS, "serve took the bridge over")
+            assert PBX_BRIDGE in (server.roles() or [])
+        finally:
+            if bridge.poll() is None:
+                bridge.kill()
+                bridge.wait()
+            if server is not None:
+                server.stop()
