@@ -134,11 +134,14 @@ class AmiBridge:
     def __init__(self, settings: BridgeSettings, on_call: OnCall,
                  on_agent: OnAgent | None = None,
                  clock: Callable[[], float] = time.time,
-                 queue_log: QueueLogReader | None = None) -> None:
+                 queue_log: QueueLogReader | None = None, recover_since: float | None = None) -> None:
+        """`recover_since`: an epoch time calls may have gone unrecorded from (the last record
+        a bridge that stopped, or another process's that died, wrote); the first connection
+        reads queue_log from then, as after an outage."""
         self.settings = settings
         self._on_call, self._on_agent, self._clock = on_call, on_agent, clock
         self._queue_log = queue_log
-        self._lost_at: float | None = None  # when the link last went down
+        self._lost_at: float | None = recover_since  # when the link last went down
         self.calls = CallAssembler(ivr_variable=settings.ivr_variable)
         self.agents = AgentStates()
         self.events_seen = 0  # AMI events received, used or not

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def _until_signalled() -> None:
+async def until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -68,7 +68,7 @@ def pbx_sim(host: str, port: int, username: str, secret: str, speed: float, gap:
         sim = Simulator(host, port, username, secret, scenarios=scenarios or DEMO_ROTATION,
                         speed=speed, gap=gap, repeat=not once, queue_log=queue_log)
         async with sim:
-            await _until_signalled()
+            await until_signalled()
 
     asyncio.run(main())
 
@@ -93,6 +93,6 @@ def run_bridge(settings: BridgeSettings,
 
     async def main() -> None:
         async with AmiBridge(settings, on_call, on_agent, queue_log=queue_log):
-            await _until_signalled()
+            await until_signalled()
 
     asyncio.run(main())

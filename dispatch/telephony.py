@@ -2,11 +2,12 @@
 agent status, and what an operator's screen shows when a call reaches them."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
@@ -72,6 +73,8 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
         session.add(call)
     elif data.recovered and call.outcome not in _REPLACEABLE_BY_RECOVERED:
         return call
+    elif call.answered_at is not None and data.answered_at is None:
+        data = _keeping_answer(call, data)
     for name, value in vars(data).items():  # CallData's fields are Call's columns
         if name != "recovered":
             setattr(call, name, value)
@@ -100,6 +103,25 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
             callback.note = RECOVERED_ANSWERED_NOTE
             session.flush()
     return call
+
+
+def _keeping_answer(call: Call, data: CallData) -> CallData:
+    """A bridge that took over from another process (or restarted) adopts a live call from the
+    PBX's channel list without knowing it was answered: an answer seen before is never
+    unlearned, and such a call does not reach the callback list when it ends."""
+    talk = data.talk_seconds
+    if talk is None and data.ended_at is not None and call.answered_at is not None:
+        talk = max(0.0, (data.ended_at - call.answered_at).total_seconds())
+    return dataclasses.replace(
+        data, started_at=call.started_at or data.started_at, answered_at=call.answered_at,
+        agent=data.agent or call.agent, agent_name=data.agent_name or call.agent_name, talk_seconds=talk,
+        outcome="answered" if data.outcome in MISSED_OUTCOMES else data.outcome)
+
+
+def last_recorded_at(session: Session) -> dt.datetime | None:
+    """When a bridge last wrote a call: one starting (or taking over from a process that
+    died) recovers from the PBX's queue_log the calls that ended after it."""
+    return session.scalar(select(func.max(Call.updated_at)))
 
 
 def pending_callbacks(session: Session) -> list[Callback]:

@@ -13,6 +13,7 @@ from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
 from web.inputs import InputGuard
+from web.leadership import OUTBOX_SENDER, PBX_BRIDGE, SCHEDULER, Leadership
 from web.live import LiveHub
 from web.services import Services
 from web.telephony import telephony
@@ -36,25 +37,33 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             except Exception as exc:  # an unreachable database: start anyway, not ready
                 if storage_fault(exc) is None:
                     raise
+            app.state.leadership = leadership = Leadership(built.engine, on_change=counted.hold)
+            checks.leadership = leadership
+
+            @contextlib.asynccontextmanager
+            async def bridge_role() -> AsyncIterator[None]:
+                async with telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge:
+                    app.state.bridge = checks.bridge = counted.ami.bridge = bridge
+                    try:
+                        yield
+                    finally:
+                        app.state.bridge = checks.bridge = counted.ami.bridge = None
+
+            app.state.bridge = None
+            # One process alone runs the bridge, the outbox sender and the scheduler
+            # (web/leadership.py); every process serves pages and takes webhooks.
             async with classifier_model(built) as model_task, \
-                    telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge, \
                     sms.sms_channel(built) as sms_channel, \
+                    leadership.role(PBX_BRIDGE, bridge_role) if built.settings.ami is not None or demo_pbx \
+                    else contextlib.nullcontext(), \
+                    leadership.role(OUTBOX_SENDER, lambda: sms.sending(sms_channel)) if sms_channel \
+                    else contextlib.nullcontext(), \
                     pages.running(built, app.state.hub) as site, \
-                    scheduler.running(built):
-                app.state.bridge = bridge
+                    leadership.role(SCHEDULER, lambda: scheduler.running(built)):
                 app.state.sms = sms_channel
                 app.state.site = site
-                checks.model_task, checks.bridge, checks.sms = model_task, bridge, sms_channel
-                counted.ami.bridge = bridge
-                held = {"pbx_bridge": bridge is not None, "scheduler": True, "outbox_sender": sms_channel is not None}
-                for role, runs in held.items():
-                    counted.hold(role, runs)
-                try:
-                    yield
-                finally:
-                    counted.ami.bridge = None
-                    for role in held:
-                        counted.hold(role, False)
+                checks.model_task, checks.sms = model_task, sms_channel
+                yield
         finally:
             if services is None:
                 built.close()
@@ -63,3 +72,13 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
               *sms.routes]
     return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
                      middleware=[Middleware(metrics.RequestMetrics, metrics=counted), Middleware(InputGuard)])
+
+
+def from_environment() -> Starlette:
+    """The app built from HOTLINE_* alone: what each of uvicorn's worker processes runs under
+    `hotline serve --workers N` (the parent migrated the database before starting them)."""
+    from web import logs
+
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    return create_app(settings)

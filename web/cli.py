@@ -6,7 +6,6 @@ before). tests/web/test_cli_start.py checks what `--help` loads.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import sys
@@ -132,28 +131,57 @@ def settings_command() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="HOTLINE_HOST")
 @click.option("--port", default=8000, show_default=True, type=int, envvar="HOTLINE_PORT")
 @click.option("--demo", is_flag=True, help="load the demo city Jiyuan, demo staff and sample tickets")
-def serve(host: str, port: int, demo: bool) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), envvar="HOTLINE_WORKERS",
+              help="processes serving requests (PostgreSQL only); one of them runs the PBX bridge, "
+                   "the SMS sender and the scheduler")
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
     from dispatch import db
     from web import logs, serving
     from web.app import create_app
     from web.services import Services
 
     settings = _settings()
+    if workers > 1:
+        _refuse_workers(settings, demo)
     _upgrade(settings)
+    click.echo(f"Hotline on http://{host}:{port}  (database {db.display_url(settings.database_url)})")
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own;
+    # web.auth.client_key reads it, from HOTLINE_TRUSTED_PROXIES only.
+    options = dict(host=host, port=port, timeout_graceful_shutdown=5, proxy_headers=False,
+                   **logs.uvicorn_options(settings.log_level))
+    if workers > 1:
+        import uvicorn
+
+        click.echo(f"{workers} worker processes; the PBX bridge, the SMS sender and the scheduler run in "
+                   "one of them at a time (GET /readyz names the roles each holds).")
+        # Each worker builds its app from HOTLINE_* (web.app.from_environment). Live streams
+        # are not closed ahead of shutdown here: uvicorn's workers run its own Server, so they
+        # end after the 5 s graceful timeout.
+        uvicorn.run("web.app:from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        return
     if demo and settings.sms is None:
         settings = _with_sms_simulator(settings, host, port)
     services = Services.build(settings)
     if demo:
         _load_demo(services)
-    click.echo(f"Hotline on http://{host}:{port}  (database {db.display_url(settings.database_url)})")
     if settings.ami is None and demo:
         click.echo("No HOTLINE_AMI_HOST: the AMI simulator stands in for the PBX; a call arrives every "
                    f"{settings.demo_call_interval_seconds:g} s (HOTLINE_DEMO_CALL_INTERVAL_SECONDS).")
     # Live streams end as shutdown starts (web.serving); other requests get a few seconds.
-    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own;
-    # web.auth.client_key reads it, from HOTLINE_TRUSTED_PROXIES only.
-    serving.run(create_app(settings, services, demo_pbx=demo), host=host, port=port,
-                timeout_graceful_shutdown=5, proxy_headers=False, **logs.uvicorn_options(settings.log_level))
+    serving.run(create_app(settings, services, demo_pbx=demo), **options)
+
+
+def _refuse_workers(settings: Settings, demo: bool) -> None:
+    from sqlalchemy.engine import make_url
+
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
+        raise click.ClickException(
+            "SQLite 只能单进程运行，--workers 大于 1 需要 PostgreSQL（HOTLINE_DATABASE_URL）。"
+            " SQLite serves one process only: --workers above 1 needs PostgreSQL.")
+    if demo:
+        raise click.ClickException(
+            "演示模式只能单进程运行，请去掉 --workers 或 --demo。"
+            " --demo runs in one process only: drop --workers or --demo.")
 
 
 def _load_demo(services: Services) -> None:
@@ -442,26 +470,31 @@ def report(since: dt.date | None, until: dt.date | None, as_json: bool) -> None:
 
 
 @main.command(name="pbx-bridge", help="Run the AMI bridge alone (HOTLINE_AMI_* settings), "
-              "recording every call and agent change in the database.")
+              "recording every call and agent change in the database; on PostgreSQL it waits for "
+              "the bridge's role while another process holds it.")
 def pbx_bridge() -> None:
-    from callcenter.bridge import BridgeSettings
-    from callcenter.cli import run_bridge
-    from callcenter.recorder import CallRecorder
+    import asyncio
+
+    from callcenter.cli import until_signalled
+    from web.leadership import PBX_BRIDGE, Leadership
+    from web.live import LiveHub
     from web.services import Services
-    from web.telephony import queue_log_reader
+    from web.telephony import telephony
 
     settings = _settings()
     if settings.ami is None:
         raise click.ClickException("set HOTLINE_AMI_HOST, HOTLINE_AMI_USERNAME and HOTLINE_AMI_SECRET")
     _upgrade(settings)
     services = Services.build(settings)
-    recorder = CallRecorder(services.sessions)
-    ami = settings.ami
+
+    async def run() -> None:
+        # Elected like the bridge inside `hotline serve`: the two never both record calls.
+        async with Leadership(services.engine).role(
+                PBX_BRIDGE, lambda: telephony(services, LiveHub(), demo_pbx=False)):
+            await until_signalled()
+
     try:
-        with contextlib.ExitStack() as stack:
-            run_bridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
-                       recorder.on_call, recorder.on_agent,
-                       queue_log=queue_log_reader(ami.queue_log, services, stack))
+        asyncio.run(run())
     finally:
         services.close()
 

@@ -4,7 +4,9 @@ GET /healthz   200 while the process serves requests at all
 GET /readyz    200 when it can do its job, 503 (with Retry-After) when not: the database
                reachable and writable, its schema at this code's newest migration, the
                classifier model not still loading, the PBX bridge connected (when one is
-               configured: "off" otherwise), SMS on or off, the SMS spool empty or draining
+               configured and this process runs it: "off" or "elsewhere" otherwise), SMS on
+               or off, the SMS spool empty or draining; "roles" names the one-process roles
+               held here (web/leadership.py)
 
 A database that cannot take writes does not stop the hotline: it starts, logs the fault
 loudly, answers /readyz 503 and serves what only reads (the board, status lookups) until
@@ -25,6 +27,7 @@ from starlette.routing import Route
 from dispatch.db import check_writable, current_revision, head_revision
 from dispatch.errors import Reason, StorageUnavailable
 from web.messages import describe
+from web.leadership import PBX_BRIDGE
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ class Health:
     model_task: asyncio.Task[Any] | None = None
     bridge: Any = None  # callcenter.bridge.AmiBridge when the PBX is configured
     sms: Any = None  # web.sms.SmsChannel when SMS is on
+    leadership: Any = None  # web.leadership.Leadership: the roles this process holds
     head: str | None = field(default_factory=head_revision)  # read once: it changes only with the code
     _refused: StorageUnavailable | None = None
     _refused_at: float = field(default=0.0)
@@ -94,12 +98,19 @@ class Health:
         if self.bridge is not None:
             checks["pbx"] = {"ok": bool(self.bridge.connected),
                              "state": "connected" if self.bridge.connected else "disconnected"}
+        elif self.services.settings.ami is not None and self.leadership is not None \
+                and not self.leadership.held.get(PBX_BRIDGE, True):
+            checks["pbx"] = {"ok": True, "state": "elsewhere"}  # another process runs the bridge
         else:
             checks["pbx"] = {"ok": True, "state": "off"}
         checks["sms"] = {"ok": True, "state": "off" if self.sms is None else "on"}
         if self.sms is not None and self.sms.spool is not None:
             waiting = self.sms.spool.waiting()
             checks["sms_spool"] = {"ok": waiting == 0 or fault is None, "waiting": waiting}
+        if self.leadership is not None:
+            # Which of the one-process roles this process holds now (always ok: holding none
+            # is normal when several processes serve one database).
+            checks["roles"] = {"ok": True, "held": sorted(r for r, held in self.leadership.held.items() if held)}
         return all(c["ok"] for c in checks.values()), checks
 
 

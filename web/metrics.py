@@ -32,14 +32,15 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.monitoring import Snapshot, snapshot
+from web import leadership
 from web.auth import client_address
 from web.services import Services
 
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 5.0
-# The roles one process of a cluster should hold alone; today `hotline serve` runs them all.
-ROLES = ("pbx_bridge", "scheduler", "outbox_sender")
+# The roles one process of a cluster holds alone (elected in web/leadership.py).
+ROLES = leadership.ROLES
 # Any other method a client invents would add a label value per request.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"  # 404s and slash redirects: the raw path never becomes a label
@@ -68,8 +69,8 @@ class Metrics:
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def hold(self, role: str, held: bool = True) -> None:
-        """Say whether this process runs `role`; a leader election would call this as it
-        wins or loses one."""
+        """Say whether this process runs `role`: web/leadership.py calls it as it wins or
+        loses one."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         self.leader.labels(role).set(1 if held else 0)

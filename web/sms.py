@@ -78,14 +78,14 @@ class SmsChannel:
 
 @contextlib.asynccontextmanager
 async def sms_channel(services: Services) -> AsyncIterator[SmsChannel | None]:
-    """The channel for the app's lifespan: its worker runs while the app does."""
+    """The channel for the app's lifespan: webhooks, the outbox hook and the spool; the worker
+    sending the outbox runs apart (sending())."""
     settings = services.settings.sms
     if settings is None:
         log.info("SMS off: no Twilio settings", extra={"event": "sms_off"})
         yield None
         return
     channel = SmsChannel.build(services, settings)
-    channel.worker.start()
     drainer = asyncio.create_task(_drain_spool(services, channel, settings.spool_retry_seconds),
                                   name="sms-spool")
     try:
@@ -93,6 +93,16 @@ async def sms_channel(services: Services) -> AsyncIterator[SmsChannel | None]:
     finally:
         drainer.cancel()
         await asyncio.gather(drainer, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def sending(channel: SmsChannel) -> AsyncIterator[None]:
+    """The outbox worker, run by the one process holding the sender's role (web/leadership.py);
+    every process still enqueues, in the same transaction as the change it tells about."""
+    channel.worker.start()
+    try:
+        yield
+    finally:
         await run_in_threadpool(channel.worker.stop)
 
 

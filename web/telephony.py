@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from callcenter.bridge import AmiBridge, BridgeSettings, QueueLogReader
 from callcenter.recorder import CallRecorder
 from callcenter.scenarios import DEMO_ROTATION
 from callcenter.simulator import Simulator
+from dispatch import telephony as dispatch_telephony
 from dispatch.db import make_engine
 from dispatch.telephony import ScreenPop
 from web.config import AmiSettings
@@ -58,13 +60,29 @@ async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> Asyn
             hub.publish("screen-pop", pop)
 
         recorder = CallRecorder(services.sessions, on_screen_pop=screen_pop)
-        bridge = AmiBridge(BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret),
-                           recorder.on_call, recorder.on_agent,
-                           queue_log=queue_log_reader(ami.queue_log, services, stack))
+        bridge_settings = BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret)
+        reader = queue_log_reader(ami.queue_log, services, stack)
+        since = await recover_since(services, bridge_settings) if reader is not None else None
+        bridge = AmiBridge(bridge_settings, recorder.on_call, recorder.on_agent, queue_log=reader,
+                           recover_since=since)
         await bridge.start()
         stack.push_async_callback(bridge.stop)
         log.info("AMI bridge started", extra={"event": "ami_bridge", "host": ami.host, "port": ami.port})
         yield bridge
+
+
+async def recover_since(services: Services, settings: BridgeSettings) -> float | None:
+    """Where the PBX's queue_log is to be read from at the bridge's start: the last call
+    written by whichever process ran the bridge before (killed, restarted), at most
+    max_call_age back. None on a database with no call yet."""
+    try:
+        last = await services.run(dispatch_telephony.last_recorded_at)
+    except Exception:  # an unreachable database: start the bridge anyway, recovering nothing
+        log.exception("could not read when the last call was recorded", extra={"event": "ami_recover_since"})
+        return None
+    if last is None:
+        return None
+    return max(last.timestamp(), time.time() - settings.max_call_age)
 
 
 def queue_log_reader(where: str | None, services: Services,

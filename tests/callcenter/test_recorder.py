@@ -141,3 +141,26 @@ def test_closing_a_callback_by_hand_needs_a_note(sessions: sessionmaker[Session]
             telephony.mark_callback_done(session, callback.id, OPERATOR, "  ")
         telephony.mark_callback_done(session, callback.id, OPERATOR, "市民已再次来电")
         assert telephony.pending_callbacks(session) == []
+
+
+def test_a_call_answered_before_a_takeover_is_not_made_a_missed_call_by_the_new_bridge(
+        sessions: sessionmaker[Session]) -> None:
+    import datetime as dt
+
+    started = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+    answered = started + dt.timedelta(seconds=20)
+    seen_live = telephony.CallData(linkedid="1700000000.7", outcome="open", caller="13800138000", dialed="12345",
+                                   started_at=started, queue="12345", agent="PJSIP/6001", agent_name="李娜",
+                                   answered_at=answered)
+    # The new holder adopted it from CoreShowChannels (no answer known) and saw it hang up.
+    adopted_end = telephony.CallData(linkedid="1700000000.7", outcome="abandoned", caller="13800138000",
+                                     dialed="12345", started_at=started + dt.timedelta(seconds=1), queue="12345",
+                                     ended_at=answered + dt.timedelta(seconds=90))
+    for data in (seen_live, adopted_end):
+        with sessions.begin() as session:
+            telephony.record_call(session, data)
+    with sessions() as session:
+        [call] = session.scalars(select(Call)).all()
+        assert (call.outcome, call.answered_at, call.agent, call.talk_seconds) == ("answered", answered, "PJSIP/6001", 90)
+        assert call.started_at == started and call.ended_at == adopted_end.ended_at
+        assert session.scalar(select(func.count()).select_from(Callback)) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+from pathlib import Path
 from typing import Any, Coroutine, TypeVar
 
 from callcenter import scenarios
@@ -17,11 +18,13 @@ USER, SECRET = "hotline", "pbx-s3cret"
 
 class SimulatorThread:
     def __init__(self, *, speed: float = 20.0,
-                 members: tuple[scenarios.Member, ...] = scenarios.DEFAULT_MEMBERS) -> None:
+                 members: tuple[scenarios.Member, ...] = scenarios.DEFAULT_MEMBERS,
+                 queue_log: Path | None = None) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="ami-simulator", daemon=True)
         self._speed = speed
         self._members = members
+        self._queue_log = queue_log
         self.sim: Simulator
 
     def __enter__(self) -> SimulatorThread:
@@ -30,7 +33,8 @@ class SimulatorThread:
         return self
 
     async def _start(self) -> Simulator:
-        sim = Simulator("127.0.0.1", 0, USER, SECRET, speed=self._speed, members=self._members)
+        sim = Simulator("127.0.0.1", 0, USER, SECRET, speed=self._speed, members=self._members,
+                        queue_log=self._queue_log)
         await sim.start()
         return sim
 

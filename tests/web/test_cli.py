@@ -143,3 +143,20 @@ def test_report_tables_line_up_chinese_names_and_list_queues_and_agents(run, ses
         assert len({cell_len(line) for line in rows}) == 1, "\n".join(rows)
     # The same text measured by characters, as the old report padded it, would not line up.
     assert any(len({len(line) for line in rows}) > 1 for rows in tables)
+
+
+def test_serve_refuses_several_workers_on_sqlite_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", "--workers", "2"],
+                                env={"HOTLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'one.db'}"})
+    assert result.exit_code == 1
+    message = result.output.strip()
+    assert message.startswith("Error: SQLite 只能单进程运行") and "needs PostgreSQL" in message
+    assert len(message.splitlines()) == 1
+    assert not (tmp_path / "one.db").exists()  # refused before migrating anything
+
+
+def test_serve_refuses_the_demo_with_several_workers(database_url: str, engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite --workers 2 is refused before --demo is looked at")
+    result = CliRunner().invoke(main, ["serve", "--workers", "2", "--demo"], env={"HOTLINE_DATABASE_URL": database_url})
+    assert result.exit_code == 1 and "演示模式只能单进程运行" in result.output
