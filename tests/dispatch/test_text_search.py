@@ -64,3 +64,15 @@ def test_the_word_indexes_are_used_on_postgresql(session: Session, real_tickets:
     assert "ix_tickets_phone_trgm" in plans["13812345678"]
     assert text_search.NUMBER_PREFIX_INDEX in plans["20260101"]
     assert "Seq Scan" not in "".join(plans.values())
+
+
+def test_the_count_stops_at_its_limit_and_says_there_are_more(
+        session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(3):
+        new_ticket(session, rules, body="小区门口路灯不亮已经一周")
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 2)   # three tickets stand for a thousand
+    found = queries.staff_tickets(session, text="路灯", page_size=1)
+    assert (found.total, found.more, found.pages, len(found.tickets)) == (2, True, 2, 1)
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    found = queries.staff_tickets(session, text="路灯", page_size=1)
+    assert (found.total, found.more) == (3, False)
