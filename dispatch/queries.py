@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from dispatch import rollup
+from dispatch import rollup, text_search
 from dispatch.clock import local_date, utcnow
 from dispatch.masking import mask_text
 from dispatch.models import AgentStatus, Call, ExtensionRequest, Ticket, TicketEvent, TicketRollup, Transfer, Unit
@@ -18,6 +18,7 @@ from dispatch.reports import Period
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.vocabulary import Channel, ExtensionStatus
 
+COUNT_LIMIT = 1000
 OPEN_STATES = tuple(s.value for s in State if s not in FINISHED_STATES)
 NEAR_DUE = dt.timedelta(hours=24)
 
@@ -129,6 +130,7 @@ def pending_extension_of(session: Session, ticket_id: int) -> ExtensionRequest |
 
 
 _NUMBER = re.compile(r"^\d{8}-\d+$")
+_NUMBER_PREFIX = re.compile(r"^[\d-]+$")
 
 
 def search(session: Session, text: str, *, unit_id: int | None = None, limit: int = 50) -> list[Ticket]:
@@ -138,13 +140,17 @@ def search(session: Session, text: str, *, unit_id: int | None = None, limit: in
     text = text.strip()
     if not text:
         return []
-    statement = select(Ticket).where(_matches(text, unit_id))
+    statement = select(Ticket).where(_matches(text, unit_id, _dialect(session)))
     if unit_id is not None:
         statement = statement.where(_seen_by_unit(unit_id))
     return list(session.scalars(statement.order_by(Ticket.received_at.desc()).limit(limit)))
 
 
-def _matches(text: str, unit_id: int | None) -> Any:
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _matches(text: str, unit_id: int | None, dialect: str) -> Any:
     conditions = [Ticket.number == text]
     compact = re.sub(r"[\s\-+()]", "", text)
     if compact.isdigit() and len(compact) >= 4 and not _NUMBER.match(text):
@@ -152,8 +158,11 @@ def _matches(text: str, unit_id: int | None) -> Any:
         national = compact.removeprefix("86") if len(compact) > 11 else compact
         conditions.append(Ticket.phone.contains(national.removeprefix("0"), autoescape=True))
     if not _NUMBER.match(text):
-        conditions += [Ticket.title.contains(text, autoescape=True), Ticket.body.contains(text, autoescape=True),
-                       Ticket.number.startswith(text, autoescape=True)]
+        conditions.append(text_search.words_match(text, dialect))
+        if _NUMBER_PREFIX.match(text):
+            # Only digits and dashes can begin a number; a word never does, and leaving it
+            # out keeps the words' indexes usable (a prefix LIKE has none under C.UTF-8).
+            conditions.append(Ticket.number.startswith(text, autoescape=True))
     if unit_id is not None:
         # A unit may not learn who filed a confidential ticket: those match by number only.
         conditions = [conditions[0], and_(Ticket.confidential.is_(False), or_(*conditions[1:]))] \
@@ -173,6 +182,7 @@ class TicketPage:
     page: int
     pages: int
     total: int
+    more: bool = False   # more than `total` match: the count stopped at COUNT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -191,7 +201,7 @@ class TicketFilter:
         return not (self.text.strip() or self.state or self.unit_id is not None or self.channel or self.period)
 
 
-def _filtered(wanted: TicketFilter, visible_to_unit: int | None) -> Select[Any]:
+def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str) -> Select[Any]:
     statement = select(Ticket)
     if visible_to_unit is not None:
         statement = statement.where(_seen_by_unit(visible_to_unit))
@@ -204,7 +214,7 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None) -> Select[Any]:
     if wanted.period is not None:
         statement = statement.where(Ticket.received_at >= wanted.period.start, Ticket.received_at < wanted.period.end)
     if wanted.text.strip():
-        statement = statement.where(_matches(wanted.text.strip(), visible_to_unit))
+        statement = statement.where(_matches(wanted.text.strip(), visible_to_unit, dialect))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
 
 
@@ -215,17 +225,22 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     staff (`visible_to_unit`) those that are or were with their unit; filtered by state,
     current unit and search text (as search() matches it), or by `wanted`."""
     wanted = wanted or TicketFilter(text=text, state=state, unit_id=unit_id)
-    statement = _filtered(wanted, visible_to_unit)
-    total = int(session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0)
+    statement = _filtered(wanted, visible_to_unit, _dialect(session))
+    # Counting every match of a common word among millions of tickets costs seconds: count
+    # up to COUNT_LIMIT and say "more" past it (narrow the filters to page further).
+    total = int(session.scalar(select(func.count()).select_from(
+        statement.order_by(None).limit(COUNT_LIMIT + 1).subquery())) or 0)
+    more = total > COUNT_LIMIT
+    total = min(total, COUNT_LIMIT)
     pages = max(1, -(-total // page_size))
     tickets = list(session.scalars(statement.offset((page - 1) * page_size).limit(page_size)))
-    return TicketPage(tickets, page, pages, total)
+    return TicketPage(tickets, page, pages, total, more)
 
 
 def filtered_tickets(session: Session, wanted: TicketFilter, *, visible_to_unit: int | None = None,
                      limit: int = 10_000) -> list[Ticket]:
     """Every ticket of a staff search (up to `limit`), newest first, for a download."""
-    return list(session.scalars(_filtered(wanted, visible_to_unit).limit(limit)))
+    return list(session.scalars(_filtered(wanted, visible_to_unit, _dialect(session)).limit(limit)))
 
 
 def tickets_of_phone(session: Session, phone: str, *, limit: int = 10) -> list[Ticket]:

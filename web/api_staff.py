@@ -76,7 +76,8 @@ async def list_tickets(request: Request) -> Response:
         found = queries.staff_tickets(session, visible_to_unit=own, state=state, unit_id=unit_id, text=text,
                                       page=page, page_size=PAGE_SIZE)
         return {"tickets": [staff_summary(user.actor, t, units) for t in found.tickets],
-                "page": found.page, "pages": found.pages, "total": found.total}
+                "page": found.page, "pages": found.pages, "total": found.total,
+                "more": found.more}
 
     return JSONResponse(await _services(request).run(work))
 
