@@ -73,7 +73,7 @@ class GramIndex:
     text is read through `prepare` (cleaning, truncating), once: texts are kept as given."""
 
     def __init__(self, prepare: Callable[[str], str], max_texts: int = 10_000,
-                 max_pools: int = 4) -> None:
+                 max_pools: int = 2) -> None:
         self.prepare = prepare
         self._texts: _Lru[str, _Counts] = _Lru(max_texts)
         self._pools: _Lru[tuple[str, ...], _Pool] = _Lru(max_pools)
