@@ -13,6 +13,7 @@ from dispatch import disputes, flags, lifecycle, queries, similarity
 from dispatch.actions import allowed_actions
 from dispatch.actors import Actor
 from dispatch.models import Ticket, Unit
+from dispatch.gram_index import GramIndex
 from dispatch.similarity import Places
 from dispatch.staff_view import hides_identity, may_see, staff_view, visible_ticket
 from dispatch.vocabulary import Role
@@ -51,11 +52,11 @@ def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]
 
 
 def similar_for(session: Session, actor: Actor, number: str, *, days: int,
-                places: Places | None = None) -> list[dict[str, object]]:
+                places: Places | None = None, index: GramIndex | None = None) -> list[dict[str, object]]:
     """Open tickets like this one, best first. Unit staff see only those they may see
     anyway, and no confidential ones (their titles may name the citizen)."""
     ticket = visible_ticket(session, actor, number)
-    found = similarity.similar_to_ticket(session, ticket, days=days, places=places)
+    found = similarity.similar_to_ticket(session, ticket, days=days, places=places, index=index)
     if actor.role is Role.UNIT_STAFF and found:
         rows = {t.number: t for t in session.scalars(select(Ticket).where(
             Ticket.number.in_([s.number for s in found])))}

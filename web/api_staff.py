@@ -110,7 +110,8 @@ async def similar_tickets(request: Request) -> Response:
     number = request.path_params["number"]
     found = await services.run(lambda session: similar_for(session, user.actor, number,
                                                            days=services.settings.similar_days,
-                                                           places=services.places))
+                                                           places=services.places,
+                                                           index=services.similar_index))
     return JSONResponse({"number": number, "similar": found})
 
 

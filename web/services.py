@@ -7,7 +7,7 @@ import functools
 import logging
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 import anyio
@@ -15,12 +15,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import routing_rules, site_secrets
+from dispatch import routing_rules, similarity, site_secrets
 from dispatch.actions import ActionContext
 from dispatch.chasing import ChasePolicy
 from dispatch.db import make_engine, make_sessionmaker, storage_fault
 from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
+from dispatch.gram_index import GramIndex
 from dispatch.intake import IntakeRules
 from dispatch.routing import Router, city_router
 from dispatch.units import DEMO_CITY, City, load_city
@@ -39,6 +40,8 @@ class Services:
     city: City
     router: Router
     follow_up: FollowUpPolicy = FollowUpPolicy()
+    # Gram counts of open tickets, kept between requests (a pure function of their texts).
+    similar_index: GramIndex = field(default_factory=similarity.new_index)
 
     def chase_policy(self) -> ChasePolicy:
         """The deadline chasing rules, on the same working-day calendar as the deadlines."""

@@ -139,7 +139,8 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
         context["flag"] = flags.active_flag(session, ticket.phone)
         if State(ticket.state) not in FINISHED_STATES:
             context["similar"] = similarity.similar_to_ticket(session, ticket, days=services.settings.similar_days,
-                                                              places=services.places)
+                                                              places=services.places,
+                                                              index=services.similar_index)
     if "handover" in actions:
         context["live_call"] = telephony.live_call_of_ticket(session, ticket.id) is not None
     return context
