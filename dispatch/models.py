@@ -133,7 +133,8 @@ class Ticket(Base):
     state: Mapped[str] = mapped_column(String(20), active_history=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # Indexed: every ticket page and API detail lists the duplicates that follow a ticket.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     reply: Mapped[str | None] = mapped_column(Text)
     # What routing proposed at intake (unit, why, top suggestions): shown to the operator.
     routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
