@@ -16,12 +16,9 @@ def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
     """Settings are read when a command runs, not when the CLI is built."""
 
     def sessions():  # type: ignore[no-untyped-def]
-        from dispatch import db
+        from web.cli_db import open_database
 
-        settings = get_settings()
-        db.upgrade(settings.database_url)
-        engine = db.make_engine(settings.database_url)
-        return engine, db.make_sessionmaker(engine)
+        return open_database(get_settings)
 
     @click.group(name="holidays", help="Holidays and make-up workdays that deadlines count with.")
     def group() -> None:

@@ -82,28 +82,24 @@ def user_id_of(session, username: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def _read(get_settings: Callable[[], Settings], work):  # type: ignore[no-untyped-def]
-    from dispatch import db
+    from web.cli_db import open_database
 
-    settings = get_settings()
-    db.upgrade(settings.database_url)
-    engine = db.make_engine(settings.database_url)
+    engine, sessions = open_database(get_settings)
     try:
-        with db.make_sessionmaker(engine)() as session:
+        with sessions() as session:
             return work(session)
     finally:
         engine.dispose()
 
 
 def _write(get_settings: Callable[[], Settings], work) -> None:  # type: ignore[no-untyped-def]
-    from dispatch import db
     from dispatch.errors import DispatchError
+    from web.cli_db import open_database
     from web.messages import describe_for_console
 
-    settings = get_settings()
-    db.upgrade(settings.database_url)
-    engine = db.make_engine(settings.database_url)
+    engine, sessions = open_database(get_settings)
     try:
-        with db.make_sessionmaker(engine).begin() as session:
+        with sessions.begin() as session:
             work(session)
     except DispatchError as exc:
         raise click.ClickException(describe_for_console(exc)) from None
