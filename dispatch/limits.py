@@ -2,6 +2,8 @@
 lives in the database (rate_counters.py), so a limit holds however many processes serve.
 
 - intake through the public API: N requests a minute per client address;
+- the web form: N complaints per 10 minutes per client address; staff forms kept across an
+  expired login: 20 per 10 minutes per address;
 - query-code lookups (API and /status): wrong codes per address and per ticket;
 - staff logins: failures per (user name, address), and more loosely per address, so that
   someone guessing from elsewhere cannot lock a user out;
@@ -32,6 +34,7 @@ TOO_MANY_LOGINS = Reason.TOO_MANY_LOGINS
 
 MINUTE, HOUR, DAY = dt.timedelta(minutes=1), dt.timedelta(hours=1), dt.timedelta(days=1)
 LOOKUP_WINDOW = dt.timedelta(minutes=10)
+FORM_WINDOW = dt.timedelta(minutes=10)
 LOGIN_WINDOW = dt.timedelta(minutes=15)
 # Days of texts are counted from midnight in China.
 CHINA_OFFSET = dt.timedelta(hours=8)
@@ -53,6 +56,8 @@ class SmsLimits:
 @dataclass(frozen=True)
 class Limits:
     api_intake_per_address: Limit = Limit("api_intake_address", 10, MINUTE)
+    web_form_per_address: Limit = Limit("web_form_address", 10, FORM_WINDOW)
+    kept_forms_per_address: Limit = Limit("kept_forms_address", 20, FORM_WINDOW)
     lookup_failures_per_address: Limit = Limit("lookup_fail_address", 10, LOOKUP_WINDOW)
     lookup_failures_per_ticket: Limit = Limit("lookup_fail_ticket", 20, HOUR)
     login_failures_per_user_address: Limit = Limit("login_fail_user_address", 5, LOGIN_WINDOW)
@@ -60,12 +65,13 @@ class Limits:
     sms: SmsLimits = field(default_factory=SmsLimits)
 
     @classmethod
-    def build(cls, *, api_intake_per_minute: int = 10, lookup_failures_per_address: int = 10,
+    def build(cls, *, api_intake_per_minute: int = 10, web_form_per_address: int = 10, lookup_failures_per_address: int = 10,
               lookup_failures_per_ticket: int = 20, login_failures_per_user_address: int = 5,
               login_failures_per_address: int = 30, sms_countries: tuple[str, ...] = ("86",),
               sms_per_recipient_per_day: int = 10, sms_per_hour: int = 500) -> Limits:
         return cls(
             api_intake_per_address=Limit("api_intake_address", api_intake_per_minute, MINUTE),
+            web_form_per_address=Limit("web_form_address", web_form_per_address, FORM_WINDOW),
             lookup_failures_per_address=Limit("lookup_fail_address", lookup_failures_per_address, LOOKUP_WINDOW),
             lookup_failures_per_ticket=Limit("lookup_fail_ticket", lookup_failures_per_ticket, HOUR),
             login_failures_per_user_address=Limit("login_fail_user_address", login_failures_per_user_address,
@@ -87,6 +93,24 @@ def count_intake(session: Session, limits: Limits, client: str, now: dt.datetime
     now = now or utcnow()
     if rate_counters.hit(session, limit, client, now) > limit.limit:
         rate_counters.refuse([(limit, client)], TOO_MANY_INTAKES, now)
+
+
+def refuse_web_form_if_blocked(session: Session, limits: Limits, client: str,
+                               now: dt.datetime | None = None) -> None:
+    """RateLimited once the address filed its share through the web form. Only a new ticket
+    counts (count_web_form), not a repeat joined to an open one."""
+    rate_counters.refuse_if_blocked(session, [(limits.web_form_per_address, client)], TOO_MANY_INTAKES, now)
+
+
+def count_web_form(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
+    if limits.web_form_per_address.on:
+        rate_counters.hit(session, limits.web_form_per_address, client, now)
+
+
+def kept_form_allowed(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> bool:
+    """Count one staff form kept for an address; False (not kept) past its share."""
+    limit = limits.kept_forms_per_address
+    return not limit.on or rate_counters.hit(session, limit, client, now) <= limit.limit
 
 
 # ---- query-code lookups ---------------------------------------------------------------

@@ -15,8 +15,11 @@ from web.errors import HANDLERS
 from web.inputs import InputGuard
 from web.leadership import OUTBOX_SENDER, PBX_BRIDGE, SCHEDULER, Leadership
 from web.live import LiveHub
+from web.relay import relaying
+from web.remote_bridge import RemoteBridge
 from web.services import Services
-from web.telephony import telephony
+from web.config_changes import following_changes
+from web.telephony import answering_bridge
 
 
 def create_app(settings: Settings, services: Services | None = None, *, demo_pbx: bool = False) -> Starlette:
@@ -29,6 +32,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
         app.state.services = built
         app.state.hub = LiveHub()
         app.state.metrics = counted
+        stack = contextlib.AsyncExitStack()
         try:
             app.state.health = checks = health.Health(built)
             await checks.check_at_start()  # a read-only or full database: start, but not ready
@@ -40,9 +44,15 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             app.state.leadership = leadership = Leadership(built.engine, on_change=counted.hold)
             checks.leadership = leadership
 
+            relay = await stack.enter_async_context(relaying(built.engine, app.state.hub))
+            await stack.enter_async_context(following_changes(built, app.state.hub))
+            pbx_on = built.settings.ami is not None or demo_pbx
+            # Call buttons on a process without the bridge ask the one with it.
+            app.state.remote_bridge = RemoteBridge(relay) if relay is not None and pbx_on else None
+
             @contextlib.asynccontextmanager
             async def bridge_role() -> AsyncIterator[None]:
-                async with telephony(built, app.state.hub, demo_pbx=demo_pbx) as bridge:
+                async with answering_bridge(built, app.state.hub, relay, demo_pbx=demo_pbx) as bridge:
                     app.state.bridge = checks.bridge = counted.ami.bridge = bridge
                     try:
                         yield
@@ -54,8 +64,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             # (web/leadership.py); every process serves pages and takes webhooks.
             async with classifier_model(built) as model_task, \
                     sms.sms_channel(built) as sms_channel, \
-                    leadership.role(PBX_BRIDGE, bridge_role) if built.settings.ami is not None or demo_pbx \
-                    else contextlib.nullcontext(), \
+                    leadership.role(PBX_BRIDGE, bridge_role) if pbx_on else contextlib.nullcontext(), \
                     leadership.role(OUTBOX_SENDER, lambda: sms.sending(sms_channel)) if sms_channel \
                     else contextlib.nullcontext(), \
                     pages.running(built, app.state.hub) as site, \
@@ -65,6 +74,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                 checks.model_task, checks.sms = model_task, sms_channel
                 yield
         finally:
+            await stack.aclose()
             if services is None:
                 built.close()
 

@@ -13,7 +13,6 @@ HOTLINE_PUBLIC_URL is https, behind a TLS proxy).
 """
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import hmac
 import ipaddress
@@ -221,44 +220,6 @@ async def checked_form(request: Request, *, max_files: int = 0) -> FormData:
     request.app.state.site.auth.check_csrf(request, form)
     refuse_unstorable(form.multi_items())
     return form
-
-
-class RateLimiter:
-    """At most `limit` hits per key within `window` seconds (a sliding window in memory;
-    each worker counts its own). Bounded: the least recently used keys are forgotten."""
-
-    def __init__(self, limit: int, window: float, *, max_keys: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window = limit, window
-        self._hits: collections.OrderedDict[str, collections.deque[float]] = collections.OrderedDict()
-        self._max_keys = max_keys
-        self._clock = clock
-
-    def _recent(self, key: str) -> collections.deque[float]:
-        hits = self._hits.get(key)
-        if hits is None:
-            hits = self._hits[key] = collections.deque()
-            if len(self._hits) > self._max_keys:
-                self._hits.popitem(last=False)
-        else:
-            self._hits.move_to_end(key)
-        horizon = self._clock() - self.window
-        while hits and hits[0] <= horizon:
-            hits.popleft()
-        return hits
-
-    def blocked(self, key: str) -> bool:
-        return len(self._recent(key)) >= self.limit
-
-    def hit(self, key: str) -> None:
-        self._recent(key).append(self._clock())
-
-    def retry_after(self, key: str) -> int:
-        hits = self._recent(key)
-        return 0 if len(hits) < self.limit else max(1, int(hits[0] + self.window - self._clock()) + 1)
-
-    def reset(self, key: str) -> None:
-        self._hits.pop(key, None)
 
 
 def client_key(request: Request) -> str:

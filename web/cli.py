@@ -478,8 +478,9 @@ def pbx_bridge() -> None:
     from callcenter.cli import until_signalled
     from web.leadership import PBX_BRIDGE, Leadership
     from web.live import LiveHub
+    from web.relay import relaying
     from web.services import Services
-    from web.telephony import telephony
+    from web.telephony import answering_bridge
 
     settings = _settings()
     if settings.ami is None:
@@ -489,8 +490,10 @@ def pbx_bridge() -> None:
 
     async def run() -> None:
         # Elected like the bridge inside `hotline serve`: the two never both record calls.
-        async with Leadership(services.engine).role(
-                PBX_BRIDGE, lambda: telephony(services, LiveHub(), demo_pbx=False)):
+        # Its screen-pops and the call buttons' requests cross to the web processes by the relay.
+        hub = LiveHub()
+        async with relaying(services.engine, hub) as relay, Leadership(services.engine).role(
+                PBX_BRIDGE, lambda: answering_bridge(services, hub, relay, demo_pbx=False)):
             await until_signalled()
 
     try:

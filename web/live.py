@@ -1,16 +1,21 @@
-"""In-process publish/subscribe for live updates (screen-pop, board refresh). One hub per
-app, built in the lifespan; each web worker has its own, fed by its own bridge/commits."""
+"""Publish/subscribe for live updates (screen-pop, board refresh). One hub per process,
+built in the lifespan. On PostgreSQL a relay (web/relay.py) joins the hubs of every process
+serving the database: what one publishes, the others' subscribers get too."""
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
 _CLOSED = object()
+
+
+class Forwarder(Protocol):
+    def forward(self, topic: str, message: Any) -> None: ...
 
 
 class LiveHub:
@@ -18,8 +23,22 @@ class LiveHub:
         self._subscribers: defaultdict[str, set[asyncio.Queue[Any]]] = defaultdict(set)
         self._queue_size = queue_size
         self.closed = False
+        self.relay: Forwarder | None = None
 
     def publish(self, topic: str, message: Any) -> None:
+        """To this process's subscribers and, through the relay, every other process's.
+        The message must be JSON (dicts, lists, strings, numbers) to cross processes."""
+        self.deliver(topic, message)
+        if self.relay is not None:
+            self.relay.forward(topic, message)
+
+    def tell_others(self, topic: str, message: Any) -> None:
+        """To the other processes only (this one has acted already)."""
+        if self.relay is not None:
+            self.relay.forward(topic, message)
+
+    def deliver(self, topic: str, message: Any) -> None:
+        """To this process's subscribers only."""
         for queue in list(self._subscribers[topic]):
             try:
                 queue.put_nowait(message)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 from pathlib import Path
 
 from callcenter import queue_log as ql
@@ -19,6 +21,8 @@ from dispatch.db import make_engine
 from dispatch.telephony import ScreenPop
 from web.config import AmiSettings
 from web.live import LiveHub
+from web.relay import Relay
+from web.remote_bridge import RemoteBridge, answering
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -56,8 +60,10 @@ async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> Asyn
             return
 
         async def screen_pop(pop: ScreenPop) -> None:
-            hub.publish(f"screen-pop:{pop.agent}", pop)
-            hub.publish("screen-pop", pop)
+            # As plain data: the operator's page may be served by another process.
+            message = dataclasses.asdict(pop)
+            hub.publish(f"screen-pop:{pop.agent}", message)
+            hub.publish("screen-pop", message)
 
         recorder = CallRecorder(services.sessions, on_screen_pop=screen_pop)
         bridge_settings = BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret)
@@ -104,3 +110,24 @@ def queue_log_reader(where: str | None, services: Services,
     async def read_file(since: float) -> list[ql.QueueLogEntry]:
         return await asyncio.to_thread(ql.read_file, path, since)
     return read_file
+
+
+@contextlib.asynccontextmanager
+async def answering_bridge(services: Services, hub: LiveHub, relay: Relay | None, *,
+                           demo_pbx: bool) -> AsyncIterator[AmiBridge | None]:
+    """The bridge, answering the call buttons of the other processes through the relay
+    while this process holds it."""
+    async with telephony(services, hub, demo_pbx=demo_pbx) as bridge:
+        if relay is None or bridge is None:
+            yield bridge
+            return
+        relay.answerer = answering(bridge)
+        try:
+            yield bridge
+        finally:
+            relay.answerer = None
+
+
+def pbx_bridge(state: Any) -> AmiBridge | RemoteBridge | None:
+    """The bridge a page dials through: this process's, or the holder's through the relay."""
+    return getattr(state, "bridge", None) or getattr(state, "remote_bridge", None)

@@ -15,9 +15,7 @@ from sms_gateway.simulator import ServerThread, TwilioSimulator
 from tests.web import fuzzing
 from tests.web.pages_support import csrf
 from web.app import create_app
-from web.auth import RateLimiter
 from web.config import Secret, Settings, SmsSettings
-from web.pages.site import Limits
 
 CASES_PER_ENTRY_POINT = 200
 # Every login attempt costs an argon2 hash (~0.1 s), wanted or not: fewer of those.
@@ -28,12 +26,8 @@ PUBLIC_URL = "http://testserver"
 
 
 # The fuzzer is one client: without these it would mostly see 429 (0 turns a limit off).
-NO_LIMITS = DatabaseLimits.build(api_intake_per_minute=0, lookup_failures_per_address=0, lookup_failures_per_ticket=0,
+NO_LIMITS = DatabaseLimits.build(api_intake_per_minute=0, web_form_per_address=0, lookup_failures_per_address=0, lookup_failures_per_ticket=0,
                                  login_failures_per_user_address=0, login_failures_per_address=0)
-
-
-def unlimited() -> Limits:
-    return Limits(form_per_client=RateLimiter(10**9, 1))
 
 
 @pytest.fixture
@@ -44,7 +38,6 @@ def client(database_url: str, sessions: sessionmaker[Session]) -> Iterator[TestC
         account_sid=ACCOUNT_SID, auth_token=Secret(AUTH_TOKEN), from_number="+12345550100",
         public_url=PUBLIC_URL, api_base=twilio.url, throttle_max=10**9), limits=NO_LIMITS)
     with TestClient(create_app(settings), raise_server_exceptions=False, follow_redirects=False) as client:
-        client.app.state.site.limits = unlimited()  # type: ignore[attr-defined]
         yield client
     twilio.stop()
 

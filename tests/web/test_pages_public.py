@@ -2,6 +2,7 @@
 and its live updates."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 
@@ -9,10 +10,12 @@ import httpx
 from sqlalchemy import event
 from starlette.testclient import TestClient
 
+from dispatch.limits import FORM_WINDOW
+from dispatch.rate_counters import Limit
 from tests.web.pages_support import csrf
 from tests.web.server import ServerThread
 from web.app import create_app
-from web.auth import CSRF_COOKIE, RateLimiter
+from web.auth import CSRF_COOKIE
 from web.services import Services
 
 COMPLAINT = {"type": "complaint", "title": "小区垃圾无人清运", "body": "我叫张三丰，电话13812345678，小区门口垃圾三天没人清运。",
@@ -97,12 +100,26 @@ def test_bad_input_is_explained_on_the_form_and_what_was_typed_stays(client: Tes
     assert response.status_code == 422 and "联系电话" in response.text
 
 
-def test_the_public_form_is_rate_limited(client: TestClient) -> None:
-    client.app.state.site.limits.form_per_client = RateLimiter(2, 600)  # type: ignore[attr-defined]
-    assert submit(client, body="第一件事：路灯不亮").status_code == 201
-    assert submit(client, body="第二件事：井盖缺失").status_code == 201
-    limited = submit(client, body="第三件事：噪音扰民")
-    assert limited.status_code == 429 and "过于频繁" in limited.text
+def test_the_public_form_limit_holds_across_processes(services: Services) -> None:
+    """Two apps with their own engines (as two processes would be) share one count per
+    address, kept in the database: the third complaint is refused whichever serves it."""
+    rules = dataclasses.replace(services.settings.limits,
+                                web_form_per_address=Limit("web_form_address", 2, FORM_WINDOW))
+    settings = dataclasses.replace(services.settings, limits=rules)
+    first, second = Services.build(settings), Services.build(settings)
+    try:
+        with TestClient(create_app(settings, first), follow_redirects=False) as one, \
+                TestClient(create_app(settings, second), follow_redirects=False) as other:
+            assert submit(one, body="第一件事：路灯不亮").status_code == 201
+            assert submit(other, body="第二件事：井盖缺失").status_code == 201
+            for client in (one, other):
+                limited = submit(client, body="第三件事：噪音扰民", title="噪音")
+                assert limited.status_code == 429 and "过于频繁" in limited.text
+                assert int(limited.headers["Retry-After"]) > 0
+                assert "第三件事：噪音扰民" in limited.text  # what was typed stays in the form
+    finally:
+        first.close()
+        second.close()
 
 
 def _count(html: str, element_id: str) -> int:

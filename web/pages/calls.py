@@ -19,6 +19,7 @@ from web.errors import status_of
 from web.messages import describe, words
 from web.pages.operator import console
 from web.pages.site import Site
+from web.telephony import pbx_bridge
 
 NO_AGENT = words(Reason.NO_AGENT, {})
 NO_PBX = words(Reason.NO_PBX, {})
@@ -34,7 +35,7 @@ def _ready(request: Request) -> tuple[Any, str] | str:
     agent = session_data.agent if session_data else None
     if not agent:
         return NO_AGENT
-    bridge = getattr(request.app.state, "bridge", None)
+    bridge = pbx_bridge(request.app.state)
     if bridge is None:
         return NO_PBX
     return bridge, agent

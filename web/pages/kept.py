@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from dispatch import kept_forms
+from dispatch import kept_forms, limits
 from web.auth import client_key
 from web.inputs import refuse_unstorable
 from web.pages import labels
@@ -53,8 +53,8 @@ def _page_of_form(request: Request) -> str:
 async def _keep(request: Request, page: str, user_id: int | None = None) -> str | None:
     """Keep what the form holds, when it came from our own pages; its token, or None."""
     site = request.app.state.site
-    limiter, client = site.limits.kept_forms_per_client, client_key(request)
-    if not _own_site(request) or limiter.blocked(client):
+    client = client_key(request)
+    if not _own_site(request):
         return None
     form = await request.form(max_files=0, max_fields=50)
     refuse_unstorable(form.multi_items())
@@ -62,11 +62,13 @@ async def _keep(request: Request, page: str, user_id: int | None = None) -> str 
     if not fields:
         return None
 
-    def keep(session: Session) -> str:
+    def keep(session: Session) -> str | None:
+        # Counted in the database, so the share holds across processes.
+        if not limits.kept_form_allowed(session, site.services.settings.limits, client):
+            return None
         return kept_forms.keep(session, action=request.url.path, page=page, fields=fields, user_id=user_id)
 
-    token: str = await site.services.run(keep)
-    limiter.hit(client)
+    token: str | None = await site.services.run(keep)
     return token
 
 

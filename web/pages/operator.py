@@ -4,6 +4,7 @@ call back. An operator tells the console which phone (agent interface) they sit 
 is kept in their session."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import uuid
@@ -35,9 +36,12 @@ def _site(request: Request) -> Site:
     return request.app.state.site  # type: ignore[no-any-return]
 
 
-def pop_message(pop: telephony.ScreenPop) -> dict[str, Any]:
-    data = dataclasses.asdict(pop)
-    data["caller_display"] = national_form(pop.caller) if pop.caller and pop.caller.startswith("+") else pop.caller
+def pop_message(pop: telephony.ScreenPop | dict[str, Any]) -> dict[str, Any]:
+    """What the console shows of a screen-pop: the call's own (ScreenPop), or one published
+    as plain data (from the process holding the bridge, maybe another)."""
+    data = copy.deepcopy(pop) if isinstance(pop, dict) else dataclasses.asdict(pop)
+    caller = data.get("caller")
+    data["caller_display"] = national_form(caller) if caller and caller.startswith("+") else caller
     for earlier in data["earlier_tickets"]:
         earlier["state_label"] = label(earlier["state"])
     return data

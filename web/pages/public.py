@@ -59,10 +59,7 @@ async def submit(request: Request) -> Response:
         # The page was old (its token cookie gone with a closed browser, or another tab's):
         # the form again, filled in, with a token that works, rather than a bare 403.
         return _form_page(request, values=values, status=403, notice=labels.PUBLIC_FORM_EXPIRED)
-    limiter, client = site.limits.form_per_client, client_key(request)
-    if limiter.blocked(client):
-        return _form_page(request, values=values, status=429,
-                          notice=words(Reason.TOO_MANY_INTAKES, {"seconds": limiter.retry_after(client)}))
+    client, rules = client_key(request), site.services.settings.limits
     try:
         kind = RequestType(values["type"]) if values["type"] else RequestType.COMPLAINT
     except ValueError:
@@ -75,10 +72,14 @@ async def submit(request: Request) -> Response:
                                    channel_ref=f"form:{form_id}" if form_id else None)
 
     def work(session: Session) -> dict[str, Any]:
+        # Counted in the database: the limit holds however many processes serve the form.
+        limits.refuse_web_form_if_blocked(session, rules, client)
         result = intake(session, intake_request, site.services.rules, router=site.services.router)
         t = result.ticket
         if result.repeat_of_open_ticket:  # told it was joined; the code goes to the phone on file
             return {"created": False, "repeat": True}
+        if result.created:
+            limits.count_web_form(session, rules, client)
         return {"number": t.number, "query_code": t.query_code, "deadline": t.deadline, "created": result.created,
                 "repeat": False}
 
@@ -86,8 +87,11 @@ async def submit(request: Request) -> Response:
         answer = await site.services.run(work)
     except InvalidInput as exc:
         return _form_page(request, values=values, error=exc, status=422)
+    except RateLimited as exc:
+        response = _form_page(request, values=values, status=429, notice=describe(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if answer["created"]:
-        limiter.hit(client)
         site.changed()
     return site.render(request, "submitted.html", {"ticket": answer}, 201 if answer["created"] else 200)
 

@@ -13,6 +13,7 @@ from dispatch import routing_rules
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.errors import DispatchError
 from dispatch.models import Unit
+from web import config_changes
 from web.auth import staff_only
 from web.errors import status_of
 from web.messages import describe
@@ -49,6 +50,7 @@ async def add(request: Request) -> Response:
     except DispatchError as exc:
         return await page(request, error=describe(exc), status=status_of(exc), values=values)
     await site.services.refresh_rules()
+    config_changes.tell(site.hub, config_changes.RULES)
     return RedirectResponse("/supervisor/rules?done=added", status_code=303)
 
 
@@ -60,6 +62,7 @@ async def remove(request: Request) -> Response:
     except DispatchError as exc:
         return await page(request, error=describe(exc), status=status_of(exc))
     await site.services.refresh_rules()
+    config_changes.tell(site.hub, config_changes.RULES)
     return RedirectResponse("/supervisor/rules?done=removed", status_code=303)
 
 

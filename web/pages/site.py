@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from starlette.templating import Jinja2Templates
 from dispatch import kept_forms, notices, rate_counters
 from dispatch.clock import utcnow
 from dispatch.queries import change_stamp
-from web.auth import Auth, AuthSettings, RateLimiter
+from web.auth import Auth, AuthSettings
 from web.live import LiveHub
 from web.pages import labels
 from web.pages.board_cache import BoardCache
@@ -36,16 +35,6 @@ NOTICES_TOPIC = "notices"
 WATCH_SECONDS = 1.0
 # How often the watcher forgets rate-limit windows that ended (any process may do it).
 PRUNE_SECONDS = 3600.0
-
-
-@dataclass
-class Limits:
-    """Rate limits each worker counts for itself. Those that must hold across processes
-    (logins, lookups, API intake) are counted in the database: dispatch/limits.py."""
-
-    form_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(10, 600))
-    # Staff forms kept across an expired login, per client address (web/pages/kept.py).
-    kept_forms_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(20, 600))
 
 
 def make_templates() -> Jinja2Templates:
@@ -68,7 +57,6 @@ class Site:
         self.hub = hub
         self.templates = make_templates()
         self.auth = Auth(key or services.session_key(), auth_settings, secure=services.settings.secure_cookies)
-        self.limits = Limits()
         self.password_checks = anyio.CapacityLimiter(1)   # argon2 verifies, in threads (login.py)
         self.stamp = -1
         self.notice_stamp = -1
@@ -103,7 +91,7 @@ class Site:
                 self.stamp = stamp
                 self.generation += 1
                 self.board.clear()
-                self.hub.publish(BOARD_TOPIC, {"stamp": stamp, "generation": self.generation})
+                self.hub.deliver(BOARD_TOPIC, {"stamp": stamp, "generation": self.generation})
 
     async def _prune_counters(self) -> None:
         try:
@@ -121,7 +109,7 @@ class Site:
             return
         if latest != self.notice_stamp:
             if self.notice_stamp >= 0:
-                self.hub.publish(NOTICES_TOPIC, {"latest": latest})
+                self.hub.deliver(NOTICES_TOPIC, {"latest": latest})
             self.notice_stamp = latest
 
     async def _read_stamp(self, otherwise: int) -> int:

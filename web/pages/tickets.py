@@ -32,6 +32,7 @@ from web.messages import describe
 from web.pages.labels import label
 from web.pages.site import Site
 from web.services import Services
+from web.telephony import pbx_bridge
 
 log = logging.getLogger(__name__)
 ALL_STAFF = frozenset(Role)
@@ -166,7 +167,7 @@ async def ticket_page(request: Request, *, error: str | None = None, status: int
     if done and call.startswith("dial_"):
         done = f"{done}{label(call)}。"
     context.update(error=error, done=done, form=form or {},
-                   bridge_on=getattr(request.app.state, "bridge", None) is not None)
+                   bridge_on=pbx_bridge(request.app.state) is not None)
     return site.render(request, "ticket.html", context, status)
 
 
@@ -194,7 +195,7 @@ async def ticket_action(request: Request) -> Response:
     back, _, fragment = _safe_back(form, f"/tickets/{quote(number)}").partition("#")
     separator = "&" if "?" in back else "?"
     done = f"done={action}"
-    bridge = getattr(request.app.state, "bridge", None)
+    bridge = pbx_bridge(request.app.state)
     if action == "handover" and bridge is not None:
         # The hand-over is saved; the caller still on the line is sent on to the number.
         result = await transfer_live_call(bridge, site.services.sessions, number, user.actor,
