@@ -1,6 +1,7 @@
 """create_app(settings): the Starlette app, built from explicit lists."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import AsyncIterator
 
@@ -44,6 +45,9 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             app.state.leadership = leadership = Leadership(built.engine, on_change=counted.hold)
             checks.leadership = leadership
 
+            if metrics.shared_folder():  # several workers: the bridge's holder shares its AMI counts
+                copying = asyncio.create_task(counted.ami.syncing(), name="ami-metrics")
+                stack.callback(copying.cancel)
             relay = await stack.enter_async_context(relaying(built.engine, app.state.hub))
             await stack.enter_async_context(following_changes(built, app.state.hub))
             pbx_on = built.settings.ami is not None or demo_pbx

@@ -6,9 +6,12 @@ before). tests/web/test_cli_start.py checks what `--help` loads.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,7 +160,8 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
         # Each worker builds its app from HOTLINE_* (web.app.from_environment). Live streams
         # are not closed ahead of shutdown here: uvicorn's workers run its own Server, so they
         # end after the 5 s graceful timeout.
-        uvicorn.run("web.app:from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        with _shared_metrics_folder():
+            uvicorn.run("web.app:from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
         return
     if demo and settings.sms is None:
         settings = _with_sms_simulator(settings, host, port)
@@ -169,6 +173,28 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
                    f"{settings.demo_call_interval_seconds:g} s (HOTLINE_DEMO_CALL_INTERVAL_SECONDS).")
     # Live streams end as shutdown starts (web.serving); other requests get a few seconds.
     serving.run(create_app(settings, services, demo_pbx=demo), **options)
+
+
+@contextlib.contextmanager
+def _shared_metrics_folder() -> Iterator[None]:
+    """The folder where the workers keep their Prometheus counters, so that /metrics counts
+    all of them whichever answers: PROMETHEUS_MULTIPROC_DIR if set (emptied first, as
+    prometheus_client asks), else a temporary one removed at exit. Set before the workers
+    start: prometheus_client reads it as it is imported."""
+    import glob
+    import shutil
+    import tempfile
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = given or tempfile.mkdtemp(prefix="hotline-metrics-")
+    for stale in glob.glob(os.path.join(folder, "*.db")):
+        os.remove(stale)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _refuse_workers(settings: Settings, demo: bool) -> None:

@@ -10,19 +10,26 @@ states, and each scrape may cost a few database queries, so it is not public.
 - the AMI link, read from the bridge's own counters;
 - the leader roles this process holds (Metrics.hold), 1 or 0 per role.
 
-Each app has its own registry (tests build many apps in one process).
+Each app has its own registry (tests build many apps in one process). Under `hotline serve
+--workers N` (PROMETHEUS_MULTIPROC_DIR set before the workers start) every worker writes its
+counters to files in that folder and a scrape, whichever worker answers it, reads them all
+(prometheus_client's multiprocess mode): the AMI families then come from the bridge's
+holder, copied in as it runs (AmiCollector.sync).
 """
 from __future__ import annotations
 
 import asyncio
+import glob
 import hmac
 import ipaddress
 import logging
+import os
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
@@ -47,6 +54,19 @@ UNMATCHED = "unmatched"  # 404s and slash redirects: the raw path never becomes 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Headers a proxy adds: seen from a peer that is not a trusted proxy, the real client is unknown.
 PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# How often the bridge's holder copies the AMI counters into the shared files.
+AMI_SYNC_SECONDS = 2.0
+AMI_COUNTERS = (("events", "events_seen", "AMI events received"),
+                ("events_applied", "events_applied", "AMI events that became a call or agent event"),
+                ("connections", "connections", "AMI logins (1 + reconnects)"),
+                ("calls_recovered", "recovered", "Calls rebuilt from queue_log after an outage"),
+                ("write_retries", "write_retries", "Call records the database refused and that were retried"))
+
+
+def shared_folder() -> str | None:
+    """The folder the workers share their counters in, when several serve."""
+    return os.environ.get(MULTIPROCESS_DIR) or None
 
 
 class Metrics:
@@ -57,15 +77,17 @@ class Metrics:
         self.latency = Histogram("hotline_http_request_duration_seconds",
                                  "Time to the response's first byte, by route template",
                                  ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        # Across workers: the highest of the live processes', so 1 while any of them holds it.
         self.leader = Gauge("hotline_leader", "1 when this process holds the role (runs it), else 0",
-                            ["role"], registry=self.registry)
+                            ["role"], registry=self.registry, multiprocess_mode="livemax")
         for role in ROLES:
             self.leader.labels(role).set(0)
         ProcessCollector(registry=self.registry)
         self.database = DatabaseCollector()
-        self.ami = AmiCollector()
+        self.ami = AmiCollector(self.registry if shared_folder() else None)
         self.registry.register(self.database)
-        self.registry.register(self.ami)
+        if not shared_folder():
+            self.registry.register(self.ami)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def hold(self, role: str, held: bool = True) -> None:
@@ -186,10 +208,20 @@ def _by(name: str, documentation: str, label: str, values: dict[str, int]) -> Ga
 
 class AmiCollector(Collector):
     """The AMI link from the bridge's own counters (callcenter/bridge.py); rate() of
-    hotline_ami_events_total is the events per second."""
+    hotline_ami_events_total is the events per second. With several workers, the holder
+    copies them into shared counters and gauges instead (sync), since a scrape may reach
+    another worker."""
 
-    def __init__(self) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.bridge: Any = None  # callcenter.bridge.AmiBridge while one runs
+        self._copied: dict[str, int] = {}
+        self._shared = None if registry is None else {
+            "configured": Gauge("hotline_ami_configured", "1 when a process runs an AMI bridge",
+                                registry=registry, multiprocess_mode="livemax"),
+            "up": Gauge("hotline_ami_up", "1 while the AMI link is logged in", registry=registry,
+                        multiprocess_mode="livemax"),
+            **{name: Counter(f"hotline_ami_{name}", documentation, registry=registry)
+               for name, _, documentation in AMI_COUNTERS}}
 
     def collect(self) -> Iterator[Metric]:
         bridge = self.bridge
@@ -199,13 +231,60 @@ class AmiCollector(Collector):
                                 value=int(bridge is not None and bridge.connected))
         if bridge is None:
             return
-        for name, attribute, documentation in (
-                ("events", "events_seen", "AMI events received"),
-                ("events_applied", "events_applied", "AMI events that became a call or agent event"),
-                ("connections", "connections", "AMI logins (1 + reconnects)"),
-                ("calls_recovered", "recovered", "Calls rebuilt from queue_log after an outage"),
-                ("write_retries", "write_retries", "Call records the database refused and that were retried")):
+        for name, attribute, documentation in AMI_COUNTERS:
             yield CounterMetricFamily(f"hotline_ami_{name}", documentation, value=getattr(bridge, attribute))
+
+    def sync(self) -> None:
+        """Copy the bridge's counters into the shared files (what grew since the last copy:
+        a dead holder's counts stay in its file, so the totals never go back)."""
+        if self._shared is None:
+            return
+        bridge = self.bridge
+        self._shared["configured"].set(int(bridge is not None))
+        self._shared["up"].set(int(bridge is not None and bridge.connected))
+        if bridge is None:
+            self._copied.clear()  # a new bridge counts from zero
+            return
+        for name, attribute, _ in AMI_COUNTERS:
+            value = int(getattr(bridge, attribute))
+            grown = value - self._copied.get(name, 0)
+            if grown > 0:
+                self._shared[name].inc(grown)
+            self._copied[name] = value
+
+    async def syncing(self) -> None:
+        """Run in each worker: keeps the shared AMI figures current while it holds the bridge."""
+        while True:
+            self.sync()
+            await asyncio.sleep(AMI_SYNC_SECONDS)
+
+
+def forget_dead_workers(folder: str) -> None:
+    """A worker that died (or was replaced) leaves its files: drop its live gauges, so that
+    'livemax' means the living. Its counters stay, as a total must."""
+    pids = {int(m.group(1)) for path in glob.glob(os.path.join(folder, "gauge_live*_*.db"))
+            if (m := re.search(r"_(\d+)\.db$", path))}
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, folder)
+        except PermissionError:  # alive, someone else's
+            pass
+
+
+def exposition(metrics: Metrics) -> bytes:
+    """This process's registry, or, with several workers, every worker's counters read from
+    the shared folder beside this process's database and process families."""
+    folder = shared_folder()
+    if folder is None:
+        return generate_latest(metrics.registry)
+    metrics.ami.sync()
+    forget_dead_workers(folder)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, folder)
+    registry.register(metrics.database)
+    return generate_latest(registry)
 
 
 def allowed(request: Request) -> bool:
@@ -237,7 +316,7 @@ async def metrics_endpoint(request: Request) -> Response:
                                  "或持有 HOTLINE_METRICS_TOKEN 的请求开放", status_code=403)
     metrics: Metrics = request.app.state.metrics
     await metrics.database.refresh(request.app.state.services)
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(metrics), media_type=CONTENT_TYPE_LATEST)
 
 
 routes = [Route("/metrics", metrics_endpoint, methods=["GET"])]

@@ -16,6 +16,7 @@ from typing import Callable
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +25,12 @@ from tests.web.pbx_support import SECRET, USER, SimulatorThread
 from web.leadership import PBX_BRIDGE, SCHEDULER
 
 TAKEOVER_SECONDS = 5.0
+
+
+def parse(exposition: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Samples by (name, sorted labels), with prometheus_client's own parser."""
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(exposition) for sample in family.samples}
 
 
 def _free_port() -> int:
@@ -152,6 +159,19 @@ def test_serve_with_two_workers_logs_in_to_the_pbx_once(engine: Engine, database
             time.sleep(3.0)  # two election rounds: the second worker must not log in as well
             assert len(pbx.sim.logins) == 1, pbx.sim.logins
             assert log.read_text(errors="replace").count("event=leader_won role=pbx_bridge") == 1
+            # /metrics counts every worker's requests, whichever worker answers the scrape.
+            for _ in range(30):
+                with httpx.Client() as fresh:  # a new connection each: either worker may take it
+                    assert fresh.get(f"http://127.0.0.1:{port}/favicon.ico").status_code == 200
+            for _ in range(6):
+                with httpx.Client() as fresh:
+                    scraped = parse(fresh.get(f"http://127.0.0.1:{port}/metrics").text)
+                assert scraped[("hotline_http_requests_total",
+                                (("method", "GET"), ("route", "/favicon.ico"), ("status", "200")))] == 30
+                assert scraped[("hotline_leader", (("role", "pbx_bridge"),))] == 1
+                assert scraped[("hotline_leader", (("role", "scheduler"),))] == 1
+            _until(lambda: parse(httpx.get(f"http://127.0.0.1:{port}/metrics").text).get(
+                ("hotline_ami_up", ())) == 1, 10, "the AMI link shows up in the shared metrics")
         finally:
             server.terminate()
             server.wait(20)
