@@ -22,7 +22,7 @@ FIELDS_ZH: dict[str, str] = {
     "text": "说明", "decision": "审批决定", "display_name": "姓名", "role": "角色", "parent": "上级单位",
     "kind": "类型", "units": "单位列表", "user_id": "账号", "?": "字段名",
     "day": "日期", "start": "开始日期", "end": "结束日期", "festival": "节日名称", "lines": "导入内容",
-    "year": "年份",
+    "year": "年份", "co_units": "协办单位", "duty_phone": "值班电话",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
@@ -44,6 +44,10 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.NO_PHONE_TO_FLAG: "该工单没有来电号码，无法标记。",
     Reason.UNKNOWN_UNIT: "没有代码为「{code}」的承办单位。",
     Reason.INACTIVE_UNIT: "「{unit}」已停用，不能再接收工单。",
+    Reason.BAD_UNIT_LIST: "{field}应为单位代码的列表。",
+    Reason.CO_UNIT_IS_LEAD: "「{unit}」已是主办单位，不能同时作为协办单位。",
+    Reason.CO_UNIT_REPEATED: "协办单位「{unit}」重复了。",
+    Reason.NOT_A_SUB_UNIT: "「{unit}」不是「{parent}」的下级单位，只能转派给本单位的下级单位。",
     Reason.UNIT_REQUIRED: "请选择承办单位（单位代码）。",
     Reason.UNKNOWN_TICKET: "没有工单「{number}」。",
     Reason.MERGE_INTO_ITSELF: "工单不能合并到它自己。",
@@ -125,6 +129,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.ILLEGAL_TRANSITION: "工单当前状态为「{state}」，不能执行「{action}」。",
     Reason.ROLE_NOT_ALLOWED: "您的角色无权执行此操作。",
     Reason.NOT_YOUR_UNIT: "该工单不在您的单位办理，您无权执行此操作。",
+    Reason.NO_PART_OF_YOURS: "您的单位在工单「{number}」中没有待办的协办或转派任务。",
     Reason.ADMIN_ONLY: "只有管理员可以管理账号和单位。",
     Reason.CHANGED_BY_OTHERS: _STALE,
     Reason.NO_PENDING_EXTENSION: "工单「{number}」没有待审批的延期申请。",
@@ -133,6 +138,10 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.DISPUTE_WAITING: "工单「{number}」已有一条改派申请在等待督办人员决定。",
     Reason.NO_PENDING_DISPUTE: "工单「{number}」没有待决定的改派申请。",
     Reason.CALLBACK_DONE: "这条回拨已经处理过了。",
+    Reason.PART_NOT_ACCEPTED: "请先签收工单「{number}」，再提交答复。",
+    Reason.PARTS_WAITING: "工单「{number}」还有协办单位未答复：{units}。请等待协办答复，或请督办人员同意先行办结。",
+    Reason.NO_PARTS_WAITING: "工单「{number}」没有等待答复的协办单位。",
+    Reason.FORWARD_OPEN: "工单「{number}」已转派给「{unit}」，请等其答复或退回后再转派。",
     Reason.TOKEN_MISSING: "需要登录：请在请求头中提供 Authorization: Bearer <令牌>。",
     Reason.TOKEN_INVALID: "令牌无效、已过期或已被撤销，请重新获取令牌。",
     Reason.BAD_CREDENTIALS: "用户名或密码错误。",
