@@ -151,3 +151,16 @@ def inbox_parts(session: Session, unit_id: int, *, limit: int = 200) -> list[Inb
     names = dict(session.execute(select(Unit.id, Unit.name)).all())
     return [InboxPart(t, role, outcome, names.get(t.unit_id) if t.unit_id else None)
             for t, role, outcome in rows]
+
+
+def latest_forwards(session: Session, ticket_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """For the parent's inbox: each ticket's latest forward, as (sub-unit name, status)."""
+    if not ticket_ids:
+        return {}
+    latest: dict[int, Transfer] = {}
+    for part in session.scalars(select(Transfer).where(Transfer.ticket_id.in_(ticket_ids),
+                                                       Transfer.role == TransferRole.FORWARD.value)
+                                .order_by(Transfer.id)):
+        latest[part.ticket_id] = part
+    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({p.unit_id for p in latest.values()}))).all())
+    return {ticket_id: (names[p.unit_id], status_of(p)) for ticket_id, p in latest.items()}
