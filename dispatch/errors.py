@@ -26,6 +26,7 @@ class Reason(enum.StrEnum):
     DECISION_REQUIRED = "decision_required"
     OUT_OF_RANGE = "out_of_range"              # low, high
     INVALID_PHONE = "invalid_phone"            # value
+    INVALID_DUTY_PHONE = "invalid_duty_phone"  # value
     PHONE_REQUIRED = "phone_required"          # channel
     NO_PHONE_TO_CALL = "no_phone_to_call"
     NO_PHONE_TO_FLAG = "no_phone_to_flag"
