@@ -145,3 +145,14 @@ def test_the_pages_transfer_with_co_units_and_the_co_unit_replies_from_its_inbox
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket is not None and ticket.state == "in_progress"
     assert csrf(client, "/unit")
+
+
+def test_every_co_handling_event_and_notice_reads_in_chinese() -> None:
+    from web.pages.labels import ACTIONS_ZH, NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH
+
+    for action in ("co_transfer", "part_accept", "part_return", "part_reply", "forward", "hand_back",
+                   "override_parts"):
+        assert re.search(r"[\u4e00-\u9fff]", ACTIONS_ZH[action]), action
+    for words in (*(NOTICE_KINDS_ZH[k] for k in ("co_handling", "forwarded", "part")), *PART_ROLES_ZH.values(),
+                  *PART_STATUS_ZH.values()):
+        assert re.search(r"[\u4e00-\u9fff]", words)
