@@ -13,16 +13,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import disputes, flags, follow_up, handover, lifecycle, notices, queries
+from dispatch import co_handling, disputes, flags, follow_up, forwarding, handover, lifecycle, notices, parts, queries
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.models import Ticket, Unit
 from dispatch.staff_view import visible_ticket
-from dispatch.states import FINISHED_STATES, State
+from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.units import City
-from dispatch.vocabulary import FollowUpOutcome, Role
+from dispatch.vocabulary import FollowUpOutcome, Role, TransferOutcome
 
 # Names the ticket page posted before the API existed; both spellings mean the same action.
 ACTION_ALIASES = {"extend": "request_extension"}
@@ -141,6 +141,24 @@ def _unit(session: Session, params: Params) -> Unit:
     return unit
 
 
+def _units(session: Session, params: Params, name: str) -> list[Unit]:
+    """A list of unit codes: a JSON list, a form's repeated field, or codes separated by commas."""
+    getlist = getattr(params, "getlist", None)
+    raw: Any = getlist(name) if callable(getlist) else params.get(name)
+    if raw is None or raw == "":
+        return []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(code, str) for code in raw):
+        raise InvalidInput(name, Reason.BAD_UNIT_LIST)
+    codes = [c.strip() for item in raw for c in item.replace("，", ",").split(",") if c.strip()]
+    found = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))} if codes else {}
+    missing = next((c for c in codes if c not in found), None)
+    if missing is not None:
+        raise InvalidInput(name, Reason.UNKNOWN_UNIT, code=missing)
+    return [found[c] for c in codes]
+
+
 def _outcome(params: Params) -> FollowUpOutcome:
     value = _raw(params, "rating")
     try:
@@ -163,6 +181,8 @@ def _main_ticket(session: Session, params: Params) -> Ticket:
 
 def _transfer(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
     unit = _unit(session, params)
+    co_units = _units(session, params, "co_units")
+    co_handling.check_co_units(unit, co_units)
     proposed = (ticket.routing or {}).get("unit_code")
     # The proposed unit keeps routing's own account of why (lifecycle fills it in); another
     # one says a person chose it, from a suggestion or the picker.
@@ -172,6 +192,14 @@ def _transfer(session: Session, actor: Actor, ticket: Ticket, params: Params, co
                    "picked": "suggestion" if params.get("source") == "suggestion" else "picker"}
     lifecycle.transfer(session, ticket, unit, actor, note=optional_text(params, "note"), routing=routing,
                        learn_from=context.city, now=context.now)
+    if co_units:
+        co_handling.add_co_units(session, ticket, co_units, actor, now=context.now)
+
+
+def _has_part(session: Session, actor: Actor, ticket: Ticket) -> bool:
+    """Unit staff of a co-handling unit or a sub-unit act on their part, not the ticket."""
+    return (actor.role is Role.UNIT_STAFF and ticket.unit_id != actor.unit_id
+            and parts.open_part(session, ticket, actor.unit_id) is not None)
 
 
 def _answer(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
@@ -179,11 +207,31 @@ def _answer(session: Session, actor: Actor, ticket: Ticket, params: Params, cont
 
 
 def _accept(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    lifecycle.accept(session, ticket, actor, now=context.now)
+    if _has_part(session, actor, ticket):
+        co_handling.accept_part(session, ticket, actor, now=context.now)
+    else:
+        lifecycle.accept(session, ticket, actor, now=context.now)
 
 
 def _return(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    lifecycle.return_ticket(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    if _has_part(session, actor, ticket):
+        co_handling.return_part(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    else:
+        lifecycle.return_ticket(session, ticket, actor, required_text(params, "reason"), now=context.now)
+
+
+def _part_reply(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    co_handling.reply_part(session, ticket, actor, required_text(params, "reply"), now=context.now)
+
+
+def _forward(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    forwarding.forward(session, ticket, actor, _unit(session, params), note=optional_text(params, "note"),
+                       now=context.now)
+
+
+def _override_parts(session: Session, actor: Actor, ticket: Ticket, params: Params,
+                    context: ActionContext) -> None:
+    co_handling.override_parts(session, ticket, actor, required_text(params, "reason"), now=context.now)
 
 
 def _request_extension(session: Session, actor: Actor, ticket: Ticket, params: Params,
@@ -258,7 +306,8 @@ HANDLERS: dict[str, Handler] = {
     "request_extension": _request_extension, "decide_extension": _decide_extension,
     "resolve": _resolve, "escalate": _escalate, "follow_up": _follow_up, "close": _close,
     "merge": _merge, "invalidate": _invalidate, "handover": _handover, "dispute": _dispute,
-    "decide_dispute": _decide_dispute,
+    "decide_dispute": _decide_dispute, "part_reply": _part_reply, "forward": _forward,
+    "override_parts": _override_parts,
 }
 ACTIONS = tuple(HANDLERS)
 
@@ -289,9 +338,19 @@ def allowed_actions(session: Session, actor: Actor, ticket: Ticket) -> list[str]
                 allowed.add("request_extension")
             if ticket.open_dispute_id is None:
                 allowed.add("dispute")
+        if state is State.IN_PROGRESS and parts.open_forward(session, ticket) is None \
+                and forwarding.sub_units(session, ticket.unit_id):
+            allowed.add("forward")
+    part = parts.open_part(session, ticket, actor.unit_id) \
+        if role is Role.UNIT_STAFF and not own and state in UNIT_STATES else None
+    if part is not None:
+        allowed.add("return")
+        allowed.add("accept" if part.outcome == TransferOutcome.PENDING.value else "part_reply")
     if role in SUPERVISING_ROLES:
         if state not in FINISHED_STATES:
             allowed.add("escalate")
+        if state not in FINISHED_STATES and parts.waiting_co_parts(session, ticket):
+            allowed.add("override_parts")
         if state is State.RESOLVED:
             allowed.add("close")
         if waiting_extension:

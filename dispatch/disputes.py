@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from dispatch import lifecycle
+from dispatch import lifecycle, parts
 from dispatch.actors import SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, Reason
@@ -64,6 +64,7 @@ def decide_dispute(session: Session, ticket: Ticket, actor: Actor, *, approve: b
         return lifecycle.record(session, ticket, "refuse_dispute", actor, now=now, note=reason,
                                 unit_id=ticket.unit_id, data=data)
     unit_id = ticket.unit_id
+    parts.withdraw_open(session, ticket, now)
     ticket.unit_id = None
     return lifecycle.transition(session, ticket, Action.REDISPATCH, actor, now=now, note=reason,
                                 unit_id=unit_id, data=data)

@@ -26,12 +26,17 @@ class Reason(enum.StrEnum):
     DECISION_REQUIRED = "decision_required"
     OUT_OF_RANGE = "out_of_range"              # low, high
     INVALID_PHONE = "invalid_phone"            # value
+    INVALID_DUTY_PHONE = "invalid_duty_phone"  # value
     PHONE_REQUIRED = "phone_required"          # channel
     NO_PHONE_TO_CALL = "no_phone_to_call"
     NO_PHONE_TO_FLAG = "no_phone_to_flag"
     UNKNOWN_UNIT = "unknown_unit"              # code
     INACTIVE_UNIT = "inactive_unit"            # unit
     UNIT_REQUIRED = "unit_required"
+    BAD_UNIT_LIST = "bad_unit_list"            # a list of unit codes was expected
+    CO_UNIT_IS_LEAD = "co_unit_is_lead"        # unit
+    CO_UNIT_REPEATED = "co_unit_repeated"      # unit
+    NOT_A_SUB_UNIT = "not_a_sub_unit"          # unit, parent
     UNKNOWN_TICKET = "unknown_ticket"          # number
     MERGE_INTO_ITSELF = "merge_into_itself"
     MERGE_TARGET_CLOSED = "merge_target_closed"  # number, state
@@ -114,6 +119,7 @@ class Reason(enum.StrEnum):
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
     ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what
     NOT_YOUR_UNIT = "not_your_unit"            # actor, what
+    NO_PART_OF_YOURS = "no_part_of_yours"      # number: no co-handling or forwarded part to act on
     ADMIN_ONLY = "admin_only"                  # actor
     # -- conflicts --------------------------------------------------------------------------
     CHANGED_BY_OTHERS = "changed_by_others"    # number, version?, seen?
@@ -123,6 +129,10 @@ class Reason(enum.StrEnum):
     DISPUTE_WAITING = "dispute_waiting"        # number
     NO_PENDING_DISPUTE = "no_pending_dispute"  # number
     CALLBACK_DONE = "callback_done"            # callback_id
+    PART_NOT_ACCEPTED = "part_not_accepted"    # number
+    PARTS_WAITING = "parts_waiting"            # number, units
+    NO_PARTS_WAITING = "no_parts_waiting"      # number
+    FORWARD_OPEN = "forward_open"              # number, unit
     # -- credentials ------------------------------------------------------------------------
     TOKEN_MISSING = "token_missing"
     TOKEN_INVALID = "token_invalid"

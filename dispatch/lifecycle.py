@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
-from dispatch import audit
+from dispatch import audit, parts
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import local_date, utcnow
 from dispatch.deadlines import DeadlinePolicy
@@ -130,8 +130,7 @@ def required_text(field: str, value: str | None) -> str:
 
 
 def _open_transfer(session: Session, ticket: Ticket) -> Transfer:
-    transfer = session.scalar(select(Transfer).where(Transfer.ticket_id == ticket.id)
-                              .order_by(Transfer.id.desc()).limit(1))
+    transfer = parts.lead_transfer(session, ticket)  # co-handling and forwarded parts are not it
     if transfer is None:  # the transition table makes this impossible for a consistent ticket
         raise NotFound(Reason.NO_TRANSFER, number=ticket.number)
     return transfer
@@ -193,6 +192,7 @@ def return_ticket(session: Session, ticket: Ticket, actor: Actor, reason: str, *
         current.outcome = TransferOutcome.RETURNED.value
         current.responded_at = now
         current.return_reason = reason
+        parts.withdraw_open(session, ticket, now)
         ticket.return_count += 1
         ticket.unit_id = None
     return transition(session, ticket, Action.RETURN, actor, now=now, note=reason, unit_id=unit_id)
@@ -204,6 +204,8 @@ def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
     require_unit(actor, ticket.unit_id, "resolve this ticket")
     reply = required_text("reply", reply)
     _check_allowed(ticket, Action.RESOLVE, expected_version)
+    if State(ticket.state) is State.IN_PROGRESS:
+        parts.require_parts_answered(session, ticket)
     now = now or utcnow()
     on_time = ticket.deadline is None or now <= ticket.deadline
     if State(ticket.state) is State.IN_PROGRESS:

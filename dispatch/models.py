@@ -227,6 +227,14 @@ class Transfer(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, active_history=True)
     resolved_on_time: Mapped[bool | None] = mapped_column(Boolean, active_history=True)
     routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # lead (主办), co (协办: a part beside the lead) or forward (二次派单: the lead unit's own
+    # sub-unit). Parts point at the lead transfer they belong to; a part's reply and its
+    # on-time flag are the part unit's own figures (dispatch/parts.py).
+    role: Mapped[str] = mapped_column(String(10), default="lead", server_default="lead", active_history=True)
+    lead_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"), index=True)
+    part_reply: Mapped[str | None] = mapped_column(Text)
+    # A supervisor let the lead resolve without this part's reply (the override is an event).
+    waived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ExtensionRequest(Base):

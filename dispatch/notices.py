@@ -32,6 +32,9 @@ class NoticeKind(enum.StrEnum):
     OVERDUE = "overdue"         # 超期
     ESCALATION = "escalation"   # 督办, by a supervisor or the scheduler
     DIGEST = "digest"           # the day's list of what is near due
+    CO_HANDLING = "co_handling"  # 协办: a part of a transfer for this unit
+    FORWARDED = "forwarded"     # 二次派单: the parent unit forwarded a ticket here
+    PART = "part"               # to the lead: a part was replied to or returned
 
 
 # Texted to the duty phone too. A near-due ticket is texted in the day's digest instead of

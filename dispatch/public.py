@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch import parts
 from dispatch.clock import utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.lifecycle import is_overdue
@@ -74,5 +75,8 @@ def public_view(session: Session, ticket: Ticket) -> dict[str, Any]:
         "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
         "overdue": is_overdue(ticket, utcnow()),
         "reply": mask_text(ticket.reply, names) if ticket.reply else None,
+        # One reply, the lead's; beneath it what each co-handling unit answered (协办意见).
+        "parts": [{"unit": unit, "reply": mask_text(reply, names)} for unit, reply in parts.co_replies(session, ticket)]
+        if ticket.reply else [],
         "timeline": timeline,
     }

@@ -16,7 +16,7 @@ from dispatch.masking import mask_text
 from dispatch.models import AgentStatus, Call, ExtensionRequest, Ticket, TicketEvent, TicketRollup, Transfer, Unit
 from dispatch.reports import Period
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
-from dispatch.vocabulary import Channel, ExtensionStatus
+from dispatch.vocabulary import Channel, ExtensionStatus, TransferRole
 
 COUNT_LIMIT = 1000
 OPEN_STATES = tuple(s.value for s in State if s not in FINISHED_STATES)
@@ -65,7 +65,8 @@ def returned_awaiting_redispatch(session: Session, *, limit: int = 200) -> list[
     if not tickets:
         return []
     last: dict[int, Transfer] = {}
-    for transfer in session.scalars(select(Transfer).where(Transfer.ticket_id.in_([t.id for t in tickets]))
+    for transfer in session.scalars(select(Transfer).where(Transfer.ticket_id.in_([t.id for t in tickets]),
+                                                           Transfer.role == TransferRole.LEAD.value)
                                     .order_by(Transfer.id)):
         last[transfer.ticket_id] = transfer
     names = _unit_names(session)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from dispatch import parts
 from dispatch.actors import Actor
 from dispatch.errors import NotFound, Reason
 from dispatch.lifecycle import is_overdue
@@ -63,6 +64,8 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         "received_at": ticket.received_at.isoformat(),
         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
         "reply": ticket.reply,
+        # 协办 and 转派 parts of the current transfer: the lead follows their progress here.
+        "parts": [v.as_dict() for v in parts.part_views(session, ticket)],
         "events": [{"at": e.at.isoformat(), "actor": e.actor, "actor_name": staff_names.get(e.actor_id),
                     "action": e.action, "from": e.from_state,
                     "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,

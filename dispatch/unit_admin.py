@@ -53,6 +53,7 @@ class UnitRow:
     parent_name: str | None
     active: bool
     staff: int
+    duty_phone: str | None = None   # E.164; the page shows it as people write it
 
 
 def list_units(session: Session) -> list[UnitRow]:
@@ -63,7 +64,8 @@ def list_units(session: Session) -> list[UnitRow]:
                            .outerjoin(parent, parent.c.id == Unit.parent_id)
                            .outerjoin(staff, staff.c.unit_id == Unit.id)
                            .order_by(Unit.active.desc(), Unit.kind, Unit.code))
-    return [UnitRow(u.id, u.code, u.name, u.kind, pcode, pname, u.active, n or 0) for u, pcode, pname, n in rows]
+    return [UnitRow(u.id, u.code, u.name, u.kind, pcode, pname, u.active, n or 0, u.duty_phone)
+            for u, pcode, pname, n in rows]
 
 
 def unit_row(session: Session, unit_id: int) -> UnitRow:
@@ -74,7 +76,8 @@ def unit_row(session: Session, unit_id: int) -> UnitRow:
 
 
 def update_unit(session: Session, actor: Actor, unit_id: int, *, name: str, kind: str, parent_code: str | None,
-                active: bool) -> Unit:
+                active: bool, duty_phone: str | None = None) -> Unit:
+    """Change a unit. `duty_phone` as typed: blank removes it, None leaves it as it is."""
     require_admin(actor)
     unit = session.get(Unit, unit_id)
     if unit is None:
@@ -89,15 +92,28 @@ def update_unit(session: Session, actor: Actor, unit_id: int, *, name: str, kind
     loop = _loop(parents, unit.code)
     if loop:
         raise InvalidInput("parent", Reason.PARENT_LOOP, path=" → ".join(loop))
-    before = {"name": unit.name, "kind": unit.kind, "parent": _code_of(session, unit.parent_id), "active": unit.active}
-    unit.name, unit.kind, unit.active = name, kind, active
+    phone = unit.duty_phone if duty_phone is None else _typed_duty_phone(duty_phone)
+    before = {"name": unit.name, "kind": unit.kind, "parent": _code_of(session, unit.parent_id), "active": unit.active,
+              "duty_phone": unit.duty_phone}
+    unit.name, unit.kind, unit.active, unit.duty_phone = name, kind, active, phone
     unit.parent_id = None if parent_code is None else session.scalar(select(Unit.id).where(Unit.code == parent_code))
-    after = {"name": name, "kind": kind, "parent": parent_code, "active": active}
+    after = {"name": name, "kind": kind, "parent": parent_code, "active": active, "duty_phone": phone}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
         session.flush()
         record(session, ActivityKind.UNIT_CHANGED, actor, target=unit.code, detail=changes)
     return unit
+
+
+def _typed_duty_phone(raw: str) -> str | None:
+    """值班电话 as typed on the unit's page: blank for none, else a number texts can reach."""
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return normalise_phone(text)
+    except InvalidInput:
+        raise InvalidInput("duty_phone", Reason.INVALID_DUTY_PHONE, value=text[:40]) from None
 
 
 # -- import ---------------------------------------------------------------------------------

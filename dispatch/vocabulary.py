@@ -106,6 +106,14 @@ class TransferOutcome(str, enum.Enum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     RETURNED = "returned"
+    # A part the lead's own return (or a re-dispatch) took back before the part unit answered.
+    WITHDRAWN = "withdrawn"
+
+
+class TransferRole(str, enum.Enum):
+    LEAD = "lead"          # 主办: answers the citizen
+    CO = "co"              # 协办: gives a part reply to the lead
+    FORWARD = "forward"    # 二次派单: the lead unit's sub-unit works it; the lead stays accountable
 
 
 LABELS_ZH: dict[str, str] = {

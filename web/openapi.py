@@ -41,7 +41,9 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 # The body each staff action takes; every one may also carry "expected_version".
 ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
-    "transfer": ({"unit": {**TEXT, "description": "unit code (GET /api/v1/units)"}, "note": TEXT}, ("unit",)),
+    "transfer": ({"unit": {**TEXT, "description": "the lead unit's code (GET /api/v1/units)"}, "note": TEXT,
+                  "co_units": {"type": "array", "items": TEXT,
+                               "description": "codes of the co-handling units (协办), none by default"}}, ("unit",)),
     "answer": ({"reply": TEXT}, ("reply",)),
     "accept": ({}, ()),
     "return": ({"reason": TEXT}, ("reason",)),
@@ -58,6 +60,11 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "handover": ({"to": {"type": "string", "enum": ["110", "119", "120", "122"]}, "note": TEXT}, ("to",)),
     "dispute": ({"reason": TEXT}, ("reason",)),
     "decide_dispute": ({"approve": BOOL, "reason": TEXT}, ("approve", "reason")),
+    "part_reply": ({"reply": {**TEXT, "description": "a co-handling unit's (or sub-unit's) answer to the lead"}},
+                   ("reply",)),
+    "forward": ({"unit": {**TEXT, "description": "code of one of the lead unit's own sub-units (二次派单)"},
+                 "note": TEXT}, ("unit",)),
+    "override_parts": ({"reason": TEXT}, ("reason",)),
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -83,6 +90,9 @@ SCHEMAS: dict[str, Any] = {
                       "repeat_of_open_ticket": BOOL}),
     "PublicTicket": _object({"number": TEXT, "state": TEXT, "state_label": TEXT, "bucket": TEXT, "title": TEXT,
                              "body": TEXT, "name": TEXT, "phone": TEXT, "unit": TEXT, "reply": TEXT,
+                             "parts": {"type": "array", "description": "co-handling units' part replies "
+                                       "under the lead's reply (masked)",
+                                       "items": _object({"unit": TEXT, "reply": TEXT})},
                              "timeline": {"type": "array", "items": {"type": "object"}}}),
     "Stats": {"type": "object", "description": "dispatch.reports.summary(): tickets (received, resolution, "
               "satisfaction_rate, follow_up_rate ...), units, calls, handovers, disputes"},
@@ -105,7 +115,13 @@ SCHEMAS: dict[str, Any] = {
         "phone_flag": {"type": "object", "nullable": True},
         "raised_by": {**INT, "description": "多人反映: 1 + duplicates merged into it"},
         "duplicates": {"type": "array", "items": TEXT}, "merged_into": TEXT, "handover_to": TEXT,
-        "rating": TEXT, "rating_channel": TEXT, "follow_up_attempts": INT, "close_reason": TEXT}),
+        "rating": TEXT, "rating_channel": TEXT, "follow_up_attempts": INT, "close_reason": TEXT,
+        "parts": {"type": "array", "description": "协办 and 转派 parts of the current transfer", "items": _object({
+            "unit_code": TEXT, "unit": TEXT, "role": {"type": "string", "enum": ["co", "forward"]},
+            "status": {"type": "string", "enum": ["pending", "accepted", "returned", "replied", "waived",
+                                                  "withdrawn"]},
+            "reply": TEXT, "return_reason": TEXT, "transferred_at": WHEN, "replied_at": WHEN,
+            "on_time": BOOL})}}),
     "Similar": _object({"number": TEXT, "similar": {"type": "array", "items": _object({
         "number": TEXT, "title": TEXT, "state": TEXT, "received_at": WHEN, "score": {"type": "number"},
         "text_score": {"type": "number"}, "same_place": BOOL, "same_category": BOOL})}}),

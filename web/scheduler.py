@@ -57,15 +57,20 @@ async def run_once(services: Services, now: dt.datetime | None = None) -> dict[s
     return results
 
 
-async def _loop(services: Services) -> None:
+Clock = Callable[[], dt.datetime]
+
+
+async def _loop(services: Services, every: float, clock: Clock) -> None:
     while True:
-        await run_once(services)
-        await asyncio.sleep(EVERY_SECONDS)
+        await run_once(services, clock())
+        await asyncio.sleep(every)
 
 
 @contextlib.asynccontextmanager
-async def running(services: Services) -> AsyncIterator[None]:
-    task = asyncio.create_task(_loop(services), name="scheduler")
+async def running(services: Services, *, every: float = EVERY_SECONDS, clock: Clock = utcnow) -> AsyncIterator[None]:
+    """Run the jobs every `every` seconds while the block lasts; `clock` says what time it
+    is (a test moves a fake one on to see each job act once, whichever process runs it)."""
+    task = asyncio.create_task(_loop(services, every, clock), name="scheduler")
     try:
         yield
     finally:

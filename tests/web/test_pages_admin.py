@@ -223,6 +223,31 @@ def test_the_admin_edits_a_unit_and_a_loop_of_parents_is_refused(client: TestCli
     assert [a.target for a in changed] == ["housing"] and changed[0].detail["active"] == [True, False]
 
 
+def test_the_admin_sets_checks_and_clears_a_units_duty_phone(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    housing = unit(services, "housing")
+    page = client.get(f"/admin/units/{housing.id}")
+    assert 'id="duty-phone"' in page.text and "值班电话" in page.text
+    saved = post(client, f"/admin/units/{housing.id}", name=housing.name, kind="department", parent="jiyuan",
+                 active="on", duty_phone="0391-661 2345")
+    assert saved.status_code == 303
+    assert unit(services, "housing").duty_phone == "+863916612345"
+    assert 'value="03916612345"' in client.get(f"/admin/units/{housing.id}").text
+    wrong = post(client, f"/admin/units/{housing.id}", name=housing.name, kind="department", parent="jiyuan",
+                 active="on", duty_phone="12345abc")
+    assert wrong.status_code == 422 and "值班电话「12345abc」不是有效的号码" in wrong.text
+    assert 'value="12345abc"' in wrong.text          # what was typed comes back to be corrected
+    assert unit(services, "housing").duty_phone == "+863916612345"
+    # A form without the field (an older page) leaves it; a blank one removes it.
+    post(client, f"/admin/units/{housing.id}", name=housing.name, kind="department", parent="jiyuan", active="on")
+    assert unit(services, "housing").duty_phone == "+863916612345"
+    post(client, f"/admin/units/{housing.id}", name=housing.name, kind="department", parent="jiyuan", active="on",
+         duty_phone=" ")
+    assert unit(services, "housing").duty_phone is None
+    changes = [a.detail["duty_phone"] for a in activity(services, "unit_changed") if "duty_phone" in a.detail]
+    assert changes == [[None, "+863916612345"], ["+863916612345", None]]
+
+
 UNITS = """{"units": [
   {"code": "housing", "name": "住房和城乡建设局（改名）", "kind": "department", "parent": "jiyuan"},
   {"code": "reservoir", "name": "水库管理处", "kind": "department", "parent": "jiyuan"},

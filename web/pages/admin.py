@@ -172,7 +172,8 @@ async def units_page(request: Request, *, error: str | None = None, problems: li
         "done": _done(request), "section": "units"}, status)
 
 
-async def unit_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+async def unit_page(request: Request, *, error: str | None = None, status: int = 200,
+                    typed_phone: str | None = None) -> Response:
     site = _site(request)
     unit_id = int(request.path_params["unit_id"])
 
@@ -182,7 +183,7 @@ async def unit_page(request: Request, *, error: str | None = None, status: int =
     shown, units = await site.services.run(read)
     return site.render(request, "admin_unit.html", {
         "shown": shown, "units": [u for u in units if u.id != shown.id], "kinds": UNIT_KINDS_ZH, "error": error,
-        "done": _done(request), "section": "units"}, status)
+        "done": _done(request), "section": "units", "form_duty_phone": typed_phone}, status)
 
 
 async def update_unit(request: Request) -> Response:
@@ -191,9 +192,11 @@ async def update_unit(request: Request) -> Response:
     try:
         await site.services.run(lambda s: unit_admin.update_unit(
             s, user.actor, unit_id, name=_text(form, "name"), kind=_text(form, "kind"),
-            parent_code=_text(form, "parent", 64) or None, active=form.get("active") == "on"))
+            parent_code=_text(form, "parent", 64) or None, active=form.get("active") == "on",
+            # A form without the field (an older page) leaves the number as it is.
+            duty_phone=_text(form, "duty_phone") if "duty_phone" in form else None))
     except DispatchError as exc:
-        return await unit_page(request, error=describe(exc), status=422)
+        return await unit_page(request, error=describe(exc), status=422, typed_phone=_text(form, "duty_phone"))
     return RedirectResponse(f"/admin/units/{unit_id}?done=saved", status_code=303)
 
 

@@ -16,6 +16,8 @@ ACTIONS_ZH = {
     "follow_up": "回访", "follow_up_call": "回访回拨", "merge_in": "重复件并入", "main_resolved": "主工单已办结",
     "handover": "即时转", "handover_call": "来电转接", "redispatch": "同意改派", "dispute": "改派申请",
     "refuse_dispute": "不同意改派", "rate": "评价",
+    "co_transfer": "协办派单", "part_accept": "协办签收", "part_return": "协办退回", "part_reply": "协办答复",
+    "forward": "二次派单", "hand_back": "退回上级单位", "override_parts": "同意先行办结",
 }
 
 BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办", "resolved": "办结"}
@@ -118,7 +120,13 @@ KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
 
 # The administrator's pages: roles, unit kinds, the staff activity log.
-NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期"}
+NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期",
+                   "co_handling": "协办", "forwarded": "转派", "part": "协办/转派进展"}
+# A unit's part in a ticket (dispatch/parts.py): its role and how far it got.
+PART_ROLES_ZH = {"co": "协办", "forward": "转派"}
+PART_STATUS_ZH = {"pending": "待签收", "accepted": "已签收", "returned": "已退回", "replied": "已答复",
+                  "waived": "同意先行办结", "withdrawn": "已撤回"}
+
 ROLES_ZH = {"operator": "话务员", "unit_staff": "承办单位工作人员", "supervisor": "督办员", "admin": "管理员"}
 UNIT_KINDS_ZH = {"department": "部门", "township": "乡镇街道", "other": "其他"}
 ACTIVITY_ZH = {

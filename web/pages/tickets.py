@@ -18,7 +18,7 @@ from starlette.routing import Route
 from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
-from dispatch import disputes, flags, lifecycle, queries, similarity, telephony
+from dispatch import disputes, flags, forwarding, lifecycle, queries, similarity, telephony
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import Ticket, Unit
 from dispatch.public import ticket_by_number
@@ -29,7 +29,7 @@ from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
 from web.errors import status_of
 from web.messages import describe
-from web.pages.labels import label
+from web.pages.labels import PART_ROLES_ZH, PART_STATUS_ZH, label
 from web.pages.site import Site
 from web.services import Services
 from web.telephony import pbx_bridge
@@ -142,6 +142,8 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
             context["similar"] = similarity.similar_to_ticket(session, ticket, days=services.settings.similar_days,
                                                               places=services.places,
                                                               index=services.similar_index)
+    context.update(part_roles=PART_ROLES_ZH, part_status=PART_STATUS_ZH,
+                   sub_units=forwarding.sub_units(session, ticket.unit_id) if "forward" in actions else [])
     if "handover" in actions:
         context["live_call"] = telephony.live_call_of_ticket(session, ticket.id) is not None
     return context
@@ -152,7 +154,9 @@ DONE_MESSAGES = {"filed": "已受理，请转办或直接办结。", "transfer":
                  "extend": "延期申请已提交，等待督办员审批。", "escalate": "已督办，承办单位会在收件箱看到。",
                  "merge": "已合并到主工单，办结结果会同步告知本工单的市民。", "invalidate": "已作为无效工单关闭。",
                  "handover": "已即时转。", "dispute": "改派申请已提交，等待督办员决定。",
-                 "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。"}
+                 "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。",
+                 "part_reply": "已答复主办单位。", "forward": "已转派给下级单位，办理时限不变。",
+                 "override_parts": "已同意主办单位先行办结。"}
 DONE_MESSAGES["request_extension"] = DONE_MESSAGES["extend"]  # the staff API's name for the same form
 
 

@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import lifecycle, notices, queries
+from dispatch import lifecycle, notices, parts, queries
 from dispatch.clock import utcnow
 from dispatch.models import Ticket
 from dispatch.masking import mask_text
 from dispatch.vocabulary import Role
 from web.auth import staff_only
-from web.pages.labels import NOTICE_KINDS_ZH
+from web.pages.labels import NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH
 from web.pages.site import NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
 
@@ -25,22 +25,29 @@ UNIT_ROLES = frozenset({Role.UNIT_STAFF})
 def inbox_context(session: Session, unit_id: int) -> dict[str, Any]:
     now = utcnow()
     inbox = queries.unit_inbox(session, unit_id)
+    # Tickets the unit co-handles (协办) or was forwarded (转派): its part, marked as such.
+    held = parts.inbox_parts(session, unit_id)
     recent = queries.unit_recent(session, unit_id)
     chased = queries.escalation_counts(session, [t.id for t in inbox])
+    forwarded = parts.latest_forwards(session, [t.id for t in inbox])
 
-    def row(t: Ticket) -> dict[str, Any]:
+    def row(t: Ticket, part: parts.InboxPart | None = None) -> dict[str, Any]:
         return {"number": t.number, "title": mask_text(t.title, [t.name] if t.name else []) if t.confidential else t.title,
                 "state": t.state, "type": t.request_type, "urgency": t.urgency, "deadline": t.deadline,
                 "received_at": t.received_at, "overdue": lifecycle.is_overdue(t, now),
                 "near": t.deadline is not None and not lifecycle.is_overdue(t, now)
                 and t.deadline - now < queries.NEAR_DUE, "escalations": chased.get(t.id, 0),
-                "resolved_at": t.resolved_at, "confidential": t.confidential}
+                "resolved_at": t.resolved_at, "confidential": t.confidential,
+                "part": part.role if part else None, "part_pending": part is not None and part.outcome == "pending",
+                "lead_unit": part.lead_unit if part else None, "forwarded": forwarded.get(t.id)}
 
-    rows = [row(t) for t in inbox]
+    rows = [row(t) for t in inbox] + [row(p.ticket, p) for p in held]
+    rows.sort(key=lambda r: (r["deadline"] is None, r["deadline"] or now, r["received_at"]))
     return {"inbox": rows, **notices_context(session, unit_id), "recent": [row(t) for t in recent],
+            "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
             "counts": {"total": len(rows), "overdue": sum(r["overdue"] for r in rows),
                        "near": sum(r["near"] for r in rows),
-                       "new": sum(r["state"] == "transferred" for r in rows)}}
+                       "new": sum(r["part_pending"] if r["part"] else r["state"] == "transferred" for r in rows)}}
 
 
 NOTICES_SHOWN = 20

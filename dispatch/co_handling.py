@@ -1,0 +1,140 @@
+"""主办 / 协办: one transfer names a lead unit and any number of co-handling units. Each
+co-handling unit accepts its part or returns it with a reason, then gives its part reply;
+the lead resolves once every part is answered (lifecycle.resolve asks parts.py), or once a
+supervisor has waived the rest. Also the part actions a forwarded sub-unit takes the same
+way (accept, hand back, reply): a part is a part, whichever unit gave it.
+
+Every step is an event in the ticket's log; the units concerned are told through notices.
+Nothing here commits."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import lifecycle, notices, parts
+from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
+from dispatch.clock import utcnow
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied, Reason
+from dispatch.models import Ticket, TicketEvent, Transfer, Unit
+from dispatch.states import FINISHED_STATES, UNIT_STATES, State
+from dispatch.vocabulary import Role, TransferOutcome, TransferRole
+
+
+def check_co_units(lead: Unit, units: Sequence[Unit]) -> None:
+    """Before anything changes: no unit twice, not the lead itself, none inactive."""
+    seen: set[int] = set()
+    for unit in units:
+        if unit.id == lead.id:
+            raise InvalidInput("co_units", Reason.CO_UNIT_IS_LEAD, unit=unit.name)
+        if unit.id in seen:
+            raise InvalidInput("co_units", Reason.CO_UNIT_REPEATED, unit=unit.name)
+        if not unit.active:
+            raise InvalidInput("co_units", Reason.INACTIVE_UNIT, unit=unit.name)
+        seen.add(unit.id)
+
+
+def add_co_units(session: Session, ticket: Ticket, units: Sequence[Unit], actor: Actor, *,
+                 now: dt.datetime | None = None) -> list[Transfer]:
+    """Give each unit a co-handling part of the ticket's lead transfer (just made by
+    lifecycle.transfer) and tell it."""
+    lead = parts.lead_transfer(session, ticket)
+    if lead is None:
+        raise NotFound(Reason.NO_TRANSFER, number=ticket.number)
+    now = now or utcnow()
+    added = []
+    for unit in units:
+        part = Transfer(ticket_id=ticket.id, unit_id=unit.id, received_day=lead.received_day, transferred_at=now,
+                        outcome=TransferOutcome.PENDING.value, role=TransferRole.CO.value, lead_transfer_id=lead.id)
+        session.add(part)
+        session.flush()
+        lifecycle.record(session, ticket, "co_transfer", actor, now=now, unit_id=unit.id,
+                         data={"role": TransferRole.CO.value, "part": part.id})
+        notices.tell(session, unit, notices.NoticeKind.CO_HANDLING, f"co_handling:part:{part.id}",
+                     f"工单{ticket.number}请贵单位协办：{ticket.title}", ticket=ticket, now=now)
+        added.append(part)
+    return added
+
+
+def own_part(session: Session, ticket: Ticket, actor: Actor) -> Transfer:
+    """The actor's unit's open part, or PermissionDenied: a unit acts on its own part only."""
+    part = parts.open_part(session, ticket, actor.unit_id) if actor.role is Role.UNIT_STAFF else None
+    if part is None:
+        raise PermissionDenied(Reason.NO_PART_OF_YOURS, number=ticket.number)
+    if State(ticket.state) not in UNIT_STATES:
+        raise IllegalTransition(ticket.state, "part", ticket.number)
+    return part
+
+
+def _tell_lead(session: Session, ticket: Ticket, part: Transfer, what: str, event: TicketEvent,
+               now: dt.datetime) -> None:
+    lead = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+    if lead is None:
+        return
+    name = session.scalar(select(Unit.name).where(Unit.id == part.unit_id))
+    notices.tell(session, lead, notices.NoticeKind.PART, f"part:event:{event.id}",
+                 f"工单{ticket.number}：{name}{what}", ticket=ticket, now=now)
+
+
+def accept_part(session: Session, ticket: Ticket, actor: Actor, *, now: dt.datetime | None = None) -> TicketEvent:
+    """签收 of a part: the co-handling unit (or the sub-unit) takes its part."""
+    part = own_part(session, ticket, actor)
+    if part.outcome != TransferOutcome.PENDING.value:
+        raise IllegalTransition(part.outcome, "accept", ticket.number)
+    now = now or utcnow()
+    part.outcome, part.responded_at = TransferOutcome.ACCEPTED.value, now
+    return lifecycle.record(session, ticket, "part_accept", actor, now=now, unit_id=part.unit_id,
+                            data={"role": part.role, "part": part.id})
+
+
+def return_part(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
+                now: dt.datetime | None = None) -> TicketEvent:
+    """退回 of a part with a reason: a co-handling unit says the part is not theirs; a
+    sub-unit hands the ticket back to its parent, which works it again itself."""
+    part = own_part(session, ticket, actor)
+    reason = lifecycle.required_text("reason", reason)
+    now = now or utcnow()
+    part.outcome, part.responded_at, part.return_reason = TransferOutcome.RETURNED.value, now, reason
+    action = "hand_back" if part.role == TransferRole.FORWARD.value else "part_return"
+    event = lifecycle.record(session, ticket, action, actor, now=now, note=reason, unit_id=part.unit_id,
+                             data={"role": part.role, "part": part.id})
+    _tell_lead(session, ticket, part, "退回：" + reason, event, now)
+    return event
+
+
+def reply_part(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
+               now: dt.datetime | None = None) -> TicketEvent:
+    """The part reply (协办意见, or the sub-unit's answer to its parent). On time when given
+    by the ticket's deadline, which parts share and forwarding never moves."""
+    part = own_part(session, ticket, actor)
+    reply = lifecycle.required_text("reply", reply)
+    if part.outcome != TransferOutcome.ACCEPTED.value:
+        raise Conflict(Reason.PART_NOT_ACCEPTED, number=ticket.number)
+    now = now or utcnow()
+    on_time = ticket.deadline is None or now <= ticket.deadline
+    part.part_reply, part.resolved_at, part.resolved_on_time = reply, now, on_time
+    event = lifecycle.record(session, ticket, "part_reply", actor, now=now, note=reply, unit_id=part.unit_id,
+                             data={"role": part.role, "part": part.id, "on_time": on_time})
+    _tell_lead(session, ticket, part, "已答复", event, now)
+    return event
+
+
+def override_parts(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
+                   now: dt.datetime | None = None) -> TicketEvent:
+    """A supervisor lets the lead resolve without the parts still unanswered, saying why.
+    The parts stay open (a late part reply is still recorded and counted)."""
+    require_role(actor, SUPERVISING_ROLES, "override co-handling parts")
+    reason = lifecycle.required_text("reason", reason)
+    if State(ticket.state) in FINISHED_STATES:
+        raise IllegalTransition(ticket.state, "override_parts", ticket.number)
+    waiting = parts.waiting_co_parts(session, ticket)
+    if not waiting:
+        raise Conflict(Reason.NO_PARTS_WAITING, number=ticket.number)
+    now = now or utcnow()
+    for part in waiting:
+        part.waived_at = now
+    codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_([p.unit_id for p in waiting]))).all())
+    return lifecycle.record(session, ticket, "override_parts", actor, now=now, note=reason, unit_id=ticket.unit_id,
+                            data={"waived": [codes[p.unit_id] for p in waiting]})

@@ -1,0 +1,166 @@
+"""The parts of a transfer: co-handling units (协办) beside the lead, and the sub-unit the
+lead forwarded to (二次派单). A part is a Transfer row with a role other than lead, pointing
+at the lead transfer it belongs to, so a part unit's own figures (accepted, returned,
+resolved on time by its part reply) come from the same running totals as every transfer.
+
+Queries and checks only: the actions that change parts live in co_handling.py and
+forwarding.py, and the lifecycle asks here whether the lead may resolve.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.errors import Conflict, Reason
+from dispatch.models import Ticket, Transfer, Unit
+from dispatch.states import UNIT_STATES
+from dispatch.vocabulary import TransferOutcome, TransferRole
+
+# A part still owes its answer: taken or not yet, neither replied nor returned.
+OPEN_OUTCOMES = (TransferOutcome.PENDING.value, TransferOutcome.ACCEPTED.value)
+
+
+def lead_transfer(session: Session, ticket: Ticket) -> Transfer | None:
+    """The ticket's latest transfer to a lead unit (the one its parts belong to)."""
+    return session.scalar(select(Transfer).where(Transfer.ticket_id == ticket.id,
+                                                 Transfer.role == TransferRole.LEAD.value)
+                          .order_by(Transfer.id.desc()).limit(1))
+
+
+def parts_of(session: Session, lead: Transfer | None, role: TransferRole | None = None) -> list[Transfer]:
+    if lead is None or lead.id is None:
+        return []
+    statement = select(Transfer).where(Transfer.lead_transfer_id == lead.id)
+    if role is not None:
+        statement = statement.where(Transfer.role == role.value)
+    return list(session.scalars(statement.order_by(Transfer.id)))
+
+
+def is_open(part: Transfer) -> bool:
+    return part.outcome in OPEN_OUTCOMES and part.part_reply is None
+
+
+def open_part(session: Session, ticket: Ticket, unit_id: int | None) -> Transfer | None:
+    """The unit's part in the ticket that still owes an answer, if any."""
+    if unit_id is None:
+        return None
+    return next((p for p in parts_of(session, lead_transfer(session, ticket))
+                 if p.unit_id == unit_id and is_open(p)), None)
+
+
+def open_forward(session: Session, ticket: Ticket) -> Transfer | None:
+    return next((p for p in parts_of(session, lead_transfer(session, ticket), TransferRole.FORWARD)
+                 if is_open(p)), None)
+
+
+def waiting_co_parts(session: Session, ticket: Ticket) -> list[Transfer]:
+    """Co-handling parts the lead must wait for: not returned, not replied, not waived."""
+    return [p for p in parts_of(session, lead_transfer(session, ticket), TransferRole.CO)
+            if is_open(p) and p.waived_at is None]
+
+
+def require_parts_answered(session: Session, ticket: Ticket) -> None:
+    """The lead resolves once every co-handling unit has replied (or returned its part), or
+    a supervisor waived the rest."""
+    waiting = waiting_co_parts(session, ticket)
+    if waiting:
+        names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_([p.unit_id for p in waiting]))).all())
+        raise Conflict(Reason.PARTS_WAITING, number=ticket.number,
+                       units="、".join(names.get(p.unit_id, str(p.unit_id)) for p in waiting))
+
+
+def withdraw_open(session: Session, ticket: Ticket, now: dt.datetime) -> list[Transfer]:
+    """The lead gave the ticket back (returned, or a dispute upheld): parts still owing an
+    answer are withdrawn with it. Their units keep what they already did."""
+    withdrawn = []
+    for part in parts_of(session, lead_transfer(session, ticket)):
+        if is_open(part):
+            part.outcome = TransferOutcome.WITHDRAWN.value
+            part.responded_at = part.responded_at or now
+            withdrawn.append(part)
+    return withdrawn
+
+
+# ---- what people see ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PartView:
+    unit_code: str
+    unit_name: str
+    role: str                  # co or forward
+    status: str                # pending, accepted, returned, replied, waived, withdrawn
+    reply: str | None
+    return_reason: str | None
+    transferred_at: dt.datetime
+    replied_at: dt.datetime | None
+    on_time: bool | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"unit_code": self.unit_code, "unit": self.unit_name, "role": self.role, "status": self.status,
+                "reply": self.reply, "return_reason": self.return_reason,
+                "transferred_at": self.transferred_at.isoformat(),
+                "replied_at": self.replied_at.isoformat() if self.replied_at else None, "on_time": self.on_time}
+
+
+def status_of(part: Transfer) -> str:
+    if part.part_reply is not None:
+        return "replied"
+    if part.waived_at is not None and part.outcome in OPEN_OUTCOMES:
+        return "waived"
+    return part.outcome
+
+
+def part_views(session: Session, ticket: Ticket, role: TransferRole | None = None) -> list[PartView]:
+    """The parts of the ticket's current lead transfer, in the order they were given."""
+    parts = parts_of(session, lead_transfer(session, ticket), role)
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_({p.unit_id for p in parts})))}
+    return [PartView(units[p.unit_id].code, units[p.unit_id].name, p.role, status_of(p), p.part_reply,
+                     p.return_reason, p.transferred_at, p.resolved_at, p.resolved_on_time) for p in parts]
+
+
+def co_replies(session: Session, ticket: Ticket) -> list[tuple[str, str]]:
+    """For the citizen: (unit name, part reply) of each co-handling unit that replied. The
+    lead's own reply is the answer; these are listed beneath it."""
+    return [(v.unit_name, v.reply) for v in part_views(session, ticket, TransferRole.CO)
+            if v.reply is not None]
+
+
+@dataclass(frozen=True)
+class InboxPart:
+    """A ticket in a unit's inbox because the unit has a part in it (协办 or 转派)."""
+
+    ticket: Ticket
+    role: str
+    outcome: str
+    lead_unit: str | None
+
+
+def inbox_parts(session: Session, unit_id: int, *, limit: int = 200) -> list[InboxPart]:
+    """Open tickets where the unit still owes its part, soonest deadline first."""
+    rows = session.execute(
+        select(Ticket, Transfer.role, Transfer.outcome)
+        .join(Transfer, Transfer.ticket_id == Ticket.id)
+        .where(Transfer.unit_id == unit_id, Transfer.role != TransferRole.LEAD.value,
+               Transfer.outcome.in_(OPEN_OUTCOMES), Transfer.part_reply.is_(None),
+               Ticket.state.in_([s.value for s in UNIT_STATES]))
+        .order_by(Ticket.deadline.is_(None), Ticket.deadline, Ticket.received_at).limit(limit)).all()
+    names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    return [InboxPart(t, role, outcome, names.get(t.unit_id) if t.unit_id else None)
+            for t, role, outcome in rows]
+
+
+def latest_forwards(session: Session, ticket_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """For the parent's inbox: each ticket's latest forward, as (sub-unit name, status)."""
+    if not ticket_ids:
+        return {}
+    latest: dict[int, Transfer] = {}
+    for part in session.scalars(select(Transfer).where(Transfer.ticket_id.in_(ticket_ids),
+                                                       Transfer.role == TransferRole.FORWARD.value)
+                                .order_by(Transfer.id)):
+        latest[part.ticket_id] = part
+    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({p.unit_id for p in latest.values()}))).all())
+    return {ticket_id: (names[p.unit_id], status_of(p)) for ticket_id, p in latest.items()}

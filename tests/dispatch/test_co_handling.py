@@ -1,0 +1,221 @@
+"""主办 / 协办 and 二次派单: a ticket with a lead and co-handling units, a ticket forwarded to a
+sub-unit and back, who may act on which part, and each unit's own figures."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import audit, co_handling, forwarding, lifecycle, parts, reports, rollup
+from dispatch.actions import ActionContext, allowed_actions, perform
+from dispatch.actors import Actor
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from dispatch.models import Notice, Ticket, TicketEvent, Transfer, Unit
+from dispatch.public import public_view
+from dispatch.staff_view import staff_view
+from dispatch.units import City, unit_by_code
+from tests.conftest import unit_staff
+from tests.dispatch.helpers import new_ticket
+
+
+def actions_of(session: Session, ticket: Ticket) -> list[tuple[str, str | None]]:
+    rows = session.execute(select(TicketEvent.action, TicketEvent.unit_id).where(TicketEvent.ticket_id == ticket.id)
+                           .order_by(TicketEvent.id))
+    names = dict(session.execute(select(Unit.id, Unit.code)).all())
+    return [(action, names.get(unit_id)) for action, unit_id in rows]
+
+
+def do(session: Session, actor: Actor, ticket: Ticket, action: str, now: dt.datetime, **params: object) -> None:
+    perform(session, actor, ticket.number, action, params, ActionContext(now=now))
+
+
+@pytest.fixture
+def received(session: Session, units: City) -> Ticket:
+    ticket = new_ticket(session, body="小区燃气管道漏气，路面也被挖开没有恢复，请住建、交通和城管一起处理。",
+                        name="王小明", phone="13800138000")
+    session.commit()
+    return ticket
+
+
+def test_a_co_handled_ticket_from_transfer_to_the_citizens_one_reply(session: Session, received: Ticket,
+                                                                      operator: Actor) -> None:
+    t0 = received.received_at
+    lead, transport, city_mgmt = (unit_staff(session, c) for c in ("housing", "transport", "urban-management"))
+    do(session, operator, received, "transfer", t0 + dt.timedelta(minutes=5), unit="housing",
+       co_units=["transport", "urban-management"], category="城乡建设")
+    assert received.unit_id == lead.unit_id and received.transfer_count == 1
+    # Each co-handling unit has the ticket in its inbox, marked as 协办, and was told.
+    inbox = parts.inbox_parts(session, transport.unit_id)
+    assert [(p.ticket.number, p.role, p.outcome) for p in inbox] == [(received.number, "co", "pending")]
+    told = session.scalars(select(Notice.kind).where(Notice.unit_id == transport.unit_id)).all()
+    assert told == ["co_handling"]
+    assert allowed_actions(session, transport, received) == ["accept", "return"]
+
+    do(session, lead, received, "accept", t0 + dt.timedelta(hours=1))
+    do(session, transport, received, "accept", t0 + dt.timedelta(hours=2))
+    assert received.state == "in_progress" and received.accepted_transfer_count == 1
+    assert "part_reply" in allowed_actions(session, transport, received)
+    # The lead cannot answer the citizen while a co-handling unit still owes its part.
+    with pytest.raises(Conflict) as waiting:
+        do(session, lead, received, "resolve", t0 + dt.timedelta(hours=3), reply="已修复")
+    assert "transport" not in str(waiting.value) and waiting.value.params["units"] == "济源示范区交通运输局、济源示范区城市管理局"
+    do(session, city_mgmt, received, "return", t0 + dt.timedelta(hours=4), reason="路面恢复属交通运输局职责")
+    do(session, transport, received, "part_reply", t0 + dt.timedelta(hours=5), reply="已安排恢复路面，王小明家门口三天内完工。")
+    assert parts.inbox_parts(session, transport.unit_id) == []
+    do(session, lead, received, "resolve", t0 + dt.timedelta(hours=6), reply="燃气管道已修复，王小明反映的问题已解决。")
+    session.commit()
+
+    assert received.state == "resolved"
+    assert actions_of(session, received) == [
+        ("receive", None), ("transfer", "housing"), ("co_transfer", "transport"), ("co_transfer", "urban-management"),
+        ("accept", "housing"), ("part_accept", "transport"), ("part_return", "urban-management"),
+        ("part_reply", "transport"), ("resolve", "housing")]
+    # The citizen sees one reply, the lead's, with the parts beneath it, names masked.
+    public = public_view(session, received)
+    assert public["reply"] == "燃气管道已修复，王**反映的问题已解决。"
+    assert public["parts"] == [{"unit": "济源示范区交通运输局", "reply": "已安排恢复路面，王**家门口三天内完工。"}]
+    # Staff see every part and how far it got.
+    view = staff_view(session, lead, received)
+    assert [(p["unit_code"], p["role"], p["status"]) for p in view["parts"]] == [
+        ("transport", "co", "replied"), ("urban-management", "co", "returned")]
+    assert reports.recount_from_events(session) == []
+    checked, breaks = audit.verify(session)
+    assert checked >= 9 and breaks == []
+
+
+def test_a_supervisor_may_let_the_lead_resolve_without_a_missing_part(session: Session, received: Ticket,
+                                                                      operator: Actor, supervisor: Actor) -> None:
+    t0 = received.received_at
+    lead = unit_staff(session, "housing")
+    do(session, operator, received, "transfer", t0, unit="housing", co_units="transport")
+    do(session, lead, received, "accept", t0 + dt.timedelta(hours=1))
+    with pytest.raises(PermissionDenied):
+        do(session, lead, received, "override_parts", t0 + dt.timedelta(hours=2), reason="我们自己办")
+    assert "override_parts" in allowed_actions(session, supervisor, received)
+    do(session, supervisor, received, "override_parts", t0 + dt.timedelta(hours=2), reason="交通局长期未答复，先行办结")
+    with pytest.raises(Conflict):  # nothing left to waive
+        co_handling.override_parts(session, received, supervisor, "再来一次")
+    do(session, lead, received, "resolve", t0 + dt.timedelta(hours=3), reply="已修复")
+    event = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == received.id,
+                                                     TicketEvent.action == "override_parts"))
+    assert event is not None and event.actor == "supervisor-li" and event.data == {"waived": ["transport"]}
+    assert event.note == "交通局长期未答复，先行办结"
+
+
+def test_units_act_only_on_their_own_part(session: Session, received: Ticket, operator: Actor) -> None:
+    t0 = received.received_at
+    lead, transport, commerce = (unit_staff(session, c) for c in ("housing", "transport", "commerce"))
+    with pytest.raises(InvalidInput):  # the lead is not its own co-handling unit
+        do(session, operator, received, "transfer", t0, unit="housing", co_units=["housing"])
+    with pytest.raises(InvalidInput):
+        do(session, operator, received, "transfer", t0, unit="housing", co_units=["transport", "transport"])
+    with pytest.raises(InvalidInput):
+        do(session, operator, received, "transfer", t0, unit="housing", co_units=["no-such-unit"])
+    session.rollback()
+    received = session.get_one(Ticket, received.id)
+    do(session, operator, received, "transfer", t0, unit="housing", co_units=["transport"])
+    do(session, transport, received, "accept", t0 + dt.timedelta(hours=1))
+    # A unit with no part in the ticket cannot see it at all; the lead has no part to reply.
+    with pytest.raises(NotFound):
+        do(session, commerce, received, "part_reply", t0 + dt.timedelta(hours=2), reply="代为答复")
+    with pytest.raises(PermissionDenied):
+        co_handling.reply_part(session, received, commerce, "代为答复")
+    with pytest.raises(PermissionDenied):
+        do(session, lead, received, "part_reply", t0 + dt.timedelta(hours=2), reply="代为答复")
+    # The co-handling unit answers the lead, never the citizen.
+    with pytest.raises(PermissionDenied):
+        lifecycle.resolve(session, received, transport, "已办结")
+    with pytest.raises(InvalidInput):  # a part reply needs words
+        do(session, transport, received, "part_reply", t0 + dt.timedelta(hours=2), reply="  ")
+
+
+def test_forwarding_to_a_sub_unit_and_back(session: Session, received: Ticket, operator: Actor) -> None:
+    t0 = received.received_at
+    housing, gas, community = (unit_staff(session, c) for c in ("housing", "housing-gas", "qinyuan-xuanhua"))
+    do(session, operator, received, "transfer", t0, unit="housing")
+    deadline = received.deadline
+    with pytest.raises(IllegalTransition):  # not before the parent has accepted it
+        do(session, housing, received, "forward", t0 + dt.timedelta(minutes=30), unit="housing-gas")
+    do(session, housing, received, "accept", t0 + dt.timedelta(hours=1))
+    assert "forward" in allowed_actions(session, housing, received)
+    # Only to its own sub-units: not another unit's community, not a department beside it.
+    for elsewhere in ("qinyuan-xuanhua", "transport"):
+        with pytest.raises(InvalidInput):
+            do(session, housing, received, "forward", t0 + dt.timedelta(hours=2), unit=elsewhere)
+    with pytest.raises(PermissionDenied):  # a unit forwards only what it holds
+        forwarding.forward(session, received, community, unit_by_code(session, "qinyuan-xuanhua"))
+    do(session, housing, received, "forward", t0 + dt.timedelta(hours=2), unit="housing-gas", note="请燃气公司上门查漏")
+    assert "forward" not in allowed_actions(session, housing, received)  # one sub-unit at a time
+    inbox = parts.inbox_parts(session, gas.unit_id)
+    assert [(p.role, p.lead_unit) for p in inbox] == [("forward", "济源示范区住房和城乡建设局")]
+    assert session.scalars(select(Notice.kind).where(Notice.unit_id == gas.unit_id)).all() == ["forwarded"]
+    # The sub-unit hands it back; the parent is told and may forward again.
+    do(session, gas, received, "return", t0 + dt.timedelta(hours=3), reason="该管道属用户自有，非公司管网")
+    assert [n.kind for n in session.scalars(select(Notice).where(Notice.unit_id == housing.unit_id))] == ["part"]
+    do(session, housing, received, "forward", t0 + dt.timedelta(hours=4), unit="housing-gas", note="请再核实")
+    do(session, gas, received, "accept", t0 + dt.timedelta(hours=5))
+    do(session, gas, received, "part_reply", t0 + dt.timedelta(hours=6), reply="已上门更换阀门。")
+    # The parent stays accountable: the ticket never left it, and the deadline did not move.
+    assert received.unit_id == housing.unit_id and received.deadline == deadline and received.state == "in_progress"
+    view = staff_view(session, housing, received)
+    assert [(p["unit_code"], p["role"], p["status"], p["reply"]) for p in view["parts"]] == [
+        ("housing-gas", "forward", "returned", None), ("housing-gas", "forward", "replied", "已上门更换阀门。")]
+    with pytest.raises(PermissionDenied):  # the sub-unit does not answer the citizen
+        lifecycle.resolve(session, received, gas, "已办结")
+    do(session, housing, received, "resolve", t0 + dt.timedelta(hours=7), reply="燃气公司已上门更换阀门。")
+    session.commit()
+    assert [a for a, _ in actions_of(session, received)] == [
+        "receive", "transfer", "accept", "forward", "hand_back", "forward", "part_accept", "part_reply", "resolve"]
+    assert public_view(session, received)["parts"] == []  # a sub-unit's answer went to its parent
+    assert reports.recount_from_events(session) == []
+    assert audit.verify(session)[1] == []
+
+
+def test_a_lead_that_returns_the_ticket_takes_the_open_parts_with_it(session: Session, received: Ticket,
+                                                                     operator: Actor) -> None:
+    t0 = received.received_at
+    lead, transport = unit_staff(session, "housing"), unit_staff(session, "transport")
+    do(session, operator, received, "transfer", t0, unit="housing", co_units=["transport"])
+    do(session, lead, received, "return", t0 + dt.timedelta(hours=1), reason="不属于本单位")
+    assert parts.inbox_parts(session, transport.unit_id) == []
+    assert session.scalar(select(Transfer.outcome).where(Transfer.role == "co")) == "withdrawn"
+    # Re-dispatched: the new lead's parts are its own.
+    do(session, operator, received, "transfer", t0 + dt.timedelta(hours=2), unit="transport", co_units=["housing"])
+    assert [p.unit_code for p in parts.part_views(session, received)] == ["housing"]
+
+
+def test_each_unit_is_counted_for_its_own_part(session: Session, received: Ticket, operator: Actor) -> None:
+    t0 = received.received_at
+    lead, transport, city_mgmt = (unit_staff(session, c) for c in ("housing", "transport", "urban-management"))
+    do(session, operator, received, "transfer", t0, unit="housing", co_units=["transport", "urban-management"])
+    do(session, lead, received, "accept", t0 + dt.timedelta(hours=1))
+    do(session, transport, received, "accept", t0 + dt.timedelta(hours=1))
+    do(session, city_mgmt, received, "accept", t0 + dt.timedelta(hours=1))
+    do(session, transport, received, "part_reply", t0 + dt.timedelta(hours=2), reply="已处理")
+    late = received.deadline + dt.timedelta(hours=1)
+    do(session, city_mgmt, received, "part_reply", late, reply="已处理（超期）")
+    do(session, lead, received, "resolve", late + dt.timedelta(hours=1), reply="已修复")
+    session.commit()
+    day = received.received_at.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    period = reports.Period(day, day + dt.timedelta(days=60))
+    figures = {f.unit_code: f for f in reports.unit_figures(session, period, now=late + dt.timedelta(days=1))}
+    got = {code: (f.received, f.accepted, f.returned, f.resolved, f.resolved_on_time)
+           for code, f in figures.items()}
+    assert got == {"housing": (1, 1, 0, 1, 0), "transport": (1, 1, 0, 1, 1), "urban-management": (1, 1, 0, 1, 0)}
+    assert figures["transport"].as_dict()["on_time_rate"] == 1.0
+    assert figures["urban-management"].as_dict()["on_time_rate"] == 0.0
+    # The citizen-facing ticket figures count the ticket once, by its lead's transfer.
+    assert reports.ticket_figures(session, period, now=late).transfers == 1
+    kept = reports.unit_figures(session, period, now=late)
+    rollup.rebuild(session)
+    assert reports.unit_figures(session, period, now=late) == kept
+
+
+def test_units_see_the_tickets_they_have_a_part_in(session: Session, received: Ticket, operator: Actor) -> None:
+    do(session, operator, received, "transfer", received.received_at, unit="housing", co_units=["transport"])
+    transport = unit_staff(session, "transport")
+    assert staff_view(session, transport, received)["number"] == received.number
+    with pytest.raises(NotFound):
+        staff_view(session, unit_staff(session, "commerce"), received)

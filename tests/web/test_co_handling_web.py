@@ -1,0 +1,158 @@
+"""主办 / 协办 and 二次派单 through the staff API (bearer tokens) and the staff pages (forms
+with CSRF tokens): the co-handling unit's inbox, its part reply, forwarding to a sub-unit,
+and what the citizen reads."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from dispatch import api_tokens
+from dispatch.demo import DEMO_PASSWORD
+from dispatch.models import StaffUser, Ticket
+from dispatch.staff import create_user
+from dispatch.vocabulary import Role
+from web.services import Services
+from tests.web.pages_support import csrf, login, token_in, version_in
+
+
+def add_unit_staff(services: Services, username: str, unit_code: str) -> None:
+    services.run_sync(lambda s: create_user(s, username, DEMO_PASSWORD, Role.UNIT_STAFF, unit_code=unit_code))
+
+
+def bearer(services: Services, username: str) -> dict[str, str]:
+    def make(session: Session) -> str:
+        user = session.scalars(select(StaffUser).where(StaffUser.username == username)).one()
+        return api_tokens.create(session, user, "test", lifetime=dt.timedelta(hours=1))[1]
+
+    return {"Authorization": f"Bearer {services.run_sync(make)}"}
+
+
+def file(client: TestClient, body: str) -> tuple[str, str]:
+    response = client.post("/api/v1/tickets", json={"body": body, "phone": "13812345678", "name": "李四"})
+    assert response.status_code == 201, response.text
+    return response.json()["number"], response.json()["query_code"]
+
+
+def act(client: TestClient, headers: dict[str, str], number: str, action: str, expect: int = 200,
+        **body: object) -> dict:
+    response = client.post(f"/api/v1/staff/tickets/{number}/{action}", json=body, headers=headers)
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+def test_a_co_handled_ticket_over_the_staff_api(client: TestClient, services: Services) -> None:
+    for username, code in (("transport", "transport"), ("urban", "urban-management")):
+        add_unit_staff(services, username, code)
+    op, housing, transport, urban, hr = (bearer(services, u) for u in ("operator", "housing", "transport", "urban", "hr"))
+    number, code = file(client, "李四反映：人民路燃气管道施工后路面一直没有恢复，井盖也松了。")
+    # "category" belongs to the dispatch catalogue; the transfer takes it and names its units.
+    moved = act(client, op, number, "transfer", unit="housing", co_units=["transport", "urban-management"],
+                category="城乡建设")
+    assert moved["unit_code"] == "housing" and moved["state"] == "transferred"
+    detail = client.get(f"/api/v1/staff/tickets/{number}", headers=transport).json()
+    assert detail["allowed_actions"] == ["accept", "return"]
+    assert [(p["unit_code"], p["role"], p["status"]) for p in detail["parts"]] == [
+        ("transport", "co", "pending"), ("urban-management", "co", "pending")]
+    listed = client.get("/api/v1/staff/notices", headers=transport).json()["notices"]
+    assert [(n["kind"], n["ticket"]) for n in listed] == [("co_handling", number)]
+
+    act(client, housing, number, "accept")
+    act(client, transport, number, "accept")
+    act(client, urban, number, "return", reason="井盖归燃气公司，不属城管")
+    # A unit without a part may not even see the ticket; the lead has no part to reply.
+    act(client, hr, number, "part_reply", 404, reply="代答")
+    refused = act(client, housing, number, "part_reply", 403, reply="代答")
+    assert re.search(r"[\u4e00-\u9fff]", refused["message"])
+    waiting = act(client, housing, number, "resolve", 409, reply="已恢复路面")
+    assert "济源示范区交通运输局" in waiting["message"]
+    act(client, transport, number, "part_reply", reply="路面已于本周恢复，李四可到现场查看。")
+    done = act(client, housing, number, "resolve", reply="管道和井盖已修好。")
+    assert done["state"] == "resolved"
+
+    public = client.get(f"/api/v1/tickets/{number}", params={"code": code}).json()
+    assert public["reply"] == "管道和井盖已修好。"
+    assert public["parts"] == [{"unit": "济源示范区交通运输局", "reply": "路面已于本周恢复，李*可到现场查看。"}]
+    status = client.get(f"/status?number={number}&code={code}")
+    assert "协办单位意见" in status.text and "路面已于本周恢复" in status.text and "李四" not in status.text
+
+
+def test_forwarding_to_a_sub_unit_over_the_api(client: TestClient, services: Services) -> None:
+    add_unit_staff(services, "gas", "housing-gas")
+    op, housing, gas = (bearer(services, u) for u in ("operator", "housing", "gas"))
+    number, _ = file(client, "小区燃气表箱漏气，闻到很重的气味。")
+    act(client, op, number, "transfer", unit="housing")
+    act(client, housing, number, "accept")
+    refused = act(client, housing, number, "forward", 422, unit="qinyuan-xuanhua")
+    assert refused["field"] == "unit" and "下级单位" in refused["message"]
+    act(client, housing, number, "forward", unit="housing-gas")
+    act(client, gas, number, "forward", 403, unit="housing-gas")   # the sub-unit does not hold the ticket
+    act(client, gas, number, "return", reason="表箱属物业")
+    act(client, housing, number, "forward", unit="housing-gas")
+    act(client, gas, number, "accept")
+    act(client, gas, number, "part_reply", reply="已关阀换表")
+    detail = client.get(f"/api/v1/staff/tickets/{number}", headers=housing).json()
+    assert detail["unit_code"] == "housing" and detail["state"] == "in_progress"
+    assert [p["status"] for p in detail["parts"]] == ["returned", "replied"]
+    assert act(client, housing, number, "resolve", reply="燃气公司已关阀换表。")["state"] == "resolved"
+
+
+def test_the_pages_transfer_with_co_units_and_the_co_unit_replies_from_its_inbox(
+        client: TestClient, services: Services) -> None:
+    add_unit_staff(services, "transport", "transport")
+    number, code = file(client, "李四反映：人民路燃气施工后路面没有恢复。")
+    login(client, "operator")
+    page = client.get(f"/tickets/{number}")
+    assert 'id="co-units"' in page.text
+    posted = client.post(f"/tickets/{number}/transfer", data={
+        "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)), "unit_code": "housing",
+        "co_units": ["transport"], "source": "picker"})
+    assert posted.status_code == 303, posted.text
+
+    login(client, "transport")
+    inbox = client.get("/unit")
+    row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*{number}(?:(?!</tr>).)*</tr>', inbox.text, re.S)
+    assert row and 'data-part="co"' in row.group(0) and "协办" in row.group(0)
+    page = client.get(f"/tickets/{number}")
+    assert 'id="accept-form"' in page.text and 'id="part-reply-form"' not in page.text
+    no_token = client.post(f"/tickets/{number}/accept", data={"expected_version": str(version_in(page.text))})
+    assert no_token.status_code == 403
+    assert client.post(f"/tickets/{number}/accept", data={
+        "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text))}).status_code == 303
+    page = client.get(f"/tickets/{number}")
+    assert client.post(f"/tickets/{number}/part_reply", data={
+        "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)),
+        "text": "路面已恢复。"}).status_code == 303
+    page = client.get(f"/tickets/{number}?done=part_reply")
+    assert "已答复主办单位" in page.text and 'data-status="replied"' in page.text
+
+    login(client, "housing")
+    page = client.get(f"/tickets/{number}")
+    assert 'data-unit="transport"' in page.text and "路面已恢复。" in page.text
+    assert client.post(f"/tickets/{number}/accept", data={
+        "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text))}).status_code == 303
+    page = client.get(f"/tickets/{number}")
+    assert 'id="forward-form"' in page.text and "济源市燃气有限公司" in page.text
+    assert client.post(f"/tickets/{number}/forward", data={
+        "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)),
+        "unit_code": "housing-gas"}).status_code == 303
+    inbox = client.get("/unit")
+    assert "已转派 济源市燃气有限公司" in inbox.text
+    with services.sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None and ticket.state == "in_progress"
+    assert csrf(client, "/unit")
+
+
+def test_every_co_handling_event_and_notice_reads_in_chinese() -> None:
+    from web.pages.labels import ACTIONS_ZH, NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH
+
+    for action in ("co_transfer", "part_accept", "part_return", "part_reply", "forward", "hand_back",
+                   "override_parts"):
+        assert re.search(r"[\u4e00-\u9fff]", ACTIONS_ZH[action]), action
+    for words in (*(NOTICE_KINDS_ZH[k] for k in ("co_handling", "forwarded", "part")), *PART_ROLES_ZH.values(),
+                  *PART_STATUS_ZH.values()):
+        assert re.search(r"[\u4e00-\u9fff]", words)
