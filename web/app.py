@@ -8,12 +8,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from dispatch.db import storage_fault
-from web import api, api_auth, api_staff, health, metrics, openapi, pages, scheduler, sms
+from dispatch import webhooks
+from web import api, api_auth, api_staff, health, metrics, openapi, pages, scheduler, sms, webhook_sender
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
 from web.inputs import InputGuard
-from web.leadership import OUTBOX_SENDER, PBX_BRIDGE, SCHEDULER, Leadership
+from web.leadership import OUTBOX_SENDER, PBX_BRIDGE, SCHEDULER, WEBHOOK_SENDER, Leadership
 from web.live import LiveHub
 from web.services import Services
 from web.telephony import telephony
@@ -50,6 +51,9 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                         app.state.bridge = checks.bridge = counted.ami.bridge = None
 
             app.state.bridge = None
+            # Every process writes webhook deliveries with the changes; one sends them.
+            app.state.webhooks = hooks = webhook_sender.WebhookSender(built.sessions)
+            webhooks.install(built.sessions, on_commit=hooks.wake)
             # One process alone runs the bridge, the outbox sender and the scheduler
             # (web/leadership.py); every process serves pages and takes webhooks.
             async with classifier_model(built) as model_task, \
@@ -58,6 +62,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                     else contextlib.nullcontext(), \
                     leadership.role(OUTBOX_SENDER, lambda: sms.sending(sms_channel)) if sms_channel \
                     else contextlib.nullcontext(), \
+                    leadership.role(WEBHOOK_SENDER, lambda: webhook_sender.sending(hooks)), \
                     pages.running(built, app.state.hub) as site, \
                     leadership.role(SCHEDULER, lambda: scheduler.running(built)):
                 app.state.sms = sms_channel
@@ -65,6 +70,9 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                 checks.model_task, checks.sms = model_task, sms_channel
                 yield
         finally:
+            hooks = getattr(app.state, "webhooks", None)
+            if hooks is not None:
+                hooks.close()
             if services is None:
                 built.close()
 
