@@ -438,8 +438,10 @@ def _sms(get, number) -> SmsSettings | None:  # type: ignore[no-untyped-def]
                        spool=Path(get("HOTLINE_SMS_SPOOL") or "sms-spool.jsonl"))
 
 
-def _aliyun_sms(get, number) -> SmsSettings:  # type: ignore[no-untyped-def]
+def _aliyun_sms(get, number) -> SmsSettings | None:  # type: ignore[no-untyped-def]
     given = {name: get(name) for name in _ALIYUN_REQUIRED}
+    if not any(given.values()):
+        return None  # SMS off, as with Twilio (`serve --demo` starts the stand-in then)
     missing = [name for name, value in given.items() if not value]
     if missing:
         raise ValueError(f"HOTLINE_SMS_PROVIDER=aliyun: set {', '.join(missing)} too")

@@ -37,9 +37,10 @@ def test_the_aliyun_provider_reads_its_secrets_from_files_and_its_template_codes
     assert "ak-secret" not in repr(settings)
 
 
-def test_the_aliyun_provider_refuses_half_settings_and_unknown_kinds() -> None:
-    with pytest.raises(ValueError, match="HOTLINE_ALIYUN_ACCESS_KEY_ID"):
-        Settings.from_env({"HOTLINE_SMS_PROVIDER": "aliyun"})
+def test_the_aliyun_provider_is_off_unset_and_refuses_half_settings_and_unknown_kinds() -> None:
+    assert Settings.from_env({"HOTLINE_SMS_PROVIDER": "aliyun"}).sms is None   # none set: SMS off
+    with pytest.raises(ValueError, match="HOTLINE_ALIYUN_ACCESS_KEY_SECRET"):
+        Settings.from_env({"HOTLINE_SMS_PROVIDER": "aliyun", "HOTLINE_ALIYUN_ACCESS_KEY_ID": "LTAI5t"})
     with pytest.raises(ValueError, match="kind=code"):
         Settings.from_env({"HOTLINE_SMS_PROVIDER": "aliyun", "HOTLINE_ALIYUN_ACCESS_KEY_ID": "a",
                            "HOTLINE_ALIYUN_ACCESS_KEY_SECRET": "b", "HOTLINE_ALIYUN_SIGN_NAME": "c",
