@@ -250,3 +250,13 @@ def test_a_wrong_access_key_secret_is_refused_by_the_stand_in(alisim: AliyunSimu
     with pytest.raises(Exception) as refused:
         wrong.send(CITIZEN, "x", kind="reply", params={"content": "x"}, out_id="1")
     assert "SignatureDoesNotMatch" in str(refused.value) and alisim.messages == []
+
+
+def test_the_readme_lists_every_template_to_apply_for_with_its_exact_words() -> None:
+    from pathlib import Path
+
+    from dispatch.notifications import provider_templates
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    for kind, text in provider_templates().items():
+        assert f"| `{kind}` | {text} |" in readme, kind
