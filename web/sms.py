@@ -37,6 +37,7 @@ from sms_gateway.sender import TwilioSender
 from sms_gateway.spool import Spool
 from sms_gateway.webhook import (
     SIGNATURE_HEADER,
+    InboundSms,
     InvalidWebhook,
     SignatureCheck,
     parse_form,
@@ -245,29 +246,31 @@ async def aliyun_up(request: Request) -> Response:
     if isinstance(verified, Response):
         return verified
     channel, texts = verified
+    try:
+        refuse_unstorable(("content", sms.body) for sms in texts)
+    except BadRequest as exc:
+        return PlainTextResponse(describe(exc), status_code=400)
     services: Services = request.app.state.services
     for sms in texts:
-        try:
-            refuse_unstorable([("content", sms.body)])
-        except BadRequest as exc:
-            return PlainTextResponse(describe(exc), status_code=400)
-
-        def file(sms=sms):  # type: ignore[no-untyped-def]
-            return conversation.file_spooled(services.run_sync, sms, services.rules, channel.throttle,
-                                             services.router)
-        try:
-            try:
-                await services.off_loop(file)
-            except IntegrityError:  # the same text pushed twice at once: the other one filed it
-                await services.off_loop(file)
-        except Exception as exc:
-            fault = storage_fault(exc)
-            if fault is None:
-                raise
-            kept = channel.spool is not None and await asyncio.to_thread(channel.spool.keep, sms)
-            if not kept:
-                raise fault from exc  # 503: Alibaba pushes again later
+        await _file_pushed(services, channel, sms)
     return JSONResponse(aliyun.PUSH_ACCEPTED)
+
+
+async def _file_pushed(services: Services, channel: SmsChannel, sms: InboundSms) -> None:
+    def file() -> str | None:
+        return conversation.file_spooled(services.run_sync, sms, services.rules, channel.throttle, services.router)
+    try:
+        try:
+            await services.off_loop(file)
+        except IntegrityError:  # the same text pushed twice at once: the other one filed it
+            await services.off_loop(file)
+    except Exception as exc:
+        fault = storage_fault(exc)
+        if fault is None:
+            raise
+        kept = channel.spool is not None and await asyncio.to_thread(channel.spool.keep, sms)
+        if not kept:
+            raise fault from exc  # 503: Alibaba pushes again later
 
 
 async def aliyun_report(request: Request) -> Response:

@@ -124,6 +124,11 @@ def test_a_transfer_reaches_the_units_system_signed_and_the_page_logs_it(
     row = re.search(rf'data-delivery="{event["id"]}" data-status="delivered">(.*?)</tr>', log, re.S)
     assert row is not None and number in row.group(1) and "已送达" in row.group(1) and "204" in row.group(1)
 
+    login(client, "housing")   # the unit's own page shows the log too, never the secret
+    inbox = client.get("/unit").text
+    mine = re.search(rf'data-delivery="{event["id"]}" data-status="delivered">(.*?)</tr>', inbox, re.S)
+    assert mine is not None and number in mine.group(1) and receiver.secret not in inbox
+
 
 def test_a_url_that_is_not_http_is_refused_in_chinese(client: TestClient, services: Services) -> None:
     login(client, "admin")

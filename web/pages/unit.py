@@ -1,5 +1,6 @@
 """The unit inbox: only this unit's tickets, soonest deadline first, overdue ones marked;
-and what the unit was told (临期, 超期, 督办, the day's digest), refreshed live."""
+and what the unit was told (临期, 超期, 督办, the day's digest), refreshed live; with a
+webhook, how the last deliveries to the unit's own system fared."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,13 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import lifecycle, notices, queries
+from dispatch import lifecycle, notices, queries, webhooks
 from dispatch.clock import utcnow
 from dispatch.models import Ticket
 from dispatch.masking import mask_text
 from dispatch.vocabulary import Role
 from web.auth import staff_only
-from web.pages.labels import NOTICE_KINDS_ZH
+from web.pages.labels import NOTICE_KINDS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH
 from web.pages.site import NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
 
@@ -37,13 +38,19 @@ def inbox_context(session: Session, unit_id: int) -> dict[str, Any]:
                 "resolved_at": t.resolved_at, "confidential": t.confidential}
 
     rows = [row(t) for t in inbox]
+    hook = webhooks.webhook_of(session, unit_id)
     return {"inbox": rows, **notices_context(session, unit_id), "recent": [row(t) for t in recent],
+            # The unit's own system: where its events go and how the last ones fared (no secret).
+            "webhook_url": hook.url if hook else None,
+            "deliveries": webhooks.deliveries_of(session, unit_id, limit=DELIVERIES_SHOWN) if hook else [],
+            "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH,
             "counts": {"total": len(rows), "overdue": sum(r["overdue"] for r in rows),
                        "near": sum(r["near"] for r in rows),
                        "new": sum(r["state"] == "transferred" for r in rows)}}
 
 
 NOTICES_SHOWN = 20
+DELIVERIES_SHOWN = 10
 
 
 def notices_context(session: Session, unit_id: int) -> dict[str, Any]:
