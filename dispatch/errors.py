@@ -84,6 +84,7 @@ class Reason(enum.StrEnum):
     PARENT_LOOP = "parent_loop"                # path
     BAD_ACTIVITY_KIND = "bad_activity_kind"    # value
     ONLY_UNIT_STAFF_HAVE_UNIT = "only_unit_staff_have_unit"
+    WEBHOOK_URL_INVALID = "webhook_url_invalid"  # value
     # -- configuration files (the CLI and start-up) -----------------------------------------
     FILE_UNREADABLE = "file_unreadable"        # path, error
     DUPLICATE_UNIT_CODES = "duplicate_unit_codes"  # codes

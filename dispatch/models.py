@@ -450,6 +450,9 @@ class OutboxMessage(Base):
     delivery_status: Mapped[str | None] = mapped_column(String(20))
     error_code: Mapped[str | None] = mapped_column(String(10))
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The template's variables (dispatch/notifications.TEMPLATES) for a provider that sends
+    # by approved template (Alibaba Cloud); the body is the same text filled in.
+    template_params: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     event: Mapped[TicketEvent | None] = relationship(lazy="raise")
     ticket: Mapped[Ticket | None] = relationship(lazy="raise", foreign_keys=[ticket_id])
@@ -472,6 +475,46 @@ class Notice(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class UnitWebhook(Base):
+    """Where a unit's own case system hears of its tickets (dispatch/webhooks.py): one URL
+    and the secret the POSTs are signed with (kept as is: signing needs it)."""
+
+    __tablename__ = "unit_webhooks"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event POSTed to a unit's webhook: written in the transaction of the change, sent
+    after commit with retries, and kept as the unit's delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+                      Index("ix_webhook_deliveries_unit_id_id", "unit_id", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Sent as X-Hotline-Delivery and in the body: a receiver drops a delivery it has seen.
+    delivery_id: Mapped[str] = mapped_column(String(40), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # the exact JSON body, signed at each attempt
+    # pending -> sending -> delivered | failed (given up)
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class SmsInbound(Base):

@@ -100,27 +100,74 @@ def wants_notification(ticket: Ticket, event: TicketEvent) -> Kind | None:
     return kind
 
 
-def notification_text(kind: Kind, ticket: Ticket, unit_name: str | None) -> str:
-    number, unit = ticket.number, unit_name or "承办单位"
-    if kind is Kind.RECEIVED:
-        return (f"{SIGNATURE}您的诉求已受理，工单号{number}，查询码{ticket.query_code}。"
-                f"回复“查询 {number}”查进度，{OPT_OUT_HINT}。")
-    if kind is Kind.REPEAT_CODE:
-        return (f"{SIGNATURE}您再次反映的问题已并入在办工单{number}，查询码{ticket.query_code}。"
-                f"回复“查询 {number}”查进度，{OPT_OUT_HINT}。")
-    if kind is Kind.TRANSFERRED:
-        limit = f"，办理时限{_day(ticket.deadline)}" if ticket.deadline else ""
-        return _fit(f"{SIGNATURE}您的工单{number}已转交{{v}}办理{limit}。{OPT_OUT_HINT}。", unit)
-    if kind in (Kind.RESOLVED, Kind.MAIN_RESOLVED):
+# The words of each notification after the signature, with ${name} for what varies: the
+# same text is the approved template at a provider that sends by template (Alibaba Cloud),
+# and notification_text() fills it for one that sends free text (Twilio).
+TEMPLATES: dict[Kind, str] = {
+    Kind.RECEIVED: "您的诉求已受理，工单号${number}，查询码${code}。回复“查询 ${number}”查进度，" + OPT_OUT_HINT + "。",
+    Kind.REPEAT_CODE: "您再次反映的问题已并入在办工单${number}，查询码${code}。回复“查询 ${number}”查进度，"
+                      + OPT_OUT_HINT + "。",
+    Kind.TRANSFERRED: "您的工单${number}已转交${unit}办理${deadline}。" + OPT_OUT_HINT + "。",
+    Kind.RESOLVED: "您的工单${number}已办结：${reply}。请回复数字评价：1满意 2基本满意 3不满意。" + OPT_OUT_HINT + "。",
+    Kind.MAIN_RESOLVED: "您的工单${number}（与相同问题合并办理）已办结：${reply}。请回复数字评价：1满意 2基本满意 3不满意。"
+                        + OPT_OUT_HINT + "。",
+    Kind.MERGED: "您的工单${number}反映的问题其他市民也已反映，已合并办理，办结后短信告知您。" + OPT_OUT_HINT + "。",
+    Kind.REOPENED: "您对工单${number}的办理结果不满意，已交${unit}重新办理。" + OPT_OUT_HINT + "。",
+}
+# The one part of a notification that is shortened when the whole would not fit.
+_SHORTENED = {Kind.TRANSFERRED: "unit", Kind.RESOLVED: "reply", Kind.MAIN_RESOLVED: "reply", Kind.REOPENED: "unit"}
+# Texts that are not notifications (replies to a citizen's text, notices to a unit's duty
+# phone) are one variable filled with the words after the signature.
+FREE_TEXT = "${content}"
+FREE_TEXT_KINDS = ("reply", "unit_overdue", "unit_escalation", "unit_digest")
+
+
+def provider_templates() -> dict[str, str]:
+    """Every kind of text the outbox sends -> its template (what to have approved at a
+    provider that sends by template)."""
+    return {**{kind.value: text for kind, text in TEMPLATES.items()}, **{kind: FREE_TEXT for kind in FREE_TEXT_KINDS}}
+
+
+def fill(template: str, params: dict[str, str]) -> str:
+    for name, value in params.items():
+        template = template.replace("${" + name + "}", value)
+    return template
+
+
+def notification_params(kind: Kind, ticket: Ticket, unit_name: str | None) -> dict[str, str]:
+    """The template's variables for this ticket, the varying one shortened so that the
+    signed text fits MAX_SEGMENTS."""
+    params = {"number": ticket.number}
+    if kind in (Kind.RECEIVED, Kind.REPEAT_CODE):
+        params["code"] = ticket.query_code
+    elif kind is Kind.TRANSFERRED:
+        params["deadline"] = f"，办理时限{_day(ticket.deadline)}" if ticket.deadline else ""
+        params["unit"] = unit_name or "承办单位"
+    elif kind is Kind.REOPENED:
+        params["unit"] = unit_name or "承办单位"
+    elif kind in (Kind.RESOLVED, Kind.MAIN_RESOLVED):
         names = [ticket.name] if ticket.name else []
-        reply = mask_text(" ".join((ticket.reply or "").split()), names)
-        merged = "（与相同问题合并办理）" if kind is Kind.MAIN_RESOLVED else ""
-        return _fit(f"{SIGNATURE}您的工单{number}{merged}已办结：{{v}}。请回复数字评价：1满意 2基本满意 3不满意。"
-                    f"{OPT_OUT_HINT}。", reply)
-    if kind is Kind.MERGED:
-        return (f"{SIGNATURE}您的工单{number}反映的问题其他市民也已反映，已合并办理，办结后短信告知您。"
-                f"{OPT_OUT_HINT}。")
-    return _fit(f"{SIGNATURE}您对工单{number}的办理结果不满意，已交{{v}}重新办理。{OPT_OUT_HINT}。", unit)
+        params["reply"] = mask_text(" ".join((ticket.reply or "").split()), names)
+    shortened = _SHORTENED.get(kind)
+    if shortened is not None:
+        template = SIGNATURE + fill(TEMPLATES[kind], {k: v for k, v in params.items() if k != shortened})
+        template = template.replace("${" + shortened + "}", "{v}")
+        whole = _fit(template, params[shortened])
+        prefix, _, suffix = template.partition("{v}")
+        params[shortened] = whole[len(prefix):len(whole) - len(suffix)]
+    return params
+
+
+def notification_text(kind: Kind, ticket: Ticket, unit_name: str | None) -> str:
+    return SIGNATURE + fill(TEMPLATES[kind], notification_params(kind, ticket, unit_name))
+
+
+def free_text_params(body: str) -> dict[str, str]:
+    """A text that is not a notification, as the one variable of FREE_TEXT (the provider
+    adds the signature)."""
+    for signature in (SIGNATURE, "【12345热线】"):
+        body = body.removeprefix(signature)
+    return {"content": body}
 
 
 # ---- replies to a citizen's text (TwiML) ----------------------------------------------

@@ -27,7 +27,16 @@ from dispatch.clock import utcnow
 from dispatch.limits import SmsLimits
 from dispatch.masking import mask_phone
 from dispatch.models import OutboxMessage, Ticket, TicketEvent, Unit
-from dispatch.notifications import is_opted_out, notification_text, opt_out, wants_notification
+from dispatch.notifications import (
+    SIGNATURE,
+    TEMPLATES,
+    fill,
+    free_text_params,
+    is_opted_out,
+    notification_params,
+    opt_out,
+    wants_notification,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,10 @@ DELIVERY_RANK = {"accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent
 DELIVERY_FAILED = frozenset({"undelivered", "failed"})
 # Twilio error 21610: the recipient has replied STOP to our number; Twilio refuses to send.
 UNSUBSCRIBED_CODE = "21610"
+# A provider id standing in for one the provider did not tell (Alibaba's QuerySendDetails
+# finds a message by our OutId but gives no BizId): the next receipt naming this message
+# by outbox id puts the real one in its place.
+RECONCILED_PREFIX = "out:"
 _ENQUEUED = "outbox_enqueued"
 _LIMITS = "outbox_sms_limits"
 _INSTALLED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
@@ -102,10 +115,11 @@ def _enqueue_for(session: Session, ticket_event: TicketEvent) -> None:
         return
     unit_id = ticket_event.unit_id or ticket.unit_id
     unit = session.get(Unit, unit_id) if unit_id else None
+    params = notification_params(kind, ticket, unit.name if unit else None)
     session.add(OutboxMessage(event=ticket_event, ticket=ticket, kind=kind.value,
                               recipient=ticket.phone or "", created_at=now, status=PENDING, attempts=0,
-                              next_attempt_at=now,
-                              body=notification_text(kind, ticket, unit.name if unit else None)))
+                              next_attempt_at=now, body=SIGNATURE + fill(TEMPLATES[kind], params),
+                              template_params=params))
     session.info[_ENQUEUED] = True
 
 
@@ -117,7 +131,8 @@ def enqueue_reply(session: Session, recipient: str, body: str, ticket_id: int | 
     was filed later, from the spool): sent by the worker like any notification."""
     now = utcnow()
     message = OutboxMessage(event_id=None, ticket_id=ticket_id, kind=REPLY_KIND, recipient=recipient, body=body,
-                            created_at=now, status=PENDING, attempts=0, next_attempt_at=now)
+                            created_at=now, status=PENDING, attempts=0, next_attempt_at=now,
+                            template_params=free_text_params(body))
     session.add(message)
     session.flush()
     session.info[_ENQUEUED] = True
@@ -132,7 +147,8 @@ def enqueue_unit_text(session: Session, recipient: str, kind: str, body: str, *,
     if not _within_limits(session, recipient, kind, number, now):
         return None
     message = OutboxMessage(event_id=None, ticket_id=ticket_id, kind=kind, recipient=recipient, body=body,
-                            created_at=now, status=PENDING, attempts=0, next_attempt_at=now)
+                            created_at=now, status=PENDING, attempts=0, next_attempt_at=now,
+                            template_params=free_text_params(body))
     session.add(message)
     session.flush()
     session.info[_ENQUEUED] = True
@@ -170,6 +186,9 @@ class Claim:
     attempt: int
     # Set when an earlier attempt may have reached the provider: check before resending.
     first_attempt_at: dt.datetime | None
+    kind: str = ""
+    # The template's variables, for a provider that sends by template (Alibaba Cloud).
+    template_params: dict[str, str] | None = None
 
 
 def _due(by: dt.datetime) -> Any:
@@ -206,7 +225,8 @@ def claim_next(session: Session, policy: RetryPolicy, now: dt.datetime | None = 
             message.first_attempt_at = now
         session.flush()
         return Claim(id=message.id, recipient=message.recipient, body=message.body,
-                     attempt=message.attempts, first_attempt_at=earlier)
+                     attempt=message.attempts, first_attempt_at=earlier, kind=message.kind,
+                     template_params=message.template_params or free_text_params(message.body))
     return None
 
 
@@ -258,17 +278,19 @@ def _rank(status: str | None) -> int:
 
 def apply_delivery_status(session: Session, *, provider_sid: str, status: str, error_code: str | None,
                           outbox_id: int | None = None, now: dt.datetime | None = None) -> OutboxMessage | None:
-    """A signed status callback from Twilio. Unknown messages are ignored (and logged)."""
+    """A checked delivery receipt (Twilio's callback, Alibaba's SmsReport). Unknown messages
+    are ignored (and logged)."""
     now = now or utcnow()
     message = session.get(OutboxMessage, outbox_id) if outbox_id is not None else None
-    if message is None or (message.provider_sid not in (None, provider_sid)):
+    if message is None or not _stands_for(message.provider_sid, provider_sid):
         message = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_sid == provider_sid))
     if message is None:
         log.warning("status callback for an unknown message",
                     extra={"event": "sms_status_unknown", "sid": provider_sid, "status": status})
         return None
-    if message.provider_sid is None:
-        message.provider_sid = provider_sid  # the callback beat the worker's own record
+    if message.provider_sid != provider_sid:
+        # The callback beat the worker's own record, or the record was a placeholder.
+        message.provider_sid = provider_sid
     if _rank(status) >= _rank(message.delivery_status):
         message.delivery_status = status
         if error_code:
@@ -281,6 +303,10 @@ def apply_delivery_status(session: Session, *, provider_sid: str, status: str, e
             opt_out(session, message.recipient, "provider", now)
     session.flush()
     return message
+
+
+def _stands_for(recorded: str | None, provider_sid: str) -> bool:
+    return recorded is None or recorded == provider_sid or recorded.startswith(RECONCILED_PREFIX)
 
 
 def failed_messages(session: Session, limit: int = 100) -> list[OutboxMessage]:

@@ -41,6 +41,8 @@ class ActivityKind(str, enum.Enum):
     EXPORT = "export"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    WEBHOOK_SET = "webhook_set"
+    WEBHOOK_REMOVED = "webhook_removed"
 
 
 def record(session: Session, kind: ActivityKind, actor: Actor | str, *, target: str | None = None,

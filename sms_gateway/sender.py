@@ -59,7 +59,9 @@ class TwilioSender:
         self._client = Client(account_sid, auth_token, http_client=http)
         self.from_number = from_number
 
-    def send(self, to: str, body: str, status_callback: str | None = None) -> Submitted:
+    def send(self, to: str, body: str, status_callback: str | None = None, *, kind: str = "",
+             params: dict[str, str] | None = None, out_id: str | None = None) -> Submitted:
+        """Twilio sends the text itself: kind, params and out_id are for template providers."""
         try:
             kwargs: dict[str, Any] = {"to": to, "from_": self.from_number, "body": body}
             if status_callback:
@@ -69,7 +71,8 @@ class TwilioSender:
             raise _as_send_error(exc) from exc
         return Submitted(sid=str(message.sid), status=str(message.status) if message.status else None)
 
-    def find_earlier(self, to: str, body: str, since: dt.datetime) -> Submitted | None:
+    def find_earlier(self, to: str, body: str, since: dt.datetime, *,
+                     out_id: str | None = None) -> Submitted | None:
         """A message to `to` with this body that Twilio took at or after `since`: the trace
         of an attempt whose answer was lost (crash, timeout). Raises SendError if Twilio
         cannot be asked, so the caller does not resend blindly."""

@@ -1,9 +1,11 @@
 """The outbox worker: a thread owned by the app's lifespan that hands committed messages to
-Twilio. Each attempt is three short steps, so a crash anywhere loses nothing:
+the provider (Twilio or Alibaba Cloud). Each attempt is three short steps, so a crash
+anywhere loses nothing:
 
 1. claim (one transaction): the message is "sending" with a lease;
-2. send (no transaction open): a retry first asks Twilio whether an earlier attempt
-   already went through, so a message whose answer was lost is not sent twice;
+2. send (no transaction open): a retry first asks the provider whether an earlier attempt
+   already went through (Twilio's message list, Alibaba's QuerySendDetails), so a message
+   whose answer was lost is not sent twice;
 3. record (one transaction): submitted, or failed with backoff / given up.
 
 A crash after 1 leaves the lease to expire; another attempt then takes it over.
@@ -25,9 +27,15 @@ log = logging.getLogger(__name__)
 
 
 class Sender(Protocol):
-    def send(self, to: str, body: str, status_callback: str | None = None) -> Submitted: ...
+    """A provider: Twilio sends the body; Alibaba Cloud sends the kind's approved template
+    with its variables. `out_id` (the outbox id) travels with the message where the
+    provider keeps one, so a later attempt can find it."""
 
-    def find_earlier(self, to: str, body: str, since: dt.datetime) -> Submitted | None: ...
+    def send(self, to: str, body: str, status_callback: str | None = None, *, kind: str = "",
+             params: dict[str, str] | None = None, out_id: str | None = None) -> Submitted: ...
+
+    def find_earlier(self, to: str, body: str, since: dt.datetime, *,
+                     out_id: str | None = None) -> Submitted | None: ...
 
 
 class OutboxWorker:
@@ -100,10 +108,12 @@ class OutboxWorker:
 
     def _attempt(self, claim: outbox.Claim) -> Submitted:
         if claim.first_attempt_at is not None:
-            earlier = self._sender.find_earlier(claim.recipient, claim.body, claim.first_attempt_at)
+            earlier = self._sender.find_earlier(claim.recipient, claim.body, claim.first_attempt_at,
+                                                out_id=str(claim.id))
             if earlier is not None:
                 log.info("sms found already sent by an earlier attempt",
                          extra={"event": "sms_reconciled", "outbox_id": claim.id, "sid": earlier.sid})
                 return earlier
         callback = self._status_callback(claim.id) if self._status_callback else None
-        return self._sender.send(claim.recipient, claim.body, callback)
+        return self._sender.send(claim.recipient, claim.body, callback, kind=claim.kind,
+                                 params=claim.template_params, out_id=str(claim.id))

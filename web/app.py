@@ -9,12 +9,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from dispatch.db import storage_fault
-from web import api, api_auth, api_staff, health, metrics, openapi, pages, scheduler, sms
+from dispatch import webhooks
+from web import api, api_auth, api_staff, health, metrics, openapi, pages, scheduler, sms, webhook_sender
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
 from web.inputs import InputGuard
-from web.leadership import OUTBOX_SENDER, PBX_BRIDGE, SCHEDULER, Leadership
+from web.leadership import OUTBOX_SENDER, PBX_BRIDGE, SCHEDULER, WEBHOOK_SENDER, Leadership
 from web.live import LiveHub
 from web.relay import relaying
 from web.remote_bridge import RemoteBridge
@@ -64,6 +65,9 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                         app.state.bridge = checks.bridge = counted.ami.bridge = None
 
             app.state.bridge = None
+            # Every process writes webhook deliveries with the changes; one sends them.
+            app.state.webhooks = hooks = webhook_sender.WebhookSender(built.sessions)
+            webhooks.install(built.sessions, on_commit=hooks.wake)
             # One process alone runs the bridge, the outbox sender and the scheduler
             # (web/leadership.py); every process serves pages and takes webhooks.
             async with classifier_model(built) as model_task, \
@@ -71,6 +75,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                     leadership.role(PBX_BRIDGE, bridge_role) if pbx_on else contextlib.nullcontext(), \
                     leadership.role(OUTBOX_SENDER, lambda: sms.sending(sms_channel)) if sms_channel \
                     else contextlib.nullcontext(), \
+                    leadership.role(WEBHOOK_SENDER, lambda: webhook_sender.sending(hooks)), \
                     pages.running(built, app.state.hub) as site, \
                     leadership.role(SCHEDULER, lambda: scheduler.running(built)):
                 app.state.sms = sms_channel
@@ -78,6 +83,9 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                 checks.model_task, checks.sms = model_task, sms_channel
                 yield
         finally:
+            hooks = getattr(app.state, "webhooks", None)
+            if hooks is not None:
+                hooks.close()
             await stack.aclose()
             if services is None:
                 built.close()

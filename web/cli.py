@@ -164,7 +164,10 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
             uvicorn.run("web.app:from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
         return
     if demo and settings.sms is None:
-        settings = _with_sms_simulator(settings, host, port)
+        import os
+
+        aliyun = (os.environ.get("HOTLINE_SMS_PROVIDER") or "").strip().lower() == "aliyun"
+        settings = (_with_aliyun_simulator if aliyun else _with_sms_simulator)(settings, host, port)
     services = Services.build(settings)
     if demo:
         _load_demo(services)
@@ -257,6 +260,29 @@ def _with_sms_simulator(settings: Settings, host: str, port: int) -> Settings:
         public_url=public_url, api_base=server.url))
 
 
+def _with_aliyun_simulator(settings: Settings, host: str, port: int) -> Settings:
+    """HOTLINE_SMS_PROVIDER=aliyun without its settings in a demo: start Alibaba's stand-in."""
+    import dataclasses
+
+    from sms_gateway import aliyun_simulator as sim
+    from web.config import AliyunSettings, Secret, SmsSettings
+
+    public_url = f"http://{host}:{port}"
+    server = _sms_simulator_server(host, port)
+    simulator = sim.AliyunSimulator(url=server.url,
+                                    report_url=f"{public_url}/sms/aliyun/report?token={sim.DEMO_PUSH_TOKEN}",
+                                    up_url=f"{public_url}/sms/aliyun/up?token={sim.DEMO_PUSH_TOKEN}")
+    server.start(simulator.app())  # a daemon thread: it ends with the process
+    click.echo(f"No Alibaba Cloud settings: the Alibaba Cloud SMS stand-in runs on {server.url} "
+               f"(text the hotline: curl --data-urlencode From=13800000000 --data-urlencode Body=路灯坏了 "
+               f"{server.url}/sim/inbound; sent texts: {server.url}/sim/messages)")
+    return dataclasses.replace(settings, sms=SmsSettings(
+        account_sid="", auth_token=Secret(""), from_number="", public_url=public_url,
+        aliyun=AliyunSettings(access_key_id=sim.DEMO_ACCESS_KEY_ID, access_key_secret=Secret(sim.DEMO_ACCESS_KEY_SECRET),
+                              sign_name=sim.DEMO_SIGN_NAME, push_token=Secret(sim.DEMO_PUSH_TOKEN),
+                              templates=sim.demo_template_codes(), endpoint=server.url)))
+
+
 SMS_SIM_PORT = 8020
 
 
@@ -315,6 +341,46 @@ def sms_sim(host: str, port: int, hotline_url: str, callback_delay: float) -> No
                    f"HOTLINE_TWILIO_FROM={DEMO_FROM} HOTLINE_PUBLIC_URL={hotline_url} "
                    f"HOTLINE_TWILIO_API_BASE=http://{host}:{port} hotline serve")
     click.echo(f"Twilio stand-in on http://{host}:{port}; text the hotline with "
+               f"curl --data-urlencode From=13800000000 --data-urlencode Body=路灯坏了 http://{host}:{port}/sim/inbound")
+    uvicorn.run(simulator.app(), host=host, port=port, log_level=settings.log_level.lower())
+
+
+@main.command(name="aliyun-sim", help="Run a local stand-in for Alibaba Cloud SMS (SendSms and QuerySendDetails, "
+              "signatures checked; receipts pushed to the hotline) and a phone that texts the hotline "
+              "(POST /sim/inbound From=... Body=...).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8021, show_default=True, type=int)
+@click.option("--hotline-url", default="http://127.0.0.1:8000", show_default=True,
+              help="the hotline's public URL, where receipts and texts are pushed")
+@click.option("--report-delay", default=0.5, show_default=True, type=float,
+              help="seconds before a message's receipt is pushed")
+def aliyun_sim(host: str, port: int, hotline_url: str, report_delay: float) -> None:
+    import uvicorn
+
+    from dispatch.notifications import provider_templates
+    from sms_gateway import aliyun_simulator as sim
+
+    settings = _settings()
+    ali = settings.sms.aliyun if settings.sms else None
+    key_id = ali.access_key_id if ali else sim.DEMO_ACCESS_KEY_ID
+    secret = str(ali.access_key_secret) if ali else sim.DEMO_ACCESS_KEY_SECRET
+    token = str(ali.push_token) if ali else sim.DEMO_PUSH_TOKEN
+    texts = provider_templates()
+    templates = ({code: texts[kind] for kind, code in ali.templates.items()} if ali else sim.demo_templates())
+    base = hotline_url.rstrip("/")
+    simulator = sim.AliyunSimulator(access_key_id=key_id, access_key_secret=secret,
+                                    sign_name=ali.sign_name if ali else sim.DEMO_SIGN_NAME, templates=templates,
+                                    report_delay=report_delay, url=f"http://{host}:{port}",
+                                    report_url=f"{base}/sms/aliyun/report?token={token}",
+                                    up_url=f"{base}/sms/aliyun/up?token={token}")
+    if ali is None:
+        codes = ",".join(f"{kind}={code}" for kind, code in sim.demo_template_codes().items())
+        click.echo("Start the hotline with:\n"
+                   f"  HOTLINE_SMS_PROVIDER=aliyun HOTLINE_ALIYUN_ACCESS_KEY_ID={key_id} "
+                   f"HOTLINE_ALIYUN_ACCESS_KEY_SECRET={secret} HOTLINE_ALIYUN_SIGN_NAME={sim.DEMO_SIGN_NAME} "
+                   f"HOTLINE_ALIYUN_PUSH_TOKEN={token} HOTLINE_ALIYUN_TEMPLATES={codes} "
+                   f"HOTLINE_ALIYUN_ENDPOINT=http://{host}:{port} hotline serve")
+    click.echo(f"Alibaba Cloud SMS stand-in on http://{host}:{port}; text the hotline with "
                f"curl --data-urlencode From=13800000000 --data-urlencode Body=路灯坏了 http://{host}:{port}/sim/inbound")
     uvicorn.run(simulator.app(), host=host, port=port, log_level=settings.log_level.lower())
 

@@ -82,6 +82,21 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_TWILIO_FROM", None, "the hotline's SMS number at Twilio, E.164 (+1...)"),
     SettingSpec("HOTLINE_TWILIO_API_BASE", None, "send through this server instead of "
                 "https://api.twilio.com (`hotline sms-sim`, for tests and demos)"),
+    SettingSpec("HOTLINE_SMS_PROVIDER", "twilio", "who sends and receives the texts: twilio, or aliyun "
+                "(Alibaba Cloud SMS, 阿里云短信: HOTLINE_ALIYUN_* then)"),
+    SettingSpec("HOTLINE_ALIYUN_ACCESS_KEY_ID", None, "Alibaba Cloud AccessKey ID (a RAM user allowed "
+                "dysms:SendSms and dysms:QuerySendDetails)"),
+    SettingSpec("HOTLINE_ALIYUN_ACCESS_KEY_SECRET", None, "Alibaba Cloud AccessKey secret", secret=True),
+    SettingSpec("HOTLINE_ALIYUN_SIGN_NAME", None, "the approved sign name (签名), e.g. 12345"),
+    SettingSpec("HOTLINE_ALIYUN_TEMPLATES", None, "template code of each kind of text, kind=code "
+                "comma-separated: received, repeat_code, transferred, resolved, main_resolved, merged, "
+                "reopened, reply, unit_overdue, unit_escalation, unit_digest (README lists the template "
+                "texts); a text of a kind without a code is not sent (logged)"),
+    SettingSpec("HOTLINE_ALIYUN_ENDPOINT", "dysmsapi.aliyuncs.com", "the SMS API's host (HTTPS), or "
+                "http://host:port of the local stand-in (`hotline aliyun-sim`, for tests and demos)"),
+    SettingSpec("HOTLINE_ALIYUN_PUSH_TOKEN", None, "secret token of the receipt and inbound-text push "
+                "URLs registered in Alibaba's console (…/sms/aliyun/report?token=…, …/sms/aliyun/up?token=…); "
+                "a push without it is refused (403)", secret=True),
     SettingSpec("HOTLINE_SMS_THROTTLE_MAX", "10", "texts one number may send within the throttle "
                 "window; the next gets one warning, later ones are logged but not answered"),
     SettingSpec("HOTLINE_SMS_THROTTLE_WINDOW_MINUTES", "10", "the throttle window, in minutes"),
@@ -130,7 +145,19 @@ SETTINGS: tuple[SettingSpec, ...] = (
 
 
 @dataclass(frozen=True)
+class AliyunSettings:
+    access_key_id: str
+    access_key_secret: Secret
+    sign_name: str
+    push_token: Secret
+    templates: Mapping[str, str] = field(default_factory=dict)  # kind of text -> template code
+    endpoint: str = "dysmsapi.aliyuncs.com"
+
+
+@dataclass(frozen=True)
 class SmsSettings:
+    """Twilio's fields are empty when `aliyun` is set (HOTLINE_SMS_PROVIDER=aliyun)."""
+
     account_sid: str
     auth_token: Secret
     from_number: str
@@ -140,6 +167,11 @@ class SmsSettings:
     throttle_window_minutes: float = 10.0
     spool: Path | None = None  # None: a text the database refuses is answered 503, not kept
     spool_retry_seconds: float = 10.0  # how often kept texts are tried again
+    aliyun: AliyunSettings | None = None
+
+    @property
+    def provider(self) -> str:
+        return "aliyun" if self.aliyun is not None else "twilio"
 
 
 @dataclass(frozen=True)
@@ -384,7 +416,16 @@ _SMS_REQUIRED = ("HOTLINE_TWILIO_ACCOUNT_SID", "HOTLINE_TWILIO_AUTH_TOKEN", "HOT
                  "HOTLINE_PUBLIC_URL")
 
 
+_ALIYUN_REQUIRED = ("HOTLINE_ALIYUN_ACCESS_KEY_ID", "HOTLINE_ALIYUN_ACCESS_KEY_SECRET", "HOTLINE_ALIYUN_SIGN_NAME",
+                    "HOTLINE_ALIYUN_PUSH_TOKEN")
+
+
 def _sms(get, number) -> SmsSettings | None:  # type: ignore[no-untyped-def]
+    provider = (get("HOTLINE_SMS_PROVIDER") or "twilio").strip().lower()
+    if provider == "aliyun":
+        return _aliyun_sms(get, number)
+    if provider != "twilio":
+        raise ValueError(f"HOTLINE_SMS_PROVIDER must be twilio or aliyun, got {provider!r}")
     given = {name: get(name) for name in _SMS_REQUIRED}
     if not any(value for name, value in given.items() if name.startswith("HOTLINE_TWILIO_")):
         return None  # SMS off; the public URL alone may serve other features
@@ -398,3 +439,39 @@ def _sms(get, number) -> SmsSettings | None:  # type: ignore[no-untyped-def]
                        throttle_max=int(number("HOTLINE_SMS_THROTTLE_MAX", int)),
                        throttle_window_minutes=float(number("HOTLINE_SMS_THROTTLE_WINDOW_MINUTES", float)),
                        spool=Path(get("HOTLINE_SMS_SPOOL") or "sms-spool.jsonl"))
+
+
+def _aliyun_sms(get, number) -> SmsSettings | None:  # type: ignore[no-untyped-def]
+    given = {name: get(name) for name in _ALIYUN_REQUIRED}
+    if not any(given.values()):
+        return None  # SMS off, as with Twilio (`serve --demo` starts the stand-in then)
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise ValueError(f"HOTLINE_SMS_PROVIDER=aliyun: set {', '.join(missing)} too")
+    aliyun = AliyunSettings(access_key_id=given["HOTLINE_ALIYUN_ACCESS_KEY_ID"],
+                            access_key_secret=Secret(given["HOTLINE_ALIYUN_ACCESS_KEY_SECRET"]),
+                            sign_name=given["HOTLINE_ALIYUN_SIGN_NAME"],
+                            push_token=Secret(given["HOTLINE_ALIYUN_PUSH_TOKEN"]),
+                            templates=_template_codes(get("HOTLINE_ALIYUN_TEMPLATES")),
+                            endpoint=get("HOTLINE_ALIYUN_ENDPOINT") or "dysmsapi.aliyuncs.com")
+    return SmsSettings(account_sid="", auth_token=Secret(""), from_number="",
+                       public_url=get("HOTLINE_PUBLIC_URL") or "", aliyun=aliyun,
+                       throttle_max=int(number("HOTLINE_SMS_THROTTLE_MAX", int)),
+                       throttle_window_minutes=float(number("HOTLINE_SMS_THROTTLE_WINDOW_MINUTES", float)),
+                       spool=Path(get("HOTLINE_SMS_SPOOL") or "sms-spool.jsonl"))
+
+
+def _template_codes(raw: str | None) -> dict[str, str]:
+    from dispatch.notifications import provider_templates
+
+    kinds = provider_templates()
+    codes: dict[str, str] = {}
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        kind, sep, code = (piece.strip() for piece in part.partition("="))
+        if not sep or not code or kind not in kinds:
+            raise ValueError(f"HOTLINE_ALIYUN_TEMPLATES: {part.strip()!r} is not kind=code with a kind of "
+                             f"{', '.join(sorted(kinds))}")
+        codes[kind] = code
+    return codes

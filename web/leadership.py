@@ -1,5 +1,5 @@
 """Roles one process alone may play when several serve one database (the AMI bridge, the
-SMS outbox sender, the scheduler), elected through PostgreSQL advisory locks.
+SMS outbox sender, the scheduler, the units' webhook sender), elected through PostgreSQL advisory locks.
 
 A process holds a role while it holds the role's session-level advisory lock, on a
 connection of its own kept open for as long as it does the work. When the process dies its
@@ -21,7 +21,8 @@ from sqlalchemy import Connection, Engine, text
 log = logging.getLogger(__name__)
 
 PBX_BRIDGE, SCHEDULER, OUTBOX_SENDER = "pbx_bridge", "scheduler", "outbox_sender"
-ROLES = (PBX_BRIDGE, SCHEDULER, OUTBOX_SENDER)
+WEBHOOK_SENDER = "webhook_sender"
+ROLES = (PBX_BRIDGE, SCHEDULER, OUTBOX_SENDER, WEBHOOK_SENDER)
 # pg_try_advisory_lock(int, int): the first key marks the lock as the hotline's, so other
 # users of advisory locks on the same database cannot collide with ours.
 NAMESPACE = 12345

@@ -12,6 +12,7 @@ from dispatch.errors import DispatchError, InvalidInput, Reason
 
 # What a field is called on the forms, for sentences like "请填写{field}。".
 FIELDS_ZH: dict[str, str] = {
+    "webhook_url": "对接地址",
     "body": "诉求内容", "title": "标题", "phone": "联系电话", "name": "姓名", "location": "地点",
     "type": "诉求类型", "urgency": "紧急程度", "confidential": "是否保密",
     "reason": "理由", "reply": "答复内容", "note": "说明", "unit": "承办单位", "into": "主工单号",
@@ -99,6 +100,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.PARENT_LOOP: "上级单位形成循环：{path}。",
     Reason.BAD_ACTIVITY_KIND: "没有这种操作类型。",
     Reason.ONLY_UNIT_STAFF_HAVE_UNIT: "只有承办单位人员属于单位。",
+    Reason.WEBHOOK_URL_INVALID: "对接地址「{value}」不是有效的网址，请填写以 https:// 或 http:// 开头的完整地址。",
     Reason.FILE_UNREADABLE: "无法读取{field}文件 {path}：{error}",
     Reason.DUPLICATE_UNIT_CODES: "城市配置中单位代码重复：{codes}。",
     Reason.UNKNOWN_PARENT: "单位 {unit} 的上级单位「{parent}」不存在。",

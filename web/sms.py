@@ -1,10 +1,13 @@
-"""The SMS channel's routes (Twilio's webhooks) and its outbox worker, wired from settings.
+"""The SMS channel's routes (the provider's webhooks) and its outbox worker, wired from settings.
 
 POST /sms/twilio          a citizen's text; answers TwiML
 POST /sms/twilio/status   delivery status of a message we sent
+POST /sms/aliyun/up       Alibaba Cloud's SmsUp push: citizens' texts (replies go by the outbox)
+POST /sms/aliyun/report   Alibaba Cloud's SmsReport push: delivery receipts
 
-Both check X-Twilio-Signature first: a forged request gets 403 and nothing is stored.
-With no Twilio settings the channel is off: both routes answer 404.
+Twilio's check X-Twilio-Signature first, Alibaba's the push token: a forged request gets
+403 and nothing is stored. With no SMS settings the channel is off, and the routes of the
+provider not chosen (HOTLINE_SMS_PROVIDER) answer 404.
 
 A text arriving while the database refuses writes is kept in the spool (sms_gateway/spool.py)
 and answered at once that it will be filed; a loop files the spool when writes work again.
@@ -23,14 +26,18 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from sqlalchemy.exc import IntegrityError
+from starlette.responses import JSONResponse
+
 from dispatch import outbox
 from dispatch.db import storage_fault
 from dispatch.notifications import SIGNATURE, Throttle
-from sms_gateway import conversation
+from sms_gateway import aliyun, conversation
 from sms_gateway.sender import TwilioSender
 from sms_gateway.spool import Spool
 from sms_gateway.webhook import (
     SIGNATURE_HEADER,
+    InboundSms,
     InvalidWebhook,
     SignatureCheck,
     parse_form,
@@ -50,30 +57,44 @@ T = TypeVar("T")
 
 INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
+ALIYUN_UP_PATH = "/sms/aliyun/up"
+ALIYUN_REPORT_PATH = "/sms/aliyun/report"
 REPLY_SPOOLED = f"{SIGNATURE}您的短信已收到。系统正在维护，登记后将另发短信告知工单号。紧急情况请拨打12345。"
 
 
 @dataclass
 class SmsChannel:
-    signature: SignatureCheck
-    sender: TwilioSender
+    signature: SignatureCheck | None  # Twilio's webhooks; None with Alibaba Cloud
+    sender: TwilioSender | aliyun.AliyunSender
     worker: OutboxWorker
     throttle: Throttle
     spool: Spool | None = None
+    provider: str = "twilio"
+    push_token: str | None = None  # Alibaba Cloud's pushes
 
     @classmethod
     def build(cls, services: Services, settings: SmsSettings, *,
               policy: outbox.RetryPolicy | None = None, throttle: Throttle | None = None) -> SmsChannel:
-        signature = SignatureCheck(settings.auth_token, settings.public_url)
-        sender = TwilioSender(settings.account_sid, settings.auth_token, settings.from_number,
-                              api_base=settings.api_base)
-        worker = OutboxWorker(services.sessions, sender, policy=policy,
-                              status_callback=lambda message_id: signature.url_for(STATUS_PATH, f"id={message_id}"))
+        signature: SignatureCheck | None = None
+        sender: TwilioSender | aliyun.AliyunSender
+        if settings.aliyun is not None:
+            ali = settings.aliyun
+            sender = aliyun.AliyunSender(ali.access_key_id, ali.access_key_secret, ali.sign_name, ali.templates,
+                                         endpoint=ali.endpoint)
+            worker = OutboxWorker(services.sessions, sender, policy=policy)
+        else:
+            check = signature = SignatureCheck(settings.auth_token, settings.public_url)
+            sender = TwilioSender(settings.account_sid, settings.auth_token, settings.from_number,
+                                  api_base=settings.api_base)
+            worker = OutboxWorker(services.sessions, sender, policy=policy,
+                                  status_callback=lambda message_id: check.url_for(STATUS_PATH, f"id={message_id}"))
         outbox.install(services.sessions, on_commit=worker.wake, limits=services.settings.limits.sms)
         throttle = throttle or Throttle(max_messages=settings.throttle_max,
                                         window=dt.timedelta(minutes=settings.throttle_window_minutes))
         spool = Spool(settings.spool) if settings.spool is not None else None
-        return cls(signature=signature, sender=sender, worker=worker, throttle=throttle, spool=spool)
+        return cls(signature=signature, sender=sender, worker=worker, throttle=throttle, spool=spool,
+                   provider=settings.provider,
+                   push_token=str(settings.aliyun.push_token) if settings.aliyun is not None else None)
 
 
 @contextlib.asynccontextmanager
@@ -82,7 +103,7 @@ async def sms_channel(services: Services) -> AsyncIterator[SmsChannel | None]:
     sending the outbox runs apart (sending())."""
     settings = services.settings.sms
     if settings is None:
-        log.info("SMS off: no Twilio settings", extra={"event": "sms_off"})
+        log.info("SMS off: no SMS provider settings", extra={"event": "sms_off"})
         yield None
         return
     channel = SmsChannel.build(services, settings)
@@ -134,7 +155,7 @@ async def _signed_form(request: Request, channel: SmsChannel):  # type: ignore[n
         return None, PlainTextResponse(str(exc), status_code=400)
     except BadRequest as exc:
         return None, PlainTextResponse(describe(exc), status_code=400)
-    if not channel.signature.valid(request.url.path, request.url.query, form,
+    if channel.signature is None or not channel.signature.valid(request.url.path, request.url.query, form,
                                    request.headers.get(SIGNATURE_HEADER)):
         log.warning("twilio webhook refused: bad or missing signature",
                     extra={"event": "sms_forged", "path": request.url.path,
@@ -151,7 +172,7 @@ async def _verified(request: Request, parse: Callable[[Any], T]) -> tuple[SmsCha
     """The SMS channel and the webhook's parsed form, or the response refusing it (SMS off,
     forged, malformed)."""
     channel = _channel(request)
-    if channel is None:
+    if channel is None or channel.provider != "twilio":
         return PlainTextResponse("SMS is not configured", status_code=404)
     form, refused = await _signed_form(request, channel)
     if refused is not None:
@@ -199,5 +220,76 @@ async def status_callback(request: Request) -> Response:
     return Response(status_code=204)
 
 
+# ---- Alibaba Cloud's HTTP batch push --------------------------------------------------
+
+async def _aliyun_push(request: Request, parse: Callable[[bytes], T]) -> tuple[SmsChannel, T] | Response:
+    """The SMS channel and the push's parsed items, or the response refusing it."""
+    channel = _channel(request)
+    if channel is None or channel.provider != "aliyun" or channel.push_token is None:
+        return PlainTextResponse("SMS is not configured", status_code=404)
+    if not aliyun.push_token_valid(channel.push_token, request.query_params.get("token")):
+        log.warning("aliyun push refused: bad or missing token",
+                    extra={"event": "sms_forged", "path": request.url.path,
+                           "client": request.client.host if request.client else None})
+        return PlainTextResponse("invalid token", status_code=403)
+    try:
+        return channel, parse(await request.body())
+    except InvalidWebhook as exc:
+        return PlainTextResponse(str(exc), status_code=400)
+
+
+async def aliyun_up(request: Request) -> Response:
+    """Citizens' texts: each through the same conversation as Twilio's, its reply queued in
+    the outbox in the same transaction (Alibaba's push takes no reply). A text pushed again
+    is found in the log and neither filed nor answered twice."""
+    verified = await _aliyun_push(request, aliyun.parse_texts)
+    if isinstance(verified, Response):
+        return verified
+    channel, texts = verified
+    try:
+        refuse_unstorable(("content", sms.body) for sms in texts)
+    except BadRequest as exc:
+        return PlainTextResponse(describe(exc), status_code=400)
+    services: Services = request.app.state.services
+    for sms in texts:
+        await _file_pushed(services, channel, sms)
+    return JSONResponse(aliyun.PUSH_ACCEPTED)
+
+
+async def _file_pushed(services: Services, channel: SmsChannel, sms: InboundSms) -> None:
+    def file() -> str | None:
+        return conversation.file_spooled(services.run_sync, sms, services.rules, channel.throttle, services.router)
+    try:
+        try:
+            await services.off_loop(file)
+        except IntegrityError:  # the same text pushed twice at once: the other one filed it
+            await services.off_loop(file)
+    except Exception as exc:
+        fault = storage_fault(exc)
+        if fault is None:
+            raise
+        kept = channel.spool is not None and await asyncio.to_thread(channel.spool.keep, sms)
+        if not kept:
+            raise fault from exc  # 503: Alibaba pushes again later
+
+
+async def aliyun_report(request: Request) -> Response:
+    verified = await _aliyun_push(request, aliyun.parse_reports)
+    if isinstance(verified, Response):
+        return verified
+    _, receipts = verified
+    services: Services = request.app.state.services
+
+    def record(session):  # type: ignore[no-untyped-def]
+        for receipt in receipts:
+            outbox.apply_delivery_status(session, provider_sid=receipt.update.message_sid,
+                                         status=receipt.update.status, error_code=receipt.update.error_code,
+                                         outbox_id=receipt.out_id)
+    await services.run(record)
+    return JSONResponse(aliyun.PUSH_ACCEPTED)
+
+
 routes = [Route(INBOUND_PATH, inbound, methods=["POST"]),
-          Route(STATUS_PATH, status_callback, methods=["POST"])]
+          Route(STATUS_PATH, status_callback, methods=["POST"]),
+          Route(ALIYUN_UP_PATH, aliyun_up, methods=["POST"]),
+          Route(ALIYUN_REPORT_PATH, aliyun_report, methods=["POST"])]

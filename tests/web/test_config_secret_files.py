@@ -19,7 +19,34 @@ def secret_file(tmp_path: Path, name: str, text: str) -> str:
 
 def test_the_secret_settings_are_those_a_deployment_keeps_in_files() -> None:
     assert set(SECRET_SETTINGS) == {"HOTLINE_DATABASE_URL", "HOTLINE_DATABASE_PASSWORD", "HOTLINE_SECRET_KEY",
-                                    "HOTLINE_AMI_SECRET", "HOTLINE_TWILIO_AUTH_TOKEN"}
+                                    "HOTLINE_AMI_SECRET", "HOTLINE_TWILIO_AUTH_TOKEN",
+                                    "HOTLINE_ALIYUN_ACCESS_KEY_SECRET", "HOTLINE_ALIYUN_PUSH_TOKEN"}
+
+
+def test_the_aliyun_provider_reads_its_secrets_from_files_and_its_template_codes(tmp_path: Path) -> None:
+    settings = Settings.from_env({
+        "HOTLINE_SMS_PROVIDER": "aliyun", "HOTLINE_ALIYUN_ACCESS_KEY_ID": "LTAI5t",
+        "HOTLINE_ALIYUN_ACCESS_KEY_SECRET_FILE": secret_file(tmp_path, "ak", "ak-secret\n"),
+        "HOTLINE_ALIYUN_PUSH_TOKEN_FILE": secret_file(tmp_path, "push", "push-token\n"),
+        "HOTLINE_ALIYUN_SIGN_NAME": "12345", "HOTLINE_ALIYUN_TEMPLATES": "received=SMS_1, reply=SMS_2"})
+    assert settings.sms is not None and settings.sms.provider == "aliyun"
+    aliyun = settings.sms.aliyun
+    assert aliyun is not None
+    assert (aliyun.access_key_secret, aliyun.push_token) == ("ak-secret", "push-token")
+    assert dict(aliyun.templates) == {"received": "SMS_1", "reply": "SMS_2"}
+    assert "ak-secret" not in repr(settings)
+
+
+def test_the_aliyun_provider_is_off_unset_and_refuses_half_settings_and_unknown_kinds() -> None:
+    assert Settings.from_env({"HOTLINE_SMS_PROVIDER": "aliyun"}).sms is None   # none set: SMS off
+    with pytest.raises(ValueError, match="HOTLINE_ALIYUN_ACCESS_KEY_SECRET"):
+        Settings.from_env({"HOTLINE_SMS_PROVIDER": "aliyun", "HOTLINE_ALIYUN_ACCESS_KEY_ID": "LTAI5t"})
+    with pytest.raises(ValueError, match="kind=code"):
+        Settings.from_env({"HOTLINE_SMS_PROVIDER": "aliyun", "HOTLINE_ALIYUN_ACCESS_KEY_ID": "a",
+                           "HOTLINE_ALIYUN_ACCESS_KEY_SECRET": "b", "HOTLINE_ALIYUN_SIGN_NAME": "c",
+                           "HOTLINE_ALIYUN_PUSH_TOKEN": "d", "HOTLINE_ALIYUN_TEMPLATES": "nonsense=SMS_1"})
+    with pytest.raises(ValueError, match="twilio or aliyun"):
+        Settings.from_env({"HOTLINE_SMS_PROVIDER": "carrier-pigeon"})
 
 
 def test_each_secret_is_read_from_its_file_without_the_trailing_newline(tmp_path: Path) -> None:

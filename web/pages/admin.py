@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import staff_activity, staff_admin, unit_admin
-from dispatch.errors import DispatchError, InvalidInput, Reason
+from dispatch import staff_activity, staff_admin, unit_admin, webhooks
+from dispatch.errors import DispatchError, InvalidInput, NotFound, Reason
 from dispatch.models import Unit
 from dispatch.staff_activity import ActivityFilter, ActivityKind
 from dispatch.vocabulary import Role
@@ -22,7 +22,7 @@ from web.auth import staff_only
 from web.errors import BadRequest
 from web.inputs import parse_day
 from web.messages import describe, words
-from web.pages.labels import ACTIVITY_ZH, ROLES_ZH, UNIT_KINDS_ZH
+from web.pages.labels import ACTIVITY_ZH, ROLES_ZH, UNIT_KINDS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH
 from web.pages.site import Site
 
 ADMIN_ROLES = frozenset({Role.ADMIN})
@@ -30,6 +30,7 @@ DONE = {
     "added": "账号已添加。", "saved": "已保存。", "deactivated": "账号已停用，其所有会话和 API 令牌已失效。",
     "reactivated": "账号已启用，可用原密码登录（旧会话和令牌不会恢复）。",
     "password": "密码已重置，该账号的所有会话和 API 令牌已失效。", "imported": "单位已导入。",
+    "webhook_removed": "对接地址已删除，不再推送。", "redelivering": "已安排重发。",
 }
 # A generated password is on the page once: no copy of it in any cache.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -173,17 +174,58 @@ async def units_page(request: Request, *, error: str | None = None, problems: li
 
 
 async def unit_page(request: Request, *, error: str | None = None, status: int = 200,
-                    typed_phone: str | None = None) -> Response:
+                    typed_phone: str | None = None, secret: str | None = None,
+                    webhook_error: str | None = None) -> Response:
     site = _site(request)
     unit_id = int(request.path_params["unit_id"])
 
     def read(session: Session):  # type: ignore[no-untyped-def]
-        return unit_admin.unit_row(session, unit_id), unit_admin.list_units(session)
+        return (unit_admin.unit_row(session, unit_id), unit_admin.list_units(session),
+                webhooks.webhook_of(session, unit_id), webhooks.deliveries_of(session, unit_id))
 
-    shown, units = await site.services.run(read)
+    shown, units, hook, deliveries = await site.services.run(read)
     return site.render(request, "admin_unit.html", {
         "shown": shown, "units": [u for u in units if u.id != shown.id], "kinds": UNIT_KINDS_ZH, "error": error,
-        "done": _done(request), "section": "units", "form_duty_phone": typed_phone}, status)
+        "done": _done(request), "section": "units", "form_duty_phone": typed_phone, "webhook": hook, "deliveries": deliveries, "secret": secret,
+        "webhook_error": webhook_error, "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH},
+        status, headers=NO_STORE if secret else None)
+
+
+async def set_webhook(request: Request) -> Response:
+    """A unit's webhook URL with a new secret, shown on this answer only."""
+    site, user, form = _site(request), request.state.user, request.state.form
+    unit_id = int(request.path_params["unit_id"])
+
+    def work(session: Session) -> str:
+        unit = session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound(Reason.UNIT_RECORD_NOT_FOUND, unit_id=unit_id)
+        return webhooks.register(session, user.actor, unit, str(form.get("url") or ""))
+    try:
+        secret = await site.services.run(work)
+    except InvalidInput as exc:
+        return await unit_page(request, webhook_error=describe(exc), status=422)
+    return await unit_page(request, secret=secret)
+
+
+async def remove_webhook(request: Request) -> Response:
+    site, user = _site(request), request.state.user
+    unit_id = int(request.path_params["unit_id"])
+
+    def work(session: Session) -> None:
+        unit = session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound(Reason.UNIT_RECORD_NOT_FOUND, unit_id=unit_id)
+        webhooks.remove(session, user.actor, unit)
+    await site.services.run(work)
+    return RedirectResponse(f"/admin/units/{unit_id}?done=webhook_removed", status_code=303)
+
+
+async def redeliver(request: Request) -> Response:
+    site, user = _site(request), request.state.user
+    unit_id, delivery = int(request.path_params["unit_id"]), int(request.path_params["delivery"])
+    await site.services.run(lambda s: webhooks.redeliver(s, user.actor, unit_id, delivery))
+    return RedirectResponse(f"/admin/units/{unit_id}?done=redelivering", status_code=303)
 
 
 async def update_unit(request: Request) -> Response:
@@ -302,5 +344,8 @@ routes = [
     Route("/admin/units/import/apply", _admin(import_apply), methods=["POST"]),
     Route("/admin/units/{unit_id:int}", _admin(unit_page), methods=["GET"]),
     Route("/admin/units/{unit_id:int}", _admin(update_unit), methods=["POST"]),
+    Route("/admin/units/{unit_id:int}/webhook", _admin(set_webhook), methods=["POST"]),
+    Route("/admin/units/{unit_id:int}/webhook/delete", _admin(remove_webhook), methods=["POST"]),
+    Route("/admin/units/{unit_id:int}/webhook/redeliver/{delivery:int}", _admin(redeliver), methods=["POST"]),
     Route("/admin/activity", _admin(activity_page), methods=["GET"]),
 ]

@@ -135,13 +135,17 @@ ACTIVITY_ZH = {
     "password_reset": "重置密码", "unit_added": "新增单位", "unit_changed": "修改单位", "units_imported": "导入单位",
     "rule_added": "添加分派规则", "rule_removed": "停用分派规则", "export": "导出 CSV",
     "token_created": "创建 API 令牌", "token_revoked": "撤销 API 令牌",
+    "webhook_set": "设置对接地址", "webhook_removed": "删除对接地址",
 }
 ACTIVITY_FIELDS_ZH = {
     "name": "名称", "kind": "类型", "parent": "上级单位", "active": "在用", "duty_phone": "值班电话", "role": "角色", "unit": "单位",
     "display_name": "姓名", "phrases": "关键词", "note": "说明", "since": "起", "until": "止", "rows": "行数",
     "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",
-    "user": "账号", "unknown_name": "用户名不存在",
+    "user": "账号", "unknown_name": "用户名不存在", "url": "对接地址",
 }
+WEBHOOK_STATUS_ZH = {"pending": "等待重试", "sending": "发送中", "delivered": "已送达", "failed": "已放弃"}
+WEBHOOK_EVENTS_ZH = {"ticket.transferred": "转办", "ticket.reopened": "重办", "ticket.escalated": "督办",
+                     "notice.near_due": "临期预警", "notice.overdue": "超期", "notice.digest": "每日汇总"}
 
 
 def activity_value(value: object) -> str:

@@ -1,5 +1,6 @@
 """The unit inbox: only this unit's tickets, soonest deadline first, overdue ones marked;
-and what the unit was told (临期, 超期, 督办, the day's digest), refreshed live."""
+and what the unit was told (临期, 超期, 督办, the day's digest), refreshed live; with a
+webhook, how the last deliveries to the unit's own system fared."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,13 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import lifecycle, notices, parts, queries
+from dispatch import lifecycle, notices, parts, queries, webhooks
 from dispatch.clock import utcnow
 from dispatch.models import Ticket
 from dispatch.masking import mask_text
 from dispatch.vocabulary import Role
 from web.auth import staff_only
-from web.pages.labels import NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH
+from web.pages.labels import NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH
 from web.pages.site import NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
 
@@ -43,14 +44,20 @@ def inbox_context(session: Session, unit_id: int) -> dict[str, Any]:
 
     rows = [row(t) for t in inbox] + [row(p.ticket, p) for p in held]
     rows.sort(key=lambda r: (r["deadline"] is None, r["deadline"] or now, r["received_at"]))
+    hook = webhooks.webhook_of(session, unit_id)
     return {"inbox": rows, **notices_context(session, unit_id), "recent": [row(t) for t in recent],
             "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
+            # The unit's own system: where its events go and how the last ones fared (no secret).
+            "webhook_url": hook.url if hook else None,
+            "deliveries": webhooks.deliveries_of(session, unit_id, limit=DELIVERIES_SHOWN) if hook else [],
+            "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH,
             "counts": {"total": len(rows), "overdue": sum(r["overdue"] for r in rows),
                        "near": sum(r["near"] for r in rows),
                        "new": sum(r["part_pending"] if r["part"] else r["state"] == "transferred" for r in rows)}}
 
 
 NOTICES_SHOWN = 20
+DELIVERIES_SHOWN = 10
 
 
 def notices_context(session: Session, unit_id: int) -> dict[str, Any]:

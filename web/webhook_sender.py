@@ -1,0 +1,111 @@
+"""The sender of units' webhooks: a thread, run by the one process holding the role
+(web/leadership.py), that POSTs committed deliveries (dispatch/webhooks.py). Each attempt
+is three short steps like the SMS outbox's: claim with a lease, POST with no transaction
+open, record delivered or failed with backoff. A 2xx answer is delivered; anything else,
+or no answer within the timeout, is tried again later. Redirects are not followed: the
+signature is for the registered URL only.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+import time
+from typing import AsyncIterator
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from dispatch import webhooks
+from dispatch.clock import utcnow
+from dispatch.outbox import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 10.0
+USER_AGENT = "hotline-12345-webhooks/1"
+
+
+class WebhookSender:
+    def __init__(self, sessions: sessionmaker[Session], *, policy: RetryPolicy | None = None,
+                 poll_seconds: float = 5.0, timeout: float = TIMEOUT_SECONDS) -> None:
+        self._sessions = sessions
+        self.policy = policy or RetryPolicy(max_attempts=8, base_delay=dt.timedelta(seconds=30),
+                                            max_delay=dt.timedelta(hours=2))
+        self._poll = poll_seconds
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False, headers={"user-agent": USER_AGENT})
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="webhook-sender", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:  # a database outage must not end the thread
+                log.exception("webhook sender step failed", extra={"event": "webhook_sender_error"})
+            self._wake.wait(self._poll)
+
+    def drain(self, limit: int = 1000) -> int:
+        started = utcnow()
+        done = 0
+        while done < limit and not self._stop.is_set() and self.step(due_by=started):
+            done += 1
+        return done
+
+    def step(self, due_by: dt.datetime | None = None) -> bool:
+        """One attempt at the next due delivery; False when nothing is due."""
+        with self._sessions.begin() as session:
+            claim = webhooks.claim_next(session, self.policy, due_by=due_by)
+        if claim is None:
+            return False
+        status, error = self._post(claim)
+        with self._sessions.begin() as session:
+            if error is None and status is not None:
+                webhooks.mark_delivered(session, claim.id, status)
+            else:
+                webhooks.mark_failed(session, claim.id, error or "no answer", self.policy, response_status=status)
+        return True
+
+    def _post(self, claim: webhooks.Claim) -> tuple[int | None, str | None]:
+        stamp = int(time.time())
+        headers = {"content-type": "application/json; charset=utf-8",
+                   webhooks.SIGNATURE_HEADER: webhooks.signature_header(claim.secret, stamp, claim.payload),
+                   webhooks.DELIVERY_HEADER: claim.delivery_id, webhooks.EVENT_HEADER: claim.event_type}
+        try:
+            response = self._client.post(claim.url, content=claim.payload, headers=headers)
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}"
+        if 200 <= response.status_code < 300:
+            return response.status_code, None
+        return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+@contextlib.asynccontextmanager
+async def sending(sender: WebhookSender) -> AsyncIterator[None]:
+    sender.start()
+    try:
+        yield
+    finally:
+        await run_in_threadpool(sender.stop)
