@@ -36,7 +36,8 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
         local = "（或属地乡镇/街道）" if label in city.local_categories else ""
         return units.get(code, code) + local
 
-    group = build_group(unit_for_label, model_key=lambda: get_settings().model_key)
+    group = build_group(unit_for_label, model_key=lambda: get_settings().model_key,
+                        min_confidence=lambda: get_settings().routing_min_confidence)
 
     @group.command(help="Write the tickets' final categories as training CSV (title, body, label).")
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
