@@ -41,6 +41,8 @@ class ActivityKind(str, enum.Enum):
     EXPORT = "export"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    MODEL_SWAPPED = "model_swapped"     # a guarded retrain put its model in (detail: both scores)
+    MODEL_KEPT = "model_kept"           # a guarded retrain refused its model (detail: both scores)
 
 
 def record(session: Session, kind: ActivityKind, actor: Actor | str, *, target: str | None = None,

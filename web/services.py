@@ -42,6 +42,10 @@ class Services:
     follow_up: FollowUpPolicy = FollowUpPolicy()
     # Gram counts of open tickets, kept between requests (a pure function of their texts).
     similar_index: GramIndex = field(default_factory=similarity.new_index)
+    # The classifier model file the router uses (web/classification.py swaps in newer ones),
+    # and whether a guarded retrain is running in this process.
+    model_file: str | None = None
+    retraining: bool = False
 
     def chase_policy(self) -> ChasePolicy:
         """The deadline chasing rules, on the same working-day calendar as the deadlines."""

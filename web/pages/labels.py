@@ -127,8 +127,11 @@ ACTIVITY_ZH = {
     "password_reset": "重置密码", "unit_added": "新增单位", "unit_changed": "修改单位", "units_imported": "导入单位",
     "rule_added": "添加分派规则", "rule_removed": "停用分派规则", "export": "导出 CSV",
     "token_created": "创建 API 令牌", "token_revoked": "撤销 API 令牌",
+    "model_swapped": "分类模型重训并启用", "model_kept": "分类模型重训未启用",
 }
 ACTIVITY_FIELDS_ZH = {
+    "old_score": "原模型得分", "new_score": "新模型得分", "held_out": "留出改派样本数", "trained_on": "训练样本数",
+    "model_file": "模型文件", "reason": "原因", "trigger": "触发",
     "name": "名称", "kind": "类型", "parent": "上级单位", "active": "在用", "duty_phone": "值班电话", "role": "角色", "unit": "单位",
     "display_name": "姓名", "phrases": "关键词", "note": "说明", "since": "起", "until": "止", "rows": "行数",
     "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",
