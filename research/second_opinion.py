@@ -117,8 +117,44 @@ def report() -> None:
           f"p99 {np.percentile(seconds, 99) * 1000:.0f} ms per message (1 thread, shared machine)")
 
 
+def latency() -> None:
+    """Per-message time over every report message, as routing spends it: the fast model's
+    top three, and below THRESHOLD every label's probabilities plus the e5 second opinion
+    (classifier/second_opinion.py, as the app loads it: head fitted on the shipped vectors)."""
+    from classifier.dataset import SHIPPED_DATA, read_examples
+    from classifier.features import message_text
+    from classifier.model import train
+    from classifier.second_opinion import load_second_opinion
+    from classifier.text import read_user_dict
+
+    tune, report_part = report_split()
+    model = train(list(tune) + read_examples(SHIPPED_DATA[1]), user_words=tuple(read_user_dict()))
+    opinion = load_second_opinion(model.labels)
+    assert opinion is not None, "pip install '.[embeddings]' first"
+    texts = [message_text(e.title, e.body) for e in report_part]
+    fast_only, routed, confident, slow = [], [], [], 0
+    for text in texts:
+        started = time.perf_counter()
+        top = model.predict(text, 3)
+        fast = time.perf_counter() - started
+        fast_only.append(fast)
+        if top[0].probability < THRESHOLD:
+            opinion.revise(text, model.predict(text, 1000))
+            slow += 1
+        else:
+            confident.append(fast)
+        routed.append(time.perf_counter() - started)
+    ms = lambda values, q: np.percentile(values, q) * 1000  # noqa: E731
+    print(f"{len(texts)} report messages, {slow} ({slow / len(texts):.1%}) asked for a second opinion")
+    print(f"fast model alone (baseline): p50 {ms(fast_only, 50):.2f} ms, p99 {ms(fast_only, 99):.2f} ms, "
+          f"{len(texts) / sum(fast_only):.0f} messages/s")
+    print(f"fast path of the confident ones: p50 {ms(confident, 50):.2f} ms, p99 {ms(confident, 99):.2f} ms")
+    print(f"with the second opinion, all messages: p50 {ms(routed, 50):.2f} ms, p99 {ms(routed, 99):.0f} ms, "
+          f"{len(texts) / sum(routed):.1f} messages/s (one thread)")
+
+
 def main(argv: Sequence[str]) -> None:
-    {"embed": embed, "report": report}[argv[0]]()
+    {"embed": embed, "report": report, "latency": latency}[argv[0]]()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,29 @@ def place_names(services: Services) -> list[str]:
     return sorted({name for names in services.city.gazetteer.values() for name in names})
 
 
+_second_opinion: dict[str, object] = {}   # the one e5 second opinion of this process, once loaded
+
+
+def use_model(services: Services, model: object) -> None:
+    """Give the router this model, and the e5 second opinion when the `embeddings` extra is
+    installed and the model's categories are the shipped ones (the opinion knows no others)."""
+    from classifier.second_opinion import load_second_opinion
+
+    labels = tuple(getattr(model, "labels", ()))
+    if "opinion" not in _second_opinion:
+        try:
+            _second_opinion["opinion"] = load_second_opinion(labels)
+        except Exception:  # an optional extra that fails must not stop routing
+            log.exception("second opinion unavailable", extra={"event": "second_opinion_error"})
+            _second_opinion["opinion"] = None
+        if _second_opinion["opinion"] is not None:
+            log.info("e5 second opinion ready for the uncertain messages", extra={"event": "second_opinion_ready"})
+    opinion = _second_opinion["opinion"]
+    fits = opinion is not None and set(opinion.labels) == set(labels)  # type: ignore[attr-defined]
+    services.router.second_opinion = opinion if fits else None  # type: ignore[assignment]
+    services.router.model = model  # type: ignore[assignment]
+
+
 def _newest_file(services: Services) -> str | None:
     from classifier.storage import model_files
 
@@ -53,7 +76,7 @@ def _load_or_train(services: Services) -> None:
         services.model_file = _newest_file(services)  # not retried until a newer one comes
         return
     services.model_file = _newest_file(services)
-    services.router.model = model
+    use_model(services, model)
 
 
 def swap_if_newer(services: Services) -> bool:
@@ -67,7 +90,7 @@ def swap_if_newer(services: Services) -> bool:
         log.error("newer classifier model refused: %s", exc, extra={"event": "model_refused", "file": newest})
         services.model_file = newest
         return False
-    services.router.model = model  # one reference assignment: a routing call sees the old or the new model
+    use_model(services, model)  # reference assignments: a routing call sees the old or the new model
     services.model_file = newest
     log.info("classifier model swapped in", extra={"event": "model_swapped", "file": newest})
     return True
@@ -107,7 +130,7 @@ def run_guarded_retrain(services: Services, trigger: str) -> object:
                                             user_words=place_names(services))
         services.run_sync(lambda s: retraining.log_result(s, result, actor="scheduler", trigger=trigger))
         if result.swapped and result.model is not None and result.model_path is not None:
-            services.router.model = result.model
+            use_model(services, result.model)
             services.model_file = result.model_path.name
         log.info("guarded retrain done", extra={"event": "model_retrain", **result.detail(trigger),
                                                 "swapped": result.swapped})

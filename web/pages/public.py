@@ -74,8 +74,11 @@ async def submit(request: Request) -> Response:
                                    confidential=bool(values["confidential"]),
                                    channel_ref=f"form:{form_id}" if form_id else None)
 
+    proposal = await site.services.propose(intake_request)
+
     def work(session: Session) -> dict[str, Any]:
-        result = intake(session, intake_request, site.services.rules, router=site.services.router)
+        result = intake(session, intake_request, site.services.rules, router=site.services.router,
+                        proposal=proposal)
         t = result.ticket
         if result.repeat_of_open_ticket:  # told it was joined; the code goes to the phone on file
             return {"created": False, "repeat": True}
