@@ -1,6 +1,6 @@
 """`hotline classifier ...`: the classifier's own commands (train, eval, predict), with the
 unit each label routes to, plus the two that need the ticket database: export (a city's
-own ticket history as training data) and retrain (fold in operators' corrections)."""
+own ticket history as training data) and retrain (the guarded retrain: dispatch/retraining.py)."""
 from __future__ import annotations
 
 import csv
