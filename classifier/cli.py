@@ -48,7 +48,10 @@ def format_predictions(predictions: Sequence[Prediction], unit_for_label: UnitFo
 
 
 def build_group(unit_for_label: UnitForLabel | None = None,
-                model_key: Callable[[], str | None] = lambda: None) -> click.Group:
+                model_key: Callable[[], str | None] = lambda: None,
+                min_confidence: Callable[[], float | None] = lambda: None) -> click.Group:
+    min_confidence_setting = min_confidence
+
     @click.group(name="classifier", help="Train, evaluate and try the request classifier.")
     def group() -> None:
         pass
@@ -81,13 +84,16 @@ def build_group(unit_for_label: UnitForLabel | None = None,
                   help="CSV with title, body, label columns; other columns are ignored.")
     @_model_dir
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-    def eval_(data: Path, model_dir: Path, as_json: bool) -> None:
+    @click.option("--min-confidence", type=click.FloatRange(0, 1), default=None, envvar="HOTLINE_ROUTING_MIN_CONFIDENCE",
+                  help="Routing threshold for the at_threshold figures. Default: the hotline's setting.")
+    def eval_(data: Path, model_dir: Path, as_json: bool, min_confidence: float | None) -> None:
         from classifier.evaluation import evaluate, format_report
         from classifier.training import ensure_default_model
 
         examples = _read([data])
         model = _fail_clearly(lambda: ensure_default_model(model_dir, _say, key=model_key()))
-        metrics = evaluate(model, examples)
+        threshold = min_confidence if min_confidence is not None else min_confidence_setting()
+        metrics = evaluate(model, examples, min_confidence=threshold)
         if as_json:
             click.echo(json.dumps(metrics, ensure_ascii=False))
         else:

@@ -4,14 +4,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from classifier.dataset import Example
 from classifier.model import TrainedModel, texts_of
+from classifier.selective import expected_calibration_error, selective_curve
 
 
-def evaluate(model: TrainedModel, examples: Sequence[Example]) -> dict[str, Any]:
-    """accuracy, macro_f1, per-class scores and the confusion matrix.
+def evaluate(model: TrainedModel, examples: Sequence[Example], *,
+             min_confidence: float | None = None) -> dict[str, Any]:
+    """accuracy, macro_f1, per-class scores, the confusion matrix, and the selective figures
+    (classifier/selective.py): the risk-coverage curve, ECE and, given the routing threshold,
+    the curve's point there.
 
     A row whose label the model does not know is scored like any other: it can only be
     wrong, and its label gets a row and a column of its own (so it lowers macro-F1 too).
@@ -19,7 +24,11 @@ def evaluate(model: TrainedModel, examples: Sequence[Example]) -> dict[str, Any]
     if not examples:
         raise ValueError("nothing to evaluate: no labelled examples")
     truth = [example.label for example in examples]
-    guess = model.predict_labels(texts_of(examples))
+    table = model.probabilities(texts_of(examples))
+    best = table.argmax(axis=1)
+    guess = [model.labels[column] for column in best]
+    confidence = table[np.arange(len(best)), best]
+    correct = [g == t for g, t in zip(guess, truth)]
     unknown = sorted(set(truth) - set(model.labels))
     labels = list(model.labels) + unknown
     # Macro averages run over the labels present in the data, known or not.
@@ -47,6 +56,10 @@ def evaluate(model: TrainedModel, examples: Sequence[Example]) -> dict[str, Any]
         },
         "labels": labels,
         "confusion_matrix": confusion_matrix(truth, guess, labels=labels).tolist(),
+        "selective": selective_curve(confidence, correct),
+        "at_threshold": (selective_curve(confidence, correct, [min_confidence])[0]
+                         if min_confidence is not None else None),
+        "ece": expected_calibration_error(confidence, correct),
     }
 
 
@@ -64,6 +77,14 @@ def format_report(metrics: dict[str, Any]) -> str:
             f"labels the model does not know (counted as errors): {', '.join(metrics['unknown_labels'])}"
             f" ({metrics['unknown_label_rows']} rows)"
         )
+    lines += ["", f"ECE (15 bins)  {metrics['ece']:.4f}", "",
+              "selective routing (routed alone when the top label's probability >= threshold)",
+              "threshold  coverage  accuracy"]
+    at = metrics.get("at_threshold")
+    for point in metrics["selective"] + ([at] if at else []):
+        accuracy = "-" if point["accuracy"] is None else f"{point['accuracy']:.4f}"
+        mark = "  <- HOTLINE_ROUTING_MIN_CONFIDENCE" if point is at else ""
+        lines.append(f"{point['threshold']:9.2f}  {point['coverage']:8.4f}  {accuracy:>8}{mark}")
     lines += ["", f"{_pad('label', width)}  precision  recall      f1  support"]
     for label in labels:
         row = metrics["per_class"][label]

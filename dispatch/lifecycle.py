@@ -17,6 +17,7 @@ from dispatch.clock import local_date, utcnow
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
 from dispatch.models import ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
+from dispatch import routing_feedback
 from dispatch.routing import record_correction
 from dispatch.units import City
 from dispatch.states import FINISHED_STATES, Action, State, next_state
@@ -151,6 +152,7 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
     if learn_from is not None and ticket.routing is not None:
         source = "return_reroute" if ticket.state == State.RETURNED.value else "operator_correction"
         record_correction(session, learn_from, ticket, unit, source=source, now=now)
+    routing_feedback.note_transfer(session, ticket, unit)
     if routing is None and ticket.routing and ticket.routing.get("unit_code") == unit.code:
         routing = {k: ticket.routing.get(k) for k in ("source", "reason", "category", "probability")}
     ticket.unit_id = unit.id
@@ -195,6 +197,7 @@ def return_ticket(session: Session, ticket: Ticket, actor: Actor, reason: str, *
         parts.withdraw_open(session, ticket, now)
         ticket.return_count += 1
         ticket.unit_id = None
+        routing_feedback.note_return(session, ticket)
     return transition(session, ticket, Action.RETURN, actor, now=now, note=reason, unit_id=unit_id)
 
 

@@ -561,6 +561,27 @@ class RoutingExample(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class RoutingOutcome(Base):
+    """What became of the classifier's proposal for one ticket (dispatch/routing_feedback.py):
+    written at its first transfer, updated at each transfer and return. The supervisor's
+    acceptance figures are counts over these rows."""
+
+    __tablename__ = "routing_outcomes"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    proposed_category: Mapped[str] = mapped_column(String(50))
+    proposed_unit_code: Mapped[str | None] = mapped_column(String(64))
+    automatic: Mapped[bool] = mapped_column(Boolean)     # at or above the threshold when proposed
+    first_unit_code: Mapped[str] = mapped_column(String(64))
+    final_unit_code: Mapped[str] = mapped_column(String(64))
+    final_category: Mapped[str | None] = mapped_column(String(50))
+    unit_accepted: Mapped[bool] = mapped_column(Boolean)
+    category_accepted: Mapped[bool] = mapped_column(Boolean)
+    corrected: Mapped[bool] = mapped_column(Boolean)     # the operator's first transfer went elsewhere
+    returned: Mapped[bool] = mapped_column(Boolean)      # a unit returned it at least once
+
+
 class RoutingRule(Base):
     """A rule staff added on the rules page: any of these phrases sends a ticket to this unit.
     Never deleted: a removed rule keeps who removed it and when (the rules' audit log)."""

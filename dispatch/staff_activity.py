@@ -43,6 +43,8 @@ class ActivityKind(str, enum.Enum):
     TOKEN_REVOKED = "token_revoked"
     WEBHOOK_SET = "webhook_set"
     WEBHOOK_REMOVED = "webhook_removed"
+    MODEL_SWAPPED = "model_swapped"     # a guarded retrain put its model in (detail: both scores)
+    MODEL_KEPT = "model_kept"           # a guarded retrain refused its model (detail: both scores)
 
 
 def record(session: Session, kind: ActivityKind, actor: Actor | str, *, target: str | None = None,

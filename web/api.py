@@ -77,10 +77,11 @@ async def create_ticket(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     intake_request = intake_request_from_json(await read_json_object(request), Channel.WEB)
     client = client_key(request)
+    proposal = await services.propose(intake_request)
 
     def work(session: Session) -> tuple[dict[str, Any], bool]:
         limits.count_intake(session, services.settings.limits, client)
-        result = intake(session, intake_request, services.rules, router=services.router)
+        result = intake(session, intake_request, services.rules, router=services.router, proposal=proposal)
         ticket = result.ticket
         if result.repeat_of_open_ticket:
             return {"repeat_of_open_ticket": True, "message": REPEAT_MESSAGE}, False

@@ -1,10 +1,9 @@
 """`hotline classifier ...`: the classifier's own commands (train, eval, predict), with the
 unit each label routes to, plus the two that need the ticket database: export (a city's
-own ticket history as training data) and retrain (fold in operators' corrections)."""
+own ticket history as training data) and retrain (the guarded retrain: dispatch/retraining.py)."""
 from __future__ import annotations
 
 import csv
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,11 +15,6 @@ from classifier.errors import ClassifierError
 
 if TYPE_CHECKING:
     from web.config import Settings
-
-# A correction is one ticket against thousands of shipped rows; counting it a few times lets
-# an operator's decision move the model without one mistake dominating it.
-CORRECTION_WEIGHT = 3
-
 
 def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
     """Settings are read when a command runs, not when the CLI is built."""
@@ -36,7 +30,8 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
         local = "（或属地乡镇/街道）" if label in city.local_categories else ""
         return units.get(code, code) + local
 
-    group = build_group(unit_for_label, model_key=lambda: get_settings().model_key)
+    group = build_group(unit_for_label, model_key=lambda: get_settings().model_key,
+                        min_confidence=lambda: get_settings().routing_min_confidence)
 
     @group.command(help="Write the tickets' final categories as training CSV (title, body, label).")
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
@@ -65,58 +60,60 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
             engine.dispose()
         click.echo(f"{count} tickets written to {out}")
 
-    @group.command(help="Retrain on the shipped data (or --base) plus operators' corrections; "
-                        "show the scores before and after.")
+    @group.command(help="Guarded retrain: train on the shipped data (or --base) plus the city's resolved tickets "
+                        "and operators' corrections; the new model is saved, and used, only if it scores no worse "
+                        "than the current one on the newest corrections, held out. Logged either way.")
     @click.option("--base", "base", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
                   help="training CSV instead of the shipped data (repeatable)")
     @click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                   help="default: HOTLINE_MODEL_DIR")
     def retrain(base: tuple[Path, ...], model_dir: Path | None) -> None:
-        from classifier import Example, evaluate, load_model, read_examples, shipped_examples, train_and_save
-        from dispatch import db
-        from dispatch.routing import corrections
+        from classifier import ModelNotFound, load_model, read_examples, shipped_examples
+        from classifier.cli import _show_progress
+        from dispatch import db, retraining
 
         settings = get_settings()
         folder = model_dir or settings.model_dir
         engine = db.make_engine(settings.database_url)
         try:
             with db.make_sessionmaker(engine)() as session:
-                taught = [Example(title=c.title, body=c.body, label=c.label) for c in corrections(session)]
+                data = retraining.city_data(session)
+            if not data.corrections:
+                raise click.ClickException("no corrections recorded yet: nothing to fold in")
+            try:
+                examples = [e for path in base for e in read_examples(path)] if base else shipped_examples()
+                try:
+                    current = load_model(folder, key=settings.model_key)
+                except ModelNotFound:
+                    current = None
+            except ClassifierError as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"{len(data.corrections)} corrections, {len(data.resolved)} resolved tickets, "
+                       f"{len(examples)} base examples", err=True)
+            result = retraining.guarded_retrain(data, examples, current, folder, key=settings.model_key,
+                                                user_words=_place_names(get_settings), progress=_show_progress)
+            with db.make_sessionmaker(engine).begin() as session:
+                retraining.log_result(session, result, actor="cli", trigger="cli")
         finally:
             engine.dispose()
-        if not taught:
-            raise click.ClickException("no corrections recorded yet: nothing to fold in")
-        try:
-            examples = [e for path in base for e in read_examples(path)] if base else shipped_examples()
-            before = load_model(folder, key=settings.model_key)
-        except ClassifierError as exc:
-            raise click.ClickException(str(exc)) from None
-        click.echo(f"{len(taught)} corrections, {len(examples)} base examples", err=True)
-        scores_before = evaluate(before, taught)
-        path, metrics = train_and_save(examples + taught * CORRECTION_WEIGHT, folder,
-                                       progress=_progress, key=settings.model_key)
-        after = load_model(folder, key=settings.model_key)
-        scores_after = evaluate(after, taught)
-        click.echo(f"{'':24}{'before':>10}{'after':>10}")
-        click.echo(f"{'corrections accuracy':24}{scores_before['accuracy']:>10.3f}{scores_after['accuracy']:>10.3f}")
-        if "holdout" in metrics:
-            click.echo(f"{'held-out macro-F1':24}{before_holdout(folder, path):>10}{metrics['holdout']['macro_f1']:>10.3f}")
-        click.echo(f"model written to {path}")
+        click.echo(f"{'held-out corrections':24}{result.held_out:>10}")
+        click.echo(f"{'':24}{'current':>10}{'new':>10}")
+        click.echo(f"{'accuracy on them':24}{_score(result.old_score):>10}{_score(result.new_score):>10}")
+        if result.swapped:
+            click.echo(f"new model in use: {result.model_path} ({result.reason}); "
+                       "running servers pick it up within seconds")
+        else:
+            click.echo(f"kept the current model: {result.reason}")
 
     return group
 
 
-def before_holdout(folder: Path, new_path: Path) -> str:
-    """The previous model's recorded held-out macro-F1, for comparison ('-' if none)."""
-    from classifier.storage import model_files, read_sidecar
-
-    older = [p for p in model_files(folder) if p != new_path]
-    if not older:
-        return "-"
-    holdout = read_sidecar(older[-1]).get("metrics", {}).get("holdout", {})
-    return f"{holdout['macro_f1']:.3f}" if "macro_f1" in holdout else "-"
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
-def _progress(step: str, done: int, total: int) -> None:
-    if done >= total:
-        print(f"{step} {done}/{total}", file=sys.stderr)
+def _place_names(get_settings: Callable[[], Settings]) -> list[str]:
+    from dispatch.units import DEMO_CITY, load_city
+
+    city = load_city(get_settings().city_file or DEMO_CITY)
+    return sorted({name for names in city.gazetteer.values() for name in names})

@@ -55,8 +55,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "is trained there on first start when it holds none"),
     SettingSpec("HOTLINE_TRAIN_ON_START", "yes", "train the default classifier model in the background "
                 "at start when none exists (yes/no); until then every ticket goes to manual triage"),
-    SettingSpec("HOTLINE_ROUTING_MIN_CONFIDENCE", "0.5", "below this classifier probability a ticket "
-                "goes to manual triage with the top suggestions"),
+    SettingSpec("HOTLINE_ROUTING_MIN_CONFIDENCE", "0.9", "below this classifier probability a ticket "
+                "goes to manual triage with the top three suggestions; `hotline classifier eval` reports "
+                "coverage and accuracy at it"),
     SettingSpec("HOTLINE_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     SettingSpec("HOTLINE_LOG_FORMAT", "text", "text (one line: message, then key=value extras) or json (one JSON "
                 "object a line: timestamp, level, logger, event, message, extras); personal data masked in both"),
@@ -201,7 +202,7 @@ class Settings:
     # Off unless asked for: an app built in code (tests, scripts) should not start a training
     # thread; from_env() turns it on by default for `hotline serve`.
     train_on_start: bool = False
-    routing_min_confidence: float = 0.5
+    routing_min_confidence: float = 0.9
     log_level: str = "INFO"
     log_format: str = "text"
     metrics_allow: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1"))

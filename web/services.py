@@ -22,8 +22,8 @@ from dispatch.db import make_engine, make_sessionmaker, storage_fault
 from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.gram_index import GramIndex
-from dispatch.intake import IntakeRules
-from dispatch.routing import Router, city_router
+from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
+from dispatch.routing import Router, RoutingAnswer, city_router
 from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
 
@@ -42,6 +42,10 @@ class Services:
     follow_up: FollowUpPolicy = FollowUpPolicy()
     # Gram counts of open tickets, kept between requests (a pure function of their texts).
     similar_index: GramIndex = field(default_factory=similarity.new_index)
+    # The classifier model file the router uses (web/classification.py swaps in newer ones),
+    # and whether a guarded retrain is running in this process.
+    model_file: str | None = None
+    retraining: bool = False
 
     def chase_policy(self) -> ChasePolicy:
         """The deadline chasing rules, on the same working-day calendar as the deadlines."""
@@ -110,6 +114,12 @@ class Services:
         others wait on the event loop, not as threads queued on the write lock (which cost
         a thread wake-up and a fight for the GIL per hand-over)."""
         return await anyio.to_thread.run_sync(functools.partial(function, *args), limiter=self._limiter)
+
+    async def propose(self, request: IntakeRequest) -> RoutingAnswer | None:
+        """Routing's proposal for a request, in a worker thread and outside any transaction
+        (intake(proposal=...)): the second opinion, when asked, takes hundreds of ms, and on
+        SQLite a transaction holds the one write lock. Not on the database's limiter either."""
+        return await anyio.to_thread.run_sync(proposal_for, request, self.rules, self.router)
 
     async def refresh_rules(self) -> None:
         """Give the router the rules as they now stand (city file + rules page)."""

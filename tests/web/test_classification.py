@@ -88,3 +88,33 @@ def test_with_a_secret_key_a_model_dropped_in_with_its_own_sidecar_never_runs(
     planted.unlink()
     with TestClient(create_app(settings)) as client:
         wait_for_model(client)  # the signed one loads
+
+
+def test_a_newer_model_file_reaches_the_running_app_without_a_restart(
+        tmp_path: Path, database_url: str, small_model: TrainedModel) -> None:
+    """What `hotline classifier retrain` in another process does: it saves the model it
+    accepted as the newest file, and the running app swaps it in within seconds."""
+    import random
+
+    from classifier import Example
+    from classifier.dataset import SHIPPED_DATA, read_examples
+    from classifier.model import train
+
+    rows = read_examples(SHIPPED_DATA[0])
+    random.Random(5).shuffle(rows)
+    labels = sorted({e.label for e in rows})
+    after = dict(zip(labels, labels[1:] + labels[:1]))
+    other = train([Example(e.title, e.body, after[e.label]) for e in rows[:400]])
+    save_model(small_model, tmp_path, data_hash="test", metrics={})
+    with TestClient(create_app(Settings(database_url=database_url, model_dir=tmp_path))) as client:
+        wait_for_model(client)
+        services = client.app.state.services  # type: ignore[attr-defined]
+        first = services.router.model
+        newer = save_model(other, tmp_path, data_hash="test", metrics={})
+        deadline = time.monotonic() + 15
+        while services.router.model is first:
+            assert time.monotonic() < deadline, "the newer model was never swapped in"
+            time.sleep(0.05)
+        assert services.model_file == newer.name
+        assert services.router.model.predict(WAGES)[0].label == other.predict(WAGES)[0].label
+        assert other.predict(WAGES)[0].label != first.predict(WAGES)[0].label

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from classifier import TrainedModel, load_model, save_model
 from classifier.dataset import SHIPPED_DATA, read_examples
 from dispatch import lifecycle
 from dispatch.actors import Actor
+from dispatch.models import StaffActivity
 from dispatch.intake import IntakeRequest, IntakeRules, intake
 from dispatch.routing import city_router
 from dispatch.units import City, unit_by_code
@@ -74,17 +76,22 @@ def test_retrain_folds_in_corrections_and_changes_the_answer(database_url: str, 
     operator = Actor(label="op", role=Role.OPERATOR)
     with sessions.begin() as session:
         router = city_router(units, load_model(models), min_confidence=0.0)
-        for i in range(2):
+        for i in range(3):
             ticket = intake(session, IntakeRequest(channel=Channel.WEB, body=PARCELS + "！" * i,
                                                    phone=f"1380391000{i}"), IntakeRules(), router=router).ticket
             assert ticket.routing is not None and ticket.routing["category"] == before
             lifecycle.transfer(session, ticket, unit_by_code(session, target_unit), operator, learn_from=units)
     result = invoke(database_url, "classifier", "retrain", "--base", str(base_csv), "--model-dir", str(models))
     assert result.exit_code == 0, result.output
-    assert "corrections accuracy" in result.output
-    line = next(l for l in result.stdout.splitlines() if l.startswith("corrections accuracy"))
+    # The newest correction is held out: the current model got it wrong, the new one right.
+    line = next(l for l in result.stdout.splitlines() if l.startswith("accuracy on them"))
     assert line.split()[-2:] == ["0.000", "1.000"]
+    assert "new model in use" in result.stdout
     assert load_model(models).predict(PARCELS)[0].label == target
+    with sessions() as session:
+        logged = session.scalars(select(StaffActivity).where(StaffActivity.kind == "model_swapped")).one()
+    assert logged.detail["old_score"] == 0.0 and logged.detail["new_score"] == 1.0
+    assert logged.detail["held_out"] == 1 and logged.actor == "cli"
 
 
 def test_retrain_without_corrections_says_so(database_url: str, sessions: sessionmaker[Session]) -> None:

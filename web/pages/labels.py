@@ -136,8 +136,11 @@ ACTIVITY_ZH = {
     "rule_added": "添加分派规则", "rule_removed": "停用分派规则", "export": "导出 CSV",
     "token_created": "创建 API 令牌", "token_revoked": "撤销 API 令牌",
     "webhook_set": "设置对接地址", "webhook_removed": "删除对接地址",
+    "model_swapped": "分类模型重训并启用", "model_kept": "分类模型重训未启用",
 }
 ACTIVITY_FIELDS_ZH = {
+    "old_score": "原模型得分", "new_score": "新模型得分", "held_out": "留出改派样本数", "trained_on": "训练样本数",
+    "model_file": "模型文件", "reason": "原因", "trigger": "触发",
     "name": "名称", "kind": "类型", "parent": "上级单位", "active": "在用", "duty_phone": "值班电话", "role": "角色", "unit": "单位",
     "display_name": "姓名", "phrases": "关键词", "note": "说明", "since": "起", "until": "止", "rows": "行数",
     "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",

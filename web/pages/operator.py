@@ -120,9 +120,11 @@ async def file_ticket(request: Request) -> Response:
                                    request_type=kind, urgency=urgency, confidential=bool(values["confidential"]),
                                    channel_ref=f"{linkedid or 'console'}:{form_id}", call_linkedid=linkedid)
 
+    proposal = await site.services.propose(intake_request)
+
     def work(session: Session) -> str:
         result = intake(session, intake_request, site.services.rules, actor=user.actor,
-                        router=site.services.router)
+                        router=site.services.router, proposal=proposal)
         if linkedid:  # a call not written yet is linked when it is (its Linkedid is on the source)
             telephony.link_ticket_to_call(session, result.ticket, linkedid)
         return result.ticket.number

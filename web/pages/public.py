@@ -71,10 +71,13 @@ async def submit(request: Request) -> Response:
                                    confidential=bool(values["confidential"]),
                                    channel_ref=f"form:{form_id}" if form_id else None)
 
+    proposal = await site.services.propose(intake_request)
+
     def work(session: Session) -> dict[str, Any]:
         # Counted in the database: the limit holds however many processes serve the form.
         limits.refuse_web_form_if_blocked(session, rules, client)
-        result = intake(session, intake_request, site.services.rules, router=site.services.router)
+        result = intake(session, intake_request, site.services.rules, router=site.services.router,
+                        proposal=proposal)
         t = result.ticket
         if result.repeat_of_open_ticket:  # told it was joined; the code goes to the phone on file
             return {"created": False, "repeat": True}

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import disputes, lifecycle, outbox, queries, reports, staff_activity
+from dispatch import disputes, lifecycle, outbox, queries, reports, routing_feedback, staff_activity
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -124,6 +124,11 @@ def build_tables(session: Session, period: Period) -> Dashboard:
         Table("categories", "按分类", [("分类", TEXT), *FIGURE_COLUMNS],
               [[k or "未分类", *_figure_row(f)] for k, f in sorted(summary["categories"].items(),
                                                                key=lambda kv: -kv[1]["received"])]),
+        Table("routing_feedback", "分类建议采纳情况（按周、按建议分类）",
+              [("周（周一）", TEXT), ("建议分类", TEXT), ("已转办", INT), ("采纳率", RATE), ("自动分派占比", RATE),
+               ("话务员改派占比", RATE), ("单位退回占比", RATE)],
+              [[f.week.isoformat(), f.category, f.proposals, f.acceptance_rate, f.automatic_share,
+                f.corrected_share, f.returned_share] for f in routing_feedback.figures(session, period)]),
         Table("channels", "按渠道", [("渠道", TEXT), ("受理", INT), ("办结", INT), ("办结率", RATE)],
               [[label(c.channel), c.received, c.resolved, c.resolution_rate]
                for c in queries.figures_by_channel(session, period)], counted=False),

@@ -1,0 +1,111 @@
+"""How the classifier's proposals fare in production: each ticket's outcome row says whether
+its final unit and category equal the proposal, whether the proposal was routed on its own
+(at or above the threshold when proposed), whether the operator's first transfer went
+elsewhere, and whether a unit returned it. Figures per week and per proposed category.
+
+The proposal is the classifier's top category and its unit: the proposed unit when routing
+was sure, the first suggestion when the ticket went to manual triage. Tickets routed by a
+rule, or without content, carry no classifier category and are not counted."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.clock import local_date
+from dispatch.models import RoutingOutcome, Ticket, Unit
+
+if TYPE_CHECKING:  # reports imports lifecycle, which imports this module
+    from dispatch.reports import Period
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
+def proposal_of(routing: dict[str, Any] | None) -> tuple[str, str | None, bool] | None:
+    """(category, unit code, automatic) of a stored proposal; None when the classifier made none."""
+    if not routing or not routing.get("category") or routing.get("source") not in ("model", "gazetteer", "manual"):
+        return None
+    if routing.get("unit_code"):
+        return routing["category"], routing["unit_code"], True
+    suggestions = routing.get("suggestions") or []
+    if not suggestions:
+        return None
+    return routing["category"], suggestions[0].get("unit_code"), False
+
+
+def note_transfer(session: Session, ticket: Ticket, unit: Unit) -> RoutingOutcome | None:
+    """Call with the ticket's category already final for this transfer (after any correction)."""
+    proposal = proposal_of(ticket.routing)
+    if proposal is None:
+        return None
+    category, unit_code, automatic = proposal
+    outcome = session.get(RoutingOutcome, ticket.id)
+    if outcome is None:
+        outcome = RoutingOutcome(ticket_id=ticket.id, received_at=ticket.received_at, proposed_category=category,
+                                 proposed_unit_code=unit_code, automatic=automatic, first_unit_code=unit.code,
+                                 corrected=unit.code != unit_code, returned=False)
+        session.add(outcome)
+    outcome.final_unit_code, outcome.final_category = unit.code, ticket.category
+    outcome.unit_accepted = unit.code == outcome.proposed_unit_code
+    outcome.category_accepted = ticket.category == outcome.proposed_category
+    return outcome
+
+
+def note_return(session: Session, ticket: Ticket) -> None:
+    outcome = session.get(RoutingOutcome, ticket.id)
+    if outcome is not None:
+        outcome.returned = True
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    week: dt.date              # the Monday (China calendar) of the week the tickets were received
+    category: str              # the proposed category
+    proposals: int             # tickets transferred at least once
+    accepted: int
+    automatic: int
+    corrected: int
+    returned: int
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return rate(self.accepted, self.proposals)
+
+    @property
+    def automatic_share(self) -> float | None:
+        return rate(self.automatic, self.proposals)
+
+    @property
+    def corrected_share(self) -> float | None:
+        return rate(self.corrected, self.proposals)
+
+    @property
+    def returned_share(self) -> float | None:
+        return rate(self.returned, self.proposals)
+
+
+def week_of(moment: dt.datetime) -> dt.date:
+    day = local_date(moment)
+    return day - dt.timedelta(days=day.weekday())
+
+
+def figures(session: Session, period: Period) -> list[FeedbackRow]:
+    """One row per (week, proposed category) of tickets received in the period, newest week first."""
+    counts: dict[tuple[dt.date, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    rows = session.execute(
+        select(RoutingOutcome.received_at, RoutingOutcome.proposed_category, RoutingOutcome.unit_accepted,
+               RoutingOutcome.category_accepted, RoutingOutcome.automatic, RoutingOutcome.corrected,
+               RoutingOutcome.returned)
+        .where(RoutingOutcome.received_at >= period.start, RoutingOutcome.received_at < period.end))
+    for received_at, category, unit_ok, category_ok, automatic, corrected, returned in rows:
+        tally = counts[(week_of(received_at), category)]
+        for index, flag in enumerate((True, unit_ok and category_ok, automatic, corrected, returned)):
+            tally[index] += bool(flag)
+    return [FeedbackRow(week, category, *tally)
+            for (week, category), tally in sorted(counts.items(), key=lambda item: (-item[0][0].toordinal(), item[0][1]))]

@@ -1,0 +1,77 @@
+"""Selective routing figures on cases small enough to work out by hand."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from classifier.cli import cli
+from classifier.selective import choose_threshold, expected_calibration_error, selective_curve
+from tests.classifier.test_cli import _csv
+
+# Four messages: confidences and whether the top label was right.
+CONFIDENCE = [0.9, 0.8, 0.6, 0.4]
+CORRECT = [True, True, False, True]
+
+
+def test_curve_counts_coverage_and_accuracy_above_each_threshold() -> None:
+    # 0.5 keeps 0.9, 0.8, 0.6 (two right); 0.7 keeps 0.9, 0.8 (both right); 0.95 keeps none.
+    assert selective_curve(CONFIDENCE, CORRECT, [0.5, 0.7, 0.95]) == [
+        {"threshold": 0.5, "coverage": 0.75, "accuracy": pytest.approx(2 / 3)},
+        {"threshold": 0.7, "coverage": 0.5, "accuracy": 1.0},
+        {"threshold": 0.95, "coverage": 0.0, "accuracy": None},
+    ]
+
+
+def test_a_confidence_equal_to_the_threshold_is_routed() -> None:
+    assert selective_curve(CONFIDENCE, CORRECT, [0.6])[0]["coverage"] == 0.75
+
+
+def test_ece_of_messages_in_separate_bins() -> None:
+    # Bins of 1/15: 0.9 -> bin 13, 0.8 -> bin 11 (0.8 is its upper edge), 0.6 -> 8, 0.4 -> 5.
+    # (|1 - 0.9| + |1 - 0.8| + |0 - 0.6| + |1 - 0.4|) / 4 = 1.5 / 4
+    assert expected_calibration_error(CONFIDENCE, CORRECT) == pytest.approx(0.375)
+
+
+def test_ece_averages_within_a_bin() -> None:
+    # 0.95 and 0.96 share the last bin: accuracy 0.5 against mean confidence 0.955.
+    assert expected_calibration_error([0.95, 0.96], [True, False]) == pytest.approx(0.455)
+    assert expected_calibration_error([0.95, 0.96, 0.1], [True, False, False]) == pytest.approx(
+        (2 * 0.455 + 0.1) / 3)
+
+
+def test_threshold_is_the_lowest_that_reaches_the_accuracy() -> None:
+    # Accuracy is 3/4 up to 0.40, 2/3 up to 0.60, and 1.0 from 0.61 (coverage 0.5).
+    assert choose_threshold(CONFIDENCE, CORRECT, min_accuracy=0.9, min_coverage=0.5) == 0.61
+    with pytest.raises(ValueError, match="covers only 0.500"):
+        choose_threshold(CONFIDENCE, CORRECT, min_accuracy=0.9, min_coverage=0.6)
+
+
+def test_eval_json_has_the_curve_ece_and_the_configured_threshold(tmp_path, model_dir, slices) -> None:
+    data = _csv(tmp_path, slices[1][:80])
+
+    result = CliRunner().invoke(cli, ["eval", "--data", str(data), "--model-dir", str(model_dir), "--json"],
+                                env={"HOTLINE_ROUTING_MIN_CONFIDENCE": "0.7"})
+
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    curve = {point["threshold"]: point for point in metrics["selective"]}
+    assert curve[0.0]["coverage"] == 1.0 and curve[0.0]["accuracy"] == pytest.approx(metrics["accuracy"])
+    coverages = [point["coverage"] for point in metrics["selective"]]
+    assert coverages == sorted(coverages, reverse=True)
+    assert metrics["at_threshold"]["threshold"] == 0.7
+    assert 0 <= metrics["at_threshold"]["coverage"] <= 1
+    assert 0 <= metrics["ece"] < 0.5
+
+
+def test_eval_text_prints_the_curve_as_a_table(tmp_path, model_dir, slices) -> None:
+    data = _csv(tmp_path, slices[1][:80])
+
+    result = CliRunner().invoke(cli, ["eval", "--data", str(data), "--model-dir", str(model_dir),
+                                      "--min-confidence", "0.8"])
+
+    assert result.exit_code == 0, result.output
+    assert "threshold  coverage  accuracy" in result.stdout
+    assert "ECE (15 bins)" in result.stdout
+    assert "<- HOTLINE_ROUTING_MIN_CONFIDENCE" in result.stdout
