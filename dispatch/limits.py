@@ -2,6 +2,8 @@
 lives in the database (rate_counters.py), so a limit holds however many processes serve.
 
 - intake through the public API: N requests a minute per client address;
+- intake through Open311: N requests a minute per client key (an app files for many citizens
+  from one address, so its key is counted, not the address);
 - query-code lookups (API and /status): wrong codes per address and per ticket;
 - staff logins: failures per (user name, address), and more loosely per address, so that
   someone guessing from elsewhere cannot lock a user out;
@@ -53,6 +55,7 @@ class SmsLimits:
 @dataclass(frozen=True)
 class Limits:
     api_intake_per_address: Limit = Limit("api_intake_address", 10, MINUTE)
+    open311_intake_per_client: Limit = Limit("open311_intake_client", 60, MINUTE)
     lookup_failures_per_address: Limit = Limit("lookup_fail_address", 10, LOOKUP_WINDOW)
     lookup_failures_per_ticket: Limit = Limit("lookup_fail_ticket", 20, HOUR)
     login_failures_per_user_address: Limit = Limit("login_fail_user_address", 5, LOGIN_WINDOW)
@@ -60,12 +63,13 @@ class Limits:
     sms: SmsLimits = field(default_factory=SmsLimits)
 
     @classmethod
-    def build(cls, *, api_intake_per_minute: int = 10, lookup_failures_per_address: int = 10,
+    def build(cls, *, api_intake_per_minute: int = 10, open311_intake_per_minute: int = 60, lookup_failures_per_address: int = 10,
               lookup_failures_per_ticket: int = 20, login_failures_per_user_address: int = 5,
               login_failures_per_address: int = 30, sms_countries: tuple[str, ...] = ("86",),
               sms_per_recipient_per_day: int = 10, sms_per_hour: int = 500) -> Limits:
         return cls(
             api_intake_per_address=Limit("api_intake_address", api_intake_per_minute, MINUTE),
+            open311_intake_per_client=Limit("open311_intake_client", open311_intake_per_minute, MINUTE),
             lookup_failures_per_address=Limit("lookup_fail_address", lookup_failures_per_address, LOOKUP_WINDOW),
             lookup_failures_per_ticket=Limit("lookup_fail_ticket", lookup_failures_per_ticket, HOUR),
             login_failures_per_user_address=Limit("login_fail_user_address", login_failures_per_user_address,
@@ -87,6 +91,17 @@ def count_intake(session: Session, limits: Limits, client: str, now: dt.datetime
     now = now or utcnow()
     if rate_counters.hit(session, limit, client, now) > limit.limit:
         rate_counters.refuse([(limit, client)], TOO_MANY_INTAKES, now)
+
+
+def count_open311_intake(session: Session, limits: Limits, client_id: int, now: dt.datetime | None = None) -> None:
+    """Count one request filed with an Open311 client's key; RateLimited past the limit."""
+    limit = limits.open311_intake_per_client
+    if not limit.on:
+        return
+    now = now or utcnow()
+    subject = str(client_id)
+    if rate_counters.hit(session, limit, subject, now) > limit.limit:
+        rate_counters.refuse([(limit, subject)], TOO_MANY_INTAKES, now)
 
 
 # ---- query-code lookups ---------------------------------------------------------------

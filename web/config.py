@@ -107,6 +107,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_SMS_GLOBAL_PER_HOUR", "500", "notifications sent in all per hour; 0 = no cap"),
     SettingSpec("HOTLINE_API_INTAKE_PER_MINUTE", "10", "requests one client address may file through "
                 "POST /api/v1/tickets per minute; more get 429; 0 = off"),
+    SettingSpec("HOTLINE_OPEN311_INTAKE_PER_MINUTE", "60", "requests one Open311 client key may file "
+                "through POST /open311/v2/requests per minute; more get 429; 0 = off"),
     SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS", "10", "wrong ticket number / query code pairs one "
                 "client address may try per 10 minutes (API and /status); then 429; 0 = off"),
     SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_TICKET", "20", "wrong query codes one ticket may be tried "
@@ -249,6 +251,7 @@ class Settings:
             public_url=get("HOTLINE_PUBLIC_URL"),
             limits=Limits.build(
                 api_intake_per_minute=count("HOTLINE_API_INTAKE_PER_MINUTE"),
+                open311_intake_per_minute=count("HOTLINE_OPEN311_INTAKE_PER_MINUTE"),
                 lookup_failures_per_address=count("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS"),
                 lookup_failures_per_ticket=count("HOTLINE_LOOKUP_FAILURES_PER_TICKET"),
                 login_failures_per_user_address=count("HOTLINE_LOGIN_FAILURES_PER_USER_ADDRESS"),
