@@ -87,7 +87,6 @@ class Reason(enum.StrEnum):
     GAZETTEER_UNKNOWN_UNIT = "gazetteer_unknown_unit"  # code
     BAD_ROUTING_RULE = "bad_routing_rule"      # rule
     # -- Open311 GeoReport v2 ---------------------------------------------------------------
-    UNKNOWN_SERVICE = "unknown_service"        # code
     LOCATION_REQUIRED = "location_required"
     BAD_COORDINATES = "bad_coordinates"
     BAD_ATTRIBUTE = "bad_attribute"            # code

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import limits as limit_checks
 from dispatch.clock import CHINA, utcnow
-from dispatch.errors import InvalidInput, Reason
+from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, IntakeRules, intake, proposal_for
 from dispatch.limits import Limits
 from dispatch.masking import mask_text
@@ -78,8 +78,8 @@ def submit(session: Session, client: Open311Client, submission: Submission, *, c
     if not code:
         raise InvalidInput("service_code", Reason.REQUIRED)
     service = service_by_code(city, code)
-    if service is None:
-        raise InvalidInput("service_code", Reason.UNKNOWN_SERVICE, code=submission.service_code)
+    if service is None:  # the spec: a service_code not found is a 404
+        raise NotFound(Reason.SERVICE_NOT_FOUND, code=code[:64])
     point = _coordinates(submission.lat, submission.long)
     address = (submission.address_string or "").strip() or None
     if point is None and address is None:

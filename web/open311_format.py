@@ -52,13 +52,20 @@ def _fill(element: ElementTree.Element, name: str, value: Any) -> None:
         element.text = str(value)
 
 
-# Our statuses as the spec's: input refused is 400 (ours is 422), a missing or bad api_key
-# 403; not found stays 404, too many requests 429.
-SPEC_STATUS = {422: 400, 401: 403, 409: 400}
+# The spec: "404 for resources that don't exist, 403 for errors because of wrong or missing
+# api_key and basically 400 for any other error". Kept as they are: too many requests (429,
+# with Retry-After) and the server's own failures (500, 503), which a client handles apart.
+KEPT_STATUSES = {403, 404, 429, 500, 503}
+
+
+def spec_status(status: int) -> int:
+    if status == 401:
+        return 403
+    return status if status in KEPT_STATUSES else 400
 
 
 def error_response(path: str, status: int, description: str, headers: dict[str, str] | None = None) -> Response:
-    status = SPEC_STATUS.get(status, status)
+    status = spec_status(status)
     response = respond(format_of(path), "errors", [{"code": status, "description": description}], status)
     response.headers.update(headers or {})
     return response
