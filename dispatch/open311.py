@@ -77,7 +77,7 @@ def submit(session: Session, client: Open311Client, submission: Submission, *, c
     code = (submission.service_code or "").strip()
     if not code:
         raise InvalidInput("service_code", Reason.REQUIRED)
-    service = service_by_code(city, code)
+    service = service_by_code(session, city, code)
     if service is None:  # the spec: a service_code not found is a 404
         raise NotFound(Reason.SERVICE_NOT_FOUND, code=code[:64])
     point = _coordinates(submission.lat, submission.long)
@@ -196,7 +196,7 @@ def parse_statuses(raw: str) -> frozenset[str]:
 def service_requests(session: Session, city: City, query: RequestQuery,
                      now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """The public tickets the query asks for, newest first, as the spec's request fields."""
-    services = current_services(city)
+    services = current_services(session, city)
     statement = select(Ticket).where(Ticket.confidential.is_(False), Ticket.state.not_in(HIDDEN_STATES))
     if query.ids:
         statement = statement.where(Ticket.number.in_(query.ids[:MAX_RESULTS]))

@@ -2,12 +2,16 @@
 
 current_services() is the one place the list comes from. Today it is the city file's
 level-1 categories (and the categories townships handle locally); when the dispatch
-catalogue (派单目录) is in, it lists the catalogue's entries instead and nothing else changes.
+catalogue (派单目录) is in, it lists the catalogue's entries instead (code, the level-3 name,
+level 1 as the group, the unit's name, the keywords) and nothing else changes: every caller
+already passes the session the catalogue is read with.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
 
 from dispatch.units import City
 from dispatch.vocabulary import LABELS_ZH, RequestType
@@ -29,8 +33,9 @@ def category_code(name: str) -> str:
     return "c" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
 
 
-def current_services(city: City) -> list[Service]:
-    """The services clients may file under, in a stable order."""
+def current_services(session: Session, city: City) -> list[Service]:
+    """The services clients may file under, in a stable order. (The session is for the
+    catalogue; the city file needs none.)"""
     unit_names = {u.code: u.name for u in city.units}
     names = sorted(set(city.categories) | set(city.local_categories))
     services = []
@@ -44,8 +49,8 @@ def current_services(city: City) -> list[Service]:
     return services
 
 
-def service_by_code(city: City, code: str) -> Service | None:
-    return next((s for s in current_services(city) if s.code == code), None)
+def service_by_code(session: Session, city: City, code: str) -> Service | None:
+    return next((s for s in current_services(session, city) if s.code == code), None)
 
 
 @dataclass(frozen=True)

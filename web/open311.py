@@ -63,18 +63,20 @@ async def discovery(request: Request) -> Response:
 async def service_list(request: Request) -> Response:
     fmt = _format(request)
     _check_jurisdiction(request, request.query_params.get("jurisdiction_id"))
-    city = request.app.state.services.city
+    services: Services = request.app.state.services
+    listed = await services.run(lambda session: current_services(session, services.city))
     return respond(fmt, "services", [
         {"service_code": s.code, "service_name": s.name, "description": s.description, "metadata": bool(ATTRIBUTES),
          "type": "realtime", "keywords": ", ".join(s.keywords), "group": s.group}
-        for s in current_services(city)])
+        for s in listed])
 
 
 async def service_definition(request: Request) -> Response:
     fmt = _format(request)
     _check_jurisdiction(request, request.query_params.get("jurisdiction_id"))
     code = request.path_params["code"]
-    service = service_by_code(request.app.state.services.city, code)
+    services: Services = request.app.state.services
+    service = await services.run(lambda session: service_by_code(session, services.city, code))
     if service is None:
         raise NotFound(Reason.SERVICE_NOT_FOUND, code=code[:64])
     return respond(fmt, "service_definition", {

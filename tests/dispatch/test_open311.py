@@ -37,7 +37,7 @@ def test_a_key_is_kept_only_as_its_hash_and_ends_when_revoked(session: Session) 
 
 def test_the_address_goes_through_the_gazetteer(session: Session, units: City, small_model) -> None:  # type: ignore[no-untyped-def]
     client, _ = open311_keys.create(session, "随手拍")
-    code = next(s.code for s in current_services(units) if s.name == "城乡建设")
+    code = next(s.code for s in current_services(session, units) if s.name == "城乡建设")
     router = city_router(units, small_model, min_confidence=0.0)
     receipt = open311.submit(session, client, open311.Submission(
         service_code=code, description="小区门口的道路塌陷了一个大坑，下雨天积水很深，请尽快修复。",

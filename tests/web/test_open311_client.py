@@ -30,7 +30,7 @@ def filed(endpoint: str, units: City, sessions: sessionmaker[Session]) -> str:
     the package files none, so plain HTTP does."""
     with sessions.begin() as session:
         _, key = open311_keys.create(session, "georeport test")
-    code = next(s.code for s in current_services(units) if s.name == "交通运输")
+        code = next(s.code for s in current_services(session, units) if s.name == "交通运输")
     answer = requests.post(f"{endpoint}/requests.json", timeout=10, data={
         "api_key": key, "jurisdiction_id": units.code, "service_code": code, "lat": "35.0904", "long": "112.6024",
         "address_string": "济源市济水大街与天坛路交叉口", "email": "li@example.cn", "device_id": "tt222111",
@@ -42,10 +42,11 @@ def filed(endpoint: str, units: City, sessions: sessionmaker[Session]) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_the_georeport_package_lists_services_and_definitions(endpoint: str, units: City, fmt: str) -> None:
+def test_the_georeport_package_lists_services_and_definitions(endpoint: str, units: City, session: Session,
+                                                              fmt: str) -> None:
     client = georeport.GeoReport(endpoint, jurisdiction=units.code, output_format=fmt)
     services = client.get_service_list()
-    expected = {s.code: s.name for s in current_services(units)}
+    expected = {s.code: s.name for s in current_services(session, units)}
     assert {s["service_code"]: s["service_name"] for s in services} == expected
     code = services[0]["service_code"]
     definition = client.get_service_definition(code)
