@@ -18,6 +18,7 @@ from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.limits import Limits
 from dispatch.models import Open311Submission, Ticket
+from dispatch.open311 import iso
 from dispatch.open311_services import current_services
 from dispatch.public import ticket_by_number
 from dispatch.units import City, unit_by_code
@@ -156,12 +157,13 @@ def test_a_resolved_ticket_reads_closed_with_the_reply_and_its_unit(client: Test
                            Actor(label="operator-wang", role=Role.OPERATOR))
         staff = unit_staff(session, "housing")
         lifecycle.accept(session, ticket, staff)
-        lifecycle.resolve(session, ticket, staff, "已回填道路，张三丰先生可拨打13812345678回访。")
+        resolved_at = utcnow() + dt.timedelta(hours=2)
+        lifecycle.resolve(session, ticket, staff, "已回填道路，张三丰先生可拨打13812345678回访。", now=resolved_at)
         unit_name = unit_by_code(session, "housing").name
     [read] = client.get(f"{BASE}/requests/{resolved}.json").json()
     assert read["status"] == "closed" and read["agency_responsible"] == unit_name
     assert read["status_notes"].startswith("已办结：已回填道路") and "13812345678" not in read["status_notes"]
-    assert read["updated_datetime"] > read["requested_datetime"]
+    assert read["updated_datetime"] == iso(resolved_at)  # the last event's time
     closed = client.get(f"{BASE}/requests.json", params={"status": "closed"}).json()
     opened = client.get(f"{BASE}/requests.json", params={"status": "open"}).json()
     assert [r["service_request_id"] for r in closed] == [resolved]
