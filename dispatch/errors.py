@@ -92,6 +92,12 @@ class Reason(enum.StrEnum):
     CATEGORY_UNKNOWN_UNIT = "category_unknown_unit"  # category, code
     GAZETTEER_UNKNOWN_UNIT = "gazetteer_unknown_unit"  # code
     BAD_ROUTING_RULE = "bad_routing_rule"      # rule
+    # -- Open311 GeoReport v2 ---------------------------------------------------------------
+    LOCATION_REQUIRED = "location_required"
+    BAD_COORDINATES = "bad_coordinates"
+    BAD_ATTRIBUTE = "bad_attribute"            # code
+    BAD_OPEN311_STATUS = "bad_open311_status"  # value
+    BAD_DATETIME = "bad_datetime"              # value
     # -- at the web's door ------------------------------------------------------------------
     UNSTORABLE = "unstorable"
     BODY_TOO_LARGE = "body_too_large"          # limit
@@ -116,6 +122,11 @@ class Reason(enum.StrEnum):
     ACCOUNT_NOT_FOUND = "account_not_found"    # user_id
     UNIT_RECORD_NOT_FOUND = "unit_record_not_found"  # unit_id
     DAY_NOT_SET = "day_not_set"                # day
+    SERVICE_NOT_FOUND = "service_not_found"    # code
+    REQUEST_NOT_FOUND = "request_not_found"    # id
+    FORMAT_NOT_FOUND = "format_not_found"      # value
+    JURISDICTION_NOT_FOUND = "jurisdiction_not_found"  # value
+    CLIENT_NOT_FOUND = "client_not_found"      # client_id
     # -- state and permission ---------------------------------------------------------------
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
     ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what
@@ -138,6 +149,8 @@ class Reason(enum.StrEnum):
     TOKEN_MISSING = "token_missing"
     TOKEN_INVALID = "token_invalid"
     BAD_CREDENTIALS = "bad_credentials"
+    API_KEY_MISSING = "api_key_missing"
+    API_KEY_INVALID = "api_key_invalid"
     # -- limits -----------------------------------------------------------------------------
     TOO_MANY_INTAKES = "too_many_intakes"      # seconds
     TOO_MANY_LOOKUPS = "too_many_lookups"      # seconds

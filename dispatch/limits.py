@@ -4,6 +4,8 @@ lives in the database (rate_counters.py), so a limit holds however many processe
 - intake through the public API: N requests a minute per client address;
 - the web form: N complaints per 10 minutes per client address; staff forms kept across an
   expired login: 20 per 10 minutes per address;
+- intake through Open311: N requests a minute per client key (an app files for many citizens
+  from one address, so its key is counted, not the address);
 - query-code lookups (API and /status): wrong codes per address and per ticket;
 - staff logins: failures per (user name, address), and more loosely per address, so that
   someone guessing from elsewhere cannot lock a user out;
@@ -58,6 +60,7 @@ class Limits:
     api_intake_per_address: Limit = Limit("api_intake_address", 10, MINUTE)
     web_form_per_address: Limit = Limit("web_form_address", 10, FORM_WINDOW)
     kept_forms_per_address: Limit = Limit("kept_forms_address", 20, FORM_WINDOW)
+    open311_intake_per_client: Limit = Limit("open311_intake_client", 60, MINUTE)
     lookup_failures_per_address: Limit = Limit("lookup_fail_address", 10, LOOKUP_WINDOW)
     lookup_failures_per_ticket: Limit = Limit("lookup_fail_ticket", 20, HOUR)
     login_failures_per_user_address: Limit = Limit("login_fail_user_address", 5, LOGIN_WINDOW)
@@ -65,13 +68,15 @@ class Limits:
     sms: SmsLimits = field(default_factory=SmsLimits)
 
     @classmethod
-    def build(cls, *, api_intake_per_minute: int = 10, web_form_per_address: int = 10, lookup_failures_per_address: int = 10,
+    def build(cls, *, api_intake_per_minute: int = 10, web_form_per_address: int = 10,
+              open311_intake_per_minute: int = 60, lookup_failures_per_address: int = 10,
               lookup_failures_per_ticket: int = 20, login_failures_per_user_address: int = 5,
               login_failures_per_address: int = 30, sms_countries: tuple[str, ...] = ("86",),
               sms_per_recipient_per_day: int = 10, sms_per_hour: int = 500) -> Limits:
         return cls(
             api_intake_per_address=Limit("api_intake_address", api_intake_per_minute, MINUTE),
             web_form_per_address=Limit("web_form_address", web_form_per_address, FORM_WINDOW),
+            open311_intake_per_client=Limit("open311_intake_client", open311_intake_per_minute, MINUTE),
             lookup_failures_per_address=Limit("lookup_fail_address", lookup_failures_per_address, LOOKUP_WINDOW),
             lookup_failures_per_ticket=Limit("lookup_fail_ticket", lookup_failures_per_ticket, HOUR),
             login_failures_per_user_address=Limit("login_fail_user_address", login_failures_per_user_address,
@@ -111,6 +116,17 @@ def kept_form_allowed(session: Session, limits: Limits, client: str, now: dt.dat
     """Count one staff form kept for an address; False (not kept) past its share."""
     limit = limits.kept_forms_per_address
     return not limit.on or rate_counters.hit(session, limit, client, now) <= limit.limit
+
+
+def count_open311_intake(session: Session, limits: Limits, client_id: int, now: dt.datetime | None = None) -> None:
+    """Count one request filed with an Open311 client's key; RateLimited past the limit."""
+    limit = limits.open311_intake_per_client
+    if not limit.on:
+        return
+    now = now or utcnow()
+    subject = str(client_id)
+    if rate_counters.hit(session, limit, subject, now) > limit.limit:
+        rate_counters.refuse([(limit, subject)], TOO_MANY_INTAKES, now)
 
 
 # ---- query-code lookups ---------------------------------------------------------------

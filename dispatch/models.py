@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -684,3 +685,37 @@ class CalendarDay(Base):
     name: Mapped[str | None] = mapped_column(String(40))
     set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     set_by: Mapped[str] = mapped_column(String(100))
+
+
+class Open311Client(Base):
+    """A civic app allowed to file requests through the Open311 API. Like the staff API's
+    tokens, only the key's SHA-256 is kept; a revoked client's key stops working at once."""
+
+    __tablename__ = "open311_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Open311Submission(Base):
+    """What an Open311 client sent beside the ticket's own fields: which client, the
+    coordinates, and contact details a ticket has no column for (e-mail, the app's account)."""
+
+    __tablename__ = "open311_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("open311_clients.id"), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    service_code: Mapped[str] = mapped_column(String(64))
+    lat: Mapped[float | None] = mapped_column(Float)
+    long: Mapped[float | None] = mapped_column(Float)
+    address_string: Mapped[str | None] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(200))
+    device_id: Mapped[str | None] = mapped_column(String(100))
+    account_id: Mapped[str | None] = mapped_column(String(100))
+    media_url: Mapped[str | None] = mapped_column(String(500))

@@ -8,6 +8,7 @@ class Channel(str, enum.Enum):
     PHONE = "phone"
     SMS = "sms"
     WEB = "web"
+    OPEN311 = "open311"  # civic apps through the Open311 GeoReport v2 API
 
 
 class RequestType(str, enum.Enum):
@@ -117,7 +118,7 @@ class TransferRole(str, enum.Enum):
 
 
 LABELS_ZH: dict[str, str] = {
-    "phone": "电话", "sms": "短信", "web": "网站",
+    "phone": "电话", "sms": "短信", "web": "网站", "open311": "Open311 接口",
     "consultation": "咨询", "help": "求助", "complaint": "投诉", "report": "举报",
     "suggestion": "建议", "praise": "表扬",
     "normal": "一般", "urgent": "紧急",

@@ -125,6 +125,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "POST /api/v1/tickets per minute; more get 429; 0 = off"),
     SettingSpec("HOTLINE_WEB_FORM_PER_ADDRESS", "10", "complaints one client address may file through the "
                 "web form (/) per 10 minutes, counted across processes; more get 429; 0 = off"),
+    SettingSpec("HOTLINE_OPEN311_INTAKE_PER_MINUTE", "60", "requests one Open311 client key may file "
+                "through POST /open311/v2/requests per minute; more get 429; 0 = off"),
     SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS", "10", "wrong ticket number / query code pairs one "
                 "client address may try per 10 minutes (API and /status); then 429; 0 = off"),
     SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_TICKET", "20", "wrong query codes one ticket may be tried "
@@ -285,6 +287,7 @@ class Settings:
             limits=Limits.build(
                 api_intake_per_minute=count("HOTLINE_API_INTAKE_PER_MINUTE"),
                 web_form_per_address=count("HOTLINE_WEB_FORM_PER_ADDRESS"),
+                open311_intake_per_minute=count("HOTLINE_OPEN311_INTAKE_PER_MINUTE"),
                 lookup_failures_per_address=count("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS"),
                 lookup_failures_per_ticket=count("HOTLINE_LOOKUP_FAILURES_PER_TICKET"),
                 login_failures_per_user_address=count("HOTLINE_LOGIN_FAILURES_PER_USER_ADDRESS"),

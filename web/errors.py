@@ -1,5 +1,5 @@
-"""The one place where exceptions become HTTP: JSON under /api, the site's error page elsewhere;
-the words come from web/messages.py."""
+"""The one place where exceptions become HTTP: JSON under /api, the Open311 spec's errors
+under /open311, the site's error page elsewhere; the words come from web/messages.py."""
 from __future__ import annotations
 
 import html
@@ -21,6 +21,7 @@ from dispatch.errors import (
     RateLimited,
     StorageUnavailable,
 )
+from web import open311_format
 from web.messages import describe, http_message, http_title
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ def status_of(exc: DispatchError) -> int:
 
 def _respond(request: Request, status: int, code: str, message: str, extra: dict | None = None,
              headers: dict[str, str] | None = None) -> Response:
+    if request.url.path.startswith("/open311/"):
+        return open311_format.error_response(request.url.path, status, message, headers)
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": code, "message": message, **(extra or {})}, status_code=status,
                             headers=headers)

@@ -138,3 +138,12 @@ def test_the_board_and_the_public_view_mask_a_dotted_mobile(session) -> None:  #
     view = public_view(session, ticket)
     assert "138****8000" in view["body"] and "0391-****5678" in view["body"]
     assert not _digit_runs_survive("13800138000", view["body"]) and "19900101" not in view["body"]
+
+
+def test_the_shortest_landline_is_masked_and_short_numbers_are_left_alone() -> None:
+    """Texts with fewer than ten digits skip the patterns: the shortest number masked, a
+    3-digit area code and a 7-digit number, has exactly ten."""
+    assert mask_text("电话010-1234567，3号楼") == "电话010-****4567，3号楼"
+    assert mask_text("电话０１０１２３４５６７") == "电话010-****4567"
+    assert mask_text("门牌 12 号 3 单元 401 室，张三") == "门牌 12 号 3 单元 401 室，张三"
+    assert mask_text("门牌 12 号，张三", ["张三"]) == "门牌 12 号，张*"

@@ -1,0 +1,164 @@
+"""Open311 GeoReport v2 under /open311/v2/: discovery, services, a service's definition,
+filing a request (with a client's api_key) and reading requests, in JSON or XML by the
+path's extension. The rules are in dispatch/open311.py; errors become the spec's
+`[{"code", "description"}]` in web/errors.py."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from dispatch import open311, open311_keys
+from dispatch.errors import NotFound, Reason
+from dispatch.open311_services import ATTRIBUTES, current_services, service_by_code
+from web.inputs import refuse_unstorable
+from web.open311_format import CONTENT_TYPES, FORMATS, respond
+from web.services import Services
+
+log = logging.getLogger(__name__)
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# When this endpoint last changed in a way clients should notice (discovery's changeset).
+CHANGESET = "2026-12-03T00:00:00+08:00"
+MAX_FORM_FIELDS = 60
+ATTRIBUTE_PREFIX, ATTRIBUTE_SUFFIX = "attribute[", "]"
+
+
+def _format(request: Request) -> str:
+    fmt = request.path_params["format"].lower()
+    if fmt not in FORMATS:
+        raise NotFound(Reason.FORMAT_NOT_FOUND, value=request.path_params["format"][:20])
+    return fmt
+
+
+def _check_jurisdiction(request: Request, value: str | None) -> None:
+    """One city per endpoint: jurisdiction_id may be left out, or be the city's code."""
+    services: Services = request.app.state.services
+    if value and value.strip() != services.city.code:
+        raise NotFound(Reason.JURISDICTION_NOT_FOUND, value=value[:60])
+
+
+def _list(raw: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (raw or "").split(",") if v.strip())
+
+
+async def discovery(request: Request) -> Response:
+    fmt = _format(request)
+    services: Services = request.app.state.services
+    base = (services.settings.public_url or str(request.base_url)).rstrip("/")
+    return respond(fmt, "discovery", {
+        "changeset": CHANGESET,
+        "contact": f"{services.city.name} 12345 政务服务便民热线：拨打 12345，或联系热线管理员。",
+        "key_service": "接入密钥（api_key）由热线管理员签发（hotline open311 keys create 名称）；读取无需密钥。",
+        "endpoints": [{"specification": SPECIFICATION, "url": f"{base}/open311/v2", "changeset": CHANGESET,
+                       "type": "production", "formats": [CONTENT_TYPES["xml"].split(";")[0],
+                                                         CONTENT_TYPES["json"].split(";")[0]]}],
+    })
+
+
+async def service_list(request: Request) -> Response:
+    fmt = _format(request)
+    _check_jurisdiction(request, request.query_params.get("jurisdiction_id"))
+    services: Services = request.app.state.services
+    listed = await services.run(lambda session: current_services(session, services.city))
+    return respond(fmt, "services", [
+        {"service_code": s.code, "service_name": s.name, "description": s.description, "metadata": bool(ATTRIBUTES),
+         "type": "realtime", "keywords": ", ".join(s.keywords), "group": s.group}
+        for s in listed])
+
+
+async def service_definition(request: Request) -> Response:
+    fmt = _format(request)
+    _check_jurisdiction(request, request.query_params.get("jurisdiction_id"))
+    code = request.path_params["code"]
+    services: Services = request.app.state.services
+    service = await services.run(lambda session: service_by_code(session, services.city, code))
+    if service is None:
+        raise NotFound(Reason.SERVICE_NOT_FOUND, code=code[:64])
+    return respond(fmt, "service_definition", {
+        "service_code": service.code,
+        "attributes": [{"variable": True, "code": a.code, "datatype": a.datatype, "required": a.required,
+                        "datatype_description": a.datatype_description or None, "order": a.order,
+                        "description": a.description,
+                        "values": [{"key": key, "name": name} for key, name in a.values]}
+                       for a in ATTRIBUTES],
+    })
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The POST's fields (form-encoded, as the spec sends them, or multipart), text only."""
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+    refuse_unstorable(fields.items())
+    return fields
+
+
+async def create_request(request: Request) -> Response:
+    fmt = _format(request)
+    services: Services = request.app.state.services
+    fields = await _form(request)
+    _check_jurisdiction(request, fields.get("jurisdiction_id"))
+    attributes = {key[len(ATTRIBUTE_PREFIX):-len(ATTRIBUTE_SUFFIX)]: value for key, value in fields.items()
+                  if key.startswith(ATTRIBUTE_PREFIX) and key.endswith(ATTRIBUTE_SUFFIX)}
+    submission = open311.Submission(
+        service_code=fields.get("service_code"), description=fields.get("description"), lat=fields.get("lat"),
+        long=fields.get("long"), address_string=fields.get("address_string"), email=fields.get("email"),
+        device_id=fields.get("device_id"), account_id=fields.get("account_id"),
+        first_name=fields.get("first_name"), last_name=fields.get("last_name"), phone=fields.get("phone"),
+        media_url=fields.get("media_url"), attributes=attributes)
+    key = fields.get("api_key") or request.query_params.get("api_key")
+
+    def work(session: Session) -> tuple[open311.Receipt, str]:
+        client = open311_keys.authenticate(session, key)
+        receipt = open311.submit(session, client, submission, city=services.city, rules=services.rules,
+                                 router=services.router, limits=services.settings.limits)
+        return receipt, client.name
+
+    receipt, client_name = await services.run(work)
+    log.info("open311 request filed", extra={"event": "open311_request", "number": receipt.service_request_id,
+                                             "client": client_name})
+    return respond(fmt, "service_requests", [{"service_request_id": receipt.service_request_id,
+                                              "service_notice": receipt.service_notice,
+                                              "account_id": receipt.account_id}], 201)
+
+
+async def request_list(request: Request) -> Response:
+    fmt = _format(request)
+    services: Services = request.app.state.services
+    params = request.query_params
+    _check_jurisdiction(request, params.get("jurisdiction_id"))
+    query = open311.RequestQuery(
+        ids=_list(params.get("service_request_id")), service_codes=_list(params.get("service_code")),
+        start=open311.parse_datetime("start_date", params["start_date"]) if params.get("start_date") else None,
+        end=open311.parse_datetime("end_date", params["end_date"]) if params.get("end_date") else None,
+        statuses=open311.parse_statuses(params.get("status") or ""))
+    found = await services.run(lambda session: open311.service_requests(session, services.city, query))
+    return respond(fmt, "service_requests", found)
+
+
+async def request_detail(request: Request) -> Response:
+    fmt = _format(request)
+    services: Services = request.app.state.services
+    _check_jurisdiction(request, request.query_params.get("jurisdiction_id"))
+    number = request.path_params["id"]
+    query = open311.RequestQuery(ids=(number,))
+    found: list[dict[str, Any]] = await services.run(
+        lambda session: open311.service_requests(session, services.city, query))
+    if not found:
+        raise NotFound(Reason.REQUEST_NOT_FOUND, id=number[:40])
+    return respond(fmt, "service_requests", found)
+
+
+PREFIX = "/open311/v2"
+routes = [
+    Route(PREFIX + "/discovery.{format}", discovery, methods=["GET"]),
+    Route(PREFIX + "/services.{format}", service_list, methods=["GET"]),
+    Route(PREFIX + "/services/{code}.{format}", service_definition, methods=["GET"]),
+    Route(PREFIX + "/requests.{format}", create_request, methods=["POST"]),
+    Route(PREFIX + "/requests.{format}", request_list, methods=["GET"]),
+    Route(PREFIX + "/requests/{id}.{format}", request_detail, methods=["GET"]),
+]
