@@ -32,6 +32,7 @@ class Reason(enum.StrEnum):
     UNKNOWN_UNIT = "unknown_unit"              # code
     INACTIVE_UNIT = "inactive_unit"            # unit
     UNIT_REQUIRED = "unit_required"
+    UNKNOWN_CATEGORY = "unknown_category"      # value
     UNKNOWN_TICKET = "unknown_ticket"          # number
     MERGE_INTO_ITSELF = "merge_into_itself"
     MERGE_TARGET_CLOSED = "merge_target_closed"  # number, state
@@ -44,6 +45,7 @@ class Reason(enum.StrEnum):
     BAD_PAGE = "bad_page"
     ALREADY_RATED = "already_rated"
     TOO_MANY_PHRASES = "too_many_phrases"      # limit
+    TOO_MANY_TERMS = "too_many_terms"          # limit
     PHRASE_LENGTH = "phrase_length"            # phrase, low, high
     CALLBACK_NOTE_REQUIRED = "callback_note_required"
     PAGE_EXPIRED = "page_expired"
@@ -86,12 +88,15 @@ class Reason(enum.StrEnum):
     CATEGORY_UNKNOWN_UNIT = "category_unknown_unit"  # category, code
     GAZETTEER_UNKNOWN_UNIT = "gazetteer_unknown_unit"  # code
     BAD_ROUTING_RULE = "bad_routing_rule"      # rule
+    UNKNOWN_DEADLINE_CLASS = "unknown_deadline_class"  # code
+    CATALOGUE_UNKNOWN_UNIT = "catalogue_unknown_unit"  # entry, code
     # -- at the web's door ------------------------------------------------------------------
     UNSTORABLE = "unstorable"
     BODY_TOO_LARGE = "body_too_large"          # limit
     NOT_JSON = "not_json"
     NOT_JSON_OBJECT = "not_json_object"
     BAD_DATE = "bad_date"                      # value
+    BAD_LEVEL = "bad_level"                    # value
     DATE_OUT_OF_RANGE = "date_out_of_range"    # low, high
     PERIOD_REVERSED = "period_reversed"
     PERIOD_TOO_LONG = "period_too_long"        # limit
@@ -102,6 +107,7 @@ class Reason(enum.StrEnum):
     NO_TRANSFER = "no_transfer"                # number
     UNIT_NOT_FOUND = "unit_not_found"          # code
     RULE_NOT_FOUND = "rule_not_found"          # rule_id
+    CATALOGUE_ENTRY_NOT_FOUND = "catalogue_entry_not_found"  # code
     CALLBACK_NOT_FOUND = "callback_not_found"  # callback_id
     TOKEN_NOT_FOUND = "token_not_found"        # token_id
     NOT_FLAGGED = "not_flagged"                # phone

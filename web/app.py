@@ -34,6 +34,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             await checks.check_at_start()  # a read-only or full database: start, but not ready
             try:
                 await built.refresh_rules()
+                await built.refresh_catalogue()
             except Exception as exc:  # an unreachable database: start anyway, not ready
                 if storage_fault(exc) is None:
                     raise
