@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-FOREIGN_MIN_SCORE = 4
+FOREIGN_MIN_SCORE = 3
 OTHER = "其他"
 MAX_SEARCH = 20
 
