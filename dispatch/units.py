@@ -60,12 +60,19 @@ def load_city(path: Path) -> City:
                     local_categories=frozenset(raw.get("local_categories", [])),
                     gazetteer={k: tuple(v) for k, v in raw.get("gazetteer", {}).items()},
                     routing_rules=tuple(raw.get("routing_rules", [])),
-                    catalogue=load_catalogue_file(Path(path).parent / raw["catalogue"]) if raw.get("catalogue")
-                    else None)
+                    catalogue=load_catalogue_file(_beside(Path(path), str(raw["catalogue"])))
+                    if raw.get("catalogue") else None)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidInput("city", Reason.FILE_UNREADABLE, path=str(path), error=repr(exc)) from exc
     _check(city)
     return city
+
+
+def _beside(city_file: Path, name: str) -> Path:
+    """A file the city file names: next to it, else among the packaged cities (a copy of
+    the demo city's file elsewhere keeps the demo's catalogue)."""
+    here = city_file.parent / name
+    return here if here.exists() or Path(name).is_absolute() else CITIES_DIR / name
 
 
 def _check(city: City) -> None:

@@ -18,7 +18,7 @@ FIELDS_ZH: dict[str, str] = {
     "working_days": "延期天数", "days": "天数", "approve": "审批决定", "rating": "回访结果",
     "to": "即时转对象", "flag_number": "恶意号码标记", "phrases": "关键词", "expected_version": "页面版本",
     "username": "用户名", "password": "密码", "user": "账号", "state": "工单状态", "page": "页码",
-    "since": "开始日期", "until": "结束日期", "path": "地址", "city": "城市配置", "deadlines": "时限配置",
+    "since": "开始日期", "until": "结束日期", "path": "地址", "city": "城市配置", "catalogue": "派单目录配置", "category": "派单目录类别", "level": "目录层级", "terms": "匹配关键词", "deadline_class": "时限类别", "deadlines": "时限配置",
     "text": "说明", "decision": "审批决定", "display_name": "姓名", "role": "角色", "parent": "上级单位",
     "kind": "类型", "units": "单位列表", "user_id": "账号", "?": "字段名",
     "day": "日期", "start": "开始日期", "end": "结束日期", "festival": "节日名称", "lines": "导入内容",

@@ -37,7 +37,7 @@ def test_db_upgrade_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
 
 def test_units_import_adds_then_updates(run, sessions: sessionmaker[Session], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     first = run("units", "import", str(DEMO_CITY))
-    assert first.exit_code == 0 and "33 units added" in first.output
+    assert first.exit_code == 0 and "52 units added" in first.output
     changed = json.loads(DEMO_CITY.read_text(encoding="utf-8"))
     changed["units"][2]["name"] = "济源示范区住房和城乡建设局（新）"
     path = tmp_path / "city.json"
