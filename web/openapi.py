@@ -109,7 +109,10 @@ SCHEMAS: dict[str, Any] = {
         "phone_flag": {"type": "object", "nullable": True},
         "raised_by": {**INT, "description": "多人反映: 1 + duplicates merged into it"},
         "duplicates": {"type": "array", "items": TEXT}, "merged_into": TEXT, "handover_to": TEXT,
-        "rating": TEXT, "rating_channel": TEXT, "follow_up_attempts": INT, "close_reason": TEXT}),
+        "rating": TEXT, "rating_channel": TEXT, "follow_up_attempts": INT, "close_reason": TEXT,
+        "catalogue_entry": {**_object({"code": TEXT, "path": TEXT, "version": INT, "current": BOOL}),
+                            "nullable": True,
+                            "description": "the dispatch catalogue entry it was dispatched under, as it was then"}}),
     "Similar": _object({"number": TEXT, "similar": {"type": "array", "items": _object({
         "number": TEXT, "title": TEXT, "state": TEXT, "received_at": WHEN, "score": {"type": "number"},
         "text_score": {"type": "number"}, "same_place": BOOL, "same_category": BOOL})}}),

@@ -70,6 +70,11 @@ def test_the_staff_api_transfer_takes_a_category_code(client: TestClient, servic
     with services.sessions() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         assert session.get_one(CatalogueEntry, ticket.catalogue_entry_id).code == code
+    detail = client.get(f"/api/v1/staff/tickets/{number}", headers=headers).json()
+    assert detail["catalogue_entry"] == {"code": code, "path": WATER, "version": 1, "current": True}
+    wrong = client.post(f"/api/v1/staff/tickets/{number}/transfer", json={"unit": "housing", "category": "999999"},
+                        headers=headers)
+    assert wrong.status_code == 422 and wrong.json()["field"] == "category"
 
 
 def test_a_supervisor_changes_an_entry_as_a_new_version_and_the_next_ticket_follows(

@@ -44,18 +44,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalogue_entries")),
     )
     op.create_index("ix_catalogue_entries_code_retired", "catalogue_entries", ["code", "retired_version_id"])
-    with op.batch_alter_table("tickets") as batch_op:
-        batch_op.add_column(sa.Column("catalogue_entry_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(op.f("fk_tickets_catalogue_entry_id_catalogue_entries"), "catalogue_entries",
-                                    ["catalogue_entry_id"], ["id"])
-        batch_op.create_index(op.f("ix_tickets_catalogue_entry_id"), ["catalogue_entry_id"])
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a column with its reference in place; a batch copy of tickets would
+        # drop the table under the foreign keys that point at it.
+        op.execute("ALTER TABLE tickets ADD COLUMN catalogue_entry_id INTEGER "
+                   "REFERENCES catalogue_entries (id)")
+    else:
+        op.add_column("tickets", sa.Column("catalogue_entry_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f("fk_tickets_catalogue_entry_id_catalogue_entries"), "tickets",
+                              "catalogue_entries", ["catalogue_entry_id"], ["id"])
+    op.create_index(op.f("ix_tickets_catalogue_entry_id"), "tickets", ["catalogue_entry_id"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tickets") as batch_op:
-        batch_op.drop_index(op.f("ix_tickets_catalogue_entry_id"))
-        batch_op.drop_constraint(op.f("fk_tickets_catalogue_entry_id_catalogue_entries"), type_="foreignkey")
-        batch_op.drop_column("catalogue_entry_id")
+    op.drop_index(op.f("ix_tickets_catalogue_entry_id"), table_name="tickets")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE tickets DROP COLUMN catalogue_entry_id")   # SQLite 3.35+
+    else:
+        op.drop_constraint(op.f("fk_tickets_catalogue_entry_id_catalogue_entries"), "tickets", type_="foreignkey")
+        op.drop_column("tickets", "catalogue_entry_id")
     op.drop_index("ix_catalogue_entries_code_retired", table_name="catalogue_entries")
     op.drop_table("catalogue_entries")
     op.drop_table("catalogue_versions")
