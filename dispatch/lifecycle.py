@@ -152,7 +152,8 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
     now = now or utcnow()
     if learn_from is not None and ticket.routing is not None:
         source = "return_reroute" if ticket.state == State.RETURNED.value else "operator_correction"
-        record_correction(session, learn_from, ticket, unit, source=source, now=now)
+        record_correction(session, learn_from, ticket, unit, source=source, now=now,
+                          category=entry.level1 if entry is not None else None)
     if routing is None and ticket.routing and ticket.routing.get("unit_code") == unit.code:
         routing = {k: ticket.routing.get(k) for k in ("source", "reason", "category", "probability")}
     ticket.unit_id = unit.id

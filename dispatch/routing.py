@@ -212,13 +212,17 @@ def category_for_unit(city: City, unit_code: str, proposed: str | None) -> str |
 
 
 def record_correction(session: Session, city: City, ticket: Ticket, final_unit: Unit, *,
-                      source: str, now: dt.datetime | None = None) -> RoutingExample | None:
+                      source: str, now: dt.datetime | None = None,
+                      category: str | None = None) -> RoutingExample | None:
     """Keep the final unit of a re-routed ticket as a labeled example for retraining, when
-    it differs from what routing proposed. One example per ticket: the latest correction wins."""
+    it differs from what routing proposed. One example per ticket: the latest correction wins.
+    `category`: the level 1 of the catalogue entry the operator chose, the label when the
+    classifier knows it (the unit alone says nothing for 供水, 燃气 and the like)."""
     proposal = ticket.routing or {}
     if proposal.get("unit_code") == final_unit.code:
         return None
-    label = category_for_unit(city, final_unit.code, proposal.get("category"))
+    label = category if category in city.categories else \
+        category_for_unit(city, final_unit.code, proposal.get("category"))
     if label is None:
         return None
     example = session.scalar(select(RoutingExample).where(RoutingExample.ticket_id == ticket.id))

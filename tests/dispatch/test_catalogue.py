@@ -16,7 +16,7 @@ from dispatch.errors import InvalidInput, PermissionDenied
 from dispatch.intake import IntakeRequest, IntakeRules, intake
 from dispatch.models import CatalogueEntry, CatalogueVersion, StaffActivity, Ticket, Unit
 from dispatch.reports import Period
-from dispatch.routing import Router, city_router
+from dispatch.routing import Router, city_router, corrections
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import Channel
 from tests.conftest import unit_staff
@@ -160,3 +160,16 @@ def test_figures_per_level_group_tickets_by_their_entry(session: Session, seeded
     level3 = [g.name for g in catalogue_figures.figures_by_level(session, period, 3)]
     assert level3[0] == "城乡建设 / 城市建设和市政管理 / 自来水供应"
     assert "环境保护 / 环境污染" in {g.name for g in catalogue_figures.figures_by_level(session, period, 2)}
+
+
+def test_a_correction_under_a_category_teaches_its_level_1(session: Session, seeded: City, rules: IntakeRules,
+                                                           operator: Actor) -> None:
+    gas = catalogue.find_current(session, "城乡建设/城市建设和市政管理/燃气供应")
+    taught, untaught = (_file(session, rules, f"新房交房半年天然气一直没通，燃气公司一直推脱。{n}") for n in (1, 2))
+    for ticket in (taught, untaught):
+        ticket.routing = {"unit_code": "housing", "category": "城乡建设", "source": "model"}
+    lifecycle.transfer(session, taught, unit_by_code(session, "gas"), operator, learn_from=seeded, entry=gas)
+    # Without a category the gas company names no classifier category: nothing to learn.
+    lifecycle.transfer(session, untaught, unit_by_code(session, "gas"), operator, learn_from=seeded)
+    learned = corrections(session)
+    assert [(e.ticket_id, e.label, e.unit_code) for e in learned] == [(taught.id, "城乡建设", "gas")]
