@@ -88,7 +88,7 @@ def test_units_list(run) -> None:  # type: ignore[no-untyped-def]
     assert lines[0].split() == ["code", "name", "kind", "parent", "active", "staff"]
     housing = next(line for line in lines if line.startswith("housing "))
     assert "住房和城乡建设局" in housing and "department" in housing and "jiyuan" in housing and housing.endswith("1")
-    assert len(lines) == 2 + 33
+    assert len(lines) == 2 + 52
 
 
 def test_table_pads_chinese_by_display_width() -> None:
