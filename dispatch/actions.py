@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import co_handling, disputes, flags, follow_up, forwarding, handover, lifecycle, notices, parts, queries
+from dispatch import catalogue, co_handling, disputes, flags, follow_up, forwarding, handover, lifecycle, notices, parts, queries
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.follow_up import FollowUpPolicy
-from dispatch.models import Ticket, Unit
+from dispatch.models import CatalogueEntry, Ticket, Unit
 from dispatch.staff_view import visible_ticket
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.units import City
@@ -179,8 +179,22 @@ def _main_ticket(session: Session, params: Params) -> Ticket:
 
 # -- the actions -----------------------------------------------------------------------------
 
+def _category(session: Session, params: Params) -> CatalogueEntry | None:
+    """The catalogue entry a transfer names (`category`: its code or level path), if any."""
+    value = _raw(params, "category")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("category", Reason.NOT_TEXT)
+    return catalogue.find_current(session, value)
+
+
 def _transfer(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    unit = _unit(session, params)
+    entry = _category(session, params)
+    if _raw(params, "unit") is None and entry is not None and entry.unit_id is not None and not entry.local:
+        unit = session.get_one(Unit, entry.unit_id)   # the entry's own unit when none is named
+    else:
+        unit = _unit(session, params)
     co_units = _units(session, params, "co_units")
     co_handling.check_co_units(unit, co_units)
     proposed = (ticket.routing or {}).get("unit_code")
@@ -191,7 +205,7 @@ def _transfer(session: Session, actor: Actor, ticket: Ticket, params: Params, co
         routing = {"source": "operator", "by": actor.label,
                    "picked": "suggestion" if params.get("source") == "suggestion" else "picker"}
     lifecycle.transfer(session, ticket, unit, actor, note=optional_text(params, "note"), routing=routing,
-                       learn_from=context.city, now=context.now)
+                       learn_from=context.city, now=context.now, entry=entry)
     if co_units:
         co_handling.add_co_units(session, ticket, co_units, actor, now=context.now)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import lifecycle
+from dispatch import catalogue, lifecycle
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.demo_history import HistorySize, HistorySummary, Progress, generate
@@ -53,6 +53,7 @@ SAMPLES = (
 def seed(session: Session, city: City, rules: IntakeRules, *, now: dt.datetime | None = None) -> bool:
     """Load the demo city, its accounts and sample tickets, once. False if already there."""
     import_units(session, city)
+    catalogue.seed(session, city, now=now)
     if session.scalar(select(func.count(StaffUser.id))):
         return False
     now = now or utcnow()

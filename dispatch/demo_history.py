@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from classifier.dataset import DATA_DIR, read_examples
-from dispatch import audit, rollup
+from dispatch import audit, catalogue, rollup
 from dispatch.actors import Actor
 from dispatch.clock import CHINA, local_date, utcnow
 from dispatch.follow_up import AUTO_CLOSE_ACTOR, FollowUpPolicy
@@ -187,6 +187,7 @@ class _Generator:
         self.rng = random.Random(size.seed)
         self.w = _Writer()
         self.units = {u.code: u for u in session.scalars(select(Unit))}
+        self.catalogue = catalogue.load(session)   # each ticket's entry, for the figures per level
         self.operator = actors["operator"]
         self.supervisor = actors["supervisor"]
         # Unit staff with a demo account act under it; other units under their own name.
@@ -273,7 +274,7 @@ class _Generator:
             "routing": routing, "transfer_count": 0, "accepted_transfer_count": 0, "return_count": 0,
             "resolved_at": None, "resolved_on_time": None, "rating": None, "rating_channel": None,
             "follow_up_attempts": 0, "closed_at": None, "close_reason": None, "handover_to": None,
-            "open_dispute_id": None, "version": 1,
+            "open_dispute_id": None, "version": 1, "catalogue_entry_id": self.entry_id(f"{title}。{body}", category),
         }
         story = _Story(index, row)
         taker = self.operator if channel is Channel.PHONE else Actor.citizen(channel.value)
@@ -283,6 +284,10 @@ class _Generator:
         if main is None or not self.merge(story, main):
             self.handle(story, kind, received)
         return story
+
+    def entry_id(self, text: str, category: str) -> int | None:
+        match = self.catalogue.match(text, category)
+        return match.item.entry_id if match is not None and match.item.level1 == category else None
 
     def proposal(self, category: str, place_code: str | None, place: str | None) -> dict[str, Any] | None:
         """What routing would have proposed: the category's department, or for a local

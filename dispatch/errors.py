@@ -37,6 +37,7 @@ class Reason(enum.StrEnum):
     CO_UNIT_IS_LEAD = "co_unit_is_lead"        # unit
     CO_UNIT_REPEATED = "co_unit_repeated"      # unit
     NOT_A_SUB_UNIT = "not_a_sub_unit"          # unit, parent
+    UNKNOWN_CATEGORY = "unknown_category"      # value
     UNKNOWN_TICKET = "unknown_ticket"          # number
     MERGE_INTO_ITSELF = "merge_into_itself"
     MERGE_TARGET_CLOSED = "merge_target_closed"  # number, state
@@ -49,6 +50,7 @@ class Reason(enum.StrEnum):
     BAD_PAGE = "bad_page"
     ALREADY_RATED = "already_rated"
     TOO_MANY_PHRASES = "too_many_phrases"      # limit
+    TOO_MANY_TERMS = "too_many_terms"          # limit
     PHRASE_LENGTH = "phrase_length"            # phrase, low, high
     CALLBACK_NOTE_REQUIRED = "callback_note_required"
     PAGE_EXPIRED = "page_expired"
@@ -98,12 +100,15 @@ class Reason(enum.StrEnum):
     BAD_ATTRIBUTE = "bad_attribute"            # code
     BAD_OPEN311_STATUS = "bad_open311_status"  # value
     BAD_DATETIME = "bad_datetime"              # value
+    UNKNOWN_DEADLINE_CLASS = "unknown_deadline_class"  # code
+    CATALOGUE_UNKNOWN_UNIT = "catalogue_unknown_unit"  # entry, code
     # -- at the web's door ------------------------------------------------------------------
     UNSTORABLE = "unstorable"
     BODY_TOO_LARGE = "body_too_large"          # limit
     NOT_JSON = "not_json"
     NOT_JSON_OBJECT = "not_json_object"
     BAD_DATE = "bad_date"                      # value
+    BAD_LEVEL = "bad_level"                    # value
     DATE_OUT_OF_RANGE = "date_out_of_range"    # low, high
     PERIOD_REVERSED = "period_reversed"
     PERIOD_TOO_LONG = "period_too_long"        # limit
@@ -114,6 +119,7 @@ class Reason(enum.StrEnum):
     NO_TRANSFER = "no_transfer"                # number
     UNIT_NOT_FOUND = "unit_not_found"          # code
     RULE_NOT_FOUND = "rule_not_found"          # rule_id
+    CATALOGUE_ENTRY_NOT_FOUND = "catalogue_entry_not_found"  # code
     CALLBACK_NOT_FOUND = "callback_not_found"  # callback_id
     TOKEN_NOT_FOUND = "token_not_found"        # token_id
     NOT_FLAGGED = "not_flagged"                # phone

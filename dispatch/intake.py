@@ -219,6 +219,7 @@ def _create(session: Session, request: IntakeRequest, clean: _Clean, rules: Inta
         name=clean.name, location=clean.location, confidential=request.confidential,
         category=request.category or (proposal.category if proposal else None),
         routing=proposal.as_dict() if proposal else None, state=State.RECEIVED.value, received_at=now,
+        catalogue_entry_id=(proposal.entry or {}).get("entry_id") if proposal else None,
         deadline=rules.policy.deadline(now, request.request_type, request.urgency),
         transfer_count=0, accepted_transfer_count=0, return_count=0,
     )

@@ -16,7 +16,7 @@ from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_ro
 from dispatch.clock import local_date, utcnow
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
-from dispatch.models import ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
+from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
 from dispatch import routing_feedback
 from dispatch.routing import record_correction
 from dispatch.units import City
@@ -140,10 +140,11 @@ def _open_transfer(session: Session, ticket: Ticket) -> Transfer:
 def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
              note: str | None = None, routing: dict[str, Any] | None = None,
              now: dt.datetime | None = None, expected_version: int | None = None,
-             learn_from: City | None = None) -> TicketEvent:
+             learn_from: City | None = None, entry: CatalogueEntry | None = None) -> TicketEvent:
     """转办: hand the ticket to a responsible unit. `routing` says why this unit (model, rule...).
     With `learn_from` (the city), a unit other than the proposed one, or a re-transfer after a
-    return, is kept as a labeled example for retraining the classifier."""
+    return, is kept as a labeled example for retraining the classifier. `entry`: the dispatch
+    catalogue entry the operator confirmed or chose; the ticket keeps it (and its level 1)."""
     require_role(actor, DISPATCH_ROLES, "transfer tickets")
     if not unit.active:
         raise InvalidInput("unit", Reason.INACTIVE_UNIT, unit=unit.name)
@@ -151,14 +152,19 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
     now = now or utcnow()
     if learn_from is not None and ticket.routing is not None:
         source = "return_reroute" if ticket.state == State.RETURNED.value else "operator_correction"
-        record_correction(session, learn_from, ticket, unit, source=source, now=now)
-    routing_feedback.note_transfer(session, ticket, unit)
+        record_correction(session, learn_from, ticket, unit, source=source, now=now,
+                          category=entry.level1 if entry is not None else None)
     if routing is None and ticket.routing and ticket.routing.get("unit_code") == unit.code:
         routing = {k: ticket.routing.get(k) for k in ("source", "reason", "category", "probability")}
     ticket.unit_id = unit.id
     ticket.transfer_count += 1
+    data: dict[str, Any] = {"routing": routing} if routing else {}
+    if entry is not None:
+        ticket.catalogue_entry_id, ticket.category = entry.id, entry.level1
+        data["catalogue"] = {"code": entry.code, "path": f"{entry.level1}/{entry.level2}/{entry.level3}"}
+    routing_feedback.note_transfer(session, ticket, unit)  # with the category now final
     event = transition(session, ticket, Action.TRANSFER, actor, now=now, note=note, unit_id=unit.id,
-                       data={"routing": routing} if routing else None)
+                       data=data or None)
     session.add(Transfer(ticket_id=ticket.id, unit_id=unit.id, transferred_at=now,
                          received_day=local_date(ticket.received_at),
                          outcome=TransferOutcome.PENDING.value, routing=routing))

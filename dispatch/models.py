@@ -69,6 +69,42 @@ class Unit(Base):
     parent: Mapped[Unit | None] = relationship(remote_side=[id], lazy="raise")
 
 
+class CatalogueVersion(Base):
+    """One version of the dispatch catalogue: the seeding from the city file, then one per
+    change a supervisor saves. New tickets take the entries of the newest version."""
+
+    __tablename__ = "catalogue_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CatalogueEntry(Base):
+    """A level-3 category of the dispatch catalogue (派单目录) as one version had it: where it
+    goes (a unit, or the township where it happened) and the terms that find it in a text.
+    A change writes a new row and marks this one retired; rows are never edited otherwise,
+    so tickets keep pointing at the entry they were dispatched under."""
+
+    __tablename__ = "catalogue_entries"
+    __table_args__ = (Index("ix_catalogue_entries_code_retired", "code", "retired_version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20))
+    version_id: Mapped[int] = mapped_column(ForeignKey("catalogue_versions.id"))
+    # The version that replaced this row; None while it is current.
+    retired_version_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_versions.id"))
+    level1: Mapped[str] = mapped_column(String(50))
+    level2: Mapped[str] = mapped_column(String(50))
+    level3: Mapped[str] = mapped_column(String(50))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # 属地: the township where it happened handles it (unit_id, if any, when no place is named).
+    local: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_class: Mapped[str | None] = mapped_column(String(20))
+    terms: Mapped[list[str]] = mapped_column(JSON)
+
+
 class StaffUser(Base):
     __tablename__ = "staff_users"
 
@@ -156,6 +192,9 @@ class Ticket(Base):
     # A unit's re-dispatch request waiting for a supervisor: kept on the ticket so that the
     # version check catches two requests (or two decisions) racing.
     open_dispute_id: Mapped[int | None] = mapped_column(Integer)
+    # The dispatch catalogue entry (派单目录) proposed at intake, then the one it was transferred
+    # under. Entry rows are never changed in place, so the ticket keeps the entry as it was.
+    catalogue_entry_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_entries.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     unit: Mapped[Unit | None] = relationship(lazy="raise", foreign_keys=[unit_id])

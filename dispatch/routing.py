@@ -1,7 +1,11 @@
 """Which unit should handle a ticket, and why: explicit rules first, then the classifier's
 category, sent to the township government for local categories when the text names a
 place in its jurisdiction; below the confidence threshold, or for text without content,
-manual triage with the top suggestions. Operators' corrections become training examples."""
+manual triage with the top suggestions. Operators' corrections become training examples.
+
+With a dispatch catalogue (派单目录), the classifier's category is level 1 and the
+catalogue's own terms in the text pick the level-3 entry, whose unit (or the township
+named, for 属地 entries) is proposed; the entry travels with the proposal."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from classifier.text import ContentProblem, content_problem
+from dispatch.catalogue_match import Catalogue, Match, unit_for
 from dispatch.clock import utcnow
 from dispatch.models import RoutingExample, Ticket, Unit
 from dispatch.units import City
@@ -69,6 +74,9 @@ class RoutingAnswer:
     suggestions: tuple[Suggestion, ...] = ()
     places: tuple[str, ...] = ()
     second_opinion: bool = False   # the fast model was unsure and the second opinion was asked
+    # The catalogue entry proposed: code, path, entry_id, level (3: its terms were found,
+    # 1: the model's level 1 alone), the terms found.
+    entry: dict[str, Any] | None = None
 
     @property
     def manual_triage(self) -> bool:
@@ -81,7 +89,7 @@ class RoutingAnswer:
                 "suggestions": [{"unit_code": s.unit_code, "category": s.category, "probability": s.probability,
                                  "source": s.source, "detail": s.detail} for s in self.suggestions],
                 "places": list(self.places), "manual_triage": self.manual_triage,
-                "second_opinion": self.second_opinion}
+                "second_opinion": self.second_opinion, "entry": self.entry}
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,7 @@ class Router:
     # Asked only when the fast model's top probability is below min_confidence: it is slow
     # (e5, hundreds of ms), so the confident majority never waits for it.
     second_opinion: Reviser | None = None
+    catalogue: Catalogue | None = None       # None: units from the model's category alone
     gazetteer: Gazetteer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -137,13 +146,15 @@ class Router:
         for rule in self.rules:
             phrase = next((p for p in rule.phrases if p in text), None)
             if phrase is not None:
-                return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”")
+                return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”",
+                                     entry=self._entry(text, None, []))
         problem = content_problem(text)
         if problem is not None:
             return RoutingAnswer(unit_code=None, source="manual", reason=CONTENT_REASONS[problem])
-        if self.model is None:
-            return RoutingAnswer(unit_code=None, source="manual", reason="分类模型尚未就绪")
         places = self.gazetteer.find(text)
+        if self.model is None:
+            return RoutingAnswer(unit_code=None, source="manual", reason="分类模型尚未就绪",
+                                 entry=self._entry(text, None, places))
         predictions = self.model.predict(text, 3)
         revised = False
         second = self.second_opinion
@@ -152,14 +163,37 @@ class Router:
             revised = True
         suggestions = tuple(self._suggest(p.label, p.probability, places) for p in predictions)
         top = suggestions[0]
+        match = self.catalogue.match(text, top.category) if self.catalogue is not None else None
+        entry = _entry_dict(match, places) if match is not None else None
+        category = top.category
+        if match is not None and match.terms:
+            top = self._from_catalogue(match, top, places)
+            suggestions = (top, *(s for s in suggestions if s.unit_code != top.unit_code))
+            category = match.item.level1
         if top.probability is None or top.probability < self.min_confidence:
             return RoutingAnswer(unit_code=None, source="manual", suggestions=suggestions,
-                                 places=tuple(n for n, _ in places), category=top.category,
-                                 probability=top.probability, second_opinion=revised,
+                                 places=tuple(n for n, _ in places), category=category,
+                                 probability=top.probability, second_opinion=revised, entry=entry,
                                  reason=f"置信度 {top.probability:.0%} 低于 {self.min_confidence:.0%}，请人工分派")
-        return RoutingAnswer(unit_code=top.unit_code, source=top.source, reason=top.detail, category=top.category,
+        return RoutingAnswer(unit_code=top.unit_code, source=top.source, reason=top.detail, category=category,
                              probability=top.probability, suggestions=suggestions,
-                             places=tuple(n for n, _ in places), second_opinion=revised)
+                             places=tuple(n for n, _ in places), second_opinion=revised, entry=entry)
+
+    def _entry(self, text: str, level1: str | None, places: list[tuple[str, str]]) -> dict[str, Any] | None:
+        match = self.catalogue.match(text, level1) if self.catalogue is not None else None
+        return _entry_dict(match, places) if match is not None and match.terms else None
+
+    def _from_catalogue(self, match: Match, model: Suggestion, places: list[tuple[str, str]]) -> Suggestion:
+        """The entry's unit, or the township named for a 属地 entry; the model's unit when
+        the entry names none (属地 with no place and no unit to fall back on)."""
+        unit, place = unit_for(match.item, places)
+        found = "”“".join(match.terms[:3])
+        detail = f"目录：{match.item.path}（含“{found}”）；模型：{model.category} {model.probability:.0%}"
+        if place is not None:
+            detail += f"；属地：{place}"
+        if unit is None:
+            return Suggestion(model.unit_code, match.item.level1, model.probability, model.source, detail)
+        return Suggestion(unit, match.item.level1, model.probability, "catalogue", detail)
 
     def _suggest(self, category: str, probability: float, places: list[tuple[str, str]]) -> Suggestion:
         if category in self.city.local_categories and places:
@@ -170,10 +204,17 @@ class Router:
                           f"模型：{category} {probability:.0%}")
 
 
+def _entry_dict(match: Match, places: list[tuple[str, str]]) -> dict[str, Any]:
+    unit, place = unit_for(match.item, places)
+    return {"code": match.item.code, "path": match.item.path, "entry_id": match.item.entry_id,
+            "level": match.level, "terms": list(match.terms), "unit_code": unit, "place": place}
+
+
 def city_router(city: City, model: Predictor | None = None, *,
-                min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Router:
+                min_confidence: float = DEFAULT_MIN_CONFIDENCE, catalogue: Catalogue | None = None) -> Router:
     """A router with the city's own rules (load_city has checked them)."""
-    return Router(city=city, model=model, rules=city_rules(city), min_confidence=min_confidence)
+    return Router(city=city, model=model, rules=city_rules(city), min_confidence=min_confidence,
+                  catalogue=catalogue)
 
 
 def city_rules(city: City) -> tuple[Rule, ...]:
@@ -194,13 +235,17 @@ def category_for_unit(city: City, unit_code: str, proposed: str | None) -> str |
 
 
 def record_correction(session: Session, city: City, ticket: Ticket, final_unit: Unit, *,
-                      source: str, now: dt.datetime | None = None) -> RoutingExample | None:
+                      source: str, now: dt.datetime | None = None,
+                      category: str | None = None) -> RoutingExample | None:
     """Keep the final unit of a re-routed ticket as a labeled example for retraining, when
-    it differs from what routing proposed. One example per ticket: the latest correction wins."""
+    it differs from what routing proposed. One example per ticket: the latest correction wins.
+    `category`: the level 1 of the catalogue entry the operator chose, the label when the
+    classifier knows it (the unit alone says nothing for 供水, 燃气 and the like)."""
     proposal = ticket.routing or {}
     if proposal.get("unit_code") == final_unit.code:
         return None
-    label = category_for_unit(city, final_unit.code, proposal.get("category"))
+    label = category if category in city.categories else \
+        category_for_unit(city, final_unit.code, proposal.get("category"))
     if label is None:
         return None
     example = session.scalar(select(RoutingExample).where(RoutingExample.ticket_id == ticket.id))

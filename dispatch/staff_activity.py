@@ -38,6 +38,7 @@ class ActivityKind(str, enum.Enum):
     UNITS_IMPORTED = "units_imported"
     RULE_ADDED = "rule_added"
     RULE_REMOVED = "rule_removed"
+    CATALOGUE_CHANGED = "catalogue_changed"
     EXPORT = "export"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from dispatch import disputes, flags, lifecycle, queries, similarity
 from dispatch.actions import allowed_actions
 from dispatch.actors import Actor
-from dispatch.models import Ticket, Unit
+from dispatch.models import CatalogueEntry, Ticket, Unit
 from dispatch.gram_index import GramIndex
 from dispatch.similarity import Places
 from dispatch.staff_view import hides_identity, may_see, staff_view, visible_ticket
@@ -30,7 +30,12 @@ def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]
     dispute = disputes.open_dispute(session, ticket)
     extension = queries.pending_extension_of(session, ticket.id)
     flag = None if hidden else flags.active_flag(session, ticket.phone)
+    entry = session.get(CatalogueEntry, ticket.catalogue_entry_id) if ticket.catalogue_entry_id else None
     view.update({
+        # The dispatch catalogue entry the ticket was dispatched under, as it was then.
+        "catalogue_entry": None if entry is None else {
+            "code": entry.code, "path": f"{entry.level1}/{entry.level2}/{entry.level3}", "version": entry.version_id,
+            "current": entry.retired_version_id is None},
         "unit_code": unit.code if unit else None,
         "overdue": lifecycle.is_overdue(ticket),
         "allowed_actions": allowed_actions(session, actor, ticket),

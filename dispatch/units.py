@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.catalogue_file import CatalogueFile, load_catalogue_file
 from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import Unit
 from dispatch.phone import normalise_phone
@@ -41,6 +42,8 @@ class City:
     gazetteer: dict[str, tuple[str, ...]]
     # Explicit routing rules the city edits: [{"phrases": [...], "unit": code}], win over the model.
     routing_rules: tuple[dict[str, Any], ...] = ()
+    # The dispatch catalogue (派单目录) the file names, seeded into the database once.
+    catalogue: CatalogueFile | None = None
 
 
 def load_city(path: Path) -> City:
@@ -56,11 +59,20 @@ def load_city(path: Path) -> City:
                     categories=dict(raw.get("categories", {})),
                     local_categories=frozenset(raw.get("local_categories", [])),
                     gazetteer={k: tuple(v) for k, v in raw.get("gazetteer", {}).items()},
-                    routing_rules=tuple(raw.get("routing_rules", [])))
+                    routing_rules=tuple(raw.get("routing_rules", [])),
+                    catalogue=load_catalogue_file(_beside(Path(path), str(raw["catalogue"])))
+                    if raw.get("catalogue") else None)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidInput("city", Reason.FILE_UNREADABLE, path=str(path), error=repr(exc)) from exc
     _check(city)
     return city
+
+
+def _beside(city_file: Path, name: str) -> Path:
+    """A file the city file names: next to it, else among the packaged cities (a copy of
+    the demo city's file elsewhere keeps the demo's catalogue)."""
+    here = city_file.parent / name
+    return here if here.exists() or Path(name).is_absolute() else CITIES_DIR / name
 
 
 def _check(city: City) -> None:
@@ -81,6 +93,9 @@ def _check(city: City) -> None:
     for rule in city.routing_rules:
         if not rule.get("phrases") or rule.get("unit") not in known:
             raise InvalidInput("city", Reason.BAD_ROUTING_RULE, rule=repr(rule))
+    for entry in city.catalogue.entries if city.catalogue else ():
+        if entry.unit is not None and entry.unit not in known:
+            raise InvalidInput("city", Reason.CATALOGUE_UNKNOWN_UNIT, entry=entry.path, code=entry.unit)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from dispatch import calendar_days, limits, reports
+from dispatch import calendar_days, catalogue_figures, limits, reports
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.intake import IntakeRequest, intake
@@ -126,11 +126,29 @@ def period_from_query(request: Request) -> reports.Period:
     return reports.Period(since=since, until=until)
 
 
+def level_param(request: Request) -> int | None:
+    """`level=1|2|3`: the figures per dispatch catalogue level as well."""
+    raw = request.query_params.get("level")
+    if raw is None or raw == "":
+        return None
+    if raw not in ("1", "2", "3"):
+        raise BadRequest("level", Reason.BAD_LEVEL, value=raw[:10])
+    return int(raw)
+
+
 async def stats(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     period = period_from_query(request)
+    level = level_param(request)
 
-    return JSONResponse(await services.run(lambda session: reports.public_summary(session, period)))
+    def work(session: Session) -> dict[str, Any]:
+        figures = reports.public_summary(session, period)
+        if level is not None:
+            figures["catalogue"] = {"level": level, "groups": [
+                g.as_dict() for g in catalogue_figures.figures_by_level(session, period, level)]}
+        return figures
+
+    return JSONResponse(await services.run(work))
 
 
 def holidays_json(view: calendar_days.YearView) -> dict[str, Any]:

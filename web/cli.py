@@ -507,6 +507,7 @@ def units() -> None:
 def units_import(city_file: Path) -> None:
     from dispatch.errors import DispatchError
     from web.messages import describe_for_console
+    from dispatch import catalogue
     from dispatch.units import import_units, load_city
 
     settings = _settings()
@@ -516,8 +517,11 @@ def units_import(city_file: Path) -> None:
         city = load_city(city_file)
         with sessions.begin() as session:
             summary = import_units(session, city)
+            seeded = catalogue.seed(session, city)
         click.echo(f"{city.name}: {summary.added} units added, {summary.updated} updated, "
                    f"{len(city.units)} in the file")
+        if seeded:
+            click.echo(f"dispatch catalogue: {len(city.catalogue.entries)} entries seeded")
     except DispatchError as exc:
         raise click.ClickException(describe_for_console(exc)) from None
     finally:

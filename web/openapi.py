@@ -41,9 +41,13 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 # The body each staff action takes; every one may also carry "expected_version".
 ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
-    "transfer": ({"unit": {**TEXT, "description": "the lead unit's code (GET /api/v1/units)"}, "note": TEXT,
+    "transfer": ({"unit": {**TEXT, "description": "the lead unit's code (GET /api/v1/units); may be left out "
+                                                   "with a category whose entry names its own unit"},
+                  "category": {**TEXT, "description": "dispatch catalogue entry: its code or level path "
+                                                      "level1/level2/level3 (GET /api/v1/catalogue)"},
+                  "note": TEXT,
                   "co_units": {"type": "array", "items": TEXT,
-                               "description": "codes of the co-handling units (协办), none by default"}}, ("unit",)),
+                               "description": "codes of the co-handling units (协办), none by default"}}, ()),
     "answer": ({"reply": TEXT}, ("reply",)),
     "accept": ({}, ()),
     "return": ({"reason": TEXT}, ("reason",)),
@@ -121,7 +125,10 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["pending", "accepted", "returned", "replied", "waived",
                                                   "withdrawn"]},
             "reply": TEXT, "return_reason": TEXT, "transferred_at": WHEN, "replied_at": WHEN,
-            "on_time": BOOL})}}),
+            "on_time": BOOL})},
+        "catalogue_entry": {**_object({"code": TEXT, "path": TEXT, "version": INT, "current": BOOL}),
+                            "nullable": True,
+                            "description": "the dispatch catalogue entry it was dispatched under, as it was then"}}),
     "Similar": _object({"number": TEXT, "similar": {"type": "array", "items": _object({
         "number": TEXT, "title": TEXT, "state": TEXT, "received_at": WHEN, "score": {"type": "number"},
         "text_score": {"type": "number"}, "same_place": BOOL, "same_category": BOOL})}}),
@@ -146,8 +153,18 @@ PATHS: dict[str, Any] = {
     "/api/v1/stats": {"get": {
         "summary": "The figures of a period (public)", "security": [],
         "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
-                       {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                       {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}},
+                       {"name": "level", "in": "query", "schema": {"type": "string", "enum": ["1", "2", "3"]},
+                        "description": "also the figures per dispatch catalogue level (key `catalogue`)"}],
         "responses": {"200": _json(_ref("Stats")), **_errors(422)}}},
+    "/api/v1/catalogue": {"get": {
+        "summary": "The dispatch catalogue (派单目录): the three-level tree with each entry's unit, or "
+                   "with q the level-3 entries matching it (public)", "security": [],
+        "parameters": [{"name": "q", "in": "query", "schema": TEXT,
+                        "description": "words of a level-3 name, path or term, or an entry code"},
+                       {"name": "limit", "in": "query", "schema": {**INT, "minimum": 1, "maximum": 100}}],
+        "responses": {"200": _json(_object({"version": INT, "entries": {},
+                                             "tree": {"type": "array", "items": _object({})}}))}}},
     "/api/v1/holidays": {"get": {
         "summary": "A year's holidays and make-up workdays, and what its working days stand on (public)",
         "security": [],

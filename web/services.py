@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import routing_rules, similarity, site_secrets
+from dispatch import catalogue, routing_rules, similarity, site_secrets
 from dispatch.actions import ActionContext
+from dispatch.catalogue_match import Catalogue
 from dispatch.chasing import ChasePolicy
 from dispatch.db import make_engine, make_sessionmaker, storage_fault
 from dispatch.deadlines import load_policy
@@ -63,7 +64,8 @@ class Services:
         follow_up = FollowUpPolicy(max_attempts=settings.follow_up_max_attempts,
                                    close_after=dt.timedelta(days=settings.follow_up_close_after_days))
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,
-                   city=city, router=city_router(city, min_confidence=settings.routing_min_confidence),
+                   city=city, router=city_router(city, min_confidence=settings.routing_min_confidence,
+                                                 catalogue=catalogue.from_city(city)),
                    follow_up=follow_up)
 
     def session_key(self) -> str:
@@ -124,6 +126,18 @@ class Services:
     async def refresh_rules(self) -> None:
         """Give the router the rules as they now stand (city file + rules page)."""
         self.router.rules = await self.run(lambda session: routing_rules.router_rules(session, self.city))
+
+    async def refresh_catalogue(self) -> None:
+        """Give the router the dispatch catalogue as it now stands: seeded from the city file
+        the first time, then as supervisors change it. Until the city's units are imported,
+        the city file's own (tickets then record no entry)."""
+
+        def work(session: Session) -> Catalogue:
+            catalogue.seed(session, self.city)
+            return catalogue.load(session)
+
+        found = await self.run(work)
+        self.router.catalogue = found if len(found) else catalogue.from_city(self.city)
 
     def run_sync(self, work: Callable[[Session], T]) -> T:
         with self._one_at_a_time(), self.sessions.begin() as session:

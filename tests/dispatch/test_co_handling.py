@@ -133,11 +133,11 @@ def test_units_act_only_on_their_own_part(session: Session, received: Ticket, op
 
 def test_forwarding_to_a_sub_unit_and_back(session: Session, received: Ticket, operator: Actor) -> None:
     t0 = received.received_at
-    housing, gas, community = (unit_staff(session, c) for c in ("housing", "housing-gas", "qinyuan-xuanhua"))
+    housing, gas, community = (unit_staff(session, c) for c in ("housing", "gas", "qinyuan-xuanhua"))
     do(session, operator, received, "transfer", t0, unit="housing")
     deadline = received.deadline
     with pytest.raises(IllegalTransition):  # not before the parent has accepted it
-        do(session, housing, received, "forward", t0 + dt.timedelta(minutes=30), unit="housing-gas")
+        do(session, housing, received, "forward", t0 + dt.timedelta(minutes=30), unit="gas")
     do(session, housing, received, "accept", t0 + dt.timedelta(hours=1))
     assert "forward" in allowed_actions(session, housing, received)
     # Only to its own sub-units: not another unit's community, not a department beside it.
@@ -146,7 +146,7 @@ def test_forwarding_to_a_sub_unit_and_back(session: Session, received: Ticket, o
             do(session, housing, received, "forward", t0 + dt.timedelta(hours=2), unit=elsewhere)
     with pytest.raises(PermissionDenied):  # a unit forwards only what it holds
         forwarding.forward(session, received, community, unit_by_code(session, "qinyuan-xuanhua"))
-    do(session, housing, received, "forward", t0 + dt.timedelta(hours=2), unit="housing-gas", note="请燃气公司上门查漏")
+    do(session, housing, received, "forward", t0 + dt.timedelta(hours=2), unit="gas", note="请燃气公司上门查漏")
     assert "forward" not in allowed_actions(session, housing, received)  # one sub-unit at a time
     inbox = parts.inbox_parts(session, gas.unit_id)
     assert [(p.role, p.lead_unit) for p in inbox] == [("forward", "济源示范区住房和城乡建设局")]
@@ -154,14 +154,14 @@ def test_forwarding_to_a_sub_unit_and_back(session: Session, received: Ticket, o
     # The sub-unit hands it back; the parent is told and may forward again.
     do(session, gas, received, "return", t0 + dt.timedelta(hours=3), reason="该管道属用户自有，非公司管网")
     assert [n.kind for n in session.scalars(select(Notice).where(Notice.unit_id == housing.unit_id))] == ["part"]
-    do(session, housing, received, "forward", t0 + dt.timedelta(hours=4), unit="housing-gas", note="请再核实")
+    do(session, housing, received, "forward", t0 + dt.timedelta(hours=4), unit="gas", note="请再核实")
     do(session, gas, received, "accept", t0 + dt.timedelta(hours=5))
     do(session, gas, received, "part_reply", t0 + dt.timedelta(hours=6), reply="已上门更换阀门。")
     # The parent stays accountable: the ticket never left it, and the deadline did not move.
     assert received.unit_id == housing.unit_id and received.deadline == deadline and received.state == "in_progress"
     view = staff_view(session, housing, received)
     assert [(p["unit_code"], p["role"], p["status"], p["reply"]) for p in view["parts"]] == [
-        ("housing-gas", "forward", "returned", None), ("housing-gas", "forward", "replied", "已上门更换阀门。")]
+        ("gas", "forward", "returned", None), ("gas", "forward", "replied", "已上门更换阀门。")]
     with pytest.raises(PermissionDenied):  # the sub-unit does not answer the citizen
         lifecycle.resolve(session, received, gas, "已办结")
     do(session, housing, received, "resolve", t0 + dt.timedelta(hours=7), reply="燃气公司已上门更换阀门。")

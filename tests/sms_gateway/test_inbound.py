@@ -131,7 +131,9 @@ def test_a_texted_request_gets_the_same_routing_proposal_as_the_other_channels(
     hotline.app.state.services.router.model = small_model
     hotline.text("老板拖欠农民工工资三个月，共一万二千元，请劳动监察部门帮忙讨薪。")
     routing = ticket_of(session).routing
-    assert routing is not None and routing["unit_code"] == "human-resources" and routing["source"] == "model"
+    assert routing is not None and routing["unit_code"] == "human-resources"
+    # The model's level 1, then the dispatch catalogue's terms for the level-3 entry.
+    assert routing["source"] == "catalogue" and routing["entry"]["path"].startswith("劳动和社会保障 / ")
 
 
 def test_a_picture_message_keeps_its_picture_links_in_the_ticket(hotline: Hotline, session: Session) -> None:

@@ -133,7 +133,7 @@ ACTIVITY_ZH = {
     "login": "登录", "login_failed": "登录失败", "logout": "退出", "user_added": "新增账号",
     "user_changed": "修改账号", "user_deactivated": "停用账号", "user_reactivated": "启用账号",
     "password_reset": "重置密码", "unit_added": "新增单位", "unit_changed": "修改单位", "units_imported": "导入单位",
-    "rule_added": "添加分派规则", "rule_removed": "停用分派规则", "export": "导出 CSV",
+    "rule_added": "添加分派规则", "rule_removed": "停用分派规则", "catalogue_changed": "修改派单目录", "export": "导出 CSV",
     "token_created": "创建 API 令牌", "token_revoked": "撤销 API 令牌",
     "webhook_set": "设置对接地址", "webhook_removed": "删除对接地址",
     "model_swapped": "分类模型重训并启用", "model_kept": "分类模型重训未启用",
@@ -145,6 +145,7 @@ ACTIVITY_FIELDS_ZH = {
     "display_name": "姓名", "phrases": "关键词", "note": "说明", "since": "起", "until": "止", "rows": "行数",
     "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",
     "user": "账号", "unknown_name": "用户名不存在", "url": "对接地址",
+    "code": "目录编码", "path": "分类", "terms": "匹配词", "deadline_class": "时限类别", "local": "属地", "version": "版本",
 }
 WEBHOOK_STATUS_ZH = {"pending": "等待重试", "sending": "发送中", "delivered": "已送达", "failed": "已放弃"}
 WEBHOOK_EVENTS_ZH = {"ticket.transferred": "转办", "ticket.reopened": "重办", "ticket.escalated": "督办",

@@ -20,7 +20,7 @@ from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
 from dispatch import disputes, flags, forwarding, lifecycle, queries, similarity, telephony
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
-from dispatch.models import Ticket, Unit
+from dispatch.models import CatalogueEntry, Ticket, Unit
 from dispatch.public import ticket_by_number
 from dispatch.routing import Router
 from dispatch.staff_view import staff_view
@@ -104,6 +104,17 @@ def suggestions(session: Session, suggest: Suggest | None, ticket: Ticket) -> li
     return result
 
 
+def proposed_entry(services: Services, ticket: Ticket) -> dict[str, Any] | None:
+    """The catalogue entry routing proposed, as the catalogue now has it (path, unit), with
+    the terms that found it; None when it proposed none or the entry is gone."""
+    proposal = (ticket.routing or {}).get("entry") or {}
+    found = services.router.catalogue.find(proposal.get("code") or "") if services.router.catalogue else None
+    if found is None:
+        return None
+    return {"code": found.code, "path": found.path, "terms": proposal.get("terms") or [],
+            "unit_code": proposal.get("unit_code") or found.unit_code}
+
+
 def manual_triage_reason(ticket: Ticket) -> str | None:
     """Why routing left the ticket to an operator at intake ("内容过少，需人工分拣"), if it did."""
     routing = ticket.routing or {}
@@ -131,9 +142,12 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
                                "min_confidence": services.settings.routing_min_confidence}
     if ticket.merged_into_id is not None:
         context["main"] = session.get(Ticket, ticket.merged_into_id)
+    context["entry"] = session.get(CatalogueEntry, ticket.catalogue_entry_id) if ticket.catalogue_entry_id else None
+    context["proposed_entry"] = None
     if "transfer" in actions:
         context["suggestions"] = suggestions(session, suggest, ticket)
         context["units"] = queries.active_units(session)
+        context["proposed_entry"] = proposed_entry(services, ticket)
     if user.role is not Role.UNIT_STAFF:
         if ticket.phone:
             context["earlier"] = [t for t in queries.tickets_of_phone(session, ticket.phone) if t.id != ticket.id]

@@ -1,0 +1,175 @@
+"""The dispatch catalogue (派单目录): seeded from the city file, versioned on every change
+(tickets keep the entry they were dispatched under), routing to level 3, figures per level."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from classifier import TrainedModel
+from dispatch import catalogue, catalogue_figures, lifecycle
+from dispatch.actors import Actor
+from dispatch.catalogue import EntryChange
+from dispatch.errors import InvalidInput, PermissionDenied
+from dispatch.intake import IntakeRequest, IntakeRules, intake
+from dispatch.models import CatalogueEntry, CatalogueVersion, StaffActivity, Ticket, Unit
+from dispatch.reports import Period
+from dispatch.routing import Router, city_router, corrections
+from dispatch.units import City, unit_by_code
+from dispatch.vocabulary import Channel
+from tests.conftest import unit_staff
+
+WATER = "城乡建设/城市建设和市政管理/自来水供应"
+
+
+@pytest.fixture
+def seeded(session: Session, units: City) -> City:
+    assert catalogue.seed(session, units)
+    session.commit()
+    return units
+
+
+def _file(session: Session, rules: IntakeRules, body: str, router: Router | None = None) -> Ticket:
+    return intake(session, IntakeRequest(channel=Channel.WEB, body=body, title=body[:10]), rules,
+                  router=router).ticket
+
+
+def test_the_demo_city_seeds_517_entries_each_with_a_unit_or_the_township(session: Session, seeded: City) -> None:
+    entries = catalogue.current_entries(session)
+    assert len(entries) == 517 and len({e.code for e in entries}) == 517
+    assert len({e.level1 for e in entries}) == 15
+    assert all(e.unit_code is not None or e.local for e in entries)
+    by_path = {e.path.replace(" ", ""): e for e in entries}
+    assert by_path[WATER].unit_code == "water-supply"
+    assert by_path["城乡建设/城市建设和市政管理/燃气供应"].unit_code == "gas"
+    assert by_path["城乡建设/城市建设和市政管理/电力供应"].unit_code == "power"
+    assert by_path["政法/户籍证件/户籍管理"].unit_code == "public-security"
+    assert by_path["农村农业/土地承包经营/宅基地纠纷"].local
+    assert "停水" in by_path[WATER].terms
+    # Seeding is once: a second call changes nothing.
+    assert not catalogue.seed(session, seeded)
+    assert session.scalar(select(func.count(CatalogueVersion.id))) == 1
+
+
+def test_seeding_waits_for_the_citys_units(session: Session, city: City) -> None:
+    assert not catalogue.seed(session, city)
+    assert session.scalar(select(func.count(CatalogueEntry.id))) == 0
+
+
+def test_a_change_is_a_new_version_and_a_dispatched_ticket_keeps_its_entry(
+        session: Session, seeded: City, rules: IntakeRules, operator: Actor, supervisor: Actor) -> None:
+    before = catalogue.find_current(session, WATER)
+    first = _file(session, rules, "宣化街停水两天了，一直没有来水，请尽快恢复供水。")
+    lifecycle.transfer(session, first, unit_by_code(session, "water-supply"), operator, entry=before)
+    assert (first.catalogue_entry_id, first.category) == (before.id, "城乡建设")
+
+    change = EntryChange(unit_code="urban-management", local=False, terms_text="停水、自来水、水压", deadline_class="urgent",
+                         note="供水公司划归城管")
+    after = catalogue.edit_entry(session, seeded, before.code, change, supervisor)
+    session.commit()
+
+    assert after.id != before.id and after.code == before.code and after.terms == ["停水", "自来水", "水压"]
+    session.refresh(before)
+    assert before.retired_version_id == after.version_id
+    assert before.unit_id == unit_by_code(session, "water-supply").id      # the old row is unchanged
+    session.refresh(first)
+    assert first.catalogue_entry_id == before.id                             # the ticket keeps it
+    assert catalogue.find_current(session, before.code).id == after.id      # new tickets take the new one
+    assert catalogue.find_current(session, WATER.replace("/", " > ")).id == after.id
+    assert [r.id for r in catalogue.entry_history(session, before.code)] == [after.id, before.id]
+    assert catalogue.versions(session)[0].codes == (before.code,)
+    activity = session.scalar(select(StaffActivity).where(StaffActivity.kind == "catalogue_changed"))
+    assert activity is not None and activity.target == f"catalogue:{before.code}" and activity.actor == supervisor.label
+
+
+def test_unit_staff_and_operators_may_not_change_the_catalogue(session: Session, seeded: City,
+                                                                operator: Actor) -> None:
+    change = EntryChange(unit_code="housing", local=False, terms_text="停水", deadline_class=None)
+    for actor in (unit_staff(session, "water-supply"), operator):
+        with pytest.raises(PermissionDenied):
+            catalogue.edit_entry(session, seeded, catalogue.find_current(session, WATER).code, change, actor)
+    assert session.scalar(select(func.count(CatalogueVersion.id))) == 1
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (EntryChange(unit_code="no-such-unit", local=False, terms_text="停水", deadline_class=None), "unit"),
+    (EntryChange(unit_code=None, local=False, terms_text="停水", deadline_class=None), "unit"),
+    (EntryChange(unit_code="housing", local=False, terms_text="水", deadline_class=None), "terms"),
+    (EntryChange(unit_code="housing", local=False, terms_text=" ，", deadline_class=None), "terms"),
+    (EntryChange(unit_code="housing", local=False, terms_text="停水", deadline_class="someday"), "deadline_class"),
+])
+def test_a_bad_change_is_refused_and_nothing_is_written(session: Session, seeded: City, supervisor: Actor,
+                                                       change: EntryChange, field: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        catalogue.edit_entry(session, seeded, catalogue.find_current(session, WATER).code, change, supervisor)
+    assert refused.value.field == field
+
+
+def test_a_transfer_names_an_unknown_category(session: Session, seeded: City) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        catalogue.find_current(session, "城乡建设/不存在/没有")
+    assert refused.value.field == "category"
+
+
+ROUTED = [
+    ("沁园路一带从昨晚开始停水，到现在自来水还没来，也没有停水通知。", WATER, "water-supply"),
+    ("济水街道某工地每天半夜还在施工，机器噪音特别大，周边居民没法睡觉。", "环境保护/环境污染/噪音污染", "ecology-environment"),
+    ("承留镇某村两家为了宅基地的边界吵了好几年，村里调解不了。", "农村农业/土地承包经营/其他", "chengliu"),
+    ("孩子在外地出生，想把户口落到济源，落户需要准备哪些材料？", "政法/户籍证件/户籍管理", "public-security"),
+]
+
+
+@pytest.mark.parametrize(("text", "path", "unit"), ROUTED)
+def test_routing_proposes_a_level_3_entry_and_its_unit(session: Session, seeded: City, rules: IntakeRules,
+                                                       small_model: TrainedModel, text: str, path: str,
+                                                       unit: str) -> None:
+    router = city_router(seeded, small_model, min_confidence=0.0, catalogue=catalogue.load(session))
+    answer = router.route(text)
+    assert answer.entry is not None and answer.entry["path"].replace(" ", "") == path
+    assert answer.unit_code == unit
+    ticket = _file(session, rules, text, router)
+    assert ticket.catalogue_entry_id == answer.entry["entry_id"]
+    assert session.get(CatalogueEntry, ticket.catalogue_entry_id).code == answer.entry["code"]
+
+
+def test_a_local_entry_without_a_place_falls_back_to_its_unit(session: Session, seeded: City,
+                                                              small_model: TrainedModel) -> None:
+    router = city_router(seeded, small_model, min_confidence=0.0, catalogue=catalogue.load(session))
+    answer = router.route("有人在自家院子里私搭乱建，盖了两层违章建筑，把邻居的通道都堵上了。")
+    assert answer.entry is not None and answer.entry["path"].endswith("违章建筑")
+    assert answer.unit_code == "urban-management" and answer.source == "catalogue"
+    assert router.route("克井镇有人在自家院子里私搭乱建违章建筑，堵了通道。").unit_code == "kejing"
+
+
+def test_figures_per_level_group_tickets_by_their_entry(session: Session, seeded: City, rules: IntakeRules,
+                                                        operator: Actor) -> None:
+    water = catalogue.find_current(session, WATER)
+    noise = catalogue.find_current(session, "环境保护/环境污染/噪音污染")
+    for body, entry in [("停水了一天", water), ("又停水了", water), ("工地夜间噪音", noise), ("咨询一个问题", None)]:
+        ticket = _file(session, rules, body + "，请尽快处理。")
+        if entry is not None:
+            unit = session.get(Unit, entry.unit_id)
+            lifecycle.transfer(session, ticket, unit, operator, entry=entry)
+    today = dt.date.today()
+    period = Period(today - dt.timedelta(days=2), today + dt.timedelta(days=1))
+    level1 = {g.name: g for g in catalogue_figures.figures_by_level(session, period, 1)}
+    assert (level1["城乡建设"].received, level1["环境保护"].received, level1[""].received) == (2, 1, 1)
+    assert level1["城乡建设"].as_dict()["transfer_rate"] == 1.0 and level1[""].as_dict()["transfer_rate"] == 0.0
+    level3 = [g.name for g in catalogue_figures.figures_by_level(session, period, 3)]
+    assert level3[0] == "城乡建设 / 城市建设和市政管理 / 自来水供应"
+    assert "环境保护 / 环境污染" in {g.name for g in catalogue_figures.figures_by_level(session, period, 2)}
+
+
+def test_a_correction_under_a_category_teaches_its_level_1(session: Session, seeded: City, rules: IntakeRules,
+                                                           operator: Actor) -> None:
+    gas = catalogue.find_current(session, "城乡建设/城市建设和市政管理/燃气供应")
+    taught, untaught = (_file(session, rules, f"新房交房半年天然气一直没通，燃气公司一直推脱。{n}") for n in (1, 2))
+    for ticket in (taught, untaught):
+        ticket.routing = {"unit_code": "housing", "category": "城乡建设", "source": "model"}
+    lifecycle.transfer(session, taught, unit_by_code(session, "gas"), operator, learn_from=seeded, entry=gas)
+    # Without a category the gas company names no classifier category: nothing to learn.
+    lifecycle.transfer(session, untaught, unit_by_code(session, "gas"), operator, learn_from=seeded)
+    learned = corrections(session)
+    assert [(e.ticket_id, e.label, e.unit_code) for e in learned] == [(taught.id, "城乡建设", "gas")]
