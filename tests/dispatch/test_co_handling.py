@@ -44,7 +44,7 @@ def test_a_co_handled_ticket_from_transfer_to_the_citizens_one_reply(session: Se
     t0 = received.received_at
     lead, transport, city_mgmt = (unit_staff(session, c) for c in ("housing", "transport", "urban-management"))
     do(session, operator, received, "transfer", t0 + dt.timedelta(minutes=5), unit="housing",
-       co_units=["transport", "urban-management"], category="城乡建设")
+       co_units=["transport", "urban-management"])
     assert received.unit_id == lead.unit_id and received.transfer_count == 1
     # Each co-handling unit has the ticket in its inbox, marked as 协办, and was told.
     inbox = parts.inbox_parts(session, transport.unit_id)

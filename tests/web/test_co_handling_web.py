@@ -51,7 +51,7 @@ def test_a_co_handled_ticket_over_the_staff_api(client: TestClient, services: Se
     number, code = file(client, "李四反映：人民路燃气管道施工后路面一直没有恢复，井盖也松了。")
     # "category" belongs to the dispatch catalogue; the transfer takes it and names its units.
     moved = act(client, op, number, "transfer", unit="housing", co_units=["transport", "urban-management"],
-                category="城乡建设")
+                category="城乡建设/城市建设和市政管理/燃气供应")
     assert moved["unit_code"] == "housing" and moved["state"] == "transferred"
     detail = client.get(f"/api/v1/staff/tickets/{number}", headers=transport).json()
     assert detail["allowed_actions"] == ["accept", "return"]
