@@ -168,9 +168,14 @@ def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRu
                 else:
                     counts[topic, place, day] += 1
     names = _place_names(session)
+    # The whole city's row says something only when the tickets are not all in one place.
+    busiest: Counter[tuple[tuple[str, ...], dt.date]] = Counter()
+    for (topic, place, day), count in counts.items():
+        if place != ALL_PLACES:
+            busiest[topic, day] = max(busiest[topic, day], count)
     found = []
     for (topic, place, day), count in counts.items():
-        if count < rules.min_count:
+        if count < rules.min_count or (place == ALL_PLACES and count == busiest[topic, day]):
             continue
         before = baseline[topic, place]
         expected = (before + 0.5) / rules.baseline_days
