@@ -53,9 +53,10 @@ def streets_city(streets: int, folder: Path) -> City:
     """The demo city's departments and categories, with `streets` township units that handle every
     category in their own area."""
     raw = json.loads(DEMO_CITY.read_text(encoding="utf-8"))
-    raw["units"] = [u for u in raw["units"] if u["kind"] != "township"]
-    raw["gazetteer"] = {}
-    for i in range(1, streets + 1):
+    # 沁园街道 stays (a demo account belongs to it) as one of the streets.
+    raw["units"] = [u for u in raw["units"] if u["kind"] != "township" or u["code"] == "qinyuan"]
+    raw["gazetteer"] = {"qinyuan": raw["gazetteer"]["qinyuan"]}
+    for i in range(2, streets + 1):
         code, name = f"street-{i:03d}", f"第{i:03d}街道"
         raw["units"].append({"code": code, "name": name, "kind": "township", "parent": "jiyuan"})
         raw["gazetteer"][code] = [name]

@@ -112,15 +112,29 @@ def township_places(session: Session) -> Places:
     return lambda text: [code for _, code in gazetteer.find(text)]
 
 
-def _township(row: Any, places: Places, township_units: dict[int, str]) -> str:
+class _Townships:
     """The township a ticket is about: the place it names (where given, then title, then text),
-    else its township unit, else none."""
-    for text in (row.location, row.title, row.body_start):
-        if text:
-            found = next(iter(places(text)), None)
-            if found:
-                return found
-    return township_units.get(row.unit_id, NO_PLACE)
+    else its township unit, else none. Kept per ticket for the rising topics and the clusters."""
+
+    def __init__(self, session: Session, places: Places | None) -> None:
+        self.places = places or township_places(session)
+        self.units = {uid: code for uid, code in session.execute(
+            select(Unit.id, Unit.code).where(Unit.kind == UnitKind.TOWNSHIP.value))}
+        self.known: dict[int, str] = {}
+
+    def __call__(self, row: Any) -> str:
+        found = self.known.get(row.id)
+        if found is None:
+            found = self.known[row.id] = self._find(row)
+        return found
+
+    def _find(self, row: Any) -> str:
+        for text in (row.location, row.title, row.body_start):
+            if text:
+                code = next(iter(self.places(text)), None)
+                if code:
+                    return code
+        return self.units.get(row.unit_id, NO_PLACE)
 
 
 def _ticket_rows(session: Session, start: dt.datetime, end: dt.datetime, *, open_since: dt.datetime | None = None,
@@ -143,24 +157,18 @@ def _place_names(session: Session) -> dict[str, str]:
     return {code: name for code, name in session.execute(select(Unit.code, Unit.name))}
 
 
-def _township_units(session: Session) -> dict[int, str]:
-    return {uid: code for uid, code in session.execute(
-        select(Unit.id, Unit.code).where(Unit.kind == UnitKind.TOWNSHIP.value))}
-
-
 def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
-           places: Places | None = None) -> list[dict[str, Any]]:
+           places: Places | None = None, townships: _Townships | None = None) -> list[dict[str, Any]]:
     """The (topic, township, day) cells of since..until whose count stands out from their own
     baseline, highest score first, each with the numbers behind its score."""
-    places = places or township_places(session)
-    township_units = _township_units(session)
+    township_of = townships or _Townships(session, places)
     baseline_start = since - dt.timedelta(days=rules.baseline_days)
     rows = _ticket_rows(session, local_day_start(baseline_start), local_day_start(until + dt.timedelta(days=1)))
     baseline: Counter[tuple[tuple[str, ...], str]] = Counter()
     counts: Counter[tuple[tuple[str, ...], str, dt.date]] = Counter()
     for row in rows:
         day = local_date(row.received_at)
-        township = _township(row, places, township_units)
+        township = township_of(row)
         for topic in _topics(row):
             for place in (township, ALL_PLACES):
                 if day < since:
@@ -194,18 +202,18 @@ def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRu
 
 
 def clusters(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
-             places: Places | None = None, index: gram_index.GramIndex | None = None) -> list[dict[str, Any]]:
+             places: Places | None = None, index: gram_index.GramIndex | None = None,
+             townships: _Townships | None = None) -> list[dict[str, Any]]:
     """多人反映: tickets of since..until, and tickets still open from the `open_days` before,
     grouped by matter; the largest groups first."""
-    places = places or township_places(session)
-    township_units = _township_units(session)
+    township_of = townships or _Townships(session, places)
     end = local_day_start(until + dt.timedelta(days=1))
     rows = _ticket_rows(session, local_day_start(since), end, open_since=end - dt.timedelta(days=rules.open_days))
     rows.sort(key=lambda r: (r.received_at, r.id), reverse=True)
     rows = rows[:rules.max_cluster_tickets]
     if len(rows) < rules.cluster_min_size:
         return []
-    townships = [_township(r, places, township_units) for r in rows]
+    townships = [township_of(r) for r in rows]
     texts = [message_text(r.title, r.body_start or "") for r in rows]
     # The bonuses can add at most this much: pairs below it in text alone can never join.
     floor = rules.cluster_min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
@@ -285,8 +293,8 @@ def _cluster(rows: list[Any], townships: list[str], members: list[int], similari
 def hotspots(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
              places: Places | None = None, index: gram_index.GramIndex | None = None) -> dict[str, Any]:
     """Rising topics and 多人反映 clusters of China days since..until, as plain data."""
-    places = places or township_places(session)
+    townships = _Townships(session, places)
     return {"period": {"since": since.isoformat(), "until": until.isoformat()},
             "rules": asdict(rules),
-            "rising": rising(session, since, until, rules=rules, places=places),
-            "clusters": clusters(session, since, until, rules=rules, places=places, index=index)}
+            "rising": rising(session, since, until, rules=rules, townships=townships),
+            "clusters": clusters(session, since, until, rules=rules, index=index, townships=townships)}
