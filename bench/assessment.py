@@ -12,7 +12,7 @@ Two databases:
   ticket), in --database-url (a SQLite file in a temporary folder by default). Rebuilt each run.
 
 For each: dispatch.assessment.assessment() of the last full month and dispatch.hotspots.hotspots()
-of one day and of seven (with one gram index kept between calls, as the app keeps one; the
+of one day and of seven (with the gram index and the tickets' townships kept between calls, as the app keeps them; the
 first call, which counts every text's grams, shown apart), each the median of --repeat runs, beside the baseline measured in the
 same run on the same database: reports.unit_figures() of the same month (the supervisor page's
 units table, which the assessment builds on) and reports.summary() of the same days.
@@ -95,9 +95,11 @@ def measure(label: str, url: str, repeat: int) -> None:
             period = reports.Period(since, until)
             base_ms, _ = timed(lambda: reports.summary(session, period), repeat)
             # As the app calls it: one gram index kept between calls (web.services.Services.hotspot_index).
-            index = similarity.new_index()
-            first_ms, _ = timed(lambda: hotspots.hotspots(session, since, until, places=places, index=index), 1)
-            ours_ms, found = timed(lambda: hotspots.hotspots(session, since, until, places=places, index=index), repeat)
+            index, memo = similarity.new_index(), {}
+            first_ms, _ = timed(lambda: hotspots.hotspots(session, since, until, places=places, index=index,
+                                                          memo=memo), 1)
+            ours_ms, found = timed(lambda: hotspots.hotspots(session, since, until, places=places, index=index,
+                                                             memo=memo), repeat)
             print(f"  hotspots() {days} day{'s' if days > 1 else ' '}  {ours_ms:8.1f} ms (first call {first_ms:.0f} ms)"
                   f"   baseline reports.summary() {base_ms:8.1f} ms   ({len(found['rising'])} rising, "
                   f"{len(found['clusters'])} clusters)")
@@ -112,8 +114,9 @@ def measure(label: str, url: str, repeat: int) -> None:
 @click.option("--per-day", default=3000, show_default=True)
 @click.option("--repeat", default=5, show_default=True)
 @click.option("--skip-streets", is_flag=True, help="only the demo database")
+@click.option("--reuse", is_flag=True, help="measure the city of streets an earlier run left at --database-url")
 def main(demo_database: str | None, database_url: str | None, streets: int, days: int, per_day: int, repeat: int,
-         skip_streets: bool) -> None:
+         skip_streets: bool, reuse: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if demo_database is None:
@@ -124,8 +127,9 @@ def main(demo_database: str | None, database_url: str | None, streets: int, days
         if skip_streets:
             return
         url = database_url or f"sqlite:///{folder / 'streets.db'}"
-        seconds = build(url, streets_city(streets, folder), HistorySize(days=days, per_day=per_day, seed=343))
-        print(f"city of {streets} streets, {days} days at {per_day}/working day, made in {seconds:.1f} s")
+        if not (reuse and database_url):
+            seconds = build(url, streets_city(streets, folder), HistorySize(days=days, per_day=per_day, seed=343))
+            print(f"city of {streets} streets, {days} days at {per_day}/working day, made in {seconds:.1f} s")
         measure(f"{streets} streets", url, repeat)
 
 

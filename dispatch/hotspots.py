@@ -21,6 +21,7 @@ and the scheduled reports show the same thing.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -112,20 +113,29 @@ def township_places(session: Session) -> Places:
     return lambda text: [code for _, code in gazetteer.find(text)]
 
 
+# Ticket -> township, kept between calls by the caller (web.services.Services keeps one per process).
+TownshipMemo = dict[tuple[int, int], str]
+MEMO_LIMIT = 500_000
+
+
 class _Townships:
     """The township a ticket is about: the place it names (where given, then title, then text),
     else its township unit, else none. Kept per ticket for the rising topics and the clusters."""
 
-    def __init__(self, session: Session, places: Places | None) -> None:
+    def __init__(self, session: Session, places: Places | None, memo: TownshipMemo | None = None) -> None:
         self.places = places or township_places(session)
         self.units = {uid: code for uid, code in session.execute(
             select(Unit.id, Unit.code).where(Unit.kind == UnitKind.TOWNSHIP.value))}
-        self.known: dict[int, str] = {}
+        self.known = {} if memo is None else memo
 
     def __call__(self, row: Any) -> str:
-        found = self.known.get(row.id)
+        # Keyed by what the answer depends on: an edited ticket is looked at again.
+        key = (row.id, hash((row.location, row.title, row.body_start, row.unit_id)))
+        found = self.known.get(key)
         if found is None:
-            found = self.known[row.id] = self._find(row)
+            if len(self.known) > MEMO_LIMIT:
+                self.known.clear()
+            found = self.known[key] = self._find(row)
         return found
 
     def _find(self, row: Any) -> str:
@@ -230,21 +240,28 @@ def clusters(session: Session, since: dt.date, until: dt.date, *, rules: Hotspot
     names = _place_names(session)
     taken: set[int] = set()
     groups = []
-    while True:
-        # The ticket with the most near neighbours not yet grouped is the most typical of its matter.
-        best, best_size = None, 0
-        for i, kept in enumerate(neighbours):
-            if i not in taken:
-                size = sum(1 for j in kept if j not in taken)
-                if size > best_size:
-                    best, best_size = i, size
-        if best is None or best_size + 1 < rules.cluster_min_size:
-            break
+    # The ticket with the most near neighbours not yet grouped is the most typical of its matter:
+    # a heap of (-neighbours left, ticket), brought up to date as tickets are taken.
+    left = [len(kept) for kept in neighbours]
+    heap = [(-n, i) for i, n in enumerate(left) if n + 1 >= rules.cluster_min_size]
+    heapq.heapify(heap)
+    while heap:
+        negative, best = heapq.heappop(heap)
+        if best in taken:
+            continue
+        if -negative != left[best]:
+            if left[best] + 1 >= rules.cluster_min_size:
+                heapq.heappush(heap, (-left[best], best))
+            continue
         members = [best] + sorted((j for j in neighbours[best] if j not in taken),
                                   key=lambda j: -neighbours[best][j])
         taken.update(members)
         members += _joining(neighbours, members, taken)
-        groups.append(_cluster(rows, townships, members, {j: neighbours[best][j] for j in members[1:] if j in neighbours[best]}, names))
+        for i in members:
+            for j in neighbours[i]:
+                left[j] -= 1
+        groups.append(_cluster(rows, townships, members,
+                               {j: neighbours[best][j] for j in members[1:] if j in neighbours[best]}, names))
     groups.sort(key=lambda g: (g["count"], g["last_received"]), reverse=True)
     return groups[:rules.max_rows]
 
@@ -291,9 +308,11 @@ def _cluster(rows: list[Any], townships: list[str], members: list[int], similari
 
 
 def hotspots(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
-             places: Places | None = None, index: gram_index.GramIndex | None = None) -> dict[str, Any]:
-    """Rising topics and 多人反映 clusters of China days since..until, as plain data."""
-    townships = _Townships(session, places)
+             places: Places | None = None, index: gram_index.GramIndex | None = None,
+             memo: TownshipMemo | None = None) -> dict[str, Any]:
+    """Rising topics and 多人反映 clusters of China days since..until, as plain data. `index` and
+    `memo` keep gram counts and tickets' townships between calls (the same answers, sooner)."""
+    townships = _Townships(session, places, memo)
     return {"period": {"since": since.isoformat(), "until": until.isoformat()},
             "rules": asdict(rules),
             "rising": rising(session, since, until, rules=rules, townships=townships),

@@ -23,7 +23,7 @@ from dispatch.db import make_engine, make_sessionmaker, storage_fault
 from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.gram_index import GramIndex
-from dispatch.hotspots import HotspotRules, hotspots
+from dispatch.hotspots import HotspotRules, TownshipMemo, hotspots
 from dispatch.intake import IntakeRules
 from dispatch.routing import Router, city_router
 from dispatch.units import DEMO_CITY, City, load_city
@@ -46,6 +46,7 @@ class Services:
     similar_index: GramIndex = field(default_factory=similarity.new_index)
     # The same for the hotspot clusters: their pool would push the ticket pages' out of the other.
     hotspot_index: GramIndex = field(default_factory=similarity.new_index)
+    hotspot_townships: TownshipMemo = field(default_factory=dict)
 
     def chase_policy(self) -> ChasePolicy:
         """The deadline chasing rules, on the same working-day calendar as the deadlines."""
@@ -106,7 +107,7 @@ class Services:
     def hotspots(self, session: Session, since: dt.date, until: dt.date) -> dict[str, Any]:
         """热点 with the city's place names and the settings' thresholds (page and API alike)."""
         return hotspots(session, since, until, rules=self.hotspot_rules(), places=self.places,
-                        index=self.hotspot_index)
+                        index=self.hotspot_index, memo=self.hotspot_townships)
 
     def assessment_rules(self) -> AssessmentRules:
         s = self.settings
