@@ -129,14 +129,22 @@ class _Townships:
         self.known = {} if memo is None else memo
 
     def __call__(self, row: Any) -> str:
-        # Keyed by what the answer depends on: an edited ticket is looked at again.
-        key = (row.id, hash((row.location, row.title, row.body_start, row.unit_id)))
+        # By version: every change of a ticket's row moves it, so an edited ticket is looked at again.
+        key = (row.id, row.version)
         found = self.known.get(key)
         if found is None:
             if len(self.known) > MEMO_LIMIT:
                 self.known.clear()
             found = self.known[key] = self._find(row)
         return found
+
+    def of_rows(self, session: Session, rows: list[Any]) -> list[str]:
+        """The township of each (id, version) row, reading the texts only of those not yet known."""
+        missing = [r.id for r in rows if (r.id, r.version) not in self.known]
+        for start in range(0, len(missing), 500):
+            for row in session.execute(select(*_TEXT_COLUMNS).where(Ticket.id.in_(missing[start:start + 500]))):
+                self(row)
+        return [self.known.get((r.id, r.version), NO_PLACE) for r in rows]
 
     def _find(self, row: Any) -> str:
         for text in (row.location, row.title, row.body_start):
@@ -147,11 +155,14 @@ class _Townships:
         return self.units.get(row.unit_id, NO_PLACE)
 
 
-def _ticket_rows(session: Session, start: dt.datetime, end: dt.datetime, *, open_since: dt.datetime | None = None,
-                 with_text: bool = False) -> list[Any]:
-    columns = [Ticket.id, Ticket.number, Ticket.received_at, Ticket.category, Ticket.location, Ticket.title,
-               func.substr(Ticket.body, 1, PLACE_TEXT_CHARS).label("body_start"), Ticket.unit_id, Ticket.state,
-               Ticket.channel, Ticket.phone, Ticket.confidential]
+_TEXT_COLUMNS = (Ticket.id, Ticket.version, Ticket.location, Ticket.title,
+                 func.substr(Ticket.body, 1, PLACE_TEXT_CHARS).label("body_start"), Ticket.unit_id)
+
+
+def _ticket_rows(session: Session, start: dt.datetime, end: dt.datetime, *,
+                 open_since: dt.datetime | None = None) -> list[Any]:
+    columns = [*_TEXT_COLUMNS, Ticket.number, Ticket.received_at, Ticket.category, Ticket.state, Ticket.channel,
+               Ticket.phone, Ticket.confidential]
     # Not a matter at all: silent calls, pranks, tests.
     wanted = Ticket.state != State.INVALID.value
     statement = select(*columns).where(wanted, Ticket.received_at >= start, Ticket.received_at < end)
@@ -172,13 +183,15 @@ def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRu
     """The (topic, township, day) cells of since..until whose count stands out from their own
     baseline, highest score first, each with the numbers behind its score."""
     township_of = townships or _Townships(session, places)
-    baseline_start = since - dt.timedelta(days=rules.baseline_days)
-    rows = _ticket_rows(session, local_day_start(baseline_start), local_day_start(until + dt.timedelta(days=1)))
+    start = local_day_start(since - dt.timedelta(days=rules.baseline_days))
+    # Not the texts: most tickets' townships are known from an earlier call.
+    rows = list(session.execute(select(Ticket.id, Ticket.version, Ticket.received_at, Ticket.category).where(
+        Ticket.state != State.INVALID.value, Ticket.received_at >= start,
+        Ticket.received_at < local_day_start(until + dt.timedelta(days=1)))))
     baseline: Counter[tuple[tuple[str, ...], str]] = Counter()
     counts: Counter[tuple[tuple[str, ...], str, dt.date]] = Counter()
-    for row in rows:
+    for row, township in zip(rows, township_of.of_rows(session, rows)):
         day = local_date(row.received_at)
-        township = township_of(row)
         for topic in _topics(row):
             for place in (township, ALL_PLACES):
                 if day < since:
