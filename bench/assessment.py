@@ -12,10 +12,12 @@ Two databases:
   ticket), in --database-url (a SQLite file in a temporary folder by default). Rebuilt each run.
 
 For each: dispatch.assessment.assessment() of the last full month and dispatch.hotspots.hotspots()
-of one day and of seven (with the gram index and the tickets' townships kept between calls, as the app keeps them; the
-first call, which counts every text's grams, shown apart), each the median of --repeat runs, beside the baseline measured in the
-same run on the same database: reports.unit_figures() of the same month (the supervisor page's
-units table, which the assessment builds on) and reports.summary() of the same days.
+of one day and of seven (with the gram index and the tickets' townships kept between calls, as
+the app keeps them; the first call, which counts every text's grams, shown apart), each the
+median of --repeat runs, beside the baseline measured in the same run on the same database:
+reports.unit_figures() of the same month (the supervisor page's units table, which the
+assessment builds on) and reports.summary() of the same days. --reuse measures a city of
+streets an earlier run left at --database-url instead of building it again.
 """
 from __future__ import annotations
 

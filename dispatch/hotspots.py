@@ -245,8 +245,10 @@ def clusters(session: Session, since: dt.date, until: dt.date, *, rules: Hotspot
     for i, cosines in enumerate(near):
         kept = {}
         for j, cosine in cosines.items():
-            score = min(1.0, cosine + similarity.SAME_PLACE_BONUS * (townships[i] != NO_PLACE and townships[i] == townships[j])
-                        + similarity.SAME_CATEGORY_BONUS * (rows[i].category is not None and rows[i].category == rows[j].category))
+            same_place = townships[i] != NO_PLACE and townships[i] == townships[j]
+            same_category = rows[i].category is not None and rows[i].category == rows[j].category
+            score = min(1.0, cosine + similarity.SAME_PLACE_BONUS * same_place
+                        + similarity.SAME_CATEGORY_BONUS * same_category)
             if score >= rules.cluster_min_score:
                 kept[j] = score
         neighbours.append(kept)
