@@ -73,6 +73,11 @@ def test_the_assessment_page_and_api_show_each_unit_in_its_tier(client: TestClie
         section = "tier-" + (unit["tier"] or "none")
         assert unit["unit_name"] in page.text.split(f'id="{section}"')[1].split("</section>")[0]
     assert 'href="/supervisor/assessment"' in client.get("/supervisor").text
+    # Only the streets and townships, and their counts.
+    townships = [u for u in found["units"] if u["unit_kind"] == "township"]
+    page = client.get("/supervisor/assessment", params={"month": month, "kind": "township"})
+    assert all(u["unit_name"] not in page.text for u in found["units"] if u["unit_kind"] != "township")
+    assert f"不定档 {sum(1 for u in townships if u['tier'] is None)} 个" in page.text
 
 
 def test_a_bad_month_is_explained_in_chinese(client: TestClient, services: Services) -> None:

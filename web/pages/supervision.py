@@ -33,7 +33,9 @@ async def assessment_page(request: Request) -> Response:
     services = site.services
     found = await services.run(lambda s: assessment.assessment(s, month, rules=services.assessment_rules()))
     units = [u for u in found["units"] if not kind or u["unit_kind"] == kind]
-    return site.render(request, "assessment.html", {"found": found, "units": units, "kind": kind})
+    counts = {tier: sum(1 for u in units if u["tier"] == tier) for tier in (*found["tiers"], None) if tier != "none"}
+    return site.render(request, "assessment.html", {"found": found, "units": units, "kind": kind,
+                                                    "counts": counts})
 
 
 routes = [
