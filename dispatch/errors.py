@@ -112,6 +112,7 @@ class Reason(enum.StrEnum):
     DATE_OUT_OF_RANGE = "date_out_of_range"    # low, high
     PERIOD_REVERSED = "period_reversed"
     PERIOD_TOO_LONG = "period_too_long"        # limit
+    BAD_MONTH = "bad_month"                    # value
     # -- not found --------------------------------------------------------------------------
     TICKET_NOT_FOUND = "ticket_not_found"      # number
     LOOKUP_FAILED = "lookup_failed"            # number + query code did not match

@@ -159,3 +159,27 @@ def _assemble(texts: Sequence[_Counts]) -> _Pool:
     tf_squared = sp.csr_matrix((tf_data * tf_data, compact, indptr), shape=shape)
     df = np.bincount(compact, minlength=len(columns)).astype(np.float64)
     return _Pool(columns, tf, tf_squared, df)
+
+
+def pairwise(index: GramIndex, texts: Sequence[str], min_cosine: float, chunk: int = 512) -> list[dict[int, float]]:
+    """For each text, the other texts whose cosine with it reaches `min_cosine` (index -> cosine),
+    with the IDF of these texts alone (smooth, as sklearn). Computed a block of rows at a time, so
+    a pool of thousands never holds its whole n x n matrix."""
+    if not texts:
+        return []
+    pool = index.pool(texts)
+    n = pool.tf.shape[0]
+    idf = np.log((n + 1) / (pool.df + 1)) + 1
+    weighted = pool.tf @ sp.diags(idf)
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    unit = sp.csr_matrix(sp.diags(1 / norms) @ weighted)
+    columns = unit.T.tocsc()
+    found: list[dict[int, float]] = []
+    for start in range(0, n, chunk):
+        block = (unit[start:start + chunk] @ columns).toarray()
+        for offset, row in enumerate(block):
+            row[start + offset] = 0.0          # not its own neighbour
+            near = np.flatnonzero(row >= min_cosine)
+            found.append({int(j): float(row[j]) for j in near})
+    return found

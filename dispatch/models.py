@@ -252,7 +252,9 @@ class Transfer(Base):
     """One hand-over to a unit (the routing row): the unit's answer to it and its result."""
 
     __tablename__ = "transfers"
-    __table_args__ = (Index("ix_transfers_unit_id_transferred_at", "unit_id", "transferred_at"),)
+    __table_args__ = (Index("ix_transfers_unit_id_transferred_at", "unit_id", "transferred_at"),
+                      # The month's transfers per unit (dispatch/assessment.py: 响应率).
+                      Index("ix_transfers_received_day_unit_id", "received_day", "unit_id"))
 
 
     id: Mapped[int] = mapped_column(primary_key=True)

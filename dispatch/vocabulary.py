@@ -117,6 +117,18 @@ class TransferRole(str, enum.Enum):
     FORWARD = "forward"    # 二次派单: the lead unit's sub-unit works it; the lead stays accountable
 
 
+class Tier(str, enum.Enum):
+    """考核 tiers: units are shown in these, not by rank (dispatch/assessment.py)."""
+
+    A = "A"    # 好
+    B = "B"    # 较好
+    C = "C"    # 一般
+    D = "D"    # 差
+
+
+TIER_LABELS_ZH = {Tier.A: "好", Tier.B: "较好", Tier.C: "一般", Tier.D: "差"}
+
+
 LABELS_ZH: dict[str, str] = {
     "phone": "电话", "sms": "短信", "web": "网站", "open311": "Open311 接口",
     "consultation": "咨询", "help": "求助", "complaint": "投诉", "report": "举报",

@@ -142,6 +142,22 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "history generated (about 300 tickets a working day); 0 = only the sample tickets"),
     SettingSpec("HOTLINE_DEMO_CALL_INTERVAL_SECONDS", "45", "`hotline serve --demo` without a PBX: seconds "
                 "between the AMI simulator's calls (a few of them missed calls for the callback list)"),
+    SettingSpec("HOTLINE_RESPONSE_HOURS", "24", "响应率: a transfer counts as answered in time when the unit "
+                "accepts it within this many hours (clock hours) of the transfer"),
+    SettingSpec("HOTLINE_ASSESSMENT_WEIGHTS", "response=0.1,resolution=0.4,satisfaction=0.4,on_time=0.1",
+                "weights of the monthly assessment score (考核): response, resolution, satisfaction and "
+                "on_time rates, NAME=WEIGHT, comma-separated; a rate a unit has no tickets for drops out"),
+    SettingSpec("HOTLINE_ASSESSMENT_TIER_CUTS", "0.90,0.80,0.70", "lowest scores of tiers A 好, B 较好 and "
+                "C 一般 (below the last: D 差), descending fractions"),
+    SettingSpec("HOTLINE_ASSESSMENT_MAX_INTERVAL", "0.20", "a unit whose score's 95% interval is wider than "
+                "this gets no tier (too few tickets to judge)"),
+    SettingSpec("HOTLINE_HOTSPOT_BASELINE_DAYS", "28", "热点: each category x township is compared with its "
+                "own count over this many days before the period"),
+    SettingSpec("HOTLINE_HOTSPOT_MIN_COUNT", "3", "热点: fewer tickets than this on a day never make a rising topic"),
+    SettingSpec("HOTLINE_HOTSPOT_MIN_SCORE", "3", "热点: a day's count is rising when -log10 of its Poisson tail "
+                "probability reaches this (3: p <= 0.001)"),
+    SettingSpec("HOTLINE_HOTSPOT_CLUSTER_MIN_SCORE", "0.3", "多人反映: similarity (text cosine plus the same-place "
+                "and same-category bonuses) at which two tickets are about the same matter"),
     SettingSpec("HOTLINE_API_TOKEN_HOURS", "12", "lifetime of a staff API token obtained with POST "
                 "/api/v1/auth/token (tokens made by `hotline tokens create` choose their own)"),
 )
@@ -228,6 +244,15 @@ class Settings:
     api_token_hours: float = 12.0
     demo_call_interval_seconds: float = 45.0
     demo_history_days: int = 90
+    response_hours: float = 24.0
+    assessment_weights: tuple[tuple[str, float], ...] = (("response", 0.1), ("resolution", 0.4),
+                                                         ("satisfaction", 0.4), ("on_time", 0.1))
+    assessment_tier_cuts: tuple[float, float, float] = (0.90, 0.80, 0.70)
+    assessment_max_interval: float = 0.20
+    hotspot_baseline_days: int = 28
+    hotspot_min_count: int = 3
+    hotspot_min_score: float = 3.0
+    hotspot_cluster_min_score: float = 0.3
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -299,6 +324,16 @@ class Settings:
             api_token_hours=float(number("HOTLINE_API_TOKEN_HOURS", float)),
             demo_call_interval_seconds=float(number("HOTLINE_DEMO_CALL_INTERVAL_SECONDS", float)),
             demo_history_days=count("HOTLINE_DEMO_HISTORY_DAYS"),
+            response_hours=float(number("HOTLINE_RESPONSE_HOURS", float)),
+            assessment_weights=_weights(get("HOTLINE_ASSESSMENT_WEIGHTS")),
+            assessment_tier_cuts=_tier_cuts(get("HOTLINE_ASSESSMENT_TIER_CUTS")),
+            assessment_max_interval=_fraction(get("HOTLINE_ASSESSMENT_MAX_INTERVAL"),
+                                              "HOTLINE_ASSESSMENT_MAX_INTERVAL"),
+            hotspot_baseline_days=int(number("HOTLINE_HOTSPOT_BASELINE_DAYS", int)),
+            hotspot_min_count=int(number("HOTLINE_HOTSPOT_MIN_COUNT", int)),
+            hotspot_min_score=float(number("HOTLINE_HOTSPOT_MIN_SCORE", float)),
+            hotspot_cluster_min_score=_fraction(get("HOTLINE_HOTSPOT_CLUSTER_MIN_SCORE"),
+                                                "HOTLINE_HOTSPOT_CLUSTER_MIN_SCORE"),
         )
 
 
@@ -374,6 +409,38 @@ def parse_networks(value: str | None, name: str = "HOTLINE_TRUSTED_PROXIES") -> 
             except ValueError:
                 raise ValueError(f"{name}: {item.strip()!r} is not an address or CIDR") from None
     return tuple(networks)
+
+
+ASSESSED_RATES = ("response", "resolution", "satisfaction", "on_time")
+
+
+def _weights(value: str | None) -> tuple[tuple[str, float], ...]:
+    """'response=0.1,resolution=0.4,...' -> (("response", 0.1), ...); rates not named weigh 0."""
+    weights = dict.fromkeys(ASSESSED_RATES, 0.0)
+    for part in filter(None, (p.strip() for p in (value or "").split(","))):
+        name, _, number = part.partition("=")
+        try:
+            weight = float(number)
+        except ValueError:
+            weight = -1.0
+        if name.strip() not in weights or weight < 0:
+            raise ValueError(f"HOTLINE_ASSESSMENT_WEIGHTS: {part!r} is not RATE=WEIGHT with RATE one of "
+                             f"{', '.join(ASSESSED_RATES)} and WEIGHT a number, 0 or more")
+        weights[name.strip()] = weight
+    if not any(weights.values()):
+        raise ValueError("HOTLINE_ASSESSMENT_WEIGHTS: at least one weight must be above 0")
+    return tuple(weights.items())
+
+
+def _tier_cuts(value: str | None) -> tuple[float, float, float]:
+    try:
+        cuts = tuple(float(p) for p in (value or "").split(","))
+    except ValueError:
+        cuts = ()
+    if len(cuts) != 3 or not 1 >= cuts[0] >= cuts[1] >= cuts[2] >= 0:
+        raise ValueError(f"HOTLINE_ASSESSMENT_TIER_CUTS must be three descending fractions (0.90,0.80,0.70), "
+                         f"got {value!r}")
+    return cuts  # type: ignore[return-value]
 
 
 def _log_format(value: str | None) -> str:

@@ -14,6 +14,7 @@ from dispatch.errors import Reason
 TEXT = {"type": "string"}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
+FLOAT = {"type": "number"}
 WHEN = {"type": "string", "format": "date-time"}
 
 
@@ -222,6 +223,42 @@ PATHS: dict[str, Any] = {
                                 "schema": {"type": "string", "enum": list(ACTIONS)}}],
         "requestBody": {"content": {"application/json": {"schema": _ref("ActionBody")}}},
         "responses": {"200": _json(_ref("ActionResult")), **_errors(401, 403, 404, 409, 422)}}},
+    "/api/v1/hotspots": {"get": {
+        "summary": "热点: rising topics (category x township x day against its own baseline, Poisson score) "
+                   "and 多人反映 clusters of the period; supervisors and admins",
+        "security": BEARER,
+        "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"},
+                        "description": "default: until"},
+                       {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"},
+                        "description": "default: today (China time); at most 31 days"}],
+        "responses": {"200": _json(_object({
+            "period": {"type": "object"}, "rules": {"type": "object"},
+            "rising": {"type": "array", "items": _object({
+                "day": TEXT, "topic": {"type": "array", "items": TEXT}, "level": INT, "category": TEXT,
+                "township": TEXT, "place": TEXT, "count": INT, "baseline_tickets": INT, "baseline_days": INT,
+                "expected": FLOAT, "ratio": FLOAT, "p_value": FLOAT, "score": FLOAT})},
+            "clusters": {"type": "array", "items": _object({
+                "representative": {"type": "object"}, "count": INT, "citizens": INT, "channels": {"type": "object"},
+                "places": {"type": "array", "items": {"type": "object"}}, "categories": {"type": "object"},
+                "open": INT, "first_received": TEXT, "last_received": TEXT, "mean_similarity": FLOAT,
+                "tickets": {"type": "array", "items": {"type": "object"}}})}})),
+            **_errors(401, 403, 422)}}},
+    "/api/v1/assessment": {"get": {
+        "summary": "考核: each unit's month (响应率, 办结率, 满意率, on-time rate with Wilson intervals, returns, "
+                   "disputes), weighted score and tier A-D (none when the interval is too wide); "
+                   "supervisors and admins",
+        "security": BEARER,
+        "parameters": [{"name": "month", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                        "description": "YYYY-MM; default: last month"}],
+        "responses": {"200": _json(_object({
+            "month": TEXT, "period": {"type": "object"}, "rules": {"type": "object"}, "tiers": {"type": "object"},
+            "units": {"type": "array", "items": _object({
+                "unit_code": TEXT, "unit_name": TEXT, "unit_kind": TEXT, "transfers": INT,
+                "response": {"type": "object"}, "resolution": {"type": "object"}, "satisfaction": {"type": "object"},
+                "on_time": {"type": "object"}, "returned": INT, "overdue": INT, "disputes": INT,
+                "disputes_upheld": INT, "score": FLOAT, "score_interval": {"type": "array", "items": FLOAT},
+                "tier": {"type": "string", "enum": ["A", "B", "C", "D"], "nullable": True}, "tier_label": TEXT})}})),
+            **_errors(401, 403, 422)}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This description", "security": [], "responses": {"200": _json({"type": "object"})}}},
 }

@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch import catalogue, routing_rules, similarity, site_secrets
 from dispatch.actions import ActionContext
 from dispatch.catalogue_match import Catalogue
+from dispatch.assessment import AssessmentRules
 from dispatch.chasing import ChasePolicy
 from dispatch.db import make_engine, make_sessionmaker, storage_fault
 from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.gram_index import GramIndex
+from dispatch.hotspots import HotspotRules, TownshipMemo, hotspots
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
 from dispatch.routing import Router, RoutingAnswer, city_router
 from dispatch.units import DEMO_CITY, City, load_city
@@ -47,6 +49,9 @@ class Services:
     # and whether a guarded retrain is running in this process.
     model_file: str | None = None
     retraining: bool = False
+    # The same for the hotspot clusters: their pool would push the ticket pages' out of the other.
+    hotspot_index: GramIndex = field(default_factory=similarity.new_index)
+    hotspot_townships: TownshipMemo = field(default_factory=dict)
 
     def chase_policy(self) -> ChasePolicy:
         """The deadline chasing rules, on the same working-day calendar as the deadlines."""
@@ -98,6 +103,22 @@ class Services:
             log.info("HOTLINE_SECRET_KEY is not set: using the session key stored in the database",
                      extra={"event": "secret_key_from_database"})
         return key
+
+    def hotspot_rules(self) -> HotspotRules:
+        s = self.settings
+        return HotspotRules(baseline_days=s.hotspot_baseline_days, min_count=s.hotspot_min_count,
+                            min_score=s.hotspot_min_score, cluster_min_score=s.hotspot_cluster_min_score,
+                            open_days=s.similar_days)
+
+    def hotspots(self, session: Session, since: dt.date, until: dt.date) -> dict[str, Any]:
+        """热点 with the city's place names and the settings' thresholds (page and API alike)."""
+        return hotspots(session, since, until, rules=self.hotspot_rules(), places=self.places,
+                        index=self.hotspot_index, memo=self.hotspot_townships)
+
+    def assessment_rules(self) -> AssessmentRules:
+        s = self.settings
+        return AssessmentRules(response_hours=s.response_hours, weights=s.assessment_weights,
+                               tier_cuts=s.assessment_tier_cuts, max_interval=s.assessment_max_interval)
 
     def action_context(self) -> ActionContext:
         """What dispatch.actions.perform needs from the configuration."""

@@ -6,7 +6,7 @@ import datetime as dt
 
 from dispatch.clock import CHINA
 from dispatch.phone import national_form
-from dispatch.vocabulary import LABELS_ZH
+from dispatch.vocabulary import LABELS_ZH, TIER_LABELS_ZH
 
 ACTIONS_ZH = {
     "receive": "受理", "transfer": "转办", "accept": "签收", "return": "退单", "resolve": "办结",
@@ -118,6 +118,12 @@ SESSION_EXPIRED = "登录已过期，请重新登录。"
 KEPT_FORM_RESTORED = "已恢复您刚才填写但未能提交的内容，请核对后重新提交。"
 KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可复制使用）"
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
+
+# 考核: the rates a unit is scored on, and its tiers.
+ASSESSMENT_RATES_ZH = {"response": "响应率", "resolution": "办结率（解决率）", "satisfaction": "满意率",
+                       "on_time": "按期办结率"}
+TIERS_ZH = {tier.value: label for tier, label in TIER_LABELS_ZH.items()}
+NO_TIER = "不定档（件数少，区间过宽）"
 
 # The administrator's pages: roles, unit kinds, the staff activity log.
 NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期",

@@ -37,3 +37,23 @@ def parse_period(request: Request, today: dt.date) -> Period:
     if (until - since).days + 1 > MAX_DAYS:
         raise BadRequest("since", Reason.PERIOD_TOO_LONG, limit=MAX_DAYS)
     return Period(since, until)
+
+
+HOTSPOT_MAX_DAYS = 31
+
+
+def hotspot_period(request: Request, today: dt.date) -> Period:
+    """热点 look at days, not months: ?since=&until=, both today by default, at most 31 days."""
+    params = request.query_params
+    until = parse_day("until", params["until"]) if params.get("until") else today
+    since = parse_day("since", params["since"]) if params.get("since") else until
+    if since > until:
+        raise BadRequest("since", Reason.PERIOD_REVERSED)
+    if (until - since).days + 1 > HOTSPOT_MAX_DAYS:
+        raise BadRequest("since", Reason.PERIOD_TOO_LONG, limit=HOTSPOT_MAX_DAYS)
+    return Period(since, until)
+
+
+def month_param(request: Request, today: dt.date) -> str:
+    """?month=YYYY-MM, the last full month by default (checked by dispatch.assessment.parse_month)."""
+    return request.query_params.get("month") or (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")

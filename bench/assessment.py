@@ -1,0 +1,139 @@
+"""The monthly assessment (考核) and the hotspots (热点): how long they take.
+
+    .venv/bin/python bench/assessment.py [--demo-database sqlite:////tmp/demo.db]
+        [--database-url postgresql://postgres@127.0.0.1/bench_assessment] [--streets 343] [--per-day 3000]
+
+Two databases:
+- the demo's (90 days of Jiyuan, 33 units, about 23,000 tickets), made by dispatch.demo as
+  `hotline serve --demo` makes it, unless --demo-database names one already made (at migration 0020 or later);
+- a city of --streets township units (Beijing ranks 343 streets and townships a month) plus
+  the demo's departments, every category handled by the street the text names, --days of
+  history at about --per-day tickets a working day (dispatch.demo_history, the same story per
+  ticket), in --database-url (a SQLite file in a temporary folder by default). Rebuilt each run.
+
+For each: dispatch.assessment.assessment() of the last full month and dispatch.hotspots.hotspots()
+of one day and of seven (with the gram index and the tickets' townships kept between calls, as
+the app keeps them; the first call, which counts every text's grams, shown apart), each the
+median of --repeat runs, beside the baseline measured in the same run on the same database:
+reports.unit_figures() of the same month (the supervisor page's units table, which the
+assessment builds on) and reports.summary() of the same days. --reuse measures a city of
+streets an earlier run left at --database-url instead of building it again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dispatch import assessment, db, hotspots, reports, similarity  # noqa: E402
+from dispatch.clock import local_date, utcnow  # noqa: E402
+from dispatch.demo import seed_with_history  # noqa: E402
+from dispatch.demo_history import HistorySize  # noqa: E402
+from dispatch.intake import IntakeRules  # noqa: E402
+from dispatch.units import DEMO_CITY, City, load_city  # noqa: E402
+
+
+def timed(work: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000, result
+
+
+def streets_city(streets: int, folder: Path) -> City:
+    """The demo city's departments and categories, with `streets` township units that handle every
+    category in their own area."""
+    raw = json.loads(DEMO_CITY.read_text(encoding="utf-8"))
+    # 沁园街道 stays (a demo account belongs to it) as one of the streets.
+    raw["units"] = [u for u in raw["units"] if u["kind"] != "township" or u["code"] == "qinyuan"]
+    raw["gazetteer"] = {"qinyuan": raw["gazetteer"]["qinyuan"]}
+    for i in range(2, streets + 1):
+        code, name = f"street-{i:03d}", f"第{i:03d}街道"
+        raw["units"].append({"code": code, "name": name, "kind": "township", "parent": "jiyuan"})
+        raw["gazetteer"][code] = [name]
+    raw["local_categories"] = sorted(raw["categories"])
+    raw["routing_rules"] = []
+    path = folder / "streets.json"
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    return load_city(path)
+
+
+def build(url: str, city: City, size: HistorySize) -> float:
+    db.recreate_schema(url)
+    engine = db.make_engine(url)
+    start = time.perf_counter()
+    with db.make_sessionmaker(engine).begin() as session:
+        seed_with_history(session, city, IntakeRules(), size)
+    engine.dispose()
+    return time.perf_counter() - start
+
+
+def measure(label: str, url: str, repeat: int) -> None:
+    engine = db.make_engine(url)
+    today = local_date(utcnow())
+    first = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    month = assessment.month_period(first)
+    with db.make_sessionmaker(engine)() as session:
+        places = hotspots.township_places(session)
+        base_ms, _ = timed(lambda: reports.unit_figures(session, month), repeat)
+        ours_ms, found = timed(lambda: assessment.assessment(session, first), repeat)
+        transfers = sum(u["transfers"] for u in found["units"])
+        print(f"{label}: assessment of {found['month']}: {len(found['units'])} units, {transfers:,} transfers, "
+              f"tiers {found['tiers']}")
+        print(f"  assessment()      {ours_ms:8.1f} ms   baseline reports.unit_figures() {base_ms:8.1f} ms")
+        for days in (1, 7):
+            since, until = today - dt.timedelta(days=days), today - dt.timedelta(days=1)
+            period = reports.Period(since, until)
+            base_ms, _ = timed(lambda: reports.summary(session, period), repeat)
+            # As the app calls it: one gram index kept between calls (web.services.Services.hotspot_index).
+            index, memo = similarity.new_index(), {}
+            first_ms, _ = timed(lambda: hotspots.hotspots(session, since, until, places=places, index=index,
+                                                          memo=memo), 1)
+            ours_ms, found = timed(lambda: hotspots.hotspots(session, since, until, places=places, index=index,
+                                                             memo=memo), repeat)
+            print(f"  hotspots() {days} day{'s' if days > 1 else ' '}  {ours_ms:8.1f} ms (first call {first_ms:.0f} ms)"
+                  f"   baseline reports.summary() {base_ms:8.1f} ms   ({len(found['rising'])} rising, "
+                  f"{len(found['clusters'])} clusters)")
+    engine.dispose()
+
+
+@click.command()
+@click.option("--demo-database", default=None, help="a demo database already made (else one is made)")
+@click.option("--database-url", default=None, help="where the city of streets is built (rebuilt)")
+@click.option("--streets", default=343, show_default=True)
+@click.option("--days", default=40, show_default=True)
+@click.option("--per-day", default=3000, show_default=True)
+@click.option("--repeat", default=5, show_default=True)
+@click.option("--skip-streets", is_flag=True, help="only the demo database")
+@click.option("--reuse", is_flag=True, help="measure the city of streets an earlier run left at --database-url")
+def main(demo_database: str | None, database_url: str | None, streets: int, days: int, per_day: int, repeat: int,
+         skip_streets: bool, reuse: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if demo_database is None:
+            demo_database = f"sqlite:///{folder / 'demo.db'}"
+            seconds = build(demo_database, load_city(DEMO_CITY), HistorySize())
+            print(f"demo database made in {seconds:.1f} s")
+        measure("demo (Jiyuan, 90 days)", demo_database, repeat)
+        if skip_streets:
+            return
+        url = database_url or f"sqlite:///{folder / 'streets.db'}"
+        if not (reuse and database_url):
+            seconds = build(url, streets_city(streets, folder), HistorySize(days=days, per_day=per_day, seed=343))
+            print(f"city of {streets} streets, {days} days at {per_day}/working day, made in {seconds:.1f} s")
+        measure(f"{streets} streets", url, repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,334 @@
+"""热点: what is flaring up, and where.
+
+Two views of the tickets of a period (China days `since`..`until`):
+
+- rising topics: tickets per topic (category, and deeper catalogue levels where a ticket has
+  them) x township x day, each day's count scored against the same cell's own baseline, the
+  `baseline_days` before `since`, as a Poisson upper tail:
+      expected = (baseline tickets + 0.5) / baseline_days
+      p        = P(X >= count | Poisson(expected))
+      score    = -log10(p)
+  The 0.5 keeps a cell never seen before from dividing by nothing: one ticket in a quiet cell
+  is not a hotspot, fifteen are. A cell is rising when count >= min_count and score >= min_score.
+- 多人反映 clusters: open or recent tickets about the same matter, from any citizen and channel,
+  by the similarity of dispatch/similarity.py (character 2-3-gram TF-IDF cosine, plus the same
+  bonuses for the same township and the same category), grouped around the ticket with the most
+  near neighbours.
+
+hotspots(session, since, until) returns plain data (dicts, lists, numbers): the page, the API
+and the scheduled reports show the same thing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from classifier.features import message_text
+from dispatch import gram_index, similarity
+from dispatch.clock import local_date, local_day_start
+from dispatch.masking import mask_text
+from dispatch.models import Ticket, Unit
+from dispatch.routing import Gazetteer
+from dispatch.states import FINISHED_STATES, State
+from dispatch.vocabulary import UnitKind
+
+ALL_PLACES = "*"          # the whole city: a topic rising everywhere at once
+NO_PLACE = ""             # no township named or known
+PLACE_TEXT_CHARS = 300    # a place is looked for in the start of the body only
+REPRESENTATIVE_CHARS = 120
+# Text -> the township unit codes it names, first named first (web.services.Services.places).
+Places = Callable[[str], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class HotspotRules:
+    """The thresholds (HOTLINE_HOTSPOT_* settings; these defaults are theirs)."""
+
+    baseline_days: int = 28
+    min_count: int = 3
+    min_score: float = 3.0            # p <= 0.001
+    cluster_min_score: float = 0.3    # similarity (with the place and category bonuses) to join
+    cluster_min_size: int = 3
+    open_days: int = 30               # open tickets received this far back join the clusters
+    max_cluster_tickets: int = 5000
+    max_rows: int = 50
+
+
+def poisson_tail(count: int, expected: float) -> float:
+    """P(X >= count) for X ~ Poisson(expected), summed from `count` upward in log space (exact
+    for the small expectations of a township's day, where 1 - CDF would round to 0)."""
+    if count <= 0:
+        return 1.0
+    if expected <= 0:
+        return 0.0
+    term = math.exp(-expected + count * math.log(expected) - math.lgamma(count + 1))
+    total, k = 0.0, count
+    while term > 0:
+        total += term
+        k += 1
+        term *= expected / k
+        if k > expected and term < total * 1e-16:
+            break
+    return min(1.0, total)
+
+
+def score_of(p: float) -> float:
+    return 300.0 if p <= 0 else -math.log10(p)
+
+
+def _levels(row: Any) -> tuple[str, ...]:
+    """A ticket's topic from the top down: its category (level 1). A catalogue entry's deeper
+    levels (level 2, level 3 names) are appended here when the ticket has one."""
+    return (row.category or "",)
+
+
+def _topics(row: Any) -> list[tuple[str, ...]]:
+    levels = _levels(row)
+    if not levels[0]:
+        return []   # not classified yet (manual triage): no topic to rise
+    depth = 1 + max((i for i, name in enumerate(levels) if name), default=0)
+    return [levels[:n] for n in range(1, depth + 1)]
+
+
+def township_places(session: Session) -> Places:
+    """Without the city's gazetteer: the township units' own names, and the names without
+    their 街道 / 镇 / 乡 ending ("沁园街道" and "沁园")."""
+    names: dict[str, list[str]] = {}
+    for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.kind == UnitKind.TOWNSHIP.value)):
+        short = name
+        for ending in ("街道办事处", "街道", "镇人民政府", "乡人民政府", "镇", "乡"):
+            if name.endswith(ending) and len(name) - len(ending) >= 2:
+                short = name[:-len(ending)]
+                break
+        names[code] = sorted({name, short})
+    gazetteer = Gazetteer(names)
+    return lambda text: [code for _, code in gazetteer.find(text)]
+
+
+# Ticket -> township, kept between calls by the caller (web.services.Services keeps one per process).
+TownshipMemo = dict[tuple[int, int], str]
+MEMO_LIMIT = 500_000
+
+
+class _Townships:
+    """The township a ticket is about: the place it names (where given, then title, then text),
+    else its township unit, else none. Kept per ticket for the rising topics and the clusters."""
+
+    def __init__(self, session: Session, places: Places | None, memo: TownshipMemo | None = None) -> None:
+        self.places = places or township_places(session)
+        self.units = {uid: code for uid, code in session.execute(
+            select(Unit.id, Unit.code).where(Unit.kind == UnitKind.TOWNSHIP.value))}
+        self.known = {} if memo is None else memo
+
+    def __call__(self, row: Any) -> str:
+        # By version: every change of a ticket's row moves it, so an edited ticket is looked at again.
+        key = (row.id, row.version)
+        found = self.known.get(key)
+        if found is None:
+            if len(self.known) > MEMO_LIMIT:
+                self.known.clear()
+            found = self.known[key] = self._find(row)
+        return found
+
+    def of_rows(self, session: Session, rows: list[Any]) -> list[str]:
+        """The township of each (id, version) row, reading the texts only of those not yet known."""
+        missing = [r.id for r in rows if (r.id, r.version) not in self.known]
+        for start in range(0, len(missing), 500):
+            for row in session.execute(select(*_TEXT_COLUMNS).where(Ticket.id.in_(missing[start:start + 500]))):
+                self(row)
+        return [self.known.get((r.id, r.version), NO_PLACE) for r in rows]
+
+    def _find(self, row: Any) -> str:
+        for text in (row.location, row.title, row.body_start):
+            if text:
+                code = next(iter(self.places(text)), None)
+                if code:
+                    return code
+        return self.units.get(row.unit_id, NO_PLACE)
+
+
+_TEXT_COLUMNS = (Ticket.id, Ticket.version, Ticket.location, Ticket.title,
+                 func.substr(Ticket.body, 1, PLACE_TEXT_CHARS).label("body_start"), Ticket.unit_id)
+
+
+def _ticket_rows(session: Session, start: dt.datetime, end: dt.datetime, *,
+                 open_since: dt.datetime | None = None) -> list[Any]:
+    columns = [*_TEXT_COLUMNS, Ticket.number, Ticket.received_at, Ticket.category, Ticket.state, Ticket.channel,
+               Ticket.phone, Ticket.confidential]
+    # Not a matter at all: silent calls, pranks, tests.
+    wanted = Ticket.state != State.INVALID.value
+    statement = select(*columns).where(wanted, Ticket.received_at >= start, Ticket.received_at < end)
+    rows = list(session.execute(statement))
+    if open_since is not None and open_since < start:
+        rows += list(session.execute(select(*columns).where(
+            wanted, Ticket.received_at >= open_since, Ticket.received_at < start,
+            Ticket.state.not_in([s.value for s in FINISHED_STATES]))))
+    return rows
+
+
+def _place_names(session: Session) -> dict[str, str]:
+    return {code: name for code, name in session.execute(select(Unit.code, Unit.name))}
+
+
+def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
+           places: Places | None = None, townships: _Townships | None = None) -> list[dict[str, Any]]:
+    """The (topic, township, day) cells of since..until whose count stands out from their own
+    baseline, highest score first, each with the numbers behind its score."""
+    township_of = townships or _Townships(session, places)
+    start = local_day_start(since - dt.timedelta(days=rules.baseline_days))
+    # Not the texts: most tickets' townships are known from an earlier call.
+    rows = list(session.execute(select(Ticket.id, Ticket.version, Ticket.received_at, Ticket.category).where(
+        Ticket.state != State.INVALID.value, Ticket.received_at >= start,
+        Ticket.received_at < local_day_start(until + dt.timedelta(days=1)))))
+    baseline: Counter[tuple[tuple[str, ...], str]] = Counter()
+    counts: Counter[tuple[tuple[str, ...], str, dt.date]] = Counter()
+    for row, township in zip(rows, township_of.of_rows(session, rows)):
+        day = local_date(row.received_at)
+        for topic in _topics(row):
+            for place in (township, ALL_PLACES):
+                if day < since:
+                    baseline[topic, place] += 1
+                else:
+                    counts[topic, place, day] += 1
+    names = _place_names(session)
+    # The whole city's row says something only when the tickets are not all in one place.
+    busiest: Counter[tuple[tuple[str, ...], dt.date]] = Counter()
+    for (topic, place, day), count in counts.items():
+        if place != ALL_PLACES:
+            busiest[topic, day] = max(busiest[topic, day], count)
+    found = []
+    for (topic, place, day), count in counts.items():
+        if count < rules.min_count or (place == ALL_PLACES and count == busiest[topic, day]):
+            continue
+        before = baseline[topic, place]
+        expected = (before + 0.5) / rules.baseline_days
+        p = poisson_tail(count, expected)
+        score = score_of(p)
+        if score < rules.min_score:
+            continue
+        found.append({"day": day.isoformat(), "topic": list(topic), "level": len(topic), "category": topic[0] or None,
+                      "township": None if place == ALL_PLACES else place or None,
+                      "place": "全市" if place == ALL_PLACES else names.get(place, place) if place else "未注明地点",
+                      "count": count, "baseline_tickets": before, "baseline_days": rules.baseline_days,
+                      "expected": round(expected, 4), "ratio": round(count / expected, 1),
+                      "p_value": p, "score": round(score, 2)})
+    found.sort(key=lambda r: (-r["score"], -r["count"], r["day"], r["topic"], r["place"]))
+    return found[:rules.max_rows]
+
+
+def clusters(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
+             places: Places | None = None, index: gram_index.GramIndex | None = None,
+             townships: _Townships | None = None) -> list[dict[str, Any]]:
+    """多人反映: tickets of since..until, and tickets still open from the `open_days` before,
+    grouped by matter; the largest groups first."""
+    township_of = townships or _Townships(session, places)
+    end = local_day_start(until + dt.timedelta(days=1))
+    rows = _ticket_rows(session, local_day_start(since), end, open_since=end - dt.timedelta(days=rules.open_days))
+    rows.sort(key=lambda r: (r.received_at, r.id), reverse=True)
+    rows = rows[:rules.max_cluster_tickets]
+    if len(rows) < rules.cluster_min_size:
+        return []
+    townships = [township_of(r) for r in rows]
+    texts = [message_text(r.title, r.body_start or "") for r in rows]
+    # The bonuses can add at most this much: pairs below it in text alone can never join.
+    floor = rules.cluster_min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
+    near = gram_index.pairwise(index or similarity.new_index(), texts, max(floor, 0.0))
+    neighbours: list[dict[int, float]] = []
+    for i, cosines in enumerate(near):
+        kept = {}
+        for j, cosine in cosines.items():
+            same_place = townships[i] != NO_PLACE and townships[i] == townships[j]
+            same_category = rows[i].category is not None and rows[i].category == rows[j].category
+            score = min(1.0, cosine + similarity.SAME_PLACE_BONUS * same_place
+                        + similarity.SAME_CATEGORY_BONUS * same_category)
+            if score >= rules.cluster_min_score:
+                kept[j] = score
+        neighbours.append(kept)
+    names = _place_names(session)
+    taken: set[int] = set()
+    groups = []
+    # The ticket with the most near neighbours not yet grouped is the most typical of its matter:
+    # a heap of (-neighbours left, ticket), brought up to date as tickets are taken.
+    left = [len(kept) for kept in neighbours]
+    heap = [(-n, i) for i, n in enumerate(left) if n + 1 >= rules.cluster_min_size]
+    heapq.heapify(heap)
+    while heap:
+        negative, best = heapq.heappop(heap)
+        if best in taken:
+            continue
+        if -negative != left[best]:
+            if left[best] + 1 >= rules.cluster_min_size:
+                heapq.heappush(heap, (-left[best], best))
+            continue
+        members = [best] + sorted((j for j in neighbours[best] if j not in taken),
+                                  key=lambda j: -neighbours[best][j])
+        taken.update(members)
+        members += _joining(neighbours, members, taken)
+        for i in members:
+            for j in neighbours[i]:
+                left[j] -= 1
+        groups.append(_cluster(rows, townships, members,
+                               {j: neighbours[best][j] for j in members[1:] if j in neighbours[best]}, names))
+    groups.sort(key=lambda g: (g["count"], g["last_received"]), reverse=True)
+    return groups[:rules.max_rows]
+
+
+def _joining(neighbours: list[dict[int, float]], members: list[int], taken: set[int]) -> list[int]:
+    """Tickets near at least two of the group's (the same matter in words further from the
+    first ticket's): two links, not one, so that a chain of look-alikes does not join."""
+    joined: list[int] = []
+    while True:
+        links: Counter[int] = Counter(j for i in members + joined for j in neighbours[i] if j not in taken)
+        new = sorted(j for j, n in links.items() if n >= 2)
+        if not new:
+            return joined
+        joined += new
+        taken.update(new)
+
+
+def _cluster(rows: list[Any], townships: list[str], members: list[int], similarity_to_centre: dict[int, float],
+             names: dict[str, str]) -> dict[str, Any]:
+    tickets = [rows[i] for i in members]
+    # A confidential ticket's words are never the cluster's face.
+    face = next((rows[i] for i in members if not rows[i].confidential), None)
+    places = Counter(townships[i] for i in members if townships[i] != NO_PLACE)
+    phones = {t.phone for t in tickets if t.phone}
+    finished = {s.value for s in FINISHED_STATES}
+    return {
+        "representative": None if face is None else {
+            "number": face.number, "title": mask_text(face.title),
+            "text": mask_text((face.body_start or "")[:REPRESENTATIVE_CHARS])},
+        "count": len(tickets),
+        # Citizens: distinct numbers, and each ticket without one (a web form may give none).
+        "citizens": len(phones) + sum(1 for t in tickets if not t.phone),
+        "channels": dict(Counter(t.channel for t in tickets).most_common()),
+        "places": [{"township": code, "name": names.get(code, code), "count": n} for code, n in places.most_common()],
+        "categories": dict(Counter(t.category or "" for t in tickets).most_common()),
+        "open": sum(1 for t in tickets if t.state not in finished),
+        "first_received": min(t.received_at for t in tickets).isoformat(),
+        "last_received": max(t.received_at for t in tickets).isoformat(),
+        "mean_similarity": round(sum(similarity_to_centre.values()) / max(1, len(similarity_to_centre)), 3)
+        if len(members) > 1 else None,
+        "tickets": [{"number": t.number, "received_at": t.received_at.isoformat(), "state": t.state,
+                     "channel": t.channel} for t in sorted(tickets, key=lambda t: (t.received_at, t.number))],
+    }
+
+
+def hotspots(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
+             places: Places | None = None, index: gram_index.GramIndex | None = None,
+             memo: TownshipMemo | None = None) -> dict[str, Any]:
+    """Rising topics and 多人反映 clusters of China days since..until, as plain data. `index` and
+    `memo` keep gram counts and tickets' townships between calls (the same answers, sooner)."""
+    townships = _Townships(session, places, memo)
+    return {"period": {"since": since.isoformat(), "until": until.isoformat()},
+            "rules": asdict(rules),
+            "rising": rising(session, since, until, rules=rules, townships=townships),
+            "clusters": clusters(session, since, until, rules=rules, index=index, townships=townships)}

@@ -1,0 +1,122 @@
+"""热点: a burst of complaints about one place and matter stands out from weeks of ordinary
+tickets, both as a rising topic and as a 多人反映 cluster; the score's numbers by hand."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch import db, hotspots
+from dispatch.clock import CHINA, local_date, utcnow
+from dispatch.demo import seed_with_history
+from dispatch.demo_history import HistorySize
+from dispatch.intake import IntakeRequest, IntakeRules, intake
+from dispatch.models import Ticket
+from dispatch.vocabulary import Channel
+from dispatch.units import City
+from tests.conftest import _empty_tables
+
+NOW = utcnow().replace(microsecond=0)
+SURGE_DAY = local_date(NOW) - dt.timedelta(days=1)
+# Fifteen citizens, three channels, one broken manhole cover in 济水街道, each in their own words;
+# the place is in the words or in the location given.
+SURGE = [
+    "济水街道宏达小区门口的井盖丢了，晚上很黑，有人掉进去了，请尽快修复。",
+    "宏达小区门口井盖丢失，已经有老人掉进去受伤，济水街道这边请赶紧处理。",
+    "我家在济水街道宏达小区，门口井盖不见了，很危险，孩子上学要经过。",
+    "宏达小区门口那个井盖被偷了，一个大坑，晚上看不见，太危险了。",
+    "反映济水街道宏达小区门口井盖丢失问题，希望尽快补上井盖。",
+    "宏达小区大门口井盖没有了，电动车差点掉进去，请相关部门处理。",
+    "济水街道宏达小区门口井盖缺失，存在安全隐患，请尽快修复井盖。",
+    "宏达小区门口的井盖丢了好几天了，没人管，晚上非常危险。",
+    "宏达小区门前井盖丢失，昨晚有人摔伤，请马上派人来修。",
+    "济水宏达小区门口井盖不见了，请尽快安排人员补装井盖。",
+    "投诉宏达小区门口井盖丢失一直没人处理，路过的人都很害怕。",
+    "宏达小区门口井盖被人偷走，路面留下大洞，请尽快处理井盖。",
+    "济水街道宏达小区门口的井盖缺失，晚上没有照明，非常危险。",
+    "宏达小区门口井盖丢失，学生每天经过，请赶紧补上井盖。",
+    "我要反映宏达小区门口井盖丢了，请济水街道尽快修好。",
+]
+CHANNELS = (Channel.PHONE, Channel.WEB, Channel.SMS)
+
+
+@pytest.fixture(scope="module")
+def loaded(engine: Engine, city: City) -> Iterator[sessionmaker[Session]]:
+    """Five weeks of ordinary history (a few hundred tickets) and, on one day, the burst."""
+    _empty_tables(engine)
+    sessions = db.make_sessionmaker(engine)
+    with sessions.begin() as session:
+        seed_with_history(session, city, IntakeRules(), HistorySize(days=35, per_day=15, seed=3), now=NOW)
+        for i, text in enumerate(SURGE):
+            at = dt.datetime.combine(SURGE_DAY, dt.time(8, 30), CHINA) + dt.timedelta(minutes=25 * i)
+            intake(session, IntakeRequest(channel=CHANNELS[i % 3], body=text, phone=f"1390391{i:04d}",
+                                          location=None if "济水" in text else "济水街道宏达小区", category="城乡建设"),
+                   IntakeRules(), now=at.astimezone(dt.timezone.utc))
+    yield sessions
+    _empty_tables(engine)
+
+
+@pytest.fixture
+def session(loaded: sessionmaker[Session]) -> Iterator[Session]:
+    with loaded() as session:
+        yield session
+        session.rollback()
+
+
+def test_fifteen_complaints_about_one_place_and_matter_rise_to_the_top(session: Session) -> None:
+    found = hotspots.hotspots(session, SURGE_DAY, SURGE_DAY)
+    top = found["rising"][0]
+    assert (top["category"], top["township"], top["day"]) == ("城乡建设", "jishui", SURGE_DAY.isoformat())
+    assert top["place"] == "济水街道"
+    assert top["count"] >= 15
+    # The numbers behind the score are there, and give the score.
+    expected = (top["baseline_tickets"] + 0.5) / top["baseline_days"]
+    assert top["expected"] == pytest.approx(expected, abs=1e-4)
+    assert top["score"] == pytest.approx(-math.log10(hotspots.poisson_tail(top["count"], expected)), abs=0.01)
+    assert top["score"] > 10
+    # Ordinary days elsewhere do not outrank it.
+    assert all(r["score"] <= top["score"] for r in found["rising"])
+
+
+def _surge(session: Session) -> set[str]:
+    return set(session.scalars(select(Ticket.number).where(Ticket.phone.like("%1390391%"))))
+
+
+def test_the_fifteen_complaints_are_one_cluster_on_top(session: Session) -> None:
+    found = hotspots.hotspots(session, SURGE_DAY, SURGE_DAY)
+    top = found["clusters"][0]
+    surge_numbers = {t["number"] for t in top["tickets"]}
+    # Thirteen of the fifteen: two say it in words too far from the others (cosine < 0.15 with
+    # most of them); no ordinary ticket joins.
+    assert top["count"] >= 13, top
+    assert len(_surge(session)) == 15 and surge_numbers <= _surge(session)
+    assert top["citizens"] == top["count"]                  # fifteen different numbers
+    assert set(top["channels"]) == {"phone", "web", "sms"}
+    assert top["places"][0]["township"] == "jishui"
+    assert "井盖" in top["representative"]["text"]
+    assert top["representative"]["number"] in surge_numbers
+    assert all(c["count"] < top["count"] for c in found["clusters"][1:])
+
+
+def test_a_quiet_day_has_no_hotspot_of_that_place(session: Session) -> None:
+    day = SURGE_DAY - dt.timedelta(days=3)
+    found = hotspots.hotspots(session, day, day)
+    assert not any(r["township"] == "jishui" and r["category"] == "城乡建设" for r in found["rising"])
+    assert not any(c["places"] and c["places"][0]["township"] == "jishui" and c["count"] >= 10
+                   for c in found["clusters"])
+
+
+def test_poisson_tail_by_hand() -> None:
+    # P(X >= 2 | 0.5) = 1 - e^-0.5 (1 + 0.5) = 1 - 0.6065306597 x 1.5 = 0.0902040104
+    assert hotspots.poisson_tail(2, 0.5) == pytest.approx(0.0902040104, rel=1e-9)
+    # A cell with 3 tickets in its 28 baseline days and 4 today: expected = (3 + 0.5) / 28 = 0.125;
+    # P(X >= 4) = 1 - e^-0.125 (1 + 0.125 + 0.125^2/2 + 0.125^3/6) = 9.2064e-6, score = 5.04
+    assert hotspots.poisson_tail(4, 0.125) == pytest.approx(9.2064137e-6, rel=1e-6)
+    assert hotspots.score_of(hotspots.poisson_tail(4, 0.125)) == pytest.approx(5.036, abs=1e-3)
+    assert hotspots.poisson_tail(0, 3.0) == 1.0
+    # Far in the tail, where 1 - CDF rounds to zero, the sum from the tail still gives a number.
+    assert 0 < hotspots.poisson_tail(15, 0.5 / 28) < 1e-30
