@@ -59,6 +59,7 @@ class Reason(enum.StrEnum):
     DAY_REPEATED = "day_repeated"              # day, first (line)
     DAY_ALREADY_SET = "day_already_set"        # day, calendar_kind, festival
     NOTHING_TO_IMPORT = "nothing_to_import"
+    UNKNOWN_FIELD = "unknown_field"            # name
     # -- accounts and tokens (the CLI) ------------------------------------------------------
     PASSWORD_TOO_SHORT = "password_too_short"  # limit
     PASSWORD_TOO_LONG = "password_too_long"    # limit
@@ -110,6 +111,7 @@ class Reason(enum.StrEnum):
     ACCOUNT_NOT_FOUND = "account_not_found"    # user_id
     UNIT_RECORD_NOT_FOUND = "unit_record_not_found"  # unit_id
     DAY_NOT_SET = "day_not_set"                # day
+    ARTICLE_NOT_FOUND = "article_not_found"    # article_id
     # -- state and permission ---------------------------------------------------------------
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
     ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what
@@ -123,6 +125,9 @@ class Reason(enum.StrEnum):
     DISPUTE_WAITING = "dispute_waiting"        # number
     NO_PENDING_DISPUTE = "no_pending_dispute"  # number
     CALLBACK_DONE = "callback_done"            # callback_id
+    ARTICLE_CHANGED = "article_changed"        # article_id, version, seen
+    ARTICLE_NOT_OFFERED = "article_not_offered"  # article_id
+    TOO_MANY_DEFLECTIONS = "too_many_deflections"  # seconds
     # -- credentials ------------------------------------------------------------------------
     TOKEN_MISSING = "token_missing"
     TOKEN_INVALID = "token_invalid"

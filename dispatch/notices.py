@@ -32,6 +32,7 @@ class NoticeKind(enum.StrEnum):
     OVERDUE = "overdue"         # 超期
     ESCALATION = "escalation"   # 督办, by a supervisor or the scheduler
     DIGEST = "digest"           # the day's list of what is near due
+    KB_REVIEW = "kb_review"     # a knowledge base article past its review-by date
 
 
 # Texted to the duty phone too. A near-due ticket is texted in the day's digest instead of

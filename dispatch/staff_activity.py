@@ -41,6 +41,8 @@ class ActivityKind(str, enum.Enum):
     EXPORT = "export"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    KB_PUBLISHED = "kb_published"
+    KB_RETIRED = "kb_retired"
 
 
 def record(session: Session, kind: ActivityKind, actor: Actor | str, *, target: str | None = None,

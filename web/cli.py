@@ -20,6 +20,7 @@ from web.cli_audit import audit_group, grant_app_role_command
 from web.cli_classifier import classifier_group
 from web.cli_follow_up import follow_up_group
 from web.cli_holidays import holidays_group
+from web.cli_kb import kb_group
 from web.cli_tokens import tokens_group
 from web.cli_users import add_unit_commands, add_user_commands
 
@@ -510,6 +511,7 @@ main.add_command(tokens_group(_settings))
 add_user_commands(users, _settings)
 add_unit_commands(units, _settings)
 main.add_command(holidays_group(_settings))
+main.add_command(kb_group(_settings))
 
 
 if __name__ == "__main__":

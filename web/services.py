@@ -23,6 +23,7 @@ from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.gram_index import GramIndex
 from dispatch.intake import IntakeRules
+from dispatch.kb_search import KbIndexCache, Synonyms
 from dispatch.routing import Router, city_router
 from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
@@ -42,6 +43,8 @@ class Services:
     follow_up: FollowUpPolicy = FollowUpPolicy()
     # Gram counts of open tickets, kept between requests (a pure function of their texts).
     similar_index: GramIndex = field(default_factory=similarity.new_index)
+    # The knowledge base's search index, rebuilt when an article changes.
+    kb_index: KbIndexCache = field(default_factory=KbIndexCache)
 
     def chase_policy(self) -> ChasePolicy:
         """The deadline chasing rules, on the same working-day calendar as the deadlines."""
@@ -60,7 +63,8 @@ class Services:
                                    close_after=dt.timedelta(days=settings.follow_up_close_after_days))
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,
                    city=city, router=city_router(city, min_confidence=settings.routing_min_confidence),
-                   follow_up=follow_up)
+                   follow_up=follow_up,
+                   kb_index=KbIndexCache(Synonyms.from_file(settings.kb_synonyms_file)))
 
     def session_key(self) -> str:
         """The key that signs staff cookies and CSRF tokens: HOTLINE_SECRET_KEY, else the one

@@ -118,7 +118,7 @@ KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
 
 # The administrator's pages: roles, unit kinds, the staff activity log.
-NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期"}
+NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期", "kb_review": "知识待复核"}
 ROLES_ZH = {"operator": "话务员", "unit_staff": "承办单位工作人员", "supervisor": "督办员", "admin": "管理员"}
 UNIT_KINDS_ZH = {"department": "部门", "township": "乡镇街道", "other": "其他"}
 ACTIVITY_ZH = {
@@ -127,6 +127,7 @@ ACTIVITY_ZH = {
     "password_reset": "重置密码", "unit_added": "新增单位", "unit_changed": "修改单位", "units_imported": "导入单位",
     "rule_added": "添加分派规则", "rule_removed": "停用分派规则", "export": "导出 CSV",
     "token_created": "创建 API 令牌", "token_revoked": "撤销 API 令牌",
+    "kb_published": "发布知识", "kb_retired": "停用知识",
 }
 ACTIVITY_FIELDS_ZH = {
     "name": "名称", "kind": "类型", "parent": "上级单位", "active": "在用", "duty_phone": "值班电话", "role": "角色", "unit": "单位",
