@@ -46,6 +46,8 @@ class Limits:
     form_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(10, 600))
     # Staff forms kept across an expired login, per client address (web/pages/kept.py).
     kept_forms_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(20, 600))
+    # "这解决了我的问题" on a knowledge base article (web/pages/kb.py).
+    deflections_per_client: RateLimiter = field(default_factory=lambda: RateLimiter(10, 600))
 
 
 def make_templates() -> Jinja2Templates:
