@@ -147,6 +147,18 @@ PATHS: dict[str, Any] = {
                 "date": {"type": "string", "format": "date"},
                 "kind": {"type": "string", "enum": ["holiday", "workday"]}, "name": TEXT,
                 "source": {"type": "string", "enum": ["entered", "official"]}})}})), **_errors(422)}}},
+    "/api/v1/kb": {"get": {
+        "summary": "Knowledge base articles for a question, best first: public ones, internal ones too "
+                   "with a staff bearer token (optional; a wrong one is 401)",
+        "security": [{}, *BEARER],
+        "parameters": [{"name": "q", "in": "query", "required": True, "schema": {**TEXT, "maxLength": 200}},
+                       {"name": "limit", "in": "query", "schema": {**INT, "minimum": 1, "maximum": 20},
+                        "description": "default 5"}],
+        "responses": {"200": _json(_object({"results": {"type": "array", "items": _object({
+            "id": INT, "title": TEXT, "score": {"type": "number", "description": "BM25, higher is better"},
+            "snippet": {**TEXT, "description": "the best matching passage, plain text"},
+            "version": INT, "public": BOOL, "url": TEXT}, ("id", "title", "score", "snippet"))}})),
+            **_errors(401, 422)}}},
     "/api/v1/units": {"get": {
         "summary": "Active responsible units (public)", "security": [],
         "responses": {"200": _json({"type": "array", "items": _ref("Unit")})}}},
