@@ -28,7 +28,7 @@ from dispatch.models import KbArticle, KbArticleVersion
 
 SYNONYMS_FILE = Path(__file__).parent / "cities" / "kb_synonyms.txt"
 K1, B = 1.2, 0.75
-TITLE_WEIGHT, KEYWORD_WEIGHT = 3, 2
+TITLE_WEIGHT, KEYWORD_WEIGHT = 5, 3
 NO_DAY, FAR_DAY = 0, 10**7     # date ordinals standing for "no limit"
 SNIPPET_CHARS = 90
 _PASSAGE_END = re.compile(r"(?<=[。！？；\n])")
