@@ -190,7 +190,7 @@ def _load_demo(services: Services) -> None:
     the first start only: a database that has the demo accounts gets nothing more."""
     import time
 
-    from dispatch.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_with_history
+    from dispatch.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_knowledge, seed_with_history
     from dispatch.demo_history import HistorySize
 
     started = time.perf_counter()
@@ -201,6 +201,7 @@ def _load_demo(services: Services) -> None:
 
     size = HistorySize(days=services.settings.demo_history_days)
     summary = services.run_sync(lambda s: seed_with_history(s, services.city, services.rules, size, progress=progress))
+    services.run_sync(seed_knowledge)  # also into a demo database made before the knowledge base
     seconds = time.perf_counter() - started
     if summary is None:
         log.info("demo data already present", extra={"event": "demo"})
