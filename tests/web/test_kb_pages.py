@@ -102,3 +102,18 @@ def test_a_unit_edits_only_its_own_articles_and_a_supervisor_publishes(client: T
         assert hr is not None and hr.title == "失业金申领" and hr.version == 1
     figures = client.get("/supervisor/kb")
     assert figures.status_code == 200 and 'id="kb-direct-rate"' in figures.text
+
+
+def test_a_stale_article_is_flagged_on_the_supervisors_page(client: TestClient, services: Services) -> None:
+    def work(session):  # type: ignore[no-untyped-def]
+        article = kb.create(session, unit_by_code(session, "water"),
+                            kb.parse_text({"title": "停水通知在哪看", "body": "看公众号。", "review_by": "2020-01-01"}),
+                            Actor.system("test"))
+        kb.publish(session, article, Actor.system("test"))
+
+    login(client, "supervisor")
+    assert 'id="kb-stale-notice"' not in client.get("/supervisor").text
+    services.run_sync(work)
+    page = client.get("/supervisor")
+    assert 'id="kb-stale-notice"' in page.text and "1 篇文章已过复核日期" in page.text
+    assert "停水通知在哪看" in client.get("/supervisor/kb").text

@@ -182,7 +182,7 @@ async def staff_article(request: Request, *, error: str | None = None, values: d
 
     def read(session: Session) -> dict[str, Any]:
         article = kb.get_article(session, article_id)
-        if user.role is Role.UNIT_STAFF and article.unit_id != user.unit_id and article.state != "published":
+        if not kb.may_edit(user.actor, article) and article.state != "published":
             raise NotFound(Reason.ARTICLE_NOT_FOUND, article_id=article_id)
         unit = session.get(Unit, article.unit_id)
         return {"article": article, "versions": kb.versions(session, article), "unit_name": unit.name if unit else "",
