@@ -129,6 +129,7 @@ def main() -> None:
 
         with sessions.begin() as session:
             added = fill(session, args.total)
+        cache = KbIndexCache()   # a fresh one: built at once, not behind the searches
         with sessions() as session:
             started = time.perf_counter()
             index = cache.current(session)

@@ -180,3 +180,22 @@ def test_searches_without_a_useful_result_are_the_gaps(session: Session, units: 
     assert figures.by_article[0].article_id == article.id and figures.by_article[0].answers == 1
     answer_events = session.scalars(select(TicketEvent).where(TicketEvent.action == "answer")).all()
     assert sorted(bool(e.data) for e in answer_events) == [False, True]
+
+
+def test_a_big_base_is_rebuilt_behind_the_searches_that_keep_the_previous_index(
+        session: Session, units: City, supervisor: Actor) -> None:
+    hr = unit_staff(session, "human-resources")
+    unit = unit_by_code(session, "human-resources")
+    first = kb.create(session, unit, _text(), hr)
+    kb.publish(session, first, supervisor)
+    cache = KbIndexCache()
+    cache.INLINE_REBUILD = 1          # as if the base were big (it has one article)
+    index = cache.current(session)    # the first index is built at once
+    assert [d.article_id for d in index.docs] == [first.id]
+
+    second = kb.create(session, unit, _text(title="社保卡补办新规定"), hr)
+    kb.publish(session, second, supervisor, now=NOW + dt.timedelta(seconds=1))
+    session.flush()
+    assert cache.current(session) is index     # the search that noticed the change does not wait
+    cache.settle()
+    assert sorted(d.article_id for d in cache.current(session).docs) == sorted([first.id, second.id])
