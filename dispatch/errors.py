@@ -60,6 +60,7 @@ class Reason(enum.StrEnum):
     DAY_ALREADY_SET = "day_already_set"        # day, calendar_kind, festival
     NOTHING_TO_IMPORT = "nothing_to_import"
     UNKNOWN_FIELD = "unknown_field"            # name
+    LINE_NOT_JSON_OBJECT = "line_not_json_object"
     # -- accounts and tokens (the CLI) ------------------------------------------------------
     PASSWORD_TOO_SHORT = "password_too_short"  # limit
     PASSWORD_TOO_LONG = "password_too_long"    # limit

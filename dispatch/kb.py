@@ -57,19 +57,22 @@ class ArticleText:
         return " ".join(self.keywords)
 
 
-def _text(data: Mapping[str, Any], name: str, limit: int, *, required: bool = False) -> str | None:
+def _text(data: Mapping[str, Any], name: str, limit: int, *, required: bool = False,
+          field: str | None = None) -> str | None:
+    """`field` names it in errors when the form's word differs (an article's body is 正文)."""
+    field = field or name
     value = data.get(name)
     if value is None or value == "":
         if required:
-            raise InvalidInput(name, Reason.REQUIRED)
+            raise InvalidInput(field, Reason.REQUIRED)
         return None
     if not isinstance(value, str):
-        raise InvalidInput(name, Reason.NOT_TEXT)
+        raise InvalidInput(field, Reason.NOT_TEXT)
     value = value.strip()
     if required and not value:
-        raise InvalidInput(name, Reason.REQUIRED)
+        raise InvalidInput(field, Reason.REQUIRED)
     if len(value) > limit:
-        raise InvalidInput(name, Reason.TOO_LONG, limit=limit)
+        raise InvalidInput(field, Reason.TOO_LONG, limit=limit)
     return value or None
 
 
@@ -117,7 +120,7 @@ def _public(value: Any) -> bool:
 def parse_text(data: Mapping[str, Any]) -> ArticleText:
     """An article's fields from a form, a JSON line or the API; raises InvalidInput."""
     text = ArticleText(title=_text(data, "title", MAX_TITLE_CHARS, required=True) or "",
-                       body=_text(data, "body", MAX_BODY_CHARS, required=True) or "",
+                       body=_text(data, "body", MAX_BODY_CHARS, required=True, field="article_body") or "",
                        keywords=_keywords(data.get("keywords")),
                        category=_text(data, "category", MAX_CATEGORY_CHARS),
                        public=_public(data.get("public")),
@@ -303,9 +306,9 @@ def _parse_line(raw: str, units: dict[str, Unit]) -> tuple[Unit, ArticleText]:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise InvalidInput("line", Reason.NOT_JSON) from None
+        raise InvalidInput("line", Reason.LINE_NOT_JSON_OBJECT) from None
     if not isinstance(data, dict):
-        raise InvalidInput("line", Reason.NOT_JSON_OBJECT)
+        raise InvalidInput("line", Reason.LINE_NOT_JSON_OBJECT)
     unknown = sorted(set(data) - set(IMPORT_FIELDS) - {"valid_from", "id", "state", "version"})
     if unknown:
         raise InvalidInput(unknown[0], Reason.UNKNOWN_FIELD, name=unknown[0])

@@ -24,7 +24,7 @@ FIELDS_ZH: dict[str, str] = {
     "day": "日期", "start": "开始日期", "end": "结束日期", "festival": "节日名称", "lines": "导入内容",
     "year": "年份", "keywords": "关键词", "category": "分类", "public": "是否公开", "valid_from": "生效日期",
     "valid_until": "失效日期", "review_by": "复核日期", "line": "这一行", "article": "知识库文章",
-    "q": "搜索内容", "limit": "条数",
+    "q": "搜索内容", "limit": "条数", "article_body": "正文",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
@@ -126,6 +126,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.DAY_NOT_SET: "{day} 没有录入的节假日或调休上班，无需删除。",
     Reason.ARTICLE_NOT_FOUND: "没有这篇知识库文章。",
     Reason.UNKNOWN_FIELD: "不认识的字段 {name}。",
+    Reason.LINE_NOT_JSON_OBJECT: "这一行不是一个 JSON 对象（{{\"title\": ..., \"body\": ..., \"unit\": ...}}）。",
     Reason.ARTICLE_CHANGED: "这篇文章已被他人修改（现为第 {version} 版），您看到的是旧内容，本次操作没有保存。",
     Reason.ARTICLE_NOT_OFFERED: "这篇文章未发布或已过有效期，不能引用。",
     Reason.TOO_MANY_DEFLECTIONS: "提交过于频繁，请 {seconds} 秒后再试。",
