@@ -42,7 +42,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
 # The body each staff action takes; every one may also carry "expected_version".
 ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "transfer": ({"unit": {**TEXT, "description": "unit code (GET /api/v1/units)"}, "note": TEXT}, ("unit",)),
-    "answer": ({"reply": TEXT}, ("reply",)),
+    "answer": ({"reply": TEXT, "article_id": {**INT, "description": "a published knowledge base article to "
+                                              "answer from: the reply cites it (then reply is optional)"}}, ()),
     "accept": ({}, ()),
     "return": ({"reason": TEXT}, ("reason",)),
     "request_extension": ({"days": {**INT, "minimum": 1, "maximum": 60}, "reason": TEXT}, ("days", "reason")),

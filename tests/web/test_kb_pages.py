@@ -117,3 +117,22 @@ def test_a_stale_article_is_flagged_on_the_supervisors_page(client: TestClient, 
     page = client.get("/supervisor")
     assert 'id="kb-stale-notice"' in page.text and "1 篇文章已过复核日期" in page.text
     assert "停水通知在哪看" in client.get("/supervisor/kb").text
+
+
+def test_the_staff_api_answers_a_ticket_from_an_article(client: TestClient, services: Services) -> None:
+    from dispatch.models import Ticket, TicketEvent
+
+    with services.sessions() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.title == "建议增加公交班次")).one()
+        article = session.scalars(select(KbArticle).where(KbArticle.title == "到王屋山景区怎么坐公交")).one()
+        number, version, article_id = ticket.number, ticket.version, article.id
+    headers = {"Authorization": f"Bearer {_token(services, 'operator')}"}
+    response = client.post(f"/api/v1/staff/tickets/{number}/answer", headers=headers,
+                           json={"article_id": article_id, "expected_version": version})
+    assert response.status_code == 200, response.text
+    with services.sessions() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+        event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                          TicketEvent.action == "answer")).one()
+    assert ticket.state == "answered" and "《到王屋山景区怎么坐公交》" in (ticket.reply or "")
+    assert event.data == {"article_id": article_id, "article_version": 1}
