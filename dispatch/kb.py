@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import notices
+from dispatch import notices, staff_activity
 from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import local_date, utcnow
-from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
+from dispatch.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import KbArticle, KbArticleVersion, Unit
 from dispatch.vocabulary import Role
 
@@ -207,8 +207,6 @@ def edit(session: Session, article: KbArticle, text: ArticleText, actor: Actor, 
 
 
 def raise_conflict(article: KbArticle, seen: int) -> None:
-    from dispatch.errors import Conflict
-
     raise Conflict(Reason.ARTICLE_CHANGED, article_id=article.id, version=article.version, seen=seen)
 
 
@@ -235,8 +233,6 @@ def retire(session: Session, article: KbArticle, actor: Actor, *, now: dt.dateti
 
 
 def _activity(session: Session, kind: str, actor: Actor, article: KbArticle) -> None:
-    from dispatch import staff_activity
-
     staff_activity.record(session, staff_activity.ActivityKind(kind), actor, target=f"kb:{article.id}",
                           detail={"version": article.version, "title": article.title[:80]})
 

@@ -24,7 +24,7 @@ FIELDS_ZH: dict[str, str] = {
     "day": "日期", "start": "开始日期", "end": "结束日期", "festival": "节日名称", "lines": "导入内容",
     "year": "年份", "keywords": "关键词", "category": "分类", "public": "是否公开", "valid_from": "生效日期",
     "valid_until": "失效日期", "review_by": "复核日期", "line": "这一行", "article": "知识库文章",
-    "q": "搜索内容", "limit": "条数", "article_body": "正文",
+    "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from dispatch import kb, kb_use, queries
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES
 from dispatch.clock import local_date, utcnow
-from dispatch.errors import DispatchError, NotFound, Reason
+from dispatch.errors import DispatchError, InvalidInput, NotFound, Reason
 from dispatch.models import KbArticle, Unit
 from dispatch.reports import Period
 from dispatch.vocabulary import Role
@@ -163,8 +163,6 @@ async def create(request: Request) -> Response:
         unit_id = user.unit_id if user.role is Role.UNIT_STAFF else int(values["unit_id"] or 0)
         unit = session.get(Unit, unit_id)
         if unit is None:
-            from dispatch.errors import InvalidInput
-
             raise InvalidInput("unit", Reason.UNIT_REQUIRED)
         return kb.create(session, unit, kb.parse_text(values), user.actor).id
 
