@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import catalogue, co_handling, disputes, flags, follow_up, forwarding, handover, lifecycle, notices, parts, queries
+from dispatch import catalogue, co_handling, disputes, flags, follow_up, forwarding, handover, kb_use, lifecycle, notices, parts, queries
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -217,6 +217,11 @@ def _has_part(session: Session, actor: Actor, ticket: Ticket) -> bool:
 
 
 def _answer(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    article_id = optional_int(params, "article_id")
+    if article_id is not None:  # from a knowledge base article: the reply cites it, the note is added
+        kb_use.answer_from_article(session, ticket, actor, article_id, note=optional_text(params, "reply"),
+                                   now=context.now)
+        return
     lifecycle.answer(session, ticket, actor, required_text(params, "reply"), now=context.now)
 
 

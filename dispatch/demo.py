@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import catalogue, lifecycle
+from dispatch import catalogue, kb, lifecycle
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.demo_history import HistorySize, HistorySummary, Progress, generate
@@ -59,6 +60,7 @@ def seed(session: Session, city: City, rules: IntakeRules, *, now: dt.datetime |
     now = now or utcnow()
     users = {a.username: create_user(session, a.username, DEMO_PASSWORD, a.role, unit_code=a.unit_code,
                                      display_name=a.display_name) for a in DEMO_ACCOUNTS}
+    seed_knowledge(session)
     operator = actor_for(users["operator"])
     unit_actor = {a.unit_code: actor_for(users[a.username]) for a in DEMO_ACCOUNTS if a.unit_code}
     for i, (channel, kind, title, body, phone, unit_code, goal) in enumerate(SAMPLES):
@@ -67,6 +69,20 @@ def seed(session: Session, city: City, rules: IntakeRules, *, now: dt.datetime |
                                                request_type=kind), rules, now=at).ticket
         _advance(session, ticket, goal, operator, unit_actor, unit_code, at)
     return True
+
+
+DEMO_KNOWLEDGE = Path(__file__).parent / "cities" / "jiyuan_kb.jsonl"
+
+
+def seed_knowledge(session: Session) -> int:
+    """The demo's knowledge base (about 50 plainly written articles, each marked as demo
+    content), published, when the base is empty; how many were added."""
+    if kb.count(session):
+        return 0
+    result = kb.import_lines(session, DEMO_KNOWLEDGE.read_text(encoding="utf-8").splitlines(), Actor.system("demo"))
+    if result.problems:  # the shipped file is checked by a test; a broken copy must not pass silently
+        raise ValueError(f"demo knowledge line {result.problems[0].line}: {result.problems[0].error}")
+    return result.added
 
 
 def seed_with_history(session: Session, city: City, rules: IntakeRules, size: HistorySize = HistorySize(), *,

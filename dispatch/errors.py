@@ -66,6 +66,8 @@ class Reason(enum.StrEnum):
     DAY_REPEATED = "day_repeated"              # day, first (line)
     DAY_ALREADY_SET = "day_already_set"        # day, calendar_kind, festival
     NOTHING_TO_IMPORT = "nothing_to_import"
+    UNKNOWN_FIELD = "unknown_field"            # name
+    LINE_NOT_JSON_OBJECT = "line_not_json_object"
     # -- accounts and tokens (the CLI) ------------------------------------------------------
     PASSWORD_TOO_SHORT = "password_too_short"  # limit
     PASSWORD_TOO_LONG = "password_too_long"    # limit
@@ -134,6 +136,7 @@ class Reason(enum.StrEnum):
     FORMAT_NOT_FOUND = "format_not_found"      # value
     JURISDICTION_NOT_FOUND = "jurisdiction_not_found"  # value
     CLIENT_NOT_FOUND = "client_not_found"      # client_id
+    ARTICLE_NOT_FOUND = "article_not_found"    # article_id
     # -- state and permission ---------------------------------------------------------------
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
     ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what
@@ -152,6 +155,9 @@ class Reason(enum.StrEnum):
     PARTS_WAITING = "parts_waiting"            # number, units
     NO_PARTS_WAITING = "no_parts_waiting"      # number
     FORWARD_OPEN = "forward_open"              # number, unit
+    ARTICLE_CHANGED = "article_changed"        # article_id, version, seen
+    ARTICLE_NOT_OFFERED = "article_not_offered"  # article_id
+    TOO_MANY_DEFLECTIONS = "too_many_deflections"  # seconds
     # -- credentials ------------------------------------------------------------------------
     TOKEN_MISSING = "token_missing"
     TOKEN_INVALID = "token_invalid"

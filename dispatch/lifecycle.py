@@ -232,8 +232,10 @@ def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
 
 
 def answer(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
-           now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
-    """直接办结: the operator resolves the ticket at intake (e.g. a consultation)."""
+           now: dt.datetime | None = None, expected_version: int | None = None,
+           cited: dict[str, Any] | None = None) -> TicketEvent:
+    """直接办结: the operator resolves the ticket at intake (e.g. a consultation); `cited`
+    names the knowledge base article answered from, kept in the event."""
     require_role(actor, DISPATCH_ROLES, "answer tickets")
     reply = required_text("reply", reply)
     _check_allowed(ticket, Action.ANSWER, expected_version)
@@ -241,7 +243,7 @@ def answer(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
     if State(ticket.state) is State.RECEIVED:
         ticket.reply = reply
         ticket.resolved_at = now
-    event = transition(session, ticket, Action.ANSWER, actor, now=now, note=reply)
+    event = transition(session, ticket, Action.ANSWER, actor, now=now, note=reply, data=cited)
     _tell_merged(session, ticket, actor, now)
     return event
 

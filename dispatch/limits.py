@@ -3,7 +3,8 @@ lives in the database (rate_counters.py), so a limit holds however many processe
 
 - intake through the public API: N requests a minute per client address;
 - the web form: N complaints per 10 minutes per client address; staff forms kept across an
-  expired login: 20 per 10 minutes per address;
+  expired login: 20 per 10 minutes per address; "这解决了我的问题" on a knowledge base
+  article: 10 per 10 minutes per address;
 - intake through Open311: N requests a minute per client key (an app files for many citizens
   from one address, so its key is counted, not the address);
 - query-code lookups (API and /status): wrong codes per address and per ticket;
@@ -60,6 +61,7 @@ class Limits:
     api_intake_per_address: Limit = Limit("api_intake_address", 10, MINUTE)
     web_form_per_address: Limit = Limit("web_form_address", 10, FORM_WINDOW)
     kept_forms_per_address: Limit = Limit("kept_forms_address", 20, FORM_WINDOW)
+    deflections_per_address: Limit = Limit("kb_deflection_address", 10, FORM_WINDOW)
     open311_intake_per_client: Limit = Limit("open311_intake_client", 60, MINUTE)
     lookup_failures_per_address: Limit = Limit("lookup_fail_address", 10, LOOKUP_WINDOW)
     lookup_failures_per_ticket: Limit = Limit("lookup_fail_ticket", 20, HOUR)
@@ -110,6 +112,16 @@ def refuse_web_form_if_blocked(session: Session, limits: Limits, client: str,
 def count_web_form(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
     if limits.web_form_per_address.on:
         rate_counters.hit(session, limits.web_form_per_address, client, now)
+
+
+def count_deflection(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
+    """Count one "这解决了我的问题" from an address; RateLimited past its share."""
+    limit = limits.deflections_per_address
+    if not limit.on:
+        return
+    now = now or utcnow()
+    if rate_counters.hit(session, limit, client, now) > limit.limit:
+        rate_counters.refuse([(limit, client)], Reason.TOO_MANY_DEFLECTIONS, now)
 
 
 def kept_form_allowed(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> bool:

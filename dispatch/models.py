@@ -760,3 +760,77 @@ class Open311Submission(Base):
     device_id: Mapped[str | None] = mapped_column(String(100))
     account_id: Mapped[str | None] = mapped_column(String(100))
     media_url: Mapped[str | None] = mapped_column(String(500))
+
+
+class KbArticle(Base):
+    """A knowledge base article (知识库): owned by a unit, published by a supervisor. Its
+    fields are those of its newest version; what operators and citizens read is the
+    published version (`published_version`), so an edit waits for publishing."""
+
+    __tablename__ = "kb_articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)   # draft, published, retired
+    version: Mapped[int] = mapped_column(Integer)                # the newest version
+    published_version: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[str] = mapped_column(String(500), default="")   # space-separated
+    # A level-1 category name today; a dispatch catalogue code fits the same column later.
+    category: Mapped[str | None] = mapped_column(String(64))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    review_by: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Bumped by every edit, publish and retire: search indexes rebuild when it moves.
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class KbArticleVersion(Base):
+    """Every edit of an article, kept with who and when; never updated."""
+
+    __tablename__ = "kb_article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version", name="uq_kb_article_versions_article_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[str] = mapped_column(String(500), default="")
+    category: Mapped[str | None] = mapped_column(String(64))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    review_by: Mapped[dt.date | None] = mapped_column(Date)
+    edited_by: Mapped[str] = mapped_column(String(100))
+    editor_id: Mapped[int | None] = mapped_column(Integer)
+    edited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class KbSearch(Base):
+    """A search of the knowledge base worth counting (the public page, the API, a ticket
+    filed without an answer): those without a useful result are the gaps in the base."""
+
+    __tablename__ = "kb_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    query: Mapped[str] = mapped_column(String(200))
+    results: Mapped[int] = mapped_column(Integer)
+    top_article_id: Mapped[int | None] = mapped_column(Integer)
+    useful: Mapped[bool] = mapped_column(Boolean)
+
+
+class KbDeflection(Base):
+    """A citizen who found the answer in an article and did not file (a deflection)."""
+
+    __tablename__ = "kb_deflections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    query: Mapped[str | None] = mapped_column(String(200))

@@ -35,6 +35,7 @@ class NoticeKind(enum.StrEnum):
     CO_HANDLING = "co_handling"  # 协办: a part of a transfer for this unit
     FORWARDED = "forwarded"     # 二次派单: the parent unit forwarded a ticket here
     PART = "part"               # to the lead: a part was replied to or returned
+    KB_REVIEW = "kb_review"     # a knowledge base article past its review-by date
 
 
 # Texted to the duty phone too. A near-due ticket is texted in the day's digest instead of

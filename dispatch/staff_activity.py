@@ -46,6 +46,8 @@ class ActivityKind(str, enum.Enum):
     WEBHOOK_REMOVED = "webhook_removed"
     MODEL_SWAPPED = "model_swapped"     # a guarded retrain put its model in (detail: both scores)
     MODEL_KEPT = "model_kept"           # a guarded retrain refused its model (detail: both scores)
+    KB_PUBLISHED = "kb_published"
+    KB_RETIRED = "kb_retired"
 
 
 def record(session: Session, kind: ActivityKind, actor: Actor | str, *, target: str | None = None,

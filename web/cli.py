@@ -24,6 +24,7 @@ from web.cli_classifier import classifier_group
 from web.cli_follow_up import follow_up_group
 from web.cli_holidays import holidays_group
 from web.cli_open311 import open311_group
+from web.cli_kb import kb_group
 from web.cli_tokens import tokens_group
 from web.cli_users import add_unit_commands, add_user_commands
 
@@ -219,7 +220,7 @@ def _load_demo(services: Services) -> None:
     the first start only: a database that has the demo accounts gets nothing more."""
     import time
 
-    from dispatch.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_with_history
+    from dispatch.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_knowledge, seed_with_history
     from dispatch.demo_history import HistorySize
 
     started = time.perf_counter()
@@ -230,6 +231,7 @@ def _load_demo(services: Services) -> None:
 
     size = HistorySize(days=services.settings.demo_history_days)
     summary = services.run_sync(lambda s: seed_with_history(s, services.city, services.rules, size, progress=progress))
+    services.run_sync(seed_knowledge)  # also into a demo database made before the knowledge base
     seconds = time.perf_counter() - started
     if summary is None:
         log.info("demo data already present", extra={"event": "demo"})
@@ -611,6 +613,7 @@ main.add_command(open311_group(_settings))
 add_user_commands(users, _settings)
 add_unit_commands(units, _settings)
 main.add_command(holidays_group(_settings))
+main.add_command(kb_group(_settings))
 
 
 if __name__ == "__main__":

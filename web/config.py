@@ -58,6 +58,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_ROUTING_MIN_CONFIDENCE", "0.9", "below this classifier probability a ticket "
                 "goes to manual triage with the top three suggestions; `hotline classifier eval` reports "
                 "coverage and accuracy at it"),
+    SettingSpec("HOTLINE_KB_SYNONYMS_FILE", None, "knowledge base synonyms, one group a line, the word "
+                "the others fold into first; the shipped list (dispatch/cities/kb_synonyms.txt) when unset"),
+    SettingSpec("HOTLINE_KB_MIN_MATCH", "0.5", "a knowledge base search whose best article matches less "
+                "than this share of the query's words counts as a search with no useful result (a gap)"),
     SettingSpec("HOTLINE_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     SettingSpec("HOTLINE_LOG_FORMAT", "text", "text (one line: message, then key=value extras) or json (one JSON "
                 "object a line: timestamp, level, logger, event, message, extras); personal data masked in both"),
@@ -221,6 +225,8 @@ class Settings:
     # thread; from_env() turns it on by default for `hotline serve`.
     train_on_start: bool = False
     routing_min_confidence: float = 0.9
+    kb_synonyms_file: Path | None = None
+    kb_min_match: float = 0.5
     log_level: str = "INFO"
     log_format: str = "text"
     metrics_allow: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1"))
@@ -295,6 +301,8 @@ class Settings:
             model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),
             train_on_start=_yes(get("HOTLINE_TRAIN_ON_START"), "HOTLINE_TRAIN_ON_START"),
             routing_min_confidence=_fraction(get("HOTLINE_ROUTING_MIN_CONFIDENCE"), "HOTLINE_ROUTING_MIN_CONFIDENCE"),
+            kb_synonyms_file=Path(get("HOTLINE_KB_SYNONYMS_FILE")) if get("HOTLINE_KB_SYNONYMS_FILE") else None,
+            kb_min_match=_fraction(get("HOTLINE_KB_MIN_MATCH"), "HOTLINE_KB_MIN_MATCH"),
             log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
             log_format=_log_format(get("HOTLINE_LOG_FORMAT")),
             metrics_allow=(() if (get("HOTLINE_METRICS_ALLOW") or "").lower() == "none"

@@ -28,6 +28,9 @@ FIELDS_ZH: dict[str, str] = {
     "address_string": "地址", "email": "电子邮箱", "first_name": "名", "last_name": "姓", "device_id": "设备编号",
     "account_id": "账号", "media_url": "图片链接", "attribute": "附加字段", "start_date": "开始时间",
     "end_date": "结束时间", "status": "状态", "service_request_id": "诉求编号", "jurisdiction_id": "辖区",
+    "keywords": "关键词", "public": "是否公开", "valid_from": "生效日期",
+    "valid_until": "失效日期", "review_by": "复核日期", "line": "这一行", "article": "知识库文章",
+    "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
@@ -150,6 +153,12 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.JURISDICTION_NOT_FOUND: "本接口不服务于辖区「{value}」。",
     Reason.CLIENT_NOT_FOUND: "没有编号为 {client_id} 的 Open311 接入方。",
     Reason.DAY_NOT_SET: "{day} 没有录入的节假日或调休上班，无需删除。",
+    Reason.ARTICLE_NOT_FOUND: "没有这篇知识库文章。",
+    Reason.UNKNOWN_FIELD: "不认识的字段 {name}。",
+    Reason.LINE_NOT_JSON_OBJECT: "这一行不是一个 JSON 对象（{{\"title\": ..., \"body\": ..., \"unit\": ...}}）。",
+    Reason.ARTICLE_CHANGED: "这篇文章已被他人修改（现为第 {version} 版），您看到的是旧内容，本次操作没有保存。",
+    Reason.ARTICLE_NOT_OFFERED: "这篇文章未发布或已过有效期，不能引用。",
+    Reason.TOO_MANY_DEFLECTIONS: "提交过于频繁，请 {seconds} 秒后再试。",
     Reason.ILLEGAL_TRANSITION: "工单当前状态为「{state}」，不能执行「{action}」。",
     Reason.ROLE_NOT_ALLOWED: "您的角色无权执行此操作。",
     Reason.NOT_YOUR_UNIT: "该工单不在您的单位办理，您无权执行此操作。",

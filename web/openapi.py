@@ -49,7 +49,8 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                   "note": TEXT,
                   "co_units": {"type": "array", "items": TEXT,
                                "description": "codes of the co-handling units (协办), none by default"}}, ()),
-    "answer": ({"reply": TEXT}, ("reply",)),
+    "answer": ({"reply": TEXT, "article_id": {**INT, "description": "a published knowledge base article to "
+                                              "answer from: the reply cites it (then reply is optional)"}}, ()),
     "accept": ({}, ()),
     "return": ({"reason": TEXT}, ("reason",)),
     "request_extension": ({"days": {**INT, "minimum": 1, "maximum": 60}, "reason": TEXT}, ("days", "reason")),
@@ -82,7 +83,7 @@ SCHEMAS: dict[str, Any] = {
     "Token": _object({"token": TEXT, "token_type": {"type": "string", "enum": ["Bearer"]},
                       "expires_at": {**WHEN, "nullable": True}}, ("token", "expires_at")),
     "Notice": _object({"id": INT, "unit": TEXT, "unit_id": INT, "ticket": {**TEXT, "nullable": True},
-                       "kind": {"type": "string", "enum": ["near_due", "overdue", "escalation", "digest"]},
+                       "kind": {"type": "string", "enum": ["near_due", "overdue", "escalation", "digest", "kb_review"]},
                        "text": TEXT, "created_at": WHEN, "read_at": {**WHEN, "nullable": True}},
                       ("id", "unit", "kind", "text", "created_at")),
     "NoticePage": _object({"notices": {"type": "array", "items": _ref("Notice")}, "page": INT, "pages": INT,
@@ -181,6 +182,18 @@ PATHS: dict[str, Any] = {
                 "date": {"type": "string", "format": "date"},
                 "kind": {"type": "string", "enum": ["holiday", "workday"]}, "name": TEXT,
                 "source": {"type": "string", "enum": ["entered", "official"]}})}})), **_errors(422)}}},
+    "/api/v1/kb": {"get": {
+        "summary": "Knowledge base articles for a question, best first: public ones, internal ones too "
+                   "with a staff bearer token (optional; a wrong one is 401)",
+        "security": [{}, *BEARER],
+        "parameters": [{"name": "q", "in": "query", "required": True, "schema": {**TEXT, "maxLength": 200}},
+                       {"name": "limit", "in": "query", "schema": {**INT, "minimum": 1, "maximum": 20},
+                        "description": "default 5"}],
+        "responses": {"200": _json(_object({"results": {"type": "array", "items": _object({
+            "id": INT, "title": TEXT, "score": {"type": "number", "description": "BM25, higher is better"},
+            "snippet": {**TEXT, "description": "the best matching passage, plain text"},
+            "version": INT, "public": BOOL, "url": TEXT}, ("id", "title", "score", "snippet"))}})),
+            **_errors(401, 422)}}},
     "/api/v1/units": {"get": {
         "summary": "Active responsible units (public)", "security": [],
         "responses": {"200": _json({"type": "array", "items": _ref("Unit")})}}},

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dispatch import chasing, follow_up
+from dispatch import chasing, follow_up, kb
 from dispatch.clock import utcnow
 from web import classification
 from web.services import Services
@@ -34,6 +34,7 @@ def jobs(services: Services) -> list[tuple[str, Job]]:
         ("auto_close_unrated", lambda s, now: follow_up.close_unrated_resolved(s, services.follow_up, now=now)),
         ("chase_deadlines", lambda s, now: chasing.chase(s, now, policy)),
         ("retrain_classifier", lambda s, now: classification.retrain_if_due(services, s, now)),
+        ("kb_review_flags", kb.flag_stale),
     ]
 
 

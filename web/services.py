@@ -27,6 +27,7 @@ from dispatch.gram_index import GramIndex
 from dispatch.hotspots import HotspotRules, TownshipMemo, hotspots
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
 from dispatch.routing import Router, RoutingAnswer, city_router
+from dispatch.kb_search import KbIndexCache, Synonyms
 from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
 
@@ -52,6 +53,8 @@ class Services:
     # The same for the hotspot clusters: their pool would push the ticket pages' out of the other.
     hotspot_index: GramIndex = field(default_factory=similarity.new_index)
     hotspot_townships: TownshipMemo = field(default_factory=dict)
+    # The knowledge base's search index, rebuilt when an article changes.
+    kb_index: KbIndexCache = field(default_factory=KbIndexCache)
 
     def chase_policy(self) -> ChasePolicy:
         """The deadline chasing rules, on the same working-day calendar as the deadlines."""
@@ -71,7 +74,8 @@ class Services:
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,
                    city=city, router=city_router(city, min_confidence=settings.routing_min_confidence,
                                                  catalogue=catalogue.from_city(city)),
-                   follow_up=follow_up)
+                   follow_up=follow_up,
+                   kb_index=KbIndexCache(Synonyms.from_file(settings.kb_synonyms_file)))
 
     def session_key(self) -> str:
         """The key that signs staff cookies and CSRF tokens: HOTLINE_SECRET_KEY, else the one

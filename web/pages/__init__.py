@@ -10,7 +10,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from web.pages import (admin, board, calls, catalogue, holidays, login, operator, public, rules, search, supervision, supervisor,
+from web.pages import (admin, board, calls, catalogue, holidays, kb, login, operator, public, rules, search, supervision, supervisor,
                        tickets, unit)
 from web.pages.site import STATIC_DIR, Site, running
 
@@ -23,7 +23,7 @@ async def favicon(_request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     *public.routes, *board.routes, *login.routes, *operator.routes, *calls.routes, *unit.routes, *supervisor.routes, *rules.routes,
-    *holidays.routes, *catalogue.routes, *supervision.routes,
+    *holidays.routes, *catalogue.routes, *supervision.routes, *kb.routes,
     *tickets.routes, *search.routes, *admin.routes,
     Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
     Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),

@@ -127,7 +127,8 @@ NO_TIER = "不定档（件数少，区间过宽）"
 
 # The administrator's pages: roles, unit kinds, the staff activity log.
 NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期",
-                   "co_handling": "协办", "forwarded": "转派", "part": "协办/转派进展"}
+                   "co_handling": "协办", "forwarded": "转派", "part": "协办/转派进展",
+                   "kb_review": "知识待复核"}
 # A unit's part in a ticket (dispatch/parts.py): its role and how far it got.
 PART_ROLES_ZH = {"co": "协办", "forward": "转派"}
 PART_STATUS_ZH = {"pending": "待签收", "accepted": "已签收", "returned": "已退回", "replied": "已答复",
@@ -143,6 +144,7 @@ ACTIVITY_ZH = {
     "token_created": "创建 API 令牌", "token_revoked": "撤销 API 令牌",
     "webhook_set": "设置对接地址", "webhook_removed": "删除对接地址",
     "model_swapped": "分类模型重训并启用", "model_kept": "分类模型重训未启用",
+    "kb_published": "发布知识", "kb_retired": "停用知识",
 }
 ACTIVITY_FIELDS_ZH = {
     "old_score": "原模型得分", "new_score": "新模型得分", "held_out": "留出改派样本数", "trained_on": "训练样本数",

@@ -17,12 +17,13 @@ from starlette.routing import Route
 
 from dispatch import follow_up, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
-from dispatch.errors import InvalidInput, Reason
+from dispatch.errors import IllegalTransition, InvalidInput, Reason
 from dispatch.intake import IntakeRequest, intake
 from dispatch.phone import national_form
 from dispatch.vocabulary import Channel, RequestType, Urgency
 from web.auth import staff_only
 from web.messages import describe, words
+from web.pages import kb_console
 from web.pages.labels import label
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
@@ -121,20 +122,23 @@ async def file_ticket(request: Request) -> Response:
                                    channel_ref=f"{linkedid or 'console'}:{form_id}", call_linkedid=linkedid)
 
     proposal = await site.services.propose(intake_request)
+    raw_article = str(form.get("answer_article") or "")
+    article_id = int(raw_article) if raw_article.isdigit() and len(raw_article) < 10 else None
 
     def work(session: Session) -> str:
         result = intake(session, intake_request, site.services.rules, actor=user.actor,
                         router=site.services.router, proposal=proposal)
         if linkedid:  # a call not written yet is linked when it is (its Linkedid is on the source)
             telephony.link_ticket_to_call(session, result.ticket, linkedid)
+        kb_console.answer_or_count(session, site.services, result.ticket, user.actor, article_id)
         return result.ticket.number
 
     try:
         number = await site.services.run(work)
-    except InvalidInput as exc:
+    except (InvalidInput, IllegalTransition) as exc:
         return await console(request, values=values, error=describe(exc), status=422)
     site.changed()
-    return RedirectResponse(f"/tickets/{number}?done=filed", status_code=303)
+    return RedirectResponse(f"/tickets/{number}?done={'answer' if article_id else 'filed'}", status_code=303)
 
 
 async def callback_done(request: Request) -> Response:

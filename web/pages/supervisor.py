@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import disputes, lifecycle, outbox, queries, reports, routing_feedback, staff_activity
+from dispatch import disputes, kb, lifecycle, outbox, queries, reports, routing_feedback, staff_activity
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -202,7 +202,9 @@ async def dashboard(request: Request, *, error: str | None = None, status: int =
     daily = await site.services.run(lambda s: queries.daily_series(s, period))
     categories = [(str(row[0]), int(row[1])) for row in tables["categories"].rows][:12]
     channels = [(str(row[0]), int(row[1])) for row in tables["channels"].rows]
+    kb_stale = len(await site.services.run(lambda s: kb.stale(s, today)))
     return site.render(request, "supervisor.html", {
+        "kb_stale": kb_stale,
         "period": period, "presets": PRESETS, "tables": tables, "extension_ids": board.extension_ids,
         "versions": board.versions, "query": request.url.query, "error": error,
         "done": request.query_params.get("done"),

@@ -1,0 +1,138 @@
+"""The knowledge base over HTTP: GET /api/v1/kb for citizens and staff tokens, the public
+page with escaped highlights and the deflection button, the staff editor where a unit
+edits only its own articles and a supervisor publishes, and the editors' figures."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from dispatch import api_tokens, kb
+from dispatch.actors import Actor
+from dispatch.models import KbArticle, KbDeflection, KbSearch, StaffUser
+from dispatch.units import unit_by_code
+from tests.web.pages_support import csrf, login, token_in
+from web.services import Services
+
+
+def _article(services: Services, title: str, *, unit: str = "human-resources", public: bool = True,
+             body: str = "先挂失，再带身份证到服务大厅补办。") -> int:
+    def work(session):  # type: ignore[no-untyped-def]
+        article = kb.create(session, unit_by_code(session, unit),
+                            kb.parse_text({"title": title, "body": body, "public": public}), Actor.system("test"))
+        kb.publish(session, article, Actor.system("test"))
+        return article.id
+
+    return services.run_sync(work)
+
+
+def _token(services: Services, username: str) -> str:
+    with services.sessions.begin() as session:
+        user = session.scalars(select(StaffUser).where(StaffUser.username == username)).one()
+        return api_tokens.create(session, user, "test", lifetime=dt.timedelta(hours=1))[1]
+
+
+def test_the_api_answers_citizens_with_public_articles_and_staff_tokens_with_internal_ones_too(
+        client: TestClient, services: Services) -> None:
+    internal = _article(services, "社保卡补办内部口径", public=False, body="内部：社保卡补办可加急。")
+    response = client.get("/api/v1/kb", params={"q": "社保卡丢了怎么补办"})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert results[0]["title"] == "社会保障卡丢失怎么补办"      # a demo article
+    assert set(results[0]) >= {"id", "title", "score", "snippet"}
+    assert results == sorted(results, key=lambda r: -r["score"])
+    assert internal not in [r["id"] for r in results]
+
+    staff = client.get("/api/v1/kb", params={"q": "社保卡补办加急"},
+                       headers={"Authorization": f"Bearer {_token(services, 'operator')}"})
+    assert internal in [r["id"] for r in staff.json()["results"]]
+    assert client.get("/api/v1/kb", params={"q": "社保卡"}, headers={"Authorization": "Bearer nope"}).status_code == 401
+    missing = client.get("/api/v1/kb")
+    assert missing.status_code == 422 and missing.json()["field"] == "q"
+    with services.sessions() as session:
+        assert session.scalar(select(func.count(KbSearch.id)).where(KbSearch.source == "api")) == 2
+
+
+def test_the_public_page_highlights_escaped_passages_and_counts_a_deflection(client: TestClient,
+                                                                             services: Services) -> None:
+    article_id = _article(services, "<script>标题</script>社保卡补办", body="社保卡<b>补办</b>请到服务大厅。")
+    page = client.get("/kb", params={"q": "社保卡补办"})
+    assert page.status_code == 200
+    assert "<script>标题" not in page.text and "&lt;script&gt;标题" in page.text
+    assert "<mark>社保卡</mark>" in page.text or "<mark>补办</mark>" in page.text
+    assert "<b>补办</b>" not in page.text
+
+    article = client.get(f"/kb/{article_id}")
+    assert article.status_code == 200 and "&lt;b&gt;补办&lt;/b&gt;" in article.text   # raw HTML shown as text
+    done = client.post(f"/kb/{article_id}/deflection", data={"csrf_token": token_in(article.text), "q": "社保卡补办"})
+    assert done.status_code == 303
+    assert client.post(f"/kb/{article_id}/deflection", data={"q": "x"}).status_code == 403  # no CSRF token
+    with services.sessions() as session:
+        assert session.scalar(select(func.count(KbDeflection.id))) == 1
+    suggested = client.get("/kb/suggest", params={"q": "暖气不热怎么办"}).json()["results"]
+    assert suggested and suggested[0]["title"] == "暖气不热怎么办"
+
+
+def test_a_unit_edits_only_its_own_articles_and_a_supervisor_publishes(client: TestClient,
+                                                                       services: Services) -> None:
+    login(client, "housing")
+    token = csrf(client, "/staff/kb")
+    created = client.post("/staff/kb", data={"csrf_token": token, "title": "楼道灯坏了找谁", "body": "联系物业。",
+                                             "public": "on", "review_by": "2027-01-31"})
+    assert created.status_code == 303
+    own = int(created.headers["location"].split("/")[3].split("?")[0])
+    hr_article = _article(services, "失业金申领", unit="human-resources")
+    hr_page = client.get(f"/staff/kb/{hr_article}")
+    assert hr_page.status_code == 200 and 'id="kb-edit-form"' not in hr_page.text
+    refused = client.post(f"/staff/kb/{hr_article}", data={"csrf_token": token, "title": "改", "body": "改"})
+    assert refused.status_code == 403
+    assert client.post(f"/staff/kb/{own}/publish", data={"csrf_token": token}).status_code == 403
+    edited = client.post(f"/staff/kb/{own}", data={"csrf_token": token, "title": "楼道灯坏了找谁",
+                                                   "body": "联系物业维修。", "expected_version": "1"})
+    assert edited.status_code == 303
+
+    login(client, "supervisor")
+    token = csrf(client, f"/staff/kb/{own}")
+    assert client.post(f"/staff/kb/{own}/publish", data={"csrf_token": token, "expected_version": "2"}).status_code == 303
+    with services.sessions() as session:
+        article = session.get(KbArticle, own)
+        assert article is not None and (article.state, article.published_version) == ("published", 2)
+        hr = session.get(KbArticle, hr_article)
+        assert hr is not None and hr.title == "失业金申领" and hr.version == 1
+    figures = client.get("/supervisor/kb")
+    assert figures.status_code == 200 and 'id="kb-direct-rate"' in figures.text
+
+
+def test_a_stale_article_is_flagged_on_the_supervisors_page(client: TestClient, services: Services) -> None:
+    def work(session):  # type: ignore[no-untyped-def]
+        article = kb.create(session, unit_by_code(session, "water"),
+                            kb.parse_text({"title": "停水通知在哪看", "body": "看公众号。", "review_by": "2020-01-01"}),
+                            Actor.system("test"))
+        kb.publish(session, article, Actor.system("test"))
+
+    login(client, "supervisor")
+    assert 'id="kb-stale-notice"' not in client.get("/supervisor").text
+    services.run_sync(work)
+    page = client.get("/supervisor")
+    assert 'id="kb-stale-notice"' in page.text and "1 篇文章已过复核日期" in page.text
+    assert "停水通知在哪看" in client.get("/supervisor/kb").text
+
+
+def test_the_staff_api_answers_a_ticket_from_an_article(client: TestClient, services: Services) -> None:
+    from dispatch.models import Ticket, TicketEvent
+
+    with services.sessions() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.title == "建议增加公交班次")).one()
+        article = session.scalars(select(KbArticle).where(KbArticle.title == "到王屋山景区怎么坐公交")).one()
+        number, version, article_id = ticket.number, ticket.version, article.id
+    headers = {"Authorization": f"Bearer {_token(services, 'operator')}"}
+    response = client.post(f"/api/v1/staff/tickets/{number}/answer", headers=headers,
+                           json={"article_id": article_id, "expected_version": version})
+    assert response.status_code == 200, response.text
+    with services.sessions() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+        event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                          TicketEvent.action == "answer")).one()
+    assert ticket.state == "answered" and "《到王屋山景区怎么坐公交》" in (ticket.reply or "")
+    assert event.data == {"article_id": article_id, "article_version": 1}
