@@ -250,3 +250,22 @@ def test_a_rule_added_on_one_process_is_followed_by_the_other_within_two_seconds
         ticket = session.scalar(select(Ticket).where(Ticket.number == created.json()["number"]))
         assert ticket is not None and ticket.routing is not None
         assert "ecology-environment" in str(ticket.routing) and phrase in str(ticket.routing), ticket.routing
+
+
+def test_a_catalogue_edit_on_one_process_is_followed_by_the_other_within_two_seconds(
+        two_servers: tuple[SimulatorThread, ServerThread, ServerThread]) -> None:
+    _, holder, other = two_servers
+    elsewhere = other.app.state.services.router
+    entry = next(item for item in elsewhere.catalogue.items if not item.local and item.unit_code != "gas")
+    term = "测试用新匹配词甲乙"
+    with httpx.Client(base_url=holder.url, follow_redirects=False, timeout=30) as client:
+        _login(client, "supervisor")
+        page = client.get("/supervisor/catalogue", params={"code": entry.code}).text
+        response = client.post(f"/supervisor/catalogue/{entry.code}", data={
+            "csrf_token": _token(page), "unit": "gas", "terms": "、".join((*entry.terms, term)),
+            "deadline_class": "", "note": "换承办单位"})
+        assert response.status_code == 303, response.text
+    took = _until(lambda: any(item.code == entry.code and item.unit_code == "gas" and term in item.terms
+                              for item in other.app.state.services.router.catalogue.items), 2.0,
+                  "the other process follows the catalogue's new version")
+    assert took < 2.0

@@ -17,6 +17,7 @@ from dispatch.actors import SUPERVISING_ROLES
 from dispatch.catalogue_match import Catalogue
 from dispatch.errors import DispatchError
 from dispatch.models import Unit
+from web import config_changes
 from web.auth import staff_only
 from web.errors import status_of
 from web.messages import describe
@@ -76,6 +77,7 @@ async def save(request: Request) -> Response:
     except DispatchError as exc:
         return await page(request, error=describe(exc), status=status_of(exc), values=values, code=code)
     await site.services.refresh_catalogue()
+    config_changes.tell(site.hub, config_changes.CATALOGUE)
     return RedirectResponse(f"/supervisor/catalogue?code={code}&done=saved#entry", status_code=303)
 
 
