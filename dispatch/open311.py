@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch import limits as limit_checks
@@ -18,7 +18,7 @@ from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, IntakeRules, intake, proposal_for
 from dispatch.limits import Limits
 from dispatch.masking import mask_text
-from dispatch.models import Open311Client, Open311Submission, Ticket, TicketEvent, Unit
+from dispatch.models import CatalogueEntry, Open311Client, Open311Submission, Ticket, TicketEvent, Unit
 from dispatch.open311_services import (ATTRIBUTES, CONFIDENTIAL, REQUEST_TYPE, YES, Service, current_services,
                                        service_by_code)
 from dispatch.routing import Router
@@ -95,6 +95,8 @@ def submit(session: Session, client: Open311Client, submission: Submission, *, c
     routed = dataclasses.replace(request, body=f"{request.body}\n{address}") if address else request
     result = intake(session, request, rules, now=now, proposal=proposal_for(routed, rules, router))
     ticket = result.ticket
+    if result.created and service.entry_id is not None:
+        ticket.catalogue_entry_id = service.entry_id  # the citizen chose the entry: dispatched under it
     session.add(Open311Submission(ticket_id=ticket.id, client_id=client.id, received_at=now,
                                   service_code=service.code, lat=point[0] if point else None,
                                   long=point[1] if point else None, address_string=address,
@@ -216,8 +218,13 @@ def _filtered(statement: Any, services: list[Service], query: RequestQuery, now:
         raise InvalidInput("end_date", Reason.PERIOD_TOO_LONG, limit=DEFAULT_SPAN.days)
     statement = statement.where(Ticket.received_at >= start, Ticket.received_at <= end)
     if query.service_codes:
-        categories = [s.category for s in services if s.code in query.service_codes]
-        statement = statement.where(Ticket.category.in_(categories))
+        chosen = [s for s in services if s.code in query.service_codes]
+        entries = [s.entry_code for s in chosen if s.entry_code is not None]
+        categories = [s.category for s in chosen if s.entry_code is None]
+        # A catalogue service matches the tickets dispatched under its entry (any version).
+        statement = statement.where(or_(
+            Ticket.catalogue_entry_id.in_(select(CatalogueEntry.id).where(CatalogueEntry.code.in_(entries))),
+            Ticket.category.in_(categories)))
     if query.statuses == {OPEN}:
         statement = statement.where(Ticket.state.not_in(_FINISHED))
     elif query.statuses == {CLOSED}:
@@ -239,9 +246,18 @@ def _as_requests(session: Session, tickets: list[Ticket], services: list[Service
     unit_ids = {t.unit_id for t in tickets if t.unit_id is not None}
     unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) \
         if unit_ids else {}
-    by_category = {s.category: s for s in services}
-    return [_as_request(t, by_category.get(t.category or ""), unit_names.get(t.unit_id),
-                        updated.get(t.id), submissions.get(t.id)) for t in tickets]
+    entry_ids = {t.catalogue_entry_id for t in tickets if t.catalogue_entry_id is not None}
+    entry_codes = dict(session.execute(select(CatalogueEntry.id, CatalogueEntry.code)
+                                       .where(CatalogueEntry.id.in_(entry_ids))).all()) if entry_ids else {}
+    by_code = {s.code: s for s in services}
+    by_category = {s.category: s for s in services if s.entry_code is None}
+
+    def service_of(ticket: Ticket) -> Service | None:
+        code = entry_codes.get(ticket.catalogue_entry_id) if ticket.catalogue_entry_id is not None else None
+        return by_code.get(code) if code is not None else by_category.get(ticket.category or "")
+
+    return [_as_request(t, service_of(t), unit_names.get(t.unit_id), updated.get(t.id), submissions.get(t.id))
+            for t in tickets]
 
 
 def _as_request(ticket: Ticket, service: Service | None, unit_name: str | None, updated: dt.datetime | None,

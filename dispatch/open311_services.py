@@ -1,10 +1,9 @@
 """What the hotline offers as Open311 services, and the attributes a request may carry.
 
-current_services() is the one place the list comes from. Today it is the city file's
-level-1 categories (and the categories townships handle locally); when the dispatch
-catalogue (派单目录) is in, it lists the catalogue's entries instead (code, the level-3 name,
-level 1 as the group, the unit's name, the keywords) and nothing else changes: every caller
-already passes the session the catalogue is read with.
+current_services() is the one place the list comes from: the dispatch catalogue's current
+entries (派单目录: the entry's code, its level-3 name, level 1 as the group, the unit that
+handles it, its terms as keywords). A database with no catalogue yet offers the city file's
+level-1 categories (and the categories townships handle locally) instead.
 """
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from dispatch import catalogue
 from dispatch.units import City
 from dispatch.vocabulary import LABELS_ZH, RequestType
 
@@ -25,6 +25,8 @@ class Service:
     group: str
     keywords: tuple[str, ...]
     category: str                  # what a ticket filed for it carries as its category
+    entry_code: str | None = None  # the catalogue entry: a ticket filed for it is dispatched under it
+    entry_id: int | None = None
 
 
 def category_code(name: str) -> str:
@@ -34,8 +36,12 @@ def category_code(name: str) -> str:
 
 
 def current_services(session: Session, city: City) -> list[Service]:
-    """The services clients may file under, in a stable order. (The session is for the
-    catalogue; the city file needs none.)"""
+    """The services clients may file under, in a stable order."""
+    entries = catalogue.current_entries(session)
+    if entries:
+        return [Service(code=e.code, name=e.level3, group=e.level1, keywords=e.terms, category=e.level1,
+                        description=f"{e.path}，由{'事发地乡镇（街道）' if e.local else e.unit_name}承办。",
+                        entry_code=e.code, entry_id=e.entry_id) for e in entries]
     unit_names = {u.code: u.name for u in city.units}
     names = sorted(set(city.categories) | set(city.local_categories))
     services = []

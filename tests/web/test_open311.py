@@ -4,7 +4,7 @@ and XML. The field names are the spec's own (wiki.open311.org/GeoReport_v2)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterator
+from typing import Any, Iterator
 from xml.etree import ElementTree
 
 import pytest
@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from dispatch import lifecycle, open311_keys
+from dispatch import catalogue, lifecycle, open311_keys
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.limits import Limits
-from dispatch.models import Open311Submission, Ticket
+from dispatch.models import CatalogueEntry, Open311Submission, Ticket
 from dispatch.open311 import iso
 from dispatch.open311_services import current_services
 from dispatch.public import ticket_by_number
@@ -50,9 +50,13 @@ def api_key(sessions: sessionmaker[Session]) -> str:
     return raw
 
 
-def service_code(client: TestClient, name: str = "城乡建设") -> str:
-    """As a client finds it: by name in the service list."""
-    return next(s["service_code"] for s in client.get(f"{BASE}/services.json").json() if s["service_name"] == name)
+def service(client: TestClient, group: str = "城乡建设") -> dict[str, Any]:
+    """As a client finds it in the service list: the first of a group (a catalogue level 1)."""
+    return next(s for s in client.get(f"{BASE}/services.json").json() if s["group"] == group)
+
+
+def service_code(client: TestClient, group: str = "城乡建设") -> str:
+    return str(service(client, group)["service_code"])
 
 
 def file(client: TestClient, key: str, city: City, fmt: str = "json", **fields: str):  # type: ignore[no-untyped-def]
@@ -68,25 +72,37 @@ def xml(response) -> ElementTree.Element:  # type: ignore[no-untyped-def]
     return ElementTree.fromstring(response.content)
 
 
-def test_services_are_the_city_categories_with_stable_codes_in_json_and_xml(client: TestClient, units: City,
-                                                                           session: Session) -> None:
+def test_services_are_the_catalogue_entries_in_json_and_xml(client: TestClient, units: City,
+                                                             session: Session) -> None:
     listed = client.get(f"{BASE}/services.json")
     assert listed.status_code == 200 and listed.headers["content-type"] == "application/json; charset=utf-8"
     services = listed.json()
-    assert {s["service_name"] for s in services} == set(units.categories) | set(units.local_categories)
+    entries = catalogue.current_entries(session)
+    session.rollback()  # SQLite: the read's transaction would hold the write lock the app needs
+    assert len(entries) == 517
+    # One service per dispatch catalogue entry: its code, its level-3 name, level 1 as the group.
+    assert [(s["service_code"], s["service_name"], s["group"]) for s in services] == [
+        (e.code, e.level3, e.level1) for e in entries]
     assert all(list(s) == SERVICE_FIELDS for s in services)
-    housing = next(s for s in services if s["service_name"] == "城乡建设")
-    assert housing["metadata"] is True and housing["type"] == "realtime" and "乡镇" in housing["description"]
+    gas = next(s for s in services if s["service_name"] == "燃气供应")
+    assert gas["metadata"] is True and gas["type"] == "realtime" and "燃气" in gas["description"]
+    local = next(e for e in entries if e.local)
+    assert "乡镇" in next(s["description"] for s in services if s["service_code"] == local.code)
     root = xml(client.get(f"{BASE}/services.xml"))
     assert root.tag == "services" and [e.tag for e in root] == ["service"] * len(services)
     assert [e.findtext("service_code") for e in root] == [s["service_code"] for s in services]
     assert root[0].findtext("metadata") == "true"
+
+
+def test_without_a_catalogue_the_services_are_the_city_categories_with_stable_codes(session: Session,
+                                                                                   units: City) -> None:
+    services = current_services(session, units)  # no app started: no catalogue seeded
+    assert {s.name for s in services} == set(units.categories) | set(units.local_categories)
     # Codes come from the names: the same list in any order gives the same codes.
     reordered = City(code=units.code, name=units.name, units=units.units,
                      categories=dict(reversed(list(units.categories.items()))),
                      local_categories=units.local_categories, gazetteer=units.gazetteer)
-    assert {s.code: s.name for s in current_services(session, reordered)} == {s["service_code"]: s["service_name"]
-                                                                      for s in services}
+    assert {s.code: s.name for s in current_services(session, reordered)} == {s.code: s.name for s in services}
 
 
 def test_a_service_definition_lists_its_attributes(client: TestClient, units: City) -> None:
@@ -106,6 +122,7 @@ def test_a_service_definition_lists_its_attributes(client: TestClient, units: Ci
 
 def test_a_civic_app_files_a_request_through_the_one_intake(client: TestClient, api_key: str, units: City,
                                                              sessions: sessionmaker[Session]) -> None:
+    chosen = service(client)
     answer = file(client, api_key, units, lat="35.0904", long="112.6024", media_url="https://img.example.cn/1.jpg")
     assert answer.status_code == 201, answer.text
     [receipt] = answer.json()
@@ -114,6 +131,8 @@ def test_a_civic_app_files_a_request_through_the_one_intake(client: TestClient, 
     with sessions() as session:
         ticket = ticket_by_number(session, receipt["service_request_id"])
         assert (ticket.channel, ticket.category, ticket.state) == ("open311", "城乡建设", "received")
+        assert ticket.catalogue_entry_id is not None
+        assert session.get(CatalogueEntry, ticket.catalogue_entry_id).code == chosen["service_code"]
         assert ticket.name == "张三丰" and ticket.phone == "+8613812345678"
         assert ticket.location == "济源市沁园街道天坛路 12 号（35.090400,112.602400）"
         kept = session.scalar(select(Open311Submission).where(Open311Submission.ticket_id == ticket.id))
@@ -124,7 +143,7 @@ def test_a_civic_app_files_a_request_through_the_one_intake(client: TestClient, 
     [read] = client.get(f"{BASE}/requests/{receipt['service_request_id']}.json").json()
     assert list(read) == REQUEST_FIELDS
     assert read["status"] == "open" and read["status_notes"] == "已受理"
-    assert read["service_name"] == "城乡建设" and read["service_code"] == service_code(client)
+    assert read["service_name"] == chosen["service_name"] and read["service_code"] == chosen["service_code"]
     # Masked as on the public pages: no name, no number.
     assert "13812345678" not in str(read) and "张三丰" not in str(read)
     assert "138****5678" in read["description"] and "张**" in read["description"]
