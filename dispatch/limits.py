@@ -63,6 +63,8 @@ class Limits:
     kept_forms_per_address: Limit = Limit("kept_forms_address", 20, FORM_WINDOW)
     deflections_per_address: Limit = Limit("kb_deflection_address", 10, FORM_WINDOW)
     open311_intake_per_client: Limit = Limit("open311_intake_client", 60, MINUTE)
+    # Listing requests masks up to a thousand texts (about half a second of CPU) and needs no key.
+    open311_lists_per_address: Limit = Limit("open311_list_address", 30, MINUTE)
     lookup_failures_per_address: Limit = Limit("lookup_fail_address", 10, LOOKUP_WINDOW)
     lookup_failures_per_ticket: Limit = Limit("lookup_fail_ticket", 20, HOUR)
     login_failures_per_user_address: Limit = Limit("login_fail_user_address", 5, LOGIN_WINDOW)
@@ -71,7 +73,8 @@ class Limits:
 
     @classmethod
     def build(cls, *, api_intake_per_minute: int = 10, web_form_per_address: int = 10,
-              open311_intake_per_minute: int = 60, lookup_failures_per_address: int = 10,
+              open311_intake_per_minute: int = 60, open311_lists_per_minute: int = 30,
+              lookup_failures_per_address: int = 10,
               lookup_failures_per_ticket: int = 20, login_failures_per_user_address: int = 5,
               login_failures_per_address: int = 30, sms_countries: tuple[str, ...] = ("86",),
               sms_per_recipient_per_day: int = 10, sms_per_hour: int = 500) -> Limits:
@@ -79,6 +82,7 @@ class Limits:
             api_intake_per_address=Limit("api_intake_address", api_intake_per_minute, MINUTE),
             web_form_per_address=Limit("web_form_address", web_form_per_address, FORM_WINDOW),
             open311_intake_per_client=Limit("open311_intake_client", open311_intake_per_minute, MINUTE),
+            open311_lists_per_address=Limit("open311_list_address", open311_lists_per_minute, MINUTE),
             lookup_failures_per_address=Limit("lookup_fail_address", lookup_failures_per_address, LOOKUP_WINDOW),
             lookup_failures_per_ticket=Limit("lookup_fail_ticket", lookup_failures_per_ticket, HOUR),
             login_failures_per_user_address=Limit("login_fail_user_address", login_failures_per_user_address,
@@ -128,6 +132,16 @@ def kept_form_allowed(session: Session, limits: Limits, client: str, now: dt.dat
     """Count one staff form kept for an address; False (not kept) past its share."""
     limit = limits.kept_forms_per_address
     return not limit.on or rate_counters.hit(session, limit, client, now) <= limit.limit
+
+
+def count_open311_list(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
+    """Count one GET requests list from an address; RateLimited past the limit."""
+    limit = limits.open311_lists_per_address
+    if not limit.on:
+        return
+    now = now or utcnow()
+    if rate_counters.hit(session, limit, client, now) > limit.limit:
+        rate_counters.refuse([(limit, client)], Reason.TOO_MANY_LOOKUPS, now)
 
 
 def count_open311_intake(session: Session, limits: Limits, client_id: int, now: dt.datetime | None = None) -> None:

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dispatch import open311, open311_keys
+from dispatch import limits, open311, open311_keys
 from dispatch.errors import NotFound, Reason
 from dispatch.open311_services import ATTRIBUTES, current_services, service_by_code
+from web.auth import client_key
 from web.inputs import refuse_unstorable
 from web.open311_format import CONTENT_TYPES, FORMATS, respond
 from web.services import Services
@@ -136,7 +137,14 @@ async def request_list(request: Request) -> Response:
         start=open311.parse_datetime("start_date", params["start_date"]) if params.get("start_date") else None,
         end=open311.parse_datetime("end_date", params["end_date"]) if params.get("end_date") else None,
         statuses=open311.parse_statuses(params.get("status") or ""))
-    found = await services.run(lambda session: open311.service_requests(session, services.city, query))
+    client = client_key(request)
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        # Counted in the database: a list costs real CPU and needs no key.
+        limits.count_open311_list(session, services.settings.limits, client)
+        return open311.service_requests(session, services.city, query)
+
+    found = await services.run(work)
     return respond(fmt, "service_requests", found)
 
 

@@ -303,6 +303,18 @@ def test_a_client_key_is_limited_per_minute(database_url: str, units: City, api_
         assert int(refused.headers["retry-after"]) > 0
 
 
+def test_request_lists_are_limited_per_address(database_url: str, units: City) -> None:
+    """A list masks up to a thousand texts and needs no key: an address gets a few a minute."""
+    settings = Settings(database_url=database_url, limits=Limits.build(open311_lists_per_minute=2))
+    with TestClient(create_app(settings)) as client:
+        for _ in range(2):
+            assert client.get(f"{BASE}/requests.json").status_code == 200
+        refused = client.get(f"{BASE}/requests.xml")
+        assert refused.status_code == 429 and xml(refused)[0].findtext("code") == "429"
+        assert int(refused.headers["retry-after"]) > 0
+        assert client.get(f"{BASE}/services.json").status_code == 200  # the catalogue is not limited
+
+
 def test_discovery_names_the_endpoint_and_its_formats(client: TestClient) -> None:
     found = client.get(f"{BASE}/discovery.json").json()
     [endpoint] = found["endpoints"]
