@@ -129,7 +129,8 @@ async def stats(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     period = period_from_query(request)
 
-    return JSONResponse(await services.run(lambda session: reports.public_summary(session, period)))
+    return JSONResponse(await services.run(lambda session: reports.public_summary(session, period,
+                                                                                   calls=services.call_policy())))
 
 
 def holidays_json(view: calendar_days.YearView) -> dict[str, Any]:

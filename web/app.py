@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from dispatch.db import storage_fault
-from web import api, api_auth, api_staff, health, metrics, openapi, pages, scheduler, sms
+from web import api, api_auth, api_calls, api_staff, health, metrics, openapi, pages, scheduler, sms
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
@@ -68,7 +68,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             if services is None:
                 built.close()
 
-    routes = [*health.routes, *metrics.routes, *pages.routes, *api.routes, *api_auth.routes, *api_staff.routes, *openapi.routes,
+    routes = [*health.routes, *metrics.routes, *pages.routes, *api.routes, *api_auth.routes, *api_calls.routes, *api_staff.routes, *openapi.routes,
               *sms.routes]
     return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
                      middleware=[Middleware(metrics.RequestMetrics, metrics=counted), Middleware(InputGuard)])

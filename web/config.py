@@ -122,6 +122,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "history generated (about 300 tickets a working day); 0 = only the sample tickets"),
     SettingSpec("HOTLINE_DEMO_CALL_INTERVAL_SECONDS", "45", "`hotline serve --demo` without a PBX: seconds "
                 "between the AMI simulator's calls (a few of them missed calls for the callback list)"),
+    SettingSpec("HOTLINE_SERVICE_LEVEL_SECONDS", "20", "service level: calls answered within this many seconds "
+                "of entering the queue, over calls offered (the wallboard, /api/v1/stats, the reports); the "
+                "15-second answer rate of GB/T 33358-2016 is given beside it whatever this is"),
+    SettingSpec("HOTLINE_SHORT_ABANDON_SECONDS", "0", "callers who hang up within this many seconds of "
+                "waiting are short abandons, left out of the abandonment rate only (both sides of it); "
+                "0 = off, every abandon counts"),
+    SettingSpec("HOTLINE_WRAP_UP_SECONDS", "0", "after a call an agent is shown in wrap-up (话后处理) for this "
+                "many seconds, as Asterisk's queues.conf wrapuptime keeps them from the next call; 0 = none"),
+    SettingSpec("HOTLINE_REPORT_PDF", "auto", "PDF of the daily / weekly / monthly reports: auto (chromium's "
+                "print through Playwright when both are installed; otherwise HTML and CSV only) or off"),
+    SettingSpec("HOTLINE_CHROMIUM", None, "the chromium program printing report PDFs; unset: chromium, "
+                "chromium-browser or google-chrome found on PATH"),
     SettingSpec("HOTLINE_API_TOKEN_HOURS", "12", "lifetime of a staff API token obtained with POST "
                 "/api/v1/auth/token (tokens made by `hotline tokens create` choose their own)"),
 )
@@ -189,6 +201,11 @@ class Settings:
         """Served over https (behind a TLS proxy the app itself may only see http)."""
         return bool(self.public_url and self.public_url.lower().startswith("https://"))
     api_token_hours: float = 12.0
+    service_level_seconds: int = 20
+    short_abandon_seconds: int = 0
+    wrap_up_seconds: int = 0
+    report_pdf: bool = True
+    chromium: str | None = None
     demo_call_interval_seconds: float = 45.0
     demo_history_days: int = 90
 
@@ -258,6 +275,11 @@ class Settings:
                 sms_per_hour=count("HOTLINE_SMS_GLOBAL_PER_HOUR")),
             trusted_proxies=parse_networks(get("HOTLINE_TRUSTED_PROXIES")),
             api_token_hours=float(number("HOTLINE_API_TOKEN_HOURS", float)),
+            service_level_seconds=int(number("HOTLINE_SERVICE_LEVEL_SECONDS", int)),
+            short_abandon_seconds=count("HOTLINE_SHORT_ABANDON_SECONDS"),
+            wrap_up_seconds=count("HOTLINE_WRAP_UP_SECONDS"),
+            report_pdf=_report_pdf(get("HOTLINE_REPORT_PDF")),
+            chromium=get("HOTLINE_CHROMIUM"),
             demo_call_interval_seconds=float(number("HOTLINE_DEMO_CALL_INTERVAL_SECONDS", float)),
             demo_history_days=count("HOTLINE_DEMO_HISTORY_DAYS"),
         )
@@ -342,6 +364,13 @@ def _log_format(value: str | None) -> str:
     if text not in ("text", "json"):
         raise ValueError(f"HOTLINE_LOG_FORMAT must be text or json, got {value!r}")
     return text
+
+
+def _report_pdf(value: str | None) -> bool:
+    text = (value or "auto").lower()
+    if text not in ("auto", "off"):
+        raise ValueError(f"HOTLINE_REPORT_PDF must be auto or off, got {value!r}")
+    return text == "auto"
 
 
 def _yes(value: str | None, name: str) -> bool:

@@ -24,6 +24,8 @@ from dispatch.follow_up import FollowUpPolicy
 from dispatch.gram_index import GramIndex
 from dispatch.intake import IntakeRules
 from dispatch.routing import Router, city_router
+from dispatch.reports import CallPolicy
+from dispatch.wallboard import WallboardPolicy
 from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
 
@@ -42,6 +44,14 @@ class Services:
     follow_up: FollowUpPolicy = FollowUpPolicy()
     # Gram counts of open tickets, kept between requests (a pure function of their texts).
     similar_index: GramIndex = field(default_factory=similarity.new_index)
+
+    def call_policy(self) -> CallPolicy:
+        """How calls are counted (service level, short abandons), from the settings."""
+        return CallPolicy(service_level_seconds=self.settings.service_level_seconds,
+                          short_abandon_seconds=self.settings.short_abandon_seconds)
+
+    def wallboard_policy(self) -> WallboardPolicy:
+        return WallboardPolicy(calls=self.call_policy(), wrap_up_seconds=self.settings.wrap_up_seconds)
 
     def chase_policy(self) -> ChasePolicy:
         """The deadline chasing rules, on the same working-day calendar as the deadlines."""

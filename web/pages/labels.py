@@ -154,3 +154,8 @@ def activity_detail(detail: dict[str, object] | None) -> str:
     if not detail:
         return ""
     return "；".join(f"{ACTIVITY_FIELDS_ZH.get(k, k)}：{activity_value(v)}" for k, v in detail.items())
+
+# The call wallboard (话务实时监控): agent states and alarms.
+AGENT_STATES_ZH = {"ready": "空闲", "ringing": "振铃", "talking": "通话", "wrap_up": "话后处理", "paused": "暂停"}
+WALLBOARD_ALARMS_ZH = {"long_wait": "有来电等待超过 15 秒", "low_answer_rate": "近 24 小时接通率低于 95%",
+                       "no_agent_ready": "没有空闲坐席"}
