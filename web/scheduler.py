@@ -1,5 +1,6 @@
-"""Work the app does by the clock: closing resolved tickets nobody rated in time, and
-chasing deadlines (near-due warnings, overdue notices, escalation, the units' daily digest).
+"""Work the app does by the clock: closing resolved tickets nobody rated in time, chasing
+deadlines (near-due warnings, overdue notices, escalation, the units' daily digest), and
+making the daily, weekly and monthly reports.
 
 Each job is a function of (session, now), run in its own transaction, and idempotent:
 running it twice (or in two processes) changes nothing the second time."""
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import chasing, follow_up
 from dispatch.clock import utcnow
+from web import report_files
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ def jobs(services: Services) -> list[tuple[str, Job]]:
     return [
         ("auto_close_unrated", lambda s, now: follow_up.close_unrated_resolved(s, services.follow_up, now=now)),
         ("chase_deadlines", lambda s, now: chasing.chase(s, now, policy)),
+        ("periodic_reports", lambda s, now: report_files.make_due(s, now, services)),
     ]
 
 

@@ -10,7 +10,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from web.pages import admin, board, calls, holidays, login, operator, public, rules, search, supervisor, tickets, unit, wallboard
+from web.pages import admin, board, calls, holidays, login, operator, public, rules, reports, search, supervisor, tickets, unit, wallboard
 from web.pages.site import STATIC_DIR, Site, running
 
 
@@ -23,7 +23,7 @@ async def favicon(_request: Request) -> Response:
 routes: list[BaseRoute] = [
     *public.routes, *board.routes, *login.routes, *operator.routes, *calls.routes, *unit.routes, *supervisor.routes, *rules.routes,
     *holidays.routes,
-    *tickets.routes, *search.routes, *admin.routes, *wallboard.routes,
+    *tickets.routes, *search.routes, *admin.routes, *wallboard.routes, *reports.routes,
     Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
     Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
 ]
