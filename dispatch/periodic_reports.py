@@ -229,7 +229,8 @@ def exists(session: Session, kind: str, period: Period) -> bool:
 
 def store(session: Session, kind: str, period: Period, data: dict[str, Any], *, html: str, csv: str,
           pdf: bytes | None, pdf_note: str | None, seconds: float, now: dt.datetime) -> PeriodicReport | None:
-    """Keep the report; None when another process kept the same one first."""
+    """Keep the report; None when another process kept the same one first. No PDF and no
+    note: the PDF is still to be printed (waiting_for_pdf)."""
     report = PeriodicReport(kind=kind, since=period.since, until=period.until, generated_at=now, seconds=seconds,
                             data=data, html=html, csv=csv, pdf=pdf, pdf_note=pdf_note)
     try:
@@ -248,6 +249,23 @@ def listed(session: Session, limit: int = 200) -> list[PeriodicReport]:
                                                  PeriodicReport.until, PeriodicReport.generated_at,
                                                  PeriodicReport.seconds, PeriodicReport.pdf_note))
         .order_by(PeriodicReport.since.desc(), PeriodicReport.id.desc()).limit(limit)))
+
+
+def waiting_for_pdf(session: Session) -> list[int]:
+    """Reports kept without a PDF yet, nor a reason for having none: to be printed."""
+    return list(session.scalars(select(PeriodicReport.id).where(PeriodicReport.pdf.is_(None),
+                                                                PeriodicReport.pdf_note.is_(None))
+                                .order_by(PeriodicReport.id)))
+
+
+def attach_pdf(session: Session, report_id: int, pdf: bytes | None, note: str | None) -> bool:
+    """The PDF printed (or why there is none), unless another process was first."""
+    report = session.get(PeriodicReport, report_id)
+    if report is None or report.pdf is not None or report.pdf_note is not None:
+        return False
+    report.pdf, report.pdf_note = pdf, note
+    session.flush()
+    return True
 
 
 def has_pdf(session: Session, ids: list[int]) -> set[int]:

@@ -204,7 +204,9 @@ class Settings:
     service_level_seconds: int = 20
     short_abandon_seconds: int = 0
     wrap_up_seconds: int = 0
-    report_pdf: bool = True
+    # Off unless asked for, like train_on_start: an app built in code (tests, scripts) should
+    # not start chromium; from_env() turns it on by default for `hotline serve`.
+    report_pdf: bool = False
     chromium: str | None = None
     demo_call_interval_seconds: float = 45.0
     demo_history_days: int = 90

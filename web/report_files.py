@@ -4,6 +4,7 @@ other), and PDF through web/report_pdf.py where an engine exists. The figures ar
 dispatch/periodic_reports.py's; the scheduler's job make_due() keeps what is due once."""
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -16,6 +17,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from dispatch import periodic_reports
+from dispatch.models import PeriodicReport
 from dispatch.queries import DayFigures
 from dispatch.reports import Period
 from web import report_pdf
@@ -128,23 +130,41 @@ def make_due(session: Session, now: dt.datetime, services: Services) -> list[str
 
 
 def make(session: Session, kind: str, period: Period, now: dt.datetime, services: Services) -> Any:
+    """The figures, HTML and CSV, kept in one short transaction; the PDF is printed after,
+    outside any transaction (print_waiting): chromium takes seconds, and on SQLite a
+    transaction holds every other writer."""
     started = time.perf_counter()
     data = periodic_reports.build(session, kind, period, now, services.call_policy())
     html, text = render_html(data), render_csv(data)
-    pdf, note = None, None
-    if not services.settings.report_pdf:
-        note = REPORT_PDF_OFF
-    else:
-        try:
-            pdf = report_pdf.print_pdf(html, services.settings.chromium)
-        except report_pdf.NoEngine:
-            note = REPORT_NO_PDF
-        except Exception:  # a PDF engine failing costs the PDF, never the report
-            log.exception("report PDF failed", extra={"event": "report_pdf_failed", "kind": kind})
-            note = REPORT_PDF_FAILED
+    note = None if services.settings.report_pdf else REPORT_PDF_OFF
     seconds = time.perf_counter() - started
-    report = periodic_reports.store(session, kind, period, data, html=html, csv=text, pdf=pdf, pdf_note=note,
+    report = periodic_reports.store(session, kind, period, data, html=html, csv=text, pdf=None, pdf_note=note,
                                     seconds=seconds, now=now)
     log.info("report made", extra={"event": "periodic_report", "kind": kind, "since": period.since.isoformat(),
-                                   "seconds": round(seconds, 2), "pdf": pdf is not None})
+                                   "seconds": round(seconds, 2)})
     return report
+
+
+def print_pdf(html: str, chromium: str | None) -> tuple[bytes | None, str | None]:
+    """The PDF, or None and why there is none (the report goes out without it)."""
+    try:
+        return report_pdf.print_pdf(html, chromium), None
+    except report_pdf.NoEngine:
+        return None, REPORT_NO_PDF
+    except Exception:  # a PDF engine failing costs the PDF, never the report
+        log.exception("report PDF failed", extra={"event": "report_pdf_failed"})
+        return None, REPORT_PDF_FAILED
+
+
+async def print_waiting(services: Services) -> int:
+    """Print the PDF of every report kept without one; each read, printed and written back
+    in steps of its own, so no transaction waits on chromium."""
+    printed = 0
+    for report_id in await services.run(periodic_reports.waiting_for_pdf):
+        html = await services.run(lambda s, i=report_id: s.get_one(PeriodicReport, i).html)
+        pdf, note = await asyncio.to_thread(print_pdf, html, services.settings.chromium)
+        if await services.run(lambda s, i=report_id: periodic_reports.attach_pdf(s, i, pdf, note)):
+            printed += pdf is not None
+            log.info("report PDF", extra={"event": "periodic_report_pdf", "report": report_id,
+                                          "pdf": pdf is not None})
+    return printed

@@ -57,6 +57,10 @@ async def run_once(services: Services, now: dt.datetime | None = None) -> dict[s
             continue
         if result:
             log.info("scheduled work done", extra={"event": name, "result": result})
+    try:  # outside the jobs' transactions: chromium takes seconds
+        results["report_pdfs"] = await report_files.print_waiting(services)
+    except Exception:
+        log.exception("scheduled work failed", extra={"event": "scheduler_error", "job": "report_pdfs"})
     return results
 
 

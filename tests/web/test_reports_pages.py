@@ -4,6 +4,7 @@ unit gets its own part, other roles get nothing; and the report opened in a real
 its PDF printed by chromium."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from typing import Any, Iterator
@@ -20,7 +21,7 @@ from tests.web.pages_support import client_for, login
 from tests.web.server import ServerThread
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip
 from tests.web.test_browser import login as browser_login
-from web import scheduler
+from web import report_files, scheduler
 from web.app import create_app
 from web.config import Settings
 from web.pages.labels import REPORT_NO_PDF, REPORT_PDF_OFF
@@ -65,6 +66,8 @@ def test_without_a_pdf_engine_the_report_still_comes_as_html_and_csv(quick: Serv
     missing = dataclasses.replace(quick, settings=dataclasses.replace(quick.settings, report_pdf=True,
                                                                        chromium="/nonexistent/chromium"))
     run_report_job(missing)
+    assert all(r.pdf is None and r.pdf_note is None for r in kept(quick))  # to be printed, after the job
+    assert asyncio.run(report_files.print_waiting(missing)) == 0
     (day, *_) = kept(quick)
     assert day.pdf is None and day.pdf_note == REPORT_NO_PDF
     assert day.html.startswith("<!doctype html>") and day.csv.startswith("\ufeff12345 热线日报")
@@ -109,10 +112,13 @@ def test_supervisors_download_every_format_and_units_their_own_part(quick: Servi
 
 def test_a_report_opens_in_the_browser_and_prints_to_pdf(database_url: str, sessions: sessionmaker[Session]) -> None:
     sync_playwright = _browser_or_skip()
-    services = Services.build(Settings(database_url=database_url, chromium=CHROMIUM))
+    services = Services.build(Settings(database_url=database_url, report_pdf=True, chromium=CHROMIUM))
     services.run_sync(lambda s: seed(s, services.city, services.rules))
     try:
-        run_report_job(services)  # chromium prints the PDFs here, before the test's own browser
+        run_report_job(services)
+        # chromium prints the PDFs after the job's transaction, before the test's own browser starts
+        assert asyncio.run(report_files.print_waiting(services)) == 3
+        assert asyncio.run(report_files.print_waiting(services)) == 0
         reports = kept(services)
         assert all(r.pdf is not None and r.pdf.startswith(b"%PDF") and r.pdf_note is None for r in reports)
         week = reports[1]

@@ -32,7 +32,8 @@ def _rows(session: Session) -> list[dict[str, Any]]:
     with_pdf = periodic_reports.has_pdf(session, [r.id for r in reports])
     return [{"id": r.id, "kind": REPORT_KINDS_ZH.get(r.kind, r.kind),
              "title": report_title(r.kind, r.since.isoformat(), r.until.isoformat()),
-             "generated_at": r.generated_at, "seconds": r.seconds, "pdf": r.id in with_pdf, "pdf_note": r.pdf_note}
+             "generated_at": r.generated_at, "seconds": r.seconds, "pdf": r.id in with_pdf,
+             "pdf_note": r.pdf_note, "pdf_waiting": r.id not in with_pdf and r.pdf_note is None}
             for r in reports]
 
 
