@@ -86,12 +86,14 @@ def tickets_section(ctx: ReportContext) -> dict[str, Any]:
     s, period = ctx.session, ctx.period
     t = reports.ticket_figures(s, period, now=ctx.now).as_dict()
     keys = ("received", "answered", "transferred", "resolved", "handed_over", "invalid", "merged", "overdue")
+    # "answered" of tickets is 直接办结 (at intake), not a call answered: its own column key.
+    columns = [("answered_at_intake" if k == "answered" else k, "int") for k in keys]
     days = queries.daily_series(s, period)
     categories = sorted(reports.figures_by_category(s, period, now=ctx.now).items(), key=lambda kv: -kv[1].received)
     channels = queries.figures_by_channel(s, period)
     return {"key": "tickets", "figures": {k: t[k] for k in keys},
             "tables": [
-                _table("tickets", [(k, "int") for k in keys], [[t[k] for k in keys]]),
+                _table("tickets", columns, [[t[k] for k in keys]]),
                 _table("channels", [("channel", "label"), ("received", "int"), ("resolved", "int"),
                                     ("resolution_rate", "rate")],
                        [[c.channel, c.received, c.resolved, c.resolution_rate] for c in channels]),
@@ -158,8 +160,8 @@ def overdue_section(ctx: ReportContext) -> dict[str, Any]:
     days = [round((ctx.now - t.deadline).total_seconds() / 86400, 1) for t in tickets if t.deadline]
     return {"key": "overdue", "figures": {"overdue": int(count)},
             "tables": [_table("overdue", [*TICKET_COLUMNS, ("deadline", "time"), ("days_overdue", "number")],
-                              [[t.number, _title(t), names.get(t.unit_id, ""), t.state, t.deadline.isoformat() if t.deadline else None, d]
-                               for t, d in zip(tickets, days)],
+                              [[t.number, _title(t), names.get(t.unit_id, ""), t.state,
+                                t.deadline.isoformat() if t.deadline else None, d] for t, d in zip(tickets, days)],
                               [t.unit_id for t in tickets])]}
 
 

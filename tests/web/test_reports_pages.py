@@ -19,7 +19,7 @@ from dispatch.demo import seed
 from dispatch.models import PeriodicReport
 from tests.web.pages_support import client_for, login
 from tests.web.server import ServerThread
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip
 from tests.web.test_browser import login as browser_login
 from web import report_files, scheduler
 from web.app import create_app
@@ -134,6 +134,8 @@ def test_a_report_opens_in_the_browser_and_prints_to_pdf(database_url: str, sess
                 assert "周报" in page.inner_text("#report-title")
                 assert page.locator("#section-tickets svg.chart").count() >= 2  # the daily bars and rate line
                 assert page.locator("#table-rates tbody tr").count() == 8
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "report-week-desktop.png"), full_page=True)
                 page.goto(server.url + "/supervisor/reports")
                 pdf = page.request.get(f"{server.url}/supervisor/reports/{week.id}.pdf")
                 assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"

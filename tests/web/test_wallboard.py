@@ -16,7 +16,7 @@ from tests.web.pages_support import login
 from tests.web.pbx_support import SimulatorThread
 from tests.web.server import ServerThread
 from tests.web.test_api_staff import token_for
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip
 from tests.web.test_browser import login as browser_login
 from web.app import create_app
 from web.config import Settings
@@ -100,6 +100,8 @@ def test_the_wallboard_follows_a_caller_who_waits_then_gives_up(pbx_site: Any) -
             assert page.inner_text("#waiting").strip() == "0"
             assert page.inner_text("#callbacks-pending").strip() == "1"
             assert "近 24 小时接通率低于 95%" in page.inner_text("#alarms")
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "wallboard-alarm-desktop.png"), full_page=True)
         finally:
             context.close()
             browser.close()
