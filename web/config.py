@@ -130,6 +130,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "0 = off, every abandon counts"),
     SettingSpec("HOTLINE_WRAP_UP_SECONDS", "0", "after a call an agent is shown in wrap-up (话后处理) for this "
                 "many seconds, as Asterisk's queues.conf wrapuptime keeps them from the next call; 0 = none"),
+    SettingSpec("HOTLINE_REPORTS", "yes", "the scheduler makes the daily, weekly and monthly reports (日报 / 周报 / "
+                "月报) of the last complete day, week and month (yes/no)"),
     SettingSpec("HOTLINE_REPORT_PDF", "auto", "PDF of the daily / weekly / monthly reports: auto (chromium's "
                 "print through Playwright when both are installed; otherwise HTML and CSV only) or off"),
     SettingSpec("HOTLINE_CHROMIUM", None, "the chromium program printing report PDFs; unset: chromium, "
@@ -205,7 +207,8 @@ class Settings:
     short_abandon_seconds: int = 0
     wrap_up_seconds: int = 0
     # Off unless asked for, like train_on_start: an app built in code (tests, scripts) should
-    # not start chromium; from_env() turns it on by default for `hotline serve`.
+    # not make reports behind its back nor start chromium; from_env() turns both on by default.
+    reports: bool = False
     report_pdf: bool = False
     chromium: str | None = None
     demo_call_interval_seconds: float = 45.0
@@ -280,6 +283,7 @@ class Settings:
             service_level_seconds=int(number("HOTLINE_SERVICE_LEVEL_SECONDS", int)),
             short_abandon_seconds=count("HOTLINE_SHORT_ABANDON_SECONDS"),
             wrap_up_seconds=count("HOTLINE_WRAP_UP_SECONDS"),
+            reports=_yes(get("HOTLINE_REPORTS"), "HOTLINE_REPORTS"),
             report_pdf=_report_pdf(get("HOTLINE_REPORT_PDF")),
             chromium=get("HOTLINE_CHROMIUM"),
             demo_call_interval_seconds=float(number("HOTLINE_DEMO_CALL_INTERVAL_SECONDS", float)),

@@ -30,11 +30,13 @@ Job = Callable[[Session, dt.datetime], Any]
 def jobs(services: Services) -> list[tuple[str, Job]]:
     """The scheduler's jobs, in the order they run."""
     policy = services.chase_policy()
-    return [
+    listed: list[tuple[str, Job]] = [
         ("auto_close_unrated", lambda s, now: follow_up.close_unrated_resolved(s, services.follow_up, now=now)),
         ("chase_deadlines", lambda s, now: chasing.chase(s, now, policy)),
-        ("periodic_reports", lambda s, now: report_files.make_due(s, now, services)),
     ]
+    if services.settings.reports:
+        listed.append(("periodic_reports", lambda s, now: report_files.make_due(s, now, services)))
+    return listed
 
 
 async def close_unrated_once(services: Services) -> list[str]:
@@ -58,7 +60,8 @@ async def run_once(services: Services, now: dt.datetime | None = None) -> dict[s
         if result:
             log.info("scheduled work done", extra={"event": name, "result": result})
     try:  # outside the jobs' transactions: chromium takes seconds
-        results["report_pdfs"] = await report_files.print_waiting(services)
+        if services.settings.reports:
+            results["report_pdfs"] = await report_files.print_waiting(services)
     except Exception:
         log.exception("scheduled work failed", extra={"event": "scheduler_error", "job": "report_pdfs"})
     return results

@@ -44,7 +44,7 @@ def kept(services: Services) -> list[PeriodicReport]:
 @pytest.fixture
 def quick(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
     """The demo site, its reports without PDF (chromium is the browser test's)."""
-    services = Services.build(Settings(database_url=database_url, report_pdf=False))
+    services = Services.build(Settings(database_url=database_url, reports=True, report_pdf=False))
     services.run_sync(lambda s: seed(s, services.city, services.rules))
     yield services
     services.close()
@@ -112,7 +112,8 @@ def test_supervisors_download_every_format_and_units_their_own_part(quick: Servi
 
 def test_a_report_opens_in_the_browser_and_prints_to_pdf(database_url: str, sessions: sessionmaker[Session]) -> None:
     sync_playwright = _browser_or_skip()
-    services = Services.build(Settings(database_url=database_url, report_pdf=True, chromium=CHROMIUM))
+    services = Services.build(Settings(database_url=database_url, reports=True, report_pdf=True,
+                                         chromium=CHROMIUM))
     services.run_sync(lambda s: seed(s, services.city, services.rules))
     try:
         run_report_job(services)
@@ -150,3 +151,17 @@ def test_a_report_opens_in_the_browser_and_prints_to_pdf(database_url: str, sess
     with sessions() as session:  # the app's scheduler made no second copy of any
         kinds = session.execute(select(PeriodicReport.kind, PeriodicReport.since)).all()
         assert len(kinds) == len(set(kinds)) >= 3
+
+
+def test_reports_are_made_by_default_under_hotline_serve_and_can_be_turned_off() -> None:
+    assert Settings.from_env({}).reports is True and Settings.from_env({}).report_pdf is True
+    assert Settings.from_env({"HOTLINE_REPORTS": "no"}).reports is False
+    assert Settings.from_env({"HOTLINE_REPORT_PDF": "off"}).report_pdf is False
+    with pytest.raises(ValueError, match="HOTLINE_REPORT_PDF"):
+        Settings.from_env({"HOTLINE_REPORT_PDF": "maybe"})
+    # An app built in code (tests, scripts) makes none behind its back.
+    services = Services.build(Settings(database_url="sqlite://"))
+    try:
+        assert "periodic_reports" not in dict(scheduler.jobs(services))
+    finally:
+        services.close()
