@@ -12,6 +12,7 @@ month: the report's figures (build), HTML and CSV, PDF (chromium, when present),
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import tempfile
@@ -79,7 +80,7 @@ def main() -> None:
         print(f"report    figures of every section:                       {build:7.3f} s")
         print(f"report    HTML with charts + CSV:                         {files:7.3f} s")
         try:
-            pdf = timed(lambda: report_pdf.print_pdf(html), 1)
+            pdf = timed(lambda: asyncio.run(report_pdf.print_pdf(html)), 1)
             print(f"report    PDF through chromium (launch included):         {pdf:7.3f} s")
         except report_pdf.NoEngine as exc:
             pdf = 0.0

@@ -4,7 +4,6 @@ other), and PDF through web/report_pdf.py where an engine exists. The figures ar
 dispatch/periodic_reports.py's; the scheduler's job make_due() keeps what is due once."""
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import io
@@ -145,10 +144,10 @@ def make(session: Session, kind: str, period: Period, now: dt.datetime, services
     return report
 
 
-def print_pdf(html: str, chromium: str | None) -> tuple[bytes | None, str | None]:
+async def print_pdf(html: str, chromium: str | None) -> tuple[bytes | None, str | None]:
     """The PDF, or None and why there is none (the report goes out without it)."""
     try:
-        return report_pdf.print_pdf(html, chromium), None
+        return await report_pdf.print_pdf(html, chromium), None
     except report_pdf.NoEngine:
         return None, REPORT_NO_PDF
     except Exception:  # a PDF engine failing costs the PDF, never the report
@@ -162,7 +161,7 @@ async def print_waiting(services: Services) -> int:
     printed = 0
     for report_id in await services.run(periodic_reports.waiting_for_pdf):
         html = await services.run(lambda s, i=report_id: s.get_one(PeriodicReport, i).html)
-        pdf, note = await asyncio.to_thread(print_pdf, html, services.settings.chromium)
+        pdf, note = await print_pdf(html, services.settings.chromium)
         if await services.run(lambda s, i=report_id: periodic_reports.attach_pdf(s, i, pdf, note)):
             printed += pdf is not None
             log.info("report PDF", extra={"event": "periodic_report_pdf", "report": report_id,

@@ -20,23 +20,24 @@ def chromium_path(configured: str | None) -> str | None:
     return next((found for name in CANDIDATES if (found := shutil.which(name))), None)
 
 
-def print_pdf(html: str, configured: str | None = None, timeout_ms: int = 60_000) -> bytes:
-    """The HTML as an A4 PDF. Call from a worker thread (Playwright's sync API refuses to
-    run inside an event loop)."""
+async def print_pdf(html: str, configured: str | None = None, timeout_ms: int = 60_000) -> bytes:
+    """The HTML as an A4 PDF. Asynchronous, in the app's own loop (chromium works in its own
+    process): cancelling it (the server stopping) closes the browser at once, where a
+    thread would hold the process's exit until chromium was done."""
     path = chromium_path(configured)
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.async_api import async_playwright
     except ImportError:
         raise NoEngine("playwright is not installed") from None
     if path is None:
         raise NoEngine("no chromium found")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, args=ARGS, headless=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=path, args=ARGS, headless=True)
         try:
-            page = browser.new_page()
+            page = await browser.new_page()
             page.set_default_timeout(timeout_ms)
-            page.set_content(html, wait_until="load")
-            return page.pdf(format="A4", print_background=True,
-                            margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
+            await page.set_content(html, wait_until="load")
+            return await page.pdf(format="A4", print_background=True,
+                                  margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
         finally:
-            browser.close()
+            await browser.close()
