@@ -138,6 +138,10 @@ def _agents(session: Session, now: dt.datetime, wrap_up_seconds: int) -> list[Ag
 def wallboard(session: Session, *, now: dt.datetime | None = None,
               policy: WallboardPolicy = WallboardPolicy()) -> Wallboard:
     now = now or utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        # One snapshot for every figure: under READ COMMITTED each statement sees the commits
+        # made since the last, and a call ending in between was both waiting and abandoned.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     waiting, oldest = session.execute(
         select(func.count(Call.id), func.min(Call.entered_queue_at))
         .where(Call.entered_queue_at >= now - STALE_AFTER, Call.entered_queue_at <= now,

@@ -97,7 +97,7 @@ def test_the_wallboard_follows_a_caller_who_waits_then_gives_up(pbx_site: Any) -
             # Given up: one abandoned call, on the callback list, and a 24-hour answer rate of 0 %.
             page.wait_for_function("document.getElementById('abandoned').textContent.trim() === '1'")
             page.wait_for_selector("body.alarm")
-            assert page.inner_text("#waiting").strip() == "0"
+            assert page.inner_text("#waiting").strip() == "0", (live(), page.inner_text("#wallboard"))
             assert page.inner_text("#callbacks-pending").strip() == "1"
             assert "近 24 小时接通率低于 95%" in page.inner_text("#alarms")
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
