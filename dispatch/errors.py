@@ -127,6 +127,7 @@ class Reason(enum.StrEnum):
     TOKEN_NOT_FOUND = "token_not_found"        # token_id
     NOT_FLAGGED = "not_flagged"                # phone
     TABLE_NOT_FOUND = "table_not_found"        # name
+    REPORT_NOT_FOUND = "report_not_found"      # report_id, format
     EXTENSION_NOT_FOUND = "extension_not_found"  # request_id
     ACCOUNT_NOT_FOUND = "account_not_found"    # user_id
     UNIT_RECORD_NOT_FOUND = "unit_record_not_found"  # unit_id

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -834,3 +835,24 @@ class KbDeflection(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     query: Mapped[str | None] = mapped_column(String(200))
+
+
+class PeriodicReport(Base):
+    """A daily, weekly or monthly report (日报 / 周报 / 月报) the scheduler made, kept with its
+    figures (from which each unit's own part is drawn), and as HTML, CSV and, where a PDF
+    engine exists, PDF. Unique per (kind, since): made once, whichever process runs it."""
+
+    __tablename__ = "periodic_reports"
+    __table_args__ = (UniqueConstraint("kind", "since", name="uq_periodic_reports_kind_since"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))      # day, week, month
+    since: Mapped[dt.date] = mapped_column(Date)
+    until: Mapped[dt.date] = mapped_column(Date)
+    generated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[float] = mapped_column()            # how long making it took
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    html: Mapped[str] = mapped_column(Text)
+    csv: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pdf_note: Mapped[str | None] = mapped_column(Text)  # why there is no PDF

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import local_day_start, utcnow
@@ -20,6 +20,18 @@ from dispatch.states import FINISHED_STATES, Bucket, State
 from dispatch.vocabulary import EmergencyService
 
 SERVICE_LEVEL_SECONDS = 20
+# GB/T 33358-2016: a call is answered in time within 15 s (the 15-second answer rate).
+ANSWER_IN_TIME_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    """How calls are counted: the service-level threshold, and short abandons (the caller
+    hung up within this many seconds of waiting: a misdial, not a failure of service), left
+    out of the abandonment rate only, as VICIdial and QueueMetrics allow; 0 = counted."""
+
+    service_level_seconds: int = SERVICE_LEVEL_SECONDS
+    short_abandon_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -212,7 +224,8 @@ def board_counts(session: Session, period: Period) -> dict[str, int]:
             Bucket.RESOLVED.value: resolved}
 
 
-def summary(session: Session, period: Period, *, now: dt.datetime | None = None) -> dict[str, Any]:
+def summary(session: Session, period: Period, *, now: dt.datetime | None = None,
+            calls: CallPolicy = CallPolicy()) -> dict[str, Any]:
     """Every figure of the period at once (what /api/v1/stats and `hotline report` show),
     counting the overdue tickets once for all of them."""
     overdue_rows = _overdue(session, period, now or utcnow())
@@ -225,9 +238,9 @@ def summary(session: Session, period: Period, *, now: dt.datetime | None = None)
                        for k, v in figures_by_category(session, period, overdue_rows=overdue_rows).items()},
         "handovers": handovers(session, period),
         "disputes": [d.as_dict() for d in disputes.figures(session, period.start, period.end)],
-        "calls": {**call_figures(session, period).as_dict(),
-                  "queues": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "queue").items()},
-                  "agents": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "agent").items()}},
+        "calls": {**call_figures(session, period, calls).as_dict(),
+                  "queues": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "queue", calls).items()},
+                  "agents": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "agent", calls).items()}},
     }
 
 
@@ -240,10 +253,13 @@ def handovers(session: Session, period: Period) -> dict[str, int]:
         if period.start <= received_at < period.end and to in counts:
             counts[to] += 1
     return counts
-def public_summary(session: Session, period: Period, *, now: dt.datetime | None = None) -> dict[str, Any]:
+
+
+def public_summary(session: Session, period: Period, *, now: dt.datetime | None = None,
+                   calls: CallPolicy = CallPolicy()) -> dict[str, Any]:
     """The figures anyone may read (/api/v1/stats): summary() without the per-agent call
     figures, which rate named staff and are for supervisors only."""
-    figures = summary(session, period, now=now)
+    figures = summary(session, period, now=now, calls=calls)
     figures["calls"].pop("agents", None)
     return figures
 
@@ -256,27 +272,54 @@ class CallFigures:
     answered_within_service_level: int
     mean_wait_answered: float | None
     mean_talk_answered: float | None
+    answered_within_15s: int = 0
+    short_abandoned: int = 0   # abandoned within CallPolicy.short_abandon_seconds (0 when off)
+    service_level_seconds: int = SERVICE_LEVEL_SECONDS
+
+    @property
+    def answer_rate(self) -> float | None:
+        return rate(self.answered, self.offered)
+
+    @property
+    def answer_rate_15s(self) -> float | None:
+        return rate(self.answered_within_15s, self.offered)
+
+    @property
+    def abandonment_rate(self) -> float | None:
+        """Short abandons leave both sides of this one rate; every other figure counts them."""
+        return rate(self.abandoned - self.short_abandoned, self.offered - self.short_abandoned)
 
     def as_dict(self) -> dict[str, Any]:
         return {"offered": self.offered, "answered": self.answered, "abandoned": self.abandoned,
-                "answer_rate": rate(self.answered, self.offered),
-                "abandonment_rate": rate(self.abandoned, self.offered),
+                "short_abandoned": self.short_abandoned,
+                "answer_rate": self.answer_rate,
+                "abandonment_rate": self.abandonment_rate,
                 "asa_seconds": self.mean_wait_answered,
+                "answered_within_15s": self.answered_within_15s,
+                "answer_rate_15s": self.answer_rate_15s,
+                "service_level_seconds": self.service_level_seconds,
+                "answered_within_service_level": self.answered_within_service_level,
                 "service_level": rate(self.answered_within_service_level, self.offered),
                 "aht_seconds": self.mean_talk_answered}
 
 
-def _call_columns() -> list[Any]:
+def _call_columns(policy: CallPolicy) -> list[Any]:
     answered = Call.answered_at.is_not(None)
-    return [func.count(Call.id), _sum(answered), _sum(Call.outcome == "abandoned"),
-            _sum(and_(answered, Call.wait_seconds <= SERVICE_LEVEL_SECONDS)),
-            func.avg(case((answered, Call.wait_seconds))), func.avg(case((answered, Call.talk_seconds)))]
+    abandoned = Call.outcome == "abandoned"
+    short = (and_(abandoned, Call.wait_seconds <= policy.short_abandon_seconds)
+             if policy.short_abandon_seconds > 0 else None)
+    return [func.count(Call.id), _sum(answered), _sum(abandoned),
+            _sum(and_(answered, Call.wait_seconds <= policy.service_level_seconds)),
+            func.avg(case((answered, Call.wait_seconds))), func.avg(case((answered, Call.talk_seconds))),
+            _sum(and_(answered, Call.wait_seconds <= ANSWER_IN_TIME_SECONDS)),
+            _sum(short) if short is not None else func.coalesce(func.sum(0), 0)]
 
 
-def _call_figures(row: Any) -> CallFigures:
-    offered, answered, abandoned, within, asa, aht = row
+def _call_figures(row: Any, policy: CallPolicy) -> CallFigures:
+    offered, answered, abandoned, within, asa, aht, in_time, short = row
     return CallFigures(int(offered), int(answered), int(abandoned), int(within),
-                       None if asa is None else float(asa), None if aht is None else float(aht))
+                       None if asa is None else float(asa), None if aht is None else float(aht),
+                       int(in_time), int(short or 0), policy.service_level_seconds)
 
 
 def _offered_in(period: Period) -> Any:
@@ -285,16 +328,28 @@ def _offered_in(period: Period) -> Any:
     return and_(Call.entered_queue_at >= period.start, Call.entered_queue_at < period.end)
 
 
-def call_figures(session: Session, period: Period) -> CallFigures:
+def call_figures(session: Session, period: Period, policy: CallPolicy = CallPolicy()) -> CallFigures:
     """Calls offered to the hotline queue in the period (docs/DESIGN.md: answer rate, ASA, ...)."""
-    return _call_figures(session.execute(select(*_call_columns()).where(_offered_in(period))).one())
+    return call_figures_between(session, period.start, period.end, policy)
 
 
-def call_figures_by(session: Session, period: Period, column: str) -> dict[str | None, CallFigures]:
+def call_figures_between(session: Session, start: dt.datetime, end: dt.datetime,
+                         policy: CallPolicy = CallPolicy(), *, settled: bool = False) -> CallFigures:
+    """The same figures for calls that entered the queue from `start` to just before `end`
+    (the wallboard's last 24 hours). `settled`: leave out callers still waiting, whose
+    outcome is not known yet (a rolling rate would dip with every call that rings)."""
+    offered = and_(Call.entered_queue_at >= start, Call.entered_queue_at < end)
+    if settled:
+        offered = and_(offered, or_(Call.outcome != "open", Call.answered_at.is_not(None)))
+    return _call_figures(session.execute(select(*_call_columns(policy)).where(offered)).one(), policy)
+
+
+def call_figures_by(session: Session, period: Period, column: str,
+                    policy: CallPolicy = CallPolicy()) -> dict[str | None, CallFigures]:
     """The same figures per queue or per answering agent (column "queue" or "agent")."""
     group = {"queue": Call.queue, "agent": Call.agent}[column]
-    rows = session.execute(select(group, *_call_columns()).where(_offered_in(period)).group_by(group))
-    return {row[0]: _call_figures(row[1:]) for row in rows}
+    rows = session.execute(select(group, *_call_columns(policy)).where(_offered_in(period)).group_by(group))
+    return {row[0]: _call_figures(row[1:], policy) for row in rows}
 
 
 def recount_from_events(session: Session) -> list[str]:

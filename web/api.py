@@ -142,7 +142,7 @@ async def stats(request: Request) -> JSONResponse:
     level = level_param(request)
 
     def work(session: Session) -> dict[str, Any]:
-        figures = reports.public_summary(session, period)
+        figures = reports.public_summary(session, period, calls=services.call_policy())
         if level is not None:
             figures["catalogue"] = {"level": level, "groups": [
                 g.as_dict() for g in catalogue_figures.figures_by_level(session, period, level)]}

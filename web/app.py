@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 
 from dispatch.db import storage_fault
 from dispatch import webhooks
-from web import api, api_auth, api_catalogue, api_kb, api_staff, api_supervision, health, metrics, open311, openapi, pages, scheduler, sms, webhook_sender
+from web import api, api_auth, api_calls, api_catalogue, api_kb, api_staff, api_supervision, health, metrics, open311, openapi, pages, scheduler, sms, webhook_sender
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
@@ -91,7 +91,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             if services is None:
                 built.close()
 
-    routes = [*health.routes, *metrics.routes, *pages.routes, *api.routes, *api_auth.routes, *api_kb.routes, *api_staff.routes, *api_catalogue.routes, *api_supervision.routes,
+    routes = [*health.routes, *metrics.routes, *pages.routes, *api.routes, *api_auth.routes, *api_calls.routes, *api_kb.routes, *api_staff.routes, *api_catalogue.routes, *api_supervision.routes,
               *openapi.routes,
               *sms.routes, *open311.routes]
     return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]

@@ -559,7 +559,9 @@ def report(since: dt.date | None, until: dt.date | None, as_json: bool) -> None:
     engine, sessions = _session_scope(settings)
     try:
         with sessions() as session:
-            figures = reports.summary(session, period)
+            figures = reports.summary(session, period, calls=reports.CallPolicy(
+                service_level_seconds=settings.service_level_seconds,
+                short_abandon_seconds=settings.short_abandon_seconds))
     finally:
         engine.dispose()
     if as_json:

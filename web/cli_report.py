@@ -33,7 +33,10 @@ CALL_FIGURES = {
     "offered": "呼入 offered", "answered": "接听 answered", "abandoned": "放弃 abandoned",
     "answer_rate": "接通率 answer rate", "abandonment_rate": "放弃率 abandonment rate",
     "asa_seconds": "平均应答 s ASA", "service_level": "服务水平 service level",
-    "aht_seconds": "平均通话 s AHT",
+    "aht_seconds": "平均通话 s AHT", "short_abandoned": "短时放弃 short abandons",
+    "answered_within_15s": "15秒内接听 answered within 15 s", "answer_rate_15s": "15秒接通率 15-second answer rate",
+    "service_level_seconds": "服务水平秒数 service level s",
+    "answered_within_service_level": "服务水平内接听 answered within it",
 }
 CALL_COLUMNS = {"offered": "呼入", "answered": "接听", "abandoned": "放弃", "answer_rate": "接通率",
                 "abandonment_rate": "放弃率", "asa_seconds": "平均应答秒", "service_level": "服务水平",
@@ -104,5 +107,5 @@ def _cell(key: str, value: object) -> str:
     if isinstance(value, dict):  # the rating channels
         return " · ".join(f"{CHANNELS.get(k, k)} {v}" for k, v in value.items())
     if isinstance(value, float):
-        return f"{value:.1%}" if key.endswith("rate") or key == "service_level" else f"{value:.1f}"
+        return f"{value:.1%}" if key.endswith("rate") or key in ("service_level", "answer_rate_15s") else f"{value:.1f}"
     return str(value)

@@ -164,6 +164,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "probability reaches this (3: p <= 0.001)"),
     SettingSpec("HOTLINE_HOTSPOT_CLUSTER_MIN_SCORE", "0.3", "多人反映: similarity (text cosine plus the same-place "
                 "and same-category bonuses) at which two tickets are about the same matter"),
+    SettingSpec("HOTLINE_SERVICE_LEVEL_SECONDS", "20", "service level: calls answered within this many seconds "
+                "of entering the queue, over calls offered (the wallboard, /api/v1/stats, the reports); the "
+                "15-second answer rate of GB/T 33358-2016 is given beside it whatever this is"),
+    SettingSpec("HOTLINE_SHORT_ABANDON_SECONDS", "0", "callers who hang up within this many seconds of "
+                "waiting are short abandons, left out of the abandonment rate only (both sides of it); "
+                "0 = off, every abandon counts"),
+    SettingSpec("HOTLINE_WRAP_UP_SECONDS", "0", "after a call an agent is shown in wrap-up (话后处理) for this "
+                "many seconds, as Asterisk's queues.conf wrapuptime keeps them from the next call; 0 = none"),
+    SettingSpec("HOTLINE_REPORTS", "yes", "the scheduler makes the daily, weekly and monthly reports (日报 / 周报 / "
+                "月报) of the last complete day, week and month (yes/no)"),
+    SettingSpec("HOTLINE_REPORT_PDF", "auto", "PDF of the daily / weekly / monthly reports: auto (chromium's "
+                "print through Playwright when both are installed; otherwise HTML and CSV only) or off"),
+    SettingSpec("HOTLINE_CHROMIUM", None, "the chromium program printing report PDFs; unset: chromium, "
+                "chromium-browser or google-chrome found on PATH"),
     SettingSpec("HOTLINE_API_TOKEN_HOURS", "12", "lifetime of a staff API token obtained with POST "
                 "/api/v1/auth/token (tokens made by `hotline tokens create` choose their own)"),
 )
@@ -250,6 +264,14 @@ class Settings:
         """Served over https (behind a TLS proxy the app itself may only see http)."""
         return bool(self.public_url and self.public_url.lower().startswith("https://"))
     api_token_hours: float = 12.0
+    service_level_seconds: int = 20
+    short_abandon_seconds: int = 0
+    wrap_up_seconds: int = 0
+    # Off unless asked for, like train_on_start: an app built in code (tests, scripts) should
+    # not make reports behind its back nor start chromium; from_env() turns both on by default.
+    reports: bool = False
+    report_pdf: bool = False
+    chromium: str | None = None
     demo_call_interval_seconds: float = 45.0
     demo_history_days: int = 90
     response_hours: float = 24.0
@@ -333,6 +355,12 @@ class Settings:
                 sms_per_hour=count("HOTLINE_SMS_GLOBAL_PER_HOUR")),
             trusted_proxies=parse_networks(get("HOTLINE_TRUSTED_PROXIES")),
             api_token_hours=float(number("HOTLINE_API_TOKEN_HOURS", float)),
+            service_level_seconds=int(number("HOTLINE_SERVICE_LEVEL_SECONDS", int)),
+            short_abandon_seconds=count("HOTLINE_SHORT_ABANDON_SECONDS"),
+            wrap_up_seconds=count("HOTLINE_WRAP_UP_SECONDS"),
+            reports=_yes(get("HOTLINE_REPORTS"), "HOTLINE_REPORTS"),
+            report_pdf=_report_pdf(get("HOTLINE_REPORT_PDF")),
+            chromium=get("HOTLINE_CHROMIUM"),
             demo_call_interval_seconds=float(number("HOTLINE_DEMO_CALL_INTERVAL_SECONDS", float)),
             demo_history_days=count("HOTLINE_DEMO_HISTORY_DAYS"),
             response_hours=float(number("HOTLINE_RESPONSE_HOURS", float)),
@@ -459,6 +487,13 @@ def _log_format(value: str | None) -> str:
     if text not in ("text", "json"):
         raise ValueError(f"HOTLINE_LOG_FORMAT must be text or json, got {value!r}")
     return text
+
+
+def _report_pdf(value: str | None) -> bool:
+    text = (value or "auto").lower()
+    if text not in ("auto", "off"):
+        raise ValueError(f"HOTLINE_REPORT_PDF must be auto or off, got {value!r}")
+    return text == "auto"
 
 
 def _yes(value: str | None, name: str) -> bool:

@@ -144,6 +144,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.TOKEN_NOT_FOUND: "没有这个接口令牌（{token_id}）。",
     Reason.NOT_FLAGGED: "号码 {phone} 没有被标记。",
     Reason.TABLE_NOT_FOUND: "没有「{name}」这张表。",
+    Reason.REPORT_NOT_FOUND: "没有这份报告（或没有这种格式的文件）。",
     Reason.EXTENSION_NOT_FOUND: "没有这条延期申请（{request_id}）。",
     Reason.ACCOUNT_NOT_FOUND: "没有这个账号。",
     Reason.UNIT_RECORD_NOT_FOUND: "没有这个单位。",

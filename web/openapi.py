@@ -100,6 +100,11 @@ SCHEMAS: dict[str, Any] = {
                                        "under the lead's reply (masked)",
                                        "items": _object({"unit": TEXT, "reply": TEXT})},
                              "timeline": {"type": "array", "items": {"type": "object"}}}),
+    "CallsLive": {"type": "object", "description": "dispatch.wallboard: waiting, oldest_waiting_since, "
+                  "longest_wait_seconds, agents {ready, ringing, talking, wrap_up, paused}, agent_list, today "
+                  "{offered, answered, abandoned, short_abandoned, answer_rate, abandonment_rate, answered_within_15s, "
+                  "answer_rate_15s, service_level_seconds, service_level, asa_seconds}, last_24h {offered, answered, "
+                  "answer_rate}, callbacks_pending, alarms [long_wait, low_answer_rate, no_agent_ready], thresholds"},
     "Stats": {"type": "object", "description": "dispatch.reports.summary(): tickets (received, resolution, "
               "satisfaction_rate, follow_up_rate ...), units, calls, handovers, disputes"},
     "TicketSummary": _object({"number": TEXT, "state": TEXT, "state_label": TEXT, "version": INT, "channel": TEXT,
@@ -219,6 +224,10 @@ PATHS: dict[str, Any] = {
         "parameters": [{"name": "unread", "in": "query", "schema": {"type": "string", "enum": ["1", "0"]}},
                        {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}],
         "responses": {"200": _json(_ref("NoticePage")), **_errors(401, 403, 422)}}},
+    "/api/v1/calls/live": {"get": {
+        "summary": "The call wallboard's figures now (话务实时监控): callers waiting, agents by state, today's "
+                   "calls and rates, callbacks pending, alarms; operators, supervisors and admins",
+        "security": BEARER, "responses": {"200": _json(_ref("CallsLive")), **_errors(401, 403)}}},
     "/api/v1/staff/tickets/{number}": {"get": {
         "summary": "One ticket: timeline, allowed actions, dispute, extension, flag, duplicates",
         "security": BEARER, "parameters": [NUMBER],

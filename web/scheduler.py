@@ -1,6 +1,7 @@
 """Work the app does by the clock: closing resolved tickets nobody rated in time, chasing
-deadlines (near-due warnings, overdue notices, escalation, the units' daily digest), and the
-classifier's weekly guarded retrain (started in a thread of its own when a week has passed).
+deadlines (near-due warnings, overdue notices, escalation, the units' daily digest), the
+classifier's weekly guarded retrain (started in a thread of its own when a week has passed), and
+making the daily, weekly and monthly reports.
 
 Each job is a function of (session, now), run in its own transaction, and idempotent:
 running it twice (or in two processes) changes nothing the second time."""
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import chasing, follow_up, kb
 from dispatch.clock import utcnow
-from web import classification
+from web import classification, report_files
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,15 @@ Job = Callable[[Session, dt.datetime], Any]
 def jobs(services: Services) -> list[tuple[str, Job]]:
     """The scheduler's jobs, in the order they run."""
     policy = services.chase_policy()
-    return [
+    listed: list[tuple[str, Job]] = [
         ("auto_close_unrated", lambda s, now: follow_up.close_unrated_resolved(s, services.follow_up, now=now)),
         ("chase_deadlines", lambda s, now: chasing.chase(s, now, policy)),
         ("retrain_classifier", lambda s, now: classification.retrain_if_due(services, s, now)),
         ("kb_review_flags", kb.flag_stale),
     ]
+    if services.settings.reports:
+        listed.append(("periodic_reports", lambda s, now: report_files.make_due(s, now, services)))
+    return listed
 
 
 async def close_unrated_once(services: Services) -> list[str]:
@@ -58,6 +62,11 @@ async def run_once(services: Services, now: dt.datetime | None = None) -> dict[s
             continue
         if result:
             log.info("scheduled work done", extra={"event": name, "result": result})
+    try:  # outside the jobs' transactions: chromium takes seconds
+        if services.settings.reports:
+            results["report_pdfs"] = await report_files.print_waiting(services)
+    except Exception:
+        log.exception("scheduled work failed", extra={"event": "scheduler_error", "job": "report_pdfs"})
     return results
 
 

@@ -28,6 +28,8 @@ from dispatch.hotspots import HotspotRules, TownshipMemo, hotspots
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
 from dispatch.routing import Router, RoutingAnswer, city_router
 from dispatch.kb_search import KbIndexCache, Synonyms
+from dispatch.reports import CallPolicy
+from dispatch.wallboard import WallboardPolicy
 from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
 
@@ -55,6 +57,14 @@ class Services:
     hotspot_townships: TownshipMemo = field(default_factory=dict)
     # The knowledge base's search index, rebuilt when an article changes.
     kb_index: KbIndexCache = field(default_factory=KbIndexCache)
+
+    def call_policy(self) -> CallPolicy:
+        """How calls are counted (service level, short abandons), from the settings."""
+        return CallPolicy(service_level_seconds=self.settings.service_level_seconds,
+                          short_abandon_seconds=self.settings.short_abandon_seconds)
+
+    def wallboard_policy(self) -> WallboardPolicy:
+        return WallboardPolicy(calls=self.call_policy(), wrap_up_seconds=self.settings.wrap_up_seconds)
 
     def chase_policy(self) -> ChasePolicy:
         """The deadline chasing rules, on the same working-day calendar as the deadlines."""

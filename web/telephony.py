@@ -12,7 +12,9 @@ from typing import Any
 from pathlib import Path
 
 from callcenter import queue_log as ql
+from callcenter.agents import AgentState
 from callcenter.bridge import AmiBridge, BridgeSettings, QueueLogReader
+from callcenter.calls import CallRecord
 from callcenter.recorder import CallRecorder
 from callcenter.scenarios import DEMO_ROTATION
 from callcenter.simulator import Simulator
@@ -28,6 +30,8 @@ from web.services import Services
 log = logging.getLogger(__name__)
 
 DEMO_AMI_USER = "hotline"
+# Published after each call or agent record is written: the wallboard reads the rows again.
+CALLS_TOPIC = "calls"
 
 
 @contextlib.asynccontextmanager
@@ -69,7 +73,15 @@ async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> Asyn
         bridge_settings = BridgeSettings(host=ami.host, port=ami.port, username=ami.username, secret=ami.secret)
         reader = queue_log_reader(ami.queue_log, services, stack)
         since = await recover_since(services, bridge_settings) if reader is not None else None
-        bridge = AmiBridge(bridge_settings, recorder.on_call, recorder.on_agent, queue_log=reader,
+        async def on_call(record: CallRecord) -> None:
+            await recorder.on_call(record)
+            hub.publish(CALLS_TOPIC, {"call": record.linkedid})
+
+        async def on_agent(state: AgentState) -> None:
+            await recorder.on_agent(state)
+            hub.publish(CALLS_TOPIC, {"agent": state.interface})
+
+        bridge = AmiBridge(bridge_settings, on_call, on_agent, queue_log=reader,
                            recover_since=since)
         await bridge.start()
         stack.push_async_callback(bridge.stop)

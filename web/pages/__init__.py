@@ -10,8 +10,8 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from web.pages import (admin, board, calls, catalogue, holidays, kb, login, operator, public, rules, search, supervision, supervisor,
-                       tickets, unit)
+from web.pages import (admin, board, calls, catalogue, holidays, kb, login, operator, public, reports, rules, search, supervision, supervisor,
+                       tickets, unit, wallboard)
 from web.pages.site import STATIC_DIR, Site, running
 
 
@@ -24,7 +24,7 @@ async def favicon(_request: Request) -> Response:
 routes: list[BaseRoute] = [
     *public.routes, *board.routes, *login.routes, *operator.routes, *calls.routes, *unit.routes, *supervisor.routes, *rules.routes,
     *holidays.routes, *catalogue.routes, *supervision.routes, *kb.routes,
-    *tickets.routes, *search.routes, *admin.routes,
+    *tickets.routes, *search.routes, *admin.routes, *wallboard.routes, *reports.routes,
     Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
     Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
 ]

@@ -178,3 +178,48 @@ def activity_detail(detail: dict[str, object] | None) -> str:
     if not detail:
         return ""
     return "；".join(f"{ACTIVITY_FIELDS_ZH.get(k, k)}：{activity_value(v)}" for k, v in detail.items())
+
+# The call wallboard (话务实时监控): agent states and alarms.
+AGENT_STATES_ZH = {"ready": "空闲", "ringing": "振铃", "talking": "通话", "wrap_up": "话后处理", "paused": "暂停"}
+WALLBOARD_ALARMS_ZH = {"long_wait": "有来电等待超过 15 秒", "low_answer_rate": "近 24 小时接通率低于 95%",
+                       "no_agent_ready": "没有空闲坐席"}
+
+# Daily / weekly / monthly reports (dispatch/periodic_reports.py): kinds, sections, tables, columns.
+REPORT_KINDS_ZH = {"day": "日报", "week": "周报", "month": "月报"}
+REPORT_SECTIONS_ZH = {
+    "calls": "话务", "tickets": "工单", "rates": "各项指标", "units": "承办单位", "overdue": "超期工单",
+    "notable": "重点关注", "channels": "按渠道", "categories": "按分类", "daily": "每日趋势",
+    "hotspots": "热点", "tiers": "单位考核分档",
+}
+REPORT_ZH = {  # columns, figures and row labels
+    "overdue": "超期",
+    "offered": "接入", "answered": "接通", "abandoned": "放弃", "short_abandoned": "短时放弃",
+    "answer_rate": "接通率", "answer_rate_15s": "15秒接通率", "service_level": "服务水平",
+    "abandonment_rate": "放弃率", "asa_seconds": "平均等待", "aht_seconds": "平均通话",
+    "received": "受理", "answered_at_intake": "直接办结", "transferred": "转办", "resolved": "办结", "handed_over": "即时转", "invalid": "无效",
+    "merged": "合并", "channel": "渠道", "category": "分类", "day": "日期", "resolution_rate": "办结率",
+    "on_time_rate": "按期办结率", "satisfaction_rate": "满意率", "transfer_rate": "转办率",
+    "successful_transfer_rate": "成功转办率", "return_rate": "退单率", "follow_up_rate": "回访率",
+    "direct_answer_rate": "直接办结率", "figure": "指标", "this_period": "本期", "previous_period": "上期",
+    "unit": "承办单位", "accepted": "签收", "returned": "退单", "number": "工单号", "title": "标题",
+    "state": "状态", "deadline": "办理时限", "days_overdue": "超期天数", "why": "关注原因", "count": "件数",
+    "many_citizens": "多人反映", "unsatisfied": "不满意", "returned_often": "多次退单",
+    "tier": "档次", "score": "考核得分", "response_rate": "响应率", "place": "地点", "expected": "日常水平（件/日）",
+    "hotspot_score": "热度得分", "month": "月份", "A": "好", "B": "较好", "C": "一般", "D": "差", "none": "不定档",
+}
+REPORT_NO_PDF = "本报告没有 PDF：服务器上未找到 PDF 生成工具（chromium 与 Playwright），HTML 与 CSV 照常生成。"
+REPORT_PDF_OFF = "本报告没有 PDF：HOTLINE_REPORT_PDF=off。"
+REPORT_PDF_FAILED = "本报告没有 PDF：生成 PDF 时出错，HTML 与 CSV 照常生成。"
+
+
+def report_word(key: str) -> str:
+    return REPORT_ZH.get(key) or LABELS_ZH.get(key) or key
+
+
+def report_section(key: str) -> str:
+    return REPORT_SECTIONS_ZH.get(key) or report_word(key)
+
+
+def report_title(kind: str, since: str, until: str) -> str:
+    period = since if since == until else f"{since} 至 {until}"
+    return f"12345 热线{REPORT_KINDS_ZH.get(kind, kind)}（{period}）"

@@ -1,0 +1,167 @@
+"""The daily / weekly / monthly reports as people get them: the scheduler's job makes each
+due report once (twice run, one kept), supervisors list and download HTML, PDF and CSV, a
+unit gets its own part, other roles get nothing; and the report opened in a real browser,
+its PDF printed by chromium."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch.clock import utcnow
+from dispatch.demo import seed
+from dispatch.models import PeriodicReport
+from tests.web.pages_support import client_for, login
+from tests.web.server import ServerThread
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip
+from tests.web.test_browser import login as browser_login
+from web import report_files, scheduler
+from web.app import create_app
+from web.config import Settings
+from web.pages.labels import REPORT_NO_PDF, REPORT_PDF_OFF
+from web.services import Services
+
+# A day after the demo's sample tickets were filed: "yesterday" is their day.
+LATER = utcnow() + dt.timedelta(days=1)
+
+
+def run_report_job(services: Services, now: dt.datetime = LATER) -> Any:
+    (job,) = [job for name, job in scheduler.jobs(services) if name == "periodic_reports"]
+    return services.run_sync(lambda s: job(s, now))
+
+
+def kept(services: Services) -> list[PeriodicReport]:
+    with services.sessions() as session:
+        return list(session.scalars(select(PeriodicReport).order_by(PeriodicReport.id)))
+
+
+@pytest.fixture
+def quick(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
+    """The demo site, its reports without PDF (chromium is the browser test's)."""
+    services = Services.build(Settings(database_url=database_url, reports=True, report_pdf=False))
+    services.run_sync(lambda s: seed(s, services.city, services.rules))
+    yield services
+    services.close()
+
+
+def test_the_job_makes_each_due_report_once(quick: Services) -> None:
+    made = run_report_job(quick)
+    assert [m.split(":")[0] for m in made] == ["day", "week", "month"]
+    assert run_report_job(quick) == []
+    assert run_report_job(quick, LATER + dt.timedelta(hours=1)) == []
+    reports = kept(quick)
+    assert [r.kind for r in reports] == ["day", "week", "month"]
+    assert all(r.pdf is None and r.pdf_note == REPORT_PDF_OFF and "话务" in r.html for r in reports)
+    # The next day brings the next daily report only.
+    assert [m.split(":")[0] for m in run_report_job(quick, LATER + dt.timedelta(days=1))] == ["day"]
+
+
+def test_without_a_pdf_engine_the_report_still_comes_as_html_and_csv(quick: Services) -> None:
+    missing = dataclasses.replace(quick, settings=dataclasses.replace(quick.settings, report_pdf=True,
+                                                                       chromium="/nonexistent/chromium"))
+    run_report_job(missing)
+    assert all(r.pdf is None and r.pdf_note is None for r in kept(quick))  # to be printed, after the job
+    assert asyncio.run(report_files.print_waiting(missing)) == 0
+    (day, *_) = kept(quick)
+    assert day.pdf is None and day.pdf_note == REPORT_NO_PDF
+    assert day.html.startswith("<!doctype html>") and day.csv.startswith("\ufeff12345 热线日报")
+
+
+def test_supervisors_download_every_format_and_units_their_own_part(quick: Services) -> None:
+    run_report_job(quick)
+    month = kept(quick)[2]
+    for client in client_for(quick):
+        assert client.get("/supervisor/reports").status_code in (302, 303)
+        login(client, "operator")
+        assert client.get("/supervisor/reports").status_code == 403
+        assert client.get("/unit/reports").status_code == 403
+
+        login(client, "supervisor")
+        listing = client.get("/supervisor/reports")
+        # (The app's own scheduler may have made today's due reports meanwhile.)
+        assert listing.status_code == 200 and listing.text.count("data-report=") >= 3
+        assert f"/supervisor/reports/{month.id}.html" in listing.text and "无 PDF" in listing.text
+        html = client.get(f"/supervisor/reports/{month.id}.html")
+        assert html.status_code == 200 and html.text == month.html
+        csv = client.get(f"/supervisor/reports/{month.id}.csv")
+        assert csv.headers["content-type"].startswith("text/csv") and "attachment" in csv.headers["content-disposition"]
+        assert csv.text.lstrip("\ufeff").startswith("12345 热线月报")
+        assert client.get(f"/supervisor/reports/{month.id}.pdf").status_code == 404  # none was made
+        assert client.get("/supervisor/reports/999999.html").status_code == 404
+
+        login(client, "housing")
+        assert client.get(f"/supervisor/reports/{month.id}.html").status_code == 403
+        mine = client.get("/unit/reports")
+        assert mine.status_code == 200 and f"/unit/reports/{month.id}.html" in mine.text
+        assert f"{month.id}.pdf" not in mine.text
+        part = client.get(f"/unit/reports/{month.id}.html").text
+        assert "住房和城乡建设局" in part and "本单位部分" in part
+        # The city's own sections stay with the supervisors; other units' rows too.
+        assert 'id="section-calls"' not in part and 'id="section-tickets"' not in part
+        assert "生态环境局" not in part and "沁园街道" not in part
+        unit_csv = client.get(f"/unit/reports/{month.id}.csv").text
+        assert "话务" not in unit_csv
+        assert client.get(f"/unit/reports/{month.id}.pdf").status_code == 404
+
+
+def test_a_report_opens_in_the_browser_and_prints_to_pdf(database_url: str, sessions: sessionmaker[Session]) -> None:
+    sync_playwright = _browser_or_skip()
+    services = Services.build(Settings(database_url=database_url, reports=True, report_pdf=True,
+                                         chromium=CHROMIUM))
+    services.run_sync(lambda s: seed(s, services.city, services.rules))
+    try:
+        run_report_job(services)
+        # chromium prints the PDFs after the job's transaction, before the test's own browser starts
+        assert asyncio.run(report_files.print_waiting(services)) == 3
+        assert asyncio.run(report_files.print_waiting(services)) == 0
+        reports = kept(services)
+        assert all(r.pdf is not None and r.pdf.startswith(b"%PDF") and r.pdf_note is None for r in reports)
+        week = reports[1]
+        with ServerThread(create_app(services.settings, services)) as server, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+            context.set_default_timeout(15_000)
+            try:
+                page = browser_login(context, server.url, "supervisor")
+                page.goto(server.url + "/supervisor/reports")
+                page.click(f"tr[data-report='{week.id}'] a:text('HTML')")
+                page.wait_for_selector("#report-title")
+                assert "周报" in page.inner_text("#report-title")
+                assert page.locator("#section-tickets svg.chart").count() >= 2  # the daily bars and rate line
+                assert page.locator("#table-rates tbody tr").count() == 8
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "report-week-desktop.png"), full_page=True)
+                page.goto(server.url + "/supervisor/reports")
+                pdf = page.request.get(f"{server.url}/supervisor/reports/{week.id}.pdf")
+                assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+                assert pdf.body() == week.pdf
+                # Not without a login.
+                assert httpx.get(f"{server.url}/supervisor/reports/{week.id}.pdf").status_code in (302, 303)
+            finally:
+                context.close()
+                browser.close()
+    finally:
+        services.close()
+    with sessions() as session:  # the app's scheduler made no second copy of any
+        kinds = session.execute(select(PeriodicReport.kind, PeriodicReport.since)).all()
+        assert len(kinds) == len(set(kinds)) >= 3
+
+
+def test_reports_are_made_by_default_under_hotline_serve_and_can_be_turned_off() -> None:
+    assert Settings.from_env({}).reports is True and Settings.from_env({}).report_pdf is True
+    assert Settings.from_env({"HOTLINE_REPORTS": "no"}).reports is False
+    assert Settings.from_env({"HOTLINE_REPORT_PDF": "off"}).report_pdf is False
+    with pytest.raises(ValueError, match="HOTLINE_REPORT_PDF"):
+        Settings.from_env({"HOTLINE_REPORT_PDF": "maybe"})
+    # An app built in code (tests, scripts) makes none behind its back.
+    services = Services.build(Settings(database_url="sqlite://"))
+    try:
+        assert "periodic_reports" not in dict(scheduler.jobs(services))
+    finally:
+        services.close()
