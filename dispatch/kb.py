@@ -13,13 +13,13 @@ import datetime as dt
 import enum
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import notices, staff_activity
+from dispatch import catalogue, notices, staff_activity
 from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Reason
@@ -162,9 +162,40 @@ def get_article(session: Session, article_id: int) -> KbArticle:
     return article
 
 
+# -- the category: from the dispatch catalogue ----------------------------------------------
+
+@dataclass(frozen=True)
+class Categories:
+    """What an article's category may be: a level 1 of the dispatch catalogue, or one of its
+    entries (kept by code; a level path is read as its entry). A database without a
+    catalogue takes any text, as before there was one."""
+
+    level1: frozenset[str]
+    any_text: bool
+
+    def checked(self, session: Session, value: str | None) -> str | None:
+        if value is None or self.any_text or value in self.level1:
+            return value
+        return catalogue.find_current(session, value).code  # InvalidInput when there is none
+
+
+def categories(session: Session) -> Categories:
+    """Read once per transaction (an import checks every line against the same catalogue)."""
+    found = session.info.get("kb_categories")
+    if found is None:
+        entries = catalogue.current_entries(session)
+        found = session.info["kb_categories"] = Categories(frozenset(e.level1 for e in entries), not entries)
+    return found
+
+
+def _with_category(session: Session, text: ArticleText) -> ArticleText:
+    return replace(text, category=categories(session).checked(session, text.category))
+
+
 # -- writing --------------------------------------------------------------------------------
 
 def _store_version(session: Session, article: KbArticle, text: ArticleText, actor: Actor, now: dt.datetime) -> None:
+    text = _with_category(session, text)
     for name in ("title", "body", "category", "public", "valid_from", "valid_until", "review_by"):
         setattr(article, name, getattr(text, name))
     article.keywords = text.keyword_text
@@ -330,7 +361,8 @@ def import_lines(session: Session, lines: Iterable[str], actor: Actor, *, publis
         if not raw.strip():
             continue
         try:
-            parsed.append(_parse_line(raw, units))
+            unit, text = _parse_line(raw, units)
+            parsed.append((unit, _with_category(session, text)))
         except InvalidInput as exc:
             problems.append(ImportProblem(number, exc))
     if problems:

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import kb, kb_use, lifecycle
+from dispatch import catalogue, kb, kb_use, lifecycle
 from dispatch.actors import Actor
 from dispatch.demo import DEMO_KNOWLEDGE
-from dispatch.errors import Conflict, InvalidInput, PermissionDenied
+from dispatch.errors import Conflict, InvalidInput, PermissionDenied, Reason
 from dispatch.intake import IntakeRequest, intake
 from dispatch.kb_search import KbIndexCache
 from dispatch.models import KbArticle, KbArticleVersion, Notice, TicketEvent
@@ -144,6 +144,28 @@ def test_an_import_with_bad_lines_names_each_and_stores_nothing(session: Session
     assert (again.added, again.updated, again.unchanged) == (0, 0, 1)
     exported = list(kb.export_lines(session))
     assert json.loads(exported[0]) == {**json.loads(good), "valid_from": None}
+
+
+def test_a_category_comes_from_the_dispatch_catalogue(session: Session, units: City) -> None:
+    """A level 1 of the catalogue, or one of its entries (a path is kept as the entry's code);
+    anything else is named by its line and nothing is stored."""
+    catalogue.seed(session, units)
+    gas = catalogue.find_current(session, "城乡建设/城市建设和市政管理/燃气供应")
+
+    def line(title: str, category: str) -> str:
+        return json.dumps({"title": title, "body": "联系燃气公司。", "category": category, "unit": "gas"},
+                          ensure_ascii=False)
+
+    refused = kb.import_lines(session, [line("燃气报修", "城乡建设/城市建设和市政管理/燃气供应"),
+                                        line("没有这类", "天气预报")], Actor.system("test"))
+    assert [(p.line, p.error.field, p.error.reason) for p in refused.problems] == [
+        (2, "category", Reason.UNKNOWN_CATEGORY)]
+    assert session.scalar(select(func.count(KbArticle.id))) == 0
+    done = kb.import_lines(session, [line("燃气报修", "城乡建设/城市建设和市政管理/燃气供应"),
+                                     line("住房问题", "城乡建设")], Actor.system("test"))
+    assert done.added == 2
+    kept = dict(session.execute(select(KbArticle.title, KbArticle.category)).all())
+    assert kept == {"燃气报修": gas.code, "住房问题": "城乡建设"}
 
 
 def test_the_demo_articles_import_cleanly_and_answer_plain_questions(session: Session, units: City) -> None:

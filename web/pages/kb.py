@@ -49,6 +49,18 @@ def _markdown() -> Any:
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
+def category_choices(site: Site) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The article form's categories from the dispatch catalogue the router holds: each level 1
+    (the whole class) and its entries by code, grouped by level 1."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for item in site.services.router.catalogue.items if site.services.router.catalogue else ():
+        groups.setdefault(item.level1, [(item.level1, f"{item.level1}（整类）")]).append(
+            (item.code, f"{item.level2} / {item.level3}"))
+    if not groups:  # no catalogue: the city file's level-1 categories
+        return [("", [(c, c) for c in sorted(site.services.city.categories)])]
+    return list(groups.items())
+
+
 def render_markdown(text: str) -> Markup:
     return Markup(_markdown().render(text))
 
@@ -145,7 +157,7 @@ async def staff_list(request: Request, *, error: str | None = None, values: dict
 
     context = await site.services.run(read)
     context.update(q=query, error=error, values=values or {"public": True}, states=STATE_ZH,
-                   categories=sorted(site.services.city.categories), may_write=_may_write(user.role),
+                   categories=category_choices(site), may_write=_may_write(user.role),
                    done=DONE.get(request.query_params.get("done", "")), today=local_date(utcnow()))
     return site.render(request, "kb_staff.html", context, status)
 
@@ -202,7 +214,7 @@ async def staff_article(request: Request, *, error: str | None = None, values: d
                           "category": article.category or "", "public": article.public,
                           "valid_from": article.valid_from or "", "valid_until": article.valid_until or "",
                           "review_by": article.review_by or ""},
-        states=STATE_ZH, categories=sorted(site.services.city.categories), today=local_date(utcnow()),
+        states=STATE_ZH, categories=category_choices(site), today=local_date(utcnow()),
         done=DONE.get(request.query_params.get("done", "")))
     return site.render(request, "kb_edit.html", context, status)
 
