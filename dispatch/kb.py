@@ -166,17 +166,20 @@ def get_article(session: Session, article_id: int) -> KbArticle:
 
 @dataclass(frozen=True)
 class Categories:
-    """What an article's category may be: a level 1 of the dispatch catalogue, or one of its
-    entries (kept by code; a level path is read as its entry). A database without a
-    catalogue takes any text, as before there was one."""
+    """An article's category as the dispatch catalogue names it: a level 1 as it is, an
+    entry by its code (a level path is read as its entry). Other words are kept as given: a
+    city importing its existing base keeps its own classes rather than losing the line."""
 
     level1: frozenset[str]
-    any_text: bool
+    codes: frozenset[str]
 
     def checked(self, session: Session, value: str | None) -> str | None:
-        if value is None or self.any_text or value in self.level1:
+        if value is None or value in self.level1 or value in self.codes:
             return value
-        return catalogue.find_current(session, value).code  # InvalidInput when there is none
+        try:
+            return catalogue.find_current(session, value).code
+        except InvalidInput:
+            return value
 
 
 def categories(session: Session) -> Categories:
@@ -184,7 +187,8 @@ def categories(session: Session) -> Categories:
     found = session.info.get("kb_categories")
     if found is None:
         entries = catalogue.current_entries(session)
-        found = session.info["kb_categories"] = Categories(frozenset(e.level1 for e in entries), not entries)
+        found = session.info["kb_categories"] = Categories(frozenset(e.level1 for e in entries),
+                                                           frozenset(e.code for e in entries))
     return found
 
 
