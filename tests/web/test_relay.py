@@ -7,10 +7,11 @@ rule added on one is followed by the other within 2 s."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -54,15 +55,30 @@ class Heard:
         self._task.cancel()
 
 
+@contextlib.asynccontextmanager
+async def two_relays(engine: Engine) -> AsyncIterator[tuple[tuple[LiveHub, LiveHub], tuple[Relay, Relay]]]:
+    """Two processes' hubs joined by their relays on one database, both listening."""
+    hubs = LiveHub(), LiveHub()
+    relays = Relay(conninfo(engine), hubs[0]), Relay(conninfo(engine), hubs[1])
+    for hub, relay in zip(hubs, relays):
+        hub.relay = relay
+    listeners = [asyncio.create_task(r.run()) for r in relays]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(r.listening.wait() for r in relays)), 10)
+        yield hubs, relays
+    finally:
+        for hub in hubs:
+            hub.close()
+        for task in listeners:
+            task.cancel()
+        await asyncio.gather(*listeners, return_exceptions=True)
+        for relay in relays:
+            await relay.close()
+
+
 def test_a_message_reaches_the_other_process_once_and_a_request_its_answer(postgres: Engine) -> None:
     async def scenario() -> None:
-        hubs = LiveHub(), LiveHub()
-        one, other = (Relay(conninfo(postgres), hub) for hub in hubs)
-        for hub, relay in zip(hubs, (one, other)):
-            hub.relay = relay
-        listeners = [asyncio.create_task(r.run()) for r in (one, other)]
-        try:
-            await asyncio.wait_for(asyncio.gather(one.listening.wait(), other.listening.wait()), 10)
+        async with two_relays(postgres) as (hubs, (one, other)):
             here, there = Heard(hubs[0], "screen-pop:PJSIP/7001"), Heard(hubs[1], "screen-pop:PJSIP/7001")
             await asyncio.sleep(0.05)  # both subscribed
             hubs[0].publish("screen-pop:PJSIP/7001", {"linkedid": "1700000000.1", "caller": "+8613803910001"})
@@ -93,27 +109,13 @@ def test_a_message_reaches_the_other_process_once_and_a_request_its_answer(postg
             assert (await here.next())["big"]
             with pytest.raises(asyncio.TimeoutError):
                 await there.next(0.5)
-        finally:
-            for hub in hubs:
-                hub.close()
-            for task in listeners:
-                task.cancel()
-            await asyncio.gather(*listeners, return_exceptions=True)
-            await one.close()
-            await other.close()
 
     asyncio.run(scenario())
 
 
 def test_a_listener_that_lost_its_connection_listens_again_and_asks_for_everything(postgres: Engine) -> None:
     async def scenario() -> None:
-        hubs = LiveHub(), LiveHub()
-        one, other = (Relay(conninfo(postgres), hub) for hub in hubs)
-        for hub, relay in zip(hubs, (one, other)):
-            hub.relay = relay
-        listeners = [asyncio.create_task(r.run()) for r in (one, other)]
-        try:
-            await asyncio.wait_for(asyncio.gather(one.listening.wait(), other.listening.wait()), 10)
+        async with two_relays(postgres) as (hubs, (one, other)):
             config = Heard(hubs[1], CONFIG_TOPIC)
             await asyncio.sleep(0.05)
             with postgres.begin() as connection:  # the database drops every listener's connection
@@ -127,14 +129,6 @@ def test_a_listener_that_lost_its_connection_listens_again_and_asks_for_everythi
             await asyncio.sleep(0.05)
             hubs[0].publish("board", {"stamp": 7})
             assert await board.next() == {"stamp": 7}
-        finally:
-            for hub in hubs:
-                hub.close()
-            for task in listeners:
-                task.cancel()
-            await asyncio.gather(*listeners, return_exceptions=True)
-            await one.close()
-            await other.close()
 
     asyncio.run(scenario())
 
