@@ -440,22 +440,13 @@ def users() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               envvar="HOTLINE_NEW_PASSWORD", help="or HOTLINE_NEW_PASSWORD")
 def users_add(username: str, role: str, unit_code: str | None, display_name: str, password: str) -> None:
-    from dispatch.errors import DispatchError
-    from web.messages import describe_for_console
     from dispatch.staff import create_user
+    from web.cli_db import database_session
 
-    settings = _settings()
-    _upgrade(settings)
-    engine, sessions = _session_scope(settings)
-    try:
-        with sessions.begin() as session:
-            user = create_user(session, username, password, Role(role), unit_code=unit_code,
-                               display_name=display_name)
-            click.echo(f"added {user.username} ({role})")
-    except DispatchError as exc:
-        raise click.ClickException(describe_for_console(exc)) from None
-    finally:
-        engine.dispose()
+    with database_session(_settings, write=True) as session:
+        user = create_user(session, username, password, Role(role), unit_code=unit_code,
+                           display_name=display_name)
+        click.echo(f"added {user.username} ({role})")
 
 
 @users.command(name="passwd", help="Set a new password for a staff account; its sessions end.")
@@ -464,7 +455,8 @@ def users_add(username: str, role: str, unit_code: str | None, display_name: str
               envvar="HOTLINE_NEW_PASSWORD", help="or HOTLINE_NEW_PASSWORD")
 def users_passwd(username: str, password: str) -> None:
     from dispatch import staff_admin
-    from web.cli_users import cli_actor, user_id_of
+    from web.cli_db import cli_actor
+    from web.cli_users import user_id_of
 
     _change_user(lambda session: staff_admin.reset_password(session, cli_actor(), user_id_of(session, username),
                                                             password),
@@ -475,7 +467,8 @@ def users_passwd(username: str, password: str) -> None:
 @click.argument("username")
 def users_deactivate(username: str) -> None:
     from dispatch import staff_admin
-    from web.cli_users import cli_actor, user_id_of
+    from web.cli_db import cli_actor
+    from web.cli_users import user_id_of
 
     # Through the pages' rule: the last active admin stays, and the activity log records it.
     _change_user(lambda session: staff_admin.set_active(session, cli_actor(), user_id_of(session, username), False),
@@ -483,20 +476,11 @@ def users_deactivate(username: str) -> None:
 
 
 def _change_user(change, done: str) -> None:  # type: ignore[no-untyped-def]
-    from dispatch.errors import DispatchError
-    from web.messages import describe_for_console
+    from web.cli_db import database_session
 
-    settings = _settings()
-    _upgrade(settings)
-    engine, sessions = _session_scope(settings)
-    try:
-        with sessions.begin() as session:
-            change(session)
-        click.echo(done)
-    except DispatchError as exc:
-        raise click.ClickException(describe_for_console(exc)) from None
-    finally:
-        engine.dispose()
+    with database_session(_settings, write=True) as session:
+        change(session)
+    click.echo(done)
 
 
 @main.group(help="Responsible units.")
@@ -507,27 +491,18 @@ def units() -> None:
 @units.command(name="import", help="Add or update units from a city file (JSON).")
 @click.argument("city_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def units_import(city_file: Path) -> None:
-    from dispatch.errors import DispatchError
-    from web.messages import describe_for_console
     from dispatch import catalogue
     from dispatch.units import import_units, load_city
+    from web.cli_db import database_session
 
-    settings = _settings()
-    _upgrade(settings)
-    engine, sessions = _session_scope(settings)
-    try:
+    with database_session(_settings, write=True) as session:
         city = load_city(city_file)
-        with sessions.begin() as session:
-            summary = import_units(session, city)
-            seeded = catalogue.seed(session, city)
-        click.echo(f"{city.name}: {summary.added} units added, {summary.updated} updated, "
-                   f"{len(city.units)} in the file")
-        if seeded:
-            click.echo(f"dispatch catalogue: {len(city.catalogue.entries)} entries seeded")
-    except DispatchError as exc:
-        raise click.ClickException(describe_for_console(exc)) from None
-    finally:
-        engine.dispose()
+        summary = import_units(session, city)
+        seeded = catalogue.seed(session, city)
+    click.echo(f"{city.name}: {summary.added} units added, {summary.updated} updated, "
+               f"{len(city.units)} in the file")
+    if seeded:
+        click.echo(f"dispatch catalogue: {len(city.catalogue.entries)} entries seeded")
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:

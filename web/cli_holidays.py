@@ -15,11 +15,6 @@ if TYPE_CHECKING:
 def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
     """Settings are read when a command runs, not when the CLI is built."""
 
-    def sessions():  # type: ignore[no-untyped-def]
-        from web.cli_db import open_database
-
-        return open_database(get_settings)
-
     @click.group(name="holidays", help="Holidays and make-up workdays that deadlines count with.")
     def group() -> None:
         pass
@@ -33,15 +28,12 @@ def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
         from dispatch import calendar_days
         from dispatch.clock import local_date, utcnow
         from web.api import holidays_json
+        from web.cli_db import database_session
         from web.pages import labels
 
         today = local_date(utcnow())
-        engine, factory = sessions()
-        try:
-            with factory() as session:
-                view = calendar_days.year_view(session, year or today.year)
-        finally:
-            engine.dispose()
+        with database_session(get_settings) as session:
+            view = calendar_days.year_view(session, year or today.year)
         if as_json:
             click.echo(json.dumps(holidays_json(view), ensure_ascii=False, indent=2))
             return
@@ -64,29 +56,23 @@ def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
 
         from dispatch import calendar_days
         from dispatch.actors import Actor
-        from dispatch.errors import DispatchError
-        from web.messages import describe, describe_for_console
+        from web.cli_db import database_session
+        from web.messages import describe
         from web.pages import labels
 
         text = file.read()
-        engine, factory = sessions()
-        try:
-            with factory.begin() as session:
-                planned = calendar_days.plan_import(session, text)
-                for p in planned.problems:
-                    click.echo((f"第 {p.line} 行：" if p.line else "") + describe(p.error), err=True)
-                if planned.problems:
-                    raise click.ClickException(f"{Path(file.name).name}：{len(planned.problems)} 处错误，未导入。")
-                for e in planned.new:
-                    click.echo(f"{'将新增' if dry_run else '新增'} {e.day.isoformat()} "
-                               f"{labels.calendar_kind_label(e.kind)} {e.name}")
-                if planned.unchanged:
-                    click.echo(f"已录入，跳过 {len(planned.unchanged)} 天")
-                if not dry_run and planned.new:
-                    calendar_days.apply(session, planned, Actor.system(f"cli:{getpass.getuser()}"))
-        except DispatchError as exc:
-            raise click.ClickException(describe_for_console(exc)) from None
-        finally:
-            engine.dispose()
+        with database_session(get_settings, write=True) as session:
+            planned = calendar_days.plan_import(session, text)
+            for p in planned.problems:
+                click.echo((f"第 {p.line} 行：" if p.line else "") + describe(p.error), err=True)
+            if planned.problems:
+                raise click.ClickException(f"{Path(file.name).name}：{len(planned.problems)} 处错误，未导入。")
+            for e in planned.new:
+                click.echo(f"{'将新增' if dry_run else '新增'} {e.day.isoformat()} "
+                           f"{labels.calendar_kind_label(e.kind)} {e.name}")
+            if planned.unchanged:
+                click.echo(f"已录入，跳过 {len(planned.unchanged)} 天")
+            if not dry_run and planned.new:
+                calendar_days.apply(session, planned, Actor.system(f"cli:{getpass.getuser()}"))
 
     return group

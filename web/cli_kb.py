@@ -14,11 +14,6 @@ if TYPE_CHECKING:
 
 
 def kb_group(get_settings: Callable[[], Settings]) -> click.Group:
-    def sessions():  # type: ignore[no-untyped-def]
-        from web.cli_db import open_database
-
-        return open_database(get_settings)
-
     @click.group(name="kb", help="The knowledge base (知识库): import and export articles as JSON lines.")
     def group() -> None:
         pass
@@ -32,37 +27,28 @@ def kb_group(get_settings: Callable[[], Settings]) -> click.Group:
 
         from dispatch import kb
         from dispatch.actors import Actor
-        from dispatch.errors import DispatchError
-        from web.messages import describe, describe_for_console
+        from web.cli_db import database_session
+        from web.messages import describe
 
         lines = file.read().splitlines()
-        engine, factory = sessions()
-        try:
-            with factory.begin() as session:
-                result = kb.import_lines(session, lines, Actor.system(f"cli:{getpass.getuser()}"),
-                                         publish_them=not draft)
-                for p in result.problems:
-                    click.echo((f"第 {p.line} 行：" if p.line else "") + describe(p.error), err=True)
-                if result.problems:
-                    raise click.ClickException(f"{Path(file.name).name}：{len(result.problems)} 行有错误，未导入任何文章。")
-                click.echo(f"新增 {result.added} 篇，更新 {result.updated} 篇，未变 {result.unchanged} 篇"
-                           + ("（草稿，待发布）" if draft else "（已发布）"))
-        except DispatchError as exc:
-            raise click.ClickException(describe_for_console(exc)) from None
-        finally:
-            engine.dispose()
+        with database_session(get_settings, write=True) as session:
+            result = kb.import_lines(session, lines, Actor.system(f"cli:{getpass.getuser()}"),
+                                     publish_them=not draft)
+            for p in result.problems:
+                click.echo((f"第 {p.line} 行：" if p.line else "") + describe(p.error), err=True)
+            if result.problems:
+                raise click.ClickException(f"{Path(file.name).name}：{len(result.problems)} 行有错误，未导入任何文章。")
+            click.echo(f"新增 {result.added} 篇，更新 {result.updated} 篇，未变 {result.unchanged} 篇"
+                       + ("（草稿，待发布）" if draft else "（已发布）"))
 
     @group.command(name="export", help="Print the published articles (the published version) as JSON lines.")
     @click.option("--all", "include_all", is_flag=True, help="every article, drafts and retired ones too")
     def export(include_all: bool) -> None:
         from dispatch import kb
+        from web.cli_db import database_session
 
-        engine, factory = sessions()
-        try:
-            with factory() as session:
-                for line in kb.export_lines(session, include_all=include_all):
-                    click.echo(line)
-        finally:
-            engine.dispose()
+        with database_session(get_settings) as session:
+            for line in kb.export_lines(session, include_all=include_all):
+                click.echo(line)
 
     return group

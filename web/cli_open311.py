@@ -2,7 +2,6 @@
 GeoReport v2 (/open311/v2/), made, listed and revoked by an administrator."""
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -14,11 +13,6 @@ if TYPE_CHECKING:
 
 def open311_group(get_settings: Callable[[], Settings]) -> click.Group:
     """Settings are read when a command runs, not when the CLI is built."""
-
-    def sessions():  # type: ignore[no-untyped-def]
-        from web.cli_db import open_database
-
-        return open_database(get_settings)
 
     @click.group(name="open311", help="Open311 GeoReport v2 (/open311/v2/): clients' API keys.")
     def group() -> None:
@@ -32,66 +26,38 @@ def open311_group(get_settings: Callable[[], Settings]) -> click.Group:
     @click.argument("name")
     def create(name: str) -> None:
         from dispatch import open311_keys, staff_activity
-        from dispatch.errors import DispatchError
-        from web.messages import describe_for_console
+        from web.cli_db import cli_actor, database_session
 
-        engine, factory = sessions()
-        try:
-            with factory.begin() as session:
-                row, raw = open311_keys.create(session, name)
-                staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, _cli_actor(),
-                                      target=f"open311:{row.id}", detail={"name": row.name})
-                client_id = row.id
-            click.echo(raw)
-            click.echo(f"open311 client {client_id} ({name}): send it as the api_key field of "
-                       "POST /open311/v2/requests.json", err=True)
-        except DispatchError as exc:
-            raise click.ClickException(describe_for_console(exc)) from None
-        finally:
-            engine.dispose()
+        with database_session(get_settings, write=True) as session:
+            row, raw = open311_keys.create(session, name)
+            staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, cli_actor(),
+                                  target=f"open311:{row.id}", detail={"name": row.name})
+            client_id = row.id
+        click.echo(raw)
+        click.echo(f"open311 client {client_id} ({name}): send it as the api_key field of "
+                   "POST /open311/v2/requests.json", err=True)
 
     @keys.command(name="list", help="Every client: id, name, created, last used, revoked.")
     def list_keys() -> None:
         from dispatch import open311_keys
+        from web.cli_db import database_session, when
 
-        engine, factory = sessions()
-        try:
-            with factory() as session:
-                click.echo(f"{'id':>4}  {'name':<24} {'created':<17} {'last used':<17} revoked")
-                for client in open311_keys.all_clients(session):
-                    click.echo(f"{client.id:>4}  {client.name[:24]:<24} {_when(client.created_at):<17} "
-                               f"{_when(client.last_used_at):<17} {_when(client.revoked_at)}")
-        finally:
-            engine.dispose()
+        with database_session(get_settings) as session:
+            click.echo(f"{'id':>4}  {'name':<24} {'created':<17} {'last used':<17} revoked")
+            for client in open311_keys.all_clients(session):
+                click.echo(f"{client.id:>4}  {client.name[:24]:<24} {when(client.created_at):<17} "
+                           f"{when(client.last_used_at):<17} {when(client.revoked_at)}")
 
     @keys.command(name="revoke", help="End the key of the client with this id at once.")
     @click.argument("client_id", type=int)
     def revoke(client_id: int) -> None:
         from dispatch import open311_keys, staff_activity
-        from dispatch.errors import DispatchError
-        from web.messages import describe_for_console
+        from web.cli_db import cli_actor, database_session
 
-        engine, factory = sessions()
-        try:
-            with factory.begin() as session:
-                open311_keys.revoke(session, client_id)
-                staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, _cli_actor(),
-                                      target=f"open311:{client_id}")
-            click.echo(f"open311 client {client_id} revoked")
-        except DispatchError as exc:
-            raise click.ClickException(describe_for_console(exc)) from None
-        finally:
-            engine.dispose()
+        with database_session(get_settings, write=True) as session:
+            open311_keys.revoke(session, client_id)
+            staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, cli_actor(),
+                                  target=f"open311:{client_id}")
+        click.echo(f"open311 client {client_id} revoked")
 
     return group
-
-
-def _when(moment: dt.datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
-
-
-def _cli_actor():  # type: ignore[no-untyped-def]
-    """Who acts from the command line, in the staff activity log."""
-    from dispatch.actors import Actor
-
-    return Actor.system("cli")

@@ -2,7 +2,6 @@
 or for N days), listed and revoked by an administrator."""
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -11,13 +10,9 @@ import click
 if TYPE_CHECKING:
     from web.config import Settings
 
+
 def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
     """Settings are read when a command runs, not when the CLI is built."""
-
-    def sessions():  # type: ignore[no-untyped-def]
-        from web.cli_db import open_database
-
-        return open_database(get_settings)
 
     @click.group(name="tokens", help="Bearer tokens of the staff API (/api/v1/staff/...).")
     def group() -> None:
@@ -28,77 +23,52 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
     @click.option("--name", required=True, help="what the token is for, e.g. the unit's system")
     @click.option("--days", type=click.IntRange(min=1), help="valid this many days (default: until revoked)")
     def create(username: str, name: str, days: int | None) -> None:
+        import datetime as dt
+
         from sqlalchemy import select
 
         from dispatch import api_tokens, staff_activity
-        from dispatch.errors import DispatchError
-        from web.messages import describe_for_console
         from dispatch.models import StaffUser
+        from web.cli_db import cli_actor, database_session
 
-        engine, factory = sessions()
-        try:
-            with factory.begin() as session:
-                user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-                if user is None:
-                    raise click.ClickException(f"no staff account {username!r}")
-                lifetime = dt.timedelta(days=days) if days is not None else None
-                row, raw = api_tokens.create(session, user, name, lifetime=lifetime)
-                staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, _cli_actor(), target=f"token:{row.id}",
-                                      detail={"name": row.name, "user": username})
-                until = row.expires_at.isoformat() if row.expires_at else "until revoked"
-                token_id = row.id
-            click.echo(raw)
-            click.echo(f"token {token_id} for {username} ({name}), valid {until}; "
-                       "send it as 'Authorization: Bearer <token>'", err=True)
-        except DispatchError as exc:
-            raise click.ClickException(describe_for_console(exc)) from None
-        finally:
-            engine.dispose()
+        with database_session(get_settings, write=True) as session:
+            user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+            if user is None:
+                raise click.ClickException(f"no staff account {username!r}")
+            lifetime = dt.timedelta(days=days) if days is not None else None
+            row, raw = api_tokens.create(session, user, name, lifetime=lifetime)
+            staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, cli_actor(),
+                                  target=f"token:{row.id}", detail={"name": row.name, "user": username})
+            until = row.expires_at.isoformat() if row.expires_at else "until revoked"
+            token_id = row.id
+        click.echo(raw)
+        click.echo(f"token {token_id} for {username} ({name}), valid {until}; "
+                   "send it as 'Authorization: Bearer <token>'", err=True)
 
     @group.command(name="list", help="Every token: id, user, name, created, expires, last used, revoked.")
     def list_tokens() -> None:
         from dispatch import api_tokens
+        from web.cli_db import database_session, when
 
-        engine, factory = sessions()
-        try:
-            with factory() as session:
-                rows = api_tokens.all_tokens(session)
-                click.echo(f"{'id':>4}  {'user':<16} {'name':<24} {'created':<17} {'expires':<17} "
-                           f"{'last used':<17} revoked")
-                for token, username in rows:
-                    click.echo(f"{token.id:>4}  {username[:16]:<16} {token.name[:24]:<24} {_when(token.created_at):<17} "
-                               f"{_when(token.expires_at):<17} {_when(token.last_used_at):<17} "
-                               f"{_when(token.revoked_at)}")
-        finally:
-            engine.dispose()
+        with database_session(get_settings) as session:
+            rows = api_tokens.all_tokens(session)
+            click.echo(f"{'id':>4}  {'user':<16} {'name':<24} {'created':<17} {'expires':<17} "
+                       f"{'last used':<17} revoked")
+            for token, username in rows:
+                click.echo(f"{token.id:>4}  {username[:16]:<16} {token.name[:24]:<24} {when(token.created_at):<17} "
+                           f"{when(token.expires_at):<17} {when(token.last_used_at):<17} "
+                           f"{when(token.revoked_at)}")
 
     @group.command(name="revoke", help="End the token with this id at once.")
     @click.argument("token_id", type=int)
     def revoke(token_id: int) -> None:
         from dispatch import api_tokens, staff_activity
-        from dispatch.errors import DispatchError
-        from web.messages import describe_for_console
+        from web.cli_db import cli_actor, database_session
 
-        engine, factory = sessions()
-        try:
-            with factory.begin() as session:
-                api_tokens.revoke(session, token_id)
-                staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, _cli_actor(), target=f"token:{token_id}")
-            click.echo(f"token {token_id} revoked")
-        except DispatchError as exc:
-            raise click.ClickException(describe_for_console(exc)) from None
-        finally:
-            engine.dispose()
+        with database_session(get_settings, write=True) as session:
+            api_tokens.revoke(session, token_id)
+            staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, cli_actor(),
+                                  target=f"token:{token_id}")
+        click.echo(f"token {token_id} revoked")
 
     return group
-
-
-def _when(moment: dt.datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
-
-
-def _cli_actor():  # type: ignore[no-untyped-def]
-    """Who acts from the command line, in the staff activity log."""
-    from dispatch.actors import Actor
-
-    return Actor.system("cli")

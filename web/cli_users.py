@@ -22,11 +22,12 @@ def add_user_commands(users: click.Group, get_settings: Callable[[], Settings]) 
     @users.command(name="list", help="Every staff account: name, display name, role, unit, active, last login.")
     def list_users() -> None:
         from dispatch import staff_admin
+        from web.cli_db import when
 
         rows = _read(get_settings, staff_admin.list_users)
         click.echo(table(["user", "name", "role", "unit", "active", "last login"],
                          [[u.username, u.display_name, ROLE_NAMES[u.role.value], u.unit_code or "-",
-                           "yes" if u.active else "no", _when(u.last_login)] for u in rows]))
+                           "yes" if u.active else "no", when(u.last_login)] for u in rows]))
 
     @users.command(name="set-password", help="Set a new password (asked for, or one line from stdin with "
                    "--password-stdin); every session and API token of the account ends.")
@@ -38,6 +39,7 @@ def add_user_commands(users: click.Group, get_settings: Callable[[], Settings]) 
         else:
             password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
         from dispatch import staff_admin
+        from web.cli_db import cli_actor
 
         _write(get_settings, lambda s: staff_admin.reset_password(s, cli_actor(), user_id_of(s, username), password))
         click.echo(f"password of {username} changed; its sessions and API tokens ended")
@@ -47,6 +49,7 @@ def add_user_commands(users: click.Group, get_settings: Callable[[], Settings]) 
     @click.argument("username")
     def reactivate(username: str) -> None:
         from dispatch import staff_admin
+        from web.cli_db import cli_actor
 
         _write(get_settings, lambda s: staff_admin.set_active(s, cli_actor(), user_id_of(s, username), True))
         click.echo(f"{username} reactivated")
@@ -63,13 +66,6 @@ def add_unit_commands(units: click.Group, get_settings: Callable[[], Settings]) 
                           for u in rows]))
 
 
-def cli_actor():  # type: ignore[no-untyped-def]
-    """Who acts from the command line, in the staff activity log."""
-    from dispatch.actors import Actor
-
-    return Actor.system("cli")
-
-
 def user_id_of(session, username: str) -> int:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
@@ -82,33 +78,17 @@ def user_id_of(session, username: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def _read(get_settings: Callable[[], Settings], work):  # type: ignore[no-untyped-def]
-    from web.cli_db import open_database
+    from web.cli_db import database_session
 
-    engine, sessions = open_database(get_settings)
-    try:
-        with sessions() as session:
-            return work(session)
-    finally:
-        engine.dispose()
+    with database_session(get_settings) as session:
+        return work(session)
 
 
 def _write(get_settings: Callable[[], Settings], work) -> None:  # type: ignore[no-untyped-def]
-    from dispatch.errors import DispatchError
-    from web.cli_db import open_database
-    from web.messages import describe_for_console
+    from web.cli_db import database_session
 
-    engine, sessions = open_database(get_settings)
-    try:
-        with sessions.begin() as session:
-            work(session)
-    except DispatchError as exc:
-        raise click.ClickException(describe_for_console(exc)) from None
-    finally:
-        engine.dispose()
-
-
-def _when(moment) -> str:  # type: ignore[no-untyped-def]
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+    with database_session(get_settings, write=True) as session:
+        work(session)
 
 
 def width(text: str) -> int:
