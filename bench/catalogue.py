@@ -25,6 +25,8 @@ split by duplicate group; the model learns from 80% and is scored on:
 - the 20% held out: agreement with labels the terms made (circular: it flatters the terms,
   and the level-1 model was trained on these messages too);
 - the hand-labelled texts above, which neither model saw: the honest figure.
+Three rows each: the terms only, the terms with the model as routing uses it, and the model
+in place of the terms (what it knows on its own).
 A second check reads real messages (classifier/data/dev.csv, labelled at level 1 only):
 how many get a level-3 hit from the terms, and how often the terms alone agree with the
 label at level 1 (the model is not scored there: it was trained on those messages).
@@ -187,13 +189,19 @@ def level3_check(city: object, catalogue: Catalogue, model: object, cases: list[
     seconds = time.perf_counter() - started
     assert second is not None
     used = sum(1 for c in second.confidence if c >= 0)
+    assert 0 in second.confidence
     click.echo(f"\nlevel-3 model: {len(history)} dev.csv messages labelled by the terms, split by group: "
                f"trained on {second.trained_on} ({len(second.model.labels)} entries) in {seconds:.0f} s, "
-               f"held out {len(held)}; terms' confidence on the history {second.confidence.get(-1, 0):.1%} "
-               f"({used} score buckets)")
+               f"held out {len(held)}; on that history the terms' entry was right {second.confidence.get(-1, 0):.1%} "
+               f"of their hits ({used - 1} score buckets), 其他 {second.confidence.get(0, 0):.1%} of no-hits")
     terms_router = city_router(city, model, catalogue=catalogue)  # type: ignore[arg-type]
     both_router = city_router(city, model, catalogue=catalogue)  # type: ignore[arg-type]
     both_router.entry_model = second
+    # The model in place of the terms (every bucket's confidence 0): what it knows on its own.
+    alone_router = city_router(city, model, catalogue=catalogue)  # type: ignore[arg-type]
+    alone_router.entry_model = entry_model.EntryModel(second.model, second.level1_of,
+                                                      {k: 0.0 for k in range(-1, entry_model.LONGEST_BUCKET + 1)},
+                                                      second.trained_on)
     texts = [(c.text, c.levels, c.unit) for c in cases]
     items = [catalogue.find(e.label) for e in held]
     held_texts = [(message_text(e.title, e.body), (i.level1, i.level2, i.level3), None)
@@ -203,7 +211,8 @@ def level3_check(city: object, catalogue: Catalogue, model: object, cases: list[
         click.echo(f"{name}, {len(rows)} texts")
         click.echo(f"  {'method':46} {'level 1':>8} {'level 2':>8} {'level 3':>8} {'unit':>8}  by model")
         for label, router in (("terms only (model level 1 + terms)", terms_router),
-                              ("terms + level-3 model", both_router)):
+                              ("terms + level-3 model", both_router),
+                              ("level-3 model in place of the terms", alone_router)):
             score, by_model = Score(label, [0] * 4, []), 0
             for text, levels, unit in rows:
                 answer = router.route(text)

@@ -5,12 +5,14 @@ model) is trained with the entry's code as the label.
 
 It only chooses among the entries under the level 1 the first model gave (its probabilities
 renormalised over them), and it is asked beside the terms:
-- the terms find nothing (level 1 only): the model's entry;
 - the terms find an entry: the model's entry only when its probability is higher than the
   terms' own confidence, which is how often the terms were right on the same history for a
-  hit of that many characters (the model's probabilities are calibrated, so the two compare).
-A history whose entries all came from the terms makes the terms look always right: the model
-then only fills in where the terms find nothing.
+  hit of that many characters (the model's probabilities are calibrated, so the two compare);
+- the terms find nothing (the level 1's 其他 entry): the same test, against how often 其他
+  was right on the history when no term was found. A city whose operators file such texts
+  under specific entries gives 其他 a low figure and the model its chance; a history whose
+  entries came from the terms themselves (the demo's) makes the terms look always right, and
+  the model is never used: it could only disagree with labels the terms made.
 """
 from __future__ import annotations
 
@@ -57,7 +59,8 @@ def _bucket(score: float) -> int:
 
 def terms_confidence(examples: Sequence[Example], catalogue: Catalogue) -> dict[int, float]:
     """How often the terms' entry (under the label's own level 1) was the label, by how many
-    characters of terms were found; key -1 is every hit together."""
+    characters of terms were found; key 0 is no term found (the level 1's 其他 entry), key -1
+    every hit together."""
     from classifier.features import message_text
 
     right: dict[int, int] = defaultdict(int)
@@ -67,9 +70,9 @@ def terms_confidence(examples: Sequence[Example], catalogue: Catalogue) -> dict[
         if item is None:
             continue
         match = catalogue.match(message_text(example.title, example.body), item.level1)
-        if match is None or not match.terms:
+        if match is None:
             continue
-        for key in (_bucket(match.score), -1):
+        for key in ((_bucket(match.score), -1) if match.terms else (0,)):
             seen[key] += 1
             right[key] += match.item.code == example.label
     return {key: right[key] / n for key, n in seen.items()}
@@ -96,6 +99,8 @@ class EntryModel:
         return self.model.labels[best], float(row[best]) / total
 
     def terms_confidence_of(self, match: Match) -> float:
+        if not match.terms:   # 其他: how often it was right, 0 when the history never fell back
+            return self.confidence.get(0, 0.0)
         return self.confidence.get(_bucket(match.score), self.confidence.get(-1, 1.0))
 
     def choose(self, text: str, level1: str | None, terms: Match | None, catalogue: Catalogue) -> Match | None:
@@ -107,7 +112,7 @@ class EntryModel:
         item = catalogue.find(guess[0])
         if item is None:   # an entry the catalogue no longer has
             return terms
-        if terms is not None and terms.terms and guess[1] <= self.terms_confidence_of(terms):
+        if terms is not None and guess[1] <= self.terms_confidence_of(terms):
             return terms
         return Match(item, (), guess[1], source="model")
 

@@ -83,6 +83,9 @@ def test_the_model_finds_the_entry_where_the_terms_find_only_level_1(
     assert answer.entry is not None and answer.entry["code"] == GAS and answer.entry["level"] == 3
     assert answer.entry["source"] == "model" and answer.unit_code == "gas"
     assert "三级模型" in answer.reason
+    # On a history where the level 1's 其他 was always right when no term was found, it stands.
+    router.entry_model = entry_model.EntryModel(trained.model, trained.level1_of, {0: 1.0}, trained.trained_on)
+    assert router.route(text).entry["code"] == alone.entry["code"]
 
 
 def test_a_terms_hit_stands_where_the_terms_were_surer(city_catalogue: tuple[City, Catalogue],
