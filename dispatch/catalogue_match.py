@@ -53,12 +53,18 @@ class Item:
 class Match:
     item: Item
     terms: tuple[str, ...]       # the terms found in the text; empty: level 1 only
-    score: float
+    score: float                 # characters of terms found; the probability for the model
+    source: str = "terms"        # terms, or model: the level-3 model of the city's history
+
+    @property
+    def found(self) -> bool:
+        """The entry itself was found (by its terms or the level-3 model), not level 1 alone."""
+        return bool(self.terms) or self.source == "model"
 
     @property
     def level(self) -> int:
         """How deep the text itself says: 3 with a hit of the entry's own, 1 for level 1 only."""
-        return 3 if self.terms else 1
+        return 3 if self.found else 1
 
 
 class Catalogue:

@@ -12,6 +12,12 @@ The timeline for a ticket due at D (the end of a working day, China time):
   D                  overdue notice + text, `overdue` event
   D + N working days 督办 step 1 (an `escalate` event by the system) + notice + text
   D + 2N ...         step 2, and so on while the ticket stays open
+
+A unit with a part in the ticket that still owes its answer (a co-handling unit's part
+reply, a sub-unit the ticket was forwarded to) shares the ticket's deadline and is chased
+beside the lead: the same near-due, overdue and escalation notices (texts to its duty
+phone, its digest), each once per unit. The events on the ticket stay the lead's: the
+lead remains accountable for the ticket.
 """
 from __future__ import annotations
 
@@ -29,9 +35,11 @@ from dispatch.actors import Actor
 from dispatch.clock import CHINA, local_date
 from dispatch.deadlines import WorkCalendar
 from dispatch.errors import Conflict
-from dispatch.models import Ticket, Unit
+from dispatch.models import Ticket, Transfer, Unit
 from dispatch.notices import NoticeKind, local_time, tell
+from dispatch.parts import OPEN_OUTCOMES
 from dispatch.states import UNIT_STATES
+from dispatch.vocabulary import TransferRole
 
 log = logging.getLogger(__name__)
 
@@ -58,20 +66,59 @@ def _with_units(session: Session, *where: object) -> list[tuple[Ticket, Unit]]:
     return [(t, u) for t, u in rows]
 
 
+# How a part's unit reads its notices: "（协办）" after the ticket's number.
+PART_WORDS = {TransferRole.CO.value: "协办", TransferRole.FORWARD.value: "转派"}
+
+
+@dataclass(frozen=True)
+class Chased:
+    """A unit to chase for a ticket: the lead (role None) or a part owing its answer."""
+
+    ticket: Ticket
+    unit: Unit
+    role: str | None = None
+
+    @property
+    def label(self) -> str:
+        """For the job's result: the number, with the part's unit after a slash."""
+        return self.ticket.number if self.role is None else f"{self.ticket.number}/{self.unit.code}"
+
+    @property
+    def as_part(self) -> str:
+        return f"（{PART_WORDS.get(self.role, self.role)}）" if self.role else ""
+
+
+def _parts(session: Session, *where: object) -> list[Chased]:
+    """Open tickets' parts whose unit still owes its answer (not replied, returned, waived
+    or withdrawn), with the part's unit: they share the ticket's deadline."""
+    rows = session.execute(select(Ticket, Unit, Transfer.role)
+                           .join(Transfer, Transfer.ticket_id == Ticket.id).join(Unit, Unit.id == Transfer.unit_id)
+                           .where(Transfer.role != TransferRole.LEAD.value, Transfer.outcome.in_(OPEN_OUTCOMES),
+                                  Transfer.part_reply.is_(None), Transfer.waived_at.is_(None),
+                                  Ticket.state.in_([s.value for s in UNIT_STATES]), Ticket.deadline.is_not(None),
+                                  *where)  # type: ignore[arg-type]
+                           .order_by(Ticket.deadline, Ticket.id, Transfer.id))
+    return [Chased(t, u, role) for t, u, role in rows]
+
+
 def _deadline_key(kind: NoticeKind, ticket: Ticket, suffix: str = "") -> str:
     assert ticket.deadline is not None
     return f"{kind.value}:{ticket.id}:{ticket.deadline.strftime('%Y%m%dT%H%M%S')}{suffix}"
 
 
 def warn_near_due(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> list[str]:
-    """临期预警: tickets due within policy.near_due and not yet warned for this deadline."""
+    """临期预警: tickets due within policy.near_due and not yet warned for this deadline,
+    to the lead and to each part still owing its answer."""
     told = []
-    for ticket, unit in _with_units(session, Ticket.deadline > now, Ticket.deadline <= now + policy.near_due):
+    near = (Ticket.deadline > now, Ticket.deadline <= now + policy.near_due)
+    for chased in [Chased(t, u) for t, u in _with_units(session, *near)] + _parts(session, *near):
+        ticket, unit = chased.ticket, chased.unit
         assert ticket.deadline is not None
-        text = f"临期预警：工单{ticket.number}「{ticket.title}」将于{local_time(ticket.deadline)}到期，请及时办理。"
+        text = (f"临期预警：工单{ticket.number}{chased.as_part}「{ticket.title}」将于{local_time(ticket.deadline)}到期，"
+                "请及时办理。")
         if tell(session, unit, NoticeKind.NEAR_DUE, _deadline_key(NoticeKind.NEAR_DUE, ticket), text,
                 ticket=ticket, now=now):
-            told.append(ticket.number)
+            told.append(chased.label)
     return told
 
 
@@ -85,6 +132,14 @@ def mark_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
         text = f"超期：工单{ticket.number}「{ticket.title}」已于{local_time(ticket.deadline)}超过办理时限，请尽快办结。"
         if _once(session, ticket, lambda: _overdue(session, ticket, unit, text, now)):
             marked.append(ticket.number)
+    for part in _parts(session, Ticket.deadline < now):
+        ticket = part.ticket
+        assert ticket.deadline is not None
+        text = (f"超期：工单{ticket.number}{part.as_part}「{ticket.title}」已于{local_time(ticket.deadline)}"
+                "超过办理时限，请尽快答复主办单位。")
+        if tell(session, part.unit, NoticeKind.OVERDUE, _deadline_key(NoticeKind.OVERDUE, ticket), text,
+                ticket=ticket, now=now):
+            marked.append(part.label)
     return marked
 
 
@@ -121,6 +176,18 @@ def escalate_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = C
             continue
         if _once(session, ticket, lambda: _escalate(session, ticket, unit, step, now)):
             escalated.append(ticket.number)
+    # A part still owing its answer hears each step too; the 督办 event stays the lead's.
+    for part in _parts(session, Ticket.deadline < now):
+        ticket = part.ticket
+        assert ticket.deadline is not None
+        step = escalation_step(ticket.deadline, now, policy)
+        if step == 0:
+            continue
+        text = (f"督办：工单{ticket.number}{part.as_part}「{ticket.title}」超期未办结，第{step}次自动督办"
+                f"（时限{local_time(ticket.deadline)}），请立即答复主办单位。")
+        if tell(session, part.unit, NoticeKind.ESCALATION,
+                _deadline_key(NoticeKind.ESCALATION, ticket, f":{step}"), text, ticket=ticket, now=now):
+            escalated.append(part.label)
     return escalated
 
 
@@ -148,16 +215,19 @@ def _once(session: Session, ticket: Ticket, work: Callable[[], bool]) -> bool:
 
 
 def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> list[str]:
-    """One notice (and text) per unit per day listing its near-due tickets, from the first run
-    at or after the digest hour. A unit with nothing near due gets nothing."""
+    """One notice (and text) per unit per day listing its near-due tickets (those it leads and
+    those where its part is still owed), from the first run at or after the digest hour. A
+    unit with nothing near due gets nothing."""
     if now.astimezone(CHINA).hour < policy.digest_hour:
         return []
     day = local_date(now)
     by_unit: dict[int, tuple[Unit, list[Ticket]]] = {}
-    for ticket, unit in _with_units(session, Ticket.deadline > now, Ticket.deadline <= now + policy.near_due):
+    near = (Ticket.deadline > now, Ticket.deadline <= now + policy.near_due)
+    for ticket, unit in _with_units(session, *near) + [(p.ticket, p.unit) for p in _parts(session, *near)]:
         by_unit.setdefault(unit.id, (unit, []))[1].append(ticket)
     overdue: dict[int, int] = defaultdict(int)
-    for ticket, unit in _with_units(session, Ticket.deadline < now):
+    for ticket, unit in _with_units(session, Ticket.deadline < now) + \
+            [(p.ticket, p.unit) for p in _parts(session, Ticket.deadline < now)]:
         overdue[unit.id] += 1
     sent = []
     for unit, tickets in by_unit.values():

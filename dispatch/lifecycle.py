@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
-from dispatch import audit, parts
+from dispatch import audit, deadline_classes, parts
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import local_date, utcnow
 from dispatch.deadlines import DeadlinePolicy
@@ -140,11 +140,14 @@ def _open_transfer(session: Session, ticket: Ticket) -> Transfer:
 def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
              note: str | None = None, routing: dict[str, Any] | None = None,
              now: dt.datetime | None = None, expected_version: int | None = None,
-             learn_from: City | None = None, entry: CatalogueEntry | None = None) -> TicketEvent:
+             learn_from: City | None = None, entry: CatalogueEntry | None = None,
+             deadlines: DeadlinePolicy | None = None) -> TicketEvent:
     """转办: hand the ticket to a responsible unit. `routing` says why this unit (model, rule...).
     With `learn_from` (the city), a unit other than the proposed one, or a re-transfer after a
     return, is kept as a labeled example for retraining the classifier. `entry`: the dispatch
-    catalogue entry the operator confirmed or chose; the ticket keeps it (and its level 1)."""
+    catalogue entry the operator confirmed or chose; the ticket keeps it (and its level 1).
+    With `deadlines`, the entry's deadline class sets the deadline from this dispatch
+    (dispatch/deadline_classes.py); the change is kept in the transfer's event."""
     require_role(actor, DISPATCH_ROLES, "transfer tickets")
     if not unit.active:
         raise InvalidInput("unit", Reason.INACTIVE_UNIT, unit=unit.name)
@@ -162,6 +165,12 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
     if entry is not None:
         ticket.catalogue_entry_id, ticket.category = entry.id, entry.level1
         data["catalogue"] = {"code": entry.code, "path": f"{entry.level1}/{entry.level2}/{entry.level3}"}
+    if deadlines is not None:
+        classes = learn_from.catalogue.deadline_classes if learn_from is not None and learn_from.catalogue else {}
+        deadlines.calendar.sync(session)
+        change = deadline_classes.on_dispatch(ticket, entry, classes, deadlines, now)
+        if change is not None:
+            data["deadline"] = change.as_data()
     routing_feedback.note_transfer(session, ticket, unit)  # with the category now final
     event = transition(session, ticket, Action.TRANSFER, actor, now=now, note=note, unit_id=unit.id,
                        data=data or None)

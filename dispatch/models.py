@@ -196,6 +196,9 @@ class Ticket(Base):
     # The dispatch catalogue entry (派单目录) proposed at intake, then the one it was transferred
     # under. Entry rows are never changed in place, so the ticket keeps the entry as it was.
     catalogue_entry_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_entries.id"), index=True)
+    # The entry's deadline class (urgent, quick) that set the deadline at the last dispatch;
+    # None under the normal class (the deadline by request type, from receipt).
+    deadline_class: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     unit: Mapped[Unit | None] = relationship(lazy="raise", foreign_keys=[unit_id])

@@ -50,6 +50,13 @@ class Reviser(Protocol):
     def revise(self, text: str, predictions: Sequence[Any], k: int = 3) -> Sequence[Any]: ...
 
 
+class EntryChooser(Protocol):
+    """The level-3 model (dispatch/entry_model.EntryModel is one): given the terms' match
+    (or None), the match to propose."""
+
+    def choose(self, text: str, level1: str | None, terms: Match | None, catalogue: Catalogue) -> Match | None: ...
+
+
 ALL_LABELS = 1000  # k for "every label's probability": predict() caps k at the labels it knows
 
 
@@ -137,6 +144,9 @@ class Router:
     # (e5, hundreds of ms), so the confident majority never waits for it.
     second_opinion: Reviser | None = None
     catalogue: Catalogue | None = None       # None: units from the model's category alone
+    # The level-3 model trained on the city's own resolved tickets (dispatch/entry_model.py),
+    # once enough of them carry an entry: asked where the terms find nothing or are less sure.
+    entry_model: EntryChooser | None = None
     gazetteer: Gazetteer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -164,9 +174,11 @@ class Router:
         suggestions = tuple(self._suggest(p.label, p.probability, places) for p in predictions)
         top = suggestions[0]
         match = self.catalogue.match(text, top.category) if self.catalogue is not None else None
+        if self.entry_model is not None and self.catalogue is not None:
+            match = self.entry_model.choose(text, top.category, match, self.catalogue)
         entry = _entry_dict(match, places) if match is not None else None
         category = top.category
-        if match is not None and match.terms:
+        if match is not None and match.found:
             top = self._from_catalogue(match, top, places)
             suggestions = (top, *(s for s in suggestions if s.unit_code != top.unit_code))
             category = match.item.level1
@@ -181,14 +193,14 @@ class Router:
 
     def _entry(self, text: str, level1: str | None, places: list[tuple[str, str]]) -> dict[str, Any] | None:
         match = self.catalogue.match(text, level1) if self.catalogue is not None else None
-        return _entry_dict(match, places) if match is not None and match.terms else None
+        return _entry_dict(match, places) if match is not None and match.found else None
 
     def _from_catalogue(self, match: Match, model: Suggestion, places: list[tuple[str, str]]) -> Suggestion:
         """The entry's unit, or the township named for a 属地 entry; the model's unit when
         the entry names none (属地 with no place and no unit to fall back on)."""
         unit, place = unit_for(match.item, places)
-        found = "”“".join(match.terms[:3])
-        detail = f"目录：{match.item.path}（含“{found}”）；模型：{model.category} {model.probability:.0%}"
+        found = f"含“{'”“'.join(match.terms[:3])}”" if match.terms else f"三级模型 {match.score:.0%}"
+        detail = f"目录：{match.item.path}（{found}）；模型：{model.category} {model.probability:.0%}"
         if place is not None:
             detail += f"；属地：{place}"
         if unit is None:
@@ -207,7 +219,8 @@ class Router:
 def _entry_dict(match: Match, places: list[tuple[str, str]]) -> dict[str, Any]:
     unit, place = unit_for(match.item, places)
     return {"code": match.item.code, "path": match.item.path, "entry_id": match.item.entry_id,
-            "level": match.level, "terms": list(match.terms), "unit_code": unit, "place": place}
+            "level": match.level, "terms": list(match.terms), "unit_code": unit, "place": place,
+            "source": match.source}
 
 
 def city_router(city: City, model: Predictor | None = None, *,

@@ -77,6 +77,32 @@ def _load_or_train(services: Services) -> None:
         return
     services.model_file = _newest_file(services)
     use_model(services, model)
+    # Its own daemon thread: minutes of training must neither hold up readiness nor a shutdown.
+    threading.Thread(target=train_entry_model, args=(services,), name="entry-model", daemon=True).start()
+
+
+def train_entry_model(services: Services) -> bool:
+    """Give the router the level-3 model of the city's resolved tickets once enough of them
+    carry a catalogue entry (HOTLINE_ENTRY_MODEL_MIN_TICKETS); False while too few."""
+    from dispatch import entry_model
+
+    catalogue = services.router.catalogue
+    if catalogue is None:
+        return False
+    try:
+        examples = services.run_sync(entry_model.history)
+        trained = entry_model.train(examples, catalogue, min_tickets=services.settings.entry_model_min_tickets,
+                                    user_words=place_names(services))
+    except Exception:  # a failed training leaves routing on the terms, as before
+        log.exception("level-3 model training failed", extra={"event": "entry_model_error"})
+        return False
+    if trained is None:
+        log.info("too few resolved tickets with a catalogue entry for a level-3 model",
+                 extra={"event": "entry_model_waiting", "tickets": len(examples),
+                        "needed": services.settings.entry_model_min_tickets})
+        return False
+    services.router.entry_model = trained
+    return True
 
 
 def swap_if_newer(services: Services) -> bool:
@@ -132,6 +158,7 @@ def run_guarded_retrain(services: Services, trigger: str) -> object:
         if result.swapped and result.model is not None and result.model_path is not None:
             use_model(services, result.model)
             services.model_file = result.model_path.name
+        train_entry_model(services)   # a week's more history
         log.info("guarded retrain done", extra={"event": "model_retrain", **result.detail(trigger),
                                                 "swapped": result.swapped})
         return result

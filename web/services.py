@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch import catalogue, routing_rules, similarity, site_secrets
 from dispatch.actions import ActionContext
 from dispatch.catalogue_match import Catalogue
+from dispatch.catalogue_file import DeadlineClass
 from dispatch.assessment import AssessmentRules
 from dispatch.chasing import ChasePolicy
 from dispatch.db import make_engine, make_sessionmaker, storage_fault
@@ -137,6 +138,10 @@ class Services:
     def action_context(self) -> ActionContext:
         """What dispatch.actions.perform needs from the configuration."""
         return ActionContext(city=self.city, follow_up=self.follow_up, deadlines=self.rules.policy)
+
+    def deadline_classes(self) -> dict[str, DeadlineClass]:
+        """The catalogue's deadline classes (urgent, quick) by code, for the pages."""
+        return dict(self.city.catalogue.deadline_classes) if self.city.catalogue else {}
 
     def places(self, text: str) -> list[str]:
         """The townships a text names (for similar-ticket scoring)."""

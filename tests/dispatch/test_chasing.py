@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import actions, chasing, lifecycle, notices
+from dispatch import actions, chasing, co_handling, forwarding, lifecycle, notices
 from dispatch.actions import ActionContext
 from dispatch.actors import Actor
 from dispatch.models import Notice, OutboxMessage, Ticket, TicketEvent, Unit
@@ -101,6 +101,78 @@ def test_a_ticket_is_warned_then_overdue_then_escalated_each_once(session: Sessi
     assert [kind for kind, _ in _notices(session, ticket)] == ["near_due", "overdue", "escalation", "escalation"]
     assert [m.kind for m in _texts(session)] == ["unit_overdue", "unit_escalation", "unit_escalation"]
     assert all(m.recipient == unit.duty_phone and m.status == "pending" for m in _texts(session))
+
+
+def _texts_to(session: Session, phone: str) -> list[str]:
+    return list(session.scalars(select(OutboxMessage.kind).where(OutboxMessage.recipient == phone)
+                                .order_by(OutboxMessage.id)))
+
+
+def _told(session: Session, unit: Unit, ticket: Ticket) -> list[str]:
+    return list(session.scalars(select(Notice.kind).where(Notice.unit_id == unit.id, Notice.ticket_id == ticket.id)
+                                .order_by(Notice.id)))
+
+
+def test_co_handling_units_and_sub_units_are_chased_beside_the_lead(session: Session, units: City,
+                                                                    operator: Actor) -> None:
+    ticket, lead = _ticket_with_unit(session, operator)
+    co_unit, sub_unit, done_unit = (unit_by_code(session, c) for c in ("transport", "gas", "urban-management"))
+    co_unit.duty_phone, sub_unit.duty_phone = "+8613800000011", "+8613800000012"
+    co_handling.add_co_units(session, ticket, [co_unit, done_unit], operator, now=RECEIVED)
+    forwarding.forward(session, ticket, unit_staff(session, "housing"), sub_unit, now=RECEIVED + dt.timedelta(hours=2))
+    # A co-handling unit that has given its part reply is not chased.
+    co_handling.accept_part(session, ticket, unit_staff(session, "urban-management"),
+                            now=RECEIVED + dt.timedelta(hours=3))
+    co_handling.reply_part(session, ticket, unit_staff(session, "urban-management"), "已配合处理。",
+                           now=RECEIVED + dt.timedelta(hours=3))
+    session.commit()
+    deadline = ticket.deadline
+    assert deadline is not None
+    expected = {lead: ["part"], co_unit: ["co_handling"], sub_unit: ["forwarded"], done_unit: ["co_handling"]}
+
+    first, second = _run_twice(session, deadline - dt.timedelta(hours=23, minutes=30))
+    assert first["near_due"] == [ticket.number, f"{ticket.number}/transport", f"{ticket.number}/gas"]
+    assert second["near_due"] == []
+    for unit in (lead, co_unit, sub_unit):
+        expected[unit].append("near_due")
+    assert {u: _told(session, u, ticket) for u in expected} == expected
+    warned = session.scalar(select(Notice.text).where(Notice.unit_id == co_unit.id, Notice.kind == "near_due"))
+    assert warned is not None and f"{ticket.number}（协办）" in warned
+
+    # The morning's digest lists the part for its unit too, once.
+    morning = deadline - dt.timedelta(hours=15)
+    first, second = _run_twice(session, morning)
+    assert sorted(first["digests"]) == sorted([lead.code, co_unit.code, sub_unit.code]) and second["digests"] == []
+    digests = session.execute(select(Notice.unit_id, Notice.text).where(Notice.kind == "digest")).all()
+    assert sorted(unit_id for unit_id, _ in digests) == sorted([lead.id, co_unit.id, sub_unit.id])
+    assert all(ticket.number in text for _, text in digests)
+
+    first, second = _run_twice(session, deadline + dt.timedelta(minutes=5))
+    assert first["overdue"] == [ticket.number, f"{ticket.number}/transport", f"{ticket.number}/gas"]
+    assert second["overdue"] == []
+    for unit in (lead, co_unit, sub_unit):
+        expected[unit].append("overdue")
+    # The lead stays accountable: one `overdue` event on the ticket, the lead's.
+    assert [e.unit_id for e in _events(session, ticket, "overdue")] == [lead.id]
+
+    step_one = POLICY.calendar.add_working_days(deadline, 2) + dt.timedelta(minutes=1)
+    first, second = _run_twice(session, step_one)
+    assert first["escalated"] == [ticket.number, f"{ticket.number}/transport", f"{ticket.number}/gas"]
+    assert second["escalated"] == []
+    for unit in (lead, co_unit, sub_unit):
+        expected[unit].append("escalation")
+    assert {u: _told(session, u, ticket) for u in expected} == expected
+    assert len(_events(session, ticket, "escalate")) == 1
+    for unit in (co_unit, sub_unit):
+        assert _texts_to(session, unit.duty_phone) == ["unit_digest", "unit_overdue", "unit_escalation"]
+
+    # Once the sub-unit replies it is no longer chased; the co-handling unit still is.
+    co_handling.accept_part(session, ticket, unit_staff(session, "gas"), now=step_one)
+    co_handling.reply_part(session, ticket, unit_staff(session, "gas"), "已修复。", now=step_one + dt.timedelta(hours=1))
+    session.commit()
+    step_two = POLICY.calendar.add_working_days(deadline, 4) + dt.timedelta(minutes=1)
+    first, _ = _run_twice(session, step_two)
+    assert first["escalated"] == [ticket.number, f"{ticket.number}/transport"]
 
 
 def test_an_extended_deadline_is_warned_again(session: Session, units: City, operator: Actor,

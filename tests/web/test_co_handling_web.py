@@ -156,3 +156,19 @@ def test_every_co_handling_event_and_notice_reads_in_chinese() -> None:
     for words in (*(NOTICE_KINDS_ZH[k] for k in ("co_handling", "forwarded", "part")), *PART_ROLES_ZH.values(),
                   *PART_STATUS_ZH.values()):
         assert re.search(r"[\u4e00-\u9fff]", words)
+
+
+def test_the_ticket_page_and_the_inbox_show_the_deadline_class(client: TestClient, services: Services) -> None:
+    op = bearer(services, "operator")
+    number, _ = file(client, "李四反映：小区燃气管道漏气，煤气味很重。")
+    before = client.get(f"/api/v1/staff/tickets/{number}", headers=op).json()["deadline"]
+    act(client, op, number, "transfer", unit="gas", category="城乡建设/城市建设和市政管理/燃气供应")
+    after = client.get(f"/api/v1/staff/tickets/{number}", headers=op).json()["deadline"]
+    assert after < before          # urgent: one working day from dispatch
+    add_unit_staff(services, "gasman", "gas")
+    login(client, "gasman")
+    inbox = client.get("/unit").text
+    row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*{number}(?:(?!</tr>).)*</tr>', inbox, re.S)
+    assert row and 'data-class="urgent"' in row.group(0) and "紧急件" in row.group(0)
+    page = client.get(f"/tickets/{number}").text
+    assert re.search(r'id="deadline-class" data-class="urgent"[^>]*>紧急件 · 1个工作日<', page)

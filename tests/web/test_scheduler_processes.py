@@ -1,7 +1,8 @@
 """Two processes on one PostgreSQL compete for the scheduler role through the advisory lock;
 a fake clock, read from a file by both, is moved on: the near-due warning, the overdue
-notice and the escalation each reach the unit exactly once, also when the process that
-held the role is killed halfway and the other takes over."""
+notice and the escalation each reach the unit exactly once (the lead, a co-handling unit
+and the sub-unit it was forwarded to, each its own), also when the process that held the
+role is killed halfway and the other takes over."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import chasing, lifecycle
+from dispatch import chasing, co_handling, forwarding, lifecycle
 from dispatch.actors import Actor
 from dispatch.models import Notice, OutboxMessage, Ticket, TicketEvent
 from dispatch.units import City, unit_by_code
@@ -71,14 +72,22 @@ def test_two_processes_chase_each_deadline_exactly_once(engine: Engine, database
     ticket = new_ticket(session, now=RECEIVED)
     lifecycle.transfer(session, ticket, unit, operator, now=RECEIVED)
     lifecycle.accept(session, ticket, unit_staff(session, "housing"), now=RECEIVED + dt.timedelta(hours=1))
+    co_handling.add_co_units(session, ticket, [unit_by_code(session, "transport")], operator, now=RECEIVED)
+    forwarding.forward(session, ticket, unit_staff(session, "housing"), unit_by_code(session, "gas"),
+                       now=RECEIVED + dt.timedelta(hours=2))
     session.commit()
-    deadline, ticket_id = ticket.deadline, ticket.id
+    deadline, ticket_id, unit_id = ticket.deadline, ticket.id, unit.id
+    part_units = {code: unit_by_code(session, code).id for code in ("transport", "gas")}
     assert deadline is not None
     calendar = chasing.ChasePolicy().calendar
 
-    def told() -> list[str]:
+    def told(unit: int | None = None) -> list[str]:
         with sessions() as s:
-            return list(s.scalars(select(Notice.kind).where(Notice.ticket_id == ticket_id).order_by(Notice.id)))
+            return list(s.scalars(select(Notice.kind).where(Notice.ticket_id == ticket_id,
+                                                            Notice.unit_id == (unit or unit_id)).order_by(Notice.id)))
+
+    def parts_told() -> dict[str, list[str]]:
+        return {code: told(part_unit) for code, part_unit in part_units.items()}
 
     def texts() -> list[str]:
         with sessions() as s:
@@ -108,6 +117,8 @@ def test_two_processes_chase_each_deadline_exactly_once(engine: Engine, database
             _until(lambda: told() == expected, 30, f"the unit is told {expected[-1]}")
             _until(lambda: runner.rounds(moment) >= 4, 30, "more rounds at the same time")
             assert told() == expected
+            # Each part's unit, once too: its first notice said it had a part.
+            assert parts_told() == {"transport": ["co_handling", *expected], "gas": ["forwarded", *expected]}
             assert other_rounds(runner, moment) == 0
 
         def other_rounds(runner: Contender, moment: dt.datetime) -> int:

@@ -143,6 +143,8 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     if ticket.merged_into_id is not None:
         context["main"] = session.get(Ticket, ticket.merged_into_id)
     context["entry"] = session.get(CatalogueEntry, ticket.catalogue_entry_id) if ticket.catalogue_entry_id else None
+    # The catalogue's deadline class that set the deadline at dispatch (紧急 1 working day ...).
+    context["deadline_class"] = services.deadline_classes().get(ticket.deadline_class or "")
     context["proposed_entry"] = None
     if "transfer" in actions:
         context["suggestions"] = suggestions(session, suggest, ticket)

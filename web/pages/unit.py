@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dispatch import lifecycle, notices, parts, queries, webhooks
+from dispatch.catalogue_file import DeadlineClass
 from dispatch.clock import utcnow
 from dispatch.models import Ticket
 from dispatch.masking import mask_text
@@ -23,7 +24,8 @@ from web.pages.streams import event_stream, sse
 UNIT_ROLES = frozenset({Role.UNIT_STAFF})
 
 
-def inbox_context(session: Session, unit_id: int) -> dict[str, Any]:
+def inbox_context(session: Session, unit_id: int, classes: dict[str, DeadlineClass] | None = None) -> dict[str, Any]:
+    """`classes`: the catalogue's deadline classes, to mark a ticket dispatched under one."""
     now = utcnow()
     inbox = queries.unit_inbox(session, unit_id)
     # Tickets the unit co-handles (协办) or was forwarded (转派): its part, marked as such.
@@ -35,7 +37,8 @@ def inbox_context(session: Session, unit_id: int) -> dict[str, Any]:
     def row(t: Ticket, part: parts.InboxPart | None = None) -> dict[str, Any]:
         return {"number": t.number, "title": mask_text(t.title, [t.name] if t.name else []) if t.confidential else t.title,
                 "state": t.state, "type": t.request_type, "urgency": t.urgency, "deadline": t.deadline,
-                "received_at": t.received_at, "overdue": lifecycle.is_overdue(t, now),
+                "received_at": t.received_at, "deadline_class": (classes or {}).get(t.deadline_class or ""),
+                "overdue": lifecycle.is_overdue(t, now),
                 "near": t.deadline is not None and not lifecycle.is_overdue(t, now)
                 and t.deadline - now < queries.NEAR_DUE, "escalations": chased.get(t.id, 0),
                 "resolved_at": t.resolved_at, "confidential": t.confidential,
@@ -68,7 +71,7 @@ def notices_context(session: Session, unit_id: int) -> dict[str, Any]:
 async def inbox(request: Request) -> Response:
     site: Site = request.app.state.site
     user = request.state.user
-    context = await site.services.run(lambda s: inbox_context(s, user.unit_id))
+    context = await site.services.run(lambda s: inbox_context(s, user.unit_id, site.services.deadline_classes()))
     context["done"] = request.query_params.get("done")
     return site.render(request, "unit.html", context)
 

@@ -1,0 +1,52 @@
+"""A dispatch catalogue entry's deadline class (办理时限类别) sets the ticket's deadline when
+the ticket is dispatched under it: urgent 1 working day, quick 3 (the city file's
+`deadline_classes`), counted from the dispatch on the working-day calendar, as 66号 has the
+time limit run from dispatch. An entry without a class is the normal class: the deadline by
+request type and urgency, counted from receipt (dispatch/deadlines.py).
+
+Only a dispatch (a transfer, or a re-transfer after a return) moves the deadline. A transfer
+that names no entry keeps the ticket's class: a classed ticket's deadline restarts from the
+new dispatch. Re-dispatched under an entry of the normal class, a classed ticket goes back
+to the normal deadline from receipt. Forwarding to a sub-unit and adding co-handling units
+never move it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from dispatch.catalogue_file import DeadlineClass
+from dispatch.deadlines import DeadlinePolicy
+from dispatch.models import CatalogueEntry, Ticket
+from dispatch.vocabulary import RequestType, Urgency
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    deadline_class: str | None
+    old: dt.datetime | None
+    new: dt.datetime | None
+
+    def as_data(self) -> dict[str, str | None]:
+        """What the transfer event keeps: the class and both deadlines, for the audit."""
+        return {"deadline_class": self.deadline_class, "old_deadline": self.old.isoformat() if self.old else None,
+                "new_deadline": self.new.isoformat() if self.new else None}
+
+
+def on_dispatch(ticket: Ticket, entry: CatalogueEntry | None, classes: dict[str, DeadlineClass],
+                policy: DeadlinePolicy, now: dt.datetime) -> DeadlineChange | None:
+    """Set the ticket's deadline and class for a dispatch at `now` under `entry` (None: no
+    entry named); the change made, or None when the deadline stays as it was."""
+    if entry is not None:
+        code = entry.deadline_class if entry.deadline_class in classes else None
+    else:
+        code = ticket.deadline_class if ticket.deadline_class in classes else None
+    old = ticket.deadline
+    if code is not None:
+        new = policy.calendar.add_working_days(now, classes[code].working_days)
+    elif ticket.deadline_class is not None:
+        new = policy.deadline(ticket.received_at, RequestType(ticket.request_type), Urgency(ticket.urgency))
+    else:
+        return None
+    ticket.deadline, ticket.deadline_class = new, code
+    return DeadlineChange(code, old, new)
