@@ -87,7 +87,8 @@ def train_entry_model(services: Services) -> bool:
     from dispatch import entry_model
 
     catalogue = services.router.catalogue
-    if catalogue is None:
+    # Off unless the city asks: training takes minutes of CPU in every process.
+    if catalogue is None or services.settings.entry_model_min_tickets <= 0:
         return False
     try:
         examples = services.run_sync(entry_model.history)

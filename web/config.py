@@ -58,9 +58,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_ROUTING_MIN_CONFIDENCE", "0.9", "below this classifier probability a ticket "
                 "goes to manual triage with the top three suggestions; `hotline classifier eval` reports "
                 "coverage and accuracy at it"),
-    SettingSpec("HOTLINE_ENTRY_MODEL_MIN_TICKETS", "2000", "once this many resolved tickets carry a level-3 "
-                "catalogue entry, a second model learns level 3 from them (at start and at each weekly retrain) "
-                "and is asked where the catalogue's terms find nothing or are less sure"),
+    SettingSpec("HOTLINE_ENTRY_MODEL_MIN_TICKETS", "0", "0 (off), or: once this many resolved tickets carry "
+                "a level-3 catalogue entry, a second model learns level 3 from them (at start and at each weekly "
+                "retrain) and is asked where the catalogue's terms find nothing or are less sure"),
     SettingSpec("HOTLINE_KB_SYNONYMS_FILE", None, "knowledge base synonyms, one group a line, the word "
                 "the others fold into first; the shipped list (dispatch/cities/kb_synonyms.txt) when unset"),
     SettingSpec("HOTLINE_KB_MIN_MATCH", "0.5", "a knowledge base search whose best article matches less "
@@ -244,7 +244,7 @@ class Settings:
     # thread; from_env() turns it on by default for `hotline serve`.
     train_on_start: bool = False
     routing_min_confidence: float = 0.9
-    entry_model_min_tickets: int = 2000
+    entry_model_min_tickets: int = 0
     kb_synonyms_file: Path | None = None
     kb_min_match: float = 0.5
     log_level: str = "INFO"
@@ -329,7 +329,7 @@ class Settings:
             model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),
             train_on_start=_yes(get("HOTLINE_TRAIN_ON_START"), "HOTLINE_TRAIN_ON_START"),
             routing_min_confidence=_fraction(get("HOTLINE_ROUTING_MIN_CONFIDENCE"), "HOTLINE_ROUTING_MIN_CONFIDENCE"),
-            entry_model_min_tickets=int(number("HOTLINE_ENTRY_MODEL_MIN_TICKETS", int)),
+            entry_model_min_tickets=count("HOTLINE_ENTRY_MODEL_MIN_TICKETS"),
             kb_synonyms_file=Path(get("HOTLINE_KB_SYNONYMS_FILE")) if get("HOTLINE_KB_SYNONYMS_FILE") else None,
             kb_min_match=_fraction(get("HOTLINE_KB_MIN_MATCH"), "HOTLINE_KB_MIN_MATCH"),
             log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
