@@ -131,7 +131,7 @@ def start_hotline(url: str, model_dir: Path, port: int, workers: int = 1) -> tup
     child = subprocess.Popen([hotline, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
                              env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240  # worker processes took over 60 s to start on the loaded machine
     while time.monotonic() < deadline:
         if child.poll() is not None:
             raise SystemExit(f"hotline serve exited with {child.returncode}")
