@@ -17,10 +17,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(script: str, kind: str, args: list[str]) -> tuple[subprocess.Popen[bytes], str]:
-    """Run `script --serve KIND --port P ARGS...` and wait until it answers on /."""
-    port = free_port()
-    env = os.environ | {"HOTLINE_TRAIN_ON_START": "no"}
+def start(script: str, kind: str, args: list[str], *, port: int | None = None,
+          env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """Run `script --serve KIND --port P ARGS...` and wait until it answers on /.
+    `port`: a fixed one (a shared machine hands each user a range); else any free one."""
+    port = port or free_port()
+    env = os.environ | {"HOTLINE_TRAIN_ON_START": "no"} | (env or {})
     child = subprocess.Popen([sys.executable, script, "--serve", kind, "--port", str(port), *args], env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

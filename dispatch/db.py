@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import rollup
@@ -18,6 +19,17 @@ from dispatch.models import TicketEvent
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# PostgreSQL: threads of one process that do database work at once (web.services queues the
+# rest on the event loop), and the pool that serves them with room for the connections the
+# leader roles keep for their advisory locks (web/leadership.py). A pool smaller than that
+# opened and closed a connection per request once the roles held their share.
+DB_THREADS = 8
+POOL_SIZE = DB_THREADS + 6
+# A connection idle longer than this is pinged before use (one `SELECT 1`); a busy pool's
+# connections are not, since a dead one then fails its request at once and is replaced.
+PING_IDLE_SECONDS = 10.0
+RECYCLE_SECONDS = 1800
 
 
 def display_url(url: str) -> str:
@@ -36,7 +48,29 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=10, pool_recycle=RECYCLE_SECONDS)
+    event.listen(engine.pool, "checkin", _note_idle_since)
+    event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+_IDLE_SINCE = "idle_since"
+
+
+def _note_idle_since(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(dialect, dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    """pool_pre_ping for connections that sat idle: a ping on every checkout was one round
+    trip in each request. DisconnectionError makes the pool drop it and connect anew."""
+    since = record.info.get(_IDLE_SINCE)
+    if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as exc:
+        raise DisconnectionError("idle connection failed its ping") from exc
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from dispatch import calendar_days, catalogue_figures, limits, reports
 from dispatch.clock import local_date, utcnow
-from dispatch.errors import NotFound, Reason
+from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, intake
 from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Urgency, parse_request_type
@@ -80,8 +80,15 @@ async def create_ticket(request: Request) -> JSONResponse:
     proposal = await services.propose(intake_request)
 
     def work(session: Session) -> tuple[dict[str, Any], bool]:
+        # Counted last, in the same transaction: every request from one address bumps the
+        # same row, and its lock is held until the commit; counted first, it queued all
+        # of that address's intakes behind each other's whole transaction.
+        try:
+            result = intake(session, intake_request, services.rules, router=services.router, proposal=proposal)
+        except InvalidInput:
+            limits.count_intake(session, services.settings.limits, client)  # past the limit: 429 first
+            raise
         limits.count_intake(session, services.settings.limits, client)
-        result = intake(session, intake_request, services.rules, router=services.router, proposal=proposal)
         ticket = result.ticket
         if result.repeat_of_open_ticket:
             return {"repeat_of_open_ticket": True, "message": REPEAT_MESSAGE}, False
@@ -90,7 +97,7 @@ async def create_ticket(request: Request) -> JSONResponse:
                 "received_at": ticket.received_at.isoformat(),
                 "repeat_of_open_ticket": False}, result.created
 
-    body, created = await services.run(work)
+    body, created = await services.intake_batch.run(work)  # with the intakes that came meanwhile
     return JSONResponse(body, status_code=201 if created else 200)
 
 

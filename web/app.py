@@ -72,9 +72,9 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             # One process alone runs the bridge, the outbox sender and the scheduler
             # (web/leadership.py); every process serves pages and takes webhooks.
             async with classifier_model(built) as model_task, \
-                    sms.sms_channel(built) as sms_channel, \
+                    sms.sms_channel(built, app.state.hub) as sms_channel, \
                     leadership.role(PBX_BRIDGE, bridge_role) if pbx_on else contextlib.nullcontext(), \
-                    leadership.role(OUTBOX_SENDER, lambda: sms.sending(sms_channel)) if sms_channel \
+                    leadership.role(OUTBOX_SENDER, lambda: sms.sending(sms_channel, app.state.hub)) if sms_channel \
                     else contextlib.nullcontext(), \
                     leadership.role(WEBHOOK_SENDER, lambda: webhook_sender.sending(hooks)), \
                     pages.running(built, app.state.hub) as site, \

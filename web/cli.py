@@ -155,15 +155,12 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     options = dict(host=host, port=port, timeout_graceful_shutdown=5, proxy_headers=False,
                    **logs.uvicorn_options(settings.log_level))
     if workers > 1:
-        import uvicorn
-
         click.echo(f"{workers} worker processes; the PBX bridge, the SMS sender and the scheduler run in "
                    "one of them at a time (GET /readyz names the roles each holds).")
-        # Each worker builds its app from HOTLINE_* (web.app.from_environment). Live streams
-        # are not closed ahead of shutdown here: uvicorn's workers run its own Server, so they
-        # end after the 5 s graceful timeout.
+        # Each worker builds its app from HOTLINE_* (web.app.from_environment) and listens on
+        # a socket of its own on the port (web.serving.run_workers).
         with _shared_metrics_folder():
-            uvicorn.run("web.app:from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+            serving.run_workers(workers, **options)  # type: ignore[arg-type]
         return
     if demo and settings.sms is None:
         import os

@@ -21,7 +21,7 @@ from dispatch.catalogue_match import Catalogue
 from dispatch.catalogue_file import DeadlineClass
 from dispatch.assessment import AssessmentRules
 from dispatch.chasing import ChasePolicy
-from dispatch.db import make_engine, make_sessionmaker, storage_fault
+from dispatch.db import DB_THREADS, make_engine, make_sessionmaker, storage_fault
 from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.gram_index import GramIndex
@@ -33,6 +33,7 @@ from dispatch.reports import CallPolicy
 from dispatch.wallboard import WallboardPolicy
 from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
+from web.intake_batch import IntakeBatcher
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -161,7 +162,8 @@ class Services:
         """Routing's proposal for a request, in a worker thread and outside any transaction
         (intake(proposal=...)): the second opinion, when asked, takes hundreds of ms, and on
         SQLite a transaction holds the one write lock. Not on the database's limiter either."""
-        return await anyio.to_thread.run_sync(proposal_for, request, self.rules, self.router)
+        return await anyio.to_thread.run_sync(proposal_for, request, self.rules, self.router,
+                                              limiter=self._classifying)
 
     async def refresh_rules(self) -> None:
         """Give the router the rules as they now stand (city file + rules page)."""
@@ -186,9 +188,16 @@ class Services:
     def __post_init__(self) -> None:
         # SQLite has one writer and every transaction here takes the write lock up front
         # (BEGIN IMMEDIATE); threads that find it taken poll with sleeps. Queueing them on a
-        # lock of our own hands the database over without the sleeps. PostgreSQL needs none.
+        # lock of our own hands the database over without the sleeps.
         self._lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
-        self._limiter = anyio.CapacityLimiter(1) if self._lock is not None else None
+        # PostgreSQL: as many threads as the pool has connections for (dispatch.db). More
+        # only waited in the pool's queue, or opened connections beyond it, and every thread
+        # woken fought the others for the GIL while a transaction held its row locks.
+        self._limiter = anyio.CapacityLimiter(1 if self._lock is not None else DB_THREADS)
+        # Classifying is CPU work under the GIL: more threads at it only take turns, and
+        # take the GIL from the transactions between their round trips.
+        self._classifying = anyio.CapacityLimiter(2)
+        self.intake_batch = IntakeBatcher(self)
 
     def _one_at_a_time(self) -> contextlib.AbstractContextManager[object]:
         return self._lock if self._lock is not None else contextlib.nullcontext()

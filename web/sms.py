@@ -49,6 +49,7 @@ from sms_gateway.worker import OutboxWorker
 from web.config import SmsSettings
 from web.errors import BadRequest
 from web.inputs import refuse_unstorable
+from web.live import LiveHub
 from web.messages import describe
 from web.services import Services
 
@@ -59,6 +60,10 @@ INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
 ALIYUN_UP_PATH = "/sms/aliyun/up"
 ALIYUN_REPORT_PATH = "/sms/aliyun/report"
+# The relay's topic that wakes the outbox sender (web/relay.py): a process that enqueued a
+# text tells it after the commit, and the process holding the sender's role sends at once
+# instead of at its next poll. With SQLite (one process, no relay) the local wake is all.
+OUTBOX_TOPIC = "outbox"
 REPLY_SPOOLED = f"{SIGNATURE}您的短信已收到。系统正在维护，登记后将另发短信告知工单号。紧急情况请拨打12345。"
 
 
@@ -74,7 +79,10 @@ class SmsChannel:
 
     @classmethod
     def build(cls, services: Services, settings: SmsSettings, *,
-              policy: outbox.RetryPolicy | None = None, throttle: Throttle | None = None) -> SmsChannel:
+              policy: outbox.RetryPolicy | None = None, throttle: Throttle | None = None,
+              tell_sender: Callable[[], None] | None = None) -> SmsChannel:
+        """`tell_sender`: called after a commit that enqueued, beside waking this process's
+        worker, to wake the sender wherever it runs."""
         signature: SignatureCheck | None = None
         sender: TwilioSender | aliyun.AliyunSender
         if settings.aliyun is not None:
@@ -88,7 +96,12 @@ class SmsChannel:
                                   api_base=settings.api_base)
             worker = OutboxWorker(services.sessions, sender, policy=policy,
                                   status_callback=lambda message_id: check.url_for(STATUS_PATH, f"id={message_id}"))
-        outbox.install(services.sessions, on_commit=worker.wake, limits=services.settings.limits.sms)
+        def enqueued() -> None:
+            worker.wake()
+            if tell_sender is not None:
+                tell_sender()
+
+        outbox.install(services.sessions, on_commit=enqueued, limits=services.settings.limits.sms)
         throttle = throttle or Throttle(max_messages=settings.throttle_max,
                                         window=dt.timedelta(minutes=settings.throttle_window_minutes))
         spool = Spool(settings.spool) if settings.spool is not None else None
@@ -98,15 +111,23 @@ class SmsChannel:
 
 
 @contextlib.asynccontextmanager
-async def sms_channel(services: Services) -> AsyncIterator[SmsChannel | None]:
+async def sms_channel(services: Services, hub: LiveHub | None = None) -> AsyncIterator[SmsChannel | None]:
     """The channel for the app's lifespan: webhooks, the outbox hook and the spool; the worker
-    sending the outbox runs apart (sending())."""
+    sending the outbox runs apart (sending()). With a hub, a commit that enqueued tells the
+    other processes (through its relay, after the commit), so the sender is woken wherever
+    it runs."""
     settings = services.settings.sms
     if settings is None:
         log.info("SMS off: no SMS provider settings", extra={"event": "sms_off"})
         yield None
         return
-    channel = SmsChannel.build(services, settings)
+    loop = asyncio.get_running_loop()
+
+    def tell_sender() -> None:  # in the thread that committed; the hub lives on the loop
+        with contextlib.suppress(RuntimeError):  # the loop closed at shutdown
+            loop.call_soon_threadsafe(hub.tell_others, OUTBOX_TOPIC, {"what": "enqueued"})
+
+    channel = SmsChannel.build(services, settings, tell_sender=tell_sender if hub is not None else None)
     drainer = asyncio.create_task(_drain_spool(services, channel, settings.spool_retry_seconds),
                                   name="sms-spool")
     try:
@@ -117,14 +138,24 @@ async def sms_channel(services: Services) -> AsyncIterator[SmsChannel | None]:
 
 
 @contextlib.asynccontextmanager
-async def sending(channel: SmsChannel) -> AsyncIterator[None]:
+async def sending(channel: SmsChannel, hub: LiveHub | None = None) -> AsyncIterator[None]:
     """The outbox worker, run by the one process holding the sender's role (web/leadership.py);
-    every process still enqueues, in the same transaction as the change it tells about."""
+    every process still enqueues, in the same transaction as the change it tells about, and
+    tells the sender through the hub's relay (sms_channel())."""
     channel.worker.start()
+    woken = asyncio.create_task(_wake_when_told(channel.worker, hub), name="sms-wake") if hub else None
     try:
         yield
     finally:
+        if woken is not None:
+            woken.cancel()
+            await asyncio.gather(woken, return_exceptions=True)
         await run_in_threadpool(channel.worker.stop)
+
+
+async def _wake_when_told(worker: OutboxWorker, hub: LiveHub) -> None:
+    async for _ in hub.subscribe(OUTBOX_TOPIC):
+        worker.wake()
 
 
 async def _drain_spool(services: Services, channel: SmsChannel, every: float) -> None:
