@@ -57,6 +57,13 @@ def streets_city(streets: int, folder: Path) -> City:
     raw = json.loads(DEMO_CITY.read_text(encoding="utf-8"))
     # 沁园街道 stays (a demo account belongs to it) as one of the streets.
     raw["units"] = [u for u in raw["units"] if u["kind"] != "township" or u["code"] == "qinyuan"]
+    # And what hung under the townships removed (villages, communities).
+    while True:
+        codes = {u["code"] for u in raw["units"]}
+        kept = [u for u in raw["units"] if not u.get("parent") or u["parent"] in codes]
+        if len(kept) == len(raw["units"]):
+            break
+        raw["units"] = kept
     raw["gazetteer"] = {"qinyuan": raw["gazetteer"]["qinyuan"]}
     for i in range(2, streets + 1):
         code, name = f"street-{i:03d}", f"第{i:03d}街道"
