@@ -161,19 +161,25 @@ def _assemble(texts: Sequence[_Counts]) -> _Pool:
     return _Pool(columns, tf, tf_squared, df)
 
 
+def unit_rows(pool: _Pool) -> sp.csr_matrix:
+    """The pool's TF-IDF rows (the IDF of the pool alone, smooth, as sklearn), l2-normalised:
+    the cosine of two texts is the dot product of their rows."""
+    n = pool.tf.shape[0]
+    idf = np.log((n + 1) / (pool.df + 1)) + 1
+    weighted = pool.tf @ sp.diags(idf)
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1 / norms) @ weighted)
+
+
 def pairwise(index: GramIndex, texts: Sequence[str], min_cosine: float, chunk: int = 512) -> list[dict[int, float]]:
     """For each text, the other texts whose cosine with it reaches `min_cosine` (index -> cosine),
     with the IDF of these texts alone (smooth, as sklearn). Computed a block of rows at a time, so
     a pool of thousands never holds its whole n x n matrix."""
     if not texts:
         return []
-    pool = index.pool(texts)
-    n = pool.tf.shape[0]
-    idf = np.log((n + 1) / (pool.df + 1)) + 1
-    weighted = pool.tf @ sp.diags(idf)
-    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    unit = sp.csr_matrix(sp.diags(1 / norms) @ weighted)
+    unit = unit_rows(index.pool(texts))
+    n = unit.shape[0]
     columns = unit.T.tocsc()
     found: list[dict[int, float]] = []
     for start in range(0, n, chunk):

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+import scipy.sparse as sp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -238,20 +240,8 @@ def clusters(session: Session, since: dt.date, until: dt.date, *, rules: Hotspot
         return []
     townships = [township_of(r) for r in rows]
     texts = [message_text(r.title, r.body_start or "") for r in rows]
-    # The bonuses can add at most this much: pairs below it in text alone can never join.
-    floor = rules.cluster_min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
-    near = gram_index.pairwise(index or similarity.new_index(), texts, max(floor, 0.0))
-    neighbours: list[dict[int, float]] = []
-    for i, cosines in enumerate(near):
-        kept = {}
-        for j, cosine in cosines.items():
-            same_place = townships[i] != NO_PLACE and townships[i] == townships[j]
-            same_category = rows[i].category is not None and rows[i].category == rows[j].category
-            score = min(1.0, cosine + similarity.SAME_PLACE_BONUS * same_place
-                        + similarity.SAME_CATEGORY_BONUS * same_category)
-            if score >= rules.cluster_min_score:
-                kept[j] = score
-        neighbours.append(kept)
+    neighbours = near_pairs(index or similarity.new_index(), texts, townships, [r.category for r in rows],
+                            rules.cluster_min_score)
     names = _place_names(session)
     taken: set[int] = set()
     groups = []
@@ -279,6 +269,75 @@ def clusters(session: Session, since: dt.date, until: dt.date, *, rules: Hotspot
                                {j: neighbours[best][j] for j in members[1:] if j in neighbours[best]}, names))
     groups.sort(key=lambda g: (g["count"], g["last_received"]), reverse=True)
     return groups[:rules.max_rows]
+
+
+def _codes(values: list[Any], none: Any) -> np.ndarray:
+    """Each value as a small integer, equal values alike; `none` (no place, no category) as -1."""
+    numbers: dict[Any, int] = {}
+    return np.fromiter((-1 if v == none else numbers.setdefault(v, len(numbers)) for v in values),
+                       dtype=np.int64, count=len(values))
+
+
+def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[str], categories: list[str | None],
+               min_score: float, chunk: int = 512) -> list[dict[int, float]]:
+    """For each ticket, the others whose score with it reaches `min_score` (index -> score): the
+    closed-loop similarity (dispatch/similarity.py: TF-IDF cosine of character grams, with the
+    IDF of these texts, plus the same-township and same-category bonuses, capped at 1).
+
+    The cosines are the sparse product of the texts' unit rows a block at a time, as
+    gram_index.pairwise computes them; the bonuses and the threshold are applied to the whole
+    block at once, so Python touches only the pairs that join. Two texts without a gram in
+    common never join (a threshold at or below the two bonuses would otherwise group any two
+    tickets of one township and category; the one-by-one path did)."""
+    n = len(texts)
+    if n == 0:
+        return []
+    unit = gram_index.unit_rows(index.pool(texts))
+    columns = unit.T.tocsc()
+    place = _codes(townships, NO_PLACE)
+    category = _codes(categories, None)
+    # The bonuses can add at most this much: pairs below it in text alone can never join.
+    floor = max(0.0, min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS)
+    found: list[dict[int, float]] = []
+    for start in range(0, n, chunk):
+        block = sp.csr_matrix(unit[start:start + chunk] @ columns)
+        block.sort_indices()
+        rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr)) + start
+        cols, cosines = block.indices, block.data
+        near = (cosines >= floor) & (cols != rows)        # not its own neighbour
+        rows, cols, cosines = rows[near], cols[near], cosines[near]
+        same_place = (place[rows] >= 0) & (place[rows] == place[cols])
+        same_category = (category[rows] >= 0) & (category[rows] == category[cols])
+        # The same float operations, in the same order, as one pair at a time.
+        scores = np.minimum(1.0, cosines + similarity.SAME_PLACE_BONUS * same_place
+                            + similarity.SAME_CATEGORY_BONUS * same_category)
+        kept = scores >= min_score
+        rows, cols, scores = rows[kept], cols[kept], scores[kept]
+        bounds = np.searchsorted(rows, np.arange(start, min(n, start + chunk) + 1))
+        cols_list, scores_list = cols.tolist(), scores.tolist()
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            found.append(dict(zip(cols_list[a:b], scores_list[a:b])))
+    return found
+
+
+def near_pairs_one_by_one(index: gram_index.GramIndex, texts: list[str], townships: list[str],
+                          categories: list[str | None], min_score: float) -> list[dict[int, float]]:
+    """The same as near_pairs, one pair at a time in Python (how it was first written): kept as
+    the reference the tests and bench/assessment.py hold near_pairs to."""
+    floor = min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
+    near = gram_index.pairwise(index, texts, max(floor, 0.0))
+    neighbours: list[dict[int, float]] = []
+    for i, cosines in enumerate(near):
+        kept = {}
+        for j, cosine in cosines.items():
+            same_place = townships[i] != NO_PLACE and townships[i] == townships[j]
+            same_category = categories[i] is not None and categories[i] == categories[j]
+            score = min(1.0, cosine + similarity.SAME_PLACE_BONUS * same_place
+                        + similarity.SAME_CATEGORY_BONUS * same_category)
+            if score >= min_score:
+                kept[j] = score
+        neighbours.append(kept)
+    return neighbours
 
 
 def _joining(neighbours: list[dict[int, float]], members: list[int], taken: set[int]) -> list[int]:
