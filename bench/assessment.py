@@ -112,6 +112,15 @@ def measure(label: str, url: str, repeat: int) -> None:
             print(f"  hotspots() {days} day{'s' if days > 1 else ' '}  {ours_ms:8.1f} ms (first call {first_ms:.0f} ms)"
                   f"   baseline reports.summary() {base_ms:8.1f} ms   ({len(found['rising'])} rising, "
                   f"{len(found['clusters'])} clusters)")
+            # The clusters alone, beside the same clusters with the pairs found one by one (as before).
+            new_ms, new = timed(lambda: hotspots.clusters(session, since, until, places=places, index=index,
+                                                          townships=hotspots._Townships(session, places, memo)),
+                                repeat)
+            old_ms, old = timed(lambda: hotspots.clusters(session, since, until, places=places, index=index,
+                                                          townships=hotspots._Townships(session, places, memo),
+                                                          pairs=hotspots.near_pairs_one_by_one), repeat)
+            print(f"    clusters()        {new_ms:8.1f} ms   pairs one by one (before) {old_ms:8.1f} ms   "
+                  f"same clusters: {new == old} ({len(new)}, largest {new[0]['count'] if new else 0})")
     engine.dispose()
 
 

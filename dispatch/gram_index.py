@@ -77,6 +77,7 @@ class GramIndex:
         self.prepare = prepare
         self._texts: _Lru[str, _Counts] = _Lru(max_texts)
         self._pools: _Lru[tuple[str, ...], _Pool] = _Lru(max_pools)
+        self._units: _Lru[tuple[str, ...], sp.csr_matrix] = _Lru(max_pools)
 
     def counts(self, texts: Sequence[str]) -> list[_Counts]:
         found = [self._texts.get(text) for text in texts]
@@ -95,6 +96,15 @@ class GramIndex:
             pool = _assemble(self.counts(key))
             self._pools.put(key, pool)
         return pool
+
+    def unit_rows(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The pool's l2-normalised TF-IDF rows (unit_rows), kept with the pool."""
+        key = tuple(texts)
+        found = self._units.get(key)
+        if found is None:
+            found = unit_rows(self.pool(key))
+            self._units.put(key, found)
+        return found
 
     def cosines(self, query: str, pool_texts: Sequence[str], skip: int | None = None) -> np.ndarray | None:
         """Cosine of the query with each pool text, as prepared (the skipped one left out of the

@@ -119,17 +119,20 @@ def _candidates(session: Session) -> tuple[list[str], list[str], list[str | None
             [r.category for r in rows])
 
 
-def test_the_block_product_finds_the_pairs_one_by_one_found(session: Session) -> None:
+def _same_pairs(found: list[dict[int, float]], one_by_one: list[dict[int, float]]) -> None:
+    # The same pairs in the same order; the cosines summed in another order agree to ~1e-15.
+    assert [list(d) for d in found] == [list(d) for d in one_by_one]
+    assert [list(d.values()) for d in found] == [pytest.approx(list(d.values()), abs=1e-12) for d in one_by_one]
+
+
+def test_the_bounded_product_finds_the_pairs_one_by_one_found(session: Session) -> None:
     texts, townships, categories = _candidates(session)
     assert len(texts) > 400
     index = similarity.new_index()
     for min_score, pairs in ((0.3, 30), (0.2, 200)):
         one_by_one = hotspots.near_pairs_one_by_one(index, texts, townships, categories, min_score)
         assert sum(len(d) for d in one_by_one) > pairs     # the comparison compares something
-        # Blocks smaller than the pool, and not dividing it: every block's pairs are its own.
-        for chunk in (64, 512):
-            found = hotspots.near_pairs(index, texts, townships, categories, min_score, chunk)
-            assert [list(d.items()) for d in found] == [list(d.items()) for d in one_by_one]
+        _same_pairs(hotspots.near_pairs(index, texts, townships, categories, min_score), one_by_one)
 
 
 def test_the_bonuses_decide_pairs_as_one_by_one(session: Session) -> None:
@@ -146,8 +149,7 @@ def test_the_bonuses_decide_pairs_as_one_by_one(session: Session) -> None:
         categories.append(rng.choice(["城乡建设", "环境保护", None]))
     for min_score in (0.3, 0.45):
         one_by_one = hotspots.near_pairs_one_by_one(similarity.new_index(), texts, townships, categories, min_score)
-        found = hotspots.near_pairs(similarity.new_index(), texts, townships, categories, min_score, chunk=100)
-        assert [list(d.items()) for d in found] == [list(d.items()) for d in one_by_one]
+        _same_pairs(hotspots.near_pairs(similarity.new_index(), texts, townships, categories, min_score), one_by_one)
         assert sum(len(d) for d in one_by_one) > 1000
 
 
