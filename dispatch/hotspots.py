@@ -283,6 +283,9 @@ def _codes(values: list[Any], none: Any) -> np.ndarray:
 # A gram in more of the pool's texts than this is "frequent": the pairs sharing only such grams are
 # bounded rather than multiplied out (there are millions of them, nearly all far from joining).
 FREQUENT_GRAM_TEXTS = 32
+# Scores kept to this many decimals: the same text twice scores alike whatever order its cosine
+# was summed in, so ties (members listed by score, places by count) fall the same way.
+SCORE_DECIMALS = 12
 
 
 def _keep(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
@@ -387,7 +390,7 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
     scores = np.minimum(1.0, cosines + similarity.SAME_PLACE_BONUS * same_place
                         + similarity.SAME_CATEGORY_BONUS * same_category)
     kept = scores >= min_score
-    i, j, scores = i[kept], j[kept], scores[kept]
+    i, j, scores = i[kept], j[kept], np.round(scores[kept], SCORE_DECIMALS)
     bounds = np.searchsorted(i, np.arange(n + 1))
     cols, values = j.tolist(), scores.tolist()
     return [dict(zip(cols[a:b], values[a:b])) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
@@ -408,7 +411,7 @@ def near_pairs_one_by_one(index: gram_index.GramIndex, texts: list[str], townshi
             score = min(1.0, cosine + similarity.SAME_PLACE_BONUS * same_place
                         + similarity.SAME_CATEGORY_BONUS * same_category)
             if score >= min_score:
-                kept[j] = score
+                kept[j] = round(score, SCORE_DECIMALS)
         neighbours.append(kept)
     return neighbours
 
