@@ -57,6 +57,13 @@ def streets_city(streets: int, folder: Path) -> City:
     raw = json.loads(DEMO_CITY.read_text(encoding="utf-8"))
     # 沁园街道 stays (a demo account belongs to it) as one of the streets.
     raw["units"] = [u for u in raw["units"] if u["kind"] != "township" or u["code"] == "qinyuan"]
+    # And what hung under the townships removed (villages, communities).
+    while True:
+        codes = {u["code"] for u in raw["units"]}
+        kept = [u for u in raw["units"] if not u.get("parent") or u["parent"] in codes]
+        if len(kept) == len(raw["units"]):
+            break
+        raw["units"] = kept
     raw["gazetteer"] = {"qinyuan": raw["gazetteer"]["qinyuan"]}
     for i in range(2, streets + 1):
         code, name = f"street-{i:03d}", f"第{i:03d}街道"
@@ -105,6 +112,15 @@ def measure(label: str, url: str, repeat: int) -> None:
             print(f"  hotspots() {days} day{'s' if days > 1 else ' '}  {ours_ms:8.1f} ms (first call {first_ms:.0f} ms)"
                   f"   baseline reports.summary() {base_ms:8.1f} ms   ({len(found['rising'])} rising, "
                   f"{len(found['clusters'])} clusters)")
+            # The clusters alone, beside the same clusters with the pairs found one by one (as before).
+            new_ms, new = timed(lambda: hotspots.clusters(session, since, until, places=places, index=index,
+                                                          townships=hotspots._Townships(session, places, memo)),
+                                repeat)
+            old_ms, old = timed(lambda: hotspots.clusters(session, since, until, places=places, index=index,
+                                                          townships=hotspots._Townships(session, places, memo),
+                                                          pairs=hotspots.near_pairs_one_by_one), repeat)
+            print(f"    clusters()        {new_ms:8.1f} ms   pairs one by one (before) {old_ms:8.1f} ms   "
+                  f"same clusters: {new == old} ({len(new)}, largest {new[0]['count'] if new else 0})")
     engine.dispose()
 
 

@@ -4,6 +4,7 @@ a baseline measured in the same run: every figure of /api/v1/stats for the same 
 
     .venv/bin/python bench/periodic_report.py                 # SQLite (temp file), 90 days of history
     .venv/bin/python bench/periodic_report.py --database-url postgresql://postgres@127.0.0.1/test_x
+    .venv/bin/python bench/periodic_report.py --reuse --database-url sqlite:////tmp/streets.db   # a database as it is
 
 The database's tables are dropped and rebuilt, then loaded as `hotline serve --demo` loads
 them (dispatch/demo_history.py, ~300 tickets a working day). Prints, for the last complete
@@ -47,23 +48,31 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the database at --database-url as it is (e.g. bench/assessment.py's city)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        db.recreate_schema(url)
-        services = Services.build(Settings(database_url=url))
         now = utcnow()
-        started = time.perf_counter()
-        services.run_sync(lambda s: seed_with_history(s, services.city, services.rules, HistorySize(days=args.days),
-                                                      now=now))
-        loaded = time.perf_counter() - started
+        loaded = 0.0
+        if args.reuse and args.database_url:
+            db.upgrade(url)   # to this branch's head (the escalations' index)
+            services = Services.build(Settings(database_url=url))
+        else:
+            db.recreate_schema(url)
+            services = Services.build(Settings(database_url=url))
+            started = time.perf_counter()
+            services.run_sync(lambda s: seed_with_history(s, services.city, services.rules,
+                                                          HistorySize(days=args.days), now=now))
+            loaded = time.perf_counter() - started
         (kind, period), = [(k, p) for k, p in periodic_reports.due_periods(now) if k == "month"]
         with services.sessions() as s:
             total = s.scalar(select(func.count(Ticket.id)))
             in_month = s.scalar(select(func.count(Ticket.id)).where(Ticket.received_at >= period.start,
                                                                    Ticket.received_at < period.end))
-        print(f"database: {services.engine.dialect.name}, {total:,} tickets ({args.days} days, loaded in "
-              f"{loaded:.0f} s); month {period.since} to {period.until}: {in_month:,} tickets")
+        made = "as found" if args.reuse else f"{args.days} days, loaded in {loaded:.0f} s"
+        print(f"database: {services.engine.dialect.name}, {total:,} tickets ({made}); "
+              f"month {period.since} to {period.until}: {in_month:,} tickets")
         policy = services.call_policy()
         data: dict = {}
 
@@ -73,6 +82,11 @@ def main() -> None:
 
         baseline = timed(lambda: services.run_sync(lambda s: reports.summary(s, period, now=now, calls=policy)),
                          args.repeat)
+        # Each section alone, once: which one a big database makes slow.
+        with services.sessions() as s:
+            ctx = periodic_reports.ReportContext(s, kind, period, now, policy)
+            for section in periodic_reports.SECTIONS:
+                print(f"  section {section.__name__:<20} {timed(lambda: section(ctx), 1):7.3f} s")
         build = timed(figures, args.repeat)
         files = timed(lambda: (report_files.render_html(data), report_files.render_csv(data)), args.repeat)
         html = report_files.render_html(data)

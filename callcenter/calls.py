@@ -65,7 +65,10 @@ class CallRecord:
 
     @property
     def final(self) -> bool:
-        return self.outcome != "open"
+        """The call is over. A caller the queue let go unanswered (its timeout, or a key to
+        leave) already has the outcome ``timeout`` while still on the line (voicemail, a
+        recorded message, another menu): known, but not over until the hangup."""
+        return self.outcome != "open" and self.ended_at is not None
 
 
 @dataclass(slots=True)
@@ -81,6 +84,8 @@ class _Call:
     joined: float | None = None
     left: float | None = None
     abandoned: bool = False
+    connecting: bool = False  # a queue member answered (DialEnd ANSWER): its leaving the queue is to talk
+    timed_out: bool = False   # left the queue unanswered, neither hung up nor connected
     hold_time: float | None = None
     agents_rung: list[str] = field(default_factory=list)
     ring_no_answers: list[str] = field(default_factory=list)
@@ -217,6 +222,7 @@ class CallAssembler:
                 changed = True
         elif isinstance(e, ev.QueueCallerJoin):
             call.queue, call.joined, call.left = e.queue, e.at, None
+            call.timed_out = call.connecting = False  # waiting again (an overflow queue)
             if e.uniqueid != lid:
                 self._queue_callids[e.uniqueid] = lid
                 if len(self._queue_callids) > self._remember_closed:
@@ -226,6 +232,12 @@ class CallAssembler:
             changed = True
         elif isinstance(e, ev.QueueCallerLeave):
             call.left = e.at
+            # Asterisk sends QueueCallerLeave after the member's DialEnd ANSWER (then
+            # AgentConnect), and after QueueCallerAbandon: with neither, the queue itself let
+            # the caller go (timeout, EXITWITHKEY, empty) and the dialplan goes on with them.
+            if call.answered is None and not call.abandoned and not call.connecting:
+                call.timed_out = True
+                changed = True
         elif isinstance(e, ev.QueueCallerAbandon):
             call.abandoned, call.hold_time = True, float(e.hold_time)
             changed = True
@@ -258,6 +270,8 @@ class CallAssembler:
             if e.uniqueid == lid:
                 call.dialing = True
         elif isinstance(e, ev.DialEnd):
+            if e.uniqueid == lid and e.dial_status == "ANSWER" and call.queue is not None:
+                call.connecting = True
             # A call that reached a person without the queue (direct dial, ring group).
             if (e.uniqueid == lid and e.dial_status == "ANSWER" and call.queue is None
                     and call.answered is None):
@@ -425,7 +439,8 @@ class CallAssembler:
         )
 
     def _emit(self, call: _Call) -> CallRecord | None:
-        rec = self._snapshot(call)
+        # Not waiting any more, not answered: counted as such while the caller still listens.
+        rec = self._snapshot(call, "timeout" if call.timed_out and call.answered is None else "open")
         if rec == call.last:
             return None
         call.last = rec

@@ -283,6 +283,26 @@ def queue_timeout(ids: Ids, members: Sequence[Member], n: int = 0) -> list[Step]
     return s.steps
 
 
+def timeout_to_voicemail(ids: Ids, members: Sequence[Member], n: int = 0) -> list[Step]:
+    """The queue's timeout lets the caller go after 9 s (Queue(12345,t,,,9)); the dialplan then
+    takes a voicemail, and the caller stays on the line another 30 s before hanging up."""
+    s = Script(ids)
+    m = members[n % len(members)]
+    s.arrive(0)
+    s.join(1)
+    a = s.ring(1, m)
+    s.no_answer(8, m, a, rang=7)
+    c = s.caller
+    s.emit(10, "QueueCallerLeave", "agent,all", c.fields(),
+           {"Queue": QUEUE, "Position": "1", "Count": "0"})
+    c.context, c.exten, c.priority = "queue-12345", "s", 3
+    c.application, c.application_data = "VoiceMail", "12345@default,u"
+    s.emit(10, "Newexten", "dialplan,all", c.fields(),
+           {"Extension": "s", "Application": "VoiceMail", "AppData": c.application_data})
+    s.hangup(40, c, 16, "Normal Clearing")
+    return s.steps
+
+
 def ivr_only(ids: Ids, members: Sequence[Member], n: int = 0) -> list[Step]:
     s = Script(ids)
     s.arrive(0)
@@ -338,6 +358,7 @@ SCRIPTS: dict[str, ScriptFn] = {
     "ring_no_answer": ring_no_answer,
     "abandoned": abandoned,
     "timeout": queue_timeout,
+    "timeout_to_voicemail": timeout_to_voicemail,
     "ivr_only": ivr_only,
     "transfer": transfer,
     "restart": restart_mid_call,

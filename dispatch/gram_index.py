@@ -77,6 +77,7 @@ class GramIndex:
         self.prepare = prepare
         self._texts: _Lru[str, _Counts] = _Lru(max_texts)
         self._pools: _Lru[tuple[str, ...], _Pool] = _Lru(max_pools)
+        self._units: _Lru[tuple[str, ...], sp.csr_matrix] = _Lru(max_pools)
 
     def counts(self, texts: Sequence[str]) -> list[_Counts]:
         found = [self._texts.get(text) for text in texts]
@@ -95,6 +96,15 @@ class GramIndex:
             pool = _assemble(self.counts(key))
             self._pools.put(key, pool)
         return pool
+
+    def unit_rows(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The pool's l2-normalised TF-IDF rows (unit_rows), kept with the pool."""
+        key = tuple(texts)
+        found = self._units.get(key)
+        if found is None:
+            found = unit_rows(self.pool(key))
+            self._units.put(key, found)
+        return found
 
     def cosines(self, query: str, pool_texts: Sequence[str], skip: int | None = None) -> np.ndarray | None:
         """Cosine of the query with each pool text, as prepared (the skipped one left out of the
@@ -161,19 +171,25 @@ def _assemble(texts: Sequence[_Counts]) -> _Pool:
     return _Pool(columns, tf, tf_squared, df)
 
 
+def unit_rows(pool: _Pool) -> sp.csr_matrix:
+    """The pool's TF-IDF rows (the IDF of the pool alone, smooth, as sklearn), l2-normalised:
+    the cosine of two texts is the dot product of their rows."""
+    n = pool.tf.shape[0]
+    idf = np.log((n + 1) / (pool.df + 1)) + 1
+    weighted = pool.tf @ sp.diags(idf)
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1 / norms) @ weighted)
+
+
 def pairwise(index: GramIndex, texts: Sequence[str], min_cosine: float, chunk: int = 512) -> list[dict[int, float]]:
     """For each text, the other texts whose cosine with it reaches `min_cosine` (index -> cosine),
     with the IDF of these texts alone (smooth, as sklearn). Computed a block of rows at a time, so
     a pool of thousands never holds its whole n x n matrix."""
     if not texts:
         return []
-    pool = index.pool(texts)
-    n = pool.tf.shape[0]
-    idf = np.log((n + 1) / (pool.df + 1)) + 1
-    weighted = pool.tf @ sp.diags(idf)
-    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    unit = sp.csr_matrix(sp.diags(1 / norms) @ weighted)
+    unit = unit_rows(index.pool(texts))
+    n = unit.shape[0]
     columns = unit.T.tocsc()
     found: list[dict[int, float]] = []
     for start in range(0, n, chunk):

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+import scipy.sparse as sp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -226,9 +228,11 @@ def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRu
 
 def clusters(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
              places: Places | None = None, index: gram_index.GramIndex | None = None,
-             townships: _Townships | None = None) -> list[dict[str, Any]]:
+             townships: _Townships | None = None, pairs: Callable[..., list[dict[int, float]]] | None = None
+             ) -> list[dict[str, Any]]:
     """多人反映: tickets of since..until, and tickets still open from the `open_days` before,
-    grouped by matter; the largest groups first."""
+    grouped by matter; the largest groups first. `pairs`: how the pairs that join are found
+    (near_pairs; bench/assessment.py times near_pairs_one_by_one beside it)."""
     township_of = townships or _Townships(session, places)
     end = local_day_start(until + dt.timedelta(days=1))
     rows = _ticket_rows(session, local_day_start(since), end, open_since=end - dt.timedelta(days=rules.open_days))
@@ -238,20 +242,8 @@ def clusters(session: Session, since: dt.date, until: dt.date, *, rules: Hotspot
         return []
     townships = [township_of(r) for r in rows]
     texts = [message_text(r.title, r.body_start or "") for r in rows]
-    # The bonuses can add at most this much: pairs below it in text alone can never join.
-    floor = rules.cluster_min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
-    near = gram_index.pairwise(index or similarity.new_index(), texts, max(floor, 0.0))
-    neighbours: list[dict[int, float]] = []
-    for i, cosines in enumerate(near):
-        kept = {}
-        for j, cosine in cosines.items():
-            same_place = townships[i] != NO_PLACE and townships[i] == townships[j]
-            same_category = rows[i].category is not None and rows[i].category == rows[j].category
-            score = min(1.0, cosine + similarity.SAME_PLACE_BONUS * same_place
-                        + similarity.SAME_CATEGORY_BONUS * same_category)
-            if score >= rules.cluster_min_score:
-                kept[j] = score
-        neighbours.append(kept)
+    neighbours = (pairs or near_pairs)(index or similarity.new_index(), texts, townships,
+                                       [r.category for r in rows], rules.cluster_min_score)
     names = _place_names(session)
     taken: set[int] = set()
     groups = []
@@ -279,6 +271,149 @@ def clusters(session: Session, since: dt.date, until: dt.date, *, rules: Hotspot
                                {j: neighbours[best][j] for j in members[1:] if j in neighbours[best]}, names))
     groups.sort(key=lambda g: (g["count"], g["last_received"]), reverse=True)
     return groups[:rules.max_rows]
+
+
+def _codes(values: list[Any], none: Any) -> np.ndarray:
+    """Each value as a small integer, equal values alike; `none` (no place, no category) as -1."""
+    numbers: dict[Any, int] = {}
+    return np.fromiter((-1 if v == none else numbers.setdefault(v, len(numbers)) for v in values),
+                       dtype=np.int64, count=len(values))
+
+
+# A gram in more of the pool's texts than this is "frequent": the pairs sharing only such grams are
+# bounded rather than multiplied out (there are millions of them, nearly all far from joining).
+FREQUENT_GRAM_TEXTS = 32
+# Scores kept to this many decimals: the same text twice scores alike whatever order its cosine
+# was summed in, so ties (members listed by score, places by count) fall the same way.
+SCORE_DECIMALS = 12
+
+
+def _keep(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
+    kept = matrix.copy()
+    kept.data = np.where(mask, kept.data, 0.0)
+    kept.eliminate_zeros()
+    return kept
+
+
+def _pairs_of_groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair (i, j), i != j, of rows with the same code >= 0."""
+    order = np.argsort(codes, kind="stable")
+    order = order[codes[order] >= 0]
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    rows, cols = [], []
+    for group in np.split(order, bounds):
+        if len(group) > 1:
+            rows.append(np.repeat(group, len(group)))
+            cols.append(np.tile(group, len(group)))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    i, j = np.concatenate(rows), np.concatenate(cols)
+    return i[i != j], j[i != j]
+
+
+def _dots(unit: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 20_000) -> np.ndarray:
+    """The cosine of each pair (rows[k], cols[k]): the dot product of their unit rows."""
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), chunk):
+        a, b = unit[rows[start:start + chunk]], unit[cols[start:start + chunk]]
+        out[start:start + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    return out
+
+
+def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[str], categories: list[str | None],
+               min_score: float) -> list[dict[int, float]]:
+    """For each ticket, the others whose score with it reaches `min_score` (index -> score): the
+    closed-loop similarity (dispatch/similarity.py: TF-IDF cosine of character grams, with the
+    IDF of these texts, plus the same-township and same-category bonuses, capped at 1).
+
+    Without multiplying out every pair: a pair's cosine is its dot product over the rare grams
+    (those in at most FREQUENT_GRAM_TEXTS texts: a sparse product with few entries) plus its dot
+    product over the frequent ones, which is at most the product of the two texts' norms over
+    the frequent grams (Cauchy-Schwarz). Only the pairs whose rare part plus that bound can reach
+    the pair's own threshold (min_score less the bonuses the pair has) are scored, exactly; the
+    others cannot join. The same pairs as near_pairs_one_by_one, with cosines equal to ~1e-15
+    (summed in another order). Two texts without a gram in common never join (a threshold at or
+    below the two bonuses would otherwise group any two tickets of one township and category;
+    the one-by-one path did)."""
+    n = len(texts)
+    if n == 0:
+        return []
+    unit = index.unit_rows(texts)
+    place = _codes(townships, NO_PLACE)
+    category = _codes(categories, None)
+
+    def threshold(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        same_place = (place[i] >= 0) & (place[i] == place[j])
+        same_category = (category[i] >= 0) & (category[i] == category[j])
+        # The same float operations as the score's, so that a pair on the line is kept alike.
+        return min_score - similarity.SAME_PLACE_BONUS * same_place - similarity.SAME_CATEGORY_BONUS * same_category
+
+    texts_with = np.bincount(unit.indices, minlength=unit.shape[1])
+    frequent = texts_with[unit.indices] > FREQUENT_GRAM_TEXTS
+    rare, common = _keep(unit, ~frequent), _keep(unit, frequent)
+    bound = np.sqrt(np.asarray(common.multiply(common).sum(axis=1)).ravel())
+    slack = 1e-9   # the bound in floats: never leave out a pair on the line
+    floor = min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
+    # Pairs sharing a rare gram.
+    shared = (rare @ rare.T.tocsr()).tocoo()
+    i, j, part = shared.row, shared.col, shared.data
+    # First against the lowest threshold any pair can have (both bonuses), then each its own.
+    keep = (i != j) & (part + bound[i] * bound[j] + slack >= floor)
+    i, j, part = i[keep].astype(np.int64), j[keep].astype(np.int64), part[keep]
+    keep = part + bound[i] * bound[j] + slack >= threshold(i, j)
+    found_i, found_j = [i[keep]], [j[keep]]
+    # Pairs sharing frequent grams only, in one township (small groups: every pair is looked at).
+    i, j = _pairs_of_groups(place)
+    keep = bound[i] * bound[j] + slack >= threshold(i, j)
+    found_i.append(i[keep])
+    found_j.append(j[keep])
+    # Elsewhere (no place bonus), the two bounds' product must reach min_score - the category bonus:
+    # one of the two texts has a bound of at least its square root.
+    lowest = max(0.0, min_score - similarity.SAME_CATEGORY_BONUS)
+    heavy = np.flatnonzero(bound + slack >= np.sqrt(lowest))
+    if len(heavy) and bound.max() > 0:
+        wide = np.flatnonzero(bound * bound.max() + slack >= lowest)
+        block = (common[heavy] @ common[wide].T.tocsr()).tocoo()
+        i, j = heavy[block.row], wide[block.col]
+        keep = (i != j) & (bound[i] * bound[j] + slack >= threshold(i, j))
+        found_i += [i[keep], j[keep]]
+        found_j += [j[keep], i[keep]]
+    i, j = np.concatenate(found_i), np.concatenate(found_j)
+    pair = np.unique(i * n + j)          # sorted by row, then column
+    i, j = pair // n, pair % n
+    cosines = _dots(unit, i, j)
+    near = cosines > 0
+    i, j, cosines = i[near], j[near], cosines[near]
+    same_place = (place[i] >= 0) & (place[i] == place[j])
+    same_category = (category[i] >= 0) & (category[i] == category[j])
+    # The same float operations, in the same order, as one pair at a time.
+    scores = np.minimum(1.0, cosines + similarity.SAME_PLACE_BONUS * same_place
+                        + similarity.SAME_CATEGORY_BONUS * same_category)
+    kept = scores >= min_score
+    i, j, scores = i[kept], j[kept], np.round(scores[kept], SCORE_DECIMALS)
+    bounds = np.searchsorted(i, np.arange(n + 1))
+    cols, values = j.tolist(), scores.tolist()
+    return [dict(zip(cols[a:b], values[a:b])) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+
+
+def near_pairs_one_by_one(index: gram_index.GramIndex, texts: list[str], townships: list[str],
+                          categories: list[str | None], min_score: float) -> list[dict[int, float]]:
+    """The same as near_pairs, one pair at a time in Python (how it was first written): kept as
+    the reference the tests and bench/assessment.py hold near_pairs to."""
+    floor = min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
+    near = gram_index.pairwise(index, texts, max(floor, 0.0))
+    neighbours: list[dict[int, float]] = []
+    for i, cosines in enumerate(near):
+        kept = {}
+        for j, cosine in cosines.items():
+            same_place = townships[i] != NO_PLACE and townships[i] == townships[j]
+            same_category = categories[i] is not None and categories[i] == categories[j]
+            score = min(1.0, cosine + similarity.SAME_PLACE_BONUS * same_place
+                        + similarity.SAME_CATEGORY_BONUS * same_category)
+            if score >= min_score:
+                kept[j] = round(score, SCORE_DECIMALS)
+        neighbours.append(kept)
+    return neighbours
 
 
 def _joining(neighbours: list[dict[int, float]], members: list[int], taken: set[int]) -> list[int]:

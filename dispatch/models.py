@@ -230,7 +230,9 @@ class TicketEvent(Base):
     triggers in the database, and a hash chain that `hotline audit verify` checks."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),)
+    __table_args__ = (Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+                      # The reports' escalations of a period (dispatch/periodic_reports.py).
+                      Index("ix_ticket_events_action_at", "action", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))

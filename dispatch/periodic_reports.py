@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
@@ -23,7 +23,7 @@ from dispatch.assessment import AssessmentRules
 from dispatch.hotspots import HotspotRules, Places
 from dispatch.clock import local_date
 from dispatch.masking import mask_text
-from dispatch.models import PeriodicReport, Ticket, Unit
+from dispatch.models import PeriodicReport, Ticket, TicketEvent, Unit
 from dispatch.reports import CallPolicy, Period
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Rating
@@ -172,7 +172,9 @@ def overdue_section(ctx: ReportContext) -> dict[str, Any]:
 
 def notable_section(ctx: ReportContext) -> dict[str, Any]:
     """重点关注: of the period's tickets, matters many citizens raised (多人反映: duplicates
-    merged into one ticket), tickets rated unsatisfied, and tickets returned twice or more."""
+    merged into one ticket), tickets rated unsatisfied, and tickets returned twice or more; and
+    every ticket escalated (督办, by a supervisor or by the scheduler's chasing) in the period,
+    whenever it was received, with how many times."""
     s, period = ctx.session, ctx.period
     in_period = (Ticket.received_at >= period.start, Ticket.received_at < period.end)
     raised = s.execute(select(Ticket.merged_into_id, func.count(Ticket.id))
@@ -186,13 +188,35 @@ def notable_section(ctx: ReportContext) -> dict[str, Any]:
                               .order_by(Ticket.return_count.desc(), Ticket.id).limit(NOTABLE_LISTED)))
     listed: list[tuple[str, Ticket, int]] = [("many_citizens", mains[tid], n + 1) for tid, n in raised if tid in mains]
     listed += [("unsatisfied", t, 1) for t in unsatisfied] + [("returned_often", t, t.return_count) for t in returned]
+    escalated = _escalated(s, period)
+    listed += escalated["listed"]
     names = _unit_names(s, {t.unit_id for _, t, _ in listed})
     return {"key": "notable", "figures": {"many_citizens": len(raised), "unsatisfied": len(unsatisfied),
-                                          "returned_often": len(returned)},
+                                          "returned_often": len(returned), **escalated["figures"]},
             "tables": [_table("notable", [("why", "label"), *TICKET_COLUMNS, ("count", "int")],
                               [[why, t.number, _title(t), names.get(t.unit_id, ""), t.state, n]
                                for why, t, n in listed],
                               [t.unit_id for _, t, _ in listed])]}
+
+
+def _escalated(session: Session, period: Period) -> dict[str, Any]:
+    """督办 events of the period, counted in SQL: tickets escalated, escalations, and how many
+    were the scheduler's (a system actor: dispatch.chasing's "system:chasing") rather than a
+    supervisor's; the tickets escalated most often first."""
+    in_period = (TicketEvent.action == "escalate", TicketEvent.at >= period.start, TicketEvent.at < period.end)
+    by_system = or_(TicketEvent.actor == "system", TicketEvent.actor.like("system:%"))
+    tickets, total, by_scheduler = session.execute(
+        select(func.count(func.distinct(TicketEvent.ticket_id)), func.count(TicketEvent.id),
+               func.count(case((by_system, TicketEvent.id)))).where(*in_period)).one()
+    most = session.execute(select(TicketEvent.ticket_id, func.count(TicketEvent.id))
+                           .where(*in_period).group_by(TicketEvent.ticket_id)
+                           .order_by(func.count(TicketEvent.id).desc(), TicketEvent.ticket_id)
+                           .limit(NOTABLE_LISTED)).all()
+    found = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_([r[0] for r in most])))}
+    return {"figures": {"escalated": int(tickets or 0), "escalations": int(total or 0),
+                        "escalations_by_supervisors": int((total or 0) - (by_scheduler or 0)),
+                        "escalations_by_scheduler": int(by_scheduler or 0)},
+            "listed": [("escalated", found[tid], int(n)) for tid, n in most if tid in found]}
 
 
 def _unit_names(session: Session, ids: set[int | None]) -> dict[int | None, str]:

@@ -22,6 +22,7 @@ from dispatch.phone import normalise_phone
 MISSED_OUTCOMES = frozenset({"abandoned", "timeout", "lost"})
 CALLBACK_PENDING, CALLBACK_DONE = "pending", "done"
 RECOVERED_ANSWERED_NOTE = "交换机排队日志显示该来电已接通，无需回拨"
+ANSWERED_LATER_NOTE = "来电排队超时后转入其他队列并已接通，无需回拨"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
         return call
     elif call.answered_at is not None and data.answered_at is None:
         data = _keeping_answer(call, data)
+    was_missed = call.outcome in MISSED_OUTCOMES
     for name, value in vars(data).items():  # CallData's fields are Call's columns
         if name != "recovered":
             setattr(call, name, value)
@@ -93,14 +95,15 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
             session.add(Callback(call_id=call.id, caller=call.caller, created_at=now or utcnow(),
                                  status=CALLBACK_PENDING, attempts=0))
             session.flush()
-    elif data.recovered:
-        # The bridge had guessed "lost"; the PBX's log shows someone answered after all.
+    elif data.recovered or (was_missed and data.answered_at is not None):
+        # The bridge had guessed "lost", or the queue had let the caller go (timeout) before
+        # an overflow queue answered: someone answered after all.
         callback = session.scalar(select(Callback).where(Callback.call_id == call.id,
                                                          Callback.status == CALLBACK_PENDING,
                                                          Callback.attempts == 0))
         if callback is not None:
             callback.status, callback.done_at = CALLBACK_DONE, now or utcnow()
-            callback.note = RECOVERED_ANSWERED_NOTE
+            callback.note = RECOVERED_ANSWERED_NOTE if data.recovered else ANSWERED_LATER_NOTE
             session.flush()
     return call
 

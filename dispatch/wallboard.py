@@ -4,14 +4,21 @@ process shows the same whichever one runs the bridge.
 
 Alarms follow GB/T 33358-2016: a caller waiting longer than 15 s, a connection rate
 (接通率) under 95% over the last 24 hours (callers still waiting not counted yet), and
-nobody ready to take the next call."""
+nobody ready to take the next call.
+
+A caller the queue let go unanswered (its timeout: the dialplan then plays a message, takes a
+voicemail or offers a menu) has the outcome `timeout` from that moment, while still on the line:
+not waiting (no longer in the queue, so not in the longest wait), not answered, and not
+abandoned either (放弃 is the caller hanging up while waiting; GB/T 33358-2016 counts such a
+call as offered and not connected, 未接通). It counts against the answer rates at once, the
+24-hour one included, and joins the callback list."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import local_date, utcnow
@@ -52,6 +59,8 @@ class Wallboard:
     today: CallFigures
     last_24h: CallFigures
     callbacks_pending: int
+    timed_out_today: int = 0      # offered today, let go by the queue unanswered
+    timed_out_on_line: int = 0    # of those, still on the line (voicemail, a message, a menu)
 
     @property
     def longest_wait_seconds(self) -> float:
@@ -91,7 +100,8 @@ class Wallboard:
             "today": {key: today[key] for key in (
                 "offered", "answered", "abandoned", "short_abandoned", "answer_rate", "abandonment_rate",
                 "answered_within_15s", "answer_rate_15s", "service_level_seconds", "service_level",
-                "asa_seconds")},
+                "asa_seconds")} | {"timed_out": self.timed_out_today},
+            "timed_out_on_line": self.timed_out_on_line,
             "last_24h": {"offered": self.last_24h.offered, "answered": self.last_24h.answered,
                          "answer_rate": self.last_24h.answer_rate},
             "callbacks_pending": self.callbacks_pending,
@@ -147,10 +157,15 @@ def wallboard(session: Session, *, now: dt.datetime | None = None,
         .where(Call.entered_queue_at >= now - STALE_AFTER, Call.entered_queue_at <= now,
                Call.outcome == "open", Call.answered_at.is_(None), Call.ended_at.is_(None))).one()
     today = local_date(now)
+    day = Period(today, today)
+    timed_out, on_line = session.execute(
+        select(func.count(Call.id), func.count(case((Call.ended_at.is_(None), Call.id))))
+        .where(Call.entered_queue_at >= day.start, Call.entered_queue_at < day.end,
+               Call.outcome == "timeout")).one()
     pending = session.scalar(select(func.count(Callback.id)).where(Callback.status == CALLBACK_PENDING))
     return Wallboard(
         at=now, waiting=int(waiting), oldest_waiting_since=oldest,
         agents=_agents(session, now, policy.wrap_up_seconds),
         today=call_figures(session, Period(today, today), policy.calls),
         last_24h=call_figures_between(session, now - dt.timedelta(hours=24), now, policy.calls, settled=True),
-        callbacks_pending=int(pending or 0))
+        callbacks_pending=int(pending or 0), timed_out_today=int(timed_out), timed_out_on_line=int(on_line))

@@ -85,6 +85,29 @@ def test_the_same_call_replayed_changes_nothing(sessions: sessionmaker[Session])
         assert session.scalar(select(func.count()).select_from(Callback)) == 1
 
 
+def test_a_caller_let_go_by_one_queue_and_answered_by_an_overflow_queue_needs_no_callback(
+        sessions: sessionmaker[Session]) -> None:
+    import dataclasses
+    import datetime as dt
+
+    start = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+    timed_out = telephony.CallData(linkedid="1700000000.9", outcome="timeout", caller="13800138000", dialed="12345",
+                                   started_at=start, queue="12345", entered_queue_at=start, wait_seconds=60)
+    with sessions.begin() as session:
+        telephony.record_call(session, timed_out)
+    with sessions() as session:
+        assert session.scalar(select(Callback.status)) == telephony.CALLBACK_PENDING  # on the list at once
+    answered = dataclasses.replace(timed_out, outcome="open", queue="overflow", agent="PJSIP/7002",
+                                   entered_queue_at=start + dt.timedelta(seconds=61),
+                                   answered_at=start + dt.timedelta(seconds=70))
+    with sessions.begin() as session:
+        telephony.record_call(session, answered)
+    with sessions() as session:
+        callback = session.scalar(select(Callback))
+        assert callback is not None and callback.status == telephony.CALLBACK_DONE
+        assert callback.note == telephony.ANSWERED_LATER_NOTE
+
+
 def test_screen_pop_shows_the_callers_earlier_tickets(sessions: sessionmaker[Session]) -> None:
     import datetime as dt
 

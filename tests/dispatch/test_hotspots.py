@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 from typing import Iterator
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import db, hotspots
+from dispatch import db, hotspots, similarity
 from dispatch.clock import CHINA, local_date, utcnow
 from dispatch.demo import seed_with_history
 from dispatch.demo_history import HistorySize
@@ -108,6 +109,48 @@ def test_a_quiet_day_has_no_hotspot_of_that_place(session: Session) -> None:
     assert not any(r["township"] == "jishui" and r["category"] == "城乡建设" for r in found["rising"])
     assert not any(c["places"] and c["places"][0]["township"] == "jishui" and c["count"] >= 10
                    for c in found["clusters"])
+
+
+def _candidates(session: Session) -> tuple[list[str], list[str], list[str | None]]:
+    """Every ticket of the scenario as the clusters read it: text, township, category."""
+    rows = hotspots._ticket_rows(session, NOW - dt.timedelta(days=60), NOW + dt.timedelta(days=1))
+    townships = hotspots._Townships(session, None)
+    return ([hotspots.message_text(r.title, r.body_start or "") for r in rows], [townships(r) for r in rows],
+            [r.category for r in rows])
+
+
+def _same_pairs(found: list[dict[int, float]], one_by_one: list[dict[int, float]]) -> None:
+    # The same pairs in the same order; the cosines summed in another order agree to ~1e-15.
+    assert [list(d) for d in found] == [list(d) for d in one_by_one]
+    assert [list(d.values()) for d in found] == [pytest.approx(list(d.values()), abs=1e-12) for d in one_by_one]
+
+
+def test_the_bounded_product_finds_the_pairs_one_by_one_found(session: Session) -> None:
+    texts, townships, categories = _candidates(session)
+    assert len(texts) > 400
+    index = similarity.new_index()
+    for min_score, pairs in ((0.3, 30), (0.2, 200)):
+        one_by_one = hotspots.near_pairs_one_by_one(index, texts, townships, categories, min_score)
+        assert sum(len(d) for d in one_by_one) > pairs     # the comparison compares something
+        _same_pairs(hotspots.near_pairs(index, texts, townships, categories, min_score), one_by_one)
+
+
+def test_the_bonuses_decide_pairs_as_one_by_one(session: Session) -> None:
+    # A seeded scenario where many pairs sit near the threshold: the same few sentences about
+    # places and matters mixed at random, places and categories missing now and then.
+    rng = random.Random(16)
+    places = ["济水街道", "沁园街道", "天坛街道", "北海街道", ""]
+    matters = ["门口井盖丢失很危险", "路灯不亮晚上很黑", "垃圾没人清运有臭味", "楼下饭店油烟扰民", "小区停水三天了"]
+    texts, townships, categories = [], [], []
+    for _ in range(400):
+        place, matter = rng.choice(places), rng.choice(matters)
+        texts.append(f"{place}{rng.choice(['宏达小区', '幸福小区', ''])}{matter}，{rng.choice(matters)[:4]}请处理。")
+        townships.append(rng.choice([place, place, hotspots.NO_PLACE]))
+        categories.append(rng.choice(["城乡建设", "环境保护", None]))
+    for min_score in (0.3, 0.45):
+        one_by_one = hotspots.near_pairs_one_by_one(similarity.new_index(), texts, townships, categories, min_score)
+        _same_pairs(hotspots.near_pairs(similarity.new_index(), texts, townships, categories, min_score), one_by_one)
+        assert sum(len(d) for d in one_by_one) > 1000
 
 
 def test_poisson_tail_by_hand() -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import assessment, lifecycle, periodic_reports
 from dispatch.actors import Actor
+from dispatch.chasing import CHASER
 from dispatch.clock import CHINA
 from dispatch.intake import IntakeRules
 from dispatch.models import Call, PeriodicReport, Ticket
@@ -111,3 +112,28 @@ def test_a_report_is_kept_once(session: Session, week: dict[str, Ticket]) -> Non
     assert periodic_reports.exists(session, "week", PERIOD)
     assert periodic_reports.store(session, "week", PERIOD, data, **kept) is None
     assert session.scalar(select(func.count(PeriodicReport.id))) == 1
+
+
+def test_escalations_of_the_period_are_notable_whenever_the_ticket_came(
+        session: Session, week: dict[str, Ticket], supervisor: Actor, rules: IntakeRules, operator: Actor) -> None:
+    # T4 (received 4 November, still open): 督办 by a supervisor on the 6th, by the chasing
+    # scheduler on the 7th and 8th, and again on the 10th, after the week.
+    lifecycle.escalate(session, week["T4"], supervisor, "请尽快办理", now=at(6))
+    lifecycle.escalate(session, week["T4"], CHASER, "超期未办结，第1次自动督办", now=at(7))
+    lifecycle.escalate(session, week["T4"], CHASER, "超期未办结，第2次自动督办", now=at(8))
+    lifecycle.escalate(session, week["T4"], CHASER, "超期未办结，第3次自动督办", now=at(10))
+    # A ticket received the week before, escalated by a supervisor in the week.
+    old = new_ticket(session, rules, now=dt.datetime(2026, 10, 28, 10, tzinfo=CHINA), category="城乡建设")
+    lifecycle.transfer(session, old, unit_by_code(session, "qinyuan"), operator,
+                       now=dt.datetime(2026, 10, 28, 11, tzinfo=CHINA))
+    lifecycle.escalate(session, old, supervisor, "请回复", now=at(2, 9))
+    data = periodic_reports.build(session, "week", PERIOD, NOW, sections=[periodic_reports.notable_section])
+    figures = _section(data, "notable")["figures"]
+    assert (figures["escalated"], figures["escalations"], figures["escalations_by_supervisors"],
+            figures["escalations_by_scheduler"]) == (2, 4, 2, 2)
+    rows = _table(data, "notable")["rows"]
+    assert [(r[0], r[1], r[-1]) for r in rows if r[0] == "escalated"] == [("escalated", week["T4"].number, 3),
+                                                                           ("escalated", old.number, 1)]
+    # Cut by unit: qinyuan's part holds both (its tickets).
+    part = periodic_reports.unit_part(data, unit_by_code(session, "qinyuan").id)
+    assert [r[1] for r in _table(part, "notable")["rows"] if r[0] == "escalated"] == [week["T4"].number, old.number]

@@ -110,3 +110,42 @@ def test_the_wallboard_follows_a_caller_who_waits_then_gives_up(pbx_site: Any) -
     assert after["waiting"] == 0 and after["callbacks_pending"] == 1 and after["agents"]["ready"] == 3
     assert after["alarms"] == ["low_answer_rate"]
     assert after["last_24h"] == {"offered": 1, "answered": 0, "answer_rate": 0.0}
+
+
+@pytest.fixture
+def fast_pbx_site(database_url: str, sessions: sessionmaker[Session]) -> Iterator[tuple[ServerThread, Services, SimulatorThread]]:
+    with SimulatorThread(speed=2) as pbx:
+        services = Services.build(pbx.settings(Settings(database_url=database_url)))
+        services.run_sync(lambda s: seed(s, services.city, services.rules))
+        try:
+            with ServerThread(create_app(services.settings, services)) as server:
+                yield server, services, pbx
+        finally:
+            services.close()
+
+
+def test_a_caller_the_queue_let_go_is_not_waiting_nor_answered_while_still_on_the_line(fast_pbx_site: Any) -> None:
+    server, services, pbx = fast_pbx_site
+    headers = {"Authorization": f"Bearer {token_for(services, 'operator')}"}
+
+    def live() -> dict[str, Any]:
+        response = httpx.get(server.url + "/api/v1/calls/live", headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    until(lambda: server.app.state.bridge and server.app.state.bridge.connected, "the bridge did not log in")
+    until(lambda: live()["agents"]["ready"] == 3, "the agents did not show")
+    # Joins at 1 s, rings 7001 unanswered, the queue's timeout lets the caller go at 10 s; a
+    # voicemail takes them until the hangup at 40 s (at twice real time: 5 s and 20 s from now).
+    pbx.start_call("timeout_to_voicemail")
+    until(lambda: live()["waiting"] == 1, "the caller did not wait")
+    board = until(lambda: (f := live())["timed_out_on_line"] == 1 and f, "the queue's timeout was not seen",
+                  seconds=10)
+    # Still on the line (the hangup is 15 s away), but neither waiting nor answered nor abandoned.
+    assert board["waiting"] == 0 and board["longest_wait_seconds"] == 0
+    today = board["today"]
+    assert (today["offered"], today["answered"], today["abandoned"], today["timed_out"]) == (1, 0, 0, 1)
+    assert today["answer_rate"] == 0.0 and today["abandonment_rate"] == 0.0
+    # Its outcome is known: it counts in the 24-hour rate at once, and waits on the callback list.
+    assert board["last_24h"] == {"offered": 1, "answered": 0, "answer_rate": 0.0}
+    assert board["callbacks_pending"] == 1 and "low_answer_rate" in board["alarms"]

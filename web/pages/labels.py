@@ -204,6 +204,8 @@ REPORT_ZH = {  # columns, figures and row labels
     "unit": "承办单位", "accepted": "签收", "returned": "退单", "number": "工单号", "title": "标题",
     "state": "状态", "deadline": "办理时限", "days_overdue": "超期天数", "why": "关注原因", "count": "件数",
     "many_citizens": "多人反映", "unsatisfied": "不满意", "returned_often": "多次退单",
+    "escalated": "督办", "escalations": "督办次数", "escalations_by_supervisors": "督办员督办",
+    "escalations_by_scheduler": "系统自动督办",
     "tier": "档次", "score": "考核得分", "response_rate": "响应率", "place": "地点", "expected": "日常水平（件/日）",
     "hotspot_score": "热度得分", "month": "月份", "A": "好", "B": "较好", "C": "一般", "D": "差", "none": "不定档",
 }
