@@ -1,15 +1,15 @@
 """ticket_events by action and time: the reports' escalations (督办) of a period without
 reading every event
 
-Revision ID: 0028
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 """
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0028"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
