@@ -20,6 +20,7 @@ from dispatch.intake import IntakeRules
 from dispatch.models import Base
 from dispatch.units import DEMO_CITY, City, import_units, load_city
 from dispatch.vocabulary import Role
+from tests import snapshots
 
 
 def _database_url(tmp_dir: Path) -> str:
@@ -35,6 +36,7 @@ def database_url() -> Iterator[str]:
         url = _database_url(Path(tmp))
         db.recreate_schema(url)
         yield url
+        snapshots.close(url)
 
 
 @pytest.fixture(scope="session")
