@@ -117,26 +117,21 @@ class Snapshots:
 
     def _restore(self, name: str, kept: _Snapshot) -> None:
         tables = _table_names()
-        if self._engine.dialect.name == "postgresql":
-            schema = _schema(name)
-            with self._engine.begin() as connection:
-                connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-                for table in tables:
-                    columns = _columns(table)
-                    connection.exec_driver_sql(
-                        f"INSERT INTO public.{table} ({columns}) SELECT {columns} FROM {schema}.{table}")
-                for sequence, (value, called) in kept.sequences.items():
-                    connection.execute(text("SELECT setval(:s, :v, :c)"), {"s": sequence, "v": value, "c": called})
-            return
-        assert self._restorer is not None
-        with self._restorer.begin() as connection:
+        postgres = self._engine.dialect.name == "postgresql"
+        engine = self._engine if postgres else self._restorer
+        assert engine is not None
+        source = _schema(name)
+        target = "public" if postgres else "main"
+        with engine.begin() as connection:
             with audit.guard_lifted(connection):
-                for table in reversed(tables):
-                    connection.exec_driver_sql(f"DELETE FROM main.{table}")
-                for table in tables:
-                    columns = _columns(table)
-                    connection.exec_driver_sql(
-                        f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM {_schema(name)}.{table}")
+                _delete_all(connection, target)
+            statements = []
+            for table in tables:
+                columns = _columns(table)
+                statements.append(f"INSERT INTO {target}.{table} ({columns}) SELECT {columns} FROM {source}.{table}")
+            _run_all(connection, statements)
+            for sequence, (value, called) in kept.sequences.items():
+                connection.execute(text("SELECT setval(:s, :v, :c)"), {"s": sequence, "v": value, "c": called})
 
     def _file(self, name: str) -> Path:
         assert self._folder is not None
@@ -145,6 +140,42 @@ class Snapshots:
     def _attach_all(self, dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         for name in self._made:
             dbapi_connection.execute(f"ATTACH DATABASE ? AS {_schema(name)}", (str(self._file(name)),))
+
+
+def empty(engine: Engine) -> None:
+    """Delete every row and restart PostgreSQL's id sequences, as TRUNCATE ... RESTART IDENTITY
+    does, but in ~50 ms instead of ~1.2 s (TRUNCATE makes new files for each of ~40 tables and
+    syncs them at commit). The append-only tables' triggers are lifted for the transaction."""
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as connection:
+        with audit.guard_lifted(connection):
+            _delete_all(connection, "public" if postgres else "main")
+        if postgres:
+            connection.execute(text(_RESTART_SEQUENCES), {"tables": _table_names()})
+
+
+# The sequences owned by the given tables' columns (serial ids), back to their start.
+_RESTART_SEQUENCES = """
+SELECT setval(s.oid::regclass, q.seqstart, false)
+FROM pg_class s
+JOIN pg_sequence q ON q.seqrelid = s.oid
+JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass
+                 AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE s.relkind = 'S' AND t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(:tables)
+"""
+
+
+def _delete_all(connection: Connection, schema: str) -> None:
+    _run_all(connection, [f"DELETE FROM {schema}.{table}" for table in reversed(_table_names())])
+
+
+def _run_all(connection: Connection, statements: list[str]) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("; ".join(statements))  # one round trip: no parameters
+    else:
+        for statement in statements:  # sqlite3 runs one statement a call
+            connection.exec_driver_sql(statement)
 
 
 def _schema(name: str) -> str:
