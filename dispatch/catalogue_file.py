@@ -81,11 +81,12 @@ def load_catalogue_file(path: Path) -> CatalogueFile:
 def _entries(rows: list[tuple[str, str, str]], level1: dict[str, Any], level2: dict[str, Any],
              level3: dict[str, Any]) -> tuple[EntrySpec, ...]:
     numbers: dict[tuple[str, ...], int] = {}
+    children: dict[tuple[str, ...], int] = {}  # numbered so far under each parent
 
     def number(key: tuple[str, ...]) -> int:
-        parent = key[:-1]
         if key not in numbers:
-            numbers[key] = 1 + sum(1 for k in numbers if k[:-1] == parent)
+            parent = key[:-1]
+            children[parent] = numbers[key] = children.get(parent, 0) + 1
         return numbers[key]
 
     entries = []

@@ -1,40 +1,72 @@
 """Test databases: a fresh SQLite file by default, or TEST_DATABASE_URL (PostgreSQL in CI).
 
 The schema is built by the real Alembic migrations once per run; every test starts from
-empty tables.
+empty tables. Under pytest-xdist (`-n 2` in pyproject's addopts) each worker has its own:
+a SQLite file in its own folder, or on PostgreSQL a database named after TEST_DATABASE_URL's
+and the worker (test_gw0, test_gw1 beside test), created at the start and dropped at the end.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import audit, db
+from dispatch import db
 from dispatch.actors import Actor
 from dispatch.intake import IntakeRules
-from dispatch.models import Base
 from dispatch.units import DEMO_CITY, City, import_units, load_city
 from dispatch.vocabulary import Role
+from tests import snapshots
 
 
-def _database_url(tmp_dir: Path) -> str:
+@contextlib.contextmanager
+def _database_url(tmp_dir: Path) -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_dir / 'test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1... under pytest-xdist
+    if not url:
+        yield f"sqlite:///{tmp_dir / 'test.db'}"
+    elif not worker:
+        yield url
+    else:
+        with _worker_database(url, worker) as own:
+            yield own
+
+
+@contextlib.contextmanager
+def _worker_database(url: str, worker: str) -> Iterator[str]:
+    """A database of the worker's own on the server of `url`, named after it, created empty
+    (one a killed run left behind is dropped first) and dropped when the run ends."""
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    server = create_engine(db.normalise_url(url), isolation_level="AUTOCOMMIT")
+
+    def drop() -> None:
+        with server.connect() as connection:  # FORCE: a server thread a test left may hold a connection
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    drop()
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield given.set(database=name).render_as_string(hide_password=False)
+    finally:
+        drop()
+        server.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = _database_url(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp, _database_url(Path(tmp)) as url:
         db.recreate_schema(url)
         yield url
+        snapshots.close(url)
 
 
 @pytest.fixture(scope="session")
@@ -45,15 +77,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def _empty_tables(engine: Engine) -> None:
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            # SQLite's DELETE fires the append-only triggers: lifted for the wipe, in its transaction.
-            with audit.guard_lifted(connection):
-                for table in reversed(Base.metadata.sorted_tables):
-                    connection.execute(table.delete())
+    # DELETE with the append-only triggers lifted, and sequences restarted on PostgreSQL.
+    snapshots.empty(engine)
 
 
 @pytest.fixture

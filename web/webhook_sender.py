@@ -35,7 +35,11 @@ class WebhookSender:
         self.policy = policy or RetryPolicy(max_attempts=8, base_delay=dt.timedelta(seconds=30),
                                             max_delay=dt.timedelta(hours=2))
         self._poll = poll_seconds
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False, headers={"user-agent": USER_AGENT})
+        self._timeout = timeout
+        # Made at the first delivery: its TLS set-up reads the CA bundle (~0.2 s), which every
+        # app start paid, though most processes never send a webhook.
+        self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -53,7 +57,16 @@ class WebhookSender:
             self._thread = None
 
     def close(self) -> None:
-        self._client.close()
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+
+    def _http(self) -> httpx.Client:
+        with self._client_lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=self._timeout, follow_redirects=False,
+                                            headers={"user-agent": USER_AGENT})
+            return self._client
 
     def wake(self) -> None:
         self._wake.set()
@@ -94,7 +107,7 @@ class WebhookSender:
                    webhooks.SIGNATURE_HEADER: webhooks.signature_header(claim.secret, stamp, claim.payload),
                    webhooks.DELIVERY_HEADER: claim.delivery_id, webhooks.EVENT_HEADER: claim.event_type}
         try:
-            response = self._client.post(claim.url, content=claim.payload, headers=headers)
+            response = self._http().post(claim.url, content=claim.payload, headers=headers)
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"
         if 200 <= response.status_code < 300:

@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.demo import DEMO_PASSWORD, seed
+from dispatch.demo import DEMO_PASSWORD
 from dispatch.models import Call, Ticket
 from dispatch import telephony
 from dispatch.clock import utcnow
+from tests.web.pages_support import seed_demo
 from tests.web.server import ServerThread
 from web.app import create_app
 from web.config import Settings
@@ -67,7 +68,7 @@ def suggest_housing(_session: Session, ticket: Ticket) -> list[dict[str, Any]]:
 @pytest.fixture
 def site(database_url: str, sessions: sessionmaker[Session]) -> Iterator[tuple[ServerThread, Services]]:
     services = Services.build(Settings(database_url=database_url))
-    services.run_sync(lambda s: seed(s, services.city, services.rules))
+    seed_demo(services)  # the demo, from the run's snapshot when there is one
     app = create_app(services.settings, services)
     app.state.suggest = suggest_housing
     try:
@@ -363,7 +364,7 @@ def pbx_site(playwright_browser: Any, database_url: str, sessions: sessionmaker[
 
     with SimulatorThread(speed=20, members=(Member("PJSIP/7002", "Li Na"),)) as pbx:
         services = Services.build(Settings(database_url=database_url))
-        services.run_sync(lambda s: seed(s, services.city, services.rules))
+        seed_demo(services)  # the demo, from the run's snapshot when there is one
         services.settings = pbx.settings(services.settings)
         contexts: list[Any] = []
         try:

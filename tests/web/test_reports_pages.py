@@ -15,9 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.clock import utcnow
-from dispatch.demo import seed
 from dispatch.models import PeriodicReport
-from tests.web.pages_support import client_for, login
+from tests.web.pages_support import client_for, login, seed_demo
 from tests.web.server import ServerThread
 from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip
 from tests.web.test_browser import login as browser_login
@@ -45,7 +44,7 @@ def kept(services: Services) -> list[PeriodicReport]:
 def quick(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
     """The demo site, its reports without PDF (chromium is the browser test's)."""
     services = Services.build(Settings(database_url=database_url, reports=True, report_pdf=False))
-    services.run_sync(lambda s: seed(s, services.city, services.rules))
+    seed_demo(services)  # the demo, from the run's snapshot when there is one
     yield services
     services.close()
 
@@ -114,7 +113,7 @@ def test_a_report_opens_in_the_browser_and_prints_to_pdf(database_url: str, sess
     sync_playwright = _browser_or_skip()
     services = Services.build(Settings(database_url=database_url, reports=True, report_pdf=True,
                                          chromium=CHROMIUM))
-    services.run_sync(lambda s: seed(s, services.city, services.rules))
+    seed_demo(services)  # the demo, from the run's snapshot when there is one
     try:
         run_report_job(services)
         # chromium prints the PDFs after the job's transaction, before the test's own browser starts

@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from dispatch.demo import seed
-from tests.web.pages_support import login
+from tests.web.pages_support import login, seed_demo
 from tests.web.pbx_support import SimulatorThread
 from tests.web.server import ServerThread
 from tests.web.test_api_staff import token_for
@@ -55,7 +54,7 @@ def test_only_dispatching_staff_see_the_wallboard(services: Services, client: Te
 def pbx_site(database_url: str, sessions: sessionmaker[Session]) -> Iterator[tuple[ServerThread, Services, SimulatorThread]]:
     with SimulatorThread(speed=1) as pbx:
         services = Services.build(pbx.settings(Settings(database_url=database_url)))
-        services.run_sync(lambda s: seed(s, services.city, services.rules))
+        seed_demo(services)  # the demo, from the run's snapshot when there is one
         try:
             with ServerThread(create_app(services.settings, services)) as server:
                 yield server, services, pbx

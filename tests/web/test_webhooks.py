@@ -120,8 +120,9 @@ def test_a_transfer_reaches_the_units_system_signed_and_the_page_logs_it(
     headers = receiver.received[0][0]
     assert headers["x-hotline-delivery"] == event["id"] and headers["x-hotline-event"] == "ticket.transferred"
 
-    log = client.get(f"/admin/units/{housing.id}").text
-    row = re.search(rf'data-delivery="{event["id"]}" data-status="delivered">(.*?)</tr>', log, re.S)
+    # The sender records the delivery just after the receiver has answered: wait for that row.
+    row = eventually(lambda: re.search(rf'data-delivery="{event["id"]}" data-status="delivered">(.*?)</tr>',
+                                       client.get(f"/admin/units/{housing.id}").text, re.S))
     assert row is not None and number in row.group(1) and "已送达" in row.group(1) and "204" in row.group(1)
 
     login(client, "housing")   # the unit's own page shows the log too, never the secret
