@@ -1,7 +1,7 @@
 """Test databases: a fresh SQLite file by default, or TEST_DATABASE_URL (PostgreSQL in CI).
 
 The schema is built by the real Alembic migrations once per run; every test starts from
-empty tables. Under pytest-xdist (`-n 2` in pyproject's addopts) each worker has its own:
+empty tables. Under pytest-xdist (`-n 2`) each worker has its own:
 a SQLite file in its own folder, or on PostgreSQL a database named after TEST_DATABASE_URL's
 and the worker (test_gw0, test_gw1 beside test), created at the start and dropped at the end.
 """
