@@ -115,7 +115,7 @@ def test_the_wallboard_follows_a_caller_who_waits_then_gives_up(pbx_site: Any) -
 def fast_pbx_site(database_url: str, sessions: sessionmaker[Session]) -> Iterator[tuple[ServerThread, Services, SimulatorThread]]:
     with SimulatorThread(speed=2) as pbx:
         services = Services.build(pbx.settings(Settings(database_url=database_url)))
-        services.run_sync(lambda s: seed(s, services.city, services.rules))
+        seed_demo(services)
         try:
             with ServerThread(create_app(services.settings, services)) as server:
                 yield server, services, pbx
