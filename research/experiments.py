@@ -246,3 +246,8 @@ def main(argv: Sequence[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+def tuning_folds_plain(tune: Sequence[Example]) -> list[tuple[list[int], list[int]]]:
+    """tuning_folds()'s 3 folds (seed None) as row indices into tune, without the extra rows."""
+    return [(list(a), list(b)) for a, b in GroupKFold(n_splits=3).split(tune, groups=[e.group for e in tune])]

@@ -55,7 +55,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "is trained there on first start when it holds none"),
     SettingSpec("HOTLINE_TRAIN_ON_START", "yes", "train the default classifier model in the background "
                 "at start when none exists (yes/no); until then every ticket goes to manual triage"),
-    SettingSpec("HOTLINE_ROUTING_MIN_CONFIDENCE", "0.9", "below this classifier probability a ticket "
+    SettingSpec("HOTLINE_ROUTING_MIN_CONFIDENCE", "0.88", "below this classifier probability a ticket "
                 "goes to manual triage with the top three suggestions; `hotline classifier eval` reports "
                 "coverage and accuracy at it"),
     SettingSpec("HOTLINE_ENTRY_MODEL_MIN_TICKETS", "0", "0 (off), or: once this many resolved tickets carry "
@@ -243,7 +243,7 @@ class Settings:
     # Off unless asked for: an app built in code (tests, scripts) should not start a training
     # thread; from_env() turns it on by default for `hotline serve`.
     train_on_start: bool = False
-    routing_min_confidence: float = 0.9
+    routing_min_confidence: float = 0.88
     entry_model_min_tickets: int = 0
     kb_synonyms_file: Path | None = None
     kb_min_match: float = 0.5

@@ -114,3 +114,30 @@ def test_user_words_stay_whole_and_survive_pickling():
 
 def test_model_knows_its_labels(small_model: TrainedModel):
     assert len(small_model.labels) == 7
+
+
+def test_probabilities_are_the_mean_of_the_raw_and_log_tf_svms(small_model, slices):
+    texts = texts_of(slices[1][:40])
+    features, estimator = small_model.partner
+    assert features.settings.sublinear_tf and not small_model.features.settings.sublinear_tf
+    raw = small_model.estimator.predict_proba(small_model.features.transform(texts))
+    log_tf = estimator.predict_proba(features.transform(texts))
+
+    assert small_model.probabilities(texts) == pytest.approx((raw + log_tf) / 2)
+    # The one-message path gives the same numbers.
+    one = {p.label: p.probability for p in small_model.predict(texts[0], k=100)}
+    assert [one[label] for label in small_model.labels] == pytest.approx(list((raw[0] + log_tf[0]) / 2), abs=1e-6)
+
+
+def test_a_model_file_from_before_the_partner_still_predicts(small_model, slices):
+    import pickle
+
+    old = TrainedModel(small_model.features, small_model.estimator, small_model.settings)
+    state = pickle.dumps(old)
+    del old.__dict__["partner"]  # files saved before the partner have no such attribute
+    loaded = pickle.loads(pickle.dumps(old))
+    texts = texts_of(slices[1][:5])
+
+    assert loaded.partner is None and state
+    assert loaded.probabilities(texts) == pytest.approx(
+        small_model.estimator.predict_proba(small_model.features.transform(texts)))

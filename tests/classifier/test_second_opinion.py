@@ -73,14 +73,47 @@ def test_without_a_second_opinion_nothing_is_asked(small_model: TrainedModel, sl
     assert not answer.second_opinion and answer.manual_triage
 
 
-def test_the_mix_keeps_the_fast_order_when_it_weighs_everything(opinion: SecondOpinion, small_model: TrainedModel,
-                                                                 slices) -> None:  # type: ignore[no-untyped-def]
-    opinion.fast_weight = 1.0
+def test_the_pool_keeps_the_fast_answer_when_e5_weighs_nothing(opinion: SecondOpinion, small_model: TrainedModel,
+                                                                slices) -> None:  # type: ignore[no-untyped-def]
+    opinion.pool = (1.0, 0.0)
     text = message_text(slices[1][1].title, slices[1][1].body)
     fast = small_model.predict(text, 1000)
     revised = opinion.revise(text, fast)
     assert [p.label for p in revised] == [p.label for p in fast[:3]]
-    assert [p.probability for p in revised] == pytest.approx([p.probability for p in fast[:3]])
+    assert [p.probability for p in revised] == pytest.approx([p.probability for p in fast[:3]], abs=1e-5)
+
+
+def test_the_pool_multiplies_the_two_opinions(opinion: SecondOpinion, embedder: CharHashEmbedder,
+                                              small_model: TrainedModel, slices) -> None:  # type: ignore[no-untyped-def]
+    # p proportional to p_fast^a x p_e5^b: worked out here from the two models' own numbers.
+    opinion.pool = (0.8, 0.5)
+    text = message_text(slices[1][2].title, slices[1][2].body)
+    fast = {p.label: p.probability for p in small_model.predict(text, 1000)}
+    e5 = dict(zip(opinion.labels, opinion.head.predict_proba(embedder.vector(e5_text(text)).reshape(1, -1))[0]))
+    product = {label: (fast[label] + 1e-6) ** 0.8 * (e5[label] + 1e-6) ** 0.5 for label in opinion.labels}
+    total = sum(product.values())
+
+    revised = opinion.revise(text, small_model.predict(text, 1000), k=len(opinion.labels))
+
+    assert {p.label: p.probability for p in revised} == pytest.approx({k: v / total for k, v in product.items()})
+    assert [p.probability for p in revised] == sorted((p.probability for p in revised), reverse=True)
+
+
+def test_agreeing_opinions_can_lift_a_message_over_the_threshold(opinion: SecondOpinion, small_model: TrainedModel,
+                                                                 slices) -> None:  # type: ignore[no-untyped-def]
+    # Pooled with exponents summing above 1, two opinions that agree are surer than the fast one alone:
+    # routing then sends the message on its own (the threshold applies to the revised answer).
+    opinion.pool = (1.0, 1.0)
+    router = city_router(load_city(DEMO_CITY), small_model, min_confidence=THRESHOLD)
+    router.second_opinion = opinion
+    lifted = []
+    for example in slices[1][:200]:
+        text = message_text(example.title, example.body)
+        fast = small_model.predict(text, 1)[0]
+        answer = router.route(text)
+        if answer.source != "rule" and fast.probability < THRESHOLD and answer.second_opinion and not answer.manual_triage:
+            lifted.append((fast.probability, answer.probability))
+    assert lifted and all(after >= THRESHOLD > before for before, after in lifted)
 
 
 def test_e5_reads_the_title_once() -> None:

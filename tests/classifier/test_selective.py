@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -51,7 +52,8 @@ def test_threshold_is_the_lowest_that_reaches_the_accuracy() -> None:
 def test_eval_json_has_the_curve_ece_and_the_configured_threshold(tmp_path, model_dir, slices) -> None:
     data = _csv(tmp_path, slices[1][:80])
 
-    result = CliRunner().invoke(cli, ["eval", "--data", str(data), "--model-dir", str(model_dir), "--json"],
+    result = CliRunner().invoke(cli, ["eval", "--data", str(data), "--model-dir", str(model_dir), "--json",
+                                      "--fast-only"],
                                 env={"HOTLINE_ROUTING_MIN_CONFIDENCE": "0.7"})
 
     assert result.exit_code == 0, result.output
@@ -69,9 +71,43 @@ def test_eval_text_prints_the_curve_as_a_table(tmp_path, model_dir, slices) -> N
     data = _csv(tmp_path, slices[1][:80])
 
     result = CliRunner().invoke(cli, ["eval", "--data", str(data), "--model-dir", str(model_dir),
-                                      "--min-confidence", "0.8"])
+                                      "--min-confidence", "0.8", "--fast-only"])
 
     assert result.exit_code == 0, result.output
     assert "threshold  coverage  accuracy" in result.stdout
     assert "ECE (15 bins)" in result.stdout
     assert "<- HOTLINE_ROUTING_MIN_CONFIDENCE" in result.stdout
+
+
+def test_eval_with_a_second_opinion_scores_what_routing_does(small_model, slices) -> None:
+    from classifier.evaluation import evaluate
+    from classifier.features import message_text
+    from classifier.second_opinion import SecondOpinion, e5_text
+    from tests.classifier.test_second_opinion import CharHashEmbedder
+
+    embed = CharHashEmbedder()
+    rows = slices[0][:300]
+    opinion = SecondOpinion(embed, np.array([embed.vector(e5_text(message_text(e.title, e.body))) for e in rows]),
+                            [e.label for e in rows], pool=(1.0, 1.0))
+    held = slices[1][:120]
+    # Worked out message by message as the router does it: the fast answer at or above 0.9,
+    # the pooled one below, routed when its probability reaches 0.9.
+    routed = right = asked = 0
+    for example in held:
+        text = message_text(example.title, example.body)
+        top = small_model.predict(text, 1000)
+        if top[0].probability < 0.9:
+            top = opinion.revise(text, top, 1)
+            asked += 1
+        if top[0].probability >= 0.9:
+            routed += 1
+            right += top[0].label == example.label
+
+    metrics = evaluate(small_model, held, min_confidence=0.9, second_opinion=opinion)
+
+    assert asked and metrics["second_opinion_asked"] == asked
+    assert metrics["at_threshold"]["coverage"] == pytest.approx(routed / len(held))
+    assert metrics["at_threshold"]["accuracy"] == pytest.approx(right / routed)
+    fast_only = evaluate(small_model, held, min_confidence=0.9)
+    assert fast_only["second_opinion_asked"] == 0
+    assert fast_only["at_threshold"]["coverage"] < metrics["at_threshold"]["coverage"]
