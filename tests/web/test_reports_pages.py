@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.clock import utcnow
+from dispatch.clock import local_date, local_day_start, utcnow
 from dispatch.models import PeriodicReport
 from tests.web.pages_support import client_for, login, seed_demo
 from tests.web.server import ServerThread
@@ -26,13 +26,16 @@ from web.config import Settings
 from web.pages.labels import REPORT_NO_PDF, REPORT_PDF_OFF
 from web.services import Services
 
-# A day after the demo's sample tickets were filed: "yesterday" is their day.
-LATER = utcnow() + dt.timedelta(days=1)
+def later() -> dt.datetime:
+    """Ten in the morning, China time, the day after the demo's sample tickets were filed:
+    "yesterday" is their day, and an hour later is still the same day (a time a day from now
+    crossed midnight when the tests ran after 23:00 China time)."""
+    return local_day_start(local_date(utcnow()) + dt.timedelta(days=1)) + dt.timedelta(hours=10)
 
 
-def run_report_job(services: Services, now: dt.datetime = LATER) -> Any:
+def run_report_job(services: Services, now: dt.datetime | None = None) -> Any:
     (job,) = [job for name, job in scheduler.jobs(services) if name == "periodic_reports"]
-    return services.run_sync(lambda s: job(s, now))
+    return services.run_sync(lambda s: job(s, now or later()))
 
 
 def kept(services: Services) -> list[PeriodicReport]:
@@ -53,12 +56,12 @@ def test_the_job_makes_each_due_report_once(quick: Services) -> None:
     made = run_report_job(quick)
     assert [m.split(":")[0] for m in made] == ["day", "week", "month"]
     assert run_report_job(quick) == []
-    assert run_report_job(quick, LATER + dt.timedelta(hours=1)) == []
+    assert run_report_job(quick, later() + dt.timedelta(hours=1)) == []
     reports = kept(quick)
     assert [r.kind for r in reports] == ["day", "week", "month"]
     assert all(r.pdf is None and r.pdf_note == REPORT_PDF_OFF and "话务" in r.html for r in reports)
     # The next day brings the next daily report only.
-    assert [m.split(":")[0] for m in run_report_job(quick, LATER + dt.timedelta(days=1))] == ["day"]
+    assert [m.split(":")[0] for m in run_report_job(quick, later() + dt.timedelta(days=1))] == ["day"]
 
 
 def test_without_a_pdf_engine_the_report_still_comes_as_html_and_csv(quick: Services) -> None:
