@@ -21,6 +21,7 @@ Used by bench/city.py and by tests/web/test_city_load.py (at a few thousand tick
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -412,6 +413,15 @@ def _init(url: str, now: dt.datetime, seed: int, hash_chain: bool) -> None:
     _worker = _Day(url, now, seed, hash_chain)
 
 
+def _close() -> None:
+    global _worker
+    if _worker is not None:
+        _worker.session.close()
+        _worker.engine.dispose()
+        _worker.services.close()
+        _worker = None
+
+
 def _run(task: DayTask) -> tuple[DayTask, dict[str, int], list[tuple[str, str, str | None]]]:
     assert _worker is not None
     counts, samples = _worker.run(task)
@@ -421,8 +431,10 @@ def _run(task: DayTask) -> tuple[DayTask, dict[str, int], list[tuple[str, str, s
 # -- the whole load --
 
 def load(url: str, tickets: int, *, per_day: int = 66_000, streams: int = 2, seed: int = 12345,
-         hash_chain: bool = False, index_memory: str = "1GB", say: Say = print) -> Loaded:
-    """Rebuild the database's tables, seed the demo city, then load `tickets` of history."""
+         hash_chain: bool = False, index_memory: str = "1GB", fresh: bool = True, say: Say = print) -> Loaded:
+    """Rebuild the database's tables (unless not `fresh`: then they are there, migrated),
+    seed the demo city, then load `tickets` of history. `streams` 0 writes from this
+    process (for tests), N from N processes at once."""
     from sqlalchemy.orm import Session
 
     from dispatch import db
@@ -432,7 +444,8 @@ def load(url: str, tickets: int, *, per_day: int = 66_000, streams: int = 2, see
     from web.services import Services
 
     began = time.monotonic()
-    db.recreate_schema(url)
+    if fresh:
+        db.recreate_schema(url)
     services = Services.build(Settings(database_url=url))
     try:
         services.run_sync(lambda s: seed_demo(s, services.city, services.rules))
@@ -447,9 +460,8 @@ def load(url: str, tickets: int, *, per_day: int = 66_000, streams: int = 2, see
         f"{streams} COPY streams; {len(rebuild)} indexes and constraints dropped until the end")
     loaded = Loaded()
     started = time.monotonic()
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(streams, initializer=_init, initargs=(url, now, seed, hash_chain)) as pool:
-        for task, counts, samples in pool.imap_unordered(_run, tasks):
+    with _days(tasks, streams, (url, now, seed, hash_chain)) as done:
+        for task, counts, samples in done:
             loaded.tickets += task.count
             loaded.samples.extend(samples)
             for name, n in counts.items():
@@ -469,7 +481,7 @@ def load(url: str, tickets: int, *, per_day: int = 66_000, streams: int = 2, see
         for table in LOADED:
             connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
-    build_indexes(engine, rebuild, streams, index_memory, say)
+    build_indexes(engine, rebuild, max(1, streams), index_memory, say)
     began_vacuum = time.monotonic()
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -478,6 +490,21 @@ def load(url: str, tickets: int, *, per_day: int = 66_000, streams: int = 2, see
     say(f"VACUUM ANALYZE {time.monotonic() - began_vacuum:.0f} s; whole load {time.monotonic() - began:.0f} s")
     engine.dispose()
     return loaded
+
+
+@contextlib.contextmanager
+def _days(tasks: list[DayTask], streams: int, setup: tuple[Any, ...]) -> Iterator[Iterator[Any]]:
+    """Each day's rows written, in this process or in `streams` at once (spawned: the parent
+    holds database connections a fork would share)."""
+    if streams == 0:
+        _init(*setup)
+        try:
+            yield map(_run, tasks)
+        finally:
+            _close()
+        return
+    with multiprocessing.get_context("spawn").Pool(streams, initializer=_init, initargs=setup) as pool:
+        yield pool.imap_unordered(_run, tasks)
 
 
 def drop_indexes(engine: Any) -> list[tuple[str, str]]:
