@@ -342,10 +342,7 @@ class Call(Base):
 
     __tablename__ = "calls"
     __table_args__ = (Index("ix_calls_entered_queue_at", "entered_queue_at"),
-                      Index("ix_calls_started_at", "started_at"),
-                      # A period's call figures from the index alone (migration 0026).
-                      Index("ix_calls_entered_queue_at_figures", "entered_queue_at", "queue", "agent", "outcome",
-                            "answered_at", "wait_seconds", "talk_seconds"))
+                      Index("ix_calls_started_at", "started_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     linkedid: Mapped[str] = mapped_column(String(64), unique=True)

@@ -5,8 +5,6 @@ in order, or only an index, instead of millions of ticket rows (bench/city.py)
 - tickets (state, resolved_at, id): the follow-up queue (resolved, waiting for a call);
 - tickets (unit_id, resolved_at): what a unit finished lately;
 - tickets (received_at, channel, state): the figures per channel without reading the rows;
-- calls (entered_queue_at, queue, agent, outcome, answered_at, wait_seconds, talk_seconds):
-  the call figures of a period without reading the rows;
 - ticket_events (ticket_id, action): how often each ticket of an inbox was chased.
 
 Revision ID: 0026
@@ -26,8 +24,6 @@ INDEXES = {
     "ix_tickets_state_resolved_at": ("tickets", ["state", "resolved_at", "id"]),
     "ix_tickets_unit_id_resolved_at": ("tickets", ["unit_id", "resolved_at"]),
     "ix_tickets_received_at_channel_state": ("tickets", ["received_at", "channel", "state"]),
-    "ix_calls_entered_queue_at_figures": ("calls", ["entered_queue_at", "queue", "agent", "outcome", "answered_at",
-                                                    "wait_seconds", "talk_seconds"]),
     "ix_ticket_events_ticket_id_action": ("ticket_events", ["ticket_id", "action"]),
 }
 
