@@ -18,16 +18,12 @@ import csv
 import datetime as dt
 import io
 import random
-import re
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 import servers  # bench/servers.py
+from loadgen import login_cookie, wrk  # bench/loadgen.py
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,20 +34,6 @@ WORDS = ["路灯", "噪音", "小区", "物业", "停车", "垃圾", "工资", "
          "人行道", "燕子山安置房", "磁悬浮", "公交车站", "违章建筑", "油烟扰民", "水管破裂"]
 START = dt.datetime(2023, 1, 1)
 BATCH = 50_000
-
-LUA = """
-local paths = {%s}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %%d %%d %%.1f %%.1f %%.1f\\n", summary.requests, summary.errors.status,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
-end
-"""
-
 
 def serve(kind: str, port: int, database_url: str) -> None:
     """Runs in the child process."""
@@ -143,27 +125,6 @@ def load(url: str, tickets: int) -> list[tuple[str, str]]:
     return samples
 
 
-def login_cookie(base: str) -> str:
-    with httpx.Client(base_url=base, follow_redirects=False) as client:
-        page = client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        response = client.post("/login", data={"csrf_token": token, "username": "supervisor",
-                                               "password": "hotline-demo"})
-        assert response.status_code == 303, response.text
-        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-
-
-def wrk(base: str, paths: list[str], seconds: int, cookie: str, folder: Path) -> tuple[int, int, float, float, float]:
-    script = folder / "paths.lua"
-    script.write_text(LUA % ", ".join(f'"{p}"' for p in paths), encoding="utf-8")
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "30s", "-s", str(script),
-                          "-H", f"Cookie: {cookie}", base], capture_output=True, text=True, check=True).stdout
-    found = re.search(r"^RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)$", out, re.M)
-    assert found, out
-    n, errors, p50, p95, p99 = found.groups()
-    return int(n), int(errors), float(p50), float(p95), float(p99)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database (its tables are rebuilt)")
@@ -190,22 +151,22 @@ def main() -> None:
              "ticket number": [f"/search?q={n}" for n, _ in samples],
              "phone": [f"/search?q={p}" for _, p in samples]}
     results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        child, base = servers.start(__file__, "hotline", ["--database-url", args.database_url])
-        try:
-            cookie = login_cookie(base)
-            for kind, paths in kinds.items():
-                results[kind] = wrk(base, paths, args.seconds, cookie, Path(tmp))
-        finally:
-            servers.stop(child)
-        child, base = servers.start(__file__, "bare", ["--database-url", args.database_url])
-        try:
-            results["bare route"] = wrk(base, ["/"], args.seconds, "x=1", Path(tmp))
-        finally:
-            servers.stop(child)
+    child, base = servers.start(__file__, "hotline", ["--database-url", args.database_url])
+    try:
+        cookie = login_cookie(base)
+        for kind, paths in kinds.items():
+            results[kind] = wrk(base, paths, args.seconds, cookie)
+    finally:
+        servers.stop(child)
+    child, base = servers.start(__file__, "bare", ["--database-url", args.database_url])
+    try:
+        results["bare route"] = wrk(base, ["/"], args.seconds)
+    finally:
+        servers.stop(child)
     print(f"database   {args.database_url.split('@')[-1]}   tickets {args.tickets:,}   wrk -c32 {args.seconds} s each")
-    for kind, (n, errors, p50, p95, p99) in results.items():
-        print(f"{kind:<14} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p99 {p99:7.1f} ms   ({n} requests, {errors} errors)")
+    for kind, r in results.items():
+        print(f"{kind:<14} p50 {r.p50_ms:7.1f} ms   p95 {r.p95_ms:7.1f} ms   p99 {r.p99_ms:7.1f} ms   "
+              f"{r.rate:7.0f} requests/s  ({r.requests} requests, {r.errors} errors)")
 
 
 if __name__ == "__main__":

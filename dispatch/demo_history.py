@@ -200,6 +200,7 @@ class _Generator:
         self.follow_up = FollowUpPolicy()
         self.recent: dict[tuple[str, str], list[_Story]] = {}
         self.deadlines: dict[tuple[dt.date, RequestType, Urgency], dt.datetime] = {}
+        self.entries: dict[tuple[str, str], int | None] = {}
 
     def deadline(self, received: dt.datetime, kind: RequestType, urgency: Urgency) -> dt.datetime:
         """policy.deadline(), which depends only on the China day received: worked out once a day."""
@@ -286,8 +287,12 @@ class _Generator:
         return story
 
     def entry_id(self, text: str, category: str) -> int | None:
-        match = self.catalogue.match(text, category)
-        return match.item.entry_id if match is not None and match.item.level1 == category else None
+        """Worked out once per text: the examples repeat once there are more tickets than texts."""
+        key = (text, category)
+        if key not in self.entries:
+            match = self.catalogue.match(text, category)
+            self.entries[key] = match.item.entry_id if match is not None and match.item.level1 == category else None
+        return self.entries[key]
 
     def proposal(self, category: str, place_code: str | None, place: str | None) -> dict[str, Any] | None:
         """What routing would have proposed: the category's department, or for a local
@@ -532,7 +537,9 @@ class _Generator:
         row = story.row
         key = (row["category"], row["location"])
         candidates = [s for s in self.recent.get(key, ()) if row["received_at"] - s.row["received_at"] < dt.timedelta(days=2)]
-        self.recent[key] = candidates + [story]
+        # Only the newest is ever merged into, and it is the last to leave the window: the
+        # list stays short however many tickets a day brings.
+        self.recent[key] = [story]
         if not candidates or self.rng.random() > 0.03:
             return None
         return candidates[-1]

@@ -151,6 +151,11 @@ class Ticket(Base):
         Index("ix_tickets_phone_received_at", "phone", "received_at"),
         Index("ix_tickets_unit_id_state", "unit_id", "state"),
         Index("ix_tickets_state_deadline", "state", "deadline"),
+        # The queues in order and the figures per channel from the index alone (migration 0026).
+        Index("ix_tickets_state_received_at", "state", "received_at"),
+        Index("ix_tickets_state_resolved_at", "state", "resolved_at", "id"),
+        Index("ix_tickets_unit_id_resolved_at", "unit_id", "resolved_at"),
+        Index("ix_tickets_received_at_channel_state", "received_at", "channel", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -232,7 +237,8 @@ class TicketEvent(Base):
     __tablename__ = "ticket_events"
     __table_args__ = (Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
                       # The reports' escalations of a period (dispatch/periodic_reports.py).
-                      Index("ix_ticket_events_action_at", "action", "at"))
+                      Index("ix_ticket_events_action_at", "action", "at"),
+                      Index("ix_ticket_events_ticket_id_action", "ticket_id", "action"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))

@@ -225,10 +225,12 @@ def board_counts(session: Session, period: Period) -> dict[str, int]:
 
 
 def summary(session: Session, period: Period, *, now: dt.datetime | None = None,
-            calls: CallPolicy = CallPolicy()) -> dict[str, Any]:
+            calls: CallPolicy = CallPolicy(), agents: bool = True) -> dict[str, Any]:
     """Every figure of the period at once (what /api/v1/stats and `hotline report` show),
-    counting the overdue tickets once for all of them."""
+    counting the overdue tickets once for all of them. `agents`: the call figures per
+    answering agent too (each is a pass over the period's calls)."""
     overdue_rows = _overdue(session, period, now or utcnow())
+    per_agent = call_figures_by(session, period, "agent", calls) if agents else {}
     return {
         "period": {"since": period.since.isoformat(), "until": period.until.isoformat()},
         "tickets": ticket_figures(session, period, overdue_rows=overdue_rows).as_dict(),
@@ -240,17 +242,18 @@ def summary(session: Session, period: Period, *, now: dt.datetime | None = None,
         "disputes": [d.as_dict() for d in disputes.figures(session, period.start, period.end)],
         "calls": {**call_figures(session, period, calls).as_dict(),
                   "queues": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "queue", calls).items()},
-                  "agents": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "agent", calls).items()}},
+                  "agents": {k or "": v.as_dict() for k, v in per_agent.items()}},
     }
 
 
 def handovers(session: Session, period: Period) -> dict[str, int]:
     """即时转 of tickets received in the period, per emergency number (110, 119, 120, 122)."""
     rows = session.execute(select(Ticket.handover_to, Ticket.received_at)
-                           .where(Ticket.state == State.HANDED_OVER.value))
+                           .where(Ticket.state == State.HANDED_OVER.value, Ticket.received_at >= period.start,
+                                  Ticket.received_at < period.end))
     counts = {service.value: 0 for service in EmergencyService}
-    for to, received_at in rows:  # few rows: found through the (state, deadline) index
-        if period.start <= received_at < period.end and to in counts:
+    for to, _received_at in rows:  # few rows: found through the (state, received_at) index
+        if to in counts:
             counts[to] += 1
     return counts
 
@@ -259,7 +262,7 @@ def public_summary(session: Session, period: Period, *, now: dt.datetime | None 
                    calls: CallPolicy = CallPolicy()) -> dict[str, Any]:
     """The figures anyone may read (/api/v1/stats): summary() without the per-agent call
     figures, which rate named staff and are for supervisors only."""
-    figures = summary(session, period, now=now, calls=calls)
+    figures = summary(session, period, now=now, calls=calls, agents=False)
     figures["calls"].pop("agents", None)
     return figures
 

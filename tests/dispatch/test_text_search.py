@@ -3,6 +3,7 @@ and the planner uses them."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,24 @@ def test_the_count_stops_at_its_limit_and_says_there_are_more(
     monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
     found = queries.staff_tickets(session, text="路灯", page_size=1)
     assert (found.total, found.more) == (3, False)
+
+
+def test_a_search_of_many_matches_gives_the_pages_the_whole_search_gives(
+        session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Newest first: tickets received at the same minute straddle the windows' edges.
+    start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
+    for i in range(30):
+        body = f"第{i}件：" + ("小区路灯不亮" if i % 3 else "楼道堆放杂物")
+        new_ticket(session, rules, body=body, phone=f"1390000{i:04d}", now=start + dt.timedelta(minutes=i // 2))
+    session.flush()
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 4)   # 20 matches stand for many thousands
+    wanted = [TicketFilter(text="路灯"), TicketFilter(text="小区路灯", state="received"), TicketFilter(text="0000")]
+    for asked in wanted:
+        pages = {}
+        for windows in ((3, 7), ()):   # read among the newest first; the whole search at once
+            monkeypatch.setattr(queries, "NEWEST_WINDOWS", windows)
+            pages[windows] = [[t.id for t in queries.staff_tickets(session, wanted=asked, page=n, page_size=3).tickets]
+                              for n in range(1, 8)]
+        everything = [t.id for t in queries.filtered_tickets(session, asked)]
+        assert pages[(3, 7)] == pages[()], asked
+        assert [i for page in pages[()] for i in page] == everything[:21], asked
