@@ -13,29 +13,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import intake_http  # bench/intake_http.py
+import loadgen  # bench/loadgen.py
 import servers  # bench/servers.py
-
-LUA = """
-local paths = {%s}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %%d %%d %%d %%d %%.1f %%.1f %%.1f\\n", summary.requests, summary.duration,
-    e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
-end
-"""
 
 
 def make_bare():  # type: ignore[no-untyped-def]
@@ -58,17 +41,6 @@ def serve_bare(port: int, workers: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     uvicorn.run("workers:make_bare", factory=True, host="127.0.0.1", port=port, workers=workers,
                 log_level="warning", access_log=False)
-
-
-def wrk(base: str, paths: list[str], seconds: float, folder: Path) -> intake_http.Load:
-    script = folder / "paths.lua"
-    script.write_text(LUA % ", ".join(f'"{p}"' for p in paths), encoding="utf-8")
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds:g}s", "--timeout", "30s", "-s", str(script), base],
-                         capture_output=True, text=True, check=True).stdout
-    found = re.search(r"^RESULT (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)$", out, re.M)
-    assert found, out
-    n, micros, status, sockets, p50, p95, p99 = found.groups()
-    return intake_http.Load(int(n), int(micros) / 1e6, int(status), int(sockets), float(p50), float(p95), float(p99))
 
 
 def main() -> None:
@@ -98,24 +70,24 @@ def main() -> None:
     port = args.port or servers.free_port()
     print(f"machine: {intake_http.uptime()}")
     rates: dict[tuple[str, int], list[float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.rounds):
-            for workers in (1, 2):
-                child, base = intake_http.start_hotline(args.database_url, model_dir, port, workers)
-                try:
-                    for name, paths in routes.items():
-                        wrk(base, paths, 2, Path(tmp))  # warm every worker's caches
-                        load = wrk(base, paths, args.seconds, Path(tmp))
-                        assert load.status_errors == 0, load
-                        rates.setdefault((name, workers), []).append(load.rate)
-                finally:
-                    servers.stop(child)
-                child, base = servers.start(__file__, "bare", ["--workers", str(workers)], port=port)
-                try:
-                    wrk(base, ["/"], 2, Path(tmp))
-                    rates.setdefault(("bare route", workers), []).append(wrk(base, ["/"], args.seconds, Path(tmp)).rate)
-                finally:
-                    servers.stop(child)
+    seconds = max(1, round(args.seconds))
+    for _ in range(args.rounds):
+        for workers in (1, 2):
+            child, base = intake_http.start_hotline(args.database_url, model_dir, port, workers)
+            try:
+                for name, paths in routes.items():
+                    loadgen.wrk(base, paths, 2)  # warm every worker's caches
+                    load = loadgen.wrk(base, paths, seconds)
+                    assert load.errors == 0, load
+                    rates.setdefault((name, workers), []).append(load.rate)
+            finally:
+                servers.stop(child)
+            child, base = servers.start(__file__, "bare", ["--workers", str(workers)], port=port)
+            try:
+                loadgen.wrk(base, ["/"], 2)
+                rates.setdefault(("bare route", workers), []).append(loadgen.wrk(base, ["/"], seconds).rate)
+            finally:
+                servers.stop(child)
     print(f"machine: {intake_http.uptime()}")
     print(f"wrk -t2 -c32, {args.seconds:g} s each, {args.rounds} rounds of 1 then 2 workers; best round shown, all in brackets")
     for name in ("bare route", *routes):
