@@ -35,7 +35,7 @@ def test_intakes_posted_at_once_each_get_their_own_answer(database_url: str, ses
     # invalid one is refused either way and not counted.
     valid = statuses[:24] + statuses[25:]
     assert sum(s in (200, 201) for s in valid) == 20 and valid.count(429) == 5, statuses
-    assert statuses[24] in (400, 429)
+    assert statuses[24] in (422, 429)  # 422 (blank body) when it came before the limit was spent
     created = [a.json() for a in answers if a.status_code == 201]
     with sessions() as session:
         tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()[before:]
