@@ -589,10 +589,10 @@ def generate(session: Session, city: City, rules: IntakeRules, actors: dict[str,
         if i % 2000 == 0:
             say("tickets", i, len(times))
     say("tickets", len(times), len(times))
-    return _write(session, stories, say)
+    return _write(session, stories, now, say)
 
 
-def _write(session: Session, stories: list[_Story], say: Progress) -> HistorySummary:
+def _write(session: Session, stories: list[_Story], now: dt.datetime, say: Progress) -> HistorySummary:
     if not stories:
         return HistorySummary(tickets=0, events=0, days=0)
     for story in stories:  # the summary a merged ticket keeps (lifecycle.merge)
@@ -641,7 +641,8 @@ def _write(session: Session, stories: list[_Story], say: Progress) -> HistorySum
     say("writing", 3, 4)
     rollup.add(session, (s.row for s in stories), transfers)
     say("writing", 4, 4)
-    days = len({local_date(s.row["received_at"]) for s in stories})
+    # The days the history spans, today included: just after midnight today has no ticket yet.
+    days = (local_date(now) - min(local_date(s.row["received_at"]) for s in stories)).days + 1
     return HistorySummary(tickets=len(stories), events=len(rows), days=days)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import audit, db, reports, rollup
-from dispatch.clock import local_date, utcnow
+from dispatch.clock import local_date, local_day_start, utcnow
 from dispatch.demo import seed_with_history
 from dispatch.demo_history import HistorySize, HistorySummary
 from dispatch.intake import IntakeRules
@@ -21,7 +21,9 @@ from dispatch.units import City
 from tests.conftest import _empty_tables
 
 SIZE = HistorySize(days=20, per_day=60, seed=7)
-NOW = utcnow().replace(microsecond=0)
+# Three in the afternoon China time, yesterday: today has tickets whatever the hour the tests
+# run (just after midnight it had none), and nothing is in the future.
+NOW = local_day_start(local_date(utcnow()) - dt.timedelta(days=1)) + dt.timedelta(hours=7)
 
 
 @pytest.fixture(scope="module")
