@@ -198,6 +198,9 @@ def _transfer(session: Session, actor: Actor, ticket: Ticket, params: Params, co
     co_units = _units(session, params, "co_units")
     co_handling.check_co_units(unit, co_units)
     proposed = (ticket.routing or {}).get("unit_code")
+    if entry is None and unit.code == proposed and ticket.transfer_count == 0 and ticket.catalogue_entry_id:
+        # Confirming the proposal confirms the catalogue entry it came with, and its deadline class.
+        entry = session.get(CatalogueEntry, ticket.catalogue_entry_id)
     # The proposed unit keeps routing's own account of why (lifecycle fills it in); another
     # one says a person chose it, from a suggestion or the picker.
     routing: dict[str, Any] | None = None

@@ -6,7 +6,8 @@ request type and urgency, counted from receipt (dispatch/deadlines.py).
 
 Only a dispatch (a transfer, or a re-transfer after a return) moves the deadline. A transfer
 that names no entry keeps the ticket's class: a classed ticket's deadline restarts from the
-new dispatch. Re-dispatched under an entry of the normal class, a classed ticket goes back
+new dispatch. (The first dispatch to the proposed unit names the proposal's
+entry: dispatch/actions.py.) Re-dispatched under an entry of the normal class, a classed ticket goes back
 to the normal deadline from receipt. Forwarding to a sub-unit and adding co-handling units
 never move it.
 """

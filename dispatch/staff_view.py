@@ -63,6 +63,8 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         "unit": unit_names.get(ticket.unit_id) if ticket.unit_id else None,
         "received_at": ticket.received_at.isoformat(),
         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
+        # the catalogue entry's deadline class it was dispatched under (urgent, quick), if any
+        "deadline_class": ticket.deadline_class,
         "reply": ticket.reply,
         # 协办 and 转派 parts of the current transfer: the lead follows their progress here.
         "parts": [v.as_dict() for v in parts.part_views(session, ticket)],

@@ -120,6 +120,8 @@ SCHEMAS: dict[str, Any] = {
         "number": TEXT, "state": TEXT, "state_label": TEXT, "version": INT, "title": TEXT, "body": TEXT,
         "phone": {**TEXT, "description": "（保密） for unit staff on a confidential ticket"}, "name": TEXT,
         "unit": TEXT, "unit_code": TEXT, "deadline": WHEN, "overdue": BOOL, "reply": TEXT,
+        "deadline_class": {**TEXT, "nullable": True,
+                           "description": "the dispatch catalogue entry's deadline class (urgent, quick), if any"},
         "events": {"type": "array", "items": _ref("Event")},
         "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)}},
         "open_dispute": {"type": "object", "nullable": True}, "pending_extension": {"type": "object", "nullable": True},

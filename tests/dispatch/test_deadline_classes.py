@@ -14,7 +14,7 @@ from dispatch.actions import ActionContext, perform
 from dispatch.actors import Actor
 from dispatch.catalogue import EntryChange
 from dispatch.deadlines import DeadlinePolicy
-from dispatch.models import Ticket, TicketEvent
+from dispatch.models import Ticket, TicketEvent, Unit
 from dispatch.units import City
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
@@ -66,6 +66,36 @@ def test_an_urgent_entry_sets_one_working_day_from_dispatch(session: Session, se
     assert _transfer_data(session, complaint) == [{"deadline_class": "urgent", "old_deadline": normal.isoformat(),
                                                    "new_deadline": monday_end.astimezone(dt.timezone.utc).isoformat()}]
     assert audit.verify(session)[1] == []
+
+
+def test_confirming_the_proposal_applies_its_entrys_class(session: Session, seeded: City, complaint: Ticket,
+                                                           operator: Actor) -> None:
+    """Transferred to the proposed unit with no category named: the proposal's entry is the
+    one confirmed, so its class sets the deadline; another unit does not confirm it."""
+    entry = catalogue.find_current(session, GAS)
+    gas_unit = session.get_one(Unit, entry.unit_id).code
+    complaint.routing = {"unit_code": gas_unit, "entry": {"code": entry.code, "entry_id": entry.id}}
+    complaint.catalogue_entry_id = entry.id
+    session.commit()
+    friday = dt.datetime(2026, 3, 6, 7, 0, tzinfo=dt.timezone.utc)
+    do(session, seeded, operator, complaint, "transfer", friday, unit=gas_unit)
+    session.commit()
+    assert complaint.deadline_class == "urgent"
+    assert complaint.deadline == dt.datetime(2026, 3, 9, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert _transfer_data(session, complaint)[0]["deadline_class"] == "urgent"
+
+
+def test_a_proposal_sent_elsewhere_keeps_the_normal_deadline(session: Session, seeded: City, complaint: Ticket,
+                                                             operator: Actor) -> None:
+    entry = catalogue.find_current(session, GAS)
+    complaint.routing = {"unit_code": "not-this-one", "entry": {"code": entry.code, "entry_id": entry.id}}
+    complaint.catalogue_entry_id = entry.id
+    session.commit()
+    normal = complaint.deadline
+    do(session, seeded, operator, complaint, "transfer", dt.datetime(2026, 3, 6, 7, 0, tzinfo=dt.timezone.utc),
+       unit="housing")
+    session.commit()
+    assert complaint.deadline_class is None and complaint.deadline == normal
 
 
 def test_re_dispatch_moves_the_deadline_and_a_normal_entry_restores_it(session: Session, seeded: City,

@@ -162,9 +162,12 @@ def test_the_ticket_page_and_the_inbox_show_the_deadline_class(client: TestClien
     op = bearer(services, "operator")
     number, _ = file(client, "李四反映：小区燃气管道漏气，煤气味很重。")
     before = client.get(f"/api/v1/staff/tickets/{number}", headers=op).json()["deadline"]
+    assert client.get(f"/api/v1/staff/tickets/{number}", headers=op).json()["deadline_class"] is None
     act(client, op, number, "transfer", unit="gas", category="城乡建设/城市建设和市政管理/燃气供应")
-    after = client.get(f"/api/v1/staff/tickets/{number}", headers=op).json()["deadline"]
+    detail = client.get(f"/api/v1/staff/tickets/{number}", headers=op).json()
+    after = detail["deadline"]
     assert after < before          # urgent: one working day from dispatch
+    assert detail["deadline_class"] == "urgent"
     add_unit_staff(services, "gasman", "gas")
     login(client, "gasman")
     inbox = client.get("/unit").text
