@@ -169,6 +169,8 @@ class Ticket(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     name: Mapped[str | None] = mapped_column(String(100))
     location: Mapped[str | None] = mapped_column(String(300))
+    # The township unit code its words name, found at intake (dispatch/townships.py); NULL: none named.
+    township: Mapped[str | None] = mapped_column(String(64))
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     # active_history: the running totals need the value a change replaces (rollup.py).
     category: Mapped[str | None] = mapped_column(String(50), active_history=True)
