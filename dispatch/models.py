@@ -156,6 +156,8 @@ class Ticket(Base):
         Index("ix_tickets_state_resolved_at", "state", "resolved_at", "id"),
         Index("ix_tickets_unit_id_resolved_at", "unit_id", "resolved_at"),
         Index("ix_tickets_received_at_channel_state", "received_at", "channel", "state"),
+        # The hotspots' cells (category x township x day) from the index alone.
+        Index("ix_tickets_received_at_hotspot_cells", "received_at", "category", "township", "unit_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
