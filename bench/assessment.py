@@ -109,6 +109,8 @@ def measure(label: str, url: str, repeat: int) -> None:
             print(f"  hotspots() {days} day{'s' if days > 1 else ' '}  {ours_ms:8.1f} ms (first call {first_ms:.0f} ms)"
                   f"   baseline reports.summary() {base_ms:8.1f} ms   ({len(found['rising'])} rising, "
                   f"{len(found['clusters'])} clusters)")
+            rising_ms, _ = timed(lambda: hotspots.rising(session, since, until), repeat)
+            print(f"    rising()          {rising_ms:8.1f} ms   (counted in SQL)")
             # The clusters alone, beside the same clusters with the pairs found one by one (as before).
             new_ms, new = timed(lambda: hotspots.clusters(session, since, until, index=index), repeat)
             old_ms, old = timed(lambda: hotspots.clusters(session, since, until, index=index,
