@@ -92,7 +92,6 @@ def measure(label: str, url: str, repeat: int) -> None:
     first = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     month = assessment.month_period(first)
     with db.make_sessionmaker(engine)() as session:
-        places = hotspots.township_places(session)
         base_ms, _ = timed(lambda: reports.unit_figures(session, month), repeat)
         ours_ms, found = timed(lambda: assessment.assessment(session, first), repeat)
         transfers = sum(u["transfers"] for u in found["units"])
@@ -104,20 +103,17 @@ def measure(label: str, url: str, repeat: int) -> None:
             period = reports.Period(since, until)
             base_ms, _ = timed(lambda: reports.summary(session, period), repeat)
             # As the app calls it: one gram index kept between calls (web.services.Services.hotspot_index).
-            index, memo = similarity.new_index(), {}
-            first_ms, _ = timed(lambda: hotspots.hotspots(session, since, until, places=places, index=index,
-                                                          memo=memo), 1)
-            ours_ms, found = timed(lambda: hotspots.hotspots(session, since, until, places=places, index=index,
-                                                             memo=memo), repeat)
+            index = similarity.new_index()
+            first_ms, _ = timed(lambda: hotspots.hotspots(session, since, until, index=index), 1)
+            ours_ms, found = timed(lambda: hotspots.hotspots(session, since, until, index=index), repeat)
             print(f"  hotspots() {days} day{'s' if days > 1 else ' '}  {ours_ms:8.1f} ms (first call {first_ms:.0f} ms)"
                   f"   baseline reports.summary() {base_ms:8.1f} ms   ({len(found['rising'])} rising, "
                   f"{len(found['clusters'])} clusters)")
+            rising_ms, _ = timed(lambda: hotspots.rising(session, since, until), repeat)
+            print(f"    rising()          {rising_ms:8.1f} ms   (counted in SQL)")
             # The clusters alone, beside the same clusters with the pairs found one by one (as before).
-            new_ms, new = timed(lambda: hotspots.clusters(session, since, until, places=places, index=index,
-                                                          townships=hotspots._Townships(session, places, memo)),
-                                repeat)
-            old_ms, old = timed(lambda: hotspots.clusters(session, since, until, places=places, index=index,
-                                                          townships=hotspots._Townships(session, places, memo),
+            new_ms, new = timed(lambda: hotspots.clusters(session, since, until, index=index), repeat)
+            old_ms, old = timed(lambda: hotspots.clusters(session, since, until, index=index,
                                                           pairs=hotspots.near_pairs_one_by_one), repeat)
             print(f"    clusters()        {new_ms:8.1f} ms   pairs one by one (before) {old_ms:8.1f} ms   "
                   f"same clusters: {new == old} ({len(new)}, largest {new[0]['count'] if new else 0})")

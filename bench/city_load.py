@@ -103,7 +103,8 @@ def _line(values: Iterator[Any] | tuple[Any, ...] | list[Any]) -> str:
 # What differs between the copies of one story comes first; the rest is formatted once a story.
 TICKET_COLUMNS = ("id", "number", "query_code", "title", "body", "phone", "received_at", "merged_into_id",
                   "resolved_at", "closed_at",
-                  "channel", "request_type", "urgency", "name", "location", "confidential", "category", "unit_id",
+                  "channel", "request_type", "urgency", "name", "location", "township", "confidential", "category",
+                  "unit_id",
                   "state", "deadline", "reply", "routing", "transfer_count", "accepted_transfer_count",
                   "return_count", "resolved_on_time", "rating", "rating_channel", "follow_up_attempts",
                   "close_reason", "handover_to", "open_dispute_id", "version", "catalogue_entry_id")

@@ -34,7 +34,9 @@ from dispatch.follow_up import AUTO_CLOSE_ACTOR, FollowUpPolicy
 from dispatch.intake import IntakeRules
 from dispatch.models import (ExtensionRequest, IntakeSource, Ticket, TicketEvent, TicketSequence, Transfer,
                              Unit)
+from dispatch.routing import Gazetteer
 from dispatch.states import State
+from dispatch.townships import gazetteer_places, township_of
 from dispatch.units import City
 from dispatch.vocabulary import (Channel, CloseReason, EmergencyService, ExtensionStatus, Rating, RequestType,
                                  TransferOutcome, Urgency)
@@ -196,6 +198,7 @@ class _Generator:
         self.place = _Choice([((code, names[0]), PLACE_WEIGHTS.get(code, 2)) for code, names in city.gazetteer.items()
                               if names and code in self.units] or [((None, None), 1)])
         self.channel, self.kind = _Choice(CHANNELS), _Choice(REQUEST_TYPES)
+        self.places = gazetteer_places(Gazetteer(city.gazetteer))   # as intake's router finds them
         self.examples = [e for e in _examples(self.rng) if self.units.get(city.categories.get(e[2], ""))]
         self.follow_up = FollowUpPolicy()
         self.recent: dict[tuple[str, str], list[_Story]] = {}
@@ -270,6 +273,7 @@ class _Generator:
             "number": number, "query_code": f"{secrets.randbelow(1_000_000):06d}", "channel": channel.value,
             "request_type": kind.value, "urgency": urgency.value, "title": title[:200], "body": body,
             "phone": phone, "name": None, "location": place, "confidential": rng.random() < 0.02,
+            "township": township_of(self.places, place, title[:200], body),
             "category": category, "unit_id": None, "state": State.RECEIVED.value, "received_at": received,
             "deadline": self.deadline(received, kind, urgency), "merged_into_id": None, "reply": None,
             "routing": routing, "transfer_count": 0, "accepted_transfer_count": 0, "return_count": 0,

@@ -2,9 +2,10 @@
 
 Two views of the tickets of a period (China days `since`..`until`):
 
-- rising topics: tickets per topic (category, and deeper catalogue levels where a ticket has
-  them) x township x day, each day's count scored against the same cell's own baseline, the
-  `baseline_days` before `since`, as a Poisson upper tail:
+- rising topics: tickets per topic (the category) x township x day, counted in SQL (the
+  township kept on each ticket at intake, dispatch/townships.py), each day's count scored
+  against the same cell's own baseline, the `baseline_days` before `since`, as a Poisson upper
+  tail:
       expected = (baseline tickets + 0.5) / baseline_days
       p        = P(X >= count | Poisson(expected))
       score    = -log10(p)
@@ -24,30 +25,27 @@ import datetime as dt
 import heapq
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from classifier.features import message_text
 from dispatch import gram_index, similarity
-from dispatch.clock import local_date, local_day_start
+from dispatch.clock import local_day_start
 from dispatch.masking import mask_text
 from dispatch.models import Ticket, Unit
-from dispatch.routing import Gazetteer
 from dispatch.states import FINISHED_STATES, State
+from dispatch.townships import PLACE_TEXT_CHARS
 from dispatch.vocabulary import UnitKind
 
 ALL_PLACES = "*"          # the whole city: a topic rising everywhere at once
 NO_PLACE = ""             # no township named or known
-PLACE_TEXT_CHARS = 300    # a place is looked for in the start of the body only
 REPRESENTATIVE_CHARS = 120
-# Text -> the township unit codes it names, first named first (web.services.Services.places).
-Places = Callable[[str], Iterable[str]]
 
 
 @dataclass(frozen=True)
@@ -86,92 +84,31 @@ def score_of(p: float) -> float:
     return 300.0 if p <= 0 else -math.log10(p)
 
 
-def _levels(row: Any) -> tuple[str, ...]:
-    """A ticket's topic from the top down: its category (level 1). A catalogue entry's deeper
-    levels (level 2, level 3 names) are appended here when the ticket has one."""
-    return (row.category or "",)
+def township_column() -> tuple[Any, Any]:
+    """A ticket's township in SQL: the one its words name (tickets.township, found at intake),
+    else its unit's code when that unit is a township, else NO_PLACE; with the unit table to
+    outer-join on."""
+    unit = aliased(Unit, name="township_unit")
+    joined = and_(unit.id == Ticket.unit_id, unit.kind == UnitKind.TOWNSHIP.value)
+    return func.coalesce(Ticket.township, unit.code, NO_PLACE), (unit, joined)
 
 
-def _topics(row: Any) -> list[tuple[str, ...]]:
-    levels = _levels(row)
-    if not levels[0]:
-        return []   # not classified yet (manual triage): no topic to rise
-    depth = 1 + max((i for i, name in enumerate(levels) if name), default=0)
-    return [levels[:n] for n in range(1, depth + 1)]
-
-
-def township_places(session: Session) -> Places:
-    """Without the city's gazetteer: the township units' own names, and the names without
-    their 街道 / 镇 / 乡 ending ("沁园街道" and "沁园")."""
-    names: dict[str, list[str]] = {}
-    for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.kind == UnitKind.TOWNSHIP.value)):
-        short = name
-        for ending in ("街道办事处", "街道", "镇人民政府", "乡人民政府", "镇", "乡"):
-            if name.endswith(ending) and len(name) - len(ending) >= 2:
-                short = name[:-len(ending)]
-                break
-        names[code] = sorted({name, short})
-    gazetteer = Gazetteer(names)
-    return lambda text: [code for _, code in gazetteer.find(text)]
-
-
-# Ticket -> township, kept between calls by the caller (web.services.Services keeps one per process).
-TownshipMemo = dict[tuple[int, int], str]
-MEMO_LIMIT = 500_000
-
-
-class _Townships:
-    """The township a ticket is about: the place it names (where given, then title, then text),
-    else its township unit, else none. Kept per ticket for the rising topics and the clusters."""
-
-    def __init__(self, session: Session, places: Places | None, memo: TownshipMemo | None = None) -> None:
-        self.places = places or township_places(session)
-        self.units = {uid: code for uid, code in session.execute(
-            select(Unit.id, Unit.code).where(Unit.kind == UnitKind.TOWNSHIP.value))}
-        self.known = {} if memo is None else memo
-
-    def __call__(self, row: Any) -> str:
-        # By version: every change of a ticket's row moves it, so an edited ticket is looked at again.
-        key = (row.id, row.version)
-        found = self.known.get(key)
-        if found is None:
-            if len(self.known) > MEMO_LIMIT:
-                self.known.clear()
-            found = self.known[key] = self._find(row)
-        return found
-
-    def of_rows(self, session: Session, rows: list[Any]) -> list[str]:
-        """The township of each (id, version) row, reading the texts only of those not yet known."""
-        missing = [r.id for r in rows if (r.id, r.version) not in self.known]
-        for start in range(0, len(missing), 500):
-            for row in session.execute(select(*_TEXT_COLUMNS).where(Ticket.id.in_(missing[start:start + 500]))):
-                self(row)
-        return [self.known.get((r.id, r.version), NO_PLACE) for r in rows]
-
-    def _find(self, row: Any) -> str:
-        for text in (row.location, row.title, row.body_start):
-            if text:
-                code = next(iter(self.places(text)), None)
-                if code:
-                    return code
-        return self.units.get(row.unit_id, NO_PLACE)
-
-
-_TEXT_COLUMNS = (Ticket.id, Ticket.version, Ticket.location, Ticket.title,
-                 func.substr(Ticket.body, 1, PLACE_TEXT_CHARS).label("body_start"), Ticket.unit_id)
+# Not a matter at all: silent calls, pranks, tests.
+_WANTED = Ticket.state != State.INVALID.value
 
 
 def _ticket_rows(session: Session, start: dt.datetime, end: dt.datetime, *,
                  open_since: dt.datetime | None = None) -> list[Any]:
-    columns = [*_TEXT_COLUMNS, Ticket.number, Ticket.received_at, Ticket.category, Ticket.state, Ticket.channel,
-               Ticket.phone, Ticket.confidential]
-    # Not a matter at all: silent calls, pranks, tests.
-    wanted = Ticket.state != State.INVALID.value
-    statement = select(*columns).where(wanted, Ticket.received_at >= start, Ticket.received_at < end)
-    rows = list(session.execute(statement))
+    township, (unit, joined) = township_column()
+    statement = (select(Ticket.id, Ticket.location, Ticket.title,
+                        func.substr(Ticket.body, 1, PLACE_TEXT_CHARS).label("body_start"), Ticket.unit_id,
+                        Ticket.number, Ticket.received_at, Ticket.category, Ticket.state, Ticket.channel,
+                        Ticket.phone, Ticket.confidential, township.label("township"))
+                 .outerjoin(unit, joined))
+    rows = list(session.execute(statement.where(_WANTED, Ticket.received_at >= start, Ticket.received_at < end)))
     if open_since is not None and open_since < start:
-        rows += list(session.execute(select(*columns).where(
-            wanted, Ticket.received_at >= open_since, Ticket.received_at < start,
+        rows += list(session.execute(statement.where(
+            _WANTED, Ticket.received_at >= open_since, Ticket.received_at < start,
             Ticket.state.not_in([s.value for s in FINISHED_STATES]))))
     return rows
 
@@ -180,26 +117,48 @@ def _place_names(session: Session) -> dict[str, str]:
     return {code: name for code, name in session.execute(select(Unit.code, Unit.name))}
 
 
-def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
-           places: Places | None = None, townships: _Townships | None = None) -> list[dict[str, Any]]:
+def cell_counts(session: Session, since: dt.date, until: dt.date, baseline_days: int
+                ) -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str, dt.date]]]:
+    """Tickets per (category, township) in the `baseline_days` before `since`, and per
+    (category, township, China day) of since..until: counted in SQL, one pass over the
+    received_at index; each ticket's day by the China-day bounds it falls between."""
+    days = (until - since).days + 1
+    bounds = [local_day_start(since + dt.timedelta(days=k)) for k in range(days + 1)]
+    start = local_day_start(since - dt.timedelta(days=baseline_days))
+    # 0: the baseline; k: the k-th day of the period.
+    bucket = case(*((Ticket.received_at < bound, k) for k, bound in enumerate(bounds[:days + 1])), else_=-1)
+    township, (unit, joined) = township_column()
+    tickets = (select(Ticket.category.label("category"), township.label("township"), bucket.label("bucket"))
+               .outerjoin(unit, joined)
+               .where(_WANTED, Ticket.category.is_not(None), Ticket.category != "",
+                      Ticket.received_at >= start, Ticket.received_at < bounds[-1])).subquery()
+    baseline: Counter[tuple[str, str]] = Counter()
+    counts: Counter[tuple[str, str, dt.date]] = Counter()
+    for category, place, k, n in session.execute(
+            select(tickets.c.category, tickets.c.township, tickets.c.bucket, func.count())
+            .group_by(tickets.c.category, tickets.c.township, tickets.c.bucket)):
+        if k == 0:
+            baseline[category, place] += n
+        elif k > 0:
+            counts[category, place, since + dt.timedelta(days=k - 1)] += n
+    return baseline, counts
+
+
+def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules()
+           ) -> list[dict[str, Any]]:
     """The (topic, township, day) cells of since..until whose count stands out from their own
-    baseline, highest score first, each with the numbers behind its score."""
-    township_of = townships or _Townships(session, places)
-    start = local_day_start(since - dt.timedelta(days=rules.baseline_days))
-    # Not the texts: most tickets' townships are known from an earlier call.
-    rows = list(session.execute(select(Ticket.id, Ticket.version, Ticket.received_at, Ticket.category).where(
-        Ticket.state != State.INVALID.value, Ticket.received_at >= start,
-        Ticket.received_at < local_day_start(until + dt.timedelta(days=1)))))
+    baseline, highest score first, each with the numbers behind its score. The topic is the
+    category (level 1): the catalogue's deeper levels would be counted the same way, grouped
+    by the entry's level names."""
+    by_place, by_place_day = cell_counts(session, since, until, rules.baseline_days)
     baseline: Counter[tuple[tuple[str, ...], str]] = Counter()
     counts: Counter[tuple[tuple[str, ...], str, dt.date]] = Counter()
-    for row, township in zip(rows, township_of.of_rows(session, rows)):
-        day = local_date(row.received_at)
-        for topic in _topics(row):
-            for place in (township, ALL_PLACES):
-                if day < since:
-                    baseline[topic, place] += 1
-                else:
-                    counts[topic, place, day] += 1
+    for (category, place), n in by_place.items():
+        for where in (place, ALL_PLACES):
+            baseline[(category,), where] += n
+    for (category, place, day), n in by_place_day.items():
+        for where in (place, ALL_PLACES):
+            counts[(category,), where, day] += n
     names = _place_names(session)
     # The whole city's row says something only when the tickets are not all in one place.
     busiest: Counter[tuple[tuple[str, ...], dt.date]] = Counter()
@@ -227,20 +186,18 @@ def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRu
 
 
 def clusters(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
-             places: Places | None = None, index: gram_index.GramIndex | None = None,
-             townships: _Townships | None = None, pairs: Callable[..., list[dict[int, float]]] | None = None
+             index: gram_index.GramIndex | None = None, pairs: Callable[..., list[dict[int, float]]] | None = None
              ) -> list[dict[str, Any]]:
     """多人反映: tickets of since..until, and tickets still open from the `open_days` before,
     grouped by matter; the largest groups first. `pairs`: how the pairs that join are found
     (near_pairs; bench/assessment.py times near_pairs_one_by_one beside it)."""
-    township_of = townships or _Townships(session, places)
     end = local_day_start(until + dt.timedelta(days=1))
     rows = _ticket_rows(session, local_day_start(since), end, open_since=end - dt.timedelta(days=rules.open_days))
     rows.sort(key=lambda r: (r.received_at, r.id), reverse=True)
     rows = rows[:rules.max_cluster_tickets]
     if len(rows) < rules.cluster_min_size:
         return []
-    townships = [township_of(r) for r in rows]
+    townships = [r.township for r in rows]
     texts = [message_text(r.title, r.body_start or "") for r in rows]
     neighbours = (pairs or near_pairs)(index or similarity.new_index(), texts, townships,
                                        [r.category for r in rows], rules.cluster_min_score)
@@ -458,12 +415,10 @@ def _cluster(rows: list[Any], townships: list[str], members: list[int], similari
 
 
 def hotspots(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
-             places: Places | None = None, index: gram_index.GramIndex | None = None,
-             memo: TownshipMemo | None = None) -> dict[str, Any]:
-    """Rising topics and 多人反映 clusters of China days since..until, as plain data. `index` and
-    `memo` keep gram counts and tickets' townships between calls (the same answers, sooner)."""
-    townships = _Townships(session, places, memo)
+             index: gram_index.GramIndex | None = None) -> dict[str, Any]:
+    """Rising topics and 多人反映 clusters of China days since..until, as plain data. `index`
+    keeps gram counts between calls (the same answers, sooner)."""
     return {"period": {"since": since.isoformat(), "until": until.isoformat()},
             "rules": asdict(rules),
-            "rising": rising(session, since, until, rules=rules, townships=townships),
-            "clusters": clusters(session, since, until, rules=rules, index=index, townships=townships)}
+            "rising": rising(session, since, until, rules=rules),
+            "clusters": clusters(session, since, until, rules=rules, index=index)}

@@ -25,6 +25,7 @@ from dispatch.numbering import new_query_code, next_number
 from dispatch.phone import normalise_phone
 from dispatch.routing import Router, RoutingAnswer
 from dispatch.states import FINISHED_STATES, State
+from dispatch.townships import gazetteer_places, places_of_session, township_of
 from dispatch.vocabulary import Channel, RequestType, Urgency
 
 TITLE_MAX = 200
@@ -115,7 +116,7 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
                 return IntakeResult(ticket=repeated, created=False, repeat_of_open_ticket=True)
             if proposal is None and router is not None:
                 proposal = router.route(message_text(clean.title, clean.body))
-            ticket = _create(session, request, clean, rules, now, proposal)
+            ticket = _create(session, request, clean, rules, now, proposal, router)
             received = TicketEvent(ticket=ticket, at=now, actor_id=actor.user_id,
                                    actor=actor.label, action="receive", from_state=None,
                                    to_state=State.RECEIVED.value, data={"channel": request.channel.value})
@@ -210,13 +211,16 @@ def _open_repeat(session: Session, clean: _Clean, since: dt.datetime,
 
 
 def _create(session: Session, request: IntakeRequest, clean: _Clean, rules: IntakeRules,
-            now: dt.datetime, proposal: RoutingAnswer | None) -> Ticket:
+            now: dt.datetime, proposal: RoutingAnswer | None, router: Router | None) -> Ticket:
     rules.policy.calendar.sync(session)
+    # The router's gazetteer where there is one (the city's place names), else the township units'.
+    places = gazetteer_places(router.gazetteer) if router is not None else places_of_session(session)
     ticket = Ticket(
         number=next_number(session, now), query_code=new_query_code(),
         channel=request.channel.value, request_type=request.request_type.value,
         urgency=request.urgency.value, title=clean.title, body=clean.body, phone=clean.phone,
         name=clean.name, location=clean.location, confidential=request.confidential,
+        township=township_of(places, clean.location, clean.title, clean.body),
         category=request.category or (proposal.category if proposal else None),
         routing=proposal.as_dict() if proposal else None, state=State.RECEIVED.value, received_at=now,
         catalogue_entry_id=(proposal.entry or {}).get("entry_id") if proposal else None,

@@ -156,6 +156,8 @@ class Ticket(Base):
         Index("ix_tickets_state_resolved_at", "state", "resolved_at", "id"),
         Index("ix_tickets_unit_id_resolved_at", "unit_id", "resolved_at"),
         Index("ix_tickets_received_at_channel_state", "received_at", "channel", "state"),
+        # The hotspots' cells (category x township x day) from the index alone.
+        Index("ix_tickets_received_at_hotspot_cells", "received_at", "category", "township", "unit_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,6 +171,8 @@ class Ticket(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     name: Mapped[str | None] = mapped_column(String(100))
     location: Mapped[str | None] = mapped_column(String(300))
+    # The township unit code its words name, found at intake (dispatch/townships.py); NULL: none named.
+    township: Mapped[str | None] = mapped_column(String(64))
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     # active_history: the running totals need the value a change replaces (rollup.py).
     category: Mapped[str | None] = mapped_column(String(50), active_history=True)

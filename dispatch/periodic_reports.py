@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, load_only
 
 from dispatch import assessment, hotspots, queries, reports
 from dispatch.assessment import AssessmentRules
-from dispatch.hotspots import HotspotRules, Places
+from dispatch.hotspots import HotspotRules
 from dispatch.clock import local_date
 from dispatch.masking import mask_text
 from dispatch.models import PeriodicReport, Ticket, TicketEvent, Unit
@@ -43,7 +43,6 @@ class ReportContext:
     calls: CallPolicy = field(default_factory=CallPolicy)
     assessment_rules: AssessmentRules = field(default_factory=AssessmentRules)
     hotspot_rules: HotspotRules = field(default_factory=HotspotRules)
-    places: Places | None = None   # the city's place names, for the hotspots' townships
 
     @property
     def previous(self) -> Period:
@@ -250,8 +249,8 @@ def tiers_section(ctx: ReportContext) -> dict[str, Any]:
 def hotspots_section(ctx: ReportContext) -> dict[str, Any]:
     """热点 of the period: the category x township x day cells that rose above their own
     baseline (多人反映 are among the notable cases)."""
-    found = hotspots.rising(ctx.session, ctx.period.since, ctx.period.until, rules=ctx.hotspot_rules,
-                            places=ctx.places)[:HOTSPOTS_LISTED]
+    found = hotspots.rising(ctx.session, ctx.period.since, ctx.period.until,
+                            rules=ctx.hotspot_rules)[:HOTSPOTS_LISTED]
     rows = [[r["day"], r["place"], " / ".join(t for t in r["topic"] if t) or "未分类", r["count"],
              f"{r['expected']:.2f}", f"{r['score']:.1f}"] for r in found]
     return {"key": "hotspots", "tables": [_table("hotspots", HOTSPOT_COLUMNS, rows)]}
@@ -264,9 +263,9 @@ SECTIONS: list[Section] = [calls_section, tickets_section, rates_section, units_
 
 def build(session: Session, kind: str, period: Period, now: dt.datetime,
           calls: CallPolicy = CallPolicy(), sections: list[Section] | None = None, *,
-          assessment_rules: AssessmentRules = AssessmentRules(), hotspot_rules: HotspotRules = HotspotRules(),
-          places: Places | None = None) -> dict[str, Any]:
-    ctx = ReportContext(session, kind, period, now, calls, assessment_rules, hotspot_rules, places)
+          assessment_rules: AssessmentRules = AssessmentRules(),
+          hotspot_rules: HotspotRules = HotspotRules()) -> dict[str, Any]:
+    ctx = ReportContext(session, kind, period, now, calls, assessment_rules, hotspot_rules)
     return {"kind": kind, "since": period.since.isoformat(), "until": period.until.isoformat(),
             "generated_at": now.isoformat(), "sections": [section(ctx) for section in sections or SECTIONS]}
 

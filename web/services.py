@@ -25,7 +25,7 @@ from dispatch.db import DB_THREADS, make_engine, make_sessionmaker, storage_faul
 from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.gram_index import GramIndex
-from dispatch.hotspots import HotspotRules, TownshipMemo, hotspots
+from dispatch.hotspots import HotspotRules, hotspots
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
 from dispatch.routing import Router, RoutingAnswer, city_router
 from dispatch.kb_search import KbIndexCache, Synonyms
@@ -56,7 +56,6 @@ class Services:
     retraining: bool = False
     # The same for the hotspot clusters: their pool would push the ticket pages' out of the other.
     hotspot_index: GramIndex = field(default_factory=similarity.new_index)
-    hotspot_townships: TownshipMemo = field(default_factory=dict)
     # The knowledge base's search index, rebuilt when an article changes.
     kb_index: KbIndexCache = field(default_factory=KbIndexCache)
 
@@ -128,8 +127,7 @@ class Services:
 
     def hotspots(self, session: Session, since: dt.date, until: dt.date) -> dict[str, Any]:
         """热点 with the city's place names and the settings' thresholds (page and API alike)."""
-        return hotspots(session, since, until, rules=self.hotspot_rules(), places=self.places,
-                        index=self.hotspot_index, memo=self.hotspot_townships)
+        return hotspots(session, since, until, rules=self.hotspot_rules(), index=self.hotspot_index)
 
     def assessment_rules(self) -> AssessmentRules:
         s = self.settings

@@ -114,8 +114,7 @@ def test_a_quiet_day_has_no_hotspot_of_that_place(session: Session) -> None:
 def _candidates(session: Session) -> tuple[list[str], list[str], list[str | None]]:
     """Every ticket of the scenario as the clusters read it: text, township, category."""
     rows = hotspots._ticket_rows(session, NOW - dt.timedelta(days=60), NOW + dt.timedelta(days=1))
-    townships = hotspots._Townships(session, None)
-    return ([hotspots.message_text(r.title, r.body_start or "") for r in rows], [townships(r) for r in rows],
+    return ([hotspots.message_text(r.title, r.body_start or "") for r in rows], [r.township for r in rows],
             [r.category for r in rows])
 
 
