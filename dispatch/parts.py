@@ -22,6 +22,9 @@ from dispatch.vocabulary import TransferOutcome, TransferRole
 
 # A part still owes its answer: taken or not yet, neither replied nor returned.
 OPEN_OUTCOMES = (TransferOutcome.PENDING.value, TransferOutcome.ACCEPTED.value)
+# Every role but the lead's, named: an IN list reads the (unit_id, role, outcome) index where
+# "not lead" read every transfer the unit ever had.
+PART_ROLES = tuple(sorted(r.value for r in TransferRole if r is not TransferRole.LEAD))
 
 
 def lead_transfer(session: Session, ticket: Ticket) -> Transfer | None:
@@ -144,7 +147,7 @@ def inbox_parts(session: Session, unit_id: int, *, limit: int = 200) -> list[Inb
     rows = session.execute(
         select(Ticket, Transfer.role, Transfer.outcome)
         .join(Transfer, Transfer.ticket_id == Ticket.id)
-        .where(Transfer.unit_id == unit_id, Transfer.role != TransferRole.LEAD.value,
+        .where(Transfer.unit_id == unit_id, Transfer.role.in_(PART_ROLES),
                Transfer.outcome.in_(OPEN_OUTCOMES), Transfer.part_reply.is_(None),
                Ticket.state.in_([s.value for s in UNIT_STATES]))
         .order_by(Ticket.deadline.is_(None), Ticket.deadline, Ticket.received_at).limit(limit)).all()
@@ -162,5 +165,7 @@ def latest_forwards(session: Session, ticket_ids: list[int]) -> dict[int, tuple[
                                                        Transfer.role == TransferRole.FORWARD.value)
                                 .order_by(Transfer.id)):
         latest[part.ticket_id] = part
+    if not latest:
+        return {}
     names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({p.unit_id for p in latest.values()}))).all())
     return {ticket_id: (names[p.unit_id], status_of(p)) for ticket_id, p in latest.items()}
