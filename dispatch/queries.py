@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from dispatch import rollup, text_search
 from dispatch.unit_inbox import open_tickets
 from dispatch.clock import local_date, utcnow
+from dispatch.errors import InvalidInput
 from dispatch.masking import mask_text
 from dispatch.models import AgentStatus, Call, ExtensionRequest, Ticket, TicketEvent, TicketRollup, Transfer, Unit
+from dispatch.phone import normalise_phone
 from dispatch.reports import Period
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, ExtensionStatus, TransferRole
@@ -132,6 +134,8 @@ def pending_extension_of(session: Session, ticket_id: int) -> ExtensionRequest |
 
 
 _NUMBER = re.compile(r"^\d{8}-\d+$")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0[1-9]\d{9,10}")
 _NUMBER_PREFIX = re.compile(r"^[\d-]+$")
 
 
@@ -158,6 +162,12 @@ def _matches(text: str, unit_id: int | None, dialect: str) -> Any:
     if compact.isdigit() and len(compact) >= 4 and not _NUMBER.match(text):
         # A phone number or part of one: stored as +86..., typed as 138 1234 5678 or 0391-...
         national = compact.removeprefix("86") if len(compact) > 11 else compact
+        whole = _whole_phone(national)
+        if whole is not None:
+            # A whole number is the caller's: its tickets by the phone index, not by a
+            # substring of every phone and text (tens of ms of trigrams at a million).
+            return or_(Ticket.number == text, Ticket.phone == whole) if unit_id is None else \
+                or_(Ticket.number == text, and_(Ticket.confidential.is_(False), Ticket.phone == whole))
         conditions.append(Ticket.phone.contains(national.removeprefix("0"), autoescape=True))
     if not _NUMBER.match(text):
         conditions.append(text_search.words_match(text, dialect))
@@ -170,6 +180,16 @@ def _matches(text: str, unit_id: int | None, dialect: str) -> Any:
         conditions = [conditions[0], and_(Ticket.confidential.is_(False), or_(*conditions[1:]))] \
             if len(conditions) > 1 else conditions
     return or_(*conditions)
+
+
+def _whole_phone(digits: str) -> str | None:
+    """The stored (E.164) form of a whole Chinese mobile or landline number, else None."""
+    if not (_MOBILE.fullmatch(digits) or _LANDLINE.fullmatch(digits)):
+        return None
+    try:
+        return normalise_phone(digits)
+    except InvalidInput:
+        return None
 
 
 def _seen_by_unit(unit_id: int) -> Any:
