@@ -15,6 +15,7 @@ from dispatch.unit_inbox import open_tickets
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import InvalidInput
 from dispatch.masking import mask_text
+from dispatch.paging import Bounded
 from dispatch.models import AgentStatus, Call, ExtensionRequest, Ticket, TicketEvent, TicketRollup, Transfer, Unit
 from dispatch.phone import normalise_phone
 from dispatch.reports import Period
@@ -46,11 +47,19 @@ def unit_recent(session: Session, unit_id: int, *, limit: int = 20) -> list[Tick
         .order_by(Ticket.resolved_at.desc()).limit(limit)))
 
 
+_AWAITING = (State.RECEIVED.value, State.RETURNED.value)
+
+
 def awaiting_dispatch(session: Session, *, limit: int = 200) -> list[Ticket]:
     """Received but not yet answered or transferred, and returned tickets: oldest first."""
     return list(session.scalars(
-        select(Ticket).where(Ticket.state.in_([State.RECEIVED.value, State.RETURNED.value]))
-        .order_by(Ticket.received_at).limit(limit)))
+        select(Ticket).where(Ticket.state.in_(_AWAITING)).order_by(Ticket.received_at).limit(limit)))
+
+
+def awaiting_dispatch_count(session: Session) -> Bounded:
+    """How many wait for dispatch, up to COUNT_LIMIT (the (state, received_at) index alone)."""
+    found = select(Ticket.id).where(Ticket.state.in_(_AWAITING)).limit(COUNT_LIMIT + 1).subquery()
+    return Bounded.of(int(session.scalar(select(func.count()).select_from(found)) or 0), COUNT_LIMIT)
 
 
 @dataclass(frozen=True)
