@@ -60,6 +60,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="per measurement")
     parser.add_argument("--skip-load", action="store_true", help="measure the tickets already loaded")
     parser.add_argument("--load-only", action="store_true", help="load, do not measure")
+    parser.add_argument("--routes", action="append", metavar="WORD",
+                        help="measure only the routes whose name holds WORD (repeatable), and no report")
+    parser.add_argument("--server-port", type=int, help="serve the measured app on this port (else any free one)")
     parser.add_argument("--serve", choices=["bare", "hotline"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -72,7 +75,7 @@ def main() -> None:
                        hash_chain=args.hash_chain, say=lambda line: print(line, flush=True))
     if not args.load_only:
         import city_measure  # bench/city_measure.py
-        city_measure.measure(__file__, args.database_url, args.seconds)
+        city_measure.measure(__file__, args.database_url, args.seconds, only=args.routes, port=args.server_port)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,10 @@ def _month(today: dt.date) -> tuple[dt.date, dt.date]:
     return end.replace(day=1), end
 
 
-def measure(script: str, url: str, seconds: int, connections: int = 32) -> None:
+def measure(script: str, url: str, seconds: int, connections: int = 32, only: list[str] | None = None,
+            port: int | None = None) -> None:
+    """`only`: measure the routes whose name holds one of these words (and the bare route);
+    `port`: serve on this one (a shared machine hands each user a range), else any free one."""
     s = _samples(url)
     since, until = _month(s["today"])
     year = s["today"].year
@@ -68,18 +71,19 @@ def measure(script: str, url: str, seconds: int, connections: int = 32) -> None:
         ("search by phone", "supervisor", [f"/search?q={p}" for p in s["phones"]]),
         ("search by words", "supervisor", [f"/search?q={quote(w)}" for w in WORDS]),
     ]
+    routes = [r for r in routes if not only or any(word in r[0] for word in only)]
     results: dict[str, loadgen.Result] = {}
     alone_ms: dict[str, float] = {}
     began = time.monotonic()
     load_before = os.getloadavg()
-    child, base = servers.start(script, "bare", ["--database-url", url])
+    child, base = servers.start(script, "bare", ["--database-url", url], port=port)
     try:
         results["bare Starlette route"] = loadgen.wrk(base, ["/"], seconds, connections=connections)
     finally:
         servers.stop(child)
     # A fresh server per route: requests a slow route left queued would weigh on the next one.
     for name, who, paths in routes:
-        child, base = servers.start(script, "hotline", ["--database-url", url])
+        child, base = servers.start(script, "hotline", ["--database-url", url], port=port)
         try:
             cookie = loadgen.login_cookie(base, who) if who else "x=1"
             with httpx.Client(base_url=base, timeout=120) as client:
@@ -95,13 +99,13 @@ def measure(script: str, url: str, seconds: int, connections: int = 32) -> None:
             print(f"  measured {name}", flush=True)
         finally:
             servers.stop(child)
-    child, base = servers.start(script, "bare", ["--database-url", url])
+    child, base = servers.start(script, "bare", ["--database-url", url], port=port)
     try:
         results["bare Starlette route (again)"] = loadgen.wrk(base, ["/"], seconds, connections=connections)
     finally:
         servers.stop(child)
     load_after = os.getloadavg()
-    report = _report(url, since, until)
+    report = _report(url, since, until) if not only else None
     _print(url, s, seconds, connections, results, alone_ms, report, load_before, load_after, began)
 
 
@@ -134,7 +138,7 @@ def _report(url: str, since: dt.date, until: dt.date) -> dict[str, float]:
 
 
 def _print(url: str, s: dict[str, Any], seconds: int, connections: int, results: dict[str, loadgen.Result],
-           alone_ms: dict[str, float], report: dict[str, float], load_before: tuple[float, ...],
+           alone_ms: dict[str, float], report: dict[str, float] | None, load_before: tuple[float, ...],
            load_after: tuple[float, ...], began: float) -> None:
     print()
     print(f"database {url.split('@')[-1]}: {s['tickets']:,} tickets since {s['first']:%Y-%m-%d}; "
@@ -157,5 +161,7 @@ def _print(url: str, s: dict[str, Any], seconds: int, connections: int, results:
             verdict = f"p95 < {target:.0f} ms: {'met' if r.p95_ms < target else 'NOT MET'}"
         shown = f"{alone:9.1f}" if alone is not None else " " * 9
         print(f"{name:<28} {r.rate:8.0f} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.p99_ms:8.1f} {r.errors:7d} {shown}  {verdict}")
+    if report is None:
+        return
     print(f"monthly report: figures {report['build']:.2f} s, HTML + CSV {report['files']:.2f} s "
           f"(target < 60 s); beside reports.summary() of the month (/api/v1/stats) {report['summary'] * 1000:.0f} ms")

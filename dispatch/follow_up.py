@@ -18,7 +18,7 @@ from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import IllegalTransition, InvalidInput, Reason
 from dispatch.models import Ticket, TicketEvent
-from dispatch.paging import Page, page_of
+from dispatch.paging import COUNT_LIMIT, Page, page_of
 from dispatch.phone import national_form
 from dispatch.states import State
 from dispatch.vocabulary import LABELS_ZH, CloseReason, DialResult, FollowUpOutcome, Rating
@@ -67,7 +67,7 @@ def due(session: Session, *, limit: int = 100) -> list[Ticket]:
 
 def due_page(session: Session, page: int = 1, *, per_page: int = DUE_PER_PAGE) -> Page[Ticket]:
     """The follow-up queue a page at a time, for the console: a busy city has hundreds waiting."""
-    return page_of(session, _DUE, page, per_page)
+    return page_of(session, _DUE, page, per_page, count_limit=COUNT_LIMIT)
 
 
 def call_target(session: Session, ticket: Ticket, actor: Actor) -> str:

@@ -149,7 +149,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_received_at", "received_at"),
         Index("ix_tickets_phone_received_at", "phone", "received_at"),
-        Index("ix_tickets_unit_id_state", "unit_id", "state"),
+        # A unit's open tickets by deadline, a page at a time (dispatch/unit_inbox.py).
+        Index("ix_tickets_unit_id_state_deadline", "unit_id", "state", "deadline", "received_at", "id"),
         Index("ix_tickets_state_deadline", "state", "deadline"),
         # The queues in order and the figures per channel from the index alone (migration 0026).
         Index("ix_tickets_state_received_at", "state", "received_at"),
@@ -270,7 +271,9 @@ class Transfer(Base):
     __tablename__ = "transfers"
     __table_args__ = (Index("ix_transfers_unit_id_transferred_at", "unit_id", "transferred_at"),
                       # The month's transfers per unit (dispatch/assessment.py: 响应率).
-                      Index("ix_transfers_received_day_unit_id", "received_day", "unit_id"))
+                      Index("ix_transfers_received_day_unit_id", "received_day", "unit_id"),
+                      # The parts a unit owes (协办, 转派), without its every lead transfer.
+                      Index("ix_transfers_unit_id_role_outcome", "unit_id", "role", "outcome"))
 
 
     id: Mapped[int] = mapped_column(primary_key=True)

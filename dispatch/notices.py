@@ -111,19 +111,19 @@ class NoticeView:
 
 
 def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, page: int = 1,
-           page_size: int = 50) -> Page[NoticeView]:
-    """Newest first. unit_id None: every unit's (supervisors)."""
+           page_size: int = 50, count_limit: int | None = None) -> Page[NoticeView]:
+    """Newest first. unit_id None: every unit's (supervisors). `count_limit`: see page_of."""
     statement = select(Notice).order_by(Notice.id.desc())
     if unit_id is not None:
         statement = statement.where(Notice.unit_id == unit_id)
     if unread_only:
         statement = statement.where(Notice.read_at.is_(None))
-    found = page_of(session, statement, page, page_size)
+    found = page_of(session, statement, page, page_size, count_limit=count_limit)
     ids = {n.ticket_id for n in found.items if n.ticket_id is not None}
     numbers = {i: n for i, n in session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids)))} if ids else {}
     views = [NoticeView(n.id, n.unit_id, numbers.get(n.ticket_id) if n.ticket_id else None, n.kind, n.text,
                         n.created_at, n.read_at) for n in found.items]
-    return Page(views, found.page, found.pages, found.total)
+    return Page(views, found.page, found.pages, found.total, found.more)
 
 
 def unread_count(session: Session, unit_id: int) -> int:

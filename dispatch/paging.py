@@ -9,6 +9,28 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
+# Past this many, a console says "1000+": counting every row of a long list costs more
+# than the page it heads.
+COUNT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A count that stopped at COUNT_LIMIT; shown as "1000+" past it."""
+    value: int
+    more: bool = False
+
+    @classmethod
+    def of(cls, counted: int, limit: int = COUNT_LIMIT) -> Bounded:
+        """From a count of at most limit + 1 rows."""
+        return cls(min(counted, limit), counted > limit)
+
+    def __str__(self) -> str:
+        return f"{self.value}+" if self.more else str(self.value)
+
+    def __bool__(self) -> bool:
+        return self.value > 0
+
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
@@ -16,12 +38,23 @@ class Page(Generic[T]):
     page: int      # 1-based; a page past the end is the last one
     pages: int     # at least 1, even for an empty list
     total: int
+    more: bool = False   # more than `total`: the count stopped at its limit
+
+    @property
+    def counted(self) -> Bounded:
+        return Bounded(self.total, self.more)
 
 
-def page_of(session: Session, statement: Select[Any], page: int, per_page: int) -> Page[Any]:
-    """Run an ordered SELECT of one entity for one page, and count the whole list."""
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-    pages = max(1, -(-total // per_page))
+def page_of(session: Session, statement: Select[Any], page: int, per_page: int, *,
+            count_limit: int | None = None) -> Page[Any]:
+    """Run an ordered SELECT of one entity for one page, and count the whole list (up to
+    `count_limit` rows when given: the pages then reach no further than that)."""
+    counted = statement.order_by(None)
+    if count_limit is not None:
+        counted = counted.limit(count_limit + 1)
+    rows = int(session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
+    found = Bounded(rows) if count_limit is None else Bounded.of(rows, count_limit)
+    pages = max(1, -(-found.value // per_page))
     page = min(max(1, page), pages)
     items = list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page)))
-    return Page(items, page, pages, total)
+    return Page(items, page, pages, found.value, found.more)

@@ -22,6 +22,9 @@ from dispatch.vocabulary import TransferOutcome, TransferRole
 
 # A part still owes its answer: taken or not yet, neither replied nor returned.
 OPEN_OUTCOMES = (TransferOutcome.PENDING.value, TransferOutcome.ACCEPTED.value)
+# Every role but the lead's, named: an IN list reads the (unit_id, role, outcome) index where
+# "not lead" read every transfer the unit ever had.
+PART_ROLES = tuple(sorted(r.value for r in TransferRole if r is not TransferRole.LEAD))
 
 
 def lead_transfer(session: Session, ticket: Ticket) -> Transfer | None:
@@ -117,6 +120,8 @@ def status_of(part: Transfer) -> str:
 def part_views(session: Session, ticket: Ticket, role: TransferRole | None = None) -> list[PartView]:
     """The parts of the ticket's current lead transfer, in the order they were given."""
     parts = parts_of(session, lead_transfer(session, ticket), role)
+    if not parts:
+        return []
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_({p.unit_id for p in parts})))}
     return [PartView(units[p.unit_id].code, units[p.unit_id].name, p.role, status_of(p), p.part_reply,
                      p.return_reason, p.transferred_at, p.resolved_at, p.resolved_on_time) for p in parts]
@@ -125,8 +130,15 @@ def part_views(session: Session, ticket: Ticket, role: TransferRole | None = Non
 def co_replies(session: Session, ticket: Ticket) -> list[tuple[str, str]]:
     """For the citizen: (unit name, part reply) of each co-handling unit that replied. The
     lead's own reply is the answer; these are listed beneath it."""
-    return [(v.unit_name, v.reply) for v in part_views(session, ticket, TransferRole.CO)
-            if v.reply is not None]
+    # One statement (the status lookup runs it for every resolved ticket): the replied parts
+    # of the latest lead transfer, with their units' names.
+    lead = (select(Transfer.id).where(Transfer.ticket_id == ticket.id, Transfer.role == TransferRole.LEAD.value)
+            .order_by(Transfer.id.desc()).limit(1).scalar_subquery())
+    rows = session.execute(select(Unit.name, Transfer.part_reply).join(Unit, Unit.id == Transfer.unit_id)
+                           .where(Transfer.lead_transfer_id == lead, Transfer.role == TransferRole.CO.value,
+                                  Transfer.part_reply.is_not(None))
+                           .order_by(Transfer.id))
+    return [(name, reply) for name, reply in rows]
 
 
 @dataclass(frozen=True)
@@ -144,7 +156,7 @@ def inbox_parts(session: Session, unit_id: int, *, limit: int = 200) -> list[Inb
     rows = session.execute(
         select(Ticket, Transfer.role, Transfer.outcome)
         .join(Transfer, Transfer.ticket_id == Ticket.id)
-        .where(Transfer.unit_id == unit_id, Transfer.role != TransferRole.LEAD.value,
+        .where(Transfer.unit_id == unit_id, Transfer.role.in_(PART_ROLES),
                Transfer.outcome.in_(OPEN_OUTCOMES), Transfer.part_reply.is_(None),
                Ticket.state.in_([s.value for s in UNIT_STATES]))
         .order_by(Ticket.deadline.is_(None), Ticket.deadline, Ticket.received_at).limit(limit)).all()
@@ -162,5 +174,7 @@ def latest_forwards(session: Session, ticket_ids: list[int]) -> dict[int, tuple[
                                                        Transfer.role == TransferRole.FORWARD.value)
                                 .order_by(Transfer.id)):
         latest[part.ticket_id] = part
+    if not latest:
+        return {}
     names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({p.unit_id for p in latest.values()}))).all())
     return {ticket_id: (names[p.unit_id], status_of(p)) for ticket_id, p in latest.items()}

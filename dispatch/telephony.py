@@ -15,7 +15,7 @@ from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.flags import active_flag
 from dispatch.models import AgentStatus, Call, Callback, IntakeSource, Ticket
-from dispatch.paging import Page, page_of
+from dispatch.paging import COUNT_LIMIT, Page, page_of
 from dispatch.phone import normalise_phone
 
 # Outcomes after which the citizen did not reach anyone: they must be called back.
@@ -139,7 +139,7 @@ def callback_page(session: Session, page: int = 1, *, per_page: int = CALLBACKS_
     """The callback list a page at a time, newest missed call first: a busy hour must not
     push the rest of the console off the screen."""
     return page_of(session, select(Callback).where(Callback.status == CALLBACK_PENDING)
-                   .order_by(Callback.created_at.desc(), Callback.id.desc()), page, per_page)
+                   .order_by(Callback.created_at.desc(), Callback.id.desc()), page, per_page, count_limit=COUNT_LIMIT)
 
 
 def _callback(session: Session, callback_id: int) -> Callback:

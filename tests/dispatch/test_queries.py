@@ -121,3 +121,14 @@ def test_the_change_stamp_grows_with_every_change(session: Session, units: City,
     second = queries.change_stamp(session)
     lifecycle.answer(session, ticket, operator, "已答复")
     assert first < second < queries.change_stamp(session)
+
+
+def test_a_whole_phone_number_finds_the_callers_tickets_and_a_part_of_one_any_mention(
+        session: Session, units: City, rules: IntakeRules) -> None:
+    caller = new_ticket(session, rules, phone="13812345678", now=utcnow() - dt.timedelta(hours=1))
+    mention = new_ticket(session, rules, body="请回电13812345678，小区路灯不亮。")
+    landline = new_ticket(session, rules, phone="0391-6612345")
+    assert queries.search(session, "13812345678") == [caller]
+    assert queries.search(session, "+86 138-1234-5678") == [caller]
+    assert queries.search(session, "0391-6612345") == [landline]
+    assert queries.search(session, "12345678") == [mention, caller]

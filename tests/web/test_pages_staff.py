@@ -7,15 +7,17 @@ import datetime as dt
 import io
 import re
 
+import pytest
 from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
-from dispatch import follow_up, telephony
+from dispatch import follow_up, telephony, unit_inbox
 from dispatch.demo import demo_actors
 from dispatch.demo_history import HistorySize, generate
 from dispatch.clock import utcnow
 from dispatch.models import Callback, ExtensionRequest, Ticket, TicketEvent, Transfer
 from tests.web.pages_support import act, csrf, login, ticket_titled, token_in, version_in
+from web.pages import operator
 from web.pages.spreadsheet import csv_cell
 from web.services import Services
 
@@ -61,6 +63,34 @@ def test_the_unit_inbox_shows_only_its_tickets_soonest_deadline_first(client: Te
     assert noise.deadline < bus.deadline  # type: ignore[operator]
     assert section.index(noise.number) < section.index(bus.number)
     assert WAGES not in section and "河道有人倾倒垃圾" in inbox  # closed: in "recently resolved"
+
+
+def test_the_unit_inbox_pages_through_its_tickets_in_deadline_order(
+        client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(unit_inbox, "PAGE_SIZE", 1)
+    login(client, "operator")
+    assert act(client, ticket_titled(services, BUS).number, "transfer", unit_code="ecology-environment").status_code == 303
+    login(client, "ecology")
+    noise, bus = ticket_titled(services, NOISE), ticket_titled(services, BUS)
+    first, second = client.get("/unit").text, client.get("/unit", params={"page": "2"}).text
+    assert noise.number in first and bus.number not in first and 'href="/unit?page=2" rel="next"' in first
+    assert bus.number in second and noise.number not in second and 'href="/unit?page=1" rel="prev"' in second
+    assert "待办 <b>2</b>" in first and "待办 <b>2</b>" in second   # the counts are of the whole inbox
+    assert bus.number in client.get("/unit", params={"page": "9"}).text   # past the end: the last page
+
+
+def test_the_console_lists_the_oldest_tickets_waiting_and_counts_them_all(
+        client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(operator, "WAITING_SHOWN", 1)
+    with services.sessions() as session:
+        waiting = list(session.scalars(select(Ticket).where(Ticket.state.in_(("received", "returned")))
+                                       .order_by(Ticket.received_at)))
+    assert len(waiting) >= 2
+    login(client, "operator")
+    console = client.get("/operator").text
+    section = console[console.index("待派单"):console.index('id="follow-up"')]
+    assert f'id="waiting-count">{len(waiting)}<' in section and "显示最早受理的 1 件" in section
+    assert waiting[0].number in section and waiting[1].number not in section
 
 
 def test_a_stale_page_gets_a_clear_conflict_and_nothing_is_written(client: TestClient, services: Services) -> None:

@@ -31,6 +31,7 @@ from web.pages.streams import event_stream, sse
 DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
 _AGENT = re.compile(r"^[A-Za-z0-9_./@:-]{1,120}$")
 TYPES = [t.value for t in RequestType]
+WAITING_SHOWN = 50   # the oldest; the count above the list says how many wait in all
 
 
 def _site(request: Request) -> Site:
@@ -55,7 +56,8 @@ def console_context(session: Session, agent: str | None, callbacks_page: int = 1
     return {
         "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
-        "waiting": queries.awaiting_dispatch(session),
+        "waiting": queries.awaiting_dispatch(session, limit=WAITING_SHOWN),
+        "waiting_count": queries.awaiting_dispatch_count(session),
         "callbacks": telephony.callback_page(session, callbacks_page),
         "follow_ups": due, "follow_up_calls": follow_up.calls_made(session, due.items),
         "unit_names": {u.id: u.name for u in queries.active_units(session)},

@@ -10,11 +10,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import lifecycle, notices, parts, queries, webhooks
+from dispatch import lifecycle, notices, parts, queries, unit_inbox, webhooks
 from dispatch.catalogue_file import DeadlineClass
 from dispatch.clock import utcnow
 from dispatch.models import Ticket
 from dispatch.masking import mask_text
+from dispatch.paging import Bounded
 from dispatch.vocabulary import Role
 from web.auth import staff_only
 from web.pages.labels import NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH
@@ -24,15 +25,26 @@ from web.pages.streams import event_stream, sse
 UNIT_ROLES = frozenset({Role.UNIT_STAFF})
 
 
-def inbox_context(session: Session, unit_id: int, classes: dict[str, DeadlineClass] | None = None) -> dict[str, Any]:
-    """`classes`: the catalogue's deadline classes, to mark a ticket dispatched under one."""
+def inbox_context(session: Session, unit_id: int, classes: dict[str, DeadlineClass] | None = None,
+                  page: int = 1) -> dict[str, Any]:
+    """`classes`: the catalogue's deadline classes, to mark a ticket dispatched under one.
+    One page of the inbox (its own open tickets and its parts, merged by deadline), the
+    counts of all of it up to COUNT_LIMIT."""
     now = utcnow()
-    inbox = queries.unit_inbox(session, unit_id)
     # Tickets the unit co-handles (协办) or was forwarded (转派): its part, marked as such.
     held = parts.inbox_parts(session, unit_id)
+    own = unit_inbox.counts(session, unit_id, now)
+    total = Bounded(own.total.value + len(held), own.total.more)
+    pages = max(1, -(-total.value // unit_inbox.PAGE_SIZE))
+    page = min(max(1, page), pages)
+    offset = (page - 1) * unit_inbox.PAGE_SIZE
+    mine = unit_inbox.open_tickets(session, unit_id, limit=offset + unit_inbox.PAGE_SIZE)
+    listed = sorted([(t, None) for t in mine] + [(p.ticket, p) for p in held],
+                    key=lambda pair: unit_inbox.sort_key(pair[0]))[offset:offset + unit_inbox.PAGE_SIZE]
     recent = queries.unit_recent(session, unit_id)
-    chased = queries.escalation_counts(session, [t.id for t in inbox])
-    forwarded = parts.latest_forwards(session, [t.id for t in inbox])
+    shown = [t.id for t, part in listed if part is None]
+    chased = queries.escalation_counts(session, shown)
+    forwarded = parts.latest_forwards(session, shown)
 
     def row(t: Ticket, part: parts.InboxPart | None = None) -> dict[str, Any]:
         return {"number": t.number, "title": mask_text(t.title, [t.name] if t.name else []) if t.confidential else t.title,
@@ -45,8 +57,8 @@ def inbox_context(session: Session, unit_id: int, classes: dict[str, DeadlineCla
                 "part": part.role if part else None, "part_pending": part is not None and part.outcome == "pending",
                 "lead_unit": part.lead_unit if part else None, "forwarded": forwarded.get(t.id)}
 
-    rows = [row(t) for t in inbox] + [row(p.ticket, p) for p in held]
-    rows.sort(key=lambda r: (r["deadline"] is None, r["deadline"] or now, r["received_at"]))
+    rows = [row(t, part) for t, part in listed]
+    held_rows = [row(p.ticket, p) for p in held]
     hook = webhooks.webhook_of(session, unit_id)
     return {"inbox": rows, **notices_context(session, unit_id), "recent": [row(t) for t in recent],
             "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
@@ -54,9 +66,15 @@ def inbox_context(session: Session, unit_id: int, classes: dict[str, DeadlineCla
             "webhook_url": hook.url if hook else None,
             "deliveries": webhooks.deliveries_of(session, unit_id, limit=DELIVERIES_SHOWN) if hook else [],
             "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH,
-            "counts": {"total": len(rows), "overdue": sum(r["overdue"] for r in rows),
-                       "near": sum(r["near"] for r in rows),
-                       "new": sum(r["part_pending"] if r["part"] else r["state"] == "transferred" for r in rows)}}
+            "page": page, "pages": pages,
+            "counts": {"total": total,
+                       "overdue": _plus(own.overdue, sum(r["overdue"] for r in held_rows)),
+                       "near": _plus(own.near, sum(r["near"] for r in held_rows)),
+                       "new": _plus(own.new, sum(r["part_pending"] for r in held_rows))}}
+
+
+def _plus(counted: Bounded, more: int) -> Bounded:
+    return Bounded(counted.value + more, counted.more)
 
 
 NOTICES_SHOWN = 20
@@ -64,14 +82,17 @@ DELIVERIES_SHOWN = 10
 
 
 def notices_context(session: Session, unit_id: int) -> dict[str, Any]:
-    return {"notices": notices.listed(session, unit_id=unit_id, page_size=NOTICES_SHOWN).items,
+    return {"notices": notices.listed(session, unit_id=unit_id, page_size=NOTICES_SHOWN,
+                                          count_limit=NOTICES_SHOWN).items,
             "unread": notices.unread_count(session, unit_id), "notice_kinds": NOTICE_KINDS_ZH}
 
 
 async def inbox(request: Request) -> Response:
     site: Site = request.app.state.site
     user = request.state.user
-    context = await site.services.run(lambda s: inbox_context(s, user.unit_id, site.services.deadline_classes()))
+    raw = request.query_params.get("page", "")
+    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+    context = await site.services.run(lambda s: inbox_context(s, user.unit_id, site.services.deadline_classes(), page))
     context["done"] = request.query_params.get("done")
     return site.render(request, "unit.html", context)
 

@@ -1,0 +1,121 @@
+"""Where one request of a daily page spends its time, in-process: the statements it runs
+(count, and each one's time), the request's wall time, and with --profile the functions that
+take the most. For finding what to cut; throughput under load is bench/city.py's.
+
+    .venv/bin/python bench/page_costs.py --database-url postgresql://postgres@127.0.0.1/big_x
+    .venv/bin/python bench/page_costs.py --database-url ... --route inbox --profile
+
+Each route is asked once to warm up, then --repeat times; the figures are of the median one.
+The statements are timed between SQLAlchemy's before/after cursor hooks (the round trip)."""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # after ROOT: bench/web.py is not the web package
+
+
+def _paths(url: str) -> dict[str, tuple[str | None, list[str]]]:
+    from city_measure import _samples  # bench/city_measure.py
+
+    s = _samples(url)
+    return {
+        "status": (None, [f"/status?number={n}&code={c}" for n, c in s["lookups"]]),
+        "operator": ("operator", ["/operator"]),
+        "inbox": ("housing", ["/unit"]),
+        "number": ("supervisor", [f"/search?q={n}" for n in s["numbers"]]),
+        "phone": ("supervisor", [f"/search?q={p}" for p in s["phones"]]),
+        "board": (None, ["/board"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--route", action="append", help="status, operator, inbox, number, phone, board (default: all)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="cProfile the requests, print the top functions")
+    parser.add_argument("--statements", action="store_true", help="print every statement of the median request")
+    args = parser.parse_args()
+
+    from sqlalchemy import event
+    from starlette.testclient import TestClient
+
+    from web.app import create_app
+    from web.config import Settings
+
+    paths = _paths(args.database_url)
+    app = create_app(Settings(database_url=args.database_url, log_level="WARNING"))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        engine = app.state.services.engine
+        log: list[tuple[str, float]] = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _before(conn: Any, *_: Any) -> None:
+            conn.info["page_costs_t0"] = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _after(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            log.append((statement, (time.perf_counter() - conn.info.pop("page_costs_t0", time.perf_counter())) * 1000))
+
+        # The scheduler's first pass (chasing every overdue ticket) runs at start: let it end,
+        # or its statements would be counted as the page's.
+        quiet_since, seen = time.monotonic(), -1
+        while time.monotonic() - quiet_since < 3 and len(log) < 1_000_000:
+            if len(log) != seen:
+                seen, quiet_since = len(log), time.monotonic()
+            time.sleep(0.5)
+        print(f"(start-up work: {len(log)} statements)")
+        cookies: dict[str, str] = {}
+        for name in args.route or list(paths):
+            who, urls = paths[name]
+            client.cookies.clear()
+            if who:
+                if who not in cookies:
+                    page = client.get("/login").text
+                    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+                    answer = client.post("/login", data={"csrf_token": token, "username": who,
+                                                         "password": "hotline-demo"}, follow_redirects=False)
+                    assert answer.status_code == 303, answer.text[:300]
+                    cookies[who] = client.cookies.get("hotline_session") or ""
+            runs = []
+            profiler = cProfile.Profile() if args.profile else None
+            for i, url in enumerate((urls * (args.repeat + 1))[:args.repeat + 1]):
+                log.clear()
+                if profiler and i:
+                    profiler.enable()
+                t = time.perf_counter()
+                answer = client.get(url)
+                wall = (time.perf_counter() - t) * 1000
+                if profiler and i:
+                    profiler.disable()
+                assert answer.status_code == 200, (url, answer.status_code, answer.text[:300])
+                if i:
+                    runs.append((wall, list(log), len(answer.content)))
+            runs.sort(key=lambda r: r[0])
+            wall, statements, size = runs[len(runs) // 2]
+            db = sum(ms for _, ms in statements)
+            print(f"{name:<9} wall {wall:7.1f} ms (min {runs[0][0]:.1f}, max {runs[-1][0]:.1f}); "
+                  f"{len(statements)} statements {db:.1f} ms; page {size:,} bytes")
+            if args.statements:
+                for statement, ms in statements:
+                    print(f"    {ms:7.2f} ms  {' '.join(statement.split())[:220]}")
+            if profiler:
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+                print(out.getvalue())
+            print(f"  (median of {len(runs)}: {statistics.median(r[0] for r in runs):.1f} ms)")
+
+
+if __name__ == "__main__":
+    main()
