@@ -143,7 +143,7 @@ def _count(session: Session, submissions: Sequence[Submission], clean: dict[int,
     by_client: dict[str, list[int]] = {}
     for i, submission in enumerate(submissions):
         by_client.setdefault(submission.client, []).append(i)
-    for client, indices in by_client.items():
+    for client, indices in sorted(by_client.items()):  # rows locked in one order in every process
         valid = sum(i in clean for i in indices)
         after = rate_counters.hit(session, limit, client, now, hits=valid)
         used = after - valid
