@@ -346,8 +346,11 @@ def main() -> None:
 
         def measure(base: str, before_load: Any = None) -> Load:
             nonlocal offset
-            wrk(base, script, args.warm_seconds, offset)
-            offset += 5_000_000
+            for _ in range(10):  # a worker still loading its model answers nothing: warm until all answer
+                warm = wrk(base, script, args.warm_seconds, offset)
+                offset += 5_000_000
+                if warm.rate >= 1 and warm.p50 < 1000 * args.warm_seconds / 2:
+                    break
             if before_load is not None:
                 before_load()
             load = wrk(base, script, args.seconds, offset)
