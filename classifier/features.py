@@ -15,6 +15,7 @@ from classifier.text import MODEL_CHARS, Tokenizer, normalise
 from classifier.vectorizer import NgramTfidf, char_ngrams, word_ngrams
 
 Progress = Callable[[str, int, int], None]
+Prepared = tuple[list[str], list[list[str]]]  # texts normalised, and each one's words
 
 # Repeating the title gives it more weight: titles are short and name the topic, while bodies
 # wander. Measured on the validation folds (EXPERIMENTS.md): 3 beat 1, 2 and 4.
@@ -62,21 +63,36 @@ class Features:
             progress("vectorising", 2, 2)
         return sp.hstack([words, chars], format="csr")
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        cleaned, tokens = self._prepare(texts, None)
+    def transform(self, texts: Sequence[str], prepared: Prepared | None = None) -> sp.csr_matrix:
+        """prepared: what prepare(texts) gave, from these Features or others that read
+        alike (reads_like), so that two models on one tokenizer cut each text once."""
+        cleaned, tokens = prepared if prepared is not None else self._prepare(texts, None)
         # transform_tokens/transform_chars give exactly transform(self._word_grams(...)) and
         # transform(self._char_grams(...)), without building gram strings (vectorizer.py).
         words = self._words.transform_tokens(tokens, *self.settings.word_ngrams)
         chars = self._chars.transform_chars(cleaned, *self.settings.char_ngrams)
         return sp.hstack([words, chars], format="csr")
 
-    def transform_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """One text's row of transform() as (column indices, values), without a sparse matrix."""
-        cleaned = normalise(text, self.settings.max_chars)
-        word_columns, word_values = self._words.row(word_ngrams(self.tokenizer(cleaned), *self.settings.word_ngrams))
+    def prepare(self, texts: Sequence[str]) -> Prepared:
+        """The texts normalised and cut into words, for transform(prepared=...)."""
+        return self._prepare(texts, None)
+
+    def reads_like(self, other: Features) -> bool:
+        """True when other prepares texts exactly as these do: the same tokenizer, the same cut."""
+        return self.tokenizer is other.tokenizer and self.settings.max_chars == other.settings.max_chars
+
+    def transform_one(self, text: str, prepared: tuple[str, list[str]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One text's row of transform() as (column indices, values), without a sparse matrix.
+        prepared: the text normalised and its words, as prepare() gives them."""
+        cleaned, words = prepared if prepared is not None else self.prepare_one(text)
+        word_columns, word_values = self._words.row(word_ngrams(words, *self.settings.word_ngrams))
         char_columns, char_values = self._chars.row(char_ngrams(cleaned, *self.settings.char_ngrams))
         return (np.concatenate([word_columns, char_columns + len(self._words.vocabulary)]),
                 np.concatenate([word_values, char_values]))
+
+    def prepare_one(self, text: str) -> tuple[str, list[str]]:
+        cleaned = normalise(text, self.settings.max_chars)
+        return cleaned, self.tokenizer(cleaned)
 
     def _word_grams(self, tokens: list[list[str]]) -> Iterator[Iterator[str]]:
         low, high = self.settings.word_ngrams

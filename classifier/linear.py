@@ -38,12 +38,27 @@ class CalibratedLinearSVC:
         svm = self._svm().fit(matrix, targets)
         self.temperature = _fit_temperature(held_out, np.searchsorted(svm.classes_, targets))
         self.classes_ = svm.classes_
+        self._by_feature = None
         self.coef_ = svm.coef_.astype(np.float32)
         self.intercept_ = svm.intercept_.astype(np.float32)
         return self
 
     def decision_function(self, matrix: sp.csr_matrix) -> np.ndarray:
-        return np.asarray(matrix @ self.coef_.T) + self.intercept_
+        return np.asarray(matrix @ self._coef_by_feature()) + self.intercept_
+
+    def _coef_by_feature(self) -> np.ndarray:
+        """coef_.T laid out in memory as scipy reads it. Given the transposed view, scipy
+        copied the whole model (features x labels) on every product, a single text's too;
+        the numbers it multiplies are the same, so the scores are identical to the bit."""
+        kept = getattr(self, "_by_feature", None)
+        if kept is None:
+            kept = self._by_feature = np.ascontiguousarray(self.coef_.T)
+        return kept
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_by_feature", None)  # derived: model files stay as they were
+        return state
 
     def predict_proba(self, matrix: sp.csr_matrix) -> np.ndarray:
         return softmax(self.decision_function(matrix) / self.temperature, axis=1)

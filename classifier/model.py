@@ -66,10 +66,13 @@ class TrainedModel:
         """One row per text, one column per label (in self.labels order)."""
         if not texts:
             return np.zeros((0, len(self.labels)))
-        table = self.estimator.predict_proba(self.features.transform(texts))
+        prepared = self.features.prepare(texts)
+        table = self.estimator.predict_proba(self.features.transform(texts, prepared))
         if self.partner is not None:
             features, estimator = self.partner
-            table = (table + estimator.predict_proba(features.transform(texts))) / 2
+            # The partner reads the same tokens: each text is cut once, not once per SVM.
+            shared = prepared if features.reads_like(self.features) else None
+            table = (table + estimator.predict_proba(features.transform(texts, shared))) / 2
         return table
 
     def predict_many(self, texts: Sequence[str], k: int = 3) -> list[list[Prediction]]:
@@ -89,10 +92,12 @@ class TrainedModel:
         if len(text) >= ROW_PATH_CHARS:
             return self.predict_many([text], k)[0]
         k = max(1, min(k, len(self.labels)))
-        row = self.estimator.predict_proba_row(*self.features.transform_one(text))
+        prepared = self.features.prepare_one(text)
+        row = self.estimator.predict_proba_row(*self.features.transform_one(text, prepared))
         if self.partner is not None:
             features, estimator = self.partner
-            row = (row + estimator.predict_proba_row(*features.transform_one(text))) / 2
+            shared = prepared if features.reads_like(self.features) else None
+            row = (row + estimator.predict_proba_row(*features.transform_one(text, shared))) / 2
         return [Prediction(self.labels[column], float(row[column])) for column in np.argsort(-row, kind="stable")[:k]]
 
     def predictions_of(self, row: np.ndarray) -> list[Prediction]:

@@ -25,7 +25,7 @@ from dispatch.numbering import new_query_code, next_number
 from dispatch.phone import normalise_phone
 from dispatch.routing import Router, RoutingAnswer
 from dispatch.states import FINISHED_STATES, State
-from dispatch.townships import gazetteer_places, places_of_session, township_of
+from dispatch.townships import Places, gazetteer_places, places_of_session, township_of
 from dispatch.vocabulary import Channel, RequestType, Urgency
 
 TITLE_MAX = 200
@@ -116,12 +116,10 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
                 return IntakeResult(ticket=repeated, created=False, repeat_of_open_ticket=True)
             if proposal is None and router is not None:
                 proposal = router.route(message_text(clean.title, clean.body))
-            ticket = _create(session, request, clean, rules, now, proposal, router)
-            received = TicketEvent(ticket=ticket, at=now, actor_id=actor.user_id,
-                                   actor=actor.label, action="receive", from_state=None,
-                                   to_state=State.RECEIVED.value, data={"channel": request.channel.value})
-            seal(received, ticket.number, None)
-            session.add(received)
+            rules.policy.calendar.sync(session)
+            ticket = _create(session, request, clean, rules, now, proposal, next_number(session, now),
+                             places_for(session, router))
+            _receive(session, ticket, actor, now)
             session.flush()  # one flush for the ticket and its event: the source needs its id
             # Inside the savepoint, so that a duplicate channel reference fails here.
             add_source(session, ticket, request.channel, channel_ref, clean.body, now,
@@ -211,12 +209,10 @@ def _open_repeat(session: Session, clean: _Clean, since: dt.datetime,
 
 
 def _create(session: Session, request: IntakeRequest, clean: _Clean, rules: IntakeRules,
-            now: dt.datetime, proposal: RoutingAnswer | None, router: Router | None) -> Ticket:
-    rules.policy.calendar.sync(session)
-    # The router's gazetteer where there is one (the city's place names), else the township units'.
-    places = gazetteer_places(router.gazetteer) if router is not None else places_of_session(session)
+            now: dt.datetime, proposal: RoutingAnswer | None, number: str, places: Places) -> Ticket:
+    """The new ticket, added to the session (the caller has synced the calendar)."""
     ticket = Ticket(
-        number=next_number(session, now), query_code=new_query_code(),
+        number=number, query_code=new_query_code(),
         channel=request.channel.value, request_type=request.request_type.value,
         urgency=request.urgency.value, title=clean.title, body=clean.body, phone=clean.phone,
         name=clean.name, location=clean.location, confidential=request.confidential,
@@ -231,15 +227,33 @@ def _create(session: Session, request: IntakeRequest, clean: _Clean, rules: Inta
     return ticket
 
 
+def places_for(session: Session, router: Router | None) -> Places:
+    """Where a new ticket's township is looked up: the router's gazetteer where there is one
+    (the city's place names), else the township units' names."""
+    return gazetteer_places(router.gazetteer) if router is not None else places_of_session(session)
+
+
+def _receive(session: Session, ticket: Ticket, actor: Actor, now: dt.datetime) -> None:
+    """The ticket's first event, sealed as the start of its chain."""
+    received = TicketEvent(ticket=ticket, at=now, actor_id=actor.user_id, actor=actor.label, action="receive",
+                           from_state=None, to_state=State.RECEIVED.value, data={"channel": ticket.channel})
+    seal(received, ticket.number, None)
+    session.add(received)
+
+
 _INSERT_SOURCE = insert(IntakeSource.__table__)
 
 
 def add_source(session: Session, ticket: Ticket, channel: Channel, channel_ref: str, body: str,
                 now: dt.datetime, *, call_linkedid: str | None = None) -> None:
     """Sources are append-only and need no flush hooks: a plain INSERT, cheaper than the ORM's."""
-    session.connection().execute(_INSERT_SOURCE, {"ticket_id": ticket.id, "channel": channel.value,
-                                                  "channel_ref": channel_ref, "received_at": now, "body": body,
-                                                  "call_linkedid": call_linkedid})
+    session.connection().execute(_INSERT_SOURCE, _source_row(ticket, channel, channel_ref, body, now, call_linkedid))
+
+
+def _source_row(ticket: Ticket, channel: Channel, channel_ref: str, body: str, now: dt.datetime,
+                call_linkedid: str | None) -> dict[str, object]:
+    return {"ticket_id": ticket.id, "channel": channel.value, "channel_ref": channel_ref, "received_at": now,
+            "body": body, "call_linkedid": call_linkedid}
 
 
 _TICKET_FOR_REF = (

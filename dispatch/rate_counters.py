@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -63,15 +63,22 @@ class Limit:
         return max(1, math.ceil((end - now).total_seconds()))
 
 
-def hit(session: Session, limit: Limit, subject: str, now: dt.datetime | None = None) -> int:
-    """Count one hit and return the window's count including it (one atomic statement)."""
+def hit(session: Session, limit: Limit, subject: str, now: dt.datetime | None = None, *, hits: int = 1) -> int:
+    """Count `hits` hits (one by default) and return the window's count including them (one
+    atomic statement)."""
     now = now or utcnow()
     start = limit.window_start(now)
     connection = session.connection()
     row = connection.execute(_upsert(connection.dialect.name), {
-        "key": limit.key(subject), "window_start": start, "count": 1,
+        "key": limit.key(subject), "window_start": start, "count": hits,
         "expires_at": start + limit.window + KEEP_AFTER_WINDOW}).first()
-    return int(row[0]) if row is not None else 1
+    return int(row[0]) if row is not None else hits
+
+
+def give_back(session: Session, limit: Limit, subject: str, hits: int, now: dt.datetime | None = None) -> None:
+    """Uncount hits that hit() counted in this transaction and that were then refused."""
+    session.connection().execute(_GIVE_BACK, {"counter_key": limit.key(subject),
+                                              "window": limit.window_start(now or utcnow()), "hits": hits})
 
 
 def count(session: Session, limit: Limit, subject: str, now: dt.datetime | None = None) -> int:
@@ -115,6 +122,9 @@ def prune(session: Session, now: dt.datetime | None = None) -> int:
 
 _COUNT = select(RateCounter.count).where(RateCounter.key == bindparam("key"),
                                          RateCounter.window_start == bindparam("start"))
+_GIVE_BACK = (update(RateCounter).where(RateCounter.key == bindparam("counter_key"),
+                                        RateCounter.window_start == bindparam("window"))
+              .values(count=RateCounter.count - bindparam("hits")))
 _RESET = delete(RateCounter).where(RateCounter.key == bindparam("key"),
                                    RateCounter.window_start == bindparam("start"))
 

@@ -27,6 +27,7 @@ from dispatch.follow_up import FollowUpPolicy
 from dispatch.gram_index import GramIndex
 from dispatch.hotspots import HotspotRules, hotspots
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
+from dispatch.intake_many import intake_many, intake_one
 from dispatch.routing import Router, RoutingAnswer, city_router
 from dispatch.kb_search import KbIndexCache, Synonyms
 from dispatch.reports import CallPolicy
@@ -195,7 +196,9 @@ class Services:
         # Classifying is CPU work under the GIL: more threads at it only take turns, and
         # take the GIL from the transactions between their round trips.
         self._classifying = anyio.CapacityLimiter(2)
-        self.intake_batch = IntakeBatcher(self)
+        self.intake_batch = IntakeBatcher(
+            self, lambda session, batch: intake_many(session, batch, self.rules, self.settings.limits, router=self.router),
+            lambda session, one: intake_one(session, one, self.rules, self.settings.limits, router=self.router))
 
     def _one_at_a_time(self) -> contextlib.AbstractContextManager[object]:
         return self._lock if self._lock is not None else contextlib.nullcontext()

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from classifier.dataset import Example
 from classifier.evaluation import evaluate
-from classifier.model import TrainedModel, texts_of
+from classifier.model import ROW_PATH_CHARS, TrainedModel, texts_of
 from classifier.text import ContentProblem, Tokenizer, content_problem, has_content
 
 
@@ -141,3 +142,36 @@ def test_a_model_file_from_before_the_partner_still_predicts(small_model, slices
     assert loaded.partner is None and state
     assert loaded.probabilities(texts) == pytest.approx(
         small_model.estimator.predict_proba(small_model.features.transform(texts)))
+
+
+def _probabilities_one_cut_per_svm(model: TrainedModel, texts: list[str]) -> np.ndarray:
+    """How probabilities were computed before the two SVMs shared each text's words and the
+    product read the weights in place: each SVM cuts the texts itself, scores = matrix @ coef_.T."""
+    from scipy.special import softmax
+
+    table = None
+    for features, estimator in [(model.features, model.estimator), model.partner]:
+        scores = np.asarray(features.transform(texts) @ estimator.coef_.T) + estimator.intercept_
+        probabilities = softmax(scores / estimator.temperature, axis=1)
+        table = probabilities if table is None else (table + probabilities) / 2
+    return table
+
+
+def test_probabilities_are_those_of_each_svm_cutting_the_texts_itself(small_model: TrainedModel, tmp_path):
+    import csv
+
+    from classifier.dataset import SHIPPED_DATA
+    from classifier.features import message_text
+    from classifier.storage import load_model, save_model
+
+    with open(SHIPPED_DATA[0], encoding="utf-8") as file:
+        texts = [message_text(row["title"], row["body"]) for row, _ in zip(csv.DictReader(file), range(600))]
+    saved = save_model(small_model, tmp_path, data_hash="test", metrics={})
+    loaded = load_model(tmp_path, saved.name)  # as the app has it: from a file
+    assert loaded.partner is not None and loaded.partner[0].reads_like(loaded.features)
+    for model in (small_model, loaded):
+        expected = _probabilities_one_cut_per_svm(model, texts)
+        assert np.array_equal(model.probabilities(texts), expected)  # to the bit
+        long = [(text, row) for text, row in zip(texts, expected) if len(text) >= ROW_PATH_CHARS][:50]
+        for text, row in long:  # one at a time, as routing asks
+            assert [p.probability for p in model.predict(text, 3)] == sorted(row.tolist(), reverse=True)[:3]
