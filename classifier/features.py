@@ -52,7 +52,11 @@ class Features:
         self._chars = NgramTfidf(min_df=settings.min_df, sublinear_tf=settings.sublinear_tf)
 
     def fit_transform(self, texts: Sequence[str], progress: Progress | None = None) -> sp.csr_matrix:
-        cleaned, tokens = self._prepare(texts, progress)
+        return self.fit_prepared(*self.prepare(texts, progress), progress)
+
+    def fit_prepared(self, cleaned: list[str], tokens: list[list[str]], progress: Progress | None = None) -> sp.csr_matrix:
+        """fit_transform() of texts already through prepare() (another Features' with the same
+        tokenizer and max_chars: the log-tf partner reuses the tokens)."""
         if progress:
             progress("vectorising", 0, 2)
         words = self._words.fit_transform(self._word_grams(tokens))
@@ -66,16 +70,12 @@ class Features:
     def transform(self, texts: Sequence[str], prepared: Prepared | None = None) -> sp.csr_matrix:
         """prepared: what prepare(texts) gave, from these Features or others that read
         alike (reads_like), so that two models on one tokenizer cut each text once."""
-        cleaned, tokens = prepared if prepared is not None else self._prepare(texts, None)
+        cleaned, tokens = prepared if prepared is not None else self.prepare(texts)
         # transform_tokens/transform_chars give exactly transform(self._word_grams(...)) and
         # transform(self._char_grams(...)), without building gram strings (vectorizer.py).
         words = self._words.transform_tokens(tokens, *self.settings.word_ngrams)
         chars = self._chars.transform_chars(cleaned, *self.settings.char_ngrams)
         return sp.hstack([words, chars], format="csr")
-
-    def prepare(self, texts: Sequence[str]) -> Prepared:
-        """The texts normalised and cut into words, for transform(prepared=...)."""
-        return self._prepare(texts, None)
 
     def reads_like(self, other: Features) -> bool:
         """True when other prepares texts exactly as these do: the same tokenizer, the same cut."""
@@ -102,7 +102,8 @@ class Features:
         low, high = self.settings.char_ngrams
         return (char_ngrams(text, low, high) for text in cleaned)
 
-    def _prepare(self, texts: Sequence[str], progress: Progress | None) -> tuple[list[str], list[list[str]]]:
+    def prepare(self, texts: Sequence[str], progress: Progress | None = None) -> Prepared:
+        """The texts normalised and cut into words, for fit_prepared() or transform(prepared=...)."""
         cleaned = [normalise(text, self.settings.max_chars) for text in texts]
         tokens = []
         step = max(1, len(cleaned) // 20)

@@ -8,13 +8,14 @@ probable label is always the SVM's own answer.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 
@@ -31,17 +32,39 @@ class CalibratedLinearSVC:
     def _svm(self) -> LinearSVC:
         return LinearSVC(C=self.c, class_weight=self.class_weight)
 
-    def fit(self, matrix: sp.csr_matrix, targets: Sequence[str]) -> CalibratedLinearSVC:
-        folds = StratifiedKFold(n_splits=self.folds, shuffle=True, random_state=0)
-        # Scores each row got from an SVM that did not see it: what calibration must map.
-        held_out = cross_val_predict(self._svm(), matrix, targets, cv=folds, method="decision_function")
-        svm = self._svm().fit(matrix, targets)
-        self.temperature = _fit_temperature(held_out, np.searchsorted(svm.classes_, targets))
-        self.classes_ = svm.classes_
-        self._by_feature = None
-        self.coef_ = svm.coef_.astype(np.float32)
-        self.intercept_ = svm.intercept_.astype(np.float32)
-        return self
+    def fit(self, matrix: sp.csr_matrix, targets: Sequence[str], executor: Executor | None = None) -> CalibratedLinearSVC:
+        """Fit; with an executor (threads), the calibration folds and the final SVM are fitted
+        side by side: liblinear releases the GIL while it fits."""
+        return self.fit_submit(matrix, targets, executor)()
+
+    def fit_submit(self, matrix: sp.csr_matrix, targets: Sequence[str],
+                   executor: Executor | None = None) -> Callable[[], CalibratedLinearSVC]:
+        """Start fitting (on the executor, if any); the returned call waits and finishes."""
+        y = np.asarray(targets)
+        folds = list(StratifiedKFold(n_splits=self.folds, shuffle=True, random_state=0).split(matrix, y))
+
+        def fitted(rows: np.ndarray | None) -> LinearSVC:
+            return self._svm().fit(matrix, y) if rows is None else self._svm().fit(matrix[rows], y[rows])
+
+        jobs: list[Future[LinearSVC] | LinearSVC] = [
+            executor.submit(fitted, rows) if executor is not None else fitted(rows)
+            for rows in [None] + [train for train, _ in folds]]
+
+        def finish() -> CalibratedLinearSVC:
+            svm, *fold_svms = [job.result() if isinstance(job, Future) else job for job in jobs]
+            # Scores each row got from an SVM that did not see it: what calibration must map.
+            # (Stratified folds of at most the smallest class's size: every fold sees every class.)
+            held_out = np.zeros((len(y), *svm.decision_function(matrix[:1]).shape[1:]))
+            for (_, test), fold_svm in zip(folds, fold_svms):
+                held_out[test] = fold_svm.decision_function(matrix[test])
+            self.temperature = _fit_temperature(held_out, np.searchsorted(svm.classes_, y))
+            self.classes_ = svm.classes_
+            self._by_feature = None
+            self.coef_ = svm.coef_.astype(np.float32)
+            self.intercept_ = svm.intercept_.astype(np.float32)
+            return self
+
+        return finish
 
     def decision_function(self, matrix: sp.csr_matrix) -> np.ndarray:
         return np.asarray(matrix @ self._coef_by_feature()) + self.intercept_

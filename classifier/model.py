@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -34,6 +35,7 @@ class ModelSettings:
     class_weight: str | None = "balanced"  # the smallest class (交通运输) is 1/3 of the largest
     calibration_folds: int = 3
     log_tf_partner: bool = True  # also fit the log-tf SVM and average the two (module docstring)
+    threads: int = 2  # SVM fits side by side (EXPERIMENTS.md, "Training time"); 1 = one after another
 
 
 ROW_PATH_CHARS = 150  # below it the row path is faster (0-99 chars: 155 vs 242 us; 200+: slower)
@@ -127,27 +129,32 @@ def train(
         raise ValueError(f"training needs at least two labels, got {labels}")
     started = time.perf_counter()
     features = Features(Tokenizer(user_words), settings.features)
-    matrix = features.fit_transform(texts_of(examples), progress)
+    texts = texts_of(examples)
+    cleaned, tokens = features.prepare(texts, progress)
+    matrix = features.fit_prepared(cleaned, tokens, progress)
     targets = [example.label for example in examples]
     # Calibration folds need every label in each fold: fewer folds for tiny training sets.
     smallest = min(targets.count(label) for label in labels)
     folds = max(2, min(settings.calibration_folds, smallest))
     if progress:
         progress("fitting", 0, 1)
-    estimator = CalibratedLinearSVC(c=settings.c, class_weight=settings.class_weight, folds=folds)
-    estimator.fit(matrix, targets)
+    # liblinear releases the GIL: the SVMs (each one final fit and one per calibration fold)
+    # run in threads, and the log-tf partner's features are built while the first SVMs fit.
+    with ThreadPoolExecutor(max_workers=max(1, settings.threads)) as pool:
+        finish = CalibratedLinearSVC(c=settings.c, class_weight=settings.class_weight,
+                                     folds=folds).fit_submit(matrix, targets, pool)
+        finish_partner = None
+        if settings.log_tf_partner:
+            log_features = Features(features.tokenizer, replace(settings.features, sublinear_tf=True))
+            if log_features.settings.max_chars != features.settings.max_chars:
+                cleaned, tokens = log_features.prepare(texts, None)
+            log_matrix = log_features.fit_prepared(cleaned, tokens)
+            finish_partner = CalibratedLinearSVC(c=settings.c, class_weight=settings.class_weight,
+                                                 folds=folds).fit_submit(log_matrix, targets, pool)
+        estimator = finish()
+        partner = (log_features, finish_partner()) if finish_partner is not None else None
     if progress:
         progress("fitting", 1, 1)
-    partner = None
-    if settings.log_tf_partner:
-        log_features = Features(features.tokenizer, replace(settings.features, sublinear_tf=True))
-        log_matrix = log_features.fit_transform(texts_of(examples))
-        if progress:
-            progress("fitting the log-tf partner", 0, 1)
-        partner = (log_features, CalibratedLinearSVC(c=settings.c, class_weight=settings.class_weight,
-                                                     folds=folds).fit(log_matrix, targets))
-        if progress:
-            progress("fitting the log-tf partner", 1, 1)
     log.info(
         "classifier.trained examples=%d labels=%d features=%d seconds=%.1f",
         len(examples), len(labels), features.size, time.perf_counter() - started,

@@ -67,7 +67,8 @@ def ensure_default_model(
         pass
     say = log or _log_info
     say(f"no classifier model in {model_dir}: training the default model from the shipped data "
-        "(about half a minute)")
+        "(it fits two models, a held-out check and the final one: about a minute and a half on a quiet "
+        "2-core machine, up to ten minutes on a busy one)")
     path, metrics = train_and_save(shipped_examples(), model_dir, user_words=user_words, key=key)
     holdout = metrics.get("holdout", {})
     say(f"default classifier model written to {path} "
