@@ -14,17 +14,20 @@ candidate, so the index never changes the result):
   pattern operator class for a number typed by its beginning.
 
 The function is declared STRICT, which keeps the planner from inlining its body (array_remove
-is not strict), and costly (COST 10000, about what its 0.1-0.3 ms a row is worth among the
-planner's units): inlined, it looked as cheap as a few regexps, and a newest-first scan that
-computes the pairs of each row it reads could win over the index. Migration 0030 installs these (0015 installed the former trigram
+is not strict), and costly (COST 100, a hundred LIKEs): inlined, it looked as cheap as a few regexps, and a
+newest-first scan that computes the pairs of each row it reads could win over the index. (COST
+10000, nearer its true cost, put the plans' estimates above jit_above_cost: 140 ms of JIT.) Migration 0030 installs these (0015 installed the former trigram
 and pair indexes); change them only in a new migration. SQLite keeps plain LIKE.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, literal, or_
+from sqlalchemy import String, and_, cast, func, literal, or_, text as sql
 from sqlalchemy.dialects.postgresql import TSQUERY
+
+from sqlalchemy.orm import Session
 
 from dispatch.models import Ticket
 
@@ -40,7 +43,7 @@ SEPARATOR = "\x01"
 # a lone last character and empty pieces (next to a separator in the text) are left in or
 # removed, neither matters: a pattern is looked up by its own pairs only.
 PAIRS_FUNCTION = r"""CREATE OR REPLACE FUNCTION ticket_pairs(title text, body text) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 10000 AS
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 100 AS
     $$ SELECT array_to_tsvector(array_remove(string_to_array(
            regexp_replace(title || E'\n' || body, '..', E'\\&\x01', 'g') || E'\x01' ||
            regexp_replace(substr(title || E'\n' || body, 2), '..', E'\\&\x01', 'g'), E'\x01'), '')) $$"""
@@ -64,10 +67,40 @@ def pairs_query(text: str) -> str:
     return " & ".join("'" + p.replace("\\", "\\\\").replace("'", "''") + "'" for p in pairs(text))
 
 
-def words_match(text: str, dialect: str) -> Any:
-    """Tickets whose title or body holds `text`, with the pair index's help where it has some."""
+def words_match(text: str, dialect: str, *, indexed: bool = True) -> Any:
+    """Tickets whose title or body holds `text`, with the pair index's help where it has some
+    (not `indexed`: LIKE alone, for a scan of a few thousand rows)."""
     like = or_(Ticket.title.contains(text, autoescape=True), Ticket.body.contains(text, autoescape=True))
-    if dialect == "postgresql" and len(text) >= 2 and SEPARATOR not in text:
+    if indexed and dialect == "postgresql" and len(text) >= 2 and SEPARATOR not in text:
         found = func.ticket_pairs(Ticket.title, Ticket.body).op("@@")(cast(literal(pairs_query(text), String()), TSQUERY))
         return and_(found, like)
     return like
+
+
+# ANALYZE's most common pairs of the index and their shares of the tickets, per database, read
+# again after STATS_SECONDS: (read at, {pair: share}, share of a pair not among them, tickets).
+STATS_SECONDS = 600.0
+_stats: dict[str, tuple[float, dict[str, float], float, float]] = {}
+
+
+def estimated_matches(session: Session, text: str) -> float:
+    """About how many tickets hold every pair of `text` (at most; 0 where nothing is known):
+    the share of its rarest pair among the most common ones ANALYZE keeps."""
+    if session.get_bind().dialect.name != "postgresql" or len(text) < 2:
+        return 0.0
+    key = str(session.get_bind().url)
+    read = _stats.get(key)
+    if read is None or time.monotonic() - read[0] > STATS_SECONDS:
+        row = session.execute(sql(
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+            "FROM pg_stats s JOIN pg_class c ON c.relname = 'tickets' AND c.relkind = 'r' "
+            "AND c.relnamespace = to_regnamespace(s.schemaname) "
+            "WHERE s.schemaname = current_schema() AND s.tablename = :index"), {"index": PAIRS_INDEX}).first()
+        if row is None or row[0] is None:
+            read = (time.monotonic(), {}, 0.0, 0.0)
+        else:
+            elems, freqs, tickets = row
+            read = (time.monotonic(), dict(zip(elems, freqs)), float(freqs[len(elems)]), float(tickets))
+        _stats[key] = read
+    _, shares, floor, tickets = read
+    return min(shares.get(p, floor) for p in pairs(text)) * max(tickets, 0.0)
