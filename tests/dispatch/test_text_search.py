@@ -144,3 +144,25 @@ def test_search_by_random_words_matches_like(session: Session, rules: IntakeRule
             continue
         got = {t.id for t in queries.filtered_tickets(session, TicketFilter(text=word), limit=10_000)}
         assert got == _like_ids(session, word), word
+
+
+def test_a_common_word_counted_among_the_newest_gives_the_same_page(
+        session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
+    start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
+    for i in range(24):
+        body = f"第{i}件：" + ("小区路灯不亮" if i % 4 else "楼道堆放杂物")
+        new_ticket(session, rules, body=body, now=start + dt.timedelta(minutes=i))
+    session.flush()
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 5)
+    plain = queries.staff_tickets(session, text="路灯", page_size=3)
+    monkeypatch.setattr(text_search, "estimated_matches", lambda session, text: 1e9)   # "common"
+    counted = []
+    real_count = queries._count
+    monkeypatch.setattr(queries, "_count", lambda s, st: counted.append(1) or real_count(s, st))
+    for window, counts in ((10, 1), (4, 2)):   # 7 matches among the newest 10; 3 among 4: the index counts
+        monkeypatch.setattr(queries, "COMMON_WINDOW", window)
+        counted.clear()
+        common = queries.staff_tickets(session, text="路灯", page_size=3)
+        assert (common.total, common.more, [t.id for t in common.tickets]) == \
+            (plain.total, plain.more, [t.id for t in plain.tickets]) == (5, True, [t.id for t in plain.tickets])
+        assert len(counted) == counts
