@@ -76,7 +76,7 @@ def build(url: str, memory: str) -> None:
             connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
             before, t = _load(), time.monotonic()
             connection.exec_driver_sql(statement)
-            size = connection.scalar(text("SELECT pg_size_pretty(pg_relation_size(:n::regclass))"), {"n": name})
+            size = connection.scalar(text("SELECT pg_size_pretty(pg_relation_size(CAST(:n AS regclass)))"), {"n": name})
             print(f"  {name:<28} {time.monotonic() - t:8.1f} s  {size:>8}   load average {before} -> {_load()}",
                   flush=True)
         connection.exec_driver_sql("ANALYZE tickets")
