@@ -72,7 +72,7 @@ def build(url: str, memory: str) -> None:
             if not statement.startswith("CREATE INDEX"):
                 connection.exec_driver_sql(statement)
                 continue
-            name = statement.split()[4]
+            name = statement.split(" ON ")[0].split()[-1]
             connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
             before, t = _load(), time.monotonic()
             connection.exec_driver_sql(statement)
