@@ -165,8 +165,11 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _matches(text: str, unit_id: int | None, dialect: str) -> Any:
-    conditions = [Ticket.number == text]
+def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = True) -> Any:
+    # Only digits and dashes can be a ticket number. A word alone keeps the words' condition
+    # at the top of the WHERE: with an OR above it PostgreSQL checks the index's condition
+    # again on every row it reads, and computing a ticket's pairs costs a tenth of a millisecond.
+    conditions = [Ticket.number == text] if _NUMBER_PREFIX.match(text) else []
     compact = re.sub(r"[\s\-+()]", "", text)
     if compact.isdigit() and len(compact) >= 4 and not _NUMBER.match(text):
         # A phone number or part of one: stored as +86..., typed as 138 1234 5678 or 0391-...
@@ -179,16 +182,16 @@ def _matches(text: str, unit_id: int | None, dialect: str) -> Any:
                 or_(Ticket.number == text, and_(Ticket.confidential.is_(False), Ticket.phone == whole))
         conditions.append(Ticket.phone.contains(national.removeprefix("0"), autoescape=True))
     if not _NUMBER.match(text):
-        conditions.append(text_search.words_match(text, dialect))
+        conditions.append(text_search.words_match(text, dialect, indexed=indexed))
         if _NUMBER_PREFIX.match(text):
             # Only digits and dashes can begin a number; a word never does, and leaving it
             # out keeps the words' indexes usable (a prefix LIKE has none under C.UTF-8).
             conditions.append(Ticket.number.startswith(text, autoescape=True))
     if unit_id is not None:
         # A unit may not learn who filed a confidential ticket: those match by number only.
-        conditions = [conditions[0], and_(Ticket.confidential.is_(False), or_(*conditions[1:]))] \
-            if len(conditions) > 1 else conditions
-    return or_(*conditions)
+        by_number, others = (conditions[:1], conditions[1:]) if _NUMBER_PREFIX.match(text) else ([], conditions)
+        conditions = [*by_number, and_(Ticket.confidential.is_(False), or_(*others))] if others else by_number
+    return or_(*conditions) if len(conditions) > 1 else conditions[0]
 
 
 def _whole_phone(digits: str) -> str | None:
@@ -232,7 +235,7 @@ class TicketFilter:
         return not (self.text.strip() or self.state or self.unit_id is not None or self.channel or self.period)
 
 
-def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str) -> Select[Any]:
+def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *, indexed: bool = True) -> Select[Any]:
     statement = select(Ticket)
     if visible_to_unit is not None:
         statement = statement.where(_seen_by_unit(visible_to_unit))
@@ -245,7 +248,7 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str) -
     if wanted.period is not None:
         statement = statement.where(Ticket.received_at >= wanted.period.start, Ticket.received_at < wanted.period.end)
     if wanted.text.strip():
-        statement = statement.where(_matches(wanted.text.strip(), visible_to_unit, dialect))
+        statement = statement.where(_matches(wanted.text.strip(), visible_to_unit, dialect, indexed=indexed))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
 
 
@@ -259,33 +262,73 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     statement = _filtered(wanted, visible_to_unit, _dialect(session))
     # Counting every match of a common word among millions of tickets costs seconds: count
     # up to COUNT_LIMIT and say "more" past it (narrow the filters to page further).
-    total = int(session.scalar(select(func.count()).select_from(
-        statement.order_by(None).limit(COUNT_LIMIT + 1).subquery())) or 0)
+    total = _common_word_count(session, wanted, visible_to_unit)
+    if total is None:
+        total = _count(session, statement)
     more = total > COUNT_LIMIT
     total = min(total, COUNT_LIMIT)
     pages = max(1, -(-total // page_size))
     offset = (page - 1) * page_size
     tickets = None
     if more and wanted.text.strip():
-        tickets = _from_newest(session, statement, offset, page_size)
+        plain = _filtered(wanted, visible_to_unit, _dialect(session), indexed=False)
+        tickets = _from_newest(session, (plain, statement), offset, page_size)
     if tickets is None:
         tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
     return TicketPage(tickets, page, pages, total, more)
+
+
+def _count(session: Session, statement: Select[Any]) -> int:
+    return int(session.scalar(select(func.count()).select_from(
+        statement.order_by(None).limit(COUNT_LIMIT + 1).subquery())) or 0)
+
+
+# A word the pair index's statistics say is in more tickets than this is counted among the
+# newest COMMON_WINDOW tickets with LIKE first.
+COMMON_MATCHES = 50_000
+COMMON_WINDOW = 50_000
+
+
+def _common_word_count(session: Session, wanted: TicketFilter, visible_to_unit: int | None) -> int | None:
+    """COUNT_LIMIT + 1 when the newest tickets alone hold more than COUNT_LIMIT matches of a
+    common word, else None (count through the index).
+
+    The index lists every ticket holding a common pair (路灯 in a few percent of them, 小区 in
+    a fifth): past a few tens of thousands the bitmap of their rows no longer fits work_mem,
+    and each row of its inexact pages is checked by computing its pairs again (a second for
+    小区 at one million tickets). Its newest tickets, read in order with LIKE, hold a thousand
+    matches within a few thousand rows."""
+    text = wanted.text.strip()
+    if not text or text_search.estimated_matches(session, text) < COMMON_MATCHES:
+        return None
+    since = session.scalar(select(Ticket.received_at).order_by(Ticket.received_at.desc())
+                           .offset(COMMON_WINDOW - 1).limit(1))
+    if since is None:
+        return None
+    plain = _filtered(wanted, visible_to_unit, _dialect(session), indexed=False)
+    found = _count(session, plain.where(Ticket.received_at >= since))
+    return found if found > COUNT_LIMIT else None
 
 
 # How many of the newest tickets each try reads before the next one reads more.
 NEWEST_WINDOWS = (2_000, 50_000)
 
 
-def _from_newest(session: Session, statement: Select[Any], offset: int, size: int) -> list[Ticket] | None:
+def _from_newest(session: Session, statements: tuple[Select[Any], Select[Any]], offset: int,
+                 size: int) -> list[Ticket] | None:
     """One page of a search that matches many tickets, looked for among the newest first.
 
     Sorting every match of a common word (a tenth of millions of tickets) to show the 50
     newest takes seconds; the newest few thousand tickets hold them. Each try keeps to
     the tickets received since the N-th newest one, and a full page found there is the page
     the whole search gives: every ticket outside is older than every ticket inside. None
-    when no try fills the page (the caller then searches everything)."""
-    for rows in NEWEST_WINDOWS:
+    when no try fills the page (the caller then searches everything).
+
+    `statements`: the search without and with the word index. The first (smallest) window
+    reads its tickets newest first and checks LIKE on each: a few thousand LIKEs cost less
+    than the index's list of every ticket holding a common word. Larger windows use the index."""
+    for n, rows in enumerate(NEWEST_WINDOWS):
+        statement = statements[0] if n == 0 else statements[1]
         since = session.scalar(select(Ticket.received_at).order_by(Ticket.received_at.desc())
                                .offset(rows - 1).limit(1))
         if since is None:   # fewer tickets than that: the whole search is no bigger

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import random
 from pathlib import Path
 
 import pytest
@@ -60,9 +61,8 @@ def test_the_word_indexes_are_used_on_postgresql(session: Session, real_tickets:
         statement = queries._filtered(TicketFilter(text=word), None, "postgresql").order_by(None)
         compiled = statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
         plans[word] = "\n".join(session.scalars(text(f"EXPLAIN {compiled}")))
-    assert text_search.BIGRAM_INDEX in plans["路灯"]
-    assert "ix_tickets_body_trgm" in plans["安全隐患"] and "ix_tickets_title_trgm" in plans["安全隐患"]
-    assert "ix_tickets_phone_trgm" in plans["13812345678"]
+    assert text_search.PAIRS_INDEX in plans["路灯"] and text_search.PAIRS_INDEX in plans["安全隐患"]
+    assert text_search.PHONE_INDEX in plans["13812345678"]
     assert text_search.NUMBER_PREFIX_INDEX in plans["20260101"]
     assert "Seq Scan" not in "".join(plans.values())
 
@@ -98,3 +98,71 @@ def test_a_search_of_many_matches_gives_the_pages_the_whole_search_gives(
         everything = [t.id for t in queries.filtered_tickets(session, asked)]
         assert pages[(3, 7)] == pages[()], asked
         assert [i for page in pages[()] for i in page] == everything[:21], asked
+
+
+def test_the_pair_index_holds_every_pattern_a_text_holds(session: Session) -> None:
+    """No false negative whatever the characters: quotes, backslashes, the separator, spaces,
+    newlines and tsquery operators in the text or the pattern."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite keeps LIKE")
+    alphabet = "路灯小区ab1 \n'\\:&|!*()<->%_\x01\t　"
+    picker = random.Random(14)
+    checked = 0
+    for _ in range(300):
+        title = "".join(picker.choice(alphabet) for _ in range(picker.randint(0, 6)))
+        body = "".join(picker.choice(alphabet) for _ in range(picker.randint(0, 12)))
+        source = picker.choice([title, body])
+        if len(source) < 2:
+            continue
+        start = picker.randrange(len(source) - 1)
+        pattern = source[start:picker.randint(start + 2, len(source))]
+        if text_search.SEPARATOR in pattern:
+            continue   # served by LIKE alone
+        found = session.scalar(text("SELECT ticket_pairs(:title, :body) @@ CAST(:query AS tsquery)"),
+                               {"title": title, "body": body, "query": text_search.pairs_query(pattern)})
+        assert found, (title, body, pattern)
+        checked += 1
+    assert checked > 200
+    # And the index is not a mere "true": a pattern whose pairs are not all there is left out.
+    assert not session.scalar(text("SELECT ticket_pairs('路灯坏了', '') @@ CAST(:query AS tsquery)"),
+                              {"query": text_search.pairs_query("路灯了")})
+
+
+def test_search_by_random_words_matches_like(session: Session, rules: IntakeRules) -> None:
+    """The whole search (index and LIKE) against LIKE alone on random texts and patterns."""
+    alphabet = "路灯小区噪音ab1 '\\%_"
+    picker = random.Random(41)
+    texts = ["".join(picker.choice(alphabet) for _ in range(picker.randint(2, 16))) for _ in range(40)]
+    for body in texts:
+        new_ticket(session, rules, body=body)
+    session.flush()
+    for _ in range(40):
+        source = picker.choice(texts)
+        start = picker.randrange(len(source) - 1)
+        word = source[start:start + picker.randint(1, 4)].strip()
+        if not word:
+            continue
+        got = {t.id for t in queries.filtered_tickets(session, TicketFilter(text=word), limit=10_000)}
+        assert got == _like_ids(session, word), word
+
+
+def test_a_common_word_counted_among_the_newest_gives_the_same_page(
+        session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
+    start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
+    for i in range(24):
+        body = f"第{i}件：" + ("小区路灯不亮" if i % 4 else "楼道堆放杂物")
+        new_ticket(session, rules, body=body, now=start + dt.timedelta(minutes=i))
+    session.flush()
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 5)
+    plain = queries.staff_tickets(session, text="路灯", page_size=3)
+    monkeypatch.setattr(text_search, "estimated_matches", lambda session, text: 1e9)   # "common"
+    counted = []
+    real_count = queries._count
+    monkeypatch.setattr(queries, "_count", lambda s, st: counted.append(1) or real_count(s, st))
+    for window, counts in ((10, 1), (4, 2)):   # 7 matches among the newest 10; 3 among 4: the index counts
+        monkeypatch.setattr(queries, "COMMON_WINDOW", window)
+        counted.clear()
+        common = queries.staff_tickets(session, text="路灯", page_size=3)
+        assert (common.total, common.more, [t.id for t in common.tickets]) == \
+            (plain.total, plain.more, [t.id for t in plain.tickets]) == (5, True, [t.id for t in plain.tickets])
+        assert len(counted) == counts

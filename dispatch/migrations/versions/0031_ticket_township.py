@@ -14,7 +14,7 @@ from alembic import op
 from dispatch import townships
 
 revision = "0031"
-down_revision = "0029"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
