@@ -169,9 +169,27 @@ def overdue_count(session: Session, now: dt.datetime | None = None) -> int:
 Overdue = list[tuple[int | None, str | None, int]]
 
 
+TicketTotals = list[tuple[Any, ...]]
+
+
+def _ticket_totals(session: Session, period: Period) -> TicketTotals:
+    """The period's ticket totals per (category, unit): one read that the ticket, category,
+    unit and board figures of summary() all add up (each alone would read them again)."""
+    return rollup.totals(session, TicketRollup, period.since, period.until, ("category", "unit_id"),
+                         rollup.TICKET_COUNTS)
+
+
+def _added(rows: TicketTotals, counts: tuple[str, ...]) -> list[int]:
+    at = [2 + rollup.TICKET_COUNTS.index(c) for c in counts]
+    return [sum(int(row[i]) for row in rows) for i in at]
+
+
 def ticket_figures(session: Session, period: Period, *, now: dt.datetime | None = None,
-                   overdue_rows: Overdue | None = None) -> TicketFigures:
-    (row,) = rollup.totals(session, TicketRollup, period.since, period.until, (), _FIGURE_COUNTS)
+                   overdue_rows: Overdue | None = None, totals: TicketTotals | None = None) -> TicketFigures:
+    if totals is None:
+        (row,) = rollup.totals(session, TicketRollup, period.since, period.until, (), _FIGURE_COUNTS)
+    else:
+        row = tuple(_added(totals, _FIGURE_COUNTS))
     if overdue_rows is None:
         overdue_rows = _overdue(session, period, now or utcnow())
     overdue = sum(n for _, _, n in overdue_rows)
@@ -179,13 +197,20 @@ def ticket_figures(session: Session, period: Period, *, now: dt.datetime | None 
 
 
 def figures_by_category(session: Session, period: Period, *, now: dt.datetime | None = None,
-                        overdue_rows: Overdue | None = None) -> dict[str | None, TicketFigures]:
+                        overdue_rows: Overdue | None = None,
+                        totals: TicketTotals | None = None) -> dict[str | None, TicketFigures]:
     if overdue_rows is None:
         overdue_rows = _overdue(session, period, now or utcnow())
     overdue: dict[str | None, int] = {}
     for _, category, n in overdue_rows:
         overdue[category] = overdue.get(category, 0) + n
-    rows = rollup.totals(session, TicketRollup, period.since, period.until, ("category",), _FIGURE_COUNTS)
+    if totals is None:
+        rows = rollup.totals(session, TicketRollup, period.since, period.until, ("category",), _FIGURE_COUNTS)
+    else:
+        grouped: dict[str, TicketTotals] = {}
+        for row in totals:
+            grouped.setdefault(row[0], []).append(row)
+        rows = [(stored, *_added(group, _FIGURE_COUNTS)) for stored, group in grouped.items()]
     figures = {}
     for stored, *values in rows:
         category = stored or None  # the running totals keep "no category" as ''
@@ -218,29 +243,41 @@ class UnitFigures:
 
 
 def unit_figures(session: Session, period: Period, *, now: dt.datetime | None = None,
-                 overdue_rows: Overdue | None = None) -> list[UnitFigures]:
+                 overdue_rows: Overdue | None = None, totals: TicketTotals | None = None) -> list[UnitFigures]:
     if overdue_rows is None:
         overdue_rows = _overdue(session, period, now or utcnow())
     by_unit: dict[int, list[int]] = {}
     for unit_id, *values in rollup.totals(session, TransferRollup, period.since, period.until, ("unit_id",),
                                           rollup.TRANSFER_COUNTS):
         by_unit[unit_id] = [int(v) for v in values] + [0, 0, 0]
-    for unit_id, rated, good in rollup.totals(session, TicketRollup, period.since, period.until, ("unit_id",),
-                                              ("rated", "satisfied_or_partly")):
+    if totals is None:
+        rated_rows = rollup.totals(session, TicketRollup, period.since, period.until, ("unit_id",),
+                                   ("rated", "satisfied_or_partly"))
+    else:
+        by_unit_rated: dict[int, list[int]] = {}
+        for row in totals:
+            added = by_unit_rated.setdefault(row[1], [0, 0])
+            for i, n in enumerate(_added([row], ("rated", "satisfied_or_partly"))):
+                added[i] += n
+        rated_rows = [(unit_id, *values) for unit_id, values in by_unit_rated.items()]
+    for unit_id, rated, good in rated_rows:
         if unit_id and (rated or good):
             by_unit.setdefault(unit_id, [0] * 8)[5:7] = [int(rated), int(good)]
     for unit_id, _, n in overdue_rows:
         if unit_id is not None:
             by_unit.setdefault(unit_id, [0] * 8)[7] += n
-    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(by_unit)))}
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(by_unit)))} if by_unit else {}
     figures = [UnitFigures(units[uid].code, units[uid].name, *values) for uid, values in by_unit.items()]
     return sorted(figures, key=lambda f: (-f.received, f.unit_code))
 
 
-def board_counts(session: Session, period: Period) -> dict[str, int]:
+def board_counts(session: Session, period: Period, *, totals: TicketTotals | None = None) -> dict[str, int]:
     """The big screen: received, and how many of those are pending, in progress, resolved."""
-    (row,) = rollup.totals(session, TicketRollup, period.since, period.until, (),
-                           ("received", "pending", "in_progress", "resolved_bucket"))
+    counts = ("received", "pending", "in_progress", "resolved_bucket")
+    if totals is None:
+        (row,) = rollup.totals(session, TicketRollup, period.since, period.until, (), counts)
+    else:
+        row = tuple(_added(totals, counts))
     received, pending, in_progress, resolved = (int(v) for v in row)
     return {"received": received, Bucket.PENDING.value: pending, Bucket.IN_PROGRESS.value: in_progress,
             Bucket.RESOLVED.value: resolved}
@@ -254,13 +291,14 @@ def summary(session: Session, period: Period, *, now: dt.datetime | None = None,
     overdue_rows = _overdue(session, period, now or utcnow())
     per_agent = call_figures_by(session, period, "agent", calls) if agents else {}
     all_calls, per_queue = _calls_and_queues(session, period, calls)
+    totals = _ticket_totals(session, period)
     return {
         "period": {"since": period.since.isoformat(), "until": period.until.isoformat()},
-        "tickets": ticket_figures(session, period, overdue_rows=overdue_rows).as_dict(),
-        "board": board_counts(session, period),
-        "units": [u.as_dict() for u in unit_figures(session, period, overdue_rows=overdue_rows)],
-        "categories": {k or "": v.as_dict()
-                       for k, v in figures_by_category(session, period, overdue_rows=overdue_rows).items()},
+        "tickets": ticket_figures(session, period, overdue_rows=overdue_rows, totals=totals).as_dict(),
+        "board": board_counts(session, period, totals=totals),
+        "units": [u.as_dict() for u in unit_figures(session, period, overdue_rows=overdue_rows, totals=totals)],
+        "categories": {k or "": v.as_dict() for k, v in
+                       figures_by_category(session, period, overdue_rows=overdue_rows, totals=totals).items()},
         "handovers": handovers(session, period),
         "disputes": [d.as_dict() for d in disputes.figures(session, period.start, period.end)],
         "calls": {**all_calls.as_dict(),

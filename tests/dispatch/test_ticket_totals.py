@@ -95,3 +95,16 @@ def test_a_rebuild_gives_the_totals_the_hooks_kept(session: Session, scenario: d
     rollup.rebuild(session)
     assert (queries.figures_by_channel(session, whole), overdue_kept(session, whole, NOW),
             reports.overdue_count(session, NOW)) == kept
+
+
+def test_the_summary_adds_up_one_read_of_the_totals_as_each_figure_does_alone(
+        session: Session, scenario: dict[str, Ticket]) -> None:
+    for period in (PERIOD, reports.Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30)),
+                   reports.Period(dt.date(2020, 1, 1), dt.date(2020, 12, 31))):
+        summary = reports.summary(session, period, now=NOW)
+        assert summary["tickets"] == reports.ticket_figures(session, period, now=NOW).as_dict()
+        assert summary["board"] == reports.board_counts(session, period)
+        assert summary["units"] == [u.as_dict() for u in reports.unit_figures(session, period, now=NOW)]
+        assert summary["categories"] == {k or "": v.as_dict()
+                                         for k, v in reports.figures_by_category(session, period, now=NOW).items()}
+    assert reports.summary(session, PERIOD, now=NOW)["tickets"]["received"] == 7
