@@ -286,8 +286,8 @@ def board_counts(session: Session, period: Period, *, totals: TicketTotals | Non
 def summary(session: Session, period: Period, *, now: dt.datetime | None = None,
             calls: CallPolicy = CallPolicy(), agents: bool = True) -> dict[str, Any]:
     """Every figure of the period at once (what /api/v1/stats and `hotline report` show),
-    counting the overdue tickets once for all of them. `agents`: the call figures per
-    answering agent too (each is a pass over the period's calls)."""
+    counting the overdue tickets once and reading the ticket totals once for all of them.
+    `agents`: the call figures per answering agent too (the supervisor's page)."""
     overdue_rows = _overdue(session, period, now or utcnow())
     per_agent = call_figures_by(session, period, "agent", calls) if agents else {}
     all_calls, per_queue = _calls_and_queues(session, period, calls)
