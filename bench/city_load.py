@@ -483,6 +483,8 @@ def load(url: str, tickets: int, *, per_day: int = 66_000, streams: int = 2, see
             connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
     build_indexes(engine, rebuild, max(1, streams), index_memory, say)
+    from dispatch import totals_sql   # the totals of calls, channels and deadlines, from the rows
+    totals_sql.refill_database(engine)
     began_vacuum = time.monotonic()
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")

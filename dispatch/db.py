@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import rollup
+from dispatch import call_totals, rollup
 from dispatch.database_url import normalise as normalise_url
 from dispatch.errors import Reason, StorageUnavailable
 from dispatch.models import TicketEvent
@@ -94,6 +94,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     event.listen(factory, "before_flush", _forbid_event_changes)
     event.listen(factory, "before_flush", rollup.on_flush)
+    event.listen(factory, "before_flush", call_totals.on_flush)
     return factory
 
 

@@ -20,8 +20,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Open tickets (not finished: dispatch/states.py), as the partial index of their deadlines has them.
+OPEN_DEADLINE = "state IN ('received', 'transferred', 'returned', 'in_progress', 'reopened')"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -159,6 +163,9 @@ class Ticket(Base):
         Index("ix_tickets_received_at_channel_state", "received_at", "channel", "state"),
         # The hotspots' cells (category x township x day) from the index alone.
         Index("ix_tickets_received_at_hotspot_cells", "received_at", "category", "township", "unit_id", "state"),
+        # The chasing lists a page at a time, soonest deadline first (migration 0028).
+        Index("ix_tickets_open_deadline", "deadline", "received_at", "id",
+              postgresql_where=text(OPEN_DEADLINE), sqlite_where=text(OPEN_DEADLINE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -180,7 +187,7 @@ class Ticket(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), active_history=True)
     state: Mapped[str] = mapped_column(String(20), active_history=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, active_history=True)
     # Indexed: every ticket page and API detail lists the duplicates that follow a ticket.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     reply: Mapped[str | None] = mapped_column(Text)
@@ -199,7 +206,7 @@ class Ticket(Base):
     follow_up_attempts: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     close_reason: Mapped[str | None] = mapped_column(String(20))
-    handover_to: Mapped[str | None] = mapped_column(String(3))
+    handover_to: Mapped[str | None] = mapped_column(String(3), active_history=True)
     # A unit's re-dispatch request waiting for a supervisor: kept on the ticket so that the
     # version check catches two requests (or two decisions) racing.
     open_dispute_id: Mapped[int | None] = mapped_column(Integer)
@@ -300,6 +307,8 @@ class Transfer(Base):
 
 class ExtensionRequest(Base):
     __tablename__ = "extension_requests"
+    # The requests waiting for a supervisor, oldest first, a page at a time (migration 0028).
+    __table_args__ = (Index("ix_extension_requests_status_requested_at", "status", "requested_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -356,24 +365,26 @@ class Call(Base):
     __table_args__ = (Index("ix_calls_entered_queue_at", "entered_queue_at"),
                       Index("ix_calls_started_at", "started_at"))
 
+    # active_history on the columns the call figures count: their running totals need the
+    # value a change replaces (dispatch/call_totals.py).
     id: Mapped[int] = mapped_column(primary_key=True)
     linkedid: Mapped[str] = mapped_column(String(64), unique=True)
     caller: Mapped[str | None] = mapped_column(String(40))
     dialed: Mapped[str | None] = mapped_column(String(40))
     ivr_choice: Mapped[str | None] = mapped_column(String(40))
-    queue: Mapped[str | None] = mapped_column(String(80))
+    queue: Mapped[str | None] = mapped_column(String(80), active_history=True)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    entered_queue_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    entered_queue_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, active_history=True)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, active_history=True)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    agent: Mapped[str | None] = mapped_column(String(120))
+    agent: Mapped[str | None] = mapped_column(String(120), active_history=True)
     agent_name: Mapped[str | None] = mapped_column(String(120))
     agents_rung: Mapped[list[str] | None] = mapped_column(JSON)
     ring_no_answers: Mapped[int] = mapped_column(Integer, default=0)
     hangup_cause: Mapped[str | None] = mapped_column(String(80))
-    wait_seconds: Mapped[float | None] = mapped_column()
-    talk_seconds: Mapped[float | None] = mapped_column()
-    outcome: Mapped[str] = mapped_column(String(20))
+    wait_seconds: Mapped[float | None] = mapped_column(active_history=True)
+    talk_seconds: Mapped[float | None] = mapped_column(active_history=True)
+    outcome: Mapped[str] = mapped_column(String(20), active_history=True)
     transferred_to: Mapped[str | None] = mapped_column(String(120))
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
@@ -425,6 +436,58 @@ class TransferRollup(Base):
     returned: Mapped[int] = mapped_column(Integer, default=0)
     resolved: Mapped[int] = mapped_column(Integer, default=0)
     resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketChannelRollup(Base):
+    """Tickets per (day received, channel, emergency number handed over to): received, and
+    how many are resolved or answered now (dispatch/rollup.py)."""
+
+    __tablename__ = "ticket_channel_rollup"
+    __table_args__ = (UniqueConstraint("day", "channel", "handed_over_to", name="uq_ticket_channel_rollup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(10))
+    handed_over_to: Mapped[str] = mapped_column(String(3))   # 即时转: 110, 119...; '' for the others
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OpenTicketRollup(Base):
+    """Open tickets with a deadline per (day received, category, current unit, China day of
+    the deadline): the overdue count without reading the overdue tickets (dispatch/rollup.py)."""
+
+    __tablename__ = "open_ticket_rollup"
+    __table_args__ = (UniqueConstraint("day", "category", "unit_id", "deadline_day",
+                                       name="uq_open_ticket_rollup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(50))   # '' for none
+    unit_id: Mapped[int] = mapped_column(Integer)        # 0 for none
+    deadline_day: Mapped[dt.date] = mapped_column(Date)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CallRollup(Base):
+    """Calls offered to a queue per (grouping, China day they entered the queue, queue or
+    answering agent, step of the wait): see dispatch/call_totals.py."""
+
+    __tablename__ = "call_rollup"
+    __table_args__ = (UniqueConstraint("grouped_by", "day", "name", "wait", name="uq_call_rollup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grouped_by: Mapped[str] = mapped_column(String(5))   # queue, agent
+    day: Mapped[dt.date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(120))       # the queue or the agent; '' for none
+    wait: Mapped[int] = mapped_column(Integer)           # waited no longer than this (totals_sql.WAIT_STEPS)
+    offered: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    waited: Mapped[int] = mapped_column(Integer, default=0)      # answered, with a known wait
+    wait_sum: Mapped[float] = mapped_column(Float, default=0.0)  # their seconds waited
+    talked: Mapped[int] = mapped_column(Integer, default=0)      # answered, with a known talk time
+    talk_sum: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class Callback(Base):

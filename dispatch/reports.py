@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from dispatch.clock import local_day_start, utcnow
-from dispatch import disputes, rollup
-from dispatch.models import Call, Ticket, TicketEvent, TicketRollup, TransferRollup, Unit
+from dispatch.clock import local_date, local_day_start, utcnow
+from dispatch import call_totals, disputes, rollup
+from dispatch.models import (Call, OpenTicketRollup, Ticket, TicketChannelRollup, TicketEvent, TicketRollup,
+                             TransferRollup, Unit)
 from dispatch.states import FINISHED_STATES, Bucket, State
 from dispatch.vocabulary import EmergencyService
 
@@ -122,6 +123,7 @@ def _sum(condition: Any) -> Any:
 
 
 _OPEN = Ticket.state.not_in([s.value for s in FINISHED_STATES])
+OPEN_STATES = tuple(s.value for s in State if s not in FINISHED_STATES)
 # The order of TicketFigures' fields before `overdue`, as named in the running totals.
 _FIGURE_COUNTS = ("received", "answered", "transferred", "transfers", "accepted_transfers",
                   "returned_transfers", "resolved", "resolved_on_time", "rated", "satisfied_or_partly",
@@ -129,27 +131,65 @@ _FIGURE_COUNTS = ("received", "answered", "transferred", "transfers", "accepted_
 
 
 def _overdue(session: Session, period: Period, now: dt.datetime) -> list[tuple[int | None, str | None, int]]:
-    """超期 cannot be kept as a running total (it changes as time passes): count it live
-    from the open tickets past their deadline, which the (state, deadline) index finds.
-    The period is applied here rather than in SQL, where it tempted SQLite's planner into
-    scanning every ticket of the period by its received_at index instead."""
+    """超期 changes as time passes, so it is not a running total itself: the totals keep the
+    open tickets by the China day of their deadline (rollup.open_contribution), every one of
+    a day before today is overdue, and of today's deadlines those already past are counted
+    from the tickets (the (state, deadline) index finds them; few: deadlines fall at the end
+    of a working day)."""
+    today = local_date(now)
+    t = OpenTicketRollup
     counts: dict[tuple[int | None, str | None], int] = {}
-    rows = session.execute(
-        select(Ticket.unit_id, Ticket.category, Ticket.received_at)
-        .where(Ticket.state.in_([s.value for s in State if s not in FINISHED_STATES]), Ticket.deadline < now))
+    for unit_id, category, n in session.execute(
+            select(t.unit_id, t.category, func.sum(t.tickets))
+            .where(t.day >= period.since, t.day <= period.until, t.deadline_day < today)
+            .group_by(t.unit_id, t.category)):
+        if n:
+            counts[unit_id or None, category or None] = int(n)
     start, end = period.start, period.end
-    for unit_id, category, received_at in rows:
+    for unit_id, category, received_at in _past_deadline_today(session, now):
         if start <= received_at < end:
             counts[unit_id, category] = counts.get((unit_id, category), 0) + 1
     return [(unit_id, category, n) for (unit_id, category), n in counts.items()]
 
 
+def _past_deadline_today(session: Session, now: dt.datetime) -> Any:
+    return session.execute(select(Ticket.unit_id, Ticket.category, Ticket.received_at)
+                           .where(Ticket.state.in_(OPEN_STATES), Ticket.deadline >= local_day_start(local_date(now)),
+                                  Ticket.deadline < now))
+
+
+def overdue_count(session: Session, now: dt.datetime | None = None) -> int:
+    """Every open ticket past its deadline now, whenever received: the chasing list's length."""
+    now = now or utcnow()
+    kept = session.scalar(select(func.coalesce(func.sum(OpenTicketRollup.tickets), 0))
+                          .where(OpenTicketRollup.deadline_day < local_date(now)))
+    return int(kept or 0) + len(list(_past_deadline_today(session, now)))
+
+
 Overdue = list[tuple[int | None, str | None, int]]
 
 
+TicketTotals = list[tuple[Any, ...]]
+
+
+def _ticket_totals(session: Session, period: Period) -> TicketTotals:
+    """The period's ticket totals per (category, unit): one read that the ticket, category,
+    unit and board figures of summary() all add up (each alone would read them again)."""
+    return rollup.totals(session, TicketRollup, period.since, period.until, ("category", "unit_id"),
+                         rollup.TICKET_COUNTS)
+
+
+def _added(rows: TicketTotals, counts: tuple[str, ...]) -> list[int]:
+    at = [2 + rollup.TICKET_COUNTS.index(c) for c in counts]
+    return [sum(int(row[i]) for row in rows) for i in at]
+
+
 def ticket_figures(session: Session, period: Period, *, now: dt.datetime | None = None,
-                   overdue_rows: Overdue | None = None) -> TicketFigures:
-    (row,) = rollup.totals(session, TicketRollup, period.since, period.until, (), _FIGURE_COUNTS)
+                   overdue_rows: Overdue | None = None, totals: TicketTotals | None = None) -> TicketFigures:
+    if totals is None:
+        (row,) = rollup.totals(session, TicketRollup, period.since, period.until, (), _FIGURE_COUNTS)
+    else:
+        row = tuple(_added(totals, _FIGURE_COUNTS))
     if overdue_rows is None:
         overdue_rows = _overdue(session, period, now or utcnow())
     overdue = sum(n for _, _, n in overdue_rows)
@@ -157,13 +197,20 @@ def ticket_figures(session: Session, period: Period, *, now: dt.datetime | None 
 
 
 def figures_by_category(session: Session, period: Period, *, now: dt.datetime | None = None,
-                        overdue_rows: Overdue | None = None) -> dict[str | None, TicketFigures]:
+                        overdue_rows: Overdue | None = None,
+                        totals: TicketTotals | None = None) -> dict[str | None, TicketFigures]:
     if overdue_rows is None:
         overdue_rows = _overdue(session, period, now or utcnow())
     overdue: dict[str | None, int] = {}
     for _, category, n in overdue_rows:
         overdue[category] = overdue.get(category, 0) + n
-    rows = rollup.totals(session, TicketRollup, period.since, period.until, ("category",), _FIGURE_COUNTS)
+    if totals is None:
+        rows = rollup.totals(session, TicketRollup, period.since, period.until, ("category",), _FIGURE_COUNTS)
+    else:
+        grouped: dict[str, TicketTotals] = {}
+        for row in totals:
+            grouped.setdefault(row[0], []).append(row)
+        rows = [(stored, *_added(group, _FIGURE_COUNTS)) for stored, group in grouped.items()]
     figures = {}
     for stored, *values in rows:
         category = stored or None  # the running totals keep "no category" as ''
@@ -196,29 +243,41 @@ class UnitFigures:
 
 
 def unit_figures(session: Session, period: Period, *, now: dt.datetime | None = None,
-                 overdue_rows: Overdue | None = None) -> list[UnitFigures]:
+                 overdue_rows: Overdue | None = None, totals: TicketTotals | None = None) -> list[UnitFigures]:
     if overdue_rows is None:
         overdue_rows = _overdue(session, period, now or utcnow())
     by_unit: dict[int, list[int]] = {}
     for unit_id, *values in rollup.totals(session, TransferRollup, period.since, period.until, ("unit_id",),
                                           rollup.TRANSFER_COUNTS):
         by_unit[unit_id] = [int(v) for v in values] + [0, 0, 0]
-    for unit_id, rated, good in rollup.totals(session, TicketRollup, period.since, period.until, ("unit_id",),
-                                              ("rated", "satisfied_or_partly")):
+    if totals is None:
+        rated_rows = rollup.totals(session, TicketRollup, period.since, period.until, ("unit_id",),
+                                   ("rated", "satisfied_or_partly"))
+    else:
+        by_unit_rated: dict[int, list[int]] = {}
+        for row in totals:
+            added = by_unit_rated.setdefault(row[1], [0, 0])
+            for i, n in enumerate(_added([row], ("rated", "satisfied_or_partly"))):
+                added[i] += n
+        rated_rows = [(unit_id, *values) for unit_id, values in by_unit_rated.items()]
+    for unit_id, rated, good in rated_rows:
         if unit_id and (rated or good):
             by_unit.setdefault(unit_id, [0] * 8)[5:7] = [int(rated), int(good)]
     for unit_id, _, n in overdue_rows:
         if unit_id is not None:
             by_unit.setdefault(unit_id, [0] * 8)[7] += n
-    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(by_unit)))}
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(by_unit)))} if by_unit else {}
     figures = [UnitFigures(units[uid].code, units[uid].name, *values) for uid, values in by_unit.items()]
     return sorted(figures, key=lambda f: (-f.received, f.unit_code))
 
 
-def board_counts(session: Session, period: Period) -> dict[str, int]:
+def board_counts(session: Session, period: Period, *, totals: TicketTotals | None = None) -> dict[str, int]:
     """The big screen: received, and how many of those are pending, in progress, resolved."""
-    (row,) = rollup.totals(session, TicketRollup, period.since, period.until, (),
-                           ("received", "pending", "in_progress", "resolved_bucket"))
+    counts = ("received", "pending", "in_progress", "resolved_bucket")
+    if totals is None:
+        (row,) = rollup.totals(session, TicketRollup, period.since, period.until, (), counts)
+    else:
+        row = tuple(_added(totals, counts))
     received, pending, in_progress, resolved = (int(v) for v in row)
     return {"received": received, Bucket.PENDING.value: pending, Bucket.IN_PROGRESS.value: in_progress,
             Bucket.RESOLVED.value: resolved}
@@ -227,34 +286,34 @@ def board_counts(session: Session, period: Period) -> dict[str, int]:
 def summary(session: Session, period: Period, *, now: dt.datetime | None = None,
             calls: CallPolicy = CallPolicy(), agents: bool = True) -> dict[str, Any]:
     """Every figure of the period at once (what /api/v1/stats and `hotline report` show),
-    counting the overdue tickets once for all of them. `agents`: the call figures per
-    answering agent too (each is a pass over the period's calls)."""
+    counting the overdue tickets once and reading the ticket totals once for all of them.
+    `agents`: the call figures per answering agent too (the supervisor's page)."""
     overdue_rows = _overdue(session, period, now or utcnow())
     per_agent = call_figures_by(session, period, "agent", calls) if agents else {}
+    all_calls, per_queue = _calls_and_queues(session, period, calls)
+    totals = _ticket_totals(session, period)
     return {
         "period": {"since": period.since.isoformat(), "until": period.until.isoformat()},
-        "tickets": ticket_figures(session, period, overdue_rows=overdue_rows).as_dict(),
-        "board": board_counts(session, period),
-        "units": [u.as_dict() for u in unit_figures(session, period, overdue_rows=overdue_rows)],
-        "categories": {k or "": v.as_dict()
-                       for k, v in figures_by_category(session, period, overdue_rows=overdue_rows).items()},
+        "tickets": ticket_figures(session, period, overdue_rows=overdue_rows, totals=totals).as_dict(),
+        "board": board_counts(session, period, totals=totals),
+        "units": [u.as_dict() for u in unit_figures(session, period, overdue_rows=overdue_rows, totals=totals)],
+        "categories": {k or "": v.as_dict() for k, v in
+                       figures_by_category(session, period, overdue_rows=overdue_rows, totals=totals).items()},
         "handovers": handovers(session, period),
         "disputes": [d.as_dict() for d in disputes.figures(session, period.start, period.end)],
-        "calls": {**call_figures(session, period, calls).as_dict(),
-                  "queues": {k or "": v.as_dict() for k, v in call_figures_by(session, period, "queue", calls).items()},
+        "calls": {**all_calls.as_dict(),
+                  "queues": {k or "": v.as_dict() for k, v in per_queue.items()},
                   "agents": {k or "": v.as_dict() for k, v in per_agent.items()}},
     }
 
 
 def handovers(session: Session, period: Period) -> dict[str, int]:
     """即时转 of tickets received in the period, per emergency number (110, 119, 120, 122)."""
-    rows = session.execute(select(Ticket.handover_to, Ticket.received_at)
-                           .where(Ticket.state == State.HANDED_OVER.value, Ticket.received_at >= period.start,
-                                  Ticket.received_at < period.end))
     counts = {service.value: 0 for service in EmergencyService}
-    for to, _received_at in rows:  # few rows: found through the (state, received_at) index
+    for to, n in rollup.totals(session, TicketChannelRollup, period.since, period.until, ("handed_over_to",),
+                               ("received",)):
         if to in counts:
-            counts[to] += 1
+            counts[to] += int(n)
     return counts
 
 
@@ -333,7 +392,38 @@ def _offered_in(period: Period) -> Any:
 
 def call_figures(session: Session, period: Period, policy: CallPolicy = CallPolicy()) -> CallFigures:
     """Calls offered to the hotline queue in the period (docs/DESIGN.md: answer rate, ASA, ...)."""
-    return call_figures_between(session, period.start, period.end, policy)
+    kept = _kept_call_sums(session, period, "queue", policy)
+    if kept is None:
+        return call_figures_between(session, period.start, period.end, policy)
+    return _from_sums(sum(kept.values(), call_totals.CallSums()), policy)
+
+
+def _calls_and_queues(session: Session, period: Period,
+                      policy: CallPolicy) -> tuple[CallFigures, dict[str | None, CallFigures]]:
+    """The period's call figures in all and per queue: one read of the totals."""
+    kept = _kept_call_sums(session, period, "queue", policy)
+    if kept is None:
+        return call_figures(session, period, policy), call_figures_by_rows(session, period, "queue", policy)
+    return (_from_sums(sum(kept.values(), call_totals.CallSums()), policy),
+            {name or None: _from_sums(sums, policy) for name, sums in kept.items()})
+
+
+def _kept_call_sums(session: Session, period: Period, grouped_by: str,
+                    policy: CallPolicy) -> dict[str, call_totals.CallSums] | None:
+    """The running totals per queue or agent, or None when the policy's thresholds are
+    past what they keep (then the calls themselves are counted)."""
+    if not call_totals.covers(policy.service_level_seconds, policy.short_abandon_seconds, ANSWER_IN_TIME_SECONDS):
+        return None
+    return call_totals.sums(session, period.since, period.until, grouped_by,
+                            service_level=policy.service_level_seconds, in_time=ANSWER_IN_TIME_SECONDS,
+                            short_abandon=policy.short_abandon_seconds)
+
+
+def _from_sums(kept: call_totals.CallSums, policy: CallPolicy) -> CallFigures:
+    return CallFigures(kept.offered, kept.answered, kept.abandoned, kept.answered_within_service_level,
+                       kept.wait_sum / kept.waited if kept.waited else None,
+                       kept.talk_sum / kept.talked if kept.talked else None,
+                       kept.answered_within_in_time, kept.short_abandoned, policy.service_level_seconds)
 
 
 def call_figures_between(session: Session, start: dt.datetime, end: dt.datetime,
@@ -349,7 +439,17 @@ def call_figures_between(session: Session, start: dt.datetime, end: dt.datetime,
 
 def call_figures_by(session: Session, period: Period, column: str,
                     policy: CallPolicy = CallPolicy()) -> dict[str | None, CallFigures]:
-    """The same figures per queue or per answering agent (column "queue" or "agent")."""
+    """The same figures per queue or per answering agent (column "queue" or "agent"); None
+    for calls without one."""
+    kept = _kept_call_sums(session, period, column, policy)
+    if kept is not None:
+        return {name or None: _from_sums(sums, policy) for name, sums in kept.items()}
+    return call_figures_by_rows(session, period, column, policy)
+
+
+def call_figures_by_rows(session: Session, period: Period, column: str,
+                         policy: CallPolicy = CallPolicy()) -> dict[str | None, CallFigures]:
+    """call_figures_by() counted from the calls themselves."""
     group = {"queue": Call.queue, "agent": Call.agent}[column]
     rows = session.execute(select(group, *_call_columns(policy)).where(_offered_in(period)).group_by(group))
     return {row[0]: _call_figures(row[1:], policy) for row in rows}

@@ -2,24 +2,29 @@
 
 Figures are asked for over a million tickets in well under a second; scanning the tickets
 each time cannot do that. So each ticket contributes a vector of counts to the row of its
-(day received, category, current unit), and each transfer to the row of its (day the ticket
-was received, unit). A flush hook moves a changed row's contribution from its old vector to
-its new one, in the same transaction as the change, whichever code path made it.
-rebuild() recomputes everything from the tickets and transfers; tests check both agree.
+(day received, category, current unit), another to the row of its (day received, channel),
+and, while open with a deadline, one to the row of its (day received, category, unit, day of
+the deadline); each transfer contributes to the row of its (day the ticket was received,
+unit). A flush hook moves a changed row's contribution from its old vector to its new one,
+in the same transaction as the change, whichever code path made it (call_totals.py does the
+same for calls). rebuild() recomputes everything from the rows; tests check both agree.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import bindparam, delete, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from dispatch import totals_sql
 from dispatch.clock import local_date
-from dispatch.models import Base, Ticket, TicketRollup, Transfer, TransferRollup
-from dispatch.states import BOARD_BUCKET, Bucket, State
+from dispatch.models import (Base, OpenTicketRollup, Ticket, TicketChannelRollup, TicketRollup, Transfer,
+                             TransferRollup)
+from dispatch.states import BOARD_BUCKET, FINISHED_STATES, RESOLVED_STATES, Bucket, State
 from dispatch.vocabulary import Rating, TransferOutcome
 
 TICKET_COUNTS = ("received", "answered", "transferred", "transfers", "accepted_transfers",
@@ -61,9 +66,51 @@ def transfer_contribution(v: dict[str, Any]) -> tuple[Key, Vector]:
         int(v["resolved_at"] is not None), int(v["resolved_on_time"] is True))
 
 
+def channel_contribution(v: dict[str, Any]) -> Iterable[tuple[Key, Vector]]:
+    """Per channel and emergency number handed over to: received, and resolved or answered
+    now; a duplicate counts in its main ticket, as in the other ticket figures."""
+    state = State(v["state"])
+    if state is State.MERGED:
+        return ()
+    handed_over_to = (v["handover_to"] or "") if state is State.HANDED_OVER else ""
+    return (((local_date(v["received_at"]), v["channel"], handed_over_to), (1, int(state in RESOLVED_STATES))),)
+
+
+def open_contribution(v: dict[str, Any]) -> Iterable[tuple[Key, Vector]]:
+    """An open ticket with a deadline, under the China day of that deadline: every ticket of
+    an earlier deadline day is overdue now, whatever the hour (reports._overdue)."""
+    if v["deadline"] is None or State(v["state"]) in FINISHED_STATES:
+        return ()
+    return (((local_date(v["received_at"]), v["category"] or "", v["unit_id"] or 0, local_date(v["deadline"])),
+             (1,)),)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One table of running totals: the rows of `source` each add a vector of `counts` to
+    the row of the key(s) `contribution` names (none, one or several)."""
+
+    model: type[Base]
+    keys: tuple[str, ...]
+    counts: tuple[str, ...]
+    source: type[Base]
+    fields: tuple[str, ...]
+    contribution: Callable[[dict[str, Any]], Iterable[tuple[Key, Vector]]]
+
+
 _TICKET_FIELDS = ("state", "received_at", "category", "unit_id", "transfer_count", "accepted_transfer_count",
-                  "return_count", "resolved_on_time", "rating", "rating_channel", "follow_up_attempts")
+                  "return_count", "resolved_on_time", "rating", "rating_channel", "follow_up_attempts",
+                  "channel", "deadline", "handover_to")
 _TRANSFER_FIELDS = ("received_day", "unit_id", "outcome", "resolved_at", "resolved_on_time")
+TICKETS = Kept(TicketRollup, ("day", "category", "unit_id"), TICKET_COUNTS, Ticket, _TICKET_FIELDS,
+               lambda v: (ticket_contribution(v),))
+CHANNELS = Kept(TicketChannelRollup, ("day", "channel", "handed_over_to"), ("received", "resolved"), Ticket, _TICKET_FIELDS,
+                channel_contribution)
+OPEN = Kept(OpenTicketRollup, ("day", "category", "unit_id", "deadline_day"), ("tickets",), Ticket, _TICKET_FIELDS,
+            open_contribution)
+TRANSFERS = Kept(TransferRollup, ("day", "unit_id"), TRANSFER_COUNTS, Transfer, _TRANSFER_FIELDS,
+                 lambda v: (transfer_contribution(v),))
+KEPT = (TICKETS, CHANNELS, OPEN, TRANSFERS)
 
 
 def _values(obj: Any, fields: Iterable[str], *, before: bool) -> dict[str, Any] | None:
@@ -85,40 +132,46 @@ def _values(obj: Any, fields: Iterable[str], *, before: bool) -> dict[str, Any] 
     return values
 
 
-def _add(deltas: dict[Key, list[int]], key: Key, vector: Vector, sign: int) -> None:
+def _add(deltas: dict[Key, list[Any]], key: Key, vector: Vector, sign: int) -> None:
     row = deltas.setdefault(key, [0] * len(vector))
     for i, n in enumerate(vector):
         row[i] += sign * n
 
 
-def on_flush(session: Session, _context: Any, _instances: Any) -> None:
-    """before_flush hook: move the contribution of every new or changed ticket and transfer."""
-    ticket_deltas: dict[Key, list[int]] = {}
-    transfer_deltas: dict[Key, list[int]] = {}
+def move(session: Session, kept: Iterable[Kept]) -> None:
+    """Move the contribution of every new or changed row to the tables `kept`, in the
+    session's transaction."""
+    kept = tuple(kept)
+    sources = tuple({k.source for k in kept})
+    deltas: dict[Kept, dict[Key, list[Any]]] = {k: {} for k in kept}
     for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, Ticket):
-            fields, contribution, deltas = _TICKET_FIELDS, ticket_contribution, ticket_deltas
-        elif isinstance(obj, Transfer):
-            fields, contribution, deltas = _TRANSFER_FIELDS, transfer_contribution, transfer_deltas
-        else:
+        if not isinstance(obj, sources):
             continue
-        old = _values(obj, fields, before=True)
-        new = _values(obj, fields, before=False)
+        mine = [k for k in kept if isinstance(obj, k.source)]
+        old = _values(obj, mine[0].fields, before=True)
+        new = _values(obj, mine[0].fields, before=False)
         if old == new:
             continue
-        if old is not None:
-            _add(deltas, *contribution(old), -1)
-        _add(deltas, *contribution(new), +1)
-    _apply(session, TicketRollup, ("day", "category", "unit_id"), TICKET_COUNTS, ticket_deltas)
-    _apply(session, TransferRollup, ("day", "unit_id"), TRANSFER_COUNTS, transfer_deltas)
+        for k in mine:
+            if old is not None:
+                for key, vector in k.contribution(old):
+                    _add(deltas[k], key, vector, -1)
+            for key, vector in k.contribution(new):
+                _add(deltas[k], key, vector, +1)
+    for k in kept:
+        _apply(session, k, deltas[k])
 
 
-def _apply(session: Session, model: type[Base], key_columns: tuple[str, ...], counts: tuple[str, ...],
-           deltas: dict[Key, list[int]]) -> None:
-    rows = [dict(zip(key_columns, key)) | dict(zip(counts, vector)) for key, vector in deltas.items() if any(vector)]
+def on_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """before_flush hook: move the contribution of every new or changed ticket and transfer."""
+    move(session, KEPT)
+
+
+def _apply(session: Session, kept: Kept, deltas: dict[Key, list[Any]]) -> None:
+    rows = [dict(zip(kept.keys, key)) | dict(zip(kept.counts, vector)) for key, vector in deltas.items() if any(vector)]
     if rows:
         connection = session.connection()  # inside a flush: a plain statement, no ORM step
-        connection.execute(_upsert(connection.dialect.name, model, key_columns, counts), rows)
+        connection.execute(_upsert(connection.dialect.name, kept.model, kept.keys, kept.counts), rows)
 
 
 @functools.cache
@@ -134,33 +187,34 @@ def _upsert(dialect: str, model: type[Base], key_columns: tuple[str, ...], count
 
 
 def rebuild(session: Session) -> None:
-    """Recompute every running total from the tickets and transfers (after a bulk import,
-    or to check the hook); the caller commits."""
+    """Recompute every running total from the tickets, transfers and calls (after a bulk
+    import, or to check the hooks); the caller commits. The tables of tickets and transfers
+    by category and unit are counted here row by row; the others in SQL (totals_sql.py)."""
     session.execute(delete(TicketRollup))
     session.execute(delete(TransferRollup))
-    ticket_deltas: dict[Key, list[int]] = {}
-    rows = session.execute(select(*(getattr(Ticket, f) for f in _TICKET_FIELDS)).execution_options(yield_per=10_000))
-    for row in rows:
-        _add(ticket_deltas, *ticket_contribution(dict(zip(_TICKET_FIELDS, row))), +1)
-    transfer_deltas: dict[Key, list[int]] = {}
-    rows = session.execute(select(*(getattr(Transfer, f) for f in _TRANSFER_FIELDS)).execution_options(yield_per=10_000))
-    for row in rows:
-        _add(transfer_deltas, *transfer_contribution(dict(zip(_TRANSFER_FIELDS, row))), +1)
-    _apply(session, TicketRollup, ("day", "category", "unit_id"), TICKET_COUNTS, ticket_deltas)
-    _apply(session, TransferRollup, ("day", "unit_id"), TRANSFER_COUNTS, transfer_deltas)
+    for kept, model in ((TICKETS, Ticket), (TRANSFERS, Transfer)):
+        deltas: dict[Key, list[Any]] = {}
+        rows = session.execute(select(*(getattr(model, f) for f in kept.fields)).execution_options(yield_per=10_000))
+        for row in rows:
+            for key, vector in kept.contribution(dict(zip(kept.fields, row))):
+                _add(deltas, key, vector, +1)
+        _apply(session, kept, deltas)
+    # Migration 0006 rebuilds the ticket totals through this function, before migration
+    # 0028 has made the tables that totals_sql fills.
+    if inspect(session.connection()).has_table("call_rollup"):
+        totals_sql.refill(session)
 
 
 def add(session: Session, tickets: Iterable[dict[str, Any]], transfers: Iterable[dict[str, Any]]) -> None:
     """Count tickets and transfers written in bulk, past the flush hook (the demo's history):
     each row as a dict of its columns."""
-    ticket_deltas: dict[Key, list[int]] = {}
-    for row in tickets:
-        _add(ticket_deltas, *ticket_contribution(row), +1)
-    transfer_deltas: dict[Key, list[int]] = {}
-    for row in transfers:
-        _add(transfer_deltas, *transfer_contribution(row), +1)
-    _apply(session, TicketRollup, ("day", "category", "unit_id"), TICKET_COUNTS, ticket_deltas)
-    _apply(session, TransferRollup, ("day", "unit_id"), TRANSFER_COUNTS, transfer_deltas)
+    tickets = list(tickets)
+    for kept, rows in ((TICKETS, tickets), (CHANNELS, tickets), (OPEN, tickets), (TRANSFERS, transfers)):
+        deltas: dict[Key, list[Any]] = {}
+        for row in rows:
+            for key, vector in kept.contribution(row):
+                _add(deltas, key, vector, +1)
+        _apply(session, kept, deltas)
 
 
 def totals(session: Session, model: type[Base], since: dt.date, until: dt.date, group_by: Iterable[str],

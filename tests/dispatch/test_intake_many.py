@@ -124,9 +124,10 @@ def test_a_batch_costs_the_statements_of_one_whatever_its_size(sessions: session
     statements(2, 0)  # first-use reads (the calendar)
     small, large = statements(3, 100), statements(12, 200)
     if sessions.kw["bind"].dialect.name == "postgresql":
-        assert small == large and len(large) <= 8  # the flush inserts all tickets in one statement, all events in another
+        assert small == large and len(large) <= 10, large  # the flush inserts all tickets in one statement, all events in another
     else:
         # SQLite's driver takes the ORM's rows one statement each (in-process, no round trip).
         orm_rows = {"INSERT INTO tickets", "INSERT INTO ticket_events"}
         assert [s for s in small if s not in orm_rows] == [s for s in large if s not in orm_rows]
-        assert len([s for s in large if s not in orm_rows]) <= 6
+        # rate counter, open tickets of the phones, township names, numbers, three running totals, sources
+        assert len([s for s in large if s not in orm_rows]) <= 8, large

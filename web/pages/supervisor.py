@@ -6,17 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import disputes, kb, lifecycle, outbox, queries, reports, routing_feedback, staff_activity
+from dispatch import chasing_lists, disputes, kb, lifecycle, outbox, queries, reports, routing_feedback, staff_activity
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.models import ExtensionRequest
+from dispatch.paging import Page
 from dispatch.phone import national_form
 from dispatch.reports import Period
 from web.auth import client_key, staff_only
@@ -41,6 +43,12 @@ class Table:
     rows: list[list[Any]]
     links: list[str | None] | None = None   # ticket number per row, for the lists
     counted: bool = True                    # rows are things (tickets, units), worth a count badge
+    page: Page[Any] | None = None           # a list shown a page at a time: which, of how many
+    page_param: str | None = None           # the query parameter that turns its pages
+
+    @property
+    def count(self) -> int:
+        return self.page.total if self.page is not None else len(self.rows)
 
     @staticmethod
     def align(kind: str) -> str:
@@ -79,6 +87,10 @@ def _figure_row(f: dict[str, Any]) -> list[Any]:
             f["on_time_rate"], f["satisfaction_rate"], f["overdue"]]
 
 
+def _unit_names(session: Session) -> dict[int, str]:
+    return {u.id: u.name for u in queries.active_units(session)}
+
+
 def _ticket_rows(tickets: list[Any], now: dt.datetime, names: dict[int, str]) -> list[list[Any]]:
     return [[t.number, t.title, label(t.state), names.get(t.unit_id, "—") if t.unit_id else "—", t.deadline,
              time_left(t.deadline, now)] for t in tickets]
@@ -91,10 +103,12 @@ class Dashboard:
     versions: dict[str, int]          # ticket number -> version shown, for 督办 forms
 
 
-def build_tables(session: Session, period: Period, calls_policy: reports.CallPolicy = reports.CallPolicy()) -> Dashboard:
+def build_tables(session: Session, period: Period, calls_policy: reports.CallPolicy = reports.CallPolicy(), *,
+                 pages: dict[str, int] | None = None, per_page: int = chasing_lists.PER_PAGE) -> Dashboard:
+    """Every table of the dashboard; the chasing lists (LISTS) at the page `pages` names."""
     now = utcnow()
     summary = reports.summary(session, period, now=now, calls=calls_policy)
-    names = {u.id: u.name for u in queries.active_units(session)}
+    names = _unit_names(session)
     t = summary["tickets"]
     tables = [
         # Its rows are figures, not tickets: no count badge (受理 is the number of tickets).
@@ -154,29 +168,56 @@ def build_tables(session: Session, period: Period, calls_policy: reports.CallPol
                                                       ("退单理由", TEXT), ("退单时间", TIME)],
                         [[r.ticket.number, r.ticket.title, r.unit_name or "—", r.reason or "", r.returned_at]
                          for r in returned], [r.ticket.number for r in returned]))
-    ticket_columns = [("工单号", TEXT), ("标题", TEXT), ("状态", TEXT), ("承办单位", TEXT), ("办理时限", TIME),
-                      ("剩余", TEXT)]
-    overdue = queries.overdue(session, now=now)
-    near = queries.near_due(session, now=now)
-    tables.append(Table("overdue", "超期工单", ticket_columns, _ticket_rows(overdue, now, names),
-                        [x.number for x in overdue]))
-    tables.append(Table("near_due", "临期工单（24小时内到期）", ticket_columns, _ticket_rows(near, now, names),
-                        [x.number for x in near]))
-    extensions = queries.pending_extensions(session)
-    tables.append(Table("extensions", "延期申请待审批", [("工单号", TEXT), ("单位", TEXT), ("申请天数", INT),
-                                                        ("理由", TEXT), ("申请时间", TIME), ("当前时限", TIME)],
-                        [[e.ticket.number, e.unit_name, e.request.working_days, e.request.reason,
-                          e.request.requested_at, e.ticket.deadline] for e in extensions],
-                        [e.ticket.number for e in extensions]))
+    pages = pages or {}
+    listed = {name: build(session, now, names, pages.get(name, 1), per_page) for name, build in LISTS.items()}
+    tables += [listed["overdue"], listed["near_due"], listed["extensions"]]
     waiting = disputes.pending(session)
     tables.append(Table("disputes_pending", "改派申请待决定", [("工单号", TEXT), ("标题", TEXT), ("申请单位", TEXT),
                                                             ("理由", TEXT), ("申请时间", TIME)],
                         [[ticket.number, ticket.title, unit.name, dispute.reason, dispute.raised_at]
                          for dispute, ticket, unit in waiting], [ticket.number for _, ticket, _ in waiting]))
     tables.append(_failed_sms_table(session))
-    extension_ids = [e.request.id for e in extensions]
-    versions = {x.number: x.version for x in [*overdue, *near, *(r.ticket for r in returned)]}
+    extension_ids = [e.request.id for e in _items(listed["extensions"])]
+    versions = {x.number: x.version
+                for x in [*_items(listed["overdue"]), *_items(listed["near_due"]), *(r.ticket for r in returned)]}
     return Dashboard({table.name: table for table in tables}, extension_ids, versions)
+
+
+def _items(table: Table) -> list[Any]:
+    return table.page.items if table.page is not None else []
+
+
+TICKET_COLUMNS = [("工单号", TEXT), ("标题", TEXT), ("状态", TEXT), ("承办单位", TEXT), ("办理时限", TIME),
+                  ("剩余", TEXT)]
+
+
+def _ticket_list(name: str, title: str, found: Page[Any], now: dt.datetime, names: dict[int, str]) -> Table:
+    return Table(name, title, TICKET_COLUMNS, _ticket_rows(found.items, now, names), [x.number for x in found.items],
+                 page=found, page_param=f"{name}_page")
+
+
+def _overdue_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int) -> Table:
+    return _ticket_list("overdue", "超期工单", chasing_lists.overdue_page(session, page, now=now, per_page=per_page),
+                        now, names)
+
+
+def _near_due_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int) -> Table:
+    return _ticket_list("near_due", "临期工单（24小时内到期）",
+                        chasing_lists.near_due_page(session, page, now=now, per_page=per_page), now, names)
+
+
+def _extensions_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int) -> Table:
+    found = chasing_lists.extensions_page(session, page, per_page=per_page)
+    return Table("extensions", "延期申请待审批", [("工单号", TEXT), ("单位", TEXT), ("申请天数", INT), ("理由", TEXT),
+                                                ("申请时间", TIME), ("当前时限", TIME)],
+                 [[e.ticket.number, e.unit_name, e.request.working_days, e.request.reason, e.request.requested_at,
+                   e.ticket.deadline] for e in found.items], [e.ticket.number for e in found.items],
+                 page=found, page_param="extensions_page")
+
+
+# The lists shown a page at a time; a CSV of one holds up to EXPORT_ROWS of it.
+LISTS = {"overdue": _overdue_table, "near_due": _near_due_table, "extensions": _extensions_table}
+EXPORT_ROWS = 10_000
 
 
 def _failed_sms_table(session: Session) -> Table:
@@ -194,11 +235,27 @@ def _site(request: Request) -> Site:
     return request.app.state.site  # type: ignore[no-any-return]
 
 
+def _pages(request: Request) -> dict[str, int]:
+    """Which page of each chasing list the query asks for (`overdue_page=2`); 1 by default."""
+    pages = {}
+    for name in LISTS:
+        raw = request.query_params.get(f"{name}_page", "")
+        pages[name] = int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+    return pages
+
+
+def page_href(query: str, param: str, page: int, anchor: str) -> str:
+    """The dashboard as it is, with one list turned to `page`."""
+    params = [(k, v) for k, v in parse_qsl(query) if k not in (param, "done")] + [(param, str(page))]
+    return f"/supervisor?{urlencode(params)}#table-{anchor}"
+
+
 async def dashboard(request: Request, *, error: str | None = None, status: int = 200) -> Response:
     site = _site(request)
     today = today_local()
     period = parse_period(request, today)
-    board = await site.services.run(lambda s: build_tables(s, period, site.services.call_policy()))
+    pages = _pages(request)
+    board = await site.services.run(lambda s: build_tables(s, period, site.services.call_policy(), pages=pages))
     tables = board.tables
     daily = await site.services.run(lambda s: queries.daily_series(s, period))
     categories = [(str(row[0]), int(row[1])) for row in tables["categories"].rows][:12]
@@ -207,7 +264,7 @@ async def dashboard(request: Request, *, error: str | None = None, status: int =
     return site.render(request, "supervisor.html", {
         "kb_stale": kb_stale,
         "period": period, "presets": PRESETS, "tables": tables, "extension_ids": board.extension_ids,
-        "versions": board.versions, "query": request.url.query, "error": error,
+        "versions": board.versions, "query": request.url.query, "error": error, "page_href": page_href,
         "done": request.query_params.get("done"),
         "bars": charts.daily_bars(daily), "rates": charts.rate_line(daily),
         "category_chart": charts.hbars(categories, title="各分类受理量"),
@@ -221,7 +278,10 @@ async def export(request: Request) -> Response:
     actor, client = request.state.user.actor, client_key(request)
 
     def read(session: Session) -> Table | None:
-        table = build_tables(session, period, site.services.call_policy()).tables.get(name)
+        if name in LISTS:   # the whole list (up to EXPORT_ROWS), and nothing else of the dashboard
+            table: Table | None = LISTS[name](session, utcnow(), _unit_names(session), 1, EXPORT_ROWS)
+        else:
+            table = build_tables(session, period, site.services.call_policy()).tables.get(name)
         if table is not None:
             staff_activity.record(session, staff_activity.ActivityKind.EXPORT, actor, target=f"{name}.csv",
                                   address=client, detail={"since": period.since.isoformat(),
