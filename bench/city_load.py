@@ -7,7 +7,8 @@ the lifecycle by the demo's own history generator (dispatch/demo_history.py: rea
 citizen texts, units faster or slower, returns, extensions, ratings, what has not happened
 by now stays open), then every pooled ticket stands for several of that day's tickets, each
 with its own number, query code, phone, text of the same category, place and a time up to
-two hours earlier (its whole story moved with it). Running the generator for every ticket
+two hours earlier (its whole story moved with it; a duplicate's copy moves as its main
+ticket's copy does). Running the generator for every ticket
 would take an hour of CPU at ten million; copying its stories takes minutes.
 
 Secondary indexes and unique constraints of the loaded tables (the search indexes of
