@@ -7,7 +7,8 @@ the lifecycle by the demo's own history generator (dispatch/demo_history.py: rea
 citizen texts, units faster or slower, returns, extensions, ratings, what has not happened
 by now stays open), then every pooled ticket stands for several of that day's tickets, each
 with its own number, query code, phone, text of the same category, place and a time up to
-two hours earlier (its whole story moved with it). Running the generator for every ticket
+two hours earlier (its whole story moved with it; a duplicate's copy moves as its main
+ticket's copy does). Running the generator for every ticket
 would take an hour of CPU at ten million; copying its stories takes minutes.
 
 Secondary indexes and unique constraints of the loaded tables (the search indexes of
@@ -44,6 +45,8 @@ STREETS = ("文昌路", "黄河大道", "济源大道", "沁园路", "天坛路"
 PLACES = ("小区", "家属院", "社区", "村", "花园", "商业街", "菜市场", "学校门口", "公交站")
 REPLY_RECEIVED = "【12345】您的诉求已受理，工单号{number}，查询码{code}。可凭工单号和查询码查询办理进度。"
 _ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SPECIAL = re.compile(r"[\\\t\n\r]")   # translate() walks Chinese text char by char: only when needed
+_ZERO = dt.timedelta(0)
 _CITY = re.compile(r"[A-Z]\d*市")
 _DISTRICT = re.compile(r"[A-Z]\d+区")
 
@@ -83,9 +86,9 @@ def _q(v: Any) -> str:
     if v is False:
         return "f"
     if isinstance(v, str):
-        return v.translate(_ESCAPE)
+        return v.translate(_ESCAPE) if _SPECIAL.search(v) else v
     if isinstance(v, dt.datetime):
-        return v.replace(tzinfo=None).isoformat() if v.tzinfo is None else v.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat()
+        return v.isoformat() if v.tzinfo is None or v.utcoffset() == _ZERO else v.astimezone(dt.timezone.utc).isoformat()
     if isinstance(v, (dict, list)):
         return json.dumps(v, ensure_ascii=False).translate(_ESCAPE)
     return str(v)
@@ -208,6 +211,7 @@ class _Day:
             if e.title and e.body:
                 by_category[e.label].append((e.title, _summary(e.body)))
         self.texts = dict(by_category)
+        self.made: dict[tuple[str, int, str], tuple[str, str]] = {}   # a text placed, escaped for COPY
         self.agents = [(f"PJSIP/80{i:02d}", f"话务员{i:02d}") for i in range(1, 61)]
 
     def run(self, task: DayTask) -> tuple[dict[str, int], list[tuple[str, str, str | None]]]:
@@ -228,11 +232,18 @@ class _Day:
         index = {id(s): i for i, s in enumerate(stories)}
         copies = [task.count // pool + (i < task.count % pool) for i in range(pool)]
         made = []   # every copy: (received_at, story, copy number, shift)
+        shifts: dict[tuple[int, int], dt.timedelta] = {}
         for i, s in enumerate(stories):
             received = s.row["received_at"]
             room = min(JITTER, (received - start).total_seconds())
+            # A duplicate's copy k moves with its main ticket's copy k (the main is earlier,
+            # so it has as many copies and less room): the merge stays after both receipts.
+            main = index[id(s.merged_into)] if s.merged_into is not None else None
             for k in range(copies[i]):
-                shift = dt.timedelta(seconds=int(rng.random() * room)) if k else dt.timedelta(0)
+                shift = shifts.get((main, k)) if main is not None else None
+                if shift is None:
+                    shift = dt.timedelta(seconds=int(rng.random() * room)) if k else dt.timedelta(0)
+                shifts[(i, k)] = shift
                 made.append((received - shift, i, k, shift))
         made.sort(key=lambda m: (m[0], m[1], m[2]))
         ids = {(i, k): task.ticket_id + n for n, (_, i, k, _) in enumerate(made)}
@@ -245,16 +256,16 @@ class _Day:
         next_id = {"x": task.transfer_id, "e2": task.extension_id, "c": task.call_id, "s": task.sms_id}
         hashed = self.hash_chain
         for n, (received, i, k, shift) in enumerate(made):
-            s, tid, number = stories[i], task.ticket_id + n, numbers[(i, k)]
+            s, tid, number, at = stories[i], task.ticket_id + n, numbers[(i, k)], received.isoformat()
             row, (ticket_tail, event_tails, transfer_tails, extension_tail) = s.row, tails[i]
-            title, body = self._text(rng, row)
-            phone = row["phone"] if row["phone"] is None else f"+861{rng.choice('3578')}{rng.randrange(4_000_000):09d}"
-            code = f"{rng.randrange(1_000_000):06d}"
+            title, body = self._text(rng, row)   # escaped
+            phone = row["phone"] if row["phone"] is None else f"+861{'3578'[int(rng.random() * 4)]}{int(rng.random() * 4_000_000):09d}"
+            code = f"{int(rng.random() * 1_000_000):06d}"
             main = None
             if s.merged_into is not None:
                 m = index[id(s.merged_into)]
                 main = ids.get((m, k)) or ids[(m, 0)]
-            out["tickets"].append(f"{tid}\t{number}\t{code}\t{_q(title)}\t{_q(body)}\t{_q(phone)}\t{received.isoformat()}\t"
+            out["tickets"].append(f"{tid}\t{number}\t{code}\t{title}\t{body}\t{_q(phone)}\t{at}\t"
                                   f"{_q(main)}\t{_ts(row['resolved_at'], shift)}\t{_ts(row['closed_at'], shift)}\t"
                                   f"{ticket_tail}")
             if n % max(1, task.count // 20) == 0:
@@ -279,10 +290,11 @@ class _Day:
                     out["calls"].append(self._abandoned(rng, next_id["c"], received, tid))
                     next_id["c"] += 1
             elif row["channel"] == "sms" and phone is not None:
-                out["sms_inbound"].append(_line((next_id["s"], f"SM{tid:032x}", phone, received, body, "request", tid,
-                                                 REPLY_RECEIVED.format(number=number, code=code))))
+                out["sms_inbound"].append(f"{next_id['s']}\tSM{tid:032x}\t{phone}\t{at}\t{body}\t"
+                                          f"request\t{tid}\t{REPLY_RECEIVED.format(number=number, code=code)}\n")
                 next_id["s"] += 1
-            out["intake_sources"].append(_line((tid, tid, row["channel"], f"city:{number}", received, body, linkedid)))
+            out["intake_sources"].append(f"{tid}\t{tid}\t{row['channel']}\tcity:{number}\t{at}\t"
+                                         f"{body}\t{_q(linkedid)}\n")
             prev = None
             for e, tail in zip(s.events, event_tails):
                 when = e.at - shift
@@ -331,12 +343,20 @@ class _Day:
         return ticket, events, transfers, extension
 
     def _text(self, rng: random.Random, row: dict[str, Any]) -> tuple[str, str]:
-        texts = self.texts.get(row["category"])
-        title, body = rng.choice(texts) if texts else (row["title"], _summary(row["body"]))
-        place = row["location"] or "济源"
-        title = _DISTRICT.sub(place, _CITY.sub("济源市", title))[:200]
-        where = f"{place}{rng.choice(STREETS)}{rng.randint(1, 300)}号{rng.choice(PLACES)}"
-        return title, f"市民反映：{where}。" + _DISTRICT.sub(place, _CITY.sub("济源市", body))
+        """A title and body of the ticket's category in its place, both escaped for COPY."""
+        category, place = row["category"], row["location"] or "济源"
+        texts = self.texts.get(category)
+        key = (category, int(rng.random() * len(texts)), place) if texts else None
+        made = self.made.get(key) if key else None
+        if made is None:
+            title, body = texts[key[1]] if key else (row["title"], _summary(row["body"]))
+            made = (_q(_DISTRICT.sub(place, _CITY.sub("济源市", title))[:200]),
+                    _q(_DISTRICT.sub(place, _CITY.sub("济源市", body))))
+            if key:
+                self.made[key] = made
+        where = f"{place}{STREETS[int(rng.random() * len(STREETS))]}{int(rng.random() * 300) + 1}号" \
+                f"{PLACES[int(rng.random() * len(PLACES))]}"
+        return made[0], f"市民反映：{_q(where)}。{made[1]}"
 
     @staticmethod
     def _renumber(data: dict[str, Any], note: str | None, numbers: dict[tuple[int, int], str],
@@ -360,18 +380,21 @@ class _Day:
         entered = answered - dt.timedelta(seconds=wait)
         started = entered - dt.timedelta(seconds=rng.uniform(8, 30))
         ended = answered + dt.timedelta(seconds=talk)
-        agent, name = rng.choice(self.agents)
-        return _line((call_id, linkedid, phone and phone.removeprefix("+86"), "12345", "1", "hotline", started, entered,
-                      answered, ended, agent, name, 0, "16", wait, talk, "answered", ended, tid))
+        agent, name = self.agents[int(rng.random() * len(self.agents))]
+        caller = "\\N" if phone is None else phone.removeprefix("+86")
+        end = ended.isoformat()
+        return (f"{call_id}\t{linkedid}\t{caller}\t12345\t1\thotline\t{started.isoformat()}\t{entered.isoformat()}\t"
+                f"{answered.isoformat()}\t{end}\t{agent}\t{name}\t0\t16\t{wait}\t{talk}\tanswered\t{end}\t{tid}\n")
 
     def _abandoned(self, rng: random.Random, call_id: int, received: dt.datetime, tid: int) -> str:
         started = received - dt.timedelta(minutes=rng.uniform(5, 90))
         entered = started + dt.timedelta(seconds=rng.uniform(8, 30))
         wait = round(rng.expovariate(1 / 40), 1)
         ended = entered + dt.timedelta(seconds=wait)
-        caller = f"1{rng.choice('3578')}{rng.randrange(4_000_000):09d}"
-        return _line((call_id, f"{started.timestamp():.0f}.a{tid}", caller, "12345", "1", "hotline", started, entered,
-                      None, ended, None, None, 0, "16", wait, None, "abandoned", ended, None))
+        caller = f"1{'3578'[int(rng.random() * 4)]}{int(rng.random() * 4_000_000):09d}"
+        end = ended.isoformat()
+        return (f"{call_id}\t{started.timestamp():.0f}.a{tid}\t{caller}\t12345\t1\thotline\t{started.isoformat()}\t"
+                f"{entered.isoformat()}\t\\N\t{end}\t\\N\t\\N\t0\t16\t{wait}\t\\N\tabandoned\t{end}\t\\N\n")
 
     def _copy(self, out: dict[str, list[str]]) -> None:
         connection = self.session.connection().connection.dbapi_connection
