@@ -28,28 +28,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-def serve(kind: str, port: int, database_url: str) -> None:
-    """Runs in the child process."""
-    import uvicorn
-
-    if kind == "bare":
-        from starlette.applications import Starlette
-        from starlette.requests import Request
-        from starlette.responses import HTMLResponse
-        from starlette.routing import Route
-
-        async def bare(request: Request) -> HTMLResponse:
-            return HTMLResponse("<!doctype html><title>bare</title>" + "热" * 5000)
-
-        app = Starlette(routes=[Route("/{path:path}", bare)])
-    else:
-        from web.app import create_app
-        from web.config import Settings
-
-        app = create_app(Settings(database_url=database_url, log_level="WARNING"))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database (its tables are rebuilt)")
@@ -67,7 +45,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.database_url)
+        import servers  # bench/servers.py
+        servers.serve(args.serve, args.port, args.database_url)
         return
     if not args.skip_load:
         import city_load  # bench/city_load.py

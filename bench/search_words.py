@@ -30,28 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def serve(kind: str, port: int, database_url: str) -> None:
-    """Runs in the child process."""
-    import uvicorn
-
-    if kind == "bare":
-        from starlette.applications import Starlette
-        from starlette.requests import Request
-        from starlette.responses import HTMLResponse
-        from starlette.routing import Route
-
-        async def bare(request: Request) -> HTMLResponse:
-            return HTMLResponse("<!doctype html><title>bare</title>" + "热" * 5000)
-
-        app = Starlette(routes=[Route("/{path:path}", bare)])
-    else:
-        from web.app import create_app
-        from web.config import Settings
-
-        app = create_app(Settings(database_url=database_url, log_level="WARNING"))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
 def _load() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -131,7 +109,7 @@ def main() -> None:
     parser.add_argument("--serve", choices=["bare", "hotline"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.database_url)
+        servers.serve(args.serve, args.port, args.database_url)
     elif args.build:
         build(args.database_url, args.memory)
     else:

@@ -11,6 +11,29 @@ import time
 import httpx
 
 
+def serve(kind: str, port: int, database_url: str) -> None:
+    """`script --serve KIND`, in the child process: a bare Starlette route (the baseline) or the
+    hotline on `database_url`."""
+    import uvicorn
+
+    if kind == "bare":
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import HTMLResponse
+        from starlette.routing import Route
+
+        async def bare(request: Request) -> HTMLResponse:
+            return HTMLResponse("<!doctype html><title>bare</title>" + "热" * 5000)
+
+        app = Starlette(routes=[Route("/{path:path}", bare)])
+    else:
+        from web.app import create_app
+        from web.config import Settings
+
+        app = create_app(Settings(database_url=database_url, log_level="WARNING"))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
