@@ -16,7 +16,7 @@ candidate, so the index never changes the result):
 The function is declared STRICT, which keeps the planner from inlining its body (array_remove
 is not strict), and costly (COST 100, a hundred LIKEs): inlined, it looked as cheap as a few regexps, and a
 newest-first scan that computes the pairs of each row it reads could win over the index. (COST
-10000, nearer its true cost, put the plans' estimates above jit_above_cost: 140 ms of JIT.) Migration 0030 installs these (0015 installed the former trigram
+10000, nearer its true cost, put the plans' estimates above jit_above_cost: 140 ms of JIT.) Migration 0031 installs these (0015 installed the former trigram
 and pair indexes); change them only in a new migration. SQLite keeps plain LIKE.
 """
 from __future__ import annotations

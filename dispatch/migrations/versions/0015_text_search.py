@@ -7,7 +7,7 @@ The indexes are built CONCURRENTLY, outside the migration's transaction (autocom
 on a table of millions of tickets the build takes a long while (about 4 minutes per 300,000
 tickets on two cores) and intake must keep writing meanwhile. A build that fails leaves an
 invalid index: drop it and run the upgrade again. No column is added, so nothing to backfill.
-SQLite keeps LIKE and gets nothing. Migration 0030 replaces the title and body trigram
+SQLite keeps LIKE and gets nothing. Migration 0031 replaces the title and body trigram
 indexes and this pair index by one cheaper pair index: the statements are kept here as they
 were, so that this revision stays what it was (dispatch/text_search.py describes today's).
 """

@@ -1,7 +1,7 @@
 """search by words through one index of character pairs (PostgreSQL)
 
-Revision ID: 0030
-Revises: 0027
+Revision ID: 0031
+Revises: 0030
 
 Replaces 0015's title and body trigram indexes and its pair index (built through the text
 search parser) by `ix_tickets_pairs` over `ticket_pairs(title, body)` (dispatch/text_search.py):
@@ -18,8 +18,8 @@ from alembic import op
 
 from dispatch import text_search
 
-revision = "0030"
-down_revision = "0029"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
