@@ -55,11 +55,6 @@ def contribution(v: dict[str, Any]) -> Iterable[tuple[rollup.Key, rollup.Vector]
 CALLS = rollup.Kept(CallRollup, ("grouped_by", "day", "name", "wait"), COUNTS, Call, _FIELDS, contribution)
 
 
-def on_flush(session: Session, _context: Any, _instances: Any) -> None:
-    """before_flush hook: move the contribution of every new or changed call."""
-    rollup.move(session, (CALLS,))
-
-
 def covers(*thresholds: int) -> bool:
     """Whether the totals answer figures with these thresholds (seconds)."""
     return all(t in WAIT_STEPS for t in thresholds)

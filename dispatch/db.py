@@ -93,9 +93,16 @@ def _sqlite_begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     event.listen(factory, "before_flush", _forbid_event_changes)
-    event.listen(factory, "before_flush", rollup.on_flush)
-    event.listen(factory, "before_flush", call_totals.on_flush)
+    event.listen(factory, "before_flush", _move_running_totals)
     return factory
+
+
+# Every table of running totals, moved by one pass over the flush's new and changed rows.
+RUNNING_TOTALS = rollup.KEPT + (call_totals.CALLS,)
+
+
+def _move_running_totals(session: Session, _context: object, _instances: object) -> None:
+    rollup.move(session, RUNNING_TOTALS)
 
 
 def _forbid_event_changes(session: Session, _context, _instances) -> None:  # type: ignore[no-untyped-def]

@@ -162,11 +162,6 @@ def move(session: Session, kept: Iterable[Kept]) -> None:
         _apply(session, k, deltas[k])
 
 
-def on_flush(session: Session, _context: Any, _instances: Any) -> None:
-    """before_flush hook: move the contribution of every new or changed ticket and transfer."""
-    move(session, KEPT)
-
-
 def _apply(session: Session, kept: Kept, deltas: dict[Key, list[Any]]) -> None:
     rows = [dict(zip(kept.keys, key)) | dict(zip(kept.counts, vector)) for key, vector in deltas.items() if any(vector)]
     if rows:

@@ -8,10 +8,12 @@ ticket naming none keeps NULL: its township is then its unit's, when that unit i
 """
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, text as sql, update
 from sqlalchemy.orm import Session
 
 from dispatch.models import Ticket, Unit
@@ -69,10 +71,49 @@ def township_of(places: Places, location: str | None, title: str | None, body: s
     return None
 
 
-def backfill(connection: Connection, places: Places, *, batch: int = 5000,
+def backfill(connection: Connection, names: dict[str, list[str]], *, batch: int = 100_000,
              progress: Callable[[int], Any] | None = None) -> int:
-    """Set tickets.township on every ticket that has none, from its words, in batches by id
-    (a migration, or a history loaded without intake). Returns how many were set."""
+    """Set tickets.township on every ticket that has none, from its words and the township
+    names given (unit_names: code -> names), as township_of would (a migration, or a history
+    loaded without intake). Returns how many were set.
+
+    On PostgreSQL one UPDATE per `batch` ids matches every name at once with a regular
+    expression (an alternation is greedy: the leftmost match, the longest there, as the
+    Gazetteer); on SQLite, in Python. One UPDATE per ticket from Python took ~22 min a
+    million tickets."""
+    # As the Gazetteer's automaton: a name given twice belongs to the last unit that gives it.
+    code_of = {name: code for code, several in names.items() for name in several if len(name) >= 2}
+    if not code_of:
+        return 0
+    if connection.dialect.name == "postgresql":
+        return _backfill_in_sql(connection, code_of, batch, progress)
+    return _backfill_in_python(connection, gazetteer_places(Gazetteer(names)), progress)
+
+
+def _backfill_in_sql(connection: Connection, code_of: dict[str, str], batch: int,
+                     progress: Callable[[int], Any] | None) -> int:
+    pattern = "|".join(re.escape(name) for name in sorted(code_of))
+    places = json.dumps([{"name": name, "code": code} for name, code in code_of.items()], ensure_ascii=False)
+    statement = sql(
+        "WITH place AS (SELECT name, code FROM json_to_recordset(CAST(:places AS json)) AS p(name text, code text)), "
+        "named AS MATERIALIZED (SELECT id, COALESCE(substring(location FROM :pattern), substring(title FROM :pattern), "
+        f"  substring(substr(body, 1, {PLACE_TEXT_CHARS}) FROM :pattern)) AS name "
+        "  FROM tickets WHERE id > :low AND id <= :high AND township IS NULL) "
+        "UPDATE tickets SET township = place.code FROM named JOIN place ON place.name = named.name "
+        "WHERE tickets.id = named.id")
+    low, high = connection.execute(sql("SELECT MIN(id) - 1, MAX(id) FROM tickets WHERE township IS NULL")).one()
+    found = 0
+    while low is not None and low < high:
+        found += connection.execute(statement, {"places": places, "pattern": pattern,
+                                                "low": low, "high": low + batch}).rowcount
+        low += batch
+        if progress:
+            progress(found)
+    return found
+
+
+def _backfill_in_python(connection: Connection, places: Places, progress: Callable[[int], Any] | None,
+                        batch: int = 5000) -> int:
     table = Ticket.__table__
     change = (update(table).where(table.c.id == bindparam("ticket_id"))
               .values(township=bindparam("code")).execution_options(synchronize_session=False))

@@ -6,7 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from dispatch import db, hotspots, lifecycle, townships
@@ -110,3 +112,31 @@ def test_cells_are_counted_per_category_township_and_china_day(session: Session,
     _, two_days = hotspots.cell_counts(session, DAY, DAY + dt.timedelta(days=1), 28)
     assert two_days[("城乡建设", "jishui", DAY + dt.timedelta(days=1))] == 1
     assert session.scalar(select(Ticket.township).where(Ticket.id == nowhere.id)) is None
+
+
+# Names that overlap (the longest at the leftmost start wins), one inside another, one given by
+# two units (the last one's, as the Gazetteer's automaton keeps), and regular-expression characters.
+TRICKY_NAMES = {"qinyuan": ["沁园", "沁园街道"], "yuanjie": ["园街"], "jiedao": ["街道办"],
+                "dot": ["济.水", "(北海)"], "twice": ["天坛"], "again": ["天坛"], "short": ["镇"]}
+PIECES = ["沁园", "沁园街道", "园街", "街道办", "济.水", "济x水", "(北海)", "北海", "天坛", "镇", "路灯坏了",
+          "，", "小区", "a", "*", "\\"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.one_of(st.none(), st.lists(st.sampled_from(PIECES), max_size=4).map("".join)),
+                          st.lists(st.sampled_from(PIECES), max_size=4).map("".join),
+                          st.lists(st.sampled_from(PIECES), min_size=1, max_size=8).map("".join)),
+                min_size=1, max_size=6))
+def test_the_backfill_finds_the_township_intake_would_on_both_databases(session: Session,
+                                                                         texts: list[tuple]) -> None:
+    """On PostgreSQL the backfill is one UPDATE with a regular expression; on SQLite Python's
+    Gazetteer: both give what township_of gives for the same words."""
+    tickets = [take(session, body, at(DAY, 9), location=location, title=title or None)
+               for location, title, body in texts]
+    ids = [t.id for t in tickets]
+    session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(township=None))
+    townships.backfill(session.connection(), TRICKY_NAMES, batch=2)
+    found = dict(session.execute(select(Ticket.id, Ticket.township).where(Ticket.id.in_(ids))).all())
+    places = townships.gazetteer_places(Gazetteer(TRICKY_NAMES))
+    assert found == {t.id: townships.township_of(places, location, title or None, body)
+                     for t, (location, title, body) in zip(tickets, texts)}

@@ -26,7 +26,7 @@ def upgrade() -> None:
     # A plain ADD COLUMN on both databases (no batch copy of tickets on SQLite).
     op.add_column("tickets", sa.Column("township", sa.String(length=64), nullable=True))
     connection = op.get_bind()
-    townships.backfill(connection, townships.township_places(connection))
+    townships.backfill(connection, townships.unit_names(connection))
     # After the backfill: built once rather than kept up through a million updates.
     op.create_index("ix_tickets_received_at_hotspot_cells", "tickets",
                     ["received_at", "category", "township", "unit_id", "state"])
