@@ -66,6 +66,14 @@ class Table:
             return f"{value:.0f} 秒"
         return str(value)
 
+    def cells(self) -> list[list[tuple[str, str]]]:
+        """Each row's cells as (class, text) for the page: worded here in one pass, since a
+        call per cell from the template (align, shown) was most of the dashboard's render."""
+        styles = [f"k-{kind} num" if self.align(kind) else f"k-{kind}" for _, kind in self.columns]
+        kinds = [kind for _, kind in self.columns]
+        return [[(style, self.shown(value, kind)) for value, style, kind in zip(row, styles, kinds)]
+                for row in self.rows]
+
     def csv_value(self, value: Any, kind: str) -> Any:
         if value is None:
             return ""
