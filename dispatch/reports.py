@@ -7,14 +7,14 @@ event log alone and reports any difference, so every figure can be traced to eve
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import local_date, local_day_start, utcnow
-from dispatch import call_totals, disputes, rollup
+from dispatch import call_totals, disputes, period_totals, rollup
 from dispatch.models import (Call, OpenTicketRollup, Ticket, TicketChannelRollup, TicketEvent, TicketRollup,
                              TransferRollup, Unit)
 from dispatch.states import FINISHED_STATES, Bucket, State
@@ -111,7 +111,9 @@ class TicketFigures:
         return {"phone": self.rated_phone, "web": self.rated_web, "sms": self.rated_sms}
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "transfer_rate": self.transfer_rate,
+        # vars(), not dataclasses.asdict(): its deep copy of each number was most of the
+        # Python time of a year's figures.
+        return {**vars(self), "transfer_rate": self.transfer_rate,
                 "successful_transfer_rate": self.successful_transfer_rate,
                 "return_rate": self.return_rate, "resolution_rate": self.resolution_rate,
                 "on_time_rate": self.on_time_rate, "satisfaction_rate": self.satisfaction_rate,
@@ -180,8 +182,10 @@ def _ticket_totals(session: Session, period: Period) -> TicketTotals:
 
 
 def _added(rows: TicketTotals, counts: tuple[str, ...]) -> list[int]:
-    at = [2 + rollup.TICKET_COUNTS.index(c) for c in counts]
-    return [sum(int(row[i]) for row in rows) for i in at]
+    if not rows:
+        return [0] * len(counts)
+    columns = list(zip(*rows))
+    return [int(sum(columns[2 + rollup.TICKET_COUNTS.index(c)])) for c in counts]
 
 
 def ticket_figures(session: Session, period: Period, *, now: dt.datetime | None = None,
@@ -234,7 +238,7 @@ class UnitFigures:
     overdue: int           # open tickets with this unit, past their deadline now
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self),
+        return {**vars(self),
                 "successful_transfer_rate": rate(self.accepted, self.received),
                 "return_rate": rate(self.returned, self.received),
                 "resolution_rate": rate(self.resolved, self.received),
@@ -243,22 +247,29 @@ class UnitFigures:
 
 
 def unit_figures(session: Session, period: Period, *, now: dt.datetime | None = None,
-                 overdue_rows: Overdue | None = None, totals: TicketTotals | None = None) -> list[UnitFigures]:
+                 overdue_rows: Overdue | None = None, totals: TicketTotals | None = None,
+                 transfer_rows: list[tuple[Any, ...]] | None = None,
+                 unit_names: dict[int, tuple[str, str]] | None = None) -> list[UnitFigures]:
+    """`transfer_rows` (unit_id, *TRANSFER_COUNTS) and `unit_names` (id -> code, name): as
+    read already (period_totals.read), else read here."""
     if overdue_rows is None:
         overdue_rows = _overdue(session, period, now or utcnow())
+    if transfer_rows is None:
+        transfer_rows = rollup.totals(session, TransferRollup, period.since, period.until, ("unit_id",),
+                                      rollup.TRANSFER_COUNTS)
     by_unit: dict[int, list[int]] = {}
-    for unit_id, *values in rollup.totals(session, TransferRollup, period.since, period.until, ("unit_id",),
-                                          rollup.TRANSFER_COUNTS):
+    for unit_id, *values in transfer_rows:
         by_unit[unit_id] = [int(v) for v in values] + [0, 0, 0]
     if totals is None:
         rated_rows = rollup.totals(session, TicketRollup, period.since, period.until, ("unit_id",),
                                    ("rated", "satisfied_or_partly"))
     else:
         by_unit_rated: dict[int, list[int]] = {}
+        rated_at, good_at = (2 + rollup.TICKET_COUNTS.index(c) for c in ("rated", "satisfied_or_partly"))
         for row in totals:
             added = by_unit_rated.setdefault(row[1], [0, 0])
-            for i, n in enumerate(_added([row], ("rated", "satisfied_or_partly"))):
-                added[i] += n
+            added[0] += int(row[rated_at])
+            added[1] += int(row[good_at])
         rated_rows = [(unit_id, *values) for unit_id, values in by_unit_rated.items()]
     for unit_id, rated, good in rated_rows:
         if unit_id and (rated or good):
@@ -266,8 +277,10 @@ def unit_figures(session: Session, period: Period, *, now: dt.datetime | None = 
     for unit_id, _, n in overdue_rows:
         if unit_id is not None:
             by_unit.setdefault(unit_id, [0] * 8)[7] += n
-    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(by_unit)))} if by_unit else {}
-    figures = [UnitFigures(units[uid].code, units[uid].name, *values) for uid, values in by_unit.items()]
+    if unit_names is None:
+        unit_names = ({u.id: (u.code, u.name) for u in session.scalars(select(Unit).where(Unit.id.in_(by_unit)))}
+                      if by_unit else {})
+    figures = [UnitFigures(*unit_names[uid], *values) for uid, values in by_unit.items()]
     return sorted(figures, key=lambda f: (-f.received, f.unit_code))
 
 
@@ -286,21 +299,32 @@ def board_counts(session: Session, period: Period, *, totals: TicketTotals | Non
 def summary(session: Session, period: Period, *, now: dt.datetime | None = None,
             calls: CallPolicy = CallPolicy(), agents: bool = True) -> dict[str, Any]:
     """Every figure of the period at once (what /api/v1/stats and `hotline report` show),
-    counting the overdue tickets once and reading the ticket totals once for all of them.
-    `agents`: the call figures per answering agent too (the supervisor's page)."""
-    overdue_rows = _overdue(session, period, now or utcnow())
-    per_agent = call_figures_by(session, period, "agent", calls) if agents else {}
-    all_calls, per_queue = _calls_and_queues(session, period, calls)
-    totals = _ticket_totals(session, period)
+    from one read of the running totals (period_totals.py); each figure as the function of
+    its name above defines it. `agents`: the call figures per answering agent too (the
+    supervisor's page)."""
+    kept = period_totals.read(session, period.since, period.until, now or utcnow(), agents=agents,
+                              service_level=calls.service_level_seconds, in_time=ANSWER_IN_TIME_SECONDS,
+                              short_abandon=calls.short_abandon_seconds)
+    overdue_rows = [(unit_id, category, n) for (unit_id, category), n in kept.overdue.items()]
+    totals = kept.tickets
+    if kept.calls is None:   # thresholds between the kept steps: the calls themselves
+        all_calls = call_figures_between(session, period.start, period.end, calls)
+        per_queue = call_figures_by_rows(session, period, "queue", calls)
+        per_agent = call_figures_by_rows(session, period, "agent", calls) if agents else {}
+    else:
+        all_calls = _from_sums(sum(kept.calls["queue"].values(), call_totals.CallSums()), calls)
+        per_queue = {name or None: _from_sums(sums, calls) for name, sums in kept.calls["queue"].items()}
+        per_agent = {name or None: _from_sums(sums, calls) for name, sums in kept.calls["agent"].items()}
     return {
         "period": {"since": period.since.isoformat(), "until": period.until.isoformat()},
         "tickets": ticket_figures(session, period, overdue_rows=overdue_rows, totals=totals).as_dict(),
         "board": board_counts(session, period, totals=totals),
-        "units": [u.as_dict() for u in unit_figures(session, period, overdue_rows=overdue_rows, totals=totals)],
+        "units": [u.as_dict() for u in unit_figures(session, period, overdue_rows=overdue_rows, totals=totals,
+                                                    transfer_rows=kept.transfers, unit_names=kept.units)],
         "categories": {k or "": v.as_dict() for k, v in
                        figures_by_category(session, period, overdue_rows=overdue_rows, totals=totals).items()},
-        "handovers": handovers(session, period),
-        "disputes": [d.as_dict() for d in disputes.figures(session, period.start, period.end)],
+        "handovers": _handovers(kept.handovers),
+        "disputes": [disputes.DisputeFigures(*row).as_dict() for row in kept.disputes],
         "calls": {**all_calls.as_dict(),
                   "queues": {k or "": v.as_dict() for k, v in per_queue.items()},
                   "agents": {k or "": v.as_dict() for k, v in per_agent.items()}},
@@ -309,9 +333,13 @@ def summary(session: Session, period: Period, *, now: dt.datetime | None = None,
 
 def handovers(session: Session, period: Period) -> dict[str, int]:
     """即时转 of tickets received in the period, per emergency number (110, 119, 120, 122)."""
+    return _handovers(rollup.totals(session, TicketChannelRollup, period.since, period.until, ("handed_over_to",),
+                                    ("received",)))
+
+
+def _handovers(rows: list[tuple[Any, ...]]) -> dict[str, int]:
     counts = {service.value: 0 for service in EmergencyService}
-    for to, n in rollup.totals(session, TicketChannelRollup, period.since, period.until, ("handed_over_to",),
-                               ("received",)):
+    for to, n in rows:
         if to in counts:
             counts[to] += int(n)
     return counts

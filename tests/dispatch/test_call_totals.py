@@ -109,6 +109,24 @@ def test_a_setting_between_the_kept_steps_is_counted_from_the_calls(session: Ses
     assert reports.call_figures(session, PERIOD, CallPolicy(short_abandon_seconds=7)).short_abandoned == 1
 
 
+def test_the_summary_gives_the_call_figures_counting_the_calls_gives(session: Session) -> None:
+    for i, (wait, agent) in enumerate(((3.0, "PJSIP/8001"), (14.0, "PJSIP/8002"), (21.9, "PJSIP/8001"), (None, None))):
+        telephony.record_call(session, data(f"1.{i}", day=i % 2, wait=wait, agent=agent))
+    telephony.record_call(session, data("2.1", outcome="abandoned", wait=4.0, queue="complaints"))
+    telephony.record_call(session, data("2.2", outcome="abandoned", wait=40.0))
+    session.flush()
+    now = dt.datetime.combine(DAY + dt.timedelta(days=5), dt.time(9), tzinfo=CHINA)
+    # Kept steps (read with the ticket totals in one statement), and a setting between them.
+    for policy in (*POLICIES, CallPolicy(service_level_seconds=22), CallPolicy(short_abandon_seconds=7)):
+        calls = reports.summary(session, PERIOD, now=now, calls=policy)["calls"]
+        everything, queues, agents = from_rows(session, PERIOD, policy)
+        assert calls == {**everything.as_dict(), "queues": {k or "": v.as_dict() for k, v in queues.items()},
+                         "agents": {k or "": v.as_dict() for k, v in agents.items()}}
+        public = reports.public_summary(session, PERIOD, now=now, calls=policy)["calls"]
+        assert "agents" not in public and public["queues"] == calls["queues"]
+    assert calls["offered"] == 6 and set(calls["agents"]) == {"PJSIP/8001", "PJSIP/8002", ""}
+
+
 def test_the_recorder_keeps_the_totals_of_the_calls_it_records(sessions) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 

@@ -7,11 +7,12 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import handover, lifecycle, queries, reports, rollup
+from dispatch import disputes, handover, lifecycle, queries, reports, rollup
 from dispatch.actors import Actor
 from dispatch.clock import CHINA
 from dispatch.intake import IntakeRequest, IntakeRules, intake
 from dispatch.models import Ticket
+from dispatch.units import unit_by_code
 from dispatch.states import FINISHED_STATES, RESOLVED_STATES, State
 from dispatch.vocabulary import Channel, EmergencyService
 from tests.conftest import unit_staff
@@ -98,7 +99,15 @@ def test_a_rebuild_gives_the_totals_the_hooks_kept(session: Session, scenario: d
 
 
 def test_the_summary_adds_up_one_read_of_the_totals_as_each_figure_does_alone(
-        session: Session, scenario: dict[str, Ticket]) -> None:
+        session: Session, scenario: dict[str, Ticket], rules: IntakeRules, operator: Actor) -> None:
+    handover.handover(session, new_ticket(session, rules, now=at(7)), operator, EmergencyService.FIRE, now=at(7, 1))
+    # Qinyuan accepts a ticket, then says it is not theirs (a dispute raised on the 12th).
+    disputed = new_ticket(session, rules, now=at(7), category="环境保护")
+    qinyuan = unit_staff(session, "qinyuan")
+    lifecycle.transfer(session, disputed, unit_by_code(session, "qinyuan"), operator, now=at(7, 11))
+    lifecycle.accept(session, disputed, qinyuan, now=at(7, 12))
+    disputes.raise_dispute(session, disputed, qinyuan, "不属于本单位", now=at(12))
+    session.flush()
     for period in (PERIOD, reports.Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30)),
                    reports.Period(dt.date(2020, 1, 1), dt.date(2020, 12, 31))):
         summary = reports.summary(session, period, now=NOW)
@@ -107,4 +116,8 @@ def test_the_summary_adds_up_one_read_of_the_totals_as_each_figure_does_alone(
         assert summary["units"] == [u.as_dict() for u in reports.unit_figures(session, period, now=NOW)]
         assert summary["categories"] == {k or "": v.as_dict()
                                          for k, v in reports.figures_by_category(session, period, now=NOW).items()}
-    assert reports.summary(session, PERIOD, now=NOW)["tickets"]["received"] == 7
+        assert summary["handovers"] == reports.handovers(session, period)
+        assert summary["disputes"] == [d.as_dict() for d in disputes.figures(session, period.start, period.end)]
+    assert reports.summary(session, PERIOD, now=NOW)["tickets"]["received"] == 7 + 2   # the scenario's and these
+    november = reports.summary(session, reports.Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30)), now=NOW)
+    assert november["handovers"]["119"] == 1 and [d["raised"] for d in november["disputes"]] == [1]
