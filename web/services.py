@@ -32,6 +32,7 @@ from dispatch.routing import Router, RoutingAnswer, city_router
 from dispatch.kb_search import KbIndexCache, Synonyms
 from dispatch.reports import CallPolicy
 from dispatch.wallboard import WallboardPolicy
+from dispatch.unit_cache import UnitCache
 from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
 from web.intake_batch import IntakeBatcher
@@ -59,6 +60,8 @@ class Services:
     hotspot_index: GramIndex = field(default_factory=similarity.new_index)
     # The knowledge base's search index, rebuilt when an article changes.
     kb_index: KbIndexCache = field(default_factory=KbIndexCache)
+    # The units as the pages list them (dispatch/unit_cache.py: at most 30 s old).
+    units: UnitCache = field(default_factory=UnitCache)
 
     def call_policy(self) -> CallPolicy:
         """How calls are counted (service level, short abandons), from the settings."""
@@ -167,6 +170,10 @@ class Services:
     async def refresh_rules(self) -> None:
         """Give the router the rules as they now stand (city file + rules page)."""
         self.router.rules = await self.run(lambda session: routing_rules.router_rules(session, self.city))
+
+    async def forget_units(self) -> None:
+        """A unit changed (here or in another process): the pages read the table again."""
+        self.units.clear()
 
     async def refresh_catalogue(self) -> None:
         """Give the router the dispatch catalogue as it now stands: seeded from the city file
