@@ -279,7 +279,7 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role], *, max_files: int = 0
         data = site.auth.session(request)
         user = None
         if data is not None:
-            user = await request.app.state.services.run(
+            user = await request.app.state.services.read(
                 lambda s: identity_of_session(s, data, site.auth.settings))
         if user is None:
             if request.method == "GET" and request.headers.get("accept") != "text/event-stream":

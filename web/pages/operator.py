@@ -88,7 +88,7 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
     callbacks_page, follow_ups_page = _page(request, "callbacks_page"), _page(request, "follow_ups_page")
-    context = await site.services.run(lambda s: console_context(s, agent, callbacks_page, follow_ups_page,
+    context = await site.services.read(lambda s: console_context(s, agent, callbacks_page, follow_ups_page,
                                                                        units=site.services.units))
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,

@@ -126,7 +126,8 @@ async def status(request: Request, *, number: str | None = None, code: str | Non
         return None if ticket is None else status_context(session, ticket, site.services.units)
 
     try:
-        found = await site.services.run(work)  # a failure is counted and committed
+        # A failure is counted and committed (one upsert per limit: no transaction needed).
+        found = await site.services.read(work)
     except RateLimited as exc:
         context["error"] = describe(exc)
         response = site.render(request, "status.html", context, 429)

@@ -102,7 +102,7 @@ async def search(request: Request) -> Response:
         return {"asked": asked, "found": found, "unit_names": {u.id: u.name for u in units},
                 "units": [] if own is not None else units}
 
-    context = await site.services.run(work)
+    context = await site.services.read(work)
     params = context["asked"].params
     context.update(q=params.get("q", ""), params=params, query=urlencode(params),
                    states=[s.value for s in State], channels=[c.value for c in Channel],
