@@ -53,7 +53,7 @@ def page_of(session: Session, statement: Select[Any], page: int, per_page: int, 
     first = None
     if page <= 1:
         first = list(session.scalars(statement.limit(per_page)))
-        if len(first) < per_page:
+        if len(first) < per_page and (count_limit is None or len(first) <= count_limit):
             return Page(first, 1, 1, len(first))
     counted = statement.order_by(None)
     if count_limit is not None:
