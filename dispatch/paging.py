@@ -48,7 +48,13 @@ class Page(Generic[T]):
 def page_of(session: Session, statement: Select[Any], page: int, per_page: int, *,
             count_limit: int | None = None) -> Page[Any]:
     """Run an ordered SELECT of one entity for one page, and count the whole list (up to
-    `count_limit` rows when given: the pages then reach no further than that)."""
+    `count_limit` rows when given: the pages then reach no further than that). A first
+    page short of full is the whole list: no count then."""
+    first = None
+    if page <= 1:
+        first = list(session.scalars(statement.limit(per_page)))
+        if len(first) < per_page and (count_limit is None or len(first) <= count_limit):
+            return Page(first, 1, 1, len(first))
     counted = statement.order_by(None)
     if count_limit is not None:
         counted = counted.limit(count_limit + 1)
@@ -56,5 +62,6 @@ def page_of(session: Session, statement: Select[Any], page: int, per_page: int, 
     found = Bounded(rows) if count_limit is None else Bounded.of(rows, count_limit)
     pages = max(1, -(-found.value // per_page))
     page = min(max(1, page), pages)
-    items = list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page)))
+    items = first if page == 1 and first is not None else \
+        list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page)))
     return Page(items, page, pages, found.value, found.more)

@@ -151,8 +151,10 @@ class InboxPart:
     lead_unit: str | None
 
 
-def inbox_parts(session: Session, unit_id: int, *, limit: int = 200) -> list[InboxPart]:
-    """Open tickets where the unit still owes its part, soonest deadline first."""
+def inbox_parts(session: Session, unit_id: int, *, limit: int = 200,
+                unit_names: dict[int, str] | None = None) -> list[InboxPart]:
+    """Open tickets where the unit still owes its part, soonest deadline first.
+    `unit_names`: every unit's name by id, when the caller keeps them (else read here)."""
     rows = session.execute(
         select(Ticket, Transfer.role, Transfer.outcome)
         .join(Transfer, Transfer.ticket_id == Ticket.id)
@@ -160,7 +162,9 @@ def inbox_parts(session: Session, unit_id: int, *, limit: int = 200) -> list[Inb
                Transfer.outcome.in_(OPEN_OUTCOMES), Transfer.part_reply.is_(None),
                Ticket.state.in_([s.value for s in UNIT_STATES]))
         .order_by(Ticket.deadline.is_(None), Ticket.deadline, Ticket.received_at).limit(limit)).all()
-    names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    if not rows:
+        return []
+    names = unit_names if unit_names is not None else dict(session.execute(select(Unit.id, Unit.name)).all())
     return [InboxPart(t, role, outcome, names.get(t.unit_id) if t.unit_id else None)
             for t, role, outcome in rows]
 

@@ -40,9 +40,11 @@ def lookup(session: Session, number: str, query_code: str) -> Ticket:
     return ticket
 
 
-def public_view(session: Session, ticket: Ticket) -> dict[str, Any]:
+def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | None = None) -> dict[str, Any]:
+    """`unit_names`: every unit's name by id, when the caller keeps them (else read here)."""
     names = [ticket.name] if ticket.name else []
-    unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    if unit_names is None:
+        unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
     events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                              .order_by(TicketEvent.id)).all()
     timeline = []

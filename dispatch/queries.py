@@ -264,19 +264,38 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     # Counting every match of a common word among millions of tickets costs seconds: count
     # up to COUNT_LIMIT and say "more" past it (narrow the filters to page further).
     total = _common_word_count(session, wanted, visible_to_unit)
+    first = None
+    if total is None and page == 1 and _by_digits(wanted.text):
+        # A number or a phone matches a few tickets: a first page short of full is every
+        # match, and its length the count (one statement instead of two). Not for words:
+        # ordering every match of a common one costs more than counting up to the limit.
+        first = list(session.scalars(statement.limit(page_size)))
+        if len(first) < page_size:
+            return TicketPage(first, 1, 1, len(first))
     if total is None:
         total = _count(session, statement)
     more = total > COUNT_LIMIT
     total = min(total, COUNT_LIMIT)
     pages = max(1, -(-total // page_size))
     offset = (page - 1) * page_size
-    tickets = None
-    if more and wanted.text.strip():
+    tickets = first
+    if tickets is None and more and wanted.text.strip():
         plain = _filtered(wanted, visible_to_unit, _dialect(session), indexed=False)
         tickets = _from_newest(session, (plain, statement), offset, page_size)
     if tickets is None:
         tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
     return TicketPage(tickets, page, pages, total, more)
+
+
+def _by_digits(text: str) -> bool:
+    """A whole ticket number or a whole phone number, as _matches reads them (a part of
+    one may match thousands)."""
+    text = text.strip()
+    if _NUMBER.match(text):
+        return True
+    compact = re.sub(r"[\s\-+()]", "", text)
+    national = compact.removeprefix("86") if len(compact) > 11 else compact
+    return compact.isdigit() and _whole_phone(national) is not None
 
 
 def _count(session: Session, statement: Select[Any]) -> int:

@@ -76,11 +76,12 @@ class StaffIdentity:
 
 def identity_of_session(session: Session, data: SessionData, settings: AuthSettings) -> StaffIdentity | None:
     """The staff member whose live session this is, or None (revoked, expired, deactivated)."""
-    found = staff_sessions.lookup(session, data.session_id, idle_timeout=settings.idle_timeout,
-                                  max_age=settings.max_age)
+    found = staff_sessions.identify(session, data.session_id, idle_timeout=settings.idle_timeout,
+                                    max_age=settings.max_age)
     if found is None or found.user_id != data.user_id:
         return None
-    return load_identity(session, found.user_id)
+    return StaffIdentity(found.user_id, found.username, found.display_name or found.username, Role(found.role),
+                         found.unit_id, found.unit_name)
 
 
 def load_identity(session: Session, user_id: int) -> StaffIdentity | None:
@@ -278,7 +279,7 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role], *, max_files: int = 0
         data = site.auth.session(request)
         user = None
         if data is not None:
-            user = await request.app.state.services.run(
+            user = await request.app.state.services.read(
                 lambda s: identity_of_session(s, data, site.auth.settings))
         if user is None:
             if request.method == "GET" and request.headers.get("accept") != "text/event-stream":

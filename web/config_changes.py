@@ -1,5 +1,5 @@
 """What one process changes in the settings every process works from (the routing rules,
-the dispatch catalogue) reaches the others within moments: the changing process tells the "config" topic,
+the dispatch catalogue, the units the pages list) reaches the others within moments: the changing process tells the "config" topic,
 the relay carries it, and each process re-reads what changed. After the relay reconnects
 it hears "*" and re-reads everything, since it may have missed a word meanwhile."""
 from __future__ import annotations
@@ -17,11 +17,12 @@ log = logging.getLogger(__name__)
 
 RULES = "rules"
 CATALOGUE = "catalogue"
+UNITS = "units"
 
 
 def readers(services: Services) -> dict[str, Callable[[], Awaitable[None]]]:
     """What each kind of change makes a process re-read."""
-    return {RULES: services.refresh_rules, CATALOGUE: services.refresh_catalogue}
+    return {RULES: services.refresh_rules, CATALOGUE: services.refresh_catalogue, UNITS: services.forget_units}
 
 
 def tell(hub: LiveHub, what: str) -> None:

@@ -32,6 +32,7 @@ from dispatch.routing import Router, RoutingAnswer, city_router
 from dispatch.kb_search import KbIndexCache, Synonyms
 from dispatch.reports import CallPolicy
 from dispatch.wallboard import WallboardPolicy
+from dispatch.unit_cache import UnitCache
 from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
 from web.intake_batch import IntakeBatcher
@@ -59,6 +60,8 @@ class Services:
     hotspot_index: GramIndex = field(default_factory=similarity.new_index)
     # The knowledge base's search index, rebuilt when an article changes.
     kb_index: KbIndexCache = field(default_factory=KbIndexCache)
+    # The units as the pages list them (dispatch/unit_cache.py: at most 30 s old).
+    units: UnitCache = field(default_factory=UnitCache)
 
     def call_policy(self) -> CallPolicy:
         """How calls are counted (service level, short abandons), from the settings."""
@@ -168,6 +171,10 @@ class Services:
         """Give the router the rules as they now stand (city file + rules page)."""
         self.router.rules = await self.run(lambda session: routing_rules.router_rules(session, self.city))
 
+    async def forget_units(self) -> None:
+        """A unit changed (here or in another process): the pages read the table again."""
+        self.units.clear()
+
     async def refresh_catalogue(self) -> None:
         """Give the router the dispatch catalogue as it now stands: seeded from the city file
         the first time, then as supervisors change it. Until the city's units are imported,
@@ -184,11 +191,28 @@ class Services:
         with self._one_at_a_time(), self.sessions.begin() as session:
             return work(session)
 
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """run() for a page's reads (and single-statement writes: a counter's upsert, a last-seen
+        time), without BEGIN and COMMIT on PostgreSQL: each statement commits by itself. Under
+        READ COMMITTED each statement of a transaction saw its own snapshot anyway, and the two
+        round trips cost a loaded machine more than a page's own statements. SQLite: run()."""
+        return await self.off_loop(self.read_sync, work)
+
+    def read_sync(self, work: Callable[[Session], T]) -> T:
+        if self._lock is not None:
+            return self.run_sync(work)
+        with self.sessions(bind=self._autocommit) as session:
+            result = work(session)
+            session.commit()   # what the ORM held back (each statement committed as it ran)
+            return result
+
     def __post_init__(self) -> None:
         # SQLite has one writer and every transaction here takes the write lock up front
         # (BEGIN IMMEDIATE); threads that find it taken poll with sleeps. Queueing them on a
         # lock of our own hands the database over without the sleeps.
         self._lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        # The same pool, its connections lent in autocommit (read()).
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # PostgreSQL: as many threads as the pool has connections for (dispatch.db). More
         # only waited in the pool's queue, or opened connections beyond it, and every thread
         # woken fought the others for the GIL while a transaction held its row locks.

@@ -20,3 +20,28 @@ def test_a_bounded_count_says_more_and_the_pages_stop_at_it(session: Session, ru
     assert bounded.items == tickets[2:4] and str(bounded.counted) == "3+"
     assert str(page_of(session, statement, 1, 2, count_limit=5).counted) == "5"
     assert not Bounded(0) and Bounded(1)
+
+
+def test_a_first_page_short_of_full_is_counted_by_its_length(session: Session, rules: IntakeRules) -> None:
+    from sqlalchemy import event
+
+    tickets = [new_ticket(session, rules) for _ in range(3)]
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    bind = session.connection()
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        short = page_of(session, select(Ticket).order_by(Ticket.id), 1, 5, count_limit=3)
+        assert (short.items, short.total, short.pages, short.more) == (tickets, 3, 1, False)
+        assert len(statements) == 1   # no count: the short page is the whole list
+        bounded = page_of(session, select(Ticket).order_by(Ticket.id), 1, 5, count_limit=2)
+        assert (bounded.total, bounded.more) == (2, True)   # the limit still says "2+"
+        del statements[:]
+        full = page_of(session, select(Ticket).order_by(Ticket.id), 1, 2)
+        assert (full.items, full.total, full.pages) == (tickets[:2], 3, 2)
+        assert len(statements) == 2   # a full first page: counted as before
+    finally:
+        event.remove(bind, "before_cursor_execute", note)

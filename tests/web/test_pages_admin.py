@@ -223,6 +223,20 @@ def test_the_admin_edits_a_unit_and_a_loop_of_parents_is_refused(client: TestCli
     assert [a.target for a in changed] == ["housing"] and changed[0].detail["active"] == [True, False]
 
 
+def test_a_unit_the_admin_changed_is_listed_as_it_now_is_at_once(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    housing = unit(services, "housing")
+    option = f'<option value="housing">{housing.name}</option>'
+    assert option in client.get("/search").text   # the units are now kept by this process
+    response = post(client, f"/admin/units/{housing.id}", name="住房和城乡建设局（新）", kind="department",
+                    parent="", active="on")
+    assert response.status_code == 303
+    page = client.get("/search").text
+    assert option not in page and '<option value="housing">住房和城乡建设局（新）</option>' in page
+    post(client, f"/admin/units/{housing.id}", name="住房和城乡建设局（新）", kind="department", parent="")
+    assert 'value="housing"' not in client.get("/search").text   # deactivated: no longer offered
+
+
 def test_the_admin_sets_checks_and_clears_a_units_duty_phone(client: TestClient, services: Services) -> None:
     login(client, "admin")
     housing = unit(services, "housing")

@@ -18,6 +18,7 @@ from dispatch.errors import DispatchError, InvalidInput, NotFound, Reason
 from dispatch.models import Unit
 from dispatch.staff_activity import ActivityFilter, ActivityKind
 from dispatch.vocabulary import Role
+from web import config_changes
 from web.auth import staff_only
 from web.errors import BadRequest
 from web.inputs import parse_day
@@ -239,7 +240,14 @@ async def update_unit(request: Request) -> Response:
             duty_phone=_text(form, "duty_phone") if "duty_phone" in form else None))
     except DispatchError as exc:
         return await unit_page(request, error=describe(exc), status=422, typed_phone=_text(form, "duty_phone"))
+    _units_changed(site)
     return RedirectResponse(f"/admin/units/{unit_id}?done=saved", status_code=303)
+
+
+def _units_changed(site: Site) -> None:
+    """Every process's pages list the units as they now are (dispatch/unit_cache.py)."""
+    site.services.units.clear()
+    config_changes.tell(site.hub, config_changes.UNITS)
 
 
 async def _import_text(form: Any) -> str:
@@ -293,6 +301,7 @@ async def import_apply(request: Request) -> Response:
         return site.render(request, "admin_import.html", {
             "plan": changed_plan, "text": text, "kinds": UNIT_KINDS_ZH, "section": "units",
             "notice": "预览之后单位已有变动，以下是按现在的数据重新算出的变化，请再确认一次。"}, 409)
+    _units_changed(site)
     return RedirectResponse("/admin/units?done=imported", status_code=303)
 
 

@@ -20,6 +20,7 @@ from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import IllegalTransition, InvalidInput, Reason
 from dispatch.intake import IntakeRequest, intake
 from dispatch.phone import national_form
+from dispatch.unit_cache import UnitCache
 from dispatch.vocabulary import Channel, RequestType, Urgency
 from web.auth import staff_only
 from web.messages import describe, words
@@ -50,7 +51,7 @@ def pop_message(pop: telephony.ScreenPop | dict[str, Any]) -> dict[str, Any]:
 
 
 def console_context(session: Session, agent: str | None, callbacks_page: int = 1,
-                    follow_ups_page: int = 1) -> dict[str, Any]:
+                    follow_ups_page: int = 1, *, units: UnitCache) -> dict[str, Any]:
     call = queries.current_call(session, agent) if agent else None
     due = follow_up.due_page(session, follow_ups_page)
     return {
@@ -60,7 +61,7 @@ def console_context(session: Session, agent: str | None, callbacks_page: int = 1
         "waiting_count": queries.awaiting_dispatch_count(session),
         "callbacks": telephony.callback_page(session, callbacks_page),
         "follow_ups": due, "follow_up_calls": follow_up.calls_made(session, due.items),
-        "unit_names": {u.id: u.name for u in queries.active_units(session)},
+        "unit_names": {u.id: u.name for u in units.active(session)},
     }
 
 
@@ -87,7 +88,8 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
     callbacks_page, follow_ups_page = _page(request, "callbacks_page"), _page(request, "follow_ups_page")
-    context = await site.services.run(lambda s: console_context(s, agent, callbacks_page, follow_ups_page))
+    context = await site.services.read(lambda s: console_context(s, agent, callbacks_page, follow_ups_page,
+                                                                       units=site.services.units))
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),

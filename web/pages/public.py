@@ -17,6 +17,7 @@ from dispatch.errors import IllegalTransition, InvalidInput, RateLimited, Reason
 from dispatch.intake import IntakeRequest, intake
 from dispatch.models import Ticket
 from dispatch.public import public_view
+from dispatch.unit_cache import UnitCache
 from dispatch.vocabulary import Channel, Rating, RequestType
 from web.auth import checked_form, client_key
 from web.messages import describe, words
@@ -102,9 +103,9 @@ async def submit(request: Request) -> Response:
 WEB_CITIZEN = Actor.citizen(Channel.WEB.value)
 
 
-def status_context(session: Session, ticket: Ticket) -> dict[str, Any]:
+def status_context(session: Session, ticket: Ticket, units: UnitCache) -> dict[str, Any]:
     """The public view, and whether the citizen is asked to rate (or what they said)."""
-    return {"view": public_view(session, ticket), "may_rate": follow_up.may_rate(session, ticket),
+    return {"view": public_view(session, ticket, units.names(session)), "may_rate": follow_up.may_rate(session, ticket),
             "rating": ticket.rating}
 
 
@@ -122,10 +123,11 @@ async def status(request: Request, *, number: str | None = None, code: str | Non
 
     def work(session: Session) -> dict[str, Any] | None:
         ticket = limits.limited_lookup(session, rules, number, code, client)
-        return None if ticket is None else status_context(session, ticket)
+        return None if ticket is None else status_context(session, ticket, site.services.units)
 
     try:
-        found = await site.services.run(work)  # a failure is counted and committed
+        # A failure is counted and committed (one upsert per limit: no transaction needed).
+        found = await site.services.read(work)
     except RateLimited as exc:
         context["error"] = describe(exc)
         response = site.render(request, "status.html", context, 429)

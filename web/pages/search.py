@@ -98,11 +98,11 @@ async def search(request: Request) -> Response:
             if asked.page > found.pages:   # past the end: the last page
                 found = queries.staff_tickets(session, visible_to_unit=own, wanted=asked.wanted,
                                               page=found.pages, page_size=PAGE_SIZE)
-        names = {u.id: u.name for u in queries.active_units(session)}
-        return {"asked": asked, "found": found, "unit_names": names,
-                "units": [] if own is not None else queries.active_units(session)}
+        units = site.services.units.active(session)
+        return {"asked": asked, "found": found, "unit_names": {u.id: u.name for u in units},
+                "units": [] if own is not None else units}
 
-    context = await site.services.run(work)
+    context = await site.services.read(work)
     params = context["asked"].params
     context.update(q=params.get("q", ""), params=params, query=urlencode(params),
                    states=[s.value for s in State], channels=[c.value for c in Channel],
@@ -122,7 +122,7 @@ async def search_csv(request: Request) -> Response:
         staff_activity.record(session, staff_activity.ActivityKind.EXPORT, user.actor, target="search.csv",
                               address=client, detail={**{k: v for k, v in asked.params.items() if v and k != "q"},
                                                       "rows": len(tickets)})  # the words may hold a phone number
-        return asked, tickets, {u.id: u.name for u in queries.active_units(session)}
+        return asked, tickets, {u.id: u.name for u in site.services.units.active(session)}
 
     asked, tickets, unit_names = await site.services.run(work)
     return export_tickets(user, asked, tickets, unit_names)

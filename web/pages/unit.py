@@ -92,7 +92,7 @@ async def inbox(request: Request) -> Response:
     user = request.state.user
     raw = request.query_params.get("page", "")
     page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
-    context = await site.services.run(lambda s: inbox_context(s, user.unit_id, site.services.deadline_classes(), page))
+    context = await site.services.read(lambda s: inbox_context(s, user.unit_id, site.services.deadline_classes(), page))
     context["done"] = request.query_params.get("done")
     return site.render(request, "unit.html", context)
 
