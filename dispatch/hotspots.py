@@ -342,7 +342,7 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
     row = np.repeat(np.arange(n), np.diff(unit.indptr))
     texts_with = np.bincount(unit.indices, minlength=unit.shape[1])[unit.indices]
     frequent = texts_with > FREQUENT_GRAM_TEXTS
-    rare, common = _part(unit, row, (texts_with > 1) & ~frequent), _part(unit, row, frequent)
+    rare = _part(unit, row, (texts_with > 1) & ~frequent)
     bound = np.sqrt(np.bincount(row[frequent], weights=unit.data[frequent] ** 2, minlength=n))
     slack = 1e-9   # the bound in floats: never leave out a pair on the line
     floor = min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
@@ -370,6 +370,7 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
     heavy = np.flatnonzero(bound + slack >= np.sqrt(lowest))
     if len(heavy) and bound.max() > 0:
         wide = np.flatnonzero(bound * bound.max() + slack >= lowest)
+        common = _part(unit, row, frequent)
         block = (common[heavy] @ common[wide].T.tocsr()).tocoo()
         i, j = heavy[block.row], wide[block.col]
         keep = (i != j) & (bound[i] * bound[j] + slack >= threshold(i, j))
