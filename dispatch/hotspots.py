@@ -250,15 +250,15 @@ FREQUENT_GRAM_TEXTS = 32
 SCORE_DECIMALS = 12
 
 
-def _part(matrix: sp.csr_matrix, row: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
-    """The entries of `matrix` where `mask` holds (`row`: each entry's row), over the columns
-    they use only (renumbered in order): the fewer columns, the cheaper each transpose."""
-    used = np.zeros(matrix.shape[1], bool)
-    used[matrix.indices[mask]] = True
-    number = np.cumsum(used) - 1
+def _part(matrix: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
+    """The entries of `matrix` in the columns where `columns` holds, over those columns only
+    (renumbered in order): the fewer columns, the cheaper each transpose."""
+    mask = columns[matrix.indices]
+    row = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
     indptr = np.concatenate([[0], np.cumsum(np.bincount(row[mask], minlength=matrix.shape[0]))])
-    return sp.csr_matrix((matrix.data[mask], number[matrix.indices[mask]].astype(np.int32), indptr),
-                         shape=(matrix.shape[0], int(used.sum())))
+    number = (np.cumsum(columns) - 1).astype(np.int32)
+    return sp.csr_matrix((matrix.data[mask], number[matrix.indices[mask]], indptr),
+                         shape=(matrix.shape[0], int(number[-1]) + 1 if len(number) else 0))
 
 
 def _pairs_of_groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -339,11 +339,12 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
         # The same float operations as the score's, so that a pair on the line is kept alike.
         return min_score - similarity.SAME_PLACE_BONUS * same_place - similarity.SAME_CATEGORY_BONUS * same_category
 
-    row = np.repeat(np.arange(n), np.diff(unit.indptr))
-    texts_with = np.bincount(unit.indices, minlength=unit.shape[1])[unit.indices]
+    texts_with = np.bincount(unit.indices, minlength=unit.shape[1])
     frequent = texts_with > FREQUENT_GRAM_TEXTS
-    rare = _part(unit, row, (texts_with > 1) & ~frequent)
-    bound = np.sqrt(np.bincount(row[frequent], weights=unit.data[frequent] ** 2, minlength=n))
+    rare = _part(unit, (texts_with > 1) & ~frequent)
+    common_entries = frequent[unit.indices]
+    row = np.repeat(np.arange(n), np.diff(unit.indptr))
+    bound = np.sqrt(np.bincount(row[common_entries], weights=unit.data[common_entries] ** 2, minlength=n))
     slack = 1e-9   # the bound in floats: never leave out a pair on the line
     floor = min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
 
@@ -367,11 +368,12 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
     # Elsewhere (no place bonus), the two bounds' product must reach min_score - the category bonus:
     # one of the two texts has a bound of at least its square root.
     lowest = max(0.0, min_score - similarity.SAME_CATEGORY_BONUS)
-    heavy = np.flatnonzero(bound + slack >= np.sqrt(lowest))
+    is_heavy = bound + slack >= np.sqrt(lowest)
+    heavy = np.flatnonzero(is_heavy)
     if len(heavy) and bound.max() > 0:
-        wide = np.flatnonzero(bound * bound.max() + slack >= lowest)
-        common = _part(unit, row, frequent)
-        block = (common[heavy] @ common[wide].T.tocsr()).tocoo()
+        wide = np.flatnonzero(is_heavy | (bound * bound.max() + slack >= lowest))
+        common = _part(unit[wide], frequent)
+        block = (common[np.searchsorted(wide, heavy)] @ common.T.tocsr()).tocoo()
         i, j = heavy[block.row], wide[block.col]
         keep = (i != j) & (bound[i] * bound[j] + slack >= threshold(i, j))
         found_i.append(np.minimum(i[keep], j[keep]))
