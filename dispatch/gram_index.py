@@ -176,7 +176,7 @@ def unit_rows(pool: _Pool) -> sp.csr_matrix:
     the cosine of two texts is the dot product of their rows."""
     n = pool.tf.shape[0]
     idf = np.log((n + 1) / (pool.df + 1)) + 1
-    # On the stored entries directly: sparse products with diagonal matrices cost ten times more.
+    # On the stored entries directly: sparse products with diagonal matrices cost several times more.
     weighted = pool.tf.data * idf[pool.tf.indices]
     row = np.repeat(np.arange(n), np.diff(pool.tf.indptr))
     norms = np.sqrt(np.bincount(row, weights=weighted * weighted, minlength=n))
