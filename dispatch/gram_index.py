@@ -176,10 +176,13 @@ def unit_rows(pool: _Pool) -> sp.csr_matrix:
     the cosine of two texts is the dot product of their rows."""
     n = pool.tf.shape[0]
     idf = np.log((n + 1) / (pool.df + 1)) + 1
-    weighted = pool.tf @ sp.diags(idf)
-    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    # On the stored entries directly: sparse products with diagonal matrices cost several times more.
+    weighted = pool.tf.data * idf[pool.tf.indices]
+    row = np.repeat(np.arange(n), np.diff(pool.tf.indptr))
+    norms = np.sqrt(np.bincount(row, weights=weighted * weighted, minlength=n))
     norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1 / norms) @ weighted)
+    return sp.csr_matrix((weighted * (1 / norms)[row], pool.tf.indices.copy(), pool.tf.indptr.copy()),
+                         shape=pool.tf.shape)
 
 
 def pairwise(index: GramIndex, texts: Sequence[str], min_cosine: float, chunk: int = 512) -> list[dict[int, float]]:

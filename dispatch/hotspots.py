@@ -98,18 +98,23 @@ _WANTED = Ticket.state != State.INVALID.value
 
 
 def _ticket_rows(session: Session, start: dt.datetime, end: dt.datetime, *,
-                 open_since: dt.datetime | None = None) -> list[Any]:
+                 open_since: dt.datetime | None = None, limit: int | None = None) -> list[Any]:
+    """The tickets received in start..end, then those still open received in open_since..start:
+    newest first, at most `limit` (counted in SQL: the open ones of a month are tens of thousands
+    in a busy city, and their texts were most of the reading). Only what the clusters show."""
     township, (unit, joined) = township_column()
-    statement = (select(Ticket.id, Ticket.location, Ticket.title,
-                        func.substr(Ticket.body, 1, PLACE_TEXT_CHARS).label("body_start"), Ticket.unit_id,
-                        Ticket.number, Ticket.received_at, Ticket.category, Ticket.state, Ticket.channel,
-                        Ticket.phone, Ticket.confidential, township.label("township"))
-                 .outerjoin(unit, joined))
-    rows = list(session.execute(statement.where(_WANTED, Ticket.received_at >= start, Ticket.received_at < end)))
-    if open_since is not None and open_since < start:
+    statement = (select(Ticket.id, Ticket.title,
+                        func.substr(Ticket.body, 1, PLACE_TEXT_CHARS).label("body_start"), Ticket.number,
+                        Ticket.received_at, Ticket.category, Ticket.state, Ticket.channel, Ticket.phone,
+                        Ticket.confidential, township.label("township"))
+                 .outerjoin(unit, joined).order_by(Ticket.received_at.desc(), Ticket.id.desc()))
+    rows = list(session.execute(statement.where(_WANTED, Ticket.received_at >= start, Ticket.received_at < end)
+                                .limit(limit)))
+    left = None if limit is None else limit - len(rows)
+    if open_since is not None and open_since < start and (left is None or left > 0):
         rows += list(session.execute(statement.where(
             _WANTED, Ticket.received_at >= open_since, Ticket.received_at < start,
-            Ticket.state.not_in([s.value for s in FINISHED_STATES]))))
+            Ticket.state.not_in([s.value for s in FINISHED_STATES])).limit(left)))
     return rows
 
 
@@ -192,9 +197,9 @@ def clusters(session: Session, since: dt.date, until: dt.date, *, rules: Hotspot
     grouped by matter; the largest groups first. `pairs`: how the pairs that join are found
     (near_pairs; bench/assessment.py times near_pairs_one_by_one beside it)."""
     end = local_day_start(until + dt.timedelta(days=1))
-    rows = _ticket_rows(session, local_day_start(since), end, open_since=end - dt.timedelta(days=rules.open_days))
-    rows.sort(key=lambda r: (r.received_at, r.id), reverse=True)
-    rows = rows[:rules.max_cluster_tickets]
+    # Newest first, (received_at, id) descending: the period's, then the older open ones.
+    rows = _ticket_rows(session, local_day_start(since), end, open_since=end - dt.timedelta(days=rules.open_days),
+                        limit=rules.max_cluster_tickets)
     if len(rows) < rules.cluster_min_size:
         return []
     townships = [r.township for r in rows]
@@ -245,15 +250,19 @@ FREQUENT_GRAM_TEXTS = 32
 SCORE_DECIMALS = 12
 
 
-def _keep(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
-    kept = matrix.copy()
-    kept.data = np.where(mask, kept.data, 0.0)
-    kept.eliminate_zeros()
-    return kept
+def _part(matrix: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
+    """The entries of `matrix` in the columns where `columns` holds, over those columns only
+    (renumbered in order): the fewer columns, the cheaper each transpose."""
+    mask = columns[matrix.indices]
+    row = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row[mask], minlength=matrix.shape[0]))])
+    number = (np.cumsum(columns) - 1).astype(np.int32)
+    return sp.csr_matrix((matrix.data[mask], number[matrix.indices[mask]], indptr),
+                         shape=(matrix.shape[0], int(number[-1]) + 1 if len(number) else 0))
 
 
 def _pairs_of_groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every ordered pair (i, j), i != j, of rows with the same code >= 0."""
+    """Every pair (i, j), i < j, of rows with the same code >= 0."""
     order = np.argsort(codes, kind="stable")
     order = order[codes[order] >= 0]
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
@@ -265,7 +274,7 @@ def _pairs_of_groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     i, j = np.concatenate(rows), np.concatenate(cols)
-    return i[i != j], j[i != j]
+    return i[i < j], j[i < j]
 
 
 def _dots(unit: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 20_000) -> np.ndarray:
@@ -277,6 +286,31 @@ def _dots(unit: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 
     return out
 
 
+# The upper triangle of the rare grams' product is computed this many row blocks at a time: each
+# pair once rather than twice, and each block's entries filtered while they are few.
+PRODUCT_BLOCKS = 8
+
+
+def _rare_candidates(rare: sp.csr_matrix, keep: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (i, j), i < j, sharing a rare gram for which keep(i, j, dot over the rare grams)
+    holds."""
+    n = rare.shape[0]
+    found_i, found_j = [], []
+    # The rows from lo on meet the rows of block [lo, hi): 56% of the full product in 8 blocks,
+    # each row transposed once.
+    edges = np.unique(np.linspace(0, n, PRODUCT_BLOCKS + 1).astype(np.int64))
+    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist()):
+        block = (rare[lo:] @ rare[lo:hi].T.tocsr()).tocoo()
+        j, i = block.row.astype(np.int64) + lo, block.col.astype(np.int64) + lo
+        upper = j > i
+        i, j, part = i[upper], j[upper], block.data[upper]
+        kept = keep(i, j, part)
+        found_i.append(i[kept])
+        found_j.append(j[kept])
+    return np.concatenate(found_i), np.concatenate(found_j)
+
+
 def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[str], categories: list[str | None],
                min_score: float) -> list[dict[int, float]]:
     """For each ticket, the others whose score with it reaches `min_score` (index -> score): the
@@ -284,14 +318,14 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
     IDF of these texts, plus the same-township and same-category bonuses, capped at 1).
 
     Without multiplying out every pair: a pair's cosine is its dot product over the rare grams
-    (those in at most FREQUENT_GRAM_TEXTS texts: a sparse product with few entries) plus its dot
-    product over the frequent ones, which is at most the product of the two texts' norms over
-    the frequent grams (Cauchy-Schwarz). Only the pairs whose rare part plus that bound can reach
-    the pair's own threshold (min_score less the bonuses the pair has) are scored, exactly; the
-    others cannot join. The same pairs as near_pairs_one_by_one, with cosines equal to ~1e-15
-    (summed in another order). Two texts without a gram in common never join (a threshold at or
-    below the two bonuses would otherwise group any two tickets of one township and category;
-    the one-by-one path did)."""
+    (those in 2 to FREQUENT_GRAM_TEXTS texts: a sparse product with few entries; a gram of one
+    text adds to no pair) plus its dot product over the frequent ones, which is at most the
+    product of the two texts' norms over the frequent grams (Cauchy-Schwarz). Only the pairs
+    whose rare part plus that bound can reach the pair's own threshold (min_score less the
+    bonuses the pair has) are scored, exactly, each pair once; the others cannot join. The same
+    pairs as near_pairs_one_by_one, with cosines equal to ~1e-15 (summed in another order). Two
+    texts without a gram in common never join (a threshold at or below the two bonuses would
+    otherwise group any two tickets of one township and category; the one-by-one path did)."""
     n = len(texts)
     if n == 0:
         return []
@@ -306,19 +340,26 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
         return min_score - similarity.SAME_PLACE_BONUS * same_place - similarity.SAME_CATEGORY_BONUS * same_category
 
     texts_with = np.bincount(unit.indices, minlength=unit.shape[1])
-    frequent = texts_with[unit.indices] > FREQUENT_GRAM_TEXTS
-    rare, common = _keep(unit, ~frequent), _keep(unit, frequent)
-    bound = np.sqrt(np.asarray(common.multiply(common).sum(axis=1)).ravel())
+    frequent = texts_with > FREQUENT_GRAM_TEXTS
+    rare = _part(unit, (texts_with > 1) & ~frequent)
+    common_entries = frequent[unit.indices]
+    row = np.repeat(np.arange(n), np.diff(unit.indptr))
+    bound = np.sqrt(np.bincount(row[common_entries], weights=unit.data[common_entries] ** 2, minlength=n))
     slack = 1e-9   # the bound in floats: never leave out a pair on the line
     floor = min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
+
+    def reachable(i: np.ndarray, j: np.ndarray, part: np.ndarray) -> np.ndarray:
+        # First against the lowest threshold any pair can have (both bonuses), then each its own.
+        reach = part + bound[i] * bound[j] + slack
+        kept = np.flatnonzero(reach >= floor)
+        kept = kept[reach[kept] >= threshold(i[kept], j[kept])]
+        mask = np.zeros(len(i), bool)
+        mask[kept] = True
+        return mask
+
     # Pairs sharing a rare gram.
-    shared = (rare @ rare.T.tocsr()).tocoo()
-    i, j, part = shared.row, shared.col, shared.data
-    # First against the lowest threshold any pair can have (both bonuses), then each its own.
-    keep = (i != j) & (part + bound[i] * bound[j] + slack >= floor)
-    i, j, part = i[keep].astype(np.int64), j[keep].astype(np.int64), part[keep]
-    keep = part + bound[i] * bound[j] + slack >= threshold(i, j)
-    found_i, found_j = [i[keep]], [j[keep]]
+    i, j = _rare_candidates(rare, reachable)
+    found_i, found_j = [i], [j]
     # Pairs sharing frequent grams only, in one township (small groups: every pair is looked at).
     i, j = _pairs_of_groups(place)
     keep = bound[i] * bound[j] + slack >= threshold(i, j)
@@ -327,16 +368,17 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
     # Elsewhere (no place bonus), the two bounds' product must reach min_score - the category bonus:
     # one of the two texts has a bound of at least its square root.
     lowest = max(0.0, min_score - similarity.SAME_CATEGORY_BONUS)
-    heavy = np.flatnonzero(bound + slack >= np.sqrt(lowest))
+    is_heavy = bound + slack >= np.sqrt(lowest)
+    heavy = np.flatnonzero(is_heavy)
     if len(heavy) and bound.max() > 0:
-        wide = np.flatnonzero(bound * bound.max() + slack >= lowest)
-        block = (common[heavy] @ common[wide].T.tocsr()).tocoo()
+        wide = np.flatnonzero(is_heavy | (bound * bound.max() + slack >= lowest))
+        common = _part(unit[wide], frequent)
+        block = (common[np.searchsorted(wide, heavy)] @ common.T.tocsr()).tocoo()
         i, j = heavy[block.row], wide[block.col]
         keep = (i != j) & (bound[i] * bound[j] + slack >= threshold(i, j))
-        found_i += [i[keep], j[keep]]
-        found_j += [j[keep], i[keep]]
-    i, j = np.concatenate(found_i), np.concatenate(found_j)
-    pair = np.unique(i * n + j)          # sorted by row, then column
+        found_i.append(np.minimum(i[keep], j[keep]))
+        found_j.append(np.maximum(i[keep], j[keep]))
+    pair = np.unique(np.concatenate(found_i) * n + np.concatenate(found_j))
     i, j = pair // n, pair % n
     cosines = _dots(unit, i, j)
     near = cosines > 0
@@ -348,6 +390,10 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
                         + similarity.SAME_CATEGORY_BONUS * same_category)
     kept = scores >= min_score
     i, j, scores = i[kept], j[kept], np.round(scores[kept], SCORE_DECIMALS)
+    # Each pair both ways (a product is the same either way round), by row, then column.
+    i, j, scores = np.concatenate([i, j]), np.concatenate([j, i]), np.concatenate([scores, scores])
+    order = np.lexsort((j, i))
+    i, j, scores = i[order], j[order], scores[order]
     bounds = np.searchsorted(i, np.arange(n + 1))
     cols, values = j.tolist(), scores.tolist()
     return [dict(zip(cols[a:b], values[a:b])) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import db, hotspots, similarity
-from dispatch.clock import CHINA, local_date, utcnow
+from dispatch.clock import CHINA, local_date, local_day_start, utcnow
 from dispatch.demo import seed_with_history
 from dispatch.demo_history import HistorySize
 from dispatch.intake import IntakeRequest, IntakeRules, intake
@@ -116,6 +116,19 @@ def _candidates(session: Session) -> tuple[list[str], list[str], list[str | None
     rows = hotspots._ticket_rows(session, NOW - dt.timedelta(days=60), NOW + dt.timedelta(days=1))
     return ([hotspots.message_text(r.title, r.body_start or "") for r in rows], [r.township for r in rows],
             [r.category for r in rows])
+
+
+def test_the_newest_candidates_are_counted_off_in_sql_as_sorting_them_all_would(session: Session) -> None:
+    # The period's tickets, then the older open ones, newest first: at most `limit`, cut in SQL.
+    start, end = local_day_start(SURGE_DAY), local_day_start(SURGE_DAY + dt.timedelta(days=1))
+    open_since = end - dt.timedelta(days=30)
+    everything = hotspots._ticket_rows(session, start, end, open_since=open_since)
+    newest = sorted(everything, key=lambda r: (r.received_at, r.id), reverse=True)
+    in_period = sum(1 for r in everything if r.received_at >= start)
+    assert in_period >= 15 and len(everything) > in_period + 10
+    for limit in (7, in_period, in_period + 10, len(everything) + 1):
+        found = hotspots._ticket_rows(session, start, end, open_since=open_since, limit=limit)
+        assert [r.id for r in found] == [r.id for r in newest[:limit]]
 
 
 def _same_pairs(found: list[dict[int, float]], one_by_one: list[dict[int, float]]) -> None:
