@@ -8,6 +8,7 @@ from dispatch.intake import IntakeRules
 from dispatch.models import Ticket
 from dispatch.paging import Bounded, page_of
 from tests.dispatch.helpers import new_ticket
+from tests.statements import statements_sent
 
 
 def test_a_bounded_count_says_more_and_the_pages_stop_at_it(session: Session, rules: IntakeRules) -> None:
@@ -23,17 +24,8 @@ def test_a_bounded_count_says_more_and_the_pages_stop_at_it(session: Session, ru
 
 
 def test_a_first_page_short_of_full_is_counted_by_its_length(session: Session, rules: IntakeRules) -> None:
-    from sqlalchemy import event
-
     tickets = [new_ticket(session, rules) for _ in range(3)]
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    bind = session.connection()
-    event.listen(bind, "before_cursor_execute", note)
-    try:
+    with statements_sent(session.connection()) as statements:
         short = page_of(session, select(Ticket).order_by(Ticket.id), 1, 5, count_limit=3)
         assert (short.items, short.total, short.pages, short.more) == (tickets, 3, 1, False)
         assert len(statements) == 1   # no count: the short page is the whole list
@@ -43,5 +35,3 @@ def test_a_first_page_short_of_full_is_counted_by_its_length(session: Session, r
         full = page_of(session, select(Ticket).order_by(Ticket.id), 1, 2)
         assert (full.items, full.total, full.pages) == (tickets[:2], 3, 2)
         assert len(statements) == 2   # a full first page: counted as before
-    finally:
-        event.remove(bind, "before_cursor_execute", note)

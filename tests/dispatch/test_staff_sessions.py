@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dispatch import staff_sessions
@@ -11,6 +11,7 @@ from dispatch.clock import utcnow
 from dispatch.models import StaffSession, StaffUser
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import Role
+from tests.statements import statements_sent
 
 IDLE, MAX_AGE = dt.timedelta(hours=2), dt.timedelta(hours=12)
 
@@ -32,17 +33,8 @@ def test_a_live_session_names_its_user_and_unit_in_one_statement(session: Sessio
     user = _user(session, housing.id)
     start = utcnow()
     live = staff_sessions.create(session, user.id, now=start)
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    bind = session.connection()
-    event.listen(bind, "before_cursor_execute", note)
-    try:
+    with statements_sent(session.connection()) as statements:
         found = _identify(session, live.id, start + dt.timedelta(seconds=30))
-    finally:
-        event.remove(bind, "before_cursor_execute", note)
     assert found == staff_sessions.SessionUser(user.id, "wang", "王", Role.UNIT_STAFF.value, housing.id, housing.name)
     assert len(statements) == 1   # not touched within a minute
 
