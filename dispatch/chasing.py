@@ -36,7 +36,7 @@ from dispatch.clock import CHINA, local_date
 from dispatch.deadlines import WorkCalendar
 from dispatch.errors import Conflict
 from dispatch.models import Ticket, Transfer, Unit
-from dispatch.notices import NoticeKind, local_time, tell
+from dispatch.notices import NoticeKind, already_told, local_time, tell
 from dispatch.parts import OPEN_OUTCOMES
 from dispatch.states import UNIT_STATES
 from dispatch.vocabulary import TransferRole
@@ -106,12 +106,21 @@ def _deadline_key(kind: NoticeKind, ticket: Ticket, suffix: str = "") -> str:
     return f"{kind.value}:{ticket.id}:{ticket.deadline.strftime('%Y%m%dT%H%M%S')}{suffix}"
 
 
+def _not_yet_told(session: Session, kind: NoticeKind, chased: list[Chased]) -> list[Chased]:
+    """Those not yet told of this kind for this deadline, asked in one statement (tell() still
+    decides, by the notice's unique key, when two processes race)."""
+    keys = [(c.unit.id, _deadline_key(kind, c.ticket)) for c in chased]
+    told = already_told(session, keys)
+    return [c for c, key in zip(chased, keys) if key not in told]
+
+
 def warn_near_due(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> list[str]:
     """临期预警: tickets due within policy.near_due and not yet warned for this deadline,
     to the lead and to each part still owing its answer."""
     told = []
     near = (Ticket.deadline > now, Ticket.deadline <= now + policy.near_due)
-    for chased in [Chased(t, u) for t, u in _with_units(session, *near)] + _parts(session, *near):
+    for chased in _not_yet_told(session, NoticeKind.NEAR_DUE,
+                                [Chased(t, u) for t, u in _with_units(session, *near)] + _parts(session, *near)):
         ticket, unit = chased.ticket, chased.unit
         assert ticket.deadline is not None
         text = (f"临期预警：工单{ticket.number}{chased.as_part}「{ticket.title}」将于{local_time(ticket.deadline)}到期，"
@@ -132,7 +141,7 @@ def mark_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
         text = f"超期：工单{ticket.number}「{ticket.title}」已于{local_time(ticket.deadline)}超过办理时限，请尽快办结。"
         if _once(session, ticket, lambda: _overdue(session, ticket, unit, text, now)):
             marked.append(ticket.number)
-    for part in _parts(session, Ticket.deadline < now):
+    for part in _not_yet_told(session, NoticeKind.OVERDUE, _parts(session, Ticket.deadline < now)):
         ticket = part.ticket
         assert ticket.deadline is not None
         text = (f"超期：工单{ticket.number}{part.as_part}「{ticket.title}」已于{local_time(ticket.deadline)}"

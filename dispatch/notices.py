@@ -66,6 +66,23 @@ def tell(session: Session, unit: Unit, kind: NoticeKind, key: str, text: str, *,
     return notice
 
 
+# Keys asked for at once by already_told (well under SQLite's bound parameters).
+KEYS_A_STATEMENT = 500
+
+
+def already_told(session: Session, wanted: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which (unit id, key) notices exist: one statement per KEYS_A_STATEMENT keys, where tell()'s
+    own check is one per notice (the scheduler's pass asks about every near-due ticket, nearly
+    all told before)."""
+    found: set[tuple[int, str]] = set()
+    units, keys = sorted({unit for unit, _ in wanted}), sorted({key for _, key in wanted})
+    for start in range(0, len(keys), KEYS_A_STATEMENT):
+        # Both columns of the unique (unit, key) index, so that it is read, not the table.
+        found.update((unit, key) for unit, key in session.execute(select(Notice.unit_id, Notice.key).where(
+            Notice.unit_id.in_(units), Notice.key.in_(keys[start:start + KEYS_A_STATEMENT]))))
+    return found & set(wanted)
+
+
 def _sms_text(text: str) -> str:
     return f"【12345热线】{text}"
 

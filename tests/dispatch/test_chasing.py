@@ -17,6 +17,7 @@ from dispatch.models import Notice, OutboxMessage, Ticket, TicketEvent, Unit
 from dispatch.units import City, import_units, load_city, unit_by_code
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
+from tests.statements import statements_sent
 
 RECEIVED = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)  # a Monday morning, China time
 DUTY_PHONE = "+8613800000001"
@@ -263,3 +264,17 @@ def test_notices_are_unique_per_unit_and_key(session: Session, units: City, oper
     assert notices.tell(session, unit, notices.NoticeKind.OVERDUE, "k", "二", ticket=ticket) is None
     session.commit()
     assert session.scalar(select(func.count(Notice.id))) == 1
+
+
+def test_a_pass_over_tickets_already_warned_asks_once_not_per_ticket(session: Session, units: City,
+                                                                      operator: Actor) -> None:
+    tickets = [_ticket_with_unit(session, operator, code)[0] for code in ("housing", "housing", "transport", "gas")]
+    deadline = min(t.deadline for t in tickets if t.deadline is not None)
+    when = deadline - dt.timedelta(minutes=30)   # all four are due the same day
+    assert sorted(chasing.warn_near_due(session, when, POLICY)) == sorted(t.number for t in tickets)
+    session.commit()
+    with statements_sent(session.connection()) as statements:
+        assert chasing.warn_near_due(session, when + dt.timedelta(minutes=1), POLICY) == []
+    # The near-due tickets, their owing parts, and which were told: not one check per ticket.
+    assert len(statements) == 3, statements
+    assert len(_notices(session)) == 4
