@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -100,9 +100,24 @@ def refuse_if_blocked(session: Session, limits: list[tuple[Limit, str]], reason:
                       now: dt.datetime | None = None) -> None:
     """Raise RateLimited (with the longest wait) if any (limit, subject) is used up."""
     now = now or utcnow()
-    used_up = [(limit, subject) for limit, subject in limits if blocked(session, limit, subject, now)]
+    on = [(limit, subject) for limit, subject in limits if limit.on]
+    if not on:
+        return
+    # Every counter in one statement: a status lookup or a login checks two.
+    wanted = {(limit.key(subject), limit.window_start(now)): (limit, subject) for limit, subject in on}
+    rows = session.connection().execute(
+        select(RateCounter.key, RateCounter.window_start, RateCounter.count)
+        .where(or_(*(and_(RateCounter.key == key, RateCounter.window_start == start) for key, start in wanted))))
+    counts = {(key, _utc(start)): n for key, start, n in rows}
+    used_up = [(limit, subject) for (key, start), (limit, subject) in wanted.items()
+               if counts.get((key, _utc(start)), 0) >= limit.limit]
     if used_up:
         refuse(used_up, reason, now)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite gives the window back without its zone: compared in UTC either way."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
 
 
 def refuse(used_up: list[tuple[Limit, str]], reason: Reason, now: dt.datetime) -> None:

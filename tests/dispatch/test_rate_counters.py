@@ -4,12 +4,15 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import rate_counters
+from dispatch.errors import RateLimited, Reason
 from dispatch.models import RateCounter
 from dispatch.rate_counters import Limit
+from tests.statements import statements_sent
 
 NOON = dt.datetime(2026, 11, 23, 12, 0, 30, tzinfo=dt.timezone.utc)
 
@@ -70,3 +73,26 @@ def test_concurrent_hits_from_many_connections_are_all_counted(sessions: session
     for thread in threads:
         thread.join()
     assert sorted(seen) == list(range(1, 41))  # no hit lost, no count given twice
+
+
+def test_every_counter_checked_is_read_in_one_statement_and_the_used_up_ones_refuse(session: Session) -> None:
+    per_address = Limit("address", 2, dt.timedelta(minutes=1))
+    per_ticket = Limit("ticket", 3, dt.timedelta(hours=1))
+    day = Limit("day", 1, dt.timedelta(days=1), dt.timedelta(hours=8))   # a window from China midnight
+    checks = [(per_address, "10.0.0.1"), (per_ticket, "20260101-0001"), (day, "10.0.0.1")]
+    with statements_sent(session.connection()) as statements:
+        rate_counters.refuse_if_blocked(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
+    assert len(statements) == 1
+    for _ in range(2):
+        rate_counters.hit(session, per_address, "10.0.0.1", NOON)
+    rate_counters.hit(session, per_ticket, "20260101-0001", NOON)
+    with pytest.raises(RateLimited) as refused:
+        rate_counters.refuse_if_blocked(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
+    assert refused.value.limit == "address"
+    # The next minute's window is empty again; the day's counter, one hit, refuses on its own.
+    later = NOON + dt.timedelta(minutes=1)
+    rate_counters.refuse_if_blocked(session, checks, Reason.TOO_MANY_LOOKUPS, later)
+    rate_counters.hit(session, day, "10.0.0.1", later)
+    with pytest.raises(RateLimited) as refused:
+        rate_counters.refuse_if_blocked(session, checks, Reason.TOO_MANY_LOOKUPS, later)
+    assert refused.value.limit == "day"
