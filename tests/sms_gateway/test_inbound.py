@@ -93,9 +93,11 @@ def test_more_text_soon_after_is_added_to_the_open_ticket(hotline: Hotline, sess
     assert "您的诉求已受理" in forced.text and number not in forced.text
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))
     assert count(session, Ticket) == 2
-    sources = session.scalars(select(IntakeSource.body).where(IntakeSource.ticket_id == ticket.id)).all()
+    sources = session.scalars(select(IntakeSource.body).where(IntakeSource.ticket_id == ticket.id)
+                              .order_by(IntakeSource.id)).all()
     assert sources == [COMPLAINT, "路灯在济水大街和学苑路交叉口", "另外旁边的井盖也松了。"]
-    actions = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)).all()
+    actions = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)
+                              .order_by(TicketEvent.id)).all()
     assert actions == ["receive", "repeat_contact", "repeat_contact"]
 
 
