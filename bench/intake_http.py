@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import contextvars
 import csv
 import json
 import os
@@ -38,6 +37,7 @@ from typing import Any
 import httpx
 
 import servers  # bench/servers.py
+from request_marks import IN_REQUEST, marking  # bench/request_marks.py
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -198,7 +198,6 @@ def wrk(base: str, script: Path, seconds: float, offset: int, connections: int =
 
 # ---- round trips ------------------------------------------------------------------------
 
-IN_REQUEST: contextvars.ContextVar[bool] = contextvars.ContextVar("in_request", default=False)
 
 
 @dataclass
@@ -261,12 +260,7 @@ def count_round_trips(url: str, model_dir: Path, messages: list[dict[str, str]],
     app = create_app(settings)
     counts = RoundTrips()
 
-    async def counting(scope: Any, receive: Any, send: Any) -> None:
-        token = IN_REQUEST.set(scope["type"] == "http")
-        try:
-            await app(scope, receive, send)
-        finally:
-            IN_REQUEST.reset(token)
+    counting = marking(app)
 
     made = 0
     with TestClient(counting) as client:

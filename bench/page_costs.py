@@ -10,7 +10,6 @@ The statements are timed between SQLAlchemy's before/after cursor hooks (the rou
 from __future__ import annotations
 
 import argparse
-import contextvars
 import cProfile
 import io
 import pstats
@@ -21,13 +20,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-IN_REQUEST: contextvars.ContextVar[bool] = contextvars.ContextVar("in_request", default=False)
 # The watcher's stamps (web/pages/site.py), read every second whatever else happens.
 _WATCHER = re.compile(r"max\((ticket_events|notices)\.id\)|^(BEGIN|COMMIT|ROLLBACK)|^select 1", re.I)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # after ROOT: bench/web.py is not the web package
+
+from request_marks import IN_REQUEST, marking  # noqa: E402  (bench/request_marks.py)
 
 
 def _paths(url: str) -> dict[str, tuple[str | None, list[str]]]:
@@ -67,12 +67,7 @@ def main() -> None:
     paths = _paths(args.database_url)
     app = create_app(Settings(database_url=args.database_url, log_level="WARNING"))
 
-    async def marked(scope: Any, receive: Any, send: Any) -> None:
-        token = IN_REQUEST.set(scope["type"] == "http")
-        try:
-            await app(scope, receive, send)
-        finally:
-            IN_REQUEST.reset(token)
+    marked = marking(app)
 
     with TestClient(marked, base_url="http://127.0.0.1") as client:
         engine = app.state.services.engine
