@@ -37,22 +37,10 @@ def create(session: Session, user_id: int, now: dt.datetime | None = None) -> St
 def lookup(session: Session, session_id: str, *, idle_timeout: dt.timedelta, max_age: dt.timedelta,
            now: dt.datetime | None = None) -> StaffSession | None:
     """The live session with this id (not revoked, not idle too long, not too old, its user
-    still active), its last-seen time moved on; else None."""
-    now = now or utcnow()
-    row = session.execute(select(StaffSession, StaffUser.active)
-                          .join(StaffUser, StaffUser.id == StaffSession.user_id)
-                          .where(StaffSession.id == session_id)).first()
-    if row is None:
+    still active), its last-seen time moved on; else None. The row of identify()'s answer."""
+    if identify(session, session_id, idle_timeout=idle_timeout, max_age=max_age, now=now) is None:
         return None
-    found, active = row
-    if found.revoked_at is not None or not active:
-        return None
-    if now - found.last_seen_at > idle_timeout or now - found.created_at > max_age:
-        return None
-    if now - found.last_seen_at > TOUCH_AFTER:
-        found.last_seen_at = now
-        session.flush()
-    return found
+    return session.get(StaffSession, session_id, populate_existing=True)
 
 
 @dataclass(frozen=True)
@@ -69,8 +57,9 @@ class SessionUser:
 
 def identify(session: Session, session_id: str, *, idle_timeout: dt.timedelta, max_age: dt.timedelta,
              now: dt.datetime | None = None) -> SessionUser | None:
-    """lookup() and its user with their unit in one statement (every staff page asks, so it
-    costs one round trip and no ORM objects); its last-seen time moved on as lookup() does."""
+    """Who the live session with this id belongs to (not revoked, not idle too long, not too
+    old, its user still active), with their unit, in one statement (every staff page asks, so
+    it costs one round trip and no ORM objects); its last-seen time moved on; else None."""
     now = now or utcnow()
     row = session.execute(
         select(StaffSession.created_at, StaffSession.last_seen_at, StaffSession.revoked_at, StaffUser.active,
