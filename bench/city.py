@@ -34,6 +34,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000_000)
     parser.add_argument("--per-day", type=int, default=66_000, help="tickets a day (Beijing: about 66,000)")
     parser.add_argument("--streams", type=int, default=2, help="COPY processes and index builds at once")
+    parser.add_argument("--without-index", action="append", default=[], metavar="NAME",
+                        help="leave this index unbuilt (repeatable), e.g. ix_tickets_pairs, whose build is most of a big load")
     parser.add_argument("--hash-chain", action="store_true", help="chain the events' hashes (slower)")
     parser.add_argument("--seconds", type=int, default=15, help="per measurement")
     parser.add_argument("--skip-load", action="store_true", help="measure the tickets already loaded")
@@ -51,7 +53,7 @@ def main() -> None:
     if not args.skip_load:
         import city_load  # bench/city_load.py
         city_load.load(args.database_url, args.tickets, per_day=args.per_day, streams=args.streams,
-                       hash_chain=args.hash_chain, say=lambda line: print(line, flush=True))
+                       hash_chain=args.hash_chain, without=tuple(args.without_index), say=lambda line: print(line, flush=True))
     if not args.load_only:
         import city_measure  # bench/city_measure.py
         city_measure.measure(__file__, args.database_url, args.seconds, only=args.routes, port=args.server_port)

@@ -455,10 +455,12 @@ def _run(task: DayTask) -> tuple[DayTask, dict[str, int], list[tuple[str, str, s
 # -- the whole load --
 
 def load(url: str, tickets: int, *, per_day: int = 66_000, streams: int = 2, seed: int = 12345,
-         hash_chain: bool = False, index_memory: str = "1GB", fresh: bool = True, say: Say = print) -> Loaded:
+         hash_chain: bool = False, index_memory: str = "1GB", fresh: bool = True,
+         without: tuple[str, ...] = (), say: Say = print) -> Loaded:
     """Rebuild the database's tables (unless not `fresh`: then they are there, migrated),
     seed the demo city, then load `tickets` of history. `streams` 0 writes from this
-    process (for tests), N from N processes at once."""
+    process (for tests), N from N processes at once. The indexes named in `without` are
+    dropped and left unbuilt (their statements are printed, to build them later)."""
     from sqlalchemy.orm import Session
 
     from dispatch import db
@@ -480,6 +482,9 @@ def load(url: str, tickets: int, *, per_day: int = 66_000, streams: int = 2, see
     with Session(engine) as session:
         tasks = plan(session, tickets, per_day, now)
     rebuild = drop_indexes(engine)
+    unknown = set(without) - {name for name, _ in rebuild}
+    if unknown:
+        raise ValueError(f"no such index on the loaded tables: {', '.join(sorted(unknown))}")
     say(f"schema and demo city {time.monotonic() - began:.0f} s; {len(tasks)} days, {tickets:,} tickets, "
         f"{streams} COPY streams; {len(rebuild)} indexes and constraints dropped until the end")
     loaded = Loaded()
@@ -505,7 +510,10 @@ def load(url: str, tickets: int, *, per_day: int = 66_000, streams: int = 2, see
         for table in LOADED:
             connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
-    build_indexes(engine, rebuild, max(1, streams), index_memory, say)
+    for name, statement in rebuild:
+        if name in without:
+            say(f"  index {name} not built; to build it: {statement}")
+    build_indexes(engine, [r for r in rebuild if r[0] not in without], max(1, streams), index_memory, say)
     from dispatch import totals_sql   # the totals of calls, channels and deadlines, from the rows
     totals_sql.refill_database(engine)
     began_vacuum = time.monotonic()
