@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from dispatch import rollup, text_search
@@ -496,14 +496,19 @@ def recently_resolved(session: Session, *, limit: int = 8) -> list[ResolvedCase]
 
 def current_call(session: Session, agent: str) -> Call | None:
     """The call an operator's phone is on now (answered, not ended), if any."""
-    return session.scalar(select(Call).where(Call.agent == agent, Call.answered_at.is_not(None),
-                                             Call.ended_at.is_(None))
-                          .order_by(Call.answered_at.desc()).limit(1))
+    return session.scalar(_CURRENT_CALL, {"agent": agent})
 
 
 def known_agents(session: Session) -> list[str]:
     """Agent interfaces the PBX has reported (PJSIP/7001 ...), for the operator to pick theirs."""
-    return list(session.scalars(select(AgentStatus.interface).order_by(AgentStatus.interface)))
+    return list(session.scalars(_KNOWN_AGENTS))
+
+
+# The operator console asks these on every request: built once.
+_CURRENT_CALL = (select(Call).where(Call.agent == bindparam("agent"), Call.answered_at.is_not(None),
+                                    Call.ended_at.is_(None))
+                 .order_by(Call.answered_at.desc()).limit(1))
+_KNOWN_AGENTS = select(AgentStatus.interface).order_by(AgentStatus.interface)
 
 
 def change_stamp(session: Session) -> int:
