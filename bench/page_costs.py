@@ -58,8 +58,9 @@ class ServerProfile:
     and the worker threads that run their database work. A profiler sees only the thread
     that enabled it, and TestClient serves from threads of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, order: str = "cumulative") -> None:
         self.on = False
+        self.order = order
         self._by_thread: dict[int, cProfile.Profile] = {}
 
     @contextlib.contextmanager
@@ -99,7 +100,7 @@ class ServerProfile:
             stats = pstats.Stats(profilers[0], stream=out)
             for more in profilers[1:]:
                 stats.add(more)
-            stats.sort_stats("cumulative").print_stats(top)
+            stats.sort_stats(self.order).print_stats(top)
         print(out.getvalue())
         self._by_thread.clear()
 
@@ -111,6 +112,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the server side of the requests (event loop and worker threads), print the top functions")
+    parser.add_argument("--profile-order", default="cumulative", help="pstats order: cumulative, tottime, ...")
     parser.add_argument("--statements", action="store_true", help="print every statement of the median request")
     args = parser.parse_args()
 
@@ -123,7 +125,7 @@ def main() -> None:
     paths = _paths(args.database_url)
     app = create_app(Settings(database_url=args.database_url, log_level="WARNING"))
 
-    profile = ServerProfile()
+    profile = ServerProfile(args.profile_order)
     marked = marking(profile.wrap_app(app))   # marked outside: the profile asks IN_REQUEST
 
     with TestClient(marked, base_url="http://127.0.0.1") as client:
