@@ -128,15 +128,14 @@ class Line:
 @functools.cache
 def _page_statement() -> Any:
     t, p = Ticket.__table__.alias("t"), Transfer.__table__.alias("p")
-    nothing = literal_column("NULL")
-    # Each source at most `reach` (offset + page) deep in the page's order: the page's lines are among them.
-    sources = [select(select(t.c.id, cast(nothing, Integer).label("part_id"), nothing.label("role"), nothing.label("outcome"))
-                      .where(t.c.unit_id == bindparam("unit"), t.c.state == literal_column(f"'{state}'"))
-                      .order_by(*_soonest(t)).limit(bindparam("reach", type_=Integer)).subquery())
-               for state in STATES]
-    sources.append(select(select(t.c.id, p.c.id.label("part_id"), p.c.role, p.c.outcome).select_from(p.join(t, t.c.id == p.c.ticket_id))
-                          .where(_owed(p, t)).order_by(*_soonest(t))
-                          .limit(bindparam("reach", type_=Integer)).subquery()))
+    nothing, reach = literal_column("NULL"), bindparam("reach", type_=Integer)
+    # Each source at most `reach` (offset + page) deep in the page's order: the page's lines
+    # are among them. A part's id orders the lines of one ticket (NULL: the unit's own).
+    own = [select(t.c.id, cast(nothing, Integer).label("part_id"), nothing.label("role"), nothing.label("outcome"))
+           .where(t.c.unit_id == bindparam("unit"), t.c.state == literal_column(f"'{state}'")) for state in STATES]
+    owed = select(t.c.id, p.c.id.label("part_id"), p.c.role, p.c.outcome).select_from(
+        p.join(t, t.c.id == p.c.ticket_id)).where(_owed(p, t))
+    sources = [select(source.order_by(*_soonest(t)).limit(reach).subquery()) for source in (*own, owed)]
     lines = union_all(*sources).subquery("l")
     s = Ticket.__table__.alias("s")
     # Ties (a ticket the unit owes two parts of, or both holds and owes): its own line
