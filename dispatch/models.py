@@ -26,6 +26,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Open tickets (not finished: dispatch/states.py), as the partial index of their deadlines has them.
 OPEN_DEADLINE = "state IN ('received', 'transferred', 'returned', 'in_progress', 'reopened')"
+# A unit's notices it has not read, as the partial index of them has them.
+UNREAD = "read_at IS NULL"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -589,7 +591,10 @@ class Notice(Base):
 
     __tablename__ = "notices"
     __table_args__ = (UniqueConstraint("unit_id", "key", name="uq_notices_unit_key"),
-                      Index("ix_notices_unit_id_id", "unit_id", "id"))
+                      Index("ix_notices_unit_id_id", "unit_id", "id"),
+                      # The unread ones alone, counted on every visit of the inbox (migration 0032).
+                      Index("ix_notices_unit_id_unread", "unit_id", "id",
+                            postgresql_where=text(UNREAD), sqlite_where=text(UNREAD)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))

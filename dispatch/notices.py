@@ -12,8 +12,9 @@ import datetime as dt
 import enum
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,7 @@ from dispatch import outbox
 from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import CHINA, utcnow
 from dispatch.models import Notice, Ticket, TicketEvent, Unit
-from dispatch.paging import Page, page_of
+from dispatch.paging import COUNT_LIMIT, Bounded, Page, page_of
 from dispatch.vocabulary import Role
 
 log = logging.getLogger(__name__)
@@ -143,9 +144,32 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
     return Page(views, found.page, found.pages, found.total, found.more)
 
 
-def unread_count(session: Session, unit_id: int) -> int:
-    return session.scalar(select(func.count(Notice.id)).where(Notice.unit_id == unit_id,
-                                                               Notice.read_at.is_(None))) or 0
+@dataclass(frozen=True)
+class Latest:
+    notices: list[NoticeView]   # newest first
+    unread: Bounded
+
+
+def _latest_statement() -> Select[Any]:
+    # Unread ones counted up to COUNT_LIMIT ("1000+"): a unit that never marks them read
+    # gathers one a ticket, hundreds of thousands in a big city.
+    unread = select(Notice.id).where(Notice.unit_id == bindparam("unit"), Notice.read_at.is_(None)) \
+        .limit(bindparam("upto", type_=Integer)).subquery()
+    return (select(Notice.id, Notice.unit_id, Ticket.number, Notice.kind, Notice.text, Notice.created_at,
+                   Notice.read_at, select(func.count()).select_from(unread).scalar_subquery())
+            .outerjoin(Ticket, Ticket.id == Notice.ticket_id).where(Notice.unit_id == bindparam("unit"))
+            .order_by(Notice.id.desc()).limit(bindparam("shown", type_=Integer)))
+
+
+_LATEST = _latest_statement()
+
+
+def latest(session: Session, unit_id: int, *, shown: int = 20, count_limit: int = COUNT_LIMIT) -> Latest:
+    """The unit's newest `shown` notices and how many of all its notices are unread, in one
+    statement (no notice: none unread)."""
+    rows = session.execute(_LATEST, {"unit": unit_id, "upto": count_limit + 1, "shown": shown}).all()
+    unread = int(rows[0][-1]) if rows else 0
+    return Latest([NoticeView(*row[:-1]) for row in rows], Bounded.of(unread, count_limit))
 
 
 def mark_read(session: Session, unit_id: int, notice_ids: list[int] | None = None, *,

@@ -12,12 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, literal_column, select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import Conflict, Reason
 from dispatch.models import Ticket, Transfer, Unit
-from dispatch.states import UNIT_STATES
 from dispatch.vocabulary import TransferOutcome, TransferRole
 
 # A part still owes its answer: taken or not yet, neither replied nor returned.
@@ -25,6 +24,13 @@ OPEN_OUTCOMES = (TransferOutcome.PENDING.value, TransferOutcome.ACCEPTED.value)
 # Every role but the lead's, named: an IN list reads the (unit_id, role, outcome) index where
 # "not lead" read every transfer the unit ever had.
 PART_ROLES = tuple(sorted(r.value for r in TransferRole if r is not TransferRole.LEAD))
+
+
+def owed(transfers: Any) -> Any:
+    """As SQL, of a transfers table (or alias): a part whose unit still owes its answer."""
+    return and_(transfers.c.role.in_([literal_column(f"'{r}'") for r in PART_ROLES]),
+                transfers.c.outcome.in_([literal_column(f"'{o}'") for o in OPEN_OUTCOMES]),
+                transfers.c.part_reply.is_(None))
 
 
 def lead_transfer(session: Session, ticket: Ticket) -> Transfer | None:
@@ -110,11 +116,16 @@ class PartView:
 
 
 def status_of(part: Transfer) -> str:
-    if part.part_reply is not None:
+    return part_status(part.outcome, part.part_reply is not None, part.waived_at is not None)
+
+
+def part_status(outcome: str, replied: bool, waived: bool) -> str:
+    """What a part's unit has done with it: replied, waived (by a supervisor), or its outcome."""
+    if replied:
         return "replied"
-    if part.waived_at is not None and part.outcome in OPEN_OUTCOMES:
+    if waived and outcome in OPEN_OUTCOMES:
         return "waived"
-    return part.outcome
+    return outcome
 
 
 def part_views(session: Session, ticket: Ticket, role: TransferRole | None = None) -> list[PartView]:
@@ -139,46 +150,3 @@ def co_replies(session: Session, ticket: Ticket) -> list[tuple[str, str]]:
                                   Transfer.part_reply.is_not(None))
                            .order_by(Transfer.id))
     return [(name, reply) for name, reply in rows]
-
-
-@dataclass(frozen=True)
-class InboxPart:
-    """A ticket in a unit's inbox because the unit has a part in it (协办 or 转派)."""
-
-    ticket: Ticket
-    role: str
-    outcome: str
-    lead_unit: str | None
-
-
-def inbox_parts(session: Session, unit_id: int, *, limit: int = 200,
-                unit_names: dict[int, str] | None = None) -> list[InboxPart]:
-    """Open tickets where the unit still owes its part, soonest deadline first.
-    `unit_names`: every unit's name by id, when the caller keeps them (else read here)."""
-    rows = session.execute(
-        select(Ticket, Transfer.role, Transfer.outcome)
-        .join(Transfer, Transfer.ticket_id == Ticket.id)
-        .where(Transfer.unit_id == unit_id, Transfer.role.in_(PART_ROLES),
-               Transfer.outcome.in_(OPEN_OUTCOMES), Transfer.part_reply.is_(None),
-               Ticket.state.in_([s.value for s in UNIT_STATES]))
-        .order_by(Ticket.deadline.is_(None), Ticket.deadline, Ticket.received_at).limit(limit)).all()
-    if not rows:
-        return []
-    names = unit_names if unit_names is not None else dict(session.execute(select(Unit.id, Unit.name)).all())
-    return [InboxPart(t, role, outcome, names.get(t.unit_id) if t.unit_id else None)
-            for t, role, outcome in rows]
-
-
-def latest_forwards(session: Session, ticket_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """For the parent's inbox: each ticket's latest forward, as (sub-unit name, status)."""
-    if not ticket_ids:
-        return {}
-    latest: dict[int, Transfer] = {}
-    for part in session.scalars(select(Transfer).where(Transfer.ticket_id.in_(ticket_ids),
-                                                       Transfer.role == TransferRole.FORWARD.value)
-                                .order_by(Transfer.id)):
-        latest[part.ticket_id] = part
-    if not latest:
-        return {}
-    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({p.unit_id for p in latest.values()}))).all())
-    return {ticket_id: (names[p.unit_id], status_of(p)) for ticket_id, p in latest.items()}

@@ -38,16 +38,6 @@ def unit_inbox(session: Session, unit_id: int, *, limit: int = 200) -> list[Tick
     return open_tickets(session, unit_id, limit=limit)
 
 
-def unit_recent(session: Session, unit_id: int, *, limit: int = 20) -> list[Ticket]:
-    """What the unit finished lately (resolved or closed while with it)."""
-    return list(session.scalars(
-        # resolved_at IS NOT NULL: the (unit_id, resolved_at) index read backwards begins
-        # with its NULLs, the unit's open tickets (tens of thousands in a big city).
-        select(Ticket).where(Ticket.unit_id == unit_id, Ticket.resolved_at.is_not(None),
-                             Ticket.state.in_([State.RESOLVED.value, State.CLOSED.value]))
-        .order_by(Ticket.resolved_at.desc()).limit(limit)))
-
-
 _AWAITING = (State.RECEIVED.value, State.RETURNED.value)
 
 
@@ -150,16 +140,6 @@ def near_due(session: Session, *, now: dt.datetime | None = None, within: dt.tim
     if unit_id is not None:
         statement = statement.where(Ticket.unit_id == unit_id)
     return list(session.scalars(_soonest_first(statement).limit(limit)))
-
-
-def escalation_counts(session: Session, ticket_ids: list[int]) -> dict[int, int]:
-    """How often each ticket was chased (督办), for the unit to see."""
-    if not ticket_ids:
-        return {}
-    rows = session.execute(select(TicketEvent.ticket_id, func.count(TicketEvent.id))
-                           .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action == "escalate")
-                           .group_by(TicketEvent.ticket_id))
-    return {ticket_id: int(n) for ticket_id, n in rows}
 
 
 @dataclass(frozen=True)

@@ -1,37 +1,40 @@
-"""The unit inbox a page at a time, soonest deadline first, with counts that stop at
-COUNT_LIMIT: a bureau of a big city has tens of thousands of open tickets, and sorting or
-counting all of them on every visit cost more than the rest of the page.
+"""The unit inbox a page at a time, soonest deadline first: the unit's own open tickets and
+those it owes a part of (协办, 转派), with counts that stop at COUNT_LIMIT: a bureau of a big
+city has tens of thousands of open tickets, and sorting or counting all of them on every
+visit cost more than the rest of the page.
 
 Each open state is read from the (unit_id, state, deadline, received_at, id) index in
-order, at most one page deep, and the few rows merged: the same order as one sort of them
-all, on PostgreSQL and SQLite alike."""
+order, at most a page deep, and the parts the same way; the few rows are merged: the same
+order as one sort of them all, on PostgreSQL and SQLite alike. A page is one statement, its
+counts another, each built once with the unit, the time and the page as parameters (built
+anew they cost more than the database's work), and read as plain rows, not ORM tickets."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, cast, exists, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from dispatch.models import Ticket
+from dispatch import parts
+from dispatch.masking import mask_text
+from dispatch.models import Ticket, TicketEvent, Transfer
 from dispatch.paging import COUNT_LIMIT, Bounded
 from dispatch.states import UNIT_STATES, State
+from dispatch.vocabulary import TransferOutcome, TransferRole
 
 PAGE_SIZE = 50
 # Sorted: the statements' text, and so their plans, are the same in every process.
 STATES = tuple(sorted(s.value for s in UNIT_STATES))
 NEAR_DUE = dt.timedelta(hours=24)
+RECENT_SHOWN = 20
 
 
 def soonest_first() -> tuple[Any, ...]:
     # Tickets without a deadline go last: nothing is at stake for them.
     return Ticket.deadline.asc().nulls_last(), Ticket.received_at, Ticket.id
-
-
-def sort_key(ticket: Ticket) -> tuple[Any, ...]:
-    """soonest_first() in Python, to merge the unit's own tickets with its parts."""
-    return ticket.deadline is None, ticket.deadline or dt.datetime.min, ticket.received_at, ticket.id
 
 
 def open_tickets(session: Session, unit_id: int, *, limit: int, offset: int = 0) -> list[Ticket]:
@@ -43,24 +46,163 @@ def open_tickets(session: Session, unit_id: int, *, limit: int, offset: int = 0)
                                 .order_by(*soonest_first()).offset(offset).limit(limit)))
 
 
+def _literals(values: tuple[str, ...]) -> list[Any]:
+    # Written out: a list parameter is expanded by a regular expression at every execution.
+    return [literal_column(f"'{v}'") for v in values]
+
+
+def _in_unit_states(tickets: Any) -> Any:
+    return tickets.c.state.in_(_literals(STATES))
+
+
+def _owed(transfers: Any, tickets: Any) -> Any:
+    """The unit's parts still owing an answer, of tickets still with a unit."""
+    return and_(transfers.c.unit_id == bindparam("unit"), parts.owed(transfers), _in_unit_states(tickets))
+
+
+def _soonest(tickets: Any) -> list[Any]:
+    return [tickets.c.deadline.asc().nulls_last(), tickets.c.received_at, tickets.c.id]
+
+
 @dataclass(frozen=True)
 class InboxCounts:
     total: Bounded
-    new: Bounded        # transferred, not yet accepted
+    new: Bounded        # transferred, not yet accepted (a part: not yet taken)
     near: Bounded       # deadline within NEAR_DUE
     overdue: Bounded
 
 
-def counts(session: Session, unit_id: int, now: dt.datetime, *, limit: int = COUNT_LIMIT) -> InboxCounts:
-    """The unit's open tickets counted up to `limit` each, in one statement."""
-    mine = (Ticket.unit_id == unit_id, Ticket.state.in_(STATES))
-
-    def upto(*where: Any) -> Any:
-        found = select(literal(1)).where(*where).limit(limit + 1).subquery()
+@functools.cache
+def _counts_statement() -> Any:
+    # Short aliases: psycopg converts a statement of over 4,096 characters anew each time.
+    def upto(own: list[Any], part: list[Any], n: int) -> Any:
+        t, pt, p = Ticket.__table__.alias(f"t{n}"), Ticket.__table__.alias(f"u{n}"), Transfer.__table__.alias(f"p{n}")
+        found = union_all(
+            select(literal_column("1")).select_from(t).where(t.c.unit_id == bindparam("unit"), *own(t)),
+            select(literal_column("1")).select_from(p.join(pt, pt.c.id == p.c.ticket_id))
+            .where(_owed(p, pt), *part(p, pt))).limit(bindparam("upto", type_=Integer)).subquery()
         return select(func.count()).select_from(found).scalar_subquery()
 
-    row = session.execute(select(
-        upto(*mine), upto(Ticket.unit_id == unit_id, Ticket.state == State.TRANSFERRED.value),
-        upto(*mine, Ticket.deadline >= now, Ticket.deadline < now + NEAR_DUE),
-        upto(*mine, Ticket.deadline < now))).one()
+    def near(t: Any) -> list[Any]:
+        return [t.c.deadline >= bindparam("now"), t.c.deadline < bindparam("soon")]
+
+    pending = literal_column(f"'{TransferOutcome.PENDING.value}'")
+    return select(
+        upto(lambda t: [_in_unit_states(t)], lambda p, t: [], 0),
+        upto(lambda t: [t.c.state == literal_column(f"'{State.TRANSFERRED.value}'")],
+             lambda p, t: [p.c.outcome == pending], 1),
+        upto(lambda t: [_in_unit_states(t), *near(t)], lambda p, t: near(t), 2),
+        upto(lambda t: [_in_unit_states(t), t.c.deadline < bindparam("now")],
+             lambda p, t: [t.c.deadline < bindparam("now")], 3))
+
+
+def counts(session: Session, unit_id: int, now: dt.datetime, *, limit: int = COUNT_LIMIT) -> InboxCounts:
+    """The inbox's lines (own tickets and owed parts) counted up to `limit` each, in one statement."""
+    row = session.execute(_counts_statement(), {"unit": unit_id, "now": now, "soon": now + NEAR_DUE,
+                                                "upto": limit + 1}).one()
     return InboxCounts(*(Bounded.of(int(n), limit) for n in row))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of the inbox: a ticket of the unit's own, or one it owes a part of."""
+
+    number: str
+    title: str                  # masked when the ticket is confidential (保密)
+    state: str
+    request_type: str
+    urgency: str
+    deadline: dt.datetime | None
+    received_at: dt.datetime
+    deadline_class: str | None
+    confidential: bool
+    part: str | None            # the unit's part (co, forward); None: its own ticket
+    part_pending: bool          # the part not yet taken (待签收)
+    lead_unit_id: int | None    # a part's: the unit whose ticket it is
+    escalations: int            # 督办 so far (own tickets)
+    forward: tuple[int, str] | None   # own tickets: the latest forward's (sub-unit id, status)
+    overdue: bool
+    near: bool
+
+
+@functools.cache
+def _page_statement() -> Any:
+    t, p = Ticket.__table__.alias("t"), Transfer.__table__.alias("p")
+    nothing, reach = literal_column("NULL"), bindparam("reach", type_=Integer)
+    # Each source at most `reach` (offset + page) deep in the page's order: the page's lines
+    # are among them. A part's id orders the lines of one ticket (NULL: the unit's own).
+    own = [select(t.c.id, cast(nothing, Integer).label("part_id"), nothing.label("role"), nothing.label("outcome"))
+           .where(t.c.unit_id == bindparam("unit"), t.c.state == literal_column(f"'{state}'")) for state in STATES]
+    owed = select(t.c.id, p.c.id.label("part_id"), p.c.role, p.c.outcome).select_from(
+        p.join(t, t.c.id == p.c.ticket_id)).where(_owed(p, t))
+    sources = [select(source.order_by(*_soonest(t)).limit(reach).subquery()) for source in (*own, owed)]
+    lines = union_all(*sources).subquery("l")
+    s = Ticket.__table__.alias("s")
+    # Ties (a ticket the unit owes two parts of, or both holds and owes): its own line
+    # first, then the parts in the order they were given.
+    order = [*_soonest(s), lines.c.part_id.asc().nulls_first()]
+    paged = (select(s.c.id, s.c.number, s.c.title, s.c.name, s.c.confidential, s.c.state, s.c.request_type,
+                    s.c.urgency, s.c.deadline, s.c.received_at, s.c.deadline_class, s.c.unit_id,
+                    lines.c.part_id, lines.c.role, lines.c.outcome)
+             .select_from(lines.join(s, s.c.id == lines.c.id)).order_by(*order)
+             .offset(bindparam("skip", type_=Integer)).limit(bindparam("size", type_=Integer)).subquery("g"))
+    e, f, later = TicketEvent.__table__.alias("e"), Transfer.__table__.alias("f"), Transfer.__table__.alias("n")
+    forward = literal_column(f"'{TransferRole.FORWARD.value}'")
+    chased = (select(func.count()).select_from(e)
+              .where(e.c.ticket_id == paged.c.id, e.c.action == literal_column("'escalate'")).scalar_subquery())
+    # The latest forward of each own ticket on the page (none newer), whatever its outcome.
+    latest = and_(paged.c.role.is_(None), f.c.ticket_id == paged.c.id, f.c.role == forward,
+                  ~exists().where(later.c.ticket_id == f.c.ticket_id, later.c.role == forward, later.c.id > f.c.id))
+    return (select(paged.c.number, paged.c.title, paged.c.name, paged.c.confidential, paged.c.state,
+                   paged.c.request_type, paged.c.urgency, paged.c.deadline, paged.c.received_at,
+                   paged.c.deadline_class, paged.c.unit_id, paged.c.role, paged.c.outcome,
+                   case((paged.c.role.is_(None), chased), else_=literal_column("0")),
+                   f.c.unit_id, f.c.outcome, f.c.part_reply.is_not(None), f.c.waived_at.is_not(None))
+            .select_from(paged.outerjoin(f, latest))
+            .order_by(paged.c.deadline.asc().nulls_last(), paged.c.received_at, paged.c.id,
+                      paged.c.part_id.asc().nulls_first()))
+
+
+def page(session: Session, unit_id: int, now: dt.datetime, *, offset: int, size: int = 0) -> list[Line]:
+    """`size` lines of the inbox (PAGE_SIZE by default) from `offset`, in one statement."""
+    size = size or PAGE_SIZE
+    rows = session.execute(_page_statement(), {"unit": unit_id, "reach": offset + size, "skip": offset,
+                                               "size": size})
+    lines = []
+    for (number, title, name, confidential, state, request_type, urgency, deadline, received_at, deadline_class,
+         holder, role, outcome, escalations, sub_unit, sub_outcome, replied, waived) in rows:
+        overdue = deadline is not None and now > deadline
+        lines.append(Line(
+            number, _title(title, name, confidential), state, request_type, urgency, deadline, received_at,
+            deadline_class, bool(confidential), role, outcome == TransferOutcome.PENDING.value,
+            holder if role is not None else None, int(escalations or 0),
+            (sub_unit, parts.part_status(sub_outcome, bool(replied), bool(waived))) if sub_unit is not None else None,
+            overdue, deadline is not None and not overdue and deadline - now < NEAR_DUE))
+    return lines
+
+
+def _title(title: str, name: str | None, confidential: bool) -> str:
+    # A confidential ticket's title may name the citizen: masked for the unit too.
+    return mask_text(title, [name] if name else []) if confidential else title
+
+
+@dataclass(frozen=True)
+class Resolved:
+    number: str
+    title: str
+    resolved_at: dt.datetime
+
+
+_RECENT = (select(Ticket.number, Ticket.title, Ticket.name, Ticket.confidential, Ticket.resolved_at)
+           # resolved_at IS NOT NULL: the (unit_id, resolved_at) index read backwards begins
+           # with its NULLs, the unit's open tickets (tens of thousands in a big city).
+           .where(Ticket.unit_id == bindparam("unit"), Ticket.resolved_at.is_not(None),
+                  Ticket.state.in_(_literals((State.CLOSED.value, State.RESOLVED.value))))
+           .order_by(Ticket.resolved_at.desc()).limit(bindparam("shown", type_=Integer)))
+
+
+def recent(session: Session, unit_id: int, *, limit: int = RECENT_SHOWN) -> list[Resolved]:
+    """What the unit finished lately (resolved or closed while with it), the latest first."""
+    return [Resolved(number, _title(title, name, confidential), resolved_at)
+            for number, title, name, confidential, resolved_at
+            in session.execute(_RECENT, {"unit": unit_id, "shown": limit})]

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import audit, co_handling, forwarding, lifecycle, parts, reports, rollup
+from dispatch import audit, co_handling, forwarding, lifecycle, parts, reports, rollup, unit_inbox
 from dispatch.actions import ActionContext, allowed_actions, perform
 from dispatch.actors import Actor
+from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from dispatch.models import Notice, Ticket, TicketEvent, Transfer, Unit
 from dispatch.public import public_view
@@ -25,6 +26,12 @@ def actions_of(session: Session, ticket: Ticket) -> list[tuple[str, str | None]]
                            .order_by(TicketEvent.id))
     names = dict(session.execute(select(Unit.id, Unit.code)).all())
     return [(action, names.get(unit_id)) for action, unit_id in rows]
+
+
+def owed(session: Session, unit_id: int | None) -> list[unit_inbox.Line]:
+    """The lines of the unit's inbox that are parts it owes."""
+    assert unit_id is not None
+    return [line for line in unit_inbox.page(session, unit_id, utcnow(), offset=0) if line.part]
 
 
 def do(session: Session, actor: Actor, ticket: Ticket, action: str, now: dt.datetime, **params: object) -> None:
@@ -47,8 +54,8 @@ def test_a_co_handled_ticket_from_transfer_to_the_citizens_one_reply(session: Se
        co_units=["transport", "urban-management"])
     assert received.unit_id == lead.unit_id and received.transfer_count == 1
     # Each co-handling unit has the ticket in its inbox, marked as 协办, and was told.
-    inbox = parts.inbox_parts(session, transport.unit_id)
-    assert [(p.ticket.number, p.role, p.outcome) for p in inbox] == [(received.number, "co", "pending")]
+    inbox = owed(session, transport.unit_id)
+    assert [(line.number, line.part, line.part_pending) for line in inbox] == [(received.number, "co", True)]
     told = session.scalars(select(Notice.kind).where(Notice.unit_id == transport.unit_id)).all()
     assert told == ["co_handling"]
     assert allowed_actions(session, transport, received) == ["accept", "return"]
@@ -63,7 +70,7 @@ def test_a_co_handled_ticket_from_transfer_to_the_citizens_one_reply(session: Se
     assert "transport" not in str(waiting.value) and waiting.value.params["units"] == "济源示范区交通运输局、济源示范区城市管理局"
     do(session, city_mgmt, received, "return", t0 + dt.timedelta(hours=4), reason="路面恢复属交通运输局职责")
     do(session, transport, received, "part_reply", t0 + dt.timedelta(hours=5), reply="已安排恢复路面，王小明家门口三天内完工。")
-    assert parts.inbox_parts(session, transport.unit_id) == []
+    assert owed(session, transport.unit_id) == []
     do(session, lead, received, "resolve", t0 + dt.timedelta(hours=6), reply="燃气管道已修复，王小明反映的问题已解决。")
     session.commit()
 
@@ -148,8 +155,8 @@ def test_forwarding_to_a_sub_unit_and_back(session: Session, received: Ticket, o
         forwarding.forward(session, received, community, unit_by_code(session, "qinyuan-xuanhua"))
     do(session, housing, received, "forward", t0 + dt.timedelta(hours=2), unit="gas", note="请燃气公司上门查漏")
     assert "forward" not in allowed_actions(session, housing, received)  # one sub-unit at a time
-    inbox = parts.inbox_parts(session, gas.unit_id)
-    assert [(p.role, p.lead_unit) for p in inbox] == [("forward", "济源示范区住房和城乡建设局")]
+    inbox = owed(session, gas.unit_id)
+    assert [(line.part, line.lead_unit_id) for line in inbox] == [("forward", housing.unit_id)]
     assert session.scalars(select(Notice.kind).where(Notice.unit_id == gas.unit_id)).all() == ["forwarded"]
     # The sub-unit hands it back; the parent is told and may forward again.
     do(session, gas, received, "return", t0 + dt.timedelta(hours=3), reason="该管道属用户自有，非公司管网")
@@ -179,7 +186,7 @@ def test_a_lead_that_returns_the_ticket_takes_the_open_parts_with_it(session: Se
     lead, transport = unit_staff(session, "housing"), unit_staff(session, "transport")
     do(session, operator, received, "transfer", t0, unit="housing", co_units=["transport"])
     do(session, lead, received, "return", t0 + dt.timedelta(hours=1), reason="不属于本单位")
-    assert parts.inbox_parts(session, transport.unit_id) == []
+    assert owed(session, transport.unit_id) == []
     assert session.scalar(select(Transfer.outcome).where(Transfer.role == "co")) == "withdrawn"
     # Re-dispatched: the new lead's parts are its own.
     do(session, operator, received, "transfer", t0 + dt.timedelta(hours=2), unit="transport", co_units=["housing"])

@@ -5,7 +5,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from dispatch import lifecycle, queries
+from dispatch import lifecycle, queries, unit_inbox
 from dispatch.actors import Actor
 from dispatch.clock import local_date, utcnow
 from dispatch.intake import IntakeRules
@@ -29,7 +29,7 @@ def test_a_unit_inbox_holds_only_its_open_tickets_soonest_deadline_first(
     assert queries.unit_inbox(session, housing.id) == [early, late]
     lifecycle.resolve(session, late, staff, "已处理")
     assert queries.unit_inbox(session, housing.id) == [early]
-    assert queries.unit_recent(session, housing.id) == [late]
+    assert [r.number for r in unit_inbox.recent(session, housing.id)] == [late.number]
 
 
 def test_tickets_waiting_for_dispatch_and_returned_ones_with_their_reason(

@@ -1,15 +1,16 @@
-"""The unit inbox a page at a time: the open states merged in deadline order, and counts
-that stop at their limit."""
+"""The unit inbox a page at a time: the open states and the parts the unit owes merged in
+deadline order, counts that stop at their limit, the recently resolved and the notices."""
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from dispatch import lifecycle, unit_inbox
+from dispatch import co_handling, forwarding, lifecycle, notices, unit_inbox
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.intake import IntakeRules
+from dispatch.models import Ticket
 from dispatch.paging import Bounded
 from dispatch.units import City, unit_by_code
 from tests.conftest import unit_staff
@@ -49,3 +50,108 @@ def test_the_inbox_counts_stop_at_their_limit(
     bounded = unit_inbox.counts(session, housing.id, now, limit=3)
     assert bounded.total == Bounded(3, more=True) and str(bounded.total) == "3+"
     assert bounded.overdue == Bounded(2) and str(bounded.overdue) == "2"
+
+
+def _transfer(session: Session, operator: Actor, lead: str, *, deadline: dt.datetime | None, co: tuple[str, ...] = (),
+              now: dt.datetime, name: str | None = None) -> Ticket:
+    ticket = new_ticket(session, name=name, body=f"{name or '市民'}反映：小区门口路灯不亮。" if name else None)
+    lifecycle.transfer(session, ticket, unit_by_code(session, lead), operator, now=now)
+    if co:
+        co_handling.add_co_units(session, ticket, [unit_by_code(session, c) for c in co], operator, now=now)
+    ticket.deadline = deadline
+    session.flush()
+    return ticket
+
+
+def test_a_page_merges_the_units_own_tickets_with_the_parts_it_owes_and_counts_both(
+        session: Session, units: City, operator: Actor) -> None:
+    housing = unit_by_code(session, "housing")
+    now = utcnow()
+    hours = lambda n: now + dt.timedelta(hours=n)  # noqa: E731
+    own_late = _transfer(session, operator, "housing", deadline=hours(50), now=now)
+    part_overdue = _transfer(session, operator, "transport", deadline=hours(-2), co=("housing",), now=now)
+    own_near = _transfer(session, operator, "housing", deadline=hours(5), now=now)
+    part_near = _transfer(session, operator, "commerce", deadline=hours(6), co=("housing",), now=now)
+    part_none = _transfer(session, operator, "transport", deadline=None, co=("housing",), now=now)
+    taken = _transfer(session, operator, "transport", deadline=hours(70), co=("housing",), now=now)
+    co_handling.accept_part(session, taken, unit_staff(session, "housing"), now=now)
+    answered = _transfer(session, operator, "transport", deadline=hours(1), co=("housing",), now=now)
+    co_handling.accept_part(session, answered, unit_staff(session, "housing"), now=now)
+    co_handling.reply_part(session, answered, unit_staff(session, "housing"), "已处理", now=now)  # owes nothing
+    elsewhere = _transfer(session, operator, "transport", deadline=hours(3), now=now)
+    session.flush()
+
+    order = [part_overdue, own_near, part_near, own_late, taken, part_none]
+    lines = unit_inbox.page(session, housing.id, now, offset=0)
+    assert [line.number for line in lines] == [t.number for t in order]  # not `elsewhere`
+    # A page further in is the same merge, a page deep in each source.
+    assert [line.number for line in unit_inbox.page(session, housing.id, now, offset=2, size=3)] == \
+        [t.number for t in order[2:5]]
+    by_number = {line.number: line for line in lines}
+    assert (by_number[part_overdue.number].part, by_number[part_overdue.number].part_pending,
+            by_number[part_overdue.number].lead_unit_id) == ("co", True, part_overdue.unit_id)
+    assert by_number[taken.number].part_pending is False
+    assert (by_number[own_near.number].part, by_number[own_near.number].lead_unit_id) == (None, None)
+    assert [(line.overdue, line.near) for line in lines] == [(True, False), (False, True), (False, True),
+                                                              (False, False), (False, False), (False, False)]
+    counts = unit_inbox.counts(session, housing.id, now)
+    # new: the own tickets not accepted and the parts not taken.
+    assert (counts.total, counts.new, counts.near, counts.overdue) == (Bounded(6), Bounded(5), Bounded(2), Bounded(1))
+    bounded = unit_inbox.counts(session, housing.id, now, limit=4)
+    assert str(bounded.total) == "4+" and bounded.overdue == Bounded(1)
+
+
+def test_an_own_line_shows_its_escalations_and_latest_forward_a_part_neither(
+        session: Session, units: City, operator: Actor, supervisor: Actor) -> None:
+    housing, gas = unit_staff(session, "housing"), unit_staff(session, "gas")
+    now = utcnow()
+    ticket = _transfer(session, operator, "housing", deadline=now + dt.timedelta(days=2), co=("transport",), now=now)
+    lifecycle.accept(session, ticket, housing, now=now)
+    for _ in range(2):
+        lifecycle.escalate(session, ticket, supervisor, "请尽快办理", now=now)
+    forwarding.forward(session, ticket, housing, unit_by_code(session, "gas"), now=now)
+    co_handling.return_part(session, ticket, gas, "非公司管网", now=now)
+    forwarding.forward(session, ticket, housing, unit_by_code(session, "gas"), now=now)
+    session.flush()
+    [own] = unit_inbox.page(session, housing.unit_id, now, offset=0)  # type: ignore[arg-type]
+    assert (own.escalations, own.forward) == (2, (gas.unit_id, "pending"))
+    co_handling.accept_part(session, ticket, gas, now=now)
+    session.flush()
+    [own] = unit_inbox.page(session, housing.unit_id, now, offset=0)  # type: ignore[arg-type]
+    assert own.forward == (gas.unit_id, "accepted")
+    for unit_id in (gas.unit_id, unit_by_code(session, "transport").id):
+        [part] = unit_inbox.page(session, unit_id, now, offset=0)  # type: ignore[arg-type]
+        assert part.number == ticket.number and (part.escalations, part.forward) == (0, None)
+
+
+def test_a_confidential_title_is_masked_in_the_inbox_and_the_recently_resolved(
+        session: Session, units: City, operator: Actor) -> None:
+    housing = unit_staff(session, "housing")
+    now = utcnow()
+    ticket = _transfer(session, operator, "housing", deadline=now + dt.timedelta(days=1), name="王小明", now=now)
+    ticket.title, ticket.confidential = "王小明家门口路灯不亮", True
+    session.flush()
+    [line] = unit_inbox.page(session, housing.unit_id, now, offset=0)  # type: ignore[arg-type]
+    assert line.confidential and "王小明" not in line.title and "路灯不亮" in line.title
+    lifecycle.accept(session, ticket, housing, now=now)
+    lifecycle.resolve(session, ticket, housing, "已修复", now=now)
+    session.flush()
+    [done] = unit_inbox.recent(session, housing.unit_id)  # type: ignore[arg-type]
+    assert done.number == ticket.number and done.title == line.title and done.resolved_at is not None
+
+
+def test_the_latest_notices_come_with_the_unread_count_up_to_its_limit(session: Session, units: City) -> None:
+    housing, transport = unit_by_code(session, "housing"), unit_by_code(session, "transport")
+    assert notices.latest(session, housing.id) == notices.Latest([], Bounded(0))
+    ticket = new_ticket(session)
+    told = [notices.tell(session, housing, notices.NoticeKind.NEAR_DUE, f"k{i}", f"第{i}条", ticket=ticket if i else None)
+            for i in range(4)]
+    notices.tell(session, transport, notices.NoticeKind.NEAR_DUE, "k9", "别的单位")
+    notices.mark_read(session, housing.id, [told[3].id])  # type: ignore[union-attr]
+    session.flush()
+    latest = notices.latest(session, housing.id, shown=2, count_limit=2)
+    assert [(n.text, n.ticket_number, n.read_at is not None) for n in latest.notices] == [
+        ("第3条", ticket.number, True), ("第2条", ticket.number, False)]
+    assert str(latest.unread) == "2+"
+    everything = notices.latest(session, housing.id)
+    assert everything.unread == Bounded(3) and everything.notices[-1].ticket_number is None

@@ -116,6 +116,8 @@ def test_the_pages_transfer_with_co_units_and_the_co_unit_replies_from_its_inbox
     inbox = client.get("/unit")
     row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*{number}(?:(?!</tr>).)*</tr>', inbox.text, re.S)
     assert row and 'data-part="co"' in row.group(0) and "协办" in row.group(0)
+    assert 'title="主办：济源示范区住房和城乡建设局"' in row.group(0) and '<span class="tag">待签收</span>' in row.group(0)
+    assert "待签收 <b>1</b>" in inbox.text   # the part not yet taken counts as new
     page = client.get(f"/tickets/{number}")
     assert 'id="accept-form"' in page.text and 'id="part-reply-form"' not in page.text
     no_token = client.post(f"/tickets/{number}/accept", data={"expected_version": str(version_in(page.text))})

@@ -10,12 +10,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import lifecycle, notices, parts, queries, unit_inbox, webhooks
+from dispatch import notices, unit_inbox, webhooks
 from dispatch.catalogue_file import DeadlineClass
 from dispatch.clock import utcnow
-from dispatch.models import Ticket
-from dispatch.masking import mask_text
-from dispatch.paging import Bounded
 from dispatch.vocabulary import Role
 from web.auth import staff_only
 from web.pages.labels import NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH
@@ -25,56 +22,29 @@ from web.pages.streams import event_stream, sse
 UNIT_ROLES = frozenset({Role.UNIT_STAFF})
 
 
-def inbox_context(session: Session, unit_id: int, classes: dict[str, DeadlineClass] | None = None,
-                  page: int = 1) -> dict[str, Any]:
-    """`classes`: the catalogue's deadline classes, to mark a ticket dispatched under one.
-    One page of the inbox (its own open tickets and its parts, merged by deadline), the
-    counts of all of it up to COUNT_LIMIT."""
+def inbox_context(session: Session, unit_id: int, unit_names: dict[int, str],
+                  classes: dict[str, DeadlineClass] | None = None, page: int = 1) -> dict[str, Any]:
+    """One page of the inbox (its own open tickets and the parts it owes, merged by deadline)
+    and the counts of all of it up to COUNT_LIMIT. `unit_names`: every unit's name by id
+    (the lead unit of a part, the sub-unit a ticket was forwarded to); `classes`: the
+    catalogue's deadline classes, to mark a ticket dispatched under one."""
     now = utcnow()
-    # Tickets the unit co-handles (协办) or was forwarded (转派): its part, marked as such.
-    held = parts.inbox_parts(session, unit_id)
-    own = unit_inbox.counts(session, unit_id, now)
-    total = Bounded(own.total.value + len(held), own.total.more)
-    pages = max(1, -(-total.value // unit_inbox.PAGE_SIZE))
+    counts = unit_inbox.counts(session, unit_id, now)
+    pages = max(1, -(-counts.total.value // unit_inbox.PAGE_SIZE))
     page = min(max(1, page), pages)
-    offset = (page - 1) * unit_inbox.PAGE_SIZE
-    mine = unit_inbox.open_tickets(session, unit_id, limit=offset + unit_inbox.PAGE_SIZE)
-    listed = sorted([(t, None) for t in mine] + [(p.ticket, p) for p in held],
-                    key=lambda pair: unit_inbox.sort_key(pair[0]))[offset:offset + unit_inbox.PAGE_SIZE]
-    recent = queries.unit_recent(session, unit_id)
-    shown = [t.id for t, part in listed if part is None]
-    chased = queries.escalation_counts(session, shown)
-    forwarded = parts.latest_forwards(session, shown)
-
-    def row(t: Ticket, part: parts.InboxPart | None = None) -> dict[str, Any]:
-        return {"number": t.number, "title": mask_text(t.title, [t.name] if t.name else []) if t.confidential else t.title,
-                "state": t.state, "type": t.request_type, "urgency": t.urgency, "deadline": t.deadline,
-                "received_at": t.received_at, "deadline_class": (classes or {}).get(t.deadline_class or ""),
-                "overdue": lifecycle.is_overdue(t, now),
-                "near": t.deadline is not None and not lifecycle.is_overdue(t, now)
-                and t.deadline - now < queries.NEAR_DUE, "escalations": chased.get(t.id, 0),
-                "resolved_at": t.resolved_at, "confidential": t.confidential,
-                "part": part.role if part else None, "part_pending": part is not None and part.outcome == "pending",
-                "lead_unit": part.lead_unit if part else None, "forwarded": forwarded.get(t.id)}
-
-    rows = [row(t, part) for t, part in listed]
-    held_rows = [row(p.ticket, p) for p in held]
+    lines = unit_inbox.page(session, unit_id, now, offset=(page - 1) * unit_inbox.PAGE_SIZE)
     hook = webhooks.webhook_of(session, unit_id)
-    return {"inbox": rows, **notices_context(session, unit_id), "recent": [row(t) for t in recent],
+    # The lines as they are: the template reads some 25 things of each, and of a dict each
+    # costs Jinja an AttributeError first. Names and classes are looked up as shown.
+    return {"inbox": lines, "unit_names": unit_names, "deadline_classes": classes or {},
+            **notices_context(session, unit_id), "recent": unit_inbox.recent(session, unit_id),
             "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
             # The unit's own system: where its events go and how the last ones fared (no secret).
             "webhook_url": hook.url if hook else None,
             "deliveries": webhooks.deliveries_of(session, unit_id, limit=DELIVERIES_SHOWN) if hook else [],
             "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH,
             "page": page, "pages": pages,
-            "counts": {"total": total,
-                       "overdue": _plus(own.overdue, sum(r["overdue"] for r in held_rows)),
-                       "near": _plus(own.near, sum(r["near"] for r in held_rows)),
-                       "new": _plus(own.new, sum(r["part_pending"] for r in held_rows))}}
-
-
-def _plus(counted: Bounded, more: int) -> Bounded:
-    return Bounded(counted.value + more, counted.more)
+            "counts": counts}
 
 
 NOTICES_SHOWN = 20
@@ -82,9 +52,8 @@ DELIVERIES_SHOWN = 10
 
 
 def notices_context(session: Session, unit_id: int) -> dict[str, Any]:
-    return {"notices": notices.listed(session, unit_id=unit_id, page_size=NOTICES_SHOWN,
-                                          count_limit=NOTICES_SHOWN).items,
-            "unread": notices.unread_count(session, unit_id), "notice_kinds": NOTICE_KINDS_ZH}
+    latest = notices.latest(session, unit_id, shown=NOTICES_SHOWN)
+    return {"notices": latest.notices, "unread": latest.unread, "notice_kinds": NOTICE_KINDS_ZH}
 
 
 async def inbox(request: Request) -> Response:
@@ -92,7 +61,8 @@ async def inbox(request: Request) -> Response:
     user = request.state.user
     raw = request.query_params.get("page", "")
     page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
-    context = await site.services.read(lambda s: inbox_context(s, user.unit_id, site.services.deadline_classes(), page))
+    context = await site.services.read(lambda s: inbox_context(s, user.unit_id, site.services.units.names(s),
+                                                               site.services.deadline_classes(), page))
     context["done"] = request.query_params.get("done")
     return site.render(request, "unit.html", context)
 
