@@ -182,8 +182,8 @@ def _upsert(dialect: str, model: type[Base], key_columns: tuple[str, ...], count
 
 
 def rebuild(session: Session) -> None:
-    """Recompute every running total from the tickets, transfers and calls (after a bulk
-    import, or to check the hooks); the caller commits. The tables of tickets and transfers
+    """Recompute every running total from the tickets, transfers, calls and routing outcomes
+    (after a bulk import, or to check the hooks); the caller commits. The tables of tickets and transfers
     by category and unit are counted here row by row; the others in SQL (totals_sql.py)."""
     session.execute(delete(TicketRollup))
     session.execute(delete(TransferRollup))
