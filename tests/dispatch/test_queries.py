@@ -5,7 +5,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from dispatch import lifecycle, queries
+from dispatch import chasing_lists, lifecycle, queries
 from dispatch.actors import Actor
 from dispatch.clock import local_date, utcnow
 from dispatch.intake import IntakeRules
@@ -39,7 +39,7 @@ def test_tickets_waiting_for_dispatch_and_returned_ones_with_their_reason(
     lifecycle.transfer(session, bounced, unit_by_code(session, "housing"), operator)
     lifecycle.return_ticket(session, bounced, unit_staff(session, "housing"), "属城管职责")
     assert set(queries.awaiting_dispatch(session)) == {fresh, bounced}
-    (returned,) = queries.returned_awaiting_redispatch(session)
+    (returned,) = chasing_lists.returned_page(session).items
     assert returned.ticket == bounced and returned.reason == "属城管职责"
     assert returned.unit_name == unit_by_code(session, "housing").name
 
