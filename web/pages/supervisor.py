@@ -297,7 +297,7 @@ async def dashboard(request: Request, *, error: str | None = None, status: int =
 
     def read(session: Session) -> tuple[Dashboard, int]:   # one session: each is a thread hop
         return (build_tables(session, period, services.call_policy(), names=services.units.names(session), pages=pages),
-                len(kb.stale(session, today)))
+                kb.stale_count(session, today))
 
     # Reads only: no BEGIN and COMMIT on PostgreSQL (services.read).
     board, kb_stale = await services.read(read)
