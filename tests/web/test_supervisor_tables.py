@@ -25,7 +25,7 @@ def test_the_rows_are_written_as_html_with_text_escaped_links_and_actions() -> N
     html = table.rows_html(lambda number, i: f'<button value="{number}">{i}</button>')
     assert html == (
         '<tr><td class="k-text"><a href="/tickets/20261103-0001">20261103-0001</a></td>'
-        '<td class="k-text">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</td><td class="k-int num">3</td>'
+        '<td class="k-text">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td><td class="k-int num">3</td>'
         '<td class="actions"><button value="20261103-0001">0</button></td></tr>\n'
         '<tr><td class="k-text"><a href="/tickets/20261103-0002">20261103-0002</a></td>'
         '<td class="k-text">路灯 &amp; 井盖</td><td class="k-int num">0</td>'
