@@ -4,7 +4,9 @@ waiting to be dispatched again. A city has thousands of some of them; its dashbo
 the first page of each and links to the others.
 
 lengths() counts all four in one statement; a page given its list's length (`total`) runs
-one statement for its rows, none for an empty list.
+one statement for its rows, none for an empty list. The statements are built once, the time
+as parameters, and read of a ticket only what the lists show (the rest, its text and its
+routing JSON, would be most of what a page reads and decodes).
 
 The ticket lists read the partial index of open tickets' deadlines in its order
 (models.OPEN_DEADLINE, written out as the index has it so the planner matches the two).
@@ -12,11 +14,12 @@ The ticket lists read the partial index of open tickets' deadlines in its order
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, select, text
+from sqlalchemy.orm import Session, load_only
 
 from dispatch import reports
 from dispatch.clock import utcnow
@@ -49,23 +52,64 @@ class ReturnedTicket:
 
 
 def _count(statement: Select[Any]) -> Any:
-    return statement.with_only_columns(func.count()).scalar_subquery()
+    return statement.with_only_columns(func.count()).order_by(None).scalar_subquery()
 
 
-def _near_due(now: dt.datetime, within: dt.timedelta) -> Select[Any]:
-    return select(Ticket).where(text(OPEN_DEADLINE), Ticket.deadline >= now, Ticket.deadline < now + within)
-
-
+# What the lists show of a ticket (and its version, which the 督办 form carries); reading
+# any other column of these tickets raises instead of loading it behind the caller's back.
+_SHOWN = load_only(Ticket.number, Ticket.title, Ticket.state, Ticket.unit_id, Ticket.deadline, Ticket.received_at,
+                   Ticket.version, raiseload=True)
+_ORDER = (Ticket.deadline, Ticket.received_at, Ticket.id)
 _PENDING = ExtensionRequest.status == ExtensionStatus.PENDING.value
 _RETURNED = Ticket.state == State.RETURNED.value
 
 
+@functools.cache
+def _overdue() -> Select[Any]:
+    return select(Ticket).options(_SHOWN).where(text(OPEN_DEADLINE), Ticket.deadline < bindparam("now")) \
+        .order_by(*_ORDER)
+
+
+@functools.cache
+def _near_due() -> Select[Any]:
+    return select(Ticket).options(_SHOWN).where(text(OPEN_DEADLINE), Ticket.deadline >= bindparam("now"),
+                                                Ticket.deadline < bindparam("soon")).order_by(*_ORDER)
+
+
+@functools.cache
+def _extensions() -> Select[Any]:
+    return (select(ExtensionRequest, Ticket, Unit.name).options(_SHOWN)
+            .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
+            .join(Unit, Unit.id == ExtensionRequest.unit_id)
+            .where(_PENDING).order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
+
+
+@functools.cache
+def _returned() -> Select[Any]:
+    last = (select(func.max(Transfer.id))
+            .where(Transfer.ticket_id == Ticket.id, Transfer.role == TransferRole.LEAD.value)
+            .correlate(Ticket).scalar_subquery())
+    return (select(Ticket, Unit.name, Transfer.return_reason, Transfer.responded_at).options(_SHOWN)
+            .outerjoin(Transfer, Transfer.id == last)
+            .outerjoin(Unit, Unit.id == Transfer.unit_id)
+            .where(_RETURNED)
+            .order_by(func.coalesce(Transfer.responded_at, Ticket.received_at), Ticket.id))
+
+
+@functools.cache
+def _lengths() -> Select[Any]:
+    return select(reports.overdue_length().scalar_subquery(), _count(_near_due()),
+                  _count(select(ExtensionRequest.id).where(_PENDING)), _count(select(Ticket.id).where(_RETURNED)))
+
+
+def _params(now: dt.datetime | None, within: dt.timedelta = NEAR_DUE) -> dict[str, Any]:
+    now = now or utcnow()
+    return {**reports.overdue_params(now), "soon": now + within}
+
+
 def lengths(session: Session, *, now: dt.datetime | None = None, within: dt.timedelta = NEAR_DUE) -> Lengths:
     """How long each list is now: one statement of four counts."""
-    now = now or utcnow()
-    row = session.execute(select(
-        reports.overdue_length(now), _count(_near_due(now, within)),
-        _count(select(ExtensionRequest.id).where(_PENDING)), _count(select(Ticket.id).where(_RETURNED)))).one()
+    row = session.execute(_lengths(), _params(now, within)).one()
     return Lengths(*(int(n or 0) for n in row))
 
 
@@ -75,24 +119,21 @@ def _bounded(page: int, total: int, per_page: int) -> tuple[int, int]:
 
 
 def _page(session: Session, statement: Select[Any], page: int, per_page: int, total: int | None,
-          length: Any) -> Page[Any]:
+          length: Select[Any], params: dict[str, Any]) -> Page[Any]:
     """One page of an ordered SELECT, its length counted here unless given."""
     if total is None:
-        total = int(session.scalar(select(length)) or 0)
+        total = int(session.scalar(length, params) or 0)
     page, pages = _bounded(page, total, per_page)
     if total == 0:
         return Page([], page, pages, total)
-    rows = session.execute(statement.offset((page - 1) * per_page).limit(per_page))
+    rows = session.execute(statement.offset((page - 1) * per_page).limit(per_page), params)
     return Page(list(rows), page, pages, total)
 
 
 def overdue_page(session: Session, page: int = 1, *, now: dt.datetime | None = None,
                  per_page: int = PER_PAGE, total: int | None = None) -> Page[Ticket]:
     """超期: open past the deadline, the longest overdue first; counted from the running totals."""
-    now = now or utcnow()
-    statement = select(Ticket).where(text(OPEN_DEADLINE), Ticket.deadline < now) \
-        .order_by(Ticket.deadline, Ticket.received_at, Ticket.id)
-    found = _page(session, statement, page, per_page, total, reports.overdue_length(now))
+    found = _page(session, _overdue(), page, per_page, total, reports.overdue_length(), _params(now))
     return Page([ticket for ticket, in found.items], found.page, found.pages, found.total)
 
 
@@ -100,21 +141,15 @@ def near_due_page(session: Session, page: int = 1, *, now: dt.datetime | None = 
                   within: dt.timedelta = NEAR_DUE, per_page: int = PER_PAGE,
                   total: int | None = None) -> Page[Ticket]:
     """Open tickets whose deadline falls within `within` from now, soonest first."""
-    now = now or utcnow()
-    statement = _near_due(now, within)
-    found = _page(session, statement.order_by(Ticket.deadline, Ticket.received_at, Ticket.id), page, per_page,
-                  total, _count(statement))
+    found = _page(session, _near_due(), page, per_page, total, select(_count(_near_due())), _params(now, within))
     return Page([ticket for ticket, in found.items], found.page, found.pages, found.total)
 
 
 def extensions_page(session: Session, page: int = 1, *, per_page: int = PER_PAGE,
                     total: int | None = None) -> Page[PendingExtension]:
     """Extension requests waiting for a supervisor, oldest first."""
-    statement = (select(ExtensionRequest, Ticket, Unit.name)
-                 .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
-                 .join(Unit, Unit.id == ExtensionRequest.unit_id)
-                 .where(_PENDING).order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
-    found = _page(session, statement, page, per_page, total, _count(select(ExtensionRequest.id).where(_PENDING)))
+    found = _page(session, _extensions(), page, per_page, total,
+                  select(_count(select(ExtensionRequest.id).where(_PENDING))), {})
     return Page([PendingExtension(request, ticket, name) for request, ticket, name in found.items],
                 found.page, found.pages, found.total)
 
@@ -124,15 +159,6 @@ def returned_page(session: Session, page: int = 1, *, per_page: int = PER_PAGE,
     """退单 waiting to be dispatched again, the longest waiting first: by the time of the
     return (a ticket without one by its receipt). A city has tens to hundreds of them at a
     time (each goes out again within hours), so ordering them all costs little."""
-    last = (select(func.max(Transfer.id))
-            .where(Transfer.ticket_id == Ticket.id, Transfer.role == TransferRole.LEAD.value)
-            .correlate(Ticket).scalar_subquery())
-    statement = (select(Ticket, Unit.name, Transfer.return_reason, Transfer.responded_at)
-                 .outerjoin(Transfer, Transfer.id == last)
-                 .outerjoin(Unit, Unit.id == Transfer.unit_id)
-                 .where(_RETURNED)
-                 .order_by(func.coalesce(Transfer.responded_at, Ticket.received_at), Ticket.id))
-    found = _page(session, statement, page, per_page, total, _count(select(Ticket.id).where(_RETURNED)))
+    found = _page(session, _returned(), page, per_page, total, select(_count(select(Ticket.id).where(_RETURNED))), {})
     return Page([ReturnedTicket(ticket, name, reason, at) for ticket, name, reason, at in found.items],
                 found.page, found.pages, found.total)
-

@@ -7,10 +7,11 @@ event log alone and reports any difference, so every figure can be traced to eve
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, text
+from sqlalchemy import and_, bindparam, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from dispatch.clock import local_date, local_day_start, utcnow
@@ -162,19 +163,26 @@ def _past_deadline_today(session: Session, now: dt.datetime) -> Any:
 
 def overdue_count(session: Session, now: dt.datetime | None = None) -> int:
     """Every open ticket past its deadline now, whenever received: the chasing list's length."""
-    return int(session.scalar(select(overdue_length(now or utcnow()))) or 0)
+    return int(session.scalar(overdue_length(), overdue_params(now or utcnow())) or 0)
 
 
-def overdue_length(now: dt.datetime) -> Any:
-    """overdue_count() as an expression, for a statement that counts other things beside it:
-    the running totals of every deadline day before today, and today's deadlines already
-    past counted from the tickets (the partial index of open deadlines, as it is written)."""
+@functools.cache
+def overdue_length() -> Any:
+    """overdue_count() as a statement of one value, for one that counts other things beside
+    it (its parameters from overdue_params()): the running totals of every deadline day
+    before today, and today's deadlines already past counted from the tickets (the partial
+    index of open deadlines, as it is written). Built once."""
     kept = (select(func.coalesce(func.sum(OpenTicketRollup.tickets), 0))
-            .where(OpenTicketRollup.deadline_day < local_date(now)).scalar_subquery())
+            .where(OpenTicketRollup.deadline_day < bindparam("today")).scalar_subquery())
     today = (select(func.count()).select_from(Ticket)
-             .where(text(OPEN_DEADLINE), Ticket.deadline >= local_day_start(local_date(now)), Ticket.deadline < now)
+             .where(text(OPEN_DEADLINE), Ticket.deadline >= bindparam("today_start"), Ticket.deadline < bindparam("now"))
              .scalar_subquery())
-    return kept + today
+    return select(kept + today)
+
+
+def overdue_params(now: dt.datetime) -> dict[str, Any]:
+    today = local_date(now)
+    return {"today": today, "today_start": local_day_start(today), "now": now}
 
 
 Overdue = list[tuple[int | None, str | None, int]]
