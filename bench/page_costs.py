@@ -1,6 +1,7 @@
 """Where one request of a daily page spends its time, in-process: the statements it runs
-(count, and each one's time), the request's wall time, and with --profile the functions that
-take the most. For finding what to cut; throughput under load is bench/city.py's.
+(count, and each one's time), the request's wall time and the process's CPU time over it
+(the server's Python work, which under load decides the throughput of one worker), and with
+--profile the functions that take the most. For finding what to cut; throughput under load is bench/city.py's.
 
     .venv/bin/python bench/page_costs.py --database-url postgresql://postgres@127.0.0.1/big_x
     .venv/bin/python bench/page_costs.py --database-url ... --route inbox --profile
@@ -14,8 +15,11 @@ import cProfile
 import io
 import pstats
 import re
+import contextlib
+import functools
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -49,12 +53,66 @@ def _paths(url: str) -> dict[str, tuple[str | None, list[str]]]:
     }
 
 
+class ServerProfile:
+    """cProfile in the threads that serve the requests: the event loop's (routes, templates)
+    and the worker threads that run their database work. A profiler sees only the thread
+    that enabled it, and TestClient serves from threads of its own."""
+
+    def __init__(self, order: str = "cumulative") -> None:
+        self.on = False
+        self.order = order
+        self._by_thread: dict[int, cProfile.Profile] = {}
+
+    @contextlib.contextmanager
+    def running(self) -> Any:
+        if not (self.on and IN_REQUEST.get()):
+            yield
+            return
+        profiler = self._by_thread.setdefault(threading.get_ident(), cProfile.Profile())
+        profiler.enable()
+        try:
+            yield
+        finally:
+            profiler.disable()
+
+    def wrap_app(self, app: Any) -> Any:
+        async def profiled(scope: Any, receive: Any, send: Any) -> None:
+            with self.running():
+                await app(scope, receive, send)
+        return profiled
+
+    def wrap_off_loop(self, services: Any) -> None:
+        """Profile what the app's Services send to worker threads."""
+        off_loop = services.off_loop
+
+        def profiled_call(function: Any, *args: Any) -> Any:
+            with self.running():
+                return function(*args)
+
+        async def profiled(function: Any, *args: Any) -> Any:
+            return await off_loop(functools.partial(profiled_call, function), *args)
+        services.off_loop = profiled
+
+    def print(self, top: int) -> None:
+        out = io.StringIO()
+        profilers = list(self._by_thread.values())
+        if profilers:
+            stats = pstats.Stats(profilers[0], stream=out)
+            for more in profilers[1:]:
+                stats.add(more)
+            stats.sort_stats(self.order).print_stats(top)
+        print(out.getvalue())
+        self._by_thread.clear()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--route", action="append", help="status, operator, inbox, number, phone, board, stats_month, stats_year, stats_empty, dashboard (default: all)")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--profile", action="store_true", help="cProfile the requests, print the top functions")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the server side of the requests (event loop and worker threads), print the top functions")
+    parser.add_argument("--profile-order", default="cumulative", help="pstats order: cumulative, tottime, ...")
     parser.add_argument("--statements", action="store_true", help="print every statement of the median request")
     args = parser.parse_args()
 
@@ -67,10 +125,12 @@ def main() -> None:
     paths = _paths(args.database_url)
     app = create_app(Settings(database_url=args.database_url, log_level="WARNING"))
 
-    marked = marking(app)
+    profile = ServerProfile(args.profile_order)
+    marked = marking(profile.wrap_app(app))   # marked outside: the profile asks IN_REQUEST
 
     with TestClient(marked, base_url="http://127.0.0.1") as client:
         engine = app.state.services.engine
+        profile.wrap_off_loop(app.state.services)
         log: list[tuple[str, float]] = []
 
         @event.listens_for(engine, "before_cursor_execute")
@@ -107,31 +167,28 @@ def main() -> None:
                     assert answer.status_code == 303, answer.text[:300]
                     cookies[who] = client.cookies.get("hotline_session") or ""
             runs = []
-            profiler = cProfile.Profile() if args.profile else None
             for i, url in enumerate((urls * (args.repeat + 1))[:args.repeat + 1]):
                 log.clear()
-                if profiler and i:
-                    profiler.enable()
-                t = time.perf_counter()
+                profile.on = bool(args.profile and i)
+                t, cpu = time.perf_counter(), time.process_time()
                 answer = client.get(url)
                 wall = (time.perf_counter() - t) * 1000
-                if profiler and i:
-                    profiler.disable()
+                cpu = (time.process_time() - cpu) * 1000
+                profile.on = False
                 assert answer.status_code == 200, (url, answer.status_code, answer.text[:300])
                 if i:
-                    runs.append((wall, list(log), len(answer.content)))
+                    runs.append((wall, list(log), len(answer.content), cpu))
             runs.sort(key=lambda r: r[0])
-            wall, statements, size = runs[len(runs) // 2]
+            wall, statements, size, _ = runs[len(runs) // 2]
             db = sum(ms for _, ms in statements)
             print(f"{name:<9} wall {wall:7.1f} ms (min {runs[0][0]:.1f}, max {runs[-1][0]:.1f}); "
-                  f"{len(statements)} statements {db:.1f} ms; page {size:,} bytes")
+                  f"cpu {statistics.median(r[3] for r in runs):.1f} ms; {len(statements)} statements {db:.1f} ms; "
+                  f"page {size:,} bytes")
             if args.statements:
                 for statement, ms in statements:
                     print(f"    {ms:7.2f} ms  {' '.join(statement.split())[:220]}")
-            if profiler:
-                out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
-                print(out.getvalue())
+            if args.profile:
+                profile.print(45)
             print(f"  (median of {len(runs)}: {statistics.median(r[0] for r in runs):.1f} ms)")
 
 

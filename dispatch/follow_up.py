@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle
@@ -18,7 +20,7 @@ from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import IllegalTransition, InvalidInput, Reason
 from dispatch.models import Ticket, TicketEvent
-from dispatch.paging import COUNT_LIMIT, Page, page_of
+from dispatch.paging import COUNT_LIMIT, Bounded, Page
 from dispatch.phone import national_form
 from dispatch.states import State
 from dispatch.vocabulary import LABELS_ZH, CloseReason, DialResult, FollowUpOutcome, Rating
@@ -65,9 +67,55 @@ def due(session: Session, *, limit: int = 100) -> list[Ticket]:
     return list(session.scalars(_DUE.limit(limit)))
 
 
-def due_page(session: Session, page: int = 1, *, per_page: int = DUE_PER_PAGE) -> Page[Ticket]:
-    """The follow-up queue a page at a time, for the console: a busy city has hundreds waiting."""
-    return page_of(session, _DUE, page, per_page, count_limit=COUNT_LIMIT)
+@dataclass(frozen=True)
+class DueTicket:
+    """A ticket waiting for its follow-up, with what the console shows of it."""
+    id: int
+    number: str
+    title: str
+    phone: str | None
+    unit_id: int | None
+    resolved_at: dt.datetime | None
+    follow_up_attempts: int
+    version: int
+    calls: int   # follow-up calls placed since its latest resolution
+
+
+def _due_statement() -> Select[Any]:
+    # The queue up to COUNT_LIMIT + 1 read once on the (state, resolved_at, id) index: the
+    # count, and the page within it; each page ticket's calls counted beside it.
+    queue = select(Ticket.id, Ticket.resolved_at).where(Ticket.state == State.RESOLVED.value) \
+        .order_by(Ticket.resolved_at, Ticket.id).limit(COUNT_LIMIT + 1).cte("due")
+    page = select(queue.c.id).order_by(queue.c.resolved_at, queue.c.id) \
+        .limit(bindparam("per_page", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery()
+    calls = select(func.count()).where(
+        TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "follow_up_call",
+        or_(Ticket.resolved_at.is_(None), TicketEvent.at >= Ticket.resolved_at)).scalar_subquery()
+    return (select(Ticket.id, Ticket.number, Ticket.title, Ticket.phone, Ticket.unit_id, Ticket.resolved_at,
+                   func.coalesce(Ticket.follow_up_attempts, 0), Ticket.version, calls,
+                   select(func.count()).select_from(queue).scalar_subquery())
+            .join(page, page.c.id == Ticket.id).order_by(Ticket.resolved_at, Ticket.id))
+
+
+_DUE_WITH_CALLS = _due_statement()
+
+
+def due_with_calls(session: Session, page: int = 1, *, per_page: int = DUE_PER_PAGE) -> Page[DueTicket]:
+    """The follow-up queue a page at a time for the console (a busy city has hundreds
+    waiting), each ticket with the calls placed since its resolution; counted up to
+    COUNT_LIMIT, as far as the pages reach. One statement, but for a page past the end."""
+    page = max(1, page)
+    rows = session.execute(_DUE_WITH_CALLS, {"per_page": per_page, "offset": (page - 1) * per_page}).all()
+    if not rows:
+        if page == 1:
+            return Page([], 1, 1, 0)
+        last = due_with_calls(session, 1, per_page=per_page)   # the count, then the last page
+        return last if last.pages == 1 else due_with_calls(session, last.pages, per_page=per_page)
+    found = Bounded.of(int(rows[0][9]), COUNT_LIMIT)
+    pages = max(1, -(-found.value // per_page))
+    if page > pages:   # beyond the counted pages (rows past COUNT_LIMIT): the last one
+        return due_with_calls(session, pages, per_page=per_page)
+    return Page([DueTicket(*row[:9]) for row in rows], page, pages, found.value, found.more)
 
 
 def call_target(session: Session, ticket: Ticket, actor: Actor) -> str:
@@ -89,21 +137,6 @@ def record_call(session: Session, ticket: Ticket, actor: Actor, result: DialResu
     return lifecycle.record(session, ticket, "follow_up_call", actor, now=now, note=LABELS_ZH[result.value],
                             unit_id=ticket.unit_id,
                             data={"result": result.value, "reason": reason, "agent": agent})
-
-
-def calls_made(session: Session, tickets: list[Ticket]) -> dict[int, int]:
-    """Follow-up calls placed for each ticket since its latest resolution."""
-    since = {t.id: t.resolved_at for t in tickets}
-    counts = dict.fromkeys(since, 0)
-    if not since:
-        return counts
-    rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.at)
-                           .where(TicketEvent.ticket_id.in_(list(since)), TicketEvent.action == "follow_up_call"))
-    for ticket_id, at in rows:
-        resolved = since[ticket_id]
-        if resolved is None or at >= resolved:
-            counts[ticket_id] += 1
-    return counts
 
 
 def close_unrated_resolved(session: Session, policy: FollowUpPolicy = FollowUpPolicy(), *,

@@ -105,9 +105,8 @@ def refuse_if_blocked(session: Session, limits: list[tuple[Limit, str]], reason:
         return
     # Every counter in one statement: a status lookup or a login checks two.
     wanted = {(limit.key(subject), limit.window_start(now)): (limit, subject) for limit, subject in on}
-    rows = session.connection().execute(
-        select(RateCounter.key, RateCounter.window_start, RateCounter.count)
-        .where(or_(*(and_(RateCounter.key == key, RateCounter.window_start == start) for key, start in wanted))))
+    rows = session.connection().execute(_counters(len(wanted)), {
+        name: value for i, (key, start) in enumerate(wanted) for name, value in ((f"key{i}", key), (f"start{i}", start))})
     counts = {(key, _utc(start)): n for key, start, n in rows}
     used_up = [(limit, subject) for (key, start), (limit, subject) in wanted.items()
                if counts.get((key, _utc(start)), 0) >= limit.limit]
@@ -142,6 +141,14 @@ _GIVE_BACK = (update(RateCounter).where(RateCounter.key == bindparam("counter_ke
               .values(count=RateCounter.count - bindparam("hits")))
 _RESET = delete(RateCounter).where(RateCounter.key == bindparam("key"),
                                    RateCounter.window_start == bindparam("start"))
+
+
+@functools.cache
+def _counters(n: int) -> Any:
+    """The rows of n (key, window) pairs, built once for each n (a page asks on every request)."""
+    return select(RateCounter.key, RateCounter.window_start, RateCounter.count).where(or_(*(
+        and_(RateCounter.key == bindparam(f"key{i}"), RateCounter.window_start == bindparam(f"start{i}"))
+        for i in range(n))))
 
 
 @functools.cache

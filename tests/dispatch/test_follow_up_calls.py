@@ -12,6 +12,7 @@ from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.errors import IllegalTransition, InvalidInput, PermissionDenied
 from dispatch.models import Ticket
+from dispatch.paging import Page
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import DialResult, EmergencyService, FollowUpOutcome, Rating
 from tests.conftest import unit_staff
@@ -41,20 +42,45 @@ def test_a_follow_up_call_is_for_a_resolved_ticket_with_a_phone_and_by_dispatch_
         follow_up.call_target(session, ticket, operator)
 
 
+def calls_shown(session: Session, ticket: Ticket) -> int | None:
+    """The calls the console's follow-up queue shows beside the ticket (None: not in it)."""
+    due = follow_up.due_with_calls(session, per_page=100)
+    return next((t.calls for t in due.items if t.number == ticket.number), None)
+
+
 def test_calls_are_counted_since_the_latest_resolution(session: Session, units: City, operator: Actor) -> None:
     ticket, staff = resolved(session, operator)
     start = utcnow()
+    assert calls_shown(session, ticket) == 0
     follow_up.record_call(session, ticket, operator, DialResult.NO_ANSWER, agent="PJSIP/7001",
                           now=start + dt.timedelta(minutes=1))
-    assert follow_up.calls_made(session, [ticket]) == {ticket.id: 1}
+    assert calls_shown(session, ticket) == 1
     lifecycle.rate(session, ticket, Rating.UNSATISFIED, operator, now=start + dt.timedelta(minutes=2))
+    assert calls_shown(session, ticket) is None   # reopened: no longer waiting for its follow-up
     lifecycle.accept(session, ticket, staff, now=start + dt.timedelta(minutes=3))
     lifecycle.resolve(session, ticket, staff, "已重新修复。", now=start + dt.timedelta(minutes=4))
-    assert follow_up.calls_made(session, [ticket]) == {ticket.id: 0}
+    assert calls_shown(session, ticket) == 0
     follow_up.record_call(session, ticket, operator, DialResult.CONNECTED, agent="PJSIP/7001",
                           reason=4, now=start + dt.timedelta(minutes=5))
-    assert follow_up.calls_made(session, [ticket]) == {ticket.id: 1}
-    assert follow_up.calls_made(session, []) == {}
+    assert calls_shown(session, ticket) == 1
+
+
+def test_the_follow_up_queue_pages_oldest_resolution_first_and_a_page_past_the_end_is_the_last(
+        session: Session, units: City, operator: Actor) -> None:
+    assert follow_up.due_with_calls(session) == Page([], 1, 1, 0)
+    tickets = [resolved(session, operator, phone=f"1380391210{i}")[0] for i in range(5)]
+    session.flush()
+    numbers = [t.number for t in sorted(tickets, key=lambda t: (t.resolved_at, t.id))]
+    first = follow_up.due_with_calls(session, 1, per_page=2)
+    assert (first.page, first.pages, first.total, first.more) == (1, 3, 5, False)
+    assert [t.number for t in first.items] == numbers[:2]
+    assert [t.number for t in follow_up.due_with_calls(session, 2, per_page=2).items] == numbers[2:4]
+    last = follow_up.due_with_calls(session, 9, per_page=2)
+    assert (last.page, [t.number for t in last.items]) == (3, numbers[4:])
+    shown = last.items[0]
+    ticket = next(t for t in tickets if t.number == shown.number)
+    assert (shown.phone, shown.unit_id, shown.version, shown.follow_up_attempts) == \
+        (ticket.phone, ticket.unit_id, ticket.version, 0)
 
 
 def test_a_hand_over_sends_on_only_the_call_still_live(session: Session, units: City, operator: Actor) -> None:

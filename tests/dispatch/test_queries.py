@@ -38,7 +38,9 @@ def test_tickets_waiting_for_dispatch_and_returned_ones_with_their_reason(
     bounced = new_ticket(session, rules)
     lifecycle.transfer(session, bounced, unit_by_code(session, "housing"), operator)
     lifecycle.return_ticket(session, bounced, unit_staff(session, "housing"), "属城管职责")
-    assert set(queries.awaiting_dispatch(session)) == {fresh, bounced}
+    queue = queries.dispatch_queue(session)
+    assert [t.number for t in queue.tickets] == [fresh.number, bounced.number]   # the oldest first
+    assert [t.state for t in queue.tickets] == ["received", "returned"] and queue.count.value == 2
     (returned,) = chasing_lists.returned_page(session).items
     assert returned.ticket == bounced and returned.reason == "属城管职责"
     assert returned.unit_name == unit_by_code(session, "housing").name
@@ -132,3 +134,18 @@ def test_a_whole_phone_number_finds_the_callers_tickets_and_a_part_of_one_any_me
     assert queries.search(session, "+86 138-1234-5678") == [caller]
     assert queries.search(session, "0391-6612345") == [landline]
     assert queries.search(session, "12345678") == [mention, caller]
+
+
+def test_the_dispatch_queue_merges_received_and_returned_tickets_oldest_first_and_counts_them_all(
+        session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    now = utcnow()
+    first, third, fourth = (new_ticket(session, rules, now=now - dt.timedelta(hours=h)) for h in (5, 3, 2))
+    second = new_ticket(session, rules, now=now - dt.timedelta(hours=4))
+    lifecycle.transfer(session, second, unit_by_code(session, "housing"), operator)
+    lifecycle.return_ticket(session, second, unit_staff(session, "housing"), "属城管职责")
+    lifecycle.answer(session, new_ticket(session, rules, now=now - dt.timedelta(hours=6)), operator, "已答复")
+    session.flush()
+    queue = queries.dispatch_queue(session, limit=3)
+    assert [t.number for t in queue.tickets] == [first.number, second.number, third.number]
+    assert [t.state for t in queue.tickets] == ["received", "returned", "received"]
+    assert str(queue.count) == "4" and fourth.number not in [t.number for t in queue.tickets]

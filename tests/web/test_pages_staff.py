@@ -93,6 +93,22 @@ def test_the_console_lists_the_oldest_tickets_waiting_and_counts_them_all(
     assert waiting[0].number in section and waiting[1].number not in section
 
 
+def test_the_console_shows_why_a_waiting_ticket_was_left_to_the_operator_and_the_entry_proposed(
+        client: TestClient, services: Services) -> None:
+    bus, manhole = ticket_titled(services, BUS), ticket_titled(services, MANHOLE)
+    with services.sessions() as session, session.begin():
+        session.execute(update(Ticket).where(Ticket.id == bus.id).values(
+            routing={"source": "manual", "reason": "未识别到具体诉求", "entry": {"path": "城乡建设/道路/井盖"}}))
+        session.execute(update(Ticket).where(Ticket.id == manhole.id).values(
+            routing={"source": "model", "reason": "模型：城乡建设 85%", "entry": None}))
+    login(client, "operator")
+    console = client.get("/operator").text
+    rows = {number: console[console.index(f">{number}<"):][:600].split("</tr>")[0]
+            for number in (bus.number, manhole.number)}
+    assert "未识别到具体诉求" in rows[bus.number] and "目录：城乡建设/道路/井盖" in rows[bus.number]
+    assert "模型：" not in rows[manhole.number] and "目录：" not in rows[manhole.number]   # routed by the model
+
+
 def test_a_stale_page_gets_a_clear_conflict_and_nothing_is_written(client: TestClient, services: Services) -> None:
     bus = ticket_titled(services, BUS)
     login(client, "operator")

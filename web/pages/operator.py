@@ -53,14 +53,13 @@ def pop_message(pop: telephony.ScreenPop | dict[str, Any]) -> dict[str, Any]:
 def console_context(session: Session, agent: str | None, callbacks_page: int = 1,
                     follow_ups_page: int = 1, *, units: UnitCache) -> dict[str, Any]:
     call = queries.current_call(session, agent) if agent else None
-    due = follow_up.due_page(session, follow_ups_page)
+    queue = queries.dispatch_queue(session, limit=WAITING_SHOWN)
     return {
         "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
-        "waiting": queries.awaiting_dispatch(session, limit=WAITING_SHOWN),
-        "waiting_count": queries.awaiting_dispatch_count(session),
+        "waiting": queue.tickets, "waiting_count": queue.count,
         "callbacks": telephony.callback_page(session, callbacks_page),
-        "follow_ups": due, "follow_up_calls": follow_up.calls_made(session, due.items),
+        "follow_ups": follow_up.due_with_calls(session, follow_ups_page),
         "unit_names": {u.id: u.name for u in units.active(session)},
     }
 
