@@ -1,5 +1,6 @@
 """A city's history written straight into PostgreSQL with COPY: tickets with their events,
-transfers, extension requests, intake sources, calls and texts, and the running totals
+transfers, extension requests, intake sources, calls and texts, the routing outcomes of the
+tickets the classifier proposed for (dispatch/routing_feedback.py), and the running totals
 behind the figures (dispatch/rollup.py), so the app reads them as it reads its own.
 
 Each day of history is a day of the demo city (Jiyuan): a pool of tickets is taken through
@@ -36,7 +37,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 LOADED = ("tickets", "ticket_events", "transfers", "extension_requests", "intake_sources", "calls",
-          "sms_inbound")
+          "sms_inbound", "routing_outcomes")
+NUMBERED = LOADED[:-1]    # ids from a sequence (a routing outcome's key is its ticket's)
 POOL = 1500               # lifecycle stories generated per day; the day's tickets copy them
 JITTER = 2 * 3600         # seconds a copy may be moved earlier than its story
 BODY_CHARS = 300          # an operator's summary of what the citizen said
@@ -122,9 +124,12 @@ CALL_COLUMNS = ("id", "linkedid", "caller", "dialed", "ivr_choice", "queue", "st
                 "answered_at", "ended_at", "agent", "agent_name", "ring_no_answers", "hangup_cause", "wait_seconds",
                 "talk_seconds", "outcome", "updated_at", "ticket_id")
 SMS_COLUMNS = ("id", "message_sid", "sender", "received_at", "body", "intent", "ticket_id", "reply")
+ROUTING_OUTCOMES = ("ticket_id", "received_at", "proposed_category", "proposed_unit_code", "automatic",
+                    "first_unit_code", "final_unit_code", "final_category", "unit_accepted", "category_accepted",
+                    "corrected", "returned")
 COLUMNS = {"tickets": TICKET_COLUMNS, "ticket_events": EVENT_COLUMNS, "transfers": TRANSFER_COLUMNS,
            "extension_requests": EXTENSION_COLUMNS, "intake_sources": SOURCE_COLUMNS, "calls": CALL_COLUMNS,
-           "sms_inbound": SMS_COLUMNS}
+           "sms_inbound": SMS_COLUMNS, "routing_outcomes": ROUTING_OUTCOMES}
 
 
 # -- plan --
@@ -213,6 +218,7 @@ class _Day:
         self.texts = dict(by_category)
         self.made: dict[tuple[str, int, str], tuple[str, str]] = {}   # a text placed, escaped for COPY
         self.agents = [(f"PJSIP/80{i:02d}", f"话务员{i:02d}") for i in range(1, 61)]
+        self.codes = {unit.id: code for code, unit in self.generator.units.items()}
 
     def run(self, task: DayTask) -> tuple[dict[str, int], list[tuple[str, str, str | None]]]:
         from dispatch import audit, rollup
@@ -250,6 +256,7 @@ class _Day:
         numbers = {(i, k): f"{task.day:%Y%m%d}-{task.first_seq + n:04d}" for n, (_, i, k, _) in enumerate(made)}
         # What every copy of a story shares, as the tail of its COPY lines.
         tails = [self._tails(s) for s in stories]
+        outcomes = [self._outcome(s) for s in stories]
         out: dict[str, list[str]] = {name: [] for name in LOADED}
         events: list[tuple[dt.datetime, int, str]] = []   # (at, seq, line without its id)
         samples = []
@@ -268,6 +275,8 @@ class _Day:
             out["tickets"].append(f"{tid}\t{number}\t{code}\t{title}\t{body}\t{_q(phone)}\t{at}\t"
                                   f"{_q(main)}\t{_ts(row['resolved_at'], shift)}\t{_ts(row['closed_at'], shift)}\t"
                                   f"{ticket_tail}")
+            if outcomes[i] is not None:
+                out["routing_outcomes"].append(f"{tid}\t{at}\t{outcomes[i]}")
             if n % max(1, task.count // 20) == 0:
                 samples.append((number, code, phone))
             extension_id = None
@@ -341,6 +350,21 @@ class _Day:
         extension = None if x is None else _line((x["unit_id"], x["requested_by"], x["working_days"], x["reason"],
                                                    x["status"], x["decided_by"], x["decision_note"]))
         return ticket, events, transfers, extension
+
+    def _outcome(self, s: Any) -> str | None:
+        """What routing_feedback.note_transfer and note_return would have written for the story,
+        as the tail of its COPY line; None when the classifier proposed nothing or the ticket
+        was never transferred."""
+        from dispatch.routing_feedback import proposal_of
+
+        row, transfers = s.row, s.transfers
+        proposal = proposal_of(row["routing"])
+        if proposal is None or not transfers:
+            return None
+        category, unit_code, automatic = proposal
+        first, final = self.codes[transfers[0]["unit_id"]], self.codes[transfers[-1]["unit_id"]]
+        return _line((category, unit_code, automatic, first, final, row["category"], final == unit_code,
+                      row["category"] == category, first != unit_code, row["return_count"] > 0))
 
     def _text(self, rng: random.Random, row: dict[str, Any]) -> tuple[str, str]:
         """A title and body of the ticket's category in its place, both escaped for COPY."""
@@ -507,14 +531,14 @@ def load(url: str, tickets: int, *, per_day: int = 66_000, streams: int = 2, see
         connection.execute(text("INSERT INTO ticket_sequences (day, last) VALUES (:day, :last) "
                                 "ON CONFLICT (day) DO UPDATE SET last = excluded.last"),
                            [{"day": t.day.strftime("%Y%m%d"), "last": t.first_seq + t.count - 1} for t in tasks])
-        for table in LOADED:
+        for table in NUMBERED:
             connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
     for name, statement in rebuild:
         if name in without:
             say(f"  index {name} not built; to build it: {statement}")
     build_indexes(engine, [r for r in rebuild if r[0] not in without], max(1, streams), index_memory, say)
-    from dispatch import totals_sql   # the totals of calls, channels and deadlines, from the rows
+    from dispatch import totals_sql   # the totals of calls, channels, deadlines and routing, from the rows
     totals_sql.refill_database(engine)
     began_vacuum = time.monotonic()
     with engine.connect() as connection:

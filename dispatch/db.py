@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import call_totals, rollup
+from dispatch import call_totals, rollup, routing_feedback
 from dispatch.database_url import normalise as normalise_url
 from dispatch.errors import Reason, StorageUnavailable
 from dispatch.models import TicketEvent
@@ -98,7 +98,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 # Every table of running totals, moved by one pass over the flush's new and changed rows.
-RUNNING_TOTALS = rollup.KEPT + (call_totals.CALLS,)
+RUNNING_TOTALS = rollup.KEPT + (call_totals.CALLS, routing_feedback.OUTCOMES)
 
 
 def _move_running_totals(session: Session, _context: object, _instances: object) -> None:

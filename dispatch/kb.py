@@ -295,11 +295,20 @@ def offered(version: KbArticleVersion, today: dt.date) -> bool:
 
 def stale(session: Session, today: dt.date, *, unit_id: int | None = None) -> list[KbArticle]:
     """Published articles past their review-by date, oldest review first."""
-    query = select(KbArticle).where(KbArticle.state == ArticleState.PUBLISHED.value,
-                                    KbArticle.review_by.is_not(None), KbArticle.review_by < today)
+    query = select(KbArticle).where(*_past_review(today))
     if unit_id is not None:
         query = query.where(KbArticle.unit_id == unit_id)
     return list(session.scalars(query.order_by(KbArticle.review_by, KbArticle.id)))
+
+
+def stale_count(session: Session, today: dt.date) -> int:
+    """How many articles stale() lists, without reading them (the supervisor's notice)."""
+    return int(session.scalar(select(func.count()).select_from(KbArticle).where(*_past_review(today))) or 0)
+
+
+def _past_review(today: dt.date) -> tuple[Any, ...]:
+    return (KbArticle.state == ArticleState.PUBLISHED.value, KbArticle.review_by.is_not(None),
+            KbArticle.review_by < today)
 
 
 def flag_stale(session: Session, now: dt.datetime) -> int:

@@ -711,6 +711,24 @@ class RoutingOutcome(Base):
     returned: Mapped[bool] = mapped_column(Boolean)      # a unit returned it at least once
 
 
+class RoutingRollup(Base):
+    """Routing outcomes per (China day the ticket was received, proposed category): the
+    supervisor's acceptance figures without reading every outcome of the period
+    (dispatch/routing_feedback.py)."""
+
+    __tablename__ = "routing_rollup"
+    __table_args__ = (UniqueConstraint("day", "category", name="uq_routing_rollup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(50))
+    proposals: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    automatic: Mapped[int] = mapped_column(Integer, default=0)
+    corrected: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class RoutingRule(Base):
     """A rule staff added on the rules page: any of these phrases sends a ticket to this unit.
     Never deleted: a removed rule keeps who removed it and when (the rules' audit log)."""

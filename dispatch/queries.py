@@ -21,7 +21,7 @@ from dispatch.models import (AgentStatus, Call, ExtensionRequest, Ticket, Ticket
 from dispatch.phone import normalise_phone
 from dispatch.reports import Period
 from dispatch.states import FINISHED_STATES, State
-from dispatch.vocabulary import Channel, ExtensionStatus, TransferRole
+from dispatch.vocabulary import Channel, ExtensionStatus
 
 COUNT_LIMIT = 1000
 OPEN_STATES = tuple(s.value for s in State if s not in FINISHED_STATES)
@@ -91,35 +91,6 @@ def dispatch_queue(session: Session, *, limit: int = 200) -> DispatchQueue:
     rows = session.execute(statement).all()
     tickets = [QueuedTicket(*row[:7]) for row in rows]
     return DispatchQueue(tickets, Bounded.of(int(rows[0][7]) if rows else 0, COUNT_LIMIT))
-
-
-@dataclass(frozen=True)
-class ReturnedTicket:
-    ticket: Ticket
-    unit_name: str | None
-    reason: str | None
-    returned_at: dt.datetime | None
-
-
-def returned_awaiting_redispatch(session: Session, *, limit: int = 200) -> list[ReturnedTicket]:
-    """退单: tickets a unit sent back, with who returned them and why, oldest return first."""
-    tickets = list(session.scalars(select(Ticket).where(Ticket.state == State.RETURNED.value)
-                                   .order_by(Ticket.received_at).limit(limit)))
-    if not tickets:
-        return []
-    last: dict[int, Transfer] = {}
-    for transfer in session.scalars(select(Transfer).where(Transfer.ticket_id.in_([t.id for t in tickets]),
-                                                           Transfer.role == TransferRole.LEAD.value)
-                                    .order_by(Transfer.id)):
-        last[transfer.ticket_id] = transfer
-    names = _unit_names(session)
-    result = []
-    for ticket in tickets:
-        transfer = last.get(ticket.id)
-        result.append(ReturnedTicket(ticket, names.get(transfer.unit_id) if transfer else None,
-                                     transfer.return_reason if transfer else None,
-                                     transfer.responded_at if transfer else None))
-    return sorted(result, key=lambda r: r.returned_at or r.ticket.received_at)
 
 
 def overdue(session: Session, *, now: dt.datetime | None = None, unit_id: int | None = None,

@@ -16,7 +16,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import bindparam, delete, func, inspect, select
+from sqlalchemy import Date, bindparam, delete, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -182,8 +182,8 @@ def _upsert(dialect: str, model: type[Base], key_columns: tuple[str, ...], count
 
 
 def rebuild(session: Session) -> None:
-    """Recompute every running total from the tickets, transfers and calls (after a bulk
-    import, or to check the hooks); the caller commits. The tables of tickets and transfers
+    """Recompute every running total from the tickets, transfers, calls and routing outcomes
+    (after a bulk import, or to check the hooks); the caller commits. The tables of tickets and transfers
     by category and unit are counted here row by row; the others in SQL (totals_sql.py)."""
     session.execute(delete(TicketRollup))
     session.execute(delete(TransferRollup))
@@ -215,10 +215,18 @@ def add(session: Session, tickets: Iterable[dict[str, Any]], transfers: Iterable
 def totals(session: Session, model: type[Base], since: dt.date, until: dt.date, group_by: Iterable[str],
            counts: tuple[str, ...]) -> list[tuple[Any, ...]]:
     """Sum the running totals of the days since..until, grouped by the named key columns."""
+    statement = _totals_statement(model, tuple(group_by), tuple(counts))
+    return [tuple(row) for row in session.execute(statement, {"since": since, "until": until})]
+
+
+@functools.cache
+def _totals_statement(model: type[Base], group_by: tuple[str, ...], counts: tuple[str, ...]) -> Any:
+    """Built once per shape, the days as parameters: building it per call cost a page with
+    several of them more than running them."""
     table = model.__table__
     groups = [table.c[g] for g in group_by]
     statement = (select(*groups, *(func.coalesce(func.sum(table.c[c]), 0) for c in counts))
-                 .where(table.c.day >= since, table.c.day <= until))
+                 .where(table.c.day >= bindparam("since", type_=Date()), table.c.day <= bindparam("until", type_=Date())))
     if groups:
         statement = statement.group_by(*groups)
-    return [tuple(row) for row in session.execute(statement)]
+    return statement

@@ -1,7 +1,9 @@
 """How the classifier's proposals fare in production: each ticket's outcome row says whether
 its final unit and category equal the proposal, whether the proposal was routed on its own
 (at or above the threshold when proposed), whether the operator's first transfer went
-elsewhere, and whether a unit returned it. Figures per week and per proposed category.
+elsewhere, and whether a unit returned it. Figures per week and per proposed category,
+added up from running totals per day and category (OUTCOMES, kept by the flush hook as
+rollup.py keeps the ticket totals; totals_sql.routing_totals() refills them).
 
 The proposal is the classifier's top category and its unit: the proposed unit when routing
 was sure, the first suggestion when the ticket went to manual triage. Tickets routed by a
@@ -11,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch import rollup
 from dispatch.clock import local_date
-from dispatch.models import RoutingOutcome, Ticket, Unit
+from dispatch.models import RoutingOutcome, RoutingRollup, Ticket, Unit
 
 if TYPE_CHECKING:  # reports imports lifecycle, which imports this module
     from dispatch.reports import Period
@@ -90,22 +92,34 @@ class FeedbackRow:
         return rate(self.returned, self.proposals)
 
 
-def week_of(moment: dt.datetime) -> dt.date:
-    day = local_date(moment)
+def week_of(day: dt.date) -> dt.date:
+    """The Monday of the day's week."""
     return day - dt.timedelta(days=day.weekday())
 
 
+COUNTS = ("proposals", "accepted", "automatic", "corrected", "returned")
+_FIELDS = ("received_at", "proposed_category", "unit_accepted", "category_accepted", "automatic", "corrected",
+           "returned")
+
+
+def contribution(v: dict[str, Any]) -> Iterable[tuple[rollup.Key, rollup.Vector]]:
+    accepted = v["unit_accepted"] and v["category_accepted"]
+    return (((local_date(v["received_at"]), v["proposed_category"]),
+             (1, int(bool(accepted)), int(bool(v["automatic"])), int(bool(v["corrected"])), int(bool(v["returned"])))),)
+
+
+OUTCOMES = rollup.Kept(RoutingRollup, ("day", "category"), COUNTS, RoutingOutcome, _FIELDS, contribution)
+
+
 def figures(session: Session, period: Period) -> list[FeedbackRow]:
-    """One row per (week, proposed category) of tickets received in the period, newest week first."""
-    counts: dict[tuple[dt.date, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    rows = session.execute(
-        select(RoutingOutcome.received_at, RoutingOutcome.proposed_category, RoutingOutcome.unit_accepted,
-               RoutingOutcome.category_accepted, RoutingOutcome.automatic, RoutingOutcome.corrected,
-               RoutingOutcome.returned)
-        .where(RoutingOutcome.received_at >= period.start, RoutingOutcome.received_at < period.end))
-    for received_at, category, unit_ok, category_ok, automatic, corrected, returned in rows:
-        tally = counts[(week_of(received_at), category)]
-        for index, flag in enumerate((True, unit_ok and category_ok, automatic, corrected, returned)):
-            tally[index] += bool(flag)
+    """One row per (week, proposed category) of tickets received in the period, newest week
+    first. The period is whole China days, so its days' totals hold exactly its tickets."""
+    counts: dict[tuple[dt.date, str], list[int]] = defaultdict(lambda: [0] * len(COUNTS))
+    for day, category, *kept in rollup.totals(session, RoutingRollup, period.since, period.until,
+                                              ("day", "category"), COUNTS):
+        tally = counts[(week_of(day), category)]
+        for index, n in enumerate(kept):
+            tally[index] += int(n)
     return [FeedbackRow(week, category, *tally)
-            for (week, category), tally in sorted(counts.items(), key=lambda item: (-item[0][0].toordinal(), item[0][1]))]
+            for (week, category), tally in sorted(counts.items(), key=lambda item: (-item[0][0].toordinal(), item[0][1]))
+            if tally[0]]

@@ -1,6 +1,6 @@
-"""The running totals of rollup.py and call_totals.py that a rebuild fills in SQL: one
-INSERT ... SELECT ... GROUP BY each, minutes on ten million tickets where counting row by
-row in Python takes an hour. Tests check they equal what the flush hooks keep.
+"""The running totals of rollup.py, call_totals.py and routing_feedback.py that a rebuild
+fills in SQL: one INSERT ... SELECT ... GROUP BY each, minutes on ten million tickets where
+counting row by row in Python takes an hour. Tests check they equal what the flush hooks keep.
 
 China days in SQL: PostgreSQL converts with the zone (Asia/Shanghai); SQLite adds 8 hours,
 the same for every moment since 1991, when China last changed its clocks.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session
 
-from dispatch.models import CallRollup, OpenTicketRollup, TicketChannelRollup
+from dispatch.models import CallRollup, OpenTicketRollup, RoutingRollup, TicketChannelRollup
 from dispatch.states import FINISHED_STATES, RESOLVED_STATES, State
 
 # Seconds waited are kept in steps: a call counts under the first of these it waited no
@@ -67,24 +67,38 @@ def call_totals(dialect: str, grouped_by: str) -> str:
             f"FROM calls WHERE entered_queue_at IS NOT NULL GROUP BY 2, 3, 4")
 
 
+def _flag(condition: str) -> str:
+    return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+def routing_totals(dialect: str) -> str:
+    return (f"INSERT INTO routing_rollup (day, category, proposals, accepted, automatic, corrected, returned) "
+            f"SELECT {china_day(dialect, 'received_at')}, proposed_category, count(*), "
+            f"{_flag('unit_accepted AND category_accepted')}, {_flag('automatic')}, {_flag('corrected')}, "
+            f"{_flag('returned')} FROM routing_outcomes GROUP BY 1, 2")
+
+
+REFILLED = (TicketChannelRollup, OpenTicketRollup, CallRollup, RoutingRollup)
+
+
 def refill(session: Session) -> None:
-    """Empty and refill the totals per channel, of open tickets by deadline day, and of calls;
-    the caller commits."""
+    """Empty and refill the totals per channel, of open tickets by deadline day, of calls and
+    of routing outcomes; the caller commits."""
     dialect = session.get_bind().dialect.name
-    for model in (TicketChannelRollup, OpenTicketRollup, CallRollup):
+    for model in REFILLED:
         session.execute(delete(model))
     for statement in (channel_totals(dialect), open_totals(dialect),
-                      call_totals(dialect, "queue"), call_totals(dialect, "agent")):
+                      call_totals(dialect, "queue"), call_totals(dialect, "agent"), routing_totals(dialect)):
         session.execute(text(statement))
 
 
 def refill_database(engine: Engine) -> None:
-    """refill() in a transaction of its own, then fresh planner statistics for the three
-    tables (after a bulk load such as bench/city_load.py's COPY)."""
+    """refill() in a transaction of its own, then fresh planner statistics for its tables
+    (after a bulk load such as bench/city_load.py's COPY)."""
     with Session(engine) as session, session.begin():
         refill(session)
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            for model in (TicketChannelRollup, OpenTicketRollup, CallRollup):
+            for model in REFILLED:
                 connection.exec_driver_sql(f"ANALYZE {model.__tablename__}")

@@ -119,6 +119,7 @@ def test_articles_past_review_are_flagged_to_their_unit_once(session: Session, u
     for a in (article, fresh):
         kb.publish(session, a, supervisor)
     assert [a.id for a in kb.stale(session, TODAY)] == [article.id]
+    assert kb.stale_count(session, TODAY) == 1 and kb.stale_count(session, dt.date(2027, 1, 2)) == 2
     assert kb.flag_stale(session, NOW) == 1
     assert kb.flag_stale(session, NOW) == 0      # told once
     notice = session.scalars(select(Notice)).one()

@@ -5,7 +5,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from dispatch import lifecycle, queries, unit_inbox
+from dispatch import chasing_lists, lifecycle, queries, unit_inbox
 from dispatch.actors import Actor
 from dispatch.clock import local_date, utcnow
 from dispatch.intake import IntakeRules
@@ -41,7 +41,7 @@ def test_tickets_waiting_for_dispatch_and_returned_ones_with_their_reason(
     queue = queries.dispatch_queue(session)
     assert [t.number for t in queue.tickets] == [fresh.number, bounced.number]   # the oldest first
     assert [t.state for t in queue.tickets] == ["received", "returned"] and queue.count.value == 2
-    (returned,) = queries.returned_awaiting_redispatch(session)
+    (returned,) = chasing_lists.returned_page(session).items
     assert returned.ticket == bounced and returned.reason == "属城管职责"
     assert returned.unit_name == unit_by_code(session, "housing").name
 

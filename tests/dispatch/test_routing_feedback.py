@@ -2,20 +2,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+from collections import Counter
+from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from dispatch import lifecycle
+from dispatch import lifecycle, rollup
 from dispatch.actors import Actor
+from dispatch.clock import CHINA, local_date
 from dispatch.intake import IntakeRequest, IntakeRules, intake
-from dispatch.models import RoutingOutcome, Ticket
+from dispatch.models import RoutingOutcome, RoutingRollup, Ticket
 from dispatch.reports import Period
 from dispatch.routing import RoutingAnswer, Suggestion
-from dispatch.routing_feedback import figures
+from dispatch.routing_feedback import FeedbackRow, figures
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import Channel
 from tests.conftest import unit_staff
+
+MIGRATION = Path(__file__).resolve().parents[2] / "dispatch/migrations/versions/0033_routing_rollup.py"
 
 # Mondays (China calendar) of two weeks; 02:00 UTC is 10:00 in China.
 WEEK_A = dt.datetime(2026, 11, 24, 2, tzinfo=dt.timezone.utc)   # a Tuesday: week of 2026-11-23
@@ -98,3 +105,68 @@ def test_figures_keep_to_the_period(session: Session, scenario) -> None:
     rows = figures(session, Period(dt.date(2026, 11, 30), dt.date(2026, 12, 6)))
     assert [r.category for r in rows] == ["劳动和社会保障"]
 
+
+
+# Either side of midnight between the two weeks, China time (16:xx UTC the day before).
+LATE_SUNDAY = dt.datetime(2026, 11, 29, 23, 50, tzinfo=CHINA)
+EARLY_MONDAY = dt.datetime(2026, 11, 30, 0, 10, tzinfo=CHINA)
+
+
+def counted(session: Session, period: Period) -> list[FeedbackRow]:
+    """The figures as counting every outcome of the period gives them (what the running
+    totals replace)."""
+    tallies: dict[tuple[dt.date, str], Counter[str]] = {}
+    for o in session.scalars(select(RoutingOutcome).where(RoutingOutcome.received_at >= period.start,
+                                                          RoutingOutcome.received_at < period.end)):
+        day = local_date(o.received_at)
+        tally = tallies.setdefault((day - dt.timedelta(days=day.weekday()), o.proposed_category), Counter())
+        tally.update(proposals=1, accepted=int(o.unit_accepted and o.category_accepted), automatic=int(o.automatic),
+                     corrected=int(o.corrected), returned=int(o.returned))
+    return [FeedbackRow(week, category, *(t[k] for k in ("proposals", "accepted", "automatic", "corrected", "returned")))
+            for (week, category), t in sorted(tallies.items(), key=lambda kv: (-kv[0][0].toordinal(), kv[0][1]))]
+
+
+PERIODS = [Period(dt.date(2026, 11, 1), dt.date(2026, 12, 31)), Period(dt.date(2026, 11, 29), dt.date(2026, 11, 29)),
+           Period(dt.date(2026, 11, 30), dt.date(2026, 11, 30)), Period(dt.date(2026, 11, 24), dt.date(2026, 11, 30)),
+           Period(dt.date(2026, 12, 1), dt.date(2026, 12, 31))]
+
+
+@pytest.fixture
+def at_midnight(session: Session, scenario, operator: Actor) -> None:
+    """Tickets received either side of the China midnight that ends week A, one returned."""
+    for n, (at, code) in enumerate(((LATE_SUNDAY, "housing"), (EARLY_MONDAY, "commerce"), (EARLY_MONDAY, "housing"))):
+        t = ticket(session, sure("城乡建设", "housing"), at, 10 + n)
+        lifecycle.transfer(session, t, unit_by_code(session, code), operator, now=at + dt.timedelta(minutes=5))
+    lifecycle.return_ticket(session, t, unit_staff(session, "housing"), "不属于本单位职责",
+                            now=EARLY_MONDAY + dt.timedelta(hours=1))
+    session.commit()
+
+
+def test_the_running_totals_give_the_figures_counting_the_outcomes_gives(session: Session, at_midnight) -> None:
+    for period in PERIODS:
+        assert figures(session, period) == counted(session, period), period
+    assert [(r.week.isoformat(), r.proposals) for r in figures(session, PERIODS[0]) if r.category == "城乡建设"] == \
+        [("2026-11-30", 2), ("2026-11-23", 4)]
+
+
+def _totals(session: Session) -> list[tuple[object, ...]]:
+    columns = [c for c in RoutingRollup.__table__.c if c.name != "id"]
+    return sorted(tuple(row) for row in session.execute(select(*columns)) if row.proposals)
+
+
+def test_a_rebuild_and_the_migration_fill_the_totals_the_hook_keeps(session: Session, at_midnight) -> None:
+    kept = _totals(session)
+    assert sum(row[2] for row in kept) == 7   # every outcome: tickets 1, 2, 3, 5 and the three at midnight
+
+    rollup.rebuild(session)     # hotline db rebuild-figures
+    assert _totals(session) == kept
+
+    spec = importlib.util.spec_from_file_location("migration_0033", MIGRATION)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    session.execute(delete(RoutingRollup))
+    migration.backfill(session.connection())
+    assert _totals(session) == kept
+    for period in PERIODS:
+        assert figures(session, period) == counted(session, period), period

@@ -64,3 +64,49 @@ def test_the_overdue_list_shows_a_page_its_length_and_links_to_the_rest(client: 
     rows = list(csv.reader(io.StringIO(exported)))
     assert [row[0] for row in rows[1:]] == everything
     assert services.run_sync(lambda s: s.scalar(select(func.count(Ticket.id)))) > len(everything)
+
+
+def test_returned_tickets_come_twenty_a_page_with_links_to_the_rest(client: TestClient, services: Services) -> None:
+    from dispatch import lifecycle
+    from dispatch.actors import Actor
+    from dispatch.states import State
+    from dispatch.units import unit_by_code
+    from dispatch.vocabulary import Role
+    from tests.conftest import unit_staff
+
+    operator = Actor(label="op", role=Role.OPERATOR)
+    start = utcnow() - dt.timedelta(days=3)
+
+    def bounce(session) -> None:  # type: ignore[no-untyped-def]
+        housing = unit_by_code(session, "housing")
+        for i in range(25):
+            t = new_ticket(session, services.rules, now=start + dt.timedelta(minutes=i))
+            lifecycle.transfer(session, t, housing, operator, now=start + dt.timedelta(minutes=30 + i))
+            # Returned in the reverse order of receipt: the list follows the returns.
+            lifecycle.return_ticket(session, t, unit_staff(session, "housing"), f"退回{i}",
+                                    now=start + dt.timedelta(hours=5, minutes=-i))
+
+    services.run_sync(bounce)
+    returned = services.run_sync(lambda s: len(list(s.scalars(select(Ticket.id).where(
+        Ticket.state == State.RETURNED.value)))))
+    assert returned >= 25
+    login(client, "supervisor")
+
+    first = client.get("/supervisor").text
+    head = first[first.index('id="table-returned"'):]
+    assert f'<span class="count">{returned}</span>' in head[:head.index("</h2>")]
+    shown = listed(first, "returned")
+    assert len(shown) == 20
+    pages = -(-returned // 20)
+    next_link = re.search(r'<nav class="pager" id="returned-pager".*?<a href="([^"]+)" rel="next">', first, re.S)
+    assert next_link is not None and f"第 1 / {pages} 页，共 {returned} 条" in first
+    href = next_link.group(1).replace("&amp;", "&")
+    assert "returned_page=2" in href and href.endswith("#table-returned")
+    second = listed(client.get(href.split("#")[0]).text, "returned")
+    assert second and not set(second) & set(shown)
+
+    exported = client.get("/supervisor/export/returned.csv").content.decode("utf-8").lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(exported)))[1:]
+    assert len(rows) == returned and [row[0] for row in rows[:20]] == shown
+    mine = [row[3] for row in rows if row[3].startswith("退回")]
+    assert mine == [f"退回{i}" for i in range(24, -1, -1)]   # the earliest return first

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from html import escape
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode
 
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -74,6 +76,26 @@ class Table:
         return [[(style, self.shown(value, kind)) for value, style, kind in zip(row, styles, kinds)]
                 for row in self.rows]
 
+    def rows_html(self, actions: Callable[[str | None, int], str] | None = None) -> Markup:
+        """The table's body rows as HTML, escaped here: a template loop over every cell of
+        every table (some 1,700 on a city's dashboard) was most of the time its render took.
+        `actions` (a template macro) fills a last cell per row from the row's link and index."""
+        kinds = [kind for _, kind in self.columns]
+        opening = [f'<td class="k-{kind} num">' if self.align(kind) else f'<td class="k-{kind}">' for kind in kinds]
+        shown = self.shown
+        out = []
+        for i, row in enumerate(self.rows):
+            cells = [start + escape(shown(value, kind)) + "</td>" for value, start, kind in zip(row, opening, kinds)]
+            if self.links and cells:
+                text = escape(shown(row[0], kinds[0]))
+                cells[0] = f'{opening[0]}<a href="/tickets/{text}">{text}</a></td>'
+            if actions is not None:
+                cells.append(f'<td class="actions">{actions(self.links[i] if self.links else None, i)}</td>')
+            out.append("<tr>" + "".join(cells) + "</tr>")
+        if not out:
+            out.append(f'<tr><td colspan="{len(self.columns) + 1}" class="empty">暂无</td></tr>')
+        return Markup("\n".join(out))
+
     def csv_value(self, value: Any, kind: str) -> Any:
         if value is None:
             return ""
@@ -95,10 +117,6 @@ def _figure_row(f: dict[str, Any]) -> list[Any]:
             f["on_time_rate"], f["satisfaction_rate"], f["overdue"]]
 
 
-def _unit_names(session: Session) -> dict[int, str]:
-    return {u.id: u.name for u in queries.active_units(session)}
-
-
 def _ticket_rows(tickets: list[Any], now: dt.datetime, names: dict[int, str]) -> list[list[Any]]:
     return [[t.number, t.title, label(t.state), names.get(t.unit_id, "—") if t.unit_id else "—", t.deadline,
              time_left(t.deadline, now)] for t in tickets]
@@ -113,11 +131,12 @@ class Dashboard:
 
 
 def build_tables(session: Session, period: Period, calls_policy: reports.CallPolicy = reports.CallPolicy(), *,
-                 pages: dict[str, int] | None = None, per_page: int = chasing_lists.PER_PAGE) -> Dashboard:
-    """Every table of the dashboard; the chasing lists (LISTS) at the page `pages` names."""
+                 names: dict[int, str], pages: dict[str, int] | None = None,
+                 per_page: int = chasing_lists.PER_PAGE) -> Dashboard:
+    """Every table of the dashboard; the chasing lists (LISTS) at the page `pages` names.
+    `names`: every unit's name by id (the services' unit cache)."""
     now = utcnow()
     summary = reports.summary(session, period, now=now, calls=calls_policy)
-    names = _unit_names(session)
     daily = queries.daily_series(session, period)
     t = summary["tickets"]
     tables = [
@@ -172,14 +191,11 @@ def build_tables(session: Session, period: Period, calls_policy: reports.CallPol
                         [["全部", *call_row(calls)]] +
                         [[agent or "未接通", *call_row(c)] for agent, c in sorted(calls["agents"].items())],
                         counted=False))
-    returned = queries.returned_awaiting_redispatch(session)
-    tables.append(Table("returned", "退单待重新派单", [("工单号", TEXT), ("标题", TEXT), ("退回单位", TEXT),
-                                                      ("退单理由", TEXT), ("退单时间", TIME)],
-                        [[r.ticket.number, r.ticket.title, r.unit_name or "—", r.reason or "", r.returned_at]
-                         for r in returned], [r.ticket.number for r in returned]))
     pages = pages or {}
-    listed = {name: build(session, now, names, pages.get(name, 1), per_page) for name, build in LISTS.items()}
-    tables += [listed["overdue"], listed["near_due"], listed["extensions"]]
+    lengths = chasing_lists.lengths(session, now=now)
+    listed = {name: build(session, now, names, pages.get(name, 1), per_page, getattr(lengths, name))
+              for name, build in LISTS.items()}
+    tables += listed.values()
     waiting = disputes.pending(session)
     tables.append(Table("disputes_pending", "改派申请待决定", [("工单号", TEXT), ("标题", TEXT), ("申请单位", TEXT),
                                                             ("理由", TEXT), ("申请时间", TIME)],
@@ -187,8 +203,7 @@ def build_tables(session: Session, period: Period, calls_policy: reports.CallPol
                          for dispute, ticket, unit in waiting], [ticket.number for _, ticket, _ in waiting]))
     tables.append(_failed_sms_table(session))
     extension_ids = [e.request.id for e in _items(listed["extensions"])]
-    versions = {x.number: x.version
-                for x in [*_items(listed["overdue"]), *_items(listed["near_due"]), *(r.ticket for r in returned)]}
+    versions = {x.number: x.version for x in [*_items(listed["overdue"]), *_items(listed["near_due"])]}
     return Dashboard({table.name: table for table in tables}, extension_ids, versions, daily)
 
 
@@ -205,18 +220,22 @@ def _ticket_list(name: str, title: str, found: Page[Any], now: dt.datetime, name
                  page=found, page_param=f"{name}_page")
 
 
-def _overdue_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int) -> Table:
-    return _ticket_list("overdue", "超期工单", chasing_lists.overdue_page(session, page, now=now, per_page=per_page),
+def _overdue_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
+                   total: int | None) -> Table:
+    return _ticket_list("overdue", "超期工单",
+                        chasing_lists.overdue_page(session, page, now=now, per_page=per_page, total=total), now, names)
+
+
+def _near_due_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
+                    total: int | None) -> Table:
+    return _ticket_list("near_due", "临期工单（24小时内到期）",
+                        chasing_lists.near_due_page(session, page, now=now, per_page=per_page, total=total),
                         now, names)
 
 
-def _near_due_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int) -> Table:
-    return _ticket_list("near_due", "临期工单（24小时内到期）",
-                        chasing_lists.near_due_page(session, page, now=now, per_page=per_page), now, names)
-
-
-def _extensions_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int) -> Table:
-    found = chasing_lists.extensions_page(session, page, per_page=per_page)
+def _extensions_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
+                      total: int | None) -> Table:
+    found = chasing_lists.extensions_page(session, page, per_page=per_page, total=total)
     return Table("extensions", "延期申请待审批", [("工单号", TEXT), ("单位", TEXT), ("申请天数", INT), ("理由", TEXT),
                                                 ("申请时间", TIME), ("当前时限", TIME)],
                  [[e.ticket.number, e.unit_name, e.request.working_days, e.request.reason, e.request.requested_at,
@@ -224,8 +243,19 @@ def _extensions_table(session: Session, now: dt.datetime, names: dict[int, str],
                  page=found, page_param="extensions_page")
 
 
-# The lists shown a page at a time; a CSV of one holds up to EXPORT_ROWS of it.
-LISTS = {"overdue": _overdue_table, "near_due": _near_due_table, "extensions": _extensions_table}
+def _returned_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
+                    total: int | None) -> Table:
+    found = chasing_lists.returned_page(session, page, per_page=per_page, total=total)
+    return Table("returned", "退单待重新派单", [("工单号", TEXT), ("标题", TEXT), ("退回单位", TEXT), ("退单理由", TEXT),
+                                              ("退单时间", TIME)],
+                 [[r.ticket.number, r.ticket.title, r.unit_name or "—", r.reason or "", r.returned_at]
+                  for r in found.items], [r.ticket.number for r in found.items], page=found, page_param="returned_page")
+
+
+# The lists shown a page at a time (each with its length from chasing_lists.lengths); a CSV
+# of one holds up to EXPORT_ROWS of it.
+LISTS = {"returned": _returned_table, "overdue": _overdue_table, "near_due": _near_due_table,
+         "extensions": _extensions_table}
 EXPORT_ROWS = 10_000
 
 
@@ -265,11 +295,14 @@ async def dashboard(request: Request, *, error: str | None = None, status: int =
     period = parse_period(request, today)
     pages = _pages(request)
 
-    def read(session: Session) -> tuple[Dashboard, int]:   # one session: each is a thread hop and a transaction
-        return (build_tables(session, period, site.services.call_policy(), pages=pages),
-                len(kb.stale(session, today)))
+    services = site.services
 
-    board, kb_stale = await site.services.run(read)
+    def read(session: Session) -> tuple[Dashboard, int]:   # one session: each is a thread hop
+        return (build_tables(session, period, services.call_policy(), names=services.units.names(session), pages=pages),
+                kb.stale_count(session, today))
+
+    # Reads only: no BEGIN and COMMIT on PostgreSQL (services.read).
+    board, kb_stale = await services.read(read)
     tables, daily = board.tables, board.daily
     categories = [(str(row[0]), int(row[1])) for row in tables["categories"].rows][:12]
     channels = [(str(row[0]), int(row[1])) for row in tables["channels"].rows]
@@ -290,10 +323,11 @@ async def export(request: Request) -> Response:
     actor, client = request.state.user.actor, client_key(request)
 
     def read(session: Session) -> Table | None:
+        names = site.services.units.names(session)
         if name in LISTS:   # the whole list (up to EXPORT_ROWS), and nothing else of the dashboard
-            table: Table | None = LISTS[name](session, utcnow(), _unit_names(session), 1, EXPORT_ROWS)
+            table: Table | None = LISTS[name](session, utcnow(), names, 1, EXPORT_ROWS, None)
         else:
-            table = build_tables(session, period, site.services.call_policy()).tables.get(name)
+            table = build_tables(session, period, site.services.call_policy(), names=names).tables.get(name)
         if table is not None:
             staff_activity.record(session, staff_activity.ActivityKind.EXPORT, actor, target=f"{name}.csv",
                                   address=client, detail={"since": period.since.isoformat(),
