@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle
@@ -248,10 +248,7 @@ def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     near = (Ticket.deadline > now, Ticket.deadline <= now + policy.near_due)
     for ticket, unit in _with_units(session, *near) + [(p.ticket, p.unit) for p in _parts(session, *near)]:
         by_unit.setdefault(unit.id, (unit, []))[1].append(ticket)
-    overdue: dict[int, int] = defaultdict(int)
-    for ticket, unit in _with_units(session, Ticket.deadline < now) + \
-            [(p.ticket, p.unit) for p in _parts(session, Ticket.deadline < now)]:
-        overdue[unit.id] += 1
+    overdue = _overdue_by_unit(session, now)
     sent = []
     for unit, tickets in by_unit.values():
         numbers = "、".join(t.number for t in tickets[:5]) + ("等" if len(tickets) > 5 else "")
@@ -262,6 +259,23 @@ def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
         if tell(session, unit, NoticeKind.DIGEST, f"{NoticeKind.DIGEST.value}:{day.isoformat()}", text, now=now):
             sent.append(unit.code)
     return sent
+
+
+def _overdue_by_unit(session: Session, now: dt.datetime) -> dict[int, int]:
+    """How many overdue tickets each unit leads, plus its parts still owed on overdue tickets
+    (what _with_units and _parts list), counted in the database: the digest needs no rows."""
+    open_ticket = (Ticket.state.in_([s.value for s in UNIT_STATES]), Ticket.deadline.is_not(None),
+                   Ticket.deadline < now)
+    overdue: dict[int, int] = defaultdict(int)
+    leads = select(Ticket.unit_id, func.count()).where(Ticket.unit_id.is_not(None), *open_ticket).group_by(Ticket.unit_id)
+    parts = (select(Transfer.unit_id, func.count()).join(Ticket, Ticket.id == Transfer.ticket_id)
+             .where(Transfer.role != TransferRole.LEAD.value, Transfer.outcome.in_(OPEN_OUTCOMES),
+                    Transfer.part_reply.is_(None), Transfer.waived_at.is_(None), *open_ticket)
+             .group_by(Transfer.unit_id))
+    for statement in (leads, parts):
+        for unit_id, count in session.execute(statement):
+            overdue[unit_id] += count
+    return overdue
 
 
 def chase(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> dict[str, list[str]]:
