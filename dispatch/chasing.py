@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle
@@ -136,7 +136,11 @@ def mark_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     figures keep counting overdue from the deadline itself; the event is the record that
     the unit was told)."""
     marked = []
-    for ticket, unit in _with_units(session, Ticket.deadline < now):
+    # Which were told is asked a few hundred keys a statement, not by tell() one at a time:
+    # every run meets every overdue ticket again (tens of thousands in a big city), nearly all told.
+    for lead in _not_yet_told(session, NoticeKind.OVERDUE, [Chased(t, u) for t, u in
+                                                            _with_units(session, Ticket.deadline < now)]):
+        ticket, unit = lead.ticket, lead.unit
         assert ticket.deadline is not None
         text = f"超期：工单{ticket.number}「{ticket.title}」已于{local_time(ticket.deadline)}超过办理时限，请尽快办结。"
         if _once(session, ticket, lambda: _overdue(session, ticket, unit, text, now)):
@@ -178,26 +182,36 @@ def escalate_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = C
     """督办 by the system: the current step of every overdue ticket, once. Steps missed while
     the scheduler was down are not made up: the unit hears the current one."""
     escalated = []
-    for ticket, unit in _with_units(session, Ticket.deadline < now):
-        assert ticket.deadline is not None
-        step = escalation_step(ticket.deadline, now, policy)
-        if step == 0:
-            continue
+    leads = _due_steps(session, [Chased(t, u) for t, u in _with_units(session, Ticket.deadline < now)], now, policy)
+    for lead, step in leads:
+        ticket, unit = lead.ticket, lead.unit
         if _once(session, ticket, lambda: _escalate(session, ticket, unit, step, now)):
             escalated.append(ticket.number)
     # A part still owing its answer hears each step too; the 督办 event stays the lead's.
-    for part in _parts(session, Ticket.deadline < now):
+    for part, step in _due_steps(session, _parts(session, Ticket.deadline < now), now, policy):
         ticket = part.ticket
         assert ticket.deadline is not None
-        step = escalation_step(ticket.deadline, now, policy)
-        if step == 0:
-            continue
         text = (f"督办：工单{ticket.number}{part.as_part}「{ticket.title}」超期未办结，第{step}次自动督办"
                 f"（时限{local_time(ticket.deadline)}），请立即答复主办单位。")
         if tell(session, part.unit, NoticeKind.ESCALATION,
                 _deadline_key(NoticeKind.ESCALATION, ticket, f":{step}"), text, ticket=ticket, now=now):
             escalated.append(part.label)
     return escalated
+
+
+def _due_steps(session: Session, chased: list[Chased], now: dt.datetime,
+               policy: ChasePolicy) -> list[tuple[Chased, int]]:
+    """Each overdue ticket's current escalation step, for those not yet told of it (asked
+    like _not_yet_told: every run meets every overdue ticket again)."""
+    steps = []
+    for c in chased:
+        assert c.ticket.deadline is not None
+        step = escalation_step(c.ticket.deadline, now, policy)
+        if step:
+            steps.append((c, step))
+    keys = [(c.unit.id, _deadline_key(NoticeKind.ESCALATION, c.ticket, f":{step}")) for c, step in steps]
+    told = already_told(session, keys)
+    return [s for s, key in zip(steps, keys) if key not in told]
 
 
 def _escalate(session: Session, ticket: Ticket, unit: Unit, step: int, now: dt.datetime) -> bool:
@@ -234,10 +248,7 @@ def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     near = (Ticket.deadline > now, Ticket.deadline <= now + policy.near_due)
     for ticket, unit in _with_units(session, *near) + [(p.ticket, p.unit) for p in _parts(session, *near)]:
         by_unit.setdefault(unit.id, (unit, []))[1].append(ticket)
-    overdue: dict[int, int] = defaultdict(int)
-    for ticket, unit in _with_units(session, Ticket.deadline < now) + \
-            [(p.ticket, p.unit) for p in _parts(session, Ticket.deadline < now)]:
-        overdue[unit.id] += 1
+    overdue = _overdue_by_unit(session, now)
     sent = []
     for unit, tickets in by_unit.values():
         numbers = "、".join(t.number for t in tickets[:5]) + ("等" if len(tickets) > 5 else "")
@@ -248,6 +259,23 @@ def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
         if tell(session, unit, NoticeKind.DIGEST, f"{NoticeKind.DIGEST.value}:{day.isoformat()}", text, now=now):
             sent.append(unit.code)
     return sent
+
+
+def _overdue_by_unit(session: Session, now: dt.datetime) -> dict[int, int]:
+    """How many overdue tickets each unit leads, plus its parts still owed on overdue tickets
+    (what _with_units and _parts list), counted in the database: the digest needs no rows."""
+    open_ticket = (Ticket.state.in_([s.value for s in UNIT_STATES]), Ticket.deadline.is_not(None),
+                   Ticket.deadline < now)
+    overdue: dict[int, int] = defaultdict(int)
+    leads = select(Ticket.unit_id, func.count()).where(Ticket.unit_id.is_not(None), *open_ticket).group_by(Ticket.unit_id)
+    parts = (select(Transfer.unit_id, func.count()).join(Ticket, Ticket.id == Transfer.ticket_id)
+             .where(Transfer.role != TransferRole.LEAD.value, Transfer.outcome.in_(OPEN_OUTCOMES),
+                    Transfer.part_reply.is_(None), Transfer.waived_at.is_(None), *open_ticket)
+             .group_by(Transfer.unit_id))
+    for statement in (leads, parts):
+        for unit_id, count in session.execute(statement):
+            overdue[unit_id] += count
+    return overdue
 
 
 def chase(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> dict[str, list[str]]:

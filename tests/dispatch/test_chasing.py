@@ -282,3 +282,37 @@ def test_a_pass_over_tickets_already_warned_asks_once_not_per_ticket(session: Se
     # The near-due tickets, their owing parts, and which were told: not one check per ticket.
     assert len(statements) == 3, statements
     assert len(_notices(session)) == 4
+
+
+def test_a_pass_over_tickets_already_overdue_and_escalated_asks_once_not_per_ticket(
+        session: Session, units: City, operator: Actor) -> None:
+    tickets = [_ticket_with_unit(session, operator, code)[0] for code in ("housing", "housing", "transport", "gas")]
+    deadline = max(t.deadline for t in tickets if t.deadline is not None)
+    step_one = POLICY.calendar.add_working_days(deadline, POLICY.escalate_every_working_days)
+    when = step_one + dt.timedelta(minutes=5)   # all four overdue, and at their first step
+    assert sorted(chasing.mark_overdue(session, when, POLICY)) == sorted(t.number for t in tickets)
+    assert sorted(chasing.escalate_overdue(session, when, POLICY)) == sorted(t.number for t in tickets)
+    session.commit()
+    with statements_sent(session.connection()) as statements:
+        assert chasing.mark_overdue(session, when + dt.timedelta(minutes=1), POLICY) == []
+        assert chasing.escalate_overdue(session, when + dt.timedelta(minutes=1), POLICY) == []
+    # Each: the overdue tickets, their owing parts, and which were told (for leads and for
+    # parts, when there are any): not a check and a savepoint per ticket.
+    assert len(statements) <= 6, statements
+    assert len(_events(session, tickets[0], "overdue")) == 1 and len(_events(session, tickets[0], "escalate")) == 1
+
+
+def test_the_digest_counts_the_units_overdue_tickets(session: Session, units: City, operator: Actor) -> None:
+    late, unit = _ticket_with_unit(session, operator)
+    soon = new_ticket(session, now=RECEIVED + dt.timedelta(days=7))
+    lifecycle.transfer(session, soon, unit, operator, now=RECEIVED + dt.timedelta(days=7))
+    other = new_ticket(session, now=RECEIVED + dt.timedelta(days=7))
+    lifecycle.transfer(session, other, unit_by_code(session, "transport"), operator, now=RECEIVED + dt.timedelta(days=7))
+    session.commit()
+    assert soon.deadline is not None and late.deadline is not None
+    when = soon.deadline - dt.timedelta(hours=1)
+    assert late.deadline < when and when.astimezone(chasing.CHINA).hour >= POLICY.digest_hour
+    assert sorted(chasing.send_digests(session, when, POLICY)) == ["housing", "transport"]
+    texts = dict(session.execute(select(Notice.unit_id, Notice.text).where(Notice.kind == "digest")).all())
+    assert "另有1件已超期" in texts[unit.id] and soon.number in texts[unit.id]
+    assert "已超期" not in texts[unit_by_code(session, "transport").id]
