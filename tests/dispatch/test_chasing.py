@@ -316,3 +316,15 @@ def test_the_digest_counts_the_units_overdue_tickets(session: Session, units: Ci
     texts = dict(session.execute(select(Notice.unit_id, Notice.text).where(Notice.kind == "digest")).all())
     assert "另有1件已超期" in texts[unit.id] and soon.number in texts[unit.id]
     assert "已超期" not in texts[unit_by_code(session, "transport").id]
+
+
+def test_the_escalation_step_depends_on_the_deadlines_china_day_alone() -> None:
+    # A pass works out each deadline day's step once; deadlines at any hour of the same China
+    # day (here 00:00 and 23:59, which fall on two UTC dates) must then get the same step.
+    for month_day in (2, 9, 30):
+        early = dt.datetime(2026, 9, month_day, 0, 0, tzinfo=chasing.CHINA)
+        late = dt.datetime(2026, 9, month_day, 23, 59, tzinfo=chasing.CHINA)
+        for hours in range(0, 24 * 40, 7):
+            now = late + dt.timedelta(hours=hours)
+            assert (chasing.escalation_step(early, now, POLICY) == chasing.escalation_step(late, now, POLICY)), now
+    assert chasing.escalation_step(early, early + dt.timedelta(days=40), POLICY) > 5
