@@ -26,6 +26,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
@@ -36,7 +37,7 @@ from dispatch.clock import CHINA, local_date
 from dispatch.deadlines import WorkCalendar
 from dispatch.errors import Conflict
 from dispatch.models import Ticket, Transfer, Unit
-from dispatch.notices import NoticeKind, already_told, local_time, tell
+from dispatch.notices import KEYS_A_STATEMENT, NoticeKind, already_told, local_time, tell
 from dispatch.parts import OPEN_OUTCOMES
 from dispatch.states import UNIT_STATES
 from dispatch.vocabulary import TransferRole
@@ -62,13 +63,58 @@ class ChasePolicy:
 _UNREAD = (defer(Ticket.routing),)
 
 
+def _open_with_deadline() -> tuple[Any, ...]:
+    return Ticket.state.in_([s.value for s in UNIT_STATES]), Ticket.deadline.is_not(None)
+
+
 def _with_units(session: Session, *where: object) -> list[tuple[Ticket, Unit]]:
     """Open tickets a unit holds, with their unit."""
     rows = session.execute(select(Ticket, Unit).join(Unit, Unit.id == Ticket.unit_id).options(*_UNREAD)
-                           .where(Ticket.state.in_([s.value for s in UNIT_STATES]), Ticket.deadline.is_not(None),
-                                  *where)  # type: ignore[arg-type]
+                           .where(*_open_with_deadline(), *where)  # type: ignore[arg-type]
                            .order_by(Ticket.deadline, Ticket.id))
     return [(t, u) for t, u in rows]
+
+
+def _owing_parts() -> tuple[Any, ...]:
+    return (Transfer.role != TransferRole.LEAD.value, Transfer.outcome.in_(OPEN_OUTCOMES),
+            Transfer.part_reply.is_(None), Transfer.waived_at.is_(None), *_open_with_deadline())
+
+
+@dataclass(frozen=True)
+class Due:
+    """A unit to chase for a ticket as plain values: all a pass needs to ask whether it was
+    told. Every pass meets every overdue ticket again (tens of thousands in a big city), nearly
+    all told: only the few left are read in full, as ORM rows."""
+
+    ticket_id: int
+    deadline: dt.datetime
+    unit_id: int
+    part_id: int | None = None    # the part's transfer; None: the lead
+
+
+def _due(session: Session, *where: object) -> list[Due]:
+    """What _with_units and then _parts would chase, as keys, in their order."""
+    leads = session.execute(select(Ticket.id, Ticket.deadline, Ticket.unit_id).where(
+        Ticket.unit_id.is_not(None), *_open_with_deadline(), *where).order_by(Ticket.deadline, Ticket.id))
+    parts = session.execute(select(Ticket.id, Ticket.deadline, Transfer.unit_id, Transfer.id)
+                            .join(Transfer, Transfer.ticket_id == Ticket.id)
+                            .where(*_owing_parts(), *where).order_by(Ticket.deadline, Ticket.id, Transfer.id))
+    return [Due(*row) for row in leads] + [Due(*row) for row in parts]
+
+
+def _in_full(session: Session, due: list[Due], *where: object) -> list[tuple[Due, Chased]]:
+    """The tickets and units of `due` as ORM rows, in the same order, read a few hundred at a
+    time under the same conditions (one that changed since is left for the next pass)."""
+    found: dict[tuple[int, int | None], Chased] = {}
+    leads = [d.ticket_id for d in due if d.part_id is None]
+    parts = [d.part_id for d in due if d.part_id is not None]
+    for start in range(0, len(leads), KEYS_A_STATEMENT):
+        for ticket, unit in _with_units(session, *where, Ticket.id.in_(leads[start:start + KEYS_A_STATEMENT])):
+            found[(ticket.id, None)] = Chased(ticket, unit)
+    for start in range(0, len(parts), KEYS_A_STATEMENT):
+        for part_id, chased in _parts_by_id(session, *where, Transfer.id.in_(parts[start:start + KEYS_A_STATEMENT])):
+            found[(chased.ticket.id, part_id)] = chased
+    return [(d, found[(d.ticket_id, d.part_id)]) for d in due if (d.ticket_id, d.part_id) in found]
 
 
 # How a part's unit reads its notices: "（协办）" after the ticket's number.
@@ -93,31 +139,36 @@ class Chased:
         return f"（{PART_WORDS.get(self.role, self.role)}）" if self.role else ""
 
 
-def _parts(session: Session, *where: object) -> list[Chased]:
+def _parts_by_id(session: Session, *where: object) -> list[tuple[int, Chased]]:
     """Open tickets' parts whose unit still owes its answer (not replied, returned, waived
     or withdrawn), with the part's unit: they share the ticket's deadline."""
-    rows = session.execute(select(Ticket, Unit, Transfer.role)
+    rows = session.execute(select(Transfer.id, Ticket, Unit, Transfer.role)
                            .join(Transfer, Transfer.ticket_id == Ticket.id).join(Unit, Unit.id == Transfer.unit_id)
                            .options(*_UNREAD)
-                           .where(Transfer.role != TransferRole.LEAD.value, Transfer.outcome.in_(OPEN_OUTCOMES),
-                                  Transfer.part_reply.is_(None), Transfer.waived_at.is_(None),
-                                  Ticket.state.in_([s.value for s in UNIT_STATES]), Ticket.deadline.is_not(None),
-                                  *where)  # type: ignore[arg-type]
+                           .where(*_owing_parts(), *where)  # type: ignore[arg-type]
                            .order_by(Ticket.deadline, Ticket.id, Transfer.id))
-    return [Chased(t, u, role) for t, u, role in rows]
+    return [(part_id, Chased(t, u, role)) for part_id, t, u, role in rows]
+
+
+def _parts(session: Session, *where: object) -> list[Chased]:
+    return [chased for _, chased in _parts_by_id(session, *where)]
 
 
 def _deadline_key(kind: NoticeKind, ticket: Ticket, suffix: str = "") -> str:
     assert ticket.deadline is not None
-    return f"{kind.value}:{ticket.id}:{ticket.deadline.strftime('%Y%m%dT%H%M%S')}{suffix}"
+    return _key(kind, ticket.id, ticket.deadline, suffix)
 
 
-def _not_yet_told(session: Session, kind: NoticeKind, chased: list[Chased]) -> list[Chased]:
-    """Those not yet told of this kind for this deadline, asked in one statement (tell() still
-    decides, by the notice's unique key, when two processes race)."""
-    keys = [(c.unit.id, _deadline_key(kind, c.ticket)) for c in chased]
+def _key(kind: NoticeKind, ticket_id: int, deadline: dt.datetime, suffix: str = "") -> str:
+    return f"{kind.value}:{ticket_id}:{deadline.strftime('%Y%m%dT%H%M%S')}{suffix}"
+
+
+def _not_yet_told(session: Session, kind: NoticeKind, due: list[Due]) -> list[Due]:
+    """Those not yet told of this kind for this deadline, asked a few hundred keys a statement
+    (tell() still decides, by the notice's unique key, when two processes race)."""
+    keys = [(d.unit_id, _key(kind, d.ticket_id, d.deadline)) for d in due]
     told = already_told(session, keys)
-    return [c for c, key in zip(chased, keys) if key not in told]
+    return [d for d, key in zip(due, keys) if key not in told]
 
 
 def warn_near_due(session: Session, now: dt.datetime, policy: ChasePolicy = ChasePolicy()) -> list[str]:
@@ -125,8 +176,7 @@ def warn_near_due(session: Session, now: dt.datetime, policy: ChasePolicy = Chas
     to the lead and to each part still owing its answer."""
     told = []
     near = (Ticket.deadline > now, Ticket.deadline <= now + policy.near_due)
-    for chased in _not_yet_told(session, NoticeKind.NEAR_DUE,
-                                [Chased(t, u) for t, u in _with_units(session, *near)] + _parts(session, *near)):
+    for _, chased in _in_full(session, _not_yet_told(session, NoticeKind.NEAR_DUE, _due(session, *near)), *near):
         ticket, unit = chased.ticket, chased.unit
         assert ticket.deadline is not None
         text = (f"临期预警：工单{ticket.number}{chased.as_part}「{ticket.title}」将于{local_time(ticket.deadline)}到期，"
@@ -144,14 +194,15 @@ def mark_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     marked = []
     # Which were told is asked a few hundred keys a statement, not by tell() one at a time:
     # every run meets every overdue ticket again (tens of thousands in a big city), nearly all told.
-    for lead in _not_yet_told(session, NoticeKind.OVERDUE, [Chased(t, u) for t, u in
-                                                            _with_units(session, Ticket.deadline < now)]):
+    untold = _in_full(session, _not_yet_told(session, NoticeKind.OVERDUE, _due(session, Ticket.deadline < now)),
+                      Ticket.deadline < now)
+    for _, lead in (pair for pair in untold if pair[0].part_id is None):
         ticket, unit = lead.ticket, lead.unit
         assert ticket.deadline is not None
         text = f"超期：工单{ticket.number}「{ticket.title}」已于{local_time(ticket.deadline)}超过办理时限，请尽快办结。"
         if _once(session, ticket, lambda: _overdue(session, ticket, unit, text, now)):
             marked.append(ticket.number)
-    for part in _not_yet_told(session, NoticeKind.OVERDUE, _parts(session, Ticket.deadline < now)):
+    for _, part in (pair for pair in untold if pair[0].part_id is not None):
         ticket = part.ticket
         assert ticket.deadline is not None
         text = (f"超期：工单{ticket.number}{part.as_part}「{ticket.title}」已于{local_time(ticket.deadline)}"
@@ -188,13 +239,14 @@ def escalate_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = C
     """督办 by the system: the current step of every overdue ticket, once. Steps missed while
     the scheduler was down are not made up: the unit hears the current one."""
     escalated = []
-    leads = _due_steps(session, [Chased(t, u) for t, u in _with_units(session, Ticket.deadline < now)], now, policy)
-    for lead, step in leads:
+    steps = _due_steps(session, _due(session, Ticket.deadline < now), now, policy)
+    untold = [(chased, steps[due]) for due, chased in _in_full(session, list(steps), Ticket.deadline < now)]
+    for lead, step in (pair for pair in untold if pair[0].role is None):
         ticket, unit = lead.ticket, lead.unit
         if _once(session, ticket, lambda: _escalate(session, ticket, unit, step, now)):
             escalated.append(ticket.number)
     # A part still owing its answer hears each step too; the 督办 event stays the lead's.
-    for part, step in _due_steps(session, _parts(session, Ticket.deadline < now), now, policy):
+    for part, step in (pair for pair in untold if pair[0].role is not None):
         ticket = part.ticket
         assert ticket.deadline is not None
         text = (f"督办：工单{ticket.number}{part.as_part}「{ticket.title}」超期未办结，第{step}次自动督办"
@@ -205,25 +257,22 @@ def escalate_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = C
     return escalated
 
 
-def _due_steps(session: Session, chased: list[Chased], now: dt.datetime,
-               policy: ChasePolicy) -> list[tuple[Chased, int]]:
+def _due_steps(session: Session, due: list[Due], now: dt.datetime, policy: ChasePolicy) -> dict[Due, int]:
     """Each overdue ticket's current escalation step, for those not yet told of it (asked
-    like _not_yet_told: every run meets every overdue ticket again)."""
+    like _not_yet_told: every run meets every overdue ticket again), in `due`'s order."""
     steps = []
     # The step depends on the deadline's China day alone (add_working_days counts from the day),
     # and a big city's overdue tickets share a few hundred days: each day's step is worked out once.
     by_day: dict[dt.date, int] = {}
-    for c in chased:
-        assert c.ticket.deadline is not None
-        day = local_date(c.ticket.deadline)
+    for d in due:
+        day = local_date(d.deadline)
         if day not in by_day:
-            by_day[day] = escalation_step(c.ticket.deadline, now, policy)
-        step = by_day[day]
-        if step:
-            steps.append((c, step))
-    keys = [(c.unit.id, _deadline_key(NoticeKind.ESCALATION, c.ticket, f":{step}")) for c, step in steps]
+            by_day[day] = escalation_step(d.deadline, now, policy)
+        if by_day[day]:
+            steps.append((d, by_day[day]))
+    keys = [(d.unit_id, _key(NoticeKind.ESCALATION, d.ticket_id, d.deadline, f":{step}")) for d, step in steps]
     told = already_told(session, keys)
-    return [s for s, key in zip(steps, keys) if key not in told]
+    return {d: step for (d, step), key in zip(steps, keys) if key not in told}
 
 
 def _escalate(session: Session, ticket: Ticket, unit: Unit, step: int, now: dt.datetime) -> bool:
