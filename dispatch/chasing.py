@@ -325,14 +325,11 @@ def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
 def _overdue_by_unit(session: Session, now: dt.datetime) -> dict[int, int]:
     """How many overdue tickets each unit leads, plus its parts still owed on overdue tickets
     (what _with_units and _parts list), counted in the database: the digest needs no rows."""
-    open_ticket = (Ticket.state.in_([s.value for s in UNIT_STATES]), Ticket.deadline.is_not(None),
-                   Ticket.deadline < now)
     overdue: dict[int, int] = defaultdict(int)
-    leads = select(Ticket.unit_id, func.count()).where(Ticket.unit_id.is_not(None), *open_ticket).group_by(Ticket.unit_id)
+    leads = (select(Ticket.unit_id, func.count())
+             .where(Ticket.unit_id.is_not(None), *_open_with_deadline(), Ticket.deadline < now).group_by(Ticket.unit_id))
     parts = (select(Transfer.unit_id, func.count()).join(Ticket, Ticket.id == Transfer.ticket_id)
-             .where(Transfer.role != TransferRole.LEAD.value, Transfer.outcome.in_(OPEN_OUTCOMES),
-                    Transfer.part_reply.is_(None), Transfer.waived_at.is_(None), *open_ticket)
-             .group_by(Transfer.unit_id))
+             .where(*_owing_parts(), Ticket.deadline < now).group_by(Transfer.unit_id))
     for statement in (leads, parts):
         for unit_id, count in session.execute(statement):
             overdue[unit_id] += count

@@ -3,6 +3,7 @@ for dispatch, overdue and near-due tickets, search, daily series. No state chang
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,7 @@ class DispatchQueue:
     count: Bounded                # how many wait in all, up to COUNT_LIMIT
 
 
+@functools.cache
 def _queue_statement(limit: int) -> Select[Any]:
     # Each state read alone on the (state, received_at) index, oldest first, then merged: an
     # IN over both states cannot be read in order, and PostgreSQL walked the received_at
@@ -79,16 +81,10 @@ def _queue_statement(limit: int) -> Select[Any]:
             .order_by(oldest.c.received_at, oldest.c.id).limit(limit))
 
 
-_QUEUES: dict[int, Select[Any]] = {}
-
-
 def dispatch_queue(session: Session, *, limit: int = 200) -> DispatchQueue:
     """Received but not yet answered or transferred, and returned tickets: the oldest
     `limit` of them, and how many wait in all. One statement."""
-    statement = _QUEUES.get(limit)
-    if statement is None:
-        statement = _QUEUES[limit] = _queue_statement(limit)
-    rows = session.execute(statement).all()
+    rows = session.execute(_queue_statement(limit)).all()
     tickets = [QueuedTicket(*row[:7]) for row in rows]
     return DispatchQueue(tickets, Bounded.of(int(rows[0][7]) if rows else 0, COUNT_LIMIT))
 
