@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from dispatch import api_tokens
-from dispatch.clock import utcnow
+from dispatch.clock import local_date, local_day_start, utcnow
 from dispatch.intake import IntakeRequest, intake
 from dispatch.models import StaffUser
 from dispatch.vocabulary import Channel
@@ -31,11 +31,14 @@ def token_for(services: Services, username: str) -> dict[str, str]:
 
 @pytest.fixture
 def burst(services: Services) -> None:
-    """Four citizens about one manhole cover, just now."""
+    """Four citizens about one manhole cover, just now, all on today's China day (ten minutes
+    back would reach yesterday in the first minutes after midnight)."""
     def file(session: Session) -> None:
+        now = utcnow()
+        first = max(now - dt.timedelta(minutes=10), local_day_start(local_date(now)))
         for i, text in enumerate(COMPLAINTS):
             intake(session, IntakeRequest(channel=Channel.WEB, body=text, phone=f"1380391{i:04d}", category="城乡建设"),
-                   services.rules, now=utcnow() - dt.timedelta(minutes=10 - i))
+                   services.rules, now=min(now, first + dt.timedelta(seconds=i)))
 
     services.run_sync(file)
 
