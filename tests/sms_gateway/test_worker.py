@@ -1,6 +1,7 @@
 """The outbox worker against the Twilio stand-in: crashes at every step, errors, retries."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -22,6 +23,8 @@ from tests.sms_gateway.conftest import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, 
 
 FAST = outbox.RetryPolicy(max_attempts=3, base_delay=dt.timedelta(milliseconds=10),
                           lease=dt.timedelta(milliseconds=200))
+# A lease long enough that a loaded machine cannot outlive it between two statements.
+HELD = dataclasses.replace(FAST, lease=dt.timedelta(seconds=2))
 PHONE = "+8613700001234"
 
 
@@ -89,10 +92,10 @@ def test_a_crash_after_claiming_leaves_the_message_to_the_next_worker_once_its_l
         enqueueing: sessionmaker[Session], sender: TwilioSender, sim: TwilioSimulator) -> None:
     file_web_ticket(enqueueing)
     with enqueueing.begin() as session:
-        assert outbox.claim_next(session, FAST) is not None  # ... and dies holding it
+        assert outbox.claim_next(session, HELD) is not None  # ... and dies holding it
     other = worker(enqueueing, sender)
     assert other.drain() == 0  # the lease still holds
-    time.sleep(FAST.lease.total_seconds() + 0.05)
+    time.sleep(HELD.lease.total_seconds() + 0.05)
     assert other.drain() == 1
     assert len(sim.sent_to(PHONE)) == 1
     assert outbox_rows(enqueueing())[0].attempts == 2
