@@ -150,10 +150,6 @@ def _parts_by_id(session: Session, *where: object) -> list[tuple[int, Chased]]:
     return [(part_id, Chased(t, u, role)) for part_id, t, u, role in rows]
 
 
-def _parts(session: Session, *where: object) -> list[Chased]:
-    return [chased for _, chased in _parts_by_id(session, *where)]
-
-
 def _deadline_key(kind: NoticeKind, ticket: Ticket, suffix: str = "") -> str:
     assert ticket.deadline is not None
     return _key(kind, ticket.id, ticket.deadline, suffix)
@@ -304,20 +300,32 @@ def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     unit with nothing near due gets nothing."""
     if now.astimezone(CHINA).hour < policy.digest_hour:
         return []
-    day = local_date(now)
-    by_unit: dict[int, tuple[Unit, list[Ticket]]] = {}
+    key = f"{NoticeKind.DIGEST.value}:{local_date(now).isoformat()}"
     near = (Ticket.deadline > now, Ticket.deadline <= now + policy.near_due)
-    for ticket, unit in _with_units(session, *near) + [(p.ticket, p.unit) for p in _parts(session, *near)]:
-        by_unit.setdefault(unit.id, (unit, []))[1].append(ticket)
+    # Every pass after the digest hour meets the same near-due tickets again, and nearly every
+    # unit has had today's digest: that is asked first, from plain keys, and only the units
+    # still owed one are read.
+    by_unit: dict[int, list[Due]] = {}
+    for due in _due(session, *near):
+        by_unit.setdefault(due.unit_id, []).append(due)
+    told = already_told(session, [(unit_id, key) for unit_id in by_unit])
+    owed = {unit_id: due for unit_id, due in by_unit.items() if (unit_id, key) not in told}
+    if not owed:
+        return []
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(owed)))}
+    shown = {d.ticket_id for due in owed.values() for d in due[:5]}
+    numbers = {ticket_id: number for ticket_id, number in
+               session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(shown)))}
     overdue = _overdue_by_unit(session, now)
     sent = []
-    for unit, tickets in by_unit.values():
-        numbers = "、".join(t.number for t in tickets[:5]) + ("等" if len(tickets) > 5 else "")
-        text = f"今日临期：{len(tickets)}件工单将在{int(policy.near_due.total_seconds() // 3600)}小时内到期（{numbers}）"
-        if overdue[unit.id]:
-            text += f"，另有{overdue[unit.id]}件已超期"
+    for unit_id, due in owed.items():
+        unit = units[unit_id]
+        listed = "、".join(numbers[d.ticket_id] for d in due[:5]) + ("等" if len(due) > 5 else "")
+        text = f"今日临期：{len(due)}件工单将在{int(policy.near_due.total_seconds() // 3600)}小时内到期（{listed}）"
+        if overdue[unit_id]:
+            text += f"，另有{overdue[unit_id]}件已超期"
         text += "，请及时办理。"
-        if tell(session, unit, NoticeKind.DIGEST, f"{NoticeKind.DIGEST.value}:{day.isoformat()}", text, now=now):
+        if tell(session, unit, NoticeKind.DIGEST, key, text, now=now):
             sent.append(unit.code)
     return sent
 

@@ -302,6 +302,21 @@ def test_a_pass_over_tickets_already_overdue_and_escalated_asks_once_not_per_tic
     assert len(_events(session, tickets[0], "overdue")) == 1 and len(_events(session, tickets[0], "escalate")) == 1
 
 
+def test_a_pass_after_the_digests_went_reads_no_ticket(session: Session, units: City, operator: Actor) -> None:
+    tickets = [_ticket_with_unit(session, operator, code)[0] for code in ("housing", "housing", "transport")]
+    deadline = min(t.deadline for t in tickets if t.deadline is not None)
+    morning = deadline - dt.timedelta(hours=15)
+    assert morning.astimezone(chasing.CHINA).hour >= POLICY.digest_hour
+    assert sorted(chasing.send_digests(session, morning, POLICY)) == ["housing", "transport"]
+    session.commit()
+    with statements_sent(session.connection()) as statements:
+        assert chasing.send_digests(session, morning + dt.timedelta(minutes=10), POLICY) == []
+    # The near-due keys (leads, parts) and which units were told today: no ticket read in
+    # full, no overdue count, no check per unit.
+    assert len(statements) == 3, statements
+    assert len(session.scalars(select(Notice).where(Notice.kind == "digest")).all()) == 2
+
+
 def test_the_digest_counts_the_units_overdue_tickets(session: Session, units: City, operator: Actor) -> None:
     late, unit = _ticket_with_unit(session, operator)
     soon = new_ticket(session, now=RECEIVED + dt.timedelta(days=7))
