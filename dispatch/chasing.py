@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session, defer
 
 from dispatch import lifecycle
@@ -38,7 +38,7 @@ from dispatch.deadlines import WorkCalendar
 from dispatch.errors import Conflict
 from dispatch.models import Ticket, Transfer, Unit
 from dispatch.notices import KEYS_A_STATEMENT, NoticeKind, already_told, local_time, tell
-from dispatch.parts import OPEN_OUTCOMES
+from dispatch.parts import owed
 from dispatch.states import UNIT_STATES
 from dispatch.vocabulary import TransferRole
 
@@ -64,7 +64,10 @@ _UNREAD = (defer(Ticket.routing),)
 
 
 def _open_with_deadline() -> tuple[Any, ...]:
-    return Ticket.state.in_([s.value for s in UNIT_STATES]), Ticket.deadline.is_not(None)
+    # The states written out, as the partial index of held tickets has them (models.UNIT_HELD):
+    # PostgreSQL then uses it whatever plan it caches.
+    held = sorted(s.value for s in UNIT_STATES)
+    return Ticket.state.in_([literal_column(f"'{state}'") for state in held]), Ticket.deadline.is_not(None)
 
 
 def _with_units(session: Session, *where: object) -> list[tuple[Ticket, Unit]]:
@@ -76,8 +79,7 @@ def _with_units(session: Session, *where: object) -> list[tuple[Ticket, Unit]]:
 
 
 def _owing_parts() -> tuple[Any, ...]:
-    return (Transfer.role != TransferRole.LEAD.value, Transfer.outcome.in_(OPEN_OUTCOMES),
-            Transfer.part_reply.is_(None), Transfer.waived_at.is_(None), *_open_with_deadline())
+    return (owed(Transfer.__table__), Transfer.waived_at.is_(None), *_open_with_deadline())
 
 
 @dataclass(frozen=True)
@@ -309,16 +311,16 @@ def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     for due in _due(session, *near):
         by_unit.setdefault(due.unit_id, []).append(due)
     told = already_told(session, [(unit_id, key) for unit_id in by_unit])
-    owed = {unit_id: due for unit_id, due in by_unit.items() if (unit_id, key) not in told}
-    if not owed:
+    untold = {unit_id: due for unit_id, due in by_unit.items() if (unit_id, key) not in told}
+    if not untold:
         return []
-    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(owed)))}
-    shown = {d.ticket_id for due in owed.values() for d in due[:5]}
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(untold)))}
+    shown = {d.ticket_id for due in untold.values() for d in due[:5]}
     numbers = {ticket_id: number for ticket_id, number in
                session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(shown)))}
     overdue = _overdue_by_unit(session, now)
     sent = []
-    for unit_id, due in owed.items():
+    for unit_id, due in untold.items():
         unit = units[unit_id]
         listed = "、".join(numbers[d.ticket_id] for d in due[:5]) + ("等" if len(due) > 5 else "")
         text = f"今日临期：{len(due)}件工单将在{int(policy.near_due.total_seconds() // 3600)}小时内到期（{listed}）"

@@ -28,6 +28,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 OPEN_DEADLINE = "state IN ('received', 'transferred', 'returned', 'in_progress', 'reopened')"
 # A unit's notices it has not read, as the partial index of them has them.
 UNREAD = "read_at IS NULL"
+# Tickets a unit holds (dispatch/states.py: UNIT_STATES) and parts still owed (dispatch/parts.py:
+# owed), as the scheduler's partial indexes have them: its passes read them by deadline.
+UNIT_HELD = "state IN ('transferred', 'in_progress', 'reopened')"
+OWED_PART = "role IN ('co', 'forward') AND outcome IN ('pending', 'accepted') AND part_reply IS NULL"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -168,6 +172,9 @@ class Ticket(Base):
         # The chasing lists a page at a time, soonest deadline first (migration 0028).
         Index("ix_tickets_open_deadline", "deadline", "received_at", "id",
               postgresql_where=text(OPEN_DEADLINE), sqlite_where=text(OPEN_DEADLINE)),
+        # The chasing passes' overdue and near-due tickets from the index alone (migration 0034).
+        Index("ix_tickets_unit_held_deadline", "deadline", "id", "unit_id",
+              postgresql_where=text(UNIT_HELD), sqlite_where=text(UNIT_HELD)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -282,7 +289,10 @@ class Transfer(Base):
                       # The month's transfers per unit (dispatch/assessment.py: 响应率).
                       Index("ix_transfers_received_day_unit_id", "received_day", "unit_id"),
                       # The parts a unit owes (协办, 转派), without its every lead transfer.
-                      Index("ix_transfers_unit_id_role_outcome", "unit_id", "role", "outcome"))
+                      Index("ix_transfers_unit_id_role_outcome", "unit_id", "role", "outcome"),
+                      # Every part still owed, for the chasing passes (migration 0034).
+                      Index("ix_transfers_owed", "unit_id", "ticket_id",
+                            postgresql_where=text(OWED_PART), sqlite_where=text(OWED_PART)))
 
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import actions, chasing, co_handling, forwarding, lifecycle, notices
+from dispatch import actions, chasing, co_handling, forwarding, lifecycle, models, notices
 from dispatch.actions import ActionContext
 from dispatch.actors import Actor
 from dispatch.models import Notice, OutboxMessage, Ticket, TicketEvent, Unit
+from dispatch.parts import OPEN_OUTCOMES, PART_ROLES
+from dispatch.states import UNIT_STATES
 from dispatch.units import City, import_units, load_city, unit_by_code
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
@@ -343,3 +346,14 @@ def test_the_escalation_step_depends_on_the_deadlines_china_day_alone() -> None:
             now = late + dt.timedelta(hours=hours)
             assert (chasing.escalation_step(early, now, POLICY) == chasing.escalation_step(late, now, POLICY)), now
     assert chasing.escalation_step(early, early + dt.timedelta(days=40), POLICY) > 5
+
+
+def test_the_partial_indexes_of_the_chasing_passes_hold_what_the_passes_ask_for() -> None:
+    def quoted(sql: str, column: str) -> set[str]:
+        inside = re.search(rf"{column} IN \(([^)]*)\)", sql)
+        assert inside is not None, sql
+        return set(re.findall(r"'([^']*)'", inside.group(1)))
+
+    assert quoted(models.UNIT_HELD, "state") == {s.value for s in UNIT_STATES}
+    assert quoted(models.OWED_PART, "role") == set(PART_ROLES)
+    assert quoted(models.OWED_PART, "outcome") == set(OPEN_OUTCOMES)
