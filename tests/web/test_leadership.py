@@ -61,7 +61,9 @@ class Contender:
 def _backend_of_lock(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.scalar(text(
+            # This database's lock: another suite on the same server may hold the same key in its own.
             "select pid from pg_locks where locktype = 'advisory' and granted"
+            " and database = (select oid from pg_database where datname = current_database())"
             " and classid::text::bigint = :ns and objid::text::bigint = :key"),
             {"ns": NAMESPACE, "key": lock_key(SCHEDULER)}))
 
