@@ -69,13 +69,32 @@ class TrainedModel:
         if not texts:
             return np.zeros((0, len(self.labels)))
         prepared = self.features.prepare(texts)
-        table = self.estimator.predict_proba(self.features.transform(texts, prepared))
+        counts = self.features.counts(texts, prepared)
+        matrix = self.features.transform(texts, prepared) if counts is None else self.features.weigh(counts)
+        table = self.estimator.predict_proba(matrix)
         if self.partner is not None:
             features, estimator = self.partner
-            # The partner reads the same tokens: each text is cut once, not once per SVM.
-            shared = prepared if features.reads_like(self.features) else None
-            table = (table + estimator.predict_proba(features.transform(texts, shared))) / 2
+            if counts is not None and self._partner_counts_alike():
+                # Same grams, same vocabulary: each text's grams are counted once for both.
+                matrix = features.weigh(counts)
+            else:
+                # The partner reads the same tokens: each text is cut once, not once per SVM.
+                matrix = features.transform(texts, prepared if features.reads_like(self.features) else None)
+            table = (table + estimator.predict_proba(matrix)) / 2
         return table
+
+    def _partner_counts_alike(self) -> bool:
+        """Features.counts_like(), asked once per model: comparing the vocabularies costs
+        milliseconds. Kept out of model files (__getstate__)."""
+        alike = self.__dict__.get("_counts_alike")
+        if alike is None:
+            alike = self._counts_alike = self.partner is not None and self.partner[0].counts_like(self.features)
+        return alike
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_counts_alike", None)  # derived: model files stay as they were
+        return state
 
     def predict_many(self, texts: Sequence[str], k: int = 3) -> list[list[Prediction]]:
         """Top-k predictions for each text; never raises on odd text (see text.has_content)."""
