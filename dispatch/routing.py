@@ -153,12 +153,35 @@ class Router:
     def __post_init__(self) -> None:
         self.gazetteer = Gazetteer(self.city.gazetteer)
 
-    def route(self, text: str) -> RoutingAnswer:
+    def route_many(self, texts: Sequence[str]) -> list[RoutingAnswer]:
+        """[route(text) for text in texts], the model asked once for the texts that reach it
+        (a model with predict_each, as classifier.TrainedModel has): requests that arrive
+        together are classified together, at a fraction of the CPU a text."""
+        model = self.model
+        predict_each = getattr(model, "predict_each", None)
+        if model is None or predict_each is None or len(texts) < 2:
+            return [self.route(text) for text in texts]
+        asked = [i for i, text in enumerate(texts) if self._rule_for(text) is None and content_problem(text) is None]
+        predictions: list[Sequence[Any] | None] = [None] * len(texts)
+        for i, found in zip(asked, predict_each([texts[i] for i in asked], 3)):
+            predictions[i] = found
+        return [self.route(text, found) for text, found in zip(texts, predictions)]
+
+    def _rule_for(self, text: str) -> tuple[Rule, str] | None:
+        """The first rule with a phrase in the text, and that phrase."""
         for rule in self.rules:
             phrase = next((p for p in rule.phrases if p in text), None)
             if phrase is not None:
-                return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”",
-                                     entry=self._entry(text, None, []))
+                return rule, phrase
+        return None
+
+    def route(self, text: str, predictions: Sequence[Any] | None = None) -> RoutingAnswer:
+        """predictions: the model's predict(text, 3), when asked beforehand (route_many)."""
+        ruled = self._rule_for(text)
+        if ruled is not None:
+            rule, phrase = ruled
+            return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”",
+                                 entry=self._entry(text, None, []))
         problem = content_problem(text)
         if problem is not None:
             return RoutingAnswer(unit_code=None, source="manual", reason=CONTENT_REASONS[problem])
@@ -166,7 +189,8 @@ class Router:
         if self.model is None:
             return RoutingAnswer(unit_code=None, source="manual", reason="分类模型尚未就绪",
                                  entry=self._entry(text, None, places))
-        predictions = self.model.predict(text, 3)
+        if predictions is None:
+            predictions = self.model.predict(text, 3)
         revised = False
         second = self.second_opinion
         if second is not None and predictions[0].probability < self.min_confidence:

@@ -211,3 +211,10 @@ def test_the_two_svms_count_each_text_once_and_answer_as_from_gram_strings(small
         assert model._partner_counts_alike()  # the shared counting is the path taken
         assert np.array_equal(model.probabilities(texts), _probabilities_from_gram_strings(model, texts))
     assert "_counts_alike" not in loaded.__getstate__()  # the model file is as before
+
+
+def test_predictions_of_texts_together_are_each_ones_own(small_model: TrainedModel, slices):
+    texts = texts_of(slices[1][:60]) + ["路灯坏了", "", "😡😡", "老板拖欠农民工工资三个月" * 40]
+    assert {len(t) >= ROW_PATH_CHARS for t in texts} == {True, False}  # both paths taken
+    assert small_model.predict_each(texts, 3) == [small_model.predict(text, 3) for text in texts]
+    assert small_model.predict_each([], 3) == []
