@@ -162,10 +162,11 @@ class Router:
         if model is None or predict_each is None or len(texts) < 2:
             return [self.route(text) for text in texts]
         asked = [i for i, text in enumerate(texts) if self._rule_for(text) is None and content_problem(text) is None]
-        predictions: list[Sequence[Any] | None] = [None] * len(texts)
-        for i, found in zip(asked, predict_each([texts[i] for i in asked], 3)):
-            predictions[i] = found
-        return [self.route(text, found) for text, found in zip(texts, predictions)]
+        ask = set(asked)
+        answers = [None if i in ask else self.route(text) for i, text in enumerate(texts)]
+        for i, predictions in zip(asked, predict_each([texts[i] for i in asked], 3)):
+            answers[i] = self._route_by_model(texts[i], predictions)
+        return answers  # type: ignore[return-value]
 
     def _rule_for(self, text: str) -> tuple[Rule, str] | None:
         """The first rule with a phrase in the text, and that phrase."""
@@ -175,8 +176,7 @@ class Router:
                 return rule, phrase
         return None
 
-    def route(self, text: str, predictions: Sequence[Any] | None = None) -> RoutingAnswer:
-        """predictions: the model's predict(text, 3), when asked beforehand (route_many)."""
+    def route(self, text: str) -> RoutingAnswer:
         ruled = self._rule_for(text)
         if ruled is not None:
             rule, phrase = ruled
@@ -185,6 +185,11 @@ class Router:
         problem = content_problem(text)
         if problem is not None:
             return RoutingAnswer(unit_code=None, source="manual", reason=CONTENT_REASONS[problem])
+        return self._route_by_model(text, None)
+
+    def _route_by_model(self, text: str, predictions: Sequence[Any] | None) -> RoutingAnswer:
+        """route() of a text that no rule takes and that has content; predictions: the
+        model's predict(text, 3) when asked beforehand (route_many)."""
         places = self.gazetteer.find(text)
         if self.model is None:
             return RoutingAnswer(unit_code=None, source="manual", reason="分类模型尚未就绪",
