@@ -114,11 +114,15 @@ class TrainedModel:
             return self.predict_many([text], k)[0]
         k = max(1, min(k, len(self.labels)))
         prepared = self.features.prepare_one(text)
-        row = self.estimator.predict_proba_row(*self.features.transform_one(text, prepared))
+        counts = self.features.row_counts(text, prepared)
+        row = self.estimator.predict_proba_row(*self.features.weigh_row(counts))
         if self.partner is not None:
             features, estimator = self.partner
-            shared = prepared if features.reads_like(self.features) else None
-            row = (row + estimator.predict_proba_row(*features.transform_one(text, shared))) / 2
+            if self._partner_counts_alike():  # each text's grams counted once for both
+                columns, values = features.weigh_row(counts)
+            else:
+                columns, values = features.transform_one(text, prepared if features.reads_like(self.features) else None)
+            row = (row + estimator.predict_proba_row(columns, values)) / 2
         return [Prediction(self.labels[column], float(row[column])) for column in np.argsort(-row, kind="stable")[:k]]
 
     def predict_each(self, texts: Sequence[str], k: int = 3) -> list[list[Prediction]]:

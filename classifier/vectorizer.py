@@ -95,13 +95,19 @@ class NgramTfidf:
         """One document's TF-IDF row as (vocabulary indices, values), the same numbers as its
         row of transform() without a sparse matrix: for one short message, building the
         matrix cost more than everything else."""
+        return self.weigh_row(*self.row_counts(grams))
+
+    def row_counts(self, grams: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """One document's known grams as (vocabulary indices, counts), for weigh_row()."""
         counts = Counter(grams)
         indices = np.fromiter(map(self.vocabulary.get, counts.keys(), repeat(-1)), dtype=np.int64, count=len(counts))
         data = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
         known = indices >= 0
-        indices, data = indices[known].astype(np.int32), data[known]
-        if self.sublinear_tf:
-            data = np.log(data) + 1
+        return indices[known].astype(np.int32), data[known]
+
+    def weigh_row(self, indices: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """row() from row_counts() of this vectorizer or one with the same vocabulary."""
+        data = np.log(counts) + 1 if self.sublinear_tf else counts.copy()  # the counts may be weighed again
         data *= self.idf[indices]
         norm = np.sqrt(np.dot(data.astype(np.float64), data))
         if norm > 0:

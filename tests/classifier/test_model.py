@@ -218,3 +218,14 @@ def test_predictions_of_texts_together_are_each_ones_own(small_model: TrainedMod
     assert {len(t) >= ROW_PATH_CHARS for t in texts} == {True, False}  # both paths taken
     assert small_model.predict_each(texts, 3) == [small_model.predict(text, 3) for text in texts]
     assert small_model.predict_each([], 3) == []
+
+
+def test_a_short_text_counted_once_for_both_svms_gets_each_svms_own_numbers(small_model: TrainedModel, slices):
+    short = [t for t in texts_of(slices[1][:200]) if len(t) < ROW_PATH_CHARS][:30] + ["路灯坏了", "停水了"]
+    assert small_model._partner_counts_alike()
+    for text in short:
+        rows = [estimator.predict_proba_row(*features.transform_one(text))  # each counting for itself
+                for features, estimator in [(small_model.features, small_model.estimator), small_model.partner]]
+        expected = (rows[0] + rows[1]) / 2
+        one = {p.label: p.probability for p in small_model.predict(text, k=100)}
+        assert [one[label] for label in small_model.labels] == [float(x) for x in expected], text  # to the bit
