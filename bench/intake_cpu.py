@@ -1,8 +1,9 @@
 """CPU a ticket of the API's intake, in-process and without HTTP, so that a loaded machine
 changes it less than a rate: routing's proposal (the classifier) and the transaction, for
-batches written by dispatch.intake_many beside the same batches written one request at a
-time in savepoints (the path a failed batch falls back to, and how every batch was written
-before), in the same run; with the statements each costs.
+batches routed together (dispatch.intake.proposals_for) and written by dispatch.intake_many
+beside the same batches routed and written one request at a time in savepoints (the path a
+failed batch falls back to, and how every batch was routed and written before), in the same
+run; with the statements each costs.
 
     .venv/bin/python bench/intake_cpu.py --database-url postgresql://postgres@127.0.0.1/bench_intake [--batch 16]
 
@@ -37,7 +38,7 @@ def main() -> None:
     from sqlalchemy import event
 
     from classifier import ensure_default_model
-    from dispatch.intake import IntakeRequest, proposal_for
+    from dispatch.intake import IntakeRequest, proposal_for, proposals_for
     from dispatch.intake_many import Submission, intake_many, intake_one
     from dispatch.vocabulary import Channel
     from web import intake_batch
@@ -71,15 +72,19 @@ def main() -> None:
         before = statements[0]
         started = time.perf_counter()
         for _ in range(0, count, size):
-            batch = []
-            tick = time.process_time()
+            requests = []
             for _ in range(size):
                 next_phone[0] += 1
                 n = next_phone[0]
                 message = messages[n % len(messages)]
-                request = IntakeRequest(channel=Channel.WEB, body=message["body"], title=message["title"],
-                                        phone=f"138{n:08d}" if n % 5 else None)
-                batch.append(Submission(request, proposal_for(request, services.rules, services.router), "127.0.0.1"))
+                requests.append(IntakeRequest(channel=Channel.WEB, body=message["body"], title=message["title"],
+                                              phone=f"138{n:08d}" if n % 5 else None))
+            tick = time.process_time()
+            if write is many:  # routed together, as web/proposal_batch.py does
+                proposals = proposals_for(requests, services.rules, services.router)
+            else:  # one at a time, as every request was before
+                proposals = [proposal_for(r, services.rules, services.router) for r in requests]
+            batch = [Submission(r, p, "127.0.0.1") for r, p in zip(requests, proposals)]
             tock = time.process_time()
             outcomes = write(batch)
             assert all(ok for ok, _ in outcomes), outcomes  # type: ignore[misc]

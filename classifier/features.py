@@ -12,10 +12,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifier.text import MODEL_CHARS, Tokenizer, normalise
-from classifier.vectorizer import NgramTfidf, char_ngrams, word_ngrams
+from classifier.vectorizer import Counts, NgramTfidf, char_ngrams, word_ngrams
 
 Progress = Callable[[str, int, int], None]
 Prepared = tuple[list[str], list[list[str]]]  # texts normalised, and each one's words
+GramCounts = tuple[Counts, Counts] | None  # words' and characters' (None: off the fast paths)
+RowCounts = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]  # one text's, the same
 
 # Repeating the title gives it more weight: titles are short and name the topic, while bodies
 # wander. Measured on the validation folds (EXPERIMENTS.md): 3 beat 1, 2 and 4.
@@ -77,6 +79,26 @@ class Features:
         chars = self._chars.transform_chars(cleaned, *self.settings.char_ngrams)
         return sp.hstack([words, chars], format="csr")
 
+    def counts(self, texts: Sequence[str], prepared: Prepared | None = None) -> GramCounts:
+        """The texts' word and character gram counts, for weigh(): transform() is
+        weigh(counts()) where both paths are the fast ones, else None."""
+        cleaned, tokens = prepared if prepared is not None else self.prepare(texts)
+        words = self._words.count_tokens(tokens, *self.settings.word_ngrams)
+        chars = self._chars.count_chars(cleaned, *self.settings.char_ngrams)
+        return None if words is None or chars is None else (words, chars)
+
+    def weigh(self, counts: tuple[Counts, Counts]) -> sp.csr_matrix:
+        """transform()'s matrix from counts() of these Features or of others that count alike."""
+        words, chars = counts
+        return sp.hstack([self._words.weigh(words), self._chars.weigh(chars)], format="csr")
+
+    def counts_like(self, other: Features) -> bool:
+        """True when other's counts() are these Features' own: they read alike and have the
+        same grams and vocabularies (the raw and log-tf SVMs' do: they differ in weights only)."""
+        return (self.reads_like(other) and self.settings.word_ngrams == other.settings.word_ngrams
+                and self.settings.char_ngrams == other.settings.char_ngrams
+                and self._words.same_vocabulary(other._words) and self._chars.same_vocabulary(other._chars))
+
     def reads_like(self, other: Features) -> bool:
         """True when other prepares texts exactly as these do: the same tokenizer, the same cut."""
         return self.tokenizer is other.tokenizer and self.settings.max_chars == other.settings.max_chars
@@ -87,6 +109,21 @@ class Features:
         cleaned, words = prepared if prepared is not None else self.prepare_one(text)
         word_columns, word_values = self._words.row(word_ngrams(words, *self.settings.word_ngrams))
         char_columns, char_values = self._chars.row(char_ngrams(cleaned, *self.settings.char_ngrams))
+        return (np.concatenate([word_columns, char_columns + len(self._words.vocabulary)]),
+                np.concatenate([word_values, char_values]))
+
+    def row_counts(self, text: str, prepared: tuple[str, list[str]] | None = None) -> RowCounts:
+        """One text's word and character gram counts, for weigh_row(): transform_one() is
+        weigh_row(row_counts())."""
+        cleaned, words = prepared if prepared is not None else self.prepare_one(text)
+        return (self._words.row_counts(word_ngrams(words, *self.settings.word_ngrams)),
+                self._chars.row_counts(char_ngrams(cleaned, *self.settings.char_ngrams)))
+
+    def weigh_row(self, counts: RowCounts) -> tuple[np.ndarray, np.ndarray]:
+        """transform_one() from row_counts() of these Features or of others that count alike."""
+        (word_indices, word_counts), (char_indices, char_counts) = counts
+        word_columns, word_values = self._words.weigh_row(word_indices, word_counts)
+        char_columns, char_values = self._chars.weigh_row(char_indices, char_counts)
         return (np.concatenate([word_columns, char_columns + len(self._words.vocabulary)]),
                 np.concatenate([word_values, char_values]))
 

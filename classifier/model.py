@@ -69,13 +69,32 @@ class TrainedModel:
         if not texts:
             return np.zeros((0, len(self.labels)))
         prepared = self.features.prepare(texts)
-        table = self.estimator.predict_proba(self.features.transform(texts, prepared))
+        counts = self.features.counts(texts, prepared)
+        matrix = self.features.transform(texts, prepared) if counts is None else self.features.weigh(counts)
+        table = self.estimator.predict_proba(matrix)
         if self.partner is not None:
             features, estimator = self.partner
-            # The partner reads the same tokens: each text is cut once, not once per SVM.
-            shared = prepared if features.reads_like(self.features) else None
-            table = (table + estimator.predict_proba(features.transform(texts, shared))) / 2
+            if counts is not None and self._partner_counts_alike():
+                # Same grams, same vocabulary: each text's grams are counted once for both.
+                matrix = features.weigh(counts)
+            else:
+                # The partner reads the same tokens: each text is cut once, not once per SVM.
+                matrix = features.transform(texts, prepared if features.reads_like(self.features) else None)
+            table = (table + estimator.predict_proba(matrix)) / 2
         return table
+
+    def _partner_counts_alike(self) -> bool:
+        """Features.counts_like(), asked once per model: comparing the vocabularies costs
+        milliseconds. Kept out of model files (__getstate__)."""
+        alike = self.__dict__.get("_counts_alike")
+        if alike is None:
+            alike = self._counts_alike = self.partner is not None and self.partner[0].counts_like(self.features)
+        return alike
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_counts_alike", None)  # derived: model files stay as they were
+        return state
 
     def predict_many(self, texts: Sequence[str], k: int = 3) -> list[list[Prediction]]:
         """Top-k predictions for each text; never raises on odd text (see text.has_content)."""
@@ -95,12 +114,29 @@ class TrainedModel:
             return self.predict_many([text], k)[0]
         k = max(1, min(k, len(self.labels)))
         prepared = self.features.prepare_one(text)
-        row = self.estimator.predict_proba_row(*self.features.transform_one(text, prepared))
+        counts = self.features.row_counts(text, prepared)
+        row = self.estimator.predict_proba_row(*self.features.weigh_row(counts))
         if self.partner is not None:
             features, estimator = self.partner
-            shared = prepared if features.reads_like(self.features) else None
-            row = (row + estimator.predict_proba_row(*features.transform_one(text, shared))) / 2
+            if self._partner_counts_alike():  # each text's grams counted once for both
+                columns, values = features.weigh_row(counts)
+            else:
+                columns, values = features.transform_one(text, prepared if features.reads_like(self.features) else None)
+            row = (row + estimator.predict_proba_row(columns, values)) / 2
         return [Prediction(self.labels[column], float(row[column])) for column in np.argsort(-row, kind="stable")[:k]]
+
+    def predict_each(self, texts: Sequence[str], k: int = 3) -> list[list[Prediction]]:
+        """[predict(text, k) for text in texts], with the long texts' numbers computed in one
+        predict_many() call: a row of probabilities does not depend on the other texts of
+        its batch (the same to the bit), and numpy's fixed costs are paid once for them all."""
+        long = [i for i, text in enumerate(texts) if len(text) >= ROW_PATH_CHARS]
+        answers: list[list[Prediction]] = [[] for _ in texts]
+        for i, predictions in zip(long, self.predict_many([texts[i] for i in long], k) if long else []):
+            answers[i] = predictions
+        for i, text in enumerate(texts):
+            if len(text) < ROW_PATH_CHARS:
+                answers[i] = self.predict(text, k)
+        return answers
 
     def predictions_of(self, row: np.ndarray) -> list[Prediction]:
         """Every label's Prediction from one row of probabilities(), most probable first."""

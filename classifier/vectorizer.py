@@ -24,6 +24,9 @@ import scipy.sparse as sp
 
 _add = str.__add__
 
+# Gram counts: (document, vocabulary index, count) sorted by document then index, and rows.
+Counts = tuple[np.ndarray, np.ndarray, np.ndarray, int]
+
 
 def char_ngrams(text: str, low: int, high: int) -> Iterator[str]:
     """All character n-grams of text with low <= n <= high."""
@@ -92,13 +95,19 @@ class NgramTfidf:
         """One document's TF-IDF row as (vocabulary indices, values), the same numbers as its
         row of transform() without a sparse matrix: for one short message, building the
         matrix cost more than everything else."""
+        return self.weigh_row(*self.row_counts(grams))
+
+    def row_counts(self, grams: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """One document's known grams as (vocabulary indices, counts), for weigh_row()."""
         counts = Counter(grams)
         indices = np.fromiter(map(self.vocabulary.get, counts.keys(), repeat(-1)), dtype=np.int64, count=len(counts))
         data = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
         known = indices >= 0
-        indices, data = indices[known].astype(np.int32), data[known]
-        if self.sublinear_tf:
-            data = np.log(data) + 1
+        return indices[known].astype(np.int32), data[known]
+
+    def weigh_row(self, indices: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """row() from row_counts() of this vectorizer or one with the same vocabulary."""
+        data = np.log(counts) + 1 if self.sublinear_tf else counts.copy()  # the counts may be weighed again
         data *= self.idf[indices]
         norm = np.sqrt(np.dot(data.astype(np.float64), data))
         if norm > 0:
@@ -116,25 +125,49 @@ class NgramTfidf:
 
     def transform_tokens(self, documents: Sequence[Sequence[str]], low: int, high: int) -> sp.csr_matrix:
         """Same as transform(word_ngrams(doc, low, high) for doc in documents)."""
+        counts = self.count_tokens(documents, low, high)
+        if counts is None:
+            return self.transform(word_ngrams(doc, low, high) for doc in documents)
+        return self.weigh(counts)
+
+    def transform_chars(self, texts: Sequence[str], low: int, high: int) -> sp.csr_matrix:
+        """Same as transform(char_ngrams(text, low, high) for text in texts)."""
+        counts = self.count_chars(texts, low, high)
+        if counts is None:
+            return self.transform(char_ngrams(text, low, high) for text in texts)
+        return self.weigh(counts)
+
+    # Counting and weighing apart: two vectorizers with one vocabulary (the raw and log-tf
+    # SVMs' features) count a text's grams once and weigh the same counts each its own way.
+
+    def count_tokens(self, documents: Sequence[Sequence[str]], low: int, high: int) -> Counts | None:
+        """The gram counts of transform_tokens(), for weigh(); None off the fast path."""
         pairs = self._fast_path("words", low, high)
         if pairs is None:
-            return self.transform(word_ngrams(doc, low, high) for doc in documents)
+            return None
         units, unigram_of, pair_codes, pair_index, base = pairs
         lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
         total = int(lengths.sum())
         ids = np.fromiter(map(units.get, chain.from_iterable(documents), repeat(-1)), dtype=np.int64, count=total)
         return self._count_pairs(ids, lengths, unigram_of, pair_codes, pair_index, base, low, high)
 
-    def transform_chars(self, texts: Sequence[str], low: int, high: int) -> sp.csr_matrix:
-        """Same as transform(char_ngrams(text, low, high) for text in texts)."""
+    def count_chars(self, texts: Sequence[str], low: int, high: int) -> Counts | None:
+        """The gram counts of transform_chars(), for weigh(); None off the fast path."""
         pairs = self._fast_path("chars", low, high)
         if pairs is None:
-            return self.transform(char_ngrams(text, low, high) for text in texts)
+            return None
         units, unigram_of, pair_codes, pair_index, base = pairs
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         ids = points.astype(np.int64)  # a character's id is its code point
         return self._count_pairs(ids, lengths, unigram_of, pair_codes, pair_index, base, low, high)
+
+    def weigh(self, counts: Counts) -> sp.csr_matrix:
+        """TF-IDF rows from counts made by this vectorizer or one with the same vocabulary."""
+        return self._matrix(*counts)
+
+    def same_vocabulary(self, other: NgramTfidf) -> bool:
+        return self.vocabulary is other.vocabulary or self.vocabulary == other.vocabulary
 
     def _fast_path(self, kind: str, low: int, high: int) -> tuple[Any, ...] | None:
         """The fast path's tables, or None where it does not apply: grams longer than two
@@ -191,17 +224,21 @@ class NgramTfidf:
     def _count_pairs(
         self, ids: np.ndarray, lengths: np.ndarray, unigram_of: np.ndarray, pair_codes: np.ndarray,
         pair_index: np.ndarray, base: int, low: int, high: int,
-    ) -> sp.csr_matrix:
-        """TF-IDF rows from each document's unit ids (-1: a unit in no vocabulary gram)."""
+    ) -> Counts:
+        """(document, vocabulary index, count) of each document's unit ids (-1: a unit in no
+        vocabulary gram), sorted by document then index."""
         rows = len(lengths)
         most = max(1, (1 << 62) // (base * base))  # documents whose pair keys fit in an int64
         if rows > most:
             ends = np.concatenate([[0], np.cumsum(lengths)])
-            return sp.vstack([
+            parts = [
                 self._count_pairs(ids[ends[start]:ends[min(rows, start + most)]], lengths[start:start + most],
                                   unigram_of, pair_codes, pair_index, base, low, high)
                 for start in range(0, rows, most)
-            ], format="csr")
+            ]
+            return (np.concatenate([documents + start for start, (documents, _, _, _) in
+                                    zip(range(0, rows, most), parts)]),
+                    np.concatenate([part[1] for part in parts]), np.concatenate([part[2] for part in parts]), rows)
         documents = np.repeat(np.arange(rows, dtype=np.int64), lengths)
         size = max(1, len(self.vocabulary))
         keys = []
@@ -224,7 +261,7 @@ class NgramTfidf:
             keys.append(np.repeat(pair_keys, repeats[hit]))
         every = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
         unique, counts = np.unique(every, return_counts=True)
-        return self._matrix(unique // size, unique % size, counts, rows)
+        return unique // size, unique % size, counts, rows
 
     def _rows(self, counts: Iterable[Counter[str]]) -> sp.csr_matrix:
         # Gather every document's (index, count) pairs with C-level extend/map, then drop

@@ -149,6 +149,23 @@ def proposal_for(request: IntakeRequest, rules: IntakeRules, router: Router | No
     return router.route(message_text(clean.title, clean.body))
 
 
+def proposals_for(requests: Sequence[IntakeRequest], rules: IntakeRules,
+                  router: Router | None) -> list[RoutingAnswer | None]:
+    """[proposal_for(request, rules, router) for request in requests], the model asked once
+    for them all (Router.route_many)."""
+    if router is None:
+        return [None] * len(requests)
+    texts: dict[int, str] = {}
+    for i, request in enumerate(requests):
+        try:
+            clean = _validate(request, rules)
+        except InvalidInput:
+            continue
+        texts[i] = message_text(clean.title, clean.body)
+    answers = dict(zip(texts, router.route_many(list(texts.values()))))
+    return [answers.get(i) for i in range(len(requests))]
+
+
 def _validate(request: IntakeRequest, rules: IntakeRules) -> _Clean:
     body = (request.body or "").strip()
     if not body:

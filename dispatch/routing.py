@@ -153,20 +153,49 @@ class Router:
     def __post_init__(self) -> None:
         self.gazetteer = Gazetteer(self.city.gazetteer)
 
-    def route(self, text: str) -> RoutingAnswer:
+    def route_many(self, texts: Sequence[str]) -> list[RoutingAnswer]:
+        """[route(text) for text in texts], the model asked once for the texts that reach it
+        (a model with predict_each, as classifier.TrainedModel has): requests that arrive
+        together are classified together, at a fraction of the CPU a text."""
+        model = self.model
+        predict_each = getattr(model, "predict_each", None)
+        if model is None or predict_each is None or len(texts) < 2:
+            return [self.route(text) for text in texts]
+        asked = [i for i, text in enumerate(texts) if self._rule_for(text) is None and content_problem(text) is None]
+        ask = set(asked)
+        answers = [None if i in ask else self.route(text) for i, text in enumerate(texts)]
+        for i, predictions in zip(asked, predict_each([texts[i] for i in asked], 3)):
+            answers[i] = self._route_by_model(texts[i], predictions)
+        return answers  # type: ignore[return-value]
+
+    def _rule_for(self, text: str) -> tuple[Rule, str] | None:
+        """The first rule with a phrase in the text, and that phrase."""
         for rule in self.rules:
             phrase = next((p for p in rule.phrases if p in text), None)
             if phrase is not None:
-                return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”",
-                                     entry=self._entry(text, None, []))
+                return rule, phrase
+        return None
+
+    def route(self, text: str) -> RoutingAnswer:
+        ruled = self._rule_for(text)
+        if ruled is not None:
+            rule, phrase = ruled
+            return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”",
+                                 entry=self._entry(text, None, []))
         problem = content_problem(text)
         if problem is not None:
             return RoutingAnswer(unit_code=None, source="manual", reason=CONTENT_REASONS[problem])
+        return self._route_by_model(text, None)
+
+    def _route_by_model(self, text: str, predictions: Sequence[Any] | None) -> RoutingAnswer:
+        """route() of a text that no rule takes and that has content; predictions: the
+        model's predict(text, 3) when asked beforehand (route_many)."""
         places = self.gazetteer.find(text)
         if self.model is None:
             return RoutingAnswer(unit_code=None, source="manual", reason="分类模型尚未就绪",
                                  entry=self._entry(text, None, places))
-        predictions = self.model.predict(text, 3)
+        if predictions is None:
+            predictions = self.model.predict(text, 3)
         revised = False
         second = self.second_opinion
         if second is not None and predictions[0].probability < self.min_confidence:

@@ -26,7 +26,7 @@ from dispatch.deadlines import load_policy
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.gram_index import GramIndex
 from dispatch.hotspots import HotspotRules, hotspots
-from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
+from dispatch.intake import IntakeRequest, IntakeRules, proposal_for, proposals_for
 from dispatch.intake_many import intake_many, intake_one
 from dispatch.routing import Router, RoutingAnswer, city_router
 from dispatch.kb_search import KbIndexCache, Synonyms
@@ -36,6 +36,7 @@ from dispatch.unit_cache import UnitCache
 from dispatch.units import DEMO_CITY, City, load_city
 from web.config import Settings
 from web.intake_batch import IntakeBatcher
+from web.proposal_batch import ProposalBatcher
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -164,8 +165,7 @@ class Services:
         """Routing's proposal for a request, in a worker thread and outside any transaction
         (intake(proposal=...)): the second opinion, when asked, takes hundreds of ms, and on
         SQLite a transaction holds the one write lock. Not on the database's limiter either."""
-        return await anyio.to_thread.run_sync(proposal_for, request, self.rules, self.router,
-                                              limiter=self._classifying)
+        return await self.proposals.run(request)  # with the requests that came meanwhile
 
     async def refresh_rules(self) -> None:
         """Give the router the rules as they now stand (city file + rules page)."""
@@ -220,6 +220,9 @@ class Services:
         # Classifying is CPU work under the GIL: more threads at it only take turns, and
         # take the GIL from the transactions between their round trips.
         self._classifying = anyio.CapacityLimiter(2)
+        self.proposals = ProposalBatcher(lambda requests: proposals_for(requests, self.rules, self.router),
+                                         lambda request: proposal_for(request, self.rules, self.router),
+                                         self._classifying)
         self.intake_batch = IntakeBatcher(
             self, lambda session, batch: intake_many(session, batch, self.rules, self.settings.limits, router=self.router),
             lambda session, one: intake_one(session, one, self.rules, self.settings.limits, router=self.router))

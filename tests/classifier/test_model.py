@@ -8,7 +8,7 @@ import pytest
 from classifier.dataset import Example
 from classifier.evaluation import evaluate
 from classifier.model import ROW_PATH_CHARS, TrainedModel, texts_of
-from classifier.text import ContentProblem, Tokenizer, content_problem, has_content
+from classifier.text import ContentProblem, Tokenizer, content_problem, has_content, normalise
 
 
 def test_model_beats_majority_class_baseline_on_held_out_messages(small_model, slices):
@@ -175,3 +175,57 @@ def test_probabilities_are_those_of_each_svm_cutting_the_texts_itself(small_mode
         long = [(text, row) for text, row in zip(texts, expected) if len(text) >= ROW_PATH_CHARS][:50]
         for text, row in long:  # one at a time, as routing asks
             assert [p.probability for p in model.predict(text, 3)] == sorted(row.tolist(), reverse=True)[:3]
+
+
+def _probabilities_from_gram_strings(model: TrainedModel, texts: list[str]) -> np.ndarray:
+    """The straightforward computation: each SVM's features built from gram strings
+    (vectorizer.char_ngrams, word_ngrams), with no fast path and nothing shared."""
+    import scipy.sparse as sp
+
+    from classifier.vectorizer import char_ngrams, word_ngrams
+
+    table = None
+    for features, estimator in [(model.features, model.estimator), model.partner]:
+        settings = features.settings
+        cleaned = [normalise(text, settings.max_chars) for text in texts]
+        words = features._words.transform(word_ngrams(features.tokenizer(t), *settings.word_ngrams) for t in cleaned)
+        chars = features._chars.transform(char_ngrams(t, *settings.char_ngrams) for t in cleaned)
+        probabilities = estimator.predict_proba(sp.hstack([words, chars], format="csr"))
+        table = probabilities if table is None else (table + probabilities) / 2
+    return table
+
+
+def test_the_two_svms_count_each_text_once_and_answer_as_from_gram_strings(small_model: TrainedModel, tmp_path):
+    import csv
+
+    from classifier.dataset import SHIPPED_DATA
+    from classifier.features import message_text
+    from classifier.storage import load_model, save_model
+
+    with open(SHIPPED_DATA[0], encoding="utf-8") as file:
+        texts = [message_text(row["title"], row["body"]) for row, _ in zip(csv.DictReader(file), range(400))]
+    texts += ["", "hello 123", "😡😡", "𠀀罕见字𪚥", "老板拖欠农民工工资三个月" * 40]
+    saved = save_model(small_model, tmp_path, data_hash="test", metrics={})
+    loaded = load_model(tmp_path, saved.name)
+    for model in (small_model, loaded):
+        assert model._partner_counts_alike()  # the shared counting is the path taken
+        assert np.array_equal(model.probabilities(texts), _probabilities_from_gram_strings(model, texts))
+    assert "_counts_alike" not in loaded.__getstate__()  # the model file is as before
+
+
+def test_predictions_of_texts_together_are_each_ones_own(small_model: TrainedModel, slices):
+    texts = texts_of(slices[1][:60]) + ["路灯坏了", "", "😡😡", "老板拖欠农民工工资三个月" * 40]
+    assert {len(t) >= ROW_PATH_CHARS for t in texts} == {True, False}  # both paths taken
+    assert small_model.predict_each(texts, 3) == [small_model.predict(text, 3) for text in texts]
+    assert small_model.predict_each([], 3) == []
+
+
+def test_a_short_text_counted_once_for_both_svms_gets_each_svms_own_numbers(small_model: TrainedModel, slices):
+    short = [t for t in texts_of(slices[1][:200]) if len(t) < ROW_PATH_CHARS][:30] + ["路灯坏了", "停水了"]
+    assert small_model._partner_counts_alike()
+    for text in short:
+        rows = [estimator.predict_proba_row(*features.transform_one(text))  # each counting for itself
+                for features, estimator in [(small_model.features, small_model.estimator), small_model.partner]]
+        expected = (rows[0] + rows[1]) / 2
+        one = {p.label: p.probability for p in small_model.predict(text, k=100)}
+        assert [one[label] for label in small_model.labels] == [float(x) for x in expected], text  # to the bit

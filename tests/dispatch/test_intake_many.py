@@ -131,3 +131,29 @@ def test_a_batch_costs_the_statements_of_one_whatever_its_size(sessions: session
         assert [s for s in small if s not in orm_rows] == [s for s in large if s not in orm_rows]
         # rate counter, open tickets of the phones, township names, numbers, three running totals, sources
         assert len([s for s in large if s not in orm_rows]) <= 8, large
+
+
+def test_a_batch_of_a_size_seen_before_reuses_its_converted_statements(session: Session, rules: IntakeRules) -> None:
+    import pytest
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("psycopg's statement cache: PostgreSQL only")
+    from psycopg import _queries
+
+    from dispatch.db import cache_long_statements
+    if not cache_long_statements():
+        pytest.skip("this psycopg has no statement cache limits to raise")
+
+    def batch(start: int) -> list[Submission]:
+        return [submission(f"第{n}件：济水大街路灯不亮。", f"139039{n:05d}") for n in range(start, start + 20)]
+
+    assert all(ok for ok, _ in intake_many(session, batch(0), rules, NO_LIMIT, now=NOW))
+    statements: list[str] = []
+    event.listen(session.connection(), "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
+    before = _queries._query2pg.cache_info()
+    assert all(ok for ok, _ in intake_many(session, batch(100), rules, NO_LIMIT, now=NOW))
+    after = _queries._query2pg.cache_info()
+    # Every statement of the second batch, its 20-row INSERTs of 10-20 KB included, was
+    # converted from the cache (a statement past the cache's limits neither hits nor misses).
+    assert max(len(sql) for sql in statements) > 8192
+    assert after.misses == before.misses and after.hits - before.hits >= len(statements)

@@ -124,3 +124,22 @@ def test_rerouting_after_a_return_is_kept_as_an_example(session: Session, units:
     lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator, learn_from=units)
     [example] = corrections(session)
     assert (example.label, example.source) == ("城乡建设", "return_reroute")
+
+
+def test_requests_routed_together_get_each_ones_own_answer(router: Router, city: City) -> None:
+    texts = [WAGES, "王屋镇" + HOUSING, HOUSING, "沁园路小区闻到燃气泄漏的味道，很危险！" + WAGES, "", "你好", "路灯坏了",
+             "投诉" * 50_000, "我想反映一个问题，希望有关部门重视。", HOUSING * 3]
+    assert router.route_many(texts) == [router.route(text) for text in texts]
+    assert Router(city=city, model=None).route_many(texts) == [Router(city=city, model=None).route(t) for t in texts]
+
+
+def test_proposals_made_together_are_those_made_one_by_one(router: Router) -> None:
+    from dispatch.intake import proposal_for, proposals_for
+
+    rules = IntakeRules()
+    requests = [IntakeRequest(channel=Channel.WEB, body=WAGES, title="讨薪"), IntakeRequest(channel=Channel.WEB, body="  "),
+                IntakeRequest(channel=Channel.WEB, body=HOUSING), IntakeRequest(channel=Channel.SMS, body=WAGES)]
+    together = proposals_for(requests, rules, router)
+    assert together == [proposal_for(r, rules, router) for r in requests]
+    assert together[1] is None and together[3] is None and together[0] is not None  # invalid: no proposal
+    assert proposals_for(requests, rules, None) == [None] * 4
