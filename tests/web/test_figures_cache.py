@@ -137,3 +137,29 @@ def test_the_dashboard_shows_a_change_made_by_another_process_at_once(client: Te
     services.run_sync(bounce)
     after = client.get("/supervisor").text
     assert int(pending(after)) == int(pending(first)) + 1 and number in after
+
+
+def test_the_inbox_and_the_console_show_a_ticket_written_by_another_process_at_once(client: TestClient,
+                                                                                  services: Services) -> None:
+    waiting = services.run_sync(lambda s: new_ticket(s, services.rules).number)
+    login(client, "operator")
+    console = client.get("/operator").text
+    assert waiting in console
+    assert client.get("/operator").text.count(waiting) == console.count(waiting)
+    builds = client.app.state.site.figures.builds  # type: ignore[attr-defined]
+    client.get("/operator")
+    assert client.app.state.site.figures.builds == builds   # type: ignore[attr-defined]  # the queue from the cache
+    newer = services.run_sync(lambda s: new_ticket(s, services.rules).number)
+    assert newer in client.get("/operator").text
+
+    client.cookies.clear()
+    login(client, "housing")
+    assert waiting not in client.get("/unit").text
+
+    def transfer(session) -> None:  # type: ignore[no-untyped-def]
+        from dispatch.public import ticket_by_number
+        lifecycle.transfer(session, ticket_by_number(session, waiting), unit_by_code(session, "housing"),
+                           Actor(label="op", role=Role.OPERATOR))
+
+    services.run_sync(transfer)
+    assert waiting in client.get("/unit").text

@@ -51,17 +51,22 @@ def pop_message(pop: telephony.ScreenPop | dict[str, Any]) -> dict[str, Any]:
 
 
 def console_context(session: Session, agent: str | None, callbacks_page: int = 1,
-                    follow_ups_page: int = 1, *, units: UnitCache) -> dict[str, Any]:
+                    follow_ups_page: int = 1, *, units: UnitCache, with_queue: bool = True) -> dict[str, Any]:
+    """Without the tickets waiting for dispatch when `with_queue` is false (waiting_context(),
+    for a caller that has them from the cache)."""
     call = queries.current_call(session, agent) if agent else None
-    queue = queries.dispatch_queue(session, limit=WAITING_SHOWN)
     return {
+        **(waiting_context(queries.dispatch_queue(session, limit=WAITING_SHOWN)) if with_queue else {}),
         "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
-        "waiting": queue.tickets, "waiting_count": queue.count,
         "callbacks": telephony.callback_page(session, callbacks_page),
         "follow_ups": follow_up.due_with_calls(session, follow_ups_page),
         "unit_names": {u.id: u.name for u in units.active(session)},
     }
+
+
+def waiting_context(queue: queries.DispatchQueue) -> dict[str, Any]:
+    return {"waiting": queue.tickets, "waiting_count": queue.count}
 
 
 DONE_MESSAGES = {"callback": "已记录回拨。", "called": "已回拨", "follow_up_call": "已回拨",
@@ -87,8 +92,17 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
     callbacks_page, follow_ups_page = _page(request, "callbacks_page"), _page(request, "follow_ups_page")
-    context = await site.services.read(lambda s: console_context(s, agent, callbacks_page, follow_ups_page,
-                                                                       units=site.services.units))
+    services = site.services
+
+    def read(session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
+        return queries.figures_marker(session), console_context(session, agent, callbacks_page, follow_ups_page,
+                                                                units=services.units, with_queue=False)
+
+    # The tickets waiting for dispatch are every operator's same list: from the process's
+    # figures cache at the marker read with the rest (a ticket changes, it is read again).
+    changes, context = await services.read(read)
+    context |= await site.figures.get("dispatch queue", changes, lambda now: services.read(
+        lambda session: waiting_context(queries.dispatch_queue(session, limit=WAITING_SHOWN))))
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),

@@ -3,6 +3,7 @@ and what the unit was told (临期, 超期, 督办, the day's digest), refreshed
 webhook, how the last deliveries to the unit's own system fared."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import notices, unit_inbox, webhooks
+from dispatch import notices, queries, unit_inbox, webhooks
 from dispatch.catalogue_file import DeadlineClass
 from dispatch.clock import utcnow
 from dispatch.vocabulary import Role
@@ -22,29 +23,37 @@ from web.pages.streams import event_stream, sse
 UNIT_ROLES = frozenset({Role.UNIT_STAFF})
 
 
-def inbox_context(session: Session, unit_id: int, unit_names: dict[int, str],
-                  classes: dict[str, DeadlineClass] | None = None, page: int = 1) -> dict[str, Any]:
-    """One page of the inbox (its own open tickets and the parts it owes, merged by deadline)
-    and the counts of all of it up to COUNT_LIMIT. `unit_names`: every unit's name by id
-    (the lead unit of a part, the sub-unit a ticket was forwarded to); `classes`: the
-    catalogue's deadline classes, to mark a ticket dispatched under one."""
-    now = utcnow()
+def inbox_lines(session: Session, unit_id: int, page: int = 1, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """One page of the inbox (its own open tickets and the parts it owes, merged by deadline),
+    the counts of all of it up to COUNT_LIMIT, and what it resolved lately: what changes only
+    with a ticket (and the counts' 超期 with the minute), so the figures cache keeps it."""
+    now = now or utcnow()
     counts = unit_inbox.counts(session, unit_id, now)
     pages = max(1, -(-counts.total.value // unit_inbox.PAGE_SIZE))
     page = min(max(1, page), pages)
     lines = unit_inbox.page(session, unit_id, now, offset=(page - 1) * unit_inbox.PAGE_SIZE)
+    return {"inbox": lines, "recent": unit_inbox.recent(session, unit_id), "page": page, "pages": pages,
+            "counts": counts}
+
+
+def inbox_context(session: Session, unit_id: int, unit_names: dict[int, str],
+                  classes: dict[str, DeadlineClass] | None = None, page: int = 1, *,
+                  with_lines: bool = True) -> dict[str, Any]:
+    """The inbox page's context: its lines (inbox_lines(); without them when `with_lines` is
+    false, for a caller that has them from the cache), the unit's notices and its webhook's last deliveries. `unit_names`: every unit's name by
+    id (the lead unit of a part, the sub-unit a ticket was forwarded to); `classes`: the
+    catalogue's deadline classes, to mark a ticket dispatched under one."""
     hook = webhooks.webhook_of(session, unit_id)
     # The lines as they are: the template reads some 25 things of each, and of a dict each
     # costs Jinja an AttributeError first. Names and classes are looked up as shown.
-    return {"inbox": lines, "unit_names": unit_names, "deadline_classes": classes or {},
-            **notices_context(session, unit_id), "recent": unit_inbox.recent(session, unit_id),
+    return {**(inbox_lines(session, unit_id, page) if with_lines else {}),
+            "unit_names": unit_names, "deadline_classes": classes or {},
+            **notices_context(session, unit_id),
             "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
             # The unit's own system: where its events go and how the last ones fared (no secret).
             "webhook_url": hook.url if hook else None,
             "deliveries": webhooks.deliveries_of(session, unit_id, limit=DELIVERIES_SHOWN) if hook else [],
-            "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH,
-            "page": page, "pages": pages,
-            "counts": counts}
+            "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH}
 
 
 NOTICES_SHOWN = 20
@@ -61,8 +70,17 @@ async def inbox(request: Request) -> Response:
     user = request.state.user
     raw = request.query_params.get("page", "")
     page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
-    context = await site.services.read(lambda s: inbox_context(s, user.unit_id, site.services.units.names(s),
-                                                               site.services.deadline_classes(), page))
+    services, unit_id = site.services, user.unit_id
+
+    def read(session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
+        return queries.figures_marker(session), inbox_context(session, unit_id, services.units.names(session),
+                                                              services.deadline_classes(), with_lines=False)
+
+    # The notices (marked read without a ticket event) and deliveries read every time; the
+    # lines from the process's figures cache at the marker read with them.
+    changes, context = await services.read(read)
+    context |= await site.figures.get(("inbox", unit_id, page), changes, lambda now: services.read(
+        lambda session: inbox_lines(session, unit_id, page, now=now)))
     context["done"] = request.query_params.get("done")
     return site.render(request, "unit.html", context)
 
