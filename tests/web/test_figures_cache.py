@@ -163,3 +163,21 @@ def test_the_inbox_and_the_console_show_a_ticket_written_by_another_process_at_o
 
     services.run_sync(transfer)
     assert waiting in client.get("/unit").text
+
+
+def test_a_page_read_with_the_session_check_is_not_shown_to_another_role_or_a_revoked_session(
+        client: TestClient, services: Services) -> None:
+    from sqlalchemy import update
+
+    from dispatch.models import StaffSession
+
+    login(client, "operator")
+    for path in ("/unit", "/supervisor"):
+        assert client.get(path, follow_redirects=False).status_code == 403
+    assert client.get("/operator").status_code == 200
+    client.cookies.clear()
+    login(client, "supervisor")
+    assert client.get("/supervisor").status_code == 200
+    services.run_sync(lambda s: s.execute(update(StaffSession).values(revoked_at=dt.datetime.now(dt.timezone.utc))))
+    refused = client.get("/supervisor", follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/login")

@@ -22,7 +22,7 @@ from dispatch.intake import IntakeRequest, intake
 from dispatch.phone import national_form
 from dispatch.unit_cache import UnitCache
 from dispatch.vocabulary import Channel, RequestType, Urgency
-from web.auth import staff_only
+from web.auth import StaffIdentity, staff_only
 from web.messages import describe, words
 from web.pages import kb_console
 from web.pages.labels import label
@@ -86,21 +86,26 @@ def _page(request: Request, name: str) -> int:
     return int(value) if value.isdigit() and len(value) < 7 else 1
 
 
+def _console_reads(request: Request, user: StaffIdentity, session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
+    """The console's reads but the dispatch queue, and the change marker the queue is cached
+    under. In the session that checks the staff session (staff_only's `reads`)."""
+    site = _site(request)
+    session_data = site.auth.session(request)
+    agent = session_data.agent if session_data else None
+    return queries.figures_marker(session), console_context(
+        session, agent, _page(request, "callbacks_page"), _page(request, "follow_ups_page"),
+        units=site.services.units, with_queue=False)
+
+
 async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
                   status: int = 200) -> Response:
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
-    callbacks_page, follow_ups_page = _page(request, "callbacks_page"), _page(request, "follow_ups_page")
-    services = site.services
-
-    def read(session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
-        return queries.figures_marker(session), console_context(session, agent, callbacks_page, follow_ups_page,
-                                                                units=services.units, with_queue=False)
-
+    services, user = site.services, request.state.user
+    changes, context = request.state.reads or await services.read(lambda s: _console_reads(request, user, s))
     # The tickets waiting for dispatch are every operator's same list: from the process's
     # figures cache at the marker read with the rest (a ticket changes, it is read again).
-    changes, context = await services.read(read)
     context |= await site.figures.get("dispatch queue", changes, lambda now: services.read(
         lambda session: waiting_context(queries.dispatch_queue(session, limit=WAITING_SHOWN))))
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
@@ -182,7 +187,7 @@ async def screen_pops(request: Request) -> Response:
 
 
 routes = [
-    Route("/operator", staff_only(console, DISPATCH_ROLES), methods=["GET"]),
+    Route("/operator", staff_only(console, DISPATCH_ROLES, reads=_console_reads), methods=["GET"]),
     Route("/operator/agent", staff_only(choose_agent, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/tickets", staff_only(file_ticket, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/callbacks/{callback_id:int}/done", staff_only(callback_done, DISPATCH_ROLES), methods=["POST"]),

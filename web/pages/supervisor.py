@@ -24,7 +24,7 @@ from dispatch.models import ExtensionRequest
 from dispatch.paging import Page
 from dispatch.phone import national_form
 from dispatch.reports import Period
-from web.auth import client_key, staff_only
+from web.auth import StaffIdentity, client_key, staff_only
 from web.errors import status_of
 from web.messages import describe
 from web.pages import charts
@@ -342,23 +342,28 @@ def page_href(query: str, param: str, page: int, anchor: str) -> str:
     return f"/supervisor?{urlencode(params)}#table-{anchor}"
 
 
+def _dashboard_reads(request: Request, user: StaffIdentity,
+                     session: Session) -> tuple[tuple[int, int], Table, int]:
+    """What the dashboard reads every time (no ticket event marks a failed text or a stale
+    article) and the change marker its figures and lists are cached under. In the session
+    that checks the staff session (staff_only's `reads`)."""
+    return (queries.figures_marker(session), _failed_sms_table(session),
+            kb.stale_count(session, today_local()))
+
+
 async def dashboard(request: Request, *, error: str | None = None, status: int = 200) -> Response:
     site = _site(request)
     today = today_local()
     period = parse_period(request, today)
     pages = _pages(request)
-
-    services = site.services
+    services, user = site.services, request.state.user
     policy = services.call_policy()
-
-    def read(session: Session) -> tuple[tuple[int, int], Table, int]:   # one session: each is a thread hop
-        return queries.figures_marker(session), _failed_sms_table(session), kb.stale_count(session, today)
-
     # Reads only: no BEGIN and COMMIT on PostgreSQL (services.read). The period's figures
     # and the lists to act on come from the process's cache at the marker read here (web/
     # pages/figures_cache.py): the same for every supervisor until a ticket changes or the
-    # minute turns. The failed texts (no ticket event marks them) are read every time.
-    changes, failed_sms, kb_stale = await services.read(read)
+    # minute turns.
+    changes, failed_sms, kb_stale = request.state.reads or await services.read(
+        lambda s: _dashboard_reads(request, user, s))
     figures = await site.figures.get(("dashboard", period, policy), changes, lambda now: services.read(
         lambda session: figure_tables(session, period, policy, now=now)))
     lists = await site.figures.get(("lists", tuple(sorted(pages.items()))), changes, lambda now: services.read(
@@ -420,7 +425,7 @@ async def decide(request: Request) -> Response:
 
 
 routes = [
-    Route("/supervisor", staff_only(dashboard, SUPERVISING_ROLES), methods=["GET"]),
+    Route("/supervisor", staff_only(dashboard, SUPERVISING_ROLES, reads=_dashboard_reads), methods=["GET"]),
     Route("/supervisor/export/{table}.csv", staff_only(export, SUPERVISING_ROLES), methods=["GET"]),
     Route("/supervisor/extensions/{request_id:int}", staff_only(decide, SUPERVISING_ROLES), methods=["POST"]),
 ]

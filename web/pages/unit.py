@@ -15,7 +15,7 @@ from dispatch import notices, queries, unit_inbox, webhooks
 from dispatch.catalogue_file import DeadlineClass
 from dispatch.clock import utcnow
 from dispatch.vocabulary import Role
-from web.auth import staff_only
+from web.auth import StaffIdentity, staff_only
 from web.pages.labels import NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH
 from web.pages.site import NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
@@ -65,20 +65,27 @@ def notices_context(session: Session, unit_id: int) -> dict[str, Any]:
     return {"notices": latest.notices, "unread": latest.unread, "notice_kinds": NOTICE_KINDS_ZH}
 
 
+def _page_asked(request: Request) -> int:
+    raw = request.query_params.get("page", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+
+
+def _inbox_reads(request: Request, user: StaffIdentity, session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
+    """The inbox's reads but its lines, and the change marker the lines are cached under:
+    the notices (marked read without a ticket event) and deliveries are read every time.
+    In the session that checks the staff session (staff_only's `reads`)."""
+    services = request.app.state.services
+    return queries.figures_marker(session), inbox_context(session, user.unit_id, services.units.names(session),
+                                                          services.deadline_classes(), with_lines=False)
+
+
 async def inbox(request: Request) -> Response:
     site: Site = request.app.state.site
     user = request.state.user
-    raw = request.query_params.get("page", "")
-    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+    page = _page_asked(request)
     services, unit_id = site.services, user.unit_id
-
-    def read(session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
-        return queries.figures_marker(session), inbox_context(session, unit_id, services.units.names(session),
-                                                              services.deadline_classes(), with_lines=False)
-
-    # The notices (marked read without a ticket event) and deliveries read every time; the
-    # lines from the process's figures cache at the marker read with them.
-    changes, context = await services.read(read)
+    changes, context = request.state.reads or await services.read(lambda s: _inbox_reads(request, user, s))
+    # The lines from the process's figures cache, at the marker read with the rest.
     context |= await site.figures.get(("inbox", unit_id, page), changes, lambda now: services.read(
         lambda session: inbox_lines(session, unit_id, page, now=now)))
     context["done"] = request.query_params.get("done")
@@ -109,7 +116,7 @@ async def mark_read(request: Request) -> Response:
     return RedirectResponse("/unit#notices", status_code=303)
 
 
-routes = [Route("/unit", staff_only(inbox, UNIT_ROLES), methods=["GET"]),
+routes = [Route("/unit", staff_only(inbox, UNIT_ROLES, reads=_inbox_reads), methods=["GET"]),
           Route("/unit/notices", staff_only(notices_panel, UNIT_ROLES), methods=["GET"]),
           Route("/unit/notices/events", staff_only(notices_events, UNIT_ROLES), methods=["GET"]),
           Route("/unit/notices/read", staff_only(mark_read, UNIT_ROLES), methods=["POST"])]
