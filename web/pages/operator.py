@@ -8,7 +8,9 @@ import copy
 import dataclasses
 import re
 import uuid
-from typing import Any
+from typing import Any, Callable
+
+from markupsafe import Markup
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -51,12 +53,11 @@ def pop_message(pop: telephony.ScreenPop | dict[str, Any]) -> dict[str, Any]:
 
 
 def console_context(session: Session, agent: str | None, callbacks_page: int = 1,
-                    follow_ups_page: int = 1, *, units: UnitCache, with_queue: bool = True) -> dict[str, Any]:
-    """Without the tickets waiting for dispatch when `with_queue` is false (waiting_context(),
-    for a caller that has them from the cache)."""
+                    follow_ups_page: int = 1, *, units: UnitCache) -> dict[str, Any]:
+    """The console's context but the tickets waiting for dispatch (waiting_context(), which
+    the figures cache keeps)."""
     call = queries.current_call(session, agent) if agent else None
     return {
-        **(waiting_context(queries.dispatch_queue(session, limit=WAITING_SHOWN)) if with_queue else {}),
         "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
         "callbacks": telephony.callback_page(session, callbacks_page),
@@ -65,8 +66,11 @@ def console_context(session: Session, agent: str | None, callbacks_page: int = 1
     }
 
 
-def waiting_context(queue: queries.DispatchQueue) -> dict[str, Any]:
-    return {"waiting": queue.tickets, "waiting_count": queue.count}
+def waiting_context(queue: queries.DispatchQueue, render: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
+    """The tickets waiting for dispatch and their rows (the `_waiting_rows.html` template's
+    `render`), made once per cached queue."""
+    return {"waiting": queue.tickets, "waiting_count": queue.count,
+            "waiting_rows": Markup(render({"waiting": queue.tickets}))}
 
 
 DONE_MESSAGES = {"callback": "已记录回拨。", "called": "已回拨", "follow_up_call": "已回拨",
@@ -94,7 +98,7 @@ def _console_reads(request: Request, user: StaffIdentity, session: Session) -> t
     agent = session_data.agent if session_data else None
     return queries.figures_marker(session), console_context(
         session, agent, _page(request, "callbacks_page"), _page(request, "follow_ups_page"),
-        units=site.services.units, with_queue=False)
+        units=site.services.units)
 
 
 async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
@@ -106,8 +110,9 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
     changes, context = request.state.reads or await services.read(lambda s: _console_reads(request, user, s))
     # The tickets waiting for dispatch are every operator's same list: from the process's
     # figures cache at the marker read with the rest (a ticket changes, it is read again).
+    rows = site.templates.get_template("_waiting_rows.html").render
     context |= await site.figures.get("dispatch queue", changes, lambda now: services.read(
-        lambda session: waiting_context(queries.dispatch_queue(session, limit=WAITING_SHOWN))))
+        lambda session: waiting_context(queries.dispatch_queue(session, limit=WAITING_SHOWN), rows)))
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),
