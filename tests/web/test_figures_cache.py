@@ -181,3 +181,25 @@ def test_a_page_read_with_the_session_check_is_not_shown_to_another_role_or_a_re
     services.run_sync(lambda s: s.execute(update(StaffSession).values(revoked_at=dt.datetime.now(dt.timezone.utc))))
     refused = client.get("/supervisor", follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+
+
+def test_the_console_lists_a_ticket_resolved_by_another_process_for_its_follow_up_at_once(
+        client: TestClient, services: Services) -> None:
+    number = services.run_sync(lambda s: new_ticket(s, services.rules).number)
+    login(client, "operator")
+
+    def follow_ups(page: str) -> str:
+        return page[page.index('id="follow-ups"'):].split("</table>")[0]
+
+    assert number not in follow_ups(client.get("/operator").text)
+
+    def resolve(session) -> None:  # type: ignore[no-untyped-def]
+        from dispatch.public import ticket_by_number
+        from tests.conftest import unit_staff
+        ticket, staff = ticket_by_number(session, number), unit_staff(session, "housing")
+        lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), Actor(label="op", role=Role.OPERATOR))
+        lifecycle.accept(session, ticket, staff)
+        lifecycle.resolve(session, ticket, staff, "已修好")
+
+    services.run_sync(resolve)
+    assert number in follow_ups(client.get("/operator").text)

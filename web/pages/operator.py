@@ -52,16 +52,16 @@ def pop_message(pop: telephony.ScreenPop | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def console_context(session: Session, agent: str | None, callbacks_page: int = 1,
-                    follow_ups_page: int = 1, *, units: UnitCache) -> dict[str, Any]:
-    """The console's context but the tickets waiting for dispatch (waiting_context(), which
-    the figures cache keeps)."""
+def console_context(session: Session, agent: str | None, callbacks_page: int = 1, *,
+                    units: UnitCache) -> dict[str, Any]:
+    """The console's context but the tickets waiting for dispatch and those due a follow-up
+    (waiting_context(), follow_up.due_with_calls(): ticket events change them, and the figures
+    cache keeps them); the missed calls to call back (marked done without one) read each time."""
     call = queries.current_call(session, agent) if agent else None
     return {
         "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
         "callbacks": telephony.callback_page(session, callbacks_page),
-        "follow_ups": follow_up.due_with_calls(session, follow_ups_page),
         "unit_names": {u.id: u.name for u in units.active(session)},
     }
 
@@ -96,9 +96,8 @@ def _console_reads(request: Request, user: StaffIdentity, session: Session) -> t
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
-    return queries.figures_marker(session), console_context(
-        session, agent, _page(request, "callbacks_page"), _page(request, "follow_ups_page"),
-        units=site.services.units)
+    return queries.figures_marker(session), console_context(session, agent, _page(request, "callbacks_page"),
+                                                            units=site.services.units)
 
 
 async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
@@ -113,6 +112,10 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
     rows = site.templates.get_template("_waiting_rows.html").render
     context |= await site.figures.get("dispatch queue", changes, lambda now: services.read(
         lambda session: waiting_context(queries.dispatch_queue(session, limit=WAITING_SHOWN), rows)))
+    # Those due a follow-up, with the calls placed: each call writes a ticket event.
+    follow_ups_page = _page(request, "follow_ups_page")
+    context["follow_ups"] = await site.figures.get(("follow-ups", follow_ups_page), changes, lambda now: services.read(
+        lambda session: follow_up.due_with_calls(session, follow_ups_page)))
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),
