@@ -2,8 +2,8 @@
 computed once per change instead of once per request. An entry holds while its marker holds:
 the database's change marker, which each request reads (queries.figures_marker: the last
 ticket event and the last call, so any process's change shows at once, as before), and the
-China minute: 超期 moves with the clock (deadlines are whole minutes), and what writes no
-ticket event (a call answered or ended after it was first recorded, a unit renamed) shows
+China minute: 超期 moves with the clock (a day's deadlines fall at 23:59:59, within a
+second of a minute's turn), and what writes no ticket event (a call answered or ended after it was first recorded, a unit renamed) shows
 within the minute. Each process keeps its own entries."""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ ENTRIES = 64   # periods asked for at once (presets, custom ranges); the least r
 
 
 def minute(now: dt.datetime) -> tuple[int, ...]:
-    """The China minute `now` falls in: deadlines are whole minutes, so 超期 moves only here."""
+    """The China minute `now` falls in: an entry is made again at least this often."""
     local = now.astimezone(CHINA)
     return (local.year, local.month, local.day, local.hour, local.minute)
 
