@@ -11,7 +11,6 @@ import uuid
 from typing import Any, Callable
 
 from markupsafe import Markup
-
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -91,8 +90,8 @@ def _page(request: Request, name: str) -> int:
 
 
 def _console_reads(request: Request, user: StaffIdentity, session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
-    """The console's reads but the dispatch queue, and the change marker the queue is cached
-    under. In the session that checks the staff session (staff_only's `reads`)."""
+    """The console's reads but the dispatch queue and the follow-ups, and the change marker
+    those are cached under. In the session that checks the staff session (staff_only's `reads`)."""
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None

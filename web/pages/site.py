@@ -1,6 +1,6 @@
 """What the pages share, built once in the lifespan: templates, the session and CSRF keeper,
-rate limits, the public board's and the figures' caches and the watcher that refreshes them
-on every change."""
+rate limits, the public board's cache and the watcher that refreshes it on every change, and
+the figures cache (keyed on the change marker each request reads)."""
 from __future__ import annotations
 
 import asyncio
@@ -67,7 +67,7 @@ class Site:
         self.generation = 0   # bumped on every change seen; the board cache keys on it
         self._poke = asyncio.Event()
         self.board = BoardCache(services, self.render_text, lambda: self.generation)
-        self.figures = FiguresCache()   # the stats API's, the dashboard's
+        self.figures = FiguresCache()   # the stats API's, the dashboard's, the inbox's, the console's
 
     def changed(self) -> None:
         """A request of ours committed a ticket change: drop the cached figures now and let

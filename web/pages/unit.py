@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup, escape
-
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
