@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from dispatch.clock import CHINA, utcnow
 
 T = TypeVar("T")
-ENTRIES = 64   # periods asked for at once (presets, custom ranges); the least recent go first
+ENTRIES = 256  # periods, units' inbox pages, lists asked for at once; the least recent go first
 
 
 def minute(now: dt.datetime) -> tuple[int, ...]:
