@@ -464,6 +464,19 @@ def change_stamp(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(TicketEvent.id), 0))) or 0)
 
 
+@functools.cache
+def _figures_marker() -> Any:
+    return select(select(func.coalesce(func.max(TicketEvent.id), 0)).scalar_subquery(),
+                  select(func.coalesce(func.max(Call.id), 0)).scalar_subquery())
+
+
+def figures_marker(session: Session) -> tuple[int, int]:
+    """What cached figures are keyed on: the last ticket event (every ticket change writes
+    one) and the last call recorded. Two index look-ups, built once."""
+    events, calls = session.execute(_figures_marker()).one()
+    return int(events), int(calls)
+
+
 def active_units(session: Session) -> list[Unit]:
     return list(session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.name)))
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dispatch import calendar_days, catalogue_figures, limits, reports
+from dispatch import calendar_days, catalogue_figures, limits, queries, reports
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.intake import IntakeRequest
@@ -131,19 +131,25 @@ def level_param(request: Request) -> int | None:
     return int(raw)
 
 
-async def stats(request: Request) -> JSONResponse:
+async def stats(request: Request) -> Response:
     services: Services = request.app.state.services
     period = period_from_query(request)
     level = level_param(request)
+    policy = services.call_policy()
 
-    def work(session: Session) -> dict[str, Any]:
-        figures = reports.public_summary(session, period, calls=services.call_policy())
+    def work(session: Session, now: dt.datetime) -> bytes:
+        figures = reports.public_summary(session, period, now=now, calls=policy)
         if level is not None:
             figures["catalogue"] = {"level": level, "groups": [
                 g.as_dict() for g in catalogue_figures.figures_by_level(session, period, level)]}
-        return figures
+        return JSONResponse(figures).body
 
-    return JSONResponse(await services.run(work))
+    # The same body for everyone asking the same period at the same marker: from the
+    # process's figures cache (web/pages/figures_cache.py).
+    changes = await services.read(queries.figures_marker)
+    body = await request.app.state.site.figures.get(
+        ("stats", period, level, policy), changes, lambda now: services.read(lambda session: work(session, now)))
+    return Response(body, media_type=JSONResponse.media_type)
 
 
 def holidays_json(view: calendar_days.YearView) -> dict[str, Any]:

@@ -270,17 +270,30 @@ def _kept_view(session: Session, token: str, user_id: int) -> dict[str, Any] | N
     return None if kept is None else {"action": kept.action, "fields": dict(kept.fields)}
 
 
-def staff_only(endpoint: Endpoint, roles: frozenset[Role], *, max_files: int = 0) -> Endpoint:
+# A page's first reads, given the request and its staff member (allowed on the page).
+Reads = Callable[[Request, StaffIdentity, Session], Any]
+
+
+def staff_only(endpoint: Endpoint, roles: frozenset[Role], *, max_files: int = 0, reads: Reads | None = None) -> Endpoint:
     """Wrap a page for the given roles: anonymous visitors go to the login page, other roles
-    get 403, and every POST has its CSRF token checked before the page sees it."""
+    get 403, and every POST has its CSRF token checked before the page sees it. `reads`: what
+    a GET of the page reads first, done in the session that checks the staff session (one
+    thread hop less) and handed to the page as request.state.reads."""
 
     async def guarded(request: Request) -> Response:
         site = request.app.state.site
         data = site.auth.session(request)
-        user = None
+        user, early = None, None
         if data is not None:
-            user = await request.app.state.services.read(
-                lambda s: identity_of_session(s, data, site.auth.settings))
+            first = reads if request.method == "GET" and "kept" not in request.query_params else None
+
+            def check(session: Session) -> tuple[StaffIdentity | None, Any]:
+                found = identity_of_session(session, data, site.auth.settings)
+                if found is None or found.role not in roles or first is None:
+                    return found, None
+                return found, first(request, found, session)
+
+            user, early = await request.app.state.services.read(check)
         if user is None:
             if request.method == "GET" and request.headers.get("accept") != "text/event-stream":
                 from urllib.parse import quote
@@ -298,6 +311,7 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role], *, max_files: int = 0
         if user.role not in roles:
             raise HTTPException(403, ROLE_FORBIDDEN)
         request.state.user = user
+        request.state.reads = early
         if request.method == "POST":
             try:
                 request.state.form = await checked_form(request, max_files=max_files)

@@ -8,8 +8,9 @@ import copy
 import dataclasses
 import re
 import uuid
-from typing import Any
+from typing import Any, Callable
 
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -22,7 +23,7 @@ from dispatch.intake import IntakeRequest, intake
 from dispatch.phone import national_form
 from dispatch.unit_cache import UnitCache
 from dispatch.vocabulary import Channel, RequestType, Urgency
-from web.auth import staff_only
+from web.auth import StaffIdentity, staff_only
 from web.messages import describe, words
 from web.pages import kb_console
 from web.pages.labels import label
@@ -50,18 +51,25 @@ def pop_message(pop: telephony.ScreenPop | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def console_context(session: Session, agent: str | None, callbacks_page: int = 1,
-                    follow_ups_page: int = 1, *, units: UnitCache) -> dict[str, Any]:
+def console_context(session: Session, agent: str | None, callbacks_page: int = 1, *,
+                    units: UnitCache) -> dict[str, Any]:
+    """The console's context but the tickets waiting for dispatch and those due a follow-up
+    (waiting_context(), follow_up.due_with_calls(): ticket events change them, and the figures
+    cache keeps them); the missed calls to call back (marked done without one) read each time."""
     call = queries.current_call(session, agent) if agent else None
-    queue = queries.dispatch_queue(session, limit=WAITING_SHOWN)
     return {
         "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
-        "waiting": queue.tickets, "waiting_count": queue.count,
         "callbacks": telephony.callback_page(session, callbacks_page),
-        "follow_ups": follow_up.due_with_calls(session, follow_ups_page),
         "unit_names": {u.id: u.name for u in units.active(session)},
     }
+
+
+def waiting_context(queue: queries.DispatchQueue, render: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
+    """The tickets waiting for dispatch and their rows (the `_waiting_rows.html` template's
+    `render`), made once per cached queue."""
+    return {"waiting": queue.tickets, "waiting_count": queue.count,
+            "waiting_rows": Markup(render({"waiting": queue.tickets}))}
 
 
 DONE_MESSAGES = {"callback": "已记录回拨。", "called": "已回拨", "follow_up_call": "已回拨",
@@ -81,14 +89,32 @@ def _page(request: Request, name: str) -> int:
     return int(value) if value.isdigit() and len(value) < 7 else 1
 
 
+def _console_reads(request: Request, user: StaffIdentity, session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
+    """The console's reads but the dispatch queue and the follow-ups, and the change marker
+    those are cached under. In the session that checks the staff session (staff_only's `reads`)."""
+    site = _site(request)
+    session_data = site.auth.session(request)
+    agent = session_data.agent if session_data else None
+    return queries.figures_marker(session), console_context(session, agent, _page(request, "callbacks_page"),
+                                                            units=site.services.units)
+
+
 async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
                   status: int = 200) -> Response:
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
-    callbacks_page, follow_ups_page = _page(request, "callbacks_page"), _page(request, "follow_ups_page")
-    context = await site.services.read(lambda s: console_context(s, agent, callbacks_page, follow_ups_page,
-                                                                       units=site.services.units))
+    services, user = site.services, request.state.user
+    changes, context = request.state.reads or await services.read(lambda s: _console_reads(request, user, s))
+    # The tickets waiting for dispatch are every operator's same list: from the process's
+    # figures cache at the marker read with the rest (a ticket changes, it is read again).
+    rows = site.templates.get_template("_waiting_rows.html").render
+    context |= await site.figures.get("dispatch queue", changes, lambda now: services.read(
+        lambda session: waiting_context(queries.dispatch_queue(session, limit=WAITING_SHOWN), rows)))
+    # Those due a follow-up, with the calls placed: each call writes a ticket event.
+    follow_ups_page = _page(request, "follow_ups_page")
+    context["follow_ups"] = await site.figures.get(("follow-ups", follow_ups_page), changes, lambda now: services.read(
+        lambda session: follow_up.due_with_calls(session, follow_ups_page)))
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),
@@ -168,7 +194,7 @@ async def screen_pops(request: Request) -> Response:
 
 
 routes = [
-    Route("/operator", staff_only(console, DISPATCH_ROLES), methods=["GET"]),
+    Route("/operator", staff_only(console, DISPATCH_ROLES, reads=_console_reads), methods=["GET"]),
     Route("/operator/agent", staff_only(choose_agent, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/tickets", staff_only(file_ticket, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/callbacks/{callback_id:int}/done", staff_only(callback_done, DISPATCH_ROLES), methods=["POST"]),

@@ -1,5 +1,6 @@
 """What the pages share, built once in the lifespan: templates, the session and CSRF keeper,
-rate limits, the public board's cache and the watcher that refreshes it on every change."""
+rate limits, the public board's cache and the watcher that refreshes it on every change, and
+the figures cache (keyed on the change marker each request reads)."""
 from __future__ import annotations
 
 import asyncio
@@ -21,6 +22,7 @@ from web.auth import Auth, AuthSettings
 from web.live import LiveHub
 from web.pages import labels
 from web.pages.board_cache import BoardCache
+from web.pages.figures_cache import FiguresCache
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class Site:
         self.generation = 0   # bumped on every change seen; the board cache keys on it
         self._poke = asyncio.Event()
         self.board = BoardCache(services, self.render_text, lambda: self.generation)
+        self.figures = FiguresCache()   # the stats API's, the dashboard's, the inbox's, the console's
 
     def changed(self) -> None:
         """A request of ours committed a ticket change: drop the cached figures now and let

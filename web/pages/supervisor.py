@@ -4,6 +4,7 @@ extension requests to decide; text messages that failed; every table also as CSV
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from html import escape
 from typing import Any, Callable
@@ -23,7 +24,7 @@ from dispatch.models import ExtensionRequest
 from dispatch.paging import Page
 from dispatch.phone import national_form
 from dispatch.reports import Period
-from web.auth import client_key, staff_only
+from web.auth import StaffIdentity, client_key, staff_only
 from web.errors import status_of
 from web.messages import describe
 from web.pages import charts
@@ -80,6 +81,16 @@ class Table:
         """The table's body rows as HTML, escaped here: a template loop over every cell of
         every table (some 1,700 on a city's dashboard) was most of the time its render took.
         `actions` (a template macro) fills a last cell per row from the row's link and index."""
+        if actions is None:
+            return self._plain_rows
+        return self._rows_html(actions)
+
+    @functools.cached_property
+    def _plain_rows(self) -> Markup:
+        """The rows without actions, worded once: a cached figures table is shown many times."""
+        return self._rows_html(None)
+
+    def _rows_html(self, actions: Callable[[str | None, int], str] | None) -> Markup:
         kinds = [kind for _, kind in self.columns]
         opening = [f'<td class="k-{kind} num">' if self.align(kind) else f'<td class="k-{kind}">' for kind in kinds]
         shown = self.shown
@@ -130,12 +141,18 @@ class Dashboard:
     daily: list[queries.DayFigures]   # the daily table's figures, for its charts
 
 
-def build_tables(session: Session, period: Period, calls_policy: reports.CallPolicy = reports.CallPolicy(), *,
-                 names: dict[int, str], pages: dict[str, int] | None = None,
-                 per_page: int = chasing_lists.PER_PAGE) -> Dashboard:
-    """Every table of the dashboard; the chasing lists (LISTS) at the page `pages` names.
-    `names`: every unit's name by id (the services' unit cache)."""
-    now = utcnow()
+@dataclass(frozen=True)
+class Figures:
+    """The period's figures tables (everything but the lists to act on): the same for every
+    supervisor asking the same period, so the figures cache keeps them, and their charts."""
+    tables: list[Table]
+    daily: list[queries.DayFigures]
+    charts: dict[str, Markup]
+
+
+def figure_tables(session: Session, period: Period, calls_policy: reports.CallPolicy = reports.CallPolicy(), *,
+                  now: dt.datetime | None = None) -> Figures:
+    now = now or utcnow()
     summary = reports.summary(session, period, now=now, calls=calls_policy)
     daily = queries.daily_series(session, period)
     t = summary["tickets"]
@@ -191,20 +208,56 @@ def build_tables(session: Session, period: Period, calls_policy: reports.CallPol
                         [["全部", *call_row(calls)]] +
                         [[agent or "未接通", *call_row(c)] for agent, c in sorted(calls["agents"].items())],
                         counted=False))
+    by_name = {table.name: table for table in tables}
+    categories = [(str(row[0]), int(row[1])) for row in by_name["categories"].rows][:12]
+    channels = [(str(row[0]), int(row[1])) for row in by_name["channels"].rows]
+    charts_ = {"bars": charts.daily_bars(daily), "rates": charts.rate_line(daily),
+               "category_chart": charts.hbars(categories, title="各分类受理量"),
+               "channel_chart": charts.hbars(channels, title="各渠道受理量")}
+    return Figures(tables, daily, charts_)
+
+
+@dataclass(frozen=True)
+class Lists:
+    """The chasing lists at the pages asked for and the disputes waiting: the same for every
+    supervisor at the same marker and minute (their 剩余 counts minutes), so cached too."""
+    tables: list[Table]
+    extension_ids: list[int]          # per row of the extensions table
+    versions: dict[str, int]          # ticket number -> version shown, for 督办 forms
+
+
+def list_tables(session: Session, *, names: dict[int, str], pages: dict[str, int] | None = None,
+                per_page: int = chasing_lists.PER_PAGE, now: dt.datetime | None = None) -> Lists:
+    now = now or utcnow()
     pages = pages or {}
     lengths = chasing_lists.lengths(session, now=now)
     listed = {name: build(session, now, names, pages.get(name, 1), per_page, getattr(lengths, name))
               for name, build in LISTS.items()}
-    tables += listed.values()
     waiting = disputes.pending(session)
-    tables.append(Table("disputes_pending", "改派申请待决定", [("工单号", TEXT), ("标题", TEXT), ("申请单位", TEXT),
-                                                            ("理由", TEXT), ("申请时间", TIME)],
-                        [[ticket.number, ticket.title, unit.name, dispute.reason, dispute.raised_at]
-                         for dispute, ticket, unit in waiting], [ticket.number for _, ticket, _ in waiting]))
-    tables.append(_failed_sms_table(session))
+    tables = [*listed.values(),
+              Table("disputes_pending", "改派申请待决定", [("工单号", TEXT), ("标题", TEXT), ("申请单位", TEXT),
+                                                        ("理由", TEXT), ("申请时间", TIME)],
+                    [[ticket.number, ticket.title, unit.name, dispute.reason, dispute.raised_at]
+                     for dispute, ticket, unit in waiting], [ticket.number for _, ticket, _ in waiting])]
     extension_ids = [e.request.id for e in _items(listed["extensions"])]
     versions = {x.number: x.version for x in [*_items(listed["overdue"]), *_items(listed["near_due"])]}
-    return Dashboard({table.name: table for table in tables}, extension_ids, versions, daily)
+    return Lists(tables, extension_ids, versions)
+
+
+def build_tables(session: Session, period: Period, calls_policy: reports.CallPolicy = reports.CallPolicy(), *,
+                 names: dict[int, str], pages: dict[str, int] | None = None,
+                 per_page: int = chasing_lists.PER_PAGE) -> Dashboard:
+    """Every table of the dashboard; the chasing lists (LISTS) at the page `pages` names.
+    `names`: every unit's name by id (the services' unit cache)."""
+    now = utcnow()
+    return dashboard_of(figure_tables(session, period, calls_policy, now=now),
+                        list_tables(session, names=names, pages=pages, per_page=per_page, now=now),
+                        _failed_sms_table(session))
+
+
+def dashboard_of(figures: Figures, lists: Lists, failed_sms: Table) -> Dashboard:
+    tables = [*figures.tables, *lists.tables, failed_sms]
+    return Dashboard({table.name: table for table in tables}, lists.extension_ids, lists.versions, figures.daily)
 
 
 def _items(table: Table) -> list[Any]:
@@ -289,31 +342,38 @@ def page_href(query: str, param: str, page: int, anchor: str) -> str:
     return f"/supervisor?{urlencode(params)}#table-{anchor}"
 
 
+def _dashboard_reads(request: Request, user: StaffIdentity,
+                     session: Session) -> tuple[tuple[int, int], Table, int]:
+    """What the dashboard reads every time (no ticket event marks a failed text or a stale
+    article) and the change marker its figures and lists are cached under. In the session
+    that checks the staff session (staff_only's `reads`)."""
+    return (queries.figures_marker(session), _failed_sms_table(session),
+            kb.stale_count(session, today_local()))
+
+
 async def dashboard(request: Request, *, error: str | None = None, status: int = 200) -> Response:
     site = _site(request)
     today = today_local()
     period = parse_period(request, today)
     pages = _pages(request)
-
-    services = site.services
-
-    def read(session: Session) -> tuple[Dashboard, int]:   # one session: each is a thread hop
-        return (build_tables(session, period, services.call_policy(), names=services.units.names(session), pages=pages),
-                kb.stale_count(session, today))
-
-    # Reads only: no BEGIN and COMMIT on PostgreSQL (services.read).
-    board, kb_stale = await services.read(read)
-    tables, daily = board.tables, board.daily
-    categories = [(str(row[0]), int(row[1])) for row in tables["categories"].rows][:12]
-    channels = [(str(row[0]), int(row[1])) for row in tables["channels"].rows]
+    services, user = site.services, request.state.user
+    policy = services.call_policy()
+    # Reads only: no BEGIN and COMMIT on PostgreSQL (services.read). The period's figures
+    # and the lists to act on come from the process's cache at the marker read here (web/
+    # pages/figures_cache.py): the same for every supervisor until a ticket changes or the
+    # minute turns.
+    changes, failed_sms, kb_stale = request.state.reads or await services.read(
+        lambda s: _dashboard_reads(request, user, s))
+    figures = await site.figures.get(("dashboard", period, policy), changes, lambda now: services.read(
+        lambda session: figure_tables(session, period, policy, now=now)))
+    lists = await site.figures.get(("lists", tuple(sorted(pages.items()))), changes, lambda now: services.read(
+        lambda session: list_tables(session, names=services.units.names(session), pages=pages, now=now)))
+    board = dashboard_of(figures, lists, failed_sms)
     return site.render(request, "supervisor.html", {
         "kb_stale": kb_stale,
-        "period": period, "presets": PRESETS, "tables": tables, "extension_ids": board.extension_ids,
+        "period": period, "presets": PRESETS, "tables": board.tables, "extension_ids": board.extension_ids,
         "versions": board.versions, "query": request.url.query, "error": error, "page_href": page_href,
-        "done": request.query_params.get("done"),
-        "bars": charts.daily_bars(daily), "rates": charts.rate_line(daily),
-        "category_chart": charts.hbars(categories, title="各分类受理量"),
-        "channel_chart": charts.hbars(channels, title="各渠道受理量")}, status)
+        "done": request.query_params.get("done"), **figures.charts}, status)
 
 
 async def export(request: Request) -> Response:
@@ -365,7 +425,7 @@ async def decide(request: Request) -> Response:
 
 
 routes = [
-    Route("/supervisor", staff_only(dashboard, SUPERVISING_ROLES), methods=["GET"]),
+    Route("/supervisor", staff_only(dashboard, SUPERVISING_ROLES, reads=_dashboard_reads), methods=["GET"]),
     Route("/supervisor/export/{table}.csv", staff_only(export, SUPERVISING_ROLES), methods=["GET"]),
     Route("/supervisor/extensions/{request_id:int}", staff_only(decide, SUPERVISING_ROLES), methods=["POST"]),
 ]

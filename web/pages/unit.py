@@ -3,48 +3,109 @@ and what the unit was told (临期, 超期, 督办, the day's digest), refreshed
 webhook, how the last deliveries to the unit's own system fared."""
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import notices, unit_inbox, webhooks
+from dispatch import notices, queries, unit_inbox, webhooks
 from dispatch.catalogue_file import DeadlineClass
 from dispatch.clock import utcnow
 from dispatch.vocabulary import Role
-from web.auth import staff_only
-from web.pages.labels import NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH
+from web.auth import StaffIdentity, staff_only
+from web.pages.labels import (NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH,
+                               time_left)
 from web.pages.site import NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
 
 UNIT_ROLES = frozenset({Role.UNIT_STAFF})
 
 
-def inbox_context(session: Session, unit_id: int, unit_names: dict[int, str],
-                  classes: dict[str, DeadlineClass] | None = None, page: int = 1) -> dict[str, Any]:
-    """One page of the inbox (its own open tickets and the parts it owes, merged by deadline)
-    and the counts of all of it up to COUNT_LIMIT. `unit_names`: every unit's name by id
-    (the lead unit of a part, the sub-unit a ticket was forwarded to); `classes`: the
-    catalogue's deadline classes, to mark a ticket dispatched under one."""
-    now = utcnow()
+# Where each row's time left goes in the rows made once: NUL, which no stored text holds
+# (web/inputs.py refuses it, PostgreSQL cannot store it).
+_SLOT = "\x00"
+
+
+@dataclass(frozen=True)
+class InboxRows:
+    """The inbox table's rows, made once per cached page of lines, each row's time left
+    (剩 3 小时, 超期 5 分钟) written in per request: a Jinja loop over 50 rows of some 25
+    lookups each was most of the page's rendering."""
+    parts: list[str]                     # the text between the time-left slots
+    deadlines: list[dt.datetime | None]  # each slot's deadline
+
+    @classmethod
+    def made(cls, render: Callable[[dict[str, Any]], str], context: dict[str, Any]) -> InboxRows | None:
+        deadlines: list[dt.datetime | None] = []
+
+        def slot(deadline: dt.datetime | None, _now: Any) -> Markup:
+            deadlines.append(deadline)
+            return Markup(_SLOT)
+
+        parts = render({**context, "time_left": slot}).split(_SLOT)
+        return cls(parts, deadlines) if len(parts) == len(deadlines) + 1 else None
+
+    def html(self, now: dt.datetime) -> Markup:
+        out = [self.parts[0]]
+        for deadline, part in zip(self.deadlines, self.parts[1:]):
+            out += [escape(time_left(deadline, now)), part]
+        return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class RenderedRows:
+    """The rows rendered whole for each request, as InboxRows' stand-in."""
+    render: Callable[[dict[str, Any]], str]
+    context: dict[str, Any]
+
+    def html(self, now: dt.datetime) -> Markup:
+        return Markup(self.render({**self.context, "now": now}))
+
+
+def inbox_lines(session: Session, unit_id: int, page: int = 1, *, now: dt.datetime | None = None,
+                unit_names: dict[int, str] | None = None, classes: dict[str, DeadlineClass] | None = None,
+                render: Callable[[dict[str, Any]], str] | None = None) -> dict[str, Any]:
+    """One page of the inbox (its own open tickets and the parts it owes, merged by deadline),
+    the counts of all of it up to COUNT_LIMIT, and what it resolved lately: what changes only
+    with a ticket (and the counts' 超期 with the minute), so the figures cache keeps it; with
+    `render` (the rows' template), the rows made once (InboxRows)."""
+    now = now or utcnow()
     counts = unit_inbox.counts(session, unit_id, now)
     pages = max(1, -(-counts.total.value // unit_inbox.PAGE_SIZE))
     page = min(max(1, page), pages)
     lines = unit_inbox.page(session, unit_id, now, offset=(page - 1) * unit_inbox.PAGE_SIZE)
+    rows = None
+    if render is not None:
+        rows = InboxRows.made(render, {"inbox": lines, "unit_names": unit_names or {}, "deadline_classes": classes or {},
+                                       "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH})
+    return {"inbox": lines, "inbox_rows": rows, "recent": unit_inbox.recent(session, unit_id), "page": page,
+            "pages": pages, "counts": counts}
+
+
+def inbox_context(session: Session, unit_id: int, unit_names: dict[int, str],
+                  classes: dict[str, DeadlineClass] | None = None, page: int = 1, *,
+                  with_lines: bool = True) -> dict[str, Any]:
+    """The inbox page's context: its lines (inbox_lines(); without them when `with_lines` is
+    false, for a caller that has them from the cache), the unit's notices and its webhook's last deliveries. `unit_names`: every unit's name by
+    id (the lead unit of a part, the sub-unit a ticket was forwarded to); `classes`: the
+    catalogue's deadline classes, to mark a ticket dispatched under one."""
     hook = webhooks.webhook_of(session, unit_id)
     # The lines as they are: the template reads some 25 things of each, and of a dict each
     # costs Jinja an AttributeError first. Names and classes are looked up as shown.
-    return {"inbox": lines, "unit_names": unit_names, "deadline_classes": classes or {},
-            **notices_context(session, unit_id), "recent": unit_inbox.recent(session, unit_id),
+    return {**(inbox_lines(session, unit_id, page) if with_lines else {}),
+            "unit_names": unit_names, "deadline_classes": classes or {},
+            **notices_context(session, unit_id),
             "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
             # The unit's own system: where its events go and how the last ones fared (no secret).
             "webhook_url": hook.url if hook else None,
             "deliveries": webhooks.deliveries_of(session, unit_id, limit=DELIVERIES_SHOWN) if hook else [],
-            "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH,
-            "page": page, "pages": pages,
-            "counts": counts}
+            "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH}
 
 
 NOTICES_SHOWN = 20
@@ -56,13 +117,33 @@ def notices_context(session: Session, unit_id: int) -> dict[str, Any]:
     return {"notices": latest.notices, "unread": latest.unread, "notice_kinds": NOTICE_KINDS_ZH}
 
 
+def _page_asked(request: Request) -> int:
+    raw = request.query_params.get("page", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+
+
+def _inbox_reads(request: Request, user: StaffIdentity, session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
+    """The inbox's reads but its lines, and the change marker the lines are cached under:
+    the notices (marked read without a ticket event) and deliveries are read every time.
+    In the session that checks the staff session (staff_only's `reads`)."""
+    services = request.app.state.services
+    return queries.figures_marker(session), inbox_context(session, user.unit_id, services.units.names(session),
+                                                          services.deadline_classes(), with_lines=False)
+
+
 async def inbox(request: Request) -> Response:
     site: Site = request.app.state.site
     user = request.state.user
-    raw = request.query_params.get("page", "")
-    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
-    context = await site.services.read(lambda s: inbox_context(s, user.unit_id, site.services.units.names(s),
-                                                               site.services.deadline_classes(), page))
+    page = _page_asked(request)
+    services, unit_id = site.services, user.unit_id
+    changes, context = request.state.reads or await services.read(lambda s: _inbox_reads(request, user, s))
+    # The lines from the process's figures cache, at the marker read with the rest.
+    rows = site.templates.get_template("_inbox_rows.html").render
+    context |= await site.figures.get(("inbox", unit_id, page), changes, lambda now: services.read(
+        lambda session: inbox_lines(session, unit_id, page, now=now, unit_names=context["unit_names"],
+                                    classes=context["deadline_classes"], render=rows)))
+    if context["inbox_rows"] is None:   # a slot in a text: the rows rendered for this request
+        context["inbox_rows"] = RenderedRows(rows, context)
     context["done"] = request.query_params.get("done")
     return site.render(request, "unit.html", context)
 
@@ -91,7 +172,7 @@ async def mark_read(request: Request) -> Response:
     return RedirectResponse("/unit#notices", status_code=303)
 
 
-routes = [Route("/unit", staff_only(inbox, UNIT_ROLES), methods=["GET"]),
+routes = [Route("/unit", staff_only(inbox, UNIT_ROLES, reads=_inbox_reads), methods=["GET"]),
           Route("/unit/notices", staff_only(notices_panel, UNIT_ROLES), methods=["GET"]),
           Route("/unit/notices/events", staff_only(notices_events, UNIT_ROLES), methods=["GET"]),
           Route("/unit/notices/read", staff_only(mark_read, UNIT_ROLES), methods=["POST"])]
