@@ -203,3 +203,50 @@ def test_the_console_lists_a_ticket_resolved_by_another_process_for_its_follow_u
 
     services.run_sync(resolve)
     assert number in follow_ups(client.get("/operator").text)
+
+
+def test_the_dashboard_tables_rendered_once_carry_each_session_its_own_token_and_the_latest_failed_texts(
+        client: TestClient, services: Services) -> None:
+    from sqlalchemy import update
+
+    from dispatch.clock import utcnow
+    from dispatch.models import OutboxMessage, Ticket
+    from dispatch.public import ticket_by_number
+    from tests.web.pages_support import token_in
+
+    number = services.run_sync(lambda s: new_ticket(s, services.rules).number)
+
+    def overdue(session) -> None:  # type: ignore[no-untyped-def]
+        ticket = ticket_by_number(session, number)
+        lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), Actor(label="op", role=Role.OPERATOR))
+        session.execute(update(Ticket).where(Ticket.id == ticket.id)
+                        .values(deadline=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2)))
+
+    services.run_sync(overdue)
+    pages = []
+    for _ in range(2):   # two supervisors' sessions: the second page's tables come from the cache
+        login(client, "supervisor")
+        page = client.get("/supervisor").text
+        builds = client.app.state.site.figures.builds  # type: ignore[attr-defined]
+        pages.append((page, builds))
+    (first, built), (second, built_again) = pages
+    assert built_again == built and "\x00" not in first + second
+    escalate = f'action="/tickets/{number}/escalate"'
+    for page in (first, second):
+        form = page[page.index(escalate):].split("</form>")[0]
+        assert f'name="csrf_token" value="{token_in(page)}"' in form
+    assert token_in(first) != token_in(second)
+    form = second[second.index(escalate):].split("</form>")[0]
+    version = re.search(r'name="expected_version" value="(\d+)"', form).group(1)  # type: ignore[union-attr]
+    done = client.post(f"/tickets/{number}/escalate", data={"csrf_token": token_in(second), "expected_version": version,
+                                                            "back": "/supervisor", "text": "请尽快办理。"})
+    assert done.status_code == 303, done.text   # the token the cached tables carried was taken
+    assert "已督办" in client.get(done.headers["location"]).text
+
+    with services.sessions.begin() as session:   # a failed text writes no ticket event
+        now = utcnow()
+        session.add(OutboxMessage(kind="transferred", recipient="+8613803910003", body="…", created_at=now,
+                                  status="submitted", attempts=1, next_attempt_at=now, provider_sid="SMfailed0002",
+                                  delivery_status="undelivered", error_code="30007"))
+    page = client.get("/supervisor").text
+    assert "30007" in page[page.index('id="table-sms_failed"'):]

@@ -36,6 +36,10 @@ from web.pages.spreadsheet import csv_response
 # Column kinds: how a value is shown on the page and written to CSV.
 INT, RATE, TEXT, TIME, SECONDS = "int", "rate", "text", "time", "seconds"
 FIGURE = "figure"   # a figure already worded (12, 71.4%): shown as is, aligned as a number
+# Where the request's own parts go in the tables rendered once: NUL, which no stored text
+# holds (web/inputs.py refuses it, PostgreSQL cannot store it).
+_CSRF_SLOT = "\x00csrf\x00"
+_SMS_SLOT = "\x00sms\x00"
 
 
 @dataclass(frozen=True)
@@ -364,16 +368,27 @@ async def dashboard(request: Request, *, error: str | None = None, status: int =
     # minute turns.
     changes, failed_sms, kb_stale = request.state.reads or await services.read(
         lambda s: _dashboard_reads(request, user, s))
-    figures = await site.figures.get(("dashboard", period, policy), changes, lambda now: services.read(
-        lambda session: figure_tables(session, period, policy, now=now)))
-    lists = await site.figures.get(("lists", tuple(sorted(pages.items()))), changes, lambda now: services.read(
-        lambda session: list_tables(session, names=services.units.names(session), pages=pages, now=now)))
-    board = dashboard_of(figures, lists, failed_sms)
+    query = request.url.query
+
+    async def tables_html(now: dt.datetime) -> str:
+        """Every table and chart but the failed texts, rendered once per marker: rendering
+        them (some 1,700 cells, a form per row to act on) was most of a cached request's CPU."""
+        figures = await site.figures.get(("dashboard", period, policy), changes, lambda now: services.read(
+            lambda session: figure_tables(session, period, policy, now=now)))
+        lists = await site.figures.get(("lists", tuple(sorted(pages.items()))), changes, lambda now: services.read(
+            lambda session: list_tables(session, names=services.units.names(session), pages=pages, now=now)))
+        board = dashboard_of(figures, lists, failed_sms)
+        return site.templates.get_template("_supervisor_tables.html").render({
+            "tables": board.tables, "extension_ids": board.extension_ids, "versions": board.versions,
+            "query": query, "page_href": page_href, "csrf_token": _CSRF_SLOT, "sms_failed_html": Markup(_SMS_SLOT),
+            **figures.charts})
+
+    html = await site.figures.get(("dashboard_html", period, policy, query), changes, tables_html)
+    failed = site.templates.get_template("_supervisor_table.html").render({"table": failed_sms, "query": query})
+    html = html.replace(_CSRF_SLOT, escape(site.auth.csrf_token(request))).replace(_SMS_SLOT, failed)
     return site.render(request, "supervisor.html", {
-        "kb_stale": kb_stale,
-        "period": period, "presets": PRESETS, "tables": board.tables, "extension_ids": board.extension_ids,
-        "versions": board.versions, "query": request.url.query, "error": error, "page_href": page_href,
-        "done": request.query_params.get("done"), **figures.charts}, status)
+        "kb_stale": kb_stale, "period": period, "presets": PRESETS, "error": error,
+        "done": request.query_params.get("done"), "tables_html": Markup(html)}, status)
 
 
 async def export(request: Request) -> Response:
