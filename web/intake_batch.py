@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from dispatch.intake_many import Outcome, Submission
+from web.batching import cancel, settle
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -64,17 +65,9 @@ class IntakeBatcher:
             except BaseException as exc:  # the commit failed (or the task was cancelled): all of them
                 outcomes = [(False, exc)] * len(batch)
                 if not isinstance(exc, Exception):
-                    for _, future in batch:
-                        if not future.done():
-                            future.cancel()
+                    cancel(batch)
                     raise
-            for (_, future), (ok, value) in zip(batch, outcomes):
-                if future.done():  # the client went away
-                    continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+            settle(batch, outcomes)
 
 
 def _write_retrying(services: Any, write_many: WriteMany, write_one: WriteOne,

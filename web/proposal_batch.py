@@ -20,6 +20,7 @@ import anyio
 
 from dispatch.intake import IntakeRequest
 from dispatch.routing import RoutingAnswer
+from web.batching import cancel, settle
 
 MAX_BATCH = 64
 MAX_RUNNING = 2
@@ -53,17 +54,9 @@ class ProposalBatcher:
                 outcomes = await anyio.to_thread.run_sync(self._propose, [r for r, _ in batch],
                                                           limiter=self._limiter)
             except BaseException:  # cancelled: so are they
-                for _, future in batch:
-                    if not future.done():
-                        future.cancel()
+                cancel(batch)
                 raise
-            for (_, future), (ok, value) in zip(batch, outcomes):
-                if future.done():  # the client went away
-                    continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+            settle(batch, outcomes)
 
     def _propose(self, requests: list[IntakeRequest]) -> list[tuple[bool, Any]]:
         try:
