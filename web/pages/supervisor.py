@@ -371,8 +371,8 @@ async def dashboard(request: Request, *, error: str | None = None, status: int =
     query = request.url.query
 
     async def tables_html(now: dt.datetime) -> str:
-        """Every table and chart but the failed texts, rendered once per marker: rendering
-        them (some 1,700 cells, a form per row to act on) was most of a cached request's CPU."""
+        """Every table and chart but the failed texts, rendered once per marker: some 1,700
+        cells and a form per row to act on, about a sixth of a cached request's CPU."""
         figures = await site.figures.get(("dashboard", period, policy), changes, lambda now: services.read(
             lambda session: figure_tables(session, period, policy, now=now)))
         lists = await site.figures.get(("lists", tuple(sorted(pages.items()))), changes, lambda now: services.read(
