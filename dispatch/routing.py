@@ -161,31 +161,28 @@ class Router:
         predict_each = getattr(model, "predict_each", None)
         if model is None or predict_each is None or len(texts) < 2:
             return [self.route(text) for text in texts]
-        asked = [i for i, text in enumerate(texts) if self._rule_for(text) is None and content_problem(text) is None]
-        ask = set(asked)
-        answers = [None if i in ask else self.route(text) for i, text in enumerate(texts)]
+        answers = [self._answer_before_model(text) for text in texts]
+        asked = [i for i, answer in enumerate(answers) if answer is None]
         for i, predictions in zip(asked, predict_each([texts[i] for i in asked], 3)):
             answers[i] = self._route_by_model(texts[i], predictions)
         return answers  # type: ignore[return-value]
 
-    def _rule_for(self, text: str) -> tuple[Rule, str] | None:
-        """The first rule with a phrase in the text, and that phrase."""
+    def route(self, text: str) -> RoutingAnswer:
+        answer = self._answer_before_model(text)
+        return answer if answer is not None else self._route_by_model(text, None)
+
+    def _answer_before_model(self, text: str) -> RoutingAnswer | None:
+        """The answer of the first rule with a phrase in the text, or of a text without
+        content; None when the text goes to the model."""
         for rule in self.rules:
             phrase = next((p for p in rule.phrases if p in text), None)
             if phrase is not None:
-                return rule, phrase
-        return None
-
-    def route(self, text: str) -> RoutingAnswer:
-        ruled = self._rule_for(text)
-        if ruled is not None:
-            rule, phrase = ruled
-            return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”",
-                                 entry=self._entry(text, None, []))
+                return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”",
+                                     entry=self._entry(text, None, []))
         problem = content_problem(text)
         if problem is not None:
             return RoutingAnswer(unit_code=None, source="manual", reason=CONTENT_REASONS[problem])
-        return self._route_by_model(text, None)
+        return None
 
     def _route_by_model(self, text: str, predictions: Sequence[Any] | None) -> RoutingAnswer:
         """route() of a text that no rule takes and that has content; predictions: the

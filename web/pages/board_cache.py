@@ -3,7 +3,6 @@
 grows as time passes without any change."""
 from __future__ import annotations
 
-import asyncio
 import collections
 import datetime as dt
 import time
@@ -19,6 +18,7 @@ from dispatch.clock import utcnow
 from dispatch.reports import Period
 from web.pages import charts
 from web.pages.periods import PRESETS
+from web.pages.single_flight import SingleFlight
 from web.services import Services
 
 SMALL_VOLUME = 10       # units with fewer transfers are listed, but not ranked
@@ -74,7 +74,7 @@ class BoardCache:
         self._render = render
         self._generation = generation
         self._entries: collections.OrderedDict[tuple[dt.date, dt.date, dt.date], Entry] = collections.OrderedDict()
-        self._building: dict[tuple[dt.date, dt.date, dt.date], asyncio.Future[Entry]] = {}
+        self._flights = SingleFlight()
 
     def clear(self) -> None:
         self._entries.clear()
@@ -85,26 +85,16 @@ class BoardCache:
         if entry is not None and time.monotonic() - entry.made < CACHE_SECONDS:
             return entry
         # One computation per key at a time; everyone else waits for it.
-        building = self._building.get(key)
-        if building is not None:
-            return await asyncio.shield(building)
-        future: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
-        self._building[key] = future
-        try:
-            generation = self._generation()
-            entry = await self._build(period, today)
-            if generation == self._generation():
-                self._entries[key] = entry
-                while len(self._entries) > CACHE_ENTRIES:
-                    self._entries.popitem(last=False)
-            future.set_result(entry)
-            return entry
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: nobody else may be waiting
-            raise
-        finally:
-            del self._building[key]
+        return await self._flights.run(key, lambda: self._build_kept(key, period, today))
+
+    async def _build_kept(self, key: tuple[dt.date, dt.date, dt.date], period: Period, today: dt.date) -> Entry:
+        generation = self._generation()
+        entry = await self._build(period, today)
+        if generation == self._generation():
+            self._entries[key] = entry
+            while len(self._entries) > CACHE_ENTRIES:
+                self._entries.popitem(last=False)
+        return entry
 
     async def _build(self, period: Period, today: dt.date) -> Entry:
         figures = await self._services.run(lambda s: board_figures(s, period, today))

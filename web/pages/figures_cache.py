@@ -7,13 +7,13 @@ second of a minute's turn), and what writes no ticket event (a call answered or 
 within the minute. Each process keeps its own entries."""
 from __future__ import annotations
 
-import asyncio
 import collections
 import datetime as dt
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
 from dispatch.clock import CHINA, utcnow
+from web.pages.single_flight import SingleFlight
 
 T = TypeVar("T")
 ENTRIES = 256  # periods, units' inbox pages, lists asked for at once; the least recent go first
@@ -30,7 +30,7 @@ class FiguresCache:
         self._size = entries
         self._clock = clock
         self._entries: collections.OrderedDict[Hashable, tuple[Hashable, Any]] = collections.OrderedDict()
-        self._building: dict[tuple[Hashable, Hashable], asyncio.Future[Any]] = {}
+        self._flights = SingleFlight()
         self.builds = 0   # how many times figures were computed (tests, the README's figures)
 
     def clear(self) -> None:
@@ -46,24 +46,15 @@ class FiguresCache:
         if found is not None and found[0] == marker:
             self._entries.move_to_end(key)
             return found[1]  # type: ignore[no-any-return]
-        building = self._building.get((key, marker))
-        if building is not None:
-            return await asyncio.shield(building)  # type: ignore[no-any-return]
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._building[key, marker] = future
-        try:
-            self.builds += 1
-            # Read after the marker: never older than it (newer changes move the marker on).
-            value = await build(now)
-            self._entries[key] = (marker, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-            future.set_result(value)
-            return value
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: nobody else may be waiting
-            raise
-        finally:
-            del self._building[key, marker]
+        return await self._flights.run((key, marker), lambda: self._build_kept(key, marker, now, build))
+
+    async def _build_kept(self, key: Hashable, marker: Hashable, now: dt.datetime,
+                          build: Callable[[dt.datetime], Awaitable[T]]) -> T:
+        self.builds += 1
+        # Read after the marker: never older than it (newer changes move the marker on).
+        value = await build(now)
+        self._entries[key] = (marker, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return value

@@ -4,7 +4,6 @@ extension requests to decide; text messages that failed; every table also as CSV
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from html import escape
 from typing import Any, Callable
@@ -85,16 +84,6 @@ class Table:
         """The table's body rows as HTML, escaped here: a template loop over every cell of
         every table (some 1,700 on a city's dashboard) was most of the time its render took.
         `actions` (a template macro) fills a last cell per row from the row's link and index."""
-        if actions is None:
-            return self._plain_rows
-        return self._rows_html(actions)
-
-    @functools.cached_property
-    def _plain_rows(self) -> Markup:
-        """The rows without actions, worded once: a cached figures table is shown many times."""
-        return self._rows_html(None)
-
-    def _rows_html(self, actions: Callable[[str | None, int], str] | None) -> Markup:
         kinds = [kind for _, kind in self.columns]
         opening = [f'<td class="k-{kind} num">' if self.align(kind) else f'<td class="k-{kind}">' for kind in kinds]
         shown = self.shown
