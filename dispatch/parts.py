@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, literal_column, select
+from sqlalchemy import and_, bindparam, literal_column, select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import Conflict, Reason
@@ -138,15 +138,18 @@ def part_views(session: Session, ticket: Ticket, role: TransferRole | None = Non
                      p.return_reason, p.transferred_at, p.resolved_at, p.resolved_on_time) for p in parts]
 
 
+# One statement, built once (the status lookup runs it for every ticket with a reply): the
+# replied parts of the latest lead transfer, with their units' names.
+_LATEST_LEAD = (select(Transfer.id).where(Transfer.ticket_id == bindparam("ticket_id"),
+                                          Transfer.role == TransferRole.LEAD.value)
+                .order_by(Transfer.id.desc()).limit(1).scalar_subquery())
+_CO_REPLIES = (select(Unit.name, Transfer.part_reply).join(Unit, Unit.id == Transfer.unit_id)
+               .where(Transfer.lead_transfer_id == _LATEST_LEAD, Transfer.role == TransferRole.CO.value,
+                      Transfer.part_reply.is_not(None))
+               .order_by(Transfer.id))
+
+
 def co_replies(session: Session, ticket: Ticket) -> list[tuple[str, str]]:
     """For the citizen: (unit name, part reply) of each co-handling unit that replied. The
     lead's own reply is the answer; these are listed beneath it."""
-    # One statement (the status lookup runs it for every resolved ticket): the replied parts
-    # of the latest lead transfer, with their units' names.
-    lead = (select(Transfer.id).where(Transfer.ticket_id == ticket.id, Transfer.role == TransferRole.LEAD.value)
-            .order_by(Transfer.id.desc()).limit(1).scalar_subquery())
-    rows = session.execute(select(Unit.name, Transfer.part_reply).join(Unit, Unit.id == Transfer.unit_id)
-                           .where(Transfer.lead_transfer_id == lead, Transfer.role == TransferRole.CO.value,
-                                  Transfer.part_reply.is_not(None))
-                           .order_by(Transfer.id))
-    return [(name, reply) for name, reply in rows]
+    return [(name, reply) for name, reply in session.execute(_CO_REPLIES, {"ticket_id": ticket.id})]

@@ -3,6 +3,7 @@ the database writable, its schema current, the model, the PBX link, SMS on or of
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,8 +15,10 @@ from web.app import create_app
 from web.config import Settings
 
 
-def test_readyz_names_each_part_and_its_state(database_url: str, sessions: sessionmaker[Session]) -> None:
-    with TestClient(create_app(Settings(database_url=database_url))) as client:
+def test_readyz_names_each_part_and_its_state(database_url: str, sessions: sessionmaker[Session],
+                                              tmp_path: Path) -> None:
+    # An empty model folder of its own: a checkout's models/ (left by a benchmark) would load.
+    with TestClient(create_app(Settings(database_url=database_url, model_dir=tmp_path))) as client:
         ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
     checks = ready.json()["checks"]
