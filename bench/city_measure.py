@@ -72,6 +72,11 @@ def measure(script: str, url: str, seconds: int, connections: int = 32, only: li
         ("search by words", "supervisor", [f"/search?q={quote(w)}" for w in WORDS]),
     ]
     routes = [r for r in routes if not only or any(word in r[0] for word in only)]
+    from dispatch.text_search import PAIRS_INDEX
+
+    if any(name == "search by words" for name, _, _ in routes) and not _has_index(url, PAIRS_INDEX):
+        print(f"  note: {PAIRS_INDEX} is not built (loaded with --without-index?): search by words "
+              "reads every ticket's text, which is not what a city runs", flush=True)
     results: dict[str, loadgen.Result] = {}
     alone_ms: dict[str, float] = {}
     caught_up = _catch_up(url)
@@ -109,6 +114,19 @@ def measure(script: str, url: str, seconds: int, connections: int = 32, only: li
     load_after = os.getloadavg()
     report = _report(url, since, until) if not only else None
     _print(url, s, seconds, connections, results, alone_ms, report, load_before, load_after, began)
+
+
+def _has_index(url: str, name: str) -> bool:
+    from sqlalchemy import text
+
+    from dispatch import db
+
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name}) is True
+    finally:
+        engine.dispose()
 
 
 def _catch_up(url: str) -> float:
