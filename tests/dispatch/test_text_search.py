@@ -16,6 +16,7 @@ from dispatch.intake import IntakeRules
 from dispatch.models import Ticket
 from dispatch.queries import TicketFilter
 from tests.dispatch.helpers import new_ticket
+from tests.statements import statements_sent
 
 DATA = Path(__file__).resolve().parents[2] / "classifier" / "data" / "dev.csv"
 # 2-character words (most of what people type), 3 to 6 characters, Latin and digits, one
@@ -78,6 +79,21 @@ def test_the_count_stops_at_its_limit_and_says_there_are_more(
     monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
     found = queries.staff_tickets(session, text="路灯", page_size=1)
     assert (found.total, found.more) == (3, False)
+
+
+def test_a_whole_number_or_phone_is_not_counted_as_a_common_word(
+        session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On ten million tickets the pair index's statistics make any digits look common; a
+    number or phone search still reads its few tickets in one statement."""
+    tickets = [new_ticket(session, rules, body="路灯不亮", phone=f"1390000{i:04d}") for i in range(5)]
+    session.flush()
+    monkeypatch.setattr(text_search, "estimated_matches", lambda *_: 10.0 ** 9)
+    monkeypatch.setattr(queries, "COMMON_WINDOW", 2)
+    for asked in (tickets[2].number, "139 0000 0003", "+8613900000004"):
+        with statements_sent(session.connection()) as sent:
+            found = queries.staff_tickets(session, text=asked)
+        assert len(found.tickets) == 1 and found.total == 1, asked
+        assert len(sent) == 1, (asked, sent)
 
 
 def test_a_search_of_many_matches_gives_the_pages_the_whole_search_gives(
