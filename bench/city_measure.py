@@ -55,6 +55,8 @@ def measure(script: str, url: str, seconds: int, connections: int = 32, only: li
             port: int | None = None) -> None:
     """`only`: measure the routes whose name holds one of these words (and the bare route);
     `port`: serve on this one (a shared machine hands each user a range), else any free one."""
+    from dispatch.text_search import PAIRS_INDEX
+
     s = _samples(url)
     since, until = _month(s["today"])
     year = s["today"].year
@@ -72,8 +74,6 @@ def measure(script: str, url: str, seconds: int, connections: int = 32, only: li
         ("search by words", "supervisor", [f"/search?q={quote(w)}" for w in WORDS]),
     ]
     routes = [r for r in routes if not only or any(word in r[0] for word in only)]
-    from dispatch.text_search import PAIRS_INDEX
-
     if any(name == "search by words" for name, _, _ in routes) and not _has_index(url, PAIRS_INDEX):
         print(f"  note: {PAIRS_INDEX} is not built (loaded with --without-index?): search by words "
               "reads every ticket's text, which is not what a city runs", flush=True)

@@ -250,9 +250,12 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     statement = _filtered(wanted, visible_to_unit, _dialect(session))
     # Counting every match of a common word among millions of tickets costs seconds: count
     # up to COUNT_LIMIT and say "more" past it (narrow the filters to page further).
-    total = _common_word_count(session, wanted, visible_to_unit)
+    # A whole number or phone is matched as such, never as words (the pairs of its digits
+    # look common to the word index's statistics).
+    by_digits = _by_digits(wanted.text)
+    total = None if by_digits else _common_word_count(session, wanted, visible_to_unit)
     first = None
-    if total is None and page == 1 and _by_digits(wanted.text):
+    if by_digits and page == 1:
         # A number or a phone matches a few tickets: a first page short of full is every
         # match, and its length the count (one statement instead of two). Not for words:
         # ordering every match of a common one costs more than counting up to the limit.
@@ -306,9 +309,7 @@ def _common_word_count(session: Session, wanted: TicketFilter, visible_to_unit: 
     小区 at one million tickets). Its newest tickets, read in order with LIKE, hold a thousand
     matches within a few thousand rows."""
     text = wanted.text.strip()
-    # A whole number or phone is matched as such, never as words (the pairs of its digits
-    # look common to the index's statistics).
-    if not text or _by_digits(text) or text_search.estimated_matches(session, text) < COMMON_MATCHES:
+    if not text or text_search.estimated_matches(session, text) < COMMON_MATCHES:
         return None
     since = session.scalar(select(Ticket.received_at).order_by(Ticket.received_at.desc())
                            .offset(COMMON_WINDOW - 1).limit(1))

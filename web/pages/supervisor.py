@@ -359,7 +359,7 @@ async def dashboard(request: Request, *, error: str | None = None, status: int =
         lambda s: _dashboard_reads(request, user, s))
     query = request.url.query
 
-    async def tables_html(now: dt.datetime) -> str:
+    async def tables_html(_now: dt.datetime) -> str:
         """Every table and chart but the failed texts, rendered once per marker: some 1,700
         cells and a form per row to act on, about a sixth of a cached request's CPU."""
         figures = await site.figures.get(("dashboard", period, policy), changes, lambda now: services.read(
