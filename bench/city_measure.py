@@ -55,7 +55,7 @@ def measure(script: str, url: str, seconds: int, connections: int = 32, only: li
             port: int | None = None) -> None:
     """`only`: measure the routes whose name holds one of these words (and the bare route);
     `port`: serve on this one (a shared machine hands each user a range), else any free one."""
-    from dispatch.text_search import PAIRS_INDEX
+    from dispatch.text_search import WORDS_INDEX
 
     s = _samples(url)
     since, until = _month(s["today"])
@@ -74,8 +74,8 @@ def measure(script: str, url: str, seconds: int, connections: int = 32, only: li
         ("search by words", "supervisor", [f"/search?q={quote(w)}" for w in WORDS]),
     ]
     routes = [r for r in routes if not only or any(word in r[0] for word in only)]
-    if any(name == "search by words" for name, _, _ in routes) and not _has_index(url, PAIRS_INDEX):
-        print(f"  note: {PAIRS_INDEX} is not built (loaded with --without-index?): search by words "
+    if any(name == "search by words" for name, _, _ in routes) and not _has_index(url, WORDS_INDEX):
+        print(f"  note: {WORDS_INDEX} is not built (loaded with --without-index?): search by words "
               "reads every ticket's text, which is not what a city runs", flush=True)
     results: dict[str, loadgen.Result] = {}
     alone_ms: dict[str, float] = {}

@@ -153,7 +153,7 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = True) -> Any:
+def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = True, days: range | None = None) -> Any:
     # Only digits and dashes can be a ticket number. A word alone keeps the words' condition
     # at the top of the WHERE: with an OR above it PostgreSQL checks the index's condition
     # again on every row it reads, and computing a ticket's pairs costs a tenth of a millisecond.
@@ -170,7 +170,7 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
                 or_(Ticket.number == text, and_(Ticket.confidential.is_(False), Ticket.phone == whole))
         conditions.append(Ticket.phone.contains(national.removeprefix("0"), autoescape=True))
     if not _NUMBER.match(text):
-        conditions.append(text_search.words_match(text, dialect, indexed=indexed))
+        conditions.append(text_search.words_match(text, dialect, indexed=indexed, days=days))
         if _NUMBER_PREFIX.match(text):
             # Only digits and dashes can begin a number; a word never does, and leaving it
             # out keeps the words' indexes usable (a prefix LIKE has none under C.UTF-8).
@@ -223,7 +223,10 @@ class TicketFilter:
         return not (self.text.strip() or self.state or self.unit_id is not None or self.channel or self.period)
 
 
-def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *, indexed: bool = True) -> Select[Any]:
+def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *, indexed: bool = True,
+              window: Window | None = None) -> Select[Any]:
+    """The staff search as one statement, newest first; `window`: among the tickets received
+    since its start only."""
     statement = select(Ticket)
     if visible_to_unit is not None:
         statement = statement.where(_seen_by_unit(visible_to_unit))
@@ -235,8 +238,15 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
         statement = statement.where(Ticket.channel == wanted.channel)
     if wanted.period is not None:
         statement = statement.where(Ticket.received_at >= wanted.period.start, Ticket.received_at < wanted.period.end)
-    if wanted.text.strip():
-        statement = statement.where(_matches(wanted.text.strip(), visible_to_unit, dialect, indexed=indexed))
+    text = wanted.text.strip()
+    # A window's days listed to the word index keep it alone: with received_at beside them the
+    # planner may read the window by time and compute every ticket's words (0.1 ms each).
+    days = window.days if window is not None and indexed and dialect == "postgresql" \
+        and text_search.indexable(text) else None
+    if window is not None and days is None:
+        statement = statement.where(Ticket.received_at >= window.since)
+    if text:
+        statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
 
 
@@ -247,34 +257,23 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     staff (`visible_to_unit`) those that are or were with their unit; filtered by state,
     current unit and search text (as search() matches it), or by `wanted`."""
     wanted = wanted or TicketFilter(text=text, state=state, unit_id=unit_id)
+    offset = (page - 1) * page_size
+    if _by_words(wanted.text):
+        return _words_page(session, wanted, visible_to_unit, page, page_size)
     statement = _filtered(wanted, visible_to_unit, _dialect(session))
-    # Counting every match of a common word among millions of tickets costs seconds: count
-    # up to COUNT_LIMIT and say "more" past it (narrow the filters to page further).
-    # A whole number or phone is matched as such, never as words (the pairs of its digits
-    # look common to the word index's statistics).
-    by_digits = _by_digits(wanted.text)
-    total = None if by_digits else _common_word_count(session, wanted, visible_to_unit)
-    first = None
-    if by_digits and page == 1:
+    if _by_digits(wanted.text) and page == 1:
         # A number or a phone matches a few tickets: a first page short of full is every
-        # match, and its length the count (one statement instead of two). Not for words:
-        # ordering every match of a common one costs more than counting up to the limit.
+        # match, and its length the count (one statement instead of two).
         first = list(session.scalars(statement.limit(page_size)))
         if len(first) < page_size:
             return TicketPage(first, 1, 1, len(first))
-    if total is None:
-        total = _count(session, statement)
+    # Counting every match among millions of tickets costs seconds: count up to COUNT_LIMIT
+    # and say "more" past it (narrow the filters to page further).
+    total = _count(session, statement)
     more = total > COUNT_LIMIT
     total = min(total, COUNT_LIMIT)
-    pages = max(1, -(-total // page_size))
-    offset = (page - 1) * page_size
-    tickets = first
-    if tickets is None and more and wanted.text.strip():
-        plain = _filtered(wanted, visible_to_unit, _dialect(session), indexed=False)
-        tickets = _from_newest(session, plain, offset, page_size)
-    if tickets is None:
-        tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
-    return TicketPage(tickets, page, pages, total, more)
+    tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
+    return TicketPage(tickets, page, max(1, -(-total // page_size)), total, more)
 
 
 def _by_digits(text: str) -> bool:
@@ -288,65 +287,92 @@ def _by_digits(text: str) -> bool:
     return compact.isdigit() and _whole_phone(national) is not None
 
 
+def _by_words(text: str) -> bool:
+    """Whether _matches reads `text` as words only (never as a number or a phone)."""
+    text = text.strip()
+    compact = re.sub(r"[\s\-+()]", "", text)
+    return bool(text) and not _NUMBER_PREFIX.match(text) and not (compact.isdigit() and len(compact) >= 4)
+
+
 def _count(session: Session, statement: Select[Any]) -> int:
     return int(session.scalar(select(func.count()).select_from(
         statement.order_by(None).limit(COUNT_LIMIT + 1).subquery())) or 0)
 
 
-# A word the pair index's statistics say is in more tickets than this is counted among the
-# newest COMMON_WINDOW tickets with LIKE first.
-COMMON_MATCHES = 50_000
-COMMON_WINDOW = 50_000
+@dataclass(frozen=True)
+class Window:
+    """The tickets received since `since`: the whole days `days` (day_of numbers) up to the
+    newest ticket's day and the one after it (for tickets received while the search runs).
+    On PostgreSQL the word index alone keeps the window, by the days it lists."""
+
+    since: dt.datetime
+    days: range
 
 
-def _common_word_count(session: Session, wanted: TicketFilter, visible_to_unit: int | None) -> int | None:
-    """COUNT_LIMIT + 1 when the newest tickets alone hold more than COUNT_LIMIT matches of a
-    common word, else None (count through the index).
+# A search by words counts and pages among the tickets of the newest N days first, N from
+# each of these in turn, then among every ticket. A word in a few percent of ten million
+# tickets has its thousand newest matches within days: the word index, asked for those days,
+# lists them alone, where without the days it lists (and the page sorts) all of them.
+NEWEST_DAYS = (1, 7, 30)
+# A word in more than COUNT_LIMIT of one day's tickets: its page is first looked for among
+# the newest NEWEST_ROWS tickets by LIKE alone (a few hundred rows read for 小区), before
+# the day's matches are listed and sorted.
+NEWEST_ROWS = 2_000
 
-    The index lists every ticket holding a common pair (路灯 in a few percent of them, 小区 in
-    a fifth): past a few tens of thousands the bitmap of their rows no longer fits work_mem,
-    and each row of its inexact pages is checked by computing its pairs again (a second for
-    小区 at one million tickets). Its newest tickets, read in order with LIKE, hold a thousand
-    matches within a few thousand rows."""
-    text = wanted.text.strip()
-    if not text or text_search.estimated_matches(session, text) < COMMON_MATCHES:
-        return None
+
+def _windows(session: Session, before: dt.datetime | None = None) -> list[Window]:
+    """The windows ending at the newest ticket received before `before` (a period's end);
+    none that would begin before the oldest ticket (it would be every ticket)."""
+    oldest, newest = session.execute(select(func.min(Ticket.received_at), func.max(Ticket.received_at)).where(
+        Ticket.received_at < before if before is not None else True)).one()
+    if newest is None:
+        return []
+    last = text_search.day_of(newest)
+    return [Window(text_search.day_start(last - n + 1), range(last - n + 1, last + 2)) for n in NEWEST_DAYS
+            if last - n + 1 > text_search.day_of(oldest)]
+
+
+def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | None, page: int,
+                page_size: int) -> TicketPage:
+    """A page of a search by words, counted and read among the newest days first.
+
+    Each window is counted up to COUNT_LIMIT + 1; the first that holds more than COUNT_LIMIT
+    matches gives the count ("1000+"), else the count of every ticket does. The page comes
+    from the first window holding at least offset + page_size matches: every ticket outside
+    a window is older than every ticket inside, so its page is the whole search's."""
+    dialect = _dialect(session)
+    offset = (page - 1) * page_size
+    counted: list[tuple[Window | None, int]] = []
+    for window in [*_windows(session, wanted.period.end if wanted.period else None), None]:
+        found = _count(session, _filtered(wanted, visible_to_unit, dialect, window=window))
+        counted.append((window, found))
+        if found > COUNT_LIMIT:
+            break
+    total = counted[-1][1]
+    # A count that stopped at COUNT_LIMIT + 1 holds at least that many; an exact total, all.
+    wanted_rows = offset + page_size if total > COUNT_LIMIT else min(offset + page_size, total)
+    window = next((w for w, found in counted if found >= wanted_rows), None)
+    tickets = None
+    if len(counted) == 1 and total > COUNT_LIMIT and counted[0][0] is not None:
+        tickets = _among_newest_rows(session, _filtered(wanted, visible_to_unit, dialect, indexed=False),
+                                     offset, page_size)
+    if tickets is None:
+        statement = _filtered(wanted, visible_to_unit, dialect, window=window)
+        tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
+    more = total > COUNT_LIMIT
+    total = min(total, COUNT_LIMIT)
+    return TicketPage(tickets, page, max(1, -(-total // page_size)), total, more)
+
+
+def _among_newest_rows(session: Session, statement: Select[Any], offset: int, size: int) -> list[Ticket] | None:
+    """The page among the newest NEWEST_ROWS tickets, read newest first with LIKE (a
+    microsecond or so a ticket), if they hold all of it; else None."""
     since = session.scalar(select(Ticket.received_at).order_by(Ticket.received_at.desc())
-                           .offset(COMMON_WINDOW - 1).limit(1))
+                           .offset(NEWEST_ROWS - 1).limit(1))
     if since is None:
         return None
-    plain = _filtered(wanted, visible_to_unit, _dialect(session), indexed=False)
-    found = _count(session, plain.where(Ticket.received_at >= since))
-    return found if found > COUNT_LIMIT else None
-
-
-# How many of the newest tickets each try reads before the next one reads more.
-NEWEST_WINDOWS = (2_000, 50_000)
-
-
-def _from_newest(session: Session, statement: Select[Any], offset: int, size: int) -> list[Ticket] | None:
-    """One page of a search that matches many tickets, looked for among the newest first.
-
-    Sorting every match of a common word (a tenth of millions of tickets) to show the 50
-    newest takes seconds; the newest few thousand tickets hold them. Each try keeps to
-    the tickets received since the N-th newest one, and a full page found there is the page
-    the whole search gives: every ticket outside is older than every ticket inside. None
-    when no try fills the page (the caller then searches everything).
-
-    `statement`: the search without the word index. Each window reads its tickets newest
-    first and checks LIKE on each (about a microsecond a ticket): the index's list of every
-    ticket holding the word's pairs, restricted to the window afterwards, cost seconds on
-    ten million tickets (the planner thinks the list short; it was 67,000 rows, their pages
-    lossy, each row's pairs computed again)."""
-    for rows in NEWEST_WINDOWS:
-        since = session.scalar(select(Ticket.received_at).order_by(Ticket.received_at.desc())
-                               .offset(rows - 1).limit(1))
-        if since is None:   # fewer tickets than that: the whole search is no bigger
-            return None
-        found = list(session.scalars(statement.where(Ticket.received_at >= since).offset(offset).limit(size)))
-        if len(found) == size:
-            return found
-    return None
+    found = list(session.scalars(statement.where(Ticket.received_at >= since).offset(offset).limit(size)))
+    return found if len(found) == size else None
 
 
 def filtered_tickets(session: Session, wanted: TicketFilter, *, visible_to_unit: int | None = None,

@@ -8,13 +8,14 @@ import random
 from pathlib import Path
 
 import pytest
-from sqlalchemy import or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from dispatch import queries, text_search
 from dispatch.intake import IntakeRules
 from dispatch.models import Ticket
 from dispatch.queries import TicketFilter
+from dispatch.reports import Period
 from tests.dispatch.helpers import new_ticket
 from tests.statements import statements_sent
 
@@ -62,7 +63,18 @@ def test_the_word_indexes_are_used_on_postgresql(session: Session, real_tickets:
         statement = queries._filtered(TicketFilter(text=word), None, "postgresql").order_by(None)
         compiled = statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
         plans[word] = "\n".join(session.scalars(text(f"EXPLAIN {compiled}")))
-    assert text_search.PAIRS_INDEX in plans["路灯"] and text_search.PAIRS_INDEX in plans["安全隐患"]
+    # A window of days is asked of the word index too (by the days it lists), not read by time.
+    session.execute(text("SET LOCAL enable_indexscan = off"))
+    newest = session.scalar(select(func.max(Ticket.received_at)))
+    last = text_search.day_of(newest)
+    window = queries.Window(text_search.day_start(last - 6), range(last - 6, last + 2))
+    statement = queries._filtered(TicketFilter(text="路灯"), None, "postgresql", window=window).order_by(None)
+    compiled = statement.compile(dialect=session.get_bind().dialect)
+    plans["window"] = "\n".join(row[0] for row in session.connection().exec_driver_sql(
+        f"EXPLAIN {compiled}", compiled.construct_params()))
+    assert f"'#{text_search.day_of(newest)}'" in plans["window"]
+    for word in ("路灯", "安全隐患", "window"):
+        assert text_search.WORDS_INDEX in plans[word], plans[word]
     assert "ix_tickets_phone_received_at" in plans["13812345678"]   # a whole number: the caller's tickets
     assert text_search.PHONE_INDEX in plans["1234567"]                  # a part of one: any phone holding it
     assert text_search.NUMBER_PREFIX_INDEX in plans["20260101"]
@@ -81,14 +93,11 @@ def test_the_count_stops_at_its_limit_and_says_there_are_more(
     assert (found.total, found.more) == (3, False)
 
 
-def test_a_whole_number_or_phone_is_not_counted_as_a_common_word(
-        session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On ten million tickets the pair index's statistics make any digits look common; a
-    number or phone search still reads its few tickets in one statement."""
+def test_a_whole_number_or_phone_is_read_in_one_statement(session: Session, rules: IntakeRules) -> None:
+    """A number or phone search reads its few tickets once: never counted window by window
+    as words are (the pairs of its digits would look common)."""
     tickets = [new_ticket(session, rules, body="路灯不亮", phone=f"1390000{i:04d}") for i in range(5)]
     session.flush()
-    monkeypatch.setattr(text_search, "estimated_matches", lambda *_: 10.0 ** 9)
-    monkeypatch.setattr(queries, "COMMON_WINDOW", 2)
     for asked in (tickets[2].number, "139 0000 0003", "+8613900000004"):
         with statements_sent(session.connection()) as sent:
             found = queries.staff_tickets(session, text=asked)
@@ -98,23 +107,43 @@ def test_a_whole_number_or_phone_is_not_counted_as_a_common_word(
 
 def test_a_search_of_many_matches_gives_the_pages_the_whole_search_gives(
         session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Newest first: tickets received at the same minute straddle the windows' edges.
+    # Newest first over nine days, ten tickets a day: tickets received at the same minute
+    # straddle the windows' edges, and the newest day alone holds more than the count limit.
     start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
-    for i in range(30):
+    for i in range(90):
         body = f"第{i}件：" + ("小区路灯不亮" if i % 3 else "楼道堆放杂物")
-        new_ticket(session, rules, body=body, phone=f"1390000{i:04d}", now=start + dt.timedelta(minutes=i // 2))
+        new_ticket(session, rules, body=body, phone=f"1390000{i:04d}",
+                   now=start + dt.timedelta(days=i // 10, minutes=(i % 10) // 2))
     session.flush()
-    monkeypatch.setattr(queries, "COUNT_LIMIT", 4)   # 20 matches stand for many thousands
-    wanted = [TicketFilter(text="路灯"), TicketFilter(text="小区路灯", state="received"), TicketFilter(text="0000")]
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 4)   # 60 matches stand for many thousands
+    wanted = [TicketFilter(text="路灯"), TicketFilter(text="小区路灯", state="received"), TicketFilter(text="0000"),
+              TicketFilter(text="路灯", period=Period(dt.date(2026, 3, 2), dt.date(2026, 3, 5)))]
     for asked in wanted:
         pages = {}
-        for windows in ((3, 7), ()):   # read among the newest first; the whole search at once
-            monkeypatch.setattr(queries, "NEWEST_WINDOWS", windows)
-            pages[windows] = [[t.id for t in queries.staff_tickets(session, wanted=asked, page=n, page_size=3).tickets]
-                              for n in range(1, 8)]
+        for days, rows in (((1, 3, 7), 5), ((2, 5), 50), ((), 5)):   # windows of days first; the whole search at once
+            monkeypatch.setattr(queries, "NEWEST_DAYS", days)
+            monkeypatch.setattr(queries, "NEWEST_ROWS", rows)
+            found = [queries.staff_tickets(session, wanted=asked, page=n, page_size=3) for n in range(1, 8)]
+            pages[days] = [[t.id for t in page.tickets] for page in found]
+            assert {(page.total, page.more) for page in found} == {(4, True)}, (asked, days)
         everything = [t.id for t in queries.filtered_tickets(session, asked)]
-        assert pages[(3, 7)] == pages[()], asked
+        assert pages[(1, 3, 7)] == pages[()] == pages[(2, 5)], asked
         assert [i for page in pages[()] for i in page] == everything[:21], asked
+
+
+def test_a_rare_word_is_counted_among_every_ticket(
+        session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fewer matches than the count limit in every window: the count is every ticket's."""
+    start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
+    for i in range(12):
+        new_ticket(session, rules, body=f"第{i}件：" + ("水管破裂" if i % 4 == 0 else "路灯不亮"),
+                   now=start + dt.timedelta(days=i))
+    session.flush()
+    monkeypatch.setattr(queries, "NEWEST_DAYS", (1, 3))
+    found = queries.staff_tickets(session, text="水管破裂", page_size=2)
+    assert (found.total, found.more, found.pages) == (3, False, 2)
+    assert [t.body[:3] for t in found.tickets] == ["第8件", "第4件"]
+    assert [t.body[:3] for t in queries.staff_tickets(session, text="水管破裂", page=2, page_size=2).tickets] == ["第0件"]
 
 
 def test_the_pair_index_holds_every_pattern_a_text_holds(session: Session) -> None:
@@ -135,14 +164,18 @@ def test_the_pair_index_holds_every_pattern_a_text_holds(session: Session) -> No
         pattern = source[start:picker.randint(start + 2, len(source))]
         if text_search.SEPARATOR in pattern:
             continue   # served by LIKE alone
-        found = session.scalar(text("SELECT ticket_pairs(:title, :body) @@ CAST(:query AS tsquery)"),
+        found = session.scalar(text("SELECT ticket_words(:title, :body, now()::timestamp) @@ CAST(:query AS tsquery)"),
                                {"title": title, "body": body, "query": text_search.pairs_query(pattern)})
         assert found, (title, body, pattern)
         checked += 1
     assert checked > 200
     # And the index is not a mere "true": a pattern whose pairs are not all there is left out.
-    assert not session.scalar(text("SELECT ticket_pairs('路灯坏了', '') @@ CAST(:query AS tsquery)"),
+    assert not session.scalar(text("SELECT ticket_words('路灯坏了', '', now()::timestamp) @@ CAST(:query AS tsquery)"),
                               {"query": text_search.pairs_query("路灯了")})
+    # The day: the one of received_at in UTC, as day_of() reckons it, on either side of midnight.
+    for moment in (dt.datetime(2026, 3, 1, 23, 59, 59), dt.datetime(2026, 3, 2), dt.datetime(1969, 12, 31, 12)):
+        words = session.scalar(text("SELECT ticket_words('路灯', '', :at)::text"), {"at": moment})
+        assert f"'#{text_search.day_of(moment)}'" in words and words.count("'#") == 1, (moment, words)
 
 
 def test_search_by_random_words_matches_like(session: Session, rules: IntakeRules) -> None:
@@ -161,25 +194,3 @@ def test_search_by_random_words_matches_like(session: Session, rules: IntakeRule
             continue
         got = {t.id for t in queries.filtered_tickets(session, TicketFilter(text=word), limit=10_000)}
         assert got == _like_ids(session, word), word
-
-
-def test_a_common_word_counted_among_the_newest_gives_the_same_page(
-        session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
-    start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
-    for i in range(24):
-        body = f"第{i}件：" + ("小区路灯不亮" if i % 4 else "楼道堆放杂物")
-        new_ticket(session, rules, body=body, now=start + dt.timedelta(minutes=i))
-    session.flush()
-    monkeypatch.setattr(queries, "COUNT_LIMIT", 5)
-    plain = queries.staff_tickets(session, text="路灯", page_size=3)
-    monkeypatch.setattr(text_search, "estimated_matches", lambda session, text: 1e9)   # "common"
-    counted = []
-    real_count = queries._count
-    monkeypatch.setattr(queries, "_count", lambda s, st: counted.append(1) or real_count(s, st))
-    for window, counts in ((10, 1), (4, 2)):   # 7 matches among the newest 10; 3 among 4: the index counts
-        monkeypatch.setattr(queries, "COMMON_WINDOW", window)
-        counted.clear()
-        common = queries.staff_tickets(session, text="路灯", page_size=3)
-        assert (common.total, common.more, [t.id for t in common.tickets]) == \
-            (plain.total, plain.more, [t.id for t in plain.tickets]) == (5, True, [t.id for t in plain.tickets])
-        assert len(counted) == counts
