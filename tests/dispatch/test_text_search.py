@@ -131,6 +131,26 @@ def test_a_search_of_many_matches_gives_the_pages_the_whole_search_gives(
         assert [i for page in pages[()] for i in page] == everything[:21], asked
 
 
+def test_a_common_word_is_counted_and_paged_within_its_newest_day(
+        session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More than the count limit on the newest day: nothing older is read. The statements:
+    the newest day, its count, the newest rows' edge, the page among them."""
+    start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
+    for i in range(40):
+        new_ticket(session, rules, body=f"第{i}件：小区路灯不亮", now=start + dt.timedelta(days=i // 10, minutes=i))
+    session.flush()
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(queries, "NEWEST_ROWS", 6)
+    with statements_sent(session.connection()) as sent:
+        found = queries.staff_tickets(session, text="路灯", page_size=3)
+    assert (found.total, found.more, [t.body[:4] for t in found.tickets]) == (4, True, ["第39件", "第38件", "第37件"])
+    assert len(sent) == 4, sent
+    with statements_sent(session.connection()) as sent:   # a page past the newest rows: the day's
+        found = queries.staff_tickets(session, text="路灯", page=3, page_size=3)
+    assert [t.body[:4] for t in found.tickets] == ["第33件", "第32件", "第31件"]
+    assert len(sent) == 5, sent
+
+
 def test_a_rare_word_is_counted_among_every_ticket(
         session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
     """Fewer matches than the count limit in every window: the count is every ticket's."""
