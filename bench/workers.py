@@ -5,7 +5,8 @@ uvicorn with the same number of workers in the same run.
     .venv/bin/python bench/workers.py --database-url postgresql://postgres@127.0.0.1/bench_intake
 
 The database is rebuilt (migrations, the demo city, `--tickets` complaints through intake);
-the status lookups ask for those complaints in turn with their right query codes. Target:
+the status lookups ask for those complaints in turn with their right query codes. The board
+is measured as browsers ask for it (gzip accepted) and as a client that accepts no gzip. Target:
 two workers give at least 1.6x one worker's requests/s. The bare route's own ratio says
 what the machine allows (wrk itself takes a good part of the 2 cores).
 """
@@ -65,7 +66,9 @@ def main() -> None:
     web_bench = sys.modules["bench_web"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(web_bench)
     lookups = web_bench.prepare(args.database_url, args.tickets)
-    routes = {"board": ["/board"], "status lookup": [f"/status?number={n}&code={c}" for n, c in lookups]}
+    # The board as browsers get it (gzipped, 10 KB) and as a client that accepts no gzip (48 KB).
+    routes = {"board": (["/board"], True), "board, plain": (["/board"], False),
+              "status lookup": ([f"/status?number={n}&code={c}" for n, c in lookups], True)}
     model_dir = Path(args.model_dir).resolve()
     port = args.port or servers.free_port()
     print(f"machine: {intake_http.uptime()}")
@@ -75,9 +78,9 @@ def main() -> None:
         for workers in (1, 2):
             child, base = intake_http.start_hotline(args.database_url, model_dir, port, workers)
             try:
-                for name, paths in routes.items():
-                    loadgen.wrk(base, paths, 2)  # warm every worker's caches
-                    load = loadgen.wrk(base, paths, seconds)
+                for name, (paths, gzip) in routes.items():
+                    loadgen.wrk(base, paths, 2, gzip=gzip)  # warm every worker's caches
+                    load = loadgen.wrk(base, paths, seconds, gzip=gzip)
                     assert load.errors == 0, load
                     rates.setdefault((name, workers), []).append(load.rate)
             finally:

@@ -145,6 +145,20 @@ def test_the_board_leaves_confidential_cases_and_personal_data_out(client: TestC
         assert phone not in board
 
 
+def test_the_board_is_sent_gzipped_to_a_client_that_accepts_it(client: TestClient) -> None:
+    plain = client.get("/board", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.headers["vary"] == "Accept-Encoding"
+    for accepted in ("gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.5", "*"):
+        packed = client.get("/board", headers={"Accept-Encoding": accepted})
+        assert packed.headers["content-encoding"] == "gzip", accepted
+        assert packed.text == plain.text   # httpx unpacks it
+        assert int(packed.headers["content-length"]) < len(plain.content) / 3, accepted
+    for refused in ("gzip;q=0", "br", "identity, *;q=0"):
+        assert "content-encoding" not in client.get("/board", headers={"Accept-Encoding": refused}).headers, refused
+    panel = client.get("/board/panel", headers={"Accept-Encoding": "gzip"})
+    assert panel.headers["content-encoding"] == "gzip" and "各承办单位办理情况" in panel.text
+
+
 def test_the_board_refuses_a_nonsense_period(client: TestClient) -> None:
     assert client.get("/board", params={"days": "0"}).status_code == 422
     assert client.get("/board", params={"since": "2026-02-01", "until": "2026-01-01"}).status_code == 422

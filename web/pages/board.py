@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from web.pages import compressed
 from web.pages.periods import parse_period, today_local
 from web.pages.site import BOARD_TOPIC, Site
 from web.pages.streams import event_stream, sse
@@ -22,13 +23,13 @@ async def board(request: Request) -> Response:
     today = today_local()
     entry = await _site(request).board.get(parse_period(request, today), today)
     wall = request.query_params.get("wall") in ("1", "true", "yes")
-    return Response(entry.wall_page if wall else entry.page, media_type="text/html; charset=utf-8")
+    return compressed.response(request, entry.wall_page if wall else entry.page)
 
 
 async def board_panel(request: Request) -> Response:
     today = today_local()
     entry = await _site(request).board.get(parse_period(request, today), today)
-    return Response(entry.panel, media_type="text/html; charset=utf-8")
+    return compressed.response(request, entry.panel)
 
 
 async def board_events(request: Request) -> Response:
