@@ -17,7 +17,7 @@ from dispatch import queries, reports
 from dispatch.clock import utcnow
 from dispatch.reports import Period
 from web.pages import charts
-from web.pages.compressed import Kept
+from web.pages.compressed import CachedPage
 from web.pages.periods import PRESETS
 from web.pages.single_flight import SingleFlight
 from web.services import Services
@@ -63,9 +63,9 @@ def board_figures(session: Session, period: Period, today: dt.date) -> dict[str,
 
 @dataclass(frozen=True)
 class Entry:
-    page: Kept
-    wall_page: Kept    # the same panel in the wall screen's frame (/board?wall=1)
-    panel: Kept
+    page: CachedPage
+    wall_page: CachedPage    # the same panel in the wall screen's frame (/board?wall=1)
+    panel: CachedPage
     made: float
 
 
@@ -109,4 +109,4 @@ class BoardCache:
         panel = self._render("_board_panel.html", figures)
         page = self._render("board.html", {**figures, "panel": Markup(panel), "wall": False})
         wall_page = self._render("board.html", {**figures, "panel": Markup(panel), "wall": True})
-        return Entry(Kept.of(page), Kept.of(wall_page), Kept.of(panel), time.monotonic())
+        return Entry(CachedPage.of(page), CachedPage.of(wall_page), CachedPage.of(panel), time.monotonic())

@@ -13,12 +13,12 @@ HTML = "text/html; charset=utf-8"
 
 
 @dataclass(frozen=True)
-class Kept:
+class CachedPage:
     plain: bytes
     gzipped: bytes
 
     @classmethod
-    def of(cls, page: str) -> Kept:
+    def of(cls, page: str) -> CachedPage:
         plain = page.encode()
         # mtime=0: the same page gives the same bytes (an unchanged page, an unchanged body).
         return cls(plain, gzip.compress(plain, compresslevel=6, mtime=0))
@@ -41,7 +41,7 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return allowed.get("gzip", allowed.get("x-gzip", allowed.get("*", False)))
 
 
-def response(request: Request, page: Kept, media_type: str = HTML) -> Response:
+def response(request: Request, page: CachedPage, media_type: str = HTML) -> Response:
     headers = {"Vary": "Accept-Encoding"}
     if accepts_gzip(request.headers.get("accept-encoding", "")):
         return Response(page.gzipped, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
