@@ -35,7 +35,9 @@ from request_marks import IN_REQUEST, marking  # noqa: E402  (bench/request_mark
 
 
 def _paths(url: str) -> dict[str, tuple[str | None, list[str]]]:
-    from city_measure import _month, _samples  # bench/city_measure.py
+    from urllib.parse import quote
+
+    from city_measure import WORDS, _month, _samples  # bench/city_measure.py
 
     s = _samples(url)
     since, until = _month(s["today"])
@@ -45,6 +47,7 @@ def _paths(url: str) -> dict[str, tuple[str | None, list[str]]]:
         "inbox": ("housing", ["/unit"]),
         "number": ("supervisor", [f"/search?q={n}" for n in s["numbers"]]),
         "phone": ("supervisor", [f"/search?q={p}" for p in s["phones"]]),
+        "words": ("supervisor", [f"/search?q={quote(w)}" for w in WORDS]),
         "board": (None, ["/board"]),
         "stats_month": (None, [f"/api/v1/stats?since={since}&until={until}"]),
         "stats_year": (None, [f"/api/v1/stats?since={s['today'].year}-01-01&until={s['today'].year}-12-31"]),

@@ -248,7 +248,8 @@ def test_the_callback_list_shows_ten_missed_calls_a_page_newest_first(client: Te
 
 def test_the_follow_up_queue_of_a_busy_city_shows_ten_a_page_oldest_first(client: TestClient,
                                                                          services: Services) -> None:
-    size = HistorySize(days=7, per_day=80, seed=3)
+    # Busy enough on any day of the week: on a Saturday 7 days of 80 left 18 waiting.
+    size = HistorySize(days=10, per_day=120, seed=3)
     services.run_sync(lambda s: generate(s, services.city, services.rules, demo_actors(s), size))
     with services.sessions() as session:
         waiting = follow_up.due(session, limit=1000)
