@@ -134,6 +134,7 @@ _NUMBER = re.compile(r"^\d{8}-\d+$")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0[1-9]\d{9,10}")
 _NUMBER_PREFIX = re.compile(r"^[\d-]+$")
+_SPELLING = re.compile(r"[\s\-+()]")
 
 
 def search(session: Session, text: str, *, unit_id: int | None = None, limit: int = 50) -> list[Ticket]:
@@ -158,7 +159,7 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
     # at the top of the WHERE: with an OR above it PostgreSQL checks the index's condition
     # again on every row it reads, and computing a ticket's pairs costs a tenth of a millisecond.
     conditions = [Ticket.number == text] if _NUMBER_PREFIX.match(text) else []
-    compact = re.sub(r"[\s\-+()]", "", text)
+    compact = _compact(text)
     if compact.isdigit() and len(compact) >= 4 and not _NUMBER.match(text):
         # A phone number or part of one: stored as +86..., typed as 138 1234 5678 or 0391-...
         national = compact.removeprefix("86") if len(compact) > 11 else compact
@@ -180,6 +181,11 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
         by_number, others = (conditions[:1], conditions[1:]) if _NUMBER_PREFIX.match(text) else ([], conditions)
         conditions = [*by_number, and_(Ticket.confidential.is_(False), or_(*others))] if others else by_number
     return or_(*conditions) if len(conditions) > 1 else conditions[0]
+
+
+def _compact(text: str) -> str:
+    """A number as typed without its spaces, dashes, plus sign and brackets (138 1234 5678)."""
+    return _SPELLING.sub("", text)
 
 
 def _whole_phone(digits: str) -> str | None:
@@ -271,10 +277,7 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     # Counting every match among millions of tickets costs seconds: count up to COUNT_LIMIT
     # and say "more" past it (narrow the filters to page further).
     total = _count(session, statement)
-    more = total > COUNT_LIMIT
-    total = min(total, COUNT_LIMIT)
-    tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
-    return TicketPage(tickets, page, max(1, -(-total // page_size)), total, more)
+    return _ticket_page(list(session.scalars(statement.offset(offset).limit(page_size))), page, page_size, total)
 
 
 def _by_digits(text: str) -> bool:
@@ -283,7 +286,7 @@ def _by_digits(text: str) -> bool:
     text = text.strip()
     if _NUMBER.match(text):
         return True
-    compact = re.sub(r"[\s\-+()]", "", text)
+    compact = _compact(text)
     national = compact.removeprefix("86") if len(compact) > 11 else compact
     return compact.isdigit() and _whole_phone(national) is not None
 
@@ -291,8 +294,14 @@ def _by_digits(text: str) -> bool:
 def _by_words(text: str) -> bool:
     """Whether _matches reads `text` as words only (never as a number or a phone)."""
     text = text.strip()
-    compact = re.sub(r"[\s\-+()]", "", text)
+    compact = _compact(text)
     return bool(text) and not _NUMBER_PREFIX.match(text) and not (compact.isdigit() and len(compact) >= 4)
+
+
+def _ticket_page(tickets: list[Ticket], page: int, page_size: int, counted: int) -> TicketPage:
+    """`counted`: up to COUNT_LIMIT + 1, as _count gives it."""
+    found = Bounded.of(counted, COUNT_LIMIT)
+    return TicketPage(tickets, page, max(1, -(-found.value // page_size)), found.value, found.more)
 
 
 def _count(session: Session, statement: Select[Any]) -> int:
@@ -370,9 +379,7 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
     if tickets is None:
         statement = _filtered(wanted, visible_to_unit, dialect, window=window)
         tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
-    more = total > COUNT_LIMIT
-    total = min(total, COUNT_LIMIT)
-    return TicketPage(tickets, page, max(1, -(-total // page_size)), total, more)
+    return _ticket_page(tickets, page, page_size, total)
 
 
 def _among_newest_rows(session: Session, statement: Select[Any], offset: int, size: int) -> list[Ticket] | None:

@@ -85,9 +85,9 @@ def pairs_query(text: str) -> str:
 
 def words_match(text: str, dialect: str, *, indexed: bool = True, days: range | None = None) -> Any:
     """Tickets whose title or body holds `text`, with the word index's help where it has some
-    (not `indexed`: LIKE alone, for a scan of a few thousand rows). `days`: the index is asked
-    for the tickets received on those days only (the caller keeps the same days by
-    received_at: the index's answer is rechecked like any other)."""
+    (not `indexed`: LIKE alone, for a scan of a few thousand rows). `days`: only the tickets
+    received on those days match, as the index lists them (no received_at beside it: the
+    planner could then read the days by time and compute every ticket's pairs)."""
     like = or_(Ticket.title.contains(text, autoescape=True), Ticket.body.contains(text, autoescape=True))
     if indexed and dialect == "postgresql" and indexable(text):
         query = pairs_query(text)
