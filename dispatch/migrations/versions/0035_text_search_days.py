@@ -16,6 +16,8 @@ SQLite keeps LIKE.
 """
 from __future__ import annotations
 
+import importlib
+
 from alembic import op
 
 from dispatch import text_search
@@ -25,13 +27,9 @@ down_revision = "0034"
 branch_labels = None
 depends_on = None
 
-# 0031's, as it was: for the downgrade.
-PAIRS_INDEX = "ix_tickets_pairs"
-PAIRS_FUNCTION = r"""CREATE OR REPLACE FUNCTION ticket_pairs(title text, body text) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 100 AS
-    $$ SELECT array_to_tsvector(array_remove(string_to_array(
-           regexp_replace(title || E'\n' || body, '..', E'\\&\x01', 'g') || E'\x01' ||
-           regexp_replace(substr(title || E'\n' || body, 2), '..', E'\\&\x01', 'g'), E'\x01'), '')) $$"""
+# 0031's pair index and function, as 0031 keeps them: for the downgrade.
+pairs_0031 = importlib.import_module("dispatch.migrations.versions.0031_text_search_pairs")
+PAIRS_INDEX = pairs_0031.PAIRS_INDEX
 
 
 def upgrade() -> None:
@@ -48,7 +46,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     with op.get_context().autocommit_block():
-        op.execute(PAIRS_FUNCTION)
+        op.execute(pairs_0031.PAIRS_FUNCTION)
         op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {PAIRS_INDEX} ON tickets USING gin (ticket_pairs(title, body))")
         op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {text_search.WORDS_INDEX}")
         op.execute("DROP FUNCTION IF EXISTS ticket_words(text, text, timestamp)")
