@@ -16,7 +16,7 @@ from dispatch.unit_inbox import open_tickets
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import InvalidInput
 from dispatch.masking import mask_text
-from dispatch.paging import Bounded
+from dispatch.paging import COUNT_LIMIT, Bounded
 from dispatch.models import (AgentStatus, Call, ExtensionRequest, Ticket, TicketChannelRollup, TicketEvent, TicketRollup,
                              Transfer, Unit)
 from dispatch.phone import normalise_phone
@@ -24,7 +24,6 @@ from dispatch.reports import Period
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, ExtensionStatus
 
-COUNT_LIMIT = 1000
 OPEN_STATES = tuple(s.value for s in State if s not in FINISHED_STATES)
 NEAR_DUE = dt.timedelta(hours=24)
 
@@ -160,7 +159,7 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
     # again on every row it reads, and computing a ticket's pairs costs a tenth of a millisecond.
     conditions = [Ticket.number == text] if _NUMBER_PREFIX.match(text) else []
     compact = _compact(text)
-    if compact.isdigit() and len(compact) >= 4 and not _NUMBER.match(text):
+    if _phone_like(compact) and not _NUMBER.match(text):
         # A phone number or part of one: stored as +86..., typed as 138 1234 5678 or 0391-...
         national = compact.removeprefix("86") if len(compact) > 11 else compact
         whole = _whole_phone(national)
@@ -186,6 +185,11 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
 def _compact(text: str) -> str:
     """A number as typed without its spaces, dashes, plus sign and brackets (138 1234 5678)."""
     return _SPELLING.sub("", text)
+
+
+def _phone_like(compact: str) -> bool:
+    """Whether _matches looks for a text, as _compact gives it, among the phones too."""
+    return compact.isdigit() and len(compact) >= 4
 
 
 def _whole_phone(digits: str) -> str | None:
@@ -264,7 +268,6 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     staff (`visible_to_unit`) those that are or were with their unit; filtered by state,
     current unit and search text (as search() matches it), or by `wanted`."""
     wanted = wanted or TicketFilter(text=text, state=state, unit_id=unit_id)
-    offset = (page - 1) * page_size
     if _by_words(wanted.text):
         return _words_page(session, wanted, visible_to_unit, page, page_size)
     statement = _filtered(wanted, visible_to_unit, _dialect(session))
@@ -277,6 +280,7 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     # Counting every match among millions of tickets costs seconds: count up to COUNT_LIMIT
     # and say "more" past it (narrow the filters to page further).
     total = _count(session, statement)
+    offset = (page - 1) * page_size
     return _ticket_page(list(session.scalars(statement.offset(offset).limit(page_size))), page, page_size, total)
 
 
@@ -294,8 +298,7 @@ def _by_digits(text: str) -> bool:
 def _by_words(text: str) -> bool:
     """Whether _matches reads `text` as words only (never as a number or a phone)."""
     text = text.strip()
-    compact = _compact(text)
-    return bool(text) and not _NUMBER_PREFIX.match(text) and not (compact.isdigit() and len(compact) >= 4)
+    return bool(text) and not _NUMBER_PREFIX.match(text) and not _phone_like(_compact(text))
 
 
 def _ticket_page(tickets: list[Ticket], page: int, page_size: int, counted: int) -> TicketPage:
