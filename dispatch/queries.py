@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, or_, select, union_all
+from sqlalchemy import DateTime, Select, and_, bindparam, case, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session, defer
 
 from dispatch import rollup, text_search
@@ -153,7 +153,8 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = True, days: range | None = None) -> Any:
+def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = True, days: range | None = None,
+             outside: bool = False) -> Any:
     # Only digits and dashes can be a ticket number. A word alone keeps the words' condition
     # at the top of the WHERE: with an OR above it PostgreSQL checks the index's condition
     # again on every row it reads, and computing a ticket's pairs costs a tenth of a millisecond.
@@ -170,7 +171,7 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
                 or_(Ticket.number == text, and_(Ticket.confidential.is_(False), Ticket.phone == whole))
         conditions.append(Ticket.phone.contains(national.removeprefix("0"), autoescape=True))
     if not _NUMBER.match(text):
-        conditions.append(text_search.words_match(text, dialect, indexed=indexed, days=days))
+        conditions.append(text_search.words_match(text, dialect, indexed=indexed, days=days, outside=outside))
         if _NUMBER_PREFIX.match(text):
             # Only digits and dashes can begin a number; a word never does, and leaving it
             # out keeps the words' indexes usable (a prefix LIKE has none under C.UTF-8).
@@ -233,12 +234,17 @@ class TicketFilter:
         return not (self.text.strip() or self.state or self.unit_id is not None or self.channel or self.period)
 
 
+def _listed_tickets() -> Select[Any]:
+    return select(Ticket).options(defer(Ticket.routing, raiseload=True))
+
+
 def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *, indexed: bool = True,
-              window: Window | None = None) -> Select[Any]:
+              window: Slice | None = None, columns: tuple[Any, ...] = ()) -> Select[Any]:
     """The staff search as one statement, newest first; `window`: among the tickets received
-    since its start only. Lists never show the classifier's routing: its JSON is left unread
-    (decoding it was 6.7 ms of a 50-ticket page), and reading it from a listed ticket raises."""
-    statement = select(Ticket).options(defer(Ticket.routing, raiseload=True))
+    within that slice of time only. Lists never show the classifier's routing: its JSON is left unread
+    (decoding it was 6.7 ms of a 50-ticket page), and reading it from a listed ticket raises.
+    `columns`: these instead of the tickets."""
+    statement = select(*columns) if columns else _listed_tickets()
     if visible_to_unit is not None:
         statement = statement.where(_seen_by_unit(visible_to_unit))
     if wanted.state:
@@ -250,14 +256,18 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
     if wanted.period is not None:
         statement = statement.where(Ticket.received_at >= wanted.period.start, Ticket.received_at < wanted.period.end)
     text = wanted.text.strip()
-    # A window's days listed to the word index keep it alone: with received_at beside them the
-    # planner may read the window by time and compute every ticket's words (0.1 ms each).
+    # A slice's days listed to the word index keep it alone: with received_at beside them the
+    # planner may read the slice by time and compute every ticket's words (0.1 ms each).
     days = window.days if window is not None and indexed and dialect == "postgresql" \
         and text_search.indexable(text) else None
     if window is not None and days is None:
-        statement = statement.where(Ticket.received_at >= window.since)
+        if window.since is not None:
+            statement = statement.where(Ticket.received_at >= window.since)
+        if window.until is not None:
+            statement = statement.where(Ticket.received_at < window.until)
     if text:
-        statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days))
+        statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days,
+                                             outside=window is not None and window.older))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
 
 
@@ -313,20 +323,24 @@ def _count(session: Session, statement: Select[Any]) -> int:
 
 
 @dataclass(frozen=True)
-class Window:
-    """The tickets received since `since`: the whole days `days` (day_of numbers) up to the
-    newest ticket's day and the one after it (for tickets received while the search runs).
-    On PostgreSQL the word index alone keeps the window, by the days it lists."""
+class Slice:
+    """The tickets received from `since` to before `until` (None: no bound). On PostgreSQL the
+    word index alone keeps a slice, by the days it lists: `days` (the newest slice lists the
+    day after the newest ticket's too, for tickets received while the search runs), or, for
+    the oldest slice (`older`), every day but `days`."""
 
-    since: dt.datetime
+    since: dt.datetime | None
+    until: dt.datetime | None
     days: range
+    older: bool = False
 
 
-# A search by words is counted among the tickets of its newest day, then 3 days, then every
-# ticket, and paged from the first of those holding the page. Asked for a few days' tickets,
-# the word index reads those days' lists (66,000 tickets a Beijing day) or the word's own
-# list, whichever is shorter, and lists those days' matches alone; asked for every ticket, it
-# lists every match of the word (路灯: 78,000 on ten million tickets, 31 ms to list).
+# A search by words is counted among the tickets of its newest day, then the 2 days before,
+# then every older ticket: slices of time, each read once, and counting stops at the one
+# that brings the count past COUNT_LIMIT. Asked for a few days' tickets, the word index reads
+# those days' lists (66,000 tickets a Beijing day) or the word's own list, whichever is
+# shorter, and lists those days' matches alone; asked for the older ones, it lists every match
+# of the word outside the newest days (路灯: 78,000 on ten million tickets, 31 ms to list).
 # (7 days listed as 8 cost 25 ms: the index read all 8 days' lists, each shorter than 路灯's.)
 NEWEST_DAYS = (1, 3)
 # A word in more than COUNT_LIMIT of one day's tickets: its page is first looked for among
@@ -341,48 +355,98 @@ NEWEST_ROWS = 2_000
 SEARCH_SETTINGS = {"work_mem": "64MB", "jit": "off", "max_parallel_workers_per_gather": "0"}
 
 
-def _windows(session: Session, before: dt.datetime | None = None) -> list[Window]:
-    """The windows ending at the newest ticket received before `before` (a period's end);
-    none that would begin before the oldest ticket (it would be every ticket)."""
+def _slices(session: Session, before: dt.datetime | None = None) -> list[Slice]:
+    """Newest first, the slices of time ending at the newest ticket received before `before`
+    (a period's end), the last one every older ticket; just that one (every ticket) when the
+    newest days hold them all."""
     oldest, newest = session.execute(select(func.min(Ticket.received_at), func.max(Ticket.received_at)).where(
         Ticket.received_at < before if before is not None else True)).one()
+    everything = Slice(None, None, range(0), older=True)   # older than no day listed
     if newest is None:
-        return []
-    last = text_search.day_of(newest)
-    return [Window(text_search.day_start(last - n + 1), range(last - n + 1, last + 2)) for n in NEWEST_DAYS
-            if last - n + 1 > text_search.day_of(oldest)]
+        return [everything]
+    last, first = text_search.day_of(newest), text_search.day_of(oldest)
+    starts = [last - n + 1 for n in NEWEST_DAYS if last - n + 1 > first]
+    if not starts:
+        return [everything]
+    slices, until, upto = [], None, last + 2
+    for start in starts:
+        slices.append(Slice(text_search.day_start(start), until, range(start, upto)))
+        until, upto = text_search.day_start(start), start
+    return [*slices, Slice(None, until, range(starts[-1], last + 2), older=True)]
+
+
+# A slice's matches as listed: time and id. Naive times: the UTC type's conversion of each
+# was two thirds of reading 1,000 rows. (Columns, not a subquery of tickets: making the
+# subquery's 36 columns cost 1 ms a statement.)
+_LISTED = (type_coerce(Ticket.received_at, DateTime()), Ticket.id)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """A slice's matches as read: (received_at, id) of up to `limit` of them, in no order."""
+    slice: Slice
+    rows: list[tuple[dt.datetime, int]]
+    limit: int
+
+    @property
+    def whole(self) -> bool:
+        return len(self.rows) < self.limit
 
 
 def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | None, page: int,
                 page_size: int) -> TicketPage:
     """A page of a search by words, counted and read among the newest days first.
 
-    Each window is counted up to COUNT_LIMIT + 1; the first that holds more than COUNT_LIMIT
-    matches gives the count ("1000+"), else the count of every ticket does. The page comes
-    from the first window holding at least offset + page_size matches: every ticket outside
-    a window is older than every ticket inside, so its page is the whole search's."""
+    Each slice's matches are listed (time and id) up to what the count still lacks to pass
+    COUNT_LIMIT, so no ticket is read twice and a search reads at most COUNT_LIMIT + 1
+    matches to count. The page comes from the slices read whole when they hold it (the newest
+    first: every ticket of a later slice is older than every one of an earlier), else from
+    the statement of the slices down to the one cut short."""
     dialect = _dialect(session)
     if dialect == "postgresql":
         session.execute(select(*[func.set_config(name, value, True) for name, value in SEARCH_SETTINGS.items()]))
     offset = (page - 1) * page_size
-    counted: list[tuple[Window | None, int]] = []
-    for window in [*_windows(session, wanted.period.end if wanted.period else None), None]:
-        found = _count(session, _filtered(wanted, visible_to_unit, dialect, window=window))
-        counted.append((window, found))
-        if found > COUNT_LIMIT:
+    counted: list[_Counted] = []
+    seen = 0
+    for piece in _slices(session, wanted.period.end if wanted.period else None):
+        limit = COUNT_LIMIT + 1 - seen
+        rows = [(at, ticket_id) for at, ticket_id in session.execute(_filtered(
+            wanted, visible_to_unit, dialect, window=piece, columns=_LISTED).order_by(None).limit(limit))]
+        counted.append(_Counted(piece, rows, limit))
+        seen += len(rows)
+        if seen > COUNT_LIMIT:
             break
-    total = counted[-1][1]
-    # A count that stopped at COUNT_LIMIT + 1 holds at least that many; an exact total, all.
-    wanted_rows = offset + page_size if total > COUNT_LIMIT else min(offset + page_size, total)
-    window = next((w for w, found in counted if found >= wanted_rows), None)
+    wanted_rows = offset + page_size if seen > COUNT_LIMIT else min(offset + page_size, seen)
+    known: list[tuple[dt.datetime, int]] = []
+    for piece in counted:
+        if not piece.whole:
+            break
+        known.extend(piece.rows)
+    if len(known) >= wanted_rows:
+        known.sort(reverse=True)
+        return _ticket_page(_by_ids(session, [i for _, i in known[offset:offset + page_size]]), page, page_size, seen)
+    # A slice was cut short before the page: the page is read by one statement over the
+    # slices down to that one, or first among the newest rows when the newest day alone holds
+    # more than COUNT_LIMIT matches.
+    cut = next(i for i, piece in enumerate(counted) if not piece.whole)
     tickets = None
-    if len(counted) == 1 and total > COUNT_LIMIT and counted[0][0] is not None:
+    if cut == 0 and not counted[0].slice.older:
         tickets = _among_newest_rows(session, _filtered(wanted, visible_to_unit, dialect, indexed=False),
                                      offset, page_size)
     if tickets is None:
+        # Those slices hold the page if their listed rows reach it; else every ticket does.
+        newest, oldest = counted[0].slice, counted[cut].slice
+        window = None if oldest.older or seen < wanted_rows else \
+            Slice(oldest.since, newest.until, range(oldest.days.start, newest.days.stop))
         statement = _filtered(wanted, visible_to_unit, dialect, window=window)
         tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
-    return _ticket_page(tickets, page, page_size, total)
+    return _ticket_page(tickets, page, page_size, seen)
+
+
+def _by_ids(session: Session, ids: list[int]) -> list[Ticket]:
+    """Listed tickets by id, in the order of `ids`."""
+    found = {t.id: t for t in session.scalars(_listed_tickets().where(Ticket.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids]
 
 
 def _among_newest_rows(session: Session, statement: Select[Any], offset: int, size: int) -> list[Ticket] | None:
