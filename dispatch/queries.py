@@ -343,10 +343,6 @@ class Slice:
 # of the word outside the newest days (路灯: 78,000 on ten million tickets, 31 ms to list).
 # (7 days listed as 8 cost 25 ms: the index read all 8 days' lists, each shorter than 路灯's.)
 NEWEST_DAYS = (1, 3)
-# A word in more than COUNT_LIMIT of one day's tickets: its page is first looked for among
-# the newest NEWEST_ROWS tickets by LIKE alone (a few hundred rows read for 小区), before
-# the day's matches are listed and sorted.
-NEWEST_ROWS = 2_000
 # For the statements of a search by words (PostgreSQL): the list of a word's rows must stay
 # exact (past work_mem it turns into a list of pages, and each row of those has its pairs
 # computed again, 0.1 ms a row: 250 ms for 路灯's count on ten million); no JIT (its 18 ms of
@@ -425,21 +421,21 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
     if len(known) >= wanted_rows:
         known.sort(reverse=True)
         return _ticket_page(_by_ids(session, [i for _, i in known[offset:offset + page_size]]), page, page_size, seen)
-    # A slice was cut short before the page: the page is read by one statement over the
-    # slices down to that one, or first among the newest rows when the newest day alone holds
-    # more than COUNT_LIMIT matches.
+    # A slice was cut short before the page. The newest day alone holds more than COUNT_LIMIT
+    # matches (so at least one ticket in 66 of a Beijing day): its page is read newest first
+    # with LIKE alone (a microsecond or so a ticket: about 300 tickets read for 小区's first
+    # page, 2,500 for a word in 2%), not by sorting the day's matches (1,300-12,000). Else
+    # one statement over the slices down to the cut one, if their listed rows reach the page,
+    # or over every ticket.
     cut = next(i for i, piece in enumerate(counted) if not piece.whole)
-    tickets = None
-    if cut == 0 and not counted[0].slice.older:
-        tickets = _among_newest_rows(session, _filtered(wanted, visible_to_unit, dialect, indexed=False),
-                                     offset, page_size)
-    if tickets is None:
-        # Those slices hold the page if their listed rows reach it; else every ticket does.
-        newest, oldest = counted[0].slice, counted[cut].slice
+    newest, oldest = counted[0].slice, counted[cut].slice
+    if cut == 0 and not newest.older and wanted_rows <= seen:
+        statement = _filtered(wanted, visible_to_unit, dialect, indexed=False, window=newest)
+    else:
         window = None if oldest.older or seen < wanted_rows else \
             Slice(oldest.since, newest.until, range(oldest.days.start, newest.days.stop))
         statement = _filtered(wanted, visible_to_unit, dialect, window=window)
-        tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
+    tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
     return _ticket_page(tickets, page, page_size, seen)
 
 
@@ -447,17 +443,6 @@ def _by_ids(session: Session, ids: list[int]) -> list[Ticket]:
     """Listed tickets by id, in the order of `ids`."""
     found = {t.id: t for t in session.scalars(_listed_tickets().where(Ticket.id.in_(ids)))} if ids else {}
     return [found[i] for i in ids]
-
-
-def _among_newest_rows(session: Session, statement: Select[Any], offset: int, size: int) -> list[Ticket] | None:
-    """The page among the newest NEWEST_ROWS tickets, read newest first with LIKE (a
-    microsecond or so a ticket), if they hold all of it; else None."""
-    since = session.scalar(select(Ticket.received_at).order_by(Ticket.received_at.desc())
-                           .offset(NEWEST_ROWS - 1).limit(1))
-    if since is None:
-        return None
-    found = list(session.scalars(statement.where(Ticket.received_at >= since).offset(offset).limit(size)))
-    return found if len(found) == size else None
 
 
 def filtered_tickets(session: Session, wanted: TicketFilter, *, visible_to_unit: int | None = None,
