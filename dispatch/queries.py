@@ -153,8 +153,7 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = True, days: range | None = None,
-             outside: bool = False) -> Any:
+def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = True, days: range | None = None) -> Any:
     # Only digits and dashes can be a ticket number. A word alone keeps the words' condition
     # at the top of the WHERE: with an OR above it PostgreSQL checks the index's condition
     # again on every row it reads, and computing a ticket's pairs costs a tenth of a millisecond.
@@ -171,7 +170,7 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
                 or_(Ticket.number == text, and_(Ticket.confidential.is_(False), Ticket.phone == whole))
         conditions.append(Ticket.phone.contains(national.removeprefix("0"), autoescape=True))
     if not _NUMBER.match(text):
-        conditions.append(text_search.words_match(text, dialect, indexed=indexed, days=days, outside=outside))
+        conditions.append(text_search.words_match(text, dialect, indexed=indexed, days=days))
         if _NUMBER_PREFIX.match(text):
             # Only digits and dashes can begin a number; a word never does, and leaving it
             # out keeps the words' indexes usable (a prefix LIKE has none under C.UTF-8).
@@ -261,13 +260,11 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
     days = window.days if window is not None and indexed and dialect == "postgresql" \
         and text_search.indexable(text) else None
     if window is not None and days is None:
-        if window.since is not None:
-            statement = statement.where(Ticket.received_at >= window.since)
+        statement = statement.where(Ticket.received_at >= window.since)
         if window.until is not None:
             statement = statement.where(Ticket.received_at < window.until)
     if text:
-        statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days,
-                                             outside=window is not None and window.older))
+        statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
 
 
@@ -324,23 +321,20 @@ def _count(session: Session, statement: Select[Any]) -> int:
 
 @dataclass(frozen=True)
 class Slice:
-    """The tickets received from `since` to before `until` (None: no bound). On PostgreSQL the
-    word index alone keeps a slice, by the days it lists: `days` (the newest slice lists the
-    day after the newest ticket's too, for tickets received while the search runs), or, for
-    the oldest slice (`older`), every day but `days`."""
+    """The tickets received from `since` to before `until` (None: up to now). On PostgreSQL
+    the word index alone keeps a slice, by the days it lists (`days`; the newest slice lists
+    the day after the newest ticket's too, for tickets received while the search runs)."""
 
-    since: dt.datetime | None
+    since: dt.datetime
     until: dt.datetime | None
     days: range
-    older: bool = False
 
 
-# A search by words is counted among the tickets of its newest day, then the 2 days before,
-# then every older ticket: slices of time, each read once, and counting stops at the one
-# that brings the count past COUNT_LIMIT. Asked for a few days' tickets, the word index reads
-# those days' lists (66,000 tickets a Beijing day) or the word's own list, whichever is
-# shorter, and lists those days' matches alone; asked for the older ones, it lists every match
-# of the word outside the newest days (路灯: 78,000 on ten million tickets, 31 ms to list).
+# A search by words lists its matches among the tickets of its newest day, then the 2 days
+# before, then every ticket, and stops when the count passes COUNT_LIMIT. Asked for a few
+# days' tickets, the word index reads those days' lists (66,000 tickets a Beijing day) or the
+# word's own list, whichever is shorter, and lists those days' matches alone; asked for every
+# ticket, it lists every match of the word (路灯: 78,000 on ten million tickets, 31 ms).
 # (7 days listed as 8 cost 25 ms: the index read all 8 days' lists, each shorter than 路灯's.)
 NEWEST_DAYS = (1, 3)
 # For the statements of a search by words (PostgreSQL): the list of a word's rows must stay
@@ -351,89 +345,78 @@ NEWEST_DAYS = (1, 3)
 SEARCH_SETTINGS = {"work_mem": "64MB", "jit": "off", "max_parallel_workers_per_gather": "0"}
 
 
-def _slices(session: Session, before: dt.datetime | None = None) -> list[Slice]:
-    """Newest first, the slices of time ending at the newest ticket received before `before`
-    (a period's end), the last one every older ticket; just that one (every ticket) when the
-    newest days hold them all."""
+def _newest_slices(session: Session, before: dt.datetime | None = None) -> list[Slice]:
+    """The newest day, then the days before it up to NEWEST_DAYS in all, newest first, ending
+    at the newest ticket received before `before` (a period's end); none that would reach the
+    oldest ticket's day (every ticket is listed last anyway)."""
     oldest, newest = session.execute(select(func.min(Ticket.received_at), func.max(Ticket.received_at)).where(
         Ticket.received_at < before if before is not None else True)).one()
-    everything = Slice(None, None, range(0), older=True)   # older than no day listed
     if newest is None:
-        return [everything]
+        return []
     last, first = text_search.day_of(newest), text_search.day_of(oldest)
-    starts = [last - n + 1 for n in NEWEST_DAYS if last - n + 1 > first]
-    if not starts:
-        return [everything]
-    slices, until, upto = [], None, last + 2
-    for start in starts:
+    slices: list[Slice] = []
+    until, upto = None, last + 2
+    for start in (last - n + 1 for n in NEWEST_DAYS if last - n + 1 > first):
         slices.append(Slice(text_search.day_start(start), until, range(start, upto)))
         until, upto = text_search.day_start(start), start
-    return [*slices, Slice(None, until, range(starts[-1], last + 2), older=True)]
+    return slices
 
 
-# A slice's matches as listed: time and id. Naive times: the UTC type's conversion of each
-# was two thirds of reading 1,000 rows. (Columns, not a subquery of tickets: making the
-# subquery's 36 columns cost 1 ms a statement.)
+# Matches as listed: time and id. Naive times: the UTC type's conversion of each was two
+# thirds of reading 1,000 rows. (Columns, not a subquery of tickets: making the subquery's
+# 36 columns cost 1 ms a statement.)
 _LISTED = (type_coerce(Ticket.received_at, DateTime()), Ticket.id)
-
-
-@dataclass(frozen=True)
-class _Counted:
-    """A slice's matches as read: (received_at, id) of up to `limit` of them, in no order."""
-    slice: Slice
-    rows: list[tuple[dt.datetime, int]]
-    limit: int
-
-    @property
-    def whole(self) -> bool:
-        return len(self.rows) < self.limit
 
 
 def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | None, page: int,
                 page_size: int) -> TicketPage:
     """A page of a search by words, counted and read among the newest days first.
 
-    Each slice's matches are listed (time and id) up to what the count still lacks to pass
-    COUNT_LIMIT, so no ticket is read twice and a search reads at most COUNT_LIMIT + 1
-    matches to count. The page comes from the slices read whole when they hold it (the newest
-    first: every ticket of a later slice is older than every one of an earlier), else from
-    the statement of the slices down to the one cut short."""
+    Each newest slice's matches are listed (time and id) up to what the count still lacks to
+    pass COUNT_LIMIT; if they never pass it, every ticket's are, up to COUNT_LIMIT + 1. The
+    page comes from the rows listed whole when they hold it (every ticket of a later slice is
+    older than every one of an earlier), else from one statement over the slices down to the
+    one cut short, or over every ticket."""
     dialect = _dialect(session)
     if dialect == "postgresql":
         session.execute(select(*[func.set_config(name, value, True) for name, value in SEARCH_SETTINGS.items()]))
     offset = (page - 1) * page_size
-    counted: list[_Counted] = []
-    seen = 0
-    for piece in _slices(session, wanted.period.end if wanted.period else None):
-        limit = COUNT_LIMIT + 1 - seen
-        rows = [(at, ticket_id) for at, ticket_id in session.execute(_filtered(
-            wanted, visible_to_unit, dialect, window=piece, columns=_LISTED).order_by(None).limit(limit))]
-        counted.append(_Counted(piece, rows, limit))
+
+    def listed(window: Slice | None, limit: int) -> list[tuple[dt.datetime, int]]:
+        statement = _filtered(wanted, visible_to_unit, dialect, window=window, columns=_LISTED)
+        return [(at, ticket_id) for at, ticket_id in session.execute(statement.order_by(None).limit(limit))]
+
+    slices = _newest_slices(session, wanted.period.end if wanted.period else None)
+    seen, known, cut = 0, [], None
+    for i, piece in enumerate(slices):
+        rows = listed(piece, COUNT_LIMIT + 1 - seen)
         seen += len(rows)
         if seen > COUNT_LIMIT:
+            cut = i
             break
+        known.extend(rows)
+    else:
+        # Every ticket, from the start: telling the index the older days alone made it read
+        # the newest days' lists (12 of 34 ms for 公交车站 on ten million), so the newest
+        # slices' few matches are listed again instead.
+        rows = listed(None, COUNT_LIMIT + 1)
+        seen = len(rows)
+        if seen <= COUNT_LIMIT:
+            known = rows
     wanted_rows = offset + page_size if seen > COUNT_LIMIT else min(offset + page_size, seen)
-    known: list[tuple[dt.datetime, int]] = []
-    for piece in counted:
-        if not piece.whole:
-            break
-        known.extend(piece.rows)
     if len(known) >= wanted_rows:
         known.sort(reverse=True)
         return _ticket_page(_by_ids(session, [i for _, i in known[offset:offset + page_size]]), page, page_size, seen)
-    # A slice was cut short before the page. The newest day alone holds more than COUNT_LIMIT
-    # matches (so at least one ticket in 66 of a Beijing day): its page is read newest first
-    # with LIKE alone (a microsecond or so a ticket: about 300 tickets read for 小区's first
-    # page, 2,500 for a word in 2%), not by sorting the day's matches (1,300-12,000). Else
-    # one statement over the slices down to the cut one, if their listed rows reach the page,
-    # or over every ticket.
-    cut = next(i for i, piece in enumerate(counted) if not piece.whole)
-    newest, oldest = counted[0].slice, counted[cut].slice
-    if cut == 0 and not newest.older and wanted_rows <= seen:
-        statement = _filtered(wanted, visible_to_unit, dialect, indexed=False, window=newest)
+    if cut == 0 and wanted_rows <= seen:
+        # The newest day alone holds more than COUNT_LIMIT matches (so at least one ticket in
+        # 66 of a Beijing day): its page is read newest first with LIKE alone (a microsecond
+        # or so a ticket: about 300 tickets read for 小区's first page, 2,500 for a word in
+        # 2%), not by sorting the day's matches (1,300-12,000).
+        statement = _filtered(wanted, visible_to_unit, dialect, indexed=False, window=slices[0])
     else:
-        window = None if oldest.older or seen < wanted_rows else \
-            Slice(oldest.since, newest.until, range(oldest.days.start, newest.days.stop))
+        window = None
+        if cut is not None and wanted_rows <= seen:   # those slices hold the page
+            window = Slice(slices[cut].since, None, range(slices[cut].days.start, slices[0].days.stop))
         statement = _filtered(wanted, visible_to_unit, dialect, window=window)
     tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
     return _ticket_page(tickets, page, page_size, seen)

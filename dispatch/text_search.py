@@ -83,18 +83,16 @@ def pairs_query(text: str) -> str:
     return " & ".join("'" + p.replace("\\", "\\\\").replace("'", "''") + "'" for p in pairs(text))
 
 
-def words_match(text: str, dialect: str, *, indexed: bool = True, days: range | None = None,
-                outside: bool = False) -> Any:
+def words_match(text: str, dialect: str, *, indexed: bool = True, days: range | None = None) -> Any:
     """Tickets whose title or body holds `text`, with the word index's help where it has some
     (not `indexed`: LIKE alone, for a scan of a few thousand rows). `days`: only the tickets
-    received on those days match (`outside`: on any other day), as the index lists them (no
-    received_at beside it: the planner could then read the days by time and compute every
-    ticket's pairs)."""
+    received on those days match, as the index lists them (no received_at beside it: the
+    planner could then read the days by time and compute every ticket's pairs)."""
     like = or_(Ticket.title.contains(text, autoescape=True), Ticket.body.contains(text, autoescape=True))
     if indexed and dialect == "postgresql" and indexable(text):
         query = pairs_query(text)
         if days:
-            query += (" & !(" if outside else " & (") + " | ".join(f"'#{day}'" for day in days) + ")"
+            query += " & (" + " | ".join(f"'#{day}'" for day in days) + ")"
         found = func.ticket_words(Ticket.title, Ticket.body, Ticket.received_at).op("@@")(
             cast(literal(query, String()), TSQUERY))
         return and_(found, like)
