@@ -387,7 +387,8 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
         return [(at, ticket_id) for at, ticket_id in session.execute(statement.order_by(None).limit(limit))]
 
     slices = _newest_slices(session, wanted.period.end if wanted.period else None)
-    seen, known, cut = 0, [], None
+    seen, cut = 0, None
+    known: list[tuple[dt.datetime, int]] = []
     for i, piece in enumerate(slices):
         rows = listed(piece, COUNT_LIMIT + 1 - seen)
         seen += len(rows)
@@ -423,9 +424,9 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
 
 
 def _by_ids(session: Session, ids: list[int]) -> list[Ticket]:
-    """Listed tickets by id, in the order of `ids`."""
+    """Listed tickets by id, in the order of `ids` (none that is gone since)."""
     found = {t.id: t for t in session.scalars(_listed_tickets().where(Ticket.id.in_(ids)))} if ids else {}
-    return [found[i] for i in ids]
+    return [found[i] for i in ids if i in found]
 
 
 def filtered_tickets(session: Session, wanted: TicketFilter, *, visible_to_unit: int | None = None,
