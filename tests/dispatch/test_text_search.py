@@ -193,7 +193,7 @@ def test_a_rare_word_is_listed_once_a_slice_and_its_pages_are_read_by_id(
             found = queries.staff_tickets(session, text="水管破裂", page=n, page_size=8)
         assert (found.total, found.more, found.pages) == (20, False, 3)
         assert listed == [1, 4, 20], listed   # the newest day, the 2 before, then every ticket
-        assert "tickets.id IN" in sent[-1] and "ORDER BY" not in sent[-1], sent[-1]
+        assert "tickets.id IN" in sent[-1], sent[-1]
         assert sum("ORDER BY" in statement for statement in sent) == 0, sent
         pages.append([t.id for t in found.tickets])
     assert pages == [everything[:8], everything[8:16], everything[16:]]
