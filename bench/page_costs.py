@@ -23,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 # The watcher's stamps (web/pages/site.py), read every second whatever else happens.
 _WATCHER = re.compile(r"max\((ticket_events|notices)\.id\)|^(BEGIN|COMMIT|ROLLBACK)|^select 1", re.I)
@@ -117,6 +118,9 @@ def main() -> None:
                         help="cProfile the server side of the requests (event loop and worker threads), print the top functions")
     parser.add_argument("--profile-order", default="cumulative", help="pstats order: cumulative, tottime, ...")
     parser.add_argument("--statements", action="store_true", help="print every statement of the median request")
+    parser.add_argument("--each", action="store_true",
+                        help="each of a route's addresses on its own line (median of --repeat): the time of each statement, "
+                             "in order, e.g. which of a search by words' listings costs what for each word")
     args = parser.parse_args()
 
     from sqlalchemy import event
@@ -171,6 +175,10 @@ def main() -> None:
                     cookies[who] = client.cookies.get("hotline_session") or ""
                 # Cleared above for the next route: a second route of the same user sets it again.
                 client.cookies.set("hotline_session", cookies[who])
+            if args.each:
+                for url in dict.fromkeys(urls):
+                    _each(client, url, args.repeat, log)
+                continue
             runs = []
             for i, url in enumerate((urls * (args.repeat + 1))[:args.repeat + 1]):
                 log.clear()
@@ -195,6 +203,23 @@ def main() -> None:
             if args.profile:
                 profile.print(45)
             print(f"  (median of {len(runs)}: {statistics.median(r[0] for r in runs):.1f} ms)")
+
+
+def _each(client: Any, url: str, repeat: int, log: list[tuple[str, float]]) -> None:
+    """One address asked once to warm up, then `repeat` times; the median request's statements."""
+    runs = []
+    for i in range(repeat + 1):
+        log.clear()
+        t = time.perf_counter()
+        answer = client.get(url)
+        wall = (time.perf_counter() - t) * 1000
+        assert answer.status_code == 200, (url, answer.status_code, answer.text[:300])
+        if i:
+            runs.append((wall, [ms for _, ms in log]))
+    runs.sort(key=lambda r: r[0])
+    wall, statements = runs[len(runs) // 2]
+    print(f"  {unquote(url):<28} wall {wall:6.1f} ms; {len(statements)} statements {sum(statements):6.1f} ms: "
+          + " ".join(f"{ms:.1f}" for ms in statements), flush=True)
 
 
 if __name__ == "__main__":
