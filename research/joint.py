@@ -42,19 +42,24 @@ def _vectors(examples, have):  # type: ignore[no-untyped-def]
 
 def _probabilities(train_part, test_part, weight: float, words, have) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The pair (raw tf, log tf), each SVM on its features with weight x e5 appended."""
+    block = (weight * _vectors(train_part, have), weight * _vectors(test_part, have)) if weight else None
+    return pair_with_block(train_part, test_part, Tokenizer(words), block)
+
+
+def pair_with_block(train_part, test_part, tokenizer, block=None):  # type: ignore[no-untyped-def]
+    """The fast pair's probabilities averaged, each SVM on its TF-IDF features with the dense
+    `block` (training rows, test rows) appended when given."""
     texts = [message_text(e.title, e.body) for e in train_part]
     test_texts = [message_text(e.title, e.body) for e in test_part]
     targets = [e.label for e in train_part]
-    extra = sp.csr_matrix(weight * _vectors(train_part, have)) if weight else None
-    test_extra = sp.csr_matrix(weight * _vectors(test_part, have)) if weight else None
-    tokenizer = Tokenizer(words)
+    extra, test_extra = (sp.csr_matrix(block[0]), sp.csr_matrix(block[1])) if block is not None else (None, None)
     tables = []
     for settings in (FeatureSettings(), replace(FeatureSettings(), sublinear_tf=True)):
         features = Features(tokenizer, settings)
         cleaned, tokens = features.prepare(texts)
         matrix = features.fit_prepared(cleaned, tokens)
         test_matrix = features.transform(test_texts)
-        if weight:
+        if block is not None:
             matrix, test_matrix = sp.hstack([matrix, extra]).tocsr(), sp.hstack([test_matrix, test_extra]).tocsr()
         svm = CalibratedLinearSVC().fit(matrix, targets)
         tables.append(svm.predict_proba(test_matrix))
@@ -63,10 +68,16 @@ def _probabilities(train_part, test_part, weight: float, words, have) -> np.ndar
 
 
 def tables(weights: list[str]) -> None:
+    words, have = tuple(read_user_dict()), load()
+    write_tables("joint", weights, lambda train_part, test_part, weight: _probabilities(
+        train_part, test_part, weight, words, have))
+
+
+def write_tables(name: str, weights: list[str], probabilities) -> None:  # type: ignore[no-untyped-def]
+    """cache/{name}_{w}.npz for each weight: out-of-fold and report-part probability tables of
+    probabilities(train_part, test_part, w) -> (table, labels)."""
     extra = read_examples(SHIPPED_DATA[1])
     tune, report = report_split()
-    words = tuple(read_user_dict())
-    have = load()
     parts = [*tuning_folds(tune, extra), (list(tune) + extra, report)]
     index = {id(e): i for i, e in enumerate(tune)}
     order = [index[id(e)] for _, test_part in parts[:3] for e in test_part]
@@ -74,10 +85,10 @@ def tables(weights: list[str]) -> None:
         out = []
         for number, (train_part, test_part) in enumerate(parts, 1):
             started = time.perf_counter()
-            table, labels = _probabilities(train_part, test_part, weight, words, have)
+            table, labels = probabilities(train_part, test_part, weight)
             out.append(table)
             print(f"w={weight} part {number}: {time.perf_counter() - started:.0f} s", flush=True)
-        np.savez(CACHE / f"joint_{weight}.npz", labels=np.array(labels), oof_index=np.array(order),
+        np.savez(CACHE / f"{name}_{weight}.npz", labels=np.array(labels), oof_index=np.array(order),
                  oof_truth=np.array([tune[i].label for i in order]), report_truth=np.array([e.label for e in report]),
                  oof=np.concatenate(out[:3]), report=out[3])
 

@@ -16,18 +16,15 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.metrics import f1_score
 
 from classifier.dataset import SHIPPED_DATA, read_examples
-from classifier.features import FeatureSettings, Features, message_text
-from classifier.linear import CalibratedLinearSVC
+from classifier.features import message_text
 from classifier.text import Tokenizer, read_user_dict
-from research.experiments import report_split, tuning_folds
+from research.joint import pair_with_block, write_tables
 
 CACHE = Path(__file__).parent.parent / "cache"
 VECTORS = CACHE / "static_e5.npz"
@@ -96,44 +93,18 @@ class Static:
 
 
 def _probabilities(train_part, test_part, weight: float, tokenizer: Tokenizer):  # type: ignore[no-untyped-def]
-    texts = [message_text(e.title, e.body) for e in train_part]
-    test_texts = [message_text(e.title, e.body) for e in test_part]
-    targets = [e.label for e in train_part]
+    block = None
     if weight:
+        texts = [message_text(e.title, e.body) for e in train_part]
         static = Static(tokenizer, texts)
-        extra = sp.csr_matrix(weight * static.vectors(texts))
-        test_extra = sp.csr_matrix(weight * static.vectors(test_texts))
-    tables = []
-    for settings in (FeatureSettings(), replace(FeatureSettings(), sublinear_tf=True)):
-        features = Features(tokenizer, settings)
-        cleaned, tokens = features.prepare(texts)
-        matrix = features.fit_prepared(cleaned, tokens)
-        test_matrix = features.transform(test_texts)
-        if weight:
-            matrix, test_matrix = sp.hstack([matrix, extra]).tocsr(), sp.hstack([test_matrix, test_extra]).tocsr()
-        svm = CalibratedLinearSVC().fit(matrix, targets)
-        tables.append(svm.predict_proba(test_matrix))
-        labels = [str(x) for x in svm.classes_]
-    return (tables[0] + tables[1]) / 2, labels
+        block = (weight * static.vectors(texts), weight * static.vectors([message_text(e.title, e.body) for e in test_part]))
+    return pair_with_block(train_part, test_part, tokenizer, block)
 
 
 def tables(weights: list[str]) -> None:
-    extra = read_examples(SHIPPED_DATA[1])
-    tune, report = report_split()
     tokenizer = _tokenizer()
-    parts = [*tuning_folds(tune, extra), (list(tune) + extra, report)]
-    index = {id(e): i for i, e in enumerate(tune)}
-    order = [index[id(e)] for _, test_part in parts[:3] for e in test_part]
-    for weight in map(float, weights):
-        out = []
-        for number, (train_part, test_part) in enumerate(parts, 1):
-            started = time.perf_counter()
-            table, labels = _probabilities(train_part, test_part, weight, tokenizer)
-            out.append(table)
-            print(f"w={weight} part {number}: {time.perf_counter() - started:.0f} s", flush=True)
-        np.savez(CACHE / f"static_{weight}.npz", labels=np.array(labels), oof_index=np.array(order),
-                 oof_truth=np.array([tune[i].label for i in order]), report_truth=np.array([e.label for e in report]),
-                 oof=np.concatenate(out[:3]), report=out[3])
+    write_tables("static", weights, lambda train_part, test_part, weight: _probabilities(
+        train_part, test_part, weight, tokenizer))
 
 
 def _figures(table: np.ndarray, truth: np.ndarray, labels: np.ndarray, t: float):  # type: ignore[no-untyped-def]
