@@ -179,19 +179,7 @@ def main() -> None:
                 for url in dict.fromkeys(urls):
                     _each(client, url, args.repeat, log)
                 continue
-            runs = []
-            for i, url in enumerate((urls * (args.repeat + 1))[:args.repeat + 1]):
-                log.clear()
-                profile.on = bool(args.profile and i)
-                t, cpu = time.perf_counter(), time.process_time()
-                answer = client.get(url)
-                wall = (time.perf_counter() - t) * 1000
-                cpu = (time.process_time() - cpu) * 1000
-                profile.on = False
-                assert answer.status_code == 200, (url, answer.status_code, answer.text[:300])
-                if i:
-                    runs.append((wall, list(log), len(answer.content), cpu))
-            runs.sort(key=lambda r: r[0])
+            runs = _runs(client, urls, args.repeat, log, profile if args.profile else None)
             wall, statements, size, _ = runs[len(runs) // 2]
             db = sum(ms for _, ms in statements)
             print(f"{name:<9} wall {wall:7.1f} ms (min {runs[0][0]:.1f}, max {runs[-1][0]:.1f}); "
@@ -205,21 +193,33 @@ def main() -> None:
             print(f"  (median of {len(runs)}: {statistics.median(r[0] for r in runs):.1f} ms)")
 
 
-def _each(client: Any, url: str, repeat: int, log: list[tuple[str, float]]) -> None:
-    """One address asked once to warm up, then `repeat` times; the median request's statements."""
+def _runs(client: Any, urls: list[str], repeat: int, log: list[tuple[str, float]],
+          profile: ServerProfile | None = None) -> list[tuple[float, list[tuple[str, float]], int, float]]:
+    """The addresses asked in turn, the first request a warm-up, then `repeat` more: (wall ms,
+    statements, page bytes, CPU ms) of each, fastest first."""
     runs = []
-    for i in range(repeat + 1):
+    for i, url in enumerate((urls * (repeat + 1))[:repeat + 1]):
         log.clear()
-        t = time.perf_counter()
+        if profile is not None:
+            profile.on = bool(i)
+        t, cpu = time.perf_counter(), time.process_time()
         answer = client.get(url)
         wall = (time.perf_counter() - t) * 1000
+        cpu = (time.process_time() - cpu) * 1000
+        if profile is not None:
+            profile.on = False
         assert answer.status_code == 200, (url, answer.status_code, answer.text[:300])
         if i:
-            runs.append((wall, [ms for _, ms in log]))
-    runs.sort(key=lambda r: r[0])
-    wall, statements = runs[len(runs) // 2]
-    print(f"  {unquote(url):<28} wall {wall:6.1f} ms; {len(statements)} statements {sum(statements):6.1f} ms: "
-          + " ".join(f"{ms:.1f}" for ms in statements), flush=True)
+            runs.append((wall, list(log), len(answer.content), cpu))
+    return sorted(runs, key=lambda r: r[0])
+
+
+def _each(client: Any, url: str, repeat: int, log: list[tuple[str, float]]) -> None:
+    """One address's median request: the time of each of its statements, in order."""
+    runs = _runs(client, [url], repeat, log)
+    wall, statements, _, _ = runs[len(runs) // 2]
+    print(f"  {unquote(url):<28} wall {wall:6.1f} ms; {len(statements)} statements "
+          f"{sum(ms for _, ms in statements):6.1f} ms: " + " ".join(f"{ms:.1f}" for _, ms in statements), flush=True)
 
 
 if __name__ == "__main__":

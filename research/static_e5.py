@@ -75,7 +75,6 @@ class Static:
         self.table = np.array([known[w] for w in kept], dtype=np.float32)
         self.weight = np.array([SIF_A / (SIF_A + tokens[w] / total) for w in kept], dtype=np.float32)
         # Remove the common direction (SIF's first principal component): every mean shares it.
-        self.common = np.zeros(self.table.shape[1], dtype=np.float32)
         first = self.vectors(train_texts, remove=False)
         _, _, vt = np.linalg.svd(first - first.mean(0), full_matrices=False)
         self.common = vt[0]
