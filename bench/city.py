@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=66_000, help="tickets a day (Beijing: about 66,000)")
     parser.add_argument("--streams", type=int, default=2, help="COPY processes and index builds at once")
     parser.add_argument("--without-index", action="append", default=[], metavar="NAME",
-                        help="leave this index unbuilt (repeatable), e.g. ix_tickets_words, whose build is most of a big load")
+                        help="leave this index unbuilt (repeatable), e.g. ix_tickets_month_words, whose build is most of a big load")
     parser.add_argument("--hash-chain", action="store_true", help="chain the events' hashes (slower)")
     parser.add_argument("--seconds", type=int, default=15, help="per measurement")
     parser.add_argument("--skip-load", action="store_true", help="measure the tickets already loaded")

@@ -143,7 +143,8 @@ def search(session: Session, text: str, *, unit_id: int | None = None, limit: in
     text = text.strip()
     if not text:
         return []
-    statement = select(Ticket).where(_matches(text, unit_id, _dialect(session)))
+    dialect = _dialect(session)
+    statement = select(Ticket).where(_matches(text, unit_id, dialect, days=_days_for(session, text, dialect)))
     if unit_id is not None:
         statement = statement.where(_seen_by_unit(unit_id))
     return list(session.scalars(statement.order_by(Ticket.received_at.desc()).limit(limit)))
@@ -153,7 +154,8 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = True, days: range | None = None) -> Any:
+def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = True, days: range | None = None,
+             by_day: bool = False) -> Any:
     # Only digits and dashes can be a ticket number. A word alone keeps the words' condition
     # at the top of the WHERE: with an OR above it PostgreSQL checks the index's condition
     # again on every row it reads, and computing a ticket's pairs costs a tenth of a millisecond.
@@ -170,7 +172,7 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
                 or_(Ticket.number == text, and_(Ticket.confidential.is_(False), Ticket.phone == whole))
         conditions.append(Ticket.phone.contains(national.removeprefix("0"), autoescape=True))
     if not _NUMBER.match(text):
-        conditions.append(text_search.words_match(text, dialect, indexed=indexed, days=days))
+        conditions.append(text_search.words_match(text, dialect, indexed=indexed, days=days, by_day=by_day))
         if _NUMBER_PREFIX.match(text):
             # Only digits and dashes can begin a number; a word never does, and leaving it
             # out keeps the words' indexes usable (a prefix LIKE has none under C.UTF-8).
@@ -238,11 +240,12 @@ def _listed_tickets() -> Select[Any]:
 
 
 def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *, indexed: bool = True,
-              window: Slice | None = None, columns: tuple[Any, ...] = ()) -> Select[Any]:
+              window: Slice | None = None, columns: tuple[Any, ...] = (), span: range | None = None) -> Select[Any]:
     """The staff search as one statement, newest first; `window`: among the tickets received
-    within that slice of time only. Lists never show the classifier's routing: its JSON is left unread
-    (decoding it was 6.7 ms of a 50-ticket page), and reading it from a listed ticket raises.
-    `columns`: these instead of the tickets."""
+    within that slice of time only; `span`: the days of every ticket, as _days_for gives them
+    (the word index asks for them). Lists never show the classifier's routing: its JSON is left
+    unread (decoding it was 6.7 ms of a 50-ticket page), and reading it from a listed ticket
+    raises. `columns`: these instead of the tickets."""
     statement = select(*columns) if columns else _listed_tickets()
     if visible_to_unit is not None:
         statement = statement.where(_seen_by_unit(visible_to_unit))
@@ -257,14 +260,15 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
     text = wanted.text.strip()
     # A slice's days listed to the word index keep it alone: with received_at beside them the
     # planner may read the slice by time and compute every ticket's words (0.1 ms each).
-    days = window.days if window is not None and indexed and dialect == "postgresql" \
-        and text_search.indexable(text) else None
-    if window is not None and days is None:
-        statement = statement.where(Ticket.received_at >= window.since)
+    by_day = window is not None and indexed and dialect == "postgresql" and text_search.indexable(text)
+    if window is not None and not by_day:
+        if window.since is not None:
+            statement = statement.where(Ticket.received_at >= window.since)
         if window.until is not None:
             statement = statement.where(Ticket.received_at < window.until)
     if text:
-        statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days))
+        statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed,
+                                             days=window.days if by_day and window else span, by_day=by_day))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
 
 
@@ -277,7 +281,9 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     wanted = wanted or TicketFilter(text=text, state=state, unit_id=unit_id)
     if _by_words(wanted.text):
         return _words_page(session, wanted, visible_to_unit, page, page_size)
-    statement = _filtered(wanted, visible_to_unit, _dialect(session))
+    dialect = _dialect(session)
+    span = _days_for(session, wanted.text.strip(), dialect, wanted.period)
+    statement = _filtered(wanted, visible_to_unit, dialect, span=span)
     if _by_digits(wanted.text) and page == 1:
         # A number or a phone matches a few tickets: a first page short of full is every
         # match, and its length the count (one statement instead of two).
@@ -321,22 +327,24 @@ def _count(session: Session, statement: Select[Any]) -> int:
 
 @dataclass(frozen=True)
 class Slice:
-    """The tickets received from `since` to before `until` (None: up to now). On PostgreSQL
-    the word index alone keeps a slice, by the days it lists (`days`; the newest slice lists
-    the day after the newest ticket's too, for tickets received while the search runs)."""
+    """The tickets received from `since` (None: the oldest) to before `until` (None: up to
+    now). On PostgreSQL the word index alone keeps a slice, by the days it lists (`days`; the
+    newest slice lists the day after the newest ticket's too, for tickets received while the
+    search runs)."""
 
-    since: dt.datetime
+    since: dt.datetime | None
     until: dt.datetime | None
     days: range
 
 
 # A search by words lists its matches among the tickets of its newest day, then the 2 days
-# before, then every ticket, and stops when the count passes COUNT_LIMIT. Asked for a few
-# days' tickets, the word index reads those days' lists (66,000 tickets a Beijing day) or the
-# word's own list, whichever is shorter, and lists those days' matches alone; asked for every
-# ticket, it lists every match of the word (路灯: 78,000 on ten million tickets, 31 ms).
-# (7 days listed as 8 cost 25 ms: the index read all 8 days' lists, each shorter than 路灯's.)
-NEWEST_DAYS = (1, 3)
+# before, then the rest of its newest 10 and 30 days, then every older day, and stops when the
+# count passes COUNT_LIMIT. Asked for some days' tickets, the word index goes through the
+# word's lists of the 30-day buckets those days fall in and lists those days' matches alone;
+# the slices do not overlap, so no match is listed twice. (On ten million tickets, wrk c=32:
+# 1 and 3 days then every older day 73 requests/s; 1, 3 and 30 days 77; 1, 3, 10 and 30 days
+# 78-90; 1, 3, 7, 14 and 30 days 86.)
+NEWEST_DAYS = (1, 3, 10, 30)
 # For the statements of a search by words (PostgreSQL): the list of a word's rows must stay
 # exact (past work_mem it turns into a list of pages, and each row of those has its pairs
 # computed again, 0.1 ms a row: 250 ms for 路灯's count on ten million); no JIT (its 18 ms of
@@ -345,21 +353,40 @@ NEWEST_DAYS = (1, 3)
 SEARCH_SETTINGS = {"work_mem": "64MB", "jit": "off", "max_parallel_workers_per_gather": "0"}
 
 
-def _newest_slices(session: Session, before: dt.datetime | None = None) -> list[Slice]:
-    """The newest day, then the days before it up to NEWEST_DAYS in all, newest first, ending
-    at the newest ticket received before `before` (a period's end); none that would reach the
-    oldest ticket's day (every ticket is listed last anyway)."""
-    oldest, newest = session.execute(select(func.min(Ticket.received_at), func.max(Ticket.received_at)).where(
-        Ticket.received_at < before if before is not None else True)).one()
+def _received_days(session: Session, period: Period | None = None) -> range:
+    """The days of the tickets received (within `period`), from the oldest's to the day after
+    the newest's (for tickets received while a search runs); empty when there are none."""
+    statement = select(func.min(Ticket.received_at), func.max(Ticket.received_at))
+    if period is not None:
+        statement = statement.where(Ticket.received_at >= period.start, Ticket.received_at < period.end)
+    oldest, newest = session.execute(statement).one()
     if newest is None:
+        return range(0)
+    return range(text_search.day_of(oldest), text_search.day_of(newest) + 2)
+
+
+def _days_for(session: Session, text: str, dialect: str, period: Period | None = None) -> range | None:
+    """The days a search for `text` goes through, where the word index is asked (it lists each
+    word by 30-day bucket); None where it is not."""
+    if dialect != "postgresql" or not text_search.indexable(text) or _by_digits(text):
+        return None
+    return _received_days(session, period)
+
+
+def _slices(days: range) -> list[Slice]:
+    """The newest day of `days` (as _received_days gives them), then the days before it up to
+    each of NEWEST_DAYS in all, newest first, then every older day: slices of time that do not
+    overlap and together hold every ticket of `days` (a newest slice that would reach the
+    oldest ticket's day is left to the last)."""
+    if not days:
         return []
-    last, first = text_search.day_of(newest), text_search.day_of(oldest)
+    last, first = days.stop - 2, days.start
     slices: list[Slice] = []
     until, upto = None, last + 2
     for start in (last - n + 1 for n in NEWEST_DAYS if last - n + 1 > first):
         slices.append(Slice(text_search.day_start(start), until, range(start, upto)))
         until, upto = text_search.day_start(start), start
-    return slices
+    return [*slices, Slice(None, until, range(first, upto))]
 
 
 # Matches as listed: time and id. Naive times: the UTC type's conversion of each was two
@@ -381,12 +408,13 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
     if dialect == "postgresql":
         session.execute(select(*[func.set_config(name, value, True) for name, value in SEARCH_SETTINGS.items()]))
     offset = (page - 1) * page_size
+    span = _received_days(session, wanted.period)
 
     def listed(window: Slice | None, limit: int) -> list[tuple[dt.datetime, int]]:
-        statement = _filtered(wanted, visible_to_unit, dialect, window=window, columns=_LISTED)
+        statement = _filtered(wanted, visible_to_unit, dialect, window=window, columns=_LISTED, span=span)
         return [(at, ticket_id) for at, ticket_id in session.execute(statement.order_by(None).limit(limit))]
 
-    slices = _newest_slices(session, wanted.period.end if wanted.period else None)
+    slices = _slices(span)
     seen, cut = 0, None
     known: list[tuple[dt.datetime, int]] = []
     for i, piece in enumerate(slices):
@@ -396,14 +424,6 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
             cut = i
             break
         known.extend(rows)
-    else:
-        # Every ticket, from the start: telling the index the older days alone made it read
-        # the newest days' lists (12 of 34 ms for 公交车站 on ten million), so the newest
-        # slices' few matches are listed again instead.
-        rows = listed(None, COUNT_LIMIT + 1)
-        seen = len(rows)
-        if seen <= COUNT_LIMIT:
-            known = rows
     wanted_rows = offset + page_size if seen > COUNT_LIMIT else min(offset + page_size, seen)
     if len(known) >= wanted_rows:
         known.sort(reverse=True)
@@ -413,12 +433,12 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
         # first with LIKE alone, which reads about offset + page_size divided by the word's
         # share of the day's tickets (by arithmetic, about 280 for 小区's first page at 18%),
         # not by sorting every one of the day's matches (more than COUNT_LIMIT).
-        statement = _filtered(wanted, visible_to_unit, dialect, indexed=False, window=slices[0])
+        statement = _filtered(wanted, visible_to_unit, dialect, indexed=False, window=slices[0], span=span)
     else:
         window = None
         if cut is not None and wanted_rows <= seen:   # those slices hold the page
             window = Slice(slices[cut].since, None, range(slices[cut].days.start, slices[0].days.stop))
-        statement = _filtered(wanted, visible_to_unit, dialect, window=window)
+        statement = _filtered(wanted, visible_to_unit, dialect, window=window, span=span)
     tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
     return _ticket_page(tickets, page, page_size, seen)
 
@@ -432,7 +452,9 @@ def _by_ids(session: Session, ids: list[int]) -> list[Ticket]:
 def filtered_tickets(session: Session, wanted: TicketFilter, *, visible_to_unit: int | None = None,
                      limit: int = 10_000) -> list[Ticket]:
     """Every ticket of a staff search (up to `limit`), newest first, for a download."""
-    return list(session.scalars(_filtered(wanted, visible_to_unit, _dialect(session)).limit(limit)))
+    dialect = _dialect(session)
+    span = _days_for(session, wanted.text.strip(), dialect, wanted.period)
+    return list(session.scalars(_filtered(wanted, visible_to_unit, dialect, span=span).limit(limit)))
 
 
 def tickets_of_phone(session: Session, phone: str, *, limit: int = 10) -> list[Ticket]:

@@ -4,14 +4,17 @@
 on PostgreSQL one GIN index narrows the rows it is checked on (the LIKE rechecks every
 candidate, so the index never changes the result):
 
-- `ticket_words(title, body, received_at)`: every pair of neighbouring characters of the title
-  and body, and the day the ticket was received (`#20791`, days since 1970-01-01 UTC), as a
-  tsvector. A text holding a pattern holds every pair of the pattern, so any pattern of 2 or
-  more characters (路灯, 安全隐患, A3区, 150) is served by the AND of its pairs; the day lets a
-  search ask for the matches of its last days only (`'路灯' & ('#20790' | '#20791')`), which
-  the index answers with those rows alone instead of every ticket holding the pair (路灯: tens
-  of thousands on ten million tickets, a page of them sorted by time took seconds). A day
-  lexeme never looks like a pair: it is longer than two characters. The pairs are cut by two
+- `ticket_month_words(title, body, received_at)`: every pair of neighbouring characters of the
+  title and body, each tagged with the ticket's 30-day bucket ('路灯@693', days since 1970-01-01
+  UTC divided by 30), and the day the ticket was received ('#20791'), as a tsvector. A text
+  holding a pattern holds every pair of the pattern, so any pattern of 2 or more characters
+  (路灯, 安全隐患, A3区, 150) is served by the AND of its pairs in each bucket, the buckets ORed;
+  the days let a search ask for the matches of its last days only
+  (`'路灯@693' & ('#20790' | '#20791')`), which the index answers by going through the word's
+  list of that month (路灯: 15,760 in one bucket of ten million tickets) and looking those rows' days up,
+  instead of every ticket holding the pair (78,000) or every ticket of those days (66,000 a day):
+  it goes through the shortest list a row must be on. A tagged pair or a day never looks like
+  another: a day has no '@', a pair is two characters before its '@'. The pairs are cut by two
   regexps and split on a control character (\\x01) straight into an array: no text search
   parser. A 1-character pattern, or one holding \\x01, is checked by LIKE alone.
 - pg_trgm on the phone (a phone is searched by any part of it), and the ticket number's
@@ -21,20 +24,21 @@ The function is declared STRICT, which keeps the planner from inlining its body 
 is not strict), and costly (COST 100, a hundred LIKEs): inlined, it looked as cheap as a few
 regexps, and a newest-first scan that computes the pairs of each row it reads could win over
 the index. (COST 10000, nearer its true cost, put the plans' estimates above jit_above_cost:
-140 ms of JIT.) Migration 0035 installs these (0015 and 0031 installed the former ones); change
+140 ms of JIT.) Migration 0036 installs these (0015, 0031 and 0035 installed the former ones); change
 them only in a new migration. SQLite keeps plain LIKE.
 """
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, literal, or_
+from sqlalchemy import String, and_, cast, false, func, literal, or_
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from dispatch.models import Ticket
 
-WORDS_INDEX = "ix_tickets_words"
+WORDS_INDEX = "ix_tickets_month_words"
 PHONE_INDEX = "ix_tickets_phone_trgm"
 # Ticket numbers by their beginning (`number LIKE '20260101%'`): the unique index's collation
 # (C.UTF-8) cannot serve a prefix LIKE, the pattern operator class can.
@@ -43,22 +47,24 @@ INDEXES = (WORDS_INDEX, PHONE_INDEX, NUMBER_PREFIX_INDEX)
 
 SEPARATOR = "\x01"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-# The pairs at even and at odd offsets, each followed by the separator, then the day, then
-# split on the separator; a lone last character and empty pieces (next to a separator in the
-# text) are left in or removed, neither matters: a pattern is looked up by its own pairs only.
-# received_at is UTC without a time zone, so the day is an immutable function of it.
-WORDS_FUNCTION = r"""CREATE OR REPLACE FUNCTION ticket_words(title text, body text, received_at timestamp)
+BUCKET_DAYS = 30
+# The pairs at even and at odd offsets, each tagged with its ticket's 30-day bucket and followed
+# by the separator, then the day, then split on the separator; a lone last character and empty
+# pieces (next to a separator in the text) are left in or removed, neither matters: a pattern is
+# looked up by its own tagged pairs only. received_at is UTC without a time zone, so the day and
+# its bucket (integer division, as bucket_of) are immutable functions of it.
+WORDS_FUNCTION = r"""CREATE OR REPLACE FUNCTION ticket_month_words(title text, body text, received_at timestamp)
     RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 100 AS
     $$ SELECT array_to_tsvector(array_remove(string_to_array(
-           regexp_replace(title || E'\n' || body, '..', E'\\&\x01', 'g') || E'\x01' ||
-           regexp_replace(substr(title || E'\n' || body, 2), '..', E'\\&\x01', 'g') || E'\x01#' ||
-           floor(extract(epoch FROM received_at) / 86400)::int, E'\x01'), '')) $$"""
+           regexp_replace(x.t, '..', E'\\&@' || x.d / 30 || E'\x01', 'g') || E'\x01' ||
+           regexp_replace(substr(x.t, 2), '..', E'\\&@' || x.d / 30 || E'\x01', 'g') || E'\x01#' || x.d, E'\x01'), ''))
+       FROM (SELECT title || E'\n' || body AS t, floor(extract(epoch FROM received_at) / 86400)::int AS d) AS x $$"""
 
 
 def create_statements(*, concurrently: bool = False) -> list[str]:
     how = "CONCURRENTLY IF NOT EXISTS" if concurrently else "IF NOT EXISTS"
     return ["CREATE EXTENSION IF NOT EXISTS pg_trgm", WORDS_FUNCTION,
-            f"CREATE INDEX {how} {WORDS_INDEX} ON tickets USING gin (ticket_words(title, body, received_at))",
+            f"CREATE INDEX {how} {WORDS_INDEX} ON tickets USING gin (ticket_month_words(title, body, received_at))",
             f"CREATE INDEX {how} {PHONE_INDEX} ON tickets USING gin (phone gin_trgm_ops)",
             f"CREATE INDEX {how} {NUMBER_PREFIX_INDEX} ON tickets (number varchar_pattern_ops)"]
 
@@ -73,27 +79,61 @@ def day_start(day: int) -> dt.datetime:
     return EPOCH + dt.timedelta(days=day)
 
 
+def bucket_of(day: int) -> int:
+    """The 30-day bucket of a day lexeme's number, as ticket_month_words() computes it (SQL's
+    integer division truncates toward zero)."""
+    return day // BUCKET_DAYS if day >= 0 else -(-day // BUCKET_DAYS)
+
+
 def pairs(text: str) -> list[str]:
-    """The pairs of neighbouring characters of `text`, as ticket_words() cuts a ticket's."""
+    """The pairs of neighbouring characters of `text`, as ticket_month_words() cuts a ticket's."""
     return sorted({text[i:i + 2] for i in range(len(text) - 1)})
 
 
-def pairs_query(text: str) -> str:
-    """The tsquery text 'p1' & 'p2' & …: each pair quoted, so no character is an operator."""
-    return " & ".join("'" + p.replace("\\", "\\\\").replace("'", "''") + "'" for p in pairs(text))
+def _quoted(lexeme: str) -> str:
+    # Each lexeme quoted, so no character is a tsquery operator.
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def words_match(text: str, dialect: str, *, indexed: bool = True, days: range | None = None) -> Any:
+def words_query(text: str, days: range, *, by_day: bool = False) -> str | None:
+    """The tsquery text of `text` among the tickets received on `days`: per 30-day bucket the
+    AND of its pairs tagged with the bucket ('路灯@693'), and with `by_day` the OR of those days
+    in it ('#20790' | '#20791') unless they are all of its days; the buckets ORed. None for no
+    day at all.
+
+    By day, the index goes through the word's list of the bucket (a month of its matches)
+    and looks the days up for those rows alone, instead of going through the days' lists
+    (every ticket of those days)."""
+    terms = pairs(text)
+    buckets = []
+    for bucket, group in itertools.groupby(days, bucket_of):
+        query = " & ".join(_quoted(f"{p}@{bucket}") for p in terms)
+        in_bucket = list(group)
+        whole = bucket_of(in_bucket[0] - 1) != bucket and bucket_of(in_bucket[-1] + 1) != bucket
+        if by_day and not whole:   # a whole bucket's days would only add lookups
+            query += " & (" + " | ".join(f"'#{day}'" for day in in_bucket) + ")"
+        buckets.append(query)
+    if not buckets:
+        return None
+    return buckets[0] if len(buckets) == 1 else " | ".join(f"( {q} )" for q in buckets)
+
+
+def words_match(text: str, dialect: str, *, indexed: bool = True, days: range | None = None,
+                by_day: bool = False) -> Any:
     """Tickets whose title or body holds `text`, with the word index's help where it has some
-    (not `indexed`: LIKE alone, for a scan of a few thousand rows). `days`: only the tickets
-    received on those days match, as the index lists them (no received_at beside it: the
-    planner could then read the days by time and compute every ticket's pairs)."""
+    (not `indexed`: LIKE alone, for a scan of a few thousand rows). `days`: the days whose
+    tickets may match, every ticket's from the oldest's to the day after the newest's
+    (queries.ticket_days) or with `by_day` a slice of them, as the index lists them (no
+    received_at beside it: the planner could then read the days by time and compute every
+    ticket's pairs). The index needs them; without them on PostgreSQL this is an error."""
     like = or_(Ticket.title.contains(text, autoescape=True), Ticket.body.contains(text, autoescape=True))
     if indexed and dialect == "postgresql" and indexable(text):
-        query = pairs_query(text)
-        if days:
-            query += " & (" + " | ".join(f"'#{day}'" for day in days) + ")"
-        found = func.ticket_words(Ticket.title, Ticket.body, Ticket.received_at).op("@@")(
+        if days is None:
+            raise ValueError("the word index needs the days searched")
+        query = words_query(text, days, by_day=by_day)
+        if query is None:
+            return false()
+        found = func.ticket_month_words(Ticket.title, Ticket.body, Ticket.received_at).op("@@")(
             cast(literal(query, String()), TSQUERY))
         return and_(found, like)
     return like

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,27 @@ def test_search_by_words_finds_every_ticket_like_finds(session: Session, real_ti
     assert found_some >= len(WORDS) - 3   # the set is not vacuous on these texts
 
 
+def test_search_by_words_over_many_months_finds_what_like_finds(session: Session, rules: IntakeRules) -> None:
+    """Tickets received over a year and more, across the index's 30-day buckets (and either side
+    of their edges): every search of the staff pages finds, counts and pages what LIKE finds."""
+    with DATA.open(encoding="utf-8") as file:
+        rows = [row for _, row in zip(range(80), csv.DictReader(file))]
+    start = dt.datetime(2025, 1, 1, 23, 30, tzinfo=dt.timezone.utc)
+    for i, row in enumerate(rows):
+        new_ticket(session, rules, body=(row["title"] + "。" + row["body"])[:400],
+                   now=start + dt.timedelta(days=i * 6 + i % 2, minutes=i))
+    session.flush()
+    checked = 0
+    for word in WORDS:
+        expected = _like_ids(session, word)
+        assert {t.id for t in queries.filtered_tickets(session, TicketFilter(text=word))} == expected, word
+        assert {t.id for t in queries.search(session, word, limit=1_000)} == expected, word
+        found = queries.staff_tickets(session, text=word, page_size=500)
+        assert ({t.id for t in found.tickets}, found.total) == (expected, len(expected)), word
+        checked += len(expected) > 1
+    assert checked >= 8
+
+
 def test_the_word_indexes_are_used_on_postgresql(session: Session, real_tickets: int) -> None:
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite keeps LIKE")
@@ -60,7 +82,8 @@ def test_the_word_indexes_are_used_on_postgresql(session: Session, real_tickets:
     plans = {}
     for word in ("路灯", "安全隐患", "13812345678", "1234567", "20260101"):
         # The matching alone: on a table this small the newest-first index would win the sort.
-        statement = queries._filtered(TicketFilter(text=word), None, "postgresql").order_by(None)
+        span = queries._days_for(session, word, "postgresql")
+        statement = queries._filtered(TicketFilter(text=word), None, "postgresql", span=span).order_by(None)
         compiled = statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
         plans[word] = "\n".join(session.scalars(text(f"EXPLAIN {compiled}")))
     # A window of days is asked of the word index too (by the days it lists), not read by time.
@@ -72,7 +95,7 @@ def test_the_word_indexes_are_used_on_postgresql(session: Session, real_tickets:
     compiled = statement.compile(dialect=session.get_bind().dialect)
     plans["window"] = "\n".join(row[0] for row in session.connection().exec_driver_sql(
         f"EXPLAIN {compiled}", compiled.construct_params()))
-    assert f"'#{text_search.day_of(newest)}'" in plans["window"]
+    assert f"'#{last}'" in plans["window"] and f"'路灯@{text_search.bucket_of(last)}'" in plans["window"]
     for word in ("路灯", "安全隐患", "window"):
         assert text_search.WORDS_INDEX in plans[word], plans[word]
     assert "ix_tickets_phone_received_at" in plans["13812345678"]   # a whole number: the caller's tickets
@@ -166,8 +189,8 @@ def test_a_rare_word_is_counted_among_every_ticket(
 
 def test_a_rare_word_is_listed_once_a_slice_and_its_pages_are_read_by_id(
         session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fewer matches than the count limit: the newest day's and the 2 days before's matches
-    are listed, then every ticket's, which gives the count; the pages come from that list,
+    """Fewer matches than the count limit: the newest day's, the 2 days before's and every
+    older day's matches are listed, which gives the count; the pages come from those lists,
     read by id, as the whole search orders them (no statement sorts the matches)."""
     start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
     for i in range(30):
@@ -192,7 +215,7 @@ def test_a_rare_word_is_listed_once_a_slice_and_its_pages_are_read_by_id(
         with statements_sent(session.connection()) as sent:
             found = queries.staff_tickets(session, text="水管破裂", page=n, page_size=8)
         assert (found.total, found.more, found.pages) == (20, False, 3)
-        assert listed == [1, 4, 20], listed   # the newest day, the 2 before, then every ticket
+        assert listed == [1, 4, 15], listed   # the newest day, the 2 before, every older day
         assert "tickets.id IN" in sent[-1], sent[-1]
         assert sum("ORDER BY" in statement for statement in sent) == 0, sent
         pages.append([t.id for t in found.tickets])
@@ -204,9 +227,11 @@ def test_the_pair_index_holds_every_pattern_a_text_holds(session: Session) -> No
     newlines and tsquery operators in the text or the pattern."""
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite keeps LIKE")
-    alphabet = "路灯小区ab1 \n'\\:&|!*()<->%_\x01\t　"
+    alphabet = "路灯小区ab1 \n'\\:&|!*()<->%_\x01\t　@#"
     picker = random.Random(14)
     checked = 0
+    moment = dt.datetime(2026, 3, 7, 23, 59, 59)
+    day = text_search.day_of(moment)
     for _ in range(300):
         title = "".join(picker.choice(alphabet) for _ in range(picker.randint(0, 6)))
         body = "".join(picker.choice(alphabet) for _ in range(picker.randint(0, 12)))
@@ -217,18 +242,52 @@ def test_the_pair_index_holds_every_pattern_a_text_holds(session: Session) -> No
         pattern = source[start:picker.randint(start + 2, len(source))]
         if text_search.SEPARATOR in pattern:
             continue   # served by LIKE alone
-        found = session.scalar(text("SELECT ticket_words(:title, :body, now()::timestamp) @@ CAST(:query AS tsquery)"),
-                               {"title": title, "body": body, "query": text_search.pairs_query(pattern)})
+        found = session.scalar(text("SELECT ticket_month_words(:title, :body, :at) @@ CAST(:query AS tsquery)"),
+                               {"title": title, "body": body, "at": moment,
+                                "query": text_search.words_query(pattern, range(day, day + 1), by_day=True)})
         assert found, (title, body, pattern)
         checked += 1
     assert checked > 200
-    # And the index is not a mere "true": a pattern whose pairs are not all there is left out.
-    assert not session.scalar(text("SELECT ticket_words('路灯坏了', '', now()::timestamp) @@ CAST(:query AS tsquery)"),
-                              {"query": text_search.pairs_query("路灯了")})
-    # The day: the one of received_at in UTC, as day_of() reckons it, on either side of midnight.
-    for moment in (dt.datetime(2026, 3, 1, 23, 59, 59), dt.datetime(2026, 3, 2), dt.datetime(1969, 12, 31, 12)):
-        words = session.scalar(text("SELECT ticket_words('路灯', '', :at)::text"), {"at": moment})
-        assert f"'#{text_search.day_of(moment)}'" in words and words.count("'#") == 1, (moment, words)
+
+    def holds(pattern: str, at: dt.datetime, days: range, by_day: bool = False) -> bool:
+        return bool(session.scalar(text("SELECT ticket_month_words('路灯坏了', '', :at) @@ CAST(:query AS tsquery)"),
+                                   {"at": at, "query": text_search.words_query(pattern, days, by_day=by_day)}))
+    # And the index is not a mere "true": a pattern whose pairs are not all there is left out,
+    # and so is a ticket of another bucket or, asked by day, of another day.
+    bucket_days = range(day - day % 30, day - day % 30 + 30)
+    assert holds("路灯", moment, bucket_days) and not holds("路灯了", moment, bucket_days)
+    assert not holds("路灯", moment, range(bucket_days.stop, bucket_days.stop + 30))
+    assert holds("路灯", moment, range(day, day + 1), True) and not holds("路灯", moment, range(day + 1, day + 2), True)
+    # The day and its bucket: those of received_at in UTC, as day_of() and bucket_of() reckon
+    # them, on either side of midnight and of a bucket's edge (day 20520 begins bucket 684).
+    for moment in (dt.datetime(2026, 3, 1, 23, 59, 59), dt.datetime(2026, 3, 2), dt.datetime(2026, 3, 7, 23, 59, 59),
+                   dt.datetime(2026, 3, 8), dt.datetime(1970, 1, 31)):
+        words = session.scalar(text("SELECT ticket_month_words('路灯', '', :at)::text"), {"at": moment})
+        day = text_search.day_of(moment)
+        assert f"'#{day}'" in words and words.count("'#") == 1, (moment, words)
+        assert f"'路灯@{text_search.bucket_of(day)}'" in words, (moment, words)
+        assert set(re.findall(r"@(-?\d+)'", words)) == {str(text_search.bucket_of(day))}, (moment, words)
+    assert [text_search.bucket_of(d) for d in (20519, 20520, 0, 29, 30, -1, -30, -31)] == [683, 684, 0, 0, 1, 0, -1, -1]
+
+
+def test_the_migration_installs_the_word_index_of_text_search() -> None:
+    """0036 keeps its own copy of the function and index, so that later changes leave it as it
+    ran; while it is the latest, the two must agree."""
+    import importlib
+    months = importlib.import_module("dispatch.migrations.versions.0036_text_search_months")
+    assert months.WORDS_FUNCTION == text_search.WORDS_FUNCTION
+    assert months.WORDS_INDEX == text_search.WORDS_INDEX
+    assert months.WORDS_INDEX_STATEMENT == text_search.create_statements(concurrently=True)[2]
+
+
+def test_a_word_over_several_buckets_is_asked_bucket_by_bucket() -> None:
+    assert text_search.words_query("路灯", range(20519, 20521)) == "( '路灯@683' ) | ( '路灯@684' )"
+    assert text_search.words_query("路灯坏", range(20518, 20521), by_day=True) == (
+        "( '灯坏@683' & '路灯@683' & ('#20518' | '#20519') ) | ( '灯坏@684' & '路灯@684' & ('#20520') )")
+    # A bucket's every day: the bucket alone (683 holds days 20490 to 20519).
+    assert text_search.words_query("路灯", range(20490, 20521), by_day=True) == (
+        "( '路灯@683' ) | ( '路灯@684' & ('#20520') )")
+    assert text_search.words_query("路灯", range(0)) is None
 
 
 def test_search_by_random_words_matches_like(session: Session, rules: IntakeRules) -> None:

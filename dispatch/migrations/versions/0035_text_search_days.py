@@ -20,8 +20,6 @@ import importlib
 
 from alembic import op
 
-from dispatch import text_search
-
 revision = "0035"
 down_revision = "0034"
 branch_labels = None
@@ -31,13 +29,25 @@ depends_on = None
 pairs_0031 = importlib.import_module("dispatch.migrations.versions.0031_text_search_pairs")
 PAIRS_INDEX = pairs_0031.PAIRS_INDEX
 
+# This revision's index and function, as it installed them (0036 replaced them).
+WORDS_INDEX = "ix_tickets_words"
+WORDS_FUNCTION = r"""CREATE OR REPLACE FUNCTION ticket_words(title text, body text, received_at timestamp)
+    RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 100 AS
+    $$ SELECT array_to_tsvector(array_remove(string_to_array(
+           regexp_replace(title || E'\n' || body, '..', E'\\&\x01', 'g') || E'\x01' ||
+           regexp_replace(substr(title || E'\n' || body, 2), '..', E'\\&\x01', 'g') || E'\x01#' ||
+           floor(extract(epoch FROM received_at) / 86400)::int, E'\x01'), '')) $$"""
+WORDS_INDEX_STATEMENT = (f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {WORDS_INDEX} ON tickets "
+                         "USING gin (ticket_words(title, body, received_at))")
+
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     with op.get_context().autocommit_block():
-        for statement in text_search.create_statements(concurrently=True):
-            op.execute(statement)
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute(WORDS_FUNCTION)
+        op.execute(WORDS_INDEX_STATEMENT)
         op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {PAIRS_INDEX}")
         op.execute("DROP FUNCTION IF EXISTS ticket_pairs(text, text)")
 
@@ -48,5 +58,5 @@ def downgrade() -> None:
     with op.get_context().autocommit_block():
         op.execute(pairs_0031.PAIRS_FUNCTION)
         op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {PAIRS_INDEX} ON tickets USING gin (ticket_pairs(title, body))")
-        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {text_search.WORDS_INDEX}")
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {WORDS_INDEX}")
         op.execute("DROP FUNCTION IF EXISTS ticket_words(text, text, timestamp)")
