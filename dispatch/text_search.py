@@ -11,9 +11,9 @@ candidate, so the index never changes the result):
   (路灯, 安全隐患, A3区, 150) is served by the AND of its pairs in each bucket, the buckets ORed;
   the days let a search ask for the matches of its last days only
   (`'路灯@693' & ('#20790' | '#20791')`), which the index answers by going through the word's
-  list of that month (路灯: 15,760 in one bucket of ten million tickets) and looking those rows' days up,
-  instead of every ticket holding the pair (78,000) or every ticket of those days (66,000 a day):
-  it goes through the shortest list a row must be on. A tagged pair or a day never looks like
+  list of that month (路灯: 15,760 in one bucket of ten million tickets) and looking those
+  rows' days up, instead of every ticket holding the pair (78,204) or every ticket of those
+  days (66,000 a day): it goes through the shortest list a row must be on. A tagged pair or a day never looks like
   another: a day has no '@', a pair is two characters before its '@'. The pairs are cut by two
   regexps and split on a control character (\\x01) straight into an array: no text search
   parser. A 1-character pattern, or one holding \\x01, is checked by LIKE alone.
@@ -123,7 +123,7 @@ def words_match(text: str, dialect: str, *, indexed: bool = True, days: range | 
     """Tickets whose title or body holds `text`, with the word index's help where it has some
     (not `indexed`: LIKE alone, for a scan of a few thousand rows). `days`: the days whose
     tickets may match, every ticket's from the oldest's to the day after the newest's
-    (queries.ticket_days) or with `by_day` a slice of them, as the index lists them (no
+    (queries._received_days) or with `by_day` a slice of them, as the index lists them (no
     received_at beside it: the planner could then read the days by time and compute every
     ticket's pairs). The index needs them; without them on PostgreSQL this is an error."""
     like = or_(Ticket.title.contains(text, autoescape=True), Ticket.body.contains(text, autoescape=True))
