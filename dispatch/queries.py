@@ -267,8 +267,8 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
         if window.until is not None:
             statement = statement.where(Ticket.received_at < window.until)
     if text:
-        statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed,
-                                             days=window.days if by_day and window else span, by_day=by_day))
+        days = window.days if window is not None and by_day else span
+        statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days, by_day=by_day))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
 
 
