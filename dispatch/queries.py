@@ -8,8 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (DateTime, Integer, Select, and_, bindparam, case, func, literal_column, or_, select, true,
-                        type_coerce, union_all)
+from sqlalchemy import DateTime, Select, and_, bindparam, case, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session, defer
 
 from dispatch import rollup, text_search
@@ -394,68 +393,43 @@ def _slices(days: range) -> list[Slice]:
     return [*slices, Slice(None, until, range(first, upto))]
 
 
-# Matches as listed: time, id and slice. Naive times: the UTC type's conversion of each was two
+# Matches as listed: time and id. Naive times: the UTC type's conversion of each was two
 # thirds of reading 1,000 rows. (Columns, not a subquery of tickets: making the subquery's
 # 36 columns cost 1 ms a statement.)
 _LISTED = (type_coerce(Ticket.received_at, DateTime()), Ticket.id)
-
-
-@dataclass(frozen=True)
-class Listing:
-    """A search by words' matches as listed slice by slice, newest slice first."""
-
-    seen: int          # matches listed, up to COUNT_LIMIT + 1
-    cut: int | None    # past COUNT_LIMIT, the index of the slice the limit cut short
-    whole: int         # matches of the slices listed whole (before the cut)
-    ids: list[int]     # the page asked for among those, newest first
-
-
-def _listing(session: Session, wanted: TicketFilter, visible_to_unit: int | None, dialect: str,
-             slices: list[Slice], span: range, offset: int, limit: int) -> Listing:
-    """The matches of every slice, up to COUNT_LIMIT + 1, and the page (`offset`, `limit`)
-    among those of the slices listed whole, in one statement: the slices' statements in a
-    UNION ALL under the limit, which both databases run one after the other, newest slice
-    first, stopping where the limit is reached (the slices after it are never read); then
-    counted and paged by the database, so that only the page's ids come back. (One statement
-    a slice, each of its matches sent to the app, cost a round trip a slice and 1 ms of the
-    app's CPU for 1,000 rows.)"""
-    arms = [_filtered(wanted, visible_to_unit, dialect, window=piece, span=span,
-                      columns=(*_LISTED, literal_column(str(i), Integer()).label("slice"))).order_by(None)
-            for i, piece in enumerate(slices)]
-    listed = (arms[0] if len(arms) == 1 else union_all(*arms)).limit(COUNT_LIMIT + 1).cte("listed")
-    counted = select(func.count().label("seen"), func.max(listed.c.slice).label("last")).cte("counted")
-    # Listed in slice order: past the limit, the last slice listed is the one cut short.
-    whole = or_(counted.c.seen <= COUNT_LIMIT, listed.c.slice < counted.c.last)
-    both = listed.join(counted, true())
-    whole_count = select(func.count()).select_from(both).where(whole).scalar_subquery()
-    page = (select(listed.c.received_at, listed.c.id).select_from(both).where(whole)
-            .order_by(listed.c.received_at.desc(), listed.c.id.desc()).offset(offset).limit(limit).subquery("page"))
-    statement = (select(counted.c.seen, counted.c.last, whole_count, page.c.id)
-                 .select_from(counted.outerjoin(page, true())).order_by(page.c.received_at.desc(), page.c.id.desc()))
-    rows = session.execute(statement).all()
-    seen, last, known = rows[0][:3]
-    return Listing(seen, last if seen > COUNT_LIMIT else None, known, [r[3] for r in rows if r[3] is not None])
 
 
 def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | None, page: int,
                 page_size: int) -> TicketPage:
     """A page of a search by words, counted and read among the newest days first.
 
-    The slices' matches are listed up to COUNT_LIMIT + 1 in all. The page comes from those of
-    the slices listed whole when they hold it (every ticket of a later slice is older than
-    every one of an earlier), else from one statement over the slices down to the one cut
-    short, or over every ticket."""
+    Each newest slice's matches are listed (time and id) up to what the count still lacks to
+    pass COUNT_LIMIT; if they never pass it, every ticket's are, up to COUNT_LIMIT + 1. The
+    page comes from the rows listed whole when they hold it (every ticket of a later slice is
+    older than every one of an earlier), else from one statement over the slices down to the
+    one cut short, or over every ticket."""
     dialect = _dialect(session)
     offset = (page - 1) * page_size
     span = _received_days(session, wanted.period, settings=dialect == "postgresql")
-    if not span:
-        return _ticket_page([], page, page_size, 0)
+
+    def listed(window: Slice | None, limit: int) -> list[tuple[dt.datetime, int]]:
+        statement = _filtered(wanted, visible_to_unit, dialect, window=window, columns=_LISTED, span=span)
+        return [(at, ticket_id) for at, ticket_id in session.execute(statement.order_by(None).limit(limit))]
+
     slices = _slices(span)
-    listing = _listing(session, wanted, visible_to_unit, dialect, slices, span, offset, page_size)
-    seen, cut = listing.seen, listing.cut
+    seen, cut = 0, None
+    known: list[tuple[dt.datetime, int]] = []
+    for i, piece in enumerate(slices):
+        rows = listed(piece, COUNT_LIMIT + 1 - seen)
+        seen += len(rows)
+        if seen > COUNT_LIMIT:
+            cut = i
+            break
+        known.extend(rows)
     wanted_rows = offset + page_size if seen > COUNT_LIMIT else min(offset + page_size, seen)
-    if listing.whole >= wanted_rows:
-        return _ticket_page(_by_ids(session, listing.ids), page, page_size, seen)
+    if len(known) >= wanted_rows:
+        known.sort(reverse=True)
+        return _ticket_page(_by_ids(session, [i for _, i in known[offset:offset + page_size]]), page, page_size, seen)
     if cut == 0 and wanted_rows <= seen:
         # The newest day alone holds more than COUNT_LIMIT matches: its page is read newest
         # first with LIKE alone, which reads about offset + page_size divided by the word's

@@ -6,10 +6,11 @@ import csv
 import datetime as dt
 import io
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
-from dispatch import lifecycle
+from dispatch import lifecycle, queries
 from dispatch.actors import Actor
 from dispatch.clock import local_day_start
 from dispatch.intake import IntakeRequest, intake
@@ -145,3 +146,22 @@ def test_the_search_and_its_csv_are_for_staff_only(client: TestClient) -> None:
     for path in ("/search?state=received", "/search.csv?state=received"):
         response = client.get(path)
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_a_search_by_words_runs_with_its_settings(client: TestClient, services: Services,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its statements after the first see the search's settings (on PostgreSQL): the page's
+    statements share a transaction, so the settings the search sets for it hold."""
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no such settings")
+    login(client, "supervisor")
+    seen = []
+    searched = queries.staff_tickets
+
+    def searching(session, **kwargs):   # type: ignore[no-untyped-def]
+        found = searched(session, **kwargs)
+        seen.append({name: session.scalar(select(func.current_setting(name))) for name in queries.SEARCH_SETTINGS})
+        return found
+    monkeypatch.setattr(queries, "staff_tickets", searching)
+    assert client.get("/search", params={"q": "噪音"}).status_code == 200
+    assert seen == [queries.SEARCH_SETTINGS]

@@ -102,7 +102,10 @@ async def search(request: Request) -> Response:
         return {"asked": asked, "found": found, "unit_names": {u.id: u.name for u in units},
                 "units": [] if own is not None else units}
 
-    context = await site.services.read(work)
+    # In one transaction, not read()'s statement-by-statement commits: a search by words sets
+    # its settings (work_mem, no JIT, no parallel workers) for the transaction, and under
+    # read() they lasted only for the statement that set them.
+    context = await site.services.run(work)
     params = context["asked"].params
     context.update(q=params.get("q", ""), params=params, query=urlencode(params),
                    states=[s.value for s in State], channels=[c.value for c in Channel],
