@@ -349,7 +349,8 @@ NEWEST_DAYS = (1, 3, 10, 30)
 # exact (past work_mem it turns into a list of pages, and each row of those has its pairs
 # computed again, 0.1 ms a row: 250 ms for 路灯's count on ten million); no JIT (its 18 ms of
 # compiling is most of a count the planner guesses costly); no parallel workers (starting
-# them costs more than these statements, and under load the cores are taken).
+# them costs more than these statements, and under load the cores are taken). Set for the
+# transaction: a caller whose statements each commit by itself (Services.read) loses them.
 SEARCH_SETTINGS = {"work_mem": "64MB", "jit": "off", "max_parallel_workers_per_gather": "0"}
 
 
