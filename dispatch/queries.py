@@ -361,7 +361,8 @@ def _received_days(session: Session, period: Period | None = None, *, settings: 
     (one round trip less for a search by words)."""
     statement = select(func.min(Ticket.received_at), func.max(Ticket.received_at))
     if settings:
-        statement = statement.add_columns(*[func.set_config(name, value, True) for name, value in SEARCH_SETTINGS.items()])
+        statement = statement.add_columns(*[func.set_config(name, value, True)
+                                            for name, value in SEARCH_SETTINGS.items()])
     if period is not None:
         statement = statement.where(Ticket.received_at >= period.start, Ticket.received_at < period.end)
     oldest, newest = session.execute(statement).one()[:2]

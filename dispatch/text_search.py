@@ -13,10 +13,11 @@ candidate, so the index never changes the result):
   (`'路灯@693' & ('#20790' | '#20791')`), which the index answers by going through the word's
   list of that month (路灯: 15,760 in one bucket of ten million tickets) and looking those
   rows' days up, instead of every ticket holding the pair (78,204) or every ticket of those
-  days (66,000 a day): it goes through the shortest list a row must be on. A tagged pair or a day never looks like
-  another: a day has no '@', a pair is two characters before its '@'. The pairs are cut by two
-  regexps and split on a control character (\\x01) straight into an array: no text search
-  parser. A 1-character pattern, or one holding \\x01, is checked by LIKE alone.
+  days (66,000 a day): it goes through the shortest list a row must be on. A tagged pair or a
+  day never looks like another: a day has no '@', a pair is two characters before its '@'.
+  The pairs are cut by two regexps and split on a control character (\\x01) straight into an
+  array: no text search parser. A 1-character pattern, or one holding \\x01, is checked by
+  LIKE alone.
 - pg_trgm on the phone (a phone is searched by any part of it), and the ticket number's
   pattern operator class for a number typed by its beginning.
 
@@ -24,8 +25,8 @@ The function is declared STRICT, which keeps the planner from inlining its body 
 is not strict), and costly (COST 100, a hundred LIKEs): inlined, it looked as cheap as a few
 regexps, and a newest-first scan that computes the pairs of each row it reads could win over
 the index. (COST 10000, nearer its true cost, put the plans' estimates above jit_above_cost:
-140 ms of JIT.) Migration 0036 installs these (0015, 0031 and 0035 installed the former ones); change
-them only in a new migration. SQLite keeps plain LIKE.
+140 ms of JIT.) Migration 0036 installs these (0015, 0031 and 0035 installed the former
+ones); change them only in a new migration. SQLite keeps plain LIKE.
 """
 from __future__ import annotations
 
