@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import DateTime, Select, and_, bindparam, case, func, or_, select, type_coerce, union_all
+from sqlalchemy import DateTime, Integer, Select, String, and_, bindparam, case, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session, defer
 
 from dispatch import rollup, text_search
@@ -246,17 +246,9 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
     (the word index asks for them). Lists never show the classifier's routing: its JSON is left
     unread (decoding it was 6.7 ms of a 50-ticket page), and reading it from a listed ticket
     raises. `columns`: these instead of the tickets."""
-    statement = select(*columns) if columns else _listed_tickets()
-    if visible_to_unit is not None:
-        statement = statement.where(_seen_by_unit(visible_to_unit))
-    if wanted.state:
-        statement = statement.where(Ticket.state == wanted.state)
-    if wanted.unit_id is not None:
-        statement = statement.where(Ticket.unit_id == wanted.unit_id)
-    if wanted.channel:
-        statement = statement.where(Ticket.channel == wanted.channel)
-    if wanted.period is not None:
-        statement = statement.where(Ticket.received_at >= wanted.period.start, Ticket.received_at < wanted.period.end)
+    period = (wanted.period.start, wanted.period.end) if wanted.period is not None else None
+    statement = _narrowed(select(*columns) if columns else _listed_tickets(), visible_to_unit,
+                          wanted.state or None, wanted.unit_id, wanted.channel or None, period)
     text = wanted.text.strip()
     # A slice's days listed to the word index keep it alone: with received_at beside them the
     # planner may read the slice by time and compute every ticket's words (0.1 ms each).
@@ -270,6 +262,22 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
         days = window.days if window is not None and by_day else span
         statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days, by_day=by_day))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
+
+
+def _narrowed(statement: Select[Any], visible_to_unit: Any, state: Any, unit_id: Any, channel: Any,
+              period: tuple[Any, Any] | None) -> Select[Any]:
+    """`statement` narrowed by what is not None: values, or bind parameters (_words_listing)."""
+    if visible_to_unit is not None:
+        statement = statement.where(_seen_by_unit(visible_to_unit))
+    if state is not None:
+        statement = statement.where(Ticket.state == state)
+    if unit_id is not None:
+        statement = statement.where(Ticket.unit_id == unit_id)
+    if channel is not None:
+        statement = statement.where(Ticket.channel == channel)
+    if period is not None:
+        statement = statement.where(Ticket.received_at >= period[0], Ticket.received_at < period[1])
+    return statement
 
 
 def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state: str | None = None,
@@ -359,16 +367,23 @@ def _received_days(session: Session, period: Period | None = None, *, settings: 
     the newest's (for tickets received while a search runs); empty when there are none.
     `settings`: SEARCH_SETTINGS set for the rest of the transaction by the same statement
     (one round trip less for a search by words)."""
+    params = {"start": period.start, "end": period.end} if period is not None else {}
+    oldest, newest = session.execute(_days_statement(settings, period is not None), params).one()[:2]
+    if newest is None:
+        return range(0)
+    return range(text_search.day_of(oldest), text_search.day_of(newest) + 2)
+
+
+@functools.lru_cache(maxsize=4)
+def _days_statement(settings: bool, period: bool) -> Select[Any]:
+    # Built once (as _listing): every search asks.
     statement = select(func.min(Ticket.received_at), func.max(Ticket.received_at))
     if settings:
         statement = statement.add_columns(*[func.set_config(name, value, True)
                                             for name, value in SEARCH_SETTINGS.items()])
-    if period is not None:
-        statement = statement.where(Ticket.received_at >= period.start, Ticket.received_at < period.end)
-    oldest, newest = session.execute(statement).one()[:2]
-    if newest is None:
-        return range(0)
-    return range(text_search.day_of(oldest), text_search.day_of(newest) + 2)
+    if period:
+        statement = statement.where(Ticket.received_at >= bindparam("start"), Ticket.received_at < bindparam("end"))
+    return statement
 
 
 def _days_for(session: Session, text: str, dialect: str, period: Period | None = None) -> range | None:
@@ -401,36 +416,106 @@ def _slices(days: range) -> list[Slice]:
 _LISTED = (type_coerce(Ticket.received_at, DateTime()), Ticket.id)
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A slice's matches as its listing gives them: how many (up to the limit asked), and the
+    newest of them (time and id, newest first) when they stay under it."""
+
+    count: int
+    newest: list[tuple[dt.datetime, int]]
+
+
+@dataclass(frozen=True)
+class ListingShape:
+    """What a slice's listing is made of, its values aside: which filters, bounds of time
+    and whether the word index is asked."""
+
+    own_unit: bool
+    state: bool
+    unit: bool
+    channel: bool
+    period: bool
+    since: bool
+    until: bool
+    indexed: bool
+
+
+# Building a statement and its cache key cost the app more than running it (0.5 ms of Python
+# of a listing's 0.75, in-process): a search by words runs up to five listings, so a listing
+# is built once a shape and its values go in as parameters.
+@functools.lru_cache(maxsize=256)
+def _listing(shape: ListingShape) -> Select[Any]:
+    """Up to :limit matches counted and, if fewer, the newest :keep of them, in one statement:
+    only the rows the page may need cross the wire, not every one the count reads (reading
+    1,001 rows was a millisecond of the app's CPU, their count a tenth)."""
+    def given(name: str, present: bool) -> Any:
+        return bindparam(name) if present else None
+
+    statement = _narrowed(select(*_LISTED), given("own_unit", shape.own_unit), given("state", shape.state),
+                          given("unit", shape.unit), given("channel", shape.channel),
+                          (bindparam("start"), bindparam("end")) if shape.period else None)
+    if shape.since:
+        statement = statement.where(Ticket.received_at >= bindparam("since"))
+    if shape.until:
+        statement = statement.where(Ticket.received_at < bindparam("until"))
+    words = text_search.words_condition(bindparam("like"), bindparam("words", type_=String()) if shape.indexed else None)
+    if shape.own_unit:   # a unit may not learn who filed a confidential ticket (as _matches)
+        words = and_(Ticket.confidential.is_(False), words)
+    limit = bindparam("limit", type_=Integer())
+    matches = statement.where(words).limit(limit).cte("matches")
+    counted = select(func.count().label("n")).select_from(matches).subquery("counted")
+    newest = (select(*matches.c).order_by(matches.c[0].desc(), matches.c[1].desc())
+              .limit(bindparam("keep", type_=Integer())).subquery("newest"))
+    return select(counted.c.n, *newest.c).select_from(counted.outerjoin(newest, counted.c.n < limit))
+
+
+def _listed(session: Session, wanted: TicketFilter, visible_to_unit: int | None, window: Slice, indexed: bool,
+            limit: int, keep: int) -> Listed:
+    """The matches of `wanted` (a search by words) among the tickets of `window`: `indexed`,
+    by the word index's days (PostgreSQL), else by time."""
+    shape = ListingShape(visible_to_unit is not None, bool(wanted.state), wanted.unit_id is not None,
+                         bool(wanted.channel), wanted.period is not None, not indexed and window.since is not None,
+                         not indexed and window.until is not None, indexed)
+    text = wanted.text.strip()
+    params: dict[str, Any] = {"own_unit": visible_to_unit, "state": wanted.state, "unit": wanted.unit_id,
+                              "channel": wanted.channel, "since": window.since, "until": window.until,
+                              "like": text_search.like_pattern(text), "limit": limit, "keep": keep}
+    if wanted.period is not None:
+        params.update(start=wanted.period.start, end=wanted.period.end)
+    if indexed:
+        params["words"] = text_search.words_query(text, window.days, by_day=True)
+        if params["words"] is None:
+            return Listed(0, [])
+    rows = session.execute(_listing(shape), params).all()
+    return Listed(int(rows[0][0]), [(at, ticket_id) for _, at, ticket_id in rows if ticket_id is not None])
+
+
 def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | None, page: int,
                 page_size: int) -> TicketPage:
     """A page of a search by words, counted and read among the newest days first.
 
-    Each newest slice's matches are listed (time and id) up to what the count still lacks to
-    pass COUNT_LIMIT; if they never pass it, every ticket's are, up to COUNT_LIMIT + 1. The
-    page comes from the rows listed whole when they hold it (every ticket of a later slice is
-    older than every one of an earlier), else from one statement over the slices down to the
-    one cut short, or over every ticket."""
+    Each newest slice's matches are counted up to what the count still lacks to pass
+    COUNT_LIMIT, and the newest the page may need come with the count; if the count never
+    passes it, every ticket's are, up to COUNT_LIMIT + 1. The page comes from those rows when
+    they hold it (every ticket of a later slice is older than every one of an earlier), else
+    from one statement over the slices down to the one cut short, or over every ticket."""
     dialect = _dialect(session)
     offset = (page - 1) * page_size
     span = _received_days(session, wanted.period, settings=dialect == "postgresql")
-
-    def listed(window: Slice | None, limit: int) -> list[tuple[dt.datetime, int]]:
-        statement = _filtered(wanted, visible_to_unit, dialect, window=window, columns=_LISTED, span=span)
-        return [(at, ticket_id) for at, ticket_id in session.execute(statement.order_by(None).limit(limit))]
-
     slices = _slices(span)
     seen, cut = 0, None
-    known: list[tuple[dt.datetime, int]] = []
+    known: list[tuple[dt.datetime, int]] = []   # the newest matches of the slices before `cut`, newest first
+    indexed = dialect == "postgresql" and text_search.indexable(wanted.text.strip())
     for i, piece in enumerate(slices):
-        rows = listed(piece, COUNT_LIMIT + 1 - seen)
-        seen += len(rows)
+        found = _listed(session, wanted, visible_to_unit, piece, indexed, COUNT_LIMIT + 1 - seen,
+                        max(0, offset + page_size - len(known)))
+        seen += found.count
         if seen > COUNT_LIMIT:
             cut = i
             break
-        known.extend(rows)
+        known.extend(found.newest)
     wanted_rows = offset + page_size if seen > COUNT_LIMIT else min(offset + page_size, seen)
     if len(known) >= wanted_rows:
-        known.sort(reverse=True)
         return _ticket_page(_by_ids(session, [i for _, i in known[offset:offset + page_size]]), page, page_size, seen)
     if cut == 0 and wanted_rows <= seen:
         # The newest day alone holds more than COUNT_LIMIT matches: its page is read newest
@@ -447,9 +532,12 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
     return _ticket_page(tickets, page, page_size, seen)
 
 
+_BY_IDS = _listed_tickets().where(Ticket.id.in_(bindparam("ids", expanding=True)))   # built once, as _listing
+
+
 def _by_ids(session: Session, ids: list[int]) -> list[Ticket]:
     """Listed tickets by id, in the order of `ids` (none that is gone since)."""
-    found = {t.id: t for t in session.scalars(_listed_tickets().where(Ticket.id.in_(ids)))} if ids else {}
+    found = {t.id: t for t in session.scalars(_BY_IDS, {"ids": ids})} if ids else {}
     return [found[i] for i in ids if i in found]
 
 

@@ -127,17 +127,33 @@ def words_match(text: str, dialect: str, *, indexed: bool = True, days: range | 
     (queries._received_days) or with `by_day` a slice of them, as the index lists them (no
     received_at beside it: the planner could then read the days by time and compute every
     ticket's pairs). The index needs them; without them on PostgreSQL this is an error."""
-    like = or_(Ticket.title.contains(text, autoescape=True), Ticket.body.contains(text, autoescape=True))
     if indexed and dialect == "postgresql" and indexable(text):
         if days is None:
             raise ValueError("the word index needs the days searched")
         query = words_query(text, days, by_day=by_day)
         if query is None:
             return false()
-        found = func.ticket_month_words(Ticket.title, Ticket.body, Ticket.received_at).op("@@")(
-            cast(literal(query, String()), TSQUERY))
-        return and_(found, like)
-    return like
+        return words_condition(like_pattern(text), literal(query, String()))
+    return words_condition(like_pattern(text))
+
+
+def words_condition(like: Any, query: Any = None) -> Any:
+    """words_match's condition from its values, given as values or as bind parameters: `like`
+    as like_pattern gives it, `query` as words_query does (None: LIKE alone)."""
+    holds = or_(Ticket.title.contains(like, escape=LIKE_ESCAPE), Ticket.body.contains(like, escape=LIKE_ESCAPE))
+    if query is None:
+        return holds
+    found = func.ticket_month_words(Ticket.title, Ticket.body, Ticket.received_at).op("@@")(cast(query, TSQUERY))
+    return and_(found, holds)
+
+
+LIKE_ESCAPE = "/"
+
+
+def like_pattern(text: str) -> str:
+    """`text` for `LIKE '%' || … || '%' ESCAPE '/'`, its own escape, % and _ escaped (as
+    SQLAlchemy's autoescape does it)."""
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
 
 
 def indexable(text: str) -> bool:

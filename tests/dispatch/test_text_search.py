@@ -189,8 +189,9 @@ def test_a_rare_word_is_counted_among_every_ticket(
 def test_a_rare_word_is_listed_once_a_slice_and_its_pages_are_read_by_id(
         session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
     """Fewer matches than the count limit: the newest day's, the 2 days before's and every
-    older day's matches are listed, which gives the count; the pages come from those lists,
-    read by id, as the whole search orders them (no statement sorts the matches)."""
+    older day's matches are counted, which gives the count, and each sends back only the
+    newest of its matches the page may still need; the page comes from those, read by id, as
+    the whole search orders them."""
     start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
     for i in range(30):
         new_ticket(session, rules, body=f"第{i}件：" + ("水管破裂" if i % 3 else "路灯不亮"),
@@ -200,23 +201,26 @@ def test_a_rare_word_is_listed_once_a_slice_and_its_pages_are_read_by_id(
     everything = [t.id for t in queries.filtered_tickets(session, TicketFilter(text="水管破裂"))]
     assert len(everything) == 20
     listed: list[int] = []
-    original = queries._filtered
+    sent_back: list[int] = []
+    original = queries._listed
 
-    def counting(*args, **kwargs):   # type: ignore[no-untyped-def]
-        statement = original(*args, **kwargs)
-        if kwargs.get("columns"):
-            listed.append(len(session.execute(statement.order_by(None)).all()))
-        return statement
-    monkeypatch.setattr(queries, "_filtered", counting)
+    def sending(*args, **kwargs):   # type: ignore[no-untyped-def]
+        found = original(*args, **kwargs)
+        listed.append(found.count)
+        sent_back.append(len(found.newest))
+        return found
+    monkeypatch.setattr(queries, "_listed", sending)
     pages = []
-    for n in (1, 2, 3):
+    # What each slice sends back: the page's first row is the 1st, 9th, 17th newest match.
+    for n, rows in ((1, [1, 4, 3]), (2, [1, 4, 11]), (3, [1, 4, 15])):
         listed.clear()
+        sent_back.clear()
         with statements_sent(session.connection()) as sent:
             found = queries.staff_tickets(session, text="水管破裂", page=n, page_size=8)
         assert (found.total, found.more, found.pages) == (20, False, 3)
         assert listed == [1, 4, 15], listed   # the newest day, the 2 before, every older day
+        assert sent_back == rows, (n, sent_back)
         assert "tickets.id IN" in sent[-1], sent[-1]
-        assert sum("ORDER BY" in statement for statement in sent) == 0, sent
         pages.append([t.id for t in found.tickets])
     assert pages == [everything[:8], everything[8:16], everything[16:]]
 
