@@ -266,7 +266,7 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
 
 def _narrowed(statement: Select[Any], visible_to_unit: Any, state: Any, unit_id: Any, channel: Any,
               period: tuple[Any, Any] | None) -> Select[Any]:
-    """`statement` narrowed by what is not None: values, or bind parameters (_words_listing)."""
+    """`statement` narrowed by what is not None: values, or bind parameters (_words_statement)."""
     if visible_to_unit is not None:
         statement = statement.where(_seen_by_unit(visible_to_unit))
     if state is not None:
@@ -376,7 +376,7 @@ def _received_days(session: Session, period: Period | None = None, *, settings: 
 
 @functools.lru_cache(maxsize=4)
 def _days_statement(settings: bool, period: bool) -> Select[Any]:
-    # Built once (as _listing): every search asks.
+    # Built once (as _words_statement): every search asks.
     statement = select(func.min(Ticket.received_at), func.max(Ticket.received_at))
     if settings:
         statement = statement.add_columns(*[func.set_config(name, value, True)
@@ -426,9 +426,9 @@ class Listed:
 
 
 @dataclass(frozen=True)
-class ListingShape:
-    """What a slice's listing is made of, its values aside: which filters, bounds of time
-    and whether the word index is asked."""
+class WordsShape:
+    """What a search by words' statement over a slice is made of, its values aside: which
+    filters, which bounds of time, and whether the word index is asked."""
 
     own_unit: bool
     state: bool
@@ -441,18 +441,19 @@ class ListingShape:
 
 
 # Building a statement and its cache key cost the app more than running it (0.5 ms of Python
-# of a listing's 0.75, in-process): a search by words runs up to five listings, so a listing
-# is built once a shape and its values go in as parameters.
-@functools.lru_cache(maxsize=256)
-def _listing(shape: ListingShape) -> Select[Any]:
-    """Up to :limit matches counted and, if fewer, the newest :keep of them, in one statement:
-    only the rows the page may need cross the wire, not every one the count reads (reading
-    1,001 rows was a millisecond of the app's CPU, their count a tenth)."""
+# of a listing's 0.75, in-process): a search by words runs up to five listings and a page, so
+# each is built once a shape and its values go in as parameters.
+@functools.lru_cache(maxsize=512)
+def _words_statement(shape: WordsShape, *, listing: bool) -> Select[Any]:
+    """`listing`: up to :limit matches counted and, if fewer, the newest :keep of them, in one
+    statement: only the rows the page may need cross the wire, not every one the count reads
+    (reading 1,001 rows was a millisecond of the app's CPU, their count a tenth). Else the
+    page of tickets from :offset, :limit of them, newest first."""
     def given(name: str, present: bool) -> Any:
         return bindparam(name) if present else None
 
-    statement = _narrowed(select(*_LISTED), given("own_unit", shape.own_unit), given("state", shape.state),
-                          given("unit", shape.unit), given("channel", shape.channel),
+    statement = _narrowed(select(*_LISTED) if listing else _listed_tickets(), given("own_unit", shape.own_unit),
+                          given("state", shape.state), given("unit", shape.unit), given("channel", shape.channel),
                           (bindparam("start"), bindparam("end")) if shape.period else None)
     if shape.since:
         statement = statement.where(Ticket.received_at >= bindparam("since"))
@@ -461,32 +462,47 @@ def _listing(shape: ListingShape) -> Select[Any]:
     words = text_search.words_condition(bindparam("like"), bindparam("words", type_=String()) if shape.indexed else None)
     if shape.own_unit:   # a unit may not learn who filed a confidential ticket (as _matches)
         words = and_(Ticket.confidential.is_(False), words)
+    statement = statement.where(words)
     limit = bindparam("limit", type_=Integer())
-    matches = statement.where(words).limit(limit).cte("matches")
+    if not listing:
+        return (statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
+                .offset(bindparam("offset", type_=Integer())).limit(limit))
+    matches = statement.limit(limit).cte("matches")
     counted = select(func.count().label("n")).select_from(matches).subquery("counted")
     newest = (select(*matches.c).order_by(matches.c[0].desc(), matches.c[1].desc())
               .limit(bindparam("keep", type_=Integer())).subquery("newest"))
     return select(counted.c.n, *newest.c).select_from(counted.outerjoin(newest, counted.c.n < limit))
 
 
+def _words_values(wanted: TicketFilter, visible_to_unit: int | None, window: Slice,
+                  indexed: bool) -> tuple[WordsShape, dict[str, Any]] | None:
+    """The shape and values of a search by words (`wanted`) among the tickets of `window`:
+    `indexed`, by the word index's days (PostgreSQL), else by time; None for no day at all."""
+    text = wanted.text.strip()
+    shape = WordsShape(visible_to_unit is not None, bool(wanted.state), wanted.unit_id is not None,
+                       bool(wanted.channel), wanted.period is not None, not indexed and window.since is not None,
+                       not indexed and window.until is not None, indexed)
+    values: dict[str, Any] = {"own_unit": visible_to_unit, "state": wanted.state, "unit": wanted.unit_id,
+                              "channel": wanted.channel, "since": window.since, "until": window.until,
+                              "like": text_search.like_pattern(text)}
+    if wanted.period is not None:
+        values.update(start=wanted.period.start, end=wanted.period.end)
+    if indexed:
+        values["words"] = text_search.words_query(text, window.days, by_day=True)
+        if values["words"] is None:
+            return None
+    return shape, values
+
+
 def _listed(session: Session, wanted: TicketFilter, visible_to_unit: int | None, window: Slice, indexed: bool,
             limit: int, keep: int) -> Listed:
-    """The matches of `wanted` (a search by words) among the tickets of `window`: `indexed`,
-    by the word index's days (PostgreSQL), else by time."""
-    shape = ListingShape(visible_to_unit is not None, bool(wanted.state), wanted.unit_id is not None,
-                         bool(wanted.channel), wanted.period is not None, not indexed and window.since is not None,
-                         not indexed and window.until is not None, indexed)
-    text = wanted.text.strip()
-    params: dict[str, Any] = {"own_unit": visible_to_unit, "state": wanted.state, "unit": wanted.unit_id,
-                              "channel": wanted.channel, "since": window.since, "until": window.until,
-                              "like": text_search.like_pattern(text), "limit": limit, "keep": keep}
-    if wanted.period is not None:
-        params.update(start=wanted.period.start, end=wanted.period.end)
-    if indexed:
-        params["words"] = text_search.words_query(text, window.days, by_day=True)
-        if params["words"] is None:
-            return Listed(0, [])
-    rows = session.execute(_listing(shape), params).all()
+    """The matches of `wanted` among the tickets of `window` (as _words_values), counted up
+    to `limit`, and the newest `keep` of them if fewer."""
+    asked = _words_values(wanted, visible_to_unit, window, indexed)
+    if asked is None:
+        return Listed(0, [])
+    shape, values = asked
+    rows = session.execute(_words_statement(shape, listing=True), {**values, "limit": limit, "keep": keep}).all()
     return Listed(int(rows[0][0]), [(at, ticket_id) for _, at, ticket_id in rows if ticket_id is not None])
 
 
@@ -522,17 +538,20 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
         # first with LIKE alone, which reads about offset + page_size divided by the word's
         # share of the day's tickets (by arithmetic, about 280 for 小区's first page at 18%),
         # not by sorting every one of the day's matches (more than COUNT_LIMIT).
-        statement = _filtered(wanted, visible_to_unit, dialect, indexed=False, window=slices[0], span=span)
-    else:
-        window = None
-        if cut is not None and wanted_rows <= seen:   # those slices hold the page
-            window = Slice(slices[cut].since, None, range(slices[cut].days.start, slices[0].days.stop))
-        statement = _filtered(wanted, visible_to_unit, dialect, window=window, span=span)
+        asked = _words_values(wanted, visible_to_unit, slices[0], indexed=False)
+        assert asked is not None   # by time, not by the index's days
+        statement, values = _words_statement(asked[0], listing=False), asked[1]
+        return _ticket_page(list(session.scalars(statement, {**values, "offset": offset, "limit": page_size})),
+                            page, page_size, seen)
+    window = None
+    if cut is not None and wanted_rows <= seen:   # those slices hold the page
+        window = Slice(slices[cut].since, None, range(slices[cut].days.start, slices[0].days.stop))
+    statement = _filtered(wanted, visible_to_unit, dialect, window=window, span=span)
     tickets = list(session.scalars(statement.offset(offset).limit(page_size)))
     return _ticket_page(tickets, page, page_size, seen)
 
 
-_BY_IDS = _listed_tickets().where(Ticket.id.in_(bindparam("ids", expanding=True)))   # built once, as _listing
+_BY_IDS = _listed_tickets().where(Ticket.id.in_(bindparam("ids", expanding=True)))   # built once, as _words_statement
 
 
 def _by_ids(session: Session, ids: list[int]) -> list[Ticket]:
