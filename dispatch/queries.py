@@ -250,18 +250,25 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
     statement = _narrowed(select(*columns) if columns else _listed_tickets(), visible_to_unit,
                           wanted.state or None, wanted.unit_id, wanted.channel or None, period)
     text = wanted.text.strip()
-    # A slice's days listed to the word index keep it alone: with received_at beside them the
-    # planner may read the slice by time and compute every ticket's words (0.1 ms each).
     by_day = window is not None and indexed and dialect == "postgresql" and text_search.indexable(text)
-    if window is not None and not by_day:
-        if window.since is not None:
-            statement = statement.where(Ticket.received_at >= window.since)
-        if window.until is not None:
-            statement = statement.where(Ticket.received_at < window.until)
+    since, until = _bounds(window, by_day=by_day)
+    if since is not None:
+        statement = statement.where(Ticket.received_at >= since)
+    if until is not None:
+        statement = statement.where(Ticket.received_at < until)
     if text:
         days = window.days if window is not None and by_day else span
         statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days, by_day=by_day))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
+
+
+def _bounds(window: Slice | None, *, by_day: bool) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The times that keep a search to `window` (None: no bound). A slice's days listed to the
+    word index (`by_day`) keep it alone: with received_at beside them the planner may read the
+    slice by time and compute every ticket's words (0.1 ms each)."""
+    if window is None or by_day:
+        return None, None
+    return window.since, window.until
 
 
 def _narrowed(statement: Select[Any], visible_to_unit: Any, state: Any, unit_id: Any, channel: Any,
@@ -475,34 +482,48 @@ def _words_statement(shape: WordsShape, *, listing: bool) -> Select[Any]:
     return select(counted.c.n, *newest.c).select_from(counted.outerjoin(newest, counted.c.n < limit))
 
 
-def _words_values(wanted: TicketFilter, visible_to_unit: int | None, window: Slice,
-                  indexed: bool) -> tuple[WordsShape, dict[str, Any]] | None:
-    """The shape and values of a search by words (`wanted`) among the tickets of `window`:
-    `indexed`, by the word index's days (PostgreSQL), else by time; None for no day at all."""
-    text = wanted.text.strip()
-    shape = WordsShape(visible_to_unit is not None, bool(wanted.state), wanted.unit_id is not None,
-                       bool(wanted.channel), wanted.period is not None, not indexed and window.since is not None,
-                       not indexed and window.until is not None, indexed)
-    values: dict[str, Any] = {"own_unit": visible_to_unit, "state": wanted.state, "unit": wanted.unit_id,
-                              "channel": wanted.channel, "since": window.since, "until": window.until,
-                              "like": text_search.like_pattern(text)}
-    if wanted.period is not None:
-        values.update(start=wanted.period.start, end=wanted.period.end)
-    if indexed:
-        values["words"] = text_search.words_query(text, window.days, by_day=True)
-        if values["words"] is None:
-            return None
-    return shape, values
+@dataclass(frozen=True)
+class WordsAsked:
+    """A search by words as its statements take it, the same for every slice: which filters
+    (as WordsShape names them) and their values, the words as LIKE reads them, and whether
+    the word index is asked (PostgreSQL, 2 characters or more)."""
+
+    text: str
+    indexed: bool
+    filters: tuple[bool, bool, bool, bool, bool]
+    values: dict[str, Any]
+
+    @classmethod
+    def of(cls, wanted: TicketFilter, visible_to_unit: int | None, dialect: str) -> WordsAsked:
+        text = wanted.text.strip()
+        values: dict[str, Any] = {"own_unit": visible_to_unit, "state": wanted.state, "unit": wanted.unit_id,
+                                  "channel": wanted.channel, "like": text_search.like_pattern(text)}
+        if wanted.period is not None:
+            values.update(start=wanted.period.start, end=wanted.period.end)
+        filters = (visible_to_unit is not None, bool(wanted.state), wanted.unit_id is not None,
+                   bool(wanted.channel), wanted.period is not None)
+        return cls(text, dialect == "postgresql" and text_search.indexable(text), filters, values)
+
+    def within(self, window: Slice, *, indexed: bool | None = None) -> tuple[WordsShape, dict[str, Any]] | None:
+        """The shape and values of its statement over `window`: by the word index's days
+        (`indexed`, by default as asked), else by time; None for no day at all."""
+        indexed = self.indexed if indexed is None else indexed
+        since, until = _bounds(window, by_day=indexed)
+        values = {**self.values, "since": since, "until": until}
+        if indexed:
+            values["words"] = text_search.words_query(self.text, window.days, by_day=True)
+            if values["words"] is None:
+                return None
+        return WordsShape(*self.filters, since is not None, until is not None, indexed), values
 
 
-def _listed(session: Session, wanted: TicketFilter, visible_to_unit: int | None, window: Slice, indexed: bool,
-            limit: int, keep: int) -> Listed:
-    """The matches of `wanted` among the tickets of `window` (as _words_values), counted up
-    to `limit`, and the newest `keep` of them if fewer."""
-    asked = _words_values(wanted, visible_to_unit, window, indexed)
-    if asked is None:
+def _listed(session: Session, asked: WordsAsked, window: Slice, limit: int, keep: int) -> Listed:
+    """The matches of `asked` among the tickets of `window`, counted up to `limit`, and the
+    newest `keep` of them if fewer."""
+    within = asked.within(window)
+    if within is None:
         return Listed(0, [])
-    shape, values = asked
+    shape, values = within
     rows = session.connection().execute(_words_statement(shape, listing=True),   # Core, as _received_days
                                         {**values, "limit": limit, "keep": keep}).all()
     return Listed(int(rows[0][0]), [(at, ticket_id) for _, at, ticket_id in rows if ticket_id is not None])
@@ -523,10 +544,9 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
     slices = _slices(span)
     seen, cut = 0, None
     known: list[tuple[dt.datetime, int]] = []   # the newest matches of the slices before `cut`, newest first
-    indexed = dialect == "postgresql" and text_search.indexable(wanted.text.strip())
+    asked = WordsAsked.of(wanted, visible_to_unit, dialect)
     for i, piece in enumerate(slices):
-        found = _listed(session, wanted, visible_to_unit, piece, indexed, COUNT_LIMIT + 1 - seen,
-                        max(0, offset + page_size - len(known)))
+        found = _listed(session, asked, piece, COUNT_LIMIT + 1 - seen, max(0, offset + page_size - len(known)))
         seen += found.count
         if seen > COUNT_LIMIT:
             cut = i
@@ -540,9 +560,9 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
         # first with LIKE alone, which reads about offset + page_size divided by the word's
         # share of the day's tickets (by arithmetic, about 280 for 小区's first page at 18%),
         # not by sorting every one of the day's matches (more than COUNT_LIMIT).
-        asked = _words_values(wanted, visible_to_unit, slices[0], indexed=False)
-        assert asked is not None   # by time, not by the index's days
-        statement, values = _words_statement(asked[0], listing=False), asked[1]
+        by_time = asked.within(slices[0], indexed=False)
+        assert by_time is not None   # by time, not by the index's days
+        statement, values = _words_statement(by_time[0], listing=False), by_time[1]
         return _ticket_page(list(session.scalars(statement, {**values, "offset": offset, "limit": page_size})),
                             page, page_size, seen)
     window = None
