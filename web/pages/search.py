@@ -93,11 +93,12 @@ async def search(request: Request) -> Response:
         asked = parse_search(session, request, user)
         found = None
         if not asked.wanted.empty:
+            # brief: the page shows a few columns of each (its template's), read as rows.
             found = queries.staff_tickets(session, visible_to_unit=own, wanted=asked.wanted,
-                                          page=asked.page, page_size=PAGE_SIZE)
+                                          page=asked.page, page_size=PAGE_SIZE, brief=True)
             if asked.page > found.pages:   # past the end: the last page
                 found = queries.staff_tickets(session, visible_to_unit=own, wanted=asked.wanted,
-                                              page=found.pages, page_size=PAGE_SIZE)
+                                              page=found.pages, page_size=PAGE_SIZE, brief=True)
         units = site.services.units.active(session)
         return {"asked": asked, "found": found, "unit_names": {u.id: u.name for u in units},
                 "units": [] if own is not None else units}
