@@ -461,6 +461,7 @@ class WordsShape:
     since: bool
     until: bool
     indexed: bool
+    exact: bool   # the word index alone (text_search.exact)
 
 
 # Building a statement and its cache key cost the app more than running it (0.5 ms of Python
@@ -482,7 +483,8 @@ def _words_statement(shape: WordsShape, *, listing: bool, brief: bool = False) -
         statement = statement.where(Ticket.received_at >= bindparam("since"))
     if shape.until:
         statement = statement.where(Ticket.received_at < bindparam("until"))
-    words = text_search.words_condition(bindparam("like"), bindparam("words", type_=String()) if shape.indexed else None)
+    words = text_search.words_condition(bindparam("like"), bindparam("words", type_=String()) if shape.indexed else None,
+                                        exact=shape.exact)
     if shape.own_unit:   # a unit may not learn who filed a confidential ticket (as _matches)
         words = and_(Ticket.confidential.is_(False), words)
     statement = statement.where(words)
@@ -529,7 +531,8 @@ class WordsAsked:
             values["words"] = text_search.words_query(self.text, window.days, by_day=True)
             if values["words"] is None:
                 return None
-        return WordsShape(*self.filters, since is not None, until is not None, indexed), values
+        return WordsShape(*self.filters, since is not None, until is not None, indexed,
+                          indexed and text_search.exact(self.text)), values
 
 
 def _listed(session: Session, asked: WordsAsked, window: Slice, limit: int, keep: int) -> Listed:

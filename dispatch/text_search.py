@@ -2,7 +2,9 @@
 
 `title LIKE '%…%' OR body LIKE '%…%'` stays the one rule of what matches, on both databases;
 on PostgreSQL one GIN index narrows the rows it is checked on (the LIKE rechecks every
-candidate, so the index never changes the result):
+candidate, so the index never changes the result; a pattern of two characters is one pair,
+which the index holds exactly where LIKE would find it, so there it is not checked again:
+exact()):
 
 - `ticket_month_words(title, body, received_at)`: every pair of neighbouring characters of the
   title and body, each tagged with the ticket's 30-day bucket ('路灯@693', days since 1970-01-01
@@ -133,18 +135,28 @@ def words_match(text: str, dialect: str, *, indexed: bool = True, days: range | 
         query = words_query(text, days, by_day=by_day)
         if query is None:
             return false()
-        return words_condition(like_pattern(text), literal(query, String()))
+        return words_condition(like_pattern(text), literal(query, String()), exact=exact(text))
     return words_condition(like_pattern(text))
 
 
-def words_condition(like: Any, query: Any = None) -> Any:
+def words_condition(like: Any, query: Any = None, *, exact: bool = False) -> Any:
     """words_match's condition from its values, given as values or as bind parameters: `like`
-    as like_pattern gives it, `query` as words_query does (None: LIKE alone)."""
+    as like_pattern gives it, `query` as words_query does (None: LIKE alone). `exact`: the
+    word index's answer alone (see exact())."""
     holds = or_(Ticket.title.contains(like, escape=LIKE_ESCAPE), Ticket.body.contains(like, escape=LIKE_ESCAPE))
     if query is None:
         return holds
     found = func.ticket_month_words(Ticket.title, Ticket.body, Ticket.received_at).op("@@")(cast(query, TSQUERY))
-    return and_(found, holds)
+    return found if exact else and_(found, holds)
+
+
+def exact(text: str) -> bool:
+    """Whether the word index alone tells which tickets hold `text`, so that LIKE need not
+    check each of them again (reading the title and body, the body often compressed): a
+    pattern of two characters is one pair, and a ticket's words hold that pair exactly when
+    its title or body holds the pattern (a longer pattern's pairs may lie apart). Not with a
+    newline: the pairs are cut from the title and body joined by one."""
+    return len(text) == 2 and indexable(text) and "\n" not in text
 
 
 LIKE_ESCAPE = "/"

@@ -273,6 +273,38 @@ def test_the_pair_index_holds_every_pattern_a_text_holds(session: Session) -> No
     assert [text_search.bucket_of(d) for d in (20519, 20520, 0, 29, 30, -1, -30, -31)] == [683, 684, 0, 0, 1, 0, -1, -1]
 
 
+def test_a_pattern_of_two_characters_is_decided_by_the_word_index_alone(
+        session: Session, rules: IntakeRules) -> None:
+    """Two characters are one pair: the index holds it exactly where the title or the body
+    holds the pattern, whatever the characters around it (the separator, '@', '#', quotes,
+    a newline between title and body), so a search by it reads no title or body again."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite keeps LIKE")
+    alphabet = "路灯小ab@#'\\ \n\x01"
+    picker = random.Random(22)
+    moment = dt.datetime(2026, 3, 7, 12)
+    day = text_search.day_of(moment)
+    patterns = [a + b for a in alphabet for b in alphabet if text_search.exact(a + b)]
+    assert len(patterns) == 10 * 10 and not text_search.exact("路灯坏") and not text_search.exact("路")
+    for _ in range(60):
+        title = "".join(picker.choice(alphabet) for _ in range(picker.randint(0, 5)))
+        body = "".join(picker.choice(alphabet) for _ in range(picker.randint(0, 8)))
+        found = session.execute(text(
+            "SELECT q FROM unnest(CAST(:queries AS text[])) AS q WHERE ticket_month_words(:title, :body, :at) @@ CAST(q AS tsquery)"),
+            {"queries": [text_search.words_query(p, range(day, day + 1), by_day=True) for p in patterns],
+             "title": title, "body": body, "at": moment}).scalars().all()
+        by_index = {p for p in patterns if text_search.words_query(p, range(day, day + 1), by_day=True) in found}
+        assert by_index == {p for p in patterns if p in title or p in body}, (title, body)
+    # The search asks the index alone for such a word, and LIKE besides for a longer one.
+    new_ticket(session, rules, body="路灯坏了", now=moment.replace(tzinfo=dt.timezone.utc))
+    session.flush()
+    for word, like in (("路灯", False), ("路灯坏", True)):
+        with statements_sent(session.connection()) as sent:
+            assert queries.staff_tickets(session, text=word).total == 1
+        listings = [statement for statement in sent if "ticket_month_words" in statement]
+        assert listings and all(("LIKE" in statement) is like for statement in listings), (word, listings)
+
+
 def test_the_migration_installs_the_word_index_of_text_search() -> None:
     """0036 keeps its own copy of the function and index, so that later changes leave it as it
     ran; while it is the latest, the two must agree."""
