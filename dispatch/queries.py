@@ -436,16 +436,17 @@ def _slices(days: range) -> list[Slice]:
 # Matches as listed: time and id. Naive times: the UTC type's conversion of each was two
 # thirds of reading 1,000 rows. (Columns, not a subquery of tickets: making the subquery's
 # 36 columns cost 1 ms a statement.)
-_LISTED = (type_coerce(Ticket.received_at, DateTime()), Ticket.id)
+_LISTED = (type_coerce(Ticket.received_at, DateTime()).label("listed_at"), Ticket.id)
 
 
 @dataclass(frozen=True)
 class Listed:
     """A slice's matches as its listing gives them: how many (up to the limit asked), and the
-    newest of them (time and id, newest first) when they stay under it."""
+    newest of them (rows of time and id, and when asked `brief` of BRIEF_COLUMNS too, newest
+    first) when they stay under it."""
 
     count: int
-    newest: list[tuple[dt.datetime, int]]
+    newest: list[Any]
 
 
 @dataclass(frozen=True)
@@ -471,12 +472,14 @@ class WordsShape:
 def _words_statement(shape: WordsShape, *, listing: bool, brief: bool = False) -> Select[Any]:
     """`listing`: up to :limit matches counted and, if fewer, the newest :keep of them, in one
     statement: only the rows the page may need cross the wire, not every one the count reads
-    (reading 1,001 rows was a millisecond of the app's CPU, their count a tenth). Else the
+    (reading 1,001 rows was a millisecond of the app's CPU, their count a tenth); with `brief`
+    those rows hold BRIEF_COLUMNS too, so that the page needs no statement of its own. Else the
     page of tickets (`brief`: rows of BRIEF_COLUMNS) from :offset, :limit of them, newest first."""
     def given(name: str, present: bool) -> Any:
         return bindparam(name) if present else None
 
-    statement = _narrowed(select(*_LISTED) if listing else _listed_tickets(brief), given("own_unit", shape.own_unit),
+    listed = (*_LISTED, *(c for c in BRIEF_COLUMNS if c is not Ticket.id)) if brief else _LISTED
+    statement = _narrowed(select(*listed) if listing else _listed_tickets(brief), given("own_unit", shape.own_unit),
                           given("state", shape.state), given("unit", shape.unit), given("channel", shape.channel),
                           (bindparam("start"), bindparam("end")) if shape.period else None)
     if shape.since:
@@ -535,16 +538,16 @@ class WordsAsked:
                           indexed and text_search.exact(self.text)), values
 
 
-def _listed(session: Session, asked: WordsAsked, window: Slice, limit: int, keep: int) -> Listed:
+def _listed(session: Session, asked: WordsAsked, window: Slice, limit: int, keep: int, brief: bool) -> Listed:
     """The matches of `asked` among the tickets of `window`, counted up to `limit`, and the
-    newest `keep` of them if fewer."""
+    newest `keep` of them if fewer (`brief`: with BRIEF_COLUMNS)."""
     within = asked.within(window)
     if within is None:
         return Listed(0, [])
     shape, values = within
-    rows = session.connection().execute(_words_statement(shape, listing=True),   # Core, as _received_days
+    rows = session.connection().execute(_words_statement(shape, listing=True, brief=brief),   # Core, as _received_days
                                         {**values, "limit": limit, "keep": keep}).all()
-    return Listed(int(rows[0][0]), [(at, ticket_id) for _, at, ticket_id in rows if ticket_id is not None])
+    return Listed(int(rows[0].n), [row for row in rows if row.id is not None])
 
 
 def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | None, page: int,
@@ -561,10 +564,10 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
     span = _received_days(session, wanted.period, settings=dialect == "postgresql")
     slices = _slices(span)
     seen, cut = 0, None
-    known: list[tuple[dt.datetime, int]] = []   # the newest matches of the slices before `cut`, newest first
+    known: list[Any] = []   # the newest matches of the slices before `cut`, newest first (Listed.newest)
     asked = WordsAsked.of(wanted, visible_to_unit, dialect)
     for i, piece in enumerate(slices):
-        found = _listed(session, asked, piece, COUNT_LIMIT + 1 - seen, max(0, offset + page_size - len(known)))
+        found = _listed(session, asked, piece, COUNT_LIMIT + 1 - seen, max(0, offset + page_size - len(known)), brief)
         seen += found.count
         if seen > COUNT_LIMIT:
             cut = i
@@ -572,8 +575,8 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
         known.extend(found.newest)
     wanted_rows = offset + page_size if seen > COUNT_LIMIT else min(offset + page_size, seen)
     if len(known) >= wanted_rows:
-        return _ticket_page(_by_ids(session, [i for _, i in known[offset:offset + page_size]], brief),
-                            page, page_size, seen)
+        shown = known[offset:offset + page_size]
+        return _ticket_page(shown if brief else _by_ids(session, [row.id for row in shown]), page, page_size, seen)
     if cut == 0 and wanted_rows <= seen:
         # The newest day alone holds more than COUNT_LIMIT matches: its page is read newest
         # first with LIKE alone, which reads about offset + page_size divided by the word's
@@ -592,13 +595,12 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
     return _ticket_page(_read(session, statement.offset(offset).limit(page_size), brief=brief), page, page_size, seen)
 
 
-# Built once, as _words_statement: tickets, and rows of BRIEF_COLUMNS.
-_BY_IDS = {brief: _listed_tickets(brief).where(Ticket.id.in_(bindparam("ids", expanding=True))) for brief in (False, True)}
+_BY_IDS = _listed_tickets().where(Ticket.id.in_(bindparam("ids", expanding=True)))   # built once, as _words_statement
 
 
-def _by_ids(session: Session, ids: list[int], brief: bool) -> list[Any]:
-    """Listed tickets (or their rows) by id, in the order of `ids` (none that is gone since)."""
-    found = {t.id: t for t in _read(session, _BY_IDS[brief], {"ids": ids}, brief=brief)} if ids else {}
+def _by_ids(session: Session, ids: list[int]) -> list[Ticket]:
+    """Listed tickets by id, in the order of `ids` (none that is gone since)."""
+    found = {t.id: t for t in session.scalars(_BY_IDS, {"ids": ids})} if ids else {}
     return [found[i] for i in ids if i in found]
 
 

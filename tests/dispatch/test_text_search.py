@@ -225,6 +225,23 @@ def test_a_rare_word_is_listed_once_a_slice_and_its_pages_are_read_by_id(
     assert pages == [everything[:8], everything[8:16], everything[16:]]
 
 
+def test_a_brief_page_of_words_comes_with_the_listings(session: Session, rules: IntakeRules) -> None:
+    """Asked `brief` (the search page), the rows a page shows come with the slices' listings:
+    the same tickets, in the same order, with no statement of their own."""
+    start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
+    for i in range(30):
+        new_ticket(session, rules, body=f"第{i}件：" + ("水管破裂" if i % 3 else "路灯不亮"), now=start + dt.timedelta(hours=8 * i))
+    session.flush()
+    for page in (1, 2, 3):
+        whole = queries.staff_tickets(session, text="水管破裂", page=page, page_size=8)
+        with statements_sent(session.connection()) as sent:
+            brief = queries.staff_tickets(session, text="水管破裂", page=page, page_size=8, brief=True)
+        assert (brief.total, brief.pages) == (whole.total, whole.pages) == (20, 3)
+        assert [(r.id, r.number, r.title, r.state, r.received_at) for r in brief.tickets] == \
+            [(t.id, t.number, t.title, t.state, t.received_at) for t in whole.tickets]
+        assert not any("tickets.id IN" in statement for statement in sent), sent
+
+
 def test_the_pair_index_holds_every_pattern_a_text_holds(session: Session) -> None:
     """No false negative whatever the characters: quotes, backslashes, the separator, spaces,
     newlines and tsquery operators in the text or the pattern."""
