@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import DateTime, Integer, Select, String, and_, bindparam, case, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session, defer
@@ -212,7 +212,7 @@ def _seen_by_unit(unit_id: int) -> Any:
 
 @dataclass(frozen=True)
 class TicketPage:
-    tickets: list[Any]   # Ticket, or with `brief` rows of BRIEF_COLUMNS
+    tickets: list[Any]   # Ticket, or with `brief` BriefTicket
     page: int
     pages: int
     total: int
@@ -239,17 +239,32 @@ def _listed_tickets(brief: bool = False) -> Select[Any]:
     return select(*BRIEF_COLUMNS) if brief else select(Ticket).options(defer(Ticket.routing, raiseload=True))
 
 
-# What a list of tickets shows of each (the search page): read as rows, not tickets, for a
-# caller that asks `brief`. Fifty by id cost the app 0.30 ms of CPU as rows, 0.86 ms as tickets.
+class BriefTicket(NamedTuple):
+    """What a list of tickets shows of each (the search page), for a caller that asks `brief`:
+    read as rows through Core, not as tickets through the ORM (fifty by id cost the app 0.30 ms
+    of CPU as rows, 0.86 ms as tickets), and kept as named tuples, whose fields a template reads
+    faster than a row's (0.2 ms a page of fifty)."""
+
+    id: int
+    number: str
+    title: str
+    confidential: bool
+    state: str
+    channel: str
+    unit_id: int | None
+    received_at: dt.datetime
+
+
 BRIEF_COLUMNS = (Ticket.id, Ticket.number, Ticket.title, Ticket.confidential, Ticket.state, Ticket.channel,
-                 Ticket.unit_id, Ticket.received_at)
+                 Ticket.unit_id, Ticket.received_at)   # BriefTicket's fields, in its order
 
 
 def _read(session: Session, statement: Select[Any], values: dict[str, Any] | None = None, *,
           brief: bool) -> list[Any]:
-    """The tickets `statement` selects, or its rows (`brief`: through Core, as _received_days)."""
+    """The tickets `statement` selects, or (`brief`) its rows of BRIEF_COLUMNS as BriefTickets
+    (through Core, as _received_days)."""
     if brief:
-        return list(session.connection().execute(statement, values or {}).all())
+        return [BriefTicket._make(row) for row in session.connection().execute(statement, values or {})]
     return list(session.scalars(statement, values or {}))
 
 
@@ -442,8 +457,8 @@ _LISTED = (type_coerce(Ticket.received_at, DateTime()).label("listed_at"), Ticke
 @dataclass(frozen=True)
 class Listed:
     """A slice's matches as its listing gives them: how many (up to the limit asked), and the
-    newest of them (rows of time and id, and when asked `brief` of BRIEF_COLUMNS too, newest
-    first) when they stay under it."""
+    newest of them (rows of time and id, or when asked `brief` BriefTickets, newest first)
+    when they stay under it."""
 
     count: int
     newest: list[Any]
@@ -547,7 +562,8 @@ def _listed(session: Session, asked: WordsAsked, window: Slice, limit: int, keep
     shape, values = within
     rows = session.connection().execute(_words_statement(shape, listing=True, brief=brief),   # Core, as _received_days
                                         {**values, "limit": limit, "keep": keep}).all()
-    return Listed(int(rows[0].n), [row for row in rows if row.id is not None])
+    # A row is the count, the time and id listed, then (`brief`) the rest of BRIEF_COLUMNS.
+    return Listed(int(rows[0].n), [BriefTicket._make(row[2:]) if brief else row for row in rows if row.id is not None])
 
 
 def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | None, page: int,

@@ -101,7 +101,7 @@ async def search(request: Request) -> Response:
                                               page=found.pages, page_size=PAGE_SIZE, brief=True)
         units = site.services.units.active(session)
         return {"asked": asked, "found": found, "unit_names": {u.id: u.name for u in units},
-                "units": [] if own is not None else units}
+                "units": [] if own is not None else [(u.code, u.name) for u in units]}
 
     # In one transaction, not read()'s statement-by-statement commits: a search by words sets
     # its settings (work_mem, no JIT, no parallel workers) for the transaction, and under

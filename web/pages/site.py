@@ -21,6 +21,7 @@ from dispatch.queries import change_stamp
 from web.auth import Auth, AuthSettings
 from web.live import LiveHub
 from web.pages import labels
+from web.pages.options import options
 from web.pages.board_cache import BoardCache
 from web.pages.figures_cache import FiguresCache
 from web.services import Services
@@ -47,7 +48,7 @@ def make_templates() -> Jinja2Templates:
                        short=labels.short_time, pct=labels.percent,
                        actor=labels.actor_label, phone=labels.phone_label, contact=labels.contact_label,
                        activity_detail=labels.activity_detail)
-    env.globals.update(buckets=labels.BUCKETS_ZH, time_left=labels.time_left, rates_zh=labels.ASSESSMENT_RATES_ZH,
+    env.globals.update(options=options, buckets=labels.BUCKETS_ZH, time_left=labels.time_left, rates_zh=labels.ASSESSMENT_RATES_ZH,
                        tiers_zh=labels.TIERS_ZH, no_tier=labels.NO_TIER, unit_kinds=labels.UNIT_KINDS_ZH,
                        kept_form_restored=labels.KEPT_FORM_RESTORED, kept_form_elsewhere=labels.KEPT_FORM_ELSEWHERE)
     env.trim_blocks = env.lstrip_blocks = True
