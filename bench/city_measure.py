@@ -92,6 +92,7 @@ def measure(script: str, url: str, seconds: int, connections: int = 32, only: li
     for name, who, paths in routes:
         child, base = servers.start(script, "hotline", ["--database-url", url], port=port)
         try:
+            print(f"  {name}: the server's start-up work done in {servers.settle(child):.0f} s", flush=True)
             cookie = loadgen.login_cookie(base, who) if who else "x=1"
             with httpx.Client(base_url=base, timeout=120) as client:
                 times = []

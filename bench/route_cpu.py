@@ -82,6 +82,7 @@ def main() -> None:
         who, urls = paths[name]
         child, base = servers.start(__file__, "hotline", ["--database-url", args.database_url])
         try:
+            print(f"{name}: the server's start-up work done in {servers.settle(child):.0f} s", flush=True)
             cookie = loadgen.login_cookie(base, who) if who else "x=1"
             with httpx.Client(base_url=base, timeout=60, headers={"Cookie": cookie}) as client:
                 for url in (urls * 20)[:20]:   # warm: the pool's connections, the caches

@@ -66,3 +66,25 @@ def stop(child: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait(5)
+
+
+def settle(child: subprocess.Popen[bytes], *, busy_share: float = 0.05, longest: float = 180.0) -> float:
+    """Wait until the server's start-up work is done: the scheduler's first pass runs when a
+    server starts (on ten million tickets chasing deadlines is 2.5 s of work, every 10 minutes
+    after), and measured beside it a route would carry it. Done when the process used under
+    `busy_share` of a core for a whole second (its watcher's stamps alone are less). Returns the
+    seconds waited."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu() -> float:
+        with open(f"/proc/{child.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    began = time.monotonic()
+    while time.monotonic() - began < longest:
+        before = cpu()
+        time.sleep(1.0)
+        if cpu() - before < busy_share:
+            break
+    return time.monotonic() - began
