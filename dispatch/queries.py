@@ -322,7 +322,7 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     """One page of tickets a staff member may see, newest first: all of them, or for unit
     staff (`visible_to_unit`) those that are or were with their unit; filtered by state,
     current unit and search text (as search() matches it), or by `wanted`. `brief`: each as a
-    row of BRIEF_COLUMNS, not a ticket."""
+    BriefTicket (what a list shows), not a ticket."""
     wanted = wanted or TicketFilter(text=text, state=state, unit_id=unit_id)
     if _by_words(wanted.text):
         return _words_page(session, wanted, visible_to_unit, page, page_size, brief)
