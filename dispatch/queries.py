@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import DateTime, Integer, Select, String, and_, bindparam, case, func, or_, select, type_coerce, union_all
+from sqlalchemy import (DateTime, Integer, Select, String, and_, bindparam, case, func, literal_column, or_, select,
+                        type_coerce, union_all)
 from sqlalchemy.orm import Session, defer
 
 from dispatch import rollup, text_search
@@ -390,6 +391,9 @@ class Slice:
 # 1 and 3 days then every older day 73 requests/s; 1, 3 and 30 days 77; 1, 3, 10 and 30 days
 # 78-90; 1, 3, 7, 14 and 30 days 86.)
 NEWEST_DAYS = (1, 3, 10, 30)
+# A slice names up to this many of a bucket's days to the word index; more it keeps by time
+# (text_search.words_query: each day named is a pass over its 66,000 tickets).
+NAMED_DAYS = 7
 # For the statements of a search by words (PostgreSQL): the list of a word's rows must stay
 # exact (past work_mem it turns into a list of pages, and each row of those has its pairs
 # computed again, 0.1 ms a row: 250 ms for 路灯's count on ten million); no JIT (its 18 ms of
@@ -497,10 +501,15 @@ def _words_statement(shape: WordsShape, *, listing: bool, brief: bool = False) -
     statement = _narrowed(select(*listed) if listing else _listed_tickets(brief), given("own_unit", shape.own_unit),
                           given("state", shape.state), given("unit", shape.unit), given("channel", shape.channel),
                           (bindparam("start"), bindparam("end")) if shape.period else None)
+    # Read by the word index, a slice is kept by time too, in a form no index of received_at
+    # serves (the planner could read the slice by time and compute every ticket's words), so
+    # that the index need name only a few of its days (text_search.words_query).
+    at = (type_coerce(Ticket.received_at + literal_column("interval '0 seconds'"), Ticket.received_at.type)
+          if shape.indexed else Ticket.received_at)
     if shape.since:
-        statement = statement.where(Ticket.received_at >= bindparam("since"))
+        statement = statement.where(at >= bindparam("since"))
     if shape.until:
-        statement = statement.where(Ticket.received_at < bindparam("until"))
+        statement = statement.where(at < bindparam("until"))
     words = text_search.words_condition(bindparam("like"), bindparam("words", type_=String()) if shape.indexed else None,
                                         exact=shape.exact)
     if shape.own_unit:   # a unit may not learn who filed a confidential ticket (as _matches)
@@ -527,9 +536,10 @@ class WordsAsked:
     indexed: bool
     filters: tuple[bool, bool, bool, bool, bool]
     values: dict[str, Any]
+    held: range   # the days any ticket may have (_received_days)
 
     @classmethod
-    def of(cls, wanted: TicketFilter, visible_to_unit: int | None, dialect: str) -> WordsAsked:
+    def of(cls, wanted: TicketFilter, visible_to_unit: int | None, dialect: str, held: range) -> WordsAsked:
         text = wanted.text.strip()
         values: dict[str, Any] = {"own_unit": visible_to_unit, "state": wanted.state, "unit": wanted.unit_id,
                                   "channel": wanted.channel, "like": text_search.like_pattern(text)}
@@ -537,16 +547,17 @@ class WordsAsked:
             values.update(start=wanted.period.start, end=wanted.period.end)
         filters = (visible_to_unit is not None, bool(wanted.state), wanted.unit_id is not None,
                    bool(wanted.channel), wanted.period is not None)
-        return cls(text, dialect == "postgresql" and text_search.indexable(text), filters, values)
+        return cls(text, dialect == "postgresql" and text_search.indexable(text), filters, values, held)
 
     def within(self, window: Slice, *, indexed: bool | None = None) -> tuple[WordsShape, dict[str, Any]] | None:
-        """The shape and values of its statement over `window`: by the word index's days
-        (`indexed`, by default as asked), else by time; None for no day at all."""
+        """The shape and values of its statement over `window`: by the word index (`indexed`,
+        by default as asked) and time, else by time; None for no day at all."""
         indexed = self.indexed if indexed is None else indexed
-        since, until = _bounds(window, by_day=indexed)
+        since, until = window.since, window.until
         values = {**self.values, "since": since, "until": until}
         if indexed:
-            values["words"] = text_search.words_query(self.text, window.days, by_day=True)
+            values["words"] = text_search.words_query(self.text, window.days, by_day=True, held=self.held,
+                                                      named=NAMED_DAYS)
             if values["words"] is None:
                 return None
         return WordsShape(*self.filters, since is not None, until is not None, indexed,
@@ -581,7 +592,7 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
     slices = _slices(span)
     seen, cut = 0, None
     known: list[Any] = []   # the newest matches of the slices before `cut`, newest first (Listed.newest)
-    asked = WordsAsked.of(wanted, visible_to_unit, dialect)
+    asked = WordsAsked.of(wanted, visible_to_unit, dialect, span)
     for i, piece in enumerate(slices):
         found = _listed(session, asked, piece, COUNT_LIMIT + 1 - seen, max(0, offset + page_size - len(known)), brief)
         seen += found.count

@@ -342,6 +342,45 @@ def test_a_word_over_several_buckets_is_asked_bucket_by_bucket() -> None:
     assert text_search.words_query("路灯", range(0)) is None
 
 
+def test_a_slice_names_a_few_days_to_the_index_and_keeps_more_by_time() -> None:
+    # Days no ticket has (before the oldest's, after the day after the newest's) need no
+    # naming: 683 holds days 20490 to 20519, and the tickets begin on 20500.
+    assert text_search.words_query("路灯", range(20500, 20521), by_day=True, held=range(20500, 20600)) == (
+        "( '路灯@683' ) | ( '路灯@684' & ('#20520') )")
+    # More days of a bucket than `named` are left to the statement's time bounds.
+    assert text_search.words_query("路灯", range(20500, 20521), by_day=True, held=range(20400, 20600), named=7) == (
+        "( '路灯@683' ) | ( '路灯@684' & ('#20520') )")
+    assert text_search.words_query("路灯", range(20513, 20521), by_day=True, held=range(20400, 20600), named=7) == (
+        "( '路灯@683' & ('#20513' | '#20514' | '#20515' | '#20516' | '#20517' | '#20518' | '#20519') ) | "
+        "( '路灯@684' & ('#20520') )")
+
+
+def test_a_slice_kept_by_time_is_still_read_through_the_word_index(
+        session: Session, rules: IntakeRules) -> None:
+    """A listing's time bounds are written so that no index of received_at serves them: the
+    planner must not read the slice by time and compute every ticket's words."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite keeps LIKE")
+    start = dt.datetime(2026, 1, 1, 8, tzinfo=dt.timezone.utc)
+    for i in range(60):
+        new_ticket(session, rules, body=f"第{i}件：路灯不亮", now=start + dt.timedelta(days=i))
+    session.flush()
+    session.execute(text("ANALYZE tickets"))
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    span = queries._received_days(session)
+    window = queries._slices(span)[3]   # 20 days, more than a slice names
+    asked = queries.WordsAsked.of(TicketFilter(text="路灯"), None, "postgresql", span)
+    shape, values = asked.within(window)
+    assert values["words"].count("'#") < len(window.days) - 7 and shape.since and shape.until, values
+    statement = queries._words_statement(shape, listing=True, brief=True)
+    compiled = statement.compile(dialect=session.get_bind().dialect)
+    plan = "\n".join(row[0] for row in session.connection().exec_driver_sql(
+        f"EXPLAIN {compiled}", compiled.construct_params({**values, "limit": 1001, "keep": 50})))
+    assert text_search.WORDS_INDEX in plan and "received_at" not in plan.split("Filter")[0], plan
+    found = queries._listed(session, asked, window, 1001, 50, True)
+    assert found.count == 20 and all(window.since <= t.received_at < window.until for t in found.newest)
+
+
 def test_search_by_random_words_matches_like(session: Session, rules: IntakeRules) -> None:
     """The whole search (index and LIKE) against LIKE alone on random texts and patterns."""
     alphabet = "路灯小区噪音ab1 '\\%_"
