@@ -270,35 +270,28 @@ def _read(session: Session, statement: Select[Any], values: dict[str, Any] | Non
 
 
 def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *, indexed: bool = True,
-              window: Slice | None = None, columns: tuple[Any, ...] = (), span: range | None = None) -> Select[Any]:
+              window: Slice | None = None, brief: bool = False, span: range | None = None) -> Select[Any]:
     """The staff search as one statement, newest first; `window`: among the tickets received
     within that slice of time only; `span`: the days of every ticket, as _days_for gives them
     (the word index asks for them). Lists never show the classifier's routing: its JSON is left
     unread (decoding it was 6.7 ms of a 50-ticket page), and reading it from a listed ticket
-    raises. `columns`: these instead of the tickets."""
+    raises. `brief`: BRIEF_COLUMNS instead of the tickets."""
     period = (wanted.period.start, wanted.period.end) if wanted.period is not None else None
-    statement = _narrowed(select(*columns) if columns else _listed_tickets(), visible_to_unit,
+    statement = _narrowed(_listed_tickets(brief), visible_to_unit,
                           wanted.state or None, wanted.unit_id, wanted.channel or None, period)
     text = wanted.text.strip()
+    # A slice's days listed to the word index keep it alone: with received_at beside them the
+    # planner may read the slice by time and compute every ticket's words (0.1 ms each).
     by_day = window is not None and indexed and dialect == "postgresql" and text_search.indexable(text)
-    since, until = _bounds(window, by_day=by_day)
-    if since is not None:
-        statement = statement.where(Ticket.received_at >= since)
-    if until is not None:
-        statement = statement.where(Ticket.received_at < until)
+    if window is not None and not by_day:
+        if window.since is not None:
+            statement = statement.where(Ticket.received_at >= window.since)
+        if window.until is not None:
+            statement = statement.where(Ticket.received_at < window.until)
     if text:
         days = window.days if window is not None and by_day else span
         statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days, by_day=by_day))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
-
-
-def _bounds(window: Slice | None, *, by_day: bool) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """The times that keep a search to `window` (None: no bound). A slice's days listed to the
-    word index (`by_day`) keep it alone: with received_at beside them the planner may read the
-    slice by time and compute every ticket's words (0.1 ms each)."""
-    if window is None or by_day:
-        return None, None
-    return window.since, window.until
 
 
 def _narrowed(statement: Select[Any], visible_to_unit: Any, state: Any, unit_id: Any, channel: Any,
@@ -329,7 +322,7 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
         return _words_page(session, wanted, visible_to_unit, page, page_size, brief)
     dialect = _dialect(session)
     span = _days_for(session, wanted.text.strip(), dialect, wanted.period)
-    statement = _filtered(wanted, visible_to_unit, dialect, span=span, columns=BRIEF_COLUMNS if brief else ())
+    statement = _filtered(wanted, visible_to_unit, dialect, span=span, brief=brief)
     if _by_digits(wanted.text) and page == 1:
         # A number or a phone matches a few tickets: a first page short of full is every
         # match, and its length the count (one statement instead of two).
@@ -530,10 +523,12 @@ def _words_statement(shape: WordsShape, *, listing: bool, brief: bool = False) -
 class WordsAsked:
     """A search by words as its statements take it, the same for every slice: which filters
     (as WordsShape names them) and their values, the words as LIKE reads them, and whether
-    the word index is asked (PostgreSQL, 2 characters or more)."""
+    the word index is asked (PostgreSQL, 2 characters or more) and its answer alone suffices
+    (text_search.exact)."""
 
     text: str
     indexed: bool
+    exact: bool
     filters: tuple[bool, bool, bool, bool, bool]
     values: dict[str, Any]
     held: range   # the days any ticket may have (_received_days)
@@ -547,7 +542,8 @@ class WordsAsked:
             values.update(start=wanted.period.start, end=wanted.period.end)
         filters = (visible_to_unit is not None, bool(wanted.state), wanted.unit_id is not None,
                    bool(wanted.channel), wanted.period is not None)
-        return cls(text, dialect == "postgresql" and text_search.indexable(text), filters, values, held)
+        indexed = dialect == "postgresql" and text_search.indexable(text)
+        return cls(text, indexed, indexed and text_search.exact(text), filters, values, held)
 
     def within(self, window: Slice, *, indexed: bool | None = None) -> tuple[WordsShape, dict[str, Any]] | None:
         """The shape and values of its statement over `window`: by the word index (`indexed`,
@@ -560,8 +556,7 @@ class WordsAsked:
                                                       named=NAMED_DAYS)
             if values["words"] is None:
                 return None
-        return WordsShape(*self.filters, since is not None, until is not None, indexed,
-                          indexed and text_search.exact(self.text)), values
+        return WordsShape(*self.filters, since is not None, until is not None, indexed, indexed and self.exact), values
 
 
 def _listed(session: Session, asked: WordsAsked, window: Slice, limit: int, keep: int, brief: bool) -> Listed:
@@ -617,8 +612,7 @@ def _words_page(session: Session, wanted: TicketFilter, visible_to_unit: int | N
     window = None
     if cut is not None and wanted_rows <= seen:   # those slices hold the page
         window = Slice(slices[cut].since, None, range(slices[cut].days.start, slices[0].days.stop))
-    statement = _filtered(wanted, visible_to_unit, dialect, window=window, span=span,
-                          columns=BRIEF_COLUMNS if brief else ())
+    statement = _filtered(wanted, visible_to_unit, dialect, window=window, span=span, brief=brief)
     return _ticket_page(_read(session, statement.offset(offset).limit(page_size), brief=brief), page, page_size, seen)
 
 

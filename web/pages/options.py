@@ -1,6 +1,6 @@
 """The <option>s of a form's choice list, rendered once for each list of choices: the search
-form's 55 units rendered through Jinja cost the app about 0.4 ms of a page's 1.2 ms of
-template, on every search."""
+form's 55 units rendered through Jinja on every search were about a tenth of its page's
+template (median render 1.22 -> 1.07-1.12 ms on a million tickets, in-process)."""
 from __future__ import annotations
 
 import functools
