@@ -225,6 +225,66 @@ def test_a_rare_word_is_listed_once_a_slice_and_its_pages_are_read_by_id(
     assert pages == [everything[:8], everything[8:16], everything[16:]]
 
 
+def test_past_its_newest_days_a_search_is_sliced_at_the_word_index_s_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The newest day, the 2 before, the rest of the newest 30-day bucket, the bucket before it,
+    then every older day: no bucket's list is gone through twice past the newest days (the
+    slices named by their days as the index reads them, the newest one's up to the day after
+    the newest ticket's)."""
+    monkeypatch.setattr(queries, "NEWEST_DAYS", (1, 3))
+    monkeypatch.setattr(queries, "NEWEST_BUCKETS", 2)
+    bucket = 693 * text_search.BUCKET_DAYS   # its first day
+
+    def cut(first: int, newest: int) -> list[tuple[int, int]]:
+        slices = queries._slices(range(first, newest + 2))
+        assert [s.since for s in slices[:-1]] == [text_search.day_start(s.days.start) for s in slices[:-1]]
+        assert [s.until for s in slices[1:]] == [s.since for s in slices[:-1]] and slices[0].until is None
+        return [(s.days.start - bucket, s.days.stop - bucket) for s in slices]
+    # four days into a bucket: nothing of it is left past the newest 3 days but its first day
+    assert cut(bucket - 150, bucket + 3) == [(3, 5), (1, 3), (0, 1), (-30, 0), (-150, -30)]
+    assert cut(bucket - 150, bucket + 2) == [(2, 4), (0, 2), (-30, 0), (-60, -30), (-150, -60)]
+    assert cut(bucket - 150, bucket + 25) == [(25, 27), (23, 25), (0, 23), (-30, 0), (-150, -30)]
+    # a short history: the slices that would reach the oldest day are left to the last
+    assert cut(bucket - 10, bucket + 25) == [(25, 27), (23, 25), (0, 23), (-10, 0)]
+    assert cut(bucket + 20, bucket + 25) == [(25, 27), (23, 25), (20, 23)]
+    assert cut(bucket + 25, bucket + 25) == [(25, 27)]
+
+
+def test_a_rare_word_lists_every_older_day_at_once(
+        session: Session, rules: IntakeRules, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a word's matches so far, as many a day on every day searched, stay well under the
+    count limit, every older day's are listed by one statement; a commoner word goes on slice
+    by slice. Both give the pages the whole search gives."""
+    start = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
+    for i in range(120):   # 30 days, four tickets a day; a rare word every third day, a common one on each ticket
+        body = f"第{i}件：小区门口" + ("水管破裂" if i % 12 == 0 else "路灯不亮")
+        new_ticket(session, rules, body=body, now=start + dt.timedelta(hours=6 * i))
+    session.flush()
+    # 1 to 31 March: the newest day, the 2 before, the rest of the 30-day bucket from 8 March,
+    # then the older days (the bucket before holds the oldest ticket's day)
+    monkeypatch.setattr(queries, "NEWEST_DAYS", (1, 3))
+    monkeypatch.setattr(queries, "NEWEST_BUCKETS", 2)
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 115)
+    listed: list[int] = []
+    original = queries._listed
+
+    def listing(*args, **kwargs):   # type: ignore[no-untyped-def]
+        found = original(*args, **kwargs)
+        listed.append(found.count)
+        return found
+    monkeypatch.setattr(queries, "_listed", listing)
+    for word, share, counts in (("水管破裂", 0.5, [0, 0, 10]), ("水管破裂", 0.0, [0, 0, 7, 3]),
+                                ("门口", 0.5, [1, 8, 84, 23])):
+        monkeypatch.setattr(queries, "RARE_SHARE", share)
+        everything = [t.id for t in queries.filtered_tickets(session, TicketFilter(text=word))]
+        pages = []
+        for page in (1, 2, 3):
+            listed.clear()
+            found = queries.staff_tickets(session, text=word, page=page, page_size=4)
+            assert (found.total, listed) == (min(len(everything), 115), counts), (word, share)
+            pages.extend(t.id for t in found.tickets)
+        assert pages == everything[:12], (word, share)
+
+
 def test_a_brief_page_of_words_comes_with_the_listings(session: Session, rules: IntakeRules) -> None:
     """Asked `brief` (the search page), the rows a page shows come with the slices' listings:
     the same tickets, in the same order, with no statement of their own."""
@@ -368,7 +428,8 @@ def test_a_slice_kept_by_time_is_still_read_through_the_word_index(
     session.execute(text("ANALYZE tickets"))
     session.execute(text("SET LOCAL enable_seqscan = off"))
     span = queries._received_days(session)
-    window = queries._slices(span)[3]   # 20 days, more than a slice names
+    first = span.stop - 31   # 20 days, more than a slice names, from 60 days of tickets
+    window = queries.Slice(text_search.day_start(first), text_search.day_start(first + 20), range(first, first + 20))
     asked = queries.WordsAsked.of(TicketFilter(text="路灯"), None, "postgresql", span)
     shape, values = asked.within(window)
     assert values["words"].count("'#") < len(window.days) - 7 and shape.since and shape.until, values
