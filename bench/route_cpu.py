@@ -23,21 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # after ROOT: bench/web.py is not the web package
 
-TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_ms(pids: list[int]) -> float:
-    """User + system CPU of these processes so far (those gone are left out)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])   # utime, stime (fields 14 and 15 of stat)
-    return total * TICK_MS
-
-
 def backends(url: str) -> list[int]:
     """The database's backend processes but this one's (the app's pool, once warmed up)."""
     if not url.startswith("postgres"):
@@ -90,16 +75,16 @@ def main() -> None:
                 groups = ([child.pid], backends(args.database_url))   # the app, the database
                 rounds = []
                 for _ in range(args.rounds):
-                    before, t0 = [cpu_ms(g) for g in groups], time.perf_counter()
+                    before, t0 = [servers.cpu_ms(g) for g in groups], time.perf_counter()
                     for i in range(args.requests):
                         response = client.get(urls[i % len(urls)])
                         assert response.status_code == 200, (response.status_code, response.text[:300])
                     wall = time.perf_counter() - t0
-                    busy = [cpu_ms(g) - b for g, b in zip(groups, before)]
+                    busy = [servers.cpu_ms(g) - b for g, b in zip(groups, before)]
                     # The idle server's own CPU for as long as the requests took, taken off.
-                    before = [cpu_ms(g) for g in groups]
+                    before = [servers.cpu_ms(g) for g in groups]
                     time.sleep(wall)
-                    idle = [cpu_ms(g) - b for g, b in zip(groups, before)]
+                    idle = [servers.cpu_ms(g) - b for g, b in zip(groups, before)]
                     app, database = ((b - i) / args.requests for b, i in zip(busy, idle))
                     rounds.append((app + database, app, database, wall * 1000 / args.requests))
             shown = "; ".join(f"{total:.1f} (app {app:.1f}, database {database:.1f})"

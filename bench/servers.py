@@ -68,23 +68,29 @@ def stop(child: subprocess.Popen[bytes]) -> None:
         child.wait(5)
 
 
+def cpu_ms(pids: list[int]) -> float:
+    """User + system CPU of these processes so far, in ms (those gone are left out)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])   # utime, stime (fields 14 and 15 of stat)
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def settle(child: subprocess.Popen[bytes], *, busy_share: float = 0.05, longest: float = 180.0) -> float:
     """Wait until the server's start-up work is done: the scheduler's first pass runs when a
     server starts (on ten million tickets chasing deadlines is 2.5 s of work, every 10 minutes
     after), and measured beside it a route would carry it. Done when the process used under
     `busy_share` of a core for a whole second (its watcher's stamps alone are less). Returns the
     seconds waited."""
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def cpu() -> float:
-        with open(f"/proc/{child.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
-
     began = time.monotonic()
     while time.monotonic() - began < longest:
-        before = cpu()
+        before = cpu_ms([child.pid])
         time.sleep(1.0)
-        if cpu() - before < busy_share:
+        if cpu_ms([child.pid]) - before < busy_share * 1000:
             break
     return time.monotonic() - began

@@ -278,12 +278,12 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
     raises. `brief`: BRIEF_COLUMNS instead of the tickets."""
     period = (wanted.period.start, wanted.period.end) if wanted.period is not None else None
     text = wanted.text.strip()
-    by_words = indexed and dialect == "postgresql" and _by_words(text) and text_search.indexable(text)
-    statement = _narrowed(_listed_tickets(brief), visible_to_unit,
-                          wanted.state or None, wanted.unit_id, wanted.channel or None, period, by_words=by_words)
+    index_asked = indexed and dialect == "postgresql" and text_search.indexable(text)
+    statement = _narrowed(_listed_tickets(brief), visible_to_unit, wanted.state or None, wanted.unit_id,
+                          wanted.channel or None, period, by_words=index_asked and _by_words(text))
     # A slice's days listed to the word index keep it alone: with received_at beside them the
     # planner may read the slice by time and compute every ticket's words (0.1 ms each).
-    by_day = window is not None and indexed and dialect == "postgresql" and text_search.indexable(text)
+    by_day = window is not None and index_asked
     if window is not None and not by_day:
         if window.since is not None:
             statement = statement.where(Ticket.received_at >= window.since)

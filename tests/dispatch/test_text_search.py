@@ -7,6 +7,7 @@ import datetime as dt
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, or_, select, text
@@ -415,10 +416,10 @@ def test_a_slice_names_a_few_days_to_the_index_and_keeps_more_by_time() -> None:
         "( '路灯@684' & ('#20520') )")
 
 
-def test_a_slice_kept_by_time_is_still_read_through_the_word_index(
-        session: Session, rules: IntakeRules) -> None:
-    """A listing's time bounds are written so that no index of received_at serves them: the
-    planner must not read the slice by time and compute every ticket's words."""
+@pytest.fixture
+def daily_street_lights(session: Session, rules: IntakeRules) -> None:
+    """On PostgreSQL, a ticket a day for 60 days from 1 January 2026, each holding 路灯不亮,
+    the table analysed."""
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite keeps LIKE")
     start = dt.datetime(2026, 1, 1, 8, tzinfo=dt.timezone.utc)
@@ -426,6 +427,17 @@ def test_a_slice_kept_by_time_is_still_read_through_the_word_index(
         new_ticket(session, rules, body=f"第{i}件：路灯不亮", now=start + dt.timedelta(days=i))
     session.flush()
     session.execute(text("ANALYZE tickets"))
+
+
+def _plan(session: Session, statement: Any) -> list[str]:
+    """The lines of PostgreSQL's plan of `statement`, with its bound values."""
+    compiled = statement.compile(dialect=session.get_bind().dialect)
+    return [row[0] for row in session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)]
+
+
+def test_a_slice_kept_by_time_is_still_read_through_the_word_index(session: Session, daily_street_lights: None) -> None:
+    """A listing's time bounds are written so that no index of received_at serves them: the
+    planner must not read the slice by time and compute every ticket's words."""
     session.execute(text("SET LOCAL enable_seqscan = off"))
     span = queries._received_days(session)
     first = span.stop - 31   # 20 days, more than a slice names, from 60 days of tickets
@@ -433,27 +445,17 @@ def test_a_slice_kept_by_time_is_still_read_through_the_word_index(
     asked = queries.WordsAsked.of(TicketFilter(text="路灯"), None, "postgresql", span)
     shape, values = asked.within(window)
     assert values["words"].count("'#") < len(window.days) - 7 and shape.since and shape.until, values
-    statement = queries._words_statement(shape, listing=True, brief=True)
-    compiled = statement.compile(dialect=session.get_bind().dialect)
-    plan = "\n".join(row[0] for row in session.connection().exec_driver_sql(
-        f"EXPLAIN {compiled}", compiled.construct_params({**values, "limit": 1001, "keep": 50})))
+    plan = "\n".join(_plan(session, queries._words_statement(shape, listing=True, brief=True).params(
+        **values, limit=1001, keep=50)))
     assert text_search.WORDS_INDEX in plan and "received_at" not in plan.split("Filter")[0], plan
     found = queries._listed(session, asked, window, 1001, 50, True)
     assert found.count == 20 and all(window.since <= t.received_at < window.until for t in found.newest)
 
 
-def test_a_search_with_a_period_is_still_read_through_the_word_index(
-        session: Session, rules: IntakeRules) -> None:
+def test_a_search_with_a_period_is_still_read_through_the_word_index(session: Session, daily_street_lights: None) -> None:
     """A period's bounds, like a slice's, are written so that no index of received_at serves
     them: with an index of received_at to read the period by, the planner may compute every
     ticket's words (a search with a period took a second a statement on ten million tickets)."""
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite keeps LIKE")
-    start = dt.datetime(2026, 1, 1, 8, tzinfo=dt.timezone.utc)
-    for i in range(60):
-        new_ticket(session, rules, body=f"第{i}件：路灯不亮", now=start + dt.timedelta(days=i))
-    session.flush()
-    session.execute(text("ANALYZE tickets"))
     # Without bitmap scans the word index cannot be read: an index of received_at is then the
     # planner's only way short of reading every ticket, if the bounds let it serve them.
     session.execute(text("SET LOCAL enable_seqscan = off"))
@@ -470,8 +472,7 @@ def test_a_search_with_a_period_is_still_read_through_the_word_index(
             statements.append(queries._words_statement(shape, listing=True, brief=True).params(
                 **values, limit=1001, keep=50))
         for statement in statements:
-            compiled = statement.compile(dialect=session.get_bind().dialect)
-            plan = [row[0] for row in session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)]
+            plan = _plan(session, statement)
             assert not [line for line in plan if "Index Cond" in line and "received_at" in line], plan
         found = queries.staff_tickets(session, wanted=wanted)
         assert found.total == 42 and all(dt.datetime(2026, 1, 9, 16) <= t.received_at.replace(tzinfo=None)
