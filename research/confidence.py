@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.dataset import SHIPPED_DATA, read_examples
 from classifier.features import FeatureSettings
 from classifier.model import ModelSettings, texts_of, train
 from classifier.text import read_user_dict
-from research.experiments import report_split, tuning_folds
+from research.experiments import study_parts
 
 CACHE = Path(__file__).parent.parent / "cache"
 # Each SVM alone (the shipped model averages the two: `fusion` reads both tables).
@@ -29,10 +28,8 @@ VARIANTS = {"svm": ModelSettings(log_tf_partner=False),
 
 def tables(names: list[str]) -> None:
     """One variant at a time, each saved as it ends (cache/confidence_NAME.npz)."""
-    extra = read_examples(SHIPPED_DATA[1])
-    tune, report = report_split()
+    tune, report, parts = study_parts()
     words = tuple(read_user_dict())
-    parts = [*tuning_folds(tune, extra), (list(tune) + extra, report)]
     index = {id(e): i for i, e in enumerate(tune)}
     order = [index[id(e)] for _, test_part in parts[:3] for e in test_part]
     for name in names:

@@ -11,10 +11,13 @@ Results are in EXPERIMENTS.md.
 """
 from __future__ import annotations
 
+import csv
+import os
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +34,16 @@ from classifier.model import ModelSettings, texts_of, train
 from classifier.text import Tokenizer, read_user_dict
 
 Split = tuple[list[Example], list[Example]]
+# The competition's label taxonomy: the team's copy beside the repository, not shipped
+# (classifier/data holds only what training reads).
+TAXONOMY = Path(os.environ.get("TAXONOMY_CSV", Path(__file__).resolve().parents[2]
+                               / "shared/data/tipdm2020c_gov_messages/label_taxonomy.csv"))
+
+
+def taxonomy() -> set[tuple[str, str, str]]:
+    """The distinct (level1, level2, level3) rows of the taxonomy."""
+    with TAXONOMY.open(encoding="utf-8-sig", newline="") as handle:
+        return {(r["level1"].strip(), r["level2"].strip(), r["level3"].strip()) for r in csv.DictReader(handle)}
 
 
 def report_split(seed: int = 42) -> Split:
@@ -39,6 +52,14 @@ def report_split(seed: int = 42) -> Split:
     groups = [example.group for example in dev]
     tune, report = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=seed).split(dev, groups=groups))
     return [dev[i] for i in tune], [dev[i] for i in report]
+
+
+def study_parts() -> tuple[list[Example], list[Example], list[Split]]:
+    """(tuning, report, parts): the 3 folds of the tuning part, then the whole tuning part
+    against the report part; the titles-only rows in every training set."""
+    extra = read_examples(SHIPPED_DATA[1])
+    tune, report = report_split()
+    return tune, report, [*tuning_folds(tune, extra), (list(tune) + extra, report)]
 
 
 def tuning_folds(tune: Sequence[Example], extra: Sequence[Example], seed: int | None = None) -> list[Split]:

@@ -18,7 +18,6 @@ Results are in EXPERIMENTS.md ("Third sweep").
 """
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import time
@@ -32,21 +31,18 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
 from classifier.dataset import SHIPPED_DATA, Example, read_examples
-from research.experiments import macro_f1_offsets, report_split, score, tuning_folds
+from research.experiments import macro_f1_offsets, report_split, score, taxonomy, tuning_folds
 from classifier.features import FeatureSettings, Features, message_text
 from classifier.linear import CalibratedLinearSVC
 from classifier.model import texts_of
 from classifier.text import Tokenizer, read_user_dict
 
-TAXONOMY = Path("/work/shared/data/tipdm2020c_gov_messages/label_taxonomy.csv")
 OUT = Path("/tmp/third")
 
 
 def taxonomy_rows(labels: set[str]) -> list[Example]:
     """One row per distinct (level1, level2, level3) under a message class: body "level2 level3"."""
-    with TAXONOMY.open(encoding="utf-8-sig", newline="") as handle:
-        rows = {(r["level1"].strip(), r["level2"].strip(), r["level3"].strip()) for r in csv.DictReader(handle)}
-    return [Example(title="", body=f"{l2} {l3}", label=l1) for l1, l2, l3 in sorted(rows) if l1 in labels]
+    return [Example(title="", body=f"{l2} {l3}", label=l1) for l1, l2, l3 in sorted(taxonomy()) if l1 in labels]
 
 
 def folds_with_index() -> tuple[list[Example], list[Example], list[tuple[np.ndarray, np.ndarray]]]:

