@@ -12,6 +12,8 @@ its embed path feeds the encoder.
                                                    # N = 4: train on the tuning part, score the report part
     python -m research.finetune_e5 compare         # the tables of EXPERIMENTS.md (needs research.joint's
                                                    # tables 0 and 1)
+    python -m research.finetune_e5 export cache/finetune_part4_weights.npz classifier/data/e5_finetuned.npz
+                                                   # the shipped file, from fold 4's weights
 """
 from __future__ import annotations
 
@@ -238,19 +240,6 @@ def save(model, labels: list[str], path: Path) -> None:  # type: ignore[no-untyp
     np.savez(path, labels=np.array(labels), **tensors)
 
 
-def final() -> None:
-    """The shipped weights: trained on every shipped row (dev.csv and titles-only)."""
-    from classifier.dataset import shipped_examples
-
-    torch.manual_seed(0)
-    rows = shipped_examples()
-    labels = sorted({e.label for e in rows})
-    started = time.perf_counter()
-    model = fit(rows, labels, Ids())
-    print(f"trained on {len(rows)} rows in {time.perf_counter() - started:.0f} s", flush=True)
-    save(model, labels, CACHE / "finetune_final_weights.npz")
-
-
 NAMES = {"pos": "emb.pos", "token_type": "emb.type", "eln.weight": "emb.ln.w", "eln.bias": "emb.ln.b",
          "head.weight": "head.w", "head.bias": "head.b"}
 
@@ -333,6 +322,5 @@ def compare() -> None:
 
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
-    {"shim": build_shim, "check": check, "fold": lambda: fold(int(rest[0])), "final": final,
-     "export": lambda: export(*rest),
+    {"shim": build_shim, "check": check, "fold": lambda: fold(int(rest[0])), "export": lambda: export(*rest),
      "compare": compare}[command]()

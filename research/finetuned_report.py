@@ -6,6 +6,8 @@ the embeddings extra; no torch.
                                                    # weights (cache/finetune_part4.npz, finetune_e5 fold 4)
     python -m research.finetuned_report report     # `hotline classifier eval`'s figures, fast pair alone
                                                    # and with the second opinion below 0.88
+    python -m research.finetuned_report agree      # out of fold (finetune_e5 fold 1-3's tables): the rule's
+                                                   # ECE, and routing more of the asked ones when the two agree
 """
 from __future__ import annotations
 
@@ -57,5 +59,52 @@ def report(threshold: float = 0.88) -> None:
                                for p in m["selective"]))
 
 
+def _fast_tables() -> list[np.ndarray]:
+    """The fast pair's probabilities on each tuning fold, trained on the other two (cached)."""
+    from classifier.features import message_text
+    from classifier.model import train
+    from classifier.text import read_user_dict
+    from research.experiments import study_parts
+
+    tables = []
+    for number, (train_part, test_part) in enumerate(study_parts()[2][:3], 1):
+        path = CACHE / f"fastpair_part{number}.npz"
+        if not path.exists():
+            model = train(train_part, user_words=tuple(read_user_dict()))
+            table = model.probabilities([message_text(e.title, e.body) for e in test_part])
+            np.savez(path, labels=np.array(model.labels), table=table)
+        saved = np.load(path)
+        tables.append(saved["table"][:, np.argsort(saved["labels"])])   # columns in sorted label order
+    return tables
+
+
+def agree(threshold: float = 0.88) -> None:
+    from sklearn.metrics import f1_score
+
+    from classifier.selective import expected_calibration_error
+
+    fast = np.concatenate(_fast_tables())
+    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in (1, 2, 3)]
+    labels = parts[0]["labels"]
+    tuned = np.concatenate([p["table"] for p in parts])
+    truth = np.concatenate([p["truth"] for p in parts])
+    asked = fast.max(1) < threshold
+    mixed = np.where(asked[:, None], (fast + tuned) / 2, fast)
+    for name, table in (("fast pair", fast), ("rule: averaged at 0.5 below 0.88", mixed)):
+        guess = labels[table.argmax(1)]
+        right, routed = guess == truth, table.max(1) >= threshold
+        print(f"{name}: macro-F1 {f1_score(truth, guess, average='macro'):.4f}, accuracy {right.mean():.4f}, "
+              f"at {threshold} {routed.mean():.3f} / {right[routed].mean():.4f}, "
+              f"ECE {expected_calibration_error(table.max(1), right):.3f}")
+    guess = labels[mixed.argmax(1)]
+    right = guess == truth
+    same = fast.argmax(1) == tuned.argmax(1)
+    print(f"asked {asked.mean():.3f}; of those the two agree on {same[asked].mean():.3f}")
+    for floor in (0.6, 0.65, 0.7, 0.75, 0.8, 0.85):
+        routed = (mixed.max(1) >= threshold) | (asked & same & (fast.max(1) >= floor))
+        print(f"  also route the asked ones both agree on with fast >= {floor}: "
+              f"{routed.mean():.3f} / {right[routed].mean():.4f}")
+
+
 if __name__ == "__main__":
-    {"fidelity": fidelity, "report": report}[sys.argv[1]]()
+    {"fidelity": fidelity, "report": report, "agree": agree}[sys.argv[1]]()
