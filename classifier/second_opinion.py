@@ -50,7 +50,7 @@ class FineTunedE5:
 
     def __init__(self, path: Path = FINETUNED_DATA) -> None:
         from classifier.e5_encoder import E5Classifier
-        from classifier.e5_file import dequantize, read_e5_file
+        from classifier.e5_file import BLOCK, dequantize, read_e5_file
         from classifier.e5_tokens import E5Tokens
 
         base = read_e5_file()
@@ -61,7 +61,7 @@ class FineTunedE5:
                 if name.startswith("head."):
                     return data[name]
                 change = data[name]
-                return base.tensor(name) + dequantize(change, len(change) // 18 * 32)
+                return base.tensor(name) + dequantize(change, len(change) // BLOCK.itemsize * 32)
 
             self.encoder = E5Classifier(base, weights)
         self.tokens = E5Tokens(base.vocabulary)

@@ -79,12 +79,16 @@ def _fast_tables() -> list[np.ndarray]:
 
 
 def agree(threshold: float = 0.88) -> None:
+    """Over the folds whose fine-tuned table exists (fold 1 alone first, to fix a rule before
+    folds 2 and 3 are seen)."""
     from sklearn.metrics import f1_score
 
     from classifier.selective import expected_calibration_error
 
-    fast = np.concatenate(_fast_tables())
-    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in (1, 2, 3)]
+    folds = [k for k in (1, 2, 3) if (CACHE / f"finetune_part{k}.npz").exists()]
+    print(f"folds {folds}")
+    fast = np.concatenate([_fast_tables()[k - 1] for k in folds])
+    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in folds]
     labels = parts[0]["labels"]
     tuned = np.concatenate([p["table"] for p in parts])
     truth = np.concatenate([p["truth"] for p in parts])
