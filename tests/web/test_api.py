@@ -112,7 +112,8 @@ def test_no_text_goes_abroad_and_one_number_gets_at_most_its_cap(database_url: s
         assert len(_outbox(client)) == 10
 
 
-def test_intake_is_limited_per_address_with_a_chinese_429(database_url: str, sessions: sessionmaker[Session]) -> None:
+def test_intake_is_limited_per_address_with_a_chinese_429(database_url: str, sessions: sessionmaker[Session],
+        minute_to_spare: None) -> None:
     settings = Settings(database_url=database_url, limits=Limits.build(api_intake_per_minute=10))
     with TestClient(create_app(settings)) as client:
         answers = [client.post("/api/v1/tickets", json={"body": f"第{n}件：路灯不亮。"}) for n in range(12)]

@@ -22,7 +22,8 @@ async def _post_all(url: str, bodies: list[dict]) -> list[httpx.Response]:
         return await asyncio.gather(*(client.post("/api/v1/tickets", json=b) for b in bodies))
 
 
-def test_intakes_posted_at_once_each_get_their_own_answer(database_url: str, sessions: sessionmaker[Session]) -> None:
+def test_intakes_posted_at_once_each_get_their_own_answer(database_url: str, sessions: sessionmaker[Session],
+        minute_to_spare: None) -> None:
     settings = Settings(database_url=database_url, limits=Limits.build(api_intake_per_minute=20))
     bodies = [{"body": f"第{n}件：路灯不亮。", "phone": f"139{n:08d}"} for n in range(24)]
     bodies += [{"body": "  "}, {"body": "第0件：路灯不亮！", "phone": "13900000000"}]  # invalid; a repeat

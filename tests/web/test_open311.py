@@ -293,7 +293,8 @@ def test_bad_reads_get_the_spec_errors(client: TestClient, path: str, params: di
     assert str(body) == str(status)
 
 
-def test_a_client_key_is_limited_per_minute(database_url: str, units: City, api_key: str) -> None:
+def test_a_client_key_is_limited_per_minute(database_url: str, units: City, api_key: str,
+        minute_to_spare: None) -> None:
     settings = Settings(database_url=database_url, limits=Limits.build(open311_intake_per_minute=2))
     with TestClient(create_app(settings)) as client:
         for n in range(2):
@@ -303,7 +304,8 @@ def test_a_client_key_is_limited_per_minute(database_url: str, units: City, api_
         assert int(refused.headers["retry-after"]) > 0
 
 
-def test_request_lists_are_limited_per_address(database_url: str, units: City) -> None:
+def test_request_lists_are_limited_per_address(database_url: str, units: City,
+        minute_to_spare: None) -> None:
     """A list masks up to a thousand texts and needs no key: an address gets a few a minute."""
     settings = Settings(database_url=database_url, limits=Limits.build(open311_lists_per_minute=2))
     with TestClient(create_app(settings)) as client:
