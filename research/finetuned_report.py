@@ -1,13 +1,16 @@
 """The shipped fine-tuned second opinion, scored as the app runs it (numpy, the 4-bit changes
-of classifier/data/e5_finetuned.npz), on the report part. Runs in the project's own venv with
+of classifier/data/e5_finetuned*.npz), on the report part. Runs in the project's own venv with
 the embeddings extra; no torch.
 
-    python -m research.finetuned_report fidelity   # shipped numpy model vs torch's table of the same
-                                                   # weights (cache/finetune_part4.npz, finetune_e5 fold 4)
+    python -m research.finetuned_report fidelity [SEED]  # one shipped numpy model vs torch's table of
+                                                   # the same weights (cache/finetune_part4[_sSEED].npz, finetune_e5 fold 4)
     python -m research.finetuned_report report     # `hotline classifier eval`'s figures, fast pair alone
                                                    # and with the second opinion below 0.88
     python -m research.finetuned_report agree      # out of fold (finetune_e5 fold 1-3's tables): the rule's
                                                    # ECE, and routing more of the asked ones when the two agree
+    python -m research.finetuned_report seeds      # report part: the rule with the shipped weights, with
+                                                   # other seeds' (finetune_e5 fold 4 SEED) and with all averaged
+    python -m research.finetuned_report interval   # report part: bootstrap interval of the rule's macro-F1
 """
 from __future__ import annotations
 
@@ -20,14 +23,16 @@ import numpy as np
 CACHE = Path(__file__).parent.parent / "cache"
 
 
-def fidelity() -> None:
+def fidelity(seed: int = 0) -> None:
+    """One shipped file (seed 0: e5_finetuned.npz; seed N: e5_finetuned_seedN.npz) against
+    torch's table for the same weights."""
     from classifier.features import message_text
-    from classifier.second_opinion import FineTunedE5
+    from classifier.second_opinion import FINETUNED_FILES, FineTunedE5
     from research.experiments import study_parts
 
     report = study_parts()[1]
-    torch_table = np.load(CACHE / "finetune_part4.npz")
-    model = FineTunedE5()
+    torch_table = np.load(CACHE / (f"finetune_part4_s{seed}.npz" if seed else "finetune_part4.npz"))
+    model = FineTunedE5(FINETUNED_FILES[seed:seed + 1])
     assert list(model.labels) == [str(x) for x in torch_table["labels"]]
     started = time.perf_counter()
     ours = np.array([model(message_text(e.title, e.body)) for e in report])
@@ -110,5 +115,84 @@ def agree(threshold: float = 0.88) -> None:
               f"{routed.mean():.3f} / {right[routed].mean():.4f}")
 
 
+def _report_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, truth, the fast pair's and the first shipped numpy model's (seed 0) probabilities on the report
+    part (the fast pair trained on the tuning part + titles-only, as in `report`); cached."""
+    path = CACHE / "report_tables.npz"
+    if not path.exists():
+        from classifier.dataset import SHIPPED_DATA, read_examples
+        from classifier.features import message_text
+        from classifier.model import train
+        from classifier.second_opinion import FINETUNED_FILES, FineTunedE5
+        from classifier.text import read_user_dict
+        from research.experiments import study_parts
+
+        tune, report_part, _ = study_parts()
+        texts = [message_text(e.title, e.body) for e in report_part]
+        model = train(list(tune) + read_examples(SHIPPED_DATA[1]), user_words=tuple(read_user_dict()))
+        shipped = FineTunedE5(FINETUNED_FILES[:1])
+        assert sorted(model.labels) == list(model.labels) == list(shipped.labels)
+        np.savez(path, labels=np.array(model.labels), truth=np.array([e.label for e in report_part]),
+                 fast=model.probabilities(texts), shipped=np.array([shipped(t) for t in texts]))
+    saved = np.load(path)
+    return saved["labels"], saved["truth"], saved["fast"], saved["shipped"]
+
+
+def seeds(threshold: float = 0.88) -> None:
+    """The report part: the fast pair; each seed's fine-tuned model alone and in the rule (seed
+    0 is the shipped file as the app runs it, other seeds torch's tables from `finetune_e5 fold
+    4 SEED`); every seed's probabilities averaged; and the soup of seeds 0 and 1 when made."""
+    from sklearn.metrics import f1_score
+
+    from classifier.selective import expected_calibration_error
+
+    labels, truth, fast, shipped = _report_tables()
+    opinions = [("seed 0", shipped)]
+    for path in sorted(CACHE.glob("finetune_part4_s[0-9]*.npz")):
+        if path.name.endswith("_weights.npz"):
+            continue
+        other = np.load(path)
+        assert (other["labels"] == labels).all() and (other["truth"] == truth).all()
+        opinions.append((f"seed {path.stem.rsplit('_s', 1)[1]}", other["table"]))
+    if len(opinions) > 1:
+        opinions.append((f"seeds {'+'.join(name.split()[1] for name, _ in opinions)} averaged",
+                         np.mean([table for _, table in opinions], axis=0)))
+    if (CACHE / "finetune_part4_soup.npz").exists():   # finetune_e5 soup: one model, the weights averaged
+        opinions.append(("soup of 0 and 1", np.load(CACHE / "finetune_part4_soup.npz")["table"]))
+    asked = fast.max(1) < threshold
+    rows = [("fast pair", fast)] + [(f"{name} alone", table) for name, table in opinions]
+    rows += [(f"rule with {name}", np.where(asked[:, None], (fast + table) / 2, fast)) for name, table in opinions]
+    print(f"report part ({len(truth)} rows), asked below {threshold}: {asked.mean():.3f}")
+    for name, table in rows:
+        guess = labels[table.argmax(1)]
+        right, routed = guess == truth, table.max(1) >= threshold
+        accuracy_routed = f"{right[routed].mean():.4f}" if routed.any() else "-"
+        print(f"  {name:28s} macro-F1 {f1_score(truth, guess, average='macro'):.4f}, accuracy {right.mean():.4f}; "
+              f"at {threshold} {routed.mean():.3f} / {accuracy_routed}; "
+              f"ECE {expected_calibration_error(table.max(1), right):.3f}")
+
+
+def interval(threshold: float = 0.88, draws: int = 1000) -> None:
+    """How far the report part's macro-F1 could move by the draw of its rows alone: the shipped
+    rule's and its gain over the fast pair, over the same resampled rows (bootstrap, seed 0)."""
+    from sklearn.metrics import f1_score
+
+    labels, truth, fast, shipped = _report_tables()
+    y = np.searchsorted(labels, truth)
+    asked = fast.max(1) < threshold
+    rule, alone = np.where(asked[:, None], (fast + shipped) / 2, fast).argmax(1), fast.argmax(1)
+    generator = np.random.RandomState(0)
+    scores, gains = [], []
+    for _ in range(draws):
+        rows = generator.randint(0, len(y), len(y))
+        score = f1_score(y[rows], rule[rows], average="macro")
+        scores.append(score)
+        gains.append(score - f1_score(y[rows], alone[rows], average="macro"))
+    low, high = np.percentile(scores, [2.5, 97.5])
+    g_low, g_mid, g_high = np.percentile(gains, [2.5, 50, 97.5])
+    print(f"{draws} resamples of {len(y)} rows: the rule's macro-F1 {low:.4f} to {high:.4f} (95%); its gain over the "
+          f"fast pair {g_low:+.4f} to {g_high:+.4f} (median {g_mid:+.4f}), above 0 in {np.mean(np.array(gains) > 0):.1%}")
+
+
 if __name__ == "__main__":
-    {"fidelity": fidelity, "report": report, "agree": agree}[sys.argv[1]]()
+    {"fidelity": lambda: fidelity(*map(int, sys.argv[2:])), "report": report, "agree": agree, "seeds": seeds, "interval": interval}[sys.argv[1]]()

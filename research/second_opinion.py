@@ -121,19 +121,22 @@ def latency(threshold: float = THRESHOLD) -> None:
     """Per-message time over every report message, as routing spends it: the fast model's
     top three, and below `threshold` (`latency 0.88`: the shipped default) every label's
     probabilities plus the e5 second opinion (classifier/second_opinion.py, as the app loads
-    it: the head's shipped weights)."""
+    it: the three shipped models), and in the same loop, as the baseline, one of them (seed 0,
+    the model shipped alone before)."""
     from classifier.dataset import SHIPPED_DATA, read_examples
     from classifier.features import message_text
     from classifier.model import train
-    from classifier.second_opinion import load_second_opinion
+    from classifier.second_opinion import FINETUNED_FILES, FineTunedE5, load_second_opinion
     from classifier.text import read_user_dict
 
     tune, report_part = report_split()
     model = train(list(tune) + read_examples(SHIPPED_DATA[1]), user_words=tuple(read_user_dict()))
     opinion = load_second_opinion(model.labels)
     assert opinion is not None, "pip install '.[embeddings]' first"
+    one = load_second_opinion(model.labels, opinion=FineTunedE5(FINETUNED_FILES[:1]))
+    assert one is not None
     texts = [message_text(e.title, e.body) for e in report_part]
-    fast_only, routed, confident, slow = [], [], [], 0
+    fast_only, routed, routed_one, confident, slow = [], [], [], [], 0
     for text in texts:
         started = time.perf_counter()
         top = model.predict(text, 3)
@@ -142,16 +145,23 @@ def latency(threshold: float = THRESHOLD) -> None:
         if top[0].probability < threshold:
             opinion.revise(text, model.predict(text, 1000))
             slow += 1
+            routed.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            model.predict(text, 3)
+            one.revise(text, model.predict(text, 1000))
+            routed_one.append(time.perf_counter() - started)
         else:
             confident.append(fast)
-        routed.append(time.perf_counter() - started)
+            routed.append(fast)
+            routed_one.append(fast)
     ms = lambda values, q: np.percentile(values, q) * 1000  # noqa: E731
     print(f"{len(texts)} report messages, {slow} ({slow / len(texts):.1%}) asked for a second opinion")
     print(f"fast model alone (baseline): p50 {ms(fast_only, 50):.2f} ms, p99 {ms(fast_only, 99):.2f} ms, "
           f"{len(texts) / sum(fast_only):.0f} messages/s")
     print(f"fast path of the confident ones: p50 {ms(confident, 50):.2f} ms, p99 {ms(confident, 99):.2f} ms")
-    print(f"with the second opinion, all messages: p50 {ms(routed, 50):.2f} ms, p99 {ms(routed, 99):.0f} ms, "
-          f"{len(texts) / sum(routed):.1f} messages/s (one thread)")
+    for name, times in (("one fine-tuned model (baseline)", routed_one), ("the three shipped", routed)):
+        print(f"with the second opinion, {name}, all messages: p50 {ms(times, 50):.2f} ms, p99 "
+              f"{ms(times, 99):.0f} ms, {len(texts) / sum(times):.1f} messages/s (one thread)")
 
 
 def main(argv: Sequence[str]) -> None:

