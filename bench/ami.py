@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.memory import rss_mb  # noqa: E402
 from callcenter import scenarios as sc  # noqa: E402
 from callcenter import wire  # noqa: E402
 from callcenter.bridge import AmiBridge, BridgeSettings  # noqa: E402
@@ -125,13 +126,6 @@ class StreamServer:
                                           "ListItems": "0"}))
                 if name == "queuestatus":
                     listed.set()
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def raw_read(port: int) -> tuple[int, float]:

@@ -23,6 +23,7 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.memory import rss_mb  # noqa: E402
 from classifier.dataset import SHIPPED_DATA, read_examples  # noqa: E402
 from classifier.storage import load_model  # noqa: E402
 from classifier.training import ensure_default_model  # noqa: E402
@@ -109,25 +110,18 @@ def _cuts(latencies: list[float]) -> str:
     return f"p50 {cuts[49]:5.2f} ms   p99 {cuts[98]:5.2f} ms   max {max(latencies):5.2f} ms"
 
 
-def _resident_mb() -> float:
-    """This process's resident memory (Linux's VmRSS)."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        line = next(line for line in status if line.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024
-
-
 def _second_opinion(model, texts: list[str], min_confidence: float) -> None:  # type: ignore[no-untyped-def]
     """Per message as dispatch.routing.Router spends it: top three, then below the threshold
     every label's probabilities and the e5 second opinion."""
     from classifier.second_opinion import load_second_opinion
 
-    before_load, started = _resident_mb(), time.perf_counter()
+    before_load, started = rss_mb(), time.perf_counter()
     opinion = load_second_opinion(model.labels)
     if opinion is None:
         click.echo("second opinion: not available (pip install '.[embeddings]')")
         return
     click.echo(f"e5 second opinion load       : {time.perf_counter() - started:.2f} s; process memory "
-               f"{before_load:.0f} MB with the fast model -> {_resident_mb():.0f} MB")
+               f"{before_load:.0f} MB with the fast model -> {rss_mb():.0f} MB")
     opinion.revise(texts[0], model.predict(texts[0], 1000))  # warm e5
     routed, asked, slow = [], 0, []
     for text in texts:

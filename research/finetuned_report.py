@@ -23,6 +23,12 @@ import numpy as np
 CACHE = Path(__file__).parent.parent / "cache"
 
 
+def _rule(fast: np.ndarray, tuned: np.ndarray, threshold: float) -> np.ndarray:
+    """The shipped rule on whole tables: below the threshold the fast pair's and the fine-tuned
+    probabilities averaged half and half, elsewhere the fast pair's."""
+    return np.where((fast.max(1) < threshold)[:, None], (fast + tuned) / 2, fast)
+
+
 def fidelity(seed: int = 0) -> None:
     """One shipped file (seed 0: e5_finetuned.npz; seed N: e5_finetuned_seedN.npz) against
     torch's table for the same weights."""
@@ -98,7 +104,7 @@ def agree(threshold: float = 0.88) -> None:
     tuned = np.concatenate([p["table"] for p in parts])
     truth = np.concatenate([p["truth"] for p in parts])
     asked = fast.max(1) < threshold
-    mixed = np.where(asked[:, None], (fast + tuned) / 2, fast)
+    mixed = _rule(fast, tuned, threshold)
     for name, table in (("fast pair", fast), ("rule: averaged at 0.5 below 0.88", mixed)):
         guess = labels[table.argmax(1)]
         right, routed = guess == truth, table.max(1) >= threshold
@@ -159,10 +165,9 @@ def seeds(threshold: float = 0.88) -> None:
                          np.mean([table for _, table in opinions], axis=0)))
     if (CACHE / "finetune_part4_soup.npz").exists():   # finetune_e5 soup: one model, the weights averaged
         opinions.append(("soup of 0 and 1", np.load(CACHE / "finetune_part4_soup.npz")["table"]))
-    asked = fast.max(1) < threshold
     rows = [("fast pair", fast)] + [(f"{name} alone", table) for name, table in opinions]
-    rows += [(f"rule with {name}", np.where(asked[:, None], (fast + table) / 2, fast)) for name, table in opinions]
-    print(f"report part ({len(truth)} rows), asked below {threshold}: {asked.mean():.3f}")
+    rows += [(f"rule with {name}", _rule(fast, table, threshold)) for name, table in opinions]
+    print(f"report part ({len(truth)} rows), asked below {threshold}: {(fast.max(1) < threshold).mean():.3f}")
     for name, table in rows:
         guess = labels[table.argmax(1)]
         right, routed = guess == truth, table.max(1) >= threshold
@@ -179,8 +184,7 @@ def interval(threshold: float = 0.88, draws: int = 1000) -> None:
 
     labels, truth, fast, shipped = _report_tables()
     y = np.searchsorted(labels, truth)
-    asked = fast.max(1) < threshold
-    rule, alone = np.where(asked[:, None], (fast + shipped) / 2, fast).argmax(1), fast.argmax(1)
+    rule, alone = _rule(fast, shipped, threshold).argmax(1), fast.argmax(1)
     generator = np.random.RandomState(0)
     scores, gains = [], []
     for _ in range(draws):
