@@ -11,6 +11,8 @@ the embeddings extra; no torch.
     python -m research.finetuned_report seeds      # report part: the rule with the shipped weights, with
                                                    # other seeds' (finetune_e5 fold 4 SEED) and with all averaged
     python -m research.finetuned_report interval   # report part: bootstrap interval of the rule's macro-F1
+    python -m research.finetuned_report ceiling    # out of fold: the ceiling below which to ask and the
+                                                   # threshold to route at, chosen by the rule written first
 """
 from __future__ import annotations
 
@@ -68,6 +70,46 @@ def report(threshold: float = 0.88) -> None:
               f"{at['coverage']:.3f}, accuracy {at['accuracy']:.4f}; ECE {m['ece']:.3f}; asked {m['second_opinion_asked']}")
         print("  " + ", ".join(f"{p['threshold']:.2f}: {p['coverage']:.3f} / {p['accuracy']:.4f}"
                                for p in m["selective"]))
+
+
+CEILINGS = (0.88, 0.90, 0.92, 0.94, 0.96, 0.98)
+THRESHOLDS = np.round(np.arange(0.70, 0.995, 0.01), 2)
+
+
+def _asked_below(fast: np.ndarray, tuned: np.ndarray, ceiling: float) -> np.ndarray:
+    """The rule with a ceiling: asked where the fast pair is below it, averaged half and half."""
+    return np.where((fast.max(1) < ceiling)[:, None], (fast + tuned) / 2, fast)
+
+
+def ceiling(target: float = 0.97, most_asked: float = 0.25) -> None:
+    """Out of fold (fast pair and fine-tuned tables of folds 1-3), written before those tables
+    were seen: for each ceiling, the lowest threshold on a 0.01 grid whose accuracy routed
+    reaches the target; of the ceilings that ask at most a quarter of the messages, the one
+    covering most at its threshold (the lower ceiling on a tie)."""
+    from sklearn.metrics import f1_score
+
+    fast = np.concatenate(_fast_tables())
+    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in (1, 2, 3)]
+    labels = parts[0]["labels"]
+    tuned = np.concatenate([p["table"] for p in parts])
+    truth = np.concatenate([p["truth"] for p in parts])
+    print(f"out of fold, {len(truth)} rows; at each ceiling: asked, macro-F1 / accuracy, then the lowest threshold "
+          f"reaching {target} routed")
+    best = None
+    for c in CEILINGS:
+        mixed = _asked_below(fast, tuned, c)
+        right, top = labels[mixed.argmax(1)] == truth, mixed.max(1)
+        asked = (fast.max(1) < c).mean()
+        points = [(t, (top >= t).mean(), right[top >= t].mean()) for t in THRESHOLDS if (top >= t).any()]
+        chosen = next(((t, cov, acc) for t, cov, acc in points if acc >= target), None)
+        print(f"  ceiling {c:.2f}: asked {asked:.3f}, {f1_score(truth, labels[mixed.argmax(1)], average='macro'):.4f} / "
+              f"{right.mean():.4f}; " + (f"threshold {chosen[0]:.2f}: {chosen[1]:.3f} / {chosen[2]:.4f}"
+                                         if chosen else "never reaches it"))
+        print("    " + ", ".join(f"{t:.2f}: {cov:.3f}/{acc:.4f}" for t, cov, acc in points if t >= 0.78))
+        if chosen and asked <= most_asked and (best is None or chosen[1] > best[2]):
+            best = (c, *chosen)
+    print("chosen: " + (f"ask below {best[0]:.2f}, route at {best[1]:.2f} ({best[2]:.3f} / {best[3]:.4f} out of fold)"
+                        if best else "none"))
 
 
 def _fast_tables() -> list[np.ndarray]:
@@ -199,4 +241,5 @@ def interval(threshold: float = 0.88, draws: int = 1000) -> None:
 
 
 if __name__ == "__main__":
-    {"fidelity": lambda: fidelity(*map(int, sys.argv[2:])), "report": report, "agree": agree, "seeds": seeds, "interval": interval}[sys.argv[1]]()
+    {"fidelity": lambda: fidelity(*map(int, sys.argv[2:])), "report": report, "agree": agree, "seeds": seeds, "interval": interval,
+     "ceiling": ceiling}[sys.argv[1]]()
