@@ -139,7 +139,7 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
                                "follow_up_attempts": ticket.follow_up_attempts,
                                "follow_up_max": services.follow_up.max_attempts,
                                "triage_reason": manual_triage_reason(ticket),
-                               "min_confidence": services.router.threshold}
+                               "min_confidence": services.settings.routing_min_confidence}
     if ticket.merged_into_id is not None:
         context["main"] = session.get(Ticket, ticket.merged_into_id)
     context["entry"] = session.get(CatalogueEntry, ticket.catalogue_entry_id) if ticket.catalogue_entry_id else None
