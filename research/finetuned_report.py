@@ -13,6 +13,8 @@ the embeddings extra; no torch.
     python -m research.finetuned_report interval   # report part: bootstrap interval of the rule's macro-F1
     python -m research.finetuned_report ceiling    # out of fold: the ceiling below which to ask and the
                                                    # threshold to route at, chosen by the rule written first
+    python -m research.finetuned_report gap 0.82   # the asked messages at that threshold, out of fold
+                                                   # (seed 0's fold models) and on the report part (the three shipped)
 """
 from __future__ import annotations
 
@@ -110,6 +112,36 @@ def ceiling(target: float = 0.97, most_asked: float = 0.25) -> None:
             best = (c, *chosen)
     print("chosen: " + (f"ask below {best[0]:.2f}, route at {best[1]:.2f} ({best[2]:.3f} / {best[3]:.4f} out of fold)"
                         if best else "none"))
+
+
+def gap(threshold: float = 0.82, asked_below: float = 0.88) -> None:
+    """Why a threshold chosen out of fold does not carry over: of the messages asked, how many
+    the average lifts to the threshold and how many of those are right, out of fold and on the
+    report part; and how sure the fine-tuned models are on their own."""
+    from classifier.features import message_text
+    from classifier.second_opinion import FineTunedE5
+    from research.experiments import study_parts
+
+    fast = np.concatenate(_fast_tables())
+    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in (1, 2, 3)]
+    labels, tuned = parts[0]["labels"], np.concatenate([p["table"] for p in parts])
+    truth = np.concatenate([p["truth"] for p in parts])
+    r_labels, r_truth, r_fast, _ = _report_tables()
+    asked = np.flatnonzero(r_fast.max(1) < asked_below)
+    report_part = study_parts()[1]
+    shipped = FineTunedE5()
+    r_tuned = np.zeros_like(r_fast)
+    r_tuned[asked] = [shipped(message_text(report_part[i].title, report_part[i].body)) for i in asked]
+    for name, f, t, y, lab in (("out of fold, seed 0's fold models", fast, tuned, truth, labels),
+                               ("report part, the three shipped", r_fast, r_tuned, r_truth, r_labels)):
+        rows = np.flatnonzero(f.max(1) < asked_below)
+        mixed = (f[rows] + t[rows]) / 2
+        right = lab[mixed.argmax(1)] == y[rows]
+        lifted = mixed.max(1) >= threshold
+        e5_sure = (t[rows].max(1) >= 0.88).mean()
+        print(f"{name}: asked {len(rows)} ({len(rows) / len(y):.3f}); e5 at 0.88 or more on {e5_sure:.3f} of them; "
+              f"the average reaches {threshold} on {lifted.mean():.3f}, right on {right[lifted].mean():.4f} of those; "
+              f"right on {right.mean():.4f} of all asked")
 
 
 def _fast_tables() -> list[np.ndarray]:
@@ -242,4 +274,4 @@ def interval(threshold: float = 0.88, draws: int = 1000) -> None:
 
 if __name__ == "__main__":
     {"fidelity": lambda: fidelity(*map(int, sys.argv[2:])), "report": report, "agree": agree, "seeds": seeds, "interval": interval,
-     "ceiling": ceiling}[sys.argv[1]]()
+     "ceiling": ceiling, "gap": lambda: gap(*map(float, sys.argv[2:]))}[sys.argv[1]]()
