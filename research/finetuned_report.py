@@ -115,9 +115,10 @@ def ceiling(target: float = 0.97, most_asked: float = 0.25) -> None:
 
 
 def gap(threshold: float = 0.82, asked_below: float = 0.88) -> None:
-    """Why a threshold chosen out of fold does not carry over: of the messages asked, how many
-    the average lifts to the threshold and how many of those are right, out of fold and on the
-    report part; and how sure the fine-tuned models are on their own."""
+    """Why a threshold chosen out of fold does not carry over: the rule (asked below 0.88, routed
+    from the threshold) out of fold and on the report part; of the messages asked, how many the
+    average lifts to the threshold and how many of those are right; and how sure the fine-tuned
+    models are on their own."""
     from classifier.features import message_text
     from classifier.second_opinion import FineTunedE5
     from research.experiments import study_parts
@@ -139,6 +140,10 @@ def gap(threshold: float = 0.82, asked_below: float = 0.88) -> None:
         right = lab[mixed.argmax(1)] == y[rows]
         lifted = mixed.max(1) >= threshold
         e5_sure = (t[rows].max(1) >= 0.88).mean()
+        rule = _asked_below(f, t, asked_below)
+        routed = np.where(f.max(1) < asked_below, rule.max(1) >= threshold, True)
+        all_right = lab[rule.argmax(1)] == y
+        print(f"{name}: the rule covers {routed.mean():.3f} at {all_right[routed].mean():.4f}")
         print(f"{name}: asked {len(rows)} ({len(rows) / len(y):.3f}); e5 at 0.88 or more on {e5_sure:.3f} of them; "
               f"the average reaches {threshold} on {lifted.mean():.3f}, right on {right[lifted].mean():.4f} of those; "
               f"right on {right.mean():.4f} of all asked")
