@@ -30,8 +30,8 @@ CACHE = Path(__file__).parent.parent / "cache"
 
 
 def _rule(fast: np.ndarray, tuned: np.ndarray, threshold: float) -> np.ndarray:
-    """The shipped rule on whole tables: below the threshold the fast pair's and the fine-tuned
-    probabilities averaged half and half, elsewhere the fast pair's."""
+    """The shipped rule on whole tables: below the threshold (or any ceiling for asking) the
+    fast pair's and the fine-tuned probabilities averaged half and half, elsewhere the fast pair's."""
     return np.where((fast.max(1) < threshold)[:, None], (fast + tuned) / 2, fast)
 
 
@@ -80,9 +80,13 @@ CEILINGS = (0.88, 0.90, 0.92, 0.94, 0.96, 0.98)
 THRESHOLDS = np.round(np.arange(0.70, 0.995, 0.01), 2)
 
 
-def _asked_below(fast: np.ndarray, tuned: np.ndarray, ceiling: float) -> np.ndarray:
-    """The rule with a ceiling: asked where the fast pair is below it, averaged half and half."""
-    return np.where((fast.max(1) < ceiling)[:, None], (fast + tuned) / 2, fast)
+def _fold_tables(folds: tuple[int, ...] = (1, 2, 3)) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, truth, the fast pair's and the fine-tuned (finetune_e5 fold N, seed 0) probabilities
+    on these tuning folds, each scored by models trained on the other two."""
+    fast = _fast_tables()
+    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in folds]
+    return (parts[0]["labels"], np.concatenate([p["truth"] for p in parts]),
+            np.concatenate([fast[k - 1] for k in folds]), np.concatenate([p["table"] for p in parts]))
 
 
 def ceiling(target: float = 0.97, most_asked: float = 0.25) -> None:
@@ -92,16 +96,12 @@ def ceiling(target: float = 0.97, most_asked: float = 0.25) -> None:
     covering most at its threshold (the lower ceiling on a tie)."""
     from sklearn.metrics import f1_score
 
-    fast = np.concatenate(_fast_tables())
-    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in (1, 2, 3)]
-    labels = parts[0]["labels"]
-    tuned = np.concatenate([p["table"] for p in parts])
-    truth = np.concatenate([p["truth"] for p in parts])
+    labels, truth, fast, tuned = _fold_tables()
     print(f"out of fold, {len(truth)} rows; at each ceiling: asked, macro-F1 / accuracy, then the lowest threshold "
           f"reaching {target} routed")
     best = None
     for c in CEILINGS:
-        mixed = _asked_below(fast, tuned, c)
+        mixed = _rule(fast, tuned, c)
         right, top = labels[mixed.argmax(1)] == truth, mixed.max(1)
         asked = (fast.max(1) < c).mean()
         points = [(t, (top >= t).mean(), right[top >= t].mean()) for t in THRESHOLDS if (top >= t).any()]
@@ -125,10 +125,7 @@ def gap(threshold: float = 0.82, asked_below: float = 0.88) -> None:
     from classifier.second_opinion import FineTunedE5
     from research.experiments import study_parts
 
-    fast = np.concatenate(_fast_tables())
-    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in (1, 2, 3)]
-    labels, tuned = parts[0]["labels"], np.concatenate([p["table"] for p in parts])
-    truth = np.concatenate([p["truth"] for p in parts])
+    labels, truth, fast, tuned = _fold_tables()
     r_labels, r_truth, r_fast, _ = _report_tables()
     asked = np.flatnonzero(r_fast.max(1) < asked_below)
     report_part = study_parts()[1]
@@ -142,7 +139,7 @@ def gap(threshold: float = 0.82, asked_below: float = 0.88) -> None:
         right = lab[mixed.argmax(1)] == y[rows]
         lifted = mixed.max(1) >= threshold
         e5_sure = (t[rows].max(1) >= 0.88).mean()
-        rule = _asked_below(f, t, asked_below)
+        rule = _rule(f, t, asked_below)
         routed = np.where(f.max(1) < asked_below, rule.max(1) >= threshold, True)
         all_right = lab[rule.argmax(1)] == y
         print(f"{name}: the rule covers {routed.mean():.3f} at {all_right[routed].mean():.4f}")
@@ -161,7 +158,7 @@ def epochs(number: int = 1, threshold: float = 0.82, asked_below: float = 0.88) 
     for name in (f"finetune_part{number}.npz", f"finetune_part{number}_e4.npz"):
         saved = np.load(CACHE / name)
         labels, tuned, truth = saved["labels"], saved["table"], saved["truth"]
-        rule = _asked_below(fast, tuned, asked_below)
+        rule = _rule(fast, tuned, asked_below)
         right = labels[rule.argmax(1)] == truth
         line = []
         for t in (0.88, threshold):
@@ -201,11 +198,7 @@ def agree(threshold: float = 0.88) -> None:
 
     folds = [k for k in (1, 2, 3) if (CACHE / f"finetune_part{k}.npz").exists()]
     print(f"folds {folds}")
-    fast = np.concatenate([_fast_tables()[k - 1] for k in folds])
-    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in folds]
-    labels = parts[0]["labels"]
-    tuned = np.concatenate([p["table"] for p in parts])
-    truth = np.concatenate([p["truth"] for p in parts])
+    labels, truth, fast, tuned = _fold_tables(tuple(folds))
     asked = fast.max(1) < threshold
     mixed = _rule(fast, tuned, threshold)
     for name, table in (("fast pair", fast), ("rule: averaged at 0.5 below 0.88", mixed)):
