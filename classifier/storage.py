@@ -53,7 +53,7 @@ def save_model(model: TrainedModel, folder: Path | str, *, data_hash: str, metri
         "versions": {"python": platform.python_version(), **{name: _version(name) for name in _LIBRARIES}},
     }
     if key is not None:
-        sidecar["signature"] = _signature(key, path.name, sidecar["sha256"])
+        sidecar["signature"] = file_signature(key, path.name, sidecar["sha256"])
     # Sidecar first, model last: a half-written folder never holds a model without its hash.
     _write_atomically(_sidecar(path), json.dumps(sidecar, ensure_ascii=False, indent=2).encode("utf-8"))
     _write_atomically(path, payload)
@@ -85,7 +85,7 @@ def load_model(folder: Path | str, name: str | None = None, *, key: str | None =
     if key is not None:
         signature = sidecar.get("signature")
         if not isinstance(signature, str) or not signature.isascii() or \
-                not hmac.compare_digest(signature, _signature(key, path.name, actual)):
+                not hmac.compare_digest(signature, file_signature(key, path.name, actual)):
             raise TamperedModelError(path, expected, actual, reason="its sidecar has no valid signature "
                                      "(unsigned, or signed with another HOTLINE_SECRET_KEY)")
     model = pickle.loads(payload)  # noqa: S301 - the bytes are the ones we hashed (and signed) when saving
@@ -128,7 +128,7 @@ def _free_name(folder: Path, stamp: str) -> Path:
     return path
 
 
-def _signature(key: str, file_name: str, sha256: str) -> str:
+def file_signature(key: str, file_name: str, sha256: str) -> str:
     # A key of its own, derived from the secret: a model signature is never a valid cookie.
     own_key = hmac.new(key.encode("utf-8"), b"hotline classifier model files", hashlib.sha256).digest()
     return hmac.new(own_key, f"{file_name}\n{sha256}".encode("utf-8"), hashlib.sha256).hexdigest()

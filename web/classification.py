@@ -35,12 +35,13 @@ _second_opinion: dict[str, object] = {}   # the one e5 second opinion of this pr
 def use_model(services: Services, model: object) -> None:
     """Give the router this model, and the e5 second opinion when the `embeddings` extra is
     installed and the model's categories are the shipped ones (the opinion knows no others)."""
-    from classifier.second_opinion import load_second_opinion
+    from classifier.second_opinion import CACHE_FOLDER, load_second_opinion
 
     labels = tuple(getattr(model, "labels", ()))
     if "opinion" not in _second_opinion:
         try:
-            _second_opinion["opinion"] = load_second_opinion(labels)
+            _second_opinion["opinion"] = load_second_opinion(labels, cache=services.settings.model_dir / CACHE_FOLDER,
+                                                             secret=services.settings.model_key)
         except Exception:  # an optional extra that fails must not stop routing
             log.exception("second opinion unavailable", extra={"event": "second_opinion_error"})
             _second_opinion["opinion"] = None

