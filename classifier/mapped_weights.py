@@ -136,7 +136,7 @@ def _lock(folder: Path) -> Iterator[None]:
 
 
 def _temporary(path: Path) -> Path:
-    # One per process, so that a builder that died cannot be mistaken for a live one's file.
+    # Named by process, so that what a builder that died left is told apart from this one's.
     return path.with_name(f"{path.name}.{os.getpid()}.tmp")
 
 
@@ -147,8 +147,9 @@ def _replace(temporary: Path, path: Path) -> None:
 
 
 def _remove_others(folder: Path, name: str) -> None:
-    """Caches of other sources (an earlier version's weights). A process still mapping one
-    keeps its pages until it ends."""
+    """Files of other sources (an earlier version's weights; a process still mapping one keeps
+    its pages until it ends) and half files of builders that died (under the lock, no builder
+    is at work)."""
     for path in folder.iterdir():
-        if _NAME.match(path.name) and not path.name.startswith(name):
+        if (_NAME.match(path.name) and not path.name.startswith(name)) or path.name.endswith(".tmp"):
             path.unlink(missing_ok=True)

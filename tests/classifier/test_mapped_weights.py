@@ -94,6 +94,7 @@ def test_new_sources_replace_the_old_file(tmp_path: Path) -> None:
     old_key, new_key = cache_name([old], layout="test"), cache_name([new], layout="test")
     assert old_key != new_key and old_key == cache_name([old], layout="test") != cache_name([old], layout="other")
     mapped_arrays(cache, old_key, Weights(seed=1))
+    (cache / f"{new_key}.f32.999999.tmp").write_bytes(b"half a file of a builder that died")
     weights = Weights(seed=2)
     assert same(mapped_arrays(cache, new_key, weights), weights)
     assert sorted(p.name for p in cache.iterdir() if not p.name.startswith(".")) == [f"{new_key}.f32", f"{new_key}.json"]
