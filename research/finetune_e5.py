@@ -269,29 +269,13 @@ def fold(number: int, seed: int = 0, epochs: int = 3) -> None:
     print(f"part {number}: accuracy {(guess == np.array([e.label for e in test_part])).mean():.4f}")
 
 
-WINDOW = MAX_TOKENS * 2    # characters a window, as text_of cuts the first
-TAIL_WINDOWS = 3           # after the first: the text up to 1,024 characters
-SHORTEST_TAIL = 32         # a shorter last piece is left out
-
-
-def tail_windows(example, titled: bool) -> list[str]:  # type: ignore[no-untyped-def]
-    """The model text past its first WINDOW characters, in pieces of WINDOW; `titled`: each
-    piece after the title part, (title。) x 3, as the first window begins."""
-    from classifier.features import message_text
-
-    text = message_text(example.title, example.body)
-    prefix = text[:len(text) - len(example.body)] if titled else ""   # (title。) x 3, or nothing
-    body, step = text[len(prefix):], WINDOW - len(prefix)              # the first window read body[:step]
-    if step <= 0:
-        return []
-    pieces = (body[step * k:step * (k + 1)] for k in range(1, TAIL_WINDOWS + 1))
-    return [prefix + piece for piece in pieces if len(piece) >= SHORTEST_TAIL]
-
-
 def windows(number: int) -> None:
-    """Fold N's model (its saved weights) on its test rows' later windows, plain and titled:
-    cache/finetune_partN_windows.npz, the probabilities of window k (NaN where a row has none)."""
+    """Fold N's model (its saved weights) on its test rows' later windows, plain and titled
+    (research/windows.py): cache/finetune_partN_windows.npz, the probabilities of window k
+    (NaN where a row has none)."""
+    from classifier.features import message_text
     from research.experiments import study_parts
+    from research.windows import TAIL_WINDOWS, tail_windows
 
     test_part = study_parts()[2][number - 1][1] if number < 4 else study_parts()[1]
     saved = np.load(CACHE / f"finetune_part{number}_weights.npz")
@@ -306,12 +290,11 @@ def windows(number: int) -> None:
     print(f"first window as trained: largest difference from the fold's table {np.abs(first - table).max():.2e}")
     out = {"first": first}
     for titled in (False, True):
-        pieces = [tail_windows(e, titled) for e in test_part]
+        pieces = [tail_windows(message_text(e.title, e.body), titled) for e in test_part]
         for k in range(TAIL_WINDOWS):
             rows = [(i, p[k]) for i, p in enumerate(pieces) if len(p) > k]
             probabilities = np.full((len(test_part), len(labels)), np.nan)
             if rows:
-                model.eval()
                 encoded = [ids(text) for _, text in rows]
                 order = sorted(range(len(rows)), key=lambda j: len(encoded[j]))
                 with torch.no_grad():

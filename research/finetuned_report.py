@@ -15,6 +15,8 @@ the embeddings extra; no torch.
                                                    # threshold to route at, chosen by the rule written first
     python -m research.finetuned_report gap 0.82   # the asked messages at that threshold, out of fold
                                                    # (seed 0's fold models) and on the report part (the three shipped)
+    python -m research.finetuned_report windows 1  # fold 1: the rule reading later windows too (finetune_e5 windows 1)
+    python -m research.finetuned_report windows-report VARIANT   # the report part, once, with the chosen variant
     python -m research.finetuned_report epochs 1   # fold 1 fine-tuned for 3 epochs and for 4 (finetune_e5 fold 1 0 4,
                                                    # as many steps as the shipped models had): how sure, and the rule
 """
@@ -83,10 +85,10 @@ THRESHOLDS = np.round(np.arange(0.70, 0.995, 0.01), 2)
 def _fold_tables(folds: tuple[int, ...] = (1, 2, 3)) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Labels, truth, the fast pair's and the fine-tuned (finetune_e5 fold N, seed 0) probabilities
     on these tuning folds, each scored by models trained on the other two."""
-    fast = _fast_tables()
+    fast = _fast_tables(folds)
     parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in folds]
     return (parts[0]["labels"], np.concatenate([p["truth"] for p in parts]),
-            np.concatenate([fast[k - 1] for k in folds]), np.concatenate([p["table"] for p in parts]))
+            np.concatenate([fast[k] for k in folds]), np.concatenate([p["table"] for p in parts]))
 
 
 def ceiling(target: float = 0.97, most_asked: float = 0.25) -> None:
@@ -153,7 +155,7 @@ def epochs(number: int = 1, threshold: float = 0.82, asked_below: float = 0.88) 
     3 epochs (879 steps) and after 4 (about the shipped models' 1,193), side by side."""
     from sklearn.metrics import f1_score
 
-    fast = _fast_tables()[number - 1]
+    fast = _fast_tables((number,))[number]
     asked = fast.max(1) < asked_below
     for name in (f"finetune_part{number}.npz", f"finetune_part{number}_e4.npz"):
         saved = np.load(CACHE / name)
@@ -170,22 +172,24 @@ def epochs(number: int = 1, threshold: float = 0.82, asked_below: float = 0.88) 
               f"{f1_score(truth, labels[rule.argmax(1)], average='macro'):.4f} / {right.mean():.4f}, " + ", ".join(line))
 
 
-def _fast_tables() -> list[np.ndarray]:
-    """The fast pair's probabilities on each tuning fold, trained on the other two (cached)."""
+def _fast_tables(folds: tuple[int, ...] = (1, 2, 3)) -> dict[int, np.ndarray]:
+    """The fast pair's probabilities on these tuning folds, each trained on the other two (cached)."""
     from classifier.features import message_text
     from classifier.model import train
     from classifier.text import read_user_dict
     from research.experiments import study_parts
 
-    tables = []
+    tables = {}
     for number, (train_part, test_part) in enumerate(study_parts()[2][:3], 1):
+        if number not in folds:
+            continue
         path = CACHE / f"fastpair_part{number}.npz"
         if not path.exists():
             model = train(train_part, user_words=tuple(read_user_dict()))
             table = model.probabilities([message_text(e.title, e.body) for e in test_part])
             np.savez(path, labels=np.array(model.labels), table=table)
         saved = np.load(path)
-        tables.append(saved["table"][:, np.argsort(saved["labels"])])   # columns in sorted label order
+        tables[number] = saved["table"][:, np.argsort(saved["labels"])]   # columns in sorted label order
     return tables
 
 
@@ -294,7 +298,114 @@ def interval(threshold: float = 0.88, draws: int = 1000) -> None:
           f"fast pair {g_low:+.4f} to {g_high:+.4f} (median {g_mid:+.4f}), above 0 in {np.mean(np.array(gains) > 0):.1%}")
 
 
+def _variant(first: np.ndarray, saved, variant: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Each row's opinion from its windows' tables (finetune_e5 windows) by a variant of research/windows.py."""
+    from research.windows import TAIL_WINDOWS, combine
+
+    kind, how = variant.split(" ", 1)
+    tails = np.stack([saved[f"{kind}{k + 1}"] for k in range(TAIL_WINDOWS)], axis=1)   # rows, windows, labels
+    return np.array([combine(row, [t for t in tail if not np.isnan(t).any()], how) for row, tail in zip(first, tails)])
+
+
+def _rule_figures(labels: np.ndarray, truth: np.ndarray, fast: np.ndarray, opinion: np.ndarray,
+                  threshold: float) -> tuple[float, float, float, float, float]:
+    """The rule with this opinion: macro-F1, accuracy, right of the asked, coverage and accuracy at the threshold."""
+    from sklearn.metrics import f1_score
+
+    mixed = _rule(fast, opinion, threshold)
+    guess = labels[mixed.argmax(1)]
+    right, routed, asked = guess == truth, mixed.max(1) >= threshold, fast.max(1) < threshold
+    return (f1_score(truth, guess, average="macro"), right.mean(), right[asked].mean(), routed.mean(),
+            right[routed].mean())
+
+
+def windows(number: int = 1, threshold: float = 0.88) -> None:
+    """Fold N: the rule with the first window alone and with each variant of later windows
+    (finetune_e5 windows N); the variant right most often on the asked rows is chosen."""
+    from classifier.features import message_text
+    from research.experiments import study_parts
+    from research.windows import VARIANTS, tail_windows
+
+    saved = np.load(CACHE / f"finetune_part{number}_windows.npz")
+    part = np.load(CACHE / f"finetune_part{number}.npz")
+    labels, truth, fast = part["labels"], part["truth"], _fast_tables((number,))[number]
+    first = part["table"]
+    rows = study_parts()[2][number - 1][1]
+    asked = fast.max(1) < threshold
+    longer = np.array([bool(tail_windows(message_text(e.title, e.body), False)) for e in rows])
+    print(f"fold {number}: {len(truth)} rows, asked {asked.sum()} ({asked.mean():.1%}), of those with later "
+          f"windows {longer[asked].mean():.1%} (all rows {longer.mean():.1%})")
+    print("opinion: alone right / rule macro-F1, accuracy, right of the asked, at the threshold coverage / accuracy")
+    best = None
+    for variant in ("first window", *VARIANTS):
+        opinion = first if variant == "first window" else _variant(first, saved, variant)
+        f1, accuracy, asked_right, coverage, routed = _rule_figures(labels, truth, fast, opinion, threshold)
+        alone = (labels[opinion.argmax(1)] == truth).mean()
+        print(f"  {variant:18} {alone:.4f} / {f1:.4f}, {accuracy:.4f}, {asked_right:.4f}, "
+              f"{coverage:.3f} / {routed:.4f}")
+        if variant != "first window" and (best is None or asked_right > best[1]):
+            best = (variant, asked_right)
+    print(f"chosen: {best[0]}")
+
+
+class Windowed:
+    """An opinion that also reads the text's later windows (research/windows.py), as the app would."""
+
+    def __init__(self, opinion, variant: str) -> None:  # type: ignore[no-untyped-def]
+        self.opinion, (self.kind, self.how) = opinion, variant.split(" ", 1)
+        self.labels = opinion.labels
+
+    def __call__(self, text: str) -> np.ndarray:
+        from research.windows import combine, tail_windows
+
+        return combine(self.opinion(text), [self.opinion(w) for w in tail_windows(text, self.kind == "titled")],
+                       self.how)
+
+
+def windows_report(variant: str, threshold: float = 0.88) -> None:
+    """The report part, once: the three shipped models as the app runs them, on the first
+    window alone and with the variant chosen on fold 1; the rule's figures, then the app's
+    `evaluate` with the windowed opinion, and what an asked message costs."""
+    from classifier.dataset import SHIPPED_DATA, read_examples
+    from classifier.evaluation import evaluate
+    from classifier.features import message_text
+    from classifier.model import train
+    from classifier.second_opinion import FineTunedE5, SecondOpinion
+    from classifier.text import read_user_dict
+    from research.experiments import study_parts
+    from research.windows import tail_windows
+
+    tune, report_part, _ = study_parts()
+    texts = [message_text(e.title, e.body) for e in report_part]
+    model = train(list(tune) + read_examples(SHIPPED_DATA[1]), user_words=tuple(read_user_dict()))
+    shipped = FineTunedE5()
+    assert list(model.labels) == list(shipped.labels)
+    labels, truth = np.array(model.labels), np.array([e.label for e in report_part])
+    fast = model.probabilities(texts)
+    asked = np.flatnonzero(fast.max(1) < threshold)
+    windowed = Windowed(shipped, variant)
+    first, both, seconds = fast.copy(), fast.copy(), []
+    for i in asked:
+        first[i] = shipped(texts[i])
+        started = time.perf_counter()
+        both[i] = windowed(texts[i])
+        seconds.append(time.perf_counter() - started)
+    longer = np.mean([bool(tail_windows(texts[i], False)) for i in asked])
+    print(f"report part: {len(texts)} rows, asked {len(asked)}, of those with later windows {longer:.1%}")
+    print("opinion: rule macro-F1, accuracy, right of the asked, at the threshold coverage / accuracy")
+    for name, opinion in (("first window", first), (variant, both)):
+        f1, accuracy, asked_right, coverage, routed = _rule_figures(labels, truth, fast, opinion, threshold)
+        print(f"  {name:18} {f1:.4f}, {accuracy:.4f}, {asked_right:.4f}, {coverage:.3f} / {routed:.4f}")
+    m = evaluate(model, report_part, min_confidence=threshold, second_opinion=SecondOpinion(windowed, shipped.labels))
+    print(f"evaluate with the windowed opinion: macro-F1 {m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f}, at "
+          f"{threshold} {m['at_threshold']['coverage']:.3f} / {m['at_threshold']['accuracy']:.4f}, ECE {m['ece']:.3f}")
+    print("  " + ", ".join(f"{p['threshold']:.2f}: {p['coverage']:.3f} / {p['accuracy']:.4f}" for p in m["selective"]))
+    print(f"an asked message with its windows, three models, one thread: p50 {np.percentile(seconds, 50) * 1000:.0f} ms, "
+          f"p99 {np.percentile(seconds, 99) * 1000:.0f} ms, mean {np.mean(seconds) * 1000:.0f} ms")
+
+
 if __name__ == "__main__":
     {"fidelity": lambda: fidelity(*map(int, sys.argv[2:])), "report": report, "agree": agree, "seeds": seeds, "interval": interval,
      "ceiling": ceiling, "gap": lambda: gap(*map(float, sys.argv[2:])),
-     "epochs": lambda: epochs(*map(int, sys.argv[2:3]))}[sys.argv[1]]()
+     "epochs": lambda: epochs(*map(int, sys.argv[2:3])), "windows": lambda: windows(*map(int, sys.argv[2:3])),
+     "windows-report": lambda: windows_report(" ".join(sys.argv[2:]))}[sys.argv[1]]()
