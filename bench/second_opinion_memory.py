@@ -1,7 +1,7 @@
 """Memory of the e5 second opinion in N processes at once, as `hotline serve --workers N` has
 them: each builds its own float32 weights in memory (the baseline, `FineTunedE5()`), or all
-map one file (`FineTunedE5(cache=...)`), first when the file is not there yet (every process
-starts together, so each may build it), then when it is.
+map one file (`FineTunedE5(cache=...)`), first when the file is not there yet (the processes
+start together: one builds it while the others wait), then when it is.
 
     .venv/bin/python bench/second_opinion_memory.py [--workers 2] [--cache /tmp/e5-bench]
 

@@ -274,8 +274,8 @@ def windows(number: int) -> None:
     (classifier/text_windows.py): cache/finetune_partN_windows.npz, the probabilities of window k
     (NaN where a row has none)."""
     from classifier.features import message_text
-    from research.experiments import study_parts
     from classifier.text_windows import LATER_WINDOWS, later_windows
+    from research.experiments import study_parts
 
     test_part = study_parts()[2][number - 1][1] if number < 4 else study_parts()[1]
     saved = np.load(CACHE / f"finetune_part{number}_weights.npz")

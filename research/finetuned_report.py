@@ -324,8 +324,8 @@ def windows(number: int = 1, threshold: float = 0.88) -> None:
     """Fold N: the rule with the first window alone and with each variant of later windows
     (finetune_e5 windows N); the variant right most often on the asked rows is chosen."""
     from classifier.features import message_text
-    from research.experiments import study_parts
     from classifier.text_windows import later_windows
+    from research.experiments import study_parts
     from research.windows import VARIANTS
 
     saved = np.load(CACHE / f"finetune_part{number}_windows.npz")
@@ -376,8 +376,8 @@ def windows_report(variant: str, threshold: float = 0.88) -> None:
     from classifier.model import train
     from classifier.second_opinion import FineTunedE5, SecondOpinion
     from classifier.text import read_user_dict
-    from research.experiments import study_parts
     from classifier.text_windows import later_windows
+    from research.experiments import study_parts
 
     tune, report_part, _ = study_parts()
     texts = [message_text(e.title, e.body) for e in report_part]
