@@ -111,13 +111,17 @@ class FineTunedE5:
 
     def read_window(self, text: str) -> np.ndarray:
         """The models' probabilities, averaged, for the text's first window alone."""
-        ids = self.ids(text)
-        with self.lock, self.blas.limit(limits=1, user_api="blas"):
-            return np.mean([encoder.probabilities(ids) for encoder in self.encoders], axis=0)
+        return self._read(windows(text)[:1])
 
     def __call__(self, text: str) -> np.ndarray:
         """Every window of the text (classifier/text_windows.py) read by every model, all averaged alike."""
-        return np.mean([self.read_window(window) for window in windows(text)], axis=0)
+        return self._read(windows(text))
+
+    def _read(self, texts: Sequence[str]) -> np.ndarray:
+        # One message at a time, its windows together: the lock and the BLAS limit taken once.
+        ids = [self.ids(text) for text in texts]
+        with self.lock, self.blas.limit(limits=1, user_api="blas"):
+            return np.mean([encoder.probabilities(i) for i in ids for encoder in self.encoders], axis=0)
 
 
 def load_second_opinion(labels: Sequence[str], opinion: Opinion | None = None,
