@@ -15,7 +15,8 @@ the embeddings extra; no torch.
                                                    # threshold to route at, chosen by the rule written first
     python -m research.finetuned_report gap 0.82   # the asked messages at that threshold, out of fold
                                                    # (seed 0's fold models) and on the report part (the three shipped)
-    python -m research.finetuned_report windows 1  # fold 1: the rule reading later windows too (finetune_e5 windows 1)
+    python -m research.finetuned_report windows 1 [_w]   # fold 1: the rule reading later windows too (finetune_e5
+                                                   # windows 1 [_w]; _w: the model fine-tuned on windows)
     python -m research.finetuned_report windows-report VARIANT   # the report part, once, with the chosen variant
     python -m research.finetuned_report epochs 1   # fold 1 fine-tuned for 3 epochs and for 4 (finetune_e5 fold 1 0 4,
                                                    # as many steps as the shipped models had): how sure, and the rule
@@ -320,16 +321,17 @@ def _rule_figures(labels: np.ndarray, truth: np.ndarray, fast: np.ndarray, opini
             right[routed].mean())
 
 
-def windows(number: int = 1, threshold: float = 0.88) -> None:
+def windows(number: int = 1, suffix: str = "", threshold: float = 0.88) -> None:
     """Fold N: the rule with the first window alone and with each variant of later windows
-    (finetune_e5 windows N); the variant right most often on the asked rows is chosen."""
+    (finetune_e5 windows N [SUFFIX]: `_w` for the model fine-tuned on windows); the variant
+    right most often on the asked rows is chosen."""
     from classifier.features import message_text
     from classifier.text_windows import later_windows
     from research.experiments import study_parts
     from research.windows import VARIANTS
 
-    saved = np.load(CACHE / f"finetune_part{number}_windows.npz")
-    part = np.load(CACHE / f"finetune_part{number}.npz")
+    saved = np.load(CACHE / f"finetune_part{number}{suffix}_windows.npz")
+    part = np.load(CACHE / f"finetune_part{number}{suffix}.npz")
     labels, truth, fast = part["labels"], part["truth"], _fast_tables((number,))[number]
     first = part["table"]
     rows = study_parts()[2][number - 1][1]
@@ -411,5 +413,5 @@ def windows_report(variant: str, threshold: float = 0.88) -> None:
 if __name__ == "__main__":
     {"fidelity": lambda: fidelity(*map(int, sys.argv[2:])), "report": report, "agree": agree, "seeds": seeds, "interval": interval,
      "ceiling": ceiling, "gap": lambda: gap(*map(float, sys.argv[2:])),
-     "epochs": lambda: epochs(*map(int, sys.argv[2:3])), "windows": lambda: windows(*map(int, sys.argv[2:3])),
+     "epochs": lambda: epochs(*map(int, sys.argv[2:3])), "windows": lambda: windows(int(sys.argv[2]), *sys.argv[3:4]),
      "windows-report": lambda: windows_report(" ".join(sys.argv[2:]))}[sys.argv[1]]()
