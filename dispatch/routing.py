@@ -66,7 +66,7 @@ class Suggestion:
     unit_code: str
     category: str | None
     probability: float | None
-    source: str              # model, rule, gazetteer
+    source: str              # model, rule, gazetteer, catalogue
     detail: str = ""
 
 
@@ -75,7 +75,7 @@ class RoutingAnswer:
     """The proposed unit (None: manual triage), why, and the alternatives shown to the operator."""
 
     unit_code: str | None
-    source: str              # rule, model, gazetteer, manual
+    source: str              # rule, model, gazetteer, catalogue, manual
     reason: str
     category: str | None = None
     probability: float | None = None

@@ -31,7 +31,9 @@ def rate(numerator: int, denominator: int) -> float | None:
 
 def proposal_of(routing: dict[str, Any] | None) -> tuple[str, str | None, bool] | None:
     """(category, unit code, automatic) of a stored proposal; None when the classifier made none."""
-    if not routing or not routing.get("category") or routing.get("source") not in ("model", "gazetteer", "manual"):
+    # Every proposal with a classifier category counts, whatever took its unit (the model, the
+    # township named, a catalogue entry) or sent it to triage; a rule's answer carries none.
+    if not routing or not routing.get("category") or routing.get("source") == "rule":
         return None
     if routing.get("unit_code"):
         return routing["category"], routing["unit_code"], True

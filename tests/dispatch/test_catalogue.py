@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from classifier import TrainedModel
-from dispatch import catalogue, catalogue_figures, lifecycle
+from dispatch import catalogue, catalogue_figures, lifecycle, routing_feedback
 from dispatch.actors import Actor
 from dispatch.catalogue import EntryChange
 from dispatch.errors import InvalidInput, PermissionDenied
@@ -141,6 +141,20 @@ def test_a_local_entry_without_a_place_falls_back_to_its_unit(session: Session, 
     assert answer.entry is not None and answer.entry["path"].endswith("违章建筑")
     assert answer.unit_code == "urban-management" and answer.source == "catalogue"
     assert router.route("克井镇有人在自家院子里私搭乱建违章建筑，堵了通道。").unit_code == "kejing"
+
+
+def test_tickets_the_catalogue_routed_count_in_the_classifiers_production_figures(
+        session: Session, seeded: City, rules: IntakeRules, small_model: TrainedModel, operator: Actor) -> None:
+    router = city_router(seeded, small_model, min_confidence=0.0, catalogue=catalogue.load(session))
+    text = "有人在自家院子里私搭乱建，盖了两层违章建筑，把邻居的通道都堵上了。"
+    kept, moved = (_file(session, rules, f"{text}{n}", router) for n in (1, 2))
+    assert kept.routing["source"] == moved.routing["source"] == "catalogue"
+    lifecycle.transfer(session, kept, unit_by_code(session, "urban-management"), operator, learn_from=seeded)
+    lifecycle.transfer(session, moved, unit_by_code(session, "commerce"), operator, learn_from=seeded)
+    session.commit()
+    today = dt.datetime.now(dt.timezone.utc).date()
+    [row] = routing_feedback.figures(session, Period(today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
+    assert (row.category, row.proposals, row.accepted, row.automatic, row.corrected) == ("城乡建设", 2, 1, 2, 1)
 
 
 def test_figures_per_level_group_tickets_by_their_entry(session: Session, seeded: City, rules: IntakeRules,

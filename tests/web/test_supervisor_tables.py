@@ -33,4 +33,6 @@ def test_the_rows_are_written_as_html_with_text_escaped_links_and_actions() -> N
     # Without links or actions: plain cells; an empty table says so across every column.
     assert Table("u", "U", [("名称", TEXT)], [["<b>"]]).rows_html() == '<tr><td class="k-text">&lt;b&gt;</td></tr>'
     assert Table("e", "E", [("名称", TEXT), ("数", INT)], []).rows_html() == \
+        '<tr><td colspan="2" class="empty">暂无</td></tr>'
+    assert Table("e", "E", [("名称", TEXT), ("数", INT)], []).rows_html(lambda number, i: "") == \
         '<tr><td colspan="3" class="empty">暂无</td></tr>'

@@ -97,7 +97,7 @@ class Table:
                 cells.append(f'<td class="actions">{actions(self.links[i] if self.links else None, i)}</td>')
             out.append("<tr>" + "".join(cells) + "</tr>")
         if not out:
-            out.append(f'<tr><td colspan="{len(self.columns) + 1}" class="empty">暂无</td></tr>')
+            out.append(f'<tr><td colspan="{len(self.columns) + (actions is not None)}" class="empty">暂无</td></tr>')
         return Markup("\n".join(out))
 
     def csv_value(self, value: Any, kind: str) -> Any:
