@@ -27,14 +27,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from classifier.dataset import DATA_DIR, read_examples
-from dispatch import audit, catalogue, rollup
+from dispatch import audit, catalogue, rollup, routing_feedback
 from dispatch.actors import Actor
 from dispatch.clock import CHINA, local_date, utcnow
 from dispatch.follow_up import AUTO_CLOSE_ACTOR, FollowUpPolicy
 from dispatch.intake import IntakeRules
-from dispatch.models import (ExtensionRequest, IntakeSource, Ticket, TicketEvent, TicketSequence, Transfer,
-                             Unit)
-from dispatch.routing import Gazetteer
+from dispatch.models import (ExtensionRequest, IntakeSource, RoutingOutcome, Ticket, TicketEvent, TicketSequence,
+                             Transfer, Unit)
+from dispatch.routing import DEFAULT_MIN_CONFIDENCE, Gazetteer
 from dispatch.states import State
 from dispatch.townships import gazetteer_places, township_of
 from dispatch.units import City
@@ -124,6 +124,7 @@ class _Story:
     transfers: list[dict[str, Any]] = field(default_factory=list)
     extension: dict[str, Any] | None = None
     merged_into: _Story | None = None
+    outcome: dict[str, Any] | None = None   # what became of the proposal (dispatch/routing_feedback.py)
 
     @property
     def state(self) -> str:
@@ -300,9 +301,12 @@ class _Generator:
 
     def proposal(self, category: str, place_code: str | None, place: str | None) -> dict[str, Any] | None:
         """What routing would have proposed: the category's department, or for a local
-        category the township named; now and then too unsure to propose anything."""
+        category the township named; below the routing threshold (about one in six, as the
+        shipped classifier on its report part) manual triage with the suggestions."""
         rng = self.rng
-        probability = round(rng.uniform(0.55, 0.98), 4)
+        unsure = rng.random() < 0.16
+        probability = round(rng.uniform(0.40, DEFAULT_MIN_CONFIDENCE) if unsure
+                            else rng.uniform(DEFAULT_MIN_CONFIDENCE, 0.995), 4)
         others = [c for c in self.city.categories if c != category]
         rng.shuffle(others)
         local = place_code is not None and category in self.city.local_categories and rng.random() < 0.55
@@ -314,10 +318,10 @@ class _Generator:
         suggestions = [top] + [{"unit_code": self.city.categories[c], "category": c,
                                 "probability": round(rest * share, 4), "source": "model",
                                 "detail": f"模型：{c} {rest * share:.0%}"} for c, share in zip(others[:2], (0.6, 0.3))]
-        if rng.random() < 0.05:
-            return {"unit_code": None, "source": "manual", "reason": f"置信度 {probability - 0.3:.0%} 低于 50%，请人工分派",
-                    "category": category, "probability": round(probability - 0.3, 4), "suggestions": suggestions,
-                    "places": [place] if local else [], "manual_triage": True}
+        if unsure:
+            return {"unit_code": None, "source": "manual", "category": category, "probability": probability,
+                    "reason": f"置信度 {probability:.0%} 低于 {DEFAULT_MIN_CONFIDENCE:.0%}，请人工分派",
+                    "suggestions": suggestions, "places": [place] if local else [], "manual_triage": True}
         return {"unit_code": top_unit, "source": top["source"], "reason": top["detail"], "category": category,
                 "probability": probability, "suggestions": suggestions, "places": [place] if local else [],
                 "manual_triage": False}
@@ -338,8 +342,7 @@ class _Generator:
                 row["reply"], row["resolved_at"] = rng.choice(ANSWERS), at
                 self.w.event(story, at, self.operator, "answer", to_state=State.ANSWERED.value, note=row["reply"])
             return
-        routing = row["routing"]
-        code = routing["unit_code"] or routing["suggestions"][0]["unit_code"]
+        code = self.first_choice(story)
         t += dt.timedelta(minutes=rng.uniform(5, 40)) if phone else dt.timedelta(hours=rng.uniform(0.2, 2))
         if not self.transfer(story, code, t):
             return
@@ -358,6 +361,18 @@ class _Generator:
         if not self.accept(story, code, t):
             return
         self.work(story, code, pace, t)
+
+    def first_choice(self, story: _Story) -> str:
+        """The unit the operator sends a ticket to first: the proposal, or in triage the first
+        suggestion; now and then the second one instead (a correction: the ticket takes its
+        category), more often in triage, where the classifier was unsure."""
+        row, routing = story.row, story.row["routing"]
+        suggestions = routing["suggestions"]
+        if len(suggestions) > 1 and self.rng.random() < (0.25 if routing["unit_code"] is None else 0.03):
+            row["category"] = suggestions[1]["category"]
+            row["catalogue_entry_id"] = self.entry_id(f"{row['title']}。{row['body']}", row["category"])
+            return suggestions[1]["unit_code"]
+        return routing["unit_code"] or suggestions[0]["unit_code"]
 
     def work(self, story: _Story, code: str, pace: float, accepted: dt.datetime, *, reopened: bool = False) -> None:
         """From accepted to resolved, with an extension asked for and an escalation when late."""
@@ -472,7 +487,24 @@ class _Generator:
         story.transfers.append({"unit_id": unit.id, "transferred_at": at, "received_day": local_date(row["received_at"]),
                                 "outcome": TransferOutcome.PENDING.value, "responded_at": None, "return_reason": None,
                                 "resolved_at": None, "resolved_on_time": None, "routing": routing})
+        self.note_outcome(story, code)
         return True
+
+    @staticmethod
+    def note_outcome(story: _Story, code: str) -> None:
+        """routing_feedback.note_transfer, on the story's row."""
+        proposal = routing_feedback.proposal_of(story.row["routing"])
+        if proposal is None:
+            return
+        category, unit_code, automatic = proposal
+        outcome = story.outcome
+        if outcome is None:
+            outcome = story.outcome = {"received_at": story.row["received_at"], "proposed_category": category,
+                                       "proposed_unit_code": unit_code, "automatic": automatic,
+                                       "first_unit_code": code, "corrected": code != unit_code, "returned": False}
+        outcome.update(final_unit_code=code, final_category=story.row["category"],
+                       unit_accepted=code == outcome["proposed_unit_code"],
+                       category_accepted=story.row["category"] == outcome["proposed_category"])
 
     def accept(self, story: _Story, code: str, at: dt.datetime) -> bool:
         if at >= self.now:
@@ -493,6 +525,8 @@ class _Generator:
         current.update(outcome=TransferOutcome.RETURNED.value, responded_at=at, return_reason=reason)
         row["return_count"] += 1
         row["unit_id"] = None
+        if story.outcome is not None:
+            story.outcome["returned"] = True
         self.w.event(story, at, self.unit_actor[code], "return", to_state=State.RETURNED.value, note=reason,
                      unit_id=unit_id)
         return True
@@ -644,6 +678,10 @@ def _write(session: Session, stories: list[_Story], now: dt.datetime, say: Progr
     _insert(session, TicketEvent.__table__, rows)
     say("writing", 3, 4)
     rollup.add(session, (s.row for s in stories), transfers)
+    outcomes = [{"ticket_id": s.row["id"], **s.outcome} for s in stories if s.outcome is not None]
+    if outcomes:
+        _insert(session, RoutingOutcome.__table__, outcomes)
+        rollup.add_rows(session, routing_feedback.OUTCOMES, outcomes)
     say("writing", 4, 4)
     # The days the history spans, today included: just after midnight today has no ticket yet.
     days = (local_date(now) - min(local_date(s.row["received_at"]) for s in stories)).days + 1

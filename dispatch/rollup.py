@@ -205,11 +205,16 @@ def add(session: Session, tickets: Iterable[dict[str, Any]], transfers: Iterable
     each row as a dict of its columns."""
     tickets = list(tickets)
     for kept, rows in ((TICKETS, tickets), (CHANNELS, tickets), (OPEN, tickets), (TRANSFERS, transfers)):
-        deltas: dict[Key, list[Any]] = {}
-        for row in rows:
-            for key, vector in kept.contribution(row):
-                _add(deltas, key, vector, +1)
-        _apply(session, kept, deltas)
+        add_rows(session, kept, rows)
+
+
+def add_rows(session: Session, kept: Kept, rows: Iterable[dict[str, Any]]) -> None:
+    """Count rows of `kept`'s source written in bulk, each as a dict of its columns."""
+    deltas: dict[Key, list[Any]] = {}
+    for row in rows:
+        for key, vector in kept.contribution(row):
+            _add(deltas, key, vector, +1)
+    _apply(session, kept, deltas)
 
 
 def totals(session: Session, model: type[Base], since: dt.date, until: dt.date, group_by: Iterable[str],

@@ -10,12 +10,14 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import audit, db, reports, rollup
+from dispatch import audit, db, reports, rollup, routing_feedback, totals_sql
 from dispatch.clock import local_date, local_day_start, utcnow
 from dispatch.demo import seed_with_history
 from dispatch.demo_history import HistorySize, HistorySummary
 from dispatch.intake import IntakeRules
-from dispatch.models import ExtensionRequest, Ticket, TicketEvent, TicketRollup, Transfer, TransferRollup, Unit
+from dispatch.models import (ExtensionRequest, RoutingOutcome, Ticket, TicketEvent, TicketRollup, Transfer,
+                             TransferRollup, Unit)
+from dispatch.routing import DEFAULT_MIN_CONFIDENCE
 from dispatch.states import TRANSITIONS, Action, State
 from dispatch.units import City
 from tests.conftest import _empty_tables
@@ -127,6 +129,31 @@ def test_running_totals_match_a_rebuild_from_the_tickets(history: HistorySummary
     rollup.rebuild(session)
     session.flush()
     assert (nonzero(TicketRollup), nonzero(TransferRollup)) == kept
+
+
+def test_routing_outcomes_follow_the_transfers_and_give_the_supervisors_figures(history: HistorySummary,
+                                                                              session: Session) -> None:
+    codes = dict(session.execute(select(Unit.id, Unit.code)).all())
+    transfers: dict[int, list[Transfer]] = defaultdict(list)
+    for t in session.scalars(select(Transfer).order_by(Transfer.transferred_at, Transfer.id)):
+        transfers[t.ticket_id].append(t)
+    tickets = {t.id: t for t in session.scalars(select(Ticket))}
+    outcomes = list(session.scalars(select(RoutingOutcome)))
+    assert {o.ticket_id for o in outcomes} == {i for i in transfers if (tickets[i].routing or {}).get("category")}
+    for o in outcomes:
+        ticket, sent = tickets[o.ticket_id], transfers[o.ticket_id]
+        assert (o.first_unit_code, o.final_unit_code) == (codes[sent[0].unit_id], codes[sent[-1].unit_id])
+        assert o.returned == any(t.outcome == "returned" for t in sent)
+        assert o.automatic == (ticket.routing["probability"] >= DEFAULT_MIN_CONFIDENCE) == (ticket.routing["unit_code"] is not None)
+        assert o.final_category == ticket.category
+    # About one in six proposals unsure, a few corrected: a dashboard worth reading.
+    assert 0.75 < sum(o.automatic for o in outcomes) / len(outcomes) < 0.92
+    assert 0 < sum(o.corrected for o in outcomes) < 0.15 * len(outcomes)
+    period = reports.Period(min(local_date(o.received_at) for o in outcomes), local_date(NOW))
+    kept = routing_feedback.figures(session, period)
+    assert sum(r.proposals for r in kept) == len(outcomes)
+    totals_sql.refill(session)
+    assert routing_feedback.figures(session, period) == kept
 
 
 def test_shares_of_channels_types_and_places_look_like_a_city(history: HistorySummary, session: Session) -> None:
