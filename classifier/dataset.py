@@ -45,6 +45,8 @@ def read_examples(path: Path | str) -> list[Example]:
 
 
 def _check_columns(path: Path, columns: tuple[str, ...]) -> None:
+    if not any(columns):
+        raise DatasetError(path, "empty file: no header row (title, body, label)")
     if "label" not in columns:
         raise DatasetError(path, "no 'label' column", columns)
     if not any(name in columns for name in TEXT_COLUMNS):

@@ -34,6 +34,13 @@ MIN_CORRECTIONS = 2          # one to learn from, one to score on
 EVERY = dt.timedelta(days=7)
 Progress = Callable[[str, int, int], None]
 
+# Why a retrain was or was not put in: the key is logged (pages word it in Chinese,
+# web/pages/labels.py), the English words are the command line's.
+NO_WORSE, WORSE, TOO_FEW = "no_worse", "worse", "too_few_corrections"
+REASONS = {NO_WORSE: "no worse on the held-out corrections",
+           WORSE: "the new model scores worse on the held-out corrections",
+           TOO_FEW: f"fewer than {MIN_CORRECTIONS} corrections: one to learn from, one to score on"}
+
 
 @dataclass(frozen=True)
 class CityData:
@@ -48,9 +55,13 @@ class RetrainResult:
     new_score: float | None
     held_out: int
     trained_on: int
-    reason: str
+    reason: str                      # a key of REASONS
     model_path: Path | None = None
     model: TrainedModel | None = None
+
+    @property
+    def reason_text(self) -> str:
+        return REASONS[self.reason]
 
     def detail(self, trigger: str) -> dict[str, Any]:
         return {"old_score": _round(self.old_score), "new_score": _round(self.new_score),
@@ -90,21 +101,18 @@ def guarded_retrain(data: CityData, base: Sequence[Example], current: TrainedMod
     from classifier.text import read_user_dict
 
     if len(data.corrections) < MIN_CORRECTIONS:
-        return RetrainResult(False, None, None, 0, 0,
-                             f"{len(data.corrections)} corrections: at least {MIN_CORRECTIONS} are needed to score on")
+        return RetrainResult(False, None, None, 0, 0, TOO_FEW)
     learn, held = split_corrections(data.corrections)
     examples = list(base) + data.resolved + learn * CORRECTION_WEIGHT
     model = (trainer or train)(examples, user_words=tuple(read_user_dict()) + tuple(user_words), progress=progress)
     new_score = evaluate(model, held)["accuracy"]
     old_score = evaluate(current, held)["accuracy"] if current is not None else None
     if old_score is not None and new_score < old_score:
-        return RetrainResult(False, old_score, new_score, len(held), len(examples),
-                             "the new model scores worse on the held-out corrections")
+        return RetrainResult(False, old_score, new_score, len(held), len(examples), WORSE)
     path = save_model(model, model_dir, data_hash=data_hash(examples), key=key,
                       metrics={"trained_on": len(examples), "held_out_corrections": len(held),
                                "held_out_accuracy": new_score, "previous_held_out_accuracy": old_score})
-    return RetrainResult(True, old_score, new_score, len(held), len(examples), "no worse on the held-out corrections",
-                         path, model)
+    return RetrainResult(True, old_score, new_score, len(held), len(examples), NO_WORSE, path, model)
 
 
 def log_result(session: Session, result: RetrainResult, *, actor: str, trigger: str,

@@ -100,10 +100,10 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
         click.echo(f"{'':24}{'current':>10}{'new':>10}")
         click.echo(f"{'accuracy on them':24}{_score(result.old_score):>10}{_score(result.new_score):>10}")
         if result.swapped:
-            click.echo(f"new model in use: {result.model_path} ({result.reason}); "
+            click.echo(f"new model in use: {result.model_path} ({result.reason_text}); "
                        "running servers pick it up within seconds")
         else:
-            click.echo(f"kept the current model: {result.reason}")
+            click.echo(f"kept the current model: {result.reason_text}")
 
     return group
 

@@ -45,6 +45,12 @@ def test_missing_label_column_gives_a_clear_error(tmp_path):
     assert "no 'label' column" in str(caught.value)
 
 
+def test_an_empty_file_says_it_is_empty(tmp_path):
+    for content in ("", "\n"):
+        with pytest.raises(DatasetError, match="empty file"):
+            read_examples(_write(tmp_path / "empty.csv", content))
+
+
 def test_file_without_any_text_column_gives_a_clear_error(tmp_path):
     path = _write(tmp_path / "notext.csv", "id,label\n1,城乡建设\n")
 

@@ -60,6 +60,7 @@ def test_a_worse_model_is_refused_saved_nowhere_and_logged(tmp_path: Path, sessi
     logged = session.scalars(select(StaffActivity)).one()
     assert logged.kind == "model_kept"
     assert logged.detail["old_score"] == 1.0 and logged.detail["new_score"] == round(result.new_score, 4)
+    assert logged.detail["reason"] == retraining.WORSE
 
 
 def test_a_model_no_worse_is_saved_and_is_the_newest(tmp_path: Path, rows: list[Example],
@@ -78,7 +79,8 @@ def test_a_model_no_worse_is_saved_and_is_the_newest(tmp_path: Path, rows: list[
 def test_too_few_corrections_trains_nothing(tmp_path: Path, small_model: TrainedModel,
                                             corrections: list[Example]) -> None:
     result = guarded_retrain(CityData([], corrections[:1]), [], small_model, tmp_path)
-    assert not result.swapped and result.new_score is None and "at least 2" in result.reason
+    assert not result.swapped and result.new_score is None and result.reason == retraining.TOO_FEW
+    assert "fewer than 2" in result.reason_text
 
 
 def test_due_weekly_and_only_with_new_corrections(session: Session, units) -> None:  # type: ignore[no-untyped-def]

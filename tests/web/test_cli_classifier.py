@@ -21,6 +21,7 @@ from dispatch.routing import city_router
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import Channel, Role
 from web.cli import main
+from web.pages.labels import activity_value
 
 PARCELS = "小区门口的快递驿站取件乱收费，每件快递额外收两元，快递员还把包裹随意堆放在路边。"
 
@@ -92,6 +93,9 @@ def test_retrain_folds_in_corrections_and_changes_the_answer(database_url: str, 
         logged = session.scalars(select(StaffActivity).where(StaffActivity.kind == "model_swapped")).one()
     assert logged.detail["old_score"] == 0.0 and logged.detail["new_score"] == 1.0
     assert logged.detail["held_out"] == 1 and logged.actor == "cli"
+    # The activity page words the logged reason in Chinese; the command line said it in English.
+    assert activity_value(logged.detail["reason"]) == "新模型在留出的改派样本上不比原模型差"
+    assert "(no worse on the held-out corrections)" in result.stdout
 
 
 def test_retrain_without_corrections_says_so(database_url: str, sessions: sessionmaker[Session]) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from dispatch.clock import CHINA
 from dispatch.phone import national_form
+from dispatch.retraining import MIN_CORRECTIONS, NO_WORSE, TOO_FEW, WORSE
 from dispatch.vocabulary import LABELS_ZH, TIER_LABELS_ZH
 
 ACTIONS_ZH = {
@@ -155,6 +156,9 @@ ACTIVITY_FIELDS_ZH = {
     "user": "账号", "unknown_name": "用户名不存在", "url": "对接地址",
     "code": "目录编码", "path": "分类", "terms": "匹配词", "deadline_class": "时限类别", "local": "属地", "version": "版本",
 }
+# A guarded retrain's reason (dispatch/retraining.py's keys).
+RETRAIN_REASONS_ZH = {NO_WORSE: "新模型在留出的改派样本上不比原模型差", WORSE: "新模型在留出的改派样本上得分更低",
+                      TOO_FEW: f"改派样本不足 {MIN_CORRECTIONS} 条（至少 1 条用于学习、1 条用于评分）"}
 WEBHOOK_STATUS_ZH = {"pending": "等待重试", "sending": "发送中", "delivered": "已送达", "failed": "已放弃"}
 WEBHOOK_EVENTS_ZH = {"ticket.transferred": "转办", "ticket.reopened": "重办", "ticket.escalated": "督办",
                      "notice.near_due": "临期预警", "notice.overdue": "超期", "notice.digest": "每日汇总"}
@@ -170,7 +174,7 @@ def activity_value(value: object) -> str:
     if isinstance(value, list) and len(value) == 2:   # a change: [before, after]
         return f"{activity_value(value[0])} → {activity_value(value[1])}"
     text = str(value)
-    return ROLES_ZH.get(text) or UNIT_KINDS_ZH.get(text) or text
+    return ROLES_ZH.get(text) or UNIT_KINDS_ZH.get(text) or RETRAIN_REASONS_ZH.get(text) or text
 
 
 def activity_detail(detail: dict[str, object] | None) -> str:
