@@ -11,8 +11,10 @@ the embeddings extra; no torch.
     python -m research.finetuned_report seeds      # report part: the rule with the shipped weights, with
                                                    # other seeds' (finetune_e5 fold 4 SEED) and with all averaged
     python -m research.finetuned_report interval   # report part: bootstrap interval of the rule's macro-F1
-    python -m research.finetuned_report ceiling    # out of fold: the ceiling below which to ask and the
-                                                   # threshold to route at, chosen by the rule written first
+    python -m research.finetuned_report ceiling [_e4 [1,2,3]]   # out of fold: the ceiling below which to ask
+                                                   # and the threshold to route at, chosen by the rule written
+                                                   # first; _e4: the 4-epoch fold models over their windows
+    python -m research.finetuned_report keep NAME...   # cache/NAME -> research/tables/NAME (compressed)
     python -m research.finetuned_report gap 0.82   # the asked messages at that threshold, out of fold
                                                    # (seed 0's fold models) and on the report part (the three shipped)
     python -m research.finetuned_report windows 1 [_w]   # fold 1: the rule reading later windows too (finetune_e5
@@ -30,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 CACHE = Path(__file__).parent.parent / "cache"
+TABLES = Path(__file__).parent / "tables"
 
 
 def _rule(fast: np.ndarray, tuned: np.ndarray, threshold: float) -> np.ndarray:
@@ -83,23 +86,48 @@ CEILINGS = (0.88, 0.90, 0.92, 0.94, 0.96, 0.98)
 THRESHOLDS = np.round(np.arange(0.70, 0.995, 0.01), 2)
 
 
-def _fold_tables(folds: tuple[int, ...] = (1, 2, 3)) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Labels, truth, the fast pair's and the fine-tuned (finetune_e5 fold N, seed 0) probabilities
-    on these tuning folds, each scored by models trained on the other two."""
+def _kept(name: str) -> Path:
+    """A table in cache/, else the copy kept in research/tables/ (`keep`)."""
+    return CACHE / name if (CACHE / name).exists() else TABLES / name
+
+
+def keep(*names: str) -> None:
+    """Copy these tables from cache/ to research/tables/, compressed: the out-of-fold tables
+    that cost an hour of training each, kept so that a choice read from them can be read again
+    on another machine."""
+    TABLES.mkdir(exist_ok=True)
+    for name in names:
+        with np.load(CACHE / name) as saved:
+            np.savez_compressed(TABLES / name, **{key: saved[key] for key in saved.files})
+        print(f"research/tables/{name}: {(TABLES / name).stat().st_size / 1e3:.0f} kB")
+
+
+def _fold_tables(folds: tuple[int, ...] = (1, 2, 3), suffix: str = "",
+                 variant: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, truth, the fast pair's and the fine-tuned (finetune_e5 fold N, seed 0; `suffix`
+    names other runs, `_e4` for 4 epochs) probabilities on these tuning folds, each scored by
+    models trained on the other two; with a `variant`, the fine-tuned ones read over the
+    windows by it (finetune_e5 windows N SUFFIX)."""
     fast = _fast_tables(folds)
-    parts = [np.load(CACHE / f"finetune_part{k}.npz") for k in folds]
+    parts = [np.load(_kept(f"finetune_part{k}{suffix}.npz")) for k in folds]
+    tuned = [p["table"] for p in parts]
+    if variant is not None:
+        tuned = [_variant(t, np.load(_kept(f"finetune_part{k}{suffix}_windows.npz")), variant)
+                 for t, k in zip(tuned, folds)]
     return (parts[0]["labels"], np.concatenate([p["truth"] for p in parts]),
-            np.concatenate([fast[k] for k in folds]), np.concatenate([p["table"] for p in parts]))
+            np.concatenate([fast[k] for k in folds]), np.concatenate(tuned))
 
 
-def ceiling(target: float = 0.97, most_asked: float = 0.25) -> None:
+def ceiling(suffix: str = "", folds: tuple[int, ...] = (1, 2, 3), target: float = 0.97,
+            most_asked: float = 0.25) -> None:
     """Out of fold (fast pair and fine-tuned tables of folds 1-3), written before those tables
     were seen: for each ceiling, the lowest threshold on a 0.01 grid whose accuracy routed
     reaches the target; of the ceilings that ask at most a quarter of the messages, the one
-    covering most at its threshold (the lower ceiling on a tie)."""
+    covering most at its threshold (the lower ceiling on a tie). `suffix` `_e4`: the 4-epoch
+    fold models, read over their windows as the app reads them (titled mean)."""
     from sklearn.metrics import f1_score
 
-    labels, truth, fast, tuned = _fold_tables()
+    labels, truth, fast, tuned = _fold_tables(folds, suffix, "titled mean" if suffix else None)
     print(f"out of fold, {len(truth)} rows; at each ceiling: asked, macro-F1 / accuracy, then the lowest threshold "
           f"reaching {target} routed")
     best = None
@@ -184,8 +212,9 @@ def _fast_tables(folds: tuple[int, ...] = (1, 2, 3)) -> dict[int, np.ndarray]:
     for number, (train_part, test_part) in enumerate(study_parts()[2][:3], 1):
         if number not in folds:
             continue
-        path = CACHE / f"fastpair_part{number}.npz"
+        path = _kept(f"fastpair_part{number}.npz")
         if not path.exists():
+            path = CACHE / path.name
             model = train(train_part, user_words=tuple(read_user_dict()))
             table = model.probabilities([message_text(e.title, e.body) for e in test_part])
             np.savez(path, labels=np.array(model.labels), table=table)
@@ -412,6 +441,7 @@ def windows_report(variant: str, threshold: float = 0.88) -> None:
 
 if __name__ == "__main__":
     {"fidelity": lambda: fidelity(*map(int, sys.argv[2:])), "report": report, "agree": agree, "seeds": seeds, "interval": interval,
-     "ceiling": ceiling, "gap": lambda: gap(*map(float, sys.argv[2:])),
+     "ceiling": lambda: ceiling(*sys.argv[2:3], *(tuple(int(k) for k in arg.split(",")) for arg in sys.argv[3:4])),
+     "keep": lambda: keep(*sys.argv[2:]), "gap": lambda: gap(*map(float, sys.argv[2:])),
      "epochs": lambda: epochs(*map(int, sys.argv[2:3])), "windows": lambda: windows(int(sys.argv[2]), *sys.argv[3:4]),
      "windows-report": lambda: windows_report(" ".join(sys.argv[2:]))}[sys.argv[1]]()
