@@ -496,15 +496,9 @@ class _Generator:
         proposal = routing_feedback.proposal_of(story.row["routing"])
         if proposal is None:
             return
-        category, unit_code, automatic = proposal
-        outcome = story.outcome
-        if outcome is None:
-            outcome = story.outcome = {"received_at": story.row["received_at"], "proposed_category": category,
-                                       "proposed_unit_code": unit_code, "automatic": automatic,
-                                       "first_unit_code": code, "corrected": code != unit_code, "returned": False}
-        outcome.update(final_unit_code=code, final_category=story.row["category"],
-                       unit_accepted=code == outcome["proposed_unit_code"],
-                       category_accepted=story.row["category"] == outcome["proposed_category"])
+        if story.outcome is None:
+            story.outcome = {"received_at": story.row["received_at"], **routing_feedback.first_columns(proposal, code)}
+        story.outcome.update(routing_feedback.final_columns(story.outcome, code, story.row["category"]))
 
     def accept(self, story: _Story, code: str, at: dt.datetime) -> bool:
         if at >= self.now:

@@ -43,21 +43,32 @@ def proposal_of(routing: dict[str, Any] | None) -> tuple[str, str | None, bool] 
     return routing["category"], suggestions[0].get("unit_code"), False
 
 
+def first_columns(proposal: tuple[str, str | None, bool], unit_code: str) -> dict[str, Any]:
+    """An outcome's columns fixed at the first transfer (to `unit_code`)."""
+    category, proposed_unit, automatic = proposal
+    return {"proposed_category": category, "proposed_unit_code": proposed_unit, "automatic": automatic,
+            "first_unit_code": unit_code, "corrected": unit_code != proposed_unit, "returned": False}
+
+
+def final_columns(outcome: dict[str, Any], unit_code: str, category: str | None) -> dict[str, Any]:
+    """An outcome's columns after a transfer to `unit_code`, the ticket's category now `category`."""
+    return {"final_unit_code": unit_code, "final_category": category,
+            "unit_accepted": unit_code == outcome["proposed_unit_code"],
+            "category_accepted": category == outcome["proposed_category"]}
+
+
 def note_transfer(session: Session, ticket: Ticket, unit: Unit) -> RoutingOutcome | None:
     """Call with the ticket's category already final for this transfer (after any correction)."""
     proposal = proposal_of(ticket.routing)
     if proposal is None:
         return None
-    category, unit_code, automatic = proposal
     outcome = session.get(RoutingOutcome, ticket.id)
     if outcome is None:
-        outcome = RoutingOutcome(ticket_id=ticket.id, received_at=ticket.received_at, proposed_category=category,
-                                 proposed_unit_code=unit_code, automatic=automatic, first_unit_code=unit.code,
-                                 corrected=unit.code != unit_code, returned=False)
+        outcome = RoutingOutcome(ticket_id=ticket.id, received_at=ticket.received_at, **first_columns(proposal, unit.code))
         session.add(outcome)
-    outcome.final_unit_code, outcome.final_category = unit.code, ticket.category
-    outcome.unit_accepted = unit.code == outcome.proposed_unit_code
-    outcome.category_accepted = ticket.category == outcome.proposed_category
+    proposed = {"proposed_unit_code": outcome.proposed_unit_code, "proposed_category": outcome.proposed_category}
+    for name, value in final_columns(proposed, unit.code, ticket.category).items():
+        setattr(outcome, name, value)
     return outcome
 
 
