@@ -19,7 +19,7 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from classifier.cli import _show_progress  # noqa: E402
+from classifier.cli import ProgressPrinter  # noqa: E402
 from classifier.dataset import Example, shipped_examples  # noqa: E402
 from classifier.evaluation import evaluate  # noqa: E402
 from classifier.model import train  # noqa: E402
@@ -29,7 +29,7 @@ from tests.classifier.synthetic import synthetic_examples  # noqa: E402
 def _timed(name: str, examples, held=None) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"{name}: {len(examples)} rows, {len({e.label for e in examples})} classes", err=True)
     started = time.perf_counter()
-    model = train(examples, progress=_show_progress)
+    model = train(examples, progress=ProgressPrinter())
     seconds = time.perf_counter() - started
     line = f"{name:28} {len(examples):6d} rows  {len(model.labels):4d} classes  {seconds:6.1f} s"
     if held:

@@ -72,7 +72,7 @@ def build_group(unit_for_label: UnitForLabel | None = None,
         words = _words(user_words)
         click.echo(f"training on {len(examples)} examples from {', '.join(str(p) for p in data or SHIPPED_DATA)}", err=True)
         path, metrics = _fail_clearly(lambda: train_and_save(
-            examples, model_dir, user_words=words, holdout=holdout, progress=_show_progress, key=model_key()))
+            examples, model_dir, user_words=words, holdout=holdout, progress=ProgressPrinter(), key=model_key()))
         if "holdout" in metrics:
             click.echo(f"held-out slice ({holdout:.0%} of the data, split by duplicate group), "
                        "scored by a model trained on the rest:")
@@ -150,15 +150,24 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _show_progress(step: str, done: int, total: int) -> None:
-    end = "\n" if done >= total else ""
-    if sys.stderr.isatty():
-        click.echo(f"\r{step} {done}/{total}   ", nl=False, err=True)
-        if end:
-            click.echo("", err=True)
-    elif end:
-        click.echo(f"{step} {done}/{total}", err=True)
+class ProgressPrinter:
+    """Progress on stderr. A terminal gets one line redrawn; a pipe or a log, which cannot
+    redraw, gets a line when a step starts, at each quarter and when it ends, so that a long
+    step (fitting takes minutes on the full data) is not silent until it is over."""
 
+    def __init__(self) -> None:
+        self._quarters: dict[str, int] = {}
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            click.echo(f"\r{step} {done}/{total}   ", nl=False, err=True)
+            if done >= total:
+                click.echo("", err=True)
+            return
+        quarter = 4 * done // total if total else 4
+        if quarter > self._quarters.get(step, -1):
+            self._quarters[step] = quarter
+            click.echo(f"{step} {done}/{total}", err=True)
 
 if __name__ == "__main__":
     cli()

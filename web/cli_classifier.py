@@ -69,7 +69,7 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
                   help="default: HOTLINE_MODEL_DIR")
     def retrain(base: tuple[Path, ...], model_dir: Path | None) -> None:
         from classifier import ModelNotFound, load_model, read_examples, shipped_examples
-        from classifier.cli import _show_progress
+        from classifier.cli import ProgressPrinter
         from dispatch import db, retraining
 
         settings = get_settings()
@@ -91,7 +91,7 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
             click.echo(f"{len(data.corrections)} corrections, {len(data.resolved)} resolved tickets, "
                        f"{len(examples)} base examples", err=True)
             result = retraining.guarded_retrain(data, examples, current, folder, key=settings.model_key,
-                                                user_words=_place_names(get_settings), progress=_show_progress)
+                                                user_words=_place_names(get_settings), progress=ProgressPrinter())
             with db.make_sessionmaker(engine).begin() as session:
                 retraining.log_result(session, result, actor="cli", trigger="cli")
         finally:

@@ -5,7 +5,7 @@ import json
 
 from click.testing import CliRunner
 
-from classifier.cli import build_group, cli
+from classifier.cli import ProgressPrinter, build_group, cli
 
 
 def _csv(tmp_path, examples):
@@ -65,3 +65,16 @@ def test_predict_warns_when_text_has_no_content(model_dir):
 
     assert result.exit_code == 0
     assert "manual triage" in result.stderr
+
+
+def test_progress_in_a_pipe_says_when_a_step_starts_each_quarter_and_the_end(capsys):
+    show = ProgressPrinter()
+
+    show("fitting", 0, 1)
+    for done in range(5, 101, 5):
+        show("tokenising", done, 100)
+    show("fitting", 1, 1)
+
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["fitting 0/1", "tokenising 5/100", "tokenising 25/100", "tokenising 50/100",
+                     "tokenising 75/100", "tokenising 100/100", "fitting 1/1"]

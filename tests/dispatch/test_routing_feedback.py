@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import importlib.util
 from collections import Counter
 from pathlib import Path
@@ -170,3 +171,25 @@ def test_a_rebuild_and_the_migration_fill_the_totals_the_hook_keeps(session: Ses
     assert _totals(session) == kept
     for period in PERIODS:
         assert figures(session, period) == counted(session, period), period
+
+
+BACKFILL = "dispatch.migrations.versions.0037_routing_outcomes_backfill"
+
+
+def _outcomes(session: Session) -> list[tuple[object, ...]]:
+    return sorted(tuple(row) for row in session.execute(select(*RoutingOutcome.__table__.c)))
+
+
+def test_the_upgrade_writes_the_outcomes_a_database_without_them_lacks(session: Session, at_midnight) -> None:
+    """A database from before catalogue-routed proposals were counted has transfers but no
+    outcome rows: the migration writes from the transfers the rows the lifecycle writes."""
+    written, kept = _outcomes(session), _totals(session)
+    assert len(written) == 7
+    session.execute(delete(RoutingOutcome).where(RoutingOutcome.ticket_id != written[0][0]))
+    session.execute(delete(RoutingRollup))
+
+    assert importlib.import_module(BACKFILL).backfill(session.connection()) == 6
+
+    assert _outcomes(session) == written
+    assert _totals(session) == kept
+    assert importlib.import_module(BACKFILL).backfill(session.connection()) == 0
