@@ -169,5 +169,6 @@ class ProgressPrinter:
             self._quarters[step] = quarter
             click.echo(f"{step} {done}/{total}", err=True)
 
+
 if __name__ == "__main__":
     cli()
