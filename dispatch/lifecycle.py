@@ -165,6 +165,11 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
     if entry is not None:
         ticket.catalogue_entry_id, ticket.category = entry.id, entry.level1
         data["catalogue"] = {"code": entry.code, "path": f"{entry.level1}/{entry.level2}/{entry.level3}"}
+    elif (left := _entry_left_behind(session, ticket)) is not None:
+        # A correction moved the ticket to another category: the entry it had no longer
+        # describes it (its deadline, already given, stays).
+        ticket.catalogue_entry_id = None
+        data["catalogue_cleared"] = {"code": left.code, "path": f"{left.level1}/{left.level2}/{left.level3}"}
     if deadlines is not None:
         classes = learn_from.catalogue.deadline_classes if learn_from is not None and learn_from.catalogue else {}
         deadlines.calendar.sync(session)
@@ -179,6 +184,14 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
                          outcome=TransferOutcome.PENDING.value, routing=routing))
     session.flush()
     return event
+
+
+def _entry_left_behind(session: Session, ticket: Ticket) -> CatalogueEntry | None:
+    """The ticket's catalogue entry when its category is no longer the entry's."""
+    if ticket.catalogue_entry_id is None or ticket.category is None:
+        return None
+    kept = session.get(CatalogueEntry, ticket.catalogue_entry_id)
+    return kept if kept is not None and kept.level1 != ticket.category else None
 
 
 def accept(session: Session, ticket: Ticket, actor: Actor, *, now: dt.datetime | None = None,

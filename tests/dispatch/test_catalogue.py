@@ -187,3 +187,23 @@ def test_a_correction_under_a_category_teaches_its_level_1(session: Session, see
     lifecycle.transfer(session, untaught, unit_by_code(session, "gas"), operator, learn_from=seeded)
     learned = corrections(session)
     assert [(e.ticket_id, e.label, e.unit_code) for e in learned] == [(taught.id, "城乡建设", "gas")]
+
+
+def test_a_correction_to_another_category_leaves_the_entry_of_the_old_one_behind(
+        session: Session, seeded: City, rules: IntakeRules, operator: Actor) -> None:
+    water = catalogue.find_current(session, WATER)
+    moved, kept = (_file(session, rules, f"小区停水两天了，物业说是自来水公司的事。{n}") for n in (1, 2))
+    for ticket in (moved, kept):
+        ticket.routing = {"unit_code": "housing", "category": "城乡建设", "source": "model"}
+        lifecycle.transfer(session, ticket, session.get_one(Unit, water.unit_id), operator, learn_from=seeded,
+                           entry=water)
+        lifecycle.return_ticket(session, ticket, unit_staff(session, session.get_one(Unit, water.unit_id).code),
+                                "不属于本单位职责")
+    # Re-routed to the health commission, without an entry: the ticket is now 卫生计生.
+    event = lifecycle.transfer(session, moved, unit_by_code(session, "health"), operator, learn_from=seeded)
+    # Re-routed to the housing bureau: still 城乡建设, the entry still describes it.
+    lifecycle.transfer(session, kept, unit_by_code(session, "housing"), operator, learn_from=seeded)
+
+    assert (moved.category, moved.catalogue_entry_id) == ("卫生计生", None)
+    assert event.data["catalogue_cleared"] == {"code": water.code, "path": WATER}
+    assert (kept.category, kept.catalogue_entry_id) == ("城乡建设", water.id)
