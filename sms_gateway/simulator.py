@@ -247,7 +247,7 @@ class ServerThread:
     """Serves an ASGI app with uvicorn in a thread. The port is bound at construction (0:
     any free one), so the URL is known before the app is built (it may need it)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -256,7 +256,6 @@ class ServerThread:
             self._socket.close()  # a busy port: the caller says so, the socket is not left open
             raise
         self.host, self.port = self._socket.getsockname()[:2]
-        self._log_level = log_level
         self.server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -265,7 +264,10 @@ class ServerThread:
         return f"http://{self.host}:{self.port}"
 
     def start(self, app: Any, timeout: float = 10.0) -> ServerThread:
-        server = uvicorn.Server(uvicorn.Config(app, log_level=self._log_level, lifespan="on"))
+        # No logging set up here: uvicorn's own would replace the process's handlers for every
+        # server in it, the hotline's too, and its access lines would keep their query strings
+        # (a status lookup's query code) unredacted (web/logs.py).
+        server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level=None, lifespan="on"))
         self.server = server
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [self._socket]},
                                         name=f"server-{self.port}", daemon=True)

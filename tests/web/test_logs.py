@@ -197,3 +197,20 @@ def test_the_log_format_setting_accepts_text_or_json_only() -> None:
     assert Settings.from_env({"HOTLINE_LOG_FORMAT": "JSON"}).log_format == "json"
     with pytest.raises(ValueError, match="HOTLINE_LOG_FORMAT"):
         Settings.from_env({"HOTLINE_LOG_FORMAT": "xml"})
+
+
+def test_a_stand_in_served_in_the_same_process_leaves_the_access_log_redacted(output: io.StringIO) -> None:
+    """`hotline serve --demo` serves the SMS stand-in in a thread of its own process: starting
+    it must not put uvicorn's own logging back over the hotline's."""
+    from starlette.applications import Starlette
+
+    from sms_gateway.simulator import ServerThread
+
+    stand_in = ServerThread().start(Starlette())
+    try:
+        logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:50120", "GET",
+                                                 "/status?number=20261207-0010&code=560598", "1.1", 200)
+    finally:
+        stand_in.stop()
+    text = output.getvalue()
+    assert '"GET /status HTTP/1.1" 200' in text and "560598" not in text
