@@ -64,7 +64,7 @@ def test_a_units_reply_posted_after_its_session_expired_comes_back_after_login(
                                        "kept": kept.group(1)})
     assert back.status_code == 303 and back.headers["location"] == f"/tickets/{number}?kept={kept.group(1)}"
     page = client.get(back.headers["location"])
-    assert page.status_code == 200 and "已恢复您刚才填写但未能提交的内容" in page.text
+    assert page.status_code == 200 and "页面已过期" in page.text and "您填写的内容已恢复" in page.text
     restored = json.loads(re.search(r'<script type="application/json" id="kept-form">(.*?)</script>',
                                     page.text, re.S).group(1))  # type: ignore[union-attr]
     assert restored == {"action": f"/tickets/{number}/resolve", "fields": {"text": REPLY}}
@@ -144,7 +144,7 @@ def test_a_page_older_than_the_session_comes_back_filled_in_not_a_bare_403(
                            headers={"origin": "http://testserver", "referer": f"http://testserver/tickets/{number}"})
     assert response.status_code == 303 and response.headers["location"].startswith(f"/tickets/{number}?kept=")
     page = client.get(response.headers["location"])
-    assert "已恢复您刚才填写但未能提交的内容" in page.text and REPLY in page.text
+    assert "页面已过期" in page.text and "您填写的内容已恢复" in page.text and REPLY in page.text
     assert ticket_titled(services, "建议增加公交班次").state == "in_progress"  # the stale post did nothing
     # Without our own page as its origin it is the plain refusal, as before.
     assert client.post(f"/tickets/{number}/resolve", data=data).status_code == 403

@@ -116,7 +116,7 @@ def time_left(deadline: dt.datetime | str | None, now: dt.datetime) -> str:
 # What a person is told when a form outlived its session or its page.
 SESSION_EXPIRED_KEPT = "登录已过期，请重新登录，您填写的内容已保留。"
 SESSION_EXPIRED = "登录已过期，请重新登录。"
-KEPT_FORM_RESTORED = "已恢复您刚才填写但未能提交的内容，请核对后重新提交。"
+KEPT_FORM_RESTORED = "刚才的提交未能完成：页面已过期（登录已过期，或在其他页面重新登录过）。您填写的内容已恢复，请核对后重新提交。"
 KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可复制使用）"
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
 
