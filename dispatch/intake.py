@@ -115,7 +115,7 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
                        data={"channel": request.channel.value, "channel_ref": channel_ref})
                 return IntakeResult(ticket=repeated, created=False, repeat_of_open_ticket=True)
             if proposal is None and router is not None:
-                proposal = router.route(message_text(clean.title, clean.body))
+                proposal = router.route(message_text(clean.title, clean.body), clean.location)
             rules.policy.calendar.sync(session)
             ticket = _create(session, request, clean, rules, now, proposal, next_number(session, now),
                              places_for(session, router))
@@ -146,7 +146,7 @@ def proposal_for(request: IntakeRequest, rules: IntakeRules, router: Router | No
         clean = _validate(request, rules)
     except InvalidInput:
         return None
-    return router.route(message_text(clean.title, clean.body))
+    return router.route(message_text(clean.title, clean.body), clean.location)
 
 
 def proposals_for(requests: Sequence[IntakeRequest], rules: IntakeRules,
@@ -156,13 +156,14 @@ def proposals_for(requests: Sequence[IntakeRequest], rules: IntakeRules,
     if router is None:
         return [None] * len(requests)
     texts: dict[int, str] = {}
+    locations: dict[int, str | None] = {}
     for i, request in enumerate(requests):
         try:
             clean = _validate(request, rules)
         except InvalidInput:
             continue
-        texts[i] = message_text(clean.title, clean.body)
-    answers = dict(zip(texts, router.route_many(list(texts.values()))))
+        texts[i], locations[i] = message_text(clean.title, clean.body), clean.location
+    answers = dict(zip(texts, router.route_many(list(texts.values()), list(locations.values()))))
     return [answers.get(i) for i in range(len(requests))]
 
 

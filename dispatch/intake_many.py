@@ -93,7 +93,7 @@ def intake_many(session: Session, submissions: Sequence[Submission], rules: Inta
             submission = submissions[i]
             proposal = submission.proposal
             if proposal is None and router is not None:
-                proposal = router.route(message_text(clean[i].title, clean[i].body))
+                proposal = router.route(message_text(clean[i].title, clean[i].body), clean[i].location)
             ticket = _create(session, submission.request, clean[i], rules, now, proposal, number, places)
             _receive(session, ticket, Actor.citizen(submission.request.channel.value), now)
             tickets.append(ticket)

@@ -3,7 +3,6 @@ channel `open311`, and the public tickets are read back as the spec's service re
 masked as on the public pages, confidential (保密) and invalid (无效) tickets left out."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -90,10 +89,8 @@ def submit(session: Session, client: Open311Client, submission: Submission, *, c
                             request_type=_request_type(submission.attributes),
                             confidential=_confidential(submission.attributes), category=service.category)
     limit_checks.count_open311_intake(session, limits, client.id, now)
-    # The address is read with the text, so that the gazetteer finds the township of a
-    # category handled locally (the routing text is otherwise the title and body alone).
-    routed = dataclasses.replace(request, body=f"{request.body}\n{address}") if address else request
-    result = intake(session, request, rules, now=now, proposal=proposal_for(routed, rules, router))
+    # Routing reads the location (the address) for a township before the text, as for every channel.
+    result = intake(session, request, rules, now=now, proposal=proposal_for(request, rules, router))
     ticket = result.ticket
     if result.created and service.entry_id is not None:
         ticket.catalogue_entry_id = service.entry_id  # the citizen chose the entry: dispatched under it

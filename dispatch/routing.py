@@ -153,23 +153,32 @@ class Router:
     def __post_init__(self) -> None:
         self.gazetteer = Gazetteer(self.city.gazetteer)
 
-    def route_many(self, texts: Sequence[str]) -> list[RoutingAnswer]:
-        """[route(text) for text in texts], the model asked once for the texts that reach it
+    def route_many(self, texts: Sequence[str],
+                   locations: Sequence[str | None] | None = None) -> list[RoutingAnswer]:
+        """[route(text, location) for each], the model asked once for the texts that reach it
         (a model with predict_each, as classifier.TrainedModel has): requests that arrive
         together are classified together, at a fraction of the CPU a text."""
+        where = list(locations) if locations is not None else [None] * len(texts)
         model = self.model
         predict_each = getattr(model, "predict_each", None)
         if model is None or predict_each is None or len(texts) < 2:
-            return [self.route(text) for text in texts]
+            return [self.route(text, location) for text, location in zip(texts, where)]
         answers = [self._answer_before_model(text) for text in texts]
         asked = [i for i, answer in enumerate(answers) if answer is None]
         for i, predictions in zip(asked, predict_each([texts[i] for i in asked], 3)):
-            answers[i] = self._route_by_model(texts[i], predictions)
+            answers[i] = self._route_by_model(texts[i], predictions, where[i])
         return answers  # type: ignore[return-value]
 
-    def route(self, text: str) -> RoutingAnswer:
+    def route(self, text: str, location: str | None = None) -> RoutingAnswer:
+        """`location`: where the citizen says it happened (事发地点), read for place names
+        before the text, which may name a street after another township."""
         answer = self._answer_before_model(text)
-        return answer if answer is not None else self._route_by_model(text, None)
+        return answer if answer is not None else self._route_by_model(text, None, location)
+
+    def places(self, text: str, location: str | None = None) -> list[tuple[str, str]]:
+        """(place name, township unit) named in the location first, then in the text."""
+        named = self.gazetteer.find(location) if location else []
+        return named + [place for place in self.gazetteer.find(text) if place not in named]
 
     def _answer_before_model(self, text: str) -> RoutingAnswer | None:
         """The answer of the first rule with a phrase in the text, or of a text without
@@ -184,10 +193,11 @@ class Router:
             return RoutingAnswer(unit_code=None, source="manual", reason=CONTENT_REASONS[problem])
         return None
 
-    def _route_by_model(self, text: str, predictions: Sequence[Any] | None) -> RoutingAnswer:
+    def _route_by_model(self, text: str, predictions: Sequence[Any] | None,
+                        location: str | None = None) -> RoutingAnswer:
         """route() of a text that no rule takes and that has content; predictions: the
         model's predict(text, 3) when asked beforehand (route_many)."""
-        places = self.gazetteer.find(text)
+        places = self.places(text, location)
         if self.model is None:
             return RoutingAnswer(unit_code=None, source="manual", reason="分类模型尚未就绪",
                                  entry=self._entry(text, None, places))

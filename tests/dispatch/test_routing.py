@@ -39,6 +39,26 @@ def test_a_local_category_goes_to_the_township_named_in_the_text(router: Router)
     assert router.route(HOUSING).unit_code == "housing"
 
 
+def test_the_place_given_as_the_location_comes_before_a_street_named_in_the_text(router: Router) -> None:
+    """济水大街 is a street of 沁园街道 named after another township (济水街道): where the
+    citizen said it happened decides."""
+    text = "济水大街天坛路口的路灯坏了，" + HOUSING
+    assert router.route(text).unit_code == "jishui"      # the text alone: the street's name
+    answer = router.route(text, "沁园街道 济水大街与天坛路交叉口")
+    assert (answer.unit_code, answer.places[0]) == ("qinyuan", "沁园街道")
+    assert "属地：沁园街道" in answer.reason
+    # A location naming no place leaves the text's; many at once read each one's location.
+    assert router.route(text, "路口东侧").unit_code == "jishui"
+    assert [a.unit_code for a in router.route_many([text, "王屋镇" + HOUSING], ["沁园街道", None])] == \
+        ["qinyuan", "wangwu"]
+
+
+def test_intake_routes_by_the_location_the_citizen_gave(session: Session, router: Router) -> None:
+    request = IntakeRequest(channel=Channel.WEB, body="小区门口的路灯坏了一个星期。" + HOUSING, location="沁园街道")
+    ticket = intake(session, request, IntakeRules(), router=router).ticket
+    assert ticket.routing["unit_code"] == "qinyuan" and ticket.township == "qinyuan"
+
+
 def test_a_city_rule_wins_over_the_model(router: Router) -> None:
     answer = router.route("沁园路小区闻到燃气泄漏的味道，很危险！" + WAGES)
     assert (answer.unit_code, answer.source) == ("urban-management", "rule")

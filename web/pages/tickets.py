@@ -50,7 +50,7 @@ def routing_suggestions(router: Router) -> Suggest:
     def suggest(_session: Session, ticket: Ticket) -> list[dict[str, Any]]:
         routing = ticket.routing or {}
         if not routing.get("suggestions") and router.model is not None and routing.get("source") in (None, "manual"):
-            routing = router.route(message_text(ticket.title, ticket.body)).as_dict()
+            routing = router.route(message_text(ticket.title, ticket.body), ticket.location).as_dict()
         items = list(routing.get("suggestions") or [])
         top = routing.get("unit_code")
         if top and not any(i.get("unit_code") == top for i in items):
