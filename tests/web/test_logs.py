@@ -206,10 +206,13 @@ def test_a_stand_in_served_in_the_same_process_leaves_the_access_log_redacted(ou
 
     from sms_gateway.simulator import ServerThread
 
+    access = logging.getLogger("uvicorn.access")
+    access.setLevel(logging.INFO)    # as the hotline's own server sets it (logs.uvicorn_options)
     stand_in = ServerThread().start(Starlette())
     try:
-        logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:50120", "GET",
-                                                 "/status?number=20261207-0010&code=560598", "1.1", 200)
+        assert (access.handlers, access.propagate, access.level) == ([], True, logging.INFO)
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:50120", "GET", "/status?number=20261207-0010&code=560598",
+                    "1.1", 200)
     finally:
         stand_in.stop()
     text = output.getvalue()
