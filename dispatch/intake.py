@@ -9,9 +9,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from classifier.features import message_text
 from dispatch.actors import Actor
@@ -97,9 +97,9 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
     actor = actor or Actor.citizen(request.channel.value)
     checking_ref = bool(request.channel_ref) and not ref_checked
     if checking_ref:
-        earlier = _ticket_for_ref(session, request.channel, request.channel_ref)
+        earlier = earlier_answer(session, request.channel, request.channel_ref)
         if earlier is not None:
-            return IntakeResult(ticket=earlier, created=False, retried=True)
+            return earlier
     clean = _validate(request, rules)
     channel_ref = request.channel_ref or uuid.uuid4().hex
     # Only a channel's own reference can be stored twice at once (a webhook retried while the
@@ -127,10 +127,10 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
     except IntegrityError:
         if not checking_ref:
             raise
-        earlier = _ticket_for_ref(session, request.channel, channel_ref)
+        earlier = earlier_answer(session, request.channel, channel_ref)
         if earlier is None:
             raise
-        return IntakeResult(ticket=earlier, created=False, retried=True)
+        return earlier
     return IntakeResult(ticket=ticket, created=True)
 
 
@@ -274,11 +274,21 @@ def _source_row(ticket: Ticket, channel: Channel, channel_ref: str, body: str, n
             "body": body, "call_linkedid": call_linkedid}
 
 
+_EARLIER_SOURCE = aliased(IntakeSource)
 _TICKET_FOR_REF = (
-    select(Ticket).join(IntakeSource, IntakeSource.ticket_id == Ticket.id)
+    select(Ticket, exists().where(_EARLIER_SOURCE.ticket_id == Ticket.id, _EARLIER_SOURCE.id < IntakeSource.id))
+    .join(IntakeSource, IntakeSource.ticket_id == Ticket.id)
     .where(IntakeSource.channel == bindparam("channel"), IntakeSource.channel_ref == bindparam("ref"))
 )
 
 
-def _ticket_for_ref(session: Session, channel: Channel, channel_ref: str) -> Ticket | None:
-    return session.scalar(_TICKET_FOR_REF, {"channel": channel.value, "ref": channel_ref})
+def earlier_answer(session: Session, channel: Channel, channel_ref: str) -> IntakeResult | None:
+    """The answer a retried submission got the first time, None for a new one. A submission
+    joined to an open ticket it repeated (not that ticket's first source) is told so again,
+    never the ticket's number and query code: those are its first sender's, and sending the
+    same form twice must not reveal them."""
+    row = session.execute(_TICKET_FOR_REF, {"channel": channel.value, "ref": channel_ref}).first()
+    if row is None:
+        return None
+    ticket, joined = row
+    return IntakeResult(ticket=ticket, created=False, repeat_of_open_ticket=bool(joined), retried=True)

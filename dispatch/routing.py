@@ -292,7 +292,8 @@ def record_correction(session: Session, city: City, ticket: Ticket, final_unit: 
     `category`: the level 1 of the catalogue entry the operator chose, the label when the
     classifier knows it (the unit alone says nothing for 供水, 燃气 and the like)."""
     proposal = ticket.routing or {}
-    if proposal.get("unit_code") == final_unit.code:
+    proposed = proposed_unit(proposal)
+    if proposed == final_unit.code:
         return None
     label = category if category in city.categories else \
         category_for_unit(city, final_unit.code, proposal.get("category"))
@@ -303,11 +304,20 @@ def record_correction(session: Session, city: City, ticket: Ticket, final_unit: 
         example = RoutingExample(ticket_id=ticket.id)
         session.add(example)
     example.title, example.body, example.label = ticket.title, ticket.body, label
-    example.unit_code, example.proposed_unit_code = final_unit.code, proposal.get("unit_code")
+    example.unit_code, example.proposed_unit_code = final_unit.code, proposed
     example.source, example.created_at = source, now or utcnow()
     ticket.category = label
     session.flush()
     return example
+
+
+def proposed_unit(proposal: dict[str, Any]) -> str | None:
+    """The unit a stored proposal named: the one it routed to, or for a ticket it left to
+    manual triage its first suggestion (taking that is a confirmation, not a correction)."""
+    if proposal.get("unit_code"):
+        return str(proposal["unit_code"])
+    suggestions = proposal.get("suggestions") or []
+    return suggestions[0].get("unit_code") if suggestions else None
 
 
 def corrections(session: Session) -> list[RoutingExample]:

@@ -111,6 +111,18 @@ def test_a_retried_submission_returns_the_first_answer(session: Session, rules: 
     assert first.created and retry.retried and not retry.created
     assert retry.ticket.number == first.ticket.number
     assert count(session, IntakeSource) == 1
+    assert not first.repeat_of_open_ticket and not retry.repeat_of_open_ticket
+
+
+def test_a_retried_repeat_is_answered_as_a_repeat_again(session: Session, rules: IntakeRules) -> None:
+    """The first answer was "joined": a retry must not turn it into the ticket, whose number
+    and code belong to whoever filed it."""
+    intake(session, request(channel=Channel.WEB, channel_ref="form:a"), rules)
+    joined = intake(session, request(channel=Channel.WEB, channel_ref="form:b"), rules)
+    retry = intake(session, request(channel=Channel.WEB, channel_ref="form:b"), rules)
+    assert joined.repeat_of_open_ticket and not joined.retried
+    assert retry.retried and retry.repeat_of_open_ticket and not retry.created
+    assert count(session, IntakeSource) == 2
 
 
 def test_confidential_flag_and_chinese_type_labels_are_kept(session: Session, rules: IntakeRules) -> None:

@@ -2,6 +2,8 @@
 triage; and operators' corrections kept as training examples."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy.orm import Session
 
@@ -132,6 +134,21 @@ def test_confirming_the_proposal_teaches_nothing_but_records_why(session: Sessio
     event = lifecycle.transfer(session, ticket, unit_by_code(session, "human-resources"), operator, learn_from=units)
     assert corrections(session) == []
     assert event.data is not None and event.data["routing"]["source"] == "model"
+
+
+def test_in_triage_taking_the_first_suggestion_is_no_correction(session: Session, units: City, router: Router,
+                                                               operator: Actor) -> None:
+    unsure = dataclasses.replace(router, min_confidence=1.01)   # every ticket waits for triage
+    ticket = intake(session, IntakeRequest(channel=Channel.WEB, body=WAGES), IntakeRules(), router=unsure).ticket
+    assert ticket.routing is not None and ticket.routing["unit_code"] is None
+    first, second = (s["unit_code"] for s in ticket.routing["suggestions"][:2])
+    lifecycle.transfer(session, ticket, unit_by_code(session, first), operator, learn_from=units)
+    assert corrections(session) == []
+    other = intake(session, IntakeRequest(channel=Channel.WEB, body=WAGES + "另一件", phone="13803910077"),
+                   IntakeRules(), router=unsure).ticket
+    lifecycle.transfer(session, other, unit_by_code(session, second), operator, learn_from=units)
+    [example] = corrections(session)
+    assert (example.unit_code, example.proposed_unit_code) == (second, first)
 
 
 def test_rerouting_after_a_return_is_kept_as_an_example(session: Session, units: City, router: Router,

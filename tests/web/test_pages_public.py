@@ -86,6 +86,32 @@ def test_a_repeat_on_the_form_is_joined_without_showing_the_number_or_code(clien
     assert number not in again.text and code not in again.text and "短信" in again.text
 
 
+def test_a_repeat_sent_again_is_still_only_told_it_was_joined(client: TestClient) -> None:
+    """Whoever knows a citizen's phone and words gets a joined repeat; sending that same form
+    again (a reload) must not answer with the first sender's number and query code."""
+    number, code = ids_of(submit(client))
+    for _ in range(2):
+        again = submit(client, form_id="repeat-form", body="我叫张三丰，电话13812345678，小区门口垃圾三天没人清运！")
+        assert again.status_code == 200 and 'id="repeat-notice"' in again.text
+        assert number not in again.text and code not in again.text
+
+
+def test_a_form_sent_again_gets_its_answer_past_the_address_limit(services: Services) -> None:
+    rules = dataclasses.replace(services.settings.limits,
+                                web_form_per_address=Limit("web_form_address", 1, FORM_WINDOW))
+    settings = dataclasses.replace(services.settings, limits=rules)
+    limited = Services.build(settings)
+    try:
+        with TestClient(create_app(settings, limited), follow_redirects=False) as client:
+            first = submit(client, form_id="reloaded", body="第一件事：路灯不亮")
+            assert first.status_code == 201
+            assert submit(client, body="第二件事：井盖缺失").status_code == 429
+            again = submit(client, form_id="reloaded", body="第一件事：路灯不亮")
+            assert again.status_code == 200 and ids_of(again) == ids_of(first)
+    finally:
+        limited.close()
+
+
 def test_sending_the_same_form_twice_files_one_ticket(client: TestClient) -> None:
     first = submit(client, form_id="same-form")
     again = submit(client, form_id="same-form")

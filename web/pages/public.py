@@ -14,7 +14,7 @@ from starlette.routing import Route
 from dispatch import follow_up, limits
 from dispatch.actors import Actor
 from dispatch.errors import IllegalTransition, InvalidInput, RateLimited, Reason
-from dispatch.intake import IntakeRequest, intake
+from dispatch.intake import IntakeRequest, earlier_answer, intake
 from dispatch.models import Ticket
 from dispatch.public import public_view
 from dispatch.unit_cache import UnitCache
@@ -75,10 +75,14 @@ async def submit(request: Request) -> Response:
     proposal = await site.services.propose(intake_request)
 
     def work(session: Session) -> dict[str, Any]:
-        # Counted in the database: the limit holds however many processes serve the form.
-        limits.refuse_web_form_if_blocked(session, rules, client)
-        result = intake(session, intake_request, site.services.rules, router=site.services.router,
-                        proposal=proposal)
+        # A form sent again (reload, back button) gets its first answer, limit or not.
+        ref = intake_request.channel_ref
+        result = earlier_answer(session, Channel.WEB, ref) if ref else None
+        if result is None:
+            # Counted in the database: the limit holds however many processes serve the form.
+            limits.refuse_web_form_if_blocked(session, rules, client)
+            result = intake(session, intake_request, site.services.rules, router=site.services.router,
+                            proposal=proposal)
         t = result.ticket
         if result.repeat_of_open_ticket:  # told it was joined; the code goes to the phone on file
             return {"created": False, "repeat": True}
