@@ -9,7 +9,7 @@ named, for 属地 entries) is proposed; the entry travels with the proposal."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, Sequence
 
 import ahocorasick
@@ -215,6 +215,8 @@ class Router:
             match = self.entry_model.choose(text, top.category, match, self.catalogue)
         entry = _entry_dict(match, places) if match is not None else None
         category = top.category
+        if match is not None and match.found and match.item.level1 != top.category:
+            return self._foreign_entry(match, suggestions, predictions, places, revised, entry)
         if match is not None and match.found:
             top = self._from_catalogue(match, top, places)
             suggestions = (top, *(s for s in suggestions if s.unit_code != top.unit_code))
@@ -227,6 +229,25 @@ class Router:
         return RoutingAnswer(unit_code=top.unit_code, source=top.source, reason=top.detail, category=category,
                              probability=top.probability, suggestions=suggestions,
                              places=tuple(n for n, _ in places), second_opinion=revised, entry=entry)
+
+    def _foreign_entry(self, match: Match, suggestions: tuple[Suggestion, ...], predictions: Sequence[Any],
+                       places: list[tuple[str, str]], revised: bool, entry: dict[str, Any] | None) -> RoutingAnswer:
+        """An entry of another category than the model's (its terms outweighed the model's
+        level 1) never routes on its own: the model's probability is for its own category,
+        and says nothing of the entry's, which it may not know at all. The operator decides,
+        the model's suggestion first when it is sure (a correction it learned from then shows),
+        else the entry's. The entry's suggestion carries the model's probability of its
+        category (0 for one the model does not know)."""
+        model = suggestions[0]
+        entry_probability = next((float(p.probability) for p in predictions if p.label == match.item.level1), 0.0)
+        from_entry = replace(self._from_catalogue(match, model, places), probability=entry_probability)
+        sure = model.probability is not None and model.probability >= self.min_confidence
+        first, second = (model, from_entry) if sure else (from_entry, model)
+        ordered = (first, second, *(s for s in suggestions[1:] if s.unit_code not in (first.unit_code, second.unit_code)))
+        return RoutingAnswer(unit_code=None, source="manual", suggestions=ordered,
+                             places=tuple(n for n, _ in places), category=first.category,
+                             probability=model.probability, second_opinion=revised, entry=entry,
+                             reason=f"派单目录（{match.item.level1}）与模型分类（{model.category}）不一致，请人工分派")
 
     def _entry(self, text: str, level1: str | None, places: list[tuple[str, str]]) -> dict[str, Any] | None:
         match = self.catalogue.match(text, level1) if self.catalogue is not None else None
