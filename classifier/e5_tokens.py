@@ -6,6 +6,8 @@ then the most probable split (Viterbi), an unknown character scoring the lowest 
 """
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from classifier.e5_file import Vocabulary
@@ -17,7 +19,9 @@ QUERY = "query: "
 class E5Tokens:
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        self.scores = [float(s) for s in vocabulary.scores]
+        # Doubles in one array, not 250,000 float objects in a list (8 MB less a process);
+        # indexing it gives a float all the same.
+        self.scores = array("d", vocabulary.scores.astype(np.float64).tobytes())
         self.unk_score = float(np.float32(vocabulary.scores.min()) - np.float32(10.0))
         self.longest = max(map(len, vocabulary.pieces))
         self.normalise = {chr(code): "".join(map(chr, out)) for code, out in vocabulary.normalise.items()}
