@@ -243,8 +243,10 @@ class Router:
         from_entry = replace(self._from_catalogue(match, model, places), probability=entry_probability)
         sure = model.probability is not None and model.probability >= self.min_confidence
         first, second = (model, from_entry) if sure else (from_entry, model)
-        ordered = (first, second, *(s for s in suggestions[1:] if s.unit_code not in (first.unit_code, second.unit_code)))
-        return RoutingAnswer(unit_code=None, source="manual", suggestions=ordered,
+        ordered: dict[str, Suggestion] = {}
+        for suggestion in (first, second, *suggestions[1:]):   # one button a unit, the first kept
+            ordered.setdefault(suggestion.unit_code, suggestion)
+        return RoutingAnswer(unit_code=None, source="manual", suggestions=tuple(ordered.values()),
                              places=tuple(n for n, _ in places), category=first.category,
                              probability=model.probability, second_opinion=revised, entry=entry,
                              reason=f"派单目录（{match.item.level1}）与模型分类（{model.category}）不一致，请人工分派")

@@ -145,15 +145,20 @@ def test_an_entry_of_another_category_is_left_to_the_operator(session: Session, 
     on its own. Unsure, the entry is suggested first; sure, the model's category is."""
     unsure, sure = (city_router(seeded, small_model, min_confidence=threshold, catalogue=catalogue.load(session))
                     for threshold in (1.01, 0.0))
-    for router, entry_at in ((unsure, 0), (sure, 1)):
+    level1 = path.split("/")[0]
+    for router, model_sure in ((unsure, False), (sure, True)):
         answer = router.route(text)
-        assert answer.manual_triage and "不一致" in answer.reason
+        assert answer.manual_triage and f"派单目录（{level1}）" in answer.reason and "不一致" in answer.reason
         assert answer.entry is not None and answer.entry["path"].replace(" ", "") == path
-        model, entry = answer.suggestions[1 - entry_at], answer.suggestions[entry_at]
-        assert (entry.unit_code, entry.category, entry.source) == (unit, path.split("/")[0], "catalogue")
-        assert entry.probability == 0.0 and model.source in ("model", "gazetteer")   # a category it does not know
-        assert model.category != entry.category and model.probability == answer.probability > 0
-        assert answer.category == answer.suggestions[0].category
+        units = [s.unit_code for s in answer.suggestions]
+        assert unit in units and len(units) == len(set(units))   # the entry's unit offered, one button a unit
+        first = answer.suggestions[0]
+        if model_sure:
+            assert first.source in ("model", "gazetteer") and first.category != level1
+            assert first.probability == answer.probability > 0
+        else:   # a category the model does not know: its probability of it is 0
+            assert (first.unit_code, first.category, first.source, first.probability) == (unit, level1, "catalogue", 0.0)
+        assert answer.category == first.category
 
 
 def test_a_local_entry_without_a_place_falls_back_to_its_unit(session: Session, seeded: City,
