@@ -151,6 +151,38 @@ def test_in_triage_taking_the_first_suggestion_is_no_correction(session: Session
     assert (example.unit_code, example.proposed_unit_code) == (second, first)
 
 
+def test_the_upgrade_drops_the_confirmations_kept_as_corrections(session: Session, units: City, router: Router,
+                                                                  operator: Actor) -> None:
+    """Before, taking the first suggestion in triage wrote an example with no proposed unit:
+    the migration deletes those and gives the others of triaged tickets their proposed unit."""
+    import importlib
+
+    from sqlalchemy import select
+
+    from dispatch.models import RoutingExample
+
+    mend = importlib.import_module("dispatch.migrations.versions.0038_triage_confirmations").mend
+    unsure = dataclasses.replace(router, min_confidence=1.01)
+    taken, other, sure = (intake(session, IntakeRequest(channel=Channel.WEB, body=WAGES + n, phone=f"1380391000{i}"),
+                                 IntakeRules(), router=r).ticket
+                          for i, (n, r) in enumerate((("一", unsure), ("二", unsure), ("三", router))))
+    first, second = (s["unit_code"] for s in taken.routing["suggestions"][:2])
+    lifecycle.transfer(session, other, unit_by_code(session, second), operator, learn_from=units)
+    lifecycle.transfer(session, sure, unit_by_code(session, "housing"), operator, learn_from=units)
+    # What the old code wrote for them:
+    session.add(RoutingExample(ticket_id=taken.id, title="", body=taken.body, label="劳动和社会保障", unit_code=first,
+                               proposed_unit_code=None, source="operator_correction", created_at=taken.received_at))
+    session.execute(RoutingExample.__table__.update().where(RoutingExample.ticket_id == other.id)
+                    .values(proposed_unit_code=None))
+    session.flush()
+
+    assert mend(session.connection()) == (1, 1)
+    session.expire_all()
+    kept = {e.ticket_id: e.proposed_unit_code for e in session.scalars(select(RoutingExample))}
+    assert kept == {other.id: first, sure.id: "human-resources"}
+    assert mend(session.connection()) == (0, 0)
+
+
 def test_rerouting_after_a_return_is_kept_as_an_example(session: Session, units: City, router: Router,
                                                         operator: Actor) -> None:
     from tests.conftest import unit_staff
