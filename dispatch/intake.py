@@ -134,6 +134,15 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
     return IntakeResult(ticket=ticket, created=True)
 
 
+def proposed_entry_id(proposal: RoutingAnswer | None) -> int | None:
+    """The catalogue entry a new ticket is filed under: the proposal's, unless it is of another
+    category than the proposal (an entry the model disagreed with, offered as a suggestion)."""
+    entry = (proposal.entry or {}) if proposal else {}
+    if proposal is None or proposal.category not in (None, entry.get("level1", proposal.category)):
+        return None
+    return entry.get("entry_id")
+
+
 def proposal_for(request: IntakeRequest, rules: IntakeRules, router: Router | None) -> RoutingAnswer | None:
     """What routing proposes for a request, from its text alone, for intake(proposal=...).
 
@@ -237,7 +246,7 @@ def _create(session: Session, request: IntakeRequest, clean: _Clean, rules: Inta
         township=township_of(places, clean.location, clean.title, clean.body),
         category=request.category or (proposal.category if proposal else None),
         routing=proposal.as_dict() if proposal else None, state=State.RECEIVED.value, received_at=now,
-        catalogue_entry_id=(proposal.entry or {}).get("entry_id") if proposal else None,
+        catalogue_entry_id=proposed_entry_id(proposal),
         deadline=rules.policy.deadline(now, request.request_type, request.urgency),
         transfer_count=0, accepted_transfer_count=0, return_count=0,
     )

@@ -186,8 +186,13 @@ class Router:
         for rule in self.rules:
             phrase = next((p for p in rule.phrases if p in text), None)
             if phrase is not None:
+                # An entry of another unit would bring its category and deadline class to a
+                # ticket the rule sends elsewhere: the rule's ticket keeps an entry of its unit only.
+                entry = self._entry(text, None, [])
+                if entry is not None and entry["unit_code"] != rule.unit_code:
+                    entry = None
                 return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”",
-                                     entry=self._entry(text, None, []))
+                                     entry=entry)
         problem = content_problem(text)
         if problem is not None:
             return RoutingAnswer(unit_code=None, source="manual", reason=CONTENT_REASONS[problem])
@@ -218,8 +223,10 @@ class Router:
         if match is not None and match.found and match.item.level1 != top.category:
             return self._foreign_entry(match, suggestions, predictions, places, revised, entry)
         if match is not None and match.found:
+            # The entry's unit takes the model's place: the model's probability is its category's,
+            # and one category's unit listed twice at the same figure reads as two opinions.
             top = self._from_catalogue(match, top, places)
-            suggestions = (top, *(s for s in suggestions if s.unit_code != top.unit_code))
+            suggestions = (top, *(s for s in suggestions if s.category != top.category and s.unit_code != top.unit_code))
             category = match.item.level1
         if top.probability is None or top.probability < self.min_confidence:
             return RoutingAnswer(unit_code=None, source="manual", suggestions=suggestions,
@@ -278,7 +285,7 @@ class Router:
 
 def _entry_dict(match: Match, places: list[tuple[str, str]]) -> dict[str, Any]:
     unit, place = unit_for(match.item, places)
-    return {"code": match.item.code, "path": match.item.path, "entry_id": match.item.entry_id,
+    return {"code": match.item.code, "path": match.item.path, "level1": match.item.level1, "entry_id": match.item.entry_id,
             "level": match.level, "terms": list(match.terms), "unit_code": unit, "place": place,
             "source": match.source}
 

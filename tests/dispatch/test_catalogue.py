@@ -16,7 +16,7 @@ from dispatch.errors import InvalidInput, PermissionDenied
 from dispatch.intake import IntakeRequest, IntakeRules, intake
 from dispatch.models import CatalogueEntry, CatalogueVersion, StaffActivity, Ticket, Unit
 from dispatch.reports import Period
-from dispatch.routing import Router, city_router, corrections
+from dispatch.routing import Router, Rule, city_router, corrections
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import Channel
 from tests.conftest import unit_staff
@@ -132,13 +132,15 @@ def test_routing_proposes_a_level_3_entry_and_its_unit(session: Session, seeded:
     answer = router.route(text)
     assert answer.entry is not None and answer.entry["path"].replace(" ", "") == path
     assert answer.unit_code == unit
+    categories = [s.category for s in answer.suggestions]   # the entry's unit takes its category's place
+    assert len(categories) == len(set(categories))
     ticket = _file(session, rules, text, router)
     assert ticket.catalogue_entry_id == answer.entry["entry_id"]
     assert session.get(CatalogueEntry, ticket.catalogue_entry_id).code == answer.entry["code"]
 
 
 @pytest.mark.parametrize(("text", "path", "unit"), FOREIGN)
-def test_an_entry_of_another_category_is_left_to_the_operator(session: Session, seeded: City,
+def test_an_entry_of_another_category_is_left_to_the_operator(session: Session, seeded: City, rules: IntakeRules,
                                                               small_model: TrainedModel, text: str, path: str,
                                                               unit: str) -> None:
     """The model's probability is for its own category: it cannot route an entry of another
@@ -159,6 +161,23 @@ def test_an_entry_of_another_category_is_left_to_the_operator(session: Session, 
         else:   # a category the model does not know: its probability of it is 0
             assert (first.unit_code, first.category, first.source, first.probability) == (unit, level1, "catalogue", 0.0)
         assert answer.category == first.category
+        # Filed under the entry only when the proposal is of its category (the entry first).
+        ticket = intake(session, IntakeRequest(channel=Channel.WEB, body=text), rules, proposal=answer).ticket
+        assert ticket.category == first.category
+        assert ticket.catalogue_entry_id == (None if model_sure else answer.entry["entry_id"])
+
+
+def test_a_rules_ticket_keeps_only_an_entry_of_the_rules_unit(session: Session, seeded: City,
+                                                              small_model: TrainedModel) -> None:
+    text = "小区门口共享单车乱停乱放，堵住了消防通道，希望管一管。"
+    found = city_router(seeded, small_model, catalogue=catalogue.load(session)).route(text).entry
+    assert found is not None and found["unit_code"] != "transport"
+    for unit, kept in (("transport", False), (found["unit_code"], True)):
+        router = Router(city=seeded, model=small_model, rules=(Rule(("共享单车",), unit),),
+                        catalogue=catalogue.load(session))
+        answer = router.route(text)
+        assert (answer.source, answer.unit_code) == ("rule", unit)
+        assert (answer.entry is not None and answer.entry["code"] == found["code"]) is kept
 
 
 def test_a_local_entry_without_a_place_falls_back_to_its_unit(session: Session, seeded: City,

@@ -107,12 +107,16 @@ def suggestions(session: Session, suggest: Suggest | None, ticket: Ticket) -> li
 def proposed_entry(services: Services, ticket: Ticket) -> dict[str, Any] | None:
     """The catalogue entry routing proposed, as the catalogue now has it (path, unit), with
     the terms that found it; None when it proposed none or the entry is gone."""
-    proposal = (ticket.routing or {}).get("entry") or {}
+    routing = ticket.routing or {}
+    proposal = routing.get("entry") or {}
     found = services.router.catalogue.find(proposal.get("code") or "") if services.router.catalogue else None
     if found is None:
         return None
+    # agrees: of the proposal's category. An entry the model disagreed with is only offered
+    # with its unit's suggestion, not filled in as the ticket's category.
     return {"code": found.code, "path": found.path, "terms": proposal.get("terms") or [],
-            "unit_code": proposal.get("unit_code") or found.unit_code}
+            "unit_code": proposal.get("unit_code") or found.unit_code,
+            "agrees": routing.get("category") in (None, found.level1)}
 
 
 def manual_triage_reason(ticket: Ticket) -> str | None:
