@@ -112,8 +112,8 @@ class Catalogue:
                 if score < FOREIGN_MIN_SCORE:
                     continue
                 score /= 2
-            # Ties: the model's level 1, then the entry the fewest others share terms with
-            # (its own words decided), then the taxonomy's order.
+            # Ties: the model's level 1, then the taxonomy's order. (An entry's terms include its
+            # level 2's, so a level-2 word found ties every entry under it: the first one wins.)
             key = (score, 1 if item.level1 == level1 else 0, -n)
             if best is None or key > best:
                 best = key
