@@ -97,7 +97,9 @@ class Catalogue:
             return self.by_code[value]
         return self._by_path.get(value.replace(" ", "").replace(">", "/"))
 
-    def match(self, text: str, level1: str | None = None) -> Match | None:
+    def match(self, text: str, level1: str | None = None, *, foreign: bool = True) -> Match | None:
+        """The entry the text belongs to under `level1`; with `foreign`, an entry of another
+        level 1 may outweigh it (see the module's note)."""
         scores: dict[int, float] = {}
         found: dict[int, list[str]] = {}
         if not self._empty:
@@ -109,7 +111,7 @@ class Catalogue:
         for n, score in scores.items():
             item = self.items[n]
             if level1 is not None and item.level1 != level1:
-                if score < FOREIGN_MIN_SCORE:
+                if not foreign or score < FOREIGN_MIN_SCORE:
                     continue
                 score /= 2
             # Ties: the model's level 1, then the taxonomy's order. (An entry's terms include its

@@ -215,13 +215,16 @@ class Router:
             revised = True
         suggestions = tuple(self._suggest(p.label, p.probability, places) for p in predictions)
         top = suggestions[0]
-        match = self.catalogue.match(text, top.category) if self.catalogue is not None else None
-        if self.entry_model is not None and self.catalogue is not None:
-            match = self.entry_model.choose(text, top.category, match, self.catalogue)
+        match = self._match(text, top.category, foreign=True)
         entry = _entry_dict(match, places) if match is not None else None
         category = top.category
         if match is not None and match.found and match.item.level1 != top.category:
-            return self._foreign_entry(match, suggestions, predictions, places, revised, entry)
+            if not self._sure(top):
+                return self._foreign_entry(match, suggestions, predictions, places, revised, entry)
+            # Sure of its own category, the model is right far more often than an entry of
+            # another (README, "The dispatch catalogue"): it routes, with an entry of its own.
+            match = self._match(text, top.category, foreign=False)
+            entry = _entry_dict(match, places) if match is not None else None
         if match is not None and match.found:
             # The entry's unit takes the model's place: the model's probability is its category's,
             # and one category's unit listed twice at the same figure reads as two opinions.
@@ -237,24 +240,32 @@ class Router:
                              probability=top.probability, suggestions=suggestions,
                              places=tuple(n for n, _ in places), second_opinion=revised, entry=entry)
 
+    def _match(self, text: str, level1: str | None, *, foreign: bool) -> Match | None:
+        if self.catalogue is None:
+            return None
+        match = self.catalogue.match(text, level1, foreign=foreign)
+        if self.entry_model is not None:
+            match = self.entry_model.choose(text, level1, match, self.catalogue)
+        return match
+
+    def _sure(self, suggestion: Suggestion) -> bool:
+        return suggestion.probability is not None and suggestion.probability >= self.min_confidence
+
     def _foreign_entry(self, match: Match, suggestions: tuple[Suggestion, ...], predictions: Sequence[Any],
                        places: list[tuple[str, str]], revised: bool, entry: dict[str, Any] | None) -> RoutingAnswer:
-        """An entry of another category than the model's (its terms outweighed the model's
-        level 1) never routes on its own: the model's probability is for its own category,
-        and says nothing of the entry's, which it may not know at all. The operator decides,
-        the model's suggestion first when it is sure (a correction it learned from then shows),
-        else the entry's. The entry's suggestion carries the model's probability of its
-        category (0 for one the model does not know)."""
+        """An unsure model, and an entry of another category (its terms outweighed the model's
+        level 1): the operator decides. The model's suggestion comes first (out of sample it is
+        the label more often), the entry's second, carrying the model's probability of its
+        category (0 for one the model does not know): the model's own probability is for its
+        category, not the entry's."""
         model = suggestions[0]
         entry_probability = next((float(p.probability) for p in predictions if p.label == match.item.level1), 0.0)
         from_entry = replace(self._from_catalogue(match, model, places), probability=entry_probability)
-        sure = model.probability is not None and model.probability >= self.min_confidence
-        first, second = (model, from_entry) if sure else (from_entry, model)
         ordered: dict[str, Suggestion] = {}
-        for suggestion in (first, second, *suggestions[1:]):   # one button a unit, the first kept
+        for suggestion in (model, from_entry, *suggestions[1:]):   # one button a unit, the first kept
             ordered.setdefault(suggestion.unit_code, suggestion)
         return RoutingAnswer(unit_code=None, source="manual", suggestions=tuple(ordered.values()),
-                             places=tuple(n for n, _ in places), category=first.category,
+                             places=tuple(n for n, _ in places), category=model.category,
                              probability=model.probability, second_opinion=revised, entry=entry,
                              reason=f"派单目录（{match.item.level1}）与模型分类（{model.category}）不一致，请人工分派")
 
