@@ -6,6 +6,7 @@ Matching: the classifier gives level 1; the entries' own terms found in the text
 level 2 and 3. An entry scores the characters of its terms the text contains (a longer
 term says more). Within the model's level 1 any hit counts; an entry of another level 1
 (the model knows 7 of the 15) must score twice as much and at least FOREIGN_MIN_SCORE.
+Among equal scores, the entry whose own terms (not its level 2's) were found wins.
 With no hit, the level 1's own 其他 entry stands for "level 1 only"."""
 from __future__ import annotations
 
@@ -85,6 +86,7 @@ class Catalogue:
         if owners:
             self._automaton.make_automaton()
         self._empty = not owners
+        self._own = _own_terms(self.items)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -107,20 +109,22 @@ class Catalogue:
                 for n in indexes:
                     scores[n] = scores.get(n, 0) + len(term)
                     found.setdefault(n, []).append(term)
-        best: tuple[float, int, int] | None = None
+        best: tuple[float, int, int, int] | None = None
         for n, score in scores.items():
             item = self.items[n]
             if level1 is not None and item.level1 != level1:
                 if not foreign or score < FOREIGN_MIN_SCORE:
                     continue
                 score /= 2
-            # Ties: the model's level 1, then the taxonomy's order. (An entry's terms include its
-            # level 2's, so a level-2 word found ties every entry under it: the first one wins.)
-            key = (score, 1 if item.level1 == level1 else 0, -n)
+            # Ties: the model's level 1, then the characters of the entry's own terms found (an
+            # entry's terms include its level 2's, so a level-2 word alone ties every entry
+            # under it), then the taxonomy's order.
+            own = sum(len(term) for term in found[n] if term in self._own[n])
+            key = (score, 1 if item.level1 == level1 else 0, own, -n)
             if best is None or key > best:
                 best = key
         if best is not None:
-            n = -best[2]
+            n = -best[-1]
             return Match(self.items[n], tuple(found[n]), best[0])
         fallback = self._fallback.get(level1 or "")
         return Match(fallback, (), 0.0) if fallback is not None else None
@@ -153,6 +157,28 @@ class Catalogue:
             level1s.setdefault(item.level1, {}).setdefault(item.level2, []).append(item)
         return [{"name": l1, "children": [{"name": l2, "entries": entries} for l2, entries in l2s.items()]}
                 for l1, l2s in level1s.items()]
+
+
+def _own_terms(items: Sequence[Item]) -> list[frozenset[str]]:
+    """Each entry's own terms, apart from those its level 2 gives every entry under it. The
+    terms come own first, the level 2's last (catalogue_file.py): what an entry has beyond the
+    longest tail of terms all its siblings share is its own, a level-2 word it also lists
+    among its own (路灯 for 城市公共设施) included, since it then stands before that tail."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for n, item in enumerate(items):
+        groups.setdefault((item.level1, item.level2), []).append(n)
+    own: list[frozenset[str]] = [frozenset()] * len(items)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        shared = frozenset.intersection(*(frozenset(items[n].terms) for n in members))
+        for n in members:
+            terms = items[n].terms
+            tail = len(terms)
+            while tail > 0 and terms[tail - 1] in shared:
+                tail -= 1
+            own[n] = frozenset(terms[:tail])
+    return own
 
 
 def unit_for(item: Item, places: Sequence[tuple[str, str]]) -> tuple[str | None, str | None]:

@@ -119,7 +119,7 @@ ROUTED = [
 ]
 # Entries of a category the model does not know (it knows 7 of the 15), found by their terms.
 FOREIGN = [
-    ("承留镇某村两家为了宅基地的边界吵了好几年，村里调解不了。", "农村农业/土地承包经营/其他", "chengliu"),
+    ("承留镇某村两家为了宅基地的边界吵了好几年，村里调解不了。", "农村农业/土地承包经营/宅基地纠纷", "chengliu"),
     ("孩子在外地出生，想把户口落到济源，落户需要准备哪些材料？", "政法/户籍证件/户籍管理", "public-security"),
 ]
 
@@ -137,6 +137,28 @@ def test_routing_proposes_a_level_3_entry_and_its_unit(session: Session, seeded:
     ticket = _file(session, rules, text, router)
     assert ticket.catalogue_entry_id == answer.entry["entry_id"]
     assert session.get(CatalogueEntry, ticket.catalogue_entry_id).code == answer.entry["code"]
+
+
+def test_a_level_2_word_goes_to_the_entry_that_lists_it_as_its_own(city: City) -> None:
+    """An entry's terms include its level 2's: 路灯, a level-2 word, is in every entry under
+    城市建设和市政管理, and 城市公共设施 lists it as its own too. The entry's own terms break the
+    tie, not the taxonomy's order (园林绿化环卫 comes first there)."""
+    from dispatch.catalogue_match import Catalogue, Item
+
+    def item(level3: str, terms: tuple[str, ...]) -> Item:
+        return Item(code=level3, level1="城乡建设", level2="城市建设和市政管理", level3=level3, unit_code="u",
+                    unit_name="u", local=False, deadline_class=None, terms=terms)
+
+    level2 = ("市政", "路灯", "井盖")
+    entries = Catalogue([item("园林绿化环卫", ("绿化", "环卫", *level2)),
+                         item("城市公共设施", ("路灯", "公厕", "市政", "井盖")),
+                         item("基础设施", ("道路", *level2))])
+    assert entries.match("济水大街路灯坏了一周，晚上很黑。", "城乡建设").item.level3 == "城市公共设施"
+    # A level-2 word no entry lists as its own: still the taxonomy's order.
+    assert entries.match("市政工程太吵", "城乡建设").item.level3 == "园林绿化环卫"
+    assert entries.match("绿化带的路灯坏了", "城乡建设").item.level3 == "园林绿化环卫"   # more characters
+    demo = catalogue.from_city(city)
+    assert demo.match("济水大街路灯坏了一周，晚上很黑。", "城乡建设").item.level3 == "城市公共设施"
 
 
 @pytest.mark.parametrize(("text", "path", "unit"), FOREIGN)
