@@ -133,7 +133,9 @@ def _days(params: Params) -> int:
 
 def _unit(session: Session, params: Params) -> Unit:
     code = _raw(params, "unit")
-    if not isinstance(code, str) or not code.strip():
+    if code is not None and not isinstance(code, str):   # 123, ["housing"]: a code is text
+        raise InvalidInput("unit", Reason.NOT_TEXT)
+    if code is None or not code.strip():
         raise InvalidInput("unit", Reason.UNIT_REQUIRED)
     unit = session.scalar(select(Unit).where(Unit.code == code.strip()))
     if unit is None:

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from dispatch.clock import CHINA
+
 if TYPE_CHECKING:
     from web.config import Settings
 
@@ -48,5 +50,9 @@ def cli_actor():  # type: ignore[no-untyped-def]
 
 
 def when(moment: dt.datetime | None) -> str:
-    """A moment in a command's table; '-' for none."""
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+    """A moment in a command's table, in China time as the pages show it; '-' for none."""
+    if moment is None:
+        return "-"
+    if moment.tzinfo is None:   # stored as UTC
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")

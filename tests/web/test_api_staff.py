@@ -233,6 +233,10 @@ def test_refusals_are_403_409_and_422(client: TestClient, staff: dict[str, Staff
     number = file(client)
     op, housing = staff["op"], staff["housing"]
     stale = op.get(f"/tickets/{number}").json()["version"]
+    for unit in (123, ["housing"]):   # a unit code is text: said so, not "choose a unit"
+        wrong = op.act(number, "transfer", 422, unit=unit)
+        assert wrong["field"] == "unit" and "应为文字" in wrong["message"], wrong
+    assert "请选择承办单位" in op.act(number, "transfer", 422, unit=" ")["message"]
     op.act(number, "transfer", unit="housing")
     assert housing.act(number, "transfer", 403, unit="education")["error"] == "permission_denied"
     assert op.act(number, "answer", 409, reply="好")["error"] == "illegal_transition"

@@ -2,6 +2,8 @@
 API until an administrator revokes it."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +37,10 @@ def test_a_token_made_by_the_cli_works_until_revoked(run, database_url: str) -> 
     assert len(token) >= 43 and "until revoked" in made.stderr
     listed = run("tokens", "list")
     assert "housing-system" in listed.stdout and "住建局业务系统" in listed.stdout and token not in listed.stdout
+    # Created now, shown in China time as the pages show it (UTC+8), to the minute.
+    created = " ".join(listed.stdout.splitlines()[1].split()[3:5])
+    china_now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
+    assert abs(dt.datetime.strptime(created, "%Y-%m-%d %H:%M") - china_now) < dt.timedelta(minutes=2)
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         assert client.get("/api/v1/staff/tickets", headers=headers).status_code == 200
