@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dispatch import staff_activity
+from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import ApiToken, StaffUser
@@ -19,6 +21,7 @@ from dispatch.models import ApiToken, StaffUser
 # last_used_at is written at most this often per token: not one write per request.
 USE_RESOLUTION = dt.timedelta(minutes=1)
 MAX_NAME_CHARS = 100
+MAX_DAYS = 3650   # a token for a set time; a unit's system takes one valid until revoked
 
 
 def token_hash(raw: str) -> str:
@@ -31,9 +34,9 @@ def create(session: Session, user: StaffUser, name: str, *, lifetime: dt.timedel
     `lifetime` None: valid until revoked (a unit's own system)."""
     name = name.strip()
     if not name:
-        raise InvalidInput("name", Reason.REQUIRED)
+        raise InvalidInput("token_name", Reason.REQUIRED)
     if len(name) > MAX_NAME_CHARS:
-        raise InvalidInput("name", Reason.TOO_LONG, limit=MAX_NAME_CHARS)
+        raise InvalidInput("token_name", Reason.TOO_LONG, limit=MAX_NAME_CHARS)
     if not user.active:
         raise InvalidInput("user", Reason.ACCOUNT_INACTIVE, username=user.username)
     if lifetime is not None and lifetime <= dt.timedelta(0):
@@ -45,6 +48,27 @@ def create(session: Session, user: StaffUser, name: str, *, lifetime: dt.timedel
     session.add(row)
     session.flush()
     return row, raw
+
+
+def issue(session: Session, actor: Actor, user_id: int, name: str, *, days: int | None) -> tuple[ApiToken, str]:
+    """A token an administrator makes for a unit's system or a script (valid until revoked, or
+    for `days`), kept in the staff activity log; the row and the token, shown once."""
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(Reason.ACCOUNT_NOT_FOUND, user_id=user_id)
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        raise InvalidInput("days", Reason.OUT_OF_RANGE, low=1, high=MAX_DAYS)
+    row, raw = create(session, user, name, lifetime=dt.timedelta(days=days) if days is not None else None)
+    staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, actor, target=f"token:{row.id}",
+                          detail={"name": row.name, "user": user.username})
+    return row, raw
+
+
+def end(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke a token at once, in the staff activity log."""
+    token = revoke(session, token_id)
+    staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, actor, target=f"token:{token_id}")
+    return token
 
 
 @dataclass(frozen=True)
@@ -92,8 +116,9 @@ def revoke_all_for_user(session: Session, user_id: int, *, now: dt.datetime | No
     return ended
 
 
-def all_tokens(session: Session) -> list[tuple[ApiToken, str]]:
-    """Every token with its user's name, newest first (for `hotline tokens list`)."""
+def all_tokens(session: Session, limit: int | None = None) -> list[tuple[ApiToken, str]]:
+    """Every token with its user's name, newest first (`hotline tokens list`; the admin page
+    shows the newest `limit`)."""
     rows = session.execute(select(ApiToken, StaffUser.username).join(StaffUser, StaffUser.id == ApiToken.user_id)
-                           .order_by(ApiToken.id.desc()))
+                           .order_by(ApiToken.id.desc()).limit(limit))
     return [(token, username) for token, username in rows]

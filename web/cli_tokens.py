@@ -21,13 +21,11 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
     @group.command(name="create", help="Make a token for USER and print it (shown only this once).")
     @click.argument("username")
     @click.option("--name", required=True, help="what the token is for, e.g. the unit's system")
-    @click.option("--days", type=click.IntRange(min=1), help="valid this many days (default: until revoked)")
+    @click.option("--days", type=click.IntRange(min=1, max=3650), help="valid this many days (default: until revoked)")
     def create(username: str, name: str, days: int | None) -> None:
-        import datetime as dt
-
         from sqlalchemy import select
 
-        from dispatch import api_tokens, staff_activity
+        from dispatch import api_tokens
         from dispatch.models import StaffUser
         from web.cli_db import cli_actor, database_session
 
@@ -35,10 +33,7 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
             user = session.scalar(select(StaffUser).where(StaffUser.username == username))
             if user is None:
                 raise click.ClickException(f"no staff account {username!r}")
-            lifetime = dt.timedelta(days=days) if days is not None else None
-            row, raw = api_tokens.create(session, user, name, lifetime=lifetime)
-            staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, cli_actor(),
-                                  target=f"token:{row.id}", detail={"name": row.name, "user": username})
+            row, raw = api_tokens.issue(session, cli_actor(), user.id, name, days=days)
             until = row.expires_at.isoformat() if row.expires_at else "until revoked"
             token_id = row.id
         click.echo(raw)
@@ -62,13 +57,11 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
     @group.command(name="revoke", help="End the token with this id at once.")
     @click.argument("token_id", type=int)
     def revoke(token_id: int) -> None:
-        from dispatch import api_tokens, staff_activity
+        from dispatch import api_tokens
         from web.cli_db import cli_actor, database_session
 
         with database_session(get_settings, write=True) as session:
-            api_tokens.revoke(session, token_id)
-            staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, cli_actor(),
-                                  target=f"token:{token_id}")
+            api_tokens.end(session, cli_actor(), token_id)
         click.echo(f"token {token_id} revoked")
 
     return group

@@ -12,7 +12,7 @@ from dispatch.errors import DispatchError, InvalidInput, Reason
 
 # What a field is called on the forms, for sentences like "请填写{field}。".
 FIELDS_ZH: dict[str, str] = {
-    "webhook_url": "对接地址",
+    "webhook_url": "对接地址", "token_name": "令牌用途",
     "body": "诉求内容", "title": "标题", "phone": "联系电话", "name": "姓名", "location": "地点",
     "type": "诉求类型", "urgency": "紧急程度", "confidential": "是否保密",
     "reason": "理由", "reply": "答复内容", "note": "说明", "unit": "承办单位", "into": "主工单号",

@@ -67,7 +67,7 @@ def test_last_use_is_written_at_most_once_a_minute(session: Session, user: Staff
 def test_a_token_needs_a_name_and_an_active_user(session: Session, user: StaffUser) -> None:
     with pytest.raises(InvalidInput) as caught:
         api_tokens.create(session, user, "  ", lifetime=None)
-    assert caught.value.field == "name"
+    assert caught.value.field == "token_name"
     user.active = False
     with pytest.raises(InvalidInput):
         api_tokens.create(session, user, "api", lifetime=None)

@@ -16,7 +16,7 @@ from tests.web.pages_support import csrf, login
 from web.auth import SESSION_COOKIE
 from web.services import Services
 
-ADMIN_PAGES = ("/admin/users", "/admin/units", "/admin/activity")
+ADMIN_PAGES = ("/admin/users", "/admin/units", "/admin/tokens", "/admin/activity")
 
 
 @contextlib.contextmanager
@@ -141,6 +141,45 @@ def test_deactivating_ends_sessions_and_tokens_and_reactivating_brings_neither_b
     assert client.get("/api/v1/staff/tickets", headers=bearer).status_code == 401
     assert [a.target for a in activity(services, "user_deactivated")] == ["housing"]
     assert [a.target for a in activity(services, "user_reactivated")] == ["housing"]
+
+
+def test_the_admin_makes_a_token_for_a_units_system_that_works_until_revoked(client: TestClient,
+                                                                              services: Services) -> None:
+    login(client, "admin")
+    housing = user_id(services, "housing")
+    made = post(client, "/admin/tokens", "/admin/tokens", user_id=str(housing), name="住建局业务系统")
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    token = re.search(r'id="token-value">([^<]+)<', made.text).group(1)  # type: ignore[union-attr]
+    assert "长期有效" in made.text
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/staff/tickets", headers=bearer).status_code == 200
+    listed = client.get("/admin/tokens").text
+    assert "住建局业务系统" in listed and token not in listed          # shown once, kept only as a digest
+    [created] = activity(services, "token_created")
+    assert created.actor == "admin" and created.detail == {"name": "住建局业务系统", "user": "housing"}
+    token_id = created.target.split(":")[1]
+    revoked = post(client, f"/admin/tokens/{token_id}/revoke", "/admin/tokens")
+    assert revoked.status_code == 303 and revoked.headers["location"] == "/admin/tokens?done=token_revoked"
+    assert client.get("/api/v1/staff/tickets", headers=bearer).status_code == 401
+    assert "已撤销" in client.get("/admin/tokens").text
+    assert [a.target for a in activity(services, "token_revoked")] == [f"token:{token_id}"]
+
+
+def test_bad_tokens_are_explained_in_chinese_and_none_is_made(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    housing = str(user_id(services, "housing"))
+    for fields, words in (({"user_id": housing, "name": " "}, "请填写令牌用途"),
+                          ({"user_id": "", "name": "脚本"}, "请填写账号"),
+                          ({"user_id": housing, "name": "脚本", "days": "0"}, "天数应在 1 到 3650 之间"),
+                          ({"user_id": housing, "name": "脚本", "days": "三十"}, "天数应为整数"),
+                          ({"user_id": "999999", "name": "脚本"}, "没有这个账号")):
+        refused = post(client, "/admin/tokens", "/admin/tokens", **fields)
+        assert refused.status_code == 422 and words in refused.text, (fields, refused.text[-500:])
+        assert 'id="token-value"' not in refused.text
+    assert activity(services, "token_created") == []
+    assert post(client, "/admin/tokens/999999/revoke", "/admin/tokens").status_code == 404
+    made = post(client, "/admin/tokens", "/admin/tokens", user_id=housing, name="报表脚本", days="30")
+    assert made.status_code == 200 and "有效期至" in made.text
 
 
 def test_resetting_a_password_ends_the_old_one_and_its_sessions(client: TestClient, services: Services) -> None:

@@ -1,6 +1,6 @@
 """The administrator's pages: staff accounts (add, change, deactivate, reactivate, reset a
-password), units (edit, import a city file's units after seeing what would change) and the
-staff activity log. The rules are in dispatch/staff_admin.py, dispatch/unit_admin.py and
+password), units (edit, import a city file's units after seeing what would change), the staff
+API's tokens for units' systems (make, revoke) and the staff activity log. The rules are in dispatch/staff_admin.py, dispatch/unit_admin.py and
 dispatch/staff_activity.py; these routes read the form and show the outcome."""
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import staff_activity, staff_admin, unit_admin, webhooks
+from dispatch import api_tokens, staff_activity, staff_admin, unit_admin, webhooks
+from dispatch.clock import utcnow
 from dispatch.errors import DispatchError, InvalidInput, NotFound, Reason
 from dispatch.models import Unit
 from dispatch.staff_activity import ActivityFilter, ActivityKind
@@ -32,7 +33,9 @@ DONE = {
     "reactivated": "账号已启用，可用原密码登录（旧会话和令牌不会恢复）。",
     "password": "密码已重置，该账号的所有会话和 API 令牌已失效。", "imported": "单位已导入。",
     "webhook_removed": "对接地址已删除，不再推送。", "redelivering": "已安排重发。",
+    "token_revoked": "令牌已撤销，立即失效。",
 }
+TOKENS_SHOWN = 200   # the newest; `hotline tokens list` lists every one
 # A generated password is on the page once: no copy of it in any cache.
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -305,6 +308,63 @@ async def import_apply(request: Request) -> Response:
     return RedirectResponse("/admin/units?done=imported", status_code=303)
 
 
+# -- staff API tokens -----------------------------------------------------------------------
+
+
+async def tokens_page(request: Request, *, error: str | None = None, status: int = 200,
+                      values: dict[str, str] | None = None, made: dict[str, Any] | None = None) -> Response:
+    site = _site(request)
+
+    def read(session: Session):  # type: ignore[no-untyped-def]
+        return api_tokens.all_tokens(session, TOKENS_SHOWN), [u for u in staff_admin.list_users(session) if u.active]
+
+    tokens, users = await site.services.run(read)
+    response = site.render(request, "admin_tokens.html", {
+        "tokens": tokens, "users": users, "roles": ROLES_ZH, "error": error, "values": values or {},
+        "made": made, "done": _done(request), "section": "tokens", "shown_at_most": TOKENS_SHOWN,
+        "now": utcnow()}, status)
+    if made is not None:
+        response.headers.update(NO_STORE)
+    return response
+
+
+def _whole_number(form: Any, name: str) -> int | None:
+    value = _text(form, name, 20)
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidInput(name, Reason.NOT_INTEGER)
+    return int(value)
+
+
+async def make_token(request: Request) -> Response:
+    site, user, form = _site(request), request.state.user, request.state.form
+    values = {name: _text(form, name) for name in ("user_id", "name", "days")}
+
+    def work(session: Session) -> dict[str, Any]:
+        user_id = _whole_number(form, "user_id")
+        if user_id is None:
+            raise InvalidInput("user", Reason.REQUIRED)
+        row, raw = api_tokens.issue(session, user.actor, user_id, values["name"], days=_whole_number(form, "days"))
+        return {"id": row.id, "name": row.name, "token": raw, "expires_at": row.expires_at}
+
+    try:
+        made = await site.services.run(work)
+    except DispatchError as exc:
+        return await tokens_page(request, error=describe(exc), status=422, values=values)
+    return await tokens_page(request, made=made)
+
+
+async def revoke_token(request: Request) -> Response:
+    site, user = _site(request), request.state.user
+    token_id = int(request.path_params["token_id"])
+    try:
+        await site.services.run(lambda s: api_tokens.end(s, user.actor, token_id))
+    except DispatchError as exc:
+        return await tokens_page(request, error=describe(exc), status=404 if isinstance(exc, NotFound) else 422)
+    return RedirectResponse("/admin/tokens?done=token_revoked", status_code=303)
+
+
 # -- activity log ---------------------------------------------------------------------------
 
 
@@ -356,5 +416,8 @@ routes = [
     Route("/admin/units/{unit_id:int}/webhook", _admin(set_webhook), methods=["POST"]),
     Route("/admin/units/{unit_id:int}/webhook/delete", _admin(remove_webhook), methods=["POST"]),
     Route("/admin/units/{unit_id:int}/webhook/redeliver/{delivery:int}", _admin(redeliver), methods=["POST"]),
+    Route("/admin/tokens", _admin(tokens_page), methods=["GET"]),
+    Route("/admin/tokens", _admin(make_token), methods=["POST"]),
+    Route("/admin/tokens/{token_id:int}/revoke", _admin(revoke_token), methods=["POST"]),
     Route("/admin/activity", _admin(activity_page), methods=["GET"]),
 ]
