@@ -25,9 +25,9 @@ from dispatch import reports
 from dispatch.clock import utcnow
 from dispatch.models import OPEN_DEADLINE, ExtensionRequest, Ticket, Transfer, Unit
 from dispatch.paging import Page
-from dispatch.queries import NEAR_DUE, PendingExtension
+from dispatch.queries import NEAR_DUE, WAITING_EXTENSION, PendingExtension
 from dispatch.states import State
-from dispatch.vocabulary import ExtensionStatus, TransferRole
+from dispatch.vocabulary import TransferRole
 
 PER_PAGE = 20
 
@@ -60,7 +60,7 @@ def _count(statement: Select[Any]) -> Any:
 _SHOWN = load_only(Ticket.number, Ticket.title, Ticket.state, Ticket.unit_id, Ticket.deadline, Ticket.received_at,
                    Ticket.version, raiseload=True)
 _ORDER = (Ticket.deadline, Ticket.received_at, Ticket.id)
-_PENDING = ExtensionRequest.status == ExtensionStatus.PENDING.value
+_WAITING = WAITING_EXTENSION
 _RETURNED = Ticket.state == State.RETURNED.value
 
 
@@ -81,7 +81,7 @@ def _extensions() -> Select[Any]:
     return (select(ExtensionRequest, Ticket, Unit.name).options(_SHOWN)
             .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
             .join(Unit, Unit.id == ExtensionRequest.unit_id)
-            .where(_PENDING).order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
+            .where(_WAITING).order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
 
 
 @functools.cache
@@ -99,7 +99,7 @@ def _returned() -> Select[Any]:
 @functools.cache
 def _lengths() -> Select[Any]:
     return select(reports.overdue_length().scalar_subquery(), _count(_near_due()),
-                  _count(select(ExtensionRequest.id).where(_PENDING)), _count(select(Ticket.id).where(_RETURNED)))
+                  _count(select(ExtensionRequest.id).join(Ticket, Ticket.id == ExtensionRequest.ticket_id).where(_WAITING)), _count(select(Ticket.id).where(_RETURNED)))
 
 
 def _params(now: dt.datetime | None, within: dt.timedelta = NEAR_DUE) -> dict[str, Any]:
@@ -149,7 +149,7 @@ def extensions_page(session: Session, page: int = 1, *, per_page: int = PER_PAGE
                     total: int | None = None) -> Page[PendingExtension]:
     """Extension requests waiting for a supervisor, oldest first."""
     found = _page(session, _extensions(), page, per_page, total,
-                  select(_count(select(ExtensionRequest.id).where(_PENDING))), {})
+                  select(_count(select(ExtensionRequest.id).join(Ticket, Ticket.id == ExtensionRequest.ticket_id).where(_WAITING))), {})
     return Page([PendingExtension(request, ticket, name) for request, ticket, name in found.items],
                 found.page, found.pages, found.total)
 

@@ -20,7 +20,7 @@ from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEven
 from dispatch import routing_feedback
 from dispatch.routing import record_correction
 from dispatch.units import City
-from dispatch.states import FINISHED_STATES, Action, State, next_state
+from dispatch.states import EXTENDABLE_STATES, FINISHED_STATES, Action, State, next_state
 from dispatch.vocabulary import Channel, CloseReason, ExtensionStatus, Rating, TransferOutcome
 
 MAX_NOTE_CHARS = 5000
@@ -385,13 +385,13 @@ def request_extension(session: Session, ticket: Ticket, actor: Actor, working_da
     """延期: the unit asks for more time; a supervisor decides."""
     require_unit(actor, ticket.unit_id, "request an extension for this ticket")
     lock(ticket)  # a double click: the second request waits, then sees the first
-    if State(ticket.state) not in (State.IN_PROGRESS, State.REOPENED):
+    if State(ticket.state) not in EXTENDABLE_STATES:
         raise IllegalTransition(ticket.state, "request_extension", ticket.number)
     if not 1 <= working_days <= 60:
         raise InvalidInput("working_days", Reason.OUT_OF_RANGE, low=1, high=60)
     reason = required_text("reason", reason)
-    pending = session.scalar(select(ExtensionRequest.id).where(
-        ExtensionRequest.ticket_id == ticket.id,
+    pending = session.scalar(select(ExtensionRequest.id).where(   # one of this unit's, left from before a return, is moot
+        ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.unit_id == ticket.unit_id,
         ExtensionRequest.status == ExtensionStatus.PENDING.value))
     if pending is not None:
         raise Conflict(Reason.EXTENSION_WAITING, number=ticket.number)
@@ -417,13 +417,16 @@ def decide_extension(session: Session, request: ExtensionRequest, actor: Actor, 
         raise Conflict(Reason.EXTENSION_DECIDED, status=status)
     ticket = session.get_one(Ticket, request.ticket_id)
     lock(ticket)
+    if State(ticket.state) not in EXTENDABLE_STATES or ticket.unit_id != request.unit_id:
+        # Resolved, returned, sent elsewhere or merged since: the request waits for nobody.
+        raise Conflict(Reason.EXTENSION_MOOT, number=ticket.number)
     now = now or utcnow()
     request.status = (ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED).value
     request.decided_by = actor.user_id
     request.decided_at = now
     request.decision_note = note
     data: dict[str, Any] = {"request_id": request.id, "approved": approve}
-    if approve and ticket.deadline is not None and State(ticket.state) not in FINISHED_STATES:
+    if approve and ticket.deadline is not None:
         old = ticket.deadline
         policy.calendar.sync(session)
         ticket.deadline = policy.extend(old, request.working_days)

@@ -22,7 +22,7 @@ from dispatch.models import (AgentStatus, Call, ExtensionRequest, Ticket, Ticket
                              Transfer, Unit)
 from dispatch.phone import normalise_phone
 from dispatch.reports import Period
-from dispatch.states import FINISHED_STATES, State
+from dispatch.states import EXTENDABLE_STATES, FINISHED_STATES, State
 from dispatch.vocabulary import Channel, ExtensionStatus
 
 OPEN_STATES = tuple(s.value for s in State if s not in FINISHED_STATES)
@@ -116,18 +116,26 @@ class PendingExtension:
     unit_name: str
 
 
+# A request waits for a supervisor while its ticket is still being handled by the unit that
+# asked: one left behind by a resolution, a return, a transfer or a merge waits for nobody.
+# With the request joined to its ticket.
+WAITING_EXTENSION = and_(ExtensionRequest.status == ExtensionStatus.PENDING.value,
+                         Ticket.state.in_([s.value for s in EXTENDABLE_STATES]),
+                         Ticket.unit_id == ExtensionRequest.unit_id)
+
+
 def pending_extensions(session: Session) -> list[PendingExtension]:
     rows = session.execute(select(ExtensionRequest, Ticket, Unit.name)
                            .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
                            .join(Unit, Unit.id == ExtensionRequest.unit_id)
-                           .where(ExtensionRequest.status == ExtensionStatus.PENDING.value)
+                           .where(WAITING_EXTENSION)
                            .order_by(ExtensionRequest.requested_at))
     return [PendingExtension(request, ticket, name) for request, ticket, name in rows]
 
 
 def pending_extension_of(session: Session, ticket_id: int) -> ExtensionRequest | None:
-    return session.scalar(select(ExtensionRequest).where(
-        ExtensionRequest.ticket_id == ticket_id, ExtensionRequest.status == ExtensionStatus.PENDING.value))
+    return session.scalar(select(ExtensionRequest).join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
+                          .where(ExtensionRequest.ticket_id == ticket_id, WAITING_EXTENSION))
 
 
 _NUMBER = re.compile(r"^\d{8}-\d+$")

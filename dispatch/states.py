@@ -58,6 +58,8 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
 UNIT_STATES = frozenset({S.TRANSFERRED, S.IN_PROGRESS, S.REOPENED})
 # Work is finished: no deadline can be missed any more.
 FINISHED_STATES = frozenset({S.ANSWERED, S.RESOLVED, S.CLOSED, S.INVALID, S.MERGED, S.HANDED_OVER})
+# A unit asks for more time, and a supervisor decides, while it handles the ticket.
+EXTENDABLE_STATES = frozenset({S.IN_PROGRESS, S.REOPENED})
 # Counted as resolved by the resolution rate (an answered ticket is resolved at intake).
 RESOLVED_STATES = frozenset({S.ANSWERED, S.RESOLVED, S.CLOSED})
 

@@ -276,6 +276,28 @@ def test_extension_refused_keeps_the_deadline(session: Session, units: City, ope
     assert session.scalar(select(func.count()).select_from(ExtensionRequest)) == 1
 
 
+def test_a_request_left_behind_by_a_resolution_waits_for_nobody(session: Session, units: City, operator: Actor,
+                                                                 supervisor: Actor) -> None:
+    from dispatch import chasing_lists, queries
+
+    waiting, resolved = (new_ticket(session, body=f"小区路灯坏了，请尽快修理。{n}") for n in (1, 2))
+    requests = {}
+    for ticket in (waiting, resolved):
+        staff = bring_to(session, ticket, State.IN_PROGRESS, operator)
+        requests[ticket.id] = lifecycle.request_extension(session, ticket, staff, 3, "需要协调多个部门")
+    lifecycle.resolve(session, resolved, staff, "已修好")
+    session.flush()
+    assert [p.ticket.id for p in chasing_lists.extensions_page(session).items] == [waiting.id]
+    assert chasing_lists.lengths(session).extensions == 1
+    assert queries.pending_extension_of(session, resolved.id) is None
+    assert queries.pending_extension_of(session, waiting.id) is requests[waiting.id]
+    deadline = resolved.deadline
+    with pytest.raises(Conflict) as moot:
+        lifecycle.decide_extension(session, requests[resolved.id], supervisor, approve=True, policy=DeadlinePolicy())
+    assert moot.value.reason.value == "extension_moot"
+    assert (requests[resolved.id].status, resolved.deadline) == ("pending", deadline)
+
+
 def test_overdue_ticket_is_escalated_by_a_supervisor_only(session: Session, units: City, operator: Actor,
                                                           supervisor: Actor) -> None:
     long_ago = dt.datetime(2026, 1, 5, 2, 0, tzinfo=dt.timezone.utc)
