@@ -142,6 +142,7 @@ class Reason(enum.StrEnum):
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
     ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what
     NOT_YOUR_UNIT = "not_your_unit"            # actor, what
+    NOT_YOUR_ARTICLE = "not_your_article"      # actor
     NO_PART_OF_YOURS = "no_part_of_yours"      # number: no co-handling or forwarded part to act on
     ADMIN_ONLY = "admin_only"                  # actor
     # -- conflicts --------------------------------------------------------------------------

@@ -138,7 +138,7 @@ def require_author(actor: Actor, unit_id: int) -> None:
     if actor.is_system or actor.role in SUPERVISING_ROLES:
         return
     if actor.role is not Role.UNIT_STAFF or actor.unit_id != unit_id:
-        raise PermissionDenied(Reason.NOT_YOUR_UNIT, actor=actor.label, what="edit this article")
+        raise PermissionDenied(Reason.NOT_YOUR_ARTICLE, actor=actor.label)
 
 
 def may_edit(actor: Actor, article: KbArticle) -> bool:

@@ -374,8 +374,8 @@ def merge(session: Session, ticket: Ticket, into: Ticket, actor: Actor, *,
     ticket.unit_id = None
     ticket.merged_into_id = into.id
     event = transition(session, ticket, Action.MERGE, actor, now=now,
-                       note=f"merged into {into.number}", data={"into": into.number})
-    record(session, into, "merge_in", actor, now=now, note=f"{ticket.number} merged in",
+                       note=f"已并入工单 {into.number}", data={"into": into.number})
+    record(session, into, "merge_in", actor, now=now, note=f"工单 {ticket.number} 已并入本工单",
            unit_id=into.unit_id, data={"merged": ticket.number})
     return event
 

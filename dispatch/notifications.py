@@ -147,7 +147,8 @@ def notification_params(kind: Kind, ticket: Ticket, unit_name: str | None) -> di
         params["unit"] = unit_name or "承办单位"
     elif kind in (Kind.RESOLVED, Kind.MAIN_RESOLVED):
         names = [ticket.name] if ticket.name else []
-        params["reply"] = mask_text(" ".join((ticket.reply or "").split()), names)
+        # The template puts its own 。 after the reply: one of the reply's own would double it.
+        params["reply"] = mask_text(" ".join((ticket.reply or "").split()), names).rstrip("。.；;，, ")
     shortened = _SHORTENED.get(kind)
     if shortened is not None:
         template = SIGNATURE + fill(TEMPLATES[kind], {k: v for k, v in params.items() if k != shortened})

@@ -163,6 +163,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.ILLEGAL_TRANSITION: "工单当前状态为「{state}」，不能执行「{action}」。",
     Reason.ROLE_NOT_ALLOWED: "您的角色无权执行此操作。",
     Reason.NOT_YOUR_UNIT: "该工单不在您的单位办理，您无权执行此操作。",
+    Reason.NOT_YOUR_ARTICLE: "这篇知识库文章属于其他单位，只有该单位或督办员可以修改。",
     Reason.NO_PART_OF_YOURS: "您的单位在工单「{number}」中没有待办的协办或转派任务。",
     Reason.ADMIN_ONLY: "只有管理员可以管理账号和单位。",
     Reason.CHANGED_BY_OTHERS: _STALE,

@@ -33,6 +33,7 @@ def test_every_notification_fits_two_segments_even_with_long_names_and_replies()
 def test_the_resolved_text_asks_for_the_rating_and_masks_names() -> None:
     text = notification_text(Kind.RESOLVED, ticket(reply="张三丰反映的路灯已修复。"), "住建局")
     assert "张**反映的路灯已修复" in text and "1满意 2基本满意 3不满意" in text
+    assert "。。" not in text and "已修复。请回复数字评价" in text   # the reply's own 。 is not doubled
 
 
 def test_the_transferred_text_names_the_unit_and_the_deadline_in_china_time() -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -176,7 +177,8 @@ DONE_MESSAGES = {"filed": "已受理，请转办或直接办结。", "transfer":
                  "handover": "已即时转。", "dispute": "改派申请已提交，等待督办员决定。",
                  "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。",
                  "part_reply": "已答复主办单位。", "forward": "已转派给下级单位，办理时限不变。",
-                 "override_parts": "已同意主办单位先行办结。"}
+                 "override_parts": "已同意主办单位先行办结。",
+                 "part_return": "已退回本单位的协办（转派）部分，工单仍由主办单位办理。"}
 DONE_MESSAGES["request_extension"] = DONE_MESSAGES["extend"]  # the staff API's name for the same form
 
 
@@ -200,25 +202,32 @@ def _safe_back(form: FormData, default: str) -> str:
     return back if back.startswith("/") and not back.startswith("//") else default
 
 
-def perform(session: Session, site: Site, user: StaffIdentity, number: str, action: str, form: FormData) -> None:
-    """The page's forms go the way the staff API's requests go: dispatch.actions.perform."""
+def perform(session: Session, site: Site, user: StaffIdentity, number: str, action: str, form: FormData) -> str:
+    """The page's forms go the way the staff API's requests go: dispatch.actions.perform.
+    The key of the message to show: a co-handling unit's or sub-unit's return is of its part,
+    and the ticket stays with the lead."""
     if form.get("expected_version") is None:
         raise InvalidInput("expected_version", Reason.PAGE_EXPIRED)
     dispatch_actions.perform(session, user.actor, number, action, form, site.services.action_context())
     log.info("ticket action", extra={"event": f"page_{action}", "ticket": number, "user": user.username})
+    if action == "return" and user.actor.unit_id is not None:
+        lead = session.scalar(select(Ticket.unit_id).where(Ticket.number == number))
+        if lead is not None and lead != user.actor.unit_id:
+            return "part_return"
+    return action
 
 
 async def ticket_action(request: Request) -> Response:
     site, user, form = _site(request), request.state.user, request.state.form
     number, action = request.path_params["number"], request.path_params["action"]
     try:
-        await site.services.run(lambda s: perform(s, site, user, number, action, form))
+        shown = await site.services.run(lambda s: perform(s, site, user, number, action, form))
     except (Conflict, IllegalTransition, InvalidInput) as exc:
         return await ticket_page(request, error=describe(exc), status=status_of(exc), form=form)
     site.changed()
     back, _, fragment = _safe_back(form, f"/tickets/{quote(number)}").partition("#")
     separator = "&" if "?" in back else "?"
-    done = f"done={action}"
+    done = f"done={shown}"
     bridge = pbx_bridge(request.app.state)
     if action == "handover" and bridge is not None:
         # The hand-over is saved; the caller still on the line is sent on to the number.
