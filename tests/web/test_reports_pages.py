@@ -52,6 +52,24 @@ def quick(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Servic
     services.close()
 
 
+def test_an_overdue_list_cut_short_says_so() -> None:
+    from dispatch.periodic_reports import OVERDUE_LISTED, unit_part
+
+    columns = [["number", "text"], ["title", "text"], ["unit", "text"], ["state", "label"]]
+    rows = [[f"20261101-{n:04d}", "路灯", "住建局", "in_progress"] for n in range(OVERDUE_LISTED)]
+    data = {"kind": "month", "since": "2026-11-01", "until": "2026-11-30", "generated_at": utcnow().isoformat(),
+            "sections": [{"key": "overdue", "figures": {"overdue": 98},
+                          "tables": [{"name": "overdue", "columns": columns, "rows": rows,
+                                      "unit_ids": [3] * OVERDUE_LISTED}]}]}
+    city = report_files.render_html(data)
+    assert f"超期共 98 条，下表列出超期最久的 {OVERDUE_LISTED} 条" in city
+    data["sections"][0]["figures"]["overdue"] = 7
+    data["sections"][0]["tables"][0]["rows"] = rows[:7]
+    assert "超期共 7 条。" in report_files.render_html(data)
+    part = report_files.render_html(unit_part(data, 3), unit_name="住建局")
+    assert "取自全市报告所列超期最久的工单" in part and "超期共" not in part
+
+
 def test_the_job_makes_each_due_report_once(quick: Services) -> None:
     made = run_report_job(quick)
     assert [m.split(":")[0] for m in made] == ["day", "week", "month"]
