@@ -185,7 +185,7 @@ def test_any_dashboard_table_exports_as_csv(client: TestClient, services: Servic
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0][:2] == ["单位", "转派"] and "办结率(%)" in rows[0]
+    assert rows[0][:2] == ["单位", "转办"] and "办结率(%)" in rows[0]
     assert any("生态环境局" in row[0] for row in rows[1:])
     for table in ("tickets", "categories", "channels", "daily", "calls", "returned", "overdue", "near_due",
                   "extensions"):

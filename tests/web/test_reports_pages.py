@@ -66,6 +66,8 @@ def test_an_overdue_list_cut_short_says_so() -> None:
     data["sections"][0]["figures"]["overdue"] = 7
     data["sections"][0]["tables"][0]["rows"] = rows[:7]
     assert "超期共 7 条。" in report_files.render_html(data)
+    data["sections"].append({"key": "tiers", "figures": {"month": "2026-11"}, "tables": []})
+    assert "2026-11 的考核分档，截至报告生成时" in report_files.render_html(data)
     part = report_files.render_html(unit_part(data, 3), unit_name="住建局")
     assert "取自全市报告所列超期最久的工单" in part and "超期共" not in part
 

@@ -168,7 +168,7 @@ def figure_tables(session: Session, period: Period, calls_policy: reports.CallPo
                                              ("待决定", INT)],
               [[d["unit_name"], d["raised"], d["upheld"], d["refused"], d["raised"] - d["upheld"] - d["refused"]]
                for d in summary["disputes"]]),
-        Table("units", "承办单位", [("单位", TEXT), ("转派", INT), ("签收", INT), ("退单", INT), ("办结", INT),
+        Table("units", "承办单位", [("单位", TEXT), ("转办", INT), ("签收", INT), ("退单", INT), ("办结", INT),
                                    ("成功转办率", RATE), ("退单率", RATE), ("办结率", RATE), ("按期办结率", RATE),
                                    ("满意率", RATE), ("超期", INT)],
               [[u["unit_name"], u["received"], u["accepted"], u["returned"], u["resolved"],
