@@ -146,8 +146,11 @@ def test_an_extension_is_asked_by_the_unit_and_approved_by_a_supervisor(client: 
     with services.sessions() as session:
         request_id = session.scalar(select(ExtensionRequest.id))
     response = client.post(f"/supervisor/extensions/{request_id}",
-                           data={"csrf_token": token_in(dashboard), "decision": "approve", "note": "同意"})
+                           data={"csrf_token": token_in(dashboard), "decision": "approve", "note": "同意"},
+                           headers={"Referer": "http://testserver/supervisor?extensions_page=3&days=7"})
+    # Back to the page of the list it was decided on (clamped to the list's last page there).
     assert response.status_code == 303
+    assert response.headers["location"] == "/supervisor?extensions_page=3&done=approved#table-extensions"
     assert ticket_titled(services, NOISE).deadline > noise.deadline  # type: ignore[operator]
     again = client.post(f"/supervisor/extensions/{request_id}",
                         data={"csrf_token": token_in(dashboard), "decision": "refuse"})

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from html import escape
 from typing import Any, Callable
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -425,7 +425,14 @@ async def decide(request: Request) -> Response:
     except (Conflict, InvalidInput) as exc:
         return await dashboard(request, error=describe(exc), status=status_of(exc))
     site.changed()
-    return RedirectResponse("/supervisor?done=" + ("approved" if approve else "refused"), status_code=303)
+    # Back to the page of the list the decision was made on, as the browser says it came from
+    # (the list is rendered once for every viewer, so the form cannot carry it; a list now
+    # shorter shows its last page).
+    referer = urlsplit(request.headers.get("referer", ""))
+    page = (parse_qs(referer.query).get("extensions_page") or ["1"])[0] if referer.path == "/supervisor" else "1"
+    at = f"extensions_page={page}&" if page.isascii() and page.isdigit() and 1 < int(page) <= 100_000 else ""
+    return RedirectResponse(f"/supervisor?{at}done=" + ("approved" if approve else "refused") + "#table-extensions",
+                            status_code=303)
 
 
 routes = [
