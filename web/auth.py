@@ -308,9 +308,9 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role], *, max_files: int = 0
                 raise HTTPException(401, LOGIN_REQUIRED)
             site.auth.logout(request, response)
             return response
+        request.state.user = user   # also for the 403 page: its header shows who is logged in
         if user.role not in roles:
             raise HTTPException(403, ROLE_FORBIDDEN)
-        request.state.user = user
         request.state.reads = early
         if request.method == "POST":
             try:

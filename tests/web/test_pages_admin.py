@@ -79,7 +79,9 @@ def test_people_who_are_not_administrators_get_403(client: TestClient, services:
         token = csrf(client, home)
         assert 'href="/admin/users"' not in client.get(home).text
         for path in (*ADMIN_PAGES, f"/admin/users/{housing}", f"/admin/units/{unit(services, 'housing').id}"):
-            assert client.get(path).status_code == 403, (username, path)
+            refused = client.get(path)
+            assert refused.status_code == 403, (username, path)
+            assert "退出" in refused.text and "工作人员登录" not in refused.text   # still shown as logged in
         for path in ("/admin/users", f"/admin/users/{housing}/deactivate", f"/admin/users/{housing}/password",
                      "/admin/units/import", "/admin/units/import/apply"):
             response = client.post(path, data={"csrf_token": token, "username": "x", "role": "admin",
