@@ -18,7 +18,7 @@ from dispatch.errors import InvalidInput, Reason
 from dispatch.kb_search import KbIndexCache, Result
 from dispatch.models import KbArticle, KbDeflection, KbSearch, Ticket, TicketEvent
 from dispatch.reports import Period
-from dispatch.states import Action
+from dispatch.states import Action, State
 
 MAX_QUERY_CHARS = 200
 
@@ -119,8 +119,11 @@ def figures(session: Session, period: Period, *, today: dt.date | None = None, g
     articles used; searches in the period without a useful result (grouped, most asked
     first); published articles past their review date now."""
     start, end = period.start, period.end
+    # A duplicate merged into another ticket counts once, in its main ticket, as on the
+    # dashboard (dispatch/rollup.py).
     received = session.scalar(select(func.count(Ticket.id)).where(Ticket.received_at >= start,
-                                                                  Ticket.received_at < end)) or 0
+                                                                  Ticket.received_at < end,
+                                                                  Ticket.state != State.MERGED.value)) or 0
     answers = session.execute(
         select(TicketEvent.ticket_id, TicketEvent.data).join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .where(TicketEvent.action == Action.ANSWER.value, Ticket.received_at >= start, Ticket.received_at < end)).all()

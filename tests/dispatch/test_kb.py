@@ -190,11 +190,17 @@ def test_searches_without_a_useful_result_are_the_gaps(session: Session, units: 
             kb_use.answer_from_article(session, ticket, operator, article.id, now=NOW)
         else:
             lifecycle.answer(session, ticket, operator, "已告知", now=NOW)
+    # A duplicate merged into another ticket counts once, in its main ticket, as on the dashboard.
+    main = intake(session, IntakeRequest(channel=Channel.WEB, body="小区门口路灯坏了", phone="13803910005"),
+                  rules, now=NOW).ticket  # type: ignore[arg-type]
+    duplicate = intake(session, IntakeRequest(channel=Channel.WEB, body="小区门口的路灯不亮了", phone="13803910006"),
+                       rules, now=NOW).ticket  # type: ignore[arg-type]
+    lifecycle.merge(session, duplicate, main, operator, now=NOW)
     from dispatch.reports import Period
 
     figures = kb_use.figures(session, Period(TODAY, TODAY), today=TODAY)
-    assert (figures.received, figures.answered, figures.answered_from_articles, figures.articles_used) == (2, 2, 1, 1)
-    assert figures.direct_answer_rate == 1.0 and figures.article_answer_rate == 0.5
+    assert (figures.received, figures.answered, figures.answered_from_articles, figures.articles_used) == (3, 2, 1, 1)
+    assert figures.direct_answer_rate == 2 / 3 and figures.article_answer_rate == 1 / 3
     assert [(g.query, g.searches) for g in figures.gaps] == [("狗咬人了怎么办", 2)]
     assert figures.by_article[0].article_id == article.id and figures.by_article[0].answers == 1
     answer_events = session.scalars(select(TicketEvent).where(TicketEvent.action == "answer")).all()
