@@ -241,13 +241,13 @@ def escalate_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = C
     untold = [(chased, steps[due]) for due, chased in _in_full(session, list(steps), Ticket.deadline < now)]
     for lead, step in (pair for pair in untold if pair[0].role is None):
         ticket, unit = lead.ticket, lead.unit
-        if _once(session, ticket, lambda: _escalate(session, ticket, unit, step, now)):
+        if _once(session, ticket, lambda: _escalate(session, ticket, unit, step, now, policy)):
             escalated.append(ticket.number)
     # A part still owing its answer hears each step too; the 督办 event stays the lead's.
     for part, step in (pair for pair in untold if pair[0].role is not None):
         ticket = part.ticket
         assert ticket.deadline is not None
-        text = (f"督办：工单{ticket.number}{part.as_part}「{ticket.title}」超期未办结，第{step}次自动督办"
+        text = (f"督办：工单{ticket.number}{part.as_part}「{ticket.title}」{_overdue_words(step, policy)}"
                 f"（时限{local_time(ticket.deadline)}），请立即答复主办单位。")
         if tell(session, part.unit, NoticeKind.ESCALATION,
                 _deadline_key(NoticeKind.ESCALATION, ticket, f":{step}"), text, ticket=ticket, now=now):
@@ -273,9 +273,16 @@ def _due_steps(session: Session, due: list[Due], now: dt.datetime, policy: Chase
     return {d: step for (d, step), key in zip(steps, keys) if key not in told}
 
 
-def _escalate(session: Session, ticket: Ticket, unit: Unit, step: int, now: dt.datetime) -> bool:
+def _overdue_words(step: int, policy: ChasePolicy) -> str:
+    # How long it is overdue, not a count of 督办: steps missed while the scheduler was down are
+    # not made up, so "the 5th" read wrong beside a ticket escalated twice.
+    return f"超期未办结已满{step * policy.escalate_every_working_days}个工作日，自动督办"
+
+
+def _escalate(session: Session, ticket: Ticket, unit: Unit, step: int, now: dt.datetime,
+              policy: ChasePolicy) -> bool:
     assert ticket.deadline is not None
-    note = f"超期未办结，第{step}次自动督办（时限{local_time(ticket.deadline)}）。"
+    note = f"{_overdue_words(step, policy)}（时限{local_time(ticket.deadline)}）。"
     text = f"督办：工单{ticket.number}「{ticket.title}」{note}请立即办理并回复。"
     if tell(session, unit, NoticeKind.ESCALATION, _deadline_key(NoticeKind.ESCALATION, ticket, f":{step}"), text,
             ticket=ticket, now=now) is None:

@@ -95,13 +95,14 @@ def test_a_ticket_is_warned_then_overdue_then_escalated_each_once(session: Sessi
     assert first["escalated"] == [ticket.number] and second["escalated"] == []
     escalations = _events(session, ticket, "escalate")
     assert len(escalations) == 1 and escalations[0].actor == chasing.CHASER.label
-    assert "第1次" in (escalations[0].note or "")
+    assert "超期未办结已满2个工作日" in (escalations[0].note or "")   # how long, not a count of 督办
 
     # Two more working days: the second step, once.
     step_two = POLICY.calendar.add_working_days(deadline, 4) + dt.timedelta(minutes=1)
     first, second = _run_twice(session, step_two)
     assert first["escalated"] == [ticket.number] and second["escalated"] == []
     assert len(_events(session, ticket, "escalate")) == 2
+    assert "已满4个工作日" in (_events(session, ticket, "escalate")[1].note or "")
     assert [kind for kind, _ in _notices(session, ticket)] == ["near_due", "overdue", "escalation", "escalation"]
     assert [m.kind for m in _texts(session)] == ["unit_overdue", "unit_escalation", "unit_escalation"]
     assert all(m.recipient == unit.duty_phone and m.status == "pending" for m in _texts(session))
