@@ -81,6 +81,11 @@ def test_a_weekly_report_holds_the_hand_counted_figures(session: Session, week: 
     # test_reports' 7 tickets (duplicates merged away are not counted as received, but as merged);
     # both overdue ones (T3, T4) are still open past due.
     assert (tickets["received"], tickets["merged"], tickets["overdue"]) == (7, 2, 2)
+    # The channels' and days' finished count takes in what was answered at intake: its own
+    # column, beside the tickets table's 办结 (by units) and 直接办结.
+    by_channel = _table(data, "tickets", "channels")
+    assert by_channel["columns"][2] == ["resolved_or_answered", "int"]
+    assert sum(row[2] for row in by_channel["rows"]) == tickets["resolved"] + tickets["answered"]
     rates = _section(data, "rates")
     assert rates["figures"]["resolution_rate"] == pytest.approx(4 / 7)
     assert rates["figures"]["direct_answer_rate"] == pytest.approx(1 / 7)
