@@ -191,3 +191,4 @@ def test_reports_are_made_by_default_under_hotline_serve_and_can_be_turned_off()
         assert "periodic_reports" not in dict(scheduler.jobs(services))
     finally:
         services.close()
+

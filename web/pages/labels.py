@@ -49,12 +49,20 @@ def calendar_kind_label(value: str) -> str:
 ROLE_HOME = {"operator": "/operator", "unit_staff": "/unit", "supervisor": "/supervisor", "admin": "/supervisor"}
 
 
+# The system's own actors, as the audit log names them.
+SYSTEM_ACTORS_ZH = {"system:chasing": "系统（超期督办）", "system:follow-up": "系统（回访到期关闭）",
+                    "demo": "系统（演示数据）", "cli": "系统（命令行）"}
+
+
 def actor_label(value: str) -> str:
-    """Who acted, as the audit log shows it: 'citizen:web' -> '市民（网站）'."""
+    """Who acted, as the audit log shows it: 'citizen:web' -> '市民（网站）',
+    'system:chasing' -> '系统（超期督办）'."""
     if value.startswith("citizen:"):
         channel = value.split(":", 1)[1]
         return f"市民（{LABELS_ZH.get(channel, channel)}）"
-    return value
+    if value.startswith("cli:"):
+        return f"系统（命令行，{value.split(':', 1)[1]}）"
+    return SYSTEM_ACTORS_ZH.get(value, value)
 
 
 def contact_label(channel: str | None) -> str:
