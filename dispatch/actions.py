@@ -273,8 +273,9 @@ def _decide_extension(session: Session, actor: Actor, ticket: Ticket, params: Pa
     if request is None:
         require_role(actor, SUPERVISING_ROLES, "decide extension requests")
         raise Conflict(Reason.NO_PENDING_EXTENSION, number=ticket.number)
-    lifecycle.decide_extension(session, request, actor, approve=approve, policy=context.deadlines, note=note,
-                               now=context.now)
+    event = lifecycle.decide_extension(session, request, actor, approve=approve, policy=context.deadlines,
+                                       note=note, now=context.now)
+    notices.tell_extension_decided(session, ticket, event, now=context.now)
 
 
 def _resolve(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:

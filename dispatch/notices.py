@@ -37,6 +37,7 @@ class NoticeKind(enum.StrEnum):
     FORWARDED = "forwarded"     # 二次派单: the parent unit forwarded a ticket here
     PART = "part"               # to the lead: a part was replied to or returned
     KB_REVIEW = "kb_review"     # a knowledge base article past its review-by date
+    EXTENSION = "extension"     # 延期: a supervisor approved or refused the unit's request
 
 
 # Texted to the duty phone too. A near-due ticket is texted in the day's digest instead of
@@ -99,6 +100,23 @@ def tell_escalation(session: Session, ticket: Ticket, event: TicketEvent, *, now
         return None
     text = f"工单{ticket.number}被督办：{event.note or ''}".rstrip("：")
     return tell(session, unit, NoticeKind.ESCALATION, f"escalation:event:{event.id}", text, ticket=ticket, now=now)
+
+
+def tell_extension_decided(session: Session, ticket: Ticket, event: TicketEvent, *,
+                           now: dt.datetime | None = None) -> Notice | None:
+    """The unit that asked for more time hears the decision, and the new deadline."""
+    unit = session.get(Unit, event.unit_id) if event.unit_id else None
+    if unit is None:
+        return None
+    data = event.data or {}
+    if data.get("approved"):
+        until = f"，新的办理时限{local_time(ticket.deadline)}" if ticket.deadline else ""
+        text = f"工单{ticket.number}的延期申请已同意{until}。"
+    else:
+        text = f"工单{ticket.number}的延期申请未同意，请按原时限{local_time(ticket.deadline) if ticket.deadline else ''}办结。"
+    if event.note:
+        text += f"意见：{event.note}"
+    return tell(session, unit, NoticeKind.EXTENSION, f"extension:event:{event.id}", text, ticket=ticket, now=now)
 
 
 # ---- reading ----------------------------------------------------------------------------

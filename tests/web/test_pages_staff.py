@@ -15,7 +15,7 @@ from dispatch import follow_up, telephony, unit_inbox
 from dispatch.demo import demo_actors
 from dispatch.demo_history import HistorySize, generate
 from dispatch.clock import utcnow
-from dispatch.models import Callback, ExtensionRequest, Ticket, TicketEvent, Transfer
+from dispatch.models import Callback, ExtensionRequest, Notice, Ticket, TicketEvent, Transfer
 from tests.web.pages_support import act, csrf, login, ticket_titled, token_in, version_in
 from web.pages import operator
 from web.pages.spreadsheet import csv_cell
@@ -152,6 +152,11 @@ def test_an_extension_is_asked_by_the_unit_and_approved_by_a_supervisor(client: 
     assert response.status_code == 303
     assert response.headers["location"] == "/supervisor?extensions_page=3&done=approved#table-extensions"
     assert ticket_titled(services, NOISE).deadline > noise.deadline  # type: ignore[operator]
+    # The unit that asked hears the decision in its notices.
+    with services.sessions() as session:
+        told = session.scalars(select(Notice).where(Notice.kind == "extension")).all()
+        assert [(n.ticket_id, n.unit_id) for n in told] == [(noise.id, noise.unit_id)]
+        assert "延期申请已同意" in told[0].text and "新的办理时限" in told[0].text and "同意" in told[0].text
     again = client.post(f"/supervisor/extensions/{request_id}",
                         data={"csrf_token": token_in(dashboard), "decision": "refuse"})
     assert again.status_code == 409

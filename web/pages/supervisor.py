@@ -15,11 +15,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import chasing_lists, disputes, kb, lifecycle, outbox, queries, reports, routing_feedback, staff_activity
+from dispatch import (chasing_lists, disputes, kb, lifecycle, notices, outbox, queries, reports, routing_feedback,
+                      staff_activity)
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
-from dispatch.models import ExtensionRequest
+from dispatch.models import ExtensionRequest, Ticket
 from dispatch.paging import Page
 from dispatch.phone import national_form
 from dispatch.reports import Period
@@ -417,8 +418,9 @@ async def decide(request: Request) -> Response:
         extension = session.get(ExtensionRequest, request_id)
         if extension is None:
             raise NotFound(Reason.EXTENSION_NOT_FOUND, request_id=request_id)
-        lifecycle.decide_extension(session, extension, user.actor, approve=approve,
-                                   policy=site.services.rules.policy, note=note)
+        event = lifecycle.decide_extension(session, extension, user.actor, approve=approve,
+                                           policy=site.services.rules.policy, note=note)
+        notices.tell_extension_decided(session, session.get_one(Ticket, extension.ticket_id), event)
 
     try:
         await site.services.run(work)
