@@ -61,6 +61,7 @@ _SHOWN = load_only(Ticket.number, Ticket.title, Ticket.state, Ticket.unit_id, Ti
                    Ticket.version, raiseload=True)
 _ORDER = (Ticket.deadline, Ticket.received_at, Ticket.id)
 _WAITING = WAITING_EXTENSION
+_WAITING_IDS = select(ExtensionRequest.id).join(Ticket, Ticket.id == ExtensionRequest.ticket_id).where(_WAITING)
 _RETURNED = Ticket.state == State.RETURNED.value
 
 
@@ -99,7 +100,7 @@ def _returned() -> Select[Any]:
 @functools.cache
 def _lengths() -> Select[Any]:
     return select(reports.overdue_length().scalar_subquery(), _count(_near_due()),
-                  _count(select(ExtensionRequest.id).join(Ticket, Ticket.id == ExtensionRequest.ticket_id).where(_WAITING)), _count(select(Ticket.id).where(_RETURNED)))
+                  _count(_WAITING_IDS), _count(select(Ticket.id).where(_RETURNED)))
 
 
 def _params(now: dt.datetime | None, within: dt.timedelta = NEAR_DUE) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def extensions_page(session: Session, page: int = 1, *, per_page: int = PER_PAGE
                     total: int | None = None) -> Page[PendingExtension]:
     """Extension requests waiting for a supervisor, oldest first."""
     found = _page(session, _extensions(), page, per_page, total,
-                  select(_count(select(ExtensionRequest.id).join(Ticket, Ticket.id == ExtensionRequest.ticket_id).where(_WAITING))), {})
+                  select(_count(_WAITING_IDS)), {})
     return Page([PendingExtension(request, ticket, name) for request, ticket, name in found.items],
                 found.page, found.pages, found.total)
 

@@ -390,7 +390,8 @@ def request_extension(session: Session, ticket: Ticket, actor: Actor, working_da
     if not 1 <= working_days <= 60:
         raise InvalidInput("working_days", Reason.OUT_OF_RANGE, low=1, high=60)
     reason = required_text("reason", reason)
-    pending = session.scalar(select(ExtensionRequest.id).where(   # one of this unit's, left from before a return, is moot
+    # Another unit's request, left behind when the ticket moved on, does not hold this one up.
+    pending = session.scalar(select(ExtensionRequest.id).where(
         ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.unit_id == ticket.unit_id,
         ExtensionRequest.status == ExtensionStatus.PENDING.value))
     if pending is not None:

@@ -1,6 +1,7 @@
 """The administrator's pages: staff accounts (add, change, deactivate, reactivate, reset a
 password), units (edit, import a city file's units after seeing what would change), the staff
-API's tokens for units' systems (make, revoke) and the staff activity log. The rules are in dispatch/staff_admin.py, dispatch/unit_admin.py and
+API's tokens for units' systems (make, revoke) and the staff activity log. The rules are in
+dispatch/staff_admin.py, dispatch/unit_admin.py, dispatch/api_tokens.py and
 dispatch/staff_activity.py; these routes read the form and show the outcome."""
 from __future__ import annotations
 
