@@ -60,8 +60,7 @@ def _count(statement: Select[Any]) -> Any:
 _SHOWN = load_only(Ticket.number, Ticket.title, Ticket.state, Ticket.unit_id, Ticket.deadline, Ticket.received_at,
                    Ticket.version, raiseload=True)
 _ORDER = (Ticket.deadline, Ticket.received_at, Ticket.id)
-_WAITING = WAITING_EXTENSION
-_WAITING_IDS = select(ExtensionRequest.id).join(Ticket, Ticket.id == ExtensionRequest.ticket_id).where(_WAITING)
+_WAITING_IDS = select(ExtensionRequest.id).join(Ticket, Ticket.id == ExtensionRequest.ticket_id).where(WAITING_EXTENSION)
 _RETURNED = Ticket.state == State.RETURNED.value
 
 
@@ -82,7 +81,7 @@ def _extensions() -> Select[Any]:
     return (select(ExtensionRequest, Ticket, Unit.name).options(_SHOWN)
             .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
             .join(Unit, Unit.id == ExtensionRequest.unit_id)
-            .where(_WAITING).order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
+            .where(WAITING_EXTENSION).order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
 
 
 @functools.cache

@@ -229,9 +229,10 @@ class Router:
             # The entry's unit takes the model's place: the model's probability is its category's,
             # and one category's unit listed twice at the same figure reads as two opinions.
             top = self._from_catalogue(match, top, places)
-            suggestions = (top, *(s for s in suggestions if s.category != top.category and s.unit_code != top.unit_code))
+            suggestions = (top, *(s for s in suggestions
+                                  if s.category != top.category and s.unit_code != top.unit_code))
             category = match.item.level1
-        if top.probability is None or top.probability < self.min_confidence:
+        if not self._sure(top):
             return RoutingAnswer(unit_code=None, source="manual", suggestions=suggestions,
                                  places=tuple(n for n, _ in places), category=category,
                                  probability=top.probability, second_opinion=revised, entry=entry,
@@ -296,9 +297,9 @@ class Router:
 
 def _entry_dict(match: Match, places: list[tuple[str, str]]) -> dict[str, Any]:
     unit, place = unit_for(match.item, places)
-    return {"code": match.item.code, "path": match.item.path, "level1": match.item.level1, "entry_id": match.item.entry_id,
-            "level": match.level, "terms": list(match.terms), "unit_code": unit, "place": place,
-            "source": match.source}
+    return {"code": match.item.code, "path": match.item.path, "level1": match.item.level1,
+            "entry_id": match.item.entry_id, "level": match.level, "terms": list(match.terms),
+            "unit_code": unit, "place": place, "source": match.source}
 
 
 def city_router(city: City, model: Predictor | None = None, *,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from dispatch import rollup
 from dispatch.clock import local_date
 from dispatch.models import RoutingOutcome, RoutingRollup, Ticket, Unit
+from dispatch.routing import proposed_unit
 
 if TYPE_CHECKING:  # reports imports lifecycle, which imports this module
     from dispatch.reports import Period
@@ -35,12 +36,9 @@ def proposal_of(routing: dict[str, Any] | None) -> tuple[str, str | None, bool] 
     # township named, a catalogue entry) or sent it to triage; a rule's answer carries none.
     if not routing or not routing.get("category") or routing.get("source") == "rule":
         return None
-    if routing.get("unit_code"):
-        return routing["category"], routing["unit_code"], True
-    suggestions = routing.get("suggestions") or []
-    if not suggestions:
+    if not routing.get("unit_code") and not routing.get("suggestions"):
         return None
-    return routing["category"], suggestions[0].get("unit_code"), False
+    return routing["category"], proposed_unit(routing), bool(routing.get("unit_code"))
 
 
 def first_columns(proposal: tuple[str, str | None, bool], unit_code: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dispatch import api_tokens, staff_activity, staff_admin, unit_admin, webhooks
-from dispatch.clock import utcnow
+from dispatch.actions import optional_int
 from dispatch.errors import DispatchError, InvalidInput, NotFound, Reason
 from dispatch.models import Unit
 from dispatch.staff_activity import ActivityFilter, ActivityKind
@@ -322,20 +322,10 @@ async def tokens_page(request: Request, *, error: str | None = None, status: int
     tokens, users = await site.services.run(read)
     response = site.render(request, "admin_tokens.html", {
         "tokens": tokens, "users": users, "roles": ROLES_ZH, "error": error, "values": values or {},
-        "made": made, "done": _done(request), "section": "tokens", "shown_at_most": TOKENS_SHOWN,
-        "now": utcnow()}, status)
+        "made": made, "done": _done(request), "section": "tokens", "shown_at_most": TOKENS_SHOWN}, status)
     if made is not None:
         response.headers.update(NO_STORE)
     return response
-
-
-def _whole_number(form: Any, name: str) -> int | None:
-    value = _text(form, name, 20)
-    if not value:
-        return None
-    if not (value.isascii() and value.isdigit()):
-        raise InvalidInput(name, Reason.NOT_INTEGER)
-    return int(value)
 
 
 async def make_token(request: Request) -> Response:
@@ -343,10 +333,10 @@ async def make_token(request: Request) -> Response:
     values = {name: _text(form, name) for name in ("user_id", "name", "days")}
 
     def work(session: Session) -> dict[str, Any]:
-        user_id = _whole_number(form, "user_id")
+        user_id = optional_int(form, "user_id")
         if user_id is None:
             raise InvalidInput("user", Reason.REQUIRED)
-        row, raw = api_tokens.issue(session, user.actor, user_id, values["name"], days=_whole_number(form, "days"))
+        row, raw = api_tokens.issue(session, user.actor, user_id, values["name"], days=optional_int(form, "days"))
         return {"id": row.id, "name": row.name, "token": raw, "expires_at": row.expires_at}
 
     try:
