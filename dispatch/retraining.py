@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 # an operator's decision move the model without one mistake dominating it.
 CORRECTION_WEIGHT = 3
 HELD_OUT_FRACTION = 0.2
-MIN_CORRECTIONS = 2          # one to learn from, one to score on
+# Scored on fewer, "no worse" says little: one held-out correction lets a model through on a
+# tie of one right answer (or one wrong one) each.
+MIN_HELD_OUT = 10
+MIN_CORRECTIONS = 2 * MIN_HELD_OUT          # as many to learn from as to score on
 EVERY = dt.timedelta(days=7)
 Progress = Callable[[str, int, int], None]
 
@@ -39,7 +42,7 @@ Progress = Callable[[str, int, int], None]
 NO_WORSE, WORSE, TOO_FEW = "no_worse", "worse", "too_few_corrections"
 REASONS = {NO_WORSE: "no worse on the held-out corrections",
            WORSE: "the new model scores worse on the held-out corrections",
-           TOO_FEW: f"fewer than {MIN_CORRECTIONS} corrections: one to learn from, one to score on"}
+           TOO_FEW: f"fewer than {MIN_CORRECTIONS} corrections: {MIN_HELD_OUT} to learn from, {MIN_HELD_OUT} to score on"}
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,8 @@ def city_data(session: Session) -> CityData:
 
 def split_corrections(corrections: Sequence[Example],
                       fraction: float = HELD_OUT_FRACTION) -> tuple[list[Example], list[Example]]:
-    """(to learn from, held out): the newest fraction (at least one) is held out."""
-    held = max(1, math.ceil(len(corrections) * fraction))
+    """(to learn from, held out): the newest fraction (at least MIN_HELD_OUT) is held out."""
+    held = min(len(corrections), max(MIN_HELD_OUT, math.ceil(len(corrections) * fraction)))
     return list(corrections[:-held]), list(corrections[-held:])
 
 

@@ -41,10 +41,12 @@ def corrections(rows: list[Example], small_model: TrainedModel) -> list[Example]
 
 
 def test_the_newest_fifth_of_corrections_is_held_out() -> None:
-    examples = [Example("t", str(i), "a") for i in range(11)]
+    examples = [Example("t", str(i), "a") for i in range(56)]
     learn, held = split_corrections(examples)
-    assert [e.body for e in held] == ["8", "9", "10"] and len(learn) == 8
-    assert len(split_corrections(examples[:2])[1]) == 1
+    assert [e.body for e in held] == [str(i) for i in range(44, 56)] and len(learn) == 44
+    # Never fewer than ten held out: a tie over one or two says nothing.
+    learn, held = split_corrections(examples[:20])
+    assert [e.body for e in held] == [str(i) for i in range(10, 20)] and len(learn) == 10
 
 
 def test_a_worse_model_is_refused_saved_nowhere_and_logged(tmp_path: Path, session: Session, rows: list[Example],
@@ -55,7 +57,7 @@ def test_a_worse_model_is_refused_saved_nowhere_and_logged(tmp_path: Path, sessi
 
     assert not result.swapped
     assert result.old_score == 1.0 and result.new_score is not None and result.new_score < 0.5
-    assert result.held_out == 6 and model_files(folder) == []
+    assert result.held_out == 10 and model_files(folder) == []
     retraining.log_result(session, result, actor="scheduler", trigger="weekly")
     logged = session.scalars(select(StaffActivity)).one()
     assert logged.kind == "model_kept"
@@ -78,9 +80,9 @@ def test_a_model_no_worse_is_saved_and_is_the_newest(tmp_path: Path, rows: list[
 
 def test_too_few_corrections_trains_nothing(tmp_path: Path, small_model: TrainedModel,
                                             corrections: list[Example]) -> None:
-    result = guarded_retrain(CityData([], corrections[:1]), [], small_model, tmp_path)
+    result = guarded_retrain(CityData([], corrections[:retraining.MIN_CORRECTIONS - 1]), [], small_model, tmp_path)
     assert not result.swapped and result.new_score is None and result.reason == retraining.TOO_FEW
-    assert "fewer than 2" in result.reason_text
+    assert "fewer than 20" in result.reason_text
 
 
 def test_due_weekly_and_only_with_new_corrections(session: Session, units) -> None:  # type: ignore[no-untyped-def]
@@ -88,7 +90,7 @@ def test_due_weekly_and_only_with_new_corrections(session: Session, units) -> No
 
     now = dt.datetime(2026, 12, 3, 2, tzinfo=dt.timezone.utc)
     assert not retraining.due(session, now)                     # no corrections
-    for i in range(2):
+    for i in range(retraining.MIN_CORRECTIONS):
         ticket = new_ticket(session)
         session.add(RoutingExample(ticket_id=ticket.id, title="t", body="b", label="城乡建设", unit_code="housing",
                                    source="operator_correction", created_at=now - dt.timedelta(days=10)))

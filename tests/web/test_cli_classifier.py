@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from classifier import TrainedModel, load_model, save_model
 from classifier.dataset import SHIPPED_DATA, read_examples
-from dispatch import lifecycle
+from dispatch import lifecycle, retraining
 from dispatch.actors import Actor
 from dispatch.models import StaffActivity
 from dispatch.intake import IntakeRequest, IntakeRules, intake
@@ -77,14 +77,14 @@ def test_retrain_folds_in_corrections_and_changes_the_answer(database_url: str, 
     operator = Actor(label="op", role=Role.OPERATOR)
     with sessions.begin() as session:
         router = city_router(units, load_model(models), min_confidence=0.0)
-        for i in range(3):
+        for i in range(retraining.MIN_CORRECTIONS):
             ticket = intake(session, IntakeRequest(channel=Channel.WEB, body=PARCELS + "！" * i,
-                                                   phone=f"1380391000{i}"), IntakeRules(), router=router).ticket
+                                                   phone=f"138039100{i:02}"), IntakeRules(), router=router).ticket
             assert ticket.routing is not None and ticket.routing["category"] == before
             lifecycle.transfer(session, ticket, unit_by_code(session, target_unit), operator, learn_from=units)
     result = invoke(database_url, "classifier", "retrain", "--base", str(base_csv), "--model-dir", str(models))
     assert result.exit_code == 0, result.output
-    # The newest correction is held out: the current model got it wrong, the new one right.
+    # The newest ten corrections are held out: the current model got them wrong, the new one right.
     line = next(l for l in result.stdout.splitlines() if l.startswith("accuracy on them"))
     assert line.split()[-2:] == ["0.000", "1.000"]
     assert "new model in use" in result.stdout
@@ -92,7 +92,7 @@ def test_retrain_folds_in_corrections_and_changes_the_answer(database_url: str, 
     with sessions() as session:
         logged = session.scalars(select(StaffActivity).where(StaffActivity.kind == "model_swapped")).one()
     assert logged.detail["old_score"] == 0.0 and logged.detail["new_score"] == 1.0
-    assert logged.detail["held_out"] == 1 and logged.actor == "cli"
+    assert logged.detail["held_out"] == retraining.MIN_HELD_OUT and logged.actor == "cli"
     # The activity page words the logged reason in Chinese; the command line said it in English.
     assert activity_value(logged.detail["reason"]) == "新模型在留出的改派样本上不比原模型差"
     assert "(no worse on the held-out corrections)" in result.stdout

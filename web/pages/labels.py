@@ -6,7 +6,7 @@ import datetime as dt
 
 from dispatch.clock import CHINA
 from dispatch.phone import national_form
-from dispatch.retraining import MIN_CORRECTIONS, NO_WORSE, TOO_FEW, WORSE
+from dispatch.retraining import MIN_CORRECTIONS, MIN_HELD_OUT, NO_WORSE, TOO_FEW, WORSE
 from dispatch.vocabulary import LABELS_ZH, TIER_LABELS_ZH
 
 ACTIONS_ZH = {
@@ -127,6 +127,7 @@ SESSION_EXPIRED = "登录已过期，请重新登录。"
 KEPT_FORM_RESTORED = "刚才的提交未能完成：页面已过期（登录已过期，或在其他页面重新登录过）。您填写的内容已恢复，请核对后重新提交。"
 KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可复制使用）"
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
+STATUS_FORM_EXPIRED = "页面已过期，请再点击一次“查询”。"
 
 # 考核: the rates a unit is scored on, and its tiers.
 ASSESSMENT_RATES_ZH = {"response": "响应率", "resolution": "办结率（解决率）", "satisfaction": "满意率",
@@ -166,7 +167,7 @@ ACTIVITY_FIELDS_ZH = {
 }
 # A guarded retrain's reason (dispatch/retraining.py's keys).
 RETRAIN_REASONS_ZH = {NO_WORSE: "新模型在留出的改派样本上不比原模型差", WORSE: "新模型在留出的改派样本上得分更低",
-                      TOO_FEW: f"改派样本不足 {MIN_CORRECTIONS} 条（至少 1 条用于学习、1 条用于评分）"}
+                      TOO_FEW: f"改派样本不足 {MIN_CORRECTIONS} 条（{MIN_HELD_OUT} 条用于学习、{MIN_HELD_OUT} 条用于评分）"}
 WEBHOOK_STATUS_ZH = {"pending": "等待重试", "sending": "发送中", "delivered": "已送达", "failed": "已放弃"}
 WEBHOOK_EVENTS_ZH = {"ticket.transferred": "转办", "ticket.reopened": "重办", "ticket.escalated": "督办",
                      "notice.near_due": "临期预警", "notice.overdue": "超期", "notice.digest": "每日汇总"}
