@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Awaitable, Callable
 
-from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, Signer, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -39,6 +39,10 @@ from web.messages import CSRF_FAILED, LOGIN_REQUIRED, ROLE_FORBIDDEN
 SESSION_COOKIE = "hotline_session"
 CSRF_COOKIE = "hotline_csrf"
 CSRF_FIELD = "csrf_token"
+# The status page's last lookup: number and query code kept here, for /status only, so that
+# neither stands in an address (the browser's history, a shared computer's address bar).
+LOOKUP_COOKIE = "hotline_lookup"
+LOOKUP_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class Auth:
         self._secure = secure
         self._sessions = URLSafeTimedSerializer(secret_key, salt="hotline.session")
         self._anonymous = Signer(secret_key, salt="hotline.csrf")
+        self._lookups = URLSafeTimedSerializer(secret_key, salt="hotline.lookup")
         self._clock = clock
 
     # -- sessions ---------------------------------------------------------------------------
@@ -174,6 +179,28 @@ class Auth:
 
     def secure(self, request: Request) -> bool:
         return self._secure or request.url.scheme == "https"
+
+    # -- the status page's lookup -----------------------------------------------------------
+
+    def remember_lookup(self, request: Request, response: Response, number: str, code: str, *,
+                        rated: bool = False) -> None:
+        value = self._lookups.dumps({"n": number, "c": code, "r": rated})
+        response.set_cookie(LOOKUP_COOKIE, value, max_age=LOOKUP_SECONDS, path="/status", httponly=True,
+                            samesite="lax", secure=self.secure(request))
+
+    def recalled_lookup(self, request: Request) -> tuple[str, str, bool] | None:
+        """(number, code, just rated) of the last lookup, or None (absent, forged, too old)."""
+        raw = request.cookies.get(LOOKUP_COOKIE)
+        if not raw:
+            return None
+        try:
+            payload = self._lookups.loads(raw, max_age=LOOKUP_SECONDS)
+            return str(payload["n"]), str(payload["c"]), bool(payload["r"])
+        except (BadData, KeyError, TypeError):
+            return None
+
+    def forget_lookup(self, response: Response) -> None:
+        response.delete_cookie(LOOKUP_COOKIE, path="/status", httponly=True, samesite="lax")
 
     # -- CSRF -------------------------------------------------------------------------------
 

@@ -53,6 +53,37 @@ def test_a_citizen_files_a_complaint_and_looks_it_up_masked(client: TestClient) 
     assert "已受理" in view.text and "受理" in view.text
 
 
+def test_the_status_form_keeps_the_query_code_out_of_every_address(client: TestClient) -> None:
+    created = submit(client)
+    number, code = ids_of(created)
+    # The answer page's 查看进度 is a posted form, not a link with the code in it.
+    assert f"code={code}" not in created.text and 'id="see-status"' in created.text
+    posted = client.post("/status", data={"csrf_token": csrf(client, "/status"), "number": number, "code": code},
+                         follow_redirects=False)
+    assert posted.status_code == 303 and posted.headers["location"] == "/status"
+    cookie = posted.headers["set-cookie"]
+    assert "Path=/status" in cookie and "HttpOnly" in cookie and "Max-Age=900" in cookie
+    view = client.get("/status")
+    assert view.status_code == 200 and 'id="status-view"' in view.text and "138****5678" in view.text
+    # A forged cookie is no lookup; a wrong code is answered as before and the cookie is dropped.
+    client.cookies.set("hotline_lookup", posted.cookies["hotline_lookup"][:-2] + "xx", path="/status")
+    assert 'id="status-view"' not in client.get("/status").text
+    client.cookies.clear()
+    wrong = "000000" if code != "000000" else "111111"
+    client.post("/status", data={"csrf_token": csrf(client, "/status"), "number": number, "code": wrong},
+                follow_redirects=False)
+    missed = client.get("/status")
+    assert missed.status_code == 404 and "未找到该工单" in missed.text
+    assert 'hotline_lookup=""' in missed.headers["set-cookie"]
+
+
+def test_a_status_form_from_an_old_page_comes_back_filled_in(client: TestClient) -> None:
+    number, code = ids_of(submit(client))
+    old = client.post("/status", data={"csrf_token": "from-a-closed-browser", "number": number, "code": code},
+                      follow_redirects=False)
+    assert old.status_code == 403 and "页面已过期" in old.text and f'value="{number}"' in old.text
+
+
 def test_a_wrong_code_reads_exactly_like_an_unknown_number(client: TestClient) -> None:
     number, code = ids_of(submit(client))
     wrong = client.get("/status", params={"number": number, "code": "000000" if code != "000000" else "111111"})

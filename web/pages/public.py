@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
@@ -115,12 +114,22 @@ def status_context(session: Session, ticket: Ticket, units: UnitCache) -> dict[s
 
 async def status(request: Request, *, number: str | None = None, code: str | None = None,
                  error: str | None = None, http_status: int = 200) -> Response:
-    """Number + query code -> the masked public view; a wrong code reads like an unknown number."""
+    """Number + query code -> the masked public view; a wrong code reads like an unknown number.
+
+    The page's own form posts them and the answer comes back at /status (from a short-lived
+    cookie, web/auth.py), so no query code stands in an address; a link or bookmark with them
+    in its query still works."""
     site = _site(request)
+    rated = request.query_params.get("rated") == "1"
+    if number is None and code is None and "number" not in request.query_params and \
+            "code" not in request.query_params:
+        recalled = site.auth.recalled_lookup(request)
+        if recalled is not None:
+            number, code, rated = recalled
     number = (request.query_params.get("number", "") if number is None else number).strip()[:40]
     code = (request.query_params.get("code", "") if code is None else code).strip()[:20]
     context: dict[str, Any] = {"number": number, "code": code, "view": None, "error": None,
-                               "rated": request.query_params.get("rated") == "1", "rate_error": error}
+                               "rated": rated, "rate_error": error}
     if not number and not code:
         return site.render(request, "status.html", context)
     client, rules = client_key(request), site.services.settings.limits
@@ -139,9 +148,28 @@ async def status(request: Request, *, number: str | None = None, code: str | Non
         return response
     if found is None:
         context["error"] = "未找到该工单：请核对工单号和查询码。"
-        return site.render(request, "status.html", context, 404)
+        response = site.render(request, "status.html", context, 404)
+        site.auth.forget_lookup(response)
+        return response
     context.update(found)
     return site.render(request, "status.html", context, http_status)
+
+
+async def look_up(request: Request) -> Response:
+    """The status form, posted: kept for /status to answer, which the browser goes to next."""
+    site = _site(request)
+    form = await request.form(max_files=0, max_fields=50)
+    refuse_unstorable(form.multi_items())
+    number, code = str(form.get("number") or "").strip()[:40], str(form.get("code") or "").strip()[:20]
+    try:
+        site.auth.check_csrf(request, form)
+    except HTTPException:
+        # An old page (its token cookie gone): the form again with a token that works.
+        return site.render(request, "status.html", {"number": number, "code": code, "view": None,
+                                                    "error": labels.STATUS_FORM_EXPIRED}, 403)
+    response = RedirectResponse("/status", status_code=303)
+    site.auth.remember_lookup(request, response, number, code)
+    return response
 
 
 async def rate(request: Request) -> Response:
@@ -175,12 +203,15 @@ async def rate(request: Request) -> Response:
     if not rated:
         return await status(request, number=number, code=code)
     site.changed()
-    return RedirectResponse("/status?" + urlencode({"number": number, "code": code, "rated": "1"}), status_code=303)
+    response = RedirectResponse("/status", status_code=303)
+    site.auth.remember_lookup(request, response, number, code, rated=True)
+    return response
 
 
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/", submit, methods=["POST"]),
     Route("/status", status, methods=["GET"]),
+    Route("/status", look_up, methods=["POST"]),
     Route("/status/rate", rate, methods=["POST"]),
 ]
