@@ -11,7 +11,7 @@ from dispatch import lifecycle
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, NotFound, Reason
-from dispatch.models import FlaggedNumber
+from dispatch.models import FlaggedNumber, StaffUser
 from dispatch.phone import normalise_phone
 
 
@@ -49,3 +49,10 @@ def active_flag(session: Session, phone: str | None) -> FlaggedNumber | None:
         pass
     return session.scalar(select(FlaggedNumber).where(FlaggedNumber.phone == phone,
                                                       FlaggedNumber.cleared_at.is_(None)).limit(1))
+
+
+def flagger_name(session: Session, row: FlaggedNumber) -> str:
+    """Who flagged it, by the name colleagues know them by (as on a ticket's timeline); the
+    login when the account has no name or is gone."""
+    return session.scalar(select(StaffUser.display_name).where(StaffUser.username == row.flagged_by)) \
+        or row.flagged_by

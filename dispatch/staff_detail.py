@@ -45,7 +45,8 @@ def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]
             "id": extension.id, "days": extension.working_days, "reason": extension.reason,
             "requested_at": extension.requested_at.isoformat()},
         "phone_flag": None if flag is None else {
-            "reason": flag.reason, "flagged_by": flag.flagged_by, "flagged_at": flag.flagged_at.isoformat()},
+            "reason": flag.reason, "flagged_by": flag.flagged_by, "flagged_at": flag.flagged_at.isoformat(),
+            "flagged_by_name": flags.flagger_name(session, flag)},
         "raised_by": 1 + len(duplicates),
         "duplicates": duplicates,
         "merged_into": main,

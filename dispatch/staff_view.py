@@ -72,7 +72,9 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
                     "action": e.action, "from": e.from_state,
                     "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,
                     "note": mask_text(e.note, names) if hide_identity and e.note else e.note,
-                    "rating": (e.data or {}).get("rating"), "channel": (e.data or {}).get("channel")}
+                    "rating": (e.data or {}).get("rating"), "channel": (e.data or {}).get("channel"),
+                    # a part's step: "co" (协办) or "forward" (a sub-unit's, 二次派单)
+                    "role": (e.data or {}).get("role")}
                    for e in events],
     }
 

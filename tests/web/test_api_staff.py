@@ -43,7 +43,7 @@ def services(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Ser
         import_units(session, services.city)
         units = {u.code: u.id for u in session.scalars(select(Unit))}
         for username, (role, unit) in ACCOUNTS.items():
-            session.add(StaffUser(username=username, display_name=username, password_hash=password_hash(),
+            session.add(StaffUser(username=username, display_name=f"{username} 某某", password_hash=password_hash(),
                                   role=role.value, unit_id=units[unit] if unit else None, active=True,
                                   created_at=utcnow()))
 
@@ -316,7 +316,8 @@ def test_extension_handover_invalid_and_flag_over_the_api(client: TestClient, st
     boss.act(number, "decide_extension", approve=True, reason="同意")
     assert housing.get(f"/tickets/{number}").json()["pending_extension"] is None
     assert op.act(prank, "invalidate", reason="恶意骚扰", flag_number=True)["state"] == "invalid"
-    assert op.get(f"/tickets/{prank}").json()["phone_flag"]["reason"] == "恶意骚扰"
+    flag = op.get(f"/tickets/{prank}").json()["phone_flag"]
+    assert (flag["reason"], flag["flagged_by"], flag["flagged_by_name"]) == ("恶意骚扰", "op", "op 某某")
     assert op.act(fire, "handover", to="119", note="已转消防")["state"] == "handed_over"
     assert op.act(fire, "handover", 409, to="119")["error"] == "illegal_transition"
 

@@ -97,7 +97,12 @@ def test_forwarding_to_a_sub_unit_over_the_api(client: TestClient, services: Ser
     detail = client.get(f"/api/v1/staff/tickets/{number}", headers=housing).json()
     assert detail["unit_code"] == "housing" and detail["state"] == "in_progress"
     assert [p["status"] for p in detail["parts"]] == ["returned", "replied"]
+    assert [e["role"] for e in detail["events"] if e["action"].startswith("part_")] == ["forward", "forward"]
     assert act(client, housing, number, "resolve", reply="燃气公司已关阀换表。")["state"] == "resolved"
+    # On the ticket page a sub-unit's steps are its own, not co-handling's.
+    login(client, "housing")
+    timeline = client.get(f"/tickets/{number}").text.split('class="timeline"')[1]
+    assert "下级单位签收" in timeline and "下级单位答复" in timeline and "协办" not in timeline
 
 
 def test_the_pages_transfer_with_co_units_and_the_co_unit_replies_from_its_inbox(

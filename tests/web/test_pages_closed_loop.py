@@ -343,6 +343,8 @@ def test_an_invalid_ticket_needs_a_reason_and_can_flag_the_number(client: TestCl
     again = file_call(client, "再来一次", phone="13803916666")
     page = client.get(f"/tickets/{again}").text
     assert 'id="flag-warning"' in page and "恶作剧电话，多次骚扰" in page
+    warning = page[page.index('id="flag-warning"'):].split("</p>")[0]
+    assert "话务员 王芳" in warning and "（operator，" not in warning  # by name, as on the timeline
 
 
 def test_the_screen_pop_warns_of_a_flagged_number(client: TestClient, services: Services) -> None:

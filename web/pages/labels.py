@@ -81,7 +81,13 @@ def label(value: str | None) -> str:
     return LABELS_ZH.get(value) or ACTIONS_ZH.get(value) or value
 
 
-def action_label(value: str) -> str:
+# A sub-unit's part (二次派单) is no co-handling: its steps are named for what it is.
+FORWARD_PART_ACTIONS_ZH = {"part_accept": "下级单位签收", "part_reply": "下级单位答复"}
+
+
+def action_label(value: str, role: str | None = None) -> str:
+    if role == "forward" and value in FORWARD_PART_ACTIONS_ZH:
+        return FORWARD_PART_ACTIONS_ZH[value]
     return ACTIONS_ZH.get(value, value)
 
 

@@ -159,6 +159,7 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
         if ticket.phone:
             context["earlier"] = [t for t in queries.tickets_of_phone(session, ticket.phone) if t.id != ticket.id]
         context["flag"] = flags.active_flag(session, ticket.phone)
+        context["flagged_by"] = flags.flagger_name(session, context["flag"]) if context["flag"] else None
         if State(ticket.state) not in FINISHED_STATES:
             context["similar"] = similarity.similar_to_ticket(session, ticket, days=services.settings.similar_days,
                                                               places=services.places,
