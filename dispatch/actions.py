@@ -18,7 +18,7 @@ from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_ro
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.follow_up import FollowUpPolicy
-from dispatch.models import CatalogueEntry, Ticket, Unit
+from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Unit
 from dispatch.staff_view import visible_ticket
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.units import City
@@ -273,9 +273,16 @@ def _decide_extension(session: Session, actor: Actor, ticket: Ticket, params: Pa
     if request is None:
         require_role(actor, SUPERVISING_ROLES, "decide extension requests")
         raise Conflict(Reason.NO_PENDING_EXTENSION, number=ticket.number)
-    event = lifecycle.decide_extension(session, request, actor, approve=approve, policy=context.deadlines,
-                                       note=note, now=context.now)
-    notices.tell_extension_decided(session, ticket, event, now=context.now)
+    decide_extension(session, actor, request, approve=approve, policy=context.deadlines, note=note, now=context.now)
+
+
+def decide_extension(session: Session, actor: Actor, request: ExtensionRequest, *, approve: bool,
+                     policy: DeadlinePolicy, note: str | None = None, now: dt.datetime | None = None) -> TicketEvent:
+    """The decision, and the asking unit told of it: one path for the staff API and the
+    supervisor's page."""
+    event = lifecycle.decide_extension(session, request, actor, approve=approve, policy=policy, note=note, now=now)
+    notices.tell_extension_decided(session, session.get_one(Ticket, request.ticket_id), event, now=now)
+    return event
 
 
 def _resolve(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:

@@ -15,12 +15,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import (chasing_lists, disputes, kb, lifecycle, notices, outbox, queries, reports, routing_feedback,
+from dispatch import actions as dispatch_actions
+from dispatch import (chasing_lists, disputes, kb, outbox, queries, reports, routing_feedback,
                       staff_activity)
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
-from dispatch.models import ExtensionRequest, Ticket
+from dispatch.models import ExtensionRequest
 from dispatch.paging import Page
 from dispatch.phone import national_form
 from dispatch.reports import Period
@@ -418,9 +419,8 @@ async def decide(request: Request) -> Response:
         extension = session.get(ExtensionRequest, request_id)
         if extension is None:
             raise NotFound(Reason.EXTENSION_NOT_FOUND, request_id=request_id)
-        event = lifecycle.decide_extension(session, extension, user.actor, approve=approve,
-                                           policy=site.services.rules.policy, note=note)
-        notices.tell_extension_decided(session, session.get_one(Ticket, extension.ticket_id), event)
+        dispatch_actions.decide_extension(session, user.actor, extension, approve=approve,
+                                          policy=site.services.rules.policy, note=note)
 
     try:
         await site.services.run(work)
