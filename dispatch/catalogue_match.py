@@ -6,7 +6,8 @@ Matching: the classifier gives level 1; the entries' own terms found in the text
 level 2 and 3. An entry scores the characters of its terms the text contains (a longer
 term says more). Within the model's level 1 any hit counts; an entry of another level 1
 (the model knows 7 of the 15) must score twice as much and at least FOREIGN_MIN_SCORE.
-Among equal scores, the entry whose own terms (not its level 2's) were found wins.
+Among equal scores, the entry whose own terms (not its level 2's) were found wins; with
+none found (a level-2 word alone), the level 2's 其他 entry.
 With no hit, the level 1's own 其他 entry stands for "level 1 only"."""
 from __future__ import annotations
 
@@ -118,9 +119,10 @@ class Catalogue:
                 score /= 2
             # Ties: the model's level 1, then the characters of the entry's own terms found (an
             # entry's terms include its level 2's, so a level-2 word alone ties every entry
-            # under it), then the taxonomy's order.
+            # under it), then the level 2's own 其他 (the level 2 is known, no entry under it
+            # is), then the taxonomy's order.
             own = sum(len(term) for term in found[n] if term in self._own[n])
-            key = (score, 1 if item.level1 == level1 else 0, own, -n)
+            key = (score, 1 if item.level1 == level1 else 0, own, 1 if item.level3 == OTHER else 0, -n)
             if best is None or key > best:
                 best = key
         if best is not None:

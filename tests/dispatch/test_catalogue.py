@@ -154,9 +154,12 @@ def test_a_level_2_word_goes_to_the_entry_that_lists_it_as_its_own(city: City) -
                          item("城市公共设施", ("路灯", "公厕", "市政", "井盖")),
                          item("基础设施", ("道路", *level2))])
     assert entries.match("济水大街路灯坏了一周，晚上很黑。", "城乡建设").item.level3 == "城市公共设施"
-    # A level-2 word no entry lists as its own: still the taxonomy's order.
-    assert entries.match("市政工程太吵", "城乡建设").item.level3 == "园林绿化环卫"
     assert entries.match("绿化带的路灯坏了", "城乡建设").item.level3 == "园林绿化环卫"   # more characters
+    # A level-2 word no entry lists as its own: the level 2's 其他, else the taxonomy's order.
+    assert entries.match("市政工程太吵", "城乡建设").item.level3 == "园林绿化环卫"
+    with_other = Catalogue([*entries.items, item("其他", level2)])
+    assert with_other.match("市政工程太吵", "城乡建设").item.level3 == "其他"
+    assert with_other.match("济水大街路灯坏了一周，晚上很黑。", "城乡建设").item.level3 == "城市公共设施"
     demo = catalogue.from_city(city)
     assert demo.match("济水大街路灯坏了一周，晚上很黑。", "城乡建设").item.level3 == "城市公共设施"
 
