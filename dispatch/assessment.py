@@ -2,7 +2,9 @@
 
 The month's figures are those of docs/DESIGN.md for the transfers of tickets received in the
 month (reports.unit_figures, from the running totals), plus the response rate 响应率: transfers
-accepted within `response_hours` of being transferred / transfers. Each rate has a Wilson
+accepted within `response_hours` of being transferred / transfers. Both rates leave out what
+has not failed yet (a month in progress): 办结率 the transfers still open before the ticket's
+deadline, 响应率 those waiting to be accepted within the response time. Each rate has a Wilson
 interval (95%); the score is the weighted mean of the rates a unit has (weights renormalised
 over them), its interval the same weighted mean of the rates' interval ends (as if the rates
 rose and fell together: wider than the exact interval, never narrower).
@@ -20,14 +22,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch import disputes, reports
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, Reason
-from dispatch.models import Transfer, Unit
+from dispatch.models import Ticket, Transfer, Unit
 from dispatch.reports import Period
+from dispatch.states import UNIT_STATES
 from dispatch.vocabulary import TIER_LABELS_ZH, Tier, TransferOutcome
 
 RATES = ("response", "resolution", "satisfaction", "on_time")
@@ -98,6 +101,27 @@ def response_counts(session: Session, period: Period, response_hours: float) -> 
     return {code: (int(n), int(k)) for code, n, k in rows}
 
 
+def not_yet_due(session: Session, period: Period, now: dt.datetime,
+                response_hours: float) -> dict[str, tuple[int, int]]:
+    """Per unit code: (transfers still open and not yet past the ticket's deadline, transfers
+    still waiting to be accepted and within the response time) of tickets received in the
+    period. Neither has failed yet: a month in progress is judged on what has fallen due."""
+    open_ = and_(Transfer.resolved_at.is_(None),
+                 Transfer.outcome.in_([TransferOutcome.PENDING.value, TransferOutcome.ACCEPTED.value]),
+                 Ticket.state.in_([s.value for s in UNIT_STATES]))
+    before_deadline = and_(open_, Ticket.deadline.is_not(None), Ticket.deadline > now)
+    waiting = and_(Transfer.outcome == TransferOutcome.PENDING.value,
+                   Transfer.transferred_at > now - dt.timedelta(hours=response_hours))
+    rows = session.execute(
+        select(Unit.code, func.coalesce(func.sum(case((before_deadline, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((waiting, 1), else_=0)), 0))
+        .join(Unit, Unit.id == Transfer.unit_id).join(Ticket, Ticket.id == Transfer.ticket_id)
+        .where(Transfer.received_day >= period.since, Transfer.received_day <= period.until,
+               or_(before_deadline, waiting))
+        .group_by(Unit.code))
+    return {code: (int(due), int(wait)) for code, due, wait in rows}
+
+
 def _rate(successes: int, n: int) -> dict[str, Any]:
     interval = wilson(successes, n)
     return {"count": successes, "of": n, "rate": None if n == 0 else successes / n,
@@ -134,16 +158,19 @@ def assessment(session: Session, month: dt.date | str, *, rules: AssessmentRules
     """Every unit with transfers or disputes in the month: its figures, score and tier."""
     first = parse_month(month) if isinstance(month, str) else month.replace(day=1)
     period = month_period(first)
-    figures = {f.unit_code: f for f in reports.unit_figures(session, period, now=now or utcnow())}
+    now = now or utcnow()
+    figures = {f.unit_code: f for f in reports.unit_figures(session, period, now=now)}
     responses = response_counts(session, period, rules.response_hours)
+    pending = not_yet_due(session, period, now, rules.response_hours)
     raised = {d.unit_code: d for d in disputes.figures(session, period.start, period.end)}
     units = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(set(figures) | set(raised))))}
     rows = []
     for code, unit in units.items():
         f = figures.get(code)
         transfers, in_time = responses.get(code, (0, 0))
-        rates = {"response": _rate(in_time, transfers),
-                 "resolution": _rate(f.resolved, f.received) if f else _rate(0, 0),
+        before_deadline, waiting = pending.get(code, (0, 0))
+        rates = {"response": _rate(in_time, transfers - waiting),
+                 "resolution": _rate(f.resolved, f.received - before_deadline) if f else _rate(0, 0),
                  "satisfaction": _rate(f.satisfied_or_partly, f.rated) if f else _rate(0, 0),
                  "on_time": _rate(f.resolved_on_time, f.resolved) if f else _rate(0, 0)}
         value, interval = score(rates, rules)
@@ -151,7 +178,7 @@ def assessment(session: Session, month: dt.date | str, *, rules: AssessmentRules
         d = raised.get(code)
         rows.append({
             "unit_code": code, "unit_name": unit.name, "unit_kind": unit.kind,
-            "transfers": f.received if f else 0, **rates,
+            "transfers": f.received if f else 0, "not_yet_due": before_deadline, **rates,
             "returned": f.returned if f else 0, "overdue": f.overdue if f else 0,
             "disputes": d.raised if d else 0, "disputes_upheld": d.upheld if d else 0,
             "score": None if value is None else round(value, 4), "score_interval": interval,

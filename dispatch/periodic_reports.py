@@ -228,7 +228,7 @@ def _unit_names(session: Session, ids: set[int | None]) -> dict[int | None, str]
     return dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(wanted))).all())
 
 
-TIER_COLUMNS = [("unit", "text"), ("tier", "text"), ("score", "rate"), ("received", "int"),
+TIER_COLUMNS = [("unit", "text"), ("tier", "text"), ("score", "rate"), ("transferred", "int"), ("not_yet_due", "int"),
                 ("resolution_rate", "rate"), ("satisfaction_rate", "rate"), ("on_time_rate", "rate"),
                 ("response_rate", "rate"), ("returned", "int")]
 HOTSPOT_COLUMNS = [("day", "text"), ("place", "text"), ("category", "text"), ("count", "int"),
@@ -242,7 +242,8 @@ def tiers_section(ctx: ReportContext) -> dict[str, Any]:
     found = assessment.assessment(ctx.session, ctx.period.until.replace(day=1), rules=ctx.assessment_rules,
                                   now=ctx.now)
     ids = dict(ctx.session.execute(select(Unit.code, Unit.id)).all())
-    rows = [[u["unit_name"], u["tier_label"] or "不定档", u["score"], u["transfers"], u["resolution"]["rate"],
+    rows = [[u["unit_name"], u["tier_label"] or "不定档", u["score"], u["transfers"], u["not_yet_due"],
+             u["resolution"]["rate"],
              u["satisfaction"]["rate"], u["on_time"]["rate"], u["response"]["rate"], u["returned"]]
             for u in found["units"]]
     return {"key": "tiers", "figures": {"month": found["month"], **found["tiers"]},

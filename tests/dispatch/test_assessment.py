@@ -96,6 +96,26 @@ def test_each_figure_of_a_units_month_matches_the_hand_count(session: Session, s
     assert found["tiers"]["none"] == 2
 
 
+def test_a_month_in_progress_is_judged_on_what_has_fallen_due(session: Session, scenario: dict[str, Ticket],
+                                                               units: City, operator: Actor,
+                                                               rules: IntakeRules) -> None:
+    """December on the 2nd: H7 (accepted 1 December) is in hand and not yet due, H8 was
+    transferred an hour ago and waits to be accepted. Neither has failed: neither counts
+    against 办结率, and H8 not against 响应率. Once their deadlines have passed both count."""
+    h8 = new_ticket(session, rules, now=NOW - dt.timedelta(hours=2), category="城乡建设")
+    lifecycle.transfer(session, h8, unit_by_code(session, "housing"), operator, now=NOW - dt.timedelta(hours=1))
+    session.flush()
+    housing = _unit(assessment.assessment(session, "2026-12", now=NOW), "housing")
+    assert (housing["transfers"], housing["not_yet_due"]) == (2, 2)
+    assert (housing["resolution"]["count"], housing["resolution"]["of"], housing["resolution"]["rate"]) == (0, 0, None)
+    assert (housing["response"]["count"], housing["response"]["of"]) == (1, 1)      # H7 within the hour
+    later = max(scenario["H7"].deadline, h8.deadline) + dt.timedelta(days=1)
+    housing = _unit(assessment.assessment(session, "2026-12", now=later), "housing")
+    assert housing["not_yet_due"] == 0
+    assert (housing["resolution"]["count"], housing["resolution"]["of"]) == (0, 2)
+    assert (housing["response"]["count"], housing["response"]["of"]) == (1, 2)      # H8 never accepted
+
+
 def test_weights_come_from_the_rules(session: Session, scenario: dict[str, Ticket]) -> None:
     # Satisfaction alone: 2/3.
     rules = AssessmentRules(weights=(("response", 0), ("resolution", 0), ("satisfaction", 1), ("on_time", 0)))

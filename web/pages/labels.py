@@ -227,7 +227,7 @@ REPORT_ZH = {  # columns, figures and row labels
     "escalated": "督办", "escalations": "督办次数", "escalations_by_supervisors": "督办员督办",
     "escalations_by_scheduler": "系统自动督办",
     "tier": "档次", "score": "考核得分", "response_rate": "响应率", "place": "地点", "expected": "日常水平（件/日）",
-    "hotspot_score": "热度得分", "month": "月份", "A": "好", "B": "较好", "C": "一般", "D": "差", "none": "不定档",
+    "hotspot_score": "热度得分", "month": "月份", "not_yet_due": "未到期", "A": "好", "B": "较好", "C": "一般", "D": "差", "none": "不定档",
 }
 REPORT_NO_PDF = "本报告没有 PDF：服务器上未找到 PDF 生成工具（chromium 与 Playwright），HTML 与 CSV 照常生成。"
 REPORT_PDF_OFF = "本报告没有 PDF：HOTLINE_REPORT_PDF=off。"
