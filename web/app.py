@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import anyio
 import contextlib
 from typing import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from dispatch.db import storage_fault
+from dispatch.db import checkpoint, storage_fault
 from dispatch import webhooks
 from web import api, api_auth, api_calls, api_catalogue, api_kb, api_staff, api_supervision, health, metrics, open311, openapi, pages, scheduler, sms, webhook_sender
 from web.classification import classifier_model
@@ -88,6 +89,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             if hooks is not None:
                 hooks.close()
             await stack.aclose()
+            await anyio.to_thread.run_sync(checkpoint, built.engine)
             if services is None:
                 built.close()
 

@@ -1,12 +1,14 @@
 """Stopping the server with a live page open: `hotline serve` in its own process, a board's
 server-sent event stream held open, then Ctrl-C (SIGINT) or SIGTERM. The stream ends and
 the process exits within about two seconds, without a traceback (the streams used to hold
-the exit for the graceful timeout and then die cancelled)."""
+the exit for the graceful timeout and then die cancelled), and the SQLite file alone holds
+everything written (its write-ahead log folded in)."""
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -46,6 +48,9 @@ def test_the_server_stops_promptly_and_quietly_with_a_board_open(tmp_path: Path,
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.1)
 
+        filed = httpx.post(base + "/api/v1/tickets", json={"body": "小区路灯坏了好几天", "phone": "13812345678"},
+                           timeout=30)
+        assert filed.status_code == 201, filed.text
         with httpx.Client(timeout=10) as client, client.stream("GET", base + "/board/events") as stream:
             lines = stream.iter_lines()
             assert next(lines).startswith("retry:")   # the stream is open and held by the server
@@ -67,6 +72,13 @@ def test_the_server_stops_promptly_and_quietly_with_a_board_open(tmp_path: Path,
     assert "Traceback" not in errors and "CancelledError" not in errors, errors
     assert "timeout graceful shutdown exceeded" not in errors, errors
     assert ended, "the event stream was cut off instead of ending"
+    # The write-ahead log was folded into the database: a copy of the file alone has the ticket.
+    wal = tmp_path / "hotline.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    copy = tmp_path / "copy.db"
+    copy.write_bytes((tmp_path / "hotline.db").read_bytes())
+    with sqlite3.connect(copy) as db:
+        assert db.execute("SELECT number FROM tickets").fetchall() == [(filed.json()["number"],)]
 
 
 def test_a_closed_hub_ends_its_subscriptions_and_starts_none() -> None:
