@@ -42,6 +42,11 @@ class ActionContext:
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     now: dt.datetime | None = None            # for tests and replays; the clock when None
 
+    @property
+    def reopening(self) -> lifecycle.Reopening:
+        catalogue = self.city.catalogue if self.city is not None else None
+        return lifecycle.Reopening(self.deadlines, catalogue.deadline_classes if catalogue else {})
+
 
 Params = Mapping[str, Any]
 Handler = Callable[[Session, Actor, Ticket, Params, ActionContext], None]
@@ -296,7 +301,7 @@ def _escalate(session: Session, actor: Actor, ticket: Ticket, params: Params, co
 
 def _follow_up(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
     follow_up.follow_up(session, ticket, actor, _outcome(params), note=optional_text(params, "note"),
-                        policy=context.follow_up, now=context.now)
+                        policy=context.follow_up, now=context.now, reopening=context.reopening)
 
 
 def _close(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:

@@ -4,7 +4,8 @@ the ticket is dispatched under it: urgent 1 working day, quick 3 (the city file'
 time limit run from dispatch. An entry without a class is the normal class: the deadline by
 request type and urgency, counted from receipt (dispatch/deadlines.py).
 
-Only a dispatch (a transfer, or a re-transfer after a return) moves the deadline. A transfer
+A dispatch (a transfer, or a re-transfer after a return) moves the deadline, and so does 重办
+(on_reopen). A transfer
 that names no entry keeps the ticket's class: a classed ticket's deadline restarts from the
 new dispatch. (The first dispatch to the proposed unit names the proposal's
 entry: dispatch/actions.py.) Re-dispatched under an entry of the normal class, a classed ticket goes back
@@ -14,6 +15,7 @@ never move it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dispatch.catalogue_file import DeadlineClass
@@ -50,4 +52,21 @@ def on_dispatch(ticket: Ticket, entry: CatalogueEntry | None, classes: dict[str,
     else:
         return None
     ticket.deadline, ticket.deadline_class = new, code
+    return DeadlineChange(code, old, new)
+
+
+def on_reopen(ticket: Ticket, classes: Mapping[str, DeadlineClass], policy: DeadlinePolicy,
+              now: dt.datetime) -> DeadlineChange | None:
+    """重办 (a reopened ticket) gets a new handling period from `now`: its class's working days,
+    or the normal period for its type and urgency (also for a class not among `classes`).
+    A deadline still later than that stays (reopened early, or extended)."""
+    code = ticket.deadline_class
+    if code in classes:
+        new = policy.calendar.add_working_days(now, classes[code].working_days)
+    else:
+        new = policy.deadline(now, RequestType(ticket.request_type), Urgency(ticket.urgency))
+    old = ticket.deadline
+    if old is not None and old >= new:
+        return None
+    ticket.deadline = new
     return DeadlineChange(code, old, new)

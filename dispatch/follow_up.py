@@ -35,7 +35,8 @@ class FollowUpPolicy:
 
 def follow_up(session: Session, ticket: Ticket, actor: Actor, outcome: FollowUpOutcome, *,
               note: str | None = None, policy: FollowUpPolicy = FollowUpPolicy(),
-              now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
+              now: dt.datetime | None = None, expected_version: int | None = None,
+              reopening: lifecycle.Reopening | None = None) -> TicketEvent:
     """Record what the citizen said on the follow-up call, or that nobody answered."""
     if actor.is_staff:
         require_role(actor, DISPATCH_ROLES, "follow tickets up")
@@ -43,7 +44,7 @@ def follow_up(session: Session, ticket: Ticket, actor: Actor, outcome: FollowUpO
     rating = outcome.rating
     if rating is not None:
         return lifecycle.rate(session, ticket, rating, actor, note=note, now=now,
-                              expected_version=expected_version)
+                              expected_version=expected_version, reopening=reopening)
     lifecycle.check_version(ticket, expected_version)
     if State(ticket.state) is not State.RESOLVED:
         raise IllegalTransition(ticket.state, "follow_up", ticket.number)
@@ -183,8 +184,9 @@ def may_rate(session: Session, ticket: Ticket) -> bool:
 
 
 def rate_as_citizen(session: Session, ticket: Ticket, rating: Rating, actor: Actor, *,
-                    note: str | None = None, now: dt.datetime | None = None) -> TicketEvent:
+                    note: str | None = None, now: dt.datetime | None = None,
+                    reopening: lifecycle.Reopening | None = None) -> TicketEvent:
     """The citizen's own rating (web or SMS), of their ticket or of the one it was merged into."""
     if State(ticket.state) is State.MERGED:
         return rate_duplicate(session, ticket, rating, actor, note=note, now=now)
-    return lifecycle.rate(session, ticket, rating, actor, note=note, now=now)
+    return lifecycle.rate(session, ticket, rating, actor, note=note, now=now, reopening=reopening)

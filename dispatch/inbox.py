@@ -128,7 +128,8 @@ def ticket_for_status(session: Session, phone: str, number: str | None, code: st
     return None
 
 
-def rate_by_text(session: Session, phone: str, rating: Rating, now: dt.datetime) -> Ticket | None:
+def rate_by_text(session: Session, phone: str, rating: Rating, now: dt.datetime,
+                 reopening: lifecycle.Reopening | None = None) -> Ticket | None:
     """回访 by SMS: rate the latest resolved ticket of this number that was asked to be rated
     (its own, or the main ticket its duplicate was merged into)."""
     def asked(kind: Kind) -> Any:
@@ -140,5 +141,5 @@ def rate_by_text(session: Session, phone: str, rating: Rating, now: dt.datetime)
                             .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))
     if ticket is None:
         return None
-    follow_up.rate_as_citizen(session, ticket, rating, SMS_ACTOR, note="短信回访", now=now)
+    follow_up.rate_as_citizen(session, ticket, rating, SMS_ACTOR, note="短信回访", now=now, reopening=reopening)
     return ticket

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from dispatch import audit, deadline_classes, parts
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import local_date, utcnow
+from dispatch.catalogue_file import DeadlineClass
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
 from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
@@ -288,11 +291,20 @@ def rating_channel(actor: Actor) -> str:
     return Channel.PHONE.value
 
 
+@dataclass(frozen=True)
+class Reopening:
+    """What sets a reopened ticket's new deadline: the city's deadline policy (days and
+    working-day calendar) and the catalogue's deadline classes."""
+
+    policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    classes: Mapping[str, DeadlineClass] = field(default_factory=dict)
+
+
 def rate(session: Session, ticket: Ticket, rating: Rating, actor: Actor, *,
          note: str | None = None, now: dt.datetime | None = None,
-         expected_version: int | None = None) -> TicketEvent:
-    """回访: the citizen rates the result; unsatisfied reopens it with the same unit,
-    satisfied or partly closes it."""
+         expected_version: int | None = None, reopening: Reopening | None = None) -> TicketEvent:
+    """回访: the citizen rates the result; unsatisfied reopens it with the same unit, with a
+    new handling period, satisfied or partly closes it."""
     check_version(ticket, expected_version)
     if State(ticket.state) is not State.RESOLVED:
         raise IllegalTransition(ticket.state, "rate", ticket.number)
@@ -300,13 +312,26 @@ def rate(session: Session, ticket: Ticket, rating: Rating, actor: Actor, *,
     channel = rating_channel(actor)
     ticket.rating = rating.value
     ticket.rating_channel = channel
-    data = {"rating": rating.value, "channel": channel}
+    data: dict[str, Any] = {"rating": rating.value, "channel": channel}
     if rating is Rating.UNSATISFIED:
         _unresolve(session, ticket)
+        change = _new_period(session, ticket, reopening, now)
+        if change is not None:
+            data["deadline"] = change.as_data()
         return transition(session, ticket, Action.REOPEN, actor, now=now, note=note,
                           unit_id=ticket.unit_id, data=data)
     ticket.closed_at, ticket.close_reason = now, CloseReason.RATED.value
     return transition(session, ticket, Action.CLOSE, actor, now=now, note=note, data=data)
+
+
+def _new_period(session: Session, ticket: Ticket, reopening: Reopening | None,
+                now: dt.datetime) -> deadline_classes.DeadlineChange | None:
+    """重办 is handled anew: it must not come back already overdue (resolved on its last
+    day and rated unsatisfied, it was overdue that night). Without the city's rules, the
+    default policy and no classes."""
+    reopening = reopening or Reopening()
+    reopening.policy.calendar.sync(session)
+    return deadline_classes.on_reopen(ticket, reopening.classes, reopening.policy, now)
 
 
 def _unresolve(session: Session, ticket: Ticket) -> None:
@@ -337,14 +362,16 @@ def close_unrated(session: Session, ticket: Ticket, actor: Actor, reason: CloseR
 
 
 def reopen(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
-           now: dt.datetime | None = None) -> TicketEvent:
+           now: dt.datetime | None = None, reopening: Reopening | None = None) -> TicketEvent:
     """重办 by dispatch, e.g. after a complaint about the reply."""
     require_role(actor, DISPATCH_ROLES, "reopen tickets")
     reason = required_text("reason", reason)
     _check_allowed(ticket, Action.REOPEN)
+    now = now or utcnow()
     _unresolve(session, ticket)
-    return transition(session, ticket, Action.REOPEN, actor, now=now, note=reason,
-                      unit_id=ticket.unit_id)
+    change = _new_period(session, ticket, reopening, now)
+    return transition(session, ticket, Action.REOPEN, actor, now=now, note=reason, unit_id=ticket.unit_id,
+                      data={"deadline": change.as_data()} if change is not None else None)
 
 
 def invalidate(session: Session, ticket: Ticket, actor: Actor, reason: str, *,

@@ -10,7 +10,7 @@ from typing import Callable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch import inbox, notifications as texts, outbox
+from dispatch import inbox, lifecycle, notifications as texts, outbox
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
@@ -135,7 +135,7 @@ def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSm
             return "query", texts.REPLY_NOT_FOUND if command.number else texts.REPLY_NO_TICKETS, None
         return "query", texts.reply_status(public_view(session, ticket)), ticket.id
     if isinstance(command, keywords.RatingReply):
-        rated = inbox.rate_by_text(session, phone, command.rating, now)
+        rated = inbox.rate_by_text(session, phone, command.rating, now, reopening=lifecycle.Reopening(rules.policy))
         if rated is None:
             return "rating", texts.REPLY_NOTHING_TO_RATE, None
         return "rating", texts.reply_rated(rated, command.rating.value), rated.id

@@ -57,6 +57,38 @@ def test_phone_follow_up_unsatisfied_reopens_then_satisfied_closes_rated_by_phon
     assert f.satisfaction_rate == 1.0 and f.follow_up_rate == 1.0
 
 
+def test_a_reopened_ticket_gets_a_new_handling_period(session: Session, units: City, operator: Actor) -> None:
+    """Resolved on its last day and rated unsatisfied days later, 重办 must not come back
+    overdue: the normal period (10 working days for a complaint) runs again from the reopening.
+    A deadline still later than that stays."""
+    from dispatch.deadlines import DeadlinePolicy
+    from dispatch.vocabulary import RequestType, Urgency
+
+    ticket = resolved_ticket(session, operator)
+    first = ticket.deadline
+    later = first + dt.timedelta(days=5)
+    policy = DeadlinePolicy()
+    follow_up.follow_up(session, ticket, operator, FollowUpOutcome.UNSATISFIED, now=later,
+                        reopening=lifecycle.Reopening(policy))
+    expected = policy.deadline(later, RequestType(ticket.request_type), Urgency(ticket.urgency))
+    assert ticket.state == "reopened" and ticket.deadline == expected > later
+    event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                            .order_by(TicketEvent.id.desc())).first()
+    assert event is not None and event.action == "reopen"
+    assert event.data["deadline"]["old_deadline"] == first.isoformat()
+    assert event.data["deadline"]["new_deadline"] == expected.isoformat()
+    assert not lifecycle.is_overdue(ticket, now=later + dt.timedelta(days=1))
+    # A deadline still later than a new period (extended far ahead) stays.
+    staff = unit_staff(session, "housing")
+    lifecycle.accept(session, ticket, staff, now=later)
+    lifecycle.resolve(session, ticket, staff, "已更换灯泡", now=later + dt.timedelta(hours=1))
+    far = ticket.deadline + dt.timedelta(days=60)
+    ticket.deadline = far
+    follow_up.follow_up(session, ticket, operator, FollowUpOutcome.UNSATISFIED, now=later + dt.timedelta(hours=2),
+                        reopening=lifecycle.Reopening(policy))
+    assert ticket.deadline == far
+
+
 def test_unreachable_attempts_close_as_not_rated_outside_the_satisfaction_rate(
         session: Session, units: City, operator: Actor) -> None:
     policy = follow_up.FollowUpPolicy(max_attempts=2)

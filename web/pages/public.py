@@ -186,11 +186,13 @@ async def rate(request: Request) -> Response:
         return await status(request, number=number, code=code, error=words(Reason.RATING_REQUIRED, {}),
                             http_status=422)
 
+    reopening = site.services.action_context().reopening
+
     def work(session: Session) -> bool:
         ticket = limits.limited_lookup(session, rules, number, code, client)
         if ticket is None:  # the failure is counted and committed
             return False
-        follow_up.rate_as_citizen(session, ticket, rating, WEB_CITIZEN, note=note)
+        follow_up.rate_as_citizen(session, ticket, rating, WEB_CITIZEN, note=note, reopening=reopening)
         return True
 
     try:
