@@ -27,19 +27,26 @@ def citation(title: str, article_id: int, version: int) -> str:
     return f"《{title}》（知识库 KB-{article_id}，第 {version} 版）"
 
 
+# The citizen's reply when the article is for staff only: its words are the centre's internal
+# guidance (口径), and the reply is public (the status page, the board, Open311).
+INTERNAL_ANSWER = "已按有关政策规定答复。"
+
+
 def answer_from_article(session: Session, ticket: Ticket, actor: Actor, article_id: int, *,
                         note: str | None = None, now: dt.datetime | None = None,
                         expected_version: int | None = None) -> TicketEvent:
-    """直接办结 from a published, valid article: the reply cites it, the event keeps which
-    article and version (the figures count answers by article from there)."""
+    """直接办结 from a published, valid article. The citizen's reply is what they were told:
+    a public article's answer under its title; an internal one's words stay inside. The
+    event keeps which article and version (staff see it, the figures count answers by
+    article from there)."""
     now = now or utcnow()
     article = kb.get_article(session, article_id)
     text = kb.published_text(session, article)
     if text is None or not kb.offered(text, local_date(now)):
         raise InvalidInput("article", Reason.ARTICLE_NOT_OFFERED, article_id=article_id)
-    reply = f"已按知识库答复来电人：{citation(text.title, article.id, text.version)}。"
-    if note:
-        reply += note.strip()
+    reply = f"《{text.title}》\n{text.body.strip()}" if text.public else INTERNAL_ANSWER
+    if note and note.strip():
+        reply += "\n" + note.strip()
     return lifecycle.answer(session, ticket, actor, reply, now=now, expected_version=expected_version,
                             cited={"article_id": article.id, "article_version": text.version})
 

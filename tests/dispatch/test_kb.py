@@ -99,17 +99,25 @@ def test_an_expired_article_is_not_offered_nor_can_it_be_cited(session: Session,
         kb_use.answer_from_article(session, ticket, operator, expired.id, now=NOW)
     event = kb_use.answer_from_article(session, ticket, operator, current.id, now=NOW)
     assert ticket.state == "answered"
-    assert f"KB-{current.id}" in (ticket.reply or "") and "《社会保障卡丢失怎么补办》" in (ticket.reply or "")
+    # The citizen reads the answer itself; which article and version is the staff's record.
+    assert ticket.reply == "《社会保障卡丢失怎么补办》\n先挂失，再携带身份证到服务大厅补办。"
     assert event.data == {"article_id": current.id, "article_version": 1}
 
 
-def test_internal_articles_are_for_staff_only(session: Session, units: City, supervisor: Actor) -> None:
+def test_internal_articles_are_for_staff_only(session: Session, units: City, supervisor: Actor,
+                                             rules: object, operator: Actor) -> None:
     hr = unit_staff(session, "human-resources")
     internal = kb.create(session, unit_by_code(session, "human-resources"),
-                         _text(title="社保卡补办内部口径", public=False), hr)
+                         _text(title="社保卡补办内部口径", body="仅限内部：可先口头受理。", public=False), hr)
     kb.publish(session, internal, supervisor)
     assert _search(session, "社保卡补办") == []
     assert _search(session, "社保卡补办", include_internal=True) == [internal.id]
+    # Answered from it, the citizen's public reply carries none of its words.
+    ticket = intake(session, IntakeRequest(channel=Channel.PHONE, body="社保卡丢了怎么补办", phone="13803910005",
+                                           request_type=RequestType.CONSULTATION), rules, now=NOW).ticket  # type: ignore[arg-type]
+    event = kb_use.answer_from_article(session, ticket, operator, internal.id, note="请带身份证办理", now=NOW)
+    assert ticket.reply == kb_use.INTERNAL_ANSWER + "\n请带身份证办理"
+    assert "内部" not in (ticket.reply or "") and event.data["article_id"] == internal.id
 
 
 def test_articles_past_review_are_flagged_to_their_unit_once(session: Session, units: City, supervisor: Actor) -> None:
