@@ -436,13 +436,18 @@ def test_a_new_call_waits_while_the_operator_types_and_the_operator_switches_to_
     assert "公交站牌" in operator.input_value("#intake-form textarea[name=body]")
     Shots()(operator, "operator-call-waiting", phone=False)
 
-    # Switching to it fills the form's number and call id; what was typed stays.
+    # Switching to it fills the form's number and call id; what was typed stays, marked as
+    # said before the switch until the operator changes it.
+    assert operator.is_hidden("#switch-warning")
     operator.click(f"#pop-queue li[data-linkedid='{second}'] .switch-call")
     assert operator.input_value("#intake-phone") == second_number
     assert operator.input_value("#intake-linkedid") == second
     assert operator.inner_text("#pop-caller") == second_number
     assert "公交站牌" in operator.input_value("#intake-form textarea[name=body]")
     assert operator.is_hidden("#pop-queue")
+    assert operator.is_visible("#switch-warning") and "核对" in operator.inner_text("#switch-warning")
+    operator.fill("#intake-form textarea[name=body]", "反映天坛路北口公交站牌被风刮倒，站牌已倾斜，请尽快处理。")
+    assert operator.is_hidden("#switch-warning")
 
     operator.click("#intake-form button[type=submit]")
     operator.wait_for_selector("#done")

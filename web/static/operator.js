@@ -18,6 +18,10 @@
   // What the console itself put in the form: a number it filled is not the operator's typing.
   var filledPhone = phone.value;
   var waiting = load();
+  var switchWarning = document.getElementById("switch-warning");
+  if (switchWarning && form.elements.body) {
+    form.elements.body.addEventListener("input", function () { switchWarning.hidden = true; });
+  }
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);
@@ -75,7 +79,7 @@
     }
   }
 
-  // The form is now about this call: its number and call id (what was typed stays).
+  // The form is now about this call: its number and call id.
   function take(pop) {
     showPop(pop);
     var flaggedHint = document.getElementById("intake-flagged");
@@ -97,10 +101,14 @@
       var button = text("button", "切换到此来电", "small primary switch-call");
       button.type = "button";
       button.addEventListener("click", function () {
+        // What was typed stays (nothing lost), but it was said by the caller before: say so
+        // until the operator changes it, so that it is not filed under this caller unread.
+        var kept = !untouched();
         waiting = waiting.filter(function (w) { return w.linkedid !== pop.linkedid; });
         save();
         take(pop);
         showWaiting();
+        if (switchWarning) switchWarning.hidden = !kept;
       });
       li.appendChild(button);
       queueList.appendChild(li);
