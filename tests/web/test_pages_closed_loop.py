@@ -62,7 +62,8 @@ def test_the_follow_up_queue_lists_resolved_tickets_and_records_an_unsatisfied_o
     lights = ticket_titled(services, LIGHTS)
     login(client, "operator")
     console = client.get("/operator").text
-    queue = console[console.index('id="follow-ups"'):console.index('id="callbacks"')]
+    queue = console[console.index('id="follow-ups"'):]
+    queue = queue[:queue.index('</table>')]
     assert lights.number in queue and "回拨 0 次<br>未接通 0/3" in queue
     response = client.post(f"/tickets/{lights.number}/follow_up", data={
         "csrf_token": token_in(console), "expected_version": str(lights.version), "rating": "unsatisfied",
@@ -72,7 +73,7 @@ def test_the_follow_up_queue_lists_resolved_tickets_and_records_an_unsatisfied_o
     after = ticket_titled(services, LIGHTS)
     assert after.state == "reopened" and after.rating == "unsatisfied" and after.rating_channel == "phone"
     console = client.get("/operator?done=follow_up").text
-    assert "已记录回访结果" in console
+    assert lights.number not in console[console.index('id="follow-ups"'):].split('</table>')[0]
     assert lights.number not in console[console.index('id="follow-ups"'):console.index('id="callbacks"')]
 
 
@@ -260,8 +261,12 @@ def test_rating_needs_the_csrf_token_and_the_query_code(client: TestClient, serv
     lights = ticket_titled(services, LIGHTS)
     page = status_page(client, lights)
     forged = client.post("/status/rate", data={"csrf_token": "x", "number": lights.number,
-                                                "code": lights.query_code, "rating": "satisfied"})
-    assert forged.status_code == 403
+                                                "code": lights.query_code, "rating": "unsatisfied", "note": "灯还是不亮"})
+    assert forged.status_code == 403 and ticket_titled(services, LIGHTS).state == "resolved"
+    # Not a bare error page: the rating form again, as the citizen filled it in, with a token that works.
+    assert "页面已过期" in forged.text and "CSRF" not in forged.text
+    assert 'value="unsatisfied" required checked' in forged.text and 'value="灯还是不亮"' in forged.text
+    assert token_in(forged.text) == token_in(page)
     wrong = client.post("/status/rate", data={"csrf_token": token_in(page), "number": lights.number,
                                                "code": "000000" if lights.query_code != "000000" else "111111",
                                                "rating": "satisfied"})

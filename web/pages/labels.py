@@ -134,6 +134,7 @@ KEPT_FORM_RESTORED = "刚才的提交未能完成：页面已过期（登录已�
 KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可复制使用）"
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
 STATUS_FORM_EXPIRED = "页面已过期，请再点击一次“查询”。"
+RATING_FORM_EXPIRED = "页面已过期，评价还没有提交：您的选择和意见已保留，请再点击一次“提交评价”。"
 
 # 考核: the rates a unit is scored on, and its tiers.
 ASSESSMENT_RATES_ZH = {"response": "响应率", "resolution": "办结率（解决率）", "satisfaction": "满意率",

@@ -18,7 +18,7 @@ from dispatch.models import Ticket
 from dispatch.public import public_view
 from dispatch.unit_cache import UnitCache
 from dispatch.vocabulary import Channel, Rating, RequestType
-from web.auth import checked_form, client_key
+from web.auth import client_key
 from web.messages import describe, words
 from web.inputs import refuse_unstorable
 from web.pages import labels
@@ -113,7 +113,8 @@ def status_context(session: Session, ticket: Ticket, units: UnitCache) -> dict[s
 
 
 async def status(request: Request, *, number: str | None = None, code: str | None = None,
-                 error: str | None = None, http_status: int = 200) -> Response:
+                 error: str | None = None, http_status: int = 200,
+                 kept: dict[str, str] | None = None) -> Response:
     """Number + query code -> the masked public view; a wrong code reads like an unknown number.
 
     The page's own form posts them and the answer comes back at /status (from a short-lived
@@ -129,7 +130,7 @@ async def status(request: Request, *, number: str | None = None, code: str | Non
     number = (request.query_params.get("number", "") if number is None else number).strip()[:40]
     code = (request.query_params.get("code", "") if code is None else code).strip()[:20]
     context: dict[str, Any] = {"number": number, "code": code, "view": None, "error": None,
-                               "rated": rated, "rate_error": error}
+                               "rated": rated, "rate_error": error, "kept": kept or {}}
     if not number and not code:
         return site.render(request, "status.html", context)
     client, rules = client_key(request), site.services.settings.limits
@@ -176,15 +177,25 @@ async def rate(request: Request) -> Response:
     """回访 on the web: the citizen holding number and query code rates the result (of their
     own ticket, or of the main ticket theirs was merged into)."""
     site = _site(request)
-    form = await checked_form(request)
+    form = await request.form(max_files=0, max_fields=50)
+    refuse_unstorable(form.multi_items())
     number, code = str(form.get("number") or "").strip()[:40], str(form.get("code") or "").strip()[:20]
     note = str(form.get("note") or "").strip()[:500] or None
+    # A refused rating comes back with what the citizen chose and wrote.
+    kept = {"rating": str(form.get("rating") or ""), "note": note or ""}
+    try:
+        site.auth.check_csrf(request, form)
+    except HTTPException:
+        # An old page (its token cookie gone with a closed browser): the page again, with a
+        # token that works, rather than a bare 403 that loses the rating.
+        return await status(request, number=number, code=code, error=labels.RATING_FORM_EXPIRED,
+                            http_status=403, kept=kept)
     client, rules = client_key(request), site.services.settings.limits
     try:
-        rating = Rating(str(form.get("rating") or ""))
+        rating = Rating(kept["rating"])
     except ValueError:
         return await status(request, number=number, code=code, error=words(Reason.RATING_REQUIRED, {}),
-                            http_status=422)
+                            http_status=422, kept=kept)
 
     reopening = site.services.action_context().reopening
 
@@ -198,7 +209,7 @@ async def rate(request: Request) -> Response:
     try:
         rated = await site.services.run(work)
     except RateLimited as exc:
-        return await status(request, number=number, code=code, http_status=429, error=describe(exc))
+        return await status(request, number=number, code=code, http_status=429, error=describe(exc), kept=kept)
     except (IllegalTransition, InvalidInput):
         return await status(request, number=number, code=code, http_status=409,
                             error=words(Reason.CANNOT_RATE, {}))
