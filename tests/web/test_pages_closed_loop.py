@@ -146,6 +146,13 @@ def test_one_click_follow_up_call_rings_the_operator_then_the_citizen_and_is_log
     console = client.get(response.headers["location"]).text
     assert "已回拨：已呼出" in console and "回拨 1 次" in console
     assert "回访回拨" in client.get(f"/tickets/{lights.number}").text
+    # A call made from a later page of the queue comes back to that page, where its outcome form is.
+    again = client.post(f"/operator/follow-up/{lights.number}/call",
+                        data={"csrf_token": token_in(console), "follow_ups_page": "3"})
+    assert "&follow_ups_page=3#follow-up" in again.headers["location"]
+    odd = client.post(f"/operator/follow-up/{lights.number}/call",
+                      data={"csrf_token": token_in(console), "follow_ups_page": "²"})
+    assert "follow_ups_page" not in odd.headers["location"]
     # The operator then records what the citizen said.
     assert act(client, lights.number, "follow_up", rating="satisfied", text="市民表示满意").status_code == 303
     assert ticket_titled(services, LIGHTS).state == "closed"

@@ -67,8 +67,11 @@ async def call_follow_up(request: Request) -> Response:
     except (IllegalTransition, InvalidInput) as exc:
         return await console(request, error=describe(exc), status=status_of(exc))
     site.changed()
-    return RedirectResponse(f"/operator?done=follow_up_call&ticket={quote(number)}&call={result.value}#follow-up",
-                            status_code=303)
+    # Back to the page of the queue the call was made from, where the ticket's outcome form is.
+    page = str(request.state.form.get("follow_ups_page") or "")
+    on_page = f"&follow_ups_page={page}" if page.isascii() and page.isdigit() and 1 < int(page) <= 100_000 else ""
+    return RedirectResponse(f"/operator?done=follow_up_call&ticket={quote(number)}&call={result.value}{on_page}"
+                            "#follow-up", status_code=303)
 
 
 routes = [
