@@ -457,7 +457,9 @@ def decide_extension(session: Session, request: ExtensionRequest, actor: Actor, 
     if approve and ticket.deadline is not None:
         old = ticket.deadline
         policy.calendar.sync(session)
-        ticket.deadline = policy.extend(old, request.working_days)
+        # From the deadline, or from now when it has passed: more time granted late must
+        # not end in the past (the ticket would stay overdue with its extension approved).
+        ticket.deadline = policy.extend(max(old, now), request.working_days)
         data.update(old_deadline=old.isoformat(), new_deadline=ticket.deadline.isoformat())
     action = "approve_extension" if approve else "refuse_extension"
     return record(session, ticket, action, actor, now=now, note=note, unit_id=request.unit_id, data=data)

@@ -33,6 +33,7 @@ class Kind(str, enum.Enum):
     TRANSFERRED = "transferred"
     RESOLVED = "resolved"     # carries the rating question (回访)
     REOPENED = "reopened"
+    EXTENDED = "extended"           # a supervisor gave the unit more time: the new deadline
     MERGED = "merged"               # joined to a main ticket about the same matter
     MAIN_RESOLVED = "main_resolved"  # the main ticket has a result: carries the rating question
     # A repeat through the web or a call is told only that it was joined; the number and
@@ -42,7 +43,8 @@ class Kind(str, enum.Enum):
 
 # Event action -> notification. Other actions (accept, return, escalate...) are internal.
 KIND_OF_ACTION = {"receive": Kind.RECEIVED, "transfer": Kind.TRANSFERRED, "resolve": Kind.RESOLVED,
-                  "reopen": Kind.REOPENED, "merge": Kind.MERGED, "main_resolved": Kind.MAIN_RESOLVED}
+                  "reopen": Kind.REOPENED, "merge": Kind.MERGED, "main_resolved": Kind.MAIN_RESOLVED,
+                  "approve_extension": Kind.EXTENDED}
 
 
 # ---- length ---------------------------------------------------------------------------
@@ -113,6 +115,7 @@ TEMPLATES: dict[Kind, str] = {
                         + OPT_OUT_HINT + "。",
     Kind.MERGED: "您的工单${number}反映的问题其他市民也已反映，已合并办理，办结后短信告知您。" + OPT_OUT_HINT + "。",
     Kind.REOPENED: "您对工单${number}的办理结果不满意，已交${unit}重新办理。" + OPT_OUT_HINT + "。",
+    Kind.EXTENDED: "您的工单${number}因办理需要，办理时限延长至${deadline}。" + OPT_OUT_HINT + "。",
 }
 # The one part of a notification that is shortened when the whole would not fit.
 _SHORTENED = {Kind.TRANSFERRED: "unit", Kind.RESOLVED: "reply", Kind.MAIN_RESOLVED: "reply", Kind.REOPENED: "unit"}
@@ -145,6 +148,8 @@ def notification_params(kind: Kind, ticket: Ticket, unit_name: str | None) -> di
         params["unit"] = unit_name or "承办单位"
     elif kind is Kind.REOPENED:
         params["unit"] = unit_name or "承办单位"
+    elif kind is Kind.EXTENDED:
+        params["deadline"] = _day(ticket.deadline)
     elif kind in (Kind.RESOLVED, Kind.MAIN_RESOLVED):
         names = [ticket.name] if ticket.name else []
         # The template puts its own 。 after the reply: one of the reply's own would double it.

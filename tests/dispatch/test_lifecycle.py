@@ -256,10 +256,23 @@ def test_extension_approved_moves_the_deadline_by_working_days(
         lifecycle.request_extension(session, ticket, staff, 2, "再申请一次")
     with pytest.raises(PermissionDenied):
         lifecycle.decide_extension(session, request, staff, approve=True, policy=DeadlinePolicy())
-    lifecycle.decide_extension(session, request, supervisor, approve=True, policy=DeadlinePolicy())
+    lifecycle.decide_extension(session, request, supervisor, approve=True, policy=DeadlinePolicy(),
+                               now=received + dt.timedelta(days=1))
     assert request.status == "approved"
     assert ticket.deadline == DeadlinePolicy().extend(old, 3)
     assert ticket.deadline > old
+
+
+def test_an_extension_approved_after_the_deadline_runs_from_the_approval(
+        session: Session, units: City, operator: Actor, supervisor: Actor) -> None:
+    received = dt.datetime(2026, 9, 21, 2, 0, tzinfo=dt.timezone.utc)
+    ticket = new_ticket(session, now=received)
+    staff = bring_to(session, ticket, State.IN_PROGRESS, operator)
+    late = ticket.deadline + dt.timedelta(days=5)
+    request = lifecycle.request_extension(session, ticket, staff, 2, "需要协调供电公司", now=late)
+    lifecycle.decide_extension(session, request, supervisor, approve=True, policy=DeadlinePolicy(), now=late)
+    assert ticket.deadline == DeadlinePolicy().extend(late, 2) > late
+    assert not lifecycle.is_overdue(ticket, now=late)
 
 
 def test_extension_refused_keeps_the_deadline(session: Session, units: City, operator: Actor,

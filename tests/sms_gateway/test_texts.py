@@ -40,6 +40,11 @@ def test_the_transferred_text_names_the_unit_and_the_deadline_in_china_time() ->
     assert "已转交住建局办理，办理时限12月7日" in notification_text(Kind.TRANSFERRED, ticket(), "住建局")
 
 
+def test_the_extended_text_gives_the_new_deadline_in_china_time() -> None:
+    text = notification_text(Kind.EXTENDED, ticket(), None)
+    assert "办理时限延长至12月7日" in text and segments(text) <= 2
+
+
 def test_which_events_notify() -> None:
     def kind(action: str, **fields: object) -> Kind | None:
         return wants_notification(ticket(**fields), TicketEvent(action=action))
@@ -48,6 +53,7 @@ def test_which_events_notify() -> None:
     assert kind("receive", channel="sms") is None  # the TwiML reply said it already
     assert kind("transfer") is Kind.TRANSFERRED and kind("resolve") is Kind.RESOLVED
     assert kind("reopen") is Kind.REOPENED
+    assert kind("approve_extension") is Kind.EXTENDED and kind("refuse_extension") is None
     assert kind("accept") is None and kind("escalate") is None and kind("return") is None
     assert kind("transfer", phone=None) is None and kind("transfer", phone="+863916612345") is None
     assert kind("transfer", phone="+14155550100") is Kind.TRANSFERRED
