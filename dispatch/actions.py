@@ -334,8 +334,9 @@ def _dispute(session: Session, actor: Actor, ticket: Ticket, params: Params, con
 def _decide_dispute(session: Session, actor: Actor, ticket: Ticket, params: Params,
                     context: ActionContext) -> None:
     approve = boolean(params, "approve")
-    disputes.decide_dispute(session, ticket, actor, approve=approve,
-                            reason=required_text(params, "reason"), now=context.now)
+    event = disputes.decide_dispute(session, ticket, actor, approve=approve,
+                                    reason=required_text(params, "reason"), now=context.now)
+    notices.tell_dispute_decided(session, ticket, event, now=context.now)
 
 
 HANDLERS: dict[str, Handler] = {

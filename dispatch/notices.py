@@ -38,6 +38,7 @@ class NoticeKind(enum.StrEnum):
     PART = "part"               # to the lead: a part was replied to or returned
     KB_REVIEW = "kb_review"     # a knowledge base article past its review-by date
     EXTENSION = "extension"     # 延期: a supervisor approved or refused the unit's request
+    DISPUTE = "dispute"         # 改派申请: a supervisor upheld or refused the unit's request
 
 
 # Texted to the duty phone too. A near-due ticket is texted in the day's digest instead of
@@ -117,6 +118,21 @@ def tell_extension_decided(session: Session, ticket: Ticket, event: TicketEvent,
     if event.note:
         text += f"意见：{event.note}"
     return tell(session, unit, NoticeKind.EXTENSION, f"extension:event:{event.id}", text, ticket=ticket, now=now)
+
+
+def tell_dispute_decided(session: Session, ticket: Ticket, event: TicketEvent, *,
+                         now: dt.datetime | None = None) -> Notice | None:
+    """The unit that asked for re-dispatch (改派申请) hears the decision and why."""
+    unit = session.get(Unit, event.unit_id) if event.unit_id else None
+    if unit is None:
+        return None
+    if (event.data or {}).get("approved"):
+        text = f"工单{ticket.number}的改派申请已同意，工单已收回重新派单，贵单位无需继续办理。"
+    else:
+        text = f"工单{ticket.number}的改派申请未同意，请继续办理。"
+    if event.note:
+        text += f"意见：{event.note}"
+    return tell(session, unit, NoticeKind.DISPUTE, f"dispute:event:{event.id}", text, ticket=ticket, now=now)
 
 
 # ---- reading ----------------------------------------------------------------------------

@@ -291,6 +291,9 @@ def test_a_dispute_upheld_goes_back_to_dispatch_and_on_to_another_unit(
     assert boss.act(number, "decide_dispute", approve=True, reason="同意改派")["state"] == "returned"
     assert op.act(number, "transfer", unit="urban-management")["unit_code"] == "urban-management"
     assert staff["urban"].act(number, "accept")["state"] == "in_progress"
+    # The unit that asked hears the decision in its notices.
+    told = [n for n in housing.get("/notices").json()["notices"] if n["kind"] == "dispute"]
+    assert len(told) == 1 and "改派申请已同意" in told[0]["text"] and "同意改派" in told[0]["text"]
 
 
 def test_a_dispute_refused_stays_with_the_unit(client: TestClient, staff: dict[str, Staff]) -> None:
@@ -304,6 +307,8 @@ def test_a_dispute_refused_stays_with_the_unit(client: TestClient, staff: dict[s
     assert detail["open_dispute"] is None and detail["unit_code"] == "housing"
     assert detail["events"][-1]["action"] == "refuse_dispute"
     assert detail["events"][-1]["note"] == "小区路灯属住建职责"
+    told = [n for n in housing.get("/notices").json()["notices"] if n["kind"] == "dispute"]
+    assert len(told) == 1 and "改派申请未同意，请继续办理" in told[0]["text"]
 
 
 def test_extension_handover_invalid_and_flag_over_the_api(client: TestClient, staff: dict[str, Staff]) -> None:

@@ -145,7 +145,7 @@ NO_TIER = "不定档（件数少，区间过宽）"
 # The administrator's pages: roles, unit kinds, the staff activity log.
 NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期",
                    "co_handling": "协办", "forwarded": "转派", "part": "协办/转派进展",
-                   "kb_review": "知识待复核", "extension": "延期审批"}
+                   "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批"}
 # A unit's part in a ticket (dispatch/parts.py): its role and how far it got.
 PART_ROLES_ZH = {"co": "协办", "forward": "转派"}
 PART_STATUS_ZH = {"pending": "待签收", "accepted": "已签收", "returned": "已退回", "replied": "已答复",
