@@ -151,6 +151,7 @@ class Reason(enum.StrEnum):
     EXTENSION_WAITING = "extension_waiting"    # number
     EXTENSION_DECIDED = "extension_decided"    # status
     EXTENSION_MOOT = "extension_moot"          # number
+    ALREADY_ESCALATED = "already_escalated"    # number
     DISPUTE_WAITING = "dispute_waiting"        # number
     NO_PENDING_DISPUTE = "no_pending_dispute"  # number
     CALLBACK_DONE = "callback_done"            # callback_id

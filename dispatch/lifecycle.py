@@ -465,14 +465,25 @@ def decide_extension(session: Session, request: ExtensionRequest, actor: Actor, 
     return record(session, ticket, action, actor, now=now, note=note, unit_id=request.unit_id, data=data)
 
 
+RESENT_WITHIN = dt.timedelta(minutes=10)
+
+
 def escalate(session: Session, ticket: Ticket, actor: Actor, note: str, *,
              now: dt.datetime | None = None) -> TicketEvent:
-    """督办: a supervisor chases an overdue or stuck ticket."""
+    """督办: a supervisor chases an overdue or stuck ticket. The same 督办 again (the same
+    person and words within RESENT_WITHIN: a form sent twice by the back button or a double
+    click) is refused rather than chasing the unit twice."""
     require_role(actor, SUPERVISING_ROLES, "escalate tickets")
     if State(ticket.state) in FINISHED_STATES:
         raise IllegalTransition(ticket.state, "escalate", ticket.number)
-    return record(session, ticket, "escalate", actor, now=now, note=required_text("note", note),
-                  unit_id=ticket.unit_id)
+    note = required_text("note", note)
+    now = now or utcnow()
+    last = session.execute(select(TicketEvent.actor, TicketEvent.note, TicketEvent.at)
+                           .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "escalate")
+                           .order_by(TicketEvent.id.desc()).limit(1)).first()
+    if last is not None and (last.actor, last.note) == (actor.label, note) and now - last.at < RESENT_WITHIN:
+        raise Conflict(Reason.ALREADY_ESCALATED, number=ticket.number)
+    return record(session, ticket, "escalate", actor, now=now, note=note, unit_id=ticket.unit_id)
 
 
 def is_overdue(ticket: Ticket, now: dt.datetime | None = None) -> bool:

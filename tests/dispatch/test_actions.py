@@ -153,6 +153,21 @@ def test_extension_requested_and_decided(session: Session, operator: Actor, hous
         act(session, supervisor, ticket, "decide_extension", approve=False)
 
 
+def test_an_escalation_sent_twice_from_the_same_page_chases_once(session: Session, operator: Actor, housing: Actor,
+                                                                  supervisor: Actor) -> None:
+    """The back button and a second click resend the 督办 form: the same words from the same
+    person within minutes are refused, not a second chase; other words are a new 督办."""
+    ticket = in_progress(session, operator, housing)
+    shown = str(ticket.version)
+    act(session, supervisor, ticket, "escalate", note="请尽快办理", expected_version=shown)
+    with pytest.raises(Conflict) as caught:
+        act(session, supervisor, ticket, "escalate", note="请尽快办理", expected_version=shown)
+    assert caught.value.reason is Reason.ALREADY_ESCALATED
+    events = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)).all()
+    assert events.count("escalate") == 1
+    act(session, supervisor, ticket, "escalate", note="再次督办", expected_version=shown)
+
+
 def test_the_page_form_spelling_still_works(session: Session, operator: Actor, housing: Actor) -> None:
     """The ticket page posts `extend`, `unit_code`, `working_days` and one `text` box."""
     ticket = new_ticket(session)
