@@ -37,7 +37,7 @@ def seed(session: Session, city: City, *, now: dt.datetime | None = None) -> boo
     units: dict[str, int] = {code: id_ for code, id_ in session.execute(select(Unit.code, Unit.id))}
     if any(e.unit is not None and e.unit not in units for e in city.catalogue.entries):
         return False   # the city's units are not imported yet (`hotline units import`)
-    version = CatalogueVersion(created_at=now or utcnow(), created_by="city file", note="seeded from the city file")
+    version = CatalogueVersion(created_at=now or utcnow(), created_by="城市配置文件", note="按城市配置文件初始化")
     session.add(version)
     session.flush()
     session.add_all(CatalogueEntry(code=e.code, version_id=version.id, level1=e.level1, level2=e.level2,

@@ -584,8 +584,8 @@ class _Generator:
             return False
         story.merged_into = main
         self.w.event(story, at, self.operator, "merge", to_state=State.MERGED.value,
-                     note=f"merged into {main.row['number']}", data={"into": main.row["number"]})
-        self.w.event(main, at, self.operator, "merge_in", note=f"{row['number']} merged in", unit_id=unit_id,
+                     note=f"已并入工单 {main.row['number']}", data={"into": main.row["number"]})
+        self.w.event(main, at, self.operator, "merge_in", note=f"工单 {row['number']} 已并入本工单", unit_id=unit_id,
                      data={"merged": row["number"]})
         main.events[-1].from_state = main.events[-1].to_state = state
         main.events.sort(key=lambda e: (e.at, e.seq))

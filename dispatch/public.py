@@ -14,7 +14,7 @@ from dispatch.lifecycle import is_overdue
 from dispatch.masking import mask_name, mask_phone, mask_text
 from dispatch.models import Ticket, TicketEvent, Unit
 from dispatch.states import BOARD_BUCKET, State
-from dispatch.vocabulary import LABELS_ZH
+from dispatch.vocabulary import PUBLIC_LABELS_ZH
 
 # Actions a citizen sees on the timeline; internal notes (return reasons, escalations) stay inside.
 PUBLIC_ACTIONS = {"receive", "transfer", "accept", "return", "resolve", "answer", "close", "reopen",
@@ -56,7 +56,7 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         if action not in PUBLIC_ACTIONS:
             continue
         entry: dict[str, Any] = {"at": at.isoformat(), "action": action,
-                                 "state": to_state, "state_label": LABELS_ZH.get(to_state, to_state)}
+                                 "state": to_state, "state_label": PUBLIC_LABELS_ZH.get(to_state, to_state)}
         if unit_id is not None:
             entry["unit"] = unit_names.get(unit_id)
         if action in REPLY_ACTIONS and note:
@@ -66,7 +66,7 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
     return {
         "number": ticket.number,
         "state": state.value,
-        "state_label": LABELS_ZH[state.value],
+        "state_label": PUBLIC_LABELS_ZH[state.value],
         "bucket": BOARD_BUCKET[state].value,
         "channel": ticket.channel,
         "type": ticket.request_type,

@@ -147,6 +147,10 @@ LABELS_ZH: dict[str, str] = {
     "operator": "话务员", "unit_staff": "承办单位", "supervisor": "督办员", "admin": "管理员",
 }
 
+# What a citizen reads of the states (the status page, texts, Open311): a unit's return is
+# work in progress to them, not a refusal.
+PUBLIC_LABELS_ZH: dict[str, str] = {**LABELS_ZH, "returned": "重新派单中"}
+
 REQUEST_TYPE_BY_ZH = {LABELS_ZH[t.value]: t for t in RequestType}
 
 

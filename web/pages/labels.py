@@ -85,6 +85,15 @@ def label(value: str | None) -> str:
 FORWARD_PART_ACTIONS_ZH = {"part_accept": "下级单位签收", "part_reply": "下级单位答复"}
 
 
+# A citizen's timeline: 回访关闭 read as if every close followed a follow-up call, and 退单
+# as a refusal.
+PUBLIC_ACTIONS_ZH = {"close": "已关闭", "return": "重新派单"}
+
+
+def public_action_label(value: str) -> str:
+    return PUBLIC_ACTIONS_ZH.get(value) or ACTIONS_ZH.get(value, value)
+
+
 def action_label(value: str, role: str | None = None) -> str:
     if role == "forward" and value in FORWARD_PART_ACTIONS_ZH:
         return FORWARD_PART_ACTIONS_ZH[value]
@@ -149,7 +158,7 @@ NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation"
 # A unit's part in a ticket (dispatch/parts.py): its role and how far it got.
 PART_ROLES_ZH = {"co": "协办", "forward": "转派"}
 PART_STATUS_ZH = {"pending": "待签收", "accepted": "已签收", "returned": "已退回", "replied": "已答复",
-                  "waived": "同意先行办结", "withdrawn": "已撤回"}
+                  "waived": "免予答复（督办同意主办先行办结）", "withdrawn": "已撤回"}
 
 ROLES_ZH = {"operator": "话务员", "unit_staff": "承办单位工作人员", "supervisor": "督办员", "admin": "管理员"}
 UNIT_KINDS_ZH = {"department": "部门", "township": "乡镇街道", "other": "其他"}

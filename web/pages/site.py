@@ -44,7 +44,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.auto_reload = False   # the templates ship with the code: no stat of each file per page
-    env.filters.update(label=labels.label, action=labels.action_label, local=labels.local_time,
+    env.filters.update(label=labels.label, action=labels.action_label, public_action=labels.public_action_label, local=labels.local_time,
                        short=labels.short_time, pct=labels.percent,
                        actor=labels.actor_label, phone=labels.phone_label, contact=labels.contact_label,
                        activity_detail=labels.activity_detail)
