@@ -67,7 +67,7 @@ def _soonest(tickets: Any) -> list[Any]:
 @dataclass(frozen=True)
 class InboxCounts:
     total: Bounded
-    new: Bounded        # transferred, not yet accepted (a part: not yet taken)
+    new: Bounded        # transferred or reopened, not yet accepted (a part: not yet taken)
     near: Bounded       # deadline within NEAR_DUE
     overdue: Bounded
 
@@ -89,7 +89,9 @@ def _counts_statement() -> Any:
     pending = literal_column(f"'{TransferOutcome.PENDING.value}'")
     return select(
         upto(lambda t: [_in_unit_states(t)], lambda p, t: [], 0),
-        upto(lambda t: [t.c.state == literal_column(f"'{State.TRANSFERRED.value}'")],
+        # A reopened ticket (重办) waits to be accepted again, as a transferred one does.
+        upto(lambda t: [t.c.state.in_([literal_column(f"'{State.TRANSFERRED.value}'"),
+                                       literal_column(f"'{State.REOPENED.value}'")])],
              lambda p, t: [p.c.outcome == pending], 1),
         upto(lambda t: [_in_unit_states(t), *near(t)], lambda p, t: near(t), 2),
         upto(lambda t: [_in_unit_states(t), t.c.deadline < bindparam("now")],

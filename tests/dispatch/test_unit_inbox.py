@@ -107,8 +107,8 @@ def test_an_own_line_shows_its_escalations_and_latest_forward_a_part_neither(
     now = utcnow()
     ticket = _transfer(session, operator, "housing", deadline=now + dt.timedelta(days=2), co=("transport",), now=now)
     lifecycle.accept(session, ticket, housing, now=now)
-    for _ in range(2):
-        lifecycle.escalate(session, ticket, supervisor, "请尽快办理", now=now)
+    for n in range(2):
+        lifecycle.escalate(session, ticket, supervisor, f"请尽快办理（第{n + 1}次）", now=now)
     forwarding.forward(session, ticket, housing, unit_by_code(session, "gas"), now=now)
     co_handling.return_part(session, ticket, gas, "非公司管网", now=now)
     forwarding.forward(session, ticket, housing, unit_by_code(session, "gas"), now=now)
@@ -155,3 +155,21 @@ def test_the_latest_notices_come_with_the_unread_count_up_to_its_limit(session: 
     assert str(latest.unread) == "2+"
     everything = notices.latest(session, housing.id)
     assert everything.unread == Bounded(3) and everything.notices[-1].ticket_number is None
+
+
+def test_a_reopened_ticket_waits_to_be_accepted_again_and_counts_as_new(
+        session: Session, units: City, operator: Actor) -> None:
+    """重办 needs 签收 again: it is counted with what waits to be taken, as a transfer is."""
+    from dispatch.vocabulary import Rating
+
+    housing = unit_staff(session, "housing")
+    now = utcnow()
+    ticket = _transfer(session, operator, "housing", deadline=now + dt.timedelta(days=3), now=now)
+    lifecycle.accept(session, ticket, housing, now=now)
+    lifecycle.resolve(session, ticket, housing, "已修复", now=now)
+    session.flush()
+    assert unit_inbox.counts(session, housing.unit_id, now).new == Bounded(0)  # type: ignore[arg-type]
+    lifecycle.rate(session, ticket, Rating.UNSATISFIED, Actor.citizen("web"), now=now)
+    session.flush()
+    assert ticket.state == "reopened"
+    assert unit_inbox.counts(session, housing.unit_id, now).new == Bounded(1)  # type: ignore[arg-type]

@@ -155,6 +155,8 @@ NO_TIER = "不定档（件数少，区间过宽）"
 NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期",
                    "co_handling": "协办", "forwarded": "转派", "part": "协办/转派进展",
                    "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批"}
+# A unit's own tickets in its inbox, by what the unit has to do: take it (签收) or work it.
+INBOX_STATES_ZH = {"transferred": "待签收", "reopened": "重办 · 待签收", "in_progress": "已签收"}
 # A unit's part in a ticket (dispatch/parts.py): its role and how far it got.
 PART_ROLES_ZH = {"co": "协办", "forward": "转派"}
 PART_STATUS_ZH = {"pending": "待签收", "accepted": "已签收", "returned": "已退回", "replied": "已答复",

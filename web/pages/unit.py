@@ -19,8 +19,8 @@ from dispatch.catalogue_file import DeadlineClass
 from dispatch.clock import utcnow
 from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
-from web.pages.labels import (NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH,
-                               time_left)
+from web.pages.labels import (INBOX_STATES_ZH, NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH,
+                               WEBHOOK_STATUS_ZH, time_left)
 from web.pages.site import NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
 
@@ -83,7 +83,8 @@ def inbox_lines(session: Session, unit_id: int, page: int = 1, *, now: dt.dateti
     rows = None
     if render is not None:
         rows = InboxRows.made(render, {"inbox": lines, "unit_names": unit_names or {}, "deadline_classes": classes or {},
-                                       "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH})
+                                       "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
+                                       "inbox_states": INBOX_STATES_ZH})
     return {"inbox": lines, "inbox_rows": rows, "recent": unit_inbox.recent(session, unit_id), "page": page,
             "pages": pages, "counts": counts}
 
@@ -101,7 +102,7 @@ def inbox_context(session: Session, unit_id: int, unit_names: dict[int, str],
     return {**(inbox_lines(session, unit_id, page) if with_lines else {}),
             "unit_names": unit_names, "deadline_classes": classes or {},
             **notices_context(session, unit_id),
-            "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
+            "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH, "inbox_states": INBOX_STATES_ZH,
             # The unit's own system: where its events go and how the last ones fared (no secret).
             "webhook_url": hook.url if hook else None,
             "deliveries": webhooks.deliveries_of(session, unit_id, limit=DELIVERIES_SHOWN) if hook else [],
