@@ -471,3 +471,19 @@ def test_every_event_of_the_loop_reads_in_chinese_in_the_audit_log() -> None:
     for action in ("follow_up", "follow_up_call", "merge_in", "main_resolved", "handover", "handover_call",
                    "redispatch", "dispute", "refuse_dispute", "rate"):
         assert re.search(r"[\u4e00-\u9fff]", ACTIONS_ZH[action]), action
+
+
+def test_a_refused_action_keeps_what_was_typed_in_its_own_form_only(client: TestClient, services: Services) -> None:
+    """An extension asked for 0 days is refused: the 延期理由 typed comes back in the extension
+    form, not in the other forms on the page that also name their box text."""
+    login(client, "operator")
+    number = file_call(client, "小区门口下水道堵塞，污水外溢", phone="13803917011")
+    assert act(client, number, "transfer", unit_code="housing").status_code == 303
+    login(client, "housing")
+    assert act(client, number, "accept").status_code == 303
+    refused = act(client, number, "extend", working_days="0", text="需要协调排水公司疏通主管网")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    page = refused.text  # type: ignore[attr-defined]
+    extend_form = page[page.index('id="extend-form"'):].split("</form>")[0]
+    assert 'value="需要协调排水公司疏通主管网"' in extend_form
+    assert page.count("需要协调排水公司疏通主管网") == 1

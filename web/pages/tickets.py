@@ -193,7 +193,7 @@ async def ticket_page(request: Request, *, error: str | None = None, status: int
     call = request.query_params.get("call", "")
     if done and call.startswith("dial_"):
         done = f"{done}{label(call)}。"
-    context.update(error=error, done=done, form=form or {},
+    context.update(error=error, done=done, form=form or {}, posted=request.path_params.get("action"),
                    bridge_on=pbx_bridge(request.app.state) is not None)
     return site.render(request, "ticket.html", context, status)
 
