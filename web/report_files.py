@@ -109,7 +109,11 @@ def render_csv(data: dict[str, Any]) -> str:
     for section in data["sections"]:
         for table in section.get("tables", []):
             writer.writerow([])
-            writer.writerow([f"{report_section(section['key'])} / {report_section(table['name'])}"])
+            # A section's own table is named once (话务, not 话务 / 话务).
+            named = report_section(section["key"])
+            if table["name"] != section["key"]:
+                named += f" / {report_section(table['name'])}"
+            writer.writerow([named])
             writer.writerow([heading(k, kind, section) for k, kind in table["columns"]])
             for row in table["rows"]:
                 writer.writerow([csv_cell(v, kind) for v, (_, kind) in zip(row, table["columns"])])

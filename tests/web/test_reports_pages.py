@@ -97,6 +97,9 @@ def test_without_a_pdf_engine_the_report_still_comes_as_html_and_csv(quick: Serv
     (day, *_) = kept(quick)
     assert day.pdf is None and day.pdf_note == REPORT_NO_PDF
     assert day.html.startswith("<!doctype html>") and day.csv.startswith("\ufeff12345 热线日报")
+    # Each table under one line naming it: a section's own table once, another as section / table.
+    names = [line for line in day.csv.splitlines() if line and "," not in line][1:]
+    assert "话务" in names and "话务 / 话务" not in day.csv and any(" / " in n for n in names)
 
 
 def test_supervisors_download_every_format_and_units_their_own_part(quick: Services) -> None:
