@@ -91,6 +91,7 @@ class Reason(enum.StrEnum):
     WEBHOOK_URL_INVALID = "webhook_url_invalid"  # value
     # -- configuration files (the CLI and start-up) -----------------------------------------
     FILE_UNREADABLE = "file_unreadable"        # path, error
+    NOT_UTF8 = "not_utf8"                      # name
     DUPLICATE_UNIT_CODES = "duplicate_unit_codes"  # codes
     UNKNOWN_PARENT = "unknown_parent"          # unit, parent
     CATEGORY_UNKNOWN_UNIT = "category_unknown_unit"  # category, code

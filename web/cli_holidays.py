@@ -49,19 +49,20 @@ def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
 
     @group.command(name="import", help="Import lines like '2027-02-06..2027-02-13 holiday 春节' from FILE "
                                        "('-' for standard input); nothing is written if any line is wrong.")
-    @click.argument("file", type=click.File("r", encoding="utf-8"))
+    @click.argument("file", type=click.File("rb"))
     @click.option("--dry-run", is_flag=True, help="only show what would change")
     def import_file(file, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
         import getpass
 
         from dispatch import calendar_days
         from dispatch.actors import Actor
+        from dispatch.text_files import decode_text
         from web.cli_db import database_session
         from web.messages import describe
         from web.pages import labels
 
-        text = file.read()
         with database_session(get_settings, write=True) as session:
+            text = decode_text(file.read(), Path(file.name).name)
             planned = calendar_days.plan_import(session, text)
             for p in planned.problems:
                 click.echo((f"第 {p.line} 行：" if p.line else "") + describe(p.error), err=True)

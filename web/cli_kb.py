@@ -20,18 +20,19 @@ def kb_group(get_settings: Callable[[], Settings]) -> click.Group:
 
     @group.command(name="import", help="Import articles from FILE ('-' for standard input), one JSON object a "
                                        "line; nothing is stored if any line is wrong.")
-    @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+    @click.argument("file", type=click.File("rb"))
     @click.option("--draft", is_flag=True, help="store them as drafts for the editors to publish")
     def import_file(file, draft: bool) -> None:  # type: ignore[no-untyped-def]
         import getpass
 
         from dispatch import kb
         from dispatch.actors import Actor
+        from dispatch.text_files import decode_text
         from web.cli_db import database_session
         from web.messages import describe
 
-        lines = file.read().splitlines()
         with database_session(get_settings, write=True) as session:
+            lines = decode_text(file.read(), Path(file.name).name).splitlines()
             result = kb.import_lines(session, lines, Actor.system(f"cli:{getpass.getuser()}"),
                                      publish_them=not draft)
             for p in result.problems:

@@ -55,3 +55,15 @@ def test_a_file_with_a_wrong_line_is_refused_whole_in_chinese(run, tmp_path: Pat
         assert session.scalar(select(CalendarDay)) is None
     weekends = run("holidays", "list", "--year", "2028")
     assert "2028 年的节假日尚未录入，期限按周末计算" in weekends.stdout
+
+
+def test_a_notice_saved_with_a_bom_imports_and_a_gbk_one_is_refused_in_chinese(  # type: ignore[no-untyped-def]
+        run, tmp_path: Path, sessions: sessionmaker[Session]) -> None:
+    gbk = tmp_path / "h_gbk.txt"
+    gbk.write_bytes("2027-01-01 holiday 元旦\n".encode("gbk"))
+    refused = run("holidays", "import", str(gbk))
+    assert refused.exit_code == 1 and "文件 h_gbk.txt 不是 UTF-8 编码的文本" in refused.output
+    bom = tmp_path / "notepad.txt"
+    bom.write_text("2027-01-01 holiday 元旦\n", encoding="utf-8-sig")
+    done = run("holidays", "import", str(bom))
+    assert done.exit_code == 0 and "新增 2027-01-01 节假日 元旦" in done.stdout

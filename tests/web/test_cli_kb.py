@@ -61,3 +61,13 @@ def test_the_demo_base_imports_exports_and_imports_back_unchanged(run, tmp_path:
     again.write_text(exported, encoding="utf-8")
     assert "未变 55 篇" in run("kb", "import", str(again)).stdout
     assert _count(sessions) == 55
+
+
+def test_a_gbk_file_is_refused_in_chinese(run, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                          sessions: sessionmaker[Session]) -> None:
+    article = {"title": "停水怎么办", "body": "联系供水企业。", "unit": "water"}
+    gbk = tmp_path / "kb_gbk.jsonl"
+    gbk.write_bytes(json.dumps(article, ensure_ascii=False).encode("gbk") + b"\n")
+    result = run("kb", "import", str(gbk))
+    assert result.exit_code == 1 and "文件 kb_gbk.jsonl 不是 UTF-8 编码的文本" in result.output
+    assert _count(sessions) == 0

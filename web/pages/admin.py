@@ -19,6 +19,7 @@ from dispatch.actions import optional_int
 from dispatch.errors import DispatchError, InvalidInput, NotFound, Reason
 from dispatch.models import Unit
 from dispatch.staff_activity import ActivityFilter, ActivityKind
+from dispatch.text_files import decode_text
 from dispatch.vocabulary import Role
 from web import config_changes
 from web.auth import staff_only
@@ -262,9 +263,9 @@ async def _import_text(form: Any) -> str:
         if len(raw) > unit_admin.MAX_IMPORT_CHARS * 4:
             raise unit_admin.UnitImportError(["文件过大"])
         try:
-            return raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise unit_admin.UnitImportError(["文件不是 UTF-8 编码的文本"]) from None
+            return decode_text(raw, upload.filename)
+        except InvalidInput as exc:
+            raise unit_admin.UnitImportError([describe(exc)]) from None
     return str(form.get("text") or "")
 
 
