@@ -48,6 +48,7 @@ OFFICIAL_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb
 FESTIVALS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
 log = logging.getLogger(__name__)
 _RANGE = re.compile(r"\s*(?:\.\.|~|～|至)\s*")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,9 @@ def parse_day(text: str, field_name: str = "day") -> dt.date:
     try:
         return dt.date.fromisoformat((text or "").strip())
     except ValueError:
-        raise InvalidInput(field_name, Reason.BAD_DATE, value=text) from None
+        # 2027-02-30 is written right: telling its writer the format is wrong misleads.
+        reason = Reason.NO_SUCH_DATE if _ISO_DAY.fullmatch((text or "").strip()) else Reason.BAD_DATE
+        raise InvalidInput(field_name, reason, value=text) from None
 
 
 def span(start: dt.date, end: dt.date | None) -> list[dt.date]:

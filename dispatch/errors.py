@@ -111,6 +111,7 @@ class Reason(enum.StrEnum):
     NOT_JSON = "not_json"
     NOT_JSON_OBJECT = "not_json_object"
     BAD_DATE = "bad_date"                      # value
+    NO_SUCH_DATE = "no_such_date"              # value: written YYYY-MM-DD, but not on the calendar
     BAD_LEVEL = "bad_level"                    # value
     DATE_OUT_OF_RANGE = "date_out_of_range"    # low, high
     PERIOD_REVERSED = "period_reversed"

@@ -129,6 +129,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.NOT_JSON: "请求不是有效的 JSON。",
     Reason.NOT_JSON_OBJECT: "请求应为 JSON 对象。",
     Reason.BAD_DATE: "{field}格式应为 YYYY-MM-DD，收到「{value}」。",
+    Reason.NO_SUCH_DATE: "{field}「{value}」不存在，请核对月份和日期。",
     Reason.BAD_LEVEL: "{field}应为 1、2 或 3，收到「{value}」。",
     Reason.DATE_OUT_OF_RANGE: "{field}须在 {low} 至 {high} 之间。",
     Reason.PERIOD_REVERSED: "开始日期不能晚于结束日期。",

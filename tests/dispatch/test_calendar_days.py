@@ -114,7 +114,8 @@ def test_coverage_says_which_years_are_entered_official_or_weekends_only(session
 
 
 @pytest.mark.parametrize("text, reason", [
-    ("2027-02-30 holiday 春节", Reason.BAD_DATE),
+    ("2027-02-30 holiday 春节", Reason.NO_SUCH_DATE),
+    ("2027/02/03 holiday 春节", Reason.BAD_DATE),
     ("2031-01-01 holiday 元旦", Reason.DATE_OUT_OF_RANGE),
     ("2027-02-10 调休上班 春节", Reason.WORKDAY_NOT_WEEKEND),   # a Wednesday
     ("2027-01-01 holiday 元旦\n2027-01-01 holiday 元旦", Reason.DAY_REPEATED),
@@ -131,6 +132,13 @@ def test_bad_lines_are_refused_with_their_reason_and_line(session: Session, text
     with pytest.raises(Exception):
         calendar_days.apply(session, planned, SUPERVISOR)
     assert session.scalar(select(CalendarDay)) is None
+
+
+def test_a_day_the_calendar_lacks_is_said_not_to_exist_rather_than_misformatted(session: Session) -> None:
+    from web.messages import describe
+
+    planned = calendar_days.plan_import(session, "2027-02-30 holiday 春节", TODAY)
+    assert describe(planned.problems[0].error) == "日期「2027-02-30」不存在，请核对月份和日期。"
 
 
 def test_a_day_set_otherwise_is_refused_and_one_set_alike_is_skipped(session: Session) -> None:
