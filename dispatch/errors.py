@@ -92,8 +92,6 @@ class Reason(enum.StrEnum):
     # -- configuration files (the CLI and start-up) -----------------------------------------
     FILE_UNREADABLE = "file_unreadable"        # path, error
     NOT_UTF8 = "not_utf8"                      # name
-    DUPLICATE_UNIT_CODES = "duplicate_unit_codes"  # codes
-    UNKNOWN_PARENT = "unknown_parent"          # unit, parent
     CATEGORY_UNKNOWN_UNIT = "category_unknown_unit"  # category, code
     GAZETTEER_UNKNOWN_UNIT = "gazetteer_unknown_unit"  # code
     BAD_ROUTING_RULE = "bad_routing_rule"      # rule

@@ -157,10 +157,10 @@ class ImportPlan:
         return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
-def parse_units(text: str) -> list[ImportedUnit]:
+def parse_units(text: str, max_chars: int | None = MAX_IMPORT_CHARS) -> list[ImportedUnit]:
     """The units of a city file (or of just its "units" list), checked one by one."""
-    if len(text) > MAX_IMPORT_CHARS:
-        raise UnitImportError([f"内容过长（超过 {MAX_IMPORT_CHARS // 1000} 千字符）"])
+    if max_chars is not None and len(text) > max_chars:
+        raise UnitImportError([f"内容过长（超过 {max_chars // 1000} 千字符）"])
     if not text.strip():
         raise UnitImportError(["请粘贴或上传单位 JSON"])
     try:
@@ -227,15 +227,17 @@ def _duty_phone(raw: Any, where: str) -> str | None:
         raise InvalidInput("units", f"{where}：值班电话 duty_phone 不是有效号码，收到 {_shown(raw)}") from None
 
 
-def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
-    """What importing these units would change; refuses unknown parents and parent loops."""
-    existing = {u.code: u for u in session.scalars(select(Unit))}
-    codes = {u.id: u.code for u in existing.values()}
-    parents = {code: codes.get(u.parent_id) if u.parent_id else None for code, u in existing.items()}
+def parent_problems(units: list[ImportedUnit], stored: dict[str, str | None] | None) -> list[str]:
+    """Unknown parents and loops of parents, each named by line and unit. `stored`: the
+    parent of each unit in the database, which a parent may also be; None for a city file,
+    which must name every parent it uses (it is loaded alone at start)."""
+    in_file = {u.code for u in units}
+    parents = dict(stored or {})
     problems = []
     for unit in units:
-        if unit.parent is not None and unit.parent not in parents and unit.parent not in {u.code for u in units}:
-            problems.append(f"第 {unit.line} 行，单位 {unit.code}：上级单位 {unit.parent} 既不在文件中，也不在系统中")
+        if unit.parent is not None and unit.parent not in parents and unit.parent not in in_file:
+            where = "既不在文件中，也不在系统中" if stored is not None else "不在文件中"
+            problems.append(f"第 {unit.line} 行，单位 {unit.code}：上级单位 {unit.parent} {where}")
         if unit.parent == unit.code:
             problems.append(f"第 {unit.line} 行，单位 {unit.code}：上级单位不能是自己")
     parents.update({u.code: u.parent for u in units})
@@ -243,6 +245,15 @@ def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
         loop = _loop(parents, unit.code)
         if loop and unit.parent != unit.code and loop[0] == unit.code:
             problems.append(f"第 {unit.line} 行，单位 {unit.code}：上级单位形成循环（{' → '.join(loop)}）")
+    return problems
+
+
+def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
+    """What importing these units would change; refuses unknown parents and parent loops."""
+    existing = {u.code: u for u in session.scalars(select(Unit))}
+    codes = {u.id: u.code for u in existing.values()}
+    parents = {code: codes.get(u.parent_id) if u.parent_id else None for code, u in existing.items()}
+    problems = parent_problems(units, parents)
     if problems:
         raise UnitImportError(problems[:MAX_PROBLEMS])
     added, changed, unchanged = [], [], 0

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from dispatch.catalogue_file import CatalogueFile, load_catalogue_file
 from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import Unit
-from dispatch.phone import normalise_phone
+from dispatch.text_files import read_text_file
+from dispatch.unit_admin import MAX_PROBLEMS, UnitImportError, parent_problems, parse_units
 from dispatch.vocabulary import UnitKind
 
 CITIES_DIR = Path(__file__).parent / "cities"
@@ -27,6 +28,8 @@ class UnitSpec:
     parent: str | None
     # 值班电话: where chasing texts go; None sends none (the inbox still shows them).
     duty_phone: str | None = None
+    line: int = 0                  # in the city file, for the import's words
+    active: bool | None = None     # None: the file does not say
 
 
 @dataclass(frozen=True)
@@ -47,14 +50,20 @@ class City:
 
 
 def load_city(path: Path) -> City:
+    """The city file, its units checked as the units page's import checks them (raises
+    UnitImportError naming each problem's line and unit); other faults raise InvalidInput."""
     try:
-        raw: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-        units = tuple(
-            UnitSpec(code=str(u["code"]), name=str(u["name"]), kind=UnitKind(u.get("kind", "department")),
-                     parent=u.get("parent"),
-                     duty_phone=normalise_phone(str(u["duty_phone"])) if u.get("duty_phone") else None)
-            for u in raw["units"]
-        )
+        text = read_text_file(path)
+    except OSError as exc:
+        raise InvalidInput("city", Reason.FILE_UNREADABLE, path=str(path), error=repr(exc)) from exc
+    found = parse_units(text, max_chars=None)
+    problems = parent_problems(found, None)
+    if problems:
+        raise UnitImportError(problems[:MAX_PROBLEMS])
+    units = tuple(UnitSpec(code=u.code, name=u.name, kind=UnitKind(u.kind), parent=u.parent,
+                           duty_phone=u.duty_phone, line=u.line, active=u.active) for u in found)
+    try:
+        raw: dict[str, Any] = json.loads(text)
         city = City(code=raw["city"]["code"], name=raw["city"]["name"], units=units,
                     categories=dict(raw.get("categories", {})),
                     local_categories=frozenset(raw.get("local_categories", [])),
@@ -76,14 +85,8 @@ def _beside(city_file: Path, name: str) -> Path:
 
 
 def _check(city: City) -> None:
-    codes = [u.code for u in city.units]
-    duplicates = {c for c in codes if codes.count(c) > 1}
-    if duplicates:
-        raise InvalidInput("city", Reason.DUPLICATE_UNIT_CODES, codes=sorted(duplicates))
-    known = set(codes)
-    for unit in city.units:
-        if unit.parent is not None and unit.parent not in known:
-            raise InvalidInput("city", Reason.UNKNOWN_PARENT, unit=unit.code, parent=unit.parent)
+    """What refers to the units (load_city has checked the units themselves)."""
+    known = {u.code for u in city.units}
     for category, code in city.categories.items():
         if code not in known:
             raise InvalidInput("city", Reason.CATEGORY_UNKNOWN_UNIT, category=category, code=code)

@@ -489,11 +489,17 @@ def units() -> None:
 @click.argument("city_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def units_import(city_file: Path) -> None:
     from dispatch import catalogue
+    from dispatch.unit_admin import UnitImportError
     from dispatch.units import import_units, load_city
     from web.cli_db import database_session
 
     with database_session(_settings, write=True) as session:
-        city = load_city(city_file)
+        try:
+            city = load_city(city_file)
+        except UnitImportError as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            raise click.ClickException(f"{city_file.name}：{len(exc.problems)} 处错误，没有导入任何单位。") from None
         summary = import_units(session, city)
         seeded = catalogue.seed(session, city)
     click.echo(f"{city.name}: {summary.added} units added, {summary.updated} updated, "

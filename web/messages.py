@@ -111,8 +111,6 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.WEBHOOK_URL_INVALID: "对接地址「{value}」不是有效的网址，请填写以 https:// 或 http:// 开头的完整地址。",
     Reason.FILE_UNREADABLE: "无法读取{field}文件 {path}：{error}",
     Reason.NOT_UTF8: "文件 {name} 不是 UTF-8 编码的文本，请另存为 UTF-8 后再导入。",
-    Reason.DUPLICATE_UNIT_CODES: "城市配置中单位代码重复：{codes}。",
-    Reason.UNKNOWN_PARENT: "单位 {unit} 的上级单位「{parent}」不存在。",
     Reason.CATEGORY_UNKNOWN_UNIT: "类别「{category}」指向不存在的单位「{code}」。",
     Reason.GAZETTEER_UNKNOWN_UNIT: "地名表指向不存在的单位「{code}」。",
     Reason.BAD_ROUTING_RULE: "分派规则需要关键词和已有的单位：{rule}",

@@ -56,7 +56,33 @@ def test_units_import_refuses_a_broken_city_file(run, tmp_path: Path) -> None:  
     path.write_text(json.dumps({"city": {"code": "x", "name": "X"},
                                 "units": [{"code": "a", "name": "A", "parent": "nowhere"}]}))
     result = run("units", "import", str(path))
-    assert result.exit_code != 0 and "上级单位「nowhere」不存在" in result.output and "unknown_parent" in result.output
+    assert result.exit_code != 0 and "第 1 行，单位 a：上级单位 nowhere 不在文件中" in result.output
+
+
+def test_units_import_names_each_bad_unit_by_line_in_chinese_as_the_page_does(  # type: ignore[no-untyped-def]
+        run, sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": [
+        {"name": "没有代码"},
+        {"code": "x1", "name": "西山", "kind": "街道"},
+        {"code": "x2", "name": "东山"},
+    ]}, ensure_ascii=False, indent=1), encoding="utf-8")
+    result = run("units", "import", str(path))
+    assert result.exit_code == 1
+    assert "第 7 行（第 1 个单位）：code 应为" in result.stderr
+    assert "第 10 行（第 2 个单位），单位 x1：类型 kind 应为 department（部门）" in result.stderr and "街道" in result.stderr
+    assert "city.json：2 处错误，没有导入任何单位" in result.stderr
+    assert "KeyError" not in result.output and "ValueError" not in result.output
+    with sessions() as session:
+        assert session.scalar(select(Unit)) is None
+
+
+def test_units_import_reads_a_city_file_saved_with_a_bom(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": [{"code": "a", "name": "甲"}]},
+                               ensure_ascii=False), encoding="utf-8-sig")
+    result = run("units", "import", str(path))
+    assert result.exit_code == 0 and "1 units added" in result.output
 
 
 def test_users_add_hashes_the_password_and_binds_unit_staff(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
