@@ -86,6 +86,7 @@ class Reason(enum.StrEnum):
     NO_ACTIVE_UNIT = "no_active_unit"          # code
     PARENT_NOT_FOUND = "parent_not_found"      # parent
     PARENT_LOOP = "parent_loop"                # path
+    UNIT_NAME_TAKEN = "unit_name_taken"        # name, code (of the unit that has it)
     BAD_ACTIVITY_KIND = "bad_activity_kind"    # value
     ONLY_UNIT_STAFF_HAVE_UNIT = "only_unit_staff_have_unit"
     WEBHOOK_URL_INVALID = "webhook_url_invalid"  # value

@@ -83,6 +83,10 @@ def update_unit(session: Session, actor: Actor, unit_id: int, *, name: str, kind
     if unit is None:
         raise NotFound(Reason.UNIT_RECORD_NOT_FOUND, unit_id=unit_id)
     name = _name(name.strip(), f"单位 {unit.code}")
+    if name != unit.name:
+        other = session.scalar(select(Unit.code).where(Unit.name == name, Unit.id != unit.id).limit(1))
+        if other is not None:
+            raise InvalidInput("name", Reason.UNIT_NAME_TAKEN, name=name, code=other)
     kind = _kind(kind, f"单位 {unit.code}")
     parents = _parents(session)
     parent_code = (parent_code or "").strip() or None
@@ -158,7 +162,8 @@ class ImportPlan:
 
 
 def parse_units(text: str, max_chars: int | None = MAX_IMPORT_CHARS) -> list[ImportedUnit]:
-    """The units of a city file (or of just its "units" list), checked one by one."""
+    """The units of a city file (or of just its "units" list), checked one by one, and no
+    two of one name: operators pick units by name in the 转办 and 协办 lists."""
     if max_chars is not None and len(text) > max_chars:
         raise UnitImportError([f"内容过长（超过 {max_chars // 1000} 千字符）"])
     if not text.strip():
@@ -174,6 +179,7 @@ def parse_units(text: str, max_chars: int | None = MAX_IMPORT_CHARS) -> list[Imp
     problems: list[str] = []
     units: list[ImportedUnit] = []
     seen: dict[str, int] = {}
+    named: dict[str, ImportedUnit] = {}
     for index, item in enumerate(items):
         line = lines[index] if index < len(lines) else 0
         where = f"第 {line} 行（第 {index + 1} 个单位）" if line else f"第 {index + 1} 个单位"
@@ -184,9 +190,16 @@ def parse_units(text: str, max_chars: int | None = MAX_IMPORT_CHARS) -> list[Imp
         if isinstance(code, str):
             seen[code] = line
         try:
-            units.append(_unit_from(item, line, where))
+            unit = _unit_from(item, line, where)
         except InvalidInput as exc:
             problems.append(exc.message.split(": ", 1)[1] if exc.message.startswith(f"{exc.field}: ") else exc.message)
+            continue
+        if unit.name in named:
+            first = named[unit.name]
+            problems.append(f"{where}，单位 {unit.code}：名称「{unit.name}」与第 {first.line} 行的单位 {first.code} 相同")
+            continue
+        named[unit.name] = unit
+        units.append(unit)
     if problems:
         raise UnitImportError(problems[:MAX_PROBLEMS])
     if not units:
@@ -249,11 +262,17 @@ def parent_problems(units: list[ImportedUnit], stored: dict[str, str | None] | N
 
 
 def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
-    """What importing these units would change; refuses unknown parents and parent loops."""
+    """What importing these units would change; refuses unknown parents, parent loops and
+    the name of a unit the file leaves as it is."""
     existing = {u.code: u for u in session.scalars(select(Unit))}
     codes = {u.id: u.code for u in existing.values()}
     parents = {code: codes.get(u.parent_id) if u.parent_id else None for code, u in existing.items()}
     problems = parent_problems(units, parents)
+    in_file = {u.code for u in units}
+    kept_names = {u.name: code for code, u in existing.items() if code not in in_file}
+    for unit in units:
+        if unit.name in kept_names:
+            problems.append(f"第 {unit.line} 行，单位 {unit.code}：名称「{unit.name}」已是单位 {kept_names[unit.name]} 的名称")
     if problems:
         raise UnitImportError(problems[:MAX_PROBLEMS])
     added, changed, unchanged = [], [], 0

@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.actors import Actor
 from dispatch.catalogue_file import CatalogueFile, load_catalogue_file
 from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import Unit
 from dispatch.text_files import read_text_file
-from dispatch.unit_admin import MAX_PROBLEMS, UnitImportError, parent_problems, parse_units
+from dispatch.unit_admin import (MAX_PROBLEMS, ImportedUnit, ImportPlan, UnitImportError, apply_import,
+                                 parent_problems, parse_units, plan_import)
 from dispatch.vocabulary import UnitKind
 
 CITIES_DIR = Path(__file__).parent / "cities"
@@ -130,6 +132,18 @@ def import_units(session: Session, city: City) -> ImportSummary:
             existing[spec.code].parent_id = parent_id
     session.flush()
     return ImportSummary(added=added, updated=updated)
+
+
+def import_city_units(session: Session, actor: Actor, city: City) -> ImportPlan:
+    """The city file's units imported as the units page imports them (`hotline units import`):
+    checked against the stored units too (a name another unit keeps), all or nothing; a
+    change of parent counts as a change; what the file does not say (active, duty_phone)
+    stays as it is; each change goes to the staff activity log."""
+    units = [ImportedUnit(u.line, u.code, u.name, u.kind.value, u.parent, u.active, u.duty_phone) for u in city.units]
+    plan = plan_import(session, units)
+    if not plan.empty:
+        apply_import(session, actor, units, plan)
+    return plan
 
 
 def unit_by_code(session: Session, code: str) -> Unit:

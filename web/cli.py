@@ -490,19 +490,19 @@ def units() -> None:
 def units_import(city_file: Path) -> None:
     from dispatch import catalogue
     from dispatch.unit_admin import UnitImportError
-    from dispatch.units import import_units, load_city
-    from web.cli_db import database_session
+    from dispatch.units import import_city_units, load_city
+    from web.cli_db import cli_actor, database_session
 
     with database_session(_settings, write=True) as session:
         try:
             city = load_city(city_file)
+            plan = import_city_units(session, cli_actor(), city)
         except UnitImportError as exc:
             for problem in exc.problems:
                 click.echo(problem, err=True)
             raise click.ClickException(f"{city_file.name}：{len(exc.problems)} 处错误，没有导入任何单位。") from None
-        summary = import_units(session, city)
         seeded = catalogue.seed(session, city)
-    click.echo(f"{city.name}: {summary.added} units added, {summary.updated} updated, "
+    click.echo(f"{city.name}: {len(plan.added)} units added, {len(plan.changed)} updated, "
                f"{len(city.units)} in the file")
     if seeded:
         click.echo(f"dispatch catalogue: {len(city.catalogue.entries)} entries seeded")

@@ -106,6 +106,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.NO_ACTIVE_UNIT: "没有在用的单位「{code}」。",
     Reason.PARENT_NOT_FOUND: "上级单位「{parent}」不存在。",
     Reason.PARENT_LOOP: "上级单位形成循环：{path}。",
+    Reason.UNIT_NAME_TAKEN: "单位 {code} 已叫「{name}」，两个单位同名在转办、协办列表中无法区分，请换一个名称。",
     Reason.BAD_ACTIVITY_KIND: "没有这种操作类型。",
     Reason.ONLY_UNIT_STAFF_HAVE_UNIT: "只有承办单位人员属于单位。",
     Reason.WEBHOOK_URL_INVALID: "对接地址「{value}」不是有效的网址，请填写以 https:// 或 http:// 开头的完整地址。",

@@ -38,6 +38,7 @@ def test_a_bare_list_of_units_is_read_too() -> None:
     ('[{"code": "a", "name": "甲\\u0000"}]', "无法保存"),
     ('[\n{"code": "a", "name": "甲"},\n{"code": "a", "name": "乙"}]', "第 3 行（第 2 个单位）：单位 a 重复（第 2 行已有）"),
     ('[1]', "第 1 行（第 1 个单位）：应为一个单位对象"),
+    ('[\n{"code": "a", "name": "甲"},\n{"code": "b", "name": " 甲 "}]', "第 3 行（第 2 个单位），单位 b：名称「甲」与第 2 行的单位 a 相同"),
 ])
 def test_bad_units_are_explained(text: str, words: str) -> None:
     with pytest.raises(UnitImportError) as refused:
@@ -77,3 +78,21 @@ def test_an_import_sets_a_units_duty_phone_and_refuses_a_bad_one(session: Sessio
     with pytest.raises(UnitImportError) as refused:
         parse_units('[{"code": "housing", "name": "住建局", "duty_phone": "12"}]')
     assert "值班电话" in str(refused.value.problems)
+
+
+def test_a_unit_may_not_take_the_name_another_unit_keeps(session: Session, units: City) -> None:
+    from dispatch.errors import InvalidInput, Reason
+    from dispatch.unit_admin import update_unit
+    from dispatch.units import unit_by_code
+
+    admin = Actor(label="admin", role=Role.ADMIN)
+    taken = unit_by_code(session, "housing").name
+    with pytest.raises(UnitImportError, match=f"名称「{taken}」已是单位 housing 的名称"):
+        plan_import(session, parse_units(json.dumps([{"code": "housing-2", "name": taken}], ensure_ascii=False)))
+    water = unit_by_code(session, "water")
+    with pytest.raises(InvalidInput) as refused:
+        update_unit(session, admin, water.id, name=taken, kind="department", parent_code="jiyuan", active=True)
+    assert refused.value.reason is Reason.UNIT_NAME_TAKEN and refused.value.params["code"] == "housing"
+    # Swapping names within one file is no clash: neither name stays with the other unit.
+    swap = [{"code": "housing", "name": water.name, "parent": "jiyuan"}, {"code": "water", "name": taken, "parent": "jiyuan"}]
+    assert len(plan_import(session, parse_units(json.dumps(swap, ensure_ascii=False))).changed) == 2

@@ -77,6 +77,46 @@ def test_units_import_names_each_bad_unit_by_line_in_chinese_as_the_page_does(  
         assert session.scalar(select(Unit)) is None
 
 
+def test_units_import_refuses_a_loop_of_parents_and_counts_a_change_of_parent(  # type: ignore[no-untyped-def]
+        run, sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    path = tmp_path / "city.json"
+    units = [{"code": "qingxi", "name": "清溪镇", "kind": "township"},
+             {"code": "xishan", "name": "西山街道", "kind": "township", "parent": "qingxi"},
+             {"code": "town-hall", "name": "市政府", "kind": "other"}]
+    path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": units}, ensure_ascii=False), encoding="utf-8")
+    assert "3 units added" in run("units", "import", str(path)).output
+    units[0]["parent"] = "xishan"
+    path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": units}, ensure_ascii=False), encoding="utf-8")
+    looped = run("units", "import", str(path))
+    assert looped.exit_code == 1 and "上级单位形成循环（qingxi → xishan → qingxi）" in looped.stderr
+    units[0]["parent"] = "town-hall"
+    path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": units}, ensure_ascii=False), encoding="utf-8")
+    moved = run("units", "import", str(path))
+    assert moved.exit_code == 0 and "0 units added, 1 updated" in moved.output
+    with sessions() as session:
+        hall = session.scalar(select(Unit).where(Unit.code == "town-hall"))
+        assert session.scalar(select(Unit.parent_id).where(Unit.code == "qingxi")) == hall.id
+
+
+def test_units_import_refuses_two_units_of_one_name(run, sessions: sessionmaker[Session],  # type: ignore[no-untyped-def]
+                                                    tmp_path: Path) -> None:
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": [
+        {"code": "water", "name": "水务局"}, {"code": "water2", "name": "水务局"}]}, ensure_ascii=False, indent=1),
+        encoding="utf-8")
+    twice = run("units", "import", str(path))
+    assert twice.exit_code == 1 and "单位 water2：名称「水务局」与第 7 行的单位 water 相同" in twice.stderr
+    path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": [{"code": "water", "name": "水务局"}]},
+                               ensure_ascii=False), encoding="utf-8")
+    assert run("units", "import", str(path)).exit_code == 0
+    path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": [{"code": "water-co", "name": "水务局"}]},
+                               ensure_ascii=False), encoding="utf-8")
+    stored = run("units", "import", str(path))
+    assert stored.exit_code == 1 and "单位 water-co：名称「水务局」已是单位 water 的名称" in stored.stderr
+    with sessions() as session:
+        assert session.scalars(select(Unit.code)).all() == ["water"]
+
+
 def test_units_import_reads_a_city_file_saved_with_a_bom(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "city.json"
     path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": [{"code": "a", "name": "甲"}]},
