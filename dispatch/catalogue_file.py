@@ -6,6 +6,7 @@ above; an entry's terms are its own, its level 2's and the words of both names."
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from dispatch.errors import InvalidInput, Reason
+from dispatch.text_files import read_text_file
 
 LOCAL = "属地"
+LEVELS = ("level1", "level2", "level3")
 # Words of a category's name that say nothing about where a text belongs.
 _EMPTY_WORDS = frozenset({"其他", "管理", "问题", "政策", "服务", "建设", "事务", "工作", "其他补贴", "其他污染"})
 _NAME_SPLIT = re.compile(r"[和与及、/]")
@@ -60,13 +63,21 @@ class CatalogueFile:
     entries: tuple[EntrySpec, ...]
     deadline_classes: dict[str, DeadlineClass]
 
+    def without_unit(self) -> dict[str, int]:
+        """Level 1 -> how many of its entries name no unit and are not 属地: tickets filed
+        under them wait for someone to pick a unit. Worth a warning, not a refusal: a city
+        may leave a category to the operators on purpose."""
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            if entry.unit is None and not entry.local:
+                counts[entry.level1] = counts.get(entry.level1, 0) + 1
+        return counts
+
 
 def load_catalogue_file(path: Path) -> CatalogueFile:
     try:
-        raw: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-        taxonomy = Path(path).parent / raw["taxonomy"]
-        with taxonomy.open(encoding="utf-8", newline="") as handle:
-            rows = [(r["level1"].strip(), r["level2"].strip(), r["level3"].strip()) for r in csv.DictReader(handle)]
+        raw: dict[str, Any] = json.loads(read_text_file(path))
+        rows = read_taxonomy(Path(path).parent / raw["taxonomy"])
         classes = {code: DeadlineClass(code, str(c["name"]), int(c["working_days"]))
                    for code, c in raw.get("deadline_classes", {}).items()}
         entries = _entries(rows, raw.get("level1", {}), raw.get("level2", {}), raw.get("level3", {}))
@@ -76,6 +87,31 @@ def load_catalogue_file(path: Path) -> CatalogueFile:
         if entry.deadline_class is not None and entry.deadline_class not in classes:
             raise InvalidInput("catalogue", Reason.UNKNOWN_DEADLINE_CLASS, code=entry.deadline_class)
     return CatalogueFile(entries=entries, deadline_classes=classes)
+
+
+def read_taxonomy(path: Path) -> list[tuple[str, str, str]]:
+    """The taxonomy's rows (CSV with a header naming level1, level2 and level3, as Excel
+    saves it too); a row that is not three names is refused by its line."""
+    reader = csv.reader(io.StringIO(read_text_file(path), newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    if not set(LEVELS) <= set(header):
+        raise InvalidInput("catalogue", Reason.TAXONOMY_HEADER, name=path.name, header=",".join(header))
+    where = [header.index(level) for level in LEVELS]
+    rows = []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InvalidInput("catalogue", Reason.TAXONOMY_COLUMNS, name=path.name, line=reader.line_num,
+                               expected=len(header), count=len(row))
+        l1, l2, l3 = (row[i].strip() for i in where)
+        for level, cell in zip(LEVELS, (l1, l2, l3)):
+            if not cell:
+                # A blank level would make an entry nobody can name or search for.
+                raise InvalidInput("catalogue", Reason.TAXONOMY_EMPTY_CELL, name=path.name, line=reader.line_num,
+                                   column=level)
+        rows.append((l1, l2, l3))
+    return rows
 
 
 def _entries(rows: list[tuple[str, str, str]], level1: dict[str, Any], level2: dict[str, Any],

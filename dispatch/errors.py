@@ -104,6 +104,9 @@ class Reason(enum.StrEnum):
     BAD_DATETIME = "bad_datetime"              # value
     UNKNOWN_DEADLINE_CLASS = "unknown_deadline_class"  # code
     CATALOGUE_UNKNOWN_UNIT = "catalogue_unknown_unit"  # entry, code
+    TAXONOMY_HEADER = "taxonomy_header"        # name, header
+    TAXONOMY_COLUMNS = "taxonomy_columns"      # name, line, expected, count
+    TAXONOMY_EMPTY_CELL = "taxonomy_empty_cell"  # name, line, column
     # -- at the web's door ------------------------------------------------------------------
     UNSTORABLE = "unstorable"
     BODY_TOO_LARGE = "body_too_large"          # limit

@@ -504,6 +504,9 @@ def units_import(city_file: Path) -> None:
         seeded = catalogue.seed(session, city)
     click.echo(f"{city.name}: {len(plan.added)} units added, {len(plan.changed)} updated, "
                f"{len(city.units)} in the file")
+    for level1, count in (city.catalogue.without_unit() if city.catalogue else {}).items():
+        click.echo(f"注意：派单目录一级分类「{level1}」有 {count} 个类别没有承办单位（unit）也不属地，"
+                   "这些类别的工单需人工分派。", err=True)
     if seeded:
         click.echo(f"dispatch catalogue: {len(city.catalogue.entries)} entries seeded")
 

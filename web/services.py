@@ -85,6 +85,9 @@ class Services:
                             repeat_window=dt.timedelta(hours=settings.repeat_window_hours),
                             policy=load_policy(settings.deadlines_file))
         city = load_city(settings.city_file or DEMO_CITY)
+        for level1, count in (city.catalogue.without_unit() if city.catalogue else {}).items():
+            log.warning("catalogue entries without a unit: tickets under them wait for manual dispatch",
+                        extra={"event": "catalogue_without_unit", "level1": level1, "entries": count})
         follow_up = FollowUpPolicy(max_attempts=settings.follow_up_max_attempts,
                                    close_after=dt.timedelta(days=settings.follow_up_close_after_days))
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,

@@ -117,6 +117,18 @@ def test_units_import_refuses_two_units_of_one_name(run, sessions: sessionmaker[
         assert session.scalars(select(Unit.code)).all() == ["water"]
 
 
+def test_units_import_warns_of_a_catalogue_level_1_without_a_unit(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "tax.csv").write_text("level1,level2,level3\n城乡建设,供水,停水\n教育,学校,收费\n", encoding="utf-8-sig")
+    (tmp_path / "x_cat.json").write_text(json.dumps({"taxonomy": "tax.csv", "level1": {"城乡建设": {"unit": "water"}}},
+                                                    ensure_ascii=False), encoding="utf-8")
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": [{"code": "water", "name": "水务局"}],
+                                "catalogue": "x_cat.json"}, ensure_ascii=False), encoding="utf-8")
+    result = run("units", "import", str(path))
+    assert result.exit_code == 0 and "dispatch catalogue: 2 entries seeded" in result.stdout
+    assert "派单目录一级分类「教育」有 1 个类别没有承办单位" in result.stderr and "城乡建设" not in result.stderr
+
+
 def test_units_import_reads_a_city_file_saved_with_a_bom(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "city.json"
     path.write_text(json.dumps({"city": {"code": "x", "name": "X"}, "units": [{"code": "a", "name": "甲"}]},
