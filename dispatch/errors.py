@@ -96,6 +96,7 @@ class Reason(enum.StrEnum):
     CATEGORY_UNKNOWN_UNIT = "category_unknown_unit"  # category, code
     GAZETTEER_UNKNOWN_UNIT = "gazetteer_unknown_unit"  # code
     BAD_ROUTING_RULE = "bad_routing_rule"      # rule
+    UNITS_FROM_ANOTHER_CITY = "units_from_another_city"  # file, city
     # -- Open311 GeoReport v2 ---------------------------------------------------------------
     LOCATION_REQUIRED = "location_required"
     BAD_COORDINATES = "bad_coordinates"

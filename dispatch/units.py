@@ -146,6 +146,16 @@ def import_city_units(session: Session, actor: Actor, city: City) -> ImportPlan:
     return plan
 
 
+def check_stored_units(session: Session, city: City, city_file: str) -> None:
+    """Refuses a city file none of whose units the database has, when it has units: the
+    units were imported from another city file, and serving with this one (the demo city
+    when none is set) would show its name and places and propose units nobody has. A
+    database without units yet is a city being set up."""
+    stored = set(session.scalars(select(Unit.code)))
+    if stored and not stored & {u.code for u in city.units}:
+        raise InvalidInput("city", Reason.UNITS_FROM_ANOTHER_CITY, file=city_file, city=city.name)
+
+
 def unit_by_code(session: Session, code: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:

@@ -149,6 +149,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     if workers > 1:
         _refuse_workers(settings, demo)
     _upgrade(settings)
+    _refuse_another_city(settings)
     click.echo(f"Hotline on http://{host}:{port}  (database {db.display_url(settings.database_url)})")
     # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own;
     # web.auth.client_key reads it, from HOTLINE_TRUSTED_PROXIES only.
@@ -197,6 +198,25 @@ def _shared_metrics_folder() -> Iterator[None]:
     finally:
         if not given:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _refuse_another_city(settings: Settings) -> None:
+    """Stops the start when the city file cannot be read, or when the database's units come
+    from another one (HOTLINE_CITY_FILE unset on a city's database served the demo city)."""
+    from dispatch.errors import DispatchError
+    from dispatch.units import DEMO_CITY, check_stored_units, load_city
+    from web.messages import describe
+
+    city_file = settings.city_file or DEMO_CITY
+    engine, sessions = _session_scope(settings)
+    try:
+        city = load_city(city_file)
+        with sessions() as session:
+            check_stored_units(session, city, city_file.name)
+    except DispatchError as exc:
+        raise click.ClickException(describe(exc)) from None
+    finally:
+        engine.dispose()
 
 
 def _refuse_workers(settings: Settings, demo: bool) -> None:

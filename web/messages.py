@@ -115,6 +115,8 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.CATEGORY_UNKNOWN_UNIT: "类别「{category}」指向不存在的单位「{code}」。",
     Reason.GAZETTEER_UNKNOWN_UNIT: "地名表指向不存在的单位「{code}」。",
     Reason.BAD_ROUTING_RULE: "分派规则需要关键词和已有的单位：{rule}",
+    Reason.UNITS_FROM_ANOTHER_CITY: "数据库中的单位来自另一个城市配置文件，城市配置 {file}（{city}）的单位一个也不在其中："
+                                    "请把 HOTLINE_CITY_FILE 设为导入这些单位时用的城市文件。",
     Reason.LOCATION_REQUIRED: "请提供位置：经纬度（lat、long）或地址（address_string）。",
     Reason.BAD_COORDINATES: "经纬度不对：纬度应在 -90 到 90 之间，经度应在 -180 到 180 之间，两者都要填写。",
     Reason.BAD_ATTRIBUTE: "附加字段「{code}」的取值不在可选范围内，请查询该服务的定义。",

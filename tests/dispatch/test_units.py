@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
+from dispatch.errors import InvalidInput, Reason
 from dispatch.unit_admin import UnitImportError
-from dispatch.units import load_city
+from dispatch.units import DEMO_CITY, check_stored_units, import_units, load_city
+from web.messages import describe
 
 
 def _city(tmp_path: Path, units: list[dict], encoding: str = "utf-8") -> Path:  # type: ignore[type-arg]
@@ -34,3 +37,16 @@ def test_a_bad_unit_is_named_by_line_and_unit(tmp_path: Path, units: list[dict],
 def test_a_city_file_saved_with_a_bom_loads(tmp_path: Path) -> None:
     city = load_city(_city(tmp_path, [{"code": "a", "name": "甲", "kind": "township"}], encoding="utf-8-sig"))
     assert [(u.code, u.name, u.kind.value, u.line) for u in city.units] == [("a", "甲", "township", 7)]
+
+
+def test_a_database_of_another_citys_units_is_refused_and_one_without_units_is_not(
+        session: Session, tmp_path: Path) -> None:
+    other = load_city(_city(tmp_path, [{"code": "qx-gov", "name": "清溪市人民政府", "kind": "other"}]))
+    demo = load_city(DEMO_CITY)
+    check_stored_units(session, demo, "jiyuan.json")   # nothing imported yet: a city being set up
+    import_units(session, other)
+    check_stored_units(session, other, "city.json")
+    with pytest.raises(InvalidInput) as refused:
+        check_stored_units(session, demo, "jiyuan.json")
+    assert refused.value.reason is Reason.UNITS_FROM_ANOTHER_CITY
+    assert "HOTLINE_CITY_FILE" in describe(refused.value) and "jiyuan.json（济源）" in describe(refused.value)

@@ -239,3 +239,23 @@ def test_serve_refuses_the_demo_with_several_workers(database_url: str, engine) 
         pytest.skip("on SQLite --workers 2 is refused before --demo is looked at")
     result = CliRunner().invoke(main, ["serve", "--workers", "2", "--demo"], env={"HOTLINE_DATABASE_URL": database_url})
     assert result.exit_code == 1 and "演示模式只能单进程运行" in result.output
+
+
+def test_serve_stops_in_one_line_when_the_database_has_another_citys_units(  # type: ignore[no-untyped-def]
+        run, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from web import serving
+
+    started: list[object] = []
+    monkeypatch.setattr(serving, "run", lambda app, **options: started.append(app))
+    path = tmp_path / "qingxi.json"
+    path.write_text(json.dumps({"city": {"code": "qx", "name": "清溪"}, "units": [
+        {"code": "qx-gov", "name": "清溪市人民政府", "kind": "other"},
+        {"code": "qx-town", "name": "清溪镇", "kind": "township", "parent": "qx-gov"}]}, ensure_ascii=False),
+        encoding="utf-8")
+    assert run("units", "import", str(path)).exit_code == 0
+    result = CliRunner().invoke(main, ["serve", "--port", "1"], env={"HOTLINE_DATABASE_URL": database_url})
+    assert result.exit_code == 1
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1
+    assert "数据库中的单位来自另一个城市配置文件" in message and "jiyuan.json（济源）" in message
+    assert "HOTLINE_CITY_FILE" in message and "Hotline on" not in message and not started
