@@ -8,6 +8,7 @@ from typing import Iterator
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from dispatch.models import StaffActivity, StaffUser, Unit
@@ -339,6 +340,20 @@ def test_an_import_planned_before_someone_else_changed_the_units_is_shown_again(
     stale = post(client, "/admin/units/import/apply", page="/admin/units", text=UNITS, fingerprint=fingerprint)
     assert stale.status_code == 409 and 'id="import-notice"' in stale.text
     assert unit(services, "reservoir") is None
+
+
+def test_the_preview_names_a_changed_duty_phone_and_shows_it_as_people_write_it(client: TestClient,
+                                                                                   services: Services) -> None:
+    def set_phone(session: Session) -> None:
+        session.scalar(select(Unit).where(Unit.code == "housing")).duty_phone = "+8657188001234"
+    services.run_sync(set_phone)
+    login(client, "admin")
+    text = json.dumps([{"code": "housing", "name": "济源示范区住房和城乡建设局", "parent": "jiyuan",
+                        "duty_phone": "0571 88009999"}], ensure_ascii=False)
+    preview = post(client, "/admin/units/import", page="/admin/units", text=text)
+    changed = preview.text.split('id="plan-changed"')[1].split("</table>")[0]
+    assert "值班电话：057188001234 → <b>057188009999</b>" in changed, changed
+    assert "+86" not in changed
 
 
 def test_an_uploaded_city_file_is_read_like_a_pasted_one(client: TestClient, services: Services) -> None:

@@ -164,6 +164,8 @@ PART_STATUS_ZH = {"pending": "待签收", "accepted": "已签收", "returned": "
 
 ROLES_ZH = {"operator": "话务员", "unit_staff": "承办单位工作人员", "supervisor": "督办员", "admin": "管理员"}
 UNIT_KINDS_ZH = {"department": "部门", "township": "乡镇街道", "other": "其他"}
+# A unit's fields as the import's preview names a change (dispatch.unit_admin.plan_import).
+UNIT_FIELDS_ZH = {"name": "名称", "kind": "类型", "parent": "上级单位", "active": "状态", "duty_phone": "值班电话"}
 ACTIVITY_ZH = {
     "login": "登录", "login_failed": "登录失败", "logout": "退出", "user_added": "新增账号",
     "user_changed": "修改账号", "user_deactivated": "停用账号", "user_reactivated": "启用账号",

@@ -50,6 +50,7 @@ def make_templates() -> Jinja2Templates:
                        activity_detail=labels.activity_detail)
     env.globals.update(options=options, buckets=labels.BUCKETS_ZH, time_left=labels.time_left, rates_zh=labels.ASSESSMENT_RATES_ZH,
                        tiers_zh=labels.TIERS_ZH, no_tier=labels.NO_TIER, unit_kinds=labels.UNIT_KINDS_ZH,
+                       unit_fields=labels.UNIT_FIELDS_ZH,
                        kept_form_restored=labels.KEPT_FORM_RESTORED, kept_form_elsewhere=labels.KEPT_FORM_ELSEWHERE)
     env.trim_blocks = env.lstrip_blocks = True
     return templates
