@@ -3,19 +3,24 @@ and its live updates."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import time
+from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from dispatch.limits import FORM_WINDOW
 from dispatch.rate_counters import Limit
-from tests.web.pages_support import csrf
+from tests.web.pages_support import client_for, csrf
 from tests.web.server import ServerThread
 from web.app import create_app
 from web.auth import CSRF_COOKIE
+from web.config import Settings
 from web.services import Services
 
 COMPLAINT = {"type": "complaint", "title": "小区垃圾无人清运", "body": "我叫张三丰，电话13812345678，小区门口垃圾三天没人清运。",
@@ -40,6 +45,26 @@ def test_the_home_page_form_carries_a_csrf_token_in_a_httponly_cookie(client: Te
     assert page.status_code == 200 and 'name="csrf_token"' in page.text and "诉求内容" in page.text
     cookie = page.headers["set-cookie"]
     assert cookie.startswith(CSRF_COOKIE) and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+@pytest.mark.parametrize("units, example", [
+    ([{"code": "gov", "name": "清溪市人民政府", "kind": "other"},
+      {"code": "qx", "name": "清溪镇", "kind": "township", "parent": "gov"}], "如：清溪镇 某某路与某某街交叉口"),
+    ([{"code": "gov", "name": "清溪市人民政府", "kind": "other"}], "如：某某街道 某某路与某某街交叉口"),
+])
+def test_the_form_gives_an_example_place_of_the_configured_city(database_url: str, sessions: sessionmaker[Session],
+                                                                tmp_path: Path, units: list[dict], example: str) -> None:  # type: ignore[type-arg]
+    city = tmp_path / "qingxi.json"
+    city.write_text(json.dumps({"city": {"code": "qx", "name": "清溪"}, "units": units}, ensure_ascii=False),
+                    encoding="utf-8")
+    services = Services.build(Settings(database_url=database_url, city_file=city, train_on_start=False))
+    try:
+        for client in client_for(services):
+            page = client.get("/").text
+            assert f'name="location" maxlength="300" value="" placeholder="{example}"' in page
+            assert "沁园" not in page and "济水" not in page
+    finally:
+        services.close()
 
 
 def test_a_citizen_files_a_complaint_and_looks_it_up_masked(client: TestClient) -> None:

@@ -69,6 +69,11 @@ def contact_label(channel: str | None) -> str:
     return CONTACT_ZH.get(channel or "", CONTACT_OTHER)
 
 
+def location_example(township: str | None) -> str:
+    """The complaint form's example of a place: the city's own township, never the demo's streets."""
+    return f"如：{township or '某某街道'} 某某路与某某街交叉口"
+
+
 def phone_label(value: str | None) -> str:
     if not value:
         return ""

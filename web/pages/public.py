@@ -17,7 +17,7 @@ from dispatch.intake import IntakeRequest, earlier_answer, intake
 from dispatch.models import Ticket
 from dispatch.public import public_view
 from dispatch.unit_cache import UnitCache
-from dispatch.vocabulary import Channel, Rating, RequestType
+from dispatch.vocabulary import Channel, Rating, RequestType, UnitKind
 from web.auth import client_key
 from web.messages import describe, words
 from web.inputs import refuse_unstorable
@@ -34,8 +34,11 @@ def _site(request: Request) -> Site:
 def _form_page(request: Request, *, values: dict[str, Any] | None = None, error: InvalidInput | None = None,
                status: int = 200, notice: str | None = None) -> Response:
     site = _site(request)
+    city = site.services.city
+    township = next((u.name for u in city.units if u.kind is UnitKind.TOWNSHIP), None)
     return site.render(request, "home.html", {
-        "city": site.services.city.name, "types": TYPES, "values": values or {"type": "complaint"},
+        "city": city.name, "types": TYPES, "values": values or {"type": "complaint"},
+        "location_example": labels.location_example(township),
         "form_id": uuid.uuid4().hex, "error": error, "notice": notice,
         "error_message": describe(error) if error else None,
         "max_body": site.services.settings.max_body_chars}, status)
