@@ -39,7 +39,8 @@ def scenario(session: Session, units: City, operator: Actor, rules: IntakeRules)
     # T2: a consultation the operator answers directly.
     t["T2"] = new_ticket(session, rules, now=at(3), request_type=RequestType.CONSULTATION)
     lifecycle.answer(session, t["T2"], operator, "可在政务服务中心办理", now=at(3, 11))
-    # T3: housing returns it; urban management accepts, resolves late; unsatisfied; reopened.
+    # T3: housing returns it; urban management accepts, resolves late; unsatisfied; reopened
+    # with a new handling period (10 working days from the 19th: not overdue on the 20th).
     t["T3"] = new_ticket(session, rules, now=at(3), category="城乡建设")
     lifecycle.transfer(session, t["T3"], housing, operator, now=at(3, 11))
     lifecycle.return_ticket(session, t["T3"], s_housing, "属于城市管理局职责", now=at(3, 15))
@@ -76,7 +77,8 @@ def test_ticket_figures_match_the_hand_count(session: Session, scenario: dict[st
     f = reports.ticket_figures(session, PERIOD, now=NOW)
     assert (f.received, f.answered, f.transferred, f.transfers) == (7, 1, 5, 6)
     assert (f.accepted_transfers, f.returned_transfers) == (4, 1)
-    assert (f.resolved, f.resolved_on_time, f.rated, f.satisfied_or_partly, f.overdue) == (3, 2, 3, 2, 2)
+    # Overdue: T4 only; T3, reopened on the 19th, has a new handling period (to 3 December).
+    assert (f.resolved, f.resolved_on_time, f.rated, f.satisfied_or_partly, f.overdue) == (3, 2, 3, 2, 1)
     assert f.transfer_rate == pytest.approx(5 / 7)
     assert f.successful_transfer_rate == pytest.approx(4 / 6)
     assert f.return_rate == pytest.approx(1 / 6)
@@ -91,7 +93,7 @@ def test_unit_figures_match_the_hand_count(session: Session, scenario: dict[str,
     h, u, q = by_code["housing"], by_code["urban-management"], by_code["qinyuan"]
     assert (h.received, h.accepted, h.returned, h.resolved, h.resolved_on_time) == (3, 2, 1, 2, 1)
     assert (h.rated, h.satisfied_or_partly, h.overdue) == (1, 1, 0)
-    assert (u.received, u.accepted, u.returned, u.resolved, u.rated, u.satisfied_or_partly, u.overdue) == (1, 1, 0, 0, 1, 0, 1)
+    assert (u.received, u.accepted, u.returned, u.resolved, u.rated, u.satisfied_or_partly, u.overdue) == (1, 1, 0, 0, 1, 0, 0)
     assert (q.received, q.accepted, q.resolved, q.resolved_on_time, q.rated, q.overdue) == (2, 1, 1, 1, 1, 1)
     assert h.as_dict()["return_rate"] == pytest.approx(1 / 3)
     assert u.as_dict()["on_time_rate"] is None  # nothing resolved: no rate, not 0%
@@ -100,7 +102,7 @@ def test_unit_figures_match_the_hand_count(session: Session, scenario: dict[str,
 def test_category_figures_and_board_counts(session: Session, scenario: dict[str, Ticket]) -> None:
     by_category = reports.figures_by_category(session, PERIOD, now=NOW)
     building = by_category["城乡建设"]
-    assert (building.received, building.transferred, building.resolved, building.overdue) == (3, 3, 2, 1)
+    assert (building.received, building.transferred, building.resolved, building.overdue) == (3, 3, 2, 0)
     assert by_category[None].received == 2
     assert reports.board_counts(session, PERIOD) == {"received": 7, "pending": 1, "in_progress": 1, "resolved": 4}
 

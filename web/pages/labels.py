@@ -235,7 +235,7 @@ REPORT_ZH = {  # columns, figures and row labels
     "answer_rate": "接通率", "answer_rate_15s": "15秒接通率", "service_level": "服务水平",
     "abandonment_rate": "放弃率", "asa_seconds": "平均等待", "aht_seconds": "平均通话",
     "received": "受理", "answered_at_intake": "直接办结", "transferred": "转办", "resolved": "办结",
-    "resolved_or_answered": "办结（含直接办结）", "handed_over": "即时转", "invalid": "无效",
+    "resolved_or_answered": "办结（含直接办结）", "resolved_by_units": "承办单位办结", "handed_over": "即时转", "invalid": "无效",
     "merged": "合并", "channel": "渠道", "category": "分类", "day": "日期", "resolution_rate": "办结率",
     "on_time_rate": "按期办结率", "satisfaction_rate": "满意率", "transfer_rate": "转办率",
     "successful_transfer_rate": "成功转办率", "return_rate": "退单率", "follow_up_rate": "回访率",
