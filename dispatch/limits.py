@@ -184,21 +184,19 @@ def _login_checks(limits: Limits, username: str, client: str) -> list[tuple[Limi
             (limits.login_failures_per_address, client)]
 
 
-def refuse_login_if_blocked(session: Session, limits: Limits, username: str, client: str,
-                            now: dt.datetime | None = None) -> None:
-    rate_counters.refuse_if_blocked(session, _login_checks(limits, username, client), TOO_MANY_LOGINS, now)
-
-
-def count_login_failure(session: Session, limits: Limits, username: str, client: str,
+def count_login_attempt(session: Session, limits: Limits, username: str, client: str,
                         now: dt.datetime | None = None) -> None:
-    for limit, subject in _login_checks(limits, username, client):
-        if limit.on:
-            rate_counters.hit(session, limit, subject, now)
+    """Count a login as failed before its password is checked (argon2 takes a while, and a
+    burst of guesses checked side by side must not all pass the limit); RateLimited past
+    either limit. A right password takes the count back (login_succeeded)."""
+    rate_counters.take(session, _login_checks(limits, username, client), TOO_MANY_LOGINS, now)
 
 
-def clear_login_failures(session: Session, limits: Limits, username: str, client: str,
-                         now: dt.datetime | None = None) -> None:
-    """A right password clears the pair's failures (not the address's: a sprayer who knows
-    one password must not reset its count of the others)."""
-    limit, subject = _login_checks(limits, username, client)[0]
-    rate_counters.reset(session, limit, subject, now)
+def login_succeeded(session: Session, limits: Limits, username: str, client: str,
+                    now: dt.datetime | None = None) -> None:
+    """A right password clears the pair's failures, but gives the address back only the
+    attempt it counted (a sprayer who knows one password must not reset its count of the
+    others). `now` as given to count_login_attempt()."""
+    (pair, pair_subject), (address, address_subject) = _login_checks(limits, username, client)
+    rate_counters.reset(session, pair, pair_subject, now)
+    rate_counters.give_back_each(session, [(address, address_subject)], now)

@@ -76,9 +76,35 @@ def hit(session: Session, limit: Limit, subject: str, now: dt.datetime | None = 
 
 
 def give_back(session: Session, limit: Limit, subject: str, hits: int, now: dt.datetime | None = None) -> None:
-    """Uncount hits that hit() counted in this transaction and that were then refused."""
+    """Uncount hits that hit() counted and that turned out not to count (refused, or given back)."""
     session.connection().execute(_GIVE_BACK, {"counter_key": limit.key(subject),
                                               "window": limit.window_start(now or utcnow()), "hits": hits})
+
+
+def take(session: Session, limits: list[tuple[Limit, str]], reason: Reason, now: dt.datetime | None = None) -> None:
+    """Count one hit on every (limit, subject) that is on, before the work they guard; past any
+    of them, give them all back and raise RateLimited. Checking first and counting after the
+    work lets a burst of parallel requests all pass the check; counted first, each request
+    sees the ones before it. The caller gives the hits back (give_back_each) when the work
+    turns out not to count (a right password, a right query code). The hits are given back
+    on refusal even though the caller's rollback would undo them: a read() runs in
+    autocommit, where nothing is rolled back."""
+    now = now or utcnow()
+    on = [(limit, subject) for limit, subject in limits if limit.on]
+    counts = [hit(session, limit, subject, now) for limit, subject in on]  # in one order in every process
+    over = [(limit, subject) for (limit, subject), n in zip(on, counts) if n > limit.limit]
+    if over:
+        give_back_each(session, on, now)
+        refuse(over, reason, now)
+
+
+def give_back_each(session: Session, limits: list[tuple[Limit, str]], now: dt.datetime | None = None) -> None:
+    """Uncount the one hit take() counted on each (limit, subject) that is on; `now` as given
+    to take(), so that a window ending in between is not the one given back to."""
+    now = now or utcnow()
+    for limit, subject in limits:
+        if limit.on:
+            give_back(session, limit, subject, 1, now)
 
 
 def count(session: Session, limit: Limit, subject: str, now: dt.datetime | None = None) -> int:

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch import api_tokens, limits, staff, staff_activity
+from dispatch.clock import utcnow
 from dispatch.errors import RateLimited, Reason
 from web.api import read_json_object
 from web.auth import Endpoint, StaffIdentity, client_key, load_identity
@@ -63,8 +64,8 @@ def _credential(data: dict, name: str, limit: int) -> str:
 
 
 async def issue_token(request: Request) -> Response:
-    """The login page's three steps (limits and hash read, argon2 outside the database lock,
-    outcome recorded), ending in a token instead of a session."""
+    """The login page's three steps (attempt counted and hash read, argon2 outside the
+    database lock, outcome recorded), ending in a token instead of a session."""
     site = request.app.state.site
     services: Services = request.app.state.services
     data = await read_json_object(request)
@@ -72,9 +73,10 @@ async def issue_token(request: Request) -> Response:
     password = _credential(data, "password", 200)
     client, rules = client_key(request), services.settings.limits
     lifetime = dt.timedelta(hours=services.settings.api_token_hours)
+    now = utcnow()  # one moment for the count and its giving back
 
     def read(session: Session):  # type: ignore[no-untyped-def]
-        limits.refuse_login_if_blocked(session, rules, username, client)
+        limits.count_login_attempt(session, rules, username, client, now)
         return staff.credentials(session, username)
 
     try:
@@ -88,10 +90,9 @@ async def issue_token(request: Request) -> Response:
     def record(session: Session) -> tuple[str, dt.datetime | None] | None:
         user = staff.confirm_login(session, found, check) if found is not None else None
         if user is None:
-            limits.count_login_failure(session, rules, username, client)
             staff_activity.record_login_failure(session, username, client, via="api")
             return None
-        limits.clear_login_failures(session, rules, username, client)
+        limits.login_succeeded(session, rules, username, client, now)
         row, raw = api_tokens.create(session, user, TOKEN_NAME, lifetime=lifetime)
         staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, staff.actor_for(user),
                               target=f"token:{row.id}", address=client, detail={"name": TOKEN_NAME})

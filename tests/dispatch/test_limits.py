@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from dispatch import limits
+from dispatch import limits, rate_counters
 from dispatch.errors import RateLimited, Reason
 from dispatch.limits import Limits, SmsLimits
 from tests.dispatch.helpers import new_ticket
@@ -62,23 +62,48 @@ def test_api_intake_is_refused_past_the_limit_per_minute(session: Session) -> No
 def test_login_failures_lock_only_the_pair_of_user_and_address(session: Session) -> None:
     rules = Limits.build(login_failures_per_user_address=5, login_failures_per_address=30)
     for _ in range(5):
-        limits.count_login_failure(session, rules, "operator", "10.0.0.1", NOW)
+        limits.count_login_attempt(session, rules, "operator", "10.0.0.1", NOW)
     with pytest.raises(RateLimited):
-        limits.refuse_login_if_blocked(session, rules, "operator", "10.0.0.1", NOW)
-    limits.refuse_login_if_blocked(session, rules, "operator", "10.0.0.2", NOW)
-    limits.refuse_login_if_blocked(session, rules, "supervisor", "10.0.0.1", NOW)
+        limits.count_login_attempt(session, rules, "operator", "10.0.0.1", NOW)
+    limits.count_login_attempt(session, rules, "operator", "10.0.0.2", NOW)
+    limits.count_login_attempt(session, rules, "supervisor", "10.0.0.1", NOW)
 
 
 def test_login_failures_across_names_lock_the_address(session: Session) -> None:
     rules = Limits.build(login_failures_per_user_address=5, login_failures_per_address=3)
     for name in ("a", "b", "c"):
-        limits.count_login_failure(session, rules, name, "10.0.0.1", NOW)
+        limits.count_login_attempt(session, rules, name, "10.0.0.1", NOW)
     with pytest.raises(RateLimited):
-        limits.refuse_login_if_blocked(session, rules, "operator", "10.0.0.1", NOW)
-    # A right password clears the pair, never the address.
-    limits.clear_login_failures(session, rules, "a", "10.0.0.1", NOW)
+        limits.count_login_attempt(session, rules, "operator", "10.0.0.1", NOW)
+
+
+
+def test_a_right_password_clears_the_pair_but_not_the_address(session: Session) -> None:
+    rules = Limits.build(login_failures_per_user_address=2, login_failures_per_address=4)
+    for name in ("a", "a", "b"):
+        limits.count_login_attempt(session, rules, name, "10.0.0.1", NOW)
     with pytest.raises(RateLimited):
-        limits.refuse_login_if_blocked(session, rules, "a", "10.0.0.1", NOW)
+        limits.count_login_attempt(session, rules, "a", "10.0.0.1", NOW)
+    limits.count_login_attempt(session, rules, "b", "10.0.0.1", NOW)   # b with its right password:
+    limits.login_succeeded(session, rules, "b", "10.0.0.1", NOW)        # b's failure is cleared,
+    limits.count_login_attempt(session, rules, "b", "10.0.0.1", NOW)
+    with pytest.raises(RateLimited):                                    # the address's is not
+        limits.count_login_attempt(session, rules, "c", "10.0.0.1", NOW)
+
+
+def test_logins_in_flight_count_before_their_passwords_are_checked(session: Session) -> None:
+    # Five guesses counted, none of them checked yet: the sixth is refused all the same.
+    rules = Limits.build(login_failures_per_user_address=5, login_failures_per_address=30)
+    for _ in range(5):
+        limits.count_login_attempt(session, rules, "operator", "10.0.0.1", NOW)
+    with pytest.raises(RateLimited):
+        limits.count_login_attempt(session, rules, "operator", "10.0.0.1", NOW)
+    # A refused attempt is not counted against the address; a right password gives its
+    # attempt back to the address, and clears the pair.
+    assert rate_counters.count(session, rules.login_failures_per_address, "10.0.0.1", NOW) == 5
+    limits.login_succeeded(session, rules, "operator", "10.0.0.1", NOW)
+    assert rate_counters.count(session, rules.login_failures_per_address, "10.0.0.1", NOW) == 4
+    limits.count_login_attempt(session, rules, "operator", "10.0.0.1", NOW)
 
 
 def test_texts_go_only_to_the_allowed_countries() -> None:

@@ -122,7 +122,7 @@ def test_failed_token_logins_are_rate_limited(client: TestClient, services: Serv
 
     rules = services.settings.limits
     for _ in range(rules.login_failures_per_user_address.limit - 1):  # earlier failures, counted as the page does
-        services.run_sync(lambda s: limits.count_login_failure(s, rules, "op", "testclient"))
+        services.run_sync(lambda s: limits.count_login_attempt(s, rules, "op", "testclient"))
     assert client.post("/api/v1/auth/token", json={"username": "op", "password": "guess-1234"}).status_code == 401
     blocked = client.post("/api/v1/auth/token", json={"username": "op", "password": PASSWORD})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0

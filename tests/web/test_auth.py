@@ -4,9 +4,12 @@ from __future__ import annotations
 import contextlib
 import re
 import dataclasses
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 from starlette.routing import Route
@@ -15,7 +18,8 @@ from starlette.testclient import TestClient
 from dispatch import staff
 from dispatch.limits import Limits
 from dispatch.models import StaffSession, StaffUser
-from tests.web.pages_support import csrf, login, ticket_titled
+from tests.web.pages_support import csrf, login, ticket_titled, token_in
+from tests.web.server import ServerThread
 from web import pages
 from web.app import create_app
 from web.auth import SESSION_COOKIE
@@ -87,6 +91,68 @@ def test_login_failures_are_counted_across_processes(services: Services, databas
             response = second.post("/login", data={"csrf_token": csrf(second), "username": "operator",
                                                    "password": "hotline-demo"})
             assert response.status_code == 429
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("path", ["/login", "/api/v1/auth/token"])
+def test_a_burst_of_parallel_guesses_gets_401_only_up_to_the_limit(
+        services: Services, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    # Ten guesses at once, through two processes, each guess's argon2 check taking a while:
+    # every one is past the limit's check before the first is found wrong.
+    _slow_password_checks(monkeypatch)
+    statuses = _guess_at_once(services, path, ["operator"] * 10)
+    assert statuses.count(401) == 5 and statuses.count(429) == 5, statuses
+
+
+def test_a_burst_of_parallel_guesses_at_many_names_is_held_to_the_address_limit(
+        services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    services.settings = dataclasses.replace(services.settings, limits=Limits.build(login_failures_per_address=3))
+    _slow_password_checks(monkeypatch)
+    statuses = _guess_at_once(services, "/login", [f"guess-{n}" for n in range(8)])
+    assert statuses.count(401) == 3 and statuses.count(429) == 5, statuses
+    # The owner of an account, elsewhere, is not locked out by any of it.
+    with _client_from(services, "10.0.0.2") as owner:
+        login(owner, "operator")
+
+
+def _slow_password_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at the production cost (about half a second), not the tests' cheapest."""
+    check = staff.verify_password
+
+    def slow(*args: object) -> staff.PasswordCheck:
+        time.sleep(0.3)
+        return check(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(staff, "verify_password", slow)
+
+
+def _guess_at_once(services: Services, path: str, names: list[str]) -> list[int]:
+    """Every name tried with a wrong password at the same moment, alternately through this
+    process's app and a second one's on the same database, each a real server; the statuses."""
+    other = Services.build(services.settings)
+    try:
+        with ServerThread(create_app(services.settings, services)) as first, \
+                ServerThread(create_app(other.settings, other)) as second, \
+                httpx.Client(base_url=first.url, timeout=60) as one, httpx.Client(base_url=second.url, timeout=60) as two:
+            clients = [one, two]
+            tokens = [token_in(client.get("/login").text) for client in clients]
+
+            def guess(n: int) -> int:
+                client, token = clients[n % 2], tokens[n % 2]
+                if path == "/login":
+                    form = {"csrf_token": token, "username": names[n], "password": "guess-guess"}
+                    return client.post(path, data=form).status_code
+                return client.post(path, json={"username": names[n], "password": "guess-guess"}).status_code
+
+            start = threading.Barrier(len(names))
+
+            def at_once(n: int) -> int:
+                start.wait(timeout=10)
+                return guess(n)
+
+            with ThreadPoolExecutor(len(names)) as pool:
+                return sorted(pool.map(at_once, range(len(names))))
     finally:
         other.close()
 

@@ -1,10 +1,11 @@
 """Staff login and logout.
 
 A login is three short steps so that the argon2 check (tens of milliseconds of CPU) holds no
-database lock: read the limits and the stored hash, verify the password in a thread of its
-own, then record the outcome (a session row, or a failure counted in the database per user
-name and address, and per address). Failures from one address never lock the user out
-elsewhere."""
+database lock: count the attempt as a failure (in the database, per user name and address,
+and per address) and read the stored hash, verify the password in a thread of its own, then
+record the outcome (a session row and the attempt given back, or the failure logged).
+Counting before the check keeps a burst of parallel guesses within the limit. Failures from
+one address never lock the user out elsewhere."""
 from __future__ import annotations
 
 import logging
@@ -15,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dispatch import kept_forms, limits, staff, staff_activity, staff_sessions
+from dispatch.clock import utcnow
 from dispatch.errors import RateLimited
 from web.auth import checked_form, client_key, load_identity, staff_only
 from web.messages import describe
@@ -54,9 +56,10 @@ async def login(request: Request) -> Response:
                "notice": SESSION_EXPIRED_KEPT if kept else None}
     client = client_key(request)
     rules = site.services.settings.limits
+    now = utcnow()  # one moment for the count and its giving back
 
     def read(session):  # type: ignore[no-untyped-def]
-        limits.refuse_login_if_blocked(session, rules, username, client)
+        limits.count_login_attempt(session, rules, username, client, now)
         return staff.credentials(session, username)
 
     try:
@@ -75,10 +78,9 @@ async def login(request: Request) -> Response:
     def record(session):  # type: ignore[no-untyped-def]
         user = staff.confirm_login(session, found, check) if found is not None else None
         if user is None:
-            limits.count_login_failure(session, rules, username, client)
             staff_activity.record_login_failure(session, username, client)
             return None
-        limits.clear_login_failures(session, rules, username, client)
+        limits.login_succeeded(session, rules, username, client, now)
         staff_activity.record(session, staff_activity.ActivityKind.LOGIN, staff.actor_for(user), address=client)
         claimed = kept_forms.claim(session, kept, user.id) if kept else None
         back = page_with_token(claimed.page, claimed.token) if claimed is not None else None
