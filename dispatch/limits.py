@@ -106,16 +106,17 @@ def count_intake(session: Session, limits: Limits, client: str, now: dt.datetime
         rate_counters.refuse([(limit, client)], TOO_MANY_INTAKES, now)
 
 
-def refuse_web_form_if_blocked(session: Session, limits: Limits, client: str,
-                               now: dt.datetime | None = None) -> None:
-    """RateLimited once the address filed its share through the web form. Only a new ticket
-    counts (count_web_form), not a repeat joined to an open one."""
-    rate_counters.refuse_if_blocked(session, [(limits.web_form_per_address, client)], TOO_MANY_INTAKES, now)
-
-
 def count_web_form(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
-    if limits.web_form_per_address.on:
-        rate_counters.hit(session, limits.web_form_per_address, client, now)
+    """Count one complaint through the web form before it is filed (so that forms sent side
+    by side cannot all pass the limit); RateLimited past the address's share. A form that
+    made no new ticket (a repeat joined to an open one) takes its count back
+    (uncount_web_form)."""
+    rate_counters.take(session, [(limits.web_form_per_address, client)], TOO_MANY_INTAKES, now)
+
+
+def uncount_web_form(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
+    """`now` as given to count_web_form()."""
+    rate_counters.give_back_each(session, [(limits.web_form_per_address, client)], now)
 
 
 def count_deflection(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
@@ -161,20 +162,24 @@ def limited_lookup(session: Session, limits: Limits, number: str, code: str, cli
                    now: dt.datetime | None = None) -> Ticket | None:
     """The ticket if the code matches, None if not (the failure counted: the caller commits,
     then says not found). RateLimited once the address, or the ticket, had too many wrong
-    codes, whether or not this one is right."""
+    codes, whether or not this one is right.
+
+    Every lookup is counted as a failure before the code is compared and a right one gives
+    its count back: checked first and counted after, lookups sent side by side all passed
+    the check. Each count is given back on its own (no transaction needed: /status runs
+    statement by statement)."""
     now = now or utcnow()
     number = number.strip()[:40]
     checks = [(limits.lookup_failures_per_address, client), (limits.lookup_failures_per_ticket, number)]
-    rate_counters.refuse_if_blocked(session, checks, TOO_MANY_LOOKUPS, now)
+    rate_counters.take(session, checks, TOO_MANY_LOOKUPS, now)
     try:
-        return lookup(session, number, code)
+        ticket = lookup(session, number, code)
     except NotFound:
-        for limit, subject in checks:
-            if limit.on:
-                rate_counters.hit(session, limit, subject, now)
         log.info("lookup with a wrong number or code", extra={"event": "lookup_failed", "client": client,
                                                              "number": number})
         return None
+    rate_counters.give_back_each(session, checks, now)
+    return ticket
 
 
 # ---- staff logins ---------------------------------------------------------------------

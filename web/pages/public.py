@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from dispatch import follow_up, limits
 from dispatch.actors import Actor
+from dispatch.clock import utcnow
 from dispatch.errors import IllegalTransition, InvalidInput, RateLimited, Reason
 from dispatch.intake import IntakeRequest, earlier_answer, intake
 from dispatch.models import Ticket
@@ -75,21 +76,23 @@ async def submit(request: Request) -> Response:
                                    channel_ref=f"form:{form_id}" if form_id else None)
 
     proposal = await site.services.propose(intake_request)
+    now = utcnow()  # one moment for the count and its giving back
 
     def work(session: Session) -> dict[str, Any]:
         # A form sent again (reload, back button) gets its first answer, limit or not.
         ref = intake_request.channel_ref
         result = earlier_answer(session, Channel.WEB, ref) if ref else None
         if result is None:
-            # Counted in the database: the limit holds however many processes serve the form.
-            limits.refuse_web_form_if_blocked(session, rules, client)
+            # Counted in the database, and before the intake: the limit holds however many
+            # processes serve the form and however many forms come at once.
+            limits.count_web_form(session, rules, client, now)
             result = intake(session, intake_request, site.services.rules, router=site.services.router,
                             proposal=proposal)
+            if not result.created:  # only a new ticket counts, not a repeat joined to an open one
+                limits.uncount_web_form(session, rules, client, now)
         t = result.ticket
         if result.repeat_of_open_ticket:  # told it was joined; the code goes to the phone on file
             return {"created": False, "repeat": True}
-        if result.created:
-            limits.count_web_form(session, rules, client)
         return {"number": t.number, "query_code": t.query_code, "deadline": t.deadline, "created": result.created,
                 "repeat": False}
 
@@ -143,7 +146,7 @@ async def status(request: Request, *, number: str | None = None, code: str | Non
         return None if ticket is None else status_context(session, ticket, site.services.units)
 
     try:
-        # A failure is counted and committed (one upsert per limit: no transaction needed).
+        # Counted and committed statement by statement (see limits.limited_lookup).
         found = await site.services.read(work)
     except RateLimited as exc:
         context["error"] = describe(exc)
