@@ -9,14 +9,15 @@ intake and lifecycle as every other channel.
   ATTACH_WINDOW ago, or any message starting with 补充, adds to that open ticket instead of
   opening a new one; 新诉求 forces a new ticket.
 - A status query answers only for a ticket filed from the same number, or given with its
-  query code; anything else is answered exactly like an unknown number.
+  query code; anything else is answered exactly like an unknown number. A query for another
+  number's ticket is a lookup limited like the web's and the API's (limits.limited_lookup):
+  wrong codes count per sending number and per ticket.
 - A rating (1/2/3) applies to the number's latest resolved ticket that was sent the rating
   question; 3 (unsatisfied) reopens it through lifecycle.rate().
 """
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from dispatch import follow_up, lifecycle
 from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeResult, IntakeRules, add_source, intake
+from dispatch.limits import Limits, limited_lookup
 from dispatch.models import IntakeSource, OutboxMessage, SmsInbound, Ticket
 from dispatch.notifications import Kind
 from dispatch.routing import Router, RoutingAnswer
@@ -113,19 +115,18 @@ def attach(session: Session, ticket: Ticket, *, body: str, channel_ref: str, now
                      data={"channel": Channel.SMS.value, "channel_ref": channel_ref, "addition": True})
 
 
-def ticket_for_status(session: Session, phone: str, number: str | None, code: str | None) -> Ticket | None:
-    """The ticket a status query may see, or None (unknown and not-yours look the same)."""
+def ticket_for_status(session: Session, phone: str, number: str | None, code: str | None, limits: Limits,
+                      now: dt.datetime | None = None) -> Ticket | None:
+    """The ticket a status query may see, or None (unknown and not-yours look the same).
+    Another number's ticket is looked up by its code within the lookup limits: RateLimited
+    once the sending number, or the ticket, had too many wrong codes, even with the right one."""
     if number is None:
         return session.scalar(select(Ticket).where(Ticket.phone == phone)
                               .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(1))
-    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-    if ticket is None:
-        return None
-    if ticket.phone == phone:
-        return ticket
-    if code and hmac.compare_digest(ticket.query_code.encode(), code.encode()):
-        return ticket
-    return None
+    own = session.scalar(select(Ticket).where(Ticket.number == number, Ticket.phone == phone))
+    if own is not None:  # the sender's own ticket: nothing guessed
+        return own
+    return limited_lookup(session, limits, number, code or "", f"sms:{phone}", now)
 
 
 def rate_by_text(session: Session, phone: str, rating: Rating, now: dt.datetime,

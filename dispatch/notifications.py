@@ -221,6 +221,12 @@ REPLY_THROTTLED = f"{SIGNATURE}您发送的短信过于频繁，请稍后再发�
 REPLY_INVALID = f"{SIGNATURE}您的短信无法受理，请精简内容后重新发送，或拨打12345。"
 
 
+def reply_lookups_refused(retry_after: int) -> str:
+    """A status query refused for too many wrong query codes (from this number, or for the
+    ticket from anywhere), with the wait in whole minutes."""
+    return f"{SIGNATURE}查询失败次数过多，请{max(1, math.ceil(retry_after / 60))}分钟后再试。"
+
+
 # ---- opt-outs -------------------------------------------------------------------------
 
 def opt_out(session: Session, phone: str, keyword: str, now: dt.datetime | None = None) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from dispatch import inbox, lifecycle, notifications as texts, outbox
 from dispatch.clock import utcnow
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, RateLimited
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
+from dispatch.limits import Limits
 from dispatch.notifications import Throttle, Verdict
 from dispatch.phone import normalise_phone
 from dispatch.public import public_view
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Throttle,
            now: dt.datetime | None = None, router: Router | None = None,
-           proposal: RoutingAnswer | None = None) -> str | None:
+           proposal: RoutingAnswer | None = None, limits: Limits = Limits()) -> str | None:
     """The reply to text back (None: no reply). The same MessageSid again gets the same reply.
 
     Of two concurrent deliveries of one message, the second fails on the unique MessageSid
@@ -38,7 +39,7 @@ def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thro
     if earlier is not None:
         log.info("sms retry answered from the log", extra={"event": "sms_retry_in", "sid": sms.message_sid})
         return earlier.reply
-    intent, reply, ticket_id = _decide(session, sms, rules, throttle, now, router, proposal)
+    intent, reply, ticket_id = _decide(session, sms, rules, throttle, now, router, proposal, limits)
     inbox.log_inbound(session, sms.message_sid, sms.sender, "\n".join([sms.body, *sms.media_urls]), now,
                       intent=intent, reply=reply, ticket_id=ticket_id)
     log.info("sms answered", extra={"event": "sms_in", "sid": sms.message_sid, "intent": intent,
@@ -47,19 +48,23 @@ def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thro
 
 
 def answer_once(run: Callable[[Callable[[Session], str | None]], str | None], sms: InboundSms,
-                rules: IntakeRules, throttle: Throttle, router: Router | None = None) -> str | None:
+                rules: IntakeRules, throttle: Throttle, router: Router | None = None,
+                limits: Limits = Limits()) -> str | None:
     """answer() in a transaction of its own (`run`), run again if a concurrent delivery of the
     same message committed first. A text that may become a ticket is classified first,
     outside the transaction (see intake.proposal_for)."""
     proposal = _proposal(sms, rules, router)
     try:
-        return run(lambda session: answer(session, sms, rules, throttle, router=router, proposal=proposal))
+        return run(lambda session: answer(session, sms, rules, throttle, router=router, proposal=proposal,
+                                          limits=limits))
     except IntegrityError:
-        return run(lambda session: answer(session, sms, rules, throttle, router=router, proposal=proposal))
+        return run(lambda session: answer(session, sms, rules, throttle, router=router, proposal=proposal,
+                                          limits=limits))
 
 
 def file_spooled(run: Callable[[Callable[[Session], str | None]], str | None], sms: InboundSms,
-                 rules: IntakeRules, throttle: Throttle, router: Router | None = None) -> str | None:
+                 rules: IntakeRules, throttle: Throttle, router: Router | None = None,
+                 limits: Limits = Limits()) -> str | None:
     """A text kept in the spool while the database refused writes, filed now. Its webhook
     was answered long ago, so the reply goes out through the outbox; a text already filed
     (the same MessageSid) is left alone."""
@@ -68,7 +73,7 @@ def file_spooled(run: Callable[[Callable[[Session], str | None]], str | None], s
     def work(session: Session) -> str | None:
         if inbox.earlier_record(session, sms.message_sid) is not None:
             return None
-        reply = answer(session, sms, rules, throttle, router=router, proposal=proposal)
+        reply = answer(session, sms, rules, throttle, router=router, proposal=proposal, limits=limits)
         if reply:
             outbox.enqueue_reply(session, sms.sender, reply)
         return reply
@@ -84,7 +89,8 @@ def _proposal(sms: InboundSms, rules: IntakeRules, router: Router | None) -> Rou
 
 
 def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Throttle, now: dt.datetime,
-            router: Router | None, proposal: RoutingAnswer | None) -> tuple[str, str | None, int | None]:
+            router: Router | None, proposal: RoutingAnswer | None,
+            limits: Limits) -> tuple[str, str | None, int | None]:
     verdict, recent = throttle.verdict(session, sms.sender, now)
     if verdict is not Verdict.ALLOW:
         log.warning("sms throttled: too many messages from one number",
@@ -100,7 +106,7 @@ def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thr
                  extra={"event": "sms_bad_sender", "sid": sms.message_sid})
         return "bad_sender", None, None
     command = _with_media(keywords.parse(sms.body), sms.media_urls)
-    return _act(session, command, phone, sms, rules, now, router, proposal)
+    return _act(session, command, phone, sms, rules, now, router, proposal, limits)
 
 
 MEDIA_LINE = "[彩信图片] {url}"
@@ -121,8 +127,8 @@ def _with_media(command: keywords.Command, media_urls: tuple[str, ...]) -> keywo
 
 
 def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSms, rules: IntakeRules,
-         now: dt.datetime, router: Router | None,
-         proposal: RoutingAnswer | None) -> tuple[str, str | None, int | None]:
+         now: dt.datetime, router: Router | None, proposal: RoutingAnswer | None,
+         limits: Limits) -> tuple[str, str | None, int | None]:
     if isinstance(command, keywords.OptOut):
         texts.opt_out(session, phone, command.word, now)
         return "opt_out", texts.REPLY_OPTED_OUT, None
@@ -130,7 +136,10 @@ def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSm
         texts.opt_in(session, phone)
         return "opt_in", texts.REPLY_OPTED_IN, None
     if isinstance(command, keywords.StatusQuery):
-        ticket = inbox.ticket_for_status(session, phone, command.number, command.code)
+        try:
+            ticket = inbox.ticket_for_status(session, phone, command.number, command.code, limits, now)
+        except RateLimited as exc:
+            return "query", texts.reply_lookups_refused(exc.retry_after), None
         if ticket is None:
             return "query", texts.REPLY_NOT_FOUND if command.number else texts.REPLY_NO_TICKETS, None
         return "query", texts.reply_status(public_view(session, ticket)), ticket.id

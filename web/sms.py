@@ -167,7 +167,8 @@ async def _drain_spool(services: Services, channel: SmsChannel, every: float) ->
         if await services.off_loop(spool.waiting):
             try:
                 await asyncio.to_thread(spool.drain, lambda sms: conversation.file_spooled(
-                    services.run_sync, sms, services.rules, channel.throttle, services.router))
+                    services.run_sync, sms, services.rules, channel.throttle, services.router,
+                    services.settings.limits))
             except Exception as exc:  # still refused, or a bug: the texts stay in the spool
                 fault = storage_fault(exc)
                 if fault is None:
@@ -222,7 +223,7 @@ async def inbound(request: Request) -> Response:
     services: Services = request.app.state.services
     try:
         reply = await services.off_loop(conversation.answer_once, services.run_sync, sms, services.rules,
-                                        channel.throttle, services.router)
+                                        channel.throttle, services.router, services.settings.limits)
     except Exception as exc:
         fault = storage_fault(exc)
         if fault is None:
@@ -289,7 +290,8 @@ async def aliyun_up(request: Request) -> Response:
 
 async def _file_pushed(services: Services, channel: SmsChannel, sms: InboundSms) -> None:
     def file() -> str | None:
-        return conversation.file_spooled(services.run_sync, sms, services.rules, channel.throttle, services.router)
+        return conversation.file_spooled(services.run_sync, sms, services.rules, channel.throttle, services.router,
+                                         services.settings.limits)
     try:
         try:
             await services.off_loop(file)

@@ -83,6 +83,18 @@ def test_status_query_never_shows_another_citizens_ticket_without_its_code(hotli
     assert "13812345678" not in with_code
 
 
+def test_wrong_codes_texted_from_many_numbers_lock_the_ticket_as_on_the_web(hotline: Hotline) -> None:
+    number, code = NUMBER.search(hotline.text(COMPLAINT).text).groups()
+    wrong = "000000" if code != "000000" else "111111"
+    for n in range(20):  # the ticket's limit of wrong codes an hour, each from a new number
+        assert "未查到该工单" in hotline.text(f"查询 {number} {wrong}", sender=f"+86139000{n:05d}").text
+    refused = hotline.text(f"查询 {number} {code}", sender="+8613900099999").text
+    assert "查询失败次数过多" in refused and "分钟后再试" in refused and "已受理" not in refused
+    assert hotline.client.get(f"/api/v1/tickets/{number}", params={"code": code}).status_code == 429
+    # The citizen who filed it, texting from their own number, guesses nothing.
+    assert f"工单{number}：已受理" in hotline.text(f"查询 {number}").text
+
+
 def test_more_text_soon_after_is_added_to_the_open_ticket(hotline: Hotline, session: Session) -> None:
     number, _ = NUMBER.search(hotline.text(COMPLAINT).text).groups()
     added = hotline.text("补充：路灯在济水大街和学苑路交叉口。")
