@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import inbox, lifecycle, notifications as texts, outbox
 from dispatch.clock import utcnow
-from dispatch.errors import InvalidInput, RateLimited
+from dispatch.errors import Conflict, InvalidInput, RateLimited
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
 from dispatch.limits import Limits
 from dispatch.notifications import Throttle, Verdict
@@ -33,6 +33,8 @@ def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thro
 
     Of two concurrent deliveries of one message, the second fails on the unique MessageSid
     at commit; run it again (answer_once() does) and it finds the first one's reply here.
+    Of two texts from one number changing one ticket at once, the second gets Conflict; run
+    again, it acts on the ticket as the first left it.
     """
     now = now or utcnow()
     earlier = inbox.earlier_record(session, sms.message_sid)
@@ -50,16 +52,12 @@ def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thro
 def answer_once(run: Callable[[Callable[[Session], str | None]], str | None], sms: InboundSms,
                 rules: IntakeRules, throttle: Throttle, router: Router | None = None,
                 limits: Limits = Limits()) -> str | None:
-    """answer() in a transaction of its own (`run`), run again if a concurrent delivery of the
-    same message committed first. A text that may become a ticket is classified first,
-    outside the transaction (see intake.proposal_for)."""
+    """answer() in a transaction of its own (`run`), run again when it lost a race (see
+    _run_again_on_race). A text that may become a ticket is classified first, outside the
+    transaction (see intake.proposal_for)."""
     proposal = _proposal(sms, rules, router)
-    try:
-        return run(lambda session: answer(session, sms, rules, throttle, router=router, proposal=proposal,
-                                          limits=limits))
-    except IntegrityError:
-        return run(lambda session: answer(session, sms, rules, throttle, router=router, proposal=proposal,
-                                          limits=limits))
+    return _run_again_on_race(run, lambda session: answer(session, sms, rules, throttle, router=router,
+                                                          proposal=proposal, limits=limits))
 
 
 def file_spooled(run: Callable[[Callable[[Session], str | None]], str | None], sms: InboundSms,
@@ -78,7 +76,29 @@ def file_spooled(run: Callable[[Callable[[Session], str | None]], str | None], s
             outbox.enqueue_reply(session, sms.sender, reply)
         return reply
 
-    return run(work)
+    return _run_again_on_race(run, work)
+
+
+# Each run, one of the texts racing for a ticket wins and the rest run again behind it
+# (ratings then find nothing left to rate; additions each take a turn).
+RUNS = 5
+
+
+def _run_again_on_race(run: Callable[[Callable[[Session], str | None]], str | None],
+                       work: Callable[[Session], str | None]) -> str | None:
+    """Run `work` again when a concurrent transaction committed first: a delivery of the
+    same message (IntegrityError on the unique MessageSid: this run finds its reply), or
+    another text from the same number that changed the same ticket (Conflict from the
+    version check: two ratings sent together, the second then finds nothing to rate). The
+    text is logged and answered either way, never lost to a 409."""
+    for attempt in range(1, RUNS + 1):
+        try:
+            return run(work)
+        except (IntegrityError, Conflict):
+            if attempt == RUNS:
+                raise
+            log.info("sms run again after a concurrent change", extra={"event": "sms_retry_race", "attempt": attempt})
+    raise AssertionError("unreachable")
 
 
 def _proposal(sms: InboundSms, rules: IntakeRules, router: Router | None) -> RoutingAnswer | None:

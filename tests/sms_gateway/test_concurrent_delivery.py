@@ -1,19 +1,25 @@
-"""Twilio delivering one message twice at the same moment (a retry while the first attempt is
-still running): one ticket, and both deliveries get the same reply."""
+"""Texts arriving at the same moment: Twilio delivering one message twice (a retry while the
+first attempt is still running) makes one ticket and both deliveries get the same reply;
+two texts from one number racing for its ticket are each answered and logged."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch.actors import Actor
 from dispatch.intake import IntakeRules
 from dispatch.models import IntakeSource, SmsInbound, Ticket
 from dispatch.notifications import Throttle
+from dispatch.units import City
 from sms_gateway import conversation
 from sms_gateway.webhook import InboundSms
+from tests.sms_gateway.conftest import Hotline, new_sid, ticket_of
+from tests.sms_gateway.test_notifications_loop import transfer_and_resolve
 
 T = TypeVar("T")
 
@@ -68,3 +74,50 @@ def test_two_simultaneous_deliveries_of_one_message_make_one_ticket_and_the_same
         counts = [session.scalar(select(func.count()).select_from(model)) for model in (Ticket, IntakeSource,
                                                                                          SmsInbound)]
     assert counts == [1, 1, 1]
+
+
+def test_ratings_texted_together_are_each_answered_and_logged_once(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    hotline.text("小区门口垃圾三天没人清运，气味很大。")
+    transfer_and_resolve(session, operator)
+    engine = hotline.app.state.services.engine
+    texts = 4
+    # Hold each text after it found the ticket waiting for its rating, until all have:
+    # each then rates a ticket another one has just rated. On SQLite the first holds the
+    # write lock, the wait times out and the texts run one after the other.
+    all_found = threading.Barrier(texts)
+    held = [0]
+    lock = threading.Lock()
+
+    def hold_after_finding(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "ORDER BY tickets.resolved_at DESC" not in statement:
+            return
+        with lock:
+            if held[0] >= texts:
+                return
+            held[0] += 1
+        try:
+            all_found.wait(timeout=3)
+        except threading.BrokenBarrierError:
+            pass
+
+    sids = [new_sid() for _ in range(texts)]
+    event.listen(engine, "after_cursor_execute", hold_after_finding)
+    try:
+        with ThreadPoolExecutor(texts) as pool:
+            answers = list(pool.map(lambda sid: hotline.text("1", sid=sid), sids))
+    finally:
+        event.remove(engine, "after_cursor_execute", hold_after_finding)
+
+    if engine.dialect.name == "postgresql":
+        assert not all_found.broken, "the texts did not overlap"
+    assert [a.status_code for a in answers] == [200] * texts
+    assert all(a.headers["content-type"].startswith("application/xml") for a in answers)
+    replies = sorted(a.text for a in answers)
+    assert sum("感谢您的评价（满意）" in r for r in replies) == 1
+    assert sum("没有待评价的工单" in r for r in replies) == texts - 1
+    ticket = ticket_of(session)
+    assert ticket.state == "closed" and ticket.rating == "satisfied"
+    logged = session.scalars(select(SmsInbound.message_sid).where(SmsInbound.message_sid.in_(sids))).all()
+    session.commit()
+    assert sorted(logged) == sorted(sids)
