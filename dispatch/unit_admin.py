@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.actors import Actor
@@ -79,6 +80,7 @@ def update_unit(session: Session, actor: Actor, unit_id: int, *, name: str, kind
                 active: bool, duty_phone: str | None = None) -> Unit:
     """Change a unit. `duty_phone` as typed: blank removes it, None leaves it as it is."""
     require_admin(actor)
+    lock_unit_tree(session)  # before the tree is read for loops
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(Reason.UNIT_RECORD_NOT_FOUND, unit_id=unit_id)
@@ -263,7 +265,9 @@ def parent_problems(units: list[ImportedUnit], stored: dict[str, str | None] | N
 
 def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
     """What importing these units would change; refuses unknown parents, parent loops and
-    the name of a unit the file leaves as it is."""
+    the name of a unit the file leaves as it is. The tree stays locked until the transaction
+    ends, so a plan applied in it (apply_import) is still the one checked."""
+    lock_unit_tree(session)
     existing = {u.code: u for u in session.scalars(select(Unit))}
     codes = {u.id: u.code for u in existing.values()}
     parents = {code: codes.get(u.parent_id) if u.parent_id else None for code, u in existing.items()}
@@ -373,6 +377,25 @@ def _kind(kind: Any, where: str, field_name: str = "kind") -> str:
 
 def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)[:60]
+
+
+def lock_unit_tree(session: Session) -> None:
+    """Hold every change of the units' parents until this transaction ends. Two admins each
+    putting a unit under the other's, at once, both checked the tree without the other's
+    change and made a loop; with the lock the second waits and checks the tree the first
+    left (READ COMMITTED: its next statement sees the commit). One lock for the whole
+    tree: a loop can run through any unit, and the tree changes rarely. SQLite's one writer
+    already runs whole transactions one at a time (BEGIN IMMEDIATE)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_TREE, {"namespace": LOCK_NAMESPACE, "key": UNIT_TREE_LOCK})
+
+
+# pg_advisory_xact_lock(int, int) in the hotline's namespace (as web/leadership.py's roles),
+# released at commit or rollback.
+LOCK_NAMESPACE = 12345
+UNIT_TREE_LOCK = zlib.crc32(b"unit_tree") & 0x7FFFFFFF
+_LOCK_TREE = select(func.pg_advisory_xact_lock(bindparam("namespace"), bindparam("key")))
 
 
 def _parents(session: Session) -> dict[str, str | None]:
