@@ -19,6 +19,7 @@ from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Unit
+from dispatch.numbers import MAX_INT, MIN_INT
 from dispatch.staff_view import visible_ticket
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.units import City
@@ -100,17 +101,20 @@ def required_text(params: Params, name: str) -> str:
     return value
 
 
-def optional_int(params: Params, name: str) -> int | None:
+def optional_int(params: Params, name: str, *, low: int = MIN_INT, high: int = MAX_INT) -> int | None:
+    """A JSON integer or a form's ASCII digits, from `low` to `high`: by default what the
+    database's integer columns hold, so that a larger one is refused here, not by the database."""
     value = _raw(params, name)
     if value is None:
         return None
-    if isinstance(value, bool):
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        text = value.strip()
+        value = int(text) if len(text) <= len(str(MAX_INT)) else MAX_INT + 1   # no int() of a million digits
+    if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(name, Reason.NOT_INTEGER)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise InvalidInput(name, Reason.NOT_INTEGER)
+    if not low <= value <= high:
+        raise InvalidInput(name, Reason.OUT_OF_RANGE, low=low, high=high)
+    return value
 
 
 _TRUE, _FALSE = ("true", "yes", "on", "1", "approve"), ("false", "no", "off", "0", "refuse")
@@ -130,8 +134,8 @@ def boolean(params: Params, name: str, *, default: bool | None = None) -> bool:
 
 
 def _days(params: Params) -> int:
-    days = optional_int(params, "days")
-    if days is None or not 1 <= days <= MAX_DAYS:
+    days = optional_int(params, "days", low=1, high=MAX_DAYS)
+    if days is None:
         raise InvalidInput("days", Reason.OUT_OF_RANGE, low=1, high=MAX_DAYS)
     return days
 
@@ -227,7 +231,7 @@ def _has_part(session: Session, actor: Actor, ticket: Ticket) -> bool:
 
 
 def _answer(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    article_id = optional_int(params, "article_id")
+    article_id = optional_int(params, "article_id", low=1)
     if article_id is not None:  # from a knowledge base article: the reply cites it, the note is added
         kb_use.answer_from_article(session, ticket, actor, article_id, note=optional_text(params, "reply"),
                                    now=context.now)

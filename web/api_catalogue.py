@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch.catalogue_match import MAX_SEARCH, Catalogue, Item
+from dispatch.numbers import whole_number
 from web.services import Services
 
 
@@ -29,7 +30,7 @@ async def catalogue(request: Request) -> Response:
     query = (request.query_params.get("q") or "").strip()[:50]
     if query:
         limit_text = request.query_params.get("limit") or ""
-        limit = min(int(limit_text), 100) if limit_text.isdigit() and int(limit_text) > 0 else MAX_SEARCH
+        limit = min(whole_number(limit_text) or MAX_SEARCH, 100)
         return JSONResponse({"version": found.version, "query": query,
                              "entries": [_entry(i) for i in found.search(query, limit)]})
     tree = [{"name": l1["name"], "children": [{"name": l2["name"], "entries": [_entry(i) for i in l2["entries"]]}

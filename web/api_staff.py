@@ -15,6 +15,7 @@ from starlette.routing import Route
 from dispatch import actions, notices, queries
 from dispatch.errors import Reason
 from dispatch.models import Ticket, Unit
+from dispatch.numbers import whole_number
 from dispatch.staff_detail import similar_for, ticket_detail
 from dispatch.staff_view import staff_summary
 from dispatch.states import State
@@ -56,9 +57,10 @@ def _list_filters(request: Request) -> tuple[str | None, str | None, str, int]:
     if state is not None and state not in {s.value for s in State}:
         raise BadRequest("state", Reason.BAD_STATE, value=state, states=[s.value for s in State])
     page_text = params.get("page") or "1"
-    if not page_text.isdigit() or int(page_text) < 1:
-        raise BadRequest("page", Reason.BAD_PAGE, value=page_text)
-    return state, params.get("unit") or None, (params.get("q") or "").strip()[:100], int(page_text)
+    page = whole_number(page_text)
+    if not page:
+        raise BadRequest("page", Reason.BAD_PAGE, value=page_text[:20])
+    return state, params.get("unit") or None, (params.get("q") or "").strip()[:100], page
 
 
 async def list_tickets(request: Request) -> Response:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dispatch.numbers import MAX_INT
+
 if TYPE_CHECKING:
     from web.config import Settings
 
@@ -49,7 +51,7 @@ def open311_group(get_settings: Callable[[], Settings]) -> click.Group:
                            f"{when(client.last_used_at):<17} {when(client.revoked_at)}")
 
     @keys.command(name="revoke", help="End the key of the client with this id at once.")
-    @click.argument("client_id", type=int)
+    @click.argument("client_id", type=click.IntRange(min=1, max=MAX_INT))
     def revoke(client_id: int) -> None:
         from dispatch import open311_keys, staff_activity
         from web.cli_db import cli_actor, database_session

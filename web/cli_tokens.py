@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dispatch.numbers import MAX_INT
+
 if TYPE_CHECKING:
     from web.config import Settings
 
@@ -55,7 +57,7 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
                            f"{when(token.revoked_at)}")
 
     @group.command(name="revoke", help="End the token with this id at once.")
-    @click.argument("token_id", type=int)
+    @click.argument("token_id", type=click.IntRange(min=1, max=MAX_INT))
     def revoke(token_id: int) -> None:
         from dispatch import api_tokens
         from web.cli_db import cli_actor, database_session

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse
 from dispatch import outbox
 from dispatch.db import storage_fault
 from dispatch.notifications import SIGNATURE, Throttle
+from dispatch.numbers import whole_number
 from sms_gateway import aliyun, conversation
 from sms_gateway.sender import TwilioSender
 from sms_gateway.spool import Spool
@@ -244,7 +245,7 @@ async def status_callback(request: Request) -> Response:
         return verified
     _, update = verified
     raw_id = request.query_params.get("id", "")
-    outbox_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19 else None
+    outbox_id = whole_number(raw_id)
     services: Services = request.app.state.services
     await services.run(lambda session: outbox.apply_delivery_status(
         session, provider_sid=update.message_sid, status=update.status, error_code=update.error_code,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Iterator
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -98,3 +99,12 @@ def test_dates_near_year_1_or_9999_are_refused_by_stats_and_board(query: str, cl
 def test_a_day_count_in_superscript_digits_is_refused(client: TestClient) -> None:
     assert client.get("/board?days=²").status_code == 422
     assert client.get("/board?days=7").status_code == 200
+
+
+@pytest.mark.parametrize("outbox_id", ["99999999999", "99999999999999999999", "²"])
+def test_a_delivery_receipt_naming_an_impossible_message_is_ignored(outbox_id: str, client: TestClient) -> None:
+    # The id in the callback's address is ours, but anyone holding a signed callback can alter it.
+    form = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered", "AccountSid": "AC" + "7" * 32}
+    path = f"/sms/twilio/status?id={quote(outbox_id)}"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, form)
+    assert client.post(path, data=form, headers={"X-Twilio-Signature": signature}).status_code == 204

@@ -334,10 +334,10 @@ async def make_token(request: Request) -> Response:
     values = {name: _text(form, name) for name in ("user_id", "name", "days")}
 
     def work(session: Session) -> dict[str, Any]:
-        user_id = optional_int(form, "user_id")
+        user_id = optional_int(form, "user_id", low=1)
         if user_id is None:
             raise InvalidInput("user", Reason.REQUIRED)
-        row, raw = api_tokens.issue(session, user.actor, user_id, values["name"], days=optional_int(form, "days"))
+        row, raw = api_tokens.issue(session, user.actor, user_id, values["name"], days=optional_int(form, "days", low=1, high=api_tokens.MAX_DAYS))
         return {"id": row.id, "name": row.name, "token": raw, "expires_at": row.expires_at}
 
     try:
@@ -395,21 +395,21 @@ routes = [
     Route("/admin", _admin(home), methods=["GET"]),
     Route("/admin/users", _admin(users_page), methods=["GET"]),
     Route("/admin/users", _admin(add_user), methods=["POST"]),
-    Route("/admin/users/{user_id:int}", _admin(user_page), methods=["GET"]),
-    Route("/admin/users/{user_id:int}", _admin(update_user), methods=["POST"]),
-    Route("/admin/users/{user_id:int}/deactivate", _admin(_set_active(False)), methods=["POST"]),
-    Route("/admin/users/{user_id:int}/reactivate", _admin(_set_active(True)), methods=["POST"]),
-    Route("/admin/users/{user_id:int}/password", _admin(reset_password), methods=["POST"]),
+    Route("/admin/users/{user_id:id}", _admin(user_page), methods=["GET"]),
+    Route("/admin/users/{user_id:id}", _admin(update_user), methods=["POST"]),
+    Route("/admin/users/{user_id:id}/deactivate", _admin(_set_active(False)), methods=["POST"]),
+    Route("/admin/users/{user_id:id}/reactivate", _admin(_set_active(True)), methods=["POST"]),
+    Route("/admin/users/{user_id:id}/password", _admin(reset_password), methods=["POST"]),
     Route("/admin/units", _admin(units_page), methods=["GET"]),
     Route("/admin/units/import", _admin(import_preview, max_files=1), methods=["POST"]),
     Route("/admin/units/import/apply", _admin(import_apply), methods=["POST"]),
-    Route("/admin/units/{unit_id:int}", _admin(unit_page), methods=["GET"]),
-    Route("/admin/units/{unit_id:int}", _admin(update_unit), methods=["POST"]),
-    Route("/admin/units/{unit_id:int}/webhook", _admin(set_webhook), methods=["POST"]),
-    Route("/admin/units/{unit_id:int}/webhook/delete", _admin(remove_webhook), methods=["POST"]),
-    Route("/admin/units/{unit_id:int}/webhook/redeliver/{delivery:int}", _admin(redeliver), methods=["POST"]),
+    Route("/admin/units/{unit_id:id}", _admin(unit_page), methods=["GET"]),
+    Route("/admin/units/{unit_id:id}", _admin(update_unit), methods=["POST"]),
+    Route("/admin/units/{unit_id:id}/webhook", _admin(set_webhook), methods=["POST"]),
+    Route("/admin/units/{unit_id:id}/webhook/delete", _admin(remove_webhook), methods=["POST"]),
+    Route("/admin/units/{unit_id:id}/webhook/redeliver/{delivery:id}", _admin(redeliver), methods=["POST"]),
     Route("/admin/tokens", _admin(tokens_page), methods=["GET"]),
     Route("/admin/tokens", _admin(make_token), methods=["POST"]),
-    Route("/admin/tokens/{token_id:int}/revoke", _admin(revoke_token), methods=["POST"]),
+    Route("/admin/tokens/{token_id:id}/revoke", _admin(revoke_token), methods=["POST"]),
     Route("/admin/activity", _admin(activity_page), methods=["GET"]),
 ]

@@ -75,6 +75,6 @@ async def call_follow_up(request: Request) -> Response:
 
 
 routes = [
-    Route("/operator/callbacks/{callback_id:int}/call", staff_only(call_missed, DISPATCH_ROLES), methods=["POST"]),
+    Route("/operator/callbacks/{callback_id:id}/call", staff_only(call_missed, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/follow-up/{number}/call", staff_only(call_follow_up, DISPATCH_ROLES), methods=["POST"]),
 ]

@@ -14,6 +14,7 @@ from dispatch import calendar_days
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import DispatchError, InvalidInput, Reason
+from dispatch.numbers import whole_number
 from web.auth import staff_only
 from web.errors import status_of
 from web.messages import describe
@@ -31,7 +32,7 @@ def _site(request: Request) -> Site:
 
 def _year(request: Request, today: dt.date) -> int:
     raw = request.query_params.get("year", "")
-    year = int(raw) if raw.isascii() and raw.isdigit() else today.year
+    year = whole_number(raw) or today.year
     return year if today.year - 10 <= year <= today.year + 10 else today.year
 
 

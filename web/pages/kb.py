@@ -22,6 +22,7 @@ from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import DispatchError, InvalidInput, NotFound, RateLimited, Reason
 from dispatch.models import KbArticle, Unit
+from dispatch.numbers import whole_number
 from dispatch.reports import Period
 from dispatch.vocabulary import Role
 from web.auth import checked_form, client_key, staff_only
@@ -178,7 +179,7 @@ async def create(request: Request) -> Response:
     values = _form_values(form)
 
     def work(session: Session) -> int:
-        unit_id = user.unit_id if user.role is Role.UNIT_STAFF else int(values["unit_id"] or 0)
+        unit_id = user.unit_id if user.role is Role.UNIT_STAFF else whole_number(values["unit_id"]) or 0
         unit = session.get(Unit, unit_id)
         if unit is None:
             raise InvalidInput("unit", Reason.UNIT_REQUIRED)
@@ -221,7 +222,7 @@ async def staff_article(request: Request, *, error: str | None = None, values: d
 
 def _expected(form: Any) -> int | None:
     raw = str(form.get("expected_version") or "")
-    return int(raw) if raw.isdigit() and len(raw) < 9 else None
+    return whole_number(raw)
 
 
 async def edit(request: Request) -> Response:
@@ -306,14 +307,14 @@ async def figures_page(request: Request) -> Response:
 routes = [
     Route("/kb", public_search, methods=["GET"]),
     Route("/kb/suggest", suggest, methods=["GET"]),
-    Route("/kb/{article_id:int}", public_article, methods=["GET"]),
-    Route("/kb/{article_id:int}/deflection", deflection, methods=["POST"]),
+    Route("/kb/{article_id:id}", public_article, methods=["GET"]),
+    Route("/kb/{article_id:id}/deflection", deflection, methods=["POST"]),
     Route("/staff/kb", staff_only(staff_list, STAFF_ROLES), methods=["GET"]),
     Route("/staff/kb", staff_only(create, frozenset({Role.UNIT_STAFF, Role.SUPERVISOR, Role.ADMIN})), methods=["POST"]),
-    Route("/staff/kb/{article_id:int}", staff_only(staff_article, STAFF_ROLES), methods=["GET"]),
-    Route("/staff/kb/{article_id:int}", staff_only(edit, frozenset({Role.UNIT_STAFF, Role.SUPERVISOR, Role.ADMIN})),
+    Route("/staff/kb/{article_id:id}", staff_only(staff_article, STAFF_ROLES), methods=["GET"]),
+    Route("/staff/kb/{article_id:id}", staff_only(edit, frozenset({Role.UNIT_STAFF, Role.SUPERVISOR, Role.ADMIN})),
           methods=["POST"]),
-    Route("/staff/kb/{article_id:int}/{step:str}", staff_only(change_state, SUPERVISING_ROLES), methods=["POST"]),
+    Route("/staff/kb/{article_id:id}/{step:str}", staff_only(change_state, SUPERVISING_ROLES), methods=["POST"]),
     Route("/operator/kb", staff_only(console_suggestions, DISPATCH_ROLES), methods=["GET"]),
     Route("/supervisor/kb", staff_only(figures_page, SUPERVISING_ROLES), methods=["GET"]),
 ]

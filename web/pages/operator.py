@@ -20,6 +20,7 @@ from dispatch import follow_up, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import IllegalTransition, InvalidInput, Reason
 from dispatch.intake import IntakeRequest, intake
+from dispatch.numbers import whole_number
 from dispatch.phone import national_form
 from dispatch.unit_cache import UnitCache
 from dispatch.vocabulary import Channel, RequestType, Urgency
@@ -86,7 +87,7 @@ def done_message(done: str | None, call: str | None) -> str | None:
 
 def _page(request: Request, name: str) -> int:
     value = request.query_params.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 7 else 1
+    return whole_number(value, high=999_999) or 1
 
 
 def _console_reads(request: Request, user: StaffIdentity, session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
@@ -152,7 +153,7 @@ async def file_ticket(request: Request) -> Response:
 
     proposal = await site.services.propose(intake_request)
     raw_article = str(form.get("answer_article") or "")
-    article_id = int(raw_article) if raw_article.isdigit() and len(raw_article) < 10 else None
+    article_id = whole_number(raw_article)
 
     def work(session: Session) -> str:
         result = intake(session, intake_request, site.services.rules, actor=user.actor,
@@ -197,6 +198,6 @@ routes = [
     Route("/operator", staff_only(console, DISPATCH_ROLES, reads=_console_reads), methods=["GET"]),
     Route("/operator/agent", staff_only(choose_agent, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/tickets", staff_only(file_ticket, DISPATCH_ROLES), methods=["POST"]),
-    Route("/operator/callbacks/{callback_id:int}/done", staff_only(callback_done, DISPATCH_ROLES), methods=["POST"]),
+    Route("/operator/callbacks/{callback_id:id}/done", staff_only(callback_done, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/events", staff_only(screen_pops, DISPATCH_ROLES), methods=["GET"]),
 ]

@@ -91,8 +91,8 @@ async def unit_file(request: Request) -> Response:
 
 routes = [
     Route("/supervisor/reports", staff_only(listing, SUPERVISING_ROLES), methods=["GET"]),
-    Route("/supervisor/reports/{report_id:int}.{fmt:str}", staff_only(supervisor_file, SUPERVISING_ROLES),
+    Route("/supervisor/reports/{report_id:id}.{fmt:str}", staff_only(supervisor_file, SUPERVISING_ROLES),
           methods=["GET"]),
     Route("/unit/reports", staff_only(listing, UNIT_ROLES), methods=["GET"]),
-    Route("/unit/reports/{report_id:int}.{fmt:str}", staff_only(unit_file, UNIT_ROLES), methods=["GET"]),
+    Route("/unit/reports/{report_id:id}.{fmt:str}", staff_only(unit_file, UNIT_ROLES), methods=["GET"]),
 ]

@@ -69,5 +69,5 @@ async def remove(request: Request) -> Response:
 routes = [
     Route("/supervisor/rules", staff_only(page, SUPERVISING_ROLES), methods=["GET"]),
     Route("/supervisor/rules", staff_only(add, SUPERVISING_ROLES), methods=["POST"]),
-    Route("/supervisor/rules/{rule_id:int}/remove", staff_only(remove, SUPERVISING_ROLES), methods=["POST"]),
+    Route("/supervisor/rules/{rule_id:id}/remove", staff_only(remove, SUPERVISING_ROLES), methods=["POST"]),
 ]

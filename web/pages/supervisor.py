@@ -22,6 +22,7 @@ from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.models import ExtensionRequest
+from dispatch.numbers import whole_number
 from dispatch.paging import Page
 from dispatch.phone import national_form
 from dispatch.reports import Period
@@ -327,7 +328,7 @@ def _pages(request: Request) -> dict[str, int]:
     pages = {}
     for name in LISTS:
         raw = request.query_params.get(f"{name}_page", "")
-        pages[name] = int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+        pages[name] = whole_number(raw, high=999_999) or 1
     return pages
 
 
@@ -440,5 +441,5 @@ async def decide(request: Request) -> Response:
 routes = [
     Route("/supervisor", staff_only(dashboard, SUPERVISING_ROLES, reads=_dashboard_reads), methods=["GET"]),
     Route("/supervisor/export/{table}.csv", staff_only(export, SUPERVISING_ROLES), methods=["GET"]),
-    Route("/supervisor/extensions/{request_id:int}", staff_only(decide, SUPERVISING_ROLES), methods=["POST"]),
+    Route("/supervisor/extensions/{request_id:id}", staff_only(decide, SUPERVISING_ROLES), methods=["POST"]),
 ]

@@ -17,6 +17,8 @@ from starlette.routing import Route
 from dispatch import notices, queries, unit_inbox, webhooks
 from dispatch.catalogue_file import DeadlineClass
 from dispatch.clock import utcnow
+from dispatch.errors import InvalidInput, Reason
+from dispatch.numbers import whole_number
 from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
 from web.pages.labels import (INBOX_STATES_ZH, NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH,
@@ -168,7 +170,12 @@ async def mark_read(request: Request) -> Response:
     site: Site = request.app.state.site
     user = request.state.user
     raw = str(request.state.form.get("notice") or "")
-    ids = [int(raw)] if raw.isdigit() else None
+    ids = None
+    if raw:
+        notice_id = whole_number(raw)
+        if notice_id is None:
+            raise InvalidInput("notice", Reason.NOT_INTEGER)
+        ids = [notice_id]
     await site.services.run(lambda s: notices.mark_read(s, user.unit_id, ids))
     return RedirectResponse("/unit#notices", status_code=303)
 
