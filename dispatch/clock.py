@@ -5,6 +5,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
+# The days anyone may ask about: outside these years a date is a typo or a probe, and near
+# year 1 or 9999 a period's arithmetic (a span added, a change of time zone) would overflow.
+MIN_DAY = dt.date(2000, 1, 1)
+MAX_DAY = dt.date(2099, 12, 31)
 
 
 def utcnow() -> dt.datetime:

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch import limits as limit_checks
-from dispatch.clock import CHINA, utcnow
+from dispatch.clock import CHINA, MAX_DAY, MIN_DAY, utcnow
 from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, IntakeRules, intake, proposal_for
 from dispatch.limits import Limits
@@ -176,11 +176,14 @@ class RequestQuery:
 
 
 def parse_datetime(name: str, raw: str) -> dt.datetime:
-    """A w3 / ISO 8601 datetime; one without an offset is taken as China time."""
+    """A w3 / ISO 8601 datetime; one without an offset is taken as China time. Its day must
+    lie between MIN_DAY and MAX_DAY, as every date asked for elsewhere."""
     try:
         moment = dt.datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise InvalidInput(name, Reason.BAD_DATETIME, value=raw) from None
+        raise InvalidInput(name, Reason.BAD_DATETIME, value=raw[:40]) from None
+    if not MIN_DAY <= moment.date() <= MAX_DAY:
+        raise InvalidInput(name, Reason.DATE_OUT_OF_RANGE, low=MIN_DAY.isoformat(), high=MAX_DAY.isoformat())
     return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment
 
 

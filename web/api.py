@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch import calendar_days, catalogue_figures, limits, queries, reports
-from dispatch.clock import local_date, utcnow
+from dispatch.clock import MAX_DAY, MIN_DAY, local_date, utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.intake import IntakeRequest
 from dispatch.intake_many import Submission
@@ -19,7 +19,7 @@ from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Urgency, parse_request_type
 from web.auth import client_key
 from web.errors import BadRequest
-from web.inputs import MAX_DAY, MIN_DAY, parse_day, refuse_unstorable
+from web.inputs import parse_day, refuse_unstorable
 from web.services import Services
 
 MAX_JSON_BYTES = 256 * 1024

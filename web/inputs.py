@@ -16,15 +16,11 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dispatch.clock import MAX_DAY, MIN_DAY
 from dispatch.errors import Reason
 from web.errors import BadRequest, dispatch_error
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-# Figures are asked for by day; outside these years a date is a typo or a probe, and near
-# year 1 or 9999 the period's arithmetic would overflow.
-MIN_DAY = dt.date(2000, 1, 1)
-MAX_DAY = dt.date(2099, 12, 31)
 
 
 def unstorable(value: str) -> bool:

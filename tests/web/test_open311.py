@@ -280,6 +280,11 @@ def test_a_revoked_key_is_refused(client: TestClient, api_key: str, units: City,
     ("/requests.json", {"start_date": "yesterday"}, 400),
     ("/requests.json", {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, 400),
     ("/requests.json", {"start_date": "2026-06-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, 400),
+    ("/requests.json", {"start_date": "0001-01-01"}, 400),
+    ("/requests.json", {"start_date": "9999-12-31"}, 400),
+    ("/requests.json", {"end_date": "9999-12-31T23:59:59-08:00"}, 400),
+    ("/requests.xml", {"end_date": "0001-01-01T00:00:00+14:00"}, 400),
+    ("/requests.json", {"start_date": "1999-12-31T23:59:59"}, 400),
     ("/requests.json", {"jurisdiction_id": "sfgov.org"}, 404),
     ("/requests.csv", {}, 404),
     ("/requests/20260101-0001.json", {}, 404),
@@ -291,6 +296,12 @@ def test_bad_reads_get_the_spec_errors(client: TestClient, path: str, params: di
     assert refused.status_code == status
     body = xml(refused)[0].findtext("code") if path.endswith(".xml") else refused.json()[0]["code"]
     assert str(body) == str(status)
+
+
+def test_a_date_near_year_1_or_9999_is_refused_like_on_the_other_pages(client: TestClient) -> None:
+    refused = client.get(f"{BASE}/requests.json", params={"start_date": "9999-12-31"})
+    assert refused.status_code == 400
+    assert "开始时间须在 2000-01-01 至 2099-12-31 之间" in refused.json()[0]["description"]
 
 
 def test_a_client_key_is_limited_per_minute(database_url: str, units: City, api_key: str,

@@ -6,11 +6,11 @@ import datetime as dt
 
 from starlette.requests import Request
 
-from dispatch.clock import local_date, utcnow
+from dispatch.clock import MIN_DAY, local_date, utcnow
 from dispatch.errors import Reason
 from dispatch.reports import Period
 from web.errors import BadRequest
-from web.inputs import MIN_DAY, parse_day
+from web.inputs import parse_day
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
