@@ -176,8 +176,17 @@ def proposals_for(requests: Sequence[IntakeRequest], rules: IntakeRules,
     return [answers.get(i) for i in range(len(requests))]
 
 
+# C0 control characters but tab, newline and carriage return: nobody types them, a copy from
+# another program brings them, and XML 1.0 (the Open311 feed) or a spreadsheet cannot hold them.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _printable(value: str | None) -> str:
+    return _CONTROLS.sub("", value or "").strip()
+
+
 def _validate(request: IntakeRequest, rules: IntakeRules) -> _Clean:
-    body = (request.body or "").strip()
+    body = _printable(request.body)
     if not body:
         raise InvalidInput("body", Reason.REQUIRED)
     if len(body) > rules.max_body_chars:
@@ -192,7 +201,7 @@ def _validate(request: IntakeRequest, rules: IntakeRules) -> _Clean:
 
 
 def _optional(value: str | None, field_name: str, limit: int) -> str | None:
-    text = (value or "").strip()
+    text = _printable(value)
     if len(text) > limit:
         raise InvalidInput(field_name, Reason.TOO_LONG, limit=limit)
     return text or None

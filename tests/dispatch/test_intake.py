@@ -68,6 +68,20 @@ def test_bad_input_is_refused_and_no_ticket_is_made(session: Session, rules: Int
     assert count(session, Ticket) == 0
 
 
+def test_control_characters_are_dropped_and_the_rest_kept_as_written(session: Session, rules: IntakeRules) -> None:
+    ticket = intake(session, request(body="x\u0001\u000b\u001f路灯坏了\r\n\t已一周", title="\u0007路灯",
+                                     name="王\u0008五", location="济水\u001b大街"), rules).ticket
+    assert (ticket.body, ticket.title, ticket.name, ticket.location) == ("x路灯坏了\r\n\t已一周", "路灯", "王五", "济水大街")
+    source = session.scalars(select(IntakeSource).where(IntakeSource.ticket_id == ticket.id)).one()
+    assert source.body == ticket.body
+
+
+def test_a_body_of_control_characters_alone_is_empty(session: Session, rules: IntakeRules) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        intake(session, request(body="\u0001\u0002 \u001f"), rules)
+    assert caught.value.reason is Reason.REQUIRED
+
+
 def test_body_limit_is_configurable(session: Session) -> None:
     with pytest.raises(InvalidInput) as caught:
         intake(session, request(body="十一个字的诉求内容很长了"), IntakeRules(max_body_chars=10))

@@ -165,6 +165,21 @@ def test_xml_answers_parse_with_the_spec_element_names(client: TestClient, api_k
     assert one.findtext("request/service_request_id") == number
 
 
+def test_control_characters_a_citizen_typed_do_not_break_the_xml_feed(client: TestClient, units: City) -> None:
+    filed = client.post("/api/v1/tickets", json={"body": "x\u0001\u000b\u001f路灯坏了", "phone": "13812345678"})
+    assert filed.status_code == 201, filed.text
+    assert xml(client.get(f"{BASE}/requests.xml")).findtext("request/description") == "x路灯坏了"
+
+
+def test_a_ticket_stored_with_control_characters_still_reads_as_xml(client: TestClient, units: City,
+                                                                    sessions: sessionmaker[Session]) -> None:
+    number = client.post("/api/v1/tickets", json={"body": "路灯坏了", "phone": "13812345678"}).json()["number"]
+    with sessions.begin() as session:  # as intake kept it before it dropped them
+        ticket_by_number(session, number).body = "x\u0001\u000b\u001f路灯坏了\t\n已一周\ufffe"
+    listed = xml(client.get(f"{BASE}/requests.xml"))
+    assert listed.findtext("request/description") == "x路灯坏了\t\n已一周"
+
+
 def test_a_resolved_ticket_reads_closed_with_the_reply_and_its_unit(client: TestClient, api_key: str,
                                                                     units: City,
                                                                     sessions: sessionmaker[Session]) -> None:
