@@ -3,46 +3,96 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
-# People write numbers in many ways: full-width digits (１３８…), dots, spaces or dashes
-# anywhere (138.0013.8000, 138 0013 8000, 4108 8119 9001 0112 34), a +86 / 0086 prefix.
-# So a digit may be followed by up to three separator characters ("138 - 0013") before the next.
-_D = "[0-9\uff10-\uff19]"
-_SEP = "[\\s\\-.·•_/()（）\uff0d\uff0e\u2010-\u2015]{0,3}"
+# People write numbers in many ways: with any script's digits (full-width １３８, Arabic-Indic,
+# mathematical 𝟏𝟑𝟖), separators anywhere (138.0013.8000, 138 0013 8000, 139，1234，5678,
+# 4108 8119 9001 0112 34) and a +86 / 0086 prefix. The patterns run over a shadow of the text
+# of the same length, in a small alphabet: every decimal digit as its ASCII digit, X for an
+# ID's check character, + for a plus, "-" for a visible separator, "," for a weak one,
+# _INVISIBLE for what takes no room on screen (zero-width space, soft hyphen, BOM, word joiner:
+# Unicode's format characters, and combining marks such as a keycap's), "#" for anything else.
+_VISIBLE_SEPARATORS = "-.·•_/()（）－．‐‑‒–—―"
+# Commas, tildes and stars also end a number or a clause ("010-1234567，3号楼", "3~5号"): one
+# joins two groups of digits only when the second has two digits at least.
+_WEAK_SEPARATORS = "，、,~～*＊"
+_INVISIBLE = "\x01"
+_INVISIBLE_CATEGORIES = ("Cf", "Mn", "Me")
+
+
+class _Shadow(dict[int, int]):
+    """str.translate's table to the shadow alphabet, filled as characters are met."""
+
+    def __missing__(self, code: int) -> int:
+        ch = chr(code)
+        if ch.isdecimal():
+            shadow = str(unicodedata.decimal(ch))
+        elif ch in "Xx\uff38\uff58":
+            shadow = "X"
+        elif ch in "+\uff0b":
+            shadow = "+"
+        elif ch.isspace() or ch in _VISIBLE_SEPARATORS:
+            shadow = "-"
+        elif ch in _WEAK_SEPARATORS:
+            shadow = ","
+        elif unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
+            shadow = _INVISIBLE
+        else:
+            shadow = "#"
+        self[code] = ord(shadow)
+        return self[code]
+
+
+_SHADOW = _Shadow()
+# A digit may be followed by up to three visible separators ("138 - 0013") before the next,
+# and by any number of invisible ones.
+_D = "[0-9]"
+_GROUP_AHEAD = f"(?=(?:{_INVISIBLE}*[0-9X]){{2}})"   # X: an ID's last group may be "3X"
+_SEP = f"{_INVISIBLE}*(?:(?:-|,{_GROUP_AHEAD}){_INVISIBLE}*){{0,3}}"
 _START, _END = f"(?<!{_D})", f"(?!{_D})"
-_PLUS = "(?:[+\uff0b]|00|\uff10\uff10)"
-_EIGHTY_SIX = "[8\uff18][6\uff16]"
+_PLUS = "(?:\\+|00)"
+_MOBILE = f"{_START}(?:{_PLUS}?86{_SEP})?1{_SEP}[3-9](?:{_SEP}{_D}){{9}}{_END}"
 # 18-digit resident ID (the last may be X) and the old 15-digit form.
-_ID_CARD = re.compile(f"{_START}{_D}(?:{_SEP}{_D}){{16}}{_SEP}[0-9\uff10-\uff19Xx\uff38\uff58]{_END}"
-                      f"|{_START}{_D}(?:{_SEP}{_D}){{14}}{_END}")
-_MOBILE = re.compile(f"{_START}(?:{_PLUS}?{_EIGHTY_SIX}{_SEP})?[1\uff11]{_SEP}[3-9\uff13-\uff19]"
-                     f"(?:{_SEP}{_D}){{9}}{_END}")
+_ID_CARD = f"{_START}{_D}(?:{_SEP}{_D}){{16}}{_SEP}[0-9X]{_END}|{_START}{_D}(?:{_SEP}{_D}){{14}}{_END}"
 # Landline: 0 + a 2-3 digit area code + a 7-8 digit number, or +86 and the same without the 0.
-_LANDLINE = re.compile(f"{_START}(?:[0\uff10]|{_PLUS}?{_EIGHTY_SIX}{_SEP}){_SEP}[1-9\uff11-\uff19]"
-                       f"(?:{_SEP}{_D}){{8,10}}{_END}")
-_ANY_DIGIT = re.compile(f"{_D}|[Xx\uff38\uff58]")
+_LANDLINE = f"{_START}(?:0|{_PLUS}?86{_SEP}){_SEP}[1-9](?:{_SEP}{_D}){{8,10}}{_END}"
+# One pass, the leftmost number first and, where two start together, a mobile before an ID:
+# "139 1234 5678 139 1234 5678" is two mobiles, not an ID of their first 18 digits that left
+# the second's middle digits in sight.
+_NUMBER = re.compile(f"(?P<mobile>{_MOBILE})|(?P<id>{_ID_CARD})|(?P<landline>{_LANDLINE})")
+_NOT_DIGIT = re.compile("[^0-9X]")
+# A date is no number to mask: "2026-11-01~2026-11-30" or "2026.11.01 2026.11.30" would read as
+# a landline from its "01" on. Blanked in the shadow before the numbers are looked for.
+_DATE = re.compile(f"{_START}(?:19|20){_D}{{2}}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12][0-9]|3[01]){_END}")
 
 
-def _digits(text: str) -> str:
-    """The digits of a match, as ASCII (X for an ID's check character)."""
-    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else "X" for ch in _ANY_DIGIT.findall(text))
-
-
-def _masked_id(match: re.Match[str]) -> str:
-    digits = _digits(match.group(0))
+def _masked_id(digits: str) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
-def _masked_mobile(match: re.Match[str]) -> str:
-    digits = _digits(match.group(0))[-11:]
+def _masked_mobile(digits: str) -> str:
+    digits = digits[-11:]
     return digits[:3] + "****" + digits[-4:]
 
 
-def _masked_landline(match: re.Match[str]) -> str:
-    digits = _digits(match.group(0))
+def _masked_landline(digits: str) -> str:
     national = digits if digits.startswith("0") else "0" + digits.removeprefix("0086").removeprefix("86")
     area = national[:3] if national[1] in "12" else national[:4]   # 010, 02x: 3 digits; else 4
     return area + "-****" + national[-4:]
+
+
+_MASKS: dict[str, Callable[[str], str]] = {"mobile": _masked_mobile, "id": _masked_id, "landline": _masked_landline}
+
+
+def _masked_numbers(text: str) -> str:
+    """`text` with each number found in its shadow replaced by its mask."""
+    pieces, at = [], 0
+    shadow = _DATE.sub(lambda date: "#" * len(date.group(0)), text.translate(_SHADOW))
+    for found in _NUMBER.finditer(shadow):
+        masked = _MASKS[str(found.lastgroup)]
+        pieces += [text[at:found.start()], masked(_NOT_DIGIT.sub("", found.group(0)))]
+        at = found.end()
+    return "".join(pieces) + text[at:] if pieces else text
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -67,15 +117,13 @@ def mask_name(name: str | None) -> str | None:
 # The shortest number masked has 10 digits (a landline: 0, area code, number); a text with
 # fewer digits in all has none, and skips the three patterns, most of the cost of masking.
 _FEWEST_DIGITS = 10
-_DIGIT = re.compile(_D)
+_DIGIT = re.compile("\\d")   # any script's decimal digits, as the shadow reads them
 
 
 def mask_text(text: str, names: list[str] | None = None) -> str:
     """Mask ID numbers, phone numbers and the given names wherever they appear in free text."""
     if len(_DIGIT.findall(text)) >= _FEWEST_DIGITS:
-        text = _ID_CARD.sub(_masked_id, text)
-        text = _MOBILE.sub(_masked_mobile, text)
-        text = _LANDLINE.sub(_masked_landline, text)
+        text = _masked_numbers(text)
     for name in names or []:
         name = name.strip()
         if len(name) >= 2:

@@ -53,13 +53,19 @@ def test_free_text_loses_phone_numbers_id_numbers_and_the_callers_name() -> None
 # ---- every common spelling of a number is masked (property-based) ----------------------
 
 FULL_WIDTH = str.maketrans("0123456789+-", "０１２３４５６７８９＋－")
-SEPARATORS = ["", " ", "-", ".", "  ", " - ", "\u3000", "－", "．", "·"]
+# Zero-width space, soft hyphen, word joiner and BOM take no room on screen, however many.
+SEPARATORS = ["", " ", "-", ".", "  ", " - ", "\u3000", "－", "．", "·", "\u200b", "\u00ad", "\u2060", "\ufeff",
+              "\u200b" * 5, "，", "、", ",", "~", "～", "*", "＊", "\u200b，"]
+# Where each script's zero is: ASCII, Arabic-Indic, Devanagari, mathematical bold and monospace.
+ZEROS = [0x30, 0x660, 0x966, 0x1D7CE, 0x1D7F6]
 AROUND = st.text(alphabet="我家住在济水大街路灯坏了请尽快处理谢谢，。！", max_size=12)
 
 
-def _spell(groups: list[str], separator: str, full_width: bool) -> str:
+def _spell(groups: list[str], separator: str, full_width: bool, zero: int = 0x30) -> str:
     text = separator.join(groups)
-    return text.translate(FULL_WIDTH) if full_width else text
+    if full_width:
+        return text.translate(FULL_WIDTH)
+    return text.translate({ord(d): zero + int(d) for d in "0123456789"})
 
 
 def _digit_runs_survive(original: str, masked: str, run: int = 5) -> bool:
@@ -85,10 +91,11 @@ def _grouped(digits: str, grouping: tuple[int, ...]) -> list[str]:
 
 @settings(max_examples=300, deadline=None)
 @given(mobile=mobiles, grouping=groupings, separator=st.sampled_from(SEPARATORS), full_width=st.booleans(),
-       prefix=st.sampled_from(["", "+86", "+86 ", "0086", "86-", "＋86 "]), before=AROUND, after=AROUND)
+       zero=st.sampled_from(ZEROS), prefix=st.sampled_from(["", "+86", "+86 ", "0086", "86-", "＋86 "]),
+       before=AROUND, after=AROUND)
 def test_no_spelling_of_a_mobile_survives(mobile: str, grouping: tuple[int, ...], separator: str,
-                                          full_width: bool, prefix: str, before: str, after: str) -> None:
-    spelled = prefix + _spell(_grouped(mobile, grouping), separator, full_width)
+                                          full_width: bool, zero: int, prefix: str, before: str, after: str) -> None:
+    spelled = prefix + _spell(_grouped(mobile, grouping), separator, full_width, zero)
     masked = mask_text(before + spelled + after)
     assert not _digit_runs_survive(mobile, masked), (spelled, masked)
     assert masked.startswith(before) and masked.endswith(after)
@@ -102,10 +109,11 @@ ids = st.builds(lambda area, birth, seq, check: area + birth + seq + check,
 
 @settings(max_examples=300, deadline=None)
 @given(number=ids, grouping=st.sampled_from([(6, 8, 4), (6, 4, 4, 4), (4, 4, 4, 4, 2), (18,), (3, 3, 4, 4, 4)]),
-       separator=st.sampled_from(SEPARATORS), full_width=st.booleans(), before=AROUND, after=AROUND)
+       separator=st.sampled_from(SEPARATORS), full_width=st.booleans(), zero=st.sampled_from(ZEROS),
+       before=AROUND, after=AROUND)
 def test_no_spelling_of_an_id_number_survives(number: str, grouping: tuple[int, ...], separator: str,
-                                              full_width: bool, before: str, after: str) -> None:
-    spelled = _spell(_grouped(number, grouping), separator, full_width)
+                                              full_width: bool, zero: int, before: str, after: str) -> None:
+    spelled = _spell(_grouped(number, grouping), separator, full_width, zero)
     masked = mask_text(before + spelled + after)
     assert not _digit_runs_survive(number[:17], masked), (spelled, masked)
 
@@ -118,14 +126,16 @@ landlines = st.builds(lambda area, local: (area, local),
 
 @settings(max_examples=300, deadline=None)
 @given(number=landlines, split_local=st.booleans(), separator=st.sampled_from(SEPARATORS),
-       full_width=st.booleans(), international=st.booleans(), before=AROUND, after=AROUND)
+       full_width=st.booleans(), zero=st.sampled_from(ZEROS), international=st.booleans(), before=AROUND,
+       after=AROUND)
 def test_no_spelling_of_a_landline_survives(number: tuple[str, str], split_local: bool, separator: str,
-                                            full_width: bool, international: bool, before: str, after: str) -> None:
+                                            full_width: bool, zero: int, international: bool, before: str,
+                                            after: str) -> None:
     area, local = number
     groups = [area, local[:4], local[4:]] if split_local else [area, local]
     if international:
         groups = ["+86", area[1:], *groups[1:]]
-    spelled = _spell(groups, separator, full_width)
+    spelled = _spell(groups, separator, full_width, zero)
     masked = mask_text(before + spelled + after)
     assert not _digit_runs_survive(local, masked), (spelled, masked)
 
@@ -147,3 +157,31 @@ def test_the_shortest_landline_is_masked_and_short_numbers_are_left_alone() -> N
     assert mask_text("电话０１０１２３４５６７") == "电话010-****4567"
     assert mask_text("门牌 12 号 3 单元 401 室，张三") == "门牌 12 号 3 单元 401 室，张三"
     assert mask_text("门牌 12 号，张三", ["张三"]) == "门牌 12 号，张*"
+
+
+@pytest.mark.parametrize("separator", ["\u200b", "\u00ad", "\u2060", "\ufeff", "\u200b" * 4, "，", "、", "~", "*"])
+def test_a_mobile_split_by_invisible_characters_or_chinese_commas_is_masked(separator: str) -> None:
+    assert mask_text(f"电话139{separator}1234{separator}5678。") == "电话139****5678。"
+
+
+@pytest.mark.parametrize("digits", ["１３９１２３４５６７８", "١٣٩١٢٣٤٥٦٧٨", "۱۳۹۱۲۳۴۵۶۷۸", "𝟏𝟑𝟗𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖",
+                                    "1\ufe0f\u20e33\ufe0f\u20e39\ufe0f\u20e312345678"])
+def test_a_mobile_in_other_digits_is_masked(digits: str) -> None:
+    assert mask_text(f"电话{digits}") == "电话139****5678"
+
+
+def test_numbers_in_a_row_are_masked_each_as_itself() -> None:
+    masked = mask_text("139\u200b1234\u200b5678 139，1234，5678 139、1234、5678 410881\u200b19900101\u200b1234")
+    assert masked == "139****5678 139****5678 139****5678 410***********1234"
+    assert mask_text("13912345678 139 1234 5678") == "139****5678 139****5678"
+
+
+@pytest.mark.parametrize("text", ["工单20261101-0001，20261101-0002、20261101-0003", "2026-11-01至2026-11-30",
+                                  "2026-11-01~2026-11-30", "2026.11.01 2026.11.02 2026.11.03", "2026/1/5，2026/12/31",
+                                  "金额 1,380,000,000.00 元", "第1、2、3、4、5、6、7、8、9、10期", "3~5号楼，13~15号楼"])
+def test_dates_amounts_and_ticket_numbers_stay_as_written(text: str) -> None:
+    assert mask_text(text) == text
+
+
+def test_a_number_beside_a_date_is_masked_and_the_date_kept() -> None:
+    assert mask_text("2026-11-01来电13812345678") == "2026-11-01来电138****5678"
