@@ -8,6 +8,7 @@ from typing import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from dispatch.db import checkpoint, storage_fault
 from dispatch import webhooks
@@ -20,9 +21,18 @@ from web.leadership import OUTBOX_SENDER, PBX_BRIDGE, SCHEDULER, WEBHOOK_SENDER,
 from web.live import LiveHub
 from web.relay import relaying
 from web.remote_bridge import RemoteBridge
+from web.security_headers import SecurityHeaders
 from web.services import Services
 from web.config_changes import following_changes
 from web.telephony import answering_bridge
+
+
+class _Site(Starlette):
+    """Starlette with SecurityHeaders outside everything: middleware given to Starlette sits
+    inside its ServerErrorMiddleware, whose 500 page would go out without them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def create_app(settings: Settings, services: Services | None = None, *, demo_pbx: bool = False) -> Starlette:
@@ -96,8 +106,8 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
     routes = [*health.routes, *metrics.routes, *pages.routes, *api.routes, *api_auth.routes, *api_calls.routes, *api_kb.routes, *api_staff.routes, *api_catalogue.routes, *api_supervision.routes,
               *openapi.routes,
               *sms.routes, *open311.routes]
-    return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
-                     middleware=[Middleware(metrics.RequestMetrics, metrics=counted), Middleware(InputGuard)])
+    return _Site(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
+                 middleware=[Middleware(metrics.RequestMetrics, metrics=counted), Middleware(InputGuard)])
 
 
 def from_environment() -> Starlette:
