@@ -75,6 +75,7 @@ class Reason(enum.StrEnum):
     PASSWORD_IS_USERNAME = "password_is_username"
     PASSWORDS_DIFFER = "passwords_differ"
     USERNAME_TAKEN = "username_taken"          # username
+    USERNAME_LOOKALIKE = "username_lookalike"  # username, existing
     UNKNOWN_ACCOUNT = "unknown_account"        # username
     ACCOUNT_INACTIVE = "account_inactive"      # username
     UNIT_STAFF_NEED_UNIT = "unit_staff_need_unit"

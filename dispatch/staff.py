@@ -7,6 +7,7 @@ with no session at all (verify_password, in a thread), then record the outcome.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -43,6 +44,9 @@ def create_user(session: Session, username: str, password: str, role: Role, *,
     check_password_strength(password, username)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise InvalidInput("username", Reason.USERNAME_TAKEN, username=username)
+    lookalike = _lookalike(session, username)
+    if lookalike is not None:
+        raise InvalidInput("username", Reason.USERNAME_LOOKALIKE, username=username, existing=lookalike)
     unit_id = None
     if role is Role.UNIT_STAFF:
         if not unit_code:
@@ -58,6 +62,19 @@ def create_user(session: Session, username: str, password: str, role: Role, *,
     session.add(user)
     session.flush()
     return user
+
+
+def _username_key(username: str) -> str:
+    """What a username looks like to people: "Admin" and "ａｄｍｉｎ" (full-width) read as "admin"."""
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+def _lookalike(session: Session, username: str) -> str | None:
+    """An existing username that reads the same as `username`: beside "admin", an "Admin" could
+    pass for it in the activity log, on a ticket's timeline or in a phishing message. Staff
+    accounts are a few hundred at most: all are compared."""
+    key = _username_key(username)
+    return next((name for name in session.scalars(select(StaffUser.username)) if _username_key(name) == key), None)
 
 
 @dataclass(frozen=True)

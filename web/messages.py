@@ -95,6 +95,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.PASSWORD_IS_USERNAME: "密码不能与用户名相同。",
     Reason.PASSWORDS_DIFFER: "两次输入的密码不一致。",
     Reason.USERNAME_TAKEN: "用户名「{username}」已存在。",
+    Reason.USERNAME_LOOKALIKE: "用户名「{username}」与已有账号「{existing}」只差大小写或全角半角，容易混淆，请换一个。",
     Reason.UNKNOWN_ACCOUNT: "没有账号「{username}」。",
     Reason.ACCOUNT_INACTIVE: "账号「{username}」已停用。",
     Reason.UNIT_STAFF_NEED_UNIT: "承办单位人员必须属于一个单位。",

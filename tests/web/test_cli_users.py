@@ -33,6 +33,15 @@ def run(database_url: str, sessions: sessionmaker[Session]):  # type: ignore[no-
     return invoke
 
 
+@pytest.mark.parametrize("username", ["Wang", "ｗａｎｇ", "ROOT"])
+def test_users_add_refuses_a_lookalike_of_an_existing_account(run, sessions: sessionmaker[Session],  # type: ignore[no-untyped-def]
+                                                              username: str) -> None:
+    result = run("users", "add", username, "--role", "admin", HOTLINE_NEW_PASSWORD="correct horse")
+    assert result.exit_code != 0 and "只差大小写或全角半角" in result.output
+    with sessions() as session:
+        assert sorted(session.scalars(select(StaffUser.username))) == ["root", "wang"]
+
+
 def test_users_list_prints_an_aligned_table(run) -> None:  # type: ignore[no-untyped-def]
     result = run("users", "list")
     assert result.exit_code == 0, result.output

@@ -122,6 +122,18 @@ def test_bad_accounts_are_explained_in_chinese(client: TestClient) -> None:
         assert response.status_code == 422 and words in response.text, (fields, response.text[:300])
 
 
+@pytest.mark.parametrize("username, existing", [("Admin", "admin"), ("ADMIN", "admin"), ("ａｄｍｉｎ", "admin"),
+                                                ("Ａｄｍｉｎ", "admin"), ("HOUSING", "housing")])
+def test_a_username_that_reads_like_an_existing_one_is_refused(client: TestClient, services: Services,
+                                                               username: str, existing: str) -> None:
+    login(client, "admin")
+    response = post(client, "/admin/users", username=username, role="admin", password="long enough 1")
+    assert response.status_code == 422
+    assert f"用户名「{username}」与已有账号「{existing}」只差大小写或全角半角" in response.text
+    with services.sessions() as session:
+        assert session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is None
+
+
 def test_deactivating_ends_sessions_and_tokens_and_reactivating_brings_neither_back(
         client: TestClient, services: Services) -> None:
     login(client, "housing")
