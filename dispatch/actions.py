@@ -19,7 +19,7 @@ from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Unit
-from dispatch.numbers import MAX_INT, MIN_INT
+from dispatch.numbers import MAX_INT, MIN_INT, whole_number
 from dispatch.staff_view import visible_ticket
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.units import City
@@ -108,8 +108,9 @@ def optional_int(params: Params, name: str, *, low: int = MIN_INT, high: int = M
     if value is None:
         return None
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        text = value.strip()
-        value = int(text) if len(text) <= len(str(MAX_INT)) else MAX_INT + 1   # no int() of a million digits
+        # Too large for the database reads as past the range (and no int() of a million digits).
+        number = whole_number(value)
+        value = MAX_INT + 1 if number is None else number
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(name, Reason.NOT_INTEGER)
     if not low <= value <= high:

@@ -66,11 +66,15 @@ def checkpoint(engine: Engine) -> None:
     # a checkpoint inside a transaction is refused).
     connection = engine.raw_connection()
     try:
-        connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        busy, _, _ = connection.driver_connection.execute(  # type: ignore[union-attr]
+            "PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     except sqlite3.Error as exc:  # a stop must not fail over it: the log stays, and is read next time
         log.warning("could not fold the write-ahead log into the database at stop: %s", exc)
+        return
     finally:
         connection.close()
+    if busy:  # another connection was still reading or writing
+        log.warning("could not fold the whole write-ahead log into the database at stop: it was in use")
 
 
 # psycopg turns a statement's %(name)s placeholders into $n with a regex pass in Python, and

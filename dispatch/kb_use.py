@@ -44,9 +44,18 @@ def answer_from_article(session: Session, ticket: Ticket, actor: Actor, article_
     text = kb.published_text(session, article)
     if text is None or not kb.offered(text, local_date(now)):
         raise InvalidInput("article", Reason.ARTICLE_NOT_OFFERED, article_id=article_id)
-    reply = f"《{text.title}》\n{text.body.strip()}" if text.public else INTERNAL_ANSWER
-    if note and note.strip():
-        reply += "\n" + note.strip()
+    note = (note or "").strip()
+    if text.public:
+        # An article may be longer than a reply holds: its beginning, and where to read it all.
+        room = lifecycle.MAX_NOTE_CHARS - len(text.title) - len(note) - 60
+        body = text.body.strip()
+        if len(body) > room:
+            body = body[:max(0, room)].rstrip() + f"……（全文见知识库 /kb/{article.id}）"
+        reply = f"《{text.title}》\n{body}"
+    else:
+        reply = INTERNAL_ANSWER
+    if note:
+        reply += "\n" + note
     return lifecycle.answer(session, ticket, actor, reply, now=now, expected_version=expected_version,
                             cited={"article_id": article.id, "article_version": text.version})
 

@@ -61,8 +61,10 @@ _LANDLINE = f"{_START}(?:0|{_PLUS}?86{_SEP}){_SEP}[1-9](?:{_SEP}{_D}){{8,10}}{_E
 # the second's middle digits in sight.
 _NUMBER = re.compile(f"(?P<mobile>{_MOBILE})|(?P<id>{_ID_CARD})|(?P<landline>{_LANDLINE})")
 _NOT_DIGIT = re.compile("[^0-9X]")
+_ID_ALONE = re.compile(_ID_CARD)
 # A date is no number to mask: "2026-11-01~2026-11-30" or "2026.11.01 2026.11.30" would read as
-# a landline from its "01" on. Blanked in the shadow before the numbers are looked for.
+# a landline from its "01" on. Blanked in the shadow before the numbers are looked for, unless
+# it is the birth date inside an ID number ("410881 1990-01-01 1234"): that ID is masked whole.
 _DATE = re.compile(f"{_START}(?:19|20){_D}{{2}}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12][0-9]|3[01]){_END}")
 
 
@@ -87,7 +89,14 @@ _MASKS: dict[str, Callable[[str], str]] = {"mobile": _masked_mobile, "id": _mask
 def _masked_numbers(text: str) -> str:
     """`text` with each number found in its shadow replaced by its mask."""
     pieces, at = [], 0
-    shadow = _DATE.sub(lambda date: "#" * len(date.group(0)), text.translate(_SHADOW))
+    shadow = text.translate(_SHADOW)
+    ids = [found.span() for found in _ID_ALONE.finditer(shadow)]
+
+    def blanked(date: re.Match[str]) -> str:
+        inside = any(start <= date.start() and date.end() <= end for start, end in ids)
+        return date.group(0) if inside else "#" * len(date.group(0))
+
+    shadow = _DATE.sub(blanked, shadow)
     for found in _NUMBER.finditer(shadow):
         masked = _MASKS[str(found.lastgroup)]
         pieces += [text[at:found.start()], masked(_NOT_DIGIT.sub("", found.group(0)))]

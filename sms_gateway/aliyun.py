@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from dispatch.clock import CHINA
 from dispatch.errors import InvalidInput
 from dispatch.outbox import RECONCILED_PREFIX
+from dispatch.numbers import whole_number
 from dispatch.phone import normalise_phone
 from sms_gateway.sender import SendError, Submitted
 from sms_gateway.webhook import InboundSms, InvalidWebhook, StatusUpdate
@@ -186,7 +187,7 @@ def parse_reports(raw: bytes) -> list[Receipt]:
         receipts.append(Receipt(
             update=StatusUpdate(message_sid=biz_id[:64], status="delivered" if delivered else "undelivered",
                                 error_code=None if delivered or not code else code[:10]),
-            out_id=int(out_id) if out_id.isascii() and out_id.isdigit() and len(out_id) < 19 else None))
+            out_id=whole_number(out_id)))
     return receipts
 
 

@@ -129,6 +129,12 @@ def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thr
     return _act(session, command, phone, sms, rules, now, router, proposal, limits)
 
 
+def _reopening(rules: IntakeRules, router: Router | None) -> lifecycle.Reopening:
+    """What sets 重办's new deadline, as the pages have it: the policy and the city's classes."""
+    catalogue = router.city.catalogue if router is not None else None
+    return lifecycle.Reopening(rules.policy, catalogue.deadline_classes if catalogue else {})
+
+
 MEDIA_LINE = "[彩信图片] {url}"
 MEDIA_ONLY = "（彩信，无文字）"
 
@@ -164,7 +170,7 @@ def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSm
             return "query", texts.REPLY_NOT_FOUND if command.number else texts.REPLY_NO_TICKETS, None
         return "query", texts.reply_status(public_view(session, ticket)), ticket.id
     if isinstance(command, keywords.RatingReply):
-        rated = inbox.rate_by_text(session, phone, command.rating, now, reopening=lifecycle.Reopening(rules.policy))
+        rated = inbox.rate_by_text(session, phone, command.rating, now, reopening=_reopening(rules, router))
         if rated is None:
             return "rating", texts.REPLY_NOTHING_TO_RATE, None
         return "rating", texts.reply_rated(rated, command.rating.value), rated.id

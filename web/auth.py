@@ -185,8 +185,10 @@ class Auth:
     def remember_lookup(self, request: Request, response: Response, number: str, code: str, *,
                         rated: bool = False) -> None:
         value = self._lookups.dumps({"n": number, "c": code, "r": rated})
-        response.set_cookie(LOOKUP_COOKIE, value, max_age=LOOKUP_SECONDS, path="/status", httponly=True,
-                            samesite="lax", secure=self.secure(request))
+        # A browser-session cookie (gone when the browser closes: the next person at a shared
+        # computer does not find the ticket); the signature's time bounds it to LOOKUP_SECONDS.
+        response.set_cookie(LOOKUP_COOKIE, value, path="/status", httponly=True, samesite="lax",
+                            secure=self.secure(request))
 
     def recalled_lookup(self, request: Request) -> tuple[str, str, bool] | None:
         """(number, code, just rated) of the last lookup, or None (absent, forged, too old)."""

@@ -3,7 +3,7 @@ integer column can hold (PostgreSQL refuses 2147483648 with an error) matches no
 is a plain 404, like any id that does not exist.
 
 Starlette keeps its path convertors in one table for the process and looks a route's up
-when the Route is built, at the import of its module: web/__init__.py imports this first.
+when the Route is built, at the import of its module: web/pages/__init__.py imports this first.
 """
 from __future__ import annotations
 

@@ -89,6 +89,21 @@ def test_a_reopened_ticket_gets_a_new_handling_period(session: Session, units: C
     assert ticket.deadline == far
 
 
+def test_a_reopened_urgent_ticket_gets_its_class_period_again(session: Session, units: City, operator: Actor) -> None:
+    """An urgent ticket (1 working day) reopened gets one working day again, not the normal 10."""
+    from dispatch.catalogue_file import DeadlineClass
+    from dispatch.deadlines import DeadlinePolicy
+
+    ticket = resolved_ticket(session, operator)
+    ticket.deadline_class = "urgent"
+    later = ticket.deadline + dt.timedelta(days=3)
+    policy = DeadlinePolicy()
+    classes = {"urgent": DeadlineClass("urgent", "紧急", 1)}
+    lifecycle.rate(session, ticket, Rating.UNSATISFIED, Actor.citizen("sms"), now=later,
+                   reopening=lifecycle.Reopening(policy, classes))
+    assert ticket.deadline == policy.calendar.add_working_days(later, 1)
+
+
 def test_unreachable_attempts_close_as_not_rated_outside_the_satisfaction_rate(
         session: Session, units: City, operator: Actor) -> None:
     policy = follow_up.FollowUpPolicy(max_attempts=2)

@@ -104,6 +104,20 @@ def test_an_expired_article_is_not_offered_nor_can_it_be_cited(session: Session,
     assert event.data == {"article_id": current.id, "article_version": 1}
 
 
+def test_a_long_article_answers_with_its_beginning_and_where_to_read_it(
+        session: Session, units: City, supervisor: Actor, rules: object, operator: Actor) -> None:
+    hr = unit_staff(session, "human-resources")
+    long = kb.create(session, unit_by_code(session, "human-resources"),
+                     _text(body="先挂失，再携带身份证到服务大厅补办。" * 1000), hr)   # 18,000 characters
+    kb.publish(session, long, supervisor)
+    ticket = intake(session, IntakeRequest(channel=Channel.PHONE, body="社保卡丢了怎么补办", phone="13803910006",
+                                           request_type=RequestType.CONSULTATION), rules, now=NOW).ticket  # type: ignore[arg-type]
+    kb_use.answer_from_article(session, ticket, operator, long.id, note="已告知", now=NOW)
+    reply = ticket.reply or ""
+    assert ticket.state == "answered" and len(reply) <= lifecycle.MAX_NOTE_CHARS
+    assert reply.startswith("《社会保障卡丢失怎么补办》\n先挂失") and f"（全文见知识库 /kb/{long.id}）\n已告知" in reply
+
+
 def test_internal_articles_are_for_staff_only(session: Session, units: City, supervisor: Actor,
                                              rules: object, operator: Actor) -> None:
     hr = unit_staff(session, "human-resources")

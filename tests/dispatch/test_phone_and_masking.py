@@ -185,3 +185,11 @@ def test_dates_amounts_and_ticket_numbers_stay_as_written(text: str) -> None:
 
 def test_a_number_beside_a_date_is_masked_and_the_date_kept() -> None:
     assert mask_text("2026-11-01来电13812345678") == "2026-11-01来电138****5678"
+
+
+@pytest.mark.parametrize("written", ["身份证410881 1990-01-01 1234", "410881-1990-01-01-1234", "410881 1990.01.01 1234",
+                                     "410881 1990 01 01 1234", "4108811990-01-011234"])
+def test_an_id_written_with_its_birth_date_apart_is_masked_whole(written: str) -> None:
+    """Dates are kept as written, but not the birth date inside an ID number."""
+    masked = mask_text(written)
+    assert "410***********1234" in masked and "1990" not in masked

@@ -189,8 +189,8 @@ def test_every_staff_form_checks_its_csrf_token(client: TestClient, services: Se
     assert len(posts) >= 8
     for route in posts:
         path = (route.path.replace("{number}", number).replace("{action}", "answer")
-                .replace("{callback_id:int}", "1").replace("{request_id:int}", "1").replace("{rule_id:int}", "1"))
-        path = re.sub(r"\{\w+:int\}", "1", path)   # any other numbered thing (accounts, units)
+                .replace("{callback_id:id}", "1").replace("{request_id:id}", "1").replace("{rule_id:id}", "1"))
+        path = re.sub(r"\{\w+:(?:int|id)\}", "1", path)   # any other numbered thing (accounts, units)
         response = client.post(path, data={"text": "x", "expected_version": "1"})
         assert response.status_code == 403, f"{route.path} accepted a form without its CSRF token"
     assert ticket_titled(services, "建议增加公交班次").state == "received"

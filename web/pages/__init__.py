@@ -10,6 +10,9 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+# Before any page module is imported: their routes use the `{name:id}` path convertor (here,
+# not in web/__init__.py, so that `hotline --help` loads no Starlette).
+from web import ids as _ids  # noqa: F401
 from web.pages import (admin, board, calls, catalogue, holidays, kb, login, operator, public, reports, rules, search, supervision, supervisor,
                        tickets, unit, wallboard)
 from web.pages.site import STATIC_DIR, Site, running

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from callcenter.callbacks import call_about_ticket, call_back
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
+from dispatch.numbers import whole_number
 from web.auth import staff_only
 from web.errors import status_of
 from web.messages import describe, words
@@ -68,8 +69,8 @@ async def call_follow_up(request: Request) -> Response:
         return await console(request, error=describe(exc), status=status_of(exc))
     site.changed()
     # Back to the page of the queue the call was made from, where the ticket's outcome form is.
-    page = str(request.state.form.get("follow_ups_page") or "")
-    on_page = f"&follow_ups_page={page}" if page.isascii() and page.isdigit() and 1 < int(page) <= 100_000 else ""
+    page = whole_number(str(request.state.form.get("follow_ups_page") or ""), high=100_000)
+    on_page = f"&follow_ups_page={page}" if page is not None and page > 1 else ""
     return RedirectResponse(f"/operator?done=follow_up_call&ticket={quote(number)}&call={result.value}{on_page}"
                             "#follow-up", status_code=303)
 
