@@ -106,33 +106,34 @@ def tell_escalation(session: Session, ticket: Ticket, event: TicketEvent, *, now
 def tell_extension_decided(session: Session, ticket: Ticket, event: TicketEvent, *,
                            now: dt.datetime | None = None) -> Notice | None:
     """The unit that asked for more time hears the decision, and the new deadline."""
-    unit = session.get(Unit, event.unit_id) if event.unit_id else None
-    if unit is None:
-        return None
-    data = event.data or {}
-    if data.get("approved"):
+    if (event.data or {}).get("approved"):
         until = f"，新的办理时限{local_time(ticket.deadline)}" if ticket.deadline else ""
         text = f"工单{ticket.number}的延期申请已同意{until}。"
     else:
         text = f"工单{ticket.number}的延期申请未同意，请按原时限{local_time(ticket.deadline) if ticket.deadline else ''}办结。"
-    if event.note:
-        text += f"意见：{event.note}"
-    return tell(session, unit, NoticeKind.EXTENSION, f"extension:event:{event.id}", text, ticket=ticket, now=now)
+    return _tell_decision(session, ticket, event, NoticeKind.EXTENSION, text, now)
 
 
 def tell_dispute_decided(session: Session, ticket: Ticket, event: TicketEvent, *,
                          now: dt.datetime | None = None) -> Notice | None:
     """The unit that asked for re-dispatch (改派申请) hears the decision and why."""
-    unit = session.get(Unit, event.unit_id) if event.unit_id else None
-    if unit is None:
-        return None
     if (event.data or {}).get("approved"):
         text = f"工单{ticket.number}的改派申请已同意，工单已收回重新派单，贵单位无需继续办理。"
     else:
         text = f"工单{ticket.number}的改派申请未同意，请继续办理。"
+    return _tell_decision(session, ticket, event, NoticeKind.DISPUTE, text, now)
+
+
+def _tell_decision(session: Session, ticket: Ticket, event: TicketEvent, kind: NoticeKind, text: str,
+                   now: dt.datetime | None) -> Notice | None:
+    """A supervisor's decision on what a unit asked for, told to the unit of the decision's
+    event with the supervisor's words, once per event."""
+    unit = session.get(Unit, event.unit_id) if event.unit_id else None
+    if unit is None:
+        return None
     if event.note:
         text += f"意见：{event.note}"
-    return tell(session, unit, NoticeKind.DISPUTE, f"dispute:event:{event.id}", text, ticket=ticket, now=now)
+    return tell(session, unit, kind, f"{kind.value}:event:{event.id}", text, ticket=ticket, now=now)
 
 
 # ---- reading ----------------------------------------------------------------------------

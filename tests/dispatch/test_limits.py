@@ -77,7 +77,6 @@ def test_login_failures_across_names_lock_the_address(session: Session) -> None:
         limits.count_login_attempt(session, rules, "operator", "10.0.0.1", NOW)
 
 
-
 def test_a_right_password_clears_the_pair_but_not_the_address(session: Session) -> None:
     rules = Limits.build(login_failures_per_user_address=2, login_failures_per_address=4)
     for name in ("a", "a", "b"):

@@ -7,7 +7,7 @@ import json
 import threading
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.actors import Actor
@@ -16,6 +16,7 @@ from dispatch.models import Unit
 from dispatch.units import DEMO_CITY, City, unit_by_code
 from dispatch.unit_admin import UnitImportError, apply_import, parse_units, plan_import, update_unit
 from dispatch.vocabulary import Role
+from tests.held import held
 
 
 def test_the_demo_city_file_reads_with_the_line_of_every_unit() -> None:
@@ -100,30 +101,13 @@ def test_a_unit_may_not_take_the_name_another_unit_keeps(session: Session, units
     # Swapping names within one file is no clash: neither name stays with the other unit.
     swap = [{"code": "housing", "name": water.name, "parent": "jiyuan"}, {"code": "water", "name": taken, "parent": "jiyuan"}]
     assert len(plan_import(session, parse_units(json.dumps(swap, ensure_ascii=False))).changed) == 2
+
+
 def test_two_admins_putting_two_units_under_each_other_at_once_make_no_loop(
         engine: Engine, sessions: sessionmaker[Session], units: City) -> None:
     admin = Actor("admin-zhou", user_id=None, role=Role.ADMIN)
     with sessions() as session:
         ids = {code: unit_by_code(session, code).id for code in ("weather", "postal")}
-    # Hold each change after it read the tree, until the other has read it too. With the
-    # tree locked the second cannot read it yet: the wait times out once and the second
-    # then reads the first's change. SQLite runs the two one after the other.
-    both_read = threading.Barrier(2)
-    held = [0]
-    lock = threading.Lock()
-
-    def hold_after_reading_the_tree(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        if "units.parent_id" not in statement or not statement.lstrip().upper().startswith("SELECT"):
-            return
-        with lock:
-            if held[0] >= 2:
-                return
-            held[0] += 1
-        try:
-            both_read.wait(timeout=3)
-        except threading.BrokenBarrierError:
-            pass
-
     outcomes: list[str] = []
 
     def move(code: str, under: str) -> None:
@@ -136,15 +120,18 @@ def test_two_admins_putting_two_units_under_each_other_at_once_make_no_loop(
         except InvalidInput as exc:
             outcomes.append("refused: loop" if exc.reason is Reason.PARENT_LOOP else exc.message)
 
-    event.listen(engine, "after_cursor_execute", hold_after_reading_the_tree)
-    try:
+    def reads_the_tree(statement: str) -> bool:
+        return "units.parent_id" in statement and statement.lstrip().upper().startswith("SELECT")
+
+    # Hold each change after it read the tree, until the other has read it too. With the
+    # tree locked the second cannot read it yet: the wait times out once and the second
+    # then reads the first's change. SQLite runs the two one after the other.
+    with held(engine, reads_the_tree, 2):
         threads = [threading.Thread(target=move, args=pair) for pair in (("weather", "postal"), ("postal", "weather"))]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=30)
-    finally:
-        event.remove(engine, "after_cursor_execute", hold_after_reading_the_tree)
 
     assert sorted(outcomes) == ["moved", "refused: loop"]
     with sessions() as session:

@@ -18,6 +18,7 @@ from dispatch.notifications import Throttle
 from dispatch.units import City
 from sms_gateway import conversation
 from sms_gateway.webhook import InboundSms
+from tests.held import held
 from tests.sms_gateway.conftest import Hotline, new_sid, ticket_of
 from tests.sms_gateway.test_notifications_loop import transfer_and_resolve
 
@@ -85,29 +86,10 @@ def test_ratings_texted_together_are_each_answered_and_logged_once(
     # Hold each text after it found the ticket waiting for its rating, until all have:
     # each then rates a ticket another one has just rated. On SQLite the first holds the
     # write lock, the wait times out and the texts run one after the other.
-    all_found = threading.Barrier(texts)
-    held = [0]
-    lock = threading.Lock()
-
-    def hold_after_finding(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        if "ORDER BY tickets.resolved_at DESC" not in statement:
-            return
-        with lock:
-            if held[0] >= texts:
-                return
-            held[0] += 1
-        try:
-            all_found.wait(timeout=3)
-        except threading.BrokenBarrierError:
-            pass
-
     sids = [new_sid() for _ in range(texts)]
-    event.listen(engine, "after_cursor_execute", hold_after_finding)
-    try:
+    with held(engine, lambda statement: "ORDER BY tickets.resolved_at DESC" in statement, texts) as all_found:
         with ThreadPoolExecutor(texts) as pool:
             answers = list(pool.map(lambda sid: hotline.text("1", sid=sid), sids))
-    finally:
-        event.remove(engine, "after_cursor_execute", hold_after_finding)
 
     if engine.dialect.name == "postgresql":
         assert not all_found.broken, "the texts did not overlap"

@@ -7,18 +7,18 @@ whole transactions one at a time, so there these stories are a check that the ou
 the same; on PostgreSQL they overlap."""
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterator
+from typing import Callable
 
 import httpx
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import select
 
 from dispatch.limits import Limits
 from dispatch.models import Ticket
+from tests.held import held
 from tests.web.pages_support import token_in
 from tests.web.server import ServerThread
 from web.app import create_app
@@ -26,32 +26,6 @@ from web.services import Services
 
 BURST = 6
 LIMIT = 3
-
-
-@contextlib.contextmanager
-def held(engine: Engine, statement_has: str) -> Iterator[None]:
-    """The first BURST statements containing `statement_has` wait for each other. On
-    PostgreSQL, with the count taken first, the first request holds its counter's row and the
-    others wait on it, so the wait times out once; SQLite runs the requests one at a time."""
-    arrived = threading.Barrier(BURST)
-    taken = [0]
-    lock = threading.Lock()
-
-    def hold(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        if statement_has not in statement:
-            return
-        with lock:
-            if taken[0] >= BURST:
-                return
-            taken[0] += 1
-        with contextlib.suppress(threading.BrokenBarrierError):
-            arrived.wait(timeout=3)
-
-    event.listen(engine, "after_cursor_execute", hold)
-    try:
-        yield
-    finally:
-        event.remove(engine, "after_cursor_execute", hold)
 
 
 def at_once(services: Services, send: Callable[[httpx.Client, str, int], httpx.Response]) -> list[int]:
@@ -78,7 +52,9 @@ def test_complaints_sent_at_once_from_one_address_are_held_to_the_form_limit(ser
                                       "title": f"第{n}件事", "body": f"第{n}件事：小区门口路灯坏了{n}盏",
                                       "phone": f"1381234{n:04d}", "name": "", "location": ""})
 
-    with held(services.engine, "INSERT INTO tickets"):
+    # On PostgreSQL, with the count taken first, the first request holds its counter's row and
+    # the others wait on it, so the wait times out once; SQLite runs them one at a time.
+    with held(services.engine, lambda statement: "INSERT INTO tickets" in statement, BURST):
         statuses = at_once(services, send)
     assert statuses.count(201) == LIMIT and statuses.count(429) == BURST - LIMIT, statuses
 
@@ -95,6 +71,6 @@ def test_wrong_codes_sent_at_once_from_one_address_are_held_to_the_lookup_limit(
     def send(client: httpx.Client, _token: str, _n: int) -> httpx.Response:
         return client.get(path.format(number=ticket.number, code=wrong))
 
-    with held(services.engine, "WHERE tickets.number ="):
+    with held(services.engine, lambda statement: "WHERE tickets.number =" in statement, BURST):
         statuses = at_once(services, send)
     assert statuses.count(404) == LIMIT and statuses.count(429) == BURST - LIMIT, statuses
