@@ -121,6 +121,11 @@ class StaffUser(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
+    # The username as people read it (NFKC, case folded: dispatch/staff.py), unique so that
+    # "Admin" and "admin" added at the same moment cannot both be stored. 80 characters of
+    # at most 18 each after NFKC (ﷺ). NULL only for an account that already read like an
+    # older one when the key came (migration 0039): the older one holds the key.
+    username_key: Mapped[str | None] = mapped_column(String(1440), unique=True, index=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch import api_tokens, staff_sessions
@@ -27,6 +28,9 @@ MIN_PASSWORD_LENGTH = 8
 
 # The login form reads at most this much of a password: a longer one could never log in.
 MAX_PASSWORD_LENGTH = 200
+
+# The account whose username reads like a given one (its key, see _username_key).
+_HOLDER_OF_KEY = select(StaffUser.username).where(StaffUser.username_key == bindparam("key"))
 
 
 @functools.cache
@@ -44,7 +48,8 @@ def create_user(session: Session, username: str, password: str, role: Role, *,
     check_password_strength(password, username)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise InvalidInput("username", Reason.USERNAME_TAKEN, username=username)
-    lookalike = _lookalike(session, username)
+    key = _username_key(username)
+    lookalike = session.scalar(_HOLDER_OF_KEY, {"key": key})
     if lookalike is not None:
         raise InvalidInput("username", Reason.USERNAME_LOOKALIKE, username=username, existing=lookalike)
     unit_id = None
@@ -56,25 +61,41 @@ def create_user(session: Session, username: str, password: str, role: Role, *,
             raise InvalidInput("unit", Reason.UNKNOWN_UNIT, code=unit_code)
     elif unit_code:
         raise InvalidInput("unit", Reason.ONLY_UNIT_STAFF_HAVE_UNIT)
-    user = StaffUser(username=username, display_name=display_name or username,
+    user = StaffUser(username=username, username_key=key, display_name=display_name or username,
                      password_hash=_hasher.hash(password), role=role.value, unit_id=unit_id,
                      active=True, created_at=utcnow())
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # a refusal leaves the caller's transaction usable
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        refusal = _added_meanwhile(session, username, key)
+        if refusal is None:
+            raise
+        raise refusal from None
     return user
 
 
 def _username_key(username: str) -> str:
-    """What a username looks like to people: "Admin" and "ａｄｍｉｎ" (full-width) read as "admin"."""
+    """What a username looks like to people: "Admin" and "ａｄｍｉｎ" (full-width) read as
+    "admin". Stored with the account (staff_users.username_key, unique): beside "admin", an
+    "Admin" could pass for it in the activity log, on a ticket's timeline or in a phishing
+    message."""
     return unicodedata.normalize("NFKC", username).casefold()
 
 
-def _lookalike(session: Session, username: str) -> str | None:
-    """An existing username that reads the same as `username`: beside "admin", an "Admin" could
-    pass for it in the activity log, on a ticket's timeline or in a phishing message. Staff
-    accounts are a few hundred at most: all are compared."""
-    key = _username_key(username)
-    return next((name for name in session.scalars(select(StaffUser.username)) if _username_key(name) == key), None)
+
+def _added_meanwhile(session: Session, username: str, key: str) -> InvalidInput | None:
+    """The refusal for an account another admin added after the checks above, the same name
+    or one reading like it, whose key refused the insert (PostgreSQL refuses it only once
+    their transaction has committed, so their account can be read now); None if no account
+    holds the key."""
+    holder = session.scalar(_HOLDER_OF_KEY, {"key": key})
+    if holder is None:
+        return None
+    if holder == username:
+        return InvalidInput("username", Reason.USERNAME_TAKEN, username=username)
+    return InvalidInput("username", Reason.USERNAME_LOOKALIKE, username=username, existing=holder)
 
 
 @dataclass(frozen=True)

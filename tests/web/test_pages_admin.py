@@ -4,8 +4,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +15,10 @@ from starlette.testclient import TestClient
 
 from dispatch.models import StaffActivity, StaffUser, Unit
 from dispatch.units import DEMO_CITY
+from tests.held import held
 from tests.web.pages_support import csrf, login
+from tests.web.server import ServerThread
+from web.app import create_app
 from web.auth import SESSION_COOKIE
 from web.services import Services
 
@@ -132,6 +137,44 @@ def test_a_username_that_reads_like_an_existing_one_is_refused(client: TestClien
     assert f"用户名「{username}」与已有账号「{existing}」只差大小写或全角半角" in response.text
     with services.sessions() as session:
         assert session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is None
+
+
+# The read that finds whether an account reads like the new one (every account's name, or
+# the one holding its key).
+READS_LOOKALIKES = re.compile(r"SELECT staff_users\.username\s+FROM staff_users")
+
+
+@pytest.mark.parametrize("names", [("Zhou", "ｚｈｏｕ"), ("zhou", "ZHOU"), ("zhou", "zhou")])
+def test_two_admins_adding_look_alike_usernames_at_the_same_moment_store_one(
+        services: Services, names: tuple[str, str]) -> None:
+    with ServerThread(create_app(services.settings, services)) as server:
+        browsers = [httpx.Client(base_url=server.url, timeout=60) for _ in names]
+        for browser in browsers:
+            login(browser, "admin")  # type: ignore[arg-type]
+        tokens = [csrf(browser, "/admin/users") for browser in browsers]  # type: ignore[arg-type]
+
+        def add(n: int) -> httpx.Response:
+            return browsers[n].post("/admin/users", data={"csrf_token": tokens[n], "username": names[n],
+                                                          "role": "operator", "password": "long enough 1"})
+
+        # Each held after it found no look-alike, until the other has looked too: both then
+        # insert. SQLite's one writer runs them one after the other.
+        with held(services.engine, lambda statement: READS_LOOKALIKES.match(statement) is not None,
+                  len(names)) as both_looked, ThreadPoolExecutor(len(names)) as pool:
+            answers = list(pool.map(add, range(len(names))))
+        for browser in browsers:
+            browser.close()
+
+    if services.engine.dialect.name == "postgresql":
+        assert not both_looked.broken, "the two did not overlap"
+    assert sorted(a.status_code for a in answers) == [303, 422], [a.text[:300] for a in answers]
+    refused = next(n for n, a in enumerate(answers) if a.status_code == 422)
+    loser, winner = names[refused], names[1 - refused]
+    words = (f"用户名「{loser}」已存在。" if loser == winner else
+             f"用户名「{loser}」与已有账号「{winner}」只差大小写或全角半角，容易混淆，请换一个。")
+    assert words in answers[refused].text
+    with services.sessions() as session:
+        assert session.scalars(select(StaffUser.username).where(StaffUser.username.in_(names))).all() == [winner]
 
 
 def test_deactivating_ends_sessions_and_tokens_and_reactivating_brings_neither_back(
