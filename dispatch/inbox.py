@@ -109,7 +109,14 @@ def _ticket_to_add_to(session: Session, open_tickets: list[Ticket], now: dt.date
 
 
 def attach(session: Session, ticket: Ticket, *, body: str, channel_ref: str, now: dt.datetime) -> None:
-    """Keep the message as a source of the ticket and tell the unit on the timeline."""
+    """Keep the message as a source of the ticket and tell the unit on the timeline.
+
+    The ticket's row is locked first. Writing the source takes a share lock on it (the
+    foreign key), and texts that each held one while waiting for the event's lock
+    (audit.last_hash) deadlocked on PostgreSQL: a second lost per text, and a burst ran out
+    of runs. Behind the lock they go one after the other; a ticket changed meanwhile (closed,
+    say) is a Conflict, and the text runs again and finds it as it now is."""
+    lifecycle.lock(ticket)
     add_source(session, ticket, Channel.SMS, channel_ref, body, now)
     lifecycle.record(session, ticket, "repeat_contact", SMS_ACTOR, now=now, note=body,
                      data={"channel": Channel.SMS.value, "channel_ref": channel_ref, "addition": True})

@@ -109,6 +109,8 @@ def intake(session: Session, request: IntakeRequest, rules: IntakeRules, *,
         with guard:
             repeated = _open_repeat(session, clean, now - rules.repeat_window, open_tickets)
             if repeated is not None:
+                # Its row locked before the source is written (see _LOCK_TICKET).
+                session.execute(_LOCK_TICKET, {"ticket_id": repeated.id})
                 add_source(session, repeated, request.channel, channel_ref, clean.body, now,
                            call_linkedid=request.call_linkedid)
                 record(session, repeated, "repeat_contact", actor, now=now, note=clean.body,
@@ -227,6 +229,11 @@ _OPEN_TICKETS_OF_CONTACT = (
            Ticket.state.not_in([s.value for s in FINISHED_STATES]))
     .order_by(Ticket.received_at.desc())
 )
+# A repeat's source takes a share lock on its ticket's row (the foreign key), and the event
+# then asks for the row itself (audit.last_hash): repeats that each held the share lock
+# waited on one another, a deadlock PostgreSQL broke after a second (deadlock_timeout) by
+# failing one of them, a 409 for a citizen's form.
+_LOCK_TICKET = select(Ticket.id).where(Ticket.id == bindparam("ticket_id")).with_for_update()
 
 
 def _open_repeat(session: Session, clean: _Clean, since: dt.datetime,

@@ -79,8 +79,10 @@ def file_spooled(run: Callable[[Callable[[Session], str | None]], str | None], s
     return _run_again_on_race(run, work)
 
 
-# Each run, one of the texts racing for a ticket wins and the rest run again behind it
-# (ratings then find nothing left to rate; additions each take a turn).
+# Texts racing for one ticket: additions wait for its row (inbox.attach) and need one run
+# each; ratings behind the first run once more and find nothing left to rate. A run is lost
+# only to a change of the ticket meanwhile (a staff action, a rating), never to a burst of
+# the citizen's own texts.
 RUNS = 5
 
 

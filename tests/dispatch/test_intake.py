@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import lifecycle
+from dispatch import audit, lifecycle
 from dispatch.actors import Actor
 from dispatch.clock import CHINA
 from dispatch.errors import InvalidInput, Reason
@@ -15,6 +16,7 @@ from dispatch.intake import IntakeRequest, IntakeRules, intake
 from dispatch.models import IntakeSource, Ticket, TicketEvent
 from dispatch.units import City
 from dispatch.vocabulary import Channel, RequestType, Urgency
+from tests.held import held
 
 BODY = "济水大街路灯已经坏了一周，晚上很黑，请尽快维修。"
 
@@ -144,3 +146,37 @@ def test_confidential_flag_and_chinese_type_labels_are_kept(session: Session, ru
 
     ticket = intake(session, request(confidential=True, request_type=parse_request_type("举报")), rules).ticket
     assert ticket.confidential and ticket.request_type == "report"
+
+
+def test_repeats_sent_at_the_same_moment_are_each_kept_once(
+        engine: Engine, sessions: sessionmaker[Session], rules: IntakeRules) -> None:
+    with sessions.begin() as session:
+        first = intake(session, request(channel_ref="form:first"), rules).ticket.id
+    repeats = 4
+    outcomes: list[object] = []
+
+    def send(n: int) -> None:
+        try:
+            with sessions.begin() as session:
+                result = intake(session, request(channel_ref=f"form:{n}"), rules)
+                outcomes.append((result.ticket.id, result.repeat_of_open_ticket))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes.append(exc)
+
+    # Hold each repeat after it found the open ticket, until all have: they then write to it
+    # together. On SQLite the first holds the write lock and the rest follow one by one.
+    with held(engine, lambda statement: "tickets.phone =" in statement and "tickets.received_at >=" in statement,
+              repeats) as all_found:
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(repeats)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    if engine.dialect.name == "postgresql":
+        assert not all_found.broken, "the repeats did not overlap"
+    assert outcomes == [(first, True)] * repeats
+    with sessions() as session:
+        refs = session.scalars(select(IntakeSource.channel_ref).where(IntakeSource.ticket_id == first)).all()
+        assert sorted(refs) == [*(f"form:{n}" for n in range(repeats)), "form:first"]
+        assert audit.verify(session)[1] == []

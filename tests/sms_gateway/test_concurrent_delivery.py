@@ -11,9 +11,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch import audit
 from dispatch.actors import Actor
 from dispatch.intake import IntakeRules
-from dispatch.models import IntakeSource, SmsInbound, Ticket
+from dispatch.models import IntakeSource, SmsInbound, Ticket, TicketEvent
 from dispatch.notifications import Throttle
 from dispatch.units import City
 from sms_gateway import conversation
@@ -103,3 +104,37 @@ def test_ratings_texted_together_are_each_answered_and_logged_once(
     logged = session.scalars(select(SmsInbound.message_sid).where(SmsInbound.message_sid.in_(sids))).all()
     session.commit()
     assert sorted(logged) == sorted(sids)
+
+
+def test_additions_texted_together_are_each_added_once_and_answered(
+        hotline: Hotline, session: Session) -> None:
+    first = hotline.text("小区门口垃圾三天没人清运，气味很大。")
+    ticket = ticket_of(session)
+    assert ticket.number in first.text
+    engine = hotline.app.state.services.engine
+    texts = 8
+    sids = [new_sid() for _ in range(texts)]
+    bodies = {sid: f"补充：第{n}条，垃圾堆在{n}号楼东侧。" for n, sid in enumerate(sids, 1)}
+    # Hold each text after it looked its MessageSid up, until all have: they then go for
+    # the ticket together. On SQLite the first holds the write lock, the wait times out and
+    # the texts run one after the other.
+    with held(engine, lambda statement: "FROM sms_inbound" in statement and "message_sid" in statement,
+              texts) as all_looked:
+        with ThreadPoolExecutor(texts) as pool:
+            answers = list(pool.map(lambda sid: hotline.text(bodies[sid], sid=sid), sids))
+
+    if engine.dialect.name == "postgresql":
+        assert not all_looked.broken, "the texts did not overlap"
+    assert [a.status_code for a in answers] == [200] * texts, [a.text[:200] for a in answers]
+    assert all(f"已将您的补充内容加入工单{ticket.number}" in a.text for a in answers)
+    added = session.execute(select(IntakeSource.channel_ref, IntakeSource.body)
+                            .where(IntakeSource.ticket_id == ticket.id, IntakeSource.channel_ref.in_(sids))).all()
+    assert sorted(ref for ref, _ in added) == sorted(sids)
+    assert all(f"第{sids.index(ref) + 1}条" in body for ref, body in added)
+    events = session.scalars(select(TicketEvent.data).where(TicketEvent.ticket_id == ticket.id,
+                                                           TicketEvent.action == "repeat_contact")).all()
+    assert sorted(e["channel_ref"] for e in events) == sorted(sids)
+    logged = session.scalars(select(SmsInbound.message_sid).where(SmsInbound.message_sid.in_(sids))).all()
+    assert sorted(logged) == sorted(sids)
+    assert audit.verify(session)[1] == []
+    session.commit()
