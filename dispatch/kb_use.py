@@ -19,17 +19,13 @@ from dispatch.kb_search import KbIndexCache, Result
 from dispatch.models import KbArticle, KbDeflection, KbSearch, Ticket, TicketEvent
 from dispatch.reports import Period
 from dispatch.states import Action, State
+from dispatch.vocabulary import ARTICLE_CONTINUES_ZH, INTERNAL_ANSWER_ZH
 
 MAX_QUERY_CHARS = 200
 
 
 def citation(title: str, article_id: int, version: int) -> str:
     return f"《{title}》（知识库 KB-{article_id}，第 {version} 版）"
-
-
-# The citizen's reply when the article is for staff only: its words are the centre's internal
-# guidance (口径), and the reply is public (the status page, the board, Open311).
-INTERNAL_ANSWER = "已按有关政策规定答复。"
 
 
 def answer_from_article(session: Session, ticket: Ticket, actor: Actor, article_id: int, *,
@@ -50,10 +46,10 @@ def answer_from_article(session: Session, ticket: Ticket, actor: Actor, article_
         room = lifecycle.MAX_NOTE_CHARS - len(text.title) - len(note) - 60
         body = text.body.strip()
         if len(body) > room:
-            body = body[:max(0, room)].rstrip() + f"……（全文见知识库 /kb/{article.id}）"
+            body = body[:max(0, room)].rstrip() + ARTICLE_CONTINUES_ZH.format(article_id=article.id)
         reply = f"《{text.title}》\n{body}"
     else:
-        reply = INTERNAL_ANSWER
+        reply = INTERNAL_ANSWER_ZH
     if note:
         reply += "\n" + note
     return lifecycle.answer(session, ticket, actor, reply, now=now, expected_version=expected_version,

@@ -23,7 +23,16 @@ from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import CHINA, utcnow
 from dispatch.models import Notice, Ticket, TicketEvent, Unit
 from dispatch.paging import COUNT_LIMIT, Bounded, Page, page_of
-from dispatch.vocabulary import Role
+from dispatch.vocabulary import (
+    DECISION_NOTE_ZH,
+    DISPUTE_REFUSED_ZH,
+    DISPUTE_UPHELD_ZH,
+    ESCALATED_ZH,
+    EXTENSION_APPROVED_ZH,
+    EXTENSION_REFUSED_ZH,
+    NEW_DEADLINE_ZH,
+    Role,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,28 +108,27 @@ def tell_escalation(session: Session, ticket: Ticket, event: TicketEvent, *, now
     unit = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
     if unit is None:
         return None
-    text = f"工单{ticket.number}被督办：{event.note or ''}".rstrip("：")
+    text = ESCALATED_ZH.format(number=ticket.number, note=event.note or "").rstrip("：")
     return tell(session, unit, NoticeKind.ESCALATION, f"escalation:event:{event.id}", text, ticket=ticket, now=now)
 
 
 def tell_extension_decided(session: Session, ticket: Ticket, event: TicketEvent, *,
                            now: dt.datetime | None = None) -> Notice | None:
     """The unit that asked for more time hears the decision, and the new deadline."""
+    deadline = local_time(ticket.deadline) if ticket.deadline else ""
     if (event.data or {}).get("approved"):
-        until = f"，新的办理时限{local_time(ticket.deadline)}" if ticket.deadline else ""
-        text = f"工单{ticket.number}的延期申请已同意{until}。"
+        until = NEW_DEADLINE_ZH.format(deadline=deadline) if deadline else ""
+        text = EXTENSION_APPROVED_ZH.format(number=ticket.number, until=until)
     else:
-        text = f"工单{ticket.number}的延期申请未同意，请按原时限{local_time(ticket.deadline) if ticket.deadline else ''}办结。"
+        text = EXTENSION_REFUSED_ZH.format(number=ticket.number, deadline=deadline)
     return _tell_decision(session, ticket, event, NoticeKind.EXTENSION, text, now)
 
 
 def tell_dispute_decided(session: Session, ticket: Ticket, event: TicketEvent, *,
                          now: dt.datetime | None = None) -> Notice | None:
     """The unit that asked for re-dispatch (改派申请) hears the decision and why."""
-    if (event.data or {}).get("approved"):
-        text = f"工单{ticket.number}的改派申请已同意，工单已收回重新派单，贵单位无需继续办理。"
-    else:
-        text = f"工单{ticket.number}的改派申请未同意，请继续办理。"
+    upheld = (event.data or {}).get("approved")
+    text = (DISPUTE_UPHELD_ZH if upheld else DISPUTE_REFUSED_ZH).format(number=ticket.number)
     return _tell_decision(session, ticket, event, NoticeKind.DISPUTE, text, now)
 
 
@@ -132,7 +140,7 @@ def _tell_decision(session: Session, ticket: Ticket, event: TicketEvent, kind: N
     if unit is None:
         return None
     if event.note:
-        text += f"意见：{event.note}"
+        text += DECISION_NOTE_ZH.format(note=event.note)
     return tell(session, unit, kind, f"{kind.value}:event:{event.id}", text, ticket=ticket, now=now)
 
 

@@ -1,4 +1,5 @@
-"""Closed vocabularies of the domain, with their Chinese labels in one place."""
+"""Closed vocabularies of the domain, with their Chinese labels in one place, and
+sentences the domain writes for people to read (a reply, a unit's notice)."""
 from __future__ import annotations
 
 import enum
@@ -161,3 +162,24 @@ def parse_request_type(value: str | None) -> RequestType:
     if value in REQUEST_TYPE_BY_ZH:
         return REQUEST_TYPE_BY_ZH[value]
     return RequestType(value)
+
+
+# ---- Sentences the domain writes for people -----------------------------------------------
+# Stored with what they tell (a ticket's reply, a unit's notice), so dispatch writes them and
+# they cannot be the pages' words (web/pages/labels.py).
+
+# The citizen's reply when the answer is an article for staff only: its words are the centre's
+# internal guidance (口径), and the reply is public (the status page, the board, Open311).
+INTERNAL_ANSWER_ZH = "已按有关政策规定答复。"
+# After the beginning of a public article longer than a reply holds: where to read it all.
+ARTICLE_CONTINUES_ZH = "……（全文见知识库 /kb/{article_id}）"
+
+# A unit's notices (dispatch/notices.py): a supervisor's 督办, and a supervisor's decision on
+# the unit's 延期 or 改派申请, with the supervisor's words after it.
+ESCALATED_ZH = "工单{number}被督办：{note}"
+EXTENSION_APPROVED_ZH = "工单{number}的延期申请已同意{until}。"
+NEW_DEADLINE_ZH = "，新的办理时限{deadline}"
+EXTENSION_REFUSED_ZH = "工单{number}的延期申请未同意，请按原时限{deadline}办结。"
+DISPUTE_UPHELD_ZH = "工单{number}的改派申请已同意，工单已收回重新派单，贵单位无需继续办理。"
+DISPUTE_REFUSED_ZH = "工单{number}的改派申请未同意，请继续办理。"
+DECISION_NOTE_ZH = "意见：{note}"

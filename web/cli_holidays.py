@@ -58,14 +58,14 @@ def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
         from dispatch.actors import Actor
         from dispatch.text_files import decode_text
         from web.cli_db import database_session
-        from web.messages import describe
+        from web.messages import describe_at_line
         from web.pages import labels
 
         with database_session(get_settings, write=True) as session:
             text = decode_text(file.read(), Path(file.name).name)
             planned = calendar_days.plan_import(session, text)
             for p in planned.problems:
-                click.echo((f"第 {p.line} 行：" if p.line else "") + describe(p.error), err=True)
+                click.echo(describe_at_line(p.line, p.error), err=True)
             if planned.problems:
                 raise click.ClickException(f"{Path(file.name).name}：{len(planned.problems)} 处错误，未导入。")
             for e in planned.new:

@@ -29,14 +29,14 @@ def kb_group(get_settings: Callable[[], Settings]) -> click.Group:
         from dispatch.actors import Actor
         from dispatch.text_files import decode_text
         from web.cli_db import database_session
-        from web.messages import describe
+        from web.messages import describe_at_line
 
         with database_session(get_settings, write=True) as session:
             lines = decode_text(file.read(), Path(file.name).name).splitlines()
             result = kb.import_lines(session, lines, Actor.system(f"cli:{getpass.getuser()}"),
                                      publish_them=not draft)
             for p in result.problems:
-                click.echo((f"第 {p.line} 行：" if p.line else "") + describe(p.error), err=True)
+                click.echo(describe_at_line(p.line, p.error), err=True)
             if result.problems:
                 raise click.ClickException(f"{Path(file.name).name}：{len(result.problems)} 行有错误，未导入任何文章。")
             click.echo(f"新增 {result.added} 篇，更新 {result.updated} 篇，未变 {result.unchanged} 篇"

@@ -310,6 +310,12 @@ def describe(exc: DispatchError) -> str:
     return KINDS_ZH.get(exc.code, KINDS_ZH["dispatch_error"]).format(field=field_label(field))
 
 
+def describe_at_line(line: int | None, exc: DispatchError) -> str:
+    """A problem of one line of a file people bring (a holiday notice, knowledge base lines):
+    which line, then the error's words."""
+    return (f"第 {line} 行：" if line else "") + describe(exc)
+
+
 def describe_for_console(exc: DispatchError) -> str:
     """The CLI prints the words and, for whoever reads the logs or files a bug, the code."""
     words_zh, detail = describe(exc), exc.message

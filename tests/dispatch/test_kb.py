@@ -17,7 +17,7 @@ from dispatch.intake import IntakeRequest, intake
 from dispatch.kb_search import KbIndexCache
 from dispatch.models import KbArticle, KbArticleVersion, Notice, TicketEvent
 from dispatch.units import City, unit_by_code
-from dispatch.vocabulary import Channel, RequestType
+from dispatch.vocabulary import INTERNAL_ANSWER_ZH, Channel, RequestType
 from tests.conftest import unit_staff
 
 NOW = dt.datetime(2026, 12, 3, 2, 0, tzinfo=dt.timezone.utc)
@@ -130,7 +130,7 @@ def test_internal_articles_are_for_staff_only(session: Session, units: City, sup
     ticket = intake(session, IntakeRequest(channel=Channel.PHONE, body="社保卡丢了怎么补办", phone="13803910005",
                                            request_type=RequestType.CONSULTATION), rules, now=NOW).ticket  # type: ignore[arg-type]
     event = kb_use.answer_from_article(session, ticket, operator, internal.id, note="请带身份证办理", now=NOW)
-    assert ticket.reply == kb_use.INTERNAL_ANSWER + "\n请带身份证办理"
+    assert ticket.reply == INTERNAL_ANSWER_ZH + "\n请带身份证办理"
     assert "内部" not in (ticket.reply or "") and event.data["article_id"] == internal.id
 
 

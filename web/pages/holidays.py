@@ -17,7 +17,7 @@ from dispatch.errors import DispatchError, InvalidInput, Reason
 from dispatch.numbers import whole_number
 from web.auth import staff_only
 from web.errors import status_of
-from web.messages import describe
+from web.messages import describe, describe_at_line
 from web.pages import labels
 from web.pages.site import Site
 
@@ -37,7 +37,7 @@ def _year(request: Request, today: dt.date) -> int:
 
 
 def _problems(planned: calendar_days.Plan) -> list[str]:
-    return [(f"第 {p.line} 行：" if p.line else "") + describe(p.error) for p in planned.problems]
+    return [describe_at_line(p.line, p.error) for p in planned.problems]
 
 
 async def page(request: Request, *, year: int | None = None, error: str | None = None, status: int = 200,
