@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -113,36 +113,9 @@ def count(session: Session, limit: Limit, subject: str, now: dt.datetime | None 
     return int(found.scalar() or 0)
 
 
-def blocked(session: Session, limit: Limit, subject: str, now: dt.datetime | None = None) -> bool:
-    return limit.on and count(session, limit, subject, now) >= limit.limit
-
-
 def reset(session: Session, limit: Limit, subject: str, now: dt.datetime | None = None) -> None:
     now = now or utcnow()
     session.connection().execute(_RESET, {"key": limit.key(subject), "start": limit.window_start(now)})
-
-
-def refuse_if_blocked(session: Session, limits: list[tuple[Limit, str]], reason: Reason,
-                      now: dt.datetime | None = None) -> None:
-    """Raise RateLimited (with the longest wait) if any (limit, subject) is used up."""
-    now = now or utcnow()
-    on = [(limit, subject) for limit, subject in limits if limit.on]
-    if not on:
-        return
-    # Every counter in one statement: a status lookup or a login checks two.
-    wanted = {(limit.key(subject), limit.window_start(now)): (limit, subject) for limit, subject in on}
-    rows = session.connection().execute(_counters(len(wanted)), {
-        name: value for i, (key, start) in enumerate(wanted) for name, value in ((f"key{i}", key), (f"start{i}", start))})
-    counts = {(key, _utc(start)): n for key, start, n in rows}
-    used_up = [(limit, subject) for (key, start), (limit, subject) in wanted.items()
-               if counts.get((key, _utc(start)), 0) >= limit.limit]
-    if used_up:
-        refuse(used_up, reason, now)
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite gives the window back without its zone: compared in UTC either way."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
 
 
 def refuse(used_up: list[tuple[Limit, str]], reason: Reason, now: dt.datetime) -> None:
@@ -167,14 +140,6 @@ _GIVE_BACK = (update(RateCounter).where(RateCounter.key == bindparam("counter_ke
               .values(count=RateCounter.count - bindparam("hits")))
 _RESET = delete(RateCounter).where(RateCounter.key == bindparam("key"),
                                    RateCounter.window_start == bindparam("start"))
-
-
-@functools.cache
-def _counters(n: int) -> Any:
-    """The rows of n (key, window) pairs, built once for each n (a page asks on every request)."""
-    return select(RateCounter.key, RateCounter.window_start, RateCounter.count).where(or_(*(
-        and_(RateCounter.key == bindparam(f"key{i}"), RateCounter.window_start == bindparam(f"start{i}"))
-        for i in range(n))))
 
 
 @functools.cache

@@ -20,12 +20,23 @@ NOON = dt.datetime(2026, 11, 23, 12, 0, 30, tzinfo=dt.timezone.utc)
 def test_hits_count_up_within_a_window_and_start_again_in_the_next(session: Session) -> None:
     limit = Limit("test", 3, dt.timedelta(minutes=1))
     assert [rate_counters.hit(session, limit, "10.0.0.1", NOON) for _ in range(4)] == [1, 2, 3, 4]
-    assert rate_counters.blocked(session, limit, "10.0.0.1", NOON)
-    assert not rate_counters.blocked(session, limit, "10.0.0.2", NOON)
     next_minute = NOON + dt.timedelta(seconds=30)
-    assert not rate_counters.blocked(session, limit, "10.0.0.1", next_minute)
     assert rate_counters.hit(session, limit, "10.0.0.1", next_minute) == 1
     assert limit.retry_after(NOON) == 30
+
+
+def test_taking_up_to_the_limit_passes_and_the_next_is_refused_and_uncounted(session: Session) -> None:
+    limit = Limit("test", 3, dt.timedelta(minutes=1))
+    checks = [(limit, "10.0.0.1")]
+    for _ in range(3):
+        rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
+    with pytest.raises(RateLimited) as refused:
+        rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
+    assert (refused.value.limit, refused.value.retry_after, refused.value.reason) == ("test", 30,
+                                                                                     Reason.TOO_MANY_LOOKUPS)
+    assert rate_counters.count(session, limit, "10.0.0.1", NOON) == 3  # the refused one given back
+    rate_counters.take(session, [(limit, "10.0.0.2")], Reason.TOO_MANY_LOOKUPS, NOON)  # another subject
+    rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, NOON + dt.timedelta(seconds=30))  # next window
 
 
 def test_a_day_is_counted_from_midnight_in_china(session: Session) -> None:
@@ -75,24 +86,43 @@ def test_concurrent_hits_from_many_connections_are_all_counted(sessions: session
     assert sorted(seen) == list(range(1, 41))  # no hit lost, no count given twice
 
 
-def test_every_counter_checked_is_read_in_one_statement_and_the_used_up_ones_refuse(session: Session) -> None:
+def test_one_take_counts_every_limit_that_is_on_and_the_used_up_one_refuses_alone(session: Session) -> None:
     per_address = Limit("address", 2, dt.timedelta(minutes=1))
-    per_ticket = Limit("ticket", 3, dt.timedelta(hours=1))
-    day = Limit("day", 1, dt.timedelta(days=1), dt.timedelta(hours=8))   # a window from China midnight
-    checks = [(per_address, "10.0.0.1"), (per_ticket, "20260101-0001"), (day, "10.0.0.1")]
+    day = Limit("day", 3, dt.timedelta(days=1), dt.timedelta(hours=8))   # a window from China midnight
+    off = Limit("off", 0, dt.timedelta(minutes=1))
+    checks = [(off, "10.0.0.1"), (per_address, "10.0.0.1"), (day, "10.0.0.1")]
+
+    def counts(now: dt.datetime) -> list[int]:
+        return [rate_counters.count(session, limit, subject, now) for limit, subject in checks]
+
     with statements_sent(session.connection()) as statements:
-        rate_counters.refuse_if_blocked(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
-    assert len(statements) == 1
-    for _ in range(2):
-        rate_counters.hit(session, per_address, "10.0.0.1", NOON)
-    rate_counters.hit(session, per_ticket, "20260101-0001", NOON)
+        rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
+    assert len(statements) == 2  # one upsert for each limit that is on, none for the one off
+    rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
     with pytest.raises(RateLimited) as refused:
-        rate_counters.refuse_if_blocked(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
-    assert refused.value.limit == "address"
-    # The next minute's window is empty again; the day's counter, one hit, refuses on its own.
+        rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
+    assert (refused.value.limit, refused.value.retry_after) == ("address", 30)
+    assert counts(NOON) == [0, 2, 2]  # every hit of the refused take given back
+    # The next minute's window is empty again; the day's counter refuses on its own, until
+    # midnight in China (16:00 UTC).
     later = NOON + dt.timedelta(minutes=1)
-    rate_counters.refuse_if_blocked(session, checks, Reason.TOO_MANY_LOOKUPS, later)
-    rate_counters.hit(session, day, "10.0.0.1", later)
+    rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, later)
     with pytest.raises(RateLimited) as refused:
-        rate_counters.refuse_if_blocked(session, checks, Reason.TOO_MANY_LOOKUPS, later)
+        rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, later)
     assert refused.value.limit == "day"
+    assert refused.value.retry_after == (dt.datetime(2026, 11, 23, 16, tzinfo=dt.timezone.utc) - later).seconds
+    assert counts(later) == [0, 1, 3]
+
+
+def test_giving_back_uncounts_one_hit_of_each_limit_that_is_on(session: Session) -> None:
+    per_address = Limit("address", 2, dt.timedelta(minutes=1))
+    per_ticket = Limit("ticket", 2, dt.timedelta(hours=1))
+    off = Limit("off", 0, dt.timedelta(minutes=1))
+    checks = [(per_address, "10.0.0.1"), (per_ticket, "20260101-0001"), (off, "10.0.0.1")]
+    for _ in range(2):  # a wrong code, then a right one given back: the limits are not used up
+        rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
+    rate_counters.give_back_each(session, checks, NOON)
+    assert [rate_counters.count(session, limit, subject, NOON) for limit, subject in checks] == [1, 1, 0]
+    rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
+    with pytest.raises(RateLimited):
+        rate_counters.take(session, checks, Reason.TOO_MANY_LOOKUPS, NOON)
