@@ -276,6 +276,11 @@ def build(session: Session, kind: str, period: Period, now: dt.datetime,
             "generated_at": now.isoformat(), "sections": [section(ctx) for section in sections or SECTIONS]}
 
 
+# Section figures that say what a unit's rows cover rather than count the whole city: kept in
+# a unit's part, where the city's counts would read as the unit's own.
+UNIT_PART_FIGURES = {"tiers": ("month",)}
+
+
 def unit_part(data: dict[str, Any], unit_id: int) -> dict[str, Any]:
     """A unit's own part of a report: the rows of the tables cut by unit that are its own."""
     sections = []
@@ -287,7 +292,9 @@ def unit_part(data: dict[str, Any], unit_id: int) -> dict[str, Any]:
             rows = [row for row, owner in zip(table["rows"], table["unit_ids"]) if owner == unit_id]
             tables.append({**table, "rows": rows, "unit_ids": [unit_id] * len(rows)})
         if tables:
-            sections.append({"key": section["key"], "tables": tables})
+            figures = section.get("figures", {})
+            kept = {k: figures[k] for k in UNIT_PART_FIGURES.get(section["key"], ()) if k in figures}
+            sections.append({"key": section["key"], "tables": tables, **({"figures": kept} if kept else {})})
     return {**data, "sections": sections, "unit_id": unit_id}
 
 

@@ -97,6 +97,7 @@ def render_html(data: dict[str, Any], *, unit_name: str | None = None) -> str:
     if unit_name:
         title += f" · {unit_name}"
     return _ENV.get_template("report.html").render(title=title, sections=sections, unit_name=unit_name,
+                                                   since=data["since"], until=data["until"],
                                                    generated_at=local_time(data["generated_at"]))
 
 

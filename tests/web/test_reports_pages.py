@@ -72,6 +72,30 @@ def test_an_overdue_list_cut_short_says_so() -> None:
     assert "取自全市报告所列超期最久的工单" in part and "超期共" not in part
 
 
+def test_a_units_part_says_what_period_each_of_its_tables_covers() -> None:
+    """A unit's week beside its month's 考核 read as two sets of figures under the same names,
+    and its overdue count was sent to the city's report, which unit staff cannot open."""
+    from dispatch.periodic_reports import unit_part
+
+    units = [["unit", "text"], ["received", "int"], ["resolution_rate", "rate"], ["overdue", "int"]]
+    tiers = [["unit", "text"], ["tier", "text"], ["resolution_rate", "rate"]]
+    data = {"kind": "week", "since": "2026-11-30", "until": "2026-12-06", "generated_at": utcnow().isoformat(),
+            "sections": [{"key": "units", "tables": [{"name": "units", "columns": units, "unit_ids": [3, 4],
+                                                      "rows": [["住建局", 59, 0.203, 2], ["教育局", 9, 1.0, 0]]}]},
+                         {"key": "tiers", "figures": {"month": "2026-12", "A": 1, "B": 0},
+                          "tables": [{"name": "tiers", "columns": tiers, "unit_ids": [3, 4],
+                                      "rows": [["住建局", "一般", 0.632], ["教育局", "好", 1.0]]}]},
+                         {"key": "overdue", "figures": {"overdue": 9},
+                          "tables": [{"name": "overdue", "columns": units[:1], "rows": [["住建局"]],
+                                      "unit_ids": [3]}]}]}
+    part = unit_part(data, 3)
+    assert [s.get("figures") for s in part["sections"]] == [None, {"month": "2026-12"}, None]  # no city counts
+    page = report_files.render_html(part, unit_name="住建局")
+    assert "2026-11-30 至 2026-12-06 受理的工单转办给各单位的情况" in page
+    assert "2026-12 的考核分档" in page and "与上方“承办单位”表的同名比率可以不同" in page
+    assert "本单位超期总数见上方“承办单位”表的“超期”列" in page and "见全市报告" not in page
+
+
 def test_the_job_makes_each_due_report_once(quick: Services) -> None:
     made = run_report_job(quick)
     assert [m.split(":")[0] for m in made] == ["day", "week", "month"]
