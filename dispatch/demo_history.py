@@ -8,8 +8,10 @@ are faster or slower than others. What has not happened yet by now stays open.
 Written in bulk, because tens of thousands of tickets through the ORM take minutes, but row
 for row what dispatch/lifecycle.py writes: the same events in the same order with the same
 hash chain (dispatch/audit.py), the tickets' summaries, transfers, extension requests and
-intake sources, and the running totals behind the figures (dispatch/rollup.py). History
-sends no texts: it writes no outbox rows. The same seed gives the same history.
+intake sources, and the running totals behind the figures (dispatch/rollup.py); and the calls
+behind the phone tickets, with the calls around them (dispatch/demo_calls.py), and their
+totals (dispatch/call_totals.py). History sends no texts: it writes no outbox rows. The same
+seed gives the same history.
 """
 from __future__ import annotations
 
@@ -27,13 +29,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from classifier.dataset import DATA_DIR, read_examples
-from dispatch import audit, catalogue, rollup, routing_feedback
+from dispatch import audit, call_totals, catalogue, demo_calls, rollup, routing_feedback
 from dispatch.actors import Actor
 from dispatch.clock import CHINA, local_date, utcnow
 from dispatch.follow_up import AUTO_CLOSE_ACTOR, FollowUpPolicy
 from dispatch.intake import IntakeRules
-from dispatch.models import (ExtensionRequest, IntakeSource, RoutingOutcome, Ticket, TicketEvent, TicketSequence,
-                             Transfer, Unit)
+from dispatch.models import (Call, Callback, ExtensionRequest, IntakeSource, RoutingOutcome, Ticket, TicketEvent,
+                             TicketSequence, Transfer, Unit)
 from dispatch.routing import DEFAULT_MIN_CONFIDENCE, Gazetteer
 from dispatch.states import State
 from dispatch.townships import gazetteer_places, township_of
@@ -97,6 +99,7 @@ class HistorySummary:
     tickets: int
     events: int
     days: int
+    calls: int = 0
 
 
 @dataclass
@@ -621,16 +624,35 @@ def generate(session: Session, city: City, rules: IntakeRules, actors: dict[str,
         if i % 2000 == 0:
             say("tickets", i, len(times))
     say("tickets", len(times), len(times))
-    return _write(session, stories, now, say)
+    calls = demo_calls.plan(_phone_tickets(stories), now, size.seed, operator_id=g.operator.user_id)
+    return _write(session, stories, calls, now, say)
 
 
-def _write(session: Session, stories: list[_Story], now: dt.datetime, say: Progress) -> HistorySummary:
+# What an operator settles during the call itself (_Generator.handle).
+_ON_THE_LINE = {"answer", "invalidate", "handover"}
+
+
+def _phone_tickets(stories: list[_Story]) -> list[demo_calls.PhoneTicket]:
+    tickets = []
+    for s in stories:
+        row = s.row
+        if row["channel"] != Channel.PHONE.value:
+            continue
+        settled = next((e.at for e in s.events if e.action in _ON_THE_LINE), None)
+        tickets.append(demo_calls.PhoneTicket(row["number"], row["phone"], row["received_at"], settled,
+                                              invalid=row["state"] == State.INVALID.value,
+                                              handed_over_to=row["handover_to"]))
+    return tickets
+
+
+def _write(session: Session, stories: list[_Story], calls: demo_calls.CallPlan, now: dt.datetime,
+           say: Progress) -> HistorySummary:
     if not stories:
         return HistorySummary(tickets=0, events=0, days=0)
     for story in stories:  # the summary a merged ticket keeps (lifecycle.merge)
         if story.merged_into is not None:
             story.row["unit_id"] = None
-    say("writing", 0, 4)
+    say("writing", 0, 5)
     _insert(session, Ticket.__table__, [s.row for s in stories])
     ids = dict(session.execute(select(Ticket.number, Ticket.id)
                                .where(Ticket.received_at >= stories[0].row["received_at"])).all())
@@ -643,11 +665,12 @@ def _write(session: Session, stories: list[_Story], now: dt.datetime, say: Progr
                         merged)
     _insert(session, IntakeSource.__table__, [
         {"ticket_id": s.row["id"], "channel": s.row["channel"], "channel_ref": f"demo-history:{s.row['number']}",
-         "received_at": s.row["received_at"], "body": s.row["body"]} for s in stories])
+         "received_at": s.row["received_at"], "body": s.row["body"],
+         "call_linkedid": calls.filed.get(s.row["number"])} for s in stories])
     transfers = [{"ticket_id": s.row["id"], **t} for s in stories for t in s.transfers]
     if transfers:
         _insert(session, Transfer.__table__, transfers)
-    say("writing", 1, 4)
+    say("writing", 1, 5)
     extended = [s for s in stories if s.extension is not None]
     if extended:
         _insert(session, ExtensionRequest.__table__, [{"ticket_id": s.row["id"], **s.extension} for s in extended])
@@ -668,18 +691,36 @@ def _write(session: Session, stories: list[_Story], now: dt.datetime, say: Progr
         rows.append({"ticket_id": story.row["id"], "at": e.at, "actor_id": e.actor.user_id, "actor": e.actor.label,
                      "action": e.action, "from_state": e.from_state, "to_state": e.to_state, "unit_id": e.unit_id,
                      "note": e.note, "data": e.data, "prev_hash": prev, "hash": digest})
-    say("writing", 2, 4)
+    say("writing", 2, 5)
     _insert(session, TicketEvent.__table__, rows)
-    say("writing", 3, 4)
+    say("writing", 3, 5)
     rollup.add(session, (s.row for s in stories), transfers)
     outcomes = [{"ticket_id": s.row["id"], **s.outcome} for s in stories if s.outcome is not None]
     if outcomes:
         _insert(session, RoutingOutcome.__table__, outcomes)
         rollup.add_rows(session, routing_feedback.OUTCOMES, outcomes)
-    say("writing", 4, 4)
+    say("writing", 4, 5)
+    _write_calls(session, calls, ids)
+    say("writing", 5, 5)
     # The days the history spans, today included: just after midnight today has no ticket yet.
     days = (local_date(now) - min(local_date(s.row["received_at"]) for s in stories)).days + 1
-    return HistorySummary(tickets=len(stories), events=len(rows), days=days)
+    return HistorySummary(tickets=len(stories), events=len(rows), days=days, calls=len(calls.calls))
+
+
+def _write_calls(session: Session, calls: demo_calls.CallPlan, tickets: dict[str, int]) -> None:
+    """The calls, each phone ticket's pointing at it, the callbacks of the missed ones, and
+    their running totals (what the call_totals flush hook adds for calls written one by one)."""
+    if not calls.calls:
+        return
+    filed_from = {linkedid: tickets[number] for number, linkedid in calls.filed.items()}
+    for call in calls.calls:
+        call["ticket_id"] = filed_from.get(call["linkedid"])
+    _insert(session, Call.__table__, calls.calls)
+    rollup.add_rows(session, call_totals.CALLS, calls.calls)
+    if calls.callbacks:
+        missed = dict(session.execute(select(Call.linkedid, Call.id)
+                                      .where(Call.linkedid.in_([c["linkedid"] for c in calls.callbacks]))).all())
+        _insert(session, Callback.__table__, [{"call_id": missed[c["linkedid"]], **c} for c in calls.callbacks])
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

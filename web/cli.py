@@ -254,9 +254,9 @@ def _load_demo(services: Services) -> None:
         log.info("demo data already present", extra={"event": "demo"})
     else:
         click.echo(f"\r演示数据：{summary.tickets:,} 件历史工单（{summary.days} 天），{summary.events:,} 条事件，"
-                   f"用时 {seconds:.1f} 秒", err=True)
+                   f"{summary.calls:,} 通来电，用时 {seconds:.1f} 秒", err=True)
         log.info("demo data loaded", extra={"event": "demo", "tickets": summary.tickets, "events": summary.events,
-                                            "seconds": round(seconds, 1)})
+                                            "calls": summary.calls, "seconds": round(seconds, 1)})
     click.echo("Demo accounts (password %s): %s" % (DEMO_PASSWORD, ", ".join(a.username for a in DEMO_ACCOUNTS)))
 
 
