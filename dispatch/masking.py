@@ -1,4 +1,4 @@
-"""Masking of personal data on public views: phone numbers, ID-card numbers and names."""
+"""Masking of personal data on public views and in log lines: phone numbers, ID-card numbers and names."""
 from __future__ import annotations
 
 import re
@@ -68,6 +68,25 @@ _ID_ALONE = re.compile(_ID_CARD)
 _DATE = re.compile(f"{_START}(?:19|20){_D}{{2}}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12][0-9]|3[01]){_END}")
 
 
+# A machine's identifier in a log line (an SMS provider's message id, a request id, a uuid, an
+# Alibaba Cloud BizId "digits^digits") has to match the provider's own records: its digits are
+# no one's number. One is a run of ASCII letters and digits with a letter in it (not just an
+# ID number's check X), a uuid's hex groups, or runs joined by "^". Public views do not keep
+# them: there a number a citizen glued to letters ("wx13812345678") is still their number.
+_IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}"
+                         r"|[0-9A-Za-z]+(?:\^[0-9A-Za-z]+)+"
+                         r"|[0-9A-Za-z]*[A-WYZa-wyz][0-9A-Za-z]*)(?![0-9A-Za-z])")
+
+
+def _without_identifiers(text: str, shadow: str) -> str:
+    """The shadow with every identifier of `text` blanked, so no number is found inside one."""
+    pieces, at = [], 0
+    for found in _IDENTIFIER.finditer(text):
+        pieces += [shadow[at:found.start()], "#" * (found.end() - found.start())]
+        at = found.end()
+    return "".join(pieces) + shadow[at:] if pieces else shadow
+
+
 def _masked_id(digits: str) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
@@ -86,10 +105,12 @@ def _masked_landline(digits: str) -> str:
 _MASKS: dict[str, Callable[[str], str]] = {"mobile": _masked_mobile, "id": _masked_id, "landline": _masked_landline}
 
 
-def _masked_numbers(text: str) -> str:
+def _masked_numbers(text: str, keep_identifiers: bool) -> str:
     """`text` with each number found in its shadow replaced by its mask."""
     pieces, at = [], 0
     shadow = text.translate(_SHADOW)
+    if keep_identifiers:
+        shadow = _without_identifiers(text, shadow)
     ids = [found.span() for found in _ID_ALONE.finditer(shadow)]
 
     def blanked(date: re.Match[str]) -> str:
@@ -129,10 +150,11 @@ _FEWEST_DIGITS = 10
 _DIGIT = re.compile("\\d")   # any script's decimal digits, as the shadow reads them
 
 
-def mask_text(text: str, names: list[str] | None = None) -> str:
-    """Mask ID numbers, phone numbers and the given names wherever they appear in free text."""
+def mask_text(text: str, names: list[str] | None = None, *, keep_identifiers: bool = False) -> str:
+    """Mask ID numbers, phone numbers and the given names wherever they appear in free text;
+    `keep_identifiers` (log lines): not the digits inside a machine's identifier."""
     if len(_DIGIT.findall(text)) >= _FEWEST_DIGITS:
-        text = _masked_numbers(text)
+        text = _masked_numbers(text, keep_identifiers)
     for name in names or []:
         name = name.strip()
         if len(name) >= 2:

@@ -36,7 +36,7 @@ _DOTTED_EVENT = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)(?:\s|$)")
 
 def redact(text: str) -> str:
     text = _QUERY_VALUE.sub(r"\1***", text)
-    text = mask_text(text)
+    text = mask_text(text, keep_identifiers=True)
     return _E164.sub(r"+***\1", text)
 
 

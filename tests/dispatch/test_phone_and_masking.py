@@ -193,3 +193,65 @@ def test_an_id_written_with_its_birth_date_apart_is_masked_whole(written: str) -
     """Dates are kept as written, but not the birth date inside an ID number."""
     masked = mask_text(written)
     assert "410***********1234" in masked and "1990" not in masked
+
+
+# ---- log lines keep machines' identifiers whole --------------------------------------------
+
+# Real-looking ids whose digits read like a mobile, an ID number or a landline: Twilio message
+# SIDs (SM + 32 hex), Alibaba Cloud's BizId (digits^digits), uuids (Alibaba's RequestId is an
+# upper-case one), a 32-hex request id.
+IDENTIFIERS = ["SM9f3c13800138000ab17e2d4c5f60a1b2", "SMa1b2c3d4e5fa13912345678bcdef0123",
+               "MMab410881199001011234cdef0a1b2c3d", "900619746936498440^0", "134523013800138000^4351232",
+               "123e4567-e89b-12d3-a456-013800138000", "5f1c3b20-4108-8119-9001-011234567890",
+               "F655A8D5-B967-440B-8683-013912345678", "0af7e5b9a13912345678eb211c80319c"]
+
+
+@pytest.mark.parametrize("identifier", IDENTIFIERS)
+def test_a_log_line_keeps_an_identifier_whose_digits_look_like_a_number(identifier: str) -> None:
+    for line in (identifier, f"sms.sent sid={identifier} status=queued", f'{{"sid": "{identifier}"}}',
+                 f"短信已发送，回执{identifier}，状态正常", f"GET /Messages/{identifier}.json"):
+        assert mask_text(line, keep_identifiers=True) == line
+
+
+hex_ids = st.lists(st.sampled_from("0123456789" * 4 + "abcdef"), min_size=32, max_size=32).map("".join)
+log_contexts = st.sampled_from([("", ""), ("来电", "，已受理"), ("tel:", ""), ("tel:+86", ";"), ("phone=", " "),
+                                ('{"phone": "', '"}'), ("caller=", ","), ("市民电话：", "。")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(sid=hex_ids, uuid=st.uuids(), biz=st.tuples(st.integers(10**5, 10**20), st.integers(0, 10**7)))
+def test_no_twilio_sid_uuid_or_bizid_is_rewritten_in_a_log_line(sid: str, uuid: object, biz: tuple[int, int]) -> None:
+    line = f"sms.receipt sid=SM{sid} request_id={uuid} upper={str(uuid).upper()} biz_id={biz[0]}^{biz[1]}"
+    assert mask_text(line, keep_identifiers=True) == line
+
+
+@settings(max_examples=300, deadline=None)
+@given(mobile=mobiles, grouping=groupings, separator=st.sampled_from(["", " ", "-", " - "]), context=log_contexts,
+       sid=hex_ids)
+def test_a_mobile_in_a_log_line_is_masked_beside_an_identifier(mobile: str, grouping: tuple[int, ...], separator: str,
+                                                               context: tuple[str, str], sid: str) -> None:
+    before, after = context
+    line = f"sms.sent sid=SM{sid} {before}{separator.join(_grouped(mobile, grouping))}{after}"
+    masked = mask_text(line, keep_identifiers=True)
+    assert f"sid=SM{sid} " in masked and not _digit_runs_survive(mobile, masked.replace(sid, "")), (line, masked)
+
+
+@settings(max_examples=200, deadline=None)
+@given(number=ids, grouping=st.sampled_from([(6, 8, 4), (18,), (6, 4, 4, 4)]), separator=st.sampled_from(["", " ", "-"]),
+       context=st.sampled_from([("", ""), ("身份证", "，"), ("id=", " "), ('{"id_card": "', '"}'), ("证件号码：", "。")]))
+def test_an_id_number_in_a_log_line_is_masked(number: str, grouping: tuple[int, ...], separator: str,
+                                              context: tuple[str, str]) -> None:
+    before, after = context
+    masked = mask_text(f"{before}{separator.join(_grouped(number, grouping))}{after}", keep_identifiers=True)
+    assert not _digit_runs_survive(number[:17], masked), masked
+
+
+def test_a_number_right_after_a_chinese_word_is_masked_in_a_log_line_with_identifiers() -> None:
+    line = "短信回执 SM9f3c13800138000ab17e2d4c5f60a1b2 BizId 900619746936498440^0：市民来电13912345678，身份证41088119900101123X"
+    assert mask_text(line, keep_identifiers=True) == (
+        "短信回执 SM9f3c13800138000ab17e2d4c5f60a1b2 BizId 900619746936498440^0：市民来电139****5678，身份证410***********123X")
+
+
+def test_public_text_masks_a_number_even_when_letters_are_glued_to_it() -> None:
+    """What a citizen writes is no machine's identifier: their number glued to a word is theirs."""
+    assert mask_text("加微信wx13812345678或QQ号") == "加微信wx138****5678或QQ号"

@@ -102,6 +102,27 @@ def test_phone_numbers_are_masked_in_messages_extras_and_tracebacks(output: io.S
     assert "5678" in text and "0143" in text  # enough of each to tell them apart
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_providers_ids_stay_whole_in_log_lines_and_the_phone_beside_them_is_masked(log_format: str) -> None:
+    """A Twilio SID, an Alibaba Cloud BizId and a request id are matched against the provider's
+    records: their digits, however much they read like a number, are left as they are."""
+    sid, biz_id, request_id = "SM9f3c13800138000ab17e2d4c5f60a1b2", "900619746936498440^0", "123e4567-e89b-12d3-a456-013800138000"
+    logging_to = configured(log_format)
+    output = next(logging_to)
+    try:
+        logging.getLogger("sms_gateway.sender").info(
+            "sms.sent sid=%s biz_id=%s tel:+8613812345678 来电13912345678", sid, biz_id,
+            extra={"event": "sms_sent", "request_id": request_id, "response": {"BizId": biz_id, "Code": "OK"},
+                   "recipient": "+8613812345678", "detail": '{"to": "13912345678", "sid": "%s"}' % sid})
+    finally:
+        next(logging_to, None)
+    text = output.getvalue()
+    assert text.count(sid) == 2 and text.count(biz_id) == 2 and request_id in text, text
+    for number in ("13812345678", "13912345678"):
+        assert number not in text
+    assert "138****5678" in text and "139****5678" in text
+
+
 def test_twilio_client_request_lines_are_quiet(output: io.StringIO) -> None:
     client_log = logging.getLogger("twilio.http_client")
     client_log.info("GET Request: https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?To=%2B8613812345678")
