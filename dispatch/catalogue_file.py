@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dispatch.errors import InvalidInput, Reason
-from dispatch.text_files import read_text_file
+from dispatch.errors import FileProblems, InvalidInput, Reason
+from dispatch.file_checks import Findings, parse_json
+from dispatch.text_files import read_named_file
 
 LOCAL = "属地"
 LEVELS = ("level1", "level2", "level3")
+SECTIONS = ("taxonomy", "deadline_classes", *LEVELS)
+ENTRY_KEYS = ("unit", "local", "deadline_class", "terms")
+CLASS_KEYS = ("name", "working_days")
 # Words of a category's name that say nothing about where a text belongs.
 _EMPTY_WORDS = frozenset({"其他", "管理", "问题", "政策", "服务", "建设", "事务", "工作", "其他补贴", "其他污染"})
 _NAME_SPLIT = re.compile(r"[和与及、/]")
@@ -74,25 +78,93 @@ class CatalogueFile:
         return counts
 
 
-def load_catalogue_file(path: Path) -> CatalogueFile:
-    try:
-        raw: dict[str, Any] = json.loads(read_text_file(path))
-        rows = read_taxonomy(Path(path).parent / raw["taxonomy"])
-        classes = {code: DeadlineClass(code, str(c["name"]), int(c["working_days"]))
-                   for code, c in raw.get("deadline_classes", {}).items()}
-        entries = _entries(rows, raw.get("level1", {}), raw.get("level2", {}), raw.get("level3", {}))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InvalidInput("catalogue", Reason.FILE_UNREADABLE, path=str(path), error=repr(exc)) from exc
-    for entry in entries:
-        if entry.deadline_class is not None and entry.deadline_class not in classes:
-            raise InvalidInput("catalogue", Reason.UNKNOWN_DEADLINE_CLASS, code=entry.deadline_class)
-    return CatalogueFile(entries=entries, deadline_classes=classes)
+def load_catalogue_file(path: Path, units: Collection[str] | None = None) -> CatalogueFile:
+    """The catalogue file at `path`, checked (against the city's unit codes when given):
+    raises InvalidInput for a file that cannot be read, FileProblems naming every mistake
+    in one that can."""
+    catalogue, problems = read_catalogue(path, units)
+    if catalogue is None:
+        raise FileProblems(Path(path).name, problems)
+    return catalogue
+
+
+def read_catalogue(path: Path, units: Collection[str] | None = None) -> tuple[CatalogueFile | None, list[InvalidInput]]:
+    """The catalogue, or None and every mistake found in it. A file, or a taxonomy CSV, that
+    cannot be read raises its InvalidInput: nothing else can be checked without it."""
+    path = Path(path)
+    raw = parse_json(read_named_file(path, "catalogue"), path.name, "catalogue")
+    found, top = Findings("catalogue"), ("catalogue_file", path.name, None)
+    if not found.kind(raw, "object", top):
+        return None, found.problems
+    found.repeated(raw, top)
+    found.known_keys(raw, SECTIONS, top)
+    taxonomy = found.required(raw, "taxonomy", top)
+    if taxonomy is None or found.text(taxonomy, ("catalogue_file", path.name, "taxonomy")) is None:
+        return None, found.problems
+    rows = read_taxonomy(path.parent / taxonomy.strip())
+    classes = _deadline_classes(raw.get("deadline_classes", {}), found)
+    # An entry may name a class whose own definition is wrong: that one mistake is told once.
+    declared = set(raw["deadline_classes"]) if isinstance(raw.get("deadline_classes"), dict) else set(classes)
+    layers = [_layers(raw.get(level, {}), level, rows, declared, units, found) for level in LEVELS]
+    if found.problems:
+        return None, found.problems
+    return CatalogueFile(entries=_entries(rows, *layers), deadline_classes=classes), []
+
+
+def _deadline_classes(raw: Any, found: Findings) -> dict[str, DeadlineClass]:
+    classes: dict[str, DeadlineClass] = {}
+    if not found.kind(raw, "object", ("deadline_classes", None, None)):
+        return classes
+    found.repeated(raw, ("deadline_classes", None, None))
+    for code, spec in raw.items():
+        if not found.kind(spec, "object", ("deadline_classes", code, None)):
+            continue
+        found.known_keys(spec, CLASS_KEYS, ("deadline_classes", code, None))
+        name = found.required(spec, "name", ("deadline_classes", code, None))
+        days = found.required(spec, "working_days", ("deadline_classes", code, None))
+        name = found.text(name, ("deadline_classes", code, "name")) if name is not None else None
+        if days is not None and found.kind(days, "positive_integer", ("deadline_classes", code, "working_days")) \
+                and name is not None:
+            classes[code] = DeadlineClass(code, name, days)
+    return classes
+
+
+def _layers(raw: Any, level: str, rows: list[tuple[str, str, str]], classes: Collection[str],
+            units: Collection[str] | None, found: Findings) -> dict[str, Any]:
+    """One level's mapping (its keys "level1", "level1/level2" or "level1/level2/level3"),
+    each entry checked: a name the taxonomy lacks, a key of another meaning, a unit or
+    deadline class that does not exist, a value of the wrong kind."""
+    if not found.kind(raw, "object", (level, None, None)):
+        return {}
+    found.repeated(raw, (level, None, None))
+    depth = LEVELS.index(level) + 1
+    names = {"/".join(row[:depth]) for row in rows}
+    for key, entry in raw.items():
+        where = (level, key, None)
+        if key not in names:
+            found.add(InvalidInput("catalogue", Reason.CATALOGUE_UNKNOWN_CATEGORY, where=where, depth=depth))
+        if not found.kind(entry, "object", where):
+            continue
+        found.known_keys(entry, ENTRY_KEYS, where)
+        unit = entry.get("unit")
+        if found.kind(unit, "text_or_null", (level, key, "unit")) and unit is not None \
+                and units is not None and unit not in units:
+            found.add(InvalidInput("catalogue", Reason.CATALOGUE_UNKNOWN_UNIT, where=where, code=unit))
+        if "local" in entry:
+            found.kind(entry["local"], "boolean", (level, key, "local"))
+        if "terms" in entry:
+            found.kind(entry["terms"], "texts", (level, key, "terms"))
+        deadline_class = entry.get("deadline_class")
+        if deadline_class is not None and found.kind(deadline_class, "text", (level, key, "deadline_class")) \
+                and deadline_class not in classes:
+            found.add(InvalidInput("catalogue", Reason.CATALOGUE_UNKNOWN_CLASS, where=where, code=deadline_class))
+    return dict(raw)
 
 
 def read_taxonomy(path: Path) -> list[tuple[str, str, str]]:
     """The taxonomy's rows (CSV with a header naming level1, level2 and level3, as Excel
     saves it too); a row that is not three names is refused by its line."""
-    reader = csv.reader(io.StringIO(read_text_file(path), newline=""))
+    reader = csv.reader(io.StringIO(read_named_file(path, "taxonomy"), newline=""))
     header = [h.strip() for h in next(reader, [])]
     if not set(LEVELS) <= set(header):
         raise InvalidInput("catalogue", Reason.TAXONOMY_HEADER, name=path.name, header=",".join(header))

@@ -93,10 +93,28 @@ class Reason(enum.StrEnum):
     WEBHOOK_URL_INVALID = "webhook_url_invalid"  # value
     # -- configuration files (the CLI and start-up) -----------------------------------------
     FILE_UNREADABLE = "file_unreadable"        # path, error
+    FILE_NOT_FOUND = "file_not_found"          # path
+    FILE_IS_FOLDER = "file_is_folder"          # path
+    FILE_NO_PERMISSION = "file_no_permission"  # path
     NOT_UTF8 = "not_utf8"                      # name
+    FILE_EMPTY = "file_empty"                  # name
+    JSON_SYNTAX = "json_syntax"                # name, line, column, problem (json's words), text (the line)
+    JSON_SYNTAX_TEXT = "json_syntax_text"      # line, column, problem, text: pasted, not a file
+    FILE_PROBLEMS = "file_problems"            # name, count: FileProblems names each
+    # A city file's or catalogue's problems name `where`: (section, entry, key), see file_checks.py.
+    WRONG_TYPE = "wrong_type"                  # where, should_be, got
+    FIELD_MISSING = "field_missing"            # where, key
+    EMPTY_VALUE = "empty_value"                # where
+    UNKNOWN_KEY = "unknown_key"                # where, key, known
+    REPEATED_KEY = "repeated_key"              # where, key
     CATEGORY_UNKNOWN_UNIT = "category_unknown_unit"  # category, code
+    LOCAL_CATEGORY_UNKNOWN = "local_category_unknown"  # category
     GAZETTEER_UNKNOWN_UNIT = "gazetteer_unknown_unit"  # code
-    BAD_ROUTING_RULE = "bad_routing_rule"      # rule
+    PLACE_NAME_TOO_SHORT = "place_name_too_short"  # code, name, low
+    PLACE_NAME_REPEATED = "place_name_repeated"  # name, first, second
+    RULE_UNKNOWN_UNIT = "rule_unknown_unit"    # number, code
+    RULE_TOO_MANY_PHRASES = "rule_too_many_phrases"  # number, limit
+    RULE_PHRASE_LENGTH = "rule_phrase_length"  # number, phrase, low, high
     UNITS_FROM_ANOTHER_CITY = "units_from_another_city"  # file, city
     # -- Open311 GeoReport v2 ---------------------------------------------------------------
     LOCATION_REQUIRED = "location_required"
@@ -105,7 +123,9 @@ class Reason(enum.StrEnum):
     BAD_OPEN311_STATUS = "bad_open311_status"  # value
     BAD_DATETIME = "bad_datetime"              # value
     UNKNOWN_DEADLINE_CLASS = "unknown_deadline_class"  # code
-    CATALOGUE_UNKNOWN_UNIT = "catalogue_unknown_unit"  # entry, code
+    CATALOGUE_UNKNOWN_UNIT = "catalogue_unknown_unit"  # where, code
+    CATALOGUE_UNKNOWN_CLASS = "catalogue_unknown_class"  # where, code
+    CATALOGUE_UNKNOWN_CATEGORY = "catalogue_unknown_category"  # where, depth
     TAXONOMY_HEADER = "taxonomy_header"        # name, header
     TAXONOMY_COLUMNS = "taxonomy_columns"      # name, line, expected, count
     TAXONOMY_EMPTY_CELL = "taxonomy_empty_cell"  # name, line, column
@@ -222,6 +242,19 @@ class InvalidInput(DispatchError):
     @property
     def message(self) -> str:
         return f"{self.field}: {super().message}"
+
+
+class FileProblems(InvalidInput):
+    """A file people wrote (a city file, the catalogue it names) with mistakes: each of
+    `problems` names where one is and what is wrong; nothing of the file was used."""
+
+    def __init__(self, name: str, problems: list[InvalidInput]) -> None:
+        self.problems = problems
+        super().__init__("city", Reason.FILE_PROBLEMS, name=name, count=len(problems))
+
+    @property
+    def message(self) -> str:
+        return "; ".join([super().message, *(p.message for p in self.problems)])
 
 
 class NotFound(DispatchError):

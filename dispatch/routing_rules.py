@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.actors import SUPERVISING_ROLES, Actor
+from dispatch.city_file import MAX_PHRASES, PHRASE_CHARS
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import RoutingRule, Unit
@@ -21,8 +22,6 @@ from dispatch.routing import Rule, city_rules
 from dispatch.staff_activity import ActivityKind, record
 from dispatch.units import City
 
-MAX_PHRASES = 20
-PHRASE_CHARS = (2, 30)  # one character would match nearly every complaint
 NOTE_MAX = 200
 _SEPARATORS = re.compile(r"[,，、;；\s]+")
 

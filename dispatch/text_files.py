@@ -20,3 +20,18 @@ def decode_text(raw: bytes, name: str) -> str:
 def read_text_file(path: Path) -> str:
     """A file's text (OSError when it cannot be read at all)."""
     return decode_text(Path(path).read_bytes(), Path(path).name)
+
+
+def read_named_file(path: Path, field: str) -> str:
+    """The text of a file a setting or another file names: one that is not there, is a
+    folder or may not be read is refused in words naming it (`field`: what the file is)."""
+    try:
+        return read_text_file(path)
+    except FileNotFoundError:
+        raise InvalidInput(field, Reason.FILE_NOT_FOUND, path=str(path)) from None
+    except IsADirectoryError:
+        raise InvalidInput(field, Reason.FILE_IS_FOLDER, path=str(path)) from None
+    except PermissionError:
+        raise InvalidInput(field, Reason.FILE_NO_PERMISSION, path=str(path)) from None
+    except OSError as exc:
+        raise InvalidInput(field, Reason.FILE_UNREADABLE, path=str(path), error=exc.strerror or repr(exc)) from None

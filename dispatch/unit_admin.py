@@ -39,8 +39,8 @@ KIND_WORDS = {"department": "部门", "township": "乡镇街道", "other": "其�
 class UnitImportError(InvalidInput):
     """The pasted or uploaded units cannot be imported; `problems` says where and why."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("units", "；".join(problems))
+    def __init__(self, problems: list[str | InvalidInput]) -> None:
+        super().__init__("units", "；".join(str(p) for p in problems))
         self.problems = problems
 
 
@@ -173,7 +173,10 @@ def parse_units(text: str, max_chars: int | None = MAX_IMPORT_CHARS) -> list[Imp
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UnitImportError([f"第 {exc.lineno} 行第 {exc.colno} 列：JSON 格式有误（{exc.msg}）"]) from None
+        lines = text.splitlines()
+        shown = lines[exc.lineno - 1].strip() if 0 < exc.lineno <= len(lines) else ""
+        raise UnitImportError([InvalidInput("units", Reason.JSON_SYNTAX_TEXT, line=exc.lineno, column=exc.colno,
+                                            problem=exc.msg, text=shown)]) from None
     items = data.get("units") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise UnitImportError(['内容应为城市文件（含 "units" 列表）或单位列表 [{"code": ..., "name": ...}, ...]'])

@@ -1,7 +1,6 @@
 """The directory of responsible units, loaded from a city file (JSON)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,10 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.actors import Actor
-from dispatch.catalogue_file import CatalogueFile, load_catalogue_file
+from dispatch.catalogue_file import CatalogueFile
+from dispatch.city_file import read_sections
 from dispatch.errors import InvalidInput, NotFound, Reason
+from dispatch.file_checks import parse_json, shown
 from dispatch.models import Unit
-from dispatch.text_files import read_text_file
+from dispatch.text_files import read_named_file
 from dispatch.unit_admin import (MAX_PROBLEMS, ImportedUnit, ImportPlan, UnitImportError, apply_import,
                                  parent_problems, parse_units, plan_import)
 from dispatch.vocabulary import UnitKind
@@ -52,55 +53,33 @@ class City:
 
 
 def load_city(path: Path) -> City:
-    """The city file, its units checked as the units page's import checks them (raises
-    UnitImportError naming each problem's line and unit); other faults raise InvalidInput."""
-    try:
-        text = read_text_file(path)
-    except OSError as exc:
-        raise InvalidInput("city", Reason.FILE_UNREADABLE, path=str(path), error=repr(exc)) from exc
+    """The city file, every section checked before anything reads it: its units as the units
+    page's import checks them (raises UnitImportError naming each problem's line and unit),
+    the other sections and the catalogue by dispatch/city_file.py (raises FileProblems naming
+    each one's section and entry); a file that cannot be read raises InvalidInput."""
+    path = Path(path)
+    text = read_named_file(path, "city")
+    raw = parse_json(text, path.name, "city")
+    if not isinstance(raw, dict):
+        raise InvalidInput("city", Reason.WRONG_TYPE, where=("file", None, None), should_be="object", got=shown(raw))
     found = parse_units(text, max_chars=None)
     problems = parent_problems(found, None)
     if problems:
         raise UnitImportError(problems[:MAX_PROBLEMS])
     units = tuple(UnitSpec(code=u.code, name=u.name, kind=UnitKind(u.kind), parent=u.parent,
                            duty_phone=u.duty_phone, line=u.line, active=u.active) for u in found)
-    try:
-        raw: dict[str, Any] = json.loads(text)
-        city = City(code=raw["city"]["code"], name=raw["city"]["name"], units=units,
-                    categories=dict(raw.get("categories", {})),
-                    local_categories=frozenset(raw.get("local_categories", [])),
-                    gazetteer={k: tuple(v) for k, v in raw.get("gazetteer", {}).items()},
-                    routing_rules=tuple(raw.get("routing_rules", [])),
-                    catalogue=load_catalogue_file(_beside(Path(path), str(raw["catalogue"])))
-                    if raw.get("catalogue") else None)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput("city", Reason.FILE_UNREADABLE, path=str(path), error=repr(exc)) from exc
-    _check(city)
-    return city
+    sections = read_sections(raw, {u.code for u in units}, path.name, lambda name: _beside(path, name))
+    return City(code=sections.code, name=sections.name, units=units, categories=sections.categories,
+                local_categories=sections.local_categories, gazetteer=sections.gazetteer,
+                routing_rules=sections.routing_rules, catalogue=sections.catalogue)
 
 
 def _beside(city_file: Path, name: str) -> Path:
     """A file the city file names: next to it, else among the packaged cities (a copy of
     the demo city's file elsewhere keeps the demo's catalogue)."""
-    here = city_file.parent / name
-    return here if here.exists() or Path(name).is_absolute() else CITIES_DIR / name
-
-
-def _check(city: City) -> None:
-    """What refers to the units (load_city has checked the units themselves)."""
-    known = {u.code for u in city.units}
-    for category, code in city.categories.items():
-        if code not in known:
-            raise InvalidInput("city", Reason.CATEGORY_UNKNOWN_UNIT, category=category, code=code)
-    for code in city.gazetteer:
-        if code not in known:
-            raise InvalidInput("city", Reason.GAZETTEER_UNKNOWN_UNIT, code=code)
-    for rule in city.routing_rules:
-        if not rule.get("phrases") or rule.get("unit") not in known:
-            raise InvalidInput("city", Reason.BAD_ROUTING_RULE, rule=repr(rule))
-    for entry in city.catalogue.entries if city.catalogue else ():
-        if entry.unit is not None and entry.unit not in known:
-            raise InvalidInput("city", Reason.CATALOGUE_UNKNOWN_UNIT, entry=entry.path, code=entry.unit)
+    here, packaged = city_file.parent / name, CITIES_DIR / name
+    # Neither there: the refusal names the file beside the city file, where it was expected.
+    return packaged if not here.exists() and not Path(name).is_absolute() and packaged.exists() else here
 
 
 @dataclass(frozen=True)

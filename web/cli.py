@@ -74,10 +74,25 @@ class HotlineGroup(click.Group):
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            message = _unreachable_database(exc)
+            message = _unreachable_database(exc) or _refusal(exc)
             if message is None:
                 raise
             raise click.ClickException(message) from None
+
+
+def _refusal(exc: BaseException) -> str | None:
+    """The words of a refusal no command worded itself (a broken city file read by a command
+    that only wanted its categories), with each mistake of a refused file on stderr first."""
+    if "dispatch.errors" not in sys.modules:
+        return None
+    from dispatch.errors import DispatchError
+    from web.messages import describe, problems_of
+
+    if not isinstance(exc, DispatchError):
+        return None
+    for problem in problems_of(exc):
+        click.echo(problem, err=True)
+    return describe(exc)
 
 
 def _unreachable_database(exc: BaseException) -> str | None:
@@ -214,7 +229,7 @@ def _refuse_another_city(settings: Settings) -> None:
         with sessions() as session:
             check_stored_units(session, city, city_file.name)
     except DispatchError as exc:
-        raise click.ClickException(describe(exc)) from None
+        raise click.ClickException(_refusal(exc) or describe(exc)) from None
     finally:
         engine.dispose()
 
@@ -506,19 +521,27 @@ def units() -> None:
 
 
 @units.command(name="import", help="Add or update units from a city file (JSON).")
-@click.argument("city_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("city_file", type=click.Path(path_type=Path))   # a missing file is refused in Chinese
 def units_import(city_file: Path) -> None:
     from dispatch import catalogue
+    from dispatch.errors import DispatchError
     from dispatch.unit_admin import UnitImportError
     from dispatch.units import import_city_units, load_city
     from web.cli_db import cli_actor, database_session
+    from web.messages import describe, problems_of
 
+    try:   # all of it checked before the database is touched
+        city = load_city(city_file)
+    except DispatchError as exc:
+        problems = problems_of(exc) or [describe(exc)]
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{city_file.name}：{len(problems)} 处错误，没有导入任何单位。") from None
     with database_session(_settings, write=True) as session:
         try:
-            city = load_city(city_file)
             plan = import_city_units(session, cli_actor(), city)
-        except UnitImportError as exc:
-            for problem in exc.problems:
+        except UnitImportError as exc:   # against the units already stored: a name another unit keeps
+            for problem in problems_of(exc):
                 click.echo(problem, err=True)
             raise click.ClickException(f"{city_file.name}：{len(exc.problems)} 处错误，没有导入任何单位。") from None
         seeded = catalogue.seed(session, city)

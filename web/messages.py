@@ -19,7 +19,7 @@ FIELDS_ZH: dict[str, str] = {
     "working_days": "延期天数", "days": "天数", "approve": "审批决定", "rating": "回访结果",
     "to": "即时转对象", "flag_number": "恶意号码标记", "phrases": "关键词", "expected_version": "页面版本",
     "username": "用户名", "password": "密码", "user": "账号", "state": "工单状态", "page": "页码",
-    "since": "开始日期", "until": "结束日期", "month": "月份", "path": "地址", "city": "城市配置", "catalogue": "派单目录配置", "category": "派单目录类别", "level": "目录层级", "terms": "匹配关键词", "deadline_class": "时限类别", "deadlines": "时限配置",
+    "since": "开始日期", "until": "结束日期", "month": "月份", "path": "地址", "city": "城市配置", "catalogue": "派单目录配置", "taxonomy": "派单目录分类表", "category": "派单目录类别", "level": "目录层级", "terms": "匹配关键词", "deadline_class": "时限类别", "deadlines": "时限配置",
     "text": "说明", "decision": "审批决定", "display_name": "姓名", "role": "角色", "parent": "上级单位",
     "kind": "类型", "units": "单位列表", "user_id": "账号", "?": "字段名",
     "day": "日期", "start": "开始日期", "end": "结束日期", "festival": "节日名称", "lines": "导入内容",
@@ -112,10 +112,27 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.ONLY_UNIT_STAFF_HAVE_UNIT: "只有承办单位人员属于单位。",
     Reason.WEBHOOK_URL_INVALID: "对接地址「{value}」不是有效的网址，请填写以 https:// 或 http:// 开头的完整地址。",
     Reason.FILE_UNREADABLE: "无法读取{field}文件 {path}：{error}",
+    Reason.FILE_NOT_FOUND: "找不到{field}文件 {path}。",
+    Reason.FILE_IS_FOLDER: "{path} 是文件夹，不是{field}文件。",
+    Reason.FILE_NO_PERMISSION: "没有读取{field}文件 {path} 的权限。",
     Reason.NOT_UTF8: "文件 {name} 不是 UTF-8 编码的文本，请另存为 UTF-8 后再导入。",
-    Reason.CATEGORY_UNKNOWN_UNIT: "类别「{category}」指向不存在的单位「{code}」。",
-    Reason.GAZETTEER_UNKNOWN_UNIT: "地名表指向不存在的单位「{code}」。",
-    Reason.BAD_ROUTING_RULE: "分派规则需要关键词和已有的单位：{rule}",
+    Reason.FILE_EMPTY: "文件 {name} 是空的。",
+    Reason.JSON_SYNTAX: "文件 {name} 第 {line} 行第 {column} 列：JSON 格式有误，{problem}。这一行是：{text}",
+    Reason.JSON_SYNTAX_TEXT: "第 {line} 行第 {column} 列：JSON 格式有误，{problem}。这一行是：{text}",
+    Reason.FILE_PROBLEMS: "{name} 有 {count} 处错误，其中的内容都没有使用。",
+    Reason.WRONG_TYPE: "{where}应为{should_be}，收到 {got}。",
+    Reason.FIELD_MISSING: "{where}缺少 {key}。",
+    Reason.EMPTY_VALUE: "{where}不能为空。",
+    Reason.UNKNOWN_KEY: "{where}中的「{key}」无法识别，会被忽略（是否写错？可用的有：{known}）。",
+    Reason.REPEATED_KEY: "{where}中的「{key}」写了不止一次，只有最后一个会生效：请合并或删去重复的。",
+    Reason.CATEGORY_UNKNOWN_UNIT: "类别（categories）「{category}」指向不存在的单位「{code}」：单位列表（units）中没有这个 code。",
+    Reason.LOCAL_CATEGORY_UNKNOWN: "属地类别（local_categories）中的「{category}」不在类别（categories）中。",
+    Reason.GAZETTEER_UNKNOWN_UNIT: "地名表（gazetteer）中的「{code}」不是单位列表（units）中的单位 code。",
+    Reason.PLACE_NAME_TOO_SHORT: "地名表（gazetteer）「{code}」中的地名「{name}」不足 {low} 个字，无法用来判断属地，请写完整的地名。",
+    Reason.PLACE_NAME_REPEATED: "地名表（gazetteer）中的地名「{name}」同时列在「{first}」和「{second}」下，无法判断属地，请只保留一处。",
+    Reason.RULE_UNKNOWN_UNIT: "分派规则（routing_rules）第 {number} 条指向不存在的单位「{code}」：单位列表（units）中没有这个 code。",
+    Reason.RULE_TOO_MANY_PHRASES: "分派规则（routing_rules）第 {number} 条的关键词超过 {limit} 个。",
+    Reason.RULE_PHRASE_LENGTH: "分派规则（routing_rules）第 {number} 条的关键词「{phrase}」应为 {low} 到 {high} 个字。",
     Reason.UNITS_FROM_ANOTHER_CITY: "数据库中的单位来自另一个城市配置文件，城市配置 {file}（{city}）的单位一个也不在其中："
                                     "请把 HOTLINE_CITY_FILE 设为导入这些单位时用的城市文件。",
     Reason.LOCATION_REQUIRED: "请提供位置：经纬度（lat、long）或地址（address_string）。",
@@ -125,7 +142,9 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.BAD_DATETIME: "时间「{value}」看不懂，请用 ISO 8601 格式，例如 2026-12-01T08:00:00+08:00。",
     Reason.UNKNOWN_CATEGORY: "派单目录中没有「{value}」这一类，请从目录中选择（三级分类或其编码）。",
     Reason.UNKNOWN_DEADLINE_CLASS: "派单目录中没有「{code}」这个办理时限类别。",
-    Reason.CATALOGUE_UNKNOWN_UNIT: "派单目录的「{entry}」指向不存在的单位「{code}」。",
+    Reason.CATALOGUE_UNKNOWN_UNIT: "{where}的承办单位「{code}」不是单位列表（units）中的单位 code。",
+    Reason.CATALOGUE_UNKNOWN_CLASS: "{where}的办理时限类别「{code}」不在 deadline_classes 中。",
+    Reason.CATALOGUE_UNKNOWN_CATEGORY: "{where}不在分类表中：这一层的名称应写作分类表中的「{depth}」。",
     Reason.TAXONOMY_HEADER: "派单目录分类表 {name} 的第一行应为表头 level1,level2,level3，收到「{header}」。",
     Reason.TAXONOMY_COLUMNS: "派单目录分类表 {name} 第 {line} 行应有 {expected} 列，收到 {count} 列。",
     Reason.TAXONOMY_EMPTY_CELL: "派单目录分类表 {name} 第 {line} 行的 {column} 是空的：每行的三级分类都要填写。",
@@ -231,6 +250,34 @@ CSRF_FAILED = "表单已过期或来源不明（CSRF 校验失败），请刷新
 LOGIN_REQUIRED = HTTP_ZH[401][1]
 ROLE_FORBIDDEN = HTTP_ZH[403][1]
 
+# The parts of a city file and of its catalogue, as a problem names where it is.
+FILE_SECTIONS_ZH = {
+    "file": "城市文件", "city": "城市信息（city）", "units": "单位列表（units）", "categories": "类别（categories）",
+    "local_categories": "属地类别（local_categories）", "gazetteer": "地名表（gazetteer）",
+    "routing_rules": "分派规则（routing_rules）", "catalogue": "派单目录（catalogue）", "catalogue_file": "派单目录文件",
+    "deadline_classes": "派单目录的办理时限类别（deadline_classes）", "level1": "派单目录的一级分类（level1）",
+    "level2": "派单目录的二级分类（level2）", "level3": "派单目录的三级分类（level3）",
+}
+# What a value in such a file should be (dispatch/file_checks.py).
+VALUE_KINDS_ZH = {
+    "object": "对象 {…}", "list": "列表 […]", "text": "文字（加双引号）", "texts": "文字的列表 [\"…\", …]",
+    "boolean": "true 或 false", "text_or_null": "文字或 null", "positive_integer": "正整数",
+}
+# A level of the catalogue's mapping names its category so (catalogue_file.py).
+CATALOGUE_KEYS_ZH = {1: "一级分类", 2: "一级分类/二级分类", 3: "一级分类/二级分类/三级分类"}
+# Python's json module says what is wrong with a file in English; the usual ones in Chinese.
+JSON_PROBLEMS_ZH = {
+    "Expecting value": "这里缺少一个值（多了逗号，或值没有写）",
+    "Expecting property name enclosed in double quotes": "这里应为加双引号的名称（多了逗号，或名称没有加双引号）",
+    "Expecting ',' delimiter": "这里缺少逗号",
+    "Expecting ':' delimiter": "这里缺少冒号",
+    "Unterminated string starting at": "引号没有配对（文字缺少结尾的双引号）",
+    "Invalid control character at": "文字中有换行或制表符（请写作 \\n 或 \\t）",
+    "Invalid \\escape": "反斜杠 \\ 的用法不对（路径请写作 / 或 \\\\）",
+    "Invalid \\uXXXX escape": "\\u 后应为四位十六进制数",
+    "Extra data": "JSON 已经结束，后面还有多余的内容（最外层只能有一个对象）",
+}
+
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 MAX_VALUE_CHARS = 40
 
@@ -279,6 +326,14 @@ def _shown(key: str, value: Any) -> str:
 
     if value is None:
         return ""
+    if key == "where":
+        return _where(value)
+    if key == "should_be":
+        return VALUE_KINDS_ZH.get(value, str(value))
+    if key == "problem":   # json's words may end with what it found ("Invalid \\escape: 'q'")
+        return next((zh for en, zh in JSON_PROBLEMS_ZH.items() if str(value).startswith(en)), str(value))
+    if key == "depth":
+        return CATALOGUE_KEYS_ZH.get(value, str(value))
     if key == "state":
         return label(str(value))
     if key == "action":
@@ -289,8 +344,28 @@ def _shown(key: str, value: Any) -> str:
         return "、".join(f"{label(str(v))}（{v}）" for v in value)
     if isinstance(value, (list, tuple, set, frozenset)):
         return "、".join(str(v) for v in value)
+    if key in ("known", "path"):   # the choices are the help, a path's end names the file: whole
+        return str(value)
     text = str(value)
     return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
+
+
+def _where(where: Any) -> str:
+    """('categories', '城乡建设', None) -> 类别（categories）「城乡建设」; ('routing_rules', 2, 'unit')
+    -> 分派规则（routing_rules）第 2 条的 unit."""
+    section, entry, key = (tuple(where) + (None, None, None))[:3]
+    text = FILE_SECTIONS_ZH.get(section, str(section))
+    if isinstance(entry, int):
+        text += f"第 {entry} 条"
+    elif entry is not None:
+        text += f"「{entry}」"
+    return text + (f"的 {key} " if key else "")
+
+
+def problems_of(exc: DispatchError) -> list[str]:
+    """Each mistake of a refused file, in words: a city file's (FileProblems) or its units'
+    (UnitImportError, whose problems are sentences already); none for other errors."""
+    return [describe(p) if isinstance(p, DispatchError) else str(p) for p in getattr(exc, "problems", ())]
 
 
 def words(reason: Reason, params: Mapping[str, Any], field: str | None = None) -> str:

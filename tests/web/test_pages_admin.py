@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -442,6 +443,21 @@ def test_bad_units_are_named_by_line_and_unit_in_chinese(client: TestClient, ser
     parent = post(client, "/admin/units/import", page="/admin/units",
                   text='[{"code": "lake", "name": "湖", "parent": "nowhere"}]')
     assert parent.status_code == 422 and "第 1 行" in parent.text and "nowhere" in parent.text
+
+
+def test_a_file_that_is_no_json_is_refused_on_the_import_page_in_chinese_alone(client: TestClient,
+                                                                               services: Services) -> None:
+    login(client, "admin")
+    for text, words in (('[\n  {"code": "a",\n  "name" "A"}\n]', "第 3 行第 10 列：JSON 格式有误，这里缺少冒号。这一行是：\"name\" \"A\"}"),
+                        ('[{"code": "a", "name": "甲",}]', "第 1 行第 28 列：JSON 格式有误，这里应为加双引号的名称"),
+                        ('{"units": [{"code": "a", "name": "甲"}]} }', "JSON 已经结束，后面还有多余的内容")):
+        refused = post(client, "/admin/units/import", page="/admin/units", text=text)
+        problems = re.findall(r"<li>(.*?)</li>", refused.text.split('id="import-problems"')[1].split("</ul>")[0])
+        assert refused.status_code == 422 and len(problems) == 1 and words in html.unescape(problems[0]), problems
+        assert "Expecting" not in refused.text and "Extra data" not in refused.text
+    upload = post(client, "/admin/units/import", page="/admin/units",
+                  files={"file": ("units.json", '[{"code": "a", "name": "甲"}]'.encode("gbk"), "application/json")})
+    assert upload.status_code == 422 and "文件 units.json 不是 UTF-8 编码的文本" in html.unescape(upload.text)
 
 
 # -- the activity log -----------------------------------------------------------------------

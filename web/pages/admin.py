@@ -25,7 +25,7 @@ from web import config_changes
 from web.auth import staff_only
 from web.errors import BadRequest
 from web.inputs import parse_day
-from web.messages import describe, words
+from web.messages import describe, problems_of, words
 from web.pages.labels import ACTIVITY_ZH, ROLES_ZH, UNIT_KINDS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH
 from web.pages.site import Site
 
@@ -277,7 +277,7 @@ async def import_preview(request: Request) -> Response:
         plan = await site.services.run(lambda s: unit_admin.plan_import(s, units))
     except unit_admin.UnitImportError as exc:
         pasted = form.get("text")
-        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=exc.problems, status=422,
+        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=problems_of(exc), status=422,
                                 text=pasted if isinstance(pasted, str) else "")
     return site.render(request, "admin_import.html", {"plan": plan, "text": text, "kinds": UNIT_KINDS_ZH,
                                                       "section": "units", "notice": None})
@@ -289,7 +289,7 @@ async def import_apply(request: Request) -> Response:
     try:
         units = unit_admin.parse_units(text)
     except unit_admin.UnitImportError as exc:
-        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=exc.problems, status=422)
+        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=problems_of(exc), status=422)
 
     def work(session: Session) -> unit_admin.ImportPlan | None:
         plan = unit_admin.plan_import(session, units)
@@ -301,7 +301,7 @@ async def import_apply(request: Request) -> Response:
     try:
         changed_plan = await site.services.run(work)
     except unit_admin.UnitImportError as exc:
-        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=exc.problems, status=422)
+        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=problems_of(exc), status=422)
     if changed_plan is not None:
         return site.render(request, "admin_import.html", {
             "plan": changed_plan, "text": text, "kinds": UNIT_KINDS_ZH, "section": "units",
