@@ -462,6 +462,12 @@ class _Generator:
             row["resolved_at"] = row["resolved_on_time"] = None
             current = story.transfers[-1]
             current["resolved_at"] = current["resolved_on_time"] = None
+            # 重办 gets a new handling period, as lifecycle.rate gives it (deadline_classes.on_reopen).
+            new = self.deadline(at, RequestType(row["request_type"]), Urgency(row["urgency"]))
+            if new > row["deadline"]:
+                data["deadline"] = {"deadline_class": None, "old_deadline": row["deadline"].isoformat(),
+                                    "new_deadline": new.isoformat()}
+                row["deadline"] = new
             self.w.event(story, at, actor, "reopen", to_state=State.REOPENED.value, note=note, unit_id=row["unit_id"],
                          data=data)
             back = self.office(at + dt.timedelta(hours=rng.uniform(1, 20)))

@@ -199,3 +199,25 @@ def test_history_continues_the_days_ticket_numbers(history: HistorySummary, sess
     assert len(numbers) == len(set(numbers))
     today = local_date(NOW).strftime("%Y%m%d")
     assert any(n.startswith(today) for n in numbers)
+
+
+def test_a_reopened_ticket_gets_a_new_handling_period(history: HistorySummary, session: Session) -> None:
+    """As lifecycle.rate gives one: a ticket rated unsatisfied after its deadline used to come
+    back already overdue and was chased at once."""
+    from dispatch.deadlines import DeadlinePolicy
+    from dispatch.vocabulary import RequestType, Urgency
+
+    policy = DeadlinePolicy()
+    reopens = list(session.execute(select(TicketEvent, Ticket).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                                   .where(TicketEvent.action == "reopen")))
+    assert len(reopens) >= 5
+    moved = 0
+    for event, ticket in reopens:
+        period = policy.deadline(event.at, RequestType(ticket.request_type), Urgency(ticket.urgency))
+        assert ticket.deadline >= period, ticket.number
+        change = (event.data or {}).get("deadline")
+        if change is not None:
+            moved += 1
+            assert dt.datetime.fromisoformat(change["new_deadline"]) == period
+            assert dt.datetime.fromisoformat(change["old_deadline"]) < period
+    assert moved >= 1
