@@ -5,11 +5,11 @@ Two views of the tickets of a period (China days `since`..`until`):
 - rising topics: tickets per topic (the category) x township x day, counted in SQL (the
   township kept on each ticket at intake, dispatch/townships.py), each day's count scored
   against the same cell's own baseline, the `baseline_days` before `since`, as a Poisson upper
-  tail:
-      expected = (baseline tickets + 0.5) / baseline_days
+  tail, against the baseline days of the day's own kind (working day or rest day):
+      expected = (baseline tickets on days of that kind + 0.5) / baseline days of that kind
       p        = P(X >= count | Poisson(expected))
       score    = -log10(p)
-  The 0.5 keeps a cell never seen before from dividing by nothing: one ticket in a quiet cell
+  The 0.5 keeps a cell never seen before from expecting nothing: one ticket in a quiet cell
   is not a hotspot, fifteen are. A cell is rising when count >= min_count and score >= min_score.
 - 多人反映 clusters: open or recent tickets about the same matter, from any citizen and channel,
   by the similarity of dispatch/similarity.py (character 2-3-gram TF-IDF cosine, plus the same
@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from classifier.features import message_text
 from dispatch import gram_index, similarity
 from dispatch.clock import local_day_start
+from dispatch.deadlines import WorkCalendar
 from dispatch.masking import mask_text
 from dispatch.models import Ticket, Unit
 from dispatch.states import FINISHED_STATES, State
@@ -122,45 +123,73 @@ def _place_names(session: Session) -> dict[str, str]:
     return {code: name for code, name in session.execute(select(Unit.code, Unit.name))}
 
 
-def cell_counts(session: Session, since: dt.date, until: dt.date, baseline_days: int
-                ) -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str, dt.date]]]:
-    """Tickets per (category, township) in the `baseline_days` before `since`, and per
-    (category, township, China day) of since..until: counted in SQL, one pass over the
-    received_at index; each ticket's day by the China-day bounds it falls between."""
-    days = (until - since).days + 1
-    bounds = [local_day_start(since + dt.timedelta(days=k)) for k in range(days + 1)]
-    start = local_day_start(since - dt.timedelta(days=baseline_days))
-    # 0: the baseline; k: the k-th day of the period.
-    bucket = case(*((Ticket.received_at < bound, k) for k, bound in enumerate(bounds[:days + 1])), else_=-1)
+WORKDAY, REST_DAY, ALL_DAYS = "workday", "rest_day", "all"
+# The baseline's days in the SQL's buckets, by kind (a period's days are 0, 1, ...).
+_BASELINE_BUCKETS = {WORKDAY: -1, REST_DAY: -2}
+
+
+def cell_counts(session: Session, since: dt.date, until: dt.date, baseline_days: int, kind_of: Callable[[dt.date], str]
+                ) -> tuple[Counter[tuple[str, str, str]], Counter[tuple[str, str, dt.date]]]:
+    """Tickets per (category, township, kind of day: WORKDAY or REST_DAY as `kind_of` tells) in
+    the `baseline_days` before `since`, and per (category, township, China day) of since..until:
+    counted in SQL, one pass over the received_at index; each ticket's day by the China-day
+    bounds it falls between, the baseline's days of one kind in a row taken as one bucket."""
+    first = since - dt.timedelta(days=baseline_days)
+    ends: list[tuple[dt.date, int]] = []    # (the day a bucket ends before, the bucket)
+    for k in range(baseline_days):
+        day = first + dt.timedelta(days=k)
+        bucket = _BASELINE_BUCKETS[kind_of(day)]
+        if ends and ends[-1][1] == bucket:
+            ends.pop()
+        ends.append((day + dt.timedelta(days=1), bucket))
+    ends += [(since + dt.timedelta(days=k + 1), k) for k in range((until - since).days + 1)]
+    bucket = case(*((Ticket.received_at < local_day_start(end), k) for end, k in ends))
     township, (unit, joined) = township_column()
     tickets = (select(Ticket.category.label("category"), township.label("township"), bucket.label("bucket"))
                .outerjoin(unit, joined)
                .where(_WANTED, Ticket.category.is_not(None), Ticket.category != "",
-                      Ticket.received_at >= start, Ticket.received_at < bounds[-1])).subquery()
-    baseline: Counter[tuple[str, str]] = Counter()
+                      Ticket.received_at >= local_day_start(first),
+                      Ticket.received_at < local_day_start(until + dt.timedelta(days=1)))).subquery()
+    kinds = {k: kind for kind, k in _BASELINE_BUCKETS.items()}
+    baseline: Counter[tuple[str, str, str]] = Counter()
     counts: Counter[tuple[str, str, dt.date]] = Counter()
     for category, place, k, n in session.execute(
             select(tickets.c.category, tickets.c.township, tickets.c.bucket, func.count())
             .group_by(tickets.c.category, tickets.c.township, tickets.c.bucket)):
-        if k == 0:
-            baseline[category, place] += n
-        elif k > 0:
-            counts[category, place, since + dt.timedelta(days=k - 1)] += n
+        if k < 0:
+            baseline[category, place, kinds[k]] += n
+        else:
+            counts[category, place, since + dt.timedelta(days=k)] += n
     return baseline, counts
 
 
-def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules()
-           ) -> list[dict[str, Any]]:
+def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
+           calendar: WorkCalendar | None = None) -> list[dict[str, Any]]:
     """The (topic, township, day) cells of since..until whose count stands out from their own
     baseline, highest score first, each with the numbers behind its score. The topic is the
     category (level 1): the catalogue's deeper levels would be counted the same way, grouped
-    by the entry's level names."""
-    by_place, by_place_day = cell_counts(session, since, until, rules.baseline_days)
-    baseline: Counter[tuple[tuple[str, ...], str]] = Counter()
+    by the entry's level names.
+
+    A day is compared with the baseline days of its own kind, working day or rest day (the
+    deadlines' calendar: weekends, holidays, make-up workdays): a city writes in less on rest
+    days, and a mean over both would make every Monday rise and no Sunday. A baseline without a
+    day of that kind (a short HOTLINE_HOTSPOT_BASELINE_DAYS over a long holiday) says nothing of
+    that kind's days: the day is then compared with the whole baseline (`baseline_kind` "all")
+    rather than left unscored."""
+    calendar = calendar or WorkCalendar()
+    calendar.sync(session)
+    first = since - dt.timedelta(days=rules.baseline_days)
+    kinds = {day: WORKDAY if calendar.is_workday(day) else REST_DAY
+             for day in (first + dt.timedelta(days=k) for k in range((until - first).days + 1))}
+    by_place, by_place_day = cell_counts(session, since, until, rules.baseline_days, kinds.__getitem__)
+    days_of: Counter[str] = Counter(kinds[first + dt.timedelta(days=k)] for k in range(rules.baseline_days))
+    days_of[ALL_DAYS] = rules.baseline_days
+    baseline: Counter[tuple[tuple[str, ...], str, str]] = Counter()
     counts: Counter[tuple[tuple[str, ...], str, dt.date]] = Counter()
-    for (category, place), n in by_place.items():
+    for (category, place, kind), n in by_place.items():
         for where in (place, ALL_PLACES):
-            baseline[(category,), where] += n
+            baseline[(category,), where, kind] += n
+            baseline[(category,), where, ALL_DAYS] += n
     for (category, place, day), n in by_place_day.items():
         for where in (place, ALL_PLACES):
             counts[(category,), where, day] += n
@@ -174,8 +203,9 @@ def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRu
     for (topic, place, day), count in counts.items():
         if count < rules.min_count or (place == ALL_PLACES and count == busiest[topic, day]):
             continue
-        before = baseline[topic, place]
-        expected = (before + 0.5) / rules.baseline_days
+        compared = kinds[day] if days_of[kinds[day]] else ALL_DAYS
+        before = baseline[topic, place, compared]
+        expected = (before + 0.5) / days_of[compared]
         p = poisson_tail(count, expected)
         score = score_of(p)
         if score < rules.min_score:
@@ -183,7 +213,8 @@ def rising(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRu
         found.append({"day": day.isoformat(), "topic": list(topic), "level": len(topic), "category": topic[0] or None,
                       "township": None if place == ALL_PLACES else place or None,
                       "place": "全市" if place == ALL_PLACES else names.get(place, place) if place else "未注明地点",
-                      "count": count, "baseline_tickets": before, "baseline_days": rules.baseline_days,
+                      "count": count, "day_kind": kinds[day], "baseline_kind": compared,
+                      "baseline_tickets": before, "baseline_days": days_of[compared],
                       "expected": round(expected, 4), "ratio": round(count / expected, 1),
                       "p_value": p, "score": round(score, 2)})
     found.sort(key=lambda r: (-r["score"], -r["count"], r["day"], r["topic"], r["place"]))
@@ -461,10 +492,11 @@ def _cluster(rows: list[Any], townships: list[str], members: list[int], similari
 
 
 def hotspots(session: Session, since: dt.date, until: dt.date, *, rules: HotspotRules = HotspotRules(),
-             index: gram_index.GramIndex | None = None) -> dict[str, Any]:
+             index: gram_index.GramIndex | None = None, calendar: WorkCalendar | None = None) -> dict[str, Any]:
     """Rising topics and 多人反映 clusters of China days since..until, as plain data. `index`
-    keeps gram counts between calls (the same answers, sooner)."""
+    keeps gram counts between calls (the same answers, sooner); `calendar` tells working days
+    from rest days (the deadlines' own, with the days set on the holidays page)."""
     return {"period": {"since": since.isoformat(), "until": until.isoformat()},
             "rules": asdict(rules),
-            "rising": rising(session, since, until, rules=rules),
+            "rising": rising(session, since, until, rules=rules, calendar=calendar),
             "clusters": clusters(session, since, until, rules=rules, index=index)}

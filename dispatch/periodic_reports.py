@@ -22,6 +22,7 @@ from dispatch import assessment, hotspots, queries, reports
 from dispatch.assessment import AssessmentRules
 from dispatch.hotspots import HotspotRules
 from dispatch.clock import local_date
+from dispatch.deadlines import WorkCalendar
 from dispatch.masking import mask_text
 from dispatch.models import PeriodicReport, Ticket, TicketEvent, Unit
 from dispatch.reports import CallPolicy, Period
@@ -43,6 +44,7 @@ class ReportContext:
     calls: CallPolicy = field(default_factory=CallPolicy)
     assessment_rules: AssessmentRules = field(default_factory=AssessmentRules)
     hotspot_rules: HotspotRules = field(default_factory=HotspotRules)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     @property
     def previous(self) -> Period:
@@ -256,7 +258,7 @@ def hotspots_section(ctx: ReportContext) -> dict[str, Any]:
     """热点 of the period: the category x township x day cells that rose above their own
     baseline (多人反映 are among the notable cases)."""
     found = hotspots.rising(ctx.session, ctx.period.since, ctx.period.until,
-                            rules=ctx.hotspot_rules)[:HOTSPOTS_LISTED]
+                            rules=ctx.hotspot_rules, calendar=ctx.calendar)[:HOTSPOTS_LISTED]
     rows = [[r["day"], r["place"], " / ".join(t for t in r["topic"] if t) or "未分类", r["count"],
              f"{r['expected']:.2f}", f"{r['score']:.1f}"] for r in found]
     return {"key": "hotspots", "tables": [_table("hotspots", HOTSPOT_COLUMNS, rows)]}
@@ -270,8 +272,8 @@ SECTIONS: list[Section] = [calls_section, tickets_section, rates_section, units_
 def build(session: Session, kind: str, period: Period, now: dt.datetime,
           calls: CallPolicy = CallPolicy(), sections: list[Section] | None = None, *,
           assessment_rules: AssessmentRules = AssessmentRules(),
-          hotspot_rules: HotspotRules = HotspotRules()) -> dict[str, Any]:
-    ctx = ReportContext(session, kind, period, now, calls, assessment_rules, hotspot_rules)
+          hotspot_rules: HotspotRules = HotspotRules(), calendar: WorkCalendar | None = None) -> dict[str, Any]:
+    ctx = ReportContext(session, kind, period, now, calls, assessment_rules, hotspot_rules, calendar or WorkCalendar())
     return {"kind": kind, "since": period.since.isoformat(), "until": period.until.isoformat(),
             "generated_at": now.isoformat(), "sections": [section(ctx) for section in sections or SECTIONS]}
 

@@ -161,7 +161,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_ASSESSMENT_MAX_INTERVAL", "0.20", "a unit whose score's 95% interval is wider than "
                 "this gets no tier (too few tickets to judge)"),
     SettingSpec("HOTLINE_HOTSPOT_BASELINE_DAYS", "28", "热点: each category x township is compared with its "
-                "own count over this many days before the period"),
+                "own count over this many days before the period, on the days of the same kind (working day "
+                "or rest day; all of them when there is none of that kind)"),
     SettingSpec("HOTLINE_HOTSPOT_MIN_COUNT", "3", "热点: fewer tickets than this on a day never make a rising topic"),
     SettingSpec("HOTLINE_HOTSPOT_MIN_SCORE", "3", "热点: a day's count is rising when -log10 of its Poisson tail "
                 "probability reaches this (3: p <= 0.001)"),

@@ -248,7 +248,8 @@ PATHS: dict[str, Any] = {
         "requestBody": {"content": {"application/json": {"schema": _ref("ActionBody")}}},
         "responses": {"200": _json(_ref("ActionResult")), **_errors(401, 403, 404, 409, 422)}}},
     "/api/v1/hotspots": {"get": {
-        "summary": "热点: rising topics (category x township x day against its own baseline, Poisson score) "
+        "summary": "热点: rising topics (category x township x day against its own baseline's days of the same "
+                   "kind, working day or rest day; Poisson score) "
                    "and 多人反映 clusters of the period; supervisors and admins",
         "security": BEARER,
         "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"},
@@ -259,7 +260,10 @@ PATHS: dict[str, Any] = {
             "period": {"type": "object"}, "rules": {"type": "object"},
             "rising": {"type": "array", "items": _object({
                 "day": TEXT, "topic": {"type": "array", "items": TEXT}, "level": INT, "category": TEXT,
-                "township": TEXT, "place": TEXT, "count": INT, "baseline_tickets": INT, "baseline_days": INT,
+                "township": TEXT, "place": TEXT, "count": INT,
+                "day_kind": {"type": "string", "enum": ["workday", "rest_day"]},
+                "baseline_kind": {"type": "string", "enum": ["workday", "rest_day", "all"]},
+                "baseline_tickets": INT, "baseline_days": INT,
                 "expected": FLOAT, "ratio": FLOAT, "p_value": FLOAT, "score": FLOAT})},
             "clusters": {"type": "array", "items": _object({
                 "representative": {"type": "object"}, "count": INT, "citizens": INT, "channels": {"type": "object"},

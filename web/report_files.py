@@ -140,7 +140,7 @@ def make(session: Session, kind: str, period: Period, now: dt.datetime, services
     started = time.perf_counter()
     data = periodic_reports.build(session, kind, period, now, services.call_policy(),
                                   assessment_rules=services.assessment_rules(),
-                                  hotspot_rules=services.hotspot_rules())
+                                  hotspot_rules=services.hotspot_rules(), calendar=services.rules.policy.calendar)
     html, text = render_html(data), render_csv(data)
     note = None if services.settings.report_pdf else REPORT_PDF_OFF
     seconds = time.perf_counter() - started

@@ -135,7 +135,8 @@ class Services:
 
     def hotspots(self, session: Session, since: dt.date, until: dt.date) -> dict[str, Any]:
         """热点 with the city's place names and the settings' thresholds (page and API alike)."""
-        return hotspots(session, since, until, rules=self.hotspot_rules(), index=self.hotspot_index)
+        return hotspots(session, since, until, rules=self.hotspot_rules(), index=self.hotspot_index,
+                        calendar=self.rules.policy.calendar)
 
     def assessment_rules(self) -> AssessmentRules:
         s = self.settings

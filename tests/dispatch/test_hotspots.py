@@ -8,7 +8,7 @@ import random
 from typing import Iterator
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import db, hotspots, similarity
@@ -81,6 +81,62 @@ def test_fifteen_complaints_about_one_place_and_matter_rise_to_the_top(session: 
     assert top["score"] > 10
     # Ordinary days elsewhere do not outrank it.
     assert all(r["score"] <= top["score"] for r in found["rising"])
+
+
+# A quiet place's weeks in September 2026 (months before the history above): a ticket on each
+# working day of the 28 before 2026-09-20, none on the rest days; then, on 2026-09-20 (a Sunday
+# made a working day for National Day) 5, and on 2026-09-25 (a Friday, 中秋节) 3.
+QUIET_DAYS = (dt.date(2026, 8, 23), dt.date(2026, 9, 19))
+MAKE_UP_SUNDAY, MID_AUTUMN = dt.date(2026, 9, 20), dt.date(2026, 9, 25)
+
+
+def _take_in_jishui(session: Session, day: dt.date, hour: int) -> None:
+    at = dt.datetime.combine(day, dt.time(hour), CHINA).astimezone(dt.timezone.utc)
+    intake(session, IntakeRequest(channel=Channel.WEB, body="小区门口路灯不亮", location="济水街道宏达小区",
+                                  category="城乡建设"), IntakeRules(), now=at)
+
+
+def _quiet_weekends_then_two_busy_days(session: Session) -> None:
+    first, last = QUIET_DAYS
+    end = local_day_start(MID_AUTUMN + dt.timedelta(days=1))
+    assert not session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.received_at >= local_day_start(first), Ticket.received_at < end))
+    day = first
+    while day <= last:
+        if day.weekday() < 5:         # these four weeks have no holiday: Monday to Friday work
+            _take_in_jishui(session, day, 10)
+        day += dt.timedelta(days=1)
+    for hour in range(9, 14):
+        _take_in_jishui(session, MAKE_UP_SUNDAY, hour)
+    for hour in range(9, 12):
+        _take_in_jishui(session, MID_AUTUMN, hour)
+    session.flush()
+
+
+def test_a_day_is_compared_with_the_baseline_days_of_its_own_kind(session: Session) -> None:
+    _quiet_weekends_then_two_busy_days(session)
+    rows = hotspots.rising(session, MAKE_UP_SUNDAY, MID_AUTUMN)
+    # The baseline, 2026-08-23..09-19: 20 working days with 20 tickets, 8 rest days with none.
+    # 中秋节, a rest day: expected (0 + 0.5) / 8 = 0.0625, P(X >= 3) = 3.8830e-5, score 4.41: rising.
+    # Against the mean of all 28 days, (20 + 0.5) / 28 = 0.7321, P(X >= 3) = 0.0382, score 1.42, it
+    # would not be. The make-up Sunday, a working day: expected (20 + 0.5) / 20 = 1.025,
+    # P(X >= 5) = 4.0576e-3, score 2.39: not rising. Against 0.7321, P(X >= 5) = 9.5771e-4, score
+    # 3.02, it would be: the Monday-after-a-quiet-weekend alarm.
+    # (The whole city's row is left out: the tickets are all in one place.)
+    assert [(r["day"], r["township"], r["count"], r["baseline_tickets"], r["baseline_days"], r["expected"],
+             r["score"]) for r in rows] == [("2026-09-25", "jishui", 3, 0, 8, 0.0625, 4.41)]
+    assert rows[0]["p_value"] == pytest.approx(3.8830e-5, rel=1e-4)
+    assert (rows[0]["day_kind"], rows[0]["baseline_kind"]) == ("rest_day", "rest_day")
+
+
+def test_a_baseline_without_a_day_of_the_kind_is_taken_whole(session: Session) -> None:
+    _quiet_weekends_then_two_busy_days(session)
+    # A baseline of one day, Saturday 09-19, has no working day for the make-up Sunday: it is
+    # compared with that whole day, expected (0 + 0.5) / 1, P(X >= 5 | 0.5) = 1.7212e-4, score 3.76.
+    rows = hotspots.rising(session, MAKE_UP_SUNDAY, MAKE_UP_SUNDAY, rules=hotspots.HotspotRules(baseline_days=1))
+    assert [(r["day"], r["count"], r["baseline_tickets"], r["baseline_days"], r["expected"], r["score"])
+            for r in rows] == [("2026-09-20", 5, 0, 1, 0.5, 3.76)]
+    assert (rows[0]["day_kind"], rows[0]["baseline_kind"]) == ("workday", "all")
 
 
 def _surge(session: Session) -> set[str]:

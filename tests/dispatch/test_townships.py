@@ -71,6 +71,10 @@ def test_the_migration_fills_the_township_of_tickets_already_there(tmp_path: Pat
     assert found == {1: "jishui", 2: "qinyuan", 3: "beihai", 4: None}
 
 
+def weekdays(day: dt.date) -> str:
+    return hotspots.WORKDAY if day.weekday() < 5 else hotspots.REST_DAY
+
+
 def test_cells_are_counted_per_category_township_and_china_day(session: Session, units: City,
                                                                 operator: Actor) -> None:
     before = DAY - dt.timedelta(days=10)
@@ -78,6 +82,11 @@ def test_cells_are_counted_per_category_township_and_china_day(session: Session,
     for hour in (9, 10, 11):
         take(session, "济水街道路灯坏了", at(before, hour))
     take(session, "济水街道有油烟", at(before, 12), category="环境保护")
+    # Counted by the kind of their China day: Friday before midnight a working day, Saturday
+    # just after it a rest day.
+    friday = DAY - dt.timedelta(days=7)
+    take(session, "济水街道有油烟", at(friday, 23, 55), category="环境保护")
+    take(session, "济水街道有油烟", at(friday + dt.timedelta(days=1), 0, 5), category="环境保护")
     # Before the baseline: not counted.
     take(session, "济水街道路灯坏了", at(DAY - dt.timedelta(days=29), 9))
     # DAY: 4 in 济水 (one just after China midnight), 1 in 沁园, and one naming no place whose
@@ -95,21 +104,27 @@ def test_cells_are_counted_per_category_township_and_china_day(session: Session,
     take(session, "济水街道路灯坏了", at(DAY + dt.timedelta(days=1), 0, 1))
     session.flush()
 
-    baseline, counts = hotspots.cell_counts(session, DAY, DAY, 28)
-    assert dict(baseline) == {("城乡建设", "jishui"): 3, ("环境保护", "jishui"): 1}
+    baseline, counts = hotspots.cell_counts(session, DAY, DAY, 28, weekdays)
+    assert dict(baseline) == {("城乡建设", "jishui", "workday"): 3, ("环境保护", "jishui", "workday"): 2,
+                              ("环境保护", "jishui", "rest_day"): 1}
     assert dict(counts) == {("城乡建设", "jishui", DAY): 4, ("城乡建设", "qinyuan", DAY): 2}
 
     rows = hotspots.rising(session, DAY, DAY)
-    # 济水: expected = (3 + 0.5) / 28 = 0.125, P(X >= 4) = 9.2064e-6, score 5.04 (README's example).
-    # 沁园: 2 tickets, under the minimum count of 3. The whole city's 6: expected (3 + 0.5) / 28
-    # again, P(X >= 6 | 0.125) = e^-0.125 x 0.125^6 / 6! x (1 + 0.125/7 + ...) = 4.7605e-9, score
-    # 8.32, listed since the six are in two places.
-    assert [(r["township"], r["count"], r["baseline_tickets"], r["expected"], r["score"]) for r in rows] == [
-        (None, 6, 3, 0.125, 8.32), ("jishui", 4, 3, 0.125, 5.04)]
-    assert rows[0]["p_value"] == pytest.approx(4.7604533e-9, rel=1e-6)
+    # DAY, a Friday, is compared with the 20 working days of its 28 (2026-10-23..11-19: four whole
+    # weeks, no holiday); the three were on a Tuesday.
+    # 济水: expected = (3 + 0.5) / 20 = 0.175, P(X >= 4) = 1 - e^-0.175 (1 + 0.175 + 0.175^2/2
+    # + 0.175^3/6) = 3.3987e-5, score 4.47 (README's example).
+    # 沁园: 2 tickets, under the minimum count of 3. The whole city's 6: expected (3 + 0.5) / 20
+    # again, P(X >= 6 | 0.175) = e^-0.175 x 0.175^6 / 6! x (1 + 0.175/7 + ...) = 3.4344e-8, score
+    # 7.46, listed since the six are in two places.
+    assert [(r["township"], r["count"], r["day_kind"], r["baseline_tickets"], r["baseline_days"], r["expected"],
+             r["score"]) for r in rows] == [(None, 6, "workday", 3, 20, 0.175, 7.46),
+                                            ("jishui", 4, "workday", 3, 20, 0.175, 4.47)]
+    assert rows[0]["p_value"] == pytest.approx(3.4344276e-8, rel=1e-6)
+    assert rows[1]["p_value"] == pytest.approx(3.3987471e-5, rel=1e-6)
     assert rows[0]["place"] == "全市" and rows[1]["place"] == "济水街道"
     # A period of two days counts each on its own day.
-    _, two_days = hotspots.cell_counts(session, DAY, DAY + dt.timedelta(days=1), 28)
+    _, two_days = hotspots.cell_counts(session, DAY, DAY + dt.timedelta(days=1), 28, weekdays)
     assert two_days[("城乡建设", "jishui", DAY + dt.timedelta(days=1))] == 1
     assert session.scalar(select(Ticket.township).where(Ticket.id == nowhere.id)) is None
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from dispatch import api_tokens
+from dispatch import api_tokens, calendar_days
+from dispatch.actors import Actor
 from dispatch.clock import local_date, local_day_start, utcnow
 from dispatch.intake import IntakeRequest, intake
 from dispatch.models import StaffUser
@@ -60,6 +61,26 @@ def test_a_supervisor_sees_the_hotspots_page_with_the_same_figures_as_the_api(
     assert "4 件 · 4 位市民" in clusters
     assert all(t["number"] in clusters for t in found["clusters"][0]["tickets"])
     assert 'href="/supervisor/hotspots"' in client.get("/supervisor").text
+
+
+def test_a_day_set_as_a_holiday_is_compared_with_the_rest_days_on_the_page_and_the_api(
+        client: TestClient, services: Services, burst: None) -> None:
+    today = local_date(utcnow())
+
+    def set_holiday(session: Session) -> None:
+        planned = calendar_days.plan_range(session, today.isoformat(), "", "holiday", "测试假日")
+        calendar_days.apply(session, planned, Actor.system("test"))
+
+    services.run_sync(set_holiday)
+    services.rules.policy.calendar.table.invalidate()   # as the holidays page does
+    top = client.get("/api/v1/hotspots", headers=token_for(services, "supervisor")).json()["rising"][0]
+    assert (top["place"], top["count"], top["day_kind"], top["baseline_kind"]) == ("济水街道", 4, "rest_day", "rest_day")
+    # No ticket in the baseline: expected = (0 + 0.5) / its rest days.
+    assert top["baseline_tickets"] == 0 and 0 < top["baseline_days"] < 28
+    assert top["expected"] == pytest.approx(0.5 / top["baseline_days"], abs=1e-4)
+    login(client, "supervisor")
+    rising = client.get("/supervisor/hotspots").text.split('id="rising"')[1].split('id="clusters"')[0]
+    assert f"{today.isoformat()}（休息日）" in rising and f"{top['baseline_days']} 个休息日" in rising
 
 
 def test_the_assessment_page_and_api_show_each_unit_in_its_tier(client: TestClient, services: Services) -> None:

@@ -156,6 +156,16 @@ ASSESSMENT_RATES_ZH = {"response": "响应率", "resolution": "办结率（解�
 TIERS_ZH = {tier.value: label for tier, label in TIER_LABELS_ZH.items()}
 NO_TIER = "不定档（件数少，区间过宽）"
 
+# 热点: the kind of a day, and which baseline days a day was compared with (dispatch.hotspots.rising).
+DAY_KINDS_ZH = {"workday": "工作日", "rest_day": "休息日"}
+
+
+def baseline_days_label(days: int, kind: str) -> str:
+    """'20 个工作日'; the whole baseline when it had no day of the day's kind."""
+    if kind in DAY_KINDS_ZH:
+        return f"{days} 个{DAY_KINDS_ZH[kind]}"
+    return f"{days} 天（其中没有同类日子，按全部计）"
+
 # The administrator's pages: roles, unit kinds, the staff activity log.
 NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期",
                    "co_handling": "协办", "forwarded": "转派", "part": "协办/转派进展",

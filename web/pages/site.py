@@ -47,9 +47,10 @@ def make_templates() -> Jinja2Templates:
     env.filters.update(label=labels.label, action=labels.action_label, public_action=labels.public_action_label, local=labels.local_time,
                        short=labels.short_time, pct=labels.percent,
                        actor=labels.actor_label, phone=labels.phone_label, contact=labels.contact_label,
-                       activity_detail=labels.activity_detail)
+                       activity_detail=labels.activity_detail, baseline_days=labels.baseline_days_label)
     env.globals.update(options=options, buckets=labels.BUCKETS_ZH, time_left=labels.time_left, rates_zh=labels.ASSESSMENT_RATES_ZH,
-                       tiers_zh=labels.TIERS_ZH, no_tier=labels.NO_TIER, unit_kinds=labels.UNIT_KINDS_ZH,
+                       tiers_zh=labels.TIERS_ZH, no_tier=labels.NO_TIER, day_kinds=labels.DAY_KINDS_ZH,
+                       unit_kinds=labels.UNIT_KINDS_ZH,
                        unit_fields=labels.UNIT_FIELDS_ZH,
                        kept_form_restored=labels.KEPT_FORM_RESTORED, kept_form_elsewhere=labels.KEPT_FORM_ELSEWHERE)
     env.trim_blocks = env.lstrip_blocks = True
