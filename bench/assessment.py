@@ -12,11 +12,13 @@ Two databases:
   ticket), in --database-url (a SQLite file in a temporary folder by default). Rebuilt each run.
 
 For each: dispatch.assessment.assessment() of the last full month and dispatch.hotspots.hotspots()
-of one day and of seven (with the gram index and the tickets' townships kept between calls, as
+of one day, seven and 31 (with the gram index and the tickets' townships kept between calls, as
 the app keeps them; the first call, which counts every text's grams, shown apart), each the
 median of --repeat runs, beside the baseline measured in the same run on the same database:
 reports.unit_figures() of the same month (the supervisor page's units table, which the
-assessment builds on) and reports.summary() of the same days. --reuse measures a city of
+assessment builds on) and reports.summary() of the same days; and its clusters beside the same
+clusters with every township's pairs bounded and listed (as before a township could be
+multiplied out) and with every pair scored one by one. --reuse measures a city of
 streets an earlier run left at --database-url instead of building it again.
 """
 from __future__ import annotations
@@ -42,13 +44,26 @@ from dispatch.intake import IntakeRules  # noqa: E402
 from dispatch.units import DEMO_CITY, City, load_city  # noqa: E402
 
 
+def listing_every_township(*args: Any) -> list[dict[int, float]]:
+    """near_pairs as it was before townships were multiplied out: every township's pairs bounded."""
+    return hotspots.near_pairs(*args, multiply_townships=False)
+
+
 def timed(work: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
+    wall, _, result = timed_both(work, repeat)
+    return wall, result
+
+
+def timed_both(work: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """The median wall time and the median CPU time of this process (which other work on a
+    shared machine disturbs less), in ms, and the last result."""
+    times, cpu, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = work()
         times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000, result
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(times) * 1000, statistics.median(cpu) * 1000, result
 
 
 def streets_city(streets: int, folder: Path) -> City:
@@ -98,25 +113,32 @@ def measure(label: str, url: str, repeat: int) -> None:
         print(f"{label}: assessment of {found['month']}: {len(found['units'])} units, {transfers:,} transfers, "
               f"tiers {found['tiers']}")
         print(f"  assessment()      {ours_ms:8.1f} ms   baseline reports.unit_figures() {base_ms:8.1f} ms")
-        for days in (1, 7):
+        for days in (1, 7, 31):
             since, until = today - dt.timedelta(days=days), today - dt.timedelta(days=1)
             period = reports.Period(since, until)
             base_ms, _ = timed(lambda: reports.summary(session, period), repeat)
             # As the app calls it: one gram index kept between calls (web.services.Services.hotspot_index).
             index = similarity.new_index()
             first_ms, _ = timed(lambda: hotspots.hotspots(session, since, until, index=index), 1)
-            ours_ms, found = timed(lambda: hotspots.hotspots(session, since, until, index=index), repeat)
-            print(f"  hotspots() {days} day{'s' if days > 1 else ' '}  {ours_ms:8.1f} ms (first call {first_ms:.0f} ms)"
-                  f"   baseline reports.summary() {base_ms:8.1f} ms   ({len(found['rising'])} rising, "
-                  f"{len(found['clusters'])} clusters)")
-            rising_ms, _ = timed(lambda: hotspots.rising(session, since, until), repeat)
-            print(f"    rising()          {rising_ms:8.1f} ms   (counted in SQL)")
-            # The clusters alone, beside the same clusters with the pairs found one by one (as before).
-            new_ms, new = timed(lambda: hotspots.clusters(session, since, until, index=index), repeat)
+            ours_ms, ours_cpu, found = timed_both(lambda: hotspots.hotspots(session, since, until, index=index),
+                                                  repeat)
+            print(f"  hotspots() {days} day{'s' if days > 1 else ' '}  {ours_ms:8.1f} ms (CPU {ours_cpu:.0f} ms; "
+                  f"first call {first_ms:.0f} ms)   baseline reports.summary() {base_ms:8.1f} ms   "
+                  f"({len(found['rising'])} rising, {len(found['clusters'])} clusters)")
+            rising_ms, rising_cpu, _ = timed_both(lambda: hotspots.rising(session, since, until), repeat)
+            print(f"    rising()          {rising_ms:8.1f} ms (CPU {rising_cpu:.0f} ms; counted in SQL)")
+            # The clusters alone, beside the same clusters with every township's pairs bounded and
+            # listed (before townships were multiplied out) and with the pairs found one by one.
+            new_ms, new_cpu, new = timed_both(lambda: hotspots.clusters(session, since, until, index=index), repeat)
+            listed_ms, listed_cpu, listed = timed_both(lambda: hotspots.clusters(
+                session, since, until, index=index, pairs=listing_every_township), repeat)
             old_ms, old = timed(lambda: hotspots.clusters(session, since, until, index=index,
                                                           pairs=hotspots.near_pairs_one_by_one), repeat)
-            print(f"    clusters()        {new_ms:8.1f} ms   pairs one by one (before) {old_ms:8.1f} ms   "
-                  f"same clusters: {new == old} ({len(new)}, largest {new[0]['count'] if new else 0})")
+            print(f"    clusters()        {new_ms:8.1f} ms (CPU {new_cpu:.0f} ms)   every township listed (before) "
+                  f"{listed_ms:8.1f} ms (CPU {listed_cpu:.0f} ms)   pairs one by one {old_ms:8.1f} ms   "
+                  f"same clusters: {new == listed == old} ({len(new)}, largest {new[0]['count'] if new else 0})")
+            print(f"    hotspots() before {rising_ms + listed_ms:8.1f} ms (CPU {rising_cpu + listed_cpu:.0f} ms; "
+                  "rising() + clusters() with every township listed)")
     engine.dispose()
 
 

@@ -320,30 +320,80 @@ def _dots(unit: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 
 # The upper triangle of the rare grams' product is computed this many row blocks at a time: each
 # pair once rather than twice, and each block's entries filtered while they are few.
 PRODUCT_BLOCKS = 8
+# A township's texts share many grams: nearly every pair of one is an entry of its product, so
+# its blocks are kept to about this many pairs (a city whose tickets name one place is one township).
+BLOCK_PAIRS = 2_000_000
+# Scoring a listed pair (_dots: its two rows gathered and multiplied) takes about 7 us; a township's
+# product about 0.2 us a pair and 1.2 ms of its own. In pairs of a product: 32 and 6,000.
+LISTED_PAIR_COST = 32
+PRODUCT_COST = 6_000
 
 
-def _rare_candidates(rare: sp.csr_matrix, keep: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs (i, j), i < j, sharing a rare gram for which keep(i, j, dot over the rare grams)
-    holds."""
-    n = rare.shape[0]
-    found_i, found_j = [], []
+def _upper_products(matrix: sp.csr_matrix, keep: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+                    blocks: int = PRODUCT_BLOCKS, numbers: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (i, j), i < j, of rows with a column in common for which keep(i, j, their dot
+    product) holds, with that product; rows numbered by `numbers` when given (ascending)."""
+    n = matrix.shape[0]
+    found_i, found_j, found_dots = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
     # The rows from lo on meet the rows of block [lo, hi): 56% of the full product in 8 blocks,
     # each row transposed once.
-    edges = np.unique(np.linspace(0, n, PRODUCT_BLOCKS + 1).astype(np.int64))
+    edges = np.unique(np.linspace(0, n, blocks + 1).astype(np.int64))
     for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist()):
-        block = (rare[lo:] @ rare[lo:hi].T.tocsr()).tocoo()
+        block = (matrix[lo:] @ matrix[lo:hi].T.tocsr()).tocoo()
         j, i = block.row.astype(np.int64) + lo, block.col.astype(np.int64) + lo
         upper = j > i
-        i, j, part = i[upper], j[upper], block.data[upper]
-        kept = keep(i, j, part)
+        i, j, dots = i[upper], j[upper], block.data[upper]
+        if numbers is not None:
+            i, j = numbers[i], numbers[j]
+        kept = keep(i, j, dots)
         found_i.append(i[kept])
         found_j.append(j[kept])
-    return np.concatenate(found_i), np.concatenate(found_j)
+        found_dots.append(dots[kept])
+    return np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_dots)
+
+
+def _multiplied_townships(place: np.ndarray, bound: np.ndarray, floor: float) -> np.ndarray:
+    """Per township code, whether its pairs are cheaper multiplied out than bounded and listed:
+    whether so many of them have bounds whose product reaches `floor` that scoring those one by
+    one costs more than the township's product. Counted without listing the pairs: for each text,
+    the township's texts with a bound of at least `floor` over its own."""
+    multiplied = np.zeros(int(place.max()) + 1, bool)
+    order = np.argsort(place, kind="stable")
+    order = order[place[order] >= 0]
+    for group in np.split(order, np.flatnonzero(np.diff(place[order])) + 1):
+        if len(group) < 2:
+            continue
+        bounds = np.sort(bound[group])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            through = len(group) - np.searchsorted(bounds, floor / bounds)
+        listed = (int(through.sum()) - np.count_nonzero(bounds * bounds >= floor)) // 2   # each text with itself out
+        pairs = len(group) * (len(group) - 1) // 2
+        multiplied[place[group[0]]] = listed * LISTED_PAIR_COST > pairs + PRODUCT_COST
+    return multiplied
+
+
+def _township_products(unit: sp.csr_matrix, shared: np.ndarray, place: np.ndarray, multiplied: np.ndarray,
+                       keep: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (i, j), i < j, of each multiplied township for which keep(i, j, cosine) holds,
+    with the cosine: the township's rows multiplied out, over the grams `shared` marks."""
+    found_i, found_j, found_dots = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+    for code in np.flatnonzero(multiplied).tolist():
+        group = np.flatnonzero(place == code)
+        rows = unit[group]
+        # Over the township's own grams: the transposes are then as small as its texts.
+        columns = np.zeros(rows.shape[1], bool)
+        columns[rows.indices] = True
+        i, j, dots = _upper_products(_part(rows, columns & shared), keep, len(group) ** 2 // BLOCK_PAIRS + 1, group)
+        found_i.append(i)
+        found_j.append(j)
+        found_dots.append(dots)
+    return np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_dots)
 
 
 def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[str], categories: list[str | None],
-               min_score: float) -> list[dict[int, float]]:
+               min_score: float, *, multiply_townships: bool = True) -> list[dict[int, float]]:
     """For each ticket, the others whose score with it reaches `min_score` (index -> score): the
     closed-loop similarity (dispatch/similarity.py: TF-IDF cosine of character grams, with the
     IDF of these texts, plus the same-township and same-category bonuses, capped at 1).
@@ -353,10 +403,14 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
     text adds to no pair) plus its dot product over the frequent ones, which is at most the
     product of the two texts' norms over the frequent grams (Cauchy-Schwarz). Only the pairs
     whose rare part plus that bound can reach the pair's own threshold (min_score less the
-    bonuses the pair has) are scored, exactly, each pair once; the others cannot join. The same
-    pairs as near_pairs_one_by_one, with cosines equal to ~1e-15 (summed in another order). Two
-    texts without a gram in common never join (a threshold at or below the two bonuses would
-    otherwise group any two tickets of one township and category; the one-by-one path did)."""
+    bonuses the pair has) are scored, exactly, each pair once; the others cannot join. A
+    township whose bounds would let through so many of its pairs that scoring them one by one
+    costs more (hundreds of look-alike texts of one place, as on a month's pool) is multiplied
+    out instead: its rows' product, exact (multiply_townships=False: never, as before, which
+    bench/assessment.py times beside). The same pairs as near_pairs_one_by_one, with cosines
+    equal to ~1e-15 (summed in another order). Two texts without a gram in common never join (a
+    threshold at or below the two bonuses would otherwise group any two tickets of one township
+    and category; the one-by-one path did)."""
     n = len(texts)
     if n == 0:
         return []
@@ -364,11 +418,14 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
     place = _codes(townships, NO_PLACE)
     category = _codes(categories, None)
 
+    def same_place(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return (place[i] >= 0) & (place[i] == place[j])
+
     def threshold(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        same_place = (place[i] >= 0) & (place[i] == place[j])
         same_category = (category[i] >= 0) & (category[i] == category[j])
         # The same float operations as the score's, so that a pair on the line is kept alike.
-        return min_score - similarity.SAME_PLACE_BONUS * same_place - similarity.SAME_CATEGORY_BONUS * same_category
+        return (min_score - similarity.SAME_PLACE_BONUS * same_place(i, j)
+                - similarity.SAME_CATEGORY_BONUS * same_category)
 
     texts_with = np.bincount(unit.indices, minlength=unit.shape[1])
     frequent = texts_with > FREQUENT_GRAM_TEXTS
@@ -378,21 +435,33 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
     bound = np.sqrt(np.bincount(row[common_entries], weights=unit.data[common_entries] ** 2, minlength=n))
     slack = 1e-9   # the bound in floats: never leave out a pair on the line
     floor = min_score - similarity.SAME_PLACE_BONUS - similarity.SAME_CATEGORY_BONUS
+    # The townships multiplied out, and each text's own (False without a township).
+    multiplied = (_multiplied_townships(place, bound, floor) if multiply_townships and (place >= 0).any()
+                  else np.zeros(int(place.max()) + 1, bool))
+    in_product = (place >= 0) & np.append(multiplied, False)[place]
+
+    def listed(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return ~(in_product[i] & same_place(i, j))
 
     def reachable(i: np.ndarray, j: np.ndarray, part: np.ndarray) -> np.ndarray:
         # First against the lowest threshold any pair can have (both bonuses), then each its own.
         reach = part + bound[i] * bound[j] + slack
         kept = np.flatnonzero(reach >= floor)
         kept = kept[reach[kept] >= threshold(i[kept], j[kept])]
+        kept = kept[listed(i[kept], j[kept])]
         mask = np.zeros(len(i), bool)
         mask[kept] = True
         return mask
 
+    # Pairs of the townships multiplied out, exactly, with their cosines.
+    exact_i, exact_j, exact_cosines = _township_products(
+        unit, texts_with > 1, place, multiplied, lambda i, j, dots: dots + slack >= threshold(i, j))
     # Pairs sharing a rare gram.
-    i, j = _rare_candidates(rare, reachable)
+    i, j, _ = _upper_products(rare, reachable)
     found_i, found_j = [i], [j]
-    # Pairs sharing frequent grams only, in one township (small groups: every pair is looked at).
-    i, j = _pairs_of_groups(place)
+    # Pairs sharing frequent grams only, in one of the other townships (small groups: every pair
+    # is looked at).
+    i, j = _pairs_of_groups(np.where(in_product, -1, place))
     keep = bound[i] * bound[j] + slack >= threshold(i, j)
     found_i.append(i[keep])
     found_j.append(j[keep])
@@ -406,18 +475,18 @@ def near_pairs(index: gram_index.GramIndex, texts: list[str], townships: list[st
         common = _part(unit[wide], frequent)
         block = (common[np.searchsorted(wide, heavy)] @ common.T.tocsr()).tocoo()
         i, j = heavy[block.row], wide[block.col]
-        keep = (i != j) & (bound[i] * bound[j] + slack >= threshold(i, j))
+        keep = (i != j) & (bound[i] * bound[j] + slack >= threshold(i, j)) & listed(i, j)
         found_i.append(np.minimum(i[keep], j[keep]))
         found_j.append(np.maximum(i[keep], j[keep]))
     pair = np.unique(np.concatenate(found_i) * n + np.concatenate(found_j))
     i, j = pair // n, pair % n
-    cosines = _dots(unit, i, j)
+    cosines = np.concatenate([exact_cosines, _dots(unit, i, j)])
+    i, j = np.concatenate([exact_i, i]), np.concatenate([exact_j, j])
     near = cosines > 0
     i, j, cosines = i[near], j[near], cosines[near]
-    same_place = (place[i] >= 0) & (place[i] == place[j])
     same_category = (category[i] >= 0) & (category[i] == category[j])
     # The same float operations, in the same order, as one pair at a time.
-    scores = np.minimum(1.0, cosines + similarity.SAME_PLACE_BONUS * same_place
+    scores = np.minimum(1.0, cosines + similarity.SAME_PLACE_BONUS * same_place(i, j)
                         + similarity.SAME_CATEGORY_BONUS * same_category)
     kept = scores >= min_score
     i, j, scores = i[kept], j[kept], np.round(scores[kept], SCORE_DECIMALS)
