@@ -212,7 +212,7 @@ class Ticket(Base):
     transfer_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
     accepted_transfer_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
     return_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, active_history=True)
     resolved_on_time: Mapped[bool | None] = mapped_column(Boolean, active_history=True)
     rating: Mapped[str | None] = mapped_column(String(20), active_history=True)
     # 回访: which channel the rating came by (phone, web, sms), and unanswered follow-up calls.
@@ -226,7 +226,8 @@ class Ticket(Base):
     open_dispute_id: Mapped[int | None] = mapped_column(Integer)
     # The dispatch catalogue entry (派单目录) proposed at intake, then the one it was transferred
     # under. Entry rows are never changed in place, so the ticket keeps the entry as it was.
-    catalogue_entry_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_entries.id"), index=True)
+    catalogue_entry_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_entries.id"), index=True,
+                                                           active_history=True)
     # The entry's deadline class (urgent, quick) that set the deadline at the last dispatch;
     # None under the normal class (the deadline by request type, from receipt).
     deadline_class: Mapped[str | None] = mapped_column(String(20))
@@ -484,6 +485,30 @@ class OpenTicketRollup(Base):
     unit_id: Mapped[int] = mapped_column(Integer)        # 0 for none
     deadline_day: Mapped[dt.date] = mapped_column(Date)
     tickets: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CatalogueRollup(Base):
+    """Tickets per (day received, dispatch catalogue entry, deadline day): the figures per
+    catalogue level (dispatch/catalogue_figures.py) without reading the period's tickets
+    (dispatch/rollup.py). The deadline day is the China day of an open ticket's deadline, so that
+    the overdue ones are counted as reports._overdue counts them; a finished ticket, or one
+    without a deadline, sits under the day it was received."""
+
+    __tablename__ = "catalogue_rollup"
+    __table_args__ = (UniqueConstraint("day", "catalogue_entry_id", "deadline_day", name="uq_catalogue_rollup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    catalogue_entry_id: Mapped[int] = mapped_column(Integer)   # 0 for none
+    deadline_day: Mapped[dt.date] = mapped_column(Date)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    transferred: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)   # resolved at least once
+    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied_or_partly: Mapped[int] = mapped_column(Integer, default=0)
+    open_with_deadline: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CallRollup(Base):

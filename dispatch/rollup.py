@@ -3,8 +3,9 @@
 Figures are asked for over a million tickets in well under a second; scanning the tickets
 each time cannot do that. So each ticket contributes a vector of counts to the row of its
 (day received, category, current unit), another to the row of its (day received, channel),
-and, while open with a deadline, one to the row of its (day received, category, unit, day of
-the deadline); each transfer contributes to the row of its (day the ticket was received,
+another to the row of its (day received, dispatch catalogue entry, day of the deadline while
+open), and, while open with a deadline, one to the row of its (day received, category, unit, day
+of the deadline); each transfer contributes to the row of its (day the ticket was received,
 unit). A flush hook moves a changed row's contribution from its old vector to its new one,
 in the same transaction as the change, whichever code path made it (call_totals.py does the
 same for calls). rebuild() recomputes everything from the rows; tests check both agree.
@@ -22,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from dispatch import totals_sql
 from dispatch.clock import local_date
-from dispatch.models import (Base, OpenTicketRollup, Ticket, TicketChannelRollup, TicketRollup, Transfer,
-                             TransferRollup)
+from dispatch.models import (Base, CatalogueRollup, OpenTicketRollup, Ticket, TicketChannelRollup, TicketRollup,
+                             Transfer, TransferRollup)
 from dispatch.states import BOARD_BUCKET, FINISHED_STATES, RESOLVED_STATES, Bucket, State
 from dispatch.vocabulary import Rating, TransferOutcome
 
@@ -32,6 +33,8 @@ TICKET_COUNTS = ("received", "answered", "transferred", "transfers", "accepted_t
                  "followed_up", "rated_phone", "rated_web", "rated_sms", "handed_over", "invalid", "merged",
                  "pending", "in_progress", "resolved_bucket")
 TRANSFER_COUNTS = ("transfers", "accepted", "returned", "resolved", "resolved_on_time")
+CATALOGUE_COUNTS = ("received", "transferred", "answered", "resolved", "resolved_on_time", "rated",
+                    "satisfied_or_partly", "open_with_deadline")
 
 
 Key = tuple[Any, ...]
@@ -85,6 +88,19 @@ def open_contribution(v: dict[str, Any]) -> Iterable[tuple[Key, Vector]]:
              (1,)),)
 
 
+def catalogue_contribution(v: dict[str, Any]) -> tuple[Key, Vector]:
+    """Per dispatch catalogue entry (0 for none), as catalogue_figures counts: every ticket
+    received, a duplicate and an invalid one too; resolved = resolved at least once. An open
+    ticket with a deadline under the China day of that deadline (the overdue ones are those of a
+    day before today, as open_contribution keeps them), any other under its day received."""
+    day = local_date(v["received_at"])
+    open_with_deadline = v["deadline"] is not None and State(v["state"]) not in FINISHED_STATES
+    return (day, v["catalogue_entry_id"] or 0, local_date(v["deadline"]) if open_with_deadline else day), (
+        1, int(v["transfer_count"] > 0), int(v["state"] == State.ANSWERED.value), int(v["resolved_at"] is not None),
+        int(bool(v["resolved_on_time"])), int(v["rating"] is not None), int(v["rating"] in _GOOD),
+        int(open_with_deadline))
+
+
 @dataclass(frozen=True)
 class Kept:
     """One table of running totals: the rows of `source` each add a vector of `counts` to
@@ -101,6 +117,8 @@ class Kept:
 _TICKET_FIELDS = ("state", "received_at", "category", "unit_id", "transfer_count", "accepted_transfer_count",
                   "return_count", "resolved_on_time", "rating", "rating_channel", "follow_up_attempts",
                   "channel", "deadline", "handover_to")
+# Apart: migration 0006 rebuilds TICKETS through rebuild(), on tickets without these columns yet.
+_CATALOGUE_FIELDS = _TICKET_FIELDS + ("catalogue_entry_id", "resolved_at")
 _TRANSFER_FIELDS = ("received_day", "unit_id", "outcome", "resolved_at", "resolved_on_time")
 TICKETS = Kept(TicketRollup, ("day", "category", "unit_id"), TICKET_COUNTS, Ticket, _TICKET_FIELDS,
                lambda v: (ticket_contribution(v),))
@@ -110,7 +128,9 @@ OPEN = Kept(OpenTicketRollup, ("day", "category", "unit_id", "deadline_day"), ("
             open_contribution)
 TRANSFERS = Kept(TransferRollup, ("day", "unit_id"), TRANSFER_COUNTS, Transfer, _TRANSFER_FIELDS,
                  lambda v: (transfer_contribution(v),))
-KEPT = (TICKETS, CHANNELS, OPEN, TRANSFERS)
+CATALOGUE = Kept(CatalogueRollup, ("day", "catalogue_entry_id", "deadline_day"), CATALOGUE_COUNTS, Ticket,
+                 _CATALOGUE_FIELDS, lambda v: (catalogue_contribution(v),))
+KEPT = (TICKETS, CHANNELS, OPEN, TRANSFERS, CATALOGUE)
 
 
 def _values(obj: Any, fields: Iterable[str], *, before: bool) -> dict[str, Any] | None:
@@ -132,6 +152,12 @@ def _values(obj: Any, fields: Iterable[str], *, before: bool) -> dict[str, Any] 
     return values
 
 
+@functools.cache
+def _fields(kept: tuple[Kept, ...]) -> tuple[str, ...]:
+    """Every field the tables `kept` read of one source row, each once."""
+    return tuple(dict.fromkeys(f for k in kept for f in k.fields))
+
+
 def _add(deltas: dict[Key, list[Any]], key: Key, vector: Vector, sign: int) -> None:
     row = deltas.setdefault(key, [0] * len(vector))
     for i, n in enumerate(vector):
@@ -148,8 +174,9 @@ def move(session: Session, kept: Iterable[Kept]) -> None:
         if not isinstance(obj, sources):
             continue
         mine = [k for k in kept if isinstance(obj, k.source)]
-        old = _values(obj, mine[0].fields, before=True)
-        new = _values(obj, mine[0].fields, before=False)
+        fields = _fields(tuple(mine))
+        old = _values(obj, fields, before=True)
+        new = _values(obj, fields, before=False)
         if old == new:
             continue
         for k in mine:
@@ -204,7 +231,8 @@ def add(session: Session, tickets: Iterable[dict[str, Any]], transfers: Iterable
     """Count tickets and transfers written in bulk, past the flush hook (the demo's history):
     each row as a dict of its columns."""
     tickets = list(tickets)
-    for kept, rows in ((TICKETS, tickets), (CHANNELS, tickets), (OPEN, tickets), (TRANSFERS, transfers)):
+    for kept, rows in ((TICKETS, tickets), (CHANNELS, tickets), (OPEN, tickets), (TRANSFERS, transfers),
+                       (CATALOGUE, tickets)):
         add_rows(session, kept, rows)
 
 

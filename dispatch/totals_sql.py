@@ -10,8 +10,9 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session
 
-from dispatch.models import CallRollup, OpenTicketRollup, RoutingRollup, TicketChannelRollup
+from dispatch.models import CallRollup, CatalogueRollup, OpenTicketRollup, RoutingRollup, TicketChannelRollup
 from dispatch.states import FINISHED_STATES, RESOLVED_STATES, State
+from dispatch.vocabulary import Rating
 
 # Seconds waited are kept in steps: a call counts under the first of these it waited no
 # longer than (longer or unknown waits under WAIT_OVER). A threshold that is one of them
@@ -23,6 +24,8 @@ WAIT_OVER = 1_000_000
 
 _OPEN = ", ".join(f"'{s.value}'" for s in State if s not in FINISHED_STATES)
 _RESOLVED = ", ".join(f"'{s.value}'" for s in RESOLVED_STATES)
+_ANSWERED = f"state = '{State.ANSWERED.value}'"
+_RATED_GOOD = f"rating IN ('{Rating.SATISFIED.value}', '{Rating.PARTLY.value}')"
 
 
 def china_day(dialect: str, column: str) -> str:
@@ -52,6 +55,18 @@ def open_totals(dialect: str) -> str:
             f"FROM tickets WHERE deadline IS NOT NULL AND state IN ({_OPEN}) GROUP BY 1, 2, 3, 4")
 
 
+def catalogue_totals(dialect: str) -> str:
+    open_with_deadline = f"deadline IS NOT NULL AND state IN ({_OPEN})"
+    received = china_day(dialect, "received_at")
+    return (f"INSERT INTO catalogue_rollup (day, catalogue_entry_id, deadline_day, received, transferred, answered, "
+            f"resolved, resolved_on_time, rated, satisfied_or_partly, open_with_deadline) "
+            f"SELECT {received}, coalesce(catalogue_entry_id, 0), "
+            f"CASE WHEN {open_with_deadline} THEN {china_day(dialect, 'deadline')} ELSE {received} END, count(*), "
+            f"{_flag('transfer_count > 0')}, {_flag(_ANSWERED)}, {_flag('resolved_at IS NOT NULL')}, "
+            f"{_flag('resolved_on_time')}, {_flag('rating IS NOT NULL')}, {_flag(_RATED_GOOD)}, "
+            f"{_flag(open_with_deadline)} FROM tickets GROUP BY 1, 2, 3")
+
+
 def call_totals(dialect: str, grouped_by: str) -> str:
     column = {"queue": "queue", "agent": "agent"}[grouped_by]
     answered = "answered_at IS NOT NULL"
@@ -78,17 +93,18 @@ def routing_totals(dialect: str) -> str:
             f"{_flag('returned')} FROM routing_outcomes GROUP BY 1, 2")
 
 
-REFILLED = (TicketChannelRollup, OpenTicketRollup, CallRollup, RoutingRollup)
+REFILLED = (TicketChannelRollup, OpenTicketRollup, CallRollup, RoutingRollup, CatalogueRollup)
 
 
 def refill(session: Session) -> None:
-    """Empty and refill the totals per channel, of open tickets by deadline day, of calls and
-    of routing outcomes; the caller commits."""
+    """Empty and refill the totals per channel, of open tickets by deadline day, of calls, of
+    routing outcomes and per catalogue entry; the caller commits."""
     dialect = session.get_bind().dialect.name
     for model in REFILLED:
         session.execute(delete(model))
     for statement in (channel_totals(dialect), open_totals(dialect),
-                      call_totals(dialect, "queue"), call_totals(dialect, "agent"), routing_totals(dialect)):
+                      call_totals(dialect, "queue"), call_totals(dialect, "agent"), routing_totals(dialect),
+                      catalogue_totals(dialect)):
         session.execute(text(statement))
 
 

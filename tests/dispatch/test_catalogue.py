@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from classifier import TrainedModel
-from dispatch import catalogue, catalogue_figures, lifecycle, routing_feedback
+from dispatch import catalogue, catalogue_figures, lifecycle, rollup, routing_feedback
 from dispatch.actors import Actor
 from dispatch.catalogue import EntryChange
+from dispatch.clock import CHINA
 from dispatch.errors import InvalidInput, PermissionDenied
 from dispatch.intake import IntakeRequest, IntakeRules, intake
-from dispatch.models import CatalogueEntry, CatalogueVersion, StaffActivity, Ticket, Unit
+from dispatch.models import CatalogueEntry, CatalogueRollup, CatalogueVersion, StaffActivity, Ticket, Unit
 from dispatch.reports import Period
 from dispatch.routing import Router, Rule, city_router, corrections
+from dispatch.states import FINISHED_STATES, State
 from dispatch.units import City, unit_by_code
-from dispatch.vocabulary import Channel
+from dispatch.vocabulary import Channel, Rating, Role
 from tests.conftest import unit_staff
+from tests.dispatch.helpers import new_ticket
 
 WATER = "城乡建设/城市建设和市政管理/自来水供应"
 
@@ -246,6 +251,101 @@ def test_figures_per_level_group_tickets_by_their_entry(session: Session, seeded
     level3 = [g.name for g in catalogue_figures.figures_by_level(session, period, 3)]
     assert level3[0] == "城乡建设 / 城市建设和市政管理 / 自来水供应"
     assert "环境保护 / 环境污染" in {g.name for g in catalogue_figures.figures_by_level(session, period, 2)}
+
+
+def figures_by_counting(session: Session, period: Period, level: int, now: dt.datetime) -> list[dict[str, Any]]:
+    """The figures per level from the period's tickets one by one (how they were counted before
+    the running totals)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for t in session.scalars(select(Ticket).where(Ticket.received_at >= period.start, Ticket.received_at < period.end)):
+        entry = session.get(CatalogueEntry, t.catalogue_entry_id) if t.catalogue_entry_id else None
+        name = " / ".join((entry.level1, entry.level2, entry.level3)[:level]) if entry else ""
+        g = groups.setdefault(name, dict.fromkeys(("received", "transferred", "answered", "resolved",
+                                                   "resolved_on_time", "rated", "satisfied_or_partly", "overdue"), 0))
+        g["received"] += 1
+        g["transferred"] += t.transfer_count > 0
+        g["answered"] += t.state == State.ANSWERED.value
+        g["resolved"] += t.resolved_at is not None
+        g["resolved_on_time"] += bool(t.resolved_on_time)
+        g["rated"] += t.rating is not None
+        g["satisfied_or_partly"] += t.rating in (Rating.SATISFIED.value, Rating.PARTLY.value)
+        g["overdue"] += State(t.state) not in FINISHED_STATES and t.deadline is not None and t.deadline < now
+    return sorted(({"name": name, **g} for name, g in groups.items()), key=lambda g: (-g["received"], g["name"]))
+
+
+def _figures(session: Session, period: Period, level: int, now: dt.datetime) -> list[dict[str, Any]]:
+    return [{k: v for k, v in g.as_dict().items() if not k.endswith("_rate")}
+            for g in catalogue_figures.figures_by_level(session, period, level, now=now)]
+
+
+def _kept(session: Session) -> list[tuple[object, ...]]:
+    columns = [c for c in CatalogueRollup.__table__.c if c.name != "id"]
+    return [tuple(row) for row in session.execute(select(*columns).order_by(*columns)) if any(row[3:])]
+
+
+def test_figures_per_level_from_the_running_totals_are_the_count_of_the_tickets_at_any_moment(
+        session: Session, seeded: City, rules: IntakeRules, operator: Actor) -> None:
+    water = catalogue.find_current(session, WATER)
+    noise = catalogue.find_current(session, "环境保护/环境污染/噪音污染")
+    assert water is not None and noise is not None
+    water_unit, noise_unit = session.get(Unit, water.unit_id), session.get(Unit, noise.unit_id)
+    assert water_unit is not None and noise_unit is not None
+    water_staff = Actor(label="staff-water", role=Role.UNIT_STAFF, unit_id=water_unit.id)
+
+    def at(day: int, hour: int = 10, minute: int = 0) -> dt.datetime:
+        return dt.datetime(2026, 11, day, hour, minute, tzinfo=CHINA)
+
+    def filed(day: int, entry: CatalogueEntry | None = None) -> Ticket:
+        ticket = new_ticket(session, rules, now=at(day))
+        if entry is not None:
+            lifecycle.transfer(session, ticket, session.get(Unit, entry.unit_id), operator, entry=entry,
+                               now=at(day, 11))
+        return ticket
+
+    resolved = filed(2, water)
+    lifecycle.accept(session, resolved, water_staff, now=at(2, 12))
+    lifecycle.resolve(session, resolved, water_staff, "已恢复供水", now=at(5))
+    lifecycle.rate(session, resolved, Rating.SATISFIED, Actor.citizen("sms"), now=at(6))
+    lifecycle.answer(session, filed(3), operator, "已答复", now=at(3, 11))
+    waiting = filed(3, noise)                       # never accepted: overdue once its deadline passes
+    moved = filed(4, water)                         # returned, then dispatched under another entry
+    lifecycle.return_ticket(session, moved, water_staff, "不属于本单位", now=at(4, 12))
+    lifecycle.transfer(session, moved, noise_unit, operator, entry=noise, now=at(4, 13))
+    cleared = filed(5, water)                       # returned, re-routed to another category: no entry
+    lifecycle.return_ticket(session, cleared, water_staff, "不属于本单位", now=at(5, 12))
+    cleared.category = "环境保护"
+    lifecycle.transfer(session, cleared, noise_unit, operator, now=at(5, 13))
+    lifecycle.invalidate(session, filed(6), operator, "测试", now=at(6, 11))
+    lifecycle.merge(session, filed(6, None), waiting, operator, now=at(6, 12))
+    session.flush()
+    assert cleared.catalogue_entry_id is None and moved.catalogue_entry_id == noise.id
+
+    periods = (Period(dt.date(2026, 11, 2), dt.date(2026, 11, 8)), Period(dt.date(2026, 11, 4), dt.date(2026, 11, 4)),
+               Period(dt.date(2000, 1, 1), dt.date(2099, 12, 31)))
+    moments = (at(6, 23), at(12), at(20), at(20) + dt.timedelta(days=40))
+    for period in periods:
+        for now in moments:
+            for level in catalogue_figures.LEVELS:
+                assert _figures(session, period, level, now) == figures_by_counting(session, period, level, now)
+    # No entry: the answered one, the re-routed one (open, past its deadline), the invalid one and the
+    # duplicate; 环境保护: the two never accepted; 城乡建设: the resolved one.
+    assert [(g["name"], g["received"], g["overdue"]) for g in _figures(session, periods[0], 1, at(20))] == [
+        ("", 4, 1), ("环境保护", 2, 2), ("城乡建设", 1, 0)]
+
+    # A deadline earlier today: overdue from the moment it passes, not from midnight.
+    waiting.deadline = at(20, 11, 30)
+    session.flush()
+    for now in (at(20, 11, 29), at(20, 11, 31)):
+        assert _figures(session, periods[0], 3, now) == figures_by_counting(session, periods[0], 3, now)
+
+    # hotline db rebuild-figures and the migration's backfill keep the same totals.
+    kept = _kept(session)
+    rollup.rebuild(session)
+    assert _kept(session) == kept
+    migration = importlib.import_module("dispatch.migrations.versions.0039_catalogue_rollup")
+    session.execute(delete(CatalogueRollup))
+    migration.backfill(session.connection())
+    assert _kept(session) == kept
 
 
 def test_a_correction_under_a_category_teaches_its_level_1(session: Session, seeded: City, rules: IntakeRules,
