@@ -342,7 +342,7 @@ def test_figures_per_level_from_the_running_totals_are_the_count_of_the_tickets_
     kept = _kept(session)
     rollup.rebuild(session)
     assert _kept(session) == kept
-    migration = importlib.import_module("dispatch.migrations.versions.0039_catalogue_rollup")
+    migration = importlib.import_module("dispatch.migrations.versions.0040_catalogue_rollup")
     session.execute(delete(CatalogueRollup))
     migration.backfill(session.connection())
     assert _kept(session) == kept

@@ -7,16 +7,16 @@ Filled from the tickets already there by one INSERT ... SELECT ... GROUP BY: the
 dispatch/totals_sql.py as it is at this revision (a migration keeps its own copy; a test checks
 it gives what the flush hook keeps).
 
-Revision ID: 0039
-Revises: 0038
+Revision ID: 0040
+Revises: 0039
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0039"
-down_revision = "0038"
+revision = "0040"
+down_revision = "0039"
 branch_labels = None
 depends_on = None
 
