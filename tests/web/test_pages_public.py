@@ -67,6 +67,24 @@ def test_the_form_gives_an_example_place_of_the_configured_city(database_url: st
         services.close()
 
 
+def test_the_form_tells_the_citizen_what_is_published_and_what_confidential_keeps_off(client: TestClient) -> None:
+    page = client.get("/").text
+    notice = page[page.index('name="body"'):page.index('name="phone"')]  # beside the description
+    for words in ("诉求内容、事发地点和办理进度会在本网站的公开页面和开放数据接口上公开",
+                  "电话号码和身份证号会隐去", "请不要写他人的姓名"):
+        assert words in notice
+    box = page[page.index('name="confidential"'):page.index('type="submit"')]
+    assert "承办单位看不到我的姓名、电话和填写的地点" in box and "诉求内容和地点不在公开页面上公开" in box
+    # What the form says is what happens: the words go out as written, phone numbers hidden;
+    # a confidential ticket is not there at all.
+    told = submit(client, body="邻居王建國家装修噪音太大，我的电话13812345670。", location="沁园街道某小区", form_id="open")
+    kept = submit(client, body="邻居李某某家装修噪音太大。", confidential="on", form_id="kept")
+    public = client.get(f"/open311/v2/requests/{ids_of(told)[0]}.json").json()[0]
+    assert "邻居王建國" in public["description"] and "13812345670" not in public["description"]
+    assert public["address"] == "沁园街道某小区"
+    assert client.get(f"/open311/v2/requests/{ids_of(kept)[0]}.json").status_code == 404
+
+
 def test_a_citizen_files_a_complaint_and_looks_it_up_masked(client: TestClient) -> None:
     created = submit(client)
     assert created.status_code == 201 and "您的诉求已受理" in created.text

@@ -147,6 +147,13 @@ SESSION_EXPIRED = "登录已过期，请重新登录。"
 KEPT_FORM_RESTORED = "刚才的提交未能完成：页面已过期（登录已过期，或在其他页面重新登录过）。您填写的内容已恢复，请核对后重新提交。"
 KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可复制使用）"
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
+
+# The complaint form says what becomes public: a ticket's description, place and progress are
+# published on /board and Open311 (masked as dispatch.masking does: phone and ID numbers only,
+# and the citizen's own name), and a confidential ticket is left out of both.
+PUBLIC_FORM_PUBLISHED = ("请注意：诉求内容、事发地点和办理进度会在本网站的公开页面和开放数据接口上公开，"
+                         "其中的电话号码和身份证号会隐去。请不要写他人的姓名、住址等个人信息。")
+PUBLIC_FORM_CONFIDENTIAL = "保密：承办单位看不到我的姓名、电话和填写的地点；诉求内容和地点不在公开页面上公开"
 STATUS_FORM_EXPIRED = "页面已过期，请再点击一次“查询”。"
 RATING_FORM_EXPIRED = "页面已过期，评价还没有提交：您的选择和意见已保留，请再点击一次“提交评价”。"
 

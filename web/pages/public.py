@@ -40,6 +40,7 @@ def _form_page(request: Request, *, values: dict[str, Any] | None = None, error:
     return site.render(request, "home.html", {
         "city": city.name, "types": TYPES, "values": values or {"type": "complaint"},
         "location_example": labels.location_example(township),
+        "published_notice": labels.PUBLIC_FORM_PUBLISHED, "confidential_label": labels.PUBLIC_FORM_CONFIDENTIAL,
         "form_id": uuid.uuid4().hex, "error": error, "notice": notice,
         "error_message": describe(error) if error else None,
         "max_body": site.services.settings.max_body_chars}, status)
