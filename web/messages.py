@@ -46,8 +46,10 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.NOT_POSITIVE: "{field}应为正数。",
     Reason.DECISION_REQUIRED: "请选择同意（true）或不同意（false）。",
     Reason.OUT_OF_RANGE: "{field}应在 {low} 到 {high} 之间。",
-    Reason.INVALID_PHONE: "联系电话「{value}」不是有效的号码，请填写手机号或带区号的固定电话。",
-    Reason.INVALID_DUTY_PHONE: "值班电话「{value}」不是有效的号码，请填写手机号或带区号的固定电话，不需要时留空。",
+    Reason.INVALID_PHONE: "联系电话「{value}」不是有效的号码。请填写11位手机号或带区号的固定电话，"
+                          "例如 13812345678 或 0391-6612345；其他说明请写在诉求内容里。",
+    Reason.INVALID_DUTY_PHONE: "值班电话「{value}」不是有效的号码。请填写11位手机号或带区号的固定电话，"
+                               "例如 13812345678 或 0391-6612345，不需要时留空。",
     Reason.PHONE_REQUIRED: "这个渠道的诉求需要来电号码。",
     Reason.NO_PHONE_TO_CALL: "这件工单没有联系电话，无法回拨。",
     Reason.NO_PHONE_TO_FLAG: "该工单没有来电号码，无法标记。",

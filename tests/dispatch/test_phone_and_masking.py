@@ -19,12 +19,21 @@ from dispatch.phone import national_form, normalise_phone
     ("0391-6612345", "+863916612345"),
     ("(010) 12345678", "+861012345678"),
     ("+14155550100", "+14155550100"),
+    ("１３８１２３４５６７８", "+8613812345678"),
+    ("86 13812345678", "+8613812345678"),
+    ("＋８６ １３８－１２３４－５６７８", "+8613812345678"),
+    ("138.1234.5678", "+8613812345678"),
+    ("(0391)6612346", "+863916612346"),
+    ("（０３９１）６６１２３４６", "+863916612346"),
+    ("+86 0391 6612346", "+863916612346"),
+    ("٠٣٩١-٦٦١٢٣٤٦", "+863916612346"),
 ])
 def test_numbers_are_normalised(raw: str, expected: str) -> None:
     assert normalise_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["12345", "1381234567", "23812345678", "abc", "+86 999", "138123456789"])
+@pytest.mark.parametrize("raw", ["12345", "1381234567", "23812345678", "abc", "+86 999", "138123456789",
+                                 "861234", "8603916612346", "13803910114（微信同号）"])
 def test_malformed_numbers_are_refused(raw: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         normalise_phone(raw)

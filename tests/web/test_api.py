@@ -35,6 +35,24 @@ def file_complaint(client: TestClient, **fields: object) -> dict:
     return response.json()
 
 
+@pytest.mark.parametrize("typed, stored", [
+    ("１３８０３９１０１０３", "+8613803910103"), ("86 13803910110", "+8613803910110"),
+    ("+86 138 0391 0110", "+8613803910110"), ("0086 138 0391 0110", "+8613803910110"),
+    ("0391-6612346", "+863916612346"), ("(0391)6612346", "+863916612346"), ("（０３９１）６６１２３４６", "+863916612346"),
+])
+def test_the_api_takes_a_phone_as_citizens_write_it(client: TestClient, sessions: sessionmaker[Session],
+                                                     typed: str, stored: str) -> None:
+    number = file_complaint(client, phone=typed)["number"]
+    with sessions() as session:
+        assert ticket_by_number(session, number).phone == stored
+
+
+def test_a_phone_with_a_remark_is_refused_saying_what_is_accepted(client: TestClient) -> None:
+    response = client.post("/api/v1/tickets", json={"body": "路灯不亮。", "phone": "13803910114（微信同号）"})
+    assert response.status_code == 422 and response.json()["field"] == "phone"
+    assert "请填写11位手机号或带区号的固定电话，例如 13812345678 或 0391-6612345" in response.json()["message"]
+
+
 def test_citizen_files_a_complaint_and_looks_it_up_masked(client: TestClient) -> None:
     created = file_complaint(client, type="投诉", location="沁园街道")
     assert created["state"] == "received" and len(created["query_code"]) == 6

@@ -111,7 +111,8 @@ def test_the_citizen_form_shows_the_chinese_words_without_english_field_names(cl
     assert response.status_code == 422
     alert = re.search(r'<p class="alert" role="alert">([^<]*)</p>', response.text)
     assert alert is not None
-    assert alert.group(1) == "联系电话「12」不是有效的号码，请填写手机号或带区号的固定电话。"
+    assert alert.group(1) == ("联系电话「12」不是有效的号码。请填写11位手机号或带区号的固定电话，"
+                              "例如 13812345678 或 0391-6612345；其他说明请写在诉求内容里。")
     assert "phone:" not in response.text and "not a valid" not in response.text
 
 

@@ -144,7 +144,8 @@ def test_every_field_an_error_can_name_has_a_chinese_name() -> None:
 
 def test_a_bad_phone_reads_in_chinese_with_the_number_and_no_english_field() -> None:
     words = describe(InvalidInput("phone", Reason.INVALID_PHONE, value="12"))
-    assert words == "联系电话「12」不是有效的号码，请填写手机号或带区号的固定电话。"
+    assert words == ("联系电话「12」不是有效的号码。请填写11位手机号或带区号的固定电话，"
+                     "例如 13812345678 或 0391-6612345；其他说明请写在诉求内容里。")
     assert "phone" not in words
 
 
@@ -180,4 +181,6 @@ def test_the_log_text_keeps_the_code_and_data() -> None:
 @pytest.mark.parametrize("value", ["x" * 5000, "<script>"])
 def test_long_data_is_cut_in_the_words(value: str) -> None:
     words = describe(InvalidInput("phone", Reason.INVALID_PHONE, value=value))
-    assert len(words) < 100 and has_chinese(words)
+    # The value is cut to 40 characters and an ellipsis; the words around it stay whole.
+    around = describe(InvalidInput("phone", Reason.INVALID_PHONE, value=""))
+    assert len(words) <= len(around) + 41 and has_chinese(words)

@@ -200,6 +200,28 @@ def test_bad_input_is_explained_on_the_form_and_what_was_typed_stays(client: Tes
     assert response.status_code == 422 and "联系电话" in response.text
 
 
+# How citizens write their number, and what is stored: the same for every channel.
+PHONES_AS_TYPED = [("１３８０３９１０１０３", "+8613803910103"), ("86 13803910110", "+8613803910110"),
+                   ("+86 138 0391 0110", "+8613803910110"), ("0086-138-0391-0110", "+8613803910110"),
+                   ("＋８６ １３８ ０３９１ ０１１０", "+8613803910110"), ("138-0391-0112", "+8613803910112"),
+                   ("0391-6612346", "+863916612346"), ("(0391)6612346", "+863916612346"),
+                   ("（０３９１）６６１２３４６", "+863916612346")]
+PHONE_HELP = "请填写11位手机号或带区号的固定电话，例如 13812345678 或 0391-6612345"
+
+
+def test_the_form_takes_a_phone_as_citizens_write_it_and_stores_one_form(client: TestClient,
+                                                                          sessions: sessionmaker[Session]) -> None:
+    from dispatch.public import ticket_by_number
+    for n, (typed, stored) in enumerate(PHONES_AS_TYPED):
+        answer = submit(client, phone=typed, body=f"第{n}件：路灯不亮。", name="", form_id=f"phone-{n}")
+        assert answer.status_code == 201, (typed, answer.text)
+        with sessions() as session:
+            assert ticket_by_number(session, ids_of(answer)[0]).phone == stored, typed
+    refused = submit(client, phone="13803910114（微信同号）", form_id="remark")
+    assert refused.status_code == 422 and PHONE_HELP in refused.text
+    assert 'value="13803910114（微信同号）"' in refused.text  # kept to correct
+
+
 def test_the_public_form_limit_holds_across_processes(services: Services) -> None:
     """Two apps with their own engines (as two processes would be) share one count per
     address, kept in the database: the third complaint is refused whichever serves it."""
