@@ -103,6 +103,16 @@ def _masked_landline(digits: str) -> str:
 
 
 _MASKS: dict[str, Callable[[str], str]] = {"mobile": _masked_mobile, "id": _masked_id, "landline": _masked_landline}
+# An area code in brackets keeps its closing bracket: the match starts after "(" but takes the
+# ")" in as a separator, so "(0391)6612346" would read "(0391-****2346".
+_CLOSING = {"(": ")", "（": "）"}
+
+
+def _closing_bracket_kept(text: str, found: re.Match[str], masked: str) -> str:
+    closer = _CLOSING.get(text[found.start() - 1:found.start()]) if found.start() else None
+    if closer and closer in text[found.start():found.end()]:
+        return masked.replace("-", closer, 1)
+    return masked
 
 
 def _masked_numbers(text: str, keep_identifiers: bool) -> str:
@@ -119,8 +129,10 @@ def _masked_numbers(text: str, keep_identifiers: bool) -> str:
 
     shadow = _DATE.sub(blanked, shadow)
     for found in _NUMBER.finditer(shadow):
-        masked = _MASKS[str(found.lastgroup)]
-        pieces += [text[at:found.start()], masked(_NOT_DIGIT.sub("", found.group(0)))]
+        masked = _MASKS[str(found.lastgroup)](_NOT_DIGIT.sub("", found.group(0)))
+        if found.lastgroup == "landline":
+            masked = _closing_bracket_kept(text, found, masked)
+        pieces += [text[at:found.start()], masked]
         at = found.end()
     return "".join(pieces) + text[at:] if pieces else text
 

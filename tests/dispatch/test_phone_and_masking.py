@@ -168,6 +168,17 @@ def test_the_shortest_landline_is_masked_and_short_numbers_are_left_alone() -> N
     assert mask_text("门牌 12 号，张三", ["张三"]) == "门牌 12 号，张*"
 
 
+@pytest.mark.parametrize("text, masked", [
+    ("座机(0391)6612346，白天打", "座机(0391)****2346，白天打"),
+    ("座机（0391）6612346。", "座机（0391）****2346。"),
+    ("座机(010) 12345678", "座机(010)****5678"),
+    ("座机(0391-6612346)", "座机(0391-****2346)"),   # the bracket around the whole number stays too
+    ("座机0391-6612346", "座机0391-****2346"),
+])
+def test_a_bracketed_area_code_keeps_its_brackets(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
 @pytest.mark.parametrize("separator", ["\u200b", "\u00ad", "\u2060", "\ufeff", "\u200b" * 4, "，", "、", "~", "*"])
 def test_a_mobile_split_by_invisible_characters_or_chinese_commas_is_masked(separator: str) -> None:
     assert mask_text(f"电话139{separator}1234{separator}5678。") == "电话139****5678。"
