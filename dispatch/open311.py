@@ -23,7 +23,7 @@ from dispatch.open311_services import (ATTRIBUTES, CONFIDENTIAL, REQUEST_TYPE, Y
 from dispatch.routing import Router
 from dispatch.states import FINISHED_STATES, State
 from dispatch.units import City
-from dispatch.vocabulary import LABELS_ZH, Channel, RequestType
+from dispatch.vocabulary import PUBLIC_LABELS_ZH, Channel, RequestType
 
 OPEN, CLOSED = "open", "closed"
 # The spec: without dates, the last 90 days; a range may not span more; at most 1000 answers.
@@ -263,7 +263,7 @@ def _as_requests(session: Session, tickets: list[Ticket], services: list[Service
 def _as_request(ticket: Ticket, service: Service | None, unit_name: str | None, updated: dt.datetime | None,
                 submission: Open311Submission | None) -> dict[str, Any]:
     hide = [ticket.name] if ticket.name else []
-    label = LABELS_ZH[ticket.state]
+    label = PUBLIC_LABELS_ZH[ticket.state]
     notes = f"{label}：{mask_text(ticket.reply, hide)}" if ticket.reply else label
     updated = updated.replace(tzinfo=dt.timezone.utc) if updated is not None and updated.tzinfo is None else updated
     return {

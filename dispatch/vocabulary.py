@@ -148,9 +148,12 @@ LABELS_ZH: dict[str, str] = {
     "operator": "话务员", "unit_staff": "承办单位", "supervisor": "督办员", "admin": "管理员",
 }
 
-# What a citizen reads of the states (the status page, texts, Open311): a unit's return is
-# work in progress to them, not a refusal.
-PUBLIC_LABELS_ZH: dict[str, str] = {**LABELS_ZH, "returned": "重新派单中"}
+# What a citizen reads of the states (the status page, texts, Open311): plain words, not the
+# hotline's own (转办, 退单, 在办, 重办, 即时转); a unit's return is work in progress to them,
+# not a refusal. Staff pages keep LABELS_ZH.
+PUBLIC_LABELS_ZH: dict[str, str] = {
+    **LABELS_ZH, "answered": "已答复", "transferred": "已交承办单位办理", "returned": "正在重新安排承办单位",
+    "in_progress": "办理中", "reopened": "重新办理中", "merged": "已合并办理", "handed_over": "已转交紧急部门"}
 
 REQUEST_TYPE_BY_ZH = {LABELS_ZH[t.value]: t for t in RequestType}
 

@@ -230,6 +230,20 @@ def test_requests_are_found_by_date_and_the_default_is_the_last_90_days(client: 
     assert client.get(f"{BASE}/requests/20200101-0001.json").status_code == 200
 
 
+def test_status_notes_use_the_citizens_words_not_the_hotlines(client: TestClient, api_key: str, units: City,
+                                                               sessions: sessionmaker[Session]) -> None:
+    number = file(client, api_key, units).json()[0]["service_request_id"]
+    with sessions.begin() as session:
+        ticket = ticket_by_number(session, number)
+        lifecycle.transfer(session, ticket, unit_by_code(session, "housing"),
+                           Actor(label="operator-wang", role=Role.OPERATOR))
+    assert client.get(f"{BASE}/requests/{number}.json").json()[0]["status_notes"] == "已交承办单位办理"
+    with sessions.begin() as session:
+        lifecycle.return_ticket(session, ticket_by_number(session, number), unit_staff(session, "housing"),
+                                "不属于本单位")
+    assert client.get(f"{BASE}/requests/{number}.json").json()[0]["status_notes"] == "正在重新安排承办单位"
+
+
 def test_confidential_and_invalid_tickets_are_left_out(client: TestClient, api_key: str, units: City,
                                                        sessions: sessionmaker[Session]) -> None:
     secret = file(client, api_key, units, **{"attribute[confidential]": "true"}).json()[0]["service_request_id"]

@@ -96,6 +96,32 @@ def test_a_citizen_files_a_complaint_and_looks_it_up_masked(client: TestClient) 
     assert "已受理" in view.text and "受理" in view.text
 
 
+def test_the_status_page_tells_the_steps_in_the_citizens_words(client: TestClient,
+                                                                 sessions: sessionmaker[Session]) -> None:
+    from sqlalchemy import select
+
+    from dispatch import lifecycle
+    from dispatch.actors import Actor
+    from dispatch.models import Unit
+    from dispatch.public import ticket_by_number
+    from dispatch.vocabulary import Role
+
+    number, code = ids_of(submit(client))
+    assert submit(client, form_id="again").status_code == 200  # the same again: 您再次反映了此事
+    with sessions.begin() as session:
+        unit = session.scalars(select(Unit).order_by(Unit.id)).first()
+        lifecycle.transfer(session, ticket_by_number(session, number), unit,
+                           Actor(label="operator", role=Role.OPERATOR))
+    page = client.get("/status", params={"number": number, "code": code}).text
+    state = page[page.index('id="status-state"'):page.index("</p>", page.index('id="status-state"'))]
+    assert "已交承办单位办理" in state
+    steps = page[page.index('class="timeline"'):]
+    for words in ("受理", "您再次反映了此事", "交承办单位办理"):
+        assert words in steps, words
+    for internal in ("转办", "重复诉求", "退单", "重新派单"):
+        assert internal not in page, internal
+
+
 def test_the_status_form_keeps_the_query_code_out_of_every_address(client: TestClient) -> None:
     created = submit(client)
     number, code = ids_of(created)

@@ -90,9 +90,13 @@ def label(value: str | None) -> str:
 FORWARD_PART_ACTIONS_ZH = {"part_accept": "下级单位签收", "part_reply": "下级单位答复"}
 
 
-# A citizen's timeline: 回访关闭 read as if every close followed a follow-up call, and 退单
-# as a refusal.
-PUBLIC_ACTIONS_ZH = {"close": "已关闭", "return": "重新派单"}
+# A citizen's timeline, in the same plain words as the states they read
+# (dispatch.vocabulary.PUBLIC_LABELS_ZH): 回访关闭 read as if every close followed a follow-up
+# call, 退单 as a refusal, and 转办, 签收, 重办, 重复诉求 and 即时转 are the hotline's own words.
+PUBLIC_ACTIONS_ZH = {
+    "close": "已关闭", "transfer": "交承办单位办理", "accept": "承办单位开始办理", "return": "重新安排承办单位",
+    "answer": "直接答复", "reopen": "重新办理", "merge": "与同一问题合并办理", "repeat_contact": "您再次反映了此事",
+    "main_resolved": "同一问题已办结", "handover": "转交紧急部门", "approve_extension": "办理时限延长"}
 
 
 def public_action_label(value: str) -> str:
