@@ -40,7 +40,18 @@ from dispatch.models import Ticket, Transfer, Unit
 from dispatch.notices import KEYS_A_STATEMENT, NoticeKind, already_told, local_time, tell
 from dispatch.parts import owed
 from dispatch.states import UNIT_STATES
-from dispatch.vocabulary import TransferRole
+from dispatch.vocabulary import (
+    AUTO_ESCALATED_ZH,
+    AUTO_ESCALATION_NOTE_ZH,
+    NEAR_DUE_ZH,
+    OVERDUE_FOR_ZH,
+    OVERDUE_ZH,
+    PART_AUTO_ESCALATED_ZH,
+    PART_OVERDUE_ZH,
+    PART_ROLES_ZH,
+    PART_ZH,
+    digest_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +130,6 @@ def _in_full(session: Session, due: list[Due], *where: object) -> list[tuple[Due
     return [(d, found[(d.ticket_id, d.part_id)]) for d in due if (d.ticket_id, d.part_id) in found]
 
 
-# How a part's unit reads its notices: "（协办）" after the ticket's number.
-PART_WORDS = {TransferRole.CO.value: "协办", TransferRole.FORWARD.value: "转派"}
-
-
 @dataclass(frozen=True)
 class Chased:
     """A unit to chase for a ticket: the lead (role None) or a part owing its answer."""
@@ -138,7 +145,8 @@ class Chased:
 
     @property
     def as_part(self) -> str:
-        return f"（{PART_WORDS.get(self.role, self.role)}）" if self.role else ""
+        """How a part's unit reads its notices: "（协办）" after the ticket's number."""
+        return PART_ZH.format(role=PART_ROLES_ZH.get(self.role, self.role)) if self.role else ""
 
 
 def _parts_by_id(session: Session, *where: object) -> list[tuple[int, Chased]]:
@@ -177,8 +185,8 @@ def warn_near_due(session: Session, now: dt.datetime, policy: ChasePolicy = Chas
     for _, chased in _in_full(session, _not_yet_told(session, NoticeKind.NEAR_DUE, _due(session, *near)), *near):
         ticket, unit = chased.ticket, chased.unit
         assert ticket.deadline is not None
-        text = (f"临期预警：工单{ticket.number}{chased.as_part}「{ticket.title}」将于{local_time(ticket.deadline)}到期，"
-                "请及时办理。")
+        text = NEAR_DUE_ZH.format(number=ticket.number, part=chased.as_part, title=ticket.title,
+                                  deadline=local_time(ticket.deadline))
         if tell(session, unit, NoticeKind.NEAR_DUE, _deadline_key(NoticeKind.NEAR_DUE, ticket), text,
                 ticket=ticket, now=now):
             told.append(chased.label)
@@ -197,14 +205,14 @@ def mark_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     for _, lead in (pair for pair in untold if pair[0].part_id is None):
         ticket, unit = lead.ticket, lead.unit
         assert ticket.deadline is not None
-        text = f"超期：工单{ticket.number}「{ticket.title}」已于{local_time(ticket.deadline)}超过办理时限，请尽快办结。"
+        text = OVERDUE_ZH.format(number=ticket.number, title=ticket.title, deadline=local_time(ticket.deadline))
         if _once(session, ticket, lambda: _overdue(session, ticket, unit, text, now)):
             marked.append(ticket.number)
     for _, part in (pair for pair in untold if pair[0].part_id is not None):
         ticket = part.ticket
         assert ticket.deadline is not None
-        text = (f"超期：工单{ticket.number}{part.as_part}「{ticket.title}」已于{local_time(ticket.deadline)}"
-                "超过办理时限，请尽快答复主办单位。")
+        text = PART_OVERDUE_ZH.format(number=ticket.number, part=part.as_part, title=ticket.title,
+                                      deadline=local_time(ticket.deadline))
         if tell(session, part.unit, NoticeKind.OVERDUE, _deadline_key(NoticeKind.OVERDUE, ticket), text,
                 ticket=ticket, now=now):
             marked.append(part.label)
@@ -247,8 +255,9 @@ def escalate_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = C
     for part, step in (pair for pair in untold if pair[0].role is not None):
         ticket = part.ticket
         assert ticket.deadline is not None
-        text = (f"督办：工单{ticket.number}{part.as_part}「{ticket.title}」{_overdue_words(step, policy)}"
-                f"（时限{local_time(ticket.deadline)}），请立即答复主办单位。")
+        text = PART_AUTO_ESCALATED_ZH.format(number=ticket.number, part=part.as_part, title=ticket.title,
+                                             overdue_for=_overdue_for(step, policy),
+                                             deadline=local_time(ticket.deadline))
         if tell(session, part.unit, NoticeKind.ESCALATION,
                 _deadline_key(NoticeKind.ESCALATION, ticket, f":{step}"), text, ticket=ticket, now=now):
             escalated.append(part.label)
@@ -273,17 +282,18 @@ def _due_steps(session: Session, due: list[Due], now: dt.datetime, policy: Chase
     return {d: step for (d, step), key in zip(steps, keys) if key not in told}
 
 
-def _overdue_words(step: int, policy: ChasePolicy) -> str:
+def _overdue_for(step: int, policy: ChasePolicy) -> str:
     # How long it is overdue, not a count of 督办: steps missed while the scheduler was down are
     # not made up, so "the 5th" read wrong beside a ticket escalated twice.
-    return f"超期未办结已满{step * policy.escalate_every_working_days}个工作日，自动督办"
+    return OVERDUE_FOR_ZH.format(working_days=step * policy.escalate_every_working_days)
 
 
 def _escalate(session: Session, ticket: Ticket, unit: Unit, step: int, now: dt.datetime,
               policy: ChasePolicy) -> bool:
     assert ticket.deadline is not None
-    note = f"{_overdue_words(step, policy)}（时限{local_time(ticket.deadline)}）。"
-    text = f"督办：工单{ticket.number}「{ticket.title}」{note}请立即办理并回复。"
+    note = AUTO_ESCALATION_NOTE_ZH.format(overdue_for=_overdue_for(step, policy),
+                                          deadline=local_time(ticket.deadline))
+    text = AUTO_ESCALATED_ZH.format(number=ticket.number, title=ticket.title, note=note)
     if tell(session, unit, NoticeKind.ESCALATION, _deadline_key(NoticeKind.ESCALATION, ticket, f":{step}"), text,
             ticket=ticket, now=now) is None:
         return False
@@ -329,11 +339,8 @@ def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     sent = []
     for unit_id, due in untold.items():
         unit = units[unit_id]
-        listed = "、".join(numbers[d.ticket_id] for d in due[:5]) + ("等" if len(due) > 5 else "")
-        text = f"今日临期：{len(due)}件工单将在{int(policy.near_due.total_seconds() // 3600)}小时内到期（{listed}）"
-        if overdue[unit_id]:
-            text += f"，另有{overdue[unit_id]}件已超期"
-        text += "，请及时办理。"
+        text = digest_text(len(due), int(policy.near_due.total_seconds() // 3600),
+                           [numbers[d.ticket_id] for d in due[:5]], overdue[unit_id])
         if tell(session, unit, NoticeKind.DIGEST, key, text, now=now):
             sent.append(unit.code)
     return sent

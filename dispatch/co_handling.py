@@ -20,7 +20,15 @@ from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import Ticket, TicketEvent, Transfer, Unit
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
-from dispatch.vocabulary import Role, TransferOutcome, TransferRole
+from dispatch.vocabulary import (
+    CO_HANDLING_ZH,
+    PART_NEWS_ZH,
+    PART_REPLIED_ZH,
+    PART_RETURNED_ZH,
+    Role,
+    TransferOutcome,
+    TransferRole,
+)
 
 
 def check_co_units(lead: Unit, units: Sequence[Unit]) -> None:
@@ -53,7 +61,7 @@ def add_co_units(session: Session, ticket: Ticket, units: Sequence[Unit], actor:
         lifecycle.record(session, ticket, "co_transfer", actor, now=now, unit_id=unit.id,
                          data={"role": TransferRole.CO.value, "part": part.id})
         notices.tell(session, unit, notices.NoticeKind.CO_HANDLING, f"co_handling:part:{part.id}",
-                     f"工单{ticket.number}请贵单位协办：{ticket.title}", ticket=ticket, now=now)
+                     CO_HANDLING_ZH.format(number=ticket.number, title=ticket.title), ticket=ticket, now=now)
         added.append(part)
     return added
 
@@ -68,14 +76,14 @@ def own_part(session: Session, ticket: Ticket, actor: Actor) -> Transfer:
     return part
 
 
-def _tell_lead(session: Session, ticket: Ticket, part: Transfer, what: str, event: TicketEvent,
+def _tell_lead(session: Session, ticket: Ticket, part: Transfer, news: str, event: TicketEvent,
                now: dt.datetime) -> None:
     lead = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
     if lead is None:
         return
     name = session.scalar(select(Unit.name).where(Unit.id == part.unit_id))
     notices.tell(session, lead, notices.NoticeKind.PART, f"part:event:{event.id}",
-                 f"工单{ticket.number}：{name}{what}", ticket=ticket, now=now)
+                 PART_NEWS_ZH.format(number=ticket.number, unit=name, news=news), ticket=ticket, now=now)
 
 
 def accept_part(session: Session, ticket: Ticket, actor: Actor, *, now: dt.datetime | None = None) -> TicketEvent:
@@ -100,7 +108,7 @@ def return_part(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
     action = "hand_back" if part.role == TransferRole.FORWARD.value else "part_return"
     event = lifecycle.record(session, ticket, action, actor, now=now, note=reason, unit_id=part.unit_id,
                              data={"role": part.role, "part": part.id})
-    _tell_lead(session, ticket, part, "退回：" + reason, event, now)
+    _tell_lead(session, ticket, part, PART_RETURNED_ZH.format(reason=reason), event, now)
     return event
 
 
@@ -117,7 +125,7 @@ def reply_part(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
     part.part_reply, part.resolved_at, part.resolved_on_time = reply, now, on_time
     event = lifecycle.record(session, ticket, "part_reply", actor, now=now, note=reply, unit_id=part.unit_id,
                              data={"role": part.role, "part": part.id, "on_time": on_time})
-    _tell_lead(session, ticket, part, "已答复", event, now)
+    _tell_lead(session, ticket, part, PART_REPLIED_ZH, event, now)
     return event
 
 

@@ -15,7 +15,7 @@ from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
 from dispatch.models import Ticket, Transfer, Unit
 from dispatch.states import State
-from dispatch.vocabulary import TransferOutcome, TransferRole
+from dispatch.vocabulary import FORWARDED_ZH, TransferOutcome, TransferRole
 
 
 def sub_units(session: Session, unit_id: int | None) -> list[Unit]:
@@ -52,6 +52,7 @@ def forward(session: Session, ticket: Ticket, actor: Actor, sub_unit: Unit, *, n
     lifecycle.record(session, ticket, "forward", actor, now=now, note=note, unit_id=sub_unit.id,
                      data={"role": TransferRole.FORWARD.value, "part": part.id, "from": parent.code,
                            "to": sub_unit.code})
-    notices.tell(session, sub_unit, notices.NoticeKind.FORWARDED, f"forwarded:part:{part.id}",
-                 f"{parent.name}转派工单{ticket.number}：{ticket.title}", ticket=ticket, now=now)
+    text = FORWARDED_ZH.format(parent=parent.name, number=ticket.number, title=ticket.title)
+    notices.tell(session, sub_unit, notices.NoticeKind.FORWARDED, f"forwarded:part:{part.id}", text, ticket=ticket,
+                 now=now)
     return part

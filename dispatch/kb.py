@@ -24,7 +24,7 @@ from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import KbArticle, KbArticleVersion, Unit
-from dispatch.vocabulary import Role
+from dispatch.vocabulary import KB_REVIEW_ZH, Role
 
 MAX_TITLE_CHARS = 200
 MAX_BODY_CHARS = 20_000
@@ -319,7 +319,7 @@ def flag_stale(session: Session, now: dt.datetime) -> int:
         unit = session.get(Unit, article.unit_id)
         if unit is None:
             continue
-        text = f"知识库文章《{article.title}》已过复核日期（{article.review_by}），请复核更新。"
+        text = KB_REVIEW_ZH.format(title=article.title, review_by=article.review_by)
         key = f"kb_review:{article.id}:{article.review_by}"
         if notices.tell(session, unit, notices.NoticeKind.KB_REVIEW, key, text, now=now) is not None:
             told += 1

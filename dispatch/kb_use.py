@@ -24,10 +24,6 @@ from dispatch.vocabulary import ARTICLE_CONTINUES_ZH, INTERNAL_ANSWER_ZH
 MAX_QUERY_CHARS = 200
 
 
-def citation(title: str, article_id: int, version: int) -> str:
-    return f"《{title}》（知识库 KB-{article_id}，第 {version} 版）"
-
-
 def answer_from_article(session: Session, ticket: Ticket, actor: Actor, article_id: int, *,
                         note: str | None = None, now: dt.datetime | None = None,
                         expected_version: int | None = None) -> TicketEvent:

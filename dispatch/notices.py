@@ -31,6 +31,8 @@ from dispatch.vocabulary import (
     EXTENSION_APPROVED_ZH,
     EXTENSION_REFUSED_ZH,
     NEW_DEADLINE_ZH,
+    NOTICE_TIME_FORMAT_ZH,
+    UNIT_SIGNATURE_ZH,
     Role,
 )
 
@@ -96,11 +98,11 @@ def already_told(session: Session, wanted: list[tuple[int, str]]) -> set[tuple[i
 
 
 def _sms_text(text: str) -> str:
-    return f"【12345热线】{text}"
+    return UNIT_SIGNATURE_ZH + text
 
 
 def local_time(moment: dt.datetime) -> str:
-    return moment.astimezone(CHINA).strftime("%m月%d日%H:%M")
+    return moment.astimezone(CHINA).strftime(NOTICE_TIME_FORMAT_ZH)
 
 
 def tell_escalation(session: Session, ticket: Ticket, event: TicketEvent, *, now: dt.datetime | None = None) -> Notice | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dispatch.clock import CHINA, utcnow
 from dispatch.masking import mask_text
 from dispatch.models import SmsInbound, SmsOptOut, Ticket, TicketEvent
-from dispatch.vocabulary import LABELS_ZH, Channel
+from dispatch.vocabulary import LABELS_ZH, UNIT_SIGNATURE_ZH, Channel
 
 SIGNATURE = "【12345】"  # Chinese carriers require a bracketed sender signature
 OPT_OUT_HINT = "回复TD退订"
@@ -171,7 +171,7 @@ def notification_text(kind: Kind, ticket: Ticket, unit_name: str | None) -> str:
 def free_text_params(body: str) -> dict[str, str]:
     """A text that is not a notification, as the one variable of FREE_TEXT (the provider
     adds the signature)."""
-    for signature in (SIGNATURE, "【12345热线】"):
+    for signature in (SIGNATURE, UNIT_SIGNATURE_ZH):
         body = body.removeprefix(signature)
     return {"content": body}
 

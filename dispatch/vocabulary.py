@@ -177,8 +177,13 @@ INTERNAL_ANSWER_ZH = "已按有关政策规定答复。"
 # After the beginning of a public article longer than a reply holds: where to read it all.
 ARTICLE_CONTINUES_ZH = "……（全文见知识库 /kb/{article_id}）"
 
-# A unit's notices (dispatch/notices.py): a supervisor's 督办, and a supervisor's decision on
-# the unit's 延期 or 改派申请, with the supervisor's words after it.
+# A unit's notices (dispatch/notices.py): texted to the duty phone behind this signature, and
+# their times (a deadline) as month, day and minute, China time.
+UNIT_SIGNATURE_ZH = "【12345热线】"
+NOTICE_TIME_FORMAT_ZH = "%m月%d日%H:%M"
+
+# A supervisor's 督办, and a supervisor's decision on the unit's 延期 or 改派申请, with the
+# supervisor's words after it.
 ESCALATED_ZH = "工单{number}被督办：{note}"
 EXTENSION_APPROVED_ZH = "工单{number}的延期申请已同意{until}。"
 NEW_DEADLINE_ZH = "，新的办理时限{deadline}"
@@ -186,3 +191,40 @@ EXTENSION_REFUSED_ZH = "工单{number}的延期申请未同意，请按原时限
 DISPUTE_UPHELD_ZH = "工单{number}的改派申请已同意，工单已收回重新派单，贵单位无需继续办理。"
 DISPUTE_REFUSED_ZH = "工单{number}的改派申请未同意，请继续办理。"
 DECISION_NOTE_ZH = "意见：{note}"
+
+# Deadlines chased by the clock (dispatch/chasing.py): 临期预警, 超期 and the scheduler's 督办,
+# to the lead and to a unit with a part still owing its answer. {part} is empty for the lead,
+# PART_ZH for a part: its role after the ticket's number.
+PART_ZH = "（{role}）"
+PART_ROLES_ZH = {TransferRole.CO.value: "协办", TransferRole.FORWARD.value: "转派"}
+NEAR_DUE_ZH = "临期预警：工单{number}{part}「{title}」将于{deadline}到期，请及时办理。"
+OVERDUE_ZH = "超期：工单{number}「{title}」已于{deadline}超过办理时限，请尽快办结。"
+PART_OVERDUE_ZH = "超期：工单{number}{part}「{title}」已于{deadline}超过办理时限，请尽快答复主办单位。"
+# The scheduler's 督办 says how long the ticket is overdue; that and the deadline are the
+# escalate event's note too (AUTO_ESCALATION_NOTE_ZH).
+OVERDUE_FOR_ZH = "超期未办结已满{working_days}个工作日，自动督办"
+AUTO_ESCALATION_NOTE_ZH = "{overdue_for}（时限{deadline}）。"
+AUTO_ESCALATED_ZH = "督办：工单{number}「{title}」{note}请立即办理并回复。"
+PART_AUTO_ESCALATED_ZH = "督办：工单{number}{part}「{title}」{overdue_for}（时限{deadline}），请立即答复主办单位。"
+
+
+def digest_text(due: int, hours: int, shown: list[str], overdue: int) -> str:
+    """The day's digest of a unit (今日临期): how many are due within `hours`, the first
+    numbers (等 when there are more), and how many are already overdue, if any."""
+    listed = "、".join(shown) + ("等" if due > len(shown) else "")
+    text = f"今日临期：{due}件工单将在{hours}小时内到期（{listed}）"
+    if overdue:
+        text += f"，另有{overdue}件已超期"
+    return text + "，请及时办理。"
+
+
+# 协办 and 二次派单 (dispatch/co_handling.py, dispatch/forwarding.py): the part's unit is asked,
+# and the lead hears what became of a part (PART_NEWS_ZH with PART_REPLIED_ZH or PART_RETURNED_ZH).
+CO_HANDLING_ZH = "工单{number}请贵单位协办：{title}"
+FORWARDED_ZH = "{parent}转派工单{number}：{title}"
+PART_NEWS_ZH = "工单{number}：{unit}{news}"
+PART_REPLIED_ZH = "已答复"
+PART_RETURNED_ZH = "退回：{reason}"
+
+# A knowledge base article past its review-by date, to its unit (dispatch/kb.py).
+KB_REVIEW_ZH = "知识库文章《{title}》已过复核日期（{review_by}），请复核更新。"

@@ -7,7 +7,7 @@ import datetime as dt
 from dispatch.clock import CHINA
 from dispatch.phone import national_form
 from dispatch.retraining import MIN_CORRECTIONS, MIN_HELD_OUT, NO_WORSE, TOO_FEW, WORSE
-from dispatch.vocabulary import LABELS_ZH, TIER_LABELS_ZH
+from dispatch.vocabulary import LABELS_ZH, PART_ROLES_ZH, TIER_LABELS_ZH
 
 ACTIONS_ZH = {
     "receive": "受理", "transfer": "转办", "accept": "签收", "return": "退单", "resolve": "办结",
@@ -183,8 +183,8 @@ NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation"
                    "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批"}
 # A unit's own tickets in its inbox, by what the unit has to do: take it (签收) or work it.
 INBOX_STATES_ZH = {"transferred": "待签收", "reopened": "重办 · 待签收", "in_progress": "已签收"}
-# A unit's part in a ticket (dispatch/parts.py): its role and how far it got.
-PART_ROLES_ZH = {"co": "协办", "forward": "转派"}
+# A unit's part in a ticket (dispatch/parts.py): its role (the words its notices use,
+# dispatch.vocabulary.PART_ROLES_ZH) and how far it got.
 PART_STATUS_ZH = {"pending": "待签收", "accepted": "已签收", "returned": "已退回", "replied": "已答复",
                   "waived": "免予答复（督办同意主办先行办结）", "withdrawn": "已撤回"}
 
