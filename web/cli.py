@@ -53,6 +53,7 @@ def _upgrade(settings: Settings) -> None:
     needs migrating cannot run this code."""
     from dispatch import db
     from dispatch.db import storage_fault
+    from web.messages import SCHEMA_NOT_WRITABLE
 
     try:
         db.upgrade(settings.database_url)
@@ -60,10 +61,7 @@ def _upgrade(settings: Settings) -> None:
         fault = storage_fault(exc)
         if fault is None or fault.reason == "unreachable":
             raise  # HotlineGroup words an unreachable database
-        raise click.ClickException(
-            f"数据库不可写（{fault.reason}），无法升级数据库结构，热线不能启动。"
-            f" The database refuses writes ({fault.reason}: {fault.detail}); pending migrations cannot be applied."
-        ) from None
+        raise click.ClickException(SCHEMA_NOT_WRITABLE.format(reason=fault.reason, detail=fault.detail)) from None
 
 
 class HotlineGroup(click.Group):
@@ -102,13 +100,13 @@ def _unreachable_database(exc: BaseException) -> str | None:
 
     from dispatch.database_url import unreachable_message
     from dispatch.db import storage_fault
+    from web.messages import NO_SCHEMA
 
     if not isinstance(exc, (OperationalError, InterfaceError, ProgrammingError)):
         return None
     original = exc.orig
     if getattr(original, "sqlstate", None) == "42P01" or "no such table" in str(original):
-        return ("数据库还没有表结构，请先运行 hotline db upgrade。"
-                " The database in HOTLINE_DATABASE_URL has no tables yet: run `hotline db upgrade` first.")
+        return NO_SCHEMA
     fault = storage_fault(exc)
     if fault is None or fault.reason != "unreachable":
         return None  # read-only or full: the command's own handling says so
@@ -237,14 +235,12 @@ def _refuse_another_city(settings: Settings) -> None:
 def _refuse_workers(settings: Settings, demo: bool) -> None:
     from sqlalchemy.engine import make_url
 
+    from web.messages import DEMO_ONE_WORKER, SQLITE_ONE_WORKER
+
     if make_url(settings.database_url).get_backend_name() == "sqlite":
-        raise click.ClickException(
-            "SQLite 只能单进程运行，--workers 大于 1 需要 PostgreSQL（HOTLINE_DATABASE_URL）。"
-            " SQLite serves one process only: --workers above 1 needs PostgreSQL.")
+        raise click.ClickException(SQLITE_ONE_WORKER)
     if demo:
-        raise click.ClickException(
-            "演示模式只能单进程运行，请去掉 --workers 或 --demo。"
-            " --demo runs in one process only: drop --workers or --demo.")
+        raise click.ClickException(DEMO_ONE_WORKER)
 
 
 def _load_demo(services: Services) -> None:
@@ -254,12 +250,13 @@ def _load_demo(services: Services) -> None:
 
     from dispatch.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_knowledge, seed_with_history
     from dispatch.demo_history import HistorySize
+    from web.messages import DEMO_LOADED, DEMO_PROGRESS, DEMO_STAGES_ZH
 
     started = time.perf_counter()
-    stages = {"tickets": "生成历史工单", "writing": "写入数据库"}
 
     def progress(stage: str, done: int, total: int) -> None:
-        click.echo(f"\r演示数据：{stages.get(stage, stage)} {done:,}/{total:,}", nl=False, err=True)
+        line = DEMO_PROGRESS.format(stage=DEMO_STAGES_ZH.get(stage, stage), done=done, total=total)
+        click.echo("\r" + line, nl=False, err=True)
 
     size = HistorySize(days=services.settings.demo_history_days)
     summary = services.run_sync(lambda s: seed_with_history(s, services.city, services.rules, size, progress=progress))
@@ -268,8 +265,9 @@ def _load_demo(services: Services) -> None:
     if summary is None:
         log.info("demo data already present", extra={"event": "demo"})
     else:
-        click.echo(f"\r演示数据：{summary.tickets:,} 件历史工单（{summary.days} 天），{summary.events:,} 条事件，"
-                   f"{summary.calls:,} 通来电，用时 {seconds:.1f} 秒", err=True)
+        loaded = DEMO_LOADED.format(tickets=summary.tickets, days=summary.days, events=summary.events,
+                                    calls=summary.calls, seconds=seconds)
+        click.echo("\r" + loaded, err=True)
         log.info("demo data loaded", extra={"event": "demo", "tickets": summary.tickets, "events": summary.events,
                                             "calls": summary.calls, "seconds": round(seconds, 1)})
     click.echo("Demo accounts (password %s): %s" % (DEMO_PASSWORD, ", ".join(a.username for a in DEMO_ACCOUNTS)))
@@ -327,17 +325,16 @@ def _sms_simulator_server(host: str, hotline_port: int) -> ServerThread:
     import os
 
     from sms_gateway.simulator import ServerThread as server_thread
+    from web.messages import SMS_SIM_PORT_BUSY, SMS_SIM_PORT_UNUSABLE, sms_sim_port_moved
 
     wanted = (os.environ.get("HOTLINE_SMS_SIM_PORT") or "").strip()
     if wanted:
         if not wanted.isdigit() or not 0 < int(wanted) < 65536 or int(wanted) == hotline_port:
-            raise click.ClickException(f"HOTLINE_SMS_SIM_PORT={wanted} 不可用：请设为 1-65535 之间、"
-                                       f"不同于热线端口 {hotline_port} 的端口号")
+            raise click.ClickException(SMS_SIM_PORT_UNUSABLE.format(port=wanted, hotline_port=hotline_port))
         try:
             return server_thread(host, int(wanted))
         except OSError as exc:
-            raise click.ClickException(f"短信模拟器端口 {wanted} 已被占用（HOTLINE_SMS_SIM_PORT，{exc.strerror}）："
-                                       "请换一个端口，或不设置它以自动选择空闲端口") from None
+            raise click.ClickException(SMS_SIM_PORT_BUSY.format(port=wanted, error=exc.strerror)) from None
     if hotline_port != SMS_SIM_PORT:
         try:
             return server_thread(host, SMS_SIM_PORT)
@@ -346,9 +343,7 @@ def _sms_simulator_server(host: str, hotline_port: int) -> ServerThread:
     server = server_thread(host, 0)
     log.warning("SMS simulator port %s busy, using %s", SMS_SIM_PORT, server.port,
                 extra={"event": "sms_sim_port", "port": server.port})
-    taken = "是热线自己的端口" if hotline_port == SMS_SIM_PORT else "已被占用"
-    click.echo(f"端口 {SMS_SIM_PORT} {taken}：短信模拟器改用空闲端口 {server.port}"
-               "（固定端口请设 HOTLINE_SMS_SIM_PORT）", err=True)
+    click.echo(sms_sim_port_moved(SMS_SIM_PORT, server.port, hotline_own=hotline_port == SMS_SIM_PORT), err=True)
     return server
 
 
@@ -528,7 +523,7 @@ def units_import(city_file: Path) -> None:
     from dispatch.unit_admin import UnitImportError
     from dispatch.units import import_city_units, load_city
     from web.cli_db import cli_actor, database_session
-    from web.messages import describe, problems_of
+    from web.messages import LEVEL1_WITHOUT_UNIT, UNITS_NOT_IMPORTED, describe, problems_of
 
     try:   # all of it checked before the database is touched
         city = load_city(city_file)
@@ -536,20 +531,20 @@ def units_import(city_file: Path) -> None:
         problems = problems_of(exc) or [describe(exc)]
         for problem in problems:
             click.echo(problem, err=True)
-        raise click.ClickException(f"{city_file.name}：{len(problems)} 处错误，没有导入任何单位。") from None
+        raise click.ClickException(UNITS_NOT_IMPORTED.format(file=city_file.name, count=len(problems))) from None
     with database_session(_settings, write=True) as session:
         try:
             plan = import_city_units(session, cli_actor(), city)
         except UnitImportError as exc:   # against the units already stored: a name another unit keeps
             for problem in problems_of(exc):
                 click.echo(problem, err=True)
-            raise click.ClickException(f"{city_file.name}：{len(exc.problems)} 处错误，没有导入任何单位。") from None
+            raise click.ClickException(UNITS_NOT_IMPORTED.format(file=city_file.name,
+                                                                 count=len(exc.problems))) from None
         seeded = catalogue.seed(session, city)
     click.echo(f"{city.name}: {len(plan.added)} units added, {len(plan.changed)} updated, "
                f"{len(city.units)} in the file")
     for level1, count in (city.catalogue.without_unit() if city.catalogue else {}).items():
-        click.echo(f"注意：派单目录一级分类「{level1}」有 {count} 个类别没有承办单位（unit）也不属地，"
-                   "这些类别的工单需人工分派。", err=True)
+        click.echo(LEVEL1_WITHOUT_UNIT.format(level1=level1, count=count), err=True)
     if seeded:
         click.echo(f"dispatch catalogue: {len(city.catalogue.entries)} entries seeded")
 

@@ -21,13 +21,14 @@ def classifier_group(get_settings: Callable[[], Settings]) -> click.Group:
 
     def unit_for_label(label: str) -> str | None:
         from dispatch.units import DEMO_CITY, load_city
+        from web.messages import OR_LOCAL_TOWNSHIP
 
         city = load_city(get_settings().city_file or DEMO_CITY)
         units = {u.code: u.name for u in city.units}
         code = city.categories.get(label)
         if code is None:
             return None
-        local = "（或属地乡镇/街道）" if label in city.local_categories else ""
+        local = OR_LOCAL_TOWNSHIP if label in city.local_categories else ""
         return units.get(code, code) + local
 
     group = build_group(unit_for_label, model_key=lambda: get_settings().model_key,

@@ -27,6 +27,7 @@ def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
 
         from dispatch import calendar_days
         from dispatch.clock import local_date, utcnow
+        from web import messages
         from web.api import holidays_json
         from web.cli_db import database_session
         from web.pages import labels
@@ -37,15 +38,16 @@ def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
         if as_json:
             click.echo(json.dumps(holidays_json(view), ensure_ascii=False, indent=2))
             return
-        click.echo(f"{view.year} 年：{labels.COVERAGE_ZH[view.coverage.basis]}")
+        click.echo(messages.YEAR_BASIS.format(year=view.year, basis=labels.COVERAGE_ZH[view.coverage.basis]))
         if view.coverage.basis == "weekends":
             click.echo(labels.coverage_warning(view.year))
         if view.coverage.missing:
             click.echo(labels.coverage_missing(view.year, view.coverage.missing))
         for d in view.days:
-            source = f"{d.set_by} {labels.local_time(d.set_at)}" if d.set_by else "数据包"
-            click.echo(f"{d.day.isoformat()}  周{labels.WEEKDAYS_ZH[d.day.weekday()]}  "
-                       f"{labels.calendar_kind_label(d.kind)}  {d.name or ''}  ({source})")
+            source = f"{d.set_by} {labels.local_time(d.set_at)}" if d.set_by else messages.FROM_PACKAGE
+            click.echo(messages.CALENDAR_DAY.format(day=d.day.isoformat(), weekday=labels.WEEKDAYS_ZH[d.day.weekday()],
+                                                    kind=labels.calendar_kind_label(d.kind), name=d.name or "",
+                                                    source=source))
 
     @group.command(name="import", help="Import lines like '2027-02-06..2027-02-13 holiday 春节' from FILE "
                                        "('-' for standard input); nothing is written if any line is wrong.")
@@ -57,22 +59,23 @@ def holidays_group(get_settings: Callable[[], Settings]) -> click.Group:
         from dispatch import calendar_days
         from dispatch.actors import Actor
         from dispatch.text_files import decode_text
+        from web import messages
         from web.cli_db import database_session
-        from web.messages import describe_at_line
         from web.pages import labels
 
         with database_session(get_settings, write=True) as session:
             text = decode_text(file.read(), Path(file.name).name)
             planned = calendar_days.plan_import(session, text)
             for p in planned.problems:
-                click.echo(describe_at_line(p.line, p.error), err=True)
+                click.echo(messages.describe_at_line(p.line, p.error), err=True)
             if planned.problems:
-                raise click.ClickException(f"{Path(file.name).name}：{len(planned.problems)} 处错误，未导入。")
+                raise click.ClickException(messages.DAYS_NOT_IMPORTED.format(file=Path(file.name).name,
+                                                                             count=len(planned.problems)))
+            new_day = messages.DAY_TO_ADD if dry_run else messages.DAY_ADDED
             for e in planned.new:
-                click.echo(f"{'将新增' if dry_run else '新增'} {e.day.isoformat()} "
-                           f"{labels.calendar_kind_label(e.kind)} {e.name}")
+                click.echo(new_day.format(day=e.day.isoformat(), kind=labels.calendar_kind_label(e.kind), name=e.name))
             if planned.unchanged:
-                click.echo(f"已录入，跳过 {len(planned.unchanged)} 天")
+                click.echo(messages.DAYS_UNCHANGED.format(count=len(planned.unchanged)))
             if not dry_run and planned.new:
                 calendar_days.apply(session, planned, Actor.system(f"cli:{getpass.getuser()}"))
 

@@ -28,19 +28,21 @@ def kb_group(get_settings: Callable[[], Settings]) -> click.Group:
         from dispatch import kb
         from dispatch.actors import Actor
         from dispatch.text_files import decode_text
+        from web import messages
         from web.cli_db import database_session
-        from web.messages import describe_at_line
 
         with database_session(get_settings, write=True) as session:
             lines = decode_text(file.read(), Path(file.name).name).splitlines()
             result = kb.import_lines(session, lines, Actor.system(f"cli:{getpass.getuser()}"),
                                      publish_them=not draft)
             for p in result.problems:
-                click.echo(describe_at_line(p.line, p.error), err=True)
+                click.echo(messages.describe_at_line(p.line, p.error), err=True)
             if result.problems:
-                raise click.ClickException(f"{Path(file.name).name}：{len(result.problems)} 行有错误，未导入任何文章。")
-            click.echo(f"新增 {result.added} 篇，更新 {result.updated} 篇，未变 {result.unchanged} 篇"
-                       + ("（草稿，待发布）" if draft else "（已发布）"))
+                raise click.ClickException(messages.ARTICLES_NOT_IMPORTED.format(file=Path(file.name).name,
+                                                                                 count=len(result.problems)))
+            click.echo(messages.ARTICLES_IMPORTED.format(added=result.added, updated=result.updated,
+                                                         unchanged=result.unchanged,
+                                                         state=messages.AS_DRAFTS if draft else messages.AS_PUBLISHED))
 
     @group.command(name="export", help="Print the published articles (the published version) as JSON lines.")
     @click.option("--all", "include_all", is_flag=True, help="every article, drafts and retired ones too")

@@ -1,6 +1,8 @@
 """The Chinese words of every error a person may read: one sentence per reason code
 (dispatch.errors.Reason), the names of the fields they are about, and the words of the
-error pages. Pages, the JSON API and the CLI all speak through describe()."""
+error pages. Pages, the JSON API and the CLI all speak through describe(). Also the lines
+the `hotline` command prints besides errors (its progress, its import summaries, the
+`hotline report` tables): this module is light to import, as the command needs."""
 from __future__ import annotations
 
 import re
@@ -397,3 +399,105 @@ def describe_for_console(exc: DispatchError) -> str:
     """The CLI prints the words and, for whoever reads the logs or files a bug, the code."""
     words_zh, detail = describe(exc), exc.message
     return words_zh if detail == words_zh or not detail else f"{words_zh}（{detail}）"
+
+
+# ---- The command line's own lines -----------------------------------------------------------
+# What `hotline` prints to an administrator at a shell. A line that stops the hotline from
+# starting says it in English too, after the Chinese.
+
+# The database and the processes (web/cli.py).
+SCHEMA_NOT_WRITABLE = ("数据库不可写（{reason}），无法升级数据库结构，热线不能启动。"
+                       " The database refuses writes ({reason}: {detail}); pending migrations cannot be applied.")
+NO_SCHEMA = ("数据库还没有表结构，请先运行 hotline db upgrade。"
+             " The database in HOTLINE_DATABASE_URL has no tables yet: run `hotline db upgrade` first.")
+SQLITE_ONE_WORKER = ("SQLite 只能单进程运行，--workers 大于 1 需要 PostgreSQL（HOTLINE_DATABASE_URL）。"
+                     " SQLite serves one process only: --workers above 1 needs PostgreSQL.")
+DEMO_ONE_WORKER = ("演示模式只能单进程运行，请去掉 --workers 或 --demo。"
+                   " --demo runs in one process only: drop --workers or --demo.")
+
+# The demo's history as it is made (`serve --demo`): a line that rewrites itself, then the total.
+DEMO_STAGES_ZH = {"tickets": "生成历史工单", "writing": "写入数据库"}
+DEMO_PROGRESS = "演示数据：{stage} {done:,}/{total:,}"
+DEMO_LOADED = "演示数据：{tickets:,} 件历史工单（{days} 天），{events:,} 条事件，{calls:,} 通来电，用时 {seconds:.1f} 秒"
+
+# The demo's SMS simulator and its port (HOTLINE_SMS_SIM_PORT, else 8020, else any free one).
+SMS_SIM_PORT_UNUSABLE = "HOTLINE_SMS_SIM_PORT={port} 不可用：请设为 1-65535 之间、不同于热线端口 {hotline_port} 的端口号"
+SMS_SIM_PORT_BUSY = ("短信模拟器端口 {port} 已被占用（HOTLINE_SMS_SIM_PORT，{error}）："
+                     "请换一个端口，或不设置它以自动选择空闲端口")
+
+
+def sms_sim_port_moved(port: int, free_port: int, *, hotline_own: bool) -> str:
+    """The default port was taken (by the hotline itself, or by something else)."""
+    taken = "是热线自己的端口" if hotline_own else "已被占用"
+    return f"端口 {port} {taken}：短信模拟器改用空闲端口 {free_port}（固定端口请设 HOTLINE_SMS_SIM_PORT）"
+
+
+# A file an import refuses whole: its name and how many problems (each problem is a line of
+# its own, describe_at_line's or the unit import's).
+UNITS_NOT_IMPORTED = "{file}：{count} 处错误，没有导入任何单位。"
+DAYS_NOT_IMPORTED = "{file}：{count} 处错误，未导入。"
+ARTICLES_NOT_IMPORTED = "{file}：{count} 行有错误，未导入任何文章。"
+
+# `units import`: a level 1 of the city's dispatch catalogue whose entries nobody takes.
+LEVEL1_WITHOUT_UNIT = ("注意：派单目录一级分类「{level1}」有 {count} 个类别没有承办单位（unit）也不属地，"
+                       "这些类别的工单需人工分派。")
+
+# `holidays list` and `holidays import` (the calendar's own words are web/pages/labels.py's).
+YEAR_BASIS = "{year} 年：{basis}"
+CALENDAR_DAY = "{day}  周{weekday}  {kind}  {name}  ({source})"
+FROM_PACKAGE = "数据包"  # a day as the chinesecalendar package has it, set by nobody
+DAY_TO_ADD = "将新增 {day} {kind} {name}"  # --dry-run
+DAY_ADDED = "新增 {day} {kind} {name}"
+DAYS_UNCHANGED = "已录入，跳过 {count} 天"
+
+# `classifier predict`: after the unit a label routes to, when the city's 属地
+# categories send it to the township where it happened instead.
+OR_LOCAL_TOWNSHIP = "（或属地乡镇/街道）"
+
+# `kb import`: how many articles, and in which state they were stored.
+ARTICLES_IMPORTED = "新增 {added} 篇，更新 {updated} 篇，未变 {unchanged} 篇{state}"
+AS_DRAFTS = "（草稿，待发布）"
+AS_PUBLISHED = "（已发布）"
+
+# `hotline report`'s tables (web/cli_report.py): bilingual, for an administrator at a shell;
+# the pages say the same figures in Chinese only (web/pages/labels.py).
+REPORT_TICKETS_TITLE = "工单 Tickets received {since} .. {until}"
+REPORT_FIGURE, REPORT_VALUE = "指标 figure", "值 value"
+REPORT_TICKET_FIGURES = {
+    "received": "受理 received", "answered": "直接办结 answered", "transferred": "转办 transferred",
+    "transfers": "转办次数 transfers", "accepted_transfers": "签收 accepted transfers",
+    "returned_transfers": "退单 returned transfers", "resolved": "办结 resolved",
+    "resolved_on_time": "按期办结 resolved on time", "rated": "评价 rated",
+    "satisfied_or_partly": "满意+基本满意 satisfied or partly", "followed_up": "回访 followed up",
+    "rated_phone": "电话评价 rated by phone", "rated_web": "网站评价 rated on the web",
+    "rated_sms": "短信评价 rated by SMS", "handed_over": "即时转 handed over", "invalid": "无效 invalid",
+    "merged": "合并 merged", "overdue": "超期 overdue", "transfer_rate": "转办率 transfer rate",
+    "successful_transfer_rate": "成功转办率 successful transfer rate", "return_rate": "退单率 return rate",
+    "resolution_rate": "办结率 resolution rate", "on_time_rate": "按期办结率 on-time rate",
+    "satisfaction_rate": "满意率 satisfaction rate", "follow_up_rate": "回访率 follow-up rate",
+    "rating_channels": "评价渠道 rating channels",
+}
+REPORT_CHANNELS_ZH = {"phone": "电话", "web": "网站", "sms": "短信"}  # in the rating channels' cell
+REPORT_UNITS_TITLE, REPORT_UNIT = "承办单位 By unit", "单位 unit"
+REPORT_UNIT_COLUMNS = (("received", "受理"), ("return_rate", "退单率"), ("resolution_rate", "办结率"),
+                       ("on_time_rate", "按期办结率"), ("satisfaction_rate", "满意率"), ("overdue", "超期"))
+REPORT_CATEGORIES_TITLE, REPORT_CATEGORY = "类别 By category", "类别 category"
+REPORT_CATEGORY_COLUMNS = (("received", "受理"), ("resolution_rate", "办结率"), ("on_time_rate", "按期办结率"),
+                           ("satisfaction_rate", "满意率"), ("overdue", "超期"))
+REPORT_NO_CATEGORY = "（未分类）"
+REPORT_CALLS_TITLE = "话务 Calls"
+REPORT_CALL_FIGURES = {
+    "offered": "呼入 offered", "answered": "接听 answered", "abandoned": "放弃 abandoned",
+    "answer_rate": "接通率 answer rate", "abandonment_rate": "放弃率 abandonment rate",
+    "asa_seconds": "平均应答 s ASA", "service_level": "服务水平 service level",
+    "aht_seconds": "平均通话 s AHT", "short_abandoned": "短时放弃 short abandons",
+    "answered_within_15s": "15秒内接听 answered within 15 s", "answer_rate_15s": "15秒接通率 15-second answer rate",
+    "service_level_seconds": "服务水平秒数 service level s",
+    "answered_within_service_level": "服务水平内接听 answered within it",
+}
+REPORT_CALL_COLUMNS = {"offered": "呼入", "answered": "接听", "abandoned": "放弃", "answer_rate": "接通率",
+                       "abandonment_rate": "放弃率", "asa_seconds": "平均应答秒", "service_level": "服务水平",
+                       "aht_seconds": "平均通话秒"}
+# The calls by queue and by agent: each table's title and its first column.
+REPORT_BY_QUEUE = ("按队列 By queue", "队列 queue")
+REPORT_BY_AGENT = ("按坐席 By agent", "坐席 agent")
