@@ -115,8 +115,9 @@ def _closing_bracket_kept(text: str, found: re.Match[str], masked: str) -> str:
     return masked
 
 
-def _masked_numbers(text: str, keep_identifiers: bool) -> str:
-    """`text` with each number found in its shadow replaced by its mask."""
+def _masked_numbers(text: str, keep_identifiers: bool = False, keep: Callable[[str, str], bool] | None = None) -> str:
+    """`text` with each number found in its shadow replaced by its mask, but those that
+    `keep(kind, digits)` keeps."""
     pieces, at = [], 0
     shadow = text.translate(_SHADOW)
     if keep_identifiers:
@@ -129,8 +130,11 @@ def _masked_numbers(text: str, keep_identifiers: bool) -> str:
 
     shadow = _DATE.sub(blanked, shadow)
     for found in _NUMBER.finditer(shadow):
-        masked = _MASKS[str(found.lastgroup)](_NOT_DIGIT.sub("", found.group(0)))
-        if found.lastgroup == "landline":
+        kind, digits = str(found.lastgroup), _NOT_DIGIT.sub("", found.group(0))
+        if keep is not None and keep(kind, digits):
+            continue
+        masked = _MASKS[kind](digits)
+        if kind == "landline":
             masked = _closing_bracket_kept(text, found, masked)
         pieces += [text[at:found.start()], masked]
         at = found.end()
@@ -167,8 +171,35 @@ def mask_text(text: str, names: list[str] | None = None, *, keep_identifiers: bo
     `keep_identifiers` (log lines): not the digits inside a machine's identifier."""
     if len(_DIGIT.findall(text)) >= _FEWEST_DIGITS:
         text = _masked_numbers(text, keep_identifiers)
+    return _masked_names(text, names)
+
+
+def _masked_names(text: str, names: list[str] | None) -> str:
     for name in names or []:
         name = name.strip()
         if len(name) >= 2:
             text = text.replace(name, mask_name(name) or "")
     return text
+
+
+def _national(digits: str) -> str:
+    """A phone number's digits without +86 / 0086 / 86, for comparing two writings of one number."""
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) >= 10:
+            return digits[len(prefix):]
+    return digits
+
+
+def mask_reply_for_citizen(text: str, names: list[str] | None = None, own_phone: str | None = None) -> str:
+    """A unit's reply as the citizen reads it on their own channels (texts to the phone on
+    file; a lookup with the query code): the phone numbers the unit gives to call back stay
+    whole, since the citizen must be able to dial them. ID numbers, the citizen's own number
+    and the given names are masked as everywhere else."""
+    own = _national(_NOT_DIGIT.sub("", own_phone)) if own_phone else None
+
+    def keep(kind: str, digits: str) -> bool:
+        return kind in ("mobile", "landline") and _national(digits) != own and _national(digits).lstrip("0") != own
+
+    if len(_DIGIT.findall(text)) >= _FEWEST_DIGITS:
+        text = _masked_numbers(text, keep=keep)
+    return _masked_names(text, names)

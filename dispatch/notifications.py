@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import CHINA, utcnow
-from dispatch.masking import mask_text
+from dispatch.masking import mask_reply_for_citizen, mask_text
 from dispatch.models import SmsInbound, SmsOptOut, Ticket, TicketEvent
 from dispatch.vocabulary import LABELS_ZH, UNIT_SIGNATURE_ZH, Channel
 
@@ -151,9 +151,8 @@ def notification_params(kind: Kind, ticket: Ticket, unit_name: str | None) -> di
     elif kind is Kind.EXTENDED:
         params["deadline"] = _day(ticket.deadline)
     elif kind in (Kind.RESOLVED, Kind.MAIN_RESOLVED):
-        names = [ticket.name] if ticket.name else []
         # The template puts its own 。 after the reply: one of the reply's own would double it.
-        params["reply"] = mask_text(" ".join((ticket.reply or "").split()), names).rstrip("。.；;，, ")
+        params["reply"] = citizen_reply(ticket, " ".join((ticket.reply or "").split())).rstrip("。.；;，, ")
     shortened = _SHORTENED.get(kind)
     if shortened is not None:
         template = SIGNATURE + fill(TEMPLATES[kind], {k: v for k, v in params.items() if k != shortened})
@@ -162,6 +161,17 @@ def notification_params(kind: Kind, ticket: Ticket, unit_name: str | None) -> di
         prefix, _, suffix = template.partition("{v}")
         params[shortened] = whole[len(prefix):len(whole) - len(suffix)]
     return params
+
+
+def citizen_reply(ticket: Ticket, reply: str) -> str:
+    """A unit's reply as the ticket's own citizen reads it (a text to the phone on file, a
+    lookup with the query code): the numbers the unit gives to call back stay whole. A
+    merged ticket's reply was written to the main ticket's citizen, whose data this one
+    must not read: it stays masked as on the public pages."""
+    names = [ticket.name] if ticket.name else []
+    if ticket.merged_into_id is not None:
+        return mask_text(reply, names)
+    return mask_reply_for_citizen(reply, names, ticket.phone)
 
 
 def notification_text(kind: Kind, ticket: Ticket, unit_name: str | None) -> str:

@@ -1,4 +1,8 @@
-"""What a citizen (or anyone holding the number and query code) may see of a ticket."""
+"""What a citizen (or anyone holding the number and query code) may see of a ticket.
+
+Personal data is masked as on the public pages, but for the unit's reply: the numbers it
+gives to call back stay whole (notifications.citizen_reply), since only the citizen holds
+the code. The public board and Open311 mask them (queries.recently_resolved, open311)."""
 from __future__ import annotations
 
 import hmac
@@ -12,6 +16,7 @@ from dispatch.clock import utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.lifecycle import is_overdue
 from dispatch.masking import mask_name, mask_phone, mask_text
+from dispatch.notifications import citizen_reply
 from dispatch.models import Ticket, TicketEvent, Unit
 from dispatch.states import BOARD_BUCKET, State
 from dispatch.vocabulary import PUBLIC_LABELS_ZH
@@ -60,7 +65,7 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         if unit_id is not None:
             entry["unit"] = unit_names.get(unit_id)
         if action in REPLY_ACTIONS and note:
-            entry["reply"] = mask_text(note, names)
+            entry["reply"] = citizen_reply(ticket, note)
         timeline.append(entry)
     state = State(ticket.state)
     return {
@@ -80,9 +85,9 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
         "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
         "overdue": is_overdue(ticket, utcnow()),
-        "reply": mask_text(ticket.reply, names) if ticket.reply else None,
+        "reply": citizen_reply(ticket, ticket.reply) if ticket.reply else None,
         # One reply, the lead's; beneath it what each co-handling unit answered (协办意见).
-        "parts": [{"unit": unit, "reply": mask_text(reply, names)} for unit, reply in parts.co_replies(session, ticket)]
+        "parts": [{"unit": unit, "reply": citizen_reply(ticket, reply)} for unit, reply in parts.co_replies(session, ticket)]
         if ticket.reply else [],
         "timeline": timeline,
     }
