@@ -62,13 +62,19 @@ def segments(text: str) -> int:
     return 1 if length <= single else math.ceil(length / multi)
 
 
-def _fit(template: str, variable: str, max_segments: int = MAX_SEGMENTS) -> str:
-    """Fill `{v}` in the template, shortening the variable part until the text fits."""
+def _fit(template: str, variable: str, max_segments: int = MAX_SEGMENTS, pointers: tuple[str, ...] = ()) -> str:
+    """Fill `{v}` in the template, shortening the variable part until the text fits. A
+    shortened variable ends with "…" and the first of `pointers` (where to read the rest)
+    that leaves room for some of it."""
     text = template.replace("{v}", variable)
-    while segments(text) > max_segments and variable:
-        variable = variable[:-2] + "…" if len(variable) > 1 else ""
-        text = template.replace("{v}", variable)
-    return text
+    if segments(text) <= max_segments:
+        return text
+    for pointer in (*pointers, ""):
+        for keep in range(len(variable) - 1, 0, -1):
+            text = template.replace("{v}", variable[:keep].rstrip() + "…" + pointer)
+            if segments(text) <= max_segments:
+                return text
+    return template.replace("{v}", "")
 
 
 def _day(moment: dt.datetime | None) -> str:
@@ -117,6 +123,11 @@ TEMPLATES: dict[Kind, str] = {
     Kind.REOPENED: "您对工单${number}的办理结果不满意，已交${unit}重新办理。" + OPT_OUT_HINT + "。",
     Kind.EXTENDED: "您的工单${number}因办理需要，办理时限延长至${deadline}。" + OPT_OUT_HINT + "。",
 }
+# What ends a reply cut to fit the text: where the citizen reads all of it. With the
+# deployment's public address, the status page's (spaces keep a phone's link finder from
+# taking the Chinese into the address); else the words alone.
+REPLY_CUT_LINK = "（完整答复请凭查询码到 {url} 查看）"
+REPLY_CUT = "（完整答复请凭工单号和查询码在网站查询）"
 # The one part of a notification that is shortened when the whole would not fit.
 _SHORTENED = {Kind.TRANSFERRED: "unit", Kind.RESOLVED: "reply", Kind.MAIN_RESOLVED: "reply", Kind.REOPENED: "unit"}
 # Texts that are not notifications (replies to a citizen's text, notices to a unit's duty
@@ -137,9 +148,11 @@ def fill(template: str, params: dict[str, str]) -> str:
     return template
 
 
-def notification_params(kind: Kind, ticket: Ticket, unit_name: str | None) -> dict[str, str]:
+def notification_params(kind: Kind, ticket: Ticket, unit_name: str | None,
+                        status_url: str | None = None) -> dict[str, str]:
     """The template's variables for this ticket, the varying one shortened so that the
-    signed text fits MAX_SEGMENTS."""
+    signed text fits MAX_SEGMENTS. `status_url`: the public status page, named in a reply
+    cut short."""
     params = {"number": ticket.number}
     if kind in (Kind.RECEIVED, Kind.REPEAT_CODE):
         params["code"] = ticket.query_code
@@ -157,7 +170,10 @@ def notification_params(kind: Kind, ticket: Ticket, unit_name: str | None) -> di
     if shortened is not None:
         template = SIGNATURE + fill(TEMPLATES[kind], {k: v for k, v in params.items() if k != shortened})
         template = template.replace("${" + shortened + "}", "{v}")
-        whole = _fit(template, params[shortened])
+        pointers: tuple[str, ...] = ()
+        if shortened == "reply":
+            pointers = ((REPLY_CUT_LINK.format(url=status_url),) if status_url else ()) + (REPLY_CUT,)
+        whole = _fit(template, params[shortened], pointers=pointers)
         prefix, _, suffix = template.partition("{v}")
         params[shortened] = whole[len(prefix):len(whole) - len(suffix)]
     return params
@@ -174,8 +190,8 @@ def citizen_reply(ticket: Ticket, reply: str) -> str:
     return mask_reply_for_citizen(reply, names, ticket.phone)
 
 
-def notification_text(kind: Kind, ticket: Ticket, unit_name: str | None) -> str:
-    return SIGNATURE + fill(TEMPLATES[kind], notification_params(kind, ticket, unit_name))
+def notification_text(kind: Kind, ticket: Ticket, unit_name: str | None, status_url: str | None = None) -> str:
+    return SIGNATURE + fill(TEMPLATES[kind], notification_params(kind, ticket, unit_name, status_url))
 
 
 def free_text_params(body: str) -> dict[str, str]:

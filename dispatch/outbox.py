@@ -54,6 +54,7 @@ UNSUBSCRIBED_CODE = "21610"
 RECONCILED_PREFIX = "out:"
 _ENQUEUED = "outbox_enqueued"
 _LIMITS = "outbox_sms_limits"
+_STATUS_URL = "outbox_status_url"
 _INSTALLED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
 
 
@@ -73,12 +74,16 @@ class RetryPolicy:
 # ---- enqueue --------------------------------------------------------------------------
 
 def install(factory: sessionmaker[Session], on_commit: Callable[[], None] | None = None,
-            limits: SmsLimits | None = None) -> None:
+            limits: SmsLimits | None = None, status_url: str | None = None) -> None:
     """Make every session of `factory` enqueue notifications; `on_commit` is called after a
     commit that enqueued something (to wake the worker instead of waiting for its poll).
-    `limits` (default SmsLimits()) says which countries get texts and how many."""
+    `limits` (default SmsLimits()) says which countries get texts and how many;
+    `status_url` (the public status page, if the deployment knows its address) is where a
+    reply cut to fit a text says the rest can be read."""
     if limits is not None:
         factory.configure(info={**(factory.kw.get("info") or {}), _LIMITS: limits})
+    if status_url is not None:
+        factory.configure(info={**(factory.kw.get("info") or {}), _STATUS_URL: status_url})
     # Not event.contains(): it can answer for a collected factory that had the same id().
     if factory not in _INSTALLED:
         event.listen(factory, "before_flush", on_flush)
@@ -115,7 +120,7 @@ def _enqueue_for(session: Session, ticket_event: TicketEvent) -> None:
         return
     unit_id = ticket_event.unit_id or ticket.unit_id
     unit = session.get(Unit, unit_id) if unit_id else None
-    params = notification_params(kind, ticket, unit.name if unit else None)
+    params = notification_params(kind, ticket, unit.name if unit else None, session.info.get(_STATUS_URL))
     session.add(OutboxMessage(event=ticket_event, ticket=ticket, kind=kind.value,
                               recipient=ticket.phone or "", created_at=now, status=PENDING, attempts=0,
                               next_attempt_at=now, body=SIGNATURE + fill(TEMPLATES[kind], params),

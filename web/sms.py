@@ -102,7 +102,9 @@ class SmsChannel:
             if tell_sender is not None:
                 tell_sender()
 
-        outbox.install(services.sessions, on_commit=enqueued, limits=services.settings.limits.sms)
+        public_url = services.settings.public_url
+        outbox.install(services.sessions, on_commit=enqueued, limits=services.settings.limits.sms,
+                       status_url=public_url.rstrip("/") + "/status" if public_url else None)
         throttle = throttle or Throttle(max_messages=settings.throttle_max,
                                         window=dt.timedelta(minutes=settings.throttle_window_minutes))
         spool = Spool(settings.spool) if settings.spool is not None else None

@@ -8,11 +8,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import outbox
+from dispatch import lifecycle, outbox
+from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeRules, intake
 from dispatch.limits import Limits, SmsLimits
 from dispatch.models import OutboxMessage
+from dispatch.notifications import MAX_SEGMENTS, segments
+from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import Channel
+from tests.conftest import unit_staff
 
 
 def _file(sessions: sessionmaker[Session], phone: str, body: str) -> None:
@@ -66,3 +70,18 @@ def test_a_repeat_through_the_web_sends_the_code_to_the_phone_on_file(sessions: 
 
         ticket = session.scalars(select(Ticket)).one()
     assert ticket.number in repeat.body and ticket.query_code in repeat.body
+
+
+def test_a_reply_cut_to_fit_the_text_points_to_the_status_page_of_the_deployment(
+        sessions: sessionmaker[Session], units: City, operator: Actor) -> None:
+    outbox.install(sessions, status_url="https://12345.example.gov.cn/status")
+    with sessions.begin() as session:
+        ticket = intake(session, IntakeRequest(channel=Channel.WEB, body="烧烤摊油烟扰民。", phone="13812345678"),
+                        IntakeRules()).ticket
+        lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator)
+        lifecycle.accept(session, ticket, unit_staff(session, "housing"))
+        lifecycle.resolve(session, ticket, unit_staff(session, "housing"),
+                          "经核查，" + "已责令摊主整改并安排夜间巡查，" * 12 + "咨询电话0391-6633110。")
+    resolved = _texts(sessions)[-1]
+    assert resolved.kind == "resolved" and segments(resolved.body) <= MAX_SEGMENTS
+    assert "…（完整答复请凭查询码到 https://12345.example.gov.cn/status 查看）。请回复数字评价" in resolved.body

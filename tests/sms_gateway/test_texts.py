@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from dispatch import notifications as texts
 from dispatch.models import Ticket, TicketEvent
 from dispatch.notifications import Kind, notification_text, segments, wants_notification
@@ -64,3 +66,34 @@ def test_replies_fit_one_or_two_segments() -> None:
                  texts.REPLY_EMPTY, texts.REPLY_INVALID, texts.reply_received(ticket()),
                  texts.reply_attached(ticket()), texts.reply_repeat(ticket())):
         assert segments(text) <= 2, text
+
+
+# About 190 characters, its end (a window's address and a phone number) the part a cut loses.
+LONG_REPLY = ("经我局执法人员现场核查，您反映的沁园路与济水大街交叉口东南角烧烤摊占道经营、油烟扰民问题属实。"
+              "我局已当场责令摊主收起占道桌椅，并对其下达《责令限期改正通知书》，要求三日内加装油烟净化设备，"
+              "逾期未改正将依法予以处罚。后续我局将安排夜间巡查，每周不少于三次，防止问题反弹。"
+              "如需办理相关手续，请到市民之家二楼12号窗口，咨询电话0391-6633110。")
+
+
+@pytest.mark.parametrize("kind", [Kind.RESOLVED, Kind.MAIN_RESOLVED])
+def test_a_reply_cut_to_fit_says_where_to_read_the_rest_and_still_asks_for_the_rating(kind: Kind) -> None:
+    assert len(LONG_REPLY) > 170
+    text = notification_text(kind, ticket(reply=LONG_REPLY), "城市管理局")
+    assert segments(text) <= texts.MAX_SEGMENTS, text
+    assert "…（完整答复请凭工单号和查询码在网站查询）。请回复数字评价：1满意 2基本满意 3不满意。" in text, text
+    assert text.index("经我局执法人员现场核查") < text.index("…（完整答复")
+
+
+def test_a_cut_reply_names_the_status_page_when_the_deployment_knows_its_address() -> None:
+    url = "https://12345.jiyuan.gov.cn/status"
+    text = notification_text(Kind.RESOLVED, ticket(reply=LONG_REPLY), "城市管理局", status_url=url)
+    assert segments(text) <= texts.MAX_SEGMENTS and "3不满意" in text, text
+    assert f"…（完整答复请凭查询码到 {url} 查看）。请回复数字评价" in text, text
+    # An address too long to leave room for any of the reply falls back to the words alone.
+    text = notification_text(Kind.RESOLVED, ticket(reply=LONG_REPLY), "城市管理局", status_url=url + "/" + "x" * 150)
+    assert segments(text) <= texts.MAX_SEGMENTS and "…（完整答复请凭工单号和查询码在网站查询）" in text, text
+
+
+def test_a_reply_that_fits_is_sent_whole_without_a_pointer() -> None:
+    text = notification_text(Kind.RESOLVED, ticket(reply="路灯已修复。"), "住建局", status_url="https://x.cn/status")
+    assert "已办结：路灯已修复。请回复数字评价" in text and "完整答复" not in text
