@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
-from dispatch import follow_up, lifecycle
+from dispatch import follow_up, lifecycle, notices
 from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeResult, IntakeRules, add_source, intake
 from dispatch.limits import Limits, limited_lookup
@@ -109,7 +109,8 @@ def _ticket_to_add_to(session: Session, open_tickets: list[Ticket], now: dt.date
 
 
 def attach(session: Session, ticket: Ticket, *, body: str, channel_ref: str, now: dt.datetime) -> None:
-    """Keep the message as a source of the ticket and tell the unit on the timeline.
+    """Keep the message as a source of the ticket, on the timeline as the citizen's addition
+    (市民补充, not a repeat of the request), and tell the unit holding it.
 
     The ticket's row is locked first. Writing the source takes a share lock on it (the
     foreign key), and texts that each held one while waiting for the event's lock
@@ -118,8 +119,9 @@ def attach(session: Session, ticket: Ticket, *, body: str, channel_ref: str, now
     say) is a Conflict, and the text runs again and finds it as it now is."""
     lifecycle.lock(ticket)
     add_source(session, ticket, Channel.SMS, channel_ref, body, now)
-    lifecycle.record(session, ticket, "repeat_contact", SMS_ACTOR, now=now, note=body,
-                     data={"channel": Channel.SMS.value, "channel_ref": channel_ref, "addition": True})
+    event = lifecycle.record(session, ticket, "addition", SMS_ACTOR, now=now, note=body,
+                             data={"channel": Channel.SMS.value, "channel_ref": channel_ref})
+    notices.tell_addition(session, ticket, event, now=now)
 
 
 def ticket_for_status(session: Session, phone: str, number: str | None, code: str | None, limits: Limits,

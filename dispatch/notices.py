@@ -24,6 +24,7 @@ from dispatch.clock import CHINA, utcnow
 from dispatch.models import Notice, Ticket, TicketEvent, Unit
 from dispatch.paging import COUNT_LIMIT, Bounded, Page, page_of
 from dispatch.vocabulary import (
+    ADDITION_ZH,
     DECISION_NOTE_ZH,
     DISPUTE_REFUSED_ZH,
     DISPUTE_UPHELD_ZH,
@@ -50,6 +51,7 @@ class NoticeKind(enum.StrEnum):
     KB_REVIEW = "kb_review"     # a knowledge base article past its review-by date
     EXTENSION = "extension"     # 延期: a supervisor approved or refused the unit's request
     DISPUTE = "dispute"         # 改派申请: a supervisor upheld or refused the unit's request
+    ADDITION = "addition"       # 市民补充: the citizen added to the ticket
 
 
 # Texted to the duty phone too. A near-due ticket is texted in the day's digest instead of
@@ -112,6 +114,24 @@ def tell_escalation(session: Session, ticket: Ticket, event: TicketEvent, *, now
         return None
     text = ESCALATED_ZH.format(number=ticket.number, note=event.note or "").rstrip("：")
     return tell(session, unit, NoticeKind.ESCALATION, f"escalation:event:{event.id}", text, ticket=ticket, now=now)
+
+
+# How much of a citizen's addition the notice quotes: the whole is on the ticket's timeline.
+ADDITION_QUOTED_CHARS = 60
+
+
+def tell_addition(session: Session, ticket: Ticket, event: TicketEvent, *,
+                  now: dt.datetime | None = None) -> Notice | None:
+    """The citizen added to their ticket (市民补充): the unit holding it hears of it, with the
+    start of the words. A ticket with no unit yet is in the operators' queue, where they see it."""
+    unit = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+    if unit is None:
+        return None
+    note = " ".join((event.note or "").split())
+    if len(note) > ADDITION_QUOTED_CHARS:
+        note = note[:ADDITION_QUOTED_CHARS - 1] + "…"
+    text = ADDITION_ZH.format(number=ticket.number, note=note)
+    return tell(session, unit, NoticeKind.ADDITION, f"addition:event:{event.id}", text, ticket=ticket, now=now)
 
 
 def tell_extension_decided(session: Session, ticket: Ticket, event: TicketEvent, *,

@@ -99,7 +99,7 @@ def wants_notification(ticket: Ticket, event: TicketEvent) -> Kind | None:
     if event.action == "repeat_contact":
         data = event.data or {}
         # A text's own reply (to that same phone) already said where it went.
-        if data.get("channel") != Channel.SMS.value and not data.get("addition"):
+        if data.get("channel") != Channel.SMS.value:
             kind = Kind.REPEAT_CODE
     if kind is None or not can_receive_sms(ticket.phone):
         return None

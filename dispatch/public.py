@@ -24,7 +24,7 @@ from dispatch.vocabulary import PUBLIC_LABELS_ZH
 # Actions a citizen sees on the timeline; internal notes (return reasons, escalations) stay inside.
 PUBLIC_ACTIONS = {"receive", "transfer", "accept", "return", "resolve", "answer", "close", "reopen",
                   "invalidate", "merge", "approve_extension", "repeat_contact", "main_resolved", "handover",
-                  "rate"}
+                  "rate", "addition"}
 # Actions whose note is the reply meant for the citizen.
 REPLY_ACTIONS = {"resolve", "answer", "main_resolved"}
 
@@ -66,6 +66,8 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
             entry["unit"] = unit_names.get(unit_id)
         if action in REPLY_ACTIONS and note:
             entry["reply"] = citizen_reply(ticket, note)
+        if action == "addition" and note:   # the citizen's own words, masked as their request is
+            entry["text"] = mask_text(note, names)
         timeline.append(entry)
     state = State(ticket.state)
     return {

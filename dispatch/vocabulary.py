@@ -185,6 +185,8 @@ NOTICE_TIME_FORMAT_ZH = "%m月%d日%H:%M"
 # A supervisor's 督办, and a supervisor's decision on the unit's 延期 or 改派申请, with the
 # supervisor's words after it.
 ESCALATED_ZH = "工单{number}被督办：{note}"
+# The citizen added to a ticket the unit holds (a text starting 补充, or more text soon after).
+ADDITION_ZH = "工单{number}有市民补充：{note}"
 EXTENSION_APPROVED_ZH = "工单{number}的延期申请已同意{until}。"
 NEW_DEADLINE_ZH = "，新的办理时限{deadline}"
 EXTENSION_REFUSED_ZH = "工单{number}的延期申请未同意，请按原时限{deadline}办结。"

@@ -132,7 +132,7 @@ def test_additions_texted_together_are_each_added_once_and_answered(
     assert sorted(ref for ref, _ in added) == sorted(sids)
     assert all(f"第{sids.index(ref) + 1}条" in body for ref, body in added)
     events = session.scalars(select(TicketEvent.data).where(TicketEvent.ticket_id == ticket.id,
-                                                           TicketEvent.action == "repeat_contact")).all()
+                                                           TicketEvent.action == "addition")).all()
     assert sorted(e["channel_ref"] for e in events) == sorted(sids)
     logged = session.scalars(select(SmsInbound.message_sid).where(SmsInbound.message_sid.in_(sids))).all()
     assert sorted(logged) == sorted(sids)

@@ -9,10 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from dispatch.models import IntakeSource, SmsInbound, Ticket, TicketEvent
+from dispatch import lifecycle
+from dispatch.actors import Actor
+from dispatch.models import IntakeSource, Notice, SmsInbound, Ticket, TicketEvent
+from dispatch.units import City, unit_by_code
 from tests.sms_gateway.conftest import ACCOUNT_SID, CITIZEN, Hotline, new_sid, ticket_of
 from web.app import create_app
 from web.config import Settings
+from web.pages.labels import action_label
 
 COMPLAINT = "济水大街路灯坏了一周，晚上很黑，请尽快修理。"
 NUMBER = re.compile(r"工单号(\d{8}-\d{4})，查询码(\d{6})")
@@ -110,7 +114,7 @@ def test_more_text_soon_after_is_added_to_the_open_ticket(hotline: Hotline, sess
     assert sources == [COMPLAINT, "路灯在济水大街和学苑路交叉口", "另外旁边的井盖也松了。"]
     actions = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)
                               .order_by(TicketEvent.id)).all()
-    assert actions == ["receive", "repeat_contact", "repeat_contact"]
+    assert actions == ["receive", "addition", "addition"]
 
 
 def test_a_flooding_number_is_throttled_with_the_reason_logged(hotline: Hotline, session: Session,
@@ -182,3 +186,45 @@ def test_the_flood_limit_comes_from_the_settings(database_url: str, sessions: ob
     with TestClient(create_app(settings)) as client:
         throttle = client.app.state.sms.throttle
         assert (throttle.max_messages, throttle.window.total_seconds()) == (3, 90)
+
+
+def test_an_addition_by_text_reaches_the_unit_and_the_citizen_reads_it_on_the_status_page(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    number, code = NUMBER.search(hotline.text("小区楼下烧烤店每晚很吵，油烟也大。").text).groups()
+    ticket = ticket_of(session)
+    lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator)
+    session.commit()
+    addition = "补充：烧烤店叫老王烧烤，晚上11点以后最吵，店主电话13912345678。"
+    assert f"已将您的补充内容加入工单{number}" in hotline.text(addition).text
+
+    # The unit holding the ticket is told, naming the ticket, with the citizen's words.
+    session.expire_all()
+    (notice,) = session.scalars(select(Notice).where(Notice.ticket_id == ticket.id)).all()
+    assert notice.unit_id == unit_by_code(session, "housing").id and notice.kind == "addition"
+    assert notice.text.startswith(f"工单{number}有市民补充：烧烤店叫老王烧烤，晚上11点以后最吵")
+    # On the ticket's record it is the citizen's addition, not a repeat of the request.
+    event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                            .order_by(TicketEvent.id.desc())).first()
+    session.commit()
+    assert (event.action, action_label(event.action)) == ("addition", "市民补充")
+    assert event.note == "烧烤店叫老王烧烤，晚上11点以后最吵，店主电话13912345678"
+
+    # The citizen sees their own addition on the status page, masked as the rest of it.
+    page = hotline.client.get("/status", params={"number": number, "code": code}).text
+    assert "市民补充" in page and "烧烤店叫老王烧烤，晚上11点以后最吵" in page and "重复诉求" not in page
+    assert "13912345678" not in page and "139****5678" in page
+
+
+def test_a_repeat_by_web_keeps_its_own_wording(hotline: Hotline, session: Session) -> None:
+    from dispatch.intake import IntakeRequest, IntakeRules, intake
+    from dispatch.vocabulary import Channel
+
+    first = intake(session, IntakeRequest(channel=Channel.WEB, body=COMPLAINT, phone=CITIZEN), IntakeRules()).ticket
+    again = intake(session, IntakeRequest(channel=Channel.WEB, body=COMPLAINT, phone=CITIZEN), IntakeRules())
+    session.commit()
+    assert again.repeat_of_open_ticket and again.ticket.id == first.id
+    actions = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == first.id)
+                              .order_by(TicketEvent.id)).all()
+    session.commit()
+    assert actions == ["receive", "repeat_contact"] and action_label("repeat_contact") == "重复诉求"
+    assert session.scalar(select(func.count()).select_from(Notice)) == 0

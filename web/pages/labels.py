@@ -13,7 +13,7 @@ ACTIONS_ZH = {
     "receive": "受理", "transfer": "转办", "accept": "签收", "return": "退单", "resolve": "办结",
     "answer": "直接办结", "close": "回访关闭", "reopen": "重办", "invalidate": "作废", "merge": "合并",
     "escalate": "督办", "overdue": "超期", "request_extension": "申请延期", "approve_extension": "同意延期",
-    "refuse_extension": "不同意延期", "repeat_contact": "重复诉求",
+    "refuse_extension": "不同意延期", "repeat_contact": "重复诉求", "addition": "市民补充",
     "follow_up": "回访", "follow_up_call": "回访回拨", "merge_in": "重复件并入", "main_resolved": "主工单已办结",
     "handover": "即时转", "handover_call": "来电转接", "redispatch": "同意改派", "dispute": "改派申请",
     "refuse_dispute": "不同意改派", "rate": "评价",
@@ -180,7 +180,8 @@ def baseline_days_label(days: int, kind: str) -> str:
 # The administrator's pages: roles, unit kinds, the staff activity log.
 NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期",
                    "co_handling": "协办", "forwarded": "转派", "part": "协办/转派进展",
-                   "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批"}
+                   "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批",
+                   "addition": "市民补充"}
 # A unit's own tickets in its inbox, by what the unit has to do: take it (签收) or work it.
 INBOX_STATES_ZH = {"transferred": "待签收", "reopened": "重办 · 待签收", "in_progress": "已签收"}
 # A unit's part in a ticket (dispatch/parts.py): its role (the words its notices use,
