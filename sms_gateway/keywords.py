@@ -6,6 +6,8 @@
   补充 <text>                     add to the open ticket
   新诉求 <text>                   a new request even while one is open
   anything else                  a request (or an addition within the attach window)
+
+The Chinese keywords are read in traditional characters too (查詢, 滿意, 退訂, 補充 ...).
 """
 from __future__ import annotations
 
@@ -22,6 +24,11 @@ RATINGS = {"1": Rating.SATISFIED, "2": Rating.PARTLY, "3": Rating.UNSATISFIED,
            "满意": Rating.SATISFIED, "基本满意": Rating.PARTLY, "不满意": Rating.UNSATISFIED}
 ADD_WORD, NEW_WORD = "补充", "新诉求"
 
+# Traditional characters of the keywords above, read as their simplified forms (查詢, 滿意,
+# 不滿意, 退訂, 訂閱, 開通, 補充, 新訴求): phones in Hong Kong and Taiwan, and some set to
+# traditional input, send them. One character for one, so positions in the text stay put;
+# only the keywords are read through it, the citizen's words are kept as written.
+_SIMPLIFIED = str.maketrans("詢滿訂閱開補訴", "询满订阅开补诉")
 _NUMBER = re.compile(r"(\d{8})-?(\d{4})")
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 _TRIM = " \t\r\n,.;:!?，。；：！？、"
@@ -67,7 +74,7 @@ Command = Request | StatusQuery | RatingReply | OptOut | OptIn | Empty
 
 def parse(body: str) -> Command:
     # NFKC folds full-width letters and digits (ＴＤ, １) that Chinese keyboards produce.
-    text = unicodedata.normalize("NFKC", body or "").strip()
+    text = unicodedata.normalize("NFKC", body or "").strip().translate(_SIMPLIFIED)
     if not text:
         return Empty()
     bare = text.strip(_TRIM)
@@ -86,7 +93,7 @@ def parse(body: str) -> Command:
     # The request keeps the citizen's own characters: folding was only for reading commands.
     original = (body or "").strip().strip(_TRIM)
     for word, flag in ((ADD_WORD, "addition"), (NEW_WORD, "force_new")):
-        rest = original[len(word):].strip(_TRIM) if original.startswith(word) else ""
+        rest = original[len(word):].strip(_TRIM) if original.translate(_SIMPLIFIED).startswith(word) else ""
         if rest:
             return Request(rest, **{flag: True})
     return Request((body or "").strip())

@@ -228,3 +228,12 @@ def test_a_repeat_by_web_keeps_its_own_wording(hotline: Hotline, session: Sessio
     session.commit()
     assert actions == ["receive", "repeat_contact"] and action_label("repeat_contact") == "重复诉求"
     assert session.scalar(select(func.count()).select_from(Notice)) == 0
+
+
+def test_a_status_query_in_traditional_characters_is_answered_not_added(hotline: Hotline, session: Session) -> None:
+    number, _ = NUMBER.search(hotline.text(COMPLAINT).text).groups()
+    assert f"工单{number}：已受理" in hotline.text(f"查詢 {number}").text
+    ticket = ticket_of(session)
+    sources = session.scalar(select(func.count()).select_from(IntakeSource).where(IntakeSource.ticket_id == ticket.id))
+    session.commit()
+    assert sources == 1

@@ -31,3 +31,25 @@ from sms_gateway.keywords import Empty, OptIn, OptOut, RatingReply, Request, Sta
 ])
 def test_a_text_is_read_as(body: str, expected: object) -> None:
     assert parse(body) == expected
+
+
+# Every keyword with a character whose traditional form differs, as phones set to
+# traditional characters send it.
+@pytest.mark.parametrize("body, expected", [
+    ("查詢 20261207-0075", StatusQuery("20261207-0075", None)),
+    ("查詢20261207-0075 123456", StatusQuery("20261207-0075", "123456")),
+    ("查詢", StatusQuery(None, None)),
+    ("滿意", RatingReply(Rating.SATISFIED)),
+    ("基本滿意", RatingReply(Rating.PARTLY)),
+    ("不滿意。", RatingReply(Rating.UNSATISFIED)),
+    ("退訂", OptOut("退订")),
+    ("訂閱", OptIn("订阅")),
+    ("開通", OptIn("开通")),
+    # The keyword is read folded; the citizen's words after it are kept as they wrote them.
+    ("補充：燒烤店叫老王燒烤，晚上11點以後最吵", Request("燒烤店叫老王燒烤，晚上11點以後最吵", addition=True)),
+    ("新訴求 樓道燈不亮", Request("樓道燈不亮", force_new=True)),
+    ("查詢一下公積金怎麼提取", Request("查詢一下公積金怎麼提取")),
+    ("滿意度調查太多了", Request("滿意度調查太多了")),
+])
+def test_a_keyword_in_traditional_characters_is_read_as_its_simplified_form(body: str, expected: object) -> None:
+    assert parse(body) == expected
