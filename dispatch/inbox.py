@@ -142,14 +142,19 @@ def rate_by_text(session: Session, phone: str, rating: Rating, now: dt.datetime,
                  reopening: lifecycle.Reopening | None = None) -> Ticket | None:
     """回访 by SMS: rate the latest resolved ticket of this number that was asked to be rated
     (its own, or the main ticket its duplicate was merged into)."""
+    ticket = ticket_to_rate(session, phone)
+    if ticket is None:
+        return None
+    follow_up.rate_as_citizen(session, ticket, rating, SMS_ACTOR, note="短信回访", now=now, reopening=reopening)
+    return ticket
+
+
+def ticket_to_rate(session: Session, phone: str) -> Ticket | None:
+    """The ticket of this number waiting for its rating by text, if any."""
     def asked(kind: Kind) -> Any:
         return exists().where(OutboxMessage.ticket_id == Ticket.id, OutboxMessage.kind == kind.value)
 
     waiting = or_(and_(Ticket.state == State.RESOLVED.value, asked(Kind.RESOLVED)),
                   and_(Ticket.state == State.MERGED.value, Ticket.rating.is_(None), asked(Kind.MAIN_RESOLVED)))
-    ticket = session.scalar(select(Ticket).where(Ticket.phone == phone, waiting)
-                            .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))
-    if ticket is None:
-        return None
-    follow_up.rate_as_citizen(session, ticket, rating, SMS_ACTOR, note="短信回访", now=now, reopening=reopening)
-    return ticket
+    return session.scalar(select(Ticket).where(Ticket.phone == phone, waiting)
+                          .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))

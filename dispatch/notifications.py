@@ -105,6 +105,8 @@ def wants_notification(ticket: Ticket, event: TicketEvent) -> Kind | None:
         return None
     if kind is Kind.RECEIVED and ticket.channel == Channel.SMS.value:
         return None  # the reply to the citizen's own text already gave number and code
+    if kind is Kind.REOPENED and (event.data or {}).get("channel") == Channel.SMS.value:
+        return None  # reopened by the citizen's own 不满意 text: the reply to it says where it went
     return kind
 
 
@@ -230,9 +232,13 @@ def reply_status(view: dict[str, object]) -> str:
     return _fit(text + "。", str(view.get("unit") or ""))
 
 
-def reply_rated(ticket: Ticket, rating: str) -> str:
+def reply_rated(ticket: Ticket, rating: str, unit_name: str | None = None) -> str:
+    """The answer to a rating by text. An unsatisfied one says all the reopened notification
+    would (which is not sent for it): who handles the ticket again, and by when."""
     if ticket.state == "reopened":
-        return f"{SIGNATURE}收到您的评价（不满意），工单{ticket.number}已退回承办单位重新办理。"
+        deadline = f"，办理时限{_day(ticket.deadline)}" if ticket.deadline else ""
+        return _fit(f"{SIGNATURE}收到您的评价（不满意），工单{ticket.number}已交{{v}}重新办理{deadline}。",
+                    unit_name or "承办单位")
     return f"{SIGNATURE}感谢您的评价（{LABELS_ZH[rating]}），工单{ticket.number}已办结。"
 
 
@@ -240,10 +246,15 @@ REPLY_NOT_FOUND = f"{SIGNATURE}未查到该工单。请核对工单号，或发�
 REPLY_NO_TICKETS = f"{SIGNATURE}未查到本号码提交的工单。请发送“查询 工单号 查询码”。"
 REPLY_NOTHING_TO_RATE = f"{SIGNATURE}您目前没有待评价的工单。直接发送文字即可反映新的问题。"
 REPLY_NOTHING_TO_ADD_TO = f"{SIGNATURE}您没有在办的工单，已作为新的诉求登记。"
-REPLY_OPTED_OUT = f"{SIGNATURE}您已退订办理进度短信。回复START可重新订阅。"
+REPLY_OPTED_OUT = f"{SIGNATURE}您已退订办理进度短信。回复“订阅”或START可重新订阅。"
 REPLY_OPTED_IN = f"{SIGNATURE}您已重新订阅办理进度短信。{OPT_OUT_HINT}。"
 REPLY_EMPTY = f"{SIGNATURE}请直接发送您要反映的问题，我们将为您登记受理。"
-REPLY_THROTTLED = f"{SIGNATURE}您发送的短信过于频繁，请稍后再发。紧急情况请拨打12345。"
+def reply_throttled(window: dt.timedelta) -> str:
+    """The one answer to a number over the flood throttle: this text was not taken, and
+    when to send again (a window without texts lets the next one through)."""
+    minutes = max(1, math.ceil(window.total_seconds() / 60))
+    return (f"{SIGNATURE}您发送的短信过于频繁，本条短信未受理，请{minutes}分钟后再发。"
+            "评价办结工单的回复不受此限。紧急情况请拨打12345。")
 REPLY_INVALID = f"{SIGNATURE}您的短信无法受理，请精简内容后重新发送，或拨打12345。"
 
 
@@ -276,11 +287,16 @@ def is_opted_out(session: Session, phone: str) -> bool:
 
 _RECENT_FROM = (select(func.count()).select_from(SmsInbound)
                 .where(SmsInbound.sender == bindparam("sender"), SmsInbound.received_at > bindparam("since")))
+# How a text refused by the throttle is logged (inbox.log_inbound's intent).
+THROTTLED = "throttled"
+_WARNED = (select(SmsInbound.id)
+           .where(SmsInbound.sender == bindparam("sender"), SmsInbound.received_at > bindparam("since"),
+                  SmsInbound.intent == THROTTLED, SmsInbound.reply.is_not(None)).limit(1))
 
 
 class Verdict(enum.Enum):
     ALLOW = "allow"
-    WARN = "warn"        # the first message over the limit: tell the sender once
+    WARN = "warn"        # the first message refused in the window: tell the sender once
     SILENT = "silent"    # later ones: no reply, so two auto-responders cannot ping-pong
 
 
@@ -299,4 +315,8 @@ class Throttle:
         earlier = recent.scalar() or 0
         if earlier < self.max_messages:
             return Verdict.ALLOW, earlier
-        return (Verdict.WARN if earlier == self.max_messages else Verdict.SILENT), earlier
+        # Warned once in the window, then silent. Not "the first over the limit": that one may
+        # have been let through (a rating asked for), and the next refused one must say so.
+        since = {"sender": sender, "since": now - self.window}
+        warned = session.connection().execute(_WARNED, since).first() is not None
+        return (Verdict.SILENT if warned else Verdict.WARN), earlier

@@ -15,6 +15,7 @@ from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, RateLimited
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
 from dispatch.limits import Limits
+from dispatch.models import Unit
 from dispatch.notifications import Throttle, Verdict
 from dispatch.phone import normalise_phone
 from dispatch.public import public_view
@@ -114,12 +115,20 @@ def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thr
             router: Router | None, proposal: RoutingAnswer | None,
             limits: Limits) -> tuple[str, str | None, int | None]:
     verdict, recent = throttle.verdict(session, sms.sender, now)
+    if verdict is not Verdict.ALLOW and _rating_waited_for(session, sms):
+        # A rating is let through: it acts only on this number's ticket that a unit resolved
+        # and that asked for it, once (rated, the ticket is closed or reopened), so a flood
+        # of digits gets no further than the throttle.
+        log.info("sms over the throttle let through: a rating asked for",
+                 extra={"event": "sms_throttle_rating", "sender": sms.sender, "sid": sms.message_sid,
+                        "recent": recent})
+        verdict = Verdict.ALLOW
     if verdict is not Verdict.ALLOW:
         log.warning("sms throttled: too many messages from one number",
                     extra={"event": "sms_throttled", "sender": sms.sender, "sid": sms.message_sid,
                            "recent": recent, "limit": throttle.max_messages,
                            "window_s": int(throttle.window.total_seconds())})
-        return "throttled", texts.REPLY_THROTTLED if verdict is Verdict.WARN else None, None
+        return texts.THROTTLED, texts.reply_throttled(throttle.window) if verdict is Verdict.WARN else None, None
     try:
         phone = normalise_phone(sms.sender)
     except InvalidInput:
@@ -129,6 +138,17 @@ def _decide(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thr
         return "bad_sender", None, None
     command = _with_media(keywords.parse(sms.body), sms.media_urls)
     return _act(session, command, phone, sms, rules, now, router, proposal, limits)
+
+
+def _rating_waited_for(session: Session, sms: InboundSms) -> bool:
+    """A rating (1 / 2 / 3, 满意 ...) from a number with a ticket waiting for it."""
+    if not isinstance(keywords.parse(sms.body), keywords.RatingReply):
+        return False
+    try:
+        phone = normalise_phone(sms.sender)
+    except InvalidInput:
+        return False
+    return inbox.ticket_to_rate(session, phone) is not None
 
 
 def _reopening(rules: IntakeRules, router: Router | None) -> lifecycle.Reopening:
@@ -175,7 +195,8 @@ def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSm
         rated = inbox.rate_by_text(session, phone, command.rating, now, reopening=_reopening(rules, router))
         if rated is None:
             return "rating", texts.REPLY_NOTHING_TO_RATE, None
-        return "rating", texts.reply_rated(rated, command.rating.value), rated.id
+        unit = session.get(Unit, rated.unit_id) if rated.unit_id else None
+        return "rating", texts.reply_rated(rated, command.rating.value, unit.name if unit else None), rated.id
     if isinstance(command, keywords.Empty):
         return "empty", texts.REPLY_EMPTY, None
     try:

@@ -41,16 +41,34 @@ def test_citizen_is_told_of_transfer_and_resolution_and_rating_3_reopens(
     assert "已办结：已安排环卫工人清运完毕" in texts[1] and "1满意 2基本满意 3不满意" in texts[1]
     assert all(m.from_ == HOTLINE_NUMBER for m in hotline.sim.sent_to(CITIZEN))
 
+    # One text says both: the rating was taken, and who handles the ticket again by when.
     answer = hotline.text("3")
-    assert "已退回承办单位重新办理" in answer.text
+    assert "收到您的评价（不满意）" in answer.text and "已交沁园街道重新办理，办理时限" in answer.text
     ticket = ticket_of(session)
     assert ticket.state == "reopened" and ticket.rating == "unsatisfied"
-    eventually(lambda: delivered(session, "reopened"))
-    assert "重新办理" in hotline.sim.sent_to(CITIZEN)[-1].body
-    # Every change told once, each through its own event.
+    # Every change told once, each through its own event; the reopening by the citizen's
+    # own text was told in the reply to it, not in a second text.
     rows = outbox_rows(session)
-    assert [r.kind for r in rows] == ["transferred", "resolved", "reopened"]
-    assert len({r.event_id for r in rows}) == 3 and all(r.attempts == 1 for r in rows)
+    assert [r.kind for r in rows] == ["transferred", "resolved"]
+    assert len({r.event_id for r in rows}) == 2 and all(r.attempts == 1 for r in rows)
+    assert len(hotline.sim.sent_to(CITIZEN)) == 2
+
+
+def test_a_rating_asked_for_is_taken_past_the_flood_throttle_and_nothing_else_is(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    limit = hotline.channel.throttle.max_messages
+    hotline.text(COMPLAINT)
+    transfer_and_resolve(session, operator)
+    for n in range(limit - 1):
+        hotline.text(f"查询 {n}")
+    # The eleventh text in the window: a rating of the citizen's resolved ticket.
+    assert "收到您的评价（不满意）" in hotline.text("3").text
+    assert ticket_of(session).state == "reopened"
+    # Nothing is waiting for a rating any more: more digits are throttled like any text.
+    warned = hotline.text("1").text
+    assert "本条短信未受理" in warned and "10分钟后再发" in warned
+    assert "<Message>" not in hotline.text("2").text
+    assert ticket_of(session).state == "reopened"
 
 
 def test_rating_1_closes_and_a_rating_without_a_question_is_refused(
@@ -76,7 +94,8 @@ def test_a_web_ticket_with_a_mobile_number_is_told_it_was_received(hotline: Hotl
 def test_td_opts_out_of_notifications_and_start_opts_back_in(
         hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
     hotline.text(COMPLAINT)
-    assert "您已退订" in hotline.text("TD").text
+    opted_out = hotline.text("TD").text
+    assert "您已退订" in opted_out and "回复“订阅”或START可重新订阅" in opted_out
     assert session.get(SmsOptOut, CITIZEN) is not None
     session.commit()
     ticket = ticket_of(session)
@@ -85,7 +104,7 @@ def test_td_opts_out_of_notifications_and_start_opts_back_in(
     eventually(lambda: any(r.status == outbox.OPTED_OUT for r in outbox_rows(session)))
     assert hotline.sim.sent_to(CITIZEN) == []
 
-    assert "重新订阅" in hotline.text("START").text
+    assert "重新订阅" in hotline.text("订阅").text   # the Chinese word the opt-out named
     staff = unit_staff(session, "qinyuan")
     lifecycle.accept(session, ticket, staff)
     lifecycle.resolve(session, ticket, staff, "已清运。")

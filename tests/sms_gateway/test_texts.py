@@ -61,8 +61,13 @@ def test_which_events_notify() -> None:
     assert kind("transfer", phone="+14155550100") is Kind.TRANSFERRED
 
 
+def test_an_opt_out_is_told_the_chinese_word_to_opt_back_in() -> None:
+    assert "回复“订阅”或START可重新订阅" in texts.REPLY_OPTED_OUT
+
+
 def test_replies_fit_one_or_two_segments() -> None:
-    for text in (texts.REPLY_NOT_FOUND, texts.REPLY_OPTED_OUT, texts.REPLY_OPTED_IN, texts.REPLY_THROTTLED,
+    for text in (texts.REPLY_NOT_FOUND, texts.REPLY_OPTED_OUT, texts.REPLY_OPTED_IN,
+                 texts.reply_throttled(dt.timedelta(minutes=10)), texts.reply_rated(ticket(state="reopened"), "unsatisfied", "城" * 80),
                  texts.REPLY_EMPTY, texts.REPLY_INVALID, texts.reply_received(ticket()),
                  texts.reply_attached(ticket()), texts.reply_repeat(ticket())):
         assert segments(text) <= 2, text
