@@ -296,7 +296,10 @@ def decide_extension(session: Session, actor: Actor, request: ExtensionRequest, 
 
 
 def _resolve(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    forwarded = parts.open_forward(session, ticket)
     lifecycle.resolve(session, ticket, actor, required_text(params, "reply"), now=context.now)
+    if forwarded is not None and forwarded.outcome == TransferOutcome.WITHDRAWN.value:
+        notices.tell_forward_withdrawn(session, ticket, forwarded.id, now=context.now)
 
 
 def _escalate(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:

@@ -24,7 +24,7 @@ from dispatch import routing_feedback
 from dispatch.routing import record_correction
 from dispatch.units import City
 from dispatch.states import EXTENDABLE_STATES, FINISHED_STATES, Action, State, next_state
-from dispatch.vocabulary import Channel, CloseReason, ExtensionStatus, Rating, TransferOutcome
+from dispatch.vocabulary import Channel, CloseReason, ExtensionStatus, Rating, TransferOutcome, TransferRole
 
 MAX_NOTE_CHARS = 5000
 # PostgreSQL's deadlock_detected and serialization_failure: a concurrent writer won.
@@ -249,11 +249,29 @@ def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
         current = _open_transfer(session, ticket)
         current.resolved_at = now
         current.resolved_on_time = on_time
+        _withdraw_forward(session, ticket, actor, now)
     ticket.follow_up_attempts = 0  # a resolution after a reopen is followed up afresh
     event = transition(session, ticket, Action.RESOLVE, actor, now=now, note=reply,
                        unit_id=ticket.unit_id, data={"on_time": on_time})
     _tell_merged(session, ticket, actor, now)
     return event
+
+
+def _withdraw_forward(session: Session, ticket: Ticket, actor: Actor, now: dt.datetime) -> TicketEvent | None:
+    """The parent answers the citizen itself while its sub-unit has not answered: the
+    forwarded part is taken back (已收回), in the log. Unlike a co-handling unit's part, which
+    the lead waits for, a sub-unit works for its parent, which stays accountable and may
+    close the case without it; the ticket page warns before, and notices.tell_forward_withdrawn
+    tells the sub-unit (actions.py, as for every notice of a step)."""
+    part = parts.open_forward(session, ticket)
+    if part is None:
+        return None
+    part.outcome = TransferOutcome.WITHDRAWN.value
+    part.responded_at = part.responded_at or now
+    codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_([part.unit_id, ticket.unit_id]))).all())
+    return record(session, ticket, "withdraw_forward", actor, now=now, unit_id=part.unit_id,
+                  data={"role": TransferRole.FORWARD.value, "part": part.id, "from": codes.get(ticket.unit_id),
+                        "to": codes.get(part.unit_id)})
 
 
 def answer(session: Session, ticket: Ticket, actor: Actor, reply: str, *,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from dispatch import outbox
 from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import CHINA, utcnow
-from dispatch.models import Notice, Ticket, TicketEvent, Unit
+from dispatch.models import Notice, Ticket, TicketEvent, Transfer, Unit
 from dispatch.paging import COUNT_LIMIT, Bounded, Page, page_of
 from dispatch.vocabulary import (
     ADDITION_ZH,
@@ -31,6 +31,7 @@ from dispatch.vocabulary import (
     ESCALATED_ZH,
     EXTENSION_APPROVED_ZH,
     EXTENSION_REFUSED_ZH,
+    FORWARD_WITHDRAWN_ZH,
     NEW_DEADLINE_ZH,
     NOTICE_TIME_FORMAT_ZH,
     UNIT_SIGNATURE_ZH,
@@ -154,6 +155,20 @@ def tell_dispute_decided(session: Session, ticket: Ticket, event: TicketEvent, *
     return _tell_decision(session, ticket, event, NoticeKind.DISPUTE, text, now)
 
 
+def tell_forward_withdrawn(session: Session, ticket: Ticket, part_id: int, *,
+                           now: dt.datetime | None = None) -> Notice | None:
+    """The parent resolved while its sub-unit's part was open (lifecycle's withdraw_forward):
+    the notice that gave the part is settled, and the sub-unit hears it need not go on."""
+    part = session.get(Transfer, part_id)
+    unit = session.get(Unit, part.unit_id) if part is not None else None
+    parent = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+    if unit is None or parent is None:
+        return None
+    settle(session, unit.id, f"forwarded:part:{part_id}", now=now)
+    return tell(session, unit, NoticeKind.FORWARDED, f"forward_withdrawn:part:{part_id}",
+                FORWARD_WITHDRAWN_ZH.format(parent=parent.name, number=ticket.number), ticket=ticket, now=now)
+
+
 def _tell_decision(session: Session, ticket: Ticket, event: TicketEvent, kind: NoticeKind, text: str,
                    now: dt.datetime | None) -> Notice | None:
     """A supervisor's decision on what a unit asked for, told to the unit of the decision's
@@ -246,6 +261,14 @@ def mark_read(session: Session, unit_id: int, notice_ids: list[int] | None = Non
         statement = statement.where(Notice.id.in_(notice_ids))
     result = session.execute(statement.values(read_at=now or utcnow()).execution_options(synchronize_session=False))
     return int(result.rowcount or 0)
+
+
+def settle(session: Session, unit_id: int, key: str, *, now: dt.datetime | None = None) -> int:
+    """Mark the unit's notice with this key read: what it asked for is no longer owed."""
+    result = session.execute(update(Notice).where(Notice.unit_id == unit_id, Notice.key == key,
+                                                  Notice.read_at.is_(None))
+                             .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def latest_id(session: Session) -> int:

@@ -230,3 +230,5 @@ PART_RETURNED_ZH = "退回：{reason}"
 
 # A knowledge base article past its review-by date, to its unit (dispatch/kb.py).
 KB_REVIEW_ZH = "知识库文章《{title}》已过复核日期（{review_by}），请复核更新。"
+# The parent resolved a ticket its sub-unit had not answered yet: the part is taken back.
+FORWARD_WITHDRAWN_ZH = "{parent}已办结工单{number}，转派给贵单位的部分已收回，无需继续办理。"

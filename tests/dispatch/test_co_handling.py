@@ -226,3 +226,41 @@ def test_units_see_the_tickets_they_have_a_part_in(session: Session, received: T
     assert staff_view(session, transport, received)["number"] == received.number
     with pytest.raises(NotFound):
         staff_view(session, unit_staff(session, "commerce"), received)
+
+
+def test_a_parent_that_resolves_takes_back_the_part_its_sub_unit_has_not_answered(
+        session: Session, received: Ticket, operator: Actor) -> None:
+    t0 = received.received_at
+    housing, gas = unit_staff(session, "housing"), unit_staff(session, "gas")
+    do(session, operator, received, "transfer", t0, unit="housing")
+    do(session, housing, received, "accept", t0 + dt.timedelta(hours=1))
+    do(session, housing, received, "forward", t0 + dt.timedelta(hours=2), unit="gas")
+    do(session, housing, received, "resolve", t0 + dt.timedelta(hours=3), reply="本局已派人关阀检修。")
+    session.commit()
+    assert received.state == "resolved"
+    assert [p.status for p in parts.part_views(session, received)] == ["withdrawn"]
+    assert owed(session, gas.unit_id) == []
+    # In the log, after the forward and before the resolution, naming the sub-unit.
+    assert actions_of(session, received)[-2:] == [("withdraw_forward", "gas"), ("resolve", "housing")]
+    told = {n.key.split(":")[0]: n for n in session.scalars(select(Notice).where(Notice.unit_id == gas.unit_id))}
+    assert told["forwarded"].read_at is not None          # the part it gave is no longer owed
+    assert told["forward_withdrawn"].read_at is None and received.number in told["forward_withdrawn"].text
+    assert "已收回" in told["forward_withdrawn"].text
+    with pytest.raises(PermissionDenied):                  # nothing left for the sub-unit to do
+        do(session, gas, received, "accept", t0 + dt.timedelta(hours=4))
+    assert reports.recount_from_events(session) == []
+    assert audit.verify(session)[1] == []
+
+
+def test_a_parent_resolving_after_its_sub_unit_answered_takes_nothing_back(
+        session: Session, received: Ticket, operator: Actor) -> None:
+    t0 = received.received_at
+    housing, gas = unit_staff(session, "housing"), unit_staff(session, "gas")
+    do(session, operator, received, "transfer", t0, unit="housing")
+    do(session, housing, received, "accept", t0 + dt.timedelta(hours=1))
+    do(session, housing, received, "forward", t0 + dt.timedelta(hours=2), unit="gas")
+    do(session, gas, received, "accept", t0 + dt.timedelta(hours=3))
+    do(session, gas, received, "part_reply", t0 + dt.timedelta(hours=4), reply="已换阀门。")
+    do(session, housing, received, "resolve", t0 + dt.timedelta(hours=5), reply="已换阀门。")
+    assert [p.status for p in parts.part_views(session, received)] == ["replied"]
+    assert "withdraw_forward" not in [a for a, _ in actions_of(session, received)]

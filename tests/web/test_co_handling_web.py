@@ -182,3 +182,27 @@ def test_the_ticket_page_and_the_inbox_show_the_deadline_class(client: TestClien
     assert row and 'data-class="urgent"' in row.group(0) and "紧急件" in row.group(0)
     page = client.get(f"/tickets/{number}").text
     assert re.search(r'id="deadline-class" data-class="urgent"[^>]*>紧急件 · 1个工作日<', page)
+
+
+def test_the_parent_is_warned_before_resolving_over_an_open_forward_and_the_part_shows_taken_back(
+        client: TestClient, services: Services) -> None:
+    add_unit_staff(services, "gas", "gas")
+    op, housing, gas = (bearer(services, u) for u in ("operator", "housing", "gas"))
+    number, _ = file(client, "小区燃气表箱漏气，闻到很重的气味。")
+    act(client, op, number, "transfer", unit="housing")
+    act(client, housing, number, "accept")
+    act(client, housing, number, "forward", unit="gas")
+    login(client, "housing")
+    page = client.get(f"/tickets/{number}")
+    warning = re.search(r'<p class="alert" id="open-forward"[^>]*>([^<]*)</p>', page.text)
+    assert warning and "济源市燃气公司" in warning.group(1) and "收回" in warning.group(1)
+    assert client.post(f"/tickets/{number}/resolve", data={
+        "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)),
+        "text": "本局已派人关阀。"}).status_code == 303
+    page = client.get(f"/tickets/{number}")
+    assert 'data-status="withdrawn"' in page.text and "已收回" in page.text and "待签收" not in page.text
+    assert 'id="open-forward"' not in page.text
+    assert "收回转派" in page.text.split('class="timeline"')[1]
+    listed = client.get("/api/v1/staff/notices", headers=gas).json()["notices"]
+    assert [(n["kind"], n["read_at"] is None) for n in listed] == [("forwarded", True), ("forwarded", False)]
+    assert "已收回" in listed[0]["text"]

@@ -19,6 +19,7 @@ ACTIONS_ZH = {
     "refuse_dispute": "不同意改派", "rate": "评价",
     "co_transfer": "协办派单", "part_accept": "协办签收", "part_return": "协办退回", "part_reply": "协办答复",
     "forward": "二次派单", "hand_back": "退回上级单位", "override_parts": "同意先行办结",
+    "withdraw_forward": "收回转派",
 }
 
 BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办", "resolved": "办结"}
@@ -187,7 +188,7 @@ INBOX_STATES_ZH = {"transferred": "待签收", "reopened": "重办 · 待签收"
 # A unit's part in a ticket (dispatch/parts.py): its role (the words its notices use,
 # dispatch.vocabulary.PART_ROLES_ZH) and how far it got.
 PART_STATUS_ZH = {"pending": "待签收", "accepted": "已签收", "returned": "已退回", "replied": "已答复",
-                  "waived": "免予答复（督办同意主办先行办结）", "withdrawn": "已撤回"}
+                  "waived": "免予答复（督办同意主办先行办结）", "withdrawn": "已收回"}
 
 ROLES_ZH = {"operator": "话务员", "unit_staff": "承办单位工作人员", "supervisor": "督办员", "admin": "管理员"}
 UNIT_KINDS_ZH = {"department": "部门", "township": "乡镇街道", "other": "其他"}
