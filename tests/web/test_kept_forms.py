@@ -148,3 +148,37 @@ def test_a_page_older_than_the_session_comes_back_filled_in_not_a_bare_403(
     assert ticket_titled(services, "建议增加公交班次").state == "in_progress"  # the stale post did nothing
     # Without our own page as its origin it is the plain refusal, as before.
     assert client.post(f"/tickets/{number}/resolve", data=data).status_code == 403
+
+
+def _two_tabs(client: TestClient, number: str) -> dict[str, str]:
+    """The fields of a page opened in a second tab, before the first tab acts."""
+    page = client.get(f"/tickets/{number}")
+    return {"csrf_token": token_in(page.text), "expected_version": str(version_in(page.text))}
+
+
+def test_a_return_reason_typed_while_a_colleague_accepted_moves_into_the_dispute_form(
+        client: TestClient, services: Services) -> None:
+    number = ticket_titled(services, "建议增加公交班次").number
+    login(client, "operator")
+    assert act(client, number, "transfer", unit_code="housing").status_code == 303  # type: ignore[attr-defined]
+    login(client, "housing")
+    tab_b = _two_tabs(client, number)
+    assert act(client, number, "accept").status_code == 303  # type: ignore[attr-defined]   # tab A
+    reason = "公交班次属交通运输局职责，请改派。"
+    refused = client.post(f"/tickets/{number}/return", data={**tab_b, "text": reason})
+    assert refused.status_code == 409 and "本次操作没有保存" in refused.text
+    assert 'id="return-form"' not in refused.text
+    dispute = re.search(r'<form[^>]*id="dispute-form".*?</form>', refused.text, re.S)
+    assert dispute and f'value="{reason}"' in dispute.group(0)
+    assert 'id="typed-moved"' in refused.text and "改派申请" in refused.text
+
+
+def test_a_reply_typed_while_a_colleague_resolved_is_shown_to_copy(client: TestClient, services: Services) -> None:
+    number = _in_progress_with_housing(client, services)
+    tab_b = _two_tabs(client, number)
+    assert act(client, number, "resolve", text="已处理。").status_code == 303  # type: ignore[attr-defined]
+    refused = client.post(f"/tickets/{number}/resolve", data={**tab_b, "text": REPLY})
+    assert refused.status_code == 409 and 'id="resolve-form"' not in refused.text
+    lost = re.search(r'<div class="notice" role="status" id="typed-lost">.*?</div>', refused.text, re.S)
+    assert lost and REPLY in lost.group(0)
+

@@ -150,6 +150,9 @@ def time_left(deadline: dt.datetime | str | None, now: dt.datetime) -> str:
 SESSION_EXPIRED_KEPT = "登录已过期，请重新登录，您填写的内容已保留。"
 SESSION_EXPIRED = "登录已过期，请重新登录。"
 KEPT_FORM_RESTORED = "刚才的提交未能完成：页面已过期（登录已过期，或在其他页面重新登录过）。您填写的内容已恢复，请核对后重新提交。"
+# A form refused because the ticket moved on (409): what was typed stays on the page.
+TYPED_MOVED = "您刚才填写的{was}内容已填入下方「{now}」，请核对后再提交。"
+TYPED_NOT_SAVED = "您刚才填写的内容没有保存（该表单已不适用于工单的最新状态），可复制使用："
 KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可复制使用）"
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
 

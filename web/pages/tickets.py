@@ -30,7 +30,7 @@ from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
 from web.errors import status_of
 from web.messages import describe
-from web.pages.labels import PART_ROLES_ZH, PART_STATUS_ZH, label
+from web.pages.labels import ACTIONS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TYPED_MOVED, TYPED_NOT_SAVED, label
 from web.pages.site import Site
 from web.services import Services
 from web.telephony import pbx_bridge
@@ -183,6 +183,39 @@ DONE_MESSAGES = {"filed": "已受理，请转办或直接办结。", "transfer":
 DONE_MESSAGES["request_extension"] = DONE_MESSAGES["extend"]  # the staff API's name for the same form
 
 
+# The posted form's name -> the allowed action that shows it (the rest are the same name).
+FORM_ACTION = {"extend": "request_extension"}
+# When the ticket moved on and the posted form is gone, the form its words belong in now: a
+# 退单 reason typed while someone else accepted is a 改派申请 reason (DESIGN.md's words).
+TYPED_GOES_TO = {"return": "dispute", "dispute": "return"}
+
+
+def form_shown(action: str, context: dict[str, Any]) -> bool:
+    """Whether ticket.html shows the form posting to `action` (the conditions it uses)."""
+    allowed = FORM_ACTION.get(action, action)
+    if allowed not in context["actions"]:
+        return False
+    if allowed == "request_extension" and context["extension"]:
+        return False
+    if allowed == "decide_dispute" and not context["dispute"]:
+        return False
+    return True
+
+
+def typed_back(posted: str | None, form: FormData | None, context: dict[str, Any]) -> dict[str, Any]:
+    """Where the words of a refused form go on the page shown again: its own form when the
+    page still has it, else the form they belong in now (`typed_into`), else a box to copy
+    them from (`typed_lost`). Nothing typed is thrown away because someone else acted first."""
+    text = str(form.get("text") or "").strip() if form is not None else ""
+    if posted is None or not text or form_shown(posted, context):
+        return {"typed_into": posted, "typed_moved": None, "typed_lost": None}
+    other = TYPED_GOES_TO.get(posted)
+    if other is not None and form_shown(other, context):
+        return {"typed_into": other, "typed_lost": None,
+                "typed_moved": TYPED_MOVED.format(was=ACTIONS_ZH.get(posted, posted), now=ACTIONS_ZH.get(other, other))}
+    return {"typed_into": None, "typed_moved": None, "typed_lost": text, "typed_lost_label": TYPED_NOT_SAVED}
+
+
 async def ticket_page(request: Request, *, error: str | None = None, status: int = 200,
                       form: FormData | None = None) -> Response:
     site, user = _site(request), request.state.user
@@ -193,8 +226,9 @@ async def ticket_page(request: Request, *, error: str | None = None, status: int
     call = request.query_params.get("call", "")
     if done and call.startswith("dial_"):
         done = f"{done}{label(call)}。"
-    context.update(error=error, done=done, form=form or {}, posted=request.path_params.get("action"),
-                   bridge_on=pbx_bridge(request.app.state) is not None)
+    posted = request.path_params.get("action")
+    context.update(error=error, done=done, form=form or {}, posted=posted,
+                   bridge_on=pbx_bridge(request.app.state) is not None, **typed_back(posted, form, context))
     return site.render(request, "ticket.html", context, status)
 
 
