@@ -219,8 +219,9 @@ def _transfer(session: Session, actor: Actor, ticket: Ticket, params: Params, co
     if unit.code != proposed:
         routing = {"source": "operator", "by": actor.label,
                    "picked": "suggestion" if params.get("source") == "suggestion" else "picker"}
-    lifecycle.transfer(session, ticket, unit, actor, note=optional_text(params, "note"), routing=routing,
-                       learn_from=context.city, now=context.now, entry=entry, deadlines=context.deadlines)
+    moved = lifecycle.transfer(session, ticket, unit, actor, note=optional_text(params, "note"), routing=routing,
+                               learn_from=context.city, now=context.now, entry=entry, deadlines=context.deadlines)
+    notices.tell_new_work(session, ticket, moved, now=context.now)
     if co_units:
         co_handling.add_co_units(session, ticket, co_units, actor, now=context.now)
 

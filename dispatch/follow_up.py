@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from dispatch import lifecycle
+from dispatch import lifecycle, notices
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import IllegalTransition, InvalidInput, Reason
@@ -43,8 +43,10 @@ def follow_up(session: Session, ticket: Ticket, actor: Actor, outcome: FollowUpO
     note = (note or "").strip() or None
     rating = outcome.rating
     if rating is not None:
-        return lifecycle.rate(session, ticket, rating, actor, note=note, now=now,
-                              expected_version=expected_version, reopening=reopening)
+        rated = lifecycle.rate(session, ticket, rating, actor, note=note, now=now,
+                               expected_version=expected_version, reopening=reopening)
+        notices.tell_new_work(session, ticket, rated, now=now)
+        return rated
     lifecycle.check_version(ticket, expected_version)
     if State(ticket.state) is not State.RESOLVED:
         raise IllegalTransition(ticket.state, "follow_up", ticket.number)
@@ -189,4 +191,6 @@ def rate_as_citizen(session: Session, ticket: Ticket, rating: Rating, actor: Act
     """The citizen's own rating (web or SMS), of their ticket or of the one it was merged into."""
     if State(ticket.state) is State.MERGED:
         return rate_duplicate(session, ticket, rating, actor, note=note, now=now)
-    return lifecycle.rate(session, ticket, rating, actor, note=note, now=now, reopening=reopening)
+    rated = lifecycle.rate(session, ticket, rating, actor, note=note, now=now, reopening=reopening)
+    notices.tell_new_work(session, ticket, rated, now=now)
+    return rated

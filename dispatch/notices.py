@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, select, update
+from sqlalchemy import Integer, Select, bindparam, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import CHINA, utcnow
 from dispatch.models import Notice, Ticket, TicketEvent, Transfer, Unit
 from dispatch.paging import COUNT_LIMIT, Bounded, Page, page_of
+from dispatch.states import FINISHED_STATES
 from dispatch.vocabulary import (
     ADDITION_ZH,
     DECISION_NOTE_ZH,
@@ -32,6 +33,9 @@ from dispatch.vocabulary import (
     EXTENSION_APPROVED_ZH,
     EXTENSION_REFUSED_ZH,
     FORWARD_WITHDRAWN_ZH,
+    REOPENED_BY_DISPATCH_ZH,
+    REOPENED_ZH,
+    TRANSFERRED_ZH,
     NEW_DEADLINE_ZH,
     NOTICE_TIME_FORMAT_ZH,
     UNIT_SIGNATURE_ZH,
@@ -53,6 +57,8 @@ class NoticeKind(enum.StrEnum):
     EXTENSION = "extension"     # 延期: a supervisor approved or refused the unit's request
     DISPUTE = "dispute"         # 改派申请: a supervisor upheld or refused the unit's request
     ADDITION = "addition"       # 市民补充: the citizen added to the ticket
+    TRANSFERRED = "transferred"  # 转办: a new ticket for the unit to accept
+    REOPENED = "reopened"       # 重办: the unit's resolved ticket came back (unsatisfied, or dispatch)
 
 
 # Texted to the duty phone too. A near-due ticket is texted in the day's digest instead of
@@ -135,6 +141,22 @@ def tell_addition(session: Session, ticket: Ticket, event: TicketEvent, *,
     return tell(session, unit, NoticeKind.ADDITION, f"addition:event:{event.id}", text, ticket=ticket, now=now)
 
 
+def tell_new_work(session: Session, ticket: Ticket, event: TicketEvent, *,
+                  now: dt.datetime | None = None) -> Notice | None:
+    """New work in the unit's inbox, told like every other notice: a transfer to the unit,
+    or a 重办 (the citizen unsatisfied, or dispatch) of its ticket. Other events: nothing."""
+    unit = session.get(Unit, event.unit_id) if event.unit_id else None
+    if unit is None or event.action not in ("transfer", "reopen"):
+        return None
+    if event.action == "transfer":
+        kind, text = NoticeKind.TRANSFERRED, TRANSFERRED_ZH
+    else:
+        kind = NoticeKind.REOPENED
+        text = REOPENED_ZH if (event.data or {}).get("rating") else REOPENED_BY_DISPATCH_ZH
+    return tell(session, unit, kind, f"{kind.value}:event:{event.id}",
+                text.format(number=ticket.number, title=ticket.title), ticket=ticket, now=now)
+
+
 def tell_extension_decided(session: Session, ticket: Ticket, event: TicketEvent, *,
                            now: dt.datetime | None = None) -> Notice | None:
     """The unit that asked for more time hears the decision, and the new deadline."""
@@ -201,6 +223,9 @@ class NoticeView:
     text: str
     created_at: dt.datetime
     read_at: dt.datetime | None
+    # About a ticket finished since (resolved, closed ...): nothing left to act on, so the
+    # unit's page shows it as done and leaves it out of the unread count (see latest()).
+    ticket_finished: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "unit_id": self.unit_id, "ticket": self.ticket_number, "kind": self.kind,
@@ -230,13 +255,23 @@ class Latest:
     unread: Bounded
 
 
+# A notice asks the unit to act on its ticket; once the ticket is finished there is nothing
+# left to do, whether or not someone read it, so it is not counted as unread: the count
+# matches the open work. It stays in the list, shown as done; read_at is left as it was.
+_FINISHED = [literal_column(f"'{state.value}'") for state in sorted(FINISHED_STATES)]
+
+
 def _latest_statement() -> Select[Any]:
     # Unread ones counted up to COUNT_LIMIT ("1000+"): a unit that never marks them read
     # gathers one a ticket, hundreds of thousands in a big city.
-    unread = select(Notice.id).where(Notice.unit_id == bindparam("unit"), Notice.read_at.is_(None)) \
+    about = Ticket.__table__.alias("about")
+    unread = select(Notice.id).outerjoin(about, about.c.id == Notice.ticket_id) \
+        .where(Notice.unit_id == bindparam("unit"), Notice.read_at.is_(None),
+               or_(Notice.ticket_id.is_(None), about.c.state.not_in(_FINISHED))) \
         .limit(bindparam("upto", type_=Integer)).subquery()
     return (select(Notice.id, Notice.unit_id, Ticket.number, Notice.kind, Notice.text, Notice.created_at,
-                   Notice.read_at, select(func.count()).select_from(unread).scalar_subquery())
+                   Notice.read_at, func.coalesce(Ticket.state.in_(_FINISHED), False),
+                   select(func.count()).select_from(unread).scalar_subquery())
             .outerjoin(Ticket, Ticket.id == Notice.ticket_id).where(Notice.unit_id == bindparam("unit"))
             .order_by(Notice.id.desc()).limit(bindparam("shown", type_=Integer)))
 
@@ -249,7 +284,8 @@ def latest(session: Session, unit_id: int, *, shown: int = 20, count_limit: int 
     statement (no notice: none unread)."""
     rows = session.execute(_LATEST, {"unit": unit_id, "upto": count_limit + 1, "shown": shown}).all()
     unread = int(rows[0][-1]) if rows else 0
-    return Latest([NoticeView(*row[:-1]) for row in rows], Bounded.of(unread, count_limit))
+    return Latest([NoticeView(*row[:-2], ticket_finished=bool(row[-2])) for row in rows],
+                  Bounded.of(unread, count_limit))
 
 
 def mark_read(session: Session, unit_id: int, notice_ids: list[int] | None = None, *,

@@ -127,16 +127,38 @@ class Line:
     near: bool
 
 
+# The inbox shown in part, as its counts name them: what waits to be taken (待签收), near
+# due (临期) or overdue (超期). None: all of it.
+SHOWN = ("new", "near", "overdue")
+# Own tickets waiting to be taken: transferred, or reopened (重办) and not yet taken again.
+NEW_STATES = tuple(sorted((State.TRANSFERRED.value, State.REOPENED.value)))
+
+
+def _shown(show: str | None, tickets: Any, transfers: Any | None) -> list[Any]:
+    """The conditions of one part of the inbox, on an own ticket (`transfers` None) or a part."""
+    if show == "new":
+        if transfers is None:
+            return [tickets.c.state.in_(_literals(NEW_STATES))]
+        return [transfers.c.outcome == literal_column(f"'{TransferOutcome.PENDING.value}'")]
+    if show == "near":
+        return [tickets.c.deadline >= bindparam("now"), tickets.c.deadline < bindparam("soon")]
+    if show == "overdue":
+        return [tickets.c.deadline < bindparam("now")]
+    return []
+
+
 @functools.cache
-def _page_statement() -> Any:
+def _page_statement(show: str | None = None) -> Any:
     t, p = Ticket.__table__.alias("t"), Transfer.__table__.alias("p")
     nothing, reach = literal_column("NULL"), bindparam("reach", type_=Integer)
     # Each source at most `reach` (offset + page) deep in the page's order: the page's lines
     # are among them. A part's id orders the lines of one ticket (NULL: the unit's own).
+    states = NEW_STATES if show == "new" else STATES
     own = [select(t.c.id, cast(nothing, Integer).label("part_id"), nothing.label("role"), nothing.label("outcome"))
-           .where(t.c.unit_id == bindparam("unit"), t.c.state == literal_column(f"'{state}'")) for state in STATES]
+           .where(t.c.unit_id == bindparam("unit"), t.c.state == literal_column(f"'{state}'"),
+                  *_shown(show if show != "new" else None, t, None)) for state in states]
     owed = select(t.c.id, p.c.id.label("part_id"), p.c.role, p.c.outcome).select_from(
-        p.join(t, t.c.id == p.c.ticket_id)).where(_owed(p, t))
+        p.join(t, t.c.id == p.c.ticket_id)).where(_owed(p, t), *_shown(show, t, p))
     sources = [select(source.order_by(*_soonest(t)).limit(reach).subquery()) for source in (*own, owed)]
     lines = union_all(*sources).subquery("l")
     s = Ticket.__table__.alias("s")
@@ -165,11 +187,16 @@ def _page_statement() -> Any:
                       paged.c.part_id.asc().nulls_first()))
 
 
-def page(session: Session, unit_id: int, now: dt.datetime, *, offset: int, size: int = 0) -> list[Line]:
-    """`size` lines of the inbox (PAGE_SIZE by default) from `offset`, in one statement."""
+def page(session: Session, unit_id: int, now: dt.datetime, *, offset: int, size: int = 0,
+         show: str | None = None) -> list[Line]:
+    """`size` lines of the inbox (PAGE_SIZE by default) from `offset`, in one statement;
+    `show` (one of SHOWN): only that part of it, the lines its count counts."""
     size = size or PAGE_SIZE
-    rows = session.execute(_page_statement(), {"unit": unit_id, "reach": offset + size, "skip": offset,
-                                               "size": size})
+    show = show if show in SHOWN else None
+    params: dict[str, Any] = {"unit": unit_id, "reach": offset + size, "skip": offset, "size": size}
+    if show in ("near", "overdue"):
+        params.update(now=now, soon=now + NEAR_DUE)
+    rows = session.execute(_page_statement(show), params)
     lines = []
     for (number, title, name, confidential, state, request_type, urgency, deadline, received_at, deadline_class,
          holder, role, outcome, escalations, sub_unit, sub_outcome, replied, waived) in rows:

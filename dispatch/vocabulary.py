@@ -230,5 +230,10 @@ PART_RETURNED_ZH = "退回：{reason}"
 
 # A knowledge base article past its review-by date, to its unit (dispatch/kb.py).
 KB_REVIEW_ZH = "知识库文章《{title}》已过复核日期（{review_by}），请复核更新。"
+
+# New work for a unit: a ticket transferred to it, and one its citizen sent back (重办).
+TRANSFERRED_ZH = "新转办工单{number}：{title}"
+REOPENED_ZH = "工单{number}市民不满意，已重办，请重新签收办理：{title}"
+REOPENED_BY_DISPATCH_ZH = "工单{number}已重办，请重新签收办理：{title}"
 # The parent resolved a ticket its sub-unit had not answered yet: the part is taken back.
 FORWARD_WITHDRAWN_ZH = "{parent}已办结工单{number}，转派给贵单位的部分已收回，无需继续办理。"

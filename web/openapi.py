@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from dispatch.actions import ACTIONS
 from dispatch.errors import Reason
+from dispatch.notices import NoticeKind
 
 TEXT = {"type": "string"}
 INT = {"type": "integer"}
@@ -83,7 +84,7 @@ SCHEMAS: dict[str, Any] = {
     "Token": _object({"token": TEXT, "token_type": {"type": "string", "enum": ["Bearer"]},
                       "expires_at": {**WHEN, "nullable": True}}, ("token", "expires_at")),
     "Notice": _object({"id": INT, "unit": TEXT, "unit_id": INT, "ticket": {**TEXT, "nullable": True},
-                       "kind": {"type": "string", "enum": ["near_due", "overdue", "escalation", "digest", "kb_review"]},
+                       "kind": {"type": "string", "enum": [kind.value for kind in NoticeKind]},
                        "text": TEXT, "created_at": WHEN, "read_at": {**WHEN, "nullable": True}},
                       ("id", "unit", "kind", "text", "created_at")),
     "NoticePage": _object({"notices": {"type": "array", "items": _ref("Notice")}, "page": INT, "pages": INT,

@@ -160,7 +160,8 @@ def test_forwarding_to_a_sub_unit_and_back(session: Session, received: Ticket, o
     assert session.scalars(select(Notice.kind).where(Notice.unit_id == gas.unit_id)).all() == ["forwarded"]
     # The sub-unit hands it back; the parent is told and may forward again.
     do(session, gas, received, "return", t0 + dt.timedelta(hours=3), reason="该管道属用户自有，非公司管网")
-    assert [n.kind for n in session.scalars(select(Notice).where(Notice.unit_id == housing.unit_id))] == ["part"]
+    assert [n.kind for n in session.scalars(select(Notice).where(Notice.unit_id == housing.unit_id))] == [
+        "transferred", "part"]
     do(session, housing, received, "forward", t0 + dt.timedelta(hours=4), unit="gas", note="请再核实")
     do(session, gas, received, "accept", t0 + dt.timedelta(hours=5))
     do(session, gas, received, "part_reply", t0 + dt.timedelta(hours=6), reply="已上门更换阀门。")
@@ -264,3 +265,21 @@ def test_a_parent_resolving_after_its_sub_unit_answered_takes_nothing_back(
     do(session, housing, received, "resolve", t0 + dt.timedelta(hours=5), reply="已换阀门。")
     assert [p.status for p in parts.part_views(session, received)] == ["replied"]
     assert "withdraw_forward" not in [a for a, _ in actions_of(session, received)]
+
+
+def test_a_unit_is_told_of_a_new_transfer_and_of_a_citizens_unsatisfied_reopen(
+        session: Session, received: Ticket, operator: Actor) -> None:
+    from dispatch import follow_up
+    from dispatch.vocabulary import Rating
+
+    t0 = received.received_at
+    housing = unit_staff(session, "housing")
+    do(session, operator, received, "transfer", t0, unit="housing")
+    do(session, housing, received, "accept", t0 + dt.timedelta(hours=1))
+    do(session, housing, received, "resolve", t0 + dt.timedelta(hours=2), reply="已修好。")
+    follow_up.rate_as_citizen(session, received, Rating.UNSATISFIED, Actor.citizen("sms"),
+                              now=t0 + dt.timedelta(hours=3))
+    assert received.state == "reopened"
+    told = list(session.scalars(select(Notice).where(Notice.unit_id == housing.unit_id).order_by(Notice.id)))
+    assert [(n.kind, n.read_at) for n in told] == [("transferred", None), ("reopened", None)]
+    assert all(received.number in n.text for n in told) and "不满意" in told[1].text

@@ -206,3 +206,42 @@ def test_the_parent_is_warned_before_resolving_over_an_open_forward_and_the_part
     listed = client.get("/api/v1/staff/notices", headers=gas).json()["notices"]
     assert [(n["kind"], n["read_at"] is None) for n in listed] == [("forwarded", True), ("forwarded", False)]
     assert "已收回" in listed[0]["text"]
+
+
+def test_the_inbox_counts_link_to_the_lines_they_count_and_a_finished_tickets_notice_is_done(
+        client: TestClient, services: Services) -> None:
+    from dispatch import unit_inbox
+    from dispatch.clock import utcnow
+
+    op, housing = bearer(services, "operator"), bearer(services, "housing")
+    waiting, taken = (file(client, f"小区燃气表箱漏气，第{i}栋。")[0] for i in (1, 2))
+    for number in (waiting, taken):
+        act(client, op, number, "transfer", unit="housing")
+    act(client, housing, taken, "accept")
+    login(client, "housing")
+    page = client.get("/unit")
+    counts = page.text.split('id="inbox-counts"')[1].split("</ul>")[0]
+    assert 'href="/unit?show=new#inbox"' in counts and 'href="/unit?show=overdue#inbox"' in counts
+    inbox = page.text.split('id="inbox"')[1].split("</table>")[0]
+    assert waiting in inbox and taken in inbox
+    new = client.get("/unit?show=new").text
+    rows = new.split('id="inbox"')[1].split("</table>")[0]
+    assert waiting in rows and taken not in rows and "只看待签收" in new
+    assert client.get("/unit?show=bogus").status_code == 200   # an unknown part: the whole inbox
+    # A page of one line: the 待签收 ticket is the first line of 待签收, whatever comes first in all.
+    with services.sessions() as session:
+        unit_id = session.scalar(select(StaffUser.unit_id).where(StaffUser.username == "housing"))
+        assert unit_id is not None
+        assert [line.number for line in unit_inbox.page(session, unit_id, utcnow(), offset=0, size=1,
+                                                         show="new")] == [waiting]
+        assert [line.number for line in unit_inbox.page(session, unit_id, utcnow(), offset=0, size=1,
+                                                         show="overdue")] == []
+    # Both transfers told the unit; the one resolved since is done, out of the unread count.
+    before = re.search(r'id="unread-count">(\d+) 条未读', page.text)
+    act(client, housing, taken, "resolve", reply="已关阀换表。")
+    after_page = client.get("/unit").text
+    after = re.search(r'id="unread-count">(\d+) 条未读', after_page)
+    assert before and after and int(after.group(1)) == int(before.group(1)) - 1
+    done = re.search(rf'<li class="read notice-transferred" data-done="true">(?:(?!</li>).)*{taken}(?:(?!</li>).)*', after_page, re.S)
+    assert done and "已办结" in done.group(0)
+

@@ -185,9 +185,11 @@ def baseline_days_label(days: int, kind: str) -> str:
 NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期",
                    "co_handling": "协办", "forwarded": "转派", "part": "协办/转派进展",
                    "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批",
-                   "addition": "市民补充"}
+                   "addition": "市民补充", "transferred": "新工单", "reopened": "重办"}
 # A unit's own tickets in its inbox, by what the unit has to do: take it (签收) or work it.
 INBOX_STATES_ZH = {"transferred": "待签收", "reopened": "重办 · 待签收", "in_progress": "已签收"}
+# The inbox shown in part (unit_inbox.SHOWN), as its counts name them.
+INBOX_SHOWN_ZH = {"new": "待签收", "near": "临期", "overdue": "超期"}
 # A unit's part in a ticket (dispatch/parts.py): its role (the words its notices use,
 # dispatch.vocabulary.PART_ROLES_ZH) and how far it got.
 PART_STATUS_ZH = {"pending": "待签收", "accepted": "已签收", "returned": "已退回", "replied": "已答复",

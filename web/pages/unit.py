@@ -21,7 +21,7 @@ from dispatch.errors import InvalidInput, Reason
 from dispatch.numbers import whole_number
 from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
-from web.pages.labels import (INBOX_STATES_ZH, NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH,
+from web.pages.labels import (INBOX_SHOWN_ZH, INBOX_STATES_ZH, NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH,
                                WEBHOOK_STATUS_ZH, time_left)
 from web.pages.site import NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
@@ -72,23 +72,24 @@ class RenderedRows:
 
 def inbox_lines(session: Session, unit_id: int, page: int = 1, *, now: dt.datetime | None = None,
                 unit_names: dict[int, str] | None = None, classes: dict[str, DeadlineClass] | None = None,
-                render: Callable[[dict[str, Any]], str] | None = None) -> dict[str, Any]:
+                render: Callable[[dict[str, Any]], str] | None = None, show: str | None = None) -> dict[str, Any]:
     """One page of the inbox (its own open tickets and the parts it owes, merged by deadline),
     the counts of all of it up to COUNT_LIMIT, and what it resolved lately: what changes only
     with a ticket (and the counts' 超期 with the minute), so the figures cache keeps it; with
     `render` (the rows' template), the rows made once (InboxRows)."""
     now = now or utcnow()
     counts = unit_inbox.counts(session, unit_id, now)
-    pages = max(1, -(-counts.total.value // unit_inbox.PAGE_SIZE))
+    show = show if show in unit_inbox.SHOWN else None
+    pages = max(1, -(-getattr(counts, show or "total").value // unit_inbox.PAGE_SIZE))
     page = min(max(1, page), pages)
-    lines = unit_inbox.page(session, unit_id, now, offset=(page - 1) * unit_inbox.PAGE_SIZE)
+    lines = unit_inbox.page(session, unit_id, now, offset=(page - 1) * unit_inbox.PAGE_SIZE, show=show)
     rows = None
     if render is not None:
         rows = InboxRows.made(render, {"inbox": lines, "unit_names": unit_names or {}, "deadline_classes": classes or {},
                                        "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
                                        "inbox_states": INBOX_STATES_ZH})
     return {"inbox": lines, "inbox_rows": rows, "recent": unit_inbox.recent(session, unit_id), "page": page,
-            "pages": pages, "counts": counts}
+            "pages": pages, "counts": counts, "show": show}
 
 
 def inbox_context(session: Session, unit_id: int, unit_names: dict[int, str],
@@ -125,6 +126,12 @@ def _page_asked(request: Request) -> int:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
+def _show_asked(request: Request) -> str | None:
+    """?show=new|near|overdue: the inbox's lines one of its counts counts (the counts link here)."""
+    show = request.query_params.get("show", "")
+    return show if show in unit_inbox.SHOWN else None
+
+
 def _inbox_reads(request: Request, user: StaffIdentity, session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
     """The inbox's reads but its lines, and the change marker the lines are cached under:
     the notices (marked read without a ticket event) and deliveries are read every time.
@@ -137,17 +144,18 @@ def _inbox_reads(request: Request, user: StaffIdentity, session: Session) -> tup
 async def inbox(request: Request) -> Response:
     site: Site = request.app.state.site
     user = request.state.user
-    page = _page_asked(request)
+    page, show = _page_asked(request), _show_asked(request)
     services, unit_id = site.services, user.unit_id
     changes, context = request.state.reads or await services.read(lambda s: _inbox_reads(request, user, s))
     # The lines from the process's figures cache, at the marker read with the rest.
     rows = site.templates.get_template("_inbox_rows.html").render
-    context |= await site.figures.get(("inbox", unit_id, page), changes, lambda now: services.read(
+    context |= await site.figures.get(("inbox", unit_id, page, show), changes, lambda now: services.read(
         lambda session: inbox_lines(session, unit_id, page, now=now, unit_names=context["unit_names"],
-                                    classes=context["deadline_classes"], render=rows)))
+                                    classes=context["deadline_classes"], render=rows, show=show)))
     if context["inbox_rows"] is None:   # a slot in a text: the rows rendered for this request
         context["inbox_rows"] = RenderedRows(rows, context)
     context["done"] = request.query_params.get("done")
+    context["shown_label"] = INBOX_SHOWN_ZH.get(show or "", "")
     return site.render(request, "unit.html", context)
 
 
