@@ -135,18 +135,26 @@ def boolean(params: Params, name: str, *, default: bool | None = None) -> bool:
 
 
 def _days(params: Params) -> int:
-    days = optional_int(params, "days", low=1, high=MAX_DAYS)
+    """Working days from 1 to MAX_DAYS: one sentence for whatever else was typed (-3, 2.5, 61),
+    which says what is wanted."""
+    try:
+        days = optional_int(params, "days", low=1, high=MAX_DAYS)
+    except InvalidInput as exc:
+        if exc.reason not in (Reason.NOT_INTEGER, Reason.OUT_OF_RANGE):
+            raise
+        days = None
     if days is None:
-        raise InvalidInput("days", Reason.OUT_OF_RANGE, low=1, high=MAX_DAYS)
+        raise InvalidInput("days", Reason.WHOLE_DAYS, low=1, high=MAX_DAYS)
     return days
 
 
-def _unit(session: Session, params: Params) -> Unit:
+def _unit(session: Session, params: Params, *, missing: Reason = Reason.UNIT_REQUIRED) -> Unit:
+    """The unit the params name; `missing`: what to say when they name none."""
     code = _raw(params, "unit")
     if code is not None and not isinstance(code, str):   # 123, ["housing"]: a code is text
         raise InvalidInput("unit", Reason.NOT_TEXT)
     if code is None or not code.strip():
-        raise InvalidInput("unit", Reason.UNIT_REQUIRED)
+        raise InvalidInput("unit", missing)
     unit = session.scalar(select(Unit).where(Unit.code == code.strip()))
     if unit is None:
         raise InvalidInput("unit", Reason.UNKNOWN_UNIT, code=code.strip())
@@ -260,7 +268,7 @@ def _part_reply(session: Session, actor: Actor, ticket: Ticket, params: Params, 
 
 
 def _forward(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    forwarding.forward(session, ticket, actor, _unit(session, params), note=optional_text(params, "note"),
+    forwarding.forward(session, ticket, actor, _unit(session, params, missing=Reason.SUB_UNIT_REQUIRED), note=optional_text(params, "note"),
                        now=context.now)
 
 

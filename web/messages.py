@@ -62,6 +62,8 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.CO_UNIT_REPEATED: "协办单位「{unit}」重复了。",
     Reason.NOT_A_SUB_UNIT: "「{unit}」不是「{parent}」的下级单位，只能转派给本单位的下级单位。",
     Reason.UNIT_REQUIRED: "请选择承办单位（单位代码）。",
+    Reason.SUB_UNIT_REQUIRED: "请选择要转派的下级单位。",
+    Reason.WHOLE_DAYS: "{field}应为 {low} 到 {high} 之间的整数（工作日）。",
     Reason.UNKNOWN_TICKET: "没有工单「{number}」。",
     Reason.MERGE_INTO_ITSELF: "工单不能合并到它自己。",
     Reason.MERGE_TARGET_CLOSED: "工单「{number}」的状态为「{state}」，不能作为主工单。",

@@ -245,3 +245,31 @@ def test_the_inbox_counts_link_to_the_lines_they_count_and_a_finished_tickets_no
     done = re.search(rf'<li class="read notice-transferred" data-done="true">(?:(?!</li>).)*{taken}(?:(?!</li>).)*', after_page, re.S)
     assert done and "已办结" in done.group(0)
 
+
+def test_a_sub_unit_reads_its_own_steps_and_forwarding_without_a_choice_names_the_sub_unit(
+        client: TestClient, services: Services) -> None:
+    add_unit_staff(services, "gas", "gas")
+    add_unit_staff(services, "transport", "transport")
+    op, housing = bearer(services, "operator"), bearer(services, "housing")
+    number, _ = file(client, "小区燃气表箱漏气，路面也没有恢复。")
+    act(client, op, number, "transfer", unit="housing", co_units=["transport"])
+    act(client, housing, number, "accept")
+    login(client, "housing")
+    page = client.get(f"/tickets/{number}")
+    refused = client.post(f"/tickets/{number}/forward", data={
+        "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)), "unit_code": ""})
+    assert refused.status_code == 422 and "请选择要转派的下级单位" in refused.text
+    assert act(client, housing, number, "forward", 422)["message"] == "请选择要转派的下级单位。"
+    act(client, housing, number, "forward", unit="gas")
+
+    login(client, "gas")
+    page = client.get(f"/tickets/{number}").text
+    forms = page.split('id="accept-form"')[0].rsplit('<section class="card">', 1)[1] + page.split('id="return-form"')[1].split("</form>")[0]
+    assert "退回上级单位" in forms and "签收转派" in forms and "退单" not in forms and "协办" not in forms
+    act(client, bearer(services, "gas"), number, "accept")
+    reply = client.get(f"/tickets/{number}").text.split('id="part-reply"')[1].split("</section>")[0]
+    assert "下级单位答复" in reply and "答复上级单位" in reply and "协办" not in reply
+
+    login(client, "transport")   # a co-handling unit keeps the words of 协办
+    page = client.get(f"/tickets/{number}").text
+    assert "退回协办" in page.split('id="return-form"')[1].split("</form>")[0]

@@ -190,6 +190,14 @@ NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation"
 INBOX_STATES_ZH = {"transferred": "待签收", "reopened": "重办 · 待签收", "in_progress": "已签收"}
 # The inbox shown in part (unit_inbox.SHOWN), as its counts name them.
 INBOX_SHOWN_ZH = {"new": "待签收", "near": "临期", "overdue": "超期"}
+# The forms of a unit acting on its part, in its role's words: a 协办 unit replies to and
+# returns to the lead; a sub-unit (转派) to its parent (DESIGN.md: 二次派单).
+PART_FORMS_ZH = {
+    "co": {"accept": "签收协办", "return_heading": "退回协办", "return_label": "退回理由（不属于本单位职责时）",
+           "return_button": "退回协办", "reply_heading": "协办答复", "reply_label": "答复主办单位"},
+    "forward": {"accept": "签收转派", "return_heading": "退回上级单位", "return_label": "退回上级单位的理由",
+                "return_button": "退回上级单位", "reply_heading": "下级单位答复", "reply_label": "答复上级单位"},
+}
 # A unit's part in a ticket (dispatch/parts.py): its role (the words its notices use,
 # dispatch.vocabulary.PART_ROLES_ZH) and how far it got.
 PART_STATUS_ZH = {"pending": "待签收", "accepted": "已签收", "returned": "已退回", "replied": "已答复",

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
-from dispatch import disputes, flags, forwarding, lifecycle, queries, similarity, telephony
+from dispatch import disputes, flags, forwarding, lifecycle, parts, queries, similarity, telephony
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import CatalogueEntry, Ticket, Unit
 from dispatch.public import ticket_by_number
@@ -30,7 +30,7 @@ from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
 from web.errors import status_of
 from web.messages import describe
-from web.pages.labels import ACTIONS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TYPED_MOVED, TYPED_NOT_SAVED, label
+from web.pages.labels import ACTIONS_ZH, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TYPED_MOVED, TYPED_NOT_SAVED, label
 from web.pages.site import Site
 from web.services import Services
 from web.telephony import pbx_bridge
@@ -164,6 +164,10 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
             context["similar"] = similarity.similar_to_ticket(session, ticket, days=services.settings.similar_days,
                                                               places=services.places,
                                                               index=services.similar_index)
+    # The actor's own part (协办 or 转派) names its forms in its role's words.
+    mine = parts.open_part(session, ticket, user.actor.unit_id) \
+        if user.role is Role.UNIT_STAFF and ticket.unit_id != user.actor.unit_id else None
+    context["part_forms"] = PART_FORMS_ZH.get(mine.role) if mine is not None else None
     context.update(part_roles=PART_ROLES_ZH, part_status=PART_STATUS_ZH,
                    sub_units=forwarding.sub_units(session, ticket.unit_id) if "forward" in actions else [])
     if "handover" in actions:
