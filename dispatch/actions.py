@@ -23,7 +23,7 @@ from dispatch.numbers import MAX_INT, MIN_INT, whole_number
 from dispatch.staff_view import visible_ticket
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.units import City
-from dispatch.vocabulary import FollowUpOutcome, Role, TransferOutcome
+from dispatch.vocabulary import SUB_UNIT_WANTED_ZH, UNIT_WANTED_ZH, FollowUpOutcome, Role, TransferOutcome
 
 # Names the ticket page posted before the API existed; both spellings mean the same action.
 ACTION_ALIASES = {"extend": "request_extension"}
@@ -135,26 +135,19 @@ def boolean(params: Params, name: str, *, default: bool | None = None) -> bool:
 
 
 def _days(params: Params) -> int:
-    """Working days from 1 to MAX_DAYS: one sentence for whatever else was typed (-3, 2.5, 61),
-    which says what is wanted."""
-    try:
-        days = optional_int(params, "days", low=1, high=MAX_DAYS)
-    except InvalidInput as exc:
-        if exc.reason not in (Reason.NOT_INTEGER, Reason.OUT_OF_RANGE):
-            raise
-        days = None
+    days = optional_int(params, "days", low=1, high=MAX_DAYS)
     if days is None:
-        raise InvalidInput("days", Reason.WHOLE_DAYS, low=1, high=MAX_DAYS)
+        raise InvalidInput("days", Reason.OUT_OF_RANGE, low=1, high=MAX_DAYS)
     return days
 
 
-def _unit(session: Session, params: Params, *, missing: Reason = Reason.UNIT_REQUIRED) -> Unit:
-    """The unit the params name; `missing`: what to say when they name none."""
+def _unit(session: Session, params: Params, *, what: str = UNIT_WANTED_ZH) -> Unit:
+    """The unit the params name; `what`: the kind of unit asked for when they name none."""
     code = _raw(params, "unit")
     if code is not None and not isinstance(code, str):   # 123, ["housing"]: a code is text
         raise InvalidInput("unit", Reason.NOT_TEXT)
     if code is None or not code.strip():
-        raise InvalidInput("unit", missing)
+        raise InvalidInput("unit", Reason.UNIT_REQUIRED, what=what)
     unit = session.scalar(select(Unit).where(Unit.code == code.strip()))
     if unit is None:
         raise InvalidInput("unit", Reason.UNKNOWN_UNIT, code=code.strip())
@@ -268,7 +261,8 @@ def _part_reply(session: Session, actor: Actor, ticket: Ticket, params: Params, 
 
 
 def _forward(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    forwarding.forward(session, ticket, actor, _unit(session, params, missing=Reason.SUB_UNIT_REQUIRED), note=optional_text(params, "note"),
+    forwarding.forward(session, ticket, actor, _unit(session, params, what=SUB_UNIT_WANTED_ZH),
+                       note=optional_text(params, "note"),
                        now=context.now)
 
 

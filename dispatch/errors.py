@@ -32,9 +32,7 @@ class Reason(enum.StrEnum):
     NO_PHONE_TO_FLAG = "no_phone_to_flag"
     UNKNOWN_UNIT = "unknown_unit"              # code
     INACTIVE_UNIT = "inactive_unit"            # unit
-    UNIT_REQUIRED = "unit_required"
-    SUB_UNIT_REQUIRED = "sub_unit_required"    # forwarding names no sub-unit
-    WHOLE_DAYS = "whole_days"                  # low, high: a number of days, not a whole one in range
+    UNIT_REQUIRED = "unit_required"            # what: the kind of unit asked for
     BAD_UNIT_LIST = "bad_unit_list"            # a list of unit codes was expected
     CO_UNIT_IS_LEAD = "co_unit_is_lead"        # unit
     CO_UNIT_REPEATED = "co_unit_repeated"      # unit

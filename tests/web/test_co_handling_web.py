@@ -259,7 +259,8 @@ def test_a_sub_unit_reads_its_own_steps_and_forwarding_without_a_choice_names_th
     refused = client.post(f"/tickets/{number}/forward", data={
         "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)), "unit_code": ""})
     assert refused.status_code == 422 and "请选择要转派的下级单位" in refused.text
-    assert act(client, housing, number, "forward", 422)["message"] == "请选择要转派的下级单位。"
+    refusal = act(client, housing, number, "forward", 422)
+    assert refusal["message"] == "请选择要转派的下级单位。" and refusal["reason"] == "unit_required"   # as documented
     act(client, housing, number, "forward", unit="gas")
 
     login(client, "gas")
