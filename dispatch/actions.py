@@ -23,7 +23,7 @@ from dispatch.numbers import MAX_INT, MIN_INT, whole_number
 from dispatch.staff_view import visible_ticket
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.units import City
-from dispatch.vocabulary import SUB_UNIT_WANTED_ZH, UNIT_WANTED_ZH, FollowUpOutcome, Role, TransferOutcome
+from dispatch.vocabulary import FollowUpOutcome, Role, TransferOutcome
 
 # Names the ticket page posted before the API existed; both spellings mean the same action.
 ACTION_ALIASES = {"extend": "request_extension"}
@@ -141,8 +141,9 @@ def _days(params: Params) -> int:
     return days
 
 
-def _unit(session: Session, params: Params, *, what: str = UNIT_WANTED_ZH) -> Unit:
-    """The unit the params name; `what`: the kind of unit asked for when they name none."""
+def _unit(session: Session, params: Params, *, what: str = "unit") -> Unit:
+    """The unit the params name; `what`: the kind of unit asked for when they name none
+    ("unit", "sub_unit": words in web/messages.py)."""
     code = _raw(params, "unit")
     if code is not None and not isinstance(code, str):   # 123, ["housing"]: a code is text
         raise InvalidInput("unit", Reason.NOT_TEXT)
@@ -261,7 +262,7 @@ def _part_reply(session: Session, actor: Actor, ticket: Ticket, params: Params, 
 
 
 def _forward(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    forwarding.forward(session, ticket, actor, _unit(session, params, what=SUB_UNIT_WANTED_ZH),
+    forwarding.forward(session, ticket, actor, _unit(session, params, what="sub_unit"),
                        note=optional_text(params, "note"),
                        now=context.now)
 

@@ -22,7 +22,6 @@ from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.models import CatalogueEntry, CatalogueVersion, Unit
 from dispatch.staff_activity import ActivityKind, record
 from dispatch.units import City
-from dispatch.vocabulary import UNIT_WANTED_ZH
 
 MAX_TERMS = 60
 TERM_CHARS = (2, 30)   # one character would match nearly every text
@@ -128,7 +127,7 @@ def edit_entry(session: Session, city: City, code: str, change: EntryChange, act
             raise InvalidInput("unit", Reason.UNKNOWN_UNIT, code=change.unit_code)
         unit_id = unit.id
     elif not change.local:
-        raise InvalidInput("unit", Reason.UNIT_REQUIRED, what=UNIT_WANTED_ZH)
+        raise InvalidInput("unit", Reason.UNIT_REQUIRED, what="unit")
     classes = city.catalogue.deadline_classes if city.catalogue else {}
     deadline_class = change.deadline_class or None
     if deadline_class is not None and deadline_class not in classes:

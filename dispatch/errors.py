@@ -32,7 +32,7 @@ class Reason(enum.StrEnum):
     NO_PHONE_TO_FLAG = "no_phone_to_flag"
     UNKNOWN_UNIT = "unknown_unit"              # code
     INACTIVE_UNIT = "inactive_unit"            # unit
-    UNIT_REQUIRED = "unit_required"            # what: the kind of unit asked for
+    UNIT_REQUIRED = "unit_required"            # what: "unit" or "sub_unit"
     BAD_UNIT_LIST = "bad_unit_list"            # a list of unit codes was expected
     CO_UNIT_IS_LEAD = "co_unit_is_lead"        # unit
     CO_UNIT_REPEATED = "co_unit_repeated"      # unit

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dispatch import follow_up, lifecycle, notices
 from dispatch.actors import Actor
@@ -154,7 +154,13 @@ def ticket_to_rate(session: Session, phone: str) -> Ticket | None:
     def asked(kind: Kind) -> Any:
         return exists().where(OutboxMessage.ticket_id == Ticket.id, OutboxMessage.kind == kind.value)
 
+    # A duplicate waits only while its main ticket has a result (follow_up.may_rate): a main
+    # reopened since is being handled again, and rating it would fail.
+    main = aliased(Ticket, name="main_ticket")
+    main_has_result = exists().where(main.id == Ticket.merged_into_id, main.state.in_(
+        [State.RESOLVED.value, State.CLOSED.value, State.ANSWERED.value]))
     waiting = or_(and_(Ticket.state == State.RESOLVED.value, asked(Kind.RESOLVED)),
-                  and_(Ticket.state == State.MERGED.value, Ticket.rating.is_(None), asked(Kind.MAIN_RESOLVED)))
+                  and_(Ticket.state == State.MERGED.value, Ticket.rating.is_(None), asked(Kind.MAIN_RESOLVED),
+                       main_has_result))
     return session.scalar(select(Ticket).where(Ticket.phone == phone, waiting)
                           .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))

@@ -182,12 +182,15 @@ def _masked_names(text: str, names: list[str] | None) -> str:
     return text
 
 
-def _national(digits: str) -> str:
-    """A phone number's digits without +86 / 0086 / 86, for comparing two writings of one number."""
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) - len(prefix) >= 10:
-            return digits[len(prefix):]
-    return digits
+def _e164(digits: str) -> str | None:
+    """A phone number as stored (dispatch.phone), to compare two writings of one number."""
+    from dispatch.errors import InvalidInput
+    from dispatch.phone import normalise_phone
+
+    try:
+        return normalise_phone(digits)
+    except InvalidInput:
+        return None
 
 
 def mask_reply_for_citizen(text: str, names: list[str] | None = None, own_phone: str | None = None) -> str:
@@ -195,10 +198,10 @@ def mask_reply_for_citizen(text: str, names: list[str] | None = None, own_phone:
     file; a lookup with the query code): the phone numbers the unit gives to call back stay
     whole, since the citizen must be able to dial them. ID numbers, the citizen's own number
     and the given names are masked as everywhere else."""
-    own = _national(_NOT_DIGIT.sub("", own_phone)) if own_phone else None
+    own = _e164(own_phone) if own_phone else None
 
     def keep(kind: str, digits: str) -> bool:
-        return kind in ("mobile", "landline") and _national(digits) != own and _national(digits).lstrip("0") != own
+        return kind in ("mobile", "landline") and (own is None or _e164(digits) != own)
 
     if len(_DIGIT.findall(text)) >= _FEWEST_DIGITS:
         text = _masked_numbers(text, keep=keep)

@@ -14,13 +14,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, literal_column, or_, select, update
+from sqlalchemy import Integer, Select, bindparam, exists, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch import outbox
 from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import CHINA, utcnow
+from dispatch.masking import mask_text
 from dispatch.models import Notice, Ticket, TicketEvent, Transfer, Unit
 from dispatch.paging import COUNT_LIMIT, Bounded, Page, page_of
 from dispatch.states import FINISHED_STATES
@@ -70,6 +71,10 @@ def tell(session: Session, unit: Unit, kind: NoticeKind, key: str, text: str, *,
          ticket: Ticket | None = None, now: dt.datetime | None = None) -> Notice | None:
     """Tell the unit once: the new notice, or None when one with this key was already told."""
     now = now or utcnow()
+    if ticket is not None and ticket.confidential:
+        # 保密: the unit's pages mask the citizen's name and numbers, and so does every notice
+        # (the title and a quoted addition may hold them).
+        text = mask_text(text, [ticket.name] if ticket.name else [])
     notice = Notice(unit_id=unit.id, ticket_id=ticket.id if ticket else None, kind=kind.value, key=key,
                     text=text, created_at=now)
     # Cheap check first; the unique key still decides when two processes race.
@@ -230,7 +235,8 @@ class NoticeView:
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "unit_id": self.unit_id, "ticket": self.ticket_number, "kind": self.kind,
                 "text": self.text, "created_at": self.created_at.isoformat(),
-                "read_at": self.read_at.isoformat() if self.read_at else None}
+                "read_at": self.read_at.isoformat() if self.read_at else None,
+                "ticket_finished": self.ticket_finished}
 
 
 def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, page: int = 1,
@@ -239,13 +245,16 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
     statement = select(Notice).order_by(Notice.id.desc())
     if unit_id is not None:
         statement = statement.where(Notice.unit_id == unit_id)
-    if unread_only:
-        statement = statement.where(Notice.read_at.is_(None))
+    if unread_only:   # as the unit's page counts them: not those about a finished ticket
+        finished = exists().where(Ticket.id == Notice.ticket_id, Ticket.state.in_(_FINISHED))
+        statement = statement.where(Notice.read_at.is_(None), ~finished)
     found = page_of(session, statement, page, page_size, count_limit=count_limit)
     ids = {n.ticket_id for n in found.items if n.ticket_id is not None}
-    numbers = {i: n for i, n in session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids)))} if ids else {}
-    views = [NoticeView(n.id, n.unit_id, numbers.get(n.ticket_id) if n.ticket_id else None, n.kind, n.text,
-                        n.created_at, n.read_at) for n in found.items]
+    tickets = {i: (number, state in FINISHED_VALUES) for i, number, state in session.execute(
+        select(Ticket.id, Ticket.number, Ticket.state).where(Ticket.id.in_(ids)))} if ids else {}
+    views = [NoticeView(n.id, n.unit_id, *tickets.get(n.ticket_id, (None, False))[:1], n.kind, n.text,
+                        n.created_at, n.read_at, ticket_finished=tickets.get(n.ticket_id, (None, False))[1])
+             for n in found.items]
     return Page(views, found.page, found.pages, found.total, found.more)
 
 
@@ -259,6 +268,7 @@ class Latest:
 # left to do, whether or not someone read it, so it is not counted as unread: the count
 # matches the open work. It stays in the list, shown as done; read_at is left as it was.
 _FINISHED = [literal_column(f"'{state.value}'") for state in sorted(FINISHED_STATES)]
+FINISHED_VALUES = frozenset(state.value for state in FINISHED_STATES)
 
 
 def _latest_statement() -> Select[Any]:

@@ -235,9 +235,5 @@ KB_REVIEW_ZH = "知识库文章《{title}》已过复核日期（{review_by}）�
 TRANSFERRED_ZH = "新转办工单{number}：{title}"
 REOPENED_ZH = "工单{number}市民不满意，已重办，请重新签收办理：{title}"
 REOPENED_BY_DISPATCH_ZH = "工单{number}已重办，请重新签收办理：{title}"
-# What a form that names no unit asks for (Reason.UNIT_REQUIRED's {what}).
-UNIT_WANTED_ZH = "承办单位（单位代码）"
-SUB_UNIT_WANTED_ZH = "要转派的下级单位"
-
 # The parent resolved a ticket its sub-unit had not answered yet: the part is taken back.
 FORWARD_WITHDRAWN_ZH = "{parent}已办结工单{number}，转派给贵单位的部分已收回，无需继续办理。"

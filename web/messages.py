@@ -324,6 +324,10 @@ class _Data(dict):  # type: ignore[type-arg]
         return ""
 
 
+# What a form that names no unit asks for (Reason.UNIT_REQUIRED's `what`).
+UNIT_WANTED_ZH = {"unit": "承办单位（单位代码）", "sub_unit": "要转派的下级单位"}
+
+
 def _shown(key: str, value: Any) -> str:
     # Imported here: web.pages imports this module (through web.errors) as it loads.
     from web.pages.labels import action_label, calendar_kind_label, label
@@ -336,6 +340,8 @@ def _shown(key: str, value: Any) -> str:
         return VALUE_KINDS_ZH.get(value, str(value))
     if key == "problem":   # json's words may end with what it found ("Invalid \\escape: 'q'")
         return next((zh for en, zh in JSON_PROBLEMS_ZH.items() if str(value).startswith(en)), str(value))
+    if key == "what":
+        return UNIT_WANTED_ZH.get(value, str(value))
     if key == "depth":
         return CATALOGUE_KEYS_ZH.get(value, str(value))
     if key == "state":

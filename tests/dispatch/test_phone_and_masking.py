@@ -275,3 +275,12 @@ def test_a_number_right_after_a_chinese_word_is_masked_in_a_log_line_with_identi
 def test_public_text_masks_a_number_even_when_letters_are_glued_to_it() -> None:
     """What a citizen writes is no machine's identifier: their number glued to a word is theirs."""
     assert mask_text("加微信wx13812345678或QQ号") == "加微信wx138****5678或QQ号"
+
+
+@pytest.mark.parametrize("own, written", [("+86211234567", "021-1234567"), ("+863916612345", "(0391)6612345"),
+                                          ("+8613812345678", "138 1234 5678"), ("+8613812345678", "+86 138-1234-5678")])
+def test_a_reply_to_the_citizen_masks_their_own_number_however_the_unit_wrote_it(own: str, written: str) -> None:
+    from dispatch.masking import mask_reply_for_citizen
+
+    shown = mask_reply_for_citizen(f"已联系您（{written}），如有疑问请拨打0391-6633110。", own_phone=own)
+    assert "0391-6633110" in shown and "****" in shown and written not in shown, shown

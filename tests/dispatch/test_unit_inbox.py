@@ -140,6 +140,25 @@ def test_a_confidential_title_is_masked_in_the_inbox_and_the_recently_resolved(
     assert done.number == ticket.number and done.title == line.title and done.resolved_at is not None
 
 
+def test_a_confidential_tickets_notices_mask_the_citizen_as_its_pages_do(
+        session: Session, units: City, operator: Actor) -> None:
+    """A new-work notice names the title, a 市民补充 quotes the citizen: for a 保密 ticket the
+    unit read the name and numbers there that its ticket page masks."""
+    ticket = new_ticket(session, name="王小明", body="王小明家门口路灯不亮，电话13812345678")
+    ticket.title, ticket.confidential = "王小明家门口路灯不亮", True
+    housing = unit_by_code(session, "housing")
+    moved = lifecycle.transfer(session, ticket, housing, operator)
+    told = notices.tell_new_work(session, ticket, moved)
+    assert told is not None and "王小明" not in told.text and "王**" in told.text and "路灯不亮" in told.text
+    quoted = notices.tell(session, housing, notices.NoticeKind.ADDITION, "addition:x",
+                          f"工单{ticket.number}有市民补充：我是王小明，电话13812345678，身份证410881199001011234", ticket=ticket)
+    assert quoted is not None and ticket.number in quoted.text
+    assert not any(raw in quoted.text for raw in ("王小明", "13812345678", "410881199001011234")), quoted.text
+    ticket.confidential = False   # an ordinary ticket's notice says what its page says
+    plain = notices.tell(session, housing, notices.NoticeKind.ADDITION, "addition:y", "我是王小明", ticket=ticket)
+    assert plain is not None and plain.text == "我是王小明"
+
+
 def test_the_latest_notices_come_with_the_unread_count_up_to_its_limit(session: Session, units: City) -> None:
     housing, transport = unit_by_code(session, "housing"), unit_by_code(session, "transport")
     assert notices.latest(session, housing.id) == notices.Latest([], Bounded(0))
@@ -173,3 +192,17 @@ def test_a_reopened_ticket_waits_to_be_accepted_again_and_counts_as_new(
     session.flush()
     assert ticket.state == "reopened"
     assert unit_inbox.counts(session, housing.unit_id, now).new == Bounded(1)  # type: ignore[arg-type]
+
+
+def test_the_notices_api_counts_unread_as_the_units_page_does(session: Session, units: City, operator: Actor) -> None:
+    housing = unit_by_code(session, "housing")
+    open_one, done_one = new_ticket(session), new_ticket(session)
+    for ticket in (open_one, done_one):
+        notices.tell(session, housing, notices.NoticeKind.NEAR_DUE, f"near:{ticket.number}", "临期", ticket=ticket)
+    done_one.state = "closed"
+    session.flush()
+    unread = notices.listed(session, unit_id=housing.id, unread_only=True)
+    assert [n.ticket_number for n in unread.items] == [open_one.number] and unread.total == 1
+    assert notices.latest(session, housing.id).unread == Bounded(1)
+    every = {n.ticket_number: n.as_dict()["ticket_finished"] for n in notices.listed(session, unit_id=housing.id).items}
+    assert every == {open_one.number: False, done_one.number: True}

@@ -188,3 +188,23 @@ def test_a_citizen_whose_ticket_was_merged_is_told_the_result_and_rates_it_by_te
     duplicate = ticket_of(session, other)
     assert (duplicate.state, duplicate.rating, duplicate.rating_channel) == ("merged", "partly", "sms")
     assert ticket_of(session).state == "resolved"  # the main ticket waits for its own citizen
+
+
+def test_a_duplicates_rating_waits_while_its_main_ticket_is_handled_again(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    """Its main ticket rated unsatisfied by its own citizen is reopened: the duplicate's "1" is
+    no rating then (rating it failed, so the text went unanswered and unlogged)."""
+    other = "+8613900000078"
+    hotline.text(COMPLAINT)
+    hotline.text("门口的垃圾好几天没清了，太臭了", sender=other)
+    lifecycle.merge(session, ticket_of(session, other), ticket_of(session), operator)
+    session.commit()
+    transfer_and_resolve(session, operator)
+    eventually(lambda: [m for m in hotline.sim.sent_to(other) if "已办结" in m.body] or None)
+    assert "不满意" in hotline.text("3").text
+    session.expire_all()
+    assert ticket_of(session).state == "reopened"
+    answer = hotline.text("1", sender=other)
+    assert answer.status_code == 200 and "感谢您的评价" not in answer.text
+    session.expire_all()
+    assert ticket_of(session, other).rating is None

@@ -24,7 +24,7 @@ from dispatch.errors import DispatchError, InvalidInput, NotFound, RateLimited, 
 from dispatch.models import KbArticle, Unit
 from dispatch.numbers import whole_number
 from dispatch.reports import Period
-from dispatch.vocabulary import UNIT_WANTED_ZH, Role
+from dispatch.vocabulary import Role
 from web.auth import checked_form, client_key, staff_only
 from web.errors import status_of
 from web.messages import describe
@@ -182,7 +182,7 @@ async def create(request: Request) -> Response:
         unit_id = user.unit_id if user.role is Role.UNIT_STAFF else whole_number(values["unit_id"]) or 0
         unit = session.get(Unit, unit_id)
         if unit is None:
-            raise InvalidInput("unit", Reason.UNIT_REQUIRED, what=UNIT_WANTED_ZH)
+            raise InvalidInput("unit", Reason.UNIT_REQUIRED, what="unit")
         return kb.create(session, unit, kb.parse_text(values), user.actor).id
 
     try:
