@@ -71,10 +71,12 @@ _DATE = re.compile(f"{_START}(?:19|20){_D}{{2}}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[1
 # A machine's identifier in a log line (an SMS provider's message id, a request id, a uuid, an
 # Alibaba Cloud BizId "digits^digits") has to match the provider's own records: its digits are
 # no one's number. One is a run of ASCII letters and digits with a letter in it (not just an
-# ID number's check X), a uuid's hex groups, or runs joined by "^". Public views do not keep
+# ID number's check X), a uuid's hex groups, runs joined by "^", or an Asterisk Uniqueid
+# (epoch seconds "." sequence: read as a dotted mobile, 179****4601). Public views do not keep
 # them: there a number a citizen glued to letters ("wx13812345678") is still their number.
 _IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}"
                          r"|[0-9A-Za-z]+(?:\^[0-9A-Za-z]+)+"
+                         r"|[0-9]{10}\.[0-9]{1,9}(?!\.?[0-9])"   # Asterisk's Uniqueid: epoch seconds . sequence
                          r"|[0-9A-Za-z]*[A-WYZa-wyz][0-9A-Za-z]*)(?![0-9A-Za-z])")
 
 

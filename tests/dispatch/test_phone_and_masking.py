@@ -219,8 +219,9 @@ def test_an_id_written_with_its_birth_date_apart_is_masked_whole(written: str) -
 
 # Real-looking ids whose digits read like a mobile, an ID number or a landline: Twilio message
 # SIDs (SM + 32 hex), Alibaba Cloud's BizId (digits^digits), uuids (Alibaba's RequestId is an
-# upper-case one), a 32-hex request id.
-IDENTIFIERS = ["SM9f3c13800138000ab17e2d4c5f60a1b2", "SMa1b2c3d4e5fa13912345678bcdef0123",
+# upper-case one), a 32-hex request id, Asterisk's Uniqueid (epoch seconds . sequence: the
+# demo's PBX logs read call_id=179****4601 for 1796178460.1).
+IDENTIFIERS = ["1796178460.1", "1796178460.12", "SM9f3c13800138000ab17e2d4c5f60a1b2", "SMa1b2c3d4e5fa13912345678bcdef0123",
                "MMab410881199001011234cdef0a1b2c3d", "900619746936498440^0", "134523013800138000^4351232",
                "123e4567-e89b-12d3-a456-013800138000", "5f1c3b20-4108-8119-9001-011234567890",
                "F655A8D5-B967-440B-8683-013912345678", "0af7e5b9a13912345678eb211c80319c"]
