@@ -229,13 +229,21 @@ def test_units_see_the_tickets_they_have_a_part_in(session: Session, received: T
         staff_view(session, unit_staff(session, "commerce"), received)
 
 
-def test_a_parent_that_resolves_takes_back_the_part_its_sub_unit_has_not_answered(
-        session: Session, received: Ticket, operator: Actor) -> None:
+def forwarded_to_gas(session: Session, received: Ticket, operator: Actor) -> tuple[Actor, Actor]:
+    """Transferred to housing at the ticket's receipt, accepted an hour later, forwarded to its
+    sub-unit gas an hour after that: housing's and gas's staff."""
     t0 = received.received_at
     housing, gas = unit_staff(session, "housing"), unit_staff(session, "gas")
     do(session, operator, received, "transfer", t0, unit="housing")
     do(session, housing, received, "accept", t0 + dt.timedelta(hours=1))
     do(session, housing, received, "forward", t0 + dt.timedelta(hours=2), unit="gas")
+    return housing, gas
+
+
+def test_a_parent_that_resolves_takes_back_the_part_its_sub_unit_has_not_answered(
+        session: Session, received: Ticket, operator: Actor) -> None:
+    t0 = received.received_at
+    housing, gas = forwarded_to_gas(session, received, operator)
     do(session, housing, received, "resolve", t0 + dt.timedelta(hours=3), reply="本局已派人关阀检修。")
     session.commit()
     assert received.state == "resolved"
@@ -256,10 +264,7 @@ def test_a_parent_that_resolves_takes_back_the_part_its_sub_unit_has_not_answere
 def test_a_parent_resolving_after_its_sub_unit_answered_takes_nothing_back(
         session: Session, received: Ticket, operator: Actor) -> None:
     t0 = received.received_at
-    housing, gas = unit_staff(session, "housing"), unit_staff(session, "gas")
-    do(session, operator, received, "transfer", t0, unit="housing")
-    do(session, housing, received, "accept", t0 + dt.timedelta(hours=1))
-    do(session, housing, received, "forward", t0 + dt.timedelta(hours=2), unit="gas")
+    housing, gas = forwarded_to_gas(session, received, operator)
     do(session, gas, received, "accept", t0 + dt.timedelta(hours=3))
     do(session, gas, received, "part_reply", t0 + dt.timedelta(hours=4), reply="已换阀门。")
     do(session, housing, received, "resolve", t0 + dt.timedelta(hours=5), reply="已换阀门。")

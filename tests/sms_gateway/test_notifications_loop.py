@@ -171,15 +171,20 @@ def test_rating_question_fits_two_sms_segments_whatever_the_reply(
     assert segments(row.body) <= 2 and row.body.endswith("回复TD退订。") and "…" in row.body
 
 
-def test_a_citizen_whose_ticket_was_merged_is_told_the_result_and_rates_it_by_text(
-        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
-    other = "+8613900000077"
+def merged_and_resolved(hotline: Hotline, session: Session, operator: Actor, other: str) -> None:
+    """CITIZEN's complaint, and `other`'s merged into it; resolved, and `other` told of it."""
     hotline.text(COMPLAINT)
     hotline.text("门口的垃圾好几天没清了，太臭了", sender=other)
     lifecycle.merge(session, ticket_of(session, other), ticket_of(session), operator)
     session.commit()
     transfer_and_resolve(session, operator)
     eventually(lambda: [m for m in hotline.sim.sent_to(other) if "已办结" in m.body] or None)
+
+
+def test_a_citizen_whose_ticket_was_merged_is_told_the_result_and_rates_it_by_text(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    other = "+8613900000077"
+    merged_and_resolved(hotline, session, operator, other)
     told = [m.body for m in hotline.sim.sent_to(other)]
     assert any("合并办理" in body for body in told)
     assert any("已办结：已安排环卫工人清运完毕" in body and "1满意" in body for body in told)
@@ -195,12 +200,7 @@ def test_a_duplicates_rating_waits_while_its_main_ticket_is_handled_again(
     """Its main ticket rated unsatisfied by its own citizen is reopened: the duplicate's "1" is
     no rating then (rating it failed, so the text went unanswered and unlogged)."""
     other = "+8613900000078"
-    hotline.text(COMPLAINT)
-    hotline.text("门口的垃圾好几天没清了，太臭了", sender=other)
-    lifecycle.merge(session, ticket_of(session, other), ticket_of(session), operator)
-    session.commit()
-    transfer_and_resolve(session, operator)
-    eventually(lambda: [m for m in hotline.sim.sent_to(other) if "已办结" in m.body] or None)
+    merged_and_resolved(hotline, session, operator, other)
     assert "不满意" in hotline.text("3").text
     session.expire_all()
     assert ticket_of(session).state == "reopened"
