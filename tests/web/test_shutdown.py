@@ -1,8 +1,10 @@
 """Stopping the server with a live page open: `hotline serve` in its own process, a board's
 server-sent event stream held open, then Ctrl-C (SIGINT) or SIGTERM. The stream ends and
-the process exits within about two seconds, without a traceback (the streams used to hold
-the exit for the graceful timeout and then die cancelled), and the SQLite file alone holds
-everything written (its write-ahead log folded in)."""
+the server's shutdown takes under two and a half seconds by its own log, without a traceback
+(the streams used to hold the exit for the graceful timeout and then die cancelled), and the
+SQLite file alone holds everything written (its write-ahead log folded in). The shutdown is
+timed by the server's own log lines, not by the process's exit, because tearing down the
+interpreter's imports may wait for a core on a loaded machine and says nothing of the streams."""
 from __future__ import annotations
 
 import os
@@ -12,12 +14,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-EXIT_SECONDS = 2.5
+EXIT_SECONDS = 2.5        # from "Shutting down" to "Finished server process", as logged
+HANG_SECONDS = 30         # the whole process: it exits at all
 
 
 def _free_port() -> int:
@@ -61,14 +65,15 @@ def test_the_server_stops_promptly_and_quietly_with_a_board_open(tmp_path: Path,
                 ended = True
             except httpx.RemoteProtocolError:        # ... or it was cut off when cancelled
                 ended = False
-        server.wait(timeout=10)
-        took = time.monotonic() - stopped
+        server.wait(timeout=HANG_SECONDS)
+        exited = time.monotonic() - stopped
     finally:
         if server.poll() is None:
             server.kill()
             server.wait()
     errors = stderr_path.read_text(errors="replace")
-    assert took < EXIT_SECONDS, f"took {took:.1f} s to stop\n{errors}"
+    took = _logged(errors, "Finished server process") - _logged(errors, "Shutting down")
+    assert took < EXIT_SECONDS, f"took {took:.1f} s to shut down ({exited:.1f} s to exit)\n{errors}"
     assert "Traceback" not in errors and "CancelledError" not in errors, errors
     assert "timeout graceful shutdown exceeded" not in errors, errors
     assert ended, "the event stream was cut off instead of ending"
@@ -79,6 +84,12 @@ def test_the_server_stops_promptly_and_quietly_with_a_board_open(tmp_path: Path,
     copy.write_bytes((tmp_path / "hotline.db").read_bytes())
     with sqlite3.connect(copy) as db:
         assert db.execute("SELECT number FROM tickets").fetchall() == [(filed.json()["number"],)]
+
+
+def _logged(log: str, words: str) -> float:
+    """The moment of the first log line holding these words, in seconds."""
+    line = next(line for line in log.splitlines() if words in line)
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
 def test_a_closed_hub_ends_its_subscriptions_and_starts_none() -> None:
