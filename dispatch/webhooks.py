@@ -31,10 +31,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.actors import Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, Reason
-from dispatch.masking import mask_phone
+from dispatch.masking import mask_phone, mask_text
 from dispatch.models import Notice, Ticket, TicketEvent, Unit, UnitWebhook, WebhookDelivery
 from dispatch.outbox import RetryPolicy
 from dispatch.staff_activity import ActivityKind, record
+from dispatch.staff_view import HIDDEN
 from dispatch.vocabulary import Role
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,8 @@ def _enqueue(session: Session, unit_id: int, event_type: str, ticket: Ticket | N
         body["notice"] = {"kind": notice_kind, "text": note or ""}
     if ticket is not None:
         body["ticket"] = _ticket(ticket)
+        if ticket.confidential and note:
+            body["note"] = _hidden_from_unit(ticket, note)
     session.add(WebhookDelivery(delivery_id=delivery_id, unit_id=unit_id, ticket_id=ticket.id if ticket else None,
                                 event_type=event_type, status=PENDING, attempts=0, next_attempt_at=now,
                                 created_at=now, updated_at=now,
@@ -192,13 +195,23 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _hidden_from_unit(ticket: Ticket, text: str) -> str:
+    """A 保密 ticket's text as its unit's staff read it on the ticket's page."""
+    return mask_text(text, [ticket.name] if ticket.name else [])
+
+
 def _ticket(ticket: Ticket) -> dict[str, Any]:
     """What the unit's system needs to open its own case; the rest (and the citizen's full
-    number) through GET /api/v1/staff/tickets/{number} with the unit's token."""
-    return {"number": ticket.number, "state": ticket.state, "title": ticket.title, "body": ticket.body,
-            "category": ticket.category, "location": ticket.location, "urgency": ticket.urgency,
-            "request_type": ticket.request_type, "confidential": ticket.confidential,
-            "phone": mask_phone(ticket.phone) if ticket.phone else None,
+    number) through GET /api/v1/staff/tickets/{number} with the unit's token. A 保密 ticket
+    goes out as the unit's staff see it (staff_view): no phone or place, the name masked."""
+    hide = ticket.confidential
+    return {"number": ticket.number, "state": ticket.state,
+            "title": _hidden_from_unit(ticket, ticket.title) if hide else ticket.title,
+            "body": _hidden_from_unit(ticket, ticket.body) if hide else ticket.body,
+            "category": ticket.category,
+            "location": HIDDEN if hide and ticket.location else ticket.location,
+            "urgency": ticket.urgency, "request_type": ticket.request_type, "confidential": ticket.confidential,
+            "phone": (HIDDEN if hide else mask_phone(ticket.phone)) if ticket.phone else None,
             "received_at": _iso(ticket.received_at) if ticket.received_at else None,
             "deadline": _iso(ticket.deadline) if ticket.deadline else None,
             "api": f"/api/v1/staff/tickets/{ticket.number}"}

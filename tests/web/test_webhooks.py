@@ -27,9 +27,12 @@ from starlette.testclient import TestClient
 
 from dispatch import api_tokens, lifecycle, notices, webhooks
 from dispatch.actors import Actor
+from dispatch.intake import IntakeRequest, IntakeRules, intake
 from dispatch.models import StaffUser, Ticket, WebhookDelivery
 from dispatch.outbox import RetryPolicy
+from dispatch.staff_view import staff_view
 from dispatch.units import City, unit_by_code
+from dispatch.vocabulary import Channel, Role
 from sms_gateway.simulator import ServerThread
 from tests.dispatch.helpers import new_ticket
 from tests.sms_gateway.conftest import eventually
@@ -263,6 +266,31 @@ def test_reopening_tells_the_unit(hooked: sessionmaker[Session], receiver: Recei
         lifecycle.resolve(session, ticket, unit_actor, "已修好")
         lifecycle.reopen(session, ticket, Actor.system("op"), "市民不满意")
     assert [d.event_type for d in deliveries(hooked)][-1] == "ticket.reopened"
+
+
+def test_a_confidential_ticket_reaches_the_units_system_as_its_staff_see_it(
+        hooked: sessionmaker[Session], receiver: Receiver) -> None:
+    """保密: the unit's staff never learn who filed it, so neither does the unit's system."""
+    with hooked.begin() as session:
+        qinyuan = unit_by_code(session, "qinyuan")
+        receiver.secret = webhooks.register(session, ADMIN, qinyuan, receiver.url)
+        request = IntakeRequest(channel=Channel.WEB, body="我是孙八，住在幸福小区5号楼301，楼上违建阳台，请保密处理。",
+                                phone="13903910055", name="孙八", location="幸福小区5号楼301", confidential=True)
+        ticket = intake(session, request, IntakeRules()).ticket
+        lifecycle.transfer(session, ticket, qinyuan, Actor.system("op"), note="孙八（13903910055）要求保密")
+        seen = staff_view(session, Actor(label="qinyuan-staff", role=Role.UNIT_STAFF, unit_id=qinyuan.id), ticket)
+    sender = WebhookSender(hooked, policy=FAST)
+    try:
+        sender.drain()
+    finally:
+        sender.close()
+    (event,) = receiver.events()
+    sent = event["ticket"]
+    assert {k: sent[k] for k in ("title", "body", "location", "phone")} == {  # type: ignore[index]
+        k: seen[k] for k in ("title", "body", "location", "phone")}
+    payload = receiver.received[0][1].decode()
+    assert "孙八" not in payload and "13903910055" not in payload and sent["location"] == "（保密）"  # type: ignore[index]
+    assert event["note"] == "孙*（139****0055）要求保密"
 
 
 # ---- the signature, as a receiver checks it ----------------------------------------------------
