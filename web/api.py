@@ -18,6 +18,7 @@ from dispatch.intake_many import Submission
 from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Urgency, parse_request_type
 from web.auth import client_key
+from web.body_limit import read_body
 from web.errors import BadRequest
 from web.inputs import parse_day, refuse_unstorable
 from web.services import Services
@@ -26,9 +27,10 @@ MAX_JSON_BYTES = 256 * 1024
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_JSON_BYTES:
-        raise BadRequest("body", Reason.BODY_TOO_LARGE, limit=MAX_JSON_BYTES)
+    return parse_json_object(await read_body(request, MAX_JSON_BYTES))
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
         data = json.loads(raw or b"null")
     except (ValueError, RecursionError):  # RecursionError: nested thousands deep

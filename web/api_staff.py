@@ -20,9 +20,10 @@ from dispatch.staff_detail import similar_for, ticket_detail
 from dispatch.staff_view import staff_summary
 from dispatch.states import State
 from dispatch.vocabulary import LABELS_ZH, Role
-from web.api import read_json_object
+from web.api import MAX_JSON_BYTES, parse_json_object
 from web.api_auth import bearer_only
 from web.auth import StaffIdentity
+from web.body_limit import read_body
 from web.errors import BadRequest
 from web.services import Services
 
@@ -121,7 +122,8 @@ async def take_action(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     services = _services(request)
     number, action = request.path_params["number"], request.path_params["action"]
-    params = await read_json_object(request) if await request.body() else {}
+    raw = await read_body(request, MAX_JSON_BYTES)
+    params = parse_json_object(raw) if raw else {}
     context = services.action_context()
 
     def work(session: Session) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from dispatch.db import checkpoint, storage_fault
 from dispatch import webhooks
 from web import api, api_auth, api_calls, api_catalogue, api_kb, api_staff, api_supervision, health, metrics, open311, openapi, pages, scheduler, sms, webhook_sender
+from web.body_limit import BodyLimit
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
@@ -107,7 +108,8 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
               *openapi.routes,
               *sms.routes, *open311.routes]
     return _Site(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
-                 middleware=[Middleware(metrics.RequestMetrics, metrics=counted), Middleware(InputGuard)])
+                 middleware=[Middleware(metrics.RequestMetrics, metrics=counted), Middleware(BodyLimit),
+                             Middleware(InputGuard)])
 
 
 def from_environment() -> Starlette:

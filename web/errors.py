@@ -31,13 +31,17 @@ class BadRequest(InvalidInput):
     """Input malformed before it reaches the domain (not JSON, a field of the wrong type)."""
 
 
+class TooLarge(BadRequest):
+    """A request body past its limit (web/body_limit.py)."""
+
+
 class Unauthorized(DispatchError):
     """No valid bearer token: missing, unknown, expired, revoked, or its user deactivated."""
 
     code = "unauthorized"
 
 
-STATUS = {InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
+STATUS = {TooLarge: 413, InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
           StorageUnavailable: 503, RateLimited: 429, Unauthorized: 401}
 
 

@@ -37,6 +37,7 @@ from sms_gateway import aliyun, conversation
 from sms_gateway.sender import TwilioSender
 from sms_gateway.spool import Spool
 from sms_gateway.webhook import (
+    MAX_FORM_BYTES,
     SIGNATURE_HEADER,
     InboundSms,
     InvalidWebhook,
@@ -47,6 +48,7 @@ from sms_gateway.webhook import (
     twiml,
 )
 from sms_gateway.worker import OutboxWorker
+from web.body_limit import read_body
 from web.config import SmsSettings
 from web.errors import BadRequest
 from web.inputs import refuse_unstorable
@@ -183,8 +185,9 @@ async def _drain_spool(services: Services, channel: SmsChannel, every: float) ->
 
 
 async def _signed_form(request: Request, channel: SmsChannel):  # type: ignore[no-untyped-def]
+    raw = await read_body(request, MAX_FORM_BYTES)   # before the signature: it covers the form
     try:
-        form = parse_form(await request.body())
+        form = parse_form(raw)
         refuse_unstorable(form.multi_items())
     except InvalidWebhook as exc:
         return None, PlainTextResponse(str(exc), status_code=400)

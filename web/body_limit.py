@@ -1,0 +1,86 @@
+"""Request bodies are refused past their limit before they are held whole: a body announcing
+more than the limit (Content-Length) is answered at once, unread, and one that grows past it
+while arriving stops being read. Routes read a body at once (request.body(), request.form()),
+so a few hundred megabytes sent to any route used to sit in memory before the route's own
+limit was looked at, and several such requests at once could exhaust the server."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dispatch.errors import Reason
+from web.errors import TooLarge, dispatch_error
+
+# The largest body a route takes: a city's units file uploaded on /admin/units/import
+# (a few hundred kB for a large city); the JSON API and the SMS webhooks keep smaller limits.
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def _declared(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge("body", Reason.BODY_TOO_LARGE, limit=limit)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, or TooLarge as soon as it is known to pass `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class BodyLimit:
+    """ASGI middleware: every request body held to `limit` bytes."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_REQUEST_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _declared(scope.get("headers", []))
+        if declared is not None and declared > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _too_large(self.limit)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, watched)
+        except TooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await dispatch_error(Request(scope, receive), _too_large(self.limit))
+        response.headers["connection"] = "close"   # the rest of the body is not read
+        await response(scope, receive, send)
