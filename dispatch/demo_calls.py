@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dispatch.telephony import CALLBACK_DONE, CALLBACK_PENDING
-from dispatch.vocabulary import DialResult
+from dispatch.vocabulary import CALLED_AGAIN_NOTE_ZH, DialResult
 
 # As the AMI simulator's queue and its members (callcenter/scenarios.py), with a few more
 # agents for a hotline that answers round the clock.
@@ -33,7 +33,6 @@ AGENTS = (("PJSIP/7001", "Wang Fang"), ("PJSIP/7002", "Li Na"), ("PJSIP/7003", "
 HANGUP = "Normal Clearing"
 ENQUIRY_SHARE = 0.06        # answered calls asking after an earlier ticket, per phone ticket
 CALLED_AGAIN_SHARE = 0.4    # of the callers who gave up, those who then got through themselves
-CALLED_AGAIN_NOTE = "市民已再次来电并接通，无需回拨"
 # The attempt as callcenter/callbacks.py logs it.
 _REACHED = f"{DialResult.CONNECTED.value} (originate reason 4)"
 _NOT_REACHED = f"{DialResult.NO_ANSWER.value} (originate reason 3)"
@@ -177,7 +176,7 @@ class _Planner:
         if got_through is not None:
             done = got_through + dt.timedelta(minutes=rng.uniform(1, 20))
             if done < self.now:
-                callback.update(status=CALLBACK_DONE, done_at=done, done_by=self.operator_id, note=CALLED_AGAIN_NOTE)
+                callback.update(status=CALLBACK_DONE, done_at=done, done_by=self.operator_id, note=CALLED_AGAIN_NOTE_ZH)
             return callback
         attempt = missed
         for tries in (1, 2):

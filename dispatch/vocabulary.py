@@ -237,3 +237,7 @@ REOPENED_ZH = "工单{number}市民不满意，已重办，请重新签收办理
 REOPENED_BY_DISPATCH_ZH = "工单{number}已重办，请重新签收办理：{title}"
 # The parent resolved a ticket its sub-unit had not answered yet: the part is taken back.
 FORWARD_WITHDRAWN_ZH = "{parent}已办结工单{number}，转派给贵单位的部分已收回，无需继续办理。"
+
+# The demo's history (dispatch/demo_calls.py): a missed call whose citizen got through on their
+# own later, its callback closed with this note.
+CALLED_AGAIN_NOTE_ZH = "市民已再次来电并接通，无需回拨"
