@@ -253,6 +253,11 @@ HTTP_ZH: dict[int, tuple[str, str]] = {
 CSRF_FAILED = "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。"
 LOGIN_REQUIRED = HTTP_ZH[401][1]
 ROLE_FORBIDDEN = HTTP_ZH[403][1]
+# Refusals a page words itself: the operator's screen-pops without an extension chosen
+# (web/pages/operator.py), and a units import refused whole, before its problems (admin.py).
+NO_AGENT_FOR_POPS = "选择分机后才能接收来电弹屏。"
+IMPORT_REFUSED = "导入内容有误，没有做任何修改："
+UNITS_FILE_TOO_LARGE = "文件过大"
 
 # The parts of a city file and of its catalogue, as a problem names where it is.
 FILE_SECTIONS_ZH = {

@@ -21,8 +21,9 @@ from dispatch.queries import DayFigures
 from dispatch.reports import Period
 from web import report_pdf
 from web.pages import charts
-from web.pages.labels import (LABELS_ZH, REPORT_NO_PDF, REPORT_PDF_FAILED, REPORT_PDF_OFF, REPORT_ZH, local_time,
-                              percent, report_section, report_title, report_word)
+from web.pages.labels import (LABELS_ZH, REPORT_NO_PDF, REPORT_PDF_FAILED, REPORT_PDF_OFF, REPORT_ZH,
+                              SERVICE_LEVEL_SECONDS, UNCATEGORISED, local_time, percent, report_section, report_title,
+                              report_word, seconds)
 from web.pages.site import TEMPLATES_DIR
 from web.services import Services
 
@@ -48,7 +49,7 @@ def cell(value: Any, kind: str) -> str:
     if kind == "time":
         return local_time(value)
     if kind == "seconds":
-        return f"{value:.0f} 秒"
+        return seconds(value)
     if kind == "label":
         return LABELS_ZH.get(value) or REPORT_ZH.get(value) or str(value)
     return str(value)
@@ -69,7 +70,7 @@ def csv_cell(value: Any, kind: str) -> Any:
 def heading(key: str, kind: str, section: dict[str, Any]) -> str:
     word = report_word(key)
     if key == "service_level":
-        word += f"({section.get('figures', {}).get('service_level_seconds', 20)}秒)"
+        word += SERVICE_LEVEL_SECONDS.format(seconds=section.get('figures', {}).get('service_level_seconds', 20))
     return word + ("(%)" if kind == "rate" else "")
 
 
@@ -80,7 +81,7 @@ def _charts(section: dict[str, Any]) -> list[Markup]:
             days = [DayFigures(dt.date.fromisoformat(d), r, s) for d, r, s in chart["days"]]
             drawn += [charts.daily_bars(days), charts.rate_line(days)]
         elif chart["kind"] == "bars" and chart["items"]:
-            drawn.append(charts.hbars([(label or "未分类", n) for label, n in chart["items"]],
+            drawn.append(charts.hbars([(label or UNCATEGORISED, n) for label, n in chart["items"]],
                                       title=report_section(chart["name"])))
     return drawn
 

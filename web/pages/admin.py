@@ -25,18 +25,12 @@ from web import config_changes
 from web.auth import staff_only
 from web.errors import BadRequest
 from web.inputs import parse_day
-from web.messages import describe, problems_of, words
-from web.pages.labels import ACTIVITY_ZH, ROLES_ZH, UNIT_KINDS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH
+from web.messages import IMPORT_REFUSED, UNITS_FILE_TOO_LARGE, describe, problems_of, words
+from web.pages.labels import (ACTIVITY_ZH, ADMIN_DONE_ZH, ROLES_ZH, UNIT_KINDS_ZH, UNITS_CHANGED_SINCE_PREVIEW,
+                              WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH)
 from web.pages.site import Site
 
 ADMIN_ROLES = frozenset({Role.ADMIN})
-DONE = {
-    "added": "账号已添加。", "saved": "已保存。", "deactivated": "账号已停用，其所有会话和 API 令牌已失效。",
-    "reactivated": "账号已启用，可用原密码登录（旧会话和令牌不会恢复）。",
-    "password": "密码已重置，该账号的所有会话和 API 令牌已失效。", "imported": "单位已导入。",
-    "webhook_removed": "对接地址已删除，不再推送。", "redelivering": "已安排重发。",
-    "token_revoked": "令牌已撤销，立即失效。",
-}
 TOKENS_SHOWN = 200   # the newest; `hotline tokens list` lists every one
 # A generated password is on the page once: no copy of it in any cache.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -58,7 +52,7 @@ def _role(value: str) -> Role:
 
 
 def _done(request: Request) -> str | None:
-    return DONE.get(request.query_params.get("done", ""))
+    return ADMIN_DONE_ZH.get(request.query_params.get("done", ""))
 
 
 async def _active_units(site: Site) -> list[tuple[str, str]]:
@@ -99,7 +93,7 @@ async def add_user(request: Request) -> Response:
         return await users_page(request, error=describe(exc), status=422, values=values)
     if generated is None:
         return RedirectResponse(f"/admin/users/{user_id}?done=added", status_code=303)
-    return await user_page(request, user_id=user_id, generated=generated, done=DONE["added"])
+    return await user_page(request, user_id=user_id, generated=generated, done=ADMIN_DONE_ZH["added"])
 
 
 async def user_page(request: Request, *, user_id: int | None = None, error: str | None = None, status: int = 200,
@@ -164,7 +158,7 @@ async def reset_password(request: Request) -> Response:
         return RedirectResponse("/login", status_code=303)
     if generated is None:
         return RedirectResponse(f"/admin/users/{user_id}?done=password", status_code=303)
-    return await user_page(request, user_id=user_id, generated=generated, done=DONE["password"])
+    return await user_page(request, user_id=user_id, generated=generated, done=ADMIN_DONE_ZH["password"])
 
 
 # -- units ----------------------------------------------------------------------------------
@@ -261,7 +255,7 @@ async def _import_text(form: Any) -> str:
     if isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read(unit_admin.MAX_IMPORT_CHARS * 4 + 1)
         if len(raw) > unit_admin.MAX_IMPORT_CHARS * 4:
-            raise unit_admin.UnitImportError(["文件过大"])
+            raise unit_admin.UnitImportError([UNITS_FILE_TOO_LARGE])
         try:
             return decode_text(raw, upload.filename)
         except InvalidInput as exc:
@@ -277,7 +271,7 @@ async def import_preview(request: Request) -> Response:
         plan = await site.services.run(lambda s: unit_admin.plan_import(s, units))
     except unit_admin.UnitImportError as exc:
         pasted = form.get("text")
-        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=problems_of(exc), status=422,
+        return await units_page(request, error=IMPORT_REFUSED, problems=problems_of(exc), status=422,
                                 text=pasted if isinstance(pasted, str) else "")
     return site.render(request, "admin_import.html", {"plan": plan, "text": text, "kinds": UNIT_KINDS_ZH,
                                                       "section": "units", "notice": None})
@@ -289,7 +283,7 @@ async def import_apply(request: Request) -> Response:
     try:
         units = unit_admin.parse_units(text)
     except unit_admin.UnitImportError as exc:
-        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=problems_of(exc), status=422)
+        return await units_page(request, error=IMPORT_REFUSED, problems=problems_of(exc), status=422)
 
     def work(session: Session) -> unit_admin.ImportPlan | None:
         plan = unit_admin.plan_import(session, units)
@@ -301,11 +295,11 @@ async def import_apply(request: Request) -> Response:
     try:
         changed_plan = await site.services.run(work)
     except unit_admin.UnitImportError as exc:
-        return await units_page(request, error="导入内容有误，没有做任何修改：", problems=problems_of(exc), status=422)
+        return await units_page(request, error=IMPORT_REFUSED, problems=problems_of(exc), status=422)
     if changed_plan is not None:
         return site.render(request, "admin_import.html", {
             "plan": changed_plan, "text": text, "kinds": UNIT_KINDS_ZH, "section": "units",
-            "notice": "预览之后单位已有变动，以下是按现在的数据重新算出的变化，请再确认一次。"}, 409)
+            "notice": UNITS_CHANGED_SINCE_PREVIEW}, 409)
     _units_changed(site)
     return RedirectResponse("/admin/units?done=imported", status_code=303)
 

@@ -21,10 +21,10 @@ from web import config_changes
 from web.auth import staff_only
 from web.errors import status_of
 from web.messages import describe
+from web.pages.labels import CATALOGUE_DONE_ZH
 from web.pages.periods import PRESETS, parse_period, today_local
 from web.pages.site import Site
 
-DONE = {"saved": "已保存为新版本，新工单即按此分派；已派出的工单保留原来的类别。"}
 
 
 def _site(request: Request) -> Site:
@@ -60,7 +60,7 @@ async def page(request: Request, *, error: str | None = None, status: int = 200,
     context = await site.services.run(read)
     classes = city.catalogue.deadline_classes if city.catalogue else {}
     context.update(query=query, level=level, period=period, presets=PRESETS, error=error, classes=classes,
-                   values=values, done=DONE.get(request.query_params.get("done", "")))
+                   values=values, done=CATALOGUE_DONE_ZH.get(request.query_params.get("done", "")))
     return site.render(request, "catalogue.html", context, status)
 
 

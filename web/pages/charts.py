@@ -11,6 +11,7 @@ from html import escape
 from markupsafe import Markup
 
 from dispatch.queries import DayFigures
+from web.pages.labels import DAILY_BAR_HOVER, DAILY_BARS_TITLE, RATE_DOT_HOVER, RATE_LINE_TITLE, percent
 
 WIDTH, HEIGHT = 720, 260
 NARROW_WIDTH = 360      # about a phone's width in CSS pixels: labels stay near 14 px
@@ -45,7 +46,7 @@ def _x_labels(days: Sequence[DayFigures], x_of, every: int) -> list[str]:  # typ
     return parts
 
 
-def daily_bars(days: Sequence[DayFigures], *, title: str = "每日受理与办结", narrow: bool = False) -> Markup:
+def daily_bars(days: Sequence[DayFigures], *, title: str = DAILY_BARS_TITLE, narrow: bool = False) -> Markup:
     """Bars of tickets received per day, with how many of them are resolved drawn inside."""
     if not days:
         return Markup("")
@@ -71,7 +72,8 @@ def daily_bars(days: Sequence[DayFigures], *, title: str = "每日受理与办�
         x = x_of(i) - bar / 2
         parts.append(f'<rect x="{x:.1f}" y="{y_of(d.received):.1f}" width="{bar:.1f}" '
                      f'height="{TOP + plot_h - y_of(d.received):.1f}" class="bar-received">'
-                     f"<title>{d.day.isoformat()} 受理 {d.received}，其中办结 {d.resolved}</title></rect>")
+                     f"<title>{DAILY_BAR_HOVER.format(day=d.day.isoformat(), received=d.received, resolved=d.resolved)}"
+                     "</title></rect>")
         if d.resolved:
             parts.append(f'<rect x="{x + bar * 0.15:.1f}" y="{y_of(d.resolved):.1f}" width="{bar * 0.7:.1f}" '
                          f'height="{TOP + plot_h - y_of(d.resolved):.1f}" class="bar-resolved"/>')
@@ -80,7 +82,7 @@ def daily_bars(days: Sequence[DayFigures], *, title: str = "每日受理与办�
     return Markup("".join(parts))
 
 
-def rate_line(days: Sequence[DayFigures], *, title: str = "每日办结率", narrow: bool = False) -> Markup:
+def rate_line(days: Sequence[DayFigures], *, title: str = RATE_LINE_TITLE, narrow: bool = False) -> Markup:
     """The resolution rate of each day's tickets, 0..100%; days without tickets leave a gap."""
     if not days:
         return Markup("")
@@ -110,7 +112,7 @@ def rate_line(days: Sequence[DayFigures], *, title: str = "每日办结率", nar
             continue
         segment.append(f"{x_of(i):.1f},{y_of(rate):.1f}")
         parts.append(f'<circle cx="{x_of(i):.1f}" cy="{y_of(rate):.1f}" r="3.5" class="dot">'
-                     f"<title>{d.day.isoformat()} 办结率 {rate * 100:.1f}%</title></circle>")
+                     f"<title>{RATE_DOT_HOVER.format(day=d.day.isoformat(), rate=percent(rate))}</title></circle>")
     if segment:
         segments.append(segment)
     for points in segments:

@@ -21,8 +21,6 @@ from web.messages import describe, describe_at_line
 from web.pages import labels
 from web.pages.site import Site
 
-DONE = {"added": "已保存，新工单的期限即按此计算。", "removed": "已删除（记录保留在下方）。",
-        "imported": "导入完成，新工单的期限即按此计算。"}
 PATH = "/supervisor/holidays"
 
 
@@ -59,7 +57,7 @@ async def page(request: Request, *, year: int | None = None, error: str | None =
         "view": view, "years": sorted(set(years) | {year}), "warnings": warnings, "error": error,
         "values": values or {}, "preview": preview, "problems": _problems(preview) if preview else [],
         "kinds": labels.CALENDAR_KINDS_ZH, "coverage_label": labels.COVERAGE_ZH[view.coverage.basis],
-        "weekdays": labels.WEEKDAYS_ZH, "done": DONE.get(request.query_params.get("done", ""))}, status)
+        "weekdays": labels.WEEKDAYS_ZH, "done": labels.HOLIDAYS_DONE_ZH.get(request.query_params.get("done", ""))}, status)
 
 
 def _changed(site: Site) -> None:

@@ -28,13 +28,11 @@ from dispatch.vocabulary import Role
 from web.auth import checked_form, client_key, staff_only
 from web.errors import status_of
 from web.messages import describe
+from web.pages.labels import KB_DONE_ZH, KB_STATES_ZH, WHOLE_CATEGORY
 from web.pages.site import Site
 
 STAFF_ROLES = frozenset(Role)
 MAX_QUERY_CHARS = 200
-STATE_ZH = {"draft": "草稿", "published": "已发布", "retired": "已停用"}
-DONE = {"saved": "已保存为新版本。", "created": "已创建草稿，请提交编辑发布。", "published": "已发布。",
-        "retired": "已停用，不再提供给话务员和市民。"}
 
 
 def _site(request: Request) -> Site:
@@ -55,7 +53,7 @@ def category_choices(site: Site) -> list[tuple[str, list[tuple[str, str]]]]:
     (the whole class) and its entries by code, grouped by level 1."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for item in site.services.router.catalogue.items if site.services.router.catalogue else ():
-        groups.setdefault(item.level1, [(item.level1, f"{item.level1}（整类）")]).append(
+        groups.setdefault(item.level1, [(item.level1, WHOLE_CATEGORY.format(level1=item.level1))]).append(
             (item.code, f"{item.level2} / {item.level3}"))
     if not groups:  # no catalogue: the city file's level-1 categories
         return [("", [(c, c) for c in sorted(site.services.city.categories)])]
@@ -157,9 +155,9 @@ async def staff_list(request: Request, *, error: str | None = None, values: dict
                 "units": _unit_choices(session)}
 
     context = await site.services.run(read)
-    context.update(q=query, error=error, values=values or {"public": True}, states=STATE_ZH,
+    context.update(q=query, error=error, values=values or {"public": True}, states=KB_STATES_ZH,
                    categories=category_choices(site), may_write=_may_write(user.role),
-                   done=DONE.get(request.query_params.get("done", "")), today=local_date(utcnow()))
+                   done=KB_DONE_ZH.get(request.query_params.get("done", "")), today=local_date(utcnow()))
     return site.render(request, "kb_staff.html", context, status)
 
 
@@ -215,8 +213,8 @@ async def staff_article(request: Request, *, error: str | None = None, values: d
                           "category": article.category or "", "public": article.public,
                           "valid_from": article.valid_from or "", "valid_until": article.valid_until or "",
                           "review_by": article.review_by or ""},
-        states=STATE_ZH, categories=category_choices(site), today=local_date(utcnow()),
-        done=DONE.get(request.query_params.get("done", "")))
+        states=KB_STATES_ZH, categories=category_choices(site), today=local_date(utcnow()),
+        done=KB_DONE_ZH.get(request.query_params.get("done", "")))
     return site.render(request, "kb_edit.html", context, status)
 
 
@@ -300,7 +298,7 @@ async def figures_page(request: Request) -> Response:
         return {"figures": figures, "unit_names": names, "waiting": waiting}
 
     context = await site.services.run(read)
-    context.update(period=period, days=days, states=STATE_ZH)
+    context.update(period=period, days=days, states=KB_STATES_ZH)
     return site.render(request, "supervisor_kb.html", context)
 
 

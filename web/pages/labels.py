@@ -287,6 +287,8 @@ REPORT_ZH = {  # columns, figures and row labels
 REPORT_NO_PDF = "本报告没有 PDF：服务器上未找到 PDF 生成工具（chromium 与 Playwright），HTML 与 CSV 照常生成。"
 REPORT_PDF_OFF = "本报告没有 PDF：HOTLINE_REPORT_PDF=off。"
 REPORT_PDF_FAILED = "本报告没有 PDF：生成 PDF 时出错，HTML 与 CSV 照常生成。"
+# After the service level's heading: the seconds it counts within.
+SERVICE_LEVEL_SECONDS = "({seconds}秒)"
 
 
 def report_word(key: str) -> str:
@@ -300,3 +302,111 @@ def report_section(key: str) -> str:
 def report_title(kind: str, since: str, until: str) -> str:
     period = since if since == until else f"{since} 至 {until}"
     return f"12345 热线{REPORT_KINDS_ZH.get(kind, kind)}（{period}）"
+
+
+# ---- The pages' own words, one section a page -------------------------------------------
+
+def seconds(value: float) -> str:
+    """A call's wait or talk time as a table shows it: '12 秒'."""
+    return f"{value:.0f} 秒"
+
+
+NONE_YET = "暂无"            # an empty table's one row
+UNCATEGORISED = "未分类"     # a ticket the catalogue has not placed, in a table or a chart
+
+# The charts (web/pages/charts.py): their default titles, and what a bar or a dot says on hover.
+DAILY_BARS_TITLE = "每日受理与办结"
+RATE_LINE_TITLE = "每日办结率"
+DAILY_BAR_HOVER = "{day} 受理 {received}，其中办结 {resolved}"
+RATE_DOT_HOVER = "{day} 办结率 {rate}"
+
+# The periods a supervisor picks with one click (web/pages/periods.py): a name and its days.
+PERIOD_PRESETS_ZH = (("今日", 1), ("近7天", 7), ("近30天", 30), ("近90天", 90))
+
+# The supervisor's dashboard (web/pages/supervisor.py): each table's title and its column
+# headings, by the table's name (its CSV is /supervisor/export/<name>.csv). The calls table's
+# service level names its seconds: {seconds}.
+DASHBOARD_TABLES_ZH: dict[str, tuple[str, tuple[str, ...]]] = {
+    "tickets": ("工单总体", ("指标", "数值")),
+    "follow_up": ("回访与评价", ("办结", "已回访", "回访率", "已评价", "电话评价", "网站评价", "短信评价", "满意率")),
+    "handovers": ("即时转（按去向）", ("去向", "工单数")),
+    "disputes": ("改派申请（按单位）", ("单位", "提出", "同意改派", "不同意", "待决定")),
+    "units": ("承办单位", ("单位", "转办", "签收", "退单", "办结", "成功转办率", "退单率", "办结率", "按期办结率",
+                          "满意率", "超期")),
+    "categories": ("按分类", ("分类", "受理", "直接办结", "转办率", "退单率", "办结率", "按期办结率", "满意率", "超期")),
+    "routing_feedback": ("分类建议采纳情况（按周、按建议分类）",
+                         ("周（周一）", "建议分类", "已转办", "采纳率", "自动分派占比", "话务员改派占比", "单位退回占比")),
+    "channels": ("按渠道", ("渠道", "受理", "办结", "办结率")),
+    "daily": ("每日趋势", ("日期", "受理", "其中已办结", "办结率")),
+    "calls": ("话务（全部与各坐席）", ("坐席", "接入", "接通", "放弃", "接通率", "放弃率", "平均等待", "15秒接通率",
+                                   "服务水平({seconds}秒)", "平均通话")),
+    "disputes_pending": ("改派申请待决定", ("工单号", "标题", "申请单位", "理由", "申请时间")),
+    "overdue": ("超期工单", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余")),
+    "near_due": ("临期工单（24小时内到期）", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余")),
+    "extensions": ("延期申请待审批", ("工单号", "单位", "申请天数", "理由", "申请时间", "当前时限")),
+    "returned": ("退单待重新派单", ("工单号", "标题", "退回单位", "退单理由", "退单时间")),
+    "sms_failed": ("短信发送失败", ("工单号", "收件号码", "通知", "发送状态", "投递状态", "错误码", "最后错误", "时间")),
+}
+# The rows of the tickets table ("工单总体"), in order: a figure's key and its name.
+DASHBOARD_TICKET_FIGURES_ZH = {
+    "received": "受理", "answered": "直接办结", "transferred": "转办", "transfer_rate": "转办率",
+    "successful_transfer_rate": "成功转办率", "return_rate": "退单率", "resolution_rate": "办结率",
+    "on_time_rate": "按期办结率", "satisfaction_rate": "满意率", "follow_up_rate": "回访率", "overdue": "超期",
+    "handed_over": "即时转", "invalid": "无效", "merged": "合并",
+}
+# The calls table's rows: every call first, then each agent's ("未接通": calls no agent took).
+ALL_CALLS = "全部"
+UNANSWERED_CALLS = "未接通"
+CATEGORY_CHART_TITLE = "各分类受理量"
+CHANNEL_CHART_TITLE = "各渠道受理量"
+
+# The search's CSV (web/pages/search.py): its columns, and a confidential ticket's title as
+# unit staff get it.
+SEARCH_CSV_COLUMNS = ("工单号", "受理时间", "渠道", "类型", "紧急程度", "状态", "承办单位", "分类", "标题", "办理时限")
+CONFIDENTIAL_TITLE = "（保密工单）"
+
+# The ticket page (web/pages/tickets.py): what it says after each step, by the form's name.
+TICKET_DONE_ZH = {
+    "filed": "已受理，请转办或直接办结。", "transfer": "已转办。", "answer": "已直接办结。",
+    "accept": "已签收。", "return": "已退单，工单回到派单台。", "resolve": "已办结并答复市民。",
+    "extend": "延期申请已提交，等待督办员审批。", "escalate": "已督办，承办单位会在收件箱看到。",
+    "merge": "已合并到主工单，办结结果会同步告知本工单的市民。", "invalidate": "已作为无效工单关闭。",
+    "handover": "已即时转。", "dispute": "改派申请已提交，等待督办员决定。",
+    "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。",
+    "part_reply": "已答复主办单位。", "forward": "已转派给下级单位，办理时限不变。",
+    "override_parts": "已同意主办单位先行办结。",
+    "part_return": "已退回本单位的协办（转派）部分，工单仍由主办单位办理。",
+}
+
+# The operator's console (web/pages/operator.py): what it says after each step; a one-click
+# call's result follows ({done}：{result}。), and a follow-up call asks for the result below.
+OPERATOR_DONE_ZH = {"callback": "已记录回拨。", "called": "已回拨", "follow_up_call": "已回拨",
+                    "follow_up": "已记录回访结果。"}
+CALL_RESULT = "{done}：{result}。"
+FOLLOW_UP_CALL_RESULT = "{done}：{result}。请在下方记录结果。"
+# A callback marked done with nothing typed: the note it keeps.
+CALLBACK_NOTE = "已回拨"
+
+# The knowledge base pages (web/pages/kb.py): an article's states, what they say after each
+# step, and a level 1 of the catalogue chosen whole in the article's form.
+KB_STATES_ZH = {"draft": "草稿", "published": "已发布", "retired": "已停用"}
+KB_DONE_ZH = {"saved": "已保存为新版本。", "created": "已创建草稿，请提交编辑发布。", "published": "已发布。",
+              "retired": "已停用，不再提供给话务员和市民。"}
+WHOLE_CATEGORY = "{level1}（整类）"
+
+# The supervisors' settings pages: what each says after a change.
+CATALOGUE_DONE_ZH = {"saved": "已保存为新版本，新工单即按此分派；已派出的工单保留原来的类别。"}   # catalogue.py
+HOLIDAYS_DONE_ZH = {"added": "已保存，新工单的期限即按此计算。", "removed": "已删除（记录保留在下方）。",
+                    "imported": "导入完成，新工单的期限即按此计算。"}                       # holidays.py
+RULES_DONE_ZH = {"added": "规则已添加，新工单即按此分派。", "removed": "规则已停用（保留在下方记录中）。"}  # rules.py
+
+# The administrator's pages (web/pages/admin.py): what they say after each step.
+ADMIN_DONE_ZH = {
+    "added": "账号已添加。", "saved": "已保存。", "deactivated": "账号已停用，其所有会话和 API 令牌已失效。",
+    "reactivated": "账号已启用，可用原密码登录（旧会话和令牌不会恢复）。",
+    "password": "密码已重置，该账号的所有会话和 API 令牌已失效。", "imported": "单位已导入。",
+    "webhook_removed": "对接地址已删除，不再推送。", "redelivering": "已安排重发。",
+    "token_revoked": "令牌已撤销，立即失效。",
+}
+# The units changed between the import's preview and its confirmation.
+UNITS_CHANGED_SINCE_PREVIEW = "预览之后单位已有变动，以下是按现在的数据重新算出的变化，请再确认一次。"

@@ -17,9 +17,9 @@ from starlette.routing import Route
 
 from dispatch import kept_forms, limits, staff, staff_activity, staff_sessions
 from dispatch.clock import utcnow
-from dispatch.errors import RateLimited
+from dispatch.errors import RateLimited, Reason
 from web.auth import checked_form, client_key, load_identity, staff_only
-from web.messages import describe
+from web.messages import describe, words
 from web.pages.kept import page_with_token
 from web.pages.labels import ROLE_HOME, SESSION_EXPIRED_KEPT
 from web.pages.site import Site
@@ -89,7 +89,7 @@ async def login(request: Request) -> Response:
     outcome = await site.services.run(record)
     if outcome is None:
         log.info("login failed", extra={"event": "login_failed", "username": username, "client": client})
-        context["error"] = "用户名或密码错误。"
+        context["error"] = words(Reason.BAD_CREDENTIALS, {})
         return site.render(request, "login.html", context, 401)
     identity, session_id, back = outcome
     log.info("login", extra={"event": "login", "username": username})

@@ -25,9 +25,9 @@ from dispatch.phone import national_form
 from dispatch.unit_cache import UnitCache
 from dispatch.vocabulary import Channel, RequestType, Urgency
 from web.auth import StaffIdentity, staff_only
-from web.messages import describe, words
+from web.messages import NO_AGENT_FOR_POPS, describe, words
 from web.pages import kb_console
-from web.pages.labels import label
+from web.pages.labels import CALL_RESULT, CALLBACK_NOTE, FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, label
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
 
@@ -73,15 +73,12 @@ def waiting_context(queue: queries.DispatchQueue, render: Callable[[dict[str, An
             "waiting_rows": Markup(render({"waiting": queue.tickets}))}
 
 
-DONE_MESSAGES = {"callback": "已记录回拨。", "called": "已回拨", "follow_up_call": "已回拨",
-                 "follow_up": "已记录回访结果。"}
-
-
 def done_message(done: str | None, call: str | None) -> str | None:
     """What the console says after a step; a call's result as the PBX told it."""
-    message = DONE_MESSAGES.get(done or "")
+    message = OPERATOR_DONE_ZH.get(done or "")
     if message and call and call.startswith("dial_"):
-        message = f"{message}：{label(call)}。请在下方记录结果。" if done == "follow_up_call" else f"{message}：{label(call)}。"
+        worded = FOLLOW_UP_CALL_RESULT if done == "follow_up_call" else CALL_RESULT
+        message = worded.format(done=message, result=label(call))
     return message
 
 
@@ -174,7 +171,7 @@ async def file_ticket(request: Request) -> Response:
 async def callback_done(request: Request) -> Response:
     site, user, form = _site(request), request.state.user, request.state.form
     callback_id = int(request.path_params["callback_id"])
-    note = str(form.get("note") or "").strip() or "已回拨"
+    note = str(form.get("note") or "").strip() or CALLBACK_NOTE
     try:
         await site.services.run(lambda s: telephony.mark_callback_done(s, callback_id, user.actor, note))
     except InvalidInput as exc:
@@ -188,7 +185,7 @@ async def screen_pops(request: Request) -> Response:
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
     if not agent:
-        return Response("选择分机后才能接收来电弹屏。", status_code=409)
+        return Response(NO_AGENT_FOR_POPS, status_code=409)
     return event_stream(site.hub, [f"screen-pop:{agent}"],
                         lambda _topic, pop: sse("pop", pop_message(pop)),
                         hello=sse("hello", {"agent": agent}))

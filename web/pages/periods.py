@@ -11,10 +11,11 @@ from dispatch.errors import Reason
 from dispatch.reports import Period
 from web.errors import BadRequest
 from web.inputs import parse_day
+from web.pages.labels import PERIOD_PRESETS_ZH
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
-PRESETS = (("今日", 1), ("近7天", 7), ("近30天", 30), ("近90天", 90))
+PRESETS = PERIOD_PRESETS_ZH
 
 
 def today_local(now: dt.datetime | None = None) -> dt.date:

@@ -155,7 +155,7 @@ async def status(request: Request, *, number: str | None = None, code: str | Non
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     if found is None:
-        context["error"] = "未找到该工单：请核对工单号和查询码。"
+        context["error"] = words(Reason.LOOKUP_FAILED, {})
         response = site.render(request, "status.html", context, 404)
         site.auth.forget_lookup(response)
         return response

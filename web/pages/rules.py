@@ -17,9 +17,9 @@ from web import config_changes
 from web.auth import staff_only
 from web.errors import status_of
 from web.messages import describe
+from web.pages.labels import RULES_DONE_ZH
 from web.pages.site import Site
 
-DONE = {"added": "规则已添加，新工单即按此分派。", "removed": "规则已停用（保留在下方记录中）。"}
 
 
 def _site(request: Request) -> Site:
@@ -38,7 +38,7 @@ async def page(request: Request, *, error: str | None = None, status: int = 200,
     (active, from_file, removed), units = await site.services.run(read)
     return site.render(request, "rules.html", {
         "active": active, "from_file": from_file, "removed": removed, "units": units, "error": error,
-        "values": values or {}, "done": DONE.get(request.query_params.get("done", ""))}, status)
+        "values": values or {}, "done": RULES_DONE_ZH.get(request.query_params.get("done", ""))}, status)
 
 
 async def add(request: Request) -> Response:

@@ -26,7 +26,7 @@ from dispatch.vocabulary import Channel, Role
 from web.auth import StaffIdentity, client_key, staff_only
 from web.errors import BadRequest
 from web.inputs import parse_day
-from web.pages.labels import label, local_time
+from web.pages.labels import CONFIDENTIAL_TITLE, SEARCH_CSV_COLUMNS, label, local_time
 from web.pages.periods import today_local
 from web.pages.site import Site
 from web.pages.spreadsheet import csv_response
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 ALL_STAFF = frozenset(Role)
 PAGE_SIZE = 50
 EXPORT_LIMIT = 10_000   # rows in one download; narrow the filters for more
-CONFIDENTIAL = "（保密工单）"
 FILTER_FIELDS = ("q", "state", "unit", "channel", "since", "until")
 
 
@@ -140,10 +139,10 @@ def export_tickets(user: StaffIdentity, asked: Search, tickets: list[Ticket], un
                                        "rows": len(tickets), "filters": asked.params})
     rows = [[t.number, local_time(t.received_at), label(t.channel), label(t.request_type), label(t.urgency),
              label(t.state), unit_names.get(t.unit_id, "") if t.unit_id else "", t.category or "",
-             CONFIDENTIAL if hide and t.confidential else t.title, local_time(t.deadline) if t.deadline else ""]
+             CONFIDENTIAL_TITLE if hide and t.confidential else t.title, local_time(t.deadline) if t.deadline else ""]
             for t in tickets]
     return csv_response(f"tickets-{today_local().isoformat()}.csv",
-                        ["工单号", "受理时间", "渠道", "类型", "紧急程度", "状态", "承办单位", "分类", "标题", "办理时限"],
+                        SEARCH_CSV_COLUMNS,
                         rows)
 
 

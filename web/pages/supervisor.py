@@ -30,7 +30,9 @@ from web.auth import StaffIdentity, client_key, staff_only
 from web.errors import status_of
 from web.messages import describe
 from web.pages import charts
-from web.pages.labels import label, local_time, percent, time_left
+from web.pages.labels import (ALL_CALLS, CATEGORY_CHART_TITLE, CHANNEL_CHART_TITLE, DASHBOARD_TABLES_ZH,
+                              DASHBOARD_TICKET_FIGURES_ZH, NONE_YET, UNANSWERED_CALLS, UNCATEGORISED, label,
+                              local_time, percent, seconds, time_left)
 from web.pages.periods import PRESETS, parse_period, today_local
 from web.pages.site import Site
 from web.pages.spreadsheet import csv_response
@@ -72,7 +74,7 @@ class Table:
         if kind == TIME:
             return local_time(value)
         if kind == SECONDS:
-            return f"{value:.0f} 秒"
+            return seconds(value)
         return str(value)
 
     def cells(self) -> list[list[tuple[str, str]]]:
@@ -100,7 +102,7 @@ class Table:
                 cells.append(f'<td class="actions">{actions(self.links[i] if self.links else None, i)}</td>')
             out.append("<tr>" + "".join(cells) + "</tr>")
         if not out:
-            out.append(f'<tr><td colspan="{len(self.columns) + (actions is not None)}" class="empty">暂无</td></tr>')
+            out.append(f'<tr><td colspan="{len(self.columns) + (actions is not None)}" class="empty">{NONE_YET}</td></tr>')
         return Markup("\n".join(out))
 
     def csv_value(self, value: Any, kind: str) -> Any:
@@ -115,8 +117,17 @@ class Table:
         return value
 
 
-FIGURE_COLUMNS = [("受理", INT), ("直接办结", INT), ("转办率", RATE), ("退单率", RATE), ("办结率", RATE),
-                  ("按期办结率", RATE), ("满意率", RATE), ("超期", INT)]
+def _table(name: str, kinds: tuple[str, ...], rows: list[list[Any]], *, words: dict[str, Any] | None = None,
+           **more: Any) -> Table:
+    """A table of the dashboard with its title and headings (labels.DASHBOARD_TABLES_ZH), a kind
+    per heading; `words` fills the headings' placeholders."""
+    title, headings = DASHBOARD_TABLES_ZH[name]
+    columns = [(heading.format(**words) if words else heading, kind)
+               for heading, kind in zip(headings, kinds, strict=True)]
+    return Table(name, title, columns, rows, **more)
+
+
+FIGURE_KINDS = (INT, INT, RATE, RATE, RATE, RATE, RATE, INT)
 
 
 def _figure_row(f: dict[str, Any]) -> list[Any]:
@@ -154,62 +165,48 @@ def figure_tables(session: Session, period: Period, calls_policy: reports.CallPo
     t = summary["tickets"]
     tables = [
         # Its rows are figures, not tickets: no count badge (受理 is the number of tickets).
-        Table("tickets", "工单总体", [("指标", TEXT), ("数值", FIGURE)], counted=False, rows=[
-            ["受理", t["received"]], ["直接办结", t["answered"]], ["转办", t["transferred"]],
-            ["转办率", percent(t["transfer_rate"])], ["成功转办率", percent(t["successful_transfer_rate"])],
-            ["退单率", percent(t["return_rate"])], ["办结率", percent(t["resolution_rate"])],
-            ["按期办结率", percent(t["on_time_rate"])], ["满意率", percent(t["satisfaction_rate"])],
-            ["回访率", percent(t["follow_up_rate"])], ["超期", t["overdue"]], ["即时转", t["handed_over"]],
-            ["无效", t["invalid"]], ["合并", t["merged"]]]),
-        Table("follow_up", "回访与评价", [("办结", INT), ("已回访", INT), ("回访率", RATE), ("已评价", INT),
-                                       ("电话评价", INT), ("网站评价", INT), ("短信评价", INT), ("满意率", RATE)],
-              [[t["resolved"], t["followed_up"], t["follow_up_rate"], t["rated"], t["rated_phone"], t["rated_web"],
-                t["rated_sms"], t["satisfaction_rate"]]], counted=False),
-        Table("handovers", "即时转（按去向）", [("去向", TEXT), ("工单数", INT)],
-              [[label(service), n] for service, n in summary["handovers"].items()]),
-        Table("disputes", "改派申请（按单位）", [("单位", TEXT), ("提出", INT), ("同意改派", INT), ("不同意", INT),
-                                             ("待决定", INT)],
-              [[d["unit_name"], d["raised"], d["upheld"], d["refused"], d["raised"] - d["upheld"] - d["refused"]]
-               for d in summary["disputes"]]),
-        Table("units", "承办单位", [("单位", TEXT), ("转办", INT), ("签收", INT), ("退单", INT), ("办结", INT),
-                                   ("成功转办率", RATE), ("退单率", RATE), ("办结率", RATE), ("按期办结率", RATE),
-                                   ("满意率", RATE), ("超期", INT)],
-              [[u["unit_name"], u["received"], u["accepted"], u["returned"], u["resolved"],
-                u["successful_transfer_rate"], u["return_rate"], u["resolution_rate"], u["on_time_rate"],
-                u["satisfaction_rate"], u["overdue"]] for u in summary["units"]]),
-        Table("categories", "按分类", [("分类", TEXT), *FIGURE_COLUMNS],
-              [[k or "未分类", *_figure_row(f)] for k, f in sorted(summary["categories"].items(),
-                                                               key=lambda kv: -kv[1]["received"])]),
-        Table("routing_feedback", "分类建议采纳情况（按周、按建议分类）",
-              [("周（周一）", TEXT), ("建议分类", TEXT), ("已转办", INT), ("采纳率", RATE), ("自动分派占比", RATE),
-               ("话务员改派占比", RATE), ("单位退回占比", RATE)],
-              [[f.week.isoformat(), f.category, f.proposals, f.acceptance_rate, f.automatic_share,
-                f.corrected_share, f.returned_share] for f in routing_feedback.figures(session, period)]),
-        Table("channels", "按渠道", [("渠道", TEXT), ("受理", INT), ("办结", INT), ("办结率", RATE)],
-              [[label(c.channel), c.received, c.resolved, c.resolution_rate]
-               for c in queries.figures_by_channel(session, period)], counted=False),
-        Table("daily", "每日趋势", [("日期", TEXT), ("受理", INT), ("其中已办结", INT), ("办结率", RATE)],
-              [[d.day.isoformat(), d.received, d.resolved, d.resolution_rate] for d in daily]),
+        _table("tickets", (TEXT, FIGURE), counted=False, rows=[
+            [word, percent(t[key]) if key.endswith("_rate") else t[key]]
+            for key, word in DASHBOARD_TICKET_FIGURES_ZH.items()]),
+        _table("follow_up", (INT, INT, RATE, INT, INT, INT, INT, RATE),
+               [[t["resolved"], t["followed_up"], t["follow_up_rate"], t["rated"], t["rated_phone"], t["rated_web"],
+                 t["rated_sms"], t["satisfaction_rate"]]], counted=False),
+        _table("handovers", (TEXT, INT), [[label(service), n] for service, n in summary["handovers"].items()]),
+        _table("disputes", (TEXT, INT, INT, INT, INT),
+               [[d["unit_name"], d["raised"], d["upheld"], d["refused"], d["raised"] - d["upheld"] - d["refused"]]
+                for d in summary["disputes"]]),
+        _table("units", (TEXT, INT, INT, INT, INT, RATE, RATE, RATE, RATE, RATE, INT),
+               [[u["unit_name"], u["received"], u["accepted"], u["returned"], u["resolved"],
+                 u["successful_transfer_rate"], u["return_rate"], u["resolution_rate"], u["on_time_rate"],
+                 u["satisfaction_rate"], u["overdue"]] for u in summary["units"]]),
+        _table("categories", (TEXT, *FIGURE_KINDS),
+               [[k or UNCATEGORISED, *_figure_row(f)] for k, f in sorted(summary["categories"].items(),
+                                                                        key=lambda kv: -kv[1]["received"])]),
+        _table("routing_feedback", (TEXT, TEXT, INT, RATE, RATE, RATE, RATE),
+               [[f.week.isoformat(), f.category, f.proposals, f.acceptance_rate, f.automatic_share,
+                 f.corrected_share, f.returned_share] for f in routing_feedback.figures(session, period)]),
+        _table("channels", (TEXT, INT, INT, RATE),
+               [[label(c.channel), c.received, c.resolved, c.resolution_rate]
+                for c in queries.figures_by_channel(session, period)], counted=False),
+        _table("daily", (TEXT, INT, INT, RATE),
+               [[d.day.isoformat(), d.received, d.resolved, d.resolution_rate] for d in daily]),
     ]
     calls = summary["calls"]
-    call_columns = [("接入", INT), ("接通", INT), ("放弃", INT), ("接通率", RATE), ("放弃率", RATE),
-                    ("平均等待", SECONDS), ("15秒接通率", RATE),
-                    (f"服务水平({calls_policy.service_level_seconds}秒)", RATE), ("平均通话", SECONDS)]
 
     def call_row(c: dict[str, Any]) -> list[Any]:
         return [c["offered"], c["answered"], c["abandoned"], c["answer_rate"], c["abandonment_rate"],
                 c["asa_seconds"], c["answer_rate_15s"], c["service_level"], c["aht_seconds"]]
 
-    tables.append(Table("calls", "话务（全部与各坐席）", [("坐席", TEXT), *call_columns],
-                        [["全部", *call_row(calls)]] +
-                        [[agent or "未接通", *call_row(c)] for agent, c in sorted(calls["agents"].items())],
-                        counted=False))
+    tables.append(_table("calls", (TEXT, INT, INT, INT, RATE, RATE, SECONDS, RATE, RATE, SECONDS),
+                         [[ALL_CALLS, *call_row(calls)]] +
+                         [[agent or UNANSWERED_CALLS, *call_row(c)] for agent, c in sorted(calls["agents"].items())],
+                         counted=False, words={"seconds": calls_policy.service_level_seconds}))
     by_name = {table.name: table for table in tables}
     categories = [(str(row[0]), int(row[1])) for row in by_name["categories"].rows][:12]
     channels = [(str(row[0]), int(row[1])) for row in by_name["channels"].rows]
     charts_ = {"bars": charts.daily_bars(daily), "rates": charts.rate_line(daily),
-               "category_chart": charts.hbars(categories, title="各分类受理量"),
-               "channel_chart": charts.hbars(channels, title="各渠道受理量")}
+               "category_chart": charts.hbars(categories, title=CATEGORY_CHART_TITLE),
+               "channel_chart": charts.hbars(channels, title=CHANNEL_CHART_TITLE)}
     return Figures(tables, daily, charts_)
 
 
@@ -231,10 +228,9 @@ def list_tables(session: Session, *, names: dict[int, str], pages: dict[str, int
               for name, build in LISTS.items()}
     waiting = disputes.pending(session)
     tables = [*listed.values(),
-              Table("disputes_pending", "改派申请待决定", [("工单号", TEXT), ("标题", TEXT), ("申请单位", TEXT),
-                                                        ("理由", TEXT), ("申请时间", TIME)],
-                    [[ticket.number, ticket.title, unit.name, dispute.reason, dispute.raised_at]
-                     for dispute, ticket, unit in waiting], [ticket.number for _, ticket, _ in waiting])]
+              _table("disputes_pending", (TEXT, TEXT, TEXT, TEXT, TIME),
+                     [[ticket.number, ticket.title, unit.name, dispute.reason, dispute.raised_at]
+                      for dispute, ticket, unit in waiting], links=[ticket.number for _, ticket, _ in waiting])]
     extension_ids = [e.request.id for e in _items(listed["extensions"])]
     versions = {x.number: x.version for x in [*_items(listed["overdue"]), *_items(listed["near_due"])]}
     return Lists(tables, extension_ids, versions)
@@ -260,45 +256,42 @@ def _items(table: Table) -> list[Any]:
     return table.page.items if table.page is not None else []
 
 
-TICKET_COLUMNS = [("工单号", TEXT), ("标题", TEXT), ("状态", TEXT), ("承办单位", TEXT), ("办理时限", TIME),
-                  ("剩余", TEXT)]
+TICKET_KINDS = (TEXT, TEXT, TEXT, TEXT, TIME, TEXT)
 
 
-def _ticket_list(name: str, title: str, found: Page[Any], now: dt.datetime, names: dict[int, str]) -> Table:
-    return Table(name, title, TICKET_COLUMNS, _ticket_rows(found.items, now, names), [x.number for x in found.items],
-                 page=found, page_param=f"{name}_page")
+def _ticket_list(name: str, found: Page[Any], now: dt.datetime, names: dict[int, str]) -> Table:
+    return _table(name, TICKET_KINDS, _ticket_rows(found.items, now, names), links=[x.number for x in found.items],
+                  page=found, page_param=f"{name}_page")
 
 
 def _overdue_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
                    total: int | None) -> Table:
-    return _ticket_list("overdue", "超期工单",
-                        chasing_lists.overdue_page(session, page, now=now, per_page=per_page, total=total), now, names)
+    return _ticket_list("overdue", chasing_lists.overdue_page(session, page, now=now, per_page=per_page, total=total),
+                        now, names)
 
 
 def _near_due_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
                     total: int | None) -> Table:
-    return _ticket_list("near_due", "临期工单（24小时内到期）",
-                        chasing_lists.near_due_page(session, page, now=now, per_page=per_page, total=total),
-                        now, names)
+    return _ticket_list("near_due", chasing_lists.near_due_page(session, page, now=now, per_page=per_page,
+                                                                total=total), now, names)
 
 
 def _extensions_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
                       total: int | None) -> Table:
     found = chasing_lists.extensions_page(session, page, per_page=per_page, total=total)
-    return Table("extensions", "延期申请待审批", [("工单号", TEXT), ("单位", TEXT), ("申请天数", INT), ("理由", TEXT),
-                                                ("申请时间", TIME), ("当前时限", TIME)],
-                 [[e.ticket.number, e.unit_name, e.request.working_days, e.request.reason, e.request.requested_at,
-                   e.ticket.deadline] for e in found.items], [e.ticket.number for e in found.items],
-                 page=found, page_param="extensions_page")
+    return _table("extensions", (TEXT, TEXT, INT, TEXT, TIME, TIME),
+                  [[e.ticket.number, e.unit_name, e.request.working_days, e.request.reason, e.request.requested_at,
+                    e.ticket.deadline] for e in found.items], links=[e.ticket.number for e in found.items],
+                  page=found, page_param="extensions_page")
 
 
 def _returned_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
                     total: int | None) -> Table:
     found = chasing_lists.returned_page(session, page, per_page=per_page, total=total)
-    return Table("returned", "退单待重新派单", [("工单号", TEXT), ("标题", TEXT), ("退回单位", TEXT), ("退单理由", TEXT),
-                                              ("退单时间", TIME)],
-                 [[r.ticket.number, r.ticket.title, r.unit_name or "—", r.reason or "", r.returned_at]
-                  for r in found.items], [r.ticket.number for r in found.items], page=found, page_param="returned_page")
+    return _table("returned", (TEXT, TEXT, TEXT, TEXT, TIME),
+                  [[r.ticket.number, r.ticket.title, r.unit_name or "—", r.reason or "", r.returned_at]
+                   for r in found.items], links=[r.ticket.number for r in found.items], page=found,
+                  page_param="returned_page")
 
 
 # The lists shown a page at a time (each with its length from chasing_lists.lengths); a CSV
@@ -312,11 +305,10 @@ def _failed_sms_table(session: Session) -> Table:
     """Texts given up on, or that Twilio reports never reached the handset."""
     failed = outbox.failed_messages(session)
     numbers = queries.ticket_numbers(session, {m.ticket_id for m in failed if m.ticket_id})
-    return Table("sms_failed", "短信发送失败", [("工单号", TEXT), ("收件号码", TEXT), ("通知", TEXT), ("发送状态", TEXT),
-                                             ("投递状态", TEXT), ("错误码", TEXT), ("最后错误", TEXT), ("时间", TIME)],
-                 [[numbers.get(m.ticket_id, "—") if m.ticket_id else "—", national_form(m.recipient), m.kind,
-                   m.status, m.delivery_status or "—", m.error_code or "—", m.last_error or "", m.updated_at or m.created_at]
-                  for m in failed])
+    return _table("sms_failed", (TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TIME),
+                  [[numbers.get(m.ticket_id, "—") if m.ticket_id else "—", national_form(m.recipient), m.kind,
+                    m.status, m.delivery_status or "—", m.error_code or "—", m.last_error or "",
+                    m.updated_at or m.created_at] for m in failed])
 
 
 def _site(request: Request) -> Site:

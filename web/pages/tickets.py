@@ -30,7 +30,8 @@ from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
 from web.errors import status_of
 from web.messages import describe
-from web.pages.labels import ACTIONS_ZH, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TYPED_MOVED, TYPED_NOT_SAVED, label
+from web.pages.labels import (ACTIONS_ZH, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_DONE_ZH, TYPED_MOVED,
+                              TYPED_NOT_SAVED, label)
 from web.pages.site import Site
 from web.services import Services
 from web.telephony import pbx_bridge
@@ -175,16 +176,8 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     return context
 
 
-DONE_MESSAGES = {"filed": "已受理，请转办或直接办结。", "transfer": "已转办。", "answer": "已直接办结。",
-                 "accept": "已签收。", "return": "已退单，工单回到派单台。", "resolve": "已办结并答复市民。",
-                 "extend": "延期申请已提交，等待督办员审批。", "escalate": "已督办，承办单位会在收件箱看到。",
-                 "merge": "已合并到主工单，办结结果会同步告知本工单的市民。", "invalidate": "已作为无效工单关闭。",
-                 "handover": "已即时转。", "dispute": "改派申请已提交，等待督办员决定。",
-                 "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。",
-                 "part_reply": "已答复主办单位。", "forward": "已转派给下级单位，办理时限不变。",
-                 "override_parts": "已同意主办单位先行办结。",
-                 "part_return": "已退回本单位的协办（转派）部分，工单仍由主办单位办理。"}
-DONE_MESSAGES["request_extension"] = DONE_MESSAGES["extend"]  # the staff API's name for the same form
+# What the page says after a step; the staff API names the extension's form request_extension.
+DONE_MESSAGES = {**TICKET_DONE_ZH, "request_extension": TICKET_DONE_ZH["extend"]}
 
 
 # The posted form's name -> the allowed action that shows it (the rest are the same name).
