@@ -21,6 +21,7 @@ from web.auth import client_key
 from web.body_limit import read_body
 from web.errors import BadRequest
 from web.inputs import parse_day, refuse_unstorable
+from web.messages import REPEAT_JOINED
 from web.services import Services
 
 MAX_JSON_BYTES = 256 * 1024
@@ -70,12 +71,6 @@ def intake_request_from_json(data: dict[str, Any], channel: Channel) -> IntakeRe
                          confidential=confidential)
 
 
-# A repeat is told that it was joined, never which ticket nor its code: whoever knows a
-# citizen's phone number and words could otherwise read their case. The code goes by SMS
-# to the phone on file (outbox kind repeat_code).
-REPEAT_MESSAGE = "您反映的问题已有在办工单，本次反映已并入该工单；工单号和查询码已通过短信发送到登记的手机号码。"
-
-
 async def create_ticket(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     intake_request = intake_request_from_json(await read_json_object(request), Channel.WEB)
@@ -83,7 +78,10 @@ async def create_ticket(request: Request) -> JSONResponse:
     # Written with the intakes that came meanwhile (web/intake_batch.py, dispatch/intake_many.py).
     result = await services.intake_batch.run(Submission(intake_request, proposal, client_key(request)))
     if result.repeat_of_open_ticket:
-        return JSONResponse({"repeat_of_open_ticket": True, "message": REPEAT_MESSAGE})
+        # Told that it was joined, never which ticket nor its code: whoever knows a citizen's
+        # phone number and words could otherwise read their case. The code goes by SMS to the
+        # phone on file (outbox kind repeat_code).
+        return JSONResponse({"repeat_of_open_ticket": True, "message": REPEAT_JOINED})
     ticket = result.ticket
     return JSONResponse({"number": ticket.number, "query_code": ticket.query_code, "state": ticket.state,
                          "deadline": ticket.deadline.isoformat() if ticket.deadline else None,

@@ -279,6 +279,7 @@ def _with_sms_simulator(settings: Settings, host: str, port: int) -> Settings:
 
     from sms_gateway.simulator import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_FROM, TwilioSimulator
     from web.config import Secret, SmsSettings
+    from web.messages import SMS_SIM_TRY
 
     public_url = f"http://{host}:{port}"
     server = _sms_simulator_server(host, port)
@@ -286,7 +287,7 @@ def _with_sms_simulator(settings: Settings, host: str, port: int) -> Settings:
                                 hotline_webhook_url=public_url + "/sms/twilio")
     server.start(simulator.app())  # a daemon thread: it ends with the process
     click.echo(f"No Twilio settings: the SMS simulator stands in on {server.url} "
-               f"(text the hotline: curl --data-urlencode From=13800000000 --data-urlencode Body=路灯坏了 {server.url}/sim/inbound; "
+               f"(text the hotline: {SMS_SIM_TRY.format(url=server.url)}; "
                f"sent texts: {server.url}/sim/messages)")
     return dataclasses.replace(settings, sms=SmsSettings(
         account_sid=DEMO_ACCOUNT_SID, auth_token=Secret(DEMO_AUTH_TOKEN), from_number=DEMO_FROM,
@@ -299,6 +300,7 @@ def _with_aliyun_simulator(settings: Settings, host: str, port: int) -> Settings
 
     from sms_gateway import aliyun_simulator as sim
     from web.config import AliyunSettings, Secret, SmsSettings
+    from web.messages import SMS_SIM_TRY
 
     public_url = f"http://{host}:{port}"
     server = _sms_simulator_server(host, port)
@@ -307,8 +309,7 @@ def _with_aliyun_simulator(settings: Settings, host: str, port: int) -> Settings
                                     up_url=f"{public_url}/sms/aliyun/up?token={sim.DEMO_PUSH_TOKEN}")
     server.start(simulator.app())  # a daemon thread: it ends with the process
     click.echo(f"No Alibaba Cloud settings: the Alibaba Cloud SMS stand-in runs on {server.url} "
-               f"(text the hotline: curl --data-urlencode From=13800000000 --data-urlencode Body=路灯坏了 "
-               f"{server.url}/sim/inbound; sent texts: {server.url}/sim/messages)")
+               f"(text the hotline: {SMS_SIM_TRY.format(url=server.url)}; sent texts: {server.url}/sim/messages)")
     return dataclasses.replace(settings, sms=SmsSettings(
         account_sid="", auth_token=Secret(""), from_number="", public_url=public_url,
         aliyun=AliyunSettings(access_key_id=sim.DEMO_ACCESS_KEY_ID, access_key_secret=Secret(sim.DEMO_ACCESS_KEY_SECRET),
@@ -359,6 +360,7 @@ def sms_sim(host: str, port: int, hotline_url: str, callback_delay: float) -> No
     import uvicorn
 
     from sms_gateway.simulator import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_FROM, TwilioSimulator
+    from web.messages import SMS_SIM_TRY
 
     settings = _settings()
     sid = settings.sms.account_sid if settings.sms else DEMO_ACCOUNT_SID
@@ -371,7 +373,7 @@ def sms_sim(host: str, port: int, hotline_url: str, callback_delay: float) -> No
                    f"HOTLINE_TWILIO_FROM={DEMO_FROM} HOTLINE_PUBLIC_URL={hotline_url} "
                    f"HOTLINE_TWILIO_API_BASE=http://{host}:{port} hotline serve")
     click.echo(f"Twilio stand-in on http://{host}:{port}; text the hotline with "
-               f"curl --data-urlencode From=13800000000 --data-urlencode Body=路灯坏了 http://{host}:{port}/sim/inbound")
+               + SMS_SIM_TRY.format(url=f"http://{host}:{port}"))
     uvicorn.run(simulator.app(), host=host, port=port, log_level=settings.log_level.lower())
 
 
@@ -389,6 +391,7 @@ def aliyun_sim(host: str, port: int, hotline_url: str, report_delay: float) -> N
 
     from dispatch.notifications import provider_templates
     from sms_gateway import aliyun_simulator as sim
+    from web.messages import SMS_SIM_TRY
 
     settings = _settings()
     ali = settings.sms.aliyun if settings.sms else None
@@ -411,7 +414,7 @@ def aliyun_sim(host: str, port: int, hotline_url: str, report_delay: float) -> N
                    f"HOTLINE_ALIYUN_PUSH_TOKEN={token} HOTLINE_ALIYUN_TEMPLATES={codes} "
                    f"HOTLINE_ALIYUN_ENDPOINT=http://{host}:{port} hotline serve")
     click.echo(f"Alibaba Cloud SMS stand-in on http://{host}:{port}; text the hotline with "
-               f"curl --data-urlencode From=13800000000 --data-urlencode Body=路灯坏了 http://{host}:{port}/sim/inbound")
+               + SMS_SIM_TRY.format(url=f"http://{host}:{port}"))
     uvicorn.run(simulator.app(), host=host, port=port, log_level=settings.log_level.lower())
 
 

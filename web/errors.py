@@ -22,7 +22,7 @@ from dispatch.errors import (
     StorageUnavailable,
 )
 from web import open311_format
-from web.messages import describe, http_message, http_title
+from web.messages import BACK_HOME, BACK_TO_CONSOLE, HOTLINE_NAME, describe, http_message, http_title
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +80,8 @@ def _way_back(request: Request) -> tuple[str, str]:
     user = getattr(request.state, "user", None)
     role = getattr(getattr(user, "role", None), "value", None)
     if role in ROLE_HOME:
-        return ROLE_HOME[role], "返回工作台"
-    return "/", "返回首页"
+        return ROLE_HOME[role], BACK_TO_CONSOLE
+    return "/", BACK_HOME
 
 
 def _bare_page(context: dict) -> str:
@@ -90,8 +90,8 @@ def _bare_page(context: dict) -> str:
     title, message = html.escape(context["title"]), html.escape(context["message"])
     return ("<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{title} - 12345 政务服务便民热线</title><link rel='stylesheet' href='/static/app.css'></head>"
-            "<body><header class='top'><a class='brand' href='/'><span class='brand-num'>12345</span> 政务服务便民热线</a>"
+            f"<title>{title} - 12345 {HOTLINE_NAME}</title><link rel='stylesheet' href='/static/app.css'></head>"
+            f"<body><header class='top'><a class='brand' href='/'><span class='brand-num'>12345</span> {HOTLINE_NAME}</a>"
             f"</header><main class='page'><section class='error-page'><p class='error-status'>{context['status']}</p>"
             f"<h1>{title}</h1><p>{message}</p><p><a class='button' href='{context['back']}'>{context['back_label']}</a>"
             "</p></section></main></body></html>")

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from dispatch.db import check_writable, current_revision, head_revision
 from dispatch.errors import Reason, StorageUnavailable
-from web.messages import describe
+from web.messages import NOT_WRITABLE_AT_START, describe
 from web.leadership import PBX_BRIDGE
 from web.services import Services
 
@@ -65,9 +65,8 @@ class Health:
     async def check_at_start(self) -> StorageUnavailable | None:
         fault = await self.storage()
         if fault is not None:
-            log.error("数据库不可写（%s），热线照常启动，但 /readyz 报告未就绪，所有写入返回 503，直到恢复",
-                      fault.reason, extra={"event": "database_not_writable", "reason": fault.reason,
-                                          "detail": fault.detail})
+            log.error(NOT_WRITABLE_AT_START, fault.reason,
+                      extra={"event": "database_not_writable", "reason": fault.reason, "detail": fault.detail})
         return fault
 
     def model_state(self) -> tuple[bool, str]:

@@ -253,11 +253,28 @@ HTTP_ZH: dict[int, tuple[str, str]] = {
 CSRF_FAILED = "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。"
 LOGIN_REQUIRED = HTTP_ZH[401][1]
 ROLE_FORBIDDEN = HTTP_ZH[403][1]
+# The way back an error page offers (staff to their console, everyone else home), and the
+# hotline's name after the number 12345 on the plain page drawn without the site (web/errors.py).
+BACK_TO_CONSOLE = "返回工作台"
+BACK_HOME = "返回首页"
+HOTLINE_NAME = "政务服务便民热线"
+# /metrics to an address it does not serve (web/metrics.py): plain text, for whoever set up the scraper.
+METRICS_FORBIDDEN = ("403 禁止访问：/metrics 只对 HOTLINE_METRICS_ALLOW 中的地址"
+                     "或持有 HOTLINE_METRICS_TOKEN 的请求开放")
+
 # Refusals a page words itself: the operator's screen-pops without an extension chosen
 # (web/pages/operator.py), and a units import refused whole, before its problems (admin.py).
 NO_AGENT_FOR_POPS = "选择分机后才能接收来电弹屏。"
 IMPORT_REFUSED = "导入内容有误，没有做任何修改："
 UNITS_FILE_TOO_LARGE = "文件过大"
+
+# A citizen's request joined to an open ticket on the same matter (web/api.py): told that it
+# was, never which ticket nor its code, which go by SMS to the phone on file.
+REPEAT_JOINED = "您反映的问题已有在办工单，本次反映已并入该工单；工单号和查询码已通过短信发送到登记的手机号码。"
+
+# Open311's discovery document (web/open311.py): who to ask, and how a client gets a key.
+OPEN311_CONTACT = "{city} 12345 政务服务便民热线：拨打 12345，或联系热线管理员。"
+OPEN311_KEY_SERVICE = "接入密钥（api_key）由热线管理员签发（hotline open311 keys create 名称）；读取无需密钥。"
 
 # The parts of a city file and of its catalogue, as a problem names where it is.
 FILE_SECTIONS_ZH = {
@@ -423,6 +440,8 @@ NO_SCHEMA = ("数据库还没有表结构，请先运行 hotline db upgrade。"
              " The database in HOTLINE_DATABASE_URL has no tables yet: run `hotline db upgrade` first.")
 SQLITE_ONE_WORKER = ("SQLite 只能单进程运行，--workers 大于 1 需要 PostgreSQL（HOTLINE_DATABASE_URL）。"
                      " SQLite serves one process only: --workers above 1 needs PostgreSQL.")
+# A database that refuses writes at start (web/health.py): the hotline starts anyway, not ready.
+NOT_WRITABLE_AT_START = "数据库不可写（%s），热线照常启动，但 /readyz 报告未就绪，所有写入返回 503，直到恢复"
 DEMO_ONE_WORKER = ("演示模式只能单进程运行，请去掉 --workers 或 --demo。"
                    " --demo runs in one process only: drop --workers or --demo.")
 
@@ -432,6 +451,8 @@ DEMO_PROGRESS = "演示数据：{stage} {done:,}/{total:,}"
 DEMO_LOADED = "演示数据：{tickets:,} 件历史工单（{days} 天），{events:,} 条事件，{calls:,} 通来电，用时 {seconds:.1f} 秒"
 
 # The demo's SMS simulator and its port (HOTLINE_SMS_SIM_PORT, else 8020, else any free one).
+# How to text the hotline through an SMS stand-in ({url} is the stand-in's).
+SMS_SIM_TRY = "curl --data-urlencode From=13800000000 --data-urlencode Body=路灯坏了 {url}/sim/inbound"
 SMS_SIM_PORT_UNUSABLE = "HOTLINE_SMS_SIM_PORT={port} 不可用：请设为 1-65535 之间、不同于热线端口 {hotline_port} 的端口号"
 SMS_SIM_PORT_BUSY = ("短信模拟器端口 {port} 已被占用（HOTLINE_SMS_SIM_PORT，{error}）："
                      "请换一个端口，或不设置它以自动选择空闲端口")

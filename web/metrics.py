@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dispatch.monitoring import Snapshot, snapshot
 from web import leadership
 from web.auth import client_address
+from web.messages import METRICS_FORBIDDEN
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -312,8 +313,7 @@ def _within(address: str, networks: tuple[Any, ...]) -> bool:
 
 async def metrics_endpoint(request: Request) -> Response:
     if not allowed(request):
-        return PlainTextResponse("403 禁止访问：/metrics 只对 HOTLINE_METRICS_ALLOW 中的地址"
-                                 "或持有 HOTLINE_METRICS_TOKEN 的请求开放", status_code=403)
+        return PlainTextResponse(METRICS_FORBIDDEN, status_code=403)
     metrics: Metrics = request.app.state.metrics
     await metrics.database.refresh(request.app.state.services)
     return Response(exposition(metrics), media_type=CONTENT_TYPE_LATEST)

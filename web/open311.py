@@ -17,6 +17,7 @@ from dispatch.errors import NotFound, Reason
 from dispatch.open311_services import ATTRIBUTES, current_services, service_by_code
 from web.auth import client_key
 from web.inputs import refuse_unstorable
+from web.messages import OPEN311_CONTACT, OPEN311_KEY_SERVICE
 from web.open311_format import CONTENT_TYPES, FORMATS, respond
 from web.services import Services
 
@@ -53,8 +54,8 @@ async def discovery(request: Request) -> Response:
     base = (services.settings.public_url or str(request.base_url)).rstrip("/")
     return respond(fmt, "discovery", {
         "changeset": CHANGESET,
-        "contact": f"{services.city.name} 12345 政务服务便民热线：拨打 12345，或联系热线管理员。",
-        "key_service": "接入密钥（api_key）由热线管理员签发（hotline open311 keys create 名称）；读取无需密钥。",
+        "contact": OPEN311_CONTACT.format(city=services.city.name),
+        "key_service": OPEN311_KEY_SERVICE,
         "endpoints": [{"specification": SPECIFICATION, "url": f"{base}/open311/v2", "changeset": CHANGESET,
                        "type": "production", "formats": [CONTENT_TYPES["xml"].split(";")[0],
                                                          CONTENT_TYPES["json"].split(";")[0]]}],
