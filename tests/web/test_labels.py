@@ -1,7 +1,48 @@
-"""Words the pages use for stored values."""
+"""Words the pages use for stored values, and the rule that web/ writes its Chinese words in
+its label modules only."""
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 from web.pages.labels import actor_label
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+# Where the Chinese words of the interface live.
+LABEL_MODULES = {"messages.py", "pages/labels.py"}
+# Modules whose Chinese is no interface word, and why.
+GLOSSED = {
+    "config.py": "settings' help: English, with the Chinese term it is about",
+    "openapi.py": "the API's documentation, its status descriptions beside its English summaries",
+    "metrics.py": "Prometheus HELP lines: English, with the Chinese term",
+    "cli_follow_up.py": "command help: English, with the Chinese term",
+    "cli_holidays.py": "command help: an example line of a holiday file",
+    "cli_kb.py": "command help: English, with the Chinese term",
+    "sms.py": "an SMS reply, kept beside its channel until it joins the texts of dispatch/notifications.py",
+}
+
+
+def _chinese_strings(path: Path) -> list[str]:
+    """The string constants holding Chinese, docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    return [f"{path.relative_to(WEB)}:{node.lineno}: {node.value[:40]!r}" for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            and CHINESE.search(node.value)]
+
+
+def test_the_web_package_writes_its_chinese_words_in_the_label_modules_only() -> None:
+    found = [line for path in sorted(WEB.rglob("*.py"))
+             if (name := path.relative_to(WEB).as_posix()) not in LABEL_MODULES and name not in GLOSSED
+             for line in _chinese_strings(path)]
+    assert found == []
 
 
 def test_the_audit_log_names_the_systems_own_actors_in_chinese() -> None:
