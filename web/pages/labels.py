@@ -1,5 +1,7 @@
 """Chinese words of the pages that the domain vocabulary (dispatch.vocabulary.LABELS_ZH)
-does not have: timeline actions, table headings, small helpers to format figures."""
+does not have: timeline actions, table titles and headings, what a page says after a step,
+small helpers to format figures. The words of one page alone come last, a section a page;
+the sentences of errors are web/messages.py's."""
 from __future__ import annotations
 
 import datetime as dt
@@ -131,6 +133,11 @@ def short_time(value: dt.datetime | str | None) -> str:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def seconds(value: float) -> str:
+    """A call's wait or talk time as a table shows it: '12 秒'."""
+    return f"{value:.0f} 秒"
 
 
 def time_left(deadline: dt.datetime | str | None, now: dt.datetime) -> str:
@@ -305,11 +312,6 @@ def report_title(kind: str, since: str, until: str) -> str:
 
 
 # ---- The pages' own words, one section a page -------------------------------------------
-
-def seconds(value: float) -> str:
-    """A call's wait or talk time as a table shows it: '12 秒'."""
-    return f"{value:.0f} 秒"
-
 
 NONE_YET = "暂无"            # an empty table's one row
 UNCATEGORISED = "未分类"     # a ticket the catalogue has not placed, in a table or a chart
