@@ -57,7 +57,8 @@ async def page(request: Request, *, year: int | None = None, error: str | None =
         "view": view, "years": sorted(set(years) | {year}), "warnings": warnings, "error": error,
         "values": values or {}, "preview": preview, "problems": _problems(preview) if preview else [],
         "kinds": labels.CALENDAR_KINDS_ZH, "coverage_label": labels.COVERAGE_ZH[view.coverage.basis],
-        "weekdays": labels.WEEKDAYS_ZH, "done": labels.HOLIDAYS_DONE_ZH.get(request.query_params.get("done", ""))}, status)
+        "weekdays": labels.WEEKDAYS_ZH,
+        "done": labels.HOLIDAYS_DONE_ZH.get(request.query_params.get("done", ""))}, status)
 
 
 def _changed(site: Site) -> None:

@@ -102,7 +102,8 @@ class Table:
                 cells.append(f'<td class="actions">{actions(self.links[i] if self.links else None, i)}</td>')
             out.append("<tr>" + "".join(cells) + "</tr>")
         if not out:
-            out.append(f'<tr><td colspan="{len(self.columns) + (actions is not None)}" class="empty">{NONE_YET}</td></tr>')
+            span = len(self.columns) + (actions is not None)
+            out.append(f'<tr><td colspan="{span}" class="empty">{NONE_YET}</td></tr>')
         return Markup("\n".join(out))
 
     def csv_value(self, value: Any, kind: str) -> Any:
