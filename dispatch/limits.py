@@ -108,15 +108,9 @@ def count_intake(session: Session, limits: Limits, client: str, now: dt.datetime
 
 def count_web_form(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
     """Count one complaint through the web form before it is filed (so that forms sent side
-    by side cannot all pass the limit); RateLimited past the address's share. A form that
-    made no new ticket (a repeat joined to an open one) takes its count back
-    (uncount_web_form)."""
+    by side cannot all pass the limit); RateLimited past the address's share. A repeat joined
+    to an open ticket counts too: each adds to the ticket's log and may text its phone."""
     rate_counters.take(session, [(limits.web_form_per_address, client)], TOO_MANY_INTAKES, now)
-
-
-def uncount_web_form(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
-    """`now` as given to count_web_form()."""
-    rate_counters.give_back_each(session, [(limits.web_form_per_address, client)], now)
 
 
 def count_deflection(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:

@@ -30,6 +30,7 @@ from dispatch.models import OutboxMessage, Ticket, TicketEvent, Unit
 from dispatch.notifications import (
     SIGNATURE,
     TEMPLATES,
+    Kind,
     fill,
     free_text_params,
     is_opted_out,
@@ -116,6 +117,8 @@ def _enqueue_for(session: Session, ticket_event: TicketEvent) -> None:
     if kind is None:
         return
     now = utcnow()
+    if kind is Kind.REPEAT_CODE and _code_sent_lately(session, ticket, now):
+        return
     if not _within_limits(session, ticket.phone or "", kind.value, ticket.number, now):
         return
     unit_id = ticket_event.unit_id or ticket.unit_id
@@ -126,6 +129,17 @@ def _enqueue_for(session: Session, ticket_event: TicketEvent) -> None:
                               next_attempt_at=now, body=SIGNATURE + fill(TEMPLATES[kind], params),
                               template_params=params))
     session.info[_ENQUEUED] = True
+
+
+# The open ticket's number and code go to its phone once a day however often it is repeated:
+# they do not change, and anyone can repeat a request naming any phone.
+REPEAT_CODE_EVERY = dt.timedelta(days=1)
+
+
+def _code_sent_lately(session: Session, ticket: Ticket, now: dt.datetime) -> bool:
+    return session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.ticket_id == ticket.id, OutboxMessage.kind == Kind.REPEAT_CODE.value,
+        OutboxMessage.created_at > now - REPEAT_CODE_EVERY).limit(1)) is not None
 
 
 REPLY_KIND = "reply"

@@ -2,6 +2,7 @@
 countries, at most a few a day to one number and so many an hour in all."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
@@ -70,6 +71,21 @@ def test_a_repeat_through_the_web_sends_the_code_to_the_phone_on_file(sessions: 
 
         ticket = session.scalars(select(Ticket)).one()
     assert ticket.number in repeat.body and ticket.query_code in repeat.body
+
+
+def test_repeats_send_the_code_once_a_day_however_many_they_are(sessions: sessionmaker[Session]) -> None:
+    """Anyone who knows a phone and its words can repeat a request: the number and code go
+    to that phone once a day, not once a repeat."""
+    outbox.install(sessions)
+    _file(sessions, "13812345678", "小区门口垃圾三天没人清运。")
+    for n in range(4):
+        _file(sessions, "13812345678", "小区门口垃圾三天没人清运！" + "！" * n)
+    assert [m.kind for m in _texts(sessions)] == ["received", "repeat_code"]
+    with sessions.begin() as session:   # the code was sent a day and an hour ago
+        sent = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "repeat_code")).one()
+        sent.created_at -= dt.timedelta(hours=25)
+    _file(sessions, "13812345678", "小区门口垃圾三天没人清运。。")
+    assert [m.kind for m in _texts(sessions)] == ["received", "repeat_code", "repeat_code"]
 
 
 def test_a_reply_cut_to_fit_the_text_points_to_the_status_page_of_the_deployment(

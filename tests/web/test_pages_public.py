@@ -212,6 +212,21 @@ def test_a_form_sent_again_gets_its_answer_past_the_address_limit(services: Serv
         limited.close()
 
 
+def test_repeats_of_an_open_request_count_toward_the_address_limit(services: Services) -> None:
+    """Each repeat adds to the ticket's log and may text the phone on file, so a script
+    repeating one request is held to the address's share like new ones."""
+    rules = dataclasses.replace(services.settings.limits,
+                                web_form_per_address=Limit("web_form_address", 3, FORM_WINDOW))
+    settings = dataclasses.replace(services.settings, limits=rules)
+    limited = Services.build(settings)
+    try:
+        with TestClient(create_app(settings, limited), follow_redirects=False) as client:
+            assert submit(client).status_code == 201
+            assert [submit(client).status_code for _ in range(3)] == [200, 200, 429]
+    finally:
+        limited.close()
+
+
 def test_sending_the_same_form_twice_files_one_ticket(client: TestClient) -> None:
     first = submit(client, form_id="same-form")
     again = submit(client, form_id="same-form")

@@ -77,7 +77,7 @@ async def submit(request: Request) -> Response:
                                    channel_ref=f"form:{form_id}" if form_id else None)
 
     proposal = await site.services.propose(intake_request)
-    now = utcnow()  # one moment for the count and its giving back
+    now = utcnow()
 
     def work(session: Session) -> dict[str, Any]:
         # A form sent again (reload, back button) gets its first answer, limit or not.
@@ -89,8 +89,6 @@ async def submit(request: Request) -> Response:
             limits.count_web_form(session, rules, client, now)
             result = intake(session, intake_request, site.services.rules, router=site.services.router,
                             proposal=proposal)
-            if not result.created:  # only a new ticket counts, not a repeat joined to an open one
-                limits.uncount_web_form(session, rules, client, now)
         t = result.ticket
         if result.repeat_of_open_ticket:  # told it was joined; the code goes to the phone on file
             return {"created": False, "repeat": True}
