@@ -19,7 +19,7 @@ from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Unit
-from dispatch.numbers import MAX_INT, MIN_INT, whole_number
+from dispatch.numbers import MAX_INT, MIN_INT, signed_number
 from dispatch.staff_view import visible_ticket
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.units import City
@@ -107,10 +107,10 @@ def optional_int(params: Params, name: str, *, low: int = MIN_INT, high: int = M
     value = _raw(params, name)
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        # Too large for the database reads as past the range (and no int() of a million digits).
-        number = whole_number(value)
-        value = MAX_INT + 1 if number is None else number
+    if isinstance(value, str) and (number := signed_number(value)) is not None:
+        # A sign is read (-3 is out of a count's range, not "not a number"); too large for the
+        # database reads as past the range (and no int() of a million digits).
+        value = number
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(name, Reason.NOT_INTEGER)
     if not low <= value <= high:

@@ -22,3 +22,18 @@ def whole_number(raw: str, *, high: int = MAX_INT) -> int | None:
         return None
     number = int(text)
     return number if number <= high else None
+
+
+def signed_number(raw: str) -> int | None:
+    """`raw` (spaces around allowed) as ASCII digits after an optional "-" or "+", or None.
+    A number past what the database holds reads as just past it (MAX_INT + 1, MIN_INT - 1),
+    so that a range check refuses it. "-3" is a number: out of a count's range, not "not
+    an integer"."""
+    text = raw.strip()
+    sign, digits = (text[0], text[1:]) if text[:1] in ("-", "+") else ("", text)
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    number = whole_number(digits, high=MAX_INT + 1)   # -(MAX_INT + 1) is MIN_INT
+    if sign == "-":
+        return MIN_INT - 1 if number is None else -number
+    return MAX_INT + 1 if number is None else number

@@ -253,6 +253,21 @@ def test_refusals_are_403_409_and_422(client: TestClient, staff: dict[str, Staff
     assert bad_json.status_code == 422
 
 
+def test_a_negative_number_of_days_is_out_of_range_not_a_non_integer(client: TestClient, staff: dict[str, Staff]) -> None:
+    number = file(client)
+    staff["op"].act(number, "transfer", unit="housing")
+    housing = staff["housing"]
+    housing.act(number, "accept")
+    # -3 is an integer, as JSON or as text: out of the allowed range, said with the range.
+    for days in (-3, "-3", "-2147483649"):
+        refused = housing.act(number, "request_extension", 422, days=days, reason="需协调")
+        assert (refused["field"], refused["reason"]) == ("days", "out_of_range"), refused
+        assert "应在 1 到 60 之间" in refused["message"]
+    for days in ("2.5", "三", "-", "--3"):   # still not integers
+        assert housing.act(number, "request_extension", 422, days=days, reason="需协调")["reason"] == "not_integer"
+    housing.act(number, "request_extension", days="+3", reason="需协调")
+
+
 def test_merge_tells_both_citizens(client: TestClient, services: Services, staff: dict[str, Staff]) -> None:
     main = file(client, "人民路路灯坏了一个星期，晚上很黑。", phone="13812345678")
     duplicate = file(client, "人民路的路灯坏了好几天了，晚上很黑。", phone="13900002222")

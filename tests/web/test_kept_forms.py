@@ -190,8 +190,9 @@ def test_an_extension_refused_for_its_days_keeps_them(
     for typed in ("61", "-3", "2.5"):
         refused = act(client, number, "extend", working_days=typed, text="需协调多个部门")  # type: ignore[attr-defined]
         assert refused.status_code == 422  # type: ignore[attr-defined]
-        # The API's reasons stay as documented: out_of_range for 61, not_integer for -3 and 2.5.
-        assert ("应在 1 到 60 之间" if typed == "61" else "应为整数") in refused.text  # type: ignore[attr-defined]
+        # The API's reasons stay as documented: out_of_range for 61 and -3 (an integer, out of
+        # the range), not_integer for 2.5.
+        assert ("应为整数" if typed == "2.5" else "应在 1 到 60 之间") in refused.text  # type: ignore[attr-defined]
         form = re.search(r'<form[^>]*id="extend-form".*?</form>', refused.text, re.S)  # type: ignore[attr-defined]
         assert form and f'name="working_days" type="number" min="1" max="60" value="{typed}"' in form.group(0)
         assert 'value="需协调多个部门"' in form.group(0)
