@@ -52,6 +52,18 @@ def normalise_phone(raw: str) -> str:
     raise InvalidInput("phone", Reason.INVALID_PHONE, value=raw)
 
 
+def as_ascii(raw: str) -> str:
+    """`raw` with its digits and signs read as normalise_phone reads them ('１３８' -> '138',
+    '（0391）' -> '(0391)'), the separators left where they were."""
+    return _plain(raw)
+
+
+def bare_digits(raw: str) -> str:
+    """`raw` as ASCII without the separators people write between the digits and without a
+    plus sign: '+86 138-1234-5678' -> '8613812345678' (a search's reading of what was typed)."""
+    return _SEPARATORS.sub("", _plain(raw)).replace("+", "")
+
+
 def national_form(e164: str) -> str:
     """How people write the number at home: '+8613812345678' -> '13812345678'."""
     if e164.startswith("+86"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import (DateTime, Integer, Select, String, and_, bindparam, case, func, literal_column, or_, select,
@@ -20,7 +20,7 @@ from dispatch.masking import mask_text
 from dispatch.paging import COUNT_LIMIT, Bounded
 from dispatch.models import (AgentStatus, Call, ExtensionRequest, Ticket, TicketChannelRollup, TicketEvent, TicketRollup,
                              Transfer, Unit)
-from dispatch.phone import normalise_phone
+from dispatch.phone import as_ascii, bare_digits, normalise_phone
 from dispatch.reports import Period
 from dispatch.states import EXTENDABLE_STATES, FINISHED_STATES, State
 from dispatch.vocabulary import Channel, ExtensionStatus
@@ -142,14 +142,13 @@ _NUMBER = re.compile(r"^\d{8}-\d+$")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0[1-9]\d{9,10}")
 _NUMBER_PREFIX = re.compile(r"^[\d-]+$")
-_SPELLING = re.compile(r"[\s\-+()]")
 
 
 def search(session: Session, text: str, *, unit_id: int | None = None, limit: int = 50) -> list[Ticket]:
     """Tickets by number, phone (any part of it, in any spelling) or words of the title or
     body; newest first. `unit_id` keeps it to what is, or was, with one unit, and finds
     its confidential tickets by number only."""
-    text = text.strip()
+    text = query_text(text)
     if not text:
         return []
     dialect = _dialect(session)
@@ -157,6 +156,17 @@ def search(session: Session, text: str, *, unit_id: int | None = None, limit: in
     if unit_id is not None:
         statement = statement.where(_seen_by_unit(unit_id))
     return list(session.scalars(statement.order_by(Ticket.received_at.desc()).limit(limit)))
+
+
+def query_text(text: str) -> str:
+    """A search's text as matched: a number typed in full-width or any script's digits
+    (１３８０３９１０００１, ０３９１－６６１２３４５) read as ASCII, as the intake's normalise_phone
+    reads a phone, so that staff find a ticket however they type its phone or its number.
+    Anything with words in it is left as typed."""
+    text = text.strip()
+    plain = as_ascii(text)
+    bare = bare_digits(plain)
+    return plain.strip() if bare.isascii() and bare.isdigit() else text
 
 
 def _dialect(session: Session) -> str:
@@ -172,7 +182,7 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
     compact = _compact(text)
     if _phone_like(compact) and not _NUMBER.match(text):
         # A phone number or part of one: stored as +86..., typed as 138 1234 5678 or 0391-...
-        national = compact.removeprefix("86") if len(compact) > 11 else compact
+        national = _national(compact)
         whole = _whole_phone(national)
         if whole is not None:
             # A whole number is the caller's: its tickets by the phone index, not by a
@@ -194,8 +204,16 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
 
 
 def _compact(text: str) -> str:
-    """A number as typed without its spaces, dashes, plus sign and brackets (138 1234 5678)."""
-    return _SPELLING.sub("", text)
+    """A number as typed without its spaces, dashes, dots, plus sign and brackets (138 1234 5678),
+    the separators normalise_phone reads."""
+    return bare_digits(text)
+
+
+def _national(compact: str) -> str:
+    """A phone's digits without the country code typed before them (86, 0086)."""
+    if compact.startswith("0086"):
+        return compact[4:]
+    return compact.removeprefix("86") if len(compact) > 11 else compact
 
 
 def _phone_like(compact: str) -> bool:
@@ -337,6 +355,7 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     current unit and search text (as search() matches it), or by `wanted`. `brief`: each as a
     BriefTicket (what a list shows), not a ticket."""
     wanted = wanted or TicketFilter(text=text, state=state, unit_id=unit_id)
+    wanted = replace(wanted, text=query_text(wanted.text))
     if _by_words(wanted.text):
         return _words_page(session, wanted, visible_to_unit, page, page_size, brief)
     dialect = _dialect(session)
@@ -362,8 +381,7 @@ def _by_digits(text: str) -> bool:
     if _NUMBER.match(text):
         return True
     compact = _compact(text)
-    national = compact.removeprefix("86") if len(compact) > 11 else compact
-    return compact.isdigit() and _whole_phone(national) is not None
+    return compact.isdigit() and _whole_phone(_national(compact)) is not None
 
 
 def _by_words(text: str) -> bool:
@@ -676,6 +694,7 @@ def _by_ids(session: Session, ids: list[int]) -> list[Ticket]:
 def filtered_tickets(session: Session, wanted: TicketFilter, *, visible_to_unit: int | None = None,
                      limit: int = 10_000) -> list[Ticket]:
     """Every ticket of a staff search (up to `limit`), newest first, for a download."""
+    wanted = replace(wanted, text=query_text(wanted.text))
     dialect = _dialect(session)
     span = _days_for(session, wanted.text.strip(), dialect, wanted.period)
     return list(session.scalars(_filtered(wanted, visible_to_unit, dialect, span=span).limit(limit)))

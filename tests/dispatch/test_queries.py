@@ -136,6 +136,25 @@ def test_a_whole_phone_number_finds_the_callers_tickets_and_a_part_of_one_any_me
     assert queries.search(session, "12345678") == [mention, caller]
 
 
+def test_staff_find_a_phone_however_they_type_it(session: Session, units: City, rules: IntakeRules) -> None:
+    caller = new_ticket(session, rules, phone="13803910001")
+    landline = new_ticket(session, rules, phone="0391-6612345")
+    # As the intake's normalise_phone reads a number: full-width digits and signs, a country
+    # code (+86, 86, 0086), spaces, dashes of any width and dots between the digits.
+    for typed in ("１３８０３９１０００１", "＋８６　１３８　０３９１　０００１", "0086 138 0391 0001",
+                  "86-138-0391-0001", "138.0391.0001", "138–0391–0001", "１３８-０３９１-０００１"):
+        assert queries.search(session, typed) == [caller], typed
+        assert [t.number for t in queries.staff_tickets(session, text=typed).tickets] == [caller.number], typed
+        assert queries.filtered_tickets(session, queries.TicketFilter(text=typed)) == [caller], typed
+    for typed in ("０３９１－６６１２３４５", "（0391）6612345", "+86 391 661 2345"):
+        assert queries.search(session, typed) == [landline], typed
+    assert queries.search(session, "９１０００１") == [caller]          # a part of one, in full-width
+    assert queries.search(session, caller.number.replace("-", "－").translate(FULL_WIDTH)) == [caller]
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
 def test_the_dispatch_queue_merges_received_and_returned_tickets_oldest_first_and_counts_them_all(
         session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
     now = utcnow()

@@ -142,6 +142,24 @@ def test_unit_staff_find_and_download_only_their_units_tickets(client: TestClien
     assert "邻居装修噪音" not in str(rows) and ["（保密工单）"] == [r[8] for r in rows[1:] if r[0] == secret]
 
 
+def test_a_unit_finds_its_ticket_by_a_phone_typed_in_full_width_or_with_the_country_code(
+        client: TestClient, services: Services) -> None:
+    number = file_tickets(services, 1, "小区电梯故障")[0]     # phone 13900000000
+
+    def transfer(session):  # type: ignore[no-untyped-def]
+        ticket = session.query(Ticket).filter_by(number=number).one()
+        lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), OPERATOR)
+    services.run_sync(transfer)
+
+    login(client, "housing")
+    for typed in ("１３９００００００００", "+86 139-0000-0000", "0086 139 0000 0000"):
+        assert number in client.get("/search", params={"q": typed}).text, typed
+        rows = rows_of(client.get("/search.csv", params={"q": typed}).text)
+        assert [r[0] for r in rows[1:]] == [number], typed
+    login(client, "supervisor")
+    assert number in client.get("/search", params={"q": "１３９ ００００ ００００"}).text
+
+
 def test_the_search_and_its_csv_are_for_staff_only(client: TestClient) -> None:
     for path in ("/search?state=received", "/search.csv?state=received"):
         response = client.get(path)
