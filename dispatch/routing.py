@@ -21,6 +21,19 @@ from dispatch.catalogue_match import Catalogue, Match, unit_for
 from dispatch.clock import utcnow
 from dispatch.models import RoutingExample, Ticket, Unit
 from dispatch.units import City
+from dispatch.vocabulary import (
+    BY_ENTRY_ZH,
+    BY_MODEL_ZH,
+    BY_PLACE_ZH,
+    CONTENT_REASONS_ZH,
+    ENTRY_DISAGREES_ZH,
+    ENTRY_MODEL_ZH,
+    ENTRY_TERMS_JOINED_BY_ZH,
+    ENTRY_TERMS_ZH,
+    LOW_CONFIDENCE_ZH,
+    MODEL_NOT_READY_ZH,
+    ROUTED_BY_RULE_ZH,
+)
 
 # Chosen on out-of-fold rows of the shipped data's grouped split (classifier/EXPERIMENTS.md,
 # "Selective routing"): the lowest threshold at which routing (the e5 second opinion below it)
@@ -29,13 +42,7 @@ DEFAULT_MIN_CONFIDENCE = 0.88
 
 # Why a text goes to manual triage before the model is asked (shown on the ticket page and
 # the operator's console): a model's guess at text without content is noise, however sure.
-CONTENT_REASONS = {
-    ContentProblem.EMPTY: "内容为空，需人工分拣",
-    ContentProblem.NO_CHINESE: "没有中文内容，需人工分拣",
-    ContentProblem.TOO_LONG: "内容过长（疑似粘贴），需人工分拣",
-    ContentProblem.NO_CONTENT_WORDS: "只有问候或虚词，无具体诉求，需人工分拣",
-    ContentProblem.TOO_SHORT: "内容过少，需人工分拣",
-}
+CONTENT_REASONS = {problem: CONTENT_REASONS_ZH[problem.value] for problem in ContentProblem}
 
 
 class Predictor(Protocol):
@@ -191,7 +198,7 @@ class Router:
                 entry = self._entry(text, None, [])
                 if entry is not None and entry["unit_code"] != rule.unit_code:
                     entry = None
-                return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=f"规则：含“{phrase}”",
+                return RoutingAnswer(unit_code=rule.unit_code, source="rule", reason=ROUTED_BY_RULE_ZH.format(phrase=phrase),
                                      entry=entry)
         problem = content_problem(text)
         if problem is not None:
@@ -204,7 +211,7 @@ class Router:
         model's predict(text, 3) when asked beforehand (route_many)."""
         places = self.places(text, location)
         if self.model is None:
-            return RoutingAnswer(unit_code=None, source="manual", reason="分类模型尚未就绪",
+            return RoutingAnswer(unit_code=None, source="manual", reason=MODEL_NOT_READY_ZH,
                                  entry=self._entry(text, None, places))
         if predictions is None:
             predictions = self.model.predict(text, 3)
@@ -236,7 +243,8 @@ class Router:
             return RoutingAnswer(unit_code=None, source="manual", suggestions=suggestions,
                                  places=tuple(n for n, _ in places), category=category,
                                  probability=top.probability, second_opinion=revised, entry=entry,
-                                 reason=f"置信度 {top.probability:.0%} 低于 {self.min_confidence:.0%}，请人工分派")
+                                 reason=LOW_CONFIDENCE_ZH.format(probability=top.probability,
+                                                                  threshold=self.min_confidence))
         return RoutingAnswer(unit_code=top.unit_code, source=top.source, reason=top.detail, category=category,
                              probability=top.probability, suggestions=suggestions,
                              places=tuple(n for n, _ in places), second_opinion=revised, entry=entry)
@@ -268,7 +276,7 @@ class Router:
         return RoutingAnswer(unit_code=None, source="manual", suggestions=tuple(ordered.values()),
                              places=tuple(n for n, _ in places), category=model.category,
                              probability=model.probability, second_opinion=revised, entry=entry,
-                             reason=f"派单目录（{match.item.level1}）与模型分类（{model.category}）不一致，请人工分派")
+                             reason=ENTRY_DISAGREES_ZH.format(entry=match.item.level1, model=model.category))
 
     def _entry(self, text: str, level1: str | None, places: list[tuple[str, str]]) -> dict[str, Any] | None:
         match = self.catalogue.match(text, level1) if self.catalogue is not None else None
@@ -278,10 +286,12 @@ class Router:
         """The entry's unit, or the township named for a 属地 entry; the model's unit when
         the entry names none (属地 with no place and no unit to fall back on)."""
         unit, place = unit_for(match.item, places)
-        found = f"含“{'”“'.join(match.terms[:3])}”" if match.terms else f"三级模型 {match.score:.0%}"
-        detail = f"目录：{match.item.path}（{found}）；模型：{model.category} {model.probability:.0%}"
+        found = (ENTRY_TERMS_ZH.format(terms=ENTRY_TERMS_JOINED_BY_ZH.join(match.terms[:3])) if match.terms
+                 else ENTRY_MODEL_ZH.format(score=match.score))
+        detail = BY_ENTRY_ZH.format(path=match.item.path, found=found, category=model.category,
+                                    probability=model.probability)
         if place is not None:
-            detail += f"；属地：{place}"
+            detail += BY_PLACE_ZH.format(place=place)
         if unit is None:
             return Suggestion(model.unit_code, match.item.level1, model.probability, model.source, detail)
         return Suggestion(unit, match.item.level1, model.probability, "catalogue", detail)
@@ -290,9 +300,10 @@ class Router:
         if category in self.city.local_categories and places:
             name, township = places[0]
             return Suggestion(township, category, probability, "gazetteer",
-                              f"模型：{category} {probability:.0%}；属地：{name}")
+                              BY_MODEL_ZH.format(category=category, probability=probability)
+                              + BY_PLACE_ZH.format(place=name))
         return Suggestion(self.city.categories[category], category, probability, "model",
-                          f"模型：{category} {probability:.0%}")
+                          BY_MODEL_ZH.format(category=category, probability=probability))
 
 
 def _entry_dict(match: Match, places: list[tuple[str, str]]) -> dict[str, Any]:

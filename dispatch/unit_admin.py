@@ -25,7 +25,39 @@ from dispatch.models import StaffUser, Unit
 from dispatch.phone import normalise_phone
 from dispatch.staff_activity import ActivityKind, record
 from dispatch.staff_admin import require_admin
-from dispatch.vocabulary import UnitKind
+from dispatch.vocabulary import (
+    UNIT_BAD_ACTIVE_ZH,
+    UNIT_BAD_CODE_ZH,
+    UNIT_BAD_DUTY_PHONE_ZH,
+    UNIT_BAD_KIND_ZH,
+    UNIT_BAD_PARENT_ZH,
+    UNIT_CODE_REPEATED_ZH,
+    UNIT_IMPORT_EMPTY_LIST_ZH,
+    UNIT_IMPORT_NOT_A_LIST_ZH,
+    UNIT_IMPORT_NOTHING_ZH,
+    UNIT_IMPORT_TOO_LONG_ZH,
+    UNIT_KIND_CHOICE_ZH,
+    UNIT_KIND_CHOICES_JOINED_BY_ZH,
+    UNIT_KIND_WORDS_ZH,
+    UNIT_NAME_EMPTY_ZH,
+    UNIT_NAME_OF_KEPT_UNIT_ZH,
+    UNIT_NAME_REPEATED_ZH,
+    UNIT_NAME_TOO_LONG_ZH,
+    UNIT_NAME_UNSTORABLE_ZH,
+    UNIT_NO_NAME_ZH,
+    UNIT_NOT_AN_OBJECT_ZH,
+    UNIT_PARENT_IS_ITSELF_ZH,
+    UNIT_PARENT_LOOP_ZH,
+    UNIT_PARENT_NOT_IN_FILE_OR_SYSTEM_ZH,
+    UNIT_PARENT_NOT_IN_FILE_ZH,
+    UNIT_PARENT_UNKNOWN_ZH,
+    UNIT_PROBLEMS_JOINED_BY_ZH,
+    UNIT_WHERE_AND_CODE_ZH,
+    UNIT_WHERE_INDEX_ZH,
+    UNIT_WHERE_LINE_ZH,
+    UNIT_WHERE_ZH,
+    UnitKind,
+)
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 NAME_CHARS = 200
@@ -33,14 +65,14 @@ MAX_IMPORT_CHARS = 300_000
 MAX_PROBLEMS = 30
 # NUL and lone surrogates: no database column can hold them (see web/inputs.py).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-KIND_WORDS = {"department": "部门", "township": "乡镇街道", "other": "其他"}
+KIND_WORDS = UNIT_KIND_WORDS_ZH
 
 
 class UnitImportError(InvalidInput):
     """The pasted or uploaded units cannot be imported; `problems` says where and why."""
 
     def __init__(self, problems: list[str | InvalidInput]) -> None:
-        super().__init__("units", "；".join(str(p) for p in problems))
+        super().__init__("units", UNIT_PROBLEMS_JOINED_BY_ZH.join(str(p) for p in problems))
         self.problems = problems
 
 
@@ -84,12 +116,12 @@ def update_unit(session: Session, actor: Actor, unit_id: int, *, name: str, kind
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(Reason.UNIT_RECORD_NOT_FOUND, unit_id=unit_id)
-    name = _name(name.strip(), f"单位 {unit.code}")
+    name = _name(name.strip(), UNIT_WHERE_ZH.format(code=unit.code))
     if name != unit.name:
         other = session.scalar(select(Unit.code).where(Unit.name == name, Unit.id != unit.id).limit(1))
         if other is not None:
             raise InvalidInput("name", Reason.UNIT_NAME_TAKEN, name=name, code=other)
-    kind = _kind(kind, f"单位 {unit.code}")
+    kind = _kind(kind, UNIT_WHERE_ZH.format(code=unit.code))
     parents = _parents(session)
     parent_code = (parent_code or "").strip() or None
     if parent_code is not None and parent_code not in parents:
@@ -167,9 +199,9 @@ def parse_units(text: str, max_chars: int | None = MAX_IMPORT_CHARS) -> list[Imp
     """The units of a city file (or of just its "units" list), checked one by one, and no
     two of one name: operators pick units by name in the 转办 and 协办 lists."""
     if max_chars is not None and len(text) > max_chars:
-        raise UnitImportError([f"内容过长（超过 {max_chars // 1000} 千字符）"])
+        raise UnitImportError([UNIT_IMPORT_TOO_LONG_ZH.format(thousands=max_chars // 1000)])
     if not text.strip():
-        raise UnitImportError(["请粘贴或上传单位 JSON"])
+        raise UnitImportError([UNIT_IMPORT_NOTHING_ZH])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -179,7 +211,7 @@ def parse_units(text: str, max_chars: int | None = MAX_IMPORT_CHARS) -> list[Imp
                                             problem=exc.msg, text=shown)]) from None
     items = data.get("units") if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise UnitImportError(['内容应为城市文件（含 "units" 列表）或单位列表 [{"code": ..., "name": ...}, ...]'])
+        raise UnitImportError([UNIT_IMPORT_NOT_A_LIST_ZH])
     lines = _element_lines(text, items)
     problems: list[str] = []
     units: list[ImportedUnit] = []
@@ -187,10 +219,10 @@ def parse_units(text: str, max_chars: int | None = MAX_IMPORT_CHARS) -> list[Imp
     named: dict[str, ImportedUnit] = {}
     for index, item in enumerate(items):
         line = lines[index] if index < len(lines) else 0
-        where = f"第 {line} 行（第 {index + 1} 个单位）" if line else f"第 {index + 1} 个单位"
+        where = UNIT_WHERE_LINE_ZH.format(line=line, index=index + 1) if line else UNIT_WHERE_INDEX_ZH.format(index=index + 1)
         code = item.get("code") if isinstance(item, dict) else None
         if isinstance(code, str) and code in seen:
-            problems.append(f"{where}：单位 {code} 重复（第 {seen[code]} 行已有）")
+            problems.append(UNIT_CODE_REPEATED_ZH.format(where=where, code=code, first_line=seen[code]))
             continue
         if isinstance(code, str):
             seen[code] = line
@@ -201,35 +233,36 @@ def parse_units(text: str, max_chars: int | None = MAX_IMPORT_CHARS) -> list[Imp
             continue
         if unit.name in named:
             first = named[unit.name]
-            problems.append(f"{where}，单位 {unit.code}：名称「{unit.name}」与第 {first.line} 行的单位 {first.code} 相同")
+            problems.append(UNIT_NAME_REPEATED_ZH.format(where=UNIT_WHERE_AND_CODE_ZH.format(where=where, code=unit.code),
+                                                         name=unit.name, first_line=first.line, first_code=first.code))
             continue
         named[unit.name] = unit
         units.append(unit)
     if problems:
         raise UnitImportError(problems[:MAX_PROBLEMS])
     if not units:
-        raise UnitImportError(["单位列表是空的"])
+        raise UnitImportError([UNIT_IMPORT_EMPTY_LIST_ZH])
     return units
 
 
 def _unit_from(item: Any, line: int, where: str) -> ImportedUnit:
     if not isinstance(item, dict):
-        raise InvalidInput("units", f"{where}：应为一个单位对象 {{\"code\": ..., \"name\": ...}}")
+        raise InvalidInput("units", UNIT_NOT_AN_OBJECT_ZH.format(where=where))
     code = item.get("code")
     if not isinstance(code, str) or not _CODE.match(code):
-        raise InvalidInput("units", f"{where}：code 应为 1–64 位字母、数字或 _ . -，收到 {_shown(code)}")
-    where = f"{where}，单位 {code}"
+        raise InvalidInput("units", UNIT_BAD_CODE_ZH.format(where=where, value=_shown(code)))
+    where = UNIT_WHERE_AND_CODE_ZH.format(where=where, code=code)
     name = item.get("name")
     if not isinstance(name, str):
-        raise InvalidInput("units", f"{where}：缺少名称 name")
+        raise InvalidInput("units", UNIT_NO_NAME_ZH.format(where=where))
     name = _name(name.strip(), where, field_name="units")
     kind = _kind(item.get("kind", "department"), where, field_name="units")
     parent = item.get("parent")
     if parent is not None and (not isinstance(parent, str) or not parent.strip()):
-        raise InvalidInput("units", f"{where}：上级单位 parent 应为单位 code 或 null，收到 {_shown(parent)}")
+        raise InvalidInput("units", UNIT_BAD_PARENT_ZH.format(where=where, value=_shown(parent)))
     active = item.get("active")
     if active is not None and not isinstance(active, bool):
-        raise InvalidInput("units", f"{where}：active 应为 true 或 false，收到 {_shown(active)}")
+        raise InvalidInput("units", UNIT_BAD_ACTIVE_ZH.format(where=where, value=_shown(active)))
     return ImportedUnit(line, code, name, kind, parent.strip() if parent else None, active,
                         _duty_phone(item.get("duty_phone"), where))
 
@@ -242,7 +275,7 @@ def _duty_phone(raw: Any, where: str) -> str | None:
             raise ValueError(raw)
         return normalise_phone(raw)
     except (ValueError, InvalidInput):
-        raise InvalidInput("units", f"{where}：值班电话 duty_phone 不是有效号码，收到 {_shown(raw)}") from None
+        raise InvalidInput("units", UNIT_BAD_DUTY_PHONE_ZH.format(where=where, value=_shown(raw))) from None
 
 
 def parent_problems(units: list[ImportedUnit], stored: dict[str, str | None] | None) -> list[str]:
@@ -254,15 +287,16 @@ def parent_problems(units: list[ImportedUnit], stored: dict[str, str | None] | N
     problems = []
     for unit in units:
         if unit.parent is not None and unit.parent not in parents and unit.parent not in in_file:
-            where = "既不在文件中，也不在系统中" if stored is not None else "不在文件中"
-            problems.append(f"第 {unit.line} 行，单位 {unit.code}：上级单位 {unit.parent} {where}")
+            missing = UNIT_PARENT_NOT_IN_FILE_OR_SYSTEM_ZH if stored is not None else UNIT_PARENT_NOT_IN_FILE_ZH
+            problems.append(UNIT_PARENT_UNKNOWN_ZH.format(line=unit.line, code=unit.code, parent=unit.parent,
+                                                          missing=missing))
         if unit.parent == unit.code:
-            problems.append(f"第 {unit.line} 行，单位 {unit.code}：上级单位不能是自己")
+            problems.append(UNIT_PARENT_IS_ITSELF_ZH.format(line=unit.line, code=unit.code))
     parents.update({u.code: u.parent for u in units})
     for unit in units:
         loop = _loop(parents, unit.code)
         if loop and unit.parent != unit.code and loop[0] == unit.code:
-            problems.append(f"第 {unit.line} 行，单位 {unit.code}：上级单位形成循环（{' → '.join(loop)}）")
+            problems.append(UNIT_PARENT_LOOP_ZH.format(line=unit.line, code=unit.code, path=" → ".join(loop)))
     return problems
 
 
@@ -279,7 +313,8 @@ def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
     kept_names = {u.name: code for code, u in existing.items() if code not in in_file}
     for unit in units:
         if unit.name in kept_names:
-            problems.append(f"第 {unit.line} 行，单位 {unit.code}：名称「{unit.name}」已是单位 {kept_names[unit.name]} 的名称")
+            problems.append(UNIT_NAME_OF_KEPT_UNIT_ZH.format(line=unit.line, code=unit.code, name=unit.name,
+                                                             other=kept_names[unit.name]))
     if problems:
         raise UnitImportError(problems[:MAX_PROBLEMS])
     added, changed, unchanged = [], [], 0
@@ -363,18 +398,19 @@ def _skip_space(text: str, position: int) -> int:
 
 def _name(name: str, where: str, field_name: str = "name") -> str:
     if not name:
-        raise InvalidInput(field_name, f"{where}：名称不能为空")
+        raise InvalidInput(field_name, UNIT_NAME_EMPTY_ZH.format(where=where))
     if len(name) > NAME_CHARS:
-        raise InvalidInput(field_name, f"{where}：名称最多 {NAME_CHARS} 个字")
+        raise InvalidInput(field_name, UNIT_NAME_TOO_LONG_ZH.format(where=where, limit=NAME_CHARS))
     if _UNSTORABLE.search(name):
-        raise InvalidInput(field_name, f"{where}：名称含有无法保存的字符")
+        raise InvalidInput(field_name, UNIT_NAME_UNSTORABLE_ZH.format(where=where))
     return name
 
 
 def _kind(kind: Any, where: str, field_name: str = "kind") -> str:
     if kind not in {k.value for k in UnitKind}:
-        words = "、".join(f"{k}（{w}）" for k, w in KIND_WORDS.items())
-        raise InvalidInput(field_name, f"{where}：类型 kind 应为 {words}，收到 {_shown(kind)}")
+        kinds = UNIT_KIND_CHOICES_JOINED_BY_ZH.join(UNIT_KIND_CHOICE_ZH.format(kind=k, words=w)
+                                                    for k, w in KIND_WORDS.items())
+        raise InvalidInput(field_name, UNIT_BAD_KIND_ZH.format(where=where, kinds=kinds, value=_shown(kind)))
     return str(kind)
 
 

@@ -241,3 +241,61 @@ FORWARD_WITHDRAWN_ZH = "{parent}已办结工单{number}，转派给贵单位的�
 # The demo's history (dispatch/demo_calls.py): a missed call whose citizen got through on their
 # own later, its callback closed with this note.
 CALLED_AGAIN_NOTE_ZH = "市民已再次来电并接通，无需回拨"
+
+# ---- An administrator's unit import and edits (dispatch/unit_admin.py) ----------------------
+# Problems told in the import's own terms (the file's keys: code, name, kind, parent ...), each
+# after where it is: {where} is the line and the unit, as UNIT_WHERE_*_ZH say it.
+UNIT_PROBLEMS_JOINED_BY_ZH = "；"
+UNIT_KIND_WORDS_ZH = {"department": "部门", "township": "乡镇街道", "other": "其他"}
+UNIT_KIND_CHOICE_ZH = "{kind}（{words}）"
+UNIT_KIND_CHOICES_JOINED_BY_ZH = "、"
+UNIT_WHERE_ZH = "单位 {code}"
+UNIT_WHERE_LINE_ZH = "第 {line} 行（第 {index} 个单位）"
+UNIT_WHERE_INDEX_ZH = "第 {index} 个单位"
+UNIT_WHERE_AND_CODE_ZH = "{where}，单位 {code}"
+UNIT_IMPORT_TOO_LONG_ZH = "内容过长（超过 {thousands} 千字符）"
+UNIT_IMPORT_NOTHING_ZH = "请粘贴或上传单位 JSON"
+UNIT_IMPORT_NOT_A_LIST_ZH = '内容应为城市文件（含 "units" 列表）或单位列表 [{"code": ..., "name": ...}, ...]'
+UNIT_IMPORT_EMPTY_LIST_ZH = "单位列表是空的"
+UNIT_CODE_REPEATED_ZH = "{where}：单位 {code} 重复（第 {first_line} 行已有）"
+UNIT_NAME_REPEATED_ZH = "{where}：名称「{name}」与第 {first_line} 行的单位 {first_code} 相同"
+UNIT_NOT_AN_OBJECT_ZH = '{where}：应为一个单位对象 {{"code": ..., "name": ...}}'
+UNIT_BAD_CODE_ZH = "{where}：code 应为 1–64 位字母、数字或 _ . -，收到 {value}"
+UNIT_NO_NAME_ZH = "{where}：缺少名称 name"
+UNIT_BAD_PARENT_ZH = "{where}：上级单位 parent 应为单位 code 或 null，收到 {value}"
+UNIT_BAD_ACTIVE_ZH = "{where}：active 应为 true 或 false，收到 {value}"
+UNIT_BAD_DUTY_PHONE_ZH = "{where}：值班电话 duty_phone 不是有效号码，收到 {value}"
+UNIT_PARENT_UNKNOWN_ZH = "第 {line} 行，单位 {code}：上级单位 {parent} {missing}"
+UNIT_PARENT_NOT_IN_FILE_ZH = "不在文件中"
+UNIT_PARENT_NOT_IN_FILE_OR_SYSTEM_ZH = "既不在文件中，也不在系统中"
+UNIT_PARENT_IS_ITSELF_ZH = "第 {line} 行，单位 {code}：上级单位不能是自己"
+UNIT_PARENT_LOOP_ZH = "第 {line} 行，单位 {code}：上级单位形成循环（{path}）"
+UNIT_NAME_OF_KEPT_UNIT_ZH = "第 {line} 行，单位 {code}：名称「{name}」已是单位 {other} 的名称"
+UNIT_NAME_EMPTY_ZH = "{where}：名称不能为空"
+UNIT_NAME_TOO_LONG_ZH = "{where}：名称最多 {limit} 个字"
+UNIT_NAME_UNSTORABLE_ZH = "{where}：名称含有无法保存的字符"
+UNIT_BAD_KIND_ZH = "{where}：类型 kind 应为 {kinds}，收到 {value}"
+
+# ---- Why routing proposed a unit, or left the ticket to an operator (dispatch/routing.py) ----
+# Shown on the ticket's page and the operator's console, and kept with the ticket's routing.
+# Before the model is asked: a text without content goes to manual triage, keyed by
+# classifier.text.ContentProblem's values.
+CONTENT_REASONS_ZH = {
+    "empty": "内容为空，需人工分拣",
+    "no_chinese": "没有中文内容，需人工分拣",
+    "too_long": "内容过长（疑似粘贴），需人工分拣",
+    "no_content_words": "只有问候或虚词，无具体诉求，需人工分拣",
+    "too_short": "内容过少，需人工分拣",
+}
+ROUTED_BY_RULE_ZH = "规则：含“{phrase}”"
+MODEL_NOT_READY_ZH = "分类模型尚未就绪"
+LOW_CONFIDENCE_ZH = "置信度 {probability:.0%} 低于 {threshold:.0%}，请人工分派"
+ENTRY_DISAGREES_ZH = "派单目录（{entry}）与模型分类（{model}）不一致，请人工分派"
+# A suggestion's detail: the model's category and probability, the place that chose a
+# township, and the catalogue entry with what found it (its terms, or the level-3 model).
+BY_MODEL_ZH = "模型：{category} {probability:.0%}"
+BY_PLACE_ZH = "；属地：{place}"
+BY_ENTRY_ZH = "目录：{path}（{found}）；" + BY_MODEL_ZH
+ENTRY_TERMS_ZH = "含“{terms}”"
+ENTRY_TERMS_JOINED_BY_ZH = "”“"
+ENTRY_MODEL_ZH = "三级模型 {score:.0%}"
