@@ -14,11 +14,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, exists, func, literal_column, or_, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, exists, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch import outbox
+from dispatch import outbox, parts
 from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import CHINA, utcnow
 from dispatch.masking import mask_text
@@ -228,15 +228,22 @@ class NoticeView:
     text: str
     created_at: dt.datetime
     read_at: dt.datetime | None
-    # About a ticket finished since (resolved, closed ...): nothing left to act on, so the
-    # unit's page shows it as done and leaves it out of the unread count (see latest()).
+    # About a ticket finished since (resolved, closed ...), or one that has left the unit
+    # (transferred elsewhere, returned, taken back by 改派, its part answered or withdrawn):
+    # nothing left to act on, so the unit's page shows it as done and leaves it out of the
+    # unread count (see latest()).
     ticket_finished: bool = False
+    ticket_left_unit: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.ticket_finished or self.ticket_left_unit
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "unit_id": self.unit_id, "ticket": self.ticket_number, "kind": self.kind,
                 "text": self.text, "created_at": self.created_at.isoformat(),
                 "read_at": self.read_at.isoformat() if self.read_at else None,
-                "ticket_finished": self.ticket_finished}
+                "ticket_finished": self.ticket_finished, "ticket_left_unit": self.ticket_left_unit}
 
 
 def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, page: int = 1,
@@ -245,16 +252,21 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
     statement = select(Notice).order_by(Notice.id.desc())
     if unit_id is not None:
         statement = statement.where(Notice.unit_id == unit_id)
-    if unread_only:   # as the unit's page counts them: not those about a finished ticket
-        finished = exists().where(Ticket.id == Notice.ticket_id, Ticket.state.in_(_FINISHED))
-        statement = statement.where(Notice.read_at.is_(None), ~finished)
+    if unread_only:   # as the unit's page counts them: not those about a ticket done with
+        about = Ticket.__table__.alias("about")
+        done = exists().where(about.c.id == Notice.ticket_id, _done(about, Notice.unit_id))
+        statement = statement.where(Notice.read_at.is_(None), ~done)
     found = page_of(session, statement, page, page_size, count_limit=count_limit)
-    ids = {n.ticket_id for n in found.items if n.ticket_id is not None}
-    tickets = {i: (number, state in FINISHED_VALUES) for i, number, state in session.execute(
-        select(Ticket.id, Ticket.number, Ticket.state).where(Ticket.id.in_(ids)))} if ids else {}
-    views = [NoticeView(n.id, n.unit_id, *tickets.get(n.ticket_id, (None, False))[:1], n.kind, n.text,
-                        n.created_at, n.read_at, ticket_finished=tickets.get(n.ticket_id, (None, False))[1])
-             for n in found.items]
+    ids = [n.id for n in found.items if n.ticket_id is not None]
+    about = Ticket.__table__.alias("about")
+    tickets = {notice_id: (number, bool(finished), bool(left)) for notice_id, number, finished, left in session.execute(
+        select(Notice.id, about.c.number, about.c.state.in_(_FINISHED), _left_unit(about, Notice.unit_id))
+        .join(about, about.c.id == Notice.ticket_id).where(Notice.id.in_(ids)))} if ids else {}
+    views = []
+    for n in found.items:
+        number, finished, left = tickets.get(n.id, (None, False, False))
+        views.append(NoticeView(n.id, n.unit_id, number, n.kind, n.text, n.created_at, n.read_at,
+                                ticket_finished=finished, ticket_left_unit=left))
     return Page(views, found.page, found.pages, found.total, found.more)
 
 
@@ -264,11 +276,25 @@ class Latest:
     unread: Bounded
 
 
-# A notice asks the unit to act on its ticket; once the ticket is finished there is nothing
-# left to do, whether or not someone read it, so it is not counted as unread: the count
-# matches the open work. It stays in the list, shown as done; read_at is left as it was.
+# A notice asks the unit to act on its ticket; once the ticket is finished, or has left the
+# unit, there is nothing left for the unit to do, whether or not someone read it, so it is
+# not counted as unread: the count matches the open work. It stays in the list, shown as
+# done; read_at is left as it was (a ticket that comes back makes it count again).
 _FINISHED = [literal_column(f"'{state.value}'") for state in sorted(FINISHED_STATES)]
-FINISHED_VALUES = frozenset(state.value for state in FINISHED_STATES)
+
+
+def _left_unit(tickets: Any, unit_id: Any) -> Any:
+    """As SQL, of a tickets table (or alias) and the notice's unit: the unit neither holds the
+    ticket (transferred elsewhere, returned, taken back by 改派) nor owes a part of it (its
+    协办 or 转派 part answered, or withdrawn)."""
+    part = Transfer.__table__.alias("part")
+    return and_(tickets.c.unit_id.is_distinct_from(unit_id),
+                ~exists().where(part.c.unit_id == unit_id, part.c.ticket_id == tickets.c.id, parts.owed(part)))
+
+
+def _done(tickets: Any, unit_id: Any) -> Any:
+    """As SQL: nothing left for the unit to do on the ticket (finished, or left the unit)."""
+    return or_(tickets.c.state.in_(_FINISHED), _left_unit(tickets, unit_id))
 
 
 def _latest_statement() -> Select[Any]:
@@ -277,10 +303,11 @@ def _latest_statement() -> Select[Any]:
     about = Ticket.__table__.alias("about")
     unread = select(Notice.id).outerjoin(about, about.c.id == Notice.ticket_id) \
         .where(Notice.unit_id == bindparam("unit"), Notice.read_at.is_(None),
-               or_(Notice.ticket_id.is_(None), about.c.state.not_in(_FINISHED))) \
+               or_(Notice.ticket_id.is_(None), ~_done(about, Notice.unit_id))) \
         .limit(bindparam("upto", type_=Integer)).subquery()
     return (select(Notice.id, Notice.unit_id, Ticket.number, Notice.kind, Notice.text, Notice.created_at,
                    Notice.read_at, func.coalesce(Ticket.state.in_(_FINISHED), False),
+                   and_(Ticket.id.is_not(None), _left_unit(Ticket.__table__, Notice.unit_id)),
                    select(func.count()).select_from(unread).scalar_subquery())
             .outerjoin(Ticket, Ticket.id == Notice.ticket_id).where(Notice.unit_id == bindparam("unit"))
             .order_by(Notice.id.desc()).limit(bindparam("shown", type_=Integer)))
@@ -294,7 +321,8 @@ def latest(session: Session, unit_id: int, *, shown: int = 20, count_limit: int 
     statement (no notice: none unread)."""
     rows = session.execute(_LATEST, {"unit": unit_id, "upto": count_limit + 1, "shown": shown}).all()
     unread = int(rows[0][-1]) if rows else 0
-    return Latest([NoticeView(*row[:-2], ticket_finished=bool(row[-2])) for row in rows],
+    return Latest([NoticeView(*row[:-3], ticket_finished=bool(row[-3]), ticket_left_unit=bool(row[-2]))
+                   for row in rows],
                   Bounded.of(unread, count_limit))
 
 

@@ -11,6 +11,7 @@ from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.intake import IntakeRules
 from dispatch.models import Ticket
+from dispatch.vocabulary import Role
 from dispatch.paging import Bounded
 from dispatch.units import City, unit_by_code
 from tests.conftest import unit_staff
@@ -159,10 +160,12 @@ def test_a_confidential_tickets_notices_mask_the_citizen_as_its_pages_do(
     assert plain is not None and plain.text == "我是王小明"
 
 
-def test_the_latest_notices_come_with_the_unread_count_up_to_its_limit(session: Session, units: City) -> None:
+def test_the_latest_notices_come_with_the_unread_count_up_to_its_limit(session: Session, units: City,
+                                                                       operator: Actor) -> None:
     housing, transport = unit_by_code(session, "housing"), unit_by_code(session, "transport")
     assert notices.latest(session, housing.id) == notices.Latest([], Bounded(0))
     ticket = new_ticket(session)
+    lifecycle.transfer(session, ticket, housing, operator)   # the unit's to do: its notices count
     told = [notices.tell(session, housing, notices.NoticeKind.NEAR_DUE, f"k{i}", f"第{i}条", ticket=ticket if i else None)
             for i in range(4)]
     notices.tell(session, transport, notices.NoticeKind.NEAR_DUE, "k9", "别的单位")
@@ -197,6 +200,7 @@ def test_a_reopened_ticket_waits_to_be_accepted_again_and_counts_as_new(
 def test_the_notices_api_counts_unread_as_the_units_page_does(session: Session, units: City, operator: Actor) -> None:
     housing = unit_by_code(session, "housing")
     open_one, done_one = new_ticket(session), new_ticket(session)
+    lifecycle.transfer(session, open_one, housing, operator)   # still the unit's to do
     for ticket in (open_one, done_one):
         notices.tell(session, housing, notices.NoticeKind.NEAR_DUE, f"near:{ticket.number}", "临期", ticket=ticket)
     done_one.state = "closed"
@@ -206,3 +210,45 @@ def test_the_notices_api_counts_unread_as_the_units_page_does(session: Session, 
     assert notices.latest(session, housing.id).unread == Bounded(1)
     every = {n.ticket_number: n.as_dict()["ticket_finished"] for n in notices.listed(session, unit_id=housing.id).items}
     assert every == {open_one.number: False, done_one.number: True}
+
+
+def test_a_notice_counts_as_done_once_its_ticket_has_left_the_unit(session: Session, units: City,
+                                                                    operator: Actor) -> None:
+    """Returned (退单), taken back by 改派, its 协办 part answered: nothing left for the unit to
+    do, so its notices are done as a finished ticket's are, on the page and in the API alike."""
+    from dispatch import disputes
+
+    now = utcnow()
+    housing, staff = unit_by_code(session, "housing"), unit_staff(session, "housing")
+    returned = _transfer(session, operator, "housing", deadline=None, now=now)
+    disputed = _transfer(session, operator, "housing", deadline=None, now=now)
+    co_part = _transfer(session, operator, "transport", deadline=None, co=("housing",), now=now)
+    held = _transfer(session, operator, "housing", deadline=None, now=now)
+    for ticket in (returned, disputed, co_part, held):
+        notices.tell(session, housing, notices.NoticeKind.TRANSFERRED, f"new:{ticket.number}", "新工单", ticket=ticket)
+    session.flush()
+
+    def done() -> dict[str, bool]:
+        latest = notices.latest(session, housing.id)
+        listed = notices.listed(session, unit_id=housing.id).items
+        assert {n.ticket_number: n.done for n in latest.notices} == {n.ticket_number: n.done for n in listed}
+        unread = notices.listed(session, unit_id=housing.id, unread_only=True)
+        assert latest.unread == Bounded(unread.total) == Bounded(sum(not n.done for n in listed))
+        assert {n.ticket_number for n in unread.items} == {n.ticket_number for n in listed if not n.done}
+        return {n.ticket_number: n.as_dict()["ticket_left_unit"] for n in listed}  # type: ignore[misc]
+
+    assert done() == {t.number: False for t in (returned, disputed, co_part, held)}
+    lifecycle.return_ticket(session, returned, staff, "不属本单位职责", now=now)
+    lifecycle.accept(session, disputed, staff, now=now)
+    disputes.raise_dispute(session, disputed, staff, "应由交通运输局办理", now=now)
+    disputes.decide_dispute(session, disputed, Actor(label="supervisor", role=Role.SUPERVISOR), approve=True,
+                            reason="同意改派", now=now)
+    co_handling.accept_part(session, co_part, staff, now=now)
+    session.flush()
+    assert done() == {returned.number: True, disputed.number: True, co_part.number: False, held.number: False}
+    co_handling.reply_part(session, co_part, staff, "已配合处理", now=now)
+    lifecycle.transfer(session, returned, unit_by_code(session, "transport"), operator, now=now)
+    session.flush()
+    assert done() == {returned.number: True, disputed.number: True, co_part.number: True, held.number: False}
+    finished = {n.ticket_number: n.ticket_finished for n in notices.listed(session, unit_id=housing.id).items}
+    assert not any(finished.values())    # left, not finished: the two fields say which

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import time
 
 import httpx
@@ -82,6 +83,36 @@ def test_a_supervisors_escalation_is_a_notice_and_a_text_to_the_duty_phone(clien
         texts = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "+8613900000009")).all()
     assert [(m.kind, m.ticket_id) for m in texts] == [("unit_escalation", noise.id)]
     assert "请今天内答复" in texts[0].body
+
+
+def test_a_notice_of_a_ticket_the_unit_returned_is_done_on_the_page_and_in_the_api(
+        client: TestClient, services: Services) -> None:
+    bus = ticket_titled(services, "建议增加公交班次").number    # received
+    login(client, "operator")
+    assert act(client, bus, "transfer", unit_code="housing").status_code == 303  # type: ignore[attr-defined]
+    token = client.post("/api/v1/auth/token", json={"username": "housing", "password": DEMO_PASSWORD}).json()["token"]
+
+    def api(**params: str) -> dict[str, dict[str, object]]:
+        listed = client.get("/api/v1/staff/notices", params=params, headers={"Authorization": f"Bearer {token}"})
+        return {str(n["ticket"]): n for n in listed.json()["notices"]}
+
+    def line(page: str) -> str:
+        found = re.search(rf'<li class="[^"]*"[^>]*>(?:(?!</li>).)*{bus}(?:(?!</li>).)*</li>', page, re.S)
+        assert found, page
+        return found.group(0)
+
+    login(client, "housing")
+    before = client.get("/unit/notices").text
+    assert 'class="unread notice-transferred"' in line(before) and "data-done" not in line(before)
+    assert bus in api(unread="1") and not api()[bus].get("ticket_left_unit")
+    assert act(client, bus, "return", text="公交线路属交通运输局职责").status_code == 303  # type: ignore[attr-defined]
+    # 退单: nothing left for housing to do: done, as a finished ticket's notice is, though unread.
+    after = client.get("/unit/notices").text
+    assert 'class="read notice-transferred" data-done="true"' in line(after) and "已移出本单位" in line(after)
+    assert "标为已读" not in line(after)
+    assert bus not in api(unread="1")
+    told = api()[bus]
+    assert (told["ticket_left_unit"], told["ticket_finished"], told["read_at"]) == (True, False, None)
 
 
 def test_the_api_lists_notices_by_role(client: TestClient, services: Services) -> None:
