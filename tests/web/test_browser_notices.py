@@ -7,8 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dispatch import chasing
+from dispatch import chasing, lifecycle
+from dispatch.actors import Actor
 from dispatch.models import Ticket
+from dispatch.units import unit_by_code
+from dispatch.vocabulary import Role
 from tests.web.test_browser import Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
 
 NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment
@@ -30,3 +33,30 @@ def test_an_overdue_notice_appears_in_the_open_inbox_and_is_marked_read(new_cont
     page.locator("#notices li.unread").first.locator("button").click()
     page.wait_for_load_state()
     assert page.locator(f"#notices li.read:has-text('{noise.number}')").count() == 1
+
+
+BUS = "建议增加公交班次"   # received, with no unit yet
+
+
+def test_the_inbox_counts_change_in_the_open_page_when_a_ticket_is_transferred_to_the_unit(
+        new_context: Any, site: Any) -> None:
+    server, services = site
+    page = login(new_context(), server.url, "housing")
+    page.goto(f"{server.url}/unit")
+    waiting = page.locator("#inbox-counts a[data-show='new'] b")
+    total = page.locator("#inbox-counts a[data-show=''] b")
+    before_new, before_total = int(waiting.inner_text()), int(total.inner_text())
+    page.evaluate("window.notReloaded = true")
+    page.wait_for_timeout(300)  # the page's stream is open before the ticket moves
+    with services.sessions() as session:
+        bus = session.scalars(select(Ticket).where(Ticket.title == BUS)).one()
+    # Transferred by the domain alone, as another process would: no notice, only a ticket change.
+    services.run_sync(lambda s: lifecycle.transfer(s, s.get(Ticket, bus.id), unit_by_code(s, "housing"),
+                                                   Actor(label="operator", role=Role.OPERATOR)))
+
+    page.wait_for_function(  # pushed, not reloaded
+        f"document.querySelector(\"#inbox-counts a[data-show='new'] b\").textContent === '{before_new + 1}'",
+        timeout=5_000)
+    assert int(total.inner_text()) == before_total + 1
+    assert page.evaluate("window.notReloaded") is True
+    assert page.locator("#inbox-counts li[aria-current='true'] a[data-show='']").count() == 1

@@ -115,6 +115,19 @@ def test_a_notice_of_a_ticket_the_unit_returned_is_done_on_the_page_and_in_the_a
     assert (told["ticket_left_unit"], told["ticket_finished"], told["read_at"]) == (True, False, None)
 
 
+def test_the_inbox_counts_come_alone_for_the_page_to_refresh_them(client: TestClient, services: Services) -> None:
+    login(client, "housing")
+    page = client.get("/unit").text
+    whole = re.search(r'<ul class="summary" id="inbox-counts"[^>]*>\n(.*?)</ul>', page, re.S)
+    assert whole and 'data-counts="/unit/counts"' in page
+    assert client.get("/unit/counts").text == whole.group(1)   # the same items the page has
+    overdue = client.get("/unit/counts", params={"show": "overdue"}).text
+    assert re.search(r'<li class="[^"]*" aria-current="true"><a href="/unit\?show=overdue#inbox"', overdue)
+    assert 'data-counts="/unit/counts?show=overdue"' in client.get("/unit", params={"show": "overdue"}).text
+    login(client, "operator")
+    assert client.get("/unit/counts", follow_redirects=False).status_code in (303, 403)
+
+
 def test_the_api_lists_notices_by_role(client: TestClient, services: Services) -> None:
     noise = ticket_titled(services, NOISE)
     _chase_past_deadline(services, noise)

@@ -23,7 +23,7 @@ from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
 from web.pages.labels import (INBOX_SHOWN_ZH, INBOX_STATES_ZH, NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH,
                                WEBHOOK_STATUS_ZH, time_left)
-from web.pages.site import NOTICES_TOPIC, Site
+from web.pages.site import BOARD_TOPIC, NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
 
 UNIT_ROLES = frozenset({Role.UNIT_STAFF})
@@ -167,10 +167,26 @@ async def notices_panel(request: Request) -> Response:
     return site.render(request, "unit_notices.html", context)
 
 
-async def notices_events(request: Request) -> Response:
+async def counts_panel(request: Request) -> Response:
+    """The inbox's counts alone (待办, 待签收, 临期, 超期), fetched again by the page as the
+    notices are: when the stream says a ticket changed or the unit was told something."""
     site: Site = request.app.state.site
-    return event_stream(site.hub, [NOTICES_TOPIC], lambda _topic, message: sse("notices", message),
-                        hello=sse("hello", {}))
+    user = request.state.user
+    counts = await site.services.read(lambda s: unit_inbox.counts(s, user.unit_id, utcnow()))
+    return site.render(request, "_inbox_counts.html", {"counts": counts, "show": _show_asked(request)})
+
+
+def _inbox_event(topic: str, message: Any) -> str:
+    # Which ticket changed is not said: the page asks for its own unit's counts, and a unit
+    # learns nothing of another's tickets from a change stamp.
+    return sse("notices", message) if topic == NOTICES_TOPIC else sse("tickets", {})
+
+
+async def notices_events(request: Request) -> Response:
+    """The inbox's stream: "notices" when a unit was told something new, "tickets" when any
+    ticket changed (its counts may have)."""
+    site: Site = request.app.state.site
+    return event_stream(site.hub, [NOTICES_TOPIC, BOARD_TOPIC], _inbox_event, hello=sse("hello", {}))
 
 
 async def mark_read(request: Request) -> Response:
@@ -189,6 +205,7 @@ async def mark_read(request: Request) -> Response:
 
 
 routes = [Route("/unit", staff_only(inbox, UNIT_ROLES, reads=_inbox_reads), methods=["GET"]),
+          Route("/unit/counts", staff_only(counts_panel, UNIT_ROLES), methods=["GET"]),
           Route("/unit/notices", staff_only(notices_panel, UNIT_ROLES), methods=["GET"]),
           Route("/unit/notices/events", staff_only(notices_events, UNIT_ROLES), methods=["GET"]),
           Route("/unit/notices/read", staff_only(mark_read, UNIT_ROLES), methods=["POST"])]
