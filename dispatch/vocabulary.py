@@ -153,7 +153,8 @@ LABELS_ZH: dict[str, str] = {
 # not a refusal. Staff pages keep LABELS_ZH.
 PUBLIC_LABELS_ZH: dict[str, str] = {
     **LABELS_ZH, "answered": "已答复", "transferred": "已交承办单位办理", "returned": "正在重新安排承办单位",
-    "in_progress": "办理中", "reopened": "重新办理中", "merged": "已合并办理", "handed_over": "已转交紧急部门"}
+    "in_progress": "办理中", "reopened": "重新办理中", "merged": "已合并办理", "handed_over": "已转交紧急部门",
+    "invalid": "已关闭（无效诉求）"}
 
 REQUEST_TYPE_BY_ZH = {LABELS_ZH[t.value]: t for t in RequestType}
 

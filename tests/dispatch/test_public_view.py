@@ -18,7 +18,7 @@ from dispatch.vocabulary import LABELS_ZH, PUBLIC_LABELS_ZH
 from web.pages.labels import action_label, public_action_label
 
 # The hotline's own words, which a citizen does not know.
-INTERNAL_WORDS = ("转办", "退单", "派单", "签收", "重办", "重复诉求", "即时转", "在办", "主工单")
+INTERNAL_WORDS = ("转办", "退单", "派单", "签收", "重办", "重复诉求", "即时转", "在办", "主工单", "作废", "退回")
 
 
 def test_a_returned_ticket_reads_as_being_dispatched_again(session: Session, units: City, operator: Actor) -> None:
@@ -51,6 +51,8 @@ def test_no_state_or_step_a_citizen_reads_uses_the_hotlines_own_words() -> None:
     # Staff pages keep the hotline's words.
     assert LABELS_ZH["transferred"] == "已转办" and LABELS_ZH["returned"] == "已退单"
     assert action_label("transfer") == "转办" and action_label("repeat_contact") == "重复诉求"
+    assert LABELS_ZH["invalid"] == "无效" and action_label("invalidate") == "作废"
+    assert PUBLIC_LABELS_ZH["invalid"] == public_action_label("invalidate") == "已关闭（无效诉求）"
 
 
 UNIT_REPLY = "已修复。如仍有故障请拨打交警值班电话0391-6633110或联系张警官13912345678。"

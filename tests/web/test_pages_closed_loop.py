@@ -264,6 +264,20 @@ def test_a_citizen_rates_a_resolved_ticket_on_the_status_page(client: TestClient
     assert ticket_titled(services, LIGHTS).rating == "partly"
 
 
+def test_an_unsatisfied_rating_on_the_status_page_says_the_ticket_is_handled_again_in_plain_words(
+        client: TestClient, services: Services) -> None:
+    lights = ticket_titled(services, LIGHTS)
+    page = status_page(client, lights)
+    response = client.post("/status/rate", data={"csrf_token": token_in(page), "number": lights.number,
+                                                  "code": lights.query_code, "rating": "unsatisfied"})
+    assert response.status_code == 303 and ticket_titled(services, LIGHTS).state == "reopened"
+    page = client.get(response.headers["location"]).text
+    told = page[page.index('id="rated"'):].split("</p>")[0]
+    # The words of the state the page shows (重新办理中), not 退回, a unit's refusal to staff.
+    assert "工单重新办理中，请留意后续答复。" in told, told
+    assert "退回" not in page and "重办" not in page
+
+
 def test_rating_needs_the_csrf_token_and_the_query_code(client: TestClient, services: Services) -> None:
     lights = ticket_titled(services, LIGHTS)
     page = status_page(client, lights)
@@ -357,6 +371,23 @@ def test_an_invalid_ticket_needs_a_reason_and_can_flag_the_number(client: TestCl
     assert 'id="flag-warning"' in page and "恶作剧电话，多次骚扰" in page
     warning = page[page.index('id="flag-warning"'):].split("</p>")[0]
     assert "话务员 王芳" in warning and "（operator，" not in warning  # by name, as on the timeline
+
+
+def test_an_invalid_ticket_reads_as_closed_to_its_citizen_and_as_invalid_to_staff(
+        client: TestClient, services: Services) -> None:
+    login(client, "operator")
+    prank = file_call(client, "测试测试", phone="13803916667")
+    assert act(client, prank, "invalidate", text="测试来电").status_code == 303
+    staff_page = client.get(f"/tickets/{prank}").text
+    assert "作废" in staff_page and "无效" in staff_page   # staff keep the hotline's words
+    client.cookies.clear()
+    with services.sessions() as session:
+        code = session.scalar(select(Ticket.query_code).where(Ticket.number == prank))
+    page = client.get("/status", params={"number": prank, "code": code}).text
+    state = page[page.index('id="status-state"'):].split("</p>")[0]
+    steps = page[page.index('class="timeline"'):]
+    assert "已关闭（无效诉求）" in state and "已关闭（无效诉求）" in steps
+    assert "作废" not in page and ">无效<" not in page
 
 
 def test_the_screen_pop_warns_of_a_flagged_number(client: TestClient, services: Services) -> None:

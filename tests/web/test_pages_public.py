@@ -308,6 +308,12 @@ def test_the_board_leaves_confidential_cases_and_personal_data_out(client: TestC
         assert phone not in board
 
 
+def test_the_board_says_in_plain_words_that_the_hotline_answered_a_case_itself(client: TestClient) -> None:
+    board = client.get("/board").text
+    case = board[board.index("社保卡补办"):].split("</li>")[0]  # the demo's answered consultation
+    assert "由热线直接答复" in case and "直接办结" not in board
+
+
 def test_the_board_is_sent_gzipped_to_a_client_that_accepts_it(client: TestClient) -> None:
     plain = client.get("/board", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.headers["vary"] == "Accept-Encoding"

@@ -9,7 +9,7 @@ import datetime as dt
 from dispatch.clock import CHINA
 from dispatch.phone import national_form
 from dispatch.retraining import MIN_CORRECTIONS, MIN_HELD_OUT, NO_WORSE, TOO_FEW, WORSE
-from dispatch.vocabulary import LABELS_ZH, PART_ROLES_ZH, TIER_LABELS_ZH
+from dispatch.vocabulary import LABELS_ZH, PART_ROLES_ZH, PUBLIC_LABELS_ZH, TIER_LABELS_ZH
 
 ACTIONS_ZH = {
     "receive": "受理", "transfer": "转办", "accept": "签收", "return": "退单", "resolve": "办结",
@@ -95,11 +95,13 @@ FORWARD_PART_ACTIONS_ZH = {"part_accept": "下级单位签收", "part_reply": "�
 
 # A citizen's timeline, in the same plain words as the states they read
 # (dispatch.vocabulary.PUBLIC_LABELS_ZH): 回访关闭 read as if every close followed a follow-up
-# call, 退单 as a refusal, and 转办, 签收, 重办, 重复诉求 and 即时转 are the hotline's own words.
+# call, 退单 as a refusal, 作废 as if the citizen had done wrong, and 转办, 签收, 重办, 重复诉求
+# and 即时转 are the hotline's own words.
 PUBLIC_ACTIONS_ZH = {
     "close": "已关闭", "transfer": "交承办单位办理", "accept": "承办单位开始办理", "return": "重新安排承办单位",
     "answer": "直接答复", "reopen": "重新办理", "merge": "与同一问题合并办理", "repeat_contact": "您再次反映了此事",
-    "main_resolved": "同一问题已办结", "handover": "转交紧急部门", "approve_extension": "办理时限延长"}
+    "main_resolved": "同一问题已办结", "handover": "转交紧急部门", "approve_extension": "办理时限延长",
+    "invalidate": PUBLIC_LABELS_ZH["invalid"]}
 
 
 def public_action_label(value: str) -> str:
@@ -169,6 +171,13 @@ PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对
 PUBLIC_FORM_PUBLISHED = ("请注意：诉求内容、事发地点和办理进度会在本网站的公开页面和开放数据接口上公开，"
                          "其中的电话号码和身份证号会隐去。请不要写他人的姓名、住址等个人信息。")
 PUBLIC_FORM_CONFIDENTIAL = "保密：承办单位看不到我的姓名、电话和填写的地点；诉求内容和地点不在公开页面上公开"
+# After a rating on the status page: an unsatisfied one sent the ticket back to be handled
+# again, in the words the page's state then reads (not 退回, a unit's refusal to staff).
+RATED_UNSATISFIED = f"工单{PUBLIC_LABELS_ZH['reopened']}，请留意后续答复。"
+RATED_CLOSED = "本工单已办结关闭。"
+# A case on the public board that no unit handled: the operator answered it on the call
+# (直接办结 is the hotline's word).
+ANSWERED_BY_HOTLINE = "由热线直接答复"
 STATUS_FORM_EXPIRED = "页面已过期，请再点击一次“查询”。"
 RATING_FORM_EXPIRED = "页面已过期，评价还没有提交：您的选择和意见已保留，请再点击一次“提交评价”。"
 

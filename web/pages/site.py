@@ -52,7 +52,9 @@ def make_templates() -> Jinja2Templates:
                        tiers_zh=labels.TIERS_ZH, no_tier=labels.NO_TIER, day_kinds=labels.DAY_KINDS_ZH,
                        unit_kinds=labels.UNIT_KINDS_ZH,
                        unit_fields=labels.UNIT_FIELDS_ZH,
-                       kept_form_restored=labels.KEPT_FORM_RESTORED, kept_form_elsewhere=labels.KEPT_FORM_ELSEWHERE)
+                       kept_form_restored=labels.KEPT_FORM_RESTORED, kept_form_elsewhere=labels.KEPT_FORM_ELSEWHERE,
+                       rated_unsatisfied=labels.RATED_UNSATISFIED, rated_closed=labels.RATED_CLOSED,
+                       answered_by_hotline=labels.ANSWERED_BY_HOTLINE)
     env.trim_blocks = env.lstrip_blocks = True
     return templates
 
