@@ -19,6 +19,16 @@ from sqlalchemy.orm import Session
 
 from dispatch.models import Ticket, TicketEvent
 
+def shown_action(action: str, data: dict[str, Any] | None) -> str:
+    """What an event is, as the pages and APIs name it now. Rows are never rewritten (the
+    log is append-only), so an older row's meaning is read here: a text the citizen sent to
+    add to their ticket was stored as repeat_contact with data.addition before `addition`
+    (市民补充) was an action of its own."""
+    if action == "repeat_contact" and (data or {}).get("addition"):
+        return "addition"
+    return action
+
+
 # The triggers, per dialect and table. Migration 0008 installs ticket_events' and 0011
 # staff_activity's; change them only in a new migration.
 APPEND_ONLY_TABLES = ("ticket_events", "staff_activity")

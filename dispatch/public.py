@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dispatch import parts
+from dispatch.audit import shown_action
 from dispatch.clock import utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.lifecycle import is_overdue
@@ -28,10 +29,11 @@ PUBLIC_ACTIONS = {"receive", "transfer", "accept", "return", "resolve", "answer"
 # Actions whose note is the reply meant for the citizen.
 REPLY_ACTIONS = {"resolve", "answer", "main_resolved"}
 
-# Built once (a status lookup is the busiest public page); the timeline reads only the five
-# columns it shows, no event objects.
+# Built once (a status lookup is the busiest public page); the timeline reads only the
+# columns it shows (and data, which says what an older row was), no event objects.
 _BY_NUMBER = select(Ticket).where(Ticket.number == bindparam("number"))
-_TIMELINE = (select(TicketEvent.at, TicketEvent.action, TicketEvent.to_state, TicketEvent.unit_id, TicketEvent.note)
+_TIMELINE = (select(TicketEvent.at, TicketEvent.action, TicketEvent.to_state, TicketEvent.unit_id, TicketEvent.note,
+                    TicketEvent.data)
              .where(TicketEvent.ticket_id == bindparam("ticket_id")).order_by(TicketEvent.id))
 
 
@@ -57,7 +59,8 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
     if unit_names is None:
         unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
     timeline = []
-    for at, action, to_state, unit_id, note in session.execute(_TIMELINE, {"ticket_id": ticket.id}):
+    for at, action, to_state, unit_id, note, data in session.execute(_TIMELINE, {"ticket_id": ticket.id}):
+        action = shown_action(action, data)
         if action not in PUBLIC_ACTIONS:
             continue
         entry: dict[str, Any] = {"at": at.isoformat(), "action": action,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import parts
 from dispatch.actors import Actor
+from dispatch.audit import shown_action
 from dispatch.errors import NotFound, Reason
 from dispatch.lifecycle import is_overdue
 from dispatch.masking import mask_text
@@ -69,7 +70,7 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         # 协办 and 转派 parts of the current transfer: the lead follows their progress here.
         "parts": [v.as_dict() for v in parts.part_views(session, ticket)],
         "events": [{"at": e.at.isoformat(), "actor": e.actor, "actor_name": staff_names.get(e.actor_id),
-                    "action": e.action, "from": e.from_state,
+                    "action": shown_action(e.action, e.data), "from": e.from_state,
                     "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,
                     "note": mask_text(e.note, names) if hide_identity and e.note else e.note,
                     "rating": (e.data or {}).get("rating"), "channel": (e.data or {}).get("channel"),

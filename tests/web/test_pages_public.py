@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -120,6 +120,39 @@ def test_the_status_page_tells_the_steps_in_the_citizens_words(client: TestClien
         assert words in steps, words
     for internal in ("转办", "重复诉求", "退单", "重新派单"):
         assert internal not in page, internal
+
+
+def test_an_addition_texted_before_it_had_its_own_name_reads_as_one_everywhere(
+        client: TestClient, services: Services) -> None:
+    """Additions by text used to be stored as repeat_contact with data.addition; the audit log
+    is append-only, so those rows stay as written and are read as 市民补充 wherever shown."""
+    from dispatch import lifecycle
+    from dispatch.inbox import SMS_ACTOR
+    from dispatch.models import TicketEvent
+    from dispatch.public import ticket_by_number
+    from tests.web.pages_support import login
+
+    number, code = ids_of(submit(client))
+    with services.sessions.begin() as session:
+        ticket = ticket_by_number(session, number)
+        # What inbox.attach wrote before additions were their own action.
+        lifecycle.record(session, ticket, "repeat_contact", SMS_ACTOR, note="补充：晚上十点后还在倒垃圾，电话13912345678",
+                         data={"channel": "sms", "channel_ref": "SMold", "addition": True})
+    page = client.get("/status", params={"number": number, "code": code}).text
+    steps = page[page.index('class="timeline"'):]
+    assert "市民补充" in steps and "晚上十点后还在倒垃圾" in steps and "139****5678" in steps
+    assert "您再次反映了此事" not in steps and "13912345678" not in steps
+    api = client.get(f"/api/v1/tickets/{number}", params={"code": code}).json()
+    assert [e["action"] for e in api["timeline"]][-1] == "addition"
+    login(client, "operator")
+    staff = client.get(f"/tickets/{number}").text
+    log = staff[staff.index('id="audit-log"'):]
+    assert "市民补充" in log and "重复诉求" not in log
+    # The row itself is as it was written.
+    with services.sessions() as session:
+        stored = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)
+                                 .order_by(TicketEvent.id.desc())).first()
+    assert stored == "repeat_contact"
 
 
 def test_the_status_form_keeps_the_query_code_out_of_every_address(client: TestClient) -> None:
