@@ -1,8 +1,9 @@
 """What the hotline tells citizens by text message, and when it keeps quiet.
 
-Every Chinese text of the SMS channel lives here (notifications and replies alike), so
-wording and length are reviewed in one place. Also the rules around them: which ticket
-events notify whom, opt-outs (TD/STOP ... START), and the flood throttle.
+Every text of the SMS channel is filled here (notifications and replies alike), from the
+sentences in dispatch.vocabulary, where wording and length are reviewed with the others.
+Also the rules around them: which ticket events notify whom, opt-outs (TD/STOP ... START),
+and the flood throttle.
 """
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from sqlalchemy.orm import Session
 from dispatch.clock import CHINA, utcnow
 from dispatch.masking import mask_reply_for_citizen, mask_text
 from dispatch.models import SmsInbound, SmsOptOut, Ticket, TicketEvent
+from dispatch import vocabulary as words
 from dispatch.vocabulary import LABELS_ZH, UNIT_SIGNATURE_ZH, Channel
 
-SIGNATURE = "【12345】"  # Chinese carriers require a bracketed sender signature
-OPT_OUT_HINT = "回复TD退订"
+SIGNATURE = words.SMS_SIGNATURE_ZH
+OPT_OUT_HINT = words.OPT_OUT_HINT_ZH
 # A Chinese text is sent as UCS-2: 70 characters in one segment, 67 per segment when
 # concatenated. Two segments keep a notification to one message on every handset.
 MAX_SEGMENTS = 2
@@ -81,7 +83,7 @@ def _day(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(CHINA)
-    return f"{local.month}月{local.day}日"
+    return words.SMS_DAY_ZH.format(month=local.month, day=local.day)
 
 
 # ---- notifications --------------------------------------------------------------------
@@ -113,23 +115,9 @@ def wants_notification(ticket: Ticket, event: TicketEvent) -> Kind | None:
 # The words of each notification after the signature, with ${name} for what varies: the
 # same text is the approved template at a provider that sends by template (Alibaba Cloud),
 # and notification_text() fills it for one that sends free text (Twilio).
-TEMPLATES: dict[Kind, str] = {
-    Kind.RECEIVED: "您的诉求已受理，工单号${number}，查询码${code}。回复“查询 ${number}”查进度，" + OPT_OUT_HINT + "。",
-    Kind.REPEAT_CODE: "您再次反映的问题已并入在办工单${number}，查询码${code}。回复“查询 ${number}”查进度，"
-                      + OPT_OUT_HINT + "。",
-    Kind.TRANSFERRED: "您的工单${number}已转交${unit}办理${deadline}。" + OPT_OUT_HINT + "。",
-    Kind.RESOLVED: "您的工单${number}已办结：${reply}。请回复数字评价：1满意 2基本满意 3不满意。" + OPT_OUT_HINT + "。",
-    Kind.MAIN_RESOLVED: "您的工单${number}（与相同问题合并办理）已办结：${reply}。请回复数字评价：1满意 2基本满意 3不满意。"
-                        + OPT_OUT_HINT + "。",
-    Kind.MERGED: "您的工单${number}反映的问题其他市民也已反映，已合并办理，办结后短信告知您。" + OPT_OUT_HINT + "。",
-    Kind.REOPENED: "您对工单${number}的办理结果不满意，已交${unit}重新办理。" + OPT_OUT_HINT + "。",
-    Kind.EXTENDED: "您的工单${number}因办理需要，办理时限延长至${deadline}。" + OPT_OUT_HINT + "。",
-}
-# What ends a reply cut to fit the text: where the citizen reads all of it. With the
-# deployment's public address, the status page's (spaces keep a phone's link finder from
-# taking the Chinese into the address); else the words alone.
-REPLY_CUT_LINK = "（完整答复请凭查询码到 {url} 查看）"
-REPLY_CUT = "（完整答复请凭工单号和查询码在网站查询）"
+TEMPLATES: dict[Kind, str] = {Kind(kind): text for kind, text in words.NOTIFICATIONS_ZH.items()}
+REPLY_CUT_LINK = words.REPLY_CUT_LINK_ZH
+REPLY_CUT = words.REPLY_CUT_ZH
 # The one part of a notification that is shortened when the whole would not fit.
 _SHORTENED = {Kind.TRANSFERRED: "unit", Kind.RESOLVED: "reply", Kind.MAIN_RESOLVED: "reply", Kind.REOPENED: "unit"}
 # Texts that are not notifications (replies to a citizen's text, notices to a unit's duty
@@ -159,10 +147,10 @@ def notification_params(kind: Kind, ticket: Ticket, unit_name: str | None,
     if kind in (Kind.RECEIVED, Kind.REPEAT_CODE):
         params["code"] = ticket.query_code
     elif kind is Kind.TRANSFERRED:
-        params["deadline"] = f"，办理时限{_day(ticket.deadline)}" if ticket.deadline else ""
-        params["unit"] = unit_name or "承办单位"
+        params["deadline"] = words.SMS_DEADLINE_ZH.format(day=_day(ticket.deadline)) if ticket.deadline else ""
+        params["unit"] = unit_name or words.SMS_ANY_UNIT_ZH
     elif kind is Kind.REOPENED:
-        params["unit"] = unit_name or "承办单位"
+        params["unit"] = unit_name or words.SMS_ANY_UNIT_ZH
     elif kind is Kind.EXTENDED:
         params["deadline"] = _day(ticket.deadline)
     elif kind in (Kind.RESOLVED, Kind.MAIN_RESOLVED):
@@ -207,61 +195,62 @@ def free_text_params(body: str) -> dict[str, str]:
 # ---- replies to a citizen's text (TwiML) ----------------------------------------------
 
 def reply_received(ticket: Ticket) -> str:
-    return (f"{SIGNATURE}您的诉求已受理，工单号{ticket.number}，查询码{ticket.query_code}。"
-            f"回复“查询 {ticket.number}”查进度。")
+    return SIGNATURE + words.REPLY_RECEIVED_ZH.format(number=ticket.number, code=ticket.query_code)
 
 
 def reply_repeat(ticket: Ticket) -> str:
-    return f"{SIGNATURE}您反映的问题已在办理中（工单号{ticket.number}），已记录您的再次反映。"
+    return SIGNATURE + words.REPLY_REPEAT_ZH.format(number=ticket.number)
 
 
 def reply_attached(ticket: Ticket) -> str:
-    return (f"{SIGNATURE}已将您的补充内容加入工单{ticket.number}。"
-            "如是新的诉求，请以“新诉求”开头重新发送。")
+    return SIGNATURE + words.REPLY_ATTACHED_ZH.format(number=ticket.number)
 
 
 def reply_status(view: dict[str, object]) -> str:
     """The state as the public web view tells it (same masking, same labels)."""
-    text = f"{SIGNATURE}工单{view['number']}：{view['state_label']}"
+    text = SIGNATURE + words.REPLY_STATUS_ZH.format(number=view["number"], state=view["state_label"])
     if view.get("unit"):
-        text += "，承办单位{v}"
+        text += words.REPLY_STATUS_UNIT_ZH
     if view.get("deadline") and view.get("bucket") != "resolved":
-        text += f"，办理时限{_day(dt.datetime.fromisoformat(str(view['deadline'])))}"
+        text += words.SMS_DEADLINE_ZH.format(day=_day(dt.datetime.fromisoformat(str(view["deadline"]))))
     if view.get("overdue"):
-        text += "，已超期"
-    return _fit(text + "。", str(view.get("unit") or ""))
+        text += words.REPLY_STATUS_OVERDUE_ZH
+    return _fit(text + words.REPLY_STATUS_END_ZH, str(view.get("unit") or ""))
 
 
 def reply_rated(ticket: Ticket, rating: str, unit_name: str | None = None) -> str:
     """The answer to a rating by text. An unsatisfied one says all the reopened notification
     would (which is not sent for it): who handles the ticket again, and by when."""
     if ticket.state == "reopened":
-        deadline = f"，办理时限{_day(ticket.deadline)}" if ticket.deadline else ""
-        return _fit(f"{SIGNATURE}收到您的评价（不满意），工单{ticket.number}已交{{v}}重新办理{deadline}。",
-                    unit_name or "承办单位")
-    return f"{SIGNATURE}感谢您的评价（{LABELS_ZH[rating]}），工单{ticket.number}已办结。"
+        deadline = words.SMS_DEADLINE_ZH.format(day=_day(ticket.deadline)) if ticket.deadline else ""
+        return _fit(SIGNATURE + words.REPLY_REOPENED_ZH.format(number=ticket.number, v="{v}", deadline=deadline),
+                    unit_name or words.SMS_ANY_UNIT_ZH)
+    return SIGNATURE + words.REPLY_RATED_ZH.format(rating=LABELS_ZH[rating], number=ticket.number)
 
 
-REPLY_NOT_FOUND = f"{SIGNATURE}未查到该工单。请核对工单号，或发送“查询 工单号 查询码”。"
-REPLY_NO_TICKETS = f"{SIGNATURE}未查到本号码提交的工单。请发送“查询 工单号 查询码”。"
-REPLY_NOTHING_TO_RATE = f"{SIGNATURE}您目前没有待评价的工单。直接发送文字即可反映新的问题。"
-REPLY_NOTHING_TO_ADD_TO = f"{SIGNATURE}您没有在办的工单，已作为新的诉求登记。"
-REPLY_OPTED_OUT = f"{SIGNATURE}您已退订办理进度短信。回复“订阅”或START可重新订阅。"
-REPLY_OPTED_IN = f"{SIGNATURE}您已重新订阅办理进度短信。{OPT_OUT_HINT}。"
-REPLY_EMPTY = f"{SIGNATURE}请直接发送您要反映的问题，我们将为您登记受理。"
+REPLY_NOT_FOUND = SIGNATURE + words.REPLY_NOT_FOUND_ZH
+REPLY_NO_TICKETS = SIGNATURE + words.REPLY_NO_TICKETS_ZH
+REPLY_NOTHING_TO_RATE = SIGNATURE + words.REPLY_NOTHING_TO_RATE_ZH
+REPLY_NOTHING_TO_ADD_TO = SIGNATURE + words.REPLY_NOTHING_TO_ADD_TO_ZH
+REPLY_OPTED_OUT = SIGNATURE + words.REPLY_OPTED_OUT_ZH
+REPLY_OPTED_IN = SIGNATURE + words.REPLY_OPTED_IN_ZH
+REPLY_EMPTY = SIGNATURE + words.REPLY_EMPTY_ZH
+
+
 def reply_throttled(window: dt.timedelta) -> str:
     """The one answer to a number over the flood throttle: this text was not taken, and
     when to send again (a window without texts lets the next one through)."""
     minutes = max(1, math.ceil(window.total_seconds() / 60))
-    return (f"{SIGNATURE}您发送的短信过于频繁，本条短信未受理，请{minutes}分钟后再发。"
-            "评价办结工单的回复不受此限。紧急情况请拨打12345。")
-REPLY_INVALID = f"{SIGNATURE}您的短信无法受理，请精简内容后重新发送，或拨打12345。"
+    return SIGNATURE + words.REPLY_THROTTLED_ZH.format(minutes=minutes)
+
+
+REPLY_INVALID = SIGNATURE + words.REPLY_INVALID_ZH
 
 
 def reply_lookups_refused(retry_after: int) -> str:
     """A status query refused for too many wrong query codes (from this number, or for the
     ticket from anywhere), with the wait in whole minutes."""
-    return f"{SIGNATURE}查询失败次数过多，请{max(1, math.ceil(retry_after / 60))}分钟后再试。"
+    return SIGNATURE + words.REPLY_LOOKUPS_REFUSED_ZH.format(minutes=max(1, math.ceil(retry_after / 60)))
 
 
 # ---- opt-outs -------------------------------------------------------------------------

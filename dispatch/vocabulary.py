@@ -300,3 +300,54 @@ BY_ENTRY_ZH = "目录：{path}（{found}）；" + BY_MODEL_ZH
 ENTRY_TERMS_ZH = "含“{terms}”"
 ENTRY_TERMS_JOINED_BY_ZH = "”“"
 ENTRY_MODEL_ZH = "三级模型 {score:.0%}"
+
+# ---- A citizen's texts (dispatch/notifications.py) ------------------------------------------
+# Reviewed here with the other sentences, for wording and length (two SMS segments at most);
+# notifications.py fills them. Chinese carriers require a bracketed sender signature.
+SMS_SIGNATURE_ZH = "【12345】"
+OPT_OUT_HINT_ZH = "回复TD退订"
+SMS_DAY_ZH = "{month}月{day}日"
+# Notifications by kind (notifications.Kind), with ${name} for what varies: the same text is
+# the template approved at a provider that sends by template (Alibaba Cloud).
+NOTIFICATIONS_ZH: dict[str, str] = {
+    "received": "您的诉求已受理，工单号${number}，查询码${code}。回复“查询 ${number}”查进度，" + OPT_OUT_HINT_ZH + "。",
+    "repeat_code": "您再次反映的问题已并入在办工单${number}，查询码${code}。回复“查询 ${number}”查进度，"
+                   + OPT_OUT_HINT_ZH + "。",
+    "transferred": "您的工单${number}已转交${unit}办理${deadline}。" + OPT_OUT_HINT_ZH + "。",
+    "resolved": "您的工单${number}已办结：${reply}。请回复数字评价：1满意 2基本满意 3不满意。" + OPT_OUT_HINT_ZH + "。",
+    "main_resolved": "您的工单${number}（与相同问题合并办理）已办结：${reply}。请回复数字评价：1满意 2基本满意 3不满意。"
+                     + OPT_OUT_HINT_ZH + "。",
+    "merged": "您的工单${number}反映的问题其他市民也已反映，已合并办理，办结后短信告知您。" + OPT_OUT_HINT_ZH + "。",
+    "reopened": "您对工单${number}的办理结果不满意，已交${unit}重新办理。" + OPT_OUT_HINT_ZH + "。",
+    "extended": "您的工单${number}因办理需要，办理时限延长至${deadline}。" + OPT_OUT_HINT_ZH + "。",
+}
+# A notification's parts that vary: the deadline after the unit, the unit when none is named.
+SMS_DEADLINE_ZH = "，办理时限{day}"
+SMS_ANY_UNIT_ZH = "承办单位"
+# What ends a reply cut to fit the text: where the citizen reads all of it. With the
+# deployment's public address, the status page's (spaces keep a phone's link finder from
+# taking the Chinese into the address); else the words alone.
+REPLY_CUT_LINK_ZH = "（完整答复请凭查询码到 {url} 查看）"
+REPLY_CUT_ZH = "（完整答复请凭工单号和查询码在网站查询）"
+
+# Replies to a citizen's text, after the signature. {v} in REPLY_STATUS_UNIT_ZH and
+# REPLY_REOPENED_ZH is what is shortened when the whole would not fit.
+REPLY_RECEIVED_ZH = "您的诉求已受理，工单号{number}，查询码{code}。回复“查询 {number}”查进度。"
+REPLY_REPEAT_ZH = "您反映的问题已在办理中（工单号{number}），已记录您的再次反映。"
+REPLY_ATTACHED_ZH = "已将您的补充内容加入工单{number}。如是新的诉求，请以“新诉求”开头重新发送。"
+REPLY_STATUS_ZH = "工单{number}：{state}"
+REPLY_STATUS_UNIT_ZH = "，承办单位{v}"
+REPLY_STATUS_OVERDUE_ZH = "，已超期"
+REPLY_STATUS_END_ZH = "。"
+REPLY_REOPENED_ZH = "收到您的评价（不满意），工单{number}已交{v}重新办理{deadline}。"
+REPLY_RATED_ZH = "感谢您的评价（{rating}），工单{number}已办结。"
+REPLY_NOT_FOUND_ZH = "未查到该工单。请核对工单号，或发送“查询 工单号 查询码”。"
+REPLY_NO_TICKETS_ZH = "未查到本号码提交的工单。请发送“查询 工单号 查询码”。"
+REPLY_NOTHING_TO_RATE_ZH = "您目前没有待评价的工单。直接发送文字即可反映新的问题。"
+REPLY_NOTHING_TO_ADD_TO_ZH = "您没有在办的工单，已作为新的诉求登记。"
+REPLY_OPTED_OUT_ZH = "您已退订办理进度短信。回复“订阅”或START可重新订阅。"
+REPLY_OPTED_IN_ZH = "您已重新订阅办理进度短信。" + OPT_OUT_HINT_ZH + "。"
+REPLY_EMPTY_ZH = "请直接发送您要反映的问题，我们将为您登记受理。"
+REPLY_THROTTLED_ZH = "您发送的短信过于频繁，本条短信未受理，请{minutes}分钟后再发。评价办结工单的回复不受此限。紧急情况请拨打12345。"
+REPLY_INVALID_ZH = "您的短信无法受理，请精简内容后重新发送，或拨打12345。"
+REPLY_LOOKUPS_REFUSED_ZH = "查询失败次数过多，请{minutes}分钟后再试。"

@@ -102,3 +102,20 @@ def test_a_cut_reply_names_the_status_page_when_the_deployment_knows_its_address
 def test_a_reply_that_fits_is_sent_whole_without_a_pointer() -> None:
     text = notification_text(Kind.RESOLVED, ticket(reply="路灯已修复。"), "住建局", status_url="https://x.cn/status")
     assert "已办结：路灯已修复。请回复数字评价" in text and "完整答复" not in text
+
+
+def test_the_citizens_sentences_are_in_the_vocabulary_not_written_inline() -> None:
+    """Reviewed with the other sentences (dispatch/vocabulary.py): notifications.py fills
+    them and writes no Chinese of its own (comments aside)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    tree = ast.parse(Path(texts.__file__).read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node)}
+    chinese = re.compile("[\u4e00-\u9fff]")
+    inline = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and id(node) not in docstrings
+              and isinstance(node.value, str) and chinese.search(node.value)]
+    assert inline == []
+    assert texts.REPLY_EMPTY == "【12345】请直接发送您要反映的问题，我们将为您登记受理。"
