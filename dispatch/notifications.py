@@ -228,6 +228,13 @@ def reply_rated(ticket: Ticket, rating: str, unit_name: str | None = None) -> st
     return SIGNATURE + words.REPLY_RATED_ZH.format(rating=LABELS_ZH[rating], number=ticket.number)
 
 
+def reply_how_to_rate(waiting: Ticket | None) -> str:
+    """The answer to 评价 alone: the rating question of the ticket waiting for one, if any."""
+    if waiting is None:
+        return SIGNATURE + words.REPLY_HOW_TO_RATE_LATER_ZH
+    return SIGNATURE + words.REPLY_HOW_TO_RATE_ZH.format(number=waiting.number)
+
+
 REPLY_NOT_FOUND = SIGNATURE + words.REPLY_NOT_FOUND_ZH
 REPLY_NO_TICKETS = SIGNATURE + words.REPLY_NO_TICKETS_ZH
 REPLY_NOTHING_TO_RATE = SIGNATURE + words.REPLY_NOTHING_TO_RATE_ZH

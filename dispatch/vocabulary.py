@@ -344,6 +344,10 @@ REPLY_RATED_ZH = "感谢您的评价（{rating}），工单{number}已办结。"
 REPLY_NOT_FOUND_ZH = "未查到该工单。请核对工单号，或发送“查询 工单号 查询码”。"
 REPLY_NO_TICKETS_ZH = "未查到本号码提交的工单。请发送“查询 工单号 查询码”。"
 REPLY_NOTHING_TO_RATE_ZH = "您目前没有待评价的工单。直接发送文字即可反映新的问题。"
+# 评价 texted alone: the question of the ticket waiting for a rating again, or how rating
+# works when none waits (the word is no complaint to file).
+REPLY_HOW_TO_RATE_ZH = "您的工单{number}已办结，请回复数字评价：1满意 2基本满意 3不满意。"
+REPLY_HOW_TO_RATE_LATER_ZH = "您目前没有待评价的工单。工单办结后我们会短信请您评价，届时回复数字即可：1满意 2基本满意 3不满意。"
 REPLY_NOTHING_TO_ADD_TO_ZH = "您没有在办的工单，已作为新的诉求登记。"
 REPLY_OPTED_OUT_ZH = "您已退订办理进度短信。回复“订阅”或START可重新订阅。"
 REPLY_OPTED_IN_ZH = "您已重新订阅办理进度短信。" + OPT_OUT_HINT_ZH + "。"

@@ -197,6 +197,9 @@ def _act(session: Session, command: keywords.Command, phone: str, sms: InboundSm
             return "rating", texts.REPLY_NOTHING_TO_RATE, None
         unit = session.get(Unit, rated.unit_id) if rated.unit_id else None
         return "rating", texts.reply_rated(rated, command.rating.value, unit.name if unit else None), rated.id
+    if isinstance(command, keywords.RatingHelp):
+        waiting = inbox.ticket_to_rate(session, phone)
+        return "rating_help", texts.reply_how_to_rate(waiting), waiting.id if waiting else None
     if isinstance(command, keywords.Empty):
         return "empty", texts.REPLY_EMPTY, None
     try:

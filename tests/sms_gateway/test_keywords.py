@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from dispatch.vocabulary import Rating
-from sms_gateway.keywords import Empty, OptIn, OptOut, RatingReply, Request, StatusQuery, parse
+from sms_gateway.keywords import Empty, OptIn, OptOut, RatingHelp, RatingReply, Request, StatusQuery, parse
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -28,6 +28,11 @@ from sms_gateway.keywords import Empty, OptIn, OptOut, RatingReply, Request, Sta
     ("查询一下公积金怎么提取", Request("查询一下公积金怎么提取")),
     ("30路公交车绕行", Request("30路公交车绕行")),
     ("路灯坏了，晚上很黑。", Request("路灯坏了，晚上很黑。")),
+    ("评价", RatingHelp()),
+    (" 评价。", RatingHelp()),
+    ("评价 1", RatingReply(Rating.SATISFIED)),
+    ("评价：不满意", RatingReply(Rating.UNSATISFIED)),
+    ("评价一下城管的执法态度，很粗暴", Request("评价一下城管的执法态度，很粗暴")),
 ])
 def test_a_text_is_read_as(body: str, expected: object) -> None:
     assert parse(body) == expected
@@ -50,6 +55,8 @@ def test_a_text_is_read_as(body: str, expected: object) -> None:
     ("新訴求 樓道燈不亮", Request("樓道燈不亮", force_new=True)),
     ("查詢一下公積金怎麼提取", Request("查詢一下公積金怎麼提取")),
     ("滿意度調查太多了", Request("滿意度調查太多了")),
+    ("評價", RatingHelp()),
+    ("評價：滿意", RatingReply(Rating.SATISFIED)),
 ])
 def test_a_keyword_in_traditional_characters_is_read_as_its_simplified_form(body: str, expected: object) -> None:
     assert parse(body) == expected

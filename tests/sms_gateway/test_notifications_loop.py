@@ -81,6 +81,32 @@ def test_rating_1_closes_and_a_rating_without_a_question_is_refused(
     assert "没有待评价的工单" in hotline.text("2").text
 
 
+def test_texting_rate_alone_asks_the_rating_question_again_and_files_nothing(
+        hotline: Hotline, session: Session, units: City, operator: Actor) -> None:
+    from sqlalchemy import func, select
+
+    from dispatch.models import Ticket
+
+    def tickets() -> int:
+        count = session.scalar(select(func.count()).select_from(Ticket)) or 0
+        session.commit()
+        return count
+
+    # Nothing to rate yet: how rating works, and no ticket for the word.
+    told = hotline.text("评价").text
+    assert "您目前没有待评价的工单" in told and "回复数字即可：1满意 2基本满意 3不满意" in told
+    assert tickets() == 0
+    hotline.text(COMPLAINT)
+    transfer_and_resolve(session, operator)
+    number = ticket_of(session).number
+    # A ticket waits for its rating: its question again, in either script.
+    for word in ("评价", "評價"):
+        assert f"您的工单{number}已办结，请回复数字评价：1满意 2基本满意 3不满意" in hotline.text(word).text
+    assert tickets() == 1 and ticket_of(session).state == "resolved"
+    assert "感谢您的评价（满意）" in hotline.text("评价 1").text
+    assert ticket_of(session).state == "closed"
+
+
 def test_a_web_ticket_with_a_mobile_number_is_told_it_was_received(hotline: Hotline, session: Session) -> None:
     created = hotline.client.post("/api/v1/tickets", json={"body": COMPLAINT, "phone": "13900003333"}).json()
     eventually(lambda: delivered(session, "received"))
