@@ -54,8 +54,9 @@ _PLUS = "(?:\\+|00)"
 _MOBILE = f"{_START}(?:{_PLUS}?86{_SEP})?1{_SEP}[3-9](?:{_SEP}{_D}){{9}}{_END}"
 # 18-digit resident ID (the last may be X) and the old 15-digit form.
 _ID_CARD = f"{_START}{_D}(?:{_SEP}{_D}){{16}}{_SEP}[0-9X]{_END}|{_START}{_D}(?:{_SEP}{_D}){{14}}{_END}"
-# Landline: 0 + a 2-3 digit area code + a 7-8 digit number, or +86 and the same without the 0.
-_LANDLINE = f"{_START}(?:0|{_PLUS}?86{_SEP}){_SEP}[1-9](?:{_SEP}{_D}){{8,10}}{_END}"
+# Landline: 0 + a 2-3 digit area code + a 7-8 digit number, or +86 / 0086 / 86 and the same
+# with or without the 0 ("+86 21 1234567", "+86 021 1234567", "+86 (0)21 1234 5678").
+_LANDLINE = f"{_START}(?:{_PLUS}?86{_SEP}(?:0{_SEP})?|0{_SEP})[1-9](?:{_SEP}{_D}){{8,10}}{_END}"
 # One pass, the leftmost number first and, where two start together, a mobile before an ID:
 # "139 1234 5678 139 1234 5678" is two mobiles, not an ID of their first 18 digits that left
 # the second's middle digits in sight.
@@ -98,8 +99,18 @@ def _masked_mobile(digits: str) -> str:
     return digits[:3] + "****" + digits[-4:]
 
 
+def _national_landline(digits: str) -> str:
+    """A landline's digits as dialled at home (0 + area code + number), however the country
+    code was written: an area code never starts with 0, so "00" is 0086 and no 0 is 86."""
+    if digits.startswith("00"):
+        digits = digits[4:]
+    elif not digits.startswith("0"):
+        digits = digits[2:]
+    return digits if digits.startswith("0") else "0" + digits
+
+
 def _masked_landline(digits: str) -> str:
-    national = digits if digits.startswith("0") else "0" + digits.removeprefix("0086").removeprefix("86")
+    national = _national_landline(digits)
     area = national[:3] if national[1] in "12" else national[:4]   # 010, 02x: 3 digits; else 4
     return area + "-****" + national[-4:]
 
@@ -184,13 +195,14 @@ def _masked_names(text: str, names: list[str] | None) -> str:
     return text
 
 
-def _e164(digits: str) -> str | None:
-    """A phone number as stored (dispatch.phone), to compare two writings of one number."""
+def _national(phone: str) -> str | None:
+    """A phone number as dialled at home ('+86211234567' -> '0211234567'), to compare the
+    number on file with one found in a text; None when it is not a plausible number."""
     from dispatch.errors import InvalidInput
-    from dispatch.phone import normalise_phone
+    from dispatch.phone import national_form, normalise_phone
 
     try:
-        return normalise_phone(digits)
+        return national_form(normalise_phone(phone))
     except InvalidInput:
         return None
 
@@ -200,10 +212,13 @@ def mask_reply_for_citizen(text: str, names: list[str] | None = None, own_phone:
     file; a lookup with the query code): the phone numbers the unit gives to call back stay
     whole, since the citizen must be able to dial them. ID numbers, the citizen's own number
     and the given names are masked as everywhere else."""
-    own = _e164(own_phone) if own_phone else None
+    own = _national(own_phone) if own_phone else None
 
     def keep(kind: str, digits: str) -> bool:
-        return kind in ("mobile", "landline") and (own is None or _e164(digits) != own)
+        # As found: a mobile's last 11 digits, a landline with its country code read off
+        # (86211234567 is no number normalise_phone takes, +86 21 1234567 as written is).
+        found = digits[-11:] if kind == "mobile" else _national_landline(digits)
+        return kind in ("mobile", "landline") and found != own
 
     if len(_DIGIT.findall(text)) >= _FEWEST_DIGITS:
         text = _masked_numbers(text, keep=keep)

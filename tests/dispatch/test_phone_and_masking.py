@@ -149,6 +149,37 @@ def test_no_spelling_of_a_landline_survives(number: tuple[str, str], split_local
     assert not _digit_runs_survive(local, masked), (spelled, masked)
 
 
+# Landlines as people space them, the country code written every way: +86 21 1234567 is
+# 021-1234567 (Shanghai's two-digit area code), and so are +86 021 ..., +86 (0)21 ..., 0086 ...
+@pytest.mark.parametrize("written, masked", [
+    ("电话+86 21 1234567", "电话021-****4567"), ("+86 21 6123 4567", "021-****4567"),
+    ("+86 021 1234567", "021-****4567"), ("+86 (0)21 1234 5678", "021-****5678"), ("0086 21 1234567", "021-****4567"),
+    ("86 21 1234567", "021-****4567"), ("+86 10 8765 4321", "010-****4321"), ("+86 391 661 2345", "0391-****2345"),
+    ("0086 391 6612345", "0391-****2345"), ("021 123 4567", "021-****4567"), ("+86\u300021\u30001234567，3号楼", "021-****4567，3号楼"),
+])
+def test_a_spaced_landline_is_masked_to_its_area_code_and_last_four(written: str, masked: str) -> None:
+    assert mask_text(written) == masked
+    assert mask_text(f"sms.sent sid=SM9f3c13800138000ab17e2d4c5f60a1b2 to={written}", keep_identifiers=True) == (
+        f"sms.sent sid=SM9f3c13800138000ab17e2d4c5f60a1b2 to={masked}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(area=st.sampled_from(["10", "20", "21", "22", "23", "24", "25", "27", "28", "29", "391", "371", "755", "571"]),
+       local=st.builds(lambda first, rest: first + rest, st.sampled_from("23456789"),
+                       st.text(alphabet="0123456789", min_size=6, max_size=7)),
+       prefix=st.sampled_from(["0", "+86 ", "+86", "0086 ", "86 ", "+86 0", "+86 (0)", "＋86 ", "+86-"]),
+       separator=st.sampled_from([" ", "  ", "\u3000", "\u00a0", " - ", "-", ".", ""]), split=st.integers(2, 5),
+       keep_identifiers=st.booleans(), before=AROUND, after=AROUND)
+def test_no_spacing_of_a_landline_with_its_country_code_survives(area: str, local: str, prefix: str, separator: str,
+                                                                 split: int, keep_identifiers: bool, before: str,
+                                                                 after: str) -> None:
+    spelled = prefix + area + separator + local[:split] + separator + local[split:]
+    masked = mask_text(before + spelled + after, keep_identifiers=keep_identifiers)
+    assert not _digit_runs_survive(local, masked), (spelled, masked)
+    if not (prefix.startswith("00") and len(area + local) == 11):   # 15 digits: read as an old ID, masked too
+        assert masked == before + f"0{area}-****{local[-4:]}" + after, (spelled, masked)
+
+
 def test_the_board_and_the_public_view_mask_a_dotted_mobile(session) -> None:  # type: ignore[no-untyped-def]
     from dispatch.public import public_view
     from tests.dispatch.helpers import new_ticket
@@ -198,7 +229,8 @@ def test_numbers_in_a_row_are_masked_each_as_itself() -> None:
 
 @pytest.mark.parametrize("text", ["工单20261101-0001，20261101-0002、20261101-0003", "2026-11-01至2026-11-30",
                                   "2026-11-01~2026-11-30", "2026.11.01 2026.11.02 2026.11.03", "2026/1/5，2026/12/31",
-                                  "金额 1,380,000,000.00 元", "第1、2、3、4、5、6、7、8、9、10期", "3~5号楼，13~15号楼"])
+                                  "金额 1,380,000,000.00 元", "第1、2、3、4、5、6、7、8、9、10期", "3~5号楼，13~15号楼",
+                                  "订单86-20261207 于 2026-12-07 08:30", "共86 021 件，金额 86 0.50 元"])
 def test_dates_amounts_and_ticket_numbers_stay_as_written(text: str) -> None:
     assert mask_text(text) == text
 
@@ -279,7 +311,10 @@ def test_public_text_masks_a_number_even_when_letters_are_glued_to_it() -> None:
 
 
 @pytest.mark.parametrize("own, written", [("+86211234567", "021-1234567"), ("+863916612345", "(0391)6612345"),
-                                          ("+8613812345678", "138 1234 5678"), ("+8613812345678", "+86 138-1234-5678")])
+                                          ("+8613812345678", "138 1234 5678"), ("+8613812345678", "+86 138-1234-5678"),
+                                          ("+86211234567", "+86 21 1234567"), ("+86211234567", "0086 21 1234567"),
+                                          ("+862161234567", "+86 (0)21 6123 4567"), ("+863916612345", "+86 391 661 2345"),
+                                          ("+86211234567", "86 21 1234567")])
 def test_a_reply_to_the_citizen_masks_their_own_number_however_the_unit_wrote_it(own: str, written: str) -> None:
     from dispatch.masking import mask_reply_for_citizen
 
