@@ -347,6 +347,41 @@ def test_the_board_says_in_plain_words_that_the_hotline_answered_a_case_itself(c
     assert "由热线直接答复" in case and "直接办结" not in board
 
 
+def test_the_board_masks_every_number_in_a_reply_and_the_status_page_keeps_the_call_back_numbers(
+        client: TestClient) -> None:
+    """A unit's reply is read by anyone on /board, by the citizen alone on /status (the code)."""
+    from tests.web.pages_support import act, login
+
+    number, code = ids_of(submit(client, title="小区门口路灯不亮", form_id="lights"))
+    login(client, "operator")
+    assert act(client, number, "transfer", unit_code="qinyuan").status_code == 303
+    login(client, "qinyuan")
+    assert act(client, number, "accept").status_code == 303
+    reply = "张三丰您好，已致电13812345678。如仍不亮请拨打供电抢修0391-6633110或联系李工13912345670、+86 21 1234567。"
+    assert act(client, number, "resolve", text=reply).status_code == 303
+    client.cookies.clear()
+
+    case = ""
+    for _ in range(50):   # the board is rebuilt once the change is seen
+        board = client.get("/board").text
+        if "小区门口路灯不亮" in board:
+            case = board[board.index("小区门口路灯不亮"):].split("</li>")[0]
+            break
+        time.sleep(0.1)
+    assert "case-reply" in case, board
+    for masked in ("0391-****3110", "139****5670", "021-****4567", "138****5678", "张**"):
+        assert masked in case, (masked, case)
+    for whole in ("6633110", "13912345670", "1234567", "13812345678", "张三丰"):
+        assert whole not in case, (whole, case)
+
+    page = client.get("/status", params={"number": number, "code": code}).text
+    shown = page[page.index('id="status-reply"'):].split("</p>")[0]
+    for whole in ("0391-6633110", "13912345670", "+86 21 1234567"):
+        assert whole in shown, (whole, shown)
+    # The citizen's own name and number stay masked there too.
+    assert "138****5678" in shown and "13812345678" not in shown and "张三丰" not in shown
+
+
 def test_the_board_is_sent_gzipped_to_a_client_that_accepts_it(client: TestClient) -> None:
     plain = client.get("/board", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.headers["vary"] == "Accept-Encoding"
