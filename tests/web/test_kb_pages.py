@@ -104,6 +104,27 @@ def test_a_unit_edits_only_its_own_articles_and_a_supervisor_publishes(client: T
     assert figures.status_code == 200 and 'id="kb-direct-rate"' in figures.text
 
 
+def test_a_published_articles_next_version_is_read_only_by_those_who_may_edit_it(client: TestClient,
+                                                                                 services: Services) -> None:
+    """Another unit, or an operator, reads what is published: not the edit waiting for a
+    supervisor (its title, text, category or its line in the versions)."""
+    hr_article = _article(services, "失业金申领", unit="human-resources")
+
+    def edit(session):  # type: ignore[no-untyped-def]
+        kb.edit(session, session.get(KbArticle, hr_article),
+                kb.parse_text({"title": "失业金申领（草稿）", "body": "内部草稿：尚未核实的新规定。", "public": False}),
+                Actor.system("test"))
+    services.run_sync(edit)
+    for reader in ("housing", "operator"):
+        login(client, reader)
+        page = client.get(f"/staff/kb/{hr_article}").text
+        assert "失业金申领" in page and "先挂失" in page
+        assert "草稿" not in page and "待发布的修改" not in page and "内部" not in page, reader
+    login(client, "hr")
+    page = client.get(f"/staff/kb/{hr_article}").text
+    assert "待发布的修改" in page and "内部草稿" in page and "失业金申领（草稿）" in page
+
+
 def test_a_stale_article_is_flagged_on_the_supervisors_page(client: TestClient, services: Services) -> None:
     def work(session):  # type: ignore[no-untyped-def]
         article = kb.create(session, unit_by_code(session, "water"),

@@ -206,9 +206,13 @@ async def staff_article(request: Request, *, error: str | None = None, values: d
     context = await site.services.run(read)
     article = context["article"]
     shown = context["published"] or article
+    may_edit = kb.may_edit(user.actor, article)
+    if not may_edit:   # others read what is published, not the next version while it is written
+        context["versions"] = [v for v in context["versions"] if v.version <= shown.version]
     context.update(
-        html=render_markdown(shown.body), draft_html=render_markdown(article.body), error=error,
-        may_edit=kb.may_edit(user.actor, article), may_publish=user.role in SUPERVISING_ROLES,
+        shown=shown, about=article if may_edit else shown, html=render_markdown(shown.body), error=error,
+        draft_html=render_markdown(article.body) if may_edit else "",
+        may_edit=may_edit, may_publish=user.role in SUPERVISING_ROLES,
         values=values or {"title": article.title, "body": article.body, "keywords": article.keywords,
                           "category": article.category or "", "public": article.public,
                           "valid_from": article.valid_from or "", "valid_until": article.valid_until or "",
