@@ -352,6 +352,8 @@ REPLY_NOTHING_TO_ADD_TO_ZH = "您没有在办的工单，已作为新的诉求�
 REPLY_OPTED_OUT_ZH = "您已退订办理进度短信。回复“订阅”或START可重新订阅。"
 REPLY_OPTED_IN_ZH = "您已重新订阅办理进度短信。" + OPT_OUT_HINT_ZH + "。"
 REPLY_EMPTY_ZH = "请直接发送您要反映的问题，我们将为您登记受理。"
+# A text taken while the database is down (web/sms.py spools it, files it later).
+REPLY_SPOOLED_ZH = "您的短信已收到。系统正在维护，登记后将另发短信告知工单号。紧急情况请拨打12345。"
 REPLY_THROTTLED_ZH = "您发送的短信过于频繁，本条短信未受理，请{minutes}分钟后再发。评价办结工单的回复不受此限。紧急情况请拨打12345。"
 REPLY_INVALID_ZH = "您的短信无法受理，请精简内容后重新发送，或拨打12345。"
 REPLY_LOOKUPS_REFUSED_ZH = "查询失败次数过多，请{minutes}分钟后再试。"

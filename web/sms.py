@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse
 
 from dispatch import outbox
 from dispatch.db import storage_fault
-from dispatch.notifications import SIGNATURE, Throttle
+from dispatch.notifications import REPLY_SPOOLED, Throttle
 from dispatch.numbers import whole_number
 from sms_gateway import aliyun, conversation
 from sms_gateway.sender import TwilioSender
@@ -67,7 +67,6 @@ ALIYUN_REPORT_PATH = "/sms/aliyun/report"
 # text tells it after the commit, and the process holding the sender's role sends at once
 # instead of at its next poll. With SQLite (one process, no relay) the local wake is all.
 OUTBOX_TOPIC = "outbox"
-REPLY_SPOOLED = f"{SIGNATURE}您的短信已收到。系统正在维护，登记后将另发短信告知工单号。紧急情况请拨打12345。"
 
 
 @dataclass

@@ -20,7 +20,6 @@ GLOSSED = {
     "cli_follow_up.py": "command help: English, with the Chinese term",
     "cli_holidays.py": "command help: an example line of a holiday file",
     "cli_kb.py": "command help: English, with the Chinese term",
-    "sms.py": "an SMS reply, kept beside its channel until it joins the texts of dispatch/notifications.py",
 }
 
 
