@@ -91,6 +91,7 @@ class Reason(enum.StrEnum):
     BAD_ACTIVITY_KIND = "bad_activity_kind"    # value
     ONLY_UNIT_STAFF_HAVE_UNIT = "only_unit_staff_have_unit"
     WEBHOOK_URL_INVALID = "webhook_url_invalid"  # value
+    WEBHOOK_URL_LOCAL = "webhook_url_local"  # value
     # -- configuration files (the CLI and start-up) -----------------------------------------
     FILE_UNREADABLE = "file_unreadable"        # path, error
     FILE_NOT_FOUND = "file_not_found"          # path

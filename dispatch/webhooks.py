@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
@@ -75,6 +76,8 @@ def register(session: Session, actor: Actor, unit: Unit, url: str, now: dt.datet
         raise InvalidInput("webhook_url", Reason.TOO_LONG, limit=MAX_URL)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("webhook_url", Reason.WEBHOOK_URL_INVALID, value=url)
+    if never_a_receiver(parts.hostname):
+        raise InvalidInput("webhook_url", Reason.WEBHOOK_URL_LOCAL, value=url)
     now = now or utcnow()
     secret = new_secret()
     found = session.get(UnitWebhook, unit.id)
@@ -86,6 +89,21 @@ def register(session: Session, actor: Actor, unit: Unit, url: str, now: dt.datet
     record(session, ActivityKind.WEBHOOK_SET, actor, target=unit.code, detail={"url": url}, now=now)
     log.info("unit webhook set", extra={"event": "webhook_registered", "unit": unit.code})
     return secret
+
+
+def never_a_receiver(host: str) -> bool:
+    """An address no unit's system has: link-local (a cloud's metadata service at
+    169.254.169.254 among them), multicast, unspecified or reserved. A unit's system may well
+    be on a private network (政务外网) or, in a small deployment, on this host, so those stay."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False   # a name: checked once resolved, when delivering
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return False
+    return address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved
 
 
 def remove(session: Session, actor: Actor, unit: Unit) -> None:

@@ -115,6 +115,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.BAD_ACTIVITY_KIND: "没有这种操作类型。",
     Reason.ONLY_UNIT_STAFF_HAVE_UNIT: "只有承办单位人员属于单位。",
     Reason.WEBHOOK_URL_INVALID: "对接地址「{value}」不是有效的网址，请填写以 https:// 或 http:// 开头的完整地址。",
+    Reason.WEBHOOK_URL_LOCAL: "对接地址「{value}」指向本机链路地址或保留地址，不能作为单位系统的地址，请填写单位系统的网址。",
     Reason.FILE_UNREADABLE: "无法读取{field}文件 {path}：{error}",
     Reason.FILE_NOT_FOUND: "找不到{field}文件 {path}。",
     Reason.FILE_IS_FOLDER: "{path} 是文件夹，不是{field}文件。",

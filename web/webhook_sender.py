@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import socket
 import threading
 import time
 from typing import AsyncIterator
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -106,6 +108,9 @@ class WebhookSender:
         headers = {"content-type": "application/json; charset=utf-8",
                    webhooks.SIGNATURE_HEADER: webhooks.signature_header(claim.secret, stamp, claim.payload),
                    webhooks.DELIVERY_HEADER: claim.delivery_id, webhooks.EVENT_HEADER: claim.event_type}
+        refused = _refused_address(claim.url)
+        if refused is not None:
+            return None, f"refused: {refused} is not a receiver's address"
         try:
             response = self._http().post(claim.url, content=claim.payload, headers=headers)
         except httpx.HTTPError as exc:
@@ -113,6 +118,18 @@ class WebhookSender:
         if 200 <= response.status_code < 300:
             return response.status_code, None
         return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def _refused_address(url: str) -> str | None:
+    """The address a URL's name resolves to that no unit's system has (webhooks.never_a_receiver),
+    or None: a name registered harmless may be pointed at one later."""
+    parts = urlsplit(url)
+    try:
+        found = socket.getaddrinfo(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
+                                   proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None   # not resolved: the POST fails and says so
+    return next((str(info[4][0]) for info in found if webhooks.never_a_receiver(str(info[4][0]))), None)
 
 
 @contextlib.asynccontextmanager

@@ -28,7 +28,7 @@ from starlette.testclient import TestClient
 from dispatch import api_tokens, lifecycle, notices, webhooks
 from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeRules, intake
-from dispatch.models import StaffUser, Ticket, WebhookDelivery
+from dispatch.models import StaffUser, Ticket, UnitWebhook, WebhookDelivery
 from dispatch.outbox import RetryPolicy
 from dispatch.staff_view import staff_view
 from dispatch.units import City, unit_by_code
@@ -141,6 +141,43 @@ def test_a_url_that_is_not_http_is_refused_in_chinese(client: TestClient, servic
                        data={"csrf_token": csrf(client, f"/admin/units/{housing.id}"), "url": "ftp://example"})
     assert page.status_code == 422 and "不是有效的网址" in page.text
     assert services.run_sync(lambda s: webhooks.webhook_of(s, housing.id)) is None
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]:8080/hook",
+                                 "http://0.0.0.0:8000/hook", "https://[::ffff:169.254.169.254]/", "http://224.0.0.1/"])
+def test_an_address_no_units_system_has_is_refused_in_chinese(client: TestClient, services: Services,
+                                                              url: str) -> None:
+    """A cloud's metadata service and the like: an administrator's account must not be able
+    to make the hotline post to them."""
+    login(client, "admin")
+    housing = services.run_sync(lambda s: unit_by_code(s, "housing"))
+    page = client.post(f"/admin/units/{housing.id}/webhook",
+                       data={"csrf_token": csrf(client, f"/admin/units/{housing.id}"), "url": url})
+    assert page.status_code == 422 and "不能作为单位系统的地址" in page.text
+    assert services.run_sync(lambda s: webhooks.webhook_of(s, housing.id)) is None
+
+
+@pytest.mark.parametrize("url", ["http://10.12.0.7/hotline", "http://192.168.3.20:8080/x", "http://127.0.0.1:9000/x"])
+def test_a_units_system_on_a_private_network_or_this_host_is_taken(hooked: sessionmaker[Session], url: str) -> None:
+    with hooked.begin() as session:
+        assert webhooks.register(session, ADMIN, unit_by_code(session, "qinyuan"), url).startswith("whsec_")
+
+
+def test_a_receiver_stored_at_such_an_address_is_never_posted_to(hooked: sessionmaker[Session]) -> None:
+    """A URL stored before the check (or a name resolving there since) is refused when sending."""
+    with hooked.begin() as session:
+        qinyuan = unit_by_code(session, "qinyuan")
+        webhooks.register(session, ADMIN, qinyuan, "http://127.0.0.1:9/hook")
+        session.get_one(UnitWebhook, qinyuan.id).url = "http://169.254.169.254/latest/meta-data/"
+        lifecycle.transfer(session, new_ticket(session), qinyuan, Actor.system("op"))
+    sender = WebhookSender(hooked, policy=RetryPolicy(max_attempts=1, base_delay=dt.timedelta(milliseconds=10)))
+    try:
+        assert sender.step()
+    finally:
+        sender.close()
+    (row,) = deliveries(hooked)
+    assert row.status == webhooks.FAILED and row.response_status is None
+    assert "refused: 169.254.169.254" in (row.last_error or "")
 
 
 def test_only_an_administrator_sets_a_webhook(client: TestClient, services: Services) -> None:
