@@ -1,6 +1,8 @@
-"""Masking of personal data on public views and in log lines: phone numbers, ID-card numbers and names."""
+"""Masking of personal data on public views and in log lines: phone numbers, ID-card numbers, bank
+card numbers, e-mail addresses and names."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -180,19 +182,159 @@ _DIGIT = re.compile("\\d")   # any script's decimal digits, as the shadow reads 
 
 
 def mask_text(text: str, names: list[str] | None = None, *, keep_identifiers: bool = False) -> str:
-    """Mask ID numbers, phone numbers and the given names wherever they appear in free text;
-    `keep_identifiers` (log lines): not the digits inside a machine's identifier."""
+    """Mask ID numbers, phone numbers (also in Chinese numerals), bank card numbers, e-mail
+    addresses and the given names (however spaced or cased, without their words of address)
+    wherever they appear in free text; `keep_identifiers` (log lines): not the digits inside a
+    machine's identifier."""
+    text = _masked_emails(text)
     if len(_DIGIT.findall(text)) >= _FEWEST_DIGITS:
+        text = _masked_cards(text, keep_identifiers)
         text = _masked_numbers(text, keep_identifiers)
+    text = _masked_numeral_mobiles(text)
     return _masked_names(text, names)
 
 
 def _masked_names(text: str, names: list[str] | None) -> str:
-    for name in names or []:
-        name = name.strip()
-        if len(name) >= 2:
-            text = text.replace(name, mask_name(name) or "")
+    for pattern, stars in _name_masks(tuple(names or ())):
+        text = pattern.sub("\\g<first>" + stars, text)
     return text
+
+
+# ---- bank cards, e-mail addresses, mobiles in Chinese numerals -----------------------------
+
+# A bank card: 16, 17 or 19 digits, run together or in groups of four ("6222 0212 3456 7890 123",
+# "6222-0212-3456-7890"), read on the numbers' shadow. 18 digits are an ID number, left to the
+# patterns above. The first digit is an issuer's (3 JCB and Amex, 4 Visa, 5 Mastercard, 6
+# UnionPay, 9 old domestic cards such as 9558): a year, a date, a ticket number or a mobile
+# starts otherwise. Masked before the phone patterns, which would take a landline or a mobile
+# out of a card's middle ("0212 3456 7890") and leave the rest in sight.
+_CARD_GAP = f"{_INVISIBLE}*(?:-{_INVISIBLE}*){{0,3}}"
+_CARD_GROUP = f"(?:{_INVISIBLE}*{_D}){{3}}"   # the rest of a group of four
+_CARD = re.compile(f"(?<![0-9X])(?<![0-9X]-)[3-69]{_CARD_GROUP}(?:{_CARD_GAP}{_D}{_CARD_GROUP}){{3}}"
+                   f"(?:{_CARD_GAP}{_D}(?:(?:{_INVISIBLE}*{_D}){{2}})?)?(?!{_CARD_GAP}[0-9X])")
+# Sixteen digits with nothing but separators between them (none a letter or a digit): a text
+# without them has no card, and skips the shadow.
+_SIXTEEN_DIGITS = re.compile("\\d(?:[\\W_]*\\d){15}")
+
+
+def _masked_cards(text: str, keep_identifiers: bool = False) -> str:
+    """`text` with each bank card number as its first 4 and last 4 digits: 6222***********0123."""
+    if not _SIXTEEN_DIGITS.search(text):
+        return text
+    shadow = text.translate(_SHADOW)
+    if keep_identifiers:
+        shadow = _without_identifiers(text, shadow)
+    pieces, at = [], 0
+    for found in _CARD.finditer(shadow):
+        digits = _NOT_DIGIT.sub("", found.group(0))
+        pieces += [text[at:found.start()], digits[:4] + "*" * (len(digits) - 8) + digits[-4:]]
+        at = found.end()
+    return "".join(pieces) + text[at:] if pieces else text
+
+
+# An address's local part names its owner (zhangwei@, 13812345678@qq.com); the domain is kept.
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+(?=[@＠](?:[\w-]+\.)+[A-Za-z]{2,}(?![\w-]))", re.ASCII)
+
+
+def _masked_emails(text: str) -> str:
+    """zhangwei@example.com -> z***@example.com."""
+    if "@" not in text and "＠" not in text:
+        return text
+    return _EMAIL.sub(lambda found: found.group(0)[0] + "***", text)
+
+
+# A mobile spoken into text in Chinese numerals (一三九零三九一零零零八, 幺三八〇〇一三八〇〇〇),
+# possibly mixed with digits: the numerals read as digits in a shadow of the numbers' alphabet.
+_NUMERAL_DIGITS = {"零": "0", "〇": "0", "○": "0", "一": "1", "幺": "1", "壹": "1", "二": "2", "两": "2", "贰": "2",
+                   "三": "3", "叁": "3", "四": "4", "肆": "4", "五": "5", "伍": "5", "六": "6", "陆": "6",
+                   "七": "7", "柒": "7", "八": "8", "捌": "8", "九": "9", "玖": "9"}
+_NUMERAL = re.compile(f"[{''.join(_NUMERAL_DIGITS)}]")
+# A text without a numeral next to another numeral or a digit (but for separators, visible or
+# not, none of them a letter or a digit) has no such number: most texts skip the shadow.
+_NUMERAL_NEIGHBOURS = re.compile(f"[{''.join(_NUMERAL_DIGITS)}][\\W_]*[{''.join(_NUMERAL_DIGITS)}\\d]"
+                                 f"|\\d[\\W_]*[{''.join(_NUMERAL_DIGITS)}]")
+_NUMERAL_MOBILE = re.compile(f"(?<![0-9])1{_CARD_GAP}[3-9](?:{_CARD_GAP}{_D}){{9}}(?![0-9])")
+
+
+class _NumeralShadow(dict[int, int]):
+    """The numbers' shadow, but for Chinese numerals read as their digits."""
+
+    def __missing__(self, code: int) -> int:
+        return _SHADOW[code]
+
+
+_NUMERAL_SHADOW = _NumeralShadow({ord(numeral): ord(digit) for numeral, digit in _NUMERAL_DIGITS.items()})
+
+
+def _masked_numeral_mobiles(text: str) -> str:
+    """`text` with each mobile written with Chinese numerals masked like one in digits; one in
+    digits alone is the phone patterns' to mask or keep."""
+    if not _NUMERAL_NEIGHBOURS.search(text):
+        return text
+    pieces, at = [], 0
+    for found in _NUMERAL_MOBILE.finditer(text.translate(_NUMERAL_SHADOW)):
+        if _NUMERAL.search(text, found.start(), found.end()):
+            pieces += [text[at:found.start()], _masked_mobile(_NOT_DIGIT.sub("", found.group(0)))]
+            at = found.end()
+    return "".join(pieces) + text[at:] if pieces else text
+
+
+# ---- names as written in the text ----------------------------------------------------------
+
+# Words of address the name field often carries (张三先生, 王师傅) while the text names the
+# person without them (我是张三), and titles before a Latin name (Mr Li Lei).
+_HONORIFICS = ("老先生", "先生", "女士", "小姐", "老师", "师傅", "师父", "阿姨", "大爷", "大妈", "大娘", "大叔",
+               "大姐", "大哥", "同志", "同学", "奶奶", "爷爷", "叔叔", "伯伯")
+_TITLES = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof)\.?\s+", re.IGNORECASE)
+# What may stand between a name's characters and still read as the name: spaces (the
+# ideographic U+3000 too), characters that take no room on screen, a middle dot (阿依·买买提).
+_NAME_GAP_CHARACTERS = "\\s\u00ad\u200b-\u200d\u2060\ufeff·・"
+_NAME_GAP = re.compile(f"[{_NAME_GAP_CHARACTERS}]+")
+_LATIN = re.compile("[0-9A-Za-z]")
+
+
+def _without_honorifics(name: str) -> str:
+    name = _TITLES.sub("", name)
+    shorter = True
+    while shorter:
+        shorter = False
+        for word in _HONORIFICS:
+            if name.endswith(word):
+                name, shorter = name[:-len(word)].strip(), True
+    return name
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_masks(names: tuple[str, ...]) -> list[tuple[re.Pattern[str], str]]:
+    """Each form of the names with the stars that replace all but its first character, as mask_name."""
+    return [(_name_pattern(form), "*" * max(1, len(form) - 1)) for form in _name_forms(names)]
+
+
+def _name_forms(names: tuple[str, ...]) -> list[str]:
+    """Each name as the name field holds it and without its words of address, spaces made one
+    (two characters at least: a lone surname would mask every word it starts), longest first."""
+    forms = set()
+    for name in names:
+        name = " ".join(_NAME_GAP.sub(" ", name).split())
+        if not _LATIN.search(name):   # 欧阳 修 is 欧阳修; Li Lei keeps its space
+            name = name.replace(" ", "")
+        for form in (name, _without_honorifics(name)):
+            if len(form.replace(" ", "")) >= 2:
+                forms.add(form)
+    return sorted(forms, key=len, reverse=True)
+
+
+def _name_pattern(form: str) -> re.Pattern[str]:
+    """The name with any gap between its characters, Latin letters in any case; a Latin name
+    only as a whole word (Li Lei, not the start of Li Leiming). Its first character as written
+    is the group `first`."""
+    first, *rest = form.replace(" ", "")
+    pattern = f"(?P<first>{re.escape(first)})" + "".join(f"[{_NAME_GAP_CHARACTERS}]*{re.escape(ch)}" for ch in rest)
+    if _LATIN.match(first):
+        pattern = "(?<![0-9A-Za-z])" + pattern
+    if _LATIN.match(rest[-1]):
+        pattern += "(?![0-9A-Za-z])"
+    return re.compile(pattern, re.IGNORECASE if _LATIN.search(form) else 0)
 
 
 def _national(phone: str) -> str | None:
@@ -210,8 +352,8 @@ def _national(phone: str) -> str | None:
 def mask_reply_for_citizen(text: str, names: list[str] | None = None, own_phone: str | None = None) -> str:
     """A unit's reply as the citizen reads it on their own channels (texts to the phone on
     file; a lookup with the query code): the phone numbers the unit gives to call back stay
-    whole, since the citizen must be able to dial them. ID numbers, the citizen's own number
-    and the given names are masked as everywhere else."""
+    whole, since the citizen must be able to dial them (and so do e-mail addresses). ID and bank
+    card numbers, the citizen's own number and the given names are masked as everywhere else."""
     own = _national(own_phone) if own_phone else None
 
     def keep(kind: str, digits: str) -> bool:
@@ -221,5 +363,6 @@ def mask_reply_for_citizen(text: str, names: list[str] | None = None, own_phone:
         return kind in ("mobile", "landline") and found != own
 
     if len(_DIGIT.findall(text)) >= _FEWEST_DIGITS:
+        text = _masked_cards(text)
         text = _masked_numbers(text, keep=keep)
     return _masked_names(text, names)

@@ -321,3 +321,154 @@ def test_a_reply_to_the_citizen_masks_their_own_number_however_the_unit_wrote_it
 
     shown = mask_reply_for_citizen(f"已联系您（{written}），如有疑问请拨打0391-6633110。", own_phone=own)
     assert "0391-6633110" in shown and "****" in shown and written not in shown, shown
+
+
+# ---- names however the text spaces or cases them ------------------------------------------
+
+@pytest.mark.parametrize("name, text, masked", [
+    ("李四", "我是李 四，路灯坏了", "我是李*，路灯坏了"),
+    ("李四", "我是李\u3000四", "我是李*"),
+    ("李四", "我是李\u200b四", "我是李*"),
+    ("司马光", "司马 光反映", "司**反映"),
+    ("欧阳 修", "欧阳修来电", "欧**来电"),
+    ("张三先生", "我是张三，张三先生的电话", "我是张*，张***的电话"),
+    ("王芳女士", "王 芳来电", "王*来电"),
+    ("刘师傅", "刘 师傅说", "刘**说"),   # the name field as written is still masked
+    ("Li Lei", "LI LEI here, li lei too", "L***** here, l***** too"),
+    ("Mr. Li Lei", "我是Li Lei", "我是L*****"),
+])
+def test_a_name_is_masked_however_the_text_spaces_or_cases_it(name: str, text: str, masked: str) -> None:
+    assert mask_text(text, [name]) == masked
+
+
+@pytest.mark.parametrize("name, text, masked", [
+    ("张先生", "张 先生在张家口找张大爷", "张**在张家口找张大爷"),   # a lone surname is no name to mask
+    ("王师傅", "王 师傅住王府井", "王**住王府井"),
+    ("Li Lei", "LI LEI, not Li Leiming or Lily Lei", "L*****, not Li Leiming or Lily Lei"),   # a whole word only
+])
+def test_words_that_only_share_a_surname_or_a_start_stay(name: str, text: str, masked: str) -> None:
+    assert mask_text(text, [name]) == masked
+
+
+# ---- bank cards, e-mail addresses, mobiles in Chinese numerals -----------------------------
+
+@pytest.mark.parametrize("text, masked", [
+    ("卡号6222021234567890123，谢谢", "卡号6222***********0123，谢谢"),
+    ("卡号6222 0212 3456 7890 123。", "卡号6222***********0123。"),
+    ("卡号6222-0212-3456-7890", "卡号6222********7890"),
+    ("卡号 6222\u30000212\u30003456\u30007890 1", "卡号 6222*********8901"),
+    ("卡号６２２２０２１２３４５６７８９０", "卡号6222********7890"),
+    ("卡号6\u200b222\u200b0212\u200b3456\u200b7890", "卡号6222********7890"),
+    ("工行9558801234567890123", "工行9558***********0123"),
+])
+def test_a_bank_card_number_keeps_its_first_and_last_four_digits(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["工单20261207-0152", "2026-11-01至2026-11-30", "2021 2022 2023 2024 2025",
+                                  "金额 6,222,021,234.56 元", "订单号2026120715200001", "第1、2、3、4、5、6、7、8、9、10期"])
+def test_ticket_numbers_dates_years_and_amounts_are_no_bank_card(text: str) -> None:
+    assert mask_text(f"{text}，卡号6222021234567890123") == f"{text}，卡号6222***********0123"
+
+
+def test_an_id_number_in_groups_of_four_is_still_masked_as_an_id() -> None:
+    """18 digits are an ID number, 19 a card, however grouped."""
+    assert mask_text("身份证4108 8119 9001 0112 34，卡号4108 8119 9001 0112 345") == (
+        "身份证410***********1234，卡号4108***********2345")
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("邮箱zhangwei@example.com，谢谢", "邮箱z***@example.com，谢谢"),
+    ("发到 13812345678@qq.com 或 li.lei+hotline@mail.example.com.cn。", "发到 1***@qq.com 或 l***@mail.example.com.cn。"),
+    ("邮箱zhangwei＠example.com", "邮箱z***＠example.com"),
+])
+def test_an_email_address_keeps_the_first_letter_of_its_local_part(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("电话一三九零三九一零零零八，谢谢", "电话139****0008，谢谢"),
+    ("电话幺三八〇〇一三八〇〇〇", "电话138****8000"),
+    ("电话一三九 ○三九一 ○○○八", "电话139****0008"),
+    ("电话139零三九一零零零八", "电话139****0008"),
+])
+def test_a_mobile_in_chinese_numerals_is_masked_like_one_in_digits(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["一二三四五六七八九十", "三五成群，一五一十，七上八下，一三五七九", "一二三四五六七八九零一二"])
+def test_counting_in_chinese_numerals_is_no_mobile(text: str) -> None:
+    assert mask_text(f"{text}，电话一三九零三九一零零零八") == f"{text}，电话139****0008"
+
+
+def test_a_log_line_keeps_identifiers_beside_a_card_number() -> None:
+    line = "sms.sent sid=SM9f3c13800138000ab17e2d4c5f60a1b2 biz_id=900619746936498440^0 card=6222021234567890123"
+    assert mask_text(line, keep_identifiers=True) == line.replace("6222021234567890123", "6222***********0123")
+
+
+# ---- nothing masked comes back, and masking twice changes nothing (property-based) ----------
+
+NAME_CHARACTERS = "张李王赵欧阳司马光明伟芳秀英"
+GAPS = ["", " ", "\u3000", "  ", "\u200b", "\u00ad"]
+NUMERALS = {"0": "零〇○", "1": "一幺", "2": "二两", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七", "8": "八", "9": "九"}
+names = st.text(alphabet=NAME_CHARACTERS, min_size=2, max_size=4)
+cards = st.builds(lambda first, rest: first + rest, st.sampled_from("345669"),
+                  st.sampled_from([15, 16, 18]).flatmap(
+                      lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n)))
+
+
+def _read_numerals(text: str) -> str:
+    return text.translate({ord(numeral): digit for digit, numerals in NUMERALS.items() for numeral in numerals})
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=names, honorific=st.sampled_from(["", "先生", "女士", "师傅", "阿姨"]),
+       gaps=st.lists(st.sampled_from(GAPS), min_size=3, max_size=3), before=AROUND, after=AROUND)
+def test_no_spacing_of_the_callers_name_survives_and_masking_twice_changes_nothing(
+        name: str, honorific: str, gaps: list[str], before: str, after: str) -> None:
+    written = "".join(ch + gap for ch, gap in zip(name, gaps + [""]))
+    masked = mask_text(before + written + after, [name + honorific])
+    assert name not in "".join(ch for ch in masked if ch not in "".join(GAPS)), (written, masked)
+    assert mask_text(masked, [name + honorific]) == masked
+
+
+@settings(max_examples=300, deadline=None)
+@given(card=cards, grouped=st.booleans(), separator=st.sampled_from(["", " ", "-", "  ", " - ", "\u3000", "\u200b"]),
+       full_width=st.booleans(), before=AROUND, after=AROUND)
+def test_no_spelling_of_a_bank_card_survives_and_masking_twice_changes_nothing(
+        card: str, grouped: bool, separator: str, full_width: bool, before: str, after: str) -> None:
+    groups = [card[at:at + 4] for at in range(0, len(card), 4)] if grouped else [card]
+    masked = mask_text(before + _spell(groups, separator, full_width) + after)
+    assert not _digit_runs_survive(card, masked), (card, masked)
+    assert masked.startswith(before) and masked.endswith(after)
+    assert mask_text(masked) == masked
+
+
+@settings(max_examples=300, deadline=None)
+@given(mobile=mobiles, choices=st.lists(st.integers(0, 2), min_size=11, max_size=11),
+       separator=st.sampled_from(["", " ", "\u3000"]), before=AROUND, after=AROUND)
+def test_no_mobile_in_chinese_numerals_survives_and_masking_twice_changes_nothing(
+        mobile: str, choices: list[int], separator: str, before: str, after: str) -> None:
+    spoken = "".join(NUMERALS[d][i % len(NUMERALS[d])] for d, i in zip(mobile, choices))
+    spelled = separator.join([spoken[:3], spoken[3:7], spoken[7:]])
+    masked = mask_text(before + spelled + after)
+    assert not _digit_runs_survive(mobile, _read_numerals(masked)), (spelled, masked)
+    assert mask_text(masked) == masked
+
+
+@settings(max_examples=200, deadline=None)
+@given(local=st.from_regex(r"[a-z0-9][a-z0-9._+-]{1,15}", fullmatch=True),
+       domain=st.sampled_from(["qq.com", "example.com.cn", "163.com"]), before=AROUND, after=AROUND)
+def test_no_email_address_survives_and_masking_twice_changes_nothing(local: str, domain: str, before: str,
+                                                                     after: str) -> None:
+    masked = mask_text(f"{before}{local}@{domain}{after}")
+    assert masked == f"{before}{local[0]}***@{domain}{after}"
+    assert mask_text(masked) == masked
+
+
+def test_a_reply_to_the_citizen_masks_a_card_number_and_keeps_the_number_to_call() -> None:
+    from dispatch.masking import mask_reply_for_citizen
+
+    shown = mask_reply_for_citizen("款项已退至6222 0212 3456 7890 123，如有疑问请拨打0391-6633110。",
+                                   own_phone="+8613812345678")
+    assert shown == "款项已退至6222***********0123，如有疑问请拨打0391-6633110。"
