@@ -211,6 +211,32 @@ def test_a_resolved_ticket_reads_closed_with_the_reply_and_its_unit(client: Test
     assert len(client.get(f"{BASE}/requests.json", params={"service_code": service_code(client)}).json()) == 2
 
 
+def test_a_citizens_name_card_email_and_spoken_mobile_are_masked_in_open311_and_on_the_board(
+        client: TestClient, units: City, sessions: sessionmaker[Session]) -> None:
+    """As a probe found them: filed through the API with a name carrying a word of address,
+    answered, then read where anyone can."""
+    filed = client.post("/api/v1/tickets", json={
+        "name": "张三先生", "phone": "13812345678", "title": "退款未到账",
+        "body": "我是张 三，退款请打到卡号6222 0212 3456 7890 123，邮箱zhangwei@example.com，电话一三九零三九一零零零八。"})
+    assert filed.status_code == 201, filed.text
+    number = filed.json()["number"]
+    with sessions.begin() as session:
+        ticket = ticket_by_number(session, number)
+        lifecycle.transfer(session, ticket, unit_by_code(session, "housing"),
+                           Actor(label="operator-wang", role=Role.OPERATOR))
+        staff = unit_staff(session, "housing")
+        lifecycle.accept(session, ticket, staff)
+        lifecycle.resolve(session, ticket, staff, "已联系张三，款项已退至6222021234567890123，回执已发zhangwei@example.com。")
+    [read] = client.get(f"{BASE}/requests/{number}.json").json()
+    board = client.get("/board").text
+    for published in (read["description"] + read["status_notes"], board):
+        for secret in ("张 三", "张三", "6222 0212", "6222021234567890123", "zhangwei", "一三九零三九一"):
+            assert secret not in published, secret
+    assert "张*" in read["description"] and "6222***********0123" in read["description"]
+    assert "z***@example.com" in read["description"] and "139****0008" in read["description"]
+    assert "6222***********0123" in read["status_notes"] and "6222***********0123" in board
+
+
 def test_requests_are_found_by_date_and_the_default_is_the_last_90_days(client: TestClient, api_key: str,
                                                                       units: City,
                                                                       sessions: sessionmaker[Session]) -> None:
