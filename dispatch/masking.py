@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 # People write numbers in many ways: with any script's digits (full-width １３８, Arabic-Indic,
 # mathematical 𝟏𝟑𝟖), separators anywhere (138.0013.8000, 138 0013 8000, 139，1234，5678,
@@ -65,10 +65,17 @@ _LANDLINE = f"{_START}(?:{_PLUS}?86{_SEP}(?:0{_SEP})?|0{_SEP})[1-9](?:{_SEP}{_D}
 _NUMBER = re.compile(f"(?P<mobile>{_MOBILE})|(?P<id>{_ID_CARD})|(?P<landline>{_LANDLINE})")
 _NOT_DIGIT = re.compile("[^0-9X]")
 _ID_ALONE = re.compile(_ID_CARD)
+# A phone number that ends where a weak separator begins: "0391-6612345、0391-6612346" is two
+# landlines, not an old 15-digit ID of the first and the next area code. An ID's groups are
+# shorter than a phone number, so its own first group never reads as one.
+_PHONE_ALONE = re.compile(f"(?P<mobile>{_MOBILE})|(?P<landline>{_LANDLINE})")
 # A date is no number to mask: "2026-11-01~2026-11-30" or "2026.11.01 2026.11.30" would read as
 # a landline from its "01" on. Blanked in the shadow before the numbers are looked for, unless
 # it is the birth date inside an ID number ("410881 1990-01-01 1234"): that ID is masked whole.
 _DATE = re.compile(f"{_START}(?:19|20){_D}{{2}}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12][0-9]|3[01]){_END}")
+# So is a ticket number (dispatch/numbering.py: day, "-", sequence): "20261207-0152、20261207-0153"
+# read as a landline from the first one's sequence on.
+_TICKET_NUMBER = re.compile(f"{_START}(?:19|20){_D}{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])-{_D}{{4,}}{_END}")
 
 
 # A machine's identifier in a log line (an SMS provider's message id, a request id, a uuid, an
@@ -123,9 +130,9 @@ _MASKS: dict[str, Callable[[str], str]] = {"mobile": _masked_mobile, "id": _mask
 _CLOSING = {"(": ")", "（": "）"}
 
 
-def _closing_bracket_kept(text: str, found: re.Match[str], masked: str) -> str:
-    closer = _CLOSING.get(text[found.start() - 1:found.start()]) if found.start() else None
-    if closer and closer in text[found.start():found.end()]:
+def _closing_bracket_kept(text: str, start: int, end: int, masked: str) -> str:
+    closer = _CLOSING.get(text[start - 1:start]) if start else None
+    if closer and closer in text[start:end]:
         return masked.replace("-", closer, 1)
     return masked
 
@@ -143,17 +150,31 @@ def _masked_numbers(text: str, keep_identifiers: bool = False, keep: Callable[[s
         inside = any(start <= date.start() and date.end() <= end for start, end in ids)
         return date.group(0) if inside else "#" * len(date.group(0))
 
-    shadow = _DATE.sub(blanked, shadow)
-    for found in _NUMBER.finditer(shadow):
-        kind, digits = str(found.lastgroup), _NOT_DIGIT.sub("", found.group(0))
+    shadow = _TICKET_NUMBER.sub(blanked, _DATE.sub(blanked, shadow))
+    for kind, start, end in _numbers_in(shadow):
+        digits = _NOT_DIGIT.sub("", shadow[start:end])
         if keep is not None and keep(kind, digits):
             continue
         masked = _MASKS[kind](digits)
         if kind == "landline":
-            masked = _closing_bracket_kept(text, found, masked)
-        pieces += [text[at:found.start()], masked]
-        at = found.end()
+            masked = _closing_bracket_kept(text, start, end, masked)
+        pieces += [text[at:start], masked]
+        at = end
     return "".join(pieces) + text[at:] if pieces else text
+
+
+def _numbers_in(shadow: str) -> Iterator[tuple[str, int, int]]:
+    """(kind, start, end) of each number in the shadow, leftmost first."""
+    at = 0
+    while (found := _NUMBER.search(shadow, at)) is not None:
+        kind, start, end = str(found.lastgroup), found.start(), found.end()
+        if kind == "id" and "," in found.group(0):
+            head = found.group(0)[:found.group(0).index(",")].rstrip("-" + _INVISIBLE)
+            phone = _PHONE_ALONE.fullmatch(head)
+            if phone is not None:
+                kind, end = str(phone.lastgroup), start + len(head)
+        yield kind, start, end
+        at = end
 
 
 def mask_phone(phone: str | None) -> str | None:
