@@ -252,7 +252,9 @@ def claim_next(session: Session, policy: RetryPolicy, now: dt.datetime | None = 
 def mark_submitted(session: Session, message_id: int, provider_sid: str, provider_status: str | None,
                    now: dt.datetime | None = None) -> None:
     now = now or utcnow()
-    message = session.get_one(OutboxMessage, message_id)
+    # Locked: a receipt committed between our read and our write would be written over (a
+    # provider pushes "delivered" before its answer to the send has reached us).
+    message = session.get_one(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
     message.status = SUBMITTED
     message.provider_sid = provider_sid
     message.submitted_at = now
@@ -300,9 +302,12 @@ def apply_delivery_status(session: Session, *, provider_sid: str, status: str, e
     """A checked delivery receipt (Twilio's callback, Alibaba's SmsReport). Unknown messages
     are ignored (and logged)."""
     now = now or utcnow()
-    message = session.get(OutboxMessage, outbox_id) if outbox_id is not None else None
+    # Locked, as mark_submitted locks it: the two may cross.
+    message = session.get(OutboxMessage, outbox_id, with_for_update=True,
+                          populate_existing=True) if outbox_id is not None else None
     if message is None or not _stands_for(message.provider_sid, provider_sid):
-        message = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_sid == provider_sid))
+        message = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_sid == provider_sid)
+                                 .with_for_update())
     if message is None:
         log.warning("status callback for an unknown message",
                     extra={"event": "sms_status_unknown", "sid": provider_sid, "status": status})

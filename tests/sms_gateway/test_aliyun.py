@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from dataclasses import dataclass
 from typing import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import lifecycle, outbox
@@ -28,6 +31,7 @@ from sms_gateway.aliyun_simulator import (
 from sms_gateway.simulator import ServerThread
 from sms_gateway.worker import OutboxWorker
 from tests.dispatch.helpers import new_ticket
+from tests.held import held
 from tests.sms_gateway.conftest import eventually, outbox_rows, ticket_of
 from web.app import create_app
 from web.config import AliyunSettings, Secret, Settings, SmsSettings
@@ -260,3 +264,51 @@ def test_the_readme_lists_every_template_to_apply_for_with_its_exact_words() -> 
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     for kind, text in provider_templates().items():
         assert f"| `{kind}` | {text} |" in readme, kind
+
+
+def test_a_receipt_pushed_while_the_send_is_being_recorded_is_kept(sessions: sessionmaker[Session]) -> None:
+    """Alibaba Cloud pushes "delivered" as soon as the handset has the text, which may be
+    before the worker has recorded the send's answer. Both read the row before either wrote;
+    the worker writes last, and used to write its older "sent" over the receipt."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: the two cannot cross")
+    outbox.install(sessions)
+    with sessions.begin() as session:
+        new_ticket(session, phone=CITIZEN)
+    with sessions.begin() as session:
+        claim = outbox.claim_next(session, FAST)
+        assert claim is not None
+    engine = sessions.kw["bind"]
+    reads_row = "FROM sms_outbox \nWHERE sms_outbox.id ="
+    recorded: list[str] = []
+
+    def record_send() -> None:
+        with sessions.begin() as session:
+            outbox.mark_submitted(session, claim.id, "123456^0", "sent")
+        recorded.append("send")
+
+    def push_receipt() -> None:
+        with sessions.begin() as session:
+            outbox.apply_delivery_status(session, provider_sid="123456^0", status="delivered",
+                                         error_code=None, outbox_id=claim.id)
+        recorded.append("receipt")
+
+    def late_write(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("UPDATE sms_outbox") and threading.current_thread().name == "send":
+            time.sleep(0.5)   # the worker's write comes after the receipt's commit
+
+    event.listen(engine, "before_cursor_execute", late_write)
+    try:
+        with held(engine, lambda statement: reads_row in statement, 2):
+            threads = [threading.Thread(target=record_send, name="send"),
+                       threading.Thread(target=push_receipt, name="receipt")]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+    finally:
+        event.remove(engine, "before_cursor_execute", late_write)
+    assert sorted(recorded) == ["receipt", "send"]
+    with sessions() as session:
+        (row,) = outbox_rows(session)
+    assert (row.status, row.provider_sid, row.delivery_status) == (outbox.SUBMITTED, "123456^0", "delivered")
