@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,6 +97,10 @@ class OriginateResult:
     reason: int | None  # Asterisk's originate reason: 4 answered, 5 busy, 3 no answer...
     channel: str
     uniqueid: str
+    # How the dialplan's Dial to the number went once the channel answered (DialEnd's
+    # DialStatus: ANSWER, BUSY, NOANSWER...; CANCEL when the channel hung up first), or None
+    # when the PBX said nothing of it in time.
+    dial_status: str | None = None
 
 
 class _Manager(Manager):  # type: ignore[misc]
@@ -153,6 +158,8 @@ class AmiBridge:
         self._ready = asyncio.Event()
         self._outbox: asyncio.Queue[CallRecord | AgentState] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        # Originated channels (by the ChannelId we gave them) whose Dial we wait to see end.
+        self._dials: dict[str, asyncio.Future[str]] = {}
 
     # -- life --
 
@@ -382,31 +389,48 @@ class AmiBridge:
                                 timeout=timeout)
 
     async def originate(self, channel: str, exten: str, context: str, caller_id: str, *,
-                        ring_timeout: float = 30.0, priority: int = 1) -> OriginateResult:
+                        ring_timeout: float = 30.0, priority: int = 1,
+                        answer_timeout: float = 65.0) -> OriginateResult:
         """Call ``channel`` and, once answered, connect it to ``exten@context``.
 
-        Waits for the OriginateResponse, at most ring_timeout + action_timeout seconds.
+        Waits for the OriginateResponse, at most ring_timeout + action_timeout seconds. The
+        OriginateResponse only says that ``channel`` answered; when it did, waits at most
+        answer_timeout more for the dialplan's Dial from it to end (DialEnd on the channel,
+        whose Uniqueid we set with ChannelId), whose status says if the number answered.
         """
         manager = self._current("Originate")
+        channel_id = f"originate-{uuid.uuid4().hex}"
         action = Action({
             "Action": "Originate", "Channel": channel, "Exten": exten, "Context": context,
-            "Priority": str(priority), "CallerID": caller_id,
+            "Priority": str(priority), "CallerID": caller_id, "ChannelId": channel_id,
             "Timeout": str(int(ring_timeout * 1000)), "Async": "true",
         }, as_list=None)
-        log.info("ami.originate channel=%s exten=%s context=%s", channel, exten, context)
-        reply = await self._await(manager, action, ring_timeout + self.settings.action_timeout)
-        if not isinstance(reply, list):
-            message = reply.get("Message", "no message")
-            log.warning("ami.originate_refused channel=%s message=%s", channel, message)
-            raise ActionFailed("Originate", message)
-        resp = next((e for e in (ev.parse(m, self._clock()) for m in reply)
-                     if isinstance(e, ev.OriginateResponse)), None)
-        if resp is None:
-            raise ActionFailed("Originate", "no OriginateResponse")
-        result = OriginateResult(resp.response == "Success", resp.reason, resp.channel,
-                                 resp.uniqueid)
-        log.info("ami.originate_result channel=%s success=%s reason=%s",
-                 channel, result.success, result.reason)
+        # Waiting from before the action: the Dial may end before its OriginateResponse is read.
+        dialled: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._dials[channel_id] = dialled
+        try:
+            log.info("ami.originate channel=%s exten=%s context=%s", channel, exten, context)
+            reply = await self._await(manager, action, ring_timeout + self.settings.action_timeout)
+            if not isinstance(reply, list):
+                message = reply.get("Message", "no message")
+                log.warning("ami.originate_refused channel=%s message=%s", channel, message)
+                raise ActionFailed("Originate", message)
+            resp = next((e for e in (ev.parse(m, self._clock()) for m in reply)
+                         if isinstance(e, ev.OriginateResponse)), None)
+            if resp is None:
+                raise ActionFailed("Originate", "no OriginateResponse")
+            success = resp.response == "Success"
+            status = None
+            if success:
+                try:
+                    status = await asyncio.wait_for(asyncio.shield(dialled), answer_timeout)
+                except asyncio.TimeoutError:
+                    log.warning("ami.originate_dial_unknown channel=%s seconds=%g", channel, answer_timeout)
+        finally:
+            self._dials.pop(channel_id, None)
+        result = OriginateResult(success, resp.reason, resp.channel, resp.uniqueid, status)
+        log.info("ami.originate_result channel=%s success=%s reason=%s dial_status=%s",
+                 channel, result.success, result.reason, result.dial_status)
         return result
 
     async def redirect(self, channel: str, exten: str, context: str, *, priority: int = 1) -> None:
@@ -434,6 +458,7 @@ class AmiBridge:
             if event is None:
                 return
             self.events_applied += 1
+            self._dial_ended(event)
             record = self.calls.apply(event)
             if record is not None:
                 self._outbox.put_nowait(record)
@@ -441,6 +466,14 @@ class AmiBridge:
                 self._outbox.put_nowait(state)
         except Exception:  # one bad event must not stop the bridge
             log.exception("ami.event_failed event=%s", message.get("Event"))
+
+    def _dial_ended(self, event: object) -> None:
+        """An originated channel's Dial ended, or the channel hung up before it did."""
+        if not isinstance(event, (ev.DialEnd, ev.Hangup)):
+            return
+        waiting = self._dials.get(event.uniqueid)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(event.dial_status if isinstance(event, ev.DialEnd) else "CANCEL")
 
     async def _sweep_loop(self) -> None:
         s = self.settings

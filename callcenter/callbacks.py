@@ -21,25 +21,36 @@ log = logging.getLogger(__name__)
 
 CALLBACK_CONTEXT = "callback"       # the dialplan context of outgoing callbacks (docker/asterisk)
 HOTLINE_CALLER_ID = "12345 <12345>"
-# Asterisk's originate reasons: 4 answered, 5 busy, 1 hung up and 3 no answer while ringing.
+# Asterisk's originate reasons, of the operator's phone: 4 answered, 5 busy, 1 hung up and 3
+# no answer while ringing.
 _REASONS = {4: DialResult.CONNECTED, 5: DialResult.BUSY, 1: DialResult.NO_ANSWER, 3: DialResult.NO_ANSWER}
+# The dialplan's Dial from the operator's phone to the citizen (DialEnd's DialStatus);
+# CANCEL: the operator's phone hung up while the citizen's rang.
+_DIAL_STATUSES = {"ANSWER": DialResult.ANSWERED, "BUSY": DialResult.BUSY, "NOANSWER": DialResult.NO_ANSWER,
+                  "CANCEL": DialResult.NO_ANSWER}
 
 
 async def dial(bridge: AmiBridge, operator_channel: str, citizen: str) -> tuple[DialResult, int | None]:
-    """Ring the operator's phone; once it is picked up, the dialplan dials the citizen."""
+    """Ring the operator's phone; once it is picked up, the dialplan dials the citizen. ANSWERED
+    only when the citizen's leg was answered; CONNECTED when the operator's phone answered and
+    the PBX told nothing more in time."""
     try:
         result = await bridge.originate(operator_channel, citizen, CALLBACK_CONTEXT, HOTLINE_CALLER_ID)
     except AmiError as exc:  # the PBX is down or silent: the attempt is still logged
         log.warning("originate failed", extra={"event": "originate_failed", "error": str(exc)})
         return DialResult.PBX_DOWN, None
     if result.success:
-        return DialResult.CONNECTED, result.reason
+        if result.dial_status is None:
+            return DialResult.CONNECTED, result.reason
+        return _DIAL_STATUSES.get(result.dial_status, DialResult.FAILED), result.reason
     return _REASONS.get(result.reason or 0, DialResult.FAILED), result.reason
 
 
 async def call_back(bridge: AmiBridge, sessions: sessionmaker[Session], callback_id: int, actor: Actor,
                     operator_channel: str) -> tuple[Callback, DialResult]:
-    """Call back a missed call; reaching the citizen takes it off the callback list."""
+    """Call back a missed call; only the citizen answering takes it off the callback list.
+    Otherwise it stays, with the attempt counted, until a later try reaches them or the
+    operator records the outcome (mark_callback_done)."""
     def number() -> str:
         with sessions() as session:
             callback = session.get(Callback, callback_id)

@@ -103,6 +103,8 @@ class Simulator:
         self.debug_headers, self.version = debug_headers, version
         self.queue_log = QueueLogWriter(queue_log) if queue_log is not None else None
         self.originated: list[dict[str, str]] = []
+        # How the callback dialplan's Dial to a number ends, by number (ANSWER when not here).
+        self.dial_status: dict[str, str] = {}
         self.redirected: list[dict[str, str]] = []
         self.logins: list[str] = []  # "plain" or "md5", per successful login
         self._ids = sc.Ids(epoch=int(time.time()))
@@ -453,9 +455,24 @@ class Simulator:
         await asyncio.sleep(3 / self.speed)  # the callee's phone rings, then answers
         busy = "busy" in a["channel"].lower()
         num, _, name = a.get("callerid", "").partition(" <")
+        uniqueid = a.get("channelid") or self._ids.uniqueid()
         s.send({"Event": "OriginateResponse", "Privilege": "call,all", **aid,
                 "Response": "Failure" if busy else "Success", "Channel": a["channel"],
                 "Context": a.get("context", ""), "Exten": a.get("exten", ""),
                 "Application": "", "Data": "", "Reason": "5" if busy else "4",
-                "Uniqueid": "<null>" if busy else self._ids.uniqueid(),
+                "Uniqueid": "<null>" if busy else uniqueid,
                 "CallerIDNum": num or "<unknown>", "CallerIDName": name.rstrip(">") or "<unknown>"})
+        if busy:
+            return
+        # The answered channel runs the dialplan: Dial(PJSIP/<number>@trunk), as
+        # docker/asterisk/extensions.conf's [callback] does; the number answers or not.
+        exten = a.get("exten", "")
+        own = {"Channel": f"{a['channel']}-{uniqueid[-8:]}", "Uniqueid": uniqueid, "Linkedid": uniqueid}
+        dest = {"DestChannel": f"PJSIP/trunk-{uniqueid[-8:]}", "DestUniqueid": f"{uniqueid}.1",
+                "DestCallerIDNum": exten}
+        self.emit({"Event": "DialBegin", **own, **dest, "DialString": f"{exten}@trunk"})
+        await asyncio.sleep(2 / self.speed)
+        status = self.dial_status.get(exten, "ANSWER")
+        self.emit({"Event": "DialEnd", **own, **dest, "DialStatus": status})
+        if status != "ANSWER":
+            self.emit({"Event": "Hangup", **own, "Cause": "16", "Cause-txt": "Normal Clearing"})

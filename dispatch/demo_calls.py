@@ -34,7 +34,7 @@ HANGUP = "Normal Clearing"
 ENQUIRY_SHARE = 0.06        # answered calls asking after an earlier ticket, per phone ticket
 CALLED_AGAIN_SHARE = 0.4    # of the callers who gave up, those who then got through themselves
 # The attempt as callcenter/callbacks.py logs it.
-_REACHED = f"{DialResult.CONNECTED.value} (originate reason 4)"
+_REACHED = f"{DialResult.ANSWERED.value} (originate reason 4)"
 _NOT_REACHED = f"{DialResult.NO_ANSWER.value} (originate reason 3)"
 
 

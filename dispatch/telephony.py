@@ -170,6 +170,15 @@ def record_callback_attempt(session: Session, callback_id: int, actor: Actor, re
     return callback
 
 
+def pending_callback(session: Session, callback_id: int) -> Callback:
+    """A missed call still to be called back: what the operator is asked to confirm closing."""
+    callback = _callback(session, callback_id)
+    if callback.status != CALLBACK_PENDING:
+        raise Conflict(Reason.CALLBACK_DONE, callback_id=callback_id)
+    session.expunge(callback)
+    return callback
+
+
 def mark_callback_done(session: Session, callback_id: int, actor: Actor, note: str, *,
                        now: dt.datetime | None = None) -> Callback:
     """Someone called back by other means, or the citizen called again."""

@@ -73,7 +73,9 @@ class EmergencyService(str, enum.Enum):
 class DialResult(str, enum.Enum):
     """How a call the hotline placed through the PBX went (回拨, 即时转的来电转接)."""
 
-    CONNECTED = "dial_connected"    # the operator's phone answered and the citizen is being dialled
+    ANSWERED = "dial_answered"      # the citizen answered the call from the operator's phone
+    # The operator's phone answered, and the PBX said nothing of the citizen's leg in time.
+    CONNECTED = "dial_connected"
     REDIRECTED = "dial_redirected"  # the caller was sent on to the emergency number
     BUSY = "dial_busy"
     NO_ANSWER = "dial_no_answer"
@@ -83,7 +85,9 @@ class DialResult(str, enum.Enum):
 
     @property
     def reached(self) -> bool:
-        return self in (DialResult.CONNECTED, DialResult.REDIRECTED)
+        """The person called was reached: the citizen answered, or the caller was handed
+        over. The operator's own phone answering (CONNECTED) is not reaching the citizen."""
+        return self in (DialResult.ANSWERED, DialResult.REDIRECTED)
 
 
 class DisputeStatus(str, enum.Enum):
@@ -141,7 +145,8 @@ LABELS_ZH: dict[str, str] = {
     "unreachable": "未接通", "rated": "已评价", "not_rated": "未评价",
     "110": "110 报警", "119": "119 火警", "120": "120 急救", "122": "122 交通事故",
     "pending": "待审核", "upheld": "同意改派", "refused": "不同意改派",
-    "dial_connected": "已呼出（话务员分机已接起，正在呼叫市民）", "dial_redirected": "来电已转接",
+    "dial_answered": "市民已接听",
+    "dial_connected": "已呼出（话务员分机已接起，未获知市民是否接听；通话后请点“已回拨”记录）", "dial_redirected": "来电已转接",
     "dial_busy": "忙线", "dial_no_answer": "无人接听", "dial_failed": "呼叫失败",
     "dial_hung_up": "来电已挂断，未转接", "dial_pbx_down": "电话系统无响应，未拨出",
     "satisfied": "满意", "partly": "基本满意", "unsatisfied": "不满意",

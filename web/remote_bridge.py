@@ -35,10 +35,12 @@ class RemoteBridge:
             raise AmiError(str(exc)) from None
 
     async def originate(self, channel: str, exten: str, context: str, caller_id: str, *,
-                        ring_timeout: float = 30.0, priority: int = 1) -> OriginateResult:
+                        ring_timeout: float = 30.0, priority: int = 1,
+                        answer_timeout: float = 65.0) -> OriginateResult:
         answer = await self._ask("originate", {"channel": channel, "exten": exten, "context": context,
                                                "caller_id": caller_id, "ring_timeout": ring_timeout,
-                                               "priority": priority}, ring_timeout + ACTION_SECONDS + EXTRA_SECONDS)
+                                               "priority": priority, "answer_timeout": answer_timeout},
+                                 ring_timeout + answer_timeout + ACTION_SECONDS + EXTRA_SECONDS)
         return OriginateResult(**answer)
 
     async def live_channels(self) -> list[CoreShowChannel]:

@@ -223,10 +223,16 @@ def test_originate_for_a_callback():
                 await bridge.wait_connected(5)
                 ok = await bridge.originate("PJSIP/7001", "13800138000", "callback",
                                             "12345 <12345>")
-                assert ok.success and ok.reason == 4
+                assert ok.success and ok.reason == 4 and ok.dial_status == "ANSWER"
+                sim.dial_status["13800138001"] = "NOANSWER"
+                unanswered = await bridge.originate("PJSIP/7001", "13800138001", "callback",
+                                                    "12345 <12345>")
+                # The operator's phone answered; the citizen's did not.
+                assert unanswered.success and unanswered.dial_status == "NOANSWER"
                 busy = await bridge.originate("PJSIP/busy", "13800138000", "callback",
                                               "12345 <12345>")
-                assert not busy.success and busy.reason == 5
+                assert not busy.success and busy.reason == 5 and busy.dial_status is None
+                assert sim.originated[0]["channelid"] == ok.uniqueid
                 assert sim.originated[0]["callerid"] == "12345 <12345>"
     run(story())
 

@@ -139,12 +139,12 @@ def test_one_click_follow_up_call_rings_the_operator_then_the_citizen_and_is_log
     console = client.get("/operator").text
     response = client.post(f"/operator/follow-up/{lights.number}/call", data={"csrf_token": token_in(console)})
     assert response.status_code == 303, response.text
-    assert "call=dial_connected" in response.headers["location"]
+    assert "call=dial_answered" in response.headers["location"]
     [originate] = pbx.sim.originated
     assert (originate["channel"], originate["exten"], originate["context"]) == ("PJSIP/7001", "13803910001", "callback")
     assert actions_of(services, lights.id)[-1] == "follow_up_call"
     console = client.get(response.headers["location"]).text
-    assert "已回拨：已呼出" in console and "回拨 1 次" in console
+    assert "已回拨：市民已接听" in console and "回拨 1 次" in console
     assert "回访回拨" in client.get(f"/tickets/{lights.number}").text
     # A call made from a later page of the queue comes back to that page, where its outcome form is.
     again = client.post(f"/operator/follow-up/{lights.number}/call",
@@ -177,12 +177,48 @@ def test_one_click_callback_of_a_missed_call(pbx: SimulatorThread, pbx_client: t
     console = client.get("/operator").text
     assert f'action="/operator/callbacks/{callback_id}/call"' in console
     response = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": token_in(console)})
-    assert response.status_code == 303 and "call=dial_connected" in response.headers["location"]
+    assert response.status_code == 303 and "call=dial_answered" in response.headers["location"]
     assert pbx.sim.originated[0]["exten"] == "13803910088" and pbx.sim.originated[0]["channel"] == "PJSIP/7002"
     with services.sessions() as session:
         callback = session.get_one(Callback, callback_id)
         assert callback.status == "done" and callback.attempts == 1
     assert "13803910088" not in client.get("/operator").text
+
+
+def test_a_callback_the_citizen_does_not_answer_stays_on_the_list(
+        pbx: SimulatorThread, pbx_client: tuple[TestClient, Services]) -> None:
+    """The operator's phone answering is not the citizen answering: the missed call stays
+    to be called back, with its try counted, until the citizen picks up."""
+    import datetime as dt
+
+    from dispatch import telephony
+    from dispatch.clock import utcnow
+    from dispatch.models import Callback
+
+    client, services = pbx_client
+    now = utcnow()
+    services.run_sync(lambda s: telephony.record_call(s, telephony.CallData(
+        linkedid="1700000000.8", outcome="abandoned", caller="13803910077", dialed="12345",
+        started_at=now - dt.timedelta(minutes=2), queue="hotline", entered_queue_at=now, ended_at=now)))
+    with services.sessions() as session:
+        callback_id = session.scalar(select(Callback.id))
+    login(client, "operator")
+    choose_phone(client, "PJSIP/7002")
+    pbx.sim.dial_status["13803910077"] = "NOANSWER"
+    response = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": csrf(client, "/operator")})
+    assert response.status_code == 303 and "call=dial_no_answer" in response.headers["location"]
+    page = client.get(response.headers["location"]).text
+    assert "已回拨：无人接听。" in page
+    assert f'action="/operator/callbacks/{callback_id}/call"' in page  # still there to try again
+    with services.sessions() as session:
+        callback = session.get_one(Callback, callback_id)
+        assert callback.status == "pending" and callback.attempts == 1
+    del pbx.sim.dial_status["13803910077"]
+    response = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": csrf(client, "/operator")})
+    assert "call=dial_answered" in response.headers["location"]
+    with services.sessions() as session:
+        callback = session.get_one(Callback, callback_id)
+        assert callback.status == "done" and callback.attempts == 2
 
 
 def test_a_call_needs_the_operators_phone_and_a_pbx(client: TestClient, services: Services) -> None:

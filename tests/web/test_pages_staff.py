@@ -221,10 +221,22 @@ def test_a_missed_call_waits_on_the_callback_list_until_done(client: TestClient,
     assert "13803910099" in console
     with services.sessions() as session:
         callback_id = session.scalar(select(Callback.id))
+    # 已回拨 without a call asks first: a click must not drop a caller on its own.
+    asked = client.post(f"/operator/callbacks/{callback_id}/done",
+                        data={"csrf_token": token_in(console), "note": "已回拨，市民已另行解决"})
+    assert asked.status_code == 200 and 'id="confirm-callback"' in asked.text
+    assert "确认 <b>13803910099</b> 已回拨？" in asked.text
+    assert 'name="note" value="已回拨，市民已另行解决"' in asked.text
+    with services.sessions() as session:
+        assert session.get_one(Callback, callback_id).status == "pending"
     response = client.post(f"/operator/callbacks/{callback_id}/done",
-                           data={"csrf_token": token_in(console), "note": "已回拨，市民已另行解决"})
+                           data={"csrf_token": token_in(asked.text), "note": "已回拨，市民已另行解决",
+                                 "confirmed": "yes"})
     assert response.status_code == 303
     assert "13803910099" not in client.get("/operator").text
+    with services.sessions() as session:
+        callback = session.get_one(Callback, callback_id)
+        assert callback.status == "done" and callback.note == "已回拨，市民已另行解决"
 
 
 def test_the_callback_list_shows_ten_missed_calls_a_page_newest_first(client: TestClient, services: Services) -> None:

@@ -18,13 +18,14 @@ from starlette.routing import Route
 
 from dispatch import follow_up, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
-from dispatch.errors import IllegalTransition, InvalidInput, Reason
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, intake
 from dispatch.numbers import whole_number
 from dispatch.phone import national_form
 from dispatch.unit_cache import UnitCache
 from dispatch.vocabulary import Channel, RequestType, Urgency
 from web.auth import StaffIdentity, staff_only
+from web.errors import status_of
 from web.messages import NO_AGENT_FOR_POPS, describe, words
 from web.pages import kb_console
 from web.pages.labels import CALL_RESULT, CALLBACK_NOTE, FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, label
@@ -98,7 +99,7 @@ def _console_reads(request: Request, user: StaffIdentity, session: Session) -> t
 
 
 async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
-                  status: int = 200) -> Response:
+                  status: int = 200, confirm_callback: dict[str, Any] | None = None) -> Response:
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
@@ -116,7 +117,8 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),
-                   called=request.query_params.get("ticket"), max_attempts=site.services.follow_up.max_attempts)
+                   called=request.query_params.get("ticket"), max_attempts=site.services.follow_up.max_attempts,
+                   confirm_callback=confirm_callback)
     return site.render(request, "operator.html", context, status)
 
 
@@ -169,13 +171,20 @@ async def file_ticket(request: Request) -> Response:
 
 
 async def callback_done(request: Request) -> Response:
+    """已回拨 without a call through the console: the row leaves the list for good, so the
+    operator confirms it first (operator.js asks in the page; without script the console
+    comes back with the question, naming the number)."""
     site, user, form = _site(request), request.state.user, request.state.form
     callback_id = int(request.path_params["callback_id"])
     note = str(form.get("note") or "").strip() or CALLBACK_NOTE
     try:
+        if form.get("confirmed") != "yes":
+            callback = await site.services.read(lambda s: telephony.pending_callback(s, callback_id))
+            return await console(request, confirm_callback={"id": callback.id, "caller": callback.caller,
+                                                            "note": note})
         await site.services.run(lambda s: telephony.mark_callback_done(s, callback_id, user.actor, note))
-    except InvalidInput as exc:
-        return await console(request, error=describe(exc), status=422)
+    except (InvalidInput, Conflict, NotFound) as exc:
+        return await console(request, error=describe(exc), status=status_of(exc))
     return RedirectResponse("/operator?done=callback", status_code=303)
 
 
