@@ -790,7 +790,9 @@ def recently_resolved(session: Session, *, limit: int = 8) -> list[ResolvedCase]
 
 
 def current_call(session: Session, agent: str) -> Call | None:
-    """The call an operator's phone is on now (answered, not ended), if any."""
+    """The call an operator's phone is on now (answered, not ended), if any. A call whose end
+    was not written (its Hangup lost, its record still on the way) is over all the same once
+    the PBX said the phone left its call after it was answered."""
     return session.scalar(_CURRENT_CALL, {"agent": agent})
 
 
@@ -800,8 +802,10 @@ def known_agents(session: Session) -> list[str]:
 
 
 # The operator console asks these on every request: built once.
-_CURRENT_CALL = (select(Call).where(Call.agent == bindparam("agent"), Call.answered_at.is_not(None),
-                                    Call.ended_at.is_(None))
+_CURRENT_CALL = (select(Call).outerjoin(AgentStatus, AgentStatus.interface == Call.agent)
+                 .where(Call.agent == bindparam("agent"), Call.answered_at.is_not(None), Call.ended_at.is_(None),
+                        or_(AgentStatus.interface.is_(None), AgentStatus.on_call.is_(True),
+                            AgentStatus.changed_at < Call.answered_at))
                  .order_by(Call.answered_at.desc()).limit(1))
 _KNOWN_AGENTS = select(AgentStatus.interface).order_by(AgentStatus.interface)
 

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 DEMO_AMI_USER = "hotline"
 # Published after each call or agent record is written: the wallboard reads the rows again.
 CALLS_TOPIC = "calls"
+# Published, per agent, when a call that reached the agent's phone is over.
+CALL_ENDED_TOPIC = "call-ended"
 
 
 @contextlib.asynccontextmanager
@@ -76,6 +78,8 @@ async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> Asyn
         async def on_call(record: CallRecord) -> None:
             await recorder.on_call(record)
             hub.publish(CALLS_TOPIC, {"call": record.linkedid})
+            if record.final and record.agent:  # the console stops showing it as its call
+                hub.publish(f"{CALL_ENDED_TOPIC}:{record.agent}", {"linkedid": record.linkedid})
 
         async def on_agent(state: AgentState) -> None:
             await recorder.on_agent(state)

@@ -344,3 +344,30 @@ def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_made_text(client
     for cell in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
         assert csv_cell(cell) == "'" + cell
     assert csv_cell("路灯不亮") == "路灯不亮" and csv_cell(-1) == -1
+
+
+def test_the_console_does_not_fill_in_a_call_whose_phone_went_back_to_ready(
+        client: TestClient, services: Services) -> None:
+    """The call's end was not written (its Hangup lost), but the PBX says the phone left it:
+    picking that extension shows no 当前来电 and fills no number."""
+    now = utcnow()
+    answered = now - dt.timedelta(minutes=4)
+    services.run_sync(lambda s: telephony.record_call(s, telephony.CallData(
+        linkedid="1700000000.71", outcome="answered", caller="13803910071", dialed="12345",
+        started_at=answered - dt.timedelta(seconds=20), queue="hotline", entered_queue_at=answered,
+        agent="PJSIP/7003", agent_name="Zhang Wei", answered_at=answered)))
+
+    def phone_state(on_call: bool, at: dt.datetime) -> None:
+        services.run_sync(lambda s: telephony.record_agent(s, telephony.AgentData(
+            interface="PJSIP/7003", member_name="Zhang Wei", queues=("hotline",), logged_in=True,
+            paused=False, ringing=False, on_call=on_call, changed_at=at)))
+
+    login(client, "operator")
+    client.post("/operator/agent", data={"csrf_token": csrf(client, "/operator"), "agent": "PJSIP/7003"})
+    phone_state(True, answered)
+    console = client.get("/operator").text
+    assert 'id="pop-caller"' in console and 'value="13803910071"' in console  # still on the call
+    phone_state(False, now)
+    console = client.get("/operator").text
+    assert 'id="pop-caller"' not in console and "13803910071" not in console
+    assert 'id="pop-waiting"' in console

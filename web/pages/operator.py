@@ -31,6 +31,7 @@ from web.pages import kb_console
 from web.pages.labels import CALL_RESULT, CALLBACK_NOTE, FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, label
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
+from web.telephony import CALL_ENDED_TOPIC
 
 DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
 _AGENT = re.compile(r"^[A-Za-z0-9_./@:-]{1,120}$")
@@ -189,14 +190,17 @@ async def callback_done(request: Request) -> Response:
 
 
 async def screen_pops(request: Request) -> Response:
-    """This operator's screen-pops as server-sent events (event "pop", JSON data)."""
+    """This operator's screen-pops as server-sent events (event "pop", JSON data), and the
+    end of their calls (event "ended", the call's linkedid)."""
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
     if not agent:
         return Response(NO_AGENT_FOR_POPS, status_code=409)
-    return event_stream(site.hub, [f"screen-pop:{agent}"],
-                        lambda _topic, pop: sse("pop", pop_message(pop)),
+    ended = f"{CALL_ENDED_TOPIC}:{agent}"
+    return event_stream(site.hub, [f"screen-pop:{agent}", ended],
+                        lambda topic, message: sse("ended", message) if topic == ended
+                        else sse("pop", pop_message(message)),
                         hello=sse("hello", {"agent": agent}))
 
 

@@ -32,6 +32,8 @@
   // What the console itself put in the form: a number it filled is not the operator's typing.
   var filledPhone = phone.value;
   var waiting = load();
+  // The call 当前来电 shows (null once it is over).
+  var shown = null;
   var switchWarning = document.getElementById("switch-warning");
   if (switchWarning && form.elements.body) {
     form.elements.body.addEventListener("input", function () { switchWarning.hidden = true; });
@@ -61,6 +63,7 @@
   }
 
   function showPop(pop) {
+    shown = pop.linkedid;
     body.innerHTML = "";
     var caller = text("p", "来电号码 ", "caller");
     var b = text("b", pop.caller_display || "未知");
@@ -142,11 +145,35 @@
     box.classList.add("flash");
   }
 
+  // A call is over: 当前来电 stops showing it and a waiting one leaves 新来电. Typed text
+  // stays (the ticket may be filed after the call); an untouched form lets go of the number
+  // and call id it was filled with, so nothing is filed under a call that ended.
+  function end(endedId) {
+    var before = waiting.length;
+    waiting = waiting.filter(function (w) { return w.linkedid !== endedId; });
+    if (waiting.length !== before) { save(); showWaiting(); }
+    if (endedId !== shown) return;
+    shown = null;
+    body.innerHTML = "";
+    var over = text("p", "通话已结束，等待来电…", "muted");
+    over.id = "pop-ended";
+    body.appendChild(over);
+    box.classList.remove("live", "flash");
+    if (untouched() && linkedid.value === endedId) {
+      phone.value = "";
+      filledPhone = "";
+      linkedid.value = "";
+      var flaggedHint = document.getElementById("intake-flagged");
+      if (flaggedHint) flaggedHint.hidden = true;
+    }
+  }
+
   // The call the page was rendered with, when the form belongs to another call (a form
   // shown again after an error), waits like any other.
   var rendered = document.getElementById("pop-data");
   if (rendered) {
     var pop = JSON.parse(rendered.textContent);
+    shown = pop.linkedid;
     if (linkedid.value && pop.linkedid !== linkedid.value && !untouched()) arrive(pop);
   }
   waiting = waiting.filter(function (w) { return w.linkedid !== linkedid.value; });
@@ -156,4 +183,5 @@
   if (!box.dataset.live || !window.EventSource) return;
   var source = new EventSource(box.dataset.live);
   source.addEventListener("pop", function (e) { arrive(JSON.parse(e.data)); });
+  source.addEventListener("ended", function (e) { end(JSON.parse(e.data).linkedid); });
 })();
