@@ -313,6 +313,27 @@ def test_an_operator_files_a_call_and_answers_it_directly(client: TestClient, se
         assert ticket is not None and ticket.state == "answered" and ticket.channel == "phone"
 
 
+def test_a_repeat_call_filed_on_the_console_says_it_joined_the_open_ticket(
+        client: TestClient, services: Services) -> None:
+    login(client, "operator")
+    fields = {"type": "complaint", "urgency": "normal", "phone": "13803910124",
+              "body": "小区东门路灯连续三晚不亮，夜里行人看不清路。"}
+    first = client.post("/operator/tickets", data={"csrf_token": csrf(client, "/operator"), "form_id": "r1", **fields})
+    assert first.status_code == 303 and first.headers["location"].endswith("?done=filed")
+    again = client.post("/operator/tickets", data={"csrf_token": csrf(client, "/operator"), "form_id": "r2", **fields})
+    assert again.status_code == 303
+    # The same open ticket, with the call joined to it: not a new one to transfer.
+    assert again.headers["location"] == first.headers["location"].replace("done=filed", "done=joined")
+    page = client.get(again.headers["location"]).text
+    assert "该来电人已有在办工单，本次来电已并入本工单" in page and "已受理，请转办或直接办结。" not in page
+    number = again.headers["location"].split("/")[2].split("?")[0]
+    with services.sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None
+        actions = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)).all()
+        assert "repeat_contact" in actions
+
+
 def test_a_text_that_never_reached_the_citizen_shows_on_the_supervisor_dashboard(
         client: TestClient, services: Services) -> None:
     from dispatch.models import OutboxMessage

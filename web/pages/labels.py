@@ -378,7 +378,9 @@ CONFIDENTIAL_TITLE = "（保密工单）"
 
 # The ticket page (web/pages/tickets.py): what it says after each step, by the form's name.
 TICKET_DONE_ZH = {
-    "filed": "已受理，请转办或直接办结。", "transfer": "已转办。", "answer": "已直接办结。",
+    "filed": "已受理，请转办或直接办结。",
+    # A repeat call (same number, same matter as an open ticket): joined to that ticket.
+    "joined": "该来电人已有在办工单，本次来电已并入本工单，未新建工单。", "transfer": "已转办。", "answer": "已直接办结。",
     "accept": "已签收。", "return": "已退单，工单回到派单台。", "resolve": "已办结并答复市民。",
     "extend": "延期申请已提交，等待督办员审批。", "escalate": "已督办，承办单位会在收件箱看到。",
     "merge": "已合并到主工单，办结结果会同步告知本工单的市民。", "invalidate": "已作为无效工单关闭。",

@@ -155,20 +155,22 @@ async def file_ticket(request: Request) -> Response:
     raw_article = str(form.get("answer_article") or "")
     article_id = whole_number(raw_article)
 
-    def work(session: Session) -> str:
+    def work(session: Session) -> tuple[str, bool]:
         result = intake(session, intake_request, site.services.rules, actor=user.actor,
                         router=site.services.router, proposal=proposal)
         if linkedid:  # a call not written yet is linked when it is (its Linkedid is on the source)
             telephony.link_ticket_to_call(session, result.ticket, linkedid)
         kb_console.answer_or_count(session, site.services, result.ticket, user.actor, article_id)
-        return result.ticket.number
+        return result.ticket.number, result.repeat_of_open_ticket
 
     try:
-        number = await site.services.run(work)
+        number, joined = await site.services.run(work)
     except (InvalidInput, IllegalTransition) as exc:
         return await console(request, values=values, error=describe(exc), status=422)
     site.changed()
-    return RedirectResponse(f"/tickets/{number}?done={'answer' if article_id else 'filed'}", status_code=303)
+    # A repeat call was joined to the caller's open ticket: say so there, not "filed".
+    done = "joined" if joined else "answer" if article_id else "filed"
+    return RedirectResponse(f"/tickets/{number}?done={done}", status_code=303)
 
 
 async def callback_done(request: Request) -> Response:
