@@ -110,3 +110,18 @@ def test_closing_a_missed_call_without_calling_asks_first(new_context: Any, site
     assert "已记录回拨" in operator.inner_text("#done")
     with services.sessions() as session:
         assert session.scalar(select(Callback.status).where(Callback.caller.endswith("13803910053"))) == "done"
+
+
+def test_ctrl_enter_in_the_request_files_the_call(new_context: Any, site: Any) -> None:
+    server, services = site
+    operator = login(new_context(), server.url, "operator")
+    operator.goto(f"{server.url}/operator")
+    assert "Ctrl+Enter" in operator.inner_text("#intake-submit-key")
+    operator.fill("#intake-phone", "13803910054")
+    body = operator.locator("#intake-form textarea[name=body]")
+    body.fill("咨询老年人乘公交优惠卡的办理地点。")
+    body.press("Enter")  # a plain Enter is a new line
+    assert "/operator" in operator.url and body.input_value().endswith("\n")
+    with operator.expect_navigation():
+        body.press("Control+Enter")
+    assert "/tickets/" in operator.url and "已受理" in operator.inner_text("#done")
