@@ -3,8 +3,10 @@ joins the queue and rings an agent, gives up, and the page in a real browser fol
 (no reload) and turns red; /api/v1/calls/live gives the same figures. Who may see it."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any, Callable, Iterator
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from tests.web.server import ServerThread
 from tests.web.test_api_staff import token_for
 from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip
 from tests.web.test_browser import login as browser_login
+from tests.web.test_browser import playwright_browser, site  # noqa: F401 (fixtures)
 from web.app import create_app
 from web.config import Settings
 from web.services import Services
@@ -148,3 +151,23 @@ def test_a_caller_the_queue_let_go_is_not_waiting_nor_answered_while_still_on_th
     # Its outcome is known: it counts in the 24-hour rate at once, and waits on the callback list.
     assert board["last_24h"] == {"offered": 1, "answered": 0, "answer_rate": 0.0}
     assert board["callbacks_pending"] == 1 and "low_answer_rate" in board["alarms"]
+
+
+def test_the_wallboards_clock_is_china_time_in_a_browser_set_to_another_zone(
+        playwright_browser: Any, site: Any) -> None:
+    server, _services = site
+    context = playwright_browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="America/New_York")
+    context.set_default_timeout(15_000)
+    try:
+        page = browser_login(context, server.url, "operator")
+        assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == "America/New_York"
+        page.goto(server.url + "/wallboard")
+        # The page's first figures, then the script's refresh (on the stream's hello, or 5 s on).
+        page.wait_for_function(r"/^\d\d:\d\d:\d\d$/.test(document.getElementById('updated-at').textContent.trim())")
+        shown = page.inner_text("#updated-at").strip()
+        china = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+        hours, minutes, seconds = (int(part) for part in shown.split(":"))
+        apart = abs((hours * 3600 + minutes * 60 + seconds) - (china.hour * 3600 + china.minute * 60 + china.second))
+        assert min(apart, 86_400 - apart) < 120, (shown, china.isoformat())
+    finally:
+        context.close()

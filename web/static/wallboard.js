@@ -49,9 +49,13 @@
     set("sl-seconds", f.today.service_level_seconds);
     set("answer-rate-24h", pct(f.last_24h.answer_rate));
     set("callbacks-pending", f.callbacks_pending);
-    set("updated-at", new Date(Date.parse(f.at)).toLocaleTimeString("zh-CN", {hour12: false}));
+    set("updated-at", chinaTime.format(new Date(Date.parse(f.at))));
     alarms(f.alarms);
   }
+
+  // The site's times are China time, whatever zone the wall screen's browser is set to.
+  var chinaTime = new Intl.DateTimeFormat("zh-CN", {timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit",
+                                                     second: "2-digit", hourCycle: "h23"});
 
   function refresh() {
     if (pending) { return; }
