@@ -36,6 +36,8 @@ OnCall = Callable[[CallRecord], Awaitable[None]]
 OnAgent = Callable[[AgentState], Awaitable[None]]
 # Reads the PBX's queue_log from an epoch time on (a file or the realtime table).
 QueueLogReader = Callable[[float], Awaitable[list[ql.QueueLogEntry]]]
+# The Uniqueid (ChannelId) the bridge gives a channel it originates, so also its call's Linkedid.
+ORIGINATED = "originate-"
 
 
 @dataclass(frozen=True)
@@ -399,7 +401,7 @@ class AmiBridge:
         whose Uniqueid we set with ChannelId), whose status says if the number answered.
         """
         manager = self._current("Originate")
-        channel_id = f"originate-{uuid.uuid4().hex}"
+        channel_id = f"{ORIGINATED}{uuid.uuid4().hex}"
         action = Action({
             "Action": "Originate", "Channel": channel, "Exten": exten, "Context": context,
             "Priority": str(priority), "CallerID": caller_id, "ChannelId": channel_id,
@@ -459,6 +461,8 @@ class AmiBridge:
                 return
             self.events_applied += 1
             self._dial_ended(event)
+            if isinstance(event, ev.ChannelEvent) and event.linkedid.startswith(ORIGINATED):
+                return  # the hotline's own call out (回拨), not a caller's call to record
             record = self.calls.apply(event)
             if record is not None:
                 self._outbox.put_nowait(record)
