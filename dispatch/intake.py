@@ -160,6 +160,19 @@ def proposal_for(request: IntakeRequest, rules: IntakeRules, router: Router | No
     return router.route(message_text(clean.title, clean.body), clean.location)
 
 
+def draft_proposal(router: Router | None, *, title: str | None, body: str | None,
+                   location: str | None = None) -> RoutingAnswer | None:
+    """What routing would propose for the ticket these words would file, while they are still
+    being typed (the operator's console): the same text intake() routes (the title, or the
+    start of the body when there is none, before the body) and the same location, so that the
+    figure shown before filing is the one the ticket keeps. None with nothing to read yet."""
+    clean_body = _printable(body)
+    if router is None or not clean_body:
+        return None
+    title_text = _printable(title)[:TITLE_MAX] or _title_from(clean_body)
+    return router.route(message_text(title_text, clean_body), _printable(location)[:LOCATION_MAX] or None)
+
+
 def proposals_for(requests: Sequence[IntakeRequest], rules: IntakeRules,
                   router: Router | None) -> list[RoutingAnswer | None]:
     """[proposal_for(request, rules, router) for request in requests], the model asked once

@@ -8,7 +8,6 @@ import datetime as dt
 import functools
 from typing import Any
 
-import anyio
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -266,19 +265,16 @@ async def change_state(request: Request) -> Response:
 # -- the operator console -------------------------------------------------------------------
 
 async def console_suggestions(request: Request) -> Response:
-    """While the operator types: the best articles (internal ones too) beside the
-    classifier's suggestions for the same words. Not counted: the filed ticket is."""
-    site, query = _site(request), _query(request)
+    """While the operator types: the best articles (internal ones too). Not counted: the
+    filed ticket is. (The classifier's proposal for the form comes from /operator/draft,
+    which reads the whole request as intake does, not these first words of it.)"""
+    query = _query(request)
     if len(query) < 2:
-        return JSONResponse({"articles": [], "suggestions": []})
+        return JSONResponse({"articles": []})
     result = await _search(request, query, include_internal=True, source=None, limit=5)
-    routing = await anyio.to_thread.run_sync(site.services.router.route, query)
-    names = await site.services.run(lambda s: {u.code: u.name for u in queries.active_units(s)})
     return JSONResponse({
         "articles": [{"id": h.article_id, "title": h.title, "version": h.version, "score": h.score,
-                      "snippet_html": h.snippet_html, "public": h.public} for h in result.hits],
-        "suggestions": [{"category": s.category, "unit": names.get(s.unit_code, s.unit_code),
-                         "probability": round(s.probability, 2)} for s in routing.suggestions[:3]]})
+                      "snippet_html": h.snippet_html, "public": h.public} for h in result.hits]})
 
 
 # -- the editors' figures -------------------------------------------------------------------

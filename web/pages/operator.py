@@ -13,13 +13,15 @@ from typing import Any, Callable
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+import anyio
 
 from dispatch import follow_up, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
-from dispatch.intake import IntakeRequest, intake
+from dispatch.intake import IntakeRequest, draft_proposal, intake
 from dispatch.numbers import whole_number
 from dispatch.phone import national_form
 from dispatch.unit_cache import UnitCache
@@ -28,7 +30,7 @@ from web.auth import StaffIdentity, staff_only
 from web.errors import status_of
 from web.messages import NO_AGENT_FOR_POPS, describe, words
 from web.pages import kb_console
-from web.pages.labels import CALL_RESULT, CALLBACK_NOTE, FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, label
+from web.pages.labels import CALL_RESULT, CALLBACK_NOTE, FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, label, percent
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
 from web.telephony import CALL_ENDED_TOPIC
@@ -173,6 +175,27 @@ async def file_ticket(request: Request) -> Response:
     return RedirectResponse(f"/tickets/{number}?done={done}", status_code=303)
 
 
+async def draft(request: Request) -> Response:
+    """While the operator types: routing's proposal for the ticket the form would file (the
+    text and location intake() routes, so the figure is the one the ticket page shows)."""
+    site, form = _site(request), request.state.form
+    title, body, location = (str(form.get(k) or "") for k in ("title", "body", "location"))
+    router = site.services.router
+    answer = await anyio.to_thread.run_sync(
+        lambda: draft_proposal(router, title=title, body=body, location=location))
+    by_code = {u.code: u.name for u in await site.services.read(site.services.units.active)}
+    suggestions = [{"category": s.category, "unit": by_code.get(s.unit_code, s.unit_code),
+                    "probability": s.probability,
+                    "percent": percent(s.probability) if s.probability is not None else None}
+                   for s in (answer.suggestions[:3] if answer is not None else ())]
+    return JSONResponse({
+        "suggestions": suggestions,
+        "sure": answer is not None and not answer.manual_triage,
+        "reason": answer.reason if answer is not None and answer.manual_triage else None,
+        "threshold": percent(router.min_confidence),
+    })
+
+
 async def callback_done(request: Request) -> Response:
     """已回拨 without a call through the console: the row leaves the list for good, so the
     operator confirms it first (operator.js asks in the page; without script the console
@@ -210,6 +233,7 @@ routes = [
     Route("/operator", staff_only(console, DISPATCH_ROLES, reads=_console_reads), methods=["GET"]),
     Route("/operator/agent", staff_only(choose_agent, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/tickets", staff_only(file_ticket, DISPATCH_ROLES), methods=["POST"]),
+    Route("/operator/draft", staff_only(draft, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/callbacks/{callback_id:id}/done", staff_only(callback_done, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/events", staff_only(screen_pops, DISPATCH_ROLES), methods=["GET"]),
 ]

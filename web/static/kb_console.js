@@ -1,14 +1,15 @@
 // Knowledge base beside the intake form: while the operator types the caller's request, the
-// best articles (and the classifier's suggestions for the same words) appear; "引用此文直接办结"
-// files the ticket and answers it from the article at once (直接办结, cited in the reply).
+// best articles appear; "引用此文直接办结" files the ticket and answers it from the article at
+// once (直接办结, cited in the reply). Beside the form: the classifier's proposal for the
+// ticket the form would file (the figure its page will show).
 (function () {
   var form = document.getElementById("intake-form");
   var panel = document.getElementById("kb-panel");
   if (!form || !panel) return;
   var list = document.getElementById("kb-articles");
-  var routing = document.getElementById("kb-routing");
+  var routing = document.getElementById("draft-routing");
   var chosen = document.getElementById("intake-answer-article");
-  var timer = null, asked = "";
+  var timer = null, asked = "", drafted = "";
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);
@@ -42,10 +43,31 @@
       list.appendChild(li);
     });
     if (!data.articles.length) list.appendChild(text("li", "没有找到相关知识", "muted"));
-    routing.textContent = data.suggestions.length ? "分类建议：" + data.suggestions.map(function (s) {
-      return s.category + " → " + s.unit + " " + Math.round(s.probability * 100) + "%";
-    }).join("；") : "";
     panel.hidden = false;
+  }
+
+  function showDraft(data) {
+    routing.textContent = data.suggestions.length ? "分类建议（受理后工单页同此）：" + data.suggestions.map(function (s) {
+      return s.category + " → " + s.unit + " " + (s.percent || "规则");
+    }).join("；") + (data.sure ? "" : "。置信度低于 " + data.threshold + "，受理后需人工分派") : (data.reason || "");
+  }
+
+  function draft() {
+    var typed = [form.elements.title.value, form.elements.body.value, form.elements.location.value].join("\n");
+    if (typed === drafted) return;
+    drafted = typed;
+    if (!form.elements.body.value.trim() && !form.elements.title.value.trim()) {
+      showDraft({suggestions: [], sure: false, reason: ""});
+      return;
+    }
+    var fields = new FormData();
+    ["csrf_token", "title", "body", "location"].forEach(function (name) {
+      fields.append(name, form.elements[name].value);
+    });
+    fetch("/operator/draft", {method: "POST", body: fields, credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data && drafted === typed) showDraft(data); })
+      .catch(function () { /* the console works without the proposal */ });
   }
 
   function ask() {
@@ -58,11 +80,12 @@
       .catch(function () { /* the console works without suggestions */ });
   }
 
-  ["title", "body"].forEach(function (name) {
+  ["title", "body", "location"].forEach(function (name) {
     form.elements[name].addEventListener("input", function () {
       clearTimeout(timer);
-      timer = setTimeout(ask, 300);
+      timer = setTimeout(function () { ask(); draft(); }, 300);
     });
   });
   ask();
+  draft();
 })();
