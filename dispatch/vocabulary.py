@@ -70,6 +70,19 @@ class EmergencyService(str, enum.Enum):
     TRAFFIC = "122"
 
 
+# Words in a request that mean the caller needs an emergency service now (dispatch/emergency.py):
+# the console offers 即时转 to that number while the request is typed. A hint, never an action.
+EMERGENCY_WORDS: dict[EmergencyService, tuple[str, ...]] = {
+    EmergencyService.FIRE: ("着火", "起火", "失火", "火灾", "大火", "冒烟", "浓烟", "烧起来", "火苗", "燃气泄漏",
+                            "煤气泄漏", "爆炸"),
+    EmergencyService.AMBULANCE: ("受伤", "昏迷", "晕倒", "倒地", "救护车", "急救", "流血", "出血", "没有呼吸",
+                                 "心脏病发", "抽搐", "中毒", "骨折", "不省人事"),
+    EmergencyService.TRAFFIC: ("车祸", "交通事故", "撞车", "追尾", "被车撞", "撞人", "翻车", "肇事逃逸"),
+    EmergencyService.POLICE: ("打架", "斗殴", "抢劫", "持刀", "行凶", "砍人", "杀人", "绑架", "入室盗窃",
+                              "正在偷", "家暴", "殴打", "威胁要杀"),
+}
+
+
 class DialResult(str, enum.Enum):
     """How a call the hotline placed through the PBX went (回拨, 即时转的来电转接)."""
 

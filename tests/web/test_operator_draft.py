@@ -1,5 +1,6 @@
 """The operator console while a request is typed (/operator/draft): the classifier's proposal
-for the ticket the form would file, the figure the filed ticket's page then shows."""
+for the ticket the form would file, the figure the filed ticket's page then shows, and the
+emergency numbers the words point to, with a 即时转 that files and hands over at once."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,12 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from dispatch.models import Ticket
+from dispatch.models import Ticket, TicketEvent
 from tests.web.pages_support import login, token_in
 from web.pages.labels import percent
 from web.services import Services
 
 NOISE = "楼上装修噪音太大，每天早上七点就开始电钻，周末也不停，严重影响休息，请相关部门管一管。"
+CRASH = "济水大街和黄河路交叉口发生车祸，有人受伤倒地，需要救护车"
+FIRE = "家里厨房着火了"
 
 
 def _draft(client: TestClient, token: str, **fields: str) -> dict[str, Any]:
@@ -72,3 +75,38 @@ def test_the_consoles_button_says_it_files_and_filing_leaves_the_transfer_to_the
     location = _file(client, token_in(console), "button-1", NOISE)
     assert location.endswith("?done=filed")
     assert _ticket(services, location.split("/")[2].split("?")[0]).state == "received"
+
+
+def test_the_console_points_to_the_emergency_numbers_the_words_call_for(client: TestClient,
+                                                                       services: Services) -> None:
+    login(client, "operator")
+    token = token_in(client.get("/operator").text)
+    crash = _draft(client, token, title="", body=CRASH, location="")["emergency"]
+    assert [e["to"] for e in crash] == ["122", "120"]
+    assert crash[0]["words"] == ["车祸"] and "受伤" in crash[1]["words"] and "救护车" in crash[1]["words"]
+    assert crash[0]["label"] == "122 交通事故"
+    assert [e["to"] for e in _draft(client, token, title="", body=FIRE, location="")["emergency"]] == ["119"]
+    assert _draft(client, token, title="", body=NOISE, location="")["emergency"] == []
+
+
+def test_the_consoles_handover_files_the_ticket_and_hands_it_over(client: TestClient, services: Services) -> None:
+    login(client, "operator")
+    token = token_in(client.get("/operator").text)
+    location = _file(client, token, "fire-1", FIRE, handover_to="119")
+    assert location.endswith("?done=handover")
+    number = location.split("/")[2].split("?")[0]
+    ticket = _ticket(services, number)
+    assert ticket.state == "handed_over" and ticket.handover_to == "119" and ticket.closed_at is not None
+    with services.sessions() as session:
+        actions = list(session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)
+                                       .order_by(TicketEvent.id)))
+    assert actions[0] == "receive" and "handover" in actions
+    page = client.get(location).text
+    assert "119 火警" in page
+    # A number that is no emergency service is refused and nothing is filed.
+    response = client.post("/operator/tickets", data={
+        "csrf_token": token, "form_id": "fire-2", "type": "complaint", "urgency": "normal",
+        "phone": "13803910123", "body": FIRE + "！", "handover_to": "999"})
+    assert response.status_code == 422
+    with services.sessions() as session:
+        assert session.scalar(select(Ticket).where(Ticket.body == FIRE + "！")) is None

@@ -18,9 +18,11 @@ from starlette.routing import Route
 
 import anyio
 
-from dispatch import follow_up, queries, telephony
+from callcenter.handover import transfer_live_call
+from dispatch import follow_up, handover, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
+from dispatch.emergency import emergency_hints
 from dispatch.intake import IntakeRequest, draft_proposal, intake
 from dispatch.numbers import whole_number
 from dispatch.phone import national_form
@@ -33,7 +35,7 @@ from web.pages import kb_console
 from web.pages.labels import CALL_RESULT, CALLBACK_NOTE, FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, label, percent
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
-from web.telephony import CALL_ENDED_TOPIC
+from web.telephony import CALL_ENDED_TOPIC, pbx_bridge
 
 DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
 _AGENT = re.compile(r"^[A-Za-z0-9_./@:-]{1,120}$")
@@ -156,13 +158,24 @@ async def file_ticket(request: Request) -> Response:
     proposal = await site.services.propose(intake_request)
     raw_article = str(form.get("answer_article") or "")
     article_id = whole_number(raw_article)
+    # The console's 即时转 beside an emergency hint: filed and handed over at once.
+    raw_service = str(form.get("handover_to") or "")
+    try:
+        service = handover.parse_service(raw_service) if raw_service else None
+    except InvalidInput as exc:
+        return await console(request, values=values, error=describe(exc), status=422)
 
     def work(session: Session) -> tuple[str, bool]:
         result = intake(session, intake_request, site.services.rules, actor=user.actor,
                         router=site.services.router, proposal=proposal)
         if linkedid:  # a call not written yet is linked when it is (its Linkedid is on the source)
             telephony.link_ticket_to_call(session, result.ticket, linkedid)
-        kb_console.answer_or_count(session, site.services, result.ticket, user.actor, article_id)
+        if service is not None:
+            # The ticket page's 即时转, as one step with the filing (a repeat of an open ticket
+            # is handed over as that ticket).
+            handover.handover(session, result.ticket, user.actor, service)
+        else:
+            kb_console.answer_or_count(session, site.services, result.ticket, user.actor, article_id)
         return result.ticket.number, result.repeat_of_open_ticket
 
     try:
@@ -171,13 +184,21 @@ async def file_ticket(request: Request) -> Response:
         return await console(request, values=values, error=describe(exc), status=422)
     site.changed()
     # A repeat call was joined to the caller's open ticket: say so there, not "filed".
-    done = "joined" if joined else "answer" if article_id else "filed"
+    done = "handover" if service is not None else "joined" if joined else "answer" if article_id else "filed"
+    bridge = pbx_bridge(request.app.state)
+    if service is not None and bridge is not None:
+        # Saved; the caller still on the line is sent on to the number, as from the ticket page.
+        outcome = await transfer_live_call(bridge, site.services.sessions, number, user.actor,
+                                           dict(site.services.settings.handover_numbers))
+        if outcome is not None:
+            done += f"&call={outcome.value}"
     return RedirectResponse(f"/tickets/{number}?done={done}", status_code=303)
 
 
 async def draft(request: Request) -> Response:
     """While the operator types: routing's proposal for the ticket the form would file (the
-    text and location intake() routes, so the figure is the one the ticket page shows)."""
+    text and location intake() routes, so the figure is the one the ticket page shows), and
+    the emergency numbers its words point to."""
     site, form = _site(request), request.state.form
     title, body, location = (str(form.get(k) or "") for k in ("title", "body", "location"))
     router = site.services.router
@@ -193,6 +214,8 @@ async def draft(request: Request) -> Response:
         "sure": answer is not None and not answer.manual_triage,
         "reason": answer.reason if answer is not None and answer.manual_triage else None,
         "threshold": percent(router.min_confidence),
+        "emergency": [{"to": h.service.value, "label": label(h.service.value), "words": list(h.words)}
+                      for h in emergency_hints(f"{title}\n{body}")],
     })
 
 

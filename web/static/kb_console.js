@@ -1,13 +1,16 @@
 // Knowledge base beside the intake form: while the operator types the caller's request, the
 // best articles appear; "引用此文直接办结" files the ticket and answers it from the article at
 // once (直接办结, cited in the reply). Beside the form: the classifier's proposal for the
-// ticket the form would file (the figure its page will show).
+// ticket the form would file (the figure its page will show) and, when the words point to
+// one, an emergency number with a one-click 即时转 (files and hands over).
 (function () {
   var form = document.getElementById("intake-form");
   var panel = document.getElementById("kb-panel");
   if (!form || !panel) return;
   var list = document.getElementById("kb-articles");
   var routing = document.getElementById("draft-routing");
+  var emergency = document.getElementById("emergency-hint");
+  var handoverTo = document.getElementById("intake-handover-to");
   var chosen = document.getElementById("intake-answer-article");
   var timer = null, asked = "", drafted = "";
 
@@ -50,6 +53,22 @@
     routing.textContent = data.suggestions.length ? "分类建议（受理后工单页同此）：" + data.suggestions.map(function (s) {
       return s.category + " → " + s.unit + " " + (s.percent || "规则");
     }).join("；") + (data.sure ? "" : "。置信度低于 " + data.threshold + "，受理后需人工分派") : (data.reason || "");
+    emergency.innerHTML = "";
+    data.emergency.forEach(function (e) {
+      var line = text("p", "疑似紧急情况（" + e.words.join("、") + "）：建议即时转 " + e.label + " ");
+      line.className = "emergency-line";
+      var button = text("button", "即时转 " + e.to, "small danger emergency-handover");
+      button.type = "button";
+      button.dataset.to = e.to;
+      button.addEventListener("click", function () {
+        handoverTo.value = e.to;
+        chosen.value = "";
+        if (form.reportValidity()) form.submit(); else handoverTo.value = "";
+      });
+      line.appendChild(button);
+      emergency.appendChild(line);
+    });
+    emergency.hidden = data.emergency.length === 0;
   }
 
   function draft() {
@@ -57,7 +76,7 @@
     if (typed === drafted) return;
     drafted = typed;
     if (!form.elements.body.value.trim() && !form.elements.title.value.trim()) {
-      showDraft({suggestions: [], sure: false, reason: ""});
+      showDraft({suggestions: [], sure: false, reason: "", emergency: []});
       return;
     }
     var fields = new FormData();

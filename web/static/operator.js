@@ -12,7 +12,7 @@
   });
 })();
 
-// Ctrl+Enter (⌘+Enter on a Mac) in 诉求内容 files the form, as its button 受理并派单 does
+// Ctrl+Enter (⌘+Enter on a Mac) in 诉求内容 files the form, as its button 受理 does
 // (the browser's checks of required fields first).
 (function () {
   var form = document.getElementById("intake-form");
