@@ -16,6 +16,7 @@ from dispatch.actors import Actor
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import InvalidInput, Reason
 from dispatch.kb_search import KbIndexCache, Result
+from dispatch.kb_text import plain_text
 from dispatch.models import KbArticle, KbDeflection, KbSearch, Ticket, TicketEvent
 from dispatch.reports import Period
 from dispatch.states import Action, State
@@ -28,7 +29,7 @@ def answer_from_article(session: Session, ticket: Ticket, actor: Actor, article_
                         note: str | None = None, now: dt.datetime | None = None,
                         expected_version: int | None = None) -> TicketEvent:
     """直接办结 from a published, valid article. The citizen's reply is what they were told:
-    a public article's answer under its title; an internal one's words stay inside. The
+    a public article's answer under its title, as plain text (its Markdown removed); an internal one's words stay inside. The
     event keeps which article and version (staff see it, the figures count answers by
     article from there)."""
     now = now or utcnow()
@@ -38,9 +39,11 @@ def answer_from_article(session: Session, ticket: Ticket, actor: Actor, article_
         raise InvalidInput("article", Reason.ARTICLE_NOT_OFFERED, article_id=article_id)
     note = (note or "").strip()
     if text.public:
-        # An article may be longer than a reply holds: its beginning, and where to read it all.
+        # Plain text: the reply is read on /status, in the API and in a text message, where
+        # Markdown's marks would show as they are. An article may be longer than a reply
+        # holds: its beginning, and where to read it all.
         room = lifecycle.MAX_NOTE_CHARS - len(text.title) - len(note) - 60
-        body = text.body.strip()
+        body = plain_text(text.body)
         if len(body) > room:
             body = body[:max(0, room)].rstrip() + ARTICLE_CONTINUES_ZH.format(article_id=article.id)
         reply = f"《{text.title}》\n{body}"

@@ -246,3 +246,18 @@ def test_a_big_base_is_rebuilt_behind_the_searches_that_keep_the_previous_index(
     assert cache.current(session) is index     # the search that noticed the change does not wait
     cache.settle()
     assert sorted(d.article_id for d in cache.current(session).docs) == sorted([first.id, second.id])
+
+
+def test_the_citizens_reply_from_an_article_is_plain_text(session: Session, units: City, supervisor: Actor,
+                                                        rules: object, operator: Actor) -> None:
+    hr = unit_staff(session, "human-resources")
+    body = ("## 先挂失\n社保卡丢失后请**先挂失**，可在 [河南社保](https://hnsi.example.cn/app) 办理。\n\n"
+            "- 带*身份证*\n- 到服务大厅\n\n1. 挂失\n2. 补办\n\n*演示内容：以有关部门公布为准。*")
+    article = kb.create(session, unit_by_code(session, "human-resources"), _text(body=body), hr)
+    kb.publish(session, article, supervisor)
+    ticket = intake(session, IntakeRequest(channel=Channel.PHONE, body="社保卡丢了怎么补办", phone="13803910007",
+                                           request_type=RequestType.CONSULTATION), rules, now=NOW).ticket  # type: ignore[arg-type]
+    kb_use.answer_from_article(session, ticket, operator, article.id, note="已告知", now=NOW)
+    assert ticket.reply == ("《社会保障卡丢失怎么补办》\n先挂失\n"
+                            "社保卡丢失后请先挂失，可在 河南社保 (https://hnsi.example.cn/app) 办理。\n"
+                            "带身份证\n到服务大厅\n1. 挂失\n2. 补办\n演示内容：以有关部门公布为准。\n已告知")

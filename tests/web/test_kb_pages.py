@@ -157,3 +157,31 @@ def test_the_staff_api_answers_a_ticket_from_an_article(client: TestClient, serv
                                                           TicketEvent.action == "answer")).one()
     assert ticket.state == "answered" and "《到王屋山景区怎么坐公交》" in (ticket.reply or "")
     assert event.data == {"article_id": article_id, "article_version": 1}
+
+
+def test_a_reply_from_an_article_reads_without_markdown_on_the_ticket_page_status_and_api(
+        client: TestClient, services: Services) -> None:
+    from dispatch.models import Ticket
+
+    with services.sessions() as session:
+        article = session.scalars(select(KbArticle).where(KbArticle.title == "社会保障卡丢失怎么补办")).one()
+        article_id = article.id
+    login(client, "operator")
+    console = client.get("/operator").text
+    response = client.post("/operator/tickets", data={
+        "csrf_token": token_in(console), "form_id": "kb-plain", "type": "consultation", "urgency": "normal",
+        "phone": "13803910124", "body": "社保卡丢了怎么补办", "answer_article": str(article_id)})
+    assert response.status_code == 303 and response.headers["location"].endswith("?done=answer")
+    number = response.headers["location"].split("/")[2].split("?")[0]
+    with services.sessions() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+        reply, code = ticket.reply or "", ticket.query_code
+    assert "演示内容：本文为演示数据" in reply and "*" not in reply and "#" not in reply
+    assert reply.startswith("《社会保障卡丢失怎么补办》\n先挂失\n社会保障卡丢失后")
+    assert "演示内容：本文为演示数据" in client.get(f"/tickets/{number}").text
+    api = client.get(f"/api/v1/tickets/{number}", params={"code": code}).json()
+    assert api["reply"] == reply
+    client.cookies.clear()
+    status = client.get("/status", params={"number": number, "code": code})
+    assert status.status_code == 200 and "演示内容：本文为演示数据" in status.text
+    assert "*演示内容" not in status.text
