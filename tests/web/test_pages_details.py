@@ -110,3 +110,21 @@ def test_the_board_draws_its_charts_narrow_for_a_phone_too(client: TestClient) -
     narrow = narrow[:narrow.index("</svg>")]
     assert 3 <= len(re.findall(r'text-anchor="middle" class="axis"', narrow)) <= 6   # day labels that fit
     assert 'id="unit-table-hint"' in panel
+
+
+def _deadline_line(page: str) -> str:
+    found = re.search(r"<dt>办理时限</dt><dd[^>]*>(.*?)</dd>", page, re.S)
+    assert found, "the page shows no deadline"
+    return found.group(1)
+
+
+def test_a_finished_ticket_shows_its_deadline_without_a_countdown(client: TestClient, services: Services) -> None:
+    login(client, "operator")
+    bus = ticket_titled(services, "建议增加公交班次")
+    assert bus.deadline is not None
+    running = _deadline_line(client.get(f"/tickets/{bus.number}").text)
+    assert re.search(r"(剩|超期) \d", running)
+    assert act(client, bus.number, "handover", to="119").status_code == 303
+    finished = _deadline_line(client.get(f"/tickets/{bus.number}").text)
+    assert not re.search(r"(剩|超期) \d", finished)
+    assert "不再计时" in finished and str(bus.deadline.year) in finished

@@ -136,7 +136,10 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     ticket = ticket_by_number(session, number)
     view = staff_view(session, user.actor, ticket)   # NotFound for another unit's ticket
     actions = set(dispatch_actions.allowed_actions(session, user.actor, ticket))
+    # A finished ticket (answered, resolved, closed, handed over, invalid, merged) shows its
+    # deadline without a countdown: nothing is due any more.
     context: dict[str, Any] = {"t": view, "actions": actions, "overdue": lifecycle.is_overdue(ticket),
+                               "finished": State(ticket.state) in FINISHED_STATES,
                                "extension": queries.pending_extension_of(session, ticket.id),
                                "dispute": disputes.open_dispute(session, ticket),
                                "suggestions": [], "units": [], "earlier": [], "similar": [], "flag": None,
