@@ -18,16 +18,16 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, text
+from sqlalchemy import Select, bindparam, case, func, select, text
 from sqlalchemy.orm import Session, load_only
 
 from dispatch import reports
 from dispatch.clock import utcnow
-from dispatch.models import OPEN_DEADLINE, ExtensionRequest, Ticket, Transfer, Unit
+from dispatch.models import OPEN_DEADLINE, Dispute, ExtensionRequest, Ticket, Transfer, Unit
 from dispatch.paging import Page
 from dispatch.queries import NEAR_DUE, WAITING_EXTENSION, PendingExtension
 from dispatch.states import State
-from dispatch.vocabulary import TransferRole
+from dispatch.vocabulary import DisputeStatus, TransferOutcome, TransferRole
 
 PER_PAGE = 20
 
@@ -42,8 +42,10 @@ class Lengths:
 
 @dataclass(frozen=True)
 class ReturnedTicket:
-    """退单: a ticket a unit sent back, with who returned it, why and when (its last lead
-    transfer's; none when it has no lead transfer)."""
+    """退单: a ticket a unit sent back, with who returned it, why and when: its last lead
+    transfer's return, or, when that transfer was accepted and then taken back by an upheld
+    改派申请, the unit's dispute reason and the time of the supervisor's decision (none when
+    it has no lead transfer)."""
 
     ticket: Ticket
     unit_name: str | None
@@ -89,11 +91,21 @@ def _returned() -> Select[Any]:
     last = (select(func.max(Transfer.id))
             .where(Transfer.ticket_id == Ticket.id, Transfer.role == TransferRole.LEAD.value)
             .correlate(Ticket).scalar_subquery())
-    return (select(Ticket, Unit.name, Transfer.return_reason, Transfer.responded_at).options(_SHOWN)
+    upheld = (select(func.max(Dispute.id))
+              .where(Dispute.ticket_id == Ticket.id, Dispute.status == DisputeStatus.UPHELD.value)
+              .correlate(Ticket).scalar_subquery())
+    # An upheld dispute leaves the transfer as it was (accepted, at the time it was accepted):
+    # the transfer's figures (退单率, 响应率) count what the unit did, and a dispute is not a
+    # 退单. The list reads the dispute instead, for the reason and the time it came back.
+    disputed = Transfer.outcome == TransferOutcome.ACCEPTED.value
+    reason = case((disputed, Dispute.reason), else_=Transfer.return_reason)
+    returned_at = case((disputed, Dispute.decided_at), else_=Transfer.responded_at)
+    return (select(Ticket, Unit.name, reason, returned_at).options(_SHOWN)
             .outerjoin(Transfer, Transfer.id == last)
             .outerjoin(Unit, Unit.id == Transfer.unit_id)
+            .outerjoin(Dispute, Dispute.id == upheld)
             .where(_RETURNED)
-            .order_by(func.coalesce(Transfer.responded_at, Ticket.received_at), Ticket.id))
+            .order_by(func.coalesce(returned_at, Ticket.received_at), Ticket.id))
 
 
 @functools.cache

@@ -7,13 +7,14 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import chasing_lists, lifecycle, reports
+from dispatch import chasing_lists, disputes, lifecycle, reports
 from dispatch.actors import Actor
 from dispatch.clock import CHINA
 from dispatch.intake import IntakeRules
-from dispatch.models import Ticket
+from dispatch.models import Ticket, Transfer
 from dispatch.queries import OPEN_STATES
 from dispatch.units import City, unit_by_code
+from dispatch.vocabulary import TransferOutcome
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
 from tests.statements import statements_sent
@@ -115,3 +116,40 @@ def test_returned_tickets_come_a_page_at_a_time_the_longest_waiting_first(sessio
         (NOW - 10 * hour).astimezone(dt.timezone.utc)
     # Past the last page: the last page.
     assert chasing_lists.returned_page(session, 9, per_page=3).items == page_two.items
+
+
+def test_a_ticket_sent_back_by_an_upheld_dispute_shows_the_dispute_reason_and_the_decision_time(
+        session: Session, units: City, operator: Actor, supervisor: Actor) -> None:
+    hour, day = dt.timedelta(hours=1), dt.timedelta(days=1)
+    housing = unit_staff(session, "housing")
+    returned = _returned(session, operator, "transport", NOW - 5 * hour, NOW - 3 * hour, "非本单位辖区")
+    disputed = new_ticket(session, now=NOW - 30 * day)
+    lifecycle.transfer(session, disputed, unit_by_code(session, "housing"), operator, now=NOW - 30 * day)
+    lifecycle.accept(session, disputed, housing, now=NOW - 21 * day)          # accepted three weeks ago
+    disputes.raise_dispute(session, disputed, housing, "该路段属于交通运输局管养", now=NOW - 2 * hour)
+    disputes.decide_dispute(session, disputed, supervisor, approve=True, reason="同意改派", now=NOW - hour)
+    # Upheld once, sent out again and then returned the ordinary way: that return is the one shown.
+    again = new_ticket(session, now=NOW - 10 * day)
+    lifecycle.transfer(session, again, unit_by_code(session, "housing"), operator, now=NOW - 10 * day)
+    lifecycle.accept(session, again, housing, now=NOW - 9 * day)
+    disputes.raise_dispute(session, again, housing, "属交通运输局", now=NOW - 3 * day)
+    disputes.decide_dispute(session, again, supervisor, approve=True, reason="同意改派", now=NOW - 2 * day)
+    lifecycle.transfer(session, again, unit_by_code(session, "transport"), operator, now=NOW - 2 * day)
+    lifecycle.return_ticket(session, again, unit_staff(session, "transport"), "不属于本单位", now=NOW - 30 * hour)
+    session.flush()
+
+    found = chasing_lists.returned_page(session).items
+    # Back an hour ago, after the return of three hours ago: it waits the shorter time.
+    assert [r.ticket for r in found] == [again, returned, disputed]
+    assert found[0].reason == "不属于本单位"
+    back = found[2]
+    assert (back.reason, back.unit_name) == ("该路段属于交通运输局管养", unit_by_code(session, "housing").name)
+    assert back.returned_at is not None and back.returned_at.replace(tzinfo=dt.timezone.utc) == \
+        (NOW - hour).astimezone(dt.timezone.utc)
+    # The transfer stays as the unit left it: accepted, at its acceptance (退单率 and 响应率 unchanged).
+    transfer = session.scalars(select(Transfer).where(Transfer.ticket_id == disputed.id)).one()
+    session.refresh(transfer)
+    assert (transfer.outcome, transfer.return_reason) == (TransferOutcome.ACCEPTED.value, None)
+    assert transfer.responded_at is not None and transfer.responded_at.replace(tzinfo=dt.timezone.utc) == \
+        (NOW - 21 * day).astimezone(dt.timezone.utc)
+
