@@ -307,7 +307,8 @@ def _resolve(session: Session, actor: Actor, ticket: Ticket, params: Params, con
 
 
 def _escalate(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    event = lifecycle.escalate(session, ticket, actor, required_text(params, "note"), now=context.now)
+    event = lifecycle.escalate(session, ticket, actor, required_text(params, "note"), now=context.now,
+                               again=boolean(params, "again", default=False))
     notices.tell_escalation(session, ticket, event, now=context.now)
 
 

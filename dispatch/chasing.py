@@ -297,7 +297,9 @@ def _escalate(session: Session, ticket: Ticket, unit: Unit, step: int, now: dt.d
     if tell(session, unit, NoticeKind.ESCALATION, _deadline_key(NoticeKind.ESCALATION, ticket, f":{step}"), text,
             ticket=ticket, now=now) is None:
         return False
-    lifecycle.escalate(session, ticket, CHASER, note, now=now)
+    # The scheduler's steps are working days apart; one a supervisor's 督办 just preceded
+    # still goes out, as the unit's notice of the step did.
+    lifecycle.escalate(session, ticket, CHASER, note, now=now, again=True)
     return True
 
 

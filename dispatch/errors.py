@@ -179,6 +179,7 @@ class Reason(enum.StrEnum):
     EXTENSION_DECIDED = "extension_decided"    # status
     EXTENSION_MOOT = "extension_moot"          # number
     ALREADY_ESCALATED = "already_escalated"    # number
+    ESCALATED_RECENTLY = "escalated_recently"  # number, count, at (MM-DD HH:MM, China time)
     DISPUTE_WAITING = "dispute_waiting"        # number
     NO_PENDING_DISPUTE = "no_pending_dispute"  # number
     CALLBACK_DONE = "callback_done"            # callback_id

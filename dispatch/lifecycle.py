@@ -8,14 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch import audit, deadline_classes, parts
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
-from dispatch.clock import local_date, utcnow
+from dispatch.clock import CHINA, local_date, utcnow
 from dispatch.catalogue_file import DeadlineClass
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
@@ -484,13 +484,41 @@ def decide_extension(session: Session, request: ExtensionRequest, actor: Actor, 
 
 
 RESENT_WITHIN = dt.timedelta(minutes=10)
+# A 督办 this soon after the last one (anyone's, the scheduler's too) chases a unit that was
+# just chased: it takes the supervisor's confirmation (`again`), which the lists and the
+# ticket page ask for.
+CONFIRM_AGAIN_WITHIN = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Escalations:
+    """How often a ticket was escalated (督办), the scheduler's included, and when last."""
+
+    count: int
+    last_at: dt.datetime
+
+
+def escalations(session: Session, ticket_ids: list[int]) -> dict[int, Escalations]:
+    """Each of these tickets' 督办 so far, in one statement (the action's index); tickets never
+    escalated are left out."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(select(TicketEvent.ticket_id, func.count(), func.max(TicketEvent.at))
+                           .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action == "escalate")
+                           .group_by(TicketEvent.ticket_id))
+    return {ticket_id: Escalations(int(n), at) for ticket_id, n, at in rows}
+
+
+def recently_escalated(escalated: Escalations | None, now: dt.datetime) -> bool:
+    return escalated is not None and now - escalated.last_at < CONFIRM_AGAIN_WITHIN
 
 
 def escalate(session: Session, ticket: Ticket, actor: Actor, note: str, *,
-             now: dt.datetime | None = None) -> TicketEvent:
+             now: dt.datetime | None = None, again: bool = False) -> TicketEvent:
     """督办: a supervisor chases an overdue or stuck ticket. The same 督办 again (the same
     person and words within RESENT_WITHIN: a form sent twice by the back button or a double
-    click) is refused rather than chasing the unit twice."""
+    click) is refused rather than chasing the unit twice; any other within
+    CONFIRM_AGAIN_WITHIN of the last one is refused unless confirmed (`again`)."""
     require_role(actor, SUPERVISING_ROLES, "escalate tickets")
     if State(ticket.state) in FINISHED_STATES:
         raise IllegalTransition(ticket.state, "escalate", ticket.number)
@@ -501,6 +529,10 @@ def escalate(session: Session, ticket: Ticket, actor: Actor, note: str, *,
                            .order_by(TicketEvent.id.desc()).limit(1)).first()
     if last is not None and (last.actor, last.note) == (actor.label, note) and now - last.at < RESENT_WITHIN:
         raise Conflict(Reason.ALREADY_ESCALATED, number=ticket.number)
+    if last is not None and not again and now - last.at < CONFIRM_AGAIN_WITHIN:
+        so_far = escalations(session, [ticket.id])[ticket.id]
+        raise Conflict(Reason.ESCALATED_RECENTLY, number=ticket.number, count=so_far.count,
+                       at=last.at.astimezone(CHINA).strftime("%m-%d %H:%M"))
     return record(session, ticket, "escalate", actor, now=now, note=note, unit_id=ticket.unit_id)
 
 

@@ -57,7 +57,7 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "request_extension": ({"days": {**INT, "minimum": 1, "maximum": 60}, "reason": TEXT}, ("days", "reason")),
     "decide_extension": ({"approve": BOOL, "reason": TEXT}, ("approve",)),
     "resolve": ({"reply": TEXT}, ("reply",)),
-    "escalate": ({"note": TEXT}, ("note",)),
+    "escalate": ({"note": TEXT, "again": BOOL}, ("note",)),
     "follow_up": ({"rating": {"type": "string", "enum": ["satisfied", "partly", "unsatisfied", "unreachable"]},
                    "note": TEXT}, ("rating",)),
     "close": ({"note": TEXT}, ("note",)),

@@ -2,13 +2,14 @@
 parameters parsed into typed values, tickets out of sight told like unknown ones."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import actions, flags
+from dispatch import actions, chasing, flags, lifecycle
 from dispatch.actions import ActionContext, allowed_actions, perform
 from dispatch.actors import Actor
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied, Reason
@@ -17,6 +18,7 @@ from dispatch.units import City
 from dispatch.vocabulary import Role
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
+from web.messages import describe
 
 pytestmark = pytest.mark.usefixtures("units")
 
@@ -156,7 +158,8 @@ def test_extension_requested_and_decided(session: Session, operator: Actor, hous
 def test_an_escalation_sent_twice_from_the_same_page_chases_once(session: Session, operator: Actor, housing: Actor,
                                                                   supervisor: Actor) -> None:
     """The back button and a second click resend the 督办 form: the same words from the same
-    person within minutes are refused, not a second chase; other words are a new 督办."""
+    person within minutes are refused, not a second chase; other words are a new 督办, once
+    confirmed (it is within the hour)."""
     ticket = in_progress(session, operator, housing)
     shown = str(ticket.version)
     act(session, supervisor, ticket, "escalate", note="请尽快办理", expected_version=shown)
@@ -165,7 +168,7 @@ def test_an_escalation_sent_twice_from_the_same_page_chases_once(session: Sessio
     assert caught.value.reason is Reason.ALREADY_ESCALATED
     events = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)).all()
     assert events.count("escalate") == 1
-    act(session, supervisor, ticket, "escalate", note="再次督办", expected_version=shown)
+    act(session, supervisor, ticket, "escalate", note="再次督办", again="1", expected_version=shown)
 
 
 def test_the_page_form_spelling_still_works(session: Session, operator: Actor, housing: Actor) -> None:
@@ -334,3 +337,23 @@ def test_allowed_actions_follow_state_and_role(session: Session, operator: Actor
     act(session, housing, ticket, "resolve", reply="已办")
     assert allowed_actions(session, operator, ticket) == ["follow_up"]
     assert allowed_actions(session, admin, ticket) == ["follow_up", "close"]
+
+
+def test_a_second_escalation_within_the_hour_of_the_schedulers_takes_a_confirmation(
+        session: Session, operator: Actor, housing: Actor, supervisor: Actor) -> None:
+    """The scheduler chased the ticket; a supervisor pressing 督办 nine minutes later is told
+    when it was chased and how often, and chases again only when confirming."""
+    ticket = in_progress(session, operator, housing)
+    chased_at = dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.timezone.utc)
+    lifecycle.escalate(session, ticket, chasing.CHASER, "超期1个工作日，请尽快办理", now=chased_at, again=True)
+    with pytest.raises(Conflict) as caught:
+        lifecycle.escalate(session, ticket, supervisor, "请尽快办理并答复市民。", now=chased_at + dt.timedelta(minutes=9))
+    assert caught.value.reason is Reason.ESCALATED_RECENTLY
+    assert describe(caught.value) == \
+        "工单「%s」已于 12-07 09:00 督办过（共 1 次），一小时内再次督办请勾选“确认再次督办”后提交。" % ticket.number
+    lifecycle.escalate(session, ticket, supervisor, "请尽快办理并答复市民。", now=chased_at + dt.timedelta(minutes=10),
+                       again=True)
+    lifecycle.escalate(session, ticket, supervisor, "仍未办理，请今日答复。", now=chased_at + dt.timedelta(minutes=71))
+    so_far = lifecycle.escalations(session, [ticket.id])[ticket.id]
+    assert so_far.count == 3
+    assert so_far.last_at.replace(tzinfo=dt.timezone.utc) == chased_at + dt.timedelta(minutes=71)

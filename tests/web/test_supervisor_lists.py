@@ -8,13 +8,16 @@ import io
 import re
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from dispatch import chasing, lifecycle
 from dispatch.clock import utcnow
-from dispatch.models import Ticket
+from dispatch.models import Ticket, TicketEvent
 from dispatch.queries import OPEN_STATES
 from tests.dispatch.helpers import new_ticket
-from tests.web.pages_support import login
+from tests.web.pages_support import login, token_in
+from web.pages.labels import short_time
 from web.services import Services
 
 
@@ -110,3 +113,45 @@ def test_returned_tickets_come_twenty_a_page_with_links_to_the_rest(client: Test
     assert len(rows) == returned and [row[0] for row in rows[:20]] == shown
     mine = [row[3] for row in rows if row[3].startswith("退回")]
     assert mine == [f"退回{i}" for i in range(24, -1, -1)]   # the earliest return first
+
+
+def _row(page: str, name: str, number: str) -> str:
+    section = page[page.index(f'id="table-{name}"'):]
+    row = section[section.index(f'<a href="/tickets/{number}">'):]
+    return row[:row.index("</tr>")]
+
+
+def test_the_overdue_list_shows_each_tickets_escalations_and_asks_before_chasing_again(
+        client: TestClient, services: Services) -> None:
+    """The scheduler chased a ticket nine minutes ago: the list says so, and the supervisor's
+    督办, with words of their own, goes out only once they confirm it."""
+    long_ago = utcnow() - dt.timedelta(days=60)
+    chased, quiet = services.run_sync(lambda s: [new_ticket(s, services.rules, now=long_ago + dt.timedelta(minutes=i))
+                                                for i in range(2)])
+    last = utcnow() - dt.timedelta(minutes=9)
+
+    def chase(session: Session) -> None:
+        ticket = session.get(Ticket, chased.id)
+        lifecycle.escalate(session, ticket, chasing.CHASER, "超期1个工作日", now=last - dt.timedelta(hours=3))
+        lifecycle.escalate(session, ticket, chasing.CHASER, "超期2个工作日", now=last, again=True)
+    services.run_sync(chase)
+    login(client, "supervisor")
+
+    page = client.get("/supervisor").text
+    row = _row(page, "overdue", chased.number)
+    assert f"督办 2 次，最近 {short_time(last)}" in row
+    assert 'name="again" value="1" required' in row and "确认再次督办" in row
+    assert 'name="text" required value="请尽快办理并答复市民。"' in row
+    assert 'name="again"' not in _row(page, "overdue", quiet.number)
+    assert "督办 " not in _row(page, "overdue", quiet.number)
+
+    form = {"csrf_token": token_in(page), "expected_version": str(chased.version), "back": "/supervisor",
+            "text": "请今天下班前答复市民。"}
+    refused = client.post(f"/tickets/{chased.number}/escalate", data=form)
+    assert refused.status_code == 409
+    assert f"已于 {short_time(last)} 督办过（共 2 次）" in refused.text
+    assert client.post(f"/tickets/{chased.number}/escalate", data={**form, "again": "1"}).status_code == 303
+    notes = services.run_sync(lambda s: list(s.scalars(
+        select(TicketEvent.note).where(TicketEvent.ticket_id == chased.id, TicketEvent.action == "escalate")
+        .order_by(TicketEvent.id))))
+    assert notes == ["超期1个工作日", "超期2个工作日", "请今天下班前答复市民。"]

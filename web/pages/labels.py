@@ -352,12 +352,15 @@ DASHBOARD_TABLES_ZH: dict[str, tuple[str, tuple[str, ...]]] = {
     "calls": ("话务（全部与各坐席）", ("坐席", "接入", "接通", "放弃", "接通率", "放弃率", "平均等待", "15秒接通率",
                                    "服务水平({seconds}秒)", "平均通话")),
     "disputes_pending": ("改派申请待决定", ("工单号", "标题", "申请单位", "理由", "申请时间")),
-    "overdue": ("超期工单", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余")),
-    "near_due": ("临期工单（24小时内到期）", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余")),
+    "overdue": ("超期工单", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余", "督办情况")),
+    "near_due": ("临期工单（24小时内到期）", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余", "督办情况")),
     "extensions": ("延期申请待审批", ("工单号", "单位", "申请天数", "理由", "申请时间", "当前时限")),
     "returned": ("退单待重新派单", ("工单号", "标题", "退回单位", "退单理由", "退单时间")),
     "sms_failed": ("短信发送失败", ("工单号", "收件号码", "通知", "发送状态", "投递状态", "错误码", "最后错误", "时间")),
 }
+# The 督办情况 cell of the overdue and near-due lists: how often a ticket was escalated (the
+# scheduler's included) and when last, China time.
+ESCALATED_TIMES_ZH = "督办 {count} 次，最近 {at}"
 # The rows of the tickets table ("工单总体"), in order: a figure's key and its name.
 DASHBOARD_TICKET_FIGURES_ZH = {
     "received": "受理", "answered": "直接办结", "transferred": "转办", "transfer_rate": "转办率",

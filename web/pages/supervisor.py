@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dispatch import actions as dispatch_actions
-from dispatch import (chasing_lists, disputes, kb, outbox, queries, reports, routing_feedback,
+from dispatch import (chasing_lists, disputes, kb, lifecycle, outbox, queries, reports, routing_feedback,
                       staff_activity)
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
@@ -31,8 +31,8 @@ from web.errors import status_of
 from web.messages import describe
 from web.pages import charts
 from web.pages.labels import (ALL_CALLS, CATEGORY_CHART_TITLE, CHANNEL_CHART_TITLE, DASHBOARD_TABLES_ZH,
-                              DASHBOARD_TICKET_FIGURES_ZH, NONE_YET, UNANSWERED_CALLS, UNCATEGORISED, label,
-                              local_time, percent, seconds, time_left)
+                              DASHBOARD_TICKET_FIGURES_ZH, ESCALATED_TIMES_ZH, NONE_YET, UNANSWERED_CALLS, UNCATEGORISED, label,
+                              local_time, percent, seconds, short_time, time_left)
 from web.pages.periods import PRESETS, parse_period, today_local
 from web.pages.site import Site
 from web.pages.spreadsheet import csv_response
@@ -56,6 +56,8 @@ class Table:
     counted: bool = True                    # rows are things (tickets, units), worth a count badge
     page: Page[Any] | None = None           # a list shown a page at a time: which, of how many
     page_param: str | None = None           # the query parameter that turns its pages
+    # Ticket numbers escalated within lifecycle.CONFIRM_AGAIN_WITHIN: their 督办 asks to confirm.
+    recent: frozenset[str] = frozenset()
 
     @property
     def count(self) -> int:
@@ -136,9 +138,15 @@ def _figure_row(f: dict[str, Any]) -> list[Any]:
             f["on_time_rate"], f["satisfaction_rate"], f["overdue"]]
 
 
-def _ticket_rows(tickets: list[Any], now: dt.datetime, names: dict[int, str]) -> list[list[Any]]:
+def _escalated(escalated: lifecycle.Escalations | None) -> str | None:
+    return None if escalated is None else ESCALATED_TIMES_ZH.format(count=escalated.count,
+                                                                    at=short_time(escalated.last_at))
+
+
+def _ticket_rows(tickets: list[Any], now: dt.datetime, names: dict[int, str],
+                 escalated: dict[int, lifecycle.Escalations]) -> list[list[Any]]:
     return [[t.number, t.title, label(t.state), names.get(t.unit_id, "—") if t.unit_id else "—", t.deadline,
-             time_left(t.deadline, now)] for t in tickets]
+             time_left(t.deadline, now), _escalated(escalated.get(t.id))] for t in tickets]
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,7 @@ class Dashboard:
     tables: dict[str, Table]
     extension_ids: list[int]          # per row of the extensions table
     versions: dict[str, int]          # ticket number -> version shown, for 督办 forms
+    recent: frozenset[str]            # ticket numbers just escalated: their 督办 asks to confirm
     daily: list[queries.DayFigures]   # the daily table's figures, for its charts
 
 
@@ -218,6 +227,7 @@ class Lists:
     tables: list[Table]
     extension_ids: list[int]          # per row of the extensions table
     versions: dict[str, int]          # ticket number -> version shown, for 督办 forms
+    recent: frozenset[str]            # ticket numbers just escalated: their 督办 asks to confirm
 
 
 def list_tables(session: Session, *, names: dict[int, str], pages: dict[str, int] | None = None,
@@ -234,7 +244,7 @@ def list_tables(session: Session, *, names: dict[int, str], pages: dict[str, int
                       for dispute, ticket, unit in waiting], links=[ticket.number for _, ticket, _ in waiting])]
     extension_ids = [e.request.id for e in _items(listed["extensions"])]
     versions = {x.number: x.version for x in [*_items(listed["overdue"]), *_items(listed["near_due"])]}
-    return Lists(tables, extension_ids, versions)
+    return Lists(tables, extension_ids, versions, listed["overdue"].recent | listed["near_due"].recent)
 
 
 def build_tables(session: Session, period: Period, calls_policy: reports.CallPolicy = reports.CallPolicy(), *,
@@ -250,31 +260,35 @@ def build_tables(session: Session, period: Period, calls_policy: reports.CallPol
 
 def dashboard_of(figures: Figures, lists: Lists, failed_sms: Table) -> Dashboard:
     tables = [*figures.tables, *lists.tables, failed_sms]
-    return Dashboard({table.name: table for table in tables}, lists.extension_ids, lists.versions, figures.daily)
+    return Dashboard({table.name: table for table in tables}, lists.extension_ids, lists.versions, lists.recent,
+                     figures.daily)
 
 
 def _items(table: Table) -> list[Any]:
     return table.page.items if table.page is not None else []
 
 
-TICKET_KINDS = (TEXT, TEXT, TEXT, TEXT, TIME, TEXT)
+TICKET_KINDS = (TEXT, TEXT, TEXT, TEXT, TIME, TEXT, TEXT)
 
 
-def _ticket_list(name: str, found: Page[Any], now: dt.datetime, names: dict[int, str]) -> Table:
-    return _table(name, TICKET_KINDS, _ticket_rows(found.items, now, names), links=[x.number for x in found.items],
-                  page=found, page_param=f"{name}_page")
+def _ticket_list(session: Session, name: str, found: Page[Any], now: dt.datetime, names: dict[int, str]) -> Table:
+    """A list to chase from, each ticket with its 督办 so far (one statement for the page)."""
+    escalated = lifecycle.escalations(session, [t.id for t in found.items])
+    recent = frozenset(t.number for t in found.items if lifecycle.recently_escalated(escalated.get(t.id), now))
+    return _table(name, TICKET_KINDS, _ticket_rows(found.items, now, names, escalated),
+                  links=[x.number for x in found.items], page=found, page_param=f"{name}_page", recent=recent)
 
 
 def _overdue_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
                    total: int | None) -> Table:
-    return _ticket_list("overdue", chasing_lists.overdue_page(session, page, now=now, per_page=per_page, total=total),
-                        now, names)
+    return _ticket_list(session, "overdue", chasing_lists.overdue_page(session, page, now=now, per_page=per_page,
+                                                                       total=total), now, names)
 
 
 def _near_due_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
                     total: int | None) -> Table:
-    return _ticket_list("near_due", chasing_lists.near_due_page(session, page, now=now, per_page=per_page,
-                                                                total=total), now, names)
+    return _ticket_list(session, "near_due", chasing_lists.near_due_page(session, page, now=now, per_page=per_page,
+                                                                         total=total), now, names)
 
 
 def _extensions_table(session: Session, now: dt.datetime, names: dict[int, str], page: int, per_page: int,
@@ -365,6 +379,7 @@ async def dashboard(request: Request, *, error: str | None = None, status: int =
         board = dashboard_of(figures, lists, failed_sms)
         return site.templates.get_template("_supervisor_tables.html").render({
             "tables": board.tables, "extension_ids": board.extension_ids, "versions": board.versions,
+            "recent": board.recent,
             "query": query, "page_href": page_href, "csrf_token": _CSRF_SLOT, "sms_failed_html": Markup(_SMS_SLOT),
             **figures.charts})
 

@@ -20,6 +20,7 @@ from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
 from dispatch import disputes, flags, forwarding, lifecycle, parts, queries, similarity, telephony
+from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import CatalogueEntry, Ticket, Unit
 from dispatch.public import ticket_by_number
@@ -149,6 +150,9 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
                                "follow_up_max": services.follow_up.max_attempts,
                                "triage_reason": manual_triage_reason(ticket),
                                "min_confidence": services.settings.routing_min_confidence}
+    if "escalate" in actions:
+        escalated = lifecycle.escalations(session, [ticket.id]).get(ticket.id)
+        context["escalated_recently"] = lifecycle.recently_escalated(escalated, utcnow())
     if ticket.merged_into_id is not None:
         context["main"] = session.get(Ticket, ticket.merged_into_id)
     context["entry"] = session.get(CatalogueEntry, ticket.catalogue_entry_id) if ticket.catalogue_entry_id else None
