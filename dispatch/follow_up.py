@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle, notices
@@ -60,13 +60,30 @@ def follow_up(session: Session, ticket: Ticket, actor: Actor, outcome: FollowUpO
     return event
 
 
-_DUE = select(Ticket).where(Ticket.state == State.RESOLVED.value).order_by(Ticket.resolved_at, Ticket.id)
+# A resolved ticket with a number to call. One without (a web request that left none) has
+# nothing for the phone queue: its citizen rates on the status page, or it closes as not rated
+# after close_after, which keeps 回访率 = (rated + unreachable) / resolved meaning calls that
+# were made (marking it 未接通 would count a call nobody could place as a follow-up).
+_CALLABLE = and_(Ticket.phone.is_not(None), Ticket.phone != "")
+_NO_PHONE = or_(Ticket.phone.is_(None), Ticket.phone == "")
+_DUE = select(Ticket).where(Ticket.state == State.RESOLVED.value, _CALLABLE).order_by(Ticket.resolved_at, Ticket.id)
 DUE_PER_PAGE = 10
 
 
 def due(session: Session, *, limit: int = 100) -> list[Ticket]:
-    """The follow-up queue: resolved tickets not yet rated or closed, oldest resolution first."""
+    """The follow-up queue: resolved tickets not yet rated or closed that have a number to
+    call, oldest resolution first."""
     return list(session.scalars(_DUE.limit(limit)))
+
+
+_NO_PHONE_COUNT = select(func.count()).select_from(
+    select(Ticket.id).where(Ticket.state == State.RESOLVED.value, _NO_PHONE).limit(COUNT_LIMIT + 1).subquery())
+
+
+def waiting_without_phone(session: Session) -> Bounded:
+    """Resolved tickets waiting for a rating that have no number to call (left out of the
+    queue), counted up to COUNT_LIMIT."""
+    return Bounded.of(int(session.scalar(_NO_PHONE_COUNT) or 0), COUNT_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -86,7 +103,7 @@ class DueTicket:
 def _due_statement() -> Select[Any]:
     # The queue up to COUNT_LIMIT + 1 read once on the (state, resolved_at, id) index: the
     # count, and the page within it; each page ticket's calls counted beside it.
-    queue = select(Ticket.id, Ticket.resolved_at).where(Ticket.state == State.RESOLVED.value) \
+    queue = select(Ticket.id, Ticket.resolved_at).where(Ticket.state == State.RESOLVED.value, _CALLABLE) \
         .order_by(Ticket.resolved_at, Ticket.id).limit(COUNT_LIMIT + 1).cte("due")
     page = select(queue.c.id).order_by(queue.c.resolved_at, queue.c.id) \
         .limit(bindparam("per_page", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery()

@@ -12,7 +12,7 @@ from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.errors import IllegalTransition, InvalidInput, PermissionDenied
 from dispatch.models import Ticket
-from dispatch.paging import Page
+from dispatch.paging import Bounded, Page
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import DialResult, EmergencyService, FollowUpOutcome, Rating
 from tests.conftest import unit_staff
@@ -99,3 +99,20 @@ def test_a_hand_over_sends_on_only_the_call_still_live(session: Session, units: 
     call.ended_at = now
     session.flush()
     assert handover.live_call_to_transfer(session, ticket) is None
+
+
+def test_a_ticket_without_a_phone_number_is_left_out_of_the_follow_up_queue_and_counted_beside_it(
+        session: Session, units: City, operator: Actor) -> None:
+    """A web request that left no number has nobody to call: the queue leaves it out (its
+    citizen rates on the status page, or it closes as not rated), and says how many there are."""
+    callable_, _ = resolved(session, operator)
+    web, _ = resolved(session, operator, phone=None)
+    blank, _ = resolved(session, operator, phone="")
+    session.flush()
+    assert [t.number for t in follow_up.due_with_calls(session).items] == [callable_.number]
+    assert [t.number for t in follow_up.due(session)] == [callable_.number]
+    assert follow_up.waiting_without_phone(session) == Bounded(2)
+    # Nobody rates them: they close as not rated, out of 回访率's numerator and 满意率's denominator.
+    closed = follow_up.close_unrated_resolved(session, now=utcnow() + dt.timedelta(days=8))
+    assert sorted(closed) == sorted(t.number for t in (callable_, web, blank))
+    assert follow_up.waiting_without_phone(session) == Bounded(0)

@@ -25,7 +25,7 @@ def test_close_unrated_closes_only_what_waited_longer_than_the_setting(
     numbers = {}
     with sessions.begin() as session:
         for name, days_ago in (("old", 10), ("fresh", 2)):
-            ticket = new_ticket(session, now=utcnow() - dt.timedelta(days=days_ago))
+            ticket = new_ticket(session, now=utcnow() - dt.timedelta(days=days_ago), phone="13803912000")
             lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), OPERATOR)
             staff = unit_staff(session, "housing")
             lifecycle.accept(session, ticket, staff)

@@ -89,6 +89,22 @@ def test_an_unanswered_follow_up_counts_a_try_and_the_ticket_stays_in_the_queue(
     assert "未接通 1 / 3 次" in client.get(f"/tickets/{lights.number}").text
 
 
+def test_a_resolved_web_ticket_without_a_phone_number_is_not_in_the_phone_queue_but_counted_beside_it(
+        client: TestClient, services: Services) -> None:
+    lights = ticket_titled(services, LIGHTS)
+    with services.sessions() as session, session.begin():
+        session.get_one(Ticket, lights.id).phone = None      # as a web request that left no number
+    with services.sessions() as session:
+        no_phone = len(session.scalars(select(Ticket.id).where(Ticket.state == "resolved",
+                                                               Ticket.phone.is_(None) | (Ticket.phone == ""))).all())
+    login(client, "operator")
+    console = client.get("/operator").text
+    queue = console[console.index('<section class="card" id="follow-up">'):]
+    queue = queue[:queue.index("</section>")]
+    assert lights.number not in queue
+    assert f"另有 {no_phone} 件已办结工单无联系电话，不在回访队列" in queue
+
+
 def test_a_follow_up_without_its_csrf_token_or_by_a_unit_is_refused(client: TestClient, services: Services) -> None:
     lights = ticket_titled(services, LIGHTS)
     login(client, "operator")

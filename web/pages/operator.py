@@ -117,13 +117,16 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
         lambda session: waiting_context(queries.dispatch_queue(session, limit=WAITING_SHOWN), rows)))
     # Those due a follow-up, with the calls placed: each call writes a ticket event.
     follow_ups_page = _page(request, "follow_ups_page")
-    context["follow_ups"] = await site.figures.get(("follow-ups", follow_ups_page), changes, lambda now: services.read(
-        lambda session: follow_up.due_with_calls(session, follow_ups_page)))
+    # Beside them, how many resolved tickets have no number to call (left out of the queue).
+    context["follow_ups"], context["follow_ups_no_phone"] = await site.figures.get(
+        ("follow-ups", follow_ups_page), changes, lambda now: services.read(
+            lambda session: (follow_up.due_with_calls(session, follow_ups_page),
+                             follow_up.waiting_without_phone(session))))
     context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),
                    called=request.query_params.get("ticket"), max_attempts=site.services.follow_up.max_attempts,
-                   confirm_callback=confirm_callback)
+                   confirm_callback=confirm_callback, close_after_days=site.services.follow_up.close_after.days)
     return site.render(request, "operator.html", context, status)
 
 
