@@ -180,6 +180,7 @@ class Reason(enum.StrEnum):
     EXTENSION_MOOT = "extension_moot"          # number
     ALREADY_ESCALATED = "already_escalated"    # number
     ESCALATED_RECENTLY = "escalated_recently"  # number, count, at (MM-DD HH:MM, China time)
+    FOLLOW_UP_TOO_SOON = "follow_up_too_soon"  # number, minutes, last, next (HH:MM, China time)
     DISPUTE_WAITING = "dispute_waiting"        # number
     NO_PENDING_DISPUTE = "no_pending_dispute"  # number
     CALLBACK_DONE = "callback_done"            # callback_id

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from dispatch import lifecycle, notices
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
-from dispatch.clock import utcnow
-from dispatch.errors import IllegalTransition, InvalidInput, Reason
+from dispatch.clock import CHINA, utcnow
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import Ticket, TicketEvent
 from dispatch.paging import COUNT_LIMIT, Bounded, Page
 from dispatch.phone import national_form
@@ -31,6 +31,9 @@ AUTO_CLOSE_ACTOR = Actor.system("system:follow-up")
 class FollowUpPolicy:
     max_attempts: int = 3                          # unanswered calls before closing as not rated
     close_after: dt.timedelta = dt.timedelta(days=7)  # resolved and unrated this long: closed
+    # The least time between two unanswered calls of one ticket: tries minutes apart (or a
+    # form sent three times) would close it as 回访3次未接通 without really trying.
+    retry_after: dt.timedelta = dt.timedelta(minutes=10)
 
 
 def follow_up(session: Session, ticket: Ticket, actor: Actor, outcome: FollowUpOutcome, *,
@@ -51,6 +54,7 @@ def follow_up(session: Session, ticket: Ticket, actor: Actor, outcome: FollowUpO
     if State(ticket.state) is not State.RESOLVED:
         raise IllegalTransition(ticket.state, "follow_up", ticket.number)
     now = now or utcnow()
+    _check_spread(session, ticket, policy, now)
     ticket.follow_up_attempts = (ticket.follow_up_attempts or 0) + 1
     event = lifecycle.record(session, ticket, "follow_up", actor, now=now, note=note, unit_id=ticket.unit_id,
                              data={"outcome": outcome.value, "attempt": ticket.follow_up_attempts})
@@ -66,6 +70,21 @@ def follow_up(session: Session, ticket: Ticket, actor: Actor, outcome: FollowUpO
 # were made (marking it 未接通 would count a call nobody could place as a follow-up).
 _CALLABLE = and_(Ticket.phone.is_not(None), Ticket.phone != "")
 _NO_PHONE = or_(Ticket.phone.is_(None), Ticket.phone == "")
+def _check_spread(session: Session, ticket: Ticket, policy: FollowUpPolicy, now: dt.datetime) -> None:
+    """An unanswered call recorded within policy.retry_after of the last one (since the
+    ticket's latest resolution) is refused, saying when the next may be recorded."""
+    if not policy.retry_after:
+        return
+    since = [TicketEvent.at >= ticket.resolved_at] if ticket.resolved_at is not None else []
+    last = session.scalar(select(func.max(TicketEvent.at))
+                          .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "follow_up", *since))
+    if last is not None and now - last < policy.retry_after:
+        minutes = int(policy.retry_after.total_seconds() // 60)
+        raise Conflict(Reason.FOLLOW_UP_TOO_SOON, number=ticket.number, minutes=minutes,
+                       last=last.astimezone(CHINA).strftime("%H:%M"),
+                       next=(last + policy.retry_after).astimezone(CHINA).strftime("%H:%M"))
+
+
 _DUE = select(Ticket).where(Ticket.state == State.RESOLVED.value, _CALLABLE).order_by(Ticket.resolved_at, Ticket.id)
 DUE_PER_PAGE = 10
 

@@ -110,6 +110,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_SMS_THROTTLE_WINDOW_MINUTES", "10", "the throttle window, in minutes"),
     SettingSpec("HOTLINE_FOLLOW_UP_MAX_ATTEMPTS", "3", "unanswered follow-up calls (回访未接通) after "
                 "which a resolved ticket closes as not rated"),
+    SettingSpec("HOTLINE_FOLLOW_UP_RETRY_MINUTES", "10", "the least time between two unanswered follow-up "
+                "calls (回访未接通) of one ticket: one recorded sooner is refused, so the tries that close it "
+                "are spread over time; 0 turns the check off"),
     SettingSpec("HOTLINE_FOLLOW_UP_CLOSE_AFTER_DAYS", "7", "a resolved ticket nobody rated closes by "
                 "itself, as not rated, after this many days"),
     SettingSpec("HOTLINE_NEAR_DUE_HOURS", "24", "a unit is warned (临期预警) this many hours before a "
@@ -256,6 +259,7 @@ class Settings:
     sms: SmsSettings | None = None
     follow_up_max_attempts: int = 3
     follow_up_close_after_days: float = 7.0
+    follow_up_retry_minutes: int = 10
     near_due_hours: float = 24.0
     escalate_every_working_days: int = 2
     similar_days: int = 30
@@ -342,6 +346,7 @@ class Settings:
             sms=_sms(get, number),
             follow_up_max_attempts=int(number("HOTLINE_FOLLOW_UP_MAX_ATTEMPTS", int)),
             follow_up_close_after_days=float(number("HOTLINE_FOLLOW_UP_CLOSE_AFTER_DAYS", float)),
+            follow_up_retry_minutes=count("HOTLINE_FOLLOW_UP_RETRY_MINUTES"),
             near_due_hours=float(number("HOTLINE_NEAR_DUE_HOURS", float)),
             escalate_every_working_days=int(number("HOTLINE_ESCALATE_EVERY_WORKING_DAYS", int)),
             similar_days=int(number("HOTLINE_SIMILAR_DAYS", int)),

@@ -203,6 +203,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.EXTENSION_DECIDED: "这条延期申请已经审批过了。",
     Reason.EXTENSION_MOOT: "工单「{number}」已办结、退回或转给其他单位，这条延期申请无需再审批。",
     Reason.ALREADY_ESCALATED: "工单「{number}」刚刚已用同样的意见督办过，没有重复督办。",
+    Reason.FOLLOW_UP_TOO_SOON: "工单「{number}」{last} 刚记录过一次回访未接通，两次未接通之间至少间隔 {minutes} 分钟，请于 {next} 后再拨打并记录。",
     Reason.ESCALATED_RECENTLY: "工单「{number}」已于 {at} 督办过（共 {count} 次），一小时内再次督办请勾选“确认再次督办”后提交。",
     Reason.DISPUTE_WAITING: "工单「{number}」已有一条改派申请在等待督办人员决定。",
     Reason.NO_PENDING_DISPUTE: "工单「{number}」没有待决定的改派申请。",

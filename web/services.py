@@ -89,7 +89,8 @@ class Services:
             log.warning("catalogue entries without a unit: tickets under them wait for manual dispatch",
                         extra={"event": "catalogue_without_unit", "level1": level1, "entries": count})
         follow_up = FollowUpPolicy(max_attempts=settings.follow_up_max_attempts,
-                                   close_after=dt.timedelta(days=settings.follow_up_close_after_days))
+                                   close_after=dt.timedelta(days=settings.follow_up_close_after_days),
+                                   retry_after=dt.timedelta(minutes=settings.follow_up_retry_minutes))
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), rules=rules,
                    city=city, router=city_router(city, min_confidence=settings.routing_min_confidence,
                                                  catalogue=catalogue.from_city(city)),

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import disputes, flags, follow_up, handover, lifecycle, outbox, reports
 from dispatch.actors import Actor
-from dispatch.clock import CHINA, local_date
-from dispatch.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from dispatch.clock import CHINA, local_date, utcnow
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied, Reason
 from dispatch.models import Dispute, OutboxMessage, Ticket, TicketEvent
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import CloseReason, EmergencyService, FollowUpOutcome, Rating
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
+from web.messages import describe
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=CHINA)
 
@@ -112,7 +113,8 @@ def test_unreachable_attempts_close_as_not_rated_outside_the_satisfaction_rate(
     assert ticket.state == "resolved" and ticket.follow_up_attempts == 1
     f = figures(session)
     assert (f.followed_up, f.resolved, f.rated) == (1, 1, 0)
-    follow_up.follow_up(session, ticket, operator, FollowUpOutcome.UNREACHABLE, policy=policy)
+    follow_up.follow_up(session, ticket, operator, FollowUpOutcome.UNREACHABLE, policy=policy,
+                        now=utcnow() + dt.timedelta(hours=2))   # tried again later
     assert (ticket.state, ticket.rating, ticket.close_reason) == ("closed", None, CloseReason.UNREACHABLE.value)
     assert actions_of(session, ticket)[-3:] == ["follow_up", "follow_up", "close"]
     f = figures(session)
@@ -132,9 +134,9 @@ def test_follow_up_of_a_ticket_not_resolved_is_illegal(session: Session, units: 
 
 
 def test_queue_lists_resolved_tickets_oldest_first(session: Session, units: City, operator: Actor) -> None:
-    later = resolved_ticket(session, operator, now=T0 + dt.timedelta(days=1))
-    earlier = resolved_ticket(session, operator, now=T0)
-    open_one = new_ticket(session)
+    later = resolved_ticket(session, operator, now=T0 + dt.timedelta(days=1), phone="13803912001")
+    earlier = resolved_ticket(session, operator, now=T0, phone="13803912002")
+    open_one = new_ticket(session, phone="13803912003")
     queue = [t.number for t in follow_up.due(session)]
     assert queue == [earlier.number, later.number] and open_one.number not in queue
 
@@ -304,3 +306,33 @@ def test_rebuilt_totals_agree_with_the_running_ones_after_the_whole_loop(
     rollup.rebuild(session)
     assert snapshot() == running
     assert reports.recount_from_events(session) == []
+
+
+def test_unanswered_follow_up_calls_are_spread_over_time_before_the_ticket_closes(
+        session: Session, units: City, operator: Actor) -> None:
+    """Three 未接通 within one second would close the ticket as 回访3次未接通: each try after the
+    first waits the policy's retry_after since the last, and is refused, saying until when, before."""
+    policy = follow_up.FollowUpPolicy(max_attempts=3, retry_after=dt.timedelta(minutes=10))
+    ticket = resolved_ticket(session, operator)
+    first = utcnow()
+    follow_up.follow_up(session, ticket, operator, FollowUpOutcome.UNREACHABLE, policy=policy, now=first)
+    for too_soon in (dt.timedelta(seconds=1), dt.timedelta(minutes=9, seconds=59)):
+        with pytest.raises(Conflict) as caught:
+            follow_up.follow_up(session, ticket, operator, FollowUpOutcome.UNREACHABLE, policy=policy,
+                                now=first + too_soon)
+        assert caught.value.reason is Reason.FOLLOW_UP_TOO_SOON
+    next_at = (first + dt.timedelta(minutes=10)).astimezone(CHINA).strftime("%H:%M")
+    assert "两次未接通之间至少间隔 10 分钟" in describe(caught.value) and f"请于 {next_at} 后" in describe(caught.value)
+    assert (ticket.state, ticket.follow_up_attempts) == ("resolved", 1)
+    assert actions_of(session, ticket).count("follow_up") == 1     # nothing recorded of the refused tries
+    follow_up.follow_up(session, ticket, operator, FollowUpOutcome.UNREACHABLE, policy=policy,
+                        now=first + dt.timedelta(minutes=10))
+    follow_up.follow_up(session, ticket, operator, FollowUpOutcome.UNREACHABLE, policy=policy,
+                        now=first + dt.timedelta(hours=2))
+    assert (ticket.state, ticket.close_reason) == ("closed", CloseReason.UNREACHABLE.value)
+    # The citizen answering is recorded at once, however soon after a try nobody answered.
+    other = resolved_ticket(session, operator)
+    follow_up.follow_up(session, other, operator, FollowUpOutcome.UNREACHABLE, policy=policy, now=first)
+    follow_up.follow_up(session, other, operator, FollowUpOutcome.SATISFIED, policy=policy,
+                        now=first + dt.timedelta(minutes=1))
+    assert other.state == "closed" and other.rating == "satisfied"
