@@ -128,3 +128,16 @@ def test_a_finished_ticket_shows_its_deadline_without_a_countdown(client: TestCl
     finished = _deadline_line(client.get(f"/tickets/{bus.number}").text)
     assert not re.search(r"(剩|超期) \d", finished)
     assert "不再计时" in finished and str(bus.deadline.year) in finished
+
+
+def test_each_supervisor_badge_says_what_it_counts(client: TestClient) -> None:
+    login(client, "supervisor")
+    page = client.get("/supervisor").text
+
+    def head(name: str) -> str:
+        start = page.index(f'id="table-{name}"')
+        return page[start:page.index("</h2>", start)]
+
+    assert re.search(r'class="count">\d+</span><span class="count-word"> 件</span>', head("returned"))
+    assert '<span class="count-word"> 个单位</span>' in head("units")
+    assert 'class="count"' not in head("routing_feedback")

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from web.pages.supervisor import FIGURE, INT, RATE, SECONDS, TEXT, TIME, Table
+from sqlalchemy.orm import Session
+
+from dispatch import handover
+from dispatch.actors import Actor
+from dispatch.clock import local_date, utcnow
+from dispatch.reports import Period
+from dispatch.units import City
+from dispatch.vocabulary import EmergencyService
+from tests.dispatch.helpers import new_ticket
+from web.pages.supervisor import FIGURE, INT, RATE, SECONDS, TEXT, TIME, Table, figure_tables
 from web.pages.labels import local_time
 
 
@@ -36,3 +45,19 @@ def test_the_rows_are_written_as_html_with_text_escaped_links_and_actions() -> N
         '<tr><td colspan="2" class="empty">暂无</td></tr>'
     assert Table("e", "E", [("名称", TEXT), ("数", INT)], []).rows_html(lambda number, i: "") == \
         '<tr><td colspan="3" class="empty">暂无</td></tr>'
+
+
+def test_a_badge_counts_tickets_where_a_table_sums_them_and_says_what_it_counts(
+        session: Session, units: City, operator: Actor) -> None:
+    """即时转（按去向） lists the four destinations; with five tickets handed over its badge says
+    5 件, not 4; the units table says its count is of units."""
+    for service in (EmergencyService.POLICE,) * 3 + (EmergencyService.FIRE,) * 2:
+        handover.handover(session, new_ticket(session), operator, service)
+    session.flush()
+    today = local_date(utcnow())
+    tables = {t.name: t for t in figure_tables(session, Period(today, today)).tables}
+    handovers = tables["handovers"]
+    assert len(handovers.rows) == 4
+    assert (handovers.count, handovers.count_word) == (5, "件")
+    assert tables["units"].count_word == "个单位" and tables["categories"].count_word == "个分类"
+    assert not tables["routing_feedback"].counted     # a row per week and category: nothing to count

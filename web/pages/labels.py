@@ -361,6 +361,13 @@ DASHBOARD_TABLES_ZH: dict[str, tuple[str, tuple[str, ...]]] = {
 # The 督办情况 cell of the overdue and near-due lists: how often a ticket was escalated (the
 # scheduler's included) and when last, China time.
 ESCALATED_TIMES_ZH = "督办 {count} 次，最近 {at}"
+# What each dashboard table's count badge counts, said after it ("18 件"): tickets where the
+# table holds them or sums them (即时转 counts its tickets, not its destinations), else its rows.
+DASHBOARD_COUNT_WORDS_ZH = {
+    "returned": "件", "overdue": "件", "near_due": "件", "extensions": "件", "disputes_pending": "件",
+    "handovers": "件", "disputes": "件申请", "units": "个单位", "categories": "个分类", "daily": "天",
+    "sms_failed": "条短信",
+}
 # The rows of the tickets table ("工单总体"), in order: a figure's key and its name.
 DASHBOARD_TICKET_FIGURES_ZH = {
     "received": "受理", "answered": "直接办结", "transferred": "转办", "transfer_rate": "转办率",

@@ -31,7 +31,7 @@ from web.errors import status_of
 from web.messages import describe
 from web.pages import charts
 from web.pages.labels import (ALL_CALLS, CATEGORY_CHART_TITLE, CHANNEL_CHART_TITLE, DASHBOARD_TABLES_ZH,
-                              DASHBOARD_TICKET_FIGURES_ZH, ESCALATED_TIMES_ZH, NONE_YET, UNANSWERED_CALLS, UNCATEGORISED, label,
+                              DASHBOARD_COUNT_WORDS_ZH, DASHBOARD_TICKET_FIGURES_ZH, ESCALATED_TIMES_ZH, NONE_YET, UNANSWERED_CALLS, UNCATEGORISED, label,
                               local_time, percent, seconds, short_time, time_left)
 from web.pages.periods import PRESETS, parse_period, today_local
 from web.pages.site import Site
@@ -58,10 +58,18 @@ class Table:
     page_param: str | None = None           # the query parameter that turns its pages
     # Ticket numbers escalated within lifecycle.CONFIRM_AGAIN_WITHIN: their 督办 asks to confirm.
     recent: frozenset[str] = frozenset()
+    summed: int | None = None               # the column whose sum the badge counts (tickets per group)
 
     @property
     def count(self) -> int:
+        if self.summed is not None:
+            return sum(int(row[self.summed] or 0) for row in self.rows)
         return self.page.total if self.page is not None else len(self.rows)
+
+    @property
+    def count_word(self) -> str:
+        """What the count counts (件, 个单位…), said after the badge."""
+        return DASHBOARD_COUNT_WORDS_ZH.get(self.name, "")
 
     @staticmethod
     def align(kind: str) -> str:
@@ -181,10 +189,11 @@ def figure_tables(session: Session, period: Period, calls_policy: reports.CallPo
         _table("follow_up", (INT, INT, RATE, INT, INT, INT, INT, RATE),
                [[t["resolved"], t["followed_up"], t["follow_up_rate"], t["rated"], t["rated_phone"], t["rated_web"],
                  t["rated_sms"], t["satisfaction_rate"]]], counted=False),
-        _table("handovers", (TEXT, INT), [[label(service), n] for service, n in summary["handovers"].items()]),
+        _table("handovers", (TEXT, INT), [[label(service), n] for service, n in summary["handovers"].items()],
+               summed=1),
         _table("disputes", (TEXT, INT, INT, INT, INT),
                [[d["unit_name"], d["raised"], d["upheld"], d["refused"], d["raised"] - d["upheld"] - d["refused"]]
-                for d in summary["disputes"]]),
+                for d in summary["disputes"]], summed=1),
         _table("units", (TEXT, INT, INT, INT, INT, RATE, RATE, RATE, RATE, RATE, INT),
                [[u["unit_name"], u["received"], u["accepted"], u["returned"], u["resolved"],
                  u["successful_transfer_rate"], u["return_rate"], u["resolution_rate"], u["on_time_rate"],
@@ -194,7 +203,8 @@ def figure_tables(session: Session, period: Period, calls_policy: reports.CallPo
                                                                         key=lambda kv: -kv[1]["received"])]),
         _table("routing_feedback", (TEXT, TEXT, INT, RATE, RATE, RATE, RATE),
                [[f.week.isoformat(), f.category, f.proposals, f.acceptance_rate, f.automatic_share,
-                 f.corrected_share, f.returned_share] for f in routing_feedback.figures(session, period)]),
+                 f.corrected_share, f.returned_share] for f in routing_feedback.figures(session, period)],
+               counted=False),   # a row per week and category: a count of them says nothing
         _table("channels", (TEXT, INT, INT, RATE),
                [[label(c.channel), c.received, c.resolved, c.resolution_rate]
                 for c in queries.figures_by_channel(session, period)], counted=False),
