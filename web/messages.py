@@ -514,12 +514,12 @@ REPORT_TICKET_FIGURES = {
 }
 REPORT_CHANNELS_ZH = {"phone": "电话", "web": "网站", "sms": "短信"}  # in the rating channels' cell
 REPORT_UNITS_TITLE, REPORT_UNIT = "承办单位 By unit", "单位 unit"
-REPORT_UNIT_COLUMNS = (("received", "受理"), ("return_rate", "退单率"), ("resolution_rate", "办结率"),
+REPORT_UNIT_COLUMNS = (("received", "转办"), ("return_rate", "退单率"), ("resolution_rate", "办结率"),
                        ("on_time_rate", "按期办结率"), ("satisfaction_rate", "满意率"), ("overdue", "超期"))
 REPORT_CATEGORIES_TITLE, REPORT_CATEGORY = "类别 By category", "类别 category"
 REPORT_CATEGORY_COLUMNS = (("received", "受理"), ("resolution_rate", "办结率"), ("on_time_rate", "按期办结率"),
                            ("satisfaction_rate", "满意率"), ("overdue", "超期"))
-REPORT_NO_CATEGORY = "（未分类）"
+REPORT_NO_CATEGORY = "未分类"
 REPORT_CALLS_TITLE = "话务 Calls"
 REPORT_CALL_FIGURES = {
     "offered": "呼入 offered", "answered": "接听 answered", "abandoned": "放弃 abandoned",

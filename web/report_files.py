@@ -22,8 +22,8 @@ from dispatch.reports import Period
 from web import report_pdf
 from web.pages import charts
 from web.pages.labels import (LABELS_ZH, REPORT_NO_PDF, REPORT_PDF_FAILED, REPORT_PDF_OFF, REPORT_ZH,
-                              SERVICE_LEVEL_SECONDS, UNCATEGORISED, local_time, percent, report_section, report_title,
-                              report_word, seconds)
+                              SERVICE_LEVEL_SECONDS, UNCATEGORISED, local_time, percent, report_column, report_section,
+                              report_table, report_title, report_word, seconds)
 from web.pages.site import TEMPLATES_DIR
 from web.services import Services
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(word=report_word, section=report_section)
+    env.filters.update(word=report_word, section=report_section, table_title=report_table)
     return env
 
 
@@ -67,11 +67,17 @@ def csv_cell(value: Any, kind: str) -> Any:
     return value
 
 
-def heading(key: str, kind: str, section: dict[str, Any]) -> str:
-    word = report_word(key)
+def heading(key: str, kind: str, section: dict[str, Any], table: str = "") -> str:
+    word = report_column(table, key)
     if key == "service_level":
         word += SERVICE_LEVEL_SECONDS.format(seconds=section.get('figures', {}).get('service_level_seconds', 20))
     return word + ("(%)" if kind == "rate" else "")
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A row's value before its kind words it: a ticket the catalogue has not placed is 未分类
+    in the table as in the chart beside it (stored as "")."""
+    return UNCATEGORISED if key == "category" and not value else value
 
 
 def _charts(section: dict[str, Any]) -> list[Markup]:
@@ -89,9 +95,11 @@ def _charts(section: dict[str, Any]) -> list[Markup]:
 def render_html(data: dict[str, Any], *, unit_name: str | None = None) -> str:
     sections = [{"key": s["key"], "charts": _charts(s), "figures": s.get("figures", {}),
                  "previous": s.get("previous"),
-                 "tables": [{"name": t["name"], "headings": [heading(k, kind, s) for k, kind in t["columns"]],
+                 "tables": [{"name": t["name"],
+                             "headings": [heading(k, kind, s, t["name"]) for k, kind in t["columns"]],
                              "numeric": [kind in ("int", "rate", "seconds", "number") for _, kind in t["columns"]],
-                             "rows": [[cell(v, kind) for v, (_, kind) in zip(row, t["columns"])] for row in t["rows"]]}
+                             "rows": [[cell(_shown(k, v), kind) for v, (k, kind) in zip(row, t["columns"])]
+                                      for row in t["rows"]]}
                             for t in s.get("tables", [])]}
                 for s in data["sections"]]
     title = report_title(data["kind"], data["since"], data["until"])
@@ -116,9 +124,9 @@ def render_csv(data: dict[str, Any]) -> str:
             if table["name"] != section["key"]:
                 named += f" / {report_section(table['name'])}"
             writer.writerow([named])
-            writer.writerow([heading(k, kind, section) for k, kind in table["columns"]])
+            writer.writerow([heading(k, kind, section, table["name"]) for k, kind in table["columns"]])
             for row in table["rows"]:
-                writer.writerow([csv_cell(v, kind) for v, (_, kind) in zip(row, table["columns"])])
+                writer.writerow([csv_cell(_shown(k, v), kind) for v, (k, kind) in zip(row, table["columns"])])
     return out.getvalue()
 
 

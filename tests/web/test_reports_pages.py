@@ -219,3 +219,31 @@ def test_reports_are_made_by_default_under_hotline_serve_and_can_be_turned_off()
     finally:
         services.close()
 
+
+
+def test_a_report_words_its_tables_as_its_charts_and_the_dashboard_do() -> None:
+    """未分类 in the category table as in its chart (not —), 工单 as a section once with its
+    figures table under 工单总体, and a unit's transfers headed 转办 as on /supervisor."""
+    tickets = [["received", "int"], ["answered_at_intake", "int"]]
+    categories = [["category", "text"], ["received", "int"], ["resolution_rate", "rate"]]
+    units = [["unit", "text"], ["received", "int"], ["accepted", "int"]]
+    data = {"kind": "day", "since": "2026-12-06", "until": "2026-12-06", "generated_at": utcnow().isoformat(),
+            "sections": [{"key": "tickets", "figures": {},
+                          "tables": [{"name": "tickets", "columns": tickets, "rows": [[12, 3]]},
+                                     {"name": "categories", "columns": categories,
+                                      "rows": [["城乡建设 / 路灯", 7, 0.5], ["", 5, None]]}],
+                          "charts": [{"kind": "bars", "name": "categories",
+                                      "items": [["城乡建设 / 路灯", 7], ["", 5]]}]},
+                         {"key": "units", "tables": [{"name": "units", "columns": units, "unit_ids": [3],
+                                                      "rows": [["住建局", 9, 8]]}]}]}
+    page = report_files.render_html(data)
+    table = page[page.index('id="table-categories"'):]
+    table = table[:table.index("</table>")]
+    assert "<td>未分类</td>" in table and "<td>—</td>" not in table
+    chart = page[page.index('<section id="section-tickets">'):page.index('id="table-tickets"')]
+    assert "未分类" in chart
+    assert page.count(">工单<") == 1 and "<h3>工单总体</h3>" in page
+    unit_table = page[page.index('id="table-units"'):]
+    assert "<th class=\"num\">转办</th>" in unit_table and ">受理<" not in unit_table
+    rows = report_files.render_csv(data).splitlines()
+    assert "未分类,5," in rows and "承办单位,转办,签收" in rows

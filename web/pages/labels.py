@@ -300,6 +300,11 @@ REPORT_ZH = {  # columns, figures and row labels
     "tier": "档次", "score": "考核得分", "response_rate": "响应率", "place": "地点", "expected": "日常水平（件/日）",
     "hotspot_score": "热度得分", "month": "月份", "not_yet_due": "未到期", "A": "好", "B": "较好", "C": "一般", "D": "差", "none": "不定档",
 }
+# A table's own heading where its name would repeat its section's (工单 under 工单), and a
+# column worded by its table where the key alone would say something else: a unit's
+# "received" counts the transfers it got (转办, as on /supervisor), not tickets received.
+REPORT_TABLES_ZH = {"tickets": "工单总体"}
+REPORT_TABLE_COLUMNS_ZH = {("units", "received"): "转办"}
 REPORT_NO_PDF = "本报告没有 PDF：服务器上未找到 PDF 生成工具（chromium 与 Playwright），HTML 与 CSV 照常生成。"
 REPORT_PDF_OFF = "本报告没有 PDF：HOTLINE_REPORT_PDF=off。"
 REPORT_PDF_FAILED = "本报告没有 PDF：生成 PDF 时出错，HTML 与 CSV 照常生成。"
@@ -313,6 +318,14 @@ def report_word(key: str) -> str:
 
 def report_section(key: str) -> str:
     return REPORT_SECTIONS_ZH.get(key) or report_word(key)
+
+
+def report_table(name: str) -> str:
+    return REPORT_TABLES_ZH.get(name) or report_section(name)
+
+
+def report_column(table: str, key: str) -> str:
+    return REPORT_TABLE_COLUMNS_ZH.get((table, key)) or report_word(key)
 
 
 def report_title(kind: str, since: str, until: str) -> str:
