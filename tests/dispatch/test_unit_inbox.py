@@ -109,7 +109,7 @@ def test_an_own_line_shows_its_escalations_and_latest_forward_a_part_neither(
     ticket = _transfer(session, operator, "housing", deadline=now + dt.timedelta(days=2), co=("transport",), now=now)
     lifecycle.accept(session, ticket, housing, now=now)
     for n in range(2):
-        lifecycle.escalate(session, ticket, supervisor, f"请尽快办理（第{n + 1}次）", now=now)
+        lifecycle.escalate(session, ticket, supervisor, f"请尽快办理（第{n + 1}次）", now=now, again=True)
     forwarding.forward(session, ticket, housing, unit_by_code(session, "gas"), now=now)
     co_handling.return_part(session, ticket, gas, "非公司管网", now=now)
     forwarding.forward(session, ticket, housing, unit_by_code(session, "gas"), now=now)
