@@ -18,7 +18,7 @@ FIELDS_ZH: dict[str, str] = {
     "body": "诉求内容", "title": "标题", "phone": "联系电话", "name": "姓名", "location": "地点",
     "type": "诉求类型", "urgency": "紧急程度", "confidential": "是否保密",
     "reason": "理由", "reply": "答复内容", "note": "说明", "unit": "承办单位", "into": "主工单号",
-    "working_days": "延期天数", "days": "天数", "approve": "审批决定", "rating": "回访结果",
+    "working_days": "延期天数", "days": "天数", "approve": "审批决定", "again": "确认再次督办", "rating": "回访结果",
     "to": "即时转对象", "flag_number": "恶意号码标记", "phrases": "关键词", "expected_version": "页面版本",
     "username": "用户名", "password": "密码", "user": "账号", "state": "工单状态", "page": "页码",
     "since": "开始日期", "until": "结束日期", "month": "月份", "path": "地址", "city": "城市配置", "catalogue": "派单目录配置", "taxonomy": "派单目录分类表", "category": "派单目录类别", "level": "目录层级", "terms": "匹配关键词", "deadline_class": "时限类别", "deadlines": "时限配置",
