@@ -64,12 +64,6 @@ def follow_up(session: Session, ticket: Ticket, actor: Actor, outcome: FollowUpO
     return event
 
 
-# A resolved ticket with a number to call. One without (a web request that left none) has
-# nothing for the phone queue: its citizen rates on the status page, or it closes as not rated
-# after close_after, which keeps 回访率 = (rated + unreachable) / resolved meaning calls that
-# were made (marking it 未接通 would count a call nobody could place as a follow-up).
-_CALLABLE = and_(Ticket.phone.is_not(None), Ticket.phone != "")
-_NO_PHONE = or_(Ticket.phone.is_(None), Ticket.phone == "")
 def _check_spread(session: Session, ticket: Ticket, policy: FollowUpPolicy, now: dt.datetime) -> None:
     """An unanswered call recorded within policy.retry_after of the last one (since the
     ticket's latest resolution) is refused, saying when the next may be recorded."""
@@ -85,6 +79,12 @@ def _check_spread(session: Session, ticket: Ticket, policy: FollowUpPolicy, now:
                        next=(last + policy.retry_after).astimezone(CHINA).strftime("%H:%M"))
 
 
+# A resolved ticket with a number to call. One without (a web request that left none) has
+# nothing for the phone queue: its citizen rates on the status page, or it closes as not rated
+# after close_after, which keeps 回访率 = (rated + unreachable) / resolved meaning calls that
+# were made (marking it 未接通 would count a call nobody could place as a follow-up).
+_CALLABLE = and_(Ticket.phone.is_not(None), Ticket.phone != "")
+_NO_PHONE = or_(Ticket.phone.is_(None), Ticket.phone == "")
 _DUE = select(Ticket).where(Ticket.state == State.RESOLVED.value, _CALLABLE).order_by(Ticket.resolved_at, Ticket.id)
 DUE_PER_PAGE = 10
 
