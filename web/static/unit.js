@@ -29,7 +29,17 @@
   var connected = false;
   var source = new EventSource(box.dataset.live);
   source.addEventListener("notices", function () { notices(); figures(); });
-  source.addEventListener("tickets", figures);
+  // Some ticket in the city changes many times a minute at busy hours, and every open inbox
+  // hears of each: for those the counts are fetched at most once every few seconds (the first
+  // at once, the last after the pause). A notice to this unit fetches them at once.
+  var TICKETS_EVERY_MS = 5000, lastTickets = 0, waiting = null;
+  function ticketsChanged() {
+    if (waiting) return;
+    var wait = lastTickets + TICKETS_EVERY_MS - Date.now();
+    if (wait <= 0) { lastTickets = Date.now(); figures(); return; }
+    waiting = setTimeout(function () { waiting = null; lastTickets = Date.now(); figures(); }, wait);
+  }
+  source.addEventListener("tickets", ticketsChanged);
   source.addEventListener("hello", function () {
     if (connected) { notices(); figures(); }
     connected = true;
