@@ -2,7 +2,6 @@
 the modules that say them: one place to read and change what people are told."""
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from dispatch import routing, unit_admin
 from dispatch.errors import InvalidInput
 from dispatch.units import City
+from tests.inline_words import chinese_constants
 
 ROOT = Path(__file__).resolve().parents[2]
 # Modules whose words were moved: their problem messages and reasons, word for word as before.
@@ -18,23 +18,9 @@ WORDLESS = ("dispatch/unit_admin.py", "dispatch/routing.py")
 _CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                found.add(id(first.value))
-    return found
-
-
 @pytest.mark.parametrize("path", WORDLESS)
 def test_a_module_says_its_chinese_words_through_the_label_modules(path: str) -> None:
-    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
-    docstrings = _docstrings(tree)
-    inline = [f"{path}:{node.lineno}: {node.value!r}" for node in ast.walk(tree)
-              if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-              and _CHINESE.search(node.value)]
+    inline = [f"{path}:{line}: {text!r}" for line, text in chinese_constants(ROOT / path, _CHINESE)]
     assert not inline, "\n".join(inline)
 
 

@@ -107,15 +107,9 @@ def test_a_reply_that_fits_is_sent_whole_without_a_pointer() -> None:
 def test_the_citizens_sentences_are_in_the_vocabulary_not_written_inline() -> None:
     """Reviewed with the other sentences (dispatch/vocabulary.py): notifications.py fills
     them and writes no Chinese of its own (comments aside)."""
-    import ast
-    import re
     from pathlib import Path
 
-    tree = ast.parse(Path(texts.__file__).read_text(encoding="utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node)}
-    chinese = re.compile("[\u4e00-\u9fff]")
-    inline = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and id(node) not in docstrings
-              and isinstance(node.value, str) and chinese.search(node.value)]
-    assert inline == []
+    from tests.inline_words import chinese_constants
+
+    assert chinese_constants(Path(texts.__file__)) == []
     assert texts.REPLY_EMPTY == "【12345】请直接发送您要反映的问题，我们将为您登记受理。"

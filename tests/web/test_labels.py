@@ -2,14 +2,12 @@
 its label modules only."""
 from __future__ import annotations
 
-import ast
-import re
 from pathlib import Path
 
+from tests.inline_words import chinese_constants
 from web.pages.labels import actor_label
 
 WEB = Path(__file__).resolve().parents[2] / "web"
-CHINESE = re.compile(r"[\u4e00-\u9fff]")
 # Where the Chinese words of the interface live.
 LABEL_MODULES = {"messages.py", "pages/labels.py"}
 # Modules whose Chinese is no interface word, and why.
@@ -24,17 +22,7 @@ GLOSSED = {
 
 
 def _chinese_strings(path: Path) -> list[str]:
-    """The string constants holding Chinese, docstrings left out."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                docstrings.add(id(first.value))
-    return [f"{path.relative_to(WEB)}:{node.lineno}: {node.value[:40]!r}" for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-            and CHINESE.search(node.value)]
+    return [f"{path.relative_to(WEB)}:{line}: {text[:40]!r}" for line, text in chinese_constants(path)]
 
 
 def test_the_web_package_writes_its_chinese_words_in_the_label_modules_only() -> None:
