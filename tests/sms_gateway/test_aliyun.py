@@ -200,14 +200,21 @@ def test_a_resend_asks_query_send_details_first_and_does_not_send_twice(
     assert row.provider_sid == f"out:{row.id}"  # QuerySendDetails gives no BizId ...
 
 
-def test_a_receipt_replaces_the_placeholder_id_of_a_reconciled_message(
-        sessions: sessionmaker[Session]) -> None:
+def _claimed(sessions: sessionmaker[Session]) -> outbox.Claim:
+    """A ticket's first text, claimed by a worker that has not sent it yet."""
     outbox.install(sessions)
     with sessions.begin() as session:
         new_ticket(session, phone=CITIZEN)
     with sessions.begin() as session:
         claim = outbox.claim_next(session, FAST)
-        assert claim is not None
+    assert claim is not None
+    return claim
+
+
+def test_a_receipt_replaces_the_placeholder_id_of_a_reconciled_message(
+        sessions: sessionmaker[Session]) -> None:
+    claim = _claimed(sessions)
+    with sessions.begin() as session:
         outbox.mark_submitted(session, claim.id, f"out:{claim.id}", "sent")
     with sessions.begin() as session:
         outbox.apply_delivery_status(session, provider_sid="123456^0", status="delivered", error_code=None,
@@ -272,12 +279,7 @@ def test_a_receipt_pushed_while_the_send_is_being_recorded_is_kept(sessions: ses
     the worker writes last, and used to write its older "sent" over the receipt."""
     if sessions.kw["bind"].dialect.name != "postgresql":
         pytest.skip("SQLite runs one writing transaction at a time: the two cannot cross")
-    outbox.install(sessions)
-    with sessions.begin() as session:
-        new_ticket(session, phone=CITIZEN)
-    with sessions.begin() as session:
-        claim = outbox.claim_next(session, FAST)
-        assert claim is not None
+    claim = _claimed(sessions)
     engine = sessions.kw["bind"]
     reads_row = "FROM sms_outbox \nWHERE sms_outbox.id ="
     recorded: list[str] = []
