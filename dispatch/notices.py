@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, exists, func, literal_column, or_, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, exists, func, literal_column, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -253,9 +253,12 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
     if unit_id is not None:
         statement = statement.where(Notice.unit_id == unit_id)
     if unread_only:   # as the unit's page counts them: not those about a ticket done with
-        about = Ticket.__table__.alias("about")
-        done = exists().where(about.c.id == Notice.ticket_id, _done(about, Notice.unit_id))
-        statement = statement.where(Notice.read_at.is_(None), ~done)
+        if unit_id is None:
+            about = Ticket.__table__.alias("about")
+            done = exists().where(about.c.id == Notice.ticket_id, _done(about, Notice.unit_id))
+            statement = statement.where(Notice.read_at.is_(None), ~done)
+        else:
+            statement = statement.where(Notice.id.in_(_unread_statement().params(unit=unit_id)))
     found = page_of(session, statement, page, page_size, count_limit=count_limit)
     ids = [n.id for n in found.items if n.ticket_id is not None]
     about = Ticket.__table__.alias("about")
@@ -297,14 +300,29 @@ def _done(tickets: Any, unit_id: Any) -> Any:
     return or_(tickets.c.state.in_(_FINISHED), _left_unit(tickets, unit_id))
 
 
+def _unread_statement() -> Any:
+    """The unit's unread notices that still ask something of it, as three parts: about a ticket
+    it holds, about one whose part it owes, about no ticket. Each starts from the unit's open
+    work (its unfinished tickets, its owed parts), so the cost follows the unit's own tickets
+    and notices; one OR over all tickets let PostgreSQL hash every ticket of the city."""
+    unit = bindparam("unit")
+    about = Ticket.__table__.alias("about")
+    part = Transfer.__table__.alias("part")
+    unread = and_(Notice.unit_id == unit, Notice.read_at.is_(None))
+    unfinished = about.c.state.not_in(_FINISHED)
+    held = select(Notice.id).join(about, about.c.id == Notice.ticket_id) \
+        .where(unread, about.c.unit_id == unit, unfinished)
+    owed = select(Notice.id).join(about, about.c.id == Notice.ticket_id) \
+        .where(unread, about.c.unit_id.is_distinct_from(unit), unfinished,
+               exists().where(part.c.unit_id == unit, part.c.ticket_id == about.c.id, parts.owed(part)))
+    loose = select(Notice.id).where(unread, Notice.ticket_id.is_(None))
+    return union_all(held, owed, loose)
+
+
 def _latest_statement() -> Select[Any]:
     # Unread ones counted up to COUNT_LIMIT ("1000+"): a unit that never marks them read
     # gathers one a ticket, hundreds of thousands in a big city.
-    about = Ticket.__table__.alias("about")
-    unread = select(Notice.id).outerjoin(about, about.c.id == Notice.ticket_id) \
-        .where(Notice.unit_id == bindparam("unit"), Notice.read_at.is_(None),
-               or_(Notice.ticket_id.is_(None), ~_done(about, Notice.unit_id))) \
-        .limit(bindparam("upto", type_=Integer)).subquery()
+    unread = _unread_statement().limit(bindparam("upto", type_=Integer)).subquery()
     return (select(Notice.id, Notice.unit_id, Ticket.number, Notice.kind, Notice.text, Notice.created_at,
                    Notice.read_at, func.coalesce(Ticket.state.in_(_FINISHED), False),
                    and_(Ticket.id.is_not(None), _left_unit(Ticket.__table__, Notice.unit_id)),
