@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from dispatch.limits import FORM_WINDOW
 from dispatch.rate_counters import Limit
-from tests.web.pages_support import client_for, csrf
+from tests.web.pages_support import client_for, csrf, login
 from tests.web.server import ServerThread
 from web.app import create_app
 from web.auth import CSRF_COOKIE
@@ -345,6 +345,26 @@ def test_the_board_says_in_plain_words_that_the_hotline_answered_a_case_itself(c
     board = client.get("/board").text
     case = board[board.index("社保卡补办"):].split("</li>")[0]  # the demo's answered consultation
     assert "由热线直接答复" in case and "直接办结" not in board
+
+
+def test_the_board_names_its_unit_figures_in_plain_words_and_says_what_each_counts(client: TestClient) -> None:
+    """转办 and 退单率 are the hotline's own names (DESIGN.md); a citizen reads plain words, each
+    with what it counts, and the staff pages keep the hotline's names."""
+    board = client.get("/board", params={"days": "30"}).text
+    head = board[board.index('id="unit-table"'):].split("</thead>")[0]
+    headers = re.findall(r'<th class="num" title="([^"]+)">([^<]+)</th>', head)
+    assert [name for _, name in headers] == ["收到工单", "接收比例", "退回比例"], head
+    assert all(meaning for meaning, _ in headers)
+    legend = board[board.index('id="unit-table-legend"'):].split("</p>")[0]
+    for meaning, name in headers:
+        assert f"<b>{name}</b>：{meaning}" in legend
+    rates = board[board.index('class="rates"'):].split("</ul>")[0]
+    assert 'title="本时段受理的工单中，交给承办单位办理（至少一次）的比例">交承办单位比例 <b id="rate-transfer">' in rates
+    for internal in ("转办", "退单", "签收"):
+        assert internal not in board[board.index('id="board-panel"'):], internal
+    login(client, "supervisor")
+    staff = client.get("/supervisor").text
+    assert "退单率" in staff and "成功转办率" in staff
 
 
 def test_the_board_masks_every_number_in_a_reply_and_the_status_page_keeps_the_call_back_numbers(

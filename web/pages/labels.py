@@ -178,6 +178,17 @@ RATED_CLOSED = "本工单已办结关闭。"
 # A case on the public board that no unit handled: the operator answered it on the call
 # (直接办结 is the hotline's word).
 ANSWERED_BY_HOTLINE = "由热线直接答复"
+# The public board's unit table and rates, in a citizen's words, each with what it counts
+# (DESIGN.md's definitions; the unit's own as the README's unit figures). 转办, 成功转办率 and
+# 退单率 are the hotline's names for them, which the staff pages keep.
+BOARD_WORDS_ZH: dict[str, tuple[str, str]] = {
+    "transfer_rate": ("交承办单位比例", "本时段受理的工单中，交给承办单位办理（至少一次）的比例"),
+    "received": ("收到工单", "本时段受理的工单中，交给该单位办理的件数（含协办和上级单位转交的部分）"),
+    "successful_transfer_rate": ("接收比例", "该单位收到的工单中，确认接收、开始办理的比例"),
+    "return_rate": ("退回比例", "该单位收到的工单中，认为不归本单位办理、退回热线重新安排的比例"),
+}
+BOARD_FEW = "收到工单少于 10 件的单位标为“样本少”，列在后面，不参与排名。比率以本时段受理的工单计，截至当前。"
+BOARD_NO_UNITS = "本时段暂无交承办单位办理的工单"
 STATUS_FORM_EXPIRED = "页面已过期，请再点击一次“查询”。"
 RATING_FORM_EXPIRED = "页面已过期，评价还没有提交：您的选择和意见已保留，请再点击一次“提交评价”。"
 

@@ -54,7 +54,8 @@ def make_templates() -> Jinja2Templates:
                        unit_fields=labels.UNIT_FIELDS_ZH,
                        kept_form_restored=labels.KEPT_FORM_RESTORED, kept_form_elsewhere=labels.KEPT_FORM_ELSEWHERE,
                        rated_unsatisfied=labels.RATED_UNSATISFIED, rated_closed=labels.RATED_CLOSED,
-                       answered_by_hotline=labels.ANSWERED_BY_HOTLINE)
+                       answered_by_hotline=labels.ANSWERED_BY_HOTLINE, board_words=labels.BOARD_WORDS_ZH,
+                       board_few=labels.BOARD_FEW, board_no_units=labels.BOARD_NO_UNITS)
     env.trim_blocks = env.lstrip_blocks = True
     return templates
 
