@@ -60,3 +60,36 @@ def test_the_inbox_counts_change_in_the_open_page_when_a_ticket_is_transferred_t
     assert int(total.inner_text()) == before_total + 1
     assert page.evaluate("window.notReloaded") is True
     assert page.locator("#inbox-counts li[aria-current='true'] a[data-show='']").count() == 1
+
+
+def test_the_inbox_table_follows_the_units_tickets_in_the_open_page_keeping_its_filter_and_typing(
+        new_context: Any, site: Any) -> None:
+    server, services = site
+    page = login(new_context(), server.url, "housing")
+    page.goto(f"{server.url}/unit?show=new")
+    rows = page.locator("#inbox tbody")
+    page.fill("input[name=q]", "半截的搜索")   # typed, not sent
+    page.evaluate("window.notReloaded = true")
+    page.wait_for_timeout(300)  # the page's stream is open before the ticket moves
+    with services.sessions() as session:
+        bus = session.scalars(select(Ticket).where(Ticket.title == BUS)).one()
+        noise = session.scalars(select(Ticket).where(Ticket.title == NOISE)).one()
+        housing = unit_by_code(session, "housing")
+    assert bus.number not in rows.inner_text()
+    # Transferred by the domain alone, as another process would: no notice, only a ticket change.
+    services.run_sync(lambda s: lifecycle.transfer(s, s.get(Ticket, bus.id), unit_by_code(s, "housing"),
+                                                   Actor(label="operator", role=Role.OPERATOR)))
+    page.locator(f"#inbox tbody a[href='/tickets/{bus.number}']").first.wait_for(timeout=5_000)   # pushed
+    # Ecology's ticket changes too: the city-wide news never brings another unit's ticket.
+    services.run_sync(lambda s: lifecycle.escalate(s, s.get(Ticket, noise.id), Actor(label="supervisor", role=Role.SUPERVISOR),
+                                                   "请尽快办理。"))
+    # The ticket leaves the unit (退单): gone from the open table within the 5 s pause for city-wide news.
+    services.run_sync(lambda s: lifecycle.return_ticket(
+        s, s.get(Ticket, bus.id), Actor(label="housing", role=Role.UNIT_STAFF, unit_id=housing.id), "不属于本单位职责"))
+    page.wait_for_function(f"!document.querySelector('#inbox tbody').textContent.includes('{bus.number}')",
+                           timeout=10_000)
+    assert noise.number not in rows.inner_text()
+    assert page.evaluate("window.notReloaded") is True
+    assert page.url.endswith("/unit?show=new")
+    assert page.input_value("input[name=q]") == "半截的搜索"
+    assert page.locator("#inbox-counts li[aria-current='true'] a[data-show='new']").count() == 1

@@ -128,6 +128,34 @@ def test_the_inbox_counts_come_alone_for_the_page_to_refresh_them(client: TestCl
     assert client.get("/unit/counts", follow_redirects=False).status_code in (303, 403)
 
 
+def _tbody(html: str) -> str:
+    found = re.search(r'<table class="list" id="inbox">.*?<tbody>(.*?)</tbody>', html, re.S)
+    assert found, html
+    return found.group(1)
+
+
+def test_the_inbox_rows_come_alone_for_the_page_at_its_filter_and_only_ever_the_units_own(
+        client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)   # ecology's
+    login(client, "ecology")
+    page = client.get("/unit").text
+    assert 'data-rows="/unit/rows?page=1"' in page
+    rows = client.get("/unit/rows").text
+    assert _tbody(rows) == _tbody(page) and noise.number in _tbody(rows)
+    new = client.get("/unit", params={"show": "new"}).text
+    assert 'data-rows="/unit/rows?show=new&amp;page=1"' in new
+    assert _tbody(client.get("/unit/rows", params={"show": "new"}).text) == _tbody(new)
+    assert noise.number not in _tbody(new)   # in progress: not waiting to be accepted
+    # The unit is the signed-in one's: no address names another.
+    login(client, "housing")
+    for asked in ({}, {"unit": "ecology"}, {"unit_id": str(noise.unit_id)}, {"q": noise.number}):
+        assert noise.number not in client.get("/unit/rows", params=asked).text, asked
+    login(client, "operator")
+    assert client.get("/unit/rows", follow_redirects=False).status_code in (303, 403)
+    client.cookies.clear()
+    assert client.get("/unit/rows", follow_redirects=False).status_code == 303
+
+
 def test_the_api_lists_notices_by_role(client: TestClient, services: Services) -> None:
     noise = ticket_titled(services, NOISE)
     _chase_past_deadline(services, noise)

@@ -141,22 +141,49 @@ def _inbox_reads(request: Request, user: StaffIdentity, session: Session) -> tup
                                                           services.deadline_classes(), with_lines=False)
 
 
-async def inbox(request: Request) -> Response:
-    site: Site = request.app.state.site
-    user = request.state.user
-    page, show = _page_asked(request), _show_asked(request)
-    services, unit_id = site.services, user.unit_id
-    changes, context = request.state.reads or await services.read(lambda s: _inbox_reads(request, user, s))
-    # The lines from the process's figures cache, at the marker read with the rest.
+async def _with_lines(site: Site, unit_id: int, page: int, show: str | None, changes: tuple[int, int],
+                      context: dict[str, Any]) -> dict[str, Any]:
+    """`context` and the inbox's lines, from the process's figures cache at the marker
+    `changes` read with the rest: the page and its rows alone share them."""
     rows = site.templates.get_template("_inbox_rows.html").render
-    context |= await site.figures.get(("inbox", unit_id, page, show), changes, lambda now: services.read(
+    context |= await site.figures.get(("inbox", unit_id, page, show), changes, lambda now: site.services.read(
         lambda session: inbox_lines(session, unit_id, page, now=now, unit_names=context["unit_names"],
                                     classes=context["deadline_classes"], render=rows, show=show)))
     if context["inbox_rows"] is None:   # a slot in a text: the rows rendered for this request
         context["inbox_rows"] = RenderedRows(rows, context)
+    return context
+
+
+async def inbox(request: Request) -> Response:
+    site: Site = request.app.state.site
+    user = request.state.user
+    page, show = _page_asked(request), _show_asked(request)
+    changes, context = request.state.reads or await site.services.read(lambda s: _inbox_reads(request, user, s))
+    context = await _with_lines(site, user.unit_id, page, show, changes, context)
     context["done"] = request.query_params.get("done")
     context["shown_label"] = INBOX_SHOWN_ZH.get(show or "", "")
     return site.render(request, "unit.html", context)
+
+
+def _rows_reads(request: Request, user: StaffIdentity, session: Session) -> tuple[tuple[int, int], dict[str, Any]]:
+    """What the rows alone read besides their lines: the change marker and the units' names."""
+    services = request.app.state.services
+    return queries.figures_marker(session), {"unit_names": services.units.names(session),
+                                             "deadline_classes": services.deadline_classes(),
+                                             "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
+                                             "inbox_states": INBOX_STATES_ZH}
+
+
+async def rows_panel(request: Request) -> Response:
+    """The inbox's table rows and pager alone, at the page and filter asked (?page=, ?show=),
+    fetched again by the page as its counts are. Always the signed-in unit's own lines: the
+    unit comes from the staff session, never from the address."""
+    site: Site = request.app.state.site
+    user = request.state.user
+    page, show = _page_asked(request), _show_asked(request)
+    changes, context = request.state.reads or await site.services.read(lambda s: _rows_reads(request, user, s))
+    context = await _with_lines(site, user.unit_id, page, show, changes, context)
+    return site.render(request, "_inbox_list.html", context)
 
 
 async def notices_panel(request: Request) -> Response:
@@ -206,6 +233,7 @@ async def mark_read(request: Request) -> Response:
 
 routes = [Route("/unit", staff_only(inbox, UNIT_ROLES, reads=_inbox_reads), methods=["GET"]),
           Route("/unit/counts", staff_only(counts_panel, UNIT_ROLES), methods=["GET"]),
+          Route("/unit/rows", staff_only(rows_panel, UNIT_ROLES, reads=_rows_reads), methods=["GET"]),
           Route("/unit/notices", staff_only(notices_panel, UNIT_ROLES), methods=["GET"]),
           Route("/unit/notices/events", staff_only(notices_events, UNIT_ROLES), methods=["GET"]),
           Route("/unit/notices/read", staff_only(mark_read, UNIT_ROLES), methods=["POST"])]

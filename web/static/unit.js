@@ -1,13 +1,15 @@
-// The unit inbox's notices and counts: fetched again when the server says a unit was told
-// something new ("notices") or a ticket changed ("tickets"), and after the stream reconnects
-// (what changed while it was down was not said).
+// The unit inbox's notices, counts and table: fetched again when the server says a unit was
+// told something new ("notices") or a ticket changed ("tickets"), and after the stream
+// reconnects (what changed while it was down was not said).
 (function () {
   "use strict";
   var box = document.getElementById("notices");
   var counts = document.getElementById("inbox-counts");
+  var list = document.getElementById("inbox-list");
   if (!box || !box.dataset.live || !window.EventSource) return;
+  function replaceAll(target, html) { target.innerHTML = html; }
   // One fetch at a time per panel; news during it fetches once more after it.
-  function refresher(target, url) {
+  function refresher(target, url, put) {
     var pending = false, again = false;
     function refresh() {
       if (!target || !url) return;
@@ -15,7 +17,7 @@
       pending = true;
       fetch(url, {cache: "no-store", credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-        .then(function (html) { target.innerHTML = html; })
+        .then(function (html) { (put || replaceAll)(target, html); })
         .catch(function () {})
         .then(function () {
           pending = false;
@@ -24,24 +26,47 @@
     }
     return refresh;
   }
+  // The table's rows and pager only, and only when they differ: the rest of the page (the
+  // search box, a horizontally scrolled table) stays as the user left it, and a row's link
+  // that had the keyboard focus gets it back.
+  function putRows(target, html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html");
+    var body = target.querySelector("#inbox tbody"), freshBody = fresh.querySelector("#inbox tbody");
+    if (body && freshBody && body.innerHTML !== freshBody.innerHTML) {
+      var focused = document.activeElement;
+      var href = focused && focused !== body && body.contains(focused) ? focused.getAttribute("href") : null;
+      body.innerHTML = freshBody.innerHTML;
+      if (href) {
+        var link = Array.prototype.find.call(body.querySelectorAll("a[href]"),
+                                             function (a) { return a.getAttribute("href") === href; });
+        if (link) link.focus();
+      }
+    }
+    var pager = target.querySelector("#inbox-pager"), freshPager = fresh.querySelector("#inbox-pager");
+    if (freshPager && !pager) target.appendChild(document.importNode(freshPager, true));
+    else if (pager && !freshPager) pager.remove();
+    else if (pager && pager.outerHTML !== freshPager.outerHTML) pager.replaceWith(document.importNode(freshPager, true));
+  }
   var notices = refresher(box, box.dataset.panel);
   var figures = refresher(counts, counts && counts.dataset.counts);
+  var rows = refresher(list, list && list.dataset.rows, putRows);
+  function inbox() { figures(); rows(); }
   var connected = false;
   var source = new EventSource(box.dataset.live);
-  source.addEventListener("notices", function () { notices(); figures(); });
+  source.addEventListener("notices", function () { notices(); inbox(); });
   // Some ticket in the city changes many times a minute at busy hours, and every open inbox
-  // hears of each: for those the counts are fetched at most once every few seconds (the first
-  // at once, the last after the pause). A notice to this unit fetches them at once.
+  // hears of each: for those the counts and rows are fetched at most once every few seconds
+  // (the first at once, the last after the pause). A notice to this unit fetches them at once.
   var TICKETS_EVERY_MS = 5000, lastTickets = 0, waiting = null;
   function ticketsChanged() {
     if (waiting) return;
     var wait = lastTickets + TICKETS_EVERY_MS - Date.now();
-    if (wait <= 0) { lastTickets = Date.now(); figures(); return; }
-    waiting = setTimeout(function () { waiting = null; lastTickets = Date.now(); figures(); }, wait);
+    if (wait <= 0) { lastTickets = Date.now(); inbox(); return; }
+    waiting = setTimeout(function () { waiting = null; lastTickets = Date.now(); inbox(); }, wait);
   }
   source.addEventListener("tickets", ticketsChanged);
   source.addEventListener("hello", function () {
-    if (connected) { notices(); figures(); }
+    if (connected) { notices(); inbox(); }
     connected = true;
   });
 })();
