@@ -96,6 +96,9 @@ class WorkCalendar:
 class DeadlinePolicy:
     working_days: dict[str, dict[str, int]] = field(default_factory=lambda: DEFAULT_WORKING_DAYS)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    # A dispatch after an upheld 改派申请 gives the new unit a handling time of its own
+    # (HOTLINE_REDISPATCH_RESTARTS_DEADLINE; dispatch/deadline_classes.on_redispatch).
+    redispatch_restarts: bool = True
 
     def days_for(self, request_type: RequestType, urgency: Urgency) -> int:
         return self.working_days[request_type.value][urgency.value]

@@ -176,7 +176,11 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
     if deadlines is not None:
         classes = learn_from.catalogue.deadline_classes if learn_from is not None and learn_from.catalogue else {}
         deadlines.calendar.sync(session)
-        change = deadline_classes.on_dispatch(ticket, entry, classes, deadlines, now)
+        if deadlines.redispatch_restarts and _back_from_dispute(session, ticket):
+            change: deadline_classes.DeadlineChange | None = deadline_classes.on_redispatch(
+                ticket, entry, classes, deadlines, now)
+        else:
+            change = deadline_classes.on_dispatch(ticket, entry, classes, deadlines, now)
         if change is not None:
             data["deadline"] = change.as_data()
     routing_feedback.note_transfer(session, ticket, unit)  # with the category now final
@@ -187,6 +191,16 @@ def transfer(session: Session, ticket: Ticket, unit: Unit, actor: Actor, *,
                          outcome=TransferOutcome.PENDING.value, routing=routing))
     session.flush()
     return event
+
+
+def _back_from_dispute(session: Session, ticket: Ticket) -> bool:
+    """Whether the ticket waits for dispatch because a 改派申请 was upheld (not after a 退单)."""
+    if ticket.state != State.RETURNED.value:
+        return False
+    last = session.scalar(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id,
+                                                           TicketEvent.to_state == State.RETURNED.value)
+                          .order_by(TicketEvent.id.desc()).limit(1))
+    return last == Action.REDISPATCH.value
 
 
 def _entry_left_behind(session: Session, ticket: Ticket) -> CatalogueEntry | None:

@@ -48,6 +48,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "the demo city Jiyuan when unset"),
     SettingSpec("HOTLINE_DEADLINES_FILE", None, "JSON file overriding working-day limits per "
                 "request type and urgency, and extra holidays / workdays"),
+    SettingSpec("HOTLINE_REDISPATCH_RESTARTS_DEADLINE", "yes", "a ticket dispatched again after an upheld "
+                "改派申请 gets a new handling time counted from that dispatch, on the working-day calendar "
+                "(yes/no); no: it keeps the deadline it had, counted from receipt"),
     SettingSpec("HOTLINE_MAX_BODY_CHARS", "5000", "longest accepted request text, in characters"),
     SettingSpec("HOTLINE_REPEAT_WINDOW_HOURS", "24", "the same contact repeating the same request "
                 "within this many hours is linked to the open ticket"),
@@ -241,6 +244,7 @@ class Settings:
     model_key: Secret | None = None
     city_file: Path | None = None
     deadlines_file: Path | None = None
+    redispatch_restarts_deadline: bool = True
     max_body_chars: int = 5000
     repeat_window_hours: float = 24.0
     model_dir: Path = Path("models")
@@ -329,6 +333,8 @@ class Settings:
             model_key=Secret(secret) if secret else None,
             city_file=Path(city) if city else None,
             deadlines_file=Path(deadlines) if deadlines else None,
+            redispatch_restarts_deadline=_yes(get("HOTLINE_REDISPATCH_RESTARTS_DEADLINE"),
+                                              "HOTLINE_REDISPATCH_RESTARTS_DEADLINE"),
             max_body_chars=int(number("HOTLINE_MAX_BODY_CHARS", int)),
             repeat_window_hours=float(number("HOTLINE_REPEAT_WINDOW_HOURS", float)),
             model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),

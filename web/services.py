@@ -7,7 +7,7 @@ import functools
 import logging
 import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, TypeVar
 
 import anyio
@@ -83,7 +83,8 @@ class Services:
         engine = make_engine(settings.database_url)
         rules = IntakeRules(max_body_chars=settings.max_body_chars,
                             repeat_window=dt.timedelta(hours=settings.repeat_window_hours),
-                            policy=load_policy(settings.deadlines_file))
+                            policy=replace(load_policy(settings.deadlines_file),
+                                           redispatch_restarts=settings.redispatch_restarts_deadline))
         city = load_city(settings.city_file or DEMO_CITY)
         for level1, count in (city.catalogue.without_unit() if city.catalogue else {}).items():
             log.warning("catalogue entries without a unit: tickets under them wait for manual dispatch",

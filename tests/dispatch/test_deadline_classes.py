@@ -147,3 +147,85 @@ def test_on_time_figures_follow_the_class_deadline_and_rebuild_agrees(session: S
     assert reports.recount_from_events(session) == []
     rollup.rebuild(session)
     assert reports.unit_figures(session, period, now=late + dt.timedelta(days=1)) == kept
+
+
+def _upheld_dispute(session: Session, seeded: City, complaint: Ticket, operator: Actor, supervisor: Actor,
+                    policy: DeadlinePolicy) -> dt.datetime:
+    """Dispatched to housing at receipt (the normal ten working days), accepted, then found not
+    housing's only after its deadline: the centre upholds housing's 改派申请. Returns when."""
+    context = ActionContext(city=seeded, deadlines=policy, now=RECEIVED)
+    perform(session, operator, complaint.number, "transfer", {"unit": "housing"}, context)
+    housing = unit_staff(session, "housing")
+    perform(session, housing, complaint.number, "accept", {}, context)
+    upheld = complaint.deadline + dt.timedelta(days=1)
+    perform(session, housing, complaint.number, "dispute", {"reason": "燃气管道属燃气公司"},
+            ActionContext(city=seeded, deadlines=policy, now=upheld - dt.timedelta(hours=2)))
+    perform(session, supervisor, complaint.number, "decide_dispute", {"approve": True, "reason": "同意改派"},
+            ActionContext(city=seeded, deadlines=policy, now=upheld))
+    session.commit()
+    assert complaint.state == "returned"
+    return upheld
+
+
+def test_a_ticket_dispatched_again_after_an_upheld_dispute_gets_a_fresh_handling_time(
+        session: Session, seeded: City, complaint: Ticket, operator: Actor, supervisor: Actor) -> None:
+    normal = complaint.deadline
+    upheld = _upheld_dispute(session, seeded, complaint, operator, supervisor, POLICY)
+    assert complaint.deadline == normal                     # upholding alone moves nothing
+    # Dispatched again the next morning: ten working days from then, on the same calendar.
+    again = upheld + dt.timedelta(hours=10)
+    do(session, seeded, operator, complaint, "transfer", again, unit="transport")
+    fresh = POLICY.calendar.add_working_days(again, 10)
+    assert complaint.deadline == fresh > again and complaint.received_at == RECEIVED
+    assert _transfer_data(session, complaint)[-1] == {
+        "deadline_class": None, "old_deadline": normal.isoformat(), "new_deadline": fresh.isoformat(),
+        "counted_from": "redispatch"}
+    # Transport returns it before accepting (a plain 退单): the next dispatch keeps that deadline.
+    transport = unit_staff(session, "transport")
+    do(session, seeded, transport, complaint, "return", again + dt.timedelta(hours=1), reason="不是出租车问题")
+    do(session, seeded, operator, complaint, "transfer", again + dt.timedelta(hours=2), unit="gas")
+    assert complaint.deadline == fresh and _transfer_data(session, complaint)[-1] is None
+    gas = unit_staff(session, "gas")
+    do(session, seeded, gas, complaint, "accept", again + dt.timedelta(hours=3))
+    do(session, seeded, gas, complaint, "resolve", again + dt.timedelta(days=3), reply="已修复漏气管道")
+    session.commit()
+    assert complaint.resolved_on_time is True and audit.verify(session)[1] == []
+    # The figures still count the ticket by its receipt: in the period of its receipt day, not
+    # of the day it was dispatched again; on time by the gas unit's deadline.
+    day = RECEIVED.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    received_period = reports.Period(day, day)
+    assert reports.ticket_figures(session, received_period).received == 1
+    units = {f.unit_code: (f.received, f.resolved, f.resolved_on_time)
+             for f in reports.unit_figures(session, received_period)}
+    assert units == {"housing": (1, 0, 0), "transport": (1, 0, 0), "gas": (1, 1, 1)}
+    later_day = (again.astimezone(dt.timezone(dt.timedelta(hours=8)))).date()
+    assert reports.ticket_figures(session, reports.Period(later_day, later_day)).received == 0
+    rollup.rebuild(session)
+    assert {f.unit_code: (f.received, f.resolved, f.resolved_on_time)
+            for f in reports.unit_figures(session, received_period)} == units
+
+
+def test_a_city_that_turns_the_restart_off_keeps_the_deadline_from_receipt(
+        session: Session, seeded: City, complaint: Ticket, operator: Actor, supervisor: Actor) -> None:
+    kept = DeadlinePolicy(redispatch_restarts=False)
+    normal = complaint.deadline
+    upheld = _upheld_dispute(session, seeded, complaint, operator, supervisor, kept)
+    perform(session, operator, complaint.number, "transfer", {"unit": "transport"},
+            ActionContext(city=seeded, deadlines=kept, now=upheld + dt.timedelta(hours=1)))
+    assert complaint.deadline == normal < upheld   # the new unit receives it overdue, as before
+    assert _transfer_data(session, complaint)[-1] is None
+
+
+def test_a_classed_ticket_after_an_upheld_dispute_under_a_normal_entry_counts_from_the_new_dispatch(
+        session: Session, seeded: City, complaint: Ticket, operator: Actor, supervisor: Actor) -> None:
+    do(session, seeded, operator, complaint, "transfer", RECEIVED, category=GAS)
+    gas = unit_staff(session, "gas")
+    do(session, seeded, gas, complaint, "accept", RECEIVED + dt.timedelta(hours=1))
+    do(session, seeded, gas, complaint, "dispute", RECEIVED + dt.timedelta(days=5), reason="属出租车运价")
+    do(session, seeded, supervisor, complaint, "decide_dispute", RECEIVED + dt.timedelta(days=6),
+       approve=True, reason="同意改派")
+    again = RECEIVED + dt.timedelta(days=7)
+    do(session, seeded, operator, complaint, "transfer", again, category=ROADS)
+    # Not back to ten working days from receipt (a plain re-dispatch's rule): from this dispatch.
+    assert complaint.deadline == POLICY.calendar.add_working_days(again, 10) and complaint.deadline_class is None
+    assert _transfer_data(session, complaint)[-1]["counted_from"] == "redispatch"

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from dispatch.models import Dispute, FlaggedNumber, Ticket, TicketEvent
+from dispatch.vocabulary import RequestType, Urgency
 from tests.web.pages_support import act, client_for, csrf, demo_services, login, ticket_titled, token_in, version_in
 from tests.web.pbx_support import SimulatorThread
+from web.config import Settings
 from web.services import Services
 
 LIGHTS = "小区楼道照明损坏"       # resolved by qinyuan, waiting for its follow-up; phone 13803910001
@@ -501,6 +503,53 @@ def test_a_unit_disputes_and_a_supervisor_refuses_then_upholds(client: TestClien
     rows = list(csv.reader(io.StringIO(disputes_csv)))
     assert rows[0] == ["单位", "提出", "同意改派", "不同意", "待决定"]
     assert any("生态环境局" in r[0] and r[1:] == ["2", "1", "1", "0"] for r in rows[1:]), rows
+
+
+def _dispatched_again_after_an_upheld_dispute(client: TestClient, services: Services) -> tuple[Ticket, TicketEvent]:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    assert act(client, noise.number, "dispute", text="施工许可属住建局监管").status_code == 303
+    login(client, "supervisor")
+    assert act(client, noise.number, "decide_dispute", approve="approve", text="同意改派").status_code == 303
+    login(client, "operator")
+    assert act(client, noise.number, "transfer", unit_code="housing").status_code == 303  # type: ignore[attr-defined]
+    with services.sessions() as session:
+        ticket = session.get_one(Ticket, noise.id)
+        moved = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == noise.id,
+                                                          TicketEvent.action == "transfer")
+                                .order_by(TicketEvent.id.desc())).first()
+    assert ticket.received_at == noise.received_at and moved is not None
+    return noise, moved
+
+
+def test_a_ticket_dispatched_again_after_an_upheld_dispute_gets_a_fresh_deadline_on_record(
+        client: TestClient, services: Services) -> None:
+    """HOTLINE_REDISPATCH_RESTARTS_DEADLINE is on by default: housing gets a handling time of
+    its own, in the transfer's event; the receipt stays."""
+    noise, moved = _dispatched_again_after_an_upheld_dispute(client, services)
+    fresh = services.rules.policy.deadline(moved.at, RequestType(noise.request_type), Urgency(noise.urgency))
+    assert ticket_titled(services, NOISE).deadline == fresh > moved.at
+    assert moved.data["deadline"] == {"deadline_class": None, "old_deadline": noise.deadline.isoformat(),
+                                      "new_deadline": fresh.isoformat(), "counted_from": "redispatch"}
+
+
+def test_a_city_may_keep_the_deadline_from_receipt_after_an_upheld_dispute(
+        database_url: str, sessions: sessionmaker[Session]) -> None:
+    settings = Settings.from_env({"HOTLINE_DATABASE_URL": database_url, "HOTLINE_TRAIN_ON_START": "no",
+                                  "HOTLINE_REDISPATCH_RESTARTS_DEADLINE": "no"})
+    assert settings.redispatch_restarts_deadline is False
+    with pytest.raises(ValueError, match="HOTLINE_REDISPATCH_RESTARTS_DEADLINE"):
+        Settings.from_env({"HOTLINE_REDISPATCH_RESTARTS_DEADLINE": "sometimes"})
+    services = demo_services(database_url)
+    services.close()
+    services = Services.build(settings)
+    try:
+        for client in client_for(services):
+            noise, moved = _dispatched_again_after_an_upheld_dispute(client, services)
+            assert ticket_titled(services, NOISE).deadline == noise.deadline
+            assert "deadline" not in (moved.data or {})
+    finally:
+        services.close()
 
 
 def test_only_a_supervisor_closes_a_resolved_ticket_and_only_with_a_note(
