@@ -32,7 +32,8 @@
   function putRows(target, html) {
     var fresh = new DOMParser().parseFromString(html, "text/html");
     var body = target.querySelector("#inbox tbody"), freshBody = fresh.querySelector("#inbox tbody");
-    if (body && freshBody && body.innerHTML !== freshBody.innerHTML) {
+    if (!body || !freshBody) return;   // not the rows (the login page, when the session ended)
+    if (body.innerHTML !== freshBody.innerHTML) {
       var focused = document.activeElement;
       var href = focused && focused !== body && body.contains(focused) ? focused.getAttribute("href") : null;
       body.innerHTML = freshBody.innerHTML;
