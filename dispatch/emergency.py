@@ -1,11 +1,12 @@
 """Emergencies at intake: which emergency numbers (110 / 119 / 120 / 122) the words of a
 request point to, so that the console offers 即时转 while the request is still being typed.
-A hint for the operator, who decides; the words are the vocabulary's (EMERGENCY_WORDS)."""
+A hint for the operator, who decides; the words are the vocabulary's (EMERGENCY_WORDS).
+A word denied just before it (没有着火, 未受伤) points nowhere; said again undenied, it does."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispatch.vocabulary import EMERGENCY_WORDS, EmergencyService
+from dispatch.vocabulary import EMERGENCY_NEGATION_FILLERS, EMERGENCY_NEGATIONS, EMERGENCY_WORDS, EmergencyService
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,31 @@ def emergency_hints(text: str) -> list[EmergencyHint]:
     (a crash with someone hurt: 122 and 120, as the caller tells it)."""
     hints: list[tuple[int, EmergencyHint]] = []
     for service, words in EMERGENCY_WORDS.items():
-        found = sorted((text.find(word), word) for word in words if word in text)
+        found = sorted((at, word) for word in words if (at := _first_undenied(text, word)) >= 0)
         if found:
             hints.append((found[0][0], EmergencyHint(service, tuple(word for _, word in found))))
     return [hint for _, hint in sorted(hints, key=lambda pair: pair[0])]
+
+
+def _first_undenied(text: str, word: str) -> int:
+    """Where `word` is first said without a denial just before it; -1 if never."""
+    at = text.find(word)
+    while at >= 0 and _denied(text, at):
+        at = text.find(word, at + 1)
+    return at
+
+
+def _denied(text: str, at: int) -> bool:
+    """A negation ends right before `at`, or one of the few fillers away (没有人受伤). A
+    question of the A-not-A form (是不是着火了, 有没有人受伤) asks and denies nothing."""
+    ends = [at] + [at - len(f) for f in EMERGENCY_NEGATION_FILLERS if text.endswith(f, 0, at)]
+    for end in ends:
+        for negation in EMERGENCY_NEGATIONS:
+            start = end - len(negation)
+            if start >= 0 and text.startswith(negation, start) and not _asks(text, start):
+                return True
+    return False
+
+
+def _asks(text: str, start: int) -> bool:
+    return text[start] in "不没" and 0 < start < len(text) - 1 and text[start - 1] == text[start + 1]

@@ -81,6 +81,11 @@ EMERGENCY_WORDS: dict[EmergencyService, tuple[str, ...]] = {
     EmergencyService.POLICE: ("打架", "斗殴", "抢劫", "持刀", "行凶", "砍人", "杀人", "绑架", "入室盗窃",
                               "正在偷", "家暴", "殴打", "威胁要杀"),
 }
+# Words that deny the emergency word right after them (没有着火, 不是车祸, 未受伤, 没人受伤), and
+# the few words that may stand between (没有人受伤, 没有发生车祸, 无人员受伤). Kept short on
+# purpose: a hint missed is worse than one too many (着火了，没有人管 still names 119).
+EMERGENCY_NEGATIONS = ("没有", "没", "无", "不是", "未", "并非", "并未", "从未", "不曾", "没人", "无人")
+EMERGENCY_NEGATION_FILLERS = ("人", "人员", "有人", "有", "发生", "出现", "造成")
 
 
 class DialResult(str, enum.Enum):

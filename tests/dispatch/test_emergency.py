@@ -26,3 +26,25 @@ def test_an_ordinary_request_points_to_none() -> None:
     assert _services("楼上装修噪音太大，每天早上七点就开始电钻") == []
     assert _services("咨询新生儿医保怎么办理，需要什么材料") == []
     assert _services("") == []
+
+
+def test_a_word_denied_just_before_it_points_to_none() -> None:
+    assert _services("家里没有着火，只是邻居在烧烤有点烟味") == []
+    assert _services("不是车祸，是车停在路口不走") == []
+    assert _services("两车刮蹭，司机未受伤") == []
+    assert _services("刚才刮蹭了一下，没人受伤") == []
+    assert _services("没有人受伤，也没有发生车祸") == []
+    assert _services("楼下并非火灾，是锅炉房排汽") == []
+
+
+def test_a_denial_elsewhere_in_the_text_does_not_hide_the_word() -> None:
+    assert _services("着火了，没有人管") == ["119"]
+    assert _services("没有人来，已经着火") == ["119"]
+    assert _services("刚才说没有着火，现在着火了") == ["119"]
+    assert _services("司机未受伤，但是行人受伤倒地") == ["120"]
+    assert _services("无人机撞到楼上着火了") == ["119"]
+
+
+def test_a_question_is_not_a_denial() -> None:
+    assert _services("不知道是不是着火了，楼道全是烟") == ["119"]
+    assert _services("路口撞车了，不清楚有没有人受伤") == ["122", "120"]
