@@ -10,6 +10,8 @@ lives in the database (rate_counters.py), so a limit holds however many processe
 - query-code lookups (API and /status): wrong codes per address and per ticket;
 - staff logins: failures per (user name, address), and more loosely per address, so that
   someone guessing from elsewhere cannot lock a user out;
+- the console's proposals while a request is typed (/operator/draft): N a minute per staff
+  account, each a run of the classifier (a script, or a stuck key, must not keep it busy);
 - text messages to citizens: only to the allowed countries, at most N a day to one number
   and M an hour in all (see outbox.py, which applies them to every notification).
 """
@@ -69,6 +71,7 @@ class Limits:
     lookup_failures_per_ticket: Limit = Limit("lookup_fail_ticket", 20, HOUR)
     login_failures_per_user_address: Limit = Limit("login_fail_user_address", 5, LOGIN_WINDOW)
     login_failures_per_address: Limit = Limit("login_fail_address", 30, LOGIN_WINDOW)
+    drafts_per_operator: Limit = Limit("operator_draft", 60, MINUTE)
     sms: SmsLimits = field(default_factory=SmsLimits)
 
     @classmethod
@@ -76,7 +79,8 @@ class Limits:
               open311_intake_per_minute: int = 60, open311_lists_per_minute: int = 30,
               lookup_failures_per_address: int = 10,
               lookup_failures_per_ticket: int = 20, login_failures_per_user_address: int = 5,
-              login_failures_per_address: int = 30, sms_countries: tuple[str, ...] = ("86",),
+              login_failures_per_address: int = 30, drafts_per_operator_per_minute: int = 60,
+              sms_countries: tuple[str, ...] = ("86",),
               sms_per_recipient_per_day: int = 10, sms_per_hour: int = 500) -> Limits:
         return cls(
             api_intake_per_address=Limit("api_intake_address", api_intake_per_minute, MINUTE),
@@ -88,6 +92,7 @@ class Limits:
             login_failures_per_user_address=Limit("login_fail_user_address", login_failures_per_user_address,
                                                   LOGIN_WINDOW),
             login_failures_per_address=Limit("login_fail_address", login_failures_per_address, LOGIN_WINDOW),
+            drafts_per_operator=Limit("operator_draft", drafts_per_operator_per_minute, MINUTE),
             sms=SmsLimits(allowed_country_codes=sms_countries,
                           per_recipient=Limit("sms_recipient_day", sms_per_recipient_per_day, DAY, CHINA_OFFSET),
                           overall=Limit("sms_all_hour", sms_per_hour, HOUR)))
@@ -148,6 +153,12 @@ def count_open311_intake(session: Session, limits: Limits, client_id: int, now: 
     subject = str(client_id)
     if rate_counters.hit(session, limit, subject, now) > limit.limit:
         rate_counters.refuse([(limit, subject)], TOO_MANY_INTAKES, now)
+
+
+def count_draft(session: Session, limits: Limits, user_id: int, now: dt.datetime | None = None) -> None:
+    """Count one proposal for the console's typed request before it is classified (drafts
+    asked side by side must not all pass); RateLimited past the account's share."""
+    rate_counters.take(session, [(limits.drafts_per_operator, str(user_id))], Reason.TOO_MANY_DRAFTS, now)
 
 
 # ---- query-code lookups ---------------------------------------------------------------

@@ -150,6 +150,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "client address per 15 minutes; then 429 for that pair only; 0 = off"),
     SettingSpec("HOTLINE_LOGIN_FAILURES_PER_ADDRESS", "30", "failed staff logins from one client address, "
                 "whatever the user name, per 15 minutes; 0 = off"),
+    SettingSpec("HOTLINE_DRAFTS_PER_MINUTE", "60", "classifier proposals one staff account may get per "
+                "minute while typing a request in the operator console (/operator/draft), counted across "
+                "processes; past it the console keeps its last proposal; 0 = off"),
     SettingSpec("HOTLINE_TRUSTED_PROXIES", None, "comma-separated addresses or CIDRs of reverse proxies; "
                 "X-Forwarded-For is believed only from them (the right-most address not among them is "
                 "the client); unset: the peer address is the client"),
@@ -367,6 +370,7 @@ class Settings:
                 lookup_failures_per_ticket=count("HOTLINE_LOOKUP_FAILURES_PER_TICKET"),
                 login_failures_per_user_address=count("HOTLINE_LOGIN_FAILURES_PER_USER_ADDRESS"),
                 login_failures_per_address=count("HOTLINE_LOGIN_FAILURES_PER_ADDRESS"),
+                drafts_per_operator_per_minute=count("HOTLINE_DRAFTS_PER_MINUTE"),
                 sms_countries=_country_codes(get("HOTLINE_SMS_ALLOWED_COUNTRY_CODES")),
                 sms_per_recipient_per_day=count("HOTLINE_SMS_PER_RECIPIENT_PER_DAY"),
                 sms_per_hour=count("HOTLINE_SMS_GLOBAL_PER_HOUR")),

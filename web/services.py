@@ -173,6 +173,11 @@ class Services:
         SQLite a transaction holds the one write lock. Not on the database's limiter either."""
         return await self.proposals.run(request)  # with the requests that came meanwhile
 
+    async def classify(self, function: Callable[[], T]) -> T:
+        """Classifying outside the proposal batches (the console's typed request), on the
+        threads they use: it is CPU work under the GIL, more threads would only take turns."""
+        return await anyio.to_thread.run_sync(function, limiter=self._classifying)
+
     async def refresh_rules(self) -> None:
         """Give the router the rules as they now stand (city file + rules page)."""
         self.router.rules = await self.run(lambda session: routing_rules.router_rules(session, self.city))

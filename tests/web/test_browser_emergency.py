@@ -3,10 +3,12 @@ crash with someone hurt, the console names 122 and 120 with a 即时转 each; on
 the ticket and hands it over, as the ticket page's 即时转 does. A kitchen fire names 119."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import select
 
+from dispatch.limits import Limits
 from dispatch.models import Ticket
 from tests.web.test_browser import Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
 
@@ -43,3 +45,27 @@ def test_the_console_offers_a_handover_as_an_emergency_is_typed_and_one_click_ma
     page.wait_for_function("document.getElementById('draft-routing') !== null")
     page.wait_for_timeout(1_000)
     assert hint.is_hidden()
+
+
+def test_past_the_proposal_limit_the_console_keeps_the_last_proposal_and_says_why(
+        new_context: Any, site: Any, minute_to_spare: None) -> None:
+    server, services = site
+    services.settings = dataclasses.replace(services.settings, limits=Limits.build(drafts_per_operator_per_minute=1))
+    page = login(new_context(), server.url, "operator")
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server.url}/operator")
+    routing, limited = page.locator("#draft-routing"), page.locator("#draft-limited")
+    page.fill("#intake-form textarea[name=body]", "楼上装修噪音太大，每天早上七点就开始电钻")
+    page.wait_for_function("document.getElementById('draft-routing').textContent !== ''")
+    first = routing.inner_text()
+    assert limited.is_hidden()
+
+    page.fill("#intake-form textarea[name=body]", "家里厨房着火了")
+    limited.wait_for(state="visible", timeout=5_000)
+    assert "分类建议刷新过于频繁" in limited.inner_text() and "秒后" in limited.inner_text()
+    assert routing.inner_text() == first
+    # The emergency hint is a word match: it follows the words all the same.
+    page.locator("#emergency-hint button[data-to='119']").wait_for(timeout=5_000)
+    assert errors == []

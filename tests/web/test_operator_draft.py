@@ -3,13 +3,19 @@ for the ticket the form would file, the figure the filed ticket's page then show
 emergency numbers the words point to, with a 即时转 that files and hands over at once."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from dispatch.demo import DEMO_PASSWORD
+from dispatch.limits import Limits
 from dispatch.models import Ticket, TicketEvent
 from tests.web.pages_support import login, token_in
+from tests.web.server import ServerThread
+from web.app import create_app
 from web.pages.labels import percent
 from web.services import Services
 
@@ -110,3 +116,44 @@ def test_the_consoles_handover_files_the_ticket_and_hands_it_over(client: TestCl
     assert response.status_code == 422
     with services.sessions() as session:
         assert session.scalar(select(Ticket).where(Ticket.body == FIRE + "！")) is None
+
+
+def _login_http(client: httpx.Client, username: str) -> str:
+    """Log in over HTTP; the console's CSRF token."""
+    token = token_in(client.get("/login").text)
+    response = client.post("/login", data={"csrf_token": token, "username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 303, response.text
+    return token_in(client.get("/operator").text)
+
+
+def test_proposals_while_typing_are_held_to_the_accounts_limit_across_processes(
+        services: Services, small_model: Any, minute_to_spare: None) -> None:
+    services.settings = dataclasses.replace(services.settings, limits=Limits.build(drafts_per_operator_per_minute=3))
+    services.router.model = small_model
+    other = Services.build(services.settings)   # a second process on the same database
+    other.router.model = small_model
+    try:
+        with ServerThread(create_app(services.settings, services)) as first, \
+                ServerThread(create_app(other.settings, other)) as second, \
+                httpx.Client(base_url=first.url, timeout=60) as one, \
+                httpx.Client(base_url=second.url, timeout=60) as two:
+            token = _login_http(one, "operator")
+            two.cookies.update(one.cookies)   # the same login, served by the other process
+            drafts = [one.post("/operator/draft", data={"csrf_token": token, "body": NOISE + "！" * n})
+                      for n in range(3)]
+            assert [d.status_code for d in drafts] == [200, 200, 200]
+            assert all(d.json()["suggestions"] and "limited" not in d.json() for d in drafts)
+            # Past the limit, through the other process: no error and no proposal (the console
+            # keeps its last one), the words and the wait, and the emergency hint all the same.
+            limited = two.post("/operator/draft", data={"csrf_token": token, "body": CRASH})
+            assert limited.status_code == 200, limited.text
+            answer = limited.json()
+            assert "suggestions" not in answer and "分类建议刷新过于频繁" in answer["limited"]
+            assert 1 <= answer["retry_after"] <= 60 and f"{answer['retry_after']} 秒后" in answer["limited"]
+            assert [e["to"] for e in answer["emergency"]] == ["122", "120"]
+            # Another operator's share is their own.
+            supervisor_token = _login_http(two, "supervisor")
+            theirs = two.post("/operator/draft", data={"csrf_token": supervisor_token, "body": NOISE})
+            assert theirs.status_code == 200 and theirs.json()["suggestions"]
+    finally:
+        other.close()

@@ -16,12 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-import anyio
-
 from callcenter.handover import transfer_live_call
-from dispatch import follow_up, handover, queries, telephony
+from dispatch import follow_up, handover, limits, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
-from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited, Reason
 from dispatch.emergency import emergency_hints
 from dispatch.intake import IntakeRequest, draft_proposal, intake
 from dispatch.numbers import whole_number
@@ -201,13 +199,25 @@ async def file_ticket(request: Request) -> Response:
 async def draft(request: Request) -> Response:
     """While the operator types: routing's proposal for the ticket the form would file (the
     text and location intake() routes, so the figure is the one the ticket page shows), and
-    the emergency numbers its words point to."""
-    site, form = _site(request), request.state.form
+    the emergency numbers its words point to. Each is counted against the account's limit
+    (HOTLINE_DRAFTS_PER_MINUTE) before it is classified; past it the answer is 200 with
+    `limited` (the words to show) and `retry_after`: the console keeps its last proposal and
+    nothing reads as a failed request. The emergency hint is a word match and always comes."""
+    site, form, user = _site(request), request.state.form, request.state.user
     title, body, location = (str(form.get(k) or "") for k in ("title", "body", "location"))
-    router = site.services.router
-    answer = await anyio.to_thread.run_sync(
-        lambda: draft_proposal(router, title=title, body=body, location=location))
-    by_code = {u.code: u.name for u in await site.services.read(site.services.units.active)}
+    services, router = site.services, site.services.router
+    emergency = [{"to": h.service.value, "label": label(h.service.value), "words": list(h.words)}
+                 for h in emergency_hints(f"{title}\n{body}")]
+
+    def count_and_read_units(session: Session) -> dict[str, str]:
+        limits.count_draft(session, services.settings.limits, user.id)
+        return {u.code: u.name for u in services.units.active(session)}
+
+    try:
+        by_code = await services.read(count_and_read_units)
+    except RateLimited as exc:
+        return JSONResponse({"limited": describe(exc), "retry_after": exc.retry_after, "emergency": emergency})
+    answer = await services.classify(lambda: draft_proposal(router, title=title, body=body, location=location))
     suggestions = [{"category": s.category, "unit": by_code.get(s.unit_code, s.unit_code),
                     "probability": s.probability,
                     "percent": percent(s.probability) if s.probability is not None else None}
@@ -217,8 +227,7 @@ async def draft(request: Request) -> Response:
         "sure": answer is not None and not answer.manual_triage,
         "reason": answer.reason if answer is not None and answer.manual_triage else None,
         "threshold": percent(router.min_confidence),
-        "emergency": [{"to": h.service.value, "label": label(h.service.value), "words": list(h.words)}
-                      for h in emergency_hints(f"{title}\n{body}")],
+        "emergency": emergency,
     })
 
 

@@ -9,10 +9,11 @@
   if (!form || !panel) return;
   var list = document.getElementById("kb-articles");
   var routing = document.getElementById("draft-routing");
+  var limited = document.getElementById("draft-limited");
   var emergency = document.getElementById("emergency-hint");
   var handoverTo = document.getElementById("intake-handover-to");
   var chosen = document.getElementById("intake-answer-article");
-  var timer = null, asked = "", drafted = "";
+  var timer = null, retry = null, asked = "", drafted = "";
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);
@@ -53,8 +54,24 @@
     routing.textContent = data.suggestions.length ? "分类建议（受理后工单页同此）：" + data.suggestions.map(function (s) {
       return s.category + " → " + s.unit + " " + (s.percent || "规则");
     }).join("；") + (data.sure ? "" : "。置信度低于 " + data.threshold + "，受理后需人工分派") : (data.reason || "");
+    limited.hidden = true;
+    showEmergency(data.emergency);
+  }
+
+  // Past the account's limit of proposals: the last one stays, the page says why, and the
+  // same words are asked again once the wait is over (typing meanwhile asks sooner).
+  function showLimited(data) {
+    limited.textContent = data.limited;
+    limited.hidden = false;
+    showEmergency(data.emergency);
+    drafted = "";
+    clearTimeout(retry);
+    retry = setTimeout(draft, (data.retry_after || 5) * 1000);
+  }
+
+  function showEmergency(hints) {
     emergency.innerHTML = "";
-    data.emergency.forEach(function (e) {
+    hints.forEach(function (e) {
       var line = text("p", "疑似紧急情况（" + e.words.join("、") + "）：建议即时转 " + e.label + " ");
       line.className = "emergency-line";
       var button = text("button", "即时转 " + e.to, "small danger emergency-handover");
@@ -68,12 +85,13 @@
       line.appendChild(button);
       emergency.appendChild(line);
     });
-    emergency.hidden = data.emergency.length === 0;
+    emergency.hidden = hints.length === 0;
   }
 
   function draft() {
     var typed = [form.elements.title.value, form.elements.body.value, form.elements.location.value].join("\n");
     if (typed === drafted) return;
+    clearTimeout(retry);
     drafted = typed;
     if (!form.elements.body.value.trim() && !form.elements.title.value.trim()) {
       showDraft({suggestions: [], sure: false, reason: "", emergency: []});
@@ -85,7 +103,10 @@
     });
     fetch("/operator/draft", {method: "POST", body: fields, credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data && drafted === typed) showDraft(data); })
+      .then(function (data) {
+        if (!data || drafted !== typed) return;
+        if (data.limited) showLimited(data); else showDraft(data);
+      })
       .catch(function () { /* the console works without the proposal */ });
   }
 
