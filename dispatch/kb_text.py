@@ -1,9 +1,11 @@
 """An article's Markdown as the plain text a citizen is sent (直接办结's reply: the ticket
 page, /status, the API, a text message): no emphasis marks, headings or bullets, links as
-"text (url)". Parsed as the article pages render it (CommonMark, raw HTML kept as text)."""
+"text (url)". Parsed as the article pages render it (CommonMark, raw HTML kept as text).
+Replies stored before that was done are shown the same way (shown_reply), never rewritten."""
 from __future__ import annotations
 
 import functools
+import re
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -58,3 +60,19 @@ def plain_text(markdown: str) -> str:
         elif token.type in ("fence", "code_block", "html_block"):
             lines.append(token.content.rstrip("\n"))
     return "\n".join(line.strip() for line in lines if line.strip())
+
+
+# 直接办结 from a public article replies "《title》" and the article's text on the next line
+# (kb_use.answer_from_article).
+_ARTICLE_REPLY = re.compile(r"《[^\n》]*》\n")
+
+
+def shown_reply(reply: str) -> str:
+    """A reply as citizens and staff read it. One answered from an article kept the
+    article's Markdown until that was removed at answering, and stored rows stay as they
+    were: such a reply is shown as plain text (the same text for one stored plain). Any
+    other reply is the unit's or operator's own words, shown as written."""
+    title = _ARTICLE_REPLY.match(reply)
+    if title is None:
+        return reply
+    return title.group(0) + plain_text(reply[title.end():])

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import CHINA, utcnow
+from dispatch.kb_text import shown_reply
 from dispatch.masking import mask_reply_for_citizen, mask_text
 from dispatch.models import SmsInbound, SmsOptOut, Ticket, TicketEvent
 from dispatch import vocabulary as words
@@ -155,7 +156,9 @@ def notification_params(kind: Kind, ticket: Ticket, unit_name: str | None,
         params["deadline"] = _day(ticket.deadline)
     elif kind in (Kind.RESOLVED, Kind.MAIN_RESOLVED):
         # The template puts its own 。 after the reply: one of the reply's own would double it.
-        params["reply"] = citizen_reply(ticket, " ".join((ticket.reply or "").split())).rstrip("。.；;，, ")
+        # Made plain before its lines are joined: Markdown's marks are read line by line.
+        reply = " ".join(shown_reply(ticket.reply or "").split())
+        params["reply"] = citizen_reply(ticket, reply).rstrip("。.；;，, ")
     shortened = _SHORTENED.get(kind)
     if shortened is not None:
         template = SIGNATURE + fill(TEMPLATES[kind], {k: v for k, v in params.items() if k != shortened})

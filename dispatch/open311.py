@@ -16,6 +16,7 @@ from dispatch.clock import CHINA, MAX_DAY, MIN_DAY, utcnow
 from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, IntakeRules, intake, proposal_for
 from dispatch.limits import Limits
+from dispatch.kb_text import shown_reply
 from dispatch.masking import mask_text
 from dispatch.models import CatalogueEntry, Open311Client, Open311Submission, Ticket, TicketEvent, Unit
 from dispatch.open311_services import (ATTRIBUTES, CONFIDENTIAL, REQUEST_TYPE, YES, Service, current_services,
@@ -264,7 +265,7 @@ def _as_request(ticket: Ticket, service: Service | None, unit_name: str | None, 
                 submission: Open311Submission | None) -> dict[str, Any]:
     hide = [ticket.name] if ticket.name else []
     label = PUBLIC_LABELS_ZH[ticket.state]
-    notes = f"{label}：{mask_text(ticket.reply, hide)}" if ticket.reply else label
+    notes = f"{label}：{mask_text(shown_reply(ticket.reply), hide)}" if ticket.reply else label
     updated = updated.replace(tzinfo=dt.timezone.utc) if updated is not None and updated.tzinfo is None else updated
     return {
         "service_request_id": ticket.number,

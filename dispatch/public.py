@@ -15,6 +15,7 @@ from dispatch import parts
 from dispatch.audit import shown_action
 from dispatch.clock import utcnow
 from dispatch.errors import NotFound, Reason
+from dispatch.kb_text import shown_reply
 from dispatch.lifecycle import is_overdue
 from dispatch.masking import mask_name, mask_phone, mask_text
 from dispatch.notifications import citizen_reply
@@ -68,7 +69,7 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         if unit_id is not None:
             entry["unit"] = unit_names.get(unit_id)
         if action in REPLY_ACTIONS and note:
-            entry["reply"] = citizen_reply(ticket, note)
+            entry["reply"] = citizen_reply(ticket, shown_reply(note))
         if action == "addition" and note:   # the citizen's own words, masked as their request is
             entry["text"] = mask_text(note, names)
         timeline.append(entry)
@@ -90,7 +91,7 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
         "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
         "overdue": is_overdue(ticket, utcnow()),
-        "reply": citizen_reply(ticket, ticket.reply) if ticket.reply else None,
+        "reply": citizen_reply(ticket, shown_reply(ticket.reply)) if ticket.reply else None,
         # One reply, the lead's; beneath it what each co-handling unit answered (协办意见).
         "parts": [{"unit": unit, "reply": citizen_reply(ticket, reply)} for unit, reply in parts.co_replies(session, ticket)]
         if ticket.reply else [],

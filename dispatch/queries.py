@@ -16,6 +16,7 @@ from dispatch import rollup, text_search
 from dispatch.unit_inbox import open_tickets
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import InvalidInput
+from dispatch.kb_text import shown_reply
 from dispatch.masking import mask_text
 from dispatch.paging import COUNT_LIMIT, Bounded
 from dispatch.models import (AgentStatus, Call, ExtensionRequest, Ticket, TicketChannelRollup, TicketEvent, TicketRollup,
@@ -783,7 +784,7 @@ def recently_resolved(session: Session, *, limit: int = 8) -> list[ResolvedCase]
     for t in tickets:
         hide = [t.name] if t.name else []
         cases.append(ResolvedCase(number=t.number, title=mask_text(t.title, hide), body=mask_text(t.body, hide),
-                                  reply=mask_text(t.reply, hide) if t.reply else None,
+                                  reply=mask_text(shown_reply(t.reply), hide) if t.reply else None,
                                   unit_name=names.get(t.unit_id) if t.unit_id else None,
                                   request_type=t.request_type, resolved_at=t.resolved_at))  # type: ignore[arg-type]
     return cases

@@ -11,8 +11,10 @@ from dispatch import parts
 from dispatch.actors import Actor
 from dispatch.audit import shown_action
 from dispatch.errors import NotFound, Reason
+from dispatch.kb_text import shown_reply
 from dispatch.lifecycle import is_overdue
 from dispatch.masking import mask_text
+from dispatch.public import REPLY_ACTIONS
 from dispatch.models import StaffUser, Ticket, TicketEvent, Transfer, Unit
 from dispatch.vocabulary import LABELS_ZH, Role
 
@@ -66,13 +68,13 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
         # the catalogue entry's deadline class it was dispatched under (urgent, quick), if any
         "deadline_class": ticket.deadline_class,
-        "reply": ticket.reply,
+        "reply": shown_reply(ticket.reply) if ticket.reply else None,
         # 协办 and 转派 parts of the current transfer: the lead follows their progress here.
         "parts": [v.as_dict() for v in parts.part_views(session, ticket)],
         "events": [{"at": e.at.isoformat(), "actor": e.actor, "actor_name": staff_names.get(e.actor_id),
                     "action": shown_action(e.action, e.data), "from": e.from_state,
                     "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,
-                    "note": mask_text(e.note, names) if hide_identity and e.note else e.note,
+                    "note": _note(e, names if hide_identity else None),
                     "rating": (e.data or {}).get("rating"), "channel": (e.data or {}).get("channel"),
                     # a part's step: "co" (协办) or "forward" (a sub-unit's, 二次派单)
                     "role": (e.data or {}).get("role")}
@@ -98,3 +100,14 @@ def staff_summary(actor: Actor, ticket: Ticket, units: dict[int, Unit]) -> dict[
         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
         "overdue": is_overdue(ticket),
     }
+
+
+def _note(event: TicketEvent, names: list[str] | None) -> str | None:
+    """An event's note as staff read it: a reply (an answer from an article too) as the
+    citizen does; masked when the identity is hidden (`names`)."""
+    note = event.note
+    if not note:
+        return note
+    if event.action in REPLY_ACTIONS:
+        note = shown_reply(note)
+    return mask_text(note, names) if names is not None else note

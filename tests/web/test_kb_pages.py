@@ -185,3 +185,54 @@ def test_a_reply_from_an_article_reads_without_markdown_on_the_ticket_page_statu
     status = client.get("/status", params={"number": number, "code": code})
     assert status.status_code == 200 and "演示内容：本文为演示数据" in status.text
     assert "*演示内容" not in status.text
+
+
+OLD_REPLY = ("《社会保障卡丢失怎么补办》\n## 先挂失\n社保卡丢失后请**先挂失**，可在 [河南社保](https://hnsi.example.cn/app) 办理。"
+             "\n\n- 带*身份证*\n- 到服务大厅\n\n*演示内容：以有关部门公布为准。*")
+PLAIN = ("先挂失", "社保卡丢失后请先挂失，可在 河南社保 (https://hnsi.example.cn/app) 办理。", "带身份证",
+         "演示内容：以有关部门公布为准。")
+
+
+def _reads_plain(text: str) -> None:
+    assert all(line in text for line in PLAIN), text
+    assert not any(mark in text for mark in ("**先挂失", "*身份证", "## ", "- 带", "](", "*演示")), text
+
+
+def test_a_reply_stored_from_an_article_with_its_markdown_reads_as_plain_text_wherever_shown(
+        client: TestClient, services: Services) -> None:
+    """Replies answered from an article before its Markdown was removed at answering are
+    stored with it; they are shown plain, and the row is not rewritten."""
+    from dispatch import lifecycle
+    from dispatch.intake import IntakeRequest, intake
+    from dispatch.models import Ticket
+    from dispatch.notifications import Kind, notification_text
+    from dispatch.staff import actor_for
+    from dispatch.vocabulary import Channel, RequestType
+
+    def answer_as_before(session: object) -> tuple[str, str]:
+        operator = actor_for(session.scalars(select(StaffUser).where(StaffUser.username == "operator")).one())  # type: ignore[attr-defined]
+        ticket = intake(session, IntakeRequest(channel=Channel.PHONE, body="社保卡丢了怎么补办", phone="13803910125",  # type: ignore[arg-type]
+                                               request_type=RequestType.CONSULTATION), services.rules).ticket
+        lifecycle.answer(session, ticket, operator, OLD_REPLY)  # type: ignore[arg-type]
+        return ticket.number, ticket.query_code
+
+    number, code = services.run_sync(answer_as_before)
+    login(client, "operator")
+    page = client.get(f"/tickets/{number}").text
+    _reads_plain(page)   # the reply, and the answer event's note in the log
+    headers = {"Authorization": f"Bearer {_token(services, 'operator')}"}
+    staff_api = client.get(f"/api/v1/staff/tickets/{number}", headers=headers).json()
+    _reads_plain(staff_api["reply"])
+    _reads_plain(next(e["note"] for e in staff_api["events"] if e["action"] == "answer"))
+    client.cookies.clear()
+    _reads_plain(client.get("/status", params={"number": number, "code": code}).text)
+    public = client.get(f"/api/v1/tickets/{number}", params={"code": code}).json()
+    _reads_plain(public["reply"])
+    _reads_plain(next(e["reply"] for e in public["timeline"] if e["action"] == "answer"))
+    _reads_plain(client.get("/board").text)   # the latest resolved cases
+    _reads_plain(client.get(f"/open311/v2/requests/{number}.json").json()[0]["status_notes"])
+    with services.sessions() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+        assert ticket.reply == OLD_REPLY
+        text = notification_text(Kind.RESOLVED, ticket, None)
+    assert "社保卡丢失后请先挂失" in text and "**先挂失" not in text and "## " not in text
