@@ -15,6 +15,7 @@ from dispatch.demo import DEMO_KNOWLEDGE
 from dispatch.errors import Conflict, InvalidInput, PermissionDenied
 from dispatch.intake import IntakeRequest, intake
 from dispatch.kb_search import KbIndexCache
+from dispatch.kb_text import shown_reply
 from dispatch.models import KbArticle, KbArticleVersion, Notice, TicketEvent
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import INTERNAL_ANSWER_ZH, Channel, RequestType
@@ -261,3 +262,12 @@ def test_the_citizens_reply_from_an_article_is_plain_text(session: Session, unit
     assert ticket.reply == ("《社会保障卡丢失怎么补办》\n先挂失\n"
                             "社保卡丢失后请先挂失，可在 河南社保 (https://hnsi.example.cn/app) 办理。\n"
                             "带身份证\n到服务大厅\n1. 挂失\n2. 补办\n演示内容：以有关部门公布为准。\n已告知")
+    assert shown_reply(ticket.reply) == ticket.reply   # a plain one reads as stored
+
+
+def test_a_reply_from_an_article_stored_with_its_markdown_is_shown_plain_and_others_as_written() -> None:
+    stored = "《社保卡补办》\n## 先挂失\n请**先挂失**。\n\n- 带*身份证*\n- 到服务大厅\n已告知"
+    assert shown_reply(stored) == "《社保卡补办》\n先挂失\n请先挂失。\n带身份证\n到服务大厅\n已告知"
+    # A unit's own words keep their lines and marks: only an article's answer had Markdown.
+    unit_reply = "已处理：\n- 路灯已更换\n\n**如有问题**请再来电"
+    assert shown_reply(unit_reply) == unit_reply
