@@ -27,16 +27,26 @@ class DemoAccount:
     role: Role
     unit_code: str | None
     display_name: str
+    phone_extension: str | None = None
 
 
+# The operators sit at the phones of the demo's calls (demo_calls.AGENTS), so that the
+# supervisor's call figures per agent name them.
 DEMO_ACCOUNTS = (
     DemoAccount("admin", Role.ADMIN, None, "系统管理员"),
-    DemoAccount("operator", Role.OPERATOR, None, "话务员 王芳"),
+    DemoAccount("operator", Role.OPERATOR, None, "话务员 王芳", "7001"),
     DemoAccount("supervisor", Role.SUPERVISOR, None, "督办员 李强"),
     DemoAccount("housing", Role.UNIT_STAFF, "housing", "住建局 张伟"),
     DemoAccount("ecology", Role.UNIT_STAFF, "ecology-environment", "生态环境局 刘洋"),
     DemoAccount("hr", Role.UNIT_STAFF, "human-resources", "人社局 陈静"),
     DemoAccount("qinyuan", Role.UNIT_STAFF, "qinyuan", "沁园街道 赵磊"),
+    DemoAccount("lina", Role.OPERATOR, None, "话务员 李娜", "7002"),
+    DemoAccount("zhangwei", Role.OPERATOR, None, "话务员 张伟", "7003"),
+    DemoAccount("sunli", Role.OPERATOR, None, "话务员 孙丽", "7004"),
+    DemoAccount("zhoumin", Role.OPERATOR, None, "话务员 周敏", "7005"),
+    DemoAccount("wuhao", Role.OPERATOR, None, "话务员 吴浩", "7006"),
+    DemoAccount("xuting", Role.OPERATOR, None, "话务员 徐婷", "7007"),
+    DemoAccount("majun", Role.OPERATOR, None, "话务员 马骏", "7008"),
 )
 
 # (channel, type, title, body, phone, unit code or None, how far it goes)
@@ -59,7 +69,8 @@ def seed(session: Session, city: City, rules: IntakeRules, *, now: dt.datetime |
         return False
     now = now or utcnow()
     users = {a.username: create_user(session, a.username, DEMO_PASSWORD, a.role, unit_code=a.unit_code,
-                                     display_name=a.display_name) for a in DEMO_ACCOUNTS}
+                                     display_name=a.display_name, phone_extension=a.phone_extension)
+             for a in DEMO_ACCOUNTS}
     seed_knowledge(session)
     operator = actor_for(users["operator"])
     unit_actor = {a.unit_code: actor_for(users[a.username]) for a in DEMO_ACCOUNTS if a.unit_code}

@@ -80,6 +80,8 @@ class Reason(enum.StrEnum):
     ACCOUNT_INACTIVE = "account_inactive"      # username
     UNIT_STAFF_NEED_UNIT = "unit_staff_need_unit"
     BAD_USERNAME = "bad_username"
+    BAD_PHONE_EXTENSION = "bad_phone_extension"
+    PHONE_EXTENSION_TAKEN = "phone_extension_taken"  # extension, username
     ROLE_REQUIRED = "role_required"
     CANNOT_DEACTIVATE_SELF = "cannot_deactivate_self"
     OWN_ADMIN_ACCOUNT = "own_admin_account"    # what

@@ -132,6 +132,9 @@ class StaffUser(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The phone an operator answers at (分机号, "7001" of the PBX's PJSIP/7001): the call
+    # figures name the operator instead of the phone. One account a phone.
+    phone_extension: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
 
 
 class ApiToken(Base):

@@ -7,6 +7,7 @@ with no session at all (verify_password, in a thread), then record the outcome.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -41,11 +42,12 @@ def _dummy_hash() -> str:
 
 
 def create_user(session: Session, username: str, password: str, role: Role, *,
-                unit_code: str | None = None, display_name: str = "") -> StaffUser:
+                unit_code: str | None = None, display_name: str = "", phone_extension: str | None = None) -> StaffUser:
     username = username.strip()
     if not username:
         raise InvalidInput("username", Reason.REQUIRED)
     check_password_strength(password, username)
+    extension = free_phone_extension(session, phone_extension)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise InvalidInput("username", Reason.USERNAME_TAKEN, username=username)
     key = _username_key(username)
@@ -63,7 +65,7 @@ def create_user(session: Session, username: str, password: str, role: Role, *,
         raise InvalidInput("unit", Reason.ONLY_UNIT_STAFF_HAVE_UNIT)
     user = StaffUser(username=username, username_key=key, display_name=display_name or username,
                      password_hash=_hasher.hash(password), role=role.value, unit_id=unit_id,
-                     active=True, created_at=utcnow())
+                     active=True, created_at=utcnow(), phone_extension=extension)
     try:
         with session.begin_nested():  # a refusal leaves the caller's transaction usable
             session.add(user)
@@ -74,6 +76,42 @@ def create_user(session: Session, username: str, password: str, role: Role, *,
             raise
         raise refusal from None
     return user
+
+
+# ---- the phone an operator answers at -----------------------------------------------------
+
+_EXTENSION = re.compile(r"^[0-9A-Za-z_.+-]{1,40}$")
+
+
+def extension_of(interface: str) -> str:
+    """The extension of an agent interface as the PBX names it: PJSIP/7001 and SIP/7001 ->
+    7001, Local/7001@agents/n -> 7001; an extension alone stays as it is."""
+    _, slash, rest = interface.strip().partition("/")
+    return (rest if slash else interface.strip()).split("@", 1)[0].split("/", 1)[0]
+
+
+def free_phone_extension(session: Session, typed: str | None, user_id: int | None = None) -> str | None:
+    """The extension an administrator typed ("7001", or the interface "PJSIP/7001"), as kept;
+    None when blank. Refused when malformed, or when another account than `user_id` has it."""
+    if not (typed or "").strip():
+        return None
+    extension = extension_of(typed or "")
+    if not _EXTENSION.match(extension):
+        raise InvalidInput("phone_extension", Reason.BAD_PHONE_EXTENSION)
+    holder = session.execute(select(StaffUser.id, StaffUser.username)
+                             .where(StaffUser.phone_extension == extension)).first()
+    if holder is not None and holder.id != user_id:
+        raise InvalidInput("phone_extension", Reason.PHONE_EXTENSION_TAKEN, extension=extension,
+                           username=holder.username)
+    return extension
+
+
+def names_by_extension(session: Session) -> dict[str, str]:
+    """The name of the account at each phone that has one (a deactivated account's too: its
+    calls are still in the figures)."""
+    rows = session.execute(select(StaffUser.phone_extension, StaffUser.display_name, StaffUser.username)
+                           .where(StaffUser.phone_extension.is_not(None)))
+    return {extension: name or username for extension, name, username in rows}
 
 
 def _username_key(username: str) -> str:

@@ -1,5 +1,5 @@
-"""Staff accounts as an administrator keeps them: list, add, change role and unit,
-deactivate and reactivate, reset a password. Every change is written to the staff activity
+"""Staff accounts as an administrator keeps them: list, add, change role, unit and the phone
+extension an operator answers at, deactivate and reactivate, reset a password. Every change is written to the staff activity
 log in the same transaction; passwords go through dispatch/staff.py, whose strength rule
 the CLI uses too.
 
@@ -41,6 +41,7 @@ class UserRow:
     active: bool
     created_at: dt.datetime
     last_login: dt.datetime | None
+    phone_extension: str | None = None
 
 
 def require_admin(actor: Actor) -> None:
@@ -58,7 +59,7 @@ def list_users(session: Session) -> list[UserRow]:
                            .outerjoin(last_login, last_login.c.user_id == StaffUser.id)
                            .order_by(StaffUser.active.desc(), StaffUser.role, StaffUser.username))
     return [UserRow(u.id, u.username, u.display_name or u.username, Role(u.role), code, name, u.active,
-                    u.created_at, _aware(at)) for u, code, name, at in rows]
+                    u.created_at, _aware(at), u.phone_extension) for u, code, name, at in rows]
 
 
 def _aware(moment: Any) -> dt.datetime | None:
@@ -83,7 +84,8 @@ def generate_password() -> str:
 
 
 def add_user(session: Session, actor: Actor, username: str, role: Role, *, display_name: str = "",
-             unit_code: str | None = None, password: str | None = None) -> tuple[StaffUser, str | None]:
+             unit_code: str | None = None, password: str | None = None,
+             phone_extension: str | None = None) -> tuple[StaffUser, str | None]:
     """A new account; with no password given one is generated and returned (shown once)."""
     require_admin(actor)
     username = username.strip()
@@ -95,28 +97,48 @@ def add_user(session: Session, actor: Actor, username: str, role: Role, *, displ
     unit = _unit_for(session, role, unit_code)
     generated = None if password else generate_password()
     user = staff.create_user(session, username, password or generated or "", role,
-                             unit_code=unit.code if unit else None, display_name=display_name)
+                             unit_code=unit.code if unit else None, display_name=display_name,
+                             phone_extension=phone_extension)
     record(session, ActivityKind.USER_ADDED, actor, target=user.username,
-           detail={"role": role.value, "unit": unit.code if unit else None, "generated": generated is not None})
+           detail={"role": role.value, "unit": unit.code if unit else None, "generated": generated is not None,
+                   **({"phone_extension": user.phone_extension} if user.phone_extension else {})})
     return user, generated
 
 
 def update_user(session: Session, actor: Actor, user_id: int, *, display_name: str, role: Role,
-                unit_code: str | None) -> StaffUser:
-    """Change the name shown, the role, or the unit a unit staff member works for. The role
-    and unit are read from the row on every request, so the change applies at once."""
+                unit_code: str | None, phone_extension: str | None) -> StaffUser:
+    """Change the name shown, the role, the unit a unit staff member works for, or the phone
+    extension (blank: none). The role and unit are read from the row on every request, so
+    the change applies at once."""
     require_admin(actor)
     user = _get(session, user_id)
     if Role(user.role) is Role.ADMIN and role is not Role.ADMIN:
         _refuse_losing_admin(session, actor, user, "改为其他角色")
     unit = _unit_for(session, role, unit_code)
-    before = {"display_name": user.display_name, "role": user.role, "unit": _unit_code(session, user.unit_id)}
+    extension = staff.free_phone_extension(session, phone_extension, user.id)
+    before = {"display_name": user.display_name, "role": user.role, "unit": _unit_code(session, user.unit_id),
+              "phone_extension": user.phone_extension}
     user.display_name = _display_name(display_name) or user.username
     user.role = role.value
     user.unit_id = unit.id if unit else None
-    after = {"display_name": user.display_name, "role": user.role, "unit": unit.code if unit else None}
+    user.phone_extension = extension
+    after = {"display_name": user.display_name, "role": user.role, "unit": unit.code if unit else None,
+             "phone_extension": extension}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
+        session.flush()
+        record(session, ActivityKind.USER_CHANGED, actor, target=user.username, detail=changes)
+    return user
+
+
+def set_phone_extension(session: Session, actor: Actor, user_id: int, phone_extension: str | None) -> StaffUser:
+    """The phone an operator answers at (blank: none), alone (`hotline users set-extension`)."""
+    require_admin(actor)
+    user = _get(session, user_id)
+    extension = staff.free_phone_extension(session, phone_extension, user.id)
+    if extension != user.phone_extension:
+        changes = {"phone_extension": [user.phone_extension, extension]}
+        user.phone_extension = extension
         session.flush()
         record(session, ActivityKind.USER_CHANGED, actor, target=user.username, detail=changes)
     return user

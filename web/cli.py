@@ -467,15 +467,18 @@ def users() -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--unit", "unit_code", help="unit code (for unit staff)")
 @click.option("--name", "display_name", default="", help="name shown in the consoles")
+@click.option("--extension", "phone_extension", default=None,
+              help="the phone an operator answers at (7001, or PJSIP/7001): call figures show the name")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               envvar="HOTLINE_NEW_PASSWORD", help="or HOTLINE_NEW_PASSWORD")
-def users_add(username: str, role: str, unit_code: str | None, display_name: str, password: str) -> None:
+def users_add(username: str, role: str, unit_code: str | None, display_name: str, phone_extension: str | None,
+              password: str) -> None:
     from dispatch.staff import create_user
     from web.cli_db import database_session
 
     with database_session(_settings, write=True) as session:
         user = create_user(session, username, password, Role(role), unit_code=unit_code,
-                           display_name=display_name)
+                           display_name=display_name, phone_extension=phone_extension)
         click.echo(f"added {user.username} ({role})")
 
 

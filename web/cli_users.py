@@ -1,4 +1,4 @@
-"""`hotline users list | set-password | reactivate` and `hotline units list`: the
+"""`hotline users list | set-password | set-extension | reactivate` and `hotline units list`: the
 administrator's pages on the command line. They go through the same dispatch functions
 (dispatch/staff_admin.py, dispatch/unit_admin.py) and land in the staff activity log as
 "cli"."""
@@ -19,15 +19,28 @@ ROLE_NAMES = {"operator": "operator", "unit_staff": "unit staff", "supervisor": 
 def add_user_commands(users: click.Group, get_settings: Callable[[], Settings]) -> None:
     """Settings are read when a command runs, not when the CLI is built."""
 
-    @users.command(name="list", help="Every staff account: name, display name, role, unit, active, last login.")
+    @users.command(name="list", help="Every staff account: name, display name, role, unit, phone extension, "
+                   "active, last login.")
     def list_users() -> None:
         from dispatch import staff_admin
         from web.cli_db import when
 
         rows = _read(get_settings, staff_admin.list_users)
-        click.echo(table(["user", "name", "role", "unit", "active", "last login"],
+        click.echo(table(["user", "name", "role", "unit", "extension", "active", "last login"],
                          [[u.username, u.display_name, ROLE_NAMES[u.role.value], u.unit_code or "-",
-                           "yes" if u.active else "no", when(u.last_login)] for u in rows]))
+                           u.phone_extension or "-", "yes" if u.active else "no", when(u.last_login)] for u in rows]))
+
+    @users.command(name="set-extension", help="Set the phone an operator answers at (7001, or PJSIP/7001), "
+                   "so the call figures show their name; without EXTENSION, clear it.")
+    @click.argument("username")
+    @click.argument("extension", required=False, default="")
+    def set_extension(username: str, extension: str) -> None:
+        from dispatch import staff_admin
+        from web.cli_db import cli_actor
+
+        _write(get_settings, lambda s: staff_admin.set_phone_extension(s, cli_actor(), user_id_of(s, username),
+                                                                      extension or None))
+        click.echo(f"extension of {username}: {extension or 'none'}")
 
     @users.command(name="set-password", help="Set a new password (asked for, or one line from stdin with "
                    "--password-stdin); every session and API token of the account ends.")

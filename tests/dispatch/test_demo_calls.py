@@ -123,3 +123,17 @@ def test_the_call_totals_are_what_a_rebuild_from_the_calls_gives(session: Sessio
     totals_sql.refill(session)   # what `hotline db rebuild-figures` does
     session.flush()
     assert kept() == before
+
+
+def test_every_agent_of_the_demos_calls_is_a_demo_operator_by_name(session: Session) -> None:
+    """The supervisor's 话务 table names each agent: every phone that answered a demo call is
+    a demo operator account's extension."""
+    from dispatch.staff import extension_of, names_by_extension
+
+    names = names_by_extension(session)
+    agents = set(session.scalars(select(Call.agent).where(Call.agent.is_not(None)).distinct()))
+    assert len(agents) == 8
+    assert {agent: names.get(extension_of(agent)) for agent in agents} == {
+        "PJSIP/7001": "话务员 王芳", "PJSIP/7002": "话务员 李娜", "PJSIP/7003": "话务员 张伟",
+        "PJSIP/7004": "话务员 孙丽", "PJSIP/7005": "话务员 周敏", "PJSIP/7006": "话务员 吴浩",
+        "PJSIP/7007": "话务员 徐婷", "PJSIP/7008": "话务员 马骏"}

@@ -26,7 +26,7 @@ def client(services: Services) -> Iterator[TestClient]:
 
 @pytest.fixture(autouse=True, scope="session")
 def cheap_password_hashes() -> Iterator[None]:
-    """argon2 at its cheapest for the page tests: every test seeds seven demo accounts and
+    """argon2 at its cheapest for the page tests: every test seeds the demo accounts and
     logs in a few times, and the production cost (~0.1-0.5 s a hash) made the seed most of
     each test's time. Verification reads the cost from each hash, so nothing else changes."""
     from argon2 import PasswordHasher

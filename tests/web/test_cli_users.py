@@ -1,4 +1,4 @@
-"""`hotline users list | set-password | reactivate | deactivate` and `hotline units list`,
+"""`hotline users list | set-password | set-extension | reactivate | deactivate` and `hotline units list`,
 run as an administrator would."""
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_users_list_prints_an_aligned_table(run) -> None:  # type: ignore[no-unt
     result = run("users", "list")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["user", "name", "role", "unit", "active", "last", "login"]
+    assert lines[0].split() == ["user", "name", "role", "unit", "extension", "active", "last", "login"]
     wang = next(line for line in lines if line.startswith("wang"))
     assert "王芳" in wang and "unit staff" in wang and "housing" in wang and "yes" in wang
     # Columns line up under the headings, counting a Chinese character as two.
@@ -104,3 +104,22 @@ def test_table_pads_chinese_by_display_width() -> None:
     text = table(["a", "b"], [["济源", "x"], ["ab", "y"]])
     rows = text.splitlines()
     assert width(rows[2][:rows[2].index("x")]) == width(rows[3][:rows[3].index("y")]) == 6
+
+
+def test_an_operators_phone_extension_is_set_listed_refused_when_taken_and_cleared(
+        run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    assert run("users", "add", "li", "--role", "operator", "--extension", "7002",
+               HOTLINE_NEW_PASSWORD="correct horse").exit_code == 0
+    assert run("users", "set-extension", "root", "PJSIP/7001").exit_code == 0
+    lines = run("users", "list").stdout.splitlines()
+    assert "7001" in next(line for line in lines if line.startswith("root"))
+    assert "7002" in next(line for line in lines if line.startswith("li "))
+    taken = run("users", "set-extension", "wang", "7002")
+    assert taken.exit_code != 0 and "分机号 7002 已属于账号「li」" in taken.output
+    assert run("users", "set-extension", "root").exit_code == 0
+    with sessions.begin() as session:
+        extensions = dict(session.execute(select(StaffUser.username, StaffUser.phone_extension)).all())
+        assert extensions == {"wang": None, "root": None, "li": "7002"}
+        changed = session.scalars(select(StaffActivity).where(StaffActivity.kind == "user_changed")).all()
+        assert [(a.target, a.detail) for a in changed] == [("root", {"phone_extension": [None, "7001"]}),
+                                                           ("root", {"phone_extension": ["7001", None]})]

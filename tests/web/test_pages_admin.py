@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import html
 import json
 import re
@@ -534,3 +535,47 @@ def test_every_form_on_the_admin_pages_carries_a_csrf_token(client: TestClient, 
     assert len(forms) >= 9
     for form in forms:
         assert 'name="csrf_token"' in form, form[:200]
+
+
+def test_an_operators_phone_extension_names_them_in_the_supervisors_call_figures(
+        client: TestClient, services: Services) -> None:
+    from dispatch import telephony
+    from dispatch.clock import utcnow
+
+    def answered_call(n: int, agent: str) -> None:
+        at = utcnow() - dt.timedelta(minutes=30 - n)
+        services.run_sync(lambda s: telephony.record_call(s, telephony.CallData(
+            linkedid=f"1700000000.{n}", outcome="answered", caller="13803910071", dialed="12345",
+            started_at=at - dt.timedelta(seconds=20), queue="12345", entered_queue_at=at - dt.timedelta(seconds=10),
+            agent=agent, answered_at=at, ended_at=at + dt.timedelta(minutes=2), wait_seconds=10.0,
+            talk_seconds=120.0)))
+
+    login(client, "admin")
+    # Typed as the PBX names the phone, kept as its extension.
+    assert post(client, "/admin/users", username="gao", display_name="话务员 高明", role="operator",
+                phone_extension="PJSIP/7099", password="correct horse 1").status_code == 303
+    assert services.run_sync(lambda s: s.scalar(select(StaffUser.phone_extension)
+                                                .where(StaffUser.username == "gao"))) == "7099"
+    assert activity(services, "user_added")[-1].detail["phone_extension"] == "7099"
+    for n, agent in enumerate(("PJSIP/7001", "PJSIP/7099", "PJSIP/7098")):
+        answered_call(n, agent)
+    login(client, "supervisor")
+    calls = client.get("/supervisor").text
+    assert '<td class="k-text">话务员 王芳（PJSIP/7001）</td>' in calls      # the demo's operator sits at 7001
+    assert '<td class="k-text">话务员 高明（PJSIP/7099）</td>' in calls
+    assert '<td class="k-text">PJSIP/7098</td>' in calls                      # no account has that phone
+
+    # One account a phone; a malformed extension is explained; a blank one clears it.
+    login(client, "admin")
+    lina = user_id(services, "lina")
+    taken = post(client, f"/admin/users/{lina}", display_name="话务员 李娜", role="operator", phone_extension="7099")
+    assert taken.status_code == 422 and html.escape("分机号 7099 已属于账号「gao」") in taken.text
+    bad = post(client, f"/admin/users/{lina}", display_name="话务员 李娜", role="operator", phone_extension="70 99")
+    assert bad.status_code == 422 and "分机号为 1–40 个字符" in bad.text
+    gao = user_id(services, "gao")
+    assert post(client, f"/admin/users/{gao}", display_name="话务员 高明", role="operator",
+                phone_extension="").status_code == 303
+    assert activity(services, "user_changed")[-1].detail == {"phone_extension": ["7099", None]}
+    answered_call(3, "PJSIP/7099")   # a new call: the figures are read again
+    login(client, "supervisor")
+    assert '<td class="k-text">PJSIP/7099</td>' in client.get("/supervisor").text

@@ -78,13 +78,14 @@ async def users_page(request: Request, *, error: str | None = None, status: int 
 
 async def add_user(request: Request) -> Response:
     site, user, form = _site(request), request.state.user, request.state.form
-    values = {name: _text(form, name) for name in ("username", "display_name", "role", "unit")}
+    values = {name: _text(form, name) for name in ("username", "display_name", "role", "unit", "phone_extension")}
     password = str(form.get("password") or "")[:1000]
 
     def work(session: Session) -> tuple[int, str | None]:
         added, generated = staff_admin.add_user(session, user.actor, values["username"], _role(values["role"]),
                                                 display_name=values["display_name"],
-                                                unit_code=values["unit"] or None, password=password or None)
+                                                unit_code=values["unit"] or None, password=password or None,
+                                                phone_extension=values["phone_extension"] or None)
         return added.id, generated
 
     try:
@@ -122,7 +123,7 @@ async def update_user(request: Request) -> Response:
     try:
         await site.services.run(lambda s: staff_admin.update_user(
             s, user.actor, user_id, display_name=_text(form, "display_name"), role=_role(_text(form, "role")),
-            unit_code=_text(form, "unit") or None))
+            unit_code=_text(form, "unit") or None, phone_extension=_text(form, "phone_extension") or None))
     except DispatchError as exc:
         return await user_page(request, error=describe(exc), status=422)
     return RedirectResponse(f"/admin/users/{user_id}?done=saved", status_code=303)

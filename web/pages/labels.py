@@ -402,6 +402,7 @@ DASHBOARD_TICKET_FIGURES_ZH = {
 # The calls table's rows: every call first, then each agent's ("未接通": calls no agent took).
 ALL_CALLS = "全部"
 UNANSWERED_CALLS = "未接通"
+AGENT_NAMED = "{name}（{interface}）"   # an agent whose phone is a staff account's extension
 CATEGORY_CHART_TITLE = "各分类受理量"
 CHANNEL_CHART_TITLE = "各渠道受理量"
 

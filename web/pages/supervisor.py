@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dispatch import actions as dispatch_actions
-from dispatch import (chasing_lists, disputes, kb, lifecycle, outbox, queries, reports, routing_feedback,
+from dispatch import (chasing_lists, disputes, kb, lifecycle, outbox, queries, reports, routing_feedback, staff,
                       staff_activity)
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
@@ -30,7 +30,7 @@ from web.auth import StaffIdentity, client_key, staff_only
 from web.errors import status_of
 from web.messages import describe
 from web.pages import charts
-from web.pages.labels import (ALL_CALLS, CATEGORY_CHART_TITLE, CHANNEL_CHART_TITLE, DASHBOARD_TABLES_ZH,
+from web.pages.labels import (AGENT_NAMED, ALL_CALLS, CATEGORY_CHART_TITLE, CHANNEL_CHART_TITLE, DASHBOARD_TABLES_ZH,
                               DASHBOARD_COUNT_WORDS_ZH, DASHBOARD_TICKET_FIGURES_ZH, ESCALATED_TIMES_ZH, NONE_YET, UNANSWERED_CALLS, UNCATEGORISED, label,
                               local_time, percent, seconds, short_time, time_left)
 from web.pages.periods import PRESETS, parse_period, today_local
@@ -217,9 +217,10 @@ def figure_tables(session: Session, period: Period, calls_policy: reports.CallPo
         return [c["offered"], c["answered"], c["abandoned"], c["answer_rate"], c["abandonment_rate"],
                 c["asa_seconds"], c["answer_rate_15s"], c["service_level"], c["aht_seconds"]]
 
+    operators = staff.names_by_extension(session)
     tables.append(_table("calls", (TEXT, INT, INT, INT, RATE, RATE, SECONDS, RATE, RATE, SECONDS),
                          [[ALL_CALLS, *call_row(calls)]] +
-                         [[agent or UNANSWERED_CALLS, *call_row(c)] for agent, c in sorted(calls["agents"].items())],
+                         [[_agent(agent, operators), *call_row(c)] for agent, c in sorted(calls["agents"].items())],
                          counted=False, words={"seconds": calls_policy.service_level_seconds}))
     by_name = {table.name: table for table in tables}
     categories = [(str(row[0]), int(row[1])) for row in by_name["categories"].rows][:12]
@@ -228,6 +229,15 @@ def figure_tables(session: Session, period: Period, calls_policy: reports.CallPo
                "category_chart": charts.hbars(categories, title=CATEGORY_CHART_TITLE),
                "channel_chart": charts.hbars(channels, title=CHANNEL_CHART_TITLE)}
     return Figures(tables, daily, charts_)
+
+
+def _agent(interface: str, operators: dict[str, str]) -> str:
+    """An agent's row: the operator whose account has the phone's extension, with the phone;
+    the PBX's interface (PJSIP/7001) when no account has it."""
+    if not interface:
+        return UNANSWERED_CALLS
+    name = operators.get(staff.extension_of(interface))
+    return AGENT_NAMED.format(name=name, interface=interface) if name else interface
 
 
 @dataclass(frozen=True)
