@@ -263,7 +263,7 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
     ids = [n.id for n in found.items if n.ticket_id is not None]
     about = Ticket.__table__.alias("about")
     tickets = {notice_id: (number, bool(finished), bool(left)) for notice_id, number, finished, left in session.execute(
-        select(Notice.id, about.c.number, about.c.state.in_(_FINISHED), _left_unit(about, Notice.unit_id))
+        select(Notice.id, about.c.number, about.c.state.in_(_FINISHED), parts.left_unit(about, Notice.unit_id))
         .join(about, about.c.id == Notice.ticket_id).where(Notice.id.in_(ids)))} if ids else {}
     views = []
     for n in found.items:
@@ -286,18 +286,9 @@ class Latest:
 _FINISHED = [literal_column(f"'{state.value}'") for state in sorted(FINISHED_STATES)]
 
 
-def _left_unit(tickets: Any, unit_id: Any) -> Any:
-    """As SQL, of a tickets table (or alias) and the notice's unit: the unit neither holds the
-    ticket (transferred elsewhere, returned, taken back by 改派) nor owes a part of it (its
-    协办 or 转派 part answered, or withdrawn)."""
-    part = Transfer.__table__.alias("part")
-    return and_(tickets.c.unit_id.is_distinct_from(unit_id),
-                ~exists().where(part.c.unit_id == unit_id, part.c.ticket_id == tickets.c.id, parts.owed(part)))
-
-
 def _done(tickets: Any, unit_id: Any) -> Any:
     """As SQL: nothing left for the unit to do on the ticket (finished, or left the unit)."""
-    return or_(tickets.c.state.in_(_FINISHED), _left_unit(tickets, unit_id))
+    return or_(tickets.c.state.in_(_FINISHED), parts.left_unit(tickets, unit_id))
 
 
 def _unread_statement() -> Any:
@@ -325,7 +316,7 @@ def _latest_statement() -> Select[Any]:
     unread = _unread_statement().limit(bindparam("upto", type_=Integer)).subquery()
     return (select(Notice.id, Notice.unit_id, Ticket.number, Notice.kind, Notice.text, Notice.created_at,
                    Notice.read_at, func.coalesce(Ticket.state.in_(_FINISHED), False),
-                   and_(Ticket.id.is_not(None), _left_unit(Ticket.__table__, Notice.unit_id)),
+                   and_(Ticket.id.is_not(None), parts.left_unit(Ticket.__table__, Notice.unit_id)),
                    select(func.count()).select_from(unread).scalar_subquery())
             .outerjoin(Ticket, Ticket.id == Notice.ticket_id).where(Notice.unit_id == bindparam("unit"))
             .order_by(Notice.id.desc()).limit(bindparam("shown", type_=Integer)))

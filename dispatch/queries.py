@@ -12,7 +12,7 @@ from sqlalchemy import (DateTime, Integer, Select, String, and_, bindparam, case
                         type_coerce, union_all)
 from sqlalchemy.orm import Session, defer
 
-from dispatch import rollup, text_search
+from dispatch import parts, rollup, text_search
 from dispatch.unit_inbox import open_tickets
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import InvalidInput
@@ -189,7 +189,7 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
             # A whole number is the caller's: its tickets by the phone index, not by a
             # substring of every phone and text (tens of ms of trigrams at a million).
             return or_(Ticket.number == text, Ticket.phone == whole) if unit_id is None else \
-                or_(Ticket.number == text, and_(Ticket.confidential.is_(False), Ticket.phone == whole))
+                or_(Ticket.number == text, and_(_citizen_shown(unit_id), Ticket.phone == whole))
         conditions.append(Ticket.phone.contains(national.removeprefix("0"), autoescape=True))
     if not _NUMBER.match(text):
         conditions.append(text_search.words_match(text, dialect, indexed=indexed, days=days, by_day=by_day))
@@ -198,10 +198,17 @@ def _matches(text: str, unit_id: int | None, dialect: str, *, indexed: bool = Tr
             # out keeps the words' indexes usable (a prefix LIKE has none under C.UTF-8).
             conditions.append(Ticket.number.startswith(text, autoescape=True))
     if unit_id is not None:
-        # A unit may not learn who filed a confidential ticket: those match by number only.
+        # A unit may not learn who filed a confidential ticket, or one that has left it: those
+        # match by number only.
         by_number, others = (conditions[:1], conditions[1:]) if _NUMBER_PREFIX.match(text) else ([], conditions)
-        conditions = [*by_number, and_(Ticket.confidential.is_(False), or_(*others))] if others else by_number
+        conditions = [*by_number, and_(_citizen_shown(unit_id), or_(*others))] if others else by_number
     return or_(*conditions) if len(conditions) > 1 else conditions[0]
+
+
+def _citizen_shown(unit_id: Any) -> Any:
+    """As SQL: the unit may see who filed the ticket: not a confidential one, nor one that has
+    left the unit (staff_view shows it to the unit with the citizen hidden)."""
+    return and_(Ticket.confidential.is_(False), ~parts.left_unit(Ticket.__table__, unit_id))
 
 
 def _compact(text: str) -> str:
@@ -567,8 +574,8 @@ def _words_statement(shape: WordsShape, *, listing: bool, brief: bool = False) -
         statement = statement.where(at < bindparam("until"))
     words = text_search.words_condition(bindparam("like"), bindparam("words", type_=String()) if shape.indexed else None,
                                         exact=shape.exact)
-    if shape.own_unit:   # a unit may not learn who filed a confidential ticket (as _matches)
-        words = and_(Ticket.confidential.is_(False), words)
+    if shape.own_unit:   # a unit may not learn who filed a confidential ticket, or one that left it (_matches)
+        words = and_(_citizen_shown(bindparam("own_unit")), words)
     statement = statement.where(words)
     limit = bindparam("limit", type_=Integer())
     if not listing:

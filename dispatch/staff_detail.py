@@ -12,23 +12,23 @@ from sqlalchemy.orm import Session
 from dispatch import disputes, flags, lifecycle, queries, similarity
 from dispatch.actions import allowed_actions
 from dispatch.actors import Actor
-from dispatch.models import CatalogueEntry, Ticket, Unit
+from dispatch.models import CatalogueEntry, Dispute, ExtensionRequest, Ticket, Unit
 from dispatch.gram_index import GramIndex
 from dispatch.similarity import Places
-from dispatch.staff_view import hides_identity, may_see, staff_view, visible_ticket
+from dispatch.staff_view import hides_identity, left_of, may_see, staff_view, visible_ticket
 from dispatch.vocabulary import Role
 
 
 def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]:
     ticket = visible_ticket(session, actor, number)
     view = staff_view(session, actor, ticket)
-    hidden = hides_identity(actor, ticket)
+    left = bool(view["left_unit"])
+    hidden = hides_identity(actor, ticket, left=left)
     unit = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
     duplicates = [t.number for t in queries.merged_into(session, ticket.id)]
     main = session.scalar(select(Ticket.number).where(Ticket.id == ticket.merged_into_id)) \
         if ticket.merged_into_id else None
-    dispute = disputes.open_dispute(session, ticket)
-    extension = queries.pending_extension_of(session, ticket.id)
+    dispute, extension = pending_requests(session, actor, ticket)
     flag = None if hidden else flags.active_flag(session, ticket.phone)
     entry = session.get(CatalogueEntry, ticket.catalogue_entry_id) if ticket.catalogue_entry_id else None
     view.update({
@@ -51,20 +51,37 @@ def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]
         "duplicates": duplicates,
         "merged_into": main,
         "handover_to": ticket.handover_to,
-        "rating": ticket.rating, "rating_channel": ticket.rating_channel,
-        "follow_up_attempts": ticket.follow_up_attempts, "close_reason": ticket.close_reason,
+        # The 回访 of another unit's answer is not for a unit the ticket has left.
+        "rating": None if left else ticket.rating, "rating_channel": None if left else ticket.rating_channel,
+        "follow_up_attempts": None if left else ticket.follow_up_attempts,
+        "close_reason": None if left else ticket.close_reason,
     })
     return view
+
+
+def pending_requests(session: Session, actor: Actor, ticket: Ticket) -> tuple[Dispute | None, ExtensionRequest | None]:
+    """The ticket's open 改派申请 and pending 延期申请 as the actor may see them: unit staff
+    only their own unit's (not a sub-unit or a 协办 unit the parent's, nor a unit the ticket
+    has left the next one's)."""
+    dispute = disputes.open_dispute(session, ticket)
+    extension = queries.pending_extension_of(session, ticket.id)
+    if actor.role is Role.UNIT_STAFF:
+        dispute = dispute if dispute is not None and dispute.unit_id == actor.unit_id else None
+        extension = extension if extension is not None and extension.unit_id == actor.unit_id else None
+    return dispute, extension
 
 
 def similar_for(session: Session, actor: Actor, number: str, *, days: int,
                 places: Places | None = None, index: GramIndex | None = None) -> list[dict[str, object]]:
     """Open tickets like this one, best first. Unit staff see only those they may see
-    anyway, and no confidential ones (their titles may name the citizen)."""
+    anyway, and no confidential ones (their titles may name the citizen), nor ones that have
+    left their unit."""
     ticket = visible_ticket(session, actor, number)
     found = similarity.similar_to_ticket(session, ticket, days=days, places=places, index=index)
     if actor.role is Role.UNIT_STAFF and found:
         rows = {t.number: t for t in session.scalars(select(Ticket).where(
             Ticket.number.in_([s.number for s in found])))}
-        found = [s for s in found if not rows[s.number].confidential and may_see(session, actor, rows[s.number])]
+        left = left_of(session, actor, [t.id for t in rows.values()])   # seen as 保密 ones are
+        found = [s for s in found if not rows[s.number].confidential and rows[s.number].id not in left
+                 and may_see(session, actor, rows[s.number])]
     return [s.as_dict() for s in found]

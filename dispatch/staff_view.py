@@ -1,5 +1,8 @@
 """What staff see of a ticket: everything, except that a unit never learns who filed a
-confidential (保密) ticket, and unit staff see only tickets that are, or were, with them."""
+confidential (保密) ticket, and unit staff see only tickets that are, or were, with them.
+A ticket that has left the unit (parts.left_unit: returned, taken back by 改派, its part
+answered or withdrawn) the unit sees as its own history: the citizen hidden as on a 保密
+ticket, and of what other units did since, only which unit did what and when."""
 from __future__ import annotations
 
 from typing import Any
@@ -43,7 +46,8 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
     may not, so ticket numbers of other units cannot be probed."""
     if not may_see(session, actor, ticket):
         raise NotFound(Reason.TICKET_NOT_FOUND, number=ticket.number)
-    hide_identity = ticket.confidential and actor.role is Role.UNIT_STAFF
+    left = has_left(session, actor, ticket)
+    hide_identity = hides_identity(actor, ticket, left=left)
     names = [ticket.name] if ticket.name else []
     events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                              .order_by(TicketEvent.id)).all()
@@ -53,10 +57,20 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
     staff_names = {i: name or login for i, name, login in session.execute(
         select(StaffUser.id, StaffUser.display_name, StaffUser.username).where(StaffUser.id.in_(staff_ids)))
     } if staff_ids else {}
+    # Past the unit's own last step, a unit the ticket has left sees no words, ratings or names.
+    since_left = 1 + max((i for i, e in enumerate(events) if e.unit_id == actor.unit_id), default=-1) \
+        if left else len(events)
+    part_views = [v.as_dict() for v in parts.part_views(session, ticket)]
+    if left:
+        own_code = session.scalar(select(Unit.code).where(Unit.id == actor.unit_id))
+        part_views = [v if v["unit_code"] == own_code else {**v, "reply": None, "return_reason": None}
+                      for v in part_views]
     return {
         "number": ticket.number, "state": ticket.state, "state_label": LABELS_ZH[ticket.state],
         "version": ticket.version, "channel": ticket.channel, "type": ticket.request_type,
         "urgency": ticket.urgency, "category": ticket.category, "confidential": ticket.confidential,
+        # The ticket is no longer the unit's: it sees it as it was, not what came after.
+        "left_unit": left,
         "title": mask_text(ticket.title, names) if hide_identity else ticket.title,
         "body": mask_text(ticket.body, names) if hide_identity else ticket.body,
         "phone": HIDDEN if hide_identity else ticket.phone,
@@ -68,38 +82,74 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
         # the catalogue entry's deadline class it was dispatched under (urgent, quick), if any
         "deadline_class": ticket.deadline_class,
-        "reply": shown_reply(ticket.reply) if ticket.reply else None,
+        # Another unit's answer, once the ticket left: the unit's own stays in its steps.
+        "reply": shown_reply(ticket.reply) if ticket.reply and not left else None,
         # 协办 and 转派 parts of the current transfer: the lead follows their progress here.
-        "parts": [v.as_dict() for v in parts.part_views(session, ticket)],
-        "events": [{"at": e.at.isoformat(), "actor": e.actor, "actor_name": staff_names.get(e.actor_id),
-                    "action": shown_action(e.action, e.data), "from": e.from_state,
-                    "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,
-                    "note": _note(e, names if hide_identity else None),
-                    "rating": (e.data or {}).get("rating"), "channel": (e.data or {}).get("channel"),
-                    # a part's step: "co" (协办) or "forward" (a sub-unit's, 二次派单)
-                    "role": (e.data or {}).get("role")}
-                   for e in events],
+        "parts": part_views,
+        "events": [_event(e, staff_names, unit_names, names if hide_identity else None, after_left=i >= since_left)
+                   for i, e in enumerate(events)],
     }
 
 
-def hides_identity(actor: Actor, ticket: Ticket) -> bool:
-    return ticket.confidential and actor.role is Role.UNIT_STAFF
+def _event(e: TicketEvent, staff_names: dict[int, str], unit_names: dict[int, str], names: list[str] | None,
+           *, after_left: bool) -> dict[str, Any]:
+    data = e.data or {}
+    return {"at": e.at.isoformat(), "actor": "" if after_left else e.actor,
+            "actor_name": None if after_left else staff_names.get(e.actor_id),
+            "action": shown_action(e.action, e.data), "from": e.from_state,
+            "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,
+            "note": None if after_left else _note(e, names),
+            "rating": None if after_left else data.get("rating"),
+            "channel": None if after_left else data.get("channel"),
+            # a part's step: "co" (协办) or "forward" (a sub-unit's, 二次派单)
+            "role": data.get("role")}
 
 
-def staff_summary(actor: Actor, ticket: Ticket, units: dict[int, Unit]) -> dict[str, Any]:
-    """A ticket as one row of a staff list (the caller has checked may_see, by query)."""
+def has_left(session: Session, actor: Actor, ticket: Ticket) -> bool:
+    """Unit staff only: the ticket has left the actor's unit (parts.left_unit)."""
+    if actor.role is not Role.UNIT_STAFF or actor.unit_id is None or ticket.id is None:
+        return False
+    return bool(parts.left_of(session, actor.unit_id, [ticket.id]))
+
+
+def hides_identity(actor: Actor, ticket: Ticket, *, left: bool = False) -> bool:
+    """Unit staff do not learn who filed a 保密 ticket, nor one that has left their unit."""
+    return actor.role is Role.UNIT_STAFF and (ticket.confidential or left)
+
+
+def staff_summary(actor: Actor, ticket: Ticket, units: dict[int, Unit], *, left: bool = False) -> dict[str, Any]:
+    """A ticket as one row of a staff list (the caller has checked may_see, by query);
+    `left`: it has left the actor's unit (left_of)."""
     names = [ticket.name] if ticket.name else []
     unit = units.get(ticket.unit_id) if ticket.unit_id else None
     return {
         "number": ticket.number, "state": ticket.state, "state_label": LABELS_ZH[ticket.state],
         "version": ticket.version, "channel": ticket.channel, "type": ticket.request_type,
         "urgency": ticket.urgency, "confidential": ticket.confidential,
-        "title": mask_text(ticket.title, names) if hides_identity(actor, ticket) else ticket.title,
+        "title": mask_text(ticket.title, names) if hides_identity(actor, ticket, left=left) else ticket.title,
         "unit_code": unit.code if unit else None, "unit": unit.name if unit else None,
         "received_at": ticket.received_at.isoformat(),
         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
         "overdue": is_overdue(ticket),
     }
+
+
+def left_of(session: Session, actor: Actor, ticket_ids: list[int]) -> set[int]:
+    """Of these tickets, those that have left the actor's unit (none for other roles)."""
+    if actor.role is not Role.UNIT_STAFF or actor.unit_id is None:
+        return set()
+    return parts.left_of(session, actor.unit_id, ticket_ids)
+
+
+def masked_titles(session: Session, actor: Actor, ticket_ids: list[int]) -> dict[int, str]:
+    """The titles a list shows of those of the tickets that have left the actor's unit, the
+    citizen masked as on the ticket page (a 保密 ticket's title the lists hide whole)."""
+    left = left_of(session, actor, ticket_ids)
+    if not left:
+        return {}
+    ids = sorted(left)
+    return {i: mask_text(title, [name] if name else []) for at in range(0, len(ids), 1000) for i, title, name in
+            session.execute(select(Ticket.id, Ticket.title, Ticket.name).where(Ticket.id.in_(ids[at:at + 1000])))}
 
 
 def _note(event: TicketEvent, names: list[str] | None) -> str | None:

@@ -17,7 +17,7 @@ from dispatch.errors import Reason
 from dispatch.models import Ticket, Unit
 from dispatch.numbers import whole_number
 from dispatch.staff_detail import similar_for, ticket_detail
-from dispatch.staff_view import staff_summary
+from dispatch.staff_view import left_of, staff_summary
 from dispatch.states import State
 from dispatch.vocabulary import LABELS_ZH, Role
 from web.api import MAX_JSON_BYTES, parse_json_object
@@ -78,7 +78,8 @@ async def list_tickets(request: Request) -> Response:
         own = user.unit_id if user.role is Role.UNIT_STAFF else None
         found = queries.staff_tickets(session, visible_to_unit=own, state=state, unit_id=unit_id, text=text,
                                       page=page, page_size=PAGE_SIZE)
-        return {"tickets": [staff_summary(user.actor, t, units) for t in found.tickets],
+        left = left_of(session, user.actor, [t.id for t in found.tickets])
+        return {"tickets": [staff_summary(user.actor, t, units, left=t.id in left) for t in found.tickets],
                 "page": found.page, "pages": found.pages, "total": found.total,
                 "more": found.more}
 

@@ -1,7 +1,8 @@
 """The staff search (/search): by number, phone or words, filtered by state, current unit,
 channel and day of receipt, 50 a page, and the whole result as CSV (/search.csv). Unit
-staff find only what is or was with their unit, and a confidential ticket's title stays
-hidden from them, on the page as in the file."""
+staff find only what is or was with their unit, a confidential ticket's title stays
+hidden from them, and one that has left their unit shows its title with the citizen masked
+(staff_view), on the page as in the file."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,6 +21,7 @@ from dispatch.errors import NotFound, Reason
 from dispatch.models import Ticket
 from dispatch.queries import TicketFilter
 from dispatch.reports import Period
+from dispatch.staff_view import masked_titles
 from dispatch.states import State
 from dispatch.units import unit_by_code
 from dispatch.vocabulary import Channel, Role
@@ -99,7 +101,8 @@ async def search(request: Request) -> Response:
                 found = queries.staff_tickets(session, visible_to_unit=own, wanted=asked.wanted,
                                               page=found.pages, page_size=PAGE_SIZE, brief=True)
         units = site.services.units.active(session)
-        return {"asked": asked, "found": found, "unit_names": {u.id: u.name for u in units},
+        masked = masked_titles(session, user.actor, [t.id for t in found.tickets]) if found is not None else {}
+        return {"asked": asked, "found": found, "unit_names": {u.id: u.name for u in units}, "masked": masked,
                 "units": [] if own is not None else [(u.code, u.name) for u in units]}
 
     # In one transaction, not read()'s statement-by-statement commits: a search by words sets
@@ -117,29 +120,34 @@ async def search(request: Request) -> Response:
 async def search_csv(request: Request) -> Response:
     site, user, client = _site(request), request.state.user, client_key(request)
 
-    def work(session: Session) -> tuple[Search, list[Ticket], dict[int, str]]:
+    def work(session: Session) -> tuple[Search, list[Ticket], dict[int, str], dict[int, str]]:
         asked = parse_search(session, request, user)
         tickets = queries.filtered_tickets(session, asked.wanted, visible_to_unit=_own_unit(user),
                                            limit=EXPORT_LIMIT)
+        masked = masked_titles(session, user.actor, [t.id for t in tickets])
         # In the same transaction as the read: no file leaves without its line in the log.
         staff_activity.record(session, staff_activity.ActivityKind.EXPORT, user.actor, target="search.csv",
                               address=client, detail={**{k: v for k, v in asked.params.items() if v and k != "q"},
                                                       "rows": len(tickets)})  # the words may hold a phone number
-        return asked, tickets, {u.id: u.name for u in site.services.units.active(session)}
+        return asked, tickets, {u.id: u.name for u in site.services.units.active(session)}, masked
 
-    asked, tickets, unit_names = await site.services.run(work)
-    return export_tickets(user, asked, tickets, unit_names)
+    asked, tickets, unit_names, masked = await site.services.run(work)
+    return export_tickets(user, asked, tickets, unit_names, masked)
 
 
-def export_tickets(user: StaffIdentity, asked: Search, tickets: list[Ticket], unit_names: dict[int, str]) -> Response:
+def export_tickets(user: StaffIdentity, asked: Search, tickets: list[Ticket], unit_names: dict[int, str],
+                   masked: dict[int, str] | None = None) -> Response:
     """The one place a search result leaves as a file (search_csv records it in the staff
-    activity log). No phones, names or bodies: the file travels further than the page."""
+    activity log). No phones, names or bodies: the file travels further than the page.
+    `masked`: titles shown masked (masked_titles)."""
+    masked = masked or {}
     hide = user.role is Role.UNIT_STAFF
     log.info("search exported", extra={"event": "search_export", "user": user.username,
                                        "rows": len(tickets), "filters": asked.params})
     rows = [[t.number, local_time(t.received_at), label(t.channel), label(t.request_type), label(t.urgency),
              label(t.state), unit_names.get(t.unit_id, "") if t.unit_id else "", t.category or "",
-             CONFIDENTIAL_TITLE if hide and t.confidential else t.title, local_time(t.deadline) if t.deadline else ""]
+             CONFIDENTIAL_TITLE if hide and t.confidential else masked.get(t.id, t.title),
+             local_time(t.deadline) if t.deadline else ""]
             for t in tickets]
     return csv_response(f"tickets-{today_local().isoformat()}.csv",
                         SEARCH_CSV_COLUMNS,

@@ -19,12 +19,13 @@ from starlette.routing import Route
 from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
-from dispatch import disputes, flags, forwarding, lifecycle, parts, queries, similarity, telephony
+from dispatch import flags, forwarding, lifecycle, parts, queries, similarity, telephony
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import CatalogueEntry, Ticket, Unit
 from dispatch.public import ticket_by_number
 from dispatch.routing import Router
+from dispatch.staff_detail import pending_requests
 from dispatch.staff_view import staff_view
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Role
@@ -137,12 +138,12 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     ticket = ticket_by_number(session, number)
     view = staff_view(session, user.actor, ticket)   # NotFound for another unit's ticket
     actions = set(dispatch_actions.allowed_actions(session, user.actor, ticket))
+    dispute, extension = pending_requests(session, user.actor, ticket)
     # A finished ticket (answered, resolved, closed, handed over, invalid, merged) shows its
     # deadline without a countdown: nothing is due any more.
     context: dict[str, Any] = {"t": view, "actions": actions, "overdue": lifecycle.is_overdue(ticket),
                                "finished": State(ticket.state) in FINISHED_STATES,
-                               "extension": queries.pending_extension_of(session, ticket.id),
-                               "dispute": disputes.open_dispute(session, ticket),
+                               "extension": extension, "dispute": dispute,
                                "suggestions": [], "units": [], "earlier": [], "similar": [], "flag": None,
                                "main": None, "merged_in": queries.merged_into(session, ticket.id),
                                "handover_to": ticket.handover_to, "live_call": False,
