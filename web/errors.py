@@ -19,6 +19,7 @@ from dispatch.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    Reason,
     StorageUnavailable,
 )
 from web import open311_format
@@ -116,9 +117,15 @@ async def dispatch_error(request: Request, exc: Exception) -> Response:
     if exc.reason is not None:
         extra["reason"] = exc.reason.value
     message = describe(exc)
-    if message != exc.message:
-        extra["detail"] = exc.message
+    if message != exc.message and exc.reason is not None:
+        extra["detail"] = _detail(exc, exc.reason)
     return _respond(request, status, exc.code, message, extra, headers)
+
+
+def _detail(exc: DispatchError, reason: Reason) -> str:
+    """The reason code, after the field it concerns: never its data, which may name an internal
+    account (actor='housing') or be a Python repr; the logs keep exc.message whole."""
+    return f"{exc.field}: {reason.value}" if isinstance(exc, InvalidInput) else reason.value
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

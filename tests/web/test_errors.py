@@ -41,7 +41,7 @@ def test_a_bad_phone_number_is_answered_in_chinese_with_its_code(client: TestCli
     assert response.status_code == 422
     assert answer["error"] == "invalid_input" and answer["reason"] == "invalid_phone" and answer["field"] == "phone"
     assert chinese_only(answer["message"]) and "联系电话" in answer["message"] and "「12」" in answer["message"]
-    assert "invalid_phone" in answer["detail"]  # the code and data, for whoever reads the logs
+    assert answer["detail"] == "phone: invalid_phone"  # the code, without its data (the logs keep that)
 
 
 def test_an_empty_body_is_answered_in_chinese(client: TestClient) -> None:
@@ -66,6 +66,22 @@ def test_an_unknown_ticket_is_answered_in_chinese_by_both_apis(client: TestClien
     assert public.status_code == staff.status_code == 404
     for answer in (public.json(), staff.json()):
         assert answer["error"] == "not_found" and chinese_only(answer["message"]), answer
+
+
+def test_the_staff_apis_refusals_keep_their_code_and_words_but_no_internal_data(client: TestClient) -> None:
+    number = file(client)["number"]
+    missing = client.get("/api/v1/staff/tickets/20000101-9999", headers=bearer(client, "housing")).json()
+    moved = client.post(f"/api/v1/staff/tickets/{number}/transfer", json={"unit": "housing"},
+                        headers=bearer(client, "operator"))
+    assert moved.status_code == 200, moved.text
+    refused = client.post(f"/api/v1/staff/tickets/{number}/override_parts", json={"reason": "不必等待"},
+                          headers=bearer(client, "housing")).json()
+    assert missing["error"] == "not_found" and missing["reason"] == "ticket_not_found"
+    assert refused["error"] == "permission_denied" and refused["reason"] == "role_not_allowed"
+    for answer in (missing, refused):
+        assert chinese_only(answer["message"]), answer
+        assert answer.get("detail") in (None, answer["reason"]), answer   # no actor, number or repr
+        assert "housing" not in str(answer) and "=" not in str(answer.get("detail")), answer
 
 
 def test_an_illegal_move_is_answered_in_chinese_naming_state_and_action(client: TestClient) -> None:
