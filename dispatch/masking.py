@@ -46,11 +46,15 @@ class _Shadow(dict[int, int]):
 
 
 _SHADOW = _Shadow()
-# A digit may be followed by up to three visible separators ("138 - 0013") before the next,
-# and by any number of invisible ones.
+# A digit may be followed by up to three separators ("138 - 0013", "139， 1234") before the
+# next, or by a run of up to sixteen visible ones, read as one ("0391 - - - 6612345"), and by
+# any number of invisible ones. A weak separator never stands in a long run, so numbers
+# listed with 、 or ， join no more than they did. The runs are possessive: a separator is
+# never a digit, so giving one back could not help a match, and trying would be slow.
 _D = "[0-9]"
 _GROUP_AHEAD = f"(?=(?:{_INVISIBLE}*[0-9X]){{2}})"   # X: an ID's last group may be "3X"
-_SEP = f"{_INVISIBLE}*(?:(?:-|,{_GROUP_AHEAD}){_INVISIBLE}*){{0,3}}"
+_SEP = (f"{_INVISIBLE}*+(?:(?:-{_INVISIBLE}*+){{4,16}}+"
+        f"|(?:(?:-|,{_GROUP_AHEAD}){_INVISIBLE}*+){{0,3}}+)")
 _START, _END = f"(?<!{_D})", f"(?!{_D})"
 _PLUS = "(?:\\+|00)"
 _MOBILE = f"{_START}(?:{_PLUS}?86{_SEP})?1{_SEP}[3-9](?:{_SEP}{_D}){{9}}{_END}"
@@ -65,10 +69,16 @@ _LANDLINE = f"{_START}(?:{_PLUS}?86{_SEP}(?:0{_SEP})?|0{_SEP})[1-9](?:{_SEP}{_D}
 _NUMBER = re.compile(f"(?P<mobile>{_MOBILE})|(?P<id>{_ID_CARD})|(?P<landline>{_LANDLINE})")
 _NOT_DIGIT = re.compile("[^0-9X]")
 _ID_ALONE = re.compile(_ID_CARD)
-# A phone number that ends where a weak separator begins: "0391-6612345、0391-6612346" is two
-# landlines, not an old 15-digit ID of the first and the next area code. An ID's groups are
-# shorter than a phone number, so its own first group never reads as one.
+# A phone number that ends where a weak separator or a long run of visible ones begins:
+# "0391-6612345、0391-6612346" or "0391-6612345     0391-6612346" is two landlines, not an old
+# 15-digit ID of the first and the next area code. An ID's groups are shorter than a phone
+# number, so its own first group never reads as one.
 _PHONE_ALONE = re.compile(f"(?P<mobile>{_MOBILE})|(?P<landline>{_LANDLINE})")
+_BREAK = re.compile(f",|(?:-{_INVISIBLE}*){{4}}")
+# No ID number starts with 00 (its first two digits are a province's, 11 to 82): 15 digits
+# from 0086 on are a landline with its country code, "0086-010-12345678" or "0086 371 12345678".
+_COUNTRY_LANDLINE = re.compile(f"00{_SEP}8{_SEP}6.*")
+_LANDLINE_ALONE = re.compile(_LANDLINE)
 # A date is no number to mask: "2026-11-01~2026-11-30" or "2026.11.01 2026.11.30" would read as
 # a landline from its "01" on. Blanked in the shadow before the numbers are looked for, unless
 # it is the birth date inside an ID number ("410881 1990-01-01 1234"): that ID is masked whole.
@@ -76,6 +86,111 @@ _DATE = re.compile(f"{_START}(?:19|20){_D}{{2}}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[1
 # So is a ticket number (dispatch/numbering.py: day, "-", sequence): "20261207-0152、20261207-0153"
 # read as a landline from the first one's sequence on.
 _TICKET_NUMBER = re.compile(f"{_START}(?:19|20){_D}{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])-{_D}{{4,}}{_END}")
+
+
+# An amount of money is no number to mask either: 6,222,021,234,567.00 has an old ID's 15
+# digits, 6222021234567890元 a card's 16. One is written with thousands separators, a decimal
+# part (of one or two digits, more only before a currency word: 1234.5678万元) or a currency
+# word after it (元, 万元, 亿元, 块), read on the text with its digits as ASCII. Blanked in the
+# shadow like a date, unless its digits read as a mobile or a landline, which are masked
+# however written (13,812,345,678 is someone's number before it is 138亿); and only where it
+# stands alone: one with digits just before or after it past separators (139，1234，5678.00,
+# 138.00 1380 00) that are neither another amount nor a whole number without it may be a
+# piece of that number, and stays in the shadow. Nor is a number after a plus sign an amount.
+_AMOUNT = re.compile("(?<![0-9+＋])(?P<whole>[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]*|0)(?P<fraction>\\.[0-9]+)?"
+                     "(?P<unit>[ \u3000]*[万亿]?[元块])?(?![0-9]|\\.[0-9]|,[0-9]{3}(?![0-9]))")
+# Full-width commas and points (an input method's) as ASCII ones, as the digits.
+_MONEY_SIGNS = {ord("，"): ",", ord("．"): "."}
+# A text with no digit before a thousands group, a fraction or a currency word has no amount.
+_AMOUNT_HINT = re.compile("\\d(?:[,，]\\d{3}|[.．]\\d|[ \u3000]*[万亿]?[元块])")
+_SEPARATOR_RUN = "-," + _INVISIBLE
+_NUMBER_RUN = "0123456789X" + _SEPARATOR_RUN
+
+
+class _MoneyShadow(dict[int, int]):
+    """str.translate's table reading any script's digits as ASCII, for the amounts."""
+
+    def __missing__(self, code: int) -> int:
+        ch = chr(code)
+        self[code] = ord(str(unicodedata.decimal(ch))) if ch.isdecimal() else code
+        return self[code]
+
+
+_MONEY_SHADOW = _MoneyShadow({code: ord(sign) for code, sign in _MONEY_SIGNS.items()})
+
+
+def _without_amounts(text: str, shadow: str) -> str:
+    """The shadow with every amount of money in `text` blanked."""
+    if not _AMOUNT_HINT.search(text):
+        return shadow
+    found = []   # (start, end of its digits, end with its currency word, whether its digits end it)
+    for amount in _AMOUNT.finditer(text.translate(_MONEY_SHADOW)):
+        whole, fraction, unit = amount.group("whole", "fraction", "unit")
+        if not ("," in whole or fraction or unit) or (fraction and len(fraction) > 3 and not unit):
+            continue
+        start, digits_end = amount.start(), amount.end("fraction") if fraction else amount.end("whole")
+        if _PHONE_ALONE.fullmatch(shadow, start, digits_end) or _PHONE_ALONE.fullmatch(shadow, start, amount.end("whole")):
+            continue
+        # A currency word or a fraction ends an amount; a whole number's thousands may go on as
+        # a number's groups (100,000，0999，0101，0000 is an ID's).
+        found.append((start, digits_end, amount.end() if unit else digits_end, bool(unit or fraction)))
+    if not found:
+        return shadow
+    # Amounts in a row (1,234.00、2,345.00元) stand alone each beside the other.
+    last_digits = {digits_end - 1 for _, digits_end, _, _ in found}
+    first_digits = {start for start, _, _, _ in found}
+    standing = [_alone_on_the_left(shadow, start, last_digits)
+                and (end > digits_end or _alone_on_the_right(shadow, end, first_digits, ended))
+                for start, digits_end, end, ended in found]
+    pieces, at = [], 0
+    for (start, digits_end, _, _), stands in zip(found, standing):
+        if stands:
+            pieces += [shadow[at:start], "#" * (digits_end - start)]
+            at = digits_end
+    return "".join(pieces) + shadow[at:]
+
+
+# How far back or on the number beside an amount is looked for: a number's digits and the
+# separators between them, and more (a text of digits and commas alone) is no whole number.
+_BESIDE = 128
+
+
+def _alone_on_the_left(shadow: str, at: int, last_digits: set[int]) -> bool:
+    """Whether no digit comes before `at` past separators, or another amount's, or, past a comma
+    or the like, digits that end a whole number of their own (13812345678，1,234.00元; not
+    139，1234，5678.00, nor 0391.6612345.00)."""
+    end = at
+    while end > 0 and shadow[end - 1] in _SEPARATOR_RUN:
+        end -= 1
+    if end == 0 or shadow[end - 1] not in "0123456789X" or end - 1 in last_digits:
+        return True
+    if "," not in shadow[end:at]:
+        return False
+    start = end
+    while start > 0 and shadow[start - 1] in _NUMBER_RUN and end - start < _BESIDE:
+        start -= 1
+    digits = shadow[start:end]
+    numbers = list(_numbers_in(digits))
+    return bool(numbers) and numbers[-1][2] == len(digits) or any(card.end() == len(digits) for card in _CARD.finditer(digits))
+
+
+def _alone_on_the_right(shadow: str, at: int, first_digits: set[int], ended: bool) -> bool:
+    """Whether no digit follows `at` past separators, or another amount's, or, after an amount
+    `ended` by its fraction and past a comma or the like, digits that start a whole number of
+    their own (1,234.00，13812345678; not 138.00 1380 00)."""
+    start = at
+    while start < len(shadow) and shadow[start] in _SEPARATOR_RUN:
+        start += 1
+    if start == len(shadow) or shadow[start] not in "0123456789" or start in first_digits:
+        return True
+    if not ended or "," not in shadow[at:start]:
+        return False
+    end = start
+    while end < len(shadow) and shadow[end] in _NUMBER_RUN and end - start < _BESIDE:
+        end += 1
+    digits = shadow[start:end]
+    first = next(_numbers_in(digits), None)
+    return first is not None and first[1] == 0 or _CARD.match(digits) is not None
 
 
 # A machine's identifier in a log line (an SMS provider's message id, a request id, a uuid, an
@@ -124,6 +239,10 @@ def _masked_landline(digits: str) -> str:
     return area + "-****" + national[-4:]
 
 
+# A card number _masked_cards has masked (6222***********0123, read 6222,,,,,,,,,,,0123): its
+# eight digits left in sight are no piece of another number, nor a number an amount beside it
+# could be the tail of.
+_MASKED_CARD = re.compile(f"{_START}{_D}{{4}},{{8,11}}{_D}{{4}}{_END}")
 _MASKS: dict[str, Callable[[str], str]] = {"mobile": _masked_mobile, "id": _masked_id, "landline": _masked_landline}
 # An area code in brackets keeps its closing bracket: the match starts after "(" but takes the
 # ")" in as a separator, so "(0391)6612346" would read "(0391-****2346".
@@ -144,6 +263,7 @@ def _masked_numbers(text: str, keep_identifiers: bool = False, keep: Callable[[s
     shadow = text.translate(_SHADOW)
     if keep_identifiers:
         shadow = _without_identifiers(text, shadow)
+    shadow = _without_amounts(text, _MASKED_CARD.sub(lambda card: "#" * len(card.group(0)), shadow))
     ids = [found.span() for found in _ID_ALONE.finditer(shadow)]
 
     def blanked(date: re.Match[str]) -> str:
@@ -168,8 +288,10 @@ def _numbers_in(shadow: str) -> Iterator[tuple[str, int, int]]:
     at = 0
     while (found := _NUMBER.search(shadow, at)) is not None:
         kind, start, end = str(found.lastgroup), found.start(), found.end()
-        if kind == "id" and "," in found.group(0):
-            head = found.group(0)[:found.group(0).index(",")].rstrip("-" + _INVISIBLE)
+        if kind == "id" and _COUNTRY_LANDLINE.fullmatch(found.group(0)) and _LANDLINE_ALONE.fullmatch(found.group(0)):
+            kind = "landline"
+        elif kind == "id" and (cut := _BREAK.search(found.group(0))) is not None:
+            head = found.group(0)[:cut.start()].rstrip("-" + _INVISIBLE)
             phone = _PHONE_ALONE.fullmatch(head)
             if phone is not None:
                 kind, end = str(phone.lastgroup), start + len(head)
@@ -229,7 +351,7 @@ def _masked_names(text: str, names: list[str] | None) -> str:
 # UnionPay, 9 old domestic cards such as 9558): a year, a date, a ticket number or a mobile
 # starts otherwise. Masked before the phone patterns, which would take a landline or a mobile
 # out of a card's middle ("0212 3456 7890") and leave the rest in sight.
-_CARD_GAP = f"{_INVISIBLE}*(?:-{_INVISIBLE}*){{0,3}}"
+_CARD_GAP = f"{_INVISIBLE}*+(?:-{_INVISIBLE}*+){{0,16}}+"   # a run of visible separators reads as one, as in _SEP
 _CARD_GROUP = f"(?:{_INVISIBLE}*{_D}){{3}}"   # the rest of a group of four
 _CARD = re.compile(f"(?<![0-9X])(?<![0-9X]-)[3-69]{_CARD_GROUP}(?:{_CARD_GAP}{_D}{_CARD_GROUP}){{3}}"
                    f"(?:{_CARD_GAP}{_D}(?:(?:{_INVISIBLE}*{_D}){{2}})?)?(?!{_CARD_GAP}[0-9X])")
@@ -245,6 +367,7 @@ def _masked_cards(text: str, keep_identifiers: bool = False) -> str:
     shadow = text.translate(_SHADOW)
     if keep_identifiers:
         shadow = _without_identifiers(text, shadow)
+    shadow = _without_amounts(text, shadow)
     pieces, at = [], 0
     for found in _CARD.finditer(shadow):
         digits = _NOT_DIGIT.sub("", found.group(0))

@@ -68,5 +68,6 @@ def national_form(e164: str) -> str:
     """How people write the number at home: '+8613812345678' -> '13812345678'."""
     if e164.startswith("+86"):
         rest = e164[3:]
-        return rest if rest.startswith("1") else "0" + rest
+        # Beijing's area code 10 starts with a 1 too: +861012345678 is 010-12345678.
+        return rest if _MOBILE.fullmatch(rest) else "0" + rest
     return e164

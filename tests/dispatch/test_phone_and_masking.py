@@ -1,10 +1,11 @@
 """Contact numbers are normalised at intake and masked on public views."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from dispatch.errors import InvalidInput
 from dispatch.masking import mask_name, mask_phone, mask_text
@@ -43,6 +44,7 @@ def test_malformed_numbers_are_refused(raw: str) -> None:
 def test_national_form_is_what_people_dial() -> None:
     assert national_form("+8613812345678") == "13812345678"
     assert national_form("+863916612345") == "03916612345"
+    assert national_form("+861012345678") == "01012345678"   # Beijing's area code starts with a 1 too
 
 
 def test_masks_keep_just_enough_to_recognise_ones_own() -> None:
@@ -131,6 +133,9 @@ landlines = st.builds(lambda area, local: (area, local),
                       st.sampled_from(["010", "021", "0391", "0371", "0755"]),
                       st.builds(lambda first, rest: first + rest, st.sampled_from("23456789"),
                                 st.text(alphabet="0123456789", min_size=6, max_size=7)))
+cards = st.builds(lambda first, rest: first + rest, st.sampled_from("345669"),
+                  st.sampled_from([15, 16, 18]).flatmap(
+                      lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n)))
 
 
 @settings(max_examples=300, deadline=None)
@@ -156,6 +161,8 @@ def test_no_spelling_of_a_landline_survives(number: tuple[str, str], split_local
     ("+86 021 1234567", "021-****4567"), ("+86 (0)21 1234 5678", "021-****5678"), ("0086 21 1234567", "021-****4567"),
     ("86 21 1234567", "021-****4567"), ("+86 10 8765 4321", "010-****4321"), ("+86 391 661 2345", "0391-****2345"),
     ("0086 391 6612345", "0391-****2345"), ("021 123 4567", "021-****4567"),
+    ("0086-010-12345678", "010-****5678"), ("0086 371 12345678", "0371-****5678"), ("0086 0371 1234567", "0371-****4567"),
+    ("008601012345678", "010-****5678"), ("0086 0371 12345678", "0371-****5678"),
     ("+86\u300021\u30001234567，3号楼", "021-****4567，3号楼"),
 ])
 def test_a_spaced_landline_is_masked_to_its_area_code_and_last_four(written: str, masked: str) -> None:
@@ -177,8 +184,8 @@ def test_no_spacing_of_a_landline_with_its_country_code_survives(area: str, loca
     spelled = prefix + area + separator + local[:split] + separator + local[split:]
     masked = mask_text(before + spelled + after, keep_identifiers=keep_identifiers)
     assert not _digit_runs_survive(local, masked), (spelled, masked)
-    if not (prefix.startswith("00") and len(area + local) == 11):   # 15 digits: read as an old ID, masked too
-        assert masked == before + f"0{area}-****{local[-4:]}" + after, (spelled, masked)
+    # 0086 and 11 digits are an old ID's 15, but no ID starts with 00: a landline still.
+    assert masked == before + f"0{area}-****{local[-4:]}" + after, (spelled, masked)
 
 
 def test_the_board_and_the_public_view_mask_a_dotted_mobile(session) -> None:  # type: ignore[no-untyped-def]
@@ -238,6 +245,113 @@ def test_numbers_in_a_row_are_masked_each_as_itself() -> None:
                                   "订单86-20261207 于 2026-12-07 08:30", "共86 021 件，金额 86 0.50 元"])
 def test_dates_amounts_and_ticket_numbers_stay_as_written(text: str) -> None:
     assert mask_text(text) == text
+
+
+# ---- amounts of money stay as written -------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["金额6,222,021,234,567.00元", "6,222,021,234,567.00", "共1,234,567.00元", "12,345元",
+                                  "100,000,000,000,000块", "12345678901234.5万元", "退款622202123456789元",
+                                  "6222021234567890元", "合计123,456,789,012,345,678.90", "１，２３４，５６７，８９０，１２３．４５元",
+                                  "1,234.00、2,345,678,901,234.00元", "金额 6,222,021,234,567.00 元，另 8,765,432,109,876.50 元",
+                                  "6222021234567890.00"])
+def test_an_amount_is_no_id_or_card_number(text: str) -> None:
+    assert mask_text(text) == text
+    assert mask_text(text, keep_identifiers=True) == text
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("身份证410881199001011234，金额6,222,021,234,567.00元", "身份证410***********1234，金额6,222,021,234,567.00元"),
+    ("410881199001011234 1,234.00元", "410***********1234 1,234.00元"),
+    ("卡号6222021234567890123，退款1,234,567.00元", "卡号6222***********0123，退款1,234,567.00元"),
+    ("电话13812345678，欠费12,345元", "电话138****5678，欠费12,345元"),
+    ("座机0391-6612345，1,234.50元", "座机0391-****2345，1,234.50元"),
+    # Digits that read as a phone number are one, whatever follows them.
+    ("13,812,345,678", "138****5678"), ("13812345678元", "138****5678元"), ("139，1234，5678.00", "139****5678.00"),
+    ("13812345678 1,234.00元", "138****5678 1,234.00元"), ("0100．0020．0001．1000．00", "010***********0000"),
+])
+def test_numbers_beside_an_amount_are_still_masked(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+def _thousands(whole: int) -> str:
+    return f"{whole:,}"
+
+
+amounts = st.builds(lambda whole, grouped, fraction, unit: (_thousands(whole) if grouped else str(whole)) + fraction + unit,
+                    st.one_of(st.integers(0, 10**6), st.integers(10**12, 10**19)), st.booleans(),
+                    st.sampled_from(["", ".5", ".00", ".12"]), st.sampled_from(["", "元", " 元", "万元", "块", "亿元"]))
+
+
+def _reads_as_a_phone(amount: str) -> bool:
+    """Whether the amount's digits, or its whole number's, are a mobile or a landline (with 86
+    before it or not), which are masked however written."""
+    whole, _, rest = amount.replace(",", "").partition(".")
+    fraction = "".join(ch for ch in rest if ch.isdigit())
+    return any(re.fullmatch("1[3-9][0-9]{9}|(?:860?|0)[1-9][0-9]{8,10}", digits) for digits in (whole, whole + fraction))
+
+
+@settings(max_examples=300, deadline=None)
+@given(amount=amounts, full_width=st.booleans(), keep_identifiers=st.booleans(), before=AROUND, after=AROUND)
+def test_no_amount_with_separators_decimals_or_a_currency_word_is_masked(amount: str, full_width: bool,
+                                                                        keep_identifiers: bool, before: str,
+                                                                        after: str) -> None:
+    assume(("," in amount or "." in amount or amount[-1] in "元块") and not _reads_as_a_phone(amount))
+    if full_width:
+        amount = amount.translate(str.maketrans("0123456789,.", "０１２３４５６７８９，．"))
+    assert mask_text(before + amount + after, keep_identifiers=keep_identifiers) == before + amount + after
+
+
+@settings(max_examples=300, deadline=None)
+@given(amount=amounts, number=st.one_of(ids, mobiles, cards), separator=st.sampled_from(["，", "、", "，金额", " 合计 "]),
+       first=st.booleans())
+def test_a_number_beside_an_amount_is_masked_and_the_amount_kept(amount: str, number: str, separator: str,
+                                                                 first: bool) -> None:
+    assume(("," in amount or "." in amount or amount[-1] in "元块") and not _reads_as_a_phone(amount))
+    # 1,000，13000000000 may be an old ID of 15 digits split by commas: masked whole.
+    assume(first or "." in amount or amount[-1] in "元块" or separator not in ("，", "、"))
+    text = f"{number}{separator}{amount}" if first else f"{amount}{separator}{number}"
+    masked = mask_text(text)
+    assert amount in masked and not _digit_runs_survive(number[:17], masked.replace(amount, "")), (text, masked)
+
+
+def test_a_long_row_of_amounts_is_kept_quickly_and_a_number_after_it_masked() -> None:
+    import time
+
+    started = time.process_time()
+    masked = mask_text("1,234.00 " * 2000 + "138.00 1380 00")
+    assert time.process_time() - started < 2
+    assert masked == "1,234.00 " * 2000 + "138****8000"
+
+
+# ---- a run of separators reads as one --------------------------------------------------------
+
+@pytest.mark.parametrize("text, masked", [
+    ("座机0391 -  - 6612345", "座机0391-****2345"), ("座机0391 - - - 6612345", "座机0391-****2345"),
+    ("座机010 -  -  - 12345678", "座机010-****5678"), ("0391\u3000－\u3000－\u3000－\u30006612345", "0391-****2345"),
+    ("0391 ---------- 6612345。", "0391-****2345。"), ("电话138 - - - 1234 - - - 5678", "电话138****5678"),
+    ("卡号6222 - - - 0212 - - - 3456 - - - 7890 123", "卡号6222***********0123"),
+    # Numbers listed with 、 ， or words, however spaced, are masked each as itself.
+    ("0391 - - - 6612345 、 0391 - - - 6612346", "0391-****2345 、 0391-****2346"),
+    ("0391 - - - 6612345和0391 - - - 6612346", "0391-****2345和0391-****2346"),
+    ("0391-6612345     0391-6612346", "0391-****2345     0391-****2346"),
+    ("0391-6612345    ，    13812345678", "0391-****2345    ，    138****5678"),
+])
+def test_a_run_of_separators_between_groups_reads_as_one(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=landlines, run=st.lists(st.sampled_from([" ", "-", "\u3000", "－", " - ", "．", "—"]), min_size=1, max_size=5),
+       international=st.booleans(), before=AROUND, after=AROUND)
+def test_no_run_of_separators_after_the_area_code_keeps_a_landline_in_sight(number: tuple[str, str], run: list[str],
+                                                                           international: bool, before: str,
+                                                                           after: str) -> None:
+    area, local = number
+    gap = "".join(run)
+    assume(len(gap) <= 16)
+    spelled = ("+86 " + area[1:] if international else area) + gap + local
+    masked = mask_text(before + spelled + after)
+    assert masked == before + f"{area}-****{local[-4:]}" + after, (spelled, masked)
 
 
 def test_a_number_beside_a_date_is_masked_and_the_date_kept() -> None:
@@ -319,7 +433,9 @@ def test_public_text_masks_a_number_even_when_letters_are_glued_to_it() -> None:
                                           ("+8613812345678", "138 1234 5678"), ("+8613812345678", "+86 138-1234-5678"),
                                           ("+86211234567", "+86 21 1234567"), ("+86211234567", "0086 21 1234567"),
                                           ("+862161234567", "+86 (0)21 6123 4567"), ("+863916612345", "+86 391 661 2345"),
-                                          ("+86211234567", "86 21 1234567")])
+                                          ("+86211234567", "86 21 1234567"), ("+861012345678", "0086-010-12345678"),
+                                          ("+861012345678", "+86 10 1234 5678"), ("+8637112345678", "0086 371 12345678"),
+                                          ("+863711234567", "0086 0371 1234567"), ("+861012345678", "010 - - - 12345678")])
 def test_a_reply_to_the_citizen_masks_their_own_number_however_the_unit_wrote_it(own: str, written: str) -> None:
     from dispatch.masking import mask_reply_for_citizen
 
@@ -416,9 +532,6 @@ NAME_CHARACTERS = "张李王赵欧阳司马光明伟芳秀英"
 GAPS = ["", " ", "\u3000", "  ", "\u200b", "\u00ad"]
 NUMERALS = {"0": "零〇○", "1": "一幺", "2": "二两", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七", "8": "八", "9": "九"}
 names = st.text(alphabet=NAME_CHARACTERS, min_size=2, max_size=4)
-cards = st.builds(lambda first, rest: first + rest, st.sampled_from("345669"),
-                  st.sampled_from([15, 16, 18]).flatmap(
-                      lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n)))
 
 
 def _read_numerals(text: str) -> str:
