@@ -55,7 +55,8 @@ def serve(port: int, database_url: str) -> None:
         account_sid=ACCOUNT_SID, auth_token=Secret(AUTH_TOKEN), from_number="+12345550100",
         public_url=f"http://127.0.0.1:{port}", api_base=twilio.url, throttle_max=10**9),
         limits=DatabaseLimits.build(api_intake_per_minute=0, lookup_failures_per_address=0,
-                                    lookup_failures_per_ticket=0, login_failures_per_user_address=0,
+                                    lookup_failures_per_ticket_address=0, lookup_failures_per_ticket=0,
+                                    login_failures_per_user_address=0,
                                     login_failures_per_address=0))
     app = create_app(settings)
 

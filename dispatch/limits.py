@@ -7,7 +7,9 @@ lives in the database (rate_counters.py), so a limit holds however many processe
   article: 10 per 10 minutes per address;
 - intake through Open311: N requests a minute per client key (an app files for many citizens
   from one address, so its key is counted, not the address);
-- query-code lookups (API and /status): wrong codes per address and per ticket;
+- query-code lookups (API, /status and texts): wrong codes per address, per (ticket, address),
+  and, far more loosely, per ticket from anywhere, so that someone guessing from elsewhere
+  cannot lock the citizen out;
 - staff logins: failures per (user name, address), and more loosely per address, so that
   someone guessing from elsewhere cannot lock a user out;
 - the console's proposals while a request is typed (/operator/draft): N a minute per staff
@@ -27,6 +29,7 @@ from dispatch import rate_counters
 from dispatch.clock import utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.models import Ticket
+from dispatch.numbering import QUERY_CODE_DIGITS
 from dispatch.public import lookup
 from dispatch.rate_counters import Limit
 
@@ -43,6 +46,17 @@ FORM_WINDOW = dt.timedelta(minutes=10)
 LOGIN_WINDOW = dt.timedelta(minutes=15)
 # Days of texts are counted from midnight in China.
 CHINA_OFFSET = dt.timedelta(hours=8)
+
+# Wrong query codes for one ticket from all addresses together, an hour. One address has its
+# own small share (20 an hour for a ticket), so the cap on the ticket is only against guessing
+# spread over many addresses, and must stay far enough above that share that one stranger
+# cannot lock the citizen out. A code is one of 10**6 (QUERY_CODE_DIGITS digits); guessers
+# held to C wrong codes an hour find it within a week (168 hours) with a chance of at most
+# 168 * C / 10**6: under 1% takes C <= 59, about three addresses' shares (two more digits in the
+# code would allow 100 times as many). At 59 an hour, finding a code takes 8,475 hours (nearly
+# a year) of guessing on average.
+SAFE_GUESSING = 0.01, 7 * 24   # chance, over hours
+LOOKUP_FAILURES_PER_TICKET = int(10 ** QUERY_CODE_DIGITS * SAFE_GUESSING[0] / SAFE_GUESSING[1])
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,8 @@ class Limits:
     # Listing requests masks up to a thousand texts (about half a second of CPU) and needs no key.
     open311_lists_per_address: Limit = Limit("open311_list_address", 30, MINUTE)
     lookup_failures_per_address: Limit = Limit("lookup_fail_address", 10, LOOKUP_WINDOW)
-    lookup_failures_per_ticket: Limit = Limit("lookup_fail_ticket", 20, HOUR)
+    lookup_failures_per_ticket_address: Limit = Limit("lookup_fail_ticket_address", 20, HOUR)
+    lookup_failures_per_ticket: Limit = Limit("lookup_fail_ticket", LOOKUP_FAILURES_PER_TICKET, HOUR)
     login_failures_per_user_address: Limit = Limit("login_fail_user_address", 5, LOGIN_WINDOW)
     login_failures_per_address: Limit = Limit("login_fail_address", 30, LOGIN_WINDOW)
     drafts_per_operator: Limit = Limit("operator_draft", 60, MINUTE)
@@ -77,8 +92,8 @@ class Limits:
     @classmethod
     def build(cls, *, api_intake_per_minute: int = 10, web_form_per_address: int = 10,
               open311_intake_per_minute: int = 60, open311_lists_per_minute: int = 30,
-              lookup_failures_per_address: int = 10,
-              lookup_failures_per_ticket: int = 20, login_failures_per_user_address: int = 5,
+              lookup_failures_per_address: int = 10, lookup_failures_per_ticket_address: int = 20,
+              lookup_failures_per_ticket: int = LOOKUP_FAILURES_PER_TICKET, login_failures_per_user_address: int = 5,
               login_failures_per_address: int = 30, drafts_per_operator_per_minute: int = 60,
               sms_countries: tuple[str, ...] = ("86",),
               sms_per_recipient_per_day: int = 10, sms_per_hour: int = 500) -> Limits:
@@ -88,6 +103,8 @@ class Limits:
             open311_intake_per_client=Limit("open311_intake_client", open311_intake_per_minute, MINUTE),
             open311_lists_per_address=Limit("open311_list_address", open311_lists_per_minute, MINUTE),
             lookup_failures_per_address=Limit("lookup_fail_address", lookup_failures_per_address, LOOKUP_WINDOW),
+            lookup_failures_per_ticket_address=Limit("lookup_fail_ticket_address", lookup_failures_per_ticket_address,
+                                                     HOUR),
             lookup_failures_per_ticket=Limit("lookup_fail_ticket", lookup_failures_per_ticket, HOUR),
             login_failures_per_user_address=Limit("login_fail_user_address", login_failures_per_user_address,
                                                   LOGIN_WINDOW),
@@ -166,8 +183,10 @@ def count_draft(session: Session, limits: Limits, user_id: int, now: dt.datetime
 def limited_lookup(session: Session, limits: Limits, number: str, code: str, client: str,
                    now: dt.datetime | None = None) -> Ticket | None:
     """The ticket if the code matches, None if not (the failure counted: the caller commits,
-    then says not found). RateLimited once the address, or the ticket, had too many wrong
-    codes, whether or not this one is right.
+    then says not found). RateLimited once the address (for any ticket), the address for this
+    ticket, or the ticket from all addresses together had too many wrong codes, whether or
+    not this one is right: a stranger's wrong codes use up their own address's share, and
+    only guessing from many addresses at once reaches the ticket's cap.
 
     Every lookup is counted as a failure before the code is compared and a right one gives
     its count back: checked first and counted after, lookups sent side by side all passed
@@ -175,7 +194,9 @@ def limited_lookup(session: Session, limits: Limits, number: str, code: str, cli
     statement by statement)."""
     now = now or utcnow()
     number = number.strip()[:40]
-    checks = [(limits.lookup_failures_per_address, client), (limits.lookup_failures_per_ticket, number)]
+    checks = [(limits.lookup_failures_per_address, client),
+              (limits.lookup_failures_per_ticket_address, f"{number}@{client}"),
+              (limits.lookup_failures_per_ticket, number)]
     rate_counters.take(session, checks, TOO_MANY_LOOKUPS, now)
     try:
         ticket = lookup(session, number, code)

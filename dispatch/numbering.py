@@ -41,5 +41,9 @@ def _increment(dialect: str) -> Any:
             .returning(table.c.last))
 
 
+# A query code's length: what the lookup limits (limits.py) reckon a guesser's chances from.
+QUERY_CODE_DIGITS = 6
+
+
 def new_query_code() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
+    return f"{secrets.randbelow(10 ** QUERY_CODE_DIGITS):0{QUERY_CODE_DIGITS}d}"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Mapping
 
 from dispatch.database_url import normalise as normalise_database_url
-from dispatch.limits import Limits
+from dispatch.limits import LOOKUP_FAILURES_PER_TICKET, Limits
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -144,8 +144,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "through POST /open311/v2/requests per minute; more get 429; 0 = off"),
     SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS", "10", "wrong ticket number / query code pairs one "
                 "client address may try per 10 minutes (API and /status); then 429; 0 = off"),
-    SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_TICKET", "20", "wrong query codes one ticket may be tried "
-                "with per hour, from any address; then 429; 0 = off"),
+    SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_TICKET_ADDRESS", "20", "wrong query codes one ticket may be "
+                "tried with per hour from one client address; then 429 for that address only; 0 = off"),
+    SettingSpec("HOTLINE_LOOKUP_FAILURES_PER_TICKET", str(LOOKUP_FAILURES_PER_TICKET), "wrong query codes one "
+                "ticket may be tried with per hour from all addresses together (guessing that fast for a week "
+                "finds a 6-digit code with a chance under 1%); then 429 for everyone; 0 = off"),
     SettingSpec("HOTLINE_LOGIN_FAILURES_PER_USER_ADDRESS", "5", "failed staff logins per user name from one "
                 "client address per 15 minutes; then 429 for that pair only; 0 = off"),
     SettingSpec("HOTLINE_LOGIN_FAILURES_PER_ADDRESS", "30", "failed staff logins from one client address, "
@@ -367,6 +370,7 @@ class Settings:
                 open311_intake_per_minute=count("HOTLINE_OPEN311_INTAKE_PER_MINUTE"),
                 open311_lists_per_minute=count("HOTLINE_OPEN311_LISTS_PER_MINUTE"),
                 lookup_failures_per_address=count("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS"),
+                lookup_failures_per_ticket_address=count("HOTLINE_LOOKUP_FAILURES_PER_TICKET_ADDRESS"),
                 lookup_failures_per_ticket=count("HOTLINE_LOOKUP_FAILURES_PER_TICKET"),
                 login_failures_per_user_address=count("HOTLINE_LOGIN_FAILURES_PER_USER_ADDRESS"),
                 login_failures_per_address=count("HOTLINE_LOGIN_FAILURES_PER_ADDRESS"),

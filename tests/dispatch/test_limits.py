@@ -40,9 +40,58 @@ def test_wrong_codes_for_one_ticket_from_many_addresses_are_refused_after_the_li
         limits.limited_lookup(session, rules, ticket.number, _wrong(ticket.query_code), "10.0.2.1", NOW)
 
 
+def test_a_stranger_guessing_from_one_address_cannot_lock_the_citizen_out(session: Session) -> None:
+    """With the limits as shipped: the stranger keeps guessing as fast as their address is let
+    (10 every 10 minutes) until this ticket's share for that address (20 an hour) is gone."""
+    ticket = new_ticket(session, phone="13812345678")
+    rules = Limits.build()
+    stranger, refused = "198.51.100.7", 0
+    for minutes in range(0, 60, 10):
+        for _ in range(10):
+            try:
+                limits.limited_lookup(session, rules, ticket.number, _wrong(ticket.query_code), stranger,
+                                      NOW + dt.timedelta(minutes=minutes))
+            except RateLimited:
+                refused += 1
+    assert refused == 40   # 20 of the 60 were counted; the rest refused, the right code too
+    with pytest.raises(RateLimited):
+        limits.limited_lookup(session, rules, ticket.number, ticket.query_code, stranger, NOW + dt.timedelta(minutes=55))
+    # The citizen, from their own address, still sees their ticket within that hour.
+    assert limits.limited_lookup(session, rules, ticket.number, ticket.query_code, "203.0.113.5",
+                                 NOW + dt.timedelta(minutes=55)) is ticket
+
+
+def test_guessing_spread_over_many_addresses_reaches_the_tickets_cap(session: Session) -> None:
+    """Three addresses, each within its own share, reach the ticket's cap (59 an hour, from
+    the code's six digits); then everyone is refused for the rest of the hour."""
+    ticket = new_ticket(session, phone="13812345678")
+    rules = Limits.build()
+    assert rules.lookup_failures_per_ticket.limit == limits.LOOKUP_FAILURES_PER_TICKET == 59
+    for n in range(59):
+        address, minutes = f"198.51.100.{n % 3}", 10 * (n // 30)   # 10 every 10 minutes from each
+        assert limits.limited_lookup(session, rules, ticket.number, _wrong(ticket.query_code), address,
+                                     NOW + dt.timedelta(minutes=minutes)) is None
+    with pytest.raises(RateLimited) as refused:
+        limits.limited_lookup(session, rules, ticket.number, ticket.query_code, "203.0.113.5",
+                              NOW + dt.timedelta(minutes=30))
+    assert refused.value.reason is Reason.TOO_MANY_LOOKUPS and refused.value.retry_after == 30 * 60
+    assert limits.limited_lookup(session, rules, ticket.number, ticket.query_code, "203.0.113.5",
+                                 NOW + dt.timedelta(hours=1)) is ticket
+
+
+def test_the_tickets_cap_keeps_a_guess_in_a_week_under_one_in_a_hundred() -> None:
+    from dispatch.numbering import QUERY_CODE_DIGITS, new_query_code
+
+    assert len(new_query_code()) == QUERY_CODE_DIGITS
+    guesses_in_a_week = 7 * 24 * limits.LOOKUP_FAILURES_PER_TICKET
+    assert guesses_in_a_week / 10 ** QUERY_CODE_DIGITS < 0.01 <= (guesses_in_a_week + 7 * 24) / 10 ** QUERY_CODE_DIGITS
+    assert limits.LOOKUP_FAILURES_PER_TICKET > 2 * Limits.build().lookup_failures_per_ticket_address.limit
+
+
 def test_a_limit_of_zero_is_off(session: Session) -> None:
     ticket = new_ticket(session, phone="13812345678")
-    rules = Limits.build(lookup_failures_per_address=0, lookup_failures_per_ticket=0, api_intake_per_minute=0)
+    rules = Limits.build(lookup_failures_per_address=0, lookup_failures_per_ticket_address=0, lookup_failures_per_ticket=0,
+                         api_intake_per_minute=0)
     for _ in range(50):
         limits.limited_lookup(session, rules, ticket.number, _wrong(ticket.query_code), "10.0.0.1", NOW)
         limits.count_intake(session, rules, "10.0.0.1", NOW)

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from dispatch import lifecycle
 from dispatch.actors import Actor
+from dispatch.limits import LOOKUP_FAILURES_PER_TICKET
 from dispatch.models import IntakeSource, Notice, SmsInbound, Ticket, TicketEvent
 from dispatch.units import City, unit_by_code
 from tests.sms_gateway.conftest import ACCOUNT_SID, CITIZEN, Hotline, new_sid, ticket_of
@@ -90,7 +91,7 @@ def test_status_query_never_shows_another_citizens_ticket_without_its_code(hotli
 def test_wrong_codes_texted_from_many_numbers_lock_the_ticket_as_on_the_web(hotline: Hotline) -> None:
     number, code = NUMBER.search(hotline.text(COMPLAINT).text).groups()
     wrong = "000000" if code != "000000" else "111111"
-    for n in range(20):  # the ticket's limit of wrong codes an hour, each from a new number
+    for n in range(LOOKUP_FAILURES_PER_TICKET):  # the ticket's cap of wrong codes an hour, each from a new number
         assert "未查到该工单" in hotline.text(f"查询 {number} {wrong}", sender=f"+86139000{n:05d}").text
     refused = hotline.text(f"查询 {number} {code}", sender="+8613900099999").text
     assert "查询失败次数过多" in refused and "分钟后再试" in refused and "已受理" not in refused

@@ -14,13 +14,14 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from dispatch.limits import FORM_WINDOW
+from dispatch.limits import FORM_WINDOW, Limits
+from dispatch.models import Ticket
 from dispatch.rate_counters import Limit
 from tests.web.pages_support import client_for, csrf, login
 from tests.web.server import ServerThread
 from web.app import create_app
 from web.auth import CSRF_COOKIE
-from web.config import Settings
+from web.config import Settings, parse_networks
 from web.services import Services
 
 COMPLAINT = {"type": "complaint", "title": "小区垃圾无人清运", "body": "我叫张三丰，电话13812345678，小区门口垃圾三天没人清运。",
@@ -207,6 +208,33 @@ def test_failed_lookups_are_rate_limited_in_the_database(client: TestClient, ser
     try:
         with TestClient(create_app(other.settings, other)) as elsewhere:
             assert elsewhere.get("/status", params={"number": number, "code": code}).status_code == 429
+    finally:
+        other.close()
+
+
+def test_a_strangers_wrong_codes_do_not_lock_the_citizen_out(services: Services) -> None:
+    """One address guessing at a ticket uses up only its own share of that ticket (20 an hour;
+    the address's own limit raised here so that the share is what stops it). The stranger and
+    the citizen reach the site through the same proxy."""
+    services.settings = dataclasses.replace(services.settings, trusted_proxies=parse_networks("127.0.0.1"),
+                                            limits=Limits.build(lookup_failures_per_address=100))
+    with services.sessions() as session:
+        number, code = session.execute(select(Ticket.number, Ticket.query_code).limit(1)).one()
+    wrong = "000000" if code != "000000" else "111111"
+    stranger, citizen = {"x-forwarded-for": "198.51.100.7"}, {"x-forwarded-for": "203.0.113.5"}
+    with TestClient(create_app(services.settings, services), client=("127.0.0.1", 50000)) as proxy:
+        statuses = [proxy.get("/status", headers=stranger, params={"number": number, "code": wrong}).status_code
+                    for _ in range(25)]
+        assert statuses == [404] * 20 + [429] * 5
+        refused = proxy.get("/status", headers=stranger, params={"number": number, "code": code})
+        assert refused.status_code == 429 and "查询失败次数过多" in refused.text
+        assert proxy.get("/status", headers=citizen, params={"number": number, "code": code}).status_code == 200
+    # Counted in the database: another process refuses the stranger too, and lets the citizen in.
+    other = Services.build(services.settings)
+    try:
+        with TestClient(create_app(other.settings, other), client=("127.0.0.1", 50000)) as proxy:
+            assert proxy.get("/status", headers=stranger, params={"number": number, "code": code}).status_code == 429
+            assert proxy.get(f"/api/v1/tickets/{number}", headers=citizen, params={"code": code}).status_code == 200
     finally:
         other.close()
 
