@@ -69,12 +69,12 @@ _LANDLINE = f"{_START}(?:{_PLUS}?86{_SEP}(?:0{_SEP})?|0{_SEP})[1-9](?:{_SEP}{_D}
 _NUMBER = re.compile(f"(?P<mobile>{_MOBILE})|(?P<id>{_ID_CARD})|(?P<landline>{_LANDLINE})")
 _NOT_DIGIT = re.compile("[^0-9X]")
 _ID_ALONE = re.compile(_ID_CARD)
-# A phone number that ends where a weak separator or a long run of visible ones begins:
-# "0391-6612345、0391-6612346" or "0391-6612345     0391-6612346" is two landlines, not an old
-# 15-digit ID of the first and the next area code. An ID's groups are shorter than a phone
-# number, so its own first group never reads as one.
+# A phone number that ends where the first weak separator or a long run of visible ones
+# begins: "0391-6612345、0391-6612346" or "0391 -  - 6612345     0391 -  - 6612346" is two
+# landlines, not an old 15-digit ID of the first and the next area code. An ID's groups are
+# shorter than a phone number, so its own first group never reads as one.
 _PHONE_ALONE = re.compile(f"(?P<mobile>{_MOBILE})|(?P<landline>{_LANDLINE})")
-_BREAK = re.compile(f",|(?:-{_INVISIBLE}*){{4}}")
+_BREAK = re.compile(f"[-{_INVISIBLE}]*,|(?:-{_INVISIBLE}*){{4,}}")
 # No ID number starts with 00 (its first two digits are a province's, 11 to 82): 15 digits
 # from 0086 on are a landline with its country code, "0086-010-12345678" or "0086 371 12345678".
 _COUNTRY_LANDLINE = re.compile(f"00{_SEP}8{_SEP}6.*")
@@ -183,14 +183,7 @@ def _alone_on_the_right(shadow: str, at: int, first_digits: set[int], ended: boo
         start += 1
     if start == len(shadow) or shadow[start] not in "0123456789" or start in first_digits:
         return True
-    if not ended or "," not in shadow[at:start]:
-        return False
-    end = start
-    while end < len(shadow) and shadow[end] in _NUMBER_RUN and end - start < _BESIDE:
-        end += 1
-    digits = shadow[start:end]
-    first = next(_numbers_in(digits), None)
-    return first is not None and first[1] == 0 or _CARD.match(digits) is not None
+    return ended and "," in shadow[at:start] and _number_starts(shadow, start)
 
 
 # A machine's identifier in a log line (an SMS provider's message id, a request id, a uuid, an
@@ -290,13 +283,35 @@ def _numbers_in(shadow: str) -> Iterator[tuple[str, int, int]]:
         kind, start, end = str(found.lastgroup), found.start(), found.end()
         if kind == "id" and _COUNTRY_LANDLINE.fullmatch(found.group(0)) and _LANDLINE_ALONE.fullmatch(found.group(0)):
             kind = "landline"
-        elif kind == "id" and (cut := _BREAK.search(found.group(0))) is not None:
-            head = found.group(0)[:cut.start()].rstrip("-" + _INVISIBLE)
-            phone = _PHONE_ALONE.fullmatch(head)
-            if phone is not None:
-                kind, end = str(phone.lastgroup), start + len(head)
+        elif kind == "id" and (phone := _phone_at_the_head(found)) is not None:
+            kind, end = phone
         yield kind, start, end
         at = end
+
+
+def _phone_at_the_head(found: re.Match[str]) -> tuple[str, int] | None:
+    """(kind, end) of the phone number an ID reading starts with, where it is two numbers: up
+    to its first weak separator, or up to a long run of visible ones."""
+    weak_seen = False
+    for cut in _BREAK.finditer(found.group(0)):
+        weak = "," in cut.group(0)
+        if weak and weak_seen:
+            continue
+        weak_seen = weak_seen or weak
+        head = found.group(0)[:cut.start()].rstrip("-" + _INVISIBLE)
+        phone = _PHONE_ALONE.fullmatch(head)
+        if phone is not None:
+            return str(phone.lastgroup), found.start() + len(head)
+    return None
+
+
+def _number_starts(shadow: str, at: int) -> bool:
+    """Whether a whole number (a phone, an ID, a card) starts at `at` in the shadow, as read at
+    first sight."""
+    end = at
+    while end < len(shadow) and shadow[end] in _NUMBER_RUN and end - at < _BESIDE:
+        end += 1
+    return _NUMBER.match(shadow, at, end) is not None or _CARD.match(shadow, at, end) is not None
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -285,8 +285,7 @@ amounts = st.builds(lambda whole, grouped, fraction, unit: (_thousands(whole) if
 def _reads_as_a_phone(amount: str) -> bool:
     """Whether the amount's digits, or its whole number's, are a mobile or a landline (with 86
     before it or not), which are masked however written."""
-    whole, _, rest = amount.replace(",", "").partition(".")
-    fraction = "".join(ch for ch in rest if ch.isdigit())
+    whole, _, fraction = amount.rstrip(" 万亿元块").replace(",", "").partition(".")
     return any(re.fullmatch("1[3-9][0-9]{9}|(?:860?|0)[1-9][0-9]{8,10}", digits) for digits in (whole, whole + fraction))
 
 
@@ -335,6 +334,8 @@ def test_a_long_row_of_amounts_is_kept_quickly_and_a_number_after_it_masked() ->
     ("0391 - - - 6612345和0391 - - - 6612346", "0391-****2345和0391-****2346"),
     ("0391-6612345     0391-6612346", "0391-****2345     0391-****2346"),
     ("0391-6612345    ，    13812345678", "0391-****2345    ，    138****5678"),
+    ("0391 -  - 6612345、0391 -  - 6612346", "0391-****2345、0391-****2346"),
+    ("0391 - - - 6612345     0391 - - - 6612346", "0391-****2345     0391-****2346"),
 ])
 def test_a_run_of_separators_between_groups_reads_as_one(text: str, masked: str) -> None:
     assert mask_text(text) == masked
