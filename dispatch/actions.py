@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import catalogue, co_handling, disputes, flags, follow_up, forwarding, handover, kb_use, lifecycle, notices, parts, queries
+from dispatch import (catalogue, co_handling, disputes, flags, follow_up, forwarding, handover, kb_use, lifecycle, notices,
+                      parts, progress, queries)
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -30,7 +31,7 @@ ACTION_ALIASES = {"extend": "request_extension"}
 # The page's form fields, by the parameter they stand for: its one text box is the reply,
 # the reason or the note, whichever the action needs.
 FIELD_ALIASES = {"unit": ("unit_code",), "days": ("working_days",), "reply": ("text",),
-                 "reason": ("text",), "note": ("text",)}
+                 "reason": ("text",), "note": ("text",), "progress": ("text",)}
 MAX_DAYS = 60
 
 
@@ -267,6 +268,14 @@ def _forward(session: Session, actor: Actor, ticket: Ticket, params: Params, con
                        now=context.now)
 
 
+def _progress(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    text = _raw(params, "progress")
+    if text is not None and not isinstance(text, str):
+        raise InvalidInput("progress", Reason.NOT_TEXT)
+    progress.report_progress(session, ticket, actor, text or "", public=boolean(params, "public", default=False),
+                             now=context.now)
+
+
 def _override_parts(session: Session, actor: Actor, ticket: Ticket, params: Params,
                     context: ActionContext) -> None:
     co_handling.override_parts(session, ticket, actor, required_text(params, "reason"), now=context.now)
@@ -358,7 +367,7 @@ HANDLERS: dict[str, Handler] = {
     "resolve": _resolve, "escalate": _escalate, "follow_up": _follow_up, "close": _close,
     "merge": _merge, "invalidate": _invalidate, "handover": _handover, "dispute": _dispute,
     "decide_dispute": _decide_dispute, "part_reply": _part_reply, "forward": _forward,
-    "override_parts": _override_parts,
+    "override_parts": _override_parts, "progress": _progress,
 }
 ACTIONS = tuple(HANDLERS)
 
@@ -397,6 +406,8 @@ def allowed_actions(session: Session, actor: Actor, ticket: Ticket) -> list[str]
     if part is not None:
         allowed.add("return")
         allowed.add("accept" if part.outcome == TransferOutcome.PENDING.value else "part_reply")
+    if progress.may_report(session, actor, ticket):
+        allowed.add("progress")
     if role in SUPERVISING_ROLES:
         if state not in FINISHED_STATES:
             allowed.add("escalate")

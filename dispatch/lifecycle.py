@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
@@ -510,17 +510,27 @@ class Escalations:
 
     count: int
     last_at: dt.datetime
+    # The unit's last progress note (办理进展) when it came after the last 督办: answered.
+    answered_at: dt.datetime | None = None
 
 
 def escalations(session: Session, ticket_ids: list[int]) -> dict[int, Escalations]:
-    """Each of these tickets' 督办 so far, in one statement (the action's index); tickets never
-    escalated are left out."""
+    """Each of these tickets' 督办 so far and the unit's answer since the last, in one
+    statement (the action's index); tickets never escalated are left out."""
     if not ticket_ids:
         return {}
-    rows = session.execute(select(TicketEvent.ticket_id, func.count(), func.max(TicketEvent.at))
-                           .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action == "escalate")
+    is_escalation = TicketEvent.action == "escalate"
+    rows = session.execute(select(TicketEvent.ticket_id, func.count(case((is_escalation, 1))),
+                                  func.max(case((is_escalation, TicketEvent.at))),
+                                  func.max(case((is_escalation, TicketEvent.id))),
+                                  func.max(case((~is_escalation, TicketEvent.id))),
+                                  func.max(case((~is_escalation, TicketEvent.at))))
+                           .where(TicketEvent.ticket_id.in_(ticket_ids),
+                                  TicketEvent.action.in_(("escalate", "progress")))
                            .group_by(TicketEvent.ticket_id))
-    return {ticket_id: Escalations(int(n), at) for ticket_id, n, at in rows}
+    # Ids, not times, say which came last: two events may share a clock reading.
+    return {ticket_id: Escalations(int(n), at, answered if last_note and last_note > last_escalation else None)
+            for ticket_id, n, at, last_escalation, last_note, answered in rows if n}
 
 
 def recently_escalated(escalated: Escalations | None, now: dt.datetime) -> bool:

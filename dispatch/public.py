@@ -62,7 +62,8 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
     timeline = []
     for at, action, to_state, unit_id, note, data in session.execute(_TIMELINE, {"ticket_id": ticket.id}):
         action = shown_action(action, data)
-        if action not in PUBLIC_ACTIONS:
+        progress_shown = action == "progress" and bool((data or {}).get("public"))   # the unit chose to show it
+        if action not in PUBLIC_ACTIONS and not progress_shown:
             continue
         entry: dict[str, Any] = {"at": at.isoformat(), "action": action,
                                  "state": to_state, "state_label": PUBLIC_LABELS_ZH.get(to_state, to_state)}
@@ -70,6 +71,8 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
             entry["unit"] = unit_names.get(unit_id)
         if action in REPLY_ACTIONS and note:
             entry["reply"] = citizen_reply(ticket, shown_reply(note))
+        if progress_shown and note:   # a unit's words, masked as its reply is
+            entry["text"] = citizen_reply(ticket, note)
         if action == "addition" and note:   # the citizen's own words, masked as their request is
             entry["text"] = mask_text(note, names)
         timeline.append(entry)

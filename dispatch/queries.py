@@ -824,6 +824,12 @@ def change_stamp(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(TicketEvent.id), 0))) or 0)
 
 
+def ticket_stamp(session: Session, ticket_id: int) -> int:
+    """The ticket's last event: it moves with every change of the ticket (each writes one)."""
+    return int(session.scalar(select(func.coalesce(func.max(TicketEvent.id), 0))
+                              .where(TicketEvent.ticket_id == ticket_id)) or 0)
+
+
 @functools.cache
 def _figures_marker() -> Any:
     return select(select(func.coalesce(func.max(TicketEvent.id), 0)).scalar_subquery(),

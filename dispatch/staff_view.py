@@ -102,7 +102,10 @@ def _event(e: TicketEvent, staff_names: dict[int, str], unit_names: dict[int, st
             "rating": None if after_left else data.get("rating"),
             "channel": None if after_left else data.get("channel"),
             # a part's step: "co" (协办) or "forward" (a sub-unit's, 二次派单)
-            "role": data.get("role")}
+            "role": data.get("role"),
+            # a progress note (办理进展): the 督办 it answers, and whether the citizen sees it
+            "answers_escalation": data.get("answers_escalation") is not None,
+            "public": bool(data.get("public"))}
 
 
 def has_left(session: Session, actor: Actor, ticket: Ticket) -> bool:

@@ -33,6 +33,7 @@ FIELDS_ZH: dict[str, str] = {
     "keywords": "关键词", "public": "是否公开", "valid_from": "生效日期",
     "valid_until": "失效日期", "review_by": "复核日期", "line": "这一行", "article": "知识库文章",
     "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章", "notice": "通知",
+    "progress": "办理进展",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"

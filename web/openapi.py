@@ -72,6 +72,9 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "forward": ({"unit": {**TEXT, "description": "code of one of the lead unit's own sub-units (二次派单)"},
                  "note": TEXT}, ("unit",)),
     "override_parts": ({"reason": TEXT}, ("reason",)),
+    "progress": ({"text": {**TEXT, "description": "办理进展: the unit's progress note, at most 1000 characters; "
+                                               "no state change"},
+                  "public": {**BOOL, "description": "also shown to the citizen on /status (masked)"}}, ("text",)),
 }
 
 SCHEMAS: dict[str, Any] = {

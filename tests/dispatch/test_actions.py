@@ -330,7 +330,7 @@ def test_allowed_actions_follow_state_and_role(session: Session, operator: Actor
     assert allowed_actions(session, unit_staff(session, "education"), ticket) == []
     act(session, housing, ticket, "accept")
     # 住建局 has a sub-unit (the gas company) it may forward to; 教育局 has none.
-    assert allowed_actions(session, housing, ticket) == ["request_extension", "resolve", "dispute", "forward"]
+    assert allowed_actions(session, housing, ticket) == ["request_extension", "resolve", "dispute", "forward", "progress"]
     act(session, housing, ticket, "dispute", reason="不是我们的")
     assert "decide_dispute" in allowed_actions(session, supervisor, ticket)
     assert "dispute" not in allowed_actions(session, housing, ticket)

@@ -170,6 +170,7 @@ def test_a_complaint_travels_from_the_form_to_the_board(new_context: Any, site: 
     # The unit sees it in its inbox, accepts it and replies.
     unit_context = new_context()
     unit = login(unit_context, base, "housing")
+    unit.on("dialog", lambda dialog: dialog.accept())   # 确认办结
     assert unit.url.endswith("/unit")
     assert number in unit.inner_text("#inbox")
     shots(unit, "unit-inbox")
@@ -287,6 +288,7 @@ def test_the_whole_loop_on_the_pages_with_a_follow_up_and_a_rating(new_context: 
     operator.wait_for_selector("#done")
 
     unit = login(new_context(), base, "housing")
+    unit.on("dialog", lambda dialog: dialog.accept())   # 确认办结
 
     def unit_resolves(reply: str) -> None:
         unit.goto(f"{base}/tickets/{number}")
@@ -471,6 +473,7 @@ def test_a_units_reply_typed_into_an_expired_session_is_there_after_login(new_co
     operator.click("#transfer-form button[type=submit]")
     operator.wait_for_selector("#done")
     unit = login(new_context(), base, "housing")
+    unit.on("dialog", lambda dialog: dialog.accept())   # 确认办结
     unit.goto(f"{base}/tickets/{number}")
     unit.click("#accept-form button")
     unit.wait_for_selector("#resolve-form")

@@ -274,3 +274,22 @@ def test_a_sub_unit_reads_its_own_steps_and_forwarding_without_a_choice_names_th
     login(client, "transport")   # a co-handling unit keeps the words of 协办
     page = client.get(f"/tickets/{number}").text
     assert "退回协办" in page.split('id="return-form"')[1].split("</form>")[0]
+
+
+def test_the_lead_is_warned_of_a_silent_co_unit_before_typing_its_reply(client: TestClient, services: Services) -> None:
+    add_unit_staff(services, "transport", "transport")
+    op, housing = bearer(services, "operator"), bearer(services, "housing")
+    number, _ = file(client, "李四反映：人民路燃气施工后路面没有恢复。")
+    act(client, op, number, "transfer", unit="housing", co_units=["transport"])
+    act(client, housing, number, "accept")
+    login(client, "housing")
+    page = client.get(f"/tickets/{number}").text
+    warning = re.search(r'<p class="alert" id="co-parts-waiting" data-units="transport">(.*?)</p>', page, re.S)
+    assert warning, "no warning over the 办结 form"
+    assert "交通运输局尚未答复" in warning.group(1) and "同意先行办结" in warning.group(1)
+    assert page.index('id="co-parts-waiting"') < page.index('id="resolve-form"')
+    assert '<a href="#progress">办理进展</a>' in warning.group(1) and 'id="progress-form"' in page
+    # Once the co-handling unit has answered, no warning.
+    act(client, bearer(services, "transport"), number, "accept")
+    act(client, bearer(services, "transport"), number, "part_reply", reply="路面已恢复。")
+    assert 'id="co-parts-waiting"' not in client.get(f"/tickets/{number}").text

@@ -12,9 +12,13 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from dispatch import chasing, lifecycle
+from dispatch.actions import ActionContext, perform
+from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.models import Ticket, TicketEvent
 from dispatch.queries import OPEN_STATES
+from dispatch.vocabulary import Role
+from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
 from tests.web.pages_support import login, token_in
 from web.pages.labels import short_time
@@ -155,3 +159,27 @@ def test_the_overdue_list_shows_each_tickets_escalations_and_asks_before_chasing
         select(TicketEvent.note).where(TicketEvent.ticket_id == chased.id, TicketEvent.action == "escalate")
         .order_by(TicketEvent.id))))
     assert notes == ["超期1个工作日", "超期2个工作日", "请今天下班前答复市民。"]
+
+
+def test_the_overdue_list_says_when_the_unit_answered_the_last_escalation(
+        client: TestClient, services: Services) -> None:
+    long_ago = utcnow() - dt.timedelta(days=60)
+    operator = Actor(label="operator", role=Role.OPERATOR)
+
+    def overdue_with_housing(session: Session) -> Ticket:
+        ticket = new_ticket(session, services.rules, now=long_ago)
+        perform(session, operator, ticket.number, "transfer", {"unit": "housing"}, ActionContext(now=long_ago))
+        perform(session, unit_staff(session, "housing"), ticket.number, "accept", {}, ActionContext(now=long_ago))
+        return ticket
+    ticket = services.run_sync(overdue_with_housing)
+    # Real times: the scheduler may chase the overdue ticket too, as it happens.
+    services.run_sync(lambda s: lifecycle.escalate(s, s.get(Ticket, ticket.id), chasing.CHASER, "请反馈处理方案",
+                                                   again=True))
+    login(client, "supervisor")
+    assert "单位已反馈" not in _row(client.get("/supervisor").text, "overdue", ticket.number)
+    services.run_sync(lambda s: perform(s, unit_staff(s, "housing"), ticket.number, "progress",
+                                        {"text": "已排期维修"}, ActionContext()))
+    answered = services.run_sync(lambda s: s.scalar(select(TicketEvent.at).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "progress")))
+    row = _row(client.get("/supervisor").text, "overdue", ticket.number)
+    assert f"；单位已反馈 {short_time(answered)}" in row

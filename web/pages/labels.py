@@ -21,7 +21,7 @@ ACTIONS_ZH = {
     "refuse_dispute": "不同意改派", "rate": "评价",
     "co_transfer": "协办派单", "part_accept": "协办签收", "part_return": "协办退回", "part_reply": "协办答复",
     "forward": "二次派单", "hand_back": "退回上级单位", "override_parts": "同意先行办结",
-    "withdraw_forward": "收回转派",
+    "withdraw_forward": "收回转派", "progress": "办理进展",
 }
 
 BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办", "resolved": "办结"}
@@ -385,6 +385,8 @@ DASHBOARD_TABLES_ZH: dict[str, tuple[str, tuple[str, ...]]] = {
 # The 督办情况 cell of the overdue and near-due lists: how often a ticket was escalated (the
 # scheduler's included) and when last, China time.
 ESCALATED_TIMES_ZH = "督办 {count} 次，最近 {at}"
+# ... and the unit has answered it since with a progress note (办理进展), when.
+ESCALATION_ANSWERED_ZH = "；单位已反馈 {at}"
 # What each dashboard table's count badge counts, said after it ("18 件"): tickets where the
 # table holds them or sums them (即时转 counts its tickets, not its destinations), else its rows.
 DASHBOARD_COUNT_WORDS_ZH = {
@@ -422,9 +424,22 @@ TICKET_DONE_ZH = {
     "handover": "已即时转。", "dispute": "改派申请已提交，等待督办员决定。",
     "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。",
     "part_reply": "已答复主办单位。", "forward": "已转派给下级单位，办理时限不变。",
-    "override_parts": "已同意主办单位先行办结。",
+    "override_parts": "已同意主办单位先行办结。", "progress": "已记录办理进展。",
     "part_return": "已退回本单位的协办（转派）部分，工单仍由主办单位办理。",
 }
+
+# What the ticket page asks before a step that cannot be taken back (web/static/ticket.js);
+# 取消 leaves the form as it was, typed words and all.
+TICKET_CONFIRM_ZH = {
+    "resolve": "确认办结？办结后答复将发给市民，不能撤回。",
+    "return": "确认退单？工单将退回派单台，不能撤回。",
+    # a part's return, in its role's words (PART_FORMS_ZH)
+    "co_return": "确认退回本单位的协办部分？不能撤回。",
+    "forward_return": "确认退回上级单位？不能撤回。",
+    "dispute": "确认提交改派申请？提交后由督办员决定，不能撤回。",
+}
+# The banner over an open ticket page when someone else changed the ticket meanwhile.
+TICKET_CHANGED = "此工单已有新动态，点此刷新"
 
 # The operator's console (web/pages/operator.py): what it says after each step; a one-click
 # call's result follows ({done}：{result}。), and a follow-up call asks for the result below.

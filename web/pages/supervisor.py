@@ -31,7 +31,7 @@ from web.errors import status_of
 from web.messages import describe
 from web.pages import charts
 from web.pages.labels import (AGENT_NAMED, ALL_CALLS, CATEGORY_CHART_TITLE, CHANNEL_CHART_TITLE, DASHBOARD_TABLES_ZH,
-                              DASHBOARD_COUNT_WORDS_ZH, DASHBOARD_TICKET_FIGURES_ZH, ESCALATED_TIMES_ZH, NONE_YET, UNANSWERED_CALLS, UNCATEGORISED, label,
+                              DASHBOARD_COUNT_WORDS_ZH, DASHBOARD_TICKET_FIGURES_ZH, ESCALATED_TIMES_ZH, ESCALATION_ANSWERED_ZH, NONE_YET, UNANSWERED_CALLS, UNCATEGORISED, label,
                               local_time, percent, seconds, short_time, time_left)
 from web.pages.periods import PRESETS, parse_period, today_local
 from web.pages.site import Site
@@ -147,8 +147,12 @@ def _figure_row(f: dict[str, Any]) -> list[Any]:
 
 
 def _escalated(escalated: lifecycle.Escalations | None) -> str | None:
-    return None if escalated is None else ESCALATED_TIMES_ZH.format(count=escalated.count,
-                                                                    at=short_time(escalated.last_at))
+    if escalated is None:
+        return None
+    said = ESCALATED_TIMES_ZH.format(count=escalated.count, at=short_time(escalated.last_at))
+    if escalated.answered_at is not None:
+        said += ESCALATION_ANSWERED_ZH.format(at=short_time(escalated.answered_at))
+    return said
 
 
 def _ticket_rows(tickets: list[Any], now: dt.datetime, names: dict[int, str],

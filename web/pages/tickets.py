@@ -13,27 +13,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
-from dispatch import flags, forwarding, lifecycle, parts, queries, similarity, telephony
+from dispatch import flags, forwarding, lifecycle, parts, progress, queries, similarity, telephony
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
-from dispatch.models import CatalogueEntry, Ticket, Unit
+from dispatch.models import CatalogueEntry, Ticket, TicketEvent, Unit
 from dispatch.public import ticket_by_number
 from dispatch.routing import Router
 from dispatch.staff_detail import pending_requests
-from dispatch.staff_view import staff_view
+from dispatch.staff_view import staff_view, visible_ticket
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
 from web.errors import status_of
 from web.messages import describe
-from web.pages.labels import (ACTIONS_ZH, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_DONE_ZH, TYPED_MOVED,
-                              TYPED_NOT_SAVED, label)
+from web.pages.labels import (ACTIONS_ZH, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
+                              TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED, label)
 from web.pages.site import Site
 from web.services import Services
 from web.telephony import pbx_bridge
@@ -151,6 +151,18 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
                                "follow_up_max": services.follow_up.max_attempts,
                                "triage_reason": manual_triage_reason(ticket),
                                "min_confidence": services.settings.routing_min_confidence}
+    # What the page shows of the ticket: the live banner compares it with /tickets/N/stamp.
+    context["stamp"] = queries.ticket_stamp(session, ticket.id)
+    if "resolve" in actions:   # said before the reply is typed, not after it is refused
+        waiting = parts.waiting_co_parts(session, ticket)
+        names = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_([p.unit_id for p in waiting])))}
+        context["waiting_co"] = [{"code": names[p.unit_id].code, "name": names[p.unit_id].name}
+                                 for p in waiting if p.unit_id in names]
+    if "progress" in actions:
+        # The 督办 a progress note would answer, shown above the form so the unit reads it first.
+        unanswered = progress.unanswered_escalation(session, ticket)
+        context["unanswered_escalation"] = session.get(TicketEvent, unanswered) if unanswered else None
+        context["max_progress"] = progress.MAX_PROGRESS_CHARS
     if "escalate" in actions:
         escalated = lifecycle.escalations(session, [ticket.id]).get(ticket.id)
         context["escalated_recently"] = lifecycle.recently_escalated(escalated, utcnow())
@@ -177,6 +189,7 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     mine = parts.open_part(session, ticket, user.actor.unit_id) \
         if user.role is Role.UNIT_STAFF and ticket.unit_id != user.actor.unit_id else None
     context["part_forms"] = PART_FORMS_ZH.get(mine.role) if mine is not None else None
+    context["return_confirm"] = TICKET_CONFIRM_ZH[f"{mine.role}_return" if mine is not None else "return"]
     context.update(part_roles=PART_ROLES_ZH, part_status=PART_STATUS_ZH,
                    sub_units=forwarding.sub_units(session, ticket.unit_id) if "forward" in actions else [])
     if "handover" in actions:
@@ -232,7 +245,8 @@ async def ticket_page(request: Request, *, error: str | None = None, status: int
     if done and call.startswith("dial_"):
         done = f"{done}{label(call)}。"
     posted = request.path_params.get("action")
-    context.update(error=error, done=done, form=form or {}, posted=posted,
+    context.update(error=error, done=done, form=form or {}, posted=posted, confirm=TICKET_CONFIRM_ZH,
+                   changed_banner=TICKET_CHANGED, typed_not_saved=TYPED_NOT_SAVED,
                    bridge_on=pbx_bridge(request.app.state) is not None, **typed_back(posted, form, context))
     return site.render(request, "ticket.html", context, status)
 
@@ -278,7 +292,17 @@ async def ticket_action(request: Request) -> Response:
     return RedirectResponse(f"{back}{separator}{done}" + (f"#{fragment}" if fragment else ""), status_code=303)
 
 
+async def ticket_stamp(request: Request) -> Response:
+    """The ticket's last event, for an open page to tell that it changed (ticket.js asks
+    when the live stream says some ticket did); not found like the page for one out of sight."""
+    site, user, number = _site(request), request.state.user, request.path_params["number"]
+    stamp = await site.services.read(
+        lambda s: queries.ticket_stamp(s, visible_ticket(s, user.actor, number).id))
+    return JSONResponse({"stamp": stamp}, headers={"Cache-Control": "no-store"})
+
+
 routes = [
     Route("/tickets/{number}", staff_only(ticket_page, ALL_STAFF), methods=["GET"]),
+    Route("/tickets/{number}/stamp", staff_only(ticket_stamp, ALL_STAFF), methods=["GET"]),
     Route("/tickets/{number}/{action}", staff_only(ticket_action, ALL_STAFF), methods=["POST"]),
 ]

@@ -1,0 +1,91 @@
+"""The staff ticket page in Debian's chromium: the steps that cannot be taken back ask first
+and keep what was typed when cancelled, and a change made elsewhere while the page is open
+shows a banner whose refresh keeps what was typed."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from dispatch import lifecycle
+from dispatch.actors import Actor
+from dispatch.models import Ticket
+from dispatch.vocabulary import Role
+from tests.web.test_browser import Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
+
+NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment (demo account "ecology")
+
+
+def noise_of(services: Any) -> Ticket:
+    with services.sessions() as session:
+        return session.scalars(select(Ticket).where(Ticket.title == NOISE)).one()
+
+
+def test_resolving_asks_first_and_a_cancel_keeps_the_reply(new_context: Any, site: Any) -> None:
+    server, services = site
+    noise = noise_of(services)
+    page = login(new_context(), server.url, "ecology")
+    page.goto(f"{server.url}/tickets/{noise.number}")
+    asked: list[str] = []
+    answer = {"accept": False}
+
+    def on_dialog(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if answer["accept"] else dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    reply = "已责令施工方夜间停工，经复查已无噪音。"
+    page.fill("#resolve-form textarea[name=text]", reply)
+    page.click("#resolve-form button")
+    page.wait_for_timeout(300)
+    assert asked and "确认办结" in asked[0]
+    assert page.input_value("#resolve-form textarea[name=text]") == reply   # cancelled: nothing lost
+    assert page.locator("#done").count() == 0 and noise_of(services).state == "in_progress"
+    # 改派申请 asks too.
+    page.fill("#dispute-form input[name=text]", "噪音执法属城管局职责")
+    page.click("#dispute-form button")
+    page.wait_for_timeout(300)
+    assert "确认提交改派申请" in asked[-1] and page.input_value("#dispute-form input[name=text]") == "噪音执法属城管局职责"
+    assert noise_of(services).open_dispute_id is None
+    answer["accept"] = True
+    page.click("#resolve-form button")
+    page.wait_for_selector("#done")
+    assert "已办结" in page.inner_text("#ticket-state") and noise_of(services).state == "resolved"
+
+
+def test_an_escalation_made_while_the_page_is_open_shows_a_banner_and_the_refresh_keeps_typed_words(
+        new_context: Any, site: Any) -> None:
+    server, services = site
+    noise = noise_of(services)
+    page = login(new_context(), server.url, "ecology")
+    page.goto(f"{server.url}/tickets/{noise.number}")
+    assert page.locator("#ticket-changed").is_hidden()
+    page.fill("#resolve-form textarea[name=text]", "正在起草的答复")
+    page.fill("#progress-form textarea[name=text]", "正在起草的进展")
+    page.wait_for_timeout(500)   # the page's stream is open before the ticket moves
+    # A supervisor escalates, by the domain alone, as another process would.
+    services.run_sync(lambda s: lifecycle.escalate(s, s.get(Ticket, noise.id),
+                                                   Actor(label="supervisor", role=Role.SUPERVISOR),
+                                                   "请今天下班前反馈处理方案"))
+    page.wait_for_selector("#ticket-changed:not([hidden])", timeout=6_000)
+    assert page.inner_text("#ticket-changed") == "此工单已有新动态，点此刷新"
+    Shots()(page, "ticket-changed-banner", phone=False)
+    page.click("#ticket-changed a")
+    page.wait_for_selector("#escalation-to-answer")
+    page.wait_for_load_state("domcontentloaded")
+    assert "请今天下班前反馈处理方案" in page.inner_text("#escalation-to-answer")
+    assert page.input_value("#resolve-form textarea[name=text]") == "正在起草的答复"
+    assert page.input_value("#progress-form textarea[name=text]") == "正在起草的进展"
+    assert page.locator("#ticket-changed").is_hidden()
+
+
+def test_the_pages_own_step_does_not_raise_the_banner(new_context: Any, site: Any) -> None:
+    server, services = site
+    noise = noise_of(services)
+    page = login(new_context(), server.url, "ecology")
+    page.goto(f"{server.url}/tickets/{noise.number}")
+    page.fill("#progress-form textarea[name=text]", "已约谈施工方")
+    page.click("#progress-form button")
+    page.wait_for_selector("#done")
+    page.wait_for_timeout(2_500)   # the stream's hello and the change both checked by now
+    assert page.locator("#ticket-changed").is_hidden()

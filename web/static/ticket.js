@@ -1,0 +1,85 @@
+// The staff ticket page (ticket.html).
+(function () {
+  "use strict";
+  var page = document.getElementById("ticket-live");
+  if (!page) return;
+  var KEY = "ticket-typed:" + page.dataset.number;
+
+  // 办结, 退单 and 改派申请 cannot be taken back: asked once here (the form's data-confirm).
+  // 取消 leaves the form as it was, the typed words in it.
+  Array.prototype.forEach.call(page.querySelectorAll("form[data-confirm]"), function (form) {
+    form.addEventListener("submit", function (e) {
+      if (!window.confirm(form.dataset.confirm)) e.preventDefault();
+    });
+  });
+
+  function typedFields(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && el.name !== "csrf_token" && el.name !== "expected_version" &&
+        (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && /^(text|number|search|)$/.test(el.type))) &&
+        el.value !== el.defaultValue;
+    });
+  }
+
+  // Words typed before the refresh go back into the same form when the page still has it
+  // (into an empty field only), else into a box to copy them from. Kept for this tab only,
+  // and forgotten as soon as they are put back.
+  (function restore() {
+    var saved;
+    try { saved = JSON.parse(sessionStorage.getItem(KEY) || "null"); sessionStorage.removeItem(KEY); } catch (e) { return; }
+    if (!saved) return;
+    var lost = [];
+    saved.forEach(function (item) {
+      var form = Array.prototype.find.call(page.querySelectorAll("form"), function (f) {
+        return new URL(f.action, location.href).pathname === item.action;
+      });
+      var field = form && form.elements[item.name];
+      if (field && !field.length && field.value === field.defaultValue) field.value = item.value;
+      else lost.push(item.value);
+    });
+    if (!lost.length) return;
+    var box = document.createElement("div"), label = document.createElement("label"), area = document.createElement("textarea");
+    box.className = "notice"; box.id = "typed-lost"; box.setAttribute("role", "status");
+    label.textContent = page.dataset.lostLabel;
+    area.readOnly = true; area.rows = 3; area.value = lost.join("\n\n");
+    label.appendChild(area); box.appendChild(label);
+    page.parentNode.insertBefore(box, page);
+  })();
+
+  // Someone else changed the ticket while the page is open (a 督办, a decision, a reply): a
+  // banner says so. Any ticket change in the city comes down the board's stream; the page
+  // then asks whether this ticket's last event moved (at most once every 2 s).
+  var banner = document.getElementById("ticket-changed");
+  if (!banner || !window.EventSource || !window.fetch) return;
+  banner.querySelector("a").addEventListener("click", function (e) {
+    var typed = [];
+    Array.prototype.forEach.call(page.querySelectorAll("form"), function (form) {
+      typedFields(form).forEach(function (el) {
+        typed.push({action: new URL(form.action, location.href).pathname, name: el.name, value: el.value});
+      });
+    });
+    try { if (typed.length) sessionStorage.setItem(KEY, JSON.stringify(typed)); } catch (err) { return; }
+    e.preventDefault();
+    location.replace(location.pathname);
+  });
+  var EVERY_MS = 2000, last = 0, waiting = null, pending = false;
+  function check() {
+    if (pending || !banner.hidden) return;
+    pending = true;
+    fetch("/tickets/" + encodeURIComponent(page.dataset.number) + "/stamp", {cache: "no-store", credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (body) { if (String(body.stamp) !== page.dataset.stamp) banner.hidden = false; })
+      .catch(function () {})
+      .then(function () { pending = false; });
+  }
+  function changed() {
+    if (waiting) return;
+    var wait = last + EVERY_MS - Date.now();
+    if (wait <= 0) { last = Date.now(); check(); return; }
+    waiting = setTimeout(function () { waiting = null; last = Date.now(); check(); }, wait);
+  }
+  var source = new EventSource("/board/events");
+  source.addEventListener("board", changed);
+  // On every (re)connection: what changed while the stream was down was not said.
+  source.addEventListener("hello", changed);
+})();
