@@ -33,11 +33,11 @@ from sqlalchemy.orm import Session, defer
 
 from dispatch import lifecycle
 from dispatch.actors import Actor
-from dispatch.clock import CHINA, local_date
+from dispatch.clock import CHINA, local_date, local_day_start
 from dispatch.deadlines import WorkCalendar
 from dispatch.errors import Conflict
-from dispatch.models import Ticket, Transfer, Unit
-from dispatch.notices import KEYS_A_STATEMENT, NoticeKind, already_told, local_time, tell
+from dispatch.models import Notice, Ticket, Transfer, Unit
+from dispatch.notices import KEYS_A_STATEMENT, NoticeKind, already_told, local_time, tell, told_at
 from dispatch.parts import owed
 from dispatch.states import UNIT_STATES
 from dispatch.vocabulary import (
@@ -186,7 +186,7 @@ def warn_near_due(session: Session, now: dt.datetime, policy: ChasePolicy = Chas
         ticket, unit = chased.ticket, chased.unit
         assert ticket.deadline is not None
         text = NEAR_DUE_ZH.format(number=ticket.number, part=chased.as_part, title=ticket.title,
-                                  deadline=local_time(ticket.deadline))
+                                  deadline=local_time(ticket.deadline, now))
         if tell(session, unit, NoticeKind.NEAR_DUE, _deadline_key(NoticeKind.NEAR_DUE, ticket), text,
                 ticket=ticket, now=now):
             told.append(chased.label)
@@ -202,31 +202,58 @@ def mark_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     # every run meets every overdue ticket again (tens of thousands in a big city), nearly all told.
     untold = _in_full(session, _not_yet_told(session, NoticeKind.OVERDUE, _due(session, Ticket.deadline < now)),
                       Ticket.deadline < now)
+    # A ticket first found overdue when a 督办 step is already due (the scheduler was down, a
+    # deadline set in the past) hears one notice that says both: its 超期 notice is that step's
+    # 督办, and escalate_overdue leaves the step alone (_due_steps).
+    steps = _steps_by_day(now, policy)
     for _, lead in (pair for pair in untold if pair[0].part_id is None):
         ticket, unit = lead.ticket, lead.unit
         assert ticket.deadline is not None
-        text = OVERDUE_ZH.format(number=ticket.number, title=ticket.title, deadline=local_time(ticket.deadline))
-        if _once(session, ticket, lambda: _overdue(session, ticket, unit, text, now)):
+        step = steps(ticket.deadline)
+        if step:
+            text = AUTO_ESCALATED_ZH.format(number=ticket.number, title=ticket.title,
+                                            note=_escalation_note(ticket, step, now, policy))
+        else:
+            text = OVERDUE_ZH.format(number=ticket.number, title=ticket.title, deadline=local_time(ticket.deadline, now))
+        if _once(session, ticket, lambda: _overdue(session, ticket, unit, text, now, step, policy)):
             marked.append(ticket.number)
     for _, part in (pair for pair in untold if pair[0].part_id is not None):
         ticket = part.ticket
         assert ticket.deadline is not None
-        text = PART_OVERDUE_ZH.format(number=ticket.number, part=part.as_part, title=ticket.title,
-                                      deadline=local_time(ticket.deadline))
-        if tell(session, part.unit, NoticeKind.OVERDUE, _deadline_key(NoticeKind.OVERDUE, ticket), text,
-                ticket=ticket, now=now):
+        step = steps(ticket.deadline)
+        words = PART_AUTO_ESCALATED_ZH if step else PART_OVERDUE_ZH
+        text = words.format(number=ticket.number, part=part.as_part, title=ticket.title,
+                            overdue_for=_overdue_for(step, policy), deadline=local_time(ticket.deadline, now))
+        if tell(session, part.unit, NoticeKind.ESCALATION if step else NoticeKind.OVERDUE,
+                _deadline_key(NoticeKind.OVERDUE, ticket), text, ticket=ticket, now=now):
             marked.append(part.label)
     return marked
 
 
-def _overdue(session: Session, ticket: Ticket, unit: Unit, text: str, now: dt.datetime) -> bool:
-    if tell(session, unit, NoticeKind.OVERDUE, _deadline_key(NoticeKind.OVERDUE, ticket), text,
-            ticket=ticket, now=now) is None:
+def _overdue(session: Session, ticket: Ticket, unit: Unit, text: str, now: dt.datetime, step: int,
+             policy: ChasePolicy) -> bool:
+    kind = NoticeKind.ESCALATION if step else NoticeKind.OVERDUE
+    if tell(session, unit, kind, _deadline_key(NoticeKind.OVERDUE, ticket), text, ticket=ticket, now=now) is None:
         return False
     assert ticket.deadline is not None
     lifecycle.record(session, ticket, "overdue", CHASER, now=now, unit_id=unit.id,
                      data={"deadline": ticket.deadline.isoformat()})
+    if step:
+        lifecycle.escalate(session, ticket, CHASER, _escalation_note(ticket, step, now, policy), now=now, again=True)
     return True
+
+
+def _steps_by_day(now: dt.datetime, policy: ChasePolicy) -> Callable[[dt.datetime], int]:
+    """escalation_step at `now`, worked out once per deadline's China day (add_working_days
+    counts from the day): a big city's overdue tickets share a few hundred days."""
+    by_day: dict[dt.date, int] = {}
+
+    def step(deadline: dt.datetime) -> int:
+        day = local_date(deadline)
+        if day not in by_day:
+            by_day[day] = escalation_step(deadline, now, policy)
+        return by_day[day]
+    return step
 
 
 def escalation_step(deadline: dt.datetime, now: dt.datetime, policy: ChasePolicy) -> int:
@@ -257,7 +284,7 @@ def escalate_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = C
         assert ticket.deadline is not None
         text = PART_AUTO_ESCALATED_ZH.format(number=ticket.number, part=part.as_part, title=ticket.title,
                                              overdue_for=_overdue_for(step, policy),
-                                             deadline=local_time(ticket.deadline))
+                                             deadline=local_time(ticket.deadline, now))
         if tell(session, part.unit, NoticeKind.ESCALATION,
                 _deadline_key(NoticeKind.ESCALATION, ticket, f":{step}"), text, ticket=ticket, now=now):
             escalated.append(part.label)
@@ -266,20 +293,23 @@ def escalate_overdue(session: Session, now: dt.datetime, policy: ChasePolicy = C
 
 def _due_steps(session: Session, due: list[Due], now: dt.datetime, policy: ChasePolicy) -> dict[Due, int]:
     """Each overdue ticket's current escalation step, for those not yet told of it (asked
-    like _not_yet_told: every run meets every overdue ticket again), in `due`'s order."""
-    steps = []
-    # The step depends on the deadline's China day alone (add_working_days counts from the day),
-    # and a big city's overdue tickets share a few hundred days: each day's step is worked out once.
-    by_day: dict[dt.date, int] = {}
-    for d in due:
-        day = local_date(d.deadline)
-        if day not in by_day:
-            by_day[day] = escalation_step(d.deadline, now, policy)
-        if by_day[day]:
-            steps.append((d, by_day[day]))
-    keys = [(d.unit_id, _key(NoticeKind.ESCALATION, d.ticket_id, d.deadline, f":{step}")) for d, step in steps]
-    told = already_told(session, keys)
-    return {d: step for (d, step), key in zip(steps, keys) if key not in told}
+    like _not_yet_told: every run meets every overdue ticket again), in `due`'s order. A step
+    the ticket's 超期 notice said (told after the step fell due, by mark_overdue) is told."""
+    step_of = _steps_by_day(now, policy)
+    steps = [(d, step) for d in due if (step := step_of(d.deadline))]
+    keys = [((d.unit_id, _key(NoticeKind.ESCALATION, d.ticket_id, d.deadline, f":{step}")),
+             (d.unit_id, _key(NoticeKind.OVERDUE, d.ticket_id, d.deadline))) for d, step in steps]
+    told = told_at(session, [key for pair in keys for key in pair])
+    every = policy.escalate_every_working_days
+    return {d: step for (d, step), (escalation, overdue) in zip(steps, keys)
+            if escalation not in told
+            and not (overdue in told and told[overdue] > policy.calendar.add_working_days(d.deadline, step * every))}
+
+
+def _escalation_note(ticket: Ticket, step: int, now: dt.datetime, policy: ChasePolicy) -> str:
+    assert ticket.deadline is not None
+    return AUTO_ESCALATION_NOTE_ZH.format(overdue_for=_overdue_for(step, policy),
+                                          deadline=local_time(ticket.deadline, now))
 
 
 def _overdue_for(step: int, policy: ChasePolicy) -> str:
@@ -290,9 +320,7 @@ def _overdue_for(step: int, policy: ChasePolicy) -> str:
 
 def _escalate(session: Session, ticket: Ticket, unit: Unit, step: int, now: dt.datetime,
               policy: ChasePolicy) -> bool:
-    assert ticket.deadline is not None
-    note = AUTO_ESCALATION_NOTE_ZH.format(overdue_for=_overdue_for(step, policy),
-                                          deadline=local_time(ticket.deadline))
+    note = _escalation_note(ticket, step, now, policy)
     text = AUTO_ESCALATED_ZH.format(number=ticket.number, title=ticket.title, note=note)
     if tell(session, unit, NoticeKind.ESCALATION, _deadline_key(NoticeKind.ESCALATION, ticket, f":{step}"), text,
             ticket=ticket, now=now) is None:
@@ -334,7 +362,11 @@ def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     if not untold:
         return []
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(untold)))}
-    shown = {d.ticket_id for due in untold.values() for d in due[:5]}
+    # The digest is the duty phone's text of what is near due; a ticket the unit was warned of
+    # today (by this very pass, often) is counted but not named again.
+    warned = _warned_today(session, list(untold), now)
+    listed = {unit_id: [d for d in due if (unit_id, d.ticket_id) not in warned] for unit_id, due in untold.items()}
+    shown = {d.ticket_id for due in listed.values() for d in due[:5]}
     numbers = {ticket_id: number for ticket_id, number in
                session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(shown)))}
     overdue = _overdue_by_unit(session, now)
@@ -342,10 +374,19 @@ def send_digests(session: Session, now: dt.datetime, policy: ChasePolicy = Chase
     for unit_id, due in untold.items():
         unit = units[unit_id]
         text = digest_text(len(due), int(policy.near_due.total_seconds() // 3600),
-                           [numbers[d.ticket_id] for d in due[:5]], overdue[unit_id])
+                           [numbers[d.ticket_id] for d in listed[unit_id][:5]], overdue[unit_id],
+                           warned=len(due) - len(listed[unit_id]))
         if tell(session, unit, NoticeKind.DIGEST, key, text, now=now):
             sent.append(unit.code)
     return sent
+
+
+def _warned_today(session: Session, unit_ids: list[int], now: dt.datetime) -> set[tuple[int, int]]:
+    """(unit id, ticket id) of the near-due notices told to these units since today began (China)."""
+    since = local_day_start(local_date(now))
+    return {(unit_id, ticket_id) for unit_id, ticket_id in session.execute(
+        select(Notice.unit_id, Notice.ticket_id).where(Notice.unit_id.in_(unit_ids), Notice.kind == NoticeKind.NEAR_DUE.value,
+                                                        Notice.created_at >= since, Notice.ticket_id.is_not(None)))}
 
 
 def _overdue_by_unit(session: Session, now: dt.datetime) -> dict[int, int]:

@@ -36,6 +36,7 @@ from dispatch.vocabulary import (
     FORWARD_WITHDRAWN_ZH,
     NEW_DEADLINE_ZH,
     NOTICE_TIME_FORMAT_ZH,
+    NOTICE_YEAR_TIME_FORMAT_ZH,
     REOPENED_BY_DISPATCH_ZH,
     REOPENED_ZH,
     TRANSFERRED_ZH,
@@ -111,12 +112,27 @@ def already_told(session: Session, wanted: list[tuple[int, str]]) -> set[tuple[i
     return found & set(wanted)
 
 
+def told_at(session: Session, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], dt.datetime]:
+    """When each (unit id, key) notice of `wanted` that exists was told, asked as already_told."""
+    found: dict[tuple[int, str], dt.datetime] = {}
+    units, keys = sorted({unit for unit, _ in wanted}), sorted({key for _, key in wanted})
+    for start in range(0, len(keys), KEYS_A_STATEMENT):
+        found.update(((unit, key), at) for unit, key, at in session.execute(
+            select(Notice.unit_id, Notice.key, Notice.created_at).where(
+                Notice.unit_id.in_(units), Notice.key.in_(keys[start:start + KEYS_A_STATEMENT]))))
+    asked = set(wanted)
+    return {pair: at for pair, at in found.items() if pair in asked}
+
+
 def _sms_text(text: str) -> str:
     return UNIT_SIGNATURE_ZH + text
 
 
-def local_time(moment: dt.datetime) -> str:
-    return moment.astimezone(CHINA).strftime(NOTICE_TIME_FORMAT_ZH)
+def local_time(moment: dt.datetime, now: dt.datetime | None = None) -> str:
+    """A notice's time, China time; the year written when it is not `now`'s year."""
+    local = moment.astimezone(CHINA)
+    same_year = local.year == (now or utcnow()).astimezone(CHINA).year
+    return local.strftime(NOTICE_TIME_FORMAT_ZH if same_year else NOTICE_YEAR_TIME_FORMAT_ZH)
 
 
 def tell_escalation(session: Session, ticket: Ticket, event: TicketEvent, *, now: dt.datetime | None = None) -> Notice | None:
@@ -165,7 +181,7 @@ def tell_new_work(session: Session, ticket: Ticket, event: TicketEvent, *,
 def tell_extension_decided(session: Session, ticket: Ticket, event: TicketEvent, *,
                            now: dt.datetime | None = None) -> Notice | None:
     """The unit that asked for more time hears the decision, and the new deadline."""
-    deadline = local_time(ticket.deadline) if ticket.deadline else ""
+    deadline = local_time(ticket.deadline, now) if ticket.deadline else ""
     if (event.data or {}).get("approved"):
         until = NEW_DEADLINE_ZH.format(deadline=deadline) if deadline else ""
         text = EXTENSION_APPROVED_ZH.format(number=ticket.number, until=until)

@@ -84,6 +84,8 @@ def _day(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(CHINA)
+    if local.year != utcnow().astimezone(CHINA).year:
+        return words.SMS_YEAR_DAY_ZH.format(year=local.year, month=local.month, day=local.day)
     return words.SMS_DAY_ZH.format(month=local.month, day=local.day)
 
 

@@ -202,9 +202,11 @@ INTERNAL_ANSWER_ZH = "已按有关政策规定答复。"
 ARTICLE_CONTINUES_ZH = "……（全文见知识库 /kb/{article_id}）"
 
 # A unit's notices (dispatch/notices.py): texted to the duty phone behind this signature, and
-# their times (a deadline) as month, day and minute, China time.
+# their times (a deadline) as month, day and minute, China time; with the year when it is
+# not this year (a deadline extended past the new year).
 UNIT_SIGNATURE_ZH = "【12345热线】"
 NOTICE_TIME_FORMAT_ZH = "%m月%d日%H:%M"
+NOTICE_YEAR_TIME_FORMAT_ZH = "%Y年%m月%d日%H:%M"
 
 # A supervisor's 督办, and a supervisor's decision on the unit's 延期 or 改派申请, with the
 # supervisor's words after it.
@@ -234,10 +236,14 @@ AUTO_ESCALATED_ZH = "督办：工单{number}「{title}」{note}请立即办理�
 PART_AUTO_ESCALATED_ZH = "督办：工单{number}{part}「{title}」{overdue_for}（时限{deadline}），请立即答复主办单位。"
 
 
-def digest_text(due: int, hours: int, shown: list[str], overdue: int) -> str:
+def digest_text(due: int, hours: int, shown: list[str], overdue: int, *, warned: int = 0) -> str:
     """The day's digest of a unit (今日临期): how many are due within `hours`, the first
-    numbers (等 when there are more), and how many are already overdue, if any."""
-    listed = "、".join(shown) + ("等" if due > len(shown) else "")
+    numbers (等 when there are more), and how many are already overdue, if any. `warned`:
+    how many of them the unit was warned of one by one today, counted but not named."""
+    named = len(shown) + warned
+    listed = "、".join(shown) + ("等" if due > named else "")
+    if warned:
+        listed += ("，" if shown else "") + f"{warned}件已逐件预警"
     text = f"今日临期：{due}件工单将在{hours}小时内到期（{listed}）"
     if overdue:
         text += f"，另有{overdue}件已超期"
@@ -330,6 +336,8 @@ ENTRY_MODEL_ZH = "三级模型 {score:.0%}"
 SMS_SIGNATURE_ZH = "【12345】"
 OPT_OUT_HINT_ZH = "回复TD退订"
 SMS_DAY_ZH = "{month}月{day}日"
+# A day in another year than this one (China time).
+SMS_YEAR_DAY_ZH = "{year}年{month}月{day}日"
 # Notifications by kind (notifications.Kind), with ${name} for what varies: the same text is
 # the template approved at a provider that sends by template (Alibaba Cloud).
 NOTIFICATIONS_ZH: dict[str, str] = {

@@ -150,7 +150,7 @@ def test_co_handling_units_and_sub_units_are_chased_beside_the_lead(session: Ses
     assert sorted(first["digests"]) == sorted([lead.code, co_unit.code, sub_unit.code]) and second["digests"] == []
     digests = session.execute(select(Notice.unit_id, Notice.text).where(Notice.kind == "digest")).all()
     assert sorted(unit_id for unit_id, _ in digests) == sorted([lead.id, co_unit.id, sub_unit.id])
-    assert all(ticket.number in text for _, text in digests)
+    assert all(ticket.number not in text and "1件已逐件预警" in text for _, text in digests)   # warned at 00:30
 
     first, second = _run_twice(session, deadline + dt.timedelta(minutes=5))
     assert first["overdue"] == [ticket.number, f"{ticket.number}/transport", f"{ticket.number}/gas"]
@@ -213,7 +213,9 @@ def test_the_daily_digest_goes_once_per_unit_per_day(session: Session, units: Ci
     assert first["digests"] == [unit.code] and second["digests"] == []
     assert chasing.send_digests(session, morning + dt.timedelta(hours=6), POLICY) == []
     digests = session.scalars(select(Notice).where(Notice.kind == "digest")).all()
-    assert len(digests) == 1 and "2件" in digests[0].text and first_ticket.number in digests[0].text
+    # Both were warned one by one in the same pass: counted, not named again.
+    assert len(digests) == 1 and "2件" in digests[0].text and first_ticket.number not in digests[0].text
+    assert "2件已逐件预警" in digests[0].text
     assert [m.kind for m in _texts(session)] == ["unit_digest"]
 
 
@@ -295,7 +297,7 @@ def test_a_pass_over_tickets_already_overdue_and_escalated_asks_once_not_per_tic
     step_one = POLICY.calendar.add_working_days(deadline, POLICY.escalate_every_working_days)
     when = step_one + dt.timedelta(minutes=5)   # all four overdue, and at their first step
     assert sorted(chasing.mark_overdue(session, when, POLICY)) == sorted(t.number for t in tickets)
-    assert sorted(chasing.escalate_overdue(session, when, POLICY)) == sorted(t.number for t in tickets)
+    assert chasing.escalate_overdue(session, when, POLICY) == []   # the 超期 notice said the 督办
     session.commit()
     with statements_sent(session.connection()) as statements:
         assert chasing.mark_overdue(session, when + dt.timedelta(minutes=1), POLICY) == []
@@ -358,3 +360,52 @@ def test_the_partial_indexes_of_the_chasing_passes_hold_what_the_passes_ask_for(
     assert quoted(models.UNIT_HELD, "state") == {s.value for s in UNIT_STATES}
     assert quoted(models.OWED_PART, "role") == set(PART_ROLES)
     assert quoted(models.OWED_PART, "outcome") == set(OPEN_OUTCOMES)
+
+
+def test_a_ticket_first_found_overdue_at_a_step_hears_one_notice_that_says_both(
+        session: Session, units: City, operator: Actor) -> None:
+    ticket, unit = _ticket_with_unit(session, operator)
+    assert ticket.deadline is not None
+    # The scheduler was down from before the deadline until past the first 督办 step.
+    step_one = POLICY.calendar.add_working_days(ticket.deadline, 2) + dt.timedelta(minutes=1)
+    first, second = _run_twice(session, step_one)
+    assert first["overdue"] == [ticket.number] and first["escalated"] == [] and second == \
+        {"near_due": [], "overdue": [], "escalated": [], "digests": []}
+    told = session.scalars(select(Notice).where(Notice.ticket_id == ticket.id)).all()
+    assert [n.kind for n in told] == ["escalation"]
+    assert "督办" in told[0].text and "超期未办结已满2个工作日" in told[0].text
+    assert [m.kind for m in _texts(session)] == ["unit_escalation"]
+    # The timeline still has both: the ticket was found overdue, then escalated.
+    assert len(_events(session, ticket, "overdue")) == 1 and len(_events(session, ticket, "escalate")) == 1
+
+    # The next step is told as usual, once.
+    step_two = POLICY.calendar.add_working_days(ticket.deadline, 4) + dt.timedelta(minutes=1)
+    first, second = _run_twice(session, step_two)
+    assert first["escalated"] == [ticket.number] and second["escalated"] == []
+    assert [kind for kind, _ in _notices(session, ticket)] == ["escalation", "escalation"]
+    assert len(_events(session, ticket, "overdue")) == 1 and len(_events(session, ticket, "escalate")) == 2
+
+
+def test_the_digest_names_only_tickets_not_warned_of_today(session: Session, units: City, operator: Actor) -> None:
+    warned_yesterday, unit = _ticket_with_unit(session, operator)
+    assert warned_yesterday.deadline is not None
+    # Warned the evening before (China time), then a second ticket comes due the same day.
+    assert chasing.warn_near_due(session, warned_yesterday.deadline - dt.timedelta(hours=24), POLICY)
+    session.commit()
+    warned_today = new_ticket(session, now=RECEIVED)
+    lifecycle.transfer(session, warned_today, unit, operator, now=RECEIVED)
+    warned_today.deadline = warned_yesterday.deadline
+    session.commit()
+    morning = warned_yesterday.deadline - dt.timedelta(hours=15)
+    assert chasing.chase(session, morning, POLICY)["digests"] == [unit.code]
+    digest = session.scalars(select(Notice).where(Notice.kind == "digest")).one()
+    assert "2件" in digest.text and warned_yesterday.number in digest.text
+    assert warned_today.number not in digest.text and "1件已逐件预警" in digest.text
+
+
+def test_a_notice_writes_the_year_of_a_deadline_in_another_year() -> None:
+    now = dt.datetime(2026, 12, 30, 2, tzinfo=dt.timezone.utc)
+    assert notices.local_time(dt.datetime(2026, 12, 31, 15, 59, tzinfo=dt.timezone.utc), now) == "12月31日23:59"
+    # 16:00 UTC on 31 December is already 1 January in China.
+    assert notices.local_time(dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.timezone.utc), now) == "2027年01月01日00:00"
+    assert notices.local_time(dt.datetime(2027, 3, 3, 9, tzinfo=dt.timezone.utc), now) == "2027年03月03日17:00"

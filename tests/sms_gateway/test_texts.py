@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from dispatch import notifications as texts
+from dispatch.clock import CHINA, utcnow
 from dispatch.models import Ticket, TicketEvent
 from dispatch.notifications import Kind, notification_text, segments, wants_notification
 
@@ -113,3 +114,12 @@ def test_the_citizens_sentences_are_in_the_vocabulary_not_written_inline() -> No
 
     assert chinese_constants(Path(texts.__file__)) == []
     assert texts.REPLY_EMPTY == "【12345】请直接发送您要反映的问题，我们将为您登记受理。"
+
+
+def test_a_deadline_in_another_year_is_texted_with_its_year() -> None:
+    next_year = utcnow().astimezone(CHINA).year + 1
+    deadline = dt.datetime(next_year, 3, 3, 9, tzinfo=dt.timezone.utc)
+    assert f"办理时限延长至{next_year}年3月3日" in notification_text(Kind.EXTENDED, ticket(deadline=deadline), None)
+    this_year = utcnow().replace(hour=4)   # noon in China: the same day and year there
+    assert "延长至" + f"{this_year.month}月{this_year.day}日" in notification_text(
+        Kind.EXTENDED, ticket(deadline=this_year), None)
