@@ -351,6 +351,22 @@ def latest(session: Session, unit_id: int, *, shown: int = 20, count_limit: int 
                   Bounded.of(unread, count_limit))
 
 
+# The notices that are news about a ticket already in the unit's inbox, marked on its row.
+NEWS_KINDS = (NoticeKind.ADDITION, NoticeKind.ESCALATION, NoticeKind.REOPENED)
+
+
+def unread_news(session: Session, unit_id: int, numbers: list[str]) -> dict[str, list[str]]:
+    """The kinds of the unit's unread news notices (NEWS_KINDS) about each of these tickets, by
+    ticket number, in NEWS_KINDS' order: one statement for a page of the inbox."""
+    found: dict[str, set[str]] = {}
+    for number, kind in session.execute(
+            select(Ticket.number, Notice.kind).join(Ticket, Ticket.id == Notice.ticket_id)
+            .where(Notice.unit_id == unit_id, Notice.read_at.is_(None),
+                   Notice.kind.in_([k.value for k in NEWS_KINDS]), Ticket.number.in_(numbers)).distinct()):
+        found.setdefault(number, set()).add(kind)
+    return {number: [k.value for k in NEWS_KINDS if k.value in kinds] for number, kinds in found.items()}
+
+
 def mark_read(session: Session, unit_id: int, notice_ids: list[int] | None = None, *,
               now: dt.datetime | None = None) -> int:
     """Mark the unit's notices read (all unread ones when no ids are given); another unit's

@@ -37,6 +37,12 @@ def test_rows_made_once_read_as_rendered_at_each_moment() -> None:
     for now in (NOON, NOON + dt.timedelta(minutes=59, seconds=30), NOON + dt.timedelta(hours=6)):
         whole = RenderedRows(render, context(lines)).html(now)
         assert rows.html(now) == whole and "超期" in whole
+    # The unit's unread news about a row's ticket, read per request, tags the row.
+    news = {"20261201-0002": ["addition", "reopened"]}
+    whole = RenderedRows(render, context(lines)).html(NOON, news)
+    assert rows.html(NOON, news) == whole
+    assert '<span class="tag danger news" data-news="addition">市民补充</span>' in whole and "重办</span>" in whole
+    assert whole.count("data-news=") == 2 and "data-news" not in rows.html(NOON)
     assert "&lt;不亮&gt; &amp; 井盖" in rows.html(NOON)
 
 

@@ -240,3 +240,61 @@ def test_the_chasing_settings_are_read_from_the_environment() -> None:
     assert (defaults.near_due_hours, defaults.escalate_every_working_days) == (24.0, 2)
     with pytest.raises(ValueError, match="HOTLINE_ESCALATE_EVERY_WORKING_DAYS"):
         Settings.from_env({"HOTLINE_ESCALATE_EVERY_WORKING_DAYS": "0"})
+
+
+def _row_of(page: str, number: str) -> str:
+    rows = [row for row in re.findall(r"<tr[^>]*>.*?</tr>", page, re.S) if f'href="/tickets/{number}"' in row]
+    assert rows, number
+    return rows[0]
+
+
+def test_the_inbox_marks_a_ticket_with_unread_news_until_it_is_read(client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    assert 'data-news=' not in _row_of(client.get("/unit").text, noise.number)
+    login(client, "supervisor")
+    assert act(client, noise.number, "escalate", text="请今天内答复").status_code == 303
+    login(client, "ecology")
+    page = client.get("/unit").text
+    assert 'data-news="escalation">督办</span>' in _row_of(page, noise.number)
+    assert 'data-news="escalation"' in _row_of(client.get("/unit/rows").text, noise.number)
+    with services.sessions() as session:
+        notice_id = session.scalar(select(Notice.id).where(Notice.kind == "escalation"))
+    client.post("/unit/notices/read", data={"csrf_token": token_in(page), "notice": str(notice_id)})
+    assert 'data-news=' not in _row_of(client.get("/unit").text, noise.number)
+    assert 'data-news=' not in _row_of(client.get("/unit/rows").text, noise.number)
+
+
+def test_the_worklist_comes_before_the_notices_and_each_read_button_names_its_ticket(
+        client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    _chase_past_deadline(services, noise)
+    login(client, "ecology")
+    page = client.get("/unit").text
+    assert page.index('id="inbox-list"') < page.index('id="notices"')
+    assert 'href="#inbox-list"' in page and 'href="#notices"' in page
+    assert f'aria-label="标为已读：工单{noise.number}的超期通知' in page
+
+
+def test_the_pages_script_marks_a_notice_read_and_gets_the_notices_alone(client: TestClient,
+                                                                         services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    _chase_past_deadline(services, noise)
+    login(client, "ecology")
+    page = client.get("/unit").text
+    answer = client.post("/unit/notices/read", data={"csrf_token": token_in(page)},
+                         headers={"X-Notices-Panel": "1"}, follow_redirects=False)
+    assert answer.status_code == 200 and '<ul class="notices">' in answer.text
+    assert "<html" not in answer.text and "条未读" not in answer.text and "超过办理时限" in answer.text
+
+
+def test_the_digests_ticket_numbers_are_links(client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+
+    def digest(session: Session) -> None:
+        notices.tell(session, unit_by_code(session, "ecology-environment"), notices.NoticeKind.DIGEST, "digest:test",
+                     f"今日临期：1件工单将在24小时内到期（{noise.number}），请及时办理。")
+
+    services.run_sync(digest)
+    login(client, "ecology")
+    assert f'（<a href="/tickets/{noise.number}">{noise.number}</a>）' in client.get("/unit/notices").text

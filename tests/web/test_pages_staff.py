@@ -75,7 +75,7 @@ def test_the_unit_inbox_pages_through_its_tickets_in_deadline_order(
     pages = client.get("/unit").text, client.get("/unit", params={"page": "2"}).text
     assert all("待办 <b>2</b>" in page for page in pages)   # the counts are of the whole inbox
     # The inbox table only: the notices above it name the newly transferred ticket too.
-    first, second = (page[page.index('id="inbox"'):] for page in pages)
+    first, second = (page[page.index('id="inbox"'):page.index('id="notices"')] for page in pages)   # the notices follow
     assert noise.number in first and bus.number not in first and 'href="/unit?page=2" rel="next"' in first
     assert bus.number in second and noise.number not in second and 'href="/unit?page=1" rel="prev"' in second
     assert bus.number in client.get("/unit", params={"page": "9"}).text   # past the end: the last page

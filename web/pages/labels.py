@@ -5,6 +5,9 @@ the sentences of errors are web/messages.py's."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+
+from markupsafe import Markup, escape
 
 from dispatch.clock import CHINA
 from dispatch.phone import national_form
@@ -473,3 +476,11 @@ ADMIN_DONE_ZH = {
 }
 # The units changed between the import's preview and its confirmation.
 UNITS_CHANGED_SINCE_PREVIEW = "预览之后单位已有变动，以下是按现在的数据重新算出的变化，请再确认一次。"
+
+
+_TICKET_NUMBER = re.compile(r"(?<![\d-])\d{8}-\d{4,}(?![\d-])")
+
+
+def ticket_links(text: str) -> Markup:
+    """A notice's text, escaped, each ticket number in it a link to the ticket (the day's digest)."""
+    return Markup(_TICKET_NUMBER.sub(lambda m: f'<a href="/tickets/{m.group(0)}">{m.group(0)}</a>', str(escape(text))))

@@ -34,29 +34,45 @@ UNIT_ROLES = frozenset({Role.UNIT_STAFF})
 _SLOT = "\x00"
 
 
+def news_tags(news: dict[str, list[str]], number: str) -> Markup:
+    """A row's tags for the unit's unread notices about its ticket (市民补充, 督办, 重办): the
+    news that otherwise is only on the ticket's timeline, or sorted far down by a fresh deadline."""
+    return Markup("").join(Markup(' <span class="tag danger news" data-news="{}">{}</span>').format(
+        kind, NOTICE_KINDS_ZH.get(kind, kind)) for kind in news.get(number, ()))
+
+
 @dataclass(frozen=True)
 class InboxRows:
     """The inbox table's rows, made once per cached page of lines, each row's time left
-    (剩 3 小时, 超期 5 分钟) written in per request: a Jinja loop over 50 rows of some 25
+    (剩 3 小时, 超期 5 分钟) and its news tags (read per request: a notice is marked read
+    without a ticket event) written in per request: a Jinja loop over 50 rows of some 25
     lookups each was most of the page's rendering."""
-    parts: list[str]                     # the text between the time-left slots
-    deadlines: list[dt.datetime | None]  # each slot's deadline
+    parts: list[str]                       # the text between the slots
+    slots: list[tuple[str, Any]]           # each slot's ("due", deadline) or ("news", ticket number)
+
+    @property
+    def deadlines(self) -> list[dt.datetime | None]:
+        return [value for what, value in self.slots if what == "due"]
 
     @classmethod
     def made(cls, render: Callable[[dict[str, Any]], str], context: dict[str, Any]) -> InboxRows | None:
-        deadlines: list[dt.datetime | None] = []
+        slots: list[tuple[str, Any]] = []
 
         def slot(deadline: dt.datetime | None, _now: Any) -> Markup:
-            deadlines.append(deadline)
+            slots.append(("due", deadline))
             return Markup(_SLOT)
 
-        parts = render({**context, "time_left": slot}).split(_SLOT)
-        return cls(parts, deadlines) if len(parts) == len(deadlines) + 1 else None
+        def news(number: str) -> Markup:
+            slots.append(("news", number))
+            return Markup(_SLOT)
 
-    def html(self, now: dt.datetime) -> Markup:
+        parts = render({**context, "time_left": slot, "news": news}).split(_SLOT)
+        return cls(parts, slots) if len(parts) == len(slots) + 1 else None
+
+    def html(self, now: dt.datetime, news: dict[str, list[str]] | None = None) -> Markup:
         out = [self.parts[0]]
-        for deadline, part in zip(self.deadlines, self.parts[1:]):
-            out += [escape(time_left(deadline, now)), part]
+        for (what, value), part in zip(self.slots, self.parts[1:]):
+            out += [escape(time_left(value, now)) if what == "due" else news_tags(news or {}, value), part]
         return Markup("".join(out))
 
 
@@ -66,8 +82,8 @@ class RenderedRows:
     render: Callable[[dict[str, Any]], str]
     context: dict[str, Any]
 
-    def html(self, now: dt.datetime) -> Markup:
-        return Markup(self.render({**self.context, "now": now}))
+    def html(self, now: dt.datetime, news: dict[str, list[str]] | None = None) -> Markup:
+        return Markup(self.render({**self.context, "now": now, "news": lambda number: news_tags(news or {}, number)}))
 
 
 def inbox_lines(session: Session, unit_id: int, page: int = 1, *, now: dt.datetime | None = None,
@@ -151,6 +167,8 @@ async def _with_lines(site: Site, unit_id: int, page: int, show: str | None, cha
                                     classes=context["deadline_classes"], render=rows, show=show)))
     if context["inbox_rows"] is None:   # a slot in a text: the rows rendered for this request
         context["inbox_rows"] = RenderedRows(rows, context)
+    numbers = [line.number for line in context["inbox"]]
+    context["news"] = await site.services.read(lambda s: notices.unread_news(s, unit_id, numbers)) if numbers else {}
     return context
 
 
@@ -217,7 +235,8 @@ async def notices_events(request: Request) -> Response:
 
 
 async def mark_read(request: Request) -> Response:
-    """标为已读: one notice (its id in the form) or, without one, all of the unit's."""
+    """标为已读: one notice (its id in the form) or, without one, all of the unit's; then the
+    inbox again, or, asked by the page's script (header X-Notices-Panel), the notices alone."""
     site: Site = request.app.state.site
     user = request.state.user
     raw = str(request.state.form.get("notice") or "")
@@ -228,6 +247,10 @@ async def mark_read(request: Request) -> Response:
             raise InvalidInput("notice", Reason.NOT_INTEGER)
         ids = [notice_id]
     await site.services.run(lambda s: notices.mark_read(s, user.unit_id, ids))
+    if request.headers.get("x-notices-panel"):
+        # The page's script (unit.js) marks it in place: the notices alone, nothing reloaded.
+        context = await site.services.read(lambda s: notices_context(s, user.unit_id))
+        return site.render(request, "unit_notices.html", context)
     return RedirectResponse("/unit#notices", status_code=303)
 
 

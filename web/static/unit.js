@@ -6,7 +6,38 @@
   var box = document.getElementById("notices");
   var counts = document.getElementById("inbox-counts");
   var list = document.getElementById("inbox-list");
-  if (!box || !box.dataset.live || !window.EventSource) return;
+  if (!box) return;
+  // 标为已读 in place: the form posted by fetch, the notices put back where they were, the
+  // page neither reloaded nor scrolled; the keyboard focus goes to the next unread notice's
+  // button (or the panel). Without the script the form posts and the inbox reloads.
+  var afterRead = function () {};
+  box.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[action='/unit/notices/read']") || !window.fetch) return;
+    event.preventDefault();
+    var item = form.closest("li"), next = null;
+    if (item) {
+      for (var li = item.nextElementSibling; li && !next; li = li.nextElementSibling) {
+        var button = li.querySelector("form[action='/unit/notices/read'] input[name=notice]");
+        if (button) next = button.value;
+      }
+    }
+    var x = window.scrollX, y = window.scrollY;
+    fetch(form.action, {method: "POST", body: new FormData(form), credentials: "same-origin",
+                        headers: {"X-Notices-Panel": "1"}})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        if (!/id="unread-count"|class="notices"/.test(html)) return Promise.reject("not the notices");
+        box.innerHTML = html;
+        window.scrollTo(x, y);
+        var target = next && box.querySelector("input[name=notice][value='" + next + "']");
+        var button = target && target.form.querySelector("button");
+        (button || box).focus({preventScroll: true});
+        afterRead();
+      })
+      .catch(function () { form.submit(); });   // the session ended, a network fault: as without the script
+  });
+  if (!box.dataset.live || !window.EventSource) return;
   function replaceAll(target, html) { target.innerHTML = html; }
   // One fetch at a time per panel; news during it fetches once more after it.
   function refresher(target, url, put) {
@@ -52,6 +83,7 @@
   var figures = refresher(counts, counts && counts.dataset.counts);
   var rows = refresher(list, list && list.dataset.rows, putRows);
   function inbox() { figures(); rows(); }
+  afterRead = inbox;   // the counts and the rows' news tags follow what was read
   var connected = false;
   var source = new EventSource(box.dataset.live);
   source.addEventListener("notices", function () { notices(); inbox(); });
