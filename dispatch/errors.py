@@ -46,6 +46,7 @@ class Reason(enum.StrEnum):
     BAD_REQUEST_TYPE = "bad_request_type"
     BAD_URGENCY = "bad_urgency"
     BAD_STATE = "bad_state"
+    BAD_STATE_CHOICE = "bad_state_choice"      # state_names: a page's list, in words alone
     BAD_CHANNEL = "bad_channel"
     BAD_PAGE = "bad_page"
     ALREADY_RATED = "already_rated"

@@ -288,10 +288,11 @@ class BriefTicket(NamedTuple):
     channel: str
     unit_id: int | None
     received_at: dt.datetime
+    deadline: dt.datetime | None
 
 
 BRIEF_COLUMNS = (Ticket.id, Ticket.number, Ticket.title, Ticket.confidential, Ticket.state, Ticket.channel,
-                 Ticket.unit_id, Ticket.received_at)   # BriefTicket's fields, in its order
+                 Ticket.unit_id, Ticket.received_at, Ticket.deadline)   # BriefTicket's fields, in its order
 
 
 def _read(session: Session, statement: Select[Any], values: dict[str, Any] | None = None, *,

@@ -73,6 +73,7 @@ REASONS_ZH: dict[Reason, str] = {
                              "（consultation、help、complaint、report、suggestion、praise）。",
     Reason.BAD_URGENCY: "紧急程度应为普通（normal）或紧急（urgent）。",
     Reason.BAD_STATE: "工单状态应为以下之一：{states}。",
+    Reason.BAD_STATE_CHOICE: "工单状态应为以下之一：{state_names}。",
     Reason.BAD_CHANNEL: "渠道应为电话、短信、网站或 Open311 接口（phone、sms、web、open311）。",
     Reason.BAD_PAGE: "页码应为从 1 开始的整数。",
     Reason.ALREADY_RATED: "这件工单已经评价过了。",
@@ -381,6 +382,8 @@ def _shown(key: str, value: Any) -> str:
         return calendar_kind_label(str(value))
     if key == "states":  # the codes the API takes, with the words people know them by
         return "、".join(f"{label(str(v))}（{v}）" for v in value)
+    if key == "state_names":   # a page's: its form offers the words alone
+        return "、".join(label(str(v)) for v in value)
     if isinstance(value, (list, tuple, set, frozenset)):
         return "、".join(str(v) for v in value)
     if key in ("known", "path"):   # the choices are the help, a path's end names the file: whole

@@ -18,6 +18,7 @@ from dispatch.models import StaffActivity, Ticket
 from dispatch.units import unit_by_code
 from dispatch.vocabulary import Channel, Role
 from tests.web.pages_support import login, ticket_titled
+from web.pages.labels import local_time
 from web.pages.periods import today_local
 from web.services import Services
 
@@ -183,3 +184,29 @@ def test_a_search_by_words_runs_with_its_settings(client: TestClient, services: 
     monkeypatch.setattr(queries, "staff_tickets", searching)
     assert client.get("/search", params={"q": "噪音"}).status_code == 200
     assert seen == [queries.SEARCH_SETTINGS]
+
+
+def test_an_unknown_state_is_refused_with_the_states_in_chinese_alone(client: TestClient) -> None:
+    login(client, "housing")
+    response = client.get("/search", params={"state": "overdue"})
+    assert response.status_code == 422
+    assert "工单状态应为以下之一：" in response.text and "已受理" in response.text
+    assert "（received）" not in response.text and "received" not in response.text.split("<main", 1)[-1]
+
+
+def test_the_results_show_each_tickets_deadline_and_a_unit_is_led_to_its_inbox_filters(
+        client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    assert noise.deadline is not None
+    login(client, "ecology")
+    page = client.get("/search", params={"q": noise.number}).text
+    assert "<th>办理时限</th>" in page
+    row = page[page.index(f'href="/tickets/{noise.number}"'):].split("</tr>")[0]
+    assert local_time(noise.deadline) in row and ("剩" in row or "超期" in row)
+    assert 'href="/unit?show=overdue"' in page and 'href="/unit?show=near"' in page
+    # By words too (the search's other statement), the deadline is read with the rest.
+    page = client.get("/search", params={"q": "噪音"}).text
+    row = page[page.index(f'href="/tickets/{noise.number}"'):].split("</tr>")[0]
+    assert local_time(noise.deadline) in row
+    login(client, "supervisor")
+    assert 'id="inbox-filters"' not in client.get("/search", params={"q": noise.number}).text

@@ -22,7 +22,7 @@ from dispatch.models import Ticket
 from dispatch.queries import TicketFilter
 from dispatch.reports import Period
 from dispatch.staff_view import masked_titles
-from dispatch.states import State
+from dispatch.states import UNIT_STATES, State
 from dispatch.units import unit_by_code
 from dispatch.vocabulary import Channel, Role
 from web.auth import StaffIdentity, client_key, staff_only
@@ -59,7 +59,7 @@ def parse_search(session: Session, request: Request, user: StaffIdentity) -> Sea
         params["unit"] = ""   # unit staff find their own unit's tickets whatever they ask
     state = params["state"] or None
     if state is not None and state not in {s.value for s in State}:
-        raise BadRequest("state", Reason.BAD_STATE, value=state, states=[s.value for s in State])
+        raise BadRequest("state", Reason.BAD_STATE_CHOICE, value=state, state_names=[s.value for s in State])
     channel = params["channel"] or None
     if channel is not None and channel not in {c.value for c in Channel}:
         raise BadRequest("channel", Reason.BAD_CHANNEL, value=channel)
@@ -112,6 +112,7 @@ async def search(request: Request) -> Response:
     params = context["asked"].params
     context.update(q=params.get("q", ""), params=params, query=urlencode(params),
                    states=[s.value for s in State], channels=[c.value for c in Channel],
+                   open_states={s.value for s in UNIT_STATES},   # held by a unit: its time left shown
                    hide_confidential=own is not None,
                    page_link=lambda n: "/search?" + urlencode({**params, "page": n}))
     return site.render(request, "search.html", context)
