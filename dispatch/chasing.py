@@ -13,6 +13,11 @@ The timeline for a ticket due at D (the end of a working day, China time):
   D + N working days 督办 step 1 (an `escalate` event by the system) + notice + text
   D + 2N ...         step 2, and so on while the ticket stays open
 
+A unit first told of an overdue ticket when a step is already due (the scheduler was down,
+a ticket re-dispatched or transferred with its deadline long past) gets one notice, that
+step's 督办, under the 超期 key: not a 超期 and a 督办 in the same minute. The day's digest
+counts the near-due tickets but names only those the unit was not warned of that day.
+
 A unit with a part in the ticket that still owes its answer (a co-handling unit's part
 reply, a sub-unit the ticket was forwarded to) shares the ticket's deadline and is chased
 beside the lead: the same near-due, overdue and escalation notices (texts to its duty
