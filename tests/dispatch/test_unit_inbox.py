@@ -16,6 +16,7 @@ from dispatch.paging import Bounded
 from dispatch.units import City, unit_by_code
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
+from tests.statements import statements_sent
 
 
 def test_a_page_of_the_inbox_merges_the_open_states_by_deadline(
@@ -252,3 +253,27 @@ def test_a_notice_counts_as_done_once_its_ticket_has_left_the_unit(session: Sess
     assert done() == {returned.number: True, disputed.number: True, co_part.number: True, held.number: False}
     finished = {n.ticket_number: n.ticket_finished for n in notices.listed(session, unit_id=housing.id).items}
     assert not any(finished.values())    # left, not finished: the two fields say which
+
+
+def test_a_pages_unread_news_is_read_in_one_statement(session: Session, units: City, rules: IntakeRules,
+                                                      operator: Actor) -> None:
+    housing, transport = unit_by_code(session, "housing"), unit_by_code(session, "transport")
+    tickets = [new_ticket(session, rules) for _ in range(3)]
+    for ticket in tickets:
+        lifecycle.transfer(session, ticket, housing, operator)
+    kinds = notices.NoticeKind
+    notices.tell(session, housing, kinds.ADDITION, "a0", "补充", ticket=tickets[0])
+    notices.tell(session, housing, kinds.ESCALATION, "e0", "督办", ticket=tickets[0])
+    notices.tell(session, housing, kinds.ESCALATION, "e0b", "督办", ticket=tickets[0])   # the same kind once
+    notices.tell(session, housing, kinds.REOPENED, "r1", "重办", ticket=tickets[1])
+    notices.tell(session, housing, kinds.NEAR_DUE, "n2", "临期", ticket=tickets[2])    # not news of the row
+    notices.tell(session, transport, kinds.ADDITION, "t2", "补充", ticket=tickets[2])  # another unit's
+    read = notices.tell(session, housing, kinds.ADDITION, "a1", "补充", ticket=tickets[1])
+    assert read is not None
+    session.flush()
+    notices.mark_read(session, housing.id, [read.id])
+    numbers = [t.number for t in tickets]
+    with statements_sent(session.connection()) as statements:
+        news = notices.unread_news(session, housing.id, numbers)
+    assert len(statements) == 1
+    assert news == {numbers[0]: ["addition", "escalation"], numbers[1]: ["reopened"]}
