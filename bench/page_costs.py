@@ -49,6 +49,9 @@ def _paths(url: str) -> dict[str, tuple[str | None, list[str]]]:
         "number": ("supervisor", [f"/search?q={n}" for n in s["numbers"]]),
         "phone": ("supervisor", [f"/search?q={p}" for p in s["phones"]]),
         "words": ("supervisor", [f"/search?q={quote(w)}" for w in WORDS]),
+        # A unit's search also leaves out what has left the unit (one more check a ticket found).
+        "unit_phone": ("housing", [f"/search?q={p}" for p in s["phones"]]),
+        "unit_words": ("housing", [f"/search?q={quote(w)}" for w in WORDS]),
         "board": (None, ["/board"]),
         "stats_month": (None, [f"/api/v1/stats?since={since}&until={until}"]),
         "stats_year": (None, [f"/api/v1/stats?since={s['today'].year}-01-01&until={s['today'].year}-12-31"]),
@@ -112,7 +115,7 @@ class ServerProfile:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--route", action="append", help="status, operator, inbox, number, phone, board, stats_month, stats_year, stats_empty, dashboard (default: all)")
+    parser.add_argument("--route", action="append", help="status, operator, inbox, number, phone, words, unit_phone, unit_words, board, stats_month, stats_year, stats_empty, dashboard (default: all)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the server side of the requests (event loop and worker threads), print the top functions")
