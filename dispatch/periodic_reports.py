@@ -234,7 +234,7 @@ def _unit_names(session: Session, ids: set[int | None]) -> dict[int | None, str]
 
 TIER_COLUMNS = [("unit", "text"), ("tier", "text"), ("score", "rate"), ("transferred", "int"), ("not_yet_due", "int"),
                 ("resolution_rate", "rate"), ("satisfaction_rate", "rate"), ("on_time_rate", "rate"),
-                ("response_rate", "rate"), ("returned", "int")]
+                ("response_rate", "rate"), ("returned", "int"), ("no_tier_reason", "label")]
 HOTSPOT_COLUMNS = [("day", "text"), ("place", "text"), ("category", "text"), ("count", "int"),
                    ("expected", "text"), ("hotspot_score", "text")]
 HOTSPOTS_LISTED = 20
@@ -248,10 +248,18 @@ def tiers_section(ctx: ReportContext) -> dict[str, Any]:
     ids = dict(ctx.session.execute(select(Unit.code, Unit.id)).all())
     rows = [[u["unit_name"], u["tier_label"] or "不定档", u["score"], u["transfers"], u["not_yet_due"],
              u["resolution"]["rate"],
-             u["satisfaction"]["rate"], u["on_time"]["rate"], u["response"]["rate"], u["returned"]]
+             u["satisfaction"]["rate"], u["on_time"]["rate"], u["response"]["rate"], u["returned"], _no_tier_reason(u)]
             for u in found["units"]]
     return {"key": "tiers", "figures": {"month": found["month"], **found["tiers"]},
             "tables": [_table("tiers", TIER_COLUMNS, rows, [ids.get(u["unit_code"]) for u in found["units"]])]}
+
+
+def _no_tier_reason(unit: dict[str, Any]) -> str | None:
+    """Why a unit got no tier (assessment.tier_of), so 不定档 does not read as a verdict: no
+    rate had any ticket to count yet, or too few for the score's interval to be narrow enough."""
+    if unit["tier"] is not None:
+        return None
+    return "tier_nothing_due" if unit["score"] is None else "tier_too_few"
 
 
 def hotspots_section(ctx: ReportContext) -> dict[str, Any]:

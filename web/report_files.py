@@ -21,9 +21,9 @@ from dispatch.queries import DayFigures
 from dispatch.reports import Period
 from web import report_pdf
 from web.pages import charts
-from web.pages.labels import (LABELS_ZH, REPORT_NO_PDF, REPORT_PDF_FAILED, REPORT_PDF_OFF, REPORT_ZH,
-                              SERVICE_LEVEL_SECONDS, UNCATEGORISED, local_time, percent, report_column, report_section,
-                              report_table, report_title, report_word, seconds)
+from web.pages.labels import (LABELS_ZH, REPORT_NO_PDF, REPORT_OVERDUE_MEANS, REPORT_PDF_FAILED, REPORT_PDF_OFF,
+                              REPORT_ZH, SERVICE_LEVEL_SECONDS, UNCATEGORISED, local_time, percent, report_column,
+                              report_section, report_table, report_title, report_word, seconds)
 from web.pages.site import TEMPLATES_DIR
 from web.services import Services
 
@@ -107,6 +107,7 @@ def render_html(data: dict[str, Any], *, unit_name: str | None = None) -> str:
         title += f" · {unit_name}"
     return _ENV.get_template("report.html").render(title=title, sections=sections, unit_name=unit_name,
                                                    since=data["since"], until=data["until"],
+                                                   overdue_means=REPORT_OVERDUE_MEANS,
                                                    generated_at=local_time(data["generated_at"]))
 
 

@@ -71,6 +71,11 @@ def test_a_weekly_report_holds_the_hand_counted_figures(session: Session, week: 
     month = assessment.assessment(session, PERIOD.until.replace(day=1), now=NOW)
     assert [r[0] for r in tiers["rows"]] == [u["unit_name"] for u in month["units"]]
     assert [r[1] for r in tiers["rows"]] == [u["tier_label"] or "不定档" for u in month["units"]]
+    # 不定档 says why: nothing due yet to count, or too few for a narrow enough interval.
+    assert tiers["columns"][-1] == ["no_tier_reason", "label"]
+    assert [r[-1] for r in tiers["rows"]] == [
+        None if u["tier"] else ("tier_nothing_due" if u["score"] is None else "tier_too_few") for u in month["units"]]
+    assert any(r[-1] == "tier_too_few" for r in tiers["rows"])
     assert _section(data, "tiers")["figures"]["month"] == "2026-11"
     assert _table(data, "hotspots")["rows"] == []  # seven tickets in a week: nothing rises above its baseline
     calls = _section(data, "calls")["figures"]

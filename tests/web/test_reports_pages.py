@@ -18,7 +18,7 @@ from dispatch.clock import local_date, local_day_start, utcnow
 from dispatch.models import PeriodicReport
 from tests.web.pages_support import client_for, login, seed_demo
 from tests.web.server import ServerThread
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, _browser_or_skip
 from tests.web.test_browser import login as browser_login
 from web import report_files, scheduler
 from web.app import create_app
@@ -94,6 +94,52 @@ def test_a_units_part_says_what_period_each_of_its_tables_covers() -> None:
     assert "2026-11-30 至 2026-12-06 受理的工单转办给各单位的情况" in page
     assert "2026-12 的考核分档" in page and "与上方“承办单位”表的同名比率可以不同" in page
     assert "本单位超期总数见上方“承办单位”表的“超期”列" in page and "见全市报告" not in page
+
+
+def _unit_week() -> dict[str, Any]:
+    """A unit's week as the demo's housing bureau saw it: 0 超期 among the week's tickets while
+    its inbox counted 10 received before the week, and 不定档 in its month's 考核."""
+    from dispatch.periodic_reports import TIER_COLUMNS, UNIT_COLUMNS
+
+    return {"kind": "week", "since": "2026-11-30", "until": "2026-12-06", "generated_at": utcnow().isoformat(),
+            "sections": [{"key": "units", "tables": [{"name": "units", "columns": [list(c) for c in UNIT_COLUMNS],
+                                                      "unit_ids": [3],
+                                                      "rows": [["济源示范区住房和城乡建设局", 159, 147, 11, 46, 0.925,
+                                                                0.069, 0.289, 0.978, 0.897, 0]]}]},
+                         {"key": "tiers", "figures": {"month": "2026-12"},
+                          "tables": [{"name": "tiers", "columns": [list(c) for c in TIER_COLUMNS], "unit_ids": [3],
+                                      "rows": [["济源示范区住房和城乡建设局", "不定档", 0.852, 154, 110, 0.75, 0.947,
+                                                1.0, 0.732, 11, "tier_too_few"]]}]},
+                         {"key": "overdue", "tables": [{"name": "overdue", "columns": [["number", "text"]],
+                                                        "rows": [], "unit_ids": []}]}]}
+
+
+def test_a_units_report_says_what_its_overdue_counts_and_why_it_has_no_tier() -> None:
+    """The report's 超期 (of the period's tickets) read as a contradiction of the inbox's (every
+    open ticket past its deadline now), and 不定档 came without a reason."""
+    from web.pages.labels import REPORT_OVERDUE_MEANS
+
+    page = report_files.render_html(_unit_week(), unit_name="住建局")
+    assert page.count(REPORT_OVERDUE_MEANS) == 2  # under the units table and in the overdue section
+    assert "本期受理" in REPORT_OVERDUE_MEANS and "工作台" in REPORT_OVERDUE_MEANS
+    assert "不定档原因" in page and "已到期的转办太少，得分区间过宽" in page
+    assert "不定档原因" in report_files.render_csv(_unit_week())
+
+
+def test_a_units_report_on_a_phone_scrolls_its_wide_tables_in_their_own_box() -> None:
+    sync_playwright = _browser_or_skip()
+    page_html = report_files.render_html(_unit_week(), unit_name="济源示范区住房和城乡建设局")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport=PHONE, locale="zh-CN")
+            page.set_content(page_html)
+            table = page.locator("#table-tiers")
+            assert table.evaluate("t => t.scrollWidth") > PHONE["width"]  # the table is wider than the phone
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            assert table.evaluate("t => getComputedStyle(t.parentElement).overflowX") == "auto"
+        finally:
+            browser.close()
 
 
 def test_the_job_makes_each_due_report_once(quick: Services) -> None:

@@ -313,12 +313,18 @@ REPORT_ZH = {  # columns, figures and row labels
     "escalations_by_scheduler": "系统自动督办",
     "tier": "档次", "score": "考核得分", "response_rate": "响应率", "place": "地点", "expected": "日常水平（件/日）",
     "hotspot_score": "热度得分", "month": "月份", "not_yet_due": "未到期", "A": "好", "B": "较好", "C": "一般", "D": "差", "none": "不定档",
+    "no_tier_reason": "不定档原因", "tier_too_few": "已到期的转办太少，得分区间过宽",
+    "tier_nothing_due": "尚无已到期可考核的转办",
 }
 # A table's own heading where its name would repeat its section's (工单 under 工单), and a
 # column worded by its table where the key alone would say something else: a unit's
 # "received" counts the transfers it got (转办, as on /supervisor), not tickets received.
 REPORT_TABLES_ZH = {"tickets": "工单总体"}
 REPORT_TABLE_COLUMNS_ZH = {("units", "received"): "转办"}
+# What the report's 超期 counts (docs/DESIGN.md: open past its deadline, of the tickets received
+# in the period), beside the inbox's 超期, which counts every open ticket past its deadline now.
+REPORT_OVERDUE_MEANS = ("“超期”只数本期受理、到报告生成时仍未办结且已过办理时限的工单；"
+                        "更早受理、现仍超期的不在此列，本单位此刻的全部超期见工作台的“超期”。")
 REPORT_NO_PDF = "本报告没有 PDF：服务器上未找到 PDF 生成工具（chromium 与 Playwright），HTML 与 CSV 照常生成。"
 REPORT_PDF_OFF = "本报告没有 PDF：HOTLINE_REPORT_PDF=off。"
 REPORT_PDF_FAILED = "本报告没有 PDF：生成 PDF 时出错，HTML 与 CSV 照常生成。"
