@@ -22,6 +22,9 @@ from dispatch.models import StaffUser, Ticket, TicketEvent, Transfer, Unit
 from dispatch.vocabulary import LABELS_ZH, Role
 
 HIDDEN = "（保密）"
+# An extension's reason and its decision's are between the unit that asked and the centre: a
+# 协办 unit or a sub-unit following the lead's timeline sees that the step happened, not why.
+EXTENSION_ACTIONS = frozenset({"request_extension", "approve_extension", "refuse_extension"})
 
 
 def may_see(session: Session, actor: Actor, ticket: Ticket) -> bool:
@@ -86,19 +89,25 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         "reply": shown_reply(ticket.reply) if ticket.reply and not left else None,
         # 协办 and 转派 parts of the current transfer: the lead follows their progress here.
         "parts": part_views,
-        "events": [_event(e, staff_names, unit_names, names if hide_identity else None, after_left=i >= since_left)
+        "events": [_event(e, staff_names, unit_names, names if hide_identity else None, after_left=i >= since_left,
+                          without_note=_not_theirs(actor, e))
                    for i, e in enumerate(events)],
     }
 
 
+def _not_theirs(actor: Actor, e: TicketEvent) -> bool:
+    """Unit staff reading another unit's extension step (EXTENSION_ACTIONS)."""
+    return actor.role is Role.UNIT_STAFF and e.action in EXTENSION_ACTIONS and e.unit_id != actor.unit_id
+
+
 def _event(e: TicketEvent, staff_names: dict[int, str], unit_names: dict[int, str], names: list[str] | None,
-           *, after_left: bool) -> dict[str, Any]:
+           *, after_left: bool, without_note: bool = False) -> dict[str, Any]:
     data = e.data or {}
     return {"at": e.at.isoformat(), "actor": "" if after_left else e.actor,
             "actor_name": None if after_left else staff_names.get(e.actor_id),
             "action": shown_action(e.action, e.data), "from": e.from_state,
             "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,
-            "note": None if after_left else _note(e, names),
+            "note": None if after_left or without_note else _note(e, names),
             "rating": None if after_left else data.get("rating"),
             "channel": None if after_left else data.get("channel"),
             # a part's step: "co" (协办) or "forward" (a sub-unit's, 二次派单)
