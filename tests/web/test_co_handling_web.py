@@ -293,3 +293,23 @@ def test_the_lead_is_warned_of_a_silent_co_unit_before_typing_its_reply(client: 
     act(client, bearer(services, "transport"), number, "accept")
     act(client, bearer(services, "transport"), number, "part_reply", reply="路面已恢复。")
     assert 'id="co-parts-waiting"' not in client.get(f"/tickets/{number}").text
+
+
+def test_a_sub_unit_sees_its_leads_extension_request_without_its_reason(client: TestClient,
+                                                                         services: Services) -> None:
+    add_unit_staff(services, "gas", "gas")
+    op, housing, gas = (bearer(services, u) for u in ("operator", "housing", "gas"))
+    number, _ = file(client, "小区燃气表箱漏气，闻到很重的气味。")
+    act(client, op, number, "transfer", unit="housing")
+    act(client, housing, number, "accept")
+    act(client, housing, number, "forward", unit="gas")
+    act(client, housing, number, "request_extension", working_days=3, reason="需协调市政审批管线改造")
+
+    def steps(headers: dict[str, str]) -> list[object]:
+        events = client.get(f"/api/v1/staff/tickets/{number}", headers=headers).json()["events"]
+        return [e["note"] for e in events if e["action"] == "request_extension"]
+
+    assert steps(housing) == ["需协调市政审批管线改造"] and steps(gas) == [None]
+    login(client, "gas")
+    timeline = client.get(f"/tickets/{number}").text.split('class="timeline"')[1]
+    assert "申请延期" in timeline and "市政审批" not in timeline
