@@ -27,7 +27,7 @@ from dispatch.units import City
 from dispatch.vocabulary import FollowUpOutcome, Role, TransferOutcome
 
 # Names the ticket page posted before the API existed; both spellings mean the same action.
-ACTION_ALIASES = {"extend": "request_extension"}
+ACTION_ALIASES = {"extend": "request_extension", "override-request": "request_override"}
 # The page's form fields, by the parameter they stand for: its one text box is the reply,
 # the reason or the note, whichever the action needs.
 FIELD_ALIASES = {"unit": ("unit_code",), "days": ("working_days",), "reply": ("text",),
@@ -281,6 +281,16 @@ def _override_parts(session: Session, actor: Actor, ticket: Ticket, params: Para
     co_handling.override_parts(session, ticket, actor, required_text(params, "reason"), now=context.now)
 
 
+def _request_override(session: Session, actor: Actor, ticket: Ticket, params: Params,
+                      context: ActionContext) -> None:
+    co_handling.request_override(session, ticket, actor, required_text(params, "reason"), now=context.now)
+
+
+def _refuse_override(session: Session, actor: Actor, ticket: Ticket, params: Params,
+                     context: ActionContext) -> None:
+    co_handling.refuse_override(session, ticket, actor, required_text(params, "reason"), now=context.now)
+
+
 def _request_extension(session: Session, actor: Actor, ticket: Ticket, params: Params,
                        context: ActionContext) -> None:
     days = _days(params)
@@ -368,6 +378,7 @@ HANDLERS: dict[str, Handler] = {
     "merge": _merge, "invalidate": _invalidate, "handover": _handover, "dispute": _dispute,
     "decide_dispute": _decide_dispute, "part_reply": _part_reply, "forward": _forward,
     "override_parts": _override_parts, "progress": _progress,
+    "request_override": _request_override, "refuse_override": _refuse_override,
 }
 ACTIONS = tuple(HANDLERS)
 
@@ -393,6 +404,9 @@ def allowed_actions(session: Session, actor: Actor, ticket: Ticket) -> list[str]
             allowed.add("return")
         if state is State.IN_PROGRESS:
             allowed.add("resolve")
+            if role is Role.UNIT_STAFF and parts.waiting_co_parts(session, ticket) \
+                    and co_handling.open_override_request(session, ticket) is None:
+                allowed.add("request_override")
         if state in disputes.DISPUTABLE_STATES:
             if not waiting_extension:
                 allowed.add("request_extension")
@@ -413,6 +427,8 @@ def allowed_actions(session: Session, actor: Actor, ticket: Ticket) -> list[str]
             allowed.add("escalate")
         if state not in FINISHED_STATES and parts.waiting_co_parts(session, ticket):
             allowed.add("override_parts")
+            if co_handling.open_override_request(session, ticket) is not None:
+                allowed.add("refuse_override")
         if state is State.RESOLVED:
             allowed.add("close")
         if waiting_extension:

@@ -11,17 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle, notices, parts
-from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
+from dispatch.actors import SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import Ticket, TicketEvent, Transfer, Unit
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.vocabulary import (
     CO_HANDLING_ZH,
+    OVERRIDE_REFUSED_ZH,
     PART_NEWS_ZH,
     PART_REPLIED_ZH,
     PART_RETURNED_ZH,
@@ -144,5 +145,93 @@ def override_parts(session: Session, ticket: Ticket, actor: Actor, reason: str, 
     for part in waiting:
         part.waived_at = now
     codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_([p.unit_id for p in waiting]))).all())
+    data: dict[str, object] = {"waived": [codes[p.unit_id] for p in waiting]}
+    request = open_override_request(session, ticket)
+    if request is not None:  # this agreement answers the lead's request too
+        data["request"] = request.id
     return lifecycle.record(session, ticket, "override_parts", actor, now=now, note=reason, unit_id=ticket.unit_id,
-                            data={"waived": [codes[p.unit_id] for p in waiting]})
+                            data=data)
+
+
+# 先行办结申请: the lead asks a supervisor for override_parts. No table of its own: the request is
+# its event, and it is open until a later event ends it (agreed, refused, or the ticket moved on
+# to another transfer), so the append-only log is the one record of it.
+MAX_OVERRIDE_REASON_CHARS = 500
+_ENDS_OVERRIDE_REQUEST = ("override_parts", "refuse_override", "transfer", "redispatch", "return", "resolve")
+_OVERRIDE_EVENTS = ("request_override", *_ENDS_OVERRIDE_REQUEST)
+
+
+def _open_requests() -> Select[tuple[TicketEvent, Ticket]]:
+    """The request events still open: the ticket's last event of _OVERRIDE_EVENTS is the request,
+    made by the unit that still holds the ticket, which is not finished."""
+    last = (select(TicketEvent.ticket_id, func.max(TicketEvent.id).label("id"))
+            .where(TicketEvent.action.in_(_OVERRIDE_EVENTS)).group_by(TicketEvent.ticket_id).subquery())
+    return (select(TicketEvent, Ticket).join(last, last.c.id == TicketEvent.id)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .where(TicketEvent.action == "request_override", Ticket.unit_id == TicketEvent.unit_id,
+                   Ticket.state.notin_([s.value for s in FINISHED_STATES])))
+
+
+def open_override_request(session: Session, ticket: Ticket) -> TicketEvent | None:
+    row = session.execute(_open_requests().where(TicketEvent.ticket_id == ticket.id)).first()
+    return None if row is None else row[0]
+
+
+def override_request_news(session: Session, ticket: Ticket) -> tuple[str, TicketEvent] | None:
+    """What the ticket page says of the lead's last request: ("open", the request) or
+    ("refused", the refusal); None when there is none, or it was agreed or has lapsed."""
+    last = session.scalar(select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id,
+        TicketEvent.action.in_(("request_override", "override_parts", "refuse_override")))
+        .order_by(TicketEvent.id.desc()).limit(1))
+    if last is None:
+        return None
+    if last.action == "refuse_override":
+        return "refused", last
+    if last.action == "request_override" and open_override_request(session, ticket) is not None:
+        return "open", last
+    return None
+
+
+def request_override(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
+                     now: dt.datetime | None = None) -> TicketEvent:
+    """The lead unit, having accepted the ticket, asks a supervisor to let it resolve without
+    the co-handling parts still unanswered. One open request per ticket."""
+    require_role(actor, frozenset({Role.UNIT_STAFF}), "ask to resolve before co-handling units answer")
+    require_unit(actor, ticket.unit_id, "ask to resolve before co-handling units answer")
+    reason = lifecycle.required_text("reason", reason)
+    if len(reason) > MAX_OVERRIDE_REASON_CHARS:
+        raise InvalidInput("reason", Reason.TOO_LONG, limit=MAX_OVERRIDE_REASON_CHARS)
+    if State(ticket.state) is not State.IN_PROGRESS:
+        raise IllegalTransition(ticket.state, "request_override", ticket.number)
+    if not parts.waiting_co_parts(session, ticket):
+        raise Conflict(Reason.NO_PARTS_WAITING, number=ticket.number)
+    if open_override_request(session, ticket) is not None:
+        raise Conflict(Reason.OVERRIDE_REQUEST_WAITING, number=ticket.number)
+    return lifecycle.record(session, ticket, "request_override", actor, now=now or utcnow(), note=reason,
+                            unit_id=ticket.unit_id)
+
+
+def refuse_override(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
+                    now: dt.datetime | None = None) -> TicketEvent:
+    """A supervisor refuses the lead's open request, saying why; the lead unit is told."""
+    require_role(actor, SUPERVISING_ROLES, "decide requests to resolve first")
+    reason = lifecycle.required_text("reason", reason)
+    request = open_override_request(session, ticket)
+    if request is None:
+        raise Conflict(Reason.NO_OVERRIDE_REQUEST, number=ticket.number)
+    now = now or utcnow()
+    event = lifecycle.record(session, ticket, "refuse_override", actor, now=now, note=reason, unit_id=ticket.unit_id,
+                             data={"request": request.id})
+    lead = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+    if lead is not None:
+        notices.tell(session, lead, notices.NoticeKind.OVERRIDE, f"override:refused:{event.id}",
+                     OVERRIDE_REFUSED_ZH.format(number=ticket.number, note=reason), ticket=ticket, now=now)
+    return event
+
+
+def pending_override_requests(session: Session) -> list[tuple[TicketEvent, Ticket, Unit]]:
+    """Open requests for a supervisor, oldest first."""
+    rows = session.execute(_open_requests().add_columns(Unit).join(Unit, Unit.id == TicketEvent.unit_id)
+                           .order_by(TicketEvent.id))
+    return [tuple(row) for row in rows]  # type: ignore[misc]

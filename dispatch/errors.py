@@ -190,6 +190,8 @@ class Reason(enum.StrEnum):
     PART_NOT_ACCEPTED = "part_not_accepted"    # number
     PARTS_WAITING = "parts_waiting"            # number, units
     NO_PARTS_WAITING = "no_parts_waiting"      # number
+    OVERRIDE_REQUEST_WAITING = "override_request_waiting"  # number
+    NO_OVERRIDE_REQUEST = "no_override_request"  # number
     FORWARD_OPEN = "forward_open"              # number, unit
     ARTICLE_CHANGED = "article_changed"        # article_id, version, seen
     ARTICLE_NOT_OFFERED = "article_not_offered"  # article_id

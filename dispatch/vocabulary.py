@@ -219,6 +219,8 @@ EXTENSION_REFUSED_ZH = "工单{number}的延期申请未同意，请按原时限
 DISPUTE_UPHELD_ZH = "工单{number}的改派申请已同意，工单已收回重新派单，贵单位无需继续办理。"
 DISPUTE_REFUSED_ZH = "工单{number}的改派申请未同意，请继续办理。"
 DECISION_NOTE_ZH = "意见：{note}"
+# The lead's 先行办结申请 refused by a supervisor (an agreed one shows as the 办结 allowed).
+OVERRIDE_REFUSED_ZH = "工单{number}的先行办结申请未同意，请等待协办单位答复。意见：{note}"
 
 # Deadlines chased by the clock (dispatch/chasing.py): 临期预警, 超期 and the scheduler's 督办,
 # to the lead and to a unit with a part still owing its answer. {part} is empty for the lead,

@@ -122,7 +122,7 @@ async def similar_tickets(request: Request) -> Response:
 async def take_action(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     services = _services(request)
-    number, action = request.path_params["number"], request.path_params["action"]
+    number, action = request.path_params["number"], request.path_params.get("action", "refuse_override")
     raw = await read_body(request, MAX_JSON_BYTES)
     params = parse_json_object(raw) if raw else {}
     context = services.action_context()
@@ -147,4 +147,6 @@ routes = [
     Route("/api/v1/staff/tickets/{number}", bearer_only(show_ticket), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/similar", bearer_only(similar_tickets), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/{action}", bearer_only(take_action), methods=["POST"]),
+    # The supervisor's refusal of a 先行办结申请 (agreement is the override_parts action).
+    Route("/api/v1/staff/tickets/{number}/override-request/refuse", bearer_only(take_action), methods=["POST"]),
 ]

@@ -215,6 +215,8 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.PART_NOT_ACCEPTED: "请先签收工单「{number}」，再提交答复。",
     Reason.PARTS_WAITING: "工单「{number}」还有协办单位未答复：{units}。请等待协办答复，或请督办人员同意先行办结。",
     Reason.NO_PARTS_WAITING: "工单「{number}」没有等待答复的协办单位。",
+    Reason.OVERRIDE_REQUEST_WAITING: "工单「{number}」已有一条先行办结申请在等待督办人员决定。",
+    Reason.NO_OVERRIDE_REQUEST: "工单「{number}」没有等待决定的先行办结申请。",
     Reason.FORWARD_OPEN: "工单「{number}」已转派给「{unit}」，请等其答复或退回后再转派。",
     Reason.TOKEN_MISSING: "需要登录：请在请求头中提供 Authorization: Bearer <令牌>。",
     Reason.TOKEN_INVALID: "令牌无效、已过期或已被撤销，请重新获取令牌。",

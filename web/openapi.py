@@ -72,6 +72,8 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "forward": ({"unit": {**TEXT, "description": "code of one of the lead unit's own sub-units (二次派单)"},
                  "note": TEXT}, ("unit",)),
     "override_parts": ({"reason": TEXT}, ("reason",)),
+    "request_override": ({"reason": TEXT}, ("reason",)),
+    "refuse_override": ({"reason": TEXT}, ("reason",)),
     "progress": ({"text": {**TEXT, "description": "办理进展: the unit's progress note, at most 1000 characters; "
                                                "no state change"},
                   "public": {**BOOL, "description": "also shown to the citizen on /status (masked)"}}, ("text",)),
@@ -251,6 +253,12 @@ PATHS: dict[str, Any] = {
         "security": BEARER,
         "parameters": [NUMBER, {"name": "action", "in": "path", "required": True,
                                 "schema": {"type": "string", "enum": list(ACTIONS)}}],
+        "requestBody": {"content": {"application/json": {"schema": _ref("ActionBody")}}},
+        "responses": {"200": _json(_ref("ActionResult")), **_errors(401, 403, 404, 409, 422)}}},
+    "/api/v1/staff/tickets/{number}/override-request/refuse": {"post": {
+        "summary": "A supervisor refuses the lead unit's open request to resolve first (the refuse_override "
+                   "action; override-request is request_override, and override_parts agrees)",
+        "security": BEARER, "parameters": [NUMBER],
         "requestBody": {"content": {"application/json": {"schema": _ref("ActionBody")}}},
         "responses": {"200": _json(_ref("ActionResult")), **_errors(401, 403, 404, 409, 422)}}},
     "/api/v1/hotspots": {"get": {

@@ -288,3 +288,61 @@ def test_a_unit_is_told_of_a_new_transfer_and_of_a_citizens_unsatisfied_reopen(
     told = list(session.scalars(select(Notice).where(Notice.unit_id == housing.unit_id).order_by(Notice.id)))
     assert [(n.kind, n.read_at) for n in told] == [("transferred", None), ("reopened", None)]
     assert all(received.number in n.text for n in told) and "不满意" in told[1].text
+
+
+def test_the_lead_asks_to_resolve_first_and_a_supervisor_refuses_then_agrees(
+        session: Session, received: Ticket, operator: Actor, supervisor: Actor) -> None:
+    t0 = received.received_at
+    lead, transport, commerce = (unit_staff(session, c) for c in ("housing", "transport", "commerce"))
+    do(session, operator, received, "transfer", t0, unit="housing", co_units="transport")
+    with pytest.raises(IllegalTransition):  # not before 签收
+        do(session, lead, received, "request_override", t0, reason="交通局未答复")
+    do(session, lead, received, "accept", t0 + dt.timedelta(hours=1))
+    assert "request_override" in allowed_actions(session, lead, received)
+    for who in (transport, supervisor, operator):  # only the lead unit asks
+        assert "request_override" not in allowed_actions(session, who, received)
+        with pytest.raises(PermissionDenied):
+            do(session, who, received, "request_override", t0, reason="交通局未答复")
+    with pytest.raises(NotFound):  # a unit with no part of the ticket does not see it
+        do(session, commerce, received, "request_override", t0, reason="交通局未答复")
+    with pytest.raises(InvalidInput) as blank:
+        do(session, lead, received, "request_override", t0, reason="  ")
+    assert blank.value.field == "reason"
+    with pytest.raises(InvalidInput) as long:
+        do(session, lead, received, "request_override", t0, reason="长" * (co_handling.MAX_OVERRIDE_REASON_CHARS + 1))
+    assert long.value.field == "reason" and long.value.params["limit"] == co_handling.MAX_OVERRIDE_REASON_CHARS
+    do(session, lead, received, "request_override", t0 + dt.timedelta(hours=2), reason="交通局三天未答复，路面已修好")
+    assert "request_override" not in allowed_actions(session, lead, received)
+    with pytest.raises(Conflict):  # one open request at a time
+        do(session, lead, received, "request_override", t0 + dt.timedelta(hours=2), reason="再问一次")
+    [(event, ticket, unit)] = co_handling.pending_override_requests(session)
+    assert (ticket.number, unit.code, event.note) == (received.number, "housing", "交通局三天未答复，路面已修好")
+
+    with pytest.raises(PermissionDenied):  # only supervisors decide
+        do(session, lead, received, "refuse_override", t0 + dt.timedelta(hours=3), reason="不行")
+    assert "refuse_override" in allowed_actions(session, supervisor, received)
+    do(session, supervisor, received, "refuse_override", t0 + dt.timedelta(hours=3), reason="请再催交通局一天")
+    assert co_handling.pending_override_requests(session) == []
+    told = session.scalars(select(Notice).where(Notice.unit_id == lead.unit_id, Notice.kind == "override")).all()
+    assert [n.text for n in told] == [f"工单{received.number}的先行办结申请未同意，请等待协办单位答复。意见：请再催交通局一天"]
+    with pytest.raises(Conflict):  # nothing left to refuse
+        do(session, supervisor, received, "refuse_override", t0 + dt.timedelta(hours=3), reason="不行")
+    assert co_handling.override_request_news(session, received)[0] == "refused"  # type: ignore[index]
+
+    # Asked again, and agreed through the existing 同意先行办结, which closes the request.
+    do(session, lead, received, "request_override", t0 + dt.timedelta(hours=30), reason="交通局仍未答复")
+    request = co_handling.open_override_request(session, received)
+    assert request is not None
+    do(session, supervisor, received, "override_parts", t0 + dt.timedelta(hours=31), reason="同意")
+    assert co_handling.open_override_request(session, received) is None
+    assert co_handling.pending_override_requests(session) == []
+    assert co_handling.override_request_news(session, received) is None
+    agreed = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == received.id,
+                                                      TicketEvent.action == "override_parts"))
+    assert agreed is not None and agreed.data == {"waived": ["transport"], "request": request.id}
+    do(session, lead, received, "resolve", t0 + dt.timedelta(hours=32), reply="已修复")
+    session.commit()
+    assert [a for a, _ in actions_of(session, received)
+            if a in ("request_override", "refuse_override", "override_parts")] == [
+        "request_override", "refuse_override", "request_override", "override_parts"]
+    assert audit.verify(session)[1] == []

@@ -313,3 +313,72 @@ def test_a_sub_unit_sees_its_leads_extension_request_without_its_reason(client: 
     login(client, "gas")
     timeline = client.get(f"/tickets/{number}").text.split('class="timeline"')[1]
     assert "申请延期" in timeline and "市政审批" not in timeline
+
+
+def test_the_lead_asks_to_resolve_first_and_the_supervisor_decides(client: TestClient, services: Services) -> None:
+    add_unit_staff(services, "transport", "transport")
+    op, housing, transport, sup, hr = (bearer(services, u)
+                                       for u in ("operator", "housing", "transport", "supervisor", "hr"))
+    number, _ = file(client, "李四反映：人民路燃气施工后路面没有恢复。")
+    act(client, op, number, "transfer", unit="housing", co_units=["transport"])
+    act(client, housing, number, "accept")
+    # Only the lead unit asks: another unit does not see the ticket, the co unit and a supervisor may not.
+    act(client, hr, number, "override-request", 404, reason="代问")
+    assert re.search(r"[\u4e00-\u9fff]", act(client, transport, number, "override-request", 403, reason="代问")["message"])
+    act(client, sup, number, "override-request", 403, reason="代问")
+    blank = act(client, housing, number, "override-request", 422, reason="")
+    assert blank["field"] == "reason" and re.search(r"[\u4e00-\u9fff]", blank["message"])
+    long = act(client, housing, number, "override-request", 422, reason="长" * 501)
+    assert "500" in long["message"] and re.search(r"[\u4e00-\u9fff]", long["message"])
+    act(client, housing, number, "override-request", reason="交通局三天未答复，路面已由我局修好")
+    again = act(client, housing, number, "override-request", 409, reason="再问一次")
+    assert "已有一条先行办结申请" in again["message"]
+    assert "request_override" not in client.get(f"/api/v1/staff/tickets/{number}", headers=housing).json()[
+        "allowed_actions"]
+
+    # The supervisor's list and the ticket page.
+    login(client, "supervisor")
+    dashboard = client.get("/supervisor").text
+    listed = dashboard[dashboard.index('id="table-override_requests"'):].split("</section>")[0]
+    assert number in listed and "交通局三天未答复" in listed and f"/tickets/{number}" in listed
+    page = client.get(f"/tickets/{number}").text
+    assert 'id="refuse-override-form"' in page and 'id="override-parts-form"' in page
+    assert "交通局三天未答复" in page.split('id="override-parts"')[1].split("</section>")[0]
+    # Only supervisors decide; a refusal tells the lead unit why.
+    refused = client.post(f"/api/v1/staff/tickets/{number}/override-request/refuse", json={"reason": "不行"},
+                          headers=housing)
+    assert refused.status_code == 403
+    assert client.post(f"/tickets/{number}/refuse_override", data={
+        "csrf_token": token_in(page), "expected_version": str(version_in(page)),
+        "text": "请再催交通局一天"}).status_code == 303
+    dashboard = client.get("/supervisor").text
+    assert number not in dashboard[dashboard.index('id="table-override_requests"'):].split("</section>")[0]
+    notices = client.get("/api/v1/staff/notices", headers=housing).json()["notices"]
+    assert [(n["kind"], n["ticket"]) for n in notices if n["kind"] == "override"] == [("override", number)]
+    assert "请再催交通局一天" in [n for n in notices if n["kind"] == "override"][0]["text"]
+    nothing = client.post(f"/api/v1/staff/tickets/{number}/override-request/refuse", json={"reason": "不行"},
+                          headers=sup)
+    assert nothing.status_code == 409 and "没有等待决定的先行办结申请" in nothing.json()["message"]
+
+    # The lead's page: the refusal, and the form to ask again, in the 办结 form's warning.
+    login(client, "housing")
+    page = client.get(f"/tickets/{number}").text
+    resolve = page.split('id="co-parts-waiting"')[1].split('id="resolve-form"')[0]
+    assert 'data-status="refused"' in resolve and "请再催交通局一天" in resolve
+    assert 'id="override-request-form"' in resolve
+    assert client.post(f"/tickets/{number}/request_override", data={
+        "csrf_token": token_in(page), "expected_version": str(version_in(page)),
+        "text": "交通局仍未答复"}).status_code == 303
+    page = client.get(f"/tickets/{number}?done=request_override").text
+    assert "先行办结申请已提交" in page
+    resolve = page.split('id="co-parts-waiting"')[1].split('id="resolve-form"')[0]
+    assert 'data-status="open"' in resolve and "交通局仍未答复" in resolve and 'id="override-request-form"' not in resolve
+
+    # Agreed through the existing 同意先行办结: the request is closed and the lead resolves.
+    act(client, sup, number, "override_parts", reason="同意先行办结")
+    assert client.post(f"/api/v1/staff/tickets/{number}/override-request/refuse", json={"reason": "晚了"},
+                       headers=sup).status_code == 409
+    login(client, "supervisor")
+    dashboard = client.get("/supervisor").text
+    assert number not in dashboard[dashboard.index('id="table-override_requests"'):].split("</section>")[0]
+    assert act(client, housing, number, "resolve", reply="路面已恢复。")["state"] == "resolved"

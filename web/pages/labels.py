@@ -24,6 +24,7 @@ ACTIONS_ZH = {
     "refuse_dispute": "不同意改派", "rate": "评价",
     "co_transfer": "协办派单", "part_accept": "协办签收", "part_return": "协办退回", "part_reply": "协办答复",
     "forward": "二次派单", "hand_back": "退回上级单位", "override_parts": "同意先行办结",
+    "request_override": "先行办结申请", "refuse_override": "不同意先行办结",
     "withdraw_forward": "收回转派", "progress": "办理进展",
 }
 
@@ -215,6 +216,7 @@ def baseline_days_label(days: int, kind: str) -> str:
 NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期",
                    "co_handling": "协办", "forwarded": "转派", "part": "协办/转派进展",
                    "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批",
+                   "override": "先行办结申请审批",
                    "addition": "市民补充", "transferred": "新工单", "reopened": "重办"}
 # A unit's own tickets in its inbox, by what the unit has to do: take it (签收) or work it.
 INBOX_STATES_ZH = {"transferred": "待签收", "reopened": "重办 · 待签收", "in_progress": "已签收"}
@@ -385,6 +387,7 @@ DASHBOARD_TABLES_ZH: dict[str, tuple[str, tuple[str, ...]]] = {
     "calls": ("话务（全部与各坐席）", ("坐席", "接入", "接通", "放弃", "接通率", "放弃率", "平均等待", "15秒接通率",
                                    "服务水平({seconds}秒)", "平均通话")),
     "disputes_pending": ("改派申请待决定", ("工单号", "标题", "申请单位", "理由", "申请时间")),
+    "override_requests": ("先行办结申请待决定", ("工单号", "标题", "申请单位", "理由", "申请时间")),
     "overdue": ("超期工单", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余", "督办情况")),
     "near_due": ("临期工单（24小时内到期）", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余", "督办情况")),
     "extensions": ("延期申请待审批", ("工单号", "单位", "申请天数", "理由", "申请时间", "当前时限")),
@@ -399,7 +402,7 @@ ESCALATION_ANSWERED_ZH = "；单位已反馈 {at}"
 # What each dashboard table's count badge counts, said after it ("18 件"): tickets where the
 # table holds them or sums them (即时转 counts its tickets, not its destinations), else its rows.
 DASHBOARD_COUNT_WORDS_ZH = {
-    "returned": "件", "overdue": "件", "near_due": "件", "extensions": "件", "disputes_pending": "件",
+    "returned": "件", "overdue": "件", "near_due": "件", "extensions": "件", "disputes_pending": "件", "override_requests": "件",
     "handovers": "件", "disputes": "件申请", "units": "个单位", "categories": "个分类", "daily": "天",
     "sms_failed": "条短信",
 }
@@ -434,6 +437,7 @@ TICKET_DONE_ZH = {
     "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。",
     "part_reply": "已答复主办单位。", "forward": "已转派给下级单位，办理时限不变。",
     "override_parts": "已同意主办单位先行办结。", "progress": "已记录办理进展。",
+    "request_override": "先行办结申请已提交，等待督办员决定。", "refuse_override": "已不同意先行办结，主办单位会收到通知。",
     "part_return": "已退回本单位的协办（转派）部分，工单仍由主办单位办理。",
 }
 

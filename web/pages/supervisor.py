@@ -16,8 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dispatch import actions as dispatch_actions
-from dispatch import (chasing_lists, disputes, kb, lifecycle, outbox, queries, reports, routing_feedback, staff,
-                      staff_activity)
+from dispatch import (chasing_lists, co_handling, disputes, kb, lifecycle, outbox, queries, reports, routing_feedback,
+                      staff, staff_activity)
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -262,10 +262,14 @@ def list_tables(session: Session, *, names: dict[int, str], pages: dict[str, int
     listed = {name: build(session, now, names, pages.get(name, 1), per_page, getattr(lengths, name))
               for name, build in LISTS.items()}
     waiting = disputes.pending(session)
+    asking = co_handling.pending_override_requests(session)  # supervisors have no notices: this list is theirs
     tables = [*listed.values(),
               _table("disputes_pending", (TEXT, TEXT, TEXT, TEXT, TIME),
                      [[ticket.number, ticket.title, unit.name, dispute.reason, dispute.raised_at]
-                      for dispute, ticket, unit in waiting], links=[ticket.number for _, ticket, _ in waiting])]
+                      for dispute, ticket, unit in waiting], links=[ticket.number for _, ticket, _ in waiting]),
+              _table("override_requests", (TEXT, TEXT, TEXT, TEXT, TIME),
+                     [[ticket.number, ticket.title, unit.name, event.note, event.at] for event, ticket, unit in asking],
+                     links=[ticket.number for _, ticket, _ in asking])]
     extension_ids = [e.request.id for e in _items(listed["extensions"])]
     versions = {x.number: x.version for x in [*_items(listed["overdue"]), *_items(listed["near_due"])]}
     return Lists(tables, extension_ids, versions, listed["overdue"].recent | listed["near_due"].recent)

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
-from dispatch import flags, forwarding, lifecycle, parts, progress, queries, similarity, telephony
+from dispatch import co_handling, flags, forwarding, lifecycle, parts, progress, queries, similarity, telephony
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import CatalogueEntry, Ticket, TicketEvent, Unit
@@ -158,6 +158,10 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
         names = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_([p.unit_id for p in waiting])))}
         context["waiting_co"] = [{"code": names[p.unit_id].code, "name": names[p.unit_id].name}
                                  for p in waiting if p.unit_id in names]
+    if "resolve" in actions or "override_parts" in actions:
+        news = co_handling.override_request_news(session, ticket)
+        context["override_request"] = {"status": news[0], "event": news[1]} if news else None
+        context["max_override_reason"] = co_handling.MAX_OVERRIDE_REASON_CHARS
     if "progress" in actions:
         # The 督办 a progress note would answer, shown above the form so the unit reads it first.
         unanswered = progress.unanswered_escalation(session, ticket)
