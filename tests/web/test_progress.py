@@ -105,3 +105,20 @@ def test_the_progress_form_needs_its_csrf_token(client: TestClient, services: Se
     with services.sessions() as session:
         assert not session.scalar(select(func.count()).select_from(TicketEvent)
                                   .where(TicketEvent.action == "progress"))
+
+
+def test_a_refused_progress_form_comes_back_with_its_words_and_its_public_tick(
+        client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    too_long = "已约谈施工方" + "。" * 1000
+    refused = act(client, noise.number, "progress", text=too_long, public="1")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    form = refused.text.split('id="progress-form"')[1].split("</form>")[0]  # type: ignore[attr-defined]
+    assert too_long in form
+    assert '<input type="checkbox" name="public" value="1" checked>' in form
+    # Left unticked, it comes back unticked.
+    refused = act(client, noise.number, "progress", text=too_long)
+    form = refused.text.split('id="progress-form"')[1].split("</form>")[0]  # type: ignore[attr-defined]
+    assert '<input type="checkbox" name="public" value="1">' in form and too_long in form
+    assert progress_events(services, noise.id) == []
