@@ -141,12 +141,12 @@ def override_parts(session: Session, ticket: Ticket, actor: Actor, reason: str, 
     waiting = parts.waiting_co_parts(session, ticket)
     if not waiting:
         raise Conflict(Reason.NO_PARTS_WAITING, number=ticket.number)
+    request = open_override_request(session, ticket)  # before the waiver, which ends it
     now = now or utcnow()
     for part in waiting:
         part.waived_at = now
     codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_([p.unit_id for p in waiting]))).all())
     data: dict[str, object] = {"waived": [codes[p.unit_id] for p in waiting]}
-    request = open_override_request(session, ticket)
     if request is not None:  # this agreement answers the lead's request too
         data["request"] = request.id
     return lifecycle.record(session, ticket, "override_parts", actor, now=now, note=reason, unit_id=ticket.unit_id,
@@ -173,8 +173,9 @@ def _open_requests() -> Select[tuple[TicketEvent, Ticket]]:
 
 
 def open_override_request(session: Session, ticket: Ticket) -> TicketEvent | None:
+    """The ticket's open request; none once every co-handling part has answered (nothing left to agree to)."""
     row = session.execute(_open_requests().where(TicketEvent.ticket_id == ticket.id)).first()
-    return None if row is None else row[0]
+    return None if row is None or not parts.waiting_co_parts(session, ticket) else row[0]
 
 
 def override_request_news(session: Session, ticket: Ticket) -> tuple[str, TicketEvent] | None:
@@ -234,4 +235,4 @@ def pending_override_requests(session: Session) -> list[tuple[TicketEvent, Ticke
     """Open requests for a supervisor, oldest first."""
     rows = session.execute(_open_requests().add_columns(Unit).join(Unit, Unit.id == TicketEvent.unit_id)
                            .order_by(TicketEvent.id))
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(event, ticket, unit) for event, ticket, unit in rows if parts.waiting_co_parts(session, ticket)]

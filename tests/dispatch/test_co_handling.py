@@ -346,3 +346,21 @@ def test_the_lead_asks_to_resolve_first_and_a_supervisor_refuses_then_agrees(
             if a in ("request_override", "refuse_override", "override_parts")] == [
         "request_override", "refuse_override", "request_override", "override_parts"]
     assert audit.verify(session)[1] == []
+
+
+def test_a_request_to_resolve_first_lapses_when_the_co_unit_answers(session: Session, received: Ticket,
+                                                                    operator: Actor, supervisor: Actor) -> None:
+    t0 = received.received_at
+    lead, transport = (unit_staff(session, c) for c in ("housing", "transport"))
+    do(session, operator, received, "transfer", t0, unit="housing", co_units="transport")
+    do(session, lead, received, "accept", t0 + dt.timedelta(hours=1))
+    do(session, transport, received, "accept", t0 + dt.timedelta(hours=1))
+    do(session, lead, received, "request_override", t0 + dt.timedelta(hours=2), reason="交通局未答复")
+    assert len(co_handling.pending_override_requests(session)) == 1
+    do(session, transport, received, "part_reply", t0 + dt.timedelta(hours=3), reply="路面已恢复")
+    assert co_handling.pending_override_requests(session) == []
+    assert co_handling.open_override_request(session, received) is None
+    assert "refuse_override" not in allowed_actions(session, supervisor, received)
+    with pytest.raises(Conflict):
+        do(session, supervisor, received, "refuse_override", t0 + dt.timedelta(hours=4), reason="不行")
+    do(session, lead, received, "resolve", t0 + dt.timedelta(hours=4), reply="已修复")
