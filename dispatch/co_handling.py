@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle, notices, parts
@@ -162,14 +162,16 @@ _OVERRIDE_EVENTS = ("request_override", *_ENDS_OVERRIDE_REQUEST)
 
 
 def _open_requests() -> Select[tuple[TicketEvent, Ticket]]:
-    """The request events still open: the ticket's last event of _OVERRIDE_EVENTS is the request,
-    made by the unit that still holds the ticket, which is not finished."""
-    last = (select(TicketEvent.ticket_id, func.max(TicketEvent.id).label("id"))
-            .where(TicketEvent.action.in_(_OVERRIDE_EVENTS)).group_by(TicketEvent.ticket_id).subquery())
-    return (select(TicketEvent, Ticket).join(last, last.c.id == TicketEvent.id)
-            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+    """The request events still open: no later event of _OVERRIDE_EVENTS on the ticket (a later
+    request supersedes), made by the unit that still holds the ticket, which is not finished.
+    Read from the requests, which are few: asking for each ticket's last such event would read
+    every transfer and resolve of the city on each /supervisor."""
+    later = TicketEvent.__table__.alias("later")
+    return (select(TicketEvent, Ticket).join(Ticket, Ticket.id == TicketEvent.ticket_id)
             .where(TicketEvent.action == "request_override", Ticket.unit_id == TicketEvent.unit_id,
-                   Ticket.state.notin_([s.value for s in FINISHED_STATES])))
+                   Ticket.state.notin_([s.value for s in FINISHED_STATES]),
+                   ~exists().where(later.c.ticket_id == TicketEvent.ticket_id, later.c.id > TicketEvent.id,
+                                   later.c.action.in_(_OVERRIDE_EVENTS))))
 
 
 def open_override_request(session: Session, ticket: Ticket) -> TicketEvent | None:
