@@ -40,8 +40,8 @@ from dispatch.routing import DEFAULT_MIN_CONFIDENCE, Gazetteer
 from dispatch.states import State
 from dispatch.townships import gazetteer_places, township_of
 from dispatch.units import City
-from dispatch.vocabulary import (Channel, CloseReason, EmergencyService, ExtensionStatus, Rating, RequestType,
-                                 TransferOutcome, Urgency)
+from dispatch.vocabulary import (DEMO_REQUEST_TYPE_CUES, Channel, CloseReason, EmergencyService, ExtensionStatus,
+                                 Rating, RequestType, TransferOutcome, Urgency)
 
 Progress = Callable[[str, int, int], None]
 
@@ -64,6 +64,15 @@ SECOND_UNITS = {"城乡建设": ("urban-management", "natural-resources"), "环�
                 "交通运输": ("urban-management", "public-security"), "教育文体": ("culture-tourism",),
                 "劳动和社会保障": ("civil-affairs",), "商贸旅游": ("market-regulation", "culture-tourism"),
                 "卫生计生": ("market-regulation", "civil-affairs")}
+
+
+def _kind_of(title: str, drawn: RequestType) -> RequestType:
+    """The type a title states; else the drawn one, but never 表扬, 举报 or 建议 for a title that
+    does not say so (a complaint shown as praise reads as a broken demo): 投诉 then."""
+    for kind, words in DEMO_REQUEST_TYPE_CUES:
+        if any(word in title for word in words):
+            return kind
+    return RequestType.COMPLAINT if drawn in (RequestType.PRAISE, RequestType.REPORT, RequestType.SUGGESTION) else drawn
 
 RETURN_REASONS = ("经核实，该事项不属于我单位职责范围，请重新派单。",
                   "诉求涉及属地管理，应由所在街道（镇）办理。",
@@ -268,7 +277,7 @@ class _Generator:
         rng = self.rng
         title, body, category = self.examples[index % len(self.examples)]
         channel = self.channel(rng)
-        kind = self.kind(rng)
+        kind = _kind_of(title, self.kind(rng))
         urgency = Urgency.URGENT if rng.random() < 0.05 else Urgency.NORMAL
         place_code, place = self.place(rng)
         phone = None if channel is Channel.WEB and rng.random() < 0.1 else f"+861{rng.choice('3578')}{rng.randrange(10**9):09d}"

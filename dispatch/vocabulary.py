@@ -72,6 +72,17 @@ class EmergencyService(str, enum.Enum):
 
 # Words in a request that mean the caller needs an emergency service now (dispatch/emergency.py):
 # the console offers 即时转 to that number while the request is typed. A hint, never an action.
+# The demo's history draws each ticket's type, but a title that says what it is keeps its own,
+# the first of these that it names (a body is no cue: complaints often end 建议…处理).
+DEMO_REQUEST_TYPE_CUES: tuple[tuple[RequestType, tuple[str, ...]], ...] = (
+    (RequestType.PRAISE, ("表扬", "感谢", "点赞", "致谢")),
+    (RequestType.REPORT, ("举报",)),
+    (RequestType.COMPLAINT, ("投诉",)),
+    (RequestType.SUGGESTION, ("建议",)),
+    (RequestType.CONSULTATION, ("咨询", "请问")),
+    (RequestType.HELP, ("求助",)),
+)
+
 EMERGENCY_WORDS: dict[EmergencyService, tuple[str, ...]] = {
     EmergencyService.FIRE: ("着火", "起火", "失火", "火灾", "大火", "冒烟", "浓烟", "烧起来", "火苗", "燃气泄漏",
                             "煤气泄漏", "爆炸"),

@@ -221,3 +221,20 @@ def test_a_reopened_ticket_gets_a_new_handling_period(history: HistorySummary, s
             assert dt.datetime.fromisoformat(change["new_deadline"]) == period
             assert dt.datetime.fromisoformat(change["old_deadline"]) < period
     assert moved >= 1
+
+
+def test_a_tickets_type_agrees_with_what_its_title_says(session: Session) -> None:
+    """A title that names its type (感谢信, 举报…, 建议…) keeps it; one that names none is never
+    shown as 表扬, 举报 or 建议 (a complaint labelled praise reads as a broken demo)."""
+    from dispatch.vocabulary import DEMO_REQUEST_TYPE_CUES, RequestType
+
+    rows = session.execute(select(Ticket.title, Ticket.request_type)).all()
+    stated = 0
+    for title, kind in rows:
+        said = next((k for k, words in DEMO_REQUEST_TYPE_CUES if any(w in title for w in words)), None)
+        if said is not None:
+            stated += 1
+            assert kind == said.value, title
+        else:
+            assert kind not in (RequestType.PRAISE.value, RequestType.REPORT.value, RequestType.SUGGESTION.value), title
+    assert stated >= 20 and len(rows) - stated >= 500   # both kinds of title are in the history
