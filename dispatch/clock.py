@@ -19,6 +19,12 @@ def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(CHINA).date()
 
 
+def this_year(moment: dt.datetime, now: dt.datetime | None = None) -> bool:
+    """Whether `moment` falls in `now`'s year, China time: a date shown without its year
+    (a notice, a text) must be this year's."""
+    return moment.astimezone(CHINA).year == (now or utcnow()).astimezone(CHINA).year
+
+
 def local_day_start(day: dt.date) -> dt.datetime:
     """The UTC instant at which a China calendar day begins."""
     return dt.datetime.combine(day, dt.time(0), tzinfo=CHINA).astimezone(dt.timezone.utc)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import outbox, parts
 from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
-from dispatch.clock import CHINA, utcnow
+from dispatch.clock import CHINA, this_year, utcnow
 from dispatch.masking import mask_text
 from dispatch.models import Notice, Ticket, TicketEvent, Transfer, Unit
 from dispatch.paging import COUNT_LIMIT, Bounded, Page, page_of
@@ -131,9 +131,8 @@ def _sms_text(text: str) -> str:
 
 def local_time(moment: dt.datetime, now: dt.datetime | None = None) -> str:
     """A notice's time, China time; the year written when it is not `now`'s year."""
-    local = moment.astimezone(CHINA)
-    same_year = local.year == (now or utcnow()).astimezone(CHINA).year
-    return local.strftime(NOTICE_TIME_FORMAT_ZH if same_year else NOTICE_YEAR_TIME_FORMAT_ZH)
+    return moment.astimezone(CHINA).strftime(NOTICE_TIME_FORMAT_ZH if this_year(moment, now)
+                                             else NOTICE_YEAR_TIME_FORMAT_ZH)
 
 
 def tell_escalation(session: Session, ticket: Ticket, event: TicketEvent, *, now: dt.datetime | None = None) -> Notice | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from dispatch.clock import CHINA, utcnow
+from dispatch.clock import CHINA, this_year, utcnow
 from dispatch.kb_text import shown_reply
 from dispatch.masking import mask_reply_for_citizen, mask_text
 from dispatch.models import SmsInbound, SmsOptOut, Ticket, TicketEvent
@@ -84,7 +84,7 @@ def _day(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(CHINA)
-    if local.year != utcnow().astimezone(CHINA).year:
+    if not this_year(moment):
         return words.SMS_YEAR_DAY_ZH.format(year=local.year, month=local.month, day=local.day)
     return words.SMS_DAY_ZH.format(month=local.month, day=local.day)
 

@@ -119,9 +119,7 @@ def _event(e: TicketEvent, staff_names: dict[int, str], unit_names: dict[int, st
 
 def has_left(session: Session, actor: Actor, ticket: Ticket) -> bool:
     """Unit staff only: the ticket has left the actor's unit (parts.left_unit)."""
-    if actor.role is not Role.UNIT_STAFF or actor.unit_id is None or ticket.id is None:
-        return False
-    return bool(parts.left_of(session, actor.unit_id, [ticket.id]))
+    return ticket.id is not None and bool(left_of(session, actor, [ticket.id]))
 
 
 def hides_identity(actor: Actor, ticket: Ticket, *, left: bool = False) -> bool:
