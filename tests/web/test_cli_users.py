@@ -86,7 +86,8 @@ def test_deactivate_and_reactivate(run, sessions: sessionmaker[Session]) -> None
     assert run("users", "reactivate", "wang").exit_code == 0
     with sessions.begin() as session:
         assert authenticate(session, "wang", "correct horse") is not None
-        logged = session.scalars(select(StaffActivity.kind).where(StaffActivity.target == "wang")).all()
+        logged = session.scalars(select(StaffActivity.kind).where(StaffActivity.target == "wang")
+                                 .order_by(StaffActivity.id)).all()
         assert logged == ["user_deactivated", "user_reactivated"]  # the old command logs too now
 
 
