@@ -825,6 +825,15 @@ def change_stamp(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(TicketEvent.id), 0))) or 0)
 
 
+def changed_tickets(session: Session, after: int, upto: int, most: int = 500) -> frozenset[str] | None:
+    """The numbers of the tickets whose events lie in (after, upto] of the change stamp; None
+    when there are more than `most` (a bulk change: every open page should look for itself)."""
+    numbers = session.scalars(select(Ticket.number).join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+                              .where(TicketEvent.id > after, TicketEvent.id <= upto)
+                              .distinct().limit(most + 1)).all()
+    return frozenset(numbers) if len(numbers) <= most else None
+
+
 def ticket_stamp(session: Session, ticket_id: int) -> int:
     """The ticket's last event: it moves with every change of the ticket (each writes one)."""
     return int(session.scalar(select(func.coalesce(func.max(TicketEvent.id), 0))

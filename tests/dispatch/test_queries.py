@@ -125,6 +125,19 @@ def test_the_change_stamp_grows_with_every_change(session: Session, units: City,
     assert first < second < queries.change_stamp(session)
 
 
+def test_the_tickets_changed_between_two_stamps_are_named_unless_too_many(
+        session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    before = queries.change_stamp(session)
+    one, two = new_ticket(session, rules), new_ticket(session, rules)
+    middle = queries.change_stamp(session)
+    lifecycle.answer(session, two, operator, "已答复")
+    after = queries.change_stamp(session)
+    assert queries.changed_tickets(session, before, middle) == {one.number, two.number}
+    assert queries.changed_tickets(session, middle, after) == {two.number}
+    assert queries.changed_tickets(session, after, after) == frozenset()
+    assert queries.changed_tickets(session, before, after, most=1) is None
+
+
 def test_a_whole_phone_number_finds_the_callers_tickets_and_a_part_of_one_any_mention(
         session: Session, units: City, rules: IntakeRules) -> None:
     caller = new_ticket(session, rules, phone="13812345678", now=utcnow() - dt.timedelta(hours=1))

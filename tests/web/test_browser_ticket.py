@@ -14,6 +14,7 @@ from dispatch.vocabulary import Role
 from tests.web.test_browser import Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
 
 NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment (demo account "ecology")
+WAGES = "农民工工资被拖欠"   # transferred to human-resources: out of the ecology account's sight
 
 
 def noise_of(services: Any) -> Ticket:
@@ -89,3 +90,35 @@ def test_the_pages_own_step_does_not_raise_the_banner(new_context: Any, site: An
     page.wait_for_selector("#done")
     page.wait_for_timeout(2_500)   # the stream's hello and the change both checked by now
     assert page.locator("#ticket-changed").is_hidden()
+
+
+def test_a_change_to_another_ticket_makes_the_page_ask_nothing(new_context: Any, site: Any) -> None:
+    server, services = site
+    noise = noise_of(services)
+    with services.sessions() as session:
+        other = session.scalars(select(Ticket).where(Ticket.title == WAGES)).one()
+    page = login(new_context(), server.url, "ecology")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/stamp") else None)
+    page.goto(f"{server.url}/tickets/{noise.number}")
+    page.wait_for_timeout(2_500)   # the stream's hello asked once
+    first = len(asked)
+    assert first == 1
+    services.run_sync(lambda s: lifecycle.escalate(s, s.get(Ticket, other.id),
+                                                   Actor(label="supervisor", role=Role.SUPERVISOR), "请尽快处理"))
+    page.wait_for_timeout(3_000)   # the watcher sees it within a second
+    assert len(asked) == first and page.locator("#ticket-changed").is_hidden()
+    # Its own ticket's change still reaches it.
+    services.run_sync(lambda s: lifecycle.escalate(s, s.get(Ticket, noise.id),
+                                                   Actor(label="supervisor", role=Role.SUPERVISOR), "请今天反馈"))
+    page.wait_for_selector("#ticket-changed:not([hidden])", timeout=6_000)
+    assert len(asked) == first + 1
+
+
+def test_a_ticket_out_of_sight_has_no_stream(new_context: Any, site: Any) -> None:
+    server, services = site
+    with services.sessions() as session:
+        foreign = session.scalars(select(Ticket).where(Ticket.title == WAGES)).one()
+    page = login(new_context(), server.url, "ecology")
+    response = page.request.get(f"{server.url}/tickets/{foreign.number}/events")
+    assert response.status == 404

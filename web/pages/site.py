@@ -17,7 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from dispatch import kept_forms, notices, rate_counters
 from dispatch.clock import utcnow
-from dispatch.queries import change_stamp
+from dispatch.queries import change_stamp, changed_tickets
 from web.auth import Auth, AuthSettings
 from web.live import LiveHub
 from web.pages import labels
@@ -32,6 +32,8 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 BOARD_TOPIC = "board"
+# Published with the board's: which tickets changed (None: too many to say), for open ticket pages.
+TICKETS_TOPIC = "tickets"
 # Published when a unit was told something new (any unit: each inbox fetches its own list).
 NOTICES_TOPIC = "notices"
 # How often the watcher looks for changes made elsewhere (other workers, SMS, the CLI).
@@ -99,10 +101,12 @@ class Site:
             await self._look_for_notices()
             stamp = await self._read_stamp(self.stamp)
             if stamp != self.stamp:
+                numbers = await self._read_changed(self.stamp, stamp)
                 self.stamp = stamp
                 self.generation += 1
                 self.board.clear()
                 self.hub.deliver(BOARD_TOPIC, {"stamp": stamp, "generation": self.generation})
+                self.hub.deliver(TICKETS_TOPIC, numbers)
 
     async def _prune_counters(self) -> None:
         try:
@@ -129,6 +133,15 @@ class Site:
         except Exception:  # a database hiccup must not end the watcher
             log.exception("board watcher could not read the change stamp", extra={"event": "board_watch_error"})
             return otherwise
+
+    async def _read_changed(self, before: int, stamp: int) -> frozenset[str] | None:
+        if before < 0:
+            return None
+        try:
+            return await self.services.run(lambda s: changed_tickets(s, before, stamp))
+        except Exception:  # a database hiccup must not end the watcher: every page looks for itself
+            log.exception("board watcher could not read the changed tickets", extra={"event": "board_watch_error"})
+            return None
 
     def render(self, request: Request, name: str, context: dict[str, Any], status: int = 200,
                headers: dict[str, str] | None = None) -> HTMLResponse:

@@ -34,7 +34,8 @@ from web.errors import status_of
 from web.messages import describe
 from web.pages.labels import (ACTIONS_ZH, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
                               TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED, label)
-from web.pages.site import Site
+from web.pages.site import TICKETS_TOPIC, Site
+from web.pages.streams import event_stream, sse
 from web.services import Services
 from web.telephony import pbx_bridge
 
@@ -305,8 +306,22 @@ async def ticket_stamp(request: Request) -> Response:
     return JSONResponse({"stamp": stamp}, headers={"Cache-Control": "no-store"})
 
 
+async def ticket_events(request: Request) -> Response:
+    """Server-sent `changed` whenever this ticket may have changed (its number among the
+    changed ones, or a change too big to list), so an open page asks /stamp only then; not
+    found like the page for a ticket out of sight."""
+    site, user, number = _site(request), request.state.user, request.path_params["number"]
+    await site.services.read(lambda s: visible_ticket(s, user.actor, number).id)
+
+    def encode(_topic: str, numbers: frozenset[str] | None) -> str:
+        return sse("changed", {}) if numbers is None or number in numbers else ""
+
+    return event_stream(site.hub, [TICKETS_TOPIC], encode, hello=sse("hello", {}))
+
+
 routes = [
     Route("/tickets/{number}", staff_only(ticket_page, ALL_STAFF), methods=["GET"]),
     Route("/tickets/{number}/stamp", staff_only(ticket_stamp, ALL_STAFF), methods=["GET"]),
+    Route("/tickets/{number}/events", staff_only(ticket_events, ALL_STAFF), methods=["GET"]),
     Route("/tickets/{number}/{action}", staff_only(ticket_action, ALL_STAFF), methods=["POST"]),
 ]

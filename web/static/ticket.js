@@ -47,8 +47,8 @@
   })();
 
   // Someone else changed the ticket while the page is open (a 督办, a decision, a reply): a
-  // banner says so. Any ticket change in the city comes down the board's stream; the page
-  // then asks whether this ticket's last event moved (at most once every 2 s).
+  // banner says so. The ticket's stream says when it may have changed; the page then asks
+  // whether its last event moved (at most once every 2 s).
   var banner = document.getElementById("ticket-changed");
   if (!banner || !window.EventSource || !window.fetch) return;
   banner.querySelector("a").addEventListener("click", function (e) {
@@ -78,8 +78,8 @@
     if (wait <= 0) { last = Date.now(); check(); return; }
     waiting = setTimeout(function () { waiting = null; last = Date.now(); check(); }, wait);
   }
-  var source = new EventSource("/board/events");
-  source.addEventListener("board", changed);
+  var source = new EventSource("/tickets/" + encodeURIComponent(page.dataset.number) + "/events");
+  source.addEventListener("changed", changed);
   // On every (re)connection: what changed while the stream was down was not said.
   source.addEventListener("hello", changed);
 })();
