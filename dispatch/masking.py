@@ -75,6 +75,7 @@ _ID_ALONE = re.compile(_ID_CARD)
 # shorter than a phone number, so its own first group never reads as one.
 _PHONE_ALONE = re.compile(f"(?P<mobile>{_MOBILE})|(?P<landline>{_LANDLINE})")
 _BREAK = re.compile(f"[-{_INVISIBLE}]*,|(?:-{_INVISIBLE}*){{4,}}")
+_ANY_BREAK = re.compile(f"[-,{_INVISIBLE}]+")
 # No ID number starts with 00 (its first two digits are a province's, 11 to 82): 15 digits
 # from 0086 on are a landline with its country code, "0086-010-12345678" or "0086 371 12345678".
 _COUNTRY_LANDLINE = re.compile(f"00{_SEP}8{_SEP}6.*")
@@ -291,9 +292,13 @@ def _numbers_in(shadow: str) -> Iterator[tuple[str, int, int]]:
 
 def _phone_at_the_head(found: re.Match[str]) -> tuple[str, int] | None:
     """(kind, end) of the phone number an ID reading starts with, where it is two numbers: up
-    to its first weak separator, or up to a long run of visible ones."""
+    to its first weak separator, or up to a long run of visible ones; from a 0 on, up to any
+    separator, since no ID starts with 0 (its first two digits are a province's, 11 to 82):
+    "0391-6612345 0391-6612346" is two landlines, not an old ID of the first and the next area
+    code that left the second in sight."""
     weak_seen = False
-    for cut in _BREAK.finditer(found.group(0)):
+    breaks = _ANY_BREAK if found.group(0).startswith("0") else _BREAK
+    for cut in breaks.finditer(found.group(0)):
         weak = "," in cut.group(0)
         if weak and weak_seen:
             continue
