@@ -412,3 +412,28 @@ def test_keys_are_made_listed_and_revoked_from_the_command_line(database_url: st
         assert file(client, key, units, description="又一件事", phone="13900000006").status_code == 403
     assert run("open311", "keys", "list").stdout.splitlines()[1].split()[-1] != "-"  # the revoked column
     assert run("open311", "keys", "revoke", "999").exit_code != 0
+
+
+def test_the_operator_is_offered_the_service_the_citizen_chose(client: TestClient, api_key: str, units: City,
+                                                               sessions: sessionmaker[Session]) -> None:
+    from dispatch.staff import create_user
+    from tests.web.pages_support import csrf
+
+    # A service of another group than the words say (a road collapse, 城乡建设): the citizen's
+    # choice, not what routing reads, is what the transfer form offers.
+    chosen = next(s for s in client.get(f"{BASE}/services.json").json() if s["group"] != "城乡建设")
+    answer = file(client, api_key, units, service_code=chosen["service_code"])
+    assert answer.status_code == 201, answer.text
+    number = answer.json()[0]["service_request_id"]
+    with sessions.begin() as session:
+        create_user(session, "op311", "口令-足够长-1234", Role.OPERATOR)
+        entry = session.scalars(select(CatalogueEntry).where(CatalogueEntry.code == chosen["service_code"])).first()
+        path = f"{entry.level1} / {entry.level2} / {entry.level3}"
+    signed_in = client.post("/login", data={"csrf_token": csrf(client), "username": "op311",
+                                            "password": "口令-足够长-1234"}, follow_redirects=False)
+    assert signed_in.status_code == 303
+    response = client.get(f"/tickets/{number}", follow_redirects=False)
+    assert response.status_code == 200, (response.status_code, response.headers.get("location"))
+    page = response.text
+    assert f"市民在应用中选择的服务类别：<b>{path}</b>" in page
+    assert f'value="{path}"' in page.split('id="category-input"')[1].split(">")[0]

@@ -28,7 +28,7 @@ from dispatch.routing import Router
 from dispatch.staff_detail import pending_requests
 from dispatch.staff_view import staff_view, visible_ticket
 from dispatch.states import FINISHED_STATES, State
-from dispatch.vocabulary import Role
+from dispatch.vocabulary import Channel, Role
 from web.auth import StaffIdentity, staff_only
 from web.errors import status_of
 from web.messages import describe
@@ -109,9 +109,15 @@ def suggestions(session: Session, suggest: Suggest | None, ticket: Ticket) -> li
     return result
 
 
-def proposed_entry(services: Services, ticket: Ticket) -> dict[str, Any] | None:
+def proposed_entry(services: Services, ticket: Ticket, filed_under: CatalogueEntry | None = None) -> dict[str, Any] | None:
     """The catalogue entry routing proposed, as the catalogue now has it (path, unit), with
-    the terms that found it; None when it proposed none or the entry is gone."""
+    the terms that found it; None when it proposed none or the entry is gone. A civic app's
+    request is filed under the service the citizen chose: that entry is proposed (`chosen`)."""
+    if filed_under is not None and ticket.channel == Channel.OPEN311.value and services.router.catalogue:
+        chosen = services.router.catalogue.find(filed_under.code)
+        if chosen is not None:
+            return {"code": chosen.code, "path": chosen.path, "terms": [], "unit_code": chosen.unit_code,
+                    "agrees": True, "chosen": True}
     routing = ticket.routing or {}
     proposal = routing.get("entry") or {}
     found = services.router.catalogue.find(proposal.get("code") or "") if services.router.catalogue else None
@@ -180,7 +186,7 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     if "transfer" in actions:
         context["suggestions"] = suggestions(session, suggest, ticket)
         context["units"] = queries.active_units(session)
-        context["proposed_entry"] = proposed_entry(services, ticket)
+        context["proposed_entry"] = proposed_entry(services, ticket, context["entry"])
     if user.role is not Role.UNIT_STAFF:
         if ticket.phone:
             context["earlier"] = [t for t in queries.tickets_of_phone(session, ticket.phone) if t.id != ticket.id]
