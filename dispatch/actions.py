@@ -404,8 +404,7 @@ def allowed_actions(session: Session, actor: Actor, ticket: Ticket) -> list[str]
             allowed.add("return")
         if state is State.IN_PROGRESS:
             allowed.add("resolve")
-            if role is Role.UNIT_STAFF and parts.waiting_co_parts(session, ticket) \
-                    and co_handling.open_override_request(session, ticket) is None:
+            if parts.waiting_co_parts(session, ticket) and co_handling.open_override_request(session, ticket) is None:
                 allowed.add("request_override")
         if state in disputes.DISPUTABLE_STATES:
             if not waiting_extension:

@@ -22,6 +22,7 @@ from dispatch.models import Ticket, TicketEvent, Transfer, Unit
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.vocabulary import (
     CO_HANDLING_ZH,
+    OVERRIDE_AGREED_ZH,
     OVERRIDE_REFUSED_ZH,
     PART_NEWS_ZH,
     PART_REPLIED_ZH,
@@ -136,6 +137,7 @@ def override_parts(session: Session, ticket: Ticket, actor: Actor, reason: str, 
     The parts stay open (a late part reply is still recorded and counted)."""
     require_role(actor, SUPERVISING_ROLES, "override co-handling parts")
     reason = lifecycle.required_text("reason", reason)
+    lifecycle.lock(ticket)  # an agreement and a refusal at once: the second finds the request decided
     if State(ticket.state) in FINISHED_STATES:
         raise IllegalTransition(ticket.state, "override_parts", ticket.number)
     waiting = parts.waiting_co_parts(session, ticket)
@@ -149,8 +151,11 @@ def override_parts(session: Session, ticket: Ticket, actor: Actor, reason: str, 
     data: dict[str, object] = {"waived": [codes[p.unit_id] for p in waiting]}
     if request is not None:  # this agreement answers the lead's request too
         data["request"] = request.id
-    return lifecycle.record(session, ticket, "override_parts", actor, now=now, note=reason, unit_id=ticket.unit_id,
-                            data=data)
+    event = lifecycle.record(session, ticket, "override_parts", actor, now=now, note=reason, unit_id=ticket.unit_id,
+                             data=data)
+    if request is not None:  # the unit that asked hears the answer, as it does a refusal
+        _tell_decision(session, ticket, event, "agreed", OVERRIDE_AGREED_ZH, reason, now)
+    return event
 
 
 # 先行办结申请: the lead asks a supervisor for override_parts. No table of its own: the request is
@@ -200,8 +205,9 @@ def request_override(session: Session, ticket: Ticket, actor: Actor, reason: str
                      now: dt.datetime | None = None) -> TicketEvent:
     """The lead unit, having accepted the ticket, asks a supervisor to let it resolve without
     the co-handling parts still unanswered. One open request per ticket."""
-    require_role(actor, frozenset({Role.UNIT_STAFF}), "ask to resolve before co-handling units answer")
+    # Like a 延期申请 or a 改派申请: the lead unit's staff, or an admin acting for the unit.
     require_unit(actor, ticket.unit_id, "ask to resolve before co-handling units answer")
+    lifecycle.lock(ticket)  # two requests at once: the second waits, then finds the first open
     reason = lifecycle.required_text("reason", reason)
     if len(reason) > MAX_OVERRIDE_REASON_CHARS:
         raise InvalidInput("reason", Reason.TOO_LONG, limit=MAX_OVERRIDE_REASON_CHARS)
@@ -220,17 +226,24 @@ def refuse_override(session: Session, ticket: Ticket, actor: Actor, reason: str,
     """A supervisor refuses the lead's open request, saying why; the lead unit is told."""
     require_role(actor, SUPERVISING_ROLES, "decide requests to resolve first")
     reason = lifecycle.required_text("reason", reason)
+    lifecycle.lock(ticket)  # a refusal and an agreement at once: the second finds the request decided
     request = open_override_request(session, ticket)
     if request is None:
         raise Conflict(Reason.NO_OVERRIDE_REQUEST, number=ticket.number)
     now = now or utcnow()
     event = lifecycle.record(session, ticket, "refuse_override", actor, now=now, note=reason, unit_id=ticket.unit_id,
                              data={"request": request.id})
+    _tell_decision(session, ticket, event, "refused", OVERRIDE_REFUSED_ZH, reason, now)
+    return event
+
+
+def _tell_decision(session: Session, ticket: Ticket, event: TicketEvent, decision: str, words: str, reason: str,
+                   now: dt.datetime) -> None:
+    """The lead unit that asked is told the supervisor's decision and its reason."""
     lead = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
     if lead is not None:
-        notices.tell(session, lead, notices.NoticeKind.OVERRIDE, f"override:refused:{event.id}",
-                     OVERRIDE_REFUSED_ZH.format(number=ticket.number, note=reason), ticket=ticket, now=now)
-    return event
+        notices.tell(session, lead, notices.NoticeKind.OVERRIDE, f"override:{decision}:{event.id}",
+                     words.format(number=ticket.number, note=reason), ticket=ticket, now=now)
 
 
 def pending_override_requests(session: Session) -> list[tuple[TicketEvent, Ticket, Unit]]:

@@ -58,7 +58,7 @@ class NoticeKind(enum.StrEnum):
     KB_REVIEW = "kb_review"     # a knowledge base article past its review-by date
     EXTENSION = "extension"     # 延期: a supervisor approved or refused the unit's request
     DISPUTE = "dispute"         # 改派申请: a supervisor upheld or refused the unit's request
-    OVERRIDE = "override"       # 先行办结申请: a supervisor refused the lead's request
+    OVERRIDE = "override"       # 先行办结申请: a supervisor agreed to or refused the lead's request
     ADDITION = "addition"       # 市民补充: the citizen added to the ticket
     TRANSFERRED = "transferred"  # 转办: a new ticket for the unit to accept
     REOPENED = "reopened"       # 重办: the unit's resolved ticket came back (unsatisfied, or dispatch)

@@ -230,7 +230,8 @@ EXTENSION_REFUSED_ZH = "工单{number}的延期申请未同意，请按原时限
 DISPUTE_UPHELD_ZH = "工单{number}的改派申请已同意，工单已收回重新派单，贵单位无需继续办理。"
 DISPUTE_REFUSED_ZH = "工单{number}的改派申请未同意，请继续办理。"
 DECISION_NOTE_ZH = "意见：{note}"
-# The lead's 先行办结申请 refused by a supervisor (an agreed one shows as the 办结 allowed).
+# The lead's 先行办结申请 decided by a supervisor: agreed (the 办结 is allowed now) or refused.
+OVERRIDE_AGREED_ZH = "工单{number}的先行办结申请已同意，可不再等待协办单位答复，直接办结。意见：{note}"
 OVERRIDE_REFUSED_ZH = "工单{number}的先行办结申请未同意，请等待协办单位答复。意见：{note}"
 
 # Deadlines chased by the clock (dispatch/chasing.py): 临期预警, 超期 and the scheduler's 督办,

@@ -17,6 +17,7 @@ from dispatch.models import Notice, Ticket, TicketEvent, Transfer, Unit
 from dispatch.public import public_view
 from dispatch.staff_view import staff_view
 from dispatch.units import City, unit_by_code
+from dispatch.vocabulary import Role
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
 
@@ -340,12 +341,45 @@ def test_the_lead_asks_to_resolve_first_and_a_supervisor_refuses_then_agrees(
     agreed = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == received.id,
                                                       TicketEvent.action == "override_parts"))
     assert agreed is not None and agreed.data == {"waived": ["transport"], "request": request.id}
+    # The unit that asked hears the agreement as it heard the refusal.
+    told = session.scalars(select(Notice).where(Notice.unit_id == lead.unit_id, Notice.kind == "override")
+                           .order_by(Notice.id)).all()
+    assert [n.text for n in told][1:] == [
+        f"工单{received.number}的先行办结申请已同意，可不再等待协办单位答复，直接办结。意见：同意"]
+    assert told[1].key == f"override:agreed:{agreed.id}" and told[1].ticket_id == received.id
     do(session, lead, received, "resolve", t0 + dt.timedelta(hours=32), reply="已修复")
     session.commit()
     assert [a for a, _ in actions_of(session, received)
             if a in ("request_override", "refuse_override", "override_parts")] == [
         "request_override", "refuse_override", "request_override", "override_parts"]
     assert audit.verify(session)[1] == []
+
+
+def test_an_admin_asks_to_resolve_first_for_the_lead_unit_as_for_an_extension(
+        session: Session, received: Ticket, operator: Actor, supervisor: Actor) -> None:
+    """An admin acting for a unit may file its 延期申请 and 改派申请 (actors.require_unit); a
+    先行办结申请 is the same kind of unit request."""
+    t0 = received.received_at
+    admin = Actor(label="admin-zhao", role=Role.ADMIN)
+    lead = unit_staff(session, "housing")
+    do(session, operator, received, "transfer", t0, unit="housing", co_units="transport")
+    do(session, lead, received, "accept", t0 + dt.timedelta(hours=1))
+    assert "request_override" in allowed_actions(session, admin, received)
+    do(session, admin, received, "request_override", t0 + dt.timedelta(hours=2), reason="交通局三天未答复")
+    [(event, _, unit)] = co_handling.pending_override_requests(session)
+    assert (event.actor, unit.code) == ("admin-zhao", "housing")
+    do(session, supervisor, received, "override_parts", t0 + dt.timedelta(hours=3), reason="同意")
+    assert session.scalar(select(Notice.key).where(Notice.kind == "override")).startswith("override:agreed:")
+
+
+def test_a_waiver_no_unit_asked_for_tells_no_one_of_a_request(session: Session, received: Ticket,
+                                                               operator: Actor, supervisor: Actor) -> None:
+    t0 = received.received_at
+    lead = unit_staff(session, "housing")
+    do(session, operator, received, "transfer", t0, unit="housing", co_units="transport")
+    do(session, lead, received, "accept", t0 + dt.timedelta(hours=1))
+    do(session, supervisor, received, "override_parts", t0 + dt.timedelta(hours=3), reason="督办同意")
+    assert session.scalars(select(Notice).where(Notice.kind == "override")).all() == []
 
 
 def test_a_request_to_resolve_first_lapses_when_the_co_unit_answers(session: Session, received: Ticket,

@@ -10,7 +10,8 @@ from typing import Callable
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import lifecycle
+from dispatch import co_handling, lifecycle
+from dispatch.actions import perform
 from dispatch.actors import Actor
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, IllegalTransition
@@ -131,3 +132,39 @@ def test_two_corrected_transfers_of_one_ticket_at_once_one_wins(
             assert session.scalar(select(func.count()).select_from(RoutingExample)
                                   .where(RoutingExample.ticket_id == ticket_id)) == 1
             assert session.get_one(Ticket, ticket_id).transfer_count == 1
+
+
+def co_handled_ticket(sessions: sessionmaker[Session], operator: Actor) -> tuple[int, str, Actor]:
+    """In progress with housing, transport's 协办 part still unanswered."""
+    with sessions.begin() as session:
+        ticket = new_ticket(session)
+        lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator)
+        co_handling.add_co_units(session, ticket, [unit_by_code(session, "transport")], operator)
+        staff = unit_staff(session, "housing")
+        lifecycle.accept(session, ticket, staff)
+        return ticket.id, ticket.number, staff
+
+
+def test_two_requests_to_resolve_first_at_once_file_one(
+        engine: Engine, sessions: sessionmaker[Session], units: City, operator: Actor) -> None:
+    """先行办结申请 has no table of its own to hold a unique key: the ticket's row lock makes the
+    second of two requests (two staff of the lead unit, the page and the API) wait, then find the
+    first one open: Conflict, the API's 409. Both through the actions, as the page and the API
+    send them, and through the domain function alone."""
+    for run in range(runs(engine)):
+        ticket_id, number, staff = co_handled_ticket(sessions, operator)
+
+        def ask(reason: str) -> Step:
+            def step(session: Session) -> Callable[[], object]:
+                ticket = session.get_one(Ticket, ticket_id)   # the page each of them had open
+                if run % 2:
+                    return lambda: co_handling.request_override(session, ticket, staff, reason)
+                return lambda: perform(session, staff, number, "request_override", {"reason": reason})
+            return step
+
+        assert race(sessions, ask("交通局三天未答复"), ask("路面已由我局修好")) == ["conflict", "ok"]
+        with sessions() as session:
+            asked = session.scalars(select(TicketEvent.note).where(TicketEvent.ticket_id == ticket_id,
+                                                                   TicketEvent.action == "request_override")).all()
+            assert len(asked) == 1, (run, asked)
+            assert [t.id for _, t, _ in co_handling.pending_override_requests(session) if t.id == ticket_id] == [ticket_id]
