@@ -19,7 +19,7 @@ from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_ro
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.follow_up import FollowUpPolicy
-from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Unit
+from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
 from dispatch.numbers import MAX_INT, MIN_INT, signed_number
 from dispatch.staff_view import visible_ticket
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
@@ -32,7 +32,13 @@ ACTION_ALIASES = {"extend": "request_extension", "override-request": "request_ov
 # the reason or the note, whichever the action needs.
 FIELD_ALIASES = {"unit": ("unit_code",), "days": ("working_days",), "reply": ("text",),
                  "reason": ("text",), "note": ("text",), "progress": ("text",)}
-MAX_DAYS = 60
+# The page's text box, which the staff API takes for 办理进展 only: elsewhere it documents one
+# name per field ("reply", "reason", "note"), and a "text" beside it is refused, not read.
+PAGE_TEXT = "text"
+
+
+class DocumentedParams(dict[str, Any]):
+    """A staff API body: the documented field names only, never the page's "text" for another."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,17 @@ class ActionContext:
 
 
 Params = Mapping[str, Any]
-Handler = Callable[[Session, Actor, Ticket, Params, ActionContext], None]
+# A handler returns the actor's own part when the action was on it (a co-handling unit's or a
+# sub-unit's accept, return or part reply), else None: the ticket stays with the lead then.
+Handler = Callable[[Session, Actor, Ticket, Params, ActionContext], Transfer | None]
+
+
+@dataclass(frozen=True)
+class Done:
+    """What an action did: the ticket as it now is, and the part acted on, if it was a part."""
+
+    ticket: Ticket
+    part: Transfer | None = None
 
 
 def canonical(action: str) -> str:
@@ -61,6 +77,13 @@ def canonical(action: str) -> str:
 def perform(session: Session, actor: Actor, ticket_number: str, action: str, params: Params,
             context: ActionContext = ActionContext()) -> Ticket:
     """Do `action` on the ticket as `actor`; returns the ticket as it now is (flushed)."""
+    return perform_action(session, actor, ticket_number, action, params, context).ticket
+
+
+def perform_action(session: Session, actor: Actor, ticket_number: str, action: str, params: Params,
+                   context: ActionContext = ActionContext()) -> Done:
+    """perform(), also saying which part the action was on (the staff API answers with it).
+    The staff API passes its body as DocumentedParams."""
     handler = HANDLERS.get(canonical(action))
     if handler is None:
         raise NotFound(Reason.NO_SUCH_ACTION, action=action)
@@ -69,15 +92,19 @@ def perform(session: Session, actor: Actor, ticket_number: str, action: str, par
     # (resolve, transfer with learn_from) would otherwise see their own write as someone
     # else's. Concurrent writers are still caught by the version column at flush.
     lifecycle.check_version(ticket, optional_int(params, "expected_version"))
-    handler(session, actor, ticket, params, context)
+    part = handler(session, actor, ticket, params, context)
     session.flush()
-    return ticket
+    return Done(ticket, part)
 
 
 # -- parsing ---------------------------------------------------------------------------------
 
 def _raw(params: Params, name: str) -> Any:
-    for key in (name, *FIELD_ALIASES.get(name, ())):
+    aliases = FIELD_ALIASES.get(name, ())
+    if isinstance(params, DocumentedParams) and PAGE_TEXT in aliases and name != "progress" \
+            and params.get(PAGE_TEXT) not in (None, ""):
+        raise InvalidInput(PAGE_TEXT, Reason.TEXT_NOT_TAKEN, use=name)
+    for key in (name, *aliases):
         value = params.get(key)
         if value is not None and value != "":
             return value
@@ -135,10 +162,10 @@ def boolean(params: Params, name: str, *, default: bool | None = None) -> bool:
     raise InvalidInput(name, Reason.NOT_BOOLEAN)
 
 
-def _days(params: Params) -> int:
-    days = optional_int(params, "days", low=1, high=MAX_DAYS)
+def _days(params: Params, most: int) -> int:
+    days = optional_int(params, "days", low=1, high=most)
     if days is None:
-        raise InvalidInput("days", Reason.OUT_OF_RANGE, low=1, high=MAX_DAYS)
+        raise InvalidInput("days", Reason.OUT_OF_RANGE, low=1, high=most)
     return days
 
 
@@ -244,22 +271,31 @@ def _answer(session: Session, actor: Actor, ticket: Ticket, params: Params, cont
     lifecycle.answer(session, ticket, actor, required_text(params, "reply"), now=context.now)
 
 
-def _accept(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+def _part_of(session: Session, event: TicketEvent) -> Transfer:
+    """The part a part's step (its event names it) was on."""
+    return session.get_one(Transfer, (event.data or {})["part"])
+
+
+def _accept(session: Session, actor: Actor, ticket: Ticket, params: Params,
+            context: ActionContext) -> Transfer | None:
     if _has_part(session, actor, ticket):
-        co_handling.accept_part(session, ticket, actor, now=context.now)
-    else:
-        lifecycle.accept(session, ticket, actor, now=context.now)
+        return _part_of(session, co_handling.accept_part(session, ticket, actor, now=context.now))
+    lifecycle.accept(session, ticket, actor, now=context.now)
+    return None
 
 
-def _return(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+def _return(session: Session, actor: Actor, ticket: Ticket, params: Params,
+            context: ActionContext) -> Transfer | None:
     if _has_part(session, actor, ticket):
-        co_handling.return_part(session, ticket, actor, required_text(params, "reason"), now=context.now)
-    else:
-        lifecycle.return_ticket(session, ticket, actor, required_text(params, "reason"), now=context.now)
+        return _part_of(session, co_handling.return_part(session, ticket, actor, required_text(params, "reason"),
+                                                         now=context.now))
+    lifecycle.return_ticket(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    return None
 
 
-def _part_reply(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    co_handling.reply_part(session, ticket, actor, required_text(params, "reply"), now=context.now)
+def _part_reply(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> Transfer:
+    return _part_of(session, co_handling.reply_part(session, ticket, actor, required_text(params, "reply"),
+                                                    now=context.now))
 
 
 def _forward(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
@@ -293,9 +329,9 @@ def _refuse_override(session: Session, actor: Actor, ticket: Ticket, params: Par
 
 def _request_extension(session: Session, actor: Actor, ticket: Ticket, params: Params,
                        context: ActionContext) -> None:
-    days = _days(params)
-    lifecycle.request_extension(session, ticket, actor, days, required_text(params, "reason"),
-                                now=context.now)
+    most = context.deadlines.extension_max_working_days
+    lifecycle.request_extension(session, ticket, actor, _days(params, most), required_text(params, "reason"),
+                                now=context.now, max_days=most)
 
 
 def _decide_extension(session: Session, actor: Actor, ticket: Ticket, params: Params,

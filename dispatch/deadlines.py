@@ -26,6 +26,7 @@ DEFAULT_WORKING_DAYS: dict[str, dict[str, int]] = {
     RequestType.SUGGESTION.value: {"normal": 15, "urgent": 5},
     RequestType.PRAISE.value: {"normal": 5, "urgent": 5},
 }
+DEFAULT_EXTENSION_MAX_WORKING_DAYS = 15
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class DeadlinePolicy:
     # A dispatch after an upheld 改派申请 gives the new unit a handling time of its own
     # (HOTLINE_REDISPATCH_RESTARTS_DEADLINE; dispatch/deadline_classes.on_redispatch).
     redispatch_restarts: bool = True
+    # The most working days one 延期申请 may ask for (HOTLINE_EXTENSION_MAX_WORKING_DAYS): 12345
+    # rules commonly allow a unit up to 15 working days more; a longer need is asked for again.
+    extension_max_working_days: int = DEFAULT_EXTENSION_MAX_WORKING_DAYS
 
     def days_for(self, request_type: RequestType, urgency: Urgency) -> int:
         return self.working_days[request_type.value][urgency.value]

@@ -17,7 +17,7 @@ from dispatch import audit, deadline_classes, parts
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import CHINA, local_date, utcnow
 from dispatch.catalogue_file import DeadlineClass
-from dispatch.deadlines import DeadlinePolicy
+from dispatch.deadlines import DEFAULT_EXTENSION_MAX_WORKING_DAYS, DeadlinePolicy
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Reason
 from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
 from dispatch import routing_feedback
@@ -440,14 +440,15 @@ def merge(session: Session, ticket: Ticket, into: Ticket, actor: Actor, *,
 
 
 def request_extension(session: Session, ticket: Ticket, actor: Actor, working_days: int,
-                      reason: str, *, now: dt.datetime | None = None) -> ExtensionRequest:
-    """延期: the unit asks for more time; a supervisor decides."""
+                      reason: str, *, now: dt.datetime | None = None,
+                      max_days: int = DEFAULT_EXTENSION_MAX_WORKING_DAYS) -> ExtensionRequest:
+    """延期: the unit asks for at most `max_days` working days more; a supervisor decides."""
     require_unit(actor, ticket.unit_id, "request an extension for this ticket")
     lock(ticket)  # a double click: the second request waits, then sees the first
     if State(ticket.state) not in EXTENDABLE_STATES:
         raise IllegalTransition(ticket.state, "request_extension", ticket.number)
-    if not 1 <= working_days <= 60:
-        raise InvalidInput("working_days", Reason.OUT_OF_RANGE, low=1, high=60)
+    if not 1 <= working_days <= max_days:
+        raise InvalidInput("working_days", Reason.OUT_OF_RANGE, low=1, high=max_days)
     reason = required_text("reason", reason)
     # Another unit's request, left behind when the ticket moved on, does not hold this one up.
     pending = session.scalar(select(ExtensionRequest.id).where(

@@ -148,6 +148,13 @@ def part_status(outcome: str, replied: bool, waived: bool) -> str:
     return outcome
 
 
+def part_view(session: Session, part: Transfer) -> PartView:
+    """One part as part_views shows it (the staff API answers a part's step with it)."""
+    unit = session.get_one(Unit, part.unit_id)
+    return PartView(unit.code, unit.name, part.role, status_of(part), part.part_reply, part.return_reason,
+                    part.transferred_at, part.resolved_at, part.resolved_on_time)
+
+
 def part_views(session: Session, ticket: Ticket, role: TransferRole | None = None) -> list[PartView]:
     """The parts of the ticket's current lead transfer, in the order they were given."""
     parts = parts_of(session, lead_transfer(session, ticket), role)

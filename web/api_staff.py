@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dispatch import actions, notices, queries
+from dispatch import actions, notices, parts, queries
 from dispatch.errors import Reason
 from dispatch.models import Ticket, Unit
 from dispatch.numbers import whole_number
@@ -24,6 +24,7 @@ from web.api import MAX_JSON_BYTES, parse_json_object
 from web.api_auth import bearer_only
 from web.auth import StaffIdentity
 from web.body_limit import read_body
+from web.pages.labels import PART_STATUS_ZH
 from web.errors import BadRequest
 from web.services import Services
 
@@ -124,14 +125,21 @@ async def take_action(request: Request) -> Response:
     services = _services(request)
     number, action = request.path_params["number"], request.path_params.get("action", "refuse_override")
     raw = await read_body(request, MAX_JSON_BYTES)
-    params = parse_json_object(raw) if raw else {}
+    params = actions.DocumentedParams(parse_json_object(raw) if raw else {})
     context = services.action_context()
 
     def work(session: Session) -> dict[str, Any]:
-        ticket: Ticket = actions.perform(session, user.actor, number, action, params, context)
+        done = actions.perform_action(session, user.actor, number, action, params, context)
+        ticket: Ticket = done.ticket
         unit = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+        # A co-handling unit's (or a sub-unit's) step is on its part: the answer says what became
+        # of the part beside the ticket, which stays with the lead in the state it was.
+        part = None
+        if done.part is not None:
+            view = parts.part_view(session, done.part).as_dict()
+            part = {**view, "status_label": PART_STATUS_ZH[view["status"]]}
         return {"number": ticket.number, "state": ticket.state, "state_label": LABELS_ZH[ticket.state],
-                "version": ticket.version, "unit_code": unit.code if unit else None}
+                "version": ticket.version, "unit_code": unit.code if unit else None, "part": part}
 
     result = await services.run(work)
     request.app.state.site.changed()

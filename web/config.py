@@ -51,6 +51,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_REDISPATCH_RESTARTS_DEADLINE", "yes", "a ticket dispatched again after an upheld "
                 "改派申请 gets a new handling time counted from that dispatch, on the working-day calendar "
                 "(yes/no); no: it keeps the deadline it had, counted from receipt"),
+    SettingSpec("HOTLINE_EXTENSION_MAX_WORKING_DAYS", "15", "the most working days one 延期申请 may ask "
+                "for (the ticket page and the staff API refuse more); a unit needing longer asks again once "
+                "the first is decided"),
     SettingSpec("HOTLINE_MAX_BODY_CHARS", "5000", "longest accepted request text, in characters"),
     SettingSpec("HOTLINE_REPEAT_WINDOW_HOURS", "24", "the same contact repeating the same request "
                 "within this many hours is linked to the open ticket"),
@@ -251,6 +254,7 @@ class Settings:
     city_file: Path | None = None
     deadlines_file: Path | None = None
     redispatch_restarts_deadline: bool = True
+    extension_max_working_days: int = 15
     max_body_chars: int = 5000
     repeat_window_hours: float = 24.0
     model_dir: Path = Path("models")
@@ -341,6 +345,7 @@ class Settings:
             deadlines_file=Path(deadlines) if deadlines else None,
             redispatch_restarts_deadline=_yes(get("HOTLINE_REDISPATCH_RESTARTS_DEADLINE"),
                                               "HOTLINE_REDISPATCH_RESTARTS_DEADLINE"),
+            extension_max_working_days=int(number("HOTLINE_EXTENSION_MAX_WORKING_DAYS", int)),
             max_body_chars=int(number("HOTLINE_MAX_BODY_CHARS", int)),
             repeat_window_hours=float(number("HOTLINE_REPEAT_WINDOW_HOURS", float)),
             model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),

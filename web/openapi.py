@@ -54,7 +54,9 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                                               "answer from: the reply cites it (then reply is optional)"}}, ()),
     "accept": ({}, ()),
     "return": ({"reason": TEXT}, ("reason",)),
-    "request_extension": ({"days": {**INT, "minimum": 1, "maximum": 60}, "reason": TEXT}, ("days", "reason")),
+    "request_extension": ({"days": {**INT, "minimum": 1, "description": "working days asked for, at most "
+                                    "HOTLINE_EXTENSION_MAX_WORKING_DAYS (15 by default)"},
+                           "reason": TEXT}, ("days", "reason")),
     "decide_extension": ({"approve": BOOL, "reason": TEXT}, ("approve",)),
     "resolve": ({"reply": TEXT}, ("reply",)),
     "escalate": ({"note": TEXT, "again": BOOL}, ("note",)),
@@ -78,6 +80,12 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                                                "no state change"},
                   "public": {**BOOL, "description": "also shown to the citizen on /status (masked)"}}, ("text",)),
 }
+
+# One 协办 or 转派 part, as a ticket's `parts` lists it and an action on the part answers it.
+PART: dict[str, Any] = {
+    "unit_code": TEXT, "unit": TEXT, "role": {"type": "string", "enum": ["co", "forward"]},
+    "status": {"type": "string", "enum": ["pending", "accepted", "returned", "replied", "waived", "withdrawn"]},
+    "reply": TEXT, "return_reason": TEXT, "transferred_at": WHEN, "replied_at": WHEN, "on_time": BOOL}
 
 SCHEMAS: dict[str, Any] = {
     "Error": _object({"error": TEXT, "message": {**TEXT, "description": "中文说明"},
@@ -137,19 +145,21 @@ SCHEMAS: dict[str, Any] = {
         "raised_by": {**INT, "description": "多人反映: 1 + duplicates merged into it"},
         "duplicates": {"type": "array", "items": TEXT}, "merged_into": TEXT, "handover_to": TEXT,
         "rating": TEXT, "rating_channel": TEXT, "follow_up_attempts": INT, "close_reason": TEXT,
-        "parts": {"type": "array", "description": "协办 and 转派 parts of the current transfer", "items": _object({
-            "unit_code": TEXT, "unit": TEXT, "role": {"type": "string", "enum": ["co", "forward"]},
-            "status": {"type": "string", "enum": ["pending", "accepted", "returned", "replied", "waived",
-                                                  "withdrawn"]},
-            "reply": TEXT, "return_reason": TEXT, "transferred_at": WHEN, "replied_at": WHEN,
-            "on_time": BOOL})},
+        "parts": {"type": "array", "description": "协办 and 转派 parts of the current transfer",
+                  "items": _object(PART)},
         "catalogue_entry": {**_object({"code": TEXT, "path": TEXT, "version": INT, "current": BOOL}),
                             "nullable": True,
                             "description": "the dispatch catalogue entry it was dispatched under, as it was then"}}),
     "Similar": _object({"number": TEXT, "similar": {"type": "array", "items": _object({
         "number": TEXT, "title": TEXT, "state": TEXT, "received_at": WHEN, "score": {"type": "number"},
         "text_score": {"type": "number"}, "same_place": BOOL, "same_category": BOOL})}}),
-    "ActionResult": _object({"number": TEXT, "state": TEXT, "state_label": TEXT, "version": INT, "unit_code": TEXT}),
+    "ActionResult": _object({
+        "number": TEXT, "state": {**TEXT, "description": "the ticket's state (a part's step leaves it as it was)"},
+        "state_label": TEXT, "version": INT, "unit_code": {**TEXT, "description": "the lead unit holding the ticket"},
+        "part": {**_object({**PART, "status_label": {**TEXT, "description": "the status in Chinese (已签收...)"}}),
+                 "nullable": True,
+                 "description": "a co-handling unit's or a sub-unit's accept, return or part_reply: its part as it "
+                                "now is; null for every other action"}}),
     "ActionBody": _object({"expected_version": {**INT, "description": "the version you saw; 409 if it changed"},
                            **{name: schema for body, _ in ACTION_BODIES.values() for name, schema in body.items()}}),
 }

@@ -84,7 +84,8 @@ class Services:
         rules = IntakeRules(max_body_chars=settings.max_body_chars,
                             repeat_window=dt.timedelta(hours=settings.repeat_window_hours),
                             policy=replace(load_policy(settings.deadlines_file),
-                                           redispatch_restarts=settings.redispatch_restarts_deadline))
+                                           redispatch_restarts=settings.redispatch_restarts_deadline,
+                                           extension_max_working_days=settings.extension_max_working_days))
         city = load_city(settings.city_file or DEMO_CITY)
         for level1, count in (city.catalogue.without_unit() if city.catalogue else {}).items():
             log.warning("catalogue entries without a unit: tickets under them wait for manual dispatch",

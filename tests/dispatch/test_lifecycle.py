@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import disputes, handover, lifecycle
+from dispatch import disputes, handover, lifecycle, queries
+from dispatch.actions import ActionContext, perform
 from dispatch.actors import Actor
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
@@ -243,6 +244,22 @@ def test_concurrent_double_transfer_one_wins_the_other_gets_a_conflict(
         assert ticket.transfer_count == 1
         assert session.scalar(select(func.count()).select_from(Transfer).where(Transfer.ticket_id == ticket.id)) == 1
         assert [a for a, _, _ in events_of(session, ticket)] == ["receive", "transfer"]
+
+
+def test_one_extension_asks_for_at_most_the_policys_working_days(
+        session: Session, units: City, operator: Actor) -> None:
+    ticket = new_ticket(session)
+    staff = bring_to(session, ticket, State.IN_PROGRESS, operator)
+    with pytest.raises(InvalidInput) as refused:   # 15 working days by default
+        lifecycle.request_extension(session, ticket, staff, 16, "需要协调多个部门")
+    assert (refused.value.field, refused.value.params) == ("working_days", {"low": 1, "high": 15})
+    # The ticket page and the staff API go through the actions, which read the city's ceiling.
+    longer = ActionContext(deadlines=DeadlinePolicy(extension_max_working_days=20))
+    with pytest.raises(InvalidInput) as refused:
+        perform(session, staff, ticket.number, "request_extension", {"days": 21, "reason": "需协调"}, longer)
+    assert refused.value.params == {"low": 1, "high": 20}
+    perform(session, staff, ticket.number, "request_extension", {"days": 20, "reason": "需协调"}, longer)
+    assert queries.pending_extension_of(session, ticket.id).working_days == 20  # type: ignore[union-attr]
 
 
 def test_extension_approved_moves_the_deadline_by_working_days(

@@ -262,10 +262,55 @@ def test_a_negative_number_of_days_is_out_of_range_not_a_non_integer(client: Tes
     for days in (-3, "-3", "-2147483649"):
         refused = housing.act(number, "request_extension", 422, days=days, reason="需协调")
         assert (refused["field"], refused["reason"]) == ("days", "out_of_range"), refused
-        assert "应在 1 到 60 之间" in refused["message"]
+        assert "应在 1 到 15 之间" in refused["message"]
     for days in ("2.5", "三", "-", "--3"):   # still not integers
         assert housing.act(number, "request_extension", 422, days=days, reason="需协调")["reason"] == "not_integer"
     housing.act(number, "request_extension", days="+3", reason="需协调")
+
+
+def test_resolve_takes_its_documented_reply_and_refuses_the_pages_text_field(client: TestClient,
+                                                                             staff: dict[str, Staff]) -> None:
+    """The ticket page's one text box is "text"; the API documents "reply" for resolve, and a
+    "text" is refused by name rather than taken as the reply (or dropped beside one)."""
+    number = file(client)
+    staff["op"].act(number, "transfer", unit="housing")
+    housing = staff["housing"]
+    housing.act(number, "accept")
+    for body in ({"text": "路灯已修复"}, {"reply": "路灯已修复", "text": "另一段"}):
+        refused = housing.act(number, "resolve", 422, **body)
+        assert (refused["error"], refused["reason"], refused["field"]) == ("invalid_input", "text_not_taken", "text")
+        assert "reply" in refused["message"] and "text" in refused["message"], refused
+    assert housing.get(f"/tickets/{number}").json()["state"] == "in_progress"
+    assert housing.act(number, "return", 422, text="不属于本单位")["reason"] == "text_not_taken"
+    done = housing.act(number, "resolve", reply="路灯已修复")
+    assert done["state"] == "resolved" and done["part"] is None
+
+
+def test_one_extension_request_asks_for_at_most_fifteen_working_days(client: TestClient,
+                                                                      staff: dict[str, Staff]) -> None:
+    number = file(client)
+    staff["op"].act(number, "transfer", unit="housing")
+    housing = staff["housing"]
+    housing.act(number, "accept")
+    refused = housing.act(number, "request_extension", 422, days=16, reason="需协调多个部门")
+    assert (refused["field"], refused["reason"]) == ("days", "out_of_range")
+    assert "应在 1 到 15 之间" in refused["message"]
+    assert housing.get(f"/tickets/{number}").json()["pending_extension"] is None
+    housing.act(number, "request_extension", days=15, reason="需协调多个部门")
+    assert housing.get(f"/tickets/{number}").json()["pending_extension"]["days"] == 15
+
+
+def test_the_extension_ceiling_is_a_setting(database_url: str, sessions: sessionmaker[Session]) -> None:
+    settings = Settings.from_env({"HOTLINE_DATABASE_URL": database_url, "HOTLINE_EXTENSION_MAX_WORKING_DAYS": "20"})
+    assert settings.extension_max_working_days == 20
+    assert Settings.from_env({"HOTLINE_DATABASE_URL": database_url}).extension_max_working_days == 15
+    with pytest.raises(ValueError, match="HOTLINE_EXTENSION_MAX_WORKING_DAYS"):
+        Settings.from_env({"HOTLINE_EXTENSION_MAX_WORKING_DAYS": "0"})
+    services = Services.build(Settings(database_url=database_url, extension_max_working_days=20))
+    try:
+        assert services.action_context().deadlines.extension_max_working_days == 20
+    finally:
+        services.close()
 
 
 def test_merge_tells_both_citizens(client: TestClient, services: Services, staff: dict[str, Staff]) -> None:

@@ -60,16 +60,29 @@ def test_a_co_handled_ticket_over_the_staff_api(client: TestClient, services: Se
     listed = client.get("/api/v1/staff/notices", headers=transport).json()["notices"]
     assert [(n["kind"], n["ticket"]) for n in listed] == [("co_handling", number)]
 
-    act(client, housing, number, "accept")
-    act(client, transport, number, "accept")
-    act(client, urban, number, "return", reason="井盖归燃气公司，不属城管")
+    assert act(client, housing, number, "accept")["part"] is None   # the lead's 签收 is of the ticket
+    # A co-handling unit's 签收 is of its part: the answer says what became of the part, beside
+    # the ticket, which stays with the lead in its own state.
+    taken = act(client, transport, number, "accept")
+    assert (taken["number"], taken["state"], taken["state_label"], taken["unit_code"]) == (
+        number, "in_progress", "在办", "housing")
+    part = taken["part"]
+    assert {k: part[k] for k in ("unit_code", "unit", "role", "status", "status_label", "reply")} == {
+        "unit_code": "transport", "unit": "济源示范区交通运输局", "role": "co", "status": "accepted",
+        "status_label": "已签收", "reply": None}
+    assert part == next(p for p in client.get(f"/api/v1/staff/tickets/{number}", headers=transport).json()["parts"]
+                        if p["unit_code"] == "transport") | {"status_label": "已签收"}
+    returned = act(client, urban, number, "return", reason="井盖归燃气公司，不属城管")
+    assert (returned["state"], returned["part"]["unit_code"], returned["part"]["status"],
+            returned["part"]["return_reason"]) == ("in_progress", "urban-management", "returned", "井盖归燃气公司，不属城管")
     # A unit without a part may not even see the ticket; the lead has no part to reply.
     act(client, hr, number, "part_reply", 404, reply="代答")
     refused = act(client, housing, number, "part_reply", 403, reply="代答")
     assert re.search(r"[\u4e00-\u9fff]", refused["message"])
     waiting = act(client, housing, number, "resolve", 409, reply="已恢复路面")
     assert "济源示范区交通运输局" in waiting["message"]
-    act(client, transport, number, "part_reply", reply="路面已于本周恢复，李四可到现场查看。")
+    replied = act(client, transport, number, "part_reply", reply="路面已于本周恢复，李四可到现场查看。")
+    assert (replied["part"]["status"], replied["part"]["status_label"]) == ("replied", "已答复")
     done = act(client, housing, number, "resolve", reply="管道和井盖已修好。")
     assert done["state"] == "resolved"
 

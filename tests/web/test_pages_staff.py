@@ -138,6 +138,17 @@ def test_an_empty_return_reason_is_explained_and_the_ticket_stays(client: TestCl
     assert wages.number in returned and "应由住建局处理" in returned
 
 
+def test_the_extension_form_asks_for_at_most_fifteen_working_days(client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    form = client.get(f"/tickets/{noise.number}").text.split('id="extend-form"')[1].split("</form>")[0]
+    assert 'name="working_days" type="number" min="1" max="15"' in form
+    refused = act(client, noise.number, "extend", working_days="16", text="需要协调夜间执法")
+    assert refused.status_code == 422 and "应在 1 到 15 之间" in refused.text  # type: ignore[attr-defined]
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ExtensionRequest)) == 0
+
+
 def test_an_extension_is_asked_by_the_unit_and_approved_by_a_supervisor(client: TestClient, services: Services) -> None:
     noise = ticket_titled(services, NOISE)
     login(client, "ecology")

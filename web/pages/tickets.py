@@ -169,6 +169,8 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
         news = co_handling.override_request_news(session, ticket)
         context["override_request"] = {"status": news[0], "event": news[1]} if news else None
         context["max_override_reason"] = co_handling.MAX_OVERRIDE_REASON_CHARS
+    if "request_extension" in actions:
+        context["max_extension_days"] = services.rules.policy.extension_max_working_days
     if "progress" in actions:
         # The 督办 a progress note would answer, shown above the form so the unit reads it first.
         unanswered = progress.unanswered_escalation(session, ticket)
