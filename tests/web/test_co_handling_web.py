@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+
+import httpx
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,8 +18,10 @@ from dispatch.demo import DEMO_PASSWORD
 from dispatch.models import StaffUser, Ticket
 from dispatch.staff import create_user
 from dispatch.vocabulary import Role
+from web.app import create_app
 from web.services import Services
 from tests.web.pages_support import csrf, login, token_in, version_in
+from tests.web.server import ServerThread
 
 
 def add_unit_staff(services: Services, username: str, unit_code: str) -> None:
@@ -395,3 +400,39 @@ def test_the_lead_asks_to_resolve_first_and_the_supervisor_decides(client: TestC
     dashboard = client.get("/supervisor").text
     assert number not in dashboard[dashboard.index('id="table-override_requests"'):].split("</section>")[0]
     assert act(client, housing, number, "resolve", reply="路面已恢复。")["state"] == "resolved"
+
+
+def test_two_requests_to_resolve_first_sent_at_once_one_is_filed_the_other_is_409(
+        client: TestClient, services: Services) -> None:
+    """Two of the lead unit's staff press 申请先行办结 at the same moment, over a real server on
+    loopback: the ticket's row lock lets one in, the other waits and is told one is already
+    waiting (PostgreSQL); SQLite's single writer orders them the same way."""
+    add_unit_staff(services, "transport", "transport")
+    add_unit_staff(services, "housing2", "housing")
+    op, housing, housing2 = (bearer(services, u) for u in ("operator", "housing", "housing2"))
+    bodies = ("李四反映：人民路燃气施工后路面没有恢复。", "学府街雨水井盖破损，夜里有行人踩空。",
+              "幸福小区门前道路开挖两周无人回填，车辆无法通行。")
+    for body in bodies[:3 if services.engine.dialect.name == "postgresql" else 1]:
+        number, _ = file(client, body)
+        act(client, op, number, "transfer", unit="housing", co_units=["transport"])
+        act(client, housing, number, "accept")
+        with ServerThread(create_app(services.settings, services)) as server:
+            barrier, answers = threading.Barrier(2), []
+
+            def ask(headers: dict[str, str], reason: str) -> None:
+                with httpx.Client(base_url=server.url, timeout=30) as http:
+                    barrier.wait(timeout=10)
+                    answers.append(http.post(f"/api/v1/staff/tickets/{number}/request_override",
+                                             json={"reason": reason}, headers=headers))
+
+            threads = [threading.Thread(target=ask, args=(h, r))
+                       for h, r in ((housing, "交通局三天未答复"), (housing2, "路面已由我局修好"))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+        assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+        refused = next(a for a in answers if a.status_code == 409).json()
+        assert refused["error"] == "conflict" and re.search(r"[\u4e00-\u9fff]", refused["message"])
+        events = client.get(f"/api/v1/staff/tickets/{number}", headers=housing).json()["events"]
+        assert [e["action"] for e in events].count("request_override") == 1
