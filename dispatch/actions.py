@@ -32,15 +32,6 @@ ACTION_ALIASES = {"extend": "request_extension", "override-request": "request_ov
 # the reason or the note, whichever the action needs.
 FIELD_ALIASES = {"unit": ("unit_code",), "days": ("working_days",), "reply": ("text",),
                  "reason": ("text",), "note": ("text",), "progress": ("text",)}
-# The page's text box, which the staff API takes for 办理进展 only: elsewhere it documents one
-# name per field ("reply", "reason", "note"), and a "text" beside it is refused, not read.
-PAGE_TEXT = "text"
-
-
-class DocumentedParams(dict[str, Any]):
-    """A staff API body: the documented field names only, never the page's "text" for another."""
-
-
 @dataclass(frozen=True)
 class ActionContext:
     """What the actions need from the running app besides the database."""
@@ -82,8 +73,7 @@ def perform(session: Session, actor: Actor, ticket_number: str, action: str, par
 
 def perform_action(session: Session, actor: Actor, ticket_number: str, action: str, params: Params,
                    context: ActionContext = ActionContext()) -> Done:
-    """perform(), also saying which part the action was on (the staff API answers with it).
-    The staff API passes its body as DocumentedParams."""
+    """perform(), also saying which part the action was on (the staff API answers with it)."""
     handler = HANDLERS.get(canonical(action))
     if handler is None:
         raise NotFound(Reason.NO_SUCH_ACTION, action=action)
@@ -100,11 +90,7 @@ def perform_action(session: Session, actor: Actor, ticket_number: str, action: s
 # -- parsing ---------------------------------------------------------------------------------
 
 def _raw(params: Params, name: str) -> Any:
-    aliases = FIELD_ALIASES.get(name, ())
-    if isinstance(params, DocumentedParams) and PAGE_TEXT in aliases and name != "progress" \
-            and params.get(PAGE_TEXT) not in (None, ""):
-        raise InvalidInput(PAGE_TEXT, Reason.TEXT_NOT_TAKEN, use=name)
-    for key in (name, *aliases):
+    for key in (name, *FIELD_ALIASES.get(name, ())):
         value = params.get(key)
         if value is not None and value != "":
             return value

@@ -20,7 +20,6 @@ class Reason(enum.StrEnum):
     REQUIRED = "required"
     TOO_LONG = "too_long"                      # limit
     NOT_TEXT = "not_text"
-    TEXT_NOT_TAKEN = "text_not_taken"          # use: the staff API's field for what "text" held
     NOT_INTEGER = "not_integer"
     NOT_BOOLEAN = "not_boolean"
     NOT_POSITIVE = "not_positive"

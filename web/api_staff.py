@@ -125,7 +125,7 @@ async def take_action(request: Request) -> Response:
     services = _services(request)
     number, action = request.path_params["number"], request.path_params.get("action", "refuse_override")
     raw = await read_body(request, MAX_JSON_BYTES)
-    params = actions.DocumentedParams(parse_json_object(raw) if raw else {})
+    params = parse_json_object(raw) if raw else {}
     context = services.action_context()
 
     def work(session: Session) -> dict[str, Any]:

@@ -44,7 +44,6 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.REQUIRED: "请填写{field}。",
     Reason.TOO_LONG: "{field}不能超过 {limit} 个字。",
     Reason.NOT_TEXT: "{field}应为文字。",
-    Reason.TEXT_NOT_TAKEN: "接口不接受 text 字段（它只用于办理进展 progress），请把内容放在 {use} 字段。",
     Reason.NOT_INTEGER: "{field}应为整数。",
     Reason.NOT_BOOLEAN: "{field}应为 true 或 false。",
     Reason.NOT_POSITIVE: "{field}应为正数。",
