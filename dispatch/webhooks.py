@@ -34,6 +34,7 @@ from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, Reason
 from dispatch.masking import mask_phone, mask_text
 from dispatch.models import Notice, Ticket, TicketEvent, Unit, UnitWebhook, WebhookDelivery
+from dispatch.notices import NoticeKind
 from dispatch.outbox import RetryPolicy
 from dispatch.staff_activity import ActivityKind, record
 from dispatch.staff_view import HIDDEN
@@ -52,6 +53,8 @@ MAX_URL = 500
 EVENT_TYPES = {"transfer": "ticket.transferred", "reopen": "ticket.reopened"}
 NOTICE_TYPES = {"escalation": "ticket.escalated", "near_due": "notice.near_due", "overdue": "notice.overdue",
                 "digest": "notice.digest"}
+# The key every 超期 notice is told under (dispatch/chasing.py: kind, ticket, deadline).
+OVERDUE_KEY = f"{NoticeKind.OVERDUE.value}:"
 _ENQUEUED = "webhooks_enqueued"
 _INSTALLED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
 
@@ -180,10 +183,20 @@ def on_flush(session: Session, _context: Any, _instances: Any) -> None:
             unit_id = obj.unit_id or (ticket.unit_id if ticket else None)
             if ticket is not None and unit_id is not None:
                 _enqueue(session, unit_id, EVENT_TYPES[obj.action], ticket, note=obj.note, at=obj.at)
-        elif isinstance(obj, Notice) and obj.kind in NOTICE_TYPES:
+        elif isinstance(obj, Notice) and notice_type(obj) is not None:
             ticket = session.get(Ticket, obj.ticket_id) if obj.ticket_id else None
-            _enqueue(session, obj.unit_id, NOTICE_TYPES[obj.kind], ticket, note=obj.text, at=obj.created_at,
+            _enqueue(session, obj.unit_id, notice_type(obj), ticket, note=obj.text, at=obj.created_at,
                      notice_kind=obj.kind)
+
+
+def notice_type(notice: Notice) -> str | None:
+    """The event a notice goes out as: its kind's, but a notice told under a 超期 key is the
+    ticket going overdue, whatever it says: a ticket first found overdue when a 督办 step is
+    already due hears one notice, that step's 督办 (chasing.mark_overdue), and a unit's system
+    must still hear it went overdue, as notice.overdue, not as a supervisor's ticket.escalated."""
+    if notice.key.startswith(OVERDUE_KEY):
+        return NOTICE_TYPES[NoticeKind.OVERDUE.value]
+    return NOTICE_TYPES.get(notice.kind)
 
 
 def _enqueue(session: Session, unit_id: int, event_type: str, ticket: Ticket | None, *, note: str | None,

@@ -25,10 +25,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from dispatch import api_tokens, lifecycle, notices, webhooks
+from dispatch import api_tokens, chasing, lifecycle, notices, webhooks
 from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeRules, intake
-from dispatch.models import StaffUser, Ticket, UnitWebhook, WebhookDelivery
+from dispatch.models import Notice, StaffUser, Ticket, UnitWebhook, WebhookDelivery
 from dispatch.outbox import RetryPolicy
 from dispatch.staff_view import staff_view
 from dispatch.units import City, unit_by_code
@@ -289,6 +289,24 @@ def test_escalation_reopen_and_notices_reach_the_unit_and_other_units_hear_nothi
         sender.close()
     escalated = receiver.events()[1]
     assert escalated["notice"] == {"kind": "escalation", "text": f"工单{ticket.number}被督办：三天未受理"}
+
+
+def test_a_ticket_first_found_overdue_at_a_step_reaches_the_units_system_as_overdue(
+        hooked: sessionmaker[Session], receiver: Receiver) -> None:
+    """The scheduler was down past the first 督办 step: the unit hears one notice saying both,
+    and its system hears what happened first, the ticket going overdue (notice.overdue), not
+    a supervisor's ticket.escalated."""
+    with hooked.begin() as session:
+        webhooks.register(session, ADMIN, unit_by_code(session, "qinyuan"), receiver.url)
+        ticket = new_ticket(session)
+        lifecycle.transfer(session, ticket, unit_by_code(session, "qinyuan"), Actor.system("op"))
+        assert ticket.deadline is not None
+        policy = chasing.ChasePolicy()
+        step_one = policy.calendar.add_working_days(ticket.deadline, 2) + dt.timedelta(minutes=1)
+        assert chasing.mark_overdue(session, step_one, policy) == [ticket.number]
+        [told] = session.scalars(select(Notice).where(Notice.ticket_id == ticket.id)).all()
+        assert told.kind == "escalation"   # the inbox shows the 督办 it also is
+    assert [d.event_type for d in deliveries(hooked)] == ["ticket.transferred", "notice.overdue"]
 
 
 def test_reopening_tells_the_unit(hooked: sessionmaker[Session], receiver: Receiver) -> None:
