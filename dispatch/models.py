@@ -297,7 +297,7 @@ class Transfer(Base):
     __table_args__ = (Index("ix_transfers_unit_id_transferred_at", "unit_id", "transferred_at"),
                       # The month's transfers per unit (dispatch/assessment.py: 响应率).
                       Index("ix_transfers_received_day_unit_id", "received_day", "unit_id"),
-                      # The parts a unit owes (协办, 转派), without its every lead transfer.
+                      # The parts a unit owes (协办, 二次派单), without its every lead transfer.
                       Index("ix_transfers_unit_id_role_outcome", "unit_id", "role", "outcome"),
                       # Every part still owed, for the chasing passes (migration 0034).
                       Index("ix_transfers_owed", "unit_id", "ticket_id",

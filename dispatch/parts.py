@@ -36,7 +36,7 @@ def owed(transfers: Any) -> Any:
 def left_unit(tickets: Any, unit_id: Any) -> Any:
     """As SQL, of a tickets table (or alias) and a unit (a value or a column): the unit neither
     holds the ticket (transferred elsewhere, returned, taken back by 改派) nor owes a part of it
-    (its 协办 or 转派 part answered, or withdrawn). The one definition of "left the unit": its
+    (its 协办 or 二次派单 part answered, or withdrawn). The one definition of "left the unit": its
     notices are done with, and its staff see the ticket as it was when it left."""
     part = Transfer.__table__.alias("part")
     return and_(tickets.c.unit_id.is_distinct_from(unit_id),

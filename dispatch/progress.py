@@ -1,4 +1,4 @@
-"""办理进展: a unit holding a ticket, or owing a part of it (协办, 转派), says how far it got
+"""办理进展: a unit holding a ticket, or owing a part of it (协办, 二次派单), says how far it got
 without changing anything else: the answer to a 督办 that asks for a plan, short of
 resolving. An event in the ticket's log (staff see it; the citizen only when the unit made
 it public), marked as answering the last 督办 when none answered it yet. Nothing here commits."""

@@ -87,7 +87,7 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         "deadline_class": ticket.deadline_class,
         # Another unit's answer, once the ticket left: the unit's own stays in its steps.
         "reply": shown_reply(ticket.reply) if ticket.reply and not left else None,
-        # 协办 and 转派 parts of the current transfer: the lead follows their progress here.
+        # 协办 and 二次派单 parts of the current transfer: the lead follows their progress here.
         "parts": part_views,
         "events": [_event(e, staff_names, unit_names, names if hide_identity else None, after_left=i >= since_left,
                           without_note=_not_theirs(actor, e))

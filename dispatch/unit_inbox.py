@@ -1,5 +1,5 @@
 """The unit inbox a page at a time, soonest deadline first: the unit's own open tickets and
-those it owes a part of (协办, 转派), with counts that stop at COUNT_LIMIT: a bureau of a big
+those it owes a part of (协办, 二次派单), with counts that stop at COUNT_LIMIT: a bureau of a big
 city has tens of thousands of open tickets, and sorting or counting all of them on every
 visit cost more than the rest of the page.
 

@@ -238,7 +238,7 @@ OVERRIDE_REFUSED_ZH = "工单{number}的先行办结申请未同意，请等待�
 # to the lead and to a unit with a part still owing its answer. {part} is empty for the lead,
 # PART_ZH for a part: its role after the ticket's number.
 PART_ZH = "（{role}）"
-PART_ROLES_ZH = {TransferRole.CO.value: "协办", TransferRole.FORWARD.value: "转派"}
+PART_ROLES_ZH = {TransferRole.CO.value: "协办", TransferRole.FORWARD.value: "二次派单"}
 NEAR_DUE_ZH = "临期预警：工单{number}{part}「{title}」将于{deadline}到期，请及时办理。"
 OVERDUE_ZH = "超期：工单{number}「{title}」已于{deadline}超过办理时限，请尽快办结。"
 PART_OVERDUE_ZH = "超期：工单{number}{part}「{title}」已于{deadline}超过办理时限，请尽快答复主办单位。"
@@ -267,7 +267,7 @@ def digest_text(due: int, hours: int, shown: list[str], overdue: int, *, warned:
 # 协办 and 二次派单 (dispatch/co_handling.py, dispatch/forwarding.py): the part's unit is asked,
 # and the lead hears what became of a part (PART_NEWS_ZH with PART_REPLIED_ZH or PART_RETURNED_ZH).
 CO_HANDLING_ZH = "工单{number}请贵单位协办：{title}"
-FORWARDED_ZH = "{parent}转派工单{number}：{title}"
+FORWARDED_ZH = "{parent}将工单{number}二次派单给贵单位：{title}"
 PART_NEWS_ZH = "工单{number}：{unit}{news}"
 PART_REPLIED_ZH = "已答复"
 PART_RETURNED_ZH = "退回：{reason}"
@@ -280,7 +280,7 @@ TRANSFERRED_ZH = "新转办工单{number}：{title}"
 REOPENED_ZH = "工单{number}市民不满意，已重办，请重新签收办理：{title}"
 REOPENED_BY_DISPATCH_ZH = "工单{number}已重办，请重新签收办理：{title}"
 # The parent resolved a ticket its sub-unit had not answered yet: the part is taken back.
-FORWARD_WITHDRAWN_ZH = "{parent}已办结工单{number}，转派给贵单位的部分已收回，无需继续办理。"
+FORWARD_WITHDRAWN_ZH = "{parent}已办结工单{number}，二次派单给贵单位的部分已收回，无需继续办理。"
 
 # The demo's history (dispatch/demo_calls.py): a missed call whose citizen got through on their
 # own later, its callback closed with this note.

@@ -61,7 +61,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.BAD_UNIT_LIST: "{field}应为单位代码的列表。",
     Reason.CO_UNIT_IS_LEAD: "「{unit}」已是主办单位，不能同时作为协办单位。",
     Reason.CO_UNIT_REPEATED: "协办单位「{unit}」重复了。",
-    Reason.NOT_A_SUB_UNIT: "「{unit}」不是「{parent}」的下级单位，只能转派给本单位的下级单位。",
+    Reason.NOT_A_SUB_UNIT: "「{unit}」不是「{parent}」的下级单位，只能二次派单给本单位的下级单位。",
     Reason.UNIT_REQUIRED: "请选择{what}。",
     Reason.UNKNOWN_TICKET: "没有工单「{number}」。",
     Reason.MERGE_INTO_ITSELF: "工单不能合并到它自己。",
@@ -199,7 +199,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.ROLE_NOT_ALLOWED: "您的角色无权执行此操作。",
     Reason.NOT_YOUR_UNIT: "该工单不在您的单位办理，您无权执行此操作。",
     Reason.NOT_YOUR_ARTICLE: "这篇知识库文章属于其他单位，只有该单位或督办员可以修改。",
-    Reason.NO_PART_OF_YOURS: "您的单位在工单「{number}」中没有待办的协办或转派任务。",
+    Reason.NO_PART_OF_YOURS: "您的单位在工单「{number}」中没有待办的协办或二次派单任务。",
     Reason.ADMIN_ONLY: "只有管理员可以管理账号和单位。",
     Reason.CHANGED_BY_OTHERS: _STALE,
     Reason.NO_PENDING_EXTENSION: "工单「{number}」没有待审批的延期申请。",
@@ -217,7 +217,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.NO_PARTS_WAITING: "工单「{number}」没有等待答复的协办单位。",
     Reason.OVERRIDE_REQUEST_WAITING: "工单「{number}」已有一条先行办结申请在等待督办人员决定。",
     Reason.NO_OVERRIDE_REQUEST: "工单「{number}」没有等待决定的先行办结申请。",
-    Reason.FORWARD_OPEN: "工单「{number}」已转派给「{unit}」，请等其答复或退回后再转派。",
+    Reason.FORWARD_OPEN: "工单「{number}」已二次派单给「{unit}」，请等其答复或退回后再二次派单。",
     Reason.TOKEN_MISSING: "需要登录：请在请求头中提供 Authorization: Bearer <令牌>。",
     Reason.TOKEN_INVALID: "令牌无效、已过期或已被撤销，请重新获取令牌。",
     Reason.BAD_CREDENTIALS: "用户名或密码错误。",
@@ -357,7 +357,7 @@ class _Data(dict):  # type: ignore[type-arg]
 
 
 # What a form that names no unit asks for (Reason.UNIT_REQUIRED's `what`).
-UNIT_WANTED_ZH = {"unit": "承办单位（单位代码）", "sub_unit": "要转派的下级单位"}
+UNIT_WANTED_ZH = {"unit": "承办单位（单位代码）", "sub_unit": "二次派单的下级单位"}
 
 
 def _shown(key: str, value: Any) -> str:

@@ -145,7 +145,7 @@ SCHEMAS: dict[str, Any] = {
         "raised_by": {**INT, "description": "多人反映: 1 + duplicates merged into it"},
         "duplicates": {"type": "array", "items": TEXT}, "merged_into": TEXT, "handover_to": TEXT,
         "rating": TEXT, "rating_channel": TEXT, "follow_up_attempts": INT, "close_reason": TEXT,
-        "parts": {"type": "array", "description": "协办 and 转派 parts of the current transfer",
+        "parts": {"type": "array", "description": "协办 and 二次派单 parts of the current transfer",
                   "items": _object(PART)},
         "catalogue_entry": {**_object({"code": TEXT, "path": TEXT, "version": INT, "current": BOOL}),
                             "nullable": True,

@@ -165,7 +165,7 @@ def test_the_pages_transfer_with_co_units_and_the_co_unit_replies_from_its_inbox
         "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)),
         "unit_code": "gas"}).status_code == 303
     inbox = client.get("/unit")
-    assert "已转派 济源市燃气公司" in inbox.text
+    assert "已二次派单 济源市燃气公司" in inbox.text
     with services.sessions() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket is not None and ticket.state == "in_progress"
@@ -220,7 +220,7 @@ def test_the_parent_is_warned_before_resolving_over_an_open_forward_and_the_part
     page = client.get(f"/tickets/{number}")
     assert 'data-status="withdrawn"' in page.text and "已收回" in page.text and "待签收" not in page.text
     assert 'id="open-forward"' not in page.text
-    assert "收回转派" in page.text.split('class="timeline"')[1]
+    assert "收回二次派单" in page.text.split('class="timeline"')[1]
     listed = client.get("/api/v1/staff/notices", headers=gas).json()["notices"]
     assert [(n["kind"], n["read_at"] is None) for n in listed] == [("forwarded", True), ("forwarded", False)]
     assert "已收回" in listed[0]["text"]
@@ -276,15 +276,15 @@ def test_a_sub_unit_reads_its_own_steps_and_forwarding_without_a_choice_names_th
     page = client.get(f"/tickets/{number}")
     refused = client.post(f"/tickets/{number}/forward", data={
         "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)), "unit_code": ""})
-    assert refused.status_code == 422 and "请选择要转派的下级单位" in refused.text
+    assert refused.status_code == 422 and "请选择二次派单的下级单位" in refused.text
     refusal = act(client, housing, number, "forward", 422)
-    assert refusal["message"] == "请选择要转派的下级单位。" and refusal["reason"] == "unit_required"   # as documented
+    assert refusal["message"] == "请选择二次派单的下级单位。" and refusal["reason"] == "unit_required"   # as documented
     act(client, housing, number, "forward", unit="gas")
 
     login(client, "gas")
     page = client.get(f"/tickets/{number}").text
     forms = page.split('id="accept-form"')[0].rsplit('<section class="card">', 1)[1] + page.split('id="return-form"')[1].split("</form>")[0]
-    assert "退回上级单位" in forms and "签收转派" in forms and "退单" not in forms and "协办" not in forms
+    assert "退回上级单位" in forms and "签收二次派单" in forms and "退单" not in forms and "协办" not in forms
     act(client, bearer(services, "gas"), number, "accept")
     reply = client.get(f"/tickets/{number}").text.split('id="part-reply"')[1].split("</section>")[0]
     assert "下级单位答复" in reply and "答复上级单位" in reply and "协办" not in reply

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dispatch.vocabulary import PART_ROLES_ZH
 from tests.inline_words import chinese_constants
-from web.pages.labels import actor_label
+from web.pages.labels import ACTIONS_ZH, NOTICE_KINDS_ZH, actor_label
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 # Where the Chinese words of the interface live.
@@ -38,3 +39,16 @@ def test_the_audit_log_names_the_systems_own_actors_in_chinese() -> None:
     assert actor_label("cli:root") == "系统（命令行，root）"
     assert actor_label("citizen:web") == "市民（网站）"
     assert actor_label("wangfang") == "wangfang"   # a staff account: its own name
+
+
+def test_a_forward_to_a_sub_unit_is_named_as_design_md_names_it_everywhere_in_the_interface() -> None:
+    """DESIGN.md's word for a unit passing a ticket to its own sub-unit is 二次派单: the pages,
+    messages and notices said 转派 too, one action under two names."""
+    vocabulary = WEB.parent / "dispatch" / "vocabulary.py"
+    texts = [(str(path.relative_to(WEB.parent)), text) for path in [*sorted(WEB.rglob("*.py")), vocabulary]
+             for _, text in chinese_constants(path)]
+    texts += [(str(path.relative_to(WEB.parent)), path.read_text(encoding="utf-8"))
+              for folder in ("templates", "static") for path in sorted((WEB / folder).rglob("*"))
+              if path.suffix in (".html", ".js")]
+    assert [where for where, text in texts if "转派" in text] == []
+    assert PART_ROLES_ZH["forward"] == NOTICE_KINDS_ZH["forwarded"] == ACTIONS_ZH["forward"] == "二次派单"

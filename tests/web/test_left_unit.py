@@ -1,4 +1,4 @@
-"""A ticket that has left a unit (returned, taken back by an upheld 改派申请, its 协办 or 转派
+"""A ticket that has left a unit (returned, taken back by an upheld 改派申请, its 协办 or 二次派单
 part answered or returned) stays in the unit's history, but the unit sees it as a 保密 ticket:
 no citizen's phone or name, and nothing of what other units did after it left (their names
 stay). Alike on the ticket page, the search page and its CSV, and the staff API. The unit's

@@ -25,7 +25,7 @@ ACTIONS_ZH = {
     "co_transfer": "协办派单", "part_accept": "协办签收", "part_return": "协办退回", "part_reply": "协办答复",
     "forward": "二次派单", "hand_back": "退回上级单位", "override_parts": "同意先行办结",
     "request_override": "先行办结申请", "refuse_override": "不同意先行办结",
-    "withdraw_forward": "收回转派", "progress": "办理进展",
+    "withdraw_forward": "收回二次派单", "progress": "办理进展",
 }
 
 BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办", "resolved": "办结"}
@@ -214,7 +214,7 @@ def baseline_days_label(days: int, kind: str) -> str:
 
 # The administrator's pages: roles, unit kinds, the staff activity log.
 NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation": "督办", "digest": "今日临期",
-                   "co_handling": "协办", "forwarded": "转派", "part": "协办/转派进展",
+                   "co_handling": "协办", "forwarded": "二次派单", "part": "协办/二次派单进展",
                    "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批",
                    "override": "先行办结申请审批",
                    "addition": "市民补充", "transferred": "新工单", "reopened": "重办"}
@@ -223,11 +223,11 @@ INBOX_STATES_ZH = {"transferred": "待签收", "reopened": "重办 · 待签收"
 # The inbox shown in part (unit_inbox.SHOWN), as its counts name them.
 INBOX_SHOWN_ZH = {"new": "待签收", "near": "临期", "overdue": "超期"}
 # The forms of a unit acting on its part, in its role's words: a 协办 unit replies to and
-# returns to the lead; a sub-unit (转派) to its parent (DESIGN.md: 二次派单).
+# returns to the lead; a sub-unit (二次派单) to its parent.
 PART_FORMS_ZH = {
     "co": {"accept": "签收协办", "return_heading": "退回协办", "return_label": "退回理由（不属于本单位职责时）",
            "return_button": "退回协办", "reply_heading": "协办答复", "reply_label": "答复主办单位"},
-    "forward": {"accept": "签收转派", "return_heading": "退回上级单位", "return_label": "退回上级单位的理由",
+    "forward": {"accept": "签收二次派单", "return_heading": "退回上级单位", "return_label": "退回上级单位的理由",
                 "return_button": "退回上级单位", "reply_heading": "下级单位答复", "reply_label": "答复上级单位"},
 }
 # A unit's part in a ticket (dispatch/parts.py): its role (the words its notices use,
@@ -435,10 +435,10 @@ TICKET_DONE_ZH = {
     "merge": "已合并到主工单，办结结果会同步告知本工单的市民。", "invalidate": "已作为无效工单关闭。",
     "handover": "已即时转。", "dispute": "改派申请已提交，等待督办员决定。",
     "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。",
-    "part_reply": "已答复主办单位。", "forward": "已转派给下级单位，办理时限不变。",
+    "part_reply": "已答复主办单位。", "forward": "已二次派单给下级单位，办理时限不变。",
     "override_parts": "已同意主办单位先行办结。", "progress": "已记录办理进展。",
     "request_override": "先行办结申请已提交，等待督办员决定。", "refuse_override": "已不同意先行办结，主办单位会收到通知。",
-    "part_return": "已退回本单位的协办（转派）部分，工单仍由主办单位办理。",
+    "part_return": "已退回本单位的协办（二次派单）部分，工单仍由主办单位办理。",
 }
 
 # What the ticket page asks before a step that cannot be taken back (web/static/ticket.js);

@@ -198,7 +198,7 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
             context["similar"] = similarity.similar_to_ticket(session, ticket, days=services.settings.similar_days,
                                                               places=services.places,
                                                               index=services.similar_index)
-    # The actor's own part (协办 or 转派) names its forms in its role's words.
+    # The actor's own part (协办 or 二次派单) names its forms in its role's words.
     mine = parts.open_part(session, ticket, user.actor.unit_id) \
         if user.role is Role.UNIT_STAFF and ticket.unit_id != user.actor.unit_id else None
     context["part_forms"] = PART_FORMS_ZH.get(mine.role) if mine is not None else None
