@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_
 
 from dispatch.errors import PermissionDenied, Reason
 from dispatch.vocabulary import Role
@@ -31,6 +34,12 @@ class Actor:
     @property
     def is_system(self) -> bool:
         return self.role is None and not self.label.startswith("citizen:")
+
+
+def by_system(actor_label: Any) -> Any:
+    """As SQL, of an event's actor label column: the system acted (the scheduler's chasing,
+    "system:chasing", among them), not a person."""
+    return or_(actor_label == "system", actor_label.like("system:%"))
 
 
 # Roles that may dispatch (file, answer, transfer, merge); supervisors and admins may do

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
 from dispatch import assessment, hotspots, queries, reports
+from dispatch.actors import by_system
 from dispatch.assessment import AssessmentRules
 from dispatch.hotspots import HotspotRules
 from dispatch.clock import local_date
@@ -210,10 +211,10 @@ def _escalated(session: Session, period: Period) -> dict[str, Any]:
     were the scheduler's (a system actor: dispatch.chasing's "system:chasing") rather than a
     supervisor's; the tickets escalated most often first."""
     in_period = (TicketEvent.action == "escalate", TicketEvent.at >= period.start, TicketEvent.at < period.end)
-    by_system = or_(TicketEvent.actor == "system", TicketEvent.actor.like("system:%"))
+    system = by_system(TicketEvent.actor)
     tickets, total, by_scheduler = session.execute(
         select(func.count(func.distinct(TicketEvent.ticket_id)), func.count(TicketEvent.id),
-               func.count(case((by_system, TicketEvent.id)))).where(*in_period)).one()
+               func.count(case((system, TicketEvent.id)))).where(*in_period)).one()
     most = session.execute(select(TicketEvent.ticket_id, func.count(TicketEvent.id))
                            .where(*in_period).group_by(TicketEvent.ticket_id)
                            .order_by(func.count(TicketEvent.id).desc(), TicketEvent.ticket_id)

@@ -5,15 +5,16 @@ it public), marked as answering the last 督办 when none answered it yet. Nothi
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dispatch import lifecycle, parts
-from dispatch.actors import Actor
+from dispatch.actors import Actor, by_system
 from dispatch.clock import utcnow
 from dispatch.errors import IllegalTransition, InvalidInput, PermissionDenied, Reason
-from dispatch.models import Ticket, TicketEvent
+from dispatch.models import StaffUser, Ticket, TicketEvent
 from dispatch.states import EXTENDABLE_STATES, UNIT_STATES, State
 from dispatch.vocabulary import Role, TransferOutcome
 
@@ -64,3 +65,42 @@ def unanswered_escalation(session: Session, ticket: Ticket) -> int | None:
                            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action.in_(("escalate", ACTION)))
                            .order_by(TicketEvent.id.desc()).limit(1)).first()
     return last.id if last is not None and last.action == "escalate" else None
+
+
+# ---- what supervisors hear of it ------------------------------------------------------------
+# Supervisors have no notices: a 督办 of theirs that a unit answered is listed on /supervisor
+# (督办已反馈) for ANSWERED_WITHIN after the answer, each 督办 once, by the one note that
+# answered it (report_progress marks only the first note after a 督办).
+ANSWERED_WITHIN = dt.timedelta(days=7)
+ANSWERED_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class AnsweredEscalation:
+    number: str
+    title: str
+    unit_id: int | None          # the unit that answered (the lead, or a unit owing a part)
+    escalated_by: str            # the supervisor, by the name colleagues know them by
+    escalation: str | None       # the 督办's words
+    escalated_at: dt.datetime
+    answer: str | None           # the progress note
+    answered_at: dt.datetime
+
+
+def answered_escalations(session: Session, now: dt.datetime, *, within: dt.timedelta = ANSWERED_WITHIN,
+                         limit: int = ANSWERED_SHOWN) -> list[AnsweredEscalation]:
+    """Supervisors' 督办 (not the scheduler's) answered by a progress note within `within`
+    of `now`, the latest answer first: the notes are read through the (action, at) index."""
+    note, chased = aliased(TicketEvent, name="answer"), aliased(TicketEvent, name="chased")
+    rows = session.execute(
+        select(Ticket.number, Ticket.title, note.unit_id,
+               StaffUser.display_name, StaffUser.username, chased.actor, chased.note, chased.at, note.note, note.at)
+        .select_from(note)
+        .join(chased, chased.id == note.data["answers_escalation"].as_integer())
+        .outerjoin(StaffUser, StaffUser.id == chased.actor_id)
+        .join(Ticket, Ticket.id == note.ticket_id)
+        .where(note.action == ACTION, note.at >= now - within, chased.action == "escalate",
+               ~by_system(chased.actor))
+        .order_by(note.at.desc(), note.id.desc()).limit(limit))
+    return [AnsweredEscalation(number, title, unit_id, name or login or label, said, said_at, answer, answered_at)
+            for number, title, unit_id, name, login, label, said, said_at, answer, answered_at in rows]

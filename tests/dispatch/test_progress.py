@@ -66,3 +66,24 @@ def test_the_supervisors_lists_see_the_unit_answered_since_the_last_escalation(
     do(session, supervisor, received, "escalate", t0 + dt.timedelta(hours=6), note="仍未维修，请说明原因")
     seen = lifecycle.escalations(session, [received.id])[received.id]
     assert (seen.count, seen.answered_at) == (2, None)        # the new 督办 is not answered yet
+
+
+def test_supervisors_hear_of_an_answer_to_their_escalation_once_and_not_of_the_schedulers(
+        session: Session, received: Ticket, operator: Actor, supervisor: Actor) -> None:
+    t0 = received.received_at
+    housing = unit_staff(session, "housing")
+    do(session, operator, received, "transfer", t0 + dt.timedelta(minutes=5), unit="housing")
+    do(session, housing, received, "accept", t0 + dt.timedelta(hours=1))
+    lifecycle.escalate(session, received, Actor.system("system:chasing"), "超期自动督办", now=t0 + dt.timedelta(hours=2))
+    do(session, housing, received, "progress", t0 + dt.timedelta(hours=3), text="已安排维修。")
+    assert progress.answered_escalations(session, t0 + dt.timedelta(hours=4)) == []   # the scheduler's 督办
+    do(session, supervisor, received, "escalate", t0 + dt.timedelta(hours=5), note="请说明维修时间")
+    do(session, housing, received, "progress", t0 + dt.timedelta(hours=6), text="明天上午维修。")
+    do(session, housing, received, "progress", t0 + dt.timedelta(hours=7), text="材料已备齐。")
+    [answered] = progress.answered_escalations(session, t0 + dt.timedelta(hours=8))
+    assert (answered.number, answered.escalation, answered.answer, answered.unit_id) == \
+        (received.number, "请说明维修时间", "明天上午维修。", received.unit_id)
+    assert answered.escalated_at == t0 + dt.timedelta(hours=5) and answered.answered_at == t0 + dt.timedelta(hours=6)
+    assert answered.escalated_by
+    # Listed for a week after the answer, then no more.
+    assert progress.answered_escalations(session, t0 + dt.timedelta(hours=6, days=7, minutes=1)) == []

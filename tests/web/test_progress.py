@@ -56,6 +56,28 @@ def test_the_unit_answers_an_escalation_with_progress_and_the_ticket_stays_in_pr
     assert "已约谈施工方" in client.get(f"/tickets/{noise.number}").text
 
 
+def answered_rows(client: TestClient) -> str:
+    page = client.get("/supervisor").text
+    return page.split('id="table-escalations_answered"')[1].split("</section>")[0]
+
+
+def test_the_supervisor_hears_once_that_the_unit_answered_their_escalation(
+        client: TestClient, services: Services) -> None:
+    """Supervisors have no notices: their /supervisor lists the 督办 a unit answered with a
+    办理进展 note (督办已反馈), who chased and what the unit said, once per 督办."""
+    noise = ticket_titled(services, NOISE)
+    login(client, "supervisor")
+    assert act(client, noise.number, "escalate", text="请今天下班前反馈处理方案").status_code == 303
+    assert noise.number not in answered_rows(client)           # not answered yet
+    login(client, "ecology")
+    assert act(client, noise.number, "progress", text="已约谈施工方，今晚停工。").status_code == 303
+    assert act(client, noise.number, "progress", text="明天复查。").status_code == 303   # answers nothing
+    login(client, "supervisor")
+    rows = answered_rows(client)
+    assert rows.count(f"/tickets/{noise.number}") == 1
+    assert "请今天下班前反馈处理方案" in rows and "已约谈施工方，今晚停工。" in rows and "明天复查" not in rows
+
+
 def test_progress_is_staff_only_unless_the_unit_makes_it_public(client: TestClient, services: Services) -> None:
     noise = ticket_titled(services, NOISE)
     login(client, "ecology")

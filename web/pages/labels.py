@@ -388,6 +388,9 @@ DASHBOARD_TABLES_ZH: dict[str, tuple[str, tuple[str, ...]]] = {
                                    "服务水平({seconds}秒)", "平均通话")),
     "disputes_pending": ("改派申请待决定", ("工单号", "标题", "申请单位", "理由", "申请时间")),
     "override_requests": ("先行办结申请待决定", ("工单号", "标题", "申请单位", "理由", "申请时间")),
+    # Supervisors have no notices: a unit's answer to their 督办 (办理进展) is listed here.
+    "escalations_answered": ("督办已反馈（近7天）", ("工单号", "标题", "反馈单位", "督办人", "督办意见", "督办时间",
+                                              "办理进展", "反馈时间")),
     "overdue": ("超期工单", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余", "督办情况")),
     "near_due": ("临期工单（24小时内到期）", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余", "督办情况")),
     "extensions": ("延期申请待审批", ("工单号", "单位", "申请天数", "理由", "申请时间", "当前时限")),
@@ -403,6 +406,7 @@ ESCALATION_ANSWERED_ZH = "；单位已反馈 {at}"
 # table holds them or sums them (即时转 counts its tickets, not its destinations), else its rows.
 DASHBOARD_COUNT_WORDS_ZH = {
     "returned": "件", "overdue": "件", "near_due": "件", "extensions": "件", "disputes_pending": "件", "override_requests": "件",
+    "escalations_answered": "件",
     "handovers": "件", "disputes": "件申请", "units": "个单位", "categories": "个分类", "daily": "天",
     "sms_failed": "条短信",
 }

@@ -16,8 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dispatch import actions as dispatch_actions
-from dispatch import (chasing_lists, co_handling, disputes, kb, lifecycle, outbox, queries, reports, routing_feedback,
-                      staff, staff_activity)
+from dispatch import (chasing_lists, co_handling, disputes, kb, lifecycle, outbox, progress, queries, reports,
+                      routing_feedback, staff, staff_activity)
 from dispatch.actors import SUPERVISING_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -269,10 +269,20 @@ def list_tables(session: Session, *, names: dict[int, str], pages: dict[str, int
                       for dispute, ticket, unit in waiting], links=[ticket.number for _, ticket, _ in waiting]),
               _table("override_requests", (TEXT, TEXT, TEXT, TEXT, TIME),
                      [[ticket.number, ticket.title, unit.name, event.note, event.at] for event, ticket, unit in asking],
-                     links=[ticket.number for _, ticket, _ in asking])]
+                     links=[ticket.number for _, ticket, _ in asking]),
+              _answered_table(session, names, now)]
     extension_ids = [e.request.id for e in _items(listed["extensions"])]
     versions = {x.number: x.version for x in [*_items(listed["overdue"]), *_items(listed["near_due"])]}
     return Lists(tables, extension_ids, versions, listed["overdue"].recent | listed["near_due"].recent)
+
+
+def _answered_table(session: Session, names: dict[int, str], now: dt.datetime) -> Table:
+    """督办已反馈: supervisors' 督办 a unit answered with a progress note lately, each once."""
+    answered = progress.answered_escalations(session, now)
+    return _table("escalations_answered", (TEXT, TEXT, TEXT, TEXT, TEXT, TIME, TEXT, TIME),
+                  [[a.number, a.title, names.get(a.unit_id, "") if a.unit_id else "", a.escalated_by, a.escalation,
+                    a.escalated_at, a.answer, a.answered_at] for a in answered],
+                  links=[a.number for a in answered])
 
 
 def build_tables(session: Session, period: Period, calls_policy: reports.CallPolicy = reports.CallPolicy(), *,
