@@ -32,6 +32,8 @@ UNREAD = "read_at IS NULL"
 # owed), as the scheduler's partial indexes have them: its passes read them by deadline.
 UNIT_HELD = "state IN ('transferred', 'in_progress', 'reopened')"
 OWED_PART = "role IN ('co', 'forward') AND outcome IN ('pending', 'accepted') AND part_reply IS NULL"
+# Parts their unit answered (only a part has a reply), as the partial index of them has them.
+ANSWERED_PART = "part_reply IS NOT NULL"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -301,7 +303,10 @@ class Transfer(Base):
                       Index("ix_transfers_unit_id_role_outcome", "unit_id", "role", "outcome"),
                       # Every part still owed, for the chasing passes (migration 0034).
                       Index("ix_transfers_owed", "unit_id", "ticket_id",
-                            postgresql_where=text(OWED_PART), sqlite_where=text(OWED_PART)))
+                            postgresql_where=text(OWED_PART), sqlite_where=text(OWED_PART)),
+                      # What a unit answered of its parts lately, on its inbox (migration 0042).
+                      Index("ix_transfers_answered", "unit_id", "resolved_at",
+                            postgresql_where=text(ANSWERED_PART), sqlite_where=text(ANSWERED_PART)))
 
 
     id: Mapped[int] = mapped_column(primary_key=True)

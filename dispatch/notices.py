@@ -250,6 +250,9 @@ class NoticeView:
     # unread count (see latest()).
     ticket_finished: bool = False
     ticket_left_unit: bool = False
+    # Of a ticket that has left the unit: the role (co, forward) of the part the unit answered,
+    # when that is why it left (its part done, not the ticket taken elsewhere); else None.
+    part_answered: str | None = None
 
     @property
     def done(self) -> bool:
@@ -259,7 +262,8 @@ class NoticeView:
         return {"id": self.id, "unit_id": self.unit_id, "ticket": self.ticket_number, "kind": self.kind,
                 "text": self.text, "created_at": self.created_at.isoformat(),
                 "read_at": self.read_at.isoformat() if self.read_at else None,
-                "ticket_finished": self.ticket_finished, "ticket_left_unit": self.ticket_left_unit}
+                "ticket_finished": self.ticket_finished, "ticket_left_unit": self.ticket_left_unit,
+                "part_answered": self.part_answered}
 
 
 def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, page: int = 1,
@@ -278,14 +282,17 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
     found = page_of(session, statement, page, page_size, count_limit=count_limit)
     ids = [n.id for n in found.items if n.ticket_id is not None]
     about = Ticket.__table__.alias("about")
-    tickets = {notice_id: (number, bool(finished), bool(left)) for notice_id, number, finished, left in session.execute(
-        select(Notice.id, about.c.number, about.c.state.in_(_FINISHED), parts.left_unit(about, Notice.unit_id))
-        .join(about, about.c.id == Notice.ticket_id).where(Notice.id.in_(ids)))} if ids else {}
+    tickets = {notice_id: (number, bool(finished), bool(left), answered)
+               for notice_id, number, finished, left, answered in session.execute(
+                   select(Notice.id, about.c.number, about.c.state.in_(_FINISHED), parts.left_unit(about, Notice.unit_id),
+                          parts.answered_role(about, Notice.unit_id))
+                   .join(about, about.c.id == Notice.ticket_id).where(Notice.id.in_(ids)))} if ids else {}
     views = []
     for n in found.items:
-        number, finished, left = tickets.get(n.id, (None, False, False))
+        number, finished, left, answered = tickets.get(n.id, (None, False, False, None))
         views.append(NoticeView(n.id, n.unit_id, number, n.kind, n.text, n.created_at, n.read_at,
-                                ticket_finished=finished, ticket_left_unit=left))
+                                ticket_finished=finished, ticket_left_unit=left,
+                                part_answered=answered if left else None))
     return Page(views, found.page, found.pages, found.total, found.more)
 
 
@@ -333,6 +340,7 @@ def _latest_statement() -> Select[Any]:
     return (select(Notice.id, Notice.unit_id, Ticket.number, Notice.kind, Notice.text, Notice.created_at,
                    Notice.read_at, func.coalesce(Ticket.state.in_(_FINISHED), False),
                    and_(Ticket.id.is_not(None), parts.left_unit(Ticket.__table__, Notice.unit_id)),
+                   parts.answered_role(Ticket.__table__, Notice.unit_id),
                    select(func.count()).select_from(unread).scalar_subquery())
             .outerjoin(Ticket, Ticket.id == Notice.ticket_id).where(Notice.unit_id == bindparam("unit"))
             .order_by(Notice.id.desc()).limit(bindparam("shown", type_=Integer)))
@@ -346,7 +354,8 @@ def latest(session: Session, unit_id: int, *, shown: int = 20, count_limit: int 
     statement (no notice: none unread)."""
     rows = session.execute(_LATEST, {"unit": unit_id, "upto": count_limit + 1, "shown": shown}).all()
     unread = int(rows[0][-1]) if rows else 0
-    return Latest([NoticeView(*row[:-3], ticket_finished=bool(row[-3]), ticket_left_unit=bool(row[-2]))
+    return Latest([NoticeView(*row[:-4], ticket_finished=bool(row[-4]), ticket_left_unit=bool(row[-3]),
+                              part_answered=row[-2] if row[-3] else None)
                    for row in rows],
                   Bounded.of(unread, count_limit))
 

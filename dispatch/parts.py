@@ -43,6 +43,16 @@ def left_unit(tickets: Any, unit_id: Any) -> Any:
                 ~exists().where(part.c.unit_id == unit_id, part.c.ticket_id == tickets.c.id, owed(part)))
 
 
+def answered_role(tickets: Any, unit_id: Any) -> Any:
+    """As SQL, of a tickets table (or alias) and a unit: the role (co, forward) of the unit's
+    latest part of the ticket that it answered, else NULL. Of a ticket that has left the unit,
+    it says why: the unit did its part, rather than the ticket went elsewhere."""
+    part = Transfer.__table__.alias("answered")
+    return (select(part.c.role).where(part.c.unit_id == unit_id, part.c.ticket_id == tickets.c.id,
+                                      part.c.part_reply.is_not(None))
+            .order_by(part.c.id.desc()).limit(1).scalar_subquery())
+
+
 def left_of(session: Session, unit_id: int, ticket_ids: list[int]) -> set[int]:
     """Which of the tickets have left the unit (left_unit); asked a thousand at a time (a
     download lists ten thousand, past what one statement may bind on older SQLite)."""

@@ -235,3 +235,28 @@ def recent(session: Session, unit_id: int, *, limit: int = RECENT_SHOWN) -> list
     return [Resolved(number, _title(title, name, confidential), resolved_at)
             for number, title, name, confidential, resolved_at
             in session.execute(_RECENT, {"unit": unit_id, "shown": limit})]
+
+
+@dataclass(frozen=True)
+class Answered:
+    number: str
+    title: str                  # masked as the unit's staff see the ticket (staff_view)
+    part: str                   # the part's role: co (协办) or forward (二次派单)
+    answered_at: dt.datetime
+
+
+# The unit's answered parts from their partial index (unit, reply time), the latest first.
+_ANSWERED = (select(Ticket.number, Ticket.title, Ticket.name, Ticket.confidential, Transfer.role,
+                    Transfer.resolved_at, parts.left_unit(Ticket.__table__, bindparam("unit")))
+             .join(Ticket, Ticket.id == Transfer.ticket_id)
+             .where(Transfer.unit_id == bindparam("unit"), Transfer.part_reply.is_not(None))
+             .order_by(Transfer.resolved_at.desc(), Transfer.id.desc()).limit(bindparam("shown", type_=Integer)))
+
+
+def answered(session: Session, unit_id: int, *, limit: int = RECENT_SHOWN) -> list[Answered]:
+    """The parts (协办, 二次派单) the unit answered lately, the latest first: once answered,
+    a part leaves the inbox's lines, and this is where the unit finds it again. A ticket that
+    has left the unit reads as on its page: the citizen masked, as on a 保密 ticket."""
+    return [Answered(number, _title(title, name, bool(confidential) or bool(left)), role, answered_at)
+            for number, title, name, confidential, role, answered_at, left
+            in session.execute(_ANSWERED, {"unit": unit_id, "shown": limit})]

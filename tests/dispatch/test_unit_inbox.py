@@ -253,6 +253,10 @@ def test_a_notice_counts_as_done_once_its_ticket_has_left_the_unit(session: Sess
     assert done() == {returned.number: True, disputed.number: True, co_part.number: True, held.number: False}
     finished = {n.ticket_number: n.ticket_finished for n in notices.listed(session, unit_id=housing.id).items}
     assert not any(finished.values())    # left, not finished: the two fields say which
+    # Why it left: the part answered (the notice says 已答复协办), or the ticket taken elsewhere.
+    answered = {n.ticket_number: n.part_answered for n in notices.latest(session, housing.id).notices}
+    assert answered == {n.ticket_number: n.part_answered for n in notices.listed(session, unit_id=housing.id).items}
+    assert answered == {returned.number: None, disputed.number: None, co_part.number: "co", held.number: None}
 
 
 def test_a_pages_unread_news_is_read_in_one_statement(session: Session, units: City, rules: IntakeRules,
@@ -277,3 +281,24 @@ def test_a_pages_unread_news_is_read_in_one_statement(session: Session, units: C
         news = notices.unread_news(session, housing.id, numbers)
     assert len(statements) == 1
     assert news == {numbers[0]: ["addition", "escalation"], numbers[1]: ["reopened"]}
+
+
+def test_the_parts_a_unit_answered_are_listed_latest_first_as_the_unit_may_see_them(
+        session: Session, units: City, operator: Actor) -> None:
+    """An answered part leaves the inbox's lines: unit_inbox.answered lists it, its title masked
+    once the ticket has left the unit (as its page shows it); a part still owed is not listed."""
+    now = utcnow()
+    housing, transport = unit_staff(session, "housing"), unit_staff(session, "transport")
+    first = _transfer(session, operator, "transport", deadline=None, co=("housing",), now=now, name="王小明")
+    second = _transfer(session, operator, "transport", deadline=None, co=("housing",), now=now, name="李四")
+    owed = _transfer(session, operator, "transport", deadline=None, co=("housing",), now=now)
+    for ticket in (first, second, owed):
+        co_handling.accept_part(session, ticket, housing, now=now)
+    co_handling.reply_part(session, first, housing, "已配合", now=now + dt.timedelta(hours=1))
+    co_handling.reply_part(session, second, housing, "已配合", now=now + dt.timedelta(hours=2))
+    session.flush()
+    found = unit_inbox.answered(session, housing.unit_id)  # type: ignore[arg-type]
+    assert [(a.number, a.part) for a in found] == [(second.number, "co"), (first.number, "co")]
+    assert all("王小明" not in a.title and "李四" not in a.title and "路灯不亮" in a.title for a in found)
+    assert unit_inbox.answered(session, transport.unit_id) == []  # type: ignore[arg-type]
+    assert [a.number for a in unit_inbox.answered(session, housing.unit_id, limit=1)] == [second.number]  # type: ignore[arg-type]

@@ -172,6 +172,35 @@ def test_the_pages_transfer_with_co_units_and_the_co_unit_replies_from_its_inbox
     assert csrf(client, "/unit")
 
 
+def test_a_co_unit_finds_the_part_it_answered_and_its_notice_says_it_answered(
+        client: TestClient, services: Services) -> None:
+    """Once answered, a 协办 part leaves the unit's worklist: the inbox lists it under 最近答复
+    (the citizen masked, as the ticket's page shows it to the unit), and the notice that gave
+    the part says 已答复协办, not 已移出本单位 as if the ticket had been taken elsewhere."""
+    add_unit_staff(services, "transport", "transport")
+    number, _ = file(client, "李四反映：人民路燃气施工后路面没有恢复。")
+    op, transport = bearer(services, "operator"), bearer(services, "transport")
+    act(client, op, number, "transfer", unit="housing", co_units=["transport"])
+    act(client, transport, number, "accept")
+    login(client, "transport")
+    assert 'id="answered-parts"' in (inbox := client.get("/unit").text)
+    assert number not in inbox.split('id="answered-parts"')[1]
+    act(client, transport, number, "part_reply", reply="路面已恢复。")
+
+    inbox = client.get("/unit").text
+    worklist, answered = inbox.split('id="inbox-list"')[1].split('id="notices"')[0], \
+        inbox.split('id="answered-parts"')[1].split("</section>")[0]
+    assert number not in worklist
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{number}(?:(?!</tr>).)*</tr>", answered, re.S)
+    assert row and "协办" in row.group(0) and "李四" not in row.group(0) and "人民路燃气施工" in row.group(0)
+    notice = re.search(rf'<li class="[^"]*"[^>]*>(?:(?!</li>).)*{number}(?:(?!</li>).)*</li>',
+                       client.get("/unit/notices").text, re.S)
+    assert notice and 'data-done="true"' in notice.group(0)
+    assert "已答复协办" in notice.group(0) and "已移出本单位" not in notice.group(0)
+    listed = client.get("/api/v1/staff/notices", headers=transport).json()["notices"]
+    assert [(n["ticket_left_unit"], n["part_answered"]) for n in listed if n["ticket"] == number] == [(True, "co")]
+
+
 def test_every_co_handling_event_and_notice_reads_in_chinese() -> None:
     from web.pages.labels import ACTIONS_ZH, NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH
 

@@ -218,6 +218,9 @@ NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation"
                    "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批",
                    "override": "先行办结申请审批",
                    "addition": "市民补充", "transferred": "新工单", "reopened": "重办"}
+# A notice about a ticket that left the unit because the unit answered its part: said so
+# (已答复协办), not 已移出本单位 as if the ticket had been taken elsewhere.
+PART_ANSWERED_ZH = {role: f"已答复{word}" for role, word in PART_ROLES_ZH.items()}
 # A unit's own tickets in its inbox, by what the unit has to do: take it (签收) or work it.
 INBOX_STATES_ZH = {"transferred": "待签收", "reopened": "重办 · 待签收", "in_progress": "已签收"}
 # The inbox shown in part (unit_inbox.SHOWN), as its counts name them.

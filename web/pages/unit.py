@@ -21,8 +21,8 @@ from dispatch.errors import InvalidInput, Reason
 from dispatch.numbers import whole_number
 from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
-from web.pages.labels import (INBOX_SHOWN_ZH, INBOX_STATES_ZH, NOTICE_KINDS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, WEBHOOK_EVENTS_ZH,
-                               WEBHOOK_STATUS_ZH, time_left)
+from web.pages.labels import (INBOX_SHOWN_ZH, INBOX_STATES_ZH, NOTICE_KINDS_ZH, PART_ANSWERED_ZH, PART_ROLES_ZH,
+                               PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH, time_left)
 from web.pages.site import BOARD_TOPIC, NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
 
@@ -90,7 +90,8 @@ def inbox_lines(session: Session, unit_id: int, page: int = 1, *, now: dt.dateti
                 unit_names: dict[int, str] | None = None, classes: dict[str, DeadlineClass] | None = None,
                 render: Callable[[dict[str, Any]], str] | None = None, show: str | None = None) -> dict[str, Any]:
     """One page of the inbox (its own open tickets and the parts it owes, merged by deadline),
-    the counts of all of it up to COUNT_LIMIT, and what it resolved lately: what changes only
+    the counts of all of it up to COUNT_LIMIT, what it resolved lately and the parts it answered
+    lately (最近答复: an answered part leaves the lines): what changes only
     with a ticket (and the counts' 超期 with the minute), so the figures cache keeps it; with
     `render` (the rows' template), the rows made once (InboxRows)."""
     now = now or utcnow()
@@ -104,7 +105,8 @@ def inbox_lines(session: Session, unit_id: int, page: int = 1, *, now: dt.dateti
         rows = InboxRows.made(render, {"inbox": lines, "unit_names": unit_names or {}, "deadline_classes": classes or {},
                                        "part_roles": PART_ROLES_ZH, "part_status": PART_STATUS_ZH,
                                        "inbox_states": INBOX_STATES_ZH})
-    return {"inbox": lines, "inbox_rows": rows, "recent": unit_inbox.recent(session, unit_id), "page": page,
+    return {"inbox": lines, "inbox_rows": rows, "recent": unit_inbox.recent(session, unit_id),
+            "answered": unit_inbox.answered(session, unit_id), "page": page,
             "pages": pages, "counts": counts, "show": show}
 
 
@@ -134,7 +136,8 @@ DELIVERIES_SHOWN = 10
 
 def notices_context(session: Session, unit_id: int) -> dict[str, Any]:
     latest = notices.latest(session, unit_id, shown=NOTICES_SHOWN)
-    return {"notices": latest.notices, "unread": latest.unread, "notice_kinds": NOTICE_KINDS_ZH}
+    return {"notices": latest.notices, "unread": latest.unread, "notice_kinds": NOTICE_KINDS_ZH,
+            "part_answered": PART_ANSWERED_ZH}
 
 
 def _page_asked(request: Request) -> int:
