@@ -48,6 +48,7 @@ class Reason(enum.StrEnum):
     BAD_STATE = "bad_state"
     BAD_STATE_CHOICE = "bad_state_choice"      # state_names: a page's list, in words alone
     BAD_CHANNEL = "bad_channel"
+    BAD_DUE = "bad_due"
     BAD_PAGE = "bad_page"
     ALREADY_RATED = "already_rated"
     TOO_MANY_PHRASES = "too_many_phrases"      # limit

@@ -13,7 +13,8 @@ from sqlalchemy import (DateTime, Integer, Select, String, and_, bindparam, case
 from sqlalchemy.orm import Session, defer
 
 from dispatch import parts, rollup, text_search
-from dispatch.unit_inbox import open_tickets
+from dispatch.unit_inbox import due_times, held, open_tickets
+from dispatch.unit_inbox import due as due_by_deadline
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import InvalidInput
 from dispatch.kb_text import shown_reply
@@ -264,10 +265,18 @@ class TicketFilter:
     unit_id: int | None = None
     channel: str | None = None
     period: Period | None = None
+    # 超期 ("overdue") or 临期 ("near") as the unit inbox has them (unit_inbox.due), judged at
+    # `at` (now when None).
+    due: str | None = None
+    at: dt.datetime | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.text.strip() or self.state or self.unit_id is not None or self.channel or self.period)
+        return not (self.text.strip() or self.state or self.unit_id is not None or self.channel or self.period
+                    or self.due)
+
+    def due_times(self) -> tuple[dt.datetime, dt.datetime]:
+        return due_times(self.at or utcnow())
 
 
 def _listed_tickets(brief: bool = False) -> Select[Any]:
@@ -314,8 +323,9 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
     period = (wanted.period.start, wanted.period.end) if wanted.period is not None else None
     text = wanted.text.strip()
     index_asked = indexed and dialect == "postgresql" and text_search.indexable(text)
+    due = (wanted.due, *wanted.due_times()) if wanted.due else None
     statement = _narrowed(_listed_tickets(brief), visible_to_unit, wanted.state or None, wanted.unit_id,
-                          wanted.channel or None, period, by_words=index_asked and _by_words(text))
+                          wanted.channel or None, period, by_words=index_asked and _by_words(text), due=due)
     # A slice's days listed to the word index keep it alone: with received_at beside them the
     # planner may read the slice by time and compute every ticket's words (0.1 ms each).
     by_day = window is not None and index_asked
@@ -331,9 +341,11 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
 
 
 def _narrowed(statement: Select[Any], visible_to_unit: Any, state: Any, unit_id: Any, channel: Any,
-              period: tuple[Any, Any] | None, *, by_words: bool = False) -> Select[Any]:
+              period: tuple[Any, Any] | None, *, by_words: bool = False,
+              due: tuple[str, Any, Any] | None = None) -> Select[Any]:
     """`statement` narrowed by what is not None: values, or bind parameters (_words_statement).
-    `by_words`: read by the word index, its period bounds as _received_at_by_words writes them."""
+    `by_words`: read by the word index, its period bounds as _received_at_by_words writes them.
+    `due`: (overdue or near, now, soon): 超期 or 临期 as the unit inbox has them."""
     if visible_to_unit is not None:
         statement = statement.where(_seen_by_unit(visible_to_unit))
     if state is not None:
@@ -345,6 +357,12 @@ def _narrowed(statement: Select[Any], visible_to_unit: Any, state: Any, unit_id:
     if period is not None:
         at = _received_at_by_words() if by_words else Ticket.received_at
         statement = statement.where(at >= period[0], at < period[1])
+    if due is not None:
+        which, now, soon = due
+        tickets = Ticket.__table__
+        statement = statement.where(held(tickets), *due_by_deadline(which, tickets, now, soon))
+        if visible_to_unit is not None:   # as its inbox: what the unit holds or owes a part of
+            statement = statement.where(~parts.left_unit(tickets, visible_to_unit))
     return statement
 
 
@@ -546,6 +564,7 @@ class WordsShape:
     until: bool
     indexed: bool
     exact: bool   # the word index alone (text_search.exact)
+    due: str | None = None   # 超期 or 临期 (TicketFilter.due)
 
 
 # Building a statement and its cache key cost the app more than running it (0.5 ms of Python
@@ -564,7 +583,8 @@ def _words_statement(shape: WordsShape, *, listing: bool, brief: bool = False) -
     listed = (*_LISTED, *(c for c in BRIEF_COLUMNS if c is not Ticket.id)) if brief else _LISTED
     statement = _narrowed(select(*listed) if listing else _listed_tickets(brief), given("own_unit", shape.own_unit),
                           given("state", shape.state), given("unit", shape.unit), given("channel", shape.channel),
-                          (bindparam("start"), bindparam("end")) if shape.period else None, by_words=shape.indexed)
+                          (bindparam("start"), bindparam("end")) if shape.period else None, by_words=shape.indexed,
+                          due=(shape.due, bindparam("due_now"), bindparam("due_soon")) if shape.due else None)
     # Read by the word index, a slice is kept by time too, in a form no index of received_at
     # serves (the planner could read the slice by time and compute every ticket's words), so
     # that the index need name only a few of its days (text_search.words_query).
@@ -602,6 +622,7 @@ class WordsAsked:
     filters: tuple[bool, bool, bool, bool, bool]
     values: dict[str, Any]
     held: range   # the days any ticket may have (_received_days)
+    due: str | None = None
 
     @classmethod
     def of(cls, wanted: TicketFilter, visible_to_unit: int | None, dialect: str, held: range) -> WordsAsked:
@@ -610,10 +631,12 @@ class WordsAsked:
                                   "channel": wanted.channel, "like": text_search.like_pattern(text)}
         if wanted.period is not None:
             values.update(start=wanted.period.start, end=wanted.period.end)
+        if wanted.due:
+            values.update(zip(("due_now", "due_soon"), wanted.due_times()))
         filters = (visible_to_unit is not None, bool(wanted.state), wanted.unit_id is not None,
                    bool(wanted.channel), wanted.period is not None)
         indexed = dialect == "postgresql" and text_search.indexable(text)
-        return cls(text, indexed, indexed and text_search.exact(text), filters, values, held)
+        return cls(text, indexed, indexed and text_search.exact(text), filters, values, held, wanted.due or None)
 
     def within(self, window: Slice, *, indexed: bool | None = None) -> tuple[WordsShape, dict[str, Any]] | None:
         """The shape and values of its statement over `window`: by the word index (`indexed`,
@@ -626,7 +649,8 @@ class WordsAsked:
                                                       named=NAMED_DAYS)
             if values["words"] is None:
                 return None
-        return WordsShape(*self.filters, since is not None, until is not None, indexed, indexed and self.exact), values
+        return WordsShape(*self.filters, since is not None, until is not None, indexed, indexed and self.exact,
+                          due=self.due), values
 
 
 def _listed(session: Session, asked: WordsAsked, window: Slice, limit: int, keep: int, brief: bool) -> Listed:

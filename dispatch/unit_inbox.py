@@ -55,6 +55,34 @@ def _in_unit_states(tickets: Any) -> Any:
     return tickets.c.state.in_(_literals(STATES))
 
 
+# ---- 超期 and 临期, the one definition (the inbox's counts and lines, the staff search) ----------
+DUE = ("near", "overdue")
+
+
+def held(tickets: Any) -> Any:
+    """As SQL, of a tickets table (or alias): a unit holds the ticket (UNIT_STATES), the only
+    tickets, or parts of them, that can be 超期 or 临期 in an inbox."""
+    return _in_unit_states(tickets)
+
+
+def due(which: str, tickets: Any, now: Any = None, soon: Any = None) -> list[Any]:
+    """As SQL, of a tickets table (or alias): the deadline conditions of 临期 ("near": due
+    within NEAR_DUE, not yet past) or 超期 ("overdue": past its deadline), at `now` and
+    `soon` (now + NEAR_DUE), values or bind parameters (by default :now and :soon)."""
+    now = bindparam("now") if now is None else now
+    soon = bindparam("soon") if soon is None else soon
+    if which == "near":
+        return [tickets.c.deadline >= now, tickets.c.deadline < soon]
+    if which == "overdue":
+        return [tickets.c.deadline < now]
+    raise ValueError(which)
+
+
+def due_times(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """`now` and `soon` for due(): 临期 is due before `soon`."""
+    return now, now + NEAR_DUE
+
+
 def _owed(transfers: Any, tickets: Any) -> Any:
     """The unit's parts still owing an answer, of tickets still with a unit."""
     return and_(transfers.c.unit_id == bindparam("unit"), parts.owed(transfers), _in_unit_states(tickets))
@@ -84,7 +112,7 @@ def _counts_statement() -> Any:
         return select(func.count()).select_from(found).scalar_subquery()
 
     def near(t: Any) -> list[Any]:
-        return [t.c.deadline >= bindparam("now"), t.c.deadline < bindparam("soon")]
+        return due("near", t)
 
     pending = literal_column(f"'{TransferOutcome.PENDING.value}'")
     return select(
@@ -94,14 +122,13 @@ def _counts_statement() -> Any:
                                        literal_column(f"'{State.REOPENED.value}'")])],
              lambda p, t: [p.c.outcome == pending], 1),
         upto(lambda t: [_in_unit_states(t), *near(t)], lambda p, t: near(t), 2),
-        upto(lambda t: [_in_unit_states(t), t.c.deadline < bindparam("now")],
-             lambda p, t: [t.c.deadline < bindparam("now")], 3))
+        upto(lambda t: [_in_unit_states(t), *due("overdue", t)], lambda p, t: due("overdue", t), 3))
 
 
 def counts(session: Session, unit_id: int, now: dt.datetime, *, limit: int = COUNT_LIMIT) -> InboxCounts:
     """The inbox's lines (own tickets and owed parts) counted up to `limit` each, in one statement."""
-    row = session.execute(_counts_statement(), {"unit": unit_id, "now": now, "soon": now + NEAR_DUE,
-                                                "upto": limit + 1}).one()
+    now, soon = due_times(now)
+    row = session.execute(_counts_statement(), {"unit": unit_id, "now": now, "soon": soon, "upto": limit + 1}).one()
     return InboxCounts(*(Bounded.of(int(n), limit) for n in row))
 
 
@@ -140,10 +167,8 @@ def _shown(show: str | None, tickets: Any, transfers: Any | None) -> list[Any]:
         if transfers is None:
             return [tickets.c.state.in_(_literals(NEW_STATES))]
         return [transfers.c.outcome == literal_column(f"'{TransferOutcome.PENDING.value}'")]
-    if show == "near":
-        return [tickets.c.deadline >= bindparam("now"), tickets.c.deadline < bindparam("soon")]
-    if show == "overdue":
-        return [tickets.c.deadline < bindparam("now")]
+    if show in DUE:
+        return due(show, tickets)
     return []
 
 
@@ -194,8 +219,8 @@ def page(session: Session, unit_id: int, now: dt.datetime, *, offset: int, size:
     size = size or PAGE_SIZE
     show = show if show in SHOWN else None
     params: dict[str, Any] = {"unit": unit_id, "reach": offset + size, "skip": offset, "size": size}
-    if show in ("near", "overdue"):
-        params.update(now=now, soon=now + NEAR_DUE)
+    if show in DUE:
+        params.update(zip(("now", "soon"), due_times(now)))
     rows = session.execute(_page_statement(show), params)
     lines = []
     for (number, title, name, confidential, state, request_type, urgency, deadline, received_at, deadline_class,

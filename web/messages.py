@@ -75,6 +75,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.BAD_STATE: "工单状态应为以下之一：{states}。",
     Reason.BAD_STATE_CHOICE: "工单状态应为以下之一：{state_names}。",
     Reason.BAD_CHANNEL: "渠道应为电话、短信、网站或 Open311 接口（phone、sms、web、open311）。",
+    Reason.BAD_DUE: "办理时限应为超期或临期（overdue、near）。",
     Reason.BAD_PAGE: "页码应为从 1 开始的整数。",
     Reason.ALREADY_RATED: "这件工单已经评价过了。",
     Reason.TOO_MANY_PHRASES: "一条规则最多 {limit} 个关键词。",

@@ -10,6 +10,7 @@ from dispatch.actors import Actor
 from dispatch.clock import local_date, utcnow
 from dispatch.intake import IntakeRules
 from dispatch.reports import Period
+from dispatch.models import Ticket
 from dispatch.units import City, unit_by_code
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
@@ -181,3 +182,48 @@ def test_the_dispatch_queue_merges_received_and_returned_tickets_oldest_first_an
     assert [t.number for t in queue.tickets] == [first.number, second.number, third.number]
     assert [t.state for t in queue.tickets] == ["received", "returned", "received"]
     assert str(queue.count) == "4" and fourth.number not in [t.number for t in queue.tickets]
+
+
+def test_the_searchs_overdue_and_due_soon_are_the_unit_inboxs(
+        session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    """?due=overdue|near on /search finds what the inbox counts as 超期 and 临期 (held by a
+    unit, past its deadline or due within a day): for a supervisor every unit's, for a unit
+    what its inbox lists (its own tickets and the parts it owes), by words too."""
+    from dispatch import co_handling
+
+    now = utcnow()
+    housing, transport = unit_by_code(session, "housing"), unit_by_code(session, "transport")
+    due_in = {"past": now - dt.timedelta(hours=3), "soon": now + dt.timedelta(hours=5),
+              "edge": now + unit_inbox.NEAR_DUE + dt.timedelta(minutes=1), "none": None}
+    made: dict[str, Ticket] = {}
+    for name, deadline in due_in.items():
+        for where in ("housing", "transport", "co"):
+            ticket = new_ticket(session, rules, body=f"小区路灯不亮（{name}，{where}）")
+            lifecycle.transfer(session, ticket, transport if where != "housing" else housing, operator)
+            if where == "co":
+                co_handling.add_co_units(session, ticket, [housing], operator)
+            ticket.deadline = deadline
+            made[f"{name}-{where}"] = ticket
+    received = new_ticket(session, rules, body="小区路灯不亮（未派单）")   # with nobody: not in any inbox
+    received.deadline = due_in["past"]
+    finished = new_ticket(session, rules, body="小区路灯不亮（已办结）")
+    lifecycle.transfer(session, finished, housing, operator)
+    lifecycle.accept(session, finished, unit_staff(session, "housing"))
+    lifecycle.resolve(session, finished, unit_staff(session, "housing"), "已修复")
+    finished.deadline = due_in["past"]
+    session.flush()
+
+    def found(due: str, *, unit: int | None = None, text: str = "") -> set[str]:
+        page = queries.staff_tickets(session, visible_to_unit=unit, page_size=100,
+                                     wanted=queries.TicketFilter(text, due=due, at=now))
+        return {t.number for t in page.tickets}
+
+    def inbox(show: str) -> set[str]:
+        return {line.number for line in unit_inbox.page(session, housing.id, now, offset=0, size=100, show=show)}
+
+    for due, name in (("overdue", "past"), ("near", "soon")):
+        every = {made[f"{name}-{where}"].number for where in ("housing", "transport", "co")}
+        assert found(due) == found(due, text="路灯") == every
+        assert found(due, unit=housing.id) == found(due, unit=housing.id, text="路灯") == inbox(due) == \
+            {made[f"{name}-housing"].number, made[f"{name}-co"].number}
+    assert received.number not in found("overdue") and finished.number not in found("overdue")

@@ -75,10 +75,10 @@ def test_filters_narrow_the_search_by_state_unit_channel_and_day(client: TestCli
 def test_a_bad_filter_is_refused_in_chinese(client: TestClient) -> None:
     login(client, "supervisor")
     for params in ({"state": "bogus"}, {"channel": "fax"}, {"unit": "no-such-unit"}, {"since": "2026-13-01"},
-                   {"since": "2026-05-02", "until": "2026-05-01"}):
+                   {"since": "2026-05-02", "until": "2026-05-01"}, {"due": "late"}):
         response = client.get("/search", params=params)
         assert response.status_code == 422, params
-        assert any(word in response.text for word in ("工单状态应为", "渠道应为", "没有代码", "日期")), params
+        assert any(word in response.text for word in ("工单状态应为", "渠道应为", "没有代码", "日期", "办理时限应为")), params
         assert client.get("/search.csv", params=params).status_code == 422, params
 
 
@@ -210,3 +210,26 @@ def test_the_results_show_each_tickets_deadline_and_a_unit_is_led_to_its_inbox_f
     assert local_time(noise.deadline) in row
     login(client, "supervisor")
     assert 'id="inbox-filters"' not in client.get("/search", params={"q": noise.number}).text
+
+
+def test_the_search_finds_overdue_and_due_soon_tickets_as_the_inbox_does(
+        client: TestClient, services: Services) -> None:
+    """办理时限 超期 / 临期 (?due=overdue|near), kept by the pager and the CSV link: a unit's
+    search finds what its inbox's 超期 count counts."""
+    noise = ticket_titled(services, NOISE)
+    now = dt.datetime.now(dt.timezone.utc)
+    with services.sessions.begin() as session:
+        session.execute(update(Ticket).where(Ticket.id == noise.id).values(deadline=now - dt.timedelta(hours=2)))
+    login(client, "ecology")
+    page = client.get("/search", params={"due": "overdue"}).text
+    assert f'href="/tickets/{noise.number}"' in page and 'name="due"' in page
+    assert '<option value="overdue" selected>超期</option>' in page and "due=overdue" in page
+    inbox = client.get("/unit", params={"show": "overdue"}).text
+    assert f'href="/tickets/{noise.number}"' in inbox
+    assert f'href="/tickets/{noise.number}"' not in client.get("/search", params={"due": "near"}).text
+    by_words = client.get("/search", params={"due": "overdue", "q": "噪音"}).text
+    assert f'href="/tickets/{noise.number}"' in by_words
+    rows = rows_of(client.get("/search.csv", params={"due": "overdue"}).text)
+    assert noise.number in [row[0] for row in rows[1:]]
+    login(client, "supervisor")
+    assert f'href="/tickets/{noise.number}"' in client.get("/search", params={"due": "overdue"}).text

@@ -225,6 +225,8 @@ PART_ANSWERED_ZH = {role: f"已答复{word}" for role, word in PART_ROLES_ZH.ite
 INBOX_STATES_ZH = {"transferred": "待签收", "reopened": "重办 · 待签收", "in_progress": "已签收"}
 # The inbox shown in part (unit_inbox.SHOWN), as its counts name them.
 INBOX_SHOWN_ZH = {"new": "待签收", "near": "临期", "overdue": "超期"}
+# The search's 办理时限 filter (?due=): 超期 and 临期 as the inbox has them (unit_inbox.due).
+SEARCH_DUE_ZH = {"overdue": INBOX_SHOWN_ZH["overdue"], "near": INBOX_SHOWN_ZH["near"]}
 # The forms of a unit acting on its part, in its role's words: a 协办 unit replies to and
 # returns to the lead; a sub-unit (二次派单) to its parent.
 PART_FORMS_ZH = {

@@ -1,5 +1,5 @@
 """The staff search (/search): by number, phone or words, filtered by state, current unit,
-channel and day of receipt, 50 a page, and the whole result as CSV (/search.csv). Unit
+channel, day of receipt and 超期 / 临期 (as the unit inbox has them), 50 a page, and the whole result as CSV (/search.csv). Unit
 staff find only what is or was with their unit, a confidential ticket's title stays
 hidden from them, and one that has left their unit shows its title with the citizen masked
 (staff_view), on the page as in the file."""
@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dispatch import queries, staff_activity
+from dispatch import queries, staff_activity, unit_inbox
+from dispatch.clock import utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.models import Ticket
 from dispatch.queries import TicketFilter
@@ -28,7 +29,7 @@ from dispatch.vocabulary import Channel, Role
 from web.auth import StaffIdentity, client_key, staff_only
 from web.errors import BadRequest
 from web.inputs import parse_day
-from web.pages.labels import CONFIDENTIAL_TITLE, SEARCH_CSV_COLUMNS, label, local_time
+from web.pages.labels import CONFIDENTIAL_TITLE, SEARCH_CSV_COLUMNS, SEARCH_DUE_ZH, label, local_time
 from web.pages.periods import today_local
 from web.pages.site import Site
 from web.pages.spreadsheet import csv_response
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 ALL_STAFF = frozenset(Role)
 PAGE_SIZE = 50
 EXPORT_LIMIT = 10_000   # rows in one download; narrow the filters for more
-FILTER_FIELDS = ("q", "state", "unit", "channel", "since", "until")
+FILTER_FIELDS = ("q", "state", "unit", "channel", "since", "until", "due")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ def parse_search(session: Session, request: Request, user: StaffIdentity) -> Sea
     channel = params["channel"] or None
     if channel is not None and channel not in {c.value for c in Channel}:
         raise BadRequest("channel", Reason.BAD_CHANNEL, value=channel)
+    due = params["due"] or None
+    if due is not None and due not in unit_inbox.DUE:
+        raise BadRequest("due", Reason.BAD_DUE, value=due)
     unit_id = None
     if params["unit"]:
         try:
@@ -78,7 +82,7 @@ def parse_search(session: Session, request: Request, user: StaffIdentity) -> Sea
         period = Period(since, until)
     page_text = query.get("page", "1")
     page = int(page_text) if page_text.isascii() and page_text.isdigit() and 0 < len(page_text) < 7 else 1
-    return Search(TicketFilter(params["q"], state, unit_id, channel, period),
+    return Search(TicketFilter(params["q"], state, unit_id, channel, period, due=due, at=utcnow() if due else None),
                   {k: v for k, v in params.items() if v}, max(1, page))
 
 
@@ -110,7 +114,7 @@ async def search(request: Request) -> Response:
     # read() they lasted only for the statement that set them.
     context = await site.services.run(work)
     params = context["asked"].params
-    context.update(q=params.get("q", ""), params=params, query=urlencode(params),
+    context.update(q=params.get("q", ""), params=params, query=urlencode(params), due_choices=SEARCH_DUE_ZH,
                    states=[s.value for s in State], channels=[c.value for c in Channel],
                    open_states={s.value for s in UNIT_STATES},   # held by a unit: its time left shown
                    hide_confidential=own is not None,
