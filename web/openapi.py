@@ -81,7 +81,7 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                   "public": {**BOOL, "description": "also shown to the citizen on /status (masked)"}}, ("text",)),
 }
 
-# One 协办 or 转派 part, as a ticket's `parts` lists it and an action on the part answers it.
+# One 协办 or 二次派单 part, as a ticket's `parts` lists it and an action on the part answers it.
 PART: dict[str, Any] = {
     "unit_code": TEXT, "unit": TEXT, "role": {"type": "string", "enum": ["co", "forward"]},
     "status": {"type": "string", "enum": ["pending", "accepted", "returned", "replied", "waived", "withdrawn"]},
