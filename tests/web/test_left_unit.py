@@ -168,14 +168,14 @@ def test_a_sub_unit_sees_its_own_part_not_the_parents_pending_extension(
     act(client, op, number, "transfer", unit="housing")
     act(client, housing, number, "accept")
     act(client, housing, number, "forward", unit="gas")
-    act(client, housing, number, "request_extension", days=60, reason="需协调多个部门施工")
+    act(client, housing, number, "request_extension", days=15, reason="需协调多个部门施工")
     assert client.get(f"/api/v1/staff/tickets/{number}", headers=gas).json()["pending_extension"] is None
-    assert client.get(f"/api/v1/staff/tickets/{number}", headers=housing).json()["pending_extension"]["days"] == 60
+    assert client.get(f"/api/v1/staff/tickets/{number}", headers=housing).json()["pending_extension"]["days"] == 15
     login(client, "gas")
     page = client.get(f"/tickets/{number}").text
     assert "<dt>延期申请</dt>" not in page and "待审批" not in page
     login(client, "housing")
-    assert "60 个工作日，待审批" in client.get(f"/tickets/{number}").text
+    assert "15 个工作日，待审批" in client.get(f"/tickets/{number}").text
 
 
 def test_a_ticket_that_left_the_unit_is_not_among_the_similar_ones_it_is_shown(
