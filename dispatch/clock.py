@@ -28,3 +28,15 @@ def this_year(moment: dt.datetime, now: dt.datetime | None = None) -> bool:
 def local_day_start(day: dt.date) -> dt.datetime:
     """The UTC instant at which a China calendar day begins."""
     return dt.datetime.combine(day, dt.time(0), tzinfo=CHINA).astimezone(dt.timezone.utc)
+
+
+# The one way the JSON APIs under /api/v1 (but Open311, which follows its spec) and the units'
+# webhooks write an instant: UTC to the second, with Z (RFC 3339), whether the moment came
+# from the clock (with microseconds) or from a demo's history (without).
+API_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def api_time(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:   # stored naive: UTC by this module's rule
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).strftime(API_TIME_FORMAT)

@@ -1,6 +1,7 @@
 """Signed webhooks for units' own case systems (数字城管, 信访...): each transfer to a unit,
-each reopen, escalation (督办) and notice of a unit is POSTed as JSON to the URL the unit
-registered, signed with its secret, so nobody retypes a ticket.
+each reopen, and every notice in the unit's inbox (督办, 协办, 二次派单, decisions, 市民补充...)
+is POSTed as JSON to the URL the unit registered, signed with its secret, so nobody retypes a
+ticket.
 
 Like the SMS outbox, a delivery is written by a before_flush hook in the transaction of the
 change it tells about (install()), whichever code made the change, and sent after commit by
@@ -30,10 +31,10 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.actors import Actor, require_role
-from dispatch.clock import utcnow
+from dispatch.clock import api_time, utcnow
 from dispatch.errors import InvalidInput, Reason
 from dispatch.masking import mask_phone, mask_text
-from dispatch.models import Notice, Ticket, TicketEvent, Unit, UnitWebhook, WebhookDelivery
+from dispatch.models import CatalogueEntry, Notice, Ticket, TicketEvent, Unit, UnitWebhook, WebhookDelivery
 from dispatch.notices import NoticeKind
 from dispatch.outbox import RetryPolicy
 from dispatch.staff_activity import ActivityKind, record
@@ -49,14 +50,26 @@ EVENT_HEADER = "X-Hotline-Event"
 # What a receiver should accept: a timestamp at most this old (or this far ahead).
 REPLAY_WINDOW = dt.timedelta(minutes=5)
 MAX_URL = 500
-# Ticket events a unit's system hears of; escalations come as their notice (dispatch/notices.py).
+# Ticket events a unit's system hears of. Every transfer and reopen is such an event, also
+# where no notice is written (a transfer made in code), so these two come from the event and
+# their notices (transferred, reopened) are not sent again.
 EVENT_TYPES = {"transfer": "ticket.transferred", "reopen": "ticket.reopened"}
-NOTICE_TYPES = {"escalation": "ticket.escalated", "near_due": "notice.near_due", "overdue": "notice.overdue",
-                "digest": "notice.digest"}
+TOLD_BY_EVENT = frozenset({NoticeKind.TRANSFERRED.value, NoticeKind.REOPENED.value})
+# Every other notice a unit's inbox gets, as notice.KIND (督办 kept its first name).
+NOTICE_TYPES = {kind.value: "ticket.escalated" if kind is NoticeKind.ESCALATION else f"notice.{kind.value}"
+                for kind in NoticeKind if kind.value not in TOLD_BY_EVENT}
 # The key every 超期 notice is told under (dispatch/chasing.py: kind, ticket, deadline).
 OVERDUE_KEY = f"{NoticeKind.OVERDUE.value}:"
 _ENQUEUED = "webhooks_enqueued"
-_INSTALLED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+
+
+@dataclass
+class _Options:
+    # HOTLINE_PUBLIC_URL without its trailing slash: the payload's ticket.api_url; None: unset.
+    public_url: str | None = None
+
+
+_INSTALLED: weakref.WeakKeyDictionary[sessionmaker[Session], _Options] = weakref.WeakKeyDictionary()
 
 
 # ---- registration -----------------------------------------------------------------------
@@ -158,12 +171,20 @@ def verify(secret: str, header: str, body: bytes, now: dt.datetime | None = None
 
 # ---- enqueue ------------------------------------------------------------------------------
 
-def install(factory: sessionmaker[Session], on_commit: Callable[[], None] | None = None) -> None:
+def install(factory: sessionmaker[Session], on_commit: Callable[[], None] | None = None,
+            public_url: str | None = None) -> None:
     """Make every session of `factory` write deliveries for the changes it flushes;
-    `on_commit` wakes the sender after a commit that wrote one."""
-    if factory not in _INSTALLED:
-        event.listen(factory, "before_flush", on_flush)
-        _INSTALLED.add(factory)
+    `on_commit` wakes the sender after a commit that wrote one; `public_url` (the site's
+    HOTLINE_PUBLIC_URL) makes each ticket's API address absolute too."""
+    options = _INSTALLED.get(factory)
+    if options is None:
+        options = _INSTALLED[factory] = _Options()
+
+        def before_flush(session: Session, context: Any, instances: Any) -> None:
+            on_flush(session, context, instances, public_url=options.public_url)
+        event.listen(factory, "before_flush", before_flush)
+    if public_url:
+        options.public_url = public_url.rstrip("/")
     if on_commit is not None:
         def after_commit(session: Session) -> None:
             if session.info.pop(_ENQUEUED, False):
@@ -176,17 +197,18 @@ def install(factory: sessionmaker[Session], on_commit: Callable[[], None] | None
         event.listen(factory, "after_rollback", after_rollback)
 
 
-def on_flush(session: Session, _context: Any, _instances: Any) -> None:
+def on_flush(session: Session, _context: Any, _instances: Any, public_url: str | None = None) -> None:
     for obj in list(session.new):
         if isinstance(obj, TicketEvent) and obj.action in EVENT_TYPES:
             ticket = obj.__dict__.get("ticket") or session.get(Ticket, obj.ticket_id)
             unit_id = obj.unit_id or (ticket.unit_id if ticket else None)
             if ticket is not None and unit_id is not None:
-                _enqueue(session, unit_id, EVENT_TYPES[obj.action], ticket, note=obj.note, at=obj.at)
+                _enqueue(session, unit_id, EVENT_TYPES[obj.action], ticket, note=obj.note, at=obj.at,
+                         public_url=public_url)
         elif isinstance(obj, Notice) and notice_type(obj) is not None:
             ticket = session.get(Ticket, obj.ticket_id) if obj.ticket_id else None
             _enqueue(session, obj.unit_id, notice_type(obj), ticket, note=obj.text, at=obj.created_at,
-                     notice_kind=obj.kind)
+                     notice_kind=obj.kind, public_url=public_url)
 
 
 def notice_type(notice: Notice) -> str | None:
@@ -200,19 +222,19 @@ def notice_type(notice: Notice) -> str | None:
 
 
 def _enqueue(session: Session, unit_id: int, event_type: str, ticket: Ticket | None, *, note: str | None,
-             at: dt.datetime | None, notice_kind: str | None = None) -> None:
+             at: dt.datetime | None, notice_kind: str | None = None, public_url: str | None = None) -> None:
     hook = session.get(UnitWebhook, unit_id)
     if hook is None:
         return
     unit = session.get_one(Unit, unit_id)
     now = utcnow()
     delivery_id = "evt_" + uuid.uuid4().hex
-    body: dict[str, Any] = {"id": delivery_id, "type": event_type, "created_at": _iso(at or now),
-                            "unit": {"code": unit.code, "name": unit.name}, "note": note or ""}
+    body: dict[str, Any] = {"id": delivery_id, "type": event_type, "created_at": api_time(at or now),
+                            "unit": {"code": unit.code, "name": unit.name}, "note": note or None}
     if notice_kind is not None:
         body["notice"] = {"kind": notice_kind, "text": note or ""}
     if ticket is not None:
-        body["ticket"] = _ticket(ticket)
+        body["ticket"] = _ticket(session, ticket, public_url)
         if ticket.confidential and note:
             body["note"] = _hidden_from_unit(ticket, note)
     session.add(WebhookDelivery(delivery_id=delivery_id, unit_id=unit_id, ticket_id=ticket.id if ticket else None,
@@ -222,30 +244,35 @@ def _enqueue(session: Session, unit_id: int, event_type: str, ticket: Ticket | N
     session.info[_ENQUEUED] = True
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _hidden_from_unit(ticket: Ticket, text: str) -> str:
     """A 保密 ticket's text as its unit's staff read it on the ticket's page."""
     return mask_text(text, [ticket.name] if ticket.name else [])
 
 
-def _ticket(ticket: Ticket) -> dict[str, Any]:
+def _ticket(session: Session, ticket: Ticket, public_url: str | None) -> dict[str, Any]:
     """What the unit's system needs to open its own case; the rest (and the citizen's full
     number) through GET /api/v1/staff/tickets/{number} with the unit's token. A 保密 ticket
-    goes out as the unit's staff see it (staff_view): no phone or place, the name masked."""
+    goes out as the unit's staff see it (staff_view): no phone or place, the name masked.
+    `category` is the level-1 name; `catalogue_entry` the dispatch catalogue entry (level 3)."""
     hide = ticket.confidential
+    api = f"/api/v1/staff/tickets/{ticket.number}"
     return {"number": ticket.number, "state": ticket.state,
             "title": _hidden_from_unit(ticket, ticket.title) if hide else ticket.title,
             "body": _hidden_from_unit(ticket, ticket.body) if hide else ticket.body,
-            "category": ticket.category,
+            "category": ticket.category, "catalogue_entry": _entry(session, ticket.catalogue_entry_id),
             "location": HIDDEN if hide and ticket.location else ticket.location,
             "urgency": ticket.urgency, "request_type": ticket.request_type, "confidential": ticket.confidential,
             "phone": (HIDDEN if hide else mask_phone(ticket.phone)) if ticket.phone else None,
-            "received_at": _iso(ticket.received_at) if ticket.received_at else None,
-            "deadline": _iso(ticket.deadline) if ticket.deadline else None,
-            "api": f"/api/v1/staff/tickets/{ticket.number}"}
+            "received_at": api_time(ticket.received_at) if ticket.received_at else None,
+            "deadline": api_time(ticket.deadline) if ticket.deadline else None,
+            "api": api, "api_url": public_url + api if public_url else None}
+
+
+def _entry(session: Session, entry_id: int | None) -> dict[str, str] | None:
+    entry = session.get(CatalogueEntry, entry_id) if entry_id is not None else None
+    if entry is None:
+        return None
+    return {"code": entry.code, "name": entry.level3, "path": f"{entry.level1}/{entry.level2}/{entry.level3}"}
 
 
 # ---- claim and record --------------------------------------------------------------------

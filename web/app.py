@@ -80,7 +80,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             app.state.bridge = None
             # Every process writes webhook deliveries with the changes; one sends them.
             app.state.webhooks = hooks = webhook_sender.WebhookSender(built.sessions)
-            webhooks.install(built.sessions, on_commit=hooks.wake)
+            webhooks.install(built.sessions, on_commit=hooks.wake, public_url=built.settings.public_url)
             # One process alone runs the bridge, the outbox sender and the scheduler
             # (web/leadership.py); every process serves pages and takes webhooks.
             async with classifier_model(built) as model_task, \

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator
 
 import httpx
@@ -25,15 +26,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from dispatch import api_tokens, chasing, lifecycle, notices, webhooks
+from dispatch import api_tokens, catalogue, chasing, lifecycle, notices, webhooks
+from dispatch.actions import ActionContext, perform
 from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeRules, intake
-from dispatch.models import Notice, StaffUser, Ticket, UnitWebhook, WebhookDelivery
+from dispatch.models import CatalogueEntry, Notice, StaffUser, Ticket, UnitWebhook, WebhookDelivery
 from dispatch.outbox import RetryPolicy
 from dispatch.staff_view import staff_view
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import Channel, Role
 from sms_gateway.simulator import ServerThread
+from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
 from tests.sms_gateway.conftest import eventually
 from tests.web.pages_support import csrf, login
@@ -381,3 +384,88 @@ def test_a_delivery_is_signed_over_the_exact_bytes_sent(hooked: sessionmaker[Ses
     other = webhooks.signature_header(receiver.secret, stamp, body + b" ")
     answer = httpx.post(receiver.url, content=body, headers={"x-hotline-signature": other})
     assert answer.status_code == 401
+
+
+# ---- every notice of a unit's inbox, and what a payload carries --------------------------------
+
+def test_every_kind_of_notice_a_unit_can_get_has_its_webhook_event() -> None:
+    """A unit's system learns of all that its inbox does: a new kind of notice needs its event."""
+    told = set(webhooks.NOTICE_TYPES) | webhooks.TOLD_BY_EVENT
+    assert told == {kind.value for kind in notices.NoticeKind}
+    assert webhooks.NOTICE_TYPES["co_handling"] == "notice.co_handling"
+    assert webhooks.NOTICE_TYPES["escalation"] == "ticket.escalated"   # the names already given stay
+    assert webhooks.NOTICE_TYPES["near_due"] == "notice.near_due"
+
+
+def test_co_handling_and_part_news_reach_each_units_system(
+        hooked: sessionmaker[Session], city: City) -> None:
+    """协办: the unit given a part hears of it, the lead hears of the part's reply,
+    and the transfer is told once (as ticket.transferred, not again as its notice)."""
+    with hooked.begin() as session:
+        catalogue.seed(session, city)
+        for code in ("housing", "transport"):
+            webhooks.register(session, ADMIN, unit_by_code(session, code), f"http://127.0.0.1:9/{code}")
+        ticket = new_ticket(session, body="小区燃气管道漏气，路面也被挖开没有恢复。")
+        number = ticket.number
+    operator = Actor(label="operator-wang", role=Role.OPERATOR)
+    with hooked.begin() as session:
+        perform(session, operator, number, "transfer",
+                {"unit": "housing", "co_units": ["transport"], "category": "城乡建设/城市建设和市政管理/自来水供应"},
+                ActionContext())
+    with hooked.begin() as session:
+        transport = unit_staff(session, "transport")
+        perform(session, transport, number, "accept", {}, ActionContext())
+        perform(session, transport, number, "part_reply", {"reply": "路面已恢复。"}, ActionContext())
+
+    sent = {(d.unit_id, d.event_type): json.loads(d.payload) for d in deliveries(hooked)}
+    with hooked() as session:
+        housing, transport_id = unit_by_code(session, "housing").id, unit_by_code(session, "transport").id
+        entry = session.scalars(select(CatalogueEntry).where(CatalogueEntry.level3 == "自来水供应")).one()
+        kinds = {(n.unit_id, n.kind) for n in session.scalars(select(Notice))}
+    assert sorted(sent) == sorted([(housing, "ticket.transferred"), (transport_id, "notice.co_handling"),
+                                   (housing, "notice.part")])
+    # every notice of these units went out, but the transfer's own, told by its event
+    assert {(u, webhooks.NOTICE_TYPES[k]) for u, k in kinds if k not in webhooks.TOLD_BY_EVENT} <= set(sent)
+    co = sent[(transport_id, "notice.co_handling")]
+    assert co["notice"]["kind"] == "co_handling" and number in co["notice"]["text"]
+    assert co["ticket"]["number"] == number
+    transferred = sent[(housing, "ticket.transferred")]
+    assert transferred["note"] is None   # no note given: null, not ""
+    assert transferred["ticket"]["category"] == "城乡建设"
+    assert transferred["ticket"]["catalogue_entry"] == {
+        "code": entry.code, "name": "自来水供应", "path": "城乡建设/城市建设和市政管理/自来水供应"}
+    assert transferred["ticket"]["api"] == f"/api/v1/staff/tickets/{number}"
+    assert transferred["ticket"]["api_url"] is None   # no HOTLINE_PUBLIC_URL
+
+
+def test_a_payload_gives_the_tickets_absolute_address_and_times_to_the_second(sessions: sessionmaker[Session],
+                                                                             units: City) -> None:
+    webhooks.install(sessions, public_url="https://hotline.example.gov.cn/")
+    with sessions.begin() as session:
+        webhooks.register(session, ADMIN, unit_by_code(session, "qinyuan"), "http://127.0.0.1:9/hook")
+        ticket = new_ticket(session)
+        number = ticket.number
+        lifecycle.transfer(session, ticket, unit_by_code(session, "qinyuan"), Actor.system("op"), note="请核实")
+    (row,) = deliveries(sessions)
+    sent = json.loads(row.payload)
+    assert sent["ticket"]["api_url"] == f"https://hotline.example.gov.cn/api/v1/staff/tickets/{number}"
+    assert sent["ticket"]["api"] == f"/api/v1/staff/tickets/{number}" and sent["note"] == "请核实"
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+    assert all(stamp.match(value) for value in (sent["created_at"], sent["ticket"]["received_at"],
+                                                sent["ticket"]["deadline"]))
+    assert sent["ticket"]["deadline"].endswith("T15:59:59Z")   # 23:59:59 China time
+
+
+def test_the_readmes_payload_example_has_the_fields_a_payload_has(hooked: sessionmaker[Session]) -> None:
+    with hooked.begin() as session:
+        webhooks.register(session, ADMIN, unit_by_code(session, "qinyuan"), "http://127.0.0.1:9/hook")
+        lifecycle.transfer(session, new_ticket(session), unit_by_code(session, "qinyuan"), Actor.system("op"))
+    (row,) = deliveries(hooked)
+    sent = json.loads(row.payload)
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    example = re.search(r'X-Hotline-Signature: t=\d+,v1=\S+\n\n(\{.*?\}\})\n```', readme, re.S)
+    assert example is not None
+    shown = json.loads(example.group(1).replace("……", ""))
+    assert set(shown) == set(sent) and set(shown["ticket"]) == set(sent["ticket"])
+    assert shown["ticket"]["deadline"].endswith("T15:59:59Z")
+    assert shown["ticket"]["category"] in {"城乡建设"} and shown["ticket"]["catalogue_entry"]["name"]
