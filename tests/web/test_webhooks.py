@@ -40,6 +40,7 @@ from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
 from tests.sms_gateway.conftest import eventually
 from tests.web.pages_support import csrf, login
+from web.pages.labels import WEBHOOK_EVENTS_ZH
 from web.services import Services
 from web.webhook_sender import WebhookSender
 
@@ -144,6 +145,19 @@ def test_a_url_that_is_not_http_is_refused_in_chinese(client: TestClient, servic
                        data={"csrf_token": csrf(client, f"/admin/units/{housing.id}"), "url": "ftp://example"})
     assert page.status_code == 422 and "不是有效的网址" in page.text
     assert services.run_sync(lambda s: webhooks.webhook_of(s, housing.id)) is None
+
+
+def test_a_refused_url_is_shown_back_to_correct_not_the_saved_one(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    housing = services.run_sync(lambda s: unit_by_code(s, "housing"))
+    services.run_sync(lambda s: webhooks.register(s, ADMIN, unit_by_code(s, "housing"), "https://old.example.org/x"))
+    typed = "http://169.254.169.254/hotline"
+    page = client.post(f"/admin/units/{housing.id}/webhook",
+                       data={"csrf_token": csrf(client, f"/admin/units/{housing.id}"), "url": typed})
+    assert page.status_code == 422 and "不能作为单位系统的地址" in page.text
+    field = re.search(r'<input name="url"[^>]*value="([^"]*)"', page.text)
+    assert field is not None and field.group(1) == typed
+    assert services.run_sync(lambda s: webhooks.webhook_of(s, housing.id).url) == "https://old.example.org/x"
 
 
 @pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]:8080/hook",
@@ -395,6 +409,8 @@ def test_every_kind_of_notice_a_unit_can_get_has_its_webhook_event() -> None:
     assert webhooks.NOTICE_TYPES["co_handling"] == "notice.co_handling"
     assert webhooks.NOTICE_TYPES["escalation"] == "ticket.escalated"   # the names already given stay
     assert webhooks.NOTICE_TYPES["near_due"] == "notice.near_due"
+    # and the delivery logs name each event in Chinese
+    assert set(WEBHOOK_EVENTS_ZH) == set(webhooks.NOTICE_TYPES.values()) | set(webhooks.EVENT_TYPES.values())
 
 
 def test_co_handling_and_part_news_reach_each_units_system(

@@ -176,7 +176,7 @@ async def units_page(request: Request, *, error: str | None = None, problems: li
 
 async def unit_page(request: Request, *, error: str | None = None, status: int = 200,
                     typed_phone: str | None = None, secret: str | None = None,
-                    webhook_error: str | None = None) -> Response:
+                    webhook_error: str | None = None, typed_url: str | None = None) -> Response:
     site = _site(request)
     unit_id = int(request.path_params["unit_id"])
 
@@ -188,7 +188,7 @@ async def unit_page(request: Request, *, error: str | None = None, status: int =
     return site.render(request, "admin_unit.html", {
         "shown": shown, "units": [u for u in units if u.id != shown.id], "kinds": UNIT_KINDS_ZH, "error": error,
         "done": _done(request), "section": "units", "form_duty_phone": typed_phone, "webhook": hook, "deliveries": deliveries, "secret": secret,
-        "webhook_error": webhook_error, "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH},
+        "webhook_error": webhook_error, "form_webhook_url": typed_url, "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH},
         status, headers=NO_STORE if secret else None)
 
 
@@ -201,11 +201,13 @@ async def set_webhook(request: Request) -> Response:
         unit = session.get(Unit, unit_id)
         if unit is None:
             raise NotFound(Reason.UNIT_RECORD_NOT_FOUND, unit_id=unit_id)
-        return webhooks.register(session, user.actor, unit, str(form.get("url") or ""))
+        return webhooks.register(session, user.actor, unit, typed)
+    typed = str(form.get("url") or "")
     try:
         secret = await site.services.run(work)
     except InvalidInput as exc:
-        return await unit_page(request, webhook_error=describe(exc), status=422)
+        # What was typed comes back with the error, to be corrected, not the saved address.
+        return await unit_page(request, webhook_error=describe(exc), status=422, typed_url=typed)
     return await unit_page(request, secret=secret)
 
 

@@ -268,7 +268,10 @@ RETRAIN_REASONS_ZH = {NO_WORSE: "新模型在留出的改派样本上不比原�
                       TOO_FEW: f"改派样本不足 {MIN_CORRECTIONS} 条（{MIN_HELD_OUT} 条用于学习、{MIN_HELD_OUT} 条用于评分）"}
 WEBHOOK_STATUS_ZH = {"pending": "等待重试", "sending": "发送中", "delivered": "已送达", "failed": "已放弃"}
 WEBHOOK_EVENTS_ZH = {"ticket.transferred": "转办", "ticket.reopened": "重办", "ticket.escalated": "督办",
-                     "notice.near_due": "临期预警", "notice.overdue": "超期", "notice.digest": "每日汇总"}
+                     "notice.near_due": "临期预警", "notice.overdue": "超期", "notice.digest": "每日汇总",
+                     "notice.co_handling": "协办", "notice.forwarded": "二次派单", "notice.part": "协办答复",
+                     "notice.extension": "延期审批", "notice.dispute": "改派审批", "notice.override": "先行办结",
+                     "notice.addition": "市民补充", "notice.kb_review": "知识库复核"}
 
 
 def activity_value(value: object) -> str:
