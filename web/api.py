@@ -154,8 +154,10 @@ async def stats(request: Request) -> Response:
 
 def holidays_json(view: calendar_days.YearView) -> dict[str, Any]:
     """A year's calendar as the API and `hotline holidays list --json` give it (no staff names)."""
+    # `missing`: the festivals not entered for a year the package does not know, whose days
+    # count as ordinary weekdays meanwhile (the page warns of the same).
     return {"year": view.year, "basis": view.coverage.basis, "official": view.coverage.official,
-            "days": [{"date": d.day.isoformat(), "kind": d.kind, "name": d.name,
+            "missing": list(view.coverage.missing), "days": [{"date": d.day.isoformat(), "kind": d.kind, "name": d.name,
                       "source": "official" if d.set_by is None else "entered"} for d in view.days]}
 
 

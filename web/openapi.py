@@ -203,6 +203,10 @@ PATHS: dict[str, Any] = {
                       "description": "entered: days set by supervisors (the package fills in where it "
                                      "knows); official: the chinesecalendar package; weekends: nobody "
                                      "knows the year, Monday-Friday count"},
+            "missing": {"type": "array", "items": TEXT,
+                        "description": "festivals (元旦, 春节...) not entered for a year the package does not "
+                                       "know: their days count as ordinary weekdays until entered; empty "
+                                       "when nothing is missing"},
             "days": {"type": "array", "items": _object({
                 "date": {"type": "string", "format": "date"},
                 "kind": {"type": "string", "enum": ["holiday", "workday"]}, "name": TEXT,

@@ -45,6 +45,9 @@ def test_a_range_added_on_the_page_moves_deadlines_and_its_removal_is_kept(
     listed = client.get(PAGE + "?year=2027").text
     assert "2027 年的节假日尚未录入" not in listed and "2027-02-14（周日）" in listed and "调休上班" in listed
     assert "2027 年还没有录入：元旦、清明节、劳动节、端午节、中秋节、国庆节" in listed
+    # and the API says so as the page does: a unit's system counting deadlines must know
+    found = client.get("/api/v1/holidays?year=2027").json()
+    assert (found["basis"], found["missing"]) == ("entered", ["元旦", "清明节", "劳动节", "端午节", "中秋节", "国庆节"])
 
     removed = client.post(f"{PAGE}/2027-02-14/remove", data={"csrf_token": csrf(client, PAGE)})
     assert removed.status_code == 303
@@ -109,10 +112,10 @@ def test_only_supervisors_and_admins_change_the_calendar_and_every_post_needs_it
 
 def test_the_api_lists_a_year_with_what_it_stands_on(client: TestClient) -> None:
     known = client.get("/api/v1/holidays?year=2026").json()
-    assert known["basis"] == "official" and {"date": "2026-10-01", "kind": "holiday", "name": "国庆节",
+    assert known["missing"] == [] and known["basis"] == "official" and {"date": "2026-10-01", "kind": "holiday", "name": "国庆节",
                                               "source": "official"} in known["days"]
     unknown = client.get("/api/v1/holidays?year=2028").json()
-    assert (unknown["basis"], unknown["days"]) == ("weekends", [])
+    assert (unknown["basis"], unknown["days"], unknown["missing"]) == ("weekends", [], [])
     for year in ("1999", "20270", "二〇二七", "²", "9" * 5000):
         bad = client.get(f"/api/v1/holidays?year={year}")
         assert bad.status_code == 422 and "年份" in bad.json()["message"], year
