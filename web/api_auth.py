@@ -9,6 +9,7 @@ import logging
 
 import anyio
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,9 +17,11 @@ from starlette.routing import Route
 from dispatch import api_tokens, limits, staff, staff_activity
 from dispatch.clock import utcnow
 from dispatch.errors import RateLimited, Reason
+from dispatch.vocabulary import Role
 from web.api import read_json_object
-from web.auth import Endpoint, StaffIdentity, client_key, load_identity
+from web.auth import Endpoint, StaffIdentity, client_key, load_identity, staff_only
 from web.errors import BadRequest, Unauthorized
+from web.messages import ROLE_FORBIDDEN
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,26 @@ def bearer_only(endpoint: Endpoint) -> Endpoint:
 
     guarded.__name__ = getattr(endpoint, "__name__", "guarded")
     guarded.__doc__ = endpoint.__doc__
+    return guarded
+
+
+def session_or_bearer(page: Endpoint, roles: frozenset[Role]) -> Endpoint:
+    """A GET page a staff API token may read too (the CSV exports, for a unit's or the city's
+    scripts): with an `Authorization: Bearer` header the token decides, with the page's roles;
+    without one, the browser session as on every page (staff_only)."""
+    by_session = staff_only(page, roles)
+
+    async def by_role(request: Request) -> Response:
+        if request.state.user.role not in roles:
+            raise HTTPException(403, ROLE_FORBIDDEN)
+        return await page(request)
+    by_token = bearer_only(by_role)
+
+    async def guarded(request: Request) -> Response:
+        return await (by_token if bearer_token(request) is not None else by_session)(request)
+
+    guarded.__name__ = getattr(page, "__name__", "guarded")
+    guarded.__doc__ = page.__doc__
     return guarded
 
 

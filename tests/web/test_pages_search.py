@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
-from dispatch import lifecycle, queries
+from dispatch import api_tokens, lifecycle, queries
 from dispatch.actors import Actor
 from dispatch.clock import local_day_start
 from dispatch.intake import IntakeRequest, intake
-from dispatch.models import StaffActivity, Ticket
+from dispatch.models import StaffActivity, StaffUser, Ticket
 from dispatch.units import unit_by_code
 from dispatch.vocabulary import Channel, Role
 from tests.web.pages_support import login, ticket_titled
+from web.pages import search
 from web.pages.labels import local_time
 from web.pages.periods import today_local
 from web.services import Services
@@ -165,6 +166,48 @@ def test_the_search_and_its_csv_are_for_staff_only(client: TestClient) -> None:
     for path in ("/search?state=received", "/search.csv?state=received"):
         response = client.get(path)
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_a_staff_api_token_downloads_the_csv_exports_with_its_users_role(
+        client: TestClient, services: Services) -> None:
+    """A unit's or the city's scripts read the exports with a token, as its user would on the page."""
+    def tokens(session):  # type: ignore[no-untyped-def]
+        made = {}
+        for name in ("housing", "supervisor"):
+            user = session.scalar(select(StaffUser).where(StaffUser.username == name))
+            made[name] = {"Authorization": f"Bearer {api_tokens.create(session, user, '报表脚本', lifetime=None)[1]}"}
+        return made
+    bearer = services.run_sync(tokens)
+    client.cookies.clear()   # no browser session: the token alone
+
+    mine = client.get("/search.csv", params={"channel": "web"}, headers=bearer["housing"])
+    assert mine.status_code == 200 and mine.headers["content-type"].startswith("text/csv")
+    assert {r[0] for r in rows_of(mine.text)[1:]} == {ticket_titled(services, MANHOLE).number}   # its unit's only
+    assert client.get("/supervisor/export/units.csv", headers=bearer["housing"]).status_code == 403
+    table = client.get("/supervisor/export/units.csv", headers=bearer["supervisor"])
+    assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")
+    assert client.get("/search.csv", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    logged = services.run_sync(lambda s: s.scalars(select(StaffActivity).where(StaffActivity.kind == "export")
+                                                   .order_by(StaffActivity.id)).all())
+    assert [a.target for a in logged] == ["search.csv", "units.csv"]
+
+
+def test_a_csv_cut_at_its_limit_says_so_in_its_last_line_and_the_page_beside_the_button(
+        client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "EXPORT_LIMIT", 3)
+    file_tickets(services, 5, "路灯不亮")
+    login(client, "supervisor")
+    page = client.get("/search", params={"q": "路灯不亮"}).text
+    assert "最多导出 3 件" in page.split('id="search-csv"')[1]
+    response = client.get("/search.csv", params={"q": "路灯不亮"})
+    rows = rows_of(response.text)
+    assert len(rows) == 1 + 3 + 1 and rows[-1][0].startswith("（仅导出前 3 件")
+    assert response.headers["x-hotline-export-truncated"] == "3"
+    whole = client.get("/search.csv", params={"q": "路灯不亮0"})
+    assert "x-hotline-export-truncated" not in whole.headers and len(rows_of(whole.text)) == 2
+    logged = services.run_sync(lambda s: s.scalars(select(StaffActivity).where(StaffActivity.target == "search.csv")
+                                                   .order_by(StaffActivity.id)).all())
+    assert [a.detail for a in logged] == [{"rows": 3, "cut": True}, {"rows": 1}]
 
 
 def test_a_search_by_words_runs_with_its_settings(client: TestClient, services: Services,

@@ -436,6 +436,9 @@ CHANNEL_CHART_TITLE = "各渠道受理量"
 # unit staff get it.
 SEARCH_CSV_COLUMNS = ("工单号", "受理时间", "渠道", "类型", "紧急程度", "状态", "承办单位", "分类", "标题", "办理时限")
 CONFIDENTIAL_TITLE = "（保密工单）"
+# The last line of a search's CSV cut at its limit, and the page's words beside 导出 CSV.
+SEARCH_CSV_CUT_ZH = "（仅导出前 {limit} 件：还有更多符合条件的工单未导出，请缩小筛选条件，如按接收日期分段导出）"
+SEARCH_CSV_LIMIT_ZH = "最多导出 {limit} 件，超出时文件末行注明"
 
 # The ticket page (web/pages/tickets.py): what it says after each step, by the form's name.
 TICKET_DONE_ZH = {

@@ -26,10 +26,12 @@ from dispatch.staff_view import masked_titles
 from dispatch.states import UNIT_STATES, State
 from dispatch.units import unit_by_code
 from dispatch.vocabulary import Channel, Role
+from web.api_auth import session_or_bearer
 from web.auth import StaffIdentity, client_key, staff_only
 from web.errors import BadRequest
 from web.inputs import parse_day
-from web.pages.labels import CONFIDENTIAL_TITLE, SEARCH_CSV_COLUMNS, SEARCH_DUE_ZH, label, local_time
+from web.pages.labels import (CONFIDENTIAL_TITLE, SEARCH_CSV_COLUMNS, SEARCH_CSV_CUT_ZH, SEARCH_CSV_LIMIT_ZH, SEARCH_DUE_ZH,
+                              label, local_time)
 from web.pages.periods import today_local
 from web.pages.site import Site
 from web.pages.spreadsheet import csv_response
@@ -38,6 +40,9 @@ log = logging.getLogger(__name__)
 ALL_STAFF = frozenset(Role)
 PAGE_SIZE = 50
 EXPORT_LIMIT = 10_000   # rows in one download; narrow the filters for more
+# Said in the file's headers when it was cut at EXPORT_LIMIT (its value: the limit), for scripts;
+# people read the file's last line.
+CUT_HEADER = "X-Hotline-Export-Truncated"
 FILTER_FIELDS = ("q", "state", "unit", "channel", "since", "until", "due")
 
 
@@ -118,6 +123,7 @@ async def search(request: Request) -> Response:
                    states=[s.value for s in State], channels=[c.value for c in Channel],
                    open_states={s.value for s in UNIT_STATES},   # held by a unit: its time left shown
                    hide_confidential=own is not None,
+                   csv_limit=SEARCH_CSV_LIMIT_ZH.format(limit=EXPORT_LIMIT), export_limit=EXPORT_LIMIT,
                    page_link=lambda n: "/search?" + urlencode({**params, "page": n}))
     return site.render(request, "search.html", context)
 
@@ -125,26 +131,30 @@ async def search(request: Request) -> Response:
 async def search_csv(request: Request) -> Response:
     site, user, client = _site(request), request.state.user, client_key(request)
 
-    def work(session: Session) -> tuple[Search, list[Ticket], dict[int, str], dict[int, str]]:
+    def work(session: Session) -> tuple[Search, list[Ticket], dict[int, str], dict[int, str], bool]:
         asked = parse_search(session, request, user)
+        # One more than the limit: whether the file is the whole result, or was cut.
         tickets = queries.filtered_tickets(session, asked.wanted, visible_to_unit=_own_unit(user),
-                                           limit=EXPORT_LIMIT)
+                                           limit=EXPORT_LIMIT + 1)
+        cut = len(tickets) > EXPORT_LIMIT
+        tickets = tickets[:EXPORT_LIMIT]
         masked = masked_titles(session, user.actor, [t.id for t in tickets])
         # In the same transaction as the read: no file leaves without its line in the log.
         staff_activity.record(session, staff_activity.ActivityKind.EXPORT, user.actor, target="search.csv",
                               address=client, detail={**{k: v for k, v in asked.params.items() if v and k != "q"},
-                                                      "rows": len(tickets)})  # the words may hold a phone number
-        return asked, tickets, {u.id: u.name for u in site.services.units.active(session)}, masked
+                                                      "rows": len(tickets), **({"cut": True} if cut else {})})
+        return asked, tickets, {u.id: u.name for u in site.services.units.active(session)}, masked, cut
 
-    asked, tickets, unit_names, masked = await site.services.run(work)
-    return export_tickets(user, asked, tickets, unit_names, masked)
+    asked, tickets, unit_names, masked, cut = await site.services.run(work)
+    return export_tickets(user, asked, tickets, unit_names, masked, cut=cut)
 
 
 def export_tickets(user: StaffIdentity, asked: Search, tickets: list[Ticket], unit_names: dict[int, str],
-                   masked: dict[int, str] | None = None) -> Response:
+                   masked: dict[int, str] | None = None, *, cut: bool = False) -> Response:
     """The one place a search result leaves as a file (search_csv records it in the staff
     activity log). No phones, names or bodies: the file travels further than the page.
-    `masked`: titles shown masked (masked_titles)."""
+    `masked`: titles shown masked (masked_titles). `cut`: the result had more than the file
+    holds, said in its last line and a header."""
     masked = masked or {}
     hide = user.role is Role.UNIT_STAFF
     log.info("search exported", extra={"event": "search_export", "user": user.username,
@@ -154,12 +164,16 @@ def export_tickets(user: StaffIdentity, asked: Search, tickets: list[Ticket], un
              CONFIDENTIAL_TITLE if hide and t.confidential else masked.get(t.id, t.title),
              local_time(t.deadline) if t.deadline else ""]
             for t in tickets]
-    return csv_response(f"tickets-{today_local().isoformat()}.csv",
-                        SEARCH_CSV_COLUMNS,
-                        rows)
+    if cut:
+        rows.append([SEARCH_CSV_CUT_ZH.format(limit=EXPORT_LIMIT)] + [""] * (len(SEARCH_CSV_COLUMNS) - 1))
+    response = csv_response(f"tickets-{today_local().isoformat()}.csv", SEARCH_CSV_COLUMNS, rows)
+    if cut:
+        response.headers[CUT_HEADER] = str(EXPORT_LIMIT)
+    return response
 
 
 routes = [
     Route("/search", staff_only(search, ALL_STAFF), methods=["GET"]),
-    Route("/search.csv", staff_only(search_csv, ALL_STAFF), methods=["GET"]),
+    # A staff API token reads it too (a unit's or the city's scripts), with the same roles.
+    Route("/search.csv", session_or_bearer(search_csv, ALL_STAFF), methods=["GET"]),
 ]

@@ -26,6 +26,7 @@ from dispatch.numbers import whole_number
 from dispatch.paging import Page
 from dispatch.phone import national_form
 from dispatch.reports import Period
+from web.api_auth import session_or_bearer
 from web.auth import StaffIdentity, client_key, staff_only
 from web.errors import status_of
 from web.messages import describe
@@ -486,6 +487,7 @@ async def decide(request: Request) -> Response:
 
 routes = [
     Route("/supervisor", staff_only(dashboard, SUPERVISING_ROLES, reads=_dashboard_reads), methods=["GET"]),
-    Route("/supervisor/export/{table}.csv", staff_only(export, SUPERVISING_ROLES), methods=["GET"]),
+    # A staff API token reads it too, with the same roles (web/api_auth.session_or_bearer).
+    Route("/supervisor/export/{table}.csv", session_or_bearer(export, SUPERVISING_ROLES), methods=["GET"]),
     Route("/supervisor/extensions/{request_id:id}", staff_only(decide, SUPERVISING_ROLES), methods=["POST"]),
 ]
