@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, aliased
 
 from classifier.features import message_text
 from dispatch import gram_index, similarity
-from dispatch.clock import local_day_start
+from dispatch.clock import api_time, local_day_start
 from dispatch.deadlines import WorkCalendar
 from dispatch.masking import mask_text
 from dispatch.models import Ticket, Unit
@@ -551,11 +551,11 @@ def _cluster(rows: list[Any], townships: list[str], members: list[int], similari
         "places": [{"township": code, "name": names.get(code, code), "count": n} for code, n in places.most_common()],
         "categories": dict(Counter(t.category or "" for t in tickets).most_common()),
         "open": sum(1 for t in tickets if t.state not in finished),
-        "first_received": min(t.received_at for t in tickets).isoformat(),
-        "last_received": max(t.received_at for t in tickets).isoformat(),
+        "first_received": api_time(min(t.received_at for t in tickets)),
+        "last_received": api_time(max(t.received_at for t in tickets)),
         "mean_similarity": round(sum(similarity_to_centre.values()) / max(1, len(similarity_to_centre)), 3)
         if len(members) > 1 else None,
-        "tickets": [{"number": t.number, "received_at": t.received_at.isoformat(), "state": t.state,
+        "tickets": [{"number": t.number, "received_at": api_time(t.received_at), "state": t.state,
                      "channel": t.channel} for t in sorted(tickets, key=lambda t: (t.received_at, t.number))],
     }
 

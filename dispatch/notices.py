@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import outbox, parts
 from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
-from dispatch.clock import CHINA, this_year, utcnow
+from dispatch.clock import CHINA, api_time, this_year, utcnow
 from dispatch.masking import mask_text
 from dispatch.models import Notice, Ticket, TicketEvent, Transfer, Unit
 from dispatch.paging import COUNT_LIMIT, Bounded, Page, page_of
@@ -260,8 +260,8 @@ class NoticeView:
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "unit_id": self.unit_id, "ticket": self.ticket_number, "kind": self.kind,
-                "text": self.text, "created_at": self.created_at.isoformat(),
-                "read_at": self.read_at.isoformat() if self.read_at else None,
+                "text": self.text, "created_at": api_time(self.created_at),
+                "read_at": api_time(self.read_at) if self.read_at else None,
                 "ticket_finished": self.ticket_finished, "ticket_left_unit": self.ticket_left_unit,
                 "part_answered": self.part_answered}
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, literal_column, select
 from sqlalchemy.orm import Session
 
+from dispatch.clock import api_time
 from dispatch.errors import Conflict, Reason
 from dispatch.models import Ticket, Transfer, Unit
 from dispatch.vocabulary import TransferOutcome, TransferRole
@@ -141,8 +142,8 @@ class PartView:
     def as_dict(self) -> dict[str, Any]:
         return {"unit_code": self.unit_code, "unit": self.unit_name, "role": self.role, "status": self.status,
                 "reply": self.reply, "return_reason": self.return_reason,
-                "transferred_at": self.transferred_at.isoformat(),
-                "replied_at": self.replied_at.isoformat() if self.replied_at else None, "on_time": self.on_time}
+                "transferred_at": api_time(self.transferred_at),
+                "replied_at": api_time(self.replied_at) if self.replied_at else None, "on_time": self.on_time}
 
 
 def status_of(part: Transfer) -> str:

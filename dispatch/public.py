@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import parts
 from dispatch.audit import shown_action
-from dispatch.clock import utcnow
+from dispatch.clock import api_time, utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.kb_text import shown_reply
 from dispatch.lifecycle import is_overdue
@@ -65,7 +65,7 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         progress_shown = action == "progress" and bool((data or {}).get("public"))   # the unit chose to show it
         if action not in PUBLIC_ACTIONS and not progress_shown:
             continue
-        entry: dict[str, Any] = {"at": at.isoformat(), "action": action,
+        entry: dict[str, Any] = {"at": api_time(at), "action": action,
                                  "state": to_state, "state_label": PUBLIC_LABELS_ZH.get(to_state, to_state)}
         if unit_id is not None:
             entry["unit"] = unit_names.get(unit_id)
@@ -90,9 +90,9 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         "phone": mask_phone(ticket.phone),
         "location": mask_text(ticket.location, names) if ticket.location else None,
         "unit": unit_names.get(ticket.unit_id) if ticket.unit_id else None,
-        "received_at": ticket.received_at.isoformat(),
-        "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
-        "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
+        "received_at": api_time(ticket.received_at),
+        "deadline": api_time(ticket.deadline) if ticket.deadline else None,
+        "resolved_at": api_time(ticket.resolved_at) if ticket.resolved_at else None,
         "overdue": is_overdue(ticket, utcnow()),
         "reply": citizen_reply(ticket, shown_reply(ticket.reply)) if ticket.reply else None,
         # One reply, the lead's; beneath it what each co-handling unit answered (协办意见).

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from classifier.features import message_text
-from dispatch.clock import utcnow
+from dispatch.clock import api_time, utcnow
 from dispatch.gram_index import GramIndex
 from dispatch.models import Ticket
 from dispatch.states import FINISHED_STATES
@@ -54,7 +54,7 @@ class SimilarTicket:
 
     def as_dict(self) -> dict[str, object]:
         return {"number": self.number, "title": self.title, "state": self.state,
-                "received_at": self.received_at.isoformat(), "score": round(self.score, 3),
+                "received_at": api_time(self.received_at), "score": round(self.score, 3),
                 "text_score": round(self.text_score, 3), "same_place": self.same_place,
                 "same_category": self.same_category}
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dispatch import disputes, flags, lifecycle, queries, similarity
 from dispatch.actions import allowed_actions
 from dispatch.actors import Actor
+from dispatch.clock import api_time
 from dispatch.models import CatalogueEntry, Dispute, ExtensionRequest, Ticket, Unit
 from dispatch.gram_index import GramIndex
 from dispatch.similarity import Places
@@ -40,12 +41,12 @@ def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]
         "overdue": lifecycle.is_overdue(ticket),
         "allowed_actions": allowed_actions(session, actor, ticket),
         "open_dispute": None if dispute is None else {
-            "id": dispute.id, "reason": dispute.reason, "raised_at": dispute.raised_at.isoformat()},
+            "id": dispute.id, "reason": dispute.reason, "raised_at": api_time(dispute.raised_at)},
         "pending_extension": None if extension is None else {
             "id": extension.id, "days": extension.working_days, "reason": extension.reason,
-            "requested_at": extension.requested_at.isoformat()},
+            "requested_at": api_time(extension.requested_at)},
         "phone_flag": None if flag is None else {
-            "reason": flag.reason, "flagged_by": flag.flagged_by, "flagged_at": flag.flagged_at.isoformat(),
+            "reason": flag.reason, "flagged_by": flag.flagged_by, "flagged_at": api_time(flag.flagged_at),
             "flagged_by_name": flags.flagger_name(session, flag)},
         "raised_by": 1 + len(duplicates),
         "duplicates": duplicates,

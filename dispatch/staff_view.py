@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from dispatch import parts
 from dispatch.actors import Actor
 from dispatch.audit import shown_action
+from dispatch.clock import api_time
 from dispatch.errors import NotFound, Reason
 from dispatch.kb_text import shown_reply
 from dispatch.lifecycle import is_overdue
@@ -81,8 +82,8 @@ def staff_view(session: Session, actor: Actor, ticket: Ticket) -> dict[str, Any]
         # Where it happened often says who filed it (a flat, a shop): hidden from the unit too.
         "location": HIDDEN if hide_identity and ticket.location else ticket.location,
         "unit": unit_names.get(ticket.unit_id) if ticket.unit_id else None,
-        "received_at": ticket.received_at.isoformat(),
-        "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
+        "received_at": api_time(ticket.received_at),
+        "deadline": api_time(ticket.deadline) if ticket.deadline else None,
         # the catalogue entry's deadline class it was dispatched under (urgent, quick), if any
         "deadline_class": ticket.deadline_class,
         # Another unit's answer, once the ticket left: the unit's own stays in its steps.
@@ -103,7 +104,7 @@ def _not_theirs(actor: Actor, e: TicketEvent) -> bool:
 def _event(e: TicketEvent, staff_names: dict[int, str], unit_names: dict[int, str], names: list[str] | None,
            *, after_left: bool, without_note: bool = False) -> dict[str, Any]:
     data = e.data or {}
-    return {"at": e.at.isoformat(), "actor": "" if after_left else e.actor,
+    return {"at": api_time(e.at), "actor": "" if after_left else e.actor,
             "actor_name": None if after_left else staff_names.get(e.actor_id),
             "action": shown_action(e.action, e.data), "from": e.from_state,
             "to": e.to_state, "unit": unit_names.get(e.unit_id) if e.unit_id else None,
@@ -138,8 +139,8 @@ def staff_summary(actor: Actor, ticket: Ticket, units: dict[int, Unit], *, left:
         "urgency": ticket.urgency, "confidential": ticket.confidential,
         "title": mask_text(ticket.title, names) if hides_identity(actor, ticket, left=left) else ticket.title,
         "unit_code": unit.code if unit else None, "unit": unit.name if unit else None,
-        "received_at": ticket.received_at.isoformat(),
-        "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
+        "received_at": api_time(ticket.received_at),
+        "deadline": api_time(ticket.deadline) if ticket.deadline else None,
         "overdue": is_overdue(ticket),
     }
 

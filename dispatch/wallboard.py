@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from dispatch.clock import local_date, utcnow
+from dispatch.clock import api_time, local_date, utcnow
 from dispatch.models import AgentStatus, Call, Callback
 from dispatch.reports import ANSWER_IN_TIME_SECONDS, CallFigures, CallPolicy, Period, call_figures, \
     call_figures_between
@@ -90,13 +90,13 @@ class Wallboard:
     def as_dict(self) -> dict[str, Any]:
         today = self.today.as_dict()
         return {
-            "at": self.at.isoformat(),
+            "at": api_time(self.at),
             "waiting": self.waiting,
-            "oldest_waiting_since": self.oldest_waiting_since.isoformat() if self.oldest_waiting_since else None,
+            "oldest_waiting_since": api_time(self.oldest_waiting_since) if self.oldest_waiting_since else None,
             "longest_wait_seconds": round(self.longest_wait_seconds, 1),
             "agents": self.agents_by_state,
             "agent_list": [{"interface": a.interface, "name": a.name, "state": a.state,
-                            "since": a.since.isoformat()} for a in self.agents],
+                            "since": api_time(a.since)} for a in self.agents],
             "today": {key: today[key] for key in (
                 "offered", "answered", "abandoned", "short_abandoned", "answer_rate", "abandonment_rate",
                 "answered_within_15s", "answer_rate_15s", "service_level_seconds", "service_level",

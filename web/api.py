@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch import calendar_days, catalogue_figures, limits, queries, reports
-from dispatch.clock import MAX_DAY, MIN_DAY, local_date, utcnow
+from dispatch.clock import MAX_DAY, MIN_DAY, api_time, local_date, utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.intake import IntakeRequest
 from dispatch.intake_many import Submission
@@ -84,8 +84,8 @@ async def create_ticket(request: Request) -> JSONResponse:
         return JSONResponse({"repeat_of_open_ticket": True, "message": REPEAT_JOINED})
     ticket = result.ticket
     return JSONResponse({"number": ticket.number, "query_code": ticket.query_code, "state": ticket.state,
-                         "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
-                         "received_at": ticket.received_at.isoformat(), "repeat_of_open_ticket": False},
+                         "deadline": api_time(ticket.deadline) if ticket.deadline else None,
+                         "received_at": api_time(ticket.received_at), "repeat_of_open_ticket": False},
                         status_code=201 if result.created else 200)
 
 

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch import api_tokens, limits, staff, staff_activity
-from dispatch.clock import utcnow
+from dispatch.clock import api_time, utcnow
 from dispatch.errors import RateLimited, Reason
 from dispatch.vocabulary import Role
 from web.api import read_json_object
@@ -128,7 +128,7 @@ async def issue_token(request: Request) -> Response:
     log.info("api token issued", extra={"event": "api_token_issued", "username": username})
     token, expires_at = issued
     return JSONResponse({"token": token, "token_type": "Bearer",
-                         "expires_at": expires_at.isoformat() if expires_at else None})
+                         "expires_at": api_time(expires_at) if expires_at else None})
 
 
 async def revoke_token(request: Request) -> Response:

@@ -88,7 +88,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "realtime queue_log table in the hotline's own database) or a database URL holding that "
                 "table; off when unset"),
     SettingSpec("HOTLINE_PUBLIC_URL", None, "the hotline's public base URL as Twilio calls it, e.g. "
-                "https://hotline.example.gov.cn; webhook signatures are checked against it"),
+                "https://hotline.example.gov.cn; Twilio's webhook signatures are checked against it, and the "
+                "units' webhooks give each ticket's API address under it (ticket.api_url)"),
     SettingSpec("HOTLINE_TWILIO_ACCOUNT_SID", None, "Twilio account SID (AC...); SMS is on when this, "
                 "the auth token, the SMS number and HOTLINE_PUBLIC_URL are all set (off when none is)"),
     SettingSpec("HOTLINE_TWILIO_AUTH_TOKEN", None, "Twilio auth token: checks webhook signatures, "

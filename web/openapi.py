@@ -16,7 +16,9 @@ TEXT = {"type": "string"}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 FLOAT = {"type": "number"}
-WHEN = {"type": "string", "format": "date-time"}
+# Every instant of the JSON API: UTC to the second with Z (dispatch.clock.api_time), e.g. 2026-12-03T01:55:10Z.
+WHEN = {"type": "string", "format": "date-time", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+        "example": "2026-12-03T01:55:10Z"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -323,7 +325,8 @@ SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "12345 citizen hotline API", "version": "1",
              "description": "Public intake and figures, and the staff API (bearer tokens). Errors are JSON "
-                            "{error, message (中文), reason?, field?, detail?}."},
+                            "{error, message (中文), reason?, field?, detail?}. Every instant is UTC to the "
+                            "second with Z (2026-12-03T01:55:10Z); a day is YYYY-MM-DD, China time."},
     "paths": PATHS,
     "components": {"schemas": SCHEMAS,
                    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},

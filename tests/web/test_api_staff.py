@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from typing import Iterator
 
 import pytest
@@ -115,6 +116,26 @@ def test_token_login_works_and_a_wrong_password_is_401(client: TestClient) -> No
     assert "用户名或密码错误" in wrong.json()["message"]
     missing = client.post("/api/v1/auth/token", json={"username": "housing"})
     assert missing.status_code == 422 and missing.json()["field"] == "password"
+
+
+API_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")   # README: "Times in each interface"
+
+
+def test_every_time_the_api_gives_is_utc_to_the_second_with_z(client: TestClient, staff: dict[str, Staff]) -> None:
+    """A ticket filed now (its times hold microseconds) reads like a demo's: one format."""
+    issued = client.post("/api/v1/auth/token", json={"username": "housing", "password": PASSWORD}).json()
+    filed = client.post("/api/v1/tickets", json={"body": "人民路路灯坏了一个星期，晚上很黑。", "phone": "13812345678"}).json()
+    number = filed["number"]
+    staff["op"].act(number, "transfer", unit="housing", note="请核实")
+    detail = staff["housing"].get(f"/tickets/{number}").json()
+    (notice,) = staff["housing"].get("/notices").json()["notices"]
+    listed = staff["housing"].get("/tickets").json()["tickets"][0]
+    public = client.get(f"/api/v1/tickets/{number}", params={"code": filed["query_code"]}).json()
+    times = [issued["expires_at"], filed["received_at"], filed["deadline"], detail["received_at"],
+             detail["deadline"], notice["created_at"], listed["received_at"], public["received_at"],
+             *(e["at"] for e in detail["events"]), *(e["at"] for e in public["timeline"])]
+    assert all(API_TIME.match(t) for t in times), times
+    assert detail["deadline"].endswith("T15:59:59Z")   # 23:59:59 China time
 
 
 def test_failed_token_logins_are_rate_limited(client: TestClient, services: Services) -> None:
