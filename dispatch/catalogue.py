@@ -153,6 +153,31 @@ def edit_entry(session: Session, city: City, code: str, change: EntryChange, act
     return new
 
 
+def move_unit_entries(session: Session, actor: Actor, unit: Unit, successor: Unit, note: str, *,
+                      now: dt.datetime | None = None) -> list[str]:
+    """A retired unit's entries route to its successor (承接单位) from now on: one new version
+    writes them all, each entry's change in the activity log as a supervisor's edit is."""
+    rows = list(session.scalars(select(CatalogueEntry).where(CatalogueEntry.unit_id == unit.id,
+                                                             CatalogueEntry.retired_version_id.is_(None))
+                                .order_by(CatalogueEntry.code)))
+    if not rows:
+        return []
+    now = now or utcnow()
+    version = CatalogueVersion(created_at=now, created_by=actor.label, note=note[:NOTE_MAX])
+    session.add(version)
+    session.flush()
+    for old in rows:
+        old.retired_version_id = version.id
+        session.add(CatalogueEntry(code=old.code, version_id=version.id, level1=old.level1, level2=old.level2,
+                                   level3=old.level3, unit_id=successor.id, local=old.local,
+                                   deadline_class=old.deadline_class, terms=list(old.terms or ())))
+        record(session, ActivityKind.CATALOGUE_CHANGED, actor, target=f"catalogue:{old.code}", now=now,
+               detail={"path": f"{old.level1}/{old.level2}/{old.level3}", "version": version.id,
+                       "unit": [unit.code, successor.code], "note": note[:NOTE_MAX]})
+    session.flush()
+    return [row.code for row in rows]
+
+
 @dataclass(frozen=True)
 class VersionRow:
     id: int

@@ -92,6 +92,9 @@ class Reason(enum.StrEnum):
     PARENT_NOT_FOUND = "parent_not_found"      # parent
     PARENT_LOOP = "parent_loop"                # path
     UNIT_NAME_TAKEN = "unit_name_taken"        # name, code (of the unit that has it)
+    UNIT_HAS_OPEN_WORK = "unit_has_open_work"  # unit, tickets, parts
+    SUCCESSOR_IS_ITSELF = "successor_is_itself"  # unit
+    SUCCESSOR_NOT_ACTIVE = "successor_not_active"  # code
     BAD_ACTIVITY_KIND = "bad_activity_kind"    # value
     ONLY_UNIT_STAFF_HAVE_UNIT = "only_unit_staff_have_unit"
     WEBHOOK_URL_INVALID = "webhook_url_invalid"  # value

@@ -109,8 +109,13 @@ def unit_row(session: Session, unit_id: int) -> UnitRow:
 
 
 def update_unit(session: Session, actor: Actor, unit_id: int, *, name: str, kind: str, parent_code: str | None,
-                active: bool, duty_phone: str | None = None) -> Unit:
-    """Change a unit. `duty_phone` as typed: blank removes it, None leaves it as it is."""
+                active: bool, duty_phone: str | None = None, successor_code: str | None = None,
+                reason: str | None = None) -> Unit:
+    """Change a unit. `duty_phone` as typed: blank removes it, None leaves it as it is.
+    Deactivating a unit that still has open tickets or owed parts needs a successor
+    (承接单位, `successor_code`) and a `reason`: its open work and catalogue entries move
+    there first (dispatch/unit_succession.py); without one it is refused."""
+    from dispatch import unit_succession   # it reaches the lifecycle, which reads this module's callers
     require_admin(actor)
     lock_unit_tree(session)  # before the tree is read for loops
     unit = session.get(Unit, unit_id)
@@ -131,12 +136,30 @@ def update_unit(session: Session, actor: Actor, unit_id: int, *, name: str, kind
     if loop:
         raise InvalidInput("parent", Reason.PARENT_LOOP, path=" → ".join(loop))
     phone = unit.duty_phone if duty_phone is None else _typed_duty_phone(duty_phone)
+    successor = None
+    # A unit retired before without a successor may still name one, to free what it left stuck.
+    successor_code = (successor_code or "").strip() or None
+    if not active and successor_code is not None:
+        successor = session.scalar(select(Unit).where(Unit.code == successor_code))
+        if successor is None:
+            raise InvalidInput("successor", Reason.SUCCESSOR_NOT_ACTIVE, code=successor_code)
+        unit_succession.check_successor(unit, successor)
+    if unit.active and not active and successor is None:
+        work = unit_succession.open_work(session, unit.id)
+        if work.blocks_retiring:
+            raise InvalidInput("successor", Reason.UNIT_HAS_OPEN_WORK, unit=unit.name, tickets=work.tickets,
+                               parts=work.parts)
     before = {"name": unit.name, "kind": unit.kind, "parent": _code_of(session, unit.parent_id), "active": unit.active,
               "duty_phone": unit.duty_phone}
     unit.name, unit.kind, unit.active, unit.duty_phone = name, kind, active, phone
     unit.parent_id = None if parent_code is None else session.scalar(select(Unit.id).where(Unit.code == parent_code))
     after = {"name": name, "kind": kind, "parent": parent_code, "active": active, "duty_phone": phone}
-    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    changes: dict[str, Any] = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if successor is not None:
+        handed = unit_succession.hand_over(session, actor, unit, successor, reason or "")
+        changes.update(successor=successor.code, tickets_moved=len(handed.tickets),
+                       parts_moved=len(handed.parts) + len(handed.withdrawn), entries_moved=len(handed.entries),
+                       reason=reason)
     if changes:
         session.flush()
         record(session, ActivityKind.UNIT_CHANGED, actor, target=unit.code, detail=changes)

@@ -33,7 +33,7 @@ FIELDS_ZH: dict[str, str] = {
     "keywords": "关键词", "public": "是否公开", "valid_from": "生效日期",
     "valid_until": "失效日期", "review_by": "复核日期", "line": "这一行", "article": "知识库文章",
     "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章", "notice": "通知",
-    "progress": "办理进展",
+    "progress": "办理进展", "successor": "承接单位",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
@@ -108,6 +108,10 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.UNIT_STAFF_NEED_UNIT: "承办单位人员必须属于一个单位。",
     Reason.BAD_USERNAME: "用户名为 2–80 个字符，只能用字母、数字、汉字和 . _ @ -。",
     Reason.BAD_PHONE_EXTENSION: "分机号为 1–40 个字符，只能用数字、字母和 . _ + -（如 7001，或 PJSIP/7001）。",
+    Reason.UNIT_HAS_OPEN_WORK: ("「{unit}」还有 {tickets} 件未办完的工单、{parts} 个未答复的协办/转派部分，不能直接停用："
+                                "请选择承接单位，这些工作将移交给它。"),
+    Reason.SUCCESSOR_IS_ITSELF: "承接单位不能是「{unit}」自己。",
+    Reason.SUCCESSOR_NOT_ACTIVE: "承接单位「{code}」不存在或已停用，请选择一个在用的单位。",
     Reason.PHONE_EXTENSION_TAKEN: "分机号 {extension} 已属于账号「{username}」：一个分机只对应一个账号。",
     Reason.ROLE_REQUIRED: "请选择角色。",
     Reason.CANNOT_DEACTIVATE_SELF: "不能停用自己的账号。",

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import api_tokens, staff_activity, staff_admin, unit_admin, webhooks
+from dispatch import api_tokens, staff_activity, staff_admin, unit_admin, unit_succession, webhooks
 from dispatch.actions import optional_int
 from dispatch.errors import DispatchError, InvalidInput, NotFound, Reason
 from dispatch.models import Unit
@@ -182,11 +182,15 @@ async def unit_page(request: Request, *, error: str | None = None, status: int =
 
     def read(session: Session):  # type: ignore[no-untyped-def]
         return (unit_admin.unit_row(session, unit_id), unit_admin.list_units(session),
-                webhooks.webhook_of(session, unit_id), webhooks.deliveries_of(session, unit_id))
+                webhooks.webhook_of(session, unit_id), webhooks.deliveries_of(session, unit_id),
+                unit_succession.open_work(session, unit_id))
 
-    shown, units, hook, deliveries = await site.services.run(read)
+    shown, units, hook, deliveries, work = await site.services.run(read)
+    form = getattr(request.state, "form", None) if request.method == "POST" else None
     return site.render(request, "admin_unit.html", {
         "shown": shown, "units": [u for u in units if u.id != shown.id], "kinds": UNIT_KINDS_ZH, "error": error,
+        "open_work": work, "successors": [u for u in units if u.active and u.id != shown.id],
+        "typed_successor": _text(form, "successor", 64) if form else "", "typed_reason": _text(form, "reason", 500) if form else "",
         "done": _done(request), "section": "units", "form_duty_phone": typed_phone, "webhook": hook, "deliveries": deliveries, "secret": secret,
         "webhook_error": webhook_error, "form_webhook_url": typed_url, "delivery_status": WEBHOOK_STATUS_ZH, "delivery_events": WEBHOOK_EVENTS_ZH},
         status, headers=NO_STORE if secret else None)
@@ -239,11 +243,13 @@ async def update_unit(request: Request) -> Response:
             s, user.actor, unit_id, name=_text(form, "name"), kind=_text(form, "kind"),
             parent_code=_text(form, "parent", 64) or None, active=form.get("active") == "on",
             # A form without the field (an older page) leaves the number as it is.
-            duty_phone=_text(form, "duty_phone") if "duty_phone" in form else None))
+            duty_phone=_text(form, "duty_phone") if "duty_phone" in form else None,
+            successor_code=_text(form, "successor", 64) or None, reason=_text(form, "reason", 500) or None))
     except DispatchError as exc:
         return await unit_page(request, error=describe(exc), status=422, typed_phone=_text(form, "duty_phone"))
     _units_changed(site)
-    return RedirectResponse(f"/admin/units/{unit_id}?done=saved", status_code=303)
+    handed = form.get("active") != "on" and _text(form, "successor", 64)
+    return RedirectResponse(f"/admin/units/{unit_id}?done={'handed_over' if handed else 'saved'}", status_code=303)
 
 
 def _units_changed(site: Site) -> None:

@@ -1,0 +1,115 @@
+"""Retiring a unit: refused while it has open work and no successor (承接单位); with one, its
+open tickets, owed parts and catalogue entries move there, each step in the logs."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import audit, catalogue, reports, rollup
+from dispatch.actions import ActionContext, allowed_actions, perform
+from dispatch.actors import Actor
+from dispatch.errors import InvalidInput
+from dispatch.models import StaffActivity, Ticket, TicketEvent, Transfer, Unit
+from dispatch.unit_admin import update_unit
+from dispatch.unit_succession import open_work
+from dispatch.units import City, unit_by_code
+from dispatch.vocabulary import Role
+from tests.conftest import unit_staff
+from tests.dispatch.helpers import new_ticket
+
+ADMIN = Actor("admin-zhou", user_id=None, role=Role.ADMIN)
+
+
+def do(session: Session, actor: Actor, ticket: Ticket, action: str, now: dt.datetime, **params: object) -> None:
+    perform(session, actor, ticket.number, action, params, ActionContext(now=now))
+
+
+def retire(session: Session, code: str, **given: str | None) -> Unit:
+    unit = unit_by_code(session, code)
+    parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
+    return update_unit(session, ADMIN, unit.id, name=unit.name, kind=unit.kind,
+                       parent_code=parent.code if parent else None, active=False, **given)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def busy_gas(session: Session, units: City, operator: Actor) -> tuple[Ticket, Ticket]:
+    """燃气公司 leads one ticket (accepted) and owes a 协办 part in another, led by 住建局."""
+    led = new_ticket(session, body="小区燃气表漏气，请燃气公司处理。")
+    co = new_ticket(session, body="燃气管道施工后路面没有恢复。")
+    t0 = led.received_at
+    do(session, operator, led, "transfer", t0 + dt.timedelta(minutes=1), unit="gas")
+    do(session, unit_staff(session, "gas"), led, "accept", t0 + dt.timedelta(minutes=2))
+    do(session, operator, co, "transfer", t0 + dt.timedelta(minutes=3), unit="housing", co_units=["gas"])
+    session.commit()
+    return led, co
+
+
+def test_a_unit_with_open_work_is_not_retired_without_a_successor(session: Session, busy_gas: tuple[Ticket, Ticket]) -> None:
+    gas = unit_by_code(session, "gas")
+    assert open_work(session, gas.id).tickets == 1 and open_work(session, gas.id).parts == 1
+    with pytest.raises(InvalidInput) as refused:
+        retire(session, "gas")
+    assert refused.value.field == "successor" and refused.value.params["tickets"] == 1
+    session.rollback()
+    assert unit_by_code(session, "gas").active
+
+
+def test_a_retired_units_work_and_catalogue_entries_go_to_its_successor(
+        session: Session, units: City, busy_gas: tuple[Ticket, Ticket]) -> None:
+    led, co = busy_gas
+    assert catalogue.seed(session, units)
+    session.commit()
+    gas, water = unit_by_code(session, "gas"), unit_by_code(session, "water")
+    entries_before = {e.code for e in catalogue.current_entries(session) if e.unit_code == "gas"}
+    assert entries_before
+    day = led.received_at.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    period = reports.Period(day, day + dt.timedelta(days=1))
+    with pytest.raises(InvalidInput):      # a hand-over says why
+        retire(session, "gas", successor_code="water", reason=" ")
+    session.rollback()
+    with pytest.raises(InvalidInput):      # not to itself
+        retire(session, "gas", successor_code="gas", reason="并入")
+    session.rollback()
+    retire(session, "gas", successor_code="water", reason="燃气公司并入水务公司")
+    session.commit()
+
+    assert not unit_by_code(session, "gas").active
+    assert led.unit_id == water.id and led.state == "in_progress"
+    lead = session.scalar(select(Transfer).where(Transfer.ticket_id == led.id))
+    assert lead is not None and lead.unit_id == water.id
+    part = session.scalar(select(Transfer).where(Transfer.ticket_id == co.id, Transfer.role == "co"))
+    assert part is not None and part.unit_id == water.id and part.outcome == "pending"
+    # The successor's staff act on both; nothing is left with the retired unit.
+    water_staff = unit_staff(session, "water")
+    assert "resolve" in allowed_actions(session, water_staff, led)
+    assert "accept" in allowed_actions(session, water_staff, co)
+    assert open_work(session, gas.id).tickets == open_work(session, gas.id).parts == 0
+    for ticket in (led, co):
+        event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                .order_by(TicketEvent.id.desc())).first()
+        assert event is not None and event.action == "succession" and event.note == "燃气公司并入水务公司"
+        assert event.data["from"] == "gas" and event.data["to"] == "water" and event.unit_id == water.id
+    after = {e.code: e.unit_code for e in catalogue.current_entries(session)}
+    assert all(after[code] == "water" for code in entries_before)
+    assert "gas" not in after.values()
+    logged = session.scalars(select(StaffActivity).where(StaffActivity.kind == "unit_changed")).all()
+    assert logged[-1].detail["successor"] == "water" and logged[-1].detail["tickets_moved"] == 1
+    assert audit.verify(session)[1] == [] and reports.recount_from_events(session) == []
+    # The running totals moved with the rows: as a rebuild from the rows counts them.
+    kept = [f for f in reports.unit_figures(session, period, now=led.received_at) if f.received]
+    by_code = {f.unit_code: f.received for f in kept}
+    assert by_code.get("gas", 0) == 0 and by_code["water"] == 2
+    rollup.rebuild(session)
+    assert [f for f in reports.unit_figures(session, period, now=led.received_at) if f.received] == kept
+
+
+def test_a_part_the_successor_leads_is_withdrawn_not_doubled(session: Session, busy_gas: tuple[Ticket, Ticket]) -> None:
+    _, co = busy_gas
+    retire(session, "gas", successor_code="housing", reason="并入住建局")
+    session.commit()
+    part = session.scalar(select(Transfer).where(Transfer.ticket_id == co.id, Transfer.role == "co"))
+    assert part is not None and part.unit_id == unit_by_code(session, "gas").id and part.outcome == "withdrawn"
+    assert co.unit_id == unit_by_code(session, "housing").id

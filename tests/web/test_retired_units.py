@@ -1,0 +1,74 @@
+"""A unit retired by the administrator, as the pages show it afterwards: its open work handed to a
+successor (承接单位) first, its name still beside its old tickets, the catalogue entries that
+named it marked, and its staff's accounts still editable."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from dispatch import catalogue, lifecycle
+from dispatch.actors import Actor
+from dispatch.models import StaffUser, Ticket, TicketEvent, Unit
+from dispatch.units import unit_by_code
+from dispatch.unit_succession import open_work
+from dispatch.vocabulary import Role
+from tests.dispatch.helpers import new_ticket
+from tests.web.pages_support import csrf, login
+from web.services import Services
+
+OPERATOR = Actor("operator-wang", role=Role.OPERATOR)
+
+
+def post(client: TestClient, path: str, page: str, **fields: str):  # type: ignore[no-untyped-def]
+    return client.post(path, data={"csrf_token": csrf(client, page), **fields})
+
+
+def unit(services: Services, code: str) -> Unit:
+    return services.run_sync(lambda s: unit_by_code(s, code))
+
+
+def transferred_to(services: Services, code: str, body: str) -> str:
+    """A new ticket, transferred to the unit: its number."""
+    def make(session) -> str:  # type: ignore[no-untyped-def]
+        ticket = new_ticket(session, body=body)
+        lifecycle.transfer(session, ticket, unit_by_code(session, code), OPERATOR)
+        return ticket.number
+    return services.run_sync(make)
+
+
+def retire(client: TestClient, services: Services, code: str, **fields: str):  # type: ignore[no-untyped-def]
+    shown = unit(services, code)
+    parent = services.run_sync(lambda s: s.get(Unit, shown.parent_id).code if shown.parent_id else "")
+    page = f"/admin/units/{shown.id}"
+    return post(client, page, page, name=shown.name, kind=shown.kind, parent=parent, **fields)
+
+
+def test_retiring_a_unit_with_open_tickets_asks_for_a_successor_and_hands_them_over(
+        client: TestClient, services: Services) -> None:
+    number = transferred_to(services, "ecology-environment", "河道里有人倾倒垃圾，水发臭。")
+    ecology = unit(services, "ecology-environment")
+    work = services.run_sync(lambda s: open_work(s, ecology.id))
+    assert work.tickets >= 1 and work.entries >= 1
+    login(client, "admin")
+    page = client.get(f"/admin/units/{ecology.id}").text
+    warned = re.search(r'id="open-work">(.*?)</p>', page, re.S)
+    assert warned and f"<strong>{work.tickets}</strong> 件未办完的工单" in warned.group(1)
+    assert f"<strong>{work.entries}</strong> 条默认由本单位承办" in warned.group(1) and 'name="successor"' in page
+    refused = retire(client, services, "ecology-environment")
+    assert refused.status_code == 422 and f"还有 {work.tickets} 件未办完的工单" in refused.text
+    assert "请选择承接单位" in refused.text
+    assert unit(services, "ecology-environment").active
+
+    handed = retire(client, services, "ecology-environment", successor="housing", reason="机构改革，职责并入住建局")
+    assert handed.status_code == 303 and "done=handed_over" in handed.headers["location"]
+    assert not unit(services, "ecology-environment").active
+    ticket = services.run_sync(lambda s: s.scalar(select(Ticket).where(Ticket.number == number)))
+    assert ticket.unit_id == unit(services, "housing").id
+    assert services.run_sync(lambda s: open_work(s, ecology.id)) == type(work)(0, 0, 0)
+    # The successor's staff can act on it, and the ticket's log says why it came.
+    login(client, "housing")
+    shown = client.get(f"/tickets/{number}").text
+    assert "移交承接单位" in shown and "机构改革，职责并入住建局" in shown
+    assert 'action="/tickets/' + number + '/accept"' in shown
