@@ -1,4 +1,4 @@
-"""`hotline users list | set-password | set-extension | reactivate` and `hotline units list`: the
+"""`hotline users list | set-password | set-extension | reactivate` and `hotline units list | retire`: the
 administrator's pages on the command line. They go through the same dispatch functions
 (dispatch/staff_admin.py, dispatch/unit_admin.py) and land in the staff activity log as
 "cli"."""
@@ -79,6 +79,31 @@ def add_unit_commands(units: click.Group, get_settings: Callable[[], Settings]) 
                           for u in rows]))
 
 
+    @units.command(name="retire", help="Deactivate a unit. With --successor, its open tickets, owed co-handling and "
+                   "forwarded parts and its catalogue entries move to that unit first (each ticket logs it with "
+                   "--reason); a unit with open work is refused without one. Also frees what a unit retired "
+                   "earlier left behind.")
+    @click.argument("code")
+    @click.option("--successor", default=None, help="code of the active unit that takes over (承接单位)")
+    @click.option("--reason", default=None, help="why, written into each ticket's log (required with --successor)")
+    def retire(code: str, successor: str | None, reason: str | None) -> None:
+        from dispatch import unit_admin, unit_succession
+        from dispatch.units import unit_by_code
+        from web.cli_db import cli_actor
+
+        def work(session) -> unit_succession.OpenWork:  # type: ignore[no-untyped-def]
+            unit = unit_by_code(session, code)
+            row = unit_admin.unit_row(session, unit.id)
+            unit_admin.update_unit(session, cli_actor(), unit.id, name=row.name, kind=row.kind,
+                                   parent_code=row.parent_code, active=False, successor_code=successor,
+                                   reason=reason)
+            return unit_succession.open_work(session, unit.id)
+
+        left = _read_write(get_settings, work)
+        click.echo(f"{code} retired" + (f"; its open work moved to {successor}" if successor else "")
+                   + (f" ({left.entries} catalogue entries still name it)" if left.entries else ""))
+
+
 def user_id_of(session, username: str) -> int:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
@@ -94,6 +119,13 @@ def _read(get_settings: Callable[[], Settings], work):  # type: ignore[no-untype
     from web.cli_db import database_session
 
     with database_session(get_settings) as session:
+        return work(session)
+
+
+def _read_write(get_settings: Callable[[], Settings], work):  # type: ignore[no-untyped-def]
+    from web.cli_db import database_session
+
+    with database_session(get_settings, write=True) as session:
         return work(session)
 
 

@@ -101,6 +101,32 @@ def test_units_list(run) -> None:  # type: ignore[no-untyped-def]
     assert len(lines) == 2 + len(load_city(DEMO_CITY).units)
 
 
+def test_units_retire_hands_a_units_open_tickets_to_its_successor(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    from dispatch import lifecycle
+    from dispatch.actors import Actor
+    from dispatch.models import Ticket, TicketEvent
+    from dispatch.units import unit_by_code
+    from dispatch.vocabulary import Role
+    from tests.dispatch.helpers import new_ticket
+
+    with sessions.begin() as session:
+        ticket = new_ticket(session, body="燃气表漏气。")
+        lifecycle.transfer(session, ticket, unit_by_code(session, "gas"), Actor("operator-wang", role=Role.OPERATOR))
+        number = ticket.number
+    refused = run("units", "retire", "gas")
+    assert refused.exit_code != 0 and "还有 1 件未办完的工单" in refused.output
+    done = run("units", "retire", "gas", "--successor", "water", "--reason", "燃气公司并入水务公司")
+    assert done.exit_code == 0, done.output
+    assert "gas retired; its open work moved to water" in done.output
+    with sessions() as session:
+        assert not unit_by_code(session, "gas").active
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket.unit_id == unit_by_code(session, "water").id
+        last = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                               .order_by(TicketEvent.id.desc())).first()
+        assert last.action == "succession" and last.actor == "cli" and last.note == "燃气公司并入水务公司"
+
+
 def test_table_pads_chinese_by_display_width() -> None:
     text = table(["a", "b"], [["济源", "x"], ["ab", "y"]])
     rows = text.splitlines()
