@@ -38,6 +38,7 @@ class UnitEntry:
 class _Read:
     active: list[UnitEntry]        # active units, by kind then name (as queries.active_units)
     names: dict[int, str]          # every unit's name, inactive ones too
+    retired: frozenset[int]        # the inactive ones: pages that name them mark them
     at: float
 
 
@@ -54,6 +55,9 @@ class UnitCache:
     def names(self, session: Session) -> dict[int, str]:
         return self._current(session).names
 
+    def retired(self, session: Session) -> frozenset[int]:
+        return self._current(session).retired
+
     def clear(self) -> None:
         with self._lock:
             self._read = None
@@ -67,7 +71,8 @@ class UnitCache:
         rows = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.active,
                                       Unit.duty_phone).order_by(Unit.kind, Unit.name)).all()
         entries = [UnitEntry(*row) for row in rows]
-        read = _Read([u for u in entries if u.active], {u.id: u.name for u in entries}, now)
+        read = _Read([u for u in entries if u.active], {u.id: u.name for u in entries},
+                     frozenset(u.id for u in entries if not u.active), now)
         with self._lock:
             # A clear() while we read: what we read may be older than the change; keep it
             # for this request only.

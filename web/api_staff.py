@@ -44,11 +44,16 @@ async def list_units(request: Request) -> Response:
     """Public: the units are named on the public pages anyway, and a unit's system needs
     the codes before it has a token."""
 
+    # ?all=1: retired units too, so that a unit's system can name the unit an older ticket had;
+    # without it, the units new work can go to.
+    every = request.query_params.get("all") in ("1", "true")
+
     def work(session: Session) -> list[dict[str, Any]]:
-        codes = {u.id: u.code for u in session.scalars(select(Unit))}
+        everyone = list(session.scalars(select(Unit).order_by(Unit.active.desc(), Unit.kind, Unit.name)))
+        codes = {u.id: u.code for u in everyone}
         return [{"code": u.code, "name": u.name, "kind": u.kind,
-                 "parent": codes.get(u.parent_id) if u.parent_id else None}
-                for u in queries.active_units(session)]
+                 "parent": codes.get(u.parent_id) if u.parent_id else None, "active": u.active}
+                for u in (everyone if every else queries.active_units(session))]
 
     return JSONResponse(await _services(request).run(work))
 

@@ -97,7 +97,8 @@ SCHEMAS: dict[str, Any] = {
                       "detail": {**TEXT, "description": "the reason code after its field, without its data"},
                       "state": TEXT, "action": TEXT}, ("error", "message")),
     "Unit": _object({"code": TEXT, "name": TEXT, "kind": {"type": "string", "enum": ["department", "township", "other"]},
-                     "parent": {"type": "string", "nullable": True}}, ("code", "name", "kind")),
+                     "parent": {"type": "string", "nullable": True},
+                     "active": {**BOOL, "description": "false: retired (listed with ?all=1 only)"}}, ("code", "name", "kind")),
     "Token": _object({"token": TEXT, "token_type": {"type": "string", "enum": ["Bearer"]},
                       "expires_at": {**WHEN, "nullable": True}}, ("token", "expires_at")),
     "Notice": _object({"id": INT, "unit": TEXT, "unit_id": INT, "ticket": {**TEXT, "nullable": True},
@@ -226,7 +227,9 @@ PATHS: dict[str, Any] = {
             "version": INT, "public": BOOL, "url": TEXT}, ("id", "title", "score", "snippet"))}})),
             **_errors(401, 422)}}},
     "/api/v1/units": {"get": {
-        "summary": "Active responsible units (public)", "security": [],
+        "summary": "Active responsible units (public); with all=1 retired ones too", "security": [],
+        "parameters": [{"name": "all", "in": "query", "schema": {"type": "string", "enum": ["1", "true"]},
+                        "description": "list retired units too (active: false), to name the unit of older tickets"}],
         "responses": {"200": _json({"type": "array", "items": _ref("Unit")})}}},
     "/api/v1/auth/token": {
         "post": {"summary": "Trade a user name and password for a bearer token (HOTLINE_API_TOKEN_HOURS)",

@@ -72,3 +72,33 @@ def test_retiring_a_unit_with_open_tickets_asks_for_a_successor_and_hands_them_o
     shown = client.get(f"/tickets/{number}").text
     assert "移交承接单位" in shown and "机构改革，职责并入住建局" in shown
     assert 'action="/tickets/' + number + '/accept"' in shown
+
+
+def resolved_by(services: Services, code: str, body: str) -> str:
+    """A new ticket the unit accepted and resolved (it stays the unit's when the unit retires)."""
+    def make(session) -> str:  # type: ignore[no-untyped-def]
+        ticket = new_ticket(session, body=body)
+        lifecycle.transfer(session, ticket, unit_by_code(session, code), OPERATOR)
+        staff = Actor(f"staff-{code}", role=Role.UNIT_STAFF, unit_id=ticket.unit_id)
+        lifecycle.accept(session, ticket, staff)
+        lifecycle.resolve(session, ticket, staff, "已处理。")
+        return ticket.number
+    return services.run_sync(make)
+
+
+def test_a_retired_units_name_stays_beside_its_tickets_in_search_and_its_file(client: TestClient,
+                                                                              services: Services) -> None:
+    number = resolved_by(services, "gas", "燃气表漏气，已经修好了吗？")
+    login(client, "admin")
+    assert retire(client, services, "gas", successor="water", reason="燃气公司并入水务公司").status_code == 303
+    login(client, "supervisor")
+    page = client.get("/search", params={"q": number}).text
+    row = re.search(rf'<tr><td><a href="/tickets/{number}">.*?</tr>', page, re.S)
+    assert row and "济源市燃气公司" in row.group(0) and "已停用" in row.group(0)
+    assert '<option value="gas">' not in page          # new searches offer active units
+    exported = client.get("/search.csv", params={"q": number}).text
+    line = next(line for line in exported.splitlines() if line.startswith(number))
+    assert "济源市燃气公司" in line
+    assert not any(u["code"] == "gas" for u in client.get("/api/v1/units").json())
+    every = {u["code"]: u for u in client.get("/api/v1/units", params={"all": "1"}).json()}
+    assert every["gas"]["active"] is False and every["gas"]["name"] == "济源市燃气公司" and every["water"]["active"]

@@ -66,7 +66,7 @@ def console_context(session: Session, agent: str | None, callbacks_page: int = 1
         "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
         "callbacks": telephony.callback_page(session, callbacks_page),
-        "unit_names": {u.id: u.name for u in units.active(session)},
+        "unit_names": units.names(session),   # retired units too: a ticket keeps the unit it had
     }
 
 

@@ -109,10 +109,12 @@ async def search(request: Request) -> Response:
             if asked.page > found.pages:   # past the end: the last page
                 found = queries.staff_tickets(session, visible_to_unit=own, wanted=asked.wanted,
                                               page=found.pages, page_size=PAGE_SIZE, brief=True)
-        units = site.services.units.active(session)
+        # Names of every unit, retired ones too (marked): a ticket keeps the unit it had. The
+        # filter offers active units alone, the ones new work goes to.
+        units, cache = site.services.units.active(session), site.services.units
         masked = masked_titles(session, user.actor, [t.id for t in found.tickets]) if found is not None else {}
-        return {"asked": asked, "found": found, "unit_names": {u.id: u.name for u in units}, "masked": masked,
-                "units": [] if own is not None else [(u.code, u.name) for u in units]}
+        return {"asked": asked, "found": found, "unit_names": cache.names(session), "retired_units": cache.retired(session),
+                "masked": masked, "units": [] if own is not None else [(u.code, u.name) for u in units]}
 
     # In one transaction, not read()'s statement-by-statement commits: a search by words sets
     # its settings (work_mem, no JIT, no parallel workers) for the transaction, and under
@@ -143,7 +145,7 @@ async def search_csv(request: Request) -> Response:
         staff_activity.record(session, staff_activity.ActivityKind.EXPORT, user.actor, target="search.csv",
                               address=client, detail={**{k: v for k, v in asked.params.items() if v and k != "q"},
                                                       "rows": len(tickets), **({"cut": True} if cut else {})})
-        return asked, tickets, {u.id: u.name for u in site.services.units.active(session)}, masked, cut
+        return asked, tickets, site.services.units.names(session), masked, cut
 
     asked, tickets, unit_names, masked, cut = await site.services.run(work)
     return export_tickets(user, asked, tickets, unit_names, masked, cut=cut)
