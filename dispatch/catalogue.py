@@ -60,7 +60,8 @@ def item_of(row: CatalogueEntry, units: dict[int, Unit]) -> Item:
     unit = units.get(row.unit_id) if row.unit_id else None
     return Item(code=row.code, level1=row.level1, level2=row.level2, level3=row.level3,
                 unit_code=unit.code if unit else None, unit_name=unit.name if unit else None, local=row.local,
-                deadline_class=row.deadline_class, terms=tuple(row.terms or ()), entry_id=row.id)
+                deadline_class=row.deadline_class, terms=tuple(row.terms or ()), entry_id=row.id,
+                unit_active=unit.active if unit else True)
 
 
 def latest_version(session: Session) -> int | None:
@@ -122,9 +123,11 @@ def edit_entry(session: Session, city: City, code: str, change: EntryChange, act
     old = current_row(session, code)
     unit_id = None
     if change.unit_code:
-        unit = session.scalar(select(Unit).where(Unit.code == change.unit_code, Unit.active.is_(True)))
+        unit = session.scalar(select(Unit).where(Unit.code == change.unit_code))
         if unit is None:
             raise InvalidInput("unit", Reason.UNKNOWN_UNIT, code=change.unit_code)
+        if not unit.active:
+            raise InvalidInput("unit", Reason.CATALOGUE_UNIT_RETIRED, unit=unit.name)
         unit_id = unit.id
     elif not change.local:
         raise InvalidInput("unit", Reason.UNIT_REQUIRED, what="unit")

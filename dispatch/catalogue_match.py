@@ -35,6 +35,8 @@ class Item:
     deadline_class: str | None
     terms: tuple[str, ...]
     entry_id: int | None = None  # the database row (None for a catalogue read from the file alone)
+    # False: the unit is retired (停用) and takes no new work; the entry must be given another.
+    unit_active: bool = True
 
     @property
     def path(self) -> str:
@@ -42,12 +44,13 @@ class Item:
 
     @property
     def description(self) -> str:
-        where = "事发地镇街" if self.local else (self.unit_name or "")
+        where = "事发地镇街" if self.local else (self.unit_name or "") + ("，已停用" if not self.unit_active else "")
         return f"{self.path}（承办：{where}）；关键词：{'、'.join(self.terms)}"
 
     def as_dict(self) -> dict[str, object]:
         return {"code": self.code, "level1": self.level1, "level2": self.level2, "level3": self.level3,
-                "path": self.path, "unit": self.unit_code, "unit_name": self.unit_name, "local": self.local,
+                "path": self.path, "unit": self.unit_code, "unit_name": self.unit_name,
+                "unit_active": self.unit_active, "local": self.local,
                 "deadline_class": self.deadline_class, "terms": list(self.terms), "description": self.description}
 
 

@@ -95,6 +95,7 @@ class Reason(enum.StrEnum):
     UNIT_HAS_OPEN_WORK = "unit_has_open_work"  # unit, tickets, parts
     SUCCESSOR_IS_ITSELF = "successor_is_itself"  # unit
     SUCCESSOR_NOT_ACTIVE = "successor_not_active"  # code
+    CATALOGUE_UNIT_RETIRED = "catalogue_unit_retired"  # unit
     BAD_ACTIVITY_KIND = "bad_activity_kind"    # value
     ONLY_UNIT_STAFF_HAVE_UNIT = "only_unit_staff_have_unit"
     WEBHOOK_URL_INVALID = "webhook_url_invalid"  # value

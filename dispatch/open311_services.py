@@ -13,8 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from dispatch import catalogue
+from dispatch.catalogue_match import Item
 from dispatch.units import City
 from dispatch.vocabulary import LABELS_ZH, RequestType
+
+
+LOCAL_HANDLER_ZH = "事发地乡镇（街道）"
+DISPATCHED_BY_HOTLINE_ZH = "12345热线派往有关单位"
 
 
 @dataclass(frozen=True)
@@ -40,19 +45,27 @@ def current_services(session: Session, city: City) -> list[Service]:
     entries = catalogue.current_entries(session)
     if entries:
         return [Service(code=e.code, name=e.level3, group=e.level1, keywords=e.terms, category=e.level1,
-                        description=f"{e.path}，由{'事发地乡镇（街道）' if e.local else e.unit_name}承办。",
+                        description=f"{e.path}，由{_handler(e)}承办。",
                         entry_code=e.code, entry_id=e.entry_id) for e in entries]
     unit_names = {u.code: u.name for u in city.units}
     names = sorted(set(city.categories) | set(city.local_categories))
     services = []
     for name in names:
         if name in city.local_categories:
-            handler = "事发地乡镇（街道）"
+            handler = LOCAL_HANDLER_ZH
         else:
             handler = unit_names.get(city.categories[name], city.categories[name])
         services.append(Service(code=category_code(name), name=name, description=f"{name}类诉求，由{handler}承办。",
                                 group=name, keywords=(), category=name))
     return services
+
+
+def _handler(entry: Item) -> str:
+    """Who handles an entry, as the public reads it: never a unit that was retired (停用),
+    which takes no new work; the hotline dispatches those itself until the entry is changed."""
+    if entry.local:
+        return LOCAL_HANDLER_ZH
+    return entry.unit_name if entry.unit_active and entry.unit_name else DISPATCHED_BY_HOTLINE_ZH
 
 
 def service_by_code(session: Session, city: City, code: str) -> Service | None:

@@ -102,3 +102,39 @@ def test_a_retired_units_name_stays_beside_its_tickets_in_search_and_its_file(cl
     assert not any(u["code"] == "gas" for u in client.get("/api/v1/units").json())
     every = {u["code"]: u for u in client.get("/api/v1/units", params={"all": "1"}).json()}
     assert every["gas"]["active"] is False and every["gas"]["name"] == "济源市燃气公司" and every["water"]["active"]
+
+
+def retired_without_successor(services: Services, code: str) -> None:
+    """As a unit was retired before the page asked for a successor: only its flag set."""
+    def work(session) -> None:  # type: ignore[no-untyped-def]
+        unit_by_code(session, code).active = False
+    services.run_sync(work)
+    services.units.clear()
+
+
+def test_the_catalogue_marks_entries_of_a_retired_unit_and_asks_for_another(client: TestClient,
+                                                                            services: Services) -> None:
+    entry = services.run_sync(lambda s: next(e for e in catalogue.current_entries(s) if e.unit_code == "gas"))
+    login(client, "admin")
+    assert retire(client, services, "gas").status_code == 303     # no open work: no successor asked
+    login(client, "supervisor")
+    page = client.get("/supervisor/catalogue").text
+    row = re.search(rf'<tr id="entry-{entry.code}">.*?</tr>', page, re.S)
+    assert row and "济源市燃气公司" in row.group(0) and "已停用" in row.group(0)
+    form = client.get("/supervisor/catalogue", params={"code": entry.code}).text
+    assert 'id="unit-retired"' in form and "「济源市燃气公司」已停用" in form
+    assert re.search(r'<option value="gas" selected>济源市燃气公司（已停用，须改选）</option>', form)
+    saved = client.post(f"/supervisor/catalogue/{entry.code}", data={
+        "csrf_token": csrf(client, "/supervisor/catalogue"), "unit": "gas", "terms": "、".join(entry.terms)})
+    assert saved.status_code == 422 and "「济源市燃气公司」已停用，不再承办新工单" in saved.text
+    listed = client.get("/api/v1/catalogue", params={"q": entry.level3}).json()["entries"]
+    assert any(e["code"] == entry.code and e["unit_active"] is False for e in listed)
+    services_listed = client.get("/open311/v2/services.json").json()
+    described = next(s for s in services_listed if s["service_code"] == entry.code)["description"]
+    assert "燃气公司" not in described and "12345热线派往有关单位" in described
+
+    # Naming a successor now (the unit stays retired) moves the entry there.
+    login(client, "admin")
+    assert retire(client, services, "gas", successor="water", reason="燃气公司并入水务公司").status_code == 303
+    moved = services.run_sync(lambda s: next(e for e in catalogue.current_entries(s) if e.code == entry.code))
+    assert moved.unit_code == "water" and moved.unit_active

@@ -247,15 +247,18 @@ async def update_unit(request: Request) -> Response:
             successor_code=_text(form, "successor", 64) or None, reason=_text(form, "reason", 500) or None))
     except DispatchError as exc:
         return await unit_page(request, error=describe(exc), status=422, typed_phone=_text(form, "duty_phone"))
-    _units_changed(site)
+    await _units_changed(site)
     handed = form.get("active") != "on" and _text(form, "successor", 64)
     return RedirectResponse(f"/admin/units/{unit_id}?done={'handed_over' if handed else 'saved'}", status_code=303)
 
 
-def _units_changed(site: Site) -> None:
-    """Every process's pages list the units as they now are (dispatch/unit_cache.py)."""
+async def _units_changed(site: Site) -> None:
+    """Every process's pages list the units as they now are (dispatch/unit_cache.py), and its
+    router's catalogue names them so (a retired unit marked, a successor's entries moved)."""
     site.services.units.clear()
     config_changes.tell(site.hub, config_changes.UNITS)
+    await site.services.refresh_catalogue()
+    config_changes.tell(site.hub, config_changes.CATALOGUE)
 
 
 async def _import_text(form: Any) -> str:
@@ -309,7 +312,7 @@ async def import_apply(request: Request) -> Response:
         return site.render(request, "admin_import.html", {
             "plan": changed_plan, "text": text, "kinds": UNIT_KINDS_ZH, "section": "units",
             "notice": UNITS_CHANGED_SINCE_PREVIEW}, 409)
-    _units_changed(site)
+    await _units_changed(site)
     return RedirectResponse("/admin/units?done=imported", status_code=303)
 
 

@@ -55,6 +55,7 @@ async def page(request: Request, *, error: str | None = None, status: int = 200,
                 "units": session.execute(select(Unit.code, Unit.name).where(Unit.active.is_(True))
                                          .order_by(Unit.kind, Unit.code)).all(),
                 "unit_names": {u.id: u.name for u in session.scalars(select(Unit))},
+                "retired_units": set(session.scalars(select(Unit.id).where(Unit.active.is_(False)))),
                 "figures": catalogue_figures.figures_by_level(session, period, level)}
 
     context = await site.services.run(read)

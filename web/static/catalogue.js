@@ -12,7 +12,7 @@
     entries.forEach(function (e) {
       var option = document.createElement("option");
       option.value = e.path;
-      option.label = e.local ? "属地（事发地镇街）" : (e.unit_name || "");
+      option.label = e.local ? "属地（事发地镇街）" : (e.unit_name || "") + (e.unit_active === false ? "（已停用）" : "");
       list.appendChild(option);
     });
   }
