@@ -114,7 +114,7 @@ def update_user(session: Session, actor: Actor, user_id: int, *, display_name: s
     user = _get(session, user_id)
     if Role(user.role) is Role.ADMIN and role is not Role.ADMIN:
         _refuse_losing_admin(session, actor, user, "改为其他角色")
-    unit = _unit_for(session, role, unit_code)
+    unit = _unit_for(session, role, unit_code, kept_unit_id=user.unit_id)
     extension = staff.free_phone_extension(session, phone_extension, user.id)
     before = {"display_name": user.display_name, "role": user.role, "unit": _unit_code(session, user.unit_id),
               "phone_extension": user.phone_extension}
@@ -201,13 +201,15 @@ def _display_name(value: str) -> str:
     return value
 
 
-def _unit_for(session: Session, role: Role, unit_code: str | None) -> Unit | None:
+def _unit_for(session: Session, role: Role, unit_code: str | None, kept_unit_id: int | None = None) -> Unit | None:
+    """The unit an account is given. `kept_unit_id`: the unit it has now, which it may keep
+    after the unit was retired (its name or role still edited); no account joins a retired one."""
     if role is not Role.UNIT_STAFF:
         return None  # only unit staff belong to a unit; a unit picked for another role is dropped
     if not unit_code:
         raise InvalidInput("unit", Reason.UNIT_STAFF_NEED_UNIT)
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))
-    if unit is None or not unit.active:
+    if unit is None or (not unit.active and unit.id != kept_unit_id):
         raise InvalidInput("unit", Reason.NO_ACTIVE_UNIT, code=unit_code)
     return unit
 

@@ -138,3 +138,25 @@ def test_the_catalogue_marks_entries_of_a_retired_unit_and_asks_for_another(clie
     assert retire(client, services, "gas", successor="water", reason="燃气公司并入水务公司").status_code == 303
     moved = services.run_sync(lambda s: next(e for e in catalogue.current_entries(s) if e.code == entry.code))
     assert moved.unit_code == "water" and moved.unit_active
+
+
+def test_an_account_of_a_retired_unit_shows_its_unit_and_can_still_be_edited(client: TestClient,
+                                                                             services: Services) -> None:
+    login(client, "admin")
+    assert retire(client, services, "ecology-environment", successor="housing", reason="机构改革").status_code == 303
+    account = services.run_sync(lambda s: s.scalar(select(StaffUser.id).where(StaffUser.username == "ecology")))
+    page = client.get(f"/admin/users/{account}").text
+    assert re.search(r'<option value="ecology-environment" selected>[^<]*生态环境局（已停用）</option>', page)
+    assert 'id="unit-retired"' in page
+    saved = post(client, f"/admin/users/{account}", f"/admin/users/{account}", display_name="生态环境局 刘洋（留守）",
+                 role="unit_staff", unit="ecology-environment", phone_extension="")
+    assert saved.status_code == 303, saved.text
+    # Its staff are told, on their own inbox, that the unit is retired.
+    login(client, "ecology")
+    inbox = client.get("/unit").text
+    assert 'id="unit-retired"' in inbox and "已停用" in inbox
+    # Nobody new joins a retired unit.
+    login(client, "admin")
+    joined = post(client, "/admin/users", "/admin/users", username="newcomer", display_name="新人", role="unit_staff",
+                  unit="ecology-environment", password="correct horse battery")
+    assert joined.status_code == 422

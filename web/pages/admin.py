@@ -55,9 +55,12 @@ def _done(request: Request) -> str | None:
     return ADMIN_DONE_ZH.get(request.query_params.get("done", ""))
 
 
-async def _active_units(site: Site) -> list[tuple[str, str]]:
+async def _active_units(site: Site, keeping: str | None = None) -> list[tuple[str, str, bool]]:
+    """(code, name, active) of the units an account may be given; `keeping`: the unit the
+    account has now, listed even when retired, so that its page shows it and may keep it."""
     return await site.services.run(lambda s: [tuple(r) for r in s.execute(
-        select(Unit.code, Unit.name).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.code))])
+        select(Unit.code, Unit.name, Unit.active).where(Unit.active.is_(True) | (Unit.code == keeping))
+        .order_by(Unit.active.desc(), Unit.kind, Unit.code))])
 
 
 # -- accounts -------------------------------------------------------------------------------
@@ -109,7 +112,7 @@ async def user_page(request: Request, *, user_id: int | None = None, error: str 
 
     shown, recent = await site.services.run(read)
     response = site.render(request, "admin_user.html", {
-        "shown": shown, "recent": recent, "units": await _active_units(site), "roles": ROLES_ZH,
+        "shown": shown, "recent": recent, "units": await _active_units(site, shown.unit_code), "roles": ROLES_ZH,
         "activity_kinds": ACTIVITY_ZH, "error": error, "generated": generated, "done": done or _done(request),
         "section": "users", "is_self": shown.id == request.state.user.id}, status)
     if generated is not None:

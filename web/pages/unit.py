@@ -156,8 +156,11 @@ def _inbox_reads(request: Request, user: StaffIdentity, session: Session) -> tup
     the notices (marked read without a ticket event) and deliveries are read every time.
     In the session that checks the staff session (staff_only's `reads`)."""
     services = request.app.state.services
-    return queries.figures_marker(session), inbox_context(session, user.unit_id, services.units.names(session),
-                                                          services.deadline_classes(), with_lines=False)
+    context = inbox_context(session, user.unit_id, services.units.names(session), services.deadline_classes(),
+                            with_lines=False)
+    # A retired unit's staff are told so, not shown an inbox as if work still came.
+    context["unit_retired"] = user.unit_id in services.units.retired(session)
+    return queries.figures_marker(session), context
 
 
 async def _with_lines(site: Site, unit_id: int, page: int, show: str | None, changes: tuple[int, int],
