@@ -107,8 +107,9 @@ def free_phone_extension(session: Session, typed: str | None, user_id: int | Non
 
 
 def names_by_extension(session: Session) -> dict[str, str]:
-    """The name of the account at each phone that has one (a deactivated account's too: its
-    calls are still in the figures)."""
+    """The name of the account at each phone that has one now. Deactivating an account frees
+    its extension (dispatch/staff_admin.set_active), so the calls taken at a freed phone are
+    named by whoever holds it now, or by the phone alone; the activity log says who had it when."""
     rows = session.execute(select(StaffUser.phone_extension, StaffUser.display_name, StaffUser.username)
                            .where(StaffUser.phone_extension.is_not(None)))
     return {extension: name or username for extension, name, username in rows}

@@ -22,7 +22,7 @@ from dispatch.actors import Actor
 from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import StaffSession, StaffUser, Unit
 from dispatch.staff_activity import ActivityKind, record
-from dispatch.vocabulary import Role
+from dispatch.vocabulary import EXTENSION_FREED_ZH, EXTENSION_TAKEN_OVER_ZH, Role
 
 # Letters and digits nobody confuses when reading them out over the phone (no 0/O, 1/l/I).
 _ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -95,6 +95,7 @@ def add_user(session: Session, actor: Actor, username: str, role: Role, *, displ
         raise InvalidInput("username", Reason.USERNAME_TAKEN, username=username)
     display_name = _display_name(display_name)
     unit = _unit_for(session, role, unit_code)
+    _take_from_deactivated(session, actor, phone_extension, username)
     generated = None if password else generate_password()
     user = staff.create_user(session, username, password or generated or "", role,
                              unit_code=unit.code if unit else None, display_name=display_name,
@@ -115,6 +116,7 @@ def update_user(session: Session, actor: Actor, user_id: int, *, display_name: s
     if Role(user.role) is Role.ADMIN and role is not Role.ADMIN:
         _refuse_losing_admin(session, actor, user, "改为其他角色")
     unit = _unit_for(session, role, unit_code, kept_unit_id=user.unit_id)
+    _take_from_deactivated(session, actor, phone_extension, user.username)
     extension = staff.free_phone_extension(session, phone_extension, user.id)
     before = {"display_name": user.display_name, "role": user.role, "unit": _unit_code(session, user.unit_id),
               "phone_extension": user.phone_extension}
@@ -135,6 +137,7 @@ def set_phone_extension(session: Session, actor: Actor, user_id: int, phone_exte
     """The phone an operator answers at (blank: none), alone (`hotline users set-extension`)."""
     require_admin(actor)
     user = _get(session, user_id)
+    _take_from_deactivated(session, actor, phone_extension, user.username)
     extension = staff.free_phone_extension(session, phone_extension, user.id)
     if extension != user.phone_extension:
         changes = {"phone_extension": [user.phone_extension, extension]}
@@ -160,9 +163,33 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> St
         elif actor.user_id == user.id:
             raise InvalidInput("user", Reason.CANNOT_DEACTIVATE_SELF)
         staff.deactivate(session, user.username)
+    detail = None
+    if not active and user.phone_extension:
+        # The extension is the seat's: whoever sits there next takes it (the call figures of
+        # the calls already taken keep the name they were counted under in the log).
+        detail = {"phone_extension": [user.phone_extension, None], "note": EXTENSION_FREED_ZH}
+        user.phone_extension = None
+        session.flush()
     record(session, ActivityKind.USER_REACTIVATED if active else ActivityKind.USER_DEACTIVATED, actor,
-           target=user.username)
+           target=user.username, detail=detail)
     return user
+
+
+def _take_from_deactivated(session: Session, actor: Actor, typed: str | None, taker: str) -> None:
+    """A deactivated account that still holds the typed extension (deactivated before
+    deactivating freed it) gives it up to `taker`, in the activity log; an active one keeps it
+    (staff.free_phone_extension refuses)."""
+    if not (typed or "").strip():
+        return
+    extension = staff.extension_of(typed or "")
+    holder = session.scalar(select(StaffUser).where(StaffUser.phone_extension == extension,
+                                                    StaffUser.active.is_(False), StaffUser.username != taker))
+    if holder is None:
+        return
+    holder.phone_extension = None
+    session.flush()
+    record(session, ActivityKind.USER_CHANGED, actor, target=holder.username,
+           detail={"phone_extension": [extension, None], "note": EXTENSION_TAKEN_OVER_ZH.format(username=taker)})
 
 
 def reset_password(session: Session, actor: Actor, user_id: int, password: str | None = None) -> str | None:

@@ -402,3 +402,8 @@ REPLY_SPOOLED_ZH = "您的短信已收到。系统正在维护，登记后将另
 REPLY_THROTTLED_ZH = "您发送的短信过于频繁，本条短信未受理，请{minutes}分钟后再发。评价办结工单的回复不受此限。紧急情况请拨打12345。"
 REPLY_INVALID_ZH = "您的短信无法受理，请精简内容后重新发送，或拨打12345。"
 REPLY_LOOKUPS_REFUSED_ZH = "查询失败次数过多，请{minutes}分钟后再试。"
+
+# The staff activity log's note when a deactivated account's phone extension goes to another
+# account (dispatch/staff_admin.py): the phone on the desk is the seat's, not the person's.
+EXTENSION_TAKEN_OVER_ZH = "已停用账号的分机号，改由账号「{username}」使用"
+EXTENSION_FREED_ZH = "账号停用，分机号随之释放"

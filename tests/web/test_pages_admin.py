@@ -203,6 +203,43 @@ def test_deactivating_ends_sessions_and_tokens_and_reactivating_brings_neither_b
     assert [a.target for a in activity(services, "user_reactivated")] == ["housing"]
 
 
+def test_deactivating_an_operator_asks_first_and_frees_their_extension_for_the_next(
+        client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    majun = user_id(services, "majun")
+    page = client.get(f"/admin/users/{majun}").text
+    form = re.search(r'<form [^>]*id="deactivate-form"[^>]*>', page, re.S)
+    assert form and 'data-confirm="确定停用账号「majun」' in form.group(0) and "分机号 7008 随之释放" in form.group(0)
+    assert '<script src="/static/confirm.js"' in page and client.get("/static/confirm.js").status_code == 200
+    assert post(client, f"/admin/users/{majun}/deactivate").status_code == 303
+    extension_of = lambda name: services.run_sync(  # noqa: E731
+        lambda s: s.scalar(select(StaffUser.phone_extension).where(StaffUser.username == name)))
+    assert extension_of("majun") is None
+    assert activity(services, "user_deactivated")[-1].detail["phone_extension"] == ["7008", None]
+    added = post(client, "/admin/users", username="gaoyan", display_name="话务员 高燕", role="operator",
+                 phone_extension="7008", password="correct horse 1")
+    assert added.status_code == 303, added.text
+    assert extension_of("gaoyan") == "7008"
+
+
+def test_an_extension_a_deactivated_account_still_holds_goes_to_the_new_account_in_the_log(
+        client: TestClient, services: Services) -> None:
+    def deactivated_keeping_extension(session: Session) -> None:   # as before deactivating freed it
+        session.scalar(select(StaffUser).where(StaffUser.username == "majun")).active = False
+    services.run_sync(deactivated_keeping_extension)
+    login(client, "admin")
+    added = post(client, "/admin/users", username="gaoyan", display_name="话务员 高燕", role="operator",
+                 phone_extension="7008", password="correct horse 1")
+    assert added.status_code == 303, added.text
+    given_up = activity(services, "user_changed")[-1]
+    assert given_up.target == "majun" and given_up.detail["phone_extension"] == ["7008", None]
+    assert "gaoyan" in given_up.detail["note"]
+    # An active account keeps its extension: still refused, naming it.
+    lina = user_id(services, "lina")
+    taken = post(client, f"/admin/users/{lina}", display_name="话务员 李娜", role="operator", phone_extension="7008")
+    assert taken.status_code == 422 and "gaoyan" in taken.text
+
+
 def test_the_admin_makes_a_token_for_a_units_system_that_works_until_revoked(client: TestClient,
                                                                               services: Services) -> None:
     login(client, "admin")
