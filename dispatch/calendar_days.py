@@ -31,6 +31,7 @@ from dispatch.actors import SUPERVISING_ROLES, Actor
 from dispatch.clock import local_date, utcnow
 from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import CalendarDay
+from dispatch.staff_activity import ActivityKind, record
 
 HOLIDAY, WORKDAY, CLEARED = "holiday", "workday", "cleared"
 # What an import line may call a kind: the English words and the notice's own.
@@ -273,6 +274,13 @@ def apply(session: Session, planned: Plan, actor: Actor, *, now: dt.datetime | N
         log.info("calendar days set", extra={"event": "calendar_days_set", "actor": actor.label,
                                              "count": len(planned.new), "first": planned.new[0].day.isoformat(),
                                              "last": planned.new[-1].day.isoformat()})
+        # Every deadline after it counts these days: who set them, in the staff activity log.
+        days = sorted(e.day for e in planned.new)
+        kinds = sorted({e.kind for e in planned.new})
+        record(session, ActivityKind.CALENDAR_DAYS_SET, actor, target=f"calendar:{days[0].year}", now=now,
+               detail={"since": days[0].isoformat(), "until": days[-1].isoformat(), "days": len(days),
+                       "day_kind": kinds[0] if len(kinds) == 1 else "、".join(kinds),
+                       "festival": "、".join(dict.fromkeys(e.name for e in planned.new))})
     return len(planned.new)
 
 
@@ -284,6 +292,8 @@ def remove(session: Session, day: dt.date, actor: Actor, *, now: dt.datetime | N
         raise NotFound(Reason.DAY_NOT_SET, day=day.isoformat())
     session.add(CalendarDay(day=day, kind=CLEARED, name=current.name, set_at=now or utcnow(), set_by=actor.label))
     session.flush()
+    record(session, ActivityKind.CALENDAR_DAY_CLEARED, actor, target=f"calendar:{day.year}", now=now,
+           detail={"day": day.isoformat(), "day_kind": [current.kind, CLEARED], "festival": current.name})
     log.info("calendar day cleared", extra={"event": "calendar_day_cleared", "actor": actor.label,
                                             "day": day.isoformat()})
     return current

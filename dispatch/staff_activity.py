@@ -48,6 +48,8 @@ class ActivityKind(str, enum.Enum):
     MODEL_KEPT = "model_kept"           # a guarded retrain refused its model (detail: both scores)
     KB_PUBLISHED = "kb_published"
     KB_RETIRED = "kb_retired"
+    CALENDAR_DAYS_SET = "calendar_days_set"        # holidays / make-up workdays entered or imported
+    CALENDAR_DAY_CLEARED = "calendar_day_cleared"  # a day back to the official calendar
 
 
 def record(session: Session, kind: ActivityKind, actor: Actor | str, *, target: str | None = None,

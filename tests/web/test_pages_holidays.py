@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from dispatch.clock import CHINA
-from dispatch.models import CalendarDay
+from dispatch.models import CalendarDay, StaffActivity
 from dispatch.vocabulary import RequestType, Urgency
 from tests.web.pages_support import csrf, login, token_in
 from web.services import Services
@@ -58,6 +58,32 @@ def test_a_range_added_on_the_page_moves_deadlines_and_its_removal_is_kept(
         assert [(r.kind, r.set_by) for r in rows] == [("workday", "supervisor"), ("cleared", "supervisor")]
     history = client.get(PAGE + "?year=2027").text
     assert "修改记录 <span class=\"count\">10</span>" in history and "已删除" in history
+
+
+def test_calendar_changes_are_in_the_activity_log_and_the_page_keeps_its_year(
+        client: TestClient, services: Services) -> None:
+    login(client, "supervisor")
+    added = client.post(PAGE, data={"csrf_token": csrf(client, PAGE), "start": "2027-02-06", "end": "2027-02-13",
+                                    "kind": "holiday", "festival": "春节"})
+    assert added.status_code == 303 and added.headers["location"] == PAGE + "?year=2027&done=added"
+    # The same days again: nothing new, and the page still shows their year.
+    again = client.post(PAGE, data={"csrf_token": csrf(client, PAGE), "start": "2027-02-06", "end": "2027-02-13",
+                                    "kind": "holiday", "festival": "春节"})
+    assert again.status_code == 303 and again.headers["location"] == PAGE + "?year=2027&done=unchanged"
+    assert "没有改动" in client.get(again.headers["location"]).text
+    assert client.post(f"{PAGE}/2027-02-13/remove", data={"csrf_token": csrf(client, PAGE)}).status_code == 303
+    with services.sessions() as session:
+        logged = session.scalars(select(StaffActivity).where(StaffActivity.kind.like("calendar%"))
+                                 .order_by(StaffActivity.id)).all()
+        assert [(a.kind, a.actor, a.target) for a in logged] == [
+            ("calendar_days_set", "supervisor", "calendar:2027"), ("calendar_day_cleared", "supervisor", "calendar:2027")]
+        assert logged[0].detail == {"since": "2027-02-06", "until": "2027-02-13", "days": 8, "day_kind": "holiday",
+                                    "festival": "春节"}
+        assert logged[1].detail["day"] == "2027-02-13"
+    login(client, "admin")
+    shown = client.get("/admin/activity", params={"kind": "calendar_days_set"}).text
+    assert "设置节假日/调休" in shown and "起：2027-02-06；止：2027-02-13；天数：8；日子类型：节假日；节日：春节" in shown
+    assert "删除节假日/调休设置" in client.get("/admin/activity").text
 
 
 def test_an_import_is_previewed_then_applied(client: TestClient, services: Services) -> None:

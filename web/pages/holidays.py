@@ -81,8 +81,10 @@ async def add(request: Request) -> Response:
     except DispatchError as exc:
         return await page(request, error=describe(exc), status=status_of(exc), values=values)
     _changed(site)
-    return RedirectResponse(f"{PATH}?year={planned.new[0].day.year if planned.new else ''}&done=added",
-                            status_code=303)
+    # The year of the days entered (or, when all were set alike already, of the days asked).
+    asked = planned.new or planned.unchanged
+    year = asked[0].day.year if asked else local_date(utcnow()).year
+    return RedirectResponse(f"{PATH}?year={year}&done={'added' if planned.new else 'unchanged'}", status_code=303)
 
 
 async def remove(request: Request) -> Response:

@@ -253,6 +253,7 @@ ACTIVITY_ZH = {
     "webhook_set": "设置对接地址", "webhook_removed": "删除对接地址",
     "model_swapped": "分类模型重训并启用", "model_kept": "分类模型重训未启用",
     "kb_published": "发布知识", "kb_retired": "停用知识",
+    "calendar_days_set": "设置节假日/调休", "calendar_day_cleared": "删除节假日/调休设置",
 }
 ACTIVITY_FIELDS_ZH = {
     "old_score": "原模型得分", "new_score": "新模型得分", "held_out": "留出改派样本数", "trained_on": "训练样本数",
@@ -262,6 +263,7 @@ ACTIVITY_FIELDS_ZH = {
     "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",
     "user": "账号", "unknown_name": "用户名不存在", "url": "对接地址",
     "successor": "承接单位", "tickets_moved": "移交工单", "parts_moved": "移交协办/转派", "entries_moved": "移交目录条目",
+    "days": "天数", "day": "日期", "day_kind": "日子类型", "festival": "节日",
     "code": "目录编码", "path": "分类", "terms": "匹配词", "deadline_class": "时限类别", "local": "属地", "version": "版本",
 }
 # A guarded retrain's reason (dispatch/retraining.py's keys).
@@ -285,7 +287,8 @@ def activity_value(value: object) -> str:
     if isinstance(value, list) and len(value) == 2:   # a change: [before, after]
         return f"{activity_value(value[0])} → {activity_value(value[1])}"
     text = str(value)
-    return ROLES_ZH.get(text) or UNIT_KINDS_ZH.get(text) or RETRAIN_REASONS_ZH.get(text) or text
+    return (ROLES_ZH.get(text) or UNIT_KINDS_ZH.get(text) or RETRAIN_REASONS_ZH.get(text)
+            or CALENDAR_KINDS_ZH.get(text) or text)
 
 
 def activity_detail(detail: dict[str, object] | None) -> str:
@@ -489,7 +492,8 @@ WHOLE_CATEGORY = "{level1}（整类）"
 # The supervisors' settings pages: what each says after a change.
 CATALOGUE_DONE_ZH = {"saved": "已保存为新版本，新工单即按此分派；已派出的工单保留原来的类别。"}   # catalogue.py
 HOLIDAYS_DONE_ZH = {"added": "已保存，新工单的期限即按此计算。", "removed": "已删除（记录保留在下方）。",
-                    "imported": "导入完成，新工单的期限即按此计算。"}                       # holidays.py
+                    "imported": "导入完成，新工单的期限即按此计算。",
+                    "unchanged": "这些日子已是同样的设置，没有改动。"}                        # holidays.py
 RULES_DONE_ZH = {"added": "规则已添加，新工单即按此分派。", "removed": "规则已停用（保留在下方记录中）。"}  # rules.py
 
 # The administrator's pages (web/pages/admin.py): what they say after each step.
