@@ -84,7 +84,7 @@ def add_unit_commands(units: click.Group, get_settings: Callable[[], Settings]) 
                    "--reason); a unit with open work is refused without one. Also frees what a unit retired "
                    "earlier left behind.")
     @click.argument("code")
-    @click.option("--successor", default=None, help="code of the active unit that takes over (承接单位)")
+    @click.option("--successor", default=None, help="code of the active unit that takes over its work")
     @click.option("--reason", default=None, help="why, written into each ticket's log (required with --successor)")
     def retire(code: str, successor: str | None, reason: str | None) -> None:
         from dispatch import unit_admin, unit_succession
