@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from dispatch import catalogue, lifecycle
 from dispatch.actors import Actor
-from dispatch.models import StaffUser, Ticket, TicketEvent, Unit
+from dispatch.models import StaffUser, Ticket, Unit
 from dispatch.units import unit_by_code
 from dispatch.unit_succession import open_work
 from dispatch.vocabulary import Role
@@ -102,14 +102,6 @@ def test_a_retired_units_name_stays_beside_its_tickets_in_search_and_its_file(cl
     assert not any(u["code"] == "gas" for u in client.get("/api/v1/units").json())
     every = {u["code"]: u for u in client.get("/api/v1/units", params={"all": "1"}).json()}
     assert every["gas"]["active"] is False and every["gas"]["name"] == "济源市燃气公司" and every["water"]["active"]
-
-
-def retired_without_successor(services: Services, code: str) -> None:
-    """As a unit was retired before the page asked for a successor: only its flag set."""
-    def work(session) -> None:  # type: ignore[no-untyped-def]
-        unit_by_code(session, code).active = False
-    services.run_sync(work)
-    services.units.clear()
 
 
 def test_the_catalogue_marks_entries_of_a_retired_unit_and_asks_for_another(client: TestClient,
