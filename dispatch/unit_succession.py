@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import catalogue, lifecycle, parts
+from dispatch import catalogue, lifecycle, notices, parts
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, Reason
 from dispatch.models import CatalogueEntry, Ticket, Transfer, Unit
 from dispatch.states import UNIT_STATES
-from dispatch.vocabulary import TransferOutcome, TransferRole
+from dispatch.notices import NoticeKind
+from dispatch.vocabulary import SUCCEEDED_ZH, TransferOutcome, TransferRole
 
 # The ticket event a hand-over writes (web/pages/labels.py names it).
 SUCCESSION = "succession"
@@ -99,8 +100,10 @@ def hand_over(session: Session, actor: Actor, unit: Unit, successor: Unit, reaso
                 part.outcome = TransferOutcome.WITHDRAWN.value
                 part.responded_at = part.responded_at or now
                 withdrawn.append(part.id)
-        lifecycle.record(session, ticket, SUCCESSION, actor, now=now, note=reason, unit_id=successor.id,
-                         data={**moved, "role": TransferRole.LEAD.value, **({"withdrawn": withdrawn} if withdrawn else {})})
+        event = lifecycle.record(session, ticket, SUCCESSION, actor, now=now, note=reason, unit_id=successor.id,
+                                 data={**moved, "role": TransferRole.LEAD.value,
+                                       **({"withdrawn": withdrawn} if withdrawn else {})})
+        _tell(session, unit, successor, ticket, event.id, now)
         tickets.append(ticket.number)
     owed, doubled = [], []
     for part in session.scalars(_owed_parts(unit.id).order_by(Transfer.id)).all():
@@ -116,8 +119,17 @@ def hand_over(session: Session, actor: Actor, unit: Unit, successor: Unit, reaso
         else:
             part.unit_id = successor.id
             owed.append(ticket.number)
-        lifecycle.record(session, ticket, SUCCESSION, actor, now=now, note=reason, unit_id=successor.id,
-                         data={**moved, "role": part.role, "part": part.id, **({"withdrawn": [part.id]} if twice else {})})
+        event = lifecycle.record(session, ticket, SUCCESSION, actor, now=now, note=reason, unit_id=successor.id,
+                                 data={**moved, "role": part.role, "part": part.id,
+                                       **({"withdrawn": [part.id]} if twice else {})})
+        if not twice:
+            _tell(session, unit, successor, ticket, event.id, now)
     entries = catalogue.move_unit_entries(session, actor, unit, successor, reason, now=now)
     session.flush()
     return Succession(tickets, owed, doubled, entries)
+
+
+def _tell(session: Session, unit: Unit, successor: Unit, ticket: Ticket, event_id: int, now: dt.datetime) -> None:
+    """The successor hears of each piece of work it now has, as of a new transfer."""
+    notices.tell(session, successor, NoticeKind.TRANSFERRED, f"succession:event:{event_id}",
+                 SUCCEEDED_ZH.format(unit=unit.name, number=ticket.number, title=ticket.title), ticket=ticket, now=now)

@@ -277,6 +277,8 @@ KB_REVIEW_ZH = "知识库文章《{title}》已过复核日期（{review_by}）�
 
 # New work for a unit: a ticket transferred to it, and one its citizen sent back (重办).
 TRANSFERRED_ZH = "新转办工单{number}：{title}"
+# A retired unit's open ticket or owed part handed to its successor (dispatch/unit_succession.py).
+SUCCEEDED_ZH = "「{unit}」已停用，工单{number}移交贵单位办理：{title}"
 REOPENED_ZH = "工单{number}市民不满意，已重办，请重新签收办理：{title}"
 REOPENED_BY_DISPATCH_ZH = "工单{number}已重办，请重新签收办理：{title}"
 # The parent resolved a ticket its sub-unit had not answered yet: the part is taken back.

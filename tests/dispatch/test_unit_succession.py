@@ -12,7 +12,7 @@ from dispatch import audit, catalogue, reports, rollup
 from dispatch.actions import ActionContext, allowed_actions, perform
 from dispatch.actors import Actor
 from dispatch.errors import InvalidInput
-from dispatch.models import StaffActivity, Ticket, TicketEvent, Transfer, Unit
+from dispatch.models import Notice, StaffActivity, Ticket, TicketEvent, Transfer, Unit
 from dispatch.unit_admin import update_unit
 from dispatch.unit_succession import open_work
 from dispatch.units import City, unit_by_code
@@ -92,6 +92,9 @@ def test_a_retired_units_work_and_catalogue_entries_go_to_its_successor(
                                 .order_by(TicketEvent.id.desc())).first()
         assert event is not None and event.action == "succession" and event.note == "燃气公司并入水务公司"
         assert event.data["from"] == "gas" and event.data["to"] == "water" and event.unit_id == water.id
+    told = session.scalars(select(Notice).where(Notice.unit_id == water.id).order_by(Notice.id)).all()
+    assert [(n.kind, n.ticket_id) for n in told] == [("transferred", led.id), ("transferred", co.id)]
+    assert told[0].text.startswith("「济源市燃气公司」已停用，工单" + led.number + "移交贵单位办理")
     after = {e.code: e.unit_code for e in catalogue.current_entries(session)}
     assert all(after[code] == "water" for code in entries_before)
     assert "gas" not in after.values()
