@@ -1,5 +1,5 @@
 """承接单位: a unit being retired (merged into another, its duties moved) hands its open work
-to a successor. Before it may be deactivated its open tickets and the 协办 / 转派 parts it
+to a successor. Before it may be deactivated its open tickets and the 协办 / 二次派单 parts it
 still owes must go somewhere: nobody can act on a ticket whose unit is retired.
 
 The hand-over moves the rows themselves: the open lead transfer and each owed part now
@@ -34,7 +34,7 @@ class OpenWork:
     """What a unit still has to do, counted before it is retired."""
 
     tickets: int      # tickets it holds: transferred, in progress or reopened
-    parts: int        # 协办 / 转派 parts it owes an answer to
+    parts: int        # 协办 / 二次派单 parts it owes an answer to
     entries: int      # current catalogue entries that route to it by default
 
     @property

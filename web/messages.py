@@ -108,7 +108,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.UNIT_STAFF_NEED_UNIT: "承办单位人员必须属于一个单位。",
     Reason.BAD_USERNAME: "用户名为 2–80 个字符，只能用字母、数字、汉字和 . _ @ -。",
     Reason.BAD_PHONE_EXTENSION: "分机号为 1–40 个字符，只能用数字、字母和 . _ + -（如 7001，或 PJSIP/7001）。",
-    Reason.UNIT_HAS_OPEN_WORK: ("「{unit}」还有 {tickets} 件未办完的工单、{parts} 个未答复的协办/转派部分，不能直接停用："
+    Reason.UNIT_HAS_OPEN_WORK: ("「{unit}」还有 {tickets} 件未办完的工单、{parts} 个未答复的协办/二次派单部分，不能直接停用："
                                 "请选择承接单位，这些工作将移交给它。"),
     Reason.CATALOGUE_UNIT_RETIRED: "「{unit}」已停用，不再承办新工单：请为这一类改选一个在用的承办单位（或只按属地派单）。",
     Reason.SUCCESSOR_IS_ITSELF: "承接单位不能是「{unit}」自己。",

@@ -262,7 +262,7 @@ ACTIVITY_FIELDS_ZH = {
     "display_name": "姓名", "phrases": "关键词", "note": "说明", "since": "起", "until": "止", "rows": "行数",
     "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",
     "user": "账号", "unknown_name": "用户名不存在", "url": "对接地址",
-    "successor": "承接单位", "tickets_moved": "移交工单", "parts_moved": "移交协办/转派", "entries_moved": "移交目录条目",
+    "successor": "承接单位", "tickets_moved": "移交工单", "parts_moved": "移交协办/二次派单", "entries_moved": "移交目录条目",
     "days": "天数", "day": "日期", "day_kind": "日子类型", "festival": "节日",
     "code": "目录编码", "path": "分类", "terms": "匹配词", "deadline_class": "时限类别", "local": "属地", "version": "版本",
 }
@@ -503,7 +503,7 @@ ADMIN_DONE_ZH = {
     "password": "密码已重置，该账号的所有会话和 API 令牌已失效。", "imported": "单位已导入。",
     "webhook_removed": "对接地址已删除，不再推送。", "redelivering": "已安排重发。",
     "token_revoked": "令牌已撤销，立即失效。",
-    "handed_over": "单位已停用，其未办完的工单、未答复的协办/转派部分和派单目录条目已移交承接单位（各工单的办理记录中可查）。",
+    "handed_over": "单位已停用，其未办完的工单、未答复的协办/二次派单部分和派单目录条目已移交承接单位（各工单的办理记录中可查）。",
 }
 # The units changed between the import's preview and its confirmation.
 UNITS_CHANGED_SINCE_PREVIEW = "预览之后单位已有变动，以下是按现在的数据重新算出的变化，请再确认一次。"
