@@ -187,13 +187,13 @@ def test_a_reply_typed_while_a_colleague_resolved_is_shown_to_copy(client: TestC
 def test_an_extension_refused_for_its_days_keeps_them(
         client: TestClient, services: Services) -> None:
     number = _in_progress_with_housing(client, services)
-    for typed in ("61", "-3", "2.5"):
+    for typed in ("16", "-3", "2.5"):
         refused = act(client, number, "extend", working_days=typed, text="需协调多个部门")  # type: ignore[attr-defined]
         assert refused.status_code == 422  # type: ignore[attr-defined]
-        # The API's reasons stay as documented: out_of_range for 61 and -3 (an integer, out of
+        # The API's reasons stay as documented: out_of_range for 16 and -3 (an integer, out of
         # the range), not_integer for 2.5.
-        assert ("应为整数" if typed == "2.5" else "应在 1 到 60 之间") in refused.text  # type: ignore[attr-defined]
+        assert ("应为整数" if typed == "2.5" else "应在 1 到 15 之间") in refused.text  # type: ignore[attr-defined]
         form = re.search(r'<form[^>]*id="extend-form".*?</form>', refused.text, re.S)  # type: ignore[attr-defined]
-        assert form and f'name="working_days" type="number" min="1" max="60" value="{typed}"' in form.group(0)
+        assert form and f'name="working_days" type="number" min="1" max="15" value="{typed}"' in form.group(0)
         assert 'value="需协调多个部门"' in form.group(0)
-    assert 'name="working_days" type="number" min="1" max="60" value="5"' in client.get(f"/tickets/{number}").text
+    assert 'name="working_days" type="number" min="1" max="15" value="5"' in client.get(f"/tickets/{number}").text
