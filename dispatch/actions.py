@@ -21,6 +21,7 @@ from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.follow_up import FollowUpPolicy
 from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
 from dispatch.numbers import MAX_INT, MIN_INT, signed_number
+from dispatch.replies import REPLY_MIN_CHARS
 from dispatch.staff_view import visible_ticket
 from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.units import City
@@ -40,6 +41,7 @@ class ActionContext:
     follow_up: FollowUpPolicy = FollowUpPolicy()
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     now: dt.datetime | None = None            # for tests and replays; the clock when None
+    reply_min_chars: int = REPLY_MIN_CHARS    # a reply to the citizen's least length (HOTLINE_REPLY_MIN_CHARS)
 
     @property
     def reopening(self) -> lifecycle.Reopening:
@@ -252,9 +254,10 @@ def _answer(session: Session, actor: Actor, ticket: Ticket, params: Params, cont
     article_id = optional_int(params, "article_id", low=1)
     if article_id is not None:  # from a knowledge base article: the reply cites it, the note is added
         kb_use.answer_from_article(session, ticket, actor, article_id, note=optional_text(params, "reply"),
-                                   now=context.now)
+                                   now=context.now, min_chars=context.reply_min_chars)
         return
-    lifecycle.answer(session, ticket, actor, required_text(params, "reply"), now=context.now)
+    lifecycle.answer(session, ticket, actor, required_text(params, "reply"), now=context.now,
+                     min_chars=context.reply_min_chars)
 
 
 def _part_of(session: Session, event: TicketEvent) -> Transfer:
@@ -342,7 +345,8 @@ def decide_extension(session: Session, actor: Actor, request: ExtensionRequest, 
 
 def _resolve(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
     forwarded = parts.open_forward(session, ticket)
-    lifecycle.resolve(session, ticket, actor, required_text(params, "reply"), now=context.now)
+    lifecycle.resolve(session, ticket, actor, required_text(params, "reply"), now=context.now,
+                      min_chars=context.reply_min_chars)
     if forwarded is not None and forwarded.outcome == TransferOutcome.WITHDRAWN.value:
         notices.tell_forward_withdrawn(session, ticket, forwarded.id, now=context.now)
 

@@ -19,6 +19,7 @@ class Reason(enum.StrEnum):
     # -- input ------------------------------------------------------------------------------
     REQUIRED = "required"
     TOO_LONG = "too_long"                      # limit
+    REPLY_TOO_SHORT = "reply_too_short"        # limit, length (dispatch/replies.py)
     NOT_TEXT = "not_text"
     NOT_INTEGER = "not_integer"
     NOT_BOOLEAN = "not_boolean"

@@ -18,6 +18,7 @@ from dispatch.errors import InvalidInput, Reason
 from dispatch.kb_search import KbIndexCache, Result
 from dispatch.kb_text import plain_text
 from dispatch.models import KbArticle, KbDeflection, KbSearch, Ticket, TicketEvent
+from dispatch.replies import REPLY_MIN_CHARS
 from dispatch.reports import Period
 from dispatch.states import Action, State
 from dispatch.vocabulary import ARTICLE_CONTINUES_ZH, INTERNAL_ANSWER_ZH
@@ -27,7 +28,7 @@ MAX_QUERY_CHARS = 200
 
 def answer_from_article(session: Session, ticket: Ticket, actor: Actor, article_id: int, *,
                         note: str | None = None, now: dt.datetime | None = None,
-                        expected_version: int | None = None) -> TicketEvent:
+                        expected_version: int | None = None, min_chars: int = REPLY_MIN_CHARS) -> TicketEvent:
     """直接办结 from a published, valid article. The citizen's reply is what they were told:
     a public article's answer under its title, as plain text (its Markdown removed); an internal one's words stay inside. The
     event keeps which article and version (staff see it, the figures count answers by
@@ -52,7 +53,7 @@ def answer_from_article(session: Session, ticket: Ticket, actor: Actor, article_
     if note:
         reply += "\n" + note
     return lifecycle.answer(session, ticket, actor, reply, now=now, expected_version=expected_version,
-                            cited={"article_id": article.id, "article_version": text.version})
+                            cited={"article_id": article.id, "article_version": text.version}, min_chars=min_chars)
 
 
 def search(session: Session, cache: KbIndexCache, query: str, *, include_internal: bool = False,

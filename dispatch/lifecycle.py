@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch import audit, deadline_classes, parts
+from dispatch.replies import REPLY_MIN_CHARS, check_reply
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role, require_unit
 from dispatch.clock import CHINA, local_date, utcnow
 from dispatch.catalogue_file import DeadlineClass
@@ -247,11 +248,13 @@ def return_ticket(session: Session, ticket: Ticket, actor: Actor, reason: str, *
 
 
 def resolve(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
-            now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
-    """办结: the unit replies with the result."""
+            now: dt.datetime | None = None, expected_version: int | None = None,
+            min_chars: int = REPLY_MIN_CHARS) -> TicketEvent:
+    """办结: the unit replies with the result, in at least `min_chars` characters."""
     require_unit(actor, ticket.unit_id, "resolve this ticket")
     reply = required_text("reply", reply)
     _check_allowed(ticket, Action.RESOLVE, expected_version)
+    reply = check_reply(reply, min_chars)   # after: a ticket past 办结 says so, whatever the reply
     if State(ticket.state) is State.IN_PROGRESS:
         parts.require_parts_answered(session, ticket)
     now = now or utcnow()
@@ -290,12 +293,14 @@ def _withdraw_forward(session: Session, ticket: Ticket, actor: Actor, now: dt.da
 
 def answer(session: Session, ticket: Ticket, actor: Actor, reply: str, *,
            now: dt.datetime | None = None, expected_version: int | None = None,
-           cited: dict[str, Any] | None = None) -> TicketEvent:
-    """直接办结: the operator resolves the ticket at intake (e.g. a consultation); `cited`
-    names the knowledge base article answered from, kept in the event."""
+           cited: dict[str, Any] | None = None, min_chars: int = REPLY_MIN_CHARS) -> TicketEvent:
+    """直接办结: the operator resolves the ticket at intake (e.g. a consultation), in at least
+    `min_chars` characters; `cited` names the knowledge base article answered from, kept in
+    the event."""
     require_role(actor, DISPATCH_ROLES, "answer tickets")
     reply = required_text("reply", reply)
     _check_allowed(ticket, Action.ANSWER, expected_version)
+    reply = check_reply(reply, min_chars)
     now = now or utcnow()
     if State(ticket.state) is State.RECEIVED:
         ticket.reply = reply

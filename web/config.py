@@ -14,6 +14,7 @@ from typing import Mapping
 
 from dispatch.database_url import normalise as normalise_database_url
 from dispatch.limits import LOOKUP_FAILURES_PER_TICKET, Limits
+from dispatch.replies import REPLY_MIN_CHARS
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -55,6 +56,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "for (the ticket page and the staff API refuse more); a unit needing longer asks again once "
                 "the first is decided"),
     SettingSpec("HOTLINE_MAX_BODY_CHARS", "5000", "longest accepted request text, in characters"),
+    SettingSpec("HOTLINE_REPLY_MIN_CHARS", "10", "a reply to the citizen (办结, 直接办结) must have at least "
+                "this many characters, not counting whitespace around it; 0 or 1: any reply not empty"),
     SettingSpec("HOTLINE_REPEAT_WINDOW_HOURS", "24", "the same contact repeating the same request "
                 "within this many hours is linked to the open ticket"),
     SettingSpec("HOTLINE_MODEL_DIR", "models", "folder of classifier model files; the default model "
@@ -257,6 +260,7 @@ class Settings:
     redispatch_restarts_deadline: bool = True
     extension_max_working_days: int = 15
     max_body_chars: int = 5000
+    reply_min_chars: int = REPLY_MIN_CHARS
     repeat_window_hours: float = 24.0
     model_dir: Path = Path("models")
     # Off unless asked for: an app built in code (tests, scripts) should not start a training
@@ -348,6 +352,7 @@ class Settings:
                                               "HOTLINE_REDISPATCH_RESTARTS_DEADLINE"),
             extension_max_working_days=int(number("HOTLINE_EXTENSION_MAX_WORKING_DAYS", int)),
             max_body_chars=int(number("HOTLINE_MAX_BODY_CHARS", int)),
+            reply_min_chars=count("HOTLINE_REPLY_MIN_CHARS"),
             repeat_window_hours=float(number("HOTLINE_REPEAT_WINDOW_HOURS", float)),
             model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),
             train_on_start=_yes(get("HOTLINE_TRAIN_ON_START"), "HOTLINE_TRAIN_ON_START"),

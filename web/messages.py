@@ -43,6 +43,7 @@ _LATER = "请稍后再试。紧急情况请拨打12345。"
 REASONS_ZH: dict[Reason, str] = {
     Reason.REQUIRED: "请填写{field}。",
     Reason.TOO_LONG: "{field}不能超过 {limit} 个字。",
+    Reason.REPLY_TOO_SHORT: "答复市民的内容至少需要 {limit} 个字（不计首尾空格），现在只有 {length} 个字：请写明办理经过和结果。",
     Reason.NOT_TEXT: "{field}应为文字。",
     Reason.NOT_INTEGER: "{field}应为整数。",
     Reason.NOT_BOOLEAN: "{field}应为 true 或 false。",

@@ -148,7 +148,8 @@ class Services:
 
     def action_context(self) -> ActionContext:
         """What dispatch.actions.perform needs from the configuration."""
-        return ActionContext(city=self.city, follow_up=self.follow_up, deadlines=self.rules.policy)
+        return ActionContext(city=self.city, follow_up=self.follow_up, deadlines=self.rules.policy,
+                             reply_min_chars=self.settings.reply_min_chars)
 
     def deadline_classes(self) -> dict[str, DeadlineClass]:
         """The catalogue's deadline classes (urgent, quick) by code, for the pages."""

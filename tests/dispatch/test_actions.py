@@ -52,7 +52,7 @@ def in_progress(session: Session, operator: Actor, housing: Actor, **kw: Any) ->
 
 def resolved(session: Session, operator: Actor, housing: Actor, **kw: Any) -> Ticket:
     ticket = in_progress(session, operator, housing, **kw)
-    act(session, housing, ticket, "resolve", reply="已修复路灯")
+    act(session, housing, ticket, "resolve", reply="已修复路灯，经现场核实问题已解决")
     return ticket
 
 
@@ -61,8 +61,8 @@ def test_transfer_accept_resolve_by_name(session: Session, operator: Actor, hous
     ticket = new_ticket(session)
     assert act(session, operator, ticket, "transfer", context, unit="housing", note="请尽快").state == "transferred"
     assert act(session, housing, ticket, "accept").state == "in_progress"
-    assert act(session, housing, ticket, "resolve", reply="已修复").state == "resolved"
-    assert ticket.reply == "已修复"
+    assert act(session, housing, ticket, "resolve", reply="已修复，经现场核实问题已解决").state == "resolved"
+    assert ticket.reply == "已修复，经现场核实问题已解决"
 
 
 def test_transfer_to_an_unknown_unit_names_the_field(session: Session, operator: Actor) -> None:
@@ -116,7 +116,7 @@ def test_answer_only_at_intake(session: Session, operator: Actor, housing: Actor
     with pytest.raises(InvalidInput) as caught:
         act(session, operator, ticket, "answer", reply="  ")
     assert caught.value.field == "reply"
-    assert act(session, operator, ticket, "answer", reply="营业时间为9点").state == "answered"
+    assert act(session, operator, ticket, "answer", reply="营业时间为每天9点至17点").state == "answered"
     busy = in_progress(session, operator, housing)
     with pytest.raises(IllegalTransition):
         act(session, operator, busy, "answer", reply="x")
@@ -189,7 +189,7 @@ def test_escalate_only_open_tickets_by_supervisors(session: Session, operator: A
         act(session, operator, ticket, "escalate", note="请加快")
     act(session, supervisor, ticket, "escalate", note="请加快")
     assert last_event(session, ticket).action == "escalate"
-    act(session, housing, ticket, "resolve", reply="已办")
+    act(session, housing, ticket, "resolve", reply="已办理，经现场核实问题已解决")
     with pytest.raises(IllegalTransition):
         act(session, supervisor, ticket, "escalate", note="再催")
 
@@ -207,7 +207,7 @@ def test_follow_up_unsatisfied_reopens_and_satisfied_closes(session: Session, op
     act(session, housing, ticket, "accept")
     with pytest.raises(IllegalTransition):
         act(session, operator, ticket, "follow_up", rating="satisfied")
-    act(session, housing, ticket, "resolve", reply="已更换灯泡")
+    act(session, housing, ticket, "resolve", reply="已更换灯泡，经现场核实问题已解决")
     assert act(session, operator, ticket, "follow_up", rating="satisfied").state == "closed"
     assert ticket.close_reason == "rated"
 
@@ -230,7 +230,7 @@ def test_close_is_for_supervisors_on_resolved_tickets(session: Session, operator
     ticket = in_progress(session, operator, housing)
     with pytest.raises(IllegalTransition):
         act(session, supervisor, ticket, "close", note="已核实")
-    act(session, housing, ticket, "resolve", reply="已办")
+    act(session, housing, ticket, "resolve", reply="已办理，经现场核实问题已解决")
     with pytest.raises(PermissionDenied):
         act(session, operator, ticket, "close", note="已核实")
     with pytest.raises(InvalidInput) as caught:
@@ -336,7 +336,7 @@ def test_allowed_actions_follow_state_and_role(session: Session, operator: Actor
     assert "dispute" not in allowed_actions(session, housing, ticket)
     admin = Actor(label="admin", role=Role.ADMIN)
     act(session, supervisor, ticket, "decide_dispute", approve=False, reason="属于住建职责")
-    act(session, housing, ticket, "resolve", reply="已办")
+    act(session, housing, ticket, "resolve", reply="已办理，经现场核实问题已解决")
     assert allowed_actions(session, operator, ticket) == ["follow_up"]
     assert allowed_actions(session, admin, ticket) == ["follow_up", "close"]
 

@@ -39,11 +39,11 @@ def scenario(session: Session, units: City, operator: Actor, rules: IntakeRules)
 
     # H1: accepted after 2 hours, resolved on time, satisfied.
     lifecycle.accept(session, transferred("H1", 2), staff, now=at(2, 12))
-    lifecycle.resolve(session, t["H1"], staff, "已修复", now=at(5))
+    lifecycle.resolve(session, t["H1"], staff, "已修复，经现场核实问题已解决", now=at(5))
     lifecycle.rate(session, t["H1"], Rating.SATISFIED, citizen, now=at(6))
     # H2: accepted after 48 hours (late response), resolved on time, partly satisfied.
     lifecycle.accept(session, transferred("H2", 3), staff, now=at(5, 10))
-    lifecycle.resolve(session, t["H2"], staff, "已处理", now=at(6))
+    lifecycle.resolve(session, t["H2"], staff, "已处理，经现场核实问题已解决", now=at(6))
     lifecycle.rate(session, t["H2"], Rating.PARTLY, citizen, now=at(7))
     # H3: returned the same day; urban management takes it (not housing's figures).
     lifecycle.return_ticket(session, transferred("H3", 4), staff, "不属于我单位", now=at(4, 15))
@@ -51,13 +51,13 @@ def scenario(session: Session, units: City, operator: Actor, rules: IntakeRules)
     lifecycle.accept(session, t["H3"], urban_staff, now=at(5, 11))
     # H4: accepted within the hour, resolved after its deadline (10 working days), not rated.
     lifecycle.accept(session, transferred("H4", 9), staff, now=at(9, 11))
-    lifecycle.resolve(session, t["H4"], staff, "已处理", now=at(27))
+    lifecycle.resolve(session, t["H4"], staff, "已处理，经现场核实问题已解决", now=at(27))
     # H5: accepted after 3 hours, still in hand; housing asks for re-dispatch (改派申请).
     lifecycle.accept(session, transferred("H5", 10), staff, now=at(10, 13))
     disputes.raise_dispute(session, t["H5"], staff, "应由属地街道办理", now=at(11))
     # H6: accepted within the hour, resolved, unsatisfied: reopened, so no longer resolved.
     lifecycle.accept(session, transferred("H6", 11), staff, now=at(11, 11))
-    lifecycle.resolve(session, t["H6"], staff, "已处理", now=at(13))
+    lifecycle.resolve(session, t["H6"], staff, "已处理，经现场核实问题已解决", now=at(13))
     lifecycle.rate(session, t["H6"], Rating.UNSATISFIED, citizen, now=at(14))
     # H7: received in December: not November's.
     lifecycle.accept(session, transferred("H7", 1, month=12), staff, now=at(1, 11, month=12))

@@ -25,7 +25,7 @@ def worked_ticket(session: Session, operator: Actor) -> Ticket:
     lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator)
     staff = unit_staff(session, "housing")
     lifecycle.accept(session, ticket, staff)
-    lifecycle.resolve(session, ticket, staff, "已修复路灯")
+    lifecycle.resolve(session, ticket, staff, "已修复路灯，经现场查看已亮起")
     session.commit()
     return ticket
 

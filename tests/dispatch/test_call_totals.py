@@ -207,7 +207,7 @@ def test_the_migration_fills_the_totals_the_hooks_keep(session: Session, units, 
     telephony.record_call(session, data("m.9", outcome="abandoned", wait=8.0))
     at = dt.datetime(2026, 11, 2, 10, tzinfo=CHINA)
     open_one, answered, sent = (new_ticket(session, rules, now=at) for _ in range(3))
-    lifecycle.answer(session, answered, operator, "已答复", now=at)
+    lifecycle.answer(session, answered, operator, "已当场答复市民的咨询问题", now=at)
     lifecycle.transfer(session, sent, unit_by_code(session, "housing"), operator, now=at)
     session.flush()
     kept = _kept_tables(session)

@@ -304,9 +304,9 @@ def test_figures_per_level_from_the_running_totals_are_the_count_of_the_tickets_
 
     resolved = filed(2, water)
     lifecycle.accept(session, resolved, water_staff, now=at(2, 12))
-    lifecycle.resolve(session, resolved, water_staff, "已恢复供水", now=at(5))
+    lifecycle.resolve(session, resolved, water_staff, "已恢复供水，经回访水压正常", now=at(5))
     lifecycle.rate(session, resolved, Rating.SATISFIED, Actor.citizen("sms"), now=at(6))
-    lifecycle.answer(session, filed(3), operator, "已答复", now=at(3, 11))
+    lifecycle.answer(session, filed(3), operator, "已当场答复市民的咨询问题", now=at(3, 11))
     waiting = filed(3, noise)                       # never accepted: overdue once its deadline passes
     moved = filed(4, water)                         # returned, then dispatched under another entry
     lifecycle.return_ticket(session, moved, water_staff, "不属于本单位", now=at(4, 12))

@@ -195,7 +195,7 @@ def test_an_extended_deadline_is_warned_again(session: Session, units: City, ope
 
 def test_finished_tickets_are_not_chased(session: Session, units: City, operator: Actor) -> None:
     ticket, _ = _ticket_with_unit(session, operator)
-    lifecycle.resolve(session, ticket, unit_staff(session, "housing"), "已修好。", now=RECEIVED + dt.timedelta(days=1))
+    lifecycle.resolve(session, ticket, unit_staff(session, "housing"), "已修好，经现场核实问题已解决。", now=RECEIVED + dt.timedelta(days=1))
     session.commit()
     assert ticket.deadline is not None
     assert chasing.chase(session, ticket.deadline + dt.timedelta(days=30), POLICY) == \

@@ -52,7 +52,7 @@ def test_the_lengths_are_what_each_list_holds(session: Session, units: City, rul
     due_tomorrow = new_ticket(session, rules, now=NOW - 5 * day)
     due_tomorrow.deadline = NOW + dt.timedelta(hours=30)                # neither
     answered = new_ticket(session, rules, now=NOW - 40 * day)
-    lifecycle.answer(session, answered, operator, "已答复", now=NOW - 40 * day)
+    lifecycle.answer(session, answered, operator, "已当场答复市民的咨询问题", now=NOW - 40 * day)
     for n in range(3):
         _returned(session, operator, "housing", NOW - (n + 2) * day, NOW - day, "不属于本单位")
     asked = new_ticket(session, rules, now=NOW - 2 * day)

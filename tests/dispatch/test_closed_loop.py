@@ -28,7 +28,7 @@ def resolved_ticket(session: Session, operator: Actor, *, phone: str | None = No
     staff = unit_staff(session, "housing")
     lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator, now=now)
     lifecycle.accept(session, ticket, staff, now=now)
-    lifecycle.resolve(session, ticket, staff, "已修复路灯", now=now + dt.timedelta(hours=2))
+    lifecycle.resolve(session, ticket, staff, "已修复路灯，经现场查看已亮起", now=now + dt.timedelta(hours=2))
     return ticket
 
 
@@ -49,7 +49,7 @@ def test_phone_follow_up_unsatisfied_reopens_then_satisfied_closes_rated_by_phon
     follow_up.follow_up(session, ticket, operator, FollowUpOutcome.UNSATISFIED, note="路灯仍不亮")
     assert ticket.state == "reopened" and ticket.unit_id == unit_by_code(session, "housing").id
     lifecycle.accept(session, ticket, staff)
-    lifecycle.resolve(session, ticket, staff, "已更换灯泡")
+    lifecycle.resolve(session, ticket, staff, "已更换灯泡，经现场查看已亮起")
     follow_up.follow_up(session, ticket, operator, FollowUpOutcome.SATISFIED)
     assert (ticket.state, ticket.rating, ticket.rating_channel, ticket.close_reason) == \
         ("closed", "satisfied", "phone", "rated")
@@ -82,7 +82,7 @@ def test_a_reopened_ticket_gets_a_new_handling_period(session: Session, units: C
     # A deadline still later than a new period (extended far ahead) stays.
     staff = unit_staff(session, "housing")
     lifecycle.accept(session, ticket, staff, now=later)
-    lifecycle.resolve(session, ticket, staff, "已更换灯泡", now=later + dt.timedelta(hours=1))
+    lifecycle.resolve(session, ticket, staff, "已更换灯泡，经现场查看已亮起", now=later + dt.timedelta(hours=1))
     far = ticket.deadline + dt.timedelta(days=60)
     ticket.deadline = far
     follow_up.follow_up(session, ticket, operator, FollowUpOutcome.UNSATISFIED, now=later + dt.timedelta(hours=2),
@@ -183,7 +183,7 @@ def test_merged_citizen_is_told_when_the_main_ticket_is_resolved_and_may_rate_it
         staff = unit_staff(session, "housing")
         lifecycle.transfer(session, main, unit_by_code(session, "housing"), operator)
         lifecycle.accept(session, main, staff)
-        lifecycle.resolve(session, main, staff, "已更换路灯")
+        lifecycle.resolve(session, main, staff, "已更换路灯，经现场查看已亮起")
         session.flush()
         kinds = {(m.recipient, m.kind) for m in session.scalars(select(OutboxMessage))}
         assert ("+8613800000002", "merged") in kinds and ("+8613800000002", "main_resolved") in kinds

@@ -67,7 +67,7 @@ def test_a_co_handled_ticket_from_transfer_to_the_citizens_one_reply(session: Se
     assert "part_reply" in allowed_actions(session, transport, received)
     # The lead cannot answer the citizen while a co-handling unit still owes its part.
     with pytest.raises(Conflict) as waiting:
-        do(session, lead, received, "resolve", t0 + dt.timedelta(hours=3), reply="已修复")
+        do(session, lead, received, "resolve", t0 + dt.timedelta(hours=3), reply="已修复，经现场核实问题已解决")
     assert "transport" not in str(waiting.value) and waiting.value.params["units"] == "济源示范区交通运输局、济源示范区城市管理局"
     do(session, city_mgmt, received, "return", t0 + dt.timedelta(hours=4), reason="路面恢复属交通运输局职责")
     do(session, transport, received, "part_reply", t0 + dt.timedelta(hours=5), reply="已安排恢复路面，王小明家门口三天内完工。")
@@ -105,7 +105,7 @@ def test_a_supervisor_may_let_the_lead_resolve_without_a_missing_part(session: S
     do(session, supervisor, received, "override_parts", t0 + dt.timedelta(hours=2), reason="交通局长期未答复，先行办结")
     with pytest.raises(Conflict):  # nothing left to waive
         co_handling.override_parts(session, received, supervisor, "再来一次")
-    do(session, lead, received, "resolve", t0 + dt.timedelta(hours=3), reply="已修复")
+    do(session, lead, received, "resolve", t0 + dt.timedelta(hours=3), reply="已修复，经现场核实问题已解决")
     event = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == received.id,
                                                      TicketEvent.action == "override_parts"))
     assert event is not None and event.actor == "supervisor-li" and event.data == {"waived": ["transport"]}
@@ -134,7 +134,7 @@ def test_units_act_only_on_their_own_part(session: Session, received: Ticket, op
         do(session, lead, received, "part_reply", t0 + dt.timedelta(hours=2), reply="代为答复")
     # The co-handling unit answers the lead, never the citizen.
     with pytest.raises(PermissionDenied):
-        lifecycle.resolve(session, received, transport, "已办结")
+        lifecycle.resolve(session, received, transport, "已办结，经现场核实问题已解决")
     with pytest.raises(InvalidInput):  # a part reply needs words
         do(session, transport, received, "part_reply", t0 + dt.timedelta(hours=2), reply="  ")
 
@@ -172,7 +172,7 @@ def test_forwarding_to_a_sub_unit_and_back(session: Session, received: Ticket, o
     assert [(p["unit_code"], p["role"], p["status"], p["reply"]) for p in view["parts"]] == [
         ("gas", "forward", "returned", None), ("gas", "forward", "replied", "已上门更换阀门。")]
     with pytest.raises(PermissionDenied):  # the sub-unit does not answer the citizen
-        lifecycle.resolve(session, received, gas, "已办结")
+        lifecycle.resolve(session, received, gas, "已办结，经现场核实问题已解决")
     do(session, housing, received, "resolve", t0 + dt.timedelta(hours=7), reply="燃气公司已上门更换阀门。")
     session.commit()
     assert [a for a, _ in actions_of(session, received)] == [
@@ -205,7 +205,7 @@ def test_each_unit_is_counted_for_its_own_part(session: Session, received: Ticke
     do(session, transport, received, "part_reply", t0 + dt.timedelta(hours=2), reply="已处理")
     late = received.deadline + dt.timedelta(hours=1)
     do(session, city_mgmt, received, "part_reply", late, reply="已处理（超期）")
-    do(session, lead, received, "resolve", late + dt.timedelta(hours=1), reply="已修复")
+    do(session, lead, received, "resolve", late + dt.timedelta(hours=1), reply="已修复，经现场核实问题已解决")
     session.commit()
     day = received.received_at.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
     period = reports.Period(day, day + dt.timedelta(days=60))
@@ -268,7 +268,7 @@ def test_a_parent_resolving_after_its_sub_unit_answered_takes_nothing_back(
     housing, gas = forwarded_to_gas(session, received, operator)
     do(session, gas, received, "accept", t0 + dt.timedelta(hours=3))
     do(session, gas, received, "part_reply", t0 + dt.timedelta(hours=4), reply="已换阀门。")
-    do(session, housing, received, "resolve", t0 + dt.timedelta(hours=5), reply="已换阀门。")
+    do(session, housing, received, "resolve", t0 + dt.timedelta(hours=5), reply="已换阀门，经现场核实问题已解决。")
     assert [p.status for p in parts.part_views(session, received)] == ["replied"]
     assert "withdraw_forward" not in [a for a, _ in actions_of(session, received)]
 
@@ -282,7 +282,7 @@ def test_a_unit_is_told_of_a_new_transfer_and_of_a_citizens_unsatisfied_reopen(
     housing = unit_staff(session, "housing")
     do(session, operator, received, "transfer", t0, unit="housing")
     do(session, housing, received, "accept", t0 + dt.timedelta(hours=1))
-    do(session, housing, received, "resolve", t0 + dt.timedelta(hours=2), reply="已修好。")
+    do(session, housing, received, "resolve", t0 + dt.timedelta(hours=2), reply="已修好，经现场核实问题已解决。")
     follow_up.rate_as_citizen(session, received, Rating.UNSATISFIED, Actor.citizen("sms"),
                               now=t0 + dt.timedelta(hours=3))
     assert received.state == "reopened"
@@ -397,4 +397,4 @@ def test_a_request_to_resolve_first_lapses_when_the_co_unit_answers(session: Ses
     assert "refuse_override" not in allowed_actions(session, supervisor, received)
     with pytest.raises(Conflict):
         do(session, supervisor, received, "refuse_override", t0 + dt.timedelta(hours=4), reason="不行")
-    do(session, lead, received, "resolve", t0 + dt.timedelta(hours=4), reply="已修复")
+    do(session, lead, received, "resolve", t0 + dt.timedelta(hours=4), reply="已修复，经现场核实问题已解决")

@@ -136,7 +136,7 @@ def test_on_time_figures_follow_the_class_deadline_and_rebuild_agrees(session: S
     late = RECEIVED + dt.timedelta(days=3)
     assert complaint.deadline < late
     do(session, seeded, city_mgmt, complaint, "part_reply", late, reply="已配合处理")
-    do(session, seeded, gas, complaint, "resolve", late + dt.timedelta(hours=1), reply="已修复漏气管道")
+    do(session, seeded, gas, complaint, "resolve", late + dt.timedelta(hours=1), reply="已修复漏气管道，经现场核实问题已解决")
     session.commit()
     assert complaint.resolved_on_time is False
     day = RECEIVED.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
@@ -187,7 +187,7 @@ def test_a_ticket_dispatched_again_after_an_upheld_dispute_gets_a_fresh_handling
     assert complaint.deadline == fresh and _transfer_data(session, complaint)[-1] is None
     gas = unit_staff(session, "gas")
     do(session, seeded, gas, complaint, "accept", again + dt.timedelta(hours=3))
-    do(session, seeded, gas, complaint, "resolve", again + dt.timedelta(days=3), reply="已修复漏气管道")
+    do(session, seeded, gas, complaint, "resolve", again + dt.timedelta(days=3), reply="已修复漏气管道，经现场核实问题已解决")
     session.commit()
     assert complaint.resolved_on_time is True and audit.verify(session)[1] == []
     # The figures still count the ticket by its receipt: in the period of its receipt day, not

@@ -113,6 +113,6 @@ def test_the_history_is_resolved_tickets_with_their_entry(session: Session, unit
     now = done.received_at + dt.timedelta(hours=2)
     gas = unit_staff(session, "gas")
     lifecycle.accept(session, done, gas, now=now)
-    lifecycle.resolve(session, done, gas, "已处理。", now=now)
+    lifecycle.resolve(session, done, gas, "已处理，经现场核实问题已解决。", now=now)
     session.commit()
     assert [(e.body, e.label) for e in entry_model.history(session)] == [(done.body, GAS)]

@@ -24,7 +24,7 @@ def resolved(session: Session, operator: Actor, phone: str | None = "13803912000
     staff = unit_staff(session, "housing")
     lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator)
     lifecycle.accept(session, ticket, staff)
-    lifecycle.resolve(session, ticket, staff, "已修复。")
+    lifecycle.resolve(session, ticket, staff, "已修复，经现场核实问题已解决。")
     return ticket, staff
 
 
@@ -58,7 +58,7 @@ def test_calls_are_counted_since_the_latest_resolution(session: Session, units: 
     lifecycle.rate(session, ticket, Rating.UNSATISFIED, operator, now=start + dt.timedelta(minutes=2))
     assert calls_shown(session, ticket) is None   # reopened: no longer waiting for its follow-up
     lifecycle.accept(session, ticket, staff, now=start + dt.timedelta(minutes=3))
-    lifecycle.resolve(session, ticket, staff, "已重新修复。", now=start + dt.timedelta(minutes=4))
+    lifecycle.resolve(session, ticket, staff, "已重新修复，经现场核实已无问题。", now=start + dt.timedelta(minutes=4))
     assert calls_shown(session, ticket) == 0
     follow_up.record_call(session, ticket, operator, DialResult.CONNECTED, agent="PJSIP/7001",
                           reason=4, now=start + dt.timedelta(minutes=5))

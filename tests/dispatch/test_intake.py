@@ -117,7 +117,7 @@ def test_a_repeat_after_the_window_or_from_another_number_is_a_new_ticket(
 def test_a_repeat_of_a_finished_ticket_opens_a_new_one(session: Session, rules: IntakeRules, units: City,
                                                        operator: Actor) -> None:
     first = intake(session, request(), rules).ticket
-    lifecycle.answer(session, first, operator, "已答复")
+    lifecycle.answer(session, first, operator, "已当场答复市民的咨询问题")
     assert intake(session, request(), rules).created
 
 

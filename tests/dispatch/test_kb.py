@@ -212,7 +212,7 @@ def test_searches_without_a_useful_result_are_the_gaps(session: Session, units: 
         if "社保卡" in body:
             kb_use.answer_from_article(session, ticket, operator, article.id, now=NOW)
         else:
-            lifecycle.answer(session, ticket, operator, "已告知", now=NOW)
+            lifecycle.answer(session, ticket, operator, "已告知市民办理地点和所需材料", now=NOW)
     # A duplicate merged into another ticket counts once, in its main ticket, as on the dashboard.
     main = intake(session, IntakeRequest(channel=Channel.WEB, body="小区门口路灯坏了", phone="13803910005"),
                   rules, now=NOW).ticket  # type: ignore[arg-type]

@@ -32,7 +32,7 @@ def bring_to(session: Session, ticket: Ticket, state: State, operator: Actor, un
     staff = unit_staff(session, unit_code)
     path = {
         State.RECEIVED: [],
-        State.ANSWERED: [lambda: lifecycle.answer(session, ticket, operator, "已当场答复")],
+        State.ANSWERED: [lambda: lifecycle.answer(session, ticket, operator, "已当场答复市民的咨询问题")],
         State.INVALID: [lambda: lifecycle.invalidate(session, ticket, operator, "骚扰电话")],
         State.MERGED: [lambda: lifecycle.merge(session, ticket, new_ticket(session), operator)],
         State.HANDED_OVER: [lambda: handover.handover(session, ticket, operator, EmergencyService.FIRE)],
@@ -43,14 +43,14 @@ def bring_to(session: Session, ticket: Ticket, state: State, operator: Actor, un
                             lambda: lifecycle.accept(session, ticket, staff)],
         State.RESOLVED: [lambda: lifecycle.transfer(session, ticket, unit, operator),
                          lambda: lifecycle.accept(session, ticket, staff),
-                         lambda: lifecycle.resolve(session, ticket, staff, "已修复")],
+                         lambda: lifecycle.resolve(session, ticket, staff, "已修复，经现场核实问题已解决")],
         State.REOPENED: [lambda: lifecycle.transfer(session, ticket, unit, operator),
                          lambda: lifecycle.accept(session, ticket, staff),
-                         lambda: lifecycle.resolve(session, ticket, staff, "已修复"),
+                         lambda: lifecycle.resolve(session, ticket, staff, "已修复，经现场核实问题已解决"),
                          lambda: lifecycle.rate(session, ticket, Rating.UNSATISFIED, Actor.citizen("web"))],
         State.CLOSED: [lambda: lifecycle.transfer(session, ticket, unit, operator),
                        lambda: lifecycle.accept(session, ticket, staff),
-                       lambda: lifecycle.resolve(session, ticket, staff, "已修复"),
+                       lambda: lifecycle.resolve(session, ticket, staff, "已修复，经现场核实问题已解决"),
                        lambda: lifecycle.rate(session, ticket, Rating.SATISFIED, Actor.citizen("web"))],
     }[state]
     for step in path:
@@ -72,11 +72,11 @@ SUPERVISOR = Actor(label="supervisor-li", role=Role.SUPERVISOR)
 def attempt(session: Session, ticket: Ticket, action: Action, operator: Actor, staff: Actor) -> None:
     unit = unit_by_code(session, "housing")
     {
-        Action.ANSWER: lambda: lifecycle.answer(session, ticket, operator, "答复"),
+        Action.ANSWER: lambda: lifecycle.answer(session, ticket, operator, "答复：已按规定办理完毕。"),
         Action.TRANSFER: lambda: lifecycle.transfer(session, ticket, unit, operator),
         Action.ACCEPT: lambda: lifecycle.accept(session, ticket, staff),
         Action.RETURN: lambda: lifecycle.return_ticket(session, ticket, staff, "理由"),
-        Action.RESOLVE: lambda: lifecycle.resolve(session, ticket, staff, "答复"),
+        Action.RESOLVE: lambda: lifecycle.resolve(session, ticket, staff, "答复：已按规定办理完毕。"),
         Action.CLOSE: lambda: lifecycle.close(session, ticket, SUPERVISOR, "市民表示无需回访"),
         Action.REOPEN: lambda: lifecycle.reopen(session, ticket, operator, "市民不认可"),
         Action.INVALIDATE: lambda: lifecycle.invalidate(session, ticket, operator, "无效"),
@@ -135,7 +135,7 @@ def test_unit_cannot_resolve_ticket_of_another_unit(session: Session, units: Cit
     ticket = new_ticket(session)
     bring_to(session, ticket, State.IN_PROGRESS, operator, unit_code="housing")
     with pytest.raises(PermissionDenied):
-        lifecycle.resolve(session, ticket, unit_staff(session, "transport"), "已处理")
+        lifecycle.resolve(session, ticket, unit_staff(session, "transport"), "已处理，经现场核实问题已解决")
     assert ticket.state == "in_progress"
 
 
@@ -143,7 +143,7 @@ def test_unit_cannot_resolve_what_it_has_not_accepted(session: Session, units: C
     ticket = new_ticket(session)
     staff = bring_to(session, ticket, State.TRANSFERRED, operator)
     with pytest.raises(IllegalTransition):
-        lifecycle.resolve(session, ticket, staff, "已处理")
+        lifecycle.resolve(session, ticket, staff, "已处理，经现场核实问题已解决")
 
 
 def test_return_needs_a_reason(session: Session, units: City, operator: Actor) -> None:
@@ -183,7 +183,7 @@ def test_unsatisfied_rating_reopens_with_the_same_unit_who_resumes_it(
     staff = bring_to(session, ticket, State.REOPENED, operator)
     assert ticket.resolved_at is None and ticket.unit_id == staff.unit_id
     lifecycle.accept(session, ticket, staff)
-    lifecycle.resolve(session, ticket, staff, "再次处理完毕")
+    lifecycle.resolve(session, ticket, staff, "再次处理完毕，经现场核实已无问题")
     lifecycle.rate(session, ticket, Rating.PARTLY, Actor.citizen("sms"))
     assert ticket.state == "closed" and ticket.rating == "partly"
     # Reopening did not count as a second acceptance of a transfer.
@@ -315,7 +315,7 @@ def test_a_request_left_behind_by_a_resolution_waits_for_nobody(session: Session
     for ticket in (waiting, resolved):
         staff = bring_to(session, ticket, State.IN_PROGRESS, operator)
         requests[ticket.id] = lifecycle.request_extension(session, ticket, staff, 3, "需要协调多个部门")
-    lifecycle.resolve(session, resolved, staff, "已修好")
+    lifecycle.resolve(session, resolved, staff, "已修好，经现场核实问题已解决")
     session.flush()
     assert [p.ticket.id for p in chasing_lists.extensions_page(session).items] == [waiting.id]
     assert chasing_lists.lengths(session).extensions == 1
@@ -338,7 +338,7 @@ def test_overdue_ticket_is_escalated_by_a_supervisor_only(session: Session, unit
         lifecycle.escalate(session, ticket, operator, "请尽快办理")
     lifecycle.escalate(session, ticket, supervisor, "已超期，请尽快办理")
     assert events_of(session, ticket)[-1] == ("escalate", "in_progress", "in_progress")
-    lifecycle.resolve(session, ticket, staff, "已办理")
+    lifecycle.resolve(session, ticket, staff, "已办理，经现场核实问题已解决")
     assert not lifecycle.is_overdue(ticket)
     assert ticket.resolved_on_time is False
 
@@ -364,5 +364,5 @@ def test_every_step_accepts_the_version_the_page_showed(session: Session, units:
     lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), operator,
                        expected_version=ticket.version, learn_from=load_city(DEMO_CITY))
     lifecycle.accept(session, ticket, staff, expected_version=ticket.version)
-    lifecycle.resolve(session, ticket, staff, "已修复", expected_version=ticket.version)
+    lifecycle.resolve(session, ticket, staff, "已修复，经现场核实问题已解决", expected_version=ticket.version)
     assert ticket.state == "resolved"

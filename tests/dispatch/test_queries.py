@@ -28,7 +28,7 @@ def test_a_unit_inbox_holds_only_its_open_tickets_soonest_deadline_first(
     staff = unit_staff(session, "housing")
     lifecycle.accept(session, late, staff)
     assert queries.unit_inbox(session, housing.id) == [early, late]
-    lifecycle.resolve(session, late, staff, "已处理")
+    lifecycle.resolve(session, late, staff, "已处理，经现场核实问题已解决")
     assert queries.unit_inbox(session, housing.id) == [early]
     assert [r.number for r in unit_inbox.recent(session, housing.id)] == [late.number]
 
@@ -54,7 +54,7 @@ def test_overdue_and_near_due_lists(session: Session, units: City, rules: Intake
     near.deadline = now + dt.timedelta(hours=5)
     later = new_ticket(session, rules)
     finished = new_ticket(session, rules, now=now - dt.timedelta(days=40))
-    lifecycle.answer(session, finished, operator, "已答复")
+    lifecycle.answer(session, finished, operator, "已当场答复市民的咨询问题")
     session.flush()
     assert queries.overdue(session, now=now) == [overdue]
     assert queries.near_due(session, now=now) == [near]
@@ -94,7 +94,7 @@ def test_daily_series_and_channels(session: Session, units: City, rules: IntakeR
     today = local_date(now)
     yesterday_ticket = new_ticket(session, rules, now=now - dt.timedelta(days=1))
     new_ticket(session, rules, now=now)
-    lifecycle.answer(session, yesterday_ticket, operator, "已答复")
+    lifecycle.answer(session, yesterday_ticket, operator, "已当场答复市民的咨询问题")
     session.flush()
     series = queries.daily_series(session, Period(today - dt.timedelta(days=2), today))
     assert [(d.received, d.resolved) for d in series] == [(0, 0), (1, 1), (1, 0)]
@@ -110,8 +110,8 @@ def test_recently_resolved_is_masked_and_leaves_confidential_out(
 
     shown = new_ticket(session, rules, body="我叫李四，电话13812345678，路灯坏了", name="李四")
     hidden = intake(session, IntakeRequest(channel=Channel.WEB, body="举报", confidential=True), rules).ticket
-    lifecycle.answer(session, shown, operator, "李四您好，已修复")
-    lifecycle.answer(session, hidden, operator, "已处理")
+    lifecycle.answer(session, shown, operator, "李四您好，已修复，谢谢您的反映")
+    lifecycle.answer(session, hidden, operator, "已处理，经现场核实问题已解决")
     (case,) = queries.recently_resolved(session)
     assert case.number == shown.number
     assert "13812345678" not in case.body and "李四" not in case.body and "李四" not in (case.reply or "")
@@ -122,7 +122,7 @@ def test_the_change_stamp_grows_with_every_change(session: Session, units: City,
     first = queries.change_stamp(session)
     ticket = new_ticket(session, rules)
     second = queries.change_stamp(session)
-    lifecycle.answer(session, ticket, operator, "已答复")
+    lifecycle.answer(session, ticket, operator, "已当场答复市民的咨询问题")
     assert first < second < queries.change_stamp(session)
 
 
@@ -176,7 +176,7 @@ def test_the_dispatch_queue_merges_received_and_returned_tickets_oldest_first_an
     second = new_ticket(session, rules, now=now - dt.timedelta(hours=4))
     lifecycle.transfer(session, second, unit_by_code(session, "housing"), operator)
     lifecycle.return_ticket(session, second, unit_staff(session, "housing"), "属城管职责")
-    lifecycle.answer(session, new_ticket(session, rules, now=now - dt.timedelta(hours=6)), operator, "已答复")
+    lifecycle.answer(session, new_ticket(session, rules, now=now - dt.timedelta(hours=6)), operator, "已当场答复市民的咨询问题")
     session.flush()
     queue = queries.dispatch_queue(session, limit=3)
     assert [t.number for t in queue.tickets] == [first.number, second.number, third.number]

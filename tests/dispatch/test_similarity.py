@@ -56,7 +56,7 @@ def test_the_same_township_adds_the_place_bonus(places) -> None:  # type: ignore
 
 def test_closed_tickets_are_not_suggested(session: Session, operator: Actor) -> None:
     answered = new_ticket(session, body=LIGHTS, now=NOW)
-    lifecycle.answer(session, answered, operator, "已告知路灯所维修。", now=NOW)
+    lifecycle.answer(session, answered, operator, "已告知路灯所维修，经现场核实问题已解决。", now=NOW)
     invalid = new_ticket(session, body=LIGHTS + "（重复来电）", now=NOW)
     lifecycle.invalidate(session, invalid, operator, "测试电话", now=NOW)
     session.flush()
@@ -170,7 +170,7 @@ def test_a_kept_index_follows_the_open_tickets(session: Session, operator: Actor
     found = similar_to_ticket(session, asking, now=NOW, min_score=0.0, index=index)
     assert [t.number for t in found] == [original.number, unrelated.number]
     assert [t.score for t in found] == [t.score for t in similar_to_ticket(session, asking, now=NOW, min_score=0.0)]
-    lifecycle.answer(session, original, operator, "已告知路灯所维修。", now=NOW)
+    lifecycle.answer(session, original, operator, "已告知路灯所维修，经现场核实问题已解决。", now=NOW)
     session.flush()
     assert [t.number for t in similar_to_ticket(session, asking, now=NOW, min_score=0.0, index=index)] == \
         [unrelated.number]

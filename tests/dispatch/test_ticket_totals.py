@@ -59,7 +59,7 @@ def test_overdue_from_the_totals_is_the_count_of_the_tickets_at_any_moment(
     s_qinyuan = unit_staff(session, "qinyuan")
     lifecycle.accept(session, scenario["T4"], s_qinyuan, now=NOW)
     assert overdue_kept(session, whole, NOW) == overdue_by_counting(session, whole, NOW)
-    lifecycle.resolve(session, scenario["T4"], s_qinyuan, "已处理", now=NOW)
+    lifecycle.resolve(session, scenario["T4"], s_qinyuan, "已处理，经现场核实问题已解决", now=NOW)
     session.flush()
     assert overdue_kept(session, whole, NOW) == overdue_by_counting(session, whole, NOW)
     assert sum(overdue_kept(session, PERIOD, NOW).values()) == 0
@@ -70,7 +70,7 @@ def test_figures_per_channel_are_the_count_of_the_tickets(session: Session, scen
     intake(session, IntakeRequest(channel=Channel.SMS, body="路灯不亮", phone="13800000001"), rules, now=at(5))
     by_phone = intake(session, IntakeRequest(channel=Channel.PHONE, body="咨询社保", phone="13800000002"), rules,
                       now=at(5)).ticket
-    lifecycle.answer(session, by_phone, operator, "已答复", now=at(5, 11))
+    lifecycle.answer(session, by_phone, operator, "已当场答复市民的咨询问题", now=at(5, 11))
     duplicate = new_ticket(session, rules, now=at(6))
     lifecycle.merge(session, duplicate, scenario["T1"], operator, now=at(6, 11))   # counts in its main ticket
     for to in (EmergencyService.FIRE, EmergencyService.FIRE, EmergencyService.POLICE):

@@ -136,7 +136,7 @@ def test_a_confidential_title_is_masked_in_the_inbox_and_the_recently_resolved(
     [line] = unit_inbox.page(session, housing.unit_id, now, offset=0)  # type: ignore[arg-type]
     assert line.confidential and "王小明" not in line.title and "路灯不亮" in line.title
     lifecycle.accept(session, ticket, housing, now=now)
-    lifecycle.resolve(session, ticket, housing, "已修复", now=now)
+    lifecycle.resolve(session, ticket, housing, "已修复，经现场核实问题已解决", now=now)
     session.flush()
     [done] = unit_inbox.recent(session, housing.unit_id)  # type: ignore[arg-type]
     assert done.number == ticket.number and done.title == line.title and done.resolved_at is not None
@@ -189,7 +189,7 @@ def test_a_reopened_ticket_waits_to_be_accepted_again_and_counts_as_new(
     now = utcnow()
     ticket = _transfer(session, operator, "housing", deadline=now + dt.timedelta(days=3), now=now)
     lifecycle.accept(session, ticket, housing, now=now)
-    lifecycle.resolve(session, ticket, housing, "已修复", now=now)
+    lifecycle.resolve(session, ticket, housing, "已修复，经现场核实问题已解决", now=now)
     session.flush()
     assert unit_inbox.counts(session, housing.unit_id, now).new == Bounded(0)  # type: ignore[arg-type]
     lifecycle.rate(session, ticket, Rating.UNSATISFIED, Actor.citizen("web"), now=now)

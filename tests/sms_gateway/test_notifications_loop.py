@@ -133,7 +133,7 @@ def test_td_opts_out_of_notifications_and_start_opts_back_in(
     assert "重新订阅" in hotline.text("订阅").text   # the Chinese word the opt-out named
     staff = unit_staff(session, "qinyuan")
     lifecycle.accept(session, ticket, staff)
-    lifecycle.resolve(session, ticket, staff, "已清运。")
+    lifecycle.resolve(session, ticket, staff, "已清运，经现场查看已清理干净。")
     session.commit()
     eventually(lambda: delivered(session, "resolved"))
     assert len(hotline.sim.sent_to(CITIZEN)) == 1

@@ -174,10 +174,10 @@ def test_stats_follow_the_lifecycle(client: TestClient, sessions: sessionmaker[S
         t0, t1, t2 = (ticket_by_number(session, c["number"]) for c in created[:3])
         lifecycle.transfer(session, t0, housing, operator)
         lifecycle.accept(session, t0, staff)
-        lifecycle.resolve(session, t0, staff, "已修好")
+        lifecycle.resolve(session, t0, staff, "已修好，经现场核实问题已解决")
         lifecycle.transfer(session, t1, housing, operator)
         lifecycle.return_ticket(session, t1, staff, "非本单位职责")
-        lifecycle.answer(session, t2, operator, "已答复")
+        lifecycle.answer(session, t2, operator, "已当场答复市民的咨询问题")
     stats = client.get("/api/v1/stats").json()
     tickets = stats["tickets"]
     assert tickets["received"] == 4 and tickets["answered"] == 1 and tickets["resolved"] == 1
@@ -191,7 +191,7 @@ def test_stats_follow_the_lifecycle(client: TestClient, sessions: sessionmaker[S
     assert [u["unit_code"] for u in stats["units"]] == ["housing"]
     assert stats["calls"]["offered"] == 0 and stats["calls"]["answer_rate"] is None
     resolved_view = client.get(f"/api/v1/tickets/{created[0]['number']}", params={"code": created[0]["query_code"]}).json()
-    assert resolved_view["state"] == "resolved" and resolved_view["reply"] == "已修好"
+    assert resolved_view["state"] == "resolved" and resolved_view["reply"] == "已修好，经现场核实问题已解决"
     assert [e["action"] for e in resolved_view["timeline"]] == ["receive", "transfer", "accept", "resolve"]
 
 

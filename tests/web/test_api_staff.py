@@ -201,15 +201,15 @@ def test_the_whole_loop_over_the_api(client: TestClient, staff: dict[str, Staff]
     seen = housing.get(f"/tickets/{number}").json()
     assert seen["allowed_actions"] == ["accept", "return"] and seen["unit_code"] == "housing"
     assert housing.act(number, "accept", expected_version=seen["version"])["state"] == "in_progress"
-    assert housing.act(number, "resolve", reply="已更换路灯")["state"] == "resolved"
+    assert housing.act(number, "resolve", reply="已更换路灯，经现场核实问题已解决")["state"] == "resolved"
     assert op.act(number, "follow_up", rating="unsatisfied", note="灯又坏了")["state"] == "reopened"
     assert housing.act(number, "accept")["state"] == "in_progress"
-    assert housing.act(number, "resolve", reply="已更换整条线路")["state"] == "resolved"
+    assert housing.act(number, "resolve", reply="已更换整条线路，经现场核实问题已解决")["state"] == "resolved"
     closed = op.act(number, "follow_up", rating="satisfied")
     assert closed["state"] == "closed" and closed["state_label"] == "已关闭"
     op.act(other, "transfer", unit="housing")
     housing.act(other, "accept")
-    housing.act(other, "resolve", reply="已补装井盖")   # resolved, not yet followed up
+    housing.act(other, "resolve", reply="已补装井盖，经现场核实问题已解决")   # resolved, not yet followed up
 
     detail = op.get(f"/tickets/{number}").json()
     assert [e["action"] for e in detail["events"]] == ["receive", "transfer", "accept", "resolve", "reopen",
@@ -266,6 +266,9 @@ def test_refusals_are_403_409_and_422(client: TestClient, staff: dict[str, Staff
     assert housing.act(number, "return", 422)["field"] == "reason"
     assert housing.act(number, "accept", 422, expected_version="x")["field"] == "expected_version"
     housing.act(number, "accept")
+    short = housing.act(number, "resolve", 422, reply="  已办理  ")   # HOTLINE_REPLY_MIN_CHARS, 10 by default
+    assert short["field"] == "reply" and short["reason"] == "reply_too_short", short
+    assert "至少需要 10 个字" in short["message"] and "只有 3 个字" in short["message"]
     assert housing.act(number, "request_extension", 422, days=99, reason="太忙")["field"] == "days"
     assert op.act(number, "follow_up", 409, rating="satisfied")["state"] == "in_progress"
     assert op.act(number, "teleport", 404)["error"] == "not_found"
@@ -346,7 +349,7 @@ def test_merge_tells_both_citizens(client: TestClient, services: Services, staff
     assert op.get(f"/tickets/{duplicate}").json()["merged_into"] == main
     op.act(main, "transfer", unit="housing")
     housing.act(main, "accept")
-    housing.act(main, "resolve", reply="已更换路灯")
+    housing.act(main, "resolve", reply="已更换路灯，经现场核实问题已解决")
     assert texts(services, duplicate) == ["received", "merged", "main_resolved"]
     assert texts(services, main) == ["received", "transferred", "resolved"]
 
@@ -423,3 +426,11 @@ def test_units_are_public(client: TestClient) -> None:
     housing = next(u for u in units if u["code"] == "housing")
     assert housing["name"].endswith("住房和城乡建设局") and housing["kind"] == "department"
     assert any(u["parent"] for u in units)
+
+
+def test_the_least_reply_length_is_a_setting_the_actions_get(services: Services) -> None:
+    assert Settings.from_env({}).reply_min_chars == 10
+    assert Settings.from_env({"HOTLINE_REPLY_MIN_CHARS": "20"}).reply_min_chars == 20
+    with pytest.raises(ValueError, match="HOTLINE_REPLY_MIN_CHARS"):
+        Settings.from_env({"HOTLINE_REPLY_MIN_CHARS": "ten"})
+    assert services.action_context().reply_min_chars == services.settings.reply_min_chars == 10

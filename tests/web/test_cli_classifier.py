@@ -58,7 +58,7 @@ def test_export_writes_resolved_tickets_with_their_category(database_url: str, s
     operator = Actor(label="op", role=Role.OPERATOR)
     with sessions.begin() as session:
         ticket = intake(session, IntakeRequest(channel=Channel.WEB, body="路灯坏了", category="城乡建设"), IntakeRules()).ticket
-        lifecycle.answer(session, ticket, operator, "已转告")
+        lifecycle.answer(session, ticket, operator, "已转告有关部门并告知市民")
         intake(session, IntakeRequest(channel=Channel.WEB, body="还没办完的事", category="城乡建设"), IntakeRules())
     out = tmp_path / "history.csv"
     result = invoke(database_url, "classifier", "export", "--out", str(out))

@@ -29,7 +29,7 @@ def test_close_unrated_closes_only_what_waited_longer_than_the_setting(
             lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), OPERATOR)
             staff = unit_staff(session, "housing")
             lifecycle.accept(session, ticket, staff)
-            lifecycle.resolve(session, ticket, staff, "已处理", now=utcnow() - dt.timedelta(days=days_ago))
+            lifecycle.resolve(session, ticket, staff, "已处理，经现场核实问题已解决", now=utcnow() - dt.timedelta(days=days_ago))
             numbers[name] = ticket.number
     env = {"HOTLINE_DATABASE_URL": database_url, "HOTLINE_FOLLOW_UP_CLOSE_AFTER_DAYS": "7"}
     runner = CliRunner()

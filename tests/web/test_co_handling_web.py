@@ -84,7 +84,7 @@ def test_a_co_handled_ticket_over_the_staff_api(client: TestClient, services: Se
     act(client, hr, number, "part_reply", 404, reply="代答")
     refused = act(client, housing, number, "part_reply", 403, reply="代答")
     assert re.search(r"[\u4e00-\u9fff]", refused["message"])
-    waiting = act(client, housing, number, "resolve", 409, reply="已恢复路面")
+    waiting = act(client, housing, number, "resolve", 409, reply="已恢复路面，经现场核实问题已解决")
     assert "济源示范区交通运输局" in waiting["message"]
     replied = act(client, transport, number, "part_reply", reply="路面已于本周恢复，李四可到现场查看。")
     assert (replied["part"]["status"], replied["part"]["status_label"]) == ("replied", "已答复")
@@ -92,7 +92,7 @@ def test_a_co_handled_ticket_over_the_staff_api(client: TestClient, services: Se
     assert done["state"] == "resolved"
 
     public = client.get(f"/api/v1/tickets/{number}", params={"code": code}).json()
-    assert public["reply"] == "管道和井盖已修好。"
+    assert public["reply"] == "管道和井盖已修好，经现场核实问题已解决。"
     assert public["parts"] == [{"unit": "济源示范区交通运输局", "reply": "路面已于本周恢复，李*可到现场查看。"}]
     status = client.get(f"/status?number={number}&code={code}")
     assert "协办单位意见" in status.text and "路面已于本周恢复" in status.text and "李四" not in status.text
@@ -245,7 +245,7 @@ def test_the_parent_is_warned_before_resolving_over_an_open_forward_and_the_part
     assert warning and "济源市燃气公司" in warning.group(1) and "收回" in warning.group(1)
     assert client.post(f"/tickets/{number}/resolve", data={
         "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)),
-        "text": "本局已派人关阀。"}).status_code == 303
+        "text": "本局已派人关阀，并更换了燃气表。"}).status_code == 303
     page = client.get(f"/tickets/{number}")
     assert 'data-status="withdrawn"' in page.text and "已收回" in page.text and "待签收" not in page.text
     assert 'id="open-forward"' not in page.text
@@ -285,7 +285,7 @@ def test_the_inbox_counts_link_to_the_lines_they_count_and_a_finished_tickets_no
                                                          show="overdue")] == []
     # Both transfers told the unit; the one resolved since is done, out of the unread count.
     before = re.search(r'id="unread-count">(\d+) 条未读', page.text)
-    act(client, housing, taken, "resolve", reply="已关阀换表。")
+    act(client, housing, taken, "resolve", reply="已关阀换表，经现场核实问题已解决。")
     after_page = client.get("/unit").text
     after = re.search(r'id="unread-count">(\d+) 条未读', after_page)
     assert before and after and int(after.group(1)) == int(before.group(1)) - 1

@@ -200,7 +200,7 @@ def test_the_console_lists_a_ticket_resolved_by_another_process_for_its_follow_u
         ticket, staff = ticket_by_number(session, number), unit_staff(session, "housing")
         lifecycle.transfer(session, ticket, unit_by_code(session, "housing"), Actor(label="op", role=Role.OPERATOR))
         lifecycle.accept(session, ticket, staff)
-        lifecycle.resolve(session, ticket, staff, "已修好")
+        lifecycle.resolve(session, ticket, staff, "已修好，经现场核实问题已解决")
 
     services.run_sync(resolve)
     assert number in follow_ups(client.get("/operator").text)

@@ -176,7 +176,7 @@ def test_a_return_reason_typed_while_a_colleague_accepted_moves_into_the_dispute
 def test_a_reply_typed_while_a_colleague_resolved_is_shown_to_copy(client: TestClient, services: Services) -> None:
     number = _in_progress_with_housing(client, services)
     tab_b = _two_tabs(client, number)
-    assert act(client, number, "resolve", text="已处理。").status_code == 303  # type: ignore[attr-defined]
+    assert act(client, number, "resolve", text="已处理，经现场核实问题已解决。").status_code == 303  # type: ignore[attr-defined]
     refused = client.post(f"/tickets/{number}/resolve", data={**tab_b, "text": REPLY})
     assert refused.status_code == 409 and 'id="resolve-form"' not in refused.text
     lost = re.search(r'<div class="notice" role="status" id="typed-lost">.*?</div>', refused.text, re.S)

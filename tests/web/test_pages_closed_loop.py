@@ -363,7 +363,7 @@ def test_a_merged_duplicates_citizen_rates_the_main_result_from_their_own_status
     assert act(client, main, "transfer", unit_code="qinyuan").status_code == 303
     login(client, "qinyuan")
     assert act(client, main, "accept").status_code == 303
-    assert act(client, main, "resolve", text="已更换路灯。").status_code == 303
+    assert act(client, main, "resolve", text="已更换路灯，经现场核实问题已解决。").status_code == 303
     client.cookies.clear()
     with services.sessions() as session:
         dup = session.scalar(select(Ticket).where(Ticket.number == duplicate))

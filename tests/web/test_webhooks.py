@@ -223,7 +223,7 @@ def test_the_units_system_closes_the_loop_with_its_api_token(
     api = event["ticket"]["api"]  # type: ignore[index]
     bearer = {"Authorization": f"Bearer {token}"}
     assert client.post(f"{api}/accept", json={}, headers=bearer).status_code == 200
-    done = client.post(f"{api}/resolve", json={"reply": "已更换楼道灯。"}, headers=bearer)
+    done = client.post(f"{api}/resolve", json={"reply": "已更换楼道灯，经现场核实问题已解决。"}, headers=bearer)
     assert done.status_code == 200 and done.json()["state"] == "resolved"
 
 
@@ -335,7 +335,7 @@ def test_reopening_tells_the_unit(hooked: sessionmaker[Session], receiver: Recei
         ticket = session.scalars(select(Ticket)).one()
         unit_actor = Actor.system("unit")
         lifecycle.accept(session, ticket, unit_actor)
-        lifecycle.resolve(session, ticket, unit_actor, "已修好")
+        lifecycle.resolve(session, ticket, unit_actor, "已修好，经现场核实问题已解决")
         lifecycle.reopen(session, ticket, Actor.system("op"), "市民不满意")
     assert [d.event_type for d in deliveries(hooked)][-1] == "ticket.reopened"
 

@@ -14,7 +14,7 @@ from web.services import Services
 def answer_or_count(session: Session, services: Services, ticket: Ticket, actor: Actor,
                     article_id: int | None) -> None:
     if article_id is not None:
-        kb_use.answer_from_article(session, ticket, actor, article_id)
+        kb_use.answer_from_article(session, ticket, actor, article_id, min_chars=services.settings.reply_min_chars)
         return
     # The title (the operator's summary, or the start of the text): short, and what the
     # gaps list should read like.
