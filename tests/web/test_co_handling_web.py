@@ -143,11 +143,16 @@ def test_the_pages_transfer_with_co_units_and_the_co_unit_replies_from_its_inbox
     assert "待签收 <b>1</b>" in inbox.text   # the part not yet taken counts as new
     page = client.get(f"/tickets/{number}")
     assert 'id="accept-form"' in page.text and 'id="part-reply-form"' not in page.text
+    assert "<h2>签收协办</h2>" in page.text and "办理协办" not in page.text
     no_token = client.post(f"/tickets/{number}/accept", data={"expected_version": str(version_in(page.text))})
     assert no_token.status_code == 403
     assert client.post(f"/tickets/{number}/accept", data={
         "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text))}).status_code == 303
     page = client.get(f"/tickets/{number}")
+    # Accepted: the page says what the unit does now (answer or return its part), not 签收 again.
+    assert "签收协办" not in page.text and 'id="accept-form"' not in page.text
+    handling = page.text.split('id="part-reply"')[1].split("</section>")[0]
+    assert "<h2>办理协办</h2>" in handling and 'id="part-reply-form"' in handling and 'id="return-form"' in handling
     assert client.post(f"/tickets/{number}/part_reply", data={
         "csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)),
         "text": "路面已恢复。"}).status_code == 303
@@ -315,8 +320,10 @@ def test_a_sub_unit_reads_its_own_steps_and_forwarding_without_a_choice_names_th
     forms = page.split('id="accept-form"')[0].rsplit('<section class="card">', 1)[1] + page.split('id="return-form"')[1].split("</form>")[0]
     assert "退回上级单位" in forms and "签收二次派单" in forms and "退单" not in forms and "协办" not in forms
     act(client, bearer(services, "gas"), number, "accept")
-    reply = client.get(f"/tickets/{number}").text.split('id="part-reply"')[1].split("</section>")[0]
+    page = client.get(f"/tickets/{number}").text
+    reply = page.split('id="part-reply"')[1].split("</section>")[0]
     assert "下级单位答复" in reply and "答复上级单位" in reply and "协办" not in reply
+    assert "<h2>办理转派</h2>" in reply and "退回上级单位" in reply and "签收转派" not in page
 
     login(client, "transport")   # a co-handling unit keeps the words of 协办
     page = client.get(f"/tickets/{number}").text

@@ -229,11 +229,14 @@ INBOX_SHOWN_ZH = {"new": "待签收", "near": "临期", "overdue": "超期"}
 SEARCH_DUE_ZH = {"overdue": INBOX_SHOWN_ZH["overdue"], "near": INBOX_SHOWN_ZH["near"]}
 # The forms of a unit acting on its part, in its role's words: a 协办 unit replies to and
 # returns to the lead; a sub-unit (二次派单) to its parent.
+# `handle`: the section's heading once the part is accepted (no 签收 is offered any more).
 PART_FORMS_ZH = {
-    "co": {"accept": "签收协办", "return_heading": "退回协办", "return_label": "退回理由（不属于本单位职责时）",
-           "return_button": "退回协办", "reply_heading": "协办答复", "reply_label": "答复主办单位"},
-    "forward": {"accept": "签收二次派单", "return_heading": "退回上级单位", "return_label": "退回上级单位的理由",
-                "return_button": "退回上级单位", "reply_heading": "下级单位答复", "reply_label": "答复上级单位"},
+    "co": {"accept": "签收协办", "handle": "办理协办", "return_heading": "退回协办",
+           "return_label": "退回理由（不属于本单位职责时）", "return_button": "退回协办",
+           "reply_heading": "协办答复", "reply_label": "答复主办单位"},
+    "forward": {"accept": "签收二次派单", "handle": "办理二次派单", "return_heading": "退回上级单位",
+                "return_label": "退回上级单位的理由", "return_button": "退回上级单位",
+                "reply_heading": "下级单位答复", "reply_label": "答复上级单位"},
 }
 # A unit's part in a ticket (dispatch/parts.py): its role (the words its notices use,
 # dispatch.vocabulary.PART_ROLES_ZH) and how far it got.
