@@ -403,3 +403,12 @@ def test_the_console_does_not_fill_in_a_call_whose_phone_went_back_to_ready(
     console = client.get("/operator").text
     assert 'id="pop-caller"' not in console and "13803910071" not in console
     assert 'id="pop-waiting"' in console
+
+def test_the_citizens_number_is_a_tel_link_for_staff_who_may_see_it(client: TestClient, services: Services) -> None:
+    noise, manhole = ticket_titled(services, NOISE), ticket_titled(services, MANHOLE)
+    login(client, "ecology")
+    page = client.get(f"/tickets/{noise.number}").text
+    assert '<a href="tel:+8613803910002" id="contact-phone" class="tel">13803910002</a>' in page
+    login(client, "housing")   # the manhole it returned has left it: the number is hidden, not a link
+    page = client.get(f"/tickets/{manhole.number}").text
+    assert 'id="contact-phone"' not in page and "tel:" not in page and "（保密）" in page

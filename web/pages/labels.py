@@ -87,6 +87,18 @@ def phone_label(value: str | None) -> str:
     return national_form(value) if value.startswith("+") else value
 
 
+# A number as stored (+8613812345678, or a short service number): digits, perhaps a leading +.
+_DIALABLE = re.compile(r"\+?[0-9]{3,20}")
+
+
+def tel_href(value: str | None) -> str | None:
+    """The tel: link that calls the number from the page (a click on a desk or mobile phone);
+    None for no number, or one hidden from the viewer (（保密）)."""
+    if not value or not _DIALABLE.fullmatch(value):
+        return None
+    return f"tel:{value}"
+
+
 def label(value: str | None) -> str:
     if value is None:
         return "—"

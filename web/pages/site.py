@@ -48,7 +48,7 @@ def make_templates() -> Jinja2Templates:
     env.auto_reload = False   # the templates ship with the code: no stat of each file per page
     env.filters.update(label=labels.label, action=labels.action_label, public_action=labels.public_action_label, local=labels.local_time,
                        short=labels.short_time, pct=labels.percent, ticket_links=labels.ticket_links,
-                       actor=labels.actor_label, phone=labels.phone_label, contact=labels.contact_label,
+                       actor=labels.actor_label, phone=labels.phone_label, tel=labels.tel_href, contact=labels.contact_label,
                        activity_detail=labels.activity_detail, baseline_days=labels.baseline_days_label)
     env.globals.update(options=options, buckets=labels.BUCKETS_ZH, time_left=labels.time_left, rates_zh=labels.ASSESSMENT_RATES_ZH,
                        tiers_zh=labels.TIERS_ZH, no_tier=labels.NO_TIER, day_kinds=labels.DAY_KINDS_ZH,
