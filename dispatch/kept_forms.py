@@ -1,6 +1,11 @@
 """Forms kept across an expired login: a staff member's typed reply must not be lost because
 their session ended while they typed. The fields wait under a random token; the first
-staff member to log in with the token claims them and gets the form back filled in."""
+staff member to log in with the token claims them and gets the form back filled in.
+
+A form the ticket page refused (an empty reason, a reply too short, a stale page) is kept
+the same way, with the refusal's words and already claimed by its poster: the page
+redirects to itself with the token (Post/Redirect/Get), so a reload shows the form again,
+filled in, instead of posting it again."""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,24 +27,41 @@ MAX_VALUE_CHARS = 20_000
 MAX_FIELDS = 50
 
 
-def keepable(items: list[tuple[str, Any]]) -> dict[str, str]:
-    """The fields worth keeping: text values, no tokens, no passwords, bounded."""
-    kept: dict[str, str] = {}
+def keepable(items: list[tuple[str, Any]]) -> dict[str, str | list[str]]:
+    """The fields worth keeping: text values, no tokens, no passwords, bounded. A name posted
+    more than once (several 协办 units chosen) keeps its values as a list."""
+    kept: dict[str, str | list[str]] = {}
     for name, value in items:
-        if not isinstance(value, str) or name in NOT_KEPT or "password" in name.lower() or name in kept:
+        if not isinstance(value, str) or name in NOT_KEPT or "password" in name.lower():
+            continue
+        key, value = name[:100], value[:MAX_VALUE_CHARS]
+        if key in kept:
+            before = kept[key]
+            if isinstance(before, list):
+                if len(before) < MAX_FIELDS:
+                    before.append(value)
+            else:
+                kept[key] = [before, value]
             continue
         if len(kept) >= MAX_FIELDS:
             break
-        kept[name[:100]] = value[:MAX_VALUE_CHARS]
+        kept[key] = value
     return kept
 
 
-def keep(session: Session, *, action: str, page: str, fields: dict[str, str], user_id: int | None = None,
-         now: dt.datetime | None = None) -> str:
-    """Keep a form's fields; `user_id` when the poster is known (already claimed)."""
+def values_of(fields: dict[str, Any]) -> dict[str, list[str]]:
+    """Every kept field as a list of its values, for a page to tick boxes and choose options."""
+    return {name: [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            for name, value in fields.items()}
+
+
+def keep(session: Session, *, action: str, page: str, fields: dict[str, str | list[str]],
+         user_id: int | None = None, error: str | None = None, now: dt.datetime | None = None) -> str:
+    """Keep a form's fields; `user_id` when the poster is known (already claimed), `error`
+    when the page refused the form (what it said)."""
     token = secrets.token_urlsafe(24)
     session.add(KeptForm(token=token, action=action[:300], page=page[:300], fields=fields,
-                         created_at=now or utcnow(), user_id=user_id))
+                         created_at=now or utcnow(), user_id=user_id, error=error))
     session.flush()
     return token
 

@@ -834,8 +834,9 @@ class SiteSecret(Base):
 
 class KeptForm(Base):
     """What a staff member typed into a form whose POST arrived after their session had
-    ended: kept for a while so that, once logged in again, the form comes back filled
-    (dispatch/kept_forms.py). Claimed by the first user who logs in with its token."""
+    ended, or that the ticket page refused: kept for a while so that, once logged in again
+    or redirected back, the form comes back filled (dispatch/kept_forms.py). Claimed by the
+    first user who logs in with its token (a refused form's poster has it from the start)."""
 
     __tablename__ = "kept_forms"
     __table_args__ = (Index("ix_kept_forms_created_at", "created_at"),)
@@ -846,6 +847,7 @@ class KeptForm(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    error: Mapped[str | None] = mapped_column(Text)      # why the page refused the form; None: session expired
 
 
 class StaffActivity(Base):

@@ -296,7 +296,10 @@ def _is_form(request: Request) -> bool:
 
 def _kept_view(session: Session, token: str, user_id: int) -> dict[str, Any] | None:
     kept = kept_forms.claimed(session, token, user_id)
-    return None if kept is None else {"action": kept.action, "fields": dict(kept.fields)}
+    if kept is None:
+        return None
+    # A form the ticket page refused also says why (web/pages/tickets.py fills it in itself).
+    return {"action": kept.action, "fields": dict(kept.fields), **({"error": kept.error} if kept.error else {})}
 
 
 # A page's first reads, given the request and its staff member (allowed on the page).

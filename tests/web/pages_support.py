@@ -79,8 +79,40 @@ def ticket_titled(services: Services, title: str) -> Ticket:
 
 
 def act(client: TestClient, number: str, action: str, **fields: str) -> object:
-    """Open the ticket page as the logged-in user and press an action's button."""
+    """Open the ticket page as the logged-in user and press an action's button. A refused
+    form comes back by a redirect too (303, like a step taken): that is a failure here, with
+    the page's words; `refusal` is for the forms meant to be refused."""
+    response = _post_action(client, number, action, fields)
+    if response.status_code == 303 and "?kept=" in response.headers["location"]:
+        page = client.get(response.headers["location"]).text
+        raise AssertionError(f"the page refused {action}: {_error_of(page)}")
+    return response
+
+
+def refusal(client: TestClient, number: str, action: str, **fields: str) -> str:
+    """Press an action's button meant to be refused: the page it comes back to (`refused`)."""
+    return refused(client, _post_action(client, number, action, fields))
+
+
+def _post_action(client: TestClient, number: str, action: str, fields: dict[str, str]):  # type: ignore[no-untyped-def]
     page = client.get(f"/tickets/{number}")
     assert page.status_code == 200, page.text
     data = {"csrf_token": token_in(page.text), "expected_version": str(version_in(page.text)), **fields}
     return client.post(f"/tickets/{number}/{action}", data=data)
+
+
+def _error_of(page: str) -> str:
+    found = re.search(r'id="action-error">([^<]*)<', page)
+    return found.group(1) if found else "(no error shown)"
+
+
+def refused(client: TestClient, response: object) -> str:
+    """The ticket page a refused form comes back to: a redirect to the page with the kept
+    form (so a reload does not post it again), which shows the error and what was typed."""
+    assert response.status_code == 303, response.text  # type: ignore[attr-defined]
+    location = response.headers["location"]  # type: ignore[attr-defined]
+    assert re.fullmatch(r"/tickets/[^/?]+\?kept=[\w-]+", location), location
+    page = client.get(location)
+    assert page.status_code == 200, page.text
+    assert 'id="action-error"' in page.text, "the page shows no error"
+    return page.text

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dispatch import lifecycle
 from dispatch.actors import Actor
-from dispatch.models import Ticket
+from dispatch.models import Ticket, TicketEvent
 from dispatch.vocabulary import Role
 from tests.web.test_browser import Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
 
@@ -122,3 +122,36 @@ def test_a_ticket_out_of_sight_has_no_stream(new_context: Any, site: Any) -> Non
     page = login(new_context(), server.url, "ecology")
     response = page.request.get(f"{server.url}/tickets/{foreign.number}/events")
     assert response.status == 404
+
+
+def test_a_refused_form_comes_back_filled_in_and_a_reload_does_not_post_it_again(new_context: Any, site: Any) -> None:
+    """The unit writes a progress note of spaces, ticked 向市民公开: refused, the page comes
+    back by a redirect with the error, the words and the box ticked; reloading it shows the
+    same and posts nothing (no 确认重新提交表单, no second try)."""
+    server, services = site
+    noise = noise_of(services)
+    page = login(new_context(), server.url, "ecology")
+    page.goto(f"{server.url}/tickets/{noise.number}")
+    page.fill("#progress-form textarea[name=text]", "   ")
+    page.check("#progress-form input[name=public]")
+    page.click("#progress-form button")
+    page.wait_for_selector("#action-error")
+    assert "请填写办理进展" in page.inner_text("#action-error")
+    assert "/progress" not in page.url and "?kept=" in page.url
+    assert page.input_value("#progress-form textarea[name=text]") == "   "
+    assert page.is_checked("#progress-form input[name=public]")
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
+    page.reload()
+    page.wait_for_selector("#action-error")
+    assert posted == [] and page.is_checked("#progress-form input[name=public]")
+    assert "请填写办理进展" in page.inner_text("#action-error")
+    # Written out, the note goes through, public, from the page the refusal came back to.
+    page.fill("#progress-form textarea[name=text]", "已约谈施工方，今晚起22点后停工。")
+    page.click("#progress-form button")
+    page.wait_for_selector("#done")
+    assert page.locator("#action-error").count() == 0 and "?kept=" not in page.url
+    with services.sessions() as session:
+        notes = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == noise.id,
+                                                          TicketEvent.action == "progress")).all()
+        assert [(e.note, (e.data or {}).get("public")) for e in notes] == [("已约谈施工方，今晚起22点后停工。", True)]

@@ -16,7 +16,7 @@ from dispatch.demo import demo_actors
 from dispatch.demo_history import HistorySize, generate
 from dispatch.clock import utcnow
 from dispatch.models import Callback, ExtensionRequest, Notice, Ticket, TicketEvent, Transfer
-from tests.web.pages_support import act, csrf, login, ticket_titled, token_in, version_in
+from tests.web.pages_support import act, csrf, login, refusal, refused, ticket_titled, token_in, version_in
 from web.pages import operator
 from web.pages.spreadsheet import csv_cell
 from web.services import Services
@@ -118,8 +118,8 @@ def test_a_stale_page_gets_a_clear_conflict_and_nothing_is_written(client: TestC
     stale = {"csrf_token": token_in(page), "expected_version": str(version_in(page))}
     # Someone else transfers it first.
     assert act(client, bus.number, "transfer", unit_code="transport").status_code == 303
-    response = client.post(f"/tickets/{bus.number}/answer", data={**stale, "text": "已答复"})
-    assert response.status_code == 409 and "已被他人处理或修改" in response.text
+    response = client.post(f"/tickets/{bus.number}/answer", data={**stale, "text": "已答复市民的建议，将转交交通局研究"})
+    assert "已被他人处理或修改" in refused(client, response)
     after = ticket_titled(services, BUS)
     assert after.state == "transferred" and after.reply is None
 
@@ -127,8 +127,7 @@ def test_a_stale_page_gets_a_clear_conflict_and_nothing_is_written(client: TestC
 def test_an_empty_return_reason_is_explained_and_the_ticket_stays(client: TestClient, services: Services) -> None:
     login(client, "hr")
     wages = ticket_titled(services, WAGES)
-    response = act(client, wages.number, "return", text="   ")
-    assert response.status_code == 422 and "请填写理由。" in response.text  # type: ignore[attr-defined]
+    assert "请填写理由。" in refusal(client, wages.number, "return", text="   ")
     assert ticket_titled(services, WAGES).state == "transferred"
     assert act(client, wages.number, "return", text="应由住建局处理").status_code == 303
     assert ticket_titled(services, WAGES).state == "returned"
@@ -403,6 +402,49 @@ def test_the_console_does_not_fill_in_a_call_whose_phone_went_back_to_ready(
     console = client.get("/operator").text
     assert 'id="pop-caller"' not in console and "13803910071" not in console
     assert 'id="pop-waiting"' in console
+
+
+def test_a_refused_transfer_comes_back_by_redirect_with_every_field_as_typed(
+        client: TestClient, services: Services) -> None:
+    """A reload of the page a refused form comes back to must not post it again: the page is
+    reached by a redirect, and the units chosen and the words typed are there again."""
+    bus = ticket_titled(services, BUS)
+    login(client, "operator")
+    page = client.get(f"/tickets/{bus.number}").text
+    response = client.post(f"/tickets/{bus.number}/transfer", data={
+        "csrf_token": token_in(page), "expected_version": str(version_in(page)), "source": "picker",
+        "unit_code": "housing", "co_units": ["housing", "transport"], "text": "请两家单位协同处理"})
+    shown = refused(client, response)
+    assert "已是主办单位，不能同时作为协办单位" in shown
+    form = shown.split('id="transfer-form"')[1].split("</form>")[0]
+    lead = form.split('name="unit_code"')[1].split("</select>")[0]
+    co = form.split('id="co-units"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([\w-]+)" selected>', lead) == ["housing"]
+    assert sorted(re.findall(r'<option value="([\w-]+)" selected>', co)) == ["housing", "transport"]
+    assert 'value="请两家单位协同处理"' in form
+    assert client.get(response.headers["location"]).text.count("已是主办单位") == 1   # a reload: the same page
+    assert ticket_titled(services, BUS).state == "received"
+    # Without the kept form, the page is as it always is.
+    assert 'id="action-error"' not in client.get(f"/tickets/{bus.number}").text
+
+
+def test_a_refused_invalid_keeps_the_number_flag_ticked(client: TestClient, services: Services) -> None:
+    bus = ticket_titled(services, BUS)
+    login(client, "operator")
+    shown = refusal(client, bus.number, "invalidate", text="  ", flag_number="on")
+    form = shown.split('id="invalidate-form"')[1].split("</form>")[0]
+    assert "请填写理由。" in shown and re.search(r'name="flag_number" checked>', form)
+
+
+def test_a_too_short_reply_is_refused_on_the_page_with_how_many_characters_it_needs(
+        client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    shown = refusal(client, noise.number, "resolve", text="  已处理  ")
+    assert "答复市民的内容至少需要 10 个字" in shown and "现在只有 3 个字" in shown
+    assert "已处理" in shown.split('id="resolve-form"')[1].split("</form>")[0]
+    assert ticket_titled(services, NOISE).state == "in_progress"
+
 
 def test_the_citizens_number_is_a_tel_link_for_staff_who_may_see_it(client: TestClient, services: Services) -> None:
     noise, manhole = ticket_titled(services, NOISE), ticket_titled(services, MANHOLE)

@@ -4,7 +4,7 @@ the page showed, so a stale page gets a clear conflict instead of overwriting.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +19,7 @@ from starlette.routing import Route
 from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
-from dispatch import co_handling, flags, forwarding, lifecycle, parts, progress, queries, similarity, telephony
+from dispatch import co_handling, flags, forwarding, kept_forms, lifecycle, parts, progress, queries, similarity, telephony
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import CatalogueEntry, Ticket, TicketEvent, Unit
@@ -30,10 +30,10 @@ from dispatch.staff_view import staff_view, visible_ticket
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, Role
 from web.auth import StaffIdentity, staff_only
-from web.errors import status_of
 from web.messages import describe
 from web.pages.labels import (ACTIONS_ZH, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
                               TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED, label)
+from web.pages.kept import page_with_token
 from web.pages.site import TICKETS_TOPIC, Site
 from web.pages.streams import event_stream, sse
 from web.services import Services
@@ -233,7 +233,7 @@ def form_shown(action: str, context: dict[str, Any]) -> bool:
     return True
 
 
-def typed_back(posted: str | None, form: FormData | None, context: dict[str, Any]) -> dict[str, Any]:
+def typed_back(posted: str | None, form: Mapping[str, Any] | None, context: dict[str, Any]) -> dict[str, Any]:
     """Where the words of a refused form go on the page shown again: its own form when the
     page still has it, else the form they belong in now (`typed_into`), else a box to copy
     them from (`typed_lost`). Nothing typed is thrown away because someone else acted first."""
@@ -247,8 +247,20 @@ def typed_back(posted: str | None, form: FormData | None, context: dict[str, Any
     return {"typed_into": None, "typed_moved": None, "typed_lost": text, "typed_lost_label": TYPED_NOT_SAVED}
 
 
-async def ticket_page(request: Request, *, error: str | None = None, status: int = 200,
-                      form: FormData | None = None) -> Response:
+def refused_form(request: Request, number: str) -> tuple[str, dict[str, Any], str] | None:
+    """The form of this ticket's page that was refused, brought back by its kept token
+    (refuse_form): the action it posted to, its fields and what the page said; None when the
+    page was asked for without one (or with a form kept across an expired login, which
+    web/static/kept.js fills in)."""
+    kept = getattr(request.state, "kept_form", None)
+    prefix = f"/tickets/{number}/"
+    if not kept or not kept.get("error") or not kept["action"].startswith(prefix):
+        return None
+    request.state.kept_form = None   # filled in here, with the page's own words, not by kept.js
+    return kept["action"][len(prefix):], kept["fields"], kept["error"]
+
+
+async def ticket_page(request: Request) -> Response:
     site, user = _site(request), request.state.user
     number = request.path_params["number"]
     suggest = getattr(request.app.state, "suggest", None) or routing_suggestions(site.services.router)
@@ -257,11 +269,17 @@ async def ticket_page(request: Request, *, error: str | None = None, status: int
     call = request.query_params.get("call", "")
     if done and call.startswith("dial_"):
         done = f"{done}{label(call)}。"
-    posted = request.path_params.get("action")
-    context.update(error=error, done=done, form=form or {}, posted=posted, confirm=TICKET_CONFIRM_ZH,
+    posted, fields, error = refused_form(request, number) or (None, {}, None)
+    values = kept_forms.values_of(fields)
+    # `form`: each field's first value (the words typed); `picked`: all of them, for the
+    # boxes ticked and the options chosen.
+    form = {name: found[0] for name, found in values.items() if found}
+    back = typed_back(posted, form, context)
+    context.update(error=error, done=done, form=form, posted=posted, confirm=TICKET_CONFIRM_ZH,
+                   picked=values if back["typed_into"] == posted else {},
                    changed_banner=TICKET_CHANGED, typed_not_saved=TYPED_NOT_SAVED,
-                   bridge_on=pbx_bridge(request.app.state) is not None, **typed_back(posted, form, context))
-    return site.render(request, "ticket.html", context, status)
+                   bridge_on=pbx_bridge(request.app.state) is not None, **back)
+    return site.render(request, "ticket.html", context)
 
 
 def _safe_back(form: FormData, default: str) -> str:
@@ -290,7 +308,7 @@ async def ticket_action(request: Request) -> Response:
     try:
         shown = await site.services.run(lambda s: perform(s, site, user, number, action, form))
     except (Conflict, IllegalTransition, InvalidInput) as exc:
-        return await ticket_page(request, error=describe(exc), status=status_of(exc), form=form)
+        return await refuse_form(request, number, form, describe(exc))
     site.changed()
     back, _, fragment = _safe_back(form, f"/tickets/{quote(number)}").partition("#")
     separator = "&" if "?" in back else "?"
@@ -303,6 +321,23 @@ async def ticket_action(request: Request) -> Response:
         if result is not None:
             done += f"&call={result.value}"
     return RedirectResponse(f"{back}{separator}{done}" + (f"#{fragment}" if fragment else ""), status_code=303)
+
+
+async def refuse_form(request: Request, number: str, form: FormData, error: str) -> Response:
+    """A refused form goes back to the ticket page by a redirect (Post/Redirect/Get): what was
+    typed, every box ticked and option chosen, and the refusal are kept for a while
+    (dispatch/kept_forms.py) under a token the page's address carries, so the page shows the
+    form filled in and the error, and a reload shows them again rather than posting anew."""
+    site, user = _site(request), request.state.user
+    page = f"/tickets/{quote(number)}"
+    fields = kept_forms.keepable(form.multi_items())
+
+    def keep(session: Session) -> str:
+        return kept_forms.keep(session, action=f"/tickets/{number}/{request.path_params['action']}", page=page,
+                               fields=fields, user_id=user.id, error=error)
+
+    token = await site.services.run(keep)
+    return RedirectResponse(page_with_token(page, token), status_code=303)
 
 
 async def ticket_stamp(request: Request) -> Response:

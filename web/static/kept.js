@@ -10,11 +10,14 @@
   });
   if (!form) { var d = document.getElementById("kept-form-fields"); if (d) d.open = true; return; }
   Object.keys(kept.fields).forEach(function (name) {
-    var value = kept.fields[name];
+    var values = [].concat(kept.fields[name]);   // a name posted several times: its values as a list
+    var value = values[0];
     Array.prototype.forEach.call(form.elements, function (el) {
       if (el.name !== name) return;
       if (el.type === "checkbox" || el.type === "radio") {
-        el.checked = el.type === "checkbox" ? value === (el.value || "on") : el.value === value;
+        el.checked = values.indexOf(el.type === "checkbox" ? (el.value || "on") : el.value) >= 0;
+      } else if (el.tagName === "SELECT" && el.multiple) {
+        Array.prototype.forEach.call(el.options, function (o) { o.selected = values.indexOf(o.value) >= 0; });
       } else if (el.tagName === "SELECT" || el.type !== "submit") {
         el.value = value;
         el.dispatchEvent(new Event("input", {bubbles: true}));
