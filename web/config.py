@@ -56,7 +56,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "for (the ticket page and the staff API refuse more); a unit needing longer asks again once "
                 "the first is decided"),
     SettingSpec("HOTLINE_MAX_BODY_CHARS", "5000", "longest accepted request text, in characters"),
-    SettingSpec("HOTLINE_REPLY_MIN_CHARS", "10", "a reply to the citizen (办结, 直接办结) must have at least "
+    SettingSpec("HOTLINE_REPLY_MIN_CHARS", "2", "a reply to the citizen (办结, 直接办结) must have at least "
                 "this many characters, not counting whitespace around it; 0 or 1: any reply not empty"),
     SettingSpec("HOTLINE_REPEAT_WINDOW_HOURS", "24", "the same contact repeating the same request "
                 "within this many hours is linked to the open ticket"),

@@ -16,12 +16,16 @@ from tests.dispatch.helpers import new_ticket
 TEN = "已更换路灯，现已亮起"   # ten characters exactly
 
 
-def test_a_reply_is_counted_after_trimming_and_needs_ten_characters_by_default() -> None:
-    assert REPLY_MIN_CHARS == 10 and len(TEN) == 10
-    assert check_reply(f"  {TEN}\n") == TEN
+def test_a_reply_is_counted_after_trimming_and_needs_two_characters_by_default() -> None:
+    assert REPLY_MIN_CHARS == 2 and len(TEN) == 10
+    assert check_reply(f"  {TEN}\n", min_chars=10) == TEN
+    assert check_reply(" 已办 ") == "已办"
     with pytest.raises(InvalidInput) as refused:
-        check_reply("   已修好      ")   # 14 characters with the spaces, 3 without
+        check_reply("   好      ")   # 10 characters with the spaces, 1 without
     assert refused.value.reason is Reason.REPLY_TOO_SHORT and refused.value.field == "reply"
+    assert refused.value.params == {"limit": 2, "length": 1}
+    with pytest.raises(InvalidInput) as refused:
+        check_reply("   已修好      ", min_chars=10)
     assert refused.value.params == {"limit": 10, "length": 3}
     assert check_reply("好", min_chars=1) == "好"
 
@@ -33,7 +37,7 @@ def test_a_unit_cannot_resolve_with_a_one_word_reply(session: Session, units: Ci
     lifecycle.accept(session, ticket, staff)
     with pytest.raises(InvalidInput) as refused:
         lifecycle.resolve(session, ticket, staff, "好")
-    assert refused.value.params == {"limit": 10, "length": 1}
+    assert refused.value.params == {"limit": 2, "length": 1}
     assert ticket.state == "in_progress" and ticket.reply is None
     with pytest.raises(InvalidInput):
         lifecycle.resolve(session, ticket, staff, TEN, min_chars=11)
@@ -45,9 +49,9 @@ def test_an_operator_cannot_answer_at_intake_with_a_one_word_reply(session: Sess
                                                                     operator: Actor) -> None:
     ticket = new_ticket(session)
     with pytest.raises(InvalidInput) as refused:
-        lifecycle.answer(session, ticket, operator, "已告知")
+        lifecycle.answer(session, ticket, operator, "已告知", min_chars=10)
     assert refused.value.reason is Reason.REPLY_TOO_SHORT and ticket.state == "received"
-    lifecycle.answer(session, ticket, operator, "已告知市民办理地点和所需材料")
+    lifecycle.answer(session, ticket, operator, "已告知市民办理地点和所需材料", min_chars=10)
     assert ticket.state == "answered"
 
 

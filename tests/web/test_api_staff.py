@@ -266,9 +266,9 @@ def test_refusals_are_403_409_and_422(client: TestClient, staff: dict[str, Staff
     assert housing.act(number, "return", 422)["field"] == "reason"
     assert housing.act(number, "accept", 422, expected_version="x")["field"] == "expected_version"
     housing.act(number, "accept")
-    short = housing.act(number, "resolve", 422, reply="  已办理  ")   # HOTLINE_REPLY_MIN_CHARS, 10 by default
+    short = housing.act(number, "resolve", 422, reply="  好  ")   # HOTLINE_REPLY_MIN_CHARS, 2 by default
     assert short["field"] == "reply" and short["reason"] == "reply_too_short", short
-    assert "至少需要 10 个字" in short["message"] and "只有 3 个字" in short["message"]
+    assert "至少需要 2 个字" in short["message"] and "只有 1 个字" in short["message"]
     assert housing.act(number, "request_extension", 422, days=99, reason="太忙")["field"] == "days"
     assert op.act(number, "follow_up", 409, rating="satisfied")["state"] == "in_progress"
     assert op.act(number, "teleport", 404)["error"] == "not_found"
@@ -429,8 +429,8 @@ def test_units_are_public(client: TestClient) -> None:
 
 
 def test_the_least_reply_length_is_a_setting_the_actions_get(services: Services) -> None:
-    assert Settings.from_env({}).reply_min_chars == 10
+    assert Settings.from_env({}).reply_min_chars == 2
     assert Settings.from_env({"HOTLINE_REPLY_MIN_CHARS": "20"}).reply_min_chars == 20
     with pytest.raises(ValueError, match="HOTLINE_REPLY_MIN_CHARS"):
         Settings.from_env({"HOTLINE_REPLY_MIN_CHARS": "ten"})
-    assert services.action_context().reply_min_chars == services.settings.reply_min_chars == 10
+    assert services.action_context().reply_min_chars == services.settings.reply_min_chars == 2

@@ -92,7 +92,7 @@ def test_a_co_handled_ticket_over_the_staff_api(client: TestClient, services: Se
     assert done["state"] == "resolved"
 
     public = client.get(f"/api/v1/tickets/{number}", params={"code": code}).json()
-    assert public["reply"] == "管道和井盖已修好，经现场核实问题已解决。"
+    assert public["reply"] == "管道和井盖已修好。"
     assert public["parts"] == [{"unit": "济源示范区交通运输局", "reply": "路面已于本周恢复，李*可到现场查看。"}]
     status = client.get(f"/status?number={number}&code={code}")
     assert "协办单位意见" in status.text and "路面已于本周恢复" in status.text and "李四" not in status.text
@@ -323,7 +323,7 @@ def test_a_sub_unit_reads_its_own_steps_and_forwarding_without_a_choice_names_th
     page = client.get(f"/tickets/{number}").text
     reply = page.split('id="part-reply"')[1].split("</section>")[0]
     assert "下级单位答复" in reply and "答复上级单位" in reply and "协办" not in reply
-    assert "<h2>办理转派</h2>" in reply and "退回上级单位" in reply and "签收转派" not in page
+    assert "<h2>办理二次派单</h2>" in reply and "退回上级单位" in reply and "签收二次派单" not in page
 
     login(client, "transport")   # a co-handling unit keeps the words of 协办
     page = client.get(f"/tickets/{number}").text

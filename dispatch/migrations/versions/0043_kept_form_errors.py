@@ -3,16 +3,16 @@ short, a stale page). The page answers a refused form with a redirect to itself 
 the kept form, so that a reload does not post it again; the words typed and this message
 come back from the kept row. None for a form kept across an expired login.
 
-Revision ID: 0042
-Revises: 0041
+Revision ID: 0043
+Revises: 0042
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0042"
-down_revision = "0041"
+revision = "0043"
+down_revision = "0042"
 branch_labels = None
 depends_on = None
 
