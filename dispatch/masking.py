@@ -357,6 +357,32 @@ def mask_text(text: str, names: list[str] | None = None, *, keep_identifiers: bo
     return _masked_names(text, names)
 
 
+# A point the system writes after an address (dispatch/open311.py: "（lat,long）" to six
+# decimals, or the pair alone) is a place, no one's number, though its 17 digits read as an
+# ID's. Only that exact form at the end is kept, and only where no digit comes just before it
+# past separators (as the shadow reads them): a number that ran on into it is masked with it.
+_WRITTEN_POINT = re.compile(r"(?:^|（)(?P<lat>-?[0-9]{1,2}\.[0-9]{6}),(?P<long>-?[0-9]{1,3}\.[0-9]{6})）?$")
+
+
+def mask_location(location: str, names: list[str] | None = None) -> str:
+    """A ticket's location as mask_text masks it, but for the point the system wrote after it."""
+    point = _system_point(location)
+    if point is None:
+        return mask_text(location, names)
+    return mask_text(location[:point], names) + location[point:]
+
+
+def _system_point(location: str) -> int | None:
+    """Where the point the system wrote at the end of `location` starts, if it is one."""
+    found = _WRITTEN_POINT.search(location)
+    if found is None or found.group(0).startswith("（") != found.group(0).endswith("）"):
+        return None
+    if abs(float(found.group("lat"))) > 90 or abs(float(found.group("long"))) > 180:
+        return None
+    before = location[:found.start()].translate(_SHADOW).rstrip(_SEPARATOR_RUN)
+    return None if before[-1:] in tuple("0123456789X") else found.start()
+
+
 def _masked_names(text: str, names: list[str] | None) -> str:
     for pattern, stars in _name_masks(tuple(names or ())):
         text = pattern.sub("\\g<first>" + stars, text)

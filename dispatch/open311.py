@@ -17,7 +17,7 @@ from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, IntakeRules, intake, proposal_for
 from dispatch.limits import Limits
 from dispatch.kb_text import shown_reply
-from dispatch.masking import mask_text
+from dispatch.masking import mask_location, mask_text
 from dispatch.models import CatalogueEntry, Open311Client, Open311Submission, Ticket, TicketEvent, Unit
 from dispatch.open311_services import (ATTRIBUTES, CONFIDENTIAL, REQUEST_TYPE, YES, Service, current_services,
                                        service_by_code)
@@ -279,7 +279,7 @@ def _as_request(ticket: Ticket, service: Service | None, unit_name: str | None, 
         "requested_datetime": iso(ticket.received_at),
         "updated_datetime": iso(updated or ticket.received_at),
         "expected_datetime": iso(ticket.deadline),
-        "address": mask_text(ticket.location, hide) if ticket.location else None,
+        "address": mask_location(ticket.location, hide) if ticket.location else None,
         "address_id": None,
         "zipcode": None,
         "lat": submission.lat if submission else None,

@@ -17,7 +17,7 @@ from dispatch.clock import api_time, utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.kb_text import shown_reply
 from dispatch.lifecycle import is_overdue
-from dispatch.masking import mask_name, mask_phone, mask_text
+from dispatch.masking import mask_location, mask_name, mask_phone, mask_text
 from dispatch.notifications import citizen_reply
 from dispatch.models import Ticket, TicketEvent, Unit
 from dispatch.states import BOARD_BUCKET, State
@@ -88,7 +88,7 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         "body": mask_text(ticket.body, names),
         "name": mask_name(ticket.name),
         "phone": mask_phone(ticket.phone),
-        "location": mask_text(ticket.location, names) if ticket.location else None,
+        "location": mask_location(ticket.location, names) if ticket.location else None,
         "unit": unit_names.get(ticket.unit_id) if ticket.unit_id else None,
         "received_at": api_time(ticket.received_at),
         "deadline": api_time(ticket.deadline) if ticket.deadline else None,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 from dispatch.errors import InvalidInput
-from dispatch.masking import mask_name, mask_phone, mask_text
+from dispatch.masking import mask_location, mask_name, mask_phone, mask_text
 from dispatch.phone import national_form, normalise_phone
 
 
@@ -594,3 +594,25 @@ def test_a_reply_to_the_citizen_masks_a_card_number_and_keeps_the_number_to_call
     shown = mask_reply_for_citizen("款项已退至6222 0212 3456 7890 123，如有疑问请拨打0391-6633110。",
                                    own_phone="+8613812345678")
     assert shown == "款项已退至6222***********0123，如有疑问请拨打0391-6633110。"
+
+
+@pytest.mark.parametrize("location, shown", [
+    ("济源市天坛街道天坛路（35.090400,112.602400）", "济源市天坛街道天坛路（35.090400,112.602400）"),
+    ("35.090400,112.602400", "35.090400,112.602400"),
+    ("-33.868800,-151.209300", "-33.868800,-151.209300"),
+    ("电话13812345678，张三丰家门口（35.090400,112.602400）", "电话138****5678，张**家门口（35.090400,112.602400）"),
+])
+def test_the_point_the_system_writes_after_an_address_is_no_number(location: str, shown: str) -> None:
+    assert mask_location(location, ["张三丰"]) == shown
+
+
+@pytest.mark.parametrize("location", [
+    "天坛路1381234（5.678000,112.602400）",            # a mobile that runs on into the point
+    "电话13812345678（35.090400,112.602400）",        # a number just before: masked as any text
+    "天坛路1381234\u200b（5.678000,112.602400）",
+    "（95.090400,112.602400）",                         # no latitude
+    "天坛路（35.090400,112.602400",                     # not as the system writes it
+    "天坛路（35.0904,112.6024）",
+])
+def test_a_number_that_only_looks_like_a_point_is_masked_as_any(location: str) -> None:
+    assert mask_location(location) == mask_text(location) != location

@@ -152,6 +152,22 @@ def test_a_civic_app_files_a_request_through_the_one_intake(client: TestClient, 
     assert read["lat"] == pytest.approx(35.0904) and read["media_url"] == "https://img.example.cn/1.jpg"
 
 
+def test_the_point_a_client_sends_reads_back_as_written_not_masked_as_a_number(
+        client: TestClient, api_key: str, units: City) -> None:
+    """The README's example: lat 35.0904, long 112.6024 after the address, in JSON, in XML and on
+    the citizen's status page; the citizen's own numbers are masked as ever."""
+    answer = file(client, api_key, units, lat="35.0904", long="112.6024",
+                  address_string="济源市天坛街道天坛路")
+    [receipt] = answer.json()
+    number, code = receipt["service_request_id"], receipt["service_notice"].split("查询码 ")[1][:6]
+    written = "济源市天坛街道天坛路（35.090400,112.602400）"
+    [read] = client.get(f"{BASE}/requests/{number}.json").json()
+    assert read["address"] == written
+    assert xml(client.get(f"{BASE}/requests/{number}.xml")).findtext("request/address") == written
+    status = client.get("/status", params={"number": number, "code": code})
+    assert status.status_code == 200 and written in status.text and "13812345678" not in status.text
+
+
 def test_xml_answers_parse_with_the_spec_element_names(client: TestClient, api_key: str, units: City) -> None:
     root = xml(file(client, api_key, units, "xml"))
     assert root.tag == "service_requests" and [e.tag for e in root[0]] == ["service_request_id", "service_notice",
