@@ -30,11 +30,12 @@ def tokens_group(get_settings: Callable[[], Settings]) -> click.Group:
         from dispatch import api_tokens
         from dispatch.models import StaffUser
         from web.cli_db import cli_actor, database_session
+        from web.messages import no_account
 
         with database_session(get_settings, write=True) as session:
             user = session.scalar(select(StaffUser).where(StaffUser.username == username))
             if user is None:
-                raise click.ClickException(f"no staff account {username!r}")
+                raise click.ClickException(no_account(username))
             row, raw = api_tokens.issue(session, cli_actor(), user.id, name, days=days)
             until = row.expires_at.isoformat() if row.expires_at else "until revoked"
             token_id = row.id

@@ -108,10 +108,11 @@ def user_id_of(session, username: str) -> int:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from dispatch.models import StaffUser
+    from web.messages import no_account
 
     found = session.scalar(select(StaffUser.id).where(StaffUser.username == username.strip()))
     if found is None:
-        raise click.ClickException(f"no staff account {username!r}")
+        raise click.ClickException(no_account(username))
     return int(found)
 
 

@@ -452,6 +452,11 @@ def describe_for_console(exc: DispatchError) -> str:
 # What `hotline` prints to an administrator at a shell. A line that stops the hotline from
 # starting says it in English too, after the Chinese.
 
+def no_account(username: str) -> str:
+    """A command naming a staff account that does not exist (hotline users, hotline tokens)."""
+    return words(Reason.UNKNOWN_ACCOUNT, {"username": username}, None)
+
+
 # The database and the processes (web/cli.py).
 SCHEMA_NOT_WRITABLE = ("数据库不可写（{reason}），无法升级数据库结构，热线不能启动。"
                        " The database refuses writes ({reason}: {detail}); pending migrations cannot be applied.")

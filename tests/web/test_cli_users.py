@@ -91,6 +91,11 @@ def test_deactivate_and_reactivate(run, sessions: sessionmaker[Session]) -> None
         assert logged == ["user_deactivated", "user_reactivated"]  # the old command logs too now
 
 
+def test_an_unknown_account_is_refused_in_chinese(run) -> None:  # type: ignore[no-untyped-def]
+    refused = run("users", "deactivate", "nosuch")
+    assert refused.exit_code != 0 and "没有账号「nosuch」" in refused.output and "no staff" not in refused.output
+
+
 def test_units_list(run) -> None:  # type: ignore[no-untyped-def]
     result = run("units", "list")
     assert result.exit_code == 0, result.output
