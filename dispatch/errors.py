@@ -51,6 +51,7 @@ class Reason(enum.StrEnum):
     BAD_CHANNEL = "bad_channel"
     BAD_DUE = "bad_due"
     BAD_PAGE = "bad_page"
+    NOT_WITH_WORDS = "not_with_words"
     ALREADY_RATED = "already_rated"
     TOO_MANY_PHRASES = "too_many_phrases"      # limit
     TOO_MANY_TERMS = "too_many_terms"          # limit
@@ -132,6 +133,7 @@ class Reason(enum.StrEnum):
     BAD_ATTRIBUTE = "bad_attribute"            # code
     BAD_OPEN311_STATUS = "bad_open311_status"  # value
     BAD_DATETIME = "bad_datetime"              # value
+    PLUS_AS_SPACE = "plus_as_space"            # value
     UNKNOWN_DEADLINE_CLASS = "unknown_deadline_class"  # code
     CATALOGUE_UNKNOWN_UNIT = "catalogue_unknown_unit"  # where, code
     CATALOGUE_UNKNOWN_CLASS = "catalogue_unknown_class"  # where, code

@@ -270,7 +270,9 @@ class TicketEvent(Base):
     __table_args__ = (Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
                       # The reports' escalations of a period (dispatch/periodic_reports.py).
                       Index("ix_ticket_events_action_at", "action", "at"),
-                      Index("ix_ticket_events_ticket_id_action", "ticket_id", "action"))
+                      Index("ix_ticket_events_ticket_id_action", "ticket_id", "action"),
+                      # The tickets changed since a moment (the staff API's updated_since).
+                      Index("ix_ticket_events_at_ticket_id", "at", "ticket_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))

@@ -267,8 +267,8 @@ class NoticeView:
 
 
 def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, page: int = 1,
-           page_size: int = 50, count_limit: int | None = None) -> Page[NoticeView]:
-    """Newest first. unit_id None: every unit's (supervisors). `count_limit`: see page_of."""
+           page_size: int = 50, count_limit: int | None = None, past_count: bool = False) -> Page[NoticeView]:
+    """Newest first. unit_id None: every unit's (supervisors). `count_limit`, `past_count`: see page_of."""
     statement = select(Notice).order_by(Notice.id.desc())
     if unit_id is not None:
         statement = statement.where(Notice.unit_id == unit_id)
@@ -279,7 +279,7 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
             statement = statement.where(Notice.read_at.is_(None), ~done)
         else:
             statement = statement.where(Notice.id.in_(_unread_statement().params(unit=unit_id)))
-    found = page_of(session, statement, page, page_size, count_limit=count_limit)
+    found = page_of(session, statement, page, page_size, count_limit=count_limit, past_count=past_count)
     ids = [n.id for n in found.items if n.ticket_id is not None]
     about = Ticket.__table__.alias("about")
     tickets = {notice_id: (number, bool(finished), bool(left), answered)
@@ -293,7 +293,7 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
         views.append(NoticeView(n.id, n.unit_id, number, n.kind, n.text, n.created_at, n.read_at,
                                 ticket_finished=finished, ticket_left_unit=left,
                                 part_answered=answered if left else None))
-    return Page(views, found.page, found.pages, found.total, found.more)
+    return Page(views, found.page, found.pages, found.total, found.more, following=found.following)
 
 
 @dataclass(frozen=True)

@@ -39,20 +39,27 @@ class Page(Generic[T]):
     pages: int     # at least 1, even for an empty list
     total: int
     more: bool = False   # more than `total`: the count stopped at its limit
+    following: bool = False   # rows follow this page (asked `past_count`: past the count too)
 
     @property
     def counted(self) -> Bounded:
         return Bounded(self.total, self.more)
 
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.following else None
+
 
 def page_of(session: Session, statement: Select[Any], page: int, per_page: int, *,
-            count_limit: int | None = None) -> Page[Any]:
+            count_limit: int | None = None, past_count: bool = False) -> Page[Any]:
     """Run an ordered SELECT of one entity for one page, and count the whole list (up to
-    `count_limit` rows when given: the pages then reach no further than that). A first
-    page short of full is the whole list: no count then."""
+    `count_limit` rows when given: the pages then reach no further than that, but with
+    `past_count`, for an API whose client pages on by `next_page`: a page past the end is then
+    empty, not the last one). A first page short of full is the whole list: no count then.
+    One row more than the page says whether another follows."""
     first = None
     if page <= 1:
-        first = list(session.scalars(statement.limit(per_page)))
+        first = list(session.scalars(statement.limit(per_page + 1)))
         if len(first) < per_page and (count_limit is None or len(first) <= count_limit):
             return Page(first, 1, 1, len(first))
     counted = statement.order_by(None)
@@ -61,7 +68,7 @@ def page_of(session: Session, statement: Select[Any], page: int, per_page: int, 
     rows = int(session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
     found = Bounded(rows) if count_limit is None else Bounded.of(rows, count_limit)
     pages = max(1, -(-found.value // per_page))
-    page = min(max(1, page), pages)
+    page = max(1, page) if past_count and found.more else min(max(1, page), pages)
     items = first if page == 1 and first is not None else \
-        list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page)))
-    return Page(items, page, pages, found.value, found.more)
+        list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page + 1)))
+    return Page(items[:per_page], page, pages, found.value, found.more, following=len(items) > per_page)

@@ -16,7 +16,7 @@ from dispatch import parts, rollup, text_search
 from dispatch.unit_inbox import due_times, held, open_tickets
 from dispatch.unit_inbox import due as due_by_deadline
 from dispatch.clock import local_date, utcnow
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, Reason
 from dispatch.kb_text import shown_reply
 from dispatch.masking import mask_text
 from dispatch.paging import COUNT_LIMIT, Bounded
@@ -253,6 +253,11 @@ class TicketPage:
     pages: int
     total: int
     more: bool = False   # more than `total` match: the count stopped at COUNT_LIMIT
+    following: bool = False   # rows follow this page (past COUNT_LIMIT too: a client pages on)
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.following else None
 
 
 @dataclass(frozen=True)
@@ -269,11 +274,13 @@ class TicketFilter:
     # `at` (now when None).
     due: str | None = None
     at: dt.datetime | None = None
+    # Tickets with an event at or after this moment (their last is): an integrator's sync.
+    changed_since: dt.datetime | None = None
 
     @property
     def empty(self) -> bool:
         return not (self.text.strip() or self.state or self.unit_id is not None or self.channel or self.period
-                    or self.due)
+                    or self.due or self.changed_since)
 
     def due_times(self) -> tuple[dt.datetime, dt.datetime]:
         return due_times(self.at or utcnow())
@@ -337,6 +344,11 @@ def _filtered(wanted: TicketFilter, visible_to_unit: int | None, dialect: str, *
     if text:
         days = window.days if window is not None and by_day else span
         statement = statement.where(_matches(text, visible_to_unit, dialect, indexed=indexed, days=days, by_day=by_day))
+    if wanted.changed_since is not None:
+        # Read from the events' index of time (ix_ticket_events_at_ticket_id): the tickets
+        # changed since are few beside the city's.
+        statement = statement.where(Ticket.id.in_(
+            select(TicketEvent.ticket_id).where(TicketEvent.at >= wanted.changed_since)))
     return statement.order_by(Ticket.received_at.desc(), Ticket.id.desc())
 
 
@@ -384,7 +396,13 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     wanted = wanted or TicketFilter(text=text, state=state, unit_id=unit_id)
     wanted = replace(wanted, text=query_text(wanted.text))
     if _by_words(wanted.text):
-        return _words_page(session, wanted, visible_to_unit, page, page_size, brief)
+        if wanted.changed_since is not None:   # the word index lists by day of receipt alone
+            raise InvalidInput("updated_since", Reason.NOT_WITH_WORDS)
+        found = _words_page(session, wanted, visible_to_unit, page, page_size, brief)
+        # Whether a row follows a full page past the count is asked for that row alone.
+        follows = len(found.tickets) == page_size and (page * page_size < found.total or found.more and bool(
+            _words_page(session, wanted, visible_to_unit, page * page_size + 1, 1, brief=True).tickets))
+        return replace(found, following=follows)
     dialect = _dialect(session)
     span = _days_for(session, wanted.text.strip(), dialect, wanted.period)
     statement = _filtered(wanted, visible_to_unit, dialect, span=span, brief=brief)
@@ -395,10 +413,12 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
         if len(first) < page_size:
             return TicketPage(first, 1, 1, len(first))
     # Counting every match among millions of tickets costs seconds: count up to COUNT_LIMIT
-    # and say "more" past it (narrow the filters to page further).
+    # and say "more" past it. The pages go on past it: one row more than the page says
+    # whether another follows.
     total = _count(session, statement)
     offset = (page - 1) * page_size
-    return _ticket_page(_read(session, statement.offset(offset).limit(page_size), brief=brief), page, page_size, total)
+    rows = _read(session, statement.offset(offset).limit(page_size + 1), brief=brief)
+    return replace(_ticket_page(rows[:page_size], page, page_size, total), following=len(rows) > page_size)
 
 
 def _by_digits(text: str) -> bool:

@@ -15,7 +15,9 @@ from starlette.routing import Route
 from dispatch import actions, notices, parts, queries
 from dispatch.errors import Reason
 from dispatch.models import Ticket, Unit
+from dispatch.moments import parse_moment
 from dispatch.numbers import whole_number
+from dispatch.paging import COUNT_LIMIT
 from dispatch.staff_detail import similar_for, ticket_detail
 from dispatch.staff_view import left_of, staff_summary
 from dispatch.states import State
@@ -73,6 +75,8 @@ def _list_filters(request: Request) -> tuple[str | None, str | None, str, int]:
 async def list_tickets(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     state, unit_code, text, page = _list_filters(request)
+    since_text = request.query_params.get("updated_since")
+    since = parse_moment("updated_since", since_text) if since_text else None
 
     def work(session: Session) -> dict[str, Any]:
         units = _units_by_id(session)
@@ -82,12 +86,12 @@ async def list_tickets(request: Request) -> Response:
             if unit_id is None:
                 raise BadRequest("unit", Reason.UNKNOWN_UNIT, code=unit_code)
         own = user.unit_id if user.role is Role.UNIT_STAFF else None
-        found = queries.staff_tickets(session, visible_to_unit=own, state=state, unit_id=unit_id, text=text,
-                                      page=page, page_size=PAGE_SIZE)
+        wanted = queries.TicketFilter(text=text, state=state, unit_id=unit_id, changed_since=since)
+        found = queries.staff_tickets(session, visible_to_unit=own, wanted=wanted, page=page, page_size=PAGE_SIZE)
         left = left_of(session, user.actor, [t.id for t in found.tickets])
         return {"tickets": [staff_summary(user.actor, t, units, left=t.id in left) for t in found.tickets],
                 "page": found.page, "pages": found.pages, "total": found.total,
-                "more": found.more}
+                "more": found.more, "next_page": found.next_page}
 
     return JSONResponse(await _services(request).run(work))
 
@@ -100,10 +104,11 @@ async def list_notices(request: Request) -> Response:
 
     def work(session: Session) -> dict[str, Any]:
         found = notices.listed(session, unit_id=notices.visible_unit(user.actor), unread_only=unread, page=page,
-                               page_size=PAGE_SIZE)
+                               page_size=PAGE_SIZE, count_limit=COUNT_LIMIT, past_count=True)
         codes = {u.id: u.code for u in _units_by_id(session).values()}
         return {"notices": [{**n.as_dict(), "unit": codes.get(n.unit_id)} for n in found.items],
-                "page": found.page, "pages": found.pages, "total": found.total}
+                "page": found.page, "pages": found.pages, "total": found.total, "more": found.more,
+                "next_page": found.next_page}
 
     return JSONResponse(await _services(request).run(work))
 

@@ -19,6 +19,11 @@ FLOAT = {"type": "number"}
 # Every instant of the JSON API: UTC to the second with Z (dispatch.clock.api_time), e.g. 2026-12-03T01:55:10Z.
 WHEN = {"type": "string", "format": "date-time", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
         "example": "2026-12-03T01:55:10Z"}
+# A list's paging (dispatch/paging.py): counted up to 1,000, paged on by next_page past it.
+TOTAL = {**INT, "description": "rows counted, at most 1000"}
+MORE = {**BOOL, "description": "the count stopped at 1000: there are more (`pages` counts only those 1000)"}
+NEXT_PAGE = {**INT, "nullable": True, "description": "the next page's number while rows follow this page (past "
+             "the count too), else null: follow it until null to read the whole list"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -106,7 +111,8 @@ SCHEMAS: dict[str, Any] = {
                        "text": TEXT, "created_at": WHEN, "read_at": {**WHEN, "nullable": True}},
                       ("id", "unit", "kind", "text", "created_at")),
     "NoticePage": _object({"notices": {"type": "array", "items": _ref("Notice")}, "page": INT, "pages": INT,
-                           "total": INT}, ("notices", "page", "pages", "total")),
+                           "total": TOTAL, "more": MORE, "next_page": NEXT_PAGE},
+                          ("notices", "page", "pages", "total", "more", "next_page")),
     "Credentials": _object({"username": TEXT, "password": TEXT}, ("username", "password")),
     "NewTicket": _object({"body": TEXT, "title": TEXT, "phone": TEXT, "name": TEXT, "location": TEXT,
                           "type": TEXT, "urgency": {"type": "string", "enum": ["normal", "urgent"]},
@@ -131,7 +137,8 @@ SCHEMAS: dict[str, Any] = {
                               "unit_code": TEXT, "unit": TEXT, "received_at": WHEN, "deadline": WHEN,
                               "overdue": BOOL}),
     "TicketPage": _object({"tickets": {"type": "array", "items": _ref("TicketSummary")}, "page": INT,
-                           "pages": INT, "total": INT}),
+                           "pages": INT, "total": TOTAL, "more": MORE, "next_page": NEXT_PAGE},
+                          ("tickets", "page", "pages", "total", "more", "next_page")),
     "Event": _object({"at": WHEN, "actor": TEXT, "actor_name": {**TEXT, "description": "display name of a staff actor"},
                       "action": TEXT, "from": TEXT, "to": TEXT, "unit": TEXT,
                       "note": TEXT}),
@@ -244,6 +251,9 @@ PATHS: dict[str, Any] = {
         "parameters": [{"name": "state", "in": "query", "schema": TEXT},
                        {"name": "unit", "in": "query", "schema": TEXT, "description": "unit code"},
                        {"name": "q", "in": "query", "schema": TEXT, "description": "number, phone or words"},
+                       {"name": "updated_since", "in": "query", "schema": WHEN,
+                        "description": "ISO 8601 with its offset (encode + as %2B; none: China time): tickets "
+                                       "with an event at or after it, for an incremental sync; not with words in q"},
                        {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}],
         "responses": {"200": _json(_ref("TicketPage")), **_errors(401, 422)}}},
     "/api/v1/staff/notices": {"get": {

@@ -8,17 +8,18 @@ import re
 from typing import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from dispatch import api_tokens, outbox
-from dispatch.models import OutboxMessage, StaffUser, Ticket, Unit
+from dispatch.models import Notice, OutboxMessage, StaffUser, Ticket, TicketEvent, Unit
 from dispatch.clock import utcnow
 from dispatch.units import import_units
 from dispatch.vocabulary import Role
 from web.app import create_app
 from web.config import Settings
+from web.openapi import SPEC
 from web.services import Services
 
 PASSWORD = "correct horse battery"
@@ -434,3 +435,94 @@ def test_the_least_reply_length_is_a_setting_the_actions_get(services: Services)
     with pytest.raises(ValueError, match="HOTLINE_REPLY_MIN_CHARS"):
         Settings.from_env({"HOTLINE_REPLY_MIN_CHARS": "ten"})
     assert services.action_context().reply_min_chars == services.settings.reply_min_chars == 2
+
+
+def _many_tickets(services: Services, count: int, *, received: dt.datetime, prefix: str = "20200101") -> None:
+    """`count` tickets received a minute apart, each with its one event at receipt."""
+    def add(session: Session) -> None:
+        rows = [{"number": f"{prefix}-{i:04d}", "query_code": "123456", "channel": "web", "request_type": "complaint",
+                 "urgency": "normal", "title": f"工单{i}", "body": "路灯坏了", "state": "received",
+                 "received_at": received + dt.timedelta(minutes=i), "transfer_count": 0,
+                 "accepted_transfer_count": 0, "return_count": 0, "confidential": False, "version": 1,
+                 "follow_up_attempts": 0} for i in range(1, count + 1)]
+        session.execute(insert(Ticket), rows)
+        ids = dict(session.execute(select(Ticket.number, Ticket.id).where(Ticket.number.like(f"{prefix}-%"))).all())
+        session.execute(insert(TicketEvent), [
+            {"ticket_id": ids[row["number"]], "at": row["received_at"], "actor": "system", "action": "receive",
+             "to_state": "received"} for row in rows])
+
+    services.run_sync(add)
+
+
+def _every_page(staff: Staff, path: str, key: str, **params: object) -> tuple[list[str], list[dict]]:
+    """What a client gets following next_page from the first page to the end."""
+    seen, answers, page = [], [], 1
+    while page is not None:
+        answer = staff.get(path, page=page, **params).json()
+        answers.append(answer)
+        seen += [row["number"] if key == "tickets" else row["id"] for row in answer[key]]
+        assert len(answers) < 100, "next_page never ends"
+        page = answer["next_page"]
+    return seen, answers
+
+
+def test_a_client_pages_through_every_ticket_past_the_count_by_next_page(client: TestClient, services: Services,
+                                                                        staff: dict[str, Staff]) -> None:
+    _many_tickets(services, 1060, received=utcnow() - dt.timedelta(days=30))
+    seen, answers = _every_page(staff["op"], "/tickets", "tickets")
+    assert len(seen) == len(set(seen)) == 1060
+    assert len(answers) == 22 and [a["page"] for a in answers] == list(range(1, 23))
+    assert all(a["total"] == 1000 and a["more"] and a["pages"] == 20 for a in answers)
+    assert answers[20]["next_page"] == 22 and len(answers[21]["tickets"]) == 10 and answers[21]["next_page"] is None
+    past = staff["op"].get("/tickets", page=23).json()
+    assert past["tickets"] == [] and past["next_page"] is None
+
+
+def test_a_list_that_fills_its_last_page_has_no_next_page(client: TestClient, services: Services,
+                                                          staff: dict[str, Staff]) -> None:
+    _many_tickets(services, 100, received=utcnow() - dt.timedelta(days=30))
+    first, last = (staff["op"].get("/tickets", page=page).json() for page in (1, 2))
+    notices = staff["housing"].get("/notices").json()
+    schemas = SPEC["components"]["schemas"]
+    # The description names every field a list answers, as the answer has them.
+    assert set(first) == set(schemas["TicketPage"]["properties"]) == set(schemas["TicketPage"]["required"])
+    assert set(notices) == set(schemas["NoticePage"]["properties"]) == set(schemas["NoticePage"]["required"])
+    assert "updated_since" in [p["name"] for p in SPEC["paths"]["/api/v1/staff/tickets"]["get"]["parameters"]]
+    assert (first["next_page"], first["pages"], first["total"], first["more"]) == (2, 2, 100, False)
+    assert len(last["tickets"]) == 50 and last["next_page"] is None
+
+
+def test_notices_are_counted_to_1000_and_paged_past_it_by_next_page(client: TestClient, services: Services,
+                                                                    staff: dict[str, Staff]) -> None:
+    def add(session: Session) -> None:
+        unit = session.scalar(select(Unit.id).where(Unit.code == "housing"))
+        session.execute(insert(Notice), [{"unit_id": unit, "kind": "digest", "key": f"digest-{i}", "text": f"第{i}条",
+                                          "created_at": utcnow()} for i in range(1, 1031)])
+
+    services.run_sync(add)
+    for params in ({}, {"unread": "1"}):
+        seen, answers = _every_page(staff["housing"], "/notices", "notices", **params)
+        assert len(seen) == len(set(seen)) == 1030 and len(answers) == 21
+        assert all(a["total"] == 1000 and a["more"] and a["pages"] == 20 for a in answers)
+        assert answers[-1]["next_page"] is None and len(answers[-1]["notices"]) == 30
+
+
+def test_updated_since_lists_the_tickets_changed_since_for_a_sync(client: TestClient, services: Services,
+                                                                   staff: dict[str, Staff]) -> None:
+    _many_tickets(services, 3, received=utcnow() - dt.timedelta(days=30))
+    fresh = file(client)
+    since = (utcnow() - dt.timedelta(hours=1)).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()
+    changed = staff["op"].get("/tickets", updated_since=since).json()
+    assert [t["number"] for t in changed["tickets"]] == [fresh] and changed["next_page"] is None
+    # One old ticket changed now: it is listed too, still newest received first.
+    staff["op"].act("20200101-0002", "transfer", unit="housing")
+    assert [t["number"] for t in staff["op"].get("/tickets", updated_since=since).json()["tickets"]] == \
+        [fresh, "20200101-0002"]
+    # The moment itself counts: an event at it is "at or after".
+    at = staff["op"].get("/tickets/20200101-0003").json()["events"][0]["at"]
+    assert "20200101-0003" in [t["number"] for t in staff["op"].get("/tickets", updated_since=at).json()["tickets"]]
+    for bad, reason in (("yesterday", "ISO 8601"), ("2026-12-07T08:00:00 08:00", "%2B")):
+        refused = staff["op"].get("/tickets", updated_since=bad)
+        assert refused.status_code == 422 and refused.json()["field"] == "updated_since" and reason in refused.text
+    words = staff["op"].get("/tickets", updated_since=since, q="路灯")
+    assert words.status_code == 422 and "（q）" in words.text

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from starlette.testclient import TestClient
 
 from dispatch import api_tokens, lifecycle, queries
@@ -276,3 +276,19 @@ def test_the_search_finds_overdue_and_due_soon_tickets_as_the_inbox_does(
     assert noise.number in [row[0] for row in rows[1:]]
     login(client, "supervisor")
     assert f'href="/tickets/{noise.number}"' in client.get("/search", params={"due": "overdue"}).text
+
+
+def test_pages_go_on_past_the_count_of_1000_while_tickets_follow(client: TestClient, services: Services) -> None:
+    received = local_day_start(dt.date.today()) - dt.timedelta(days=20)
+    services.run_sync(lambda session: session.execute(insert(Ticket), [
+        {"number": f"20200101-{i:04d}", "query_code": "123456", "channel": "open311", "request_type": "complaint",
+         "urgency": "normal", "title": f"井盖{i}", "body": "井盖丢了", "state": "received",
+         "received_at": received + dt.timedelta(minutes=i), "transfer_count": 0, "accepted_transfer_count": 0,
+         "return_count": 0, "confidential": False, "version": 1, "follow_up_attempts": 0} for i in range(1, 1061)]))
+    login(client, "operator")
+    page_21 = client.get("/search", params={"channel": "open311", "page": "21"}).text
+    assert page_21.count('<a href="/tickets/') == 50 and "第 21 / 20+ 页" in page_21 and "page=22" in page_21
+    last = client.get("/search", params={"channel": "open311", "page": "22"}).text
+    assert last.count('<a href="/tickets/') == 10 and "20200101-0001" in last and 'rel="next"' not in last
+    # Past every ticket: the last counted page.
+    assert "第 20 / 20+ 页" in client.get("/search", params={"channel": "open311", "page": "40"}).text

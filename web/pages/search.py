@@ -106,7 +106,9 @@ async def search(request: Request) -> Response:
             # brief: the page shows a few columns of each (its template's), read as rows.
             found = queries.staff_tickets(session, visible_to_unit=own, wanted=asked.wanted,
                                           page=asked.page, page_size=PAGE_SIZE, brief=True)
-            if asked.page > found.pages:   # past the end: the last page
+            # Past the end: the last counted page. Past the count (1000+), pages go on while
+            # rows follow, as the staff API's next_page.
+            if asked.page > found.pages and not found.tickets:
                 found = queries.staff_tickets(session, visible_to_unit=own, wanted=asked.wanted,
                                               page=found.pages, page_size=PAGE_SIZE, brief=True)
         # Names of every unit, retired ones too (marked): a ticket keeps the unit it had. The
