@@ -12,12 +12,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch import limits as limit_checks
-from dispatch.clock import CHINA, MAX_DAY, MIN_DAY, utcnow
+from dispatch.clock import CHINA, utcnow
 from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, IntakeRules, intake, proposal_for
 from dispatch.limits import Limits
 from dispatch.kb_text import shown_reply
 from dispatch.masking import mask_location, mask_text
+from dispatch.moments import parse_moment
 from dispatch.models import CatalogueEntry, Open311Client, Open311Submission, Ticket, TicketEvent, Unit
 from dispatch.open311_services import (ATTRIBUTES, CONFIDENTIAL, REQUEST_TYPE, YES, Service, current_services,
                                        service_by_code)
@@ -176,16 +177,10 @@ class RequestQuery:
     statuses: frozenset[str] = frozenset()
 
 
-def parse_datetime(name: str, raw: str) -> dt.datetime:
-    """A w3 / ISO 8601 datetime; one without an offset is taken as China time. Its day must
-    lie between MIN_DAY and MAX_DAY, as every date asked for elsewhere."""
-    try:
-        moment = dt.datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise InvalidInput(name, Reason.BAD_DATETIME, value=raw[:40]) from None
-    if not MIN_DAY <= moment.date() <= MAX_DAY:
-        raise InvalidInput(name, Reason.DATE_OUT_OF_RANGE, low=MIN_DAY.isoformat(), high=MAX_DAY.isoformat())
-    return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment
+def parse_datetime(name: str, raw: str, *, day_end: bool = False) -> dt.datetime:
+    """As dispatch.moments reads a moment; `day_end`: end_date, where a date alone means its
+    whole day."""
+    return parse_moment(name, raw, day_end=day_end)
 
 
 def parse_statuses(raw: str) -> frozenset[str]:

@@ -136,7 +136,7 @@ async def request_list(request: Request) -> Response:
     query = open311.RequestQuery(
         ids=_list(params.get("service_request_id")), service_codes=_list(params.get("service_code")),
         start=open311.parse_datetime("start_date", params["start_date"]) if params.get("start_date") else None,
-        end=open311.parse_datetime("end_date", params["end_date"]) if params.get("end_date") else None,
+        end=open311.parse_datetime("end_date", params["end_date"], day_end=True) if params.get("end_date") else None,
         statuses=open311.parse_statuses(params.get("status") or ""))
     client = client_key(request)
 

@@ -272,6 +272,20 @@ def test_requests_are_found_by_date_and_the_default_is_the_last_90_days(client: 
     assert client.get(f"{BASE}/requests/20200101-0001.json").status_code == 200
 
 
+def test_a_date_alone_as_end_date_takes_that_whole_china_day_in(client: TestClient, api_key: str,
+                                                                 units: City) -> None:
+    number = file(client, api_key, units).json()[0]["service_request_id"]
+    today = utcnow().astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+    found = client.get(f"{BASE}/requests.json", params={"start_date": today, "end_date": today}).json()
+    assert [r["service_request_id"] for r in found] == [number]
+
+
+def test_an_offset_whose_plus_became_a_space_is_refused_with_the_hint_to_encode_it(client: TestClient) -> None:
+    refused = client.get(f"{BASE}/requests.json?start_date=2026-12-07T00:00:00+08:00")
+    assert refused.status_code == 400 and "%2B" in refused.json()[0]["description"]
+    assert client.get(f"{BASE}/requests.json?start_date=2026-12-07T00:00:00%2B08:00").status_code == 200
+
+
 def test_status_notes_use_the_citizens_words_not_the_hotlines(client: TestClient, api_key: str, units: City,
                                                                sessions: sessionmaker[Session]) -> None:
     number = file(client, api_key, units).json()[0]["service_request_id"]
