@@ -108,6 +108,10 @@ class Reason(enum.StrEnum):
     FILE_IS_FOLDER = "file_is_folder"          # path
     FILE_NO_PERMISSION = "file_no_permission"  # path
     NOT_UTF8 = "not_utf8"                      # name
+    JSON_NOT_UTF8 = "json_not_utf8"
+    UNKNOWN_CHARSET = "unknown_charset"        # charset
+    NOT_IN_CHARSET = "not_in_charset"          # charset
+    FORM_TOO_MANY_FIELDS = "form_too_many_fields"   # limit
     FILE_EMPTY = "file_empty"                  # name
     JSON_SYNTAX = "json_syntax"                # name, line, column, problem (json's words), text (the line)
     JSON_SYNTAX_TEXT = "json_syntax_text"      # line, column, problem, text: pasted, not a file

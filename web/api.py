@@ -19,6 +19,7 @@ from dispatch.public import public_view
 from dispatch.vocabulary import Channel, Urgency, parse_request_type
 from web.auth import client_key
 from web.body_limit import read_body
+from web.charsets import utf8_json
 from web.errors import BadRequest
 from web.inputs import parse_day, refuse_unstorable
 from web.messages import REPEAT_JOINED
@@ -32,6 +33,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
+    utf8_json(raw)
     try:
         data = json.loads(raw or b"null")
     except (ValueError, RecursionError):  # RecursionError: nested thousands deep

@@ -36,13 +36,17 @@ class TooLarge(BadRequest):
     """A request body past its limit (web/body_limit.py)."""
 
 
+class UnsupportedEncoding(BadRequest):
+    """A body in a character set the hotline does not read, or not in the one it declares."""
+
+
 class Unauthorized(DispatchError):
     """No valid bearer token: missing, unknown, expired, revoked, or its user deactivated."""
 
     code = "unauthorized"
 
 
-STATUS = {TooLarge: 413, InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
+STATUS = {TooLarge: 413, UnsupportedEncoding: 415, InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
           StorageUnavailable: 503, RateLimited: 429, Unauthorized: 401}
 
 

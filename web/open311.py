@@ -16,6 +16,8 @@ from dispatch import limits, open311, open311_keys
 from dispatch.errors import NotFound, Reason
 from dispatch.open311_services import ATTRIBUTES, current_services, service_by_code
 from web.auth import client_key
+from web.body_limit import read_body
+from web.charsets import declared_charset, form_fields
 from web.inputs import refuse_unstorable
 from web.messages import OPEN311_CONTACT, OPEN311_KEY_SERVICE
 from web.open311_format import CONTENT_TYPES, FORMATS, respond
@@ -27,6 +29,7 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this endpoint last changed in a way clients should notice (discovery's changeset).
 CHANGESET = "2026-12-03T00:00:00+08:00"
 MAX_FORM_FIELDS = 60
+MAX_FORM_BYTES = 1024 * 1024   # as Starlette's own limit of a form's field
 ATTRIBUTE_PREFIX, ATTRIBUTE_SUFFIX = "attribute[", "]"
 
 
@@ -92,9 +95,15 @@ async def service_definition(request: Request) -> Response:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """The POST's fields (form-encoded, as the spec sends them, or multipart), text only."""
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+    """The POST's fields (form-encoded, as the spec sends them, in the charset it declares; or
+    multipart), text only."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        raw = await read_body(request, MAX_FORM_BYTES)
+        fields = dict(form_fields(raw, declared_charset(content_type), MAX_FORM_FIELDS))
+    else:
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+        fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
     refuse_unstorable(fields.items())
     return fields
 

@@ -199,3 +199,13 @@ def test_stats_follow_the_lifecycle(client: TestClient, sessions: sessionmaker[S
 def test_stats_refuse_bad_dates(client: TestClient, query: str) -> None:
     response = client.get(f"/api/v1/stats?{query}")
     assert response.status_code == 422 and response.json()["field"] in ("since", "until")
+
+
+def test_a_gbk_json_body_is_refused_as_not_utf8_and_nothing_is_filed(client: TestClient,
+                                                                      sessions: sessionmaker[Session]) -> None:
+    body = '{"body": "人民路路灯坏了一个星期，晚上很黑。", "phone": "13812345678"}'.encode("gbk")
+    refused = client.post("/api/v1/tickets", content=body, headers={"Content-Type": "application/json; charset=gbk"})
+    assert refused.status_code == 415
+    assert refused.json()["error"] == "invalid_input" and "UTF-8" in refused.json()["message"]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 0

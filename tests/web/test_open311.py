@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Iterator
+from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -166,6 +167,28 @@ def test_the_point_a_client_sends_reads_back_as_written_not_masked_as_a_number(
     assert xml(client.get(f"{BASE}/requests/{number}.xml")).findtext("request/address") == written
     status = client.get("/status", params={"number": number, "code": code})
     assert status.status_code == 200 and written in status.text and "13812345678" not in status.text
+
+
+def test_a_form_in_gbk_is_read_in_gbk_and_one_not_in_its_charset_is_refused(client: TestClient, api_key: str,
+                                                                              units: City,
+                                                                              sessions: sessionmaker[Session]) -> None:
+    fields = {"api_key": api_key, "service_code": service_code(client), "description": "天坛路井盖丢了，很危险。",
+              "address_string": "济源市天坛街道天坛路", "first_name": "三丰", "last_name": "张"}
+    gbk = urlencode(fields, encoding="gbk")
+    filed = client.post(f"{BASE}/requests.json", content=gbk,
+                        headers={"Content-Type": "application/x-www-form-urlencoded; charset=gbk"})
+    assert filed.status_code == 201, filed.text
+    with sessions() as session:
+        ticket = ticket_by_number(session, filed.json()[0]["service_request_id"])
+        assert (ticket.body, ticket.location, ticket.name) == ("天坛路井盖丢了，很危险。", "济源市天坛街道天坛路", "张三丰")
+    # GBK sent as if UTF-8 (no charset), or a charset no one knows: refused, nothing stored.
+    for content_type, words in (("application/x-www-form-urlencoded", "不是有效的 utf-8 编码"),
+                                ("application/x-www-form-urlencoded; charset=klingon", "不支持字符集「klingon」")):
+        refused = client.post(f"{BASE}/requests.json", content=gbk, headers={"Content-Type": content_type})
+        assert refused.status_code == 400 and words in refused.json()[0]["description"], refused.text
+    with sessions() as session:
+        assert "\ufffd" not in "".join(session.scalars(select(Ticket.body)))
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
 def test_xml_answers_parse_with_the_spec_element_names(client: TestClient, api_key: str, units: City) -> None:
