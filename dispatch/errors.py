@@ -109,6 +109,9 @@ class Reason(enum.StrEnum):
     FILE_NO_PERMISSION = "file_no_permission"  # path
     NOT_UTF8 = "not_utf8"                      # name
     JSON_NOT_UTF8 = "json_not_utf8"
+    BAD_IDEMPOTENCY_KEY = "bad_idempotency_key"          # limit
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
     UNKNOWN_CHARSET = "unknown_charset"        # charset
     NOT_IN_CHARSET = "not_in_charset"          # charset
     FORM_TOO_MANY_FIELDS = "form_too_many_fields"   # limit

@@ -810,6 +810,23 @@ class RateCounter(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key on a POST that files a ticket, with the first answer to it:
+    a retry with the same key and body gets that answer again, from any web process
+    (dispatch/idempotency.py). Kept a day."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)   # who: "api:ADDRESS", "open311:CLIENT"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))                # the request's route and body, hashed
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[int | None] = mapped_column(Integer)                 # None while the first is in progress
+    media_type: Mapped[str | None] = mapped_column(String(60))
+    body: Mapped[str | None] = mapped_column(Text)
+
+
 class StaffSession(Base):
     """A staff login: the signed cookie carries only its random id, so logging out, a new
     password or a deactivated account ends it at once (dispatch/staff_sessions.py)."""

@@ -21,6 +21,7 @@ from web.auth import client_key
 from web.body_limit import read_body
 from web.charsets import utf8_json
 from web.errors import BadRequest
+from web.idempotent import once
 from web.inputs import parse_day, refuse_unstorable
 from web.messages import REPEAT_JOINED
 from web.services import Services
@@ -73,9 +74,18 @@ def intake_request_from_json(data: dict[str, Any], channel: Channel) -> IntakeRe
                          confidential=confidential)
 
 
-async def create_ticket(request: Request) -> JSONResponse:
+async def create_ticket(request: Request) -> Response:
     services: Services = request.app.state.services
-    intake_request = intake_request_from_json(await read_json_object(request), Channel.WEB)
+    data = await read_json_object(request)
+    client = client_key(request)
+    # A key scoped to the address: a retry from elsewhere files anew, but no one reads
+    # another address's answer (its query code) by guessing a key.
+    return await once(request, services, lambda session: f"api:{client}", data,
+                      lambda: _create_ticket(request, services, data))
+
+
+async def _create_ticket(request: Request, services: Services, data: dict[str, Any]) -> JSONResponse:
+    intake_request = intake_request_from_json(data, Channel.WEB)
     proposal = await services.propose(intake_request)
     # Written with the intakes that came meanwhile (web/intake_batch.py, dispatch/intake_many.py).
     result = await services.intake_batch.run(Submission(intake_request, proposal, client_key(request)))

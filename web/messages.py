@@ -133,6 +133,10 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.FILE_IS_FOLDER: "{path} 是文件夹，不是{field}文件。",
     Reason.FILE_NO_PERMISSION: "没有读取{field}文件 {path} 的权限。",
     Reason.NOT_UTF8: "文件 {name} 不是 UTF-8 编码的文本，请另存为 UTF-8 后再导入。",
+    Reason.BAD_IDEMPOTENCY_KEY: "Idempotency-Key 应为 1 至 {limit} 个可打印的 ASCII 字符（例如一个 UUID）。",
+    Reason.IDEMPOTENCY_KEY_REUSED: ("这个 Idempotency-Key 已用于内容不同的另一个请求：重试时请原样重发同一请求，"
+                                    "新的请求请换一个新的 Idempotency-Key。"),
+    Reason.IDEMPOTENCY_IN_PROGRESS: "使用这个 Idempotency-Key 的请求正在处理中，请稍后用同一请求重试。",
     Reason.JSON_NOT_UTF8: "请求内容不是 UTF-8 编码（例如 GBK）：JSON 请求须用 UTF-8 编码。",
     Reason.UNKNOWN_CHARSET: "不支持字符集「{charset}」：请用 UTF-8（或 GBK、GB18030）编码表单，并在 Content-Type 中写明。",
     Reason.NOT_IN_CHARSET: "表单内容不是有效的 {charset} 编码：请按 Content-Type 中声明的字符集编码（未声明即 UTF-8）。",

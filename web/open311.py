@@ -18,6 +18,7 @@ from dispatch.open311_services import ATTRIBUTES, current_services, service_by_c
 from web.auth import client_key
 from web.body_limit import read_body
 from web.charsets import declared_charset, form_fields
+from web.idempotent import once
 from web.inputs import refuse_unstorable
 from web.messages import OPEN311_CONTACT, OPEN311_KEY_SERVICE
 from web.open311_format import CONTENT_TYPES, FORMATS, respond
@@ -129,12 +130,17 @@ async def create_request(request: Request) -> Response:
                                  router=services.router, limits=services.settings.limits)
         return receipt, client.name
 
-    receipt, client_name = await services.run(work)
-    log.info("open311 request filed", extra={"event": "open311_request", "number": receipt.service_request_id,
-                                             "client": client_name})
-    return respond(fmt, "service_requests", [{"service_request_id": receipt.service_request_id,
-                                              "service_notice": receipt.service_notice,
-                                              "account_id": receipt.account_id}], 201)
+    async def file() -> Response:
+        receipt, client_name = await services.run(work)
+        log.info("open311 request filed", extra={"event": "open311_request", "number": receipt.service_request_id,
+                                                 "client": client_name})
+        return respond(fmt, "service_requests", [{"service_request_id": receipt.service_request_id,
+                                                  "service_notice": receipt.service_notice,
+                                                  "account_id": receipt.account_id}], 201)
+
+    # The key is the client's: the same key from two clients is two requests.
+    return await once(request, services, lambda session: f"open311:{open311_keys.authenticate(session, key).id}",
+                      {k: v for k, v in fields.items() if k != "api_key"}, file)
 
 
 async def request_list(request: Request) -> Response:

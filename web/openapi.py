@@ -44,7 +44,7 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 def _errors(*statuses: int) -> dict[str, Any]:
     words = {401: "缺少令牌，或令牌无效、过期、已撤销", 403: "角色或单位无权执行此操作",
              404: "没有此工单（或无权查看，答复与不存在相同）", 409: "当前状态不允许此操作，或工单已被他人修改",
-             422: "参数有误（field 指出哪一项）", 429: "尝试过于频繁（见 Retry-After）"}
+             415: "请求内容不是 UTF-8 编码", 422: "参数有误（field 指出哪一项）", 429: "尝试过于频繁（见 Retry-After）"}
     return {str(s): _json(_ref("Error"), words[s]) for s in statuses}
 
 
@@ -180,9 +180,14 @@ BEARER = [{"bearer": []}]
 PATHS: dict[str, Any] = {
     "/api/v1/tickets": {"post": {
         "summary": "File a ticket (citizen, public)", "security": [],
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {**TEXT, "maxLength": 200},
+                        "description": "a retry with the same key (from the same address, within 24 h) and the "
+                                       "same body gets the first answer again (header Idempotent-Replayed: true), "
+                                       "no second ticket; the same key with another body: 422; while the first "
+                                       "is still in progress: 409"}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewTicket")}}},
         "responses": {"201": _json(_ref("Filed"), "filed"), "200": _json(_ref("Filed"), "a repeat: the open ticket"),
-                      **_errors(422)}}},
+                      **_errors(409, 415, 422)}}},
     "/api/v1/tickets/{number}": {"get": {
         "summary": "A ticket as its citizen sees it (masked), by number and query code", "security": [],
         "parameters": [NUMBER, {"name": "code", "in": "query", "required": True, "schema": TEXT}],

@@ -209,3 +209,24 @@ def test_a_gbk_json_body_is_refused_as_not_utf8_and_nothing_is_filed(client: Tes
     assert refused.json()["error"] == "invalid_input" and "UTF-8" in refused.json()["message"]
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_files_nothing_more(
+        client: TestClient, sessions: sessionmaker[Session]) -> None:
+    body = {"body": "人民路路灯坏了一个星期，晚上很黑。", "phone": "13812345678"}
+    key = {"Idempotency-Key": "5f0c4e0e-6a43-4a8e-9a57-1b1f2f0c9b11"}
+    first = client.post("/api/v1/tickets", json=body, headers=key)
+    again = client.post("/api/v1/tickets", json=dict(reversed(body.items())), headers=key)
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true" and again.headers["content-type"].startswith("application/json")
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+    other = client.post("/api/v1/tickets", json={**body, "body": "另一件事：小区噪音扰民。"}, headers=key)
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["message"]
+    assert client.post("/api/v1/tickets", json=body, headers={"Idempotency-Key": "x" * 201}).status_code == 422
+
+
+def test_a_key_whose_first_attempt_was_refused_may_be_tried_again(client: TestClient) -> None:
+    key = {"Idempotency-Key": "retry-1"}
+    assert client.post("/api/v1/tickets", json={"body": ""}, headers=key).status_code == 422
+    assert client.post("/api/v1/tickets", json={"body": "路灯坏了", "phone": "13812345678"}, headers=key).status_code == 201

@@ -191,6 +191,26 @@ def test_a_form_in_gbk_is_read_in_gbk_and_one_not_in_its_charset_is_refused(clie
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
+def test_a_client_retrying_with_its_idempotency_key_gets_the_first_receipt(client: TestClient, api_key: str,
+                                                                            units: City,
+                                                                            sessions: sessionmaker[Session]) -> None:
+    key = {"Idempotency-Key": "app-7-request-1"}
+    data = {"api_key": api_key, "service_code": service_code(client), "description": BODY,
+            "address_string": "济源市沁园街道天坛路 12 号"}
+    first = client.post(f"{BASE}/requests.xml", data=data, headers=key)
+    again = client.post(f"{BASE}/requests.xml", data=data, headers=key)
+    assert first.status_code == again.status_code == 201 and again.content == first.content
+    assert again.headers["content-type"] == first.headers["content-type"]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+    changed = client.post(f"{BASE}/requests.json", data={**data, "description": "另一件事"}, headers=key)
+    assert changed.status_code == 400 and "Idempotency-Key" in changed.json()[0]["description"]
+    # Another client's key of the same name is its own.
+    with sessions.begin() as session:
+        _, other = open311_keys.create(session, "另一个小程序")
+    assert client.post(f"{BASE}/requests.json", data={**data, "api_key": other}, headers=key).status_code == 201
+
+
 def test_xml_answers_parse_with_the_spec_element_names(client: TestClient, api_key: str, units: City) -> None:
     root = xml(file(client, api_key, units, "xml"))
     assert root.tag == "service_requests" and [e.tag for e in root[0]] == ["service_request_id", "service_notice",

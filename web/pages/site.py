@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from dispatch import kept_forms, notices, rate_counters
+from dispatch import idempotency, kept_forms, notices, rate_counters
 from dispatch.clock import utcnow
 from dispatch.queries import change_stamp, changed_tickets
 from web.auth import Auth, AuthSettings
@@ -112,6 +112,7 @@ class Site:
         try:
             await self.services.run(rate_counters.prune)
             await self.services.run(kept_forms.prune)
+            await self.services.run(idempotency.prune)
         except Exception:  # a database hiccup must not end the watcher
             log.exception("could not prune rate counters", extra={"event": "rate_counters_prune_error"})
 
