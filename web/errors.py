@@ -46,7 +46,8 @@ class Unauthorized(DispatchError):
     code = "unauthorized"
 
 
-STATUS = {TooLarge: 413, UnsupportedEncoding: 415, InvalidInput: 422, NotFound: 404, PermissionDenied: 403, IllegalTransition: 409, Conflict: 409,
+STATUS = {TooLarge: 413, UnsupportedEncoding: 415, InvalidInput: 422, NotFound: 404, PermissionDenied: 403,
+          IllegalTransition: 409, Conflict: 409,
           StorageUnavailable: 503, RateLimited: 429, Unauthorized: 401}
 
 

@@ -218,7 +218,8 @@ def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_files_n
     first = client.post("/api/v1/tickets", json=body, headers=key)
     again = client.post("/api/v1/tickets", json=dict(reversed(body.items())), headers=key)
     assert first.status_code == again.status_code == 201 and again.json() == first.json()
-    assert again.headers["idempotent-replayed"] == "true" and again.headers["content-type"].startswith("application/json")
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["content-type"].startswith("application/json")
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
     other = client.post("/api/v1/tickets", json={**body, "body": "另一件事：小区噪音扰民。"}, headers=key)

@@ -476,6 +476,9 @@ def test_a_client_pages_through_every_ticket_past_the_count_by_next_page(client:
     assert answers[20]["next_page"] == 22 and len(answers[21]["tickets"]) == 10 and answers[21]["next_page"] is None
     past = staff["op"].get("/tickets", page=23).json()
     assert past["tickets"] == [] and past["next_page"] is None
+    # A search by words pages on past the count the same way.
+    by_words, answers = _every_page(staff["op"], "/tickets", "tickets", q="路灯")
+    assert sorted(by_words) == sorted(seen) and len(answers) == 22 and answers[-1]["next_page"] is None
 
 
 def test_a_list_that_fills_its_last_page_has_no_next_page(client: TestClient, services: Services,
