@@ -60,9 +60,10 @@ def claim(session: Session, scope: str, key: str, print_: str, *, now: dt.dateti
     row = session.get(IdempotencyKey, (scope, key))
     if row is not None:
         stale = row.created_at < now - KEEP_FOR or (row.status is None and row.created_at < now - IN_PROGRESS_FOR)
-        if stale:
-            session.delete(row)
-            session.flush()
+        if stale:   # by its moment: of two processes that both found it stale, one deletes it
+            session.execute(delete(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key,
+                                                         IdempotencyKey.created_at == row.created_at))
+            session.expunge(row)
         elif row.fingerprint != print_:
             raise InvalidInput(HEADER, Reason.IDEMPOTENCY_KEY_REUSED)
         elif row.status is None:

@@ -3,6 +3,7 @@ POST requests): the first answer is kept with the key, and a retry with the same
 gets it again (marked Idempotent-Replayed: true). The rules are dispatch/idempotency.py's."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Awaitable, Callable
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from starlette.responses import Response
 from dispatch import idempotency
 from web.services import Services
 
+log = logging.getLogger(__name__)
 REPLAYED = "Idempotent-Replayed"
 
 
@@ -35,7 +37,10 @@ async def once(request: Request, services: Services, scope_of: Callable[[Session
     try:
         response = await work()
     except BaseException:
-        await services.run(lambda session: idempotency.release(session, scope, key))
+        try:
+            await services.run(lambda session: idempotency.release(session, scope, key))
+        except Exception:   # the work's own error is the one to answer with; the claim goes stale
+            log.exception("idempotency key not released", extra={"event": "idempotency_release_error"})
         raise
     answer = idempotency.Answer(response.status_code, response.headers.get("content-type", ""),
                                 bytes(response.body).decode("utf-8"))
