@@ -1,8 +1,8 @@
 """idempotency_keys: a client's Idempotency-Key on POST /api/v1/tickets and Open311's POST
 requests, with the first answer, so that a retry files no second ticket (dispatch/idempotency.py).
 
-Revision ID: 0043
-Revises: 0042
+Revision ID: 0045
+Revises: 0044
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0043"
-down_revision = "0042"
+revision = "0045"
+down_revision = "0044"
 branch_labels = None
 depends_on = None
 

@@ -2,15 +2,15 @@
 sync) lists the tickets changed since a moment from the newest events alone, not by reading
 every event of the city.
 
-Revision ID: 0042
-Revises: 0041
+Revision ID: 0044
+Revises: 0043
 """
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0042"
-down_revision = "0041"
+revision = "0044"
+down_revision = "0043"
 branch_labels = None
 depends_on = None
 
