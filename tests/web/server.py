@@ -22,21 +22,27 @@ class ServerThread:
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = Server(uvicorn.Config(app, **{"log_level": "warning", "lifespan": "on",
+        # log_config None: uvicorn's records go to the test's log capture, not a stream it bound earlier.
+        self.server = Server(uvicorn.Config(app, **{"log_level": "warning", "lifespan": "on", "log_config": None,
                                                     "timeout_graceful_shutdown": 1, **config}), app)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="uvicorn-test", daemon=True)
+        self.failure: BaseException | None = None
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self.server.serve(sockets=[self._socket]))
+        try:
+            self.loop.run_until_complete(self.server.serve(sockets=[self._socket]))
+        except BaseException as exc:   # said by __enter__: a thread's error is otherwise lost
+            self.failure = exc
+            raise
 
     def __enter__(self) -> ServerThread:
         self._thread.start()
         deadline = time.monotonic() + 60   # a loaded machine: another app over the same database may start slowly
         while not self.server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
+                raise RuntimeError(f"the test server did not start: {self.failure!r}") from self.failure
             time.sleep(0.02)
         return self
 
