@@ -438,21 +438,23 @@ def test_the_lead_asks_to_resolve_first_and_the_supervisor_decides(client: TestC
     assert act(client, housing, number, "resolve", reply="路面已恢复。")["state"] == "resolved"
 
 
-def test_two_requests_to_resolve_first_sent_at_once_one_is_filed_the_other_is_409(
-        client: TestClient, services: Services) -> None:
+def test_two_requests_to_resolve_first_sent_at_once_one_is_filed_the_other_is_409(services: Services) -> None:
     """Two of the lead unit's staff press 申请先行办结 at the same moment, over a real server on
     loopback: the ticket's row lock lets one in, the other waits and is told one is already
-    waiting (PostgreSQL); SQLite's single writer orders them the same way."""
+    waiting (PostgreSQL); SQLite's single writer orders them the same way. Every request goes
+    to that one server (a second app over the same services beside a test client would run
+    two schedulers on one database)."""
     add_unit_staff(services, "transport", "transport")
     add_unit_staff(services, "housing2", "housing")
     op, housing, housing2 = (bearer(services, u) for u in ("operator", "housing", "housing2"))
     bodies = ("李四反映：人民路燃气施工后路面没有恢复。", "学府街雨水井盖破损，夜里有行人踩空。",
               "幸福小区门前道路开挖两周无人回填，车辆无法通行。")
-    for body in bodies[:3 if services.engine.dialect.name == "postgresql" else 1]:
-        number, _ = file(client, body)
-        act(client, op, number, "transfer", unit="housing", co_units=["transport"])
-        act(client, housing, number, "accept")
-        with ServerThread(create_app(services.settings, services)) as server:
+    with ServerThread(create_app(services.settings, services)) as server, \
+            httpx.Client(base_url=server.url, timeout=30) as client:
+        for body in bodies[:3 if services.engine.dialect.name == "postgresql" else 1]:
+            number, _ = file(client, body)  # type: ignore[arg-type]
+            act(client, op, number, "transfer", unit="housing", co_units=["transport"])  # type: ignore[arg-type]
+            act(client, housing, number, "accept")  # type: ignore[arg-type]
             barrier, answers = threading.Barrier(2), []
 
             def ask(headers: dict[str, str], reason: str) -> None:
@@ -467,8 +469,8 @@ def test_two_requests_to_resolve_first_sent_at_once_one_is_filed_the_other_is_40
                 thread.start()
             for thread in threads:
                 thread.join(timeout=60)
-        assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
-        refused = next(a for a in answers if a.status_code == 409).json()
-        assert refused["error"] == "conflict" and re.search(r"[\u4e00-\u9fff]", refused["message"])
-        events = client.get(f"/api/v1/staff/tickets/{number}", headers=housing).json()["events"]
-        assert [e["action"] for e in events].count("request_override") == 1
+            assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+            refused = next(a for a in answers if a.status_code == 409).json()
+            assert refused["error"] == "conflict" and re.search(r"[\u4e00-\u9fff]", refused["message"])
+            events = client.get(f"/api/v1/staff/tickets/{number}", headers=housing).json()["events"]
+            assert [e["action"] for e in events].count("request_override") == 1
