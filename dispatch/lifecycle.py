@@ -283,8 +283,7 @@ def _withdraw_forward(session: Session, ticket: Ticket, actor: Actor, now: dt.da
     part = parts.open_forward(session, ticket)
     if part is None:
         return None
-    part.outcome = TransferOutcome.WITHDRAWN.value
-    part.responded_at = part.responded_at or now
+    parts.withdraw(part, now)
     codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_([part.unit_id, ticket.unit_id]))).all())
     return record(session, ticket, "withdraw_forward", actor, now=now, unit_id=part.unit_id,
                   data={"role": TransferRole.FORWARD.value, "part": part.id, "from": codes.get(ticket.unit_id),

@@ -113,14 +113,19 @@ def require_parts_answered(session: Session, ticket: Ticket) -> None:
                        units="、".join(names.get(p.unit_id, str(p.unit_id)) for p in waiting))
 
 
+def withdraw(part: Transfer, now: dt.datetime) -> None:
+    """The part no longer owes an answer (已收回); when it had answered stays as it was."""
+    part.outcome = TransferOutcome.WITHDRAWN.value
+    part.responded_at = part.responded_at or now
+
+
 def withdraw_open(session: Session, ticket: Ticket, now: dt.datetime) -> list[Transfer]:
     """The lead gave the ticket back (returned, or a dispute upheld): parts still owing an
     answer are withdrawn with it. Their units keep what they already did."""
     withdrawn = []
     for part in parts_of(session, lead_transfer(session, ticket)):
         if is_open(part):
-            part.outcome = TransferOutcome.WITHDRAWN.value
-            part.responded_at = part.responded_at or now
+            withdraw(part, now)
             withdrawn.append(part)
     return withdrawn
 

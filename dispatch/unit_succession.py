@@ -22,7 +22,7 @@ from dispatch.errors import InvalidInput, Reason
 from dispatch.models import CatalogueEntry, Ticket, Transfer, Unit
 from dispatch.states import UNIT_STATES
 from dispatch.notices import NoticeKind
-from dispatch.vocabulary import SUCCEEDED_ZH, TransferOutcome, TransferRole
+from dispatch.vocabulary import SUCCEEDED_ZH, TransferRole
 
 # The ticket event a hand-over writes (web/pages/labels.py names it).
 SUCCESSION = "succession"
@@ -97,8 +97,7 @@ def hand_over(session: Session, actor: Actor, unit: Unit, successor: Unit, reaso
         # The successor's own part in this ticket: it leads now, and answers the citizen itself.
         for part in parts.parts_of(session, lead):
             if part.unit_id == successor.id and parts.is_open(part):
-                part.outcome = TransferOutcome.WITHDRAWN.value
-                part.responded_at = part.responded_at or now
+                parts.withdraw(part, now)
                 withdrawn.append(part.id)
         event = lifecycle.record(session, ticket, SUCCESSION, actor, now=now, note=reason, unit_id=successor.id,
                                  data={**moved, "role": TransferRole.LEAD.value,
@@ -113,8 +112,7 @@ def hand_over(session: Session, actor: Actor, unit: Unit, successor: Unit, reaso
         twice = ticket.unit_id == successor.id or (lead is not None and any(
             p.unit_id == successor.id and parts.is_open(p) for p in parts.parts_of(session, lead)))
         if twice:   # the successor leads the ticket or already owes a part of it
-            part.outcome = TransferOutcome.WITHDRAWN.value
-            part.responded_at = part.responded_at or now
+            parts.withdraw(part, now)
             doubled.append(ticket.number)
         else:
             part.unit_id = successor.id

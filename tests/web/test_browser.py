@@ -94,6 +94,20 @@ def new_context(playwright_browser: Any, site: Any) -> Iterator[Any]:
         context.close()
 
 
+class Dialogs:
+    """A page's confirm() dialogs: each message kept in `asked`; dismissed (取消) until
+    `accept` is set."""
+
+    def __init__(self, page: Any) -> None:
+        self.asked: list[str] = []
+        self.accept = False
+        page.on("dialog", self._answer)
+
+    def _answer(self, dialog: Any) -> None:
+        self.asked.append(dialog.message)
+        dialog.accept() if self.accept else dialog.dismiss()
+
+
 class Shots:
     def __init__(self) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

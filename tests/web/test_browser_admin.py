@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from dispatch.models import StaffUser
-from tests.web.test_browser import login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
+from tests.web.test_browser import Dialogs, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
 
 
 def majun(services: Any) -> StaffUser:
@@ -19,19 +19,13 @@ def test_deactivating_an_account_asks_first_and_a_cancel_keeps_it(new_context: A
     server, services = site
     page = login(new_context(), server.url, "admin")
     page.goto(f"{server.url}/admin/users/{majun(services).id}")
-    asked: list[str] = []
-    answer = {"accept": False}
-
-    def on_dialog(dialog: Any) -> None:
-        asked.append(dialog.message)
-        dialog.accept() if answer["accept"] else dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = Dialogs(page)
+    asked = dialogs.asked
     page.click("#deactivate-form button")
     page.wait_for_timeout(300)
     assert asked and "确定停用账号「majun」" in asked[0] and "分机号 7008 随之释放" in asked[0]
     assert majun(services).active and majun(services).phone_extension == "7008"
-    answer["accept"] = True
+    dialogs.accept = True
     page.click("#deactivate-form button")
     page.wait_for_selector("#reactivate-form")
     assert not majun(services).active and majun(services).phone_extension is None

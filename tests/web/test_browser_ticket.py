@@ -11,10 +11,16 @@ from dispatch import lifecycle
 from dispatch.actors import Actor
 from dispatch.models import Ticket, TicketEvent
 from dispatch.vocabulary import Role
-from tests.web.test_browser import Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
+from tests.web.test_browser import Dialogs, Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
 
 NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment (demo account "ecology")
 WAGES = "农民工工资被拖欠"   # transferred to human-resources: out of the ecology account's sight
+
+
+def escalate(services: Any, ticket_id: int, note: str) -> None:
+    """A supervisor escalates, by the domain alone, as another process would."""
+    services.run_sync(lambda s: lifecycle.escalate(s, s.get(Ticket, ticket_id),
+                                                   Actor(label="supervisor", role=Role.SUPERVISOR), note))
 
 
 def noise_of(services: Any) -> Ticket:
@@ -27,14 +33,8 @@ def test_resolving_asks_first_and_a_cancel_keeps_the_reply(new_context: Any, sit
     noise = noise_of(services)
     page = login(new_context(), server.url, "ecology")
     page.goto(f"{server.url}/tickets/{noise.number}")
-    asked: list[str] = []
-    answer = {"accept": False}
-
-    def on_dialog(dialog: Any) -> None:
-        asked.append(dialog.message)
-        dialog.accept() if answer["accept"] else dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = Dialogs(page)
+    asked = dialogs.asked
     reply = "已责令施工方夜间停工，经复查已无噪音。"
     page.fill("#resolve-form textarea[name=text]", reply)
     page.click("#resolve-form button")
@@ -48,7 +48,7 @@ def test_resolving_asks_first_and_a_cancel_keeps_the_reply(new_context: Any, sit
     page.wait_for_timeout(300)
     assert "确认提交改派申请" in asked[-1] and page.input_value("#dispute-form input[name=text]") == "噪音执法属城管局职责"
     assert noise_of(services).open_dispute_id is None
-    answer["accept"] = True
+    dialogs.accept = True
     page.click("#resolve-form button")
     page.wait_for_selector("#done")
     assert "已办结" in page.inner_text("#ticket-state") and noise_of(services).state == "resolved"
@@ -64,10 +64,7 @@ def test_an_escalation_made_while_the_page_is_open_shows_a_banner_and_the_refres
     page.fill("#resolve-form textarea[name=text]", "正在起草的答复")
     page.fill("#progress-form textarea[name=text]", "正在起草的进展")
     page.wait_for_timeout(500)   # the page's stream is open before the ticket moves
-    # A supervisor escalates, by the domain alone, as another process would.
-    services.run_sync(lambda s: lifecycle.escalate(s, s.get(Ticket, noise.id),
-                                                   Actor(label="supervisor", role=Role.SUPERVISOR),
-                                                   "请今天下班前反馈处理方案"))
+    escalate(services, noise.id, "请今天下班前反馈处理方案")
     page.wait_for_selector("#ticket-changed:not([hidden])", timeout=6_000)
     assert page.inner_text("#ticket-changed") == "此工单已有新动态，点此刷新"
     Shots()(page, "ticket-changed-banner", phone=False)
@@ -104,13 +101,11 @@ def test_a_change_to_another_ticket_makes_the_page_ask_nothing(new_context: Any,
     page.wait_for_timeout(2_500)   # the stream's hello asked once
     first = len(asked)
     assert first == 1
-    services.run_sync(lambda s: lifecycle.escalate(s, s.get(Ticket, other.id),
-                                                   Actor(label="supervisor", role=Role.SUPERVISOR), "请尽快处理"))
+    escalate(services, other.id, "请尽快处理")
     page.wait_for_timeout(3_000)   # the watcher sees it within a second
     assert len(asked) == first and page.locator("#ticket-changed").is_hidden()
     # Its own ticket's change still reaches it.
-    services.run_sync(lambda s: lifecycle.escalate(s, s.get(Ticket, noise.id),
-                                                   Actor(label="supervisor", role=Role.SUPERVISOR), "请今天反馈"))
+    escalate(services, noise.id, "请今天反馈")
     page.wait_for_selector("#ticket-changed:not([hidden])", timeout=6_000)
     assert len(asked) == first + 1
 

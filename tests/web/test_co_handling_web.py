@@ -49,6 +49,18 @@ def act(client: TestClient, headers: dict[str, str], number: str, action: str, e
     return response.json()
 
 
+def forwarded_to_gas(client: TestClient, services: Services) -> tuple[str, dict[str, str], dict[str, str]]:
+    """A gas leak transferred to housing, accepted and forwarded to its sub-unit, the gas
+    company: its number and the housing and gas staff's headers."""
+    add_unit_staff(services, "gas", "gas")
+    op, housing, gas = (bearer(services, u) for u in ("operator", "housing", "gas"))
+    number, _ = file(client, "小区燃气表箱漏气，闻到很重的气味。")
+    act(client, op, number, "transfer", unit="housing")
+    act(client, housing, number, "accept")
+    act(client, housing, number, "forward", unit="gas")
+    return number, housing, gas
+
+
 def test_a_co_handled_ticket_over_the_staff_api(client: TestClient, services: Services) -> None:
     for username, code in (("transport", "transport"), ("urban", "urban-management")):
         add_unit_staff(services, username, code)
@@ -238,12 +250,7 @@ def test_the_ticket_page_and_the_inbox_show_the_deadline_class(client: TestClien
 
 def test_the_parent_is_warned_before_resolving_over_an_open_forward_and_the_part_shows_taken_back(
         client: TestClient, services: Services) -> None:
-    add_unit_staff(services, "gas", "gas")
-    op, housing, gas = (bearer(services, u) for u in ("operator", "housing", "gas"))
-    number, _ = file(client, "小区燃气表箱漏气，闻到很重的气味。")
-    act(client, op, number, "transfer", unit="housing")
-    act(client, housing, number, "accept")
-    act(client, housing, number, "forward", unit="gas")
+    number, housing, gas = forwarded_to_gas(client, services)
     login(client, "housing")
     page = client.get(f"/tickets/{number}")
     warning = re.search(r'<p class="alert" id="open-forward"[^>]*>([^<]*)</p>', page.text)
@@ -351,12 +358,7 @@ def test_the_lead_is_warned_of_a_silent_co_unit_before_typing_its_reply(client: 
 
 def test_a_sub_unit_sees_its_leads_extension_request_without_its_reason(client: TestClient,
                                                                          services: Services) -> None:
-    add_unit_staff(services, "gas", "gas")
-    op, housing, gas = (bearer(services, u) for u in ("operator", "housing", "gas"))
-    number, _ = file(client, "小区燃气表箱漏气，闻到很重的气味。")
-    act(client, op, number, "transfer", unit="housing")
-    act(client, housing, number, "accept")
-    act(client, housing, number, "forward", unit="gas")
+    number, housing, gas = forwarded_to_gas(client, services)
     act(client, housing, number, "request_extension", working_days=3, reason="需协调市政审批管线改造")
 
     def steps(headers: dict[str, str]) -> list[object]:
