@@ -6,10 +6,11 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, replace
+from collections.abc import Collection
 from typing import Any, NamedTuple
 
 from sqlalchemy import (DateTime, Integer, Select, String, and_, bindparam, case, func, literal_column, or_, select,
-                        type_coerce, union_all)
+                        type_coerce, union, union_all)
 from sqlalchemy.orm import Session, defer
 
 from dispatch import parts, rollup, text_search
@@ -869,13 +870,35 @@ def change_stamp(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(TicketEvent.id), 0))) or 0)
 
 
-def changed_tickets(session: Session, after: int, upto: int, most: int = 500) -> frozenset[str] | None:
-    """The numbers of the tickets whose events lie in (after, upto] of the change stamp; None
-    when there are more than `most` (a bulk change: every open page should look for itself)."""
-    numbers = session.scalars(select(Ticket.number).join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
-                              .where(TicketEvent.id > after, TicketEvent.id <= upto)
-                              .distinct().limit(most + 1)).all()
-    return frozenset(numbers) if len(numbers) <= most else None
+@dataclass(frozen=True)
+class Changes:
+    """What the change stamp's move from `after` to `upto` changed, for the open pages."""
+
+    events: frozenset[int]              # the ids of the events read
+    numbers: frozenset[str] | None      # the tickets changed; None: too many to say
+    units: frozenset[int] | None        # the units whose inbox may have moved; None: too many
+
+
+def changes(session: Session, after: int, upto: int, late: Collection[int] = (), most: int = 500) -> Changes:
+    """The events in (after, upto], and those of `late` (ids below `after` not committed when
+    it was read: on PostgreSQL a transaction may commit after a later one), their tickets and
+    the units they concern: every unit ever on a changed ticket (its own now, a part's, any
+    event's: a ticket that left a unit moved that unit's inbox too)."""
+    window = and_(TicketEvent.id > after, TicketEvent.id <= upto)
+    rows = session.execute(select(TicketEvent.id, TicketEvent.ticket_id)
+                           .where(or_(window, TicketEvent.id.in_(list(late))) if late else window)
+                           .limit(most * 10 + 1)).all()
+    events = frozenset(event for event, _ in rows)
+    ids = sorted({ticket for _, ticket in rows})
+    if len(rows) > most * 10 or len(ids) > most:
+        return Changes(events, None, None)
+    if not ids:
+        return Changes(events, frozenset(), frozenset())
+    numbers = frozenset(session.scalars(select(Ticket.number).where(Ticket.id.in_(ids))))
+    units = union(select(TicketEvent.unit_id).where(TicketEvent.ticket_id.in_(ids)),
+                  select(Transfer.unit_id).where(Transfer.ticket_id.in_(ids)),
+                  select(Ticket.unit_id).where(Ticket.id.in_(ids))).subquery()
+    return Changes(events, numbers, frozenset(u for u in session.scalars(select(units.c[0])) if u is not None))
 
 
 def ticket_stamp(session: Session, ticket_id: int) -> int:

@@ -126,17 +126,26 @@ def test_the_change_stamp_grows_with_every_change(session: Session, units: City,
     assert first < second < queries.change_stamp(session)
 
 
-def test_the_tickets_changed_between_two_stamps_are_named_unless_too_many(
+def test_the_changes_between_two_stamps_name_their_tickets_and_units_unless_too_many(
         session: Session, units: City, rules: IntakeRules, operator: Actor) -> None:
+    housing, transport = unit_by_code(session, "housing"), unit_by_code(session, "transport")
     before = queries.change_stamp(session)
     one, two = new_ticket(session, rules), new_ticket(session, rules)
     middle = queries.change_stamp(session)
-    lifecycle.answer(session, two, operator, "已答复")
+    lifecycle.transfer(session, two, housing, operator)
     after = queries.change_stamp(session)
-    assert queries.changed_tickets(session, before, middle) == {one.number, two.number}
-    assert queries.changed_tickets(session, middle, after) == {two.number}
-    assert queries.changed_tickets(session, after, after) == frozenset()
-    assert queries.changed_tickets(session, before, after, most=1) is None
+    assert queries.changes(session, before, middle).numbers == {one.number, two.number}
+    assert queries.changes(session, middle, after) == queries.Changes(frozenset({after}), frozenset({two.number}),
+                                                                      frozenset({housing.id}))
+    assert queries.changes(session, after, after) == queries.Changes(frozenset(), frozenset(), frozenset())
+    assert queries.changes(session, before, after, most=1).numbers is None
+    # an event under the stamp, committed late, is looked for by its id
+    assert queries.changes(session, after, after, late=[after]).numbers == {two.number}
+    lifecycle.return_ticket(session, two, unit_staff(session, "housing"), "属交通职责")
+    returned = queries.change_stamp(session)
+    lifecycle.transfer(session, two, transport, operator)
+    # housing's inbox moves too (its 最近 lists): the last event names transport alone
+    assert queries.changes(session, returned, queries.change_stamp(session)).units == {housing.id, transport.id}
 
 
 def test_a_whole_phone_number_finds_the_callers_tickets_and_a_part_of_one_any_mention(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import threading
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -13,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from dispatch import chasing, notices
+from dispatch import chasing, lifecycle, notices, progress
+from dispatch.actors import Actor
+from dispatch.vocabulary import Role
 from dispatch.models import Notice, OutboxMessage, Ticket, TicketEvent
 from dispatch.units import unit_by_code
 from tests.web.pages_support import DEMO_PASSWORD, act, csrf, login, ticket_titled, token_in
@@ -21,6 +25,7 @@ from tests.web.server import ServerThread
 from web import scheduler
 from web.app import create_app
 from web.config import Settings
+from web.pages.site import WATCH_SECONDS
 from web.services import Services
 
 NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment
@@ -210,6 +215,53 @@ def test_a_notice_reaches_an_open_inbox_live(services: Services) -> None:
             assert "超过办理时限" in http.get("/unit/notices").text
     with services.sessions() as session:
         assert session.scalar(select(Notice.kind).where(Notice.ticket_id == noise.id)) == "overdue"
+
+
+def test_an_open_inbox_hears_of_its_own_tickets_changing_and_not_of_other_units(services: Services) -> None:
+    noise = ticket_titled(services, NOISE)   # ecology-environment's
+    wages = ticket_titled(services, "农民工工资被拖欠")   # transferred to human-resources
+    heard: list[tuple[float, str]] = []
+    with ServerThread(create_app(services.settings, services)) as server:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            http.get("/login")
+            assert http.post("/login", data={"csrf_token": csrf(http), "username": "ecology",  # type: ignore[arg-type]
+                                             "password": DEMO_PASSWORD}).status_code in (200, 303)
+
+            def listen() -> None:
+                with http.stream("GET", "/unit/notices/events") as stream:
+                    for line in stream.iter_lines():
+                        if line.startswith("event:"):
+                            heard.append((time.monotonic(), line))
+                        if line == "event: tickets":
+                            return
+
+            listener = threading.Thread(target=listen, daemon=True)
+            listener.start()
+            _wait_for(lambda: heard)
+            assert heard[0][1] == "event: hello"
+            _as_its_unit(services, wages.id, lifecycle.accept)
+            time.sleep(3 * WATCH_SECONDS + 1)   # the watcher has seen the change by now
+            assert [line for _, line in heard] == ["event: hello"]
+            changed = time.monotonic()
+            _as_its_unit(services, noise.id, lambda s, ticket, staff: progress.report_progress(
+                s, ticket, staff, "已联系施工单位，正在协调处理"))
+            listener.join(10)
+            assert heard[-1][1] == "event: tickets" and heard[-1][0] >= changed
+
+
+def _as_its_unit(services: Services, ticket_id: int, step: Callable[[Session, Ticket, Actor], object]) -> None:
+    def work(session: Session) -> None:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.unit_id is not None
+        step(session, ticket, Actor(label="staff", role=Role.UNIT_STAFF, unit_id=ticket.unit_id))
+    services.run_sync(work)
+
+
+def _wait_for(condition: Callable[[], object], seconds: float = 10) -> None:
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end
+        time.sleep(0.05)
 
 
 def test_the_scheduler_runs_the_chasing_jobs_and_a_second_run_changes_nothing(services: Services) -> None:

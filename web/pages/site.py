@@ -17,7 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from dispatch import idempotency, kept_forms, notices, rate_counters
 from dispatch.clock import utcnow
-from dispatch.queries import change_stamp, changed_tickets
+from dispatch.queries import change_stamp, changes
 from web.auth import Auth, AuthSettings
 from web.live import LiveHub
 from web.pages import labels
@@ -34,8 +34,15 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 BOARD_TOPIC = "board"
 # Published with the board's: which tickets changed (None: too many to say), for open ticket pages.
 TICKETS_TOPIC = "tickets"
+# Published with the board's: which units' inboxes the change may have moved (None: too many).
+UNITS_TOPIC = "units"
 # Published when a unit was told something new (any unit: each inbox fetches its own list).
 NOTICES_TOPIC = "notices"
+# An event id under the stamp not seen when the stamp was read may belong to a transaction
+# still committing (PostgreSQL may commit it after a later one): it is looked for again this
+# long, so that its change still reaches the pages it concerns.
+LATE_SECONDS = 10.0
+MOST_LATE = 1000
 # How often the watcher looks for changes made elsewhere (other workers, SMS, the CLI).
 WATCH_SECONDS = 1.0
 # How often the watcher forgets rate-limit windows that ended (any process may do it).
@@ -73,6 +80,7 @@ class Site:
         self.stamp = -1
         self.notice_stamp = -1
         self.generation = 0   # bumped on every change seen; the board cache keys on it
+        self._late: dict[int, float] = {}   # event ids missing under the stamp, since when
         self._poke = asyncio.Event()
         self.board = BoardCache(services, self.render_text, lambda: self.generation)
         self.figures = FiguresCache()   # the stats API's, the dashboard's, the inbox's, the console's
@@ -100,13 +108,16 @@ class Site:
                 await self._prune_counters()
             await self._look_for_notices()
             stamp = await self._read_stamp(self.stamp)
-            if stamp != self.stamp:
-                numbers = await self._read_changed(self.stamp, stamp)
+            if stamp != self.stamp or self._late:
+                numbers, units = await self._read_changed(self.stamp, stamp)
+                if stamp == self.stamp and numbers == frozenset():
+                    continue   # nothing new, and the late ones are not there yet
                 self.stamp = stamp
                 self.generation += 1
                 self.board.clear()
                 self.hub.deliver(BOARD_TOPIC, {"stamp": stamp, "generation": self.generation})
                 self.hub.deliver(TICKETS_TOPIC, numbers)
+                self.hub.deliver(UNITS_TOPIC, units)
 
     async def _prune_counters(self) -> None:
         try:
@@ -135,14 +146,21 @@ class Site:
             log.exception("board watcher could not read the change stamp", extra={"event": "board_watch_error"})
             return otherwise
 
-    async def _read_changed(self, before: int, stamp: int) -> frozenset[str] | None:
+    async def _read_changed(self, before: int, stamp: int) -> tuple[frozenset[str] | None, frozenset[int] | None]:
+        """The tickets changed and the units concerned (None, None: every page looks for itself)."""
         if before < 0:
-            return None
+            return None, None
+        now = asyncio.get_running_loop().time()
+        late = sorted(i for i, since in self._late.items() if now - since < LATE_SECONDS)
         try:
-            return await self.services.run(lambda s: changed_tickets(s, before, stamp))
+            found = await self.services.run(lambda s: changes(s, before, stamp, late))
         except Exception:  # a database hiccup must not end the watcher: every page looks for itself
             log.exception("board watcher could not read the changed tickets", extra={"event": "board_watch_error"})
-            return None
+            return None, None
+        self._late = {i: self._late[i] for i in late if i not in found.events}
+        if found.numbers is not None and stamp - before <= MOST_LATE:
+            self._late.update((i, now) for i in range(before + 1, stamp + 1) if i not in found.events)
+        return found.numbers, found.units
 
     def render(self, request: Request, name: str, context: dict[str, Any], status: int = 200,
                headers: dict[str, str] | None = None) -> HTMLResponse:

@@ -23,7 +23,7 @@ from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only
 from web.pages.labels import (INBOX_SHOWN_ZH, INBOX_STATES_ZH, NOTICE_KINDS_ZH, PART_ANSWERED_ZH, PART_ROLES_ZH,
                                PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH, time_left)
-from web.pages.site import BOARD_TOPIC, NOTICES_TOPIC, Site
+from web.pages.site import NOTICES_TOPIC, UNITS_TOPIC, Site
 from web.pages.streams import event_stream, sse
 
 UNIT_ROLES = frozenset({Role.UNIT_STAFF})
@@ -227,17 +227,19 @@ async def counts_panel(request: Request) -> Response:
     return site.render(request, "_inbox_counts.html", {"counts": counts, "show": _show_asked(request)})
 
 
-def _inbox_event(topic: str, message: Any) -> str:
-    # Which ticket changed is not said: the page asks for its own unit's counts, and a unit
-    # learns nothing of another's tickets from a change stamp.
-    return sse("notices", message) if topic == NOTICES_TOPIC else sse("tickets", {})
-
-
 async def notices_events(request: Request) -> Response:
-    """The inbox's stream: "notices" when a unit was told something new, "tickets" when any
-    ticket changed (its counts may have)."""
+    """The inbox's stream: "notices" when a unit was told something new, "tickets" when a
+    ticket of this unit's changed (its counts and rows may have), or a change too big to say.
+    Which ticket is not said: the page asks for its own unit's counts and rows."""
     site: Site = request.app.state.site
-    return event_stream(site.hub, [NOTICES_TOPIC, BOARD_TOPIC], _inbox_event, hello=sse("hello", {}))
+    unit_id = request.state.user.unit_id
+
+    def encode(topic: str, message: Any) -> str:
+        if topic == NOTICES_TOPIC:
+            return sse("notices", message)
+        return sse("tickets", {}) if message is None or unit_id in message else ""
+
+    return event_stream(site.hub, [NOTICES_TOPIC, UNITS_TOPIC], encode, hello=sse("hello", {}))
 
 
 async def mark_read(request: Request) -> Response:
