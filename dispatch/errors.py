@@ -72,6 +72,8 @@ class Reason(enum.StrEnum):
     NOTHING_TO_IMPORT = "nothing_to_import"
     UNKNOWN_FIELD = "unknown_field"            # name
     LINE_NOT_JSON_OBJECT = "line_not_json_object"
+    TEMPLATE_TITLE_TAKEN = "template_title_taken"  # title: a reply template's, taken in its owner's list
+    TOO_MANY_TEMPLATES = "too_many_templates"  # limit
     # -- accounts and tokens (the CLI) ------------------------------------------------------
     PASSWORD_TOO_SHORT = "password_too_short"  # limit
     PASSWORD_TOO_LONG = "password_too_long"    # limit
@@ -183,11 +185,13 @@ class Reason(enum.StrEnum):
     JURISDICTION_NOT_FOUND = "jurisdiction_not_found"  # value
     CLIENT_NOT_FOUND = "client_not_found"      # client_id
     ARTICLE_NOT_FOUND = "article_not_found"    # article_id
+    TEMPLATE_NOT_FOUND = "template_not_found"  # template_id
     # -- state and permission ---------------------------------------------------------------
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
     ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what
     NOT_YOUR_UNIT = "not_your_unit"            # actor, what
     NOT_YOUR_ARTICLE = "not_your_article"      # actor
+    NOT_YOUR_TEMPLATE = "not_your_template"    # actor: a city-wide reply template, kept by admins
     NO_PART_OF_YOURS = "no_part_of_yours"      # number: no co-handling or forwarded part to act on
     ADMIN_ONLY = "admin_only"                  # actor
     # -- conflicts --------------------------------------------------------------------------

@@ -1029,3 +1029,23 @@ class PeriodicReport(Base):
     csv: Mapped[str] = mapped_column(Text)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     pdf_note: Mapped[str | None] = mapped_column(Text)  # why there is no PDF
+
+
+class ReplyTemplate(Base):
+    """A reply template (常用语): words a unit's staff insert into a reply instead of typing
+    them again. A unit's own (`unit_id`), or city-wide (`unit_id` None, kept by admins) and
+    offered to everyone. `scope` ("city" or "unit:ID") holds the owner once more so that one
+    unique constraint keeps titles apart within an owner on both databases (a NULL unit_id
+    would make every city-wide title unique in SQL's eyes). dispatch/reply_templates.py."""
+
+    __tablename__ = "reply_templates"
+    __table_args__ = (UniqueConstraint("scope", "title", name="uq_reply_templates_scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(30))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    changed_by: Mapped[str] = mapped_column(String(100))

@@ -50,6 +50,9 @@ class ActivityKind(str, enum.Enum):
     KB_RETIRED = "kb_retired"
     CALENDAR_DAYS_SET = "calendar_days_set"        # holidays / make-up workdays entered or imported
     CALENDAR_DAY_CLEARED = "calendar_day_cleared"  # a day back to the official calendar
+    TEMPLATE_ADDED = "template_added"              # a reply template (常用语), a unit's or city-wide
+    TEMPLATE_CHANGED = "template_changed"
+    TEMPLATE_REMOVED = "template_removed"
 
 
 def record(session: Session, kind: ActivityKind, actor: Actor | str, *, target: str | None = None,

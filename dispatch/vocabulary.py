@@ -409,3 +409,9 @@ REPLY_LOOKUPS_REFUSED_ZH = "查询失败次数过多，请{minutes}分钟后再�
 # account (dispatch/staff_admin.py): the phone on the desk is the seat's, not the person's.
 EXTENSION_TAKEN_OVER_ZH = "已停用账号的分机号，改由账号「{username}」使用"
 EXTENSION_FREED_ZH = "账号停用，分机号随之释放"
+
+# A reply template's placeholders (常用语, dispatch/reply_templates.py), filled in where a
+# template is offered for one ticket: its number, and the day (China time) in words.
+TEMPLATE_NUMBER_ZH = "{编号}"
+TEMPLATE_DATE_ZH = "{日期}"
+TEMPLATE_DAY_ZH = SMS_YEAR_DAY_ZH

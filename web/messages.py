@@ -34,6 +34,7 @@ FIELDS_ZH: dict[str, str] = {
     "valid_until": "失效日期", "review_by": "复核日期", "line": "这一行", "article": "知识库文章",
     "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章", "notice": "通知",
     "progress": "办理进展", "successor": "承接单位",
+    "template_title": "常用语标题", "template_text": "常用语内容", "template": "常用语",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
@@ -208,6 +209,10 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.CLIENT_NOT_FOUND: "没有编号为 {client_id} 的 Open311 接入方。",
     Reason.DAY_NOT_SET: "{day} 没有录入的节假日或调休上班，无需删除。",
     Reason.ARTICLE_NOT_FOUND: "没有这篇知识库文章。",
+    Reason.TEMPLATE_NOT_FOUND: "没有这条常用语。",
+    Reason.TEMPLATE_TITLE_TAKEN: "已有标题为「{title}」的常用语，请换一个标题。",
+    Reason.TOO_MANY_TEMPLATES: "常用语最多 {limit} 条，请先删除不再使用的常用语。",
+    Reason.NOT_YOUR_TEMPLATE: "这条常用语是全市通用的，只有管理员可以修改或删除。",
     Reason.UNKNOWN_FIELD: "不认识的字段 {name}。",
     Reason.LINE_NOT_JSON_OBJECT: "这一行不是一个 JSON 对象（{{\"title\": ..., \"body\": ..., \"unit\": ...}}）。",
     Reason.ARTICLE_CHANGED: "这篇文章已被他人修改（现为第 {version} 版），您看到的是旧内容，本次操作没有保存。",

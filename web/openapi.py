@@ -113,6 +113,15 @@ SCHEMAS: dict[str, Any] = {
     "NoticePage": _object({"notices": {"type": "array", "items": _ref("Notice")}, "page": INT, "pages": INT,
                            "total": TOTAL, "more": MORE, "next_page": NEXT_PAGE},
                           ("notices", "page", "pages", "total", "more", "next_page")),
+    "ReplyTemplate": _object({"id": INT, "title": TEXT, "text": {**TEXT, "description": "as kept: {编号} and {日期} "
+                                                                   "are filled in on the ticket page only"},
+                              "scope": {"type": "string", "enum": ["unit", "city"]},
+                              "editable": {**BOOL, "description": "the user keeps this list (unit staff their "
+                                                                  "unit's, admins the city-wide one)"},
+                              "changed_at": WHEN, "changed_by": TEXT},
+                             ("id", "title", "text", "scope", "editable", "changed_at", "changed_by")),
+    "ReplyTemplateBody": _object({"title": {**TEXT, "maxLength": 50}, "text": {**TEXT, "maxLength": 2000}},
+                                 ("title", "text")),
     "Credentials": _object({"username": TEXT, "password": TEXT}, ("username", "password")),
     "NewTicket": _object({"body": TEXT, "title": TEXT, "phone": TEXT, "name": TEXT, "location": TEXT,
                           "type": TEXT, "urgency": {"type": "string", "enum": ["normal", "urgent"]},
@@ -176,6 +185,7 @@ SCHEMAS: dict[str, Any] = {
 
 NUMBER = {"name": "number", "in": "path", "required": True, "schema": TEXT}
 BEARER = [{"bearer": []}]
+TEMPLATE_ID = {"name": "template_id", "in": "path", "required": True, "schema": INT}
 
 PATHS: dict[str, Any] = {
     "/api/v1/tickets": {"post": {
@@ -250,6 +260,23 @@ PATHS: dict[str, Any] = {
                  "responses": {"200": _json(_ref("Token")), **_errors(401, 422, 429)}},
         "delete": {"summary": "Revoke the bearer token of this request", "security": BEARER,
                    "responses": {"200": _json(_object({"revoked": BOOL})), **_errors(401)}}},
+    "/api/v1/staff/reply_templates": {
+        "get": {"summary": "Reply templates (常用语) the user is offered: their unit's, then the city-wide ones",
+                "security": BEARER,
+                "responses": {"200": _json(_object({"templates": {"type": "array", "items": _ref("ReplyTemplate")},
+                                                    "limit": INT})), **_errors(401)}},
+        "post": {"summary": "Add a template to the list the user keeps (unit staff: their unit's; admins: the "
+                            "city-wide one; others 403)", "security": BEARER,
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ReplyTemplateBody")}}},
+                 "responses": {"201": _json(_ref("ReplyTemplate")), **_errors(401, 403, 422)}}},
+    "/api/v1/staff/reply_templates/{template_id}": {
+        "put": {"summary": "Change a template of the list the user keeps (another unit's: 404)", "security": BEARER,
+                "parameters": [TEMPLATE_ID],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ReplyTemplateBody")}}},
+                "responses": {"200": _json(_ref("ReplyTemplate")), **_errors(401, 403, 404, 422)}},
+        "delete": {"summary": "Delete a template of the list the user keeps (another unit's: 404)",
+                   "security": BEARER, "parameters": [TEMPLATE_ID],
+                   "responses": {"200": _json(_object({"deleted": INT})), **_errors(401, 403, 404)}}},
     "/api/v1/staff/tickets": {"get": {
         "summary": "Tickets the user may see (unit staff: their unit's), newest first, 50 a page",
         "security": BEARER,

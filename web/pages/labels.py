@@ -269,6 +269,7 @@ ACTIVITY_ZH = {
     "model_swapped": "分类模型重训并启用", "model_kept": "分类模型重训未启用",
     "kb_published": "发布知识", "kb_retired": "停用知识",
     "calendar_days_set": "设置节假日/调休", "calendar_day_cleared": "删除节假日/调休设置",
+    "template_added": "新增常用语", "template_changed": "修改常用语", "template_removed": "删除常用语",
 }
 ACTIVITY_FIELDS_ZH = {
     "old_score": "原模型得分", "new_score": "新模型得分", "held_out": "留出改派样本数", "trained_on": "训练样本数",
@@ -279,6 +280,7 @@ ACTIVITY_FIELDS_ZH = {
     "user": "账号", "unknown_name": "用户名不存在", "url": "对接地址",
     "successor": "承接单位", "tickets_moved": "移交工单", "parts_moved": "移交协办/二次派单", "entries_moved": "移交目录条目",
     "days": "天数", "day": "日期", "day_kind": "日子类型", "festival": "节日",
+    "title": "标题", "text": "内容", "old_title": "原标题", "old_text": "原内容", "city_wide": "全市通用",
     "code": "目录编码", "path": "分类", "terms": "匹配词", "deadline_class": "时限类别", "local": "属地", "version": "版本",
 }
 # A guarded retrain's reason (dispatch/retraining.py's keys).
@@ -530,3 +532,10 @@ _TICKET_NUMBER = re.compile(r"(?<![\d-])\d{8}-\d{4,}(?![\d-])")
 def ticket_links(text: str) -> Markup:
     """A notice's text, escaped, each ticket number in it a link to the ticket (the day's digest)."""
     return Markup(_TICKET_NUMBER.sub(lambda m: f'<a href="/tickets/{m.group(0)}">{m.group(0)}</a>', str(escape(text))))
+
+# The reply templates' page (常用语, web/pages/reply_templates.py): what it says after a step,
+# and its heading for each list it keeps.
+TEMPLATES_DONE_ZH = {"added": "常用语已添加。", "saved": "常用语已保存。", "deleted": "常用语已删除。"}
+TEMPLATES_HEADING_ZH = {"unit": "本单位常用语", "city": "全市通用常用语"}
+# The ticket page's template picker, without a script: which reply box the chosen template fills.
+TEMPLATE_PICKER_ZH = "常用语"

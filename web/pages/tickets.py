@@ -19,7 +19,8 @@ from starlette.routing import Route
 from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
-from dispatch import co_handling, flags, forwarding, kept_forms, lifecycle, parts, progress, queries, similarity, telephony
+from dispatch import (co_handling, flags, forwarding, kept_forms, lifecycle, parts, progress, queries, reply_templates,
+                      similarity, telephony)
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import CatalogueEntry, Ticket, TicketEvent, Unit
@@ -207,7 +208,25 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
                    sub_units=forwarding.sub_units(session, ticket.unit_id) if "forward" in actions else [])
     if "handover" in actions:
         context["live_call"] = telephony.live_call_of_ticket(session, ticket.id) is not None
+    # 常用语 for the reply boxes the page shows, filled in for this ticket ({编号}, {日期}).
+    context["templates"] = reply_templates.filled_for(session, user.actor, ticket.number) \
+        if actions & set(REPLY_FORMS) else []
     return context
+
+
+# The forms whose box is a reply (to the citizen, or a part's to the lead unit): a template
+# picked above them goes into their text.
+REPLY_FORMS = ("answer", "resolve", "part_reply")
+
+
+def template_prefill(request: Request, context: dict[str, Any]) -> dict[str, str]:
+    """?template=ID&reply_for=FORM, the template picker without a script: that form's reply
+    box filled with the template (one the viewer is offered; any other id fills nothing)."""
+    form, asked = request.query_params.get("reply_for", ""), request.query_params.get("template", "")
+    if form not in REPLY_FORMS or form not in context["actions"]:
+        return {}
+    chosen = next((t for t in context["templates"] if str(t.id) == asked), None)
+    return {form: chosen.text} if chosen is not None else {}
 
 
 # What the page says after a step; the staff API names the extension's form request_extension.
@@ -278,6 +297,7 @@ async def ticket_page(request: Request) -> Response:
     context.update(error=error, done=done, form=form, posted=posted, confirm=TICKET_CONFIRM_ZH,
                    picked=values if back["typed_into"] == posted else {},
                    changed_banner=TICKET_CHANGED, typed_not_saved=TYPED_NOT_SAVED,
+                   prefill=template_prefill(request, context),
                    bridge_on=pbx_bridge(request.app.state) is not None, **back)
     return site.render(request, "ticket.html", context)
 

@@ -13,6 +13,32 @@
     });
   });
 
+  // 常用语: a template picked above a reply box goes into the box where the cursor was (at
+  // its end before the box was touched), the box then ready to go on typing. Without this
+  // script the picker's 插入 asks for the page with the box filled.
+  Array.prototype.forEach.call(page.querySelectorAll("form.template-picker"), function (picker) {
+    var select = picker.elements.template, area = document.getElementById(picker.dataset.box);
+    if (!select || !area) return;
+    var button = picker.querySelector("button");
+    if (button) button.hidden = true;
+    area.addEventListener("focus", function () { area.dataset.caret = "1"; });
+    function insert() {
+      var option = select.options[select.selectedIndex];
+      if (!option || !option.value) return;
+      var text = option.dataset.text || "", value = area.value;
+      var start = area.dataset.caret ? area.selectionStart : value.length;
+      var end = area.dataset.caret ? area.selectionEnd : value.length;
+      if (!area.dataset.caret && value && !/\s$/.test(value)) text = "\n" + text;
+      area.value = value.slice(0, start) + text + value.slice(end);
+      area.focus();
+      area.selectionStart = area.selectionEnd = start + text.length;
+      area.dispatchEvent(new Event("input", {bubbles: true}));
+      select.selectedIndex = 0;
+    }
+    select.addEventListener("change", insert);
+    picker.addEventListener("submit", function (e) { e.preventDefault(); insert(); });
+  });
+
   function typedFields(form) {
     return Array.prototype.filter.call(form.elements, function (el) {
       return el.name && el.name !== "csrf_token" && el.name !== "expected_version" &&
