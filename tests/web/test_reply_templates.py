@@ -222,3 +222,32 @@ def test_the_staff_api_lists_and_changes_the_tokens_units_templates_only(
     assert changed.status_code == 200 and changed.json()["text"] == "工地已停工。"
     assert client.delete(f"{API}/{body['id']}", headers=ecology).json() == {"deleted": body["id"]}
     assert [t["title"] for t in client.get(API, headers=ecology).json()["templates"]] == ["感谢来电"]
+
+
+def test_a_co_handling_unit_and_an_operator_are_offered_templates_above_their_own_reply_boxes(
+        client: TestClient, services: Services) -> None:
+    operator, housing, ecology = (token_of(services, u) for u in ("operator", "housing", "ecology"))
+    filed = client.post("/api/v1/tickets", json={"body": "小区旁工地夜间施工，渣土车经过路面破损。", "phone": "13812345678"})
+    number = filed.json()["number"]
+    assert client.post(f"/api/v1/staff/tickets/{number}/transfer", headers=operator,
+                       json={"unit": "housing", "co_units": ["ecology-environment"]}).status_code == 200
+    assert client.post(f"/api/v1/staff/tickets/{number}/accept", headers=ecology, json={}).status_code == 200
+    client.post(API, json=CLOSED_SITE, headers=ecology)
+    client.post(API, json={"title": "住建局的", "text": "住建局的答复"}, headers=housing)
+    client.post(API, json={"title": "感谢来电", "text": "感谢您对我们工作的支持。"}, headers=token_of(services, "admin"))
+
+    login(client, "ecology")
+    page = client.get(f"/tickets/{number}").text
+    picker = page[page.index('id="part-reply-templates"'):page.index('id="part-reply-form"')]
+    assert f"工单{number}办结" in picker and "感谢来电" in picker and "住建局的" not in picker
+    assert 'id="resolve-templates"' not in page
+    mine = template_id(services, "工地已停工")
+    prefilled = client.get(f"/tickets/{number}?reply_for=part_reply&template={mine}").text
+    assert _reply_box(prefilled, "part-reply").endswith(f"工单{number}办结。")
+
+    # An operator answering at intake (直接办结) is offered the city-wide templates.
+    other = client.post("/api/v1/tickets", json={"body": "咨询社保卡补办需要带什么材料。", "phone": "13812345679"})
+    login(client, "operator")
+    page = client.get(f"/tickets/{other.json()['number']}").text
+    picker = page[page.index('id="answer-templates"'):page.index('id="answer-form"')]
+    assert "感谢来电" in picker and "工地已停工" not in picker and "住建局的" not in picker
