@@ -83,8 +83,8 @@ def new_context(playwright_browser: Any, site: Any) -> Iterator[Any]:
     """Browser contexts of one test, closed before its server stops (their live streams too)."""
     made: list[Any] = []
 
-    def make() -> Any:
-        context = playwright_browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    def make(**options: Any) -> Any:
+        context = playwright_browser.new_context(viewport=DESKTOP, locale="zh-CN", **options)
         context.set_default_timeout(10_000)
         made.append(context)
         return context

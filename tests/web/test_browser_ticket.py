@@ -150,3 +150,28 @@ def test_a_refused_form_comes_back_filled_in_and_a_reload_does_not_post_it_again
         notes = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == noise.id,
                                                           TicketEvent.action == "progress")).all()
         assert [(e.note, (e.data or {}).get("public")) for e in notes] == [("已约谈施工方，今晚起22点后停工。", True)]
+
+
+def test_the_printed_ticket_is_the_ticket_and_its_record_without_the_forms(new_context: Any, site: Any) -> None:
+    server, services = site
+    noise = noise_of(services)
+    page = login(new_context(), server.url, "ecology")
+    page.goto(f"{server.url}/tickets/{noise.number}")
+    assert page.is_visible("#resolve-form") and page.is_visible("header.top")
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.click("#print-ticket")
+    assert page.evaluate("window.printed") == 1
+    page.emulate_media(media="print")
+    assert page.is_visible("#ticket-number") and page.is_visible("#audit-log") and page.is_visible("#ticket-unit")
+    assert NOISE in page.inner_text("main")
+    for hidden in ("header.top", "#resolve-form", "#progress", "#print-ticket"):
+        assert not page.is_visible(hidden), hidden
+    assert page.evaluate("document.querySelectorAll('form').length") > 0
+    assert page.evaluate("Array.from(document.querySelectorAll('form')).every(f => !f.offsetParent)")
+
+
+def test_without_a_script_no_print_button_shows(new_context: Any, site: Any) -> None:
+    server, services = site
+    page = login(new_context(java_script_enabled=False), server.url, "ecology")
+    page.goto(f"{server.url}/tickets/{noise_of(services).number}")
+    assert page.locator("#print-ticket").count() == 1 and not page.is_visible("#print-ticket")
