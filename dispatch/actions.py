@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch import (catalogue, co_handling, disputes, flags, follow_up, forwarding, handover, kb_use, lifecycle, notices,
-                      parts, progress, queries)
+                      parts, progress, queries, staff_notices)
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -297,30 +297,42 @@ def _progress(session: Session, actor: Actor, ticket: Ticket, params: Params, co
     text = _raw(params, "progress")
     if text is not None and not isinstance(text, str):
         raise InvalidInput("progress", Reason.NOT_TEXT)
-    progress.report_progress(session, ticket, actor, text or "", public=boolean(params, "public", default=False),
-                             now=context.now)
+    note = progress.report_progress(session, ticket, actor, text or "", public=boolean(params, "public", default=False),
+                                    now=context.now)
+    staff_notices.tell_escalation_answered(session, ticket, note, now=context.now)
 
 
 def _override_parts(session: Session, actor: Actor, ticket: Ticket, params: Params,
                     context: ActionContext) -> None:
-    co_handling.override_parts(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    event = co_handling.override_parts(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    _settle_override_request(session, event, context)
 
 
 def _request_override(session: Session, actor: Actor, ticket: Ticket, params: Params,
                       context: ActionContext) -> None:
-    co_handling.request_override(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    request = co_handling.request_override(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    staff_notices.tell_override_requested(session, ticket, request, now=context.now)
 
 
 def _refuse_override(session: Session, actor: Actor, ticket: Ticket, params: Params,
                      context: ActionContext) -> None:
-    co_handling.refuse_override(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    event = co_handling.refuse_override(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    _settle_override_request(session, event, context)
+
+
+def _settle_override_request(session: Session, decision: TicketEvent, context: ActionContext) -> None:
+    """A 先行办结申请 decided: the supervisors' notice of it asks nothing more."""
+    request = (decision.data or {}).get("request")
+    if request is not None:
+        staff_notices.settle(session, staff_notices.override_key(request), now=context.now)
 
 
 def _request_extension(session: Session, actor: Actor, ticket: Ticket, params: Params,
                        context: ActionContext) -> None:
     most = context.deadlines.extension_max_working_days
-    lifecycle.request_extension(session, ticket, actor, _days(params, most), required_text(params, "reason"),
-                                now=context.now, max_days=most)
+    request = lifecycle.request_extension(session, ticket, actor, _days(params, most), required_text(params, "reason"),
+                                          now=context.now, max_days=most)
+    staff_notices.tell_extension_requested(session, ticket, request, now=context.now)
 
 
 def _decide_extension(session: Session, actor: Actor, ticket: Ticket, params: Params,
@@ -340,13 +352,15 @@ def decide_extension(session: Session, actor: Actor, request: ExtensionRequest, 
     supervisor's page."""
     event = lifecycle.decide_extension(session, request, actor, approve=approve, policy=policy, note=note, now=now)
     notices.tell_extension_decided(session, session.get_one(Ticket, request.ticket_id), event, now=now)
+    staff_notices.settle(session, staff_notices.extension_key(request), now=now)
     return event
 
 
 def _resolve(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
     forwarded = parts.open_forward(session, ticket)
-    lifecycle.resolve(session, ticket, actor, required_text(params, "reply"), now=context.now,
-                      min_chars=context.reply_min_chars)
+    resolved = lifecycle.resolve(session, ticket, actor, required_text(params, "reply"), now=context.now,
+                                 min_chars=context.reply_min_chars)
+    staff_notices.tell_escalated_resolved(session, ticket, resolved, now=context.now)
     if forwarded is not None and forwarded.outcome == TransferOutcome.WITHDRAWN.value:
         notices.tell_forward_withdrawn(session, ticket, forwarded.id, now=context.now)
 
@@ -386,15 +400,19 @@ def _handover(session: Session, actor: Actor, ticket: Ticket, params: Params, co
 
 
 def _dispute(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    disputes.raise_dispute(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    dispute = disputes.raise_dispute(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    staff_notices.tell_dispute_raised(session, ticket, dispute, now=context.now)
 
 
 def _decide_dispute(session: Session, actor: Actor, ticket: Ticket, params: Params,
                     context: ActionContext) -> None:
     approve = boolean(params, "approve")
+    dispute = disputes.open_dispute(session, ticket)
     event = disputes.decide_dispute(session, ticket, actor, approve=approve,
                                     reason=required_text(params, "reason"), now=context.now)
     notices.tell_dispute_decided(session, ticket, event, now=context.now)
+    if dispute is not None:
+        staff_notices.settle(session, staff_notices.dispute_key(dispute), now=context.now)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -637,17 +637,24 @@ class OutboxMessage(Base):
 class Notice(Base):
     """Something a unit is told (near due, overdue, escalated, the daily digest), shown in
     its inbox until read. The unique (unit, key) makes each notice once only: the key names
-    the ticket, the kind and the deadline or step it is about (dispatch/notices.py)."""
+    the ticket, the kind and the deadline or step it is about (dispatch/notices.py).
+
+    A notice has one addressee: a unit (unit_id), or, for supervisors (dispatch/staff_notices.py),
+    the one who escalated (staff_id) or every supervisor (role), each unique with the key too."""
 
     __tablename__ = "notices"
     __table_args__ = (UniqueConstraint("unit_id", "key", name="uq_notices_unit_key"),
+                      UniqueConstraint("staff_id", "key", name="uq_notices_staff_key"),
+                      UniqueConstraint("role", "key", name="uq_notices_role_key"),
                       Index("ix_notices_unit_id_id", "unit_id", "id"),
                       # The unread ones alone, counted on every visit of the inbox (migration 0032).
                       Index("ix_notices_unit_id_unread", "unit_id", "id",
                             postgresql_where=text(UNREAD), sqlite_where=text(UNREAD)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    role: Mapped[str | None] = mapped_column(String(20))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     key: Mapped[str] = mapped_column(String(120))

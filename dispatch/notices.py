@@ -62,6 +62,12 @@ class NoticeKind(enum.StrEnum):
     ADDITION = "addition"       # 市民补充: the citizen added to the ticket
     TRANSFERRED = "transferred"  # 转办: a new ticket for the unit to accept
     REOPENED = "reopened"       # 重办: the unit's resolved ticket came back (unsatisfied, or dispatch)
+    # To supervisors (dispatch/staff_notices.py), not to a unit:
+    ESCALATION_ANSWERED = "escalation_answered"  # 督办已反馈: to the one who escalated
+    ESCALATED_RESOLVED = "escalated_resolved"    # 督办件已办结: to each who escalated it
+    EXTENSION_REQUEST = "extension_request"      # 延期申请 waiting for a decision: to every supervisor
+    DISPUTE_REQUEST = "dispute_request"          # 改派申请 waiting for a decision: to every supervisor
+    OVERRIDE_REQUEST = "override_request"        # 先行办结申请 waiting for a decision: to every supervisor
 
 
 # Texted to the duty phone too. A near-due ticket is texted in the day's digest instead of
@@ -238,7 +244,7 @@ def visible_unit(actor: Actor) -> int | None:
 @dataclass(frozen=True)
 class NoticeView:
     id: int
-    unit_id: int
+    unit_id: int | None         # None: a supervisor's notice (dispatch/staff_notices.py)
     ticket_number: str | None
     kind: str
     text: str
@@ -272,6 +278,8 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
     statement = select(Notice).order_by(Notice.id.desc())
     if unit_id is not None:
         statement = statement.where(Notice.unit_id == unit_id)
+    else:   # units' notices only: supervisors' own are read through staff_notices
+        statement = statement.where(Notice.unit_id.is_not(None))
     if unread_only:   # as the unit's page counts them: not those about a ticket done with
         if unit_id is None:
             about = Ticket.__table__.alias("about")

@@ -233,6 +233,13 @@ DECISION_NOTE_ZH = "意见：{note}"
 # The lead's 先行办结申请 decided by a supervisor: agreed (the 办结 is allowed now) or refused.
 OVERRIDE_AGREED_ZH = "工单{number}的先行办结申请已同意，可不再等待协办单位答复，直接办结。意见：{note}"
 OVERRIDE_REFUSED_ZH = "工单{number}的先行办结申请未同意，请等待协办单位答复。意见：{note}"
+# Supervisors' notices (dispatch/staff_notices.py): the unit answered their 督办, a ticket they
+# escalated was resolved, a request waits for a supervisor's decision.
+ESCALATION_ANSWERED_NOTICE_ZH = "工单{number}「{title}」的督办已反馈（{unit}）：{note}"
+ESCALATED_RESOLVED_NOTICE_ZH = "您督办的工单{number}「{title}」已办结（{unit}）。"
+EXTENSION_REQUEST_NOTICE_ZH = "{unit}申请工单{number}「{title}」延期{days}个工作日，待审批：{note}"
+DISPUTE_REQUEST_NOTICE_ZH = "{unit}对工单{number}「{title}」提出改派申请，待处理：{note}"
+OVERRIDE_REQUEST_NOTICE_ZH = "{unit}申请工单{number}「{title}」先行办结，待审批：{note}"
 
 # Deadlines chased by the clock (dispatch/chasing.py): 临期预警, 超期 and the scheduler's 督办,
 # to the lead and to a unit with a part still owing its answer. {part} is empty for the lead,

@@ -55,7 +55,8 @@ MAX_URL = 500
 # their notices (transferred, reopened) are not sent again.
 EVENT_TYPES = {"transfer": "ticket.transferred", "reopen": "ticket.reopened"}
 TOLD_BY_EVENT = frozenset({NoticeKind.TRANSFERRED.value, NoticeKind.REOPENED.value})
-# Every other notice a unit's inbox gets, as notice.KIND (督办 kept its first name).
+# Every other notice a unit's inbox gets, as notice.KIND (督办 kept its first name). The kinds
+# told to supervisors (dispatch/staff_notices.py) are named alike, and go to no unit's system.
 NOTICE_TYPES = {kind.value: "ticket.escalated" if kind is NoticeKind.ESCALATION else f"notice.{kind.value}"
                 for kind in NoticeKind if kind.value not in TOLD_BY_EVENT}
 # The key every 超期 notice is told under (dispatch/chasing.py: kind, ticket, deadline).
@@ -205,7 +206,8 @@ def on_flush(session: Session, _context: Any, _instances: Any, public_url: str |
             if ticket is not None and unit_id is not None:
                 _enqueue(session, unit_id, EVENT_TYPES[obj.action], ticket, note=obj.note, at=obj.at,
                          public_url=public_url)
-        elif isinstance(obj, Notice) and notice_type(obj) is not None:
+        elif isinstance(obj, Notice) and obj.unit_id is not None and notice_type(obj) is not None:
+            # (A supervisor's notice has no unit, and so no unit's system to hear it.)
             ticket = session.get(Ticket, obj.ticket_id) if obj.ticket_id else None
             _enqueue(session, obj.unit_id, notice_type(obj), ticket, note=obj.text, at=obj.created_at,
                      notice_kind=obj.kind, public_url=public_url)

@@ -29,8 +29,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from dispatch import kept_forms, staff_sessions
-from dispatch.actors import Actor
+from dispatch import kept_forms, staff_notices, staff_sessions
+from dispatch.actors import SUPERVISING_ROLES, Actor
 from dispatch.models import StaffUser, Unit
 from dispatch.vocabulary import Role
 from web.inputs import refuse_unstorable
@@ -315,17 +315,22 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role], *, max_files: int = 0
     async def guarded(request: Request) -> Response:
         site = request.app.state.site
         data = site.auth.session(request)
-        user, early = None, None
+        user, early, unread = None, None, None
         if data is not None:
             first = reads if request.method == "GET" and "kept" not in request.query_params else None
+            # A page a person opens (not a panel's fetch, nor a stream) shows a supervisor's
+            # unread notices in its header.
+            counted = request.method == "GET" and "text/html" in request.headers.get("accept", "")
 
-            def check(session: Session) -> tuple[StaffIdentity | None, Any]:
+            def check(session: Session) -> tuple[StaffIdentity | None, Any, Any]:
                 found = identity_of_session(session, data, site.auth.settings)
-                if found is None or found.role not in roles or first is None:
-                    return found, None
-                return found, first(request, found, session)
+                if found is None or found.role not in roles:
+                    return found, None, None
+                count = staff_notices.unread(session, found.actor) \
+                    if counted and found.role in SUPERVISING_ROLES else None
+                return found, first(request, found, session) if first is not None else None, count
 
-            user, early = await request.app.state.services.read(check)
+            user, early, unread = await request.app.state.services.read(check)
         if user is None:
             if request.method == "GET" and request.headers.get("accept") != "text/event-stream":
                 from urllib.parse import quote
@@ -344,6 +349,7 @@ def staff_only(endpoint: Endpoint, roles: frozenset[Role], *, max_files: int = 0
         if user.role not in roles:
             raise HTTPException(403, ROLE_FORBIDDEN)
         request.state.reads = early
+        request.state.nav_unread = unread
         if request.method == "POST":
             try:
                 request.state.form = await checked_form(request, max_files=max_files)

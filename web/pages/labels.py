@@ -229,7 +229,11 @@ NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation"
                    "co_handling": "协办", "forwarded": "二次派单", "part": "协办/二次派单进展",
                    "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批",
                    "override": "先行办结申请审批",
-                   "addition": "市民补充", "transferred": "新工单", "reopened": "重办"}
+                   "addition": "市民补充", "transferred": "新工单", "reopened": "重办",
+                   # supervisors' (/supervisor/notices)
+                   "escalation_answered": "督办已反馈", "escalated_resolved": "督办件已办结",
+                   "extension_request": "延期申请待审批", "dispute_request": "改派申请待处理",
+                   "override_request": "先行办结申请待审批"}
 # A notice about a ticket that left the unit because the unit answered its part: said so
 # (已答复协办), not 已移出本单位 as if the ticket had been taken elsewhere.
 PART_ANSWERED_ZH = {role: f"已答复{word}" for role, word in PART_ROLES_ZH.items()}
@@ -291,7 +295,11 @@ WEBHOOK_EVENTS_ZH = {"ticket.transferred": "转办", "ticket.reopened": "重办"
                      "notice.near_due": "临期预警", "notice.overdue": "超期", "notice.digest": "每日汇总",
                      "notice.co_handling": "协办", "notice.forwarded": "二次派单", "notice.part": "协办答复",
                      "notice.extension": "延期审批", "notice.dispute": "改派审批", "notice.override": "先行办结",
-                     "notice.addition": "市民补充", "notice.kb_review": "知识库复核"}
+                     "notice.addition": "市民补充", "notice.kb_review": "知识库复核",
+                     # named alike, but told to supervisors (their notices), not to a unit's system
+                     "notice.escalation_answered": "督办已反馈", "notice.escalated_resolved": "督办件已办结",
+                     "notice.extension_request": "延期申请", "notice.dispute_request": "改派申请",
+                     "notice.override_request": "先行办结申请"}
 
 
 def activity_value(value: object) -> str:
@@ -417,7 +425,7 @@ DASHBOARD_TABLES_ZH: dict[str, tuple[str, tuple[str, ...]]] = {
                                    "服务水平({seconds}秒)", "平均通话")),
     "disputes_pending": ("改派申请待决定", ("工单号", "标题", "申请单位", "理由", "申请时间")),
     "override_requests": ("先行办结申请待决定", ("工单号", "标题", "申请单位", "理由", "申请时间")),
-    # Supervisors have no notices: a unit's answer to their 督办 (办理进展) is listed here.
+    # A unit's answer to a 督办 (办理进展), whoever escalated; the one who did is also told (/supervisor/notices).
     "escalations_answered": ("督办已反馈（近7天）", ("工单号", "标题", "反馈单位", "督办人", "督办意见", "督办时间",
                                               "办理进展", "反馈时间")),
     "overdue": ("超期工单", ("工单号", "标题", "状态", "承办单位", "办理时限", "剩余", "督办情况")),

@@ -167,7 +167,8 @@ class Site:
         """A page, with the CSRF token its forms carry and the logged-in user if any."""
         context = {"request": request, "csrf_token": self.auth.csrf_token(request),
                    "user": getattr(request.state, "user", None), "now": utcnow(),
-                   "kept_form": getattr(request.state, "kept_form", None), **context}
+                   "kept_form": getattr(request.state, "kept_form", None),
+                   "nav_unread": getattr(request.state, "nav_unread", None), **context}
         response = self.templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
         self.auth.attach(request, response)
         return response

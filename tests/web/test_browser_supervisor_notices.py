@@ -1,0 +1,47 @@
+"""A supervisor's notices open in Debian's chromium: the unit answers their 督办 in another
+process, and the open page shows the notice and the header's unread count without a reload;
+the supervisor marks it read there."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from dispatch.actions import perform
+from dispatch.demo import demo_actors
+from dispatch.models import Ticket
+from tests.web.test_browser import Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
+
+NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment
+
+
+def test_the_open_notices_page_shows_the_units_answer_to_the_escalation_and_its_unread_count(
+        new_context: Any, site: Any) -> None:
+    server, services = site
+    with services.sessions() as session:
+        number = session.scalars(select(Ticket.number).where(Ticket.title == NOISE)).one()
+    actors = services.run_sync(demo_actors)
+    services.run_sync(lambda s: perform(s, actors["supervisor"], number, "escalate", {"note": "请今天内反馈整改方案"}))
+
+    page = login(new_context(), server.url, "supervisor")
+    page.goto(f"{server.url}/supervisor/notices")
+    assert page.locator("#notices .empty").inner_text() == "暂无通知"
+    assert page.locator("#nav-unread").is_hidden()
+    page.wait_for_timeout(300)  # the page's stream is open before the unit answers
+    services.run_sync(lambda s: perform(s, actors["ecology-environment"], number, "progress",
+                                        {"text": "已约谈施工方，22点后停止夜间施工。"}))
+
+    told = page.locator("#notices li.unread.notice-escalation_answered")
+    told.wait_for(timeout=5_000)   # pushed, not reloaded
+    assert number in told.inner_text() and "22点后停止夜间施工" in told.inner_text()
+    assert page.locator("#nav-unread").inner_text() == "1" and page.locator("#unread-count").is_visible()
+    Shots()(page, "supervisor-notices")
+
+    page.goto(f"{server.url}/supervisor")   # every page's header counts it
+    assert page.locator("#nav-unread").inner_text() == "1"
+    page.click("#nav-notices")
+    page.get_by_role("button", name=f"标为已读：工单{number}的督办已反馈通知", exact=False).click()
+    page.wait_for_selector("#notices li.read.notice-escalation_answered", timeout=5_000)
+    assert page.locator("#nav-unread").is_hidden()
+    page.reload()
+    assert page.locator("#nav-unread").is_hidden()

@@ -1,0 +1,80 @@
+"""A supervisor's notices on the pages: the unit answered their 督办, a request waits; the
+unread count in every page's header, the list at /supervisor/notices, marked read there;
+only a supervisor's own and their role's."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from dispatch.models import Notice
+from tests.web.pages_support import act, login, ticket_titled, token_in
+from web.services import Services
+
+NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment
+PAGE = {"accept": "text/html,application/xhtml+xml"}   # as a browser asks for a page
+
+
+def nav_unread(page: str) -> str | None:
+    """The header's unread count, or None when it is hidden."""
+    found = re.search(r'<span class="tag danger count" id="nav-unread"( hidden)?>([^<]*)</span>', page)
+    assert found, "no 通知 link in the header"
+    return None if found.group(1) else found.group(2)
+
+
+def test_the_supervisor_sees_the_unread_count_and_the_units_answer_to_their_escalation(
+        client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "supervisor")
+    assert nav_unread(client.get("/supervisor", headers=PAGE).text) is None
+    assert act(client, noise.number, "escalate", text="请今天内反馈整改方案").status_code == 303
+    assert nav_unread(client.get("/supervisor", headers=PAGE).text) is None   # nothing answered yet
+
+    login(client, "ecology")
+    assert act(client, noise.number, "progress", text="已约谈施工方，22点后停止夜间施工。").status_code == 303
+    assert client.get("/supervisor/notices").status_code == 403          # a unit reads its own only
+    assert "督办已反馈" not in client.get("/unit").text                   # and not the supervisor's
+
+    login(client, "supervisor")
+    dashboard = client.get("/supervisor", headers=PAGE).text
+    assert nav_unread(dashboard) == "1"
+    assert "22点后停止夜间施工" in dashboard       # the 督办已反馈 list stays as it was
+    page = client.get("/supervisor/notices", headers=PAGE).text
+    assert "1 条未读" in page and nav_unread(page) == "1"
+    line = re.search(r'<li class="unread notice-escalation_answered">.*?</li>', page, re.S)
+    assert line and noise.number in line.group(0) and "22点后停止夜间施工" in line.group(0)
+    assert "督办已反馈" in line.group(0)
+    with services.sessions() as session:
+        (notice_id,) = session.scalars(select(Notice.id).where(Notice.kind == "escalation_answered"))
+
+    refused = client.post("/supervisor/notices/read", data={"notice": str(notice_id)}, follow_redirects=False)
+    assert refused.status_code == 403                                     # no CSRF token
+    panel = client.post("/supervisor/notices/read", data={"csrf_token": token_in(page), "notice": str(notice_id)},
+                        headers={"X-Notices-Panel": "1"})
+    assert panel.status_code == 200 and 'class="notices"' in panel.text and "条未读" not in panel.text
+    again = client.get("/supervisor/notices", headers=PAGE).text
+    assert nav_unread(again) is None and '<li class="read notice-escalation_answered">' in again
+
+
+def test_a_request_waiting_is_told_to_every_supervisor_and_the_decision_settles_it(
+        client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    assert act(client, noise.number, "request_extension", days="2", text="需协调夜间执法").status_code == 303
+    for who in ("supervisor", "admin"):
+        login(client, who)
+        page = client.get("/supervisor/notices", headers=PAGE).text
+        assert nav_unread(page) == "1" and "延期申请待审批" in page and "需协调夜间执法" in page
+    assert act(client, noise.number, "decide_extension", approve="1", text="同意").status_code == 303
+    login(client, "supervisor")
+    assert nav_unread(client.get("/supervisor/notices", headers=PAGE).text) is None
+
+
+def test_the_notices_page_listens_for_news(client: TestClient) -> None:
+    login(client, "supervisor")
+    page = client.get("/supervisor/notices").text
+    assert 'data-live="/supervisor/notices/events"' in page and "/static/staff_notices.js" in page
+    assert 'class="notices"' in client.get("/supervisor/notices/panel").text
+    login(client, "operator")
+    assert client.get("/supervisor/notices").status_code == 403
