@@ -361,6 +361,7 @@ def _resolve(session: Session, actor: Actor, ticket: Ticket, params: Params, con
     resolved = lifecycle.resolve(session, ticket, actor, required_text(params, "reply"), now=context.now,
                                  min_chars=context.reply_min_chars)
     staff_notices.tell_escalated_resolved(session, ticket, resolved, now=context.now)
+    staff_notices.settle_requests_of(session, ticket, now=context.now)
     if forwarded is not None and forwarded.outcome == TransferOutcome.WITHDRAWN.value:
         notices.tell_forward_withdrawn(session, ticket, forwarded.id, now=context.now)
 
@@ -413,6 +414,8 @@ def _decide_dispute(session: Session, actor: Actor, ticket: Ticket, params: Para
     notices.tell_dispute_decided(session, ticket, event, now=context.now)
     if dispute is not None:
         staff_notices.settle(session, staff_notices.dispute_key(dispute), now=context.now)
+    if approve:   # taken back from the unit: what else it asked for lapsed
+        staff_notices.settle_requests_of(session, ticket, now=context.now)
 
 
 HANDLERS: dict[str, Handler] = {

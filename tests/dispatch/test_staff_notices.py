@@ -133,3 +133,17 @@ def test_units_and_operators_read_no_supervisors_notices_and_supervisors_mark_no
     assert notices.latest(session, housing.unit_id).unread.value >= 1
     with pytest.raises(ValueError):   # one addressee, always
         staff_notices.tell(session, notices.NoticeKind.ESCALATION_ANSWERED, "k", "x")
+
+
+def test_a_request_left_waiting_when_the_ticket_is_resolved_asks_nothing_more(
+        session: Session, received: Ticket, operator: Actor) -> None:
+    t0 = received.received_at
+    li = person(session, "li")
+    housing = unit_staff(session, "housing")
+    do(session, operator, received, "transfer", t0 + HOUR, unit="housing")
+    do(session, housing, received, "accept", t0 + 2 * HOUR)
+    do(session, housing, received, "request_extension", t0 + 3 * HOUR, days=3, reason="需要等待燃气公司配合")
+    assert staff_notices.unread(session, li).value == 1
+    do(session, housing, received, "resolve", t0 + 4 * HOUR, reply="管道已修复，路面已恢复，已回访居民确认。")
+    assert staff_notices.unread(session, li).value == 0
+    assert kinds(session, li) == [("extension_request", received.number)]   # still listed, as read

@@ -12,6 +12,7 @@ import json
 import re
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +20,7 @@ from typing import Iterator
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -411,6 +413,33 @@ def test_every_kind_of_notice_a_unit_can_get_has_its_webhook_event() -> None:
     assert webhooks.NOTICE_TYPES["near_due"] == "notice.near_due"
     # and the delivery logs name each event in Chinese
     assert set(WEBHOOK_EVENTS_ZH) == set(webhooks.NOTICE_TYPES.values()) | set(webhooks.EVENT_TYPES.values())
+
+
+def test_a_supervisors_notice_goes_to_no_units_system(hooked: sessionmaker[Session]) -> None:
+    """督办已反馈 and 延期申请 are told to supervisors: the unit's system hears its own 督办,
+    and nothing of what its answer and its request told the supervisors."""
+    from dispatch import staff
+
+    with hooked.begin() as session:
+        webhooks.register(session, ADMIN, unit_by_code(session, "housing"), "http://127.0.0.1:9/housing")
+        ticket = new_ticket(session, body="小区燃气管道漏气，路面也被挖开没有恢复。")
+        number = ticket.number
+        li = staff.create_user(session, "li", "long enough 1", Role.SUPERVISOR)
+        session.flush()
+        supervisor = Actor(label="li", user_id=li.id, role=Role.SUPERVISOR)
+    with warnings.catch_warnings(), hooked.begin() as session:
+        warnings.simplefilter("error", SAWarning)   # no unit's webhook looked up for a notice with no unit
+        housing = unit_staff(session, "housing")
+        perform(session, Actor(label="operator-wang", role=Role.OPERATOR), number, "transfer", {"unit": "housing"},
+                ActionContext())
+        perform(session, housing, number, "accept", {}, ActionContext())
+        perform(session, supervisor, number, "escalate", {"note": "请说明维修时间"}, ActionContext())
+        perform(session, housing, number, "progress", {"text": "明天维修。"}, ActionContext())
+        perform(session, housing, number, "request_extension", {"days": 2, "reason": "等待燃气公司"}, ActionContext())
+    with hooked() as session:
+        told = {n.kind for n in session.scalars(select(Notice).where(Notice.unit_id.is_(None)))}
+    assert told == {"escalation_answered", "extension_request"}
+    assert [d.event_type for d in deliveries(hooked)] == ["ticket.transferred", "ticket.escalated"]
 
 
 def test_co_handling_and_part_news_reach_each_units_system(
