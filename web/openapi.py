@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from dispatch import staff_notices
 from dispatch.actions import ACTIONS
 from dispatch.errors import Reason
 from dispatch.notices import NoticeKind
@@ -107,7 +108,8 @@ SCHEMAS: dict[str, Any] = {
     "Token": _object({"token": TEXT, "token_type": {"type": "string", "enum": ["Bearer"]},
                       "expires_at": {**WHEN, "nullable": True}}, ("token", "expires_at")),
     "Notice": _object({"id": INT, "unit": TEXT, "unit_id": INT, "ticket": {**TEXT, "nullable": True},
-                       "kind": {"type": "string", "enum": [kind.value for kind in NoticeKind]},
+                       "kind": {"type": "string", "enum": [kind.value for kind in NoticeKind
+                                                               if kind not in staff_notices.KINDS]},   # units' alone
                        "text": TEXT, "created_at": WHEN, "read_at": {**WHEN, "nullable": True}},
                       ("id", "unit", "kind", "text", "created_at")),
     "NoticePage": _object({"notices": {"type": "array", "items": _ref("Notice")}, "page": INT, "pages": INT,

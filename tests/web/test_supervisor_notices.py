@@ -78,3 +78,9 @@ def test_the_notices_page_listens_for_news(client: TestClient) -> None:
     assert 'class="notices"' in client.get("/supervisor/notices/panel").text
     login(client, "operator")
     assert client.get("/supervisor/notices").status_code == 403
+
+
+def test_the_apis_notices_are_still_the_units_alone(client: TestClient) -> None:
+    """GET /api/v1/staff/notices lists units' notices: its schema names none of the supervisors' kinds."""
+    kinds = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["Notice"]["properties"]["kind"]["enum"]
+    assert "escalation" in kinds and "escalation_answered" not in kinds and "extension_request" not in kinds
