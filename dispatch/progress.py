@@ -68,9 +68,10 @@ def unanswered_escalation(session: Session, ticket: Ticket) -> int | None:
 
 
 # ---- what supervisors hear of it ------------------------------------------------------------
-# Supervisors have no notices: a 督办 of theirs that a unit answered is listed on /supervisor
-# (督办已反馈) for ANSWERED_WITHIN after the answer, each 督办 once, by the one note that
-# answered it (report_progress marks only the first note after a 督办).
+# A supervisor's 督办 that a unit answered is listed on /supervisor (督办已反馈) for
+# ANSWERED_WITHIN after the answer, each 督办 once, by the one note that answered it
+# (report_progress marks only the first note after a 督办); the one who escalated is also
+# told in their notices (staff_notices.tell_escalation_answered).
 ANSWERED_WITHIN = dt.timedelta(days=7)
 ANSWERED_SHOWN = 20
 

@@ -263,7 +263,7 @@ def list_tables(session: Session, *, names: dict[int, str], pages: dict[str, int
     listed = {name: build(session, now, names, pages.get(name, 1), per_page, getattr(lengths, name))
               for name, build in LISTS.items()}
     waiting = disputes.pending(session)
-    asking = co_handling.pending_override_requests(session)  # supervisors have no notices: this list is theirs
+    asking = co_handling.pending_override_requests(session)  # each also told to every supervisor (staff_notices)
     tables = [*listed.values(),
               _table("disputes_pending", (TEXT, TEXT, TEXT, TEXT, TIME),
                      [[ticket.number, ticket.title, unit.name, dispute.reason, dispute.raised_at]
