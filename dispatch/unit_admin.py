@@ -1,5 +1,5 @@
-"""Responsible units as an administrator keeps them: list, edit one (name, kind, parent,
-active), and import the units of a city file, pasted or uploaded, in two steps: the plan
+"""Responsible units as an administrator keeps them: list, add one (the units page's form,
+checked as a unit of an imported file is), edit one (name, kind, parent, active), and import the units of a city file, pasted or uploaded, in two steps: the plan
 (what would be added and changed) is shown, then applied.
 
 The import reads the city file's units format: either the whole city file (an object with
@@ -26,12 +26,14 @@ from dispatch.phone import normalise_phone
 from dispatch.staff_activity import ActivityKind, record
 from dispatch.staff_admin import require_admin
 from dispatch.vocabulary import (
+    UNIT_AT_LINE_ZH,
     UNIT_BAD_ACTIVE_ZH,
     UNIT_BAD_CODE_ZH,
     UNIT_BAD_DUTY_PHONE_ZH,
     UNIT_BAD_KIND_ZH,
     UNIT_BAD_PARENT_ZH,
     UNIT_CODE_REPEATED_ZH,
+    UNIT_CODE_TAKEN_ZH,
     UNIT_IMPORT_EMPTY_LIST_ZH,
     UNIT_IMPORT_NOT_A_LIST_ZH,
     UNIT_IMPORT_NOTHING_ZH,
@@ -55,6 +57,7 @@ from dispatch.vocabulary import (
     UNIT_WHERE_AND_CODE_ZH,
     UNIT_WHERE_INDEX_ZH,
     UNIT_WHERE_LINE_ZH,
+    UNIT_WHERE_NEW_ZH,
     UNIT_WHERE_ZH,
     UnitKind,
 )
@@ -311,15 +314,14 @@ def parent_problems(units: list[ImportedUnit], stored: dict[str, str | None] | N
     for unit in units:
         if unit.parent is not None and unit.parent not in parents and unit.parent not in in_file:
             missing = UNIT_PARENT_NOT_IN_FILE_OR_SYSTEM_ZH if stored is not None else UNIT_PARENT_NOT_IN_FILE_ZH
-            problems.append(UNIT_PARENT_UNKNOWN_ZH.format(line=unit.line, code=unit.code, parent=unit.parent,
-                                                          missing=missing))
+            problems.append(UNIT_PARENT_UNKNOWN_ZH.format(at=_at(unit), parent=unit.parent, missing=missing))
         if unit.parent == unit.code:
-            problems.append(UNIT_PARENT_IS_ITSELF_ZH.format(line=unit.line, code=unit.code))
+            problems.append(UNIT_PARENT_IS_ITSELF_ZH.format(at=_at(unit)))
     parents.update({u.code: u.parent for u in units})
     for unit in units:
         loop = _loop(parents, unit.code)
         if loop and unit.parent != unit.code and loop[0] == unit.code:
-            problems.append(UNIT_PARENT_LOOP_ZH.format(line=unit.line, code=unit.code, path=" → ".join(loop)))
+            problems.append(UNIT_PARENT_LOOP_ZH.format(at=_at(unit), path=" → ".join(loop)))
     return problems
 
 
@@ -336,8 +338,7 @@ def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
     kept_names = {u.name: code for code, u in existing.items() if code not in in_file}
     for unit in units:
         if unit.name in kept_names:
-            problems.append(UNIT_NAME_OF_KEPT_UNIT_ZH.format(line=unit.line, code=unit.code, name=unit.name,
-                                                             other=kept_names[unit.name]))
+            problems.append(UNIT_NAME_OF_KEPT_UNIT_ZH.format(at=_at(unit), name=unit.name, other=kept_names[unit.name]))
     if problems:
         raise UnitImportError(problems[:MAX_PROBLEMS])
     added, changed, unchanged = [], [], 0
@@ -365,6 +366,40 @@ def plan_import(session: Session, units: list[ImportedUnit]) -> ImportPlan:
 def apply_import(session: Session, actor: Actor, units: list[ImportedUnit], plan: ImportPlan) -> None:
     """Write the plan (made from `units` in this same transaction)."""
     require_admin(actor)
+    _write_units(session, units)
+    for change in plan.added:
+        record(session, ActivityKind.UNIT_ADDED, actor, target=change.code, detail={"name": change.name})
+    for change in plan.changed:
+        record(session, ActivityKind.UNIT_CHANGED, actor, target=change.code,
+               detail={k: list(v) for k, v in change.changes.items()})
+    record(session, ActivityKind.UNITS_IMPORTED, actor,
+           detail={"added": len(plan.added), "changed": len(plan.changed), "unchanged": plan.unchanged})
+
+
+def add_unit(session: Session, actor: Actor, *, code: str, name: str, kind: str, parent_code: str | None,
+             duty_phone: str | None) -> Unit:
+    """One new unit, typed into the units page's form: checked as the import checks a unit of
+    a file (the same rules and words), and refused when its code is taken, since the import
+    would change that unit instead. Active from the start; blank parent or phone: none."""
+    require_admin(actor)
+    item = {"code": code.strip(), "name": name, "kind": kind or UnitKind.DEPARTMENT.value,
+            "parent": (parent_code or "").strip() or None, "duty_phone": (duty_phone or "").strip() or None}
+    unit = _unit_from(item, 0, UNIT_WHERE_NEW_ZH)
+    lock_unit_tree(session)
+    taken = session.scalar(select(Unit.name).where(Unit.code == unit.code))
+    if taken is not None:
+        raise InvalidInput("code", UNIT_CODE_TAKEN_ZH.format(code=unit.code, name=taken))
+    if unit.parent is not None and session.scalar(select(Unit.id).where(Unit.code == unit.parent)) is None:
+        raise InvalidInput("parent", Reason.PARENT_NOT_FOUND, parent=unit.parent)
+    plan_import(session, [unit])   # the name of another unit, as the import refuses it
+    added = _write_units(session, [unit])[unit.code]
+    record(session, ActivityKind.UNIT_ADDED, actor, target=unit.code,
+           detail={"name": unit.name, "kind": unit.kind, "parent": unit.parent, "duty_phone": unit.duty_phone})
+    return added
+
+
+def _write_units(session: Session, units: list[ImportedUnit]) -> dict[str, Unit]:
+    """Add or change the units as checked (plan_import), parents after every row exists."""
     existing = {u.code: u for u in session.scalars(select(Unit))}
     for unit in units:
         row = existing.get(unit.code)
@@ -380,13 +415,7 @@ def apply_import(session: Session, actor: Actor, units: list[ImportedUnit], plan
     for unit in units:
         existing[unit.code].parent_id = existing[unit.parent].id if unit.parent else None
     session.flush()
-    for change in plan.added:
-        record(session, ActivityKind.UNIT_ADDED, actor, target=change.code, detail={"name": change.name})
-    for change in plan.changed:
-        record(session, ActivityKind.UNIT_CHANGED, actor, target=change.code,
-               detail={k: list(v) for k, v in change.changes.items()})
-    record(session, ActivityKind.UNITS_IMPORTED, actor,
-           detail={"added": len(plan.added), "changed": len(plan.changed), "unchanged": plan.unchanged})
+    return existing
 
 
 def _element_lines(text: str, items: list[Any]) -> list[int]:
@@ -435,6 +464,11 @@ def _kind(kind: Any, where: str, field_name: str = "kind") -> str:
                                                     for k, w in KIND_WORDS.items())
         raise InvalidInput(field_name, UNIT_BAD_KIND_ZH.format(where=where, kinds=kinds, value=_shown(kind)))
     return str(kind)
+
+
+def _at(unit: ImportedUnit) -> str:
+    """Where a unit's problem is: its line in a file, else (the form's unit) its code alone."""
+    return UNIT_AT_LINE_ZH.format(line=unit.line, code=unit.code) if unit.line else UNIT_WHERE_ZH.format(code=unit.code)
 
 
 def _shown(value: Any) -> str:

@@ -398,6 +398,69 @@ def test_the_admin_sets_checks_and_clears_a_units_duty_phone(client: TestClient,
     assert changes == [[None, "+863916612345"], ["+863916612345", None]]
 
 
+def test_the_admin_adds_a_unit_with_a_form_and_it_takes_work_at_once(client: TestClient, services: Services) -> None:
+    from dispatch import catalogue
+    from tests.web.pages_support import act, ticket_titled, token_in
+
+    login(client, "admin")
+    page = client.get("/admin/units")
+    assert 'id="add-unit-form"' in page.text and "新增单位" in page.text
+    added = post(client, "/admin/units", page="/admin/units", code="reservoir", name=" 水库管理处 ", kind="department",
+                 parent="jiyuan", duty_phone="0391-661 2345")
+    assert added.status_code == 303, added.text
+    reservoir = unit(services, "reservoir")
+    assert added.headers["location"] == f"/admin/units/{reservoir.id}?done=unit_added"
+    assert (reservoir.name, reservoir.kind, reservoir.active) == ("水库管理处", "department", True)
+    assert reservoir.parent_id == unit(services, "jiyuan").id and reservoir.duty_phone == "+863916612345"
+    logged = activity(services, "unit_added")
+    assert [(a.actor, a.target) for a in logged] == [("admin", "reservoir")]
+    assert logged[0].detail == {"name": "水库管理处", "kind": "department", "parent": "jiyuan",
+                                "duty_phone": "+863916612345"}
+    assert activity(services, "units_imported") == []      # one unit added, not a file imported
+    assert "单位已添加" in client.get(added.headers["location"]).text
+    # At once: offered to operators, and a catalogue entry may route to it.
+    assert '<option value="reservoir">水库管理处</option>' in client.get("/search").text
+    login(client, "operator")
+    number = ticket_titled(services, "建议增加公交班次").number
+    assert act(client, number, "transfer", unit_code="reservoir").status_code == 303  # type: ignore[attr-defined]
+    login(client, "supervisor")
+    code = services.run_sync(lambda s: catalogue.find_current(s, "城乡建设/城市建设和市政管理/自来水供应").code)
+    entry_page = client.get("/supervisor/catalogue", params={"code": code})
+    assert 'value="reservoir"' in entry_page.text
+    saved = client.post(f"/supervisor/catalogue/{code}", data={
+        "csrf_token": token_in(entry_page.text), "unit": "reservoir", "terms": "停水、自来水、没水"})
+    assert saved.status_code == 303
+    proposal = services.router.route("我家从昨天开始没水了，自来水一直不来，请尽快处理。")
+    assert proposal.entry is not None and (proposal.entry["code"], proposal.entry["unit_code"]) == (code, "reservoir")
+
+
+def test_a_unit_the_form_cannot_add_is_refused_in_chinese_with_the_form_kept(client: TestClient,
+                                                                             services: Services) -> None:
+    login(client, "admin")
+    housing = unit(services, "housing")
+    for fields, words in (
+            ({"code": "housing", "name": "房管局"}, f"单位代码 housing 已被「{housing.name}」使用"),
+            ({"code": "pond", "name": "  "}, "单位 pond：名称不能为空"),
+            ({"code": "pond", "name": housing.name}, f"名称「{housing.name}」已是单位 housing 的名称"),
+            ({"code": "水库", "name": "水库"}, "code 应为 1–64 位字母、数字或 _ . -"),
+            ({"code": "pond", "name": "池塘", "duty_phone": "12345abc"}, "值班电话 duty_phone 不是有效号码"),
+            ({"code": "pond", "name": "池塘", "parent": "nowhere"}, "上级单位「nowhere」不存在"),
+            ({"code": "pond", "name": "池塘", "kind": "bureau"}, "类型 kind 应为")):
+        refused = post(client, "/admin/units", page="/admin/units", **{"kind": "department", **fields})
+        assert refused.status_code == 422, fields
+        error = re.search(r'id="admin-error">(.*?)</p>', refused.text, re.S)
+        assert error and words in html.unescape(error.group(1)), (fields, error and error.group(1))
+        kept = refused.text.split('id="add-unit-form"')[1].split("</form>")[0]
+        assert f'name="code" required maxlength="64" value="{html.escape(fields["code"])}"' in kept, kept
+    assert unit(services, "pond") is None and activity(services, "unit_added") == []
+    assert unit(services, "housing").name == housing.name
+    forged = client.post("/admin/units", data={"code": "pond", "name": "池塘"})
+    assert forged.status_code == 403 and unit(services, "pond") is None
+    login(client, "supervisor")
+    assert post(client, "/admin/units", page="/supervisor", code="pond", name="池塘").status_code == 403
+    assert unit(services, "pond") is None
+
+
 UNITS = """{"units": [
   {"code": "housing", "name": "住房和城乡建设局（改名）", "kind": "department", "parent": "jiyuan"},
   {"code": "reservoir", "name": "水库管理处", "kind": "department", "parent": "jiyuan"},

@@ -1,5 +1,5 @@
 """The administrator's pages: staff accounts (add, change, deactivate, reactivate, reset a
-password), units (edit, import a city file's units after seeing what would change), the staff
+password), units (add one, edit, import a city file's units after seeing what would change), the staff
 API's tokens for units' systems (make, revoke) and the staff activity log. The rules are in
 dispatch/staff_admin.py, dispatch/unit_admin.py, dispatch/api_tokens.py and
 dispatch/staff_activity.py; these routes read the form and show the outcome."""
@@ -169,12 +169,26 @@ async def reset_password(request: Request) -> Response:
 
 
 async def units_page(request: Request, *, error: str | None = None, problems: list[str] | None = None,
-                     status: int = 200, text: str = "") -> Response:
+                     status: int = 200, text: str = "", values: dict[str, str] | None = None) -> Response:
     site = _site(request)
     units = await site.services.run(unit_admin.list_units)
     return site.render(request, "admin_units.html", {
         "units": units, "kinds": UNIT_KINDS_ZH, "error": error, "problems": problems or [], "text": text,
-        "done": _done(request), "section": "units"}, status)
+        "values": values or {}, "done": _done(request), "section": "units"}, status)
+
+
+async def add_unit(request: Request) -> Response:
+    """One unit from the form; refused, the page comes back with what was typed."""
+    site, user, form = _site(request), request.state.user, request.state.form
+    values = {name: _text(form, name, 300) for name in ("code", "name", "kind", "parent", "duty_phone")}
+    try:
+        unit_id = await site.services.run(lambda s: unit_admin.add_unit(
+            s, user.actor, code=values["code"], name=values["name"], kind=values["kind"],
+            parent_code=values["parent"] or None, duty_phone=values["duty_phone"] or None).id)
+    except DispatchError as exc:
+        return await units_page(request, error=describe(exc), status=422, values=values)
+    await _units_changed(site)
+    return RedirectResponse(f"/admin/units/{unit_id}?done=unit_added", status_code=303)
 
 
 async def unit_page(request: Request, *, error: str | None = None, status: int = 200,
@@ -410,6 +424,7 @@ routes = [
     Route("/admin/users/{user_id:id}/reactivate", _admin(_set_active(True)), methods=["POST"]),
     Route("/admin/users/{user_id:id}/password", _admin(reset_password), methods=["POST"]),
     Route("/admin/units", _admin(units_page), methods=["GET"]),
+    Route("/admin/units", _admin(add_unit), methods=["POST"]),
     Route("/admin/units/import", _admin(import_preview, max_files=1), methods=["POST"]),
     Route("/admin/units/import/apply", _admin(import_apply), methods=["POST"]),
     Route("/admin/units/{unit_id:id}", _admin(unit_page), methods=["GET"]),

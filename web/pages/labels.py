@@ -526,6 +526,7 @@ ADMIN_DONE_ZH = {
     "added": "账号已添加。", "saved": "已保存。", "deactivated": "账号已停用，其所有会话和 API 令牌已失效。",
     "reactivated": "账号已启用，可用原密码登录（旧会话和令牌不会恢复）。",
     "password": "密码已重置，该账号的所有会话和 API 令牌已失效。", "imported": "单位已导入。",
+    "unit_added": "单位已添加，转办、协办和派单目录中即可选用。",
     "webhook_removed": "对接地址已删除，不再推送。", "redelivering": "已安排重发。",
     "token_revoked": "令牌已撤销，立即失效。",
     "handed_over": "单位已停用，其未办完的工单、未答复的协办/二次派单部分和派单目录条目已移交承接单位（各工单的办理记录中可查）。",
