@@ -101,7 +101,7 @@ class Reason(enum.StrEnum):
     SUCCESSOR_NOT_ACTIVE = "successor_not_active"  # code
     CATALOGUE_UNIT_RETIRED = "catalogue_unit_retired"  # unit
     BAD_ACTIVITY_KIND = "bad_activity_kind"    # value
-    ONLY_UNIT_STAFF_HAVE_UNIT = "only_unit_staff_have_unit"
+    ONLY_UNIT_STAFF_HAVE_UNIT = "only_unit_staff_have_unit"  # role
     WEBHOOK_URL_INVALID = "webhook_url_invalid"  # value
     WEBHOOK_URL_LOCAL = "webhook_url_local"  # value
     # -- configuration files (the CLI and start-up) -----------------------------------------

@@ -62,7 +62,7 @@ def create_user(session: Session, username: str, password: str, role: Role, *,
         if unit_id is None:
             raise InvalidInput("unit", Reason.UNKNOWN_UNIT, code=unit_code)
     elif unit_code:
-        raise InvalidInput("unit", Reason.ONLY_UNIT_STAFF_HAVE_UNIT)
+        raise InvalidInput("unit", Reason.ONLY_UNIT_STAFF_HAVE_UNIT, role=role.value)
     user = StaffUser(username=username, username_key=key, display_name=display_name or username,
                      password_hash=_hasher.hash(password), role=role.value, unit_id=unit_id,
                      active=True, created_at=utcnow(), phone_extension=extension)

@@ -232,7 +232,11 @@ def _unit_for(session: Session, role: Role, unit_code: str | None, kept_unit_id:
     """The unit an account is given. `kept_unit_id`: the unit it has now, which it may keep
     after the unit was retired (its name or role still edited); no account joins a retired one."""
     if role is not Role.UNIT_STAFF:
-        return None  # only unit staff belong to a unit; a unit picked for another role is dropped
+        # Only unit staff belong to a unit: a unit picked for another role is refused, not
+        # dropped, so that nobody believes a supervisor now watches one unit.
+        if unit_code:
+            raise InvalidInput("unit", Reason.ONLY_UNIT_STAFF_HAVE_UNIT, role=role.value)
+        return None
     if not unit_code:
         raise InvalidInput("unit", Reason.UNIT_STAFF_NEED_UNIT)
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))

@@ -126,7 +126,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.PARENT_LOOP: "上级单位形成循环：{path}。",
     Reason.UNIT_NAME_TAKEN: "单位 {code} 已叫「{name}」，两个单位同名在转办、协办列表中无法区分，请换一个名称。",
     Reason.BAD_ACTIVITY_KIND: "没有这种操作类型。",
-    Reason.ONLY_UNIT_STAFF_HAVE_UNIT: "只有承办单位人员属于单位。",
+    Reason.ONLY_UNIT_STAFF_HAVE_UNIT: "只有承办单位人员属于单位，{role}不属于任何单位：请把所属单位留空（—），或把角色改为承办单位工作人员。",
     Reason.WEBHOOK_URL_INVALID: "对接地址「{value}」不是有效的网址，请填写以 https:// 或 http:// 开头的完整地址。",
     Reason.WEBHOOK_URL_LOCAL: "对接地址「{value}」指向本机链路地址或保留地址，不能作为单位系统的地址，请填写单位系统的网址。",
     Reason.FILE_UNREADABLE: "无法读取{field}文件 {path}：{error}",
@@ -397,6 +397,9 @@ def _shown(key: str, value: Any) -> str:
         return next((zh for en, zh in JSON_PROBLEMS_ZH.items() if str(value).startswith(en)), str(value))
     if key == "what":
         return UNIT_WANTED_ZH.get(value, str(value))
+    if key == "role":   # the role an account would have, as the account forms name it
+        from web.pages.labels import ROLES_ZH
+        return ROLES_ZH.get(str(value), str(value))
     if key == "depth":
         return CATALOGUE_KEYS_ZH.get(value, str(value))
     if key == "state":

@@ -42,6 +42,13 @@ def test_users_add_refuses_a_lookalike_of_an_existing_account(run, sessions: ses
         assert sorted(session.scalars(select(StaffUser.username))) == ["root", "wang"]
 
 
+def test_users_add_refuses_a_unit_for_a_role_without_one(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    result = run("users", "add", "boss", "--role", "supervisor", "--unit", "housing", HOTLINE_NEW_PASSWORD="correct horse")
+    assert result.exit_code != 0 and "只有承办单位人员属于单位，督办员不属于任何单位" in result.output, result.output
+    with sessions() as session:
+        assert session.scalar(select(StaffUser.id).where(StaffUser.username == "boss")) is None
+
+
 def test_users_list_prints_an_aligned_table(run) -> None:  # type: ignore[no-untyped-def]
     result = run("users", "list")
     assert result.exit_code == 0, result.output

@@ -341,6 +341,26 @@ def test_unit_staff_are_bound_to_a_unit(client: TestClient, services: Services) 
     assert changed.detail["unit"] == [None, "ecology-environment"]
 
 
+def test_a_unit_picked_for_a_role_without_one_is_refused_not_dropped(client: TestClient, services: Services) -> None:
+    login(client, "admin")
+    refused = post(client, "/admin/users", username="boss", display_name="督办 王", role="supervisor", unit="housing",
+                   password="correct horse 1")
+    assert refused.status_code == 422
+    error = re.search(r'id="admin-error">(.*?)</p>', refused.text, re.S)
+    assert error and "只有承办单位人员属于单位，督办员不属于任何单位" in error.group(1), refused.text[:500]
+    assert '<option value="housing" selected>' in refused.text.split('id="add-user-form"')[1]   # the form kept
+    assert user_id(services, "boss") is None and activity(services, "user_added") == []
+    housing = user_id(services, "housing")
+    moved = post(client, f"/admin/users/{housing}", display_name="住建 张", role="supervisor", unit="housing")
+    assert moved.status_code == 422 and "督办员不属于任何单位" in moved.text
+    kept = services.run_sync(lambda s: s.get(StaffUser, housing))
+    assert kept.role == "unit_staff" and kept.unit_id == unit(services, "housing").id
+    # Left blank, as the form's hint says: the role changes and the unit goes, in the log.
+    assert post(client, f"/admin/users/{housing}", display_name="住建 张", role="supervisor", unit="").status_code == 303
+    assert services.run_sync(lambda s: s.get(StaffUser, housing).unit_id) is None
+    assert activity(services, "user_changed")[-1].detail["unit"] == ["housing", None]
+
+
 # -- units ----------------------------------------------------------------------------------
 
 
