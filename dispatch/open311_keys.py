@@ -10,10 +10,13 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch import staff_activity
+from dispatch.actors import Actor
 from dispatch.api_tokens import USE_RESOLUTION, token_hash
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.models import Open311Client
+from dispatch.staff_admin import require_admin
 
 MAX_NAME_CHARS = 100
 
@@ -30,6 +33,24 @@ def create(session: Session, name: str, *, now: dt.datetime | None = None) -> tu
     session.add(row)
     session.flush()
     return row, raw
+
+
+def issue(session: Session, actor: Actor, name: str) -> tuple[Open311Client, str]:
+    """A key an administrator makes for a civic app (the admin page, `hotline open311 keys
+    create`), kept in the staff activity log; the row and the key, shown once."""
+    require_admin(actor)
+    row, raw = create(session, name)
+    staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, actor, target=f"open311:{row.id}",
+                          detail={"name": row.name})
+    return row, raw
+
+
+def end(session: Session, actor: Actor, client_id: int) -> Open311Client:
+    """Revoke a client's key at once, in the staff activity log."""
+    require_admin(actor)
+    client = revoke(session, client_id)
+    staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, actor, target=f"open311:{client_id}")
+    return client
 
 
 def authenticate(session: Session, raw: str | None, *, now: dt.datetime | None = None) -> Open311Client:
@@ -58,5 +79,5 @@ def revoke(session: Session, client_id: int, *, now: dt.datetime | None = None) 
 
 
 def all_clients(session: Session) -> list[Open311Client]:
-    """Every client, newest first (for `hotline open311 keys list`)."""
+    """Every client, newest first (`hotline open311 keys list`, the admin page)."""
     return list(session.scalars(select(Open311Client).order_by(Open311Client.id.desc())))

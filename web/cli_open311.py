@@ -27,13 +27,11 @@ def open311_group(get_settings: Callable[[], Settings]) -> click.Group:
     @keys.command(name="create", help="Make a key for the client NAME and print it (shown only this once).")
     @click.argument("name")
     def create(name: str) -> None:
-        from dispatch import open311_keys, staff_activity
+        from dispatch import open311_keys
         from web.cli_db import cli_actor, database_session
 
         with database_session(get_settings, write=True) as session:
-            row, raw = open311_keys.create(session, name)
-            staff_activity.record(session, staff_activity.ActivityKind.TOKEN_CREATED, cli_actor(),
-                                  target=f"open311:{row.id}", detail={"name": row.name})
+            row, raw = open311_keys.issue(session, cli_actor(), name)
             client_id = row.id
         click.echo(raw)
         click.echo(f"open311 client {client_id} ({name}): send it as the api_key field of "
@@ -53,13 +51,11 @@ def open311_group(get_settings: Callable[[], Settings]) -> click.Group:
     @keys.command(name="revoke", help="End the key of the client with this id at once.")
     @click.argument("client_id", type=click.IntRange(min=1, max=MAX_INT))
     def revoke(client_id: int) -> None:
-        from dispatch import open311_keys, staff_activity
+        from dispatch import open311_keys
         from web.cli_db import cli_actor, database_session
 
         with database_session(get_settings, write=True) as session:
-            open311_keys.revoke(session, client_id)
-            staff_activity.record(session, staff_activity.ActivityKind.TOKEN_REVOKED, cli_actor(),
-                                  target=f"open311:{client_id}")
+            open311_keys.end(session, cli_actor(), client_id)
         click.echo(f"open311 client {client_id} revoked")
 
     return group

@@ -24,7 +24,7 @@ from web.app import create_app
 from web.auth import SESSION_COOKIE
 from web.services import Services
 
-ADMIN_PAGES = ("/admin/users", "/admin/units", "/admin/tokens", "/admin/activity")
+ADMIN_PAGES = ("/admin/users", "/admin/units", "/admin/tokens", "/admin/open311", "/admin/activity")
 
 
 @contextlib.contextmanager
@@ -277,6 +277,45 @@ def test_bad_tokens_are_explained_in_chinese_and_none_is_made(client: TestClient
     assert post(client, "/admin/tokens/999999/revoke", "/admin/tokens").status_code == 404
     made = post(client, "/admin/tokens", "/admin/tokens", user_id=housing, name="报表脚本", days="30")
     assert made.status_code == 200 and "有效期至" in made.text
+
+
+def test_the_admin_issues_an_open311_key_shown_once_that_files_until_revoked(client: TestClient,
+                                                                            services: Services) -> None:
+    login(client, "admin")
+    assert 'href="/admin/open311"' in client.get("/admin/users").text
+    made = post(client, "/admin/open311", page="/admin/open311", name="随手拍小程序")
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    key = re.search(r'id="key-value">([^<]+)<', made.text).group(1)  # type: ignore[union-attr]
+    client_id = int(re.search(r'data-client="(\d+)"', made.text).group(1))  # type: ignore[union-attr]
+    listed = client.get("/admin/open311").text
+    assert "随手拍小程序" in listed and key not in listed          # shown that once only
+    service = client.get("/open311/v2/services.json").json()[0]["service_code"]
+    request = {"api_key": key, "service_code": service, "description": "天坛路井盖丢了，很危险。",
+               "address_string": "天坛路与济水大街交叉口"}
+    assert client.post("/open311/v2/requests.json", data=request).status_code == 201
+    assert "—" not in re.search(rf'data-client="{client_id}".*?</tr>', client.get("/admin/open311").text,
+                                re.S).group(0).split("</td>")[3]   # type: ignore[union-attr]  # last used: now
+    revoked = post(client, f"/admin/open311/{client_id}/revoke", page="/admin/open311")
+    assert revoked.status_code == 303 and revoked.headers["location"] == "/admin/open311?done=open311_revoked"
+    assert "已撤销" in client.get("/admin/open311").text
+    assert client.post("/open311/v2/requests.json", data=request).status_code == 403
+    created, ended = activity(services, "token_created"), activity(services, "token_revoked")
+    assert [(a.actor, a.target, a.detail) for a in created] == [("admin", f"open311:{client_id}", {"name": "随手拍小程序"})]
+    assert [(a.actor, a.target) for a in ended] == [("admin", f"open311:{client_id}")]
+
+
+def test_open311_keys_are_refused_in_chinese_and_kept_to_administrators(client: TestClient) -> None:
+    login(client, "admin")
+    empty = post(client, "/admin/open311", page="/admin/open311", name="  ")
+    assert empty.status_code == 422 and 'id="admin-error"' in empty.text and 'id="made-key"' not in empty.text
+    long = post(client, "/admin/open311", page="/admin/open311", name="长" * 101)
+    assert long.status_code == 422 and "100" in long.text and 'value="' + "长" * 101 + '"' in long.text
+    assert post(client, "/admin/open311/999999/revoke", page="/admin/open311").status_code == 404
+    assert client.post("/admin/open311", data={"name": "无令牌"}).status_code == 403    # no CSRF token
+    assert "无令牌" not in client.get("/admin/open311").text and 'data-client="' not in client.get("/admin/open311").text
+    login(client, "supervisor")
+    assert client.get("/admin/open311").status_code == 403
+    assert post(client, "/admin/open311", page="/supervisor", name="督办员的").status_code == 403
 
 
 def test_resetting_a_password_ends_the_old_one_and_its_sessions(client: TestClient, services: Services) -> None:

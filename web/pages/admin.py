@@ -1,8 +1,8 @@
 """The administrator's pages: staff accounts (add, change, deactivate, reactivate, reset a
 password), units (add one, edit, import a city file's units after seeing what would change), the staff
-API's tokens for units' systems (make, revoke) and the staff activity log. The rules are in
-dispatch/staff_admin.py, dispatch/unit_admin.py, dispatch/api_tokens.py and
-dispatch/staff_activity.py; these routes read the form and show the outcome."""
+API's tokens for units' systems (make, revoke), the Open311 clients' keys (issue, revoke) and
+the staff activity log. The rules are in dispatch/staff_admin.py, dispatch/unit_admin.py,
+dispatch/api_tokens.py, dispatch/open311_keys.py and dispatch/staff_activity.py; these routes read the form and show the outcome."""
 from __future__ import annotations
 
 from typing import Any
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import api_tokens, staff_activity, staff_admin, unit_admin, unit_succession, webhooks
+from dispatch import api_tokens, open311_keys, staff_activity, staff_admin, unit_admin, unit_succession, webhooks
 from dispatch.actions import optional_int
 from dispatch.errors import DispatchError, InvalidInput, NotFound, Reason
 from dispatch.models import Unit
@@ -380,6 +380,46 @@ async def revoke_token(request: Request) -> Response:
     return RedirectResponse("/admin/tokens?done=token_revoked", status_code=303)
 
 
+# -- Open311 clients' keys ------------------------------------------------------------------
+
+
+async def open311_page(request: Request, *, error: str | None = None, status: int = 200,
+                       values: dict[str, str] | None = None, made: dict[str, Any] | None = None) -> Response:
+    site = _site(request)
+    clients = await site.services.run(open311_keys.all_clients)
+    response = site.render(request, "admin_open311.html", {
+        "clients": clients, "error": error, "values": values or {}, "made": made, "done": _done(request),
+        "section": "open311"}, status)
+    if made is not None:
+        response.headers.update(NO_STORE)
+    return response
+
+
+async def make_open311_key(request: Request) -> Response:
+    site, user, form = _site(request), request.state.user, request.state.form
+    values = {"name": _text(form, "name", open311_keys.MAX_NAME_CHARS + 1)}
+
+    def work(session: Session) -> dict[str, Any]:
+        row, raw = open311_keys.issue(session, user.actor, values["name"])
+        return {"id": row.id, "name": row.name, "key": raw}
+
+    try:
+        made = await site.services.run(work)
+    except DispatchError as exc:
+        return await open311_page(request, error=describe(exc), status=422, values=values)
+    return await open311_page(request, made=made)
+
+
+async def revoke_open311_key(request: Request) -> Response:
+    site, user = _site(request), request.state.user
+    client_id = int(request.path_params["client_id"])
+    try:
+        await site.services.run(lambda s: open311_keys.end(s, user.actor, client_id))
+    except DispatchError as exc:
+        return await open311_page(request, error=describe(exc), status=404 if isinstance(exc, NotFound) else 422)
+    return RedirectResponse("/admin/open311?done=open311_revoked", status_code=303)
+
+
 # -- activity log ---------------------------------------------------------------------------
 
 
@@ -435,5 +475,8 @@ routes = [
     Route("/admin/tokens", _admin(tokens_page), methods=["GET"]),
     Route("/admin/tokens", _admin(make_token), methods=["POST"]),
     Route("/admin/tokens/{token_id:id}/revoke", _admin(revoke_token), methods=["POST"]),
+    Route("/admin/open311", _admin(open311_page), methods=["GET"]),
+    Route("/admin/open311", _admin(make_open311_key), methods=["POST"]),
+    Route("/admin/open311/{client_id:id}/revoke", _admin(revoke_open311_key), methods=["POST"]),
     Route("/admin/activity", _admin(activity_page), methods=["GET"]),
 ]

@@ -529,6 +529,7 @@ ADMIN_DONE_ZH = {
     "unit_added": "单位已添加，转办、协办和派单目录中即可选用。",
     "webhook_removed": "对接地址已删除，不再推送。", "redelivering": "已安排重发。",
     "token_revoked": "令牌已撤销，立即失效。",
+    "open311_revoked": "Open311 密钥已撤销，该接入方提交的新诉求立即被拒绝（已提交的工单不受影响）。",
     "handed_over": "单位已停用，其未办完的工单、未答复的协办/二次派单部分和派单目录条目已移交承接单位（各工单的办理记录中可查）。",
 }
 # The units changed between the import's preview and its confirmation.
