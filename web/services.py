@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch import catalogue, routing_rules, similarity, site_secrets
+from dispatch import catalogue, routing_rules, similarity, site_secrets, unit_cache
 from dispatch.actions import ActionContext
 from dispatch.catalogue_match import Catalogue
 from dispatch.catalogue_file import DeadlineClass
@@ -63,6 +63,9 @@ class Services:
     kb_index: KbIndexCache = field(default_factory=KbIndexCache)
     # The units as the pages list them (dispatch/unit_cache.py: at most 30 s old).
     units: UnitCache = field(default_factory=UnitCache)
+    # dispatch.unit_cache.stamp as the router's catalogue was last read: web/config_changes.py
+    # reads everything again when the database's differs (a change by another process).
+    catalogue_stamp: tuple[int, int] | None = None
 
     def call_policy(self) -> CallPolicy:
         """How calls are counted (service level, short abandons), from the settings."""
@@ -193,12 +196,14 @@ class Services:
         the first time, then as supervisors change it. Until the city's units are imported,
         the city file's own (tickets then record no entry)."""
 
-        def work(session: Session) -> Catalogue:
+        def work(session: Session) -> tuple[tuple[int, int], Catalogue]:
             catalogue.seed(session, self.city)
-            return catalogue.load(session)
+            # Read before the catalogue: a change committed in between is read twice, not missed.
+            return unit_cache.stamp(session), catalogue.load(session)
 
-        found = await self.run(work)
+        stamp, found = await self.run(work)
         self.router.catalogue = found if len(found) else catalogue.from_city(self.city)
+        self.catalogue_stamp = stamp
 
     def run_sync(self, work: Callable[[Session], T]) -> T:
         with self._one_at_a_time(), self.sessions.begin() as session:

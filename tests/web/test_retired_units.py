@@ -3,8 +3,15 @@ successor (承接单位) first, its name still beside its old tickets, the catal
 named it marked, and its staff's accounts still editable."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
 
+import httpx
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -16,6 +23,8 @@ from dispatch.unit_succession import open_work
 from dispatch.vocabulary import Role
 from tests.dispatch.helpers import new_ticket
 from tests.web.pages_support import csrf, login
+from tests.web.server import ServerThread
+from web.app import create_app
 from web.services import Services
 
 OPERATOR = Actor("operator-wang", role=Role.OPERATOR)
@@ -152,3 +161,49 @@ def test_an_account_of_a_retired_unit_shows_its_unit_and_can_still_be_edited(cli
     joined = post(client, "/admin/users", "/admin/users", username="newcomer", display_name="新人", role="unit_staff",
                   unit="ecology-environment", password="correct horse battery")
     assert joined.status_code == 422
+
+
+def hotline(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line in a process of its own, as an administrator runs it beside the server."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    environ["HOTLINE_DATABASE_URL"] = database_url
+    return subprocess.run([sys.executable, "-m", "web.cli", *args], cwd=cwd, env=environ, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def soon(read: Callable[[], Any], wanted: Callable[[Any], bool], seconds: float = 15) -> Any:
+    """What `read` gives once `wanted` holds, asked again until then; the last answer after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = read()
+        if wanted(answer) or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.2)
+
+
+def test_a_unit_retired_from_the_command_line_reaches_a_running_servers_router_and_pages(
+        services: Services, tmp_path: Path) -> None:
+    entry = services.run_sync(lambda s: next(e for e in catalogue.current_entries(s) if e.unit_code == "gas"))
+    with ServerThread(create_app(services.settings, services)) as server, \
+            httpx.Client(base_url=server.url, timeout=30) as browser:
+        def listed() -> dict[str, Any]:
+            found = browser.get("/api/v1/catalogue", params={"q": entry.level3}).json()
+            return {"version": found["version"], **next(e for e in found["entries"] if e["code"] == entry.code)}
+
+        def offered() -> list[str]:   # the units the pages offer, as this server keeps them
+            return services.run_sync(lambda s: [u.code for u in services.units.active(s)])
+
+        assert listed()["unit_active"] is True and "gas" in offered()
+        retired = hotline(services.settings.database_url, tmp_path, "units", "retire", "gas")
+        assert retired.returncode == 0, retired.stderr
+        # Nobody told the server: it finds out by itself, well before the pages' 30 s.
+        started = time.monotonic()
+        assert soon(listed, lambda e: e["unit_active"] is False)["unit_active"] is False
+        assert "gas" not in offered() and time.monotonic() - started < 15
+        handed = hotline(services.settings.database_url, tmp_path, "units", "retire", "gas", "--successor", "water",
+                         "--reason", "燃气公司并入水务公司")
+        assert handed.returncode == 0, handed.stderr
+        moved = soon(listed, lambda e: e["unit"] == "water")
+        assert (moved["unit"], moved["unit_active"], moved["version"]) == ("water", True, 2)
+        proposal = services.router.route(f"我想反映一下{entry.terms[0]}的问题，请尽快处理。")
+        assert proposal.entry is not None and proposal.entry["unit_code"] == "water"
