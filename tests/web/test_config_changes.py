@@ -45,3 +45,25 @@ def test_units_changed_in_another_process_are_read_again_here(services: Services
             assert _housing_name(services) == "住建局（重连后）"
 
     asyncio.run(scenario())
+
+
+def test_a_unit_change_nobody_told_is_caught_up_with_from_the_database_stamp(services: Services) -> None:
+    from dispatch import catalogue, unit_admin
+    from web.cli_db import cli_actor
+
+    async def scenario() -> None:
+        await services.refresh_catalogue()
+        assert not await config_changes.catch_up(services)     # nothing changed since it was read
+        entry = services.run_sync(lambda s: next(e for e in catalogue.current_entries(s) if e.unit_code == "gas"))
+
+        def retire(session) -> None:  # type: ignore[no-untyped-def]
+            gas = unit_admin.unit_row(session, unit_by_code(session, "gas").id)
+            unit_admin.update_unit(session, cli_actor(), gas.id, name=gas.name, kind=gas.kind,
+                                   parent_code=gas.parent_code, active=False)
+        services.run_sync(retire)     # as the command line does it: the database alone knows
+        assert services.router.catalogue.find(entry.code).unit_active   # type: ignore[union-attr]
+        assert await config_changes.catch_up(services)
+        assert not services.router.catalogue.find(entry.code).unit_active   # type: ignore[union-attr]
+        assert not await config_changes.catch_up(services)
+
+    asyncio.run(scenario())
