@@ -1,6 +1,9 @@
 """Bodies in the character set a client declares. An Open311 client may send its form in GBK
 (`application/x-www-form-urlencoded; charset=gbk`, as some Chinese civic apps do): the form is
-read in that charset, strictly. JSON is UTF-8 (RFC 8259): a body that is not is refused as
+read in that charset, strictly; a multipart form the same way, each text part in the charset
+its own Content-Type names, else the form's `_charset_` field (as browsers send it), else the
+request's charset parameter, else UTF-8 (Starlette's own multipart reading falls back to
+latin-1, which stores GBK as mojibake). JSON is UTF-8 (RFC 8259): a body that is not is refused as
 such, not as "not JSON". Either way no replacement character (U+FFFD) is ever stored in place
 of what a citizen wrote."""
 from __future__ import annotations
@@ -8,7 +11,12 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.exceptions import FormParserError
+from starlette.exceptions import HTTPException
 
 from dispatch.errors import Reason
 from web.errors import BadRequest, UnsupportedEncoding
@@ -37,6 +45,98 @@ def form_fields(raw: bytes, charset: str | None, max_fields: int) -> list[tuple[
         raise UnsupportedEncoding("body", Reason.NOT_IN_CHARSET, charset=name[:40]) from None
     except ValueError:   # more fields than max_fields
         raise BadRequest("body", Reason.FORM_TOO_MANY_FIELDS, limit=max_fields) from None
+
+
+def _codec(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise UnsupportedEncoding("body", Reason.UNKNOWN_CHARSET, charset=name[:40]) from None
+
+
+def _strict(raw: bytes, codec: str, declared: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError:
+        raise UnsupportedEncoding("body", Reason.NOT_IN_CHARSET, charset=declared[:40]) from None
+
+
+@dataclass
+class _Part:
+    disposition: bytes = b""
+    content_type: bytes = b""
+    data: bytearray = field(default_factory=bytearray)
+
+
+class _Parts:
+    """A multipart body's parts as bytes, with the two headers that matter here."""
+
+    def __init__(self, max_fields: int) -> None:
+        self.max_fields = max_fields
+        self.parts: list[_Part] = []
+        self._header, self._value = b"", b""
+
+    def begin(self) -> None:
+        if len(self.parts) >= self.max_fields:
+            raise BadRequest("body", Reason.FORM_TOO_MANY_FIELDS, limit=self.max_fields)
+        self.parts.append(_Part())
+
+    def data(self, data: bytes, start: int, end: int) -> None:
+        self.parts[-1].data += data[start:end]
+
+    def header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header += data[start:end]
+
+    def header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def header_end(self) -> None:
+        name = self._header.strip().lower()
+        if name == b"content-disposition":
+            self.parts[-1].disposition = self._value
+        elif name == b"content-type":
+            self.parts[-1].content_type = self._value
+        self._header, self._value = b"", b""
+
+
+def multipart_fields(raw: bytes, content_type: str, max_fields: int) -> list[tuple[str, str]]:
+    """A multipart/form-data body's text fields, each read strictly in the charset declared for
+    it (see the module's words); a file part, a part without a name or a body that is not
+    multipart is refused with a 400, as Starlette refused them."""
+    _, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise HTTPException(400, "Missing boundary in multipart.")
+    parts = _Parts(max_fields)
+    try:
+        parser = MultipartParser(boundary, {
+            "on_part_begin": parts.begin, "on_part_data": parts.data, "on_header_field": parts.header_field,
+            "on_header_value": parts.header_value, "on_header_end": parts.header_end})
+        parser.write(raw)
+        parser.finalize()
+    except FormParserError:
+        raise HTTPException(400, "Invalid multipart data.") from None
+    named: list[tuple[bytes, _Part]] = []
+    for part in parts.parts:
+        _, options = parse_options_header(part.disposition)
+        if b"filename" in options:
+            raise HTTPException(400, "Too many files. Maximum number of files is 0.")
+        if b"name" not in options:
+            raise HTTPException(400, 'The Content-Disposition header field "name" must be provided.')
+        named.append((options[b"name"], part))
+    # The form's own declaration: `_charset_`, which a browser fills in with the charset it
+    # used; else the request's charset parameter; else UTF-8.
+    form_charset = declared_charset(content_type) or "utf-8"
+    for name, part in named:
+        if name == b"_charset_" and bytes(part.data).strip():
+            form_charset = _strict(bytes(part.data), "ascii", "ascii").strip()
+            break
+    fields = []
+    for name, part in named:
+        declared = declared_charset(part.content_type.decode("latin-1")) or form_charset
+        codec = _codec(declared)
+        fields.append((_strict(name, codec, declared), _strict(bytes(part.data), codec, declared)))
+    return fields
 
 
 def utf8_json(raw: bytes) -> None:

@@ -16,8 +16,8 @@ from dispatch import limits, open311, open311_keys
 from dispatch.errors import NotFound, Reason
 from dispatch.open311_services import ATTRIBUTES, current_services, service_by_code
 from web.auth import client_key
-from web.body_limit import read_body
-from web.charsets import declared_charset, form_fields
+from web.body_limit import MAX_REQUEST_BYTES, read_body
+from web.charsets import declared_charset, form_fields, multipart_fields
 from web.idempotent import once
 from web.inputs import refuse_unstorable
 from web.messages import OPEN311_CONTACT, OPEN311_KEY_SERVICE
@@ -96,12 +96,16 @@ async def service_definition(request: Request) -> Response:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """The POST's fields (form-encoded, as the spec sends them, in the charset it declares; or
-    multipart), text only."""
+    """The POST's fields (form-encoded, as the spec sends them, or multipart, each in the
+    charset it declares), text only."""
     content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
         raw = await read_body(request, MAX_FORM_BYTES)
         fields = dict(form_fields(raw, declared_charset(content_type), MAX_FORM_FIELDS))
+    elif kind == "multipart/form-data":
+        raw = await read_body(request, MAX_REQUEST_BYTES)
+        fields = dict(multipart_fields(raw, content_type, MAX_FORM_FIELDS))
     else:
         form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}

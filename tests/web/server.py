@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -13,13 +14,30 @@ import uvicorn
 from web.serving import Server
 
 
+def _bind(sock: socket.socket) -> None:
+    """A free loopback port: any, or the first free one of TEST_SERVER_PORTS (`23000-23999`) on a
+    machine where each test run keeps to its own ports."""
+    wanted = os.environ.get("TEST_SERVER_PORTS", "")
+    if not wanted:
+        sock.bind(("127.0.0.1", 0))
+        return
+    low, _, high = wanted.partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        try:
+            sock.bind(("127.0.0.1", port))
+            return
+        except OSError:
+            continue
+    raise RuntimeError(f"no free port in TEST_SERVER_PORTS={wanted}")
+
+
 class ServerThread:
     def __init__(self, app: Any, **config: Any) -> None:
         """`config`: more uvicorn.Config options (proxy_headers=False, as `hotline serve` runs)."""
         self.app = app
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
+        _bind(self._socket)
         self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         # log_config None: uvicorn's records go to the test's log capture, not a stream it bound earlier.
