@@ -364,12 +364,30 @@ def mask_text(text: str, names: list[str] | None = None, *, keep_identifiers: bo
 _WRITTEN_POINT = re.compile(r"(?:^|（)(?P<lat>-?[0-9]{1,2}\.[0-9]{6}),(?P<long>-?[0-9]{1,3}\.[0-9]{6})）?$")
 
 
-def mask_location(location: str, names: list[str] | None = None) -> str:
-    """A ticket's location as mask_text masks it, but for the point the system wrote after it."""
-    point = _system_point(location)
+def written_point(lat: float, long: float) -> str:
+    """A point as the system writes it in a location (dispatch/open311.py)."""
+    return f"{lat:.6f},{long:.6f}"
+
+
+def mask_location(location: str, names: list[str] | None = None, *, written: str | None = None) -> str:
+    """A ticket's location as mask_text masks it, but for the point the system wrote after it.
+    `written`: the point the caller knows the system wrote (an Open311 request's lat and long,
+    as written_point() gives them): where the location ends with it as written, it is kept
+    whole even after a digit (金水路12号院3（34.123456,113.123456）), the address before it
+    masked on its own; else the point is read from the text as below."""
+    point = _known_point(location, written) if written else None
+    if point is None:
+        point = _system_point(location)
     if point is None:
         return mask_text(location, names)
     return mask_text(location[:point], names) + location[point:]
+
+
+def _known_point(location: str, written: str) -> int | None:
+    if location == written:
+        return 0
+    after = f"（{written}）"
+    return len(location) - len(after) if location.endswith(after) else None
 
 
 def _system_point(location: str) -> int | None:

@@ -17,7 +17,7 @@ from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, IntakeRules, intake, proposal_for
 from dispatch.limits import Limits
 from dispatch.kb_text import shown_reply
-from dispatch.masking import mask_location, mask_text
+from dispatch.masking import mask_location, mask_text, written_point
 from dispatch.moments import parse_moment
 from dispatch.models import CatalogueEntry, Open311Client, Open311Submission, Ticket, TicketEvent, Unit
 from dispatch.open311_services import (ATTRIBUTES, CONFIDENTIAL, REQUEST_TYPE, YES, Service, current_services,
@@ -124,10 +124,18 @@ def _coordinates(lat: str | None, long: str | None) -> tuple[float, float] | Non
 
 
 def _location(address: str | None, point: tuple[float, float] | None) -> str | None:
-    where = f"{point[0]:.6f},{point[1]:.6f}" if point else None
+    where = written_point(*point) if point else None
     if address and where:
         return f"{address}（{where}）"
     return address or where
+
+
+def _written(ticket: Ticket, submission: Open311Submission | None) -> str | None:
+    """The point the system wrote after the ticket's address: its first request's, when the
+    ticket came in by Open311 (a repeat joined to it did not write its location)."""
+    if ticket.channel != Channel.OPEN311 or submission is None or submission.lat is None or submission.long is None:
+        return None
+    return written_point(submission.lat, submission.long)
 
 
 def _short(value: str | None, name: str, limit: int) -> str | None:
@@ -274,7 +282,8 @@ def _as_request(ticket: Ticket, service: Service | None, unit_name: str | None, 
         "requested_datetime": iso(ticket.received_at),
         "updated_datetime": iso(updated or ticket.received_at),
         "expected_datetime": iso(ticket.deadline),
-        "address": mask_location(ticket.location, hide) if ticket.location else None,
+        "address": mask_location(ticket.location, hide, written=_written(ticket, submission))
+        if ticket.location else None,
         "address_id": None,
         "zipcode": None,
         "lat": submission.lat if submission else None,

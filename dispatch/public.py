@@ -17,11 +17,11 @@ from dispatch.clock import api_time, utcnow
 from dispatch.errors import NotFound, Reason
 from dispatch.kb_text import shown_reply
 from dispatch.lifecycle import is_overdue
-from dispatch.masking import mask_location, mask_name, mask_phone, mask_text
+from dispatch.masking import mask_location, mask_name, mask_phone, mask_text, written_point
 from dispatch.notifications import citizen_reply
-from dispatch.models import Ticket, TicketEvent, Unit
+from dispatch.models import Open311Submission, Ticket, TicketEvent, Unit
 from dispatch.states import BOARD_BUCKET, State
-from dispatch.vocabulary import PUBLIC_LABELS_ZH
+from dispatch.vocabulary import PUBLIC_LABELS_ZH, Channel
 
 # Actions a citizen sees on the timeline; internal notes (return reasons, escalations) stay inside.
 PUBLIC_ACTIONS = {"receive", "transfer", "accept", "return", "resolve", "answer", "close", "reopen",
@@ -52,6 +52,17 @@ def lookup(session: Session, number: str, query_code: str) -> Ticket:
     if ticket is None or not hmac.compare_digest(ticket.query_code.encode(), given):
         raise NotFound(Reason.LOOKUP_FAILED)
     return ticket
+
+
+def _open311_point(session: Session, ticket: Ticket) -> str | None:
+    """The point the system wrote after an Open311 ticket's address: its first request's lat
+    and long (a request joined to it later did not write the location)."""
+    if ticket.channel != Channel.OPEN311:
+        return None
+    point = session.execute(select(Open311Submission.lat, Open311Submission.long)
+                            .where(Open311Submission.ticket_id == ticket.id)
+                            .order_by(Open311Submission.id).limit(1)).first()
+    return written_point(point[0], point[1]) if point and point[0] is not None and point[1] is not None else None
 
 
 def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | None = None) -> dict[str, Any]:
@@ -88,7 +99,8 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         "body": mask_text(ticket.body, names),
         "name": mask_name(ticket.name),
         "phone": mask_phone(ticket.phone),
-        "location": mask_location(ticket.location, names) if ticket.location else None,
+        "location": mask_location(ticket.location, names, written=_open311_point(session, ticket))
+        if ticket.location else None,
         "unit": unit_names.get(ticket.unit_id) if ticket.unit_id else None,
         "received_at": api_time(ticket.received_at),
         "deadline": api_time(ticket.deadline) if ticket.deadline else None,

@@ -606,6 +606,19 @@ def test_the_point_the_system_writes_after_an_address_is_no_number(location: str
     assert mask_location(location, ["张三丰"]) == shown
 
 
+@pytest.mark.parametrize("location, written, shown", [
+    ("金水路12号院3（34.123456,113.123456）", "34.123456,113.123456", "金水路12号院3（34.123456,113.123456）"),
+    ("3号楼2单元1801（34.746600,113.625300）", "34.746600,113.625300", "3号楼2单元1801（34.746600,113.625300）"),
+    ("电话13812345678（35.090400,112.602400）", "35.090400,112.602400", "电话138****5678（35.090400,112.602400）"),
+    ("35.090400,112.602400", "35.090400,112.602400", "35.090400,112.602400"),
+    # Not the point the system wrote: read as the text says, as without `written`.
+    ("金水路12号院3（34.123456,113.123456）", "34.123457,113.123456", mask_text("金水路12号院3（34.123456,113.123456）")),
+    ("金水路12号院3（34.123456,113.123456）旁", "34.123456,113.123456", mask_text("金水路12号院3（34.123456,113.123456）旁")),
+])
+def test_the_point_the_system_wrote_stays_whole_after_a_digit(location: str, written: str, shown: str) -> None:
+    assert mask_location(location, ["张三丰"], written=written) == shown
+
+
 @pytest.mark.parametrize("location", [
     "天坛路1381234（5.678000,112.602400）",            # a mobile that runs on into the point
     "电话13812345678（35.090400,112.602400）",        # a number just before: masked as any text

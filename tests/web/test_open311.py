@@ -169,6 +169,26 @@ def test_the_point_a_client_sends_reads_back_as_written_not_masked_as_a_number(
     assert status.status_code == 200 and written in status.text and "13812345678" not in status.text
 
 
+@pytest.mark.parametrize("address, lat, long, written", [
+    ("金水路12号院3", "34.123456", "113.123456", "金水路12号院3（34.123456,113.123456）"),
+    ("3号楼2单元1801", "34.7466", "113.6253", "3号楼2单元1801（34.746600,113.625300）"),
+])
+def test_the_point_stays_whole_after_an_address_ending_in_a_digit(client: TestClient, api_key: str, units: City,
+                                                                   address: str, lat: str, long: str,
+                                                                   written: str) -> None:
+    """A house or room number right before the point the system writes does not make the
+    point a number: the point reads back whole, the address before it masked on its own."""
+    answer = file(client, api_key, units, lat=lat, long=long, address_string=f"张三丰家13812345678 {address}")
+    [receipt] = answer.json()
+    number, code = receipt["service_request_id"], receipt["service_notice"].split("查询码 ")[1][:6]
+    shown = "张**家138****5678 " + written
+    [read] = client.get(f"{BASE}/requests/{number}.json").json()
+    assert read["address"] == shown
+    assert xml(client.get(f"{BASE}/requests/{number}.xml")).findtext("request/address") == shown
+    status = client.get("/status", params={"number": number, "code": code})
+    assert status.status_code == 200 and shown in status.text and "13812345678" not in status.text
+
+
 def test_a_form_in_gbk_is_read_in_gbk_and_one_not_in_its_charset_is_refused(client: TestClient, api_key: str,
                                                                               units: City,
                                                                               sessions: sessionmaker[Session]) -> None:
