@@ -51,6 +51,7 @@ class Reason(enum.StrEnum):
     BAD_CHANNEL = "bad_channel"
     BAD_DUE = "bad_due"
     BAD_PAGE = "bad_page"
+    BAD_CURSOR = "bad_cursor"
     NOT_WITH_WORDS = "not_with_words"
     ALREADY_RATED = "already_rated"
     TOO_MANY_PHRASES = "too_many_phrases"      # limit

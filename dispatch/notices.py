@@ -23,7 +23,7 @@ from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import CHINA, api_time, this_year, utcnow
 from dispatch.masking import mask_text
 from dispatch.models import Notice, Ticket, TicketEvent, Transfer, Unit
-from dispatch.paging import COUNT_LIMIT, Bounded, Page, page_of
+from dispatch.paging import COUNT_LIMIT, Bounded, Keyset, Page, cursor_of, keyset_page, page_of
 from dispatch.states import FINISHED_STATES
 from dispatch.vocabulary import (
     ADDITION_ZH,
@@ -273,8 +273,10 @@ class NoticeView:
 
 
 def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, page: int = 1,
-           page_size: int = 50, count_limit: int | None = None, past_count: bool = False) -> Page[NoticeView]:
-    """Newest first. unit_id None: every unit's (supervisors). `count_limit`, `past_count`: see page_of."""
+           page_size: int = 50, count_limit: int | None = None, past_count: bool = False,
+           after: Keyset | None = None) -> Page[NoticeView]:
+    """Newest first. unit_id None: every unit's (supervisors). `count_limit`, `past_count`: see
+    page_of. `after`: the page after that notice (a cursor, next_cursor()), by id alone."""
     statement = select(Notice).order_by(Notice.id.desc())
     if unit_id is not None:
         statement = statement.where(Notice.unit_id == unit_id)
@@ -287,7 +289,10 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
             statement = statement.where(Notice.read_at.is_(None), ~done)
         else:
             statement = statement.where(Notice.id.in_(_unread_statement().params(unit=unit_id)))
-    found = page_of(session, statement, page, page_size, count_limit=count_limit, past_count=past_count)
+    if after is not None:
+        found = keyset_page(session, statement.where(Notice.id < after.id), page_size)
+    else:
+        found = page_of(session, statement, page, page_size, count_limit=count_limit, past_count=past_count)
     ids = [n.id for n in found.items if n.ticket_id is not None]
     about = Ticket.__table__.alias("about")
     tickets = {notice_id: (number, bool(finished), bool(left), answered)
@@ -301,7 +306,16 @@ def listed(session: Session, *, unit_id: int | None, unread_only: bool = False, 
         views.append(NoticeView(n.id, n.unit_id, number, n.kind, n.text, n.created_at, n.read_at,
                                 ticket_finished=finished, ticket_left_unit=left,
                                 part_answered=answered if left else None))
-    return Page(views, found.page, found.pages, found.total, found.more, following=found.following)
+    return Page(views, found.page, found.pages, found.total, found.more, following=found.following,
+                keyset=found.keyset)
+
+
+NOTICES_CURSOR = "n"   # the kind a notices list's cursor names (paging.cursor_of)
+
+
+def next_cursor(found: Page[NoticeView]) -> str | None:
+    """After the page's last notice, while notices follow it."""
+    return cursor_of(NOTICES_CURSOR, found.items[-1].id) if found.following and found.items else None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dispatch.clock import local_date, utcnow
 from dispatch.errors import InvalidInput, Reason
 from dispatch.kb_text import shown_reply
 from dispatch.masking import mask_text
-from dispatch.paging import COUNT_LIMIT, Bounded
+from dispatch.paging import COUNT_LIMIT, Bounded, Keyset, cursor_of
 from dispatch.models import (AgentStatus, Call, ExtensionRequest, Ticket, TicketChannelRollup, TicketEvent, TicketRollup,
                              Transfer, Unit)
 from dispatch.phone import as_ascii, bare_digits, normalise_phone
@@ -255,10 +255,22 @@ class TicketPage:
     total: int
     more: bool = False   # more than `total` match: the count stopped at COUNT_LIMIT
     following: bool = False   # rows follow this page (past COUNT_LIMIT too: a client pages on)
+    keyset: bool = False   # read after a cursor: no page number, nothing counted
 
     @property
     def next_page(self) -> int | None:
-        return self.page + 1 if self.following else None
+        return self.page + 1 if self.following and not self.keyset else None
+
+    @property
+    def next_cursor(self) -> str | None:
+        """After this page's last ticket by the list's order, while tickets follow it."""
+        if not self.following or not self.tickets:
+            return None
+        last = self.tickets[-1]
+        return cursor_of(TICKETS_CURSOR, last.id, last.received_at)
+
+
+TICKETS_CURSOR = "t"   # the kind a tickets list's cursor names (paging.cursor_of)
 
 
 @dataclass(frozen=True)
@@ -389,16 +401,19 @@ def _received_at_by_words() -> Any:
 
 def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state: str | None = None,
                   unit_id: int | None = None, text: str = "", page: int = 1, page_size: int = 50,
-                  wanted: TicketFilter | None = None, brief: bool = False) -> TicketPage:
+                  wanted: TicketFilter | None = None, brief: bool = False, after: Keyset | None = None) -> TicketPage:
     """One page of tickets a staff member may see, newest first: all of them, or for unit
     staff (`visible_to_unit`) those that are or were with their unit; filtered by state,
     current unit and search text (as search() matches it), or by `wanted`. `brief`: each as a
-    BriefTicket (what a list shows), not a ticket."""
+    BriefTicket (what a list shows), not a ticket. `after`: the page after that ticket by the
+    list's order (a cursor, TicketPage.next_cursor), read by the order alone: no OFFSET, no count."""
     wanted = wanted or TicketFilter(text=text, state=state, unit_id=unit_id)
     wanted = replace(wanted, text=query_text(wanted.text))
+    if _by_words(wanted.text) and wanted.changed_since is not None:   # the word index lists by day of receipt alone
+        raise InvalidInput("updated_since", Reason.NOT_WITH_WORDS)
+    if after is not None:
+        return _keyset_page(session, wanted, visible_to_unit, after, page_size, brief)
     if _by_words(wanted.text):
-        if wanted.changed_since is not None:   # the word index lists by day of receipt alone
-            raise InvalidInput("updated_since", Reason.NOT_WITH_WORDS)
         found = _words_page(session, wanted, visible_to_unit, page, page_size, brief)
         # Whether a row follows a full page past the count is asked for that row alone.
         follows = len(found.tickets) == page_size and (page * page_size < found.total or found.more and bool(
@@ -420,6 +435,20 @@ def staff_tickets(session: Session, *, visible_to_unit: int | None = None, state
     offset = (page - 1) * page_size
     rows = _read(session, statement.offset(offset).limit(page_size + 1), brief=brief)
     return replace(_ticket_page(rows[:page_size], page, page_size, total), following=len(rows) > page_size)
+
+
+def _keyset_page(session: Session, wanted: TicketFilter, visible_to_unit: int | None, after: Keyset,
+                 page_size: int, brief: bool) -> TicketPage:
+    """The tickets after `after` by (received_at, id), newest first. The bound is written so
+    that received_at's index reads from it (received_at <= at) and the tie on id is settled
+    among the rows of that one moment."""
+    dialect = _dialect(session)
+    statement = _filtered(wanted, visible_to_unit, dialect, brief=brief,
+                          span=_days_for(session, wanted.text.strip(), dialect, wanted.period))
+    statement = statement.where(Ticket.received_at <= after.at,
+                                or_(Ticket.received_at < after.at, Ticket.id < after.id))
+    rows = _read(session, statement.limit(page_size + 1), brief=brief)
+    return TicketPage(rows[:page_size], 0, 0, 0, following=len(rows) > page_size, keyset=True)
 
 
 def _by_digits(text: str) -> bool:

@@ -17,7 +17,7 @@ from dispatch.errors import Reason
 from dispatch.models import Ticket, Unit
 from dispatch.moments import parse_moment
 from dispatch.numbers import whole_number
-from dispatch.paging import COUNT_LIMIT
+from dispatch.paging import COUNT_LIMIT, Keyset, keyset_of
 from dispatch.staff_detail import similar_for, ticket_detail
 from dispatch.staff_view import left_of, staff_summary
 from dispatch.states import State
@@ -72,9 +72,30 @@ def _list_filters(request: Request) -> tuple[str | None, str | None, str, int]:
     return state, params.get("unit") or None, (params.get("q") or "").strip()[:100], page
 
 
+def _cursor(request: Request, kind: str, *, timed: bool) -> Keyset | None:
+    """`cursor`: a list's `next_cursor`, read instead of `page` (keyset paging)."""
+    given = request.query_params.get("cursor")
+    if not given:
+        return None
+    found = keyset_of(kind, given, timed=timed)
+    if found is None:
+        raise BadRequest("cursor", Reason.BAD_CURSOR)
+    return found
+
+
+def _paged(found: Any, next_cursor: str | None) -> dict[str, Any]:
+    """A page's fields: a page read after a cursor has no number and counts nothing (null)."""
+    if found.keyset:
+        return {"page": None, "pages": None, "total": None, "more": None, "next_page": None,
+                "next_cursor": next_cursor}
+    return {"page": found.page, "pages": found.pages, "total": found.total, "more": found.more,
+            "next_page": found.next_page, "next_cursor": next_cursor}
+
+
 async def list_tickets(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     state, unit_code, text, page = _list_filters(request)
+    after = _cursor(request, queries.TICKETS_CURSOR, timed=True)
     since_text = request.query_params.get("updated_since")
     since = parse_moment("updated_since", since_text) if since_text else None
 
@@ -87,11 +108,11 @@ async def list_tickets(request: Request) -> Response:
                 raise BadRequest("unit", Reason.UNKNOWN_UNIT, code=unit_code)
         own = user.unit_id if user.role is Role.UNIT_STAFF else None
         wanted = queries.TicketFilter(text=text, state=state, unit_id=unit_id, changed_since=since)
-        found = queries.staff_tickets(session, visible_to_unit=own, wanted=wanted, page=page, page_size=PAGE_SIZE)
+        found = queries.staff_tickets(session, visible_to_unit=own, wanted=wanted, page=page, page_size=PAGE_SIZE,
+                                      after=after)
         left = left_of(session, user.actor, [t.id for t in found.tickets])
         return {"tickets": [staff_summary(user.actor, t, units, left=t.id in left) for t in found.tickets],
-                "page": found.page, "pages": found.pages, "total": found.total,
-                "more": found.more, "next_page": found.next_page}
+                **_paged(found, found.next_cursor)}
 
     return JSONResponse(await _services(request).run(work))
 
@@ -101,14 +122,14 @@ async def list_notices(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     _, _, _, page = _list_filters(request)
     unread = request.query_params.get("unread") in ("1", "true", "yes")
+    after = _cursor(request, notices.NOTICES_CURSOR, timed=False)
 
     def work(session: Session) -> dict[str, Any]:
         found = notices.listed(session, unit_id=notices.visible_unit(user.actor), unread_only=unread, page=page,
-                               page_size=PAGE_SIZE, count_limit=COUNT_LIMIT, past_count=True)
+                               page_size=PAGE_SIZE, count_limit=COUNT_LIMIT, past_count=True, after=after)
         codes = {u.id: u.code for u in _units_by_id(session).values()}
         return {"notices": [{**n.as_dict(), "unit": codes.get(n.unit_id)} for n in found.items],
-                "page": found.page, "pages": found.pages, "total": found.total, "more": found.more,
-                "next_page": found.next_page}
+                **_paged(found, notices.next_cursor(found))}
 
     return JSONResponse(await _services(request).run(work))
 

@@ -79,6 +79,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.BAD_CHANNEL: "渠道应为电话、短信、网站或 Open311 接口（phone、sms、web、open311）。",
     Reason.BAD_DUE: "办理时限应为超期或临期（overdue、near）。",
     Reason.BAD_PAGE: "页码应为从 1 开始的整数。",
+    Reason.BAD_CURSOR: "cursor 无效：请原样使用上一页返回的 next_cursor，或去掉 cursor 从第一页读起。",
     Reason.NOT_WITH_WORDS: "{field}不能与按文字搜索（q）同时使用，请按工单号、电话搜索，或去掉 q。",
     Reason.ALREADY_RATED: "这件工单已经评价过了。",
     Reason.TOO_MANY_PHRASES: "一条规则最多 {limit} 个关键词。",

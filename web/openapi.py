@@ -25,6 +25,14 @@ TOTAL = {**INT, "description": "rows counted, at most 1000"}
 MORE = {**BOOL, "description": "the count stopped at 1000: there are more (`pages` counts only those 1000)"}
 NEXT_PAGE = {**INT, "nullable": True, "description": "the next page's number while rows follow this page (past "
              "the count too), else null: follow it until null to read the whole list"}
+# Keyset paging: a page asked by `cursor` is read after the last row of the page before, by the
+# list's order alone (no OFFSET, nothing counted: its page, pages, total, more and next_page are null).
+NEXT_CURSOR = {**TEXT, "nullable": True, "description": "an opaque cursor after this page's last row while rows "
+               "follow it, else null: pass it as `cursor` for the next page (by the sort key, no OFFSET; rows "
+               "added meanwhile are neither skipped nor repeated)"}
+CURSOR = {"name": "cursor", "in": "query", "schema": TEXT,
+          "description": "a page's next_cursor: the page after it, instead of `page`"}
+PAGE_INT = {**INT, "nullable": True, "description": "null for a page asked by cursor"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -112,9 +120,10 @@ SCHEMAS: dict[str, Any] = {
                                                                if kind not in staff_notices.KINDS]},   # units' alone
                        "text": TEXT, "created_at": WHEN, "read_at": {**WHEN, "nullable": True}},
                       ("id", "unit", "kind", "text", "created_at")),
-    "NoticePage": _object({"notices": {"type": "array", "items": _ref("Notice")}, "page": INT, "pages": INT,
-                           "total": TOTAL, "more": MORE, "next_page": NEXT_PAGE},
-                          ("notices", "page", "pages", "total", "more", "next_page")),
+    "NoticePage": _object({"notices": {"type": "array", "items": _ref("Notice")}, "page": PAGE_INT,
+                           "pages": PAGE_INT, "total": {**TOTAL, "nullable": True},
+                           "more": {**MORE, "nullable": True}, "next_page": NEXT_PAGE, "next_cursor": NEXT_CURSOR},
+                          ("notices", "page", "pages", "total", "more", "next_page", "next_cursor")),
     "ReplyTemplate": _object({"id": INT, "title": TEXT, "text": {**TEXT, "description": "as kept: {编号} and {日期} "
                                                                    "are filled in on the ticket page only"},
                               "scope": {"type": "string", "enum": ["unit", "city"]},
@@ -147,9 +156,10 @@ SCHEMAS: dict[str, Any] = {
                               "type": TEXT, "urgency": TEXT, "confidential": BOOL, "title": TEXT,
                               "unit_code": TEXT, "unit": TEXT, "received_at": WHEN, "deadline": WHEN,
                               "overdue": BOOL}),
-    "TicketPage": _object({"tickets": {"type": "array", "items": _ref("TicketSummary")}, "page": INT,
-                           "pages": INT, "total": TOTAL, "more": MORE, "next_page": NEXT_PAGE},
-                          ("tickets", "page", "pages", "total", "more", "next_page")),
+    "TicketPage": _object({"tickets": {"type": "array", "items": _ref("TicketSummary")}, "page": PAGE_INT,
+                           "pages": PAGE_INT, "total": {**TOTAL, "nullable": True},
+                           "more": {**MORE, "nullable": True}, "next_page": NEXT_PAGE, "next_cursor": NEXT_CURSOR},
+                          ("tickets", "page", "pages", "total", "more", "next_page", "next_cursor")),
     "Event": _object({"at": WHEN, "actor": TEXT, "actor_name": {**TEXT, "description": "display name of a staff actor"},
                       "action": TEXT, "from": TEXT, "to": TEXT, "unit": TEXT,
                       "note": TEXT}),
@@ -288,14 +298,14 @@ PATHS: dict[str, Any] = {
                        {"name": "updated_since", "in": "query", "schema": WHEN,
                         "description": "ISO 8601 with its offset (encode + as %2B; none: China time): tickets "
                                        "with an event at or after it, for an incremental sync; not with words in q"},
-                       {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}],
+                       {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}, CURSOR],
         "responses": {"200": _json(_ref("TicketPage")), **_errors(401, 422)}}},
     "/api/v1/staff/notices": {"get": {
         "summary": "Notices units were told (near due, overdue, escalation, digest), newest first, 50 a "
                    "page; unit staff see their unit's, supervisors and admins all, operators none",
         "security": BEARER,
         "parameters": [{"name": "unread", "in": "query", "schema": {"type": "string", "enum": ["1", "0"]}},
-                       {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}],
+                       {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}, CURSOR],
         "responses": {"200": _json(_ref("NoticePage")), **_errors(401, 403, 422)}}},
     "/api/v1/calls/live": {"get": {
         "summary": "The call wallboard's figures now (话务实时监控): callers waiting, agents by state, today's "

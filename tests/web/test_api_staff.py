@@ -529,3 +529,70 @@ def test_updated_since_lists_the_tickets_changed_since_for_a_sync(client: TestCl
         assert refused.status_code == 422 and refused.json()["field"] == "updated_since" and reason in refused.text
     words = staff["op"].get("/tickets", updated_since=since, q="路灯")
     assert words.status_code == 422 and "（q）" in words.text
+
+
+def _every_cursor(staff: Staff, path: str, key: str, between=lambda n: None,  # type: ignore[no-untyped-def]
+                  cursor: str | None = None, **params: object):
+    """What a client gets following next_cursor from the first page (or `cursor`) to the end;
+    `between(n)` runs after the n-th page (rows added while a client pages)."""
+    seen, answers = [], []
+    while True:
+        answer = staff.get(path, **params, **({"cursor": cursor} if cursor else {})).json()
+        answers.append(answer)
+        seen += [row["number"] if key == "tickets" else row["id"] for row in answer[key]]
+        assert len(answers) < 100, "next_cursor never ends"
+        cursor = answer["next_cursor"]
+        if cursor is None:
+            return seen, answers
+        between(len(answers))
+
+
+def test_a_client_pages_by_cursor_and_tickets_filed_meanwhile_skip_or_repeat_none(
+        client: TestClient, services: Services, staff: dict[str, Staff]) -> None:
+    # Two tickets at each moment: the order's tie on received_at is settled by id.
+    received = utcnow() - dt.timedelta(days=30)
+    _many_tickets(services, 70, received=received, prefix="20200101")
+    _many_tickets(services, 70, received=received, prefix="20200102")
+    old = {f"{prefix}-{i:04d}" for prefix in ("20200101", "20200102") for i in range(1, 71)}
+    filed: list[str] = []
+
+    def file_more(n: int) -> None:   # a ticket filed between two pages
+        filed.append(file(client, body=f"第{n}次：人民路路灯坏了一个星期，晚上很黑。", phone=f"1381234{n:04d}"))
+
+    by_page, _ = _every_page(staff["op"], "/tickets", "tickets")
+    seen, answers = _every_cursor(staff["op"], "/tickets", "tickets", between=file_more)
+    assert len(seen) == len(set(seen)) and old <= set(seen) and len(answers) == 3 and len(filed) == 2
+    assert not set(filed) & set(seen[50:])   # filed after the first page: newer than its cursor
+    assert seen[:50] == by_page[:50] and [t for t in seen if t in old] == [t for t in by_page if t in old]
+    assert all(a["next_page"] is None and a["page"] is None and a["total"] is None for a in answers[1:])
+    assert answers[0]["page"] == 1 and answers[0]["total"] == 140 and answers[0]["next_cursor"]
+    # With filters and words the same: a unit's list and a search by words.
+    words, _ = _every_cursor(staff["op"], "/tickets", "tickets", q="路灯", state="received")
+    assert old <= set(words) and len(words) == len(set(words))
+    # A page asked by number gives its cursor too: a client may switch.
+    second = staff["op"].get("/tickets", page=2).json()
+    rest, _ = _every_cursor(staff["op"], "/tickets", "tickets", cursor=second["next_cursor"])
+    assert rest and len(rest) == len(set(rest)) and not set(rest) & {t["number"] for t in second["tickets"]}
+    for bad in ("nonsense", "bjoxMjM", "dDoxMjM"):   # not base64, a notices cursor, a cursor cut short
+        refused = staff["op"].get("/tickets", cursor=bad)
+        assert refused.status_code == 422 and refused.json()["field"] == "cursor" and "next_cursor" in refused.text
+
+
+def test_notices_page_by_cursor_with_notices_added_meanwhile(client: TestClient, services: Services,
+                                                             staff: dict[str, Staff]) -> None:
+    def add(count: int, start: int) -> None:
+        def work(session: Session) -> None:
+            unit = session.scalar(select(Unit.id).where(Unit.code == "housing"))
+            session.execute(insert(Notice), [{"unit_id": unit, "kind": "digest", "key": f"digest-{i}",
+                                              "text": f"第{i}条", "created_at": utcnow()}
+                                             for i in range(start, start + count)])
+        services.run_sync(work)
+
+    add(120, 1)
+    first = {row["id"] for row in staff["housing"].get("/notices", page=1).json()["notices"]}
+    seen, answers = _every_cursor(staff["housing"], "/notices", "notices", between=lambda n: add(5, 1000 + 10 * n))
+    assert len(seen) == len(set(seen)) == 120 and len(answers) == 3 and set(seen[:50]) == first
+    assert seen == sorted(seen, reverse=True) and answers[-1]["next_page"] is None
+    assert staff["housing"].get("/notices", cursor=answers[0]["next_cursor"], unread="1").json()["notices"]
+    refused = staff["housing"].get("/notices", cursor="dDoxOjE")   # a tickets cursor
+    assert refused.status_code == 422 and refused.json()["field"] == "cursor"
