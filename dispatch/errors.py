@@ -151,6 +151,9 @@ class Reason(enum.StrEnum):
     TAXONOMY_HEADER = "taxonomy_header"        # name, header
     TAXONOMY_COLUMNS = "taxonomy_columns"      # name, line, expected, count
     TAXONOMY_EMPTY_CELL = "taxonomy_empty_cell"  # name, line, column
+    NOT_AN_IMAGE = "not_an_image"              # name (dispatch/attachments.py)
+    IMAGE_TOO_LARGE = "image_too_large"        # name, limit_mb, size_mb
+    TOO_MANY_IMAGES = "too_many_images"        # limit, already, given
     # -- at the web's door ------------------------------------------------------------------
     UNSTORABLE = "unstorable"
     BODY_TOO_LARGE = "body_too_large"          # limit
@@ -187,6 +190,7 @@ class Reason(enum.StrEnum):
     CLIENT_NOT_FOUND = "client_not_found"      # client_id
     ARTICLE_NOT_FOUND = "article_not_found"    # article_id
     TEMPLATE_NOT_FOUND = "template_not_found"  # template_id
+    ATTACHMENT_NOT_FOUND = "attachment_not_found"  # number, attachment_id
     # -- state and permission ---------------------------------------------------------------
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
     ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what

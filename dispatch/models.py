@@ -1056,3 +1056,24 @@ class ReplyTemplate(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     changed_by: Mapped[str] = mapped_column(String(100))
+
+
+class Attachment(Base):
+    """A photo added to a ticket (附件): by the citizen with the request, or by staff (a unit's
+    办结照片 with its reply). The bytes as stored are the image without its metadata
+    (dispatch/attachments.py); `added_by` is the actor's label, as the ticket's events name it."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    added_by: Mapped[str] = mapped_column(String(100))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    file_name: Mapped[str] = mapped_column(String(120))
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Read only when the photo itself is asked for: lists read the columns above.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

@@ -56,6 +56,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "for (the ticket page and the staff API refuse more); a unit needing longer asks again once "
                 "the first is decided"),
     SettingSpec("HOTLINE_MAX_BODY_CHARS", "5000", "longest accepted request text, in characters"),
+    SettingSpec("HOTLINE_ATTACHMENT_MAX_BYTES", "5242880", "largest photo (JPEG, PNG, WebP) a citizen or "
+                "staff member may add to a ticket, in bytes (5 MB)"),
+    SettingSpec("HOTLINE_ATTACHMENTS_PER_TICKET", "9", "most photos one ticket may hold, the citizen's and "
+                "staff's together"),
     SettingSpec("HOTLINE_REPLY_MIN_CHARS", "2", "a reply to the citizen (办结, 直接办结) must have at least "
                 "this many characters, not counting whitespace around it; 0 or 1: any reply not empty"),
     SettingSpec("HOTLINE_REPEAT_WINDOW_HOURS", "24", "the same contact repeating the same request "
@@ -260,6 +264,8 @@ class Settings:
     redispatch_restarts_deadline: bool = True
     extension_max_working_days: int = 15
     max_body_chars: int = 5000
+    attachment_max_bytes: int = 5 * 1024 * 1024
+    attachments_per_ticket: int = 9
     reply_min_chars: int = REPLY_MIN_CHARS
     repeat_window_hours: float = 24.0
     model_dir: Path = Path("models")
@@ -352,6 +358,8 @@ class Settings:
                                               "HOTLINE_REDISPATCH_RESTARTS_DEADLINE"),
             extension_max_working_days=int(number("HOTLINE_EXTENSION_MAX_WORKING_DAYS", int)),
             max_body_chars=int(number("HOTLINE_MAX_BODY_CHARS", int)),
+            attachment_max_bytes=int(number("HOTLINE_ATTACHMENT_MAX_BYTES", int)),
+            attachments_per_ticket=int(number("HOTLINE_ATTACHMENTS_PER_TICKET", int)),
             reply_min_chars=count("HOTLINE_REPLY_MIN_CHARS"),
             repeat_window_hours=float(number("HOTLINE_REPEAT_WINDOW_HOURS", float)),
             model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),

@@ -34,7 +34,7 @@ FIELDS_ZH: dict[str, str] = {
     "valid_until": "失效日期", "review_by": "复核日期", "line": "这一行", "article": "知识库文章",
     "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章", "notice": "通知",
     "progress": "办理进展", "successor": "承接单位",
-    "template_title": "常用语标题", "template_text": "常用语内容", "template": "常用语",
+    "photos": "图片", "template_title": "常用语标题", "template_text": "常用语内容", "template": "常用语",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
@@ -177,6 +177,9 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.TAXONOMY_HEADER: "派单目录分类表 {name} 的第一行应为表头 level1,level2,level3，收到「{header}」。",
     Reason.TAXONOMY_COLUMNS: "派单目录分类表 {name} 第 {line} 行应有 {expected} 列，收到 {count} 列。",
     Reason.TAXONOMY_EMPTY_CELL: "派单目录分类表 {name} 第 {line} 行的 {column} 是空的：每行的三级分类都要填写。",
+    Reason.NOT_AN_IMAGE: "「{name}」不是图片：只能上传 JPEG、PNG 或 WebP 格式的照片。",
+    Reason.IMAGE_TOO_LARGE: "「{name}」太大（{size_mb} MB）：每张图片不能超过 {limit_mb} MB。",
+    Reason.TOO_MANY_IMAGES: "图片太多：每件工单最多 {limit} 张，已有 {already} 张，这次又选了 {given} 张。",
     Reason.UNSTORABLE: "{field}含有无法保存的字符（空字符或不成对的 Unicode 代理字符），请删除后重试。",
     Reason.BODY_TOO_LARGE: "请求超过 {limit} 字节。",
     Reason.NOT_JSON: "请求不是有效的 JSON。",
@@ -211,6 +214,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.DAY_NOT_SET: "{day} 没有录入的节假日或调休上班，无需删除。",
     Reason.ARTICLE_NOT_FOUND: "没有这篇知识库文章。",
     Reason.TEMPLATE_NOT_FOUND: "没有这条常用语。",
+    Reason.ATTACHMENT_NOT_FOUND: "没有这个附件。",
     Reason.TEMPLATE_TITLE_TAKEN: "已有标题为「{title}」的常用语，请换一个标题。",
     Reason.TOO_MANY_TEMPLATES: "常用语最多 {limit} 条，请先删除不再使用的常用语。",
     Reason.NOT_YOUR_TEMPLATE: "这条常用语是全市通用的，只有管理员可以修改或删除。",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import catalogue, routing_rules, similarity, site_secrets, unit_cache
 from dispatch.actions import ActionContext
+from dispatch.attachments import AttachmentLimits
 from dispatch.catalogue_match import Catalogue
 from dispatch.catalogue_file import DeadlineClass
 from dispatch.assessment import AssessmentRules
@@ -148,6 +149,12 @@ class Services:
         s = self.settings
         return AssessmentRules(response_hours=s.response_hours, weights=s.assessment_weights,
                                tier_cuts=s.assessment_tier_cuts, max_interval=s.assessment_max_interval)
+
+    @property
+    def attachment_limits(self) -> AttachmentLimits:
+        """HOTLINE_ATTACHMENT_MAX_BYTES and HOTLINE_ATTACHMENTS_PER_TICKET."""
+        return AttachmentLimits(max_bytes=self.settings.attachment_max_bytes,
+                                per_ticket=self.settings.attachments_per_ticket)
 
     def action_context(self) -> ActionContext:
         """What dispatch.actions.perform needs from the configuration."""

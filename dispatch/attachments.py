@@ -1,0 +1,176 @@
+"""A ticket's attachments (附件): photos a citizen sends with the request (a broken manhole
+cover, rubbish) and photos a unit adds of the result when it answers (办结照片). Kept in the
+database beside the ticket, so SQLite and PostgreSQL behave alike and a backup holds them.
+
+Only images are taken (JPEG, PNG, WebP, known by their first bytes: dispatch/image_files.py),
+their metadata cut out before they are stored: a phone photo's EXIF carries the GPS position
+and the camera owner's name. Each addition is an event in the ticket's log. Nothing here
+commits: the caller's transaction holds the ticket and its photos together."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch import lifecycle, progress
+from dispatch.actors import DISPATCH_ROLES, Actor
+from dispatch.clock import api_time, utcnow
+from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
+from dispatch.image_files import EXTENSIONS, NotAnImage, strip_metadata
+from dispatch.models import Attachment, Ticket
+from dispatch.staff_view import visible_ticket
+from dispatch.states import State
+
+ACTION = "attach"
+FIELD = "photos"
+MAX_BYTES = 5 * 1024 * 1024
+PER_TICKET = 9
+MAX_NAME_CHARS = 100
+# A ticket merged away or closed as invalid takes no more photos: they belong on the main one.
+CLOSED_TO_PHOTOS = frozenset({State.INVALID, State.MERGED})
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+@dataclass(frozen=True)
+class AttachmentLimits:
+    """HOTLINE_ATTACHMENT_MAX_BYTES and HOTLINE_ATTACHMENTS_PER_TICKET."""
+
+    max_bytes: int = MAX_BYTES
+    per_ticket: int = PER_TICKET
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it came: the name its sender gave and its bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    """What lists show of an attachment: everything but its bytes."""
+
+    id: int
+    file_name: str
+    media_type: str
+    size: int
+    sha256: str
+    added_at: dt.datetime
+    added_by: str
+    staff_id: int | None
+    unit_id: int | None
+
+    @property
+    def by_citizen(self) -> bool:
+        return self.added_by.startswith("citizen:")
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "file_name": self.file_name, "media_type": self.media_type, "size": self.size,
+                "sha256": self.sha256, "added_at": api_time(self.added_at), "added_by": self.added_by,
+                "by_citizen": self.by_citizen, "unit_id": self.unit_id}
+
+
+def safe_name(name: str, media_type: str) -> str:
+    """The file's name as its sender gave it, without a path, control characters or quotes'
+    worth of length; a name left empty becomes 图片 with the kind's extension."""
+    base = re.split(r"[/\\]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = _UNSAFE.sub("", base).strip().strip(".")
+    if len(base) > MAX_NAME_CHARS:
+        stem, dot, extension = base.rpartition(".")
+        extension = extension[:10] if dot else ""
+        base = (stem if dot else base)[:MAX_NAME_CHARS - len(extension) - 1] + (f".{extension}" if extension else "")
+    return base or f"图片{EXTENSIONS[media_type]}"
+
+
+def may_attach(session: Session, actor: Actor, ticket: Ticket) -> bool:
+    """Operators, supervisors and admins on any ticket still standing; unit staff on a ticket
+    their unit handles (accepted, not finished) or a part of it they accepted and still owe."""
+    if State(ticket.state) in CLOSED_TO_PHOTOS:
+        return False
+    if actor.role in DISPATCH_ROLES:
+        return True
+    return progress.may_report(session, actor, ticket)
+
+
+def count(session: Session, ticket_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Attachment).where(Attachment.ticket_id == ticket_id)) or 0
+
+
+def counts(session: Session, ticket_ids: Sequence[int]) -> dict[int, int]:
+    if not ticket_ids:
+        return {}
+    return dict(session.execute(select(Attachment.ticket_id, func.count()).where(Attachment.ticket_id.in_(ticket_ids))
+                                .group_by(Attachment.ticket_id)).all())
+
+
+def prepare(uploads: Sequence[Upload], limits: AttachmentLimits, *, already: int = 0) -> list[tuple[str, str, bytes]]:
+    """Check each file and strip it: (name, media type, bytes). Refused as a whole, with the
+    first file at fault named, so nothing half-saved is left to explain."""
+    uploads = [u for u in uploads if u.data or u.name]   # a file input left empty sends an empty part
+    if already + len(uploads) > limits.per_ticket:
+        raise InvalidInput(FIELD, Reason.TOO_MANY_IMAGES, limit=limits.per_ticket, already=already,
+                           given=len(uploads))
+    ready = []
+    for upload in uploads:
+        shown = safe_name(upload.name, "image/jpeg") if upload.name else "文件"
+        if len(upload.data) > limits.max_bytes:
+            raise InvalidInput(FIELD, Reason.IMAGE_TOO_LARGE, name=shown, limit_mb=_megabytes(limits.max_bytes),
+                               size_mb=_megabytes(len(upload.data)))
+        try:
+            kind, clean = strip_metadata(upload.data)
+        except NotAnImage:
+            raise InvalidInput(FIELD, Reason.NOT_AN_IMAGE, name=shown) from None
+        ready.append((safe_name(upload.name, kind), kind, clean))
+    return ready
+
+
+def add(session: Session, ticket: Ticket, actor: Actor, uploads: Sequence[Upload], limits: AttachmentLimits, *,
+        now: dt.datetime | None = None, note: str | None = None) -> list[Attachment]:
+    """Store the photos with the ticket and write one event naming them. Staff must be allowed
+    on the ticket (may_attach); a citizen's come with the request, through intake's caller."""
+    if actor.is_staff and not may_attach(session, actor, ticket):
+        raise PermissionDenied(Reason.NOT_YOUR_UNIT, actor=actor.label, what="add attachments")
+    if not [u for u in uploads if u.data or u.name]:
+        return []
+    lifecycle.lock(ticket)   # two uploads at once are counted one after the other
+    ready = prepare(uploads, limits, already=count(session, ticket.id))
+    now = now or utcnow()
+    added = [Attachment(ticket_id=ticket.id, added_at=now, added_by=actor.label, staff_id=actor.user_id,
+                        unit_id=actor.unit_id, file_name=name, media_type=kind, size=len(data),
+                        sha256=hashlib.sha256(data).hexdigest(), content=data)
+             for name, kind, data in ready]
+    session.add_all(added)
+    session.flush()
+    lifecycle.record(session, ticket, ACTION, actor, now=now, note=note, unit_id=actor.unit_id,
+                     data={"attachments": [a.id for a in added], "names": [a.file_name for a in added]})
+    return added
+
+
+def listed(session: Session, ticket_id: int) -> list[AttachmentInfo]:
+    """The ticket's attachments, oldest first, without their bytes."""
+    rows = session.execute(select(Attachment.id, Attachment.file_name, Attachment.media_type, Attachment.size,
+                                  Attachment.sha256, Attachment.added_at, Attachment.added_by,
+                                  Attachment.staff_id, Attachment.unit_id)
+                           .where(Attachment.ticket_id == ticket_id).order_by(Attachment.id))
+    return [AttachmentInfo(*row) for row in rows]
+
+
+def fetch(session: Session, actor: Actor, number: str, attachment_id: int) -> Attachment:
+    """One attachment with its bytes, for staff who may see its ticket; NotFound, as for an
+    unknown ticket, otherwise (another unit's ticket, an id of another ticket)."""
+    ticket = visible_ticket(session, actor, number)
+    found = session.get(Attachment, attachment_id)
+    if found is None or found.ticket_id != ticket.id:
+        raise NotFound(Reason.ATTACHMENT_NOT_FOUND, number=number, attachment_id=attachment_id)
+    return found
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
