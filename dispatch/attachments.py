@@ -24,7 +24,7 @@ from dispatch.clock import api_time, utcnow
 from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.image_files import EXTENSIONS, NotAnImage, strip_metadata
 from dispatch.models import Attachment, Ticket
-from dispatch.staff_view import visible_ticket
+from dispatch.staff_view import has_left, visible_ticket
 from dispatch.states import State
 
 ACTION = "attach"
@@ -153,13 +153,23 @@ def add(session: Session, ticket: Ticket, actor: Actor, uploads: Sequence[Upload
     return added
 
 
-def listed(session: Session, ticket_id: int) -> list[AttachmentInfo]:
-    """The ticket's attachments, oldest first, without their bytes."""
-    rows = session.execute(select(Attachment.id, Attachment.file_name, Attachment.media_type, Attachment.size,
-                                  Attachment.sha256, Attachment.added_at, Attachment.added_by,
-                                  Attachment.staff_id, Attachment.unit_id)
-                           .where(Attachment.ticket_id == ticket_id).order_by(Attachment.id))
-    return [AttachmentInfo(*row) for row in rows]
+def listed(session: Session, ticket_id: int, *, unit_id: int | None = None) -> list[AttachmentInfo]:
+    """The ticket's attachments, oldest first, without their bytes; `unit_id`: only that unit's."""
+    query = select(Attachment.id, Attachment.file_name, Attachment.media_type, Attachment.size,
+                   Attachment.sha256, Attachment.added_at, Attachment.added_by,
+                   Attachment.staff_id, Attachment.unit_id).where(Attachment.ticket_id == ticket_id)
+    if unit_id is not None:
+        query = query.where(Attachment.unit_id == unit_id)
+    return [AttachmentInfo(*row) for row in session.execute(query.order_by(Attachment.id))]
+
+
+def shown_to(session: Session, actor: Actor, ticket: Ticket) -> list[AttachmentInfo]:
+    """What the staff member sees of the ticket's photos (they may see the ticket): all of
+    them, but a unit the ticket has left sees its own only, as it sees no names or words of
+    the citizen any more (dispatch/staff_view.py)."""
+    if actor.role is not None and has_left(session, actor, ticket):
+        return listed(session, ticket.id, unit_id=actor.unit_id or -1)
+    return listed(session, ticket.id)
 
 
 def fetch(session: Session, actor: Actor, number: str, attachment_id: int) -> Attachment:
@@ -167,7 +177,8 @@ def fetch(session: Session, actor: Actor, number: str, attachment_id: int) -> At
     unknown ticket, otherwise (another unit's ticket, an id of another ticket)."""
     ticket = visible_ticket(session, actor, number)
     found = session.get(Attachment, attachment_id)
-    if found is None or found.ticket_id != ticket.id:
+    if found is None or found.ticket_id != ticket.id or \
+            found.id not in {a.id for a in shown_to(session, actor, ticket)}:
         raise NotFound(Reason.ATTACHMENT_NOT_FOUND, number=number, attachment_id=attachment_id)
     return found
 

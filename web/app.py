@@ -14,7 +14,7 @@ from dispatch.db import checkpoint, storage_fault
 from dispatch import webhooks
 from web import (api, api_auth, api_calls, api_catalogue, api_kb, api_reply_templates, api_staff, api_supervision, health, metrics, open311, openapi, pages,
                  scheduler, sms, webhook_sender)
-from web.body_limit import BodyLimit
+from web.body_limit import BodyLimit, photo_forms_limit
 from web.classification import classifier_model
 from web.config import Settings
 from web.errors import HANDLERS
@@ -109,7 +109,8 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
               *openapi.routes,
               *sms.routes, *open311.routes]
     return _Site(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
-                 middleware=[Middleware(metrics.RequestMetrics, metrics=counted), Middleware(BodyLimit),
+                 middleware=[Middleware(metrics.RequestMetrics, metrics=counted), Middleware(BodyLimit, wider=photo_forms_limit(settings.attachments_per_ticket,
+                                                                            settings.attachment_max_bytes)),
                              Middleware(InputGuard)])
 
 

@@ -5,6 +5,9 @@ so a few hundred megabytes sent to any route used to sit in memory before the ro
 limit was looked at, and several such requests at once could exhaust the server."""
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,19 +45,39 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-class BodyLimit:
-    """ASGI middleware: every request body held to `limit` bytes."""
+# The forms that carry photos (the citizen's form, a ticket's 上传图片 and 办结答复): their
+# bodies may hold as many photos as a ticket takes (HOTLINE_ATTACHMENTS_PER_TICKET times
+# HOTLINE_ATTACHMENT_MAX_BYTES) and the form's words besides.
+PHOTO_FORMS = re.compile(r"^/(tickets/[^/]+/(attach|resolve))?$")
+FORM_WORDS_BYTES = 1024 * 1024
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_REQUEST_BYTES) -> None:
-        self.app, self.limit = app, limit
+
+def photo_forms_limit(per_ticket: int, max_bytes: int) -> Callable[[Scope], int | None]:
+    """The larger limit of a POST to a form that carries photos; None for any other request."""
+    limit = per_ticket * max_bytes + FORM_WORDS_BYTES
+
+    def wider(scope: Scope) -> int | None:
+        return limit if scope.get("method") == "POST" and PHOTO_FORMS.match(scope.get("path", "")) else None
+
+    return wider
+
+
+class BodyLimit:
+    """ASGI middleware: every request body held to `limit` bytes, or to what `wider` gives
+    the request (the forms that carry photos)."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_REQUEST_BYTES,
+                 wider: Callable[[Scope], int | None] | None = None) -> None:
+        self.app, self.limit, self.wider = app, limit, wider
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = max(self.limit, (self.wider(scope) if self.wider else None) or 0)
         declared = _declared(scope.get("headers", []))
-        if declared is not None and declared > self.limit:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         received = 0
         started = False
@@ -64,8 +87,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise _too_large(self.limit)
+                if received > limit:
+                    raise _too_large(limit)
             return message
 
         async def watched(message: Message) -> None:
@@ -78,9 +101,9 @@ class BodyLimit:
         except TooLarge:
             if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await dispatch_error(Request(scope, receive), _too_large(self.limit))
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = await dispatch_error(Request(scope, receive), _too_large(limit))
         response.headers["connection"] = "close"   # the rest of the body is not read
         await response(scope, receive, send)

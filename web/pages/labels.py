@@ -471,6 +471,8 @@ SEARCH_CSV_CUT_ZH = "（仅导出前 {limit} 件：还有更多符合条件的�
 SEARCH_CSV_LIMIT_ZH = "最多导出 {limit} 件，超出时文件末行注明"
 
 # The ticket page (web/pages/tickets.py): what it says after each step, by the form's name.
+# A refused form that carried photos: none was kept, and a browser cannot be given files back.
+PHOTOS_NOT_SAVED = "所选图片未保存，请重新选择。"
 TICKET_DONE_ZH = {
     "filed": "已受理，请转办或直接办结。",
     # A repeat call (same number, same matter as an open ticket): joined to that ticket.

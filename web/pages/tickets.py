@@ -19,7 +19,7 @@ from starlette.routing import Route
 from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
-from dispatch import (co_handling, flags, forwarding, kept_forms, lifecycle, parts, progress, queries, reply_templates,
+from dispatch import (attachments, co_handling, flags, forwarding, kept_forms, lifecycle, parts, progress, queries, reply_templates,
                       similarity, telephony)
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
@@ -28,12 +28,15 @@ from dispatch.public import ticket_by_number
 from dispatch.routing import Router
 from dispatch.staff_detail import pending_requests
 from dispatch.staff_view import staff_view, visible_ticket
+from dispatch.attachments import Upload
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, Role
 from web.auth import StaffIdentity, staff_only
 from web.messages import describe
 from web.pages.labels import (ACTIONS_ZH, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
-                              TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED, label)
+                              PHOTOS_NOT_SAVED, TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED,
+                              label)
+from web.pages.attachments import MAX_FILES_IN_FORM, attachment_file, uploads_of
 from web.pages.kept import page_with_token
 from web.pages.site import TICKETS_TOPIC, Site
 from web.pages.streams import event_stream, sse
@@ -208,6 +211,10 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
                    sub_units=forwarding.sub_units(session, ticket.unit_id) if "forward" in actions else [])
     if "handover" in actions:
         context["live_call"] = telephony.live_call_of_ticket(session, ticket.id) is not None
+    # The ticket's photos (the citizen's, and those staff added), and whether this viewer may add.
+    context["attachments"] = attachments.shown_to(session, user.actor, ticket)
+    context["may_attach"] = attachments.may_attach(session, user.actor, ticket)
+    context["attachment_limits"] = services.attachment_limits
     # 常用语 for the reply boxes the page shows, filled in for this ticket ({编号}, {日期}).
     context["templates"] = reply_templates.filled_for(session, user.actor, ticket.number) \
         if actions & set(REPLY_FORMS) else []
@@ -307,12 +314,26 @@ def _safe_back(form: FormData, default: str) -> str:
     return back if back.startswith("/") and not back.startswith("//") else default
 
 
-def perform(session: Session, site: Site, user: StaffIdentity, number: str, action: str, form: FormData) -> str:
+# The forms that may carry photos: 上传图片 on its own, and the unit's 办结 reply (办结照片).
+PHOTO_FORMS = ("attach", "resolve")
+
+
+def perform(session: Session, site: Site, user: StaffIdentity, number: str, action: str, form: FormData,
+            photos: Sequence[Upload] = ()) -> str:
     """The page's forms go the way the staff API's requests go: dispatch.actions.perform.
     The key of the message to show: a co-handling unit's or sub-unit's return is of its part,
-    and the ticket stays with the lead."""
+    and the ticket stays with the lead. Photos sent with a reply are stored first, in the same
+    transaction: a refused reply keeps none of them."""
     if form.get("expected_version") is None:
         raise InvalidInput("expected_version", Reason.PAGE_EXPIRED)
+    if photos or action == "attach":
+        ticket = visible_ticket(session, user.actor, number)
+        attachments.add(session, ticket, user.actor, photos, site.services.attachment_limits)
+        if action == "attach":
+            if not photos:
+                raise InvalidInput(attachments.FIELD, Reason.REQUIRED)
+            log.info("ticket photos", extra={"event": "page_attach", "ticket": number, "user": user.username})
+            return action
     dispatch_actions.perform(session, user.actor, number, action, form, site.services.action_context())
     log.info("ticket action", extra={"event": f"page_{action}", "ticket": number, "user": user.username})
     if action == "return" and user.actor.unit_id is not None:
@@ -324,11 +345,14 @@ def perform(session: Session, site: Site, user: StaffIdentity, number: str, acti
 
 async def ticket_action(request: Request) -> Response:
     site, user, form = _site(request), request.state.user, request.state.form
-    number, action = request.path_params["number"], request.path_params["action"]
+    number = request.path_params["number"]
+    action = request.path_params.get("action") or request.url.path.rsplit("/", 1)[-1]
+    photos = await uploads_of(form) if action in PHOTO_FORMS else []
     try:
-        shown = await site.services.run(lambda s: perform(s, site, user, number, action, form))
+        shown = await site.services.run(lambda s: perform(s, site, user, number, action, form, photos))
     except (Conflict, IllegalTransition, InvalidInput) as exc:
-        return await refuse_form(request, number, form, describe(exc))
+        # A browser cannot be given files back: the page says to choose them again.
+        return await refuse_form(request, number, form, describe(exc) + (PHOTOS_NOT_SAVED if photos else ""))
     site.changed()
     back, _, fragment = _safe_back(form, f"/tickets/{quote(number)}").partition("#")
     separator = "&" if "?" in back else "?"
@@ -353,7 +377,8 @@ async def refuse_form(request: Request, number: str, form: FormData, error: str)
     fields = kept_forms.keepable(form.multi_items())
 
     def keep(session: Session) -> str:
-        return kept_forms.keep(session, action=f"/tickets/{number}/{request.path_params['action']}", page=page,
+        action = request.path_params.get("action") or request.url.path.rsplit("/", 1)[-1]
+        return kept_forms.keep(session, action=f"/tickets/{number}/{action}", page=page,
                                fields=fields, user_id=user.id, error=error)
 
     token = await site.services.run(keep)
@@ -386,5 +411,9 @@ routes = [
     Route("/tickets/{number}", staff_only(ticket_page, ALL_STAFF), methods=["GET"]),
     Route("/tickets/{number}/stamp", staff_only(ticket_stamp, ALL_STAFF), methods=["GET"]),
     Route("/tickets/{number}/events", staff_only(ticket_events, ALL_STAFF), methods=["GET"]),
+    Route("/tickets/{number}/attachments/{attachment_id}", staff_only(attachment_file, ALL_STAFF), methods=["GET"]),
+    # The forms that may carry photos take files; the rest take none.
+    *(Route(f"/tickets/{{number}}/{action}", staff_only(ticket_action, ALL_STAFF, max_files=MAX_FILES_IN_FORM),
+            methods=["POST"]) for action in PHOTO_FORMS),
     Route("/tickets/{number}/{action}", staff_only(ticket_action, ALL_STAFF), methods=["POST"]),
 ]

@@ -1,0 +1,138 @@
+"""A ticket's photos on the staff pages, over HTTP against a real server: a unit adds photos
+(on their own, and with its 办结 reply), sees them and fetches them stripped of their
+metadata with headers that keep a browser from guessing; another unit gets 404 as for the
+ticket; a file that is not an image, or one too many, is refused in words."""
+from __future__ import annotations
+
+import html
+import re
+from typing import Iterator
+from urllib.parse import quote
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from dispatch.models import Attachment, TicketEvent
+from tests import images
+from tests.web.pages_support import csrf, login, ticket_titled, version_in
+from tests.web.server import ServerThread
+from web.app import create_app
+from web.services import Services
+
+NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment (demo account "ecology")
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[httpx.Client]:
+    with ServerThread(create_app(services.settings, services)) as server, \
+            httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as http:
+        yield http
+
+
+def send(client: httpx.Client, number: str, action: str, files: list[tuple[str, bytes]], **fields: str) -> httpx.Response:
+    page = client.get(f"/tickets/{number}")
+    data = {"csrf_token": csrf(client, f"/tickets/{number}"), "expected_version": str(version_in(page.text)), **fields}
+    return client.post(f"/tickets/{number}/{action}", data=data,
+                       files=[("photos", (name, content, "application/octet-stream")) for name, content in files])
+
+
+def error_on(client: httpx.Client, response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text
+    page = client.get(response.headers["location"])
+    found = re.search(r'id="action-error">([^<]*)<', page.text)
+    assert found, page.text[:500]
+    return html.unescape(found.group(1))
+
+
+def photo_ids(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<li data-id="(\d+)" data-type=', page)]
+
+
+def test_a_unit_adds_a_photo_sees_it_stripped_and_another_unit_gets_404(
+        client: httpx.Client, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    sent = send(client, noise.number, "attach", [("现场 照片.jpg", images.jpeg_with_metadata())])
+    assert sent.status_code == 303 and "done=attach" in sent.headers["location"]
+    page = client.get(sent.headers["location"])
+    assert "图片已上传。" in page.text and "现场 照片.jpg" in page.text
+    [photo] = photo_ids(page.text)
+    assert f'<img src="/tickets/{noise.number}/attachments/{photo}"' in page.text
+
+    got = client.get(f"/tickets/{noise.number}/attachments/{photo}")
+    assert got.status_code == 200
+    assert got.headers["content-type"] == "image/jpeg"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["cache-control"] == "private, no-store"
+    assert got.headers["content-disposition"] == f"inline; filename*=UTF-8''{quote('现场 照片.jpg', safe='')}"
+    assert got.content.startswith(b"\xff\xd8") and images.OWNER not in got.content
+    assert images.GPS_LATITUDE not in got.content
+    with services.sessions() as session:
+        stored = session.get(Attachment, photo)
+        assert stored is not None and stored.unit_id is not None and stored.size == len(got.content)
+        event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == noise.id)
+                                .order_by(TicketEvent.id.desc())).first()
+        assert event is not None and event.action == "attach" and event.data["attachments"] == [photo]
+    assert "上传图片" in client.get(f"/tickets/{noise.number}").text   # in the log, in words
+
+    login(client, "housing")   # another unit: neither the ticket nor its photo
+    assert client.get(f"/tickets/{noise.number}").status_code == 404
+    assert client.get(f"/tickets/{noise.number}/attachments/{photo}").status_code == 404
+    assert client.get(f"/tickets/{noise.number}/attachments/x1").status_code == 404
+    login(client, "operator")
+    assert client.get(f"/tickets/{noise.number}/attachments/{photo}").content == got.content
+    client.cookies.clear()
+    assert client.get(f"/tickets/{noise.number}/attachments/{photo}").status_code == 303   # to the login
+
+
+def test_a_unit_resolves_with_result_photos_in_one_step(client: httpx.Client, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    done = send(client, noise.number, "resolve", [("办结1.png", images.png_with_metadata()),
+                                                  ("办结2.webp", images.webp_with_metadata())],
+                text="经现场核查，工地已停止夜间施工。")
+    assert done.status_code == 303 and "done=resolve" in done.headers["location"]
+    page = client.get(f"/tickets/{noise.number}")
+    assert len(photo_ids(page.text)) == 2 and "办结1.png" in page.text
+    with services.sessions() as session:
+        stored = session.scalars(select(Attachment).where(Attachment.ticket_id == noise.id)).all()
+        assert sorted(a.media_type for a in stored) == ["image/png", "image/webp"]
+        assert all(images.OWNER not in a.content for a in stored)
+    assert ticket_titled(services, NOISE).state == "resolved"
+
+
+def test_a_refused_reply_keeps_no_photo_and_says_to_choose_them_again(client: httpx.Client, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    refused = send(client, noise.number, "resolve", [("办结.png", images.PNG)], text="好")   # too short
+    assert "所选图片未保存，请重新选择。" in error_on(client, refused)
+    with services.sessions() as session:
+        assert session.scalars(select(Attachment)).all() == []
+    assert ticket_titled(services, NOISE).state == "in_progress"
+
+
+def test_not_an_image_and_one_too_many_are_refused_in_words(client: httpx.Client, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    said = error_on(client, send(client, noise.number, "attach", [("井盖.jpg", b"<html>not a photo</html>")]))
+    assert "「井盖.jpg」不是图片" in said and "所选图片未保存" in said
+    said = error_on(client, send(client, noise.number, "attach", [(f"{i}.png", images.PNG) for i in range(10)]))
+    assert "图片太多：每件工单最多 9 张" in said
+    # A photo larger than the site's usual 2 MB body limit still comes through on this form.
+    big = images.PNG[:33] + images.png_chunk(b"tEXt", b"Comment\x00" + b"x" * 3_000_000) + images.PNG[33:]
+    assert send(client, noise.number, "attach", [("大.png", big)]).status_code == 303
+    with services.sessions() as session:
+        [stored] = session.scalars(select(Attachment)).all()
+        assert stored.content == images.PNG
+    # Without the page's CSRF token nothing is added.
+    bare = client.post(f"/tickets/{noise.number}/attach", files=[("photos", ("a.png", images.PNG, "image/png"))])
+    assert bare.status_code == 403
+
+
+def test_a_unit_that_does_not_handle_the_ticket_has_no_upload_form(client: httpx.Client, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "operator")
+    assert 'id="attach-form"' in client.get(f"/tickets/{noise.number}").text
+    login(client, "ecology")
+    assert 'id="resolve-photos"' in client.get(f"/tickets/{noise.number}").text
