@@ -8,7 +8,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from dispatch import parts
@@ -19,7 +19,7 @@ from dispatch.kb_text import shown_reply
 from dispatch.lifecycle import is_overdue
 from dispatch.masking import mask_location, mask_name, mask_phone, mask_text, written_point
 from dispatch.notifications import citizen_reply
-from dispatch.models import Open311Submission, Ticket, TicketEvent, Unit
+from dispatch.models import Attachment, Open311Submission, Ticket, TicketEvent, Unit
 from dispatch.states import BOARD_BUCKET, State
 from dispatch.vocabulary import PUBLIC_LABELS_ZH, Channel
 
@@ -111,4 +111,12 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         "parts": [{"unit": unit, "reply": citizen_reply(ticket, reply)} for unit, reply in parts.co_replies(session, ticket)]
         if ticket.reply else [],
         "timeline": timeline,
+        # How many photos came with it, never the photos: faces, plates and papers in them
+        # cannot be masked as words are.
+        "photo_count": attachment_count(session, ticket.id),
     }
+
+
+def attachment_count(session: Session, ticket_id: int) -> int:
+    """How many photos the ticket holds (dispatch/attachments.py keeps them)."""
+    return session.scalar(select(func.count()).select_from(Attachment).where(Attachment.ticket_id == ticket_id)) or 0

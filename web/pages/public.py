@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dispatch import follow_up, limits
+from dispatch import attachments, follow_up, limits
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.errors import IllegalTransition, InvalidInput, RateLimited, Reason
@@ -23,6 +23,7 @@ from web.auth import client_key
 from web.messages import describe, words
 from web.inputs import refuse_unstorable
 from web.pages import labels
+from web.pages.attachments import MAX_FILES_IN_FORM, uploads_of
 from web.pages.site import Site
 
 TYPES = [t.value for t in RequestType]
@@ -43,7 +44,8 @@ def _form_page(request: Request, *, values: dict[str, Any] | None = None, error:
         "published_notice": labels.PUBLIC_FORM_PUBLISHED, "confidential_label": labels.PUBLIC_FORM_CONFIDENTIAL,
         "form_id": uuid.uuid4().hex, "error": error, "notice": notice,
         "error_message": describe(error) if error else None,
-        "max_body": site.services.settings.max_body_chars}, status)
+        "max_body": site.services.settings.max_body_chars,
+        "photo_limits": site.services.attachment_limits}, status)
 
 
 async def home(request: Request) -> Response:
@@ -52,10 +54,13 @@ async def home(request: Request) -> Response:
 
 async def submit(request: Request) -> Response:
     """The web form: the same intake as every channel; the form's id makes a double submit
-    (or a reload of the answer page) return the same ticket instead of a second one."""
+    (or a reload of the answer page) return the same ticket instead of a second one. Photos
+    sent with it are stored with the ticket in the same transaction: a photo refused (not an
+    image, too large, too many) files nothing, and the form comes back to choose again."""
     site = _site(request)
-    form = await request.form(max_files=0, max_fields=50)
+    form = await request.form(max_files=MAX_FILES_IN_FORM, max_fields=50)
     refuse_unstorable(form.multi_items())
+    photos = await uploads_of(form)
     values = {k: form.get(k) or "" for k in ("type", "title", "body", "phone", "name", "location")}
     values["confidential"] = form.get("confidential") == "on"
     try:
@@ -89,6 +94,8 @@ async def submit(request: Request) -> Response:
             limits.count_web_form(session, rules, client, now)
             result = intake(session, intake_request, site.services.rules, router=site.services.router,
                             proposal=proposal)
+            # With the ticket filed, or with the open one a repeat joined: the citizen's photos.
+            attachments.add(session, result.ticket, WEB_CITIZEN, photos, site.services.attachment_limits, now=now)
         t = result.ticket
         if result.repeat_of_open_ticket:  # told it was joined; the code goes to the phone on file
             return {"created": False, "repeat": True}
@@ -98,7 +105,8 @@ async def submit(request: Request) -> Response:
     try:
         answer = await site.services.run(work)
     except InvalidInput as exc:
-        return _form_page(request, values=values, error=exc, status=422)
+        return _form_page(request, values=values, error=exc, status=422,
+                          notice=labels.PHOTOS_NOT_SAVED if photos else None)
     except RateLimited as exc:
         response = _form_page(request, values=values, status=429, notice=describe(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
