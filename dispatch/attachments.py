@@ -23,7 +23,7 @@ from dispatch.actors import DISPATCH_ROLES, Actor
 from dispatch.clock import api_time, utcnow
 from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.image_files import EXTENSIONS, NotAnImage, strip_metadata
-from dispatch.models import Attachment, Ticket
+from dispatch.models import Attachment, Ticket, Unit
 from dispatch.staff_view import has_left, visible_ticket
 from dispatch.states import State
 
@@ -71,10 +71,11 @@ class AttachmentInfo:
     def by_citizen(self) -> bool:
         return self.added_by.startswith("citizen:")
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, unit_codes: dict[int, str]) -> dict[str, object]:
         return {"id": self.id, "file_name": self.file_name, "media_type": self.media_type, "size": self.size,
                 "sha256": self.sha256, "added_at": api_time(self.added_at), "added_by": self.added_by,
-                "by_citizen": self.by_citizen, "unit_id": self.unit_id}
+                "by_citizen": self.by_citizen,
+                "unit_code": unit_codes.get(self.unit_id) if self.unit_id is not None else None}
 
 
 def safe_name(name: str, media_type: str) -> str:
@@ -170,6 +171,14 @@ def shown_to(session: Session, actor: Actor, ticket: Ticket) -> list[AttachmentI
     if actor.role is not None and has_left(session, actor, ticket):
         return listed(session, ticket.id, unit_id=actor.unit_id or -1)
     return listed(session, ticket.id)
+
+
+def described(session: Session, actor: Actor, ticket: Ticket) -> list[dict[str, object]]:
+    """shown_to() as the staff API gives it: each photo's metadata, the unit by its code."""
+    shown = shown_to(session, actor, ticket)
+    ids = {a.unit_id for a in shown if a.unit_id is not None}
+    codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).all()) if ids else {}
+    return [a.as_dict(codes) for a in shown]
 
 
 def fetch(session: Session, actor: Actor, number: str, attachment_id: int) -> Attachment:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import disputes, flags, lifecycle, queries, similarity
+from dispatch import attachments, disputes, flags, lifecycle, queries, similarity
 from dispatch.actions import allowed_actions
 from dispatch.actors import Actor
 from dispatch.clock import api_time
@@ -56,6 +56,8 @@ def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]
         "rating": None if left else ticket.rating, "rating_channel": None if left else ticket.rating_channel,
         "follow_up_attempts": None if left else ticket.follow_up_attempts,
         "close_reason": None if left else ticket.close_reason,
+        # The photos' metadata (not their bytes): each is fetched by its id on its own.
+        "attachments": attachments.described(session, actor, ticket),
     })
     return view
 

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dispatch import actions, notices, parts, queries
-from dispatch.errors import Reason
+from dispatch import actions, attachments, notices, parts, queries
+from dispatch.errors import NotFound, Reason
 from dispatch.models import Ticket, Unit
 from dispatch.moments import parse_moment
 from dispatch.numbers import whole_number
@@ -26,6 +26,7 @@ from web.api import MAX_JSON_BYTES, parse_json_object
 from web.api_auth import bearer_only
 from web.auth import StaffIdentity
 from web.body_limit import read_body
+from web.pages.attachments import file_response
 from web.pages.labels import PART_STATUS_ZH
 from web.errors import BadRequest
 from web.services import Services
@@ -140,6 +141,20 @@ async def show_ticket(request: Request) -> Response:
     return JSONResponse(await _services(request).run(lambda session: ticket_detail(session, user.actor, number)))
 
 
+async def attachment_file(request: Request) -> Response:
+    """One photo of a ticket the token's user may see, as the ticket page serves it."""
+    user: StaffIdentity = request.state.user
+    number, raw = request.path_params["number"], request.path_params["attachment_id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound(Reason.ATTACHMENT_NOT_FOUND, number=number, attachment_id=raw)
+
+    def read(session: Session) -> tuple[bytes, str, str]:
+        found = attachments.fetch(session, user.actor, number, int(raw))
+        return found.content, found.media_type, found.file_name
+
+    return file_response(*await _services(request).read(read))
+
+
 async def similar_tickets(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     services = _services(request)
@@ -185,6 +200,7 @@ routes = [
     Route("/api/v1/staff/notices", bearer_only(list_notices), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}", bearer_only(show_ticket), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/similar", bearer_only(similar_tickets), methods=["GET"]),
+    Route("/api/v1/staff/tickets/{number}/attachments/{attachment_id}", bearer_only(attachment_file), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/{action}", bearer_only(take_action), methods=["POST"]),
     # The supervisor's refusal of a 先行办结申请 (agreement is the override_parts action).
     Route("/api/v1/staff/tickets/{number}/override-request/refuse", bearer_only(take_action), methods=["POST"]),

@@ -178,6 +178,11 @@ SCHEMAS: dict[str, Any] = {
         "raised_by": {**INT, "description": "多人反映: 1 + duplicates merged into it"},
         "duplicates": {"type": "array", "items": TEXT}, "merged_into": TEXT, "handover_to": TEXT,
         "rating": TEXT, "rating_channel": TEXT, "follow_up_attempts": INT, "close_reason": TEXT,
+        "attachments": {"type": "array", "description": "the ticket's photos the user may see, oldest first "
+                        "(metadata only; GET .../attachments/{attachment_id} for one)",
+                        "items": _object({"id": INT, "file_name": TEXT, "media_type": TEXT, "size": INT,
+                                          "sha256": TEXT, "added_at": WHEN, "added_by": TEXT,
+                                          "by_citizen": BOOL, "unit_code": TEXT})},
         "parts": {"type": "array", "description": "协办 and 二次派单 parts of the current transfer",
                   "items": _object(PART)},
         "catalogue_entry": {**_object({"code": TEXT, "path": TEXT, "version": INT, "current": BOOL}),
@@ -320,6 +325,15 @@ PATHS: dict[str, Any] = {
     "/api/v1/staff/tickets/{number}/similar": {"get": {
         "summary": "Similar open tickets (possible duplicates), with scores", "security": BEARER,
         "parameters": [NUMBER], "responses": {"200": _json(_ref("Similar")), **_errors(401, 404)}}},
+    "/api/v1/staff/tickets/{number}/attachments/{attachment_id}": {"get": {
+        "summary": "One photo of the ticket (its metadata stripped), for a user who may see the ticket",
+        "security": BEARER,
+        "parameters": [NUMBER, {"name": "attachment_id", "in": "path", "required": True, "schema": INT}],
+        "responses": {"200": {"description": "the image; Content-Type image/jpeg, image/png or image/webp, "
+                              "X-Content-Type-Options: nosniff, Content-Disposition inline with filename*, "
+                              "Cache-Control: private, no-store",
+                              "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}}},
+                      **_errors(401, 404)}}},
     "/api/v1/staff/tickets/{number}/{action}": {"post": {
         "summary": "Take a staff action on the ticket",
         "description": "Bodies: " + "; ".join(

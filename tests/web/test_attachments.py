@@ -4,6 +4,8 @@ metadata with headers that keep a browser from guessing; another unit gets 404 a
 ticket; a file that is not an image, or one too many, is refused in words."""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import html
 import re
 from typing import Iterator
@@ -13,7 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from dispatch.models import Attachment, TicketEvent
+from dispatch import api_tokens
+from dispatch.models import Attachment, StaffUser, TicketEvent
 from tests import images
 from tests.web.pages_support import csrf, login, ticket_titled, version_in
 from tests.web.server import ServerThread
@@ -136,3 +139,37 @@ def test_a_unit_that_does_not_handle_the_ticket_has_no_upload_form(client: httpx
     assert 'id="attach-form"' in client.get(f"/tickets/{noise.number}").text
     login(client, "ecology")
     assert 'id="resolve-photos"' in client.get(f"/tickets/{noise.number}").text
+
+
+def token_for(services: Services, username: str) -> str:
+    with services.sessions.begin() as session:
+        user = session.scalars(select(StaffUser).where(StaffUser.username == username)).one()
+        return api_tokens.create(session, user, "test", lifetime=dt.timedelta(hours=1))[1]
+
+
+def test_the_staff_api_lists_a_tickets_photos_and_fetches_one_role_checked_like_the_ticket(
+        client: httpx.Client, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    assert send(client, noise.number, "attach", [("现场.webp", images.webp_with_metadata())]).status_code == 303
+    client.cookies.clear()
+    unit = {"Authorization": f"Bearer {token_for(services, 'ecology')}"}
+    detail = client.get(f"/api/v1/staff/tickets/{noise.number}", headers=unit).json()
+    [photo] = detail["attachments"]
+    assert photo["file_name"] == "现场.webp" and photo["media_type"] == "image/webp"
+    assert photo["unit_code"] == "ecology-environment" and photo["by_citizen"] is False
+    assert set(photo) == {"id", "file_name", "media_type", "size", "sha256", "added_at", "added_by", "by_citizen",
+                          "unit_code"}
+    got = client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/{photo['id']}", headers=unit)
+    assert got.status_code == 200 and got.headers["content-type"] == "image/webp"
+    assert got.headers["x-content-type-options"] == "nosniff" and got.headers["cache-control"] == "private, no-store"
+    assert hashlib.sha256(got.content).hexdigest() == photo["sha256"] and len(got.content) == photo["size"]
+    assert images.OWNER not in got.content
+
+    other = {"Authorization": f"Bearer {token_for(services, 'housing')}"}
+    assert client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/{photo['id']}", headers=other).status_code == 404
+    assert client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/{photo['id']}").status_code == 401
+    operator = {"Authorization": f"Bearer {token_for(services, 'operator')}"}
+    assert client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/{photo['id']}",
+                      headers=operator).content == got.content
+    assert client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/999999", headers=operator).status_code == 404
