@@ -21,6 +21,7 @@ from tests import images
 from tests.web.pages_support import csrf, login, ticket_titled, version_in
 from tests.web.server import ServerThread
 from web.app import create_app
+from web.body_limit import photo_forms_limit
 from web.services import Services
 
 NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment (demo account "ecology")
@@ -128,6 +129,12 @@ def test_not_an_image_and_one_too_many_are_refused_in_words(client: httpx.Client
     with services.sessions() as session:
         [stored] = session.scalars(select(Attachment)).all()
         assert stored.content == images.PNG
+    # Only the forms that carry photos take such a body: any other keeps the 2 MB limit.
+    wider = photo_forms_limit(9, 5 * 1024 * 1024)
+    assert wider({"method": "POST", "path": f"/tickets/{noise.number}/attach"}) == 46 * 1024 * 1024
+    assert wider({"method": "POST", "path": "/"}) == 46 * 1024 * 1024
+    assert wider({"method": "POST", "path": f"/tickets/{noise.number}/progress"}) is None
+    assert wider({"method": "POST", "path": "/status"}) is None
     # Without the page's CSRF token nothing is added.
     bare = client.post(f"/tickets/{noise.number}/attach", files=[("photos", ("a.png", images.PNG, "image/png"))])
     assert bare.status_code == 403
