@@ -61,6 +61,7 @@ def test_a_unit_adds_a_photo_sees_it_stripped_and_another_unit_gets_404(
     assert sent.status_code == 303 and "done=attach" in sent.headers["location"]
     page = client.get(sent.headers["location"])
     assert "图片已上传。" in page.text and "现场 照片.jpg" in page.text
+    assert "生态环境局 刘洋" in re.search(r'id="photo-list">(.*?)</ul>', page.text, re.S).group(1)   # who, by name
     [photo] = photo_ids(page.text)
     assert f'<img src="/tickets/{noise.number}/attachments/{photo}"' in page.text
 

@@ -23,7 +23,7 @@ from dispatch import (attachments, co_handling, flags, forwarding, kept_forms, l
                       similarity, telephony)
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
-from dispatch.models import CatalogueEntry, Ticket, TicketEvent, Unit
+from dispatch.models import CatalogueEntry, StaffUser, Ticket, TicketEvent, Unit
 from dispatch.public import ticket_by_number
 from dispatch.routing import Router
 from dispatch.staff_detail import pending_requests
@@ -215,6 +215,12 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     context["attachments"] = attachments.shown_to(session, user.actor, ticket)
     context["may_attach"] = attachments.may_attach(session, user.actor, ticket)
     context["attachment_limits"] = services.attachment_limits
+    people = {a.staff_id for a in context["attachments"] if a.staff_id is not None}
+    context["photo_people"] = {i: name or login for i, name, login in session.execute(
+        select(StaffUser.id, StaffUser.display_name, StaffUser.username).where(StaffUser.id.in_(people)))} \
+        if people else {}
+    context["photo_units"] = dict(session.execute(select(Unit.id, Unit.name).where(
+        Unit.id.in_({a.unit_id for a in context["attachments"] if a.unit_id is not None}))).all())
     # 常用语 for the reply boxes the page shows, filled in for this ticket ({编号}, {日期}).
     context["templates"] = reply_templates.filled_for(session, user.actor, ticket.number) \
         if actions & set(REPLY_FORMS) else []
