@@ -14,10 +14,16 @@ from urllib.parse import quote
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dispatch import api_tokens
+from dispatch.actions import ActionContext, perform
+from dispatch.actors import Actor
 from dispatch.models import Attachment, StaffUser, TicketEvent
+from dispatch.vocabulary import Role
 from tests import images
+from tests.conftest import unit_staff
+from tests.dispatch.helpers import new_ticket
 from tests.web.pages_support import csrf, login, ticket_titled, version_in
 from tests.web.server import ServerThread
 from web.app import create_app
@@ -181,3 +187,26 @@ def test_the_staff_api_lists_a_tickets_photos_and_fetches_one_role_checked_like_
     assert client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/{photo['id']}",
                       headers=operator).content == got.content
     assert client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/999999", headers=operator).status_code == 404
+
+
+def test_a_co_handling_unit_sends_photos_with_its_reply_to_the_lead(client: httpx.Client, services: Services) -> None:
+    def setup(session: Session) -> str:
+        ticket = new_ticket(session, body="人民路燃气施工后路面没有恢复，请住建和人社一起处理。")
+        operator = Actor(label="operator", role=Role.OPERATOR)
+        perform(session, operator, ticket.number, "transfer", {"unit": "housing", "co_units": ["human-resources"]},
+                ActionContext())
+        perform(session, unit_staff(session, "human-resources"), ticket.number, "accept", {}, ActionContext())
+        return ticket.number
+
+    number = services.run_sync(setup)
+    login(client, "hr")
+    assert 'id="part-reply-photos"' in client.get(f"/tickets/{number}").text
+    replied = send(client, number, "part_reply", [("协办.png", images.png_with_metadata())], text="本单位部分已办结。")
+    assert replied.status_code == 303 and "done=part_reply" in replied.headers["location"]
+    login(client, "housing")   # the lead sees the co-handling unit's photo
+    page = client.get(f"/tickets/{number}")
+    [photo] = photo_ids(page.text)
+    assert "协办.png" in page.text and "人社局 陈静" in page.text
+    assert client.get(f"/tickets/{number}/attachments/{photo}").content == images.PNG
+    login(client, "ecology")
+    assert client.get(f"/tickets/{number}/attachments/{photo}").status_code == 404

@@ -320,8 +320,9 @@ def _safe_back(form: FormData, default: str) -> str:
     return back if back.startswith("/") and not back.startswith("//") else default
 
 
-# The forms that may carry photos: 上传图片 on its own, and the unit's 办结 reply (办结照片).
-PHOTO_FORMS = ("attach", "resolve")
+# The forms that may carry photos: 上传图片 on its own, the unit's 办结 reply (办结照片) and a
+# co-handling unit's or sub-unit's reply to the lead (协办答复).
+PHOTO_FORMS = ("attach", "resolve", "part_reply")
 
 
 def perform(session: Session, site: Site, user: StaffIdentity, number: str, action: str, form: FormData,
