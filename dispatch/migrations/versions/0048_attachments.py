@@ -1,16 +1,16 @@
 """attachments: a ticket's photos (附件), kept in the database with their metadata stripped
 (dispatch/attachments.py).
 
-Revision ID: 0047
-Revises: 0046
+Revision ID: 0048
+Revises: 0047
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0047"
-down_revision = "0046"
+revision = "0048"
+down_revision = "0047"
 branch_labels = None
 depends_on = None
 
