@@ -33,6 +33,7 @@ def _own_site(request: Request) -> bool:
     return bool(referer) and urlsplit(referer).netloc in hosts
 
 
+MAX_FILES = 50
 _ONE_OFF = frozenset({"kept", "done", "call", "ticket"})
 
 
@@ -56,7 +57,9 @@ async def _keep(request: Request, page: str, user_id: int | None = None) -> str 
     client = client_key(request)
     if not _own_site(request):
         return None
-    form = await request.form(max_files=0, max_fields=50)
+    # A form with photos (办结照片) comes as multipart with its file parts, empty ones too: read
+    # past them; only the words are kept, a photo is chosen again (the body limit bounds them).
+    form = await request.form(max_files=MAX_FILES, max_fields=50)
     refuse_unstorable(form.multi_items())
     fields = kept_forms.keepable(form.multi_items())
     if not fields:
