@@ -95,7 +95,7 @@ def test_deactivate_and_reactivate(run, sessions: sessionmaker[Session]) -> None
         assert authenticate(session, "wang", "correct horse") is not None
         logged = session.scalars(select(StaffActivity.kind).where(StaffActivity.target == "wang")
                                  .order_by(StaffActivity.id)).all()
-        assert logged == ["user_deactivated", "user_reactivated"]  # the old command logs too now
+        assert logged == ["user_added", "user_deactivated", "user_reactivated"]  # the old command logs too now
 
 
 def test_an_unknown_account_is_refused_in_chinese(run) -> None:  # type: ignore[no-untyped-def]
@@ -162,3 +162,18 @@ def test_an_operators_phone_extension_is_set_listed_refused_when_taken_and_clear
         changed = session.scalars(select(StaffActivity).where(StaffActivity.kind == "user_changed")).all()
         assert [(a.target, a.detail) for a in changed] == [("root", {"phone_extension": [None, "7001"]}),
                                                            ("root", {"phone_extension": ["7001", None]})]
+
+
+def test_users_add_is_in_the_activity_log_as_the_page_logs_it(run, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    assert run("users", "add", "zhao", "--role", "operator", "--extension", "7003",
+               HOTLINE_NEW_PASSWORD="correct horse").exit_code == 0
+    refused = run("users", "add", "qian", "--role", "operator", "--unit", "housing", HOTLINE_NEW_PASSWORD="correct horse")
+    assert refused.exit_code != 0
+    with sessions.begin() as session:
+        added = session.scalars(select(StaffActivity).where(StaffActivity.kind == "user_added")
+                                .order_by(StaffActivity.id)).all()
+        assert [(a.actor, a.target) for a in added] == [("cli", "wang"), ("cli", "root"), ("cli", "zhao")]
+        assert added[0].detail == {"role": "unit_staff", "unit": "housing", "generated": False}
+        assert added[2].detail == {"role": "operator", "unit": None, "generated": False, "phone_extension": "7003"}
+        assert "correct horse" not in str([a.detail for a in added])
+        assert session.scalar(select(StaffUser.id).where(StaffUser.username == "qian")) is None
