@@ -396,9 +396,8 @@ def import_lines(session: Session, lines: Iterable[str], actor: Actor, *, publis
         else:
             edit(session, article, text, actor, now=now)
             updated += 1
-        if publish_them:
-            article.state = ArticleState.PUBLISHED.value
-            article.published_version = article.version
+        if publish_them:   # as an editor publishes: in the staff activity log
+            publish(session, article, actor, now=now)
     session.flush()
     return ImportResult(added=added, updated=updated, unchanged=unchanged)
 

@@ -16,7 +16,7 @@ from dispatch.errors import Conflict, InvalidInput, PermissionDenied
 from dispatch.intake import IntakeRequest, intake
 from dispatch.kb_search import KbIndexCache
 from dispatch.kb_text import shown_reply
-from dispatch.models import KbArticle, KbArticleVersion, Notice, TicketEvent
+from dispatch.models import KbArticle, KbArticleVersion, Notice, StaffActivity, TicketEvent
 from dispatch.units import City, unit_by_code
 from dispatch.vocabulary import INTERNAL_ANSWER_ZH, Channel, RequestType
 from tests.conftest import unit_staff
@@ -168,6 +168,23 @@ def test_an_import_with_bad_lines_names_each_and_stores_nothing(session: Session
     assert (again.added, again.updated, again.unchanged) == (0, 0, 1)
     exported = list(kb.export_lines(session))
     assert json.loads(exported[0]) == {**json.loads(good), "valid_from": None}
+
+
+def test_an_import_publishes_through_the_activity_log_as_an_editor_does(session: Session, units: City) -> None:
+    def line(body: str) -> str:
+        return json.dumps({"title": "停水怎么办", "body": body, "unit": "water"}, ensure_ascii=False)
+
+    importer = Actor.system("cli:admin")
+    assert kb.import_lines(session, [line("联系供水企业。")], importer).added == 1
+    assert kb.import_lines(session, [line("联系供水企业。")], importer).unchanged == 1   # nothing published again
+    assert kb.import_lines(session, [line("联系供水企业，或拨打 12345。")], importer).updated == 1
+    assert kb.import_lines(session, [line("草稿")], importer, publish_them=False).updated == 1
+    article = session.scalar(select(KbArticle))
+    published = session.scalars(select(StaffActivity).where(StaffActivity.kind == "kb_published")
+                                .order_by(StaffActivity.id)).all()
+    assert [(a.actor, a.target, a.detail["version"]) for a in published] == [
+        ("cli:admin", f"kb:{article.id}", 1), ("cli:admin", f"kb:{article.id}", 2)]
+    assert (article.version, article.published_version) == (3, 2)
 
 
 def test_a_category_is_read_as_the_dispatch_catalogue_names_it(session: Session, units: City) -> None:
