@@ -1,5 +1,5 @@
 """The staff activity log: what staff did outside the tickets (logins, failed logins,
-logouts, account, unit and routing rule changes, exports, API tokens).
+logouts, account, unit and routing rule changes, exports, API tokens, missed calls closed).
 
 `record` is the one way in: one INSERT in the caller's transaction, so an activity is
 logged exactly when its change is committed. The table is append-only like the tickets'
@@ -53,6 +53,7 @@ class ActivityKind(str, enum.Enum):
     TEMPLATE_ADDED = "template_added"              # a reply template (常用语), a unit's or city-wide
     TEMPLATE_CHANGED = "template_changed"
     TEMPLATE_REMOVED = "template_removed"
+    CALLBACK_DONE = "callback_done"                # a missed call closed: 已回拨 by hand, or reached calling back
 
 
 def record(session: Session, kind: ActivityKind, actor: Actor | str, *, target: str | None = None,

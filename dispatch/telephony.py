@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch import staff_activity
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -166,6 +167,7 @@ def record_callback_attempt(session: Session, callback_id: int, actor: Actor, re
     callback.last_result = result
     if reached:
         callback.status, callback.done_at, callback.done_by = CALLBACK_DONE, now, actor.user_id
+        _record_closed(session, callback, actor, now, via="call")
     session.flush()
     return callback
 
@@ -188,9 +190,20 @@ def mark_callback_done(session: Session, callback_id: int, actor: Actor, note: s
         raise Conflict(Reason.CALLBACK_DONE, callback_id=callback_id)
     if not note.strip():
         raise InvalidInput("note", Reason.CALLBACK_NOTE_REQUIRED)
-    callback.status, callback.done_at, callback.done_by, callback.note = CALLBACK_DONE, now or utcnow(), actor.user_id, note.strip()
+    now = now or utcnow()
+    callback.status, callback.done_at, callback.done_by, callback.note = CALLBACK_DONE, now, actor.user_id, note.strip()
+    _record_closed(session, callback, actor, now, via="by_hand")
     session.flush()
     return callback
+
+
+def _record_closed(session: Session, callback: Callback, actor: Actor, now: dt.datetime, *, via: str) -> None:
+    """The callbacks row is edited in place; who closed which missed call stays in the
+    append-only staff activity log."""
+    detail = {"caller": callback.caller, "via": via,
+              **({"result": callback.last_result} if via == "call" else {"note": callback.note})}
+    staff_activity.record(session, staff_activity.ActivityKind.CALLBACK_DONE, actor,
+                          target=f"callback:{callback.id}", detail=detail, now=now)
 
 
 def live_call_of_ticket(session: Session, ticket_id: int) -> Call | None:

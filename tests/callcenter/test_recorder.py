@@ -16,7 +16,7 @@ from dispatch import telephony
 from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.intake import IntakeRequest, IntakeRules, intake
-from dispatch.models import AgentStatus, Call, Callback
+from dispatch.models import AgentStatus, Call, Callback, StaffActivity
 from dispatch.vocabulary import Channel, Role
 
 SECRET = "s3cret"
@@ -147,6 +147,9 @@ def test_operator_calls_a_citizen_back_through_the_pbx(sessions: sessionmaker[Se
     with sessions() as session:
         callback = session.get_one(Callback, callback_id)
         assert callback.attempts == 1 and "reason 4" in (callback.last_result or "")
+        [closed] = session.scalars(select(StaffActivity).where(StaffActivity.kind == "callback_done")).all()
+        assert (closed.actor, closed.target) == (OPERATOR.label, f"callback:{callback_id}")
+        assert closed.detail == {"caller": callback.caller, "via": "call", "result": callback.last_result}
     with sessions.begin() as session:
         with pytest.raises(Conflict):
             telephony.mark_callback_done(session, callback_id, OPERATOR, "已回拨")

@@ -15,7 +15,7 @@ from dispatch import follow_up, telephony, unit_inbox
 from dispatch.demo import demo_actors
 from dispatch.demo_history import HistorySize, generate
 from dispatch.clock import utcnow
-from dispatch.models import Callback, ExtensionRequest, Notice, Ticket, TicketEvent, Transfer
+from dispatch.models import Callback, ExtensionRequest, Notice, StaffActivity, Ticket, TicketEvent, Transfer
 from tests.web.pages_support import act, csrf, login, refusal, refused, ticket_titled, token_in, version_in
 from web.pages import operator
 from web.pages.spreadsheet import csv_cell
@@ -246,6 +246,10 @@ def test_a_missed_call_waits_on_the_callback_list_until_done(client: TestClient,
     with services.sessions() as session:
         callback = session.get_one(Callback, callback_id)
         assert callback.status == "done" and callback.note == "已回拨，市民已另行解决"
+        # The row is edited in place: who closed it stays in the append-only activity log.
+        [closed] = session.scalars(select(StaffActivity).where(StaffActivity.kind == "callback_done")).all()
+        assert (closed.actor_id, closed.target) == (callback.done_by, f"callback:{callback_id}")
+        assert closed.detail == {"caller": "+8613803910099", "via": "by_hand", "note": "已回拨，市民已另行解决"}
 
 
 def test_the_callback_list_shows_ten_missed_calls_a_page_newest_first(client: TestClient, services: Services) -> None:

@@ -275,6 +275,7 @@ ACTIVITY_ZH = {
     "kb_published": "发布知识", "kb_retired": "停用知识",
     "calendar_days_set": "设置节假日/调休", "calendar_day_cleared": "删除节假日/调休设置",
     "template_added": "新增常用语", "template_changed": "修改常用语", "template_removed": "删除常用语",
+    "callback_done": "未接来电已回拨",
 }
 ACTIVITY_FIELDS_ZH = {
     "old_score": "原模型得分", "new_score": "新模型得分", "held_out": "留出改派样本数", "trained_on": "训练样本数",
@@ -287,6 +288,7 @@ ACTIVITY_FIELDS_ZH = {
     "days": "天数", "day": "日期", "day_kind": "日子类型", "festival": "节日",
     "title": "标题", "text": "内容", "old_title": "原标题", "old_text": "原内容", "city_wide": "全市通用",
     "code": "目录编码", "path": "分类", "terms": "匹配词", "deadline_class": "时限类别", "local": "属地", "version": "版本",
+    "caller": "来电号码", "result": "回拨结果",
 }
 # A guarded retrain's reason (dispatch/retraining.py's keys).
 RETRAIN_REASONS_ZH = {NO_WORSE: "新模型在留出的改派样本上不比原模型差", WORSE: "新模型在留出的改派样本上得分更低",
