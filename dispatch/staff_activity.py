@@ -44,6 +44,7 @@ class ActivityKind(str, enum.Enum):
     TOKEN_REVOKED = "token_revoked"
     WEBHOOK_SET = "webhook_set"
     WEBHOOK_REMOVED = "webhook_removed"
+    WEBHOOK_REDELIVERED = "webhook_redelivered"    # 重发: a given-up delivery sent again
     MODEL_SWAPPED = "model_swapped"     # a guarded retrain put its model in (detail: both scores)
     MODEL_KEPT = "model_kept"           # a guarded retrain refused its model (detail: both scores)
     KB_PUBLISHED = "kb_published"

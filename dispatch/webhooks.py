@@ -361,6 +361,11 @@ def redeliver(session: Session, actor: Actor, unit_id: int, delivery_row_id: int
     delivery = session.get(WebhookDelivery, delivery_row_id)
     if delivery is None or delivery.unit_id != unit_id or delivery.status != FAILED:
         return False
+    unit_code = session.scalar(select(Unit.code).where(Unit.id == unit_id))
+    # The row is reset in place: the attempts given up stay in the activity log's detail.
+    record(session, ActivityKind.WEBHOOK_REDELIVERED, actor, target=unit_code, now=now,
+           detail={"delivery": delivery.delivery_id, "event": delivery.event_type, "attempts": delivery.attempts,
+                   "last_error": (delivery.last_error or "")[:200] or None})
     delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.updated_at = PENDING, 0, now, now
     session.flush()
     session.info[_ENQUEUED] = True

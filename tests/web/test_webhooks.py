@@ -32,7 +32,7 @@ from dispatch import api_tokens, catalogue, chasing, lifecycle, notices, webhook
 from dispatch.actions import ActionContext, perform
 from dispatch.actors import Actor
 from dispatch.intake import IntakeRequest, IntakeRules, intake
-from dispatch.models import CatalogueEntry, Notice, StaffUser, Ticket, UnitWebhook, WebhookDelivery
+from dispatch.models import CatalogueEntry, Notice, StaffActivity, StaffUser, Ticket, UnitWebhook, WebhookDelivery
 from dispatch.outbox import RetryPolicy
 from dispatch.staff_view import staff_view
 from dispatch.units import City, unit_by_code
@@ -288,6 +288,16 @@ def test_a_receiver_never_answering_well_is_given_up_after_the_last_attempt(
     (row,) = deliveries(hooked)
     assert (row.status, row.attempts, row.response_status) == (webhooks.FAILED, 2, 401)
     assert receiver.refused == 2 and receiver.events() == []
+
+    # 重发: the row is reset in place, so the activity log keeps who sent it again and what was given up.
+    with hooked.begin() as session:
+        qinyuan = unit_by_code(session, "qinyuan")
+        assert webhooks.redeliver(session, ADMIN, qinyuan.id, row.id)
+        assert not webhooks.redeliver(session, ADMIN, qinyuan.id, row.id)   # pending now: nothing to log
+        [logged] = session.scalars(select(StaffActivity).where(StaffActivity.kind == "webhook_redelivered")).all()
+        assert (logged.actor, logged.target) == ("test-admin", "qinyuan")
+        assert logged.detail == {"delivery": row.delivery_id, "event": "ticket.transferred", "attempts": 2,
+                                 "last_error": row.last_error}
 
 
 def test_escalation_reopen_and_notices_reach_the_unit_and_other_units_hear_nothing(

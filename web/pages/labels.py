@@ -270,7 +270,7 @@ ACTIVITY_ZH = {
     "password_reset": "重置密码", "unit_added": "新增单位", "unit_changed": "修改单位", "units_imported": "导入单位",
     "rule_added": "添加分派规则", "rule_removed": "停用分派规则", "catalogue_changed": "修改派单目录", "export": "导出 CSV",
     "token_created": "创建 API 令牌", "token_revoked": "撤销 API 令牌",
-    "webhook_set": "设置对接地址", "webhook_removed": "删除对接地址",
+    "webhook_set": "设置对接地址", "webhook_removed": "删除对接地址", "webhook_redelivered": "重发对接消息",
     "model_swapped": "分类模型重训并启用", "model_kept": "分类模型重训未启用",
     "kb_published": "发布知识", "kb_retired": "停用知识",
     "calendar_days_set": "设置节假日/调休", "calendar_day_cleared": "删除节假日/调休设置",
@@ -289,6 +289,7 @@ ACTIVITY_FIELDS_ZH = {
     "title": "标题", "text": "内容", "old_title": "原标题", "old_text": "原内容", "city_wide": "全市通用",
     "code": "目录编码", "path": "分类", "terms": "匹配词", "deadline_class": "时限类别", "local": "属地", "version": "版本",
     "caller": "来电号码", "result": "回拨结果",
+    "delivery": "消息编号", "event": "事件", "attempts": "已尝试次数", "last_error": "最后错误",
 }
 # A guarded retrain's reason (dispatch/retraining.py's keys).
 RETRAIN_REASONS_ZH = {NO_WORSE: "新模型在留出的改派样本上不比原模型差", WORSE: "新模型在留出的改派样本上得分更低",
