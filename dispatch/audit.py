@@ -29,9 +29,9 @@ def shown_action(action: str, data: dict[str, Any] | None) -> str:
     return action
 
 
-# The triggers, per dialect and table. Migration 0008 installs ticket_events' and 0011
-# staff_activity's; change them only in a new migration.
-APPEND_ONLY_TABLES = ("ticket_events", "staff_activity")
+# The triggers, per dialect and table. Migration 0008 installs ticket_events', 0011
+# staff_activity's and 0047 kb_article_versions'; change them only in a new migration.
+APPEND_ONLY_TABLES = ("ticket_events", "staff_activity", "kb_article_versions")
 
 
 def _guard_create(table: str, dialect: str) -> list[str]:
@@ -88,8 +88,9 @@ def guard_lifted(connection: Connection) -> Iterator[Connection]:
 
 def grant_app_role_sql(role: str) -> list[str]:
     """PostgreSQL: what the app's runtime role may do. It reads and writes every table but
-    may only INSERT into the append-only ones (ticket_events, staff_activity), and owns
-    nothing, so it can neither drop the triggers nor TRUNCATE. Migrations run as the owner."""
+    may only INSERT into the append-only ones (ticket_events, staff_activity,
+    kb_article_versions), and owns nothing, so it can neither drop the triggers nor TRUNCATE.
+    Migrations run as the owner."""
     quoted = '"' + role.replace('"', '""') + '"'
     return [
         f"GRANT USAGE ON SCHEMA public TO {quoted}",

@@ -6,7 +6,8 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from dispatch import catalogue, kb, kb_use, lifecycle
@@ -60,6 +61,19 @@ def test_every_edit_is_a_version_and_readers_see_the_published_one_until_the_nex
     kb.retire(session, article, supervisor)
     assert _search(session, "社保卡补办") == []
     assert session.scalar(select(func.count(KbArticleVersion.id))) == 2   # retiring keeps the versions
+
+
+def test_an_articles_versions_are_append_only_in_the_database(session: Session, units: City,
+                                                              supervisor: Actor) -> None:
+    article = kb.create(session, unit_by_code(session, "water"), kb.parse_text({"title": "停水", "body": "联系供水企业。"}),
+                        supervisor)
+    session.commit()
+    for statement in ("UPDATE kb_article_versions SET body = 'rewritten' WHERE article_id = :id",
+                      "DELETE FROM kb_article_versions WHERE article_id = :id"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            session.execute(text(statement), {"id": article.id})
+        session.rollback()
+    assert session.scalar(select(KbArticleVersion.body).where(KbArticleVersion.article_id == article.id)) == "联系供水企业。"
 
 
 def test_only_a_supervisor_publishes(session: Session, units: City, operator: Actor) -> None:
