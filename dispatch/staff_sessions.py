@@ -56,10 +56,11 @@ class SessionUser:
 
 
 def identify(session: Session, session_id: str, *, idle_timeout: dt.timedelta, max_age: dt.timedelta,
-             now: dt.datetime | None = None) -> SessionUser | None:
+             now: dt.datetime | None = None, touch: bool = True) -> SessionUser | None:
     """Who the live session with this id belongs to (not revoked, not idle too long, not too
     old, its user still active), with their unit, in one statement (every staff page asks, so
-    it costs one round trip and no ORM objects); its last-seen time moved on; else None."""
+    it costs one round trip and no ORM objects); its last-seen time moved on (unless `touch`
+    is False: an open stream asking again is no sign of someone at the screen); else None."""
     now = now or utcnow()
     row = session.execute(_IDENTIFY, {"session_id": session_id}).first()
     if row is None:
@@ -69,7 +70,7 @@ def identify(session: Session, session_id: str, *, idle_timeout: dt.timedelta, m
         return None
     if now - last_seen_at > idle_timeout or now - created_at > max_age:
         return None
-    if now - last_seen_at > TOUCH_AFTER:
+    if touch and now - last_seen_at > TOUCH_AFTER:
         session.execute(_TOUCH, {"session_id": session_id, "now": now})
     return SessionUser(*user)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import ipaddress
+import logging
 import secrets
 import time
 from dataclasses import dataclass, replace
@@ -43,6 +44,8 @@ CSRF_FIELD = "csrf_token"
 # neither stands in an address (the browser's history, a shared computer's address bar).
 LOOKUP_COOKIE = "hotline_lookup"
 LOOKUP_SECONDS = 15 * 60
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,32 @@ def identity_of_session(session: Session, data: SessionData, settings: AuthSetti
         return None
     return StaffIdentity(found.user_id, found.username, found.display_name or found.username, Role(found.role),
                          found.unit_id, found.unit_name)
+
+
+def stream_alive(request: Request) -> Callable[[], Awaitable[bool]]:
+    """For a staff page's event stream (after staff_only let it in): whether its session still
+    holds, for the same account with the same role and unit. One lookup by the session's id,
+    leaving its last-seen time as it is; a failed lookup ends the stream too (the page
+    reconnects and is checked afresh)."""
+    site, user = request.app.state.site, request.state.user
+    data = site.auth.session(request)
+    started = (user.id, user.role.value, user.unit_id)
+
+    def check(session: Session) -> bool:
+        found = staff_sessions.identify(session, data.session_id, idle_timeout=site.auth.settings.idle_timeout,
+                                        max_age=site.auth.settings.max_age, touch=False)
+        return found is not None and (found.user_id, found.role, found.unit_id) == started
+
+    async def alive() -> bool:
+        if data is None:
+            return False
+        try:
+            return await request.app.state.services.read(check)
+        except Exception:   # the database unreachable: end rather than keep sending unchecked
+            log.warning("stream session check failed", exc_info=True)
+            return False
+
+    return alive
 
 
 def load_identity(session: Session, user_id: int) -> StaffIdentity | None:

@@ -26,7 +26,7 @@ from dispatch.numbers import whole_number
 from dispatch.phone import national_form
 from dispatch.unit_cache import UnitCache
 from dispatch.vocabulary import Channel, RequestType, Urgency
-from web.auth import StaffIdentity, staff_only
+from web.auth import StaffIdentity, staff_only, stream_alive
 from web.errors import status_of
 from web.messages import NO_AGENT_FOR_POPS, describe, words
 from web.pages import kb_console
@@ -261,7 +261,7 @@ async def screen_pops(request: Request) -> Response:
     return event_stream(site.hub, [f"screen-pop:{agent}", ended],
                         lambda topic, message: sse("ended", message) if topic == ended
                         else sse("pop", pop_message(message)),
-                        hello=sse("hello", {"agent": agent}))
+                        hello=sse("hello", {"agent": agent}), alive=stream_alive(request))
 
 
 routes = [

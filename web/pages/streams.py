@@ -1,12 +1,14 @@
 """Server-sent event streams of the live pages (the board, the operator's screen-pop),
 fed by the app's LiveHub. A stream ends by itself after STREAM_SECONDS, and at once when
-the hub closes (the server is stopping), so that no open page holds up a shutdown."""
+the hub closes (the server is stopping), so that no open page holds up a shutdown. A staff
+page's stream also asks, every KEEPALIVE_SECONDS at most, whether its session still holds
+(`alive`): after a logout or a deactivation it ends within that time, not at STREAM_SECONDS."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.responses import StreamingResponse
@@ -20,8 +22,10 @@ _END = object()
 
 
 def event_stream(hub: LiveHub, topics: Sequence[str], encode: Callable[[str, Any], str],
-                 hello: str = "") -> StreamingResponse:
-    """Server-sent events from the hub's topics, with keep-alives."""
+                 hello: str = "", *, alive: Callable[[], Awaitable[bool]] | None = None) -> StreamingResponse:
+    """Server-sent events from the hub's topics, with keep-alives. `alive`: asked at each
+    keep-alive and before a message once KEEPALIVE_SECONDS have passed since it was last
+    asked (one lookup however many messages flow); False ends the stream."""
 
     async def lines() -> AsyncIterator[str]:
         queue: asyncio.Queue[tuple[Any, Any]] = asyncio.Queue(100)
@@ -43,15 +47,22 @@ def event_stream(hub: LiveHub, topics: Sequence[str], encode: Callable[[str, Any
             yield "retry: 2000\n\n" + hello
             loop = asyncio.get_running_loop()
             end = loop.time() + STREAM_SECONDS
+            next_check = loop.time() + KEEPALIVE_SECONDS
             while (left := end - loop.time()) > 0:
+                wait = min(KEEPALIVE_SECONDS, left)
+                if alive is not None:   # wake for the check even while messages keep coming
+                    wait = min(wait, max(next_check - loop.time(), 0.0))
                 try:
-                    topic, message = await asyncio.wait_for(queue.get(), min(KEEPALIVE_SECONDS, left))
+                    topic, message = await asyncio.wait_for(queue.get(), wait)
                 except asyncio.TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
+                    topic, message = None, None
                 if topic is _END:
                     return
-                yield encode(topic, message)
+                if alive is not None and loop.time() >= next_check:
+                    if not await alive():
+                        return
+                    next_check = loop.time() + KEEPALIVE_SECONDS
+                yield ": keep-alive\n\n" if topic is None else encode(topic, message)
         finally:
             for task in pumps:
                 task.cancel()

@@ -31,7 +31,7 @@ from dispatch.staff_view import staff_view, visible_ticket
 from dispatch.attachments import Upload
 from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, Role
-from web.auth import StaffIdentity, staff_only
+from web.auth import StaffIdentity, staff_only, stream_alive
 from web.messages import describe
 from web.pages.labels import (ACTIONS_ZH, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
                               PHOTOS_NOT_SAVED, TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED,
@@ -411,7 +411,7 @@ async def ticket_events(request: Request) -> Response:
     def encode(_topic: str, numbers: frozenset[str] | None) -> str:
         return sse("changed", {}) if numbers is None or number in numbers else ""
 
-    return event_stream(site.hub, [TICKETS_TOPIC], encode, hello=sse("hello", {}))
+    return event_stream(site.hub, [TICKETS_TOPIC], encode, hello=sse("hello", {}), alive=stream_alive(request))
 
 
 routes = [

@@ -20,7 +20,7 @@ from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, Reason
 from dispatch.numbers import whole_number
 from dispatch.vocabulary import Role
-from web.auth import StaffIdentity, staff_only
+from web.auth import StaffIdentity, staff_only, stream_alive
 from web.pages.labels import (INBOX_SHOWN_ZH, INBOX_STATES_ZH, NOTICE_KINDS_ZH, PART_ANSWERED_ZH, PART_ROLES_ZH,
                                PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH, time_left)
 from web.pages.site import NOTICES_TOPIC, UNITS_TOPIC, Site
@@ -239,7 +239,8 @@ async def notices_events(request: Request) -> Response:
             return sse("notices", message)
         return sse("tickets", {}) if message is None or unit_id in message else ""
 
-    return event_stream(site.hub, [NOTICES_TOPIC, UNITS_TOPIC], encode, hello=sse("hello", {}))
+    return event_stream(site.hub, [NOTICES_TOPIC, UNITS_TOPIC], encode, hello=sse("hello", {}),
+                        alive=stream_alive(request))
 
 
 async def mark_read(request: Request) -> Response:

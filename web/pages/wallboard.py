@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from dispatch import wallboard
 from dispatch.actors import DISPATCH_ROLES
-from web.auth import staff_only
+from web.auth import staff_only, stream_alive
 from web.pages.labels import AGENT_STATES_ZH, WALLBOARD_ALARMS_ZH
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
@@ -44,7 +44,7 @@ async def figures(request: Request) -> Response:
 
 async def events(request: Request) -> Response:
     return event_stream(_site(request).hub, [CALLS_TOPIC], lambda _topic, message: sse("calls", message),
-                        hello=sse("hello", {}))
+                        hello=sse("hello", {}), alive=stream_alive(request))
 
 
 routes = [
