@@ -4,15 +4,25 @@ is three short steps like the SMS outbox's: claim with a lease, POST with no tra
 open, record delivered or failed with backoff. A 2xx answer is delivered; anything else,
 or no answer within the timeout, is tried again later. Redirects are not followed: the
 signature is for the registered URL only.
+
+The receiver's name is resolved once per attempt, and the POST goes to the address so
+checked (the URL's host replaced by it, the Host header and, over https, the TLS server name
+and certificate check kept on the name: httpx's `sni_hostname` extension): a name whose
+answer changes between the check and the connection (DNS rebinding) cannot slip a refused
+address past the check. No connection is kept for another attempt, since a pooled one
+would be keyed by the address alone.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import ipaddress
 import logging
 import socket
+import ssl
 import threading
 import time
+from dataclasses import dataclass
 from typing import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -32,12 +42,14 @@ USER_AGENT = "hotline-12345-webhooks/1"
 
 class WebhookSender:
     def __init__(self, sessions: sessionmaker[Session], *, policy: RetryPolicy | None = None,
-                 poll_seconds: float = 5.0, timeout: float = TIMEOUT_SECONDS) -> None:
+                 poll_seconds: float = 5.0, timeout: float = TIMEOUT_SECONDS,
+                 verify: ssl.SSLContext | bool = True) -> None:
         self._sessions = sessions
         self.policy = policy or RetryPolicy(max_attempts=8, base_delay=dt.timedelta(seconds=30),
                                             max_delay=dt.timedelta(hours=2))
         self._poll = poll_seconds
         self._timeout = timeout
+        self._verify = verify   # the receivers' certificates: checked against the public CAs unless given
         # Made at the first delivery: its TLS set-up reads the CA bundle (~0.2 s), which every
         # app start paid, though most processes never send a webhook.
         self._client: httpx.Client | None = None
@@ -66,7 +78,7 @@ class WebhookSender:
     def _http(self) -> httpx.Client:
         with self._client_lock:
             if self._client is None:
-                self._client = httpx.Client(timeout=self._timeout, follow_redirects=False,
+                self._client = httpx.Client(timeout=self._timeout, follow_redirects=False, verify=self._verify,
                                             headers={"user-agent": USER_AGENT})
             return self._client
 
@@ -108,11 +120,15 @@ class WebhookSender:
         headers = {"content-type": "application/json; charset=utf-8",
                    webhooks.SIGNATURE_HEADER: webhooks.signature_header(claim.secret, stamp, claim.payload),
                    webhooks.DELIVERY_HEADER: claim.delivery_id, webhooks.EVENT_HEADER: claim.event_type}
-        refused = _refused_address(claim.url)
-        if refused is not None:
-            return None, f"refused: {refused} is not a receiver's address"
         try:
-            response = self._http().post(claim.url, content=claim.payload, headers=headers)
+            target = pinned(claim.url)
+        except OSError as exc:   # not resolved: said as httpx would have said it
+            return None, f"ConnectError: {exc}"
+        if target.refused is not None:
+            return None, f"refused: {target.refused} is not a receiver's address"
+        try:
+            response = self._http().post(target.url, content=claim.payload, headers={**headers, **target.headers},
+                                         extensions=target.extensions)
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"
         if 200 <= response.status_code < 300:
@@ -120,16 +136,48 @@ class WebhookSender:
         return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"
 
 
-def _refused_address(url: str) -> str | None:
-    """The address a URL's name resolves to that no unit's system has (webhooks.never_a_receiver),
-    or None: a name registered harmless may be pointed at one later."""
+@dataclass(frozen=True)
+class Target:
+    """Where one attempt POSTs: `url` with its host replaced by the checked address, and what
+    keeps the name for the receiver (Host header, TLS server name); or `refused`, the
+    address the name gave that no unit's system has."""
+
+    url: str
+    headers: dict[str, str]
+    extensions: dict[str, str]
+    refused: str | None = None
+
+
+def pinned(url: str) -> Target:
+    """Resolve the URL's host once and pin the POST to that answer. Refused when any address
+    it gives is one no unit's system has (webhooks.never_a_receiver): a name registered
+    harmless may be pointed at one later. OSError when the name does not resolve."""
     parts = urlsplit(url)
+    host = parts.hostname or ""
     try:
-        found = socket.getaddrinfo(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
-                                   proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return None   # not resolved: the POST fails and says so
-    return next((str(info[4][0]) for info in found if webhooks.never_a_receiver(str(info[4][0]))), None)
+        ipaddress.ip_address(host)
+        literal = True
+    except ValueError:
+        literal = False
+    try:
+        found = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
+                                   type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except UnicodeError as exc:
+        raise OSError(f"cannot resolve {host!r}: {exc}") from None
+    addresses = [str(info[4][0]) for info in found if info[0] in (socket.AF_INET, socket.AF_INET6)]
+    if not addresses:
+        raise OSError(f"no address for {host!r}")
+    refused = next((address for address in addresses if webhooks.never_a_receiver(address)), None)
+    if refused is not None:
+        return Target(url, {}, {}, refused=refused)
+    # Never kept for another attempt: a pooled connection is keyed by the address alone.
+    close = {"connection": "close"}
+    if literal:
+        return Target(url, close, {})
+    named = httpx.URL(url)
+    headers = {**close, "host": named.netloc.decode("ascii")}
+    extensions = {"sni_hostname": named.raw_host.decode("ascii")} if named.scheme == "https" else {}
+    return Target(str(named.copy_with(host=addresses[0].split("%")[0])), headers, extensions)
 
 
 @contextlib.asynccontextmanager

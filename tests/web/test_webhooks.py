@@ -10,6 +10,10 @@ import hashlib
 import hmac
 import json
 import re
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
 import time
 import warnings
@@ -42,6 +46,7 @@ from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
 from tests.sms_gateway.conftest import eventually
 from tests.web.pages_support import csrf, login
+from tests.web.server import ServerThread as UvicornThread
 from web.pages.labels import WEBHOOK_EVENTS_ZH
 from web.services import Services
 from web.webhook_sender import WebhookSender
@@ -197,6 +202,81 @@ def test_a_receiver_stored_at_such_an_address_is_never_posted_to(hooked: session
     (row,) = deliveries(hooked)
     assert row.status == webhooks.FAILED and row.response_status is None
     assert "refused: 169.254.169.254" in (row.last_error or "")
+
+
+def test_the_post_goes_to_the_address_checked_though_the_name_answers_otherwise_by_then(
+        hooked: sessionmaker[Session], receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the name's first answer passes the check, every later one points
+    elsewhere (here another server on this host, in real life the metadata service). The
+    POST still reaches the address checked, named in its Host header as registered."""
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+    decoy = Receiver()
+    decoy_server = ServerThread("127.0.0.2", port)
+    decoy_server.start(decoy.app())
+    name = "units-system.test"
+    answers = iter(["127.0.0.1"])
+    resolve = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return resolve(next(answers, "127.0.0.2") if host == name else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    try:
+        with hooked.begin() as session:
+            qinyuan = unit_by_code(session, "qinyuan")
+            receiver.secret = webhooks.register(session, ADMIN, qinyuan, f"http://{name}:{port}/hotline-events")
+            lifecycle.transfer(session, new_ticket(session), qinyuan, Actor.system("op"))
+        sender = WebhookSender(hooked, policy=FAST, timeout=5)
+        try:
+            assert sender.step()
+        finally:
+            sender.close()
+    finally:
+        decoy_server.stop()
+    (row,) = deliveries(hooked)
+    assert (row.status, row.response_status) == (webhooks.DELIVERED, 204), row.last_error
+    assert decoy.refused == 0 and decoy.received == []
+    assert receiver.received[0][0]["host"] == f"{name}:{port}"
+
+
+def _certificate_for(name: str, folder: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate for `name` only (no address in it), by the openssl tool."""
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=hotline test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", f"/CN={name}")
+    (folder / "san.cnf").write_text(f"subjectAltName=DNS:{name}\n", encoding="ascii")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.pem", "-days", "2", "-extfile", "san.cnf")
+    return folder / "ca.pem", folder / "server.pem", folder / "server.key"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl tool to make a certificate")
+def test_over_https_the_pinned_post_checks_the_certificate_against_the_name(
+        hooked: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connected to the address, the TLS server name and the certificate check stay on the
+    name registered: a certificate naming the receiver is accepted, though it names no address."""
+    name = "units-system.test"
+    ca, certificate, key = _certificate_for(name, tmp_path)
+    receiver = Receiver()
+    resolve = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: resolve(
+        "127.0.0.1" if host == name else host, *args, **kwargs))
+    with UvicornThread(receiver.app(), ssl_certfile=str(certificate), ssl_keyfile=str(key)) as server:
+        with hooked.begin() as session:
+            qinyuan = unit_by_code(session, "qinyuan")
+            receiver.secret = webhooks.register(session, ADMIN, qinyuan, f"https://{name}:{server.port}/hotline-events")
+            lifecycle.transfer(session, new_ticket(session), qinyuan, Actor.system("op"))
+        sender = WebhookSender(hooked, policy=FAST, timeout=5, verify=ssl.create_default_context(cafile=str(ca)))
+        try:
+            assert sender.step()
+        finally:
+            sender.close()
+    (row,) = deliveries(hooked)
+    assert (row.status, row.response_status) == (webhooks.DELIVERED, 204), row.last_error
+    assert receiver.received[0][0]["host"] == f"{name}:{server.port}"
 
 
 def test_only_an_administrator_sets_a_webhook(client: TestClient, services: Services) -> None:
