@@ -738,3 +738,12 @@ def test_an_operators_phone_extension_names_them_in_the_supervisors_call_figures
     answered_call(3, "PJSIP/7099")   # a new call: the figures are read again
     login(client, "supervisor")
     assert '<td class="k-text">PJSIP/7099</td>' in client.get("/supervisor").text
+
+
+def test_every_kind_of_staff_activity_has_its_chinese_label() -> None:
+    """/admin/activity names each kind in Chinese and offers it as a filter: a kind added
+    without its label would show as its code."""
+    from dispatch.staff_activity import ActivityKind
+    from web.pages.labels import ACTIVITY_ZH
+
+    assert {kind.value for kind in ActivityKind} == set(ACTIVITY_ZH)
