@@ -30,7 +30,7 @@ def shown_action(action: str, data: dict[str, Any] | None) -> str:
 
 
 # The triggers, per dialect and table. Migration 0008 installs ticket_events', 0011
-# staff_activity's and 0047 kb_article_versions'; change them only in a new migration.
+# staff_activity's and 0049 kb_article_versions'; change them only in a new migration.
 APPEND_ONLY_TABLES = ("ticket_events", "staff_activity", "kb_article_versions")
 
 

@@ -2,8 +2,8 @@
 when), written once and never changed, so the database refuses UPDATE and DELETE on them as
 it does on ticket_events and staff_activity.
 
-Revision ID: 0047
-Revises: 0046
+Revision ID: 0049
+Revises: 0048
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from alembic import op
 
 from dispatch import audit
 
-revision = "0047"
-down_revision = "0046"
+revision = "0049"
+down_revision = "0048"
 branch_labels = None
 depends_on = None
 
