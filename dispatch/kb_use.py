@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from dispatch.clock import local_date, utcnow
 from dispatch.errors import InvalidInput, Reason
 from dispatch.kb_search import KbIndexCache, Result
 from dispatch.kb_text import plain_text
+from dispatch.masking import mask_text
 from dispatch.models import KbArticle, KbDeflection, KbSearch, Ticket, TicketEvent
 from dispatch.replies import REPLY_MIN_CHARS
 from dispatch.reports import Period
@@ -69,7 +72,9 @@ def search(session: Session, cache: KbIndexCache, query: str, *, include_interna
 
 
 def record_search(session: Session, source: str, result: Result, *, now: dt.datetime | None = None) -> None:
-    query = " ".join(result.query.split())[:MAX_QUERY_CHARS]
+    """Kept for the gap list supervisors read: masked as public texts are, since a citizen
+    may type their phone or ID number into the search box."""
+    query = mask_text(" ".join(result.query.split())[:MAX_QUERY_CHARS])
     if not query:
         return
     session.add(KbSearch(at=now or utcnow(), source=source, query=query, results=len(result.hits),
@@ -83,7 +88,18 @@ def record_deflection(session: Session, article_id: int, query: str | None, *, n
     if text is None or not text.public:
         raise InvalidInput("article", Reason.ARTICLE_NOT_OFFERED, article_id=article_id)
     session.add(KbDeflection(article_id=article.id, at=now or utcnow(),
-                             query=" ".join((query or "").split())[:MAX_QUERY_CHARS] or None))
+                             query=mask_text(" ".join((query or "").split())[:MAX_QUERY_CHARS]) or None))
+
+
+def _masked_gaps(rows: Sequence[Any]) -> list[tuple[str, int, dt.datetime]]:
+    """The gap list's queries masked (searches recorded before queries were masked on the
+    way in), those that read alike after it counted together, most asked first."""
+    merged: dict[str, tuple[int, dt.datetime]] = {}
+    for query, searches, last_at in rows:
+        shown = mask_text(query)
+        before = merged.get(shown)
+        merged[shown] = (searches, last_at) if before is None else (before[0] + searches, max(before[1], last_at))
+    return sorted(((q, n, at) for q, (n, at) in merged.items()), key=lambda row: (-row[1], -row[2].timestamp()))
 
 
 # -- figures --------------------------------------------------------------------------------
@@ -157,6 +173,7 @@ def figures(session: Session, period: Period, *, today: dt.date | None = None, g
         select(KbSearch.query, func.count(KbSearch.id), func.max(KbSearch.at))
         .where(KbSearch.at >= start, KbSearch.at < end, KbSearch.useful.is_(False))
         .group_by(KbSearch.query).order_by(func.count(KbSearch.id).desc(), func.max(KbSearch.at).desc())).all()
+    gap_rows = _masked_gaps(gap_rows)
     return KbFigures(
         received=received, answered=len(answered_tickets), answered_from_articles=sum(by_article.values()),
         articles_used=len(by_article), searches=searches,

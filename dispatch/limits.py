@@ -4,7 +4,8 @@ lives in the database (rate_counters.py), so a limit holds however many processe
 - intake through the public API: N requests a minute per client address;
 - the web form: N complaints per 10 minutes per client address; staff forms kept across an
   expired login: 20 per 10 minutes per address; "这解决了我的问题" on a knowledge base
-  article: 10 per 10 minutes per address;
+  article: 10 per 10 minutes per address; public knowledge base searches recorded for the
+  gap list: N per 10 minutes per address (past it a search is answered, not recorded);
 - intake through Open311: N requests a minute per client key (an app files for many citizens
   from one address, so its key is counted, not the address);
 - query-code lookups (API, /status and texts): wrong codes per address, per (ticket, address),
@@ -78,6 +79,9 @@ class Limits:
     web_form_per_address: Limit = Limit("web_form_address", 10, FORM_WINDOW)
     kept_forms_per_address: Limit = Limit("kept_forms_address", 20, FORM_WINDOW)
     deflections_per_address: Limit = Limit("kb_deflection_address", 10, FORM_WINDOW)
+    # A public search is answered whatever the count; past it, it is not recorded, so a
+    # script cannot flood the gap list supervisors read.
+    kb_searches_per_address: Limit = Limit("kb_search_address", 60, FORM_WINDOW)
     open311_intake_per_client: Limit = Limit("open311_intake_client", 60, MINUTE)
     # Listing requests masks up to a thousand texts (about half a second of CPU) and needs no key.
     open311_lists_per_address: Limit = Limit("open311_list_address", 30, MINUTE)
@@ -95,11 +99,13 @@ class Limits:
               lookup_failures_per_address: int = 10, lookup_failures_per_ticket_address: int = 20,
               lookup_failures_per_ticket: int = LOOKUP_FAILURES_PER_TICKET, login_failures_per_user_address: int = 5,
               login_failures_per_address: int = 30, drafts_per_operator_per_minute: int = 60,
+              kb_searches_per_address: int = 60,
               sms_countries: tuple[str, ...] = ("86",),
               sms_per_recipient_per_day: int = 10, sms_per_hour: int = 500) -> Limits:
         return cls(
             api_intake_per_address=Limit("api_intake_address", api_intake_per_minute, MINUTE),
             web_form_per_address=Limit("web_form_address", web_form_per_address, FORM_WINDOW),
+            kb_searches_per_address=Limit("kb_search_address", kb_searches_per_address, FORM_WINDOW),
             open311_intake_per_client=Limit("open311_intake_client", open311_intake_per_minute, MINUTE),
             open311_lists_per_address=Limit("open311_list_address", open311_lists_per_minute, MINUTE),
             lookup_failures_per_address=Limit("lookup_fail_address", lookup_failures_per_address, LOOKUP_WINDOW),
@@ -148,6 +154,13 @@ def count_deflection(session: Session, limits: Limits, client: str, now: dt.date
 def kept_form_allowed(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> bool:
     """Count one staff form kept for an address; False (not kept) past its share."""
     limit = limits.kept_forms_per_address
+    return not limit.on or rate_counters.hit(session, limit, client, now) <= limit.limit
+
+
+def kb_search_recorded(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> bool:
+    """Count one public knowledge base search from an address; False (answered, but not
+    recorded) past its share."""
+    limit = limits.kb_searches_per_address
     return not limit.on or rate_counters.hit(session, limit, client, now) <= limit.limit
 
 

@@ -10,10 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from dispatch import api_tokens, kb_use
+from dispatch import api_tokens, kb_use, limits
 from dispatch.errors import Reason
 from web.api_auth import bearer_token
-from web.auth import load_identity
+from web.auth import client_key, load_identity
 from web.errors import BadRequest, Unauthorized
 from web.services import Services
 
@@ -41,7 +41,7 @@ async def search(request: Request) -> JSONResponse:
     if len(query) > MAX_QUERY_CHARS:
         raise BadRequest("q", Reason.TOO_LONG, limit=MAX_QUERY_CHARS)
     limit = _limit(request)
-    raw = bearer_token(request)
+    raw, client = bearer_token(request), client_key(request)
 
     def work(session: Session) -> list[dict[str, Any]] | None:
         staff = False
@@ -50,8 +50,11 @@ async def search(request: Request) -> JSONResponse:
             if found is None or load_identity(session, found.user_id) is None:
                 return None
             staff = True
+        # Anyone's search is answered; a citizen's is recorded for the gap list up to their
+        # address's share (a staff token's always is).
+        recorded = staff or limits.kb_search_recorded(session, services.settings.limits, client)
         result = kb_use.search(session, services.kb_index, query, include_internal=staff, limit=limit,
-                               min_coverage=services.settings.kb_min_match, source="api")
+                               min_coverage=services.settings.kb_min_match, source="api" if recorded else None)
         return [hit_json(h) for h in result.hits]
 
     results = await services.run(work)

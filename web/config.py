@@ -149,6 +149,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "POST /api/v1/tickets per minute; more get 429; 0 = off"),
     SettingSpec("HOTLINE_WEB_FORM_PER_ADDRESS", "10", "complaints one client address may file through the "
                 "web form (/) per 10 minutes, counted across processes; more get 429; 0 = off"),
+    SettingSpec("HOTLINE_KB_SEARCHES_PER_ADDRESS", "60", "public knowledge base searches (/kb, anonymous "
+                "GET /api/v1/kb) from one client address recorded per 10 minutes for the gap list, counted "
+                "across processes; searches past it are still answered, only not recorded; 0 = off"),
     SettingSpec("HOTLINE_OPEN311_LISTS_PER_MINUTE", "30", "GET /open311/v2/requests lists one client address "
                 "may ask for per minute (each masks up to 1,000 texts); more get 429; 0 = off"),
     SettingSpec("HOTLINE_OPEN311_INTAKE_PER_MINUTE", "60", "requests one Open311 client key may file "
@@ -386,6 +389,7 @@ class Settings:
             limits=Limits.build(
                 api_intake_per_minute=count("HOTLINE_API_INTAKE_PER_MINUTE"),
                 web_form_per_address=count("HOTLINE_WEB_FORM_PER_ADDRESS"),
+                kb_searches_per_address=count("HOTLINE_KB_SEARCHES_PER_ADDRESS"),
                 open311_intake_per_minute=count("HOTLINE_OPEN311_INTAKE_PER_MINUTE"),
                 open311_lists_per_minute=count("HOTLINE_OPEN311_LISTS_PER_MINUTE"),
                 lookup_failures_per_address=count("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS"),

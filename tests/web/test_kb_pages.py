@@ -3,6 +3,7 @@ page with escaped highlights and the deflection button, the staff editor where a
 edits only its own articles and a supervisor publishes, and the editors' figures."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from sqlalchemy import func, select
@@ -10,9 +11,12 @@ from starlette.testclient import TestClient
 
 from dispatch import api_tokens, kb
 from dispatch.actors import Actor
+from dispatch.clock import utcnow
+from dispatch.limits import Limits
 from dispatch.models import KbArticle, KbDeflection, KbSearch, StaffUser
 from dispatch.units import unit_by_code
 from tests.web.pages_support import csrf, login, token_in
+from web.app import create_app
 from web.services import Services
 
 
@@ -236,3 +240,56 @@ def test_a_reply_stored_from_an_article_with_its_markdown_reads_as_plain_text_wh
         assert ticket.reply == OLD_REPLY
         text = notification_text(Kind.RESOLVED, ticket, None)
     assert "社保卡丢失后请先挂失" in text and "**先挂失" not in text and "## " not in text
+
+
+# ---- what the citizens typed into the search box, as the gap list keeps it -----------------
+
+def _searches(services: Services) -> list[str]:
+    with services.sessions() as session:
+        return list(session.scalars(select(KbSearch.query).order_by(KbSearch.id)))
+
+
+def test_a_public_search_is_kept_for_the_gap_list_with_its_numbers_masked(client: TestClient,
+                                                                          services: Services) -> None:
+    assert client.get("/kb", params={"q": "我的电话13803910012煤气罐没人送"}).status_code == 200
+    assert client.get("/api/v1/kb", params={"q": "身份证410881199001011234补办不了"}).status_code == 200
+    assert client.get("/kb", params={"q": "幺三八洞三九幺洞洞幺四 找不到人"}).status_code == 200
+    assert _searches(services) == ["我的电话138****0012煤气罐没人送", "身份证410***********1234补办不了",
+                                   "138****0014 找不到人"]
+    with services.sessions.begin() as session:   # as a search was kept before queries were masked
+        session.add(KbSearch(at=utcnow(), source="public", query="电话13912345678谁管", results=0, useful=False))
+    login(client, "supervisor")
+    gaps = client.get("/supervisor/kb").text
+    assert "138****0012" in gaps and "139****5678谁管" in gaps
+    for secret in ("13803910012", "410881199001011234", "洞三九", "13912345678"):
+        assert secret not in gaps
+
+
+def test_searches_past_the_address_share_are_answered_but_not_kept(services: Services) -> None:
+    """Held in the database: two servers (two processes' worth of engines) share one count."""
+    settings = dataclasses.replace(services.settings, limits=Limits.build(kb_searches_per_address=3))
+    first, second = Services.build(settings), Services.build(settings)
+    try:
+        with TestClient(create_app(settings, first)) as one, TestClient(create_app(settings, second)) as other:
+            answers = [one.get("/kb", params={"q": f"社保卡丢了怎么补办{n}"}) for n in range(2)]
+            answers += [other.get("/api/v1/kb", params={"q": f"社保卡丢了怎么补办{n}"}) for n in range(2, 5)]
+            answers.append(one.get("/kb", params={"q": "社保卡丢了怎么补办5"}))
+            assert [a.status_code for a in answers] == [200] * 6
+            assert all("社会保障卡丢失怎么补办" in a.text for a in answers)   # every citizen gets the answer
+            assert _searches(services) == [f"社保卡丢了怎么补办{n}" for n in range(3)]
+            # A staff token's searches are kept whatever the address's count.
+            other.get("/api/v1/kb", params={"q": "社保卡补办加急"},
+                      headers={"Authorization": f"Bearer {_token(services, 'operator')}"})
+            assert _searches(services)[-1] == "社保卡补办加急"
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_search_limit_is_a_setting() -> None:
+    from web.config import Settings
+
+    assert Settings.from_env({}).limits.kb_searches_per_address.limit == 60
+    limit = Settings.from_env({"HOTLINE_KB_SEARCHES_PER_ADDRESS": "5"}).limits.kb_searches_per_address
+    assert limit.limit == 5 and limit.window == dt.timedelta(minutes=10)
+    assert not Settings.from_env({"HOTLINE_KB_SEARCHES_PER_ADDRESS": "0"}).limits.kb_searches_per_address.on
