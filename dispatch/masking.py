@@ -496,14 +496,15 @@ _NUMERAL_SHADOW = _NumeralShadow({ord(numeral): ord(digit) for numeral, digit in
 
 def _spelled_shadow(text: str, keep_identifiers: bool) -> str:
     """The numbers' shadow with numerals, and letters standing apart, read as digits; in a log
-    line, not the letters inside a machine's identifier."""
+    line (`keep_identifiers`) not the letters, which are a machine identifier's there."""
     shadow = text.translate(_NUMERAL_SHADOW)
+    if keep_identifiers:
+        return shadow
     pieces, at = [], 0
     for run in _LETTER_RUN.finditer(text):
         pieces += [shadow[at:run.start()], run.group(0).translate(_LETTERS_READ)]
         at = run.end()
-    shadow = "".join(pieces) + shadow[at:] if pieces else shadow
-    return _without_identifiers(text, shadow) if keep_identifiers else shadow
+    return "".join(pieces) + shadow[at:] if pieces else shadow
 
 
 def _masked_numeral_mobiles(text: str, keep_identifiers: bool = False) -> str:

@@ -768,3 +768,7 @@ def test_the_public_view_masks_the_leaks_found_in_the_walk_through(session) -> N
     body = public_view(session, ticket)["body"]
     for secret in ("歐陽娜娜", "欧阳女士", "0391。0012", "洞三九幺", "0391OO", "19900101"):
         assert secret not in body, body
+
+
+def test_a_log_line_masks_a_mobile_in_numerals_glued_to_a_word() -> None:
+    assert mask_text("sms.in text139零三九一零零零八", keep_identifiers=True) == "sms.in text139****0008"
