@@ -11,16 +11,20 @@ from collections.abc import Callable, Iterator
 # mathematical 𝟏𝟑𝟖), separators anywhere (138.0013.8000, 138 0013 8000, 139，1234，5678,
 # 4108 8119 9001 0112 34) and a +86 / 0086 prefix. The patterns run over a shadow of the text
 # of the same length, in a small alphabet: every decimal digit as its ASCII digit, X for an
-# ID's check character, + for a plus, "-" for a visible separator, "," for a weak one,
+# ID's check character, + for a plus, "-" for a visible separator, "," for a weak one, ";"
+# for a full stop,
 # _INVISIBLE for what takes no room on screen (zero-width space, soft hyphen, BOM, word joiner:
 # Unicode's format characters, and combining marks such as a keycap's), "#" for anything else.
-# Punctuation that ends a sentence or a clause elsewhere (。：；) is no sign here: a number is
-# written across it as across a hyphen ("138。0391。0012", "138：0391：0012"), and so across
-# the bars, slashes, arrows and box-drawing lines people draw between its groups.
-_VISIBLE_SEPARATORS = "-.·•_/()（）－．‐‑‒–—―。｡：；|｜／'=＝→丨─"
+# A number is written across a colon as across a hyphen ("138：0391：0012"), and so across the
+# bars, slashes, arrows and box-drawing lines people draw between its groups.
+_VISIBLE_SEPARATORS = "-.·•_/()（）－．‐‑‒–—―：|｜／'=＝→丨─"
 # Commas, tildes and stars also end a number or a clause ("010-1234567，3号楼", "3~5号"): one
 # joins two groups of digits only when the second has two digits at least.
 _WEAK_SEPARATORS = "，、,~～*＊"
+# Full stops and semicolons join groups as weak separators do ("138。0391。0012"), and a bank
+# card's groups too, but end a number before a new sentence: "卡号6222021234567890。2号楼" is a
+# card and a building, not a card whose last digit is the building's.
+_FULL_STOPS = "。｡；"
 _INVISIBLE = "\x01"
 _INVISIBLE_CATEGORIES = ("Cf", "Mn", "Me")
 
@@ -40,6 +44,8 @@ class _Shadow(dict[int, int]):
             shadow = "-"
         elif ch in _WEAK_SEPARATORS:
             shadow = ","
+        elif ch in _FULL_STOPS:
+            shadow = ";"
         elif unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
             shadow = _INVISIBLE
         else:
@@ -57,7 +63,7 @@ _SHADOW = _Shadow()
 _D = "[0-9]"
 _GROUP_AHEAD = f"(?=(?:{_INVISIBLE}*[0-9X]){{2}})"   # X: an ID's last group may be "3X"
 _SEP = (f"{_INVISIBLE}*+(?:(?:-{_INVISIBLE}*+){{4,16}}+"
-        f"|(?:(?:-|,{_GROUP_AHEAD}){_INVISIBLE}*+){{0,3}}+)")
+        f"|(?:(?:-|[,;]{_GROUP_AHEAD}){_INVISIBLE}*+){{0,3}}+)")
 _START, _END = f"(?<!{_D})", f"(?!{_D})"
 _PLUS = "(?:\\+|00)"
 _MOBILE = f"{_START}(?:{_PLUS}?86{_SEP})?1{_SEP}[3-9](?:{_SEP}{_D}){{9}}{_END}"
@@ -77,8 +83,9 @@ _ID_ALONE = re.compile(_ID_CARD)
 # landlines, not an old 15-digit ID of the first and the next area code. An ID's groups are
 # shorter than a phone number, so its own first group never reads as one.
 _PHONE_ALONE = re.compile(f"(?P<mobile>{_MOBILE})|(?P<landline>{_LANDLINE})")
-_BREAK = re.compile(f"[-{_INVISIBLE}]*,|(?:-{_INVISIBLE}*){{4,}}")
-_ANY_BREAK = re.compile(f"[-,{_INVISIBLE}]+")
+_BREAK = re.compile(f"[-{_INVISIBLE}]*[,;]|(?:-{_INVISIBLE}*){{4,}}")
+_ANY_BREAK = re.compile(f"[-,;{_INVISIBLE}]+")
+_WEAK = re.compile("[,;]")
 # No ID number starts with 00 (its first two digits are a province's, 11 to 82): 15 digits
 # from 0086 on are a landline with its country code, "0086-010-12345678" or "0086 371 12345678".
 _COUNTRY_LANDLINE = re.compile(f"00{_SEP}8{_SEP}6.*")
@@ -107,7 +114,7 @@ _AMOUNT = re.compile("(?<![0-9+＋])(?P<whole>[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9
 _MONEY_SIGNS = {ord("，"): ",", ord("．"): "."}
 # A text with no digit before a thousands group, a fraction or a currency word has no amount.
 _AMOUNT_HINT = re.compile("\\d(?:[,，]\\d{3}|[.．]\\d|[ \u3000]*[万亿]?[元块])")
-_SEPARATOR_RUN = "-," + _INVISIBLE
+_SEPARATOR_RUN = "-,;" + _INVISIBLE
 _NUMBER_RUN = "0123456789X" + _SEPARATOR_RUN
 
 
@@ -168,7 +175,7 @@ def _alone_on_the_left(shadow: str, at: int, last_digits: set[int]) -> bool:
         end -= 1
     if end == 0 or shadow[end - 1] not in "0123456789X" or end - 1 in last_digits:
         return True
-    if "," not in shadow[end:at]:
+    if not _WEAK.search(shadow, end, at):
         return False
     start = end
     while start > 0 and shadow[start - 1] in _NUMBER_RUN and end - start < _BESIDE:
@@ -187,7 +194,7 @@ def _alone_on_the_right(shadow: str, at: int, first_digits: set[int], ended: boo
         start += 1
     if start == len(shadow) or shadow[start] not in "0123456789" or start in first_digits:
         return True
-    return ended and "," in shadow[at:start] and _number_starts(shadow, start)
+    return ended and _WEAK.search(shadow, at, start) is not None and _number_starts(shadow, start)
 
 
 # A machine's identifier in a log line (an SMS provider's message id, a request id, a uuid, an
@@ -302,7 +309,7 @@ def _phone_at_the_head(found: re.Match[str]) -> tuple[str, int] | None:
     weak_seen = False
     breaks = _ANY_BREAK if found.group(0).startswith("0") else _BREAK
     for cut in breaks.finditer(found.group(0)):
-        weak = "," in cut.group(0)
+        weak = _WEAK.search(cut.group(0)) is not None
         if weak and weak_seen:
             continue
         weak_seen = weak_seen or weak
@@ -423,9 +430,15 @@ def _masked_names(text: str, names: list[str] | None) -> str:
 # starts otherwise. Masked before the phone patterns, which would take a landline or a mobile
 # out of a card's middle ("0212 3456 7890") and leave the rest in sight.
 _CARD_GAP = f"{_INVISIBLE}*+(?:-{_INVISIBLE}*+){{0,16}}+"   # a run of visible separators reads as one, as in _SEP
+_CARD_JOIN = f"{_INVISIBLE}*+(?:[-;]{_INVISIBLE}*+){{0,16}}+"   # between groups of four, full stops too
 _CARD_GROUP = f"(?:{_INVISIBLE}*{_D}){{3}}"   # the rest of a group of four
-_CARD = re.compile(f"(?<![0-9X])(?<![0-9X]-)[3-69]{_CARD_GROUP}(?:{_CARD_GAP}{_D}{_CARD_GROUP}){{3}}"
-                   f"(?:{_CARD_GAP}{_D}(?:(?:{_INVISIBLE}*{_D}){{2}})?)?(?!{_CARD_GAP}[0-9X])")
+# Its last group (of 1 or 3 digits) after a full stop only when it has 3: ".2号楼" is no card's.
+_CARD_TAIL = (f"(?:{_CARD_GAP}{_D}(?:(?:{_INVISIBLE}*{_D}){{2}})?"
+              f"|{_INVISIBLE}*+(?:;{_INVISIBLE}*+)+{_D}(?:{_INVISIBLE}*{_D}){{2}})")
+# Nor is it a card where more digits follow, past a full stop two at least, as a number's
+# groups would (an ID number's last two: "4108。8119。9001。0112。34").
+_CARD = re.compile(f"(?<![0-9X])(?<![0-9X]-)[3-69]{_CARD_GROUP}(?:{_CARD_JOIN}{_D}{_CARD_GROUP}){{3}}"
+                   f"{_CARD_TAIL}?(?!{_CARD_GAP}[0-9X])(?!{_CARD_JOIN}{_GROUP_AHEAD})")
 # Sixteen digits with nothing but separators between them (none a letter or a digit): a text
 # without them has no card, and skips the shadow.
 _SIXTEEN_DIGITS = re.compile("\\d(?:[\\W_]*\\d){15}")
@@ -481,7 +494,7 @@ _SPELLED = _NUMERALS + "".join(_LETTER_DIGITS)
 # number: most texts skip the shadow.
 _NUMERAL_NEIGHBOURS = re.compile(f"[{_NUMERALS}][\\W_]*[{_NUMERALS}\\d]|\\d[\\W_]*[{_SPELLED}]"
                                  f"|[{''.join(_LETTER_DIGITS)}][\\W_]*\\d")
-_NUMERAL_MOBILE = re.compile(f"(?<![0-9])1{_CARD_GAP}[3-9](?:{_CARD_GAP}{_D}){{9}}(?![0-9])")
+_NUMERAL_MOBILE = re.compile(f"(?<![0-9])1{_CARD_JOIN}[3-9](?:{_CARD_JOIN}{_D}){{9}}(?![0-9])")
 
 
 class _NumeralShadow(dict[int, int]):

@@ -649,6 +649,17 @@ def test_an_id_or_card_number_split_by_full_stops_is_masked(text: str, masked: s
     assert mask_text(text) == masked
 
 
+@pytest.mark.parametrize("text, masked", [
+    ("卡号6222021234567890123。2号楼", "卡号6222***********0123。2号楼"),
+    ("电话0391-6612345。3号楼2单元", "电话0391-****2345。3号楼2单元"),
+    ("座机0391-6612345；12号楼", "座机0391-****2345；12号楼"),
+    ("电话13812345678。3号楼", "电话138****5678。3号楼"),
+    ("身份证410881199001011234。5号", "身份证410***********1234。5号"),
+])
+def test_a_full_stop_ends_a_number_before_the_next_sentence(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
 @pytest.mark.parametrize("text", ["工单20261207-0152。20261207-0153已合并", "2026-11-01。2026-11-30", "金额1,234.00元。另2,345.00元",
                                   "第1。2。3。4。5。6。7。8。9。10期", "时间：2026-12-07 08：30：15", "评分：5；满意度：100",
                                   "济源市天坛路3号楼2单元401室。电话已留"])
