@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterator
 # mathematical 𝟏𝟑𝟖), separators anywhere (138.0013.8000, 138 0013 8000, 139，1234，5678,
 # 4108 8119 9001 0112 34) and a +86 / 0086 prefix. The patterns run over a shadow of the text
 # of the same length, in a small alphabet: every decimal digit as its ASCII digit, X for an
-# ID's check character, + for a plus, "-" for a visible separator, "," for a weak one, ";"
-# for a full stop,
-# _INVISIBLE for what takes no room on screen (zero-width space, soft hyphen, BOM, word joiner:
+# ID's check character, + for a plus, "-" for a visible separator, "," for a weak one, ";" for
+# a full stop, _INVISIBLE for what takes no room on screen (zero-width space, soft hyphen, BOM, word joiner:
 # Unicode's format characters, and combining marks such as a keycap's), "#" for anything else.
 # A number is written across a colon as across a hyphen ("138：0391：0012"), and so across the
 # bars, slashes, arrows and box-drawing lines people draw between its groups.
