@@ -434,10 +434,11 @@ _CARD_GROUP = f"(?:{_INVISIBLE}*{_D}){{3}}"   # the rest of a group of four
 # Its last group (of 1 or 3 digits) after a full stop only when it has 3: ".2号楼" is no card's.
 _CARD_TAIL = (f"(?:{_CARD_GAP}{_D}(?:(?:{_INVISIBLE}*{_D}){{2}})?"
               f"|{_INVISIBLE}*+(?:;{_INVISIBLE}*+)+{_D}(?:{_INVISIBLE}*{_D}){{2}})")
-# Nor is it a card where more digits follow, past a full stop two at least, as a number's
-# groups would (an ID number's last two: "4108。8119。9001。0112。34").
+# Nor is it a card where a digit follows, or two digits at least past separators, as a number's groups
+# would (an ID number's last two: "4108 8119 9001 0112 34", "4108。8119。9001。0112。34"); a
+# lone digit after it is something else's ("卡号6222021234567890123 2号楼").
 _CARD = re.compile(f"(?<![0-9X])(?<![0-9X]-)[3-69]{_CARD_GROUP}(?:{_CARD_JOIN}{_D}{_CARD_GROUP}){{3}}"
-                   f"{_CARD_TAIL}?(?!{_CARD_GAP}[0-9X])(?!{_CARD_JOIN}{_GROUP_AHEAD})")
+                   f"{_CARD_TAIL}?(?!{_INVISIBLE}*[0-9X])(?!{_CARD_JOIN}{_GROUP_AHEAD})")
 # Sixteen digits with nothing but separators between them (none a letter or a digit): a text
 # without them has no card, and skips the shadow.
 _SIXTEEN_DIGITS = re.compile("\\d(?:[\\W_]*\\d){15}")

@@ -660,6 +660,14 @@ def test_a_full_stop_ends_a_number_before_the_next_sentence(text: str, masked: s
     assert mask_text(text) == masked
 
 
+@pytest.mark.parametrize("text, masked", [
+    ("卡号6222021234567890123 2号楼", "卡号6222***********0123 2号楼"),
+    ("卡号6222 0212 3456 7890 123 5单元", "卡号6222***********0123 5单元"),
+])
+def test_a_card_number_before_a_lone_digit_is_masked(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
 @pytest.mark.parametrize("text", ["工单20261207-0152。20261207-0153已合并", "2026-11-01。2026-11-30", "金额1,234.00元。另2,345.00元",
                                   "第1。2。3。4。5。6。7。8。9。10期", "时间：2026-12-07 08：30：15", "评分：5；满意度：100",
                                   "济源市天坛路3号楼2单元401室。电话已留"])
