@@ -57,7 +57,7 @@ def serve(port: int, database_url: str) -> None:
         limits=DatabaseLimits.build(api_intake_per_minute=0, lookup_failures_per_address=0,
                                     lookup_failures_per_ticket_address=0, lookup_failures_per_ticket=0,
                                     login_failures_per_user_address=0,
-                                    login_failures_per_address=0))
+                                    login_failures_per_address=0, login_failures_per_user=0))
     app = create_app(settings)
 
     async def unlimited(scope, receive, send):  # type: ignore[no-untyped-def]

@@ -43,9 +43,10 @@ def serve(kind: str, port: int, database_url: str, src: str) -> None:
 
     try:
         from dispatch.limits import Limits
-        settings = Settings(database_url=database_url, log_level="WARNING",
-                            limits=Limits.build(login_failures_per_user_address=0, login_failures_per_address=0,
-                                                api_intake_per_minute=0))
+        off = {"login_failures_per_user_address": 0, "login_failures_per_address": 0, "api_intake_per_minute": 0}
+        if "login_failures_per_user" in Limits.build.__code__.co_varnames:  # the cap per account, since Dec 2026
+            off["login_failures_per_user"] = 0
+        settings = Settings(database_url=database_url, log_level="WARNING", limits=Limits.build(**off))
     except ImportError:  # a checkout from before the database-counted limits
         from web import auth
 

@@ -230,6 +230,7 @@ class Reason(enum.StrEnum):
     TOO_MANY_INTAKES = "too_many_intakes"      # seconds
     TOO_MANY_LOOKUPS = "too_many_lookups"      # seconds
     TOO_MANY_LOGINS = "too_many_logins"        # seconds
+    ACCOUNT_LOCKED = "account_locked"          # seconds
     TOO_MANY_DRAFTS = "too_many_drafts"        # seconds
     # -- storage ----------------------------------------------------------------------------
     READ_ONLY = "read_only"

@@ -12,7 +12,11 @@ lives in the database (rate_counters.py), so a limit holds however many processe
   and, far more loosely, per ticket from anywhere, so that someone guessing from elsewhere
   cannot lock the citizen out;
 - staff logins: failures per (user name, address), and more loosely per address, so that
-  someone guessing from elsewhere cannot lock a user out;
+  someone guessing from elsewhere cannot lock a user out by this share; and, far more
+  loosely, per user name from anywhere, against guessing spread over many addresses (the
+  price: anyone can lock an account out of new logins for a window; its sessions and API
+  tokens keep working). An IPv6 client counts as its /64 for these (one subscriber's
+  network: rotating addresses within it must not buy new shares);
 - the console's proposals while a request is typed (/operator/draft): N a minute per staff
   account, each a run of the classifier (a script, or a stuck key, must not keep it busy);
 - text messages to citizens: only to the allowed countries, at most N a day to one number
@@ -21,14 +25,15 @@ lives in the database (rate_counters.py), so a limit holds however many processe
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from dispatch import rate_counters
+from dispatch import rate_counters, staff_activity
 from dispatch.clock import utcnow
-from dispatch.errors import NotFound, Reason
+from dispatch.errors import NotFound, RateLimited, Reason
 from dispatch.models import Ticket
 from dispatch.numbering import QUERY_CODE_DIGITS
 from dispatch.public import lookup
@@ -40,6 +45,7 @@ log = logging.getLogger(__name__)
 TOO_MANY_INTAKES = Reason.TOO_MANY_INTAKES
 TOO_MANY_LOOKUPS = Reason.TOO_MANY_LOOKUPS
 TOO_MANY_LOGINS = Reason.TOO_MANY_LOGINS
+ACCOUNT_LOCKED = Reason.ACCOUNT_LOCKED
 
 MINUTE, HOUR, DAY = dt.timedelta(minutes=1), dt.timedelta(hours=1), dt.timedelta(days=1)
 LOOKUP_WINDOW = dt.timedelta(minutes=10)
@@ -58,6 +64,13 @@ CHINA_OFFSET = dt.timedelta(hours=8)
 # a year) of guessing on average.
 SAFE_GUESSING = 0.01, 7 * 24   # chance, over hours
 LOOKUP_FAILURES_PER_TICKET = int(10 ** QUERY_CODE_DIGITS * SAFE_GUESSING[0] / SAFE_GUESSING[1])
+
+# Failed logins for one user name from all addresses together, per LOGIN_WINDOW: four
+# addresses' shares. Low enough that guessing spread over addresses gets 1,920 tries a day,
+# high enough that a user mistyping from a couple of places never meets it.
+LOGIN_FAILURES_PER_USER = 20
+# An IPv6 client is counted by this network (a subscriber's usual allocation), IPv4 by address.
+IPV6_CLIENT_PREFIX = 64
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,10 @@ class Limits:
     lookup_failures_per_ticket: Limit = Limit("lookup_fail_ticket", LOOKUP_FAILURES_PER_TICKET, HOUR)
     login_failures_per_user_address: Limit = Limit("login_fail_user_address", 5, LOGIN_WINDOW)
     login_failures_per_address: Limit = Limit("login_fail_address", 30, LOGIN_WINDOW)
+    login_failures_per_user: Limit = Limit("login_fail_user", LOGIN_FAILURES_PER_USER, LOGIN_WINDOW)
+    # Not a limit on people: one hit per locked account and window, so that the staff
+    # activity log hears of a lock once however many processes refuse logins meanwhile.
+    login_locks_logged: Limit = Limit("login_lock_logged", 1, LOGIN_WINDOW)
     drafts_per_operator: Limit = Limit("operator_draft", 60, MINUTE)
     sms: SmsLimits = field(default_factory=SmsLimits)
 
@@ -98,8 +115,8 @@ class Limits:
               open311_intake_per_minute: int = 60, open311_lists_per_minute: int = 30,
               lookup_failures_per_address: int = 10, lookup_failures_per_ticket_address: int = 20,
               lookup_failures_per_ticket: int = LOOKUP_FAILURES_PER_TICKET, login_failures_per_user_address: int = 5,
-              login_failures_per_address: int = 30, drafts_per_operator_per_minute: int = 60,
-              kb_searches_per_address: int = 60,
+              login_failures_per_address: int = 30, login_failures_per_user: int = LOGIN_FAILURES_PER_USER,
+              drafts_per_operator_per_minute: int = 60, kb_searches_per_address: int = 60,
               sms_countries: tuple[str, ...] = ("86",),
               sms_per_recipient_per_day: int = 10, sms_per_hour: int = 500) -> Limits:
         return cls(
@@ -115,6 +132,7 @@ class Limits:
             login_failures_per_user_address=Limit("login_fail_user_address", login_failures_per_user_address,
                                                   LOGIN_WINDOW),
             login_failures_per_address=Limit("login_fail_address", login_failures_per_address, LOGIN_WINDOW),
+            login_failures_per_user=Limit("login_fail_user", login_failures_per_user, LOGIN_WINDOW),
             drafts_per_operator=Limit("operator_draft", drafts_per_operator_per_minute, MINUTE),
             sms=SmsLimits(allowed_country_codes=sms_countries,
                           per_recipient=Limit("sms_recipient_day", sms_per_recipient_per_day, DAY, CHINA_OFFSET),
@@ -223,24 +241,66 @@ def limited_lookup(session: Session, limits: Limits, number: str, code: str, cli
 
 # ---- staff logins ---------------------------------------------------------------------
 
+def login_address(client: str) -> str:
+    """What the login limits count a client as: an IPv6 address by its /64 (a subscriber
+    gets a whole /64 and may take any address in it), an IPv4 address (or one mapped into
+    IPv6) as it is, anything else as given."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
+    return str(address)
+
+
 def _login_checks(limits: Limits, username: str, client: str) -> list[tuple[Limit, str]]:
-    return [(limits.login_failures_per_user_address, f"{username}@{client}"),
-            (limits.login_failures_per_address, client)]
+    network = login_address(client)
+    return [(limits.login_failures_per_user_address, f"{username}@{network}"),
+            (limits.login_failures_per_address, network),
+            (limits.login_failures_per_user, username)]
 
 
 def count_login_attempt(session: Session, limits: Limits, username: str, client: str,
                         now: dt.datetime | None = None) -> None:
     """Count a login as failed before its password is checked (argon2 takes a while, and a
     burst of guesses checked side by side must not all pass the limit); RateLimited past
-    either limit. A right password takes the count back (login_succeeded)."""
-    rate_counters.take(session, _login_checks(limits, username, client), TOO_MANY_LOGINS, now)
+    any limit: ACCOUNT_LOCKED when the user name's own cap is used up (whatever the
+    address), else TOO_MANY_LOGINS. A right password takes the count back (login_succeeded)."""
+    now = now or utcnow()
+    try:
+        rate_counters.take(session, _login_checks(limits, username, client), TOO_MANY_LOGINS, now)
+    except RateLimited:
+        account = limits.login_failures_per_user
+        if account.on and rate_counters.count(session, account, username, now) >= account.limit:
+            raise RateLimited(ACCOUNT_LOCKED, retry_after=account.retry_after(now), limit=account.name) from None
+        raise
+
+
+def record_account_lock(session: Session, limits: Limits, username: str, client: str,
+                        now: dt.datetime | None = None, *, via: str = "page") -> bool:
+    """Log a locked account in the staff activity log, once per lock (the first refusal in
+    the window, whichever process has it); True when this call logged it. Its own
+    transaction: the refused login's is rolled back."""
+    now = now or utcnow()
+    if rate_counters.hit(session, limits.login_locks_logged, username, now) > 1:
+        return False
+    account = limits.login_failures_per_user
+    until = account.window_start(now) + account.window
+    staff_activity.record_login_lock(session, username, client, failures=account.limit, until=until, via=via)
+    log.warning("account locked", extra={"event": "login_locked", "username": username, "client": client,
+                                         "until": until.isoformat()})
+    return True
 
 
 def login_succeeded(session: Session, limits: Limits, username: str, client: str,
                     now: dt.datetime | None = None) -> None:
-    """A right password clears the pair's failures, but gives the address back only the
-    attempt it counted (a sprayer who knows one password must not reset its count of the
-    others). `now` as given to count_login_attempt()."""
-    (pair, pair_subject), (address, address_subject) = _login_checks(limits, username, client)
+    """A right password clears the pair's failures, but gives the address and the user name
+    back only the attempt it counted (a sprayer who knows one password must not reset its
+    count of the others, nor a user's login the count against their account). `now` as
+    given to count_login_attempt()."""
+    (pair, pair_subject), *others = _login_checks(limits, username, client)
     rate_counters.reset(session, pair, pair_subject, now)
-    rate_counters.give_back_each(session, [(address, address_subject)], now)
+    rate_counters.give_back_each(session, others, now)

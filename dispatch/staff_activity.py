@@ -27,6 +27,7 @@ _ACTOR_CHARS, _TARGET_CHARS, _ADDRESS_CHARS = 100, 200, 64
 class ActivityKind(str, enum.Enum):
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
+    LOGIN_LOCKED = "login_locked"       # failures for one user name from all addresses reached the cap
     LOGOUT = "logout"
     USER_ADDED = "user_added"
     USER_CHANGED = "user_changed"
@@ -117,3 +118,16 @@ def record_login_failure(session: Session, username: str, address: str | None, *
     record(session, ActivityKind.LOGIN_FAILED, username if known else UNKNOWN_NAME,
            target=username if known else None, address=address,
            detail={"via": via} if known else {"via": via, "unknown_name": True})
+
+
+def record_login_lock(session: Session, username: str, address: str | None, *, failures: int,
+                      until: dt.datetime, via: str = "page") -> None:
+    """A user name locked out of logins until `until` after `failures` failures from all
+    addresses; `address` is the one refused first. The name only when it is an account's,
+    as for a failed login."""
+    known = session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None
+    detail: dict[str, Any] = {"via": via, "failures": failures, "until": until.isoformat()}
+    if not known:
+        detail["unknown_name"] = True
+    record(session, ActivityKind.LOGIN_LOCKED, username if known else UNKNOWN_NAME,
+           target=username if known else None, address=address, detail=detail)

@@ -104,9 +104,11 @@ async def issue_token(request: Request) -> Response:
 
     try:
         found = await services.run(read)
-    except RateLimited:
+    except RateLimited as exc:
         log.warning("api login throttled", extra={"event": "api_login_throttled", "username": username,
                                                   "client": client})
+        if exc.reason is Reason.ACCOUNT_LOCKED:
+            await services.run(lambda s: limits.record_account_lock(s, rules, username, client, now, via="api"))
         raise
     check = await anyio.to_thread.run_sync(staff.verify_password, found, password, limiter=site.password_checks)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Mapping
 
 from dispatch.database_url import normalise as normalise_database_url
-from dispatch.limits import LOOKUP_FAILURES_PER_TICKET, Limits
+from dispatch.limits import LOGIN_FAILURES_PER_USER, LOOKUP_FAILURES_PER_TICKET, Limits
 from dispatch.replies import REPLY_MIN_CHARS
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -167,6 +167,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "client address per 15 minutes; then 429 for that pair only; 0 = off"),
     SettingSpec("HOTLINE_LOGIN_FAILURES_PER_ADDRESS", "30", "failed staff logins from one client address, "
                 "whatever the user name, per 15 minutes; 0 = off"),
+    SettingSpec("HOTLINE_LOGIN_FAILURES_PER_USER", str(LOGIN_FAILURES_PER_USER), "failed staff logins per user "
+                "name from all client addresses together per 15 minutes; then 429 for that name from every "
+                "address until the window ends (sessions and API tokens already issued keep working); 0 = off"),
     SettingSpec("HOTLINE_DRAFTS_PER_MINUTE", "60", "classifier proposals one staff account may get per "
                 "minute while typing a request in the operator console (/operator/draft), counted across "
                 "processes; past it the console keeps its last proposal; 0 = off"),
@@ -397,6 +400,7 @@ class Settings:
                 lookup_failures_per_ticket=count("HOTLINE_LOOKUP_FAILURES_PER_TICKET"),
                 login_failures_per_user_address=count("HOTLINE_LOGIN_FAILURES_PER_USER_ADDRESS"),
                 login_failures_per_address=count("HOTLINE_LOGIN_FAILURES_PER_ADDRESS"),
+                login_failures_per_user=count("HOTLINE_LOGIN_FAILURES_PER_USER"),
                 drafts_per_operator_per_minute=count("HOTLINE_DRAFTS_PER_MINUTE"),
                 sms_countries=_country_codes(get("HOTLINE_SMS_ALLOWED_COUNTRY_CODES")),
                 sms_per_recipient_per_day=count("HOTLINE_SMS_PER_RECIPIENT_PER_DAY"),

@@ -254,6 +254,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.TOO_MANY_INTAKES: "提交过于频繁，请 {seconds} 秒后再试，或拨打 12345。",
     Reason.TOO_MANY_LOOKUPS: "查询失败次数过多，请 {seconds} 秒后再试。",
     Reason.TOO_MANY_LOGINS: "登录尝试过于频繁，请 {seconds} 秒后再试。",
+    Reason.ACCOUNT_LOCKED: "该账号登录失败次数过多，已暂时锁定，请 {seconds} 秒后再试；已登录的页面和 API 令牌不受影响。如非本人操作，请联系管理员。",
     Reason.TOO_MANY_DRAFTS: "分类建议刷新过于频繁，已暂停：仍显示上一次的建议，{seconds} 秒后随输入继续更新。",
     Reason.READ_ONLY: "系统数据库当前为只读状态，您的提交未能保存，" + _LATER,
     Reason.DISK_FULL: "系统存储空间已满，您的提交未能保存，" + _LATER,

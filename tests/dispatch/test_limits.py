@@ -160,3 +160,33 @@ def test_texts_go_only_to_the_allowed_countries() -> None:
     assert not china_only.country_allowed("+447700900123")
     assert not china_only.country_allowed("+8525550100")   # +852 Hong Kong is not +86
     assert SmsLimits(allowed_country_codes=("86", "852")).country_allowed("+8525550100")
+
+
+def test_failures_from_many_addresses_lock_the_account_from_every_address(session: Session) -> None:
+    rules = Limits.build(login_failures_per_user_address=5, login_failures_per_address=30, login_failures_per_user=12)
+    for n in range(12):
+        limits.count_login_attempt(session, rules, "operator", f"10.0.0.{n % 3}", NOW)
+    with pytest.raises(RateLimited) as refused:
+        limits.count_login_attempt(session, rules, "operator", "10.0.9.9", NOW)
+    assert refused.value.reason is Reason.ACCOUNT_LOCKED and refused.value.retry_after == 15 * 60
+    limits.count_login_attempt(session, rules, "supervisor", "10.0.9.9", NOW)   # other names are not locked
+    limits.count_login_attempt(session, rules, "operator", "10.0.9.9", NOW + dt.timedelta(minutes=15))
+
+
+def test_a_right_password_gives_the_account_back_only_its_attempt(session: Session) -> None:
+    rules = Limits.build(login_failures_per_user=3)
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        limits.count_login_attempt(session, rules, "operator", address, NOW)
+    limits.login_succeeded(session, rules, "operator", "10.0.0.3", NOW)
+    assert rate_counters.count(session, rules.login_failures_per_user, "operator", NOW) == 2
+
+
+@pytest.mark.parametrize(("client", "counted_as"), [
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("2001:DB8:1:2::ffff", "2001:db8:1:2::/64"),
+    ("::ffff:10.0.0.1", "10.0.0.1"),
+    ("10.0.0.1", "10.0.0.1"),
+    ("testclient", "testclient"),
+])
+def test_login_limits_count_an_ipv6_client_by_its_network(client: str, counted_as: str) -> None:
+    assert limits.login_address(client) == counted_as

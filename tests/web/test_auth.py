@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from dispatch import staff
 from dispatch.limits import Limits
-from dispatch.models import StaffSession, StaffUser
+from dispatch.models import StaffActivity, StaffSession, StaffUser
 from tests.web.pages_support import csrf, login, ticket_titled, token_in
 from tests.web.server import ServerThread
 from web import pages
@@ -322,3 +322,54 @@ def test_every_per_address_limit_sees_the_address_behind_the_proxy(services: Ser
         other = proxy.post("/login", headers={"x-forwarded-for": "198.51.100.2"},
                            data={"csrf_token": token, "username": "operator", "password": "hotline-demo"})
         assert other.status_code == 303
+
+
+def test_guesses_spread_over_many_addresses_lock_the_account_everywhere(services: Services) -> None:
+    # Six addresses, each within its own share of five, guess one account's password: past
+    # the default cap on the account (20) the guesses are refused, and so is the right
+    # password from a seventh address, on the page and through the API, in Chinese; the
+    # lock is logged once.
+    statuses = []
+    for n in range(6):
+        with _client_from(services, f"10.0.1.{n}") as guesser:
+            for _ in range(5):
+                statuses.append(guesser.post("/api/v1/auth/token", json={"username": "operator",
+                                                                         "password": "guess-guess"}).status_code)
+    assert statuses == [401] * 20 + [429] * 10
+    with _client_from(services, "10.0.2.1") as owner:
+        refused = owner.post("/api/v1/auth/token", json={"username": "operator", "password": "hotline-demo"})
+        assert refused.status_code == 429 and "token" not in refused.json(), refused.text
+        assert refused.json()["reason"] == "account_locked" and "账号" in refused.json()["message"]
+        assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
+        page = owner.post("/login", data={"csrf_token": csrf(owner), "username": "operator",
+                                          "password": "hotline-demo"})
+        assert page.status_code == 429 and "账号" in page.text and SESSION_COOKIE not in owner.cookies
+        login(owner, "supervisor")   # another account is not locked
+    with services.sessions() as session:
+        kinds = session.scalars(select(StaffActivity.kind).where(StaffActivity.target == "operator")).all()
+    assert kinds.count("login_locked") == 1 and kinds.count("login_failed") == 20
+
+
+def test_the_cap_on_an_account_can_be_set_or_turned_off(services: Services) -> None:
+    services.settings = dataclasses.replace(services.settings, limits=Limits.build(login_failures_per_user=0))
+    for n in range(6):
+        with _client_from(services, f"10.0.1.{n}") as guesser:
+            for _ in range(5):
+                guesser.post("/api/v1/auth/token", json={"username": "operator", "password": "guess-guess"})
+    with _client_from(services, "10.0.2.1") as owner:
+        assert owner.post("/api/v1/auth/token", json={"username": "operator",
+                                                      "password": "hotline-demo"}).status_code == 200
+
+
+def test_an_ipv6_client_is_counted_by_its_slash_64(services: Services) -> None:
+    # Each guess from another address of one /64: the pair's share of five still holds.
+    for n in range(1, 6):
+        with _client_from(services, f"2001:db8:1:2::{n:x}") as guesser:
+            assert guesser.post("/api/v1/auth/token", json={"username": "operator",
+                                                            "password": "guess-guess"}).status_code == 401
+    with _client_from(services, "2001:db8:1:2:ffff::9") as same_network:
+        assert same_network.post("/api/v1/auth/token", json={"username": "operator",
+                                                             "password": "hotline-demo"}).status_code == 429
+    with _client_from(services, "2001:db8:1:3::1") as next_network:
+        assert next_network.post("/api/v1/auth/token", json={"username": "operator",
+                                                             "password": "hotline-demo"}).status_code == 200

@@ -28,7 +28,8 @@ PUBLIC_URL = "http://testserver"
 # The fuzzer is one client: without these it would mostly see 429 (0 turns a limit off).
 NO_LIMITS = DatabaseLimits.build(api_intake_per_minute=0, web_form_per_address=0, lookup_failures_per_address=0,
                                  lookup_failures_per_ticket_address=0, lookup_failures_per_ticket=0,
-                                 login_failures_per_user_address=0, login_failures_per_address=0)
+                                 login_failures_per_user_address=0, login_failures_per_address=0,
+                                 login_failures_per_user=0)
 
 
 @pytest.fixture

@@ -265,7 +265,7 @@ UNIT_KINDS_ZH = {"department": "部门", "township": "乡镇街道", "other": "�
 # A unit's fields as the import's preview names a change (dispatch.unit_admin.plan_import).
 UNIT_FIELDS_ZH = {"name": "名称", "kind": "类型", "parent": "上级单位", "active": "状态", "duty_phone": "值班电话"}
 ACTIVITY_ZH = {
-    "login": "登录", "login_failed": "登录失败", "logout": "退出", "user_added": "新增账号",
+    "login": "登录", "login_failed": "登录失败", "login_locked": "账号登录锁定", "logout": "退出", "user_added": "新增账号",
     "user_changed": "修改账号", "user_deactivated": "停用账号", "user_reactivated": "启用账号",
     "password_reset": "重置密码", "unit_added": "新增单位", "unit_changed": "修改单位", "units_imported": "导入单位",
     "rule_added": "添加分派规则", "rule_removed": "停用分派规则", "catalogue_changed": "修改派单目录", "export": "导出 CSV",
@@ -283,7 +283,7 @@ ACTIVITY_FIELDS_ZH = {
     "name": "名称", "kind": "类型", "parent": "上级单位", "active": "在用", "duty_phone": "值班电话", "role": "角色", "unit": "单位",
     "display_name": "姓名", "phrases": "关键词", "note": "说明", "since": "起", "until": "止", "rows": "行数",
     "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",
-    "user": "账号", "unknown_name": "用户名不存在", "url": "对接地址",
+    "user": "账号", "unknown_name": "用户名不存在", "failures": "失败次数", "url": "对接地址",
     "successor": "承接单位", "tickets_moved": "移交工单", "parts_moved": "移交协办/二次派单", "entries_moved": "移交目录条目",
     "days": "天数", "day": "日期", "day_kind": "日子类型", "festival": "节日",
     "title": "标题", "text": "内容", "old_title": "原标题", "old_text": "原内容", "city_wide": "全市通用",

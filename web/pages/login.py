@@ -5,7 +5,8 @@ database lock: count the attempt as a failure (in the database, per user name an
 and per address) and read the stored hash, verify the password in a thread of its own, then
 record the outcome (a session row and the attempt given back, or the failure logged).
 Counting before the check keeps a burst of parallel guesses within the limit. Failures from
-one address never lock the user out elsewhere."""
+one address lock the user out elsewhere only once failures from all addresses together reach
+the account's cap (HOTLINE_LOGIN_FAILURES_PER_USER)."""
 from __future__ import annotations
 
 import logging
@@ -66,6 +67,8 @@ async def login(request: Request) -> Response:
         found = await site.services.run(read)
     except RateLimited as exc:
         log.warning("login throttled", extra={"event": "login_throttled", "username": username, "client": client})
+        if exc.reason is Reason.ACCOUNT_LOCKED:
+            await site.services.run(lambda s: limits.record_account_lock(s, rules, username, client, now))
         context["error"] = describe(exc)
         response = site.render(request, "login.html", context, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
