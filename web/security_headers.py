@@ -1,7 +1,13 @@
 """Headers every answer carries, so that browsers hold the site to what it is: its pages are
 never framed by another site (clickjacking the staff consoles' buttons), a file is read as
 the type it is sent as, never sniffed into HTML or a script, and a link followed off the
-site does not hand on the address it came from (a ticket number, a query)."""
+site does not hand on the address it came from (a ticket number, a query).
+
+Every dynamic answer is also `Cache-Control: no-store`: staff pages, exports, reports and
+the staff API carry personal data, and so do /status and a citizen's ticket lookup; kept in
+a browser's caches, a page would show again on Back after logout, or to the next person at
+a shared computer. Static files (/static/, with their ETag) and any answer that sets its own
+Cache-Control keep theirs."""
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,11 +18,15 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 )
+NO_STORE = (b"cache-control", b"no-store")
+# Files that are the same for everyone and may be cached (StaticFiles answers with an ETag).
+CACHEABLE_PREFIXES = ("/static/",)
 
 
 class SecurityHeaders:
-    """ASGI middleware: adds HEADERS to every HTTP answer that does not set them itself.
-    Only the start of the answer is touched, so streams (server-sent events) flow as they are."""
+    """ASGI middleware: adds HEADERS to every HTTP answer that does not set them itself, and
+    no-store to every dynamic one that does not say how to cache it. Only the start of the
+    answer is touched, so streams (server-sent events) flow as they are."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -25,12 +35,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cacheable = str(scope.get("path", "")).startswith(CACHEABLE_PREFIXES)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers += [(name, value) for name, value in HEADERS if name not in present]
+                if not cacheable and NO_STORE[0] not in present:
+                    headers.append(NO_STORE)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -71,3 +71,64 @@ def test_the_board_still_streams_its_events(services: Services) -> None:
                 created = http.post("/api/v1/tickets", json={"body": "济水大街路灯不亮", "phone": "13912340000"})
                 assert created.status_code == 201
                 assert next(line for line in lines if line.startswith("event:")) == "event: board"
+
+
+# ---- caching: nothing personal or staff stays in a browser's or a proxy's cache ------------
+
+def test_staff_pages_exports_and_reports_are_never_stored(client: TestClient, services: Services) -> None:
+    from tests.web.pages_support import login
+
+    ticket = _a_ticket(services)
+    login(client, "supervisor")
+    for path in ("/supervisor", f"/tickets/{ticket.number}", "/search?q=路灯", "/search.csv",
+                 "/supervisor/export/tickets.csv", "/supervisor/reports", "/admin/activity", "/operator",
+                 "/no-such-page"):
+        response = client.get(path)
+        assert response.headers.get("cache-control") == "no-store", (path, response.status_code)
+    assert client.post("/logout", data={"csrf_token": _csrf_of(client)}).headers["cache-control"] == "no-store"
+
+
+def test_the_staff_api_and_a_citizens_lookup_are_never_stored(client: TestClient, services: Services) -> None:
+    ticket = _a_ticket(services)
+    token = client.post("/api/v1/auth/token", json={"username": "supervisor", "password": "hotline-demo"})
+    assert token.status_code == 200 and token.headers["cache-control"] == "no-store"
+    staff = client.get(f"/api/v1/staff/tickets/{ticket.number}",
+                       headers={"Authorization": f"Bearer {token.json()['token']}"})
+    assert staff.status_code == 200 and staff.headers["cache-control"] == "no-store"
+    public = client.get(f"/api/v1/tickets/{ticket.number}?code={ticket.query_code}")
+    assert public.status_code == 200 and public.headers["cache-control"] == "no-store"
+    for path in ("/login", "/status", "/"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+
+
+def test_static_files_and_the_favicon_keep_their_caching(client: TestClient) -> None:
+    static = client.get("/static/app.css")
+    assert static.status_code == 200 and "cache-control" not in static.headers and static.headers["etag"]
+    assert client.get("/static/app.css", headers={"If-None-Match": static.headers["etag"]}).status_code == 304
+    assert client.get("/favicon.ico").headers.get_list("cache-control") == ["public, max-age=86400"]
+
+
+def test_a_route_that_sets_its_own_caching_keeps_it(services: Services) -> None:
+    app = create_app(services.settings, services)
+
+    async def cached(request: Request) -> Response:
+        return Response("ok", headers={"Cache-Control": "public, max-age=60"})
+
+    app.add_route("/cached", cached)
+    with TestClient(app) as client:
+        assert client.get("/cached").headers.get_list("cache-control") == ["public, max-age=60"]
+
+
+def _a_ticket(services: Services):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from dispatch.models import Ticket
+
+    with services.sessions() as session:
+        return session.scalars(select(Ticket).order_by(Ticket.id)).first()
+
+
+def _csrf_of(client: TestClient) -> str:
+    from tests.web.pages_support import token_in
+
+    return token_in(client.get("/supervisor").text)
