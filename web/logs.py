@@ -3,7 +3,13 @@ with HOTLINE_LOG_FORMAT=json, one JSON object a line (timestamp, level, logger, 
 message and the extras); with secrets and personal data kept out of both: phone numbers and
 ID numbers masked wherever they appear, extras named like a phone number masked and those
 named like a name or a text dropped, query values hidden (a status lookup's query code is a
-password), and no query string at all in uvicorn's access log."""
+password), and no query string at all in uvicorn's access log.
+
+A record is one line whatever it holds: values taken from requests (a path, a user name, a
+ticket number) may carry newlines or terminal escapes, which would forge lines or fields. In
+text, control characters are written escaped (\n, \x1b) and a value with a space, `=`, a
+quote or a backslash is quoted, so that none can pass for another key=value; JSON escapes
+them itself, and the line breaks it leaves (U+2028, U+2029, U+0085) are escaped too."""
 from __future__ import annotations
 
 import datetime as dt
@@ -30,6 +36,12 @@ PERSONAL_FIELDS = frozenset({"body", "citizen_name", "text", "title", "reply", "
 DROPPED = "[redacted]"
 # uvicorn's colour copy of its message: the same words, with terminal escapes.
 _NOISE = frozenset({"color_message"})
+# What could break a line or fool a terminal: C0 and C1 controls, DEL, the Unicode line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# A value written bare: nothing that could end it early or start a key=value of its own.
+_BARE = re.compile(r'[^\s="\\\x00-\x1f\x7f-\x9f\u2028\u2029]+')
+_LINE_BREAKS = re.compile(r"[\x7f-\x9f\u2028\u2029]")
 # A bridge-style message that starts with its event name: "ami.logged_in host=...".
 _DOTTED_EVENT = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)(?:\s|$)")
 
@@ -70,16 +82,37 @@ def redacted(record: logging.LogRecord) -> logging.LogRecord:
     return copy
 
 
+def escape_controls(text: str) -> str:
+    """Control characters as escapes (\\n, \\r, \\t, \\x1b, \\u2028): the text stays on one line."""
+    return _CONTROL.sub(_escape_one, text)
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ESCAPES.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def quoted_value(value: Any) -> str:
+    """A value as key=value's right side: bare when it cannot be mistaken, else in double
+    quotes with its backslashes, quotes and control characters escaped."""
+    text = str(value)
+    if _BARE.fullmatch(text):
+        return text
+    return '"' + escape_controls(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
 class KeyValueFormatter(logging.Formatter):
     """Formats the redacted copy of each record: this handler sees every logger's records
-    (uvicorn's and twilio's too)."""
+    (uvicorn's and twilio's too). The message's control characters are escaped and the
+    extras' values quoted where needed (see the module's doc); a traceback keeps its lines."""
 
     def format(self, record: logging.LogRecord) -> str:
         record = redacted(record)
+        record.msg = escape_controls(str(record.msg))
         line = super().format(record)
         extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
         if extras:
-            line += " " + " ".join(f"{k}={v}" for k, v in sorted(extras.items()))
+            line += " " + " ".join(f"{k}={quoted_value(v)}" for k, v in sorted(extras.items()))
         return line
 
 
@@ -103,7 +136,9 @@ class JsonFormatter(logging.Formatter):
         line.update((k, v) for k, v in extras.items() if k not in line)
         if record.exc_text:
             line["exception"] = record.exc_text
-        return json.dumps(line, ensure_ascii=False, default=str)
+        # json.dumps escapes C0 controls; the line breaks outside them it leaves as they are.
+        return _LINE_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                                json.dumps(line, ensure_ascii=False, default=str))
 
 
 def _access_fields(record: logging.LogRecord) -> dict[str, Any]:

@@ -238,3 +238,36 @@ def test_a_stand_in_served_in_the_same_process_leaves_the_access_log_redacted(ou
         stand_in.stop()
     text = output.getvalue()
     assert '"GET /status HTTP/1.1" 200' in text and "560598" not in text
+
+
+FORGED = "x\n2026-12-07 09:00:00,000 INFO web.pages.login: login event=login username=admin"
+
+
+def test_a_user_name_with_a_newline_cannot_forge_a_line_in_the_text_log(output: io.StringIO, client) -> None:
+    from tests.web.pages_support import csrf
+
+    response = client.post("/login", data={"csrf_token": csrf(client), "username": FORGED, "password": "guess-1234"})
+    assert response.status_code == 401
+    lines = output.getvalue().splitlines()
+    assert all(line[:4].isdigit() for line in lines), lines   # every line is one record's
+    (failed,) = [line for line in lines if "event=login_failed" in line]
+    assert 'username="x\\n2026-12-07 09:00:00,000 INFO web.pages.login: login event=login username=admin"' in failed
+    assert not any(line.startswith("2026-12-07 09:00:00,000") for line in lines)
+
+
+def test_values_are_quoted_so_that_none_fakes_another_key(output: io.StringIO) -> None:
+    logging.getLogger("web.test").warning("lookup of %s", "20261207-0001\r\n2026-12-07 fake line", extra={
+        "event": "lookup_failed", "number": "1 client=10.0.0.9", "path": "/x\x1b[2J\u2028y", "empty": "",
+        "quote": 'a"b\\', "plain": "20261207-0001", "chinese": "路灯"})
+    (line,) = output.getvalue().splitlines()
+    assert "lookup of 20261207-0001\\r\\n2026-12-07 fake line" in line
+    assert ' number="1 client=10.0.0.9" ' in line and " client=" not in line.replace('"1 client=', "")
+    assert ' path="/x\\x1b[2J\\u2028y" ' in line and ' empty="" ' in line and line.endswith(' quote="a\\"b\\\\"')
+    assert " plain=20261207-0001" in line and " chinese=路灯" in line and " event=lookup_failed " in line
+
+
+def test_json_lines_escape_every_line_break(json_output: io.StringIO) -> None:
+    logging.getLogger("web.test").warning("a\u2028b\x85c", extra={"event": "x", "path": "/p\u2029\nq"})
+    (text,) = json_output.getvalue().splitlines()   # str.splitlines breaks at U+2028, U+2029 and U+0085 too
+    line = json.loads(text)
+    assert line["message"] == "a\u2028b\x85c" and line["path"] == "/p\u2029\nq"
