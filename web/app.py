@@ -33,8 +33,10 @@ class _Site(Starlette):
     """Starlette with SecurityHeaders outside everything: middleware given to Starlette sits
     inside its ServerErrorMiddleware, whose 500 page would go out without them."""
 
+    https = False  # HOTLINE_PUBLIC_URL is https: Strict-Transport-Security on every answer
+
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(super().build_middleware_stack(), https=self.https)
 
 
 def create_app(settings: Settings, services: Services | None = None, *, demo_pbx: bool = False) -> Starlette:
@@ -108,10 +110,13 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
     routes = [*health.routes, *metrics.routes, *pages.routes, *api.routes, *api_auth.routes, *api_calls.routes, *api_kb.routes, *api_staff.routes, *api_reply_templates.routes, *api_catalogue.routes, *api_supervision.routes,
               *openapi.routes,
               *sms.routes, *open311.routes]
-    return _Site(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
-                 middleware=[Middleware(metrics.RequestMetrics, metrics=counted), Middleware(BodyLimit, wider=photo_forms_limit(settings.attachments_per_ticket,
-                                                                            settings.attachment_max_bytes)),
-                             Middleware(InputGuard)])
+    app = _Site(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]
+                middleware=[Middleware(metrics.RequestMetrics, metrics=counted),
+                            Middleware(BodyLimit, wider=photo_forms_limit(settings.attachments_per_ticket,
+                                                                          settings.attachment_max_bytes)),
+                            Middleware(InputGuard)])
+    app.https = settings.secure_cookies
+    return app
 
 
 def from_environment() -> Starlette:

@@ -7,7 +7,12 @@ Every dynamic answer is also `Cache-Control: no-store`: staff pages, exports, re
 the staff API carry personal data, and so do /status and a citizen's ticket lookup; kept in
 a browser's caches, a page would show again on Back after logout, or to the next person at
 a shared computer. Static files (/static/, with their ETag) and any answer that sets its own
-Cache-Control keep theirs."""
+Cache-Control keep theirs.
+
+A site served over https (HOTLINE_PUBLIC_URL https, as for Secure cookies, or a request that
+came in over https) adds Strict-Transport-Security: a browser that has seen it goes to the
+site over https only for a year, so no one on the way can strip TLS from a later visit and
+read a staff login."""
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,6 +24,8 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"same-origin"),
 )
 NO_STORE = (b"cache-control", b"no-store")
+# A year; no includeSubDomains: the city's other hosts under the domain are not ours to bind.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 # Files that are the same for everyone and may be cached (StaticFiles answers with an ETag).
 CACHEABLE_PREFIXES = ("/static/",)
 
@@ -28,20 +35,22 @@ class SecurityHeaders:
     no-store to every dynamic one that does not say how to cache it. Only the start of the
     answer is touched, so streams (server-sent events) flow as they are."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.https = https   # served over https (behind a TLS proxy the app may see http only)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         cacheable = str(scope.get("path", "")).startswith(CACHEABLE_PREFIXES)
+        extra = [HSTS] if self.https or scope.get("scheme") == "https" else []
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in HEADERS if name not in present]
+                headers += [(name, value) for name, value in (*HEADERS, *extra) if name not in present]
                 if not cacheable and NO_STORE[0] not in present:
                     headers.append(NO_STORE)
                 message = {**message, "headers": headers}

@@ -3,6 +3,8 @@ the address on to other sites: pages, the APIs, Open311, static files, errors (a
 and the live streams, which still stream."""
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 import pytest
 from starlette.requests import Request
@@ -132,3 +134,19 @@ def _csrf_of(client: TestClient) -> str:
     from tests.web.pages_support import token_in
 
     return token_in(client.get("/supervisor").text)
+
+
+# ---- HSTS: once a browser has seen the site over https, it never asks over http -----------
+
+@pytest.mark.parametrize("path", ["/", "/login", "/static/app.css", "/api/v1/units", "/no-such-page", "/healthz"])
+def test_an_https_site_asks_browsers_to_keep_to_https(services: Services, path: str) -> None:
+    settings = dataclasses.replace(services.settings, public_url="https://12345.example.gov.cn")
+    with TestClient(create_app(settings, services)) as client:   # behind a TLS proxy: http inside
+        assert client.get(path).headers.get("strict-transport-security") == "max-age=31536000"
+
+
+def test_a_request_over_https_gets_hsts_and_plain_http_does_not(services: Services) -> None:
+    with TestClient(create_app(services.settings, services), base_url="https://testserver") as client:
+        assert client.get("/").headers.get("strict-transport-security") == "max-age=31536000"
+    with TestClient(create_app(services.settings, services)) as client:
+        assert "strict-transport-security" not in client.get("/").headers
