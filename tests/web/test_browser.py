@@ -80,18 +80,24 @@ def site(database_url: str, sessions: sessionmaker[Session]) -> Iterator[tuple[S
 
 @pytest.fixture
 def new_context(playwright_browser: Any, site: Any) -> Iterator[Any]:
-    """Browser contexts of one test, closed before its server stops (their live streams too)."""
+    """Browser contexts of one test, closed before its server stops (their live streams too).
+    Whatever the test does, the site's Content-Security-Policy must refuse nothing the pages
+    themselves need: chromium reports each refusal on the console, and any fails the test."""
     made: list[Any] = []
+    refused: list[str] = []
 
     def make(**options: Any) -> Any:
         context = playwright_browser.new_context(viewport=DESKTOP, locale="zh-CN", **options)
         context.set_default_timeout(10_000)
+        context.on("console", lambda message: refused.append(message.text)
+                   if "Content Security Policy" in message.text else None)
         made.append(context)
         return context
 
     yield make
     for context in made:
         context.close()
+    assert not refused, refused
 
 
 class Dialogs:
@@ -122,6 +128,20 @@ class Shots:
             page.screenshot(path=str(path), full_page=True)
             self.taken.append(path)
         page.set_viewport_size(size)
+
+
+def wait_true(page: Any, expression: str, timeout: float = 10_000) -> Any:
+    """page.wait_for_function, polled from here: Playwright's own runs the expression through
+    eval() inside the page, which the site's Content-Security-Policy (no 'unsafe-eval', as it
+    should be) refuses; page.evaluate goes through the DevTools protocol, which it does not."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} ms: {expression}")
+        page.wait_for_timeout(50)
 
 
 def login(context: Any, base: str, username: str) -> Any:
@@ -165,7 +185,7 @@ def test_a_complaint_travels_from_the_form_to_the_board(new_context: Any, site: 
     shots(citizen, "submitted")
 
     # The board counts it, pushed by server-sent events (no reload).
-    wall.wait_for_function(f"document.getElementById('period-received').innerText.trim() === '{before['received'] + 1}'",
+    wait_true(wall, f"document.getElementById('period-received').innerText.trim() === '{before['received'] + 1}'",
                            timeout=10_000)
     assert int(figure(wall, "period-pending")) == before["pending"] + 1
 
@@ -210,7 +230,7 @@ def test_a_complaint_travels_from_the_form_to_the_board(new_context: Any, site: 
     shots(citizen, "status")
 
     # The board: one more resolved, one fewer pending, the resolution rate moved.
-    wall.wait_for_function(f"document.getElementById('period-resolved').innerText.trim() === '{before['resolved'] + 1}'",
+    wait_true(wall, f"document.getElementById('period-resolved').innerText.trim() === '{before['resolved'] + 1}'",
                            timeout=10_000)
     assert int(figure(wall, "period-pending")) == before["pending"]
     assert int(figure(wall, "period-received")) == before["received"] + 1
@@ -434,7 +454,7 @@ def test_a_new_call_waits_while_the_operator_types_and_the_operator_switches_to_
     # The first call reaches an untouched form: it takes the call at once.
     pbx.start_call("answered")
     first, first_number = _popped_call(services)
-    operator.wait_for_function(f"document.getElementById('intake-linkedid').value === '{first}'")
+    wait_true(operator, f"document.getElementById('intake-linkedid').value === '{first}'")
     assert operator.input_value("#intake-phone") == first_number
 
     # The operator types: the caller gives another number to call back on.

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from dispatch.models import CatalogueEntry, Ticket
-from tests.web.test_browser import login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
+from tests.web.test_browser import login, new_context, playwright_browser, site, wait_true  # noqa: F401 (fixtures)
 
 WATER = "城乡建设 / 城市建设和市政管理 / 自来水供应"
 
@@ -20,7 +20,7 @@ def test_an_operator_finds_the_entry_by_typing_and_transfers_under_it(new_contex
     operator.goto(f"{server.url}/tickets/{number}")
     operator.fill("#category-input", "")
     operator.type("#category-input", "自来水", delay=50)
-    operator.wait_for_function(
+    wait_true(operator, 
         "() => [...document.querySelectorAll('#catalogue-options option')].some(o => o.value.includes('自来水供应'))")
     operator.fill("#category-input", WATER)
     operator.click("#transfer-form button[type=submit]")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from dispatch.limits import Limits
 from dispatch.models import Ticket
-from tests.web.test_browser import Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
+from tests.web.test_browser import Shots, login, new_context, playwright_browser, site, wait_true  # noqa: F401 (fixtures)
 
 CRASH = "济水大街和黄河路交叉口发生车祸，有人受伤倒地，需要救护车"
 
@@ -42,7 +42,7 @@ def test_the_console_offers_a_handover_as_an_emergency_is_typed_and_one_click_ma
     # An ordinary request shows no hint.
     page.goto(f"{server.url}/operator")
     page.fill("#intake-form textarea[name=body]", "楼上装修噪音太大，每天早上七点就开始电钻")
-    page.wait_for_function("document.getElementById('draft-routing') !== null")
+    wait_true(page, "document.getElementById('draft-routing') !== null")
     page.wait_for_timeout(1_000)
     assert hint.is_hidden()
 
@@ -58,7 +58,7 @@ def test_past_the_proposal_limit_the_console_keeps_the_last_proposal_and_says_wh
     page.goto(f"{server.url}/operator")
     routing, limited = page.locator("#draft-routing"), page.locator("#draft-limited")
     page.fill("#intake-form textarea[name=body]", "楼上装修噪音太大，每天早上七点就开始电钻")
-    page.wait_for_function("document.getElementById('draft-routing').textContent !== ''")
+    wait_true(page, "document.getElementById('draft-routing').textContent !== ''")
     first = routing.inner_text()
     assert limited.is_hidden()
 

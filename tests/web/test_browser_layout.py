@@ -14,7 +14,7 @@ from dispatch.intake import IntakeRequest, intake
 from dispatch.models import StaffUser, Ticket
 from dispatch.staff import actor_for
 from dispatch.vocabulary import Channel, Role
-from tests.web.test_browser import ARTIFACTS, login, new_context, playwright_browser, site  # noqa: F401
+from tests.web.test_browser import ARTIFACTS, login, new_context, playwright_browser, site, wait_true  # noqa: F401
 
 NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment
 
@@ -81,7 +81,7 @@ def test_the_wall_screen_fills_1920_rotates_its_panels_and_stays_live(new_contex
     before = int(page.inner_text("#period-received"))
     services.run_sync(lambda s: intake(s, IntakeRequest(channel=Channel.WEB, body="人民公园路灯不亮。",
                                                         phone="13900001111"), services.rules))
-    page.wait_for_function(f"document.getElementById('period-received').innerText.trim() === '{before + 1}'",
+    wait_true(page, f"document.getElementById('period-received').innerText.trim() === '{before + 1}'",
                            timeout=10_000)
     page.wait_for_selector("#trends", state="visible", timeout=5_000)
 
@@ -129,7 +129,7 @@ def test_the_wall_screen_pages_a_long_unit_ranking_instead_of_cutting_it(new_con
         assert shown and max(bottom for _, bottom in shown) <= 1080
         seen |= {code for code, _ in shown}
         marker = page.inner_text("#units .turn-page")
-        page.wait_for_function(f"!document.getElementById('units').classList.contains('shown') || "
+        wait_true(page, f"!document.getElementById('units').classList.contains('shown') || "
                                f"document.querySelector('#units .turn-page').innerText !== {marker!r}", timeout=5_000)
     assert len(seen) == total   # every unit had its turn on screen
 

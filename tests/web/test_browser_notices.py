@@ -13,7 +13,7 @@ from dispatch.actors import Actor
 from dispatch.models import Ticket
 from dispatch.units import unit_by_code
 from dispatch.vocabulary import Role
-from tests.web.test_browser import PHONE, Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
+from tests.web.test_browser import PHONE, Shots, login, new_context, playwright_browser, site, wait_true  # noqa: F401 (fixtures)
 
 NOISE = "工地夜间施工噪音扰民"   # in progress with ecology-environment
 
@@ -55,7 +55,7 @@ def test_the_inbox_counts_change_in_the_open_page_when_a_ticket_is_transferred_t
     services.run_sync(lambda s: lifecycle.transfer(s, s.get(Ticket, bus.id), unit_by_code(s, "housing"),
                                                    Actor(label="operator", role=Role.OPERATOR)))
 
-    page.wait_for_function(  # pushed, not reloaded
+    wait_true(page,   # pushed, not reloaded
         f"document.querySelector(\"#inbox-counts a[data-show='new'] b\").textContent === '{before_new + 1}'",
         timeout=5_000)
     assert int(total.inner_text()) == before_total + 1
@@ -87,7 +87,7 @@ def test_the_inbox_table_follows_the_units_tickets_in_the_open_page_keeping_its_
     # The ticket leaves the unit (退单): gone from the open table within the 5 s pause for city-wide news.
     services.run_sync(lambda s: lifecycle.return_ticket(
         s, s.get(Ticket, bus.id), Actor(label="housing", role=Role.UNIT_STAFF, unit_id=housing.id), "不属于本单位职责"))
-    page.wait_for_function(f"!document.querySelector('#inbox tbody').textContent.includes('{bus.number}')",
+    wait_true(page, f"!document.querySelector('#inbox tbody').textContent.includes('{bus.number}')",
                            timeout=10_000)
     assert noise.number not in rows.inner_text()
     assert page.evaluate("window.notReloaded") is True
@@ -130,7 +130,7 @@ def test_the_inbox_shows_its_worklist_first_and_marks_a_notice_read_in_place(new
     before = page.evaluate("window.scrollY")
     unread = page.locator("#notices li.unread").count()
     escalation.click()
-    page.wait_for_function(f"document.querySelectorAll('#notices li.unread').length === {unread - 1}", timeout=5_000)
+    wait_true(page, f"document.querySelectorAll('#notices li.unread').length === {unread - 1}", timeout=5_000)
     assert page.evaluate("window.notReloaded") is True and page.url.split("#")[0].endswith("/unit")
     assert abs(page.evaluate("window.scrollY") - before) < 2
     # The keyboard stays in the list: on the next notice's button.

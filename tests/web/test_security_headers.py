@@ -15,7 +15,9 @@ from tests.web.server import ServerThread
 from web.app import create_app
 from web.services import Services
 
-EXPECTED = {"x-frame-options": "DENY", "content-security-policy": "frame-ancestors 'none'",
+EXPECTED = {"x-frame-options": "DENY", "content-security-policy": (
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
             "x-content-type-options": "nosniff", "referrer-policy": "same-origin"}
 
 

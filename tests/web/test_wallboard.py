@@ -17,7 +17,7 @@ from tests.web.pages_support import login, seed_demo
 from tests.web.pbx_support import SimulatorThread
 from tests.web.server import ServerThread
 from tests.web.test_api_staff import token_for
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip, wait_true
 from tests.web.test_browser import login as browser_login
 from tests.web.test_browser import playwright_browser, site  # noqa: F401 (fixtures)
 from web.app import create_app
@@ -91,13 +91,13 @@ def test_the_wallboard_follows_a_caller_who_waits_then_gives_up(pbx_site: Any) -
             assert "alarm" not in (page.get_attribute("body", "class") or "")
             # The caller joins the queue and rings 7001, then hangs up after 8 s (scenario "abandoned").
             pbx.start_call("abandoned")
-            page.wait_for_function("document.getElementById('waiting').textContent.trim() === '1'")
-            page.wait_for_function("document.getElementById('agents-ringing').textContent.trim() === '1'")
+            wait_true(page, "document.getElementById('waiting').textContent.trim() === '1'")
+            wait_true(page, "document.getElementById('agents-ringing').textContent.trim() === '1'")
             waiting = live()
             assert waiting["waiting"] == 1 and waiting["agents"]["ringing"] == 1 and waiting["agents"]["ready"] == 2
             assert waiting["today"]["offered"] == 1 and waiting["oldest_waiting_since"] is not None
             # Given up: one abandoned call, on the callback list, and a 24-hour answer rate of 0 %.
-            page.wait_for_function("document.getElementById('abandoned').textContent.trim() === '1'")
+            wait_true(page, "document.getElementById('abandoned').textContent.trim() === '1'")
             page.wait_for_selector("body.alarm")
             assert page.inner_text("#waiting").strip() == "0", (live(), page.inner_text("#wallboard"))
             assert page.inner_text("#callbacks-pending").strip() == "1"
@@ -163,7 +163,7 @@ def test_the_wallboards_clock_is_china_time_in_a_browser_set_to_another_zone(
         assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == "America/New_York"
         page.goto(server.url + "/wallboard")
         # The page's first figures, then the script's refresh (on the stream's hello, or 5 s on).
-        page.wait_for_function(r"/^\d\d:\d\d:\d\d$/.test(document.getElementById('updated-at').textContent.trim())")
+        wait_true(page, r"/^\d\d:\d\d:\d\d$/.test(document.getElementById('updated-at').textContent.trim())")
         shown = page.inner_text("#updated-at").strip()
         china = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
         hours, minutes, seconds = (int(part) for part in shown.split(":"))
