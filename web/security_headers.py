@@ -6,8 +6,8 @@ site does not hand on the address it came from (a ticket number, a query).
 Every dynamic answer is also `Cache-Control: no-store`: staff pages, exports, reports and
 the staff API carry personal data, and so do /status and a citizen's ticket lookup; kept in
 a browser's caches, a page would show again on Back after logout, or to the next person at
-a shared computer. Static files (/static/, with their ETag) and any answer that sets its own
-Cache-Control keep theirs.
+a shared computer. Static files (/static/, with their ETag), the health probes and any answer
+that sets its own Cache-Control keep theirs.
 
 A site served over https (HOTLINE_PUBLIC_URL https, as for Secure cookies, or a request that
 came in over https) adds Strict-Transport-Security: a browser that has seen it goes to the
@@ -36,6 +36,8 @@ NO_STORE = (b"cache-control", b"no-store")
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 # Files that are the same for everyone and may be cached (StaticFiles answers with an ETag).
 CACHEABLE_PREFIXES = ("/static/",)
+# The probes carry nothing personal: left as they were.
+PROBES = frozenset({"/healthz", "/readyz"})
 
 
 class SecurityHeaders:
@@ -51,7 +53,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cacheable = str(scope.get("path", "")).startswith(CACHEABLE_PREFIXES)
+        path = str(scope.get("path", ""))
+        cacheable = path.startswith(CACHEABLE_PREFIXES) or path in PROBES
         extra = [HSTS] if self.https or scope.get("scheme") == "https" else []
 
         async def send_with_headers(message: Message) -> None:

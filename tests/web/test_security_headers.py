@@ -110,6 +110,7 @@ def test_static_files_and_the_favicon_keep_their_caching(client: TestClient) -> 
     assert static.status_code == 200 and "cache-control" not in static.headers and static.headers["etag"]
     assert client.get("/static/app.css", headers={"If-None-Match": static.headers["etag"]}).status_code == 304
     assert client.get("/favicon.ico").headers.get_list("cache-control") == ["public, max-age=86400"]
+    assert "cache-control" not in client.get("/healthz").headers   # the probes are left as they were
 
 
 def test_a_route_that_sets_its_own_caching_keeps_it(services: Services) -> None:
