@@ -106,7 +106,7 @@ def test_a_citizen_chooses_a_photo_in_the_browser_and_staff_see_it(new_context: 
     assert "已上传 1 张图片" in page.inner_text("#status-photos")
     assert page.locator("img").count() == 0
 
-    from tests.web.test_browser import login
+    from tests.web.test_browser import login, wait_true
     staff = login(new_context(), server.url, "operator")
     staff.goto(f"{server.url}/tickets/{number}")
     image = staff.locator("#photo-list img")
@@ -114,7 +114,7 @@ def test_a_citizen_chooses_a_photo_in_the_browser_and_staff_see_it(new_context: 
     image.scroll_into_view_if_needed()
     # The stored photo, stripped of its metadata, is still a JPEG chromium draws: 4 x 3 pixels
     # turned upright by the orientation (6: a quarter turn) that alone was kept, so 3 x 4.
-    staff.wait_for_function("document.querySelector('#photo-list img').complete")
+    wait_true(staff, "document.querySelector('#photo-list img').complete")
     assert staff.evaluate("[document.querySelector('#photo-list img').naturalWidth,"
                           " document.querySelector('#photo-list img').naturalHeight]") == [3, 4]
     assert "市民上传" in staff.inner_text("#photo-list")
