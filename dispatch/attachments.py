@@ -66,6 +66,9 @@ class AttachmentInfo:
     added_by: str
     staff_id: int | None
     unit_id: int | None
+    ticket_id: int | None = None
+    # The number of the duplicate it is stored on, when it came with a ticket merged into this one.
+    merged_from: str | None = None
 
     @property
     def by_citizen(self) -> bool:
@@ -75,7 +78,8 @@ class AttachmentInfo:
         return {"id": self.id, "file_name": self.file_name, "media_type": self.media_type, "size": self.size,
                 "sha256": self.sha256, "added_at": api_time(self.added_at), "added_by": self.added_by,
                 "by_citizen": self.by_citizen,
-                "unit_code": unit_codes.get(self.unit_id) if self.unit_id is not None else None}
+                "unit_code": unit_codes.get(self.unit_id) if self.unit_id is not None else None,
+                "merged_from": self.merged_from}
 
 
 def safe_name(name: str, media_type: str) -> str:
@@ -154,23 +158,40 @@ def add(session: Session, ticket: Ticket, actor: Actor, uploads: Sequence[Upload
     return added
 
 
-def listed(session: Session, ticket_id: int, *, unit_id: int | None = None) -> list[AttachmentInfo]:
-    """The ticket's attachments, oldest first, without their bytes; `unit_id`: only that unit's."""
+def merged_in(session: Session, ticket_id: int) -> dict[int, str]:
+    """The tickets merged into this one (合并), and those merged into them before, by id: their
+    numbers. Their photos show with the main ticket's: the matter is handled there now."""
+    found: dict[int, str] = {}
+    frontier = [ticket_id]
+    while frontier:
+        rows = session.execute(select(Ticket.id, Ticket.number).where(Ticket.merged_into_id.in_(frontier))).all()
+        frontier = [i for i, _ in rows if i not in found and i != ticket_id]
+        found.update((i, n) for i, n in rows if i != ticket_id)
+    return found
+
+
+def listed(session: Session, ticket_id: int, *, unit_id: int | None = None,
+           with_merged: bool = False) -> list[AttachmentInfo]:
+    """The ticket's attachments, oldest first, without their bytes; `unit_id`: only that unit's;
+    `with_merged`: the photos of the tickets merged into it too, each saying which it came from."""
+    duplicates = merged_in(session, ticket_id) if with_merged else {}
     query = select(Attachment.id, Attachment.file_name, Attachment.media_type, Attachment.size,
                    Attachment.sha256, Attachment.added_at, Attachment.added_by,
-                   Attachment.staff_id, Attachment.unit_id).where(Attachment.ticket_id == ticket_id)
+                   Attachment.staff_id, Attachment.unit_id, Attachment.ticket_id) \
+        .where(Attachment.ticket_id.in_([ticket_id, *duplicates]))
     if unit_id is not None:
         query = query.where(Attachment.unit_id == unit_id)
-    return [AttachmentInfo(*row) for row in session.execute(query.order_by(Attachment.id))]
+    return [AttachmentInfo(*row, merged_from=duplicates.get(row.ticket_id))
+            for row in session.execute(query.order_by(Attachment.id))]
 
 
 def shown_to(session: Session, actor: Actor, ticket: Ticket) -> list[AttachmentInfo]:
-    """What the staff member sees of the ticket's photos (they may see the ticket): all of
-    them, but a unit the ticket has left sees its own only, as it sees no names or words of
-    the citizen any more (dispatch/staff_view.py)."""
+    """What the staff member sees of the ticket's photos (they may see the ticket), with those
+    of the tickets merged into it: all of them, but a unit the ticket has left sees its own
+    only, as it sees no names or words of the citizen any more (dispatch/staff_view.py)."""
     if actor.role is not None and has_left(session, actor, ticket):
-        return listed(session, ticket.id, unit_id=actor.unit_id or -1)
-    return listed(session, ticket.id)
+        return listed(session, ticket.id, unit_id=actor.unit_id or -1, with_merged=True)
+    return listed(session, ticket.id, with_merged=True)
 
 
 def described(session: Session, actor: Actor, ticket: Ticket) -> list[dict[str, object]]:
@@ -182,12 +203,12 @@ def described(session: Session, actor: Actor, ticket: Ticket) -> list[dict[str, 
 
 
 def fetch(session: Session, actor: Actor, number: str, attachment_id: int) -> Attachment:
-    """One attachment with its bytes, for staff who may see its ticket; NotFound, as for an
-    unknown ticket, otherwise (another unit's ticket, an id of another ticket)."""
+    """One attachment with its bytes, for staff who may see its ticket (a photo of a ticket
+    merged into it too); NotFound, as for an unknown ticket, otherwise (another unit's ticket,
+    an id of another ticket)."""
     ticket = visible_ticket(session, actor, number)
     found = session.get(Attachment, attachment_id)
-    if found is None or found.ticket_id != ticket.id or \
-            found.id not in {a.id for a in shown_to(session, actor, ticket)}:
+    if found is None or found.id not in {a.id for a in shown_to(session, actor, ticket)}:
         raise NotFound(Reason.ATTACHMENT_NOT_FOUND, number=number, attachment_id=attachment_id)
     return found
 

@@ -178,11 +178,12 @@ SCHEMAS: dict[str, Any] = {
         "raised_by": {**INT, "description": "多人反映: 1 + duplicates merged into it"},
         "duplicates": {"type": "array", "items": TEXT}, "merged_into": TEXT, "handover_to": TEXT,
         "rating": TEXT, "rating_channel": TEXT, "follow_up_attempts": INT, "close_reason": TEXT,
-        "attachments": {"type": "array", "description": "the ticket's photos the user may see, oldest first "
+        "attachments": {"type": "array", "description": "the ticket's photos the user may see, with those of "
+                        "the tickets merged into it (merged_from: the duplicate's number), oldest first "
                         "(metadata only; GET .../attachments/{attachment_id} for one)",
                         "items": _object({"id": INT, "file_name": TEXT, "media_type": TEXT, "size": INT,
                                           "sha256": TEXT, "added_at": WHEN, "added_by": TEXT,
-                                          "by_citizen": BOOL, "unit_code": TEXT})},
+                                          "by_citizen": BOOL, "unit_code": TEXT, "merged_from": TEXT})},
         "parts": {"type": "array", "description": "协办 and 二次派单 parts of the current transfer",
                   "items": _object(PART)},
         "catalogue_entry": {**_object({"code": TEXT, "path": TEXT, "version": INT, "current": BOOL}),

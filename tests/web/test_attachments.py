@@ -173,7 +173,8 @@ def test_the_staff_api_lists_a_tickets_photos_and_fetches_one_role_checked_like_
     assert photo["file_name"] == "现场.webp" and photo["media_type"] == "image/webp"
     assert photo["unit_code"] == "ecology-environment" and photo["by_citizen"] is False
     assert set(photo) == {"id", "file_name", "media_type", "size", "sha256", "added_at", "added_by", "by_citizen",
-                          "unit_code"}
+                          "unit_code", "merged_from"}
+    assert photo["merged_from"] is None   # a photo of the ticket itself
     got = client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/{photo['id']}", headers=unit)
     assert got.status_code == 200 and got.headers["content-type"] == "image/webp"
     assert got.headers["x-content-type-options"] == "nosniff" and got.headers["cache-control"] == "private, no-store"
@@ -210,3 +211,46 @@ def test_a_co_handling_unit_sends_photos_with_its_reply_to_the_lead(client: http
     assert client.get(f"/tickets/{number}/attachments/{photo}").content == images.PNG
     login(client, "ecology")
     assert client.get(f"/tickets/{number}/attachments/{photo}").status_code == 404
+
+
+def test_a_merged_tickets_photos_show_on_the_main_ticket_and_come_through_its_address(
+        client: httpx.Client, services: Services) -> None:
+    from dispatch import attachments
+    from dispatch.attachments import AttachmentLimits, Upload
+
+    def setup(session: Session) -> tuple[str, str, int]:
+        duplicate = new_ticket(session, body="和平路路灯坏了好几天，晚上很黑，请尽快修好。")
+        [photo] = attachments.add(session, duplicate, Actor.citizen("web"), [Upload("路灯.png", images.PNG)],
+                                  AttachmentLimits())
+        main = new_ticket(session, body="和平路路灯不亮，已经一个星期了，请处理。")
+        operator = Actor(label="operator", role=Role.OPERATOR)
+        perform(session, operator, duplicate.number, "merge", {"into": main.number}, ActionContext())
+        perform(session, operator, main.number, "transfer", {"unit": "housing"}, ActionContext())
+        return duplicate.number, main.number, photo.id
+
+    duplicate, main, photo = services.run_sync(setup)
+    login(client, "operator")
+    page = client.get(f"/tickets/{main}").text
+    assert photo_ids(page) == [photo]
+    listed = re.search(r'id="photo-list">(.*?)</ul>', page, re.S).group(1)
+    assert "路灯.png" in listed and f'来自并入的工单 <a href="/tickets/{duplicate}">{duplicate}</a>' in listed
+    assert client.get(f"/tickets/{main}/attachments/{photo}").content == images.PNG
+    assert photo_ids(client.get(f"/tickets/{duplicate}").text) == [photo]   # still on its own page too
+
+    login(client, "housing")   # the unit handling the main ticket sees it there, not the duplicate
+    assert photo_ids(client.get(f"/tickets/{main}").text) == [photo]
+    assert client.get(f"/tickets/{main}/attachments/{photo}").content == images.PNG
+    assert client.get(f"/tickets/{duplicate}/attachments/{photo}").status_code == 404
+    login(client, "ecology")   # another unit: neither
+    assert client.get(f"/tickets/{main}/attachments/{photo}").status_code == 404
+    client.cookies.clear()
+
+    unit = {"Authorization": f"Bearer {token_for(services, 'housing')}"}
+    [described] = client.get(f"/api/v1/staff/tickets/{main}", headers=unit).json()["attachments"]
+    assert described["id"] == photo and described["merged_from"] == duplicate and described["by_citizen"] is True
+    got = client.get(f"/api/v1/staff/tickets/{main}/attachments/{photo}", headers=unit)
+    assert got.status_code == 200 and got.content == images.PNG
+    operator = {"Authorization": f"Bearer {token_for(services, 'operator')}"}
+    [own] = client.get(f"/api/v1/staff/tickets/{duplicate}", headers=operator).json()["attachments"]
+    assert own["merged_from"] is None
+

@@ -215,6 +215,8 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     context["attachments"] = attachments.shown_to(session, user.actor, ticket)
     context["may_attach"] = attachments.may_attach(session, user.actor, ticket)
     context["attachment_limits"] = services.attachment_limits
+    # Room left under the per-ticket limit: the ticket's own photos, not those merged in with others.
+    context["photo_room"] = services.attachment_limits.per_ticket - attachments.count(session, ticket.id)
     people = {a.staff_id for a in context["attachments"] if a.staff_id is not None}
     context["photo_people"] = {i: name or login for i, name, login in session.execute(
         select(StaffUser.id, StaffUser.display_name, StaffUser.username).where(StaffUser.id.in_(people)))} \
