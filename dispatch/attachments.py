@@ -19,15 +19,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle, progress
-from dispatch.actors import DISPATCH_ROLES, Actor
+from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor
 from dispatch.clock import api_time, utcnow
-from dispatch.errors import InvalidInput, NotFound, PermissionDenied, Reason
+from dispatch.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Reason
 from dispatch.image_files import EXTENSIONS, NotAnImage, strip_metadata
-from dispatch.models import Attachment, Ticket, Unit
+from dispatch.models import Attachment, Ticket, TicketEvent, Unit
 from dispatch.staff_view import has_left, visible_ticket
-from dispatch.states import State
+from dispatch.states import FINISHED_STATES, State
 
 ACTION = "attach"
+REMOVAL = "detach"
 FIELD = "photos"
 MAX_BYTES = 5 * 1024 * 1024
 PER_TICKET = 9
@@ -211,6 +212,38 @@ def fetch(session: Session, actor: Actor, number: str, attachment_id: int) -> At
     if found is None or found.id not in {a.id for a in shown_to(session, actor, ticket)}:
         raise NotFound(Reason.ATTACHMENT_NOT_FOUND, number=number, attachment_id=attachment_id)
     return found
+
+
+def may_remove(actor: Actor, ticket: Ticket, photo: AttachmentInfo | Attachment) -> bool:
+    """A photo added by mistake is removed by the staff member who added it, or by a
+    supervisor or admin (a citizen's too), while its ticket is still open: once answered,
+    resolved or merged away, the photos are part of what was done and said."""
+    if photo.ticket_id != ticket.id or State(ticket.state) in FINISHED_STATES:
+        return False
+    return actor.role in SUPERVISING_ROLES or (actor.user_id is not None and photo.staff_id == actor.user_id)
+
+
+def remove(session: Session, actor: Actor, number: str, attachment_id: int, reason: str | None, *,
+           now: dt.datetime | None = None, expected_version: int | None = None) -> TicketEvent:
+    """删除图片: the photo's bytes are deleted (a wrong photo may show a face), and a `detach`
+    event keeps who removed which file (its name and SHA-256) and why. NotFound as fetch()
+    for a photo the actor may not see."""
+    found = fetch(session, actor, number, attachment_id)
+    ticket = session.get_one(Ticket, found.ticket_id)
+    if ticket.number != number:   # a merged ticket's photo, seen through its main ticket
+        raise Conflict(Reason.PHOTO_KEPT, number=ticket.number, name=found.file_name)
+    lifecycle.check_version(ticket, expected_version)
+    if not (actor.role in SUPERVISING_ROLES or (actor.user_id is not None and found.staff_id == actor.user_id)):
+        raise PermissionDenied(Reason.NOT_YOUR_PHOTO, name=found.file_name)
+    if not may_remove(actor, ticket, found):
+        raise Conflict(Reason.PHOTO_KEPT, number=ticket.number, name=found.file_name)
+    reason = lifecycle.required_text("reason", reason)
+    data = {"attachment": found.id, "name": found.file_name, "sha256": found.sha256, "size": found.size,
+            "added_by": found.added_by}
+    session.delete(found)
+    session.flush()
+    return lifecycle.record(session, ticket, REMOVAL, actor, now=now or utcnow(), note=reason,
+                            unit_id=actor.unit_id, data=data)
 
 
 def _megabytes(size: int) -> str:

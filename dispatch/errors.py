@@ -199,6 +199,7 @@ class Reason(enum.StrEnum):
     NOT_YOUR_TEMPLATE = "not_your_template"    # actor: a city-wide reply template, kept by admins
     NO_PART_OF_YOURS = "no_part_of_yours"      # number: no co-handling or forwarded part to act on
     ADMIN_ONLY = "admin_only"                  # actor
+    NOT_YOUR_PHOTO = "not_your_photo"          # name: removed only by who added it, or a supervisor
     # -- conflicts --------------------------------------------------------------------------
     CHANGED_BY_OTHERS = "changed_by_others"    # number, version?, seen?
     NO_PENDING_EXTENSION = "no_pending_extension"  # number
@@ -217,6 +218,7 @@ class Reason(enum.StrEnum):
     OVERRIDE_REQUEST_WAITING = "override_request_waiting"  # number
     NO_OVERRIDE_REQUEST = "no_override_request"  # number
     FORWARD_OPEN = "forward_open"              # number, unit
+    PHOTO_KEPT = "photo_kept"                  # number, name: its ticket is finished, or merged away
     ARTICLE_CHANGED = "article_changed"        # article_id, version, seen
     ARTICLE_NOT_OFFERED = "article_not_offered"  # article_id
     TOO_MANY_DEFLECTIONS = "too_many_deflections"  # seconds

@@ -155,6 +155,28 @@ async def attachment_file(request: Request) -> Response:
     return file_response(*await _services(request).read(read))
 
 
+async def remove_attachment(request: Request) -> Response:
+    """删除图片 through the API: `reason` (JSON body or query), `expected_version` optional."""
+    user: StaffIdentity = request.state.user
+    number, raw = request.path_params["number"], request.path_params["attachment_id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound(Reason.ATTACHMENT_NOT_FOUND, number=number, attachment_id=raw)
+    body = await read_body(request, MAX_JSON_BYTES)
+    params: dict[str, Any] = {**request.query_params, **(parse_json_object(body) if body else {})}
+
+    def work(session: Session) -> dict[str, Any]:
+        event = attachments.remove(session, user.actor, number, int(raw), actions.optional_text(params, "reason"),
+                                   expected_version=actions.optional_int(params, "expected_version"))
+        ticket = session.get_one(Ticket, event.ticket_id)
+        return {"number": ticket.number, "version": ticket.version, "removed": event.data["attachment"],
+                "file_name": event.data["name"], "sha256": event.data["sha256"], "reason": event.note}
+
+    result = await _services(request).run(work)
+    request.app.state.site.changed()
+    log.info("ticket photo removed", extra={"event": "api_detach", "ticket": number, "user": user.username})
+    return JSONResponse(result)
+
+
 async def similar_tickets(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     services = _services(request)
@@ -201,6 +223,8 @@ routes = [
     Route("/api/v1/staff/tickets/{number}", bearer_only(show_ticket), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/similar", bearer_only(similar_tickets), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/attachments/{attachment_id}", bearer_only(attachment_file), methods=["GET"]),
+    Route("/api/v1/staff/tickets/{number}/attachments/{attachment_id}", bearer_only(remove_attachment),
+          methods=["DELETE"]),
     Route("/api/v1/staff/tickets/{number}/{action}", bearer_only(take_action), methods=["POST"]),
     # The supervisor's refusal of a 先行办结申请 (agreement is the override_parts action).
     Route("/api/v1/staff/tickets/{number}/override-request/refuse", bearer_only(take_action), methods=["POST"]),

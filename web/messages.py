@@ -34,7 +34,7 @@ FIELDS_ZH: dict[str, str] = {
     "valid_until": "失效日期", "review_by": "复核日期", "line": "这一行", "article": "知识库文章",
     "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章", "notice": "通知",
     "progress": "办理进展", "successor": "承接单位",
-    "photos": "图片", "template_title": "常用语标题", "template_text": "常用语内容", "template": "常用语",
+    "photos": "图片", "attachment_id": "图片编号", "template_title": "常用语标题", "template_text": "常用语内容", "template": "常用语",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
@@ -217,6 +217,8 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.ATTACHMENT_NOT_FOUND: "没有这个附件。",
     Reason.TEMPLATE_TITLE_TAKEN: "已有标题为「{title}」的常用语，请换一个标题。",
     Reason.TOO_MANY_TEMPLATES: "常用语最多 {limit} 条，请先删除不再使用的常用语。",
+    Reason.NOT_YOUR_PHOTO: "图片「{name}」只能由上传它的本人或督办员、管理员删除。",
+    Reason.PHOTO_KEPT: "图片「{name}」不能删除：它所在的工单「{number}」已办结、关闭或并入其他工单。",
     Reason.NOT_YOUR_TEMPLATE: "这条常用语是全市通用的，只有管理员可以修改或删除。",
     Reason.UNKNOWN_FIELD: "不认识的字段 {name}。",
     Reason.LINE_NOT_JSON_OBJECT: "这一行不是一个 JSON 对象（{{\"title\": ..., \"body\": ..., \"unit\": ...}}）。",

@@ -334,7 +334,20 @@ PATHS: dict[str, Any] = {
                               "X-Content-Type-Options: nosniff, Content-Disposition inline with filename*, "
                               "Cache-Control: private, no-store",
                               "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}}},
-                      **_errors(401, 404)}}},
+                      **_errors(401, 404)}},
+        "delete": {
+            "summary": "删除图片: remove a photo added by mistake (its bytes deleted, a detach event kept)",
+            "description": "By the staff member who added it, or a supervisor or admin, while the ticket is open. "
+                           "Body (or query): reason (required), expected_version?",
+            "security": BEARER,
+            "parameters": [NUMBER, {"name": "attachment_id", "in": "path", "required": True, "schema": INT}],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": _object(
+                {"reason": {"type": "string"}, "expected_version": INT}, ("reason",))}}},
+            "responses": {"200": _json(_object({"number": {"type": "string"}, "version": INT, "removed": INT,
+                                                "file_name": {"type": "string"}, "sha256": {"type": "string"},
+                                                "reason": {"type": "string"}},
+                                               ("number", "version", "removed", "file_name", "sha256", "reason"))),
+                          **_errors(401, 403, 404, 409, 422)}}},
     "/api/v1/staff/tickets/{number}/{action}": {"post": {
         "summary": "Take a staff action on the ticket",
         "description": "Bodies: " + "; ".join(

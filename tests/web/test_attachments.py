@@ -254,3 +254,78 @@ def test_a_merged_tickets_photos_show_on_the_main_ticket_and_come_through_its_ad
     [own] = client.get(f"/api/v1/staff/tickets/{duplicate}", headers=operator).json()["attachments"]
     assert own["merged_from"] is None
 
+
+def test_a_photo_added_by_mistake_is_removed_by_who_added_it_with_a_reason_kept_in_the_log(
+        client: httpx.Client, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    sent = send(client, noise.number, "attach", [("拍错了.jpg", images.jpeg_with_metadata())])
+    page = client.get(sent.headers["location"]).text
+    [photo] = photo_ids(page)
+    form = re.search(rf'<form method="post" action="/tickets/{noise.number}/detach"[^>]*id="detach-{photo}"[^>]*>',
+                     page)
+    assert form and 'data-confirm="确认删除这张图片？' in form.group(0)   # asked once, as other irreversible steps
+    with services.sessions() as session:
+        sha = session.get(Attachment, photo).sha256
+
+    def detach(**fields: str) -> httpx.Response:
+        shown = client.get(f"/tickets/{noise.number}")
+        data = {"csrf_token": csrf(client, f"/tickets/{noise.number}"), "expected_version": str(version_in(shown.text)),
+                "attachment_id": str(photo), **fields}
+        return client.post(f"/tickets/{noise.number}/detach", data=data)
+
+    assert "请填写理由。" in error_on(client, detach(reason="  "))
+    assert client.post(f"/tickets/{noise.number}/detach", data={"attachment_id": str(photo), "reason": "拍错"}
+                       ).status_code == 403   # no CSRF token: nothing removed
+    login(client, "operator")   # neither who added it nor a supervisor: no form, and refused
+    assert f'id="detach-{photo}"' not in client.get(f"/tickets/{noise.number}").text
+    denied = detach(reason="拍错")
+    assert denied.status_code == 403 and "只能由上传它的本人或督办员、管理员删除" in denied.text
+
+    login(client, "ecology")
+    removed = detach(reason="拍到了路人的脸，传错了")
+    assert removed.status_code == 303 and "done=detach" in removed.headers["location"]
+    page = client.get(removed.headers["location"]).text
+    assert "图片已删除" in page and photo_ids(page) == [] and "删除图片" in page   # the log says it, in words
+    assert client.get(f"/tickets/{noise.number}/attachments/{photo}").status_code == 404
+    with services.sessions() as session:
+        assert session.get(Attachment, photo) is None   # the bytes are gone
+        event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == noise.id)
+                                .order_by(TicketEvent.id.desc())).first()
+        assert event is not None and event.action == "detach" and event.note == "拍到了路人的脸，传错了"
+        assert event.actor == "staff:ecology" or "ecology" in event.actor
+        assert event.data["attachment"] == photo and event.data["name"] == "拍错了.jpg" and event.data["sha256"] == sha
+
+
+def test_the_staff_api_removes_a_photo_a_supervisor_any_while_the_ticket_is_open(
+        client: httpx.Client, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    send(client, noise.number, "attach", [("a.png", images.PNG), ("b.webp", images.WEBP)])
+    client.cookies.clear()
+    unit = {"Authorization": f"Bearer {token_for(services, 'ecology')}"}
+    first, second = (p["id"] for p in client.get(f"/api/v1/staff/tickets/{noise.number}", headers=unit).json()["attachments"])
+    url = f"/api/v1/staff/tickets/{noise.number}/attachments"
+
+    refused = client.request("DELETE", f"{url}/{first}", headers=unit, json={})
+    assert refused.status_code == 422 and refused.json()["field"] == "reason" and "理由" in refused.json()["message"]
+    assert client.request("DELETE", f"{url}/{first}", json={"reason": "x"}).status_code == 401
+    other = {"Authorization": f"Bearer {token_for(services, 'housing')}"}
+    assert client.request("DELETE", f"{url}/{first}", headers=other, json={"reason": "x"}).status_code == 404
+    operator = {"Authorization": f"Bearer {token_for(services, 'operator')}"}
+    denied = client.request("DELETE", f"{url}/{first}", headers=operator, json={"reason": "x"})
+    assert denied.status_code == 403 and "a.png" in denied.json()["message"]
+
+    supervisor = {"Authorization": f"Bearer {token_for(services, 'supervisor')}"}
+    done = client.request("DELETE", f"{url}/{first}", headers=supervisor, json={"reason": "与本工单无关"})
+    assert done.status_code == 200, done.text
+    assert done.json()["removed"] == first and done.json()["file_name"] == "a.png" and done.json()["reason"] == "与本工单无关"
+    assert [p["id"] for p in client.get(f"/api/v1/staff/tickets/{noise.number}", headers=unit).json()["attachments"]] \
+        == [second]
+    assert client.request("DELETE", f"{url}/{first}", headers=supervisor, json={"reason": "x"}).status_code == 404
+
+    resolved = client.post(f"/api/v1/staff/tickets/{noise.number}/resolve", headers=unit,
+                           json={"reply": "经现场核查，工地已停止夜间施工。"})
+    assert resolved.status_code == 200, resolved.text
+    kept = client.request("DELETE", f"{url}/{second}?reason=晚了", headers=unit)
+    assert kept.status_code == 409 and "不能删除" in kept.json()["message"]

@@ -175,3 +175,37 @@ def test_without_a_script_no_print_button_shows(new_context: Any, site: Any) -> 
     page = login(new_context(java_script_enabled=False), server.url, "ecology")
     page.goto(f"{server.url}/tickets/{noise_of(services).number}")
     assert page.locator("#print-ticket").count() == 1 and not page.is_visible("#print-ticket")
+
+
+def test_removing_a_photo_asks_first_and_a_cancel_keeps_it(new_context: Any, site: Any) -> None:
+    from dispatch import attachments
+    from dispatch.attachments import AttachmentLimits, Upload
+    from dispatch.models import Attachment, StaffUser
+    from dispatch.staff import actor_for
+    from tests import images
+
+    server, services = site
+    noise = noise_of(services)
+
+    def add(session: Any) -> int:
+        user = session.scalars(select(StaffUser).where(StaffUser.username == "ecology")).one()
+        [photo] = attachments.add(session, session.get(Ticket, noise.id), actor_for(user), [Upload("拍错.png", images.PNG)],
+                                  AttachmentLimits())
+        return photo.id
+
+    photo = services.run_sync(add)
+    page = login(new_context(), server.url, "ecology")
+    page.goto(f"{server.url}/tickets/{noise.number}")
+    dialogs = Dialogs(page)
+    page.fill(f"#detach-{photo} input[name=reason]", "传错了")
+    page.click(f"#detach-{photo} button")
+    page.wait_for_timeout(300)
+    assert dialogs.asked and "确认删除这张图片" in dialogs.asked[0]
+    with services.sessions() as session:
+        assert session.get(Attachment, photo) is not None   # cancelled: still there
+    dialogs.accept = True
+    page.click(f"#detach-{photo} button")
+    page.wait_for_selector("#done")
+    assert "图片已删除" in page.inner_text("#done") and page.locator(f"#detach-{photo}").count() == 0
+    with services.sessions() as session:
+        assert session.get(Attachment, photo) is None

@@ -26,7 +26,7 @@ ACTIONS_ZH = {
     "forward": "二次派单", "hand_back": "退回上级单位", "override_parts": "同意先行办结",
     "request_override": "先行办结申请", "refuse_override": "不同意先行办结",
     "withdraw_forward": "收回二次派单", "progress": "办理进展", "succession": "移交承接单位",
-    "attach": "上传图片",
+    "attach": "上传图片", "detach": "删除图片",
 }
 
 BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办", "resolved": "办结"}
@@ -487,6 +487,7 @@ TICKET_DONE_ZH = {
     "decide_dispute": "已处理改派申请。", "close": "已关闭。", "follow_up": "已记录回访结果。",
     "part_reply": "已答复主办单位。", "forward": "已二次派单给下级单位，办理时限不变。",
     "override_parts": "已同意主办单位先行办结。", "progress": "已记录办理进展。", "attach": "图片已上传。",
+    "detach": "图片已删除，删除记录和理由已记入工单日志。",
     "request_override": "先行办结申请已提交，等待督办员决定。", "refuse_override": "已不同意先行办结，主办单位会收到通知。",
     "part_return": "已退回本单位的协办（二次派单）部分，工单仍由主办单位办理。",
 }
@@ -500,6 +501,7 @@ TICKET_CONFIRM_ZH = {
     "co_return": "确认退回本单位的协办部分？不能撤回。",
     "forward_return": "确认退回上级单位？不能撤回。",
     "dispute": "确认提交改派申请？提交后由督办员决定，不能撤回。",
+    "detach": "确认删除这张图片？图片将被永久删除，不能恢复；删除记录和理由留在工单日志中。",
 }
 # The banner over an open ticket page when someone else changed the ticket meanwhile.
 TICKET_CHANGED = "此工单已有新动态，点此刷新"

@@ -214,6 +214,8 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     # The ticket's photos (the citizen's, and those staff added), and whether this viewer may add.
     context["attachments"] = attachments.shown_to(session, user.actor, ticket)
     context["may_attach"] = attachments.may_attach(session, user.actor, ticket)
+    # The photos this viewer may remove (删除图片): their own, or any as a supervisor, while open.
+    context["removable"] = {a.id for a in context["attachments"] if attachments.may_remove(user.actor, ticket, a)}
     context["attachment_limits"] = services.attachment_limits
     # Room left under the per-ticket limit: the ticket's own photos, not those merged in with others.
     context["photo_room"] = services.attachment_limits.per_ticket - attachments.count(session, ticket.id)
@@ -335,6 +337,11 @@ def perform(session: Session, site: Site, user: StaffIdentity, number: str, acti
     transaction: a refused reply keeps none of them."""
     if form.get("expected_version") is None:
         raise InvalidInput("expected_version", Reason.PAGE_EXPIRED)
+    if action == attachments.REMOVAL:
+        attachments.remove(session, user.actor, number, _photo_id(form), str(form.get("reason") or ""),
+                           expected_version=dispatch_actions.optional_int(form, "expected_version"))
+        log.info("ticket photo removed", extra={"event": "page_detach", "ticket": number, "user": user.username})
+        return action
     if photos or action == "attach":
         ticket = visible_ticket(session, user.actor, number)
         attachments.add(session, ticket, user.actor, photos, site.services.attachment_limits)
@@ -350,6 +357,13 @@ def perform(session: Session, site: Site, user: StaffIdentity, number: str, acti
         if lead is not None and lead != user.actor.unit_id:
             return "part_return"
     return action
+
+
+def _photo_id(form: FormData) -> int:
+    raw = str(form.get("attachment_id") or "")
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput("attachment_id", Reason.NOT_INTEGER)
+    return int(raw)
 
 
 async def ticket_action(request: Request) -> Response:

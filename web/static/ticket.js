@@ -12,7 +12,7 @@
     print.addEventListener("click", function () { window.print(); });
   }
 
-  // 办结, 退单 and 改派申请 cannot be taken back: asked once here (the form's data-confirm).
+  // 办结, 退单, 改派申请 and 删除图片 cannot be taken back: asked once here (the form's data-confirm).
   // 取消 leaves the form as it was, the typed words in it.
   Array.prototype.forEach.call(page.querySelectorAll("form[data-confirm]"), function (form) {
     form.addEventListener("submit", function (e) {
