@@ -24,7 +24,7 @@ from dispatch.errors import PermissionDenied, Reason
 from dispatch.masking import mask_text
 from dispatch.models import Dispute, ExtensionRequest, Notice, Ticket, TicketEvent, Unit
 from dispatch.notices import ADDITION_QUOTED_CHARS, Latest, NoticeKind, NoticeView
-from dispatch.paging import COUNT_LIMIT, Bounded
+from dispatch.paging import COUNT_LIMIT, Bounded, Keyset, Page, keyset_page, page_of
 from dispatch.vocabulary import (
     DISPUTE_REQUEST_NOTICE_ZH,
     ESCALATED_RESOLVED_NOTICE_ZH,
@@ -194,6 +194,25 @@ def latest(session: Session, actor: Actor, *, shown: int = 20, count_limit: int 
                            .where(addressed_to(actor)).order_by(Notice.id.desc()).limit(shown)).all()
     views = [NoticeView(n.id, n.unit_id, number, n.kind, n.text, n.created_at, n.read_at) for n, number in rows]
     return Latest(views, unread(session, actor, count_limit=count_limit))
+
+
+def listed(session: Session, actor: Actor, *, unread_only: bool = False, page: int = 1, page_size: int = 50,
+           count_limit: int | None = None, past_count: bool = False, after: Keyset | None = None) -> Page[NoticeView]:
+    """The actor's notices (their own and their role's), newest first, paged as the units'
+    list is (notices.listed): a page number, or `after` a cursor (notices.next_cursor)."""
+    statement = select(Notice).where(addressed_to(actor)).order_by(Notice.id.desc())
+    if unread_only:
+        statement = statement.where(Notice.read_at.is_(None))
+    if after is not None:
+        found = keyset_page(session, statement.where(Notice.id < after.id), page_size)
+    else:
+        found = page_of(session, statement, page, page_size, count_limit=count_limit, past_count=past_count)
+    ids = {n.ticket_id for n in found.items if n.ticket_id is not None}
+    numbers = dict(session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).all()) if ids else {}
+    views = [NoticeView(n.id, n.unit_id, numbers.get(n.ticket_id) if n.ticket_id is not None else None, n.kind,
+                        n.text, n.created_at, n.read_at) for n in found.items]
+    return Page(views, found.page, found.pages, found.total, found.more, following=found.following,
+                keyset=found.keyset)
 
 
 def mark_read(session: Session, actor: Actor, notice_ids: list[int] | None = None, *,

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dispatch import actions, attachments, notices, parts, queries
+from dispatch import actions, attachments, notices, parts, queries, staff_notices
 from dispatch.errors import NotFound, Reason
 from dispatch.models import Ticket, Unit
 from dispatch.moments import parse_moment
@@ -119,13 +119,20 @@ async def list_tickets(request: Request) -> Response:
 
 
 async def list_notices(request: Request) -> Response:
-    """What units were told (临期, 超期, 督办, digest), newest first: unit staff see their unit's."""
+    """What units were told (临期, 超期, 督办, digest), newest first: unit staff see their unit's.
+    ?mine=1: a supervisor's or admin's own notices instead (dispatch/staff_notices.py)."""
     user: StaffIdentity = request.state.user
     _, _, _, page = _list_filters(request)
     unread = request.query_params.get("unread") in ("1", "true", "yes")
+    mine = request.query_params.get("mine") in ("1", "true", "yes")
     after = _cursor(request, notices.NOTICES_CURSOR, timed=False)
 
     def work(session: Session) -> dict[str, Any]:
+        if mine:
+            own = staff_notices.listed(session, user.actor, unread_only=unread, page=page, page_size=PAGE_SIZE,
+                                       count_limit=COUNT_LIMIT, past_count=True, after=after)
+            return {"notices": [{**n.as_dict(), "unit": None} for n in own.items],
+                    **_paged(own, notices.next_cursor(own))}
         found = notices.listed(session, unit_id=notices.visible_unit(user.actor), unread_only=unread, page=page,
                                page_size=PAGE_SIZE, count_limit=COUNT_LIMIT, past_count=True, after=after)
         codes = {u.id: u.code for u in _units_by_id(session).values()}

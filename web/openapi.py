@@ -124,6 +124,17 @@ SCHEMAS: dict[str, Any] = {
                            "pages": PAGE_INT, "total": {**TOTAL, "nullable": True},
                            "more": {**MORE, "nullable": True}, "next_page": NEXT_PAGE, "next_cursor": NEXT_CURSOR},
                           ("notices", "page", "pages", "total", "more", "next_page", "next_cursor")),
+    # ?mine=1: a supervisor's or admin's own notices (dispatch/staff_notices.py), paged alike.
+    "SupervisorNotice": _object({"id": INT, "unit": {**TEXT, "nullable": True}, "unit_id": {**INT, "nullable": True},
+                                 "ticket": {**TEXT, "nullable": True},
+                                 "kind": {"type": "string", "enum": sorted(kind.value for kind in staff_notices.KINDS)},
+                                 "text": TEXT, "created_at": WHEN, "read_at": {**WHEN, "nullable": True}},
+                                ("id", "kind", "text", "created_at")),
+    "SupervisorNoticePage": _object({"notices": {"type": "array", "items": _ref("SupervisorNotice")},
+                                     "page": PAGE_INT, "pages": PAGE_INT, "total": {**TOTAL, "nullable": True},
+                                     "more": {**MORE, "nullable": True}, "next_page": NEXT_PAGE,
+                                     "next_cursor": NEXT_CURSOR},
+                                    ("notices", "page", "pages", "total", "more", "next_page", "next_cursor")),
     "ReplyTemplate": _object({"id": INT, "title": TEXT, "text": {**TEXT, "description": "as kept: {编号} and {日期} "
                                                                    "are filled in on the ticket page only"},
                               "scope": {"type": "string", "enum": ["unit", "city"]},
@@ -310,11 +321,16 @@ PATHS: dict[str, Any] = {
         "responses": {"200": _json(_ref("TicketPage")), **_errors(401, 422)}}},
     "/api/v1/staff/notices": {"get": {
         "summary": "Notices units were told (near due, overdue, escalation, digest), newest first, 50 a "
-                   "page; unit staff see their unit's, supervisors and admins all, operators none",
+                   "page; unit staff see their unit's, supervisors and admins all, operators none; with "
+                   "mine=1, a supervisor's or admin's own notices (their own and their role's) instead",
         "security": BEARER,
         "parameters": [{"name": "unread", "in": "query", "schema": {"type": "string", "enum": ["1", "0"]}},
+                       {"name": "mine", "in": "query", "schema": {"type": "string", "enum": ["1", "0"]},
+                        "description": "1: the supervisor's or admin's own notices (SupervisorNoticePage); "
+                                       "403 for anyone else"},
                        {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}, CURSOR],
-        "responses": {"200": _json(_ref("NoticePage")), **_errors(401, 403, 422)}}},
+        "responses": {"200": _json({"oneOf": [_ref("NoticePage"), _ref("SupervisorNoticePage")]}),
+                      **_errors(401, 403, 422)}}},
     "/api/v1/calls/live": {"get": {
         "summary": "The call wallboard's figures now (话务实时监控): callers waiting, agents by state, today's "
                    "calls and rates, callbacks pending, alarms; operators, supervisors and admins",

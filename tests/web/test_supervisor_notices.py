@@ -84,3 +84,42 @@ def test_the_apis_notices_are_still_the_units_alone(client: TestClient) -> None:
     """GET /api/v1/staff/notices lists units' notices: its schema names none of the supervisors' kinds."""
     kinds = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["Notice"]["properties"]["kind"]["enum"]
     assert "escalation" in kinds and "escalation_answered" not in kinds and "extension_request" not in kinds
+
+
+def test_a_supervisor_reads_their_own_notices_through_the_api_with_mine(client: TestClient, services: Services) -> None:
+    from tests.web.test_api_staff import token_for
+
+    noise = ticket_titled(services, NOISE)
+    login(client, "supervisor")
+    assert act(client, noise.number, "escalate", text="请今天内反馈整改方案").status_code == 303
+    login(client, "ecology")
+    assert act(client, noise.number, "progress", text="已约谈施工方，22点后停止夜间施工。").status_code == 303
+    assert act(client, noise.number, "request_extension", days="2", text="需协调夜间执法").status_code == 303
+    client.cookies.clear()
+
+    def api(who: str, **params: str):  # type: ignore[no-untyped-def]
+        return client.get("/api/v1/staff/notices", params=params,
+                          headers={"Authorization": f"Bearer {token_for(services, who)}"})
+
+    mine = api("supervisor", mine="1").json()
+    assert [n["kind"] for n in mine["notices"]] == ["extension_request", "escalation_answered"]   # newest first
+    assert all(n["ticket"] == noise.number and n["unit"] is None and n["read_at"] is None for n in mine["notices"])
+    assert {k: mine[k] for k in ("page", "pages", "total", "more", "next_page", "next_cursor")} == \
+        {"page": 1, "pages": 1, "total": 2, "more": False, "next_page": None, "next_cursor": None}
+    # The admin reads the role's (the request), not the supervisor's own 督办已反馈.
+    assert [n["kind"] for n in api("admin", mine="1").json()["notices"]] == ["extension_request"]
+    # Without mine, the list is the units' as before: none of the supervisors' kinds.
+    assert not {n["kind"] for n in api("supervisor").json()["notices"]} & {"extension_request", "escalation_answered"}
+    assert api("ecology", mine="1").status_code == 403 and api("operator", mine="1").status_code == 403
+
+    with services.sessions.begin() as session:   # more than a page: the cursor goes on from the last
+        for i in range(60):
+            session.add(Notice(staff_id=None, role="supervisor", kind="override_request", key=f"test:{i}",
+                               text=f"先行办结申请 {i}", created_at=noise.received_at))
+    first = api("supervisor", mine="1").json()
+    assert len(first["notices"]) == 50 and first["total"] == 62 and first["next_page"] == 2 and first["next_cursor"]
+    after = api("supervisor", mine="1", cursor=first["next_cursor"]).json()
+    assert len(after["notices"]) == 12 and after["page"] is None and after["next_cursor"] is None
+    assert after["notices"][-1]["kind"] == "escalation_answered"
+    assert [n["kind"] for n in api("supervisor", mine="1", unread="1", page="2").json()["notices"]][-2:] == \
+        ["extension_request", "escalation_answered"]
