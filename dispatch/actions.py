@@ -240,6 +240,8 @@ def _transfer(session: Session, actor: Actor, ticket: Ticket, params: Params, co
     moved = lifecycle.transfer(session, ticket, unit, actor, note=optional_text(params, "note"), routing=routing,
                                learn_from=context.city, now=context.now, entry=entry, deadlines=context.deadlines)
     notices.tell_new_work(session, ticket, moved, now=context.now)
+    # Sent on (away from a unit whose request was left waiting): that request asks nothing more.
+    staff_notices.settle_requests_of(session, ticket, now=context.now)
     if co_units:
         co_handling.add_co_units(session, ticket, co_units, actor, now=context.now)
 
@@ -279,6 +281,7 @@ def _return(session: Session, actor: Actor, ticket: Ticket, params: Params,
         return _part_of(session, co_handling.return_part(session, ticket, actor, required_text(params, "reason"),
                                                          now=context.now))
     lifecycle.return_ticket(session, ticket, actor, required_text(params, "reason"), now=context.now)
+    staff_notices.settle_requests_of(session, ticket, now=context.now)   # the unit's requests lapsed with it
     return None
 
 
@@ -383,6 +386,7 @@ def _close(session: Session, actor: Actor, ticket: Ticket, params: Params, conte
 
 def _merge(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
     lifecycle.merge(session, ticket, _main_ticket(session, params), actor, now=context.now)
+    staff_notices.settle_requests_of(session, ticket, now=context.now)   # followed on the main ticket now
 
 
 def _invalidate(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:

@@ -162,8 +162,9 @@ REQUEST_KINDS = (NoticeKind.EXTENSION_REQUEST.value, NoticeKind.DISPUTE_REQUEST.
 
 
 def settle_requests_of(session: Session, ticket: Ticket, *, now: dt.datetime | None = None) -> int:
-    """The ticket left its unit's hands (resolved, or taken back by an upheld 改派申请): a request
-    of the unit still waiting lapsed with it, and its notice asks nothing more of anyone."""
+    """The ticket left its unit's hands (resolved, taken back by an upheld 改派申请, returned,
+    sent to another unit, or merged): a request of the
+    unit still waiting lapsed with it, and its notice asks nothing more of anyone."""
     result = session.execute(update(Notice).where(Notice.role == DECIDERS.value, Notice.ticket_id == ticket.id,
                                                   Notice.kind.in_(REQUEST_KINDS), Notice.read_at.is_(None))
                              .values(read_at=now or utcnow()).execution_options(synchronize_session=False))

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import catalogue, lifecycle, notices, parts
+from dispatch import catalogue, lifecycle, notices, parts, staff_notices
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.errors import InvalidInput, Reason
-from dispatch.models import CatalogueEntry, Ticket, Transfer, Unit
+from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, Transfer, Unit
 from dispatch.states import UNIT_STATES
 from dispatch.notices import NoticeKind
-from dispatch.vocabulary import SUCCEEDED_ZH, TransferRole
+from dispatch.vocabulary import SUCCEEDED_ZH, ExtensionStatus, TransferRole
 
 # The ticket event a hand-over writes (web/pages/labels.py names it).
 SUCCESSION = "succession"
@@ -103,6 +103,12 @@ def hand_over(session: Session, actor: Actor, unit: Unit, successor: Unit, reaso
                                  data={**moved, "role": TransferRole.LEAD.value,
                                        **({"withdrawn": withdrawn} if withdrawn else {})})
         _tell(session, unit, successor, ticket, event.id, now)
+        # The retired unit's 延期申请 waits for nobody now (a decision would be refused as moot):
+        # the supervisors' notice of it asks nothing more. A 改派申请 still waits: it is decided.
+        for request in session.scalars(select(ExtensionRequest).where(
+                ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.unit_id == unit.id,
+                ExtensionRequest.status == ExtensionStatus.PENDING.value)):
+            staff_notices.settle(session, staff_notices.extension_key(request), now=now)
         tickets.append(ticket.number)
     owed, doubled = [], []
     for part in session.scalars(_owed_parts(unit.id).order_by(Transfer.id)).all():

@@ -147,3 +147,51 @@ def test_a_request_left_waiting_when_the_ticket_is_resolved_asks_nothing_more(
     do(session, housing, received, "resolve", t0 + 4 * HOUR, reply="管道已修复，路面已恢复，已回访居民确认。")
     assert staff_notices.unread(session, li).value == 0
     assert kinds(session, li) == [("extension_request", received.number)]   # still listed, as read
+
+
+def test_a_request_left_waiting_when_the_unit_retires_and_hands_over_asks_nothing_more(
+        session: Session, received: Ticket, operator: Actor) -> None:
+    from dispatch.unit_admin import update_unit
+    from dispatch.units import unit_by_code
+
+    t0 = received.received_at
+    li = person(session, "li")
+    housing = unit_staff(session, "housing")
+    do(session, operator, received, "transfer", t0 + HOUR, unit="housing")
+    do(session, housing, received, "accept", t0 + 2 * HOUR)
+    do(session, housing, received, "request_extension", t0 + 3 * HOUR, days=3, reason="需要等待燃气公司配合")
+    assert staff_notices.unread(session, li).value == 1
+    unit = unit_by_code(session, "housing")
+    update_unit(session, Actor("admin-zhou", role=Role.ADMIN), unit.id, name=unit.name, kind=unit.kind,
+                parent_code=None, active=False, successor_code="water", reason="机构改革，职责并入水务局")
+    session.commit()
+    assert received.unit_id == unit_by_code(session, "water").id
+    assert staff_notices.unread(session, li).value == 0   # the request waits for nobody now
+    assert kinds(session, li) == [("extension_request", received.number)]   # still listed, as read
+
+
+@pytest.mark.parametrize("leaves", ["return", "transfer", "merge"])
+def test_a_request_notice_lapses_when_the_ticket_is_returned_sent_elsewhere_or_merged(
+        session: Session, received: Ticket, operator: Actor, leaves: str) -> None:
+    """However a request came to be left waiting on the ticket, the step that takes the ticket
+    from the unit (退单, a transfer, 合并) leaves its notice asking nothing more."""
+    t0 = received.received_at
+    li = person(session, "li")
+    housing = unit_staff(session, "housing")
+    if leaves == "return":
+        do(session, operator, received, "transfer", t0 + HOUR, unit="housing")
+    # The request's notice, as a unit's request on this ticket told it.
+    staff_notices.tell(session, notices.NoticeKind.EXTENSION_REQUEST, "extension_request:request:test",
+                       "住建局申请延期", role=staff_notices.DECIDERS, ticket=received, now=t0 + HOUR)
+    staff_notices.tell(session, notices.NoticeKind.ESCALATED_RESOLVED, "escalated_resolved:test", "督办件已办结",
+                       staff_id=li.user_id, ticket=received, now=t0 + HOUR)
+    assert staff_notices.unread(session, li).value == 2
+    if leaves == "return":
+        do(session, housing, received, "return", t0 + 2 * HOUR, reason="不属于本单位职责")
+    elif leaves == "transfer":
+        do(session, operator, received, "transfer", t0 + 2 * HOUR, unit="transport")
+    else:
+        main = new_ticket(session, body="同一处燃气管道漏气，路面未恢复。")
+        do(session, operator, received, "merge", t0 + 2 * HOUR, into=main.number)
+    assert staff_notices.unread(session, li).value == 1   # the request's, not the supervisor's own
+    assert [n.kind for n in staff_notices.latest(session, li).notices if n.read_at is None] == ["escalated_resolved"]
