@@ -304,7 +304,8 @@ def test_the_staff_api_removes_a_photo_a_supervisor_any_while_the_ticket_is_open
     send(client, noise.number, "attach", [("a.png", images.PNG), ("b.webp", images.WEBP)])
     client.cookies.clear()
     unit = {"Authorization": f"Bearer {token_for(services, 'ecology')}"}
-    first, second = (p["id"] for p in client.get(f"/api/v1/staff/tickets/{noise.number}", headers=unit).json()["attachments"])
+    listed = client.get(f"/api/v1/staff/tickets/{noise.number}", headers=unit).json()["attachments"]
+    first, second = (p["id"] for p in listed)
     url = f"/api/v1/staff/tickets/{noise.number}/attachments"
 
     refused = client.request("DELETE", f"{url}/{first}", headers=unit, json={})

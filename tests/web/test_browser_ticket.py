@@ -189,8 +189,8 @@ def test_removing_a_photo_asks_first_and_a_cancel_keeps_it(new_context: Any, sit
 
     def add(session: Any) -> int:
         user = session.scalars(select(StaffUser).where(StaffUser.username == "ecology")).one()
-        [photo] = attachments.add(session, session.get(Ticket, noise.id), actor_for(user), [Upload("拍错.png", images.PNG)],
-                                  AttachmentLimits())
+        [photo] = attachments.add(session, session.get(Ticket, noise.id), actor_for(user),
+                                  [Upload("拍错.png", images.PNG)], AttachmentLimits())
         return photo.id
 
     photo = services.run_sync(add)
