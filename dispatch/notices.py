@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -415,6 +416,37 @@ def settle(session: Session, unit_id: int, key: str, *, now: dt.datetime | None 
                                                   Notice.read_at.is_(None))
                              .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Addressees:
+    """Whom the notices of a stretch of ids are for; None (each): too many to say."""
+
+    notices: frozenset[int]             # the ids read
+    units: frozenset[int] | None
+    staff: frozenset[int] | None
+    roles: frozenset[str] | None
+
+    def for_unit(self, unit_id: int | None) -> bool:
+        return self.units is None or unit_id in self.units
+
+    def for_staff(self, staff_id: int | None) -> bool:
+        """A supervisor's or admin's list: theirs, or a role's (supervisors and admins read those)."""
+        return self.staff is None or staff_id in self.staff or bool(self.roles)
+
+
+def addressees(session: Session, after: int, upto: int, late: Collection[int] = (), most: int = 500) -> Addressees:
+    """The notices with ids in (after, upto] and those of `late` (ids under `after` not yet
+    committed when it was read), by whom they are for."""
+    window = and_(Notice.id > after, Notice.id <= upto)
+    rows = session.execute(select(Notice.id, Notice.unit_id, Notice.staff_id, Notice.role)
+                           .where(or_(window, Notice.id.in_(list(late))) if late else window)
+                           .limit(most + 1)).all()
+    ids = frozenset(row[0] for row in rows)
+    if len(rows) > most:
+        return Addressees(ids, None, None, None)
+    return Addressees(ids, frozenset(r[1] for r in rows if r[1] is not None),
+                      frozenset(r[2] for r in rows if r[2] is not None), frozenset(r[3] for r in rows if r[3]))
 
 
 def latest_id(session: Session) -> int:

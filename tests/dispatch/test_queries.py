@@ -5,7 +5,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from dispatch import chasing_lists, lifecycle, queries, unit_inbox
+from dispatch import chasing_lists, lifecycle, notices, queries, unit_inbox
 from dispatch.actors import Actor
 from dispatch.clock import local_date, utcnow
 from dispatch.intake import IntakeRules
@@ -236,3 +236,21 @@ def test_the_searchs_overdue_and_due_soon_are_the_unit_inboxs(
         assert found(due, unit=housing.id) == found(due, unit=housing.id, text="路灯") == inbox(due) == \
             {made[f"{name}-housing"].number, made[f"{name}-co"].number}
     assert received.number not in found("overdue") and finished.number not in found("overdue")
+
+
+def test_the_notices_of_a_stretch_of_ids_say_whom_they_are_for(session: Session, units: City) -> None:
+    housing, transport = unit_by_code(session, "housing"), unit_by_code(session, "transport")
+    before = notices.latest_id(session)
+    notices.tell(session, housing, notices.NoticeKind.DIGEST, "test:one", "测试")
+    middle = notices.latest_id(session)
+    notices.tell(session, transport, notices.NoticeKind.DIGEST, "test:two", "测试")
+    after = notices.latest_id(session)
+    told = notices.addressees(session, before, after)
+    assert (told.units, told.staff, told.roles) == ({housing.id, transport.id}, frozenset(), frozenset())
+    assert told.for_unit(housing.id) and not told.for_unit(unit_by_code(session, "water").id)
+    assert not told.for_staff(1)
+    assert notices.addressees(session, middle, after).units == {transport.id}
+    # a notice under the last id read, committed late, is looked for by its id
+    assert notices.addressees(session, after, after, late=[middle]).units == {housing.id}
+    everyone = notices.addressees(session, before, after, most=1)
+    assert everyone.units is None and everyone.for_unit(None) and everyone.for_staff(None)

@@ -249,6 +249,36 @@ def test_an_open_inbox_hears_of_its_own_tickets_changing_and_not_of_other_units(
             assert heard[-1][1] == "event: tickets" and heard[-1][0] >= changed
 
 
+def test_an_open_inbox_hears_only_of_its_own_units_notices(services: Services) -> None:
+    def tell(code: str, key: str) -> None:
+        services.run_sync(lambda s: notices.tell(s, unit_by_code(s, code), notices.NoticeKind.DIGEST, key, "测试通知"))
+
+    heard: list[str] = []
+    with ServerThread(create_app(services.settings, services)) as server:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            http.get("/login")
+            assert http.post("/login", data={"csrf_token": csrf(http), "username": "ecology",  # type: ignore[arg-type]
+                                             "password": DEMO_PASSWORD}).status_code in (200, 303)
+
+            def listen() -> None:
+                with http.stream("GET", "/unit/notices/events") as stream:
+                    for line in stream.iter_lines():
+                        if line.startswith("event:"):
+                            heard.append(line)
+                        if line == "event: notices":
+                            return
+
+            listener = threading.Thread(target=listen, daemon=True)
+            listener.start()
+            _wait_for(lambda: heard)
+            tell("housing", "test:other")
+            time.sleep(3 * WATCH_SECONDS + 1)   # the watcher has seen the notice by now
+            assert heard == ["event: hello"]
+            tell("ecology-environment", "test:own")
+            listener.join(10)
+            assert heard[-1] == "event: notices"
+
+
 def _as_its_unit(services: Services, ticket_id: int, step: Callable[[Session, Ticket, Actor], object]) -> None:
     def work(session: Session) -> None:
         ticket = session.get(Ticket, ticket_id)

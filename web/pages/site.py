@@ -19,6 +19,7 @@ from dispatch import idempotency, kept_forms, notices, rate_counters
 from dispatch.clock import utcnow
 from dispatch.queries import change_stamp, changes
 from web.auth import Auth, AuthSettings
+from web.late_ids import LateIds
 from web.live import LiveHub
 from web.pages import labels
 from web.pages.options import options
@@ -38,11 +39,6 @@ TICKETS_TOPIC = "tickets"
 UNITS_TOPIC = "units"
 # Published when a unit was told something new (any unit: each inbox fetches its own list).
 NOTICES_TOPIC = "notices"
-# An event id under the stamp not seen when the stamp was read may belong to a transaction
-# still committing (PostgreSQL may commit it after a later one): it is looked for again this
-# long, so that its change still reaches the pages it concerns.
-LATE_SECONDS = 10.0
-MOST_LATE = 1000
 # How often the watcher looks for changes made elsewhere (other workers, SMS, the CLI).
 WATCH_SECONDS = 1.0
 # How often the watcher forgets rate-limit windows that ended (any process may do it).
@@ -80,7 +76,7 @@ class Site:
         self.stamp = -1
         self.notice_stamp = -1
         self.generation = 0   # bumped on every change seen; the board cache keys on it
-        self._late: dict[int, float] = {}   # event ids missing under the stamp, since when
+        self._late, self._late_notices = LateIds(), LateIds()   # ids missing under the stamps
         self._poke = asyncio.Event()
         self.board = BoardCache(services, self.render_text, lambda: self.generation)
         self.figures = FiguresCache()   # the stats API's, the dashboard's, the inbox's, the console's
@@ -128,16 +124,26 @@ class Site:
             log.exception("could not prune rate counters", extra={"event": "rate_counters_prune_error"})
 
     async def _look_for_notices(self) -> None:
-        """Notices come from the scheduler, which may run in another process: watch the table."""
+        """Notices come from the scheduler, which may run in another process: watch the table,
+        and say whom the new ones are for (the units, staff members and roles; None for each:
+        too many to say), so that each open page fetches its list only when it got one."""
         try:
             latest = await self.services.run(notices.latest_id)
+            if latest == self.notice_stamp and not self._late_notices:
+                return
+            if self.notice_stamp < 0:
+                self.notice_stamp = latest
+                return
+            before, now = self.notice_stamp, asyncio.get_running_loop().time()
+            late = self._late_notices.asked(now)
+            told = await self.services.run(lambda s: notices.addressees(s, before, latest, late))
         except Exception:  # a database hiccup must not end the watcher
             log.exception("could not read the latest notice", extra={"event": "notice_watch_error"})
             return
-        if latest != self.notice_stamp:
-            if self.notice_stamp >= 0:
-                self.hub.deliver(NOTICES_TOPIC, {"latest": latest})
-            self.notice_stamp = latest
+        self._late_notices.read(before, latest, told.notices, now, whole=told.units is not None)
+        self.notice_stamp = latest
+        if told.notices:
+            self.hub.deliver(NOTICES_TOPIC, told)
 
     async def _read_stamp(self, otherwise: int) -> int:
         try:
@@ -151,15 +157,13 @@ class Site:
         if before < 0:
             return None, None
         now = asyncio.get_running_loop().time()
-        late = sorted(i for i, since in self._late.items() if now - since < LATE_SECONDS)
+        late = self._late.asked(now)
         try:
             found = await self.services.run(lambda s: changes(s, before, stamp, late))
         except Exception:  # a database hiccup must not end the watcher: every page looks for itself
             log.exception("board watcher could not read the changed tickets", extra={"event": "board_watch_error"})
             return None, None
-        self._late = {i: self._late[i] for i in late if i not in found.events}
-        if found.numbers is not None and stamp - before <= MOST_LATE:
-            self._late.update((i, now) for i in range(before + 1, stamp + 1) if i not in found.events)
+        self._late.read(before, stamp, found.events, now, whole=found.numbers is not None)
         return found.numbers, found.units
 
     def render(self, request: Request, name: str, context: dict[str, Any], status: int = 200,

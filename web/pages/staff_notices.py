@@ -15,7 +15,7 @@ from dispatch import staff_notices
 from dispatch.actors import SUPERVISING_ROLES, Actor
 from dispatch.errors import InvalidInput, Reason
 from dispatch.numbers import whole_number
-from web.auth import staff_only
+from web.auth import staff_only, stream_alive
 from web.pages.labels import NOTICE_KINDS_ZH
 from web.pages.site import NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
@@ -48,11 +48,13 @@ async def notices_panel(request: Request) -> Response:
 
 
 async def notices_events(request: Request) -> Response:
-    """"notices" when anyone was told something: the page fetches its own list again (the
-    stream says nothing of whom, so nobody learns of another's notices from it)."""
+    """"notices" when this supervisor (or their role) was told something: the page fetches
+    its own list again (the stream says nothing of what, nor of anyone else's)."""
     site: Site = request.app.state.site
-    return event_stream(site.hub, [NOTICES_TOPIC], lambda _topic, _message: sse("notices", {}),
-                        hello=sse("hello", {}))
+    staff_id = request.state.user.id
+    return event_stream(site.hub, [NOTICES_TOPIC],
+                        lambda _topic, told: sse("notices", {}) if told.for_staff(staff_id) else "",
+                        hello=sse("hello", {}), alive=stream_alive(request))
 
 
 async def mark_read(request: Request) -> Response:

@@ -236,7 +236,7 @@ async def notices_events(request: Request) -> Response:
 
     def encode(topic: str, message: Any) -> str:
         if topic == NOTICES_TOPIC:
-            return sse("notices", message)
+            return sse("notices", {}) if message.for_unit(unit_id) else ""
         return sse("tickets", {}) if message is None or unit_id in message else ""
 
     return event_stream(site.hub, [NOTICES_TOPIC, UNITS_TOPIC], encode, hello=sse("hello", {}),
