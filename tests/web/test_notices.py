@@ -3,11 +3,12 @@ its inbox (live), are marked read there, and the staff API lists them by role.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -220,6 +221,34 @@ def test_a_notice_reaches_an_open_inbox_live(services: Services) -> None:
 def test_an_open_inbox_hears_of_its_own_tickets_changing_and_not_of_other_units(services: Services) -> None:
     noise = ticket_titled(services, NOISE)   # ecology-environment's
     wages = ticket_titled(services, "农民工工资被拖欠")   # transferred to human-resources
+    with _ecology_inbox_stream(services, until="event: tickets") as (heard, listener):
+        _as_its_unit(services, wages.id, lifecycle.accept)
+        time.sleep(3 * WATCH_SECONDS + 1)   # the watcher has seen the change by now
+        assert [line for _, line in heard] == ["event: hello"]
+        changed = time.monotonic()
+        _as_its_unit(services, noise.id, lambda s, ticket, staff: progress.report_progress(
+            s, ticket, staff, "已联系施工单位，正在协调处理"))
+        listener.join(10)
+        assert heard[-1][1] == "event: tickets" and heard[-1][0] >= changed
+
+
+def test_an_open_inbox_hears_only_of_its_own_units_notices(services: Services) -> None:
+    def tell(code: str, key: str) -> None:
+        services.run_sync(lambda s: notices.tell(s, unit_by_code(s, code), notices.NoticeKind.DIGEST, key, "测试通知"))
+
+    with _ecology_inbox_stream(services, until="event: notices") as (heard, listener):
+        tell("housing", "test:other")
+        time.sleep(3 * WATCH_SECONDS + 1)   # the watcher has seen the notice by now
+        assert [line for _, line in heard] == ["event: hello"]
+        tell("ecology-environment", "test:own")
+        listener.join(10)
+        assert heard[-1][1] == "event: notices"
+
+
+@contextlib.contextmanager
+def _ecology_inbox_stream(services: Services, until: str) -> Iterator[tuple[list[tuple[float, str]], threading.Thread]]:
+    """ecology's inbox stream on a real server, its events heard (when, line) in a thread
+    that stops at `until`; the stream has said hello."""
     heard: list[tuple[float, str]] = []
     with ServerThread(create_app(services.settings, services)) as server:
         with httpx.Client(base_url=server.url, timeout=30) as http:
@@ -232,51 +261,14 @@ def test_an_open_inbox_hears_of_its_own_tickets_changing_and_not_of_other_units(
                     for line in stream.iter_lines():
                         if line.startswith("event:"):
                             heard.append((time.monotonic(), line))
-                        if line == "event: tickets":
+                        if line == until:
                             return
 
             listener = threading.Thread(target=listen, daemon=True)
             listener.start()
             _wait_for(lambda: heard)
             assert heard[0][1] == "event: hello"
-            _as_its_unit(services, wages.id, lifecycle.accept)
-            time.sleep(3 * WATCH_SECONDS + 1)   # the watcher has seen the change by now
-            assert [line for _, line in heard] == ["event: hello"]
-            changed = time.monotonic()
-            _as_its_unit(services, noise.id, lambda s, ticket, staff: progress.report_progress(
-                s, ticket, staff, "已联系施工单位，正在协调处理"))
-            listener.join(10)
-            assert heard[-1][1] == "event: tickets" and heard[-1][0] >= changed
-
-
-def test_an_open_inbox_hears_only_of_its_own_units_notices(services: Services) -> None:
-    def tell(code: str, key: str) -> None:
-        services.run_sync(lambda s: notices.tell(s, unit_by_code(s, code), notices.NoticeKind.DIGEST, key, "测试通知"))
-
-    heard: list[str] = []
-    with ServerThread(create_app(services.settings, services)) as server:
-        with httpx.Client(base_url=server.url, timeout=30) as http:
-            http.get("/login")
-            assert http.post("/login", data={"csrf_token": csrf(http), "username": "ecology",  # type: ignore[arg-type]
-                                             "password": DEMO_PASSWORD}).status_code in (200, 303)
-
-            def listen() -> None:
-                with http.stream("GET", "/unit/notices/events") as stream:
-                    for line in stream.iter_lines():
-                        if line.startswith("event:"):
-                            heard.append(line)
-                        if line == "event: notices":
-                            return
-
-            listener = threading.Thread(target=listen, daemon=True)
-            listener.start()
-            _wait_for(lambda: heard)
-            tell("housing", "test:other")
-            time.sleep(3 * WATCH_SECONDS + 1)   # the watcher has seen the notice by now
-            assert heard == ["event: hello"]
-            tell("ecology-environment", "test:own")
-            listener.join(10)
-            assert heard[-1] == "event: notices"
+            yield heard, listener
 
 
 def _as_its_unit(services: Services, ticket_id: int, step: Callable[[Session, Ticket, Actor], object]) -> None:
