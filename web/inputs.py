@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dispatch.clock import MAX_DAY, MIN_DAY
-from dispatch.errors import Reason
+from dispatch.errors import InvalidInput, Reason
+from dispatch.numbers import whole_number
 from web.errors import BadRequest, dispatch_error
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -81,3 +82,14 @@ class InputGuard:
         except BadRequest as exc:
             return exc
         return None
+
+
+def notices_asked(form: Any) -> list[int] | None:
+    """标为已读's form: the one notice it names (its id), or None for all of them."""
+    raw = str(form.get("notice") or "")
+    if not raw:
+        return None
+    notice_id = whole_number(raw)
+    if notice_id is None:
+        raise InvalidInput("notice", Reason.NOT_INTEGER)
+    return [notice_id]

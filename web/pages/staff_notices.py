@@ -13,9 +13,8 @@ from starlette.routing import Route
 
 from dispatch import staff_notices
 from dispatch.actors import SUPERVISING_ROLES, Actor
-from dispatch.errors import InvalidInput, Reason
-from dispatch.numbers import whole_number
 from web.auth import staff_only, stream_alive
+from web.inputs import notices_asked
 from web.pages.labels import NOTICE_KINDS_ZH
 from web.pages.site import NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
@@ -62,13 +61,7 @@ async def mark_read(request: Request) -> Response:
     the page again, or, asked by its script (header X-Notices-Panel), the list alone."""
     site: Site = request.app.state.site
     actor = request.state.user.actor
-    raw = str(request.state.form.get("notice") or "")
-    ids = None
-    if raw:
-        notice_id = whole_number(raw)
-        if notice_id is None:
-            raise InvalidInput("notice", Reason.NOT_INTEGER)
-        ids = [notice_id]
+    ids = notices_asked(request.state.form)
     await site.services.run(lambda s: staff_notices.mark_read(s, actor, ids))
     if request.headers.get("x-notices-panel"):
         context = await site.services.read(lambda s: notices_context(s, actor))

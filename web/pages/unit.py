@@ -17,10 +17,9 @@ from starlette.routing import Route
 from dispatch import notices, queries, unit_inbox, webhooks
 from dispatch.catalogue_file import DeadlineClass
 from dispatch.clock import utcnow
-from dispatch.errors import InvalidInput, Reason
-from dispatch.numbers import whole_number
 from dispatch.vocabulary import Role
 from web.auth import StaffIdentity, staff_only, stream_alive
+from web.inputs import notices_asked
 from web.pages.labels import (INBOX_SHOWN_ZH, INBOX_STATES_ZH, NOTICE_KINDS_ZH, PART_ANSWERED_ZH, PART_ROLES_ZH,
                                PART_STATUS_ZH, WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH, time_left)
 from web.pages.site import NOTICES_TOPIC, UNITS_TOPIC, Site
@@ -248,13 +247,7 @@ async def mark_read(request: Request) -> Response:
     inbox again, or, asked by the page's script (header X-Notices-Panel), the notices alone."""
     site: Site = request.app.state.site
     user = request.state.user
-    raw = str(request.state.form.get("notice") or "")
-    ids = None
-    if raw:
-        notice_id = whole_number(raw)
-        if notice_id is None:
-            raise InvalidInput("notice", Reason.NOT_INTEGER)
-        ids = [notice_id]
+    ids = notices_asked(request.state.form)
     await site.services.run(lambda s: notices.mark_read(s, user.unit_id, ids))
     if request.headers.get("x-notices-panel"):
         # The page's script (unit.js) marks it in place: the notices alone, nothing reloaded.
