@@ -71,6 +71,23 @@ def test_a_request_waiting_is_told_to_every_supervisor_and_the_decision_settles_
     assert nav_unread(client.get("/supervisor/notices", headers=PAGE).text) is None
 
 
+def test_a_waiting_requests_notice_and_the_ticket_link_to_where_it_is_decided(
+        client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    assert act(client, noise.number, "request_extension", days="2", text="需协调夜间执法").status_code == 303
+    login(client, "supervisor")
+    page = client.get("/supervisor/notices", headers=PAGE).text
+    line = re.search(r'<li class="unread notice-extension_request">.*?</li>', page, re.S)
+    assert line and f'href="/tickets/{noise.number}"' in line.group(0)          # the ticket, still
+    assert 'href="/supervisor#table-extensions"' in line.group(0)                # and where it is decided
+    assert 'id="table-extensions"' in client.get("/supervisor", headers=PAGE).text
+    ticket = client.get(f"/tickets/{noise.number}").text
+    assert re.search(r'id="decide-extension-link" href="/supervisor#table-extensions"', ticket)
+    login(client, "ecology")                                                     # the unit cannot decide
+    assert "decide-extension-link" not in client.get(f"/tickets/{noise.number}").text
+
+
 def test_the_notices_page_listens_for_news(client: TestClient) -> None:
     login(client, "supervisor")
     page = client.get("/supervisor/notices").text

@@ -235,6 +235,12 @@ NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation"
                    "escalation_answered": "督办已反馈", "escalated_resolved": "督办件已办结",
                    "extension_request": "延期申请待审批", "dispute_request": "改派申请待处理",
                    "override_request": "先行办结申请待审批"}
+# Where a supervisor decides a waiting request told in a notice ({number} is the ticket's):
+# 延期 on the dashboard's list, 改派 and 先行办结 in their forms on the ticket page.
+NOTICE_DECIDED_AT = {"extension_request": "/supervisor#table-extensions",
+                     "dispute_request": "/tickets/{number}#decide-dispute",
+                     "override_request": "/tickets/{number}#override-parts"}
+NOTICE_DECIDE_LINK_ZH = "去审批"
 # A notice about a ticket that left the unit because the unit answered its part: said so
 # (已答复协办), not 已移出本单位 as if the ticket had been taken elsewhere.
 PART_ANSWERED_ZH = {role: f"已答复{word}" for role, word in PART_ROLES_ZH.items()}

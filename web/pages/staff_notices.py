@@ -15,7 +15,7 @@ from dispatch import staff_notices
 from dispatch.actors import SUPERVISING_ROLES, Actor
 from web.auth import staff_only, stream_alive
 from web.inputs import notices_asked
-from web.pages.labels import NOTICE_KINDS_ZH
+from web.pages.labels import NOTICE_DECIDE_LINK_ZH, NOTICE_DECIDED_AT, NOTICE_KINDS_ZH
 from web.pages.site import NOTICES_TOPIC, Site
 from web.pages.streams import event_stream, sse
 
@@ -25,6 +25,7 @@ NOTICES_SHOWN = 50
 def notices_context(session: Session, actor: Actor) -> dict[str, Any]:
     latest = staff_notices.latest(session, actor, shown=NOTICES_SHOWN)
     return {"notices": latest.notices, "unread": latest.unread, "notice_kinds": NOTICE_KINDS_ZH,
+            "decided_at": NOTICE_DECIDED_AT, "decide_link": NOTICE_DECIDE_LINK_ZH,
             "read_action": "/supervisor/notices/read"}
 
 

@@ -33,7 +33,7 @@ from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, Role
 from web.auth import StaffIdentity, staff_only, stream_alive
 from web.messages import describe
-from web.pages.labels import (ACTIONS_ZH, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
+from web.pages.labels import (ACTIONS_ZH, NOTICE_DECIDE_LINK_ZH, NOTICE_DECIDED_AT, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
                               PHOTOS_NOT_SAVED, TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED,
                               label)
 from web.pages.attachments import MAX_FILES_IN_FORM, attachment_file, uploads_of
@@ -173,6 +173,10 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
         news = co_handling.override_request_news(session, ticket)
         context["override_request"] = {"status": news[0], "event": news[1]} if news else None
         context["max_override_reason"] = co_handling.MAX_OVERRIDE_REASON_CHARS
+    if extension is not None and user.role in (Role.SUPERVISOR, Role.ADMIN):
+        # The 延期 is decided on the dashboard's list, not on this page.
+        context["extension_decided_at"] = NOTICE_DECIDED_AT["extension_request"]
+        context["decide_link"] = NOTICE_DECIDE_LINK_ZH
     if "request_extension" in actions:
         context["max_extension_days"] = services.rules.policy.extension_max_working_days
     if "progress" in actions:
