@@ -111,12 +111,14 @@ def public_view(session: Session, ticket: Ticket, unit_names: dict[int, str] | N
         "parts": [{"unit": unit, "reply": citizen_reply(ticket, reply)} for unit, reply in parts.co_replies(session, ticket)]
         if ticket.reply else [],
         "timeline": timeline,
-        # How many photos came with it, never the photos: faces, plates and papers in them
+        # How many photos the citizen sent with it, never the photos: faces, plates and papers in them
         # cannot be masked as words are.
         "photo_count": attachment_count(session, ticket.id),
     }
 
 
 def attachment_count(session: Session, ticket_id: int) -> int:
-    """How many photos the ticket holds (dispatch/attachments.py keeps them)."""
-    return session.scalar(select(func.count()).select_from(Attachment).where(Attachment.ticket_id == ticket_id)) or 0
+    """How many photos the citizen sent with the ticket (dispatch/attachments.py keeps them):
+    staff's photos (a unit's 办结照片) are not the citizen's to count."""
+    return session.scalar(select(func.count()).select_from(Attachment).where(
+        Attachment.ticket_id == ticket_id, Attachment.added_by.startswith("citizen:", autoescape=True))) or 0

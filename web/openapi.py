@@ -156,8 +156,8 @@ SCHEMAS: dict[str, Any] = {
                                        "under the lead's reply (masked)",
                                        "items": _object({"unit": TEXT, "reply": TEXT})},
                              "timeline": {"type": "array", "items": {"type": "object"}},
-                             "photo_count": {**INT, "description": "how many photos the ticket holds; "
-                                             "the photos themselves are never public"}}),
+                             "photo_count": {**INT, "description": "how many photos the citizen sent with the "
+                                             "ticket (staff's not counted); the photos themselves are never public"}}),
     "CallsLive": {"type": "object", "description": "dispatch.wallboard: waiting, oldest_waiting_since, "
                   "longest_wait_seconds, agents {ready, ringing, talking, wrap_up, paused}, agent_list, today "
                   "{offered, answered, abandoned, short_abandoned, answer_rate, abandonment_rate, answered_within_15s, "

@@ -66,6 +66,19 @@ def test_a_citizen_sends_photos_with_the_form_and_status_only_counts_them(
     assert client.get(f"/tickets/{number}/attachments/{stored[0].id}").status_code == 303
 
 
+def test_status_counts_the_citizens_photos_not_staffs(client: httpx.Client, services: Services) -> None:
+    created = submit(client, [("IMG_0001.JPG", images.jpeg_with_metadata())])
+    number, code = ids_of(created)
+    with services.sessions() as session:
+        mine = session.scalars(select(Attachment).join(Ticket).where(Ticket.number == number)).one()
+        session.add(Attachment(ticket_id=mine.ticket_id, added_at=mine.added_at, added_by="unit:housing",
+                               file_name="办结.jpg", media_type=mine.media_type, size=mine.size,
+                               sha256=mine.sha256, content=mine.content))   # a unit's 办结照片
+        session.commit()
+    assert "已上传 1 张图片" in client.get("/status", params={"number": number, "code": code}).text
+    assert client.get(f"/api/v1/tickets/{number}", params={"code": code}).json()["photo_count"] == 1
+
+
 def test_a_form_without_photos_files_as_before_and_shows_no_count(client: httpx.Client) -> None:
     created = client.post("/", data={"csrf_token": csrf(client, "/"), "form_id": "no-photos", **COMPLAINT})
     assert created.status_code == 201
