@@ -382,6 +382,8 @@ def add_unit(session: Session, actor: Actor, *, code: str, name: str, kind: str,
     a file (the same rules and words), and refused when its code is taken, since the import
     would change that unit instead. Active from the start; blank parent or phone: none."""
     require_admin(actor)
+    # A bad 值班电话 in the form's own words, as the unit's page says it (not the import's).
+    _typed_duty_phone(duty_phone or "")
     item = {"code": code.strip(), "name": name, "kind": kind or UnitKind.DEPARTMENT.value,
             "parent": (parent_code or "").strip() or None, "duty_phone": (duty_phone or "").strip() or None}
     unit = _unit_from(item, 0, UNIT_WHERE_NEW_ZH)

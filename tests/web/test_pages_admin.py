@@ -502,7 +502,7 @@ def test_a_unit_the_form_cannot_add_is_refused_in_chinese_with_the_form_kept(cli
             ({"code": "pond", "name": "  "}, "单位 pond：名称不能为空"),
             ({"code": "pond", "name": housing.name}, f"名称「{housing.name}」已是单位 housing 的名称"),
             ({"code": "水库", "name": "水库"}, "code 应为 1–64 位字母、数字或 _ . -"),
-            ({"code": "pond", "name": "池塘", "duty_phone": "12345abc"}, "值班电话 duty_phone 不是有效号码"),
+            ({"code": "pond", "name": "池塘", "duty_phone": "12345"}, "值班电话「12345」不是有效的号码。请填写11位手机号"),
             ({"code": "pond", "name": "池塘", "parent": "nowhere"}, "上级单位「nowhere」不存在"),
             ({"code": "pond", "name": "池塘", "kind": "bureau"}, "类型 kind 应为")):
         refused = post(client, "/admin/units", page="/admin/units", **{"kind": "department", **fields})
