@@ -26,7 +26,7 @@ from web.auth import staff_only
 from web.errors import BadRequest
 from web.inputs import parse_day
 from web.messages import IMPORT_REFUSED, UNITS_FILE_TOO_LARGE, describe, problems_of, words
-from web.pages.labels import (ACTIVITY_ZH, ADMIN_DONE_ZH, ROLES_ZH, UNIT_KINDS_ZH, UNITS_CHANGED_SINCE_PREVIEW,
+from web.pages.labels import (ACTIVITY_ZH, ADMIN_CONFIRM_ZH, ADMIN_DONE_ZH, ROLES_ZH, UNIT_KINDS_ZH, UNITS_CHANGED_SINCE_PREVIEW,
                               WEBHOOK_EVENTS_ZH, WEBHOOK_STATUS_ZH)
 from web.pages.site import Site
 
@@ -389,7 +389,7 @@ async def open311_page(request: Request, *, error: str | None = None, status: in
     clients = await site.services.run(open311_keys.all_clients)
     response = site.render(request, "admin_open311.html", {
         "clients": clients, "error": error, "values": values or {}, "made": made, "done": _done(request),
-        "section": "open311"}, status)
+        "section": "open311", "revoke_confirm": ADMIN_CONFIRM_ZH["revoke_open311"]}, status)
     if made is not None:
         response.headers.update(NO_STORE)
     return response

@@ -560,6 +560,12 @@ def ticket_links(text: str) -> Markup:
 # The reply templates' page (常用语, web/pages/reply_templates.py): what it says after a step,
 # and its heading for each list it keeps.
 TEMPLATES_DONE_ZH = {"added": "常用语已添加。", "saved": "常用语已保存。", "deleted": "常用语已删除。"}
+# What the admin's and the reply templates' pages ask before a step that cannot be taken back
+# (web/static/confirm.js); 取消 leaves things as they were.
+ADMIN_CONFIRM_ZH = {
+    "revoke_open311": "确定撤销接入方「{name}」的密钥吗？撤销后立即失效，不能恢复；已提交的工单不受影响。",
+    "delete_template": "确定删除常用语「{title}」吗？删除后不能恢复。",
+}
 TEMPLATES_HEADING_ZH = {"unit": "本单位常用语", "city": "全市通用常用语"}
 # The ticket page's template picker, without a script: which reply box the chosen template fills.
 TEMPLATE_PICKER_ZH = "常用语"

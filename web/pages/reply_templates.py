@@ -16,7 +16,7 @@ from dispatch.vocabulary import TEMPLATE_DATE_ZH, TEMPLATE_NUMBER_ZH, Role
 from web.auth import staff_only
 from web.errors import status_of
 from web.messages import describe
-from web.pages.labels import TEMPLATES_DONE_ZH, TEMPLATES_HEADING_ZH
+from web.pages.labels import ADMIN_CONFIRM_ZH, TEMPLATES_DONE_ZH, TEMPLATES_HEADING_ZH
 from web.pages.site import Site
 
 UNIT_ROLES = frozenset({Role.UNIT_STAFF})
@@ -50,6 +50,7 @@ async def templates_page(request: Request, *, error: str | None = None, status: 
         "heading": TEMPLATES_HEADING_ZH["city" if admin else "unit"], "city_heading": TEMPLATES_HEADING_ZH["city"],
         "admin": admin, "max_title": reply_templates.MAX_TITLE_CHARS, "max_text": reply_templates.MAX_TEXT_CHARS,
         "max_templates": reply_templates.MAX_TEMPLATES,
+        "delete_confirm": ADMIN_CONFIRM_ZH["delete_template"],
         "placeholders": (TEMPLATE_NUMBER_ZH, TEMPLATE_DATE_ZH)}, status)
 
 
