@@ -474,16 +474,14 @@ def users() -> None:
 def users_add(username: str, role: str, unit_code: str | None, display_name: str, phone_extension: str | None,
               password: str) -> None:
     from dispatch import staff_admin
-    from dispatch.errors import InvalidInput, Reason
     from dispatch.staff import check_password_strength
     from web.cli_db import cli_actor, database_session
 
     with database_session(_settings, write=True) as session:
         # The command line names the password: an empty one is refused, never generated unseen.
         check_password_strength(password, username)
-        if unit_code and Role(role) is not Role.UNIT_STAFF:
-            raise InvalidInput("unit", Reason.ONLY_UNIT_STAFF_HAVE_UNIT)
-        # Through the pages' rule, so the account is in the activity log (user_added, as cli).
+        # Through the pages' rules (a unit only for unit staff, ...), so the account is in the
+        # activity log (user_added, as cli).
         user, _ = staff_admin.add_user(session, cli_actor(), username, Role(role), display_name=display_name,
                                        unit_code=unit_code, password=password, phone_extension=phone_extension)
         click.echo(f"added {user.username} ({role})")
