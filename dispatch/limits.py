@@ -15,12 +15,14 @@ lives in the database (rate_counters.py), so a limit holds however many processe
   someone guessing from elsewhere cannot lock a user out by this share; and, far more
   loosely, per user name from anywhere, against guessing spread over many addresses (the
   price: anyone can lock an account out of new logins for a window; its sessions and API
-  tokens keep working). An IPv6 client counts as its /64 for these (one subscriber's
-  network: rotating addresses within it must not buy new shares);
+  tokens keep working);
 - the console's proposals while a request is typed (/operator/draft): N a minute per staff
   account, each a run of the classifier (a script, or a stuck key, must not keep it busy);
 - text messages to citizens: only to the allowed countries, at most N a day to one number
   and M an hour in all (see outbox.py, which applies them to every notification).
+
+Every per-address limit counts an IPv6 client by its /64 (address_key): one subscriber's
+network, so rotating addresses within it buys no new share.
 """
 from __future__ import annotations
 
@@ -144,6 +146,7 @@ class Limits:
 def count_intake(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
     """Count one intake through the public API; RateLimited past the limit (the caller's
     transaction then rolls back, the count of the refused request with it)."""
+    client = address_key(client)
     limit = limits.api_intake_per_address
     if not limit.on:
         return
@@ -156,11 +159,13 @@ def count_web_form(session: Session, limits: Limits, client: str, now: dt.dateti
     """Count one complaint through the web form before it is filed (so that forms sent side
     by side cannot all pass the limit); RateLimited past the address's share. A repeat joined
     to an open ticket counts too: each adds to the ticket's log and may text its phone."""
+    client = address_key(client)
     rate_counters.take(session, [(limits.web_form_per_address, client)], TOO_MANY_INTAKES, now)
 
 
 def count_deflection(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
     """Count one "这解决了我的问题" from an address; RateLimited past its share."""
+    client = address_key(client)
     limit = limits.deflections_per_address
     if not limit.on:
         return
@@ -171,6 +176,7 @@ def count_deflection(session: Session, limits: Limits, client: str, now: dt.date
 
 def kept_form_allowed(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> bool:
     """Count one staff form kept for an address; False (not kept) past its share."""
+    client = address_key(client)
     limit = limits.kept_forms_per_address
     return not limit.on or rate_counters.hit(session, limit, client, now) <= limit.limit
 
@@ -178,12 +184,14 @@ def kept_form_allowed(session: Session, limits: Limits, client: str, now: dt.dat
 def kb_search_recorded(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> bool:
     """Count one public knowledge base search from an address; False (answered, but not
     recorded) past its share."""
+    client = address_key(client)
     limit = limits.kb_searches_per_address
     return not limit.on or rate_counters.hit(session, limit, client, now) <= limit.limit
 
 
 def count_open311_list(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
     """Count one GET requests list from an address; RateLimited past the limit."""
+    client = address_key(client)
     limit = limits.open311_lists_per_address
     if not limit.on:
         return
@@ -223,7 +231,7 @@ def limited_lookup(session: Session, limits: Limits, number: str, code: str, cli
     its count back: checked first and counted after, lookups sent side by side all passed
     the check. Each count is given back on its own (no transaction needed: /status runs
     statement by statement)."""
-    now = now or utcnow()
+    now, client = now or utcnow(), address_key(client)
     number = number.strip()[:40]
     checks = [(limits.lookup_failures_per_address, client),
               (limits.lookup_failures_per_ticket_address, f"{number}@{client}"),
@@ -241,10 +249,10 @@ def limited_lookup(session: Session, limits: Limits, number: str, code: str, cli
 
 # ---- staff logins ---------------------------------------------------------------------
 
-def login_address(client: str) -> str:
-    """What the login limits count a client as: an IPv6 address by its /64 (a subscriber
-    gets a whole /64 and may take any address in it), an IPv4 address (or one mapped into
-    IPv6) as it is, anything else as given."""
+def address_key(client: str) -> str:
+    """What every per-address limit counts a client as: an IPv6 address by its /64 (a
+    subscriber gets a whole /64 and may take any address in it), an IPv4 address (or one
+    mapped into IPv6) as it is, anything else as given."""
     try:
         address = ipaddress.ip_address(client)
     except ValueError:
@@ -257,7 +265,7 @@ def login_address(client: str) -> str:
 
 
 def _login_checks(limits: Limits, username: str, client: str) -> list[tuple[Limit, str]]:
-    network = login_address(client)
+    network = address_key(client)
     return [(limits.login_failures_per_user_address, f"{username}@{network}"),
             (limits.login_failures_per_address, network),
             (limits.login_failures_per_user, username)]

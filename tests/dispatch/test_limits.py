@@ -188,5 +188,22 @@ def test_a_right_password_gives_the_account_back_only_its_attempt(session: Sessi
     ("10.0.0.1", "10.0.0.1"),
     ("testclient", "testclient"),
 ])
-def test_login_limits_count_an_ipv6_client_by_its_network(client: str, counted_as: str) -> None:
-    assert limits.login_address(client) == counted_as
+def test_the_limits_count_an_ipv6_client_by_its_network(client: str, counted_as: str) -> None:
+    assert limits.address_key(client) == counted_as
+
+
+def test_rotating_addresses_within_one_ipv6_network_buys_no_new_share(session: Session) -> None:
+    rules = Limits.build(api_intake_per_minute=2, web_form_per_address=2, lookup_failures_per_address=2,
+                         open311_lists_per_minute=2)
+    ticket = new_ticket(session)
+    subscriber = [f"2001:db8:1:2::{n}" for n in range(1, 4)]
+    for count in (limits.count_intake, limits.count_web_form, limits.count_open311_list):
+        count(session, rules, subscriber[0], NOW)
+        count(session, rules, subscriber[1], NOW)
+        with pytest.raises(RateLimited):
+            count(session, rules, subscriber[2], NOW)
+        count(session, rules, "2001:db8:1:3::1", NOW)   # the next network is another subscriber
+    for client in subscriber[:2]:
+        limits.limited_lookup(session, rules, ticket.number, _wrong(ticket.query_code), client, NOW)
+    with pytest.raises(RateLimited):
+        limits.limited_lookup(session, rules, ticket.number, ticket.query_code, subscriber[2], NOW)
