@@ -389,7 +389,9 @@ class _Generator:
     def work(self, story: _Story, code: str, pace: float, accepted: dt.datetime, *, reopened: bool = False) -> None:
         """From accepted to resolved, with an extension asked for and an escalation when late."""
         rng, row = self.rng, story.row
-        span = row["deadline"] - accepted
+        # Taken after its deadline (transferred late, returned and sent on): the work still
+        # takes time after the taking, never before it.
+        span = max(row["deadline"] - accepted, dt.timedelta(0))
         if reopened:
             took = dt.timedelta(days=rng.uniform(0.5, 4) * pace)
         else:
