@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch import actions, attachments, notices, parts, queries, staff_notices
-from dispatch.errors import NotFound, Reason
+from dispatch.errors import Reason
 from dispatch.models import Ticket, Unit
 from dispatch.moments import parse_moment
 from dispatch.numbers import whole_number
@@ -26,7 +26,7 @@ from web.api import MAX_JSON_BYTES, parse_json_object
 from web.api_auth import bearer_only
 from web.auth import StaffIdentity
 from web.body_limit import read_body
-from web.pages.attachments import file_response
+from web.pages.attachments import asked_attachment, attachment_file
 from web.pages.labels import PART_STATUS_ZH
 from web.errors import BadRequest
 from web.services import Services
@@ -148,31 +148,15 @@ async def show_ticket(request: Request) -> Response:
     return JSONResponse(await _services(request).run(lambda session: ticket_detail(session, user.actor, number)))
 
 
-async def attachment_file(request: Request) -> Response:
-    """One photo of a ticket the token's user may see, as the ticket page serves it."""
-    user: StaffIdentity = request.state.user
-    number, raw = request.path_params["number"], request.path_params["attachment_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound(Reason.ATTACHMENT_NOT_FOUND, number=number, attachment_id=raw)
-
-    def read(session: Session) -> tuple[bytes, str, str]:
-        found = attachments.fetch(session, user.actor, number, int(raw))
-        return found.content, found.media_type, found.file_name
-
-    return file_response(*await _services(request).read(read))
-
-
 async def remove_attachment(request: Request) -> Response:
     """删除图片 through the API: `reason` (JSON body or query), `expected_version` optional."""
     user: StaffIdentity = request.state.user
-    number, raw = request.path_params["number"], request.path_params["attachment_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound(Reason.ATTACHMENT_NOT_FOUND, number=number, attachment_id=raw)
+    number, attachment_id = asked_attachment(request)
     body = await read_body(request, MAX_JSON_BYTES)
     params: dict[str, Any] = {**request.query_params, **(parse_json_object(body) if body else {})}
 
     def work(session: Session) -> dict[str, Any]:
-        event = attachments.remove(session, user.actor, number, int(raw), actions.optional_text(params, "reason"),
+        event = attachments.remove(session, user.actor, number, attachment_id, actions.optional_text(params, "reason"),
                                    expected_version=actions.optional_int(params, "expected_version"))
         ticket = session.get_one(Ticket, event.ticket_id)
         return {"number": ticket.number, "version": ticket.version, "removed": event.data["attachment"],

@@ -37,20 +37,27 @@ def content_disposition(name: str) -> str:
     return f"inline; filename*=UTF-8''{quote(name, safe='')}"
 
 
-async def attachment_file(request: Request) -> Response:
-    """GET /tickets/NUMBER/attachments/ID: the photo as stored, to staff who may see the
-    ticket; not found like the ticket page otherwise (another unit's ticket, an id of another)."""
-    user: StaffIdentity = request.state.user
+def asked_attachment(request: Request) -> tuple[str, int]:
+    """The ticket number and photo id of a .../attachments/ID address; an id that is no
+    whole number is not found, as an unknown one is."""
     number, raw = request.path_params["number"], request.path_params["attachment_id"]
     if not raw.isdigit() or len(raw) > 18:
         raise NotFound(Reason.ATTACHMENT_NOT_FOUND, number=number, attachment_id=raw)
+    return number, int(raw)
+
+
+async def attachment_file(request: Request) -> Response:
+    """GET /tickets/NUMBER/attachments/ID (and the staff API's same path): the photo as
+    stored, to staff who may see the ticket; not found like the ticket page otherwise
+    (another unit's ticket, an id of another)."""
+    user: StaffIdentity = request.state.user
+    number, attachment_id = asked_attachment(request)
 
     def read(session: Any) -> tuple[bytes, str, str]:
-        found = attachments.fetch(session, user.actor, number, int(raw))
+        found = attachments.fetch(session, user.actor, number, attachment_id)
         return found.content, found.media_type, found.file_name
 
-    content, media_type, name = await request.app.state.services.read(read)
-    return file_response(content, media_type, name)
+    return file_response(*await request.app.state.services.read(read))
 
 
 def file_response(content: bytes, media_type: str, name: str) -> Response:
