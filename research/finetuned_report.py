@@ -22,6 +22,8 @@ the embeddings extra; no torch.
     python -m research.finetuned_report windows-report VARIANT   # the report part, once, with the chosen variant
     python -m research.finetuned_report ceiling-report 0.88 0.82   # the report part, once: asked below the
                                                    # first, routed from the second, the three shipped models
+    python -m research.finetuned_report pooled     # out of fold and the report part together: one routing
+                                                   # threshold chosen on all of them (plan in EXPERIMENTS.md)
     python -m research.finetuned_report epochs 1   # fold 1 fine-tuned for 3 epochs and for 4 (finetune_e5 fold 1 0 4,
                                                    # as many steps as the shipped models had): how sure, and the rule
 """
@@ -460,6 +462,22 @@ def ceiling_report(ceiling: float = 0.88, threshold: float = 0.82) -> None:
     weights), asked below `ceiling`, routed from `threshold`, through `evaluate` (asking at
     the ceiling); the figures at the threshold read from the same run's answers, checked
     against evaluate's own at the ceiling."""
+    from classifier.selective import selective_curve
+
+    m, confidence, correct = _report_rule(ceiling)
+    [again] = selective_curve(confidence, correct, (ceiling,))
+    [point] = selective_curve(confidence, correct, (threshold,))
+    print(f"report part, {len(correct)} rows, asked below {ceiling} ({m['second_opinion_asked']}): macro-F1 "
+          f"{m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f}; routed at {ceiling}: {again['coverage']:.3f} / "
+          f"{again['accuracy']:.4f}; **routed at {threshold}: {point['coverage']:.3f} / {point['accuracy']:.4f}**")
+    print("  " + ", ".join(f"{p['threshold']:.2f}: {p['coverage']:.3f} / {p['accuracy']:.4f}"
+                           for p in selective_curve(confidence, correct, tuple(THRESHOLDS)) if p["threshold"] >= 0.78))
+
+
+def _report_rule(ceiling: float = 0.88) -> tuple[dict, np.ndarray, list[bool]]:
+    """`evaluate`'s figures on the report part with the three shipped models asked below the
+    ceiling, and each row's confidence and rightness under the rule, checked against
+    evaluate's own figures at the ceiling."""
     from classifier.dataset import SHIPPED_DATA, read_examples
     from classifier.evaluation import evaluate, texts_of
     from classifier.model import train
@@ -484,12 +502,41 @@ def ceiling_report(ceiling: float = 0.88, threshold: float = 0.82) -> None:
     correct = [g == t for g, t in zip(guess, truth)]
     [again] = selective_curve(confidence, correct, (ceiling,))
     assert (again["coverage"], again["accuracy"]) == (m["at_threshold"]["coverage"], m["at_threshold"]["accuracy"])
-    [point] = selective_curve(confidence, correct, (threshold,))
-    print(f"report part, {len(texts)} rows, asked below {ceiling} ({m['second_opinion_asked']}): macro-F1 "
-          f"{m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f}; routed at {ceiling}: {again['coverage']:.3f} / "
-          f"{again['accuracy']:.4f}; **routed at {threshold}: {point['coverage']:.3f} / {point['accuracy']:.4f}**")
-    print("  " + ", ".join(f"{p['threshold']:.2f}: {p['coverage']:.3f} / {p['accuracy']:.4f}"
-                           for p in selective_curve(confidence, correct, tuple(THRESHOLDS)) if p["threshold"] >= 0.78))
+    return m, confidence, correct
+
+
+def pooled(ceiling: float = 0.88, target_accuracy: float = 0.97, target_coverage: float = 0.85,
+           draws: int = 2000) -> None:
+    """The plan of EXPERIMENTS.md's "One threshold chosen on every scored row": the 4-epoch fold
+    models' out-of-fold rows and the report part's rows (the three shipped models) together,
+    asked below the ceiling; the lowest threshold on 0.80-0.90 whose pooled accuracy routed
+    reaches the target, kept only if it covers the target. Beside each threshold, how often
+    a resample the size of the report part meets both targets (information only)."""
+    labels, truth, fast, tuned = _fold_tables((1, 2, 3), "_e4", "titled mean")
+    mixed = _rule(fast, tuned, ceiling)
+    fold_top, fold_right = mixed.max(1), labels[mixed.argmax(1)] == truth
+    _, report_top, report_right = _report_rule(ceiling)
+    parts = {"out of fold": (fold_top, fold_right), "report part": (np.asarray(report_top), np.asarray(report_right)),
+             "pooled": (np.concatenate([fold_top, report_top]), np.concatenate([fold_right, report_right]))}
+    top, right = parts["pooled"]
+    rng = np.random.default_rng(0)
+    samples = rng.integers(0, len(top), size=(draws, len(report_right)))
+    chosen = None
+    print(f"asked below {ceiling}; rows: " + ", ".join(f"{name} {len(t)}" for name, (t, _) in parts.items()))
+    for t in (x for x in THRESHOLDS if 0.80 <= x <= 0.90):
+        figures = {name: ((p >= t).mean(), r[p >= t].mean()) for name, (p, r) in parts.items()}
+        routed = top[samples] >= t
+        passing = ((routed.mean(1) >= target_coverage)
+                   & ((right[samples] & routed).sum(1) >= target_accuracy * routed.sum(1))).mean()
+        print(f"  {t:.2f}: " + "; ".join(f"{name} {c:.3f} / {a:.4f}" for name, (c, a) in figures.items())
+              + f"; both targets in {passing:.1%} of resamples")
+        if chosen is None and figures["pooled"][1] >= target_accuracy:
+            chosen = (t, *figures["pooled"])
+    if chosen is None:
+        print("chosen: none reaches the accuracy target; nothing changes")
+    else:
+        verdict = "ships" if chosen[1] >= target_coverage else "covers too little; nothing changes"
+        print(f"chosen: {chosen[0]:.2f}, pooled {chosen[1]:.3f} / {chosen[2]:.4f}: {verdict}")
 
 if __name__ == "__main__":
     {"fidelity": lambda: fidelity(*map(int, sys.argv[2:])), "report": report, "agree": agree, "seeds": seeds, "interval": interval,
@@ -497,4 +544,5 @@ if __name__ == "__main__":
      "keep": lambda: keep(*sys.argv[2:]), "gap": lambda: gap(*map(float, sys.argv[2:])),
      "epochs": lambda: epochs(*map(int, sys.argv[2:3])), "windows": lambda: windows(int(sys.argv[2]), *sys.argv[3:4]),
      "windows-report": lambda: windows_report(" ".join(sys.argv[2:])),
-     "ceiling-report": lambda: ceiling_report(*map(float, sys.argv[2:]))}[sys.argv[1]]()
+     "ceiling-report": lambda: ceiling_report(*map(float, sys.argv[2:])),
+     "pooled": lambda: pooled(*map(float, sys.argv[2:3]))}[sys.argv[1]]()
