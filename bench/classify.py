@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.memory import rss_mb  # noqa: E402
 from classifier.dataset import SHIPPED_DATA, read_examples  # noqa: E402
+from classifier.selective import routing_threshold  # noqa: E402
 from classifier.storage import load_model  # noqa: E402
 from classifier.training import ensure_default_model  # noqa: E402
-from dispatch.routing import DEFAULT_MIN_CONFIDENCE  # noqa: E402
 
 
 def _rate(count: int, seconds: float) -> str:
@@ -38,10 +38,11 @@ def _rate(count: int, seconds: float) -> str:
 @click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("models"), show_default=True)
 @click.option("--messages", default=2000, show_default=True, help="How many dev.csv messages to run.")
 @click.option("--batch", default=256, show_default=True, help="Batch size for predict_many.")
-@click.option("--min-confidence", default=DEFAULT_MIN_CONFIDENCE, show_default=True,
-              help="The routing threshold (HOTLINE_ROUTING_MIN_CONFIDENCE).")
-@click.option("--second-opinion", is_flag=True, help="Also time the e5 second opinion below the threshold.")
-def main(model_dir: Path, messages: int, batch: int, min_confidence: float, second_opinion: bool) -> None:
+@click.option("--min-confidence", type=float, default=None,
+              help="The routing threshold (HOTLINE_ROUTING_MIN_CONFIDENCE). Default: routing's, with or without "
+                   "the second opinion.")
+@click.option("--second-opinion", is_flag=True, help="Also time the e5 second opinion where routing asks it.")
+def main(model_dir: Path, messages: int, batch: int, min_confidence: float | None, second_opinion: bool) -> None:
     import jieba  # the reference; its dictionary is global, fine in a benchmark
 
     jieba.setLogLevel(logging.WARNING)
@@ -65,13 +66,14 @@ def main(model_dir: Path, messages: int, batch: int, min_confidence: float, seco
     # Each text is timed with the model, then (same run, interleaved, so both see the same
     # machine) with the raw-tf SVM alone, as the model was before its log-tf partner.
     partner = model.partner
+    fast_threshold = routing_threshold(min_confidence)
     latencies, confident, single, cpu = [], [], [], []
     for text in texts:
         started, cpu_started = time.perf_counter(), time.thread_time()
         top = model.predict(text)
         latencies.append((time.perf_counter() - started) * 1000)
         cpu.append((time.thread_time() - cpu_started) * 1000)
-        confident.append(top[0].probability >= min_confidence)
+        confident.append(top[0].probability >= fast_threshold)
         if partner is not None:
             model.partner = None
             started = time.perf_counter()
@@ -83,7 +85,7 @@ def main(model_dir: Path, messages: int, batch: int, min_confidence: float, seco
     # that is most of it. The thread's own CPU time is the cost of the fast path itself.
     click.echo("  its CPU time (thread_time)  : " + _cuts(cpu))
     sure = [ms for ms, ok in zip(latencies, confident) if ok]
-    click.echo(f"  confident ones (>= {min_confidence}, {len(sure) / len(texts):.1%}): " + _cuts(sure))
+    click.echo(f"  confident ones (>= {fast_threshold}, {len(sure) / len(texts):.1%}): " + _cuts(sure))
     if single:
         click.echo("  raw-tf SVM alone (baseline): " + _cuts(single))
 
@@ -110,8 +112,8 @@ def _cuts(latencies: list[float]) -> str:
     return f"p50 {cuts[49]:5.2f} ms   p99 {cuts[98]:5.2f} ms   max {max(latencies):5.2f} ms"
 
 
-def _second_opinion(model, texts: list[str], min_confidence: float) -> None:  # type: ignore[no-untyped-def]
-    """Per message as dispatch.routing.Router spends it: top three, then below the threshold
+def _second_opinion(model, texts: list[str], min_confidence: float | None) -> None:  # type: ignore[no-untyped-def]
+    """Per message as dispatch.routing.Router spends it: top three, then where it is asked
     every label's probabilities and the e5 second opinion."""
     from classifier.second_opinion import load_second_opinion
 
@@ -123,11 +125,12 @@ def _second_opinion(model, texts: list[str], min_confidence: float) -> None:  # 
     click.echo(f"e5 second opinion load       : {time.perf_counter() - started:.2f} s; process memory "
                f"{before_load:.0f} MB with the fast model -> {rss_mb():.0f} MB")
     opinion.revise(texts[0], model.predict(texts[0], 1000))  # warm e5
+    threshold = routing_threshold(min_confidence, opinion)
     routed, asked, slow = [], 0, []
     for text in texts:
         started = time.perf_counter()
         top = model.predict(text, 3)
-        if top[0].probability < min_confidence:
+        if opinion.asked(top[0].probability, threshold):
             asked += 1
             before = time.perf_counter()
             opinion.revise(text, model.predict(text, 1000))

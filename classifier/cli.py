@@ -85,22 +85,26 @@ def build_group(unit_for_label: UnitForLabel | None = None,
     @_model_dir
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @click.option("--min-confidence", type=click.FloatRange(0, 1), default=None, envvar="HOTLINE_ROUTING_MIN_CONFIDENCE",
-                  help="Routing threshold for the at_threshold figures. Default: the hotline's setting.")
+                  help="Routing threshold for the at_threshold figures. Default: the hotline's setting, else "
+                       "routing's own default (the fast model's, or the second opinion's when it is asked).")
     @click.option("--fast-only", is_flag=True,
                   help="Score the fast model alone, even when the e5 second opinion (the embeddings extra) is installed.")
     def eval_(data: Path, model_dir: Path, as_json: bool, min_confidence: float | None, fast_only: bool) -> None:
         from classifier.evaluation import evaluate, format_report
         from classifier.second_opinion import CACHE_FOLDER, load_second_opinion
+        from classifier.selective import routing_threshold
         from classifier.training import ensure_default_model
 
         examples = _read([data])
         model = _fail_clearly(lambda: ensure_default_model(model_dir, _say, key=model_key()))
-        threshold = min_confidence if min_confidence is not None else min_confidence_setting()
-        # Scored as routing works: with the second opinion below the threshold when it is there.
-        opinion = None if fast_only or threshold is None else load_second_opinion(
-            model.labels, cache=model_dir / CACHE_FOLDER, secret=model_key())
+        # Scored as routing works: with the second opinion where routing asks it, when it is there.
+        opinion = None if fast_only else load_second_opinion(model.labels, cache=model_dir / CACHE_FOLDER,
+                                                             secret=model_key())
+        threshold = routing_threshold(min_confidence if min_confidence is not None else min_confidence_setting(),
+                                      opinion)
         if opinion is not None:
-            _say("the e5 second opinion is installed: messages below the threshold are scored as revised by it")
+            _say(f"the e5 second opinion is installed: messages it is asked for (the fast model below "
+                 f"{max(opinion.ask_below, threshold):.2f}) are scored as revised by it")
         metrics = evaluate(model, examples, min_confidence=threshold, second_opinion=opinion)
         if as_json:
             click.echo(json.dumps(metrics, ensure_ascii=False))

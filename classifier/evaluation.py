@@ -22,11 +22,11 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
     (classifier/selective.py): the risk-coverage curve, ECE and, given the routing threshold,
     the curve's point there.
 
-    With a second opinion and a threshold, every figure is routing's: a message whose top
-    probability is below the threshold is revised by the second opinion, as
-    dispatch.routing.Router does, and its revised top label and probability are the ones
-    scored (`second_opinion_asked` counts them). The curve's other thresholds keep the
-    messages asked at the configured one.
+    With a second opinion and a threshold, every figure is routing's: a message the second
+    opinion is asked for at that threshold (SecondOpinion.asked: below its ceiling or the
+    threshold) is revised by it, as dispatch.routing.Router does, and its revised top label and
+    probability are the ones scored (`second_opinion_asked` counts them). The curve's other
+    thresholds keep the messages asked at the configured one.
 
     A row whose label the model does not know is scored like any other: it can only be
     wrong, and its label gets a row and a column of its own (so it lowers macro-F1 too).
@@ -41,7 +41,7 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
     confidence = table[np.arange(len(best)), best]
     asked = 0
     if second_opinion is not None and min_confidence is not None:
-        for row in np.flatnonzero(confidence < min_confidence):
+        for row in [r for r in range(len(texts)) if second_opinion.asked(confidence[r], min_confidence)]:
             fast = model.predictions_of(table[row])
             top = second_opinion.revise(texts[row], fast, 1)[0]
             guess[row], confidence[row] = top.label, top.probability
@@ -97,7 +97,7 @@ def format_report(metrics: dict[str, Any]) -> str:
             f" ({metrics['unknown_label_rows']} rows)"
         )
     if metrics.get("second_opinion_asked"):
-        lines.append(f"second opinion asked for {metrics['second_opinion_asked']} messages below the threshold")
+        lines.append(f"second opinion asked for {metrics['second_opinion_asked']} messages")
     lines += ["", f"ECE (15 bins)  {metrics['ece']:.4f}", "",
               "selective routing (routed alone when the top label's probability >= threshold)",
               "threshold  coverage  accuracy"]

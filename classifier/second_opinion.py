@@ -34,14 +34,28 @@ MAX_TOKENS = 128     # as fine-tuned: bos, "query: " and the text's first tokens
 MAX_CHARS = WINDOW   # a window of the model's text (title three times, then body), as fine-tuned
 CACHE_FOLDER = "e5"  # in the model folder: the models' float32 weights, one file every process maps
 WEIGHT = 0.5         # of the fine-tuned model's probabilities in the average
+# Asked where the fast model's top probability is below ASK_BELOW (or the routing threshold,
+# if higher); the average routed on its own from MIN_CONFIDENCE, the routing threshold unless
+# HOTLINE_ROUTING_MIN_CONFIDENCE sets one. The ceiling chosen out of fold (EXPERIMENTS.md,
+# "A ceiling ... as sure as the shipped ones"), the threshold on the out-of-fold rows and the
+# report part together ("One threshold chosen on every scored row").
+ASK_BELOW = 0.88
+MIN_CONFIDENCE = 0.85
 Opinion = Callable[[str], np.ndarray]   # text -> a probability for each of the labels
 
 
 class SecondOpinion:
-    def __init__(self, opinion: Opinion, labels: Sequence[str], weight: float = WEIGHT) -> None:
+    def __init__(self, opinion: Opinion, labels: Sequence[str], weight: float = WEIGHT,
+                 ask_below: float = ASK_BELOW, min_confidence: float = MIN_CONFIDENCE) -> None:
         self.opinion = opinion
         self.labels: tuple[str, ...] = tuple(str(label) for label in labels)
         self.weight = weight
+        self.ask_below = ask_below
+        self.min_confidence = min_confidence
+
+    def asked(self, probability: float, threshold: float) -> bool:
+        """Whether a message whose fast top probability is this gets the second opinion."""
+        return probability < max(self.ask_below, threshold)
 
     def revise(self, text: str, predictions: Sequence[Prediction], k: int = 3) -> list[Prediction]:
         """The fast model's probabilities (every label's; a label missing counts as 0)

@@ -15,9 +15,22 @@ from typing import Any
 
 import numpy as np
 
+# The fast model alone: chosen on out-of-fold rows of the shipped data's grouped split
+# (EXPERIMENTS.md, "Selective routing"). A second opinion brings its own (classifier/second_opinion.py):
+# its revised probabilities are averages of two models, another scale.
+DEFAULT_MIN_CONFIDENCE = 0.88
+
 # The thresholds of the risk-coverage curve: every 0.05, and finer where routing happens.
 CURVE_THRESHOLDS = tuple(round(0.05 * step, 2) for step in range(20)) + (0.97, 0.99)
 ECE_BINS = 15
+
+
+def routing_threshold(setting: float | None, second_opinion: Any = None) -> float:
+    """The threshold routing uses: the setting when one is given (HOTLINE_ROUTING_MIN_CONFIDENCE),
+    else the second opinion's own when one is asked, else the fast model's."""
+    if setting is not None:
+        return setting
+    return second_opinion.min_confidence if second_opinion is not None else DEFAULT_MIN_CONFIDENCE
 
 
 def selective_curve(confidence: Sequence[float] | np.ndarray, correct: Sequence[bool] | np.ndarray,

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from classifier.dataset import DATA_DIR, read_examples
+from classifier.selective import DEFAULT_MIN_CONFIDENCE
 from dispatch import audit, call_totals, catalogue, demo_calls, rollup, routing_feedback
 from dispatch.actors import Actor
 from dispatch.clock import CHINA, local_date, utcnow
@@ -36,7 +37,7 @@ from dispatch.follow_up import AUTO_CLOSE_ACTOR, FollowUpPolicy
 from dispatch.intake import IntakeRules
 from dispatch.models import (Call, Callback, ExtensionRequest, IntakeSource, RoutingOutcome, Ticket, TicketEvent,
                              TicketSequence, Transfer, Unit)
-from dispatch.routing import DEFAULT_MIN_CONFIDENCE, Gazetteer
+from dispatch.routing import Gazetteer
 from dispatch.states import State
 from dispatch.townships import gazetteer_places, township_of
 from dispatch.units import City

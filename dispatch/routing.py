@@ -16,6 +16,7 @@ import ahocorasick
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from classifier.selective import routing_threshold
 from classifier.text import ContentProblem, content_problem
 from dispatch.catalogue_match import Catalogue, Match, unit_for
 from dispatch.clock import utcnow
@@ -35,11 +36,6 @@ from dispatch.vocabulary import (
     ROUTED_BY_RULE_ZH,
 )
 
-# Chosen on out-of-fold rows of the shipped data's grouped split (classifier/EXPERIMENTS.md,
-# "Selective routing"): the lowest threshold at which routing (the e5 second opinion below it)
-# is right on 97% of what it routes, covering 85%; the fast model alone covers 83% there.
-DEFAULT_MIN_CONFIDENCE = 0.88
-
 # Why a text goes to manual triage before the model is asked (shown on the ticket page and
 # the operator's console): a model's guess at text without content is noise, however sure.
 CONTENT_REASONS = {problem: CONTENT_REASONS_ZH[problem.value] for problem in ContentProblem}
@@ -54,6 +50,10 @@ class Predictor(Protocol):
 class Reviser(Protocol):
     """A slower second opinion (classifier.second_opinion.SecondOpinion is one): given the
     text and the fast model's predictions, the revised top three."""
+
+    min_confidence: float   # the routing threshold it was chosen with, unless the setting gives one
+
+    def asked(self, probability: float, threshold: float) -> bool: ...  # for a fast top probability
 
     def revise(self, text: str, predictions: Sequence[Any], k: int = 3) -> Sequence[Any]: ...
 
@@ -147,9 +147,11 @@ class Router:
     city: City
     model: Predictor | None = None          # None while the model is still being trained
     rules: tuple[Rule, ...] = ()
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE
-    # Asked only when the fast model's top probability is below min_confidence: it is slow
-    # (e5, hundreds of ms), so the confident majority never waits for it.
+    # None: the default of what routes (classifier.selective.routing_threshold), the fast
+    # model's or the second opinion's.
+    min_confidence: float | None = None
+    # Asked only where the fast model is unsure (Reviser.asked): it is slow (e5, hundreds of
+    # ms), so the confident majority never waits for it.
     second_opinion: Reviser | None = None
     catalogue: Catalogue | None = None       # None: units from the model's category alone
     # The level-3 model trained on the city's own resolved tickets (dispatch/entry_model.py),
@@ -159,6 +161,11 @@ class Router:
 
     def __post_init__(self) -> None:
         self.gazetteer = Gazetteer(self.city.gazetteer)
+
+    @property
+    def threshold(self) -> float:
+        """Below this routing probability a ticket goes to manual triage."""
+        return routing_threshold(self.min_confidence, self.second_opinion)
 
     def route_many(self, texts: Sequence[str],
                    locations: Sequence[str | None] | None = None) -> list[RoutingAnswer]:
@@ -216,8 +223,8 @@ class Router:
         if predictions is None:
             predictions = self.model.predict(text, 3)
         revised = False
-        second = self.second_opinion
-        if second is not None and predictions[0].probability < self.min_confidence:
+        second, threshold = self.second_opinion, self.threshold
+        if second is not None and second.asked(predictions[0].probability, threshold):
             predictions = second.revise(text, self.model.predict(text, ALL_LABELS), 3)
             revised = True
         suggestions = tuple(self._suggest(p.label, p.probability, places) for p in predictions)
@@ -244,7 +251,7 @@ class Router:
                                  places=tuple(n for n, _ in places), category=category,
                                  probability=top.probability, second_opinion=revised, entry=entry,
                                  reason=LOW_CONFIDENCE_ZH.format(probability=top.probability,
-                                                                  threshold=self.min_confidence))
+                                                                  threshold=self.threshold))
         return RoutingAnswer(unit_code=top.unit_code, source=top.source, reason=top.detail, category=category,
                              probability=top.probability, suggestions=suggestions,
                              places=tuple(n for n, _ in places), second_opinion=revised, entry=entry)
@@ -258,7 +265,7 @@ class Router:
         return match
 
     def _sure(self, suggestion: Suggestion) -> bool:
-        return suggestion.probability is not None and suggestion.probability >= self.min_confidence
+        return suggestion.probability is not None and suggestion.probability >= self.threshold
 
     def _foreign_entry(self, match: Match, suggestions: tuple[Suggestion, ...], predictions: Sequence[Any],
                        places: list[tuple[str, str]], revised: bool, entry: dict[str, Any] | None) -> RoutingAnswer:
@@ -314,7 +321,7 @@ def _entry_dict(match: Match, places: list[tuple[str, str]]) -> dict[str, Any]:
 
 
 def city_router(city: City, model: Predictor | None = None, *,
-                min_confidence: float = DEFAULT_MIN_CONFIDENCE, catalogue: Catalogue | None = None) -> Router:
+                min_confidence: float | None = None, catalogue: Catalogue | None = None) -> Router:
     """A router with the city's own rules (load_city has checked them)."""
     return Router(city=city, model=model, rules=city_rules(city), min_confidence=min_confidence,
                   catalogue=catalogue)

@@ -117,16 +117,18 @@ def report() -> None:
           f"p99 {np.percentile(seconds, 99) * 1000:.0f} ms per message (1 thread, shared machine)")
 
 
-def latency(threshold: float = THRESHOLD) -> None:
+def latency(threshold: float | None = None) -> None:
     """Per-message time over every report message, as routing spends it: the fast model's
-    top three, and below `threshold` (`latency 0.88`: the shipped default) every label's
-    probabilities plus the e5 second opinion (classifier/second_opinion.py, as the app loads
-    it: the three shipped models, every window of the text), and in the same loop, as the
+    top three, and where routing asks it (below the second opinion's ceiling, or `threshold`
+    if given and higher) every label's probabilities plus the e5 second opinion
+    (classifier/second_opinion.py, as the app loads it: the three shipped models, every window
+    of the text), and in the same loop, as the
     baseline, the same three reading the first window alone (as shipped before the windows)."""
     from classifier.dataset import SHIPPED_DATA, read_examples
     from classifier.features import message_text
     from classifier.model import train
     from classifier.second_opinion import load_second_opinion
+    from classifier.selective import routing_threshold
     from classifier.text import read_user_dict
 
     tune, report_part = report_split()
@@ -135,6 +137,7 @@ def latency(threshold: float = THRESHOLD) -> None:
     assert opinion is not None, "pip install '.[embeddings]' first"
     one = load_second_opinion(model.labels, opinion=opinion.opinion.read_window)  # type: ignore[attr-defined]
     assert one is not None
+    threshold = routing_threshold(threshold, opinion)
     texts = [message_text(e.title, e.body) for e in report_part]
     fast_only, routed, routed_one, confident, slow = [], [], [], [], 0
     for text in texts:
@@ -142,7 +145,7 @@ def latency(threshold: float = THRESHOLD) -> None:
         top = model.predict(text, 3)
         fast = time.perf_counter() - started
         fast_only.append(fast)
-        if top[0].probability < threshold:
+        if opinion.asked(top[0].probability, threshold):
             opinion.revise(text, model.predict(text, 1000))
             slow += 1
             routed.append(time.perf_counter() - started)
@@ -155,7 +158,8 @@ def latency(threshold: float = THRESHOLD) -> None:
             routed.append(fast)
             routed_one.append(fast)
     ms = lambda values, q: np.percentile(values, q) * 1000  # noqa: E731
-    print(f"{len(texts)} report messages, {slow} ({slow / len(texts):.1%}) asked for a second opinion")
+    print(f"{len(texts)} report messages, {slow} ({slow / len(texts):.1%}) asked for a second opinion "
+          f"(below {max(opinion.ask_below, threshold):.2f})")
     print(f"fast model alone (baseline): p50 {ms(fast_only, 50):.2f} ms, p99 {ms(fast_only, 99):.2f} ms, "
           f"{len(texts) / sum(fast_only):.0f} messages/s")
     print(f"fast path of the confident ones: p50 {ms(confident, 50):.2f} ms, p99 {ms(confident, 99):.2f} ms")

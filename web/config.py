@@ -68,9 +68,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "is trained there on first start when it holds none"),
     SettingSpec("HOTLINE_TRAIN_ON_START", "yes", "train the default classifier model in the background "
                 "at start when none exists (yes/no); until then every ticket goes to manual triage"),
-    SettingSpec("HOTLINE_ROUTING_MIN_CONFIDENCE", "0.88", "below this classifier probability a ticket "
+    SettingSpec("HOTLINE_ROUTING_MIN_CONFIDENCE", None, "below this classifier probability a ticket "
                 "goes to manual triage with the top three suggestions; `hotline classifier eval` reports "
-                "coverage and accuracy at it"),
+                "coverage and accuracy at it. Unset: 0.88 for the fast model alone, the second opinion's "
+                "own threshold when the embeddings extra is installed (README, \"Selective routing\")"),
     SettingSpec("HOTLINE_ENTRY_MODEL_MIN_TICKETS", "0", "0 (off), or: once this many resolved tickets carry "
                 "a level-3 catalogue entry, a second model learns level 3 from them (at start and at each weekly "
                 "retrain) and is asked where the catalogue's terms find nothing or are less sure"),
@@ -278,7 +279,7 @@ class Settings:
     # Off unless asked for: an app built in code (tests, scripts) should not start a training
     # thread; from_env() turns it on by default for `hotline serve`.
     train_on_start: bool = False
-    routing_min_confidence: float = 0.88
+    routing_min_confidence: float | None = None    # None: routing's default (classifier.selective.routing_threshold)
     entry_model_min_tickets: int = 0
     kb_synonyms_file: Path | None = None
     kb_min_match: float = 0.5
@@ -370,7 +371,8 @@ class Settings:
             repeat_window_hours=float(number("HOTLINE_REPEAT_WINDOW_HOURS", float)),
             model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),
             train_on_start=_yes(get("HOTLINE_TRAIN_ON_START"), "HOTLINE_TRAIN_ON_START"),
-            routing_min_confidence=_fraction(get("HOTLINE_ROUTING_MIN_CONFIDENCE"), "HOTLINE_ROUTING_MIN_CONFIDENCE"),
+            routing_min_confidence=(_fraction(get("HOTLINE_ROUTING_MIN_CONFIDENCE"), "HOTLINE_ROUTING_MIN_CONFIDENCE")
+                                    if get("HOTLINE_ROUTING_MIN_CONFIDENCE") else None),
             entry_model_min_tickets=count("HOTLINE_ENTRY_MODEL_MIN_TICKETS"),
             kb_synonyms_file=Path(get("HOTLINE_KB_SYNONYMS_FILE")) if get("HOTLINE_KB_SYNONYMS_FILE") else None,
             kb_min_match=_fraction(get("HOTLINE_KB_MIN_MATCH"), "HOTLINE_KB_MIN_MATCH"),

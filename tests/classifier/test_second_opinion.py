@@ -11,6 +11,7 @@ import pytest
 from classifier.features import message_text
 from classifier.model import TrainedModel
 from classifier.second_opinion import FINETUNED_FILES, FineTunedE5, SecondOpinion, load_second_opinion
+from classifier.selective import DEFAULT_MIN_CONFIDENCE, routing_threshold
 from classifier.text_windows import windows
 from dispatch.routing import city_router
 from dispatch.units import DEMO_CITY, load_city
@@ -58,6 +59,7 @@ def test_only_messages_below_the_threshold_are_asked(small_model: TrainedModel, 
                                                      stand_in: CharHashOpinion, slices) -> None:  # type: ignore[no-untyped-def]
     router = city_router(load_city(DEMO_CITY), small_model, min_confidence=THRESHOLD)
     router.second_opinion = opinion
+    opinion.ask_below = 0.0   # the threshold alone decides (the ceiling: the next test)
     texts = [message_text(e.title, e.body) for e in slices[1][:60]]
     sure = [t for t in texts if small_model.predict(t, 1)[0].probability >= THRESHOLD]
     unsure = [t for t in texts if small_model.predict(t, 1)[0].probability < THRESHOLD]
@@ -73,6 +75,47 @@ def test_only_messages_below_the_threshold_are_asked(small_model: TrainedModel, 
     assert stand_in.asked == [t for t, a in zip(unsure, answers) if a.source != "rule"]
     assert by_model and all(a.second_opinion and a.as_dict()["second_opinion"] for a in by_model)
     assert all(len(a.suggestions) == 3 for a in by_model)
+
+
+def test_below_its_ceiling_it_is_asked_above_the_threshold_too(small_model: TrainedModel, stand_in: CharHashOpinion,
+                                                              slices) -> None:  # type: ignore[no-untyped-def]
+    # Asked below 0.95, routed from 0.8: a message the fast model puts at 0.9 is asked, and
+    # routed only if the average still reaches 0.8; one at 0.97 is routed as it is.
+    opinion = SecondOpinion(stand_in, stand_in.labels, ask_below=0.95, min_confidence=0.8)
+    router = city_router(load_city(DEMO_CITY), small_model)
+    router.second_opinion = opinion
+    assert router.threshold == 0.8
+    seen = {"asked above 0.8": 0, "not asked": 0}
+    for example in slices[1][:200]:
+        text = message_text(example.title, example.body)
+        fast = small_model.predict(text, 1)[0].probability
+        stand_in.asked.clear()
+        answer = router.route(text)
+        if answer.source == "rule":
+            continue
+        assert answer.second_opinion == (fast < 0.95) == (stand_in.asked == [text])
+        if fast < 0.95:
+            revised = opinion.revise(text, small_model.predict(text, 1000), 1)[0]
+            assert answer.probability == pytest.approx(revised.probability)
+            assert answer.manual_triage == (revised.probability < 0.8)
+            seen["asked above 0.8"] += fast >= 0.8
+        else:
+            assert answer.probability == pytest.approx(fast) and not answer.manual_triage
+            seen["not asked"] += 1
+    assert all(seen.values()), seen
+
+
+def test_the_threshold_is_the_setting_else_that_of_what_routes(small_model: TrainedModel,
+                                                               opinion: SecondOpinion) -> None:
+    router = city_router(load_city(DEMO_CITY), small_model)
+    assert router.threshold == DEFAULT_MIN_CONFIDENCE == routing_threshold(None) == 0.88
+    opinion.min_confidence = 0.8
+    router.second_opinion = opinion
+    assert router.threshold == 0.8
+    router.min_confidence = 0.93   # HOTLINE_ROUTING_MIN_CONFIDENCE, when set, is the threshold
+    assert router.threshold == 0.93
+    opinion.ask_below = 0.9        # and asking reaches at least up to it
+    assert opinion.asked(0.92, router.threshold) and not opinion.asked(0.93, router.threshold)
 
 
 def test_without_a_second_opinion_nothing_is_asked(small_model: TrainedModel, slices) -> None:  # type: ignore[no-untyped-def]
@@ -112,6 +155,7 @@ def test_an_agreeing_sure_opinion_lifts_a_message_over_the_threshold(small_model
     # under 0.8 goes to an operator. The threshold applies to the revised answer.
     labels = small_model.labels
     agreeing = SecondOpinion(lambda text: np.eye(len(labels))[labels.index(small_model.predict(text, 1)[0].label)], labels)
+    agreeing.ask_below = 0.0
     router = city_router(load_city(DEMO_CITY), small_model, min_confidence=THRESHOLD)
     router.second_opinion = agreeing
     seen = {"lifted": 0, "kept": 0}

@@ -102,7 +102,7 @@ def test_a_vague_request_goes_to_manual_triage_with_suggestions(city: City, smal
     router = Router(city=city, model=small_model)  # the default threshold
     answer = router.route("我想反映一个问题，希望有关部门重视。")
     assert answer.manual_triage and len(answer.suggestions) == 3
-    assert answer.probability is not None and answer.probability < router.min_confidence
+    assert answer.probability is not None and answer.probability < router.threshold
     assert "人工分派" in answer.reason
 
 

@@ -33,7 +33,7 @@ def test_a_proposal_below_the_routing_threshold_is_not_the_primary_action(client
                                                                           services: Services) -> None:
     login(client, "operator")
     number = ticket_titled(services, BUS).number
-    threshold = services.settings.routing_min_confidence
+    threshold = services.router.threshold
     client.app.state.suggest = proposals(0.003)  # type: ignore[attr-defined]
     low = client.get(f"/tickets/{number}").text
     assert "primary" not in suggestion_button(low).split()

@@ -226,7 +226,7 @@ async def draft(request: Request) -> Response:
         "suggestions": suggestions,
         "sure": answer is not None and not answer.manual_triage,
         "reason": answer.reason if answer is not None and answer.manual_triage else None,
-        "threshold": percent(router.min_confidence),
+        "threshold": percent(router.threshold),
         "emergency": emergency,
     })
 

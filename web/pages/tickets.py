@@ -161,7 +161,7 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
                                "follow_up_attempts": ticket.follow_up_attempts,
                                "follow_up_max": services.follow_up.max_attempts,
                                "triage_reason": manual_triage_reason(ticket),
-                               "min_confidence": services.settings.routing_min_confidence}
+                               "min_confidence": services.router.threshold}
     # What the page shows of the ticket: the live banner compares it with /tickets/N/stamp.
     context["stamp"] = queries.ticket_stamp(session, ticket.id)
     if "resolve" in actions:   # said before the reply is typed, not after it is refused
