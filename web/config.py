@@ -60,6 +60,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "staff member may add to a ticket, in bytes (5 MB)"),
     SettingSpec("HOTLINE_ATTACHMENTS_PER_TICKET", "9", "most photos one ticket may hold, the citizen's and "
                 "staff's together"),
+    SettingSpec("HOTLINE_ATTACHMENT_RETENTION_DAYS", "0", "days a finished ticket (closed, answered, invalid, "
+                "handed over) keeps its photos; then the scheduler removes them, each with a `detach` event saying "
+                "why (`hotline attachments expire` too); 0: kept as long as the ticket"),
     SettingSpec("HOTLINE_REPLY_MIN_CHARS", "2", "a reply to the citizen (办结, 直接办结) must have at least "
                 "this many characters, not counting whitespace around it; 0 or 1: any reply not empty"),
     SettingSpec("HOTLINE_REPEAT_WINDOW_HOURS", "24", "the same contact repeating the same request "
@@ -86,6 +89,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "/metrics (the client address as HOTLINE_TRUSTED_PROXIES resolves it); `none`: no address"),
     SettingSpec("HOTLINE_METRICS_TOKEN", None, "a bearer token that may read /metrics from any address "
                 "(Prometheus' `authorization` scrape option); unset: addresses only"),
+    SettingSpec("HOTLINE_READYZ_DETAIL", "restricted", "restricted: /readyz tells each check's detail (migration "
+                "revisions, roles, reasons) only to HOTLINE_METRICS_ALLOW addresses, the /metrics token or a staff API "
+                "token, and anyone else its `ready` and status code alone; public: everyone gets the detail"),
     SettingSpec("HOTLINE_AMI_HOST", None, "Asterisk AMI host; `hotline serve` runs the call bridge "
                 "when set (off when unset)"),
     SettingSpec("HOTLINE_AMI_PORT", "5038", "Asterisk AMI port"),
@@ -273,6 +279,7 @@ class Settings:
     max_body_chars: int = 5000
     attachment_max_bytes: int = 5 * 1024 * 1024
     attachments_per_ticket: int = 9
+    attachment_retention_days: int = 0
     reply_min_chars: int = REPLY_MIN_CHARS
     repeat_window_hours: float = 24.0
     model_dir: Path = Path("models")
@@ -287,6 +294,7 @@ class Settings:
     log_format: str = "text"
     metrics_allow: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1"))
     metrics_token: Secret | None = None
+    readyz_detail: str = "restricted"
     ami: AmiSettings | None = None
     sms: SmsSettings | None = None
     follow_up_max_attempts: int = 3
@@ -367,6 +375,7 @@ class Settings:
             max_body_chars=int(number("HOTLINE_MAX_BODY_CHARS", int)),
             attachment_max_bytes=int(number("HOTLINE_ATTACHMENT_MAX_BYTES", int)),
             attachments_per_ticket=int(number("HOTLINE_ATTACHMENTS_PER_TICKET", int)),
+            attachment_retention_days=count("HOTLINE_ATTACHMENT_RETENTION_DAYS"),
             reply_min_chars=count("HOTLINE_REPLY_MIN_CHARS"),
             repeat_window_hours=float(number("HOTLINE_REPEAT_WINDOW_HOURS", float)),
             model_dir=Path(get("HOTLINE_MODEL_DIR") or "models"),
@@ -381,6 +390,7 @@ class Settings:
             metrics_allow=(() if (get("HOTLINE_METRICS_ALLOW") or "").lower() == "none"
                            else parse_networks(get("HOTLINE_METRICS_ALLOW"), "HOTLINE_METRICS_ALLOW")),
             metrics_token=Secret(token) if (token := get("HOTLINE_METRICS_TOKEN")) else None,
+            readyz_detail=_readyz_detail(get("HOTLINE_READYZ_DETAIL")),
             ami=_ami(get),
             sms=_sms(get, number),
             follow_up_max_attempts=int(number("HOTLINE_FOLLOW_UP_MAX_ATTEMPTS", int)),
@@ -540,6 +550,13 @@ def _log_format(value: str | None) -> str:
     text = (value or "text").lower()
     if text not in ("text", "json"):
         raise ValueError(f"HOTLINE_LOG_FORMAT must be text or json, got {value!r}")
+    return text
+
+
+def _readyz_detail(value: str | None) -> str:
+    text = (value or "restricted").lower()
+    if text not in ("restricted", "public"):
+        raise ValueError(f"HOTLINE_READYZ_DETAIL must be restricted or public, got {value!r}")
     return text
 
 

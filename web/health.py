@@ -6,7 +6,10 @@ GET /readyz    200 when it can do its job, 503 (with Retry-After) when not: the 
                classifier model not still loading, the PBX bridge connected (when one is
                configured and this process runs it: "off" or "elsewhere" otherwise), SMS on
                or off, the SMS spool empty or draining; "roles" names the one-process roles
-               held here (web/leadership.py)
+               held here (web/leadership.py). Each check's detail (revisions, roles, reasons)
+               goes to HOTLINE_METRICS_ALLOW addresses (loopback by default), the /metrics token
+               or a staff API token, or to everyone with HOTLINE_READYZ_DETAIL=public; anyone
+               else gets {"ready": ...} and the same status code, which is all a probe needs
 
 A database that cannot take writes does not stop the hotline: it starts, logs the fault
 loudly, answers /readyz 503 and serves what only reads (the board, status lookups) until
@@ -24,10 +27,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from dispatch import api_tokens
 from dispatch.db import check_writable, current_revision, head_revision
 from dispatch.errors import Reason, StorageUnavailable
 from web.messages import NOT_WRITABLE_AT_START, describe
+from web.api_auth import bearer_token
 from web.leadership import PBX_BRIDGE
+from web.metrics import allowed as metrics_allowed
 from web.services import Services
 
 log = logging.getLogger(__name__)
@@ -117,13 +123,28 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def shows_detail(request: Request) -> bool:
+    """Whether this caller may read each check: the revisions, roles and fault reasons tell an
+    outsider which version runs and what is failing, so they go to the operators' side only."""
+    services: Services = request.app.state.services
+    if services.settings.readyz_detail == "public" or metrics_allowed(request):
+        return True
+    raw = bearer_token(request)
+    if raw is None:
+        return False
+    try:
+        return await services.run(lambda s: api_tokens.authenticate(s, raw) is not None)
+    except Exception:  # the database is down: the token cannot be checked, the status still can
+        return False
+
+
 async def readyz(request: Request) -> Response:
     health: Health | None = getattr(request.app.state, "health", None)
     if health is None:
         return JSONResponse({"ready": False, "checks": {}}, status_code=503, headers={"Retry-After": "5"})
     ready, checks = await health.readiness()
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503,
-                        headers=None if ready else {"Retry-After": "30"})
+    body: dict[str, Any] = {"ready": ready, "checks": checks} if await shows_detail(request) else {"ready": ready}
+    return JSONResponse(body, status_code=200 if ready else 503, headers=None if ready else {"Retry-After": "30"})
 
 
 routes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
