@@ -427,3 +427,9 @@ EXTENSION_FREED_ZH = "账号停用，分机号随之释放"
 TEMPLATE_NUMBER_ZH = "{编号}"
 TEMPLATE_DATE_ZH = "{日期}"
 TEMPLATE_DAY_ZH = SMS_YEAR_DAY_ZH
+
+# A photo removed because its ticket was closed longer than the retention period
+# (HOTLINE_ATTACHMENT_RETENTION_DAYS, dispatch/attachment_retention.py): the reason in its log.
+PHOTO_EXPIRED_ZH = "工单办结已满{days}天，按图片保存期限自动删除"
+# A retired unit's resolved ticket reopened: it goes to the unit that took the retired one's duties.
+REOPENED_TO_SUCCESSOR_ZH = "原承办单位「{unit}」已停用，重办工单移交承接单位办理"

@@ -19,6 +19,7 @@ import click
 
 from callcenter.cli import pbx_sim
 from dispatch.vocabulary import Role
+from web.cli_attachments import attachments_group
 from web.cli_audit import audit_group, grant_app_role_command
 from web.cli_classifier import classifier_group
 from web.cli_follow_up import follow_up_group
@@ -640,6 +641,7 @@ main.add_command(audit_group(_settings))
 db_group.add_command(grant_app_role_command(_settings))
 main.add_command(classifier_group(_settings))
 main.add_command(follow_up_group(_settings))
+main.add_command(attachments_group(_settings))
 main.add_command(tokens_group(_settings))
 main.add_command(open311_group(_settings))
 add_user_commands(users, _settings)

@@ -1,7 +1,8 @@
 """Work the app does by the clock: closing resolved tickets nobody rated in time, chasing
 deadlines (near-due warnings, overdue notices, escalation, the units' daily digest), the
 classifier's weekly guarded retrain (started in a thread of its own when a week has passed), and
-making the daily, weekly and monthly reports.
+making the daily, weekly and monthly reports, and removing the photos of tickets finished longer ago
+than HOTLINE_ATTACHMENT_RETENTION_DAYS.
 
 Each job is a function of (session, now), run in its own transaction, and idempotent:
 running it twice (or in two processes) changes nothing the second time."""
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dispatch import chasing, follow_up, kb
+from dispatch import attachment_retention, chasing, follow_up, kb
 from dispatch.clock import utcnow
 from web import classification, report_files
 from web.services import Services
@@ -37,9 +38,25 @@ def jobs(services: Services) -> list[tuple[str, Job]]:
         ("retrain_classifier", lambda s, now: classification.retrain_if_due(services, s, now)),
         ("kb_review_flags", kb.flag_stale),
     ]
+    if services.settings.attachment_retention_days > 0:
+        listed.append(("attachment_retention", lambda s, now: expire_photos(s, now, services)))
     if services.settings.reports:
         listed.append(("periodic_reports", lambda s, now: report_files.make_due(s, now, services)))
     return listed
+
+
+def expire_photos(session: Session, now: dt.datetime, services: Services) -> dict[str, Any] | None:
+    """One batch a run (a first run on an old database works through the backlog every 10
+    minutes, or at once with `hotline attachments expire`); the log says how many are left."""
+    days = services.settings.attachment_retention_days
+    swept = attachment_retention.sweep(session, days, now=now, batch=PHOTO_BATCH)
+    if not swept.photos:
+        return None
+    return {"removed": swept.photos, "tickets": len(swept.tickets),
+            "left": attachment_retention.count_expired(session, days, now) if swept.more else 0}
+
+
+PHOTO_BATCH = 500
 
 
 async def close_unrated_once(services: Services) -> list[str]:

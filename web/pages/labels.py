@@ -59,6 +59,7 @@ ROLE_HOME = {"operator": "/operator", "unit_staff": "/unit", "supervisor": "/sup
 
 # The system's own actors, as the audit log names them.
 SYSTEM_ACTORS_ZH = {"system:chasing": "系统（超期督办）", "system:follow-up": "系统（回访到期关闭）",
+                    "system:retention": "系统（图片保存期限）",
                     "demo": "系统（演示数据）", "cli": "系统（命令行）"}
 
 
