@@ -350,7 +350,7 @@ def rate(session: Session, ticket: Ticket, rating: Rating, actor: Actor, *,
     ticket.rating_channel = channel
     data: dict[str, Any] = {"rating": rating.value, "channel": channel}
     if rating is Rating.UNSATISFIED:
-        _unresolve(session, ticket)
+        data.update(_unresolve(session, ticket))
         change = _new_period(session, ticket, reopening, now)
         if change is not None:
             data["deadline"] = change.as_data()
@@ -370,13 +370,18 @@ def _new_period(session: Session, ticket: Ticket, reopening: Reopening | None,
     return deadline_classes.on_reopen(ticket, reopening.classes, reopening.policy, now)
 
 
-def _unresolve(session: Session, ticket: Ticket) -> None:
-    """A reopened ticket is no longer resolved, for the ticket's figures and the unit's."""
+def _unresolve(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """A reopened ticket is no longer resolved, for the ticket's figures and the unit's. One a
+    retired unit resolved goes to its successor, which holds the ticket since the hand-over:
+    the event's data names the retired unit (`succeeded`)."""
+    from dispatch import unit_succession   # it reads this module
     ticket.resolved_at = None
     ticket.resolved_on_time = None
     current = _open_transfer(session, ticket)
     current.resolved_at = None
     current.resolved_on_time = None
+    retired = unit_succession.follow_holder(session, ticket, current)
+    return {"succeeded": retired.code} if retired is not None else {}
 
 
 def close(session: Session, ticket: Ticket, actor: Actor, note: str, *, now: dt.datetime | None = None,
@@ -404,10 +409,11 @@ def reopen(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
     reason = required_text("reason", reason)
     _check_allowed(ticket, Action.REOPEN)
     now = now or utcnow()
-    _unresolve(session, ticket)
+    succeeded = _unresolve(session, ticket)
     change = _new_period(session, ticket, reopening, now)
+    data = {**succeeded, **({"deadline": change.as_data()} if change is not None else {})}
     return transition(session, ticket, Action.REOPEN, actor, now=now, note=reason, unit_id=ticket.unit_id,
-                      data={"deadline": change.as_data()} if change is not None else None)
+                      data=data or None)
 
 
 def invalidate(session: Session, ticket: Ticket, actor: Actor, reason: str, *,

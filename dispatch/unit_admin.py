@@ -162,6 +162,7 @@ def update_unit(session: Session, actor: Actor, unit_id: int, *, name: str, kind
         handed = unit_succession.hand_over(session, actor, unit, successor, reason or "")
         changes.update(successor=successor.code, tickets_moved=len(handed.tickets),
                        parts_moved=len(handed.parts) + len(handed.withdrawn), entries_moved=len(handed.entries),
+                       history_moved=len(handed.history),
                        reason=reason)
     if changes:
         session.flush()

@@ -6,11 +6,19 @@ The hand-over moves the rows themselves: the open lead transfer and each owed pa
 name the successor (their figures move with them through the running totals' flush hook),
 the ticket follows its lead transfer, and each ticket gets a "succession" event with the
 reason in its append-only log. The catalogue entries whose default unit it was move in one
-new catalogue version. All in the caller's transaction; nothing here commits."""
+new catalogue version.
+
+Its finished tickets (办结 awaiting 回访, closed) move too, as history: the ticket, not its
+transfers, so the successor sees them, answers for them and gets them back when one is
+reopened, while the transfers keep saying which unit received and handled them (the per-unit
+transfer figures count transfers to a unit: those stay the retired unit's). Each gets a
+"succession" event with `"history": true`; the successor is not told of each. A reopened one's
+lead transfer follows the ticket then (lifecycle.reopen's _unresolve), as open work's does now.
+All in the caller's transaction; nothing here commits."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,13 +53,19 @@ class OpenWork:
 @dataclass(frozen=True)
 class Succession:
     tickets: list[str]      # numbers of the tickets the successor now holds
+    # (history, below: numbers of the finished tickets it took over)
     parts: list[str]        # numbers of the tickets whose part it now owes
     withdrawn: list[str]    # parts the successor already led or owed: withdrawn, not doubled
     entries: list[str]      # catalogue codes that now route to the successor
+    history: list[str] = field(default_factory=list)   # finished tickets the successor answers for now
 
 
 def _open_tickets(unit_id: int):  # type: ignore[no-untyped-def]
     return select(Ticket).where(Ticket.unit_id == unit_id, Ticket.state.in_(_OPEN_STATES))
+
+
+def _finished_tickets(unit_id: int):  # type: ignore[no-untyped-def]
+    return select(Ticket).where(Ticket.unit_id == unit_id, Ticket.state.notin_(_OPEN_STATES))
 
 
 def _owed_parts(unit_id: int):  # type: ignore[no-untyped-def]
@@ -128,9 +142,30 @@ def hand_over(session: Session, actor: Actor, unit: Unit, successor: Unit, reaso
                                        **({"withdrawn": [part.id]} if twice else {})})
         if not twice:
             _tell(session, unit, successor, ticket, event.id, now)
+    history = []
+    for ticket in session.scalars(_finished_tickets(unit.id).order_by(Ticket.id)).all():
+        lifecycle.check_version(ticket, None)
+        ticket.unit_id = successor.id
+        lifecycle.record(session, ticket, SUCCESSION, actor, now=now, note=reason, unit_id=successor.id,
+                         data={**moved, "history": True})
+        history.append(ticket.number)
     entries = catalogue.move_unit_entries(session, actor, unit, successor, reason, now=now)
     session.flush()
-    return Succession(tickets, owed, doubled, entries)
+    return Succession(tickets, owed, doubled, entries, history)
+
+
+def follow_holder(session: Session, ticket: Ticket, lead: Transfer) -> Unit | None:
+    """A reopened ticket a retired unit had resolved, taken over since by its successor (the
+    ticket's unit now): its lead transfer moves to the successor, which handles it anew (its
+    figures move with it, as an open ticket's at the hand-over). The retired unit, or None
+    when the transfer already is with the ticket's unit."""
+    if ticket.unit_id is None or lead.unit_id == ticket.unit_id:
+        return None
+    retired = session.get_one(Unit, lead.unit_id)
+    if retired.active:   # a forwarded or co-handled ticket's lead is the accountable unit: left as it is
+        return None
+    lead.unit_id = ticket.unit_id
+    return retired
 
 
 def _tell(session: Session, unit: Unit, successor: Unit, ticket: Ticket, event_id: int, now: dt.datetime) -> None:

@@ -116,3 +116,60 @@ def test_a_part_the_successor_leads_is_withdrawn_not_doubled(session: Session, b
     part = session.scalar(select(Transfer).where(Transfer.ticket_id == co.id, Transfer.role == "co"))
     assert part is not None and part.unit_id == unit_by_code(session, "gas").id and part.outcome == "withdrawn"
     assert co.unit_id == unit_by_code(session, "housing").id
+
+
+def test_a_retired_units_finished_tickets_go_to_its_successor_and_a_reopened_one_is_handled_there(
+        session: Session, units: City, operator: Actor) -> None:
+    from dispatch import lifecycle, staff_view
+    from dispatch.vocabulary import Rating
+
+    gas_staff = unit_staff(session, "gas")
+    waiting, closed = new_ticket(session, body="小区燃气表漏气，请燃气公司处理。"), new_ticket(session, body="燃气管道施工后路面没有恢复。")
+    t0 = waiting.received_at
+    for i, ticket in enumerate((waiting, closed)):
+        do(session, operator, ticket, "transfer", t0 + dt.timedelta(minutes=1 + i), unit="gas")
+        do(session, gas_staff, ticket, "accept", t0 + dt.timedelta(minutes=3 + i))
+        do(session, gas_staff, ticket, "resolve", t0 + dt.timedelta(minutes=5 + i), reply="已更换燃气表并检测无漏气。")
+    lifecycle.rate(session, closed, Rating.SATISFIED, operator, now=t0 + dt.timedelta(minutes=8))
+    session.commit()
+    day = t0.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    period = reports.Period(day, day + dt.timedelta(days=1))
+    gas, water = unit_by_code(session, "gas"), unit_by_code(session, "water")
+    assert open_work(session, gas.id).blocks_retiring is False
+
+    retire(session, "gas", successor_code="water", reason="燃气公司并入水务公司")
+    session.commit()
+
+    # The successor answers for them: it sees both, as its own, not as tickets that left it.
+    water_staff = unit_staff(session, "water")
+    for ticket in (waiting, closed):
+        assert ticket.unit_id == water.id
+        assert staff_view.visible_ticket(session, water_staff, ticket.number) is ticket
+        assert not staff_view.has_left(session, water_staff, ticket)
+        event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                .order_by(TicketEvent.id.desc())).first()
+        assert event is not None and event.action == "succession" and event.note == "燃气公司并入水务公司"
+        assert event.data == {"from": "gas", "to": "water", "history": True}
+    # The transfers still say who received and handled them: the transfer figures stay the retired unit's.
+    assert {t.unit_id for t in session.scalars(select(Transfer))} == {gas.id}
+    assert {f.unit_code: f.received for f in reports.unit_figures(session, period, now=t0) if f.received} == {"gas": 2}
+    logged = session.scalars(select(StaffActivity).where(StaffActivity.kind == "unit_changed")).all()
+    assert logged[-1].detail["history_moved"] == 2 and logged[-1].detail["tickets_moved"] == 0
+
+    # 回访: unsatisfied, it goes back to the successor, which takes it and handles it anew.
+    reopened = lifecycle.rate(session, waiting, Rating.UNSATISFIED, operator, now=t0 + dt.timedelta(minutes=20))
+    session.commit()
+    assert waiting.state == "reopened" and waiting.unit_id == water.id
+    assert reopened.unit_id == water.id and reopened.data["succeeded"] == "gas"
+    lead = session.scalar(select(Transfer).where(Transfer.ticket_id == waiting.id))
+    assert lead is not None and lead.unit_id == water.id
+    assert "accept" in allowed_actions(session, water_staff, waiting)
+    assert "accept" not in allowed_actions(session, gas_staff, waiting)
+    do(session, water_staff, waiting, "accept", t0 + dt.timedelta(minutes=21))
+    do(session, water_staff, waiting, "resolve", t0 + dt.timedelta(minutes=22), reply="水务公司已上门复查并修复。")
+    session.commit()
+    assert audit.verify(session)[1] == [] and reports.recount_from_events(session) == []
+    kept = [f for f in reports.unit_figures(session, period, now=t0) if f.received]
+    assert {f.unit_code: f.received for f in kept} == {"gas": 1, "water": 1}
+    rollup.rebuild(session)
+    assert [f for f in reports.unit_figures(session, period, now=t0) if f.received] == kept

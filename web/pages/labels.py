@@ -292,6 +292,7 @@ ACTIVITY_FIELDS_ZH = {
     "via": "途径", "generated": "系统生成密码", "added": "新增", "changed": "修改", "unchanged": "未变",
     "user": "账号", "unknown_name": "用户名不存在", "failures": "失败次数", "url": "对接地址",
     "successor": "承接单位", "tickets_moved": "移交工单", "parts_moved": "移交协办/二次派单", "entries_moved": "移交目录条目",
+    "history_moved": "移交已办结工单",
     "days": "天数", "day": "日期", "day_kind": "日子类型", "festival": "节日",
     "title": "标题", "text": "内容", "old_title": "原标题", "old_text": "原内容", "city_wide": "全市通用",
     "code": "目录编码", "path": "分类", "terms": "匹配词", "deadline_class": "时限类别", "local": "属地", "version": "版本",
