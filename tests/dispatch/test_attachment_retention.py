@@ -64,3 +64,16 @@ def test_a_period_of_zero_keeps_every_photo(session: Session, units: City, opera
     assert attachment_retention.sweep(session, 0, now=NOW).photos == 0
     assert attachment_retention.count_expired(session, 0, NOW) == 0
     assert photos_of(session, old) == 1
+
+
+def test_a_duplicates_photos_go_with_its_main_tickets_not_before(session: Session, units: City,
+                                                                 operator: Actor) -> None:
+    main = photographed(session, operator, received=NOW - dt.timedelta(days=100))
+    duplicate = photographed(session, operator, received=NOW - dt.timedelta(days=100))
+    lifecycle.merge(session, duplicate, main, operator, now=NOW - dt.timedelta(days=99))
+    session.commit()
+    assert attachment_retention.sweep(session, 30, now=NOW).photos == 0   # the main ticket is still open
+    lifecycle.answer(session, main, operator, "已当场答复市民的咨询问题", now=NOW - dt.timedelta(days=40))
+    session.commit()
+    swept = attachment_retention.sweep(session, 30, now=NOW)
+    assert swept.photos == 2 and set(swept.tickets) == {main.number, duplicate.number}
