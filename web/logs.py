@@ -9,7 +9,10 @@ A record is one line whatever it holds: values taken from requests (a path, a us
 ticket number) may carry newlines or terminal escapes, which would forge lines or fields. In
 text, control characters are written escaped (\n, \x1b) and a value with a space, `=`, a
 quote or a backslash is quoted, so that none can pass for another key=value; JSON escapes
-them itself, and the line breaks it leaves (U+2028, U+2029, U+0085) are escaped too."""
+them itself, and the line breaks it leaves (U+2028, U+2029, U+0085) are escaped too. A
+traceback in text follows its record's line, each of its lines prefixed with CONTINUATION
+(and its control characters escaped): a line that starts with a timestamp is always a
+record's own, whatever an exception's message says."""
 from __future__ import annotations
 
 import datetime as dt
@@ -101,19 +104,35 @@ def quoted_value(value: Any) -> str:
     return '"' + escape_controls(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
+# Starts every line of a traceback (or stack) under its record: a record's own line starts
+# with its timestamp, so no line of an exception's text, whatever it holds, can pass for one.
+CONTINUATION = "  | "
+
+
+def continued(text: str) -> str:
+    """A traceback as continuation lines: each prefixed, its other control characters escaped
+    (a lone \r or a \u2028 would break a line too)."""
+    return "".join("\n" + CONTINUATION + escape_controls(part) for part in text.split("\n"))
+
+
 class KeyValueFormatter(logging.Formatter):
     """Formats the redacted copy of each record: this handler sees every logger's records
     (uvicorn's and twilio's too). The message's control characters are escaped and the
-    extras' values quoted where needed (see the module's doc); a traceback keeps its lines."""
+    extras' values quoted where needed (see the module's doc); a traceback keeps its lines,
+    after the record's line and its extras, each prefixed (CONTINUATION), so that a crafted
+    exception message cannot start a line of its own."""
 
     def format(self, record: logging.LogRecord) -> str:
         record = redacted(record)
         record.msg = escape_controls(str(record.msg))
+        trailing = [text for text in (record.exc_text, record.stack_info and self.formatStack(record.stack_info))
+                    if text]
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
         line = super().format(record)
         extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
         if extras:
             line += " " + " ".join(f"{k}={quoted_value(v)}" for k, v in sorted(extras.items()))
-        return line
+        return line + "".join(continued(text) for text in trailing)
 
 
 class JsonFormatter(logging.Formatter):

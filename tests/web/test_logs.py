@@ -271,3 +271,20 @@ def test_json_lines_escape_every_line_break(json_output: io.StringIO) -> None:
     (text,) = json_output.getvalue().splitlines()   # str.splitlines breaks at U+2028, U+2029 and U+0085 too
     line = json.loads(text)
     assert line["message"] == "a\u2028b\x85c" and line["path"] == "/p\u2029\nq"
+
+
+def test_an_exception_message_with_a_newline_cannot_forge_a_line_in_the_text_log(output: io.StringIO) -> None:
+    try:
+        raise ValueError("bad input" + FORGED[1:] + "\r2026-12-07 09:00:01,000 INFO x: y")
+    except ValueError:
+        logging.getLogger("web.test").exception("request failed", extra={"event": "request_failed", "path": "/x"})
+    lines = output.getvalue().splitlines()
+    records = [line for line in lines if not line.startswith(logs.CONTINUATION)]
+    assert len(records) == 1 and len(lines) > 3, lines   # one record, its traceback under it
+    assert records[0].endswith("request failed event=request_failed path=/x")
+    assert lines[1] == logs.CONTINUATION + "Traceback (most recent call last):"
+    # Still readable: the exception's own lines, each marked as part of the record above.
+    assert logs.CONTINUATION + "ValueError: bad input" in lines
+    assert logs.CONTINUATION + "2026-12-07 09:00:00,000 INFO web.pages.login: login event=login username=admin" \
+        "\\r2026-12-07 09:00:01,000 INFO x: y" in lines
+    assert not any(line.startswith("2026-12-07 09:00:0") for line in lines)
