@@ -79,7 +79,8 @@ def perform_action(session: Session, actor: Actor, ticket_number: str, action: s
     handler = HANDLERS.get(canonical(action))
     if handler is None:
         raise NotFound(Reason.NO_SUCH_ACTION, action=action)
-    ticket = visible_ticket(session, actor, ticket_number)
+    ticket = visible_ticket(session, actor, ticket_number)   # an unknown ticket: 404 for every role
+    require_action_role(actor, action)
     # Checked once, here, before anything changes: domain functions that flush midway
     # (resolve, transfer with learn_from) would otherwise see their own write as someone
     # else's. Concurrent writers are still caught by the version column at flush.
@@ -432,6 +433,32 @@ HANDLERS: dict[str, Handler] = {
     "request_override": _request_override, "refuse_override": _refuse_override,
 }
 ACTIONS = tuple(HANDLERS)
+
+# The roles that may ever take each action (the unit's own: its staff, or an admin acting for
+# it; a part's or a progress note: unit staff alone). The domain functions check the ticket
+# and the unit again; this table only lets a role that may never act hear 403 before
+# anything it sent is read, so that no 422 about its input tells it what the action expects.
+UNIT_ACTING_ROLES = frozenset({Role.UNIT_STAFF, Role.ADMIN})
+ACTION_ROLES: dict[str, frozenset[Role]] = {
+    "transfer": DISPATCH_ROLES, "answer": DISPATCH_ROLES, "merge": DISPATCH_ROLES, "invalidate": DISPATCH_ROLES,
+    "handover": DISPATCH_ROLES, "follow_up": DISPATCH_ROLES,
+    "accept": UNIT_ACTING_ROLES, "return": UNIT_ACTING_ROLES, "resolve": UNIT_ACTING_ROLES,
+    "request_extension": UNIT_ACTING_ROLES, "dispute": UNIT_ACTING_ROLES, "forward": UNIT_ACTING_ROLES,
+    "request_override": UNIT_ACTING_ROLES,
+    "part_reply": frozenset({Role.UNIT_STAFF}), "progress": frozenset({Role.UNIT_STAFF}),
+    "close": SUPERVISING_ROLES, "escalate": SUPERVISING_ROLES, "decide_extension": SUPERVISING_ROLES,
+    "decide_dispute": SUPERVISING_ROLES, "override_parts": SUPERVISING_ROLES, "refuse_override": SUPERVISING_ROLES,
+}
+
+
+def require_action_role(actor: Actor, action: str) -> None:
+    """NotFound for an action with no name; PermissionDenied when the actor's role may never
+    take it. The staff API asks this before it reads the body; perform_action again, after the
+ticket is found (an unknown ticket is 404 for every role there) and before any parameter is read."""
+    name = canonical(action)
+    if name not in HANDLERS:
+        raise NotFound(Reason.NO_SUCH_ACTION, action=action)
+    require_role(actor, ACTION_ROLES[name], name)
 
 
 def allowed_actions(session: Session, actor: Actor, ticket: Ticket) -> list[str]:

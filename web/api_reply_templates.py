@@ -39,7 +39,10 @@ def _template_id(request: Request) -> int:
     return found
 
 
-async def _body(request: Request) -> dict[str, Any]:
+async def _body(request: Request, user: StaffIdentity) -> dict[str, Any]:
+    """The body of a change to the user's list; a role that keeps none (owner_of) is refused
+    first, before its body is read."""
+    reply_templates.owner_of(user.actor)
     raw = await read_body(request, MAX_JSON_BYTES)
     return parse_json_object(raw) if raw else {}
 
@@ -52,7 +55,7 @@ async def list_templates(request: Request) -> Response:
 
 async def add_template(request: Request) -> Response:
     user: StaffIdentity = request.state.user
-    data = await _body(request)
+    data = await _body(request, user)
 
     def work(session: Session) -> dict[str, Any]:
         return _shown(session, user, reply_templates.create(session, user.actor, data).id)
@@ -63,7 +66,7 @@ async def add_template(request: Request) -> Response:
 async def change_template(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     template_id = _template_id(request)
-    data = await _body(request)
+    data = await _body(request, user)
 
     def work(session: Session) -> dict[str, Any]:
         reply_templates.update(session, user.actor, template_id, data)

@@ -183,6 +183,7 @@ async def take_action(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     services = _services(request)
     number, action = request.path_params["number"], request.path_params.get("action", "refuse_override")
+    actions.require_action_role(user.actor, action)   # a role that may never act: 403 before its body is read
     raw = await read_body(request, MAX_JSON_BYTES)
     params = parse_json_object(raw) if raw else {}
     context = services.action_context()
