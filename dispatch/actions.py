@@ -328,7 +328,7 @@ def _settle_override_request(session: Session, decision: TicketEvent, context: A
     """A 先行办结申请 decided: the supervisors' notice of it asks nothing more."""
     request = (decision.data or {}).get("request")
     if request is not None:
-        staff_notices.settle(session, staff_notices.override_key(request), now=context.now)
+        staff_notices.settle(session, staff_notices.override_key(request), by=decision.actor_id, now=context.now)
 
 
 def _request_extension(session: Session, actor: Actor, ticket: Ticket, params: Params,
@@ -356,7 +356,7 @@ def decide_extension(session: Session, actor: Actor, request: ExtensionRequest, 
     supervisor's page."""
     event = lifecycle.decide_extension(session, request, actor, approve=approve, policy=policy, note=note, now=now)
     notices.tell_extension_decided(session, session.get_one(Ticket, request.ticket_id), event, now=now)
-    staff_notices.settle(session, staff_notices.extension_key(request), now=now)
+    staff_notices.settle(session, staff_notices.extension_key(request), by=actor.user_id, now=now)
     return event
 
 
@@ -418,7 +418,7 @@ def _decide_dispute(session: Session, actor: Actor, ticket: Ticket, params: Para
                                     reason=required_text(params, "reason"), now=context.now)
     notices.tell_dispute_decided(session, ticket, event, now=context.now)
     if dispute is not None:
-        staff_notices.settle(session, staff_notices.dispute_key(dispute), now=context.now)
+        staff_notices.settle(session, staff_notices.dispute_key(dispute), by=actor.user_id, now=context.now)
     if approve:   # taken back from the unit: what else it asked for lapsed
         staff_notices.settle_requests_of(session, ticket, now=context.now)
 

@@ -661,6 +661,10 @@ class Notice(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A supervisors' notice of a request: "decided" (settled_by: who decided) or "lapsed" (the
+    # ticket left the unit first); None while it waits, and on every other notice (migration 0050).
+    settled: Mapped[str | None] = mapped_column(String(10))
+    settled_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
 
 class UnitWebhook(Base):

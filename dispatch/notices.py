@@ -260,6 +260,10 @@ class NoticeView:
     # Of a ticket that has left the unit: the role (co, forward) of the part the unit answered,
     # when that is why it left (its part done, not the ticket taken elsewhere); else None.
     part_answered: str | None = None
+    # A supervisors' notice of a request (dispatch/staff_notices.py): "decided" or "lapsed"
+    # once done with, and the display name of who decided it.
+    settled: str | None = None
+    settled_by: str | None = None
 
     @property
     def done(self) -> bool:

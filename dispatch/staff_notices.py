@@ -12,9 +12,10 @@ The scheduler's 督办 (no staff member behind it) tells nobody here. Nothing he
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ from dispatch.actors import SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import PermissionDenied, Reason
 from dispatch.masking import mask_text
-from dispatch.models import Dispute, ExtensionRequest, Notice, Ticket, TicketEvent, Unit
+from dispatch.models import Dispute, ExtensionRequest, Notice, StaffUser, Ticket, TicketEvent, Unit
 from dispatch.notices import ADDITION_QUOTED_CHARS, Latest, NoticeKind, NoticeView
 from dispatch.paging import COUNT_LIMIT, Bounded, Keyset, Page, keyset_page, page_of
 from dispatch.vocabulary import (
@@ -149,11 +150,28 @@ def tell_override_requested(session: Session, ticket: Ticket, request: TicketEve
                 now=now)
 
 
-def settle(session: Session, key: str, *, now: dt.datetime | None = None) -> int:
-    """A request decided: its notice to every supervisor is marked read (nothing left to do)."""
+def _read_now(now: dt.datetime | None) -> ColumnElement[dt.datetime]:
+    """As SQL: when the notice was read, else now (a settled notice keeps the moment it was read)."""
+    return func.coalesce(Notice.read_at, literal(now or utcnow(), Notice.read_at.type))
+
+
+class Settled(str, enum.Enum):
+    """How a request's notice was done with (Notice.settled)."""
+
+    DECIDED = "decided"   # a supervisor (or admin) decided the request: Notice.settled_by
+    LAPSED = "lapsed"     # the ticket left the unit's hands first: nothing left to decide
+
+
+def settle(session: Session, key: str, *, by: int | None = None, how: Settled = Settled.DECIDED,
+           now: dt.datetime | None = None) -> int:
+    """A request decided (by: the staff id of who decided; None, the system) or, how=LAPSED,
+    waiting for nobody now: its notice to every supervisor is marked read, if it was not, and
+    says how it was done with. Returns how many notices were settled."""
     result = session.execute(update(Notice).where(Notice.role == DECIDERS.value, Notice.key == key,
-                                                  Notice.read_at.is_(None))
-                             .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+                                                  Notice.settled.is_(None))
+                             .values(read_at=_read_now(now), settled=how.value,
+                                     settled_by=by if how is Settled.DECIDED else None)
+                             .execution_options(synchronize_session=False))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -166,8 +184,10 @@ def settle_requests_of(session: Session, ticket: Ticket, *, now: dt.datetime | N
     sent to another unit, or merged): a request of the
     unit still waiting lapsed with it, and its notice asks nothing more of anyone."""
     result = session.execute(update(Notice).where(Notice.role == DECIDERS.value, Notice.ticket_id == ticket.id,
-                                                  Notice.kind.in_(REQUEST_KINDS), Notice.read_at.is_(None))
-                             .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+                                                  Notice.kind.in_(REQUEST_KINDS), Notice.settled.is_(None))
+                             .values(read_at=_read_now(now),
+                                     settled=Settled.LAPSED.value)
+                             .execution_options(synchronize_session=False))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -193,8 +213,22 @@ def latest(session: Session, actor: Actor, *, shown: int = 20, count_limit: int 
     """The actor's newest `shown` notices and how many are unread."""
     rows = session.execute(select(Notice, Ticket.number).outerjoin(Ticket, Ticket.id == Notice.ticket_id)
                            .where(addressed_to(actor)).order_by(Notice.id.desc()).limit(shown)).all()
-    views = [NoticeView(n.id, n.unit_id, number, n.kind, n.text, n.created_at, n.read_at) for n, number in rows]
+    deciders = _deciders(session, [n for n, _ in rows])
+    views = [_view(n, number, deciders) for n, number in rows]
     return Latest(views, unread(session, actor, count_limit=count_limit))
+
+
+def _deciders(session: Session, found: list[Notice]) -> dict[int, str]:
+    """The display names of who decided the requests these notices are about, by staff id."""
+    ids = {n.settled_by for n in found if n.settled_by is not None}
+    return dict(session.execute(select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(ids))).all()) \
+        if ids else {}
+
+
+def _view(notice: Notice, number: str | None, deciders: dict[int, str]) -> NoticeView:
+    return NoticeView(notice.id, notice.unit_id, number, notice.kind, notice.text, notice.created_at, notice.read_at,
+                      settled=notice.settled,
+                      settled_by=deciders.get(notice.settled_by) if notice.settled_by is not None else None)
 
 
 def listed(session: Session, actor: Actor, *, unread_only: bool = False, page: int = 1, page_size: int = 50,
@@ -210,8 +244,8 @@ def listed(session: Session, actor: Actor, *, unread_only: bool = False, page: i
         found = page_of(session, statement, page, page_size, count_limit=count_limit, past_count=past_count)
     ids = {n.ticket_id for n in found.items if n.ticket_id is not None}
     numbers = dict(session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).all()) if ids else {}
-    views = [NoticeView(n.id, n.unit_id, numbers.get(n.ticket_id) if n.ticket_id is not None else None, n.kind,
-                        n.text, n.created_at, n.read_at) for n in found.items]
+    deciders = _deciders(session, list(found.items))
+    views = [_view(n, numbers.get(n.ticket_id) if n.ticket_id is not None else None, deciders) for n in found.items]
     return Page(views, found.page, found.pages, found.total, found.more, following=found.following,
                 keyset=found.keyset)
 

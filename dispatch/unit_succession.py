@@ -122,7 +122,8 @@ def hand_over(session: Session, actor: Actor, unit: Unit, successor: Unit, reaso
         for request in session.scalars(select(ExtensionRequest).where(
                 ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.unit_id == unit.id,
                 ExtensionRequest.status == ExtensionStatus.PENDING.value)):
-            staff_notices.settle(session, staff_notices.extension_key(request), now=now)
+            staff_notices.settle(session, staff_notices.extension_key(request), how=staff_notices.Settled.LAPSED,
+                                 now=now)
         tickets.append(ticket.number)
     owed, doubled = [], []
     for part in session.scalars(_owed_parts(unit.id).order_by(Transfer.id)).all():

@@ -28,6 +28,7 @@ from web.auth import StaffIdentity
 from web.body_limit import read_body
 from web.pages.attachments import asked_attachment, attachment_file
 from web.pages.labels import PART_STATUS_ZH
+from web.pages.staff_notices import settled_of
 from web.errors import BadRequest
 from web.services import Services
 
@@ -131,7 +132,7 @@ async def list_notices(request: Request) -> Response:
         if mine:
             own = staff_notices.listed(session, user.actor, unread_only=unread, page=page, page_size=PAGE_SIZE,
                                        count_limit=COUNT_LIMIT, past_count=True, after=after)
-            return {"notices": [{**n.as_dict(), "unit": None} for n in own.items],
+            return {"notices": [{**n.as_dict(), "unit": None, "settled": settled_of(n)} for n in own.items],
                     **_paged(own, notices.next_cursor(own))}
         found = notices.listed(session, unit_id=notices.visible_unit(user.actor), unread_only=unread, page=page,
                                page_size=PAGE_SIZE, count_limit=COUNT_LIMIT, past_count=True, after=after)

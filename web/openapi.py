@@ -128,7 +128,16 @@ SCHEMAS: dict[str, Any] = {
     "SupervisorNotice": _object({"id": INT, "unit": {**TEXT, "nullable": True}, "unit_id": {**INT, "nullable": True},
                                  "ticket": {**TEXT, "nullable": True},
                                  "kind": {"type": "string", "enum": sorted(kind.value for kind in staff_notices.KINDS)},
-                                 "text": TEXT, "created_at": WHEN, "read_at": {**WHEN, "nullable": True}},
+                                 "text": TEXT, "created_at": WHEN, "read_at": {**WHEN, "nullable": True},
+                                 "settled": {**_object({
+                                     "how": {"type": "string", "enum": sorted(s.value for s in staff_notices.Settled)},
+                                     "by": {**TEXT, "nullable": True,
+                                            "description": "the display name of who decided; null when it lapsed"},
+                                     "label": TEXT, "detail": TEXT}, ("how", "by", "label", "detail")),
+                                     "nullable": True,
+                                     "description": "a request's notice done with (已处理): decided, by whom, or "
+                                                    "lapsed, in the words /supervisor/notices shows; null while it "
+                                                    "waits and on every other kind"}},
                                 ("id", "kind", "text", "created_at")),
     "SupervisorNoticePage": _object({"notices": {"type": "array", "items": _ref("SupervisorNotice")},
                                      "page": PAGE_INT, "pages": PAGE_INT, "total": {**TOTAL, "nullable": True},

@@ -195,3 +195,30 @@ def test_a_request_notice_lapses_when_the_ticket_is_returned_sent_elsewhere_or_m
         do(session, operator, received, "merge", t0 + 2 * HOUR, into=main.number)
     assert staff_notices.unread(session, li).value == 1   # the request's, not the supervisor's own
     assert [n.kind for n in staff_notices.latest(session, li).notices if n.read_at is None] == ["escalated_resolved"]
+
+
+def test_a_decided_request_says_who_decided_it_and_a_lapsed_one_says_it_lapsed(
+        session: Session, received: Ticket, operator: Actor) -> None:
+    t0 = received.received_at
+    li, zhang = person(session, "li"), person(session, "zhang")
+    housing = unit_staff(session, "housing")
+    do(session, operator, received, "transfer", t0 + HOUR, unit="housing", co_units=["transport"])
+    do(session, housing, received, "accept", t0 + 2 * HOUR)
+    do(session, housing, received, "request_extension", t0 + 3 * HOUR, days=3, reason="需要等待燃气公司配合")
+    assert staff_notices.mark_read(session, li) == 1          # read while it waits: not done with
+    (waiting,) = staff_notices.latest(session, li).notices
+    assert waiting.read_at is not None and waiting.settled is None and waiting.settled_by is None
+    do(session, zhang, received, "decide_extension", t0 + 4 * HOUR, approve=True)
+    do(session, housing, received, "request_override", t0 + 5 * HOUR, reason="交通局一直未答复")
+    do(session, housing, received, "dispute", t0 + 6 * HOUR, reason="燃气管道归燃气公司，不属本单位")
+    do(session, li, received, "refuse_override", t0 + 7 * HOUR, reason="请再催交通局")
+    do(session, housing, received, "request_override", t0 + 8 * HOUR, reason="交通局仍未答复")
+    # The dispute upheld: the ticket is taken back, and the second request, still waiting, lapses.
+    do(session, zhang, received, "decide_dispute", t0 + 9 * HOUR, approve=True, reason="属燃气公司，改派")
+
+    seen = [(n.kind, n.settled, n.settled_by, n.read_at is not None) for n in staff_notices.latest(session, li).notices]
+    assert seen == [("override_request", "lapsed", None, True), ("dispute_request", "decided", "zhang", True),
+                    ("override_request", "decided", "li", True), ("extension_request", "decided", "zhang", True)]
+    # The extension's notice keeps when li read it, not when zhang decided.
+    (extension,) = [n for n in staff_notices.listed(session, li).items if n.kind == "extension_request"]
+    assert extension.read_at == waiting.read_at and extension.settled_by == "zhang"

@@ -45,3 +45,31 @@ def test_the_open_notices_page_shows_the_units_answer_to_the_escalation_and_its_
     assert page.locator("#nav-unread").is_hidden()
     page.reload()
     assert page.locator("#nav-unread").is_hidden()
+
+
+def test_the_headers_unread_count_is_live_on_every_page_a_supervisor_or_admin_has_open(
+        new_context: Any, site: Any) -> None:
+    from tests.web.test_browser import wait_true
+
+    server, services = site
+    with services.sessions() as session:
+        number = session.scalars(select(Ticket.number).where(Ticket.title == NOISE)).one()
+    actors = services.run_sync(demo_actors)
+    dashboard = login(new_context(), server.url, "supervisor")
+    dashboard.goto(f"{server.url}/supervisor")
+    ticket = login(new_context(), server.url, "admin")
+    ticket.goto(f"{server.url}/tickets/{number}")     # a page unit staff open too
+    for page in (dashboard, ticket):
+        assert page.locator("#nav-unread").is_hidden()
+    dashboard.wait_for_timeout(300)  # the pages' streams are open before the unit asks
+    services.run_sync(lambda s: perform(s, actors["ecology-environment"], number, "request_extension",
+                                        {"days": "2", "reason": "需协调夜间执法"}))
+
+    for page in (dashboard, ticket):   # pushed, not reloaded
+        wait_true(page, "!document.getElementById('nav-unread').hidden"
+                        " && document.getElementById('nav-unread').textContent === '1'")
+    assert dashboard.url == f"{server.url}/supervisor" and ticket.url == f"{server.url}/tickets/{number}"
+    # The unit's staff have no such count in their header.
+    unit = login(new_context(), server.url, "ecology")
+    unit.goto(f"{server.url}/tickets/{number}")
+    assert unit.locator("#nav-unread").count() == 0

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from dispatch.models import Notice
+from dispatch.models import Notice, StaffUser
 from tests.web.pages_support import act, login, ticket_titled, token_in
 from web.services import Services
 
@@ -140,3 +140,56 @@ def test_a_supervisor_reads_their_own_notices_through_the_api_with_mine(client: 
     assert after["notices"][-1]["kind"] == "escalation_answered"
     assert [n["kind"] for n in api("supervisor", mine="1", unread="1", page="2").json()["notices"]][-2:] == \
         ["extension_request", "escalation_answered"]
+
+
+def test_a_done_requests_notice_is_tagged_as_handled_with_the_same_words_on_the_page_and_in_the_api(
+        client: TestClient, services: Services) -> None:
+    from tests.web.test_api_staff import token_for
+    from web.pages.labels import NOTICE_SETTLED_HOW_ZH, NOTICE_SETTLED_ZH
+
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    assert act(client, noise.number, "request_extension", days="2", text="需协调夜间执法").status_code == 303
+    login(client, "supervisor")
+    waiting = client.get("/supervisor/notices", headers=PAGE).text
+    assert NOTICE_SETTLED_ZH not in waiting and "去审批" in waiting
+    assert act(client, noise.number, "decide_extension", approve="1", text="同意").status_code == 303
+    login(client, "ecology")
+    assert act(client, noise.number, "dispute", text="噪音执法归城管").status_code == 303
+    assert act(client, noise.number, "resolve", text="已约谈施工方，22点后停止夜间施工，已回访居民确认。").status_code == 303
+    client.cookies.clear()
+
+    with services.sessions() as session:
+        decider = session.scalar(select(StaffUser.display_name).where(StaffUser.username == "supervisor"))
+    mine = client.get("/api/v1/staff/notices", params={"mine": "1"},
+                      headers={"Authorization": f"Bearer {token_for(services, 'admin')}"}).json()["notices"]
+    settled = {n["kind"]: n["settled"] for n in mine}
+    assert settled == {
+        "dispute_request": {"how": "lapsed", "by": None, "label": NOTICE_SETTLED_ZH,
+                            "detail": NOTICE_SETTLED_HOW_ZH["lapsed"]},
+        "extension_request": {"how": "decided", "by": decider, "label": NOTICE_SETTLED_ZH,
+                              "detail": f"{decider}已决定"}}
+    login(client, "admin")
+    page = client.get("/supervisor/notices", headers=PAGE).text
+    for kind, done in settled.items():
+        line = re.search(rf'<li class="read notice-{kind}">.*?</li>', page, re.S)
+        assert line and done["label"] in line.group(0) and done["detail"] in line.group(0)
+        assert "去审批" not in line.group(0)   # nothing left to decide
+
+
+def test_every_page_of_a_supervisor_keeps_the_headers_count_live_from_the_notices_stream(
+        client: TestClient, services: Services) -> None:
+    noise = ticket_titled(services, NOISE)
+    login(client, "supervisor")
+    for path in ("/supervisor", f"/tickets/{noise.number}", "/search"):
+        page = client.get(path, headers=PAGE).text
+        assert 'data-live="/supervisor/notices/events" data-count="/supervisor/notices/unread"' in page, path
+        assert '<script src="/static/nav_notices.js" defer></script>' in page, path
+    assert client.get("/supervisor/notices/unread").json() == {"unread": ""}
+    login(client, "ecology")
+    assert act(client, noise.number, "request_extension", days="2", text="需协调夜间执法").status_code == 303
+    assert "nav_notices.js" not in client.get(f"/tickets/{noise.number}", headers=PAGE).text   # no count for units
+    assert client.get("/supervisor/notices/unread").status_code == 403
+    login(client, "admin")
+    counted = client.get("/supervisor/notices/unread")
+    assert counted.json() == {"unread": "1"} and counted.headers["cache-control"] == "no-store"

@@ -242,6 +242,11 @@ NOTICE_DECIDED_AT = {"extension_request": "/supervisor#table-extensions",
                      "dispute_request": "/tickets/{number}#decide-dispute",
                      "override_request": "/tickets/{number}#override-parts"}
 NOTICE_DECIDE_LINK_ZH = "去审批"
+# A request's notice done with (staff_notices.Settled): 已处理, and how; the same words on
+# /supervisor/notices and in the staff API's ?mine=1 list (its `settled` field).
+NOTICE_SETTLED_ZH = "已处理"
+NOTICE_SETTLED_HOW_ZH = {"decided": "已决定", "lapsed": "申请已失效（工单已不在该单位办理）"}
+NOTICE_DECIDED_BY_ZH = "{who}已决定"
 # A notice about a ticket that left the unit because the unit answered its part: said so
 # (已答复协办), not 已移出本单位 as if the ticket had been taken elsewhere.
 PART_ANSWERED_ZH = {role: f"已答复{word}" for role, word in PART_ROLES_ZH.items()}
