@@ -125,16 +125,26 @@ def prepare(uploads: Sequence[Upload], limits: AttachmentLimits, *, already: int
                            given=len(uploads))
     ready = []
     for upload in uploads:
-        shown = safe_name(upload.name, "image/jpeg") if upload.name else "文件"
+        shown = _shown(upload.name)
         if len(upload.data) > limits.max_bytes:
-            raise InvalidInput(FIELD, Reason.IMAGE_TOO_LARGE, name=shown, limit_mb=_megabytes(limits.max_bytes),
-                               size_mb=_megabytes(len(upload.data)))
+            raise too_large(upload.name, len(upload.data), limits)
         try:
             kind, clean = strip_metadata(upload.data)
         except NotAnImage:
             raise InvalidInput(FIELD, Reason.NOT_AN_IMAGE, name=shown) from None
         ready.append((safe_name(upload.name, kind), kind, clean))
     return ready
+
+
+def too_large(name: str, size: int, limits: AttachmentLimits) -> InvalidInput:
+    """The refusal of a file of `size` bytes over the limit; also for a download that
+    announces its size before it is read (web/media_fetcher.py)."""
+    return InvalidInput(FIELD, Reason.IMAGE_TOO_LARGE, name=_shown(name), limit_mb=_megabytes(limits.max_bytes),
+                        size_mb=_megabytes(size))
+
+
+def _shown(name: str) -> str:
+    return safe_name(name, "image/jpeg") if name else "文件"
 
 
 def add(session: Session, ticket: Ticket, actor: Actor, uploads: Sequence[Upload], limits: AttachmentLimits, *,

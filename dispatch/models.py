@@ -1081,3 +1081,31 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     # Read only when the photo itself is asked for: lists read the columns above.
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class MediaFetch(Base):
+    """A photo a citizen's picture message (MMS) points at, to be fetched from the provider
+    and added to the ticket the text created or joined (dispatch/media_fetches.py). Written
+    in the text's own transaction, fetched after commit with retries: the webhook answers at
+    once and the photo is never lost to a slow or failed download."""
+
+    __tablename__ = "media_fetches"
+    __table_args__ = (Index("ix_media_fetches_status_next_attempt_at", "status", "next_attempt_at"),
+                      UniqueConstraint("message_sid", "position", name="uq_media_fetches_message_sid_position"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    message_sid: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)   # N of MediaUrlN
+    url: Mapped[str] = mapped_column(String(500))
+    declared_type: Mapped[str | None] = mapped_column(String(100))   # MediaContentTypeN, for the log only
+    # pending -> fetching -> attached | failed (refused or given up)
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The photo it became; no foreign key: a photo removed later (删除图片) leaves this record.
+    attachment_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -10,7 +10,7 @@ from typing import Callable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch import inbox, lifecycle, notifications as texts, outbox
+from dispatch import inbox, lifecycle, media_fetches, notifications as texts, outbox
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, RateLimited
 from dispatch.intake import IntakeRequest, IntakeRules, proposal_for
@@ -43,6 +43,9 @@ def answer(session: Session, sms: InboundSms, rules: IntakeRules, throttle: Thro
         log.info("sms retry answered from the log", extra={"event": "sms_retry_in", "sid": sms.message_sid})
         return earlier.reply
     intent, reply, ticket_id = _decide(session, sms, rules, throttle, now, router, proposal, limits)
+    if sms.media_urls and ticket_id is not None and intent in FILED:
+        # The photos are fetched after commit (web/media_fetcher.py): Twilio waits for no download.
+        media_fetches.enqueue(session, ticket_id, sms.message_sid, sms.media_urls, sms.media_types, now)
     inbox.log_inbound(session, sms.message_sid, sms.sender, "\n".join([sms.body, *sms.media_urls]), now,
                       intent=intent, reply=reply, ticket_id=ticket_id)
     log.info("sms answered", extra={"event": "sms_in", "sid": sms.message_sid, "intent": intent,
@@ -157,6 +160,9 @@ def _reopening(rules: IntakeRules, router: Router | None) -> lifecycle.Reopening
     return lifecycle.Reopening(rules.policy, catalogue.deadline_classes if catalogue else {})
 
 
+# The intents whose text went onto a ticket (created, added to, or joined as a repeat): a
+# picture message's photos follow it there. A keyword's picture (a status query's) is not filed.
+FILED = frozenset({"request", "addition", "repeat"})
 MEDIA_LINE = "[彩信图片] {url}"
 MEDIA_ONLY = "（彩信，无文字）"
 

@@ -5,8 +5,14 @@ sid and status "queued", then calls the message's StatusCallback ("sent", then "
 or "undelivered"), signed with the auth token. It can be told to fail the next requests
 (400 or 500, with a Twilio error code) for tests and demos.
 
-For a person at the keyboard, POST /sim/inbound (From, Body) texts the hotline: it signs
-and forwards the webhook and shows the TwiML reply; GET /sim/messages lists what was sent.
+A picture message's media are served as Twilio serves them: GET
+/2010-04-01/Accounts/{sid}/Messages/{MM}/Media/{ME} with the account's Basic auth (401
+without), the bytes with their content type; add_media() stores a photo and gives its URL,
+fail_media_next() makes the next downloads fail.
+
+For a person at the keyboard, POST /sim/inbound (From, Body, and optional files `Media`)
+texts the hotline: it signs and forwards the webhook (a file as MediaUrl0.., served as
+above) and shows the TwiML reply; GET /sim/messages lists what was sent.
 """
 from __future__ import annotations
 
@@ -88,6 +94,12 @@ class TwilioSimulator:
     callbacks: list[dict[str, str]] = field(default_factory=list)
     undeliverable: set[str] = field(default_factory=set)
     _failures: deque[tuple[int, int | None, str]] = field(default_factory=deque)
+    # Media by their sid (ME...): (message sid, content type, bytes); downloads as made.
+    media: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
+    media_requests: list[dict[str, str]] = field(default_factory=list)
+    # A media sid answered with a redirect to this URL instead of its bytes.
+    media_redirects: dict[str, str] = field(default_factory=dict)
+    _media_failures: deque[int] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _client: httpx.AsyncClient | None = None
 
@@ -96,6 +108,19 @@ class TwilioSimulator:
         """The next `times` message requests are answered with this error."""
         with self._lock:
             self._failures.extend([(status, code, message)] * times)
+
+    def add_media(self, data: bytes, content_type: str = "image/jpeg", message_sid: str | None = None) -> str:
+        """Store a photo as a received MMS's media; its URL, as MediaUrlN carries it."""
+        message_sid = message_sid or "MM" + secrets.token_hex(16)
+        media_sid = "ME" + secrets.token_hex(16)
+        with self._lock:
+            self.media[media_sid] = (message_sid, content_type, data)
+        return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/{message_sid}/Media/{media_sid}"
+
+    def fail_media_next(self, status: int, times: int = 1) -> None:
+        """The next `times` media downloads are answered with this status."""
+        with self._lock:
+            self._media_failures.extend([status] * times)
 
     def sent_to(self, to: str) -> list[SimMessage]:
         with self._lock:
@@ -113,6 +138,7 @@ class TwilioSimulator:
             Route(base + "/Messages.json", self._create, methods=["POST"]),
             Route(base + "/Messages.json", self._list, methods=["GET"]),
             Route(base + "/Messages/{sid:str}.json", self._fetch, methods=["GET"]),
+            Route(base + "/Messages/{sid:str}/Media/{media_sid:str}", self._media, methods=["GET"]),
             Route("/sim/messages", self._show, methods=["GET"]),
             Route("/sim/inbound", self._inbound, methods=["POST"]),
         ], lifespan=lifespan)
@@ -184,6 +210,24 @@ class TwilioSimulator:
             return self._error(404, 20404, "The requested resource was not found")
         return JSONResponse(found.resource(self.account_sid))
 
+    async def _media(self, request: Request) -> Response:
+        authorised = self._authorised(request)
+        media_sid = request.path_params["media_sid"]
+        with self._lock:
+            self.media_requests.append({"media_sid": media_sid, "authorised": str(authorised)})
+            if not authorised:
+                return self._error(401, 20003, "Authenticate")
+            failure = self._media_failures.popleft() if self._media_failures else None
+            found = self.media.get(media_sid)
+            redirect = self.media_redirects.get(media_sid)
+        if failure is not None:
+            return self._error(failure, None, "simulated failure")
+        if found is None or found[0] != request.path_params["sid"]:
+            return self._error(404, 20404, "The requested resource was not found")
+        if redirect is not None:
+            return Response(status_code=307, headers={"location": redirect})
+        return Response(found[2], media_type=found[1])
+
     async def _deliver(self, message: SimMessage) -> None:
         """What the carrier would report, in order, signed as Twilio signs."""
         final = "undelivered" if message.to in self.undeliverable else "delivered"
@@ -228,6 +272,15 @@ class TwilioSimulator:
                   "From": _e164(str(form.get("From") or "+8613800000000")), "To": str(form.get("To") or "+12345"),
                   "Body": str(form.get("Body") or ""), "NumMedia": "0", "NumSegments": "1"}
         params["SmsMessageSid"] = params["MessageSid"]
+        files = [f for f in form.getlist("Media") if not isinstance(f, str)]
+        message_sid = "MM" + params["MessageSid"][2:]
+        for i, upload in enumerate(files[:10]):
+            kind = upload.content_type or "application/octet-stream"
+            params[f"MediaUrl{i}"] = self.add_media(await upload.read(), kind, message_sid)
+            params[f"MediaContentType{i}"] = kind
+        params["NumMedia"] = str(min(len(files), 10))
+        if files:   # Twilio names a picture message MM..., in the webhook as in its media's path
+            params["MessageSid"] = params["SmsMessageSid"] = message_sid
         response = await self._post_signed(self.hotline_webhook_url, params)
         if response is None:
             return self._error(502, None, "the hotline did not answer")

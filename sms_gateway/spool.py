@@ -73,6 +73,7 @@ class Spool:
             try:
                 data = json.loads(line)
                 data["media_urls"] = tuple(data.get("media_urls") or ())
+                data["media_types"] = tuple(data.get("media_types") or ())
                 out.append(InboundSms(**data))
             except (ValueError, TypeError):
                 log.error("unreadable line in the sms spool", extra={"event": "sms_spool_bad_line",

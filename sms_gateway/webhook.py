@@ -57,6 +57,8 @@ class InboundSms:
     body: str
     num_media: int = 0
     media_urls: tuple[str, ...] = ()
+    # MediaContentTypeN as declared, beside each URL: logged only, the bytes say what a file is.
+    media_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,10 +84,12 @@ def parse_inbound(form: FormData) -> InboundSms:
         media = int(form.get("NumMedia") or 0)
     except ValueError:
         media = 0
-    urls = (str(form.get(f"MediaUrl{i}") or "").strip() for i in range(min(media, MAX_MEDIA)))
+    given = [(str(form.get(f"MediaUrl{i}") or "").strip(), str(form.get(f"MediaContentType{i}") or "").strip())
+             for i in range(min(media, MAX_MEDIA))]
+    given = [(url[:MAX_MEDIA_URL], kind[:100]) for url, kind in given if url]
     return InboundSms(message_sid=sid[:64], sender=_required(form, "From")[:40], to=(form.get("To") or "")[:40],
                       body=str(form.get("Body") or ""), num_media=media,
-                      media_urls=tuple(url[:MAX_MEDIA_URL] for url in urls if url))
+                      media_urls=tuple(url for url, _ in given), media_types=tuple(kind for _, kind in given))
 
 
 def parse_status(form: FormData) -> StatusUpdate:

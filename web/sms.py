@@ -53,6 +53,7 @@ from web.config import SmsSettings
 from web.errors import BadRequest
 from web.inputs import refuse_unstorable
 from web.live import LiveHub
+from web.media_fetcher import MediaFetcher, TwilioMedia
 from web.messages import describe
 from web.services import Services
 
@@ -67,6 +68,8 @@ ALIYUN_REPORT_PATH = "/sms/aliyun/report"
 # text tells it after the commit, and the process holding the sender's role sends at once
 # instead of at its next poll. With SQLite (one process, no relay) the local wake is all.
 OUTBOX_TOPIC = "outbox"
+# Told on that topic after a picture message is filed: the photos wait for the fetcher.
+MEDIA_WAITING = "media"
 
 
 @dataclass
@@ -78,6 +81,7 @@ class SmsChannel:
     spool: Spool | None = None
     provider: str = "twilio"
     push_token: str | None = None  # Alibaba Cloud's pushes
+    media: MediaFetcher | None = None  # picture messages' photos (Twilio's MMS)
 
     @classmethod
     def build(cls, services: Services, settings: SmsSettings, *,
@@ -87,6 +91,7 @@ class SmsChannel:
         worker, to wake the sender wherever it runs."""
         signature: SignatureCheck | None = None
         sender: TwilioSender | aliyun.AliyunSender
+        media: MediaFetcher | None = None
         if settings.aliyun is not None:
             ali = settings.aliyun
             sender = aliyun.AliyunSender(ali.access_key_id, ali.access_key_secret, ali.sign_name, ali.templates,
@@ -98,6 +103,8 @@ class SmsChannel:
                                   api_base=settings.api_base)
             worker = OutboxWorker(services.sessions, sender, policy=policy,
                                   status_callback=lambda message_id: check.url_for(STATUS_PATH, f"id={message_id}"))
+            media = MediaFetcher(services.sessions, TwilioMedia(settings.account_sid, str(settings.auth_token),
+                                                                settings.api_base), services.attachment_limits)
         def enqueued() -> None:
             worker.wake()
             if tell_sender is not None:
@@ -110,7 +117,7 @@ class SmsChannel:
                                         window=dt.timedelta(minutes=settings.throttle_window_minutes))
         spool = Spool(settings.spool) if settings.spool is not None else None
         return cls(signature=signature, sender=sender, worker=worker, throttle=throttle, spool=spool,
-                   provider=settings.provider,
+                   provider=settings.provider, media=media,
                    push_token=str(settings.aliyun.push_token) if settings.aliyun is not None else None)
 
 
@@ -147,7 +154,9 @@ async def sending(channel: SmsChannel, hub: LiveHub | None = None) -> AsyncItera
     every process still enqueues, in the same transaction as the change it tells about, and
     tells the sender through the hub's relay (sms_channel())."""
     channel.worker.start()
-    woken = asyncio.create_task(_wake_when_told(channel.worker, hub), name="sms-wake") if hub else None
+    if channel.media is not None:
+        channel.media.start()
+    woken = asyncio.create_task(_wake_when_told(channel, hub), name="sms-wake") if hub else None
     try:
         yield
     finally:
@@ -155,11 +164,15 @@ async def sending(channel: SmsChannel, hub: LiveHub | None = None) -> AsyncItera
             woken.cancel()
             await asyncio.gather(woken, return_exceptions=True)
         await run_in_threadpool(channel.worker.stop)
+        if channel.media is not None:
+            await run_in_threadpool(channel.media.stop)
 
 
-async def _wake_when_told(worker: OutboxWorker, hub: LiveHub) -> None:
-    async for _ in hub.subscribe(OUTBOX_TOPIC):
-        worker.wake()
+async def _wake_when_told(channel: SmsChannel, hub: LiveHub) -> None:
+    async for message in hub.subscribe(OUTBOX_TOPIC):
+        channel.worker.wake()
+        if channel.media is not None and isinstance(message, dict) and message.get("what") == MEDIA_WAITING:
+            channel.media.wake()
 
 
 async def _drain_spool(services: Services, channel: SmsChannel, every: float) -> None:
@@ -240,7 +253,19 @@ async def inbound(request: Request) -> Response:
         if health is not None:
             health.write_failed(fault)
         reply = REPLY_SPOOLED
+    if sms.media_urls:
+        _photos_waiting(request, channel)
     return Response(twiml(reply), media_type="application/xml")
+
+
+def _photos_waiting(request: Request, channel: SmsChannel) -> None:
+    """Wake the photos' fetcher here, and wherever the sender's role runs (web/relay.py);
+    without a relay its poll finds them within seconds all the same."""
+    if channel.media is not None:
+        channel.media.wake()
+    hub: LiveHub | None = getattr(request.app.state, "hub", None)
+    if hub is not None:
+        hub.tell_others(OUTBOX_TOPIC, {"what": MEDIA_WAITING})
 
 
 async def status_callback(request: Request) -> Response:

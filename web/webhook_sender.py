@@ -23,7 +23,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -148,10 +148,11 @@ class Target:
     refused: str | None = None
 
 
-def pinned(url: str) -> Target:
+def pinned(url: str, refuse: Callable[[str], bool] = webhooks.never_a_receiver) -> Target:
     """Resolve the URL's host once and pin the POST to that answer. Refused when any address
-    it gives is one no unit's system has (webhooks.never_a_receiver): a name registered
-    harmless may be pointed at one later. OSError when the name does not resolve."""
+    it gives is one `refuse` names (by default one no unit's system has:
+    webhooks.never_a_receiver): a name registered harmless may be pointed at one later.
+    OSError when the name does not resolve."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
@@ -167,7 +168,7 @@ def pinned(url: str) -> Target:
     addresses = [str(info[4][0]) for info in found if info[0] in (socket.AF_INET, socket.AF_INET6)]
     if not addresses:
         raise OSError(f"no address for {host!r}")
-    refused = next((address for address in addresses if webhooks.never_a_receiver(address)), None)
+    refused = next((address for address in addresses if refuse(address)), None)
     if refused is not None:
         return Target(url, {}, {}, refused=refused)
     # Never kept for another attempt: a pooled connection is keyed by the address alone.
@@ -178,6 +179,18 @@ def pinned(url: str) -> Target:
     headers = {**close, "host": named.netloc.decode("ascii")}
     extensions = {"sni_hostname": named.raw_host.decode("ascii")} if named.scheme == "https" else {}
     return Target(str(named.copy_with(host=addresses[0].split("%")[0])), headers, extensions)
+
+
+def not_public(address: str) -> bool:
+    """Stricter than a unit's receiver: any address not on the public internet (private,
+    loopback, link-local, shared, reserved...), for a link nobody on staff chose."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]").split("%")[0])
+    except ValueError:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
 
 
 @contextlib.asynccontextmanager

@@ -1,0 +1,169 @@
+"""A citizen's picture message (MMS): the hotline answers the webhook at once, then fetches
+each photo from the Twilio stand-in (real HTTP, Basic auth) and adds it to the ticket the
+text created or joined, through the same checks as the web form's photos."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import media_fetches
+from dispatch.models import Attachment, MediaFetch, TicketEvent
+from dispatch.outbox import RetryPolicy
+from tests.images import GPS_LATITUDE, OWNER, PNG, jpeg_with_metadata
+from tests.sms_gateway.conftest import ACCOUNT_SID, CITIZEN, HOTLINE_NUMBER, Hotline, eventually, new_sid, ticket_of
+from web.media_fetcher import MediaFetcher, Refused, TwilioMedia
+
+COMPLAINT = "济水大街路灯坏了一周，晚上很黑，请尽快修理。"
+
+
+@pytest.fixture
+def quick(hotline: Hotline) -> Hotline:
+    """Retries due at once and a fetcher that looks often, so a test waits milliseconds."""
+    media = hotline.channel.media
+    assert media is not None
+    media.policy = RetryPolicy(max_attempts=3, base_delay=dt.timedelta(milliseconds=10),
+                               max_delay=dt.timedelta(milliseconds=10), lease=dt.timedelta(seconds=30))
+    media._poll = 0.05
+    return hotline
+
+
+def mms(hotline: Hotline, body: str, urls: list[str], kinds: list[str] | None = None, *,
+        sid: str | None = None) -> str:
+    form = {"MessageSid": sid or new_sid(), "AccountSid": ACCOUNT_SID, "From": CITIZEN, "To": HOTLINE_NUMBER,
+            "Body": body, "NumMedia": str(len(urls)), "NumSegments": "1"}
+    for i, url in enumerate(urls):
+        form[f"MediaUrl{i}"] = url
+        form[f"MediaContentType{i}"] = (kinds or ["image/jpeg"] * len(urls))[i]
+    response = hotline.post("/sms/twilio", form)
+    assert response.status_code == 200
+    return response.text
+
+
+def photos(session: Session, ticket_id: int) -> list[Attachment]:
+    session.expire_all()
+    found = list(session.scalars(select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)))
+    for photo in found:
+        _ = photo.content
+    session.commit()
+    return found
+
+
+def fetches(session: Session) -> list[MediaFetch]:
+    session.expire_all()
+    rows = list(session.scalars(select(MediaFetch).order_by(MediaFetch.id)))
+    session.commit()
+    return rows
+
+
+def test_a_picture_message_s_photo_is_fetched_with_the_account_s_credentials_and_attached(
+        quick: Hotline, session: Session) -> None:
+    url = quick.sim.add_media(jpeg_with_metadata(), "image/jpeg")
+    assert "已受理" in mms(quick, COMPLAINT, [url])
+    ticket = ticket_of(session)
+    [photo] = eventually(lambda: photos(session, ticket.id))
+    assert photo.media_type == "image/jpeg" and photo.added_by == "citizen:sms"
+    assert OWNER not in photo.content and GPS_LATITUDE not in photo.content   # the metadata cut out
+    assert [r["authorised"] for r in quick.sim.media_requests] == ["True"]
+    event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                      TicketEvent.action == "attach")).one()
+    assert event.actor == "citizen:sms" and event.data["attachments"] == [photo.id]
+    [row] = fetches(session)
+    assert (row.status, row.attachment_id, row.declared_type) == ("attached", photo.id, "image/jpeg")
+    # The link stays in the ticket's text, as before.
+    assert url in ticket.body
+
+
+def test_a_photo_whose_download_fails_is_fetched_again_later_not_lost(quick: Hotline, session: Session) -> None:
+    quick.sim.fail_media_next(503, times=2)
+    url = quick.sim.add_media(PNG, "image/png")
+    mms(quick, COMPLAINT, [url])
+    ticket = ticket_of(session)
+    [photo] = eventually(lambda: photos(session, ticket.id))
+    assert photo.media_type == "image/png"
+    [row] = fetches(session)
+    assert row.status == "attached" and row.attempts == 3
+
+
+def test_a_photo_without_words_joins_the_open_ticket_with_its_photo(quick: Hotline, session: Session) -> None:
+    mms(quick, COMPLAINT, [quick.sim.add_media(PNG, "image/png")])
+    ticket = ticket_of(session)
+    eventually(lambda: photos(session, ticket.id))
+    assert "已将您的补充内容加入工单" in mms(quick, "", [quick.sim.add_media(jpeg_with_metadata())])
+    assert ticket_of(session).id == ticket.id
+    assert len(eventually(lambda: len(photos(session, ticket.id)) == 2 and photos(session, ticket.id))) == 2
+
+
+def test_what_is_not_an_image_is_refused_for_good_with_the_reason_kept(quick: Hotline, session: Session) -> None:
+    url = quick.sim.add_media(b"%PDF-1.4 not a photo", "image/jpeg")   # the declared type is not believed
+    mms(quick, COMPLAINT, [url])
+    ticket = ticket_of(session)
+    row = eventually(lambda: [r for r in fetches(session) if r.status == "failed"])[0]
+    assert "不是图片" in row.last_error and row.attempts == 1
+    assert photos(session, ticket.id) == []
+
+
+def test_a_photo_over_the_size_limit_is_refused(quick: Hotline, session: Session) -> None:
+    media = quick.channel.media
+    media.limits = type(media.limits)(max_bytes=len(PNG) - 1, per_ticket=9)
+    mms(quick, COMPLAINT, [quick.sim.add_media(PNG, "image/png")])
+    ticket = ticket_of(session)
+    row = eventually(lambda: [r for r in fetches(session) if r.status == "failed"])[0]
+    assert "太大" in row.last_error
+    assert photos(session, ticket.id) == []
+
+
+def test_links_off_twilio_s_media_host_or_this_account_are_never_fetched(quick: Hotline, session: Session) -> None:
+    own = quick.sim.add_media(PNG, "image/png")
+    other_account = own.replace(ACCOUNT_SID, "AC" + "6" * 32)
+    mms(quick, COMPLAINT, [other_account, "http://169.254.169.254/latest/meta-data/", quick.url + "/healthz"])
+    rows = eventually(lambda: [r for r in fetches(session) if r.status == "failed"] == fetches(session)
+                      and len(fetches(session)) == 3 and fetches(session))
+    assert all("not a media link" in r.last_error for r in rows)
+    assert quick.sim.media_requests == []   # not even asked
+
+
+def test_a_redirect_off_the_provider_to_a_private_address_is_refused(quick: Hotline, session: Session) -> None:
+    url = quick.sim.add_media(PNG, "image/png")
+    quick.sim.media_redirects[url.rsplit("/", 1)[1]] = "https://127.0.0.1:1/secret.png"
+    mms(quick, COMPLAINT, [url])
+    row = eventually(lambda: [r for r in fetches(session) if r.status == "failed"])[0]
+    assert "not a public address" in row.last_error
+
+
+def test_twilio_retrying_the_webhook_fetches_each_photo_once(quick: Hotline, session: Session) -> None:
+    url = quick.sim.add_media(PNG, "image/png")
+    sid = new_sid()
+    first = mms(quick, COMPLAINT, [url], sid=sid)
+    assert mms(quick, COMPLAINT, [url], sid=sid) == first
+    ticket = ticket_of(session)
+    eventually(lambda: photos(session, ticket.id))
+    assert len(fetches(session)) == 1 and len(photos(session, ticket.id)) == 1
+
+
+def test_the_stand_in_s_inbound_form_sends_a_photo_through_to_the_ticket(quick: Hotline, session: Session) -> None:
+    import httpx
+    with httpx.Client(base_url=quick.sim.url or "", timeout=10) as client:
+        answer = client.post("/sim/inbound", data={"From": CITIZEN, "Body": COMPLAINT},
+                             files={"Media": ("p.png", PNG, "image/png")})
+    assert "已受理" in answer.text
+    ticket = ticket_of(session)
+    assert len(eventually(lambda: photos(session, ticket.id))) == 1
+
+
+def test_only_twilio_s_host_and_the_configured_stand_in_own_media_links() -> None:
+    media = TwilioMedia(ACCOUNT_SID, "token", "http://127.0.0.1:24555")
+    path = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1"
+    assert media.owns("https://api.twilio.com" + path)
+    assert media.owns("http://127.0.0.1:24555" + path)
+    assert not media.owns("http://api.twilio.com" + path)            # not https
+    assert not media.owns("https://api.twilio.com.evil.example" + path)
+    assert not media.owns("https://user:pw@api.twilio.com" + path)
+    assert not media.owns("http://127.0.0.1:24556" + path)            # another port
+    assert not media.owns("https://api.twilio.com/2010-04-01/Accounts/ACx/Messages/MM1/Media/ME1")
+    assert not media.owns(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/../../x/Media/y")
+    with pytest.raises(Refused):
+        MediaFetcher(None, media, media_fetches.attachments.AttachmentLimits()).download(  # type: ignore[arg-type]
+            "https://example.com" + path)
