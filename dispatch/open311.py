@@ -11,7 +11,9 @@ from typing import Any, Mapping
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from dispatch import limits as limit_checks
+from dispatch import attachments, limits as limit_checks
+from dispatch.actors import Actor
+from dispatch.attachments import AttachmentLimits, Upload
 from dispatch.clock import CHINA, utcnow
 from dispatch.errors import InvalidInput, NotFound, Reason
 from dispatch.intake import IntakeRequest, IntakeRules, intake, proposal_for
@@ -23,6 +25,7 @@ from dispatch.models import CatalogueEntry, Open311Client, Open311Submission, Ti
 from dispatch.open311_services import (ATTRIBUTES, CONFIDENTIAL, REQUEST_TYPE, YES, Service, current_services,
                                        service_by_code)
 from dispatch.routing import Router
+from dispatch.staff_view import has_left, hides_identity
 from dispatch.states import FINISHED_STATES, State
 from dispatch.units import City
 from dispatch.vocabulary import PUBLIC_LABELS_ZH, Channel, RequestType
@@ -55,6 +58,8 @@ class Submission:
     phone: str | None = None
     media_url: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
+    # A multipart form's `media` file: the photo itself, taken as the web form's photos are.
+    media: Upload | None = None
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,14 @@ def iso(moment: dt.datetime | None) -> str | None:
 # ---- submitting ---------------------------------------------------------------------------
 
 def submit(session: Session, client: Open311Client, submission: Submission, *, city: City, rules: IntakeRules,
-           router: Router | None, limits: Limits, now: dt.datetime | None = None) -> Receipt:
-    """File a client's request through the one intake; the caller commits."""
+           router: Router | None, limits: Limits, now: dt.datetime | None = None,
+           photo_limits: AttachmentLimits = AttachmentLimits()) -> Receipt:
+    """File a client's request through the one intake, its `media` photo with it
+    (dispatch/attachments.py: checked, stripped, an `attach` event by citizen:open311; a
+    photo refused refuses the request, nothing half-filed); the caller commits.
+
+    media_url is kept as the client gave it, never fetched: a link anyone may write, to any
+    host, fetched from inside the city's network would be a door to what is behind it."""
     now = now or utcnow()
     code = (submission.service_code or "").strip()
     if not code:
@@ -96,6 +107,10 @@ def submit(session: Session, client: Open311Client, submission: Submission, *, c
     ticket = result.ticket
     if result.created and service.entry_id is not None:
         ticket.catalogue_entry_id = service.entry_id  # the citizen chose the entry: dispatched under it
+    if submission.media is not None:
+        # With the ticket filed, or with the open one a repeat joined, as on the web form.
+        attachments.add(session, ticket, Actor.citizen(Channel.OPEN311.value), [submission.media], photo_limits,
+                        now=now)
     session.add(Open311Submission(ticket_id=ticket.id, client_id=client.id, received_at=now,
                                   service_code=service.code, lat=point[0] if point else None,
                                   long=point[1] if point else None, address_string=address,
@@ -172,6 +187,17 @@ def _request_type(attributes: Mapping[str, str]) -> RequestType:
 
 def _confidential(attributes: Mapping[str, str]) -> bool:
     return _choice(attributes, CONFIDENTIAL) == YES
+
+
+def media_links(session: Session, actor: Actor, ticket: Ticket) -> list[str]:
+    """The media_url each Open311 request filed on this ticket gave, for staff to open with
+    care (never fetched: see submit()); none for unit staff who may not learn who filed it
+    (a 保密 ticket, one that has left the unit), as they see no other detail of the citizen's."""
+    if hides_identity(actor, ticket, left=has_left(session, actor, ticket)):
+        return []
+    return list(session.scalars(select(Open311Submission.media_url).where(
+        Open311Submission.ticket_id == ticket.id, Open311Submission.media_url.is_not(None))
+        .order_by(Open311Submission.id)))
 
 
 # ---- reading --------------------------------------------------------------------------------

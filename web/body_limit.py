@@ -52,12 +52,25 @@ PHOTO_FORMS = re.compile(r"^/(tickets/[^/]+/(attach|resolve|part_reply))?$")
 FORM_WORDS_BYTES = 1024 * 1024
 
 
+# An Open311 request's multipart form may carry one photo, its `media` file.
+OPEN311_PHOTO_FORM = re.compile(r"^/open311/v2/requests\.[A-Za-z]+$")
+
+
+def open311_photo_limit(max_bytes: int) -> int:
+    return max(MAX_REQUEST_BYTES, max_bytes + FORM_WORDS_BYTES)
+
+
 def photo_forms_limit(per_ticket: int, max_bytes: int) -> Callable[[Scope], int | None]:
     """The larger limit of a POST to a form that carries photos; None for any other request."""
     limit = per_ticket * max_bytes + FORM_WORDS_BYTES
 
     def wider(scope: Scope) -> int | None:
-        return limit if scope.get("method") == "POST" and PHOTO_FORMS.match(scope.get("path", "")) else None
+        if scope.get("method") != "POST":
+            return None
+        path = scope.get("path", "")
+        if PHOTO_FORMS.match(path):
+            return limit
+        return open311_photo_limit(max_bytes) if OPEN311_PHOTO_FORM.match(path) else None
 
     return wider
 

@@ -103,6 +103,13 @@ def multipart_fields(raw: bytes, content_type: str, max_fields: int) -> list[tup
     """A multipart/form-data body's text fields, each read strictly in the charset declared for
     it (see the module's words); a file part, a part without a name or a body that is not
     multipart is refused with a 400, as Starlette refused them."""
+    return multipart_form(raw, content_type, max_fields)[0]
+
+
+def multipart_form(raw: bytes, content_type: str, max_fields: int, *, files: frozenset[str] = frozenset(),
+                   max_files: int = 0) -> tuple[list[tuple[str, str]], list[tuple[str, str, bytes]]]:
+    """multipart_fields(), and the file parts named in `files` (at most `max_files` of them) as
+    (field name, file name, bytes); any other file part is refused with a 400."""
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if not boundary:
@@ -117,12 +124,18 @@ def multipart_fields(raw: bytes, content_type: str, max_fields: int) -> list[tup
     except FormParserError:
         raise HTTPException(400, "Invalid multipart data.") from None
     named: list[tuple[bytes, _Part]] = []
+    uploads: list[tuple[str, str, bytes]] = []
     for part in parts.parts:
         _, options = parse_options_header(part.disposition)
-        if b"filename" in options:
-            raise HTTPException(400, "Too many files. Maximum number of files is 0.")
         if b"name" not in options:
             raise HTTPException(400, 'The Content-Disposition header field "name" must be provided.')
+        if b"filename" in options:
+            name = options[b"name"].decode("utf-8", "replace")
+            if name not in files or len(uploads) >= max_files:
+                raise HTTPException(400, f"Too many files. Maximum number of files is {max_files}.")
+            # A file's name is a browser's UTF-8 (RFC 7578); anything else is only a label.
+            uploads.append((name, options[b"filename"].decode("utf-8", "replace"), bytes(part.data)))
+            continue
         named.append((options[b"name"], part))
     # The form's own declaration: `_charset_`, which a browser fills in with the charset it
     # used; else the request's charset parameter; else UTF-8.
@@ -136,7 +149,7 @@ def multipart_fields(raw: bytes, content_type: str, max_fields: int) -> list[tup
         declared = declared_charset(part.content_type.decode("latin-1")) or form_charset
         codec = _codec(declared)
         fields.append((_strict(name, codec, declared), _strict(bytes(part.data), codec, declared)))
-    return fields
+    return fields, uploads
 
 
 def utf8_json(raw: bytes) -> None:

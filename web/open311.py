@@ -4,6 +4,7 @@ path's extension. The rules are in dispatch/open311.py; errors become the spec's
 `[{"code", "description"}]` in web/errors.py."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -13,11 +14,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from dispatch import limits, open311, open311_keys
+from dispatch.attachments import Upload
 from dispatch.errors import NotFound, Reason
 from dispatch.open311_services import ATTRIBUTES, current_services, service_by_code
 from web.auth import client_key
-from web.body_limit import MAX_REQUEST_BYTES, read_body
-from web.charsets import declared_charset, form_fields, multipart_fields
+from web.body_limit import open311_photo_limit, read_body
+from web.charsets import declared_charset, form_fields, multipart_form
 from web.idempotent import once
 from web.inputs import refuse_unstorable
 from web.messages import OPEN311_CONTACT, OPEN311_KEY_SERVICE
@@ -32,6 +34,9 @@ CHANGESET = "2026-12-03T00:00:00+08:00"
 MAX_FORM_FIELDS = 60
 MAX_FORM_BYTES = 1024 * 1024   # as Starlette's own limit of a form's field
 ATTRIBUTE_PREFIX, ATTRIBUTE_SUFFIX = "attribute[", "]"
+# The multipart file part taken as the request's photo (one, as media_url names one).
+MEDIA_FIELD = "media"
+MEDIA_FILES = frozenset({MEDIA_FIELD})
 
 
 def _format(request: Request) -> str:
@@ -95,28 +100,33 @@ async def service_definition(request: Request) -> Response:
     })
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def _form(request: Request) -> tuple[dict[str, str], Upload | None]:
     """The POST's fields (form-encoded, as the spec sends them, or multipart, each in the
-    charset it declares), text only."""
+    charset it declares), and a multipart form's photo: its one file part, `media`, as many
+    GeoReport servers take it beside the spec's media_url."""
     content_type = request.headers.get("content-type", "")
     kind = content_type.split(";")[0].strip().lower()
+    media: Upload | None = None
     if kind == "application/x-www-form-urlencoded":
         raw = await read_body(request, MAX_FORM_BYTES)
         fields = dict(form_fields(raw, declared_charset(content_type), MAX_FORM_FIELDS))
     elif kind == "multipart/form-data":
-        raw = await read_body(request, MAX_REQUEST_BYTES)
-        fields = dict(multipart_fields(raw, content_type, MAX_FORM_FIELDS))
+        services: Services = request.app.state.services
+        raw = await read_body(request, open311_photo_limit(services.settings.attachment_max_bytes))
+        texts, files = multipart_form(raw, content_type, MAX_FORM_FIELDS, files=MEDIA_FILES, max_files=1)
+        fields = dict(texts)
+        media = next((Upload(name=name, data=data) for _, name, data in files if data or name), None)
     else:
         form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
     refuse_unstorable(fields.items())
-    return fields
+    return fields, media
 
 
 async def create_request(request: Request) -> Response:
     fmt = _format(request)
     services: Services = request.app.state.services
-    fields = await _form(request)
+    fields, media = await _form(request)
     _check_jurisdiction(request, fields.get("jurisdiction_id"))
     attributes = {key[len(ATTRIBUTE_PREFIX):-len(ATTRIBUTE_SUFFIX)]: value for key, value in fields.items()
                   if key.startswith(ATTRIBUTE_PREFIX) and key.endswith(ATTRIBUTE_SUFFIX)}
@@ -125,13 +135,14 @@ async def create_request(request: Request) -> Response:
         long=fields.get("long"), address_string=fields.get("address_string"), email=fields.get("email"),
         device_id=fields.get("device_id"), account_id=fields.get("account_id"),
         first_name=fields.get("first_name"), last_name=fields.get("last_name"), phone=fields.get("phone"),
-        media_url=fields.get("media_url"), attributes=attributes)
+        media_url=fields.get("media_url"), attributes=attributes, media=media)
     key = fields.get("api_key") or request.query_params.get("api_key")
 
     def work(session: Session) -> tuple[open311.Receipt, str]:
         client = open311_keys.authenticate(session, key)
         receipt = open311.submit(session, client, submission, city=services.city, rules=services.rules,
-                                 router=services.router, limits=services.settings.limits)
+                                 router=services.router, limits=services.settings.limits,
+                                 photo_limits=services.attachment_limits)
         return receipt, client.name
 
     async def file() -> Response:
@@ -143,8 +154,12 @@ async def create_request(request: Request) -> Response:
                                                   "account_id": receipt.account_id}], 201)
 
     # The key is the client's: the same key from two clients is two requests.
+    # A retry with the same key must carry the same photo too: its digest is part of the body.
+    remembered = {k: v for k, v in fields.items() if k != "api_key"}
+    if media is not None:
+        remembered[MEDIA_FIELD] = hashlib.sha256(media.data).hexdigest()
     return await once(request, services, lambda session: f"open311:{open311_keys.authenticate(session, key).id}",
-                      {k: v for k, v in fields.items() if k != "api_key"}, file)
+                      remembered, file)
 
 
 async def request_list(request: Request) -> Response:

@@ -487,6 +487,10 @@ SEARCH_CSV_CUT_ZH = "（仅导出前 {limit} 件：还有更多符合条件的�
 SEARCH_CSV_LIMIT_ZH = "最多导出 {limit} 件，超出时文件末行注明"
 
 # The ticket page (web/pages/tickets.py): what it says after each step, by the form's name.
+# The links to photos an Open311 app gave with a request (media_url), on the ticket page: kept
+# as given, never downloaded by the hotline (dispatch/open311.py).
+MEDIA_LINKS_ZH = {"title": "市民应用提供的图片链接",
+                  "hint": "链接由市民使用的应用（Open311）提供，系统未下载其内容；请确认来源可信后再打开。"}
 # A refused form that carried photos: none was kept, and a browser cannot be given files back.
 PHOTOS_NOT_SAVED = "所选图片未保存，请重新选择。"
 TICKET_DONE_ZH = {
