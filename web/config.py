@@ -107,10 +107,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_TWILIO_ACCOUNT_SID", None, "Twilio account SID (AC...); SMS is on when this, "
                 "the auth token, the SMS number and HOTLINE_PUBLIC_URL are all set (off when none is)"),
     SettingSpec("HOTLINE_TWILIO_AUTH_TOKEN", None, "Twilio auth token: checks webhook signatures, "
-                "authenticates sending", secret=True),
+                "authenticates sending and fetching picture messages' photos", secret=True),
     SettingSpec("HOTLINE_TWILIO_FROM", None, "the hotline's SMS number at Twilio, E.164 (+1...)"),
     SettingSpec("HOTLINE_TWILIO_API_BASE", None, "send through this server instead of "
-                "https://api.twilio.com (`hotline sms-sim`, for tests and demos)"),
+                "https://api.twilio.com, and fetch picture messages' photos from it too "
+                "(`hotline sms-sim`, for tests and demos)"),
     SettingSpec("HOTLINE_SMS_PROVIDER", "twilio", "who sends and receives the texts: twilio, or aliyun "
                 "(Alibaba Cloud SMS, 阿里云短信: HOTLINE_ALIYUN_* then)"),
     SettingSpec("HOTLINE_ALIYUN_ACCESS_KEY_ID", None, "Alibaba Cloud AccessKey ID (a RAM user allowed "
