@@ -37,7 +37,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
@@ -99,6 +99,8 @@ class TwilioSimulator:
     media_requests: list[dict[str, str]] = field(default_factory=list)
     # A media sid answered with a redirect to this URL instead of its bytes.
     media_redirects: dict[str, str] = field(default_factory=dict)
+    # Media sids served in chunks with no Content-Length, as a stream of unknown size comes.
+    media_chunked: set[str] = field(default_factory=set)
     _media_failures: deque[int] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _client: httpx.AsyncClient | None = None
@@ -226,6 +228,13 @@ class TwilioSimulator:
             return self._error(404, 20404, "The requested resource was not found")
         if redirect is not None:
             return Response(status_code=307, headers={"location": redirect})
+        if media_sid in self.media_chunked:
+            data = found[2]
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for at in range(0, len(data), 1024):
+                    yield data[at:at + 1024]
+            return StreamingResponse(chunks(), media_type=found[1])
         return Response(found[2], media_type=found[1])
 
     async def _deliver(self, message: SimMessage) -> None:

@@ -115,6 +115,26 @@ def test_a_photo_over_the_size_limit_is_refused(quick: Hotline, session: Session
     assert photos(session, ticket.id) == []
 
 
+def test_a_stream_of_unknown_size_is_read_no_further_than_the_limit(quick: Hotline, session: Session) -> None:
+    media = quick.channel.media
+    media.limits = type(media.limits)(max_bytes=4096, per_ticket=9)
+    url = quick.sim.add_media(PNG + b"\0" * 100_000, "image/png")
+    quick.sim.media_chunked.add(url.rsplit("/", 1)[1])
+    mms(quick, COMPLAINT, [url])
+    row = eventually(lambda: [r for r in fetches(session) if r.status == "failed"])[0]
+    assert "太大" in row.last_error and "0.1 MB" not in row.last_error   # stopped at 4 KB and a chunk
+
+
+def test_a_redirect_to_another_media_link_of_the_account_is_followed(quick: Hotline, session: Session) -> None:
+    first, second = quick.sim.add_media(b"moved"), quick.sim.add_media(PNG, "image/png")
+    quick.sim.media_redirects[first.rsplit("/", 1)[1]] = second
+    mms(quick, COMPLAINT, [first])
+    ticket = ticket_of(session)
+    [photo] = eventually(lambda: photos(session, ticket.id))
+    assert photo.media_type == "image/png"
+    assert [r["authorised"] for r in quick.sim.media_requests] == ["True", "True"]
+
+
 def test_links_off_twilio_s_media_host_or_this_account_are_never_fetched(quick: Hotline, session: Session) -> None:
     own = quick.sim.add_media(PNG, "image/png")
     other_account = own.replace(ACCOUNT_SID, "AC" + "6" * 32)
