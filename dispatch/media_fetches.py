@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatch import attachments
@@ -130,6 +130,15 @@ def failed(session: Session, claim_id: int, error: str, policy: RetryPolicy = PO
                                                               "attempts": row.attempts, "error": error})
     session.flush()
     return row.status
+
+
+def outstanding(session: Session, ticket_id: int) -> dict[str, int]:
+    """How many of the ticket's picture-message photos are still being fetched (`waiting`)
+    and how many were given up (`failed`): staff are told, the links staying in the text."""
+    rows = session.execute(select(MediaFetch.status, func.count()).where(
+        MediaFetch.ticket_id == ticket_id, MediaFetch.status != ATTACHED).group_by(MediaFetch.status)).all()
+    counts = dict(rows)
+    return {"waiting": counts.get(PENDING, 0) + counts.get(FETCHING, 0), "failed": counts.get(FAILED, 0)}
 
 
 def of_ticket(session: Session, ticket_id: int) -> list[MediaFetch]:

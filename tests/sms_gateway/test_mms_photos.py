@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import media_fetches
+from dispatch import media_fetches, staff
+from dispatch.vocabulary import Role
+from tests.web.pages_support import login
 from dispatch.models import Attachment, MediaFetch, TicketEvent
 from dispatch.outbox import RetryPolicy
 from tests.images import GPS_LATITUDE, OWNER, PNG, jpeg_with_metadata
@@ -17,6 +19,7 @@ from tests.sms_gateway.conftest import ACCOUNT_SID, CITIZEN, HOTLINE_NUMBER, Hot
 from web.media_fetcher import MediaFetcher, Refused, TwilioMedia
 
 COMPLAINT = "济水大街路灯坏了一周，晚上很黑，请尽快修理。"
+PASSWORD = "Mms-photos-2026!"
 
 
 @pytest.fixture
@@ -103,6 +106,14 @@ def test_what_is_not_an_image_is_refused_for_good_with_the_reason_kept(quick: Ho
     row = eventually(lambda: [r for r in fetches(session) if r.status == "failed"])[0]
     assert "不是图片" in row.last_error and row.attempts == 1
     assert photos(session, ticket.id) == []
+    number = ticket.number
+    session.commit()   # the reads above end their transaction: SQLite's would hold the write lock
+    # Staff are told on the ticket's page; the link is still in the ticket's text.
+    with quick.app.state.services.sessions.begin() as writing:
+        staff.create_user(writing, "op-mms", PASSWORD, Role.OPERATOR)
+    login(quick.client, "op-mms", PASSWORD)  # type: ignore[arg-type]
+    page = quick.client.get(f"/tickets/{number}").text
+    assert "市民彩信中的 1 张图片未能取回" in page and url in page
 
 
 def test_a_photo_over_the_size_limit_is_refused(quick: Hotline, session: Session) -> None:

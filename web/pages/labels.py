@@ -491,6 +491,9 @@ SEARCH_CSV_LIMIT_ZH = "最多导出 {limit} 件，超出时文件末行注明"
 # as given, never downloaded by the hotline (dispatch/open311.py).
 MEDIA_LINKS_ZH = {"title": "市民应用提供的图片链接",
                   "hint": "链接由市民使用的应用（Open311）提供，系统未下载其内容；请确认来源可信后再打开。"}
+# A picture message's photos not (yet) on the ticket (dispatch/media_fetches.py).
+MMS_PHOTOS_ZH = {"waiting": "市民彩信中的 {n} 张图片正在获取，稍后刷新即可看到。",
+                 "failed": "市民彩信中的 {n} 张图片未能取回（不是图片、过大、超出张数或链接失效），原始链接见工单内容。"}
 # A refused form that carried photos: none was kept, and a browser cannot be given files back.
 PHOTOS_NOT_SAVED = "所选图片未保存，请重新选择。"
 TICKET_DONE_ZH = {

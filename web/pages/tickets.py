@@ -19,7 +19,7 @@ from starlette.routing import Route
 from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
-from dispatch import (attachments, co_handling, flags, forwarding, kept_forms, lifecycle, open311, parts, progress, queries, reply_templates,
+from dispatch import (attachments, co_handling, flags, forwarding, kept_forms, lifecycle, media_fetches, open311, parts, progress, queries, reply_templates,
                       similarity, telephony)
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
@@ -33,7 +33,7 @@ from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, Role
 from web.auth import StaffIdentity, staff_only, stream_alive
 from web.messages import describe
-from web.pages.labels import (ACTIONS_ZH, MEDIA_LINKS_ZH, NOTICE_DECIDE_LINK_ZH, NOTICE_DECIDED_AT, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
+from web.pages.labels import (ACTIONS_ZH, MEDIA_LINKS_ZH, MMS_PHOTOS_ZH, NOTICE_DECIDE_LINK_ZH, NOTICE_DECIDED_AT, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
                               PHOTOS_NOT_SAVED, TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED,
                               label)
 from web.pages.attachments import MAX_FILES_IN_FORM, attachment_file, uploads_of
@@ -223,6 +223,8 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     context["attachment_limits"] = services.attachment_limits
     context["media_links"] = open311.media_links(session, user.actor, ticket)
     context["media_words"] = MEDIA_LINKS_ZH
+    outstanding = media_fetches.outstanding(session, ticket.id)
+    context["mms_notes"] = [MMS_PHOTOS_ZH[kind].format(n=n) for kind, n in outstanding.items() if n]
     # Room left under the per-ticket limit: the ticket's own photos, not those merged in with others.
     context["photo_room"] = services.attachment_limits.per_ticket - attachments.count(session, ticket.id)
     people = {a.staff_id for a in context["attachments"] if a.staff_id is not None}
