@@ -1,16 +1,16 @@
 """media_fetches: the photos of citizens' picture messages (MMS), fetched from the SMS
 provider after the text is filed and added to its ticket (dispatch/media_fetches.py).
 
-Revision ID: 0050
-Revises: 0049
+Revision ID: 0051
+Revises: 0050
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0050"
-down_revision = "0049"
+revision = "0051"
+down_revision = "0050"
 branch_labels = None
 depends_on = None
 
