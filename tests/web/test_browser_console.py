@@ -125,3 +125,60 @@ def test_ctrl_enter_in_the_request_files_the_call(new_context: Any, site: Any) -
     with operator.expect_navigation():
         body.press("Control+Enter")
     assert "/tickets/" in operator.url and "已受理" in operator.inner_text("#done")
+
+
+def test_a_half_typed_request_survives_a_reload_and_a_look_elsewhere_until_it_is_filed(
+        new_context: Any, site: Any) -> None:
+    server, services = site
+    operator = login(new_context(), server.url, "operator")
+    operator.goto(f"{server.url}/operator")
+    assert operator.locator("#draft-restored").is_hidden()
+    operator.fill("#intake-phone", "13803910055")
+    operator.fill("#intake-form input[name=name]", "张女士")
+    operator.select_option("#intake-form select[name=urgency]", "urgent")
+    operator.fill("#intake-form textarea[name=body]", "反映小区门口路灯坏了三天。")
+
+    # F5 in the middle of the call: the words, the number and the choices are back, said so.
+    operator.reload()
+    assert operator.input_value("#intake-form textarea[name=body]") == "反映小区门口路灯坏了三天。"
+    assert operator.input_value("#intake-phone") == "13803910055"
+    assert operator.input_value("#intake-form input[name=name]") == "张女士"
+    assert operator.input_value("#intake-form select[name=urgency]") == "urgent"
+    assert "已恢复" in operator.inner_text("#draft-restored")
+
+    # A look at the search page and back by the menu: still there.
+    operator.goto(f"{server.url}/search?q=13803910055")
+    operator.click("header a[href='/operator']")
+    assert operator.input_value("#intake-form textarea[name=body]") == "反映小区门口路灯坏了三天。"
+
+    # Filed: the next call starts on an empty form.
+    with operator.expect_navigation():
+        operator.locator("#intake-form textarea[name=body]").press("Control+Enter")
+    assert "/tickets/" in operator.url
+    operator.goto(f"{server.url}/operator")
+    assert operator.input_value("#intake-form textarea[name=body]") == ""
+    assert operator.locator("#draft-restored").is_hidden()
+
+    # 清空 throws a restored draft away.
+    operator.fill("#intake-form textarea[name=body]", "咨询公积金提取。")
+    operator.reload()
+    operator.click("#draft-restored button")
+    assert operator.input_value("#intake-form textarea[name=body]") == ""
+    operator.reload()
+    assert operator.input_value("#intake-form textarea[name=body]") == ""
+
+
+def test_a_restored_request_is_not_taken_over_by_the_call_on_the_line(new_context: Any, site: Any) -> None:
+    server, services = site
+    operator = login(new_context(), server.url, "operator")
+    _console_on(operator, server, "PJSIP/7001")
+    operator.fill("#intake-phone", "13803910056")
+    operator.fill("#intake-form textarea[name=body]", "反映噪音扰民。")
+    # Another caller gets through while the page reloads: the page comes with that call.
+    _answered(services, server, "1700000000.57", "13803910057", "PJSIP/7001")
+    operator.wait_for_selector("#pop-queue li")
+    operator.reload()
+    assert operator.input_value("#intake-form textarea[name=body]") == "反映噪音扰民。"
+    assert operator.input_value("#intake-phone") == "13803910056"
+    assert operator.input_value("#intake-linkedid") == ""
+    assert "13803910057" in operator.inner_text("#pop-queue-list")

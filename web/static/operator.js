@@ -26,6 +26,70 @@
   });
 })();
 
+// A request half typed survives a reload or a look at another page (the caller's earlier
+// ticket, a search): kept in this tab's sessionStorage, per account, until it is filed.
+// Restored only into an empty form, before the screen-pop below reads it, so that a call
+// rendered with the page waits under 新来电 instead of taking the restored words.
+(function () {
+  var form = document.getElementById("intake-form");
+  if (!form || !window.sessionStorage) return;
+  var key = "hotline.intake-draft:" + (form.dataset.user || "");
+  var notice = document.getElementById("draft-restored");
+  var fields = ["type", "urgency", "phone", "name", "title", "body", "location", "linkedid"];
+  var typed = ["body", "title", "name", "location"];
+  var sent = false;
+
+  function hasText(values) {
+    return typed.some(function (name) { return (values[name] || "").trim() !== ""; });
+  }
+
+  function read() {
+    var values = {};
+    fields.forEach(function (name) { if (form.elements[name]) values[name] = form.elements[name].value; });
+    values.confidential = form.elements.confidential.checked;
+    return values;
+  }
+
+  function keep() {
+    if (sent) return;
+    var values = read();
+    try {
+      if (hasText(values)) sessionStorage.setItem(key, JSON.stringify(values));
+      else sessionStorage.removeItem(key);
+    } catch (e) { /* private mode: nothing kept */ }
+  }
+
+  function forget() {
+    try { sessionStorage.removeItem(key); } catch (e) { /* private mode */ }
+  }
+
+  var stored = null;
+  try { stored = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { stored = null; }
+  if (stored && hasText(stored) && !hasText(read())) {
+    fields.forEach(function (name) {
+      if (form.elements[name] && typeof stored[name] === "string") form.elements[name].value = stored[name];
+    });
+    form.elements.confidential.checked = !!stored.confidential;
+    if (notice) notice.hidden = false;
+  }
+  if (notice) {
+    notice.querySelector("button").addEventListener("click", function () {
+      forget();
+      typed.concat(["phone", "linkedid"]).forEach(function (name) { form.elements[name].value = ""; });
+      form.elements.confidential.checked = false;
+      notice.hidden = true;
+      form.elements.body.focus();
+    });
+  }
+  form.addEventListener("input", function () { sent = false; keep(); });
+  form.addEventListener("change", function () { sent = false; keep(); });
+  // Filed (受理, Ctrl+Enter, 引用此文直接办结, 即时转; form.submit() too): nothing to keep.
+  // A refused form comes back from the server with the words filled in.
+  form.addEventListener("formdata", function () { sent = true; forget(); });
+  // The screen-pop fills the number and call id without an input event.
+  window.addEventListener("pagehide", keep);
+})();
+
 // Screen-pop: the call that reaches this operator's phone fills the console (SSE). A call
 // never overwrites a form in progress: it waits under 新来电 until the operator switches to
 // it; an untouched form takes it at once. Waiting calls survive going to a ticket and back
@@ -188,7 +252,7 @@
   if (rendered) {
     var pop = JSON.parse(rendered.textContent);
     shown = pop.linkedid;
-    if (linkedid.value && pop.linkedid !== linkedid.value && !untouched()) arrive(pop);
+    if (pop.linkedid !== linkedid.value && !untouched()) arrive(pop);
   }
   waiting = waiting.filter(function (w) { return w.linkedid !== linkedid.value; });
   save();
