@@ -182,3 +182,24 @@ def test_a_restored_request_is_not_taken_over_by_the_call_on_the_line(new_contex
     assert operator.input_value("#intake-phone") == "13803910056"
     assert operator.input_value("#intake-linkedid") == ""
     assert "13803910057" in operator.inner_text("#pop-queue-list")
+
+
+def test_enter_in_a_one_line_field_moves_on_and_ctrl_enter_there_files(new_context: Any, site: Any) -> None:
+    server, services = site
+    operator = login(new_context(), server.url, "operator")
+    operator.goto(f"{server.url}/operator")
+    operator.fill("#intake-phone", "13803910058")
+    operator.fill("#intake-form textarea[name=body]", "反映小区路灯不亮。")
+    # The place typed last and Enter pressed out of habit: nothing is filed yet.
+    place = operator.locator("#intake-form input[name=location]")
+    place.fill("沁园街道")
+    place.press("Enter")
+    operator.wait_for_timeout(500)
+    assert operator.url.endswith("/operator")
+    assert operator.evaluate("document.activeElement.name") == "confidential"
+    operator.keyboard.press("Enter")
+    assert operator.evaluate("document.activeElement.id") == "intake-submit"
+    operator.fill("#intake-form input[name=name]", "李先生")
+    with operator.expect_navigation():
+        operator.locator("#intake-form input[name=name]").press("Control+Enter")
+    assert "/tickets/" in operator.url and "已受理" in operator.inner_text("#done")

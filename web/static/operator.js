@@ -12,17 +12,30 @@
   });
 })();
 
-// Ctrl+Enter (⌘+Enter on a Mac) in 诉求内容 files the form, as its button 受理 does
-// (the browser's checks of required fields first).
+// Ctrl+Enter (⌘+Enter on a Mac) anywhere in the form files it, as its button 受理 does
+// (the browser's checks of required fields first). A plain Enter in a one-line field goes
+// on to the next field instead of filing: operators type the place or the name last, and
+// the browser's own Enter-submits would file a half-told request. After the last field, 受理.
 (function () {
   var form = document.getElementById("intake-form");
-  var body = form && form.elements.body;
-  if (!body) return;
-  body.addEventListener("keydown", function (e) {
-    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || e.isComposing) return;
+  if (!form || !form.elements.body) return;
+  form.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || e.isComposing) return;
+    var target = e.target;
+    if (e.ctrlKey || e.metaKey) {
+      e.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      if (form.requestSubmit) form.requestSubmit(button); else button.click();
+      return;
+    }
+    if (target.tagName !== "INPUT" || target.type === "submit" || target.type === "button") return;
     e.preventDefault();
-    var button = form.querySelector("button[type=submit]");
-    if (form.requestSubmit) form.requestSubmit(button); else button.click();
+    var fields = Array.prototype.filter.call(form.elements, function (el) {
+      return !el.disabled && el.type !== "hidden" && el.tagName !== "BUTTON" && el.tagName !== "FIELDSET" &&
+        el.getClientRects().length > 0;
+    });
+    var next = fields[fields.indexOf(target) + 1] || form.querySelector("button[type=submit]");
+    next.focus();
   });
 })();
 
