@@ -18,6 +18,7 @@ from dispatch.flags import active_flag
 from dispatch.models import AgentStatus, Call, Callback, IntakeSource, Ticket
 from dispatch.paging import COUNT_LIMIT, Page, page_of
 from dispatch.phone import normalise_phone
+from dispatch.vocabulary import CALLED_AGAIN_NOTE_ZH, SAME_NUMBER_REACHED_NOTE_ZH
 
 # Outcomes after which the citizen did not reach anyone: they must be called back.
 MISSED_OUTCOMES = frozenset({"abandoned", "timeout", "lost"})
@@ -106,7 +107,24 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
             callback.status, callback.done_at = CALLBACK_DONE, now or utcnow()
             callback.note = RECOVERED_ANSWERED_NOTE if data.recovered else ANSWERED_LATER_NOTE
             session.flush()
+    if data.answered_at is not None and data.outcome not in MISSED_OUTCOMES:
+        # The citizen got through on a later call: calling them back would only repeat it.
+        for earlier in _pending_of_caller(session, call.caller, started_before=data.started_at):
+            earlier.status, earlier.done_at, earlier.note = CALLBACK_DONE, now or utcnow(), CALLED_AGAIN_NOTE_ZH
+        session.flush()
     return call
+
+
+def _pending_of_caller(session: Session, caller: str | None, *, started_before: dt.datetime | None = None) -> list[Callback]:
+    """The caller's missed calls still on the list (those whose call started before
+    `started_before`, by the PBX's clock as the call's own); none for a caller ID that is not
+    a number (anonymous, a PBX's own label)."""
+    if not caller or not caller.startswith("+"):
+        return []
+    query = select(Callback).where(Callback.status == CALLBACK_PENDING, Callback.caller == caller)
+    if started_before is not None:
+        query = query.join(Call, Call.id == Callback.call_id).where(Call.started_at < started_before)
+    return list(session.scalars(query))
 
 
 def _keeping_answer(call: Call, data: CallData) -> CallData:
@@ -168,6 +186,11 @@ def record_callback_attempt(session: Session, callback_id: int, actor: Actor, re
     if reached:
         callback.status, callback.done_at, callback.done_by = CALLBACK_DONE, now, actor.user_id
         _record_closed(session, callback, actor, now, via="call")
+        # The same number's other missed calls: the citizen has been reached once for all.
+        for other in (c for c in _pending_of_caller(session, callback.caller) if c.id != callback.id):
+            other.status, other.done_at, other.done_by = CALLBACK_DONE, now, actor.user_id
+            other.note = SAME_NUMBER_REACHED_NOTE_ZH
+            _record_closed(session, other, actor, now, via="same_number")
     session.flush()
     return callback
 

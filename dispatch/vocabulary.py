@@ -291,9 +291,11 @@ REOPENED_BY_DISPATCH_ZH = "工单{number}已重办，请重新签收办理：{ti
 # The parent resolved a ticket its sub-unit had not answered yet: the part is taken back.
 FORWARD_WITHDRAWN_ZH = "{parent}已办结工单{number}，二次派单给贵单位的部分已收回，无需继续办理。"
 
-# The demo's history (dispatch/demo_calls.py): a missed call whose citizen got through on their
-# own later, its callback closed with this note.
+# A missed call whose citizen got through on their own later, its callback closed with this
+# note (dispatch/telephony.py as the call is recorded; the demo's history alike).
 CALLED_AGAIN_NOTE_ZH = "市民已再次来电并接通，无需回拨"
+# The same number's other missed calls, once an operator has reached it calling back.
+SAME_NUMBER_REACHED_NOTE_ZH = "已回拨该号码另一次未接来电并接通，无需重复回拨"
 
 # ---- An administrator's unit import and edits (dispatch/unit_admin.py) ----------------------
 # Problems told in the import's own terms (the file's keys: code, name, kind, parent ...), each

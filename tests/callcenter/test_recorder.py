@@ -155,6 +155,50 @@ def test_operator_calls_a_citizen_back_through_the_pbx(sessions: sessionmaker[Se
             telephony.mark_callback_done(session, callback_id, OPERATOR, "已回拨")
 
 
+def test_a_caller_who_gets_through_on_a_later_call_leaves_the_callback_list(sessions: sessionmaker[Session]) -> None:
+    import datetime as dt
+
+    start = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+    with sessions.begin() as session:
+        for n, minutes in ((1, 0), (2, 3)):  # hung up twice while waiting
+            telephony.record_call(session, telephony.CallData(
+                linkedid=f"1700000000.6{n}", outcome="abandoned", caller="13800138061", dialed="12345",
+                started_at=start + dt.timedelta(minutes=minutes), queue="12345", wait_seconds=40))
+        telephony.record_call(session, telephony.CallData(
+            linkedid="1700000000.69", outcome="abandoned", caller="13800138069", dialed="12345",
+            started_at=start, queue="12345", wait_seconds=40))
+    # Ten minutes later the first caller gets through and talks to an operator.
+    later = start + dt.timedelta(minutes=10)
+    with sessions.begin() as session:
+        telephony.record_call(session, telephony.CallData(
+            linkedid="1700000000.63", outcome="answered", caller="+8613800138061", dialed="12345",
+            started_at=later, queue="12345", agent="PJSIP/7001", answered_at=later + dt.timedelta(seconds=8)))
+    with sessions() as session:
+        assert [c.caller for c in telephony.pending_callbacks(session)] == ["+8613800138069"]
+        closed = session.scalars(select(Callback).where(Callback.caller == "+8613800138061")).all()
+        assert {c.note for c in closed} == {"市民已再次来电并接通，无需回拨"}
+
+
+def test_reaching_a_caller_closes_their_other_missed_calls(sessions: sessionmaker[Session]) -> None:
+    import datetime as dt
+
+    start = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+    with sessions.begin() as session:
+        for n, caller in ((1, "13800138071"), (2, "13800138071"), (3, "13800138072")):
+            telephony.record_call(session, telephony.CallData(
+                linkedid=f"1700000000.7{n}", outcome="abandoned", caller=caller, dialed="12345",
+                started_at=start + dt.timedelta(minutes=n), queue="12345", wait_seconds=40))
+        first = next(c for c in telephony.pending_callbacks(session) if c.caller == "+8613800138071")
+        telephony.record_callback_attempt(session, first.id, OPERATOR, "市民已接听", reached=True)
+    with sessions() as session:
+        assert [c.caller for c in telephony.pending_callbacks(session)] == ["+8613800138072"]
+        other = session.scalars(select(Callback).where(Callback.caller == "+8613800138071",
+                                                       Callback.id != first.id)).one()
+        assert other.note == "已回拨该号码另一次未接来电并接通，无需重复回拨"
+        logged = session.scalars(select(StaffActivity).where(StaffActivity.kind == "callback_done")).all()
+        assert {a.target for a in logged} == {f"callback:{first.id}", f"callback:{other.id}"}
+
+
 def test_closing_a_callback_by_hand_needs_a_note(sessions: sessionmaker[Session]) -> None:
     import datetime as dt
 
