@@ -203,3 +203,17 @@ def test_enter_in_a_one_line_field_moves_on_and_ctrl_enter_there_files(new_conte
     with operator.expect_navigation():
         operator.locator("#intake-form input[name=name]").press("Control+Enter")
     assert "/tickets/" in operator.url and "已受理" in operator.inner_text("#done")
+
+
+def test_a_refused_number_puts_the_cursor_in_the_number_field(new_context: Any, site: Any) -> None:
+    server, services = site
+    operator = login(new_context(), server.url, "operator")
+    operator.goto(f"{server.url}/operator")
+    operator.fill("#intake-phone", "12")
+    operator.fill("#intake-form textarea[name=body]", "反映小区路灯不亮。")
+    with operator.expect_navigation():
+        operator.locator("#intake-form textarea[name=body]").press("Control+Enter")
+    assert "联系电话" in operator.inner_text("#intake-error")
+    assert operator.evaluate("document.activeElement.id") == "intake-phone"
+    assert operator.get_attribute("#intake-phone", "aria-invalid") == "true"
+    assert operator.input_value("#intake-form textarea[name=body]") == "反映小区路灯不亮。"

@@ -102,7 +102,8 @@ def _console_reads(request: Request, user: StaffIdentity, session: Session) -> t
 
 
 async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
-                  status: int = 200, confirm_callback: dict[str, Any] | None = None) -> Response:
+                  status: int = 200, confirm_callback: dict[str, Any] | None = None,
+                  error_field: str | None = None) -> Response:
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
@@ -124,7 +125,8 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),
                    called=request.query_params.get("ticket"), max_attempts=site.services.follow_up.max_attempts,
-                   confirm_callback=confirm_callback, close_after_days=site.services.follow_up.close_after.days)
+                   confirm_callback=confirm_callback, close_after_days=site.services.follow_up.close_after.days,
+                   error_field=error_field)
     return site.render(request, "operator.html", context, status)
 
 
@@ -182,7 +184,9 @@ async def file_ticket(request: Request) -> Response:
     try:
         number, joined = await site.services.run(work)
     except (InvalidInput, IllegalTransition) as exc:
-        return await console(request, values=values, error=describe(exc), status=422)
+        # The cursor goes to the field to correct: the operator is still talking.
+        return await console(request, values=values, error=describe(exc), status=422,
+                             error_field=exc.field if isinstance(exc, InvalidInput) else None)
     site.changed()
     # A repeat call was joined to the caller's open ticket: say so there, not "filed".
     done = "handover" if service is not None else "joined" if joined else "answer" if article_id else "filed"
