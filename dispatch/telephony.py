@@ -266,15 +266,23 @@ class ScreenPop:
 
 
 def screen_pop(session: Session, call: Call, *, limit: int = 5) -> ScreenPop:
+    earlier, flagged = caller_history(session, call.caller, limit=limit)
+    return ScreenPop(linkedid=call.linkedid, agent=call.agent, caller=call.caller, earlier_tickets=earlier,
+                     flagged=flagged)
+
+
+def caller_history(session: Session, phone: str | None, *, limit: int = 5) -> tuple[list[dict[str, Any]], str | None]:
+    """A number's latest tickets and why it is flagged, if it is: what a screen-pop shows, and
+    what the console shows for a number the operator types (a caller without caller ID, or
+    one who gives another number)."""
     earlier = []
-    if call.caller:
-        tickets = session.scalars(select(Ticket).where(Ticket.phone == call.caller)
+    if phone:
+        tickets = session.scalars(select(Ticket).where(Ticket.phone == phone)
                                   .order_by(Ticket.received_at.desc()).limit(limit))
         earlier = [{"number": t.number, "title": t.title, "state": t.state,
                     "received_at": t.received_at.isoformat()} for t in tickets]
-    flag = active_flag(session, call.caller)
-    return ScreenPop(linkedid=call.linkedid, agent=call.agent, caller=call.caller, earlier_tickets=earlier,
-                     flagged=flag.reason if flag is not None else None)
+    flag = active_flag(session, phone)
+    return earlier, flag.reason if flag is not None else None
 
 
 @dataclass(frozen=True)

@@ -217,3 +217,26 @@ def test_a_refused_number_puts_the_cursor_in_the_number_field(new_context: Any, 
     assert operator.evaluate("document.activeElement.id") == "intake-phone"
     assert operator.get_attribute("#intake-phone", "aria-invalid") == "true"
     assert operator.input_value("#intake-form textarea[name=body]") == "反映小区路灯不亮。"
+
+
+def test_a_number_typed_by_hand_shows_the_callers_earlier_tickets(new_context: Any, site: Any) -> None:
+    server, services = site
+    operator = login(new_context(), server.url, "operator")
+    operator.goto(f"{server.url}/operator")
+    operator.fill("#intake-phone", "13803910059")
+    operator.fill("#intake-form textarea[name=body]", "反映小区门口路灯不亮。")
+    with operator.expect_navigation():
+        operator.locator("#intake-form textarea[name=body]").press("Control+Enter")
+    number = operator.inner_text("#ticket-number").strip()
+
+    # The same citizen calls again without caller ID and says their number.
+    operator.goto(f"{server.url}/operator")
+    assert operator.locator("#intake-history").is_hidden()
+    operator.fill("#intake-phone", "138-0391-0059")
+    operator.press("#intake-phone", "Tab")
+    operator.wait_for_selector("#intake-history-list li")
+    assert number in operator.inner_text("#intake-history") and "已受理" in operator.inner_text("#intake-history")
+    operator.fill("#intake-phone", "13803910060")
+    operator.press("#intake-phone", "Tab")
+    operator.wait_for_selector("#intake-history-none", state="visible")
+    assert operator.query_selector("#intake-history-list li") is None

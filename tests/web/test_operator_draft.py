@@ -157,3 +157,21 @@ def test_proposals_while_typing_are_held_to_the_accounts_limit_across_processes(
             assert theirs.status_code == 200 and theirs.json()["suggestions"]
     finally:
         other.close()
+
+
+def test_a_number_typed_on_the_console_shows_its_earlier_tickets_and_flag(client: TestClient,
+                                                                         services: Services) -> None:
+    login(client, "operator")
+    token = token_in(client.get("/operator").text)
+    number = _file(client, token, "caller-1", "小区门口路灯坏了。", phone="13803910124").split("/")[2].split("?")[0]
+    # Any spelling of the number finds it, as the intake reads it.
+    answer = client.get("/operator/caller", params={"phone": "138 0391 0124"}).json()
+    assert answer["phone"] == "13803910124"
+    assert [(t["number"], t["state_label"]) for t in answer["earlier_tickets"]] == [(number, "已受理")]
+    assert answer["flagged"] is None
+    assert client.get("/operator/caller", params={"phone": "13803910125"}).json()["earlier_tickets"] == []
+    assert client.get("/operator/caller", params={"phone": "12"}).json() == {
+        "phone": None, "earlier_tickets": [], "flagged": None}
+    client.post("/logout", data={"csrf_token": token})
+    login(client, "housing")  # unit staff do not look callers up
+    assert client.get("/operator/caller", params={"phone": "13803910124"}).status_code == 403

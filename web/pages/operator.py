@@ -23,7 +23,7 @@ from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound,
 from dispatch.emergency import emergency_hints
 from dispatch.intake import IntakeRequest, draft_proposal, intake
 from dispatch.numbers import whole_number
-from dispatch.phone import national_form
+from dispatch.phone import national_form, normalise_phone
 from dispatch.unit_cache import UnitCache
 from dispatch.vocabulary import Channel, RequestType, Urgency
 from web.auth import StaffIdentity, staff_only, stream_alive
@@ -235,6 +235,21 @@ async def draft(request: Request) -> Response:
     })
 
 
+async def caller(request: Request) -> Response:
+    """A number the operator typed: its latest tickets and its flag, as a screen-pop shows
+    them (a repeat caller is seen before the ticket is filed). A number that is not one
+    answers with nothing: the form says why when it is filed."""
+    raw = request.query_params.get("phone", "")[:64]
+    try:
+        phone = normalise_phone(raw)
+    except InvalidInput:
+        return JSONResponse({"phone": None, "earlier_tickets": [], "flagged": None})
+    earlier, flagged = await _site(request).services.read(lambda s: telephony.caller_history(s, phone))
+    for ticket in earlier:
+        ticket["state_label"] = label(ticket["state"])
+    return JSONResponse({"phone": national_form(phone), "earlier_tickets": earlier, "flagged": flagged})
+
+
 async def callback_done(request: Request) -> Response:
     """已回拨 without a call through the console: the row leaves the list for good, so the
     operator confirms it first (operator.js asks in the page; without script the console
@@ -275,4 +290,5 @@ routes = [
     Route("/operator/draft", staff_only(draft, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/callbacks/{callback_id:id}/done", staff_only(callback_done, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/events", staff_only(screen_pops, DISPATCH_ROLES), methods=["GET"]),
+    Route("/operator/caller", staff_only(caller, DISPATCH_ROLES), methods=["GET"]),
 ]

@@ -195,6 +195,8 @@
     linkedid.value = pop.linkedid;
     phone.value = pop.caller_display || "";
     filledPhone = phone.value;
+    historyAsked = phone.value;
+    if (callerHistory) callerHistory.hidden = true;  // 当前来电 shows this number's tickets
     box.classList.add("live", "flash");
   }
 
@@ -259,9 +261,47 @@
     }
   }
 
+  // A number typed by hand (no caller ID, or the caller gives another number): its earlier
+  // tickets and flag under the field, as a screen-pop shows them for the line's number.
+  var callerHistory = document.getElementById("intake-history");
+  var historyList = document.getElementById("intake-history-list");
+  var historyNone = document.getElementById("intake-history-none");
+  var historyAsked = "";
+  function lookUp(event, popCaller) {
+    var number = phone.value.trim();
+    if (number === historyAsked) return;
+    historyAsked = number;
+    var shownByPop = popCaller === undefined ? number === filledPhone : number === popCaller;
+    if (!callerHistory || number === "" || shownByPop) { if (callerHistory) callerHistory.hidden = true; return; }
+    fetch("/operator/caller?phone=" + encodeURIComponent(number), {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || historyAsked !== number) return;
+        if (!data.phone) { callerHistory.hidden = true; return; }
+        historyList.innerHTML = "";
+        data.earlier_tickets.forEach(function (t) {
+          var li = document.createElement("li");
+          var a = text("a", t.number);
+          a.href = "/tickets/" + encodeURIComponent(t.number);
+          li.appendChild(a);
+          li.appendChild(document.createTextNode(" " + t.title + " "));
+          li.appendChild(text("span", t.state_label || labels[t.state] || t.state, "tag"));
+          historyList.appendChild(li);
+        });
+        historyNone.hidden = data.earlier_tickets.length > 0;
+        callerHistory.hidden = false;
+        var flaggedHint = document.getElementById("intake-flagged");
+        if (flaggedHint) flaggedHint.hidden = !data.flagged;
+      })
+      .catch(function () { /* the console works without it */ });
+  }
+  phone.addEventListener("change", lookUp);
+
   // The call the page was rendered with, when the form belongs to another call (a form
   // shown again after an error), waits like any other.
   var rendered = document.getElementById("pop-data");
+  // A number restored or sent back with an error, not the line's: its history too.
+  lookUp(null, rendered ? JSON.parse(rendered.textContent).caller_display || "" : "");
   if (rendered) {
     var pop = JSON.parse(rendered.textContent);
     shown = pop.linkedid;
