@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import telephony
 from dispatch.clock import utcnow
+from dispatch.demo import DEMO_PASSWORD
 from dispatch.models import Callback
 from tests.web.test_browser import login, new_context, pbx_site, playwright_browser, site  # noqa: F401 (fixtures)
 
@@ -240,3 +241,53 @@ def test_a_number_typed_by_hand_shows_the_callers_earlier_tickets(new_context: A
     operator.press("#intake-phone", "Tab")
     operator.wait_for_selector("#intake-history-none", state="visible")
     assert operator.query_selector("#intake-history-list li") is None
+
+
+def test_logging_out_with_a_request_not_filed_asks_first_and_then_keeps_nothing(
+        new_context: Any, site: Any) -> None:
+    server, services = site
+    context = new_context()
+    operator = login(context, server.url, "operator")
+    operator.goto(f"{server.url}/operator")
+    operator.fill("#intake-phone", "13803910061")
+    operator.fill("#intake-form textarea[name=body]", "反映小区门口路灯不亮。")
+    asked: list[str] = []
+
+    def answer(yes: bool) -> Any:
+        def on_dialog(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if yes else dialog.dismiss()
+        return on_dialog
+
+    operator.once("dialog", answer(False))
+    operator.click("header form[action='/logout'] button")
+    operator.wait_for_timeout(300)
+    assert asked and "未受理" in asked[0] and operator.url.endswith("/operator")
+    operator.once("dialog", answer(True))
+    with operator.expect_navigation():
+        operator.click("header form[action='/logout'] button")
+    # The same operator back in the same tab (the next shift) starts on an empty form.
+    operator.fill("input[name=username]", "operator")
+    operator.fill("input[name=password]", DEMO_PASSWORD)
+    with operator.expect_navigation():
+        operator.press("input[name=password]", "Enter")
+    operator.goto(f"{server.url}/operator")
+    assert operator.input_value("#intake-form textarea[name=body]") == ""
+
+
+def test_a_request_typed_hours_ago_is_not_restored(new_context: Any, site: Any) -> None:
+    server, services = site
+    operator = login(new_context(), server.url, "operator")
+    operator.goto(f"{server.url}/operator")
+    operator.fill("#intake-form textarea[name=body]", "反映噪音扰民。")
+    operator.goto(f"{server.url}/search")
+    # On another page, three hours pass (the draft's time set back).
+    operator.evaluate("""() => {
+        const key = Object.keys(sessionStorage).find(k => k.startsWith('hotline.intake-draft:'));
+        const kept = JSON.parse(sessionStorage.getItem(key));
+        kept.saved_at = Date.now() - 3 * 60 * 60 * 1000;
+        sessionStorage.setItem(key, JSON.stringify(kept));
+    }""")
+    operator.goto(f"{server.url}/operator")
+    assert operator.input_value("#intake-form textarea[name=body]") == ""
+    assert operator.locator("#draft-restored").is_hidden()

@@ -51,6 +51,7 @@
   var fields = ["type", "urgency", "phone", "name", "title", "body", "location", "linkedid"];
   var typed = ["body", "title", "name", "location"];
   var sent = false;
+  var KEPT_MS = 2 * 60 * 60 * 1000;
 
   function hasText(values) {
     return typed.some(function (name) { return (values[name] || "").trim() !== ""; });
@@ -66,6 +67,7 @@
   function keep() {
     if (sent) return;
     var values = read();
+    values.saved_at = Date.now();
     try {
       if (hasText(values)) sessionStorage.setItem(key, JSON.stringify(values));
       else sessionStorage.removeItem(key);
@@ -78,6 +80,8 @@
 
   var stored = null;
   try { stored = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { stored = null; }
+  // Hours old, it belongs to an earlier shift's call (as a refused form, kept two hours).
+  if (stored && !(Date.now() - (stored.saved_at || 0) < KEPT_MS)) { forget(); stored = null; }
   if (stored && hasText(stored) && !hasText(read())) {
     fields.forEach(function (name) {
       if (form.elements[name] && typeof stored[name] === "string") form.elements[name].value = stored[name];
@@ -101,6 +105,15 @@
   form.addEventListener("formdata", function () { sent = true; forget(); });
   // The screen-pop fills the number and call id without an input event.
   window.addEventListener("pagehide", keep);
+  // 退出 at the end of a shift with a request not filed: asked first, then nothing is kept.
+  var logout = document.querySelector("form[action='/logout']");
+  if (logout) {
+    logout.addEventListener("submit", function (e) {
+      if (hasText(read()) && !window.confirm(form.dataset.logoutQuestion)) { e.preventDefault(); return; }
+      sent = true;
+      forget();
+    });
+  }
 })();
 
 // Screen-pop: the call that reaches this operator's phone fills the console (SSE). A call
