@@ -115,7 +115,8 @@ def record_call(session: Session, data: CallData, *, now: dt.datetime | None = N
     return call
 
 
-def _pending_of_caller(session: Session, caller: str | None, *, started_before: dt.datetime | None = None) -> list[Callback]:
+def _pending_of_caller(session: Session, caller: str | None, *,
+                       started_before: dt.datetime | None = None) -> list[Callback]:
     """The caller's missed calls still on the list (those whose call started before
     `started_before`, by the PBX's clock as the call's own); none for a caller ID that is not
     a number (anonymous, a PBX's own label)."""
