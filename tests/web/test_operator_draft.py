@@ -60,7 +60,7 @@ def test_the_console_shows_the_figure_the_filed_tickets_page_shows(client: TestC
     assert shown["suggestions"][0]["probability"] == stored
     assert shown["suggestions"][0]["percent"] == percent(stored)
     assert shown["sure"] is (routing["unit_code"] is not None)
-    assert shown["threshold"] == percent(services.router.min_confidence)
+    assert shown["threshold"] == percent(services.router.threshold)
     assert percent(stored) in client.get(f"/tickets/{number}").text
     # With a title and a location the two still agree.
     shown = _draft(client, token, title="装修噪音扰民", body=NOISE, location="沁园街道")
