@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import lifecycle, progress
+from dispatch import lifecycle, progress, thumbnails
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor
 from dispatch.clock import api_time, utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Reason
@@ -26,6 +26,7 @@ from dispatch.image_files import EXTENSIONS, NotAnImage, strip_metadata
 from dispatch.models import Attachment, Ticket, TicketEvent, Unit
 from dispatch.staff_view import has_left, visible_ticket
 from dispatch.states import FINISHED_STATES, State
+from dispatch.vocabulary import Role
 
 ACTION = "attach"
 REMOVAL = "detach"
@@ -116,9 +117,12 @@ def counts(session: Session, ticket_ids: Sequence[int]) -> dict[int, int]:
                                 .group_by(Attachment.ticket_id)).all())
 
 
-def prepare(uploads: Sequence[Upload], limits: AttachmentLimits, *, already: int = 0) -> list[tuple[str, str, bytes]]:
-    """Check each file and strip it: (name, media type, bytes). Refused as a whole, with the
-    first file at fault named, so nothing half-saved is left to explain."""
+def prepare(uploads: Sequence[Upload], limits: AttachmentLimits, *,
+            already: int = 0) -> list[tuple[str, str, bytes, bytes]]:
+    """Check each file and strip it: (name, media type, bytes, thumbnail). Refused as a whole,
+    with the first file at fault named, so nothing half-saved is left to explain. A file that
+    has an image's structure but cannot be drawn (damaged, or of far too many pixels) is
+    refused too: staff could not look at it either."""
     uploads = [u for u in uploads if u.data or u.name]   # a file input left empty sends an empty part
     if already + len(uploads) > limits.per_ticket:
         raise InvalidInput(FIELD, Reason.TOO_MANY_IMAGES, limit=limits.per_ticket, already=already,
@@ -132,7 +136,11 @@ def prepare(uploads: Sequence[Upload], limits: AttachmentLimits, *, already: int
             kind, clean = strip_metadata(upload.data)
         except NotAnImage:
             raise InvalidInput(FIELD, Reason.NOT_AN_IMAGE, name=shown) from None
-        ready.append((safe_name(upload.name, kind), kind, clean))
+        try:
+            small = thumbnails.make(clean)
+        except thumbnails.NoThumbnail:
+            raise InvalidInput(FIELD, Reason.IMAGE_UNREADABLE, name=shown) from None
+        ready.append((safe_name(upload.name, kind), kind, clean, small))
     return ready
 
 
@@ -160,8 +168,8 @@ def add(session: Session, ticket: Ticket, actor: Actor, uploads: Sequence[Upload
     now = now or utcnow()
     added = [Attachment(ticket_id=ticket.id, added_at=now, added_by=actor.label, staff_id=actor.user_id,
                         unit_id=actor.unit_id, file_name=name, media_type=kind, size=len(data),
-                        sha256=hashlib.sha256(data).hexdigest(), content=data)
-             for name, kind, data in ready]
+                        sha256=hashlib.sha256(data).hexdigest(), content=data, thumbnail=small)
+             for name, kind, data, small in ready]
     session.add_all(added)
     session.flush()
     lifecycle.record(session, ticket, ACTION, actor, now=now, note=note, unit_id=actor.unit_id,
@@ -199,10 +207,22 @@ def listed(session: Session, ticket_id: int, *, unit_id: int | None = None,
 def shown_to(session: Session, actor: Actor, ticket: Ticket) -> list[AttachmentInfo]:
     """What the staff member sees of the ticket's photos (they may see the ticket), with those
     of the tickets merged into it: all of them, but a unit the ticket has left sees its own
-    only, as it sees no names or words of the citizen any more (dispatch/staff_view.py)."""
-    if actor.role is not None and has_left(session, actor, ticket):
-        return listed(session, ticket.id, unit_id=actor.unit_id or -1, with_merged=True)
-    return listed(session, ticket.id, with_merged=True)
+    only, as it sees no names or words of the citizen any more (dispatch/staff_view.py); and on
+    a confidential (保密) ticket no unit sees the photos the citizen sent, nor those the centre's
+    staff added (often the citizen's, passed on): a photo shows the place, and often the
+    person, that 保密 hides from units (staff_view hides the name, phone and place alike).
+    The units' own photos (办结照片, a 协办 unit's) stay in sight, as their replies do."""
+    if actor.role is not Role.UNIT_STAFF:
+        return listed(session, ticket.id, with_merged=True)
+    own_only = has_left(session, actor, ticket)
+    shown = listed(session, ticket.id, unit_id=(actor.unit_id or -1) if own_only else None, with_merged=True)
+    secret = _confidential(session, {ticket.id, *(a.ticket_id for a in shown if a.ticket_id is not None)})
+    return [a for a in shown if a.unit_id is not None or a.ticket_id not in secret]
+
+
+def _confidential(session: Session, ticket_ids: set[int]) -> set[int]:
+    """Of these tickets (one and those merged into it: each keeps its own 保密), the confidential."""
+    return set(session.scalars(select(Ticket.id).where(Ticket.id.in_(ticket_ids), Ticket.confidential.is_(True))))
 
 
 def described(session: Session, actor: Actor, ticket: Ticket) -> list[dict[str, object]]:
@@ -222,6 +242,14 @@ def fetch(session: Session, actor: Actor, number: str, attachment_id: int) -> At
     if found is None or found.id not in {a.id for a in shown_to(session, actor, ticket)}:
         raise NotFound(Reason.ATTACHMENT_NOT_FOUND, number=number, attachment_id=attachment_id)
     return found
+
+
+def thumbnail_of(found: Attachment) -> bytes:
+    """The photo's thumbnail: the one made when it was stored, or, for a photo stored before
+    thumbnails were, one made now (not stored: a read changes nothing)."""
+    if found.thumbnail is not None:
+        return found.thumbnail
+    return thumbnails.make(found.content)
 
 
 def may_remove(actor: Actor, ticket: Ticket, photo: AttachmentInfo | Attachment) -> bool:

@@ -153,6 +153,7 @@ class Reason(enum.StrEnum):
     TAXONOMY_EMPTY_CELL = "taxonomy_empty_cell"  # name, line, column
     NOT_AN_IMAGE = "not_an_image"              # name (dispatch/attachments.py)
     IMAGE_TOO_LARGE = "image_too_large"        # name, limit_mb, size_mb
+    IMAGE_UNREADABLE = "image_unreadable"      # name (an image's structure, but it cannot be drawn)
     TOO_MANY_IMAGES = "too_many_images"        # limit, already, given
     # -- at the web's door ------------------------------------------------------------------
     UNSTORABLE = "unstorable"

@@ -163,6 +163,19 @@ def count_web_form(session: Session, limits: Limits, client: str, now: dt.dateti
     rate_counters.take(session, [(limits.web_form_per_address, client)], TOO_MANY_INTAKES, now)
 
 
+def web_form_share_left(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
+    """Before a form's body is read: RateLimited when the address has already used its whole
+    share, so the body (photos, tens of MB) is refused unread. Only read here: the form is
+    counted by count_web_form once read."""
+    client = address_key(client)
+    limit = limits.web_form_per_address
+    if not limit.on:
+        return
+    now = now or utcnow()
+    if rate_counters.count(session, limit, client, now) >= limit.limit:
+        rate_counters.refuse([(limit, client)], TOO_MANY_INTAKES, now)
+
+
 def count_deflection(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> None:
     """Count one "这解决了我的问题" from an address; RateLimited past its share."""
     client = address_key(client)

@@ -1081,6 +1081,9 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     # Read only when the photo itself is asked for: lists read the columns above.
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # A small JPEG of it for lists (dispatch/thumbnails.py), made when stored; null for a
+    # photo stored before thumbnails were (made when asked for then).
+    thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 class MediaFetch(Base):

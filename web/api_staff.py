@@ -26,7 +26,7 @@ from web.api import MAX_JSON_BYTES, parse_json_object
 from web.api_auth import bearer_only
 from web.auth import StaffIdentity
 from web.body_limit import read_body
-from web.pages.attachments import asked_attachment, attachment_file
+from web.pages.attachments import asked_attachment, attachment_file, attachment_thumbnail
 from web.pages.labels import PART_STATUS_ZH
 from web.pages.staff_notices import settled_of
 from web.errors import BadRequest
@@ -216,6 +216,8 @@ routes = [
     Route("/api/v1/staff/tickets/{number}", bearer_only(show_ticket), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/similar", bearer_only(similar_tickets), methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/attachments/{attachment_id}", bearer_only(attachment_file), methods=["GET"]),
+    Route("/api/v1/staff/tickets/{number}/attachments/{attachment_id}/thumbnail", bearer_only(attachment_thumbnail),
+          methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/attachments/{attachment_id}", bearer_only(remove_attachment),
           methods=["DELETE"]),
     Route("/api/v1/staff/tickets/{number}/{action}", bearer_only(take_action), methods=["POST"]),

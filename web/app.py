@@ -24,6 +24,7 @@ from web.live import LiveHub
 from web.relay import relaying
 from web.remote_bridge import RemoteBridge
 from web.security_headers import SecurityHeaders
+from web.upload_gate import UploadGate
 from web.services import Services
 from web.config_changes import following_changes
 from web.telephony import answering_bridge
@@ -116,6 +117,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                                                                           settings.attachment_max_bytes)),
                             Middleware(InputGuard)])
     app.https = settings.secure_cookies
+    app.state.upload_gate = UploadGate()   # the citizen's forms with photos (web/upload_gate.py)
     return app
 
 

@@ -179,6 +179,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.TAXONOMY_EMPTY_CELL: "派单目录分类表 {name} 第 {line} 行的 {column} 是空的：每行的三级分类都要填写。",
     Reason.NOT_AN_IMAGE: "「{name}」不是图片：只能上传 JPEG、PNG 或 WebP 格式的照片。",
     Reason.IMAGE_TOO_LARGE: "「{name}」太大（{size_mb} MB）：每张图片不能超过 {limit_mb} MB。",
+    Reason.IMAGE_UNREADABLE: "「{name}」无法显示：图片已损坏或像素过多，请换一张照片。",
     Reason.TOO_MANY_IMAGES: "图片太多：每件工单最多 {limit} 张，已有 {already} 张，这次又选了 {given} 张。",
     Reason.UNSTORABLE: "{field}含有无法保存的字符（空字符或不成对的 Unicode 代理字符），请删除后重试。",
     Reason.BODY_TOO_LARGE: "请求超过 {limit} 字节。",

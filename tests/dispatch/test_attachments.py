@@ -75,7 +75,7 @@ def test_the_kind_comes_from_the_bytes_never_from_the_name() -> None:
         attachments.prepare([Upload("井盖.jpg", b"MZ\x90\x00 an executable named like a photo")], LIMITS)
     assert refused.value.reason is Reason.NOT_AN_IMAGE and refused.value.params["name"] == "井盖.jpg"
     # A PNG named .txt is still a PNG, and is kept under the name it was given.
-    [(name, kind, _)] = attachments.prepare([Upload("photo.txt", images.PNG)], LIMITS)
+    [(name, kind, _, _)] = attachments.prepare([Upload("photo.txt", images.PNG)], LIMITS)
     assert (name, kind) == ("photo.txt", "image/png")
 
 

@@ -69,13 +69,15 @@ def test_a_unit_adds_a_photo_sees_it_stripped_and_another_unit_gets_404(
     assert "图片已上传。" in page.text and "现场 照片.jpg" in page.text
     assert "生态环境局 刘洋" in re.search(r'id="photo-list">(.*?)</ul>', page.text, re.S).group(1)   # who, by name
     [photo] = photo_ids(page.text)
-    assert f'<img src="/tickets/{noise.number}/attachments/{photo}"' in page.text
+    # The list shows the thumbnail; the full photo opens from its link.
+    assert f'<a href="/tickets/{noise.number}/attachments/{photo}"' in page.text
+    assert f'<img src="/tickets/{noise.number}/attachments/{photo}/thumbnail"' in page.text
 
     got = client.get(f"/tickets/{noise.number}/attachments/{photo}")
     assert got.status_code == 200
     assert got.headers["content-type"] == "image/jpeg"
     assert got.headers["x-content-type-options"] == "nosniff"
-    assert got.headers["cache-control"] == "private, no-store"
+    assert got.headers["cache-control"] == "private, max-age=3600"
     assert got.headers["content-disposition"] == f"inline; filename*=UTF-8''{quote('现场 照片.jpg', safe='')}"
     assert got.content.startswith(b"\xff\xd8") and images.OWNER not in got.content
     assert images.GPS_LATITUDE not in got.content
@@ -177,7 +179,7 @@ def test_the_staff_api_lists_a_tickets_photos_and_fetches_one_role_checked_like_
     assert photo["merged_from"] is None   # a photo of the ticket itself
     got = client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/{photo['id']}", headers=unit)
     assert got.status_code == 200 and got.headers["content-type"] == "image/webp"
-    assert got.headers["x-content-type-options"] == "nosniff" and got.headers["cache-control"] == "private, no-store"
+    assert got.headers["x-content-type-options"] == "nosniff" and got.headers["cache-control"] == "private, max-age=3600"
     assert hashlib.sha256(got.content).hexdigest() == photo["sha256"] and len(got.content) == photo["size"]
     assert images.OWNER not in got.content
 

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from dispatch import attachments
+from dispatch import attachments, thumbnails
 from dispatch.attachments import Upload
 from dispatch.errors import NotFound, Reason
 from web.auth import StaffIdentity
@@ -46,21 +46,56 @@ def asked_attachment(request: Request) -> tuple[str, int]:
     return number, int(raw)
 
 
+# A photo's bytes never change under its id (removing one deletes it), so a browser keeps what
+# it fetched for a while and then asks again with its ETag (304, no bytes): private, never in a
+# shared cache, and Vary on the session and the token, so another login in the same browser
+# asks the server, which checks who may see the ticket, rather than reading the cache.
+MAX_AGE_SECONDS = 3600
+CACHING = {"Cache-Control": f"private, max-age={MAX_AGE_SECONDS}", "Vary": "Cookie, Authorization"}
+
+
+def etag(sha256: str, *, thumbnail: bool = False) -> str:
+    """The bytes' SHA-256 names the photo; a thumbnail's says which way it was drawn too."""
+    return f'"{sha256}-t{thumbnails.VERSION}"' if thumbnail else f'"{sha256}"'
+
+
+def matches(request: Request, tag: str) -> bool:
+    """If-None-Match names this ETag (weak or strong), or any (*)."""
+    asked = request.headers.get("if-none-match", "")
+    return any(t.strip() in (tag, f"W/{tag}", "*") for t in asked.split(",")) if asked else False
+
+
 async def attachment_file(request: Request) -> Response:
     """GET /tickets/NUMBER/attachments/ID (and the staff API's same path): the photo as
     stored, to staff who may see the ticket; not found like the ticket page otherwise
     (another unit's ticket, an id of another)."""
+    return await _serve(request, thumbnail=False)
+
+
+async def attachment_thumbnail(request: Request) -> Response:
+    """GET /tickets/NUMBER/attachments/ID/thumbnail (and the staff API's): the small JPEG the
+    ticket page lists, under the same rules as the photo."""
+    return await _serve(request, thumbnail=True)
+
+
+async def _serve(request: Request, *, thumbnail: bool) -> Response:
     user: StaffIdentity = request.state.user
     number, attachment_id = asked_attachment(request)
 
-    def read(session: Any) -> tuple[bytes, str, str]:
-        found = attachments.fetch(session, user.actor, number, attachment_id)
-        return found.content, found.media_type, found.file_name
+    def read(session: Any) -> Response:
+        found = attachments.fetch(session, user.actor, number, attachment_id)   # who may see it, first
+        tag = etag(found.sha256, thumbnail=thumbnail)
+        if matches(request, tag):   # the bytes are not read
+            return Response(status_code=304, headers={"ETag": tag, **CACHING})
+        if thumbnail:
+            stem = found.file_name.rpartition(".")[0] or found.file_name
+            return file_response(attachments.thumbnail_of(found), thumbnails.MEDIA_TYPE, f"{stem}.jpg", tag=tag)
+        return file_response(found.content, found.media_type, found.file_name, tag=tag)
 
-    return file_response(*await request.app.state.services.read(read))
+    return await request.app.state.services.read(read)  # type: ignore[no-any-return]
 
 
-def file_response(content: bytes, media_type: str, name: str) -> Response:
+def file_response(content: bytes, media_type: str, name: str, *, tag: str | None = None) -> Response:
     return Response(content, media_type=media_type, headers={
         "X-Content-Type-Options": "nosniff", "Content-Disposition": content_disposition(name),
-        "Cache-Control": "private, no-store"})
+        **({"ETag": tag, **CACHING} if tag else {"Cache-Control": "private, no-store"})})

@@ -188,7 +188,12 @@ PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对
 # and the citizen's own name), and a confidential ticket is left out of both.
 PUBLIC_FORM_PUBLISHED = ("请注意：诉求内容、事发地点和办理进度会在本网站的公开页面和开放数据接口上公开，"
                          "其中的电话号码和身份证号会隐去。请不要写他人的姓名、住址等个人信息。")
-PUBLIC_FORM_CONFIDENTIAL = "保密：承办单位看不到我的姓名、电话和填写的地点；诉求内容和地点不在公开页面上公开"
+PUBLIC_FORM_CONFIDENTIAL = ("保密：承办单位看不到我的姓名、电话、填写的地点和上传的照片；"
+                            "诉求内容和地点不在公开页面上公开")
+# A form with photos refused before it is read (web/upload_gate.py): this address is still
+# sending one, or the server is reading as many as it takes at once.
+PUBLIC_FORM_UPLOADING = "您的上一份带照片的诉求还在上传，请等它完成后再提交。"
+PUBLIC_FORM_BUSY = "现在上传照片的人较多，请稍等片刻再提交。"
 # After a rating on the status page: an unsatisfied one sent the ticket back to be handled
 # again, in the words the page's state then reads (not 退回, a unit's refusal to staff).
 RATED_UNSATISFIED = f"工单{PUBLIC_LABELS_ZH['reopened']}，请留意后续答复。"

@@ -25,6 +25,7 @@ from web.inputs import refuse_unstorable
 from web.pages import labels
 from web.pages.attachments import MAX_FILES_IN_FORM, uploads_of
 from web.pages.site import Site
+from web import upload_gate
 
 TYPES = [t.value for t in RequestType]
 
@@ -58,6 +59,39 @@ async def submit(request: Request) -> Response:
     sent with it are stored with the ticket in the same transaction: a photo refused (not an
     image, too large, too many) files nothing, and the form comes back to choose again."""
     site = _site(request)
+    client = client_key(request)
+    if not upload_gate.large(request.headers.get("content-length")):
+        return await _read_and_file(request, client)
+    # A body that may carry photos: refused unread when the address has used its share of
+    # forms, is sending another such body, or the server reads as many as it takes.
+    try:
+        await site.services.read(lambda s: limits.web_form_share_left(s, site.services.settings.limits, client))
+    except RateLimited as exc:
+        return _unread(request, 429, describe(exc), exc.retry_after)
+    gate: upload_gate.UploadGate = request.app.state.upload_gate
+    with gate.admit(client) as refused:
+        if refused is upload_gate.Refusal.ADDRESS_BUSY:
+            return _unread(request, 429, labels.PUBLIC_FORM_UPLOADING, UPLOAD_RETRY_SECONDS)
+        if refused is upload_gate.Refusal.SERVER_BUSY:
+            return _unread(request, 503, labels.PUBLIC_FORM_BUSY, UPLOAD_RETRY_SECONDS)
+        return await _read_and_file(request, client)
+
+
+# Retry-After of a form with photos refused because one is being read: a form takes seconds.
+UPLOAD_RETRY_SECONDS = 10
+
+
+def _unread(request: Request, status: int, notice: str, retry_after: int) -> Response:
+    """The empty form with why it was refused, its body left unread: the connection is
+    closed after the answer rather than read to the end of the body."""
+    response = _form_page(request, status=status, notice=notice)
+    response.headers["Retry-After"] = str(retry_after)
+    response.headers["Connection"] = "close"
+    return response
+
+
+async def _read_and_file(request: Request, client: str) -> Response:
+    site = _site(request)
     form = await request.form(max_files=MAX_FILES_IN_FORM, max_fields=50)
     refuse_unstorable(form.multi_items())
     photos = await uploads_of(form)
@@ -69,7 +103,7 @@ async def submit(request: Request) -> Response:
         # The page was old (its token cookie gone with a closed browser, or another tab's):
         # the form again, filled in, with a token that works, rather than a bare 403.
         return _form_page(request, values=values, status=403, notice=labels.PUBLIC_FORM_EXPIRED)
-    client, rules = client_key(request), site.services.settings.limits
+    rules = site.services.settings.limits
     try:
         kind = RequestType(values["type"]) if values["type"] else RequestType.COMPLAINT
     except ValueError:

@@ -36,7 +36,7 @@ from web.messages import describe
 from web.pages.labels import (ACTIONS_ZH, MEDIA_LINKS_ZH, MMS_PHOTOS_ZH, NOTICE_DECIDE_LINK_ZH, NOTICE_DECIDED_AT, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
                               PHOTOS_NOT_SAVED, TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED,
                               label)
-from web.pages.attachments import MAX_FILES_IN_FORM, attachment_file, uploads_of
+from web.pages.attachments import MAX_FILES_IN_FORM, attachment_file, attachment_thumbnail, uploads_of
 from web.pages.kept import page_with_token
 from web.pages.site import TICKETS_TOPIC, Site
 from web.pages.streams import event_stream, sse
@@ -332,9 +332,9 @@ def _safe_back(form: FormData, default: str) -> str:
     return back if back.startswith("/") and not back.startswith("//") else default
 
 
-# The forms that may carry photos: 上传图片 on its own, the unit's 办结 reply (办结照片) and a
-# co-handling unit's or sub-unit's reply to the lead (协办答复).
-PHOTO_FORMS = ("attach", "resolve", "part_reply")
+# The forms that may carry photos: 上传图片 on its own, the operator's 直接办结 reply, the unit's
+# 办结 reply (办结照片) and a co-handling unit's or sub-unit's reply to the lead (协办答复).
+PHOTO_FORMS = ("attach", "answer", "resolve", "part_reply")
 
 
 def perform(session: Session, site: Site, user: StaffIdentity, number: str, action: str, form: FormData,
@@ -443,6 +443,8 @@ routes = [
     Route("/tickets/{number}/stamp", staff_only(ticket_stamp, ALL_STAFF), methods=["GET"]),
     Route("/tickets/{number}/events", staff_only(ticket_events, ALL_STAFF), methods=["GET"]),
     Route("/tickets/{number}/attachments/{attachment_id}", staff_only(attachment_file, ALL_STAFF), methods=["GET"]),
+    Route("/tickets/{number}/attachments/{attachment_id}/thumbnail", staff_only(attachment_thumbnail, ALL_STAFF),
+          methods=["GET"]),
     # The forms that may carry photos take files; the rest take none.
     *(Route(f"/tickets/{{number}}/{action}", staff_only(ticket_action, ALL_STAFF, max_files=MAX_FILES_IN_FORM),
             methods=["POST"]) for action in PHOTO_FORMS),
