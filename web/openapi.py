@@ -357,8 +357,10 @@ PATHS: dict[str, Any] = {
         "parameters": [NUMBER, {"name": "attachment_id", "in": "path", "required": True, "schema": INT}],
         "responses": {"200": {"description": "the image; Content-Type image/jpeg, image/png or image/webp, "
                               "X-Content-Type-Options: nosniff, Content-Disposition inline with filename*, "
-                              "Cache-Control: private, no-store",
+                              "ETag, Cache-Control: private, max-age=3600 (the bytes never change under "
+                              "the id); send If-None-Match with the ETag to get 304 without the bytes",
                               "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}}},
+                      "304": {"description": "unchanged since the ETag sent in If-None-Match"},
                       **_errors(401, 404)}},
         "delete": {
             "summary": "删除图片: remove a photo added by mistake (its bytes deleted, a detach event kept)",
@@ -373,6 +375,15 @@ PATHS: dict[str, Any] = {
                                                 "reason": {"type": "string"}},
                                                ("number", "version", "removed", "file_name", "sha256", "reason"))),
                           **_errors(401, 403, 404, 409, 422)}}},
+    "/api/v1/staff/tickets/{number}/attachments/{attachment_id}/thumbnail": {"get": {
+        "summary": "The photo's thumbnail (a JPEG at most 320 pixels on its longest side, drawn upright), "
+                   "under the photo's rules",
+        "security": BEARER,
+        "parameters": [NUMBER, {"name": "attachment_id", "in": "path", "required": True, "schema": INT}],
+        "responses": {"200": {"description": "image/jpeg; headers as for the photo, its own ETag",
+                              "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                      "304": {"description": "unchanged since the ETag sent in If-None-Match"},
+                      **_errors(401, 404)}}},
     "/api/v1/staff/tickets/{number}/{action}": {"post": {
         "summary": "Take a staff action on the ticket",
         "description": "Bodies: " + "; ".join(
