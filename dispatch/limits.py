@@ -194,6 +194,14 @@ def kept_form_allowed(session: Session, limits: Limits, client: str, now: dt.dat
     return not limit.on or rate_counters.hit(session, limit, client, now) <= limit.limit
 
 
+def kept_form_share_left(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> bool:
+    """Before a kept form's body is read: whether the address has any of its share left (only
+    read here; kept_form_allowed counts the form once read)."""
+    client = address_key(client)
+    limit = limits.kept_forms_per_address
+    return not limit.on or rate_counters.count(session, limit, client, now) < limit.limit
+
+
 def kb_search_recorded(session: Session, limits: Limits, client: str, now: dt.datetime | None = None) -> bool:
     """Count one public knowledge base search from an address; False (answered, but not
     recorded) past its share."""

@@ -75,7 +75,7 @@ def test_the_form_tells_the_citizen_what_is_published_and_what_confidential_keep
                   "电话号码和身份证号会隐去", "请不要写他人的姓名"):
         assert words in notice
     box = page[page.index('name="confidential"'):page.index('type="submit"')]
-    assert "承办单位看不到我的姓名、电话和填写的地点" in box and "诉求内容和地点不在公开页面上公开" in box
+    assert "承办单位看不到我的姓名、电话、填写的地点和上传的照片" in box and "诉求内容和地点不在公开页面上公开" in box
     # What the form says is what happens: the words go out as written, phone numbers hidden;
     # a confidential ticket is not there at all.
     told = submit(client, body="邻居王建國家装修噪音太大，我的电话13812345670。", location="沁园街道某小区", form_id="open")

@@ -65,3 +65,27 @@ def test_the_gate_holds_one_body_per_address_and_a_few_in_all() -> None:
     with gate.admit("10.0.0.1") as again:   # places given back when the forms are done
         assert again is None
     assert not gate.reading
+
+
+def test_a_photo_form_posted_without_a_session_is_not_read_past_the_addresss_kept_forms(
+        server: ServerThread, services: Services) -> None:
+    """A staff photo form (上传图片, 办结) takes the same large bodies and anyone can post one: the
+    login page's keeping of typed words reads it only within the address's share of kept forms."""
+    share = services.settings.limits.kept_forms_per_address
+    with services.sessions.begin() as session:
+        rate_counters.hit(session, share, "127.0.0.1", utcnow(), hits=share.limit)
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(_head("/tickets/20261201-0001/attach", *PHOTO_FORM, "Sec-Fetch-Site: same-origin") + FIRST_BYTES)
+        status, body = _response(sock, timeout=5)
+    assert status == 401 and "登录" in body.decode()
+
+
+def test_one_address_sends_one_photo_form_without_a_session_at_a_time(server: ServerThread) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as first:
+        first.sendall(_head("/", *PHOTO_FORM) + FIRST_BYTES)   # the citizen's form, still being sent
+        time.sleep(0.5)
+        with socket.create_connection(("127.0.0.1", server.port)) as second:
+            second.sendall(_head("/tickets/20261201-0001/resolve", *PHOTO_FORM, "Sec-Fetch-Site: same-origin")
+                           + FIRST_BYTES)
+            status, _ = _response(second, timeout=5)
+    assert status == 401

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from dispatch import kept_forms, limits
 from web.auth import client_key
 from web.inputs import refuse_unstorable
+from web import upload_gate
 from web.pages import labels
 
 
@@ -87,13 +88,32 @@ async def stale_form(request: Request, user_id: int) -> Response | None:
 async def session_expired(request: Request) -> Response:
     site = request.app.state.site
     page = _page_of_form(request)
-    token = await _keep(request, page)
+    large = upload_gate.large(request.headers.get("content-length"))
+    token = await (_keep_large(request, page) if large else _keep(request, page))
     context = {"next": page, "username": "", "error": None, "kept": token,
                "notice": labels.SESSION_EXPIRED_KEPT if token else labels.SESSION_EXPIRED}
     site.auth.forget(request)  # the login form must carry a token that works without the session
     response: Response = site.render(request, "login.html", context, 401)
     site.auth.logout(request, response)
+    if large:   # its body may be left unread: not read to its end for the next request
+        response.headers["Connection"] = "close"
     return response
+
+
+async def _keep_large(request: Request, page: str) -> str | None:
+    """A form with photos posted without a session: anyone can send one (up to ~46 MB to a
+    photo form), so, as for the citizen's form (web/upload_gate.py), it is read only while the
+    address has some of its share of kept forms left and is not sending another such body, and
+    while the process reads fewer than a few at once; otherwise it is not kept, its body unread."""
+    site = request.app.state.site
+    client = client_key(request)
+    if not _own_site(request):
+        return None
+    if not await site.services.read(lambda s: limits.kept_form_share_left(s, site.services.settings.limits, client)):
+        return None
+    gate: upload_gate.UploadGate = request.app.state.upload_gate
+    with gate.admit(client) as refused:
+        return None if refused is not None else await _keep(request, page)
 
 
 def page_with_token(page: str, token: str) -> str:
