@@ -157,3 +157,43 @@ def test_a_citizen_adds_photos_with_the_request(session: Session, ticket: Ticket
     attachments.add(session, ticket, citizen, [Upload("垃圾.webp", images.webp_with_metadata())], LIMITS)
     [info] = attachments.listed(session, ticket.id)
     assert info.by_citizen and info.unit_id is None and info.staff_id is None
+
+
+def test_on_a_confidential_ticket_units_see_the_units_photos_not_the_citizens(
+        session: Session, ticket: Ticket, operator: Actor) -> None:
+    """保密 hides the name, phone and place from every unit on the ticket, the lead and a 协办
+    unit alike: the citizen's photos (and those the centre added) with them; a duplicate
+    merged in keeps its own 保密."""
+    t0 = ticket.received_at
+    ticket.confidential = True
+    citizen = Actor.citizen("web")
+    [sent] = attachments.add(session, ticket, citizen, [Upload("门口.png", images.PNG)], LIMITS)
+    [passed_on] = attachments.add(session, ticket, operator, [Upload("市民微信发来.png", images.PNG)], LIMITS)
+    plain = new_ticket(session, body="小区门口井盖破损，晚上很危险，请尽快处理一下。")
+    [plain_photo] = attachments.add(session, plain, citizen, [Upload("井盖.png", images.PNG)], LIMITS)
+    perform(session, operator, plain.number, "merge", {"into": ticket.number}, ActionContext(now=t0))
+    duplicate = new_ticket(session, body="井盖破损，担心有人掉下去，请尽快处理。")
+    duplicate.confidential = True
+    [secret_photo] = attachments.add(session, duplicate, citizen, [Upload("家.png", images.PNG)], LIMITS)
+    perform(session, operator, duplicate.number, "merge", {"into": ticket.number}, ActionContext(now=t0))
+    housing, transport = unit_staff(session, "housing"), unit_staff(session, "transport")
+    perform(session, operator, ticket.number, "transfer", {"unit": "housing", "co_units": ["transport"]},
+            ActionContext(now=t0 + dt.timedelta(minutes=5)))
+    perform(session, housing, ticket.number, "accept", {}, ActionContext(now=t0 + dt.timedelta(hours=1)))
+    perform(session, transport, ticket.number, "accept", {}, ActionContext(now=t0 + dt.timedelta(hours=1)))
+    [lead_photo] = attachments.add(session, ticket, housing, [Upload("办结.png", images.PNG)], LIMITS)
+    [co_photo] = attachments.add(session, ticket, transport, [Upload("协办.png", images.PNG)], LIMITS)
+    session.commit()
+
+    everything = [sent.id, passed_on.id, plain_photo.id, secret_photo.id, lead_photo.id, co_photo.id]
+    assert [a.id for a in attachments.shown_to(session, operator, ticket)] == everything
+    for unit in (housing, transport):
+        # The plain duplicate's photo stays in sight: that citizen did not ask for 保密.
+        assert [a.id for a in attachments.shown_to(session, unit, ticket)] == [plain_photo.id, lead_photo.id,
+                                                                               co_photo.id]
+        for hidden in (sent, passed_on, secret_photo):
+            with pytest.raises(NotFound):
+                attachments.fetch(session, unit, ticket.number, hidden.id)
+    ticket.confidential = False   # the same ticket, not confidential: the unit sees all
+    assert [a.id for a in attachments.shown_to(session, housing, ticket)] == \
+        [sent.id, passed_on.id, plain_photo.id, lead_photo.id, co_photo.id]
