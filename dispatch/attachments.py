@@ -163,8 +163,13 @@ def add(session: Session, ticket: Ticket, actor: Actor, uploads: Sequence[Upload
         raise PermissionDenied(Reason.NOT_YOUR_UNIT, actor=actor.label, what="add attachments")
     if not [u for u in uploads if u.data or u.name]:
         return []
-    lifecycle.lock(ticket)   # two uploads at once are counted one after the other
+    # Checked, stripped and drawn (thumbnails take a while) before the ticket's row is locked;
+    # under the lock, two uploads at once are counted one after the other.
     ready = prepare(uploads, limits, already=count(session, ticket.id))
+    lifecycle.lock(ticket)
+    already = count(session, ticket.id)
+    if already + len(ready) > limits.per_ticket:
+        raise InvalidInput(FIELD, Reason.TOO_MANY_IMAGES, limit=limits.per_ticket, already=already, given=len(ready))
     now = now or utcnow()
     added = [Attachment(ticket_id=ticket.id, added_at=now, added_by=actor.label, staff_id=actor.user_id,
                         unit_id=actor.unit_id, file_name=name, media_type=kind, size=len(data),

@@ -197,3 +197,24 @@ def test_on_a_confidential_ticket_units_see_the_units_photos_not_the_citizens(
     ticket.confidential = False   # the same ticket, not confidential: the unit sees all
     assert [a.id for a in attachments.shown_to(session, housing, ticket)] == \
         [sent.id, passed_on.id, plain_photo.id, lead_photo.id, co_photo.id]
+
+
+def test_a_thumbnail_is_stored_with_each_photo_and_a_picture_too_big_to_draw_is_refused(
+        session: Session, ticket: Ticket, operator: Actor) -> None:
+    import io
+
+    from PIL import Image
+
+    from dispatch import thumbnails
+
+    [photo] = attachments.add(session, ticket, operator, [Upload("a.webp", images.WEBP)], LIMITS)
+    assert photo.thumbnail is not None and Image.open(io.BytesIO(photo.thumbnail)).format == "JPEG"
+    # 48 million pixels in a 47 kB PNG: decoded whole it would take ~190 MB.
+    bomb = io.BytesIO()
+    Image.new("L", (8000, 6000)).save(bomb, "PNG")
+    assert len(bomb.getvalue()) < 100_000
+    with pytest.raises(InvalidInput) as refused:
+        attachments.add(session, ticket, operator, [Upload("大图.png", bomb.getvalue())], LIMITS)
+    assert refused.value.reason is Reason.IMAGE_UNREADABLE and refused.value.params["name"] == "大图.png"
+    with pytest.raises(thumbnails.NoThumbnail):
+        thumbnails.make(images.JPEG[:200] + b"\xff\xd9")   # cut inside its tables
