@@ -225,6 +225,14 @@ def shown_to(session: Session, actor: Actor, ticket: Ticket) -> list[AttachmentI
     return [a for a in shown if a.unit_id is not None or a.ticket_id not in secret]
 
 
+def withheld(session: Session, actor: Actor, ticket: Ticket, shown: Sequence[AttachmentInfo]) -> int:
+    """How many of the ticket's photos 保密 keeps from this unit (`shown`: shown_to's), so its
+    page can say so, as it says （保密） where the name is; none for a ticket that has left it."""
+    if actor.role is not Role.UNIT_STAFF or has_left(session, actor, ticket):
+        return 0
+    return len(listed(session, ticket.id, with_merged=True)) - len(shown)
+
+
 def _confidential(session: Session, ticket_ids: set[int]) -> set[int]:
     """Of these tickets (one and those merged into it: each keeps its own 保密), the confidential."""
     return set(session.scalars(select(Ticket.id).where(Ticket.id.in_(ticket_ids), Ticket.confidential.is_(True))))

@@ -124,6 +124,7 @@ def test_units_do_not_see_a_confidential_tickets_citizen_photos(client: httpx.Cl
     login(client, "ecology")   # the unit handling it
     page = client.get(f"/tickets/{noise.number}")
     assert page.status_code == 200 and citizens_id not in photo_ids(page.text) and "我家门口.jpg" not in page.text
+    assert "另有 1 张图片（市民提供的现场照片）因工单保密不向承办单位显示" in page.text   # told, not shown
     for path in (f"/tickets/{noise.number}/attachments/{citizens_id}",
                  f"/tickets/{noise.number}/attachments/{citizens_id}/thumbnail"):
         assert client.get(path).status_code == 404
@@ -137,7 +138,8 @@ def test_units_do_not_see_a_confidential_tickets_citizen_photos(client: httpx.Cl
     assert client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/{citizens_id}", headers=unit).status_code == 404
     # The centre sees them all.
     login(client, "operator")
-    assert photo_ids(client.get(f"/tickets/{noise.number}").text) == [citizens_id, own]
+    page = client.get(f"/tickets/{noise.number}").text
+    assert photo_ids(page) == [citizens_id, own] and 'id="photos-withheld"' not in page
     assert client.get(f"/tickets/{noise.number}/attachments/{citizens_id}").status_code == 200
 
 

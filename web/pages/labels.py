@@ -181,6 +181,8 @@ KEPT_FORM_RESTORED = "刚才的提交未能完成：页面已过期（登录已�
 TYPED_MOVED = "您刚才填写的{was}内容已填入下方「{now}」，请核对后再提交。"
 TYPED_NOT_SAVED = "您刚才填写的内容没有保存（该表单已不适用于工单的最新状态），可复制使用："
 KEPT_FORM_ELSEWHERE = "刚才填写的内容（如原表单已不在此页，可复制使用）"
+# The ticket page's 图片 section, to a unit on a 保密 ticket (dispatch.attachments.withheld).
+PHOTOS_WITHHELD = "另有 {count} 张图片（市民提供的现场照片）因工单保密不向承办单位显示。"
 PUBLIC_FORM_EXPIRED = "页面已过期，您填写的内容已保留，请核对后再提交一次。"
 
 # The complaint form says what becomes public: a ticket's description, place and progress are

@@ -34,7 +34,7 @@ from dispatch.vocabulary import Channel, Role
 from web.auth import StaffIdentity, staff_only, stream_alive
 from web.messages import describe
 from web.pages.labels import (ACTIONS_ZH, MEDIA_LINKS_ZH, MMS_PHOTOS_ZH, NOTICE_DECIDE_LINK_ZH, NOTICE_DECIDED_AT, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
-                              PHOTOS_NOT_SAVED, TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED,
+                              PHOTOS_NOT_SAVED, PHOTOS_WITHHELD, TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED,
                               label)
 from web.pages.attachments import MAX_FILES_IN_FORM, attachment_file, attachment_thumbnail, uploads_of
 from web.pages.kept import page_with_token
@@ -218,6 +218,9 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     # The ticket's photos (the citizen's, and those staff added), and whether this viewer may add.
     context["attachments"] = attachments.shown_to(session, user.actor, ticket)
     context["may_attach"] = attachments.may_attach(session, user.actor, ticket)
+    # A unit on a 保密 ticket is told that photos are kept from it (the citizen's), not shown them.
+    withheld = attachments.withheld(session, user.actor, ticket, context["attachments"])
+    context["photos_withheld"] = PHOTOS_WITHHELD.format(count=withheld) if withheld else None
     # The photos this viewer may remove (删除图片): their own, or any as a supervisor, while open.
     context["removable"] = {a.id for a in context["attachments"] if attachments.may_remove(user.actor, ticket, a)}
     context["attachment_limits"] = services.attachment_limits
