@@ -2,16 +2,16 @@
 photo is stored, so the ticket page lists thumbnails and not the full photos. Photos stored
 before have none: theirs is made when it is asked for.
 
-Revision ID: 0050
-Revises: 0049
+Revision ID: 0052
+Revises: 0051
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0050"
-down_revision = "0049"
+revision = "0052"
+down_revision = "0051"
 branch_labels = None
 depends_on = None
 
