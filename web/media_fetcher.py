@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -24,10 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import attachments, media_fetches
 from dispatch.attachments import AttachmentLimits
-from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.outbox import RetryPolicy
 from web.messages import describe
+from web.polling_worker import PollingWorker
 from web.webhook_sender import not_public, pinned
 
 log = logging.getLogger(__name__)
@@ -74,50 +73,19 @@ class TwilioMedia:
                 and "/Media/" in parts.path and ".." not in parts.path)
 
 
-class MediaFetcher:
+class MediaFetcher(PollingWorker):
+    thread_name = "mms-media"
+    error_event = "mms_media_error"
+
     def __init__(self, sessions: sessionmaker[Session], media: TwilioMedia, limits: AttachmentLimits, *,
                  policy: RetryPolicy = media_fetches.POLICY, poll_seconds: float = 5.0,
                  timeout: float = TIMEOUT_SECONDS) -> None:
+        super().__init__(poll_seconds)
         self._sessions = sessions
         self.media = media
         self.limits = limits
         self.policy = policy
-        self._poll = poll_seconds
         self._timeout = timeout
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="mms-media", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.drain()
-            except Exception:  # a database outage must not end the thread
-                log.exception("mms media step failed", extra={"event": "mms_media_error"})
-            self._wake.wait(self._poll)
-
-    def drain(self, limit: int = 1000) -> int:
-        started = utcnow()
-        done = 0
-        while done < limit and not self._stop.is_set() and self.step(due_by=started):
-            done += 1
-        return done
 
     def step(self, due_by: dt.datetime | None = None) -> bool:
         """One attempt at the next due photo; False when none is due."""

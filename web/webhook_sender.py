@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from dispatch import webhooks
-from dispatch.clock import utcnow
 from dispatch.outbox import RetryPolicy
+from web.polling_worker import PollingWorker
 
 log = logging.getLogger(__name__)
 
@@ -40,35 +40,23 @@ TIMEOUT_SECONDS = 10.0
 USER_AGENT = "hotline-12345-webhooks/1"
 
 
-class WebhookSender:
+class WebhookSender(PollingWorker):
+    thread_name = "webhook-sender"
+    error_event = "webhook_sender_error"
+
     def __init__(self, sessions: sessionmaker[Session], *, policy: RetryPolicy | None = None,
                  poll_seconds: float = 5.0, timeout: float = TIMEOUT_SECONDS,
                  verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(poll_seconds)
         self._sessions = sessions
         self.policy = policy or RetryPolicy(max_attempts=8, base_delay=dt.timedelta(seconds=30),
                                             max_delay=dt.timedelta(hours=2))
-        self._poll = poll_seconds
         self._timeout = timeout
         self._verify = verify   # the receivers' certificates: checked against the public CAs unless given
         # Made at the first delivery: its TLS set-up reads the CA bundle (~0.2 s), which every
         # app start paid, though most processes never send a webhook.
         self._client: httpx.Client | None = None
         self._client_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="webhook-sender", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def close(self) -> None:
         with self._client_lock:
@@ -81,25 +69,6 @@ class WebhookSender:
                 self._client = httpx.Client(timeout=self._timeout, follow_redirects=False, verify=self._verify,
                                             headers={"user-agent": USER_AGENT})
             return self._client
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.drain()
-            except Exception:  # a database outage must not end the thread
-                log.exception("webhook sender step failed", extra={"event": "webhook_sender_error"})
-            self._wake.wait(self._poll)
-
-    def drain(self, limit: int = 1000) -> int:
-        started = utcnow()
-        done = 0
-        while done < limit and not self._stop.is_set() and self.step(due_by=started):
-            done += 1
-        return done
 
     def step(self, due_by: dt.datetime | None = None) -> bool:
         """One attempt at the next due delivery; False when nothing is due."""
