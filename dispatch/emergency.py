@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispatch.vocabulary import EMERGENCY_NEGATION_FILLERS, EMERGENCY_NEGATIONS, EMERGENCY_WORDS, EmergencyService
+from dispatch.errors import InvalidInput, Reason
+from dispatch.vocabulary import (EMERGENCY_NEGATION_FILLERS, EMERGENCY_NEGATIONS, EMERGENCY_WORDS, EmergencyService,
+                                 RequestType, Urgency)
+
+# A caller handed over to an emergency number asked for help, whatever the form's default
+# (咨询) said; a complaint or report the operator chose stays one.
+_HANDED_OVER_TYPES = (RequestType.HELP, RequestType.COMPLAINT, RequestType.REPORT)
 
 
 @dataclass(frozen=True)
@@ -48,3 +54,19 @@ def _denied(text: str, at: int) -> bool:
 
 def _asks(text: str, start: int) -> bool:
     return text[start] in "不没" and 0 < start < len(text) - 1 and text[start - 1] == text[start + 1]
+
+
+def handover_terms(request_type: RequestType) -> tuple[RequestType, Urgency]:
+    """The type and urgency of a ticket filed and handed over at once (the console's 即时转):
+    always urgent, and help unless the operator chose a complaint or a report."""
+    kind = request_type if request_type in _HANDED_OVER_TYPES else RequestType.HELP
+    return kind, Urgency.URGENT
+
+
+def check_direct_answer(text: str, *, confirmed: bool) -> None:
+    """直接办结 at intake of words that point to an emergency number needs the operator's
+    confirmation that it is none: the hint is a word match (a question about a gas alarm
+    names 燃气泄漏), so it asks rather than forbids, but a misclick no longer answers a fire."""
+    hints = emergency_hints(text)
+    if hints and not confirmed:
+        raise InvalidInput("body", Reason.EMERGENCY_NOT_ANSWERED, numbers=[h.service.value for h in hints])

@@ -44,6 +44,7 @@ class Reason(enum.StrEnum):
     MERGE_TARGET_CLOSED = "merge_target_closed"  # number, state
     BAD_OUTCOME = "bad_outcome"
     BAD_HANDOVER_NUMBER = "bad_handover_number"
+    EMERGENCY_NOT_ANSWERED = "emergency_not_answered"   # numbers: the emergency numbers the words point to
     BAD_REQUEST_TYPE = "bad_request_type"
     BAD_URGENCY = "bad_urgency"
     BAD_STATE = "bad_state"

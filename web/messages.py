@@ -71,6 +71,8 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.BAD_OUTCOME: "回访结果应为满意、基本满意、不满意或未接通"
                         "（satisfied、partly、unsatisfied、unreachable）。",
     Reason.BAD_HANDOVER_NUMBER: "只能转 110、119、120 或 122。",
+    Reason.EMERGENCY_NOT_ANSWERED: "诉求内容疑似紧急情况（建议即时转 {numbers}），未直接办结。请即时转，"
+                                   "或核实不是紧急情况后确认再直接办结。",
     Reason.BAD_REQUEST_TYPE: "请选择诉求类型：咨询、求助、投诉、举报、建议或表扬"
                              "（consultation、help、complaint、report、suggestion、praise）。",
     Reason.BAD_URGENCY: "紧急程度应为普通（normal）或紧急（urgent）。",

@@ -1,8 +1,11 @@
 """The emergency numbers a request's words point to, as the operator types it."""
 from __future__ import annotations
 
-from dispatch.emergency import emergency_hints
-from dispatch.vocabulary import EmergencyService
+import pytest
+
+from dispatch.emergency import check_direct_answer, emergency_hints, handover_terms
+from dispatch.errors import InvalidInput, Reason
+from dispatch.vocabulary import EmergencyService, RequestType, Urgency
 
 
 def _services(text: str) -> list[str]:
@@ -48,3 +51,17 @@ def test_a_denial_elsewhere_in_the_text_does_not_hide_the_word() -> None:
 def test_a_question_is_not_a_denial() -> None:
     assert _services("不知道是不是着火了，楼道全是烟") == ["119"]
     assert _services("路口撞车了，不清楚有没有人受伤") == ["122", "120"]
+
+
+def test_a_request_handed_over_is_urgent_and_asks_for_help_unless_a_complaint_or_report() -> None:
+    assert handover_terms(RequestType.CONSULTATION) == (RequestType.HELP, Urgency.URGENT)
+    assert handover_terms(RequestType.PRAISE) == (RequestType.HELP, Urgency.URGENT)
+    assert handover_terms(RequestType.REPORT) == (RequestType.REPORT, Urgency.URGENT)
+
+
+def test_a_direct_answer_of_an_emergency_needs_the_operators_confirmation() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_direct_answer("楼下着火了，冒了很多烟", confirmed=False)
+    assert refused.value.reason is Reason.EMERGENCY_NOT_ANSWERED and refused.value.params["numbers"] == ["119"]
+    check_direct_answer("楼下着火了，冒了很多烟", confirmed=True)
+    check_direct_answer("请问燃气表怎么充值", confirmed=False)

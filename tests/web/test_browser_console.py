@@ -291,3 +291,19 @@ def test_a_request_typed_hours_ago_is_not_restored(new_context: Any, site: Any) 
     operator.goto(f"{server.url}/operator")
     assert operator.input_value("#intake-form textarea[name=body]") == ""
     assert operator.locator("#draft-restored").is_hidden()
+
+
+def test_a_ticket_number_typed_in_the_consoles_search_opens_the_ticket(new_context: Any, site: Any) -> None:
+    server, services = site
+    page = login(new_context(), server.url, "operator")
+    page.goto(f"{server.url}/operator")
+    page.fill("#intake-phone", "13803910079")
+    page.fill("#intake-form textarea[name=body]", "小区门口路灯坏了三天")
+    with page.expect_navigation():
+        page.locator("#intake-form textarea[name=body]").press("Control+Enter")
+    number = page.url.split("/tickets/")[1].split("?")[0]
+    page.goto(f"{server.url}/operator")
+    page.fill(".console-head input[name=q]", number)
+    with page.expect_navigation():
+        page.locator(".console-head input[name=q]").press("Enter")
+    assert page.url == f"{server.url}/tickets/{number}"

@@ -69,3 +69,37 @@ def test_past_the_proposal_limit_the_console_keeps_the_last_proposal_and_says_wh
     # The emergency hint is a word match: it follows the words all the same.
     page.locator("#emergency-hint button[data-to='119']").wait_for(timeout=5_000)
     assert errors == []
+
+
+SMOKE = "楼下着火了，冒了很多烟"
+
+
+def test_beside_an_emergency_hint_no_article_answers_and_the_handover_files_an_urgent_request(
+        new_context: Any, site: Any) -> None:
+    server, services = site
+    page = login(new_context(), server.url, "operator")
+    page.goto(f"{server.url}/operator")
+    page.fill("#intake-phone", "13803910078")
+    page.fill("#intake-form textarea[name=body]", SMOKE)
+    page.locator("#emergency-hint button[data-to='119']").wait_for(timeout=5_000)
+    page.locator("#kb-articles button.kb-answer").first.wait_for(timeout=5_000)
+    # The articles stay readable, but none of them answers a fire report.
+    wait_true(page, "Array.from(document.querySelectorAll('#kb-articles button.kb-answer'))"
+                    ".every(b => b.disabled)")
+    note = page.locator("#kb-emergency")
+    assert note.is_visible() and "疑似紧急情况" in note.inner_text()
+    assert "即时转" in (page.locator("#kb-articles button.kb-answer").first.get_attribute("title") or "")
+
+    # Words that point nowhere: the articles answer again.
+    page.fill("#intake-form textarea[name=body]", "来电人说社保卡丢了，问怎么补办")
+    wait_true(page, "document.getElementById('emergency-hint').hidden && "
+                    "document.querySelector('#kb-articles button.kb-answer:not([disabled])') !== null")
+    assert note.is_hidden()
+
+    page.fill("#intake-form textarea[name=body]", SMOKE)
+    page.locator("#emergency-hint button[data-to='119']").wait_for(timeout=5_000)
+    page.locator("#emergency-hint button[data-to='119']").click()
+    page.wait_for_url("**/tickets/*")
+    with services.sessions() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.body == SMOKE)).one()
+    assert (ticket.state, ticket.request_type, ticket.urgency) == ("handed_over", "help", "urgent")

@@ -175,3 +175,43 @@ def test_a_number_typed_on_the_console_shows_its_earlier_tickets_and_flag(client
     client.post("/logout", data={"csrf_token": token})
     login(client, "housing")  # unit staff do not look callers up
     assert client.get("/operator/caller", params={"phone": "13803910124"}).status_code == 403
+
+
+SMOKE = "楼下着火了，冒了很多烟"
+
+
+def test_the_consoles_handover_files_an_urgent_request_for_help(client: TestClient, services: Services) -> None:
+    login(client, "operator")
+    token = token_in(client.get("/operator").text)
+    # As the form stands when the operator clicks 即时转 at once: its defaults, 咨询 and 一般.
+    location = _file(client, token, "smoke-1", SMOKE, handover_to="119", type="consultation")
+    ticket = _ticket(services, location.split("/")[2].split("?")[0])
+    assert ticket.state == "handed_over" and ticket.urgency == "urgent" and ticket.request_type == "help"
+    # A report the operator chose stays a report, urgent all the same.
+    location = _file(client, token, "fight-1", "小区门口有人持刀打架", handover_to="110", type="report")
+    ticket = _ticket(services, location.split("/")[2].split("?")[0])
+    assert (ticket.request_type, ticket.urgency) == ("report", "urgent")
+
+
+def test_a_direct_answer_of_words_pointing_to_an_emergency_asks_the_operator_first(
+        client: TestClient, services: Services) -> None:
+    from dispatch.models import KbArticle
+    with services.sessions() as session:
+        article = session.scalars(select(KbArticle).where(KbArticle.title == "燃气泄漏怎么办")).one()
+    login(client, "operator")
+    token = token_in(client.get("/operator").text)
+    fields = {"csrf_token": token, "form_id": "smoke-2", "type": "consultation", "urgency": "normal",
+              "phone": "13803910123", "body": SMOKE, "answer_article": str(article.id)}
+    refused = client.post("/operator/tickets", data=fields)
+    assert refused.status_code == 422
+    assert "疑似紧急情况（建议即时转 119）" in refused.text and SMOKE in refused.text
+    assert f'name="answer_confirmed" value="{article.id}"' in refused.text
+    with services.sessions() as session:
+        assert session.scalars(select(Ticket).where(Ticket.body == SMOKE)).first() is None
+    # The operator has checked: it is no emergency, and the article answers it.
+    location = _file(client, token, "smoke-2", SMOKE, type="consultation", answer_confirmed=str(article.id))
+    assert location.endswith("?done=answer")
+    assert _ticket(services, location.split("/")[2].split("?")[0]).state == "answered"
+    # Words that point nowhere are answered at once, as before.
+    location = _file(client, token, "gas-1", "请问家里燃气表怎么充值", answer_article=str(article.id))
+    assert _ticket(services, location.split("/")[2].split("?")[0]).state == "answered"

@@ -292,3 +292,22 @@ def test_pages_go_on_past_the_count_of_1000_while_tickets_follow(client: TestCli
     assert last.count('<a href="/tickets/') == 10 and "20200101-0001" in last and 'rel="next"' not in last
     # Past every ticket: the last counted page.
     assert "第 20 / 20+ 页" in client.get("/search", params={"channel": "open311", "page": "40"}).text
+
+
+def test_a_ticket_number_typed_in_a_search_box_opens_that_ticket(client: TestClient, services: Services) -> None:
+    numbers = file_tickets(services, 2, "小区路灯不亮")
+    login(client, "operator")
+    opened = client.get("/search", params={"q": numbers[1], "open": "1"}, follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == f"/tickets/{numbers[1]}"
+    # A part of a number, another filter beside it, or a link without the box's flag: the list.
+    assert client.get("/search", params={"q": numbers[1][:-1], "open": "1"}, follow_redirects=False).status_code == 200
+    assert client.get("/search", params={"q": numbers[1], "open": "1", "channel": "phone"},
+                      follow_redirects=False).status_code == 200
+    assert client.get("/search", params={"q": numbers[1]}, follow_redirects=False).status_code == 200
+    # A unit finds only its own tickets: another unit's number stays a list with nothing in it.
+    login(client, "housing")
+    listed = client.get("/search", params={"q": numbers[0], "open": "1"}, follow_redirects=False)
+    assert listed.status_code == 200 and f"/tickets/{numbers[0]}" not in listed.text
+    for page in ("/operator", "/search"):
+        login(client, "operator")
+        assert 'name="open" value="1"' in client.get(page).text

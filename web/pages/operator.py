@@ -20,7 +20,7 @@ from callcenter.handover import transfer_live_call
 from dispatch import follow_up, handover, limits, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited, Reason
-from dispatch.emergency import emergency_hints
+from dispatch.emergency import check_direct_answer, emergency_hints, handover_terms
 from dispatch.intake import IntakeRequest, draft_proposal, intake
 from dispatch.numbers import whole_number
 from dispatch.phone import national_form, normalise_phone
@@ -103,7 +103,7 @@ def _console_reads(request: Request, user: StaffIdentity, session: Session) -> t
 
 async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
                   status: int = 200, confirm_callback: dict[str, Any] | None = None,
-                  error_field: str | None = None) -> Response:
+                  error_field: str | None = None, confirm_answer: int | None = None) -> Response:
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
@@ -126,7 +126,7 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),
                    called=request.query_params.get("ticket"), max_attempts=site.services.follow_up.max_attempts,
                    confirm_callback=confirm_callback, close_after_days=site.services.follow_up.close_after.days,
-                   error_field=error_field)
+                   error_field=error_field, confirm_answer=confirm_answer)
     return site.render(request, "operator.html", context, status)
 
 
@@ -153,20 +153,29 @@ async def file_ticket(request: Request) -> Response:
         urgency = Urgency(values["urgency"] or Urgency.NORMAL.value)
     except ValueError:
         return await console(request, values=values, error=words(Reason.TYPE_AND_URGENCY_REQUIRED, {}), status=422)
-    intake_request = IntakeRequest(channel=Channel.PHONE, body=values["body"], title=values["title"],
-                                   phone=values["phone"], name=values["name"], location=values["location"],
-                                   request_type=kind, urgency=urgency, confidential=bool(values["confidential"]),
-                                   channel_ref=f"{linkedid or 'console'}:{form_id}", call_linkedid=linkedid)
-
-    proposal = await site.services.propose(intake_request)
-    raw_article = str(form.get("answer_article") or "")
-    article_id = whole_number(raw_article)
+    # 直接办结 from an article, or confirmed so after the emergency question (check_direct_answer).
+    confirmed_article = str(form.get("answer_confirmed") or "")
+    article_id = whole_number(confirmed_article or str(form.get("answer_article") or ""))
     # The console's 即时转 beside an emergency hint: filed and handed over at once.
     raw_service = str(form.get("handover_to") or "")
     try:
         service = handover.parse_service(raw_service) if raw_service else None
     except InvalidInput as exc:
         return await console(request, values=values, error=describe(exc), status=422)
+    if service is not None:
+        kind, urgency = handover_terms(kind)
+    elif article_id is not None:
+        try:  # before anything is filed: the operator confirms, or hands over, on the form kept
+            check_direct_answer(f"{values['title']}\n{values['body']}", confirmed=bool(confirmed_article))
+        except InvalidInput as exc:
+            return await console(request, values=values, error=describe(exc), status=422, error_field=exc.field,
+                                 confirm_answer=article_id)
+    intake_request = IntakeRequest(channel=Channel.PHONE, body=values["body"], title=values["title"],
+                                   phone=values["phone"], name=values["name"], location=values["location"],
+                                   request_type=kind, urgency=urgency, confidential=bool(values["confidential"]),
+                                   channel_ref=f"{linkedid or 'console'}:{form_id}", call_linkedid=linkedid)
+
+    proposal = await site.services.propose(intake_request)
 
     def work(session: Session) -> tuple[str, bool]:
         result = intake(session, intake_request, site.services.rules, actor=user.actor,

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dispatch import queries, staff_activity, unit_inbox
@@ -44,6 +44,9 @@ EXPORT_LIMIT = 10_000   # rows in one download; narrow the filters for more
 # people read the file's last line.
 CUT_HEADER = "X-Hotline-Export-Truncated"
 FILTER_FIELDS = ("q", "state", "unit", "channel", "since", "until", "due")
+# Sent by a search box that goes straight to a ticket typed by its exact number (the
+# console's, the search page's): a link or a script asking for the list still gets the list.
+OPEN_EXACT = "open"
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ async def search(request: Request) -> Response:
     # read() they lasted only for the statement that set them.
     context = await site.services.run(work)
     params = context["asked"].params
+    if request.query_params.get(OPEN_EXACT) and (number := _exact_number(context["found"], params)):
+        return RedirectResponse(f"/tickets/{number}", status_code=303)
     context.update(q=params.get("q", ""), params=params, query=urlencode(params), due_choices=SEARCH_DUE_ZH,
                    states=[s.value for s in State], channels=[c.value for c in Channel],
                    open_states={s.value for s in UNIT_STATES},   # held by a unit: its time left shown
@@ -130,6 +135,15 @@ async def search(request: Request) -> Response:
                    csv_limit=SEARCH_CSV_LIMIT_ZH.format(limit=EXPORT_LIMIT), export_limit=EXPORT_LIMIT,
                    page_link=lambda n: "/search?" + urlencode({**params, "page": n}))
     return site.render(request, "search.html", context)
+
+
+def _exact_number(found: queries.TicketPage | None, params: dict[str, str]) -> str | None:
+    """The one ticket found, when its number is what was typed and nothing else narrowed
+    the search (only tickets the user may see are found)."""
+    if found is None or set(params) != {"q"} or found.total != 1 or len(found.tickets) != 1:
+        return None
+    number = found.tickets[0].number
+    return number if number == params["q"] else None
 
 
 async def search_csv(request: Request) -> Response:

@@ -13,6 +13,18 @@
   var emergency = document.getElementById("emergency-hint");
   var handoverTo = document.getElementById("intake-handover-to");
   var chosen = document.getElementById("intake-answer-article");
+  // While the words point to an emergency number, no article answers the request: a
+  // misclick beside 即时转 must not close a fire report as a consultation.
+  var kbEmergency = document.getElementById("kb-emergency");
+  var urgent = false;
+
+  function guardAnswers() {
+    kbEmergency.hidden = !urgent;
+    Array.prototype.forEach.call(list.querySelectorAll("button.kb-answer"), function (button) {
+      button.disabled = urgent;
+      button.title = urgent ? kbEmergency.textContent : "";
+    });
+  }
   var timer = null, retry = null, asked = "", drafted = "";
 
   function text(tag, value, cls) {
@@ -39,6 +51,7 @@
       button.type = "button";
       button.dataset.article = a.id;
       button.addEventListener("click", function () {
+        if (urgent) return;
         chosen.value = a.id;
         if (form.reportValidity()) form.submit(); else chosen.value = "";
       });
@@ -47,6 +60,7 @@
       list.appendChild(li);
     });
     if (!data.articles.length) list.appendChild(text("li", "没有找到相关知识", "muted"));
+    guardAnswers();
     panel.hidden = false;
   }
 
@@ -86,6 +100,8 @@
       emergency.appendChild(line);
     });
     emergency.hidden = hints.length === 0;
+    urgent = hints.length > 0;
+    guardAnswers();
   }
 
   function draft() {
