@@ -9,11 +9,9 @@ import logging
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.bridge import AmiBridge, AmiError
-from dispatch import follow_up, telephony
+from dispatch import callback_dialing, follow_up, telephony
 from dispatch.actors import Actor
-from dispatch.errors import NotFound, Reason
 from dispatch.models import Callback
-from dispatch.phone import national_form
 from dispatch.public import ticket_by_number
 from dispatch.vocabulary import DialResult
 
@@ -46,19 +44,21 @@ async def dial(bridge: AmiBridge, operator_channel: str, citizen: str) -> tuple[
     return _REASONS.get(result.reason or 0, DialResult.FAILED), result.reason
 
 
-async def call_back(bridge: AmiBridge, sessions: sessionmaker[Session], callback_id: int, actor: Actor,
-                    operator_channel: str) -> tuple[Callback, DialResult]:
-    """Call back a missed call; only the citizen answering takes it off the callback list.
-    Otherwise it stays, with the attempt counted, until a later try reaches them or the
-    operator records the outcome (mark_callback_done)."""
-    def number() -> str:
-        with sessions() as session:
-            callback = session.get(Callback, callback_id)
-            if callback is None or not callback.caller:
-                raise NotFound(Reason.CALLBACK_NOT_FOUND, callback_id=callback_id)
-            return national_form(callback.caller)
+async def begin_call_back(sessions: sessionmaker[Session], callback_id: int, actor: Actor) -> str:
+    """Mark the missed call as being called back (callback_dialing.begin); the number to dial.
+    Refused at once (Conflict, NotFound) when it is done, gone or already being dialled."""
+    def begin() -> str:
+        with sessions.begin() as session:
+            return callback_dialing.begin(session, callback_id, actor)
 
-    citizen = await asyncio.to_thread(number)
+    return await asyncio.to_thread(begin)
+
+
+async def finish_call_back(bridge: AmiBridge, sessions: sessionmaker[Session], callback_id: int, actor: Actor,
+                           operator_channel: str, citizen: str) -> tuple[Callback, DialResult]:
+    """Dial a missed call marked by begin_call_back and record what came of it; only the
+    citizen answering takes it off the callback list. Otherwise it stays, with the attempt
+    counted, until a later try reaches them or the operator records the outcome."""
     result, reason = await dial(bridge, operator_channel, citizen)
     log.info("callback attempt", extra={"event": "callback_attempt", "callback_id": callback_id,
                                         "reached": result.reached, "result": result.value})
@@ -70,6 +70,14 @@ async def call_back(bridge: AmiBridge, sessions: sessionmaker[Session], callback
                                                      reached=result.reached)
 
     return await asyncio.to_thread(save), result
+
+
+async def call_back(bridge: AmiBridge, sessions: sessionmaker[Session], callback_id: int, actor: Actor,
+                    operator_channel: str) -> tuple[Callback, DialResult]:
+    """Call back a missed call and wait for the outcome (the console's click does not wait:
+    it begins here and finishes in the background)."""
+    citizen = await begin_call_back(sessions, callback_id, actor)
+    return await finish_call_back(bridge, sessions, callback_id, actor, operator_channel, citizen)
 
 
 async def call_about_ticket(bridge: AmiBridge, sessions: sessionmaker[Session], number: str, actor: Actor,

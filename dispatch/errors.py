@@ -214,6 +214,7 @@ class Reason(enum.StrEnum):
     DISPUTE_WAITING = "dispute_waiting"        # number
     NO_PENDING_DISPUTE = "no_pending_dispute"  # number
     CALLBACK_DONE = "callback_done"            # callback_id
+    CALLBACK_DIALING = "callback_dialing"      # callback_id
     PART_NOT_ACCEPTED = "part_not_accepted"    # number
     PARTS_WAITING = "parts_waiting"            # number, units
     NO_PARTS_WAITING = "no_parts_waiting"      # number

@@ -22,6 +22,7 @@ from web.inputs import InputGuard
 from web.leadership import OUTBOX_SENDER, PBX_BRIDGE, SCHEDULER, WEBHOOK_SENDER, Leadership
 from web.live import LiveHub
 from web.relay import relaying
+from web.placed_calls import PlacedCalls
 from web.remote_bridge import RemoteBridge
 from web.security_headers import SecurityHeaders
 from web.upload_gate import UploadGate
@@ -82,6 +83,9 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
                         app.state.bridge = checks.bridge = counted.ami.bridge = None
 
             app.state.bridge = None
+            # Calls the console placed without waiting: ended before the bridge's stack closes.
+            app.state.placed_calls = placed = PlacedCalls()
+            stack.push_async_callback(placed.close)
             # Every process writes webhook deliveries with the changes; one sends them.
             app.state.webhooks = hooks = webhook_sender.WebhookSender(built.sessions)
             webhooks.install(built.sessions, on_commit=hooks.wake, public_url=built.settings.public_url)

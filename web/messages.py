@@ -245,6 +245,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.DISPUTE_WAITING: "工单「{number}」已有一条改派申请在等待督办人员决定。",
     Reason.NO_PENDING_DISPUTE: "工单「{number}」没有待决定的改派申请。",
     Reason.CALLBACK_DONE: "这条回拨已经处理过了。",
+    Reason.CALLBACK_DIALING: "正在回拨这个号码，请等待结果。",
     Reason.PART_NOT_ACCEPTED: "请先签收工单「{number}」，再提交答复。",
     Reason.PARTS_WAITING: "工单「{number}」还有协办单位未答复：{units}。请等待协办答复，或请督办人员同意先行办结。",
     Reason.NO_PARTS_WAITING: "工单「{number}」没有等待答复的协办单位。",

@@ -13,7 +13,7 @@ from dispatch import telephony
 from dispatch.clock import utcnow
 from dispatch.demo import DEMO_PASSWORD
 from dispatch.models import Callback
-from tests.web.test_browser import login, new_context, pbx_site, playwright_browser, site  # noqa: F401 (fixtures)
+from tests.web.test_browser import login, new_context, pbx_site, playwright_browser, site, wait_true  # noqa: F401 (fixtures)
 
 
 def _console_on(page: Any, server: Any, agent: str) -> None:
@@ -307,3 +307,32 @@ def test_a_ticket_number_typed_in_the_consoles_search_opens_the_ticket(new_conte
     with page.expect_navigation():
         page.locator(".console-head input[name=q]").press("Enter")
     assert page.url == f"{server.url}/tickets/{number}"
+
+
+def test_a_callback_rings_in_the_background_and_its_row_shows_how_it_went(pbx_site: Any) -> None:
+    server, services, pbx, new_context = pbx_site
+    now = utcnow()
+    services.run_sync(lambda s: telephony.record_call(s, telephony.CallData(
+        linkedid="1700000000.6", outcome="abandoned", caller="13803910066", dialed="12345",
+        started_at=now - dt.timedelta(minutes=2), queue="hotline", entered_queue_at=now, ended_at=now)))
+    with services.sessions() as session:
+        callback_id = session.scalar(select(Callback.id).where(Callback.caller.like("%13803910066")))
+    operator = login(new_context(), server.url, "operator")
+    _console_on(operator, server, "PJSIP/7002")
+    # At the PBX's own pace: the operator's phone rings 3 s, then the citizen's 2 s, unanswered.
+    pbx.sim.speed = 1.0
+    pbx.sim.dial_status["13803910066"] = "NOANSWER"
+    row = operator.locator(f"#callback-{callback_id}")
+    clicked = time.monotonic()
+    row.locator("form.callback-call button").click()
+    wait_true(operator, f"document.querySelector('#callback-{callback_id} .callback-status')"
+                        ".textContent === '正在回拨…'", timeout=2_000)
+    assert time.monotonic() - clicked < 2.5 and operator.url.endswith("/operator")
+    assert row.locator("form.callback-call button").is_disabled()
+    # A reload while it rings: the row still says so, and then says how it went.
+    operator.reload()
+    assert operator.inner_text(f"#callback-{callback_id} .callback-status") == "正在回拨…"
+    wait_true(operator, f"document.querySelector('#callback-{callback_id} .callback-status')"
+                        ".textContent === '上次回拨：无人接听'", timeout=15_000)
+    assert operator.inner_text(f"#callback-{callback_id} .callback-attempts") == "1"
+    assert row.locator("form.callback-call button").is_enabled()

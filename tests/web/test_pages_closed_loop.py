@@ -178,26 +178,48 @@ def test_one_click_follow_up_call_rings_the_operator_then_the_citizen_and_is_log
     assert ticket_titled(services, LIGHTS).state == "closed"
 
 
-def test_one_click_callback_of_a_missed_call(pbx: SimulatorThread, pbx_client: tuple[TestClient, Services]) -> None:
+def _missed_call(services: Services, linkedid: str, caller: str) -> int:
     import datetime as dt
 
     from dispatch import telephony
     from dispatch.clock import utcnow
     from dispatch.models import Callback
 
-    client, services = pbx_client
     now = utcnow()
     services.run_sync(lambda s: telephony.record_call(s, telephony.CallData(
-        linkedid="1700000000.9", outcome="abandoned", caller="13803910088", dialed="12345",
+        linkedid=linkedid, outcome="abandoned", caller=caller, dialed="12345",
         started_at=now - dt.timedelta(minutes=2), queue="hotline", entered_queue_at=now, ended_at=now)))
     with services.sessions() as session:
-        callback_id = session.scalar(select(Callback.id))
+        callback_id = session.scalar(select(Callback.id).where(Callback.caller.like(f"%{caller}")))
+        assert callback_id is not None
+        return callback_id
+
+
+def _outcome(client: TestClient, callback_id: int, seconds: float = 15) -> dict:
+    """The row's state once the call placed in the background is over, as the console asks."""
+    deadline = time.monotonic() + seconds
+    while True:
+        state = client.get(f"/operator/callbacks/{callback_id}/state").json()
+        if not state["dialing"]:
+            return state  # type: ignore[no-any-return]
+        assert time.monotonic() < deadline, "the call placed is still dialling"
+        time.sleep(0.05)
+
+
+def test_one_click_callback_of_a_missed_call(pbx: SimulatorThread, pbx_client: tuple[TestClient, Services]) -> None:
+    from dispatch.models import Callback
+
+    client, services = pbx_client
+    callback_id = _missed_call(services, "1700000000.9", "13803910088")
     login(client, "operator")
     choose_phone(client, "PJSIP/7002")
     console = client.get("/operator").text
     assert f'action="/operator/callbacks/{callback_id}/call"' in console
     response = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": token_in(console)})
-    assert response.status_code == 303 and "call=dial_answered" in response.headers["location"]
+    assert response.status_code == 303 and response.headers["location"] == "/operator?done=calling#callbacks"
+    assert _outcome(client, callback_id) == {"callback_id": callback_id, "dialing": False, "done": True,
+                                             "attempts": 1, "result": "dial_answered",
+                                             "words": "市民已接听，已移出回拨列表"}
     assert pbx.sim.originated[0]["exten"] == "13803910088" and pbx.sim.originated[0]["channel"] == "PJSIP/7002"
     with services.sessions() as session:
         callback = session.get_one(Callback, callback_id)
@@ -209,36 +231,67 @@ def test_a_callback_the_citizen_does_not_answer_stays_on_the_list(
         pbx: SimulatorThread, pbx_client: tuple[TestClient, Services]) -> None:
     """The operator's phone answering is not the citizen answering: the missed call stays
     to be called back, with its try counted, until the citizen picks up."""
-    import datetime as dt
-
-    from dispatch import telephony
-    from dispatch.clock import utcnow
     from dispatch.models import Callback
 
     client, services = pbx_client
-    now = utcnow()
-    services.run_sync(lambda s: telephony.record_call(s, telephony.CallData(
-        linkedid="1700000000.8", outcome="abandoned", caller="13803910077", dialed="12345",
-        started_at=now - dt.timedelta(minutes=2), queue="hotline", entered_queue_at=now, ended_at=now)))
-    with services.sessions() as session:
-        callback_id = session.scalar(select(Callback.id))
+    callback_id = _missed_call(services, "1700000000.8", "13803910077")
     login(client, "operator")
     choose_phone(client, "PJSIP/7002")
     pbx.sim.dial_status["13803910077"] = "NOANSWER"
     response = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": csrf(client, "/operator")})
-    assert response.status_code == 303 and "call=dial_no_answer" in response.headers["location"]
-    page = client.get(response.headers["location"]).text
-    assert "已回拨：无人接听。" in page
+    assert response.status_code == 303
+    assert _outcome(client, callback_id)["result"] == "dial_no_answer"
+    page = client.get("/operator").text
+    assert "上次回拨：无人接听" in page   # the outcome stays on the row, whatever reloads
     assert f'action="/operator/callbacks/{callback_id}/call"' in page  # still there to try again
     with services.sessions() as session:
         callback = session.get_one(Callback, callback_id)
         assert callback.status == "pending" and callback.attempts == 1
+    pbx.sim.dial_status["13803910077"] = "BUSY"
+    client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": csrf(client, "/operator")})
+    assert _outcome(client, callback_id)["words"] == "上次回拨：忙线"
     del pbx.sim.dial_status["13803910077"]
     response = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": csrf(client, "/operator")})
-    assert "call=dial_answered" in response.headers["location"]
+    assert response.status_code == 303
+    assert _outcome(client, callback_id)["done"] is True
     with services.sessions() as session:
         callback = session.get_one(Callback, callback_id)
-        assert callback.status == "done" and callback.attempts == 2
+        assert callback.status == "done" and callback.attempts == 3
+
+
+def test_a_callback_click_returns_before_the_citizen_answers_and_the_row_says_it_is_dialling(
+        database_url: str, sessions: sessionmaker[Session]) -> None:
+    """At the PBX's own pace (speed 1: the operator's phone rings 3 s, the citizen's 2 s) the
+    click does not wait; the console, reloaded meanwhile, shows 正在回拨…, and a second click
+    places no second call."""
+    with SimulatorThread(speed=1) as slow:
+        services = demo_services(database_url)
+        services.settings = slow.settings(services.settings)
+        try:
+            for client in client_for(services):
+                deadline = time.monotonic() + 10
+                while not client.app.state.bridge.connected:  # type: ignore[attr-defined]
+                    assert time.monotonic() < deadline, "the app's AMI bridge did not log in"
+                    time.sleep(0.02)
+                callback_id = _missed_call(services, "1700000000.7", "13803910066")
+                login(client, "operator")
+                choose_phone(client, "PJSIP/7003")
+                token = csrf(client, "/operator")
+                clicked = time.monotonic()
+                response = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": token},
+                                       headers={"Accept": "application/json"})
+                assert time.monotonic() - clicked < 2.0
+                assert response.status_code == 202 and response.json()["dialing"] is True
+                assert response.json()["words"] == "正在回拨…"
+                page = client.get("/operator").text
+                assert "正在回拨…" in page and 'data-dialing="1"' in page
+                again = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": token},
+                                    headers={"Accept": "application/json"})
+                assert again.status_code == 409 and "正在回拨这个号码" in again.json()["error"]
+                assert _outcome(client, callback_id, seconds=20)["done"] is True
+                assert len(slow.sim.originated) == 1
+        finally:
+            services.close()
 
 
 def test_a_call_needs_the_operators_phone_and_a_pbx(client: TestClient, services: Services) -> None:

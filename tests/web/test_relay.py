@@ -216,7 +216,9 @@ def test_an_operator_on_the_other_process_gets_the_screen_pop_and_dials_through_
         before = len(pbx.sim.originated)
         response = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": _token(console)})
         assert response.status_code == 303, response.text
-        assert "call=dial_answered" in response.headers["location"]
+        assert "done=calling" in response.headers["location"]
+        _until(lambda: client.get(f"/operator/callbacks/{callback_id}/state").json()["done"], 15,
+               "the holder dialled the citizen and the outcome was recorded")
         assert len(pbx.sim.originated) == before + 1
         assert pbx.sim.originated[-1]["channel"] == "PJSIP/7001"
         assert other.app.state.bridge is None  # this process never held the bridge

@@ -536,11 +536,15 @@ TICKET_CHANGED = "此工单已有新动态，点此刷新"
 # The operator's console (web/pages/operator.py): what it says after each step; a one-click
 # call's result follows ({done}：{result}。), and a follow-up call asks for the result below.
 OPERATOR_DONE_ZH = {"callback": "已记录回拨。", "called": "已回拨", "follow_up_call": "已回拨",
-                    "follow_up": "已记录回访结果。"}
+                    "follow_up": "已记录回访结果。", "calling": "正在回拨，结果将显示在回拨列表中。"}
 CALL_RESULT = "{done}：{result}。"
 FOLLOW_UP_CALL_RESULT = "{done}：{result}。请在下方记录结果。"
 # A callback marked done with nothing typed: the note it keeps.
 CALLBACK_NOTE = "已回拨"
+# A missed call's row while the call placed in the background rings, and after it.
+CALLBACK_DIALING_ZH = "正在回拨…"
+CALLBACK_REACHED_ZH = "市民已接听，已移出回拨列表"
+CALLBACK_LAST_ZH = "上次回拨：{result}"
 
 # The knowledge base pages (web/pages/kb.py): an article's states, what they say after each
 # step, and a level 1 of the catalogue chosen whole in the article's form.

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from callcenter.handover import transfer_live_call
-from dispatch import follow_up, handover, limits, queries, telephony
+from dispatch import callback_dialing, follow_up, handover, limits, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited, Reason
 from dispatch.emergency import check_direct_answer, emergency_hints, handover_terms
@@ -30,7 +30,8 @@ from web.auth import StaffIdentity, staff_only, stream_alive
 from web.errors import status_of
 from web.messages import NO_AGENT_FOR_POPS, describe, words
 from web.pages import kb_console
-from web.pages.labels import CALL_RESULT, CALLBACK_NOTE, FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, label, percent
+from web.pages.labels import (CALL_RESULT, CALLBACK_DIALING_ZH, CALLBACK_LAST_ZH, CALLBACK_NOTE, CALLBACK_REACHED_ZH,
+                              FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, label, percent)
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
 from web.telephony import CALL_ENDED_TOPIC, pbx_bridge
@@ -62,12 +63,26 @@ def console_context(session: Session, agent: str | None, callbacks_page: int = 1
     (waiting_context(), follow_up.due_with_calls(): ticket events change them, and the figures
     cache keeps them); the missed calls to call back (marked done without one) read each time."""
     call = queries.current_call(session, agent) if agent else None
+    callbacks = telephony.callback_page(session, callbacks_page)
     return {
         "agents": sorted(set(queries.known_agents(session)) | set(DEMO_AGENTS)),
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
-        "callbacks": telephony.callback_page(session, callbacks_page),
+        "callbacks": callbacks,
+        # Each row's 正在回拨… or last outcome: a reload mid-call shows it as the click did.
+        "callback_states": {c.id: callback_message(callback_dialing.state_of(c)) for c in callbacks.items},
         "unit_names": units.names(session),   # retired units too: a ticket keeps the unit it had
     }
+
+
+def callback_message(state: callback_dialing.CallbackState) -> dict[str, Any]:
+    """A missed call's row as the console shows it, and as its script is told (JSON)."""
+    if state.dialing:
+        shown = CALLBACK_DIALING_ZH
+    elif state.done:
+        shown = CALLBACK_REACHED_ZH
+    else:
+        shown = CALLBACK_LAST_ZH.format(result=label(state.result)) if state.result else ""
+    return {**dataclasses.asdict(state), "words": shown}
 
 
 def waiting_context(queue: queries.DispatchQueue, render: Callable[[dict[str, Any]], str]) -> dict[str, Any]:

@@ -12,6 +12,51 @@
   });
 })();
 
+// 回拨 places the call in the background: the click returns at once, the row says 正在回拨…
+// and asks how the call went until it is over (the outcome is stored: a reload asks again).
+(function () {
+  var POLL_MS = 1500;
+
+  function watch(form) {
+    var button = form.querySelector("button[type=submit]");
+    var status = form.querySelector(".callback-status");
+    var row = form.closest("tr");
+    function ask() {
+      fetch(form.dataset.state, {credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (state) {
+          if (!state) { setTimeout(ask, POLL_MS * 2); return; }
+          show(state);
+          if (state.dialing) setTimeout(ask, POLL_MS);
+        })
+        .catch(function () { setTimeout(ask, POLL_MS * 2); });
+    }
+    function show(state) {
+      status.textContent = state.words;
+      var attempts = row && row.querySelector(".callback-attempts");
+      if (attempts) attempts.textContent = state.attempts;
+      button.disabled = state.dialing || state.done;
+      if (state.done && row) row.classList.add("done");
+    }
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      button.disabled = true;
+      fetch(form.action, {method: "POST", body: new FormData(form), credentials: "same-origin",
+                          headers: {Accept: "application/json"}})
+        .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); })
+        .then(function (answer) {
+          if (!answer.ok) { status.textContent = answer.data.error || ""; button.disabled = false; return; }
+          show(answer.data);
+          setTimeout(ask, POLL_MS);
+        })
+        .catch(function () { button.disabled = false; });
+    });
+    if (form.dataset.dialing) setTimeout(ask, POLL_MS);
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("form.callback-call"), watch);
+})();
+
 // Ctrl+Enter (⌘+Enter on a Mac) anywhere in the form files it, as its button 受理 does
 // (the browser's checks of required fields first). A plain Enter in a one-line field goes
 // on to the next field instead of filing: operators type the place or the name last, and
