@@ -13,7 +13,8 @@ from dispatch import telephony
 from dispatch.clock import utcnow
 from dispatch.demo import DEMO_PASSWORD
 from dispatch.models import Callback
-from tests.web.test_browser import login, new_context, pbx_site, playwright_browser, site, wait_true  # noqa: F401 (fixtures)
+from tests.web.test_browser import (login, new_context, pbx_site, playwright_browser, site,  # noqa: F401 (fixtures)
+                                    wait_true)
 
 
 def _console_on(page: Any, server: Any, agent: str) -> None:
