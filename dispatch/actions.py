@@ -13,19 +13,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import (catalogue, co_handling, disputes, flags, follow_up, forwarding, handover, kb_use, lifecycle, notices,
+from dispatch import (catalogue, co_handling, corrections, disputes, flags, follow_up, forwarding, handover, kb_use, lifecycle, notices,
                       parts, progress, queries, staff_notices)
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.follow_up import FollowUpPolicy
+from dispatch.intake import IntakeRules
 from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEvent, Transfer, Unit
 from dispatch.numbers import MAX_INT, MIN_INT, signed_number
 from dispatch.replies import REPLY_MIN_CHARS
 from dispatch.staff_view import visible_ticket
-from dispatch.states import FINISHED_STATES, UNIT_STATES, State
+from dispatch.states import CORRECTABLE_STATES, FINISHED_STATES, UNIT_STATES, State
+from dispatch.townships import Places
 from dispatch.units import City
-from dispatch.vocabulary import FollowUpOutcome, Role, TransferOutcome
+from dispatch.vocabulary import REQUEST_TYPE_BY_ZH, FollowUpOutcome, RequestType, Role, TransferOutcome, Urgency
 
 # Names the ticket page posted before the API existed; both spellings mean the same action.
 ACTION_ALIASES = {"extend": "request_extension", "override-request": "request_override"}
@@ -42,6 +44,8 @@ class ActionContext:
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     now: dt.datetime | None = None            # for tests and replays; the clock when None
     reply_min_chars: int = REPLY_MIN_CHARS    # a reply to the citizen's least length (HOTLINE_REPLY_MIN_CHARS)
+    max_body_chars: int = IntakeRules.max_body_chars   # a corrected request's most (HOTLINE_MAX_BODY_CHARS)
+    places: Places | None = None              # townships a corrected place names (the city's gazetteer)
 
     @property
     def reopening(self) -> lifecycle.Reopening:
@@ -423,6 +427,35 @@ def _decide_dispute(session: Session, actor: Actor, ticket: Ticket, params: Para
         staff_notices.settle_requests_of(session, ticket, now=context.now)
 
 
+def _field_sent(params: Params, name: str) -> str | None:
+    """A correction's field as sent: None when it was not (left as it is); "" is sent empty."""
+    value = params.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(name, Reason.NOT_TEXT)
+    return value
+
+
+def _correction(params: Params) -> corrections.Correction:
+    kind, urgency = _raw(params, "type"), _raw(params, "urgency")
+    try:
+        request_type = None if kind is None else REQUEST_TYPE_BY_ZH.get(str(kind)) or RequestType(kind)
+    except ValueError:
+        raise InvalidInput("type", Reason.BAD_REQUEST_TYPE) from None
+    try:
+        level = None if urgency is None else Urgency(urgency)
+    except ValueError:
+        raise InvalidInput("urgency", Reason.BAD_URGENCY) from None
+    return corrections.Correction(request_type=request_type, urgency=level, phone=_field_sent(params, "phone"),
+                                  body=_field_sent(params, "body"), location=_field_sent(params, "location"))
+
+
+def _correct(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
+    corrections.correct(session, ticket, actor, _correction(params), policy=context.deadlines,
+                        max_body_chars=context.max_body_chars, places=context.places, now=context.now)
+
+
 HANDLERS: dict[str, Handler] = {
     "transfer": _transfer, "answer": _answer, "accept": _accept, "return": _return,
     "request_extension": _request_extension, "decide_extension": _decide_extension,
@@ -430,7 +463,7 @@ HANDLERS: dict[str, Handler] = {
     "merge": _merge, "invalidate": _invalidate, "handover": _handover, "dispute": _dispute,
     "decide_dispute": _decide_dispute, "part_reply": _part_reply, "forward": _forward,
     "override_parts": _override_parts, "progress": _progress,
-    "request_override": _request_override, "refuse_override": _refuse_override,
+    "request_override": _request_override, "refuse_override": _refuse_override, "correct": _correct,
 }
 ACTIONS = tuple(HANDLERS)
 
@@ -441,7 +474,7 @@ ACTIONS = tuple(HANDLERS)
 UNIT_ACTING_ROLES = frozenset({Role.UNIT_STAFF, Role.ADMIN})
 ACTION_ROLES: dict[str, frozenset[Role]] = {
     "transfer": DISPATCH_ROLES, "answer": DISPATCH_ROLES, "merge": DISPATCH_ROLES, "invalidate": DISPATCH_ROLES,
-    "handover": DISPATCH_ROLES, "follow_up": DISPATCH_ROLES,
+    "handover": DISPATCH_ROLES, "follow_up": DISPATCH_ROLES, "correct": DISPATCH_ROLES,
     "accept": UNIT_ACTING_ROLES, "return": UNIT_ACTING_ROLES, "resolve": UNIT_ACTING_ROLES,
     "request_extension": UNIT_ACTING_ROLES, "dispute": UNIT_ACTING_ROLES, "forward": UNIT_ACTING_ROLES,
     "request_override": UNIT_ACTING_ROLES,
@@ -471,6 +504,8 @@ def allowed_actions(session: Session, actor: Actor, ticket: Ticket) -> list[str]
             allowed.update({"transfer", "invalidate", "merge", "handover"})
         if state is State.RECEIVED:
             allowed.add("answer")
+        if state in CORRECTABLE_STATES:
+            allowed.add("correct")
         if state is State.RESOLVED:
             allowed.add("follow_up")
     own = role is Role.ADMIN or (role is Role.UNIT_STAFF and ticket.unit_id == actor.unit_id)

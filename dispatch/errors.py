@@ -72,6 +72,7 @@ class Reason(enum.StrEnum):
     DAY_REPEATED = "day_repeated"              # day, first (line)
     DAY_ALREADY_SET = "day_already_set"        # day, calendar_kind, festival
     NOTHING_TO_IMPORT = "nothing_to_import"
+    NOTHING_CORRECTED = "nothing_corrected"    # 修改受理信息 with every field as it was
     UNKNOWN_FIELD = "unknown_field"            # name
     LINE_NOT_JSON_OBJECT = "line_not_json_object"
     TEMPLATE_TITLE_TAKEN = "template_title_taken"  # title: a reply template's, taken in its owner's list

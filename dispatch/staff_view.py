@@ -115,7 +115,28 @@ def _event(e: TicketEvent, staff_names: dict[int, str], unit_names: dict[int, st
             "role": data.get("role"),
             # a progress note (办理进展): the 督办 it answers, and whether the citizen sees it
             "answers_escalation": data.get("answers_escalation") is not None,
-            "public": bool(data.get("public"))}
+            "public": bool(data.get("public")),
+            # 修改受理信息: each field's old and new value, the citizen hidden as on the ticket
+            "changes": None if after_left else _changes(data, names),
+            "deadline_change": None if after_left else data.get("deadline") if e.action == "correct" else None}
+
+
+# The fields of a correction that say who filed it or where: hidden whole, as the ticket hides them.
+_IDENTIFYING = frozenset({"phone", "location"})
+
+
+def _changes(data: dict[str, Any], names: list[str] | None) -> list[dict[str, Any]] | None:
+    changes = data.get("changes")
+    if not isinstance(changes, dict):
+        return None
+
+    def shown(field: str, value: Any) -> Any:
+        if names is None or not value:
+            return value
+        return HIDDEN if field in _IDENTIFYING else mask_text(str(value), names)
+
+    return [{"field": field, "old": shown(field, change.get("old")), "new": shown(field, change.get("new"))}
+            for field, change in changes.items()]
 
 
 def has_left(session: Session, actor: Actor, ticket: Ticket) -> bool:

@@ -60,6 +60,10 @@ UNIT_STATES = frozenset({S.TRANSFERRED, S.IN_PROGRESS, S.REOPENED})
 FINISHED_STATES = frozenset({S.ANSWERED, S.RESOLVED, S.CLOSED, S.INVALID, S.MERGED, S.HANDED_OVER})
 # A unit asks for more time, and a supervisor decides, while it handles the ticket.
 EXTENDABLE_STATES = frozenset({S.IN_PROGRESS, S.REOPENED})
+# Not yet with a unit: what was filed at 受理 may still be corrected (修改受理信息,
+# dispatch/corrections.py). A returned ticket is back at dispatch: a unit's 退单 often shows
+# the request was taken down wrong. Once a unit holds it, what it was sent is what it works on.
+CORRECTABLE_STATES = frozenset({S.RECEIVED, S.RETURNED})
 # Counted as resolved by the resolution rate (an answered ticket is resolved at intake).
 RESOLVED_STATES = frozenset({S.ANSWERED, S.RESOLVED, S.CLOSED})
 

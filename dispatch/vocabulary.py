@@ -83,6 +83,22 @@ DEMO_REQUEST_TYPE_CUES: tuple[tuple[RequestType, tuple[str, ...]], ...] = (
     (RequestType.HELP, ("求助",)),
 )
 
+# Words in a request that say what type it is (dispatch/request_type_hints.py): the console
+# suggests the type of the one said first, beside its 诉求类型 while the request is typed. The
+# type's own name, then words that mean it without naming it. A hint: the operator decides.
+REQUEST_TYPE_CUES: dict[RequestType, tuple[str, ...]] = {
+    RequestType.REPORT: ("举报", "偷排", "偷倒", "私排", "非法", "违法", "违规", "无证经营", "黑作坊", "传销"),
+    RequestType.COMPLAINT: ("投诉", "扰民", "噪音", "噪声", "太吵", "油烟", "异味", "恶臭", "乱收费", "不作为",
+                            "态度恶劣", "态度差", "拖欠", "欠薪", "没人管", "无人管", "不给退", "推诿", "占道",
+                            "乱停"),
+    RequestType.PRAISE: ("表扬", "点赞", "致谢", "锦旗", "感谢信", "非常感谢", "特别感谢"),
+    RequestType.HELP: ("求助", "救助", "被困", "困在", "走失", "帮帮", "帮忙"),
+    RequestType.SUGGESTION: ("建议", "希望增设", "能否增设", "希望增加", "能不能增加"),
+    RequestType.CONSULTATION: ("咨询", "请问", "怎么办理", "如何办理", "需要什么材料", "在哪里办", "是否可以"),
+}
+# Said this way, a cue word is no cue: a complaint often ends by asking the departments to act.
+REQUEST_TYPE_NOT_CUES = ("建议有关部门", "建议相关部门", "建议政府", "建议尽快", "建议你们", "建议领导")
+
 EMERGENCY_WORDS: dict[EmergencyService, tuple[str, ...]] = {
     EmergencyService.FIRE: ("着火", "起火", "失火", "火灾", "大火", "冒烟", "浓烟", "烧起来", "火苗", "燃气泄漏",
                             "煤气泄漏", "爆炸"),

@@ -12,6 +12,7 @@ from dispatch import staff_notices
 from dispatch.actions import ACTIONS
 from dispatch.errors import Reason
 from dispatch.notices import NoticeKind
+from dispatch.vocabulary import RequestType, Urgency
 
 TEXT = {"type": "string"}
 INT = {"type": "integer"}
@@ -95,6 +96,10 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "progress": ({"text": {**TEXT, "description": "办理进展: the unit's progress note, at most 1000 characters; "
                                                "no state change"},
                   "public": {**BOOL, "description": "also shown to the citizen on /status (masked)"}}, ("text",)),
+    "correct": ({"type": {"type": "string", "enum": [t.value for t in RequestType]},
+                 "urgency": {"type": "string", "enum": [u.value for u in Urgency]},
+                 "phone": {**TEXT, "description": "the caller's number; empty clears it where intake takes none"},
+                 "body": TEXT, "location": {**TEXT, "description": "事发地点; empty clears it"}}, ()),
 }
 
 # One 协办 or 二次派单 part, as a ticket's `parts` lists it and an action on the part answers it.

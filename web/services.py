@@ -159,7 +159,8 @@ class Services:
     def action_context(self) -> ActionContext:
         """What dispatch.actions.perform needs from the configuration."""
         return ActionContext(city=self.city, follow_up=self.follow_up, deadlines=self.rules.policy,
-                             reply_min_chars=self.settings.reply_min_chars)
+                             reply_min_chars=self.settings.reply_min_chars,
+                             max_body_chars=self.rules.max_body_chars, places=self.places)
 
     def deadline_classes(self) -> dict[str, DeadlineClass]:
         """The catalogue's deadline classes (urgent, quick) by code, for the pages."""

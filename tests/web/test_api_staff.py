@@ -596,3 +596,47 @@ def test_notices_page_by_cursor_with_notices_added_meanwhile(client: TestClient,
     assert staff["housing"].get("/notices", cursor=answers[0]["next_cursor"], unread="1").json()["notices"]
     refused = staff["housing"].get("/notices", cursor="dDoxOjE")   # a tickets cursor
     assert refused.status_code == 422 and refused.json()["field"] == "cursor"
+
+
+def test_an_operator_corrects_a_ticket_over_the_api_until_it_goes_to_a_unit(
+        client: TestClient, staff: dict[str, Staff]) -> None:
+    number = file(client)
+    op, housing = staff["op"], staff["housing"]
+    assert "correct" in op.get(f"/tickets/{number}").json()["allowed_actions"]
+    assert housing.act(number, "correct", 403, type="complaint")["error"] == "permission_denied"
+    assert op.act(number, "correct", 422, type="grumble")["field"] == "type"
+    nothing = op.act(number, "correct", 422, type="complaint", body="人民路路灯坏了一个星期，晚上很黑。")
+    assert nothing["field"] == "changes" and "没有修改任何受理信息" in nothing["message"]
+    assert op.act(number, "correct", type="咨询", location="人民路与文化路口")["state"] == "received"
+    corrected = op.get(f"/tickets/{number}").json()
+    assert (corrected["type"], corrected["location"], corrected["state"]) == (
+        "consultation", "人民路与文化路口", "received")
+    (event,) = [e for e in corrected["events"] if e["action"] == "correct"]
+    assert {c["field"]: (c["old"], c["new"]) for c in event["changes"]} == {
+        "type": ("complaint", "consultation"), "location": (None, "人民路与文化路口")}
+    op.act(number, "transfer", unit="housing")
+    assert "correct" not in op.get(f"/tickets/{number}").json()["allowed_actions"]
+    assert op.act(number, "correct", 409, type="praise")["error"] == "illegal_transition"
+    # Returned by the unit: back at dispatch, and the request may be corrected again.
+    housing.act(number, "return", reason="不属于本单位")
+    op.act(number, "correct", type="help")
+    assert op.get(f"/tickets/{number}").json()["type"] == "help"
+
+
+def test_a_unit_reads_the_corrections_of_a_confidential_ticket_without_the_citizen(
+        client: TestClient, staff: dict[str, Staff]) -> None:
+    response = client.post("/api/v1/tickets", json={"body": "我叫李四，举报邻居违建。", "name": "李四",
+                                                    "phone": "13812340000", "confidential": True, "type": "report"})
+    number = response.json()["number"]
+    op, housing = staff["op"], staff["housing"]
+    op.act(number, "correct", phone="13812349999", location="文化路8号院",
+           body="我叫李四，举报邻居在楼顶违建。")
+    op.act(number, "transfer", unit="housing")
+    seen = housing.client.get(f"/api/v1/staff/tickets/{number}", headers=housing.headers)
+    (event,) = [e for e in seen.json()["events"] if e["action"] == "correct"]
+    changes = {c["field"]: (c["old"], c["new"]) for c in event["changes"]}
+    assert changes["phone"] == ("（保密）", "（保密）") and changes["location"] == (None, "（保密）")
+    assert "李四" not in changes["body"][1] and "楼顶违建" in changes["body"][1]
+    assert "1381234" not in seen.text and "文化路8号院" not in seen.text and "李四" not in seen.text
+    (own,) = [e for e in op.get(f"/tickets/{number}").json()["events"] if e["action"] == "correct"]
+    assert {c["field"]: c["new"] for c in own["changes"]}["phone"] == "+8613812349999"

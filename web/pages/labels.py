@@ -26,8 +26,18 @@ ACTIONS_ZH = {
     "forward": "二次派单", "hand_back": "退回上级单位", "override_parts": "同意先行办结",
     "request_override": "先行办结申请", "refuse_override": "不同意先行办结",
     "withdraw_forward": "收回二次派单", "progress": "办理进展", "succession": "移交承接单位",
-    "attach": "上传图片", "detach": "删除图片",
+    "attach": "上传图片", "detach": "删除图片", "correct": "修改受理信息",
 }
+
+# The console's 诉求类型 suggested from the words typed (dispatch/request_type_hints.py): said
+# when the select follows it (the operator has not chosen), or offered with one click to take.
+REQUEST_TYPE_HINT_ZH = {"followed": "按诉求内容（{words}）已选为“{label}”，如不对请改选",
+                        "offered": "按诉求内容（{words}）建议为“{label}”", "take": "改为{label}"}
+WORDS_SEPARATOR_ZH = "、"
+
+# 修改受理信息: the fields a correction changed, as the ticket page's record names them.
+CORRECTION_FIELDS_ZH = {"type": "诉求类型", "urgency": "紧急程度", "phone": "来电号码", "body": "诉求内容",
+                        "location": "事发地点", "title": "标题", "deadline": "办理时限"}
 
 BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办", "resolved": "办结"}
 
@@ -515,6 +525,7 @@ TICKET_DONE_ZH = {
     "part_reply": "已答复主办单位。", "forward": "已二次派单给下级单位，办理时限不变。",
     "override_parts": "已同意主办单位先行办结。", "progress": "已记录办理进展。", "attach": "图片已上传。",
     "detach": "图片已删除，删除记录和理由已记入工单日志。",
+    "correct": "受理信息已修改，修改前后的内容已记入办理记录。",
     "request_override": "先行办结申请已提交，等待督办员决定。", "refuse_override": "已不同意先行办结，主办单位会收到通知。",
     "part_return": "已退回本单位的协办（二次派单）部分，工单仍由主办单位办理。",
 }

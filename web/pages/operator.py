@@ -21,6 +21,7 @@ from dispatch import callback_dialing, follow_up, handover, limits, queries, tel
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited, Reason
 from dispatch.emergency import check_direct_answer, emergency_hints, handover_terms
+from dispatch.request_type_hints import request_type_hint
 from dispatch.intake import IntakeRequest, draft_proposal, intake
 from dispatch.numbers import whole_number
 from dispatch.phone import national_form, normalise_phone
@@ -31,7 +32,8 @@ from web.errors import status_of
 from web.messages import NO_AGENT_FOR_POPS, describe, words
 from web.pages import kb_console
 from web.pages.labels import (CALL_RESULT, CALLBACK_DIALING_ZH, CALLBACK_LAST_ZH, CALLBACK_NOTE, CALLBACK_REACHED_ZH,
-                              FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, label, percent)
+                              FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, REQUEST_TYPE_HINT_ZH, WORDS_SEPARATOR_ZH, label,
+                              percent)
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
 from web.telephony import CALL_ENDED_TOPIC, pbx_bridge
@@ -39,6 +41,7 @@ from web.telephony import CALL_ENDED_TOPIC, pbx_bridge
 DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
 _AGENT = re.compile(r"^[A-Za-z0-9_./@:-]{1,120}$")
 TYPES = [t.value for t in RequestType]
+DEFAULT_TYPE = RequestType.CONSULTATION.value   # what 诉求类型 shows before the operator chooses
 WAITING_SHOWN = 50   # the oldest; the count above the list says how many wait in all
 
 
@@ -136,7 +139,7 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
         ("follow-ups", follow_ups_page), changes, lambda now: services.read(
             lambda session: (follow_up.due_with_calls(session, follow_ups_page),
                              follow_up.waiting_without_phone(session))))
-    context.update(agent=agent, types=TYPES, values=values or {"type": "consultation"}, error=error,
+    context.update(agent=agent, types=TYPES, values=values or {"type": DEFAULT_TYPE}, default_type=DEFAULT_TYPE, error=error,
                    form_id=uuid.uuid4().hex, bridge_on=getattr(request.app.state, "bridge", None) is not None,
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),
                    called=request.query_params.get("ticket"), max_attempts=site.services.follow_up.max_attempts,
@@ -164,7 +167,7 @@ async def file_ticket(request: Request) -> Response:
     linkedid = values["linkedid"].strip()[:64] or None
     form_id = str(form.get("form_id") or "")[:64] or uuid.uuid4().hex
     try:
-        kind = RequestType(values["type"] or RequestType.CONSULTATION.value)
+        kind = RequestType(values["type"] or DEFAULT_TYPE)
         urgency = Urgency(values["urgency"] or Urgency.NORMAL.value)
     except ValueError:
         return await console(request, values=values, error=words(Reason.TYPE_AND_URGENCY_REQUIRED, {}), status=422)
@@ -224,18 +227,31 @@ async def file_ticket(request: Request) -> Response:
     return RedirectResponse(f"/tickets/{number}?done={done}", status_code=303)
 
 
+def type_hint(text: str) -> dict[str, Any] | None:
+    """The 诉求类型 the words suggest, with the console's sentences for it (REQUEST_TYPE_HINT_ZH)."""
+    hint = request_type_hint(text)
+    if hint is None:
+        return None
+    kind = hint.request_type.value
+    words = {"label": label(kind), "words": WORDS_SEPARATOR_ZH.join(hint.words)}
+    return {"type": kind, "label": label(kind), "words": list(hint.words),
+            **{key: sentence.format_map(words) for key, sentence in REQUEST_TYPE_HINT_ZH.items()}}
+
+
 async def draft(request: Request) -> Response:
     """While the operator types: routing's proposal for the ticket the form would file (the
     text and location intake() routes, so the figure is the one the ticket page shows), and
     the emergency numbers its words point to. Each is counted against the account's limit
     (HOTLINE_DRAFTS_PER_MINUTE) before it is classified; past it the answer is 200 with
     `limited` (the words to show) and `retry_after`: the console keeps its last proposal and
-    nothing reads as a failed request. The emergency hint is a word match and always comes."""
+    nothing reads as a failed request. The emergency hint and the 诉求类型 the words suggest
+    (`request_type`, dispatch/request_type_hints.py) are word matches and always come."""
     site, form, user = _site(request), request.state.form, request.state.user
     title, body, location = (str(form.get(k) or "") for k in ("title", "body", "location"))
     services, router = site.services, site.services.router
     emergency = [{"to": h.service.value, "label": label(h.service.value), "words": list(h.words)}
                  for h in emergency_hints(f"{title}\n{body}")]
+    request_type = type_hint(f"{title}\n{body}")   # a word match, like the emergency hint: always
 
     def count_and_read_units(session: Session) -> dict[str, str]:
         limits.count_draft(session, services.settings.limits, user.id)
@@ -244,7 +260,8 @@ async def draft(request: Request) -> Response:
     try:
         by_code = await services.read(count_and_read_units)
     except RateLimited as exc:
-        return JSONResponse({"limited": describe(exc), "retry_after": exc.retry_after, "emergency": emergency})
+        return JSONResponse({"limited": describe(exc), "retry_after": exc.retry_after, "emergency": emergency,
+                             "request_type": request_type})
     answer = await services.classify(lambda: draft_proposal(router, title=title, body=body, location=location))
     suggestions = [{"category": s.category, "unit": by_code.get(s.unit_code, s.unit_code),
                     "probability": s.probability,
@@ -256,6 +273,7 @@ async def draft(request: Request) -> Response:
         "reason": answer.reason if answer is not None and answer.manual_triage else None,
         "threshold": percent(router.threshold),
         "emergency": emergency,
+        "request_type": request_type,
     })
 
 

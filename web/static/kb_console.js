@@ -2,7 +2,8 @@
 // best articles appear; "引用此文直接办结" files the ticket and answers it from the article at
 // once (直接办结, cited in the reply). Beside the form: the classifier's proposal for the
 // ticket the form would file (the figure its page will show) and, when the words point to
-// one, an emergency number with a one-click 即时转 (files and hands over).
+// one, an emergency number with a one-click 即时转 (files and hands over), and the 诉求类型 the
+// words suggest beside its select.
 (function () {
   var form = document.getElementById("intake-form");
   var panel = document.getElementById("kb-panel");
@@ -25,6 +26,15 @@
       button.title = urgent ? kbEmergency.textContent : "";
     });
   }
+  var typeSelect = document.getElementById("intake-type");
+  var typeHint = document.getElementById("type-hint");
+  var typeHintText = document.getElementById("type-hint-text");
+  var typeTake = document.getElementById("type-hint-take");
+  // 诉求类型 as the page came (a refused or restored form's choice included) is the operator's
+  // unless it is the default; once they pick one, the words only offer theirs beside it.
+  var typeChosen = typeSelect && typeSelect.value !== typeSelect.dataset["default"];
+  if (typeSelect) typeSelect.addEventListener("change", function () { typeChosen = true; showType(lastType); });
+  var lastType = null;
   var timer = null, retry = null, asked = "", drafted = "";
 
   function text(tag, value, cls) {
@@ -70,6 +80,7 @@
     }).join("；") + (data.sure ? "" : "。置信度低于 " + data.threshold + "，受理后需人工分派") : (data.reason || "");
     limited.hidden = true;
     showEmergency(data.emergency);
+    showType(data.request_type);
   }
 
   // Past the account's limit of proposals: the last one stays, the page says why, and the
@@ -78,9 +89,33 @@
     limited.textContent = data.limited;
     limited.hidden = false;
     showEmergency(data.emergency);
+    showType(data.request_type);
     drafted = "";
     clearTimeout(retry);
     retry = setTimeout(draft, (data.retry_after || 5) * 1000);
+  }
+
+  // The type the words suggest: an untouched select follows it (and says so); a chosen one
+  // stays, and the suggestion is offered with one click when it differs.
+  function showType(hint) {
+    lastType = hint || null;
+    if (!typeSelect || !typeHint) return;
+    if (!typeChosen) typeSelect.value = hint ? hint.type : typeSelect.dataset["default"];
+    var offered = hint && typeChosen && typeSelect.value !== hint.type;
+    typeHintText.textContent = !hint ? "" : typeChosen ? (offered ? hint.offered : "") : hint.followed;
+    typeTake.hidden = !offered;
+    if (offered) {
+      typeTake.textContent = hint.take;
+      typeTake.dataset.type = hint.type;
+    }
+    typeHint.hidden = !typeHintText.textContent;
+  }
+  if (typeTake) {
+    typeTake.addEventListener("click", function () {
+      typeSelect.value = typeTake.dataset.type;
+      typeChosen = true;
+      typeSelect.dispatchEvent(new Event("change", {bubbles: true}));   // kept with the draft
+    });
   }
 
   function showEmergency(hints) {
@@ -110,7 +145,7 @@
     clearTimeout(retry);
     drafted = typed;
     if (!form.elements.body.value.trim() && !form.elements.title.value.trim()) {
-      showDraft({suggestions: [], sure: false, reason: "", emergency: []});
+      showDraft({suggestions: [], sure: false, reason: "", emergency: [], request_type: null});
       return;
     }
     var fields = new FormData();
