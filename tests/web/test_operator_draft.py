@@ -215,3 +215,23 @@ def test_a_direct_answer_of_words_pointing_to_an_emergency_asks_the_operator_fir
     # Words that point nowhere are answered at once, as before.
     location = _file(client, token, "gas-1", "请问家里燃气表怎么充值", answer_article=str(article.id))
     assert _ticket(services, location.split("/")[2].split("?")[0]).state == "answered"
+
+
+def test_the_draft_suggests_the_request_type_its_words_say_even_past_the_limit(
+        client: TestClient, services: Services) -> None:
+    login(client, "operator")
+    token = token_in(client.get("/operator").text)
+    shown = _draft(client, token, title="", body=NOISE, location="")
+    assert shown["request_type"]["type"] == "complaint" and shown["request_type"]["words"] == ["噪音"]
+    assert "投诉" in shown["request_type"]["followed"] and shown["request_type"]["take"] == "改为投诉"
+    assert _draft(client, token, title="", body="请问公积金怎么提取", location="")["request_type"]["type"] == "consultation"
+    assert _draft(client, token, title="", body="人民路", location="")["request_type"] is None
+    services.settings = dataclasses.replace(services.settings, limits=Limits.build(drafts_per_operator_per_minute=1))
+    limited = _draft(client, token, title="我要举报", body="有人偷排污水", location="")
+    assert "limited" in limited and limited["request_type"]["type"] == "report"
+
+
+def test_the_consoles_type_select_carries_its_default_and_a_place_for_the_hint(client: TestClient) -> None:
+    login(client, "operator")
+    console = client.get("/operator").text
+    assert 'id="intake-type" data-default="consultation"' in console and 'id="type-hint"' in console
