@@ -323,7 +323,7 @@ def test_dispute_refused_stays_with_the_unit(session: Session, operator: Actor, 
 def test_allowed_actions_follow_state_and_role(session: Session, operator: Actor, housing: Actor,
                                                supervisor: Actor) -> None:
     ticket = new_ticket(session)
-    assert allowed_actions(session, operator, ticket) == ["transfer", "answer", "merge", "invalidate", "handover"]
+    assert allowed_actions(session, operator, ticket) == ["transfer", "answer", "merge", "invalidate", "handover", "correct"]
     assert "escalate" in allowed_actions(session, supervisor, ticket)
     act(session, operator, ticket, "transfer", unit="housing")
     assert allowed_actions(session, housing, ticket) == ["accept", "return"]
