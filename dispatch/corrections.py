@@ -31,6 +31,7 @@ from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import IllegalTransition, InvalidInput, Reason
 from dispatch.intake import checked_body, checked_location, checked_phone, title_from
 from dispatch.models import Ticket, TicketEvent
+from dispatch.phone import national_form
 from dispatch.states import CORRECTABLE_STATES, State
 from dispatch.townships import Places, township_of
 from dispatch.vocabulary import Channel, RequestType, Urgency
@@ -99,13 +100,21 @@ def _checked(ticket: Ticket, correction: Correction, max_body_chars: int) -> dic
         new["type"] = correction.request_type.value
     if correction.urgency is not None:
         new["urgency"] = correction.urgency.value
-    if correction.phone is not None:
+    if correction.phone is not None and correction.phone.strip() not in _shown_phones(ticket.phone):
         new["phone"] = checked_phone(Channel(ticket.channel), correction.phone)
     if correction.body is not None:
         new["body"] = checked_body(correction.body, max_body_chars)
     if correction.location is not None:
         new["location"] = checked_location(correction.location)
     return new
+
+
+def _shown_phones(phone: str | None) -> tuple[str, ...]:
+    """The number as stored and as the page shows it: sent back as it is, it is no change (an
+    older number intake would no longer take included)."""
+    if not phone:
+        return ()
+    return (phone, national_form(phone)) if phone.startswith("+") else (phone,)
 
 
 def _new_deadline(session: Session, ticket: Ticket, policy: DeadlinePolicy, request_type: str | None,
