@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import (catalogue, co_handling, corrections, disputes, flags, follow_up, forwarding, handover, kb_use, lifecycle, notices,
-                      parts, progress, queries, staff_notices)
+from dispatch import (catalogue, co_handling, corrections, disputes, flags, follow_up, forwarding, handover, kb_use,
+                      lifecycle, notices, parts, progress, queries, staff_notices)
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason

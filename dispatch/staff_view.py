@@ -14,6 +14,7 @@ from dispatch import parts
 from dispatch.actors import Actor
 from dispatch.audit import shown_action
 from dispatch.clock import api_time
+from dispatch.corrections import ACTION as CORRECTION
 from dispatch.errors import NotFound, Reason
 from dispatch.kb_text import shown_reply
 from dispatch.lifecycle import is_overdue
@@ -117,8 +118,8 @@ def _event(e: TicketEvent, staff_names: dict[int, str], unit_names: dict[int, st
             "answers_escalation": data.get("answers_escalation") is not None,
             "public": bool(data.get("public")),
             # 修改受理信息: each field's old and new value, the citizen hidden as on the ticket
-            "changes": None if after_left else _changes(data, names),
-            "deadline_change": None if after_left else data.get("deadline") if e.action == "correct" else None}
+            "changes": _changes(data, names) if e.action == CORRECTION and not after_left else None,
+            "deadline_change": data.get("deadline") if e.action == CORRECTION and not after_left else None}
 
 
 # The fields of a correction that say who filed it or where: hidden whole, as the ticket hides them.
