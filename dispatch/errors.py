@@ -45,6 +45,9 @@ class Reason(enum.StrEnum):
     BAD_OUTCOME = "bad_outcome"
     BAD_HANDOVER_NUMBER = "bad_handover_number"
     EMERGENCY_NOT_ANSWERED = "emergency_not_answered"   # numbers: the emergency numbers the words point to
+    NO_PROPOSAL = "no_proposal"                # reason: routing's, why it proposed no unit
+    NOT_PROPOSED = "not_proposed"              # code: a unit routing does not propose (now)
+    NO_UNIT_FOR_CATEGORY = "no_unit_for_category"  # category, code
     BAD_REQUEST_TYPE = "bad_request_type"
     BAD_URGENCY = "bad_urgency"
     BAD_STATE = "bad_state"

@@ -73,6 +73,10 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.BAD_HANDOVER_NUMBER: "只能转 110、119、120 或 122。",
     Reason.EMERGENCY_NOT_ANSWERED: "诉求内容疑似紧急情况（建议即时转 {numbers}），未直接办结。请即时转，"
                                    "或核实不是紧急情况后确认再直接办结。",
+    # 受理并转办 from the console (dispatch/proposal_transfer.py): refused, nothing is filed.
+    Reason.NO_PROPOSAL: "没有智能分派建议（{reason}），不能受理并转办：请先受理，再在工单页选择承办单位。",
+    Reason.NOT_PROPOSED: "分派建议已随内容变化，「{code}」不在当前建议中：请核对下方的建议后重新选择，或先受理再在工单页转办。",
+    Reason.NO_UNIT_FOR_CATEGORY: "类别「{category}」没有可接收工单的承办单位（单位代码「{code}」不存在）：请先受理，再在工单页选择承办单位。",
     Reason.BAD_REQUEST_TYPE: "请选择诉求类型：咨询、求助、投诉、举报、建议或表扬"
                              "（consultation、help、complaint、report、suggestion、praise）。",
     Reason.BAD_URGENCY: "紧急程度应为普通（normal）或紧急（urgent）。",

@@ -517,6 +517,10 @@ TICKET_DONE_ZH = {
     "filed": "已受理，请转办或直接办结。",
     # A repeat call (same number, same matter as an open ticket): joined to that ticket.
     "joined": "该来电人已有在办工单，本次来电已并入本工单，未新建工单。", "transfer": "已转办。", "answer": "已直接办结。",
+    # 受理并转办 from the console; a repeat call of a ticket already with a unit is not sent on again.
+    "filed_transfer": "已受理并转办。",
+    "joined_transfer": "该来电人已有在办工单，本次来电已并入本工单，未新建工单；已转办。",
+    "joined_kept": "该来电人已有在办工单，本次来电已并入本工单，未新建工单；工单已在承办单位办理，未再转办。",
     "accept": "已签收。", "return": "已退单，工单回到派单台。", "resolve": "已办结并答复市民。",
     "extend": "延期申请已提交，等待督办员审批。", "escalate": "已督办，承办单位会在收件箱看到。",
     "merge": "已合并到主工单，办结结果会同步告知本工单的市民。", "invalidate": "已作为无效工单关闭。",

@@ -17,12 +17,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from callcenter.handover import transfer_live_call
-from dispatch import callback_dialing, follow_up, handover, limits, queries, telephony
+from dispatch import callback_dialing, follow_up, handover, limits, proposal_transfer, queries, telephony
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited, Reason
 from dispatch.emergency import check_direct_answer, emergency_hints, handover_terms
 from dispatch.request_type_hints import request_type_hint
 from dispatch.intake import IntakeRequest, draft_proposal, intake
+from dispatch.routing import RoutingAnswer
 from dispatch.numbers import whole_number
 from dispatch.phone import national_form, normalise_phone
 from dispatch.unit_cache import UnitCache
@@ -36,6 +37,7 @@ from web.pages.labels import (CALL_RESULT, CALLBACK_DIALING_ZH, CALLBACK_LAST_ZH
                               percent)
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
+from web.pages.tickets import suggestion_category
 from web.telephony import CALL_ENDED_TOPIC, pbx_bridge
 
 DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
@@ -194,29 +196,41 @@ async def file_ticket(request: Request) -> Response:
                                    channel_ref=f"{linkedid or 'console'}:{form_id}", call_linkedid=linkedid)
 
     proposal = await site.services.propose(intake_request)
+    # 受理并转办 beside a proposed unit: filed and transferred to it at once (not with a
+    # hand-over or an answer, which finish the ticket).
+    transfer_to = str(form.get("transfer_to") or "").strip()[:64] if service is None and article_id is None else ""
 
-    def work(session: Session) -> tuple[str, bool]:
+    def work(session: Session) -> tuple[str, bool, bool]:
         result = intake(session, intake_request, site.services.rules, actor=user.actor,
                         router=site.services.router, proposal=proposal)
         if linkedid:  # a call not written yet is linked when it is (its Linkedid is on the source)
             telephony.link_ticket_to_call(session, result.ticket, linkedid)
+        transferred = False
         if service is not None:
             # The ticket page's 即时转, as one step with the filing (a repeat of an open ticket
             # is handed over as that ticket).
             handover.handover(session, result.ticket, user.actor, service)
         else:
             kb_console.answer_or_count(session, site.services, result.ticket, user.actor, article_id)
-        return result.ticket.number, result.repeat_of_open_ticket
+        if transfer_to:
+            # The ticket page's 转办 of that suggestion, in the same transaction: refused, nothing is filed.
+            category = suggestion_category(site.services, session, result.ticket, transfer_to)
+            transferred = proposal_transfer.transfer_filed(
+                session, user.actor, result.ticket, transfer_to, site.services.action_context(),
+                category=category, joined=result.repeat_of_open_ticket)
+        return result.ticket.number, result.repeat_of_open_ticket, transferred
 
     try:
-        number, joined = await site.services.run(work)
+        number, joined, transferred = await site.services.run(work)
     except (InvalidInput, IllegalTransition) as exc:
         # The cursor goes to the field to correct: the operator is still talking.
-        return await console(request, values=values, error=describe(exc), status=422,
-                             error_field=exc.field if isinstance(exc, InvalidInput) else None)
+        field = exc.field if isinstance(exc, InvalidInput) and exc.field != proposal_transfer.FIELD else None
+        return await console(request, values=values, error=describe(exc), status=422, error_field=field)
     site.changed()
     # A repeat call was joined to the caller's open ticket: say so there, not "filed".
-    done = "handover" if service is not None else "joined" if joined else "answer" if article_id else "filed"
+    done = ("handover" if service is not None else "joined_transfer" if transferred and joined
+            else "filed_transfer" if transferred else "joined_kept" if joined and transfer_to else "joined" if joined
+            else "answer" if article_id else "filed")
     bridge = pbx_bridge(request.app.state)
     if service is not None and bridge is not None:
         # Saved; the caller still on the line is sent on to the number, as from the ticket page.
@@ -263,10 +277,15 @@ async def draft(request: Request) -> Response:
         return JSONResponse({"limited": describe(exc), "retry_after": exc.retry_after, "emergency": emergency,
                              "request_type": request_type})
     answer = await services.classify(lambda: draft_proposal(router, title=title, body=body, location=location))
-    suggestions = [{"category": s.category, "unit": by_code.get(s.unit_code, s.unit_code),
-                    "probability": s.probability,
-                    "percent": percent(s.probability) if s.probability is not None else None}
-                   for s in (answer.suggestions[:3] if answer is not None else ())]
+    listed = _draft_suggestions(answer)
+    # A unit the console cannot transfer to (retired, or missing for its category) is named
+    # with why, and offers no 受理并转办.
+    missing = {code: category for code, category, _ in listed if code not in by_code}
+    refused = await services.read(lambda session: draft_refusals(session, missing)) if missing else {}
+    suggestions = [{"category": category, "unit": by_code.get(code, code), "unit_code": code,
+                    "probability": probability, "refused": refused.get(code),
+                    "percent": percent(probability) if probability is not None else None}
+                   for code, category, probability in listed]
     return JSONResponse({
         "suggestions": suggestions,
         "sure": answer is not None and not answer.manual_triage,
@@ -275,6 +294,29 @@ async def draft(request: Request) -> Response:
         "emergency": emergency,
         "request_type": request_type,
     })
+
+
+def _draft_suggestions(answer: RoutingAnswer | None) -> list[tuple[str, str | None, float | None]]:
+    """(unit code, category, probability) of the top three units, as the ticket page lists
+    them: a rule's unit, which comes with no suggestions, first."""
+    if answer is None:
+        return []
+    found = [(s.unit_code, s.category, s.probability) for s in answer.suggestions]
+    if answer.unit_code and all(code != answer.unit_code for code, _, _ in found):
+        found.insert(0, (answer.unit_code, answer.category, answer.probability))
+    return found[:3]
+
+
+def draft_refusals(session: Session, categories: dict[str, str | None]) -> dict[str, str]:
+    """Why 受理并转办 would be refused for each of these proposed units (unit code -> the
+    category it was proposed for), in words by code."""
+    refusals = {}
+    for code, category in categories.items():
+        try:
+            proposal_transfer.check_unit(session, code, category)
+        except InvalidInput as exc:
+            refusals[code] = describe(exc)
+    return refusals
 
 
 async def caller(request: Request) -> Response:

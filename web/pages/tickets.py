@@ -21,6 +21,7 @@ from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
 from dispatch import (attachments, co_handling, flags, forwarding, kept_forms, lifecycle, media_fetches, open311, parts, progress, queries, reply_templates,
                       similarity, telephony)
+from dispatch.actors import DISPATCH_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import CatalogueEntry, StaffUser, Ticket, TicketEvent, Unit
@@ -132,6 +133,14 @@ def proposed_entry(services: Services, ticket: Ticket, filed_under: CatalogueEnt
     return {"code": found.code, "path": found.path, "terms": proposal.get("terms") or [],
             "unit_code": proposal.get("unit_code") or found.unit_code,
             "agrees": routing.get("category") in (None, found.level1)}
+
+
+def suggestion_category(services: Services, session: Session, ticket: Ticket, unit_code: str) -> str | None:
+    """The catalogue entry the page's 转办 button of the suggestion of `unit_code` carries
+    (ticket.html: the proposed entry, when that is its unit), for the console's 受理并转办."""
+    filed_under = session.get(CatalogueEntry, ticket.catalogue_entry_id) if ticket.catalogue_entry_id else None
+    entry = proposed_entry(services, ticket, filed_under)
+    return entry["code"] if entry is not None and entry["unit_code"] == unit_code else None
 
 
 def manual_triage_reason(ticket: Ticket) -> str | None:
@@ -261,6 +270,23 @@ def template_prefill(request: Request, context: dict[str, Any]) -> dict[str, str
 DONE_MESSAGES = {**TICKET_DONE_ZH, "request_extension": TICKET_DONE_ZH["extend"]}
 
 
+# The console's steps that land here with the ticket still to be dispatched (受理, a repeat
+# call joined to an open ticket).
+FROM_CONSOLE = ("filed", "joined")
+
+
+def next_focus(done: str, actions: set[str], role: Role) -> str | None:
+    """Where the page puts the cursor after a step, for those who dispatch: on arrival from
+    the console with the ticket waiting for dispatch, its 转办 ("transfer": the top
+    suggestion's, else the catalogue field); once nothing is left to dispatch here,
+    返回话务台 ("console"). None otherwise (the page as it always was)."""
+    if role not in DISPATCH_ROLES or done not in DONE_MESSAGES:
+        return None
+    if "transfer" in actions:
+        return "transfer" if done in FROM_CONSOLE else None
+    return "console"
+
+
 # The posted form's name -> the allowed action that shows it (the rest are the same name).
 FORM_ACTION = {"extend": "request_extension"}
 # When the ticket moved on and the posted form is gone, the form its words belong in now: a
@@ -312,7 +338,8 @@ async def ticket_page(request: Request) -> Response:
     number = request.path_params["number"]
     suggest = getattr(request.app.state, "suggest", None) or routing_suggestions(site.services.router)
     context = await site.services.run(lambda s: ticket_context(s, site.services, user, number, suggest))
-    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
+    done_key = request.query_params.get("done", "")
+    done = DONE_MESSAGES.get(done_key)
     call = request.query_params.get("call", "")
     if done and call.startswith("dial_"):
         done = f"{done}{label(call)}。"
@@ -327,7 +354,9 @@ async def ticket_page(request: Request) -> Response:
                    changed_banner=TICKET_CHANGED, typed_not_saved=TYPED_NOT_SAVED,
                    prefill=template_prefill(request, context),
                    bridge_on=pbx_bridge(request.app.state) is not None,
-                   correction_fields=CORRECTION_FIELDS_ZH, request_types=[k.value for k in RequestType], **back)
+                   correction_fields=CORRECTION_FIELDS_ZH, request_types=[k.value for k in RequestType],
+                   back_to_console=done is not None and user.role in DISPATCH_ROLES,
+                   focus=None if error else next_focus(done_key, context["actions"], user.role), **back)
     return site.render(request, "ticket.html", context)
 
 

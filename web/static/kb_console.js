@@ -35,6 +35,8 @@
   var typeChosen = typeSelect && typeSelect.value !== typeSelect.dataset["default"];
   if (typeSelect) typeSelect.addEventListener("change", function () { typeChosen = true; showType(lastType); });
   var lastType = null;
+  var transfers = document.getElementById("draft-transfer");
+  var transferTo = document.getElementById("intake-transfer-to");
   var timer = null, retry = null, asked = "", drafted = "";
 
   function text(tag, value, cls) {
@@ -63,6 +65,7 @@
       button.addEventListener("click", function () {
         if (urgent) return;
         chosen.value = a.id;
+        if (transferTo) transferTo.value = "";
         if (form.reportValidity()) form.submit(); else chosen.value = "";
       });
       li.appendChild(document.createElement("br"));
@@ -76,11 +79,41 @@
 
   function showDraft(data) {
     routing.textContent = data.suggestions.length ? "分类建议（受理后工单页同此）：" + data.suggestions.map(function (s) {
-      return s.category + " → " + s.unit + " " + (s.percent || "规则");
+      return (s.category ? s.category + " → " : "") + s.unit + " " + (s.percent || "规则");
     }).join("；") + (data.sure ? "" : "。置信度低于 " + data.threshold + "，受理后需人工分派") : (data.reason || "");
     limited.hidden = true;
+    showTransfers(data.suggestions, data.sure);
     showEmergency(data.emergency);
     showType(data.request_type);
+  }
+
+  // 受理并转办 per proposed unit: one click (or Enter on it) files the ticket and transfers it
+  // there, as 受理 then the ticket page's 转办 of that suggestion. The first, when routing is
+  // sure, is the primary button; a unit that cannot take it says why instead.
+  function showTransfers(suggestions, sure) {
+    if (!transfers || !transferTo) return;
+    transfers.innerHTML = "";
+    suggestions.forEach(function (s, i) {
+      var line = text("p", "", "transfer-line");
+      if (s.refused) {
+        line.appendChild(text("span", s.unit + "：" + s.refused, "hint warn-text transfer-refused"));
+      } else {
+        var button = text("button", transfers.dataset.label + " " + s.unit,
+                          "small transfer-proposed" + (sure && i === 0 ? " primary" : ""));
+        button.type = "button";
+        button.dataset.unit = s.unit_code;
+        button.addEventListener("click", function () {
+          transferTo.value = s.unit_code;
+          handoverTo.value = "";
+          chosen.value = "";
+          if (form.reportValidity()) form.submit(); else transferTo.value = "";
+        });
+        line.appendChild(button);
+        line.appendChild(text("span", " " + (s.percent || "规则"), sure ? "prob" : "prob low"));
+      }
+      transfers.appendChild(line);
+    });
+    transfers.hidden = suggestions.length === 0;
   }
 
   // Past the account's limit of proposals: the last one stays, the page says why, and the
@@ -129,6 +162,7 @@
       button.addEventListener("click", function () {
         handoverTo.value = e.to;
         chosen.value = "";
+        if (transferTo) transferTo.value = "";
         if (form.reportValidity()) form.submit(); else handoverTo.value = "";
       });
       line.appendChild(button);
@@ -170,6 +204,10 @@
       .then(function (data) { if (data && asked === words) show(data); })
       .catch(function () { /* the console works without suggestions */ });
   }
+
+  // 受理 (its button, Ctrl+Enter) files only: a unit left chosen by a click whose filing the
+  // browser stopped (a required field empty) does not go along.
+  form.addEventListener("submit", function () { if (transferTo) transferTo.value = ""; });
 
   ["title", "body", "location"].forEach(function (name) {
     form.elements[name].addEventListener("input", function () {
