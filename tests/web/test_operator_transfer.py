@@ -184,3 +184,18 @@ def test_the_ticket_page_puts_the_cursor_on_the_next_step_and_offers_the_console
     number = re.search(r'id="ticket-number">([^<]+)<', done).group(1)  # type: ignore[union-attr]
     plain = client.get(f"/tickets/{number}").text
     assert "autofocus" not in plain and "back-to-console" not in plain
+
+
+def test_a_repeat_call_of_a_ticket_already_with_a_unit_is_joined_and_not_sent_on_again(
+        client: TestClient, services: Services, small_model: Any) -> None:
+    services.router.model = small_model
+    login(client, "operator")
+    token = token_in(client.get("/operator").text)
+    proposed = _draft(client, token, NOISE)["suggestions"]
+    first = _post(client, token, "repeat-1", NOISE, "13803910010", transfer_to=proposed[0]["unit_code"])
+    number = _number(first.headers["location"])
+    again = _post(client, token, "repeat-2", NOISE, "13803910010", transfer_to=proposed[1]["unit_code"])
+    assert again.status_code == 303 and again.headers["location"] == f"/tickets/{number}?done=joined_kept"
+    ticket, events, _, transfers = _story(services, number)
+    assert ticket.transfer_count == 1 and events == ["receive", "transfer", "repeat_contact"] and len(transfers) == 1
+    assert "未再转办" in client.get(again.headers["location"]).text

@@ -227,10 +227,8 @@ async def file_ticket(request: Request) -> Response:
         field = exc.field if isinstance(exc, InvalidInput) and exc.field != proposal_transfer.FIELD else None
         return await console(request, values=values, error=describe(exc), status=422, error_field=field)
     site.changed()
-    # A repeat call was joined to the caller's open ticket: say so there, not "filed".
-    done = ("handover" if service is not None else "joined_transfer" if transferred and joined
-            else "filed_transfer" if transferred else "joined_kept" if joined and transfer_to else "joined" if joined
-            else "answer" if article_id else "filed")
+    done = _filed_as(handed_over=service is not None, answered=article_id is not None, joined=joined,
+                     transfer_asked=bool(transfer_to), transferred=transferred)
     bridge = pbx_bridge(request.app.state)
     if service is not None and bridge is not None:
         # Saved; the caller still on the line is sent on to the number, as from the ticket page.
@@ -250,6 +248,19 @@ def type_hint(text: str) -> dict[str, Any] | None:
     words = {"label": label(kind), "words": WORDS_SEPARATOR_ZH.join(hint.words)}
     return {"type": kind, "label": label(kind), "words": list(hint.words),
             **{key: sentence.format_map(words) for key, sentence in REQUEST_TYPE_HINT_ZH.items()}}
+
+
+def _filed_as(*, handed_over: bool, answered: bool, joined: bool, transfer_asked: bool, transferred: bool) -> str:
+    """What the ticket page says after a filing from the console (web/pages/labels.py
+    TICKET_DONE_ZH). A repeat call was joined to the caller's open ticket: said there, not
+    "filed"; one already with a unit is not transferred again."""
+    if handed_over:
+        return "handover"
+    if transferred:
+        return "joined_transfer" if joined else "filed_transfer"
+    if joined:
+        return "joined_kept" if transfer_asked else "joined"
+    return "answer" if answered else "filed"
 
 
 async def draft(request: Request) -> Response:
