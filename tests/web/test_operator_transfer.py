@@ -199,3 +199,14 @@ def test_a_repeat_call_of_a_ticket_already_with_a_unit_is_joined_and_not_sent_on
     ticket, events, _, transfers = _story(services, number)
     assert ticket.transfer_count == 1 and events == ["receive", "transfer", "repeat_contact"] and len(transfers) == 1
     assert "未再转办" in client.get(again.headers["location"]).text
+
+
+def test_a_supervisors_own_steps_do_not_point_to_the_console(client: TestClient, services: Services) -> None:
+    login(client, "operator")
+    token = token_in(client.get("/operator").text)
+    number = _number(_post(client, token, "supervisor", NOISE, "13803910011").headers["location"])
+    login(client, "supervisor")
+    escalated = client.get(f"/tickets/{number}?done=escalate").text
+    assert 'id="done"' in escalated and "back-to-console" not in escalated and "autofocus" not in escalated
+    # Filed from the console (supervisors may sit there too): the way back is offered.
+    assert 'id="back-to-console"' in client.get(f"/tickets/{number}?done=filed").text

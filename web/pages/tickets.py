@@ -271,20 +271,25 @@ DONE_MESSAGES = {**TICKET_DONE_ZH, "request_extension": TICKET_DONE_ZH["extend"]
 
 
 # The console's steps that land here with the ticket still to be dispatched (受理, a repeat
-# call joined to an open ticket).
+# call joined to an open ticket), and those that leave nothing to dispatch (受理并转办).
 FROM_CONSOLE = ("filed", "joined")
+CONSOLE_STEPS = (*FROM_CONSOLE, "filed_transfer", "joined_transfer", "joined_kept")
+
+
+def back_to_console(done: str, role: Role) -> bool:
+    """Whether the step's notice offers 返回话务台: an operator's every step, a supervisor's
+    or an admin's from the console (their other steps come from their own pages)."""
+    return done in DONE_MESSAGES and (role is Role.OPERATOR or (role in DISPATCH_ROLES and done in CONSOLE_STEPS))
 
 
 def next_focus(done: str, actions: set[str], role: Role) -> str | None:
-    """Where the page puts the cursor after a step, for those who dispatch: on arrival from
-    the console with the ticket waiting for dispatch, its 转办 ("transfer": the top
-    suggestion's, else the catalogue field); once nothing is left to dispatch here,
-    返回话务台 ("console"). None otherwise (the page as it always was)."""
-    if role not in DISPATCH_ROLES or done not in DONE_MESSAGES:
-        return None
+    """Where the page puts the cursor after a step: on arrival from the console with the
+    ticket waiting for dispatch, its 转办 ("transfer": the top suggestion's, else the
+    catalogue field); once nothing is left to dispatch here, 返回话务台 ("console"). None
+    otherwise (the page as it always was)."""
     if "transfer" in actions:
-        return "transfer" if done in FROM_CONSOLE else None
-    return "console"
+        return "transfer" if done in FROM_CONSOLE and role in DISPATCH_ROLES else None
+    return "console" if back_to_console(done, role) else None
 
 
 # The posted form's name -> the allowed action that shows it (the rest are the same name).
@@ -355,7 +360,7 @@ async def ticket_page(request: Request) -> Response:
                    prefill=template_prefill(request, context),
                    bridge_on=pbx_bridge(request.app.state) is not None,
                    correction_fields=CORRECTION_FIELDS_ZH, request_types=[k.value for k in RequestType],
-                   back_to_console=done is not None and user.role in DISPATCH_ROLES,
+                   back_to_console=back_to_console(done_key, user.role),
                    focus=None if error else next_focus(done_key, context["actions"], user.role), **back)
     return site.render(request, "ticket.html", context)
 
