@@ -75,6 +75,7 @@ def test_a_request_filed_with_ctrl_enter_lands_on_the_top_suggestions_transfer(n
         page.press("#intake-form textarea[name=body]", "Control+Enter")
     # The site's stand-in classifier proposes housing first (tests/web/test_browser.py).
     wait_true(page, "document.activeElement && document.activeElement.dataset.unit === 'housing'")
+    Shots()(page, "ticket-from-console", phone=False)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "已转办" in page.inner_text("#done")

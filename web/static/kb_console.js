@@ -1,9 +1,9 @@
 // Knowledge base beside the intake form: while the operator types the caller's request, the
 // best articles appear; "引用此文直接办结" files the ticket and answers it from the article at
 // once (直接办结, cited in the reply). Beside the form: the classifier's proposal for the
-// ticket the form would file (the figure its page will show) and, when the words point to
-// one, an emergency number with a one-click 即时转 (files and hands over), and the 诉求类型 the
-// words suggest beside its select.
+// ticket the form would file (the figure its page will show), a 受理并转办 per proposed unit
+// (files and transfers), when the words point to one an emergency number with a one-click
+// 即时转 (files and hands over), and the 诉求类型 the words suggest beside its select.
 (function () {
   var form = document.getElementById("intake-form");
   var panel = document.getElementById("kb-panel");
