@@ -195,6 +195,17 @@
     return el;
   }
 
+  // One of the caller's earlier tickets: its number linked, title and state (screen-pop and typed number alike).
+  function earlierTicket(t) {
+    var li = document.createElement("li");
+    var a = text("a", t.number);
+    a.href = "/tickets/" + encodeURIComponent(t.number);
+    li.appendChild(a);
+    li.appendChild(document.createTextNode(" " + t.title + " "));
+    li.appendChild(text("span", t.state_label || labels[t.state] || t.state, "tag"));
+    return li;
+  }
+
   function load() {
     try { return JSON.parse(sessionStorage.getItem(storeKey) || "[]"); } catch (e) { return []; }
   }
@@ -230,15 +241,7 @@
       var ul = document.createElement("ul");
       ul.className = "plain";
       ul.id = "pop-earlier";
-      pop.earlier_tickets.forEach(function (t) {
-        var li = document.createElement("li");
-        var a = text("a", t.number);
-        a.href = "/tickets/" + encodeURIComponent(t.number);
-        li.appendChild(a);
-        li.appendChild(document.createTextNode(" " + t.title + " "));
-        li.appendChild(text("span", t.state_label || labels[t.state] || t.state, "tag"));
-        ul.appendChild(li);
-      });
+      pop.earlier_tickets.forEach(function (t) { ul.appendChild(earlierTicket(t)); });
       body.appendChild(ul);
     } else {
       body.appendChild(text("p", "无历史工单", "muted"));
@@ -337,15 +340,7 @@
         if (!data || historyAsked !== number) return;
         if (!data.phone) { callerHistory.hidden = true; return; }
         historyList.innerHTML = "";
-        data.earlier_tickets.forEach(function (t) {
-          var li = document.createElement("li");
-          var a = text("a", t.number);
-          a.href = "/tickets/" + encodeURIComponent(t.number);
-          li.appendChild(a);
-          li.appendChild(document.createTextNode(" " + t.title + " "));
-          li.appendChild(text("span", t.state_label || labels[t.state] || t.state, "tag"));
-          historyList.appendChild(li);
-        });
+        data.earlier_tickets.forEach(function (t) { historyList.appendChild(earlierTicket(t)); });
         historyNone.hidden = data.earlier_tickets.length > 0;
         callerHistory.hidden = false;
         var flaggedHint = document.getElementById("intake-flagged");
