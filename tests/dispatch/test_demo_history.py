@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from classifier.selective import DEFAULT_MIN_CONFIDENCE
 from dispatch import audit, db, reports, rollup, routing_feedback, totals_sql
 from dispatch.clock import local_date, local_day_start, utcnow
 from dispatch.demo import seed_with_history
@@ -17,7 +18,6 @@ from dispatch.demo_history import HistorySize, HistorySummary
 from dispatch.intake import IntakeRules
 from dispatch.models import (ExtensionRequest, RoutingOutcome, Ticket, TicketEvent, TicketRollup, Transfer,
                              TransferRollup, Unit)
-from dispatch.routing import DEFAULT_MIN_CONFIDENCE
 from dispatch.states import TRANSITIONS, Action, State
 from dispatch.units import City
 from tests.conftest import _empty_tables
