@@ -5,19 +5,14 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from dispatch import actions, outbox
-from dispatch.clock import utcnow
-from dispatch.models import StaffUser, Unit
-from dispatch.units import import_units
+from dispatch import actions
 from dispatch.vocabulary import Role
-from tests.web.test_api_staff import file, password_hash, token_for
+from tests.web.test_api_staff import file, seeded_services, token_for
 from web.app import create_app
-from web.config import Settings
 from web.services import Services
 
 ACCOUNTS = {"op": (Role.OPERATOR, None), "boss": (Role.SUPERVISOR, None), "root": (Role.ADMIN, None),
@@ -37,20 +32,7 @@ OPEN_TO_EVERY_ROLE = {
 
 @pytest.fixture
 def services(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
-    services = Services.build(Settings(database_url=database_url))
-    outbox.install(services.sessions)
-
-    def seed(session: Session) -> None:
-        import_units(session, services.city)
-        units = {u.code: u.id for u in session.scalars(select(Unit))}
-        for username, (role, unit) in ACCOUNTS.items():
-            session.add(StaffUser(username=username, display_name=f"{username} 某某", password_hash=password_hash(),
-                                  role=role.value, unit_id=units[unit] if unit else None, active=True,
-                                  created_at=utcnow()))
-
-    services.run_sync(seed)
-    yield services
-    services.close()
+    yield from seeded_services(database_url, ACCOUNTS)
 
 
 def write_routes(routes: list, prefix: str = "") -> Iterator[tuple[str, str]]:

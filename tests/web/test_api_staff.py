@@ -36,15 +36,15 @@ def password_hash() -> str:
     return PasswordHasher().hash(PASSWORD)
 
 
-@pytest.fixture
-def services(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
+def seeded_services(database_url: str, accounts: dict[str, tuple[Role, str | None]]) -> Iterator[Services]:
+    """Services over the demo city's units with these accounts (username: role, unit code)."""
     services = Services.build(Settings(database_url=database_url))
     outbox.install(services.sessions)  # texts are written to sms_outbox (no worker sends them here)
 
     def seed(session: Session) -> None:
         import_units(session, services.city)
         units = {u.code: u.id for u in session.scalars(select(Unit))}
-        for username, (role, unit) in ACCOUNTS.items():
+        for username, (role, unit) in accounts.items():
             session.add(StaffUser(username=username, display_name=f"{username} 某某", password_hash=password_hash(),
                                   role=role.value, unit_id=units[unit] if unit else None, active=True,
                                   created_at=utcnow()))
@@ -52,6 +52,11 @@ def services(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Ser
     services.run_sync(seed)
     yield services
     services.close()
+
+
+@pytest.fixture
+def services(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Services]:
+    yield from seeded_services(database_url, ACCOUNTS)
 
 
 @pytest.fixture
