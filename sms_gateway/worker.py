@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from typing import Callable, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import outbox
 from dispatch.clock import utcnow
+from dispatch.polling_worker import PollingWorker
 from sms_gateway.sender import SendError, Submitted
 
 log = logging.getLogger(__name__)
@@ -38,56 +38,20 @@ class Sender(Protocol):
                      out_id: str | None = None) -> Submitted | None: ...
 
 
-class OutboxWorker:
+class OutboxWorker(PollingWorker):
+    thread_name = "sms-outbox"
+    error_event = "sms_worker_error"
+    start_event = "sms_worker_start"
+    stop_event = "sms_worker_stop"
+
     def __init__(self, sessions: sessionmaker[Session], sender: Sender, *,
                  policy: outbox.RetryPolicy | None = None, poll_seconds: float = 5.0,
                  status_callback: Callable[[int], str] | None = None) -> None:
+        super().__init__(poll_seconds)
         self._sessions = sessions
         self._sender = sender
         self.policy = policy or outbox.RetryPolicy()
-        self._poll = poll_seconds
         self._status_callback = status_callback
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sms-outbox", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def wake(self) -> None:
-        """Called after a commit that enqueued: send now rather than at the next poll."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        log.info("sms outbox worker started", extra={"event": "sms_worker_start"})
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.drain()
-            except Exception:  # a database outage must not end the thread
-                log.exception("sms outbox worker step failed", extra={"event": "sms_worker_error"})
-            self._wake.wait(self._poll)
-        log.info("sms outbox worker stopped", extra={"event": "sms_worker_stop"})
-
-    def drain(self, limit: int = 1000) -> int:
-        """Attempt every message due now once (a retry falling due meanwhile waits for the
-        next pass); returns how many attempts were made."""
-        started = utcnow()
-        done = 0
-        while done < limit and not self._stop.is_set():
-            if not self.step(due_by=started):
-                break
-            done += 1
-        return done
 
     def step(self, due_by: dt.datetime | None = None) -> bool:
         """One attempt at the next due message; False when nothing is due."""

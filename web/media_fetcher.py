@@ -26,7 +26,7 @@ from dispatch.attachments import AttachmentLimits
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.outbox import RetryPolicy
 from web.messages import describe
-from web.polling_worker import PollingWorker
+from dispatch.polling_worker import PollingWorker
 from web.webhook_sender import not_public, pinned
 
 log = logging.getLogger(__name__)

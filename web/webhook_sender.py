@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dispatch import webhooks
 from dispatch.outbox import RetryPolicy
-from web.polling_worker import PollingWorker
+from dispatch.polling_worker import PollingWorker
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """A background thread that works through what is due in the database: woken after a commit
-that queued something, otherwise every poll_seconds. The webhook sender and the picture
-messages' photo fetcher are two; each says what one step is."""
+that queued something, otherwise every poll_seconds. The text message outbox, the webhook
+sender and the picture messages' photo fetcher are three; each says what one step is. It
+lives here, beside the outbox, so that sms_gateway (which may not import web) shares it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,6 +16,8 @@ log = logging.getLogger(__name__)
 class PollingWorker:
     thread_name = "worker"
     error_event = "worker_error"   # the log's event when a step fails
+    start_event = "worker_start"
+    stop_event = "worker_stop"
 
     def __init__(self, poll_seconds: float) -> None:
         self._poll = poll_seconds
@@ -38,6 +41,7 @@ class PollingWorker:
         self._wake.set()
 
     def _run(self) -> None:
+        log.info(f"{self.thread_name}: started", extra={"event": self.start_event})
         while not self._stop.is_set():
             self._wake.clear()
             try:
@@ -45,6 +49,7 @@ class PollingWorker:
             except Exception:  # a database outage must not end the thread
                 log.exception(f"{self.thread_name}: a step failed", extra={"event": self.error_event})
             self._wake.wait(self._poll)
+        log.info(f"{self.thread_name}: stopped", extra={"event": self.stop_event})
 
     def drain(self, limit: int = 1000) -> int:
         """Steps until nothing that was due when it began is left (at most `limit`)."""
