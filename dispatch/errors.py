@@ -196,6 +196,7 @@ class Reason(enum.StrEnum):
     CLIENT_NOT_FOUND = "client_not_found"      # client_id
     ARTICLE_NOT_FOUND = "article_not_found"    # article_id
     TEMPLATE_NOT_FOUND = "template_not_found"  # template_id
+    HANDOVER_NOT_FOUND = "handover_not_found"  # handover_id
     ATTACHMENT_NOT_FOUND = "attachment_not_found"  # number, attachment_id
     # -- state and permission ---------------------------------------------------------------
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
@@ -219,6 +220,8 @@ class Reason(enum.StrEnum):
     NO_PENDING_DISPUTE = "no_pending_dispute"  # number
     CALLBACK_DONE = "callback_done"            # callback_id
     CALLBACK_DIALING = "callback_dialing"      # callback_id
+    HANDOVER_TAKEN = "handover_taken"          # by: who took the shift over (接班) first
+    OWN_HANDOVER = "own_handover"              # the note's own writer: 接班 is the next operator's
     PART_NOT_ACCEPTED = "part_not_accepted"    # number
     PARTS_WAITING = "parts_waiting"            # number, units
     NO_PARTS_WAITING = "no_parts_waiting"      # number

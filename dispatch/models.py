@@ -34,6 +34,8 @@ UNIT_HELD = "state IN ('transferred', 'in_progress', 'reopened')"
 OWED_PART = "role IN ('co', 'forward') AND outcome IN ('pending', 'accepted') AND part_reply IS NULL"
 # Parts their unit answered (only a part has a reply), as the partial index of them has them.
 ANSWERED_PART = "part_reply IS NOT NULL"
+# Shift handovers no operator has acknowledged yet (接班), as the partial index of them has them.
+NOT_ACKNOWLEDGED = "acknowledged_at IS NULL"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -1112,3 +1114,30 @@ class MediaFetch(Base):
     attachment_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ShiftHandover(Base):
+    """交接班: what an operator going off shift left for the next one (dispatch/shift_handover.py):
+    their note, and how many of their filed tickets and of the missed calls were still waiting
+    when they handed over. Pending until another operator acknowledges it (接班)."""
+
+    __tablename__ = "shift_handovers"
+    __table_args__ = (Index("ix_shift_handovers_staff_id_created_at", "staff_id", "created_at"),
+                      # The ones still to be taken over, read on every console (migration 0053).
+                      Index("ix_shift_handovers_pending", "id",
+                            postgresql_where=text(NOT_ACKNOWLEDGED), sqlite_where=text(NOT_ACKNOWLEDGED)))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    staff_label: Mapped[str] = mapped_column(String(200))       # the display name as it was
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    shift_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text)
+    waiting_tickets: Mapped[int] = mapped_column(Integer)
+    open_callbacks: Mapped[int] = mapped_column(Integer)
+    unreached_callbacks: Mapped[int] = mapped_column(Integer)
+    # What was listed (ticket numbers, callback ids), for the history; cut to the lists' length.
+    listed: Mapped[dict[str, Any]] = mapped_column(JSON)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    acknowledged_label: Mapped[str | None] = mapped_column(String(200))

@@ -35,6 +35,7 @@ FIELDS_ZH: dict[str, str] = {
     "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章", "notice": "通知",
     "progress": "办理进展", "successor": "承接单位",
     "photos": "图片", "attachment_id": "图片编号", "template_title": "常用语标题", "template_text": "常用语内容", "template": "常用语",
+    "handover_note": "交班说明",
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
@@ -222,6 +223,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.DAY_NOT_SET: "{day} 没有录入的节假日或调休上班，无需删除。",
     Reason.ARTICLE_NOT_FOUND: "没有这篇知识库文章。",
     Reason.TEMPLATE_NOT_FOUND: "没有这条常用语。",
+    Reason.HANDOVER_NOT_FOUND: "没有这条交班记录（{handover_id}）。",
     Reason.ATTACHMENT_NOT_FOUND: "没有这个附件。",
     Reason.TEMPLATE_TITLE_TAKEN: "已有标题为「{title}」的常用语，请换一个标题。",
     Reason.TOO_MANY_TEMPLATES: "常用语最多 {limit} 条，请先删除不再使用的常用语。",
@@ -251,6 +253,8 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.NO_PENDING_DISPUTE: "工单「{number}」没有待决定的改派申请。",
     Reason.CALLBACK_DONE: "这条回拨已经处理过了。",
     Reason.CALLBACK_DIALING: "正在回拨这个号码，请等待结果。",
+    Reason.HANDOVER_TAKEN: "这次交班已由{by}接班。",
+    Reason.OWN_HANDOVER: "这是您自己的交班说明，请由下一班的话务员接班。",
     Reason.PART_NOT_ACCEPTED: "请先签收工单「{number}」，再提交答复。",
     Reason.PARTS_WAITING: "工单「{number}」还有协办单位未答复：{units}。请等待协办答复，或请督办人员同意先行办结。",
     Reason.NO_PARTS_WAITING: "工单「{number}」没有等待答复的协办单位。",

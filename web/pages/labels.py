@@ -305,6 +305,7 @@ ACTIVITY_ZH = {
     "calendar_days_set": "设置节假日/调休", "calendar_day_cleared": "删除节假日/调休设置",
     "template_added": "新增常用语", "template_changed": "修改常用语", "template_removed": "删除常用语",
     "callback_done": "未接来电已回拨",
+    "shift_handed_over": "交班", "shift_taken_over": "接班",
 }
 ACTIVITY_FIELDS_ZH = {
     "old_score": "原模型得分", "new_score": "新模型得分", "held_out": "留出改派样本数", "trained_on": "训练样本数",
@@ -319,6 +320,8 @@ ACTIVITY_FIELDS_ZH = {
     "title": "标题", "text": "内容", "old_title": "原标题", "old_text": "原内容", "city_wide": "全市通用",
     "code": "目录编码", "path": "分类", "terms": "匹配词", "deadline_class": "时限类别", "local": "属地", "version": "版本",
     "caller": "来电号码", "result": "回拨结果",
+    "waiting_tickets": "待处理工单", "open_callbacks": "待回拨", "unreached_callbacks": "回拨未接通",
+    "handed_over_by": "交班人", "shift_start": "本班开始",
     "delivery": "消息编号", "event": "事件", "attempts": "已尝试次数", "last_error": "最后错误",
 }
 # A guarded retrain's reason (dispatch/retraining.py's keys).
