@@ -118,7 +118,7 @@ class Pending:
     count: int
 
 
-def _operator(actor: Actor, what: str) -> int:
+def operator_id(actor: Actor, what: str) -> int:
     """The staff id of an operator (supervisors and admins work the console too); anyone
     else is refused, units among them."""
     require_role(actor, DISPATCH_ROLES, what)
@@ -145,7 +145,7 @@ def _filed_waiting(staff_id: int, since: dt.datetime) -> Any:
 
 def shift_summary(session: Session, actor: Actor, *, now: dt.datetime | None = None) -> ShiftSummary:
     """What the operator leaves behind now: their filed tickets still waiting, and the open callbacks."""
-    staff_id = _operator(actor, "hand over a shift")
+    staff_id = operator_id(actor, "hand over a shift")
     since = shift_start(session, staff_id, now)
     filed = _filed_waiting(staff_id, since).subquery()
     tickets = [WaitingTicket(number, title, state, received_at) for number, title, state, received_at in session.execute(
@@ -179,7 +179,7 @@ def parse_note(value: object) -> str:
 def hand_over(session: Session, actor: Actor, note: object, *, now: dt.datetime | None = None) -> ShiftHandover:
     """交班: the note and what is listed now, kept for the next operator; the next shift of
     this operator starts here."""
-    staff_id = _operator(actor, "hand over a shift")
+    staff_id = operator_id(actor, "hand over a shift")
     text = parse_note(note)
     now = now or utcnow()
     summary = shift_summary(session, actor, now=now)
@@ -199,26 +199,28 @@ def hand_over(session: Session, actor: Actor, note: object, *, now: dt.datetime 
     return handover
 
 
-def _view(row: ShiftHandover) -> HandoverView:
+def view(row: ShiftHandover) -> HandoverView:
     return HandoverView(row.id, row.staff_id, row.staff_label, row.created_at, row.shift_start, row.note,
                         row.waiting_tickets, row.open_callbacks, row.unreached_callbacks, dict(row.listed or {}),
                         row.acknowledged_at, row.acknowledged_label)
 
 
-def pending(session: Session, actor: Actor, *, shown: int = PENDING_SHOWN) -> Pending:
-    """The handovers nobody has taken over yet, newest first (the operator's own among them:
-    they read it, the next operator acknowledges it)."""
-    _operator(actor, "read shift handovers")
+def pending(session: Session, actor: Actor, *, shown: int = PENDING_SHOWN, others_only: bool = False) -> Pending:
+    """The handovers nobody has taken over yet, newest first: the operator's own among them
+    (they read it, the next operator acknowledges it), or, `others_only`, those they may take over."""
+    staff_id = operator_id(actor, "read shift handovers")
     waiting = ShiftHandover.acknowledged_at.is_(None)
+    if others_only:
+        waiting = waiting & (ShiftHandover.staff_id != staff_id)
     rows = session.scalars(select(ShiftHandover).where(waiting).order_by(ShiftHandover.id.desc()).limit(shown))
     count = session.scalar(select(func.count()).select_from(ShiftHandover).where(waiting)) or 0
-    return Pending([_view(r) for r in rows], int(count))
+    return Pending([view(r) for r in rows], int(count))
 
 
 def acknowledge(session: Session, actor: Actor, handover_id: int, *, now: dt.datetime | None = None) -> ShiftHandover:
     """接班: another operator has read it and takes over. Once: of two at the same moment, the
     second is told who was first."""
-    staff_id = _operator(actor, "take over a shift")
+    staff_id = operator_id(actor, "take over a shift")
     handover = session.get(ShiftHandover, handover_id)
     if handover is None:
         raise NotFound(Reason.HANDOVER_NOT_FOUND, handover_id=handover_id)
@@ -244,5 +246,5 @@ def history(session: Session, actor: Actor, page: int = 1, *, per_page: int = HI
     """Every handover, newest first, for supervisors (and admins)."""
     require_role(actor, SUPERVISING_ROLES, "read the shift handovers")
     found = page_of(session, select(ShiftHandover).order_by(ShiftHandover.id.desc()), page, per_page)
-    return Page([_view(r) for r in found.items], found.page, found.pages, found.total, found.more,
+    return Page([view(r) for r in found.items], found.page, found.pages, found.total, found.more,
                 following=found.following)

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp
 
 from dispatch.db import checkpoint, storage_fault
 from dispatch import webhooks
-from web import (api, api_auth, api_calls, api_catalogue, api_kb, api_reply_templates, api_staff, api_supervision, health, metrics, open311, openapi, pages,
+from web import (api, api_auth, api_calls, api_catalogue, api_kb, api_reply_templates, api_shift_handover, api_staff, api_supervision, health, metrics, open311, openapi, pages,
                  scheduler, sms, webhook_sender)
 from web.body_limit import BodyLimit, photo_forms_limit
 from web.classification import classifier_model
@@ -112,7 +112,7 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             if services is None:
                 built.close()
 
-    routes = [*health.routes, *metrics.routes, *pages.routes, *api.routes, *api_auth.routes, *api_calls.routes, *api_kb.routes, *api_staff.routes, *api_reply_templates.routes, *api_catalogue.routes, *api_supervision.routes,
+    routes = [*health.routes, *metrics.routes, *pages.routes, *api.routes, *api_auth.routes, *api_calls.routes, *api_kb.routes, *api_staff.routes, *api_reply_templates.routes, *api_shift_handover.routes, *api_catalogue.routes, *api_supervision.routes,
               *openapi.routes,
               *sms.routes, *open311.routes]
     app = _Site(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan,  # type: ignore[arg-type]

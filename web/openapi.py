@@ -158,6 +158,16 @@ SCHEMAS: dict[str, Any] = {
                              ("id", "title", "text", "scope", "editable", "changed_at", "changed_by")),
     "ReplyTemplateBody": _object({"title": {**TEXT, "maxLength": 50}, "text": {**TEXT, "maxLength": 2000}},
                                  ("title", "text")),
+    "ShiftHandover": _object({"id": INT, "by": {**TEXT, "description": "who handed over (display name)"},
+                              "created_at": WHEN, "shift_start": WHEN, "note": TEXT,
+                              "waiting_tickets": {**INT, "description": "their filed tickets still received or "
+                                                                        "returned when they handed over"},
+                              "open_callbacks": INT, "unreached_callbacks": {**INT, "description": "open callbacks "
+                                                                             "tried without reaching anyone"},
+                              "tickets": {"type": "array", "items": TEXT}, "callbacks": {"type": "array", "items": INT},
+                              "acknowledged_at": {**WHEN, "nullable": True},
+                              "acknowledged_by": {**TEXT, "nullable": True, "description": "who took it over (接班)"}},
+                             ("id", "by", "created_at", "note", "acknowledged_at", "acknowledged_by")),
     "Credentials": _object({"username": TEXT, "password": TEXT}, ("username", "password")),
     "NewTicket": _object({"body": TEXT, "title": TEXT, "phone": TEXT, "name": TEXT, "location": TEXT,
                           "type": TEXT, "urgency": {"type": "string", "enum": ["normal", "urgent"]},
@@ -322,6 +332,22 @@ PATHS: dict[str, Any] = {
         "delete": {"summary": "Delete a template of the list the user keeps (another unit's: 404)",
                    "security": BEARER, "parameters": [TEMPLATE_ID],
                    "responses": {"200": _json(_object({"deleted": INT})), **_errors(401, 403, 404)}}},
+    "/api/v1/staff/handovers": {
+        "get": {"summary": "交接班: the handovers not yet taken over (接班), newest first (20 shown, count whole), and "
+                           "the user's own shift so far (their filed tickets still waiting, the open callbacks); "
+                           "operators, supervisors and admins, others 403", "security": BEARER,
+                "responses": {"200": _json(_object({"pending": {"type": "array", "items": _ref("ShiftHandover")},
+                                                    "count": INT, "shift": {"type": "object"}})),
+                              **_errors(401, 403)}},
+        "post": {"summary": "交班: hand the shift over with a note (1-1000 characters); the counts listed now are "
+                            "kept with it and logged in the staff activity log", "security": BEARER,
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": _object(
+                     {"note": {**TEXT, "maxLength": 1000}}, ("note",))}}},
+                 "responses": {"201": _json(_ref("ShiftHandover")), **_errors(401, 403, 422)}}},
+    "/api/v1/staff/handovers/{handover_id}/acknowledge": {"post": {
+        "summary": "接班: take over another operator's handover, once (409 once someone has)", "security": BEARER,
+        "parameters": [{"name": "handover_id", "in": "path", "required": True, "schema": INT}],
+        "responses": {"200": _json(_ref("ShiftHandover")), **_errors(401, 403, 404, 409)}}},
     "/api/v1/staff/tickets": {"get": {
         "summary": "Tickets the user may see (unit staff: their unit's), newest first, 50 a page",
         "security": BEARER,

@@ -612,3 +612,6 @@ ADMIN_CONFIRM_ZH = {
 TEMPLATES_HEADING_ZH = {"unit": "本单位常用语", "city": "全市通用常用语"}
 # The ticket page's template picker, without a script: which reply box the chosen template fills.
 TEMPLATE_PICKER_ZH = "常用语"
+
+# 交接班 (web/pages/shift_handover.py): what the page says after a step.
+HANDOVER_DONE_ZH = {"handed_over": "已交班，交班说明已留给下一班。", "taken_over": "已接班。"}

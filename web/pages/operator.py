@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from callcenter.handover import transfer_live_call
-from dispatch import callback_dialing, follow_up, handover, limits, proposal_transfer, queries, telephony
+from dispatch import callback_dialing, follow_up, handover, limits, proposal_transfer, queries, shift_handover, telephony
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited, Reason
 from dispatch.emergency import check_direct_answer, emergency_hints, handover_terms
@@ -45,6 +45,7 @@ _AGENT = re.compile(r"^[A-Za-z0-9_./@:-]{1,120}$")
 TYPES = [t.value for t in RequestType]
 DEFAULT_TYPE = RequestType.CONSULTATION.value   # what 诉求类型 shows before the operator chooses
 WAITING_SHOWN = 50   # the oldest; the count above the list says how many wait in all
+HANDOVERS_SHOWN = 3  # the newest notes of the shift before; /operator/handover lists more
 
 
 def _site(request: Request) -> Site:
@@ -117,8 +118,10 @@ def _console_reads(request: Request, user: StaffIdentity, session: Session) -> t
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
-    return queries.figures_marker(session), console_context(session, agent, _page(request, "callbacks_page"),
-                                                            units=site.services.units)
+    context = console_context(session, agent, _page(request, "callbacks_page"), units=site.services.units)
+    # 交接班: the notes of the shift before, until someone takes them over (接班).
+    context["handovers"] = shift_handover.pending(session, user.actor, shown=HANDOVERS_SHOWN, others_only=True)
+    return queries.figures_marker(session), context
 
 
 async def console(request: Request, *, values: dict[str, Any] | None = None, error: str | None = None,
