@@ -21,6 +21,7 @@ ROLES = {role: name for name, (role, _) in ACCOUNTS.items()}
 MALFORMED = b'{"reason": "x", '   # cut short: not JSON
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TEMPLATES = "/api/v1/staff/reply_templates"
+HANDOVERS = "/api/v1/staff/handovers"
 # Staff API writes no role is barred from: each is answered by who the caller is, not their role.
 OPEN_TO_EVERY_ROLE = {
     ("/api/v1/auth/token", "POST"): "the login itself",
@@ -75,6 +76,9 @@ def test_a_role_that_may_never_act_is_refused_before_its_malformed_body_is_read(
                                                       (Role.SUPERVISOR, f"{TEMPLATES}/{template}")],
             (f"{TEMPLATES}/{{template_id}}", "DELETE"): [(Role.OPERATOR, f"{TEMPLATES}/{template}"),
                                                          (Role.SUPERVISOR, f"{TEMPLATES}/{template}")],
+            # 交接班 is the operators' (supervisors and admins work the console too).
+            (HANDOVERS, "POST"): [(Role.UNIT_STAFF, HANDOVERS)],
+            (f"{HANDOVERS}/{{handover_id}}/acknowledge", "POST"): [(Role.UNIT_STAFF, f"{HANDOVERS}/1/acknowledge")],
         }
         routes = set(write_routes(client.app.routes))   # type: ignore[attr-defined]
         assert routes == set(barred) | set(OPEN_TO_EVERY_ROLE), "a new write route: say who may not use it"
