@@ -8,7 +8,7 @@ from typing import Any
 from dispatch import staff
 from dispatch.demo import DEMO_PASSWORD
 from dispatch.vocabulary import Role
-from tests.web.test_browser import Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
+from tests.web.test_browser import ARTIFACTS, Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
 
 NOTE = "幸福小区路灯一件待转办，市民要求下午回电。"
 
@@ -40,6 +40,7 @@ def test_one_operator_hands_over_and_the_next_takes_over_in_the_browser(new_cont
     incoming.goto(f"{server.url}/operator")
     waiting = incoming.locator("#console-handovers")
     assert NOTE in waiting.inner_text() and "话务员 王芳" in waiting.inner_text()
+    waiting.screenshot(path=str(ARTIFACTS / "console-handovers.png"))
     incoming.click("#nav-handover")
     note = incoming.locator("#pending-handovers li.handover", has_text=NOTE)
     note.get_by_role("button", name="接班：话务员 王芳", exact=False).click()
