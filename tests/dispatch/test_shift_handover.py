@@ -3,20 +3,23 @@ callbacks still open), the note they leave with the counts, and the next operato
 from __future__ import annotations
 
 import datetime as dt
+import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import lifecycle, shift_handover, staff, telephony
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, PermissionDenied, Reason
 from dispatch.intake import IntakeRequest, IntakeRules, intake
-from dispatch.models import StaffActivity, Ticket
-from dispatch.units import City, unit_by_code
+from dispatch.models import ShiftHandover, StaffActivity, Ticket
+from dispatch.units import City, import_units, unit_by_code
 from dispatch.vocabulary import Channel, RequestType, Role
 from tests.conftest import unit_staff
+from tests.held import held
 
 PASSWORD = "handover pass 1"
 _phones = iter(range(13803920000, 13803930000))
@@ -168,3 +171,33 @@ def test_a_unit_can_neither_see_nor_hand_over_nor_take_over_a_shift(session: Ses
         with pytest.raises(PermissionDenied) as refused:
             attempt()
         assert refused.value.reason is Reason.ROLE_NOT_ALLOWED
+
+
+def test_two_operators_taking_over_the_same_handover_at_once_take_it_once(
+        sessions: sessionmaker[Session], engine: Engine, city: City) -> None:
+    with sessions() as session:
+        import_units(session, city)
+        wang, li, zhao = (_operator(session, name) for name in ("wang", "li", "zhao"))
+        handover_id = shift_handover.hand_over(session, wang, "请继续回拨").id
+        session.commit()
+
+    def take(actor: Actor) -> str:
+        with sessions() as session:
+            try:
+                shift_handover.acknowledge(session, actor, handover_id)
+                session.commit()
+                return "taken"
+            except Conflict as exc:
+                session.rollback()
+                return str(exc.params["by"])
+
+    # Each reads the handover before either marks it: the one statement that checks and marks decides.
+    reads = re.compile(r"FROM shift_handovers\s+WHERE shift_handovers.id =")
+    with held(engine, lambda statement: reads.search(statement) is not None, 2), ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(take, (li, zhao)))
+    assert sorted(answers) in (["taken", "话务员 li"], ["taken", "话务员 zhao"])
+    with sessions() as session:
+        row = session.get_one(ShiftHandover, handover_id)
+        assert row.acknowledged_label == ("话务员 li" if answers[0] == "taken" else "话务员 zhao")
+        assert session.scalar(select(func.count()).select_from(StaffActivity)
+                              .where(StaffActivity.kind == "shift_taken_over")) == 1
