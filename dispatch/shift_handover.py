@@ -148,7 +148,7 @@ def shift_summary(session: Session, actor: Actor, *, now: dt.datetime | None = N
     staff_id = operator_id(actor, "hand over a shift")
     since = shift_start(session, staff_id, now)
     filed = _filed_waiting(staff_id, since).subquery()
-    tickets = [WaitingTicket(number, title, state, received_at) for number, title, state, received_at in session.execute(
+    tickets = [WaitingTicket(*row) for row in session.execute(
         select(Ticket.number, Ticket.title, Ticket.state, Ticket.received_at).where(Ticket.id.in_(select(filed.c.id)))
         .order_by(Ticket.received_at, Ticket.id).limit(LISTED))]
     ticket_count = int(session.scalar(select(func.count()).select_from(filed)) or 0)

@@ -117,7 +117,8 @@ def test_handing_over_keeps_the_note_and_the_counts_and_logs_it(session: Session
     assert logged.target == f"shift_handover:{handover.id}" and logged.detail["waiting_tickets"] == 1
 
 
-@pytest.mark.parametrize(("note", "reason"), [("   ", Reason.REQUIRED), ("长" * 1001, Reason.TOO_LONG), (3, Reason.NOT_TEXT)])
+@pytest.mark.parametrize(("note", "reason"),
+                         [("   ", Reason.REQUIRED), ("长" * 1001, Reason.TOO_LONG), (3, Reason.NOT_TEXT)])
 def test_a_note_left_empty_or_too_long_is_refused(session: Session, units: City, note: object, reason: Reason) -> None:
     wang = _operator(session, "wang")
     with pytest.raises(InvalidInput) as refused:

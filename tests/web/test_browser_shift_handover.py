@@ -8,7 +8,8 @@ from typing import Any
 from dispatch import staff
 from dispatch.demo import DEMO_PASSWORD
 from dispatch.vocabulary import Role
-from tests.web.test_browser import ARTIFACTS, Shots, login, new_context, playwright_browser, site  # noqa: F401 (fixtures)
+from tests.web.test_browser import ARTIFACTS, Shots, login
+from tests.web.test_browser import new_context, playwright_browser, site  # noqa: F401 (fixtures)
 
 NOTE = "幸福小区路灯一件待转办，市民要求下午回电。"
 

@@ -104,8 +104,8 @@ def test_one_operator_hands_over_and_the_next_takes_over(server: ServerThread, s
     unit = browser(server, "housing", DEMO_PASSWORD)
     assert unit.get("/operator/handover").status_code == 403
     assert "nav-handover" not in unit.get("/unit").text
-    refused = unit.post("/operator/handover", data={"csrf_token": csrf(unit, "/unit"), "note": "无"})  # type: ignore[arg-type]
-    assert refused.status_code == 403
+    unit_token = csrf(unit, "/unit")  # type: ignore[arg-type]
+    assert unit.post("/operator/handover", data={"csrf_token": unit_token, "note": "无"}).status_code == 403
 
     with services.sessions() as session:
         logged = session.execute(select(StaffActivity.kind, StaffActivity.actor, StaffActivity.target)
