@@ -42,6 +42,7 @@ class Reason(enum.StrEnum):
     UNKNOWN_TICKET = "unknown_ticket"          # number
     MERGE_INTO_ITSELF = "merge_into_itself"
     MERGE_TARGET_CLOSED = "merge_target_closed"  # number, state
+    NOT_CALLERS_OPEN_TICKET = "not_callers_open_ticket"  # number: 受理并并入 into what is not the caller's open ticket
     BAD_OUTCOME = "bad_outcome"
     BAD_HANDOVER_NUMBER = "bad_handover_number"
     EMERGENCY_NOT_ANSWERED = "emergency_not_answered"   # numbers: the emergency numbers the words point to

@@ -166,11 +166,19 @@ def draft_proposal(router: Router | None, *, title: str | None, body: str | None
     being typed (the operator's console): the same text intake() routes (the title, or the
     start of the body when there is none, before the body) and the same location, so that the
     figure shown before filing is the one the ticket keeps. None with nothing to read yet."""
-    clean_body = _printable(body)
-    if router is None or not clean_body:
+    text = draft_text(title, body)
+    if router is None or not text:
         return None
-    title_text = _printable(title)[:TITLE_MAX] or _title_from(clean_body)
-    return router.route(message_text(title_text, clean_body), _printable(location)[:LOCATION_MAX] or None)
+    return router.route(text, _printable(location)[:LOCATION_MAX] or None)
+
+
+def draft_text(title: str | None, body: str | None) -> str:
+    """The text of the ticket these words would file, as intake() reads it: the title, or the
+    start of the body when there is none, before the body. Empty with no body yet."""
+    clean_body = _printable(body)
+    if not clean_body:
+        return ""
+    return message_text(_printable(title)[:TITLE_MAX] or _title_from(clean_body), clean_body)
 
 
 def proposals_for(requests: Sequence[IntakeRequest], rules: IntakeRules,

@@ -1,7 +1,8 @@
 """A ticket with everything a staff member acts on: the staff view (timeline included), the
 actions their role allows now, an open dispute, a pending extension, a flag on the caller's
-number, and the duplicates merged into it (多人反映). Also its similar open tickets, kept
-to those the user may see. Read-only."""
+number, the duplicates merged into it (多人反映), and while it may be merged the caller's
+earlier open tickets it may repeat (dispatch/repeats.py: a proposal, for the staff member to
+合并). Also its similar open tickets, kept to those the user may see. Read-only."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import attachments, disputes, flags, lifecycle, queries, similarity
+from dispatch import attachments, disputes, flags, lifecycle, queries, repeats, similarity
 from dispatch.actions import allowed_actions
 from dispatch.actors import Actor
 from dispatch.clock import api_time
@@ -20,7 +21,8 @@ from dispatch.staff_view import hides_identity, left_of, may_see, staff_view, vi
 from dispatch.vocabulary import Role
 
 
-def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]:
+def ticket_detail(session: Session, actor: Actor, number: str, *,
+                  repeat_days: int = repeats.DEFAULT_REPEAT_DAYS) -> dict[str, Any]:
     ticket = visible_ticket(session, actor, number)
     view = staff_view(session, actor, ticket)
     left = bool(view["left_unit"])
@@ -32,6 +34,10 @@ def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]
     dispute, extension = pending_requests(session, actor, ticket)
     flag = None if hidden else flags.active_flag(session, ticket.phone)
     entry = session.get(CatalogueEntry, ticket.catalogue_entry_id) if ticket.catalogue_entry_id else None
+    allowed = allowed_actions(session, actor, ticket)
+    # Only where 合并 is the actor's to take now (dispatch, the ticket just received).
+    repeat_of = [p.as_dict() for p in repeats.repeats_of_ticket(session, ticket, days=repeat_days)] \
+        if "merge" in allowed and not hidden else []
     view.update({
         # The dispatch catalogue entry the ticket was dispatched under, as it was then.
         "catalogue_entry": None if entry is None else {
@@ -39,7 +45,7 @@ def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]
             "current": entry.retired_version_id is None},
         "unit_code": unit.code if unit else None,
         "overdue": lifecycle.is_overdue(ticket),
-        "allowed_actions": allowed_actions(session, actor, ticket),
+        "allowed_actions": allowed,
         "open_dispute": None if dispute is None else {
             "id": dispute.id, "reason": dispute.reason, "raised_at": api_time(dispute.raised_at)},
         "pending_extension": None if extension is None else {
@@ -51,6 +57,7 @@ def ticket_detail(session: Session, actor: Actor, number: str) -> dict[str, Any]
         "raised_by": 1 + len(duplicates),
         "duplicates": duplicates,
         "merged_into": main,
+        "repeat_of": repeat_of,
         "handover_to": ticket.handover_to,
         # The 回访 of another unit's answer is not for a unit the ticket has left.
         "rating": None if left else ticket.rating, "rating_channel": None if left else ticket.rating_channel,

@@ -146,7 +146,9 @@ async def list_notices(request: Request) -> Response:
 async def show_ticket(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     number = request.path_params["number"]
-    return JSONResponse(await _services(request).run(lambda session: ticket_detail(session, user.actor, number)))
+    services = _services(request)
+    return JSONResponse(await services.run(lambda session: ticket_detail(
+        session, user.actor, number, repeat_days=services.settings.repeat_proposal_days)))
 
 
 async def remove_attachment(request: Request) -> Response:

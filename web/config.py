@@ -143,6 +143,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "scheduler this many working days after its deadline, and again every as many working days"),
     SettingSpec("HOTLINE_SIMILAR_DAYS", "30", "similar open tickets (possible duplicates) are looked "
                 "for among those received in the last this many days"),
+    SettingSpec("HOTLINE_REPEAT_PROPOSAL_DAYS", "30", "a caller's open tickets received in the last this "
+                "many days are proposed for 合并 when new words of the same number say the same thing "
+                "(dispatch/repeats.py)"),
     SettingSpec("HOTLINE_HANDOVER_NUMBERS", "110=110,119=119,120=120,122=122", "where the PBX sends a "
                 "live call handed over to an emergency service (service=extension in the dialplan's "
                 "handover context)"),
@@ -304,6 +307,7 @@ class Settings:
     near_due_hours: float = 24.0
     escalate_every_working_days: int = 2
     similar_days: int = 30
+    repeat_proposal_days: int = 30
     handover_numbers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HANDOVER_NUMBERS))
     public_url: str | None = None
     limits: Limits = field(default_factory=Limits)
@@ -400,6 +404,7 @@ class Settings:
             near_due_hours=float(number("HOTLINE_NEAR_DUE_HOURS", float)),
             escalate_every_working_days=int(number("HOTLINE_ESCALATE_EVERY_WORKING_DAYS", int)),
             similar_days=int(number("HOTLINE_SIMILAR_DAYS", int)),
+            repeat_proposal_days=int(number("HOTLINE_REPEAT_PROPOSAL_DAYS", int)),
             handover_numbers=_handover_numbers(get("HOTLINE_HANDOVER_NUMBERS") or ""),
             public_url=get("HOTLINE_PUBLIC_URL"),
             limits=Limits.build(

@@ -69,6 +69,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.UNKNOWN_TICKET: "没有工单「{number}」。",
     Reason.MERGE_INTO_ITSELF: "工单不能合并到它自己。",
     Reason.MERGE_TARGET_CLOSED: "工单「{number}」的状态为「{state}」，不能作为主工单。",
+    Reason.NOT_CALLERS_OPEN_TICKET: "工单「{number}」不是该来电号码的在办工单，不能受理并并入：请先受理，再在工单页合并。",
     Reason.BAD_OUTCOME: "回访结果应为满意、基本满意、不满意或未接通"
                         "（satisfied、partly、unsatisfied、unreachable）。",
     Reason.BAD_HANDOVER_NUMBER: "只能转 110、119、120 或 122。",

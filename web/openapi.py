@@ -212,6 +212,11 @@ SCHEMAS: dict[str, Any] = {
         "phone_flag": {"type": "object", "nullable": True},
         "raised_by": {**INT, "description": "多人反映: 1 + duplicates merged into it"},
         "duplicates": {"type": "array", "items": TEXT}, "merged_into": TEXT, "handover_to": TEXT,
+        "repeat_of": {"type": "array", "description": "while the user may merge it: the same number's earlier "
+                      "open tickets (last HOTLINE_REPEAT_PROPOSAL_DAYS) these words may repeat, best first; a "
+                      "proposal for the merge action, nothing is merged by itself",
+                      "items": _object({"number": TEXT, "title": TEXT, "state": TEXT, "received_at": WHEN,
+                                        "score": {"type": "number"}})},
         "rating": TEXT, "rating_channel": TEXT, "follow_up_attempts": INT, "close_reason": TEXT,
         "attachments": {"type": "array", "description": "the ticket's photos the user may see, with those of "
                         "the tickets merged into it (merged_from: the duplicate's number), oldest first "

@@ -524,6 +524,8 @@ TICKET_DONE_ZH = {
     "filed_transfer": "已受理并转办。",
     "joined_transfer": "该来电人已有在办工单，本次来电已并入本工单，未新建工单；已转办。",
     "joined_kept": "该来电人已有在办工单，本次来电已并入本工单，未新建工单；工单已在承办单位办理，未再转办。",
+    # 受理并并入 from the console: filed, then merged into this, the caller's open ticket it repeats.
+    "filed_merged": "本次来电已受理，并已合并到该来电人的这件在办工单，办结结果会同步告知来电人。",
     "accept": "已签收。", "return": "已退单，工单回到派单台。", "resolve": "已办结并答复市民。",
     "extend": "延期申请已提交，等待督办员审批。", "escalate": "已督办，承办单位会在收件箱看到。",
     "merge": "已合并到主工单，办结结果会同步告知本工单的市民。", "invalidate": "已作为无效工单关闭。",
@@ -563,6 +565,10 @@ CALLBACK_NOTE = "已回拨"
 CALLBACK_DIALING_ZH = "正在回拨…"
 CALLBACK_REACHED_ZH = "市民已接听，已移出回拨列表"
 CALLBACK_LAST_ZH = "上次回拨：{result}"
+# A caller's open ticket the words being typed may repeat (dispatch/repeats.py), and the
+# console's one click that files the request and merges it into that ticket.
+REPEAT_PROPOSAL_ZH = "可能与 {number} 重复"
+REPEAT_MERGE_ZH = "受理并并入 {number}"
 
 # The knowledge base pages (web/pages/kb.py): an article's states, what they say after each
 # step, and a level 1 of the catalogue chosen whole in the article's form.

@@ -17,12 +17,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from callcenter.handover import transfer_live_call
-from dispatch import callback_dialing, follow_up, handover, limits, proposal_transfer, queries, shift_handover, telephony
+from dispatch import (callback_dialing, follow_up, handover, limits, proposal_transfer, queries, repeats,
+                      shift_handover, telephony)
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited, Reason
 from dispatch.emergency import check_direct_answer, emergency_hints, handover_terms
 from dispatch.request_type_hints import request_type_hint
-from dispatch.intake import IntakeRequest, draft_proposal, intake
+from dispatch.intake import IntakeRequest, draft_proposal, draft_text, intake
 from dispatch.routing import RoutingAnswer
 from dispatch.numbers import whole_number
 from dispatch.phone import national_form, normalise_phone
@@ -33,8 +34,8 @@ from web.errors import status_of
 from web.messages import NO_AGENT_FOR_POPS, describe, words
 from web.pages import kb_console
 from web.pages.labels import (CALL_RESULT, CALLBACK_DIALING_ZH, CALLBACK_LAST_ZH, CALLBACK_NOTE, CALLBACK_REACHED_ZH,
-                              FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, REQUEST_TYPE_HINT_ZH, WORDS_SEPARATOR_ZH, label,
-                              percent)
+                              FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, REPEAT_MERGE_ZH, REPEAT_PROPOSAL_ZH,
+                              REQUEST_TYPE_HINT_ZH, WORDS_SEPARATOR_ZH, label, percent)
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
 from web.pages.tickets import suggestion_category
@@ -202,8 +203,11 @@ async def file_ticket(request: Request) -> Response:
     # 受理并转办 beside a proposed unit: filed and transferred to it at once (not with a
     # hand-over or an answer, which finish the ticket).
     transfer_to = str(form.get("transfer_to") or "").strip()[:64] if service is None and article_id is None else ""
+    # 受理并并入 beside a proposed repeat: filed and merged into the caller's open ticket at once.
+    merge_into = str(form.get(repeats.FIELD) or "").strip()[:64] \
+        if service is None and article_id is None and not transfer_to else ""
 
-    def work(session: Session) -> tuple[str, bool, bool]:
+    def work(session: Session) -> tuple[str, bool, bool, bool]:
         result = intake(session, intake_request, site.services.rules, actor=user.actor,
                         router=site.services.router, proposal=proposal)
         if linkedid:  # a call not written yet is linked when it is (its Linkedid is on the source)
@@ -215,23 +219,29 @@ async def file_ticket(request: Request) -> Response:
             handover.handover(session, result.ticket, user.actor, service)
         else:
             kb_console.answer_or_count(session, site.services, result.ticket, user.actor, article_id)
+        if merge_into and result.created:
+            # The ticket page's 合并 into the proposed ticket, in the same transaction: refused,
+            # nothing is filed. (Words intake joined by itself are in that ticket already.)
+            repeats.merge_filed(session, user.actor, result.ticket, merge_into, site.services.action_context())
+            return merge_into, False, False, True
         if transfer_to:
             # The ticket page's 转办 of that suggestion, in the same transaction: refused, nothing is filed.
             category = suggestion_category(site.services, session, result.ticket, transfer_to)
             transferred = proposal_transfer.transfer_filed(
                 session, user.actor, result.ticket, transfer_to, site.services.action_context(),
                 category=category, joined=result.repeat_of_open_ticket)
-        return result.ticket.number, result.repeat_of_open_ticket, transferred
+        return result.ticket.number, result.repeat_of_open_ticket, transferred, False
 
     try:
-        number, joined, transferred = await site.services.run(work)
+        number, joined, transferred, merged = await site.services.run(work)
     except (InvalidInput, IllegalTransition) as exc:
         # The cursor goes to the field to correct: the operator is still talking.
-        field = exc.field if isinstance(exc, InvalidInput) and exc.field != proposal_transfer.FIELD else None
+        field = exc.field if isinstance(exc, InvalidInput) and exc.field not in (proposal_transfer.FIELD, repeats.FIELD,
+                                                                                 "into") else None
         return await console(request, values=values, error=describe(exc), status=422, error_field=field)
     site.changed()
     done = _filed_as(handed_over=service is not None, answered=article_id is not None, joined=joined,
-                     transfer_asked=bool(transfer_to), transferred=transferred)
+                     transfer_asked=bool(transfer_to), transferred=transferred, merged=merged)
     bridge = pbx_bridge(request.app.state)
     if service is not None and bridge is not None:
         # Saved; the caller still on the line is sent on to the number, as from the ticket page.
@@ -253,12 +263,16 @@ def type_hint(text: str) -> dict[str, Any] | None:
             **{key: sentence.format_map(words) for key, sentence in REQUEST_TYPE_HINT_ZH.items()}}
 
 
-def _filed_as(*, handed_over: bool, answered: bool, joined: bool, transfer_asked: bool, transferred: bool) -> str:
+def _filed_as(*, handed_over: bool, answered: bool, joined: bool, transfer_asked: bool, transferred: bool,
+              merged: bool = False) -> str:
     """What the ticket page says after a filing from the console (web/pages/labels.py
     TICKET_DONE_ZH). A repeat call was joined to the caller's open ticket: said there, not
-    "filed"; one already with a unit is not transferred again."""
+    "filed"; one already with a unit is not transferred again. 受理并并入 lands on the ticket
+    the new one was merged into."""
     if handed_over:
         return "handover"
+    if merged:
+        return "filed_merged"
     if transferred:
         return "joined_transfer" if joined else "filed_transfer"
     if joined:
@@ -275,18 +289,21 @@ async def draft(request: Request) -> Response:
     nothing reads as a failed request. The emergency hint and the 诉求类型 the words suggest
     (`request_type`, dispatch/request_type_hints.py) are word matches and always come."""
     site, form, user = _site(request), request.state.form, request.state.user
-    title, body, location = (str(form.get(k) or "") for k in ("title", "body", "location"))
+    title, body, location, phone = (str(form.get(k) or "") for k in ("title", "body", "location", "phone"))
     services, router = site.services, site.services.router
     emergency = [{"to": h.service.value, "label": label(h.service.value), "words": list(h.words)}
                  for h in emergency_hints(f"{title}\n{body}")]
     request_type = type_hint(f"{title}\n{body}")   # a word match, like the emergency hint: always
 
-    def count_and_read_units(session: Session) -> dict[str, str]:
+    def count_and_read(session: Session) -> tuple[dict[str, str], list[dict[str, Any]]]:
         limits.count_draft(session, services.settings.limits, user.id)
-        return {u.code: u.name for u in services.units.active(session)}
+        # The caller's open tickets these words may repeat: a handful of that number's, compared here.
+        found = repeats.repeat_proposals(session, phone, draft_text(title, body),
+                                         days=services.settings.repeat_proposal_days)
+        return {u.code: u.name for u in services.units.active(session)}, [repeat_message(p) for p in found]
 
     try:
-        by_code = await services.read(count_and_read_units)
+        by_code, repeat_of = await services.read(count_and_read)
     except RateLimited as exc:
         return JSONResponse({"limited": describe(exc), "retry_after": exc.retry_after, "emergency": emergency,
                              "request_type": request_type})
@@ -307,7 +324,15 @@ async def draft(request: Request) -> Response:
         "threshold": percent(router.threshold),
         "emergency": emergency,
         "request_type": request_type,
+        "repeat_of": repeat_of,
     })
+
+
+def repeat_message(proposal: repeats.RepeatProposal) -> dict[str, Any]:
+    """A proposed repeat as the console shows it: 可能与 … 重复, and its 受理并并入 button."""
+    return {**proposal.as_dict(), "state_label": label(proposal.state),
+            "words": REPEAT_PROPOSAL_ZH.format(number=proposal.number),
+            "merge": REPEAT_MERGE_ZH.format(number=proposal.number)}
 
 
 def _draft_suggestions(answer: RoutingAnswer | None) -> list[tuple[str, str | None, float | None]]:

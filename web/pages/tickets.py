@@ -271,8 +271,9 @@ DONE_MESSAGES = {**TICKET_DONE_ZH, "request_extension": TICKET_DONE_ZH["extend"]
 
 
 # The console's steps that land here with the ticket still to be dispatched (受理, a repeat
-# call joined to an open ticket), and those that leave nothing to dispatch (受理并转办).
-FROM_CONSOLE = ("filed", "joined")
+# call joined to an open ticket, or filed and merged into it), and those that leave nothing
+# to dispatch (受理并转办).
+FROM_CONSOLE = ("filed", "joined", "filed_merged")
 CONSOLE_STEPS = (*FROM_CONSOLE, "filed_transfer", "joined_transfer", "joined_kept")
 
 

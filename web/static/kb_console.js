@@ -3,7 +3,8 @@
 // once (直接办结, cited in the reply). Beside the form: the classifier's proposal for the
 // ticket the form would file (the figure its page will show), a 受理并转办 per proposed unit
 // (files and transfers), when the words point to one an emergency number with a one-click
-// 即时转 (files and hands over), and the 诉求类型 the words suggest beside its select.
+// 即时转 (files and hands over), the 诉求类型 the words suggest beside its select, and the
+// caller's open ticket the words may repeat with 受理并并入 (files and merges into it).
 (function () {
   var form = document.getElementById("intake-form");
   var panel = document.getElementById("kb-panel");
@@ -37,6 +38,8 @@
   var lastType = null;
   var transfers = document.getElementById("draft-transfer");
   var transferTo = document.getElementById("intake-transfer-to");
+  var repeatsBox = document.getElementById("draft-repeats");
+  var mergeInto = document.getElementById("intake-merge-into");
   var timer = null, retry = null, asked = "", drafted = "";
 
   function text(tag, value, cls) {
@@ -85,6 +88,39 @@
     showTransfers(data.suggestions, data.sure);
     showEmergency(data.emergency);
     showType(data.request_type);
+    showRepeats(data.repeat_of || []);
+  }
+
+  // The caller's open tickets the words may repeat: 可能与 … 重复, the ticket linked, and one
+  // click that files the request and merges it into that ticket. Only a proposal: 受理 files
+  // a new ticket as always.
+  function showRepeats(found) {
+    if (!repeatsBox || !mergeInto) return;
+    repeatsBox.innerHTML = "";
+    found.forEach(function (r) {
+      var line = text("p", "", "repeat-line");
+      line.appendChild(text("b", r.words + "：", "repeat-words"));
+      var link = text("a", r.number);
+      link.href = "/tickets/" + r.number;
+      link.target = "_blank";
+      line.appendChild(link);
+      line.appendChild(text("span", " " + r.title + " ", "repeat-title"));
+      line.appendChild(text("span", r.state_label, "tag"));
+      line.appendChild(document.createTextNode(" "));
+      var button = text("button", r.merge, "small repeat-merge");
+      button.type = "button";
+      button.dataset.number = r.number;
+      button.addEventListener("click", function () {
+        mergeInto.value = r.number;
+        handoverTo.value = "";
+        chosen.value = "";
+        if (transferTo) transferTo.value = "";
+        if (form.reportValidity()) form.submit(); else mergeInto.value = "";
+      });
+      line.appendChild(button);
+      repeatsBox.appendChild(line);
+    });
+    repeatsBox.hidden = found.length === 0;
   }
 
   // 受理并转办 per proposed unit: one click (or Enter on it) files the ticket and transfers it
@@ -104,6 +140,7 @@
         button.dataset.unit = s.unit_code;
         button.addEventListener("click", function () {
           transferTo.value = s.unit_code;
+          if (mergeInto) mergeInto.value = "";
           handoverTo.value = "";
           chosen.value = "";
           if (form.reportValidity()) form.submit(); else transferTo.value = "";
@@ -174,16 +211,17 @@
   }
 
   function draft() {
-    var typed = [form.elements.title.value, form.elements.body.value, form.elements.location.value].join("\n");
+    var typed = [form.elements.title.value, form.elements.body.value, form.elements.location.value,
+                 form.elements.phone.value].join("\n");
     if (typed === drafted) return;
     clearTimeout(retry);
     drafted = typed;
     if (!form.elements.body.value.trim() && !form.elements.title.value.trim()) {
-      showDraft({suggestions: [], sure: false, reason: "", emergency: [], request_type: null});
+      showDraft({suggestions: [], sure: false, reason: "", emergency: [], request_type: null, repeat_of: []});
       return;
     }
     var fields = new FormData();
-    ["csrf_token", "title", "body", "location"].forEach(function (name) {
+    ["csrf_token", "title", "body", "location", "phone"].forEach(function (name) {
       fields.append(name, form.elements[name].value);
     });
     fetch("/operator/draft", {method: "POST", body: fields, credentials: "same-origin"})
@@ -207,7 +245,10 @@
 
   // 受理 (its button, Ctrl+Enter) files only: a unit left chosen by a click whose filing the
   // browser stopped (a required field empty) does not go along.
-  form.addEventListener("submit", function () { if (transferTo) transferTo.value = ""; });
+  form.addEventListener("submit", function () {
+    if (transferTo) transferTo.value = "";
+    if (mergeInto) mergeInto.value = "";
+  });
 
   ["title", "body", "location"].forEach(function (name) {
     form.elements[name].addEventListener("input", function () {
@@ -215,6 +256,8 @@
       timer = setTimeout(function () { ask(); draft(); }, 300);
     });
   });
+  // Another number (typed, or a screen-pop filling it in): its own open tickets are looked at.
+  form.elements.phone.addEventListener("change", draft);
   ask();
   draft();
 })();
