@@ -258,6 +258,8 @@
     filledPhone = phone.value;
     historyAsked = phone.value;
     if (callerHistory) callerHistory.hidden = true;  // 当前来电 shows this number's tickets
+    // The number's own open tickets the words typed may repeat (kb_console.js asks again).
+    phone.dispatchEvent(new Event("change"));
     box.classList.add("live", "flash");
   }
 
