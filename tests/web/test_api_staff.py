@@ -645,3 +645,17 @@ def test_a_unit_reads_the_corrections_of_a_confidential_ticket_without_the_citiz
     assert "1381234" not in seen.text and "文化路8号院" not in seen.text and "李四" not in seen.text
     (own,) = [e for e in op.get(f"/tickets/{number}").json()["events"] if e["action"] == "correct"]
     assert {c["field"]: c["new"] for c in own["changes"]}["phone"] == "+8613812349999"
+
+
+def test_a_repeat_in_other_words_is_proposed_in_the_detail_and_merged_only_when_asked(
+        client: TestClient, staff: dict) -> None:  # type: ignore[type-arg]
+    first = file(client, "沁园街道锦绣苑小区5号楼楼下的烧烤店每天晚上油烟很大，熏得窗户都不敢开，请环保部门来查一查。")
+    again = file(client, "锦绣苑小区5号楼下面那家烧烤店晚上又冒油烟了，家里窗户根本开不了，上次反映过还没人来查。")
+    other = file(client, "锦绣苑小区5号楼下面那家烧烤店晚上又冒油烟了，家里窗户根本开不了。", phone="13912345678")
+    detail = staff["op"].get(f"/tickets/{again}").json()
+    assert [p["number"] for p in detail["repeat_of"]] == [first] and detail["state"] == "received"
+    assert staff["op"].get(f"/tickets/{other}").json()["repeat_of"] == []   # another number
+    assert staff["op"].get(f"/tickets/{first}").json()["repeat_of"] == []   # nothing before it
+    staff["op"].act(again, "merge", into=first)
+    assert staff["op"].get(f"/tickets/{again}").json()["repeat_of"] == []
+    assert staff["op"].get(f"/tickets/{first}").json()["duplicates"] == [again]

@@ -80,6 +80,11 @@ def test_the_console_proposes_the_callers_open_ticket_and_merges_only_on_the_ope
         # 受理 alone files a new ticket: a proposal never merges by itself.
         plain = _number(_file(http, token, "repeat-2", SMOKE_AGAIN))
         assert plain != first and _state(services, plain) == (State.RECEIVED.value, None)
+        # Its page proposes the caller's open ticket again, with the page's own 合并 form.
+        page = http.get(f"/tickets/{plain}").text
+        assert f'可能与 <a href="/tickets/{first}">{first}</a> 重复' in page
+        assert f'data-into="{first}">并入此工单' in page
+        assert "可能与" not in http.get(f"/tickets/{first}").text
 
         # 受理并并入: filed, then merged into the caller's open ticket, whose page says so.
         response = _file(http, token, "repeat-3", SMOKE_AGAIN + "麻烦快点。", merge_into=first)

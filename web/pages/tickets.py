@@ -20,7 +20,7 @@ from classifier.features import message_text
 from callcenter.handover import transfer_live_call
 from dispatch import actions as dispatch_actions
 from dispatch import (attachments, co_handling, flags, forwarding, kept_forms, lifecycle, media_fetches, open311, parts, progress, queries, reply_templates,
-                      similarity, telephony)
+                      repeats, similarity, telephony)
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
@@ -196,6 +196,9 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     if "escalate" in actions:
         escalated = lifecycle.escalations(session, [ticket.id]).get(ticket.id)
         context["escalated_recently"] = lifecycle.recently_escalated(escalated, utcnow())
+    if "merge" in actions:
+        # The same number's earlier open ticket these words may repeat: a proposal for 合并.
+        context["repeat_of"] = repeats.repeats_of_ticket(session, ticket, days=services.settings.repeat_proposal_days)
     if ticket.merged_into_id is not None:
         context["main"] = session.get(Ticket, ticket.merged_into_id)
     context["entry"] = session.get(CatalogueEntry, ticket.catalogue_entry_id) if ticket.catalogue_entry_id else None
