@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle, progress, thumbnails
@@ -257,12 +257,57 @@ def fetch(session: Session, actor: Actor, number: str, attachment_id: int) -> At
     return found
 
 
-def thumbnail_of(found: Attachment) -> bytes:
+def thumbnail_of(session: Session, found: Attachment) -> bytes:
     """The photo's thumbnail: the one made when it was stored, or, for a photo stored before
-    thumbnails were, one made now (not stored: a read changes nothing)."""
+    thumbnails were, one drawn now and stored, so the next request reads it rather than
+    drawing it again (one statement: safe in a page's autocommit read, and two requests
+    drawing the same photo at once both store the same bytes)."""
     if found.thumbnail is not None:
         return found.thumbnail
-    return thumbnails.make(found.content)
+    small = thumbnails.make(found.content)
+    _store_thumbnail(session, found.id, small)
+    return small
+
+
+def _store_thumbnail(session: Session, attachment_id: int, small: bytes) -> None:
+    session.execute(update(Attachment).where(Attachment.id == attachment_id, Attachment.thumbnail.is_(None))
+                    .values(thumbnail=small).execution_options(synchronize_session=False))
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One batch of `hotline attachments thumbnails`."""
+
+    drawn: int        # thumbnails drawn and stored
+    unreadable: int   # photos that cannot be drawn (left without one)
+    last_id: int      # the next batch starts after this photo
+    more: bool        # a full batch: there may be more
+
+
+def count_without_thumbnail(session: Session) -> int:
+    """Photos stored before thumbnails were, still without one."""
+    return session.scalar(select(func.count()).select_from(Attachment).where(Attachment.thumbnail.is_(None))) or 0
+
+
+def draw_missing_thumbnails(session: Session, *, after: int = 0, batch: int = 100) -> Drawn:
+    """Draw and store the thumbnails of the next `batch` photos without one, by id after
+    `after`: a photo that cannot be drawn is passed over, not asked again in the same run.
+    The photos' bytes are read one at a time, so a batch never holds them all at once."""
+    ids = list(session.scalars(select(Attachment.id).where(Attachment.thumbnail.is_(None), Attachment.id > after)
+                               .order_by(Attachment.id).limit(batch)))
+    drawn = unreadable = 0
+    for attachment_id in ids:
+        content = session.scalar(select(Attachment.content).where(Attachment.id == attachment_id))
+        if content is None:   # removed meanwhile
+            continue
+        try:
+            small = thumbnails.make(content)
+        except thumbnails.NoThumbnail:
+            unreadable += 1
+            continue
+        _store_thumbnail(session, attachment_id, small)
+        drawn += 1
+    return Drawn(drawn, unreadable, ids[-1] if ids else after, len(ids) >= batch)
 
 
 def may_remove(actor: Actor, ticket: Ticket, photo: AttachmentInfo | Attachment) -> bool:

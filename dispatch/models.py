@@ -1084,7 +1084,8 @@ class Attachment(Base):
     # Read only when the photo itself is asked for: lists read the columns above.
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     # A small JPEG of it for lists (dispatch/thumbnails.py), made when stored; null for a
-    # photo stored before thumbnails were (made when asked for then).
+    # photo stored before thumbnails were (drawn and stored at its first request, or by
+    # `hotline attachments thumbnails`).
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 

@@ -12,6 +12,7 @@ from typing import Iterator
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 from sqlalchemy import select
 
@@ -25,6 +26,7 @@ from tests.web.pages_support import login, ticket_titled
 from tests.web.server import ServerThread
 from tests.web.test_attachments import NOISE, photo_ids, send, token_for
 from web.app import create_app
+from web.cli import main
 from web.services import Services
 
 
@@ -111,6 +113,42 @@ def test_a_photo_stored_before_thumbnails_gets_one_when_asked(client: httpx.Clie
         photo_id = stored.id
     thumb = client.get(f"/tickets/{noise.number}/attachments/{photo_id}/thumbnail")
     assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).size == (THUMB_SIDE, THUMB_SIDE // 2)
+    # Drawn once: stored at that first view, so the next request reads it.
+    assert stored_thumbnail(services, photo_id) == thumb.content
+    again = client.get(f"/tickets/{noise.number}/attachments/{photo_id}/thumbnail")
+    assert again.status_code == 200 and again.content == thumb.content
+
+
+def stored_thumbnail(services: Services, photo_id: int) -> bytes | None:
+    with services.sessions() as session:
+        return session.scalar(select(Attachment.thumbnail).where(Attachment.id == photo_id))
+
+
+def test_the_command_draws_the_missing_thumbnails_batch_by_batch_and_passes_over_a_broken_photo(
+        services: Services, database_url: str) -> None:
+    noise = ticket_titled(services, NOISE)
+    with services.sessions.begin() as session:
+        ticket = session.get_one(Ticket, noise.id)
+        old = attachments.add(session, ticket, Actor.citizen("web"),
+                              [Upload(f"旧{i}.jpg", big_photo(400 + i, 200)) for i in range(3)], services.attachment_limits)
+        for photo in old:
+            photo.thumbnail = None
+        old[1].content = b"\xff\xd8\xff\xe0 cut short"   # a photo damaged in storage
+        ids = [photo.id for photo in old]
+    env = {"HOTLINE_DATABASE_URL": database_url}
+    runner = CliRunner()
+    counted = runner.invoke(main, ["attachments", "thumbnails", "--dry-run"], env=env, catch_exceptions=False)
+    total = int(counted.output.split()[0])
+    assert total >= 3 and all(stored_thumbnail(services, i) is None for i in ids)
+    ran = runner.invoke(main, ["attachments", "thumbnails", "--batch", "2"], env=env, catch_exceptions=False)
+    assert f"drawn 1/{total}, 1 unreadable" in ran.output or f"drawn 2/{total}" in ran.output, ran.output
+    assert f"drew {total - 1} thumbnails; 1 photos could not be drawn" in ran.output, ran.output
+    first, broken, last = (stored_thumbnail(services, i) for i in ids)
+    assert broken is None and first and last
+    assert Image.open(io.BytesIO(last)).size == (THUMB_SIDE, THUMB_SIDE * 200 // 402)
+    # Run again: only the broken one is left, and it is passed over again.
+    again = runner.invoke(main, ["attachments", "thumbnails"], env=env, catch_exceptions=False)
+    assert again.output.startswith("1 photos without a thumbnail") and "drew 0 thumbnails" in again.output
 
 
 def test_units_do_not_see_a_confidential_tickets_citizen_photos(client: httpx.Client, services: Services) -> None:

@@ -89,7 +89,8 @@ async def _serve(request: Request, *, thumbnail: bool) -> Response:
             return Response(status_code=304, headers={"ETag": tag, **CACHING})
         if thumbnail:
             stem = found.file_name.rpartition(".")[0] or found.file_name
-            return file_response(attachments.thumbnail_of(found), thumbnails.MEDIA_TYPE, f"{stem}.jpg", tag=tag)
+            small = attachments.thumbnail_of(session, found)   # drawn and stored, for a photo older than them
+            return file_response(small, thumbnails.MEDIA_TYPE, f"{stem}.jpg", tag=tag)
         return file_response(found.content, found.media_type, found.file_name, tag=tag)
 
     return await request.app.state.services.read(read)  # type: ignore[no-any-return]
