@@ -199,6 +199,7 @@ class Reason(enum.StrEnum):
     TEMPLATE_NOT_FOUND = "template_not_found"  # template_id
     HANDOVER_NOT_FOUND = "handover_not_found"  # handover_id
     ATTACHMENT_NOT_FOUND = "attachment_not_found"  # number, attachment_id
+    MEDIA_FETCH_NOT_FOUND = "media_fetch_not_found"  # number, fetch_id
     # -- state and permission ---------------------------------------------------------------
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number
     ROLE_NOT_ALLOWED = "role_not_allowed"      # actor, role, what
@@ -227,6 +228,7 @@ class Reason(enum.StrEnum):
     PARTS_WAITING = "parts_waiting"            # number, units
     NO_PARTS_WAITING = "no_parts_waiting"      # number
     OVERRIDE_REQUEST_WAITING = "override_request_waiting"  # number
+    MEDIA_FETCH_NOT_GIVEN_UP = "media_fetch_not_given_up"  # number, status: only a failed one is fetched again
     NO_OVERRIDE_REQUEST = "no_override_request"  # number
     FORWARD_OPEN = "forward_open"              # number, unit
     PHOTO_KEPT = "photo_kept"                  # number, name: its ticket is finished, or merged away

@@ -8,22 +8,28 @@ limits, an `attach` event by citizen:sms in the ticket's log.
 Each fetch is three short steps like the SMS outbox's: claim with a lease, fetch with no
 transaction open, then attach or record the failure. A failed download is tried again with
 backoff (the photo is not lost to a provider's bad minute); a photo refused by the checks
-(not an image, too large, the ticket full) is refused for good, with the reason kept."""
+(not an image, too large, the ticket full) is refused for good, with the reason kept.
+Staff of the centre may have a given-up photo fetched again (重新获取): a new round of
+attempts, written in the ticket's log; the link may work again once the provider is back, or
+the ticket has room again after a photo was removed."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from dispatch import attachments
-from dispatch.actors import Actor
+from dispatch import attachments, lifecycle
+from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.attachments import AttachmentLimits, Upload
-from dispatch.clock import utcnow
+from dispatch.clock import api_time, utcnow
+from dispatch.errors import Conflict, NotFound, Reason
 from dispatch.models import MediaFetch, Ticket
+from dispatch.staff_view import visible_ticket
 from dispatch.outbox import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,10 @@ CHANNEL = "sms"
 POLICY = RetryPolicy(max_attempts=10, base_delay=dt.timedelta(seconds=30), max_delay=dt.timedelta(hours=1),
                      lease=dt.timedelta(minutes=2))
 MAX_URL = 500
+REFETCH = "refetch_media"
+# A link in an error, shown as its scheme and host only: the provider's path names the account,
+# a signed address's query is a credential while it lasts.
+_LINK = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*)://(?:[^\s/@'\"]*@)?([^\s/:?#'\"]+)[^\s'\"]*")
 
 
 @dataclass(frozen=True)
@@ -143,3 +153,45 @@ def outstanding(session: Session, ticket_id: int) -> dict[str, int]:
 
 def of_ticket(session: Session, ticket_id: int) -> list[MediaFetch]:
     return list(session.scalars(select(MediaFetch).where(MediaFetch.ticket_id == ticket_id).order_by(MediaFetch.id)))
+
+
+def fetch_again(session: Session, actor: Actor, number: str, fetch_id: int, *,
+                now: dt.datetime | None = None) -> MediaFetch:
+    """重新获取: a fetch given up (after its attempts, or refused) starts a new round, due at
+    once, its attempts counted from 0 and the last error kept until the next attempt; a
+    `refetch_media` event in the ticket's log says who asked and how the last round ended.
+    The centre's staff only (operators, supervisors, admins); NotFound as for a photo, for a
+    fetch of another ticket; Conflict for one still under way or already attached."""
+    require_role(actor, DISPATCH_ROLES, "fetch a picture message's photo again")
+    ticket = visible_ticket(session, actor, number)
+    row = session.get(MediaFetch, fetch_id)
+    if row is None or row.ticket_id != ticket.id:
+        raise NotFound(Reason.MEDIA_FETCH_NOT_FOUND, number=number, fetch_id=fetch_id)
+    lifecycle.lock(ticket)
+    session.refresh(row)
+    if row.status != FAILED:
+        raise Conflict(Reason.MEDIA_FETCH_NOT_GIVEN_UP, number=number, status=row.status)
+    now = now or utcnow()
+    data = {"fetch": row.id, "position": row.position, "attempts": row.attempts, "last_error": shown_error(row.last_error)}
+    row.status, row.attempts, row.next_attempt_at, row.lease_until, row.updated_at = PENDING, 0, now, None, now
+    session.flush()
+    lifecycle.record(session, ticket, REFETCH, actor, now=now, data=data)
+    log.info("mms photo fetched again", extra={"event": "mms_photo_refetch", "fetch": row.id,
+                                               "ticket_id": ticket.id, "actor": actor.label})
+    return row
+
+
+def shown_error(error: str | None) -> str | None:
+    """The error as staff see it: any link in it cut to its scheme and host."""
+    return _LINK.sub(lambda m: f"{m.group(1)}://{m.group(2)}/…", error) if error else error
+
+
+def described(session: Session, ticket_id: int) -> list[dict[str, object]]:
+    """The ticket's picture-message photos not on it (yet), as the staff API gives them:
+    each fetch still under way or given up, with its attempts and last error; never its link
+    (the provider's address of the account's media)."""
+    return [{"id": r.id, "message_sid": r.message_sid, "position": r.position, "status": r.status,
+             "attempts": r.attempts, "last_error": shown_error(r.last_error),
+             "next_attempt_at": api_time(r.next_attempt_at) if r.status == PENDING else None,
+             "updated_at": api_time(r.updated_at)}
+            for r in of_ticket(session, ticket_id) if r.status != ATTACHED]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import attachments, disputes, flags, lifecycle, queries, repeats, similarity
+from dispatch import attachments, disputes, flags, lifecycle, media_fetches, queries, repeats, similarity
 from dispatch.actions import allowed_actions
 from dispatch.actors import Actor
 from dispatch.clock import api_time
@@ -65,6 +65,10 @@ def ticket_detail(session: Session, actor: Actor, number: str, *,
         "close_reason": None if left else ticket.close_reason,
         # The photos' metadata (not their bytes): each is fetched by its id on its own.
         "attachments": attachments.described(session, actor, ticket),
+        # The citizen's picture-message photos not on the ticket (yet): each fetch under way or
+        # given up, its attempts and last error, never its link; kept from a unit as the
+        # citizen's photos and number are (a confidential ticket, one that has left it).
+        "media_fetches": [] if hidden else media_fetches.described(session, ticket.id),
     })
     return view
 

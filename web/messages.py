@@ -34,7 +34,7 @@ FIELDS_ZH: dict[str, str] = {
     "valid_until": "失效日期", "review_by": "复核日期", "line": "这一行", "article": "知识库文章",
     "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章", "notice": "通知",
     "progress": "办理进展", "successor": "承接单位",
-    "photos": "图片", "attachment_id": "图片编号", "template_title": "常用语标题", "template_text": "常用语内容", "template": "常用语",
+    "photos": "图片", "attachment_id": "图片编号", "fetch_id": "彩信图片编号", "template_title": "常用语标题", "template_text": "常用语内容", "template": "常用语",
     "handover_note": "交班说明",
 }
 
@@ -226,6 +226,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.TEMPLATE_NOT_FOUND: "没有这条常用语。",
     Reason.HANDOVER_NOT_FOUND: "没有这条交班记录（{handover_id}）。",
     Reason.ATTACHMENT_NOT_FOUND: "没有这个附件。",
+    Reason.MEDIA_FETCH_NOT_FOUND: "该工单没有这张彩信图片。",
     Reason.TEMPLATE_TITLE_TAKEN: "已有标题为「{title}」的常用语，请换一个标题。",
     Reason.TOO_MANY_TEMPLATES: "常用语最多 {limit} 条，请先删除不再使用的常用语。",
     Reason.NOT_YOUR_PHOTO: "图片「{name}」只能由上传它的本人或督办员、管理员删除。",
@@ -260,6 +261,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.PARTS_WAITING: "工单「{number}」还有协办单位未答复：{units}。请等待协办答复，或请督办人员同意先行办结。",
     Reason.NO_PARTS_WAITING: "工单「{number}」没有等待答复的协办单位。",
     Reason.OVERRIDE_REQUEST_WAITING: "工单「{number}」已有一条先行办结申请在等待督办人员决定。",
+    Reason.MEDIA_FETCH_NOT_GIVEN_UP: "这张彩信图片正在获取或已经取回，无需重新获取。",
     Reason.NO_OVERRIDE_REQUEST: "工单「{number}」没有等待决定的先行办结申请。",
     Reason.FORWARD_OPEN: "工单「{number}」已二次派单给「{unit}」，请等其答复或退回后再二次派单。",
     Reason.TOKEN_MISSING: "需要登录：请在请求头中提供 Authorization: Bearer <令牌>。",

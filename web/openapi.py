@@ -224,6 +224,14 @@ SCHEMAS: dict[str, Any] = {
                         "items": _object({"id": INT, "file_name": TEXT, "media_type": TEXT, "size": INT,
                                           "sha256": TEXT, "added_at": WHEN, "added_by": TEXT,
                                           "by_citizen": BOOL, "unit_code": TEXT, "merged_from": TEXT})},
+        "media_fetches": {"type": "array", "description": "photos of the citizen's picture message (MMS) not on "
+                          "the ticket: each fetch pending, fetching or failed (given up; 重新获取 on the ticket "
+                          "page starts another round), with its attempts and last error (links cut to their "
+                          "host); never the link itself. Empty for a unit kept from the citizen's details",
+                          "items": _object({"id": INT, "message_sid": TEXT, "position": INT,
+                                            "status": {"type": "string", "enum": ["pending", "fetching", "failed"]},
+                                            "attempts": INT, "last_error": {**TEXT, "nullable": True},
+                                            "next_attempt_at": {**WHEN, "nullable": True}, "updated_at": WHEN})},
         "parts": {"type": "array", "description": "协办 and 二次派单 parts of the current transfer",
                   "items": _object(PART)},
         "catalogue_entry": {**_object({"code": TEXT, "path": TEXT, "version": INT, "current": BOOL}),

@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import media_fetches, staff
+from dispatch import api_tokens, media_fetches, staff
+from dispatch.actors import Actor
+from dispatch.errors import NotFound, PermissionDenied
 from dispatch.vocabulary import Role
-from tests.web.pages_support import login
+from tests.web.pages_support import csrf, login, version_in
 from dispatch.models import Attachment, MediaFetch, TicketEvent
 from dispatch.outbox import RetryPolicy
 from tests.images import GPS_LATITUDE, OWNER, PNG, jpeg_with_metadata
@@ -198,3 +200,67 @@ def test_only_twilio_s_host_and_the_configured_stand_in_own_media_links() -> Non
     with pytest.raises(Refused):
         MediaFetcher(None, media, media_fetches.attachments.AttachmentLimits()).download(  # type: ignore[arg-type]
             "https://example.com" + path)
+
+
+def test_a_photo_given_up_is_fetched_again_when_the_centre_asks_and_the_api_shows_how_it_stands(
+        quick: Hotline, session: Session) -> None:
+    quick.sim.fail_media_next(503, times=3)   # the provider down for the whole round
+    url = quick.sim.add_media(PNG, "image/png")
+    mms(quick, COMPLAINT, [url])
+    ticket = ticket_of(session)
+    [row] = eventually(lambda: [r for r in fetches(session) if r.status == "failed"])
+    assert row.attempts == 3 and photos(session, ticket.id) == []
+    number, fetch_id = ticket.number, row.id
+    session.commit()   # the reads above end their transaction: SQLite's would hold the write lock
+    services = quick.app.state.services
+    with services.sessions.begin() as writing:
+        operator = staff.create_user(writing, "op-refetch", PASSWORD, Role.OPERATOR)
+        token = api_tokens.create(writing, operator, "test", lifetime=dt.timedelta(hours=1))[1]
+    # The staff API says how the photo stands, without its link (the account's media address).
+    api = {"Authorization": f"Bearer {token}"}
+    [shown] = quick.client.get(f"/api/v1/staff/tickets/{number}", headers=api).json()["media_fetches"]
+    assert (shown["id"], shown["status"], shown["attempts"], shown["last_error"]) == (fetch_id, "failed", 3, "HTTP 503")
+    assert shown["position"] == 0 and "url" not in shown and ACCOUNT_SID not in str(shown)
+    # The operator asks for it again on the ticket page (重新获取); the provider is back.
+    login(quick.client, "op-refetch", PASSWORD)  # type: ignore[arg-type]
+    page = quick.client.get(f"/tickets/{number}").text
+    assert "第 1 张：HTTP 503（已尝试 3 次）" in page and f'id="refetch-{fetch_id}"' in page
+    again = quick.client.post(f"/tickets/{number}/refetch_media", data={
+        "csrf_token": csrf(quick.client, f"/tickets/{number}"), "expected_version": str(version_in(page)),
+        "fetch_id": str(fetch_id)}, follow_redirects=False)  # type: ignore[arg-type]
+    assert again.status_code == 303 and "done=refetch_media" in again.headers["location"]
+    [photo] = eventually(lambda: photos(session, ticket.id))
+    assert photo.added_by == "citizen:sms"
+    [done] = fetches(session)
+    assert (done.status, done.attempts, done.attachment_id) == ("attached", 1, photo.id)
+    # Who asked, and how the round before had ended, in the ticket's log.
+    event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                      TicketEvent.action == "refetch_media")).one()
+    assert event.actor == "op-refetch" and event.data == {"fetch": fetch_id, "position": 0, "attempts": 3,
+                                                          "last_error": "HTTP 503"}
+    session.commit()
+    assert quick.client.get(f"/api/v1/staff/tickets/{number}", headers=api).json()["media_fetches"] == []
+    # Once attached there is nothing to fetch again: refused, as a form of an old page is.
+    refused = quick.client.post(f"/tickets/{number}/refetch_media", data={
+        "csrf_token": csrf(quick.client, f"/tickets/{number}"), "expected_version": "1",
+        "fetch_id": str(fetch_id)}, follow_redirects=True)  # type: ignore[arg-type]
+    assert "这张彩信图片正在获取或已经取回，无需重新获取。" in refused.text
+
+
+def test_only_the_centre_fetches_a_photo_again_and_links_in_errors_keep_only_their_host(
+        quick: Hotline, session: Session) -> None:
+    mms(quick, COMPLAINT, ["https://example.com/2010-04-01/x.png"])   # not the account's link: refused
+    ticket = ticket_of(session)
+    [row] = eventually(lambda: [r for r in fetches(session) if r.status == "failed"])
+    error = row.last_error
+    assert "example.com/2010" in error
+    number, fetch_id = ticket.number, row.id
+    session.commit()
+    assert media_fetches.shown_error(error) == "not a media link of this Twilio account: https://example.com/…"
+    assert media_fetches.shown_error("at https://AC1:secret@api.twilio.com/x?Signature=s") == "at https://api.twilio.com/…"
+    with quick.app.state.services.sessions.begin() as writing:
+        with pytest.raises(PermissionDenied):
+            media_fetches.fetch_again(writing, Actor(label="unit-1", role=Role.UNIT_STAFF, unit_id=1),
+                                      number, fetch_id)
+        with pytest.raises(NotFound):
+            media_fetches.fetch_again(writing, Actor(label="op", role=Role.OPERATOR), number, fetch_id + 99)

@@ -26,7 +26,7 @@ ACTIONS_ZH = {
     "forward": "二次派单", "hand_back": "退回上级单位", "override_parts": "同意先行办结",
     "request_override": "先行办结申请", "refuse_override": "不同意先行办结",
     "withdraw_forward": "收回二次派单", "progress": "办理进展", "succession": "移交承接单位",
-    "attach": "上传图片", "detach": "删除图片", "correct": "修改受理信息",
+    "attach": "上传图片", "detach": "删除图片", "correct": "修改受理信息", "refetch_media": "重新获取彩信图片",
 }
 
 # The console's 诉求类型 suggested from the words typed (dispatch/request_type_hints.py): said
@@ -513,7 +513,9 @@ MEDIA_LINKS_ZH = {"title": "市民应用提供的图片链接",
                   "hint": "链接由市民使用的应用（Open311）提供，系统未下载其内容；请确认来源可信后再打开。"}
 # A picture message's photos not (yet) on the ticket (dispatch/media_fetches.py).
 MMS_PHOTOS_ZH = {"waiting": "市民彩信中的 {n} 张图片正在获取，稍后刷新即可看到。",
-                 "failed": "市民彩信中的 {n} 张图片未能取回（不是图片、过大、超出张数或链接失效），原始链接见工单内容。"}
+                 "failed": "市民彩信中的 {n} 张图片未能取回（不是图片、过大、超出张数或链接失效），原始链接见工单内容。",
+                 # each given-up photo, for the centre's staff, with its 重新获取 button
+                 "given_up": "第 {position} 张：{error}（已尝试 {attempts} 次）", "refetch": "重新获取"}
 # A refused form that carried photos: none was kept, and a browser cannot be given files back.
 PHOTOS_NOT_SAVED = "所选图片未保存，请重新选择。"
 TICKET_DONE_ZH = {
@@ -534,6 +536,7 @@ TICKET_DONE_ZH = {
     "part_reply": "已答复主办单位。", "forward": "已二次派单给下级单位，办理时限不变。",
     "override_parts": "已同意主办单位先行办结。", "progress": "已记录办理进展。", "attach": "图片已上传。",
     "detach": "图片已删除，删除记录和理由已记入工单日志。",
+    "refetch_media": "已安排重新获取这张彩信图片，稍后刷新即可看到。",
     "correct": "受理信息已修改，修改前后的内容已记入办理记录。",
     "request_override": "先行办结申请已提交，等待督办员决定。", "refuse_override": "已不同意先行办结，主办单位会收到通知。",
     "part_return": "已退回本单位的协办（二次派单）部分，工单仍由主办单位办理。",

@@ -240,6 +240,13 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     context["media_words"] = MEDIA_LINKS_ZH
     outstanding = media_fetches.outstanding(session, ticket.id)
     context["mms_notes"] = [MMS_PHOTOS_ZH[kind].format(n=n) for kind, n in outstanding.items() if n]
+    # The centre's staff may have a given-up photo fetched again (重新获取), each named by its place.
+    context["mms_words"] = MMS_PHOTOS_ZH
+    context["mms_given_up"] = [
+        {"id": f.id, "text": MMS_PHOTOS_ZH["given_up"].format(position=f.position + 1, attempts=f.attempts,
+                                                               error=media_fetches.shown_error(f.last_error) or "")}
+        for f in media_fetches.of_ticket(session, ticket.id) if f.status == media_fetches.FAILED] \
+        if outstanding["failed"] and user.role in DISPATCH_ROLES else []
     # Room left under the per-ticket limit: the ticket's own photos, not those merged in with others.
     context["photo_room"] = services.attachment_limits.per_ticket - attachments.count(session, ticket.id)
     people = {a.staff_id for a in context["attachments"] if a.staff_id is not None}
@@ -392,6 +399,9 @@ def perform(session: Session, site: Site, user: StaffIdentity, number: str, acti
                            expected_version=dispatch_actions.optional_int(form, "expected_version"))
         log.info("ticket photo removed", extra={"event": "page_detach", "ticket": number, "user": user.username})
         return action
+    if action == media_fetches.REFETCH:
+        media_fetches.fetch_again(session, user.actor, number, _form_id(form, "fetch_id"))
+        return action
     if photos or action == "attach":
         ticket = visible_ticket(session, user.actor, number)
         attachments.add(session, ticket, user.actor, photos, site.services.attachment_limits)
@@ -410,9 +420,13 @@ def perform(session: Session, site: Site, user: StaffIdentity, number: str, acti
 
 
 def _photo_id(form: FormData) -> int:
-    raw = str(form.get("attachment_id") or "")
+    return _form_id(form, "attachment_id")
+
+
+def _form_id(form: FormData, field: str) -> int:
+    raw = str(form.get(field) or "")
     if not raw.isdigit() or len(raw) > 18:
-        raise InvalidInput("attachment_id", Reason.NOT_INTEGER)
+        raise InvalidInput(field, Reason.NOT_INTEGER)
     return int(raw)
 
 
