@@ -24,7 +24,7 @@ from dispatch.clock import utcnow
 from dispatch.errors import PermissionDenied, Reason
 from dispatch.masking import mask_text
 from dispatch.models import Dispute, ExtensionRequest, Notice, StaffUser, Ticket, TicketEvent, Unit
-from dispatch.notices import ADDITION_QUOTED_CHARS, Latest, NoticeKind, NoticeView
+from dispatch.notices import ADDITION_QUOTED_CHARS, Addressees, Latest, NoticeKind, NoticeView
 from dispatch.paging import COUNT_LIMIT, Bounded, Keyset, Page, keyset_page, page_of
 from dispatch.vocabulary import (
     DISPUTE_REQUEST_NOTICE_ZH,
@@ -189,6 +189,29 @@ def settle_requests_of(session: Session, ticket: Ticket, *, now: dt.datetime | N
                                      settled=Settled.LAPSED.value)
                              .execution_options(synchronize_session=False))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def settled_on(session: Session, numbers: frozenset[str] | None, *, most: int = 500) -> Addressees | None:
+    """Whom to tell that notices on these changed tickets may have been settled: a request is
+    decided or lapses only with a change of its ticket (an event), so the watcher asks here
+    for the tickets it saw change, and the supervisors' open lists and header counts fetch
+    theirs again (已处理, one unread fewer) rather than wait for their next page. None: no
+    settled notice on them; numbers None (too many to say): every supervisor."""
+    if numbers is None:
+        return Addressees(frozenset(), frozenset(), None, None)
+    if not numbers:
+        return None
+    rows = session.execute(select(Notice.id, Notice.staff_id, Notice.role)
+                           .join(Ticket, Ticket.id == Notice.ticket_id)
+                           .where(Ticket.number.in_(sorted(numbers)), Notice.unit_id.is_(None),
+                                  Notice.settled.is_not(None)).limit(most + 1)).all()
+    if not rows:
+        return None
+    ids = frozenset(row[0] for row in rows)
+    if len(rows) > most:
+        return Addressees(ids, frozenset(), None, None)
+    return Addressees(ids, frozenset(), frozenset(r[1] for r in rows if r[1] is not None),
+                      frozenset(r[2] for r in rows if r[2]))
 
 
 # ---- reading --------------------------------------------------------------------------------

@@ -73,3 +73,60 @@ def test_the_headers_unread_count_is_live_on_every_page_a_supervisor_or_admin_ha
     unit = login(new_context(), server.url, "ecology")
     unit.goto(f"{server.url}/tickets/{number}")
     assert unit.locator("#nav-unread").count() == 0
+
+
+def test_a_request_decided_in_one_tab_lowers_the_count_and_shows_settled_in_the_others(
+        new_context: Any, site: Any) -> None:
+    from tests.web.test_browser import wait_true
+
+    server, services = site
+    with services.sessions() as session:
+        number = session.scalars(select(Ticket.number).where(Ticket.title == NOISE)).one()
+    actors = services.run_sync(demo_actors)
+    notices = login(new_context(), server.url, "supervisor")
+    notices.goto(f"{server.url}/supervisor/notices")
+    deciding = login(new_context(), server.url, "admin")
+    deciding.goto(f"{server.url}/supervisor")
+    notices.wait_for_timeout(300)  # the pages' streams are open before the unit asks
+    services.run_sync(lambda s: perform(s, actors["ecology-environment"], number, "request_extension",
+                                        {"days": "2", "reason": "需协调夜间执法"}))
+    waiting = notices.locator("#notices li.unread.notice-extension_request")
+    waiting.wait_for(timeout=5_000)
+    for page in (notices, deciding):
+        wait_true(page, "document.getElementById('nav-unread').textContent === '1'")
+    assert waiting.locator(".decide-link").count() == 1
+
+    # The admin approves it in their tab (the supervisor's page is not touched).
+    deciding.reload()
+    deciding.locator("form[action^='/supervisor/extensions/'] button[value=approve]").click()
+    deciding.wait_for_load_state()
+    assert deciding.locator("#nav-unread").is_hidden()
+    # The supervisor's open list shows it settled, and their count went down: pushed, not reloaded.
+    notices.locator("#notices li.read.notice-extension_request .settled").wait_for(timeout=5_000)
+    wait_true(notices, "document.getElementById('nav-unread').hidden")
+    row = notices.locator("#notices li.notice-extension_request").inner_text()
+    assert "已处理" in row and "去审批" not in row
+    assert notices.url == f"{server.url}/supervisor/notices" and notices.locator("#unread-count").count() == 0
+
+
+def test_a_notice_marked_read_in_one_tab_lowers_the_count_in_another(new_context: Any, site: Any) -> None:
+    from tests.web.test_browser import wait_true
+
+    server, services = site
+    with services.sessions() as session:
+        number = session.scalars(select(Ticket.number).where(Ticket.title == NOISE)).one()
+    actors = services.run_sync(demo_actors)
+    context = new_context()
+    notices = login(context, server.url, "supervisor")
+    notices.goto(f"{server.url}/supervisor/notices")
+    dashboard = context.new_page()   # the same supervisor's other tab
+    dashboard.goto(f"{server.url}/supervisor")
+    dashboard.wait_for_timeout(300)  # the pages' streams are open before the unit asks
+    services.run_sync(lambda s: perform(s, actors["ecology-environment"], number, "request_extension",
+                                        {"days": "2", "reason": "需协调夜间执法"}))
+    for page in (notices, dashboard):
+        wait_true(page, "document.getElementById('nav-unread').textContent === '1'")
+    notices.get_by_role("button", name="全部标为已读").click()
+    notices.wait_for_selector("#notices li.read.notice-extension_request", timeout=5_000)
+    wait_true(dashboard, "document.getElementById('nav-unread').hidden")   # pushed, not reloaded
+    assert dashboard.url == f"{server.url}/supervisor"

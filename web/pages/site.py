@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from dispatch import idempotency, kept_forms, notices, rate_counters
+from dispatch import idempotency, kept_forms, notices, rate_counters, staff_notices
 from dispatch.clock import utcnow
 from dispatch.queries import change_stamp, changes
 from web.auth import Auth, AuthSettings
@@ -114,6 +114,7 @@ class Site:
                 self.hub.deliver(BOARD_TOPIC, {"stamp": stamp, "generation": self.generation})
                 self.hub.deliver(TICKETS_TOPIC, numbers)
                 self.hub.deliver(UNITS_TOPIC, units)
+                await self._look_for_settled(numbers)
 
     async def _prune_counters(self) -> None:
         try:
@@ -143,6 +144,18 @@ class Site:
         self._late_notices.read(before, latest, told.notices, now, whole=told.units is not None)
         self.notice_stamp = latest
         if told.notices:
+            self.hub.deliver(NOTICES_TOPIC, told)
+
+    async def _look_for_settled(self, numbers: frozenset[str] | None) -> None:
+        """A request decided or lapsed (in this process or another) settles its supervisors'
+        notices without a new one: told as new notices are, so the open lists show 已处理 and
+        the header counts go down live."""
+        try:
+            told = await self.services.run(lambda s: staff_notices.settled_on(s, numbers))
+        except Exception:  # a database hiccup must not end the watcher
+            log.exception("could not read the settled notices", extra={"event": "notice_watch_error"})
+            return
+        if told is not None:
             self.hub.deliver(NOTICES_TOPIC, told)
 
     async def _read_stamp(self, otherwise: int) -> int:

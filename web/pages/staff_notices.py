@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from dispatch import staff_notices
 from dispatch.actors import SUPERVISING_ROLES, Actor
-from dispatch.notices import NoticeView
+from dispatch.notices import Addressees, NoticeView
 from web.auth import staff_only, stream_alive
 from web.inputs import notices_asked
 from web.pages.labels import (NOTICE_DECIDE_LINK_ZH, NOTICE_DECIDED_AT, NOTICE_DECIDED_BY_ZH, NOTICE_KINDS_ZH,
@@ -87,7 +87,14 @@ async def mark_read(request: Request) -> Response:
     site: Site = request.app.state.site
     actor = request.state.user.actor
     ids = notices_asked(request.state.form)
-    await site.services.run(lambda s: staff_notices.mark_read(s, actor, ids))
+    marked = await site.services.run(lambda s: staff_notices.mark_read(s, actor, ids))
+    if marked:
+        # The supervisor's other tabs, and every supervisor for a notice to them all (read by
+        # one, read for all), count it no more: told at once on this process's streams. Pages
+        # on another process's streams fetch theirs when shown again (nav_notices.js).
+        site.hub.deliver(NOTICES_TOPIC, Addressees(frozenset(ids or ()), frozenset(),
+                                                   frozenset({actor.user_id}) if actor.user_id else frozenset(),
+                                                   frozenset({staff_notices.DECIDERS.value})))
     if request.headers.get("x-notices-panel"):
         context = await site.services.read(lambda s: notices_context(s, actor))
         return site.render(request, "_staff_notices.html", context)

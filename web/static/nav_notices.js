@@ -1,6 +1,7 @@
 // The header's unread-notice count (#nav-unread) on every page a supervisor or admin opens:
 // fetched again (/supervisor/notices/unread) when the notices stream says they were told
-// something, and after the stream reconnects. /supervisor/notices keeps it with its own list
+// something or that notices of theirs were read or settled (已处理) elsewhere, and after the
+// stream reconnects; it follows the server's count both ways. /supervisor/notices keeps it with its own list
 // (staff_notices.js) on its own stream, so this one stays out of the way there.
 (function () {
   "use strict";
@@ -26,4 +27,7 @@
   var source = new EventSource(link.dataset.live);
   source.addEventListener("notices", refresh);
   source.addEventListener("hello", function () { if (connected) refresh(); connected = true; });
+  // What changed while the tab was hidden and the stream did not say (a notice read on a page
+  // served by another process): the count and list follow the server's, up or down.
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
 })();

@@ -1,5 +1,6 @@
 // A supervisor's notices (/supervisor/notices): fetched again when the server says someone was
-// told something ("notices") and after the stream reconnects; 标为已读 in place; the header's
+// told something, or a notice was read or settled elsewhere ("notices": a request decided in
+// another tab shows 已处理 here), and after the stream reconnects; 标为已读 in place; the header's
 // unread count follows the list. Without the script the forms post and the page reloads.
 (function () {
   "use strict";
@@ -41,4 +42,7 @@
   var source = new EventSource(box.dataset.live);
   source.addEventListener("notices", refresh);
   source.addEventListener("hello", function () { if (connected) refresh(); connected = true; });
+  // What changed while the tab was hidden and the stream did not say (a notice read on a page
+  // served by another process): the count and list follow the server's, up or down.
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
 })();
