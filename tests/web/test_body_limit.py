@@ -5,8 +5,10 @@ server on loopback, raw sockets, so nothing is buffered on the client's side."""
 from __future__ import annotations
 
 import json
+import logging
 import select
 import socket
+import time
 from typing import Iterator
 
 import pytest
@@ -108,3 +110,23 @@ def test_a_body_within_the_limit_reaches_its_route(server: ServerThread) -> None
                      + body)
         status, answer = _response(sock)
     assert status == 201, answer
+
+
+@pytest.mark.parametrize("path", ["/", "/login"])
+def test_a_client_that_drops_mid_upload_is_one_info_line_not_an_unhandled_error(
+        server: ServerThread, path: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    boundary = "----phone-lost-signal"
+    part = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\n"
+            + "小区门口井盖破损。" * 2_000).encode()
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(_head(path, f"Content-Type: multipart/form-data; boundary={boundary}",
+                           "Content-Length: 1000000") + part)   # a twentieth of it, then gone
+    deadline = time.monotonic() + 10
+    while "client_disconnected" not in [getattr(r, "event", None) for r in caplog.records]:
+        assert time.monotonic() < deadline, caplog.text
+        time.sleep(0.05)
+    [gone] = [r for r in caplog.records if getattr(r, "event", None) == "client_disconnected"]
+    assert gone.levelno == logging.INFO and gone.path == path and gone.exc_info is None
+    time.sleep(0.3)   # anything the server would log after it
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
