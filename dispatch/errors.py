@@ -111,6 +111,7 @@ class Reason(enum.StrEnum):
     ONLY_UNIT_STAFF_HAVE_UNIT = "only_unit_staff_have_unit"  # role
     WEBHOOK_URL_INVALID = "webhook_url_invalid"  # value
     WEBHOOK_URL_LOCAL = "webhook_url_local"  # value
+    WEBHOOK_URL_PRIVATE = "webhook_url_private"  # value
     # -- configuration files (the CLI and start-up) -----------------------------------------
     FILE_UNREADABLE = "file_unreadable"        # path, error
     FILE_NOT_FOUND = "file_not_found"          # path

@@ -21,6 +21,7 @@ import ipaddress
 import json
 import logging
 import secrets
+import socket
 import uuid
 import weakref
 from dataclasses import dataclass
@@ -82,8 +83,10 @@ def new_secret() -> str:
 ADMINS = frozenset({Role.ADMIN})
 
 
-def register(session: Session, actor: Actor, unit: Unit, url: str, now: dt.datetime | None = None) -> str:
-    """Set the unit's webhook URL with a new secret; returns the secret (shown once)."""
+def register(session: Session, actor: Actor, unit: Unit, url: str, now: dt.datetime | None = None, *,
+             allow_private: bool = False) -> str:
+    """Set the unit's webhook URL with a new secret; returns the secret (shown once).
+    `allow_private` (HOTLINE_WEBHOOK_ALLOW_PRIVATE): a loopback or private address is taken."""
     require_role(actor, ADMINS, "设置单位对接地址")
     url = url.strip()
     parts = urlsplit(url)
@@ -93,8 +96,10 @@ def register(session: Session, actor: Actor, unit: Unit, url: str, now: dt.datet
         raise InvalidInput("webhook_url", Reason.TOO_LONG, limit=MAX_URL)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("webhook_url", Reason.WEBHOOK_URL_INVALID, value=url)
-    if never_a_receiver(parts.hostname):
+    if never_a_receiver(parts.hostname, allow_private=True):
         raise InvalidInput("webhook_url", Reason.WEBHOOK_URL_LOCAL, value=url)
+    if not allow_private and (never_a_receiver(parts.hostname) or _this_host_name(parts.hostname)):
+        raise InvalidInput("webhook_url", Reason.WEBHOOK_URL_PRIVATE, value=url)
     now = now or utcnow()
     secret = new_secret()
     found = session.get(UnitWebhook, unit.id)
@@ -108,19 +113,46 @@ def register(session: Session, actor: Actor, unit: Unit, url: str, now: dt.datet
     return secret
 
 
-def never_a_receiver(host: str) -> bool:
-    """An address no unit's system has: link-local (a cloud's metadata service at
-    169.254.169.254 among them), multicast, unspecified or reserved. A unit's system may well
-    be on a private network (政务外网) or, in a small deployment, on this host, so those stay."""
+def never_a_receiver(host: str, *, allow_private: bool = False) -> bool:
+    """An address the hotline must not post to. Never: link-local (a cloud's metadata service
+    at 169.254.169.254 among them), multicast, unspecified or reserved. Unless
+    `allow_private` (a closed city network whose units' systems sit on 政务外网 or on this
+    host): loopback, private (RFC 1918, IPv6 unique local) and any other address not on the
+    public internet, since a staff account registering a webhook would otherwise make the
+    server call its own internal services (SSRF). A name is not checked here: it is
+    checked once resolved, when delivering."""
+    address = _address(host)
+    if address is None:
+        return False
+    if address.is_loopback:   # before reserved: ::1 is in ::/8, which is reserved
+        return not allow_private
+    if address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved:
+        return True
+    return not allow_private and (address.is_private or not address.is_global)
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a URL's host names literally, also in the shorthand forms a resolver
+    takes (127.1, 2130706433, 0x7f.0.0.1); None for a name."""
+    text = host.strip("[]").split("%")[0]
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(text)
     except ValueError:
-        return False   # a name: checked once resolved, when delivering
+        if not text or not all(c in "0123456789abcdefxABCDEFX." for c in text):
+            return None
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    if address.is_loopback:
-        return False
-    return address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved
+    return address
+
+
+def _this_host_name(host: str) -> bool:
+    """localhost and its subdomains always name this host (RFC 6761)."""
+    name = host.lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
 
 
 def remove(session: Session, actor: Actor, unit: Unit) -> None:

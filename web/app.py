@@ -87,7 +87,8 @@ def create_app(settings: Settings, services: Services | None = None, *, demo_pbx
             app.state.placed_calls = placed = PlacedCalls()
             stack.push_async_callback(placed.close)
             # Every process writes webhook deliveries with the changes; one sends them.
-            app.state.webhooks = hooks = webhook_sender.WebhookSender(built.sessions)
+            app.state.webhooks = hooks = webhook_sender.WebhookSender(
+                built.sessions, allow_private=built.settings.webhook_allow_private)
             webhooks.install(built.sessions, on_commit=hooks.wake, public_url=built.settings.public_url)
             # One process alone runs the bridge, the outbox sender and the scheduler
             # (web/leadership.py); every process serves pages and takes webhooks.

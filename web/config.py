@@ -104,6 +104,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOTLINE_PUBLIC_URL", None, "the hotline's public base URL as Twilio calls it, e.g. "
                 "https://hotline.example.gov.cn; Twilio's webhook signatures are checked against it, and the "
                 "units' webhooks give each ticket's API address under it (ticket.api_url)"),
+    SettingSpec("HOTLINE_WEBHOOK_ALLOW_PRIVATE", "no", "units' webhooks may go to loopback and private "
+                "network addresses (yes/no): for a closed city network whose units' systems sit on 政务外网 or "
+                "on this host; no: such an address is refused when registered and when a name resolves to it "
+                "at sending, so a staff account cannot make the server call its own internal services"),
     SettingSpec("HOTLINE_TWILIO_ACCOUNT_SID", None, "Twilio account SID (AC...); SMS is on when this, "
                 "the auth token, the SMS number and HOTLINE_PUBLIC_URL are all set (off when none is)"),
     SettingSpec("HOTLINE_TWILIO_AUTH_TOKEN", None, "Twilio auth token: checks webhook signatures, "
@@ -310,6 +314,7 @@ class Settings:
     repeat_proposal_days: int = 30
     handover_numbers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HANDOVER_NUMBERS))
     public_url: str | None = None
+    webhook_allow_private: bool = False
     limits: Limits = field(default_factory=Limits)
     trusted_proxies: tuple[Network, ...] = ()
 
@@ -407,6 +412,7 @@ class Settings:
             repeat_proposal_days=int(number("HOTLINE_REPEAT_PROPOSAL_DAYS", int)),
             handover_numbers=_handover_numbers(get("HOTLINE_HANDOVER_NUMBERS") or ""),
             public_url=get("HOTLINE_PUBLIC_URL"),
+            webhook_allow_private=_yes(get("HOTLINE_WEBHOOK_ALLOW_PRIVATE"), "HOTLINE_WEBHOOK_ALLOW_PRIVATE"),
             limits=Limits.build(
                 api_intake_per_minute=count("HOTLINE_API_INTAKE_PER_MINUTE"),
                 web_form_per_address=count("HOTLINE_WEB_FORM_PER_ADDRESS"),

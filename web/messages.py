@@ -139,6 +139,9 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.ONLY_UNIT_STAFF_HAVE_UNIT: "只有承办单位人员属于单位，{role}不属于任何单位：请把所属单位留空（—），或把角色改为承办单位工作人员。",
     Reason.WEBHOOK_URL_INVALID: "对接地址「{value}」不是有效的网址，请填写以 https:// 或 http:// 开头的完整地址。",
     Reason.WEBHOOK_URL_LOCAL: "对接地址「{value}」指向本机链路地址或保留地址，不能作为单位系统的地址，请填写单位系统的网址。",
+    Reason.WEBHOOK_URL_PRIVATE: "对接地址「{value}」指向本机或内部网络地址（回环地址、私有网段），为防止借对接地址访问内部服务，"
+                                "不能作为单位系统的地址；单位系统确在封闭的政务网络内时，须由运维人员开启 "
+                                "HOTLINE_WEBHOOK_ALLOW_PRIVATE 设置。",
     Reason.FILE_UNREADABLE: "无法读取{field}文件 {path}：{error}",
     Reason.FILE_NOT_FOUND: "找不到{field}文件 {path}。",
     Reason.FILE_IS_FOLDER: "{path} 是文件夹，不是{field}文件。",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import ipaddress
 import logging
 import socket
@@ -46,9 +47,11 @@ class WebhookSender(PollingWorker):
 
     def __init__(self, sessions: sessionmaker[Session], *, policy: RetryPolicy | None = None,
                  poll_seconds: float = 5.0, timeout: float = TIMEOUT_SECONDS,
-                 verify: ssl.SSLContext | bool = True) -> None:
+                 verify: ssl.SSLContext | bool = True, allow_private: bool = False) -> None:
         super().__init__(poll_seconds)
         self._sessions = sessions
+        # HOTLINE_WEBHOOK_ALLOW_PRIVATE: whether a name may resolve to loopback or a private network.
+        self._refuse = functools.partial(webhooks.never_a_receiver, allow_private=allow_private)
         self.policy = policy or RetryPolicy(max_attempts=8, base_delay=dt.timedelta(seconds=30),
                                             max_delay=dt.timedelta(hours=2))
         self._timeout = timeout
@@ -90,7 +93,7 @@ class WebhookSender(PollingWorker):
                    webhooks.SIGNATURE_HEADER: webhooks.signature_header(claim.secret, stamp, claim.payload),
                    webhooks.DELIVERY_HEADER: claim.delivery_id, webhooks.EVENT_HEADER: claim.event_type}
         try:
-            target = pinned(claim.url)
+            target = pinned(claim.url, refuse=self._refuse)
         except OSError as exc:   # not resolved: said as httpx would have said it
             return None, f"ConnectError: {exc}"
         if target.refused is not None:
@@ -119,8 +122,8 @@ class Target:
 
 def pinned(url: str, refuse: Callable[[str], bool] = webhooks.never_a_receiver) -> Target:
     """Resolve the URL's host once and pin the POST to that answer. Refused when any address
-    it gives is one `refuse` names (by default one no unit's system has:
-    webhooks.never_a_receiver): a name registered harmless may be pointed at one later.
+    it gives is one `refuse` names (by default webhooks.never_a_receiver: link-local,
+    loopback, private...): a name registered harmless may be pointed at one later.
     OSError when the name does not resolve."""
     parts = urlsplit(url)
     host = parts.hostname or ""

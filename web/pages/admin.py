@@ -222,7 +222,8 @@ async def set_webhook(request: Request) -> Response:
         unit = session.get(Unit, unit_id)
         if unit is None:
             raise NotFound(Reason.UNIT_RECORD_NOT_FOUND, unit_id=unit_id)
-        return webhooks.register(session, user.actor, unit, typed)
+        return webhooks.register(session, user.actor, unit, typed,
+                                 allow_private=site.services.settings.webhook_allow_private)
     typed = str(form.get("url") or "")
     try:
         secret = await site.services.run(work)
