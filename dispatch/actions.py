@@ -24,7 +24,7 @@ from dispatch.models import CatalogueEntry, ExtensionRequest, Ticket, TicketEven
 from dispatch.numbers import MAX_INT, MIN_INT, signed_number
 from dispatch.replies import REPLY_MIN_CHARS
 from dispatch.staff_view import visible_ticket
-from dispatch.states import CORRECTABLE_STATES, FINISHED_STATES, UNIT_STATES, State
+from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.townships import Places
 from dispatch.units import City
 from dispatch.vocabulary import REQUEST_TYPE_BY_ZH, FollowUpOutcome, RequestType, Role, TransferOutcome, Urgency
@@ -447,8 +447,10 @@ def _correction(params: Params) -> corrections.Correction:
         level = None if urgency is None else Urgency(urgency)
     except ValueError:
         raise InvalidInput("urgency", Reason.BAD_URGENCY) from None
+    confidential = None if _raw(params, "confidential") is None else boolean(params, "confidential")
     return corrections.Correction(request_type=request_type, urgency=level, phone=_field_sent(params, "phone"),
-                                  body=_field_sent(params, "body"), location=_field_sent(params, "location"))
+                                  body=_field_sent(params, "body"), location=_field_sent(params, "location"),
+                                  name=_field_sent(params, "name"), confidential=confidential)
 
 
 def _correct(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
@@ -504,7 +506,7 @@ def allowed_actions(session: Session, actor: Actor, ticket: Ticket) -> list[str]
             allowed.update({"transfer", "invalidate", "merge", "handover"})
         if state is State.RECEIVED:
             allowed.add("answer")
-        if state in CORRECTABLE_STATES:
+        if corrections.may_correct(ticket, actor):
             allowed.add("correct")
         if state is State.RESOLVED:
             allowed.add("follow_up")

@@ -1,7 +1,11 @@
 """修改受理信息: correcting what was taken down at 受理 (request type, urgency, the caller's
-number, the request, the place) while the ticket has not gone to a unit (CORRECTABLE_STATES).
-Before, the only way out of a wrong field was 无效 and filing again: a new number, and the
-citizen's query code lost.
+number and name, the request, the place, 保密) while the ticket has not gone to a unit
+(CORRECTABLE_STATES); a supervisor or an admin also while a unit holds it, until it is resolved
+(SUPERVISOR_CORRECTABLE_STATES). Before, the only way out of a wrong field was 无效 and filing
+again: a new number, and the citizen's query code lost.
+
+保密 takes effect as soon as it is committed: every view that hides a confidential ticket (the
+public board and Open311, a unit's pages, its webhooks) reads the flag when it is shown.
 
 Every correction is one `correct` event keeping each changed field's old and new value; the
 ticket's row is updated in the same transaction, never the events. What follows from a field:
@@ -25,35 +29,40 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dispatch import lifecycle
-from dispatch.actors import DISPATCH_ROLES, Actor, require_role
+from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import IllegalTransition, InvalidInput, Reason
-from dispatch.intake import checked_body, checked_location, checked_phone, title_from
+from dispatch.intake import checked_body, checked_location, checked_name, checked_phone, title_from
 from dispatch.models import Ticket, TicketEvent
 from dispatch.phone import national_form
-from dispatch.states import CORRECTABLE_STATES, State
+from dispatch.states import CORRECTABLE_STATES, SUPERVISOR_CORRECTABLE_STATES, State
 from dispatch.townships import Places, township_of
 from dispatch.vocabulary import Channel, RequestType, Urgency
 
 ACTION = "correct"
 # The fields a correction may change, in the order the record shows them (the form's names).
-FIELDS = ("type", "urgency", "phone", "body", "location")
+FIELDS = ("type", "urgency", "phone", "name", "body", "location", "confidential")
 
 
 @dataclass(frozen=True)
 class Correction:
-    """What the operator sent: None leaves a field as it is; "" clears the phone or the
-    place (where intake would take a ticket without it)."""
+    """What the operator sent: None leaves a field as it is; "" clears the phone, the name or
+    the place (where intake would take a ticket without it)."""
 
     request_type: RequestType | None = None
     urgency: Urgency | None = None
     phone: str | None = None
     body: str | None = None
     location: str | None = None
+    name: str | None = None
+    confidential: bool | None = None
 
 
-def may_correct(ticket: Ticket) -> bool:
+def may_correct(ticket: Ticket, actor: Actor | None = None) -> bool:
+    """Before a unit holds it, for everyone who dispatches; after, for supervisors and admins."""
+    if actor is not None and actor.role in SUPERVISING_ROLES:
+        return State(ticket.state) in SUPERVISOR_CORRECTABLE_STATES
     return State(ticket.state) in CORRECTABLE_STATES
 
 
@@ -62,13 +71,13 @@ def correct(session: Session, ticket: Ticket, actor: Actor, correction: Correcti
             now: dt.datetime | None = None) -> TicketEvent:
     """Apply the correction and record it; InvalidInput (`changes`) when nothing differs."""
     require_role(actor, DISPATCH_ROLES, "correct tickets")
-    if not may_correct(ticket):
+    if not may_correct(ticket, actor):
         raise IllegalTransition(ticket.state, ACTION, ticket.number)
     lifecycle.check_version(ticket, None)   # the row locked before it is read for the change
     now = now or utcnow()
     new = _checked(ticket, correction, max_body_chars)
-    old = {"type": ticket.request_type, "urgency": ticket.urgency, "phone": ticket.phone, "body": ticket.body,
-           "location": ticket.location}
+    old = {"type": ticket.request_type, "urgency": ticket.urgency, "phone": ticket.phone, "name": ticket.name,
+           "body": ticket.body, "location": ticket.location, "confidential": bool(ticket.confidential)}
     changes = {name: {"old": old[name], "new": new[name]} for name in FIELDS
                if name in new and new[name] != old[name]}
     if not changes:
@@ -88,6 +97,8 @@ def correct(session: Session, ticket: Ticket, actor: Actor, correction: Correcti
     ticket.phone = new.get("phone", ticket.phone)
     ticket.body = new.get("body", ticket.body)
     ticket.location = new.get("location", ticket.location)
+    ticket.name = new.get("name", ticket.name)
+    ticket.confidential = new.get("confidential", ticket.confidential)
     if places is not None and ("location" in changes or "body" in changes):
         ticket.township = township_of(places, ticket.location, ticket.title, ticket.body)
     return lifecycle.record(session, ticket, ACTION, actor, now=now, data=data)
@@ -106,6 +117,10 @@ def _checked(ticket: Ticket, correction: Correction, max_body_chars: int) -> dic
         new["body"] = checked_body(correction.body, max_body_chars)
     if correction.location is not None:
         new["location"] = checked_location(correction.location)
+    if correction.name is not None:
+        new["name"] = checked_name(correction.name)
+    if correction.confidential is not None:
+        new["confidential"] = correction.confidential
     return new
 
 

@@ -239,6 +239,10 @@ def checked_location(value: str | None) -> str | None:
     return _optional(value, "location", LOCATION_MAX)
 
 
+def checked_name(value: str | None) -> str | None:
+    return _optional(value, "name", NAME_MAX)
+
+
 def title_from(body: str) -> str:
     """The title a ticket filed without one takes from its body."""
     return _title_from(body)

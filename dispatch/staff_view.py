@@ -123,7 +123,7 @@ def _event(e: TicketEvent, staff_names: dict[int, str], unit_names: dict[int, st
 
 
 # The fields of a correction that say who filed it or where: hidden whole, as the ticket hides them.
-_IDENTIFYING = frozenset({"phone", "location"})
+_IDENTIFYING = frozenset({"phone", "location", "name"})
 
 
 def _changes(data: dict[str, Any], names: list[str] | None) -> list[dict[str, Any]] | None:
@@ -132,7 +132,7 @@ def _changes(data: dict[str, Any], names: list[str] | None) -> list[dict[str, An
         return None
 
     def shown(field: str, value: Any) -> Any:
-        if names is None or not value:
+        if names is None or not value or isinstance(value, bool):   # 保密's flag names nobody
             return value
         return HIDDEN if field in _IDENTIFYING else mask_text(str(value), names)
 

@@ -64,6 +64,9 @@ EXTENDABLE_STATES = frozenset({S.IN_PROGRESS, S.REOPENED})
 # dispatch/corrections.py). A returned ticket is back at dispatch: a unit's 退单 often shows
 # the request was taken down wrong. Once a unit holds it, what it was sent is what it works on.
 CORRECTABLE_STATES = frozenset({S.RECEIVED, S.RETURNED})
+# A supervisor (or an admin) may still correct while a unit holds the ticket: a wrong name, a
+# citizen's late request for 保密, a wrong place found by the unit. Not once the work is done.
+SUPERVISOR_CORRECTABLE_STATES = CORRECTABLE_STATES | {S.TRANSFERRED, S.IN_PROGRESS, S.REOPENED}
 # Counted as resolved by the resolution rate (an answered ticket is resolved at intake).
 RESOLVED_STATES = frozenset({S.ANSWERED, S.RESOLVED, S.CLOSED})
 

@@ -99,7 +99,10 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "correct": ({"type": {"type": "string", "enum": [t.value for t in RequestType]},
                  "urgency": {"type": "string", "enum": [u.value for u in Urgency]},
                  "phone": {**TEXT, "description": "the caller's number; empty clears it where intake takes none"},
-                 "body": TEXT, "location": {**TEXT, "description": "事发地点; empty clears it"}}, ()),
+                 "body": TEXT, "location": {**TEXT, "description": "事发地点; empty clears it"},
+                 "name": {**TEXT, "description": "the citizen's name; empty clears it"},
+                 "confidential": {**BOOL, "description": "保密: hidden from units and from the public pages at once"}},
+                ()),
 }
 
 # One 协办 or 二次派单 part, as a ticket's `parts` lists it and an action on the part answers it.

@@ -69,3 +69,47 @@ def test_a_unit_never_corrects_and_a_ticket_with_a_unit_is_not_corrected(session
     act(session, housing, ticket, "return", reason="不属于本单位")
     act(session, operator, ticket, "correct", type="help")
     assert ticket.request_type == "help"
+
+
+def test_a_supervisor_corrects_name_and_confidential_while_a_unit_holds_the_ticket_until_it_is_resolved(
+        session: Session, operator: Actor, supervisor: Actor) -> None:
+    """The citizen calls back after 签收: the name was taken down wrong, and they now ask for
+    保密. The operator may no longer change a ticket a unit holds; the supervisor may, and the
+    record keeps both values. Once the unit has replied, nobody corrects it any more."""
+    ticket = new_ticket(session, body="楼下饭店油烟扰民，我是张三。", name="张山")
+    housing = unit_staff(session, "housing")
+    act(session, operator, ticket, "transfer", unit="housing")
+    act(session, housing, ticket, "accept")
+    with pytest.raises(IllegalTransition):
+        act(session, operator, ticket, "correct", name="张三")
+    with pytest.raises(PermissionDenied):
+        act(session, housing, ticket, "correct", confidential=True)
+
+    act(session, supervisor, ticket, "correct", name="张三", confidential="1")
+    assert (ticket.name, ticket.confidential, ticket.state) == ("张三", True, "in_progress")
+    event = last_event(session, ticket)
+    assert (event.action, event.from_state, event.to_state, event.actor) == (
+        "correct", "in_progress", "in_progress", supervisor.label)
+    assert (event.data or {})["changes"] == {"name": {"old": "张山", "new": "张三"},
+                                             "confidential": {"old": False, "new": True}}
+    with pytest.raises(InvalidInput) as refused:   # the same again: nothing to correct
+        act(session, supervisor, ticket, "correct", name="张三", confidential=True)
+    assert refused.value.reason is Reason.NOTHING_CORRECTED
+
+    act(session, housing, ticket, "resolve", reply="已责令饭店安装油烟净化设备，经现场核实已整改。")
+    with pytest.raises(IllegalTransition):
+        act(session, supervisor, ticket, "correct", confidential=False)
+    assert ticket.confidential is True
+
+
+def test_an_operator_corrects_the_name_and_confidential_before_transfer(session: Session, operator: Actor) -> None:
+    ticket = new_ticket(session)
+    act(session, operator, ticket, "correct", name="  李四 ", confidential="true")
+    assert (ticket.name, ticket.confidential) == ("李四", True)
+    act(session, operator, ticket, "correct", name="", confidential=False)
+    assert (ticket.name, ticket.confidential) == (None, False)
+    assert (last_event(session, ticket).data or {})["changes"] == {
+        "name": {"old": "李四", "new": None}, "confidential": {"old": True, "new": False}}
+    with pytest.raises(InvalidInput) as refused:
+        act(session, operator, ticket, "correct", confidential="maybe")
+    assert refused.value.reason is Reason.NOT_BOOLEAN

@@ -36,8 +36,12 @@ REQUEST_TYPE_HINT_ZH = {"followed": "按诉求内容（{words}）已选为“{la
 WORDS_SEPARATOR_ZH = "、"
 
 # 修改受理信息: the fields a correction changed, as the ticket page's record names them.
-CORRECTION_FIELDS_ZH = {"type": "诉求类型", "urgency": "紧急程度", "phone": "来电号码", "body": "诉求内容",
-                        "location": "事发地点", "title": "标题", "deadline": "办理时限"}
+CORRECTION_FIELDS_ZH = {"type": "诉求类型", "urgency": "紧急程度", "phone": "来电号码", "name": "姓名",
+                        "body": "诉求内容", "location": "事发地点", "confidential": "保密", "title": "标题",
+                        "deadline": "办理时限"}
+# 保密 in the correction form and in the record of a correction.
+CONFIDENTIAL_ZH = {False: "不保密", True: "保密（承办单位看不到市民姓名、电话和地点，不在公开页面公开）"}
+CONFIDENTIAL_SHORT_ZH = {False: "否", True: "是"}
 
 BUCKETS_ZH = {"received": "受理", "pending": "待办", "in_progress": "在办", "resolved": "办结"}
 

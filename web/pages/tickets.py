@@ -34,7 +34,7 @@ from dispatch.states import FINISHED_STATES, State
 from dispatch.vocabulary import Channel, RequestType, Role
 from web.auth import StaffIdentity, staff_only, stream_alive
 from web.messages import describe
-from web.pages.labels import (ACTIONS_ZH, CORRECTION_FIELDS_ZH, MEDIA_LINKS_ZH, MMS_PHOTOS_ZH, NOTICE_DECIDE_LINK_ZH, NOTICE_DECIDED_AT, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
+from web.pages.labels import (ACTIONS_ZH, CONFIDENTIAL_SHORT_ZH, CONFIDENTIAL_ZH, CORRECTION_FIELDS_ZH, MEDIA_LINKS_ZH, MMS_PHOTOS_ZH, NOTICE_DECIDE_LINK_ZH, NOTICE_DECIDED_AT, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
                               PHOTOS_NOT_SAVED, PHOTOS_WITHHELD, TICKET_CONFIRM_ZH, TICKET_DONE_ZH, TYPED_MOVED, TYPED_NOT_SAVED,
                               label)
 from web.pages.attachments import MAX_FILES_IN_FORM, attachment_file, attachment_thumbnail, uploads_of
@@ -370,7 +370,8 @@ async def ticket_page(request: Request) -> Response:
                    changed_banner=TICKET_CHANGED, typed_not_saved=TYPED_NOT_SAVED,
                    prefill=template_prefill(request, context),
                    bridge_on=pbx_bridge(request.app.state) is not None,
-                   correction_fields=CORRECTION_FIELDS_ZH, request_types=[k.value for k in RequestType],
+                   correction_fields=CORRECTION_FIELDS_ZH, confidential_choices=CONFIDENTIAL_ZH,
+                   confidential_short=CONFIDENTIAL_SHORT_ZH, request_types=[k.value for k in RequestType],
                    back_to_console=back_to_console(done_key, user.role),
                    focus=None if error else next_focus(done_key, context["actions"], user.role), **back)
     return site.render(request, "ticket.html", context)
