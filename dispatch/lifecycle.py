@@ -25,7 +25,8 @@ from dispatch import routing_feedback
 from dispatch.routing import record_correction
 from dispatch.units import City
 from dispatch.states import EXTENDABLE_STATES, FINISHED_STATES, Action, State, next_state
-from dispatch.vocabulary import Channel, CloseReason, ExtensionStatus, Rating, TransferOutcome, TransferRole
+from dispatch.vocabulary import (REOPENED_TO_TRIAGE_ZH, Channel, CloseReason, ExtensionStatus, Rating, TransferOutcome,
+                                 TransferRole)
 
 MAX_NOTE_CHARS = 5000
 # PostgreSQL's deadlock_detected and serialization_failure: a concurrent writer won.
@@ -351,11 +352,15 @@ def rate(session: Session, ticket: Ticket, rating: Rating, actor: Actor, *,
     data: dict[str, Any] = {"rating": rating.value, "channel": channel}
     if rating is Rating.UNSATISFIED:
         data.update(_unresolve(session, ticket))
+        retired = _leave_retired_unit(session, ticket, now)
         change = _new_period(session, ticket, reopening, now)
         if change is not None:
             data["deadline"] = change.as_data()
-        return transition(session, ticket, Action.REOPEN, actor, now=now, note=note,
-                          unit_id=ticket.unit_id, data=data)
+        event = transition(session, ticket, Action.REOPEN, actor, now=now, note=note,
+                           unit_id=ticket.unit_id, data=data)
+        if retired is not None:
+            _triage_from_retired(session, ticket, actor, retired, now)
+        return event
     ticket.closed_at, ticket.close_reason = now, CloseReason.RATED.value
     return transition(session, ticket, Action.CLOSE, actor, now=now, note=note, data=data)
 
@@ -410,10 +415,44 @@ def reopen(session: Session, ticket: Ticket, actor: Actor, reason: str, *,
     _check_allowed(ticket, Action.REOPEN)
     now = now or utcnow()
     succeeded = _unresolve(session, ticket)
+    retired = _leave_retired_unit(session, ticket, now)
     change = _new_period(session, ticket, reopening, now)
     data = {**succeeded, **({"deadline": change.as_data()} if change is not None else {})}
-    return transition(session, ticket, Action.REOPEN, actor, now=now, note=reason, unit_id=ticket.unit_id,
-                      data=data or None)
+    event = transition(session, ticket, Action.REOPEN, actor, now=now, note=reason, unit_id=ticket.unit_id,
+                       data=data or None)
+    if retired is not None:
+        _triage_from_retired(session, ticket, actor, retired, now)
+    return event
+
+
+def _leave_retired_unit(session: Session, ticket: Ticket, now: dt.datetime) -> Unit | None:
+    """The ticket's unit when it was retired and no successor took its tickets (a unit may be
+    retired without one once it holds no open work, while its resolved tickets still wait for
+    回访): it can take nothing, so a 重办 must not go to it. The ticket leaves it before the
+    reopen is written, so neither the reopen's notice nor its webhook goes to the retired unit."""
+    unit = session.get(Unit, ticket.unit_id) if ticket.unit_id is not None else None
+    if unit is None or unit.active:
+        return None
+    parts.withdraw_open(session, ticket, now)
+    ticket.unit_id = None
+    return unit
+
+
+def _triage_from_retired(session: Session, ticket: Ticket, actor: Actor, retired: Unit,
+                         now: dt.datetime) -> TicketEvent:
+    return triage(session, ticket, actor, REOPENED_TO_TRIAGE_ZH.format(unit=retired.name), now=now,
+                  unit_id=retired.id, data={"retired": retired.code})
+
+
+def triage(session: Session, ticket: Ticket, actor: Actor, reason: str, *, now: dt.datetime | None = None,
+           unit_id: int | None = None, data: dict[str, Any] | None = None) -> TicketEvent:
+    """转人工分派: a reopened ticket no unit can take back goes to dispatch, where returned
+    tickets wait (the operators' queue), the reason in its log; an operator transfers it
+    anew. A step of the reopen itself (whoever reopened it), never a form of its own."""
+    reason = required_text("reason", reason)
+    _check_allowed(ticket, Action.TRIAGE)
+    ticket.unit_id = None
+    return transition(session, ticket, Action.TRIAGE, actor, now=now, note=reason, unit_id=unit_id, data=data)
 
 
 def invalidate(session: Session, ticket: Ticket, actor: Actor, reason: str, *,

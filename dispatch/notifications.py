@@ -225,8 +225,9 @@ def reply_status(view: dict[str, object]) -> str:
 
 def reply_rated(ticket: Ticket, rating: str, unit_name: str | None = None) -> str:
     """The answer to a rating by text. An unsatisfied one says all the reopened notification
-    would (which is not sent for it): who handles the ticket again, and by when."""
-    if ticket.state == "reopened":
+    would (which is not sent for it): who handles the ticket again, and by when. One whose unit
+    was retired with no successor is back at dispatch (returned) to go to another unit."""
+    if ticket.state in ("reopened", "returned"):
         deadline = words.SMS_DEADLINE_ZH.format(day=_day(ticket.deadline)) if ticket.deadline else ""
         return _fit(SIGNATURE + words.REPLY_REOPENED_ZH.format(number=ticket.number, v="{v}", deadline=deadline),
                     unit_name or words.SMS_ANY_UNIT_ZH)

@@ -30,6 +30,7 @@ class Action(str, enum.Enum):
     MERGE = "merge"
     HANDOVER = "handover"
     REDISPATCH = "redispatch"      # a dispute upheld: back to dispatch after the unit accepted
+    TRIAGE = "triage"              # 转人工分派: reopened, its unit retired with no successor: back to dispatch
 
 
 S, A = State, Action
@@ -45,6 +46,7 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (S.RETURNED, A.HANDOVER): S.HANDED_OVER,
     (S.IN_PROGRESS, A.REDISPATCH): S.RETURNED,
     (S.REOPENED, A.REDISPATCH): S.RETURNED,
+    (S.REOPENED, A.TRIAGE): S.RETURNED,
     (S.TRANSFERRED, A.ACCEPT): S.IN_PROGRESS,
     (S.TRANSFERRED, A.RETURN): S.RETURNED,
     (S.RETURNED, A.TRANSFER): S.TRANSFERRED,

@@ -451,3 +451,5 @@ TEMPLATE_DAY_ZH = SMS_YEAR_DAY_ZH
 PHOTO_EXPIRED_ZH = "工单办结已满{days}天，按图片保存期限自动删除"
 # A retired unit's resolved ticket reopened: it goes to the unit that took the retired one's duties.
 REOPENED_TO_SUCCESSOR_ZH = "原承办单位「{unit}」已停用，重办工单移交承接单位办理"
+# One retired with no successor: nobody can take it there, so it waits for an operator to dispatch it.
+REOPENED_TO_TRIAGE_ZH = "原承办单位「{unit}」已停用且未指定承接单位，重办工单转人工分派，请重新转办"

@@ -83,6 +83,7 @@ def attempt(session: Session, ticket: Ticket, action: Action, operator: Actor, s
         Action.MERGE: lambda: lifecycle.merge(session, ticket, new_ticket(session), operator),
         Action.HANDOVER: lambda: handover.handover(session, ticket, operator, EmergencyService.AMBULANCE),
         Action.REDISPATCH: lambda: redispatch(session, ticket, staff),
+        Action.TRIAGE: lambda: lifecycle.triage(session, ticket, operator, "原承办单位已停用"),
     }[action]()
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import audit, catalogue, reports, rollup
 from dispatch.actions import ActionContext, allowed_actions, perform
@@ -173,3 +173,63 @@ def test_a_retired_units_finished_tickets_go_to_its_successor_and_a_reopened_one
     assert {f.unit_code: f.received for f in kept} == {"gas": 1, "water": 1}
     rollup.rebuild(session)
     assert [f for f in reports.unit_figures(session, period, now=t0) if f.received] == kept
+
+
+def test_a_reopened_ticket_of_a_unit_retired_without_a_successor_goes_to_manual_triage_not_to_it(
+        sessions: sessionmaker[Session], session: Session, units: City, operator: Actor) -> None:
+    """燃气公司 resolved two tickets and was retired with no successor while they waited for
+    回访 (nothing open held it back). One citizen is unsatisfied; dispatch reopens the other.
+    Neither goes back to the retired unit, which nobody works for any more: each waits in the
+    operators' queue with the reason in its log, and an operator transfers it anew."""
+    from dispatch import lifecycle, notifications, queries, webhooks
+    from dispatch.models import UnitWebhook, WebhookDelivery
+    from dispatch.vocabulary import Rating
+
+    gas_staff = unit_staff(session, "gas")
+    rated, reopened = (new_ticket(session, body="小区燃气表漏气，请燃气公司处理。"),
+                       new_ticket(session, body="燃气管道施工后路面没有恢复。"))
+    t0 = rated.received_at
+    for i, ticket in enumerate((rated, reopened)):
+        do(session, operator, ticket, "transfer", t0 + dt.timedelta(minutes=1 + i), unit="gas")
+        do(session, gas_staff, ticket, "accept", t0 + dt.timedelta(minutes=3 + i))
+        do(session, gas_staff, ticket, "resolve", t0 + dt.timedelta(minutes=5 + i), reply="已更换燃气表并检测无漏气。")
+    gas = unit_by_code(session, "gas")
+    session.add(UnitWebhook(unit_id=gas.id, url="https://gas.example.org/hook", secret="whsec_x",
+                            created_at=t0, updated_at=t0))
+    session.commit()
+    assert open_work(session, gas.id).blocks_retiring is False
+    retire(session, "gas")   # no successor: allowed, it holds nothing open
+    session.commit()
+    webhooks.install(sessions)   # the retired unit's system would hear of a reopen
+
+    event = lifecycle.rate(session, rated, Rating.UNSATISFIED, operator, note="燃气表还在漏",
+                           now=t0 + dt.timedelta(minutes=20))
+    lifecycle.reopen(session, reopened, operator, "路面仍未恢复，市民再次来电", now=t0 + dt.timedelta(minutes=21))
+    session.commit()
+
+    reason = "原承办单位「{}」已停用且未指定承接单位，重办工单转人工分派，请重新转办".format(gas.name)
+    for ticket in (rated, reopened):
+        assert (ticket.state, ticket.unit_id) == ("returned", None)
+        steps = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                .order_by(TicketEvent.id)).all()
+        reopen, triage = steps[-2:]
+        assert (reopen.action, reopen.to_state, reopen.unit_id) == ("reopen", "reopened", None)
+        assert (triage.action, triage.from_state, triage.to_state) == ("triage", "reopened", "returned")
+        assert (triage.note, triage.unit_id, triage.data) == (reason, gas.id, {"retired": "gas"})
+    assert event.data["rating"] == "unsatisfied" and rated.rating == "unsatisfied"
+    # The retired unit hears nothing of it, in its inbox or its system; the operators' queue has both.
+    assert session.scalars(select(Notice).where(Notice.unit_id == gas.id, Notice.kind == "reopened")).all() == []
+    assert session.scalars(select(WebhookDelivery)).all() == []
+    queued = {t.number for t in queries.dispatch_queue(session).tickets}
+    assert {rated.number, reopened.number} <= queued
+    assert "accept" not in allowed_actions(session, gas_staff, rated)
+    assert "已交承办单位重新办理" in notifications.reply_rated(rated, "unsatisfied")
+
+    # An operator sends it to the unit that handles gas now; it is handled there as any transfer.
+    do(session, operator, rated, "transfer", t0 + dt.timedelta(minutes=30), unit="water")
+    water_staff = unit_staff(session, "water")
+    do(session, water_staff, rated, "accept", t0 + dt.timedelta(minutes=31))
+    do(session, water_staff, rated, "resolve", t0 + dt.timedelta(minutes=32), reply="水务公司已上门更换燃气表。")
+    session.commit()
+    assert audit.verify(session)[1] == [] and reports.recount_from_events(session) == []
+

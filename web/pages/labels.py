@@ -20,7 +20,7 @@ ACTIONS_ZH = {
     "escalate": "督办", "overdue": "超期", "request_extension": "申请延期", "approve_extension": "同意延期",
     "refuse_extension": "不同意延期", "repeat_contact": "重复诉求", "addition": "市民补充",
     "follow_up": "回访", "follow_up_call": "回访回拨", "merge_in": "重复件并入", "main_resolved": "主工单已办结",
-    "handover": "即时转", "handover_call": "来电转接", "redispatch": "同意改派", "dispute": "改派申请",
+    "handover": "即时转", "handover_call": "来电转接", "redispatch": "同意改派", "triage": "转人工分派", "dispute": "改派申请",
     "refuse_dispute": "不同意改派", "rate": "评价",
     "co_transfer": "协办派单", "part_accept": "协办签收", "part_return": "协办退回", "part_reply": "协办答复",
     "forward": "二次派单", "hand_back": "退回上级单位", "override_parts": "同意先行办结",
