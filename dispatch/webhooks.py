@@ -135,6 +135,8 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address a URL's host names literally, also in the shorthand forms a resolver
     takes (127.1, 2130706433, 0x7f.0.0.1); None for a name."""
     text = host.strip("[]").split("%")[0]
+    if ":" not in text:
+        text = text.rstrip(".")   # 127.0.0.1. resolves as 127.0.0.1 does
     try:
         address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(text)
     except ValueError:

@@ -212,7 +212,8 @@ def test_on_a_closed_network_a_units_system_on_a_private_network_or_this_host_is
 @pytest.mark.parametrize("url", ["http://10.12.0.7/hotline", "http://172.16.5.1/x", "http://192.168.3.20:8080/x",
                                  "http://127.0.0.1:9000/x", "http://[::1]:9000/x", "http://localhost:9000/x",
                                  "http://api.localhost/x", "http://[fd00::7]/x", "http://100.64.0.9/x",
-                                 "http://127.1:9000/x", "http://2130706433/x", "http://[::ffff:10.0.0.1]/x"])
+                                 "http://127.1:9000/x", "http://2130706433/x", "http://127.0.0.1./x",
+                                 "http://[::ffff:10.0.0.1]/x"])
 def test_by_default_a_loopback_or_private_address_is_refused_at_registration(
         hooked: sessionmaker[Session], url: str) -> None:
     """SSRF: an administrator's account (or whoever holds it) must not make the server post
