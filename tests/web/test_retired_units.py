@@ -224,3 +224,40 @@ def test_a_unit_retired_from_the_command_line_reaches_a_running_servers_router_a
         assert (moved["unit"], moved["unit_active"], moved["version"]) == ("water", True, 2)
         proposal = services.router.route(f"我想反映一下{entry.terms[0]}的问题，请尽快处理。")
         assert proposal.entry is not None and proposal.entry["unit_code"] == "water"
+
+
+def test_a_citizen_unsatisfied_with_a_retired_units_reply_is_sent_to_the_operators_not_to_it(
+        client: TestClient, services: Services) -> None:
+    """The unit resolved the ticket, then was retired with no successor while the ticket
+    waited for 回访 (it held nothing open). The citizen rates 不满意 on the status page: the
+    ticket does not go back to the retired unit but waits for an operator, the reason in its
+    log, and the operator sends it to a unit that exists."""
+    from dispatch import queries
+    from tests.web.pages_support import act, token_in
+
+    spare = services.run_sync(lambda s: next(
+        u.code for u in s.scalars(select(Unit).where(Unit.active, Unit.code != "housing").order_by(Unit.id))
+        if not open_work(s, u.id).blocks_retiring))
+    number = resolved_by(services, spare, "小区门口的路灯修过了还是不亮。")
+    login(client, "admin")
+    assert retire(client, services, spare).status_code == 303
+    retired = unit(services, spare)
+    assert not retired.active
+
+    client.cookies.clear()
+    code = services.run_sync(lambda s: s.scalar(select(Ticket.query_code).where(Ticket.number == number)))
+    page = client.get("/status", params={"number": number, "code": code}).text
+    rated = client.post("/status/rate", data={"csrf_token": token_in(page), "number": number, "code": code,
+                                               "rating": "unsatisfied", "note": "路灯还是不亮"})
+    assert rated.status_code == 303
+    ticket = services.run_sync(lambda s: s.scalar(select(Ticket).where(Ticket.number == number)))
+    assert (ticket.state, ticket.unit_id, ticket.rating) == ("returned", None, "unsatisfied")
+    assert number in {t.number for t in services.run_sync(lambda s: queries.dispatch_queue(s).tickets)}
+
+    login(client, "operator")
+    shown = client.get(f"/tickets/{number}").text
+    record = shown[shown.index('id="audit-log"'):]
+    assert "转人工分派" in record and f"原承办单位「{retired.name}」已停用且未指定承接单位" in record
+    act(client, number, "transfer", unit_code="housing")
+    ticket = services.run_sync(lambda s: s.scalar(select(Ticket).where(Ticket.number == number)))
+    assert (ticket.state, ticket.unit_id) == ("transferred", unit(services, "housing").id)
