@@ -454,8 +454,9 @@ def _correction(params: Params) -> corrections.Correction:
 
 
 def _correct(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
-    corrections.correct(session, ticket, actor, _correction(params), policy=context.deadlines,
-                        max_body_chars=context.max_body_chars, places=context.places, now=context.now)
+    event = corrections.correct(session, ticket, actor, _correction(params), policy=context.deadlines,
+                                max_body_chars=context.max_body_chars, places=context.places, now=context.now)
+    notices.tell_corrected(session, ticket, event, now=context.now)
 
 
 HANDLERS: dict[str, Handler] = {

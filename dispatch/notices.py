@@ -25,9 +25,11 @@ from dispatch.clock import CHINA, api_time, this_year, utcnow
 from dispatch.masking import mask_text
 from dispatch.models import Notice, Ticket, TicketEvent, Transfer, Unit
 from dispatch.paging import COUNT_LIMIT, Bounded, Keyset, Page, cursor_of, keyset_page, page_of
-from dispatch.states import FINISHED_STATES
+from dispatch.states import FINISHED_STATES, UNIT_STATES, State
 from dispatch.vocabulary import (
     ADDITION_ZH,
+    CORRECTED_ZH,
+    CORRECTION_FIELDS_ZH,
     DECISION_NOTE_ZH,
     DISPUTE_REFUSED_ZH,
     DISPUTE_UPHELD_ZH,
@@ -61,6 +63,7 @@ class NoticeKind(enum.StrEnum):
     DISPUTE = "dispute"         # 改派申请: a supervisor upheld or refused the unit's request
     OVERRIDE = "override"       # 先行办结申请: a supervisor agreed to or refused the lead's request
     ADDITION = "addition"       # 市民补充: the citizen added to the ticket
+    CORRECTED = "corrected"     # 修改受理信息: a supervisor corrected the ticket the unit holds
     TRANSFERRED = "transferred"  # 转办: a new ticket for the unit to accept
     REOPENED = "reopened"       # 重办: the unit's resolved ticket came back (unsatisfied, or dispatch)
     # To supervisors (dispatch/staff_notices.py), not to a unit:
@@ -153,6 +156,19 @@ def tell_escalation(session: Session, ticket: Ticket, event: TicketEvent, *, now
 
 # How much of a citizen's addition the notice quotes: the whole is on the ticket's timeline.
 ADDITION_QUOTED_CHARS = 60
+
+
+def tell_corrected(session: Session, ticket: Ticket, event: TicketEvent, *,
+                   now: dt.datetime | None = None) -> Notice | None:
+    """The unit holding the ticket hears that what it was sent changed (修改受理信息 by a
+    supervisor after the transfer): it may be working from the old place or words."""
+    unit = session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+    changes = (event.data or {}).get("changes") or {}
+    if unit is None or not changes or State(ticket.state) not in UNIT_STATES:
+        return None
+    fields = "、".join(CORRECTION_FIELDS_ZH.get(name, name) for name in changes)
+    text = CORRECTED_ZH.format(number=ticket.number, fields=fields, title=ticket.title)
+    return tell(session, unit, NoticeKind.CORRECTED, f"corrected:event:{event.id}", text, ticket=ticket, now=now)
 
 
 def tell_addition(session: Session, ticket: Ticket, event: TicketEvent, *,

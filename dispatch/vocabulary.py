@@ -240,6 +240,12 @@ NOTICE_YEAR_TIME_FORMAT_ZH = "%Y年%m月%d日%H:%M"
 ESCALATED_ZH = "工单{number}被督办：{note}"
 # The citizen added to a ticket the unit holds (a text starting 补充, or more text soon after).
 ADDITION_ZH = "工单{number}有市民补充：{note}"
+# A supervisor corrected what was taken down at 受理 while the unit holds the ticket: which fields,
+# never their values (a name, a number: the unit reads them on the ticket's page, as it may).
+CORRECTED_ZH = "工单{number}的受理信息已修改（{fields}），请以工单页面上修改后的内容为准：{title}"
+CORRECTION_FIELDS_ZH = {"type": "诉求类型", "urgency": "紧急程度", "phone": "来电号码", "name": "姓名",
+                        "body": "诉求内容", "location": "事发地点", "confidential": "保密", "title": "标题",
+                        "deadline": "办理时限"}
 EXTENSION_APPROVED_ZH = "工单{number}的延期申请已同意{until}。"
 NEW_DEADLINE_ZH = "，新的办理时限{deadline}"
 EXTENSION_REFUSED_ZH = "工单{number}的延期申请未同意，请按原时限{deadline}办结。"

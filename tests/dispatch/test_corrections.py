@@ -12,7 +12,7 @@ from dispatch.actions import ActionContext, perform
 from dispatch.actors import Actor
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import IllegalTransition, InvalidInput, PermissionDenied, Reason
-from dispatch.models import Ticket, TicketEvent
+from dispatch.models import Notice, Ticket, TicketEvent
 from dispatch.vocabulary import RequestType, Urgency
 from tests.conftest import unit_staff
 from tests.dispatch.helpers import new_ticket
@@ -92,6 +92,10 @@ def test_a_supervisor_corrects_name_and_confidential_while_a_unit_holds_the_tick
         "correct", "in_progress", "in_progress", supervisor.label)
     assert (event.data or {})["changes"] == {"name": {"old": "张山", "new": "张三"},
                                              "confidential": {"old": False, "new": True}}
+    # The unit is told what changed, not the values: it reads them on the ticket, as it may.
+    (told,) = session.scalars(select(Notice).where(Notice.ticket_id == ticket.id, Notice.kind == "corrected")).all()
+    assert told.unit_id == housing.unit_id and "受理信息已修改（姓名、保密）" in told.text
+    assert "张三" not in told.text and "张山" not in told.text
     with pytest.raises(InvalidInput) as refused:   # the same again: nothing to correct
         act(session, supervisor, ticket, "correct", name="张三", confidential=True)
     assert refused.value.reason is Reason.NOTHING_CORRECTED
@@ -106,6 +110,7 @@ def test_an_operator_corrects_the_name_and_confidential_before_transfer(session:
     ticket = new_ticket(session)
     act(session, operator, ticket, "correct", name="  李四 ", confidential="true")
     assert (ticket.name, ticket.confidential) == ("李四", True)
+    assert session.scalars(select(Notice)).all() == []   # no unit holds it: nobody to tell
     act(session, operator, ticket, "correct", name="", confidential=False)
     assert (ticket.name, ticket.confidential) == (None, False)
     assert (last_event(session, ticket).data or {})["changes"] == {

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from dispatch.clock import CHINA
 from dispatch.phone import national_form
 from dispatch.retraining import MIN_CORRECTIONS, MIN_HELD_OUT, NO_WORSE, TOO_FEW, WORSE
+from dispatch.vocabulary import CORRECTION_FIELDS_ZH as VOCABULARY_CORRECTION_FIELDS_ZH
 from dispatch.vocabulary import LABELS_ZH, PART_ROLES_ZH, PUBLIC_LABELS_ZH, TIER_LABELS_ZH
 
 ACTIONS_ZH = {
@@ -36,9 +37,7 @@ REQUEST_TYPE_HINT_ZH = {"followed": "按诉求内容（{words}）已选为“{la
 WORDS_SEPARATOR_ZH = "、"
 
 # 修改受理信息: the fields a correction changed, as the ticket page's record names them.
-CORRECTION_FIELDS_ZH = {"type": "诉求类型", "urgency": "紧急程度", "phone": "来电号码", "name": "姓名",
-                        "body": "诉求内容", "location": "事发地点", "confidential": "保密", "title": "标题",
-                        "deadline": "办理时限"}
+CORRECTION_FIELDS_ZH = VOCABULARY_CORRECTION_FIELDS_ZH   # the unit's notice names them alike
 # 保密 in the correction form and in the record of a correction.
 CONFIDENTIAL_ZH = {False: "不保密", True: "保密（承办单位看不到市民姓名、电话和地点，不在公开页面公开）"}
 CONFIDENTIAL_SHORT_ZH = {False: "否", True: "是"}
@@ -253,6 +252,7 @@ NOTICE_KINDS_ZH = {"near_due": "临期预警", "overdue": "超期", "escalation"
                    "kb_review": "知识待复核", "extension": "延期审批", "dispute": "改派申请审批",
                    "override": "先行办结申请审批",
                    "addition": "市民补充", "transferred": "新工单", "reopened": "重办",
+                   "corrected": "受理信息修改",
                    # supervisors' (/supervisor/notices)
                    "escalation_answered": "督办已反馈", "escalated_resolved": "督办件已办结",
                    "extension_request": "延期申请待审批", "dispute_request": "改派申请待处理",
@@ -337,6 +337,7 @@ WEBHOOK_EVENTS_ZH = {"ticket.transferred": "转办", "ticket.reopened": "重办"
                      "notice.co_handling": "协办", "notice.forwarded": "二次派单", "notice.part": "协办答复",
                      "notice.extension": "延期审批", "notice.dispute": "改派审批", "notice.override": "先行办结",
                      "notice.addition": "市民补充", "notice.kb_review": "知识库复核",
+                     "notice.corrected": "受理信息修改",
                      # named alike, but told to supervisors (their notices), not to a unit's system
                      "notice.escalation_answered": "督办已反馈", "notice.escalated_resolved": "督办件已办结",
                      "notice.extension_request": "延期申请", "notice.dispute_request": "改派申请",
