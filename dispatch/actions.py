@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import (catalogue, co_handling, corrections, disputes, flags, follow_up, forwarding, handover, kb_use,
-                      lifecycle, notices, parts, progress, queries, staff_notices)
+from dispatch import (catalogue, co_handling, corrections, disputes, emergency, flags, follow_up, forwarding, handover,
+                      kb_use, lifecycle, notices, parts, progress, queries, staff_notices)
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.deadlines import DeadlinePolicy
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -259,6 +259,10 @@ def _has_part(session: Session, actor: Actor, ticket: Ticket) -> bool:
 
 def _answer(session: Session, actor: Actor, ticket: Ticket, params: Params, context: ActionContext) -> None:
     article_id = optional_int(params, "article_id", low=1)
+    # Words the emergency rule flags are answered only once the operator said they checked
+    # (`answer_confirmed`), as on the console: the page and the API ask the same question.
+    if State(ticket.state) is State.RECEIVED:
+        emergency.check_ticket_answer(ticket, confirmed=boolean(params, "answer_confirmed", default=False))
     if article_id is not None:  # from a knowledge base article: the reply cites it, the note is added
         kb_use.answer_from_article(session, ticket, actor, article_id, note=optional_text(params, "reply"),
                                    now=context.now, min_chars=context.reply_min_chars)

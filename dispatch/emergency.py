@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dispatch.errors import InvalidInput, Reason
+from dispatch.models import Ticket
 from dispatch.vocabulary import (EMERGENCY_NEGATION_FILLERS, EMERGENCY_NEGATIONS, EMERGENCY_WORDS, EmergencyService,
                                  RequestType, Urgency)
 
@@ -70,3 +71,9 @@ def check_direct_answer(text: str, *, confirmed: bool) -> None:
     hints = emergency_hints(text)
     if hints and not confirmed:
         raise InvalidInput("body", Reason.EMERGENCY_NOT_ANSWERED, numbers=[h.service.value for h in hints])
+
+
+def check_ticket_answer(ticket: Ticket, *, confirmed: bool) -> None:
+    """check_direct_answer() for a ticket already filed (the ticket page's 直接办结, the staff
+    API's `answer`): its title and request read as the console reads the form's."""
+    check_direct_answer(f"{ticket.title or ''}\n{ticket.body or ''}", confirmed=confirmed)

@@ -68,7 +68,10 @@ ACTION_BODIES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                   "co_units": {"type": "array", "items": TEXT,
                                "description": "codes of the co-handling units (协办), none by default"}}, ()),
     "answer": ({"reply": TEXT, "article_id": {**INT, "description": "a published knowledge base article to "
-                                              "answer from: the reply cites it (then reply is optional)"}}, ()),
+                                              "answer from: the reply cites it (then reply is optional)"},
+                "answer_confirmed": {**BOOL, "description": "the operator checked that a request whose words "
+                                     "point to an emergency number (110/119/120/122) is none; without it such "
+                                     "a ticket is refused (422, reason emergency_not_answered)"}}, ()),
     "accept": ({}, ()),
     "return": ({"reason": TEXT}, ("reason",)),
     "request_extension": ({"days": {**INT, "minimum": 1, "description": "working days asked for, at most "

@@ -103,3 +103,25 @@ def test_beside_an_emergency_hint_no_article_answers_and_the_handover_files_an_u
     with services.sessions() as session:
         ticket = session.scalars(select(Ticket).where(Ticket.body == SMOKE)).one()
     assert (ticket.state, ticket.request_type, ticket.urgency) == ("handed_over", "help", "urgent")
+
+
+def test_a_fire_filed_without_an_answer_asks_again_before_the_ticket_page_answers_it(
+        new_context: Any, site: Any) -> None:
+    server, services = site
+    page = login(new_context(), server.url, "operator")
+    page.goto(f"{server.url}/operator")
+    page.fill("#intake-phone", "13803910079")
+    page.fill("#intake-form textarea[name=body]", SMOKE)
+    page.locator("#emergency-hint button[data-to='119']").wait_for(timeout=5_000)
+    page.click("#intake-submit")   # 受理 only: the operator means to check before answering
+    page.wait_for_url("**/tickets/*")
+    page.fill("#answer-text", "经核实为邻居家做饭油烟，已告知市民无火情")
+    page.click("#answer-form button:text-is('直接办结')")
+    confirm = page.locator("#answer-form #confirm-answer button")
+    confirm.wait_for(timeout=5_000)
+    assert "疑似紧急情况（建议即时转 119）" in page.locator("#action-error").inner_text()
+    assert page.input_value("#answer-text") == "经核实为邻居家做饭油烟，已告知市民无火情"
+    confirm.click()
+    page.locator("#done").wait_for(timeout=5_000)
+    with services.sessions() as session:
+        assert session.scalars(select(Ticket.state).where(Ticket.phone.like("%13803910079"))).one() == "answered"

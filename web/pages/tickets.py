@@ -23,6 +23,7 @@ from dispatch import (attachments, co_handling, flags, forwarding, kept_forms, l
                       repeats, similarity, telephony)
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.clock import utcnow
+from dispatch.emergency import emergency_hints
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, Reason
 from dispatch.models import CatalogueEntry, StaffUser, Ticket, TicketEvent, Unit
 from dispatch.public import ticket_by_number
@@ -186,6 +187,11 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
         # The 延期 is decided on the dashboard's list, not on this page.
         context["extension_decided_at"] = NOTICE_DECIDED_AT["extension_request"]
         context["decide_link"] = NOTICE_DECIDE_LINK_ZH
+    if "answer" in actions:
+        # The emergency numbers the words point to: a 直接办结 of them asks the operator to
+        # confirm first (dispatch.emergency), and the refused form offers the confirmation.
+        hints = emergency_hints(f"{ticket.title or ''}\n{ticket.body or ''}")
+        context["answer_emergency"] = [h.service.value for h in hints]
     if "request_extension" in actions:
         context["max_extension_days"] = services.rules.policy.extension_max_working_days
     if "progress" in actions:
@@ -373,6 +379,8 @@ async def ticket_page(request: Request) -> Response:
                    correction_fields=CORRECTION_FIELDS_ZH, confidential_choices=CONFIDENTIAL_ZH,
                    confidential_short=CONFIDENTIAL_SHORT_ZH, request_types=[k.value for k in RequestType],
                    back_to_console=back_to_console(done_key, user.role),
+                   # A 直接办结 refused as a possible emergency: the same form offers 仍直接办结.
+                   confirm_answer=posted == "answer" and bool(context.get("answer_emergency")),
                    focus=None if error else next_focus(done_key, context["actions"], user.role), **back)
     return site.render(request, "ticket.html", context)
 
