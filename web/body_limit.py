@@ -45,10 +45,10 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-# The forms that carry photos (the citizen's form, a ticket's 上传图片, 直接办结, 办结答复 and 协办答复): their
-# bodies may hold as many photos as a ticket takes (HOTLINE_ATTACHMENTS_PER_TICKET times
-# HOTLINE_ATTACHMENT_MAX_BYTES) and the form's words besides.
-PHOTO_FORMS = re.compile(r"^/(tickets/[^/]+/(attach|answer|resolve|part_reply))?$")
+# The forms that carry photos (the citizen's form, a ticket's 上传图片, 直接办结, 办结答复 and 协办答复, the
+# console's 引用此文直接办结): their bodies may hold as many photos as a ticket takes
+# (HOTLINE_ATTACHMENTS_PER_TICKET times HOTLINE_ATTACHMENT_MAX_BYTES) and the form's words besides.
+PHOTO_FORMS = re.compile(r"^/(tickets/[^/]+/(attach|answer|resolve|part_reply)|operator/tickets)?$")
 FORM_WORDS_BYTES = 1024 * 1024
 
 

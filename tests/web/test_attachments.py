@@ -332,3 +332,42 @@ def test_the_staff_api_removes_a_photo_a_supervisor_any_while_the_ticket_is_open
     assert resolved.status_code == 200, resolved.text
     kept = client.request("DELETE", f"{url}/{second}?reason=晚了", headers=unit)
     assert kept.status_code == 409 and "不能删除" in kept.json()["message"]
+
+
+def test_the_consoles_answer_from_an_article_takes_its_photos_as_the_ticket_pages_does(
+        client: httpx.Client, services: Services) -> None:
+    from dispatch.models import KbArticle, Ticket
+
+    with services.sessions() as session:
+        article = session.scalars(select(KbArticle).where(KbArticle.title == "燃气泄漏怎么办")).one()
+
+    def answer(form_id: str, body: str, files: list[tuple[str, bytes]]) -> httpx.Response:
+        return client.post("/operator/tickets", data={
+            "csrf_token": csrf(client, "/operator"), "form_id": form_id, "type": "consultation", "urgency": "normal",
+            "phone": "13803910141", "body": body, "answer_article": str(article.id)},
+            files=[("photos", (name, content, "application/octet-stream")) for name, content in files])
+
+    def ticket_of(body: str) -> Ticket | None:
+        with services.sessions() as session:
+            return session.scalars(select(Ticket).where(Ticket.body == body)).first()
+
+    login(client, "operator")
+    assert 'id="kb-answer-photos"' in client.get("/operator").text
+    done = answer("gas-photo", "请问家里燃气表怎么充值", [("充值点.png", images.png_with_metadata())])
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=answer")
+    ticket = ticket_of("请问家里燃气表怎么充值")
+    assert ticket is not None and ticket.state == "answered"
+    with services.sessions() as session:
+        [stored] = session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()
+        assert stored.file_name == "充值点.png" and stored.content == images.PNG and stored.staff_id is not None
+    assert "充值点.png" in client.get(f"/tickets/{ticket.number}").text
+
+    # The same limits: a file that is not an image, or one too many, files nothing and says so.
+    refused = answer("gas-bad", "请问燃气表在哪里买气", [("充值点.jpg", b"<html>not a photo</html>")])
+    assert refused.status_code == 422
+    assert "「充值点.jpg」不是图片" in html.unescape(refused.text) and "所选图片未保存" in refused.text
+    refused = answer("gas-many", "请问燃气表在哪里买气", [(f"{i}.png", images.PNG) for i in range(10)])
+    assert refused.status_code == 422 and "图片太多：每件工单最多 9 张" in html.unescape(refused.text)
+    assert ticket_of("请问燃气表在哪里买气") is None
+    # The console's form takes a body as large as the ticket page's photo forms do.
+    assert photo_forms_limit(9, 5 * 1024 * 1024)({"method": "POST", "path": "/operator/tickets"}) == 46 * 1024 * 1024

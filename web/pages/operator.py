@@ -17,8 +17,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from callcenter.handover import transfer_live_call
-from dispatch import (callback_dialing, follow_up, handover, limits, proposal_transfer, queries, repeats,
-                      shift_handover, telephony)
+from dispatch import (attachments, callback_dialing, follow_up, handover, limits, proposal_transfer, queries,
+                      repeats, shift_handover, telephony)
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited, Reason
 from dispatch.emergency import check_direct_answer, emergency_hints, handover_terms
@@ -33,9 +33,10 @@ from web.auth import StaffIdentity, staff_only, stream_alive
 from web.errors import status_of
 from web.messages import NO_AGENT_FOR_POPS, describe, words
 from web.pages import kb_console
+from web.pages.attachments import MAX_FILES_IN_FORM, uploads_of
 from web.pages.labels import (CALL_RESULT, CALLBACK_DIALING_ZH, CALLBACK_LAST_ZH, CALLBACK_NOTE, CALLBACK_REACHED_ZH,
-                              FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, REPEAT_MERGE_ZH, REPEAT_PROPOSAL_ZH,
-                              REQUEST_TYPE_HINT_ZH, WORDS_SEPARATOR_ZH, label, percent)
+                              FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, PHOTOS_NOT_SAVED, REPEAT_MERGE_ZH,
+                              REPEAT_PROPOSAL_ZH, REQUEST_TYPE_HINT_ZH, WORDS_SEPARATOR_ZH, label, percent)
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
 from web.pages.tickets import suggestion_category
@@ -150,7 +151,8 @@ async def console(request: Request, *, values: dict[str, Any] | None = None, err
                    done=done_message(request.query_params.get("done"), request.query_params.get("call")),
                    called=request.query_params.get("ticket"), max_attempts=site.services.follow_up.max_attempts,
                    confirm_callback=confirm_callback, close_after_days=site.services.follow_up.close_after.days,
-                   error_field=error_field, confirm_answer=confirm_answer)
+                   error_field=error_field, confirm_answer=confirm_answer,
+                   photo_limit=site.services.attachment_limits.per_ticket)
     return site.render(request, "operator.html", context, status)
 
 
@@ -180,6 +182,9 @@ async def file_ticket(request: Request) -> Response:
     # 直接办结 from an article, or confirmed so after the emergency question (check_direct_answer).
     confirmed_article = str(form.get("answer_confirmed") or "")
     article_id = whole_number(confirmed_article or str(form.get("answer_article") or ""))
+    # The answer's photos, as the ticket page's 直接办结 takes them; the other steps take none.
+    photos = await uploads_of(form) if article_id is not None else []
+    unsaved = PHOTOS_NOT_SAVED if photos else ""   # a browser cannot be given files back
     # The console's 即时转 beside an emergency hint: filed and handed over at once.
     raw_service = str(form.get("handover_to") or "")
     try:
@@ -192,8 +197,8 @@ async def file_ticket(request: Request) -> Response:
         try:  # before anything is filed: the operator confirms, or hands over, on the form kept
             check_direct_answer(f"{values['title']}\n{values['body']}", confirmed=bool(confirmed_article))
         except InvalidInput as exc:
-            return await console(request, values=values, error=describe(exc), status=422, error_field=exc.field,
-                                 confirm_answer=article_id)
+            return await console(request, values=values, error=describe(exc) + unsaved, status=422,
+                                 error_field=exc.field, confirm_answer=article_id)
     intake_request = IntakeRequest(channel=Channel.PHONE, body=values["body"], title=values["title"],
                                    phone=values["phone"], name=values["name"], location=values["location"],
                                    request_type=kind, urgency=urgency, confidential=bool(values["confidential"]),
@@ -218,6 +223,8 @@ async def file_ticket(request: Request) -> Response:
             # is handed over as that ticket).
             handover.handover(session, result.ticket, user.actor, service)
         else:
+            if photos:   # stored first, in the same transaction: a refused answer files nothing
+                attachments.add(session, result.ticket, user.actor, photos, site.services.attachment_limits)
             kb_console.answer_or_count(session, site.services, result.ticket, user.actor, article_id)
         if merge_into and result.created:
             # The ticket page's 合并 into the proposed ticket, in the same transaction: refused,
@@ -236,9 +243,9 @@ async def file_ticket(request: Request) -> Response:
         number, joined, transferred, merged = await site.services.run(work)
     except (InvalidInput, IllegalTransition) as exc:
         # The cursor goes to the field to correct: the operator is still talking.
-        field = exc.field if isinstance(exc, InvalidInput) and exc.field not in (proposal_transfer.FIELD, repeats.FIELD,
-                                                                                 "into") else None
-        return await console(request, values=values, error=describe(exc), status=422, error_field=field)
+        field = exc.field if isinstance(exc, InvalidInput) and exc.field not in (
+            proposal_transfer.FIELD, repeats.FIELD, "into", attachments.FIELD) else None
+        return await console(request, values=values, error=describe(exc) + unsaved, status=422, error_field=field)
     site.changed()
     done = _filed_as(handed_over=service is not None, answered=article_id is not None, joined=joined,
                      transfer_asked=bool(transfer_to), transferred=transferred, merged=merged)
@@ -409,7 +416,8 @@ async def screen_pops(request: Request) -> Response:
 routes = [
     Route("/operator", staff_only(console, DISPATCH_ROLES, reads=_console_reads), methods=["GET"]),
     Route("/operator/agent", staff_only(choose_agent, DISPATCH_ROLES), methods=["POST"]),
-    Route("/operator/tickets", staff_only(file_ticket, DISPATCH_ROLES), methods=["POST"]),
+    # 引用此文直接办结 may carry the answer's photos, as the ticket page's 直接办结 does.
+    Route("/operator/tickets", staff_only(file_ticket, DISPATCH_ROLES, max_files=MAX_FILES_IN_FORM), methods=["POST"]),
     Route("/operator/draft", staff_only(draft, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/callbacks/{callback_id:id}/done", staff_only(callback_done, DISPATCH_ROLES), methods=["POST"]),
     Route("/operator/events", staff_only(screen_pops, DISPATCH_ROLES), methods=["GET"]),

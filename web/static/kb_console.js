@@ -19,6 +19,12 @@
   // misclick beside 即时转 must not close a fire report as a consultation.
   var kbEmergency = document.getElementById("kb-emergency");
   var urgent = false;
+  // The answer's photos go with 引用此文直接办结 only: a step that does not answer sends none.
+  var photos = document.getElementById("kb-answer-photos");
+
+  function dropPhotos() {
+    if (photos) photos.value = "";
+  }
 
   function guardAnswers() {
     kbEmergency.hidden = !urgent;
@@ -143,6 +149,7 @@
           if (mergeInto) mergeInto.value = "";
           handoverTo.value = "";
           chosen.value = "";
+          dropPhotos();
           if (form.reportValidity()) form.submit(); else transferTo.value = "";
         });
         line.appendChild(button);
@@ -199,6 +206,7 @@
       button.addEventListener("click", function () {
         handoverTo.value = e.to;
         chosen.value = "";
+        dropPhotos();
         if (transferTo) transferTo.value = "";
         if (form.reportValidity()) form.submit(); else handoverTo.value = "";
       });
@@ -244,10 +252,12 @@
   }
 
   // 受理 (its button, Ctrl+Enter) files only: a unit left chosen by a click whose filing the
-  // browser stopped (a required field empty) does not go along.
-  form.addEventListener("submit", function () {
+  // browser stopped (a required field empty) does not go along, nor the answer's photos
+  // (but with 不是紧急情况，仍直接办结, which answers).
+  form.addEventListener("submit", function (e) {
     if (transferTo) transferTo.value = "";
     if (mergeInto) mergeInto.value = "";
+    if (!(e.submitter && e.submitter.name === "answer_confirmed")) dropPhotos();
   });
 
   ["title", "body", "location"].forEach(function (name) {

@@ -75,8 +75,9 @@
     }
     if (target.tagName !== "INPUT" || target.type === "submit" || target.type === "button") return;
     e.preventDefault();
+    // (The answer's photos, beside the knowledge base's articles, are no field of the request.)
     var fields = Array.prototype.filter.call(form.elements, function (el) {
-      return !el.disabled && el.type !== "hidden" && el.tagName !== "BUTTON" && el.tagName !== "FIELDSET" &&
+      return !el.disabled && el.type !== "hidden" && el.type !== "file" && el.tagName !== "BUTTON" && el.tagName !== "FIELDSET" &&
         el.getClientRects().length > 0;
     });
     var next = fields[fields.indexOf(target) + 1] || form.querySelector("button[type=submit]");
