@@ -18,7 +18,7 @@ from dispatch.flags import active_flag
 from dispatch.models import AgentStatus, Call, Callback, IntakeSource, Ticket
 from dispatch.paging import COUNT_LIMIT, Page, page_of
 from dispatch.phone import normalise_phone
-from dispatch.vocabulary import CALLED_AGAIN_NOTE_ZH, SAME_NUMBER_REACHED_NOTE_ZH
+from dispatch.vocabulary import CALLED_AGAIN_NOTE_ZH, SAME_NUMBER_MARKED_NOTE_ZH, SAME_NUMBER_REACHED_NOTE_ZH
 
 # Outcomes after which the citizen did not reach anyone: they must be called back.
 MISSED_OUTCOMES = frozenset({"abandoned", "timeout", "lost"})
@@ -207,7 +207,8 @@ def pending_callback(session: Session, callback_id: int) -> Callback:
 
 def mark_callback_done(session: Session, callback_id: int, actor: Actor, note: str, *,
                        now: dt.datetime | None = None) -> Callback:
-    """Someone called back by other means, or the citizen called again."""
+    """Someone called back by other means, or the citizen called again: the number's other
+    missed calls still on the list close with it."""
     require_role(actor, DISPATCH_ROLES, "close callbacks")
     callback = _callback(session, callback_id)
     if callback.status != CALLBACK_PENDING:
@@ -217,6 +218,12 @@ def mark_callback_done(session: Session, callback_id: int, actor: Actor, note: s
     now = now or utcnow()
     callback.status, callback.done_at, callback.done_by, callback.note = CALLBACK_DONE, now, actor.user_id, note.strip()
     _record_closed(session, callback, actor, now, via="by_hand")
+    # The same number's other missed calls, as when a call back reaches it: the citizen was
+    # dealt with once for all, and a second operator must not ring them again.
+    for other in (c for c in _pending_of_caller(session, callback.caller) if c.id != callback.id):
+        other.status, other.done_at, other.done_by = CALLBACK_DONE, now, actor.user_id
+        other.note = SAME_NUMBER_MARKED_NOTE_ZH.format(note=note.strip())
+        _record_closed(session, other, actor, now, via="same_number")
     session.flush()
     return callback
 

@@ -318,6 +318,8 @@ FORWARD_WITHDRAWN_ZH = "{parent}已办结工单{number}，二次派单给贵单�
 CALLED_AGAIN_NOTE_ZH = "市民已再次来电并接通，无需回拨"
 # The same number's other missed calls, once an operator has reached it calling back.
 SAME_NUMBER_REACHED_NOTE_ZH = "已回拨该号码另一次未接来电并接通，无需重复回拨"
+# The same number's other missed calls, once an operator has marked one 已回拨 by hand (their note).
+SAME_NUMBER_MARKED_NOTE_ZH = "该号码另一次未接来电已标记为已回拨（{note}），无需重复回拨"
 
 # ---- An administrator's unit import and edits (dispatch/unit_admin.py) ----------------------
 # Problems told in the import's own terms (the file's keys: code, name, kind, parent ...), each

@@ -1,9 +1,10 @@
-// 已回拨 closes a missed call without calling: asked once here, so that a click on a row that
-// moved under the pointer does not drop a caller; without script the server asks instead.
+// 已回拨 closes a missed call without calling, with the same number's other missed calls:
+// asked once here, so that a click on a row that moved under the pointer does not drop a
+// caller; without script the server asks instead.
 (function () {
   Array.prototype.forEach.call(document.querySelectorAll("form.callback-done"), function (form) {
     form.addEventListener("submit", function (e) {
-      if (!window.confirm("确认 " + (form.dataset.caller || "该号码") + " 已回拨？确认后它将移出回拨列表。")) {
+      if (!window.confirm("确认 " + (form.dataset.caller || "该号码") + " 已回拨？确认后该号码的未接来电都将移出回拨列表。")) {
         e.preventDefault();
         return;
       }
