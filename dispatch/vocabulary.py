@@ -374,6 +374,8 @@ CONTENT_REASONS_ZH = {
 ROUTED_BY_RULE_ZH = "规则：含“{phrase}”"
 MODEL_NOT_READY_ZH = "分类模型尚未就绪"
 LOW_CONFIDENCE_ZH = "置信度 {probability:.0%} 低于 {threshold:.0%}，请人工分派"
+# Beside each suggested unit below that threshold (the ticket page, the console's proposal).
+LOW_CONFIDENCE_MARK_ZH = "置信度低"
 ENTRY_DISAGREES_ZH = "派单目录（{entry}）与模型分类（{model}）不一致，请人工分派"
 # A suggestion's detail: the model's category and probability, the place that chose a
 # township, and the catalogue entry with what found it (its terms, or the level-3 model).

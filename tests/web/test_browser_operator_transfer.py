@@ -45,6 +45,17 @@ def test_an_operator_files_and_transfers_in_one_keystroke_and_lands_on_the_way_b
     first = _type_request(page, "13803910071", NOISE)
     unit = first.get_attribute("data-unit")
     assert first.inner_text().startswith("受理并转办 ")
+    # Each proposed unit below routing's threshold is marked, the second and third too, and its
+    # button is described by the mark for a screen reader.
+    lines = page.evaluate("""Array.from(document.querySelectorAll('#draft-transfer .transfer-line')).map(l => {
+        const b = l.querySelector('button'), mark = l.querySelector('.low-confidence');
+        return {percent: parseFloat(l.querySelector('.prob').textContent), mark: mark && mark.textContent,
+                described: b.getAttribute('aria-describedby') === (mark && mark.id)};
+    })""")
+    assert len(lines) >= 2 and all(line["described"] for line in lines)
+    assert [line["mark"] for line in lines] == ["置信度低" if line["percent"] / 100 < services.router.threshold
+                                                else None for line in lines]
+    assert any(line["mark"] for line in lines[1:])
     Shots()(page, "operator-transfer", phone=False)
     # Reached from the request by Tab alone.
     page.focus("#intake-form textarea[name=body]")

@@ -235,3 +235,31 @@ def test_the_consoles_type_select_carries_its_default_and_a_place_for_the_hint(c
     login(client, "operator")
     console = client.get("/operator").text
     assert 'id="intake-type" data-default="consultation"' in console and 'id="type-hint"' in console
+
+
+def test_each_suggestion_below_the_routing_threshold_is_marked_low_not_only_the_top(
+        services: Services, small_model: Any) -> None:
+    services.router.model = small_model
+    with ServerThread(create_app(services.settings, services)) as server, \
+            httpx.Client(base_url=server.url, timeout=60) as http:
+        token = _login_http(http, "operator")
+
+        def draft() -> dict[str, Any]:
+            response = http.post("/operator/draft", data={"csrf_token": token, "body": NOISE})
+            assert response.status_code == 200, response.text
+            return response.json()  # type: ignore[no-any-return]
+
+        first, second, third = (s["probability"] for s in draft()["suggestions"])
+        # Routing's threshold between the top unit and the second: the top routes, the others are hints.
+        services.router.min_confidence = (first + second) / 2
+        shown = draft()
+        assert shown["sure"] and [s["low"] for s in shown["suggestions"]] == [False, True, True]
+        assert shown["low_label"] == "置信度低"
+        # Between the second and the third: only the third is marked.
+        services.router.min_confidence = (second + third) / 2
+        assert [s["low"] for s in draft()["suggestions"]] == [False, False, True]
+        # The console's threshold is routing's own (Router.threshold), whatever decides it.
+        services.router.min_confidence = None
+        shown = draft()
+        assert [s["low"] for s in shown["suggestions"]] == [p < services.router.threshold
+                                                           for p in (first, second, third)]

@@ -28,7 +28,7 @@ from dispatch.routing import RoutingAnswer
 from dispatch.numbers import whole_number
 from dispatch.phone import national_form, normalise_phone
 from dispatch.unit_cache import UnitCache
-from dispatch.vocabulary import Channel, RequestType, Urgency
+from dispatch.vocabulary import LOW_CONFIDENCE_MARK_ZH, Channel, RequestType, Urgency
 from web.auth import StaffIdentity, staff_only, stream_alive
 from web.errors import status_of
 from web.messages import NO_AGENT_FOR_POPS, describe, words
@@ -320,15 +320,19 @@ async def draft(request: Request) -> Response:
     # with why, and offers no 受理并转办.
     missing = {code: category for code, category, _ in listed if code not in by_code}
     refused = await services.read(lambda session: draft_refusals(session, missing)) if missing else {}
+    # Each suggestion is judged against the threshold routing uses, not the top one alone: a
+    # second or third unit below it is a hint, marked so (`low`).
     suggestions = [{"category": category, "unit": by_code.get(code, code), "unit_code": code,
                     "probability": probability, "refused": refused.get(code),
-                    "percent": percent(probability) if probability is not None else None}
+                    "percent": percent(probability) if probability is not None else None,
+                    "low": probability is not None and probability < router.threshold}
                    for code, category, probability in listed]
     return JSONResponse({
         "suggestions": suggestions,
         "sure": answer is not None and not answer.manual_triage,
         "reason": answer.reason if answer is not None and answer.manual_triage else None,
         "threshold": percent(router.threshold),
+        "low_label": LOW_CONFIDENCE_MARK_ZH,
         "emergency": emergency,
         "request_type": request_type,
         "repeat_of": repeat_of,

@@ -32,7 +32,7 @@ from dispatch.staff_detail import pending_requests
 from dispatch.staff_view import staff_view, visible_ticket
 from dispatch.attachments import Upload
 from dispatch.states import FINISHED_STATES, State
-from dispatch.vocabulary import Channel, RequestType, Role
+from dispatch.vocabulary import LOW_CONFIDENCE_MARK_ZH, Channel, RequestType, Role
 from web.auth import StaffIdentity, staff_only, stream_alive
 from web.messages import describe
 from web.pages.labels import (ACTIONS_ZH, CONFIDENTIAL_SHORT_ZH, CONFIDENTIAL_ZH, CORRECTION_FIELDS_ZH, MEDIA_LINKS_ZH, MMS_PHOTOS_ZH, NOTICE_DECIDE_LINK_ZH, NOTICE_DECIDED_AT, PART_FORMS_ZH, PART_ROLES_ZH, PART_STATUS_ZH, TICKET_CHANGED,
@@ -171,7 +171,7 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
                                "follow_up_attempts": ticket.follow_up_attempts,
                                "follow_up_max": services.follow_up.max_attempts,
                                "triage_reason": manual_triage_reason(ticket),
-                               "min_confidence": services.router.threshold}
+                               "min_confidence": services.router.threshold, "low_label": LOW_CONFIDENCE_MARK_ZH}
     # What the page shows of the ticket: the live banner compares it with /tickets/N/stamp.
     context["stamp"] = queries.ticket_stamp(session, ticket.id)
     if "resolve" in actions:   # said before the reply is typed, not after it is refused

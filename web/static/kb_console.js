@@ -88,10 +88,11 @@
 
   function showDraft(data) {
     routing.textContent = data.suggestions.length ? "分类建议（受理后工单页同此）：" + data.suggestions.map(function (s) {
-      return (s.category ? s.category + " → " : "") + s.unit + " " + (s.percent || "规则");
+      return (s.category ? s.category + " → " : "") + s.unit + " " + (s.percent || "规则") +
+        (s.low ? "（" + data.low_label + "）" : "");
     }).join("；") + (data.sure ? "" : "。置信度低于 " + data.threshold + "，受理后需人工分派") : (data.reason || "");
     limited.hidden = true;
-    showTransfers(data.suggestions, data.sure);
+    showTransfers(data.suggestions, data.sure, data.low_label);
     showEmergency(data.emergency);
     showType(data.request_type);
     showRepeats(data.repeat_of || []);
@@ -131,8 +132,10 @@
 
   // 受理并转办 per proposed unit: one click (or Enter on it) files the ticket and transfers it
   // there, as 受理 then the ticket page's 转办 of that suggestion. The first, when routing is
-  // sure, is the primary button; a unit that cannot take it says why instead.
-  function showTransfers(suggestions, sure) {
+  // sure, is the primary button; a unit that cannot take it says why instead. Each unit below
+  // the routing threshold is marked low-confidence, in sight and for a screen reader (its
+  // button is described by the mark), as the ticket page marks its suggestions.
+  function showTransfers(suggestions, sure, lowLabel) {
     if (!transfers || !transferTo) return;
     transfers.innerHTML = "";
     suggestions.forEach(function (s, i) {
@@ -153,7 +156,14 @@
           if (form.reportValidity()) form.submit(); else transferTo.value = "";
         });
         line.appendChild(button);
-        line.appendChild(text("span", " " + (s.percent || "规则"), sure ? "prob" : "prob low"));
+        line.appendChild(text("span", " " + (s.percent || "规则"), s.low || !sure ? "prob low" : "prob"));
+        if (s.low) {
+          var mark = text("span", lowLabel, "tag warn low-confidence");
+          mark.id = "transfer-low-" + i;
+          button.setAttribute("aria-describedby", mark.id);
+          line.appendChild(document.createTextNode(" "));
+          line.appendChild(mark);
+        }
       }
       transfers.appendChild(line);
     });
