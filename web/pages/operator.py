@@ -386,8 +386,8 @@ async def caller(request: Request) -> Response:
 
 async def callback_done(request: Request) -> Response:
     """已回拨 without a call through the console: the row, and the same number's other missed
-    calls, leave the list for good, so the operator confirms it first (operator.js asks in the page; without script the console
-    comes back with the question, naming the number)."""
+    calls, leave the list for good, so the operator confirms it first (operator.js asks in
+    the page; without script the console comes back with the question, naming the number)."""
     site, user, form = _site(request), request.state.user, request.state.form
     callback_id = int(request.path_params["callback_id"])
     note = str(form.get("note") or "").strip() or CALLBACK_NOTE
