@@ -359,3 +359,17 @@ def test_a_second_escalation_within_the_hour_of_the_schedulers_takes_a_confirmat
     so_far = lifecycle.escalations(session, [ticket.id])[ticket.id]
     assert so_far.count == 3
     assert so_far.last_at.replace(tzinfo=dt.timezone.utc) == chased_at + dt.timedelta(minutes=71)
+
+
+def test_answering_words_that_point_to_an_emergency_needs_the_operators_confirmation(
+        session: Session, operator: Actor) -> None:
+    ticket = new_ticket(session, body="楼下着火了，冒了很多烟")
+    with pytest.raises(InvalidInput) as refused:
+        act(session, operator, ticket, "answer", reply="经核实为邻居家做饭油烟，无火情")
+    assert refused.value.reason is Reason.EMERGENCY_NOT_ANSWERED and refused.value.params["numbers"] == ["119"]
+    with pytest.raises(InvalidInput) as unreadable:
+        act(session, operator, ticket, "answer", reply="经核实为邻居家做饭油烟，无火情", answer_confirmed="maybe")
+    assert unreadable.value.field == "answer_confirmed" and "确认不是紧急情况" in describe(unreadable.value)
+    assert ticket.state == "received"
+    assert act(session, operator, ticket, "answer", reply="经核实为邻居家做饭油烟，无火情",
+               answer_confirmed="1").state == "answered"
