@@ -6,15 +6,16 @@ The mark is kept on the row, so a reloaded console still shows 正在回拨… a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, NotFound, Reason
-from dispatch.models import Callback
+from dispatch.models import Callback, StaffUser
 from dispatch.phone import national_form
 from dispatch.telephony import CALLBACK_DONE, CALLBACK_PENDING
 from dispatch.vocabulary import DialResult
@@ -34,6 +35,10 @@ class CallbackState:
     done: bool
     attempts: int
     result: str | None   # the last attempt's DialResult value, once there is one
+    # When the last attempt ended and who placed it (display name; None for attempts made
+    # before they were recorded, or by the system).
+    last_at: dt.datetime | None = None
+    last_by: str | None = None
 
 
 def begin(session: Session, callback_id: int, actor: Actor, *, now: dt.datetime | None = None) -> str:
@@ -74,9 +79,26 @@ def state(session: Session, callback_id: int, *, now: dt.datetime | None = None)
     callback = session.get(Callback, callback_id)
     if callback is None:
         raise NotFound(Reason.CALLBACK_NOT_FOUND, callback_id=callback_id)
-    return state_of(callback, now)
+    return state_of(callback, now, by=placed_by(session, [callback]).get(callback.id))
 
 
-def state_of(callback: Callback, now: dt.datetime | None = None) -> CallbackState:
+def states(session: Session, callbacks: Sequence[Callback], now: dt.datetime | None = None) -> dict[int, CallbackState]:
+    """The rows of a page of the callback list, their callers' names read at once."""
+    names = placed_by(session, callbacks)
+    return {c.id: state_of(c, now, by=names.get(c.id)) for c in callbacks}
+
+
+def placed_by(session: Session, callbacks: Sequence[Callback]) -> dict[int, str]:
+    """callback id -> the display name (else the username) of who placed its last attempt."""
+    staff_ids = {c.last_attempt_by for c in callbacks if c.last_attempt_by is not None}
+    if not staff_ids:
+        return {}
+    names = {row.id: row.display_name or row.username for row in session.execute(
+        select(StaffUser.id, StaffUser.display_name, StaffUser.username).where(StaffUser.id.in_(staff_ids)))}
+    return {c.id: names[c.last_attempt_by] for c in callbacks if c.last_attempt_by in names}
+
+
+def state_of(callback: Callback, now: dt.datetime | None = None, *, by: str | None = None) -> CallbackState:
+    result = last_result(callback)
     return CallbackState(callback.id, dialing(callback, now), callback.status == CALLBACK_DONE, callback.attempts,
-                         last_result(callback))
+                         result, callback.last_attempt_at if result else None, by if result else None)

@@ -561,6 +561,25 @@ class Callback(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # Who placed the last attempt, for its row (最近回拨：姓名 时间 结果); every attempt's is
+    # in callback_attempts. None before migration 0054 and for the system's.
+    last_attempt_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+
+
+class CallbackAttempt(Base):
+    """One try at calling a missed call back, and who placed it: the handover lists first the
+    callbacks an operator tried without reaching anyone, which the callbacks row (edited in
+    place) cannot tell once someone else tries after them."""
+
+    __tablename__ = "callback_attempts"
+    __table_args__ = (Index("ix_callback_attempts_staff_id_callback_id", "staff_id", "callback_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    result: Mapped[str] = mapped_column(Text)
+    reached: Mapped[bool] = mapped_column(Boolean)
 
 
 class QueueLogRow(Base):

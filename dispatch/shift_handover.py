@@ -4,8 +4,9 @@ What is listed for the outgoing operator (`shift_summary`):
 - the tickets they filed (受理, the ticket's `receive` event is theirs) during their shift that
   still wait for an operator: received, not yet answered, transferred or closed, or returned
   by a unit (CORRECTABLE_STATES, the states dispatch acts on);
-- the missed calls on the callback list (回拨) still open, those already tried without
-  reaching anyone (无人接听, 忙线…) first: the list is every operator's, not one person's.
+- the missed calls on the callback list (回拨) still open: first those this operator tried
+  without reaching anyone (无人接听, 忙线…: their own, which they know best), then those
+  others tried, then the rest; the list is every operator's, not one person's.
 
 Their shift is since their last 交班, and at most the last SHIFT_LONGEST: an operator who never
 handed over is not shown a week of tickets, and one who did sees only what came after.
@@ -26,7 +27,7 @@ from dispatch import callback_dialing, staff_activity
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import api_time, utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Reason
-from dispatch.models import Callback, ShiftHandover, StaffUser, Ticket, TicketEvent
+from dispatch.models import Callback, CallbackAttempt, ShiftHandover, StaffUser, Ticket, TicketEvent
 from dispatch.paging import Page, page_of
 from dispatch.phone import national_form
 from dispatch.states import CORRECTABLE_STATES
@@ -61,6 +62,8 @@ class OpenCallback:
     attempts: int
     last_attempt_at: dt.datetime | None
     result: str | None        # the last attempt's DialResult value (dial_no_answer, dial_busy…)
+    last_by: str | None = None   # who placed the last attempt (None before that was recorded)
+    own: bool = False            # the operator asking tried it themselves, without reaching anyone
 
     @property
     def unreached(self) -> bool:
@@ -69,7 +72,8 @@ class OpenCallback:
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "caller": self.caller, "created_at": api_time(self.created_at),
                 "attempts": self.attempts, "result": self.result,
-                "last_attempt_at": api_time(self.last_attempt_at) if self.last_attempt_at else None}
+                "last_attempt_at": api_time(self.last_attempt_at) if self.last_attempt_at else None,
+                "last_attempt_by": self.last_by, "own": self.own}
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,12 @@ class ShiftSummary:
     callbacks: list[OpenCallback]
     callback_count: int
     unreached_count: int
+    own_count: int = 0        # of the unreached, those the operator tried themselves
 
     def as_dict(self) -> dict[str, Any]:
         return {"since": api_time(self.since), "waiting_tickets": self.ticket_count,
                 "open_callbacks": self.callback_count, "unreached_callbacks": self.unreached_count,
+                "own_unreached_callbacks": self.own_count,
                 "tickets": [t.as_dict() for t in self.tickets], "callbacks": [c.as_dict() for c in self.callbacks]}
 
 
@@ -153,15 +159,23 @@ def shift_summary(session: Session, actor: Actor, *, now: dt.datetime | None = N
         .order_by(Ticket.received_at, Ticket.id).limit(LISTED))]
     ticket_count = int(session.scalar(select(func.count()).select_from(filed)) or 0)
     tried = Callback.attempts > 0
-    rows = session.scalars(select(Callback).where(Callback.status == CALLBACK_PENDING)
-                           .order_by(case((tried, 0), else_=1), Callback.created_at.desc(), Callback.id.desc())
-                           .limit(LISTED))
+    # Still open after one of their tries: none of their tries reached anyone (one that did closes it).
+    own = (select(CallbackAttempt.id).where(CallbackAttempt.callback_id == Callback.id,
+                                            CallbackAttempt.staff_id == staff_id).exists())
+    rows = session.execute(
+        select(Callback, own, func.coalesce(func.nullif(StaffUser.display_name, ""), StaffUser.username))
+        .outerjoin(StaffUser, StaffUser.id == Callback.last_attempt_by)
+        .where(Callback.status == CALLBACK_PENDING)
+        .order_by(case((own, 0), (tried, 1), else_=2), Callback.created_at.desc(), Callback.id.desc())
+        .limit(LISTED))
     callbacks = [OpenCallback(c.id, national_form(c.caller) if c.caller else None, c.created_at, c.attempts,
-                              c.last_attempt_at, callback_dialing.last_result(c)) for c in rows]
-    open_count, unreached = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((tried, 1), else_=0)), 0))
+                              c.last_attempt_at, callback_dialing.last_result(c), by, bool(mine))
+                 for c, mine, by in rows]
+    open_count, unreached, own_count = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((tried, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((own, 1), else_=0)), 0))
         .where(Callback.status == CALLBACK_PENDING)).one()
-    return ShiftSummary(since, tickets, ticket_count, callbacks, int(open_count), int(unreached))
+    return ShiftSummary(since, tickets, ticket_count, callbacks, int(open_count), int(unreached), int(own_count))
 
 
 def parse_note(value: object) -> str:

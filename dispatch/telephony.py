@@ -15,7 +15,7 @@ from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
 from dispatch.flags import active_flag
-from dispatch.models import AgentStatus, Call, Callback, IntakeSource, Ticket
+from dispatch.models import AgentStatus, Call, Callback, CallbackAttempt, IntakeSource, Ticket
 from dispatch.paging import COUNT_LIMIT, Page, page_of
 from dispatch.phone import normalise_phone
 from dispatch.vocabulary import CALLED_AGAIN_NOTE_ZH, SAME_NUMBER_MARKED_NOTE_ZH, SAME_NUMBER_REACHED_NOTE_ZH
@@ -175,7 +175,7 @@ def _callback(session: Session, callback_id: int) -> Callback:
 
 def record_callback_attempt(session: Session, callback_id: int, actor: Actor, result: str, *,
                             reached: bool, now: dt.datetime | None = None) -> Callback:
-    """Log a call-back attempt (an AMI Originate); reaching the citizen closes it."""
+    """Log a call-back attempt (an AMI Originate) with who placed it; reaching the citizen closes it."""
     require_role(actor, DISPATCH_ROLES, "call citizens back")
     callback = _callback(session, callback_id)
     if callback.status != CALLBACK_PENDING:
@@ -184,6 +184,9 @@ def record_callback_attempt(session: Session, callback_id: int, actor: Actor, re
     callback.attempts += 1
     callback.last_attempt_at = now
     callback.last_result = result
+    callback.last_attempt_by = actor.user_id
+    session.add(CallbackAttempt(callback_id=callback.id, staff_id=actor.user_id, at=now, result=result,
+                                reached=reached))
     if reached:
         callback.status, callback.done_at, callback.done_by = CALLBACK_DONE, now, actor.user_id
         _record_closed(session, callback, actor, now, via="call")

@@ -353,7 +353,8 @@ PATHS: dict[str, Any] = {
                    "responses": {"200": _json(_object({"deleted": INT})), **_errors(401, 403, 404)}}},
     "/api/v1/staff/handovers": {
         "get": {"summary": "交接班: the handovers not yet taken over (接班), newest first (20 shown, count whole), and "
-                           "the user's own shift so far (their filed tickets still waiting, the open callbacks); "
+                           "the user's own shift so far (their filed tickets still waiting, the open callbacks, those the "
+                           "user tried without reaching anyone first: own true, with last_attempt_by); "
                            "operators, supervisors and admins, others 403", "security": BEARER,
                 "responses": {"200": _json(_object({"pending": {"type": "array", "items": _ref("ShiftHandover")},
                                                     "count": INT, "shift": {"type": "object"}})),

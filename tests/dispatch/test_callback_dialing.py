@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import callback_dialing, telephony
+from dispatch import callback_dialing, staff, telephony
 from dispatch.actors import Actor
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, Reason
-from dispatch.models import Callback
+from dispatch.models import Callback, CallbackAttempt
+from dispatch.vocabulary import Role
 
 
 def _missed_call(session: Session, caller: str = "13803910055") -> int:
@@ -53,3 +55,30 @@ def test_the_outcome_recorded_is_what_the_row_shows(session: Session, operator: 
         callback_dialing.begin(session, callback_id, operator)
     assert done.value.reason is Reason.CALLBACK_DONE
     assert session.get_one(Callback, callback_id).status == "done"
+
+
+def test_each_attempt_keeps_who_placed_it_and_the_row_names_the_last_one(session: Session) -> None:
+    """Two operators try the same missed call: each try is theirs in the log, and the row
+    says whose the latest was, when, and what came of it."""
+    users = [staff.create_user(session, "wang", "callback pass 1", Role.OPERATOR, display_name="话务员 王芳"),
+             staff.create_user(session, "li", "callback pass 1", Role.OPERATOR)]
+    session.flush()
+    wang, li = (staff.actor_for(user) for user in users)
+    callback_id = _missed_call(session)
+    first = utcnow()
+    telephony.record_callback_attempt(session, callback_id, wang, "dial_no_answer (originate reason 3)",
+                                      reached=False, now=first)
+    state = callback_dialing.state(session, callback_id)
+    assert (state.last_by, state.last_at, state.result) == ("话务员 王芳", first, "dial_no_answer")
+
+    later = first + dt.timedelta(minutes=20)
+    telephony.record_callback_attempt(session, callback_id, li, "dial_busy (originate reason 5)",
+                                      reached=False, now=later)
+    tries = session.scalars(select(CallbackAttempt).where(CallbackAttempt.callback_id == callback_id)
+                            .order_by(CallbackAttempt.id)).all()
+    assert [(t.staff_id, t.at, t.result.split()[0], t.reached) for t in tries] == [
+        (wang.user_id, first, "dial_no_answer", False), (li.user_id, later, "dial_busy", False)]
+    callback = session.get_one(Callback, callback_id)
+    # No display name: the username stands for it.
+    assert callback_dialing.states(session, [callback])[callback_id].last_by == "li"
+    assert callback.last_attempt_by == li.user_id

@@ -202,3 +202,26 @@ def test_two_operators_taking_over_the_same_handover_at_once_take_it_once(
         assert row.acknowledged_label == ("话务员 li" if answers[0] == "taken" else "话务员 zhao")
         assert session.scalar(select(func.count()).select_from(StaffActivity)
                               .where(StaffActivity.kind == "shift_taken_over")) == 1
+
+
+def test_the_callbacks_the_operator_tried_without_reaching_anyone_come_before_the_others_tries(
+        session: Session, units: City) -> None:
+    """Wang tried one missed call, Li a newer one, nobody the newest: Wang's list starts with
+    the one Wang tried (whose story Wang knows), Li's with Li's; each row says who tried last."""
+    wang, li = _operator(session, "wang"), _operator(session, "li")
+    wangs = _missed_call(session, "13803910011")
+    lis = _missed_call(session, "13803910012")
+    untried = _missed_call(session, "13803910013")
+    telephony.record_callback_attempt(session, wangs, wang, "dial_no_answer (originate reason 3)", reached=False)
+    telephony.record_callback_attempt(session, lis, li, "dial_busy (originate reason 5)", reached=False)
+
+    listed = shift_handover.shift_summary(session, wang)
+    assert [(c.id, c.own, c.last_by) for c in listed.callbacks] == [
+        (wangs, True, "话务员 wang"), (lis, False, "话务员 li"), (untried, False, None)]
+    assert (listed.unreached_count, listed.own_count) == (2, 1)
+    assert [c.id for c in shift_handover.shift_summary(session, li).callbacks] == [lis, wangs, untried]
+    # Li tries Wang's too: it stays Wang's own (Wang tried it and nobody was reached), now with Li's try last.
+    telephony.record_callback_attempt(session, wangs, li, "dial_no_answer (originate reason 3)", reached=False)
+    first = shift_handover.shift_summary(session, wang).callbacks[0]
+    assert (first.id, first.own, first.last_by) == (wangs, True, "话务员 li")
+    assert first.as_dict()["own"] is True and first.as_dict()["last_attempt_by"] == "话务员 li"

@@ -333,7 +333,8 @@ def test_a_callback_rings_in_the_background_and_its_row_shows_how_it_went(pbx_si
     # A reload while it rings: the row still says so, and then says how it went.
     operator.reload()
     assert operator.inner_text(f"#callback-{callback_id} .callback-status") == "正在回拨…"
-    wait_true(operator, f"document.querySelector('#callback-{callback_id} .callback-status')"
-                        ".textContent === '上次回拨：无人接听'", timeout=15_000)
+    wait_true(operator, f"/^最近回拨：话务员 王芳 \\d\\d-\\d\\d \\d\\d:\\d\\d 无人接听$/.test("
+                        f"document.querySelector('#callback-{callback_id} .callback-status').textContent)",
+              timeout=15_000)
     assert operator.inner_text(f"#callback-{callback_id} .callback-attempts") == "1"
     assert row.locator("form.callback-call button").is_enabled()

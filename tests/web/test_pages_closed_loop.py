@@ -217,9 +217,10 @@ def test_one_click_callback_of_a_missed_call(pbx: SimulatorThread, pbx_client: t
     assert f'action="/operator/callbacks/{callback_id}/call"' in console
     response = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": token_in(console)})
     assert response.status_code == 303 and response.headers["location"] == "/operator?done=calling#callbacks"
-    assert _outcome(client, callback_id) == {"callback_id": callback_id, "dialing": False, "done": True,
-                                             "attempts": 1, "result": "dial_answered",
-                                             "words": "市民已接听，已移出回拨列表"}
+    outcome = _outcome(client, callback_id)
+    assert outcome.pop("last_by") == "话务员 王芳" and outcome.pop("last_at")
+    assert outcome == {"callback_id": callback_id, "dialing": False, "done": True,
+                       "attempts": 1, "result": "dial_answered", "words": "市民已接听，已移出回拨列表"}
     assert pbx.sim.originated[0]["exten"] == "13803910088" and pbx.sim.originated[0]["channel"] == "PJSIP/7002"
     with services.sessions() as session:
         callback = session.get_one(Callback, callback_id)
@@ -242,14 +243,17 @@ def test_a_callback_the_citizen_does_not_answer_stays_on_the_list(
     assert response.status_code == 303
     assert _outcome(client, callback_id)["result"] == "dial_no_answer"
     page = client.get("/operator").text
-    assert "上次回拨：无人接听" in page   # the outcome stays on the row, whatever reloads
+    # Who tried, when (China time) and the outcome stay on the row, whatever reloads.
+    assert re.search(r"最近回拨：话务员 王芳 \d\d-\d\d \d\d:\d\d 无人接听", page)
     assert f'action="/operator/callbacks/{callback_id}/call"' in page  # still there to try again
     with services.sessions() as session:
         callback = session.get_one(Callback, callback_id)
         assert callback.status == "pending" and callback.attempts == 1
     pbx.sim.dial_status["13803910077"] = "BUSY"
     client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": csrf(client, "/operator")})
-    assert _outcome(client, callback_id)["words"] == "上次回拨：忙线"
+    busy = _outcome(client, callback_id)
+    assert busy["words"].startswith("最近回拨：话务员 王芳 ") and busy["words"].endswith(" 忙线")
+    assert busy["last_by"] == "话务员 王芳" and busy["last_at"].endswith("Z")
     del pbx.sim.dial_status["13803910077"]
     response = client.post(f"/operator/callbacks/{callback_id}/call", data={"csrf_token": csrf(client, "/operator")})
     assert response.status_code == 303

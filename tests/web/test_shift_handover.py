@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import api_tokens, staff
-from dispatch.models import StaffActivity, StaffUser
+from dispatch import api_tokens, staff, telephony
+from dispatch.clock import utcnow
+from dispatch.models import Callback, StaffActivity, StaffUser
 from dispatch.vocabulary import Role
 from tests.web.pages_support import csrf, login
 from tests.web.server import ServerThread
@@ -150,3 +151,35 @@ def test_the_staff_api_hands_over_and_takes_over_with_the_pages_rules(server: Se
     assert api.post("/handovers", json={"note": "无"}, headers=unit).status_code == 403
     assert api.get("/handovers").status_code == 401
     api.close()
+
+
+def test_the_handover_page_lists_first_the_callbacks_the_operator_tried_without_reaching_anyone(
+        server: ServerThread, services: Services) -> None:
+    """周敏 tried one missed call, 钱进 a newer one: 周敏's handover page puts 周敏's own first
+    under 我回拨未接通的, then the rest, each naming who tried last."""
+    def calls(session: Session) -> tuple[int, int]:
+        zhou, qian = (staff.actor_for(session.scalars(select(StaffUser).where(StaffUser.username == name)).one())
+                      for name in ("zhou", "qian"))
+        ids = []
+        for caller, actor in (("13803915501", zhou), ("13803915502", qian)):
+            now = utcnow()
+            telephony.record_call(session, telephony.CallData(
+                linkedid=f"1700000001.{caller[-4:]}", outcome="abandoned", caller=caller, dialed="12345",
+                started_at=now - dt.timedelta(minutes=3), queue="hotline", entered_queue_at=now, ended_at=now))
+            callback = session.scalars(select(Callback).where(Callback.caller.like(f"%{caller}"))).one()
+            telephony.record_callback_attempt(session, callback.id, actor, "dial_no_answer (originate reason 3)",
+                                              reached=False)
+            ids.append(callback.id)
+        return ids[0], ids[1]
+
+    zhous, qians = services.run_sync(calls)
+    page = browser(server, "zhou").get("/operator/handover").text
+    table = page.split('id="open-callbacks"')[1].split("</table>")[0]
+    rows = re.findall(r'data-callback="(\d+)"', table)
+    assert rows[:2] == [str(zhous), str(qians)]
+    assert table.index("我回拨未接通的") < table.index(f'data-callback="{zhous}"') < table.index("其余待回拨")
+    assert table.index("其余待回拨") < table.index(f'data-callback="{qians}"')
+    own = table.split(f'data-callback="{zhous}"')[1].split("</tr>")[0]
+    assert "话务员 周敏" in own and "无人接听" in own
+    assert "话务员 钱进" in table.split(f'data-callback="{qians}"')[1].split("</tr>")[0]
+    assert re.search(r'id="own-count">1<', page)

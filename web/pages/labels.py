@@ -572,7 +572,7 @@ CALLBACK_NOTE = "已回拨"
 # A missed call's row while the call placed in the background rings, and after it.
 CALLBACK_DIALING_ZH = "正在回拨…"
 CALLBACK_REACHED_ZH = "市民已接听，已移出回拨列表"
-CALLBACK_LAST_ZH = "上次回拨：{result}"
+CALLBACK_LAST_ZH = "最近回拨：{attempt}"   # 姓名 时间 结果
 # A caller's open ticket the words being typed may repeat (dispatch/repeats.py), and the
 # console's one click that files the request and merges it into that ticket.
 REPEAT_PROPOSAL_ZH = "可能与 {number} 重复"

@@ -20,6 +20,7 @@ from callcenter.handover import transfer_live_call
 from dispatch import (attachments, callback_dialing, follow_up, handover, limits, proposal_transfer, queries,
                       repeats, shift_handover, telephony)
 from dispatch.actors import DISPATCH_ROLES
+from dispatch.clock import api_time
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited, Reason
 from dispatch.emergency import check_direct_answer, emergency_hints, handover_terms
 from dispatch.request_type_hints import request_type_hint
@@ -36,7 +37,7 @@ from web.pages import kb_console
 from web.pages.attachments import MAX_FILES_IN_FORM, uploads_of
 from web.pages.labels import (CALL_RESULT, CALLBACK_DIALING_ZH, CALLBACK_LAST_ZH, CALLBACK_NOTE, CALLBACK_REACHED_ZH,
                               FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, PHOTOS_NOT_SAVED, REPEAT_MERGE_ZH,
-                              REPEAT_PROPOSAL_ZH, REQUEST_TYPE_HINT_ZH, WORDS_SEPARATOR_ZH, label, percent)
+                              REPEAT_PROPOSAL_ZH, REQUEST_TYPE_HINT_ZH, WORDS_SEPARATOR_ZH, label, percent, short_time)
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
 from web.pages.tickets import suggestion_category
@@ -77,7 +78,8 @@ def console_context(session: Session, agent: str | None, callbacks_page: int = 1
         "pop": pop_message(telephony.screen_pop(session, call)) if call is not None else None,
         "callbacks": callbacks,
         # Each row's 正在回拨… or last outcome: a reload mid-call shows it as the click did.
-        "callback_states": {c.id: callback_message(callback_dialing.state_of(c)) for c in callbacks.items},
+        "callback_states": {i: callback_message(state)
+                            for i, state in callback_dialing.states(session, callbacks.items).items()},
         "unit_names": units.names(session),   # retired units too: a ticket keeps the unit it had
     }
 
@@ -88,9 +90,15 @@ def callback_message(state: callback_dialing.CallbackState) -> dict[str, Any]:
         shown = CALLBACK_DIALING_ZH
     elif state.done:
         shown = CALLBACK_REACHED_ZH
+    elif state.result:
+        # Who tried last, when and what came of it: the next operator sees whose try it was.
+        shown = CALLBACK_LAST_ZH.format(attempt=" ".join(
+            part for part in (state.last_by, short_time(state.last_at) if state.last_at else None,
+                              label(state.result)) if part))
     else:
-        shown = CALLBACK_LAST_ZH.format(result=label(state.result)) if state.result else ""
-    return {**dataclasses.asdict(state), "words": shown}
+        shown = ""
+    return {**dataclasses.asdict(state), "last_at": api_time(state.last_at) if state.last_at else None,
+            "words": shown}
 
 
 def waiting_context(queue: queries.DispatchQueue, render: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
