@@ -225,6 +225,7 @@ class Reason(enum.StrEnum):
     CALLBACK_DIALING = "callback_dialing"      # callback_id
     HANDOVER_TAKEN = "handover_taken"          # by: who took the shift over (接班) first
     OWN_HANDOVER = "own_handover"              # the note's own writer: 接班 is the next operator's
+    HANDOVER_EXPIRED = "handover_expired"      # hours: nobody took it over within HANDOVER_EXPIRES_AFTER
     PART_NOT_ACCEPTED = "part_not_accepted"    # number
     PARTS_WAITING = "parts_waiting"            # number, units
     NO_PARTS_WAITING = "no_parts_waiting"      # number

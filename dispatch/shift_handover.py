@@ -12,7 +12,9 @@ Their shift is since their last 交班, and at most the last SHIFT_LONGEST: an o
 handed over is not shown a week of tickets, and one who did sees only what came after.
 
 `hand_over` stores their note with the counts listed at that moment; it waits for another
-operator's 接班 (`acknowledge`), once. Both are in the staff activity log. Nothing here commits.
+operator's 接班 (`acknowledge`), once, for HANDOVER_EXPIRES_AFTER at most: then it is no longer
+pending (the supervisors' history marks it 未接班（已过期）). Both are in the staff activity log.
+Nothing here commits.
 """
 from __future__ import annotations
 
@@ -39,6 +41,10 @@ MAX_NOTE_CHARS = 1_000
 LISTED = 100          # rows of each list shown (and kept with a handover); the counts are whole
 PENDING_SHOWN = 20
 HISTORY_PAGE = 50
+# A note nobody took over within a day is older than the shift after next (two 12-hour
+# shifts): what it says has been dealt with or is stale, and a console that kept showing it
+# would bury the live notes under it. It stays in the history, marked.
+HANDOVER_EXPIRES_AFTER = dt.timedelta(hours=24)
 WAITING_STATES = tuple(sorted(s.value for s in CORRECTABLE_STATES))
 
 
@@ -107,6 +113,7 @@ class HandoverView:
     listed: dict[str, Any]
     acknowledged_at: dt.datetime | None
     acknowledged_by: str | None
+    expired: bool = False     # nobody took it over within HANDOVER_EXPIRES_AFTER
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "by": self.by, "created_at": api_time(self.created_at),
@@ -115,7 +122,7 @@ class HandoverView:
                 "unreached_callbacks": self.unreached_callbacks,
                 "tickets": list(self.listed.get("tickets", [])), "callbacks": list(self.listed.get("callbacks", [])),
                 "acknowledged_at": api_time(self.acknowledged_at) if self.acknowledged_at else None,
-                "acknowledged_by": self.acknowledged_by}
+                "acknowledged_by": self.acknowledged_by, "expired": self.expired}
 
 
 @dataclass(frozen=True)
@@ -213,17 +220,24 @@ def hand_over(session: Session, actor: Actor, note: object, *, now: dt.datetime 
     return handover
 
 
-def view(row: ShiftHandover) -> HandoverView:
+def expired(row: ShiftHandover, now: dt.datetime | None = None) -> bool:
+    """Nobody took it over (接班) within HANDOVER_EXPIRES_AFTER."""
+    return row.acknowledged_at is None and row.created_at <= (now or utcnow()) - HANDOVER_EXPIRES_AFTER
+
+
+def view(row: ShiftHandover, now: dt.datetime | None = None) -> HandoverView:
     return HandoverView(row.id, row.staff_id, row.staff_label, row.created_at, row.shift_start, row.note,
                         row.waiting_tickets, row.open_callbacks, row.unreached_callbacks, dict(row.listed or {}),
-                        row.acknowledged_at, row.acknowledged_label)
+                        row.acknowledged_at, row.acknowledged_label, expired(row, now))
 
 
-def pending(session: Session, actor: Actor, *, shown: int = PENDING_SHOWN, others_only: bool = False) -> Pending:
-    """The handovers nobody has taken over yet, newest first: the operator's own among them
-    (they read it, the next operator acknowledges it), or, `others_only`, those they may take over."""
+def pending(session: Session, actor: Actor, *, shown: int = PENDING_SHOWN, others_only: bool = False,
+            now: dt.datetime | None = None) -> Pending:
+    """The handovers nobody has taken over yet and not expired, newest first: the operator's own
+    among them (they read it, the next operator acknowledges it), or, `others_only`, those they may take over."""
     staff_id = operator_id(actor, "read shift handovers")
-    waiting = ShiftHandover.acknowledged_at.is_(None)
+    waiting = (ShiftHandover.acknowledged_at.is_(None)
+               & (ShiftHandover.created_at > (now or utcnow()) - HANDOVER_EXPIRES_AFTER))
     if others_only:
         waiting = waiting & (ShiftHandover.staff_id != staff_id)
     rows = session.scalars(select(ShiftHandover).where(waiting).order_by(ShiftHandover.id.desc()).limit(shown))
@@ -241,6 +255,8 @@ def acknowledge(session: Session, actor: Actor, handover_id: int, *, now: dt.dat
     if handover.staff_id == staff_id:
         raise PermissionDenied(Reason.OWN_HANDOVER)
     now = now or utcnow()
+    if expired(handover, now):   # a page left open since: no longer anyone's to take over
+        raise Conflict(Reason.HANDOVER_EXPIRED, hours=int(HANDOVER_EXPIRES_AFTER.total_seconds() // 3600))
     name = session.scalar(select(StaffUser.display_name).where(StaffUser.id == staff_id)) or actor.label
     # One statement that checks and marks, so two clicks at once take it over once.
     taken = session.execute(update(ShiftHandover)
@@ -260,5 +276,6 @@ def history(session: Session, actor: Actor, page: int = 1, *, per_page: int = HI
     """Every handover, newest first, for supervisors (and admins)."""
     require_role(actor, SUPERVISING_ROLES, "read the shift handovers")
     found = page_of(session, select(ShiftHandover).order_by(ShiftHandover.id.desc()), page, per_page)
-    return Page([view(r) for r in found.items], found.page, found.pages, found.total, found.more,
+    now = utcnow()
+    return Page([view(r, now) for r in found.items], found.page, found.pages, found.total, found.more,
                 following=found.following)

@@ -260,6 +260,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.CALLBACK_DIALING: "正在回拨这个号码，请等待结果。",
     Reason.HANDOVER_TAKEN: "这次交班已由{by}接班。",
     Reason.OWN_HANDOVER: "这是您自己的交班说明，请由下一班的话务员接班。",
+    Reason.HANDOVER_EXPIRED: "这次交班已超过 {hours} 小时无人接班，已过期，不能再接班。",
     Reason.PART_NOT_ACCEPTED: "请先签收工单「{number}」，再提交答复。",
     Reason.PARTS_WAITING: "工单「{number}」还有协办单位未答复：{units}。请等待协办答复，或请督办人员同意先行办结。",
     Reason.NO_PARTS_WAITING: "工单「{number}」没有等待答复的协办单位。",

@@ -172,7 +172,9 @@ SCHEMAS: dict[str, Any] = {
                                                                              "tried without reaching anyone"},
                               "tickets": {"type": "array", "items": TEXT}, "callbacks": {"type": "array", "items": INT},
                               "acknowledged_at": {**WHEN, "nullable": True},
-                              "acknowledged_by": {**TEXT, "nullable": True, "description": "who took it over (接班)"}},
+                              "acknowledged_by": {**TEXT, "nullable": True, "description": "who took it over (接班)"},
+                              "expired": {**BOOL, "description": "nobody took it over within 24 hours: no longer "
+                                                                 "pending (未接班（已过期）)"}},
                              ("id", "by", "created_at", "note", "acknowledged_at", "acknowledged_by")),
     "Credentials": _object({"username": TEXT, "password": TEXT}, ("username", "password")),
     "NewTicket": _object({"body": TEXT, "title": TEXT, "phone": TEXT, "name": TEXT, "location": TEXT,

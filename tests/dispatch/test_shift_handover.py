@@ -225,3 +225,27 @@ def test_the_callbacks_the_operator_tried_without_reaching_anyone_come_before_th
     first = shift_handover.shift_summary(session, wang).callbacks[0]
     assert (first.id, first.own, first.last_by) == (wangs, True, "话务员 li")
     assert first.as_dict()["own"] is True and first.as_dict()["last_attempt_by"] == "话务员 li"
+
+
+def test_a_note_nobody_takes_over_within_a_day_is_no_longer_pending_but_stays_in_the_history_marked(
+        session: Session, units: City) -> None:
+    wang, li = _operator(session, "wang"), _operator(session, "li")
+    chief = _operator(session, "chief", Role.SUPERVISOR)
+    now = utcnow()
+    old = shift_handover.hand_over(session, wang, "前天的交班", now=now - dt.timedelta(hours=25))
+    recent = shift_handover.hand_over(session, wang, "昨晚的交班", now=now - dt.timedelta(hours=23))
+
+    pending = shift_handover.pending(session, li, now=now)
+    assert [h.id for h in pending.handovers] == [recent.id] and pending.count == 1
+    with pytest.raises(Conflict) as late:
+        shift_handover.acknowledge(session, li, old.id, now=now)
+    assert late.value.reason is Reason.HANDOVER_EXPIRED and late.value.params == {"hours": 24}
+    assert session.get_one(ShiftHandover, old.id).acknowledged_at is None
+
+    listed = {h.id: h for h in shift_handover.history(session, chief).items}
+    assert listed[old.id].expired and listed[old.id].as_dict()["expired"] is True
+    assert not listed[recent.id].expired
+    # Taken over in time: never marked, however old.
+    shift_handover.acknowledge(session, li, recent.id, now=now)
+    assert not shift_handover.view(session.get_one(ShiftHandover, recent.id),
+                                   now + dt.timedelta(days=3)).expired

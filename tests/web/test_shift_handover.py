@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import api_tokens, staff, telephony
+from dispatch import api_tokens, shift_handover, staff, telephony
 from dispatch.clock import utcnow
 from dispatch.models import Callback, StaffActivity, StaffUser
 from dispatch.vocabulary import Role
@@ -183,3 +183,23 @@ def test_the_handover_page_lists_first_the_callbacks_the_operator_tried_without_
     assert "话务员 周敏" in own and "无人接听" in own
     assert "话务员 钱进" in table.split(f'data-callback="{qians}"')[1].split("</tr>")[0]
     assert re.search(r'id="own-count">1<', page)
+
+
+def test_the_history_marks_a_note_nobody_took_over_in_a_day_and_the_console_no_longer_offers_it(
+        server: ServerThread, services: Services) -> None:
+    from dispatch.demo import DEMO_PASSWORD
+
+    def old_note(session: Session) -> int:
+        zhou = staff.actor_for(session.scalars(select(StaffUser).where(StaffUser.username == "zhou")).one())
+        return shift_handover.hand_over(session, zhou, "两天前的交班：请继续回拨", now=utcnow() - dt.timedelta(days=2)).id
+
+    handover_id = services.run_sync(old_note)
+    qian = browser(server, "qian")
+    assert "两天前的交班" not in qian.get("/operator").text
+    assert "两天前的交班" not in qian.get("/operator/handover").text
+    late = qian.post(f"/operator/handover/{handover_id}/acknowledge",
+                     data={"csrf_token": csrf(qian, "/operator/handover")})  # type: ignore[arg-type]
+    assert late.status_code == 409 and error_of(late) == "这次交班已超过 24 小时无人接班，已过期，不能再接班。"
+    history = browser(server, "supervisor", DEMO_PASSWORD).get("/supervisor/handovers").text
+    row = history.split(f'id="handover-{handover_id}"')[1].split("</tr>")[0]
+    assert "两天前的交班" in row and "未接班（已过期）" in row and "待接班" not in row
