@@ -261,10 +261,16 @@ def thumbnail_of(session: Session, found: Attachment) -> bytes:
     """The photo's thumbnail: the one made when it was stored, or, for a photo stored before
     thumbnails were, one drawn now and stored, so the next request reads it rather than
     drawing it again (one statement: safe in a page's autocommit read, and two requests
-    drawing the same photo at once both store the same bytes)."""
+    drawing the same photo at once both store the same bytes). NotFound (THUMBNAIL_UNREADABLE)
+    for one stored before that cannot be drawn (damaged in storage): there is no thumbnail
+    to give, and the photo itself is still there to download."""
     if found.thumbnail is not None:
         return found.thumbnail
-    small = thumbnails.make(found.content)
+    try:
+        small = thumbnails.make(found.content)
+    except thumbnails.NoThumbnail as exc:
+        raise NotFound(Reason.THUMBNAIL_UNREADABLE, attachment_id=found.id, name=found.file_name,
+                       error=str(exc)) from None
     _store_thumbnail(session, found.id, small)
     return small
 

@@ -200,6 +200,7 @@ class Reason(enum.StrEnum):
     TEMPLATE_NOT_FOUND = "template_not_found"  # template_id
     HANDOVER_NOT_FOUND = "handover_not_found"  # handover_id
     ATTACHMENT_NOT_FOUND = "attachment_not_found"  # number, attachment_id
+    THUMBNAIL_UNREADABLE = "thumbnail_unreadable"  # attachment_id, name: a stored photo that cannot be drawn
     MEDIA_FETCH_NOT_FOUND = "media_fetch_not_found"  # number, fetch_id
     # -- state and permission ---------------------------------------------------------------
     ILLEGAL_TRANSITION = "illegal_transition"  # state, action, number

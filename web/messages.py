@@ -229,6 +229,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.TEMPLATE_NOT_FOUND: "没有这条常用语。",
     Reason.HANDOVER_NOT_FOUND: "没有这条交班记录（{handover_id}）。",
     Reason.ATTACHMENT_NOT_FOUND: "没有这个附件。",
+    Reason.THUMBNAIL_UNREADABLE: "「{name}」无法生成缩略图（图片可能已损坏），请打开原图查看。",
     Reason.MEDIA_FETCH_NOT_FOUND: "该工单没有这张彩信图片。",
     Reason.TEMPLATE_TITLE_TAKEN: "已有标题为「{title}」的常用语，请换一个标题。",
     Reason.TOO_MANY_TEMPLATES: "常用语最多 {limit} 条，请先删除不再使用的常用语。",

@@ -6,6 +6,7 @@ Real server on loopback."""
 from __future__ import annotations
 
 import io
+import logging
 import random
 import re
 from typing import Iterator
@@ -149,6 +150,38 @@ def test_the_command_draws_the_missing_thumbnails_batch_by_batch_and_passes_over
     # Run again: only the broken one is left, and it is passed over again.
     again = runner.invoke(main, ["attachments", "thumbnails"], env=env, catch_exceptions=False)
     assert again.output.startswith("1 photos without a thumbnail") and "drew 0 thumbnails" in again.output
+
+
+def test_a_damaged_photo_stored_before_thumbnails_answers_404_in_chinese_not_500(
+        client: httpx.Client, services: Services, caplog: pytest.LogCaptureFixture) -> None:
+    """A photo stored before thumbnails were, damaged in storage since: its thumbnail cannot be
+    drawn. The page's <img> gets a few Chinese words (404), the staff API its JSON error, the
+    log one warning per request naming the photo; the photo itself can still be downloaded."""
+    noise = ticket_titled(services, NOISE)
+    login(client, "ecology")
+    assert send(client, noise.number, "attach", [("旧现场.jpg", big_photo(600, 400))]).status_code == 303
+    with services.sessions.begin() as session:
+        stored = session.scalars(select(Attachment).where(Attachment.ticket_id == noise.id)).one()
+        stored.thumbnail = None
+        stored.content = b"\xff\xd8\xff\xe0 cut short"
+        photo_id = stored.id
+    address = f"/tickets/{noise.number}/attachments/{photo_id}/thumbnail"
+    with caplog.at_level(logging.WARNING, logger="web.pages.attachments"):
+        thumb = client.get(address)
+    assert thumb.status_code == 404 and thumb.headers["content-type"].startswith("text/plain")
+    assert thumb.text == "「旧现场.jpg」无法生成缩略图（图片可能已损坏），请打开原图查看。"
+    warned = [r for r in caplog.records if getattr(r, "event", None) == "thumbnail_unreadable"]
+    assert len(warned) == 1 and warned[0].levelno == logging.WARNING
+    assert warned[0].attachment_id == photo_id and warned[0].ticket == noise.number  # type: ignore[attr-defined]
+    assert stored_thumbnail(services, photo_id) is None   # nothing stored: asked again, still 404
+    assert client.get(address).status_code == 404
+    assert client.get(f"/tickets/{noise.number}/attachments/{photo_id}").status_code == 200
+
+    token = token_for(services, "ecology")
+    api = client.get(f"/api/v1/staff/tickets/{noise.number}/attachments/{photo_id}/thumbnail",
+                     headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 404 and api.json()["reason"] == "thumbnail_unreadable"
+    assert api.json()["message"] == thumb.text
 
 
 def test_units_do_not_see_a_confidential_tickets_citizen_photos(client: httpx.Client, services: Services) -> None:

@@ -209,3 +209,34 @@ def test_removing_a_photo_asks_first_and_a_cancel_keeps_it(new_context: Any, sit
     assert "图片已删除" in page.inner_text("#done") and page.locator(f"#detach-{photo}").count() == 0
     with services.sessions() as session:
         assert session.get(Attachment, photo) is None
+
+
+def test_a_damaged_photo_without_a_thumbnail_shows_its_name_not_a_broken_image(new_context: Any, site: Any) -> None:
+    from dispatch import attachments
+    from dispatch.attachments import AttachmentLimits, Upload
+    from dispatch.models import StaffUser
+    from dispatch.staff import actor_for
+    from tests import images
+
+    server, services = site
+    noise = noise_of(services)
+
+    def add(session: Any) -> tuple[int, int]:
+        user = session.scalars(select(StaffUser).where(StaffUser.username == "ecology")).one()
+        good, damaged = attachments.add(session, session.get(Ticket, noise.id), actor_for(user),
+                                        [Upload("现场.png", images.PNG), Upload("旧照片.png", images.PNG)],
+                                        AttachmentLimits())
+        # Stored before thumbnails were, and damaged in storage since.
+        damaged.thumbnail, damaged.content = None, b"\x89PNG\r\n\x1a\n cut short"
+        return good.id, damaged.id
+
+    good, damaged = services.run_sync(add)
+    page = login(new_context(), server.url, "ecology")
+    page.goto(f"{server.url}/tickets/{noise.number}")
+    page.wait_for_selector(f'#photo-list li[data-id="{damaged}"] .photo-broken', timeout=10_000)
+    assert page.inner_text(f'#photo-list li[data-id="{damaged}"] .photo-broken') == "旧照片.png（无法显示缩略图）"
+    assert page.locator(f'#photo-list li[data-id="{damaged}"] img').count() == 0
+    link = page.locator(f'#photo-list li[data-id="{damaged}"] a').first.get_attribute("href")
+    assert link == f"/tickets/{noise.number}/attachments/{damaged}"
+    # The other photo's thumbnail is drawn as ever.
+    page.wait_for_function(f'document.querySelector(\'#photo-list li[data-id="{good}"] img\').naturalWidth > 0')

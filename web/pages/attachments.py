@@ -3,17 +3,21 @@ files a form sent read into uploads for dispatch.attachments (which checks and s
 The ticket page's forms that carry photos (上传图片, 办结答复) go through web/pages/tickets.py."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import quote
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from dispatch import attachments, thumbnails
 from dispatch.attachments import Upload
 from dispatch.errors import NotFound, Reason
 from web.auth import StaffIdentity
+from web.messages import describe
+
+log = logging.getLogger(__name__)
 
 # Files one form may carry, for the form parser: more than any ticket holds, so the
 # per-ticket limit (HOTLINE_ATTACHMENTS_PER_TICKET) refuses with its own words.
@@ -93,7 +97,20 @@ async def _serve(request: Request, *, thumbnail: bool) -> Response:
             return file_response(small, thumbnails.MEDIA_TYPE, f"{stem}.jpg", tag=tag)
         return file_response(found.content, found.media_type, found.file_name, tag=tag)
 
-    return await request.app.state.services.read(read)  # type: ignore[no-any-return]
+    try:
+        return await request.app.state.services.read(read)  # type: ignore[no-any-return]
+    except NotFound as exc:
+        if exc.reason is not Reason.THUMBNAIL_UNREADABLE:
+            raise
+        # A photo stored before thumbnails were, damaged since: no thumbnail, but not a server
+        # error either. Said once per request; the photo itself stays there to download.
+        log.warning("thumbnail cannot be drawn", extra={
+            "event": "thumbnail_unreadable", "ticket": number, "attachment_id": attachment_id,
+            "error": exc.params.get("error")})
+        if request.url.path.startswith("/api/"):
+            raise   # JSON with its code, as every staff API error
+        # A few words rather than the site's whole error page: an <img> asked for it.
+        return PlainTextResponse(describe(exc), status_code=404, headers={"Cache-Control": "private, no-store"})
 
 
 def file_response(content: bytes, media_type: str, name: str, *, tag: str | None = None) -> Response:

@@ -12,6 +12,20 @@
     print.addEventListener("click", function () { window.print(); });
   }
 
+  // A photo whose thumbnail cannot be drawn (stored before thumbnails were, damaged since: the
+  // server answers 404): its name stands in the list instead of a broken image, still the link
+  // to the file. An image that failed before this script ran is caught by its state.
+  Array.prototype.forEach.call(document.querySelectorAll("#photo-list img"), function (img) {
+    function broken() {
+      var name = document.createElement("span");
+      name.className = "photo-broken";
+      name.textContent = (img.alt || "图片") + "（无法显示缩略图）";
+      img.replaceWith(name);
+    }
+    if (img.complete && img.naturalWidth === 0 && img.currentSrc) broken();
+    else img.addEventListener("error", broken);
+  });
+
   // 办结, 退单, 改派申请 and 删除图片 cannot be taken back: asked once here (the form's data-confirm).
   // 取消 leaves the form as it was, the typed words in it.
   Array.prototype.forEach.call(page.querySelectorAll("form[data-confirm]"), function (form) {
