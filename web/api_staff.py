@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dispatch import actions, attachments, notices, parts, queries, staff_notices
-from dispatch.errors import Reason
+from dispatch import actions, attachments, media_fetches, notices, parts, queries, staff_notices
+from dispatch.actors import DISPATCH_ROLES, require_role
+from dispatch.errors import InvalidInput, Reason
 from dispatch.models import Ticket, Unit
 from dispatch.moments import parse_moment
 from dispatch.numbers import whole_number
@@ -171,6 +172,32 @@ async def remove_attachment(request: Request) -> Response:
     return JSONResponse(result)
 
 
+async def refetch_media(request: Request) -> Response:
+    """重新获取 through the API: `{"fetch_id"}`, a picture message's photo given up (the ticket's
+    `media_fetches`), fetched again as the ticket page's button does. The centre's staff only:
+    others 403 before the body is read."""
+    user: StaffIdentity = request.state.user
+    number = request.path_params["number"]
+    require_role(user.actor, DISPATCH_ROLES, "fetch a picture message's photo again")
+    body = await read_body(request, MAX_JSON_BYTES)
+    params: dict[str, Any] = parse_json_object(body) if body else {}
+
+    def work(session: Session) -> dict[str, Any]:
+        fetch_id = actions.optional_int(params, "fetch_id", low=1)
+        if fetch_id is None:
+            raise InvalidInput("fetch_id", Reason.REQUIRED)
+        row = media_fetches.fetch_again(session, user.actor, number, fetch_id)
+        ticket = session.get_one(Ticket, row.ticket_id)
+        fetch = next(f for f in media_fetches.described(session, ticket.id) if f["id"] == row.id)
+        return {"number": ticket.number, "version": ticket.version, "fetch": fetch}
+
+    result = await _services(request).run(work)
+    request.app.state.site.changed()
+    log.info("mms photo fetched again", extra={"event": "api_refetch_media", "ticket": number,
+                                               "user": user.username})
+    return JSONResponse(result)
+
+
 async def similar_tickets(request: Request) -> Response:
     user: StaffIdentity = request.state.user
     services = _services(request)
@@ -222,6 +249,8 @@ routes = [
           methods=["GET"]),
     Route("/api/v1/staff/tickets/{number}/attachments/{attachment_id}", bearer_only(remove_attachment),
           methods=["DELETE"]),
+    # Before the actions by name: 重新获取 is not one of dispatch.actions (no state change).
+    Route(f"/api/v1/staff/tickets/{{number}}/{media_fetches.REFETCH}", bearer_only(refetch_media), methods=["POST"]),
     Route("/api/v1/staff/tickets/{number}/{action}", bearer_only(take_action), methods=["POST"]),
     # The supervisor's refusal of a 先行办结申请 (agreement is the override_parts action).
     Route("/api/v1/staff/tickets/{number}/override-request/refuse", bearer_only(take_action), methods=["POST"]),

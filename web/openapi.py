@@ -436,7 +436,21 @@ PATHS: dict[str, Any] = {
         "responses": {"200": {"description": "image/jpeg; headers as for the photo, its own ETag",
                               "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}},
                       "304": {"description": "unchanged since the ETag sent in If-None-Match"},
-                      **_errors(401, 404)}}},
+                      "404": _json(_ref("Error"), "没有此工单或图片，或这张旧图片无法生成缩略图（reason "
+                                                   "thumbnail_unreadable：图片已损坏，原图仍可下载）"),
+                      **_errors(401)}}},
+    "/api/v1/staff/tickets/{number}/refetch_media": {"post": {
+        "summary": "重新获取: fetch a picture message's photo given up (the ticket's media_fetches) again",
+        "description": "As the ticket page's button: a new round of attempts, due at once, and a refetch_media "
+                       "event in the ticket's log. Operators, supervisors and admins; others 403 before the body "
+                       "is read. 404 media_fetch_not_found for a fetch not of this ticket; 409 "
+                       "media_fetch_not_given_up for one still under way or attached",
+        "security": BEARER, "parameters": [NUMBER],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _object(
+            {"fetch_id": INT}, ("fetch_id",))}}},
+        "responses": {"200": _json(_object({"number": TEXT, "version": INT, "fetch": {
+            "type": "object", "description": "the fetch as the ticket's media_fetches lists it, now pending"}},
+            ("number", "version", "fetch"))), **_errors(401, 403, 404, 409, 422)}}},
     "/api/v1/staff/tickets/{number}/{action}": {"post": {
         "summary": "Take a staff action on the ticket",
         "description": "Bodies: " + "; ".join(

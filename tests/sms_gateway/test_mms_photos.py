@@ -14,8 +14,9 @@ from dispatch.actors import Actor
 from dispatch.errors import NotFound, PermissionDenied
 from dispatch.vocabulary import Role
 from tests.web.pages_support import csrf, login, version_in
-from dispatch.models import Attachment, MediaFetch, TicketEvent
+from dispatch.models import Attachment, MediaFetch, TicketEvent, Unit
 from dispatch.outbox import RetryPolicy
+from dispatch.units import City
 from tests.images import GPS_LATITUDE, OWNER, PNG, jpeg_with_metadata
 from tests.sms_gateway.conftest import ACCOUNT_SID, CITIZEN, HOTLINE_NUMBER, Hotline, eventually, new_sid, ticket_of
 from web.media_fetcher import MediaFetcher, Refused, TwilioMedia
@@ -264,3 +265,53 @@ def test_only_the_centre_fetches_a_photo_again_and_links_in_errors_keep_only_the
                                       number, fetch_id)
         with pytest.raises(NotFound):
             media_fetches.fetch_again(writing, Actor(label="op", role=Role.OPERATOR), number, fetch_id + 99)
+
+
+def test_the_staff_api_fetches_a_given_up_photo_again_for_the_centre_and_refuses_units(
+        quick: Hotline, session: Session, units: City) -> None:
+    """重新获取 from a script: the same rules as the ticket page's button, the answers in
+    Chinese with their codes."""
+    quick.sim.fail_media_next(503, times=3)
+    url = quick.sim.add_media(PNG, "image/png")
+    mms(quick, COMPLAINT, [url])
+    ticket = ticket_of(session)
+    [row] = eventually(lambda: [r for r in fetches(session) if r.status == "failed"])
+    number, fetch_id = ticket.number, row.id
+    session.commit()
+    with quick.app.state.services.sessions.begin() as writing:
+        unit_code = writing.scalars(select(Unit.code).order_by(Unit.id)).first()
+        operator = staff.create_user(writing, "op-api-refetch", PASSWORD, Role.OPERATOR)
+        unit = staff.create_user(writing, "unit-api-refetch", PASSWORD, Role.UNIT_STAFF, unit_code=unit_code)
+        tokens = {user.username: api_tokens.create(writing, user, "test", lifetime=dt.timedelta(hours=1))[1]
+                  for user in (operator, unit)}
+    api = {"Authorization": f"Bearer {tokens['op-api-refetch']}"}
+    address = f"/api/v1/staff/tickets/{number}/refetch_media"
+
+    # A unit may never: 403 before its body is read. No token: 401.
+    by_unit = quick.client.post(address, json={"fetch_id": fetch_id},
+                                headers={"Authorization": f"Bearer {tokens['unit-api-refetch']}"})
+    assert by_unit.status_code == 403 and by_unit.json()["error"] == "permission_denied"
+    assert quick.client.post(address, json={"fetch_id": fetch_id}).status_code == 401
+    missing = quick.client.post(address, json={}, headers=api)
+    assert missing.status_code == 422 and missing.json()["field"] == "fetch_id"
+    wrong = quick.client.post(address, json={"fetch_id": "一"}, headers=api)
+    assert wrong.status_code == 422 and wrong.json()["reason"] == "not_integer"
+    unknown = quick.client.post(address, json={"fetch_id": fetch_id + 99}, headers=api)
+    assert unknown.status_code == 404 and unknown.json()["message"] == "该工单没有这张彩信图片。"
+    assert unknown.json()["reason"] == "media_fetch_not_found"
+
+    again = quick.client.post(address, json={"fetch_id": fetch_id}, headers=api)
+    assert again.status_code == 200, again.text
+    answer = again.json()
+    assert answer["number"] == number and isinstance(answer["version"], int)
+    assert (answer["fetch"]["id"], answer["fetch"]["status"], answer["fetch"]["attempts"]) == (fetch_id, "pending", 0)
+    assert answer["fetch"]["last_error"] == "HTTP 503"   # kept until the next attempt
+    [photo] = eventually(lambda: photos(session, ticket.id))
+    event = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                      TicketEvent.action == "refetch_media")).one()
+    assert event.actor == "op-api-refetch" and event.data["attempts"] == 3
+    session.commit()
+    twice = quick.client.post(address, json={"fetch_id": fetch_id}, headers=api)
+    assert twice.status_code == 409 and twice.json()["reason"] == "media_fetch_not_given_up"
+    assert twice.json()["message"] == "这张彩信图片正在获取或已经取回，无需重新获取。"
+    assert photo.added_by == "citizen:sms"
