@@ -443,6 +443,18 @@ class AmiBridge:
         await self.action({"Action": "Redirect", "Channel": channel, "Exten": exten,
                            "Context": context, "Priority": str(priority)})
 
+    async def pause(self, interface: str, paused: bool, reason: str = "", *, queue: str | None = None) -> None:
+        """示忙 / 示闲: pause or unpause a member in ``queue`` or, without one, every queue
+        (AMI QueuePause). The agent's state follows from the QueueMemberPause events the PBX
+        sends; ActionFailed when it refuses (an interface in no queue)."""
+        fields = {"Action": "QueuePause", "Interface": interface, "Paused": "true" if paused else "false"}
+        if queue:
+            fields["Queue"] = queue
+        if paused and reason:
+            fields["Reason"] = reason
+        log.info("ami.queue_pause interface=%s paused=%s reason=%s", interface, paused, reason)
+        await self.action(fields)
+
     async def live_channels(self) -> list[ev.CoreShowChannel]:
         """The channels up on the PBX now (CoreShowChannels)."""
         manager = self._current("CoreShowChannels")

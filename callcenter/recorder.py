@@ -39,7 +39,7 @@ def agent_data(state: AgentState) -> telephony.AgentData:
     return telephony.AgentData(interface=state.interface, member_name=state.member_name or None,
                                queues=tuple(sorted(state.queues)), logged_in=state.logged_in,
                                paused=state.paused, ringing=state.ringing, on_call=state.on_call,
-                               changed_at=changed_at)
+                               changed_at=changed_at, paused_reason=state.paused_reason)
 
 
 class CallRecorder:

@@ -47,6 +47,8 @@ class _MemberState:
     calls_taken: int = 0
     last_call: int = 0
     paused: bool = False
+    paused_reason: str = ""
+    last_pause: int = 0
 
 
 @dataclass
@@ -278,10 +280,10 @@ class Simulator:
         return {
             "Queue": sc.QUEUE, name_key: ms.member.name, iface_key: ms.member.interface,
             "StateInterface": ms.member.interface, "Membership": "static", "Penalty": "0",
-            "CallsTaken": str(ms.calls_taken), "LastCall": str(ms.last_call), "LastPause": "0",
+            "CallsTaken": str(ms.calls_taken), "LastCall": str(ms.last_call), "LastPause": str(ms.last_pause),
             "LoginTime": str(self._ids.epoch), "InCall": "1" if ms.in_call else "0",
             "Status": "2" if ms.in_call else "1", "Paused": "1" if ms.paused else "0",
-            "PausedReason": "", "Wrapuptime": "0",
+            "PausedReason": ms.paused_reason, "Ringinuse": "0", "Wrapuptime": "0",
         }
 
     # -- the manager protocol --
@@ -362,6 +364,8 @@ class Simulator:
             self._originate(s, a, aid)
         elif name == "redirect":
             self._redirect(s, a, aid)
+        elif name == "queuepause":
+            self._queue_pause(s, a, aid)
         else:
             s.send({"Response": "Error", **aid, "Message": "Invalid/unknown command"})
         return True
@@ -430,6 +434,27 @@ class Simulator:
         self.originated.append(dict(a))
         s.send({"Response": "Success", **aid, "Message": "Originate successfully queued"})
         self._spawn(self._originate_response(s, a, aid))
+
+    def _queue_pause(self, s: _Session, a: dict[str, str], aid: dict[str, str]) -> None:
+        """示忙 / 示闲 as app_queue answers it: the member is paused in the one queue named or
+        in all of them, each queue's change announced by a QueueMemberPause (Asterisk 16+
+        fields: Paused, PausedReason) before the reply; an interface in no queue is an Error."""
+        interface, paused = a.get("interface", ""), a.get("paused")
+        if not interface or paused is None:
+            s.send({"Response": "Error", **aid, "Message": "Need 'Interface' and 'Paused' parameters."})
+            return
+        ms = self._member_state.get(interface)
+        if ms is None or a.get("queue", sc.QUEUE) not in ("", sc.QUEUE):
+            s.send({"Response": "Error", **aid, "Message": "Interface not found"})
+            return
+        ms.paused = paused.strip().lower() in ("yes", "true", "y", "t", "1", "on")  # ast_true
+        ms.paused_reason = a.get("reason", "") if ms.paused else ""
+        if ms.paused:
+            ms.last_pause = int(time.time())
+        self.emit({"Event": "QueueMemberPause", "Privilege": "agent,all",
+                   **self._member_fields(ms, "Interface", "MemberName")})
+        s.send({"Response": "Success", **aid,
+                "Message": "Interface paused successfully" if ms.paused else "Interface unpaused successfully"})
 
     def _redirect(self, s: _Session, a: dict[str, str], aid: dict[str, str]) -> None:
         """Send a live channel to another place in the dialplan, as Asterisk does: refused

@@ -70,6 +70,10 @@ class Reason(enum.StrEnum):
     BAD_AGENT = "bad_agent"                    # the operator's phone, e.g. PJSIP/7001
     NO_AGENT = "no_agent"
     NO_PBX = "no_pbx"
+    BAD_PAUSE_REASON = "bad_pause_reason"      # value
+    NOT_YOUR_PHONE = "not_your_phone"          # interface: an operator pauses only their own
+    PAUSE_REFUSED = "pause_refused"            # interface, message: the PBX answered Error
+    PAUSE_NO_PBX = "pause_no_pbx"
     BAD_CALENDAR_KIND = "bad_calendar_kind"    # value
     BAD_CALENDAR_LINE = "bad_calendar_line"    # value
     WORKDAY_NOT_WEEKEND = "workday_not_weekend"  # day

@@ -616,6 +616,12 @@ class AgentStatus(Base):
     ringing: Mapped[bool] = mapped_column(Boolean, default=False)
     on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # 示忙: the PBX's PausedReason and since when; the pauses that ended on the China day
+    # paused_day add up in paused_seconds (a new day starts again from nothing).
+    paused_reason: Mapped[str | None] = mapped_column(String(120))
+    paused_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_day: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class OutboxMessage(Base):

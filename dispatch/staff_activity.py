@@ -58,6 +58,8 @@ class ActivityKind(str, enum.Enum):
     CALLBACK_DONE = "callback_done"                # a missed call closed: 已回拨 by hand, or reached calling back
     SHIFT_HANDED_OVER = "shift_handed_over"        # 交班: an operator's note for the next shift (detail: the counts)
     SHIFT_TAKEN_OVER = "shift_taken_over"          # 接班: another operator acknowledged it
+    AGENT_PAUSED = "agent_paused"                  # 示忙 through the PBX (target: the interface; detail: reason)
+    AGENT_UNPAUSED = "agent_unpaused"              # 示闲
 
 
 def record(session: Session, kind: ActivityKind, actor: Actor | str, *, target: str | None = None,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import staff_activity
+from dispatch import agent_pause, staff_activity
 from dispatch.actors import DISPATCH_ROLES, Actor, require_role
 from dispatch.clock import utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, Reason
@@ -306,12 +306,14 @@ class AgentData:
     ringing: bool
     on_call: bool
     changed_at: dt.datetime
+    paused_reason: str = ""  # the PBX's PausedReason (示忙 原因)
 
 
 def record_agent(session: Session, data: AgentData) -> None:
     status = session.get(AgentStatus, data.interface) or AgentStatus(interface=data.interface)
     status.member_name, status.queues = data.member_name, list(data.queues)
-    status.logged_in, status.paused, status.ringing, status.on_call = data.logged_in, data.paused, data.ringing, data.on_call
+    status.logged_in, status.ringing, status.on_call = data.logged_in, data.ringing, data.on_call
+    agent_pause.follow(status, data.paused, data.paused_reason, data.changed_at)
     status.changed_at = data.changed_at
     session.add(status)
     session.flush()

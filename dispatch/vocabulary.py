@@ -135,6 +135,23 @@ class DialResult(str, enum.Enum):
         return self in (DialResult.ANSWERED, DialResult.REDIRECTED)
 
 
+class PauseReason(str, enum.Enum):
+    """Why an operator is 示忙 (paused in the queues); sent to the PBX as QueuePause's Reason,
+    so queue_log and the PBX's PausedReason carry the same word."""
+
+    BREAK = "break"            # 小休
+    MEAL = "meal"              # 就餐
+    TRAINING = "training"      # 培训
+    MEETING = "meeting"        # 会议
+    AFTER_CALL = "after_call"  # 话后整理
+
+
+PAUSE_REASONS_ZH: dict[str, str] = {
+    PauseReason.BREAK.value: "小休", PauseReason.MEAL.value: "就餐", PauseReason.TRAINING.value: "培训",
+    PauseReason.MEETING.value: "会议", PauseReason.AFTER_CALL.value: "话后整理",
+}
+
+
 class DisputeStatus(str, enum.Enum):
     PENDING = "pending"
     UPHELD = "upheld"       # re-dispatched

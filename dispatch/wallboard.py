@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from dispatch import agent_pause
 from dispatch.clock import api_time, local_date, utcnow
 from dispatch.models import AgentStatus, Call, Callback
 from dispatch.reports import ANSWER_IN_TIME_SECONDS, CallFigures, CallPolicy, Period, call_figures, \
@@ -48,6 +49,8 @@ class Agent:
     name: str | None
     state: str  # one of AGENT_STATES
     since: dt.datetime
+    paused_reason: str | None = None  # 示忙 原因 while paused (a talking agent may be paused too)
+    paused_seconds_today: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,8 @@ class Wallboard:
             "longest_wait_seconds": round(self.longest_wait_seconds, 1),
             "agents": self.agents_by_state,
             "agent_list": [{"interface": a.interface, "name": a.name, "state": a.state,
-                            "since": api_time(a.since)} for a in self.agents],
+                            "since": api_time(a.since), "paused_reason": a.paused_reason,
+                            "paused_seconds_today": a.paused_seconds_today} for a in self.agents],
             "today": {key: today[key] for key in (
                 "offered", "answered", "abandoned", "short_abandoned", "answer_rate", "abandonment_rate",
                 "answered_within_15s", "answer_rate_15s", "service_level_seconds", "service_level",
@@ -141,7 +145,9 @@ def _agents(session: Session, now: dt.datetime, wrap_up_seconds: int) -> list[Ag
         last = ended.get(status.interface)
         state = agent_state(status, last, now, wrap_up_seconds)
         since = last if state == "wrap_up" and last is not None else status.changed_at
-        agents.append(Agent(status.interface, status.member_name, state, since))
+        agents.append(Agent(status.interface, status.member_name, state, since,
+                            status.paused_reason if status.paused else None,
+                            agent_pause.paused_seconds_today(status, now)))
     return agents
 
 

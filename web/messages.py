@@ -101,6 +101,10 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.BAD_AGENT: "分机格式不对，例如 PJSIP/7001。",
     Reason.NO_AGENT: "请先在上方选择您的分机，回拨时先响您的话机。",
     Reason.NO_PBX: "电话系统未接入，无法一键回拨：请用座机拨打后在下方记录结果。",
+    Reason.BAD_PAUSE_REASON: "请选择示忙原因（小休、就餐、培训、会议、话后整理）。",
+    Reason.NOT_YOUR_PHONE: "只能为自己所选的分机示忙或示闲，{interface} 不是您的分机。",
+    Reason.PAUSE_REFUSED: "交换机拒绝了 {interface} 的示忙/示闲（{message}）：请确认该分机已登录队列。",
+    Reason.PAUSE_NO_PBX: "电话系统未接入，无法示忙或示闲，请稍后再试。",
     Reason.BAD_CALENDAR_KIND: "类型「{value}」不对，应为节假日（holiday）或调休上班（workday）。",
     Reason.BAD_CALENDAR_LINE: "「{value}」看不懂：每行应为「日期 类型 名称」，例如 2027-01-01 holiday 元旦，"
                               "或 2027-02-15..2027-02-21 节假日 春节。",

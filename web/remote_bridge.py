@@ -17,7 +17,7 @@ ACTION_SECONDS = 15.0
 
 
 class RemoteBridge:
-    """What web/pages use of AmiBridge (originate, live_channels, redirect), done by the
+    """What web/pages use of AmiBridge (originate, live_channels, redirect, pause), done by the
     process that holds the bridge. Its errors arrive as the bridge's own: ActionFailed when
     the PBX refused, AmiError when no holder answered or the PBX link is down."""
 
@@ -50,6 +50,10 @@ class RemoteBridge:
         await self._ask("redirect", {"channel": channel, "exten": exten, "context": context, "priority": priority},
                         ACTION_SECONDS + EXTRA_SECONDS)
 
+    async def pause(self, interface: str, paused: bool, reason: str = "", *, queue: str | None = None) -> None:
+        await self._ask("pause", {"interface": interface, "paused": paused, "reason": reason, "queue": queue},
+                        ACTION_SECONDS + EXTRA_SECONDS)
+
 
 def answering(bridge: AmiBridge) -> Any:
     """The holder's side: do what another process asked of the bridge, as plain data."""
@@ -61,6 +65,9 @@ def answering(bridge: AmiBridge) -> Any:
             return [dataclasses.asdict(c) for c in await bridge.live_channels()]
         if action == "redirect":
             await bridge.redirect(**arguments)
+            return None
+        if action == "pause":
+            await bridge.pause(**arguments)
             return None
         raise ValueError(f"not a bridge action: {action}")
 

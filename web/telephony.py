@@ -34,6 +34,8 @@ DEMO_AMI_USER = "hotline"
 CALLS_TOPIC = "calls"
 # Published, per agent, when a call that reached the agent's phone is over.
 CALL_ENDED_TOPIC = "call-ended"
+# Published, per agent, with the phone's 示忙 / 示闲 (dispatch.agent_pause.AgentPause as data).
+AGENT_STATE_TOPIC = "agent-state"
 
 
 @contextlib.asynccontextmanager
@@ -84,6 +86,10 @@ async def telephony(services: Services, hub: LiveHub, *, demo_pbx: bool) -> Asyn
         async def on_agent(state: AgentState) -> None:
             await recorder.on_agent(state)
             hub.publish(CALLS_TOPIC, {"agent": state.interface})
+            hub.publish(f"{AGENT_STATE_TOPIC}:{state.interface}", {
+                "interface": state.interface, "logged_in": state.logged_in, "paused": state.paused,
+                "reason": state.paused_reason or None,
+                "since": None})
 
         bridge = AmiBridge(bridge_settings, on_call, on_agent, queue_log=reader,
                            recover_since=since)

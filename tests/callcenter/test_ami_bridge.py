@@ -277,3 +277,28 @@ def test_a_live_caller_is_redirected_and_a_gone_channel_is_refused():
                     await bridge.redirect("PJSIP/trunk-gone", "110", HANDOVER_CONTEXT)
                 playing.cancel()
     run(story())
+
+
+def test_an_agent_paused_through_the_bridge_is_seen_paused_with_its_reason_then_ready_again():
+    from callcenter.bridge import ActionFailed, NotConnected
+
+    async def story():
+        rec = Recorder()
+        async with Simulator("127.0.0.1", 0, "hotline", SECRET, speed=20) as sim:
+            bridge = AmiBridge(settings(sim.port), rec.on_call, rec.on_agent)
+            with pytest.raises(NotConnected):  # not started: nothing to send it on
+                await bridge.pause("PJSIP/7002", True, "meal")
+            async with bridge:
+                await bridge.wait_connected(5)
+                await bridge.pause("PJSIP/7002", True, "meal")
+                await until(lambda: bridge.agents["PJSIP/7002"].paused)
+                assert bridge.agents["PJSIP/7002"].paused_reason == "meal"
+                await bridge.idle()
+                assert (rec.agents[-1].interface, rec.agents[-1].paused, rec.agents[-1].paused_reason) == \
+                    ("PJSIP/7002", True, "meal")
+                await bridge.pause("PJSIP/7002", False)
+                await until(lambda: not bridge.agents["PJSIP/7002"].paused)
+                assert bridge.agents["PJSIP/7002"].paused_reason == ""
+                with pytest.raises(ActionFailed, match="Interface not found"):
+                    await bridge.pause("PJSIP/9999", True, "break")
+    run(story())

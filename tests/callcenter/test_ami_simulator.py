@@ -198,3 +198,37 @@ def test_restart_drops_connections_and_forgets_calls():
             listing = await c2.read_until("CoreShowChannelsComplete")
             assert listing[-1]["ListItems"] == "0"
     run(story)
+
+
+def test_queue_pause_answers_as_asterisk_and_announces_the_member_paused_with_its_reason():
+    async def story(opened):
+        async with sim() as s:
+            c = await RawClient.connect(s.port, opened)
+            await c.login()
+            await c.read()  # FullyBooted
+            await c.send(Action="QueuePause", ActionID="p1", Interface="PJSIP/7001", Paused="true", Reason="meal")
+            # app_queue announces the change, then acknowledges the action.
+            event = await c.read()
+            assert event["Event"] == "QueueMemberPause"
+            assert (event["Interface"], event["MemberName"], event["Queue"]) == ("PJSIP/7001", "Wang Fang", "12345")
+            assert (event["Paused"], event["PausedReason"]) == ("1", "meal")
+            assert int(event["LastPause"]) > 0
+            assert await c.read() == {"Response": "Success", "ActionID": "p1",
+                                      "Message": "Interface paused successfully"}
+            # QueueStatus reports the member paused, with the reason.
+            await c.send(Action="QueueStatus", ActionID="q")
+            member = next(m for m in await c.read_until("QueueStatusComplete")
+                          if m.get("Event") == "QueueMember" and m["Location"] == "PJSIP/7001")
+            assert (member["Paused"], member["PausedReason"]) == ("1", "meal")
+
+            await c.send(Action="QueuePause", ActionID="p2", Interface="PJSIP/7001", Paused="false")
+            event = await c.read()
+            assert (event["Event"], event["Paused"], event["PausedReason"]) == ("QueueMemberPause", "0", "")
+            assert (await c.read())["Message"] == "Interface unpaused successfully"
+
+            await c.send(Action="QueuePause", ActionID="p3", Interface="PJSIP/9999", Paused="true")
+            assert await c.read() == {"Response": "Error", "ActionID": "p3", "Message": "Interface not found"}
+            await c.send(Action="QueuePause", ActionID="p4", Paused="true")
+            assert (await c.read())["Message"] == "Need 'Interface' and 'Paused' parameters."
+
+    run(story)

@@ -310,6 +310,7 @@ ACTIVITY_ZH = {
     "template_added": "新增常用语", "template_changed": "修改常用语", "template_removed": "删除常用语",
     "callback_done": "未接来电已回拨",
     "shift_handed_over": "交班", "shift_taken_over": "接班",
+    "agent_paused": "示忙", "agent_unpaused": "示闲",
 }
 ACTIVITY_FIELDS_ZH = {
     "old_score": "原模型得分", "new_score": "新模型得分", "held_out": "留出改派样本数", "trained_on": "训练样本数",
@@ -563,7 +564,10 @@ TICKET_CHANGED = "此工单已有新动态，点此刷新"
 
 # The operator's console (web/pages/operator.py): what it says after each step; a one-click
 # call's result follows ({done}：{result}。), and a follow-up call asks for the result below.
-OPERATOR_DONE_ZH = {"callback": "已记录回拨。", "called": "已回拨", "follow_up_call": "已回拨",
+# 示忙 / 示闲 on the console, as the PBX last reported the operator's phone.
+AGENT_PAUSE_ZH = {"ready": "示闲", "paused": "示忙", "out": "未登录队列（或电话系统尚未报告）"}
+OPERATOR_DONE_ZH = {"paused": "已示忙，队列暂不分配来电。", "unpaused": "已示闲，可以接听来电。",
+                    "callback": "已记录回拨。", "called": "已回拨", "follow_up_call": "已回拨",
                     "follow_up": "已记录回访结果。", "calling": "正在回拨，结果将显示在回拨列表中。"}
 CALL_RESULT = "{done}：{result}。"
 FOLLOW_UP_CALL_RESULT = "{done}：{result}。请在下方记录结果。"

@@ -17,8 +17,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from callcenter.handover import transfer_live_call
-from dispatch import (attachments, callback_dialing, follow_up, handover, limits, proposal_transfer, queries,
-                      repeats, shift_handover, telephony)
+from dispatch import (agent_pause, attachments, callback_dialing, follow_up, handover, limits, proposal_transfer,
+                      queries, repeats, shift_handover, telephony)
 from dispatch.actors import DISPATCH_ROLES
 from dispatch.clock import api_time
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited, Reason
@@ -29,19 +29,20 @@ from dispatch.routing import RoutingAnswer
 from dispatch.numbers import whole_number
 from dispatch.phone import national_form, normalise_phone
 from dispatch.unit_cache import UnitCache
-from dispatch.vocabulary import LOW_CONFIDENCE_MARK_ZH, Channel, RequestType, Urgency
+from dispatch.vocabulary import LOW_CONFIDENCE_MARK_ZH, PAUSE_REASONS_ZH, Channel, RequestType, Urgency
 from web.auth import StaffIdentity, staff_only, stream_alive
 from web.errors import status_of
 from web.messages import NO_AGENT_FOR_POPS, describe, words
 from web.pages import kb_console
 from web.pages.attachments import MAX_FILES_IN_FORM, uploads_of
-from web.pages.labels import (CALL_RESULT, CALLBACK_DIALING_ZH, CALLBACK_LAST_ZH, CALLBACK_NOTE, CALLBACK_REACHED_ZH,
-                              FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, PHOTOS_NOT_SAVED, REPEAT_MERGE_ZH,
-                              REPEAT_PROPOSAL_ZH, REQUEST_TYPE_HINT_ZH, WORDS_SEPARATOR_ZH, label, percent, short_time)
+from web.pages.labels import (AGENT_PAUSE_ZH, CALL_RESULT, CALLBACK_DIALING_ZH, CALLBACK_LAST_ZH, CALLBACK_NOTE,
+                              CALLBACK_REACHED_ZH, FOLLOW_UP_CALL_RESULT, OPERATOR_DONE_ZH, PHOTOS_NOT_SAVED,
+                              REPEAT_MERGE_ZH, REPEAT_PROPOSAL_ZH, REQUEST_TYPE_HINT_ZH, WORDS_SEPARATOR_ZH, label,
+                              percent, short_time)
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
 from web.pages.tickets import suggestion_category
-from web.telephony import CALL_ENDED_TOPIC, pbx_bridge
+from web.telephony import AGENT_STATE_TOPIC, CALL_ENDED_TOPIC, pbx_bridge
 
 DEMO_AGENTS = ("PJSIP/7001", "PJSIP/7002", "PJSIP/7003")
 _AGENT = re.compile(r"^[A-Za-z0-9_./@:-]{1,120}$")
@@ -81,7 +82,21 @@ def console_context(session: Session, agent: str | None, callbacks_page: int = 1
         "callback_states": {i: callback_message(state)
                             for i, state in callback_dialing.states(session, callbacks.items).items()},
         "unit_names": units.names(session),   # retired units too: a ticket keeps the unit it had
+        # 示忙 / 示闲 as the PBX last reported the phone (the events stream tells changes).
+        "pause": pause_message(agent_pause.pause_state(session, agent)) if agent else None,
+        "pause_reasons": PAUSE_REASONS_ZH,
     }
+
+
+def pause_message(state: agent_pause.AgentPause | None) -> dict[str, Any]:
+    """A phone's 示忙 / 示闲 as the console shows it, and as the events stream tells it (JSON)."""
+    if state is None or not state.logged_in:
+        return {"logged_in": False, "paused": False, "reason": None, "words": AGENT_PAUSE_ZH["out"]}
+    if not state.paused:
+        return {"logged_in": True, "paused": False, "reason": None, "words": AGENT_PAUSE_ZH["ready"]}
+    reason = PAUSE_REASONS_ZH.get(state.reason or "", state.reason or "")
+    return {"logged_in": True, "paused": True, "reason": state.reason,
+            "words": AGENT_PAUSE_ZH["paused"] + (f"（{reason}）" if reason else "")}
 
 
 def callback_message(state: callback_dialing.CallbackState) -> dict[str, Any]:
@@ -411,17 +426,24 @@ async def callback_done(request: Request) -> Response:
 
 
 async def screen_pops(request: Request) -> Response:
-    """This operator's screen-pops as server-sent events (event "pop", JSON data), and the
-    end of their calls (event "ended", the call's linkedid)."""
+    """This operator's screen-pops as server-sent events (event "pop", JSON data), the
+    end of their calls (event "ended", the call's linkedid), and their phone's 示忙 / 示闲
+    as the PBX reports it (event "pause", pause_message())."""
     site = _site(request)
     session_data = site.auth.session(request)
     agent = session_data.agent if session_data else None
     if not agent:
         return Response(NO_AGENT_FOR_POPS, status_code=409)
-    ended = f"{CALL_ENDED_TOPIC}:{agent}"
-    return event_stream(site.hub, [f"screen-pop:{agent}", ended],
-                        lambda topic, message: sse("ended", message) if topic == ended
-                        else sse("pop", pop_message(message)),
+    ended, paused = f"{CALL_ENDED_TOPIC}:{agent}", f"{AGENT_STATE_TOPIC}:{agent}"
+
+    def encode(topic: str, message: Any) -> str:
+        if topic == ended:
+            return sse("ended", message)
+        if topic == paused:
+            return sse("pause", pause_message(agent_pause.AgentPause(**message)))
+        return sse("pop", pop_message(message))
+
+    return event_stream(site.hub, [f"screen-pop:{agent}", ended, paused], encode,
                         hello=sse("hello", {"agent": agent}), alive=stream_alive(request))
 
 

@@ -11,9 +11,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dispatch import wallboard
-from dispatch.actors import DISPATCH_ROLES
+from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES
+from dispatch.vocabulary import PAUSE_REASONS_ZH
 from web.auth import staff_only, stream_alive
-from web.pages.labels import AGENT_STATES_ZH, WALLBOARD_ALARMS_ZH
+from web.pages.labels import AGENT_STATES_ZH, OPERATOR_DONE_ZH as WALLBOARD_DONE_ZH, WALLBOARD_ALARMS_ZH
 from web.pages.site import Site
 from web.pages.streams import event_stream, sse
 from web.services import Services
@@ -30,12 +31,17 @@ def _site(request: Request) -> Site:
     return request.app.state.site  # type: ignore[no-any-return]
 
 
-async def page(request: Request) -> Response:
+async def page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+    """With the agents' list: state, 示忙 reason, paused time today; supervisors and admins
+    get 示忙 / 示闲 on each row (web/pages/pause.py), for an agent who walked away."""
     site = _site(request)
     figures = await live_figures(site.services)
+    user = request.state.user
     return site.render(request, "wallboard.html", {
         "figures": figures, "states": AGENT_STATES_ZH, "alarm_words": WALLBOARD_ALARMS_ZH,
-        "pbx": getattr(request.app.state, "bridge", None) is not None})
+        "pbx": getattr(request.app.state, "bridge", None) is not None,
+        "pause_reasons": PAUSE_REASONS_ZH, "may_pause": user.role in SUPERVISING_ROLES,
+        "error": error, "done": WALLBOARD_DONE_ZH.get(request.query_params.get("done") or "")}, status)
 
 
 async def figures(request: Request) -> Response:

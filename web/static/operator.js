@@ -372,4 +372,11 @@
   var source = new EventSource(box.dataset.live);
   source.addEventListener("pop", function (e) { arrive(JSON.parse(e.data)); });
   source.addEventListener("ended", function (e) { end(JSON.parse(e.data).linkedid); });
+  // 示忙 / 示闲 as the PBX reports the phone, whoever asked (a supervisor, the phone itself).
+  source.addEventListener("pause", function (e) {
+    var state = document.getElementById("pause-state"), data = JSON.parse(e.data);
+    if (!state) return;
+    state.textContent = data.words;
+    state.setAttribute("data-paused", data.paused ? "yes" : "no");
+  });
 })();

@@ -51,6 +51,27 @@
     set("callbacks-pending", f.callbacks_pending);
     set("updated-at", chinaTime.format(new Date(Date.parse(f.at))));
     alarms(f.alarms);
+    agents(f.agent_list);
+  }
+
+  // The agents' rows: state, 示忙 reason, paused time today. An agent logging in or out
+  // changes the rows (and their forms): the page is read again.
+  var list = document.getElementById("agent-list");
+  function agents(rows) {
+    if (!list) { return; }
+    var stateWords = JSON.parse(list.getAttribute("data-state-words"));
+    var reasonWords = JSON.parse(list.getAttribute("data-reason-words"));
+    var shown = list.querySelectorAll("tbody tr");
+    var same = shown.length === rows.length && rows.every(function (a, i) {
+      return shown[i].getAttribute("data-interface") === a.interface;
+    });
+    if (!same) { window.location.reload(); return; }
+    rows.forEach(function (a, i) {
+      var cells = shown[i].children;
+      cells[2].textContent = stateWords[a.state] || a.state;
+      cells[3].textContent = a.paused_reason ? (reasonWords[a.paused_reason] || a.paused_reason) : "";
+      cells[4].textContent = Math.floor(a.paused_seconds_today / 60) + " 分钟";
+    });
   }
 
   // The site's times are China time, whatever zone the wall screen's browser is set to.
