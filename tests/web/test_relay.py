@@ -224,6 +224,27 @@ def test_an_operator_on_the_other_process_gets_the_screen_pop_and_dials_through_
         assert other.app.state.bridge is None  # this process never held the bridge
 
 
+def test_an_operator_on_the_other_process_pauses_through_the_holder_and_sees_it(
+        two_servers: tuple[SimulatorThread, ServerThread, ServerThread]) -> None:
+    _pbx, _holder, other = two_servers
+    with httpx.Client(base_url=other.url, follow_redirects=False, timeout=30) as client:
+        _login(client, "operator")
+        token = _token(client.get("/operator").text)
+        assert client.post("/operator/agent", data={"csrf_token": token, "agent": "PJSIP/7001"}).status_code == 303
+        response = client.post("/operator/pause", data={"csrf_token": token, "paused": "1", "reason": "training"})
+        assert response.status_code == 303, response.text
+        _until(lambda: "示忙（培训）" in client.get("/operator").text, 10, "the console shows 示忙（培训）")
+        # A phone the PBX does not know: the holder's Error comes back as the refusal.
+        response = client.post("/operator/pause", headers={"Accept": "application/json"}, data={
+            "csrf_token": token, "paused": "0", "interface": "PJSIP/7001x"})
+        assert response.status_code == 403  # not this operator's phone
+        client.post("/operator/agent", data={"csrf_token": token, "agent": "PJSIP/7099"})
+        response = client.post("/operator/pause", headers={"Accept": "application/json"},
+                               data={"csrf_token": token, "paused": "0"})
+        assert response.status_code == 409 and "交换机拒绝了 PJSIP/7099" in response.json()["error"]
+        assert other.app.state.bridge is None
+
+
 def test_a_rule_added_on_one_process_is_followed_by_the_other_within_two_seconds(
         two_servers: tuple[SimulatorThread, ServerThread, ServerThread]) -> None:
     _, holder, other = two_servers
