@@ -191,7 +191,8 @@ SCHEMAS: dict[str, Any] = {
                              "photo_count": {**INT, "description": "how many photos the citizen sent with the "
                                              "ticket (staff's not counted); the photos themselves are never public"}}),
     "CallsLive": {"type": "object", "description": "dispatch.wallboard: waiting, oldest_waiting_since, "
-                  "longest_wait_seconds, agents {ready, ringing, talking, wrap_up, paused}, agent_list, today "
+                  "longest_wait_seconds, agents {ready, ringing, talking, wrap_up, paused}, agent_list (interface, "
+                  "name, state, since, paused_reason, paused_seconds_today), today "
                   "{offered, answered, abandoned, short_abandoned, answer_rate, abandonment_rate, answered_within_15s, "
                   "answer_rate_15s, service_level_seconds, service_level, asa_seconds}, last_24h {offered, answered, "
                   "answer_rate}, callbacks_pending, alarms [long_wait, low_answer_rate, no_agent_ready], thresholds"},
