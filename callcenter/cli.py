@@ -80,8 +80,8 @@ async def log_call(record: CallRecord) -> None:
 
 
 async def log_agent(state: AgentState) -> None:
-    log.info("agent interface=%s logged_in=%s paused=%s ringing=%s on_call=%s",
-             state.interface, state.logged_in, state.paused, state.ringing, state.on_call)
+    log.info("agent interface=%s logged_in=%s paused=%s paused_reason=%s ringing=%s on_call=%s",
+             state.interface, state.logged_in, state.paused, state.paused_reason, state.ringing, state.on_call)
 
 
 def run_bridge(settings: BridgeSettings,

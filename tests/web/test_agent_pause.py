@@ -160,3 +160,39 @@ def test_who_may_pause_whom(client: TestClient, services: Services) -> None:
     assert response.status_code == 409 and "电话系统未接入" in response.json()["error"]
     with services.sessions() as session:
         assert session.scalars(select(StaffActivity).where(StaffActivity.kind.like("agent_%"))).all() == []
+
+
+def test_in_a_browser_the_console_follows_a_supervisors_unpause_without_a_reload(
+        pbx_site: tuple[ServerThread, Services]) -> None:
+    from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_or_skip, wait_true
+    from tests.web.test_browser import login as browser_login
+
+    server, _services = pbx_site
+    sync_playwright = _browser_or_skip()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            operator = browser_login(browser.new_context(viewport=DESKTOP, locale="zh-CN"), server.url, "operator")
+            operator.goto(server.url + "/operator")
+            operator.select_option("#agent-select", "PJSIP/7001")
+            operator.click("form.agent button[type=submit]")
+            operator.wait_for_selector("#pause-state")
+            operator.select_option("#agent-pause select[name=reason]", "training")
+            operator.click("#agent-pause button:has-text('示忙')")
+            operator.wait_for_load_state()
+            wait_true(operator, "document.getElementById('pause-state').textContent === '示忙（培训）'")
+            operator.evaluate("window.notReloaded = true")
+
+            supervisor = browser_login(browser.new_context(viewport=DESKTOP, locale="zh-CN"), server.url, "supervisor")
+            supervisor.goto(server.url + "/wallboard")
+            row = supervisor.locator('tr[data-interface="PJSIP/7001"]')
+            assert "培训" in row.inner_text()
+            row.locator("button:has-text('示闲')").click()
+            supervisor.wait_for_load_state()
+            wait_true(supervisor, "document.querySelector('tr[data-interface=\"PJSIP/7001\"] .reason')"
+                                  ".textContent.trim() === ''")
+            # The operator's open console says so by itself, over its events stream.
+            wait_true(operator, "document.getElementById('pause-state').textContent === '示闲'")
+            assert operator.evaluate("window.notReloaded === true")
+        finally:
+            browser.close()

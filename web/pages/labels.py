@@ -565,7 +565,8 @@ TICKET_CHANGED = "此工单已有新动态，点此刷新"
 # The operator's console (web/pages/operator.py): what it says after each step; a one-click
 # call's result follows ({done}：{result}。), and a follow-up call asks for the result below.
 # 示忙 / 示闲 on the console, as the PBX last reported the operator's phone.
-AGENT_PAUSE_ZH = {"ready": "示闲", "paused": "示忙", "out": "未登录队列（或电话系统尚未报告）"}
+AGENT_PAUSE_ZH = {"ready": "示闲", "paused": "示忙", "paused_for": "示忙（{reason}）",
+                  "out": "未登录队列（或电话系统尚未报告）"}
 OPERATOR_DONE_ZH = {"paused": "已示忙，队列暂不分配来电。", "unpaused": "已示闲，可以接听来电。",
                     "callback": "已记录回拨。", "called": "已回拨", "follow_up_call": "已回拨",
                     "follow_up": "已记录回访结果。", "calling": "正在回拨，结果将显示在回拨列表中。"}

@@ -96,7 +96,7 @@ def pause_message(state: agent_pause.AgentPause | None) -> dict[str, Any]:
         return {"logged_in": True, "paused": False, "reason": None, "words": AGENT_PAUSE_ZH["ready"]}
     reason = PAUSE_REASONS_ZH.get(state.reason or "", state.reason or "")
     return {"logged_in": True, "paused": True, "reason": state.reason,
-            "words": AGENT_PAUSE_ZH["paused"] + (f"（{reason}）" if reason else "")}
+            "words": AGENT_PAUSE_ZH["paused_for"].format(reason=reason) if reason else AGENT_PAUSE_ZH["paused"]}
 
 
 def callback_message(state: callback_dialing.CallbackState) -> dict[str, Any]:
