@@ -2,16 +2,16 @@
 PausedReason), since when, and the seconds of the pauses ended on the China day
 `paused_day`, so the supervisors' agent list shows each one's paused time today.
 
-Revision ID: 0054
-Revises: 0053
+Revision ID: 0055
+Revises: 0054
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0054"
-down_revision = "0053"
+revision = "0055"
+down_revision = "0054"
 branch_labels = None
 depends_on = None
 
