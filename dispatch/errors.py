@@ -203,6 +203,7 @@ class Reason(enum.StrEnum):
     ARTICLE_NOT_FOUND = "article_not_found"    # article_id
     TEMPLATE_NOT_FOUND = "template_not_found"  # template_id
     HANDOVER_NOT_FOUND = "handover_not_found"  # handover_id
+    NOT_FILED_BY_STAFF = "not_filed_by_staff"  # number: 质检 is of tickets an operator filed
     ATTACHMENT_NOT_FOUND = "attachment_not_found"  # number, attachment_id
     THUMBNAIL_UNREADABLE = "thumbnail_unreadable"  # attachment_id, name: a stored photo that cannot be drawn
     MEDIA_FETCH_NOT_FOUND = "media_fetch_not_found"  # number, fetch_id
@@ -231,6 +232,10 @@ class Reason(enum.StrEnum):
     HANDOVER_TAKEN = "handover_taken"          # by: who took the shift over (接班) first
     OWN_HANDOVER = "own_handover"              # the note's own writer: 接班 is the next operator's
     HANDOVER_EXPIRED = "handover_expired"      # hours: nobody took it over within HANDOVER_EXPIRES_AFTER
+    ALREADY_INSPECTED = "already_inspected"    # number, by: one 质检 a ticket
+    OWN_TICKET_INSPECTION = "own_ticket_inspection"  # number: nobody inspects a ticket they filed
+    SCORE_MISSING = "score_missing"            # item, points: a checklist item left unscored
+    SCORE_OUT_OF_RANGE = "score_out_of_range"  # item, points: a score past the item's points
     PART_NOT_ACCEPTED = "part_not_accepted"    # number
     PARTS_WAITING = "parts_waiting"            # number, units
     NO_PARTS_WAITING = "no_parts_waiting"      # number

@@ -1167,3 +1167,22 @@ class ShiftHandover(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     acknowledged_label: Mapped[str | None] = mapped_column(String(200))
+
+
+class QualityInspection(Base):
+    """质检: a supervisor's scores of how an operator handled one ticket they filed
+    (dispatch/quality.py): each checklist item's points, the total, a comment. One per ticket."""
+
+    __tablename__ = "quality_inspections"
+    __table_args__ = (Index("ix_quality_inspections_operator_id_created_at", "operator_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))     # who filed the ticket (受理)
+    operator_label: Mapped[str] = mapped_column(String(200))                   # their display name as it was
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    inspector_label: Mapped[str] = mapped_column(String(200))
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON)                       # checklist item key -> points given
+    total: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

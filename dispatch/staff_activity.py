@@ -60,6 +60,7 @@ class ActivityKind(str, enum.Enum):
     SHIFT_TAKEN_OVER = "shift_taken_over"          # 接班: another operator acknowledged it
     AGENT_PAUSED = "agent_paused"                  # 示忙 through the PBX (target: the interface; detail: reason)
     AGENT_UNPAUSED = "agent_unpaused"              # 示闲
+    QUALITY_INSPECTED = "quality_inspected"        # 质检: a supervisor scored a ticket an operator filed
 
 
 def record(session: Session, kind: ActivityKind, actor: Actor | str, *, target: str | None = None,

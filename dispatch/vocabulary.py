@@ -196,6 +196,19 @@ class Tier(str, enum.Enum):
 TIER_LABELS_ZH = {Tier.A: "好", Tier.B: "较好", Tier.C: "一般", Tier.D: "差"}
 
 
+class QualityItem(str, enum.Enum):
+    """质检 checklist items (dispatch/quality.py gives each its points)."""
+
+    SERVICE = "service"      # 服务规范: greeting, courtesy, patience on the call
+    INTAKE = "intake"        # 受理信息完整准确: type, place, phone, the request written down right
+    ROUTING = "routing"      # 分类与派单正确: category and unit, the proposal accepted or corrected rightly
+    REPLY = "reply"          # 答复规范（直接办结）: the answer given at intake
+
+
+QUALITY_ITEMS_ZH = {QualityItem.SERVICE: "服务规范", QualityItem.INTAKE: "受理信息完整准确",
+                    QualityItem.ROUTING: "分类与派单正确", QualityItem.REPLY: "答复规范（直接办结）"}
+
+
 LABELS_ZH: dict[str, str] = {
     "phone": "电话", "sms": "短信", "web": "网站", "open311": "Open311 接口",
     "consultation": "咨询", "help": "求助", "complaint": "投诉", "report": "举报",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dispatch.errors import DispatchError, InvalidInput, Reason
+from dispatch.vocabulary import QUALITY_ITEMS_ZH
 
 # What a field is called on the forms, for sentences like "请填写{field}。".
 FIELDS_ZH: dict[str, str] = {
@@ -35,7 +36,8 @@ FIELDS_ZH: dict[str, str] = {
     "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章", "notice": "通知",
     "progress": "办理进展", "successor": "承接单位", "answer_confirmed": "确认不是紧急情况",
     "photos": "图片", "attachment_id": "图片编号", "fetch_id": "彩信图片编号", "template_title": "常用语标题", "template_text": "常用语内容", "template": "常用语",
-    "handover_note": "交班说明",
+    "handover_note": "交班说明", "quality_comment": "质检评语", "seed": "抽样编号",
+    **{f"score_{item.value}": words for item, words in QUALITY_ITEMS_ZH.items()},
 }
 
 _STALE = "该工单已被他人处理或修改，您看到的是旧内容，本次操作没有保存。请查看最新状态后再操作。"
@@ -232,6 +234,7 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.ARTICLE_NOT_FOUND: "没有这篇知识库文章。",
     Reason.TEMPLATE_NOT_FOUND: "没有这条常用语。",
     Reason.HANDOVER_NOT_FOUND: "没有这条交班记录（{handover_id}）。",
+    Reason.NOT_FILED_BY_STAFF: "工单「{number}」不是话务员受理的，不在质检范围内。",
     Reason.ATTACHMENT_NOT_FOUND: "没有这个附件。",
     Reason.THUMBNAIL_UNREADABLE: "「{name}」无法生成缩略图（图片可能已损坏），请打开原图查看。",
     Reason.MEDIA_FETCH_NOT_FOUND: "该工单没有这张彩信图片。",
@@ -266,6 +269,10 @@ REASONS_ZH: dict[Reason, str] = {
     Reason.HANDOVER_TAKEN: "这次交班已由{by}接班。",
     Reason.OWN_HANDOVER: "这是您自己的交班说明，请由下一班的话务员接班。",
     Reason.HANDOVER_EXPIRED: "这次交班已超过 {hours} 小时无人接班，已过期，不能再接班。",
+    Reason.ALREADY_INSPECTED: "工单「{number}」已由{by}质检，每件工单只质检一次。",
+    Reason.OWN_TICKET_INSPECTION: "工单「{number}」是您自己受理的，请由其他督办人员质检。",
+    Reason.SCORE_MISSING: "请为「{item}」打分（0 到 {points} 分）。",
+    Reason.SCORE_OUT_OF_RANGE: "「{item}」最多 {points} 分，得分应在 0 到 {points} 分之间。",
     Reason.PART_NOT_ACCEPTED: "请先签收工单「{number}」，再提交答复。",
     Reason.PARTS_WAITING: "工单「{number}」还有协办单位未答复：{units}。请等待协办答复，或请督办人员同意先行办结。",
     Reason.NO_PARTS_WAITING: "工单「{number}」没有等待答复的协办单位。",

@@ -311,6 +311,7 @@ ACTIVITY_ZH = {
     "callback_done": "未接来电已回拨",
     "shift_handed_over": "交班", "shift_taken_over": "接班",
     "agent_paused": "示忙", "agent_unpaused": "示闲",
+    "quality_inspected": "质检",
 }
 ACTIVITY_FIELDS_ZH = {
     "old_score": "原模型得分", "new_score": "新模型得分", "held_out": "留出改派样本数", "trained_on": "训练样本数",
@@ -327,6 +328,7 @@ ACTIVITY_FIELDS_ZH = {
     "caller": "来电号码", "result": "回拨结果",
     "waiting_tickets": "待处理工单", "open_callbacks": "待回拨", "unreached_callbacks": "回拨未接通",
     "handed_over_by": "交班人", "shift_start": "本班开始",
+    "number": "工单号", "operator": "话务员", "total": "总分", "scores": "各项得分",
     "delivery": "消息编号", "event": "事件", "attempts": "已尝试次数", "last_error": "最后错误",
 }
 # A guarded retrain's reason (dispatch/retraining.py's keys).
