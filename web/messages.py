@@ -36,7 +36,7 @@ FIELDS_ZH: dict[str, str] = {
     "q": "搜索内容", "limit": "条数", "article_body": "正文", "article_id": "知识库文章", "notice": "通知",
     "progress": "办理进展", "successor": "承接单位", "answer_confirmed": "确认不是紧急情况",
     "photos": "图片", "attachment_id": "图片编号", "fetch_id": "彩信图片编号", "template_title": "常用语标题", "template_text": "常用语内容", "template": "常用语",
-    "handover_note": "交班说明", "quality_comment": "质检评语", "seed": "抽样编号",
+    "handover_note": "交班说明", "quality_comment": "质检评语", "seed": "抽样编号", "number": "工单号",
     **{f"score_{item.value}": words for item, words in QUALITY_ITEMS_ZH.items()},
 }
 

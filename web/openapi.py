@@ -508,6 +508,19 @@ PATHS: dict[str, Any] = {
                 "disputes_upheld": INT, "score": FLOAT, "score_interval": {"type": "array", "items": FLOAT},
                 "tier": {"type": "string", "enum": ["A", "B", "C", "D"], "nullable": True}, "tier_label": TEXT})}})),
             **_errors(401, 403, 422)}}},
+    "/api/v1/quality": {"get": {
+        "summary": "质检平均分: per operator, the inspected tickets received in the month (China days) and the "
+                   "sum of their totals / how many (out of full_marks); supervisors and admins",
+        "security": BEARER,
+        "parameters": [{"name": "month", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                        "description": "YYYY-MM; default: this month"}],
+        "responses": {"200": _json(_object({
+            "month": TEXT, "period": {"type": "object"}, "full_marks": INT,
+            "checklist": {"type": "array", "items": _object({"item": TEXT, "name": TEXT, "points": INT})},
+            "operators": {"type": "array", "items": _object({
+                "operator": TEXT, "inspected": INT, "points": {**INT, "description": "the totals added up"},
+                "average": {**FLOAT, "nullable": True}})}})),
+            **_errors(401, 403, 422)}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This description", "security": [], "responses": {"200": _json({"type": "object"})}}},
 }

@@ -13,8 +13,9 @@ from starlette.staticfiles import StaticFiles
 # Before any page module is imported: their routes use the `{name:id}` path convertor (here,
 # not in web/__init__.py, so that `hotline --help` loads no Starlette).
 from web import ids as _ids  # noqa: F401
-from web.pages import (admin, board, calls, catalogue, holidays, kb, login, operator, pause, public, reply_templates, reports, rules,
-                       search, shift_handover, staff_notices, supervision, supervisor, tickets, unit, wallboard)
+from web.pages import (admin, board, calls, catalogue, holidays, kb, login, operator, pause, public, quality,
+                       reply_templates, reports, rules, search, shift_handover, staff_notices, supervision, supervisor,
+                       tickets, unit, wallboard)
 from web.pages.site import STATIC_DIR, Site, running
 
 
@@ -25,7 +26,8 @@ async def favicon(_request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    *public.routes, *board.routes, *login.routes, *operator.routes, *pause.routes, *shift_handover.routes, *calls.routes, *unit.routes, *staff_notices.routes, *supervisor.routes, *rules.routes,
+    *public.routes, *board.routes, *login.routes, *operator.routes, *pause.routes, *shift_handover.routes, *quality.routes,
+    *calls.routes, *unit.routes, *staff_notices.routes, *supervisor.routes, *rules.routes,
     *holidays.routes, *catalogue.routes, *supervision.routes, *kb.routes,
     *tickets.routes, *search.routes, *admin.routes, *reply_templates.routes, *wallboard.routes, *reports.routes,
     Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),

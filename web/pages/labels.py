@@ -636,3 +636,10 @@ TEMPLATE_PICKER_ZH = "常用语"
 
 # 交接班 (web/pages/shift_handover.py): what the page says after a step.
 HANDOVER_DONE_ZH = {"handed_over": "已交班，交班说明已留给下一班。", "taken_over": "已接班。"}
+
+# 质检 (web/pages/quality.py): how the operator handled the classifier's proposal, and what
+# the page says after a step.
+QUALITY_CLASSIFICATION_ZH = {"accepted": "采纳分类建议", "corrected": "未采纳分类建议（改派）",
+                             "not_transferred": "有分类建议，未转办", "none": "无分类建议"}
+QUALITY_DONE_ZH = {"inspected": "已保存质检结果。"}
+QUALITY_NOT_APPLICABLE_ZH = "不适用（非直接办结），按满分 {points} 分计"

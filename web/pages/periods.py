@@ -22,7 +22,7 @@ def today_local(now: dt.datetime | None = None) -> dt.date:
     return local_date(now or utcnow())
 
 
-def parse_period(request: Request, today: dt.date) -> Period:
+def parse_period(request: Request, today: dt.date, *, default_days: int = DEFAULT_DAYS) -> Period:
     params = request.query_params
     days = params.get("days")
     if days:
@@ -32,7 +32,7 @@ def parse_period(request: Request, today: dt.date) -> Period:
         return Period(today - dt.timedelta(days=int(days) - 1), today)
     until = parse_day("until", params["until"]) if params.get("until") else today
     since = (parse_day("since", params["since"]) if params.get("since")
-             else max(until - dt.timedelta(days=DEFAULT_DAYS - 1), MIN_DAY))
+             else max(until - dt.timedelta(days=default_days - 1), MIN_DAY))
     if since > until:
         raise BadRequest("since", Reason.PERIOD_REVERSED)
     if (until - since).days + 1 > MAX_DAYS:
@@ -55,6 +55,8 @@ def hotspot_period(request: Request, today: dt.date) -> Period:
     return Period(since, until)
 
 
-def month_param(request: Request, today: dt.date) -> str:
-    """?month=YYYY-MM, the last full month by default (checked by dispatch.assessment.parse_month)."""
-    return request.query_params.get("month") or (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+def month_param(request: Request, today: dt.date, *, this_month: bool = False) -> str:
+    """?month=YYYY-MM, the last full month by default, or `this_month` (checked by
+    dispatch.assessment.parse_month)."""
+    default = today if this_month else today.replace(day=1) - dt.timedelta(days=1)
+    return request.query_params.get("month") or default.strftime("%Y-%m")
