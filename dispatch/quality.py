@@ -216,8 +216,8 @@ def _details(session: Session, ticket_ids: list[int]) -> dict[int, SampledTicket
     tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
     calls: dict[int, CallSeen] = {}
     for call in session.scalars(select(Call).where(Call.ticket_id.in_(ticket_ids)).order_by(Call.id)):
-        calls.setdefault(call.ticket_id, CallSeen(call.answered_at, call.wait_seconds, call.talk_seconds,  # type: ignore[arg-type]
-                                                  call.agent_name or call.agent))
+        seen = CallSeen(call.answered_at, call.wait_seconds, call.talk_seconds, call.agent_name or call.agent)
+        calls.setdefault(call.ticket_id, seen)  # type: ignore[arg-type]
     outcomes = {o.ticket_id: o for o in session.scalars(
         select(RoutingOutcome).where(RoutingOutcome.ticket_id.in_(ticket_ids)))}
     filers = dict(session.execute(select(TicketEvent.ticket_id, TicketEvent.actor_id)

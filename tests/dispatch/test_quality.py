@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import lifecycle, quality, staff
 from dispatch.actors import Actor
@@ -16,8 +18,9 @@ from dispatch.errors import Conflict, InvalidInput, PermissionDenied, Reason
 from dispatch.intake import IntakeRequest, IntakeRules, intake
 from dispatch.models import QualityInspection, StaffActivity, Ticket
 from dispatch.reports import Period
-from dispatch.units import City, unit_by_code
+from dispatch.units import City, import_units, unit_by_code
 from dispatch.vocabulary import Channel, RequestType, Role
+from tests.held import held
 from web.messages import describe
 
 PASSWORD = "quality pass 1"
@@ -158,6 +161,39 @@ def test_one_inspection_a_ticket_and_never_of_ones_own_or_a_citizens_own(session
     assert citizens.value.reason is Reason.NOT_FILED_BY_STAFF
     with pytest.raises(PermissionDenied):
         quality.inspect(session, wang, _filed(session, chief, "再一件").number, FULL)   # operators do not inspect
+
+
+def test_two_supervisors_inspecting_one_ticket_at_once_store_one_inspection(
+        sessions: sessionmaker[Session], engine: Engine, city: City) -> None:
+    with sessions() as session:
+        import_units(session, city)
+        wang = _staff(session, "wang")
+        li, zhao = _staff(session, "li", Role.SUPERVISOR), _staff(session, "zhao", Role.SUPERVISOR)
+        number = _filed(session, wang, "路灯不亮").number
+        session.commit()
+
+    def score(actor: Actor) -> str:
+        with sessions() as session:
+            try:
+                quality.inspect(session, actor, number, FULL)
+                session.commit()
+                return "saved"
+            except Conflict as exc:
+                session.rollback()
+                return str(exc.params["by"])
+
+    # Each finds no inspection before either stores one: the unique ticket lets one in.
+    reads = re.compile(r"SELECT quality_inspections.inspector_label\s+FROM quality_inspections")
+    with held(engine, lambda statement: reads.search(statement) is not None, 2) as both, \
+            ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(score, (li, zhao)))
+    assert sorted(answers) in (["saved", "话务员 li"], ["saved", "话务员 zhao"])
+    if engine.dialect.name == "postgresql":   # nothing there serialises the reads: both did read first
+        assert not both.broken and both.n_waiting == 0
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(QualityInspection)) == 1
+        assert session.scalar(select(func.count()).select_from(StaffActivity)
+                              .where(StaffActivity.kind == "quality_inspected")) == 1
 
 
 def test_operators_read_only_their_own_inspections(session: Session, units: City) -> None:

@@ -42,8 +42,9 @@ def browser(server: ServerThread, username: str, password: str = DEMO_PASSWORD) 
 
 
 def file(client: httpx.Client, title: str) -> str:
+    token = csrf(client, "/operator")  # type: ignore[arg-type]
     filed = client.post("/operator/tickets", data={
-        "csrf_token": csrf(client, "/operator"), "type": "complaint", "urgency": "normal", "title": title,  # type: ignore[arg-type]
+        "csrf_token": token, "type": "complaint", "urgency": "normal", "title": title,
         "body": f"{title}，已经一周了，请尽快处理。", "phone": "13803917788"})
     assert filed.status_code == 303, filed.text[:500]
     return re.search(r"/tickets/([0-9-]+)", filed.headers["location"]).group(1)  # type: ignore[union-attr]
