@@ -340,7 +340,7 @@ def inspect(session: Session, actor: Actor, number: str, values: Mapping[str, An
     staff_activity.record(session, staff_activity.ActivityKind.QUALITY_INSPECTED, actor,
                           target=f"ticket:{ticket.number}", now=now,
                           detail={"number": ticket.number, "operator": names[operator_id], "total": row.total,
-                                  "scores": scores})
+                                  **{item.field: scores[item.key] for item in CHECKLIST}})
     return row
 
 

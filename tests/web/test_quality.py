@@ -125,6 +125,10 @@ def test_a_supervisor_scores_a_sampled_ticket_and_each_operator_reads_only_their
         logged = session.execute(select(StaffActivity.kind, StaffActivity.actor, StaffActivity.target)
                                  .where(StaffActivity.kind == "quality_inspected")).all()
     assert logged == [("quality_inspected", "supervisor", f"ticket:{target}")]
+    admin = browser(server, "admin")
+    activity = admin.get("/admin/activity").text
+    assert "质检" in activity and "总分：93；服务规范：18；受理信息完整准确：25" in activity
+    admin.close()
 
     api = httpx.Client(base_url=f"{server.url}/api/v1", timeout=60)
     month = today.strftime("%Y-%m")

@@ -13,7 +13,7 @@ from dispatch.clock import CHINA
 from dispatch.phone import national_form
 from dispatch.retraining import MIN_CORRECTIONS, MIN_HELD_OUT, NO_WORSE, TOO_FEW, WORSE
 from dispatch.vocabulary import CORRECTION_FIELDS_ZH as VOCABULARY_CORRECTION_FIELDS_ZH
-from dispatch.vocabulary import LABELS_ZH, PART_ROLES_ZH, PUBLIC_LABELS_ZH, TIER_LABELS_ZH
+from dispatch.vocabulary import LABELS_ZH, PART_ROLES_ZH, PUBLIC_LABELS_ZH, QUALITY_ITEMS_ZH, TIER_LABELS_ZH
 
 ACTIONS_ZH = {
     "receive": "受理", "transfer": "转办", "accept": "签收", "return": "退单", "resolve": "办结",
@@ -328,7 +328,8 @@ ACTIVITY_FIELDS_ZH = {
     "caller": "来电号码", "result": "回拨结果",
     "waiting_tickets": "待处理工单", "open_callbacks": "待回拨", "unreached_callbacks": "回拨未接通",
     "handed_over_by": "交班人", "shift_start": "本班开始",
-    "number": "工单号", "operator": "话务员", "total": "总分", "scores": "各项得分",
+    "number": "工单号", "operator": "话务员", "total": "总分",
+    **{f"score_{item.value}": words for item, words in QUALITY_ITEMS_ZH.items()},
     "delivery": "消息编号", "event": "事件", "attempts": "已尝试次数", "last_error": "最后错误",
 }
 # A guarded retrain's reason (dispatch/retraining.py's keys).
