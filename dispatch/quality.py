@@ -397,8 +397,8 @@ class OperatorFigure:
 def figures(session: Session, actor: Actor, period: Period, *, operator_id: int | None = None) -> list[OperatorFigure]:
     """质检平均分 per operator over the inspected tickets received in the period (a month on the
     pages and the API): Σ total / inspected, by name. `operator_id`: theirs alone."""
-    if operator_id is None or operator_id != actor.user_id:
-        require_role(actor, SUPERVISING_ROLES, "read the inspection figures")
+    own = operator_id is not None and operator_id == actor.user_id
+    require_role(actor, DISPATCH_ROLES if own else SUPERVISING_ROLES, "read the inspection figures")
     query = (select(QualityInspection.operator_id, func.count(), func.sum(QualityInspection.total))
              .join(Ticket, Ticket.id == QualityInspection.ticket_id)
              .where(Ticket.received_at >= period.start, Ticket.received_at < period.end)
