@@ -1,16 +1,16 @@
 """quality_inspections: 质检, a supervisor's checklist scores of one ticket an operator filed
 (dispatch/quality.py); one per ticket.
 
-Revision ID: 0054
-Revises: 0053
+Revision ID: 0056
+Revises: 0055
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0054"
-down_revision = "0053"
+revision = "0056"
+down_revision = "0055"
 branch_labels = None
 depends_on = None
 
