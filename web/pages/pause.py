@@ -77,6 +77,7 @@ async def pause(request: Request) -> Response:
     back = BACK.get(str(form.get("back") or ""), "/operator")
     return RedirectResponse(f"{back}?done={'paused' if paused else 'unpaused'}", status_code=303)
 
+
 routes = [
     Route("/operator/pause", staff_only(pause, DISPATCH_ROLES), methods=["POST"]),
 ]
