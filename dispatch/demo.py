@@ -102,7 +102,8 @@ def seed_with_history(session: Session, city: City, rules: IntakeRules, size: Hi
     (dispatch/demo_history.py), once; None when the demo was already there."""
     if not seed(session, city, rules, now=now):
         return None
-    return generate(session, city, rules, demo_actors(session), size, now=now, progress=progress)
+    return generate(session, city, rules, demo_actors(session), size, now=now, progress=progress,
+                    agents=demo_agents(session))
 
 
 def demo_actors(session: Session) -> dict[str, Actor]:
@@ -114,6 +115,14 @@ def demo_actors(session: Session) -> dict[str, Actor]:
         if user is not None:
             actors[units[user.unit_id] if user.unit_id else account.username] = actor_for(user)
     return actors
+
+
+def demo_agents(session: Session) -> dict[str, Actor]:
+    """The demo's operators by the phone extension they answer at (7001 for `operator`): the
+    history's phone tickets are filed by the agent who answered the call."""
+    users = session.scalars(select(StaffUser).where(StaffUser.phone_extension.is_not(None),
+                                                    StaffUser.active.is_(True)))
+    return {user.phone_extension: actor_for(user) for user in users if user.phone_extension}
 
 
 def _advance(session: Session, ticket: Ticket, goal: str, operator: Actor, unit_actor: dict[str | None, Actor],

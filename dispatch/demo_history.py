@@ -20,7 +20,7 @@ import datetime as dt
 import itertools
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ from dispatch.intake import IntakeRules
 from dispatch.models import (Call, Callback, ExtensionRequest, IntakeSource, RoutingOutcome, Ticket, TicketEvent,
                              TicketSequence, Transfer, Unit)
 from dispatch.routing import Gazetteer
+from dispatch.staff import extension_of
 from dispatch.states import State
 from dispatch.townships import gazetteer_places, township_of
 from dispatch.units import City
@@ -626,9 +627,11 @@ class _Generator:
 
 def generate(session: Session, city: City, rules: IntakeRules, actors: dict[str, Actor],
              size: HistorySize = HistorySize(), *, now: dt.datetime | None = None,
-             progress: Progress | None = None) -> HistorySummary:
+             progress: Progress | None = None, agents: Mapping[str, Actor] | None = None) -> HistorySummary:
     """Write `size` of history ending at `now`; the caller owns the transaction. `actors`
-    names who acts: "operator", "supervisor", and unit codes with their staff."""
+    names who acts: "operator", "supervisor", and unit codes with their staff. `agents`, the
+    staff at each phone extension (7001…), file the phone tickets whose calls they answered
+    (see _by_agents); without one, "operator" files them."""
     say = progress or (lambda _stage, _done, _total: None)
     now = (now or utcnow()).replace(microsecond=0)
     g = _Generator(session, city, rules, size, now, actors)
@@ -643,11 +646,33 @@ def generate(session: Session, city: City, rules: IntakeRules, actors: dict[str,
             say("tickets", i, len(times))
     say("tickets", len(times), len(times))
     calls = demo_calls.plan(_phone_tickets(stories), now, size.seed, operator_id=g.operator.user_id)
+    if agents:
+        _by_agents(stories, calls, agents)
     return _write(session, stories, calls, now, say)
 
 
 # What an operator settles during the call itself (_Generator.handle).
 _ON_THE_LINE = {"answer", "invalidate", "handover"}
+
+
+def _by_agents(stories: list[_Story], calls: demo_calls.CallPlan, agents: Mapping[str, Actor]) -> None:
+    """The agent who answered a phone ticket's call filed it, settled it on the line if it was,
+    and sent it to its first unit just after (the operator's own steps of the ticket, those
+    质检 scores and 交接班 lists); later steps (a second unit after a return, follow-up calls,
+    merges) stay with the desk ("operator"). The events are hashed later, in _write."""
+    agent_of = {c["linkedid"]: c["agent"] for c in calls.calls if c["agent"]}
+    for story in stories:
+        linkedid = calls.filed.get(story.row["number"])
+        actor = agents.get(extension_of(agent_of.get(linkedid) or "")) if linkedid else None
+        if actor is None:
+            continue
+        transferred = False
+        for event in story.events:
+            if event.action == "receive" or event.action in _ON_THE_LINE:
+                event.actor = actor
+            elif event.action == "transfer" and not transferred:
+                transferred = True
+                event.actor = actor
 
 
 def _phone_tickets(stories: list[_Story]) -> list[demo_calls.PhoneTicket]:

@@ -137,3 +137,36 @@ def test_every_agent_of_the_demos_calls_is_a_demo_operator_by_name(session: Sess
         "PJSIP/7001": "话务员 王芳", "PJSIP/7002": "话务员 李娜", "PJSIP/7003": "话务员 张伟",
         "PJSIP/7004": "话务员 孙丽", "PJSIP/7005": "话务员 周敏", "PJSIP/7006": "话务员 吴浩",
         "PJSIP/7007": "话务员 徐婷", "PJSIP/7008": "话务员 马骏"}
+
+
+def test_each_phone_ticket_is_filed_by_the_operator_who_answered_its_call(session: Session) -> None:
+    """质检 samples and 交接班 lists go by who filed a ticket: in the demo each of the eight
+    operators files the calls they answered (and settles or transfers them), the web form and
+    texts are the citizens' own."""
+    from dispatch import quality
+    from dispatch.staff import actor_for, extension_of
+
+    staff = {u.id: u for u in session.scalars(select(StaffUser))}
+    calls = {c.ticket_id: c for c in session.scalars(select(Call).where(Call.ticket_id.is_not(None)))}
+    filers = dict(session.execute(select(TicketEvent.ticket_id, TicketEvent.actor_id)
+                                  .where(TicketEvent.action == "receive")).all())
+    tickets = history_phone_tickets(session)
+    for ticket in tickets:
+        filer = staff[filers[ticket.id]]
+        assert filer.phone_extension == extension_of(calls[ticket.id].agent), ticket.number
+    per_operator = Counter(staff[filers[t.id]].username for t in tickets)
+    assert set(per_operator) == {"operator", "lina", "zhangwei", "sunli", "zhoumin", "wuhao", "xuting", "majun"}
+    assert min(per_operator.values()) > len(tickets) / 8 / 2   # about an eighth each
+    # What an agent did on the line, and the first transfer just after, is theirs too.
+    on_the_line = session.execute(select(TicketEvent.ticket_id, TicketEvent.actor_id)
+                                  .where(TicketEvent.action.in_(("answer", "invalidate", "handover")),
+                                         TicketEvent.ticket_id.in_(calls))).all()
+    assert on_the_line and all(actor == filers[ticket_id] for ticket_id, actor in on_the_line)
+    web_or_text = session.scalars(select(TicketEvent.actor).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                                  .join(IntakeSource, IntakeSource.ticket_id == Ticket.id)
+                                  .where(TicketEvent.action == "receive", Ticket.channel != "phone",
+                                         IntakeSource.channel_ref.like("demo-history:%"))).all()
+    assert web_or_text and set(web_or_text) <= {"citizen:web", "citizen:sms"}
+    supervisor = actor_for(next(u for u in staff.values() if u.username == "supervisor"))
+    sample = quality.sample(session, supervisor, NOVEMBER)
+    assert len([o for o in sample.operators if o.tickets]) == 8
