@@ -37,6 +37,7 @@ from dispatch.errors import Conflict, InvalidInput, NotFound, PermissionDenied, 
 from dispatch.kb_text import shown_reply
 from dispatch.models import (Call, QualityInspection, RoutingOutcome, StaffUser, Ticket, TicketEvent, Unit)
 from dispatch.numbers import signed_number
+from dispatch.paging import Page, page_of
 from dispatch.phone import national_form
 from dispatch.reports import Period
 from dispatch.vocabulary import QUALITY_ITEMS_ZH, QualityItem
@@ -374,6 +375,41 @@ def recent_inspections(session: Session, actor: Actor, *, shown: int = RECENT_SH
     """Every operator's inspections, newest first, for supervisors and admins."""
     require_role(actor, SUPERVISING_ROLES, "read every inspection")
     return _views(session, _listed().limit(shown))
+
+
+def operator_by_username(session: Session, username: str) -> int:
+    """The staff id of the account a filter names (its username); unknown: refused in words."""
+    found = session.scalar(select(StaffUser.id).where(StaffUser.username == username))
+    if found is None:
+        raise InvalidInput("operator", Reason.UNKNOWN_ACCOUNT, username=username[:40])
+    return found
+
+
+def inspections(session: Session, actor: Actor, page: int = 1, *, operator_id: int | None = None,
+                per_page: int = RECENT_SHOWN) -> Page[InspectionView]:
+    """A page of inspections, newest first. Supervisors and admins read everyone's, or one
+    operator's (`operator_id`); an operator reads only their own (`operator_id` left out or
+    their own: anyone else's is refused)."""
+    own = operator_id is None or operator_id == actor.user_id
+    if operator_id is None and actor.role not in SUPERVISING_ROLES:
+        operator_id = actor.user_id
+    require_role(actor, DISPATCH_ROLES if own else SUPERVISING_ROLES, "read inspections")
+    if actor.role not in SUPERVISING_ROLES and actor.user_id is None:
+        return Page([], 1, 1, 0)
+    listed = select(QualityInspection).order_by(QualityInspection.created_at.desc(), QualityInspection.id.desc())
+    if operator_id is not None:
+        listed = listed.where(QualityInspection.operator_id == operator_id)
+    found = page_of(session, listed, page, per_page)
+    return Page(views_of(session, found.items), found.page, found.pages, found.total, found.more,
+                following=found.following)
+
+
+def views_of(session: Session, rows: list[QualityInspection]) -> list[InspectionView]:
+    """The inspections as listed, with their tickets' numbers and titles."""
+    tickets = {i: (n, t) for i, n, t in session.execute(
+        select(Ticket.id, Ticket.number, Ticket.title).where(Ticket.id.in_([r.ticket_id for r in rows])))}
+    return [InspectionView(r.id, *tickets[r.ticket_id], r.operator_id, r.operator_label, r.inspector_label,
+                           dict(r.scores or {}), r.total, r.comment, r.created_at) for r in rows]
 
 
 # -- the figure ------------------------------------------------------------------------------

@@ -262,6 +262,10 @@ SCHEMAS: dict[str, Any] = {
 
 NUMBER = {"name": "number", "in": "path", "required": True, "schema": TEXT}
 BEARER = [{"bearer": []}]
+_QUALITY_INSPECTION = _object({
+    "id": INT, "number": TEXT, "title": TEXT, "operator": TEXT, "inspector": TEXT,
+    "scores": {"type": "object", "additionalProperties": INT, "description": "service, intake, routing, reply"},
+    "total": {**INT, "description": "out of 100"}, "comment": TEXT, "created_at": TEXT})
 TEMPLATE_ID = {"name": "template_id", "in": "path", "required": True, "schema": INT}
 
 PATHS: dict[str, Any] = {
@@ -521,6 +525,27 @@ PATHS: dict[str, Any] = {
                 "operator": TEXT, "inspected": INT, "points": {**INT, "description": "the totals added up"},
                 "average": {**FLOAT, "nullable": True}})}})),
             **_errors(401, 403, 422)}}},
+    "/api/v1/quality/inspections": {
+        "get": {"summary": "质检 results, newest first, 50 a page: an operator's own (anyone else's 403); supervisors "
+                           "and admins everyone's, or one operator's",
+                "security": BEARER,
+                "parameters": [{"name": "operator", "in": "query", "schema": TEXT,
+                                "description": "username of the operator whose inspections (422 unknown)"},
+                               {"name": "page", "in": "query", "schema": {**INT, "minimum": 1}}],
+                "responses": {"200": _json(_object({
+                    "inspections": {"type": "array", "items": _QUALITY_INSPECTION}, "page": INT, "pages": INT,
+                    "total": INT, "next_page": {**INT, "nullable": True}})), **_errors(401, 403, 422)}},
+        "post": {"summary": "质检 of one ticket an operator filed: each checklist item scored within its points "
+                            "(score_reply only for a ticket answered at intake, 直接办结; otherwise full), once a "
+                            "ticket (409), never one's own (403); supervisors and admins",
+                 "security": BEARER,
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": _object({
+                     "number": TEXT, "score_service": {**INT, "minimum": 0, "maximum": 20},
+                     "score_intake": {**INT, "minimum": 0, "maximum": 30},
+                     "score_routing": {**INT, "minimum": 0, "maximum": 30},
+                     "score_reply": {**INT, "minimum": 0, "maximum": 20}, "comment": {**TEXT, "maxLength": 1000}},
+                     ("number", "score_service", "score_intake", "score_routing"))}}},
+                 "responses": {"201": _json(_QUALITY_INSPECTION), **_errors(401, 403, 404, 409, 422)}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This description", "security": [], "responses": {"200": _json({"type": "object"})}}},
 }

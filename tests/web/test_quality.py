@@ -142,3 +142,110 @@ def test_a_supervisor_scores_a_sampled_ticket_and_each_operator_reads_only_their
     assert api.get("/quality", params={"month": "2026-13"}, headers=token_of(services, "admin")).status_code == 422
     for client in (wang, zhou, chief, unit, api):
         client.close()
+
+
+def _filed_and_inspected(services: Services, filer: str, count: int, *, inspected_by: str = "supervisor") -> list[str]:
+    """`count` phone tickets `filer` took, each inspected by `inspected_by`, a minute apart
+    (the newest last); their numbers, oldest first."""
+    from dispatch import quality
+    from dispatch.intake import IntakeRequest, IntakeRules, intake
+    from dispatch.vocabulary import Channel, RequestType
+
+    def work(session: Session) -> list[str]:
+        users = {u.username: staff.actor_for(u) for u in session.scalars(select(StaffUser))}
+        start = utcnow() - dt.timedelta(minutes=count + 5)
+        numbers = []
+        for i in range(count):
+            request = IntakeRequest(channel=Channel.PHONE, title=f"{filer}受理的工单{i}",
+                                    body=f"{i}号楼楼道灯坏了，请尽快处理。", phone=f"1380392{len(filer):02d}{i:02d}",
+                                    request_type=RequestType.COMPLAINT,
+                                    channel_ref=f"console:{filer}:{i}")
+            ticket = intake(session, request, IntakeRules(), actor=users[filer], now=start).ticket
+            quality.inspect(session, users[inspected_by], ticket.number,
+                            {"score_service": 20, "score_intake": 20 + i % 10, "score_routing": 30,
+                             "comment": f"第{i}件"}, now=start + dt.timedelta(minutes=i))
+            numbers.append(ticket.number)
+        return numbers
+
+    return services.run_sync(work)
+
+
+def test_an_operator_reads_their_own_inspections_over_the_api_and_a_supervisor_any_operators(
+        server: ServerThread, services: Services) -> None:
+    wangs = _filed_and_inspected(services, "operator", 3)
+    zhous = _filed_and_inspected(services, "zhou", 2, inspected_by="admin")
+    api = httpx.Client(base_url=f"{server.url}/api/v1", timeout=60)
+
+    own = api.get("/quality/inspections", headers=token_of(services, "zhou"))
+    assert own.status_code == 200, own.text
+    body = own.json()
+    assert [i["number"] for i in body["inspections"]] == zhous[::-1]   # newest first, only theirs
+    assert (body["page"], body["pages"], body["total"], body["next_page"]) == (1, 1, 2, None)
+    first = body["inspections"][0]
+    assert (first["operator"], first["inspector"], first["total"], first["comment"]) == ("话务员 周敏", "系统管理员", 91, "第1件")
+    assert first["scores"] == {"service": 20, "intake": 21, "routing": 30, "reply": 20}
+    refused = api.get("/quality/inspections", params={"operator": "operator"}, headers=token_of(services, "zhou"))
+    assert refused.status_code == 403 and refused.json()["message"]   # not another operator's
+
+    chief = token_of(services, "supervisor")
+    everyone = api.get("/quality/inspections", headers=chief).json()
+    assert {i["number"] for i in everyone["inspections"]} == set(wangs + zhous)
+    one = api.get("/quality/inspections", params={"operator": "operator"}, headers=chief).json()
+    assert [i["number"] for i in one["inspections"]] == wangs[::-1]
+    unknown = api.get("/quality/inspections", params={"operator": "nobody"}, headers=chief)
+    assert unknown.status_code == 422 and unknown.json()["message"] == "没有账号「nobody」。"
+    assert api.get("/quality/inspections", params={"page": "0"}, headers=chief).status_code == 422
+    assert api.get("/quality/inspections", headers=token_of(services, "housing")).status_code == 403
+    assert api.get("/quality/inspections").status_code == 401
+    api.close()
+
+
+def test_a_supervisor_scores_a_ticket_over_the_api_with_the_same_checks_as_the_page(
+        server: ServerThread, services: Services) -> None:
+    wang = browser(server, "operator")
+    number = file(wang, "小区路灯不亮")
+    api = httpx.Client(base_url=f"{server.url}/api/v1", timeout=60)
+    chief = token_of(services, "supervisor")
+    scores = {"number": number, "score_service": 18, "score_intake": 25, "score_routing": 30, "comment": COMMENT}
+
+    over = api.post("/quality/inspections", json={**scores, "score_routing": 35}, headers=chief)
+    assert over.status_code == 422 and over.json()["field"] == "score_routing"
+    assert over.json()["message"] == "「分类与派单正确」最多 30 分，得分应在 0 到 30 分之间。"
+    missing = api.post("/quality/inspections", json={k: v for k, v in scores.items() if k != "score_intake"},
+                       headers=chief)
+    assert missing.status_code == 422 and missing.json()["message"] == "请为「受理信息完整准确」打分（0 到 30 分）。"
+    assert api.post("/quality/inspections", json={**scores, "number": "20990101-0001"}, headers=chief).status_code == 404
+    assert api.post("/quality/inspections", json=scores, headers=token_of(services, "operator")).status_code == 403
+    assert api.post("/quality/inspections", json=scores, headers=token_of(services, "housing")).status_code == 403
+
+    saved = api.post("/quality/inspections", json=scores, headers=chief)
+    assert saved.status_code == 201, saved.text
+    assert {k: saved.json()[k] for k in ("number", "operator", "inspector", "total", "comment")} == {
+        "number": number, "operator": "话务员 王芳", "inspector": "督办员 李强", "total": 93, "comment": COMMENT}
+    again = api.post("/quality/inspections", json=scores, headers=token_of(services, "admin"))
+    assert again.status_code == 409 and again.json()["message"] == f"工单「{number}」已由督办员 李强质检，每件工单只质检一次。"
+    mine = api.get("/quality/inspections", headers=token_of(services, "operator")).json()
+    assert [i["total"] for i in mine["inspections"]] == [93]
+    assert "/api/v1/quality/inspections" in api.get("/openapi.json").json()["paths"]
+    wang.close()
+    api.close()
+
+
+def test_the_supervisors_latest_inspections_go_back_page_by_page(server: ServerThread, services: Services) -> None:
+    numbers = _filed_and_inspected(services, "operator", 53)
+    chief = browser(server, "supervisor")
+    page = chief.get("/supervisor/quality", params={"seed": "3"})
+    recent = page.text.split('id="recent-inspections"')[1]
+    shown = re.findall(r'id="inspection-([0-9-]+)"', recent)
+    assert shown == numbers[::-1][:50] and '<span class="count">53</span>' in recent
+    assert "第 1 / 2 页" in recent
+    older = html.unescape(re.search(r'<a href="([^"]+)" rel="next">更早</a>', recent).group(1))  # type: ignore[union-attr]
+    assert "seed=3" in older and "page=2" in older   # the sample drawn stays as it was
+    second = chief.get(older).text.split('id="recent-inspections"')[1]
+    assert re.findall(r'id="inspection-([0-9-]+)"', second) == numbers[::-1][50:]
+    assert "第 2 / 2 页" in second and 'rel="prev">更新</a>' in second
+    api = httpx.Client(base_url=f"{server.url}/api/v1", timeout=60)
+    listed = api.get("/quality/inspections", params={"page": "2"}, headers=token_of(services, "supervisor")).json()
+    assert [i["number"] for i in listed["inspections"]] == numbers[::-1][50:] and listed["pages"] == 2
+    chief.close()
+    api.close()

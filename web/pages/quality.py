@@ -13,6 +13,7 @@ from starlette.routing import Route
 from dispatch import assessment, quality
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES
 from dispatch.errors import DispatchError, InvalidInput, Reason
+from dispatch.numbers import whole_number
 from dispatch.reports import Period
 from web.auth import staff_only
 from web.errors import status_of
@@ -44,15 +45,21 @@ async def quality_page(request: Request, *, period: Period | None = None, seed: 
     period = period or parse_period(request, today, default_days=SAMPLE_DAYS)
     seed = seed if seed is not None else quality.parse_seed(request.query_params.get("seed"))
     month = assessment.parse_month(month_param(request, today, this_month=True))
+    page = whole_number(request.query_params.get("page", ""), high=999_999) or 1
 
     def read(session: Any) -> tuple[Any, Any, Any]:
         return (quality.sample(session, user.actor, period, seed=seed),
                 quality.figures(session, user.actor, assessment.month_period(month)),
-                quality.recent_inspections(session, user.actor))
+                quality.inspections(session, user.actor, page))
 
     sample, figures, recent = await site.services.read(read)
+    # The pager's links keep the sample and month shown; the note of a saved inspection is not repeated.
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "done")]
+    pages = {n: f"{PAGE}?{urlencode([*kept, ('page', str(n))])}#recent-inspections" for n in
+             (recent.page - 1, recent.page + 1)}
     return site.render(request, "supervisor_quality.html", {
-        **_common(), "sample": sample, "figures": figures, "recent": recent, "month": month.strftime("%Y-%m"),
+        **_common(), "sample": sample, "figures": figures, "recent": recent, "recent_pages": pages,
+        "month": month.strftime("%Y-%m"),
         "presets": PERIOD_PRESETS_ZH, "error": error, "typed": typed or {},
         "done": QUALITY_DONE_ZH.get(request.query_params.get("done", ""))}, status)
 
