@@ -79,6 +79,9 @@ def test_a_role_that_may_never_act_is_refused_before_its_malformed_body_is_read(
             # 交接班 is the operators' (supervisors and admins work the console too).
             (HANDOVERS, "POST"): [(Role.UNIT_STAFF, HANDOVERS)],
             (f"{HANDOVERS}/{{handover_id}}/acknowledge", "POST"): [(Role.UNIT_STAFF, f"{HANDOVERS}/1/acknowledge")],
+            # 质检 is the supervisors' (and admins').
+            ("/api/v1/quality/inspections", "POST"): [(Role.OPERATOR, "/api/v1/quality/inspections"),
+                                                     (Role.UNIT_STAFF, "/api/v1/quality/inspections")],
             # 重新获取 of a picture message's photo is the centre's, as on the ticket page.
             ("/api/v1/staff/tickets/{number}/refetch_media", "POST"): [
                 (Role.UNIT_STAFF, f"/api/v1/staff/tickets/{number}/refetch_media")],
