@@ -371,12 +371,6 @@ def own_inspections(session: Session, actor: Actor, *, shown: int = RECENT_SHOWN
     return _views(session, _listed().where(QualityInspection.operator_id == actor.user_id).limit(shown))
 
 
-def recent_inspections(session: Session, actor: Actor, *, shown: int = RECENT_SHOWN) -> list[InspectionView]:
-    """Every operator's inspections, newest first, for supervisors and admins."""
-    require_role(actor, SUPERVISING_ROLES, "read every inspection")
-    return _views(session, _listed().limit(shown))
-
-
 def operator_by_username(session: Session, username: str) -> int:
     """The staff id of the account a filter names (its username); unknown: refused in words."""
     found = session.scalar(select(StaffUser.id).where(StaffUser.username == username))

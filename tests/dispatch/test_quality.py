@@ -202,9 +202,10 @@ def test_operators_read_only_their_own_inspections(session: Session, units: City
     quality.inspect(session, chief, _filed(session, zhao, "赵的工单").number, {**FULL, "comment": "赵：很好"})
     assert [v.comment for v in quality.own_inspections(session, wang)] == ["王：很好"]
     assert [v.comment for v in quality.own_inspections(session, zhao)] == ["赵：很好"]
-    assert {v.comment for v in quality.recent_inspections(session, chief)} == {"王：很好", "赵：很好"}
+    assert {v.comment for v in quality.inspections(session, chief).items} == {"王：很好", "赵：很好"}
+    assert [v.comment for v in quality.inspections(session, wang).items] == ["王：很好"]
     with pytest.raises(PermissionDenied):
-        quality.recent_inspections(session, wang)
+        quality.inspections(session, wang, operator_id=zhao.user_id)
     with pytest.raises(PermissionDenied):
         quality.figures(session, wang, Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30)))
     unit = Actor(label="staff-housing", role=Role.UNIT_STAFF, unit_id=unit_by_code(session, "housing").id)
