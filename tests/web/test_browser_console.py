@@ -338,3 +338,28 @@ def test_a_callback_rings_in_the_background_and_its_row_shows_how_it_went(pbx_si
               timeout=15_000)
     assert operator.inner_text(f"#callback-{callback_id} .callback-attempts") == "1"
     assert row.locator("form.callback-call button").is_enabled()
+
+
+def test_a_callback_answered_takes_every_row_of_that_number_off_the_console(pbx_site: Any) -> None:
+    """The citizen who rang twice and got no answer is called back once: when they answer, the
+    server closes both missed calls, and the console stops offering 回拨 and 已回拨 on either
+    (a second 回拨 would ring them again; 已回拨 would only be refused)."""
+    server, services, pbx, new_context = pbx_site
+    now = utcnow()
+    for n, minutes in ((1, 9), (2, 3)):
+        services.run_sync(lambda s, n=n, minutes=minutes: telephony.record_call(s, telephony.CallData(
+            linkedid=f"1700000000.7{n}", outcome="abandoned", caller="13803910067", dialed="12345",
+            started_at=now - dt.timedelta(minutes=minutes), queue="hotline", entered_queue_at=now, ended_at=now)))
+    with services.sessions() as session:
+        first, second = session.scalars(select(Callback.id).where(Callback.caller.like("%13803910067"))
+                                        .order_by(Callback.id)).all()
+    operator = login(new_context(), server.url, "operator")
+    _console_on(operator, server, "PJSIP/7002")
+    pbx.sim.dial_status["13803910067"] = "ANSWER"
+    operator.locator(f"#callback-{second} form.callback-call button").click()
+    for callback_id in (second, first):
+        wait_true(operator, f"document.querySelector('#callback-{callback_id} .callback-status')"
+                            ".textContent === '市民已接听，已移出回拨列表'", timeout=15_000)
+        row = operator.locator(f"#callback-{callback_id}")
+        assert row.locator("form.callback-call button").is_disabled()
+        assert row.locator("form.callback-done button").is_disabled()

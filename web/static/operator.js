@@ -18,6 +18,22 @@
 (function () {
   var POLL_MS = 1500;
 
+  // Reached, the caller leaves the list with all their missed calls (the server closed them
+  // together): every row of the number says so and offers neither 回拨 nor 已回拨, which would
+  // only be refused now.
+  function closeNumber(row, words) {
+    var caller = row.querySelector("form.callback-done").dataset.caller;
+    Array.prototype.forEach.call(document.querySelectorAll("tr.callback-row"), function (other) {
+      var done = other.querySelector("form.callback-done");
+      if (other !== row && done.dataset.caller !== caller) return;
+      other.classList.add("done");
+      Array.prototype.forEach.call(other.querySelectorAll("button, input[name=note]"), function (control) {
+        control.disabled = true;
+      });
+      other.querySelector(".callback-status").textContent = words;
+    });
+  }
+
   function watch(form) {
     var button = form.querySelector("button[type=submit]");
     var status = form.querySelector(".callback-status");
@@ -37,7 +53,7 @@
       var attempts = row && row.querySelector(".callback-attempts");
       if (attempts) attempts.textContent = state.attempts;
       button.disabled = state.dialing || state.done;
-      if (state.done && row) row.classList.add("done");
+      if (state.done && row) closeNumber(row, state.words);
     }
     form.addEventListener("submit", function (e) {
       e.preventDefault();
