@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch import staff_activity
+from dispatch import staff, staff_activity
 from dispatch.actors import DISPATCH_ROLES, SUPERVISING_ROLES, Actor, require_role
 from dispatch.clock import api_time, utcnow
 from dispatch.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Reason
@@ -216,8 +216,12 @@ def _details(session: Session, ticket_ids: list[int]) -> dict[int, SampledTicket
         return {}
     tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
     calls: dict[int, CallSeen] = {}
+    # Who took the call as the supervisor's page names agents: the account at that phone, not
+    # the PBX's own name for the member (Li Na), else the phone (PJSIP/7002).
+    operators = staff.names_by_extension(session)
     for call in session.scalars(select(Call).where(Call.ticket_id.in_(ticket_ids)).order_by(Call.id)):
-        seen = CallSeen(call.answered_at, call.wait_seconds, call.talk_seconds, call.agent_name or call.agent)
+        agent = operators.get(staff.extension_of(call.agent)) if call.agent else None
+        seen = CallSeen(call.answered_at, call.wait_seconds, call.talk_seconds, agent or call.agent or call.agent_name)
         calls.setdefault(call.ticket_id, seen)  # type: ignore[arg-type]
     outcomes = {o.ticket_id: o for o in session.scalars(
         select(RoutingOutcome).where(RoutingOutcome.ticket_id.in_(ticket_ids)))}

@@ -104,6 +104,29 @@ def test_the_sample_shows_the_call_the_classification_and_what_the_operator_did(
     assert answered.classification in {"none", "not_transferred"}
 
 
+
+def test_the_sample_names_who_took_the_call_by_the_account_at_that_phone(session: Session, units: City) -> None:
+    """The PBX knows its members by its own names (Li Na); the inspector reads the operator's
+    account at that phone, as the supervisor's 话务 table names them, or the phone alone."""
+    from dispatch import telephony
+
+    wang, chief = _staff(session, "wang"), _staff(session, "chief", Role.SUPERVISOR)
+    staff.create_user(session, "lina", PASSWORD, Role.OPERATOR, display_name="话务员 李娜", phone_extension="7002")
+    now = utcnow()
+    for n, interface in enumerate(("PJSIP/7002", "PJSIP/7009")):
+        told = _filed(session, wang, f"咨询社保办理{n}")
+        telephony.record_call(session, telephony.CallData(
+            linkedid=f"1700000000.5{n}", outcome="answered", caller="13803940998", dialed="12345", queue="hotline",
+            started_at=now - dt.timedelta(minutes=5), entered_queue_at=now - dt.timedelta(minutes=5),
+            answered_at=now - dt.timedelta(minutes=4), ended_at=now, wait_seconds=6.0, talk_seconds=200.0,
+            agent=interface, agent_name="Li Na" if n == 0 else "Someone"))
+        telephony.link_ticket_to_call(session, told, f"1700000000.5{n}")
+    session.flush()
+
+    calls = {t.title: t.call for o in quality.sample(session, chief, _this_week()).operators for t in o.tickets}
+    assert calls["咨询社保办理0"] is not None and calls["咨询社保办理0"].agent == "话务员 李娜"
+    assert calls["咨询社保办理1"] is not None and calls["咨询社保办理1"].agent == "PJSIP/7009"
+
 def test_a_score_past_an_items_points_or_an_item_left_out_is_refused_in_chinese(
         session: Session, units: City) -> None:
     wang, chief = _staff(session, "wang"), _staff(session, "chief", Role.SUPERVISOR)
