@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from dispatch import agent_pause
+from dispatch import agent_pause, staff
 from dispatch.clock import api_time, local_date, utcnow
 from dispatch.models import AgentStatus, Call, Callback
 from dispatch.reports import ANSWER_IN_TIME_SECONDS, CallFigures, CallPolicy, Period, call_figures, \
@@ -140,12 +140,16 @@ def _agents(session: Session, now: dt.datetime, wrap_up_seconds: int) -> list[Ag
             .where(Call.agent.in_([s.interface for s in statuses]), Call.answered_at.is_not(None),
                    Call.ended_at >= since, Call.entered_queue_at >= since - STALE_AFTER)
             .group_by(Call.agent)).all())
+    # Named as the supervisor's 话务 table names them: the account at that phone (话务员 王芳), not
+    # the PBX's member name (Wang Fang), which is kept for a phone no account holds.
+    names = staff.names_by_extension(session) if statuses else {}
     agents = []
     for status in statuses:
         last = ended.get(status.interface)
         state = agent_state(status, last, now, wrap_up_seconds)
         since = last if state == "wrap_up" and last is not None else status.changed_at
-        agents.append(Agent(status.interface, status.member_name, state, since,
+        agents.append(Agent(status.interface, names.get(staff.extension_of(status.interface)) or status.member_name,
+                            state, since,
                             status.paused_reason if status.paused else None,
                             agent_pause.paused_seconds_today(status, now)))
     return agents

@@ -125,3 +125,17 @@ def test_a_quiet_centre_raises_no_alarm_but_an_empty_one_does(session: Session) 
     session.get_one(AgentStatus, "PJSIP/7001").paused = True
     session.flush()
     assert "no_agent_ready" in wallboard.wallboard(session, now=NOW).alarms
+
+
+def test_the_agent_list_names_the_operator_at_each_phone(session: Session) -> None:
+    """坐席状态 names the account that sits at the phone, as the supervisor's 话务 table does; the
+    PBX's own member name only for a phone no account holds."""
+    from dispatch import staff
+    from dispatch.vocabulary import Role
+
+    staff.create_user(session, "wangfang", "agent list pass 1", Role.OPERATOR, display_name="话务员 王芳",
+                      phone_extension="7001")
+    session.add_all([agent("PJSIP/7001"), agent("PJSIP/7009")])
+    session.flush()
+    listed = wallboard.wallboard(session, now=NOW).as_dict()["agent_list"]
+    assert [(a["interface"], a["name"]) for a in listed] == [("PJSIP/7001", "话务员 王芳"), ("PJSIP/7009", "7009")]
