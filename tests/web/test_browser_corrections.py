@@ -79,6 +79,10 @@ def test_an_operator_corrects_a_ticket_filed_wrong_on_its_page(new_context: Any,
     assert "受理信息已修改" in page.inner_text("#done")
     record = page.inner_text("#audit-log")
     assert "修改受理信息" in record and "咨询 → 投诉" in record and "济水街道文化路12号" in record
+    # Each field changed is a line of the note, not a step of the record: no timeline dot on it.
+    dots = page.evaluate("Array.from(document.querySelectorAll('#audit-log .correction li'))"
+                         ".map(li => getComputedStyle(li, '::before').content)")
+    assert dots and set(dots) == {"none"}, dots
     with services.sessions() as session:
         ticket = session.scalars(select(Ticket).where(Ticket.phone == "+8613803910099")).one()
     assert (ticket.request_type, ticket.location) == ("complaint", "济水街道文化路12号")
