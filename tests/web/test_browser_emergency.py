@@ -121,6 +121,8 @@ def test_a_fire_filed_without_an_answer_asks_again_before_the_ticket_page_answer
     confirm.wait_for(timeout=5_000)
     assert "疑似紧急情况（建议即时转 119）" in page.locator("#action-error").inner_text()
     assert page.input_value("#answer-text") == "经核实为邻居家做饭油烟，已告知市民无火情"
+    # Had it been a fire after all, 即时转 is at hand with the number the refusal named.
+    assert page.input_value("#handover-form select[name=to]") == "119"
     confirm.click()
     page.locator("#done").wait_for(timeout=5_000)
     with services.sessions() as session:

@@ -187,11 +187,13 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
         # The 延期 is decided on the dashboard's list, not on this page.
         context["extension_decided_at"] = NOTICE_DECIDED_AT["extension_request"]
         context["decide_link"] = NOTICE_DECIDE_LINK_ZH
-    if "answer" in actions:
+    if "answer" in actions or "handover" in actions:
         # The emergency numbers the words point to: a 直接办结 of them asks the operator to
-        # confirm first (dispatch.emergency), and the refused form offers the confirmation.
+        # confirm first (dispatch.emergency), and the refused form offers the confirmation;
+        # 即时转 offers the first of them, as the refusal names it, not 110 whatever was said.
         hints = emergency_hints(f"{ticket.title or ''}\n{ticket.body or ''}")
-        context["answer_emergency"] = [h.service.value for h in hints]
+        context["answer_emergency"] = [h.service.value for h in hints] if "answer" in actions else []
+        context["handover_suggested"] = hints[0].service.value if hints else None
     if "request_extension" in actions:
         context["max_extension_days"] = services.rules.policy.extension_max_working_days
     if "progress" in actions:
