@@ -181,12 +181,14 @@ def test_in_a_browser_the_console_follows_a_supervisors_unpause_without_a_reload
             operator.click("#agent-pause button:has-text('示忙')")
             operator.wait_for_load_state()
             wait_true(operator, "document.getElementById('pause-state').textContent === '示忙（培训）'")
+            # The reason box keeps the reason given, not the list's first (小休).
+            assert operator.input_value("#agent-pause select[name=reason]") == "training"
             operator.evaluate("window.notReloaded = true")
 
             supervisor = browser_login(browser.new_context(viewport=DESKTOP, locale="zh-CN"), server.url, "supervisor")
             supervisor.goto(server.url + "/wallboard")
             row = supervisor.locator('tr[data-interface="PJSIP/7001"]')
-            assert "培训" in row.inner_text()
+            assert "培训" in row.inner_text() and row.locator("select[name=reason]").input_value() == "training"
             row.locator("button:has-text('示闲')").click()
             supervisor.wait_for_load_state()
             wait_true(supervisor, "document.querySelector('tr[data-interface=\"PJSIP/7001\"] .reason')"
