@@ -794,6 +794,14 @@ def merged_into(session: Session, ticket_id: int) -> list[Ticket]:
                                 .order_by(Ticket.received_at)))
 
 
+def citizens_reporting(main: Ticket, duplicates: list[Ticket]) -> int:
+    """多人反映 as people: the callers behind a main ticket and its duplicates, each number once,
+    so a caller who rang again about it (受理并并入) is not a second citizen; a ticket with no
+    number is its own citizen."""
+    phones = {t.phone for t in (main, *duplicates) if t.phone}
+    return len(phones) + sum(1 for t in (main, *duplicates) if not t.phone)
+
+
 @dataclass(frozen=True)
 class DayFigures:
     day: dt.date

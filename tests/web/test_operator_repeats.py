@@ -3,6 +3,7 @@ request is typed, the caller's open ticket it may repeat is proposed (可能与 
 files a new ticket, and 受理并并入 files it and merges it into that ticket in one step."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -95,6 +96,8 @@ def test_the_console_proposes_the_callers_open_ticket_and_merges_only_on_the_ope
         assert main_state == State.RECEIVED.value
         page = http.get(response.headers["location"]).text
         assert TICKET_DONE_ZH["filed_merged"] in page and merged.number in page
+        # The same caller again is one citizen: 多人反映 counts people, the tickets beside them.
+        assert re.search(r'id="reported-by"><b>1</b> 人反映（共 2 件）：', page), page[page.index('id="reported-by"'):][:200]
 
         # Into a ticket that is not this caller's open one: refused, the words kept, nothing filed.
         refused = _file(http, token, "repeat-4", RESIDENCE_PERMIT, merge_into=first, phone="13903910456")

@@ -162,11 +162,13 @@ def ticket_context(session: Session, services: Services, user: StaffIdentity, nu
     dispute, extension = pending_requests(session, user.actor, ticket)
     # A finished ticket (answered, resolved, closed, handed over, invalid, merged) shows its
     # deadline without a countdown: nothing is due any more.
+    merged_in = queries.merged_into(session, ticket.id)
     context: dict[str, Any] = {"t": view, "actions": actions, "overdue": lifecycle.is_overdue(ticket),
                                "finished": State(ticket.state) in FINISHED_STATES,
                                "extension": extension, "dispute": dispute,
                                "suggestions": [], "units": [], "earlier": [], "similar": [], "flag": None,
-                               "main": None, "merged_in": queries.merged_into(session, ticket.id),
+                               "main": None, "merged_in": merged_in,
+                               "reported_by": queries.citizens_reporting(ticket, merged_in),
                                "handover_to": ticket.handover_to, "live_call": False,
                                "follow_up_attempts": ticket.follow_up_attempts,
                                "follow_up_max": services.follow_up.max_attempts,
