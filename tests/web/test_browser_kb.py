@@ -39,6 +39,8 @@ def test_the_console_suggests_an_article_and_one_click_answers_the_ticket_from_i
     assert (ticket.reply or "").startswith(f"《{ARTICLE}》\n") and "KB-" not in (ticket.reply or "")
     assert event.data == {"article_id": article.id, "article_version": article.published_version}
     assert ticket.number in page.url and ARTICLE in page.content()
+    # The page's 答复 keeps the article's lines, the title on its own.
+    assert page.inner_text("#ticket-reply").startswith(f"《{ARTICLE}》\n")
 
 
 def test_the_web_form_offers_an_answer_and_the_citizen_says_it_solved_the_problem(new_context: Any,
