@@ -189,6 +189,9 @@ def test_in_a_browser_the_console_follows_a_supervisors_unpause_without_a_reload
             supervisor.goto(server.url + "/wallboard")
             row = supervisor.locator('tr[data-interface="PJSIP/7001"]')
             assert "培训" in row.inner_text() and row.locator("select[name=reason]").input_value() == "training"
+            # 示忙 and 示闲 on one line of the row, not one under the other.
+            tops = [row.locator(f"button:has-text('{word}')").bounding_box()["y"] for word in ("示忙", "示闲")]
+            assert abs(tops[0] - tops[1]) < 2, tops
             row.locator("button:has-text('示闲')").click()
             supervisor.wait_for_load_state()
             wait_true(supervisor, "document.querySelector('tr[data-interface=\"PJSIP/7001\"] .reason')"
