@@ -8,7 +8,7 @@ from typing import Any
 from dispatch import staff
 from dispatch.demo import DEMO_PASSWORD
 from dispatch.vocabulary import Role
-from tests.web.test_browser import ARTIFACTS, Shots, login
+from tests.web.test_browser import ARTIFACTS, PHONE, Shots, login
 from tests.web.test_browser import new_context, playwright_browser, site  # noqa: F401 (fixtures)
 
 NOTE = "幸福小区路灯一件待转办，市民要求下午回电。"
@@ -53,3 +53,13 @@ def test_one_operator_hands_over_and_the_next_takes_over_in_the_browser(new_cont
 
     outgoing.reload()
     assert outgoing.locator("#pending-handovers li.handover", has_text=NOTE).count() == 0
+
+    # The supervisor reads the history on a phone: one card per handover, whose bare figures
+    # say what they count, the table's header row being hidden there.
+    chief = login(new_context(), server.url, "supervisor")
+    chief.set_viewport_size(PHONE)
+    chief.goto(f"{server.url}/supervisor/handovers")
+    row = chief.locator("#handover-history tbody tr", has_text=NOTE)
+    labels = row.evaluate("tr => Array.from(tr.querySelectorAll('td'))"
+                          ".map(td => getComputedStyle(td, '::before').content)")
+    assert ['"本班开始："', '"待处理工单："', '"待回拨："', '"回拨未接通："'] == [x for x in labels if x != "none"]
