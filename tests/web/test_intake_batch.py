@@ -44,6 +44,7 @@ def test_intakes_posted_at_once_each_get_their_own_answer(database_url: str, ses
         numbers = sorted(int(t.number.split("-")[1]) for t in tickets)
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # no gap from refusals
         for ticket in tickets:
-            actions = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)).all()
+            actions = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)
+                                      .order_by(TicketEvent.id)).all()
             assert actions[0] == "receive"
         assert verify(session)[1] == []
